@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs every tool the build and the tests need, from the package registries only
+# (crates.io, npm, Debian). Idempotent: each step checks what is already present at
+# the right version and skips it, so a warm run costs seconds.
+set -euo pipefail
+
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION=0.2.130
+BINARYEN_NPM_VERSION=132.0.0
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+tools_dir="$root/.tools"
+mkdir -p "$tools_dir"
+
+log() { printf '\033[1;34m[install]\033[0m %s\n' "$*"; }
+
+# 1. The wasm target.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+else
+  log "wasm32-unknown-unknown present"
+fi
+
+# 2. trunk, at the version Trunk.toml expects.
+if command -v trunk >/dev/null 2>&1 && trunk --version | grep -q " $TRUNK_VERSION"; then
+  log "trunk $TRUNK_VERSION present"
+else
+  log "installing trunk $TRUNK_VERSION (several minutes on a cold machine)"
+  cargo install trunk --version "$TRUNK_VERSION" --locked
+fi
+
+# 3. wasm-bindgen-cli, at the wasm-bindgen version Cargo.lock pins. Without --locked:
+#    its own lockfile pins a crate the registry mirror lacks (TOOLCHAIN.md).
+if command -v wasm-bindgen >/dev/null 2>&1 && wasm-bindgen --version | grep -q " $WASM_BINDGEN_VERSION"; then
+  log "wasm-bindgen $WASM_BINDGEN_VERSION present"
+else
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# 4. wasm-opt from npm's binaryen (never Debian's binaryen 108, whose output fails at runtime).
+#    Installed into .tools/ and put first on PATH by the scripts that build.
+if [ -x "$tools_dir/node_modules/.bin/wasm-opt" ] \
+  && "$tools_dir/node_modules/.bin/wasm-opt" --version | grep -q "version ${BINARYEN_NPM_VERSION%%.*}"; then
+  log "wasm-opt (binaryen ${BINARYEN_NPM_VERSION%%.*}) present"
+else
+  log "installing binaryen $BINARYEN_NPM_VERSION from npm"
+  (cd "$tools_dir" && { [ -f package.json ] || echo '{"private":true}' > package.json; } \
+    && npm install --no-audit --no-fund --save-exact "binaryen@$BINARYEN_NPM_VERSION")
+fi
+
+# 5. Debian's Chromium for the browser tests.
+if [ -x /usr/bin/chromium ]; then
+  log "chromium present: $(/usr/bin/chromium --version 2>/dev/null || true)"
+else
+  log "installing chromium from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# 6. npm packages of the e2e suite, exactly as package-lock.json pins them.
+if [ -f "$root/e2e/package-lock.json" ]; then
+  if [ -d "$root/e2e/node_modules/@playwright/test" ] \
+    && cmp -s "$root/e2e/package-lock.json" "$root/e2e/node_modules/.package-lock.json.installed" 2>/dev/null; then
+    log "e2e npm packages present"
+  else
+    log "installing e2e npm packages (npm ci)"
+    (cd "$root/e2e" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund \
+      && cp package-lock.json node_modules/.package-lock.json.installed)
+  fi
+fi
+
+# 7. Crates for an offline trunk build.
+log "fetching crates"
+(cd "$root" && [ -f Cargo.toml ] && cargo fetch --quiet) || true
+log "tools ready"

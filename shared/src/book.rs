@@ -1,0 +1,506 @@
+//! [`Book`]: the in-memory set of customer summaries behind the list, search and counts.
+//!
+//! A rep's whole book (tens of thousands of customers) stays in memory as summaries. Each
+//! entry keeps a pre-folded search text (lowercase, accents removed) and the digits of its
+//! phone numbers, and the book keeps its entries in both sort orders, so a keystroke costs
+//! one linear scan with substring tests and no sorting.
+
+use std::collections::HashMap;
+
+use crate::{CustomerId, CustomerSummary, LifecycleStage};
+
+/// What the list shows: a search text, filters and an order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListQuery {
+    /// Words typed in the search box; every word must match name, company, job title, email,
+    /// phone, city or a tag.
+    pub text: String,
+    /// Only customers in this stage.
+    pub stage: Option<LifecycleStage>,
+    /// Only customers with this tag.
+    pub tag: Option<String>,
+    /// Show archived customers instead of active ones.
+    pub archived: bool,
+    /// The order of the results.
+    pub sort: SortOrder,
+}
+
+/// The order of the customer list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Alphabetical by display name.
+    #[default]
+    Name,
+    /// Most recently changed first.
+    RecentlyUpdated,
+}
+
+impl SortOrder {
+    /// The stable identifier used in forms and URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortOrder::Name => "name",
+            SortOrder::RecentlyUpdated => "updated",
+        }
+    }
+
+    /// Parses [`SortOrder::as_str`] back.
+    pub fn parse(text: &str) -> Option<SortOrder> {
+        match text {
+            "name" => Some(SortOrder::Name),
+            "updated" => Some(SortOrder::RecentlyUpdated),
+            _ => None,
+        }
+    }
+}
+
+/// Position of an entry in a [`Book`]; stable for the book's lifetime (entries are never
+/// removed: archiving is a flag).
+pub type EntryIdx = u32;
+
+struct BookEntry {
+    summary: CustomerSummary,
+    /// Folded text of every searchable field, separated by `\n`.
+    haystack: String,
+    /// Digits of every phone number, separated by `\n`.
+    phone_digits: String,
+    /// Folded display name, the alphabetical sort key.
+    sort_name: String,
+}
+
+impl BookEntry {
+    fn new(summary: CustomerSummary) -> BookEntry {
+        let mut haystack = String::new();
+        for field in [
+            &summary.name,
+            &summary.company,
+            &summary.job_title,
+            &summary.city,
+        ]
+        .into_iter()
+        .chain(&summary.emails)
+        .chain(&summary.phones)
+        .chain(&summary.tags)
+        {
+            fold_into(field, &mut haystack);
+            haystack.push('\n');
+        }
+        let mut phone_digits = String::new();
+        for phone in &summary.phones {
+            phone_digits.extend(phone.chars().filter(char::is_ascii_digit));
+            phone_digits.push('\n');
+        }
+        let mut sort_name = String::new();
+        fold_into(summary.display_name(), &mut sort_name);
+        BookEntry {
+            summary,
+            haystack,
+            phone_digits,
+            sort_name,
+        }
+    }
+}
+
+/// Every customer summary of a rep's book, with search and counts.
+#[derive(Default)]
+pub struct Book {
+    entries: Vec<BookEntry>,
+    positions: HashMap<CustomerId, EntryIdx>,
+    /// Entry indices in alphabetical order.
+    by_name: Vec<EntryIdx>,
+    /// Entry indices, most recently updated first.
+    by_updated: Vec<EntryIdx>,
+}
+
+impl std::fmt::Debug for Book {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Book")
+            .field("n_entries", &self.entries.len())
+            .finish()
+    }
+}
+
+impl Book {
+    /// A book holding `summaries` (later duplicates of an id replace earlier ones).
+    pub fn from_summaries(summaries: impl IntoIterator<Item = CustomerSummary>) -> Book {
+        let mut book = Book::default();
+        for summary in summaries {
+            match book.positions.get(&summary.id) {
+                Some(&entry_idx) => book.entries[entry_idx as usize] = BookEntry::new(summary),
+                None => {
+                    let entry_idx = book.entries.len() as EntryIdx;
+                    book.positions.insert(summary.id.clone(), entry_idx);
+                    book.entries.push(BookEntry::new(summary));
+                }
+            }
+        }
+        book.by_name = (0..book.entries.len() as EntryIdx).collect();
+        book.by_updated = book.by_name.clone();
+        let entries = &book.entries;
+        book.by_name
+            .sort_by(|&a, &b| Self::cmp_name(entries, a, b));
+        book.by_updated
+            .sort_by(|&a, &b| Self::cmp_updated(entries, a, b));
+        book
+    }
+
+    fn cmp_name(entries: &[BookEntry], a: EntryIdx, b: EntryIdx) -> std::cmp::Ordering {
+        let (ea, eb) = (&entries[a as usize], &entries[b as usize]);
+        ea.sort_name
+            .cmp(&eb.sort_name)
+            .then_with(|| ea.summary.id.cmp(&eb.summary.id))
+    }
+
+    fn cmp_updated(entries: &[BookEntry], a: EntryIdx, b: EntryIdx) -> std::cmp::Ordering {
+        let (ea, eb) = (&entries[a as usize], &entries[b as usize]);
+        eb.summary
+            .updated_at
+            .cmp(&ea.summary.updated_at)
+            .then_with(|| ea.summary.id.cmp(&eb.summary.id))
+    }
+
+    /// Adds a customer or replaces its summary.
+    pub fn upsert(&mut self, summary: CustomerSummary) {
+        let entry_idx = match self.positions.get(&summary.id) {
+            Some(&entry_idx) => {
+                self.by_name.retain(|&idx| idx != entry_idx);
+                self.by_updated.retain(|&idx| idx != entry_idx);
+                self.entries[entry_idx as usize] = BookEntry::new(summary);
+                entry_idx
+            }
+            None => {
+                let entry_idx = self.entries.len() as EntryIdx;
+                self.positions.insert(summary.id.clone(), entry_idx);
+                self.entries.push(BookEntry::new(summary));
+                entry_idx
+            }
+        };
+        let entries = &self.entries;
+        let at = self
+            .by_name
+            .partition_point(|&idx| Self::cmp_name(entries, idx, entry_idx).is_lt());
+        self.by_name.insert(at, entry_idx);
+        let at = self
+            .by_updated
+            .partition_point(|&idx| Self::cmp_updated(entries, idx, entry_idx).is_lt());
+        self.by_updated.insert(at, entry_idx);
+    }
+
+    /// Number of customers, archived ones included.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the book holds no customer at all.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The summary of a customer.
+    pub fn get(&self, id: &CustomerId) -> Option<&CustomerSummary> {
+        self.positions
+            .get(id)
+            .map(|&entry_idx| &self.entries[entry_idx as usize].summary)
+    }
+
+    /// The summary at an index returned by [`Book::query`].
+    pub fn entry(&self, entry_idx: EntryIdx) -> Option<&CustomerSummary> {
+        self.entries
+            .get(entry_idx as usize)
+            .map(|entry| &entry.summary)
+    }
+
+    /// The entries matching `query`, in its order.
+    pub fn query(&self, query: &ListQuery) -> Vec<EntryIdx> {
+        let mut folded = String::new();
+        fold_into(&query.text, &mut folded);
+        let terms: Vec<SearchTerm> = folded.split_whitespace().map(SearchTerm::new).collect();
+        let order = match query.sort {
+            SortOrder::Name => &self.by_name,
+            SortOrder::RecentlyUpdated => &self.by_updated,
+        };
+        order
+            .iter()
+            .copied()
+            .filter(|&entry_idx| {
+                let entry = &self.entries[entry_idx as usize];
+                let summary = &entry.summary;
+                summary.archived == query.archived
+                    && query.stage.is_none_or(|stage| summary.stage == stage)
+                    && query
+                        .tag
+                        .as_ref()
+                        .is_none_or(|tag| summary.tags.iter().any(|t| t == tag))
+                    && terms.iter().all(|term| term.matches(entry))
+            })
+            .collect()
+    }
+
+    /// Number of active (not archived) customers per stage, in funnel order.
+    pub fn stage_counts(&self) -> [(LifecycleStage, usize); 6] {
+        let mut counts = LifecycleStage::ALL.map(|stage| (stage, 0));
+        for entry in self.entries.iter().filter(|entry| !entry.summary.archived) {
+            if let Some(slot) = counts
+                .iter_mut()
+                .find(|(stage, _)| *stage == entry.summary.stage)
+            {
+                slot.1 += 1;
+            }
+        }
+        counts
+    }
+
+    /// Number of active and of archived customers.
+    pub fn active_and_archived(&self) -> (usize, usize) {
+        let n_archived = self
+            .entries
+            .iter()
+            .filter(|entry| entry.summary.archived)
+            .count();
+        (self.entries.len() - n_archived, n_archived)
+    }
+
+    /// Every tag in use on active customers with its number of customers, most used first.
+    pub fn tags(&self) -> Vec<(String, usize)> {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for entry in self.entries.iter().filter(|entry| !entry.summary.archived) {
+            for tag in &entry.summary.tags {
+                *counts.entry(tag.as_str()).or_default() += 1;
+            }
+        }
+        let mut tags: Vec<(String, usize)> = counts
+            .into_iter()
+            .map(|(tag, n)| (tag.to_string(), n))
+            .collect();
+        tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        tags
+    }
+}
+
+/// One folded word of a search.
+struct SearchTerm {
+    text: String,
+    /// The digits of the word when it looks like part of a phone number (3+ digits and
+    /// nothing but digits and phone punctuation), so "06 12" finds "+33 6 12 …" typed as
+    /// "0612…" and vice versa.
+    digits: Option<String>,
+}
+
+impl SearchTerm {
+    fn new(word: &str) -> SearchTerm {
+        let digits: String = word.chars().filter(char::is_ascii_digit).collect();
+        let phone_like = digits.len() >= 3
+            && word
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | '(' | ')' | '/'));
+        SearchTerm {
+            text: word.to_string(),
+            digits: phone_like.then_some(digits),
+        }
+    }
+
+    fn matches(&self, entry: &BookEntry) -> bool {
+        entry.haystack.contains(&self.text)
+            || self
+                .digits
+                .as_ref()
+                .is_some_and(|digits| entry.phone_digits.contains(digits.as_str()))
+    }
+}
+
+/// Appends `text` lowercased and with common Latin accents removed, so "zoe" finds "Zoë" and
+/// "LYON" finds "Lyon".
+pub fn fold_into(text: &str, out: &mut String) {
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+            continue;
+        }
+        let base = match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'ā' | 'Ā' => 'a',
+            'ç' | 'Ç' | 'č' | 'Č' | 'ć' | 'Ć' => 'c',
+            'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' | 'ē' | 'ę' | 'ě' | 'Ě' => 'e',
+            'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
+            'ñ' | 'Ñ' | 'ń' | 'ň' => 'n',
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'ő' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' | 'ů' | 'ű' => 'u',
+            'ý' | 'ÿ' | 'Ý' => 'y',
+            'š' | 'Š' | 'ś' | 'ş' => 's',
+            'ž' | 'Ž' | 'ź' | 'ż' => 'z',
+            'ł' | 'Ł' => 'l',
+            'ř' | 'Ř' => 'r',
+            'ß' => {
+                out.push_str("ss");
+                continue;
+            }
+            _ => {
+                out.extend(c.to_lowercase());
+                continue;
+            }
+        };
+        out.push(base);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{expect, Expect};
+
+    use super::*;
+    use crate::Timestamp;
+
+    fn summary(id: &str, name: &str, company: &str, updated: i64) -> CustomerSummary {
+        CustomerSummary {
+            id: id.parse().unwrap(),
+            name: name.into(),
+            company: company.into(),
+            job_title: String::new(),
+            stage: LifecycleStage::Lead,
+            tags: Vec::new(),
+            emails: Vec::new(),
+            phones: Vec::new(),
+            city: String::new(),
+            next_follow_up: None,
+            updated_at: Timestamp(updated),
+            archived: false,
+        }
+    }
+
+    fn sample_book() -> Book {
+        let mut zoe = summary("c1", "Zoë Dupont", "Fromagerie Lyonnaise", 30);
+        zoe.tags = vec!["salon-2026".into(), "vip".into()];
+        zoe.phones = vec!["+33 6 12 34 56 78".into()];
+        zoe.city = "Lyon".into();
+        let mut bob = summary("c2", "Bob Martin", "Acme", 10);
+        bob.emails = vec!["bob@acme.example".into()];
+        bob.stage = LifecycleStage::Customer;
+        let mut acme = summary("c3", "", "Acme Holding", 20);
+        acme.archived = true;
+        let ann = summary("c4", "anne Ângel", "", 40);
+        Book::from_summaries([zoe, bob, acme, ann])
+    }
+
+    fn check(query: ListQuery, expect: Expect) {
+        let book = sample_book();
+        let names: Vec<&str> = book
+            .query(&query)
+            .into_iter()
+            .map(|idx| book.entry(idx).unwrap().display_name())
+            .collect();
+        expect.assert_eq(&names.join(", "));
+    }
+
+    fn text(text: &str) -> ListQuery {
+        ListQuery {
+            text: text.into(),
+            ..ListQuery::default()
+        }
+    }
+
+    #[test]
+    fn empty_query_lists_active_customers_by_name() {
+        check(ListQuery::default(), expect!["anne Ângel, Bob Martin, Zoë Dupont"]);
+    }
+
+    #[test]
+    fn sorts_by_recent_update() {
+        check(
+            ListQuery {
+                sort: SortOrder::RecentlyUpdated,
+                ..ListQuery::default()
+            },
+            expect!["anne Ângel, Zoë Dupont, Bob Martin"],
+        );
+    }
+
+    #[test]
+    fn search_ignores_case_and_accents() {
+        check(text("ZOE"), expect!["Zoë Dupont"]);
+        check(text("angel"), expect!["anne Ângel"]);
+        check(text("lyon"), expect!["Zoë Dupont"]);
+    }
+
+    #[test]
+    fn every_word_must_match() {
+        check(text("acme bob"), expect!["Bob Martin"]);
+        check(text("acme zoe"), expect![""]);
+    }
+
+    #[test]
+    fn search_covers_email_phone_and_tags() {
+        check(text("bob@acme"), expect!["Bob Martin"]);
+        check(text("vip"), expect!["Zoë Dupont"]);
+        check(text("612345"), expect!["Zoë Dupont"]);
+        check(text("6-12-34"), expect!["Zoë Dupont"]);
+    }
+
+    #[test]
+    fn filters_by_stage_tag_and_archive() {
+        check(
+            ListQuery {
+                stage: Some(LifecycleStage::Customer),
+                ..ListQuery::default()
+            },
+            expect!["Bob Martin"],
+        );
+        check(
+            ListQuery {
+                tag: Some("vip".into()),
+                ..ListQuery::default()
+            },
+            expect!["Zoë Dupont"],
+        );
+        check(
+            ListQuery {
+                archived: true,
+                ..ListQuery::default()
+            },
+            expect!["Acme Holding"],
+        );
+    }
+
+    #[test]
+    fn upsert_keeps_orders_consistent() {
+        let mut book = sample_book();
+        let mut bob = book.get(&"c2".parse().unwrap()).unwrap().clone();
+        bob.name = "Aaron Martin".into();
+        bob.updated_at = Timestamp(99);
+        book.upsert(bob);
+        book.upsert(summary("c5", "Yann", "", 5));
+        let names = |sort| {
+            book.query(&ListQuery {
+                sort,
+                ..ListQuery::default()
+            })
+            .into_iter()
+            .map(|idx| book.entry(idx).unwrap().display_name().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+        };
+        assert_eq!(names(SortOrder::Name), "Aaron Martin, anne Ângel, Yann, Zoë Dupont");
+        assert_eq!(
+            names(SortOrder::RecentlyUpdated),
+            "Aaron Martin, anne Ângel, Zoë Dupont, Yann"
+        );
+        assert_eq!(book.len(), 5);
+        assert_eq!(book.active_and_archived(), (4, 1));
+    }
+
+    #[test]
+    fn counts_stages_and_tags() {
+        let book = sample_book();
+        let counts: Vec<String> = book
+            .stage_counts()
+            .iter()
+            .map(|(stage, n)| format!("{}={n}", stage.as_str()))
+            .collect();
+        assert_eq!(
+            counts.join(" "),
+            "prospect=0 lead=2 customer=1 loyal=0 advocate=0 churned=0"
+        );
+        assert_eq!(
+            book.tags(),
+            vec![("salon-2026".to_string(), 1), ("vip".to_string(), 1)]
+        );
+    }
+}

@@ -1,0 +1,414 @@
+//! The customer document schema: plain Rust structs mapped onto one Automerge document per
+//! customer with autosurgeon.
+//!
+//! Document keys are fixed with `rename=` so Rust names can change without breaking stored
+//! documents, and every field added after the first release carries `missing=` so older
+//! documents still hydrate. List items carry a `#[key]` so they keep their identity when two
+//! devices edit the same list concurrently.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use autosurgeon::{Hydrate, HydrateError, Reconcile, Reconciler, Text};
+
+use crate::{CustomerId, Timestamp};
+
+/// One customer: everything a rep knows about a person or account.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Customer {
+    /// The customer's identity; equal to the id its document is stored under.
+    pub id: CustomerId,
+    /// Full name of the contact person. A customer needs a name or a company.
+    pub name: String,
+    /// The organisation the contact works for.
+    pub company: String,
+    /// The contact's role, e.g. "Head of purchasing".
+    #[autosurgeon(rename = "job_title")]
+    pub job_title: String,
+    /// Email addresses, each with a label ("work", "home").
+    pub emails: Vec<ContactPoint>,
+    /// Phone numbers, each with a label ("mobile", "office").
+    pub phones: Vec<ContactPoint>,
+    /// Postal address.
+    pub address: Address,
+    /// Where the customer is in their relationship with the rep.
+    pub stage: LifecycleStage,
+    /// Free labels; a set, so the same tag added on two devices is kept once.
+    pub tags: TagSet,
+    /// How the customer prefers to be contacted, if known.
+    #[autosurgeon(rename = "preferred_channel")]
+    pub preferred_channel: Option<Channel>,
+    /// Birthday, for the personal touch.
+    pub birthday: Option<CalendarDate>,
+    /// Free notes. Collaborative text: concurrent edits on two devices interleave instead of
+    /// one overwriting the other.
+    pub notes: Text,
+    /// Who looks after this customer (a rep's name until accounts exist).
+    pub owner: String,
+    /// When the customer was created.
+    #[autosurgeon(rename = "created_at")]
+    pub created_at: Timestamp,
+    /// When any field last changed.
+    #[autosurgeon(rename = "updated_at")]
+    pub updated_at: Timestamp,
+    /// Archived customers are hidden from the list by default but keep all their history.
+    pub archived: bool,
+}
+
+impl Customer {
+    /// A new, empty customer with the given id, created at `now`.
+    pub fn new(id: CustomerId, now: Timestamp) -> Customer {
+        Customer {
+            id,
+            name: String::new(),
+            company: String::new(),
+            job_title: String::new(),
+            emails: Vec::new(),
+            phones: Vec::new(),
+            address: Address::default(),
+            stage: LifecycleStage::Prospect,
+            tags: TagSet::default(),
+            preferred_channel: None,
+            birthday: None,
+            notes: Text::with_value(""),
+            owner: String::new(),
+            created_at: now,
+            updated_at: now,
+            archived: false,
+        }
+    }
+
+    /// The name to show: the person's name, else the company.
+    pub fn display_name(&self) -> &str {
+        if self.name.trim().is_empty() {
+            self.company.trim()
+        } else {
+            self.name.trim()
+        }
+    }
+}
+
+/// Identifies one email or phone entry inside a customer, so concurrent edits of the list
+/// keep each entry's identity.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Reconcile, Hydrate)]
+pub struct ContactPointId(pub String);
+
+impl fmt::Display for ContactPointId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An email address or phone number with a label.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct ContactPoint {
+    /// Stable identity of the entry within its list.
+    #[key]
+    pub id: ContactPointId,
+    /// What the entry is for, e.g. "work" or "mobile".
+    pub label: String,
+    /// The address or number as the rep typed it.
+    pub value: String,
+}
+
+/// A postal address. Every part is optional free text.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+pub struct Address {
+    /// Street and number.
+    pub street: String,
+    /// City or town.
+    pub city: String,
+    /// Postal or ZIP code.
+    #[autosurgeon(rename = "postal_code")]
+    pub postal_code: String,
+    /// State, county or region.
+    pub region: String,
+    /// Country.
+    pub country: String,
+}
+
+impl Address {
+    /// Whether no part of the address is filled in.
+    pub fn is_empty(&self) -> bool {
+        [&self.street, &self.city, &self.postal_code, &self.region, &self.country]
+            .iter()
+            .all(|part| part.trim().is_empty())
+    }
+}
+
+/// The lifecycle of a customer relationship.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Reconcile, Hydrate)]
+pub enum LifecycleStage {
+    /// Someone who might buy; no contact yet.
+    #[default]
+    #[autosurgeon(rename = "prospect")]
+    Prospect,
+    /// A prospect who showed interest.
+    #[autosurgeon(rename = "lead")]
+    Lead,
+    /// Has bought.
+    #[autosurgeon(rename = "customer")]
+    Customer,
+    /// Buys repeatedly.
+    #[autosurgeon(rename = "loyal")]
+    Loyal,
+    /// Recommends us to others.
+    #[autosurgeon(rename = "advocate")]
+    Advocate,
+    /// Stopped buying.
+    #[autosurgeon(rename = "churned")]
+    Churned,
+}
+
+impl LifecycleStage {
+    /// Every stage, in funnel order.
+    pub const ALL: [LifecycleStage; 6] = [
+        LifecycleStage::Prospect,
+        LifecycleStage::Lead,
+        LifecycleStage::Customer,
+        LifecycleStage::Loyal,
+        LifecycleStage::Advocate,
+        LifecycleStage::Churned,
+    ];
+
+    /// The stable identifier used in storage and URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LifecycleStage::Prospect => "prospect",
+            LifecycleStage::Lead => "lead",
+            LifecycleStage::Customer => "customer",
+            LifecycleStage::Loyal => "loyal",
+            LifecycleStage::Advocate => "advocate",
+            LifecycleStage::Churned => "churned",
+        }
+    }
+
+    /// The name shown to the rep.
+    pub fn label(self) -> &'static str {
+        match self {
+            LifecycleStage::Prospect => "Prospect",
+            LifecycleStage::Lead => "Lead",
+            LifecycleStage::Customer => "Customer",
+            LifecycleStage::Loyal => "Loyal customer",
+            LifecycleStage::Advocate => "Advocate",
+            LifecycleStage::Churned => "Churned",
+        }
+    }
+
+    /// Parses [`LifecycleStage::as_str`] back.
+    pub fn parse(text: &str) -> Option<LifecycleStage> {
+        LifecycleStage::ALL.into_iter().find(|stage| stage.as_str() == text)
+    }
+}
+
+/// How a customer prefers to be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate)]
+pub enum Channel {
+    /// A phone call.
+    #[autosurgeon(rename = "phone")]
+    Phone,
+    /// Email.
+    #[autosurgeon(rename = "email")]
+    Email,
+    /// SMS or a messaging app.
+    #[autosurgeon(rename = "message")]
+    Message,
+    /// A visit in person.
+    #[autosurgeon(rename = "in_person")]
+    InPerson,
+}
+
+impl Channel {
+    /// Every channel, in the order shown to the rep.
+    pub const ALL: [Channel; 4] = [
+        Channel::Phone,
+        Channel::Email,
+        Channel::Message,
+        Channel::InPerson,
+    ];
+
+    /// The stable identifier used in storage and forms.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Phone => "phone",
+            Channel::Email => "email",
+            Channel::Message => "message",
+            Channel::InPerson => "in_person",
+        }
+    }
+
+    /// The name shown to the rep.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Phone => "Phone call",
+            Channel::Email => "Email",
+            Channel::Message => "Text message",
+            Channel::InPerson => "In person",
+        }
+    }
+
+    /// Parses [`Channel::as_str`] back.
+    pub fn parse(text: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|channel| channel.as_str() == text)
+    }
+}
+
+/// A calendar date without a time, stored as `YYYY-MM-DD` text so it reads the same
+/// everywhere and sorts naturally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CalendarDate {
+    /// Year, e.g. 1984.
+    pub year: i32,
+    /// Month, 1-12.
+    pub month: u32,
+    /// Day of the month, 1-31.
+    pub day: u32,
+}
+
+impl CalendarDate {
+    /// Parses `YYYY-MM-DD` (what an `<input type="date">` produces); `None` if it is not a real
+    /// date.
+    pub fn parse(text: &str) -> Option<CalendarDate> {
+        let mut parts = text.trim().splitn(3, '-');
+        let year: i32 = parts.next()?.parse().ok()?;
+        let month: u32 = parts.next()?.parse().ok()?;
+        let day: u32 = parts.next()?.parse().ok()?;
+        let valid = (1000..=9999).contains(&year)
+            && (1..=12).contains(&month)
+            && (1..=days_in_month(year, month)).contains(&day);
+        valid.then_some(CalendarDate { year, month, day })
+    }
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+impl fmt::Display for CalendarDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl Reconcile for CalendarDate {
+    type Key<'a> = autosurgeon::reconcile::NoKey;
+
+    fn reconcile<R: Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+        reconciler.str(self.to_string())
+    }
+}
+
+impl Hydrate for CalendarDate {
+    fn hydrate_string(text: &'_ str) -> Result<Self, HydrateError> {
+        CalendarDate::parse(text)
+            .ok_or_else(|| HydrateError::unexpected("a YYYY-MM-DD date", text.to_string()))
+    }
+}
+
+/// A set of tags, stored as an Automerge map from tag to `true`.
+///
+/// A map rather than a list: the same tag added concurrently on two devices merges into one
+/// entry, and removing a tag on one device while another adds a different one keeps both
+/// intentions.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TagSet(BTreeMap<String, bool>);
+
+impl TagSet {
+    /// Tags in alphabetical order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    /// Adds a tag (trimmed); returns whether it was new.
+    pub fn insert(&mut self, tag: &str) -> bool {
+        self.0.insert(tag.trim().to_string(), true).is_none()
+    }
+
+    /// Removes a tag; returns whether it was present.
+    pub fn remove(&mut self, tag: &str) -> bool {
+        self.0.remove(tag).is_some()
+    }
+
+    /// Whether the tag is present.
+    pub fn contains(&self, tag: &str) -> bool {
+        self.0.contains_key(tag)
+    }
+
+    /// Number of tags.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no tags.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> FromIterator<&'a str> for TagSet {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(iter: I) -> Self {
+        let mut tags = TagSet::default();
+        for tag in iter {
+            tags.insert(tag);
+        }
+        tags
+    }
+}
+
+impl Reconcile for TagSet {
+    type Key<'a> = autosurgeon::reconcile::NoKey;
+
+    fn reconcile<R: Reconciler>(&self, reconciler: R) -> Result<(), R::Error> {
+        self.0.reconcile(reconciler)
+    }
+}
+
+impl Hydrate for TagSet {
+    fn hydrate_map<D: autosurgeon::ReadDoc>(
+        doc: &D,
+        obj: &automerge::ObjId,
+    ) -> Result<Self, HydrateError> {
+        BTreeMap::<String, bool>::hydrate_map(doc, obj).map(TagSet)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calendar_dates_parse_only_real_dates() {
+        assert_eq!(
+            CalendarDate::parse("1984-02-29"),
+            Some(CalendarDate { year: 1984, month: 2, day: 29 })
+        );
+        assert_eq!(CalendarDate::parse("1985-02-29"), None);
+        assert_eq!(CalendarDate::parse("2000-13-01"), None);
+        assert_eq!(CalendarDate::parse("2000-04-31"), None);
+        assert_eq!(CalendarDate::parse("yesterday"), None);
+        assert_eq!(CalendarDate::parse("12-01-01"), None);
+        assert_eq!(CalendarDate::parse("1990-7-4").unwrap().to_string(), "1990-07-04");
+    }
+
+    #[test]
+    fn stages_round_trip_through_their_names() {
+        for stage in LifecycleStage::ALL {
+            assert_eq!(LifecycleStage::parse(stage.as_str()), Some(stage));
+        }
+        assert_eq!(LifecycleStage::parse("vip"), None);
+    }
+
+    #[test]
+    fn tag_set_is_a_set() {
+        let mut tags: TagSet = ["vip", " lyon "].into_iter().collect();
+        assert!(!tags.insert("vip"));
+        assert!(tags.contains("lyon"));
+        assert!(tags.remove("vip"));
+        assert_eq!(tags.iter().collect::<Vec<_>>(), ["lyon"]);
+    }
+}

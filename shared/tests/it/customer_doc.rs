@@ -1,0 +1,191 @@
+//! Customer documents: schema round trips, storage chunks and merges between devices.
+
+use automerge::ActorId;
+use shared::{
+    Address, CalendarDate, Channel, ContactPoint, ContactPointId, Customer, CustomerDoc,
+    CustomerId, DocError, LifecycleStage, TagSet, Timestamp,
+};
+
+const T0: Timestamp = Timestamp(1_795_341_600_000);
+
+fn actor(n: u8) -> ActorId {
+    ActorId::from(vec![n; 16])
+}
+
+fn full_customer() -> Customer {
+    let id: CustomerId = "7d5b1c9e-3f0a-4c55-8e21-0a9b8c7d6e5f".parse().unwrap();
+    let mut customer = Customer::new(id, T0);
+    customer.name = "Zoë Dupont".into();
+    customer.company = "Fromagerie Lyonnaise".into();
+    customer.job_title = "Buyer".into();
+    customer.emails = vec![ContactPoint {
+        id: ContactPointId("e1".into()),
+        label: "work".into(),
+        value: "zoe@fromagerie.example".into(),
+    }];
+    customer.phones = vec![
+        ContactPoint {
+            id: ContactPointId("p1".into()),
+            label: "mobile".into(),
+            value: "+33 6 12 34 56 78".into(),
+        },
+        ContactPoint {
+            id: ContactPointId("p2".into()),
+            label: "office".into(),
+            value: "04 78 00 00 00".into(),
+        },
+    ];
+    customer.address = Address {
+        street: "12 rue de la Paix".into(),
+        city: "Lyon".into(),
+        postal_code: "69002".into(),
+        region: "Rhône".into(),
+        country: "France".into(),
+    };
+    customer.stage = LifecycleStage::Loyal;
+    customer.tags = ["vip", "salon-2026"].into_iter().collect::<TagSet>();
+    customer.preferred_channel = Some(Channel::InPerson);
+    customer.birthday = CalendarDate::parse("1984-02-29");
+    customer.notes = autosurgeon::Text::with_value("Prefers morning visits.");
+    customer.owner = "Camille".into();
+    customer
+}
+
+#[test]
+fn hydrate_of_reconcile_is_identity() {
+    let customer = full_customer();
+    let mut doc = automerge::AutoCommit::new();
+    autosurgeon::reconcile(&mut doc, &customer).unwrap();
+    let hydrated: Customer = autosurgeon::hydrate(&doc).unwrap();
+    assert_eq!(hydrated, customer);
+
+    // And through bytes, as storage does.
+    let bytes = doc.save();
+    let loaded = CustomerDoc::load(&customer.id, &bytes, actor(1)).unwrap();
+    assert_eq!(loaded.customer(), &customer);
+}
+
+#[test]
+fn empty_optional_fields_round_trip() {
+    let mut customer = Customer::new("c-min".parse().unwrap(), T0);
+    customer.company = "Only a company".into();
+    let mut doc = CustomerDoc::create(customer.clone(), actor(1), T0).unwrap();
+    let loaded = CustomerDoc::load(&customer.id, &doc.save(), actor(1)).unwrap();
+    assert_eq!(loaded.customer(), &customer);
+}
+
+#[test]
+fn snapshot_plus_incremental_chunks_load_as_one_document() {
+    let mut doc = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    let mut stored = doc.save();
+    for (edit_idx, job) in ["Head buyer", "Purchasing director", "CEO"].iter().enumerate() {
+        let now = Timestamp(T0.0 + 1000 * (edit_idx as i64 + 1));
+        assert!(doc.update(now, |c| c.job_title = job.to_string()).unwrap());
+        stored.extend(doc.save_incremental());
+    }
+    let loaded = CustomerDoc::load(&doc.customer().id, &stored, actor(2)).unwrap();
+    assert_eq!(loaded.customer().job_title, "CEO");
+    assert_eq!(loaded.customer().updated_at, Timestamp(T0.0 + 3000));
+    assert_eq!(loaded.customer(), doc.customer());
+}
+
+#[test]
+fn no_op_edit_creates_no_change() {
+    let mut doc = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    doc.save();
+    assert!(!doc.update(Timestamp(T0.0 + 1), |c| c.name = "Zoë Dupont".into()).unwrap());
+    assert!(doc.save_incremental().is_empty());
+}
+
+#[test]
+fn invalid_edit_changes_nothing() {
+    let mut doc = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    let before = doc.customer().clone();
+    let heads_before = doc.heads();
+    let result = doc.update(Timestamp(T0.0 + 1), |c| {
+        c.name.clear();
+        c.company.clear();
+    });
+    match result {
+        Err(DocError::Invalid(errors)) => {
+            assert_eq!(errors.for_field("name"), Some("enter a name or a company"))
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    assert_eq!(doc.customer(), &before);
+    assert_eq!(doc.heads(), heads_before);
+}
+
+#[test]
+fn loading_under_the_wrong_id_is_refused() {
+    let mut doc = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    let other: CustomerId = "someone-else".parse().unwrap();
+    assert!(matches!(
+        CustomerDoc::load(&other, &doc.save(), actor(1)),
+        Err(DocError::WrongCustomer { .. })
+    ));
+    assert!(matches!(
+        CustomerDoc::load(&other, b"not automerge", actor(1)),
+        Err(DocError::Corrupt(_))
+    ));
+}
+
+#[test]
+fn concurrent_edits_of_different_fields_both_survive_a_merge() {
+    let mut phone = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    let mut tablet = phone.fork(actor(2));
+
+    phone
+        .update(Timestamp(T0.0 + 10), |c| c.job_title = "Head buyer".into())
+        .unwrap();
+    tablet
+        .update(Timestamp(T0.0 + 20), |c| {
+            c.address.city = "Villeurbanne".into();
+            c.tags.insert("key-account");
+            c.phones.push(ContactPoint {
+                id: ContactPointId("p3".into()),
+                label: "home".into(),
+                value: "+33 4 00 00 00 01".into(),
+            });
+        })
+        .unwrap();
+    phone
+        .update(Timestamp(T0.0 + 30), |c| {
+            c.tags.remove("salon-2026");
+            c.phones.retain(|p| p.id.0 != "p2");
+        })
+        .unwrap();
+
+    phone.merge(&mut tablet).unwrap();
+    tablet.merge(&mut phone).unwrap();
+    assert_eq!(phone.customer(), tablet.customer(), "both devices converge");
+
+    let merged = phone.customer();
+    assert_eq!(merged.job_title, "Head buyer");
+    assert_eq!(merged.address.city, "Villeurbanne");
+    assert_eq!(merged.address.street, "12 rue de la Paix");
+    assert_eq!(merged.tags.iter().collect::<Vec<_>>(), ["key-account", "vip"]);
+    let phones: Vec<&str> = merged.phones.iter().map(|p| p.id.0.as_str()).collect();
+    assert_eq!(phones, ["p1", "p3"]);
+}
+
+#[test]
+fn concurrent_note_edits_interleave() {
+    let mut phone = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    let mut tablet = phone.fork(actor(2));
+    phone
+        .update(Timestamp(T0.0 + 1), |c| {
+            c.notes.update("Prefers morning visits. Allergic to nuts.")
+        })
+        .unwrap();
+    tablet
+        .update(Timestamp(T0.0 + 2), |c| {
+            c.notes.update("Call first. Prefers morning visits.")
+        })
+        .unwrap();
+    phone.merge(&mut tablet).unwrap();
+    assert_eq!(
+        phone.customer().notes.as_str(),
+        "Call first. Prefers morning visits. Allergic to nuts."
+    );
+}

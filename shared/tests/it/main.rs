@@ -1,0 +1,3 @@
+//! The one integration-test binary of `shared`: documents end to end, through the public API.
+
+mod customer_doc;
