@@ -1,0 +1,4 @@
+//! The one integration-test binary of the relay: a real server on a loopback port, real
+//! SQLite file, real HTTP.
+
+mod serving;
