@@ -1,1 +1,112 @@
-pub fn x(){}
+//! Fieldbook's browser app (Leptos, client-side rendered, wasm32).
+//!
+//! # Flow
+//!
+//! [`App`] creates the [`repo::Repo`], which opens IndexedDB ([`store`]) and loads every
+//! customer summary into a [`shared::Book`]. The list ([`routes::list`]) searches and filters
+//! that book in memory; the customer page ([`routes::customer`]) loads one Automerge document
+//! on demand and saves each field edit as one IndexedDB transaction.
+//!
+//! # Layout
+//!
+//! - [`store`]: IndexedDB: document chunks, summaries, device metadata.
+//! - [`repo`]: the handle components use; save states; the document cache ([`doc_cache`]).
+//! - [`routes`]: one file per screen.
+//! - [`components`]: pieces shared by screens (save indicator, stage badge, fields).
+//! - [`time`]: the browser clock and time formatting.
+
+pub mod components;
+pub mod doc_cache;
+pub mod repo;
+pub mod routes;
+pub mod store;
+pub mod time;
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    hooks::use_location,
+    path,
+};
+
+use crate::{
+    repo::{LoadState, Repo},
+    routes::{
+        customer::CustomerPage, list::CustomerList, list::ListState, new_customer::NewCustomer,
+        sample_data::SampleData,
+    },
+};
+
+/// Sends `tracing` output to the browser console.
+pub fn init_tracing() {
+    use tracing_subscriber::{fmt, prelude::*};
+    let layer = fmt::layer()
+        .with_ansi(false)
+        .without_time()
+        .with_writer(tracing_subscriber_wasm::MakeConsoleWriter::default());
+    let _ = tracing_subscriber::registry().with(layer).try_init();
+}
+
+/// The whole app.
+#[component]
+pub fn App() -> impl IntoView {
+    let repo = Repo::start();
+    provide_context(repo);
+    provide_context(ListState::new());
+    view! {
+        <Router>
+            {move || match repo.load_state.get() {
+                LoadState::Failed(message) => view! {
+                    <div class="fatal" data-testid="storage-unavailable">
+                        <h1>"Fieldbook can't open its storage"</h1>
+                        <p>{message}</p>
+                        <p>"Your customers are kept on this device. Check that the browser is not in a private mode that blocks storage, then reload."</p>
+                    </div>
+                }.into_any(),
+                _ => view! { <Shell/> }.into_any(),
+            }}
+        </Router>
+    }
+}
+
+/// Two panes: the list, and the screen of the current route. On a phone only one shows at a
+/// time; on a tablet both, side by side. The list stays mounted, so its search and scroll
+/// position survive opening a customer.
+#[component]
+fn Shell() -> impl IntoView {
+    let location = use_location();
+    let detail_open = move || location.pathname.get() != "/";
+    view! {
+        <div class="app" class:detail-open=detail_open>
+            <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
+                <ParentRoute path=path!("") view=Panes>
+                    <Route path=path!("") view=NothingSelected/>
+                    <Route path=path!("customers/new") view=NewCustomer/>
+                    <Route path=path!("customers/:id") view=CustomerPage/>
+                    <Route path=path!("sample-data") view=SampleData/>
+                </ParentRoute>
+            </Routes>
+        </div>
+    }
+}
+
+#[component]
+fn Panes() -> impl IntoView {
+    view! {
+        <section class="pane-list">
+            <CustomerList/>
+        </section>
+        <section class="pane-detail">
+            <leptos_router::components::Outlet/>
+        </section>
+    }
+}
+
+#[component]
+fn NothingSelected() -> impl IntoView {
+    view! {
+        <div class="nothing-selected">
+            <p>"Select a customer to see and edit everything about them."</p>
+        </div>
+    }
+}

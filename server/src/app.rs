@@ -31,7 +31,11 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let client = ServeDir::new(&config.static_dir)
         .precompressed_br()
         .precompressed_gzip()
-        .fallback(ServeFile::new(index).precompressed_br().precompressed_gzip());
+        .fallback(
+            ServeFile::new(index)
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
     Router::new()
         .route("/healthz", get(healthz))
         .with_state(state)

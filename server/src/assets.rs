@@ -20,7 +20,16 @@ use axum::{
 
 /// Extensions worth compressing.
 const COMPRESSIBLE: &[&str] = &[
-    "wasm", "js", "css", "html", "svg", "json", "webmanifest", "txt", "ico", "map",
+    "wasm",
+    "js",
+    "css",
+    "html",
+    "svg",
+    "json",
+    "webmanifest",
+    "txt",
+    "ico",
+    "map",
 ];
 
 /// What [`precompress_dir`] did.
@@ -125,9 +134,8 @@ fn is_content_hashed(path: &str) -> bool {
     let stem = file_name.split('.').next().unwrap_or_default();
     // wasm-bindgen names the module `name-<hash>_bg.wasm`.
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').is_some_and(|(_, hash)| {
-        hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
-    })
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -136,7 +144,9 @@ mod tests {
 
     #[test]
     fn recognises_trunk_hashes() {
-        assert!(is_content_hashed("/fieldbook-client-3f2a9c0d1e4b5a6f_bg.wasm"));
+        assert!(is_content_hashed(
+            "/fieldbook-client-3f2a9c0d1e4b5a6f_bg.wasm"
+        ));
         assert!(is_content_hashed("/fieldbook-client-3f2a9c0d1e4b5a6f.js"));
         assert!(is_content_hashed("/style-0123456789abcdef.css"));
         assert!(!is_content_hashed("/index.html"));

@@ -57,7 +57,9 @@ pub async fn run(
                 n_compressed = report.n_compressed,
                 "static files ready"
             ),
-            Ok(Err(err)) => tracing::warn!(cause = %err, "could not precompress static files; serving them uncompressed"),
+            Ok(Err(err)) => {
+                tracing::warn!(cause = %err, "could not precompress static files; serving them uncompressed")
+            }
             Err(err) => tracing::warn!(cause = %err, "precompression task failed"),
         }
     } else {

@@ -130,9 +130,15 @@ pub struct Address {
 impl Address {
     /// Whether no part of the address is filled in.
     pub fn is_empty(&self) -> bool {
-        [&self.street, &self.city, &self.postal_code, &self.region, &self.country]
-            .iter()
-            .all(|part| part.trim().is_empty())
+        [
+            &self.street,
+            &self.city,
+            &self.postal_code,
+            &self.region,
+            &self.country,
+        ]
+        .iter()
+        .all(|part| part.trim().is_empty())
     }
 }
 
@@ -197,7 +203,9 @@ impl LifecycleStage {
 
     /// Parses [`LifecycleStage::as_str`] back.
     pub fn parse(text: &str) -> Option<LifecycleStage> {
-        LifecycleStage::ALL.into_iter().find(|stage| stage.as_str() == text)
+        LifecycleStage::ALL
+            .into_iter()
+            .find(|stage| stage.as_str() == text)
     }
 }
 
@@ -249,7 +257,9 @@ impl Channel {
 
     /// Parses [`Channel::as_str`] back.
     pub fn parse(text: &str) -> Option<Channel> {
-        Channel::ALL.into_iter().find(|channel| channel.as_str() == text)
+        Channel::ALL
+            .into_iter()
+            .find(|channel| channel.as_str() == text)
     }
 }
 
@@ -385,14 +395,21 @@ mod tests {
     fn calendar_dates_parse_only_real_dates() {
         assert_eq!(
             CalendarDate::parse("1984-02-29"),
-            Some(CalendarDate { year: 1984, month: 2, day: 29 })
+            Some(CalendarDate {
+                year: 1984,
+                month: 2,
+                day: 29
+            })
         );
         assert_eq!(CalendarDate::parse("1985-02-29"), None);
         assert_eq!(CalendarDate::parse("2000-13-01"), None);
         assert_eq!(CalendarDate::parse("2000-04-31"), None);
         assert_eq!(CalendarDate::parse("yesterday"), None);
         assert_eq!(CalendarDate::parse("12-01-01"), None);
-        assert_eq!(CalendarDate::parse("1990-7-4").unwrap().to_string(), "1990-07-04");
+        assert_eq!(
+            CalendarDate::parse("1990-7-4").unwrap().to_string(),
+            "1990-07-04"
+        );
     }
 
     #[test]

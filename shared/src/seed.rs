@@ -10,27 +10,90 @@ use crate::{
 };
 
 const FIRST_NAMES: &[&str] = &[
-    "Ada", "Bruno", "Chloé", "Dmitri", "Elena", "Farid", "Grace", "Hugo", "Inès", "Jonas",
-    "Keiko", "Liam", "Maya", "Nadia", "Omar", "Priya", "Quentin", "Rosa", "Samir", "Tess",
-    "Ugo", "Vera", "Wen", "Xavier", "Yara", "Zoë", "Amélie", "Björn", "Carmen", "Diego",
+    "Ada", "Bruno", "Chloé", "Dmitri", "Elena", "Farid", "Grace", "Hugo", "Inès", "Jonas", "Keiko",
+    "Liam", "Maya", "Nadia", "Omar", "Priya", "Quentin", "Rosa", "Samir", "Tess", "Ugo", "Vera",
+    "Wen", "Xavier", "Yara", "Zoë", "Amélie", "Björn", "Carmen", "Diego",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Martin", "Bernard", "Dubois", "Nakamura", "Schmidt", "García", "Rossi", "Novak",
-    "Kowalski", "Okafor", "Silva", "Jensen", "Moreau", "Fischer", "Haddad", "Lindqvist",
-    "O'Brien", "Petit", "Romano", "Tanaka", "Vasquez", "Weber", "Yilmaz", "Zimmermann",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Nakamura",
+    "Schmidt",
+    "García",
+    "Rossi",
+    "Novak",
+    "Kowalski",
+    "Okafor",
+    "Silva",
+    "Jensen",
+    "Moreau",
+    "Fischer",
+    "Haddad",
+    "Lindqvist",
+    "O'Brien",
+    "Petit",
+    "Romano",
+    "Tanaka",
+    "Vasquez",
+    "Weber",
+    "Yilmaz",
+    "Zimmermann",
 ];
 const COMPANY_STEMS: &[&str] = &[
-    "Alpine", "Boréal", "Cobalt", "Delta", "Elm", "Fjord", "Granite", "Harbor", "Iris",
-    "Juniper", "Kestrel", "Lumen", "Meridian", "Nimbus", "Orchard", "Pioneer", "Quarry",
-    "Riverside", "Summit", "Tidewater", "Umbra", "Vertex", "Willow", "Zenith",
+    "Alpine",
+    "Boréal",
+    "Cobalt",
+    "Delta",
+    "Elm",
+    "Fjord",
+    "Granite",
+    "Harbor",
+    "Iris",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Meridian",
+    "Nimbus",
+    "Orchard",
+    "Pioneer",
+    "Quarry",
+    "Riverside",
+    "Summit",
+    "Tidewater",
+    "Umbra",
+    "Vertex",
+    "Willow",
+    "Zenith",
 ];
 const COMPANY_KINDS: &[&str] = &[
-    "Foods", "Logistics", "Dental", "Hardware", "Pharma", "Bakery", "Motors", "Textiles",
-    "Hotels", "Clinics", "Farms", "Optics", "Print", "Solar", "Wines",
+    "Foods",
+    "Logistics",
+    "Dental",
+    "Hardware",
+    "Pharma",
+    "Bakery",
+    "Motors",
+    "Textiles",
+    "Hotels",
+    "Clinics",
+    "Farms",
+    "Optics",
+    "Print",
+    "Solar",
+    "Wines",
 ];
 const TITLES: &[&str] = &[
-    "Owner", "Purchasing manager", "Head of operations", "Buyer", "CEO", "Office manager",
-    "Procurement lead", "Store manager", "CFO", "Technical director",
+    "Owner",
+    "Purchasing manager",
+    "Head of operations",
+    "Buyer",
+    "CEO",
+    "Office manager",
+    "Procurement lead",
+    "Store manager",
+    "CFO",
+    "Technical director",
 ];
 const CITIES: &[(&str, &str)] = &[
     ("Lyon", "France"),
@@ -47,10 +110,24 @@ const CITIES: &[(&str, &str)] = &[
     ("Amsterdam", "Netherlands"),
 ];
 const TAGS: &[&str] = &[
-    "vip", "salon-2026", "expo-lyon", "newsletter", "reseller", "key-account", "trial",
-    "referral", "wholesale", "eco",
+    "vip",
+    "salon-2026",
+    "expo-lyon",
+    "newsletter",
+    "reseller",
+    "key-account",
+    "trial",
+    "referral",
+    "wholesale",
+    "eco",
 ];
-const STREETS: &[&str] = &["rue de la Paix", "Hauptstraße", "Via Roma", "Calle Mayor", "Main Street"];
+const STREETS: &[&str] = &[
+    "rue de la Paix",
+    "Hauptstraße",
+    "Via Roma",
+    "Calle Mayor",
+    "Main Street",
+];
 
 /// A small deterministic pseudo-random generator (SplitMix64).
 #[derive(Debug, Clone)]
@@ -148,7 +225,13 @@ pub fn customer(seed: u64, customer_idx: u64, now: Timestamp) -> Customer {
         customer.phones.push(ContactPoint {
             id: ContactPointId(format!("p{}", rng.below(1 << 32))),
             label: "office".into(),
-            value: format!("+33 4 {:02} {:02} {:02} {:02}", rng.below(100), rng.below(100), rng.below(100), rng.below(100)),
+            value: format!(
+                "+33 4 {:02} {:02} {:02} {:02}",
+                rng.below(100),
+                rng.below(100),
+                rng.below(100),
+                rng.below(100)
+            ),
         });
     }
     let (city, country) = *rng.pick(CITIES);
@@ -171,7 +254,12 @@ pub fn customer(seed: u64, customer_idx: u64, now: Timestamp) -> Customer {
     if rng.chance(50) {
         customer.notes = autosurgeon::Text::with_value(format!(
             "Met at {}. Interested in the {} range.",
-            rng.pick(&["the Lyon expo", "a store visit", "a webinar", "a referral call"]),
+            rng.pick(&[
+                "the Lyon expo",
+                "a store visit",
+                "a webinar",
+                "a referral call"
+            ]),
             rng.pick(&["premium", "starter", "seasonal", "wholesale"])
         ));
     }

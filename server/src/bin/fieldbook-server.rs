@@ -10,9 +10,9 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&args.log)?)
         .init();
-    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|err| {
-        anyhow::anyhow!("cannot listen on {}: {err}", args.listen)
-    })?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot listen on {}: {err}", args.listen))?;
     server::run(listener, server::Config::from(&args), shutdown_signal()).await?;
     Ok(())
 }

@@ -29,7 +29,11 @@ async fn start() -> TestServer {
         "<!doctype html><title>Fieldbook</title><p>shell</p>",
     )
     .unwrap();
-    std::fs::write(static_dir.path().join(WASM_NAME), big_compressible_payload()).unwrap();
+    std::fs::write(
+        static_dir.path().join(WASM_NAME),
+        big_compressible_payload(),
+    )
+    .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let config = server::Config {
@@ -76,8 +80,15 @@ async fn healthz_reports_the_database() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ok");
     assert_eq!(body["database"], "ok");
-    let db_path = server.data_dir.path().join("data").join(server::db::DB_FILE_NAME);
-    assert!(db_path.is_file(), "the SQLite file exists under the data dir");
+    let db_path = server
+        .data_dir
+        .path()
+        .join("data")
+        .join(server::db::DB_FILE_NAME);
+    assert!(
+        db_path.is_file(),
+        "the SQLite file exists under the data dir"
+    );
     server.stop().await;
 }
 
@@ -86,7 +97,9 @@ async fn wasm_is_served_brotli_or_gzip_and_decodes_to_the_original() {
     let server = start().await;
     let original = big_compressible_payload();
 
-    let response = server.get(&format!("/{WASM_NAME}"), "gzip, deflate, br").await;
+    let response = server
+        .get(&format!("/{WASM_NAME}"), "gzip, deflate, br")
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
     assert_eq!(
@@ -94,7 +107,11 @@ async fn wasm_is_served_brotli_or_gzip_and_decodes_to_the_original() {
         "public, max-age=31536000, immutable"
     );
     let body = response.bytes().await.unwrap();
-    assert!(body.len() < original.len() / 5, "brotli body is {} bytes", body.len());
+    assert!(
+        body.len() < original.len() / 5,
+        "brotli body is {} bytes",
+        body.len()
+    );
     let mut decoded = Vec::new();
     brotli::Decompressor::new(&body[..], 4096)
         .read_to_end(&mut decoded)
@@ -122,8 +139,15 @@ async fn client_routes_fall_back_to_the_app_shell() {
     for path in ["/", "/customers/3f6c", "/customers/new"] {
         let response = server.get(path, "identity").await;
         assert_eq!(response.status(), 200, "{path}");
-        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache", "{path}");
-        assert!(response.text().await.unwrap().contains("<p>shell</p>"), "{path}");
+        assert_eq!(
+            response.headers()[header::CACHE_CONTROL],
+            "no-cache",
+            "{path}"
+        );
+        assert!(
+            response.text().await.unwrap().contains("<p>shell</p>"),
+            "{path}"
+        );
     }
     server.stop().await;
 }

@@ -78,7 +78,10 @@ fn empty_optional_fields_round_trip() {
 fn snapshot_plus_incremental_chunks_load_as_one_document() {
     let mut doc = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
     let mut stored = doc.save();
-    for (edit_idx, job) in ["Head buyer", "Purchasing director", "CEO"].iter().enumerate() {
+    for (edit_idx, job) in ["Head buyer", "Purchasing director", "CEO"]
+        .iter()
+        .enumerate()
+    {
         let now = Timestamp(T0.0 + 1000 * (edit_idx as i64 + 1));
         assert!(doc.update(now, |c| c.job_title = job.to_string()).unwrap());
         stored.extend(doc.save_incremental());
@@ -93,7 +96,9 @@ fn snapshot_plus_incremental_chunks_load_as_one_document() {
 fn no_op_edit_creates_no_change() {
     let mut doc = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
     doc.save();
-    assert!(!doc.update(Timestamp(T0.0 + 1), |c| c.name = "Zoë Dupont".into()).unwrap());
+    assert!(!doc
+        .update(Timestamp(T0.0 + 1), |c| c.name = "Zoë Dupont".into())
+        .unwrap());
     assert!(doc.save_incremental().is_empty());
 }
 
@@ -164,7 +169,10 @@ fn concurrent_edits_of_different_fields_both_survive_a_merge() {
     assert_eq!(merged.job_title, "Head buyer");
     assert_eq!(merged.address.city, "Villeurbanne");
     assert_eq!(merged.address.street, "12 rue de la Paix");
-    assert_eq!(merged.tags.iter().collect::<Vec<_>>(), ["key-account", "vip"]);
+    assert_eq!(
+        merged.tags.iter().collect::<Vec<_>>(),
+        ["key-account", "vip"]
+    );
     let phones: Vec<&str> = merged.phones.iter().map(|p| p.id.0.as_str()).collect();
     assert_eq!(phones, ["p1", "p3"]);
 }

@@ -1,0 +1,7 @@
+//! Pieces shared by several screens.
+
+pub mod save_status;
+pub mod stage_badge;
+
+pub use save_status::{SaveStatus, StorageErrorBanner};
+pub use stage_badge::StageBadge;

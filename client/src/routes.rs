@@ -1,0 +1,6 @@
+//! The app's screens, one file each.
+
+pub mod customer;
+pub mod list;
+pub mod new_customer;
+pub mod sample_data;

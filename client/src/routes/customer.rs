@@ -1,0 +1,582 @@
+//! The customer page: every field editable in place. Each field saves when the rep leaves it
+//! (the input's `change` event), as one IndexedDB transaction; the save indicator turns to
+//! "Saved" only after that transaction committed. An invalid value is explained under the
+//! field and nothing is stored.
+
+use std::collections::HashMap;
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{components::A, hooks::use_params_map};
+use shared::{
+    CalendarDate, Channel, ContactPoint, ContactPointId, Customer, CustomerId, LifecycleStage,
+};
+
+use crate::{
+    components::{SaveStatus, StageBadge, StorageErrorBanner},
+    repo::{use_repo, LoadState, Repo, RepoError},
+    time::{now, relative},
+};
+
+/// Labels offered for emails and phones.
+const EMAIL_LABELS: &[&str] = &["work", "personal", "other"];
+const PHONE_LABELS: &[&str] = &["mobile", "work", "home", "other"];
+
+/// A fresh identifier from the browser (`crypto.randomUUID()`).
+pub fn random_id() -> String {
+    window()
+        .crypto()
+        .map(|crypto| crypto.random_uuid())
+        .unwrap_or_else(|_| format!("id-{}", js_sys::Math::random().to_bits()))
+}
+
+/// The loaded customer and the errors shown under its fields; cheap to copy into handlers.
+#[derive(Clone, Copy)]
+struct Editor {
+    repo: Repo,
+    current: RwSignal<Option<Customer>>,
+    errors: RwSignal<HashMap<String, String>>,
+}
+
+impl Editor {
+    fn read<T: Default>(self, read: impl Fn(&Customer) -> T) -> T {
+        self.current
+            .with(|customer| customer.as_ref().map(&read).unwrap_or_default())
+    }
+
+    fn error(self, field: &str) -> Option<String> {
+        self.errors.with(|errors| errors.get(field).cloned())
+    }
+
+    /// Saves an edit; `on_saved` runs once it committed.
+    fn save(
+        self,
+        field: String,
+        edit: impl FnOnce(&mut Customer) + 'static,
+        on_saved: impl FnOnce() + 'static,
+    ) {
+        let Some(customer_id) = self
+            .current
+            .with_untracked(|customer| customer.as_ref().map(|c| c.id.clone()))
+        else {
+            return;
+        };
+        spawn_local(async move {
+            let result = self.repo.update(&customer_id, edit).await;
+            let still_shown = self
+                .current
+                .with_untracked(|customer| customer.as_ref().is_some_and(|c| c.id == customer_id));
+            if !still_shown {
+                return;
+            }
+            match result {
+                Ok(updated) => {
+                    if let Some(customer) = updated {
+                        self.current.set(Some(customer));
+                    }
+                    // A committed edit means the whole customer is valid again.
+                    self.errors
+                        .update(|errors| errors.retain(|field, _| field.ends_with(".new")));
+                    on_saved();
+                }
+                Err(RepoError::Invalid(invalid)) => self.errors.update(|errors| {
+                    let mut shown_here = false;
+                    for error in &invalid.0 {
+                        shown_here |= error.field == field;
+                        errors.insert(error.field.clone(), error.message.clone());
+                    }
+                    if !shown_here {
+                        errors.insert(field, invalid.to_string());
+                    }
+                }),
+                Err(other) => self.errors.update(|errors| {
+                    errors.insert(field, other.to_string());
+                }),
+            }
+        });
+    }
+}
+
+/// The customer page for the `:id` in the URL.
+#[component]
+pub fn CustomerPage() -> impl IntoView {
+    let repo = use_repo();
+    let params = use_params_map();
+    let customer_id = Memo::new(move |_| {
+        params.with(|params| {
+            params
+                .get("id")
+                .and_then(|id| id.parse::<CustomerId>().ok())
+        })
+    });
+    let editor = Editor {
+        repo,
+        current: RwSignal::new(None),
+        errors: RwSignal::new(HashMap::new()),
+    };
+    let load_error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let Some(loading_id) = customer_id.get() else {
+            load_error.set(Some("This link does not point to a customer.".into()));
+            return;
+        };
+        if repo.load_state.get() != LoadState::Ready {
+            return;
+        }
+        editor.current.set(None);
+        editor.errors.set(HashMap::new());
+        load_error.set(None);
+        spawn_local(async move {
+            let result = repo.customer(&loading_id).await;
+            // The rep may have opened another customer while this one loaded.
+            if customer_id.get_untracked().as_ref() == Some(&loading_id) {
+                match result {
+                    Ok(customer) => editor.current.set(Some(customer)),
+                    Err(err) => load_error.set(Some(err.to_string())),
+                }
+            }
+        });
+    });
+    // Re-render the form only when another customer is loaded, not on every saved edit
+    // (that would steal the focus from the field being typed in).
+    let shown_id = Memo::new(move |_| {
+        editor
+            .current
+            .with(|customer| customer.as_ref().map(|c| c.id.clone()))
+    });
+    view! {
+        <div class="detail" data-testid="customer-page">
+            <header class="topbar detail-topbar">
+                <A href="/" attr:class="back" attr:aria-label="Back to list" attr:data-testid="back">"‹ Customers"</A>
+                <SaveStatus/>
+            </header>
+            <StorageErrorBanner/>
+            {move || match (shown_id.get(), load_error.get()) {
+                (_, Some(message)) => view! {
+                    <div class="empty" data-testid="customer-missing">
+                        <h2>"Customer not found"</h2>
+                        <p>{message}</p>
+                        <A href="/" attr:class="button">"Back to the list"</A>
+                    </div>
+                }.into_any(),
+                (None, None) => view! { <p class="empty">"Loading…"</p> }.into_any(),
+                (Some(_), None) => view! { <CustomerForm editor/> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn CustomerForm(editor: Editor) -> impl IntoView {
+    let archived = move || editor.read(|c| c.archived);
+    let heading = move || editor.read(|c| c.display_name().to_string());
+    let first_phone = move || editor.read(|c| c.phones.first().map(|p| p.value.clone()));
+    let first_email = move || editor.read(|c| c.emails.first().map(|e| e.value.clone()));
+    view! {
+        <Show when=archived>
+            <div class="banner banner-info" data-testid="archived-banner">
+                "This customer is archived. It is hidden from the list but keeps all its history."
+            </div>
+        </Show>
+        <section class="card identity">
+            <div class="identity-head">
+                <span class="avatar avatar-large" aria-hidden="true">
+                    {move || editor.read(|c| shared::CustomerSummary::of(c).initials())}
+                </span>
+                <div>
+                    <h2 data-testid="customer-heading">{heading}</h2>
+                    <StageBadgeLive editor/>
+                </div>
+            </div>
+            <div class="quick-actions">
+                {move || first_phone().map(|phone| view! {
+                    <a class="button" href=format!("tel:{}", tel_href(&phone)) data-testid="call">"Call"</a>
+                })}
+                {move || first_email().map(|email| view! {
+                    <a class="button" href=format!("mailto:{email}") data-testid="email">"Email"</a>
+                })}
+            </div>
+        </section>
+
+        <section class="card">
+            <h3>"Contact"</h3>
+            <TextField editor label="Name" field="name" autocomplete="name" read=|c| c.name.clone() write=|c, v| c.name = v/>
+            <TextField editor label="Company" field="company" autocomplete="organization" read=|c| c.company.clone() write=|c, v| c.company = v/>
+            <TextField editor label="Job title" field="job_title" autocomplete="organization-title" read=|c| c.job_title.clone() write=|c, v| c.job_title = v/>
+            <ContactPoints editor kind=ContactKind::Email/>
+            <ContactPoints editor kind=ContactKind::Phone/>
+        </section>
+
+        <section class="card">
+            <h3>"Relationship"</h3>
+            <label class="field">
+                <span class="field-label">"Lifecycle stage"</span>
+                <select
+                    data-testid="field-stage"
+                    prop:value=move || editor.read(|c| c.stage.as_str().to_string())
+                    on:change=move |ev| {
+                        if let Some(stage) = LifecycleStage::parse(&event_target_value(&ev)) {
+                            editor.save("stage".into(), move |c| c.stage = stage, || {});
+                        }
+                    }
+                >
+                    {LifecycleStage::ALL.map(|stage| view! {
+                        <option value=stage.as_str() selected=move || editor.read(|c| c.stage == stage)>{stage.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <Tags editor/>
+            <label class="field">
+                <span class="field-label">"Preferred channel"</span>
+                <select
+                    data-testid="field-channel"
+                    prop:value=move || editor.read(|c| c.preferred_channel.map(|ch| ch.as_str().to_string()).unwrap_or_default())
+                    on:change=move |ev| {
+                        let channel = Channel::parse(&event_target_value(&ev));
+                        editor.save("preferred_channel".into(), move |c| c.preferred_channel = channel, || {});
+                    }
+                >
+                    <option value="">"Not set"</option>
+                    {Channel::ALL.map(|channel| view! {
+                        <option value=channel.as_str() selected=move || editor.read(|c| c.preferred_channel == Some(channel))>{channel.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label class="field">
+                <span class="field-label">"Birthday"</span>
+                <input
+                    type="date"
+                    data-testid="field-birthday"
+                    prop:value=move || editor.read(|c| c.birthday.map(|d| d.to_string()).unwrap_or_default())
+                    on:change=move |ev| {
+                        let text = event_target_value(&ev);
+                        if text.is_empty() {
+                            editor.save("birthday".into(), |c| c.birthday = None, || {});
+                        } else if let Some(date) = CalendarDate::parse(&text) {
+                            editor.save("birthday".into(), move |c| c.birthday = Some(date), || {});
+                        } else {
+                            editor.errors.update(|errors| { errors.insert("birthday".into(), format!("\"{text}\" is not a date")); });
+                        }
+                    }
+                />
+                <FieldError editor field="birthday"/>
+            </label>
+            <TextField editor label="Owner" field="owner" autocomplete="off" read=|c| c.owner.clone() write=|c, v| c.owner = v/>
+        </section>
+
+        <section class="card">
+            <h3>"Address"</h3>
+            <TextField editor label="Street" field="address.street" autocomplete="street-address" read=|c| c.address.street.clone() write=|c, v| c.address.street = v/>
+            <div class="field-row">
+                <TextField editor label="Postal code" field="address.postal_code" autocomplete="postal-code" read=|c| c.address.postal_code.clone() write=|c, v| c.address.postal_code = v/>
+                <TextField editor label="City" field="address.city" autocomplete="address-level2" read=|c| c.address.city.clone() write=|c, v| c.address.city = v/>
+            </div>
+            <div class="field-row">
+                <TextField editor label="Region" field="address.region" autocomplete="address-level1" read=|c| c.address.region.clone() write=|c, v| c.address.region = v/>
+                <TextField editor label="Country" field="address.country" autocomplete="country-name" read=|c| c.address.country.clone() write=|c, v| c.address.country = v/>
+            </div>
+        </section>
+
+        <section class="card">
+            <h3>"Notes"</h3>
+            <label class="field">
+                <span class="visually-hidden">"Notes"</span>
+                <textarea
+                    rows="5"
+                    data-testid="field-notes"
+                    placeholder="What matters to this customer"
+                    prop:value=move || editor.read(|c| c.notes.as_str().to_string())
+                    on:change=move |ev| {
+                        let text = event_target_value(&ev);
+                        editor.save("notes".into(), move |c| c.notes.update(text), || {});
+                    }
+                ></textarea>
+                <FieldError editor field="notes"/>
+            </label>
+        </section>
+
+        <section class="card record-meta">
+            <p data-testid="record-dates">
+                {move || {
+                    let (created, updated) = editor.read(|c| (c.created_at, c.updated_at));
+                    let (year, month, day) = created.civil_date();
+                    format!("Added {year}-{month:02}-{day:02} · changed {}", relative(updated, now()))
+                }}
+            </p>
+            <button
+                class="button"
+                class:danger=move || !archived()
+                data-testid="archive-toggle"
+                on:click=move |_| {
+                    let archive = !archived();
+                    editor.save("archived".into(), move |c| c.archived = archive, || {});
+                }
+            >
+                {move || if archived() { "Restore customer" } else { "Archive customer" }}
+            </button>
+        </section>
+    }
+}
+
+#[component]
+fn StageBadgeLive(editor: Editor) -> impl IntoView {
+    move || view! { <StageBadge stage=editor.read(|c| c.stage)/> }
+}
+
+/// Digits and a leading `+`: what a `tel:` link wants.
+fn tel_href(phone: &str) -> String {
+    phone
+        .chars()
+        .enumerate()
+        .filter(|(idx, c)| c.is_ascii_digit() || (*idx == 0 && *c == '+'))
+        .map(|(_, c)| c)
+        .collect()
+}
+
+#[component]
+fn FieldError(editor: Editor, #[prop(into)] field: String) -> impl IntoView {
+    let testid = format!("error-{field}");
+    move || {
+        editor.error(&field).map(|message| {
+            view! { <span class="field-error" role="alert" data-testid=testid.clone()>{message}</span> }
+        })
+    }
+}
+
+#[component]
+fn TextField(
+    editor: Editor,
+    label: &'static str,
+    field: &'static str,
+    autocomplete: &'static str,
+    read: fn(&Customer) -> String,
+    write: fn(&mut Customer, String),
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span class="field-label">{label}</span>
+            <input
+                type="text"
+                autocomplete=autocomplete
+                data-testid=format!("field-{field}")
+                class:invalid=move || editor.error(field).is_some()
+                prop:value=move || editor.read(read)
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    editor.save(field.into(), move |c| write(c, value), || {});
+                }
+            />
+            <FieldError editor field=field/>
+        </label>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ContactKind {
+    Email,
+    Phone,
+}
+
+impl ContactKind {
+    fn list(self) -> &'static str {
+        match self {
+            ContactKind::Email => "emails",
+            ContactKind::Phone => "phones",
+        }
+    }
+
+    fn entries(self, customer: &Customer) -> Vec<ContactPoint> {
+        match self {
+            ContactKind::Email => customer.emails.clone(),
+            ContactKind::Phone => customer.phones.clone(),
+        }
+    }
+
+    fn entries_mut(self, customer: &mut Customer) -> &mut Vec<ContactPoint> {
+        match self {
+            ContactKind::Email => &mut customer.emails,
+            ContactKind::Phone => &mut customer.phones,
+        }
+    }
+
+    fn labels(self) -> &'static [&'static str] {
+        match self {
+            ContactKind::Email => EMAIL_LABELS,
+            ContactKind::Phone => PHONE_LABELS,
+        }
+    }
+}
+
+/// The emails or phones of a customer: edit, relabel, remove, add; with mail/call links.
+#[component]
+fn ContactPoints(editor: Editor, kind: ContactKind) -> impl IntoView {
+    let list = kind.list();
+    let draft = RwSignal::new(String::new());
+    let new_field = format!("{list}.new");
+    let entries = move || editor.read(|c| kind.entries(c));
+    view! {
+        <fieldset class="contact-points" data-testid=format!("{list}")>
+            <legend class="field-label">{if kind == ContactKind::Email { "Emails" } else { "Phones" }}</legend>
+            <For each=entries key=|entry| (entry.id.clone(), entry.label.clone(), entry.value.clone()) let:entry>
+                <ContactPointRow editor kind entry/>
+            </For>
+            <div class="contact-point">
+                <input
+                    type=if kind == ContactKind::Email { "email" } else { "tel" }
+                    inputmode=if kind == ContactKind::Email { "email" } else { "tel" }
+                    autocomplete=if kind == ContactKind::Email { "email" } else { "tel" }
+                    placeholder=if kind == ContactKind::Email { "Add an email" } else { "Add a phone" }
+                    data-testid=format!("add-{list}")
+                    prop:value=move || draft.get()
+                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        if value.trim().is_empty() {
+                            return;
+                        }
+                        let entry_id = format!("{}{}", &list[..1], &random_id()[..8]);
+                        let label = kind.labels()[0].to_string();
+                        let new_field = format!("{list}.new");
+                        editor.errors.update(|errors| { errors.remove(&new_field); });
+                        editor.save(
+                            format!("{list}.new"),
+                            move |c| kind.entries_mut(c).push(ContactPoint {
+                                id: ContactPointId(entry_id),
+                                label,
+                                value: value.trim().to_string(),
+                            }),
+                            move || draft.set(String::new()),
+                        );
+                    }
+                />
+            </div>
+            <FieldError editor field=new_field/>
+        </fieldset>
+    }
+}
+
+#[component]
+fn ContactPointRow(editor: Editor, kind: ContactKind, entry: ContactPoint) -> impl IntoView {
+    let list = kind.list();
+    let entry_id = entry.id.clone();
+    let field = format!("{list}.{}", entry.id);
+    let href = match kind {
+        ContactKind::Email => format!("mailto:{}", entry.value),
+        ContactKind::Phone => format!("tel:{}", tel_href(&entry.value)),
+    };
+    let relabel_id = entry_id.clone();
+    let edit_id = entry_id.clone();
+    let remove_id = entry_id.clone();
+    let edit_field = field.clone();
+    view! {
+        <div class="contact-point" data-testid=format!("{list}-entry")>
+            <select
+                class="contact-label"
+                aria-label="Label"
+                on:change=move |ev| {
+                    let label = event_target_value(&ev);
+                    let entry_id = relabel_id.clone();
+                    editor.save(format!("{list}.{entry_id}"), move |c| {
+                        if let Some(entry) = kind.entries_mut(c).iter_mut().find(|e| e.id == entry_id) {
+                            entry.label = label;
+                        }
+                    }, || {});
+                }
+            >
+                {kind.labels().iter().map(|label| view! {
+                    <option value=*label selected=entry.label == *label>{*label}</option>
+                }).collect_view()}
+                {(!kind.labels().contains(&entry.label.as_str())).then(|| view! {
+                    <option value=entry.label.clone() selected=true>{entry.label.clone()}</option>
+                })}
+            </select>
+            <input
+                type=if kind == ContactKind::Email { "email" } else { "tel" }
+                inputmode=if kind == ContactKind::Email { "email" } else { "tel" }
+                aria-label=if kind == ContactKind::Email { "Email" } else { "Phone" }
+                data-testid=format!("{list}-value")
+                value=entry.value.clone()
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    let entry_id = edit_id.clone();
+                    editor.save(edit_field.clone(), move |c| {
+                        if let Some(entry) = kind.entries_mut(c).iter_mut().find(|e| e.id == entry_id) {
+                            entry.value = value.trim().to_string();
+                        }
+                    }, || {});
+                }
+            />
+            <a class="icon-button" href=href aria-label=if kind == ContactKind::Email { "Send email" } else { "Call" }>
+                {if kind == ContactKind::Email { "✉" } else { "✆" }}
+            </a>
+            <button
+                class="icon-button"
+                aria-label="Remove"
+                data-testid=format!("{list}-remove")
+                on:click=move |_| {
+                    let entry_id = remove_id.clone();
+                    editor.save(format!("{list}.removed"), move |c| kind.entries_mut(c).retain(|e| e.id != entry_id), || {});
+                }
+            >"×"</button>
+        </div>
+        <FieldError editor field=field/>
+    }
+}
+
+/// Tag chips with remove buttons, and an input that adds a tag on Enter.
+#[component]
+fn Tags(editor: Editor) -> impl IntoView {
+    let repo = use_repo();
+    let draft = RwSignal::new(String::new());
+    let known_tags = Memo::new(move |_| repo.book.with(|book| book.tags()));
+    let add = move || {
+        let tag = draft
+            .get_untracked()
+            .trim()
+            .trim_start_matches('#')
+            .to_string();
+        if tag.is_empty() {
+            return;
+        }
+        editor.save(
+            "tags".into(),
+            move |c| {
+                c.tags.insert(&tag);
+            },
+            move || draft.set(String::new()),
+        );
+    };
+    view! {
+        <div class="field">
+            <span class="field-label">"Tags"</span>
+            <div class="chips" data-testid="tags">
+                {move || editor.read(|c| c.tags.iter().map(str::to_string).collect::<Vec<_>>()).into_iter().map(|tag| {
+                    let removed = tag.clone();
+                    view! {
+                        <span class="chip" data-testid="tag-chip">
+                            {format!("#{tag}")}
+                            <button class="chip-remove" aria-label=format!("Remove tag {tag}") on:click=move |_| {
+                                let removed = removed.clone();
+                                editor.save("tags".into(), move |c| { c.tags.remove(&removed); }, || {});
+                            }>"×"</button>
+                        </span>
+                    }
+                }).collect_view()}
+            </div>
+            <input
+                type="text"
+                list="known-tags"
+                enterkeyhint="done"
+                autocomplete="off"
+                placeholder="Add a tag"
+                data-testid="add-tag"
+                prop:value=move || draft.get()
+                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:change=move |_| add()
+            />
+            <datalist id="known-tags">
+                {move || known_tags.get().into_iter().map(|(tag, _)| view! { <option value=tag/> }).collect_view()}
+            </datalist>
+            <FieldError editor field="tags"/>
+        </div>
+    }
+}

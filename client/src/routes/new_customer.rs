@@ -1,0 +1,176 @@
+//! Adding a customer: the few fields a rep has at hand, everything else later on the
+//! customer page.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
+use shared::{ContactPoint, ContactPointId, Customer, CustomerId, LifecycleStage};
+
+use crate::{
+    components::{SaveStatus, StorageErrorBanner},
+    repo::{use_repo, RepoError},
+    routes::customer::random_id,
+    time::now,
+};
+
+/// The "new customer" form.
+#[component]
+pub fn NewCustomer() -> impl IntoView {
+    let repo = use_repo();
+    let navigate = use_navigate();
+    let name = RwSignal::new(String::new());
+    let company = RwSignal::new(String::new());
+    let job_title = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
+    let stage = RwSignal::new(LifecycleStage::Lead);
+    let tags = RwSignal::new(String::new());
+    let notes = RwSignal::new(String::new());
+    let errors = RwSignal::new(Vec::<(String, String)>::new());
+    let saving = RwSignal::new(false);
+
+    let error_for = move |prefix: &'static str| {
+        move || {
+            errors.with(|errors| {
+                errors
+                    .iter()
+                    .find(|(field, _)| field == prefix || field.starts_with(&format!("{prefix}.")))
+                    .map(|(_, message)| message.clone())
+            })
+        }
+    };
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        let customer_id: CustomerId = match random_id().parse() {
+            Ok(id) => id,
+            Err(err) => {
+                errors.set(vec![("form".into(), err.to_string())]);
+                return;
+            }
+        };
+        let mut customer = Customer::new(customer_id, now());
+        customer.name = name.get_untracked().trim().to_string();
+        customer.company = company.get_untracked().trim().to_string();
+        customer.job_title = job_title.get_untracked().trim().to_string();
+        if !email.get_untracked().trim().is_empty() {
+            customer.emails.push(ContactPoint {
+                id: ContactPointId("e1".into()),
+                label: "work".into(),
+                value: email.get_untracked().trim().to_string(),
+            });
+        }
+        if !phone.get_untracked().trim().is_empty() {
+            customer.phones.push(ContactPoint {
+                id: ContactPointId("p1".into()),
+                label: "mobile".into(),
+                value: phone.get_untracked().trim().to_string(),
+            });
+        }
+        customer.stage = stage.get_untracked();
+        for tag in tags.get_untracked().split(',') {
+            let tag = tag.trim().trim_start_matches('#');
+            if !tag.is_empty() {
+                customer.tags.insert(tag);
+            }
+        }
+        customer.notes = autosurgeon::Text::with_value(notes.get_untracked());
+        customer.owner = "Me".into();
+        saving.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match repo.create(customer).await {
+                Ok(created) => {
+                    errors.set(Vec::new());
+                    navigate(
+                        &format!("/customers/{}", created.id),
+                        NavigateOptions {
+                            replace: true,
+                            ..NavigateOptions::default()
+                        },
+                    );
+                }
+                Err(RepoError::Invalid(invalid)) => errors.set(
+                    invalid
+                        .0
+                        .into_iter()
+                        .map(|error| (error.field, error.message))
+                        .collect(),
+                ),
+                Err(other) => errors.set(vec![("form".into(), other.to_string())]),
+            }
+            saving.set(false);
+        });
+    };
+
+    view! {
+        <div class="detail" data-testid="new-customer-page">
+            <header class="topbar detail-topbar">
+                <A href="/" attr:class="back" attr:data-testid="back">"‹ Cancel"</A>
+                <SaveStatus/>
+            </header>
+            <StorageErrorBanner/>
+            <form class="card new-customer" on:submit=submit novalidate=true>
+                <h2>"New customer"</h2>
+                <p class="hint">"A name or a company is enough. It is saved on this device."</p>
+                <FormField label="Name" value=name autocomplete="name" testid="new-name" error=Signal::derive(error_for("name"))/>
+                <FormField label="Company" value=company autocomplete="organization" testid="new-company" error=Signal::derive(error_for("company"))/>
+                <FormField label="Job title" value=job_title autocomplete="organization-title" testid="new-job-title" error=Signal::derive(error_for("job_title"))/>
+                <FormField label="Email" value=email input_type="email" inputmode="email" autocomplete="email" testid="new-email" error=Signal::derive(error_for("emails"))/>
+                <FormField label="Phone" value=phone input_type="tel" inputmode="tel" autocomplete="tel" testid="new-phone" error=Signal::derive(error_for("phones"))/>
+                <label class="field">
+                    <span class="field-label">"Lifecycle stage"</span>
+                    <select data-testid="new-stage" on:change=move |ev| {
+                        if let Some(parsed) = LifecycleStage::parse(&event_target_value(&ev)) {
+                            stage.set(parsed);
+                        }
+                    }>
+                        {LifecycleStage::ALL.map(|option| view! {
+                            <option value=option.as_str() selected=option == LifecycleStage::Lead>{option.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <FormField label="Tags (comma separated)" value=tags autocomplete="off" testid="new-tags" error=Signal::derive(error_for("tags"))/>
+                <label class="field">
+                    <span class="field-label">"Notes"</span>
+                    <textarea rows="3" data-testid="new-notes" prop:value=move || notes.get() on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
+                </label>
+                {move || error_for("form")().map(|message| view! { <p class="field-error" role="alert" data-testid="form-error">{message}</p> })}
+                <div class="form-actions">
+                    <button type="submit" class="button primary" data-testid="save-customer" disabled=move || saving.get()>
+                        {move || if saving.get() { "Saving…" } else { "Save customer" }}
+                    </button>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+#[component]
+fn FormField(
+    label: &'static str,
+    value: RwSignal<String>,
+    testid: &'static str,
+    autocomplete: &'static str,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(default = "text")] inputmode: &'static str,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span class="field-label">{label}</span>
+            <input
+                type=input_type
+                inputmode=inputmode
+                autocomplete=autocomplete
+                data-testid=testid
+                class:invalid=move || error.get().is_some()
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            {move || error.get().map(|message| view! { <span class="field-error" role="alert" data-testid=format!("{testid}-error")>{message}</span> })}
+        </label>
+    }
+}

@@ -1,0 +1,95 @@
+//! Sample data: fills the book with a realistic, deterministic set of customers so a rep can
+//! try Fieldbook, and so tests and benchmarks can measure large books
+//! (`/sample-data?n=10000&seed=1&auto=1` starts at once).
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{components::A, hooks::use_query_map};
+
+use crate::{repo::use_repo, time::now};
+
+/// Customers written per IndexedDB transaction.
+const BATCH_SIZE: usize = 250;
+
+/// The sample-data screen.
+#[component]
+pub fn SampleData() -> impl IntoView {
+    let repo = use_repo();
+    let query = use_query_map();
+    let n_wanted = RwSignal::new(
+        query
+            .with_untracked(|q| q.get("n").and_then(|n| n.parse::<usize>().ok()))
+            .unwrap_or(200),
+    );
+    let seed = query
+        .with_untracked(|q| q.get("seed").and_then(|s| s.parse::<u64>().ok()))
+        .unwrap_or(1);
+    let n_written = RwSignal::new(0usize);
+    let running = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<Result<f64, String>>);
+
+    let start = move || {
+        if running.get_untracked() {
+            return;
+        }
+        running.set(true);
+        outcome.set(None);
+        n_written.set(0);
+        let n = n_wanted.get_untracked().min(100_000);
+        // Continue numbering after what is already there, so running twice adds new people.
+        let first_idx = repo.book.with_untracked(|book| book.len()) as u64;
+        spawn_local(async move {
+            let started = js_sys::Date::now();
+            let at = now();
+            let customers = (first_idx..first_idx + n as u64)
+                .map(move |customer_idx| shared::seed::customer(seed, customer_idx, at));
+            let result = repo
+                .create_many(customers, BATCH_SIZE, |done| n_written.set(done))
+                .await;
+            outcome.set(Some(
+                result
+                    .map(|_| js_sys::Date::now() - started)
+                    .map_err(|err| err.to_string()),
+            ));
+            running.set(false);
+        });
+    };
+    if query.with_untracked(|q| q.get("auto").is_some()) {
+        Effect::new(move |started: Option<bool>| {
+            if started == Some(true) {
+                return true;
+            }
+            if repo.load_state.get() != crate::repo::LoadState::Ready {
+                return false;
+            }
+            start();
+            true
+        });
+    }
+
+    view! {
+        <div class="detail" data-testid="sample-data-page">
+            <header class="topbar detail-topbar">
+                <A href="/" attr:class="back">"‹ Customers"</A>
+            </header>
+            <section class="card">
+                <h2>"Sample data"</h2>
+                <p class="hint">"Adds made-up customers to this device so you can try search and filters on a large book. They are ordinary customers: archive them when you are done."</p>
+                <label class="field">
+                    <span class="field-label">"How many customers"</span>
+                    <input type="number" inputmode="numeric" min="1" max="100000" data-testid="sample-count"
+                        prop:value=move || n_wanted.get().to_string()
+                        on:input=move |ev| n_wanted.set(event_target_value(&ev).parse().unwrap_or(0))/>
+                </label>
+                <button class="button primary" data-testid="sample-start" disabled=move || running.get() on:click=move |_| start()>
+                    {move || if running.get() { "Adding…" } else { "Add sample customers" }}
+                </button>
+                <progress max=move || n_wanted.get().to_string() value=move || n_written.get().to_string()></progress>
+                <p data-testid="sample-progress">{move || format!("{} of {} written", n_written.get(), n_wanted.get())}</p>
+                {move || outcome.get().map(|outcome| match outcome {
+                    Ok(ms) => view! { <p class="ok" data-testid="sample-done">{format!("Done: {} customers in {:.1} s.", n_written.get_untracked(), ms / 1000.0)}</p> }.into_any(),
+                    Err(message) => view! { <p class="field-error" data-testid="sample-error">{message}</p> }.into_any(),
+                })}
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,264 @@
+//! The device's IndexedDB database: document chunks, customer summaries and device metadata.
+//!
+//! # Object stores
+//!
+//! - `doc_chunks`: the bytes of every customer document, as chunks keyed
+//!   `"<customer id>/<sequence number, 10 digits>"`. Chunk 0 is a snapshot; every saved edit
+//!   appends one small incremental chunk; compaction replaces all chunks of a document with
+//!   one snapshot inside the same transaction that writes it. Loading a document
+//!   concatenates its chunks in key order.
+//! - `summaries`: one JSON [`CustomerSummary`] per customer, keyed by customer id, rewritten
+//!   in the same transaction as the document chunk it describes. The list reads only these.
+//! - `meta`: small values such as this device's Automerge actor id.
+//!
+//! Every write goes through [`Store::write`], one transaction per [`WriteBatch`], and
+//! resolves only once IndexedDB reports the transaction committed.
+
+use idb::{
+    Database, DatabaseEvent, Factory, KeyRange, ObjectStoreParams, Query, TransactionMode,
+    TransactionResult,
+};
+use js_sys::Uint8Array;
+use shared::{CustomerId, CustomerSummary};
+use wasm_bindgen::{JsCast, JsValue};
+
+const DB_NAME: &str = "fieldbook";
+const DB_VERSION: u32 = 1;
+const DOC_CHUNKS: &str = "doc_chunks";
+const SUMMARIES: &str = "summaries";
+const META: &str = "meta";
+
+/// Why a storage operation failed, in words for the rep.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The browser offers no IndexedDB (some private modes) or refused to open it.
+    #[error("this browser does not let Fieldbook store data on the device ({0})")]
+    Unavailable(String),
+    /// Another tab holds an older version of the database open.
+    #[error("Fieldbook is open in another tab with an older version; close that tab and reload")]
+    Blocked,
+    /// The device's storage quota is exhausted.
+    #[error("the device's storage is full: free some space, then try again")]
+    QuotaExceeded,
+    /// The transaction was aborted by the browser.
+    #[error("the browser aborted the write ({0})")]
+    Aborted(String),
+    /// Any other IndexedDB failure.
+    #[error("storage error: {0}")]
+    Failed(String),
+}
+
+impl From<idb::Error> for StoreError {
+    fn from(error: idb::Error) -> StoreError {
+        match &error {
+            idb::Error::DomException(exception) if exception.name() == "QuotaExceededError" => {
+                StoreError::QuotaExceeded
+            }
+            idb::Error::DomException(exception) => {
+                StoreError::Failed(format!("{}: {}", exception.name(), exception.message()))
+            }
+            other => StoreError::Failed(other.to_string()),
+        }
+    }
+}
+
+/// Everything one transaction writes.
+#[derive(Debug, Default)]
+pub struct WriteBatch {
+    /// Document chunks to store: (customer, sequence number, bytes).
+    pub chunks: Vec<(CustomerId, u32, Vec<u8>)>,
+    /// Chunks to delete before the puts: every chunk of the customer below the sequence
+    /// number (compaction).
+    pub delete_chunks_below: Vec<(CustomerId, u32)>,
+    /// Summaries to store.
+    pub summaries: Vec<CustomerSummary>,
+}
+
+/// The stored chunks of one document.
+#[derive(Debug, Default)]
+pub struct StoredDoc {
+    /// The chunks' bytes concatenated in order: what `CustomerDoc::load` takes.
+    pub bytes: Vec<u8>,
+    /// How many chunks there are (compaction is due when this grows).
+    pub n_chunks: u32,
+    /// The sequence number the next chunk must use.
+    pub next_seq: u32,
+}
+
+/// The open IndexedDB database.
+#[derive(Debug)]
+pub struct Store {
+    database: Database,
+}
+
+/// Why a transaction did not commit: its own error if the browser set one, else what the
+/// future reported.
+fn abort_reason(transaction: &idb::Transaction, future_error: Option<idb::Error>) -> StoreError {
+    match transaction.error() {
+        Some(exception) if exception.name() == "QuotaExceededError" => StoreError::QuotaExceeded,
+        Some(exception) => {
+            StoreError::Aborted(format!("{}: {}", exception.name(), exception.message()))
+        }
+        None => match future_error {
+            Some(error) => error.into(),
+            None => StoreError::Aborted("the transaction was aborted before it committed".into()),
+        },
+    }
+}
+
+fn chunk_key(customer_id: &CustomerId, seq: u32) -> String {
+    format!("{customer_id}/{seq:010}")
+}
+
+/// All chunk keys of one customer: `"<id>/"` up to, not including, `"<id>0"` (`'0'` follows
+/// `'/'`, and ids never contain `'/'`).
+fn chunk_range(customer_id: &CustomerId, below_seq: Option<u32>) -> Result<KeyRange, StoreError> {
+    let lower = JsValue::from_str(&format!("{customer_id}/"));
+    let upper = match below_seq {
+        Some(seq) => JsValue::from_str(&chunk_key(customer_id, seq)),
+        None => JsValue::from_str(&format!("{customer_id}0")),
+    };
+    Ok(KeyRange::bound(&lower, &upper, Some(false), Some(true))?)
+}
+
+impl Store {
+    /// Opens (creating or upgrading) the database.
+    pub async fn open() -> Result<Store, StoreError> {
+        let factory = Factory::new().map_err(|err| StoreError::Unavailable(err.to_string()))?;
+        let mut request = factory
+            .open(DB_NAME, Some(DB_VERSION))
+            .map_err(|err| StoreError::Unavailable(err.to_string()))?;
+        request.on_upgrade_needed(|event| {
+            let Ok(database) = event.database() else {
+                tracing::error!("upgrade event without database");
+                return;
+            };
+            let existing = database.store_names();
+            for name in [DOC_CHUNKS, SUMMARIES, META] {
+                if !existing.iter().any(|store| store == name) {
+                    if let Err(err) = database.create_object_store(name, ObjectStoreParams::new()) {
+                        tracing::error!(store = name, cause = %err, "cannot create object store");
+                    }
+                }
+            }
+        });
+        request.on_blocked(|_| tracing::warn!("database upgrade blocked by another tab"));
+        let database = request.await.map_err(|err| match err {
+            idb::Error::DomException(ref exception) if exception.name() == "VersionError" => {
+                StoreError::Blocked
+            }
+            other => StoreError::Unavailable(other.to_string()),
+        })?;
+        Ok(Store { database })
+    }
+
+    /// Every stored summary. Entries that do not parse are skipped and logged, so one bad
+    /// record never hides the whole book.
+    pub async fn load_summaries(&self) -> Result<Vec<CustomerSummary>, StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[SUMMARIES], TransactionMode::ReadOnly)?;
+        let values = transaction
+            .object_store(SUMMARIES)?
+            .get_all(None, None)?
+            .await?;
+        let mut summaries = Vec::with_capacity(values.len());
+        for value in values {
+            let Some(text) = value.as_string() else {
+                tracing::warn!("skipping a summary that is not text");
+                continue;
+            };
+            match serde_json::from_str::<CustomerSummary>(&text) {
+                Ok(summary) => summaries.push(summary),
+                Err(err) => tracing::warn!(cause = %err, "skipping an unreadable summary"),
+            }
+        }
+        Ok(summaries)
+    }
+
+    /// The stored chunks of one document (empty if it has none).
+    pub async fn load_doc(&self, customer_id: &CustomerId) -> Result<StoredDoc, StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[DOC_CHUNKS], TransactionMode::ReadOnly)?;
+        let chunks = transaction.object_store(DOC_CHUNKS)?;
+        let range = chunk_range(customer_id, None)?;
+        let keys = chunks
+            .get_all_keys(Some(Query::KeyRange(range.clone())), None)?
+            .await?;
+        let values = chunks.get_all(Some(Query::KeyRange(range)), None)?.await?;
+        let mut stored = StoredDoc::default();
+        for value in values {
+            let bytes: Uint8Array = value
+                .dyn_into()
+                .map_err(|_| StoreError::Failed("a document chunk is not bytes".into()))?;
+            stored.bytes.extend(bytes.to_vec());
+            stored.n_chunks += 1;
+        }
+        if let Some(last_key) = keys.last().and_then(JsValue::as_string) {
+            let last_seq = last_key
+                .rsplit('/')
+                .next()
+                .and_then(|seq| seq.parse::<u32>().ok())
+                .ok_or_else(|| StoreError::Failed(format!("bad chunk key {last_key:?}")))?;
+            stored.next_seq = last_seq + 1;
+        }
+        Ok(stored)
+    }
+
+    /// Writes a batch in one transaction; resolves once the transaction committed.
+    pub async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[DOC_CHUNKS, SUMMARIES], TransactionMode::ReadWrite)?;
+        let chunks = transaction.object_store(DOC_CHUNKS)?;
+        let summaries = transaction.object_store(SUMMARIES)?;
+        for (customer_id, below_seq) in &batch.delete_chunks_below {
+            chunks.delete(Query::KeyRange(chunk_range(customer_id, Some(*below_seq))?))?;
+        }
+        for (customer_id, seq, bytes) in &batch.chunks {
+            let key = JsValue::from_str(&chunk_key(customer_id, *seq));
+            chunks.put(&Uint8Array::from(bytes.as_slice()).into(), Some(&key))?;
+        }
+        for summary in &batch.summaries {
+            let json = serde_json::to_string(summary)
+                .map_err(|err| StoreError::Failed(format!("cannot encode summary: {err}")))?;
+            let key = JsValue::from_str(summary.id.as_str());
+            summaries.put(&JsValue::from_str(&json), Some(&key))?;
+        }
+        // Kept to read the transaction's error after an abort: quota failures arrive as an
+        // abort whose error is a QuotaExceededError.
+        let probe = chunks.transaction();
+        let outcome = transaction.commit()?.await;
+        match outcome {
+            Ok(TransactionResult::Committed) => Ok(()),
+            Ok(TransactionResult::Aborted) | Err(_) => Err(abort_reason(&probe, outcome.err())),
+        }
+    }
+
+    /// A value from the `meta` store.
+    pub async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[META], TransactionMode::ReadOnly)?;
+        let value = transaction
+            .object_store(META)?
+            .get(Query::Key(JsValue::from_str(key)))?
+            .await?;
+        Ok(value.and_then(|value| value.as_string()))
+    }
+
+    /// Stores a value in the `meta` store; resolves once committed.
+    pub async fn put_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[META], TransactionMode::ReadWrite)?;
+        transaction
+            .object_store(META)?
+            .put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?;
+        match transaction.commit()?.await? {
+            TransactionResult::Committed => Ok(()),
+            TransactionResult::Aborted => Err(StoreError::Aborted("meta write aborted".into())),
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import { expect, test } from '@playwright/test';
+import { CustomerListPage } from './fixtures/customer_list_page';
+import { NewCustomerPage } from './fixtures/new_customer_page';
+
+test('a rep adds a customer and finds it again after a reload', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  await expect(list.emptyBook).toBeVisible();
+
+  await list.addButton.click();
+  await new NewCustomerPage(page).create({
+    name: 'Zoë Dupont',
+    company: 'Fromagerie Lyonnaise',
+    email: 'zoe@fromagerie.example',
+    phone: '+33 6 12 34 56 78',
+    stage: 'customer',
+    tags: 'vip, salon-2026',
+  });
+  await expect(page.getByTestId('call')).toHaveAttribute('href', 'tel:+33612345678');
+  await expect(page.getByTestId('email')).toHaveAttribute('href', 'mailto:zoe@fromagerie.example');
+
+  await page.reload();
+  await expect(page.getByTestId('customer-heading')).toHaveText('Zoë Dupont');
+  await expect(page.getByTestId('field-company')).toHaveValue('Fromagerie Lyonnaise');
+  await expect(page.getByTestId('field-stage')).toHaveValue('customer');
+  await expect(page.getByTestId('tag-chip')).toHaveText(['#salon-2026×', '#vip×']);
+
+  await list.open();
+  expect(await list.names()).toEqual(['Zoë Dupont']);
+  await expect(list.resultCount).toHaveText('1 customers');
+});
+
+test('the form explains what is wrong and stores nothing', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  await list.addButton.click();
+  const form = new NewCustomerPage(page);
+
+  await form.fill({ jobTitle: 'Buyer' });
+  await form.save.click();
+  await expect(form.error('new-name')).toHaveText('enter a name or a company');
+
+  await form.fill({ name: 'Bob Martin', email: 'bob.example.com', phone: 'call me' });
+  await form.save.click();
+  await expect(form.error('new-email')).toContainText('is not an email address');
+  await expect(form.error('new-phone')).toContainText('is not a phone number');
+
+  await list.open();
+  await expect(list.emptyBook).toBeVisible();
+});

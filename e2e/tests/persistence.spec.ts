@@ -1,0 +1,42 @@
+import { chromium, expect, test } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromiumArgs } from '../playwright.config';
+import { CustomerListPage } from './fixtures/customer_list_page';
+import { CustomerPage } from './fixtures/customer_page';
+import { NewCustomerPage } from './fixtures/new_customer_page';
+
+test('customers survive closing the browser and opening it again', async ({ baseURL }) => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-profile-'));
+  const launch = () =>
+    chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: chromiumArgs,
+      baseURL,
+      viewport: { width: 390, height: 844 },
+    });
+  try {
+    let context = await launch();
+    let page = context.pages()[0] ?? (await context.newPage());
+    let list = new CustomerListPage(page);
+    await list.open();
+    await list.addButton.click();
+    await new NewCustomerPage(page).create({ name: 'Persistent Paula', company: 'Durable Goods' });
+    const customer = new CustomerPage(page);
+    await customer.setField('job_title', 'Buyer');
+    await customer.expectSaved();
+    await context.close();
+
+    context = await launch();
+    page = context.pages()[0] ?? (await context.newPage());
+    list = new CustomerListPage(page);
+    await list.open();
+    expect(await list.names()).toEqual(['Persistent Paula']);
+    await list.openCustomer('Persistent Paula');
+    await expect(new CustomerPage(page).field('job_title')).toHaveValue('Buyer');
+    await context.close();
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+  }
+});
