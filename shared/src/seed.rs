@@ -200,11 +200,12 @@ pub fn customer(seed: u64, customer_idx: u64, now: Timestamp) -> Customer {
         .filter(char::is_ascii_alphanumeric)
         .collect::<String>()
         .to_ascii_lowercase();
-    let local: String = format!("{first}.{last}")
+    let mut folded = String::new();
+    crate::book::fold_into(&format!("{first}.{last}"), &mut folded);
+    let local: String = folded
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
-        .collect::<String>()
-        .to_ascii_lowercase();
+        .collect();
     customer.emails.push(ContactPoint {
         id: ContactPointId(format!("e{}", rng.below(1 << 32))),
         label: "work".into(),

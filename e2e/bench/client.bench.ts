@@ -1,0 +1,213 @@
+import { chromium, expect, test, type Page } from '@playwright/test';
+import { execSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromiumArgs } from '../playwright.config';
+
+// Client benchmarks in headless Chromium against the real release build. Books are written
+// by the app's own code (the sample-data screen, deterministic by seed). Results go to
+// BENCHMARKS.md (or, for the CI smoke run, a temporary file).
+
+const smoke = !!process.env.FIELDBOOK_BENCH_SMOKE;
+const startupSizes = smoke ? [200] : [1_000, 10_000];
+const searchSize = smoke ? 500 : 50_000;
+const runs = smoke ? 2 : 7;
+
+interface Row {
+  figure: string;
+  measured: string;
+  target: string;
+  pass: boolean | null;
+}
+const rows: Row[] = [];
+const details: string[] = [];
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+};
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+};
+
+async function launch(profile: string, baseURL: string) {
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: chromiumArgs,
+    baseURL,
+    viewport: { width: 390, height: 844 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return { context, page };
+}
+
+async function seed(page: Page, n: number, seedValue: number) {
+  await page.goto(`/sample-data?n=${n}&seed=${seedValue}&auto=1`);
+  await expect(page.getByTestId('sample-done')).toBeVisible({ timeout: 20 * 60_000 });
+  return (await page.getByTestId('sample-done').textContent()) ?? '';
+}
+
+/** Navigation start to the app's "list shows the stored book" mark, in ms. */
+async function timeToList(page: Page): Promise<number> {
+  await page.goto('/');
+  await page.waitForFunction(() => performance.getEntriesByName('fieldbook:list-ready').length > 0, null, {
+    timeout: 60_000,
+  });
+  return page.evaluate(() => performance.getEntriesByName('fieldbook:list-ready')[0].startTime);
+}
+
+test('first load transfer size, by file', async ({ baseURL }) => {
+  const dist = path.join(__dirname, '..', '..', 'dist');
+  const files = fs.readdirSync(dist).filter((f) => !/\.(br|gz|partial)$/.test(f));
+  const totals: Record<string, number> = { br: 0, gzip: 0, identity: 0 };
+  details.push('### First load, compressed transfer by file', '', '| file | raw | brotli | gzip |', '| --- | ---: | ---: | ---: |');
+  for (const file of files) {
+    const sizes: Record<string, number> = {};
+    for (const encoding of ['br', 'gzip', 'identity']) {
+      const response = await fetch(`${baseURL}/${file}`, { headers: { 'accept-encoding': encoding } });
+      // fetch() decodes bodies; the wire size is the Content-Length of the encoded body.
+      sizes[encoding] = Number(response.headers.get('content-length'));
+      await response.arrayBuffer();
+      totals[encoding] += sizes[encoding];
+    }
+    details.push(`| ${file} | ${(sizes.identity / 1024).toFixed(1)} KB | ${(sizes.br / 1024).toFixed(1)} KB | ${(sizes.gzip / 1024).toFixed(1)} KB |`);
+  }
+  details.push(`| **total** | ${(totals.identity / 1024).toFixed(1)} KB | ${(totals.br / 1024).toFixed(1)} KB | ${(totals.gzip / 1024).toFixed(1)} KB |`, '');
+  rows.push({ figure: 'first load, brotli (all files)', measured: `${(totals.br / 1024).toFixed(1)} KB`, target: '≤ 500 KB', pass: totals.br <= 500 * 1024 });
+  rows.push({ figure: 'first load, gzip (all files)', measured: `${(totals.gzip / 1024).toFixed(1)} KB`, target: '—', pass: null });
+});
+
+for (const n of startupSizes) {
+  test(`warm start to an interactive list with ${n} customers`, async ({ baseURL }) => {
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-bench-'));
+    try {
+      let { context, page } = await launch(profile, baseURL!);
+      const seeded = await seed(page, n, 42);
+      details.push(`Seeding ${n} customers through the app: ${seeded}`);
+      await context.close();
+      ({ context, page } = await launch(profile, baseURL!));
+      await timeToList(page); // First visit after restart fills the HTTP cache.
+      const times: number[] = [];
+      for (let run = 0; run < runs; run++) times.push(await timeToList(page));
+      await expect(page.getByTestId('customer-row').first()).toBeVisible();
+      const heap = await page.evaluate(() => (performance as any).memory?.usedJSHeapSize ?? 0);
+      await context.close();
+      const ms = median(times);
+      rows.push({
+        figure: `warm start to interactive list, ${n} customers (online; offline needs the service worker of issue 4)`,
+        measured: `${ms.toFixed(0)} ms (runs: ${times.map((t) => t.toFixed(0)).join(', ')})`,
+        target: n === 10_000 ? '≤ 300 ms' : '—',
+        pass: n === 10_000 ? ms <= 300 : null,
+      });
+      details.push(`JS heap after start with ${n} customers: ${(heap / 1048576).toFixed(1)} MB (wasm memory not included)`);
+    } finally {
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    }
+  });
+}
+
+test(`search-as-you-type and edit-to-IndexedDB latency over ${searchSize} customers`, async ({ baseURL }) => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-bench-'));
+  try {
+    let { context, page } = await launch(profile, baseURL!);
+    await seed(page, searchSize, 7);
+    await context.close();
+    ({ context, page } = await launch(profile, baseURL!));
+    await timeToList(page);
+    // Each keystroke: set the value, fire `input`, let the reactive updates run, then force
+    // style and layout; the time covers search, list diff and layout.
+    const keystrokes: number[] = await page.evaluate(async () => {
+      const input = document.querySelector('[data-testid="search"]') as HTMLInputElement;
+      const times: number[] = [];
+      for (const query of ['lyon wines', 'amelie novak', 'zenith', '+33 6 1', 'vip']) {
+        for (let len = 1; len <= query.length; len++) {
+          const started = performance.now();
+          input.value = query.slice(0, len);
+          input.dispatchEvent(new Event('input', { bubbles: true }));
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          void document.body.offsetHeight;
+          times.push(performance.now() - started);
+        }
+        input.value = '';
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return times;
+    });
+    rows.push({
+      figure: `search-as-you-type, ${searchSize} customers, per keystroke (median / p95)`,
+      measured: `${median(keystrokes).toFixed(1)} ms / ${percentile(keystrokes, 95).toFixed(1)} ms`,
+      target: searchSize === 50_000 ? '≤ 16 ms' : '—',
+      pass: searchSize === 50_000 ? median(keystrokes) <= 16 : null,
+    });
+
+    // Edit to IndexedDB commit: change a field, wait for the indicator to turn "saved"
+    // (set only after the transaction's complete event).
+    await page.getByTestId('customer-row').first().click();
+    const field = page.getByTestId('field-job_title');
+    await expect(field).toBeVisible();
+    const edits: number[] = await page.evaluate(async () => {
+      const input = document.querySelector('[data-testid="field-job_title"]') as HTMLInputElement;
+      const status = document.querySelector('[data-testid="customer-page"] [data-testid="save-status"]')!;
+      const times: number[] = [];
+      for (let edit = 0; edit < 40; edit++) {
+        const saved = new Promise<number>((resolve) => {
+          const observer = new MutationObserver(() => {
+            if (status.getAttribute('data-state') === 'saved') {
+              observer.disconnect();
+              resolve(performance.now());
+            }
+          });
+          observer.observe(status, { attributes: true, childList: true, subtree: true, characterData: true });
+        });
+        const started = performance.now();
+        input.value = `Buyer ${edit}`;
+        input.dispatchEvent(new Event('change', { bubbles: true }));
+        times.push((await saved) - started);
+      }
+      return times;
+    });
+    rows.push({
+      figure: 'local edit durable in IndexedDB (p50 / p95, 40 edits, compaction included)',
+      measured: `${percentile(edits, 50).toFixed(1)} ms / ${percentile(edits, 95).toFixed(1)} ms`,
+      target: 'p95 ≤ 50 ms',
+      pass: percentile(edits, 95) <= 50,
+    });
+    await context.close();
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+  }
+});
+
+test.afterAll(() => {
+  const commit = execSync('git rev-parse --short HEAD').toString().trim();
+  const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? 'unknown';
+  const memGiB = (os.totalmem() / 1024 ** 3).toFixed(1);
+  const chromiumVersion = execSync('/usr/bin/chromium --version 2>/dev/null || true').toString().trim();
+  const lines = [
+    '# Benchmarks',
+    '',
+    'Produced by `scripts/bench.sh` (client figures in headless Chromium against the release build).',
+    '',
+    `- date: ${new Date().toISOString()}`,
+    `- commit: ${commit}`,
+    `- machine: ${os.cpus().length} cores (${cpu}), ${memGiB} GiB memory, ${os.type()} ${os.release()}`,
+    `- browser: ${chromiumVersion}`,
+    smoke ? '- mode: SMOKE (small books; figures not comparable with targets)' : '- mode: full',
+    '',
+    '| figure | measured | target | result |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((row) => `| ${row.figure} | ${row.measured} | ${row.target} | ${row.pass === null ? '—' : row.pass ? 'pass' : 'MISS'} |`),
+    '',
+    ...details,
+    '',
+  ];
+  const out = smoke
+    ? path.join(os.tmpdir(), 'fieldbook-bench-smoke.md')
+    : path.join(__dirname, '..', '..', 'BENCHMARKS.md');
+  fs.writeFileSync(out, lines.join('\n'));
+  console.log(lines.join('\n'));
+  console.log(`written to ${out}`);
+});

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test: format check, clippy -D warnings (native and wasm32), native unit and
+# integration tests, the release build of client and relay, and the Playwright end-to-end
+# suite in Debian's Chromium against the real server. Installs whatever is missing first.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+step() { printf '\n\033[1;32m[test]\033[0m %s\n' "$*"; }
+started=$(date +%s)
+
+scripts/install-tools.sh
+export PATH="$root/.tools/node_modules/.bin:$PATH"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (native: shared, server)"
+cargo clippy -p fieldbook-shared -p fieldbook-server --all-targets -- -D warnings
+
+step "clippy (wasm32: client)"
+cargo clippy -p fieldbook-client --target wasm32-unknown-unknown -- -D warnings
+
+step "native tests (shared, server)"
+cargo test -p fieldbook-shared -p fieldbook-server
+
+step "release build: client (trunk) and relay"
+trunk build --release
+cargo build --release -p fieldbook-server
+
+step "end-to-end tests (Playwright, Chromium)"
+(cd e2e && npx playwright test)
+
+step "benchmark smoke run (small book, so the benchmark code cannot rot)"
+FIELDBOOK_BENCH_SMOKE=1 scripts/bench.sh
+
+step "all tests passed in $(( $(date +%s) - started )) s"
