@@ -20,7 +20,7 @@ use shared::{Book, Customer, CustomerDoc, CustomerId, DocError, Timestamp, Valid
 use crate::{
     doc_cache::{CachedDoc, DocCache},
     store::{Store, StoreError, WriteBatch},
-    time::now,
+    time::{mark, now},
 };
 
 /// A document is compacted into one snapshot once it has this many chunks.
@@ -137,7 +137,9 @@ impl Repo {
     }
 
     async fn open(&self) -> Result<(), StoreError> {
+        mark("fieldbook:storage-open-start");
         let store = Store::open().await?;
+        mark("fieldbook:storage-opened");
         // This device's actor id: made once, kept forever, so history names the device.
         let actor = match store.get_meta("actor").await? {
             Some(hex) => parse_actor(&hex),
@@ -152,8 +154,10 @@ impl Repo {
             }
         };
         let summaries = store.load_summaries().await?;
+        mark("fieldbook:summaries-read");
         tracing::info!(n_customers = summaries.len(), "book loaded");
         self.book.set(Book::from_summaries(summaries));
+        mark("fieldbook:book-built");
         let inner = self.inner();
         let mut inner = inner.borrow_mut();
         inner.store = Some(Rc::new(store));
@@ -323,7 +327,7 @@ impl Repo {
 }
 
 fn parse_actor(hex: &str) -> Option<ActorId> {
-    if hex.len() % 2 != 0 || hex.is_empty() {
+    if !hex.len().is_multiple_of(2) || hex.is_empty() {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..hex.len())

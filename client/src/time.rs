@@ -34,3 +34,10 @@ pub fn clock(at: Timestamp) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.0 as f64));
     format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
 }
+
+/// Records a `performance.mark` (benchmarks read them to break startup down).
+pub fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
+        let _ = performance.mark(name);
+    }
+}

@@ -93,6 +93,16 @@ for (const n of startupSizes) {
       for (let run = 0; run < runs; run++) times.push(await timeToList(page));
       await expect(page.getByTestId('customer-row').first()).toBeVisible();
       const heap = await page.evaluate(() => (performance as any).memory?.usedJSHeapSize ?? 0);
+      // Where the time of the last start went (marks set by the app).
+      const marks = await page.evaluate(() =>
+        ['fieldbook:storage-open-start', 'fieldbook:storage-opened', 'fieldbook:summaries-read', 'fieldbook:book-built', 'fieldbook:list-ready'].map(
+          (name) => [name.replace('fieldbook:', ''), performance.getEntriesByName(name)[0]?.startTime ?? NaN] as const,
+        ),
+      );
+      details.push(
+        `Last start with ${n} customers, ms since navigation: ` +
+          marks.map(([name, at]) => `${name} ${at.toFixed(0)}`).join(' → '),
+      );
       await context.close();
       const ms = median(times);
       rows.push({

@@ -3,9 +3,13 @@
 //! A rep's whole book (tens of thousands of customers) stays in memory as summaries. Each
 //! entry keeps a pre-folded search text (lowercase, accents removed) and the digits of its
 //! phone numbers, and the book keeps its entries in both sort orders, so a keystroke costs
-//! one linear scan with substring tests and no sorting.
+//! one linear scan with substring tests and no sorting. While the rep types forward, each
+//! keystroke only re-checks the previous results ([`Book::query_from`]).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use memchr::memmem::Finder;
 
 use crate::{CustomerId, CustomerSummary, LifecycleStage};
 
@@ -101,9 +105,30 @@ impl BookEntry {
     }
 }
 
+/// A query's result, remembered so the next keystroke can refine it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QueryResult {
+    /// The book generation the result was computed on.
+    pub generation: u64,
+    /// The query.
+    pub query: ListQuery,
+    /// The matching entries, in the query's order.
+    pub entries: Vec<EntryIdx>,
+}
+
+/// Source of book generations: every change of any book gets a fresh number, so a result
+/// is never mistaken for one computed on other contents.
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    NEXT_GENERATION.fetch_add(1, Ordering::Relaxed)
+}
+
 /// Every customer summary of a rep's book, with search and counts.
 #[derive(Default)]
 pub struct Book {
+    /// Changes on every upsert (see [`QueryResult::generation`]).
+    generation: u64,
     entries: Vec<BookEntry>,
     positions: HashMap<CustomerId, EntryIdx>,
     /// Entry indices in alphabetical order.
@@ -123,7 +148,10 @@ impl std::fmt::Debug for Book {
 impl Book {
     /// A book holding `summaries` (later duplicates of an id replace earlier ones).
     pub fn from_summaries(summaries: impl IntoIterator<Item = CustomerSummary>) -> Book {
-        let mut book = Book::default();
+        let mut book = Book {
+            generation: next_generation(),
+            ..Book::default()
+        };
         for summary in summaries {
             match book.positions.get(&summary.id) {
                 Some(&entry_idx) => book.entries[entry_idx as usize] = BookEntry::new(summary),
@@ -160,6 +188,7 @@ impl Book {
 
     /// Adds a customer or replaces its summary.
     pub fn upsert(&mut self, summary: CustomerSummary) {
+        self.generation = next_generation();
         let entry_idx = match self.positions.get(&summary.id) {
             Some(&entry_idx) => {
                 self.by_name.retain(|&idx| idx != entry_idx);
@@ -211,28 +240,51 @@ impl Book {
 
     /// The entries matching `query`, in its order.
     pub fn query(&self, query: &ListQuery) -> Vec<EntryIdx> {
+        self.query_from(query, None).entries
+    }
+
+    /// The entries matching `query`. When `previous` was computed on this same book with the
+    /// same filters and `query` only narrows its text (every earlier word is contained in a
+    /// new one, as when typing forward), only the previous results are re-checked.
+    pub fn query_from(&self, query: &ListQuery, previous: Option<&QueryResult>) -> QueryResult {
         let mut folded = String::new();
         fold_into(&query.text, &mut folded);
         let terms: Vec<SearchTerm> = folded.split_whitespace().map(SearchTerm::new).collect();
-        let order = match query.sort {
-            SortOrder::Name => &self.by_name,
-            SortOrder::RecentlyUpdated => &self.by_updated,
+        let keep = |entry_idx: EntryIdx| {
+            let entry = &self.entries[entry_idx as usize];
+            let summary = &entry.summary;
+            summary.archived == query.archived
+                && query.stage.is_none_or(|stage| summary.stage == stage)
+                && query
+                    .tag
+                    .as_ref()
+                    .is_none_or(|tag| summary.tags.iter().any(|t| t == tag))
+                && terms.iter().all(|term| term.matches(entry))
         };
-        order
-            .iter()
-            .copied()
-            .filter(|&entry_idx| {
-                let entry = &self.entries[entry_idx as usize];
-                let summary = &entry.summary;
-                summary.archived == query.archived
-                    && query.stage.is_none_or(|stage| summary.stage == stage)
-                    && query
-                        .tag
-                        .as_ref()
-                        .is_none_or(|tag| summary.tags.iter().any(|t| t == tag))
-                    && terms.iter().all(|term| term.matches(entry))
-            })
-            .collect()
+        let entries = match previous {
+            Some(previous)
+                if previous.generation == self.generation && narrows(&previous.query, query) =>
+            {
+                previous
+                    .entries
+                    .iter()
+                    .copied()
+                    .filter(|&idx| keep(idx))
+                    .collect()
+            }
+            _ => {
+                let order = match query.sort {
+                    SortOrder::Name => &self.by_name,
+                    SortOrder::RecentlyUpdated => &self.by_updated,
+                };
+                order.iter().copied().filter(|&idx| keep(idx)).collect()
+            }
+        };
+        QueryResult {
+            generation: self.generation,
+            query: query.clone(),
+            entries,
+        }
     }
 
     /// Number of active (not archived) customers per stage, in funnel order.
@@ -276,13 +328,40 @@ impl Book {
     }
 }
 
-/// One folded word of a search.
+/// Whether every entry matching `next` also matches `previous`, so `next` can be answered by
+/// filtering `previous`'s results.
+fn narrows(previous: &ListQuery, next: &ListQuery) -> bool {
+    if (
+        previous.stage,
+        &previous.tag,
+        previous.archived,
+        previous.sort,
+    ) != (next.stage, &next.tag, next.archived, next.sort)
+    {
+        return false;
+    }
+    let mut previous_text = String::new();
+    fold_into(&previous.text, &mut previous_text);
+    let mut next_text = String::new();
+    fold_into(&next.text, &mut next_text);
+    previous_text.split_whitespace().all(|old_word| {
+        next_text.split_whitespace().any(|new_word| {
+            // A new word that may match by phone digits only implies the old word matches if
+            // the old word may match by digits too.
+            new_word.contains(old_word)
+                && (SearchTerm::new(old_word).digits.is_some()
+                    || SearchTerm::new(new_word).digits.is_none())
+        })
+    })
+}
+
+/// One folded word of a search, with its substring searchers built once per query.
 struct SearchTerm {
-    text: String,
+    text: Finder<'static>,
     /// The digits of the word when it looks like part of a phone number (3+ digits and
     /// nothing but digits and phone punctuation), so "06 12" finds "+33 6 12 …" typed as
     /// "0612…" and vice versa.
-    digits: Option<String>,
+    digits: Option<Finder<'static>>,
 }
 
 impl SearchTerm {
@@ -293,17 +372,17 @@ impl SearchTerm {
                 .chars()
                 .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | '(' | ')' | '/'));
         SearchTerm {
-            text: word.to_string(),
-            digits: phone_like.then_some(digits),
+            text: Finder::new(word.as_bytes()).into_owned(),
+            digits: phone_like.then(|| Finder::new(digits.as_bytes()).into_owned()),
         }
     }
 
     fn matches(&self, entry: &BookEntry) -> bool {
-        entry.haystack.contains(&self.text)
+        self.text.find(entry.haystack.as_bytes()).is_some()
             || self
                 .digits
                 .as_ref()
-                .is_some_and(|digits| entry.phone_digits.contains(digits.as_str()))
+                .is_some_and(|digits| digits.find(entry.phone_digits.as_bytes()).is_some())
     }
 }
 
@@ -495,6 +574,63 @@ mod tests {
         );
         assert_eq!(book.len(), 5);
         assert_eq!(book.active_and_archived(), (4, 1));
+    }
+
+    #[test]
+    fn refining_while_typing_equals_a_full_scan() {
+        let now = crate::Timestamp(1_795_341_600_000);
+        let book = Book::from_summaries(
+            (0..600).map(|idx| CustomerSummary::of(&crate::seed::customer(5, idx, now))),
+        );
+        let typed = [
+            "lyon wines",
+            "+33 6 1",
+            "ame nov",
+            "zenith vip",
+            "a a",
+            "33 6",
+        ];
+        let mut n_refined = 0;
+        for text in typed {
+            let mut previous: Option<QueryResult> = None;
+            for len in 1..=text.len() {
+                let query = ListQuery {
+                    text: text[..len].to_string(),
+                    ..ListQuery::default()
+                };
+                let refined = book.query_from(&query, previous.as_ref());
+                assert_eq!(
+                    refined.entries,
+                    book.query(&query),
+                    "query {:?}",
+                    query.text
+                );
+                if previous.is_some_and(|p| narrows(&p.query, &query)) {
+                    n_refined += 1;
+                }
+                previous = Some(refined);
+            }
+        }
+        assert!(n_refined > 30, "most keystrokes refine ({n_refined})");
+    }
+
+    #[test]
+    fn a_changed_book_or_filter_is_never_refined() {
+        let mut book = sample_book();
+        let query = text("a");
+        let previous = book.query_from(&query, None);
+        book.upsert(summary("c9", "Aaron New", "", 50));
+        let next = book.query_from(&text("aa"), Some(&previous));
+        assert_eq!(next.entries, book.query(&text("aa")));
+        assert!(!narrows(
+            &text("a"),
+            &ListQuery {
+                archived: true,
+                ..text("ab")
+            }
+        ));
+        assert!(!narrows(&text("acme"), &text("acm")));
+        assert!(narrows(&text("acm"), &text("acme b")));
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub mod summary;
 pub mod timestamp;
 pub mod validation;
 
-pub use book::{Book, ListQuery, SortOrder};
+pub use book::{Book, ListQuery, QueryResult, SortOrder};
 pub use customer::{
     Address, CalendarDate, Channel, ContactPoint, ContactPointId, Customer, LifecycleStage, TagSet,
 };
