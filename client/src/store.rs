@@ -162,6 +162,19 @@ impl Store {
             .object_store(SUMMARIES)?
             .get_all(None, None)?
             .await?;
+        crate::time::mark("fieldbook:summaries-fetched");
+        // Fast path: join the JSON texts in JS and parse one array, crossing into wasm once
+        // instead of once per customer.
+        let array: js_sys::Array = values.iter().collect();
+        if array.every(&mut |value, _, _| value.is_string()) {
+            let joined = String::from(array.join(","));
+            if let Ok(summaries) =
+                serde_json::from_str::<Vec<CustomerSummary>>(&format!("[{joined}]"))
+            {
+                return Ok(summaries);
+            }
+        }
+        // Slow path: something is malformed; keep every record that parses.
         let mut summaries = Vec::with_capacity(values.len());
         for value in values {
             let Some(text) = value.as_string() else {

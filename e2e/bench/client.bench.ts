@@ -95,7 +95,7 @@ for (const n of startupSizes) {
       const heap = await page.evaluate(() => (performance as any).memory?.usedJSHeapSize ?? 0);
       // Where the time of the last start went (marks set by the app).
       const marks = await page.evaluate(() =>
-        ['fieldbook:storage-open-start', 'fieldbook:storage-opened', 'fieldbook:summaries-read', 'fieldbook:book-built', 'fieldbook:list-ready'].map(
+        ['fieldbook:storage-open-start', 'fieldbook:storage-opened', 'fieldbook:summaries-fetched', 'fieldbook:summaries-read', 'fieldbook:book-built', 'fieldbook:list-ready'].map(
           (name) => [name.replace('fieldbook:', ''), performance.getEntriesByName(name)[0]?.startTime ?? NaN] as const,
         ),
       );

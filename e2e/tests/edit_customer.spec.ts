@@ -102,3 +102,36 @@ test('a full device storage is reported, never shown as saved', async ({ page })
   await page.reload();
   await expect(customer.field('notes')).toHaveValue('Second try.');
 });
+
+test('many edits are compacted on the device without losing any', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  await list.addButton.click();
+  await new NewCustomerPage(page).create({ name: 'Compaction Carl' });
+  const customer = new CustomerPage(page);
+  for (let edit = 1; edit <= 30; edit++) {
+    await customer.setField('job_title', `Title ${edit}`);
+    // The list's summary changes only once the edit's transaction committed.
+    await expect(list.rows.filter({ hasText: `Title ${edit}` })).toHaveCount(1);
+  }
+  await customer.expectSaved();
+  // One snapshot plus at most the chunks appended since the last compaction (24).
+  const nChunks = await page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const request = indexedDB.open('fieldbook');
+        request.onsuccess = () => {
+          const count = request.result.transaction('doc_chunks').objectStore('doc_chunks').count();
+          count.onsuccess = () => {
+            request.result.close();
+            resolve(count.result);
+          };
+          count.onerror = () => reject(count.error);
+        };
+        request.onerror = () => reject(request.error);
+      }),
+  );
+  expect(nChunks).toBeLessThan(24);
+  await page.reload();
+  await expect(customer.field('job_title')).toHaveValue('Title 30');
+});

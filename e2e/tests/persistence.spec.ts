@@ -40,3 +40,33 @@ test('customers survive closing the browser and opening it again', async ({ base
     fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
   }
 });
+
+test('an unreadable stored record is skipped and the rest of the book still shows', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  for (const name of ['First Kept', 'Second Kept']) {
+    await list.addButton.click();
+    await new NewCustomerPage(page).create({ name });
+    await page.getByTestId('customer-page').getByTestId('back').click();
+  }
+  // Damage the device database behind the app's back: garbage and a non-string value.
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const request = indexedDB.open('fieldbook');
+        request.onsuccess = () => {
+          const transaction = request.result.transaction('summaries', 'readwrite');
+          transaction.objectStore('summaries').put('{"id": "broken", "name": 42', 'broken');
+          transaction.objectStore('summaries').put(12345, 'not-text');
+          transaction.oncomplete = () => {
+            request.result.close();
+            resolve();
+          };
+          transaction.onerror = () => reject(transaction.error);
+        };
+        request.onerror = () => reject(request.error);
+      }),
+  );
+  await list.open();
+  expect(await list.names()).toEqual(['First Kept', 'Second Kept']);
+});

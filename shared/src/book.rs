@@ -135,6 +135,48 @@ pub struct Book {
     by_name: Vec<EntryIdx>,
     /// Entry indices, most recently updated first.
     by_updated: Vec<EntryIdx>,
+    /// Kept up to date by every upsert, so counting never scans the book.
+    counts: Counts,
+}
+
+#[derive(Default)]
+struct Counts {
+    /// Active customers per stage, in [`LifecycleStage::ALL`] order.
+    n_per_stage: [usize; 6],
+    /// Archived customers.
+    n_archived: usize,
+    /// Active customers per tag.
+    n_per_tag: HashMap<String, usize>,
+}
+
+impl Counts {
+    /// Adds (`add`) or removes a summary's contribution.
+    fn count(&mut self, summary: &CustomerSummary, add: bool) {
+        let apply = |n: &mut usize| {
+            if add {
+                *n += 1;
+            } else {
+                *n = n.saturating_sub(1);
+            }
+        };
+        if summary.archived {
+            apply(&mut self.n_archived);
+            return;
+        }
+        if let Some(stage_idx) = LifecycleStage::ALL
+            .iter()
+            .position(|stage| *stage == summary.stage)
+        {
+            apply(&mut self.n_per_stage[stage_idx]);
+        }
+        for tag in &summary.tags {
+            let n = self.n_per_tag.entry(tag.clone()).or_default();
+            apply(n);
+            if *n == 0 {
+                self.n_per_tag.remove(tag);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Book {
@@ -161,6 +203,9 @@ impl Book {
                     book.entries.push(BookEntry::new(summary));
                 }
             }
+        }
+        for entry in &book.entries {
+            book.counts.count(&entry.summary, true);
         }
         book.by_name = (0..book.entries.len() as EntryIdx).collect();
         book.by_updated = book.by_name.clone();
@@ -189,8 +234,11 @@ impl Book {
     /// Adds a customer or replaces its summary.
     pub fn upsert(&mut self, summary: CustomerSummary) {
         self.generation = next_generation();
+        self.counts.count(&summary, true);
         let entry_idx = match self.positions.get(&summary.id) {
             Some(&entry_idx) => {
+                self.counts
+                    .count(&self.entries[entry_idx as usize].summary, false);
                 self.by_name.retain(|&idx| idx != entry_idx);
                 self.by_updated.retain(|&idx| idx != entry_idx);
                 self.entries[entry_idx as usize] = BookEntry::new(summary);
@@ -289,39 +337,29 @@ impl Book {
 
     /// Number of active (not archived) customers per stage, in funnel order.
     pub fn stage_counts(&self) -> [(LifecycleStage, usize); 6] {
-        let mut counts = LifecycleStage::ALL.map(|stage| (stage, 0));
-        for entry in self.entries.iter().filter(|entry| !entry.summary.archived) {
-            if let Some(slot) = counts
-                .iter_mut()
-                .find(|(stage, _)| *stage == entry.summary.stage)
-            {
-                slot.1 += 1;
-            }
-        }
-        counts
+        let mut stage_idx = 0;
+        LifecycleStage::ALL.map(|stage| {
+            let n = self.counts.n_per_stage[stage_idx];
+            stage_idx += 1;
+            (stage, n)
+        })
     }
 
     /// Number of active and of archived customers.
     pub fn active_and_archived(&self) -> (usize, usize) {
-        let n_archived = self
-            .entries
-            .iter()
-            .filter(|entry| entry.summary.archived)
-            .count();
-        (self.entries.len() - n_archived, n_archived)
+        (
+            self.entries.len() - self.counts.n_archived,
+            self.counts.n_archived,
+        )
     }
 
     /// Every tag in use on active customers with its number of customers, most used first.
     pub fn tags(&self) -> Vec<(String, usize)> {
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for entry in self.entries.iter().filter(|entry| !entry.summary.archived) {
-            for tag in &entry.summary.tags {
-                *counts.entry(tag.as_str()).or_default() += 1;
-            }
-        }
-        let mut tags: Vec<(String, usize)> = counts
-            .into_iter()
-            .map(|(tag, n)| (tag.to_string(), n))
+        let mut tags: Vec<(String, usize)> = self
+            .counts
+            .n_per_tag
+            .iter()
+            .map(|(tag, n)| (tag.clone(), *n))
             .collect();
         tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         tags
@@ -631,6 +669,27 @@ mod tests {
         ));
         assert!(!narrows(&text("acme"), &text("acm")));
         assert!(narrows(&text("acm"), &text("acme b")));
+    }
+
+    #[test]
+    fn counts_follow_upserts() {
+        let mut book = sample_book();
+        let mut zoe = book.get(&"c1".parse().unwrap()).unwrap().clone();
+        zoe.archived = true;
+        book.upsert(zoe.clone());
+        assert_eq!(book.active_and_archived(), (2, 2));
+        assert!(
+            book.tags().is_empty(),
+            "archived customers' tags are not offered"
+        );
+        zoe.archived = false;
+        zoe.stage = LifecycleStage::Advocate;
+        zoe.tags = vec!["vip".into()];
+        book.upsert(zoe);
+        assert_eq!(book.tags(), vec![("vip".to_string(), 1)]);
+        assert_eq!(book.stage_counts()[4], (LifecycleStage::Advocate, 1));
+        assert_eq!(book.stage_counts()[1], (LifecycleStage::Lead, 1));
+        assert_eq!(book.active_and_archived(), (3, 1));
     }
 
     #[test]
