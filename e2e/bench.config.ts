@@ -11,6 +11,8 @@ const dataDir = path.join(os.tmpdir(), `fieldbook-bench-${process.pid}`);
 export default defineConfig({
   testDir: './bench',
   testMatch: '**/*.bench.ts',
+  // Its own output folder: the e2e suite's screenshots in test-results/ must survive a benchmark.
+  outputDir: './bench-results',
   workers: 1,
   timeout: 30 * 60_000,
   reporter: [['list']],

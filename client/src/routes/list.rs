@@ -290,7 +290,7 @@ fn CustomerRow(position: usize, entry_idx: EntryIdx) -> impl IntoView {
             <span class="row-side">
                 <StageBadge stage=summary.stage/>
                 <span class="row-tags">
-                    {summary.tags.iter().take(2).map(|tag| view! { <span class="tag">{format!("#{tag}")}</span> }).collect_view()}
+                    {summary.tags.iter().take(1).map(|tag| view! { <span class="tag">{format!("#{tag}")}</span> }).collect_view()}
                 </span>
             </span>
         </a>
