@@ -1,12 +1,9 @@
 import { defineConfig } from '@playwright/test';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { chromiumArgs } from './playwright.config';
+import { realServer } from './playwright.config';
 
 // The benchmark: same real server and browser as the e2e suite, one worker so figures are
 // not disturbed by a parallel test. Run through scripts/bench.sh.
-const port = Number(process.env.FIELDBOOK_BENCH_PORT ?? 8098);
-const dataDir = path.join(os.tmpdir(), `fieldbook-bench-${process.pid}`);
+const server = realServer(Number(process.env.FIELDBOOK_BENCH_PORT ?? 8098), 'bench');
 
 export default defineConfig({
   testDir: './bench',
@@ -16,20 +13,6 @@ export default defineConfig({
   workers: 1,
   timeout: 30 * 60_000,
   reporter: [['list']],
-  use: {
-    baseURL: `http://127.0.0.1:${port}`,
-    viewport: { width: 390, height: 844 },
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: chromiumArgs,
-    },
-  },
-  webServer: {
-    command: `../target/release/fieldbook-server --listen 127.0.0.1:${port} --data-dir ${dataDir} --static-dir ../dist`,
-    url: `http://127.0.0.1:${port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  use: server.use,
+  webServer: server.webServer,
 });

@@ -2,11 +2,6 @@ import { defineConfig } from '@playwright/test';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-// The real relay binary serves the real release build of the client (scripts/test.sh builds
-// both first). Each run gets a throwaway data directory.
-const port = Number(process.env.FIELDBOOK_E2E_PORT ?? 8099);
-const dataDir = path.join(os.tmpdir(), `fieldbook-e2e-${process.pid}`);
-
 /** Chromium flags that work headless, as root, on a machine with a closed network. */
 export const chromiumArgs = [
   '--no-sandbox',
@@ -18,6 +13,35 @@ export const chromiumArgs = [
   '--disable-sync',
 ];
 
+/**
+ * The browser and server settings shared by the e2e suite and the benchmark: the real relay
+ * binary serving the real release build of the client (scripts/test.sh and scripts/bench.sh
+ * build both first) on a loopback port, with a throwaway data directory.
+ */
+export function realServer(port: number, name: string) {
+  const dataDir = path.join(os.tmpdir(), `fieldbook-${name}-${process.pid}`);
+  return {
+    use: {
+      baseURL: `http://127.0.0.1:${port}`,
+      viewport: { width: 390, height: 844 },
+      launchOptions: {
+        executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+        args: chromiumArgs,
+      },
+    },
+    webServer: {
+      command: `../target/release/fieldbook-server --listen 127.0.0.1:${port} --data-dir ${dataDir} --static-dir ../dist`,
+      url: `http://127.0.0.1:${port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'ignore' as const,
+      stderr: 'pipe' as const,
+    },
+  };
+}
+
+const server = realServer(Number(process.env.FIELDBOOK_E2E_PORT ?? 8099), 'e2e');
+
 export default defineConfig({
   testDir: './tests',
   fullyParallel: true,
@@ -27,22 +51,6 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: [['list']],
-  use: {
-    baseURL: `http://127.0.0.1:${port}`,
-    viewport: { width: 390, height: 844 },
-    hasTouch: true,
-    trace: 'on-first-retry',
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: chromiumArgs,
-    },
-  },
-  webServer: {
-    command: `../target/release/fieldbook-server --listen 127.0.0.1:${port} --data-dir ${dataDir} --static-dir ../dist`,
-    url: `http://127.0.0.1:${port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  use: { ...server.use, hasTouch: true, trace: 'on-first-retry' },
+  webServer: server.webServer,
 });
