@@ -58,9 +58,10 @@ pub fn App() -> impl IntoView {
             {move || match repo.load_state.get() {
                 LoadState::Failed(message) => view! {
                     <div class="fatal" data-testid="storage-unavailable">
-                        <h1>"Fieldbook can't open its storage"</h1>
-                        <p>{message}</p>
-                        <p>"Your customers are kept on this device. Check that the browser is not in a private mode that blocks storage, then reload."</p>
+                        <h1>"Fieldbook is paused"</h1>
+                        <p data-testid="storage-unavailable-reason">{message}</p>
+                        <p>"Your customers are kept on this device. If this persists, check that the browser is not in a private mode that blocks storage."</p>
+                        <button class="button primary" on:click=|_| { let _ = window().location().reload(); }>"Reload"</button>
                     </div>
                 }.into_any(),
                 _ => view! { <Shell/> }.into_any(),

@@ -138,7 +138,18 @@ impl Repo {
 
     async fn open(&self) -> Result<(), StoreError> {
         mark("fieldbook:storage-open-start");
-        let store = Store::open().await?;
+        let load_state = self.load_state;
+        let store = Store::open(
+            move || load_state.set(LoadState::Failed(StoreError::Blocked.to_string())),
+            move || {
+                load_state.set(LoadState::Failed(
+                    "Fieldbook was updated in another tab. Reload this page to continue; \
+                     everything saved is kept."
+                        .into(),
+                ))
+            },
+        )
+        .await?;
         mark("fieldbook:storage-opened");
         // This device's actor id: made once, kept forever, so history names the device.
         let actor = match store.get_meta("actor").await? {
@@ -162,6 +173,10 @@ impl Repo {
         let mut inner = inner.borrow_mut();
         inner.store = Some(Rc::new(store));
         inner.actor = actor;
+        // A blocked open that went through after all: back to normal.
+        if matches!(self.load_state.get_untracked(), LoadState::Failed(_)) {
+            self.load_state.set(LoadState::Loading);
+        }
         Ok(())
     }
 

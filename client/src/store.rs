@@ -37,6 +37,11 @@ pub enum StoreError {
     /// Another tab holds an older version of the database open.
     #[error("Fieldbook is open in another tab with an older version; close that tab and reload")]
     Blocked,
+    /// The database on this device was written by a newer version of Fieldbook.
+    #[error(
+        "this device's data was saved by a newer version of Fieldbook; reload the page to get it"
+    )]
+    NewerVersion,
     /// The device's storage quota is exhausted.
     #[error("the device's storage is full: free some space, then try again")]
     QuotaExceeded,
@@ -123,7 +128,14 @@ fn chunk_range(customer_id: &CustomerId, below_seq: Option<u32>) -> Result<KeyRa
 
 impl Store {
     /// Opens (creating or upgrading) the database.
-    pub async fn open() -> Result<Store, StoreError> {
+    ///
+    /// `on_blocked` runs while another tab holding an older version keeps the upgrade
+    /// waiting; `on_replaced` runs when another tab upgrades the database, after this tab
+    /// has closed its connection (so that upgrade is not blocked).
+    pub async fn open(
+        on_blocked: impl FnOnce() + 'static,
+        on_replaced: impl FnOnce() + 'static,
+    ) -> Result<Store, StoreError> {
         let factory = Factory::new().map_err(|err| StoreError::Unavailable(err.to_string()))?;
         let mut request = factory
             .open(DB_NAME, Some(DB_VERSION))
@@ -142,13 +154,26 @@ impl Store {
                 }
             }
         });
-        request.on_blocked(|_| tracing::warn!("database upgrade blocked by another tab"));
-        let database = request.await.map_err(|err| match err {
+        request.on_blocked(move |_| {
+            tracing::warn!("database upgrade blocked by another tab");
+            on_blocked();
+        });
+        let mut database = request.await.map_err(|err| match err {
             idb::Error::DomException(ref exception) if exception.name() == "VersionError" => {
-                StoreError::Blocked
+                StoreError::NewerVersion
             }
             other => StoreError::Unavailable(other.to_string()),
         })?;
+        database.on_version_change(move |event| {
+            tracing::warn!("another tab is upgrading the database; closing this connection");
+            if let Some(database) = event
+                .target()
+                .and_then(|target| target.dyn_into::<web_sys::IdbDatabase>().ok())
+            {
+                database.close();
+            }
+            on_replaced();
+        });
         Ok(Store { database })
     }
 

@@ -70,3 +70,30 @@ test('an unreadable stored record is skipped and the rest of the book still show
   await list.open();
   expect(await list.names()).toEqual(['First Kept', 'Second Kept']);
 });
+
+test('a tab steps aside when another tab upgrades the device database', async ({ page, context }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  // A second tab opens the database at a newer version, as a new deployment would.
+  const other = await context.newPage();
+  await other.goto('/healthz');
+  const upgraded = await other.evaluate(
+    () =>
+      new Promise<string>((resolve) => {
+        const request = indexedDB.open('fieldbook', 2);
+        request.onsuccess = () => {
+          request.result.close();
+          resolve('upgraded');
+        };
+        request.onblocked = () => resolve('blocked');
+        request.onerror = () => resolve(`error ${request.error?.name}`);
+      }),
+  );
+  // The first tab closed its connection instead of blocking the upgrade…
+  expect(upgraded).toBe('upgraded');
+  // …and tells the rep what to do.
+  await expect(page.getByTestId('storage-unavailable-reason')).toContainText('updated in another tab');
+  // This (older) build then explains it cannot open the newer data instead of hanging.
+  await page.reload();
+  await expect(page.getByTestId('storage-unavailable-reason')).toContainText('newer version of Fieldbook');
+});
