@@ -213,6 +213,9 @@ test.afterAll(() => {
     '',
     ...details,
     '',
+    ...(fs.existsSync(path.join(__dirname, 'analysis.md'))
+      ? [fs.readFileSync(path.join(__dirname, 'analysis.md'), 'utf8')]
+      : []),
   ];
   const out = smoke
     ? path.join(os.tmpdir(), 'fieldbook-bench-smoke.md')
