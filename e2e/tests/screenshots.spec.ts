@@ -31,6 +31,7 @@ for (const size of sizes) {
 
     await list.rows.nth(1).click();
     await expect(page.getByTestId('customer-heading')).toBeVisible();
+    await expect(list.rows.nth(1)).toHaveAttribute('aria-current', 'page');
     await shot('customer');
 
     await page.goto('/customers/new');

@@ -273,6 +273,10 @@ fn CustomerRow(position: usize, entry_idx: EntryIdx) -> impl IntoView {
         return ().into_any();
     };
     let href = format!("/customers/{}", summary.id);
+    // On a tablet the open customer stays highlighted in the list.
+    let location = leptos_router::hooks::use_location();
+    let selected_href = href.clone();
+    let selected = Memo::new(move |_| location.pathname.with(|path| *path == selected_href));
     let subtitle = [summary.company.as_str(), summary.job_title.as_str()]
         .into_iter()
         .filter(|part| !part.is_empty() && *part != summary.display_name())
@@ -281,7 +285,7 @@ fn CustomerRow(position: usize, entry_idx: EntryIdx) -> impl IntoView {
     view! {
         // A plain link (the router intercepts it): cheaper to create than <A>, and search
         // re-creates every visible row on each keystroke.
-        <a href=href class="row" style=format!("top:{}px", position as f64 * ROW_HEIGHT) data-testid="customer-row">
+        <a href=href class="row" class:selected=move || selected.get() aria-current=move || selected.get().then_some("page") style=format!("top:{}px", position as f64 * ROW_HEIGHT) data-testid="customer-row">
             <span class="avatar" aria-hidden="true">{summary.initials()}</span>
             <span class="row-text">
                 <span class="row-title" data-testid="row-name">{summary.display_name().to_string()}</span>
