@@ -18,6 +18,7 @@
 //! - [`summary`]: the projection record kept beside each document.
 //! - [`book`]: the in-memory set of projections; search, filters, sorting and counts.
 //! - [`seed`]: a deterministic generator of realistic books for tests and benchmarks.
+//! - [`protocol`]: the versioned binary messages between devices and the relay.
 //!
 //! # Invariants
 //!
@@ -29,6 +30,7 @@ pub mod book;
 pub mod customer;
 pub mod customer_doc;
 pub mod customer_id;
+pub mod protocol;
 pub mod seed;
 pub mod summary;
 pub mod timestamp;
