@@ -96,6 +96,18 @@ pub struct Store {
     database: Database,
 }
 
+/// Commits a read-write transaction and resolves once it committed. `store` is any object
+/// store of the transaction, kept to read the transaction's error after an abort: quota
+/// failures arrive as an abort whose error is a QuotaExceededError.
+async fn commit(transaction: idb::Transaction, store: &idb::ObjectStore) -> Result<(), StoreError> {
+    let probe = store.transaction();
+    let outcome = transaction.commit()?.await;
+    match outcome {
+        Ok(TransactionResult::Committed) => Ok(()),
+        Ok(TransactionResult::Aborted) | Err(_) => Err(abort_reason(&probe, outcome.err())),
+    }
+}
+
 /// Why a transaction did not commit: its own error if the browser set one, else what the
 /// future reported.
 fn abort_reason(transaction: &idb::Transaction, future_error: Option<idb::Error>) -> StoreError {
@@ -264,14 +276,7 @@ impl Store {
             let key = JsValue::from_str(summary.id.as_str());
             summaries.put(&JsValue::from_str(&json), Some(&key))?;
         }
-        // Kept to read the transaction's error after an abort: quota failures arrive as an
-        // abort whose error is a QuotaExceededError.
-        let probe = chunks.transaction();
-        let outcome = transaction.commit()?.await;
-        match outcome {
-            Ok(TransactionResult::Committed) => Ok(()),
-            Ok(TransactionResult::Aborted) | Err(_) => Err(abort_reason(&probe, outcome.err())),
-        }
+        commit(transaction, &chunks).await
     }
 
     /// A value from the `meta` store.
@@ -291,12 +296,8 @@ impl Store {
         let transaction = self
             .database
             .transaction(&[META], TransactionMode::ReadWrite)?;
-        transaction
-            .object_store(META)?
-            .put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?;
-        match transaction.commit()?.await? {
-            TransactionResult::Committed => Ok(()),
-            TransactionResult::Aborted => Err(StoreError::Aborted("meta write aborted".into())),
-        }
+        let meta = transaction.object_store(META)?;
+        meta.put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?;
+        commit(transaction, &meta).await
     }
 }

@@ -1,16 +1,11 @@
 import { expect, test } from '@playwright/test';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
-import { NewCustomerPage } from './fixtures/new_customer_page';
 
 test('archiving hides a customer from the list and restoring brings it back', async ({ page }) => {
   const list = new CustomerListPage(page);
   await list.open();
-  for (const name of ['Keep Me', 'Archive Me']) {
-    await list.addButton.click();
-    await new NewCustomerPage(page).create({ name });
-    await page.getByTestId('back').click();
-  }
+  await list.addCustomers([{ name: 'Keep Me' }, { name: 'Archive Me' }]);
   await list.openCustomer('Archive Me');
   const customer = new CustomerPage(page);
   await customer.archiveToggle.click();

@@ -7,8 +7,7 @@ test('a rep adds a customer and finds it again after a reload', async ({ page })
   await list.open();
   await expect(list.emptyBook).toBeVisible();
 
-  await list.addButton.click();
-  await new NewCustomerPage(page).create({
+  await list.addCustomer({
     name: 'Zoë Dupont',
     company: 'Fromagerie Lyonnaise',
     email: 'zoe@fromagerie.example',

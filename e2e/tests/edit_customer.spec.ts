@@ -1,13 +1,11 @@
 import { expect, test } from '@playwright/test';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
-import { NewCustomerPage } from './fixtures/new_customer_page';
 
 test('every kind of field is edited in place and survives a reload', async ({ page }) => {
   const list = new CustomerListPage(page);
   await list.open();
-  await list.addButton.click();
-  await new NewCustomerPage(page).create({ name: 'Ada Lovelace', company: 'Analytical Engines' });
+  await list.addCustomer({ name: 'Ada Lovelace', company: 'Analytical Engines' });
   const customer = new CustomerPage(page);
 
   await customer.setField('job_title', 'Head of purchasing');
@@ -47,8 +45,7 @@ test('every kind of field is edited in place and survives a reload', async ({ pa
 test('an invalid edit is explained under the field and not stored', async ({ page }) => {
   const list = new CustomerListPage(page);
   await list.open();
-  await list.addButton.click();
-  await new NewCustomerPage(page).create({ name: 'Grace Hopper' });
+  await list.addCustomer({ name: 'Grace Hopper' });
   const customer = new CustomerPage(page);
 
   await customer.setField('name', '');
@@ -80,8 +77,7 @@ test('a full device storage is reported, never shown as saved', async ({ page })
   });
   const list = new CustomerListPage(page);
   await list.open();
-  await list.addButton.click();
-  await new NewCustomerPage(page).create({ name: 'Quota Test' });
+  await list.addCustomer({ name: 'Quota Test' });
   const customer = new CustomerPage(page);
 
   await page.evaluate(() => ((window as any).__fieldbookStorageFull = true));
@@ -106,8 +102,7 @@ test('a full device storage is reported, never shown as saved', async ({ page })
 test('many edits are compacted on the device without losing any', async ({ page }) => {
   const list = new CustomerListPage(page);
   await list.open();
-  await list.addButton.click();
-  await new NewCustomerPage(page).create({ name: 'Compaction Carl' });
+  await list.addCustomer({ name: 'Compaction Carl' });
   const customer = new CustomerPage(page);
   for (let edit = 1; edit <= 30; edit++) {
     await customer.setField('job_title', `Title ${edit}`);

@@ -5,7 +5,6 @@ import * as path from 'node:path';
 import { chromiumArgs } from '../playwright.config';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
-import { NewCustomerPage } from './fixtures/new_customer_page';
 
 test('customers survive closing the browser and opening it again', async ({ baseURL }) => {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-profile-'));
@@ -21,8 +20,7 @@ test('customers survive closing the browser and opening it again', async ({ base
     let page = context.pages()[0] ?? (await context.newPage());
     let list = new CustomerListPage(page);
     await list.open();
-    await list.addButton.click();
-    await new NewCustomerPage(page).create({ name: 'Persistent Paula', company: 'Durable Goods' });
+    await list.addCustomer({ name: 'Persistent Paula', company: 'Durable Goods' });
     const customer = new CustomerPage(page);
     await customer.setField('job_title', 'Buyer');
     await customer.expectSaved();
@@ -44,11 +42,7 @@ test('customers survive closing the browser and opening it again', async ({ base
 test('an unreadable stored record is skipped and the rest of the book still shows', async ({ page }) => {
   const list = new CustomerListPage(page);
   await list.open();
-  for (const name of ['First Kept', 'Second Kept']) {
-    await list.addButton.click();
-    await new NewCustomerPage(page).create({ name });
-    await page.getByTestId('customer-page').getByTestId('back').click();
-  }
+  await list.addCustomers([{ name: 'First Kept' }, { name: 'Second Kept' }]);
   // Damage the device database behind the app's back: garbage and a non-string value.
   await page.evaluate(
     () =>

@@ -387,8 +387,7 @@ fn narrows(previous: &ListQuery, next: &ListQuery) -> bool {
             // A new word that may match by phone digits only implies the old word matches if
             // the old word may match by digits too.
             new_word.contains(old_word)
-                && (SearchTerm::new(old_word).digits.is_some()
-                    || SearchTerm::new(new_word).digits.is_none())
+                && (phone_digits(old_word).is_some() || phone_digits(new_word).is_none())
         })
     })
 }
@@ -396,22 +395,26 @@ fn narrows(previous: &ListQuery, next: &ListQuery) -> bool {
 /// One folded word of a search, with its substring searchers built once per query.
 struct SearchTerm {
     text: Finder<'static>,
-    /// The digits of the word when it looks like part of a phone number (3+ digits and
-    /// nothing but digits and phone punctuation), so "06 12" finds "+33 6 12 …" typed as
-    /// "0612…" and vice versa.
+    /// The word's [`phone_digits`], so "6-12-34" finds "+33 6 12 34 …" whatever the spacing.
     digits: Option<Finder<'static>>,
+}
+
+/// The digits of a search word that looks like part of a phone number (3+ digits and nothing
+/// but digits and phone punctuation); `None` for any other word.
+fn phone_digits(word: &str) -> Option<String> {
+    let digits: String = word.chars().filter(char::is_ascii_digit).collect();
+    let phone_like = digits.len() >= 3
+        && word
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | '(' | ')' | '/'));
+    phone_like.then_some(digits)
 }
 
 impl SearchTerm {
     fn new(word: &str) -> SearchTerm {
-        let digits: String = word.chars().filter(char::is_ascii_digit).collect();
-        let phone_like = digits.len() >= 3
-            && word
-                .chars()
-                .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | '(' | ')' | '/'));
         SearchTerm {
             text: Finder::new(word.as_bytes()).into_owned(),
-            digits: phone_like.then(|| Finder::new(digits.as_bytes()).into_owned()),
+            digits: phone_digits(word).map(|digits| Finder::new(digits.as_bytes()).into_owned()),
         }
     }
 

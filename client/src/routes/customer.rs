@@ -411,7 +411,9 @@ impl ContactKind {
 fn ContactPoints(editor: Editor, kind: ContactKind) -> impl IntoView {
     let list = kind.list();
     let draft = RwSignal::new(String::new());
+    // Errors about the draft entry, shown under the "add" input.
     let new_field = format!("{list}.new");
+    let draft_error_field = new_field.clone();
     let entries = move || editor.read(|c| kind.entries(c));
     view! {
         <fieldset class="contact-points" data-testid=format!("{list}")>
@@ -435,10 +437,9 @@ fn ContactPoints(editor: Editor, kind: ContactKind) -> impl IntoView {
                         }
                         let entry_id = format!("{}{}", &list[..1], &random_id()[..8]);
                         let label = kind.labels()[0].to_string();
-                        let new_field = format!("{list}.new");
                         editor.errors.update(|errors| { errors.remove(&new_field); });
                         editor.save(
-                            format!("{list}.new"),
+                            new_field.clone(),
                             move |c| kind.entries_mut(c).push(ContactPoint {
                                 id: ContactPointId(entry_id),
                                 label,
@@ -449,7 +450,7 @@ fn ContactPoints(editor: Editor, kind: ContactKind) -> impl IntoView {
                     }
                 />
             </div>
-            <FieldError editor field=new_field/>
+            <FieldError editor field=draft_error_field/>
         </fieldset>
     }
 }
