@@ -1,27 +1,44 @@
-//! The HTTP surface: `/healthz` and the built client with an SPA fallback.
+//! The HTTP surface: `/healthz`, the API (`/api/…`), the sync WebSocket (`/sync`) and the
+//! built client with an SPA fallback.
+
+use std::sync::Arc;
 
 use axum::{
-    extract::State,
+    extract::{DefaultBodyLimit, State},
     http::StatusCode,
     middleware,
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
     Json, Router,
 };
+use shared::sync::RelayLimits;
 use sqlx::SqlitePool;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_http::{
     compression::CompressionLayer,
     services::{ServeDir, ServeFile},
     trace::TraceLayer,
 };
 
-use crate::{assets, db, Config};
+use crate::{api, assets, auth::RateLimiter, db, hub::Hub, store::LogStore, ws, Config};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     /// The data file.
     pub pool: SqlitePool,
+    /// The change log.
+    pub store: LogStore,
+    /// Live sync connections.
+    pub hub: Arc<Hub>,
+    /// Sign-in and sign-up attempts.
+    pub limiter: Arc<RateLimiter>,
+    /// Limits of every sync session.
+    pub limits: RelayLimits,
+    /// Sync connections, awaited at shutdown.
+    pub tracker: TaskTracker,
+    /// Cancelled when the relay shuts down.
+    pub shutdown: CancellationToken,
 }
 
 /// The relay's router.
@@ -36,8 +53,17 @@ pub fn router(state: AppState, config: &Config) -> Router {
                 .precompressed_br()
                 .precompressed_gzip(),
         );
+    let api = Router::new()
+        .route("/signup", post(api::sign_up))
+        .route("/signin", post(api::sign_in))
+        .route("/signout", post(api::sign_out))
+        .route("/devices", get(api::devices))
+        .route("/devices/{id}/revoke", post(api::revoke))
+        .layer(DefaultBodyLimit::max(16 * 1024));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/sync", get(ws::handler))
+        .nest("/api", api)
         .with_state(state)
         // Dynamic responses are compressed on the fly; static files arrive precompressed
         // and already carry a Content-Encoding, which this layer leaves alone.

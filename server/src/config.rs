@@ -4,6 +4,7 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use clap::Parser;
+use shared::sync::RelayLimits;
 
 /// Fieldbook relay: serves the app and stores each space's change log.
 #[derive(Debug, Clone, Parser)]
@@ -21,6 +22,23 @@ pub struct Args {
     #[arg(long, env = "FIELDBOOK_STATIC_DIR", default_value = "./dist")]
     pub static_dir: PathBuf,
 
+    /// Largest sync frame accepted, in bytes (at most 4 MiB).
+    #[arg(long, env = "FIELDBOOK_MAX_FRAME_BYTES", default_value_t = 4 * 1024 * 1024,
+          value_parser = clap::value_parser!(u32).range(1024..=4 * 1024 * 1024))]
+    pub max_frame_bytes: u32,
+
+    /// Largest change or snapshot accepted, in bytes.
+    #[arg(long, env = "FIELDBOOK_MAX_BLOB_BYTES", default_value_t = 1024 * 1024)]
+    pub max_blob_bytes: u32,
+
+    /// Most changes in one push.
+    #[arg(long, env = "FIELDBOOK_MAX_PUSH_BLOBS", default_value_t = 1000)]
+    pub max_push_blobs: u32,
+
+    /// Sign-in attempts allowed per email (and per address) in 15 minutes.
+    #[arg(long, env = "FIELDBOOK_SIGNIN_ATTEMPTS", default_value_t = 10)]
+    pub signin_attempts: u32,
+
     /// Log filter, in `tracing_subscriber::EnvFilter` syntax.
     #[arg(
         long,
@@ -37,6 +55,22 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Directory of the built client.
     pub static_dir: PathBuf,
+    /// Limits of every sync session.
+    pub limits: RelayLimits,
+    /// Sign-in attempts allowed per email (and per address) in 15 minutes.
+    pub signin_attempts: usize,
+}
+
+impl Config {
+    /// The defaults, for a data directory and a client directory (used by tests).
+    pub fn new(data_dir: PathBuf, static_dir: PathBuf) -> Config {
+        Config {
+            data_dir,
+            static_dir,
+            limits: RelayLimits::default(),
+            signin_attempts: 10,
+        }
+    }
 }
 
 impl From<&Args> for Config {
@@ -44,6 +78,13 @@ impl From<&Args> for Config {
         Config {
             data_dir: args.data_dir.clone(),
             static_dir: args.static_dir.clone(),
+            limits: RelayLimits {
+                max_frame_bytes: args.max_frame_bytes as usize,
+                max_blob_bytes: args.max_blob_bytes as usize,
+                max_uploads_per_push: args.max_push_blobs as usize,
+                ..RelayLimits::default()
+            },
+            signin_attempts: args.signin_attempts as usize,
         }
     }
 }

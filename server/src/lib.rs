@@ -1,14 +1,15 @@
-//! Fieldbook's relay. Today it serves the built client (precompressed, with an SPA fallback)
-//! and owns the SQLite data file; the per-space change log, accounts and devices arrive with
-//! sync.
+//! Fieldbook's relay: accounts and devices, the per-space append-only change log with a
+//! WebSocket sync endpoint, and the built client (precompressed, with an SPA fallback).
 //!
 //! # Flow
 //!
 //! The binary (`src/bin/fieldbook-server.rs`) parses [`Config`], sets up tracing, binds the
 //! listener and calls [`run`] with a shutdown future. [`run`] opens the database
-//! ([`db::open`]), precompresses the static files ([`assets::precompress_dir`]) and serves
-//! the router ([`app::router`]) until the shutdown future resolves, then lets in-flight
-//! requests finish and closes the database cleanly.
+//! ([`db::open`]), starts the log's writer task ([`store::LogStore::start`]), precompresses
+//! the static files ([`assets::precompress_dir`]) and serves the router ([`app::router`])
+//! until the shutdown future resolves. Then it stops accepting, tells every sync
+//! connection to finish (an append under way is committed and acknowledged first), waits
+//! for them, lets the writer drain and closes the database.
 //!
 //! # Layout
 //!
@@ -16,18 +17,38 @@
 //!   a [`Config`].
 //! - [`db`]: the SQLite file: WAL mode, migrations, health check.
 //! - [`assets`]: the built client: brotli/gzip precompression and cache headers.
-//! - [`app`]: the axum router: `/healthz` and the client.
+//! - [`app`]: the axum router: `/healthz`, `/api`, `/sync` and the client.
+//! - [`api`]: the HTTP API (sign-up, sign-in, sign-out, devices, revoke).
+//! - [`auth`]: accounts, devices, tokens, argon2id, rate limits.
+//! - [`ws`]: the WebSocket endpoint driving `shared::sync::RelaySession`.
+//! - [`store`]: the change log in SQLite, with one group-committing writer.
+//! - [`hub`]: live connections: wake-ups and revocations.
 #![deny(clippy::unwrap_used)]
 
+pub mod api;
 pub mod app;
 pub mod assets;
+pub mod auth;
 pub mod config;
 pub mod db;
+pub mod hub;
+pub mod store;
+pub mod ws;
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use config::Config;
 use tokio::net::TcpListener;
+
+/// Milliseconds since the Unix epoch, from the system clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64)
+}
 
 /// Why the relay could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -68,11 +89,41 @@ pub async fn run(
             "no built client found; run scripts/start.sh to build it"
         );
     }
-    let router = app::router(app::AppState { pool: pool.clone() }, &config);
+    let (store, writer) = store::LogStore::start(pool.clone());
+    let state = app::AppState {
+        pool: pool.clone(),
+        store,
+        hub: Arc::new(hub::Hub::default()),
+        limiter: Arc::new(auth::RateLimiter::new(
+            config.signin_attempts,
+            Duration::from_secs(15 * 60),
+        )),
+        limits: config.limits,
+        tracker: tokio_util::task::TaskTracker::new(),
+        shutdown: tokio_util::sync::CancellationToken::new(),
+    };
+    let router = app::router(state.clone(), &config);
     tracing::info!(addr = %listener.local_addr()?, "listening");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let stop = state.shutdown.clone();
+    let tracker = state.tracker.clone();
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight commits");
+        // Upgraded sync connections are not tracked by the HTTP server: tell them.
+        stop.cancel();
+    })
+    .await?;
+    tracker.close();
+    tracker.wait().await;
+    // The last store handles go with the state; the writer then drains and ends.
+    drop(state);
+    if let Err(err) = writer.await {
+        tracing::error!(cause = %err, "log writer failed");
+    }
     pool.close().await;
     tracing::info!("stopped");
     Ok(())

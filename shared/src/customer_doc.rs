@@ -32,12 +32,20 @@ pub enum DocError {
     /// Writing the customer into the document failed.
     #[error("could not write customer into document: {0}")]
     Reconcile(#[from] autosurgeon::ReconcileError),
+    /// Changes arrived whose predecessors this device does not have.
+    #[error("{0} earlier changes of this document are missing")]
+    MissingDependencies(usize),
+    /// A conflict to resolve is no longer there (another choice or edit came first).
+    #[error("this conflict was already resolved")]
+    NoSuchConflict,
 }
 
 /// One customer's Automerge document plus a cached hydrated copy of its contents.
 pub struct CustomerDoc {
-    doc: AutoCommit,
+    pub(crate) doc: AutoCommit,
     customer: Customer,
+    /// The device named in the messages of this copy's changes (shown with conflicts).
+    author: Option<String>,
 }
 
 impl std::fmt::Debug for CustomerDoc {
@@ -62,10 +70,61 @@ impl CustomerDoc {
         customer.updated_at = now;
         let mut doc = AutoCommit::new().with_actor(actor);
         autosurgeon::reconcile(&mut doc, &customer)?;
-        commit(&mut doc, "create customer", now);
+        commit(&mut doc, None, now);
         // Hydrate again so list entries and text carry their document identity.
         let customer = autosurgeon::hydrate(&doc)?;
-        Ok(CustomerDoc { doc, customer })
+        Ok(CustomerDoc {
+            doc,
+            customer,
+            author: None,
+        })
+    }
+
+    /// Builds a customer's document from bytes received from the relay (a snapshot or the
+    /// document's first changes).
+    pub fn from_remote(bytes: &[u8], actor: ActorId) -> Result<CustomerDoc, DocError> {
+        let mut doc = AutoCommit::new().with_actor(actor);
+        doc.load_incremental(bytes)?;
+        let missing = doc.get_missing_deps(&[]).len();
+        if missing > 0 {
+            return Err(DocError::MissingDependencies(missing));
+        }
+        let customer = autosurgeon::hydrate(&doc)?;
+        Ok(CustomerDoc {
+            doc,
+            customer,
+            author: None,
+        })
+    }
+
+    /// Merges bytes received from the relay (a change or a snapshot) into this document.
+    ///
+    /// Returns whether the document changed. Bytes whose predecessors are missing are an
+    /// error and leave the caller to drop this copy (the relay's log order prevents it).
+    pub fn apply_remote(&mut self, bytes: &[u8]) -> Result<bool, DocError> {
+        let before = self.doc.get_heads();
+        self.doc.load_incremental(bytes)?;
+        let missing = self.doc.get_missing_deps(&[]).len();
+        if missing > 0 {
+            return Err(DocError::MissingDependencies(missing));
+        }
+        if self.doc.get_heads() == before {
+            return Ok(false);
+        }
+        self.customer = autosurgeon::hydrate(&self.doc)?;
+        Ok(true)
+    }
+
+    /// Names the device in the messages of the changes this copy makes from now on.
+    pub fn set_author(&mut self, author: Option<String>) {
+        self.author = author;
+    }
+
+    /// The bytes of the last change this copy made, to push to the relay.
+    pub fn last_local_change(&mut self) -> Option<Vec<u8>> {
+        self.doc
+            .get_last_local_change()
+            .map(|change| change.raw_bytes().to_vec())
     }
 
     /// Loads a document from the concatenation of its stored chunks and checks that it holds
@@ -83,7 +142,11 @@ impl CustomerDoc {
                 found: customer.id,
             });
         }
-        Ok(CustomerDoc { doc, customer })
+        Ok(CustomerDoc {
+            doc,
+            customer,
+            author: None,
+        })
     }
 
     /// The customer as currently stored in the document.
@@ -110,7 +173,7 @@ impl CustomerDoc {
         validation::validate(&edited)?;
         edited.updated_at = now;
         autosurgeon::reconcile(&mut self.doc, &edited)?;
-        commit(&mut self.doc, "edit customer", now);
+        commit(&mut self.doc, self.author.as_deref(), now);
         self.customer = autosurgeon::hydrate(&self.doc)?;
         Ok(true)
     }
@@ -127,6 +190,7 @@ impl CustomerDoc {
         CustomerDoc {
             doc: self.doc.fork().with_actor(actor),
             customer: self.customer.clone(),
+            author: self.author.clone(),
         }
     }
 
@@ -140,6 +204,11 @@ impl CustomerDoc {
         self.doc.save_incremental()
     }
 
+    /// Whether this copy holds the change with `hash`.
+    pub fn has_change(&mut self, hash: &ChangeHash) -> bool {
+        self.doc.get_change_by_hash(hash).is_some()
+    }
+
     /// The heads of the document's history.
     pub fn heads(&mut self) -> Vec<ChangeHash> {
         self.doc.get_heads()
@@ -151,11 +220,26 @@ impl CustomerDoc {
     }
 }
 
-fn commit(doc: &mut AutoCommit, message: &str, now: Timestamp) {
-    // Automerge change times are in seconds.
-    doc.commit_with(
-        CommitOptions::default()
-            .with_message(message.to_string())
-            .with_time(now.0 / 1000),
-    );
+/// Commits pending operations as one change made at `now` by the device `author`.
+pub(crate) fn commit(doc: &mut AutoCommit, author: Option<&str>, now: Timestamp) {
+    // Automerge change times are in seconds; the message names the device, shown when a
+    // field was changed concurrently on two devices.
+    let mut options = CommitOptions::default().with_time(now.0 / 1000);
+    if let Some(author) = author {
+        options = options.with_message(author.to_string());
+    }
+    doc.commit_with(options);
+}
+
+impl CustomerDoc {
+    /// The hydrated customer, refreshed after a raw edit of the document.
+    pub(crate) fn rehydrate(&mut self) -> Result<(), DocError> {
+        self.customer = autosurgeon::hydrate(&self.doc)?;
+        Ok(())
+    }
+
+    /// The device named in this copy's changes.
+    pub(crate) fn author(&self) -> Option<&str> {
+        self.author.as_deref()
+    }
 }

@@ -14,11 +14,13 @@
 //!
 //! - [`customer`]: the document schema ([`Customer`] and its parts), mapped with autosurgeon.
 //! - [`customer_doc`]: one Automerge document per customer: create, load, update, save.
+//! - [`conflicts`]: fields written concurrently on two devices, listed and resolved.
 //! - [`validation`]: the rules a customer must satisfy before it is stored, with messages.
 //! - [`summary`]: the projection record kept beside each document.
 //! - [`book`]: the in-memory set of projections; search, filters, sorting and counts.
 //! - [`seed`]: a deterministic generator of realistic books for tests and benchmarks.
 //! - [`protocol`]: the versioned binary messages between devices and the relay.
+//! - [`sync`]: the sans-IO sync engines of the device and the relay.
 //!
 //! # Invariants
 //!
@@ -27,16 +29,19 @@
 #![deny(missing_docs)]
 
 pub mod book;
+pub mod conflicts;
 pub mod customer;
 pub mod customer_doc;
 pub mod customer_id;
 pub mod protocol;
 pub mod seed;
 pub mod summary;
+pub mod sync;
 pub mod timestamp;
 pub mod validation;
 
 pub use book::{Book, ListQuery, QueryResult, SortOrder};
+pub use conflicts::{ConflictValue, FieldConflict};
 pub use customer::{
     Address, CalendarDate, Channel, ContactPoint, ContactPointId, Customer, LifecycleStage, TagSet,
 };

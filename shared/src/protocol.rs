@@ -3,17 +3,24 @@
 //!
 //! # Flow
 //!
-//! 1. The device opens the socket (its token travels in the HTTP upgrade request) and sends
-//!    [`ClientMessage::Hello`] with every protocol version it speaks.
-//! 2. The relay picks the highest common version ([`negotiate`]) and answers
-//!    [`ServerMessage::Welcome`] with the space's latest sequence number. A device whose
-//!    cursor equals that number has nothing to pull: a reconnect with nothing new is this
-//!    one round trip of a few bytes, whatever the number of documents.
+//! 1. The device opens the socket and sends [`ClientMessage::Hello`] with every protocol
+//!    version it speaks, the space it wants and its device token.
+//! 2. The relay picks the highest common version ([`negotiate`]), checks the token against
+//!    the space and answers [`ServerMessage::Welcome`] with the space's latest sequence
+//!    number. A device whose cursor equals that number has nothing to pull: a reconnect with
+//!    nothing new is this one round trip of a few dozen bytes, whatever the number of
+//!    documents.
 //! 3. The device pulls what it lacks ([`ClientMessage::Pull`] → [`ServerMessage::Entries`],
 //!    in pages) and pushes its own changes ([`ClientMessage::Push`] →
-//!    [`ServerMessage::Acked`], sent only after the relay's durable commit).
+//!    [`ServerMessage::Acked`], sent only after the relay's durable commit). A device with
+//!    nothing yet bootstraps instead ([`ClientMessage::Bootstrap`] →
+//!    [`ServerMessage::BootstrapPage`]): the latest snapshot of every document, then the log
+//!    entries those snapshots do not cover ([`bootstrap_skips`]).
 //! 4. After each commit the relay sends [`ServerMessage::Wake`] to the space's other
 //!    connected devices, a hint that they should pull.
+//!
+//! Every request carries a `request_id` that its answer echoes, so a late, duplicated or
+//! unexpected answer is recognised and ignored.
 //!
 //! Serialization boundary: only this module derives serde. Variants are only ever added at
 //! the end of an enum; [`ClientMessage::Hello`] and [`ServerMessage::Welcome`] /
@@ -42,13 +49,22 @@ pub struct Seq(pub u64);
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DocumentId(pub String);
 
+/// A space: the unit of sharing, with its own log (a rep's book).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SpaceId(pub String);
+
 /// Whether a blob is one Automerge change or a whole-document snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum BlobKind {
     /// One Automerge change (`Change::raw_bytes`).
     Change,
     /// A compacted document (`Automerge::save`), used to bootstrap new devices.
-    Snapshot,
+    Snapshot {
+        /// The uploading device's cursor when it saved the snapshot: the snapshot contains
+        /// every entry of this document up to here, so a new device given this snapshot
+        /// can skip them.
+        covers: Seq,
+    },
 }
 
 /// A blob a device uploads.
@@ -86,6 +102,32 @@ pub struct UploadResult {
     pub duplicate: bool,
 }
 
+/// Where an interrupted bootstrap resumes; opaque to the device, which echoes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootstrapPosition {
+    /// The log position the bootstrap brings the device to; fixed when it starts.
+    pub through: Seq,
+    /// How many documents the space held when the bootstrap started (for progress).
+    pub total_documents: u64,
+    /// What the next page holds.
+    pub phase: BootstrapPhase,
+}
+
+/// The two phases of a bootstrap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BootstrapPhase {
+    /// Latest snapshots, by document id, after this one (`None`: from the first).
+    Snapshots {
+        /// The last document already sent.
+        after: Option<DocumentId>,
+    },
+    /// Log entries the snapshots do not cover, after this sequence number.
+    Tail {
+        /// The last entry already sent.
+        after: Seq,
+    },
+}
+
 /// Why the relay refused something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ErrorCode {
@@ -97,8 +139,10 @@ pub enum ErrorCode {
     TooLarge,
     /// A blob is not a valid Automerge change or snapshot.
     InvalidBlob,
-    /// The token is missing, wrong or revoked.
+    /// The token is missing or wrong.
     Unauthorized,
+    /// The device was signed out from another device; it must forget the space.
+    Revoked,
     /// The device may not touch this space.
     Forbidden,
     /// The message arrived out of order (e.g. before `Hello`).
@@ -114,6 +158,10 @@ pub enum ClientMessage {
     Hello {
         /// Versions the device speaks.
         supported_versions: Vec<ProtocolVersion>,
+        /// The space the device syncs.
+        space: SpaceId,
+        /// The device's secret token, issued at sign-in.
+        token: String,
     },
     /// Uploads blobs; answered by [`ServerMessage::Acked`] after the durable commit.
     Push {
@@ -124,8 +172,19 @@ pub enum ClientMessage {
     },
     /// Asks for the log after `since`, at most `max_entries` per page.
     Pull {
+        /// Echoed in the answer.
+        request_id: u64,
         /// The device's cursor: it holds everything up to here.
         since: Seq,
+        /// Page size wanted; the relay may send fewer.
+        max_entries: u32,
+    },
+    /// Asks for the next page of a bootstrap (`None`: start one).
+    Bootstrap {
+        /// Echoed in the answer.
+        request_id: u64,
+        /// Where to resume, as given by the previous page.
+        position: Option<BootstrapPosition>,
         /// Page size wanted; the relay may send fewer.
         max_entries: u32,
     },
@@ -154,13 +213,15 @@ pub enum ServerMessage {
         request_id: u64,
         /// One result per uploaded blob, in order.
         results: Vec<UploadResult>,
+        /// The space's latest sequence number.
+        head: Seq,
     },
     /// A page of the log.
     Entries {
-        /// Entries in log order, without gaps.
+        /// The pull's `request_id`.
+        request_id: u64,
+        /// Entries in log order, without gaps, starting right after the pull's `since`.
         entries: Vec<LogEntry>,
-        /// Whether more entries follow after the last one sent.
-        more: bool,
         /// The space's latest sequence number.
         head: Seq,
     },
@@ -169,6 +230,40 @@ pub enum ServerMessage {
         /// The space's latest sequence number.
         head: Seq,
     },
+    /// A push was refused as a whole; nothing of it was stored.
+    Rejected {
+        /// The push's `request_id`.
+        request_id: u64,
+        /// The first refused blob's index in the push.
+        index: u32,
+        /// Why, for programs.
+        code: ErrorCode,
+        /// Why, for people.
+        message: String,
+    },
+    /// A page of a bootstrap.
+    BootstrapPage {
+        /// The request's `request_id`.
+        request_id: u64,
+        /// Snapshots (first phase) or log entries (second phase).
+        entries: Vec<LogEntry>,
+        /// Where the next page starts; `None` when the bootstrap is complete and the
+        /// device holds everything up to `through`.
+        next: Option<BootstrapPosition>,
+        /// The log position the bootstrap brings the device to.
+        through: Seq,
+        /// How many documents the space held when the bootstrap started.
+        total_documents: u64,
+    },
+}
+
+/// Whether a bootstrap leaves out the entry at `seq` of a document whose latest snapshot
+/// (at or before the bootstrap's `through`) sits at `snapshot_seq` and covers
+/// `snapshot_covers`: the snapshot was sent in the first phase and contains every entry of
+/// its document up to `snapshot_covers`. Entries after that are sent even when they come
+/// before the snapshot in the log, because the snapshot's device may not have had them.
+pub fn bootstrap_skips(seq: Seq, snapshot_seq: Seq, snapshot_covers: Seq) -> bool {
+    seq <= snapshot_covers || seq == snapshot_seq
 }
 
 /// Why bytes are not a message.
@@ -289,8 +384,10 @@ mod tests {
         check_client(
             ClientMessage::Hello {
                 supported_versions: vec![1],
+                space: SpaceId("s1".into()),
+                token: "t".into(),
             },
-            expect!["000101"],
+            expect!["0001010273310174"],
         );
         check_client(
             ClientMessage::Push {
@@ -301,10 +398,25 @@ mod tests {
         );
         check_client(
             ClientMessage::Pull {
+                request_id: 8,
                 since: Seq(300),
                 max_entries: 500,
             },
-            expect!["02ac02f403"],
+            expect!["0208ac02f403"],
+        );
+        check_client(
+            ClientMessage::Bootstrap {
+                request_id: 9,
+                position: Some(BootstrapPosition {
+                    through: Seq(5),
+                    total_documents: 2,
+                    phase: BootstrapPhase::Snapshots {
+                        after: Some(DocumentId("c1".into())),
+                    },
+                }),
+                max_entries: 100,
+            },
+            expect!["0309010502000102633164"],
         );
     }
 
@@ -322,7 +434,7 @@ mod tests {
                 code: ErrorCode::Forbidden,
                 message: "not your space".into(),
             },
-            expect!["01050e6e6f7420796f7572207370616365"],
+            expect!["01060e6e6f7420796f7572207370616365"],
         );
         check_server(
             ServerMessage::Acked {
@@ -331,35 +443,57 @@ mod tests {
                     seq: Seq(43),
                     duplicate: false,
                 }],
+                head: Seq(43),
             },
-            expect!["0207012b00"],
+            expect!["0207012b002b"],
         );
         check_server(
             ServerMessage::Entries {
+                request_id: 8,
                 entries: vec![LogEntry {
                     seq: Seq(1),
                     document: DocumentId("c1".into()),
-                    kind: BlobKind::Snapshot,
+                    kind: BlobKind::Snapshot { covers: Seq(0) },
                     bytes: vec![1, 2, 3],
                 }],
-                more: true,
                 head: Seq(9),
             },
-            expect!["03010102633101030102030109"],
+            expect!["0308010102633101000301020309"],
         );
         check_server(ServerMessage::Wake { head: Seq(9) }, expect!["0409"]);
+        check_server(
+            ServerMessage::Rejected {
+                request_id: 7,
+                index: 0,
+                code: ErrorCode::InvalidBlob,
+                message: "x".into(),
+            },
+            expect!["050700030178"],
+        );
+        check_server(
+            ServerMessage::BootstrapPage {
+                request_id: 9,
+                entries: vec![],
+                next: None,
+                through: Seq(5),
+                total_documents: 2,
+            },
+            expect!["060900000502"],
+        );
     }
 
     #[test]
     fn an_idle_reconnect_is_a_few_bytes() {
         let hello = encode(&ClientMessage::Hello {
             supported_versions: SUPPORTED_VERSIONS.to_vec(),
+            space: SpaceId("0123456789abcdef0123456789abcdef".into()),
+            token: "fb1_".to_string() + &"0".repeat(64),
         });
         let welcome = encode(&ServerMessage::Welcome {
             version: 1,
             head: Seq(u64::MAX),
         });
-        assert!(hello.len() + welcome.len() < 32);
+        assert!(hello.len() + welcome.len() < 128);
     }
 
     #[test]
@@ -373,6 +507,7 @@ mod tests {
             Err(DecodeError::Malformed(_))
         ));
         let mut frame = encode(&ClientMessage::Pull {
+            request_id: 1,
             since: Seq(1),
             max_entries: 1,
         });

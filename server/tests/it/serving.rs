@@ -36,10 +36,10 @@ async fn start() -> TestServer {
     .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
-    let config = server::Config {
-        data_dir: data_dir.path().join("data"),
-        static_dir: static_dir.path().to_path_buf(),
-    };
+    let config = server::Config::new(
+        data_dir.path().join("data"),
+        static_dir.path().to_path_buf(),
+    );
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(server::run(listener, config, async {
         let _ = stopped.await;

@@ -197,3 +197,128 @@ fn concurrent_note_edits_interleave() {
         "Call first. Prefers morning visits. Allergic to nuts."
     );
 }
+
+#[test]
+fn a_field_edited_on_two_devices_is_shown_with_both_values_and_the_choice_syncs() {
+    let mut phone = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    phone.set_author(Some("Phone".into()));
+    let mut tablet = phone.fork(actor(2));
+    tablet.set_author(Some("Tablet".into()));
+    assert!(phone.conflicts().is_empty());
+
+    phone
+        .update(Timestamp(T0.0 + 60_000), |c| {
+            c.company = "Fromagerie du Rhône".into();
+            c.address.city = "Villeurbanne".into();
+        })
+        .unwrap();
+    tablet
+        .update(Timestamp(T0.0 + 120_000), |c| {
+            c.company = "Fromagerie Lyonnaise SA".into();
+            c.job_title = "Head buyer".into();
+        })
+        .unwrap();
+    phone.merge(&mut tablet).unwrap();
+    tablet.merge(&mut phone).unwrap();
+
+    // Different fields merged silently; the same field is a conflict on both devices.
+    assert_eq!(phone.customer().address.city, "Villeurbanne");
+    assert_eq!(phone.customer().job_title, "Head buyer");
+    let conflicts = phone.conflicts();
+    let fields: Vec<&str> = conflicts.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, ["company"], "{conflicts:#?}");
+    let company = &conflicts[0];
+    assert_eq!(company.values.len(), 2);
+    assert!(company.values[0].kept);
+    assert_eq!(company.values[0].display, phone.customer().company);
+    let mut authors: Vec<_> = company
+        .values
+        .iter()
+        .map(|v| v.author.clone().unwrap())
+        .collect();
+    authors.sort();
+    assert_eq!(authors, ["Phone", "Tablet"]);
+    let by_phone = company
+        .values
+        .iter()
+        .find(|v| v.author.as_deref() == Some("Phone"))
+        .unwrap();
+    assert!(by_phone.this_device);
+    assert_eq!(by_phone.time, Timestamp(T0.0 + 60_000));
+    assert_eq!(tablet.conflicts(), {
+        // The same conflict, seen from the other device (only "this device" differs).
+        let mut mirrored = conflicts.clone();
+        for value in &mut mirrored[0].values {
+            value.this_device = !value.this_device;
+        }
+        mirrored
+    });
+
+    // The rep keeps the value that lost, on the tablet; the phone gets the choice by sync.
+    let loser = company.values.iter().find(|v| !v.kept).unwrap().clone();
+    tablet
+        .resolve_conflict("company", &loser.op, Timestamp(T0.0 + 180_000))
+        .unwrap();
+    assert_eq!(tablet.customer().company, loser.display);
+    assert!(tablet.conflicts().is_empty());
+    phone.merge(&mut tablet).unwrap();
+    assert_eq!(phone.customer().company, loser.display);
+    assert!(phone.conflicts().is_empty());
+    // Choosing again is refused rather than silently doing something else.
+    assert!(matches!(
+        phone.resolve_conflict("company", &loser.op, Timestamp(T0.0 + 200_000)),
+        Err(DocError::NoSuchConflict)
+    ));
+}
+
+#[test]
+fn conflicts_in_contact_points_and_dates_are_found_and_resolved() {
+    let mut a = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    let mut b = a.fork(actor(2));
+    a.update(Timestamp(T0.0 + 1000), |c| {
+        c.phones[0].value = "+33 6 00 00 00 01".into();
+        c.birthday = Some(CalendarDate {
+            year: 1980,
+            month: 1,
+            day: 2,
+        });
+        c.stage = LifecycleStage::Advocate;
+    })
+    .unwrap();
+    b.update(Timestamp(T0.0 + 2000), |c| {
+        c.phones[0].value = "+33 6 00 00 00 02".into();
+        c.birthday = Some(CalendarDate {
+            year: 1981,
+            month: 3,
+            day: 4,
+        });
+        c.stage = LifecycleStage::Churned;
+    })
+    .unwrap();
+    a.merge(&mut b).unwrap();
+    let conflicts = a.conflicts();
+    let fields: Vec<&str> = conflicts.iter().map(|c| c.field.as_str()).collect();
+    assert!(fields.contains(&"phones.p1.value"), "{fields:?}");
+    assert!(fields.contains(&"stage"), "{fields:?}");
+    let stage = conflicts.iter().find(|c| c.field == "stage").unwrap();
+    let mut shown: Vec<&str> = stage.values.iter().map(|v| v.display.as_str()).collect();
+    shown.sort();
+    assert_eq!(shown, ["Advocate", "Churned"]);
+    {
+        let birthday = conflicts.iter().find(|c| c.field == "birthday").unwrap();
+        // Both dates are readable, and keeping the other one works.
+        let mut dates: Vec<&str> = birthday.values.iter().map(|v| v.display.as_str()).collect();
+        dates.sort();
+        assert_eq!(dates, ["1980-01-02", "1981-03-04"]);
+        let other = birthday.values.iter().find(|v| !v.kept).unwrap().clone();
+        a.resolve_conflict("birthday", &other.op, Timestamp(T0.0 + 3000))
+            .unwrap();
+        assert_eq!(a.customer().birthday.unwrap().to_string(), other.display);
+    }
+    for conflict in a.conflicts() {
+        let keep = conflict.values[0].op.clone();
+        a.resolve_conflict(&conflict.field, &keep, Timestamp(T0.0 + 4000))
+            .unwrap();
+    }
+    assert!(a.conflicts().is_empty());
+}

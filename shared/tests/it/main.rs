@@ -1,3 +1,4 @@
 //! The one integration-test binary of `shared`: documents end to end, through the public API.
 
 mod customer_doc;
+mod sync_sim;

@@ -1,0 +1,458 @@
+//! Accounts and devices: sign-up, sign-in, tokens, device lists and revocation.
+//!
+//! Passwords are hashed with argon2id (on the blocking pool: it is deliberately slow).
+//! Every sign-in creates a device with its own random 256-bit token; only its SHA-256 is
+//! stored, so a copy of the data file does not hold usable tokens. A revoked device's
+//! token is refused from then on.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use shared::protocol::{ErrorCode, SpaceId};
+use sqlx::SqlitePool;
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password accepted (argon2 input stays bounded).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+/// Longest device name kept.
+pub const MAX_DEVICE_NAME_CHARS: usize = 80;
+
+/// Why an auth operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Input fields are invalid; field → message.
+    #[error("invalid input")]
+    Invalid(Vec<(&'static str, String)>),
+    /// The email already has an account.
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    /// Wrong email or password (never saying which).
+    #[error("wrong email or password")]
+    WrongCredentials,
+    /// Too many attempts.
+    #[error("too many attempts; try again in {0} seconds")]
+    RateLimited(u64),
+    /// The token is missing or unknown.
+    #[error("this device is not signed in")]
+    Unauthorized,
+    /// The token's device was revoked.
+    #[error("this device was signed out from another device")]
+    Revoked,
+    /// The device may not touch what it asked for.
+    #[error("this device may not access that")]
+    Forbidden,
+    /// Something failed inside the relay.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for AuthError {
+    fn from(err: sqlx::Error) -> Self {
+        AuthError::Internal(err.to_string())
+    }
+}
+
+impl AuthError {
+    /// The protocol's error code for a refused WebSocket session.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AuthError::Revoked => ErrorCode::Revoked,
+            AuthError::Forbidden => ErrorCode::Forbidden,
+            AuthError::Internal(_) => ErrorCode::Internal,
+            _ => ErrorCode::Unauthorized,
+        }
+    }
+}
+
+/// What a successful sign-up or sign-in returns to the device.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Session {
+    /// The account.
+    pub account_id: String,
+    /// Its email.
+    pub email: String,
+    /// The account's own space (its book).
+    pub space_id: String,
+    /// This device.
+    pub device_id: String,
+    /// This device's name.
+    pub device_name: String,
+    /// This device's secret token; shown once.
+    pub token: String,
+}
+
+/// A device, as the devices screen lists it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// When it signed in (ms since the epoch).
+    pub created_at: i64,
+    /// When the relay last heard from it (ms since the epoch).
+    pub last_seen_at: i64,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<i64>,
+    /// Whether it is the device asking.
+    pub current: bool,
+}
+
+/// The device a valid token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceAuth {
+    /// The device.
+    pub device_id: String,
+    /// Its account.
+    pub account_id: String,
+}
+
+fn random_hex(bytes: usize) -> Result<String, AuthError> {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).map_err(|err| AuthError::Internal(err.to_string()))?;
+    Ok(hex::encode(buffer))
+}
+
+/// SHA-256 of a token, as stored.
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Checks sign-up (`new_password`) or sign-in input.
+fn check_input(
+    email: &str,
+    password: &str,
+    device_name: &str,
+    new_password: bool,
+) -> Result<(), AuthError> {
+    let mut errors = Vec::new();
+    if let Err(message) = shared::validation::check_email(email) {
+        errors.push(("email", message));
+    }
+    let chars = password.chars().count();
+    if new_password && chars < MIN_PASSWORD_CHARS {
+        errors.push((
+            "password",
+            format!("Use at least {MIN_PASSWORD_CHARS} characters."),
+        ));
+    } else if chars == 0 {
+        errors.push(("password", "Enter your password.".to_string()));
+    } else if chars > MAX_PASSWORD_CHARS {
+        errors.push((
+            "password",
+            format!("Use at most {MAX_PASSWORD_CHARS} characters."),
+        ));
+    }
+    if device_name.trim().is_empty() {
+        errors.push((
+            "device_name",
+            "Name this device, e.g. \"Work phone\".".into(),
+        ));
+    } else if device_name.chars().count() > MAX_DEVICE_NAME_CHARS {
+        errors.push((
+            "device_name",
+            format!("Use at most {MAX_DEVICE_NAME_CHARS} characters."),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AuthError::Invalid(errors))
+    }
+}
+
+async fn hash_password(password: String) -> Result<String, AuthError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|err| AuthError::Internal(err.to_string()))
+    })
+    .await
+    .map_err(|err| AuthError::Internal(err.to_string()))?
+}
+
+async fn verify_password(password: String, stored: String) -> Result<bool, AuthError> {
+    tokio::task::spawn_blocking(move || {
+        let parsed =
+            PasswordHash::new(&stored).map_err(|err| AuthError::Internal(err.to_string()))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(|err| AuthError::Internal(err.to_string()))?
+}
+
+/// A fixed hash to verify against when the email is unknown, so that answering takes as
+/// long as for a known email.
+static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+async fn create_device(
+    pool: &SqlitePool,
+    account_id: &str,
+    device_name: &str,
+    now: i64,
+) -> Result<(String, String), AuthError> {
+    let device_id = random_hex(16)?;
+    let token = format!("fb1_{}", random_hex(32)?);
+    sqlx::query(
+        "INSERT INTO devices (id, account, name, token_hash, created_at, last_seen_at) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&device_id)
+    .bind(account_id)
+    .bind(device_name.trim())
+    .bind(token_hash(&token))
+    .bind(now)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok((device_id, token))
+}
+
+/// Creates an account with its space and signs this device in.
+pub async fn sign_up(
+    pool: &SqlitePool,
+    email: &str,
+    password: &str,
+    device_name: &str,
+    now: i64,
+) -> Result<Session, AuthError> {
+    check_input(email, password, device_name, true)?;
+    let email = normalize_email(email);
+    let password_hash = hash_password(password.to_string()).await?;
+    let account_id = random_hex(16)?;
+    let space_id = random_hex(16)?;
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO accounts (id, email, password_hash, created_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(&account_id)
+    .bind(&email)
+    .bind(&password_hash)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(AuthError::EmailTaken);
+    }
+    sqlx::query("INSERT INTO spaces (id, owner, created_at) VALUES (?, ?, ?)")
+        .bind(&space_id)
+        .bind(&account_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let (device_id, token) = create_device(pool, &account_id, device_name, now).await?;
+    Ok(Session {
+        account_id,
+        email,
+        space_id,
+        device_id,
+        device_name: device_name.trim().to_string(),
+        token,
+    })
+}
+
+/// Checks email and password and signs a new device in.
+pub async fn sign_in(
+    pool: &SqlitePool,
+    email: &str,
+    password: &str,
+    device_name: &str,
+    now: i64,
+) -> Result<Session, AuthError> {
+    check_input(email, password, device_name, false)?;
+    let email = normalize_email(email);
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT id, password_hash FROM accounts WHERE email = ?")
+            .bind(&email)
+            .fetch_optional(pool)
+            .await?;
+    let Some((account_id, stored)) = row else {
+        let dummy = match DUMMY_HASH.get() {
+            Some(hash) => hash.clone(),
+            None => {
+                let hash = hash_password("not a real password".into()).await?;
+                DUMMY_HASH.get_or_init(|| hash).clone()
+            }
+        };
+        verify_password(password.to_string(), dummy).await?;
+        return Err(AuthError::WrongCredentials);
+    };
+    if !verify_password(password.to_string(), stored).await? {
+        return Err(AuthError::WrongCredentials);
+    }
+    let space_id: String =
+        sqlx::query_scalar("SELECT id FROM spaces WHERE owner = ? ORDER BY created_at LIMIT 1")
+            .bind(&account_id)
+            .fetch_one(pool)
+            .await?;
+    let (device_id, token) = create_device(pool, &account_id, device_name, now).await?;
+    Ok(Session {
+        account_id,
+        email,
+        space_id,
+        device_id,
+        device_name: device_name.trim().to_string(),
+        token,
+    })
+}
+
+/// The device a token belongs to, refusing unknown and revoked tokens.
+pub async fn device_for_token(pool: &SqlitePool, token: &str) -> Result<DeviceAuth, AuthError> {
+    let row: Option<(String, String, Option<i64>)> =
+        sqlx::query_as("SELECT id, account, revoked_at FROM devices WHERE token_hash = ?")
+            .bind(token_hash(token))
+            .fetch_optional(pool)
+            .await?;
+    match row {
+        None => Err(AuthError::Unauthorized),
+        Some((_, _, Some(_))) => Err(AuthError::Revoked),
+        Some((device_id, account_id, None)) => Ok(DeviceAuth {
+            device_id,
+            account_id,
+        }),
+    }
+}
+
+/// Checks that `token` may sync `space`.
+pub async fn authorize_space(
+    pool: &SqlitePool,
+    token: &str,
+    space: &SpaceId,
+) -> Result<DeviceAuth, AuthError> {
+    let device = device_for_token(pool, token).await?;
+    let owner: Option<String> = sqlx::query_scalar("SELECT owner FROM spaces WHERE id = ?")
+        .bind(&space.0)
+        .fetch_optional(pool)
+        .await?;
+    match owner {
+        Some(owner) if owner == device.account_id => Ok(device),
+        _ => Err(AuthError::Forbidden),
+    }
+}
+
+/// Records that the relay heard from a device.
+pub async fn touch(pool: &SqlitePool, device_id: &str, now: i64) -> Result<(), AuthError> {
+    sqlx::query("UPDATE devices SET last_seen_at = MAX(last_seen_at, ?) WHERE id = ?")
+        .bind(now)
+        .bind(device_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The account's devices, most recently seen first.
+pub async fn list_devices(
+    pool: &SqlitePool,
+    me: &DeviceAuth,
+) -> Result<Vec<DeviceInfo>, AuthError> {
+    let rows: Vec<(String, String, i64, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT id, name, created_at, last_seen_at, revoked_at FROM devices \
+         WHERE account = ? ORDER BY revoked_at IS NOT NULL, last_seen_at DESC",
+    )
+    .bind(&me.account_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, name, created_at, last_seen_at, revoked_at)| DeviceInfo {
+                current: id == me.device_id,
+                id,
+                name,
+                created_at,
+                last_seen_at,
+                revoked_at,
+            },
+        )
+        .collect())
+}
+
+/// Revokes one of the account's devices (a device may revoke itself: signing out).
+pub async fn revoke(
+    pool: &SqlitePool,
+    me: &DeviceAuth,
+    device_id: &str,
+    now: i64,
+) -> Result<(), AuthError> {
+    let changed = sqlx::query(
+        "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND account = ?",
+    )
+    .bind(now)
+    .bind(device_id)
+    .bind(&me.account_id)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(AuthError::Forbidden);
+    }
+    Ok(())
+}
+
+/// Counts recent attempts per key (an email, an IP address) in a sliding window.
+#[derive(Debug)]
+pub struct RateLimiter {
+    window: Duration,
+    max: usize,
+    attempts: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl RateLimiter {
+    /// At most `max` attempts per key within `window`.
+    pub fn new(max: usize, window: Duration) -> RateLimiter {
+        RateLimiter {
+            window,
+            max,
+            attempts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records an attempt for `key`; refuses with the seconds to wait when over the limit.
+    pub fn check(&self, key: &str, now: Instant) -> Result<(), u64> {
+        let mut attempts = self
+            .attempts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if attempts.len() > 100_000 {
+            // Bound memory under a flood of distinct keys: forget expired windows.
+            attempts.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < self.window)
+            });
+        }
+        let times = attempts.entry(key.to_string()).or_default();
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
+            times.pop_front();
+        }
+        if times.len() >= self.max {
+            let oldest = times.front().copied().unwrap_or(now);
+            let wait = self.window.saturating_sub(now.duration_since(oldest));
+            return Err(wait.as_secs().max(1));
+        }
+        times.push_back(now);
+        Ok(())
+    }
+}

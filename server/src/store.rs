@@ -1,0 +1,367 @@
+//! The change log in SQLite: one writer task that appends with group commit, and readers
+//! that page through the log.
+//!
+//! Appends from every connection go through one channel to [`run_writer`], which takes all
+//! waiting requests, stores them in one transaction (assigning gap-free sequence numbers
+//! per space and skipping blobs already stored) and commits with `synchronous=FULL` before
+//! answering any of them. One fsync serves many pushes, and because only this task writes
+//! the log, sequence numbers never race. The semantics follow `shared::sync::MemoryLog`.
+
+use std::collections::HashMap;
+
+use shared::protocol::{
+    bootstrap_skips, BlobKind, BootstrapPhase, BootstrapPosition, DocumentId, LogEntry, Seq,
+    SpaceId, UploadResult,
+};
+use shared::sync::{BootstrapPage, ValidUpload};
+use sqlx::{Row, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most requests folded into one transaction.
+const MAX_BATCH_REQUESTS: usize = 256;
+
+/// Why a store operation failed; nothing was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// The relay is shutting down.
+    #[error("the relay is shutting down")]
+    Closed,
+}
+
+struct AppendRequest {
+    space: SpaceId,
+    device: String,
+    uploads: Vec<ValidUpload>,
+    now: i64,
+    reply: oneshot::Sender<Result<(Vec<UploadResult>, Seq), String>>,
+}
+
+/// A handle to the log; cheap to clone.
+#[derive(Clone)]
+pub struct LogStore {
+    pool: SqlitePool,
+    writer: mpsc::Sender<AppendRequest>,
+}
+
+impl LogStore {
+    /// A store over `pool`, with the writer task's join handle. The writer ends when every
+    /// handle is dropped, after answering what it received.
+    pub fn start(pool: SqlitePool) -> (LogStore, tokio::task::JoinHandle<()>) {
+        let (writer, requests) = mpsc::channel(1024);
+        let task = tokio::spawn(run_writer(pool.clone(), requests));
+        (LogStore { pool, writer }, task)
+    }
+
+    /// Appends `uploads` durably; returns one result per upload and the new head.
+    pub async fn append(
+        &self,
+        space: &SpaceId,
+        device: &str,
+        uploads: Vec<ValidUpload>,
+        now: i64,
+    ) -> Result<(Vec<UploadResult>, Seq), String> {
+        let (reply, answer) = oneshot::channel();
+        let request = AppendRequest {
+            space: space.clone(),
+            device: device.to_string(),
+            uploads,
+            now,
+            reply,
+        };
+        self.writer
+            .send(request)
+            .await
+            .map_err(|_| StoreError::Closed.to_string())?;
+        answer.await.map_err(|_| StoreError::Closed.to_string())?
+    }
+
+    /// The latest sequence number of `space`.
+    pub async fn head(&self, space: &SpaceId) -> Result<Seq, StoreError> {
+        let head: Option<i64> = sqlx::query_scalar("SELECT head FROM spaces WHERE id = ?")
+            .bind(&space.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(Seq(head.unwrap_or(0) as u64))
+    }
+
+    /// Entries after `since`: at most `max_entries`, and past the first, `max_bytes`.
+    pub async fn entries(
+        &self,
+        space: &SpaceId,
+        since: Seq,
+        max_entries: u32,
+        max_bytes: usize,
+    ) -> Result<(Vec<LogEntry>, Seq), StoreError> {
+        // Read the head first: entries read afterwards reach at least up to it.
+        let head = self.head(space).await?;
+        let rows = sqlx::query(
+            "SELECT seq, document, kind, covers, bytes FROM log \
+             WHERE space = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(&space.0)
+        .bind(since.0 as i64)
+        .bind(i64::from(max_entries))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        let mut bytes = 0;
+        for row in rows {
+            let entry = entry_of(&row)?;
+            if !entries.is_empty() && bytes + entry.bytes.len() > max_bytes {
+                break;
+            }
+            bytes += entry.bytes.len();
+            entries.push(entry);
+        }
+        let head = entries.last().map_or(head, |last| head.max(last.seq));
+        Ok((entries, head))
+    }
+
+    /// One page of a bootstrap (see `shared::sync::MemoryLog::bootstrap`).
+    pub async fn bootstrap(
+        &self,
+        space: &SpaceId,
+        position: Option<BootstrapPosition>,
+        max_entries: u32,
+        max_bytes: usize,
+    ) -> Result<BootstrapPage, StoreError> {
+        let position = match position {
+            Some(position) => position,
+            None => {
+                let through = self.head(space).await?;
+                let total: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(DISTINCT document) FROM log WHERE space = ? AND seq <= ?",
+                )
+                .bind(&space.0)
+                .bind(through.0 as i64)
+                .fetch_one(&self.pool)
+                .await?;
+                BootstrapPosition {
+                    through,
+                    total_documents: total as u64,
+                    phase: BootstrapPhase::Snapshots { after: None },
+                }
+            }
+        };
+        let through = position.through;
+        let mut entries = Vec::new();
+        let mut bytes = 0;
+        let mut after_seq = Seq(0);
+        if let BootstrapPhase::Snapshots { after } = &position.phase {
+            // The latest snapshot (at or before `through`) of each document after `after`.
+            let rows = sqlx::query(
+                "SELECT l.seq, l.document, l.kind, l.covers, l.bytes FROM log l \
+                 WHERE l.space = ?1 AND l.kind = 1 AND l.document > ?2 AND l.seq = ( \
+                     SELECT MAX(s.seq) FROM log s WHERE s.space = ?1 AND s.document = l.document \
+                     AND s.kind = 1 AND s.seq <= ?3) \
+                 ORDER BY l.document LIMIT ?4",
+            )
+            .bind(&space.0)
+            .bind(after.as_ref().map_or("", |after| after.0.as_str()))
+            .bind(through.0 as i64)
+            .bind(i64::from(max_entries) + 1)
+            .fetch_all(&self.pool)
+            .await?;
+            for row in rows {
+                let entry = entry_of(&row)?;
+                let full = entries.len() >= max_entries as usize
+                    || (!entries.is_empty() && bytes + entry.bytes.len() > max_bytes);
+                if full {
+                    let last = entries.last().map(|e: &LogEntry| e.document.clone());
+                    return Ok(BootstrapPage {
+                        entries,
+                        next: Some(BootstrapPosition {
+                            phase: BootstrapPhase::Snapshots { after: last },
+                            ..position.clone()
+                        }),
+                        through,
+                        total_documents: position.total_documents,
+                    });
+                }
+                bytes += entry.bytes.len();
+                entries.push(entry);
+            }
+        } else if let BootstrapPhase::Tail { after } = position.phase {
+            after_seq = after;
+        }
+        // The tail: entries not covered by their document's latest snapshot.
+        let rows = sqlx::query(
+            "SELECT e.seq, e.document, e.kind, e.covers, e.bytes, \
+                    s.seq AS snapshot_seq, s.covers AS snapshot_covers \
+             FROM log e LEFT JOIN log s ON s.space = e.space AND s.seq = ( \
+                 SELECT MAX(x.seq) FROM log x WHERE x.space = e.space AND x.document = e.document \
+                 AND x.kind = 1 AND x.seq <= ?3) \
+             WHERE e.space = ?1 AND e.seq > ?2 AND e.seq <= ?3 ORDER BY e.seq LIMIT ?4",
+        )
+        .bind(&space.0)
+        .bind(after_seq.0 as i64)
+        .bind(through.0 as i64)
+        .bind(i64::from(max_entries) * 4 + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let scanned_all = rows.len() < (max_entries as usize) * 4 + 1;
+        let mut last = after_seq;
+        for row in rows {
+            let entry = entry_of(&row)?;
+            let snapshot: Option<i64> = row.try_get("snapshot_seq")?;
+            let covers: Option<i64> = row.try_get("snapshot_covers")?;
+            let skipped = match (snapshot, covers) {
+                (Some(snapshot), Some(covers)) => {
+                    bootstrap_skips(entry.seq, Seq(snapshot as u64), Seq(covers as u64))
+                }
+                _ => false,
+            };
+            if !skipped {
+                let full = entries.len() >= max_entries as usize
+                    || (!entries.is_empty() && bytes + entry.bytes.len() > max_bytes);
+                if full {
+                    return Ok(tail_page(entries, last, position));
+                }
+                bytes += entry.bytes.len();
+            }
+            last = entry.seq;
+            if !skipped {
+                entries.push(entry);
+            }
+        }
+        if !scanned_all {
+            return Ok(tail_page(entries, last, position));
+        }
+        Ok(BootstrapPage {
+            entries,
+            next: None,
+            through,
+            total_documents: position.total_documents,
+        })
+    }
+}
+
+fn tail_page(entries: Vec<LogEntry>, last: Seq, position: BootstrapPosition) -> BootstrapPage {
+    BootstrapPage {
+        entries,
+        through: position.through,
+        total_documents: position.total_documents,
+        next: Some(BootstrapPosition {
+            phase: BootstrapPhase::Tail { after: last },
+            ..position
+        }),
+    }
+}
+
+fn entry_of(row: &sqlx::sqlite::SqliteRow) -> Result<LogEntry, sqlx::Error> {
+    let seq: i64 = row.try_get("seq")?;
+    let kind: i64 = row.try_get("kind")?;
+    let covers: Option<i64> = row.try_get("covers")?;
+    Ok(LogEntry {
+        seq: Seq(seq as u64),
+        document: DocumentId(row.try_get("document")?),
+        kind: if kind == 1 {
+            BlobKind::Snapshot {
+                covers: Seq(covers.unwrap_or(0) as u64),
+            }
+        } else {
+            BlobKind::Change
+        },
+        bytes: row.try_get("bytes")?,
+    })
+}
+
+/// The single writer: folds waiting append requests into one transaction per round.
+async fn run_writer(pool: SqlitePool, mut requests: mpsc::Receiver<AppendRequest>) {
+    let mut batch = Vec::new();
+    while requests.recv_many(&mut batch, MAX_BATCH_REQUESTS).await > 0 {
+        match write_batch(&pool, &batch).await {
+            Ok(answers) => {
+                for (request, answer) in batch.drain(..).zip(answers) {
+                    let _ = request.reply.send(Ok(answer));
+                }
+            }
+            Err(err) => {
+                tracing::error!(cause = %err, requests = batch.len(), "append failed; nothing stored");
+                for request in batch.drain(..) {
+                    let _ = request
+                        .reply
+                        .send(Err(format!("the relay could not store the changes: {err}")));
+                }
+            }
+        }
+    }
+}
+
+async fn write_batch(
+    pool: &SqlitePool,
+    batch: &[AppendRequest],
+) -> Result<Vec<(Vec<UploadResult>, Seq)>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut heads: HashMap<SpaceId, Seq> = HashMap::new();
+    let mut answers = Vec::with_capacity(batch.len());
+    for request in batch {
+        let mut head = match heads.get(&request.space) {
+            Some(head) => *head,
+            None => {
+                let head: i64 = sqlx::query_scalar("SELECT head FROM spaces WHERE id = ?")
+                    .bind(&request.space.0)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                Seq(head as u64)
+            }
+        };
+        let mut results = Vec::with_capacity(request.uploads.len());
+        for valid in &request.uploads {
+            let upload = &valid.upload;
+            let next = Seq(head.0 + 1);
+            let (kind, covers) = match upload.kind {
+                BlobKind::Change => (0i64, None),
+                BlobKind::Snapshot { covers } => (1i64, Some(covers.0 as i64)),
+            };
+            let inserted = sqlx::query(
+                "INSERT INTO log (space, seq, document, kind, covers, blob_key, bytes, device, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (space, blob_key) DO NOTHING",
+            )
+            .bind(&request.space.0)
+            .bind(next.0 as i64)
+            .bind(&upload.document.0)
+            .bind(kind)
+            .bind(covers)
+            .bind(&valid.key.0[..])
+            .bind(&upload.bytes)
+            .bind(&request.device)
+            .bind(request.now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 1 {
+                head = next;
+                results.push(UploadResult {
+                    seq: next,
+                    duplicate: false,
+                });
+            } else {
+                let seq: i64 =
+                    sqlx::query_scalar("SELECT seq FROM log WHERE space = ? AND blob_key = ?")
+                        .bind(&request.space.0)
+                        .bind(&valid.key.0[..])
+                        .fetch_one(&mut *tx)
+                        .await?;
+                results.push(UploadResult {
+                    seq: Seq(seq as u64),
+                    duplicate: true,
+                });
+            }
+        }
+        heads.insert(request.space.clone(), head);
+        answers.push((results, head));
+    }
+    for (space, head) in &heads {
+        sqlx::query("UPDATE spaces SET head = ? WHERE id = ?")
+            .bind(head.0 as i64)
+            .bind(&space.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(answers)
+}

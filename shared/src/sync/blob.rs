@@ -1,0 +1,150 @@
+//! Checking uploaded blobs before they enter a log, and the key that makes pushes
+//! idempotent.
+
+use automerge::{Automerge, Change};
+use sha2::{Digest, Sha256};
+
+use crate::protocol::{BlobKind, ErrorCode, Upload};
+
+/// The largest document id accepted, in bytes.
+pub const MAX_DOCUMENT_ID_BYTES: usize = 128;
+
+/// An upload that passed [`validate`], with its idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidUpload {
+    /// The upload as sent.
+    pub upload: Upload,
+    /// The same blob always has the same key: an Automerge change is keyed by its change
+    /// hash, a snapshot by its document and the hashes of its heads.
+    pub key: BlobKey,
+}
+
+/// A blob's idempotency key (32 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlobKey(pub [u8; 32]);
+
+/// Why a blob was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct BlobError {
+    /// For programs.
+    pub code: ErrorCode,
+    /// For people.
+    pub message: String,
+}
+
+/// Checks that an upload is what it claims to be: a document id of sane shape, a size
+/// within `max_blob_bytes`, and bytes that parse as one Automerge change (verifying its
+/// checksum) or as a whole Automerge document.
+pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, BlobError> {
+    let id = &upload.document.0;
+    if id.is_empty() || id.len() > MAX_DOCUMENT_ID_BYTES || id.chars().any(char::is_control) {
+        return Err(BlobError {
+            code: ErrorCode::InvalidBlob,
+            message: format!(
+                "document id must be 1 to {MAX_DOCUMENT_ID_BYTES} bytes without control characters"
+            ),
+        });
+    }
+    if upload.bytes.len() > max_blob_bytes {
+        return Err(BlobError {
+            code: ErrorCode::TooLarge,
+            message: format!(
+                "blob of {} bytes exceeds the limit of {max_blob_bytes} bytes",
+                upload.bytes.len()
+            ),
+        });
+    }
+    let key = match upload.kind {
+        BlobKind::Change => {
+            let change = Change::try_from(upload.bytes.as_slice()).map_err(|err| BlobError {
+                code: ErrorCode::InvalidBlob,
+                message: format!("not an Automerge change: {err}"),
+            })?;
+            BlobKey(change.hash().0)
+        }
+        BlobKind::Snapshot { .. } => {
+            let doc = Automerge::load(&upload.bytes).map_err(|err| BlobError {
+                code: ErrorCode::InvalidBlob,
+                message: format!("not an Automerge document: {err}"),
+            })?;
+            let mut heads = doc.get_heads();
+            heads.sort();
+            let mut hasher = Sha256::new();
+            hasher.update(b"snapshot\0");
+            hasher.update(id.as_bytes());
+            hasher.update([0]);
+            for head in &heads {
+                hasher.update(head.0);
+            }
+            BlobKey(hasher.finalize().into())
+        }
+    };
+    Ok(ValidUpload { upload, key })
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::{transaction::Transactable, AutoCommit, ROOT};
+
+    use super::*;
+    use crate::protocol::{DocumentId, Seq};
+
+    fn doc() -> AutoCommit {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "name", "Ada").unwrap();
+        doc.commit();
+        doc
+    }
+
+    fn upload(kind: BlobKind, bytes: Vec<u8>) -> Upload {
+        Upload {
+            document: DocumentId("c1".into()),
+            kind,
+            bytes,
+        }
+    }
+
+    #[test]
+    fn a_change_is_keyed_by_its_hash() {
+        let mut doc = doc();
+        let change = doc.get_last_local_change().unwrap();
+        let valid = validate(upload(BlobKind::Change, change.raw_bytes().to_vec()), 1024).unwrap();
+        assert_eq!(valid.key.0, change.hash().0);
+    }
+
+    #[test]
+    fn the_same_snapshot_has_the_same_key_and_another_one_does_not() {
+        let mut doc = doc();
+        let kind = BlobKind::Snapshot { covers: Seq(0) };
+        let a = validate(upload(kind, doc.save()), 1 << 20).unwrap();
+        let b = validate(upload(kind, doc.save_nocompress()), 1 << 20).unwrap();
+        assert_eq!(a.key, b.key);
+        doc.put(ROOT, "name", "Bea").unwrap();
+        doc.commit();
+        let c = validate(upload(kind, doc.save()), 1 << 20).unwrap();
+        assert_ne!(a.key, c.key);
+    }
+
+    #[test]
+    fn garbage_oversized_and_misfiled_blobs_are_refused() {
+        let garbage = validate(upload(BlobKind::Change, vec![1, 2, 3]), 1024).unwrap_err();
+        assert_eq!(garbage.code, ErrorCode::InvalidBlob);
+        let big = validate(upload(BlobKind::Change, vec![0; 2000]), 1024).unwrap_err();
+        assert_eq!(big.code, ErrorCode::TooLarge);
+        // A whole document is not a change, and a change with a flipped byte fails its checksum.
+        let mut d = doc();
+        let snapshot = d.save();
+        assert!(validate(upload(BlobKind::Change, snapshot), 1 << 20).is_err());
+        let mut change = d.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let last = change.len() - 1;
+        change[last] ^= 0xff;
+        assert!(validate(upload(BlobKind::Change, change), 1 << 20).is_err());
+        let mut bad_id = upload(BlobKind::Change, vec![]);
+        bad_id.document = DocumentId(String::new());
+        assert_eq!(
+            validate(bad_id, 1024).unwrap_err().code,
+            ErrorCode::InvalidBlob
+        );
+    }
+}

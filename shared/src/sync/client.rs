@@ -1,0 +1,719 @@
+//! [`ClientEngine`]: a device's side of sync, as a state machine.
+//!
+//! The browser runtime (and the simulation) feeds it what happened — the network came
+//! back, the socket opened, a frame arrived, a local change was committed to the outbox,
+//! entries were applied to storage — together with the current time, and carries out the
+//! [`ClientEffect`]s it returns. Between events the runtime calls [`ClientEngine::tick`]
+//! at [`ClientEngine::next_wakeup`].
+//!
+//! # Invariants
+//!
+//! - An outbox item leaves the outbox only when the relay acknowledged it
+//!   ([`ClientEffect::Acked`]), so "all changes backed up" ([`SyncPhase::UpToDate`] with
+//!   nothing unsent) is true when shown.
+//! - The cursor moves only after the runtime reports that the entries before it are stored
+//!   ([`ClientEngine::applied`]), and the runtime stores the cursor in the same transaction
+//!   as those entries.
+//! - One push and one pull (or bootstrap page) are outstanding at a time; an answer that
+//!   does not match the outstanding request id is ignored.
+
+use std::collections::BTreeMap;
+
+use crate::protocol::{
+    decode, encode, BootstrapPhase, BootstrapPosition, ClientMessage, ErrorCode, LogEntry, Seq,
+    ServerMessage, SpaceId, Upload, SUPPORTED_VERSIONS,
+};
+use crate::seed::SeedRng;
+use crate::Timestamp;
+
+/// How a device reaches its space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The space synced.
+    pub space: SpaceId,
+    /// The device's token.
+    pub token: String,
+}
+
+/// Tunables of the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Most blobs per push.
+    pub push_max_uploads: usize,
+    /// Most blob bytes per push (a single larger blob is still sent alone).
+    pub push_max_bytes: usize,
+    /// Entries asked for per page.
+    pub page_entries: u32,
+    /// First reconnect delay; doubled per failed attempt.
+    pub backoff_base_ms: i64,
+    /// Longest reconnect delay.
+    pub backoff_max_ms: i64,
+    /// A request (or the handshake) unanswered for this long drops the connection.
+    pub request_timeout_ms: i64,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            push_max_uploads: 500,
+            push_max_bytes: 1024 * 1024,
+            page_entries: 1000,
+            backoff_base_ms: 500,
+            backoff_max_ms: 60_000,
+            request_timeout_ms: 30_000,
+        }
+    }
+}
+
+/// A change waiting for the relay's acknowledgement, with its outbox key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    /// The runtime's key for it (increasing in the order changes were made).
+    pub id: u64,
+    /// What to push.
+    pub upload: Upload,
+}
+
+/// What the runtime must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEffect {
+    /// Open a connection to the relay; report [`ClientEngine::connected`] or
+    /// [`ClientEngine::disconnected`].
+    Connect,
+    /// Send this frame on the open connection.
+    Send(Vec<u8>),
+    /// Close the connection (no [`ClientEngine::disconnected`] needed).
+    Disconnect,
+    /// Store these entries and the sync position in one transaction, then call
+    /// [`ClientEngine::applied`] (or [`ClientEngine::apply_failed`]).
+    Apply {
+        /// Entries to merge into their documents, in log order.
+        entries: Vec<LogEntry>,
+        /// The cursor to store with them.
+        cursor: Seq,
+        /// The bootstrap position to store with them (`None`: no bootstrap under way).
+        bootstrap: Option<BootstrapPosition>,
+    },
+    /// Store this cursor (the device's own pushes filled the log up to it).
+    SaveCursor(Seq),
+    /// The relay durably stored these outbox items: delete them.
+    Acked(Vec<u64>),
+    /// The relay refused these outbox items for good; delete them and tell the rep.
+    Refused {
+        /// The items.
+        ids: Vec<u64>,
+        /// The relay's reason.
+        message: String,
+    },
+    /// The device was signed out (revoked from another device, or its token is unknown):
+    /// forget the space.
+    SignedOut {
+        /// Whether another device revoked this one.
+        revoked: bool,
+        /// The relay's words.
+        message: String,
+    },
+}
+
+/// Where sync stands, for the indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncPhase {
+    /// Not signed in: changes stay on this device.
+    LocalOnly,
+    /// The browser is offline.
+    Offline,
+    /// Connecting or waiting to retry.
+    Connecting,
+    /// Exchanging changes.
+    Syncing,
+    /// Connected, nothing to send or fetch.
+    UpToDate,
+}
+
+/// A snapshot of the engine's state for the UI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncStatus {
+    /// Where sync stands.
+    pub phase: SyncPhase,
+    /// Changes not yet acknowledged by the relay.
+    pub unsent: usize,
+    /// When the device last knew it was fully in sync.
+    pub last_synced: Option<Timestamp>,
+    /// Documents received and total while a new device downloads the book.
+    pub bootstrap: Option<(u64, u64)>,
+    /// The last problem worth telling the rep, if any.
+    pub problem: Option<String>,
+    /// When the next connection attempt happens, while waiting to retry.
+    pub retry_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Conn {
+    Idle,
+    Waiting { until: Timestamp },
+    Connecting { since: Timestamp },
+    Handshaking { since: Timestamp },
+    Ready,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ReadKind {
+    Pull { since: Seq },
+    Bootstrap,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Outstanding {
+    request_id: u64,
+    sent_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PendingApply {
+    cursor: Seq,
+    bootstrap: Option<BootstrapPosition>,
+    documents: u64,
+}
+
+/// A device's sync state machine.
+#[derive(Debug)]
+pub struct ClientEngine {
+    config: ClientConfig,
+    credentials: Option<Credentials>,
+    online: bool,
+    conn: Conn,
+    attempt: u32,
+    rng: SeedRng,
+    cursor: Seq,
+    bootstrap: Option<BootstrapPosition>,
+    bootstrap_done_documents: u64,
+    remote_head: Seq,
+    outbox: BTreeMap<u64, Upload>,
+    push: Option<(Outstanding, Vec<u64>)>,
+    read: Option<(Outstanding, ReadKind)>,
+    applying: Option<PendingApply>,
+    next_request_id: u64,
+    last_synced: Option<Timestamp>,
+    problem: Option<String>,
+}
+
+impl ClientEngine {
+    /// An engine restored from storage: the stored cursor, an unfinished bootstrap and the
+    /// outbox. `seed` drives the reconnect jitter.
+    pub fn new(
+        config: ClientConfig,
+        credentials: Option<Credentials>,
+        cursor: Seq,
+        bootstrap: Option<BootstrapPosition>,
+        outbox: Vec<OutboxItem>,
+        seed: u64,
+    ) -> ClientEngine {
+        ClientEngine {
+            config,
+            credentials,
+            online: false,
+            conn: Conn::Idle,
+            attempt: 0,
+            rng: SeedRng::new(seed),
+            cursor,
+            bootstrap,
+            bootstrap_done_documents: 0,
+            remote_head: cursor,
+            outbox: outbox
+                .into_iter()
+                .map(|item| (item.id, item.upload))
+                .collect(),
+            push: None,
+            read: None,
+            applying: None,
+            next_request_id: 1,
+            last_synced: None,
+            problem: None,
+        }
+    }
+
+    /// The stored cursor: the device holds every log entry up to here.
+    pub fn cursor(&self) -> Seq {
+        self.cursor
+    }
+
+    /// Whether the device is signed in to a space.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+
+    /// The state for the indicator.
+    pub fn status(&self) -> SyncStatus {
+        let phase = if self.credentials.is_none() {
+            SyncPhase::LocalOnly
+        } else if !self.online {
+            SyncPhase::Offline
+        } else {
+            match self.conn {
+                Conn::Idle
+                | Conn::Waiting { .. }
+                | Conn::Connecting { .. }
+                | Conn::Handshaking { .. } => SyncPhase::Connecting,
+                Conn::Ready if self.is_quiet() => SyncPhase::UpToDate,
+                Conn::Ready => SyncPhase::Syncing,
+            }
+        };
+        let bootstrap = self.bootstrap.as_ref().map(|position| {
+            let done = match position.phase {
+                BootstrapPhase::Snapshots { .. } => self.bootstrap_done_documents,
+                BootstrapPhase::Tail { .. } => position.total_documents,
+            };
+            (done.min(position.total_documents), position.total_documents)
+        });
+        SyncStatus {
+            phase,
+            unsent: self.outbox.len(),
+            last_synced: self.last_synced,
+            bootstrap,
+            problem: self.problem.clone(),
+            retry_at: match self.conn {
+                Conn::Waiting { until } => Some(until),
+                _ => None,
+            },
+        }
+    }
+
+    /// Connected, nothing outstanding, nothing to send, nothing to fetch.
+    pub fn is_quiet(&self) -> bool {
+        self.conn == Conn::Ready
+            && self.outbox.is_empty()
+            && self.push.is_none()
+            && self.read.is_none()
+            && self.applying.is_none()
+            && self.bootstrap.is_none()
+            && self.cursor >= self.remote_head
+    }
+
+    /// When [`ClientEngine::tick`] should next be called.
+    pub fn next_wakeup(&self) -> Option<Timestamp> {
+        let timeout = |since: Timestamp| Timestamp(since.0 + self.config.request_timeout_ms);
+        match self.conn {
+            Conn::Waiting { until } => Some(until),
+            Conn::Connecting { since } | Conn::Handshaking { since } => Some(timeout(since)),
+            Conn::Ready => {
+                let push = self.push.as_ref().map(|(o, _)| timeout(o.sent_at));
+                let read = self.read.as_ref().map(|(o, _)| timeout(o.sent_at));
+                push.into_iter().chain(read).min()
+            }
+            Conn::Idle => None,
+        }
+    }
+
+    /// The runtime signed in (or out, with `None`).
+    pub fn set_credentials(
+        &mut self,
+        credentials: Option<Credentials>,
+        now: Timestamp,
+    ) -> Vec<ClientEffect> {
+        let mut effects = self.drop_connection(now, false);
+        self.credentials = credentials;
+        self.problem = None;
+        effects.extend(self.connect_if_possible(now));
+        effects
+    }
+
+    /// The browser went online or offline.
+    pub fn set_online(&mut self, online: bool, now: Timestamp) -> Vec<ClientEffect> {
+        if online == self.online {
+            return Vec::new();
+        }
+        self.online = online;
+        if online {
+            self.attempt = 0;
+            self.connect_if_possible(now)
+        } else {
+            self.drop_connection(now, false)
+        }
+    }
+
+    /// Time passed: retry a connection, or give up on an unanswered request.
+    pub fn tick(&mut self, now: Timestamp) -> Vec<ClientEffect> {
+        match self.conn {
+            Conn::Waiting { until } if now >= until => {
+                self.conn = Conn::Idle;
+                self.connect_if_possible(now)
+            }
+            _ => match self.next_wakeup() {
+                Some(deadline) if now >= deadline && self.conn != Conn::Idle => {
+                    self.problem = Some("the relay stopped answering; reconnecting".into());
+                    self.drop_connection(now, true)
+                }
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    /// The connection asked for by [`ClientEffect::Connect`] is open.
+    pub fn connected(&mut self, now: Timestamp) -> Vec<ClientEffect> {
+        let (Conn::Connecting { .. }, Some(credentials)) = (self.conn, &self.credentials) else {
+            return vec![ClientEffect::Disconnect];
+        };
+        self.conn = Conn::Handshaking { since: now };
+        vec![ClientEffect::Send(encode(&ClientMessage::Hello {
+            supported_versions: SUPPORTED_VERSIONS.to_vec(),
+            space: credentials.space.clone(),
+            token: credentials.token.clone(),
+        }))]
+    }
+
+    /// The connection failed to open or closed.
+    pub fn disconnected(&mut self, now: Timestamp) -> Vec<ClientEffect> {
+        if matches!(self.conn, Conn::Idle | Conn::Waiting { .. }) {
+            return Vec::new();
+        }
+        let mut effects = self.drop_connection(now, true);
+        // The socket is already gone.
+        effects.retain(|effect| *effect != ClientEffect::Disconnect);
+        effects
+    }
+
+    /// Local changes were committed to the outbox.
+    pub fn queued(&mut self, items: Vec<OutboxItem>, now: Timestamp) -> Vec<ClientEffect> {
+        for item in items {
+            self.outbox.insert(item.id, item.upload);
+        }
+        self.progress(now)
+    }
+
+    /// The entries of the last [`ClientEffect::Apply`] are stored.
+    pub fn applied(&mut self, now: Timestamp) -> Vec<ClientEffect> {
+        let Some(applied) = self.applying.take() else {
+            return Vec::new();
+        };
+        self.cursor = self.cursor.max(applied.cursor);
+        self.bootstrap_done_documents += applied.documents;
+        self.bootstrap = applied.bootstrap;
+        if self.bootstrap.is_none() {
+            self.bootstrap_done_documents = 0;
+        }
+        self.progress(now)
+    }
+
+    /// Storing the entries of the last [`ClientEffect::Apply`] failed (e.g. storage full):
+    /// nothing moved; try again after a reconnect.
+    pub fn apply_failed(&mut self, message: String, now: Timestamp) -> Vec<ClientEffect> {
+        self.applying = None;
+        self.problem = Some(message);
+        self.drop_connection(now, true)
+    }
+
+    /// A frame arrived from the relay.
+    pub fn frame(&mut self, frame: &[u8], now: Timestamp) -> Vec<ClientEffect> {
+        let message = match decode::<ServerMessage>(frame) {
+            Ok(message) => message,
+            Err(err) => {
+                self.problem = Some(format!("the relay sent something unreadable: {err}"));
+                return self.drop_connection(now, true);
+            }
+        };
+        match message {
+            ServerMessage::Welcome { head, .. } => {
+                if !matches!(self.conn, Conn::Handshaking { .. }) {
+                    return Vec::new();
+                }
+                self.conn = Conn::Ready;
+                self.attempt = 0;
+                self.problem = None;
+                // Never backwards: a wake-up may have overtaken this welcome.
+                self.remote_head = self.remote_head.max(head);
+                if head < self.cursor && self.bootstrap.is_none() {
+                    self.problem = Some(format!(
+                        "the relay's log ends at {} but this device has seen {}; \
+                         the relay was restored from an older backup",
+                        head.0, self.cursor.0
+                    ));
+                }
+                self.progress(now)
+            }
+            ServerMessage::Error { code, message } => self.error(code, message, now),
+            ServerMessage::Acked {
+                request_id,
+                results,
+                head,
+            } => {
+                let Some((outstanding, ids)) =
+                    self.push.take_if(|(o, _)| o.request_id == request_id)
+                else {
+                    return Vec::new();
+                };
+                let _ = outstanding;
+                for id in &ids {
+                    self.outbox.remove(id);
+                }
+                self.remote_head = self.remote_head.max(head);
+                let mut effects = vec![ClientEffect::Acked(ids)];
+                // If the push filled the log right after our cursor, we already hold those
+                // entries: move the cursor instead of pulling our own changes back.
+                let mut fresh: Vec<Seq> = results
+                    .iter()
+                    .filter(|r| !r.duplicate)
+                    .map(|r| r.seq)
+                    .collect();
+                fresh.sort();
+                let contiguous = fresh
+                    .iter()
+                    .enumerate()
+                    .all(|(i, seq)| seq.0 == self.cursor.0 + 1 + i as u64);
+                if !fresh.is_empty()
+                    && contiguous
+                    && self.read.is_none()
+                    && self.applying.is_none()
+                    && self.bootstrap.is_none()
+                {
+                    self.cursor = fresh[fresh.len() - 1];
+                    effects.push(ClientEffect::SaveCursor(self.cursor));
+                }
+                effects.extend(self.progress(now));
+                effects
+            }
+            ServerMessage::Rejected {
+                request_id,
+                index,
+                code,
+                message,
+            } => {
+                let Some((_, ids)) = self.push.take_if(|(o, _)| o.request_id == request_id) else {
+                    return Vec::new();
+                };
+                if code == ErrorCode::Internal {
+                    // Nothing was stored; the relay may recover. Keep everything and retry.
+                    self.problem = Some(format!("the relay could not store changes: {message}"));
+                    return self.drop_connection(now, true);
+                }
+                let refused: Vec<u64> = ids.get(index as usize).copied().into_iter().collect();
+                for id in &refused {
+                    self.outbox.remove(id);
+                }
+                self.problem = Some(format!("the relay refused a change: {message}"));
+                let mut effects = vec![ClientEffect::Refused {
+                    ids: refused,
+                    message,
+                }];
+                effects.extend(self.progress(now));
+                effects
+            }
+            ServerMessage::Entries {
+                request_id,
+                entries,
+                head,
+            } => {
+                let Some((_, ReadKind::Pull { since })) =
+                    self.read.take_if(|(o, _)| o.request_id == request_id)
+                else {
+                    return Vec::new();
+                };
+                self.remote_head = self.remote_head.max(head);
+                let gap_free = entries
+                    .iter()
+                    .enumerate()
+                    .all(|(i, entry)| entry.seq.0 == since.0 + 1 + i as u64);
+                if since != self.cursor || !gap_free {
+                    self.problem = Some("the relay sent entries out of order".into());
+                    return self.drop_connection(now, true);
+                }
+                if entries.is_empty() {
+                    if head > self.cursor {
+                        // The relay promised more than it sent; ask again after a reconnect.
+                        return self.drop_connection(now, true);
+                    }
+                    return self.progress(now);
+                }
+                let cursor = entries[entries.len() - 1].seq;
+                self.applying = Some(PendingApply {
+                    cursor,
+                    bootstrap: None,
+                    documents: 0,
+                });
+                vec![ClientEffect::Apply {
+                    entries,
+                    cursor,
+                    bootstrap: None,
+                }]
+            }
+            ServerMessage::BootstrapPage {
+                request_id,
+                entries,
+                next,
+                through,
+                total_documents,
+            } => {
+                let Some((_, ReadKind::Bootstrap)) =
+                    self.read.take_if(|(o, _)| o.request_id == request_id)
+                else {
+                    return Vec::new();
+                };
+                let in_snapshots = match &self.bootstrap {
+                    Some(position) => matches!(position.phase, BootstrapPhase::Snapshots { .. }),
+                    None => true,
+                };
+                let documents = if in_snapshots {
+                    // Pages of the snapshot phase hold one snapshot per document.
+                    entries.len() as u64
+                } else {
+                    0
+                };
+                let (cursor, bootstrap) = match next {
+                    Some(next) => (self.cursor, Some(next)),
+                    None => (through, None),
+                };
+                if self.bootstrap.is_none() {
+                    // The first page: show progress from now on.
+                    self.bootstrap = Some(BootstrapPosition {
+                        through,
+                        total_documents,
+                        phase: BootstrapPhase::Snapshots { after: None },
+                    });
+                }
+                self.applying = Some(PendingApply {
+                    cursor,
+                    bootstrap: bootstrap.clone(),
+                    documents,
+                });
+                vec![ClientEffect::Apply {
+                    entries,
+                    cursor,
+                    bootstrap,
+                }]
+            }
+            ServerMessage::Wake { head } => {
+                self.remote_head = self.remote_head.max(head);
+                self.progress(now)
+            }
+        }
+    }
+
+    fn error(&mut self, code: ErrorCode, message: String, now: Timestamp) -> Vec<ClientEffect> {
+        match code {
+            ErrorCode::Unauthorized | ErrorCode::Revoked | ErrorCode::Forbidden => {
+                let mut effects = self.drop_connection(now, false);
+                self.credentials = None;
+                self.conn = Conn::Idle;
+                effects.push(ClientEffect::SignedOut {
+                    revoked: code == ErrorCode::Revoked,
+                    message,
+                });
+                effects
+            }
+            _ => {
+                self.problem = Some(message);
+                self.drop_connection(now, true)
+            }
+        }
+    }
+
+    /// Starts whatever is due on a ready connection.
+    fn progress(&mut self, now: Timestamp) -> Vec<ClientEffect> {
+        if self.conn != Conn::Ready {
+            return Vec::new();
+        }
+        let mut effects = Vec::new();
+        if self.push.is_none() && !self.outbox.is_empty() {
+            let mut ids = Vec::new();
+            let mut uploads = Vec::new();
+            let mut bytes = 0;
+            for (id, upload) in &self.outbox {
+                if ids.len() >= self.config.push_max_uploads
+                    || (!ids.is_empty() && bytes + upload.bytes.len() > self.config.push_max_bytes)
+                {
+                    break;
+                }
+                bytes += upload.bytes.len();
+                ids.push(*id);
+                uploads.push(upload.clone());
+            }
+            let request_id = self.request_id();
+            self.push = Some((
+                Outstanding {
+                    request_id,
+                    sent_at: now,
+                },
+                ids,
+            ));
+            effects.push(ClientEffect::Send(encode(&ClientMessage::Push {
+                request_id,
+                uploads,
+            })));
+        }
+        if self.read.is_none() && self.applying.is_none() {
+            let bootstrapping =
+                self.bootstrap.is_some() || (self.cursor == Seq(0) && self.remote_head > Seq(0));
+            if bootstrapping {
+                let request_id = self.request_id();
+                self.read = Some((
+                    Outstanding {
+                        request_id,
+                        sent_at: now,
+                    },
+                    ReadKind::Bootstrap,
+                ));
+                effects.push(ClientEffect::Send(encode(&ClientMessage::Bootstrap {
+                    request_id,
+                    position: self.bootstrap.clone(),
+                    max_entries: self.config.page_entries,
+                })));
+            } else if self.cursor < self.remote_head {
+                let request_id = self.request_id();
+                let since = self.cursor;
+                self.read = Some((
+                    Outstanding {
+                        request_id,
+                        sent_at: now,
+                    },
+                    ReadKind::Pull { since },
+                ));
+                effects.push(ClientEffect::Send(encode(&ClientMessage::Pull {
+                    request_id,
+                    since,
+                    max_entries: self.config.page_entries,
+                })));
+            }
+        }
+        if self.is_quiet() {
+            self.last_synced = Some(now);
+        }
+        effects
+    }
+
+    fn request_id(&mut self) -> u64 {
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        id
+    }
+
+    fn connect_if_possible(&mut self, now: Timestamp) -> Vec<ClientEffect> {
+        if self.credentials.is_none() || !self.online || self.conn != Conn::Idle {
+            return Vec::new();
+        }
+        self.conn = Conn::Connecting { since: now };
+        vec![ClientEffect::Connect]
+    }
+
+    /// Forgets the connection and its outstanding requests; with `retry`, schedules the
+    /// next attempt with exponential backoff and jitter.
+    fn drop_connection(&mut self, now: Timestamp, retry: bool) -> Vec<ClientEffect> {
+        let had_connection = !matches!(self.conn, Conn::Idle | Conn::Waiting { .. });
+        self.push = None;
+        self.read = None;
+        self.conn = Conn::Idle;
+        if retry && self.online && self.credentials.is_some() {
+            let exponent = self.attempt.min(20);
+            let ceiling = (self.config.backoff_base_ms << exponent).min(self.config.backoff_max_ms);
+            let half = ceiling / 2;
+            let delay = half + self.rng.below(half.max(1) as u64 + 1) as i64;
+            self.attempt += 1;
+            self.conn = Conn::Waiting {
+                until: Timestamp(now.0 + delay),
+            };
+        }
+        if had_connection {
+            vec![ClientEffect::Disconnect]
+        } else {
+            Vec::new()
+        }
+    }
+}

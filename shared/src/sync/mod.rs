@@ -1,0 +1,32 @@
+//! Sync, sans-IO: the device's and the relay's protocol state machines, the check every
+//! uploaded blob passes, and the log semantics in memory.
+//!
+//! # Flow
+//!
+//! A local edit is committed to the device's IndexedDB together with an outbox item (an
+//! Automerge change, or a whole-document snapshot for a new or compacted document). The
+//! [`ClientEngine`] pushes outbox items; the relay's [`RelaySession`] validates them
+//! ([`blob::validate`]), has the runtime append them to the space's log (idempotent by
+//! [`blob::BlobKey`]) and acknowledges only after the durable commit; then the other
+//! sessions of the space are woken and pull. The runtimes around both engines only move
+//! bytes and touch storage; everything they decide is decided here, which is why the
+//! simulation in `tests/it/sync_sim.rs` can exercise it deterministically.
+//!
+//! # Layout
+//!
+//! - [`blob`]: validation and idempotency keys of uploaded blobs.
+//! - [`client`]: the device's engine.
+//! - [`relay`]: the relay's per-connection engine.
+//! - [`memory`]: the log in memory — the reference semantics of the relay's stores.
+
+pub mod blob;
+pub mod client;
+pub mod memory;
+pub mod relay;
+
+pub use blob::{BlobKey, ValidUpload};
+pub use client::{
+    ClientConfig, ClientEffect, ClientEngine, Credentials, OutboxItem, SyncPhase, SyncStatus,
+};
+pub use memory::{BootstrapPage, MemoryLog};
+pub use relay::{RelayLimits, RelaySession, SessionEffect};

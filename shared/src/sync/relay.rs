@@ -1,0 +1,414 @@
+//! [`RelaySession`]: the relay's side of one device connection, as a state machine.
+//!
+//! The relay runtime feeds it frames and the results of the effects it asked for, and
+//! carries out the [`SessionEffect`]s it returns: authenticate, store, read, send, wake the
+//! space's other sessions, close. It never touches storage itself, so the same session
+//! logic runs over SQLite, PostgreSQL and the in-memory log of the simulation.
+
+use super::blob::{self, ValidUpload};
+use crate::protocol::{
+    decode, negotiate, BootstrapPosition, ClientMessage, DecodeError, ErrorCode, LogEntry,
+    ProtocolVersion, Seq, ServerMessage, SpaceId, UploadResult, SUPPORTED_VERSIONS,
+};
+use crate::Timestamp;
+
+/// Limits a relay enforces on every session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayLimits {
+    /// Largest frame accepted (never above [`crate::protocol::MAX_FRAME_BYTES`]).
+    pub max_frame_bytes: usize,
+    /// Largest blob accepted.
+    pub max_blob_bytes: usize,
+    /// Most blobs in one push.
+    pub max_uploads_per_push: usize,
+    /// Most entries in one page.
+    pub max_page_entries: u32,
+    /// Most blob bytes in one page (a single larger entry is still sent alone).
+    pub max_page_bytes: usize,
+    /// A session with no frame for this long is closed.
+    pub idle_timeout_ms: i64,
+}
+
+impl Default for RelayLimits {
+    fn default() -> Self {
+        RelayLimits {
+            max_frame_bytes: crate::protocol::MAX_FRAME_BYTES,
+            max_blob_bytes: 1024 * 1024,
+            max_uploads_per_push: 1000,
+            max_page_entries: 1000,
+            max_page_bytes: 2 * 1024 * 1024,
+            idle_timeout_ms: 5 * 60 * 1000,
+        }
+    }
+}
+
+/// What the runtime must do for a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEffect {
+    /// Check `token` against `space`, then call [`RelaySession::authenticated`] or
+    /// [`RelaySession::refused`].
+    Authenticate {
+        /// The space asked for.
+        space: SpaceId,
+        /// The device's token.
+        token: String,
+    },
+    /// Send this message to the device.
+    Send(ServerMessage),
+    /// Store the uploads in this order, idempotently, commit durably, then call
+    /// [`RelaySession::committed`] (or [`RelaySession::commit_failed`]: nothing stored).
+    Append {
+        /// The space (already checked).
+        space: SpaceId,
+        /// The push's id.
+        request_id: u64,
+        /// Validated uploads.
+        uploads: Vec<ValidUpload>,
+    },
+    /// Read entries after `since`, then call [`RelaySession::entries`].
+    ReadEntries {
+        /// The space (already checked).
+        space: SpaceId,
+        /// The pull's id.
+        request_id: u64,
+        /// The device's cursor.
+        since: Seq,
+        /// Page size.
+        max_entries: u32,
+        /// Page bytes.
+        max_bytes: usize,
+    },
+    /// Read a bootstrap page, then call [`RelaySession::bootstrap_page`].
+    ReadBootstrap {
+        /// The space (already checked).
+        space: SpaceId,
+        /// The request's id.
+        request_id: u64,
+        /// Where to resume.
+        position: Option<BootstrapPosition>,
+        /// Page size.
+        max_entries: u32,
+        /// Page bytes.
+        max_bytes: usize,
+    },
+    /// Send [`ServerMessage::Wake`] to the space's other sessions.
+    WakeOthers {
+        /// The space.
+        space: SpaceId,
+        /// Its new head.
+        head: Seq,
+    },
+    /// Close the connection after sending what came before.
+    Close {
+        /// Why, for the logs and the close frame.
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    AwaitingHello,
+    Authenticating { version: ProtocolVersion },
+    Ready { space: SpaceId },
+    Closed,
+}
+
+/// One device connection, from the relay's side.
+#[derive(Debug)]
+pub struct RelaySession {
+    state: State,
+    limits: RelayLimits,
+    last_frame: Timestamp,
+}
+
+impl RelaySession {
+    /// A session for a connection opened at `now`.
+    pub fn new(limits: RelayLimits, now: Timestamp) -> RelaySession {
+        RelaySession {
+            state: State::AwaitingHello,
+            limits,
+            last_frame: now,
+        }
+    }
+
+    /// The space once authenticated.
+    pub fn space(&self) -> Option<&SpaceId> {
+        match &self.state {
+            State::Ready { space } => Some(space),
+            _ => None,
+        }
+    }
+
+    /// Whether the session has ended; the runtime drops the connection.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// When the session times out for want of frames.
+    pub fn idle_deadline(&self) -> Timestamp {
+        Timestamp(self.last_frame.0 + self.limits.idle_timeout_ms)
+    }
+
+    /// Called by the runtime's timer; closes an idle session.
+    pub fn tick(&mut self, now: Timestamp) -> Vec<SessionEffect> {
+        if self.state != State::Closed && now >= self.idle_deadline() {
+            return self.fail(ErrorCode::UnexpectedMessage, "idle for too long".into());
+        }
+        Vec::new()
+    }
+
+    /// The connection showed signs of life (a pong) without a frame.
+    pub fn keepalive(&mut self, now: Timestamp) {
+        self.last_frame = now;
+    }
+
+    /// A binary frame arrived.
+    pub fn frame(&mut self, frame: &[u8], now: Timestamp) -> Vec<SessionEffect> {
+        if self.state == State::Closed {
+            return Vec::new();
+        }
+        self.last_frame = now;
+        if frame.len() > self.limits.max_frame_bytes {
+            return self.fail(
+                ErrorCode::TooLarge,
+                format!(
+                    "frame of {} bytes exceeds the limit of {} bytes",
+                    frame.len(),
+                    self.limits.max_frame_bytes
+                ),
+            );
+        }
+        let message = match decode::<ClientMessage>(frame) {
+            Ok(message) => message,
+            Err(DecodeError::TooLarge { size, limit }) => {
+                return self.fail(
+                    ErrorCode::TooLarge,
+                    format!("frame of {size} bytes exceeds the limit of {limit} bytes"),
+                )
+            }
+            Err(err) => return self.fail(ErrorCode::Malformed, err.to_string()),
+        };
+        match (&self.state, message) {
+            (
+                State::AwaitingHello,
+                ClientMessage::Hello {
+                    supported_versions,
+                    space,
+                    token,
+                },
+            ) => match negotiate(&supported_versions, SUPPORTED_VERSIONS) {
+                Some(version) => {
+                    self.state = State::Authenticating { version };
+                    vec![SessionEffect::Authenticate { space, token }]
+                }
+                None => self.fail(
+                    ErrorCode::UnsupportedVersion,
+                    format!(
+                        "no common protocol version: the device speaks {supported_versions:?}, \
+                         the relay {SUPPORTED_VERSIONS:?}; update the app"
+                    ),
+                ),
+            },
+            (
+                State::Ready { space },
+                ClientMessage::Push {
+                    request_id,
+                    uploads,
+                },
+            ) => {
+                let space = space.clone();
+                self.push(space, request_id, uploads)
+            }
+            (
+                State::Ready { space },
+                ClientMessage::Pull {
+                    request_id,
+                    since,
+                    max_entries,
+                },
+            ) => vec![SessionEffect::ReadEntries {
+                space: space.clone(),
+                request_id,
+                since,
+                max_entries: max_entries.clamp(1, self.limits.max_page_entries),
+                max_bytes: self.limits.max_page_bytes,
+            }],
+            (
+                State::Ready { space },
+                ClientMessage::Bootstrap {
+                    request_id,
+                    position,
+                    max_entries,
+                },
+            ) => vec![SessionEffect::ReadBootstrap {
+                space: space.clone(),
+                request_id,
+                position,
+                max_entries: max_entries.clamp(1, self.limits.max_page_entries),
+                max_bytes: self.limits.max_page_bytes,
+            }],
+            (State::Ready { .. }, ClientMessage::Hello { .. }) => {
+                self.fail(ErrorCode::UnexpectedMessage, "hello sent twice".into())
+            }
+            (_, _) => self.fail(
+                ErrorCode::UnexpectedMessage,
+                "the session starts with hello and waits for welcome".into(),
+            ),
+        }
+    }
+
+    fn push(
+        &mut self,
+        space: SpaceId,
+        request_id: u64,
+        uploads: Vec<crate::protocol::Upload>,
+    ) -> Vec<SessionEffect> {
+        let reject = |index: usize, code: ErrorCode, message: String| {
+            vec![SessionEffect::Send(ServerMessage::Rejected {
+                request_id,
+                index: index as u32,
+                code,
+                message,
+            })]
+        };
+        if uploads.is_empty() {
+            return reject(
+                0,
+                ErrorCode::Malformed,
+                "a push needs at least one blob".into(),
+            );
+        }
+        if uploads.len() > self.limits.max_uploads_per_push {
+            return reject(
+                self.limits.max_uploads_per_push,
+                ErrorCode::TooLarge,
+                format!(
+                    "a push may hold at most {} blobs, this one has {}",
+                    self.limits.max_uploads_per_push,
+                    uploads.len()
+                ),
+            );
+        }
+        let mut valid = Vec::with_capacity(uploads.len());
+        for (index, upload) in uploads.into_iter().enumerate() {
+            match blob::validate(upload, self.limits.max_blob_bytes) {
+                Ok(upload) => valid.push(upload),
+                Err(err) => return reject(index, err.code, err.message),
+            }
+        }
+        vec![SessionEffect::Append {
+            space,
+            request_id,
+            uploads: valid,
+        }]
+    }
+
+    /// The token is valid for the space, whose head is `head`.
+    pub fn authenticated(&mut self, space: SpaceId, head: Seq) -> Vec<SessionEffect> {
+        let State::Authenticating { version } = self.state else {
+            return Vec::new();
+        };
+        self.state = State::Ready { space };
+        vec![SessionEffect::Send(ServerMessage::Welcome {
+            version,
+            head,
+        })]
+    }
+
+    /// The token is not valid for the space (`Unauthorized`, `Revoked` or `Forbidden`), or
+    /// the device was revoked while connected.
+    pub fn refused(&mut self, code: ErrorCode, message: String) -> Vec<SessionEffect> {
+        self.fail(code, message)
+    }
+
+    /// The push `request_id` is durably stored.
+    pub fn committed(
+        &mut self,
+        request_id: u64,
+        results: Vec<UploadResult>,
+        head: Seq,
+    ) -> Vec<SessionEffect> {
+        let Some(space) = self.space().cloned() else {
+            return Vec::new();
+        };
+        let stored_new = results.iter().any(|result| !result.duplicate);
+        let mut effects = vec![SessionEffect::Send(ServerMessage::Acked {
+            request_id,
+            results,
+            head,
+        })];
+        if stored_new {
+            effects.push(SessionEffect::WakeOthers { space, head });
+        }
+        effects
+    }
+
+    /// Storing the push failed; nothing of it was stored.
+    pub fn commit_failed(&mut self, request_id: u64, message: String) -> Vec<SessionEffect> {
+        vec![SessionEffect::Send(ServerMessage::Rejected {
+            request_id,
+            index: 0,
+            code: ErrorCode::Internal,
+            message,
+        })]
+    }
+
+    /// A page of entries was read for the pull `request_id`.
+    pub fn entries(
+        &mut self,
+        request_id: u64,
+        entries: Vec<LogEntry>,
+        head: Seq,
+    ) -> Vec<SessionEffect> {
+        if self.space().is_none() {
+            return Vec::new();
+        }
+        vec![SessionEffect::Send(ServerMessage::Entries {
+            request_id,
+            entries,
+            head,
+        })]
+    }
+
+    /// A bootstrap page was read for `request_id`.
+    pub fn bootstrap_page(
+        &mut self,
+        request_id: u64,
+        page: super::memory::BootstrapPage,
+    ) -> Vec<SessionEffect> {
+        if self.space().is_none() {
+            return Vec::new();
+        }
+        vec![SessionEffect::Send(ServerMessage::BootstrapPage {
+            request_id,
+            entries: page.entries,
+            next: page.next,
+            through: page.through,
+            total_documents: page.total_documents,
+        })]
+    }
+
+    /// Reading failed.
+    pub fn read_failed(&mut self, message: String) -> Vec<SessionEffect> {
+        self.fail(ErrorCode::Internal, message)
+    }
+
+    /// Another session of the space committed up to `head`.
+    pub fn woken(&mut self, head: Seq) -> Vec<SessionEffect> {
+        if self.space().is_none() {
+            return Vec::new();
+        }
+        vec![SessionEffect::Send(ServerMessage::Wake { head })]
+    }
+
+    fn fail(&mut self, code: ErrorCode, message: String) -> Vec<SessionEffect> {
+        self.state = State::Closed;
+        vec![
+            SessionEffect::Send(ServerMessage::Error {
+                code,
+                message: message.clone(),
+            }),
+            SessionEffect::Close { reason: message },
+        ]
+    }
+}

@@ -1,0 +1,935 @@
+//! Deterministic simulation of sync: several devices and a relay, the real engines
+//! ([`ClientEngine`], [`RelaySession`], [`MemoryLog`]) and real customer documents, over a
+//! simulated network that drops, duplicates, reorders and delays messages, with relay
+//! crashes between commit and acknowledgement, devices offline for long stretches, device
+//! restarts and new devices bootstrapping from snapshots.
+//!
+//! Invariant checked after every schedule: once the network is quiet, every device holds
+//! identical documents, every change ever made on any device is on every device and in the
+//! relay's log, and every outbox is empty.
+//!
+//! CI runs `SIM_SEEDS` (default 60) schedules; `FIELDBOOK_SIM_SEEDS=5000 cargo test -p
+//! fieldbook-shared --test it sync_sim` runs more, and `FIELDBOOK_SIM_SEED=<n>` replays one.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+
+use automerge::{ActorId, ChangeHash};
+use shared::protocol::{BlobKind, ErrorCode, Seq, SpaceId, Upload};
+use shared::seed::{self, SeedRng};
+use shared::sync::{
+    blob, ClientConfig, ClientEffect, ClientEngine, Credentials, MemoryLog, OutboxItem,
+    RelayLimits, RelaySession, SessionEffect,
+};
+use shared::{protocol::DocumentId, CustomerDoc, CustomerId, LifecycleStage, Timestamp};
+
+const SIM_SEEDS: u64 = 60;
+const T0: i64 = 1_795_341_600_000;
+const TOKEN: &str = "token-of-the-rep";
+
+type ConnId = u64;
+
+#[derive(Debug, Clone)]
+enum Event {
+    Opened {
+        device: usize,
+        conn: ConnId,
+    },
+    ConnectFailed {
+        device: usize,
+        conn: ConnId,
+    },
+    Closed {
+        device: usize,
+        conn: ConnId,
+    },
+    ToRelay {
+        conn: ConnId,
+        frame: Vec<u8>,
+    },
+    ToDevice {
+        device: usize,
+        conn: ConnId,
+        frame: Vec<u8>,
+    },
+}
+
+struct Device {
+    actor: ActorId,
+    engine: ClientEngine,
+    conn: Option<ConnId>,
+    online: bool,
+    // "Persisted" state: survives restarts, written atomically like an IndexedDB transaction.
+    docs: BTreeMap<String, CustomerDoc>,
+    cursor: Seq,
+    bootstrap: Option<shared::protocol::BootstrapPosition>,
+    outbox: BTreeMap<u64, Upload>,
+    next_outbox_id: u64,
+}
+
+#[derive(Clone, Copy)]
+struct Faults {
+    drop_percent: u64,
+    duplicate_percent: u64,
+    reorder_percent: u64,
+    connect_fail_percent: u64,
+    crash_after_commit_percent: u64,
+}
+
+const CALM: Faults = Faults {
+    drop_percent: 0,
+    duplicate_percent: 0,
+    reorder_percent: 0,
+    connect_fail_percent: 0,
+    crash_after_commit_percent: 0,
+};
+
+struct Sim {
+    rng: SeedRng,
+    now: i64,
+    queue: BinaryHeap<Reverse<(i64, u64, usize)>>,
+    events: Vec<Option<Event>>,
+    event_seq: u64,
+    next_conn: ConnId,
+    devices: Vec<Device>,
+    log: MemoryLog,
+    sessions: BTreeMap<ConnId, (usize, RelaySession)>,
+    space: SpaceId,
+    faults: Faults,
+    /// Every change hash any device ever made, by document.
+    made: BTreeMap<String, BTreeSet<ChangeHash>>,
+    /// Change hashes the relay acknowledged.
+    acked: BTreeSet<ChangeHash>,
+    customers: u64,
+    stats: Stats,
+}
+
+#[derive(Default, Debug)]
+struct Stats {
+    crashes: u64,
+    drops: u64,
+    duplicates: u64,
+    bootstraps: u64,
+}
+
+impl Sim {
+    fn new(seed: u64) -> Sim {
+        Sim {
+            rng: SeedRng::new(seed),
+            now: T0,
+            queue: BinaryHeap::new(),
+            events: Vec::new(),
+            event_seq: 0,
+            next_conn: 1,
+            devices: Vec::new(),
+            log: MemoryLog::new(),
+            sessions: BTreeMap::new(),
+            space: SpaceId("space-1".into()),
+            faults: Faults {
+                drop_percent: 3,
+                duplicate_percent: 3,
+                reorder_percent: 5,
+                connect_fail_percent: 10,
+                crash_after_commit_percent: 4,
+            },
+            made: BTreeMap::new(),
+            acked: BTreeSet::new(),
+            customers: 0,
+            stats: Stats::default(),
+        }
+    }
+
+    fn ts(&self) -> Timestamp {
+        Timestamp(self.now)
+    }
+
+    fn add_device(&mut self) -> usize {
+        let index = self.devices.len();
+        let engine = ClientEngine::new(
+            small_config(),
+            Some(credentials()),
+            Seq(0),
+            None,
+            Vec::new(),
+            self.rng.next_u64(),
+        );
+        self.devices.push(Device {
+            actor: ActorId::from(vec![index as u8 + 1; 16]),
+            engine,
+            conn: None,
+            online: false,
+            docs: BTreeMap::new(),
+            cursor: Seq(0),
+            bootstrap: None,
+            outbox: BTreeMap::new(),
+            next_outbox_id: 1,
+        });
+        self.set_online(index, true);
+        index
+    }
+
+    fn schedule(&mut self, delay: i64, event: Event) {
+        self.events.push(Some(event));
+        self.event_seq += 1;
+        self.queue.push(Reverse((
+            self.now + delay,
+            self.event_seq,
+            self.events.len() - 1,
+        )));
+    }
+
+    fn latency(&mut self) -> i64 {
+        let base = 1 + self.rng.below(20) as i64;
+        if self.rng.chance(self.faults.reorder_percent) {
+            base + self.rng.below(800) as i64
+        } else {
+            base
+        }
+    }
+
+    // ---- devices -------------------------------------------------------------------
+
+    fn set_online(&mut self, device: usize, online: bool) {
+        self.devices[device].online = online;
+        if !online {
+            self.cut(device);
+        }
+        let now = self.ts();
+        let effects = self.devices[device].engine.set_online(online, now);
+        self.device_effects(device, effects);
+    }
+
+    /// The device's connection ends (both sides notice).
+    fn cut(&mut self, device: usize) {
+        if let Some(conn) = self.devices[device].conn {
+            self.sessions.remove(&conn);
+            let delay = self.latency();
+            self.schedule(delay, Event::Closed { device, conn });
+        }
+    }
+
+    fn restart_device(&mut self, device: usize) {
+        if let Some(conn) = self.devices[device].conn.take() {
+            self.sessions.remove(&conn);
+        }
+        let d = &self.devices[device];
+        let outbox = d
+            .outbox
+            .iter()
+            .map(|(id, upload)| OutboxItem {
+                id: *id,
+                upload: upload.clone(),
+            })
+            .collect();
+        let engine = ClientEngine::new(
+            small_config(),
+            Some(credentials()),
+            d.cursor,
+            d.bootstrap.clone(),
+            outbox,
+            self.rng.next_u64(),
+        );
+        let online = d.online;
+        self.devices[device].engine = engine;
+        self.devices[device].online = false;
+        if online {
+            self.set_online(device, true);
+        }
+    }
+
+    fn queue_upload(&mut self, device: usize, upload: Upload) {
+        let d = &mut self.devices[device];
+        let id = d.next_outbox_id;
+        d.next_outbox_id += 1;
+        d.outbox.insert(id, upload.clone());
+        let now = self.ts();
+        let effects = self.devices[device]
+            .engine
+            .queued(vec![OutboxItem { id, upload }], now);
+        self.device_effects(device, effects);
+    }
+
+    fn create_customer(&mut self, device: usize) {
+        self.customers += 1;
+        let customer = seed::customer(7, self.customers, self.ts());
+        let id = customer.id.to_string();
+        let d = &mut self.devices[device];
+        let mut doc = CustomerDoc::create(customer, d.actor.clone(), Timestamp(self.now)).unwrap();
+        doc.set_author(Some(format!("device {device}")));
+        let hashes = doc.heads();
+        self.made.entry(id.clone()).or_default().extend(hashes);
+        let upload = Upload {
+            document: DocumentId(id.clone()),
+            kind: BlobKind::Snapshot { covers: d.cursor },
+            bytes: doc.save(),
+        };
+        d.docs.insert(id, doc);
+        self.queue_upload(device, upload);
+    }
+
+    fn edit_customer(&mut self, device: usize) {
+        let keys: Vec<String> = self.devices[device].docs.keys().cloned().collect();
+        if keys.is_empty() {
+            return self.create_customer(device);
+        }
+        let id = self.rng.pick(&keys).clone();
+        let what = self.rng.below(5);
+        let word = format!("v{}", self.rng.below(1000));
+        let now = Timestamp(self.now);
+        let doc = self.devices[device].docs.get_mut(&id).unwrap();
+        let changed = doc
+            .update(now, |c| match what {
+                0 => c.name = format!("Name {word}"),
+                1 => c.company = format!("Company {word}"),
+                2 => {
+                    c.tags.insert(&word);
+                }
+                3 => {
+                    let text = c.notes.as_str().to_string();
+                    c.notes.update(format!("{text} {word}"));
+                }
+                _ => {
+                    c.stage = if c.stage == LifecycleStage::Lead {
+                        LifecycleStage::Customer
+                    } else {
+                        LifecycleStage::Lead
+                    }
+                }
+            })
+            .unwrap();
+        if !changed {
+            return;
+        }
+        let change = doc.last_local_change().unwrap();
+        let hash = automerge::Change::try_from(change.as_slice())
+            .unwrap()
+            .hash();
+        self.made.entry(id.clone()).or_default().insert(hash);
+        self.queue_upload(
+            device,
+            Upload {
+                document: DocumentId(id.clone()),
+                kind: BlobKind::Change,
+                bytes: change,
+            },
+        );
+        // Now and then the device compacts and uploads a snapshot, as the client does.
+        if self.rng.chance(15) {
+            let d = &mut self.devices[device];
+            let covers = d.cursor;
+            let bytes = d.docs.get_mut(&id).unwrap().save();
+            self.queue_upload(
+                device,
+                Upload {
+                    document: DocumentId(id),
+                    kind: BlobKind::Snapshot { covers },
+                    bytes,
+                },
+            );
+        }
+    }
+
+    fn device_effects(&mut self, device: usize, effects: Vec<ClientEffect>) {
+        for effect in effects {
+            match effect {
+                ClientEffect::Connect => {
+                    let conn = self.next_conn;
+                    self.next_conn += 1;
+                    self.devices[device].conn = Some(conn);
+                    let delay = self.latency();
+                    if self.rng.chance(self.faults.connect_fail_percent) {
+                        self.schedule(delay, Event::ConnectFailed { device, conn });
+                    } else {
+                        self.schedule(delay, Event::Opened { device, conn });
+                    }
+                }
+                ClientEffect::Send(frame) => {
+                    let Some(conn) = self.devices[device].conn else {
+                        continue;
+                    };
+                    self.transmit(Event::ToRelay { conn, frame });
+                }
+                ClientEffect::Disconnect => {
+                    if let Some(conn) = self.devices[device].conn.take() {
+                        self.sessions.remove(&conn);
+                    }
+                }
+                ClientEffect::Apply {
+                    entries,
+                    cursor,
+                    bootstrap,
+                } => {
+                    let d = &mut self.devices[device];
+                    for entry in entries {
+                        let id = entry.document.0.clone();
+                        match d.docs.get_mut(&id) {
+                            Some(doc) => {
+                                doc.apply_remote(&entry.bytes).unwrap_or_else(|err| {
+                                    panic!("device {device} applying seq {}: {err}", entry.seq.0)
+                                });
+                            }
+                            None => {
+                                let doc = CustomerDoc::from_remote(&entry.bytes, d.actor.clone())
+                                    .unwrap_or_else(|err| {
+                                        panic!(
+                                            "device {device} creating from seq {}: {err}",
+                                            entry.seq.0
+                                        )
+                                    });
+                                d.docs.insert(id, doc);
+                            }
+                        }
+                    }
+                    d.cursor = cursor;
+                    d.bootstrap = bootstrap;
+                    let now = self.ts();
+                    let effects = self.devices[device].engine.applied(now);
+                    self.device_effects(device, effects);
+                }
+                ClientEffect::SaveCursor(cursor) => self.devices[device].cursor = cursor,
+                ClientEffect::Acked(ids) => {
+                    for id in ids {
+                        if let Some(upload) = self.devices[device].outbox.remove(&id) {
+                            if upload.kind == BlobKind::Change {
+                                let hash = automerge::Change::try_from(upload.bytes.as_slice())
+                                    .unwrap()
+                                    .hash();
+                                self.acked.insert(hash);
+                            }
+                        }
+                    }
+                }
+                ClientEffect::Refused { message, .. } => {
+                    panic!("relay refused a valid change: {message}")
+                }
+                ClientEffect::SignedOut { message, .. } => panic!("device signed out: {message}"),
+            }
+        }
+    }
+
+    fn transmit(&mut self, event: Event) {
+        if self.rng.chance(self.faults.drop_percent) {
+            // A lost message on a stream transport is a broken connection.
+            self.stats.drops += 1;
+            let (Event::ToRelay { conn, .. } | Event::ToDevice { conn, .. }) = &event else {
+                return;
+            };
+            let conn = *conn;
+            if let Some(device) = self.devices.iter().position(|d| d.conn == Some(conn)) {
+                self.cut(device);
+            } else {
+                self.sessions.remove(&conn);
+            }
+            return;
+        }
+        let copies = if self.rng.chance(self.faults.duplicate_percent) {
+            self.stats.duplicates += 1;
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            let delay = self.latency();
+            self.schedule(delay, event.clone());
+        }
+    }
+
+    // ---- relay ---------------------------------------------------------------------
+
+    fn crash_relay(&mut self) {
+        self.stats.crashes += 1;
+        let conns: Vec<(ConnId, usize)> = self
+            .sessions
+            .iter()
+            .map(|(conn, (device, _))| (*conn, *device))
+            .collect();
+        self.sessions.clear();
+        for (conn, device) in conns {
+            let delay = self.latency();
+            self.schedule(delay, Event::Closed { device, conn });
+        }
+    }
+
+    fn relay_effects(&mut self, conn: ConnId, effects: Vec<SessionEffect>) {
+        for effect in effects {
+            if let SessionEffect::WakeOthers { space, head } = &effect {
+                // Committed entries wake the other devices even if this connection just
+                // died: a lost wake-up costs latency, and here it would cost it forever.
+                let others: Vec<ConnId> = self
+                    .sessions
+                    .iter()
+                    .filter(|(other, (_, s))| **other != conn && s.space() == Some(space))
+                    .map(|(other, _)| *other)
+                    .collect();
+                for other in others {
+                    if let Some((_, session)) = self.sessions.get_mut(&other) {
+                        let effects = session.woken(*head);
+                        self.relay_effects(other, effects);
+                    }
+                }
+                continue;
+            }
+            let Some((device, _)) = self.sessions.get(&conn) else {
+                return;
+            };
+            let device = *device;
+            match effect {
+                SessionEffect::Authenticate { space, token } => {
+                    let effects = if token != TOKEN {
+                        session(&mut self.sessions, conn)
+                            .refused(ErrorCode::Unauthorized, "unknown token".into())
+                    } else if space != self.space {
+                        session(&mut self.sessions, conn)
+                            .refused(ErrorCode::Forbidden, "not your space".into())
+                    } else {
+                        let head = self.log.head(&space);
+                        session(&mut self.sessions, conn).authenticated(space, head)
+                    };
+                    self.relay_effects(conn, effects);
+                }
+                SessionEffect::Send(message) => {
+                    let frame = shared::protocol::encode(&message);
+                    self.transmit(Event::ToDevice {
+                        device,
+                        conn,
+                        frame,
+                    });
+                }
+                SessionEffect::Append {
+                    space,
+                    request_id,
+                    uploads,
+                } => {
+                    let (results, head) = self.log.append(&space, &uploads);
+                    if self.rng.chance(self.faults.crash_after_commit_percent) {
+                        // Committed durably, then the process died before acknowledging.
+                        self.crash_relay();
+                        return;
+                    }
+                    let effects =
+                        session(&mut self.sessions, conn).committed(request_id, results, head);
+                    self.relay_effects(conn, effects);
+                }
+                SessionEffect::ReadEntries {
+                    space,
+                    request_id,
+                    since,
+                    max_entries,
+                    max_bytes,
+                } => {
+                    let (entries, head) =
+                        self.log
+                            .entries(&space, since, max_entries as usize, max_bytes);
+                    let effects =
+                        session(&mut self.sessions, conn).entries(request_id, entries, head);
+                    self.relay_effects(conn, effects);
+                }
+                SessionEffect::ReadBootstrap {
+                    space,
+                    request_id,
+                    position,
+                    max_entries,
+                    max_bytes,
+                } => {
+                    if position.is_none() {
+                        self.stats.bootstraps += 1;
+                    }
+                    let page =
+                        self.log
+                            .bootstrap(&space, position, max_entries as usize, max_bytes);
+                    let effects =
+                        session(&mut self.sessions, conn).bootstrap_page(request_id, page);
+                    self.relay_effects(conn, effects);
+                }
+                SessionEffect::WakeOthers { .. } => unreachable!("handled above"),
+                SessionEffect::Close { .. } => {
+                    self.sessions.remove(&conn);
+                    let delay = self.latency();
+                    self.schedule(delay, Event::Closed { device, conn });
+                }
+            }
+        }
+    }
+
+    // ---- the loop ------------------------------------------------------------------
+
+    fn deliver(&mut self, event: Event) {
+        let now = self.ts();
+        if let Ok(d) = std::env::var("SIM_TRACE") {
+            let d: usize = d.parse().unwrap();
+            let show = d < self.devices.len()
+                && match &event {
+                    Event::Opened { device, .. }
+                    | Event::ConnectFailed { device, .. }
+                    | Event::Closed { device, .. }
+                    | Event::ToDevice { device, .. } => *device == d,
+                    Event::ToRelay { conn, .. } => {
+                        self.devices.get(d).is_some_and(|x| x.conn == Some(*conn))
+                    }
+                };
+            if show {
+                let text = match &event {
+                    Event::ToDevice { frame, conn, .. } => format!(
+                        "to device conn {conn}: {:?}",
+                        shared::protocol::decode::<shared::protocol::ServerMessage>(frame)
+                            .map(|m| format!("{m:?}").chars().take(120).collect::<String>())
+                    ),
+                    Event::ToRelay { frame, conn } => format!(
+                        "to relay conn {conn}: {:?}",
+                        shared::protocol::decode::<shared::protocol::ClientMessage>(frame)
+                            .map(|m| format!("{m:?}").chars().take(120).collect::<String>())
+                    ),
+                    other => format!("{other:?}"),
+                };
+                eprintln!(
+                    "{} dev.conn={:?} session={} {text}",
+                    self.now - T0,
+                    self.devices[d].conn,
+                    self.devices[d]
+                        .conn
+                        .is_some_and(|c| self.sessions.contains_key(&c))
+                );
+            }
+        }
+        match event {
+            Event::Opened { device, conn } => {
+                if self.devices[device].conn != Some(conn) {
+                    return;
+                }
+                self.sessions.insert(
+                    conn,
+                    (device, RelaySession::new(RelayLimits::default(), now)),
+                );
+                let effects = self.devices[device].engine.connected(now);
+                self.device_effects(device, effects);
+            }
+            Event::ConnectFailed { device, conn } | Event::Closed { device, conn } => {
+                if self.devices[device].conn != Some(conn) {
+                    return;
+                }
+                self.devices[device].conn = None;
+                self.sessions.remove(&conn);
+                let effects = self.devices[device].engine.disconnected(now);
+                self.device_effects(device, effects);
+            }
+            Event::ToRelay { conn, frame } => {
+                let Some((_, session)) = self.sessions.get_mut(&conn) else {
+                    return;
+                };
+                let effects = session.frame(&frame, now);
+                self.relay_effects(conn, effects);
+            }
+            Event::ToDevice {
+                device,
+                conn,
+                frame,
+            } => {
+                if self.devices[device].conn != Some(conn) {
+                    return;
+                }
+                let effects = self.devices[device].engine.frame(&frame, now);
+                self.device_effects(device, effects);
+            }
+        }
+    }
+
+    /// Runs events and timers up to `until`.
+    fn run_until(&mut self, until: i64) {
+        loop {
+            let next_event = self.queue.peek().map(|Reverse((at, _, _))| *at);
+            let next_timer = self
+                .devices
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| d.engine.next_wakeup().map(|t| (t.0, i)))
+                .min();
+            let next = match (next_event, next_timer) {
+                (Some(e), Some((t, _))) => e.min(t),
+                (Some(e), None) => e,
+                (None, Some((t, _))) => t,
+                (None, None) => break,
+            };
+            if next > until {
+                break;
+            }
+            self.now = self.now.max(next);
+            if next_event == Some(next) {
+                let Reverse((_, _, index)) = self.queue.pop().unwrap();
+                let event = self.events[index].take().unwrap();
+                self.deliver(event);
+            } else if let Some((_, device)) = next_timer {
+                let now = self.ts();
+                let effects = self.devices[device].engine.tick(now);
+                self.device_effects(device, effects);
+            }
+        }
+        self.now = self.now.max(until);
+    }
+
+    fn quiet(&self) -> bool {
+        self.queue.is_empty() && self.devices.iter().all(|d| d.engine.is_quiet())
+    }
+}
+
+fn session(
+    sessions: &mut BTreeMap<ConnId, (usize, RelaySession)>,
+    conn: ConnId,
+) -> &mut RelaySession {
+    &mut sessions.get_mut(&conn).expect("the session is open").1
+}
+
+fn small_config() -> ClientConfig {
+    ClientConfig {
+        // Small pages and pushes so pagination happens with small books.
+        push_max_uploads: 3,
+        page_entries: 4,
+        ..ClientConfig::default()
+    }
+}
+
+fn credentials() -> Credentials {
+    Credentials {
+        space: SpaceId("space-1".into()),
+        token: TOKEN.into(),
+    }
+}
+
+fn run_schedule(seed: u64) -> Stats {
+    let mut sim = Sim::new(seed);
+    let device_count = 2 + sim.rng.below(3) as usize;
+    for _ in 0..device_count {
+        sim.add_device();
+    }
+    let steps = 60 + sim.rng.below(60);
+    for _ in 0..steps {
+        let device = sim.rng.below(sim.devices.len() as u64) as usize;
+        match sim.rng.below(100) {
+            0..=19 => sim.create_customer(device),
+            20..=64 => sim.edit_customer(device),
+            65..=71 => {
+                let online = !sim.devices[device].online;
+                sim.set_online(device, online);
+            }
+            72..=75 => sim.restart_device(device),
+            76..=78 => sim.crash_relay(),
+            79..=80 if sim.devices.len() < 6 => {
+                sim.add_device();
+            }
+            _ => {}
+        }
+        // Sometimes a long stretch passes (a device offline for days), usually a moment.
+        let pause = if sim.rng.chance(5) {
+            3 * 86_400_000
+        } else {
+            sim.rng.below(400) as i64
+        };
+        let until = sim.now + pause;
+        sim.run_until(until);
+    }
+    // Quiet: the network heals and every device comes back online.
+    sim.faults = CALM;
+    for device in 0..sim.devices.len() {
+        if !sim.devices[device].online {
+            sim.set_online(device, true);
+        }
+    }
+    let deadline = sim.now + 3_600_000;
+    while !sim.quiet() && sim.now < deadline {
+        let until = sim.now + 1000;
+        sim.run_until(until);
+    }
+    assert!(
+        sim.quiet(),
+        "seed {seed}: not quiet an hour after the faults stopped"
+    );
+    check_converged(seed, &mut sim);
+    sim.stats
+}
+
+fn check_converged(seed: u64, sim: &mut Sim) {
+    let in_log: BTreeSet<ChangeHash> = sim
+        .log
+        .all(&sim.space)
+        .iter()
+        .filter(|entry| entry.kind == BlobKind::Change)
+        .map(|entry| {
+            automerge::Change::try_from(entry.bytes.as_slice())
+                .unwrap()
+                .hash()
+        })
+        .collect();
+    for hash in &sim.acked {
+        assert!(
+            in_log.contains(hash),
+            "seed {seed}: acknowledged change {hash} missing from the log"
+        );
+    }
+    let reference: BTreeMap<String, Vec<ChangeHash>> = sim.devices[0]
+        .docs
+        .iter_mut()
+        .map(|(id, doc)| {
+            let mut heads = doc.heads();
+            heads.sort();
+            (id.clone(), heads)
+        })
+        .collect();
+    let made: Vec<(String, ChangeHash)> = sim
+        .made
+        .iter()
+        .flat_map(|(id, hashes)| hashes.iter().map(move |h| (id.clone(), *h)))
+        .collect();
+    if std::env::var("SIM_DEBUG").is_ok() {
+        for (index, device) in sim.devices.iter().enumerate() {
+            eprintln!(
+                "device {index}: cursor {:?} docs {} {:?}",
+                device.cursor,
+                device.docs.len(),
+                device.engine.status()
+            );
+        }
+        eprintln!(
+            "log: {:?}",
+            sim.log
+                .all(&sim.space)
+                .iter()
+                .map(|e| (e.seq.0, e.document.0[..4].to_string(), e.kind))
+                .collect::<Vec<_>>()
+        );
+    }
+    for (index, device) in sim.devices.iter_mut().enumerate() {
+        assert!(
+            device.outbox.is_empty(),
+            "seed {seed}: device {index} still has unsent changes"
+        );
+        let ids: Vec<&String> = device.docs.keys().collect();
+        assert_eq!(
+            ids,
+            reference.keys().collect::<Vec<_>>(),
+            "seed {seed}: device {index} holds other documents than device 0"
+        );
+        for (id, doc) in device.docs.iter_mut() {
+            let mut heads = doc.heads();
+            heads.sort();
+            assert_eq!(
+                heads, reference[id],
+                "seed {seed}: device {index} differs on {id}"
+            );
+        }
+        for (id, hash) in &made {
+            let in_log_doc = sim
+                .log
+                .all(&sim.space)
+                .iter()
+                .filter(|e| &e.document.0 == id)
+                .map(|e| (e.seq.0, e.kind))
+                .collect::<Vec<_>>();
+            let doc = device.docs.get_mut(id).unwrap_or_else(|| {
+                panic!("seed {seed}: device {index} lacks document {id}; log: {in_log_doc:?}")
+            });
+            assert!(
+                doc.has_change(hash),
+                "seed {seed}: device {index} lost change {hash} of {id}"
+            );
+        }
+        // Same heads, same content: the hydrated customers agree too.
+        for (id, doc) in device.docs.iter() {
+            let id: CustomerId = id.parse().unwrap();
+            assert_eq!(doc.customer().id, id);
+        }
+    }
+}
+
+#[test]
+fn devices_converge_under_faults() {
+    let seeds: Vec<u64> = match std::env::var("FIELDBOOK_SIM_SEED") {
+        Ok(one) => vec![one.parse().expect("FIELDBOOK_SIM_SEED is a number")],
+        Err(_) => {
+            let count = std::env::var("FIELDBOOK_SIM_SEEDS")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(SIM_SEEDS);
+            (1..=count).collect()
+        }
+    };
+    let mut total = Stats::default();
+    for seed in seeds {
+        let stats = run_schedule(seed);
+        total.crashes += stats.crashes;
+        total.drops += stats.drops;
+        total.duplicates += stats.duplicates;
+        total.bootstraps += stats.bootstraps;
+    }
+    // The faults really happened (a simulation without them would prove little).
+    assert!(
+        total.crashes > 0 && total.drops > 0 && total.duplicates > 0 && total.bootstraps > 0,
+        "{total:?}"
+    );
+}
+
+#[test]
+fn a_device_with_the_wrong_token_is_refused_and_stores_nothing() {
+    let mut sim = Sim::new(1);
+    sim.add_device();
+    sim.devices[0].engine = ClientEngine::new(
+        small_config(),
+        Some(Credentials {
+            space: SpaceId("space-1".into()),
+            token: "stolen".into(),
+        }),
+        Seq(0),
+        None,
+        Vec::new(),
+        1,
+    );
+    sim.devices[0].online = false;
+    sim.faults = CALM;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        sim.set_online(0, true);
+        sim.create_customer(0);
+        sim.run_until(T0 + 10_000);
+    }));
+    // The sim treats a sign-out as fatal: the engine reported it.
+    let message = *result.unwrap_err().downcast::<String>().unwrap();
+    assert!(
+        message.contains("device signed out: unknown token"),
+        "{message}"
+    );
+    assert!(sim.log.all(&sim.space).is_empty());
+}
+
+#[test]
+fn an_idle_reconnect_is_one_round_trip() {
+    let mut sim = Sim::new(2);
+    sim.faults = CALM;
+    sim.add_device();
+    for _ in 0..50 {
+        sim.create_customer(0);
+    }
+    sim.run_until(T0 + 60_000);
+    assert!(sim.quiet());
+    // Reconnect: count frames both ways.
+    sim.set_online(0, false);
+    sim.run_until(sim.now + 1000);
+    let before = sim.event_seq;
+    sim.set_online(0, true);
+    sim.run_until(sim.now + 60_000);
+    assert!(sim.quiet());
+    // Opened, Hello, Welcome: nothing else travelled.
+    assert_eq!(sim.event_seq - before, 3);
+}
+
+#[test]
+fn relay_validation_keeps_garbage_out() {
+    let limits = RelayLimits::default();
+    let garbage = Upload {
+        document: DocumentId("c1".into()),
+        kind: BlobKind::Change,
+        bytes: vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3],
+    };
+    assert_eq!(
+        blob::validate(garbage, limits.max_blob_bytes)
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidBlob
+    );
+}
