@@ -1,0 +1,303 @@
+//! Helpers: a relay on a loopback port (in-process or as a child process) and a scripted
+//! device speaking the real protocol over a real WebSocket.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use shared::protocol::{
+    decode, encode, BlobKind, ClientMessage, DocumentId, Seq, ServerMessage, SpaceId, Upload,
+    SUPPORTED_VERSIONS,
+};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A relay running inside the test process.
+pub struct Relay {
+    pub base_url: String,
+    pub data_dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), server::ServerError>>,
+}
+
+pub async fn start() -> Relay {
+    start_with(|_| {}).await
+}
+
+pub async fn start_with(adjust: impl FnOnce(&mut server::Config)) -> Relay {
+    let data_dir = tempfile::tempdir().unwrap();
+    start_in(data_dir, adjust).await
+}
+
+pub async fn start_in(
+    data_dir: tempfile::TempDir,
+    adjust: impl FnOnce(&mut server::Config),
+) -> Relay {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    let mut config =
+        server::Config::new(data_dir.path().to_path_buf(), PathBuf::from("/nonexistent"));
+    adjust(&mut config);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(server::run(listener, config, async {
+        let _ = stopped.await;
+    }));
+    Relay {
+        base_url,
+        data_dir,
+        stop: Some(stop),
+        task,
+    }
+}
+
+impl Relay {
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.unwrap().unwrap();
+        self.data_dir
+    }
+}
+
+/// What sign-up and sign-in return.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Account {
+    pub account_id: String,
+    pub space_id: String,
+    pub device_id: String,
+    pub token: String,
+}
+
+pub async fn post(
+    base: &str,
+    path: &str,
+    body: serde_json::Value,
+    token: Option<&str>,
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+pub async fn sign_up(base: &str, email: &str, device: &str) -> Account {
+    let response = post(
+        base,
+        "/api/signup",
+        serde_json::json!({ "email": email, "password": "correct horse", "device_name": device }),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    response.json().await.unwrap()
+}
+
+pub async fn sign_in(base: &str, email: &str, device: &str) -> Account {
+    let response = post(
+        base,
+        "/api/signin",
+        serde_json::json!({ "email": email, "password": "correct horse", "device_name": device }),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    response.json().await.unwrap()
+}
+
+/// Sending a message, reporting failure instead of panicking.
+pub trait SendWith {
+    async fn send_with(&mut self, message: &ClientMessage) -> bool;
+}
+
+impl SendWith for Socket {
+    async fn send_with(&mut self, message: &ClientMessage) -> bool {
+        self.send(Message::Binary(encode(message).into()))
+            .await
+            .is_ok()
+    }
+}
+
+/// A device connection speaking the protocol.
+pub struct Device {
+    pub socket: Socket,
+    pub next_request: u64,
+}
+
+pub async fn connect(base: &str) -> Socket {
+    let url = format!("{}/sync", base.replace("http://", "ws://"));
+    let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    socket
+}
+
+impl Device {
+    /// Connects and completes the handshake; returns the device and the welcome's head.
+    pub async fn join(base: &str, account: &Account) -> (Device, Seq) {
+        let mut device = Device {
+            socket: connect(base).await,
+            next_request: 1,
+        };
+        device
+            .send(&ClientMessage::Hello {
+                supported_versions: SUPPORTED_VERSIONS.to_vec(),
+                space: SpaceId(account.space_id.clone()),
+                token: account.token.clone(),
+            })
+            .await;
+        match device.recv().await {
+            ServerMessage::Welcome { head, .. } => (device, head),
+            other => panic!("expected welcome, got {other:?}"),
+        }
+    }
+
+    pub async fn send(&mut self, message: &ClientMessage) {
+        self.socket
+            .send(Message::Binary(encode(message).into()))
+            .await
+            .unwrap();
+    }
+
+    pub async fn send_raw(&mut self, frame: Vec<u8>) {
+        self.socket
+            .send(Message::Binary(frame.into()))
+            .await
+            .unwrap();
+    }
+
+    /// The next protocol message (skipping pings), within 10 s.
+    pub async fn recv(&mut self) -> ServerMessage {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .expect("the relay answers within 10 s")
+                .expect("the socket is open")
+                .expect("the socket works");
+            match message {
+                Message::Binary(bytes) => return decode(&bytes).expect("a valid server message"),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    /// Waits for the relay to close the socket; returns the close code.
+    pub async fn closed(&mut self) -> Option<u16> {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .expect("the relay closes within 10 s")
+            {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
+    pub async fn push(&mut self, uploads: Vec<Upload>) -> ServerMessage {
+        let request_id = self.next_request;
+        self.next_request += 1;
+        self.send(&ClientMessage::Push {
+            request_id,
+            uploads,
+        })
+        .await;
+        self.recv_answer(request_id).await
+    }
+
+    pub async fn pull(&mut self, since: Seq, max_entries: u32) -> ServerMessage {
+        let request_id = self.next_request;
+        self.next_request += 1;
+        self.send(&ClientMessage::Pull {
+            request_id,
+            since,
+            max_entries,
+        })
+        .await;
+        self.recv_answer(request_id).await
+    }
+
+    /// The answer to `request_id`, or `None` if the connection ends first.
+    pub async fn try_recv_answer(&mut self, request_id: u64) -> Option<ServerMessage> {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .ok()??
+                .ok()?;
+            let Message::Binary(bytes) = message else {
+                continue;
+            };
+            let message: ServerMessage = decode(&bytes).ok()?;
+            match &message {
+                ServerMessage::Acked { request_id: id, .. } if *id == request_id => {
+                    return Some(message)
+                }
+                ServerMessage::Wake { .. } => continue,
+                _ => return Some(message),
+            }
+        }
+    }
+
+    /// The answer to `request_id`, skipping wake-ups.
+    pub async fn recv_answer(&mut self, request_id: u64) -> ServerMessage {
+        loop {
+            let message = self.recv().await;
+            let id = match &message {
+                ServerMessage::Acked { request_id, .. }
+                | ServerMessage::Rejected { request_id, .. }
+                | ServerMessage::Entries { request_id, .. }
+                | ServerMessage::BootstrapPage { request_id, .. } => Some(*request_id),
+                ServerMessage::Wake { .. } => None,
+                _ => return message,
+            };
+            if id == Some(request_id) {
+                return message;
+            }
+        }
+    }
+}
+
+/// A fresh customer document as a snapshot upload, plus its document.
+pub fn new_customer(index: u64) -> (Upload, shared::CustomerDoc) {
+    let customer = shared::seed::customer(3, index, shared::Timestamp(1_795_341_600_000));
+    let id = customer.id.to_string();
+    let mut doc = shared::CustomerDoc::create(
+        customer,
+        automerge::ActorId::from(vec![9u8; 16]),
+        shared::Timestamp(1_795_341_600_000),
+    )
+    .unwrap();
+    (
+        Upload {
+            document: DocumentId(id),
+            kind: BlobKind::Snapshot { covers: Seq(0) },
+            bytes: doc.save(),
+        },
+        doc,
+    )
+}
+
+/// An edit of `doc` as a change upload.
+pub fn edit(doc: &mut shared::CustomerDoc, job: &str) -> Upload {
+    doc.update(shared::Timestamp(1_795_341_700_000), |c| {
+        c.job_title = job.to_string()
+    })
+    .unwrap();
+    Upload {
+        document: DocumentId(doc.customer().id.to_string()),
+        kind: BlobKind::Change,
+        bytes: doc.last_local_change().unwrap(),
+    }
+}
+
+pub fn fieldbook_binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_fieldbook-server"))
+}

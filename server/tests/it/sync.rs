@@ -1,0 +1,597 @@
+//! The relay over real sockets: accounts, push/ack/pull, idempotency, pages, wake-ups,
+//! bootstrap, auth failures, revocation and every kind of bad input.
+
+use shared::protocol::{
+    encode, BlobKind, BootstrapPhase, ClientMessage, DocumentId, ErrorCode, Seq, ServerMessage,
+    SpaceId, Upload,
+};
+use shared::sync::{blob, MemoryLog};
+
+use crate::relay::{self, connect, edit, new_customer, post, sign_in, sign_up, Device};
+
+#[tokio::test]
+async fn accounts_sign_up_sign_in_and_refuse_bad_input() {
+    let relay = relay::start().await;
+    let base = &relay.base_url;
+    let phone = sign_up(base, "Rep@Example.com ", "Phone").await;
+    let tablet = sign_in(base, "rep@example.com", "Tablet").await;
+    assert_eq!(phone.account_id, tablet.account_id);
+    assert_eq!(phone.space_id, tablet.space_id);
+    assert_ne!(phone.token, tablet.token);
+    assert!(phone.token.starts_with("fb1_") && phone.token.len() == 68);
+
+    // The token is stored hashed, never in clear.
+    let db = std::fs::read(relay.data_dir.path().join("fieldbook.sqlite")).unwrap();
+    let needle = phone.token.as_bytes();
+    assert!(!db.windows(needle.len()).any(|w| w == needle));
+
+    let again = post(
+        base,
+        "/api/signup",
+        serde_json::json!({ "email": "rep@example.com", "password": "another one", "device_name": "X" }),
+        None,
+    )
+    .await;
+    assert_eq!(again.status(), 409);
+    let invalid = post(
+        base,
+        "/api/signup",
+        serde_json::json!({ "email": "not an email", "password": "short", "device_name": "" }),
+        None,
+    )
+    .await;
+    assert_eq!(invalid.status(), 400);
+    let body: serde_json::Value = invalid.json().await.unwrap();
+    for field in ["email", "password", "device_name"] {
+        assert!(body["fields"][field].is_string(), "{body}");
+    }
+    let garbage = reqwest::Client::new()
+        .post(format!("{base}/api/signin"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), 400);
+    let wrong = post(
+        base,
+        "/api/signin",
+        serde_json::json!({ "email": "rep@example.com", "password": "wrong password", "device_name": "X" }),
+        None,
+    )
+    .await;
+    assert_eq!(wrong.status(), 401);
+    let unknown = post(
+        base,
+        "/api/signin",
+        serde_json::json!({ "email": "nobody@example.com", "password": "whatever1", "device_name": "X" }),
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status(), 401);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_rate_limited() {
+    let relay = relay::start_with(|config| config.signin_attempts = 3).await;
+    let base = &relay.base_url;
+    sign_up(base, "rep@example.com", "Phone").await;
+    let attempt = || {
+        post(
+            base,
+            "/api/signin",
+            serde_json::json!({ "email": "rep@example.com", "password": "guess guess", "device_name": "X" }),
+            None,
+        )
+    };
+    for _ in 0..3 {
+        assert_eq!(attempt().await.status(), 401);
+    }
+    let limited = attempt().await;
+    assert_eq!(limited.status(), 429);
+    let wait: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 0 && wait <= 900);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn push_is_acked_durably_idempotent_and_pulled_in_pages() {
+    let relay = relay::start().await;
+    let base = &relay.base_url;
+    let account = sign_up(base, "rep@example.com", "Phone").await;
+    let (mut phone, head) = Device::join(base, &account).await;
+    assert_eq!(head, Seq(0));
+
+    let mut uploads = Vec::new();
+    let mut docs = Vec::new();
+    for i in 0..5 {
+        let (upload, doc) = new_customer(i);
+        uploads.push(upload);
+        docs.push(doc);
+    }
+    let change = edit(&mut docs[0], "Buyer");
+    uploads.push(change.clone());
+    let ServerMessage::Acked { results, head, .. } = phone.push(uploads.clone()).await else {
+        panic!("expected an ack")
+    };
+    assert_eq!(head, Seq(6));
+    assert_eq!(
+        results.iter().map(|r| r.seq.0).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6]
+    );
+    assert!(results.iter().all(|r| !r.duplicate));
+
+    // The same push again stores nothing new.
+    let ServerMessage::Acked { results, head, .. } =
+        phone.push(vec![change.clone(), uploads[1].clone()]).await
+    else {
+        panic!("expected an ack")
+    };
+    assert_eq!(head, Seq(6));
+    assert_eq!(
+        results
+            .iter()
+            .map(|r| (r.seq.0, r.duplicate))
+            .collect::<Vec<_>>(),
+        [(6, true), (2, true)]
+    );
+
+    // Pages of two, gap-free, ending at the head.
+    let (mut tablet, head) =
+        Device::join(base, &sign_in(base, "rep@example.com", "Tablet").await).await;
+    assert_eq!(head, Seq(6));
+    let mut cursor = Seq(0);
+    let mut pages = 0;
+    while cursor < head {
+        let ServerMessage::Entries {
+            entries, head: h, ..
+        } = tablet.pull(cursor, 2).await
+        else {
+            panic!("expected entries")
+        };
+        assert_eq!(h, Seq(6));
+        assert_eq!(entries.len(), 2);
+        for entry in &entries {
+            assert_eq!(entry.seq.0, cursor.0 + 1);
+            cursor = entry.seq;
+        }
+        pages += 1;
+    }
+    assert_eq!(pages, 3);
+    let ServerMessage::Entries { entries, .. } = tablet.pull(Seq(5), 100).await else {
+        panic!("expected entries")
+    };
+    assert_eq!(entries[0].bytes, change.bytes);
+    assert_eq!(entries[0].kind, BlobKind::Change);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_commit_wakes_the_other_devices_of_the_space_only() {
+    let relay = relay::start().await;
+    let base = &relay.base_url;
+    let account = sign_up(base, "rep@example.com", "Phone").await;
+    let (mut phone, _) = Device::join(base, &account).await;
+    let (mut tablet, _) =
+        Device::join(base, &sign_in(base, "rep@example.com", "Tablet").await).await;
+    let other = sign_up(base, "other@example.com", "Laptop").await;
+    let (mut stranger, _) = Device::join(base, &other).await;
+
+    phone.push(vec![new_customer(1).0]).await;
+    assert_eq!(tablet.recv().await, ServerMessage::Wake { head: Seq(1) });
+    // The stranger's space did not move: its next message is the answer to its own pull.
+    let ServerMessage::Entries { entries, head, .. } = stranger.pull(Seq(0), 10).await else {
+        panic!("expected entries")
+    };
+    assert!(entries.is_empty());
+    assert_eq!(head, Seq(0));
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn bootstrap_sends_latest_snapshots_then_the_uncovered_tail_like_the_reference() {
+    let relay = relay::start().await;
+    let base = &relay.base_url;
+    let account = sign_up(base, "rep@example.com", "Phone").await;
+    let (mut phone, _) = Device::join(base, &account).await;
+    let space = SpaceId(account.space_id.clone());
+    let mut reference = MemoryLog::new();
+    let mut docs = Vec::new();
+    let mut pushes: Vec<Vec<Upload>> = Vec::new();
+    for i in 0..6 {
+        let (upload, doc) = new_customer(i);
+        pushes.push(vec![upload]);
+        docs.push(doc);
+    }
+    for round in 0..4 {
+        for (i, doc) in docs.iter_mut().enumerate() {
+            pushes.push(vec![edit(doc, &format!("job {round} {i}"))]);
+        }
+        // Snapshots of some documents, covering what was pushed so far.
+        let covers = Seq(pushes.len() as u64);
+        for doc in docs.iter_mut().step_by(2) {
+            pushes.push(vec![Upload {
+                document: DocumentId(doc.customer().id.to_string()),
+                kind: BlobKind::Snapshot { covers },
+                bytes: doc.save(),
+            }]);
+        }
+    }
+    for uploads in &pushes {
+        let valid: Vec<_> = uploads
+            .iter()
+            .map(|u| blob::validate(u.clone(), 1 << 20).unwrap())
+            .collect();
+        reference.append(&space, &valid);
+        phone.push(uploads.clone()).await;
+    }
+
+    let (mut fresh, _) =
+        Device::join(base, &sign_in(base, "rep@example.com", "New tablet").await).await;
+    let mut position = None;
+    let mut expected_position = None;
+    let mut received = Vec::new();
+    loop {
+        let request_id = fresh.next_request;
+        fresh.next_request += 1;
+        fresh
+            .send(&ClientMessage::Bootstrap {
+                request_id,
+                position: position.clone(),
+                max_entries: 3,
+            })
+            .await;
+        let ServerMessage::BootstrapPage {
+            entries,
+            next,
+            through,
+            total_documents,
+            ..
+        } = fresh.recv_answer(request_id).await
+        else {
+            panic!("expected a bootstrap page")
+        };
+        let want = reference.bootstrap(&space, expected_position.clone(), 3, 2 << 20);
+        assert_eq!(entries, want.entries, "page after {position:?}");
+        assert_eq!(next, want.next);
+        assert_eq!(
+            (through, total_documents),
+            (want.through, want.total_documents)
+        );
+        assert_eq!(total_documents, 6);
+        received.extend(entries);
+        if next.is_none() {
+            break;
+        }
+        expected_position = next.clone();
+        position = next;
+    }
+    // The snapshot phase came first, and the whole thing rebuilds every document exactly.
+    assert!(matches!(received[0].kind, BlobKind::Snapshot { .. }));
+    for doc in docs.iter_mut() {
+        let id = doc.customer().id.to_string();
+        let mut rebuilt: Option<shared::CustomerDoc> = None;
+        for entry in received.iter().filter(|e| e.document.0 == id) {
+            match &mut rebuilt {
+                None => {
+                    rebuilt = Some(
+                        shared::CustomerDoc::from_remote(
+                            &entry.bytes,
+                            automerge::ActorId::random(),
+                        )
+                        .unwrap(),
+                    )
+                }
+                Some(rebuilt) => {
+                    rebuilt.apply_remote(&entry.bytes).unwrap();
+                }
+            }
+        }
+        let mut rebuilt = rebuilt.unwrap();
+        let (mut a, mut b) = (rebuilt.heads(), doc.heads());
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+    }
+    // Fewer bytes than the whole log.
+    let all: usize = reference.all(&space).iter().map(|e| e.bytes.len()).sum();
+    let sent: usize = received.iter().map(|e| e.bytes.len()).sum();
+    assert!(sent < all, "bootstrap {sent} bytes vs log {all}");
+    let _ = BootstrapPhase::Tail { after: Seq(0) };
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_foreign_and_revoked_tokens_are_refused_and_revoking_closes_the_socket() {
+    let relay = relay::start().await;
+    let base = &relay.base_url;
+    let phone = sign_up(base, "rep@example.com", "Phone").await;
+    let tablet = sign_in(base, "rep@example.com", "Tablet").await;
+    let other = sign_up(base, "other@example.com", "Laptop").await;
+
+    let refused = |account: relay::Account| async move {
+        let mut device = Device {
+            socket: connect(base).await,
+            next_request: 1,
+        };
+        device
+            .send(&ClientMessage::Hello {
+                supported_versions: vec![1],
+                space: SpaceId(account.space_id.clone()),
+                token: account.token.clone(),
+            })
+            .await;
+        let message = device.recv().await;
+        let code = device.closed().await;
+        (message, code)
+    };
+    let mut forged = phone.clone();
+    forged.token = "fb1_".to_string() + &"0".repeat(64);
+    let (message, code) = refused(forged).await;
+    assert!(
+        matches!(
+            message,
+            ServerMessage::Error {
+                code: ErrorCode::Unauthorized,
+                ..
+            }
+        ),
+        "{message:?}"
+    );
+    assert_eq!(code, Some(1008));
+    let mut trespasser = other.clone();
+    trespasser.space_id = phone.space_id.clone();
+    let (message, _) = refused(trespasser).await;
+    assert!(
+        matches!(
+            message,
+            ServerMessage::Error {
+                code: ErrorCode::Forbidden,
+                ..
+            }
+        ),
+        "{message:?}"
+    );
+
+    // The tablet is connected; the phone revokes it: its socket closes at once.
+    let (mut live_tablet, _) = Device::join(base, &tablet).await;
+    let devices: Vec<serde_json::Value> = reqwest::Client::new()
+        .get(format!("{base}/api/devices"))
+        .bearer_auth(&phone.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(devices.len(), 2);
+    assert!(devices
+        .iter()
+        .any(|d| d["id"] == phone.device_id.as_str() && d["current"] == true));
+    let revoke = post(
+        base,
+        &format!("/api/devices/{}/revoke", tablet.device_id),
+        serde_json::json!({}),
+        Some(&phone.token),
+    )
+    .await;
+    assert_eq!(revoke.status(), 204);
+    let message = live_tablet.recv().await;
+    assert!(
+        matches!(
+            message,
+            ServerMessage::Error {
+                code: ErrorCode::Revoked,
+                ..
+            }
+        ),
+        "{message:?}"
+    );
+    assert_eq!(live_tablet.closed().await, Some(1008));
+    // …and stays out, on the socket and over HTTP.
+    let (message, _) = refused(tablet.clone()).await;
+    assert!(
+        matches!(
+            message,
+            ServerMessage::Error {
+                code: ErrorCode::Revoked,
+                ..
+            }
+        ),
+        "{message:?}"
+    );
+    let listed = reqwest::Client::new()
+        .get(format!("{base}/api/devices"))
+        .bearer_auth(&tablet.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 401);
+    // A device of another account cannot revoke this one.
+    let foreign = post(
+        base,
+        &format!("/api/devices/{}/revoke", phone.device_id),
+        serde_json::json!({}),
+        Some(&other.token),
+    )
+    .await;
+    assert_eq!(foreign.status(), 403);
+    // Signing out revokes the calling device.
+    assert_eq!(
+        post(
+            base,
+            "/api/signout",
+            serde_json::json!({}),
+            Some(&phone.token)
+        )
+        .await
+        .status(),
+        204
+    );
+    let (message, _) = refused(phone).await;
+    assert!(matches!(
+        message,
+        ServerMessage::Error {
+            code: ErrorCode::Revoked,
+            ..
+        }
+    ));
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_stores_nothing_and_spares_other_connections() {
+    let relay = relay::start_with(|config| config.limits.max_frame_bytes = 64 * 1024).await;
+    let base = &relay.base_url;
+    let account = sign_up(base, "rep@example.com", "Phone").await;
+    let (mut bystander, _) =
+        Device::join(base, &sign_in(base, "rep@example.com", "Tablet").await).await;
+
+    // Garbage instead of a message.
+    let (mut device, _) = Device::join(base, &account).await;
+    device.send_raw(vec![0xff, 0xfe, 0x00, 0x13]).await;
+    assert!(matches!(
+        device.recv().await,
+        ServerMessage::Error {
+            code: ErrorCode::Malformed,
+            ..
+        }
+    ));
+    assert_eq!(device.closed().await, Some(1008));
+
+    // A frame over the limit: the socket closes with "message too big".
+    let (mut device, _) = Device::join(base, &account).await;
+    device.send_raw(vec![0u8; 100 * 1024]).await;
+    assert_eq!(device.closed().await, Some(1009));
+
+    // Blobs that are not Automerge, or too many, are rejected whole: nothing stored.
+    let (mut device, _) = Device::join(base, &account).await;
+    let (good, _) = new_customer(1);
+    let bad = Upload {
+        document: DocumentId("c1".into()),
+        kind: BlobKind::Change,
+        bytes: b"definitely not automerge".to_vec(),
+    };
+    let answer = device.push(vec![good.clone(), bad]).await;
+    assert!(
+        matches!(
+            answer,
+            ServerMessage::Rejected {
+                code: ErrorCode::InvalidBlob,
+                index: 1,
+                ..
+            }
+        ),
+        "{answer:?}"
+    );
+    let bad_snapshot = Upload {
+        kind: BlobKind::Snapshot { covers: Seq(0) },
+        ..good.clone()
+    };
+    let mut corrupt = bad_snapshot.clone();
+    let middle = corrupt.bytes.len() / 2;
+    corrupt.bytes[middle] ^= 0x55;
+    let answer = device.push(vec![corrupt]).await;
+    assert!(
+        matches!(
+            answer,
+            ServerMessage::Rejected {
+                code: ErrorCode::InvalidBlob,
+                ..
+            }
+        ),
+        "{answer:?}"
+    );
+    let ServerMessage::Entries { entries, head, .. } = device.pull(Seq(0), 10).await else {
+        panic!("expected entries")
+    };
+    assert!(entries.is_empty() && head == Seq(0));
+    // The session survives a rejected push.
+    assert!(matches!(
+        device.push(vec![good]).await,
+        ServerMessage::Acked { .. }
+    ));
+
+    // Unknown protocol version; a message before hello.
+    let mut device = Device {
+        socket: connect(base).await,
+        next_request: 1,
+    };
+    device
+        .send(&ClientMessage::Hello {
+            supported_versions: vec![99],
+            space: SpaceId(account.space_id.clone()),
+            token: account.token.clone(),
+        })
+        .await;
+    assert!(matches!(
+        device.recv().await,
+        ServerMessage::Error {
+            code: ErrorCode::UnsupportedVersion,
+            ..
+        }
+    ));
+    let mut device = Device {
+        socket: connect(base).await,
+        next_request: 1,
+    };
+    device
+        .send(&ClientMessage::Pull {
+            request_id: 1,
+            since: Seq(0),
+            max_entries: 1,
+        })
+        .await;
+    assert!(matches!(
+        device.recv().await,
+        ServerMessage::Error {
+            code: ErrorCode::UnexpectedMessage,
+            ..
+        }
+    ));
+
+    // The bystander saw only the one real commit.
+    assert_eq!(bystander.recv().await, ServerMessage::Wake { head: Seq(1) });
+    let ServerMessage::Entries { entries, .. } = bystander.pull(Seq(0), 10).await else {
+        panic!("expected entries")
+    };
+    assert_eq!(entries.len(), 1);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn an_idle_reconnect_is_one_small_round_trip_whatever_the_book_size() {
+    let relay = relay::start().await;
+    let base = &relay.base_url;
+    let account = sign_up(base, "rep@example.com", "Phone").await;
+    let (mut phone, _) = Device::join(base, &account).await;
+    let mut sizes = Vec::new();
+    for target in [100u64, 1000] {
+        let have = sizes.len() as u64 * 100;
+        let batch: Vec<Upload> = (have..target).map(|i| new_customer(i).0).collect();
+        for chunk in batch.chunks(500) {
+            assert!(matches!(
+                phone.push(chunk.to_vec()).await,
+                ServerMessage::Acked { .. }
+            ));
+        }
+        let hello = encode(&ClientMessage::Hello {
+            supported_versions: vec![1],
+            space: SpaceId(account.space_id.clone()),
+            token: account.token.clone(),
+        });
+        let (_, head) = Device::join(base, &account).await;
+        let welcome = encode(&ServerMessage::Welcome { version: 1, head });
+        assert_eq!(head, Seq(target));
+        sizes.push(hello.len() + welcome.len());
+    }
+    // Same size with 100 and 1,000 documents (up to the head's varint), far below 1 KB.
+    assert!(sizes.iter().all(|size| *size < 128), "{sizes:?}");
+    assert!(sizes[1] - sizes[0] <= 1, "{sizes:?}");
+    relay.stop().await;
+}
