@@ -2,6 +2,8 @@
 
 pub mod save_status;
 pub mod stage_badge;
+pub mod sync_status;
 
 pub use save_status::{SaveStatus, StorageErrorBanner};
 pub use stage_badge::StageBadge;
+pub use sync_status::SyncIndicator;

@@ -51,4 +51,10 @@ impl DocCache {
     pub fn remove(&mut self, customer_id: &CustomerId) {
         self.entries.retain(|(id, _)| id != customer_id);
     }
+
+    /// Takes a document out of the cache.
+    pub fn take(&mut self, customer_id: &CustomerId) -> Option<CachedDoc> {
+        let position = self.entries.iter().position(|(id, _)| id == customer_id)?;
+        Some(self.entries.remove(position).1)
+    }
 }

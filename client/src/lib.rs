@@ -12,7 +12,9 @@
 //! - [`store`]: IndexedDB: document chunks, summaries, device metadata.
 //! - [`repo`]: the handle components use; save states; the document cache ([`doc_cache`]).
 //! - [`routes`]: one file per screen.
-//! - [`components`]: pieces shared by screens (save indicator, stage badge, fields).
+//! - [`sync`]: the sync runtime: WebSocket, timers, online/offline, account API, around
+//!   `shared::sync::ClientEngine`.
+//! - [`components`]: pieces shared by screens (save and sync indicators, stage badge).
 //! - [`time`]: the browser clock and time formatting.
 
 pub mod components;
@@ -20,6 +22,7 @@ pub mod doc_cache;
 pub mod repo;
 pub mod routes;
 pub mod store;
+pub mod sync;
 pub mod time;
 
 use leptos::prelude::*;
@@ -32,8 +35,8 @@ use leptos_router::{
 use crate::{
     repo::{LoadState, Repo},
     routes::{
-        customer::CustomerPage, list::CustomerList, list::ListState, new_customer::NewCustomer,
-        sample_data::SampleData,
+        account::AccountPage, customer::CustomerPage, list::CustomerList, list::ListState,
+        new_customer::NewCustomer, sample_data::SampleData,
     },
 };
 
@@ -52,6 +55,7 @@ pub fn init_tracing() {
 pub fn App() -> impl IntoView {
     let repo = Repo::start();
     provide_context(repo);
+    provide_context(sync::Sync::start(repo));
     provide_context(ListState::new());
     view! {
         <Router>
@@ -85,6 +89,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("customers/new") view=NewCustomer/>
                     <Route path=path!("customers/:id") view=CustomerPage/>
                     <Route path=path!("sample-data") view=SampleData/>
+                    <Route path=path!("account") view=AccountPage/>
                 </ParentRoute>
             </Routes>
         </div>

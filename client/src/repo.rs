@@ -15,7 +15,11 @@ use std::{cell::RefCell, rc::Rc};
 
 use automerge::ActorId;
 use leptos::prelude::*;
-use shared::{Book, Customer, CustomerDoc, CustomerId, DocError, Timestamp, ValidationErrors};
+use shared::protocol::{encode, BlobKind, BootstrapPosition, DocumentId, LogEntry, Seq, Upload};
+use shared::sync::OutboxItem;
+use shared::{
+    Book, Customer, CustomerDoc, CustomerId, DocError, FieldConflict, Timestamp, ValidationErrors,
+};
 
 use crate::{
     doc_cache::{CachedDoc, DocCache},
@@ -81,10 +85,27 @@ impl From<DocError> for RepoError {
     }
 }
 
+/// Called with the outbox items of each committed local change.
+pub type QueuedHook = Rc<dyn Fn(Vec<OutboxItem>)>;
+
 struct RepoInner {
     store: Option<Rc<Store>>,
     actor: ActorId,
     docs: DocCache,
+    /// The signed-in device's name, written into every change (shown with conflicts).
+    device_name: Option<String>,
+    /// The sync cursor: this device holds every log entry up to here (snapshots say so).
+    cursor: Seq,
+    on_queued: Option<QueuedHook>,
+}
+
+/// Customers changed by entries from other devices, for screens showing one of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteChanges {
+    /// Increases with every applied page.
+    pub generation: u64,
+    /// The customers the last page touched.
+    pub customers: Vec<CustomerId>,
 }
 
 /// The data-access handle, cheap to copy into closures.
@@ -96,6 +117,8 @@ pub struct Repo {
     pub load_state: RwSignal<LoadState>,
     /// The save indicator.
     pub save_state: RwSignal<SaveState>,
+    /// Customers just changed by other devices.
+    pub remote_changes: RwSignal<RemoteChanges>,
     inner: StoredValue<Rc<RefCell<RepoInner>>, LocalStorage>,
 }
 
@@ -106,10 +129,14 @@ impl Repo {
             book: RwSignal::new(Book::default()),
             load_state: RwSignal::new(LoadState::Loading),
             save_state: RwSignal::new(SaveState::Idle),
+            remote_changes: RwSignal::new(RemoteChanges::default()),
             inner: StoredValue::new_local(Rc::new(RefCell::new(RepoInner {
                 store: None,
                 actor: ActorId::random(),
                 docs: DocCache::new(DOC_CACHE_CAPACITY),
+                device_name: None,
+                cursor: Seq(0),
+                on_queued: None,
             }))),
         };
         leptos::task::spawn_local(async move {
@@ -200,8 +227,12 @@ impl Repo {
         if stored.n_chunks == 0 {
             return Err(RepoError::NotFound);
         }
-        let actor = inner.borrow().actor.clone();
-        let doc = CustomerDoc::load(customer_id, &stored.bytes, actor)?;
+        let (actor, author) = {
+            let inner = inner.borrow();
+            (inner.actor.clone(), inner.device_name.clone())
+        };
+        let mut doc = CustomerDoc::load(customer_id, &stored.bytes, actor)?;
+        doc.set_author(author);
         let mut inner = inner.borrow_mut();
         // Another task may have loaded it meanwhile; keep the one already cached (it may
         // hold an edit in flight).
@@ -226,19 +257,30 @@ impl Repo {
     pub async fn create(&self, customer: Customer) -> Result<Customer, RepoError> {
         let store = self.store()?;
         let inner = self.inner();
-        let actor = inner.borrow().actor.clone();
+        let (actor, author, cursor) = {
+            let inner = inner.borrow();
+            (inner.actor.clone(), inner.device_name.clone(), inner.cursor)
+        };
         let mut doc = CustomerDoc::create(customer, actor, now())?;
+        doc.set_author(author);
         let customer_id = doc.customer().id.clone();
+        let snapshot = doc.save();
+        let upload = snapshot_upload(&customer_id, snapshot.clone(), cursor);
         let batch = WriteBatch {
-            chunks: vec![(customer_id.clone(), 0, doc.save())],
-            delete_chunks_below: Vec::new(),
+            chunks: vec![(customer_id.clone(), 0, snapshot)],
             summaries: vec![doc.summary()],
+            outbox: vec![encode(&upload)],
+            ..WriteBatch::default()
         };
         self.save_state.set(SaveState::Saving);
-        if let Err(err) = store.write(batch).await {
-            self.save_state.set(SaveState::Failed(err.to_string()));
-            return Err(err.into());
-        }
+        let keys = match store.write(batch).await {
+            Ok(keys) => keys,
+            Err(err) => {
+                self.save_state.set(SaveState::Failed(err.to_string()));
+                return Err(err.into());
+            }
+        };
+        self.queued(keys, vec![upload]);
         let summary = doc.summary();
         let customer = doc.customer().clone();
         inner.borrow_mut().docs.insert(
@@ -261,12 +303,55 @@ impl Repo {
         customer_id: &CustomerId,
         edit: impl FnOnce(&mut Customer),
     ) -> Result<Option<Customer>, RepoError> {
+        self.change(customer_id, |doc| Ok(doc.update(now(), edit)?))
+            .await
+    }
+
+    /// Every field of the customer written concurrently on several devices.
+    pub async fn conflicts(
+        &self,
+        customer_id: &CustomerId,
+    ) -> Result<Vec<FieldConflict>, RepoError> {
+        self.with_doc(customer_id, |cached| cached.doc.conflicts())
+            .await
+    }
+
+    /// Keeps value `op` of a conflicting `field`; saved and synced like any edit.
+    pub async fn resolve_conflict(
+        &self,
+        customer_id: &CustomerId,
+        field: &str,
+        op: &str,
+    ) -> Result<Option<Customer>, RepoError> {
+        self.change(customer_id, |doc| {
+            doc.resolve_conflict(field, op, now())?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Applies `change` to the customer's document and stores the result (one chunk, the
+    /// summary and the outbox item, in one transaction).
+    async fn change(
+        &self,
+        customer_id: &CustomerId,
+        change: impl FnOnce(&mut CustomerDoc) -> Result<bool, RepoError>,
+    ) -> Result<Option<Customer>, RepoError> {
         let store = self.store()?;
+        let cursor = self.inner().borrow().cursor;
         let prepared = self
             .with_doc(customer_id, |cached| -> Result<_, RepoError> {
-                if !cached.doc.update(now(), edit)? {
+                if !change(&mut cached.doc)? {
                     return Ok(None);
                 }
+                let Some(bytes) = cached.doc.last_local_change() else {
+                    return Ok(None);
+                };
+                let mut uploads = vec![Upload {
+                    document: DocumentId(customer_id.to_string()),
+                    kind: BlobKind::Change,
+                    bytes,
+                }];
                 let seq = cached.next_seq;
                 cached.next_seq += 1;
                 let mut batch = WriteBatch {
@@ -274,11 +359,14 @@ impl Repo {
                     ..WriteBatch::default()
                 };
                 if cached.n_chunks + 1 >= COMPACT_AT_CHUNKS {
-                    // Replace every chunk with one snapshot, in the same transaction.
+                    // Replace every chunk with one snapshot, in the same transaction, and
+                    // give the relay that snapshot for new devices.
+                    let snapshot = cached.doc.save();
                     batch.delete_chunks_below.push((customer_id.clone(), seq));
                     batch
                         .chunks
-                        .push((customer_id.clone(), seq, cached.doc.save()));
+                        .push((customer_id.clone(), seq, snapshot.clone()));
+                    uploads.push(snapshot_upload(customer_id, snapshot, cursor));
                     cached.n_chunks = 1;
                 } else {
                     batch
@@ -286,24 +374,213 @@ impl Repo {
                         .push((customer_id.clone(), seq, cached.doc.save_incremental()));
                     cached.n_chunks += 1;
                 }
-                Ok(Some((batch, cached.doc.customer().clone())))
+                batch.outbox = uploads.iter().map(encode).collect();
+                Ok(Some((batch, uploads, cached.doc.customer().clone())))
             })
             .await??;
-        let Some((batch, customer)) = prepared else {
+        let Some((batch, uploads, customer)) = prepared else {
             return Ok(None);
         };
         let summary = batch.summaries[0].clone();
         self.save_state.set(SaveState::Saving);
-        if let Err(err) = store.write(batch).await {
-            // The cached document holds a change storage does not: drop it so the next read
-            // shows what is really stored.
-            self.inner().borrow_mut().docs.remove(customer_id);
-            self.save_state.set(SaveState::Failed(err.to_string()));
-            return Err(err.into());
-        }
+        let keys = match store.write(batch).await {
+            Ok(keys) => keys,
+            Err(err) => {
+                // The cached document holds a change storage does not: drop it so the next
+                // read shows what is really stored.
+                self.inner().borrow_mut().docs.remove(customer_id);
+                self.save_state.set(SaveState::Failed(err.to_string()));
+                return Err(err.into());
+            }
+        };
+        self.queued(keys, uploads);
         self.book.update(|book| book.upsert(summary));
         self.save_state.set(SaveState::Saved(now()));
         Ok(Some(customer))
+    }
+
+    fn queued(&self, keys: Vec<u64>, uploads: Vec<Upload>) {
+        let hook = self.inner().borrow().on_queued.clone();
+        if let Some(hook) = hook {
+            hook(
+                keys.into_iter()
+                    .zip(uploads)
+                    .map(|(id, upload)| OutboxItem { id, upload })
+                    .collect(),
+            );
+        }
+    }
+
+    /// Connects the repo to sync: the device's name for change messages, the stored
+    /// cursor, and the hook told about every committed local change.
+    pub fn attach_sync(&self, device_name: Option<String>, cursor: Seq, on_queued: QueuedHook) {
+        let inner = self.inner();
+        let mut inner = inner.borrow_mut();
+        inner.device_name = device_name;
+        inner.cursor = cursor;
+        inner.on_queued = Some(on_queued);
+        // Cached documents pick up the device name for their next change.
+        inner.docs = DocCache::new(DOC_CACHE_CAPACITY);
+    }
+
+    /// Records a cursor moved by the device's own acknowledged pushes.
+    pub fn set_cursor(&self, cursor: Seq) {
+        self.inner().borrow_mut().cursor = cursor;
+    }
+
+    /// The open storage, for the sync runtime (outbox and meta).
+    pub fn storage(&self) -> Option<Rc<Store>> {
+        self.inner().borrow().store.clone()
+    }
+
+    /// Merges entries from the relay into their documents and stores them, with the new
+    /// cursor and bootstrap position, in one transaction.
+    pub async fn apply_remote(
+        &self,
+        entries: Vec<LogEntry>,
+        cursor: Seq,
+        bootstrap: Option<BootstrapPosition>,
+    ) -> Result<(), String> {
+        let store = self.store().map_err(|err| err.to_string())?;
+        let inner = self.inner();
+        let (actor, author) = {
+            let inner = inner.borrow();
+            (inner.actor.clone(), inner.device_name.clone())
+        };
+        // Documents touched by this page, loaded once each.
+        let mut touched: Vec<(CustomerId, CachedDoc, bool)> = Vec::new();
+        for entry in entries {
+            let Ok(customer_id) = entry.document.0.parse::<CustomerId>() else {
+                tracing::warn!(document = %entry.document.0, "skipping an entry of an unknown document kind");
+                continue;
+            };
+            let index = match touched.iter().position(|(id, _, _)| *id == customer_id) {
+                Some(index) => index,
+                None => {
+                    let cached = inner.borrow_mut().docs.take(&customer_id);
+                    let cached = match cached {
+                        Some(cached) => Some(cached),
+                        None => {
+                            let stored = store
+                                .load_doc(&customer_id)
+                                .await
+                                .map_err(|e| e.to_string())?;
+                            if stored.n_chunks == 0 {
+                                None
+                            } else {
+                                let mut doc =
+                                    CustomerDoc::load(&customer_id, &stored.bytes, actor.clone())
+                                        .map_err(|e| e.to_string())?;
+                                doc.set_author(author.clone());
+                                Some(CachedDoc {
+                                    doc,
+                                    n_chunks: stored.n_chunks,
+                                    next_seq: stored.next_seq,
+                                })
+                            }
+                        }
+                    };
+                    match cached {
+                        Some(cached) => touched.push((customer_id.clone(), cached, false)),
+                        None => {
+                            let mut doc = CustomerDoc::from_remote(&entry.bytes, actor.clone())
+                                .map_err(|e| format!("customer {customer_id}: {e}"))?;
+                            if doc.customer().id != customer_id {
+                                return Err(format!(
+                                    "entry for {customer_id} holds another customer"
+                                ));
+                            }
+                            doc.set_author(author.clone());
+                            touched.push((
+                                customer_id.clone(),
+                                CachedDoc {
+                                    doc,
+                                    n_chunks: 0,
+                                    next_seq: 0,
+                                },
+                                true,
+                            ));
+                            continue;
+                        }
+                    }
+                    touched.len() - 1
+                }
+            };
+            touched[index]
+                .1
+                .doc
+                .apply_remote(&entry.bytes)
+                .map_err(|e| format!("customer {customer_id}: {e}"))?;
+        }
+        let mut batch = WriteBatch::default();
+        for (customer_id, cached, is_new) in touched.iter_mut() {
+            if *is_new || cached.n_chunks + 1 >= COMPACT_AT_CHUNKS {
+                let seq = cached.next_seq;
+                batch.delete_chunks_below.push((customer_id.clone(), seq));
+                batch
+                    .chunks
+                    .push((customer_id.clone(), seq, cached.doc.save()));
+                cached.n_chunks = 1;
+            } else {
+                let chunk = cached.doc.save_incremental();
+                if chunk.is_empty() {
+                    continue;
+                }
+                batch
+                    .chunks
+                    .push((customer_id.clone(), cached.next_seq, chunk));
+                cached.n_chunks += 1;
+            }
+            cached.next_seq += 1;
+            batch.summaries.push(cached.doc.summary());
+        }
+        batch.meta.push(("cursor", cursor.0.to_string()));
+        batch.meta.push((
+            "bootstrap",
+            match &bootstrap {
+                Some(position) => serde_json::to_string(position).map_err(|e| e.to_string())?,
+                None => String::new(),
+            },
+        ));
+        let summaries = batch.summaries.clone();
+        store.write(batch).await.map_err(|err| err.to_string())?;
+        inner.borrow_mut().cursor = cursor;
+        // Keep the documents just written in the cache only if few (a bootstrap page holds
+        // hundreds; the cache would only churn).
+        if touched.len() <= DOC_CACHE_CAPACITY {
+            let mut inner = inner.borrow_mut();
+            for (customer_id, cached, _) in touched.drain(..) {
+                inner.docs.insert(customer_id, cached);
+            }
+        }
+        if !summaries.is_empty() {
+            let customers: Vec<CustomerId> = summaries.iter().map(|s| s.id.clone()).collect();
+            self.book.update(|book| {
+                for summary in summaries {
+                    book.upsert(summary);
+                }
+            });
+            self.remote_changes.update(|changes| {
+                changes.generation += 1;
+                changes.customers = customers;
+            });
+        }
+        Ok(())
+    }
+
+    /// Forgets every customer on this device (sign-out, revocation).
+    pub async fn wipe(&self) -> Result<(), RepoError> {
+        let store = self.store()?;
+        store.wipe().await?;
+        {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            inner.docs = DocCache::new(DOC_CACHE_CAPACITY);
+            inner.cursor = Seq(0);
+            inner.device_name = None;
+        }
+        self.book.set(Book::default());
+        Ok(())
     }
 
     /// Writes many new customers, `batch_size` per transaction, reporting progress; used by
@@ -315,19 +592,30 @@ impl Repo {
         mut progress: impl FnMut(usize),
     ) -> Result<usize, RepoError> {
         let store = self.store()?;
-        let actor = self.inner().borrow().actor.clone();
+        let (actor, author, cursor) = {
+            let inner = self.inner();
+            let inner = inner.borrow();
+            (inner.actor.clone(), inner.device_name.clone(), inner.cursor)
+        };
         let mut n_written = 0;
         let mut customers = customers.peekable();
         while customers.peek().is_some() {
             let mut batch = WriteBatch::default();
+            let mut uploads = Vec::new();
             for customer in customers.by_ref().take(batch_size) {
                 let mut doc = CustomerDoc::create(customer, actor.clone(), now())?;
+                doc.set_author(author.clone());
                 let customer_id = doc.customer().id.clone();
-                batch.chunks.push((customer_id, 0, doc.save()));
+                let snapshot = doc.save();
+                let upload = snapshot_upload(&customer_id, snapshot.clone(), cursor);
+                batch.outbox.push(encode(&upload));
+                uploads.push(upload);
+                batch.chunks.push((customer_id, 0, snapshot));
                 batch.summaries.push(doc.summary());
             }
             let summaries = batch.summaries.clone();
-            store.write(batch).await?;
+            let keys = store.write(batch).await?;
+            self.queued(keys, uploads);
             n_written += summaries.len();
             self.book.update(|book| {
                 for summary in summaries {
@@ -338,6 +626,16 @@ impl Repo {
         }
         self.save_state.set(SaveState::Saved(now()));
         Ok(n_written)
+    }
+}
+
+/// A whole document for the relay; `cursor` is this device's sync cursor, so the snapshot
+/// holds every log entry of its document up to there.
+fn snapshot_upload(customer_id: &CustomerId, bytes: Vec<u8>, cursor: Seq) -> Upload {
+    Upload {
+        document: DocumentId(customer_id.to_string()),
+        kind: BlobKind::Snapshot { covers: cursor },
+        bytes,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The app's screens, one file each.
 
+pub mod account;
 pub mod customer;
 pub mod list;
 pub mod new_customer;

@@ -9,7 +9,12 @@
 //!   concatenates its chunks in key order.
 //! - `summaries`: one JSON [`CustomerSummary`] per customer, keyed by customer id, rewritten
 //!   in the same transaction as the document chunk it describes. The list reads only these.
-//! - `meta`: small values such as this device's Automerge actor id.
+//! - `meta`: small values: this device's Automerge actor id, the signed-in session, the
+//!   sync cursor and an unfinished bootstrap's position.
+//! - `outbox`: changes the relay has not acknowledged yet (encoded
+//!   `shared::protocol::Upload`s), with increasing auto-generated keys. An edit's outbox
+//!   item is written in the same transaction as its document chunk, and only the relay's
+//!   acknowledgement deletes it.
 //!
 //! Every write goes through [`Store::write`], one transaction per [`WriteBatch`], and
 //! resolves only once IndexedDB reports the transaction committed.
@@ -23,10 +28,12 @@ use shared::{CustomerId, CustomerSummary};
 use wasm_bindgen::{JsCast, JsValue};
 
 const DB_NAME: &str = "fieldbook";
-const DB_VERSION: u32 = 1;
+const DB_VERSION: u32 = 2;
 const DOC_CHUNKS: &str = "doc_chunks";
 const SUMMARIES: &str = "summaries";
 const META: &str = "meta";
+const OUTBOX: &str = "outbox";
+const ALL_STORES: [&str; 4] = [DOC_CHUNKS, SUMMARIES, META, OUTBOX];
 
 /// Why a storage operation failed, in words for the rep.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,6 +84,10 @@ pub struct WriteBatch {
     pub delete_chunks_below: Vec<(CustomerId, u32)>,
     /// Summaries to store.
     pub summaries: Vec<CustomerSummary>,
+    /// Outbox items to add (encoded uploads); their keys are returned by [`Store::write`].
+    pub outbox: Vec<Vec<u8>>,
+    /// Meta values to store.
+    pub meta: Vec<(&'static str, String)>,
 }
 
 /// The stored chunks of one document.
@@ -158,9 +169,13 @@ impl Store {
                 return;
             };
             let existing = database.store_names();
-            for name in [DOC_CHUNKS, SUMMARIES, META] {
+            for name in ALL_STORES {
                 if !existing.iter().any(|store| store == name) {
-                    if let Err(err) = database.create_object_store(name, ObjectStoreParams::new()) {
+                    let mut params = ObjectStoreParams::new();
+                    if name == OUTBOX {
+                        params.auto_increment(true);
+                    }
+                    if let Err(err) = database.create_object_store(name, params) {
                         tracing::error!(store = name, cause = %err, "cannot create object store");
                     }
                 }
@@ -256,13 +271,23 @@ impl Store {
         Ok(stored)
     }
 
-    /// Writes a batch in one transaction; resolves once the transaction committed.
-    pub async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+    /// Writes a batch in one transaction; resolves once the transaction committed, with the
+    /// keys given to the outbox items.
+    pub async fn write(&self, batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
         let transaction = self
             .database
-            .transaction(&[DOC_CHUNKS, SUMMARIES], TransactionMode::ReadWrite)?;
+            .transaction(&ALL_STORES, TransactionMode::ReadWrite)?;
         let chunks = transaction.object_store(DOC_CHUNKS)?;
         let summaries = transaction.object_store(SUMMARIES)?;
+        let meta = transaction.object_store(META)?;
+        let outbox = transaction.object_store(OUTBOX)?;
+        for (key, value) in &batch.meta {
+            meta.put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?;
+        }
+        let mut requests = Vec::with_capacity(batch.outbox.len());
+        for upload in &batch.outbox {
+            requests.push(outbox.add(&Uint8Array::from(upload.as_slice()).into(), None)?);
+        }
         for (customer_id, below_seq) in &batch.delete_chunks_below {
             chunks.delete(Query::KeyRange(chunk_range(customer_id, Some(*below_seq))?))?;
         }
@@ -276,7 +301,60 @@ impl Store {
             let key = JsValue::from_str(summary.id.as_str());
             summaries.put(&JsValue::from_str(&json), Some(&key))?;
         }
-        commit(transaction, &chunks).await
+        // Every request is queued; awaiting the keys keeps the transaction alive.
+        let mut keys = Vec::with_capacity(requests.len());
+        for request in requests {
+            let key = request.await?;
+            keys.push(key.as_f64().unwrap_or_default() as u64);
+        }
+        commit(transaction, &chunks).await?;
+        Ok(keys)
+    }
+
+    /// Every outbox item, oldest first: (key, encoded upload).
+    pub async fn load_outbox(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[OUTBOX], TransactionMode::ReadOnly)?;
+        let outbox = transaction.object_store(OUTBOX)?;
+        let keys = outbox.get_all_keys(None, None)?.await?;
+        let values = outbox.get_all(None, None)?.await?;
+        let mut items = Vec::with_capacity(values.len());
+        for (key, value) in keys.into_iter().zip(values) {
+            let Ok(bytes) = value.dyn_into::<Uint8Array>() else {
+                tracing::warn!("skipping an outbox item that is not bytes");
+                continue;
+            };
+            items.push((key.as_f64().unwrap_or_default() as u64, bytes.to_vec()));
+        }
+        Ok(items)
+    }
+
+    /// Deletes acknowledged outbox items; resolves once committed.
+    pub async fn delete_outbox(&self, keys: &[u64]) -> Result<(), StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[OUTBOX], TransactionMode::ReadWrite)?;
+        let outbox = transaction.object_store(OUTBOX)?;
+        for key in keys {
+            outbox.delete(Query::Key(JsValue::from_f64(*key as f64)))?;
+        }
+        commit(transaction, &outbox).await
+    }
+
+    /// Deletes everything this device holds except its actor id (sign-out, revocation).
+    pub async fn wipe(&self) -> Result<(), StoreError> {
+        let transaction = self
+            .database
+            .transaction(&ALL_STORES, TransactionMode::ReadWrite)?;
+        let meta = transaction.object_store(META)?;
+        for name in [DOC_CHUNKS, SUMMARIES, OUTBOX] {
+            transaction.object_store(name)?.clear()?;
+        }
+        for key in ["session", "cursor", "bootstrap"] {
+            meta.delete(Query::Key(JsValue::from_str(key)))?;
+        }
+        commit(transaction, &meta).await
     }
 
     /// A value from the `meta` store.
@@ -289,6 +367,16 @@ impl Store {
             .get(Query::Key(JsValue::from_str(key)))?
             .await?;
         Ok(value.and_then(|value| value.as_string()))
+    }
+
+    /// Deletes a value from the `meta` store; resolves once committed.
+    pub async fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[META], TransactionMode::ReadWrite)?;
+        let meta = transaction.object_store(META)?;
+        meta.delete(Query::Key(JsValue::from_str(key)))?;
+        commit(transaction, &meta).await
     }
 
     /// Stores a value in the `meta` store; resolves once committed.

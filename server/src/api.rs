@@ -82,15 +82,10 @@ async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<DeviceAuth, Api
     Ok(auth::device_for_token(&state.pool, token.trim()).await?)
 }
 
-fn limit(state: &AppState, keys: &[String]) -> Result<(), ApiError> {
-    let now = Instant::now();
-    for key in keys {
-        state
-            .limiter
-            .check(key, now)
-            .map_err(|wait| ApiError(AuthError::RateLimited(wait)))?;
-    }
-    Ok(())
+fn limit(limiter: &crate::auth::RateLimiter, key: String) -> Result<(), ApiError> {
+    limiter
+        .check(&key, Instant::now())
+        .map_err(|wait| ApiError(AuthError::RateLimited(wait)))
 }
 
 /// `POST /api/signup`.
@@ -100,7 +95,7 @@ pub async fn sign_up(
     input: Result<Json<Credentials>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let input = json_input(input)?;
-    limit(&state, &[format!("signup-ip:{}", peer.ip())])?;
+    limit(&state.address_limiter, format!("signup:{}", peer.ip()))?;
     let session = auth::sign_up(
         &state.pool,
         &input.email,
@@ -120,13 +115,8 @@ pub async fn sign_in(
     input: Result<Json<Credentials>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let input = json_input(input)?;
-    limit(
-        &state,
-        &[
-            format!("signin-email:{}", input.email.trim().to_lowercase()),
-            format!("signin-ip:{}", peer.ip()),
-        ],
-    )?;
+    limit(&state.address_limiter, format!("signin:{}", peer.ip()))?;
+    limit(&state.limiter, input.email.trim().to_lowercase())?;
     let session = auth::sign_in(
         &state.pool,
         &input.email,

@@ -31,8 +31,11 @@ pub struct AppState {
     pub store: LogStore,
     /// Live sync connections.
     pub hub: Arc<Hub>,
-    /// Sign-in and sign-up attempts.
+    /// Sign-in attempts per email.
     pub limiter: Arc<RateLimiter>,
+    /// Sign-in and sign-up attempts per network address (ten times the per-email limit:
+    /// several reps may share an office's address).
+    pub address_limiter: Arc<RateLimiter>,
     /// Limits of every sync session.
     pub limits: RelayLimits,
     /// Sync connections, awaited at shutdown.

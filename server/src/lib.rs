@@ -98,6 +98,10 @@ pub async fn run(
             config.signin_attempts,
             Duration::from_secs(15 * 60),
         )),
+        address_limiter: Arc::new(auth::RateLimiter::new(
+            config.signin_attempts.saturating_mul(10),
+            Duration::from_secs(15 * 60),
+        )),
         limits: config.limits,
         tracker: tokio_util::task::TaskTracker::new(),
         shutdown: tokio_util::sync::CancellationToken::new(),

@@ -136,6 +136,23 @@ pub fn CustomerPage() -> impl IntoView {
             }
         });
     });
+    // Changes from other devices to the open customer show up without a reload.
+    Effect::new(move |seen: Option<u64>| {
+        let changes = repo.remote_changes.get();
+        let Some(open_id) = customer_id.get_untracked() else {
+            return changes.generation;
+        };
+        if seen.is_some() && changes.customers.contains(&open_id) {
+            spawn_local(async move {
+                if let Ok(customer) = repo.customer(&open_id).await {
+                    if customer_id.get_untracked().as_ref() == Some(&open_id) {
+                        editor.current.set(Some(customer));
+                    }
+                }
+            });
+        }
+        changes.generation
+    });
     // Re-render the form only when another customer is loaded, not on every saved edit
     // (that would steal the focus from the field being typed in).
     let shown_id = Memo::new(move |_| {
@@ -159,7 +176,7 @@ pub fn CustomerPage() -> impl IntoView {
                     </div>
                 }.into_any(),
                 (None, None) => view! { <p class="empty">"Loading…"</p> }.into_any(),
-                (Some(_), None) => view! { <CustomerForm editor/> }.into_any(),
+                (Some(id), None) => view! { <Conflicts editor id/><CustomerForm editor/> }.into_any(),
             }}
         </div>
     }
@@ -579,5 +596,77 @@ fn Tags(editor: Editor) -> impl IntoView {
             </datalist>
             <FieldError editor field="tags"/>
         </div>
+    }
+}
+
+/// Fields changed on two devices at once: the kept value, the other value(s), who and when,
+/// and a button to keep each one. Reloaded whenever the customer changes.
+#[component]
+fn Conflicts(editor: Editor, id: CustomerId) -> impl IntoView {
+    let repo = editor.repo;
+    let conflicts = RwSignal::new(Vec::<shared::FieldConflict>::new());
+    let load_id = id.clone();
+    Effect::new(move |_| {
+        // Track the customer: every saved or received change may add or settle a conflict.
+        editor.current.track();
+        let id = load_id.clone();
+        spawn_local(async move {
+            if let Ok(found) = repo.conflicts(&id).await {
+                conflicts.set(found);
+            }
+        });
+    });
+    move || {
+        let list = conflicts.get();
+        (!list.is_empty()).then(|| {
+            let id = id.clone();
+            view! {
+                <section class="card conflicts" data-testid="conflicts">
+                    <h2>"Changed on two devices"</h2>
+                    <p class="hint">"These fields were edited on two devices before they synced. Fieldbook kept one value; choose the right one."</p>
+                    {list.into_iter().map(|conflict| {
+                        let field = conflict.field.clone();
+                        let id = id.clone();
+                        view! {
+                            <div class="conflict" data-testid="conflict" data-field=conflict.field.clone()>
+                                <h3>{conflict.label.clone()}</h3>
+                                <ul>
+                                    {conflict.values.into_iter().map(|value| {
+                                        let field = field.clone();
+                                        let id = id.clone();
+                                        let op = value.op.clone();
+                                        let who = match (&value.author, value.this_device) {
+                                            (Some(author), true) => format!("{author} (this device)"),
+                                            (Some(author), false) => author.clone(),
+                                            (None, true) => "This device".to_string(),
+                                            (None, false) => "Another device".to_string(),
+                                        };
+                                        let when = crate::time::relative(value.time, crate::time::now());
+                                        view! {
+                                            <li class="conflict-value" data-testid="conflict-value" data-kept=value.kept.to_string()>
+                                                <div>
+                                                    <strong data-testid="conflict-text">{value.display.clone()}</strong>
+                                                    <p class="hint">{format!("{who} · {when}")}{value.kept.then_some(" · kept for now")}</p>
+                                                </div>
+                                                <button class="button" data-testid="keep" on:click=move |_| {
+                                                    let (id, field, op) = (id.clone(), field.clone(), op.clone());
+                                                    spawn_local(async move {
+                                                        match repo.resolve_conflict(&id, &field, &op).await {
+                                                            Ok(Some(customer)) => editor.current.set(Some(customer)),
+                                                            Ok(None) => {}
+                                                            Err(err) => tracing::warn!(cause = %err, "could not keep the value"),
+                                                        }
+                                                    });
+                                                }>"Keep this"</button>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            </div>
+                        }
+                    }).collect_view()}
+                </section>
+            }
+        })
     }
 }

@@ -6,7 +6,7 @@ use leptos_router::components::A;
 use shared::{book::EntryIdx, LifecycleStage, ListQuery, QueryResult, SortOrder};
 
 use crate::{
-    components::{SaveStatus, StageBadge, StorageErrorBanner},
+    components::{SaveStatus, StageBadge, StorageErrorBanner, SyncIndicator},
     repo::{use_repo, LoadState},
     time::mark,
 };
@@ -145,6 +145,9 @@ pub fn CustomerList() -> impl IntoView {
             <h1 class="brand">"Fieldbook"</h1>
             <SaveStatus/>
         </header>
+        <div class="sync-bar">
+            <SyncIndicator/>
+        </div>
         <StorageErrorBanner/>
         <div class="list-controls">
             <input

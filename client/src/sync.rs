@@ -1,0 +1,599 @@
+//! The browser side of sync: carries out the effects of `shared::sync::ClientEngine` over
+//! a real WebSocket, the browser's timers and online/offline events, IndexedDB (through
+//! the [`Repo`]) and `fetch` for the account API.
+//!
+//! # Flow
+//!
+//! [`Sync::start`] waits for the repo's storage, restores the session, the cursor, an
+//! unfinished bootstrap and the outbox from IndexedDB, and builds the engine. From then on
+//! every browser event (socket opened/closed/message, online/offline, timer, a local change
+//! committed by the repo) becomes one engine call, whose effects [`Sync::run`] carries out.
+//! Applying remote entries and deleting acknowledged outbox items are asynchronous; their
+//! completion is reported back to the engine.
+
+use std::{cell::RefCell, rc::Rc};
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use shared::protocol::{decode, BootstrapPosition, Seq, SpaceId, Upload};
+use shared::sync::{
+    ClientConfig, ClientEffect, ClientEngine, Credentials, OutboxItem, SyncPhase, SyncStatus,
+};
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{BinaryType, MessageEvent, WebSocket};
+
+use crate::{repo::Repo, time::now};
+
+/// What the relay returned at sign-up or sign-in, kept in IndexedDB.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The account.
+    pub account_id: String,
+    /// Its email.
+    pub email: String,
+    /// The account's space.
+    pub space_id: String,
+    /// This device.
+    pub device_id: String,
+    /// This device's name.
+    pub device_name: String,
+    /// This device's token.
+    pub token: String,
+}
+
+/// A device of the account, as listed by the relay.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DeviceInfo {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// When it signed in.
+    pub created_at: i64,
+    /// When the relay last heard from it.
+    pub last_seen_at: i64,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+    /// Whether it is this device.
+    pub current: bool,
+}
+
+/// An API failure: a sentence, and per-field messages for forms.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ApiError {
+    /// What went wrong.
+    pub message: String,
+    /// Field → message.
+    pub fields: Vec<(String, String)>,
+}
+
+struct Inner {
+    engine: Option<ClientEngine>,
+    socket: Option<WebSocket>,
+    generation: u64,
+    timer: Option<i32>,
+    /// Closures the browser calls; dropped with their socket.
+    socket_closures: Vec<Box<dyn std::any::Any>>,
+}
+
+/// The sync runtime handle, provided as context.
+#[derive(Clone, Copy)]
+pub struct Sync {
+    /// What the indicator shows.
+    pub status: RwSignal<SyncStatus>,
+    /// The signed-in account on this device.
+    pub session: RwSignal<Option<SessionInfo>>,
+    /// A message for the rep (e.g. signed out from another device).
+    pub notice: RwSignal<Option<String>>,
+    /// Whether the engine has been restored from storage.
+    pub ready: RwSignal<bool>,
+    repo: Repo,
+    inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
+}
+
+fn initial_status() -> SyncStatus {
+    SyncStatus {
+        phase: SyncPhase::LocalOnly,
+        unsent: 0,
+        last_synced: None,
+        bootstrap: None,
+        problem: None,
+        retry_at: None,
+    }
+}
+
+impl Sync {
+    /// Starts sync once the repo's storage is open.
+    pub fn start(repo: Repo) -> Sync {
+        let sync = Sync {
+            status: RwSignal::new(initial_status()),
+            session: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            ready: RwSignal::new(false),
+            repo,
+            inner: StoredValue::new_local(Rc::new(RefCell::new(Inner {
+                engine: None,
+                socket: None,
+                generation: 0,
+                timer: None,
+                socket_closures: Vec::new(),
+            }))),
+        };
+        Effect::new(move |started: Option<bool>| {
+            if started == Some(true) {
+                return true;
+            }
+            if repo.load_state.get() != crate::repo::LoadState::Ready {
+                return false;
+            }
+            leptos::task::spawn_local(async move {
+                if let Err(err) = sync.restore().await {
+                    tracing::error!(cause = %err, "cannot start sync");
+                    sync.notice
+                        .set(Some(format!("Sync could not start: {err}")));
+                }
+            });
+            true
+        });
+        sync
+    }
+
+    fn inner(&self) -> Rc<RefCell<Inner>> {
+        self.inner.with_value(Rc::clone)
+    }
+
+    async fn restore(self) -> Result<(), String> {
+        let store = self.repo.storage().ok_or("storage is not open")?;
+        let session: Option<SessionInfo> = store
+            .get_meta("session")
+            .await
+            .map_err(|e| e.to_string())?
+            .and_then(|json| serde_json::from_str(&json).ok());
+        let cursor = store
+            .get_meta("cursor")
+            .await
+            .map_err(|e| e.to_string())?
+            .and_then(|text| text.parse().ok())
+            .map_or(Seq(0), Seq);
+        let bootstrap: Option<BootstrapPosition> = store
+            .get_meta("bootstrap")
+            .await
+            .map_err(|e| e.to_string())?
+            .filter(|json| !json.is_empty())
+            .and_then(|json| serde_json::from_str(&json).ok());
+        let outbox: Vec<OutboxItem> = store
+            .load_outbox()
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter_map(|(id, bytes)| match decode::<Upload>(&bytes) {
+                Ok(upload) => Some(OutboxItem { id, upload }),
+                Err(err) => {
+                    tracing::warn!(cause = %err, id, "skipping an unreadable outbox item");
+                    None
+                }
+            })
+            .collect();
+        let credentials = session.as_ref().map(credentials_of);
+        let engine = ClientEngine::new(
+            ClientConfig::default(),
+            credentials,
+            cursor,
+            bootstrap,
+            outbox,
+            random_seed(),
+        );
+        self.inner().borrow_mut().engine = Some(engine);
+        self.repo.attach_sync(
+            session.as_ref().map(|s| s.device_name.clone()),
+            cursor,
+            Rc::new(move |items| self.call(|engine, now| engine.queued(items, now))),
+        );
+        self.session.set(session);
+        self.listen_online();
+        let online = window().navigator().on_line();
+        self.call(|engine, now| engine.set_online(online, now));
+        self.ready.set(true);
+        Ok(())
+    }
+
+    fn listen_online(self) {
+        for (event, online) in [("online", true), ("offline", false)] {
+            let callback = Closure::<dyn Fn()>::new(move || {
+                self.call(|engine, now| engine.set_online(online, now));
+            });
+            let _ =
+                window().add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
+            // Lives as long as the page.
+            callback.forget();
+        }
+    }
+
+    /// Feeds one event to the engine and carries out what it asks.
+    fn call(self, event: impl FnOnce(&mut ClientEngine, shared::Timestamp) -> Vec<ClientEffect>) {
+        let inner = self.inner();
+        let effects = {
+            let mut inner = inner.borrow_mut();
+            let Some(engine) = inner.engine.as_mut() else {
+                return;
+            };
+            event(engine, now())
+        };
+        self.run(effects);
+        let (status, wakeup) = {
+            let inner = inner.borrow();
+            match &inner.engine {
+                Some(engine) => (engine.status(), engine.next_wakeup()),
+                None => return,
+            }
+        };
+        self.status.set(status);
+        self.schedule(wakeup);
+    }
+
+    fn schedule(self, wakeup: Option<shared::Timestamp>) {
+        let inner = self.inner();
+        if let Some(timer) = inner.borrow_mut().timer.take() {
+            window().clear_timeout_with_handle(timer);
+        }
+        let Some(at) = wakeup else {
+            return;
+        };
+        let delay = (at.0 - now().0).clamp(0, i32::MAX as i64) as i32;
+        let callback = Closure::once_into_js(move || {
+            self.inner().borrow_mut().timer = None;
+            self.call(|engine, now| engine.tick(now));
+        });
+        if let Ok(handle) = window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), delay)
+        {
+            inner.borrow_mut().timer = Some(handle);
+        }
+    }
+
+    fn run(self, effects: Vec<ClientEffect>) {
+        for effect in effects {
+            match effect {
+                ClientEffect::Connect => self.connect(),
+                ClientEffect::Send(frame) => {
+                    let socket = self.inner().borrow().socket.clone();
+                    if let Some(socket) = socket {
+                        if let Err(err) = socket.send_with_u8_array(&frame) {
+                            tracing::warn!(cause = ?err, "send failed");
+                        }
+                    }
+                }
+                ClientEffect::Disconnect => self.close_socket(),
+                ClientEffect::Apply {
+                    entries,
+                    cursor,
+                    bootstrap,
+                } => {
+                    let repo = self.repo;
+                    leptos::task::spawn_local(async move {
+                        match repo.apply_remote(entries, cursor, bootstrap).await {
+                            Ok(()) => self.call(|engine, now| engine.applied(now)),
+                            Err(message) => {
+                                tracing::error!(%message, "could not store changes from the relay");
+                                self.call(|engine, now| engine.apply_failed(message, now))
+                            }
+                        }
+                    });
+                }
+                ClientEffect::SaveCursor(cursor) => {
+                    self.repo.set_cursor(cursor);
+                    if let Some(store) = self.repo.storage() {
+                        leptos::task::spawn_local(async move {
+                            if let Err(err) = store.put_meta("cursor", &cursor.0.to_string()).await
+                            {
+                                tracing::warn!(cause = %err, "could not store the cursor");
+                            }
+                        });
+                    }
+                }
+                ClientEffect::Acked(ids) => self.delete_outbox(ids),
+                ClientEffect::Refused { ids, message } => {
+                    self.notice.set(Some(format!(
+                        "A change was refused by the relay: {message}"
+                    )));
+                    self.delete_outbox(ids);
+                }
+                ClientEffect::SignedOut { revoked, message } => {
+                    let notice = if revoked {
+                        "This device was signed out from another device. Its copy of the book was removed.".to_string()
+                    } else {
+                        format!("You were signed out: {message}")
+                    };
+                    leptos::task::spawn_local(async move {
+                        self.forget_account(Some(notice)).await;
+                    });
+                }
+            }
+        }
+    }
+
+    fn delete_outbox(self, ids: Vec<u64>) {
+        if let Some(store) = self.repo.storage() {
+            leptos::task::spawn_local(async move {
+                if let Err(err) = store.delete_outbox(&ids).await {
+                    // They stay and are pushed again: the relay stores each blob once.
+                    tracing::warn!(cause = %err, "could not delete acknowledged outbox items");
+                }
+            });
+        }
+    }
+
+    fn connect(self) {
+        self.close_socket();
+        let location = window().location();
+        let scheme = if location.protocol().ok().as_deref() == Some("https:") {
+            "wss"
+        } else {
+            "ws"
+        };
+        let host = location.host().unwrap_or_default();
+        let socket = match WebSocket::new(&format!("{scheme}://{host}/sync")) {
+            Ok(socket) => socket,
+            Err(err) => {
+                tracing::warn!(cause = ?err, "cannot open a WebSocket");
+                self.call(|engine, now| engine.disconnected(now));
+                return;
+            }
+        };
+        socket.set_binary_type(BinaryType::Arraybuffer);
+        let generation = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            inner.generation += 1;
+            inner.generation
+        };
+        let current = move || self.inner().borrow().generation == generation;
+        let on_open = Closure::<dyn Fn()>::new(move || {
+            if current() {
+                self.call(|engine, now| engine.connected(now));
+            }
+        });
+        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+            if !current() {
+                return;
+            }
+            if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
+                let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                self.call(|engine, now| engine.frame(&bytes, now));
+            }
+        });
+        let on_close = Closure::<dyn Fn()>::new(move || {
+            if current() {
+                self.inner().borrow_mut().socket = None;
+                self.call(|engine, now| engine.disconnected(now));
+            }
+        });
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let inner = self.inner();
+        let mut inner = inner.borrow_mut();
+        inner.socket = Some(socket);
+        inner.socket_closures = vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
+    }
+
+    fn close_socket(self) {
+        let inner = self.inner();
+        let mut inner = inner.borrow_mut();
+        inner.generation += 1;
+        if let Some(socket) = inner.socket.take() {
+            socket.set_onopen(None);
+            socket.set_onmessage(None);
+            socket.set_onclose(None);
+            let _ = socket.close();
+        }
+        inner.socket_closures.clear();
+    }
+
+    /// Signs up (`create`) or in, stores the session and starts syncing.
+    pub async fn sign_in(
+        self,
+        create: bool,
+        email: String,
+        password: String,
+        device_name: String,
+    ) -> Result<(), ApiError> {
+        let path = if create { "/api/signup" } else { "/api/signin" };
+        let body =
+            serde_json::json!({ "email": email, "password": password, "device_name": device_name });
+        let value = api("POST", path, Some(body), None).await?;
+        let session: SessionInfo = serde_json::from_value(value).map_err(|err| ApiError {
+            message: format!("the relay answered something unexpected: {err}"),
+            fields: Vec::new(),
+        })?;
+        let store = self.repo.storage().ok_or_else(|| ApiError {
+            message: "device storage is not open".into(),
+            fields: Vec::new(),
+        })?;
+        let json = serde_json::to_string(&session).unwrap_or_default();
+        store
+            .put_meta("session", &json)
+            .await
+            .map_err(|err| ApiError {
+                message: err.to_string(),
+                fields: Vec::new(),
+            })?;
+        let cursor = self
+            .inner()
+            .borrow()
+            .engine
+            .as_ref()
+            .map_or(Seq(0), ClientEngine::cursor);
+        self.repo.attach_sync(
+            Some(session.device_name.clone()),
+            cursor,
+            Rc::new(move |items| self.call(|engine, now| engine.queued(items, now))),
+        );
+        let credentials = credentials_of(&session);
+        self.session.set(Some(session));
+        self.notice.set(None);
+        self.call(|engine, now| engine.set_credentials(Some(credentials), now));
+        Ok(())
+    }
+
+    /// Signs this device out: revokes its token (when the relay is reachable) and removes
+    /// the book from this device.
+    pub async fn sign_out(self) {
+        if let Some(session) = self.session.get_untracked() {
+            if let Err(err) = api("POST", "/api/signout", None, Some(&session.token)).await {
+                tracing::warn!(message = %err.message, "could not revoke the token at the relay");
+            }
+        }
+        self.forget_account(None).await;
+    }
+
+    async fn forget_account(self, notice: Option<String>) {
+        self.call(|engine, now| engine.set_credentials(None, now));
+        if let Err(err) = self.repo.wipe().await {
+            tracing::error!(cause = %err, "could not remove the book from this device");
+        }
+        // A fresh engine: no cursor, no outbox.
+        let engine = ClientEngine::new(
+            ClientConfig::default(),
+            None,
+            Seq(0),
+            None,
+            Vec::new(),
+            random_seed(),
+        );
+        self.inner().borrow_mut().engine = Some(engine);
+        self.repo.attach_sync(
+            None,
+            Seq(0),
+            Rc::new(move |items| self.call(|engine, now| engine.queued(items, now))),
+        );
+        self.session.set(None);
+        self.notice.set(notice);
+        let online = window().navigator().on_line();
+        self.call(|engine, now| engine.set_online(online, now));
+    }
+
+    /// This account's devices.
+    pub async fn devices(self) -> Result<Vec<DeviceInfo>, ApiError> {
+        let token = self
+            .session
+            .get_untracked()
+            .map(|s| s.token)
+            .unwrap_or_default();
+        let value = api("GET", "/api/devices", None, Some(&token)).await?;
+        serde_json::from_value(value).map_err(|err| ApiError {
+            message: format!("the relay answered something unexpected: {err}"),
+            fields: Vec::new(),
+        })
+    }
+
+    /// Revokes another device of the account; its open connection closes at once.
+    pub async fn revoke(self, device_id: String) -> Result<(), ApiError> {
+        let token = self
+            .session
+            .get_untracked()
+            .map(|s| s.token)
+            .unwrap_or_default();
+        api(
+            "POST",
+            &format!("/api/devices/{device_id}/revoke"),
+            None,
+            Some(&token),
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+fn credentials_of(session: &SessionInfo) -> Credentials {
+    Credentials {
+        space: SpaceId(session.space_id.clone()),
+        token: session.token.clone(),
+    }
+}
+
+fn random_seed() -> u64 {
+    (js_sys::Math::random() * (u64::MAX as f64)) as u64
+}
+
+/// Calls the relay's JSON API.
+async fn api(
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+    token: Option<&str>,
+) -> Result<serde_json::Value, ApiError> {
+    let failed = |message: String| ApiError {
+        message,
+        fields: Vec::new(),
+    };
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    let headers = web_sys::Headers::new().map_err(|_| failed("cannot build a request".into()))?;
+    if let Some(body) = body {
+        let _ = headers.set("content-type", "application/json");
+        init.set_body(&JsValue::from_str(&body.to_string()));
+    }
+    if let Some(token) = token {
+        let _ = headers.set("authorization", &format!("Bearer {token}"));
+    }
+    init.set_headers(&headers);
+    let request = web_sys::Request::new_with_str_and_init(path, &init)
+        .map_err(|_| failed("cannot build a request".into()))?;
+    let response = JsFuture::from(window().fetch_with_request(&request))
+        .await
+        .map_err(|_| {
+            failed("The relay cannot be reached. Check the connection and try again.".into())
+        })?;
+    let response: web_sys::Response = response
+        .dyn_into()
+        .map_err(|_| failed("no response".into()))?;
+    let status = response.status();
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let value: serde_json::Value = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    };
+    if (200..300).contains(&status) {
+        return Ok(value);
+    }
+    let message = match value.get("error").and_then(|e| e.as_str()) {
+        Some("wrong_credentials") => "Wrong email or password.".to_string(),
+        Some("email_taken") => {
+            "An account with this email already exists. Sign in instead.".to_string()
+        }
+        Some("rate_limited") => {
+            "Too many attempts. Wait a few minutes, then try again.".to_string()
+        }
+        Some("invalid") => "Some fields need attention.".to_string(),
+        _ => value
+            .get("message")
+            .and_then(|m| m.as_str())
+            .map_or_else(|| format!("The relay answered {status}."), str::to_string),
+    };
+    let fields = value
+        .get("fields")
+        .and_then(|f| f.as_object())
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Err(ApiError { message, fields })
+}
+
+/// The sync handle provided to the component tree.
+pub fn use_sync() -> Sync {
+    expect_context::<Sync>()
+}
