@@ -2,6 +2,7 @@
 //! SQLite file, real HTTP.
 
 mod crash;
+mod measure;
 mod relay;
 mod serving;
 mod sync;
