@@ -74,7 +74,7 @@ test('a tab steps aside when another tab upgrades the device database', async ({
   const upgraded = await other.evaluate(
     () =>
       new Promise<string>((resolve) => {
-        const request = indexedDB.open('fieldbook', 2);
+        const request = indexedDB.open('fieldbook', 3);
         request.onsuccess = () => {
           request.result.close();
           resolve('upgraded');
