@@ -295,7 +295,10 @@ async fn write_batch(
     pool: &SqlitePool,
     batch: &[AppendRequest],
 ) -> Result<Vec<(Vec<UploadResult>, Seq)>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    // IMMEDIATE: take the write lock up front. A deferred transaction that reads first would
+    // fail at once with SQLITE_BUSY when another connection (a device's last-seen update)
+    // committed meanwhile, instead of waiting for the busy timeout.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut heads: HashMap<SpaceId, Seq> = HashMap::new();
     let mut answers = Vec::with_capacity(batch.len());
     for request in batch {

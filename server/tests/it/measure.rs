@@ -59,10 +59,8 @@ async fn measure_sync_figures() {
                 .collect();
             let started = Instant::now();
             for chunk in changes.chunks(50) {
-                assert!(matches!(
-                    device.push(chunk.to_vec()).await,
-                    ServerMessage::Acked { .. }
-                ));
+                let answer = device.push(chunk.to_vec()).await;
+                assert!(matches!(answer, ServerMessage::Acked { .. }), "{answer:?}");
             }
             started.elapsed()
         }));
@@ -84,7 +82,8 @@ async fn measure_sync_figures() {
     cursor = cursor.max(head);
     let mut samples = Vec::new();
     for i in 0..300 {
-        let change = edit(&mut docs[i % docs.len()], &format!("live {i}"));
+        let n_docs = docs.len();
+        let change = edit(&mut docs[i % n_docs], &format!("live {i}"));
         let started = Instant::now();
         let request_id = phone.next_request;
         phone.next_request += 1;
