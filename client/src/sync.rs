@@ -14,7 +14,6 @@
 use std::{cell::RefCell, rc::Rc};
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use shared::protocol::{decode, BootstrapPosition, Seq, SpaceId, Upload};
 use shared::sync::{
     ClientConfig, ClientEffect, ClientEngine, Credentials, OutboxItem, SyncPhase, SyncStatus,
@@ -25,39 +24,9 @@ use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use crate::{repo::Repo, time::now};
 
-/// What the relay returned at sign-up or sign-in, kept in IndexedDB.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionInfo {
-    /// The account.
-    pub account_id: String,
-    /// Its email.
-    pub email: String,
-    /// The account's space.
-    pub space_id: String,
-    /// This device.
-    pub device_id: String,
-    /// This device's name.
-    pub device_name: String,
-    /// This device's token.
-    pub token: String,
-}
-
-/// A device of the account, as listed by the relay.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct DeviceInfo {
-    /// Its id.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// When it signed in.
-    pub created_at: i64,
-    /// When the relay last heard from it.
-    pub last_seen_at: i64,
-    /// When it was revoked.
-    pub revoked_at: Option<i64>,
-    /// Whether it is this device.
-    pub current: bool,
-}
+/// What the relay returned at sign-up or sign-in, kept in IndexedDB; and the account's
+/// devices as the relay lists them.
+pub use shared::account::{DeviceInfo, Session as SessionInfo};
 
 /// An API failure: a sentence, and per-field messages for forms.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -66,6 +35,16 @@ pub struct ApiError {
     pub message: String,
     /// Field → message.
     pub fields: Vec<(String, String)>,
+}
+
+impl ApiError {
+    /// A failure that concerns no field in particular.
+    fn new(message: impl Into<String>) -> ApiError {
+        ApiError {
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
 }
 
 struct Inner {
@@ -185,17 +164,23 @@ impl Sync {
             random_seed(),
         );
         self.inner().borrow_mut().engine = Some(engine);
-        self.repo.attach_sync(
-            session.as_ref().map(|s| s.device_name.clone()),
-            cursor,
-            Rc::new(move |items| self.call(|engine, now| engine.queued(items, now))),
-        );
+        self.attach(session.as_ref().map(|s| s.device_name.clone()), cursor);
         self.session.set(session);
         self.listen_online();
         let online = window().navigator().on_line();
         self.call(|engine, now| engine.set_online(online, now));
         self.ready.set(true);
         Ok(())
+    }
+
+    /// Connects the repo to this runtime: the device name for change messages, the cursor
+    /// snapshots record, and every committed local change fed to the engine.
+    fn attach(self, device_name: Option<String>, cursor: Seq) {
+        self.repo.attach_sync(
+            device_name,
+            cursor,
+            Rc::new(move |items| self.call(|engine, now| engine.queued(items, now))),
+        );
     }
 
     fn listen_online(self) {
@@ -403,33 +388,25 @@ impl Sync {
         let body =
             serde_json::json!({ "email": email, "password": password, "device_name": device_name });
         let value = api("POST", path, Some(body), None).await?;
-        let session: SessionInfo = serde_json::from_value(value).map_err(|err| ApiError {
-            message: format!("the relay answered something unexpected: {err}"),
-            fields: Vec::new(),
+        let session: SessionInfo = serde_json::from_value(value).map_err(|err| {
+            ApiError::new(format!("the relay answered something unexpected: {err}"))
         })?;
-        let store = self.repo.storage().ok_or_else(|| ApiError {
-            message: "device storage is not open".into(),
-            fields: Vec::new(),
-        })?;
+        let store = self
+            .repo
+            .storage()
+            .ok_or_else(|| ApiError::new("device storage is not open"))?;
         let json = serde_json::to_string(&session).unwrap_or_default();
         store
             .put_meta("session", &json)
             .await
-            .map_err(|err| ApiError {
-                message: err.to_string(),
-                fields: Vec::new(),
-            })?;
+            .map_err(|err| ApiError::new(err.to_string()))?;
         let cursor = self
             .inner()
             .borrow()
             .engine
             .as_ref()
             .map_or(Seq(0), ClientEngine::cursor);
-        self.repo.attach_sync(
-            Some(session.device_name.clone()),
-            cursor,
-            Rc::new(move |items| self.call(|engine, now| engine.queued(items, now))),
-        );
+        self.attach(Some(session.device_name.clone()), cursor);
         let credentials = credentials_of(&session);
         self.session.set(Some(session));
         self.notice.set(None);
@@ -463,11 +440,7 @@ impl Sync {
             random_seed(),
         );
         self.inner().borrow_mut().engine = Some(engine);
-        self.repo.attach_sync(
-            None,
-            Seq(0),
-            Rc::new(move |items| self.call(|engine, now| engine.queued(items, now))),
-        );
+        self.attach(None, Seq(0));
         self.session.set(None);
         self.notice.set(notice);
         let online = window().navigator().on_line();
@@ -482,10 +455,8 @@ impl Sync {
             .map(|s| s.token)
             .unwrap_or_default();
         let value = api("GET", "/api/devices", None, Some(&token)).await?;
-        serde_json::from_value(value).map_err(|err| ApiError {
-            message: format!("the relay answered something unexpected: {err}"),
-            fields: Vec::new(),
-        })
+        serde_json::from_value(value)
+            .map_err(|err| ApiError::new(format!("the relay answered something unexpected: {err}")))
     }
 
     /// Revokes another device of the account; its open connection closes at once.
@@ -524,13 +495,9 @@ async fn api(
     body: Option<serde_json::Value>,
     token: Option<&str>,
 ) -> Result<serde_json::Value, ApiError> {
-    let failed = |message: String| ApiError {
-        message,
-        fields: Vec::new(),
-    };
     let init = web_sys::RequestInit::new();
     init.set_method(method);
-    let headers = web_sys::Headers::new().map_err(|_| failed("cannot build a request".into()))?;
+    let headers = web_sys::Headers::new().map_err(|_| ApiError::new("cannot build a request"))?;
     if let Some(body) = body {
         let _ = headers.set("content-type", "application/json");
         init.set_body(&JsValue::from_str(&body.to_string()));
@@ -540,15 +507,15 @@ async fn api(
     }
     init.set_headers(&headers);
     let request = web_sys::Request::new_with_str_and_init(path, &init)
-        .map_err(|_| failed("cannot build a request".into()))?;
+        .map_err(|_| ApiError::new("cannot build a request"))?;
     let response = JsFuture::from(window().fetch_with_request(&request))
         .await
         .map_err(|_| {
-            failed("The relay cannot be reached. Check the connection and try again.".into())
+            ApiError::new("The relay cannot be reached. Check the connection and try again.")
         })?;
     let response: web_sys::Response = response
         .dyn_into()
-        .map_err(|_| failed("no response".into()))?;
+        .map_err(|_| ApiError::new("no response"))?;
     let status = response.status();
     let text = match response.text() {
         Ok(promise) => JsFuture::from(promise)

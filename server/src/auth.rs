@@ -13,7 +13,6 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use shared::protocol::{ErrorCode, SpaceId};
 use sqlx::SqlitePool;
@@ -72,39 +71,7 @@ impl AuthError {
     }
 }
 
-/// What a successful sign-up or sign-in returns to the device.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct Session {
-    /// The account.
-    pub account_id: String,
-    /// Its email.
-    pub email: String,
-    /// The account's own space (its book).
-    pub space_id: String,
-    /// This device.
-    pub device_id: String,
-    /// This device's name.
-    pub device_name: String,
-    /// This device's secret token; shown once.
-    pub token: String,
-}
-
-/// A device, as the devices screen lists it.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct DeviceInfo {
-    /// Its id.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// When it signed in (ms since the epoch).
-    pub created_at: i64,
-    /// When the relay last heard from it (ms since the epoch).
-    pub last_seen_at: i64,
-    /// When it was revoked, if it was.
-    pub revoked_at: Option<i64>,
-    /// Whether it is the device asking.
-    pub current: bool,
-}
+pub use shared::account::{DeviceInfo, Session};
 
 /// The device a valid token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,6 +191,26 @@ async fn create_device(
     Ok((device_id, token))
 }
 
+/// Creates a device of the account and returns its session (with the token, shown once).
+async fn sign_device_in(
+    pool: &SqlitePool,
+    account_id: String,
+    email: String,
+    space_id: String,
+    device_name: &str,
+    now: i64,
+) -> Result<Session, AuthError> {
+    let (device_id, token) = create_device(pool, &account_id, device_name, now).await?;
+    Ok(Session {
+        account_id,
+        email,
+        space_id,
+        device_id,
+        device_name: device_name.trim().to_string(),
+        token,
+    })
+}
+
 /// Creates an account with its space and signs this device in.
 pub async fn sign_up(
     pool: &SqlitePool,
@@ -259,15 +246,7 @@ pub async fn sign_up(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    let (device_id, token) = create_device(pool, &account_id, device_name, now).await?;
-    Ok(Session {
-        account_id,
-        email,
-        space_id,
-        device_id,
-        device_name: device_name.trim().to_string(),
-        token,
-    })
+    sign_device_in(pool, account_id, email, space_id, device_name, now).await
 }
 
 /// Checks email and password and signs a new device in.
@@ -304,15 +283,7 @@ pub async fn sign_in(
             .bind(&account_id)
             .fetch_one(pool)
             .await?;
-    let (device_id, token) = create_device(pool, &account_id, device_name, now).await?;
-    Ok(Session {
-        account_id,
-        email,
-        space_id,
-        device_id,
-        device_name: device_name.trim().to_string(),
-        token,
-    })
+    sign_device_in(pool, account_id, email, space_id, device_name, now).await
 }
 
 /// The device a token belongs to, refusing unknown and revoked tokens.

@@ -171,15 +171,11 @@ impl LogStore {
                     || (!entries.is_empty() && bytes + entry.bytes.len() > max_bytes);
                 if full {
                     let last = entries.last().map(|e: &LogEntry| e.document.clone());
-                    return Ok(BootstrapPage {
+                    return Ok(BootstrapPage::continues(
                         entries,
-                        next: Some(BootstrapPosition {
-                            phase: BootstrapPhase::Snapshots { after: last },
-                            ..position.clone()
-                        }),
-                        through,
-                        total_documents: position.total_documents,
-                    });
+                        &position,
+                        BootstrapPhase::Snapshots { after: last },
+                    ));
                 }
                 bytes += entry.bytes.len();
                 entries.push(entry);
@@ -218,7 +214,11 @@ impl LogStore {
                 let full = entries.len() >= max_entries as usize
                     || (!entries.is_empty() && bytes + entry.bytes.len() > max_bytes);
                 if full {
-                    return Ok(tail_page(entries, last, position));
+                    return Ok(BootstrapPage::continues(
+                        entries,
+                        &position,
+                        BootstrapPhase::Tail { after: last },
+                    ));
                 }
                 bytes += entry.bytes.len();
             }
@@ -228,7 +228,11 @@ impl LogStore {
             }
         }
         if !scanned_all {
-            return Ok(tail_page(entries, last, position));
+            return Ok(BootstrapPage::continues(
+                entries,
+                &position,
+                BootstrapPhase::Tail { after: last },
+            ));
         }
         Ok(BootstrapPage {
             entries,
@@ -236,18 +240,6 @@ impl LogStore {
             through,
             total_documents: position.total_documents,
         })
-    }
-}
-
-fn tail_page(entries: Vec<LogEntry>, last: Seq, position: BootstrapPosition) -> BootstrapPage {
-    BootstrapPage {
-        entries,
-        through: position.through,
-        total_documents: position.total_documents,
-        next: Some(BootstrapPosition {
-            phase: BootstrapPhase::Tail { after: last },
-            ..position
-        }),
     }
 }
 

@@ -20,6 +20,7 @@
 //! - [`book`]: the in-memory set of projections; search, filters, sorting and counts.
 //! - [`seed`]: a deterministic generator of realistic books for tests and benchmarks.
 //! - [`protocol`]: the versioned binary messages between devices and the relay.
+//! - [`account`]: the JSON records of the relay's account API.
 //! - [`sync`]: the sans-IO sync engines of the device and the relay.
 //!
 //! # Invariants
@@ -28,6 +29,7 @@
 //! passed in by the runtime (`std::time::SystemTime::now()` panics on wasm32).
 #![deny(missing_docs)]
 
+pub mod account;
 pub mod book;
 pub mod conflicts;
 pub mod customer;

@@ -66,13 +66,7 @@ impl Relay {
 }
 
 /// What sign-up and sign-in return.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct Account {
-    pub account_id: String,
-    pub space_id: String,
-    pub device_id: String,
-    pub token: String,
-}
+pub type Account = shared::account::Session;
 
 pub async fn post(
     base: &str,

@@ -23,6 +23,25 @@ pub struct BootstrapPage {
     pub total_documents: u64,
 }
 
+impl BootstrapPage {
+    /// A page after which the bootstrap continues at `phase` of the same `position`.
+    pub fn continues(
+        entries: Vec<LogEntry>,
+        position: &BootstrapPosition,
+        phase: BootstrapPhase,
+    ) -> BootstrapPage {
+        BootstrapPage {
+            entries,
+            through: position.through,
+            total_documents: position.total_documents,
+            next: Some(BootstrapPosition {
+                phase,
+                ..position.clone()
+            }),
+        }
+    }
+}
+
 /// Every space's append-only log.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryLog {
@@ -150,6 +169,10 @@ impl MemoryLog {
             phase: BootstrapPhase::Snapshots { after: None },
         });
         let through = position.through.min(log.head());
+        let position = BootstrapPosition {
+            through,
+            ..position
+        };
         let mut entries = Vec::new();
         let mut bytes = 0;
         let full = |entries: &Vec<LogEntry>, bytes: usize, next: usize| {
@@ -168,15 +191,11 @@ impl MemoryLog {
                 };
                 let entry = log.entry(seq);
                 if full(&entries, bytes, entry.bytes.len()) {
-                    return BootstrapPage {
+                    return BootstrapPage::continues(
                         entries,
-                        next: Some(BootstrapPosition {
-                            phase: BootstrapPhase::Snapshots { after: last },
-                            ..position
-                        }),
-                        through,
-                        total_documents: position.total_documents,
-                    };
+                        &position,
+                        BootstrapPhase::Snapshots { after: last },
+                    );
                 }
                 bytes += entry.bytes.len();
                 entries.push(entry.clone());
@@ -199,15 +218,11 @@ impl MemoryLog {
                 continue;
             }
             if full(&entries, bytes, entry.bytes.len()) {
-                return BootstrapPage {
+                return BootstrapPage::continues(
                     entries,
-                    next: Some(BootstrapPosition {
-                        phase: BootstrapPhase::Tail { after: last },
-                        ..position
-                    }),
-                    through,
-                    total_documents: position.total_documents,
-                };
+                    &position,
+                    BootstrapPhase::Tail { after: last },
+                );
             }
             bytes += entry.bytes.len();
             entries.push(entry.clone());
