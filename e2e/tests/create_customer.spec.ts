@@ -26,7 +26,7 @@ test('a rep adds a customer and finds it again after a reload', async ({ page })
 
   await list.open();
   expect(await list.names()).toEqual(['Zoë Dupont']);
-  await expect(list.resultCount).toHaveText('1 customers');
+  await expect(list.resultCount).toHaveText('1 customer');
 });
 
 test('the form explains what is wrong and stores nothing', async ({ page }) => {

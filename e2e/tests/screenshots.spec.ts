@@ -1,5 +1,8 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
+import { AccountPage } from './fixtures/account_page';
 import { CustomerListPage } from './fixtures/customer_list_page';
+import { CustomerPage } from './fixtures/customer_page';
+import { goOffline, twoDevices } from './fixtures/devices';
 
 // Phone and tablet pictures of every screen, kept as test artifacts
 // (e2e/test-results/screenshots/) so a person looks at what was built.
@@ -46,5 +49,61 @@ for (const size of sizes) {
       const box = await page.getByTestId(target).boundingBox();
       expect(box?.height, target).toBeGreaterThanOrEqual(44);
     }
+  });
+}
+
+// The sync screens: sign-in form, account with its devices, the indicator offline and backed
+// up, and a conflict on the customer page.
+for (const size of sizes) {
+  test(`sync screens at ${size.name} size`, async ({ browser, baseURL }) => {
+    const viewport = { width: size.width, height: size.height };
+    const signedOut = await browser.newPage({ baseURL, viewport, hasTouch: true });
+    const shot = async (page: Page, name: string) => {
+      await page.screenshot({ path: `test-results/screenshots/${size.name}-${name}.png` });
+    };
+    const form = new AccountPage(signedOut);
+    await form.open();
+    await expect(signedOut.getByTestId('sign-in-form')).toBeVisible();
+    await shot(signedOut, 'sign-in');
+    await signedOut.getByTestId('toggle-mode').click();
+    await signedOut.getByTestId('email').fill('short@example.com');
+    await signedOut.getByTestId('password').fill('short');
+    await signedOut.getByTestId('submit').click();
+    await expect(signedOut.getByTestId('error-password')).toBeVisible();
+    await shot(signedOut, 'sign-up-errors');
+    await signedOut.close();
+
+    const { phone, tablet } = await twoDevices(browser, baseURL, viewport);
+    await phone.list.open();
+    await phone.list.addCustomer({ name: 'Conflicted Carl', company: 'Fork Inc' });
+    await phone.account.expectBackedUp();
+    await tablet.list.open();
+    await tablet.list.openCustomer('Conflicted Carl');
+    await tablet.account.expectBackedUp();
+    await shot(tablet.page, 'customer-backed-up');
+    await goOffline(phone);
+    await goOffline(tablet);
+    await new CustomerPage(phone.page).setField('company', 'Fork Inc (phone)');
+    await new CustomerPage(tablet.page).setField('company', 'Fork Inc (tablet)');
+    await expect(tablet.page.getByTestId('sync-status')).toContainText('not backed up');
+    await shot(tablet.page, 'customer-offline');
+    await phone.context.setOffline(false);
+    await tablet.context.setOffline(false);
+    await phone.account.expectBackedUp();
+    await tablet.account.expectBackedUp();
+    await expect(tablet.page.getByTestId('conflict')).toBeVisible({ timeout: 10_000 });
+    await tablet.page.getByTestId('conflicts').scrollIntoViewIfNeeded();
+    await shot(tablet.page, 'conflict');
+
+    await tablet.account.open();
+    await expect(tablet.account.devices).toHaveCount(2);
+    await shot(tablet.page, 'account');
+    // Thumb-sized targets on the account screen.
+    for (const target of [tablet.account.device('Phone').getByTestId('revoke'), tablet.page.getByTestId('sign-out')]) {
+      const box = await target.boundingBox();
+      expect(box?.height).toBeGreaterThanOrEqual(44);
+    }
+    await phone.context.close();
+    await tablet.context.close();
   });
 }

@@ -1,28 +1,8 @@
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { AccountPage } from './fixtures/account_page';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
-
-/** Two devices of one rep: two browser contexts (separate storage), both signed in. */
-async function twoDevices(browser: Browser, baseURL: string | undefined) {
-  const email = `rep-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-  const open = async (name: string, existing: boolean) => {
-    const context = await browser.newContext({ baseURL, viewport: { width: 390, height: 844 }, hasTouch: true });
-    const page = await context.newPage();
-    const account = new AccountPage(page);
-    await account.signIn(email, name, existing);
-    await account.expectBackedUp();
-    return { context, page, account, list: new CustomerListPage(page) };
-  };
-  const phone = await open('Phone', false);
-  const tablet = await open('Tablet', true);
-  return { email, phone, tablet };
-}
-
-async function goOffline(context: BrowserContext, page: Page) {
-  await context.setOffline(true);
-  await expect(page.getByTestId('sync-status')).toHaveAttribute('data-phase', 'offline');
-}
+import { goOffline, openDevice, phoneSize, twoDevices, uniqueEmail } from './fixtures/devices';
 
 test('a customer created on one device appears on the other without a reload', async ({ browser, baseURL }) => {
   const { phone, tablet } = await twoDevices(browser, baseURL);
@@ -49,8 +29,8 @@ test('offline edits of different fields and new customers on both devices conver
   await tablet.list.open();
   await expect(tablet.list.rowNames.filter({ hasText: 'Shared Sam' })).toBeVisible({ timeout: 10_000 });
 
-  await goOffline(phone.context, phone.page);
-  await goOffline(tablet.context, tablet.page);
+  await goOffline(phone);
+  await goOffline(tablet);
   // The phone is still on Shared Sam's page since creating it.
   await new CustomerPage(phone.page).setField('job_title', 'Buyer');
   await tablet.list.openCustomer('Shared Sam');
@@ -86,8 +66,8 @@ test('the same field edited on both devices offline is shown as a conflict and r
   await phone.account.expectBackedUp();
   await tablet.list.open();
   await tablet.list.openCustomer('Conflicted Carl');
-  await goOffline(phone.context, phone.page);
-  await goOffline(tablet.context, tablet.page);
+  await goOffline(phone);
+  await goOffline(tablet);
   await new CustomerPage(phone.page).setField('company', 'Fork Inc (phone)');
   await new CustomerPage(tablet.page).setField('company', 'Fork Inc (tablet)');
   await phone.context.setOffline(false);
@@ -152,4 +132,47 @@ test('revoking a device from another signs it out and removes its copy', async (
   await expect(phone.page.getByTestId('sync-status')).toHaveAttribute('data-phase', 'local');
   await phone.context.close();
   await tablet.context.close();
+});
+
+test('a new device downloading a large book shows its progress, then holds every customer', async ({ browser, baseURL }) => {
+  test.setTimeout(180_000);
+  const email = uniqueEmail();
+  const phone = await openDevice(browser, baseURL, email, 'Phone', false);
+  await phone.list.addSampleCustomers(1500, 7);
+  // Some sample customers are archived; the list counts the active ones.
+  await phone.list.open();
+  const onPhone = (await phone.list.resultCount.textContent())!;
+  expect(onPhone).toMatch(/^1[34]\d\d customers$/);
+  await phone.account.open();
+  await phone.account.expectBackedUp(60_000);
+
+  // The tablet records every text its sync indicator shows, from the first frame on.
+  const context = await browser.newContext({ baseURL, viewport: phoneSize, hasTouch: true });
+  await context.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { syncTexts: string[] }).syncTexts = seen;
+    new MutationObserver(() => {
+      const text = document.querySelector('[data-testid="sync-status"]')?.textContent ?? '';
+      if (text && seen[seen.length - 1] !== text) seen.push(text);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  const page = await context.newPage();
+  const tablet = new AccountPage(page);
+  await tablet.signIn(email, 'Tablet', true);
+  await tablet.expectBackedUp(60_000);
+  const texts: string[] = await page.evaluate(() => (window as unknown as { syncTexts: string[] }).syncTexts);
+  const progress = texts
+    .map((text) => /Downloading your book · (\d+) of (\d+)/.exec(text))
+    .filter((match) => match !== null)
+    .map((match) => [Number(match![1]), Number(match![2])]);
+  // At least one intermediate step was shown, counting towards the whole book.
+  expect(progress.length, texts.join(' | ')).toBeGreaterThan(0);
+  expect(progress.every(([, total]) => total === 1500), texts.join(' | ')).toBe(true);
+  expect(progress.some(([done]) => done > 0 && done < 1500), texts.join(' | ')).toBe(true);
+
+  const list = new CustomerListPage(page);
+  await list.open();
+  await expect(list.resultCount).toHaveText(onPhone);
+  await phone.context.close();
+  await context.close();
 });

@@ -40,6 +40,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 pub use config::Config;
 use tokio::net::TcpListener;
 
@@ -110,6 +111,13 @@ pub async fn run(
     tracing::info!(addr = %listener.local_addr()?, "listening");
     let stop = state.shutdown.clone();
     let tracker = state.tracker.clone();
+    // Sync frames are small and latency-bound: send them at once instead of waiting for the
+    // peer's delayed ACK (Nagle), which cost ~40 ms per wake-up and pull.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(cause = %err, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -26,7 +26,7 @@ pub fn SaveStatus() -> impl IntoView {
             aria-live="polite"
         >
             {move || match state() {
-                SaveState::Idle => "On this device".to_string(),
+                SaveState::Idle => String::new(),
                 SaveState::Saving => "Saving…".to_string(),
                 SaveState::Saved(at) => format!("Saved on this device · {}", clock(at)),
                 SaveState::Failed(_) => "Not saved".to_string(),

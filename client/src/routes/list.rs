@@ -213,9 +213,16 @@ pub fn CustomerList() -> impl IntoView {
                 <span data-testid="result-count">
                     {move || {
                         let n = n_results();
-                        let noun = if state.archived.get() { "archived" } else { "customers" };
+                        let archived = state.archived.get();
+                        let total = if archived { n_archived.get() } else { n_active.get() };
+                        let counted = if filtering() { total } else { n };
+                        let noun = match (archived, counted) {
+                            (true, _) => "archived",
+                            (false, 1) => "customer",
+                            (false, _) => "customers",
+                        };
                         if filtering() {
-                            format!("{n} of {} {noun}", if state.archived.get() { n_archived.get() } else { n_active.get() })
+                            format!("{n} of {total} {noun}")
                         } else {
                             format!("{n} {noun}")
                         }

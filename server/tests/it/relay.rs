@@ -128,7 +128,10 @@ pub struct Device {
 
 pub async fn connect(base: &str) -> Socket {
     let url = format!("{}/sync", base.replace("http://", "ws://"));
-    let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    // Like browsers, with Nagle off (TCP_NODELAY).
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+        .await
+        .unwrap();
     socket
 }
 
