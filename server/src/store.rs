@@ -283,6 +283,20 @@ async fn run_writer(pool: SqlitePool, mut requests: mpsc::Receiver<AppendRequest
     }
 }
 
+/// Rows per multi-row INSERT (9 bound values each; far below SQLite's variable limit).
+const INSERT_CHUNK_ROWS: usize = 200;
+/// Keys per duplicate lookup.
+const LOOKUP_CHUNK_KEYS: usize = 500;
+
+/// A log row about to be inserted.
+struct NewRow<'a> {
+    space: &'a SpaceId,
+    seq: Seq,
+    valid: &'a ValidUpload,
+    device: &'a str,
+    now: i64,
+}
+
 async fn write_batch(
     pool: &SqlitePool,
     batch: &[AppendRequest],
@@ -291,7 +305,10 @@ async fn write_batch(
     // fail at once with SQLITE_BUSY when another connection (a device's last-seen update)
     // committed meanwhile, instead of waiting for the busy timeout.
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let mut heads: HashMap<SpaceId, Seq> = HashMap::new();
+    let mut heads: HashMap<&SpaceId, Seq> = HashMap::new();
+    // Blobs stored in this transaction so far, so a blob sent twice in one batch is stored once.
+    let mut pending: HashMap<(&SpaceId, [u8; 32]), Seq> = HashMap::new();
+    let mut rows: Vec<NewRow<'_>> = Vec::new();
     let mut answers = Vec::with_capacity(batch.len());
     for request in batch {
         let mut head = match heads.get(&request.space) {
@@ -304,51 +321,80 @@ async fn write_batch(
                 Seq(head as u64)
             }
         };
+        // Which of these blobs the log already holds: one query per chunk, not per blob.
+        let mut stored: HashMap<[u8; 32], Seq> = HashMap::new();
+        for chunk in request.uploads.chunks(LOOKUP_CHUNK_KEYS) {
+            let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "SELECT blob_key, seq FROM log WHERE space = ",
+            );
+            query.push_bind(&request.space.0).push(" AND blob_key IN (");
+            let mut keys = query.separated(", ");
+            for valid in chunk {
+                keys.push_bind(&valid.key.0[..]);
+            }
+            query.push(")");
+            for row in query.build().fetch_all(&mut *tx).await? {
+                let key: Vec<u8> = row.try_get(0)?;
+                let seq: i64 = row.try_get(1)?;
+                if let Ok(key) = <[u8; 32]>::try_from(key.as_slice()) {
+                    stored.insert(key, Seq(seq as u64));
+                }
+            }
+        }
         let mut results = Vec::with_capacity(request.uploads.len());
         for valid in &request.uploads {
-            let upload = &valid.upload;
-            let next = Seq(head.0 + 1);
+            let known = stored
+                .get(&valid.key.0)
+                .or_else(|| pending.get(&(&request.space, valid.key.0)));
+            if let Some(seq) = known {
+                results.push(UploadResult {
+                    seq: *seq,
+                    duplicate: true,
+                });
+                continue;
+            }
+            head = Seq(head.0 + 1);
+            pending.insert((&request.space, valid.key.0), head);
+            rows.push(NewRow {
+                space: &request.space,
+                seq: head,
+                valid,
+                device: &request.device,
+                now: request.now,
+            });
+            results.push(UploadResult {
+                seq: head,
+                duplicate: false,
+            });
+        }
+        heads.insert(&request.space, head);
+        answers.push((results, head));
+    }
+    // No ON CONFLICT: duplicates were filtered above, so a conflict here is a bug and fails
+    // the whole transaction (nothing stored, every request answered with an error) rather
+    // than leaving a gap in the sequence numbers.
+    for chunk in rows.chunks(INSERT_CHUNK_ROWS) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO log (space, seq, document, kind, covers, blob_key, bytes, device, created_at) ",
+        );
+        insert.push_values(chunk, |mut values, row| {
+            let upload = &row.valid.upload;
             let (kind, covers) = match upload.kind {
                 BlobKind::Change => (0i64, None),
                 BlobKind::Snapshot { covers } => (1i64, Some(covers.0 as i64)),
             };
-            let inserted = sqlx::query(
-                "INSERT INTO log (space, seq, document, kind, covers, blob_key, bytes, device, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (space, blob_key) DO NOTHING",
-            )
-            .bind(&request.space.0)
-            .bind(next.0 as i64)
-            .bind(&upload.document.0)
-            .bind(kind)
-            .bind(covers)
-            .bind(&valid.key.0[..])
-            .bind(&upload.bytes)
-            .bind(&request.device)
-            .bind(request.now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 1 {
-                head = next;
-                results.push(UploadResult {
-                    seq: next,
-                    duplicate: false,
-                });
-            } else {
-                let seq: i64 =
-                    sqlx::query_scalar("SELECT seq FROM log WHERE space = ? AND blob_key = ?")
-                        .bind(&request.space.0)
-                        .bind(&valid.key.0[..])
-                        .fetch_one(&mut *tx)
-                        .await?;
-                results.push(UploadResult {
-                    seq: Seq(seq as u64),
-                    duplicate: true,
-                });
-            }
-        }
-        heads.insert(request.space.clone(), head);
-        answers.push((results, head));
+            values
+                .push_bind(&row.space.0)
+                .push_bind(row.seq.0 as i64)
+                .push_bind(&upload.document.0)
+                .push_bind(kind)
+                .push_bind(covers)
+                .push_bind(&row.valid.key.0[..])
+                .push_bind(&upload.bytes)
+                .push_bind(row.device)
+                .push_bind(row.now);
+        });
+        insert.build().execute(&mut *tx).await?;
     }
     for (space, head) in &heads {
         sqlx::query("UPDATE spaces SET head = ? WHERE id = ?")
@@ -359,4 +405,98 @@ async fn write_batch(
     }
     tx.commit().await?;
     Ok(answers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::protocol::Upload;
+    use shared::{CustomerDoc, Timestamp};
+
+    async fn store_with_space(dir: &std::path::Path) -> (LogStore, SpaceId) {
+        let pool = crate::db::open(dir).await.unwrap();
+        sqlx::query("INSERT INTO accounts (id, email, password_hash, created_at) VALUES ('a', 'a@example.com', 'x', 0)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO spaces (id, owner, created_at) VALUES ('s', 'a', 0)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        (LogStore::start(pool).0, SpaceId("s".into()))
+    }
+
+    /// `n` distinct valid changes of one customer document.
+    fn changes(n: usize) -> Vec<ValidUpload> {
+        let now = Timestamp(1_795_341_600_000);
+        let mut doc = CustomerDoc::create(
+            shared::seed::customer(1, 1, now),
+            automerge::ActorId::from(vec![7u8; 16]),
+            now,
+        )
+        .unwrap();
+        (0..n)
+            .map(|i| {
+                doc.update(now, |c| c.job_title = format!("job {i}"))
+                    .unwrap();
+                let upload = Upload {
+                    document: shared::protocol::DocumentId(doc.customer().id.to_string()),
+                    kind: BlobKind::Change,
+                    bytes: doc.last_local_change().unwrap(),
+                };
+                shared::sync::blob::validate(upload, 1 << 20).unwrap()
+            })
+            .collect()
+    }
+
+    fn seqs(results: &[UploadResult]) -> Vec<(u64, bool)> {
+        results.iter().map(|r| (r.seq.0, r.duplicate)).collect()
+    }
+
+    #[tokio::test]
+    async fn duplicates_in_a_push_in_a_batch_and_in_the_log_are_stored_once_without_gaps() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, space) = store_with_space(dir.path()).await;
+        let [a, b, c, d] = <[ValidUpload; 4]>::try_from(changes(4)).ok().unwrap();
+
+        // The same blob twice in one push: stored once.
+        let (results, head) = store
+            .append(&space, "phone", vec![a.clone(), a.clone(), b.clone()], 1)
+            .await
+            .unwrap();
+        assert_eq!(seqs(&results), vec![(1, false), (1, true), (2, false)]);
+        assert_eq!(head, Seq(2));
+
+        // Already in the log, then new: the new one takes the next number.
+        let (results, head) = store
+            .append(&space, "tablet", vec![b.clone(), c.clone()], 2)
+            .await
+            .unwrap();
+        assert_eq!(seqs(&results), vec![(2, true), (3, false)]);
+        assert_eq!(head, Seq(3));
+
+        // Two pushes racing with the same new blob (likely folded into one batch).
+        let (first, second) = tokio::join!(
+            store.append(&space, "phone", vec![d.clone()], 3),
+            store.append(&space, "tablet", vec![d.clone(), a.clone()], 3),
+        );
+        let (first, second) = (first.unwrap(), second.unwrap());
+        let d_seqs = [first.0[0].seq, second.0[0].seq];
+        assert_eq!(d_seqs[0], d_seqs[1], "one blob, one position");
+        assert_eq!(d_seqs[0], Seq(4));
+        assert_eq!(
+            [first.0[0].duplicate, second.0[0].duplicate]
+                .iter()
+                .filter(|dup| !**dup)
+                .count(),
+            1
+        );
+        assert_eq!(seqs(&second.0[1..]), vec![(1, true)]);
+        assert_eq!(store.head(&space).await.unwrap(), Seq(4));
+
+        // The log holds 4 entries, numbered 1..=4.
+        let (entries, _) = store.entries(&space, Seq(0), 100, 1 << 20).await.unwrap();
+        let numbers: Vec<u64> = entries.iter().map(|e| e.seq.0).collect();
+        assert_eq!(numbers, vec![1, 2, 3, 4]);
+    }
 }

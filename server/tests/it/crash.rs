@@ -3,46 +3,12 @@
 //! resume by pushing again what was not acknowledged.
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use shared::protocol::{Seq, ServerMessage, Upload};
 
-use crate::relay::{fieldbook_binary, new_customer, sign_in, sign_up, Device, SendWith};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn spawn_relay(data_dir: &std::path::Path) -> (Child, String) {
-    let port = free_port();
-    let mut child = Command::new(fieldbook_binary())
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(["--static-dir", "/nonexistent", "--log", "warn"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..200 {
-        if let Ok(response) = reqwest::get(format!("{base}/healthz")).await {
-            if response.status() == 200 {
-                return (child, base);
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the relay did not start");
-}
+use crate::relay::{new_customer, sign_in, sign_up, spawn_relay, Device, SendWith};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_pushes_loses_no_acknowledged_change() {
@@ -62,9 +28,10 @@ async fn sigkill_during_pushes_loses_no_acknowledged_change() {
             .map(|i| new_customer(d as u64 * 10_000 + i).0)
             .collect();
         all_uploads.push(uploads.clone());
-        let (base, account, acked) = (base.clone(), account.clone(), acked.clone());
+        // Joined before any push, so the kill cannot land in a handshake.
+        let (mut device, _) = Device::join(&base, account).await;
+        let acked = acked.clone();
         tasks.push(tokio::spawn(async move {
-            let (mut device, _) = Device::join(&base, &account).await;
             for chunk in uploads.chunks(2) {
                 let request_id = device.next_request;
                 device.next_request += 1;

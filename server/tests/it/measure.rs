@@ -1,85 +1,276 @@
 //! Sync figures over real sockets on loopback (not run by default; release mode):
 //! `cargo test --release -p fieldbook-server --test it measure -- --ignored --nocapture`.
 //! Protocol level: the devices are scripted Rust clients, not browsers (the browser-level
-//! benchmark is scripts/bench.sh).
+//! figures — bootstrap into IndexedDB, propagation between two tabs — are in scripts/bench.sh).
 
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use shared::protocol::{encode, ClientMessage, Seq, ServerMessage, SpaceId, Upload};
+use futures_util::{SinkExt, StreamExt};
+use shared::protocol::{
+    decode, encode, ClientMessage, Seq, ServerMessage, SpaceId, Upload, SUPPORTED_VERSIONS,
+};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_tungstenite::tungstenite::Message;
 
-use crate::relay::{self, edit, new_customer, sign_in, sign_up, Device};
+use crate::relay::{self, edit, new_customer, sign_in, sign_up, Account, Device};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// A TCP stream that counts the bytes it carries each way (everything on the wire above TCP:
+/// the HTTP upgrade, WebSocket framing and protocol messages).
+struct Counting {
+    inner: tokio::net::TcpStream,
+    sent: Arc<AtomicUsize>,
+    received: Arc<AtomicUsize>,
+}
+
+impl AsyncRead for Counting {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+        self.received
+            .fetch_add(buf.filled().len() - before, Ordering::Relaxed);
+        poll
+    }
+}
+
+impl AsyncWrite for Counting {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = &poll {
+            self.sent.fetch_add(*n, Ordering::Relaxed);
+        }
+        poll
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// A device that already holds everything reconnects: WebSocket upgrade, Hello, Welcome.
+/// Returns (bytes sent, bytes received, protocol round trips, elapsed).
+async fn idle_reconnect(base: &str, account: &Account, head: Seq) -> (usize, usize, u32, Duration) {
+    let started = Instant::now();
+    let addr = base.trim_start_matches("http://");
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let received = Arc::new(AtomicUsize::new(0));
+    let stream = Counting {
+        inner: tcp,
+        sent: sent.clone(),
+        received: received.clone(),
+    };
+    let (mut socket, _) = tokio_tungstenite::client_async(format!("ws://{addr}/sync"), stream)
+        .await
+        .unwrap();
+    let hello = ClientMessage::Hello {
+        supported_versions: SUPPORTED_VERSIONS.to_vec(),
+        space: SpaceId(account.space_id.clone()),
+        token: account.token.clone(),
+    };
+    socket
+        .send(Message::Binary(encode(&hello).into()))
+        .await
+        .unwrap();
+    let mut round_trips = 1;
+    loop {
+        let Some(Ok(Message::Binary(bytes))) = socket.next().await else {
+            panic!("the relay answers the hello")
+        };
+        match decode::<ServerMessage>(&bytes).unwrap() {
+            // The device's cursor is the head: nothing to pull.
+            ServerMessage::Welcome { head: now, .. } if now == head => break,
+            ServerMessage::Welcome { .. } => round_trips += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let elapsed = started.elapsed();
+    (
+        sent.load(Ordering::Relaxed),
+        received.load(Ordering::Relaxed),
+        round_trips,
+        elapsed,
+    )
+}
+
+/// Seeds `n` customers as snapshots in pushes of 500; returns the elapsed time.
+async fn seed(device: &mut Device, first: u64, n: u64) -> Duration {
+    let uploads: Vec<Upload> = (first..first + n).map(|i| new_customer(i).0).collect();
+    let started = Instant::now();
+    for chunk in uploads.chunks(500) {
+        let answer = device.push(chunk.to_vec()).await;
+        assert!(matches!(answer, ServerMessage::Acked { .. }), "{answer:?}");
+    }
+    started.elapsed()
+}
+
+/// A new device downloads the whole book; returns (entries, pages, bytes, elapsed).
+async fn bootstrap(base: &str, email: &str) -> (usize, usize, usize, Duration) {
+    let fresh = sign_in(base, email, "New tablet").await;
+    let (mut device, _) = Device::join(base, &fresh).await;
+    let started = Instant::now();
+    let mut position = None;
+    let (mut bytes, mut entries_n, mut pages) = (0usize, 0usize, 0);
+    loop {
+        let request_id = device.next_request;
+        device.next_request += 1;
+        let request = ClientMessage::Bootstrap {
+            request_id,
+            position: position.clone(),
+            max_entries: 1000,
+        };
+        bytes += encode(&request).len();
+        device.send(&request).await;
+        let answer = device.recv_answer(request_id).await;
+        bytes += encode(&answer).len();
+        let ServerMessage::BootstrapPage { entries, next, .. } = answer else {
+            panic!("expected a page")
+        };
+        entries_n += entries.len();
+        pages += 1;
+        if next.is_none() {
+            break;
+        }
+        position = next;
+    }
+    (entries_n, pages, bytes, started.elapsed())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement; run in release mode"]
 async fn measure_sync_figures() {
-    let relay = relay::start().await;
-    let base = relay.base_url.clone();
-    let account = sign_up(&base, "rep@example.com", "Phone").await;
-    let (mut phone, _) = Device::join(&base, &account).await;
+    // The real relay binary, a separate process, as deployed.
+    let data_dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = relay::spawn_relay(data_dir.path()).await;
+    let pid = child.id();
 
-    // Seed 10,000 customers (snapshots), as devices upload them.
-    let mut docs = Vec::new();
-    let mut uploads: Vec<Upload> = Vec::new();
-    for i in 0..10_000 {
-        let (upload, doc) = new_customer(i);
-        uploads.push(upload);
-        if i < 200 {
-            docs.push(doc);
+    // Books of exactly 1,000 and 10,000 customers, each its own account.
+    for n in [1_000u64, 10_000] {
+        let email = format!("book-{n}@example.com");
+        let account = sign_up(&base, &email, "Phone").await;
+        let (mut phone, _) = Device::join(&base, &account).await;
+        let seeded = seed(&mut phone, 0, n).await;
+        println!(
+            "seed {n} customers (snapshots) in pushes of 500: {:.2} s ({:.0} acked/s)",
+            seeded.as_secs_f64(),
+            n as f64 / seeded.as_secs_f64()
+        );
+        let (_, head) = Device::join(&base, &account).await;
+        let mut reconnects = Vec::new();
+        for _ in 0..20 {
+            reconnects.push(idle_reconnect(&base, &account, head).await);
         }
+        let (sent, received, round_trips, _) = reconnects[0];
+        let mut times: Vec<Duration> = reconnects.iter().map(|r| r.3).collect();
+        times.sort();
+        println!(
+            "idle reconnect, {n} documents: {round_trips} protocol round trip after the WebSocket upgrade, \
+             {sent} bytes up + {received} bytes down on the wire ({} total), median {:.2} ms",
+            sent + received,
+            ms(percentile(&times, 0.5))
+        );
+        let (entries, pages, bytes, elapsed) = bootstrap(&base, &email).await;
+        println!(
+            "bootstrap of {n} customers: {entries} entries in {pages} pages, {:.2} MB of messages, \
+             {:.2} s (relay side, no apply)",
+            bytes as f64 / 1e6,
+            elapsed.as_secs_f64()
+        );
     }
-    let started = Instant::now();
-    for chunk in uploads.chunks(500) {
-        assert!(matches!(
-            phone.push(chunk.to_vec()).await,
-            ServerMessage::Acked { .. }
-        ));
-    }
-    let seeded = started.elapsed();
-    println!(
-        "seed 10,000 snapshots in pushes of 500: {:.2} s ({:.0} acked/s)",
-        seeded.as_secs_f64(),
-        10_000.0 / seeded.as_secs_f64()
-    );
 
     // Acknowledged changes per second: 8 devices pushing small changes concurrently.
-    let mut tasks = Vec::new();
+    let email = "load@example.com";
+    let account = sign_up(&base, email, "Phone").await;
+    // Edits are made and devices connected before the clock starts; then all push at once.
     let per_device = 2_000u64;
-    for d in 0..8u64 {
-        let account = sign_in(&base, "rep@example.com", &format!("Load {d}")).await;
-        let base = base.clone();
+    let devices = 8u64;
+    let start = Arc::new(tokio::sync::Barrier::new(devices as usize + 1));
+    let mut tasks = Vec::new();
+    for d in 0..devices {
+        let account = sign_in(&base, email, &format!("Load {d}")).await;
+        let (mut device, _) = Device::join(&base, &account).await;
+        let (_, mut doc) = new_customer(100_000 + d);
+        let changes: Vec<Upload> = (0..per_device)
+            .map(|i| edit(&mut doc, &format!("job {i}")))
+            .collect();
+        let start = start.clone();
         tasks.push(tokio::spawn(async move {
-            let (mut device, _) = Device::join(&base, &account).await;
-            let (_, mut doc) = new_customer(100_000 + d);
-            let changes: Vec<Upload> = (0..per_device)
-                .map(|i| edit(&mut doc, &format!("job {i}")))
-                .collect();
-            let started = Instant::now();
+            start.wait().await;
+            let mut latencies = Vec::new();
             for chunk in changes.chunks(50) {
+                let started = Instant::now();
                 let answer = device.push(chunk.to_vec()).await;
                 assert!(matches!(answer, ServerMessage::Acked { .. }), "{answer:?}");
+                latencies.push(started.elapsed());
             }
-            started.elapsed()
+            latencies
         }));
     }
+    // FIELDBOOK_MEASURE_PERF=<file>: profile the relay process during this phase.
+    let perf = std::env::var("FIELDBOOK_MEASURE_PERF").ok().map(|out| {
+        std::process::Command::new("perf")
+            .args([
+                "record",
+                "-F",
+                "999",
+                "-g",
+                "-o",
+                &out,
+                "-p",
+                &pid.to_string(),
+            ])
+            .spawn()
+            .expect("perf runs")
+    });
+    start.wait().await;
     let started = Instant::now();
+    let mut latencies = Vec::new();
     for task in tasks {
-        task.await.unwrap();
+        latencies.extend(task.await.unwrap());
     }
     let elapsed = started.elapsed();
+    if let Some(perf) = perf {
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &perf.id().to_string()])
+            .status();
+        let _ = perf.wait_with_output();
+    }
+    latencies.sort();
     println!(
-        "acknowledged changes/s (8 devices, pushes of 50, SQLite synchronous=FULL): {:.0}",
-        (8 * per_device) as f64 / elapsed.as_secs_f64()
+        "acknowledged changes/s ({devices} devices, pushes of 50, SQLite synchronous=FULL): {:.0}; \
+         ack latency per push p50 {:.1} ms, p99 {:.1} ms",
+        (devices * per_device) as f64 / elapsed.as_secs_f64(),
+        ms(percentile(&latencies, 0.5)),
+        ms(percentile(&latencies, 0.99))
     );
 
     // Live propagation: phone pushes one edit, tablet is woken, pulls, has it.
-    let tablet_account = sign_in(&base, "rep@example.com", "Tablet").await;
+    let (mut phone, _) = Device::join(&base, &account).await;
+    let mut docs: Vec<_> = (0..50).map(|i| new_customer(200_000 + i).1).collect();
+    let tablet_account = sign_in(&base, email, "Tablet").await;
     let (mut tablet, mut cursor) = Device::join(&base, &tablet_account).await;
-    let (_, head) = Device::join(&base, &account).await;
-    cursor = cursor.max(head);
     let mut samples = Vec::new();
     for i in 0..300 {
         let n_docs = docs.len();
@@ -107,59 +298,18 @@ async fn measure_sync_figures() {
     samples.sort();
     println!(
         "propagation A→B (push, commit, wake, pull): p50 {:.2} ms, p99 {:.2} ms",
-        percentile(&samples, 0.5).as_secs_f64() * 1000.0,
-        percentile(&samples, 0.99).as_secs_f64() * 1000.0
+        ms(percentile(&samples, 0.5)),
+        ms(percentile(&samples, 0.99))
     );
-
-    // Idle reconnect: Hello + Welcome, whatever the number of documents.
-    let hello = encode(&ClientMessage::Hello {
-        supported_versions: vec![1],
-        space: SpaceId(account.space_id.clone()),
-        token: account.token.clone(),
-    });
-    let (_, head) = Device::join(&base, &account).await;
-    let welcome = encode(&ServerMessage::Welcome { version: 1, head });
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let peak = status
+        .lines()
+        .find(|line| line.starts_with("VmHWM:"))
+        .unwrap_or("VmHWM: ?");
     println!(
-        "idle reconnect with {} log entries / 10,200 documents: 1 round trip, {} + {} bytes of messages (+ WebSocket upgrade ~250 bytes each way)",
-        head.0,
-        hello.len(),
-        welcome.len()
+        "relay peak RSS over the whole run: {}",
+        peak.trim_start_matches("VmHWM:").trim()
     );
-
-    // Bootstrap of a new device.
-    let fresh = sign_in(&base, "rep@example.com", "New tablet").await;
-    let (mut device, _) = Device::join(&base, &fresh).await;
-    let started = Instant::now();
-    let mut position = None;
-    let (mut bytes, mut entries_n, mut pages) = (0usize, 0usize, 0);
-    loop {
-        let request_id = device.next_request;
-        device.next_request += 1;
-        let request = ClientMessage::Bootstrap {
-            request_id,
-            position: position.clone(),
-            max_entries: 1000,
-        };
-        bytes += encode(&request).len();
-        device.send(&request).await;
-        let answer = device.recv_answer(request_id).await;
-        bytes += encode(&answer).len();
-        let ServerMessage::BootstrapPage { entries, next, .. } = answer else {
-            panic!("expected a page")
-        };
-        entries_n += entries.len();
-        pages += 1;
-        if next.is_none() {
-            break;
-        }
-        position = next;
-    }
-    println!(
-        "bootstrap of 10,000 customers (+200 edited): {} entries in {pages} pages, {:.2} MB, {:.2} s (relay side, no browser apply)",
-        entries_n,
-        bytes as f64 / 1e6,
-        started.elapsed().as_secs_f64()
-    );
-    let _ = Seq(0);
-    relay.stop().await;
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -2,6 +2,7 @@
 //! device speaking the real protocol over a real WebSocket.
 
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -297,4 +298,38 @@ pub fn edit(doc: &mut shared::CustomerDoc, job: &str) -> Upload {
 
 pub fn fieldbook_binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_fieldbook-server"))
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The real relay binary as a child process on a free loopback port.
+pub async fn spawn_relay(data_dir: &std::path::Path) -> (Child, String) {
+    let port = free_port();
+    let mut child = Command::new(fieldbook_binary())
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--static-dir", "/nonexistent", "--log", "warn"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if let Ok(response) = reqwest::get(format!("{base}/healthz")).await {
+            if response.status() == 200 {
+                return (child, base);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the relay did not start");
 }
