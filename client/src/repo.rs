@@ -11,7 +11,7 @@
 //! book and report [`SaveState::Saved`]; if it fails the cached document is dropped (the next
 //! read reloads what storage really holds) and the failure is reported, never swallowed.
 
-use std::{cell::RefCell, rc::Rc};
+use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
 use automerge::ActorId;
 use leptos::prelude::*;
@@ -31,6 +31,9 @@ use crate::{
 const COMPACT_AT_CHUNKS: u32 = 24;
 /// How many loaded documents stay in memory (each costs tens of kilobytes).
 const DOC_CACHE_CAPACITY: usize = 16;
+/// Above this many documents to read for one page from the relay, first find which exist
+/// with one key-range read ([`Store::stored_among`]) instead of looking each one up.
+const LOOKUP_BY_RANGE_ABOVE: usize = 32;
 
 /// Whether the book has been read from the device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +100,17 @@ struct RepoInner {
     /// The sync cursor: this device holds every log entry up to here (snapshots say so).
     cursor: Seq,
     on_queued: Option<QueuedHook>,
+}
+
+/// A document touched by a page from the relay, while the page is applied.
+struct Touched {
+    id: CustomerId,
+    /// Its document: from the cache or storage, or made from the page's first entry.
+    cached: Option<CachedDoc>,
+    /// The bytes it was made from, when it is new on this device.
+    snapshot: Option<Vec<u8>>,
+    /// Whether entries were applied to it after it was loaded or made.
+    changed: bool,
 }
 
 /// Customers changed by entries from other devices, for screens showing one of them.
@@ -447,109 +461,116 @@ impl Repo {
             let inner = inner.borrow();
             (inner.actor.clone(), inner.device_name.clone())
         };
-        // Documents touched by this page, loaded once each.
-        let mut touched: Vec<(CustomerId, CachedDoc, bool)> = Vec::new();
+        let started = crate::time::now_ms();
+        // Documents touched by this page: from the cache, else all read in one transaction.
+        let mut ids: Vec<CustomerId> = Vec::new();
+        for entry in &entries {
+            match entry.document.0.parse::<CustomerId>() {
+                Ok(id) if !ids.contains(&id) => ids.push(id),
+                Ok(_) => {}
+                Err(_) => {
+                    tracing::warn!(document = %entry.document.0, "skipping an entry of an unknown document kind")
+                }
+            }
+        }
+        let mut touched: Vec<Touched> = Vec::with_capacity(ids.len());
+        let mut to_read = Vec::new();
+        for id in ids {
+            let cached = inner.borrow_mut().docs.take(&id);
+            if cached.is_none() {
+                to_read.push(touched.len());
+            }
+            touched.push(Touched {
+                id,
+                cached,
+                snapshot: None,
+                changed: false,
+            });
+        }
+        if to_read.len() > LOOKUP_BY_RANGE_ABOVE {
+            let ids: Vec<CustomerId> = to_read.iter().map(|&i| touched[i].id.clone()).collect();
+            let stored = store.stored_among(&ids).await.map_err(|e| e.to_string())?;
+            to_read.retain(|&i| stored.contains(&touched[i].id));
+        }
+        let read_ids: Vec<CustomerId> = to_read.iter().map(|&i| touched[i].id.clone()).collect();
+        let stored = store
+            .load_docs(&read_ids)
+            .await
+            .map_err(|e| e.to_string())?;
+        crate::time::add_timing("apply: read stored documents", started);
+        let started = crate::time::now_ms();
+        for (&index, stored) in to_read.iter().zip(stored) {
+            if stored.n_chunks > 0 {
+                let mut doc = CustomerDoc::load(&touched[index].id, &stored.bytes, actor.clone())
+                    .map_err(|e| e.to_string())?;
+                doc.set_author(author.clone());
+                touched[index].cached = Some(CachedDoc {
+                    doc,
+                    n_chunks: stored.n_chunks,
+                    next_seq: stored.next_seq,
+                });
+            }
+        }
+        // Entries grouped by document, each group in log order (documents are independent).
+        let positions: HashMap<CustomerId, usize> = touched
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), i))
+            .collect();
+        let mut per_doc: Vec<Vec<LogEntry>> = touched.iter().map(|_| Vec::new()).collect();
         for entry in entries {
-            let Ok(customer_id) = entry.document.0.parse::<CustomerId>() else {
-                tracing::warn!(document = %entry.document.0, "skipping an entry of an unknown document kind");
+            if let Some(&i) = entry
+                .document
+                .0
+                .parse::<CustomerId>()
+                .ok()
+                .and_then(|id| positions.get(&id))
+            {
+                per_doc[i].push(entry);
+            }
+        }
+        let meta = vec![
+            ("cursor", cursor.0.to_string()),
+            (
+                "bootstrap",
+                match &bootstrap {
+                    Some(position) => serde_json::to_string(position).map_err(|e| e.to_string())?,
+                    None => String::new(),
+                },
+            ),
+        ];
+        // One transaction for the page: documents, summaries, cursor and bootstrap position
+        // commit together or not at all. (Writing a large page in chunks, merging one while
+        // the previous commits, was measured: no gain — the cost of IndexedDB requests is on
+        // the main thread too.)
+        let mut batch = WriteBatch {
+            meta,
+            ..WriteBatch::default()
+        };
+        let mut written: Vec<(CustomerId, CachedDoc)> = Vec::new();
+        for (slot, entries) in touched.into_iter().zip(per_doc) {
+            let Some((id, mut cached, snapshot)) = merge_entries(slot, entries, &actor, &author)?
+            else {
                 continue;
             };
-            let index = match touched.iter().position(|(id, _, _)| *id == customer_id) {
-                Some(index) => index,
-                None => {
-                    let cached = inner.borrow_mut().docs.take(&customer_id);
-                    let cached = match cached {
-                        Some(cached) => Some(cached),
-                        None => {
-                            let stored = store
-                                .load_doc(&customer_id)
-                                .await
-                                .map_err(|e| e.to_string())?;
-                            if stored.n_chunks == 0 {
-                                None
-                            } else {
-                                let mut doc =
-                                    CustomerDoc::load(&customer_id, &stored.bytes, actor.clone())
-                                        .map_err(|e| e.to_string())?;
-                                doc.set_author(author.clone());
-                                Some(CachedDoc {
-                                    doc,
-                                    n_chunks: stored.n_chunks,
-                                    next_seq: stored.next_seq,
-                                })
-                            }
-                        }
-                    };
-                    match cached {
-                        Some(cached) => touched.push((customer_id.clone(), cached, false)),
-                        None => {
-                            let mut doc = CustomerDoc::from_remote(&entry.bytes, actor.clone())
-                                .map_err(|e| format!("customer {customer_id}: {e}"))?;
-                            if doc.customer().id != customer_id {
-                                return Err(format!(
-                                    "entry for {customer_id} holds another customer"
-                                ));
-                            }
-                            doc.set_author(author.clone());
-                            touched.push((
-                                customer_id.clone(),
-                                CachedDoc {
-                                    doc,
-                                    n_chunks: 0,
-                                    next_seq: 0,
-                                },
-                                true,
-                            ));
-                            continue;
-                        }
-                    }
-                    touched.len() - 1
-                }
-            };
-            touched[index]
-                .1
-                .doc
-                .apply_remote(&entry.bytes)
-                .map_err(|e| format!("customer {customer_id}: {e}"))?;
-        }
-        let mut batch = WriteBatch::default();
-        for (customer_id, cached, is_new) in touched.iter_mut() {
-            if *is_new || cached.n_chunks + 1 >= COMPACT_AT_CHUNKS {
-                let seq = cached.next_seq;
-                batch.delete_chunks_below.push((customer_id.clone(), seq));
-                batch
-                    .chunks
-                    .push((customer_id.clone(), seq, cached.doc.save()));
-                cached.n_chunks = 1;
-            } else {
-                let chunk = cached.doc.save_incremental();
-                if chunk.is_empty() {
-                    continue;
-                }
-                batch
-                    .chunks
-                    .push((customer_id.clone(), cached.next_seq, chunk));
-                cached.n_chunks += 1;
+            if add_to_batch(&mut batch, &id, &mut cached, snapshot) {
+                batch.summaries.push(cached.doc.summary());
             }
-            cached.next_seq += 1;
-            batch.summaries.push(cached.doc.summary());
+            written.push((id, cached));
         }
-        batch.meta.push(("cursor", cursor.0.to_string()));
-        batch.meta.push((
-            "bootstrap",
-            match &bootstrap {
-                Some(position) => serde_json::to_string(position).map_err(|e| e.to_string())?,
-                None => String::new(),
-            },
-        ));
         let summaries = batch.summaries.clone();
+        crate::time::add_timing("apply: load and merge entries", started);
+        let started = crate::time::now_ms();
         store.write(batch).await.map_err(|err| err.to_string())?;
+        crate::time::add_timing("apply: IndexedDB write", started);
+        let started = crate::time::now_ms();
+        let mut touched = written;
         inner.borrow_mut().cursor = cursor;
         // Keep the documents just written in the cache only if few (a bootstrap page holds
         // hundreds; the cache would only churn).
         if touched.len() <= DOC_CACHE_CAPACITY {
             let mut inner = inner.borrow_mut();
-            for (customer_id, cached, _) in touched.drain(..) {
+            for (customer_id, cached) in touched.drain(..) {
                 inner.docs.insert(customer_id, cached);
             }
         }
@@ -565,6 +586,7 @@ impl Repo {
                 changes.customers = customers;
             });
         }
+        crate::time::add_timing("apply: book and screens", started);
         Ok(())
     }
 
@@ -653,4 +675,79 @@ fn parse_actor(hex: &str) -> Option<ActorId> {
 /// The repo provided to the component tree.
 pub fn use_repo() -> Repo {
     expect_context::<Repo>()
+}
+
+/// Applies a page's entries for one document (in log order) to it; returns the document,
+/// and, when it is new on this device and only its first state arrived, those bytes.
+#[allow(clippy::type_complexity)]
+fn merge_entries(
+    slot: Touched,
+    entries: Vec<LogEntry>,
+    actor: &ActorId,
+    author: &Option<String>,
+) -> Result<Option<(CustomerId, CachedDoc, Option<Vec<u8>>)>, String> {
+    let Touched {
+        id,
+        mut cached,
+        mut snapshot,
+        mut changed,
+    } = slot;
+    for entry in entries {
+        match &mut cached {
+            Some(existing) => {
+                existing
+                    .doc
+                    .apply_remote(&entry.bytes)
+                    .map_err(|e| format!("customer {id}: {e}"))?;
+                changed = true;
+            }
+            None => {
+                // New on this device: the entry is its first state (a snapshot, or the change
+                // that created it).
+                let mut doc = CustomerDoc::from_remote(&entry.bytes, actor.clone())
+                    .map_err(|e| format!("customer {id}: {e}"))?;
+                if doc.customer().id != id {
+                    return Err(format!("entry for {id} holds another customer"));
+                }
+                doc.set_author(author.clone());
+                cached = Some(CachedDoc {
+                    doc,
+                    n_chunks: 0,
+                    next_seq: 0,
+                });
+                snapshot = Some(entry.bytes);
+            }
+        }
+    }
+    let snapshot = if changed { None } else { snapshot };
+    Ok(cached.map(|cached| (id, cached, snapshot)))
+}
+
+/// Adds a merged document's new chunk (and compaction) to `batch`; false if nothing changed.
+fn add_to_batch(
+    batch: &mut WriteBatch,
+    id: &CustomerId,
+    cached: &mut CachedDoc,
+    snapshot: Option<Vec<u8>>,
+) -> bool {
+    if let Some(bytes) = snapshot {
+        // New, and nothing applied after its first state: those bytes are a whole saved
+        // document already (or a change, which loads as one), stored as is.
+        batch.chunks.push((id.clone(), 0, bytes));
+        cached.n_chunks = 1;
+    } else if cached.n_chunks == 0 || cached.n_chunks + 1 >= COMPACT_AT_CHUNKS {
+        let seq = cached.next_seq;
+        batch.delete_chunks_below.push((id.clone(), seq));
+        batch.chunks.push((id.clone(), seq, cached.doc.save()));
+        cached.n_chunks = 1;
+    } else {
+        let chunk = cached.doc.save_incremental();
+        if chunk.is_empty() {
+            return false;
+        }
+        batch.chunks.push((id.clone(), cached.next_seq, chunk));
+        cached.n_chunks += 1;
+    }
+    cached.next_seq += 1;
+    true
 }

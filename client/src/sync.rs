@@ -344,8 +344,10 @@ impl Sync {
                 return;
             }
             if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
+                let started = crate::time::now_ms();
                 let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
                 self.call(|engine, now| engine.frame(&bytes, now));
+                crate::time::add_timing("sync: decode and handle frames", started);
             }
         });
         let on_close = Closure::<dyn Fn()>::new(move || {

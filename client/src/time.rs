@@ -41,3 +41,38 @@ pub fn mark(name: &str) {
         let _ = performance.mark(name);
     }
 }
+
+/// Milliseconds since navigation, from the monotonic performance clock.
+pub fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|window| window.performance())
+        .map_or(0.0, |performance| performance.now())
+}
+
+/// Adds the time since `started` (from [`now_ms`]) to the total named `name` in
+/// `window.fieldbookTimings`: benchmarks read these totals to see where a long operation (a
+/// bootstrap, an import) spends its time. Costs one property write.
+pub fn add_timing(name: &str, started: f64) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let key = wasm_bindgen::JsValue::from_str("fieldbookTimings");
+    let totals = match js_sys::Reflect::get(&window, &key) {
+        Ok(totals) if totals.is_object() => totals,
+        _ => {
+            let totals: wasm_bindgen::JsValue = js_sys::Object::new().into();
+            let _ = js_sys::Reflect::set(&window, &key, &totals);
+            totals
+        }
+    };
+    let name = wasm_bindgen::JsValue::from_str(name);
+    let before = js_sys::Reflect::get(&totals, &name)
+        .ok()
+        .and_then(|value| value.as_f64())
+        .unwrap_or(0.0);
+    let _ = js_sys::Reflect::set(
+        &totals,
+        &name,
+        &wasm_bindgen::JsValue::from_f64(before + now_ms() - started),
+    );
+}

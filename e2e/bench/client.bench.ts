@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromiumArgs } from '../playwright.config';
+import { AccountPage } from '../tests/fixtures/account_page';
 
 // Client benchmarks in headless Chromium against the real release build. Books are written
 // by the app's own code (the sample-data screen, deterministic by seed). Results go to
@@ -13,6 +14,8 @@ const smoke = !!process.env.FIELDBOOK_BENCH_SMOKE;
 const startupSizes = smoke ? [200] : [1_000, 10_000];
 const searchSize = smoke ? 500 : 50_000;
 const runs = smoke ? 2 : 7;
+const syncSize = smoke ? 200 : 10_000;
+const propagationSamples = smoke ? 5 : 40;
 
 interface Row {
   figure: string;
@@ -189,6 +192,124 @@ test(`search-as-you-type and edit-to-IndexedDB latency over ${searchSize} custom
   } finally {
     fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
   }
+});
+
+test(`sync between two browser devices: upload, bootstrap of ${syncSize} customers, live propagation`, async ({ browser, baseURL }) => {
+  const email = `bench-${Date.now()}@example.com`;
+  const phoneContext = await browser.newContext({ baseURL, viewport: { width: 390, height: 844 } });
+  const phone = await phoneContext.newPage();
+  const phoneAccount = new AccountPage(phone);
+  await phoneAccount.signIn(email, 'Phone');
+  await phoneAccount.expectBackedUp();
+  const uploadStarted = Date.now();
+  details.push(`Sync bench: seeding ${syncSize} customers on the phone: ${await seed(phone, syncSize, 11)}`);
+  await phoneAccount.open();
+  await phoneAccount.expectBackedUp(30 * 60_000);
+  details.push(`Sync bench: ${syncSize} customers created and backed up on the relay in ${((Date.now() - uploadStarted) / 1000).toFixed(1)} s (seeding included)`);
+
+  // A new device signs in and downloads the book; bytes counted on its WebSocket.
+  const tabletContext = await browser.newContext({ baseURL, viewport: { width: 820, height: 1180 } });
+  const tablet = await tabletContext.newPage();
+  const cdp = await tabletContext.newCDPSession(tablet);
+  await cdp.send('Network.enable');
+  let wsBytes = 0;
+  const frameBytes = (frame: { opcode: number; payloadData: string }) =>
+    frame.opcode === 2 ? Math.floor((frame.payloadData.length * 3) / 4) - (frame.payloadData.match(/=+$/)?.[0].length ?? 0) : frame.payloadData.length;
+  cdp.on('Network.webSocketFrameReceived', ({ response }) => (wsBytes += frameBytes(response)));
+  cdp.on('Network.webSocketFrameSent', ({ response }) => (wsBytes += frameBytes(response)));
+  // Timed inside the page (Playwright's polling would add up to a second): from the click
+  // on "Sign in" to the indicator's first "all changes backed up" after the download.
+  await tablet.addInitScript(() => {
+    const w = window as any;
+    w.syncPhases = [];
+    new MutationObserver(() => {
+      const status = document.querySelector('[data-testid="sync-status"]');
+      const phase = status?.getAttribute('data-phase');
+      const last = w.syncPhases[w.syncPhases.length - 1];
+      if (phase && (!last || last.phase !== phase)) {
+        w.syncPhases.push({ phase, at: performance.timeOrigin + performance.now() });
+      }
+    }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-phase'] });
+    document.addEventListener(
+      'click',
+      (event) => {
+        if ((event.target as Element).closest('[data-testid="submit"]')) w.submittedAt = performance.timeOrigin + performance.now();
+      },
+      true,
+    );
+  });
+  const tabletAccount = new AccountPage(tablet);
+  await tabletAccount.open();
+  await tablet.getByTestId('email').fill(email);
+  await tablet.getByTestId('password').fill('correct horse battery');
+  await tablet.getByTestId('device-name').fill('Tablet');
+  await tablet.getByTestId('submit').click();
+  await expect(tablet.getByTestId('account-email')).toHaveText(email);
+  await tabletAccount.expectBackedUp(30 * 60_000);
+  const { submittedAt, phases } = await tablet.evaluate(() => ({
+    submittedAt: (window as any).submittedAt as number,
+    phases: (window as any).syncPhases as { phase: string; at: number }[],
+  }));
+  const connectingAt = phases.find((p) => p.phase !== 'local')!.at;
+  const syncedAt = phases.find((p) => p.phase === 'synced')!.at;
+  const bootstrapSeconds = (syncedAt - connectingAt) / 1000;
+  const stored = (await tablet.getByTestId('stored-count').textContent())?.match(/(\d+) customers? on this device/)?.[1];
+  details.push(`Sync bench: the new device holds ${stored} customers (all of them, archived included); sign-in (argon2id) took ${((connectingAt - submittedAt) / 1000).toFixed(2)} s before the download started; phases seen: ${phases.map((p) => p.phase).join(' → ')}`);
+  const timings: Record<string, number> = await tablet.evaluate(() => (window as any).fieldbookTimings ?? {});
+  details.push(
+    `Sync bench: where the new device's download time went (ms, summed over pages): ` +
+      Object.entries(timings)
+        .map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
+        .join(', '),
+  );
+  rows.push({
+    figure: `new device bootstrap of ${syncSize} customers into IndexedDB (browser, loopback; from connecting to all stored; WebSocket payload bytes)`,
+    measured: `${bootstrapSeconds.toFixed(2)} s, ${(wsBytes / 1e6).toFixed(2)} MB`,
+    target: syncSize === 10_000 ? '≤ 5 s, ≤ 10 MB' : '—',
+    pass: syncSize === 10_000 ? bootstrapSeconds <= 5 && wsBytes <= 10e6 : null,
+  });
+
+  // Live propagation: the phone edits a customer's company; the tablet's list shows it.
+  await phone.goto('/');
+  await phone.getByTestId('customer-row').first().click();
+  const name = (await phone.getByTestId('customer-heading').textContent())!.trim();
+  await tablet.goto('/');
+  await tablet.getByTestId('search').fill(name);
+  await expect(tablet.getByTestId('customer-row').first()).toBeVisible();
+  const latencies: number[] = [];
+  for (let i = 0; i < propagationSamples; i++) {
+    const token = `Propagated ${i} ${Date.now()}`;
+    await tablet.evaluate((token) => {
+      (window as any).seenAt = new Promise<number>((resolve) => {
+        const list = document.querySelector('[data-testid="customer-list"]')!;
+        const observer = new MutationObserver(() => {
+          if (list.textContent?.includes(token)) {
+            observer.disconnect();
+            resolve(performance.timeOrigin + performance.now());
+          }
+        });
+        observer.observe(list, { subtree: true, childList: true, characterData: true });
+      });
+    }, token);
+    const editedAt = await phone.evaluate((token) => {
+      const input = document.querySelector('[data-testid="field-company"]') as HTMLInputElement;
+      const at = performance.timeOrigin + performance.now();
+      input.value = token;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+      return at;
+    }, token);
+    const seenAt: number = await tablet.evaluate(() => (window as any).seenAt);
+    latencies.push(seenAt - editedAt);
+    await tablet.waitForTimeout(50);
+  }
+  rows.push({
+    figure: `edit on one device visible on another (browser to browser, loopback; ${propagationSamples} edits; p50 / p99)`,
+    measured: `${percentile(latencies, 50).toFixed(1)} ms / ${percentile(latencies, 99).toFixed(1)} ms`,
+    target: 'p50 ≤ 50 ms, p99 ≤ 250 ms',
+    pass: percentile(latencies, 50) <= 50 && percentile(latencies, 99) <= 250,
+  });
+  await phoneContext.close();
+  await tabletContext.close();
 });
 
 test.afterAll(() => {

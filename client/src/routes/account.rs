@@ -179,7 +179,7 @@ fn AccountDetails() -> impl IntoView {
             <p class="hint">"This device: " <strong data-testid="device-name-current">{move || session().map(|s| s.device_name).unwrap_or_default()}</strong></p>
             <p data-testid="sync-detail">{move || describe(&sync.status.get())}</p>
             {move || sync.status.get().problem.map(|p| view! { <p class="hint" data-testid="sync-problem">{p}</p> })}
-            <p class="hint">{move || match repo.book.with(|b| b.len()) {
+            <p class="hint" data-testid="stored-count">{move || match repo.book.with(|b| b.len()) {
                 1 => "1 customer on this device".to_string(),
                 n => format!("{n} customers on this device"),
             }}</p>

@@ -192,6 +192,8 @@ pub struct ClientEngine {
     push: Option<(Outstanding, Vec<u64>)>,
     read: Option<(Outstanding, ReadKind)>,
     applying: Option<PendingApply>,
+    /// The next page, fetched while the one before is being stored.
+    prefetched: Option<(PendingApply, Vec<LogEntry>)>,
     next_request_id: u64,
     last_synced: Option<Timestamp>,
     problem: Option<String>,
@@ -226,6 +228,7 @@ impl ClientEngine {
             push: None,
             read: None,
             applying: None,
+            prefetched: None,
             next_request_id: 1,
             last_synced: None,
             problem: None,
@@ -285,6 +288,7 @@ impl ClientEngine {
             && self.push.is_none()
             && self.read.is_none()
             && self.applying.is_none()
+            && self.prefetched.is_none()
             && self.bootstrap.is_none()
             && self.cursor >= self.remote_head
     }
@@ -391,13 +395,20 @@ impl ClientEngine {
         if self.bootstrap.is_none() {
             self.bootstrap_done_documents = 0;
         }
-        self.progress(now)
+        let mut effects = Vec::new();
+        if let Some((pending, entries)) = self.prefetched.take() {
+            effects.extend(self.start_apply(pending, entries, now));
+        } else {
+            effects.extend(self.progress(now));
+        }
+        effects
     }
 
     /// Storing the entries of the last [`ClientEffect::Apply`] failed (e.g. storage full):
     /// nothing moved; try again after a reconnect.
     pub fn apply_failed(&mut self, message: String, now: Timestamp) -> Vec<ClientEffect> {
         self.applying = None;
+        self.prefetched = None;
         self.problem = Some(message);
         self.drop_connection(now, true)
     }
@@ -463,6 +474,7 @@ impl ClientEngine {
                     && contiguous
                     && self.read.is_none()
                     && self.applying.is_none()
+                    && self.prefetched.is_none()
                     && self.bootstrap.is_none()
                 {
                     self.cursor = fresh[fresh.len() - 1];
@@ -508,32 +520,29 @@ impl ClientEngine {
                     return Vec::new();
                 };
                 self.remote_head = self.remote_head.max(head);
+                let (expected, _) = self.position_after_apply();
                 let gap_free = entries
                     .iter()
                     .enumerate()
                     .all(|(i, entry)| entry.seq.0 == since.0 + 1 + i as u64);
-                if since != self.cursor || !gap_free {
+                if since != expected || !gap_free {
                     self.problem = Some("the relay sent entries out of order".into());
                     return self.drop_connection(now, true);
                 }
                 if entries.is_empty() {
-                    if head > self.cursor {
+                    if head > expected {
                         // The relay promised more than it sent; ask again after a reconnect.
                         return self.drop_connection(now, true);
                     }
                     return self.progress(now);
                 }
                 let cursor = entries[entries.len() - 1].seq;
-                self.applying = Some(PendingApply {
+                let pending = PendingApply {
                     cursor,
                     bootstrap: None,
                     documents: 0,
-                });
-                vec![ClientEffect::Apply {
-                    entries,
-                    cursor,
-                    bootstrap: None,
-                }]
+                };
+                self.start_apply(pending, entries, now)
             }
             ServerMessage::BootstrapPage {
                 request_id,
@@ -547,7 +556,8 @@ impl ClientEngine {
                 else {
                     return Vec::new();
                 };
-                let in_snapshots = match &self.bootstrap {
+                let (expected_cursor, expected_bootstrap) = self.position_after_apply();
+                let in_snapshots = match &expected_bootstrap {
                     Some(position) => matches!(position.phase, BootstrapPhase::Snapshots { .. }),
                     None => true,
                 };
@@ -558,7 +568,7 @@ impl ClientEngine {
                     0
                 };
                 let (cursor, bootstrap) = match next {
-                    Some(next) => (self.cursor, Some(next)),
+                    Some(next) => (expected_cursor, Some(next)),
                     None => (through, None),
                 };
                 if self.bootstrap.is_none() {
@@ -569,16 +579,12 @@ impl ClientEngine {
                         phase: BootstrapPhase::Snapshots { after: None },
                     });
                 }
-                self.applying = Some(PendingApply {
-                    cursor,
-                    bootstrap: bootstrap.clone(),
-                    documents,
-                });
-                vec![ClientEffect::Apply {
-                    entries,
+                let pending = PendingApply {
                     cursor,
                     bootstrap,
-                }]
+                    documents,
+                };
+                self.start_apply(pending, entries, now)
             }
             ServerMessage::Wake { head } => {
                 self.remote_head = self.remote_head.max(head);
@@ -604,6 +610,37 @@ impl ClientEngine {
                 self.drop_connection(now, true)
             }
         }
+    }
+
+    /// Where this device's copy will be once the page being stored is stored: reads are
+    /// asked from there, so the next page downloads while the current one is written.
+    fn position_after_apply(&self) -> (Seq, Option<BootstrapPosition>) {
+        match &self.applying {
+            Some(pending) => (pending.cursor, pending.bootstrap.clone()),
+            None => (self.cursor, self.bootstrap.clone()),
+        }
+    }
+
+    /// Hands a page to storage, or keeps it until the page before is stored (pages are
+    /// stored one at a time, in order).
+    fn start_apply(
+        &mut self,
+        pending: PendingApply,
+        entries: Vec<LogEntry>,
+        now: Timestamp,
+    ) -> Vec<ClientEffect> {
+        if self.applying.is_some() {
+            self.prefetched = Some((pending, entries));
+            return Vec::new();
+        }
+        let mut effects = vec![ClientEffect::Apply {
+            entries,
+            cursor: pending.cursor,
+            bootstrap: pending.bootstrap.clone(),
+        }];
+        self.applying = Some(pending);
+        effects.extend(self.progress(now));
+        effects
     }
 
     /// Starts whatever is due on a ready connection.
@@ -639,9 +676,11 @@ impl ClientEngine {
                 uploads,
             })));
         }
-        if self.read.is_none() && self.applying.is_none() {
+        // At most one page stored and one more fetched ahead.
+        if self.read.is_none() && self.prefetched.is_none() {
+            let (cursor, bootstrap) = self.position_after_apply();
             let bootstrapping =
-                self.bootstrap.is_some() || (self.cursor == Seq(0) && self.remote_head > Seq(0));
+                bootstrap.is_some() || (cursor == Seq(0) && self.remote_head > Seq(0));
             if bootstrapping {
                 let request_id = self.request_id();
                 self.read = Some((
@@ -653,12 +692,12 @@ impl ClientEngine {
                 ));
                 effects.push(ClientEffect::Send(encode(&ClientMessage::Bootstrap {
                     request_id,
-                    position: self.bootstrap.clone(),
+                    position: bootstrap,
                     max_entries: self.config.page_entries,
                 })));
-            } else if self.cursor < self.remote_head {
+            } else if cursor < self.remote_head {
                 let request_id = self.request_id();
-                let since = self.cursor;
+                let since = cursor;
                 self.read = Some((
                     Outstanding {
                         request_id,
@@ -699,6 +738,7 @@ impl ClientEngine {
         let had_connection = !matches!(self.conn, Conn::Idle | Conn::Waiting { .. });
         self.push = None;
         self.read = None;
+        self.prefetched = None;
         self.conn = Conn::Idle;
         if retry && self.online && self.credentials.is_some() {
             let exponent = self.attempt.min(20);
@@ -715,5 +755,166 @@ impl ClientEngine {
         } else {
             Vec::new()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{BlobKind, DocumentId, ServerMessage};
+
+    const T: Timestamp = Timestamp(1_000);
+
+    fn sent(effects: &[ClientEffect]) -> Vec<ClientMessage> {
+        effects
+            .iter()
+            .filter_map(|effect| match effect {
+                ClientEffect::Send(frame) => decode(frame).ok(),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn applies(effects: &[ClientEffect]) -> Vec<(Seq, Option<BootstrapPosition>)> {
+        effects
+            .iter()
+            .filter_map(|effect| match effect {
+                ClientEffect::Apply {
+                    cursor, bootstrap, ..
+                } => Some((*cursor, bootstrap.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn entry(seq: u64) -> LogEntry {
+        LogEntry {
+            seq: Seq(seq),
+            document: DocumentId(format!("doc-{seq}")),
+            kind: BlobKind::Snapshot { covers: Seq(0) },
+            bytes: vec![seq as u8],
+        }
+    }
+
+    fn position(after: u64) -> BootstrapPosition {
+        BootstrapPosition {
+            through: Seq(3),
+            total_documents: 3,
+            phase: BootstrapPhase::Snapshots {
+                after: Some(DocumentId(format!("doc-{after}"))),
+            },
+        }
+    }
+
+    /// A new device, connected, welcomed by a relay whose log ends at 3.
+    fn welcomed() -> (ClientEngine, Vec<ClientEffect>) {
+        let credentials = Credentials {
+            space: SpaceId("space".into()),
+            token: "token".into(),
+        };
+        let mut engine = ClientEngine::new(
+            ClientConfig::default(),
+            Some(credentials),
+            Seq(0),
+            None,
+            Vec::new(),
+            1,
+        );
+        assert!(matches!(
+            engine.set_online(true, T).as_slice(),
+            [ClientEffect::Connect]
+        ));
+        engine.connected(T);
+        let welcome = encode(&ServerMessage::Welcome {
+            version: 1,
+            head: Seq(3),
+        });
+        let effects = engine.frame(&welcome, T);
+        (engine, effects)
+    }
+
+    fn page(request_id: u64, seqs: &[u64], next: Option<BootstrapPosition>) -> Vec<u8> {
+        encode(&ServerMessage::BootstrapPage {
+            request_id,
+            entries: seqs.iter().map(|&seq| entry(seq)).collect(),
+            next,
+            through: Seq(3),
+            total_documents: 3,
+        })
+    }
+
+    fn bootstrap_request(message: &ClientMessage) -> (u64, Option<BootstrapPosition>) {
+        match message {
+            ClientMessage::Bootstrap {
+                request_id,
+                position,
+                ..
+            } => (*request_id, position.clone()),
+            other => panic!("expected a bootstrap request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_next_page_downloads_while_the_current_one_is_stored_and_pages_are_stored_in_order() {
+        let (mut engine, effects) = welcomed();
+        let (first, position_asked) = bootstrap_request(&sent(&effects)[0]);
+        assert_eq!(position_asked, None);
+
+        // Page 1 goes to storage, and page 2 is asked for at once, from where page 1 ends.
+        let effects = engine.frame(&page(first, &[1], Some(position(1))), T);
+        assert_eq!(applies(&effects), vec![(Seq(0), Some(position(1)))]);
+        let (second, position_asked) = bootstrap_request(&sent(&effects)[0]);
+        assert_eq!(position_asked, Some(position(1)));
+
+        // Page 2 arrives before page 1 is stored: it waits, nothing more is asked.
+        let effects = engine.frame(&page(second, &[2, 3], None), T);
+        assert!(effects.is_empty(), "{effects:?}");
+        assert!(!engine.is_quiet());
+
+        // Page 1 stored: page 2 goes to storage; the log is then fully read.
+        let effects = engine.applied(T);
+        assert_eq!(applies(&effects), vec![(Seq(3), None)]);
+        assert!(sent(&effects).is_empty());
+        assert_eq!(engine.status().bootstrap, Some((1, 3)));
+        let effects = engine.applied(T);
+        assert!(effects.is_empty(), "{effects:?}");
+        assert!(engine.is_quiet());
+        assert_eq!(engine.status().bootstrap, None);
+    }
+
+    #[test]
+    fn a_failed_store_drops_the_page_fetched_ahead_and_resumes_from_what_was_stored() {
+        let (mut engine, effects) = welcomed();
+        let (first, _) = bootstrap_request(&sent(&effects)[0]);
+        let effects = engine.frame(&page(first, &[1], Some(position(1))), T);
+        let (second, _) = bootstrap_request(&sent(&effects)[0]);
+        engine.frame(&page(second, &[2, 3], None), T);
+
+        let effects = engine.apply_failed("storage full".into(), T);
+        assert!(applies(&effects).is_empty());
+        assert!(effects.contains(&ClientEffect::Disconnect), "{effects:?}");
+        // A late "stored" for the failed page changes nothing.
+        assert!(engine.applied(T).is_empty());
+
+        // After reconnecting, the download starts again from the beginning (nothing was stored).
+        let retry_at = engine.next_wakeup().expect("a retry is scheduled");
+        assert!(matches!(
+            engine.tick(retry_at).as_slice(),
+            [ClientEffect::Connect]
+        ));
+        engine.connected(retry_at);
+        let welcome = encode(&ServerMessage::Welcome {
+            version: 1,
+            head: Seq(3),
+        });
+        let effects = engine.frame(&welcome, retry_at);
+        let (_, position_asked) = bootstrap_request(&sent(&effects)[0]);
+        assert!(matches!(
+            position_asked,
+            None | Some(BootstrapPosition {
+                phase: BootstrapPhase::Snapshots { after: None },
+                ..
+            })
+        ));
     }
 }

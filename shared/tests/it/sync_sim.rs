@@ -52,6 +52,15 @@ enum Event {
         conn: ConnId,
         frame: Vec<u8>,
     },
+    /// A page handed to storage commits (like an IndexedDB transaction), or fails.
+    Stored {
+        device: usize,
+        incarnation: u64,
+        entries: Vec<shared::protocol::LogEntry>,
+        cursor: Seq,
+        bootstrap: Option<shared::protocol::BootstrapPosition>,
+        fails: bool,
+    },
 }
 
 struct Device {
@@ -65,6 +74,8 @@ struct Device {
     bootstrap: Option<shared::protocol::BootstrapPosition>,
     outbox: BTreeMap<u64, Upload>,
     next_outbox_id: u64,
+    /// Bumped by a restart: a store still pending then never commits.
+    incarnation: u64,
 }
 
 #[derive(Clone, Copy)]
@@ -74,6 +85,7 @@ struct Faults {
     reorder_percent: u64,
     connect_fail_percent: u64,
     crash_after_commit_percent: u64,
+    store_fail_percent: u64,
 }
 
 const CALM: Faults = Faults {
@@ -82,6 +94,7 @@ const CALM: Faults = Faults {
     reorder_percent: 0,
     connect_fail_percent: 0,
     crash_after_commit_percent: 0,
+    store_fail_percent: 0,
 };
 
 struct Sim {
@@ -131,6 +144,7 @@ impl Sim {
                 reorder_percent: 5,
                 connect_fail_percent: 10,
                 crash_after_commit_percent: 4,
+                store_fail_percent: 2,
             },
             made: BTreeMap::new(),
             acked: BTreeSet::new(),
@@ -163,6 +177,7 @@ impl Sim {
             bootstrap: None,
             outbox: BTreeMap::new(),
             next_outbox_id: 1,
+            incarnation: 0,
         });
         self.set_online(index, true);
         index
@@ -231,6 +246,7 @@ impl Sim {
         );
         let online = d.online;
         self.devices[device].engine = engine;
+        self.devices[device].incarnation += 1;
         self.devices[device].online = false;
         if online {
             self.set_online(device, true);
@@ -359,32 +375,22 @@ impl Sim {
                     cursor,
                     bootstrap,
                 } => {
-                    let d = &mut self.devices[device];
-                    for entry in entries {
-                        let id = entry.document.0.clone();
-                        match d.docs.get_mut(&id) {
-                            Some(doc) => {
-                                doc.apply_remote(&entry.bytes).unwrap_or_else(|err| {
-                                    panic!("device {device} applying seq {}: {err}", entry.seq.0)
-                                });
-                            }
-                            None => {
-                                let doc = CustomerDoc::from_remote(&entry.bytes, d.actor.clone())
-                                    .unwrap_or_else(|err| {
-                                        panic!(
-                                            "device {device} creating from seq {}: {err}",
-                                            entry.seq.0
-                                        )
-                                    });
-                                d.docs.insert(id, doc);
-                            }
-                        }
-                    }
-                    d.cursor = cursor;
-                    d.bootstrap = bootstrap;
-                    let now = self.ts();
-                    let effects = self.devices[device].engine.applied(now);
-                    self.device_effects(device, effects);
+                    // Storage takes a while (the next page is fetched meanwhile) and
+                    // sometimes fails (a full disk).
+                    let delay = self.rng.below(40) as i64;
+                    let fails = self.rng.chance(self.faults.store_fail_percent);
+                    let incarnation = self.devices[device].incarnation;
+                    self.schedule(
+                        delay,
+                        Event::Stored {
+                            device,
+                            incarnation,
+                            entries,
+                            cursor,
+                            bootstrap,
+                            fails,
+                        },
+                    );
                 }
                 ClientEffect::SaveCursor(cursor) => self.devices[device].cursor = cursor,
                 ClientEffect::Acked(ids) => {
@@ -562,7 +568,8 @@ impl Sim {
                     Event::Opened { device, .. }
                     | Event::ConnectFailed { device, .. }
                     | Event::Closed { device, .. }
-                    | Event::ToDevice { device, .. } => *device == d,
+                    | Event::ToDevice { device, .. }
+                    | Event::Stored { device, .. } => *device == d,
                     Event::ToRelay { conn, .. } => {
                         self.devices.get(d).is_some_and(|x| x.conn == Some(*conn))
                     }
@@ -579,6 +586,14 @@ impl Sim {
                         shared::protocol::decode::<shared::protocol::ClientMessage>(frame)
                             .map(|m| format!("{m:?}").chars().take(120).collect::<String>())
                     ),
+                    Event::Stored {
+                        cursor,
+                        fails,
+                        incarnation,
+                        ..
+                    } => {
+                        format!("stored through {cursor:?} fails={fails} incarnation={incarnation}")
+                    }
                     other => format!("{other:?}"),
                 };
                 eprintln!(
@@ -628,6 +643,49 @@ impl Sim {
                     return;
                 }
                 let effects = self.devices[device].engine.frame(&frame, now);
+                self.device_effects(device, effects);
+            }
+            Event::Stored {
+                device,
+                incarnation,
+                entries,
+                cursor,
+                bootstrap,
+                fails,
+            } => {
+                if self.devices[device].incarnation != incarnation {
+                    return;
+                }
+                if fails {
+                    let effects = self.devices[device]
+                        .engine
+                        .apply_failed("storage full".into(), now);
+                    return self.device_effects(device, effects);
+                }
+                let d = &mut self.devices[device];
+                for entry in entries {
+                    let id = entry.document.0.clone();
+                    match d.docs.get_mut(&id) {
+                        Some(doc) => {
+                            doc.apply_remote(&entry.bytes).unwrap_or_else(|err| {
+                                panic!("device {device} applying seq {}: {err}", entry.seq.0)
+                            });
+                        }
+                        None => {
+                            let doc = CustomerDoc::from_remote(&entry.bytes, d.actor.clone())
+                                .unwrap_or_else(|err| {
+                                    panic!(
+                                        "device {device} creating from seq {}: {err}",
+                                        entry.seq.0
+                                    )
+                                });
+                            d.docs.insert(id, doc);
+                        }
+                    }
+                }
+                d.cursor = cursor;
+                d.bootstrap = bootstrap;
+                let effects = self.devices[device].engine.applied(now);
                 self.device_effects(device, effects);
             }
         }
