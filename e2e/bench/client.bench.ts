@@ -313,6 +313,20 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
 });
 
 test.afterAll(() => {
+  // The relay's rows and notes, measured by scripts/bench.sh before this file ran.
+  const relayFile = process.env.FIELDBOOK_RELAY_MEASURE;
+  if (relayFile && fs.existsSync(relayFile)) {
+    const relayNotes: string[] = [];
+    for (const line of fs.readFileSync(relayFile, 'utf8').split('\n')) {
+      if (line.startsWith('BENCH-ROW\t')) {
+        const [, figure, measured, target, result] = line.split('\t');
+        rows.push({ figure, measured, target, pass: result === '—' ? null : result === 'pass' });
+      } else if (/^(seed|idle reconnect|bootstrap|acknowledged|propagation|relay peak)/.test(line)) {
+        relayNotes.push(`Relay: ${line}`);
+      }
+    }
+    details.push('', ...relayNotes);
+  }
   const commit = execSync('git rev-parse --short HEAD').toString().trim();
   const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? 'unknown';
   const memGiB = (os.totalmem() / 1024 ** 3).toFixed(1);

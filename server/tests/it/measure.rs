@@ -26,6 +26,16 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
+/// A row for BENCHMARKS.md's table (scripts/bench.sh collects lines starting "BENCH-ROW").
+fn row(figure: &str, measured: String, target: &str, pass: Option<bool>) {
+    let result = match pass {
+        Some(true) => "pass",
+        Some(false) => "MISS",
+        None => "—",
+    };
+    println!("BENCH-ROW\t{figure}\t{measured}\t{target}\t{result}");
+}
+
 /// A TCP stream that counts the bytes it carries each way (everything on the wire above TCP:
 /// the HTTP upgrade, WebSocket framing and protocol messages).
 struct Counting {
@@ -191,6 +201,12 @@ async fn measure_sync_figures() {
             sent + received,
             ms(percentile(&times, 0.5))
         );
+        row(
+            &format!("relay: reconnect with nothing new, {n} documents (bytes on the wire incl. WebSocket upgrade)"),
+            format!("{round_trips} round trip after the upgrade, {} bytes", sent + received),
+            "1 round trip, ≤ 1 KB",
+            Some(round_trips == 1 && sent + received <= 1024),
+        );
         let (entries, pages, bytes, elapsed) = bootstrap(&base, &email).await;
         println!(
             "bootstrap of {n} customers: {entries} entries in {pages} pages, {:.2} MB of messages, \
@@ -198,6 +214,18 @@ async fn measure_sync_figures() {
             bytes as f64 / 1e6,
             elapsed.as_secs_f64()
         );
+        if n == 10_000 {
+            row(
+                "relay: bootstrap of 10000 customers, protocol level (Rust client, no apply)",
+                format!(
+                    "{:.2} s, {:.2} MB",
+                    elapsed.as_secs_f64(),
+                    bytes as f64 / 1e6
+                ),
+                "≤ 5 s, ≤ 10 MB",
+                Some(elapsed.as_secs_f64() <= 5.0 && bytes <= 10_000_000),
+            );
+        }
     }
 
     // Acknowledged changes per second: 8 devices pushing small changes concurrently.
@@ -258,6 +286,17 @@ async fn measure_sync_figures() {
         let _ = perf.wait_with_output();
     }
     latencies.sort();
+    let rate = (devices * per_device) as f64 / elapsed.as_secs_f64();
+    row(
+        &format!("relay: acknowledged durable changes/s ({devices} devices, pushes of 50, SQLite synchronous=FULL)"),
+        format!(
+            "{rate:.0}/s (ack p50 {:.1} ms, p99 {:.1} ms)",
+            ms(percentile(&latencies, 0.5)),
+            ms(percentile(&latencies, 0.99))
+        ),
+        "≥ 20,000",
+        Some(rate >= 20_000.0),
+    );
     println!(
         "acknowledged changes/s ({devices} devices, pushes of 50, SQLite synchronous=FULL): {:.0}; \
          ack latency per push p50 {:.1} ms, p99 {:.1} ms",
@@ -296,6 +335,19 @@ async fn measure_sync_figures() {
         phone.recv_answer(request_id).await;
     }
     samples.sort();
+    row(
+        "relay: propagation A→B, protocol level (push, commit, wake, pull; p50 / p99)",
+        format!(
+            "{:.2} ms / {:.2} ms",
+            ms(percentile(&samples, 0.5)),
+            ms(percentile(&samples, 0.99))
+        ),
+        "p50 ≤ 50 ms, p99 ≤ 250 ms",
+        Some(
+            percentile(&samples, 0.5) <= Duration::from_millis(50)
+                && percentile(&samples, 0.99) <= Duration::from_millis(250),
+        ),
+    );
     println!(
         "propagation A→B (push, commit, wake, pull): p50 {:.2} ms, p99 {:.2} ms",
         ms(percentile(&samples, 0.5)),
