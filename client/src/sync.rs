@@ -165,6 +165,12 @@ impl Sync {
         );
         self.inner().borrow_mut().engine = Some(engine);
         self.attach(session.as_ref().map(|s| s.device_name.clone()), cursor);
+        if session.is_none() {
+            // Why this device was signed out, kept until the next sign-in (a revoked phone
+            // may be reopened much later).
+            let notice = store.get_meta("notice").await.map_err(|e| e.to_string())?;
+            self.notice.set(notice);
+        }
         self.session.set(session);
         self.listen_online();
         let online = window().navigator().on_line();
@@ -402,6 +408,9 @@ impl Sync {
             .put_meta("session", &json)
             .await
             .map_err(|err| ApiError::new(err.to_string()))?;
+        if let Err(err) = store.delete_meta("notice").await {
+            tracing::warn!(cause = %err, "could not clear the sign-out notice");
+        }
         let cursor = self
             .inner()
             .borrow()
@@ -444,6 +453,11 @@ impl Sync {
         self.inner().borrow_mut().engine = Some(engine);
         self.attach(None, Seq(0));
         self.session.set(None);
+        if let (Some(notice), Some(store)) = (&notice, self.repo.storage()) {
+            if let Err(err) = store.put_meta("notice", notice).await {
+                tracing::warn!(cause = %err, "could not keep the sign-out notice");
+            }
+        }
         self.notice.set(notice);
         let online = window().navigator().on_line();
         self.call(|engine, now| engine.set_online(online, now));

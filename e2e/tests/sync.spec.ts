@@ -130,6 +130,10 @@ test('revoking a device from another signs it out and removes its copy', async (
   await expect(phone.account.notice).toContainText('signed out from another device', { timeout: 10_000 });
   await expect(phone.page.getByTestId('sign-in-form')).toBeVisible();
   await expect(phone.page.getByTestId('sync-status')).toHaveAttribute('data-phase', 'local');
+  // Reopened later, the phone still says why it was signed out.
+  await phone.page.reload();
+  await expect(phone.account.notice).toContainText('signed out from another device');
+  await expect(phone.page.getByTestId('sign-in-form')).toBeVisible();
   await phone.context.close();
   await tablet.context.close();
 });
