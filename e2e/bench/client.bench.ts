@@ -1,4 +1,4 @@
-import { chromium, expect, test, type Page } from '@playwright/test';
+import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,6 +16,7 @@ const searchSize = smoke ? 500 : 50_000;
 const runs = smoke ? 2 : 7;
 const syncSize = smoke ? 200 : 10_000;
 const propagationSamples = smoke ? 5 : 40;
+const bootstrapRuns = smoke ? 1 : 3;
 
 interface Row {
   figure: string;
@@ -194,32 +195,23 @@ test(`search-as-you-type and edit-to-IndexedDB latency over ${searchSize} custom
   }
 });
 
-test(`sync between two browser devices: upload, bootstrap of ${syncSize} customers, live propagation`, async ({ browser, baseURL }) => {
-  const email = `bench-${Date.now()}@example.com`;
-  const phoneContext = await browser.newContext({ baseURL, viewport: { width: 390, height: 844 } });
-  const phone = await phoneContext.newPage();
-  const phoneAccount = new AccountPage(phone);
-  await phoneAccount.signIn(email, 'Phone');
-  await phoneAccount.expectBackedUp();
-  const uploadStarted = Date.now();
-  details.push(`Sync bench: seeding ${syncSize} customers on the phone: ${await seed(phone, syncSize, 11)}`);
-  await phoneAccount.open();
-  await phoneAccount.expectBackedUp(30 * 60_000);
-  details.push(`Sync bench: ${syncSize} customers created and backed up on the relay in ${((Date.now() - uploadStarted) / 1000).toFixed(1)} s (seeding included)`);
-
-  // A new device signs in and downloads the book; bytes counted on its WebSocket.
-  const tabletContext = await browser.newContext({ baseURL, viewport: { width: 820, height: 1180 } });
-  const tablet = await tabletContext.newPage();
-  const cdp = await tabletContext.newCDPSession(tablet);
+/**
+ * A new device (its own browser context) signs in to `email` and downloads the whole book.
+ * Timed inside the page (Playwright's polling would add up to a second): from the sync
+ * indicator leaving "on this device only" to its first "all changes backed up". Bytes are
+ * the WebSocket payloads, counted with CDP.
+ */
+async function bootstrapNewDevice(browser: Browser, baseURL: string | undefined, email: string, name: string) {
+  const context = await browser.newContext({ baseURL, viewport: { width: 820, height: 1180 } });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
   let wsBytes = 0;
   const frameBytes = (frame: { opcode: number; payloadData: string }) =>
     frame.opcode === 2 ? Math.floor((frame.payloadData.length * 3) / 4) - (frame.payloadData.match(/=+$/)?.[0].length ?? 0) : frame.payloadData.length;
   cdp.on('Network.webSocketFrameReceived', ({ response }) => (wsBytes += frameBytes(response)));
   cdp.on('Network.webSocketFrameSent', ({ response }) => (wsBytes += frameBytes(response)));
-  // Timed inside the page (Playwright's polling would add up to a second): from the click
-  // on "Sign in" to the indicator's first "all changes backed up" after the download.
-  await tablet.addInitScript(() => {
+  await page.addInitScript(() => {
     const w = window as any;
     w.syncPhases = [];
     new MutationObserver(() => {
@@ -238,33 +230,71 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
       true,
     );
   });
-  const tabletAccount = new AccountPage(tablet);
-  await tabletAccount.open();
-  await tablet.getByTestId('email').fill(email);
-  await tablet.getByTestId('password').fill('correct horse battery');
-  await tablet.getByTestId('device-name').fill('Tablet');
-  await tablet.getByTestId('submit').click();
-  await expect(tablet.getByTestId('account-email')).toHaveText(email);
-  await tabletAccount.expectBackedUp(30 * 60_000);
-  const { submittedAt, phases } = await tablet.evaluate(() => ({
+  const account = new AccountPage(page);
+  await account.open();
+  await page.getByTestId('email').fill(email);
+  await page.getByTestId('password').fill('correct horse battery');
+  await page.getByTestId('device-name').fill(name);
+  await page.getByTestId('submit').click();
+  await expect(page.getByTestId('account-email')).toHaveText(email);
+  await account.expectBackedUp(30 * 60_000);
+  const { submittedAt, phases, timings } = await page.evaluate(() => ({
     submittedAt: (window as any).submittedAt as number,
     phases: (window as any).syncPhases as { phase: string; at: number }[],
+    timings: ((window as any).fieldbookTimings ?? {}) as Record<string, number>,
   }));
   const connectingAt = phases.find((p) => p.phase !== 'local')!.at;
   const syncedAt = phases.find((p) => p.phase === 'synced')!.at;
-  const bootstrapSeconds = (syncedAt - connectingAt) / 1000;
-  const stored = (await tablet.getByTestId('stored-count').textContent())?.match(/(\d+) customers? on this device/)?.[1];
-  details.push(`Sync bench: the new device holds ${stored} customers (all of them, archived included); sign-in (argon2id) took ${((connectingAt - submittedAt) / 1000).toFixed(2)} s before the download started; phases seen: ${phases.map((p) => p.phase).join(' → ')}`);
-  const timings: Record<string, number> = await tablet.evaluate(() => (window as any).fieldbookTimings ?? {});
-  details.push(
-    `Sync bench: where the new device's download time went (ms, summed over pages): ` +
-      Object.entries(timings)
-        .map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
-        .join(', '),
-  );
+  const stored = (await page.getByTestId('stored-count').textContent())?.match(/(\d+) customers? on this device/)?.[1];
+  return {
+    context,
+    page,
+    seconds: (syncedAt - connectingAt) / 1000,
+    bytes: wsBytes,
+    signInSeconds: (connectingAt - submittedAt) / 1000,
+    phases: phases.map((p) => p.phase),
+    timings,
+    stored,
+  };
+}
+
+test(`sync between two browser devices: upload, bootstrap of ${syncSize} customers, live propagation`, async ({ browser, baseURL }) => {
+  const email = `bench-${Date.now()}@example.com`;
+  const phoneContext = await browser.newContext({ baseURL, viewport: { width: 390, height: 844 } });
+  const phone = await phoneContext.newPage();
+  const phoneAccount = new AccountPage(phone);
+  await phoneAccount.signIn(email, 'Phone');
+  await phoneAccount.expectBackedUp();
+  const uploadStarted = Date.now();
+  details.push(`Sync bench: seeding ${syncSize} customers on the phone: ${await seed(phone, syncSize, 11)}`);
+  await phoneAccount.open();
+  await phoneAccount.expectBackedUp(30 * 60_000);
+  details.push(`Sync bench: ${syncSize} customers created and backed up on the relay in ${((Date.now() - uploadStarted) / 1000).toFixed(1)} s (seeding included)`);
+
+  // New devices sign in and download the book (several, for a median on a noisy machine).
+  const downloads = [];
+  for (let run = 0; run < bootstrapRuns; run++) {
+    const download = await bootstrapNewDevice(browser, baseURL, email, `Tablet ${run + 1}`);
+    downloads.push(download);
+    if (run < bootstrapRuns - 1) await download.context.close();
+  }
+  const tabletContext = downloads[downloads.length - 1].context;
+  const tablet = downloads[downloads.length - 1].page;
+  const bootstrapSeconds = median(downloads.map((d) => d.seconds));
+  const wsBytes = median(downloads.map((d) => d.bytes));
+  for (const [run, d] of downloads.entries()) {
+    details.push(
+      `Sync bench, new device ${run + 1}: ${d.seconds.toFixed(2)} s, holds ${d.stored} customers (archived included); ` +
+        `sign-in (argon2id) ${d.signInSeconds.toFixed(2)} s before the download; phases ${d.phases.join(' → ')}; ` +
+        `time by phase (ms, summed over pages): ` +
+        Object.entries(d.timings)
+          .map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
+          .join(', '),
+    );
+  }
   rows.push({
-    figure: `new device bootstrap of ${syncSize} customers into IndexedDB (browser, loopback; from connecting to all stored; WebSocket payload bytes)`,
-    measured: `${bootstrapSeconds.toFixed(2)} s, ${(wsBytes / 1e6).toFixed(2)} MB`,
+    figure: `new device bootstrap of ${syncSize} customers into IndexedDB (browser, loopback; from connecting to all stored; WebSocket payload bytes; median of ${bootstrapRuns})`,
+    measured: `${bootstrapSeconds.toFixed(2)} s (runs: ${downloads.map((d) => d.seconds.toFixed(2)).join(', ')}), ${(wsBytes / 1e6).toFixed(2)} MB`,
     target: syncSize === 10_000 ? '≤ 5 s, ≤ 10 MB' : '—',
     pass: syncSize === 10_000 ? bootstrapSeconds <= 5 && wsBytes <= 10e6 : null,
   });
