@@ -178,6 +178,47 @@ fn concurrent_edits_of_different_fields_both_survive_a_merge() {
 }
 
 #[test]
+fn list_items_added_on_two_devices_are_both_kept() {
+    let mut phone = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    let mut tablet = phone.fork(actor(2));
+    let email = |id: &str, value: &str| ContactPoint {
+        id: ContactPointId(id.into()),
+        label: "work".into(),
+        value: value.into(),
+    };
+    phone
+        .update(Timestamp(T0.0 + 1), |c| {
+            c.emails.push(email("e-phone", "phone@example.com"));
+            c.tags.insert("met-at-salon");
+        })
+        .unwrap();
+    tablet
+        .update(Timestamp(T0.0 + 2), |c| {
+            c.emails.push(email("e-tablet", "tablet@example.com"));
+            c.tags.insert("follow-up");
+        })
+        .unwrap();
+    phone.merge(&mut tablet).unwrap();
+    tablet.merge(&mut phone).unwrap();
+    assert_eq!(phone.customer(), tablet.customer());
+    let mut emails: Vec<&str> = phone
+        .customer()
+        .emails
+        .iter()
+        .map(|e| e.value.as_str())
+        .collect();
+    emails.sort();
+    assert_eq!(emails.len(), 3, "{emails:?}");
+    assert!(emails.contains(&"phone@example.com") && emails.contains(&"tablet@example.com"));
+    let tags: Vec<&str> = phone.customer().tags.iter().collect();
+    assert!(
+        tags.contains(&"met-at-salon") && tags.contains(&"follow-up"),
+        "{tags:?}"
+    );
+    assert!(phone.conflicts().is_empty(), "additions are not conflicts");
+}
+
+#[test]
 fn concurrent_note_edits_interleave() {
     let mut phone = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
     let mut tablet = phone.fork(actor(2));
