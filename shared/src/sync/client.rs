@@ -806,6 +806,14 @@ mod tests {
         }
     }
 
+    /// The relay's welcome: its log ends at 3.
+    fn welcome() -> Vec<u8> {
+        encode(&ServerMessage::Welcome {
+            version: 1,
+            head: Seq(3),
+        })
+    }
+
     /// A new device, connected, welcomed by a relay whose log ends at 3.
     fn welcomed() -> (ClientEngine, Vec<ClientEffect>) {
         let credentials = Credentials {
@@ -825,11 +833,7 @@ mod tests {
             [ClientEffect::Connect]
         ));
         engine.connected(T);
-        let welcome = encode(&ServerMessage::Welcome {
-            version: 1,
-            head: Seq(3),
-        });
-        let effects = engine.frame(&welcome, T);
+        let effects = engine.frame(&welcome(), T);
         (engine, effects)
     }
 
@@ -903,11 +907,7 @@ mod tests {
             [ClientEffect::Connect]
         ));
         engine.connected(retry_at);
-        let welcome = encode(&ServerMessage::Welcome {
-            version: 1,
-            head: Seq(3),
-        });
-        let effects = engine.frame(&welcome, retry_at);
+        let effects = engine.frame(&welcome(), retry_at);
         let (_, position_asked) = bootstrap_request(&sent(&effects)[0]);
         assert!(matches!(
             position_asked,
