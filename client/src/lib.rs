@@ -16,9 +16,11 @@
 //!   `shared::sync::ClientEngine`.
 //! - [`components`]: pieces shared by screens (save and sync indicators, stage badge).
 //! - [`time`]: the browser clock and time formatting.
+//! - [`pwa`]: service worker registration and the "new version" banner.
 
 pub mod components;
 pub mod doc_cache;
+pub mod pwa;
 pub mod repo;
 pub mod routes;
 pub mod store;
@@ -57,7 +59,9 @@ pub fn App() -> impl IntoView {
     provide_context(repo);
     provide_context(sync::Sync::start(repo));
     provide_context(ListState::new());
+    provide_context(pwa::Pwa::start());
     view! {
+        <pwa::UpdateBanner/>
         <Router>
             {move || match repo.load_state.get() {
                 LoadState::Failed(message) => view! {

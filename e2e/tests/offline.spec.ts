@@ -1,0 +1,88 @@
+import { chromium, expect, test } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromiumArgs } from '../playwright.config';
+import { AppShell } from './fixtures/app_shell';
+import { CustomerListPage } from './fixtures/customer_list_page';
+import { CustomerPage } from './fixtures/customer_page';
+
+test('the app is installable: manifest, icons, a service worker in control', async ({ page, baseURL }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  const shell = new AppShell(page);
+  await shell.waitUntilOfflineReady();
+  const { json: manifest } = await shell.manifest();
+  expect(manifest.name).toBe('Fieldbook');
+  expect(manifest.short_name).toBeTruthy();
+  expect(manifest.display).toBe('standalone');
+  expect(manifest.start_url).toBe('/');
+  expect(manifest.theme_color).toMatch(/^#[0-9a-f]{6}$/);
+  expect(manifest.background_color).toMatch(/^#[0-9a-f]{6}$/);
+  // Chromium needs a 192 px and a 512 px icon; each must load as the PNG it claims to be.
+  const sizes = manifest.icons.map((icon: { sizes: string }) => icon.sizes);
+  expect(sizes).toEqual(expect.arrayContaining(['192x192', '512x512']));
+  for (const icon of manifest.icons) {
+    const response = await page.request.get(new URL(icon.src, baseURL).toString());
+    expect(response.status(), icon.src).toBe(200);
+    expect(response.headers()['content-type']).toBe('image/png');
+    const png = await response.body();
+    const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+    expect(`${width}x${height}`, icon.src).toBe(icon.sizes);
+  }
+  // The worker is served fresh on every check, so a new build is found.
+  const sw = await page.request.get(new URL('/sw.js', baseURL).toString());
+  expect(sw.headers()['cache-control']).toContain('no-cache');
+});
+
+test('after one visit online, the app starts and works with no network, and keeps what was captured', async ({ baseURL }) => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-offline-'));
+  const launch = (offline: boolean) =>
+    chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: chromiumArgs,
+      baseURL,
+      viewport: { width: 390, height: 844 },
+      hasTouch: true,
+      offline,
+    });
+  try {
+    let context = await launch(false);
+    let page = context.pages()[0] ?? (await context.newPage());
+    let list = new CustomerListPage(page);
+    await list.open();
+    await new AppShell(page).waitUntilOfflineReady();
+    await list.addCustomer({ name: 'Online Olga', company: 'Before The Show' });
+
+    // The show floor: no network at all. Reload, and use every screen.
+    await context.setOffline(true);
+    await page.reload();
+    await list.waitReady();
+    await expect(list.rowNames).toHaveText(['Online Olga']);
+    for (let i = 1; i <= 3; i++) {
+      await list.open();
+      await list.addCustomer({ name: `Offline Lead ${i}`, company: 'Booth 42' });
+    }
+    await page.goto('/account');
+    await expect(page.getByTestId('account-page')).toBeVisible();
+    await page.goto('/customers/new');
+    await expect(page.getByTestId('new-customer-page')).toBeVisible();
+    await list.open();
+    await list.openCustomer('Offline Lead 2');
+    await new CustomerPage(page).setField('job_title', 'Buyer');
+    await new CustomerPage(page).expectSaved();
+    await context.close();
+
+    // The browser is closed and opened again, still with no network.
+    context = await launch(true);
+    page = context.pages()[0] ?? (await context.newPage());
+    list = new CustomerListPage(page);
+    await list.open();
+    await expect(list.rowNames).toHaveText(['Offline Lead 1', 'Offline Lead 2', 'Offline Lead 3', 'Online Olga']);
+    await list.openCustomer('Offline Lead 2');
+    await expect(new CustomerPage(page).field('job_title')).toHaveValue('Buyer');
+    await context.close();
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+  }
+});
