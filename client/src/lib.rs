@@ -37,8 +37,8 @@ use leptos_router::{
 use crate::{
     repo::{LoadState, Repo},
     routes::{
-        account::AccountPage, customer::CustomerPage, list::CustomerList, list::ListState,
-        new_customer::NewCustomer, sample_data::SampleData,
+        account::AccountPage, capture::QuickCapture, customer::CustomerPage, list::CustomerList,
+        list::ListState, new_customer::NewCustomer, sample_data::SampleData,
     },
 };
 
@@ -94,6 +94,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("customers/:id") view=CustomerPage/>
                     <Route path=path!("sample-data") view=SampleData/>
                     <Route path=path!("account") view=AccountPage/>
+                    <Route path=path!("capture") view=QuickCapture/>
                 </ParentRoute>
             </Routes>
         </div>

@@ -1,6 +1,7 @@
 //! The app's screens, one file each.
 
 pub mod account;
+pub mod capture;
 pub mod customer;
 pub mod list;
 pub mod new_customer;

@@ -29,6 +29,17 @@ pub fn relative(then: Timestamp, now: Timestamp) -> String {
     }
 }
 
+/// The local date of an instant, "2026-11-22".
+pub fn day(at: Timestamp) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.0 as f64));
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.get_full_year(),
+        date.get_month() + 1,
+        date.get_date()
+    )
+}
+
 /// The local wall-clock time of an instant, "14:05".
 pub fn clock(at: Timestamp) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.0 as f64));

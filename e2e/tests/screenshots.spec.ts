@@ -43,9 +43,22 @@ for (const size of sizes) {
     await expect(page.getByTestId('new-name-error')).toBeVisible();
     await shot('new-customer-errors');
 
+    // Quick capture, with a duplicate hint for a name already in the book.
+    await list.open();
+    const existing = (await list.rowNames.first().textContent())!;
+    await page.getByTestId('quick-capture').first().click();
+    await page.getByTestId('capture-name').fill(existing);
+    await page.getByTestId('capture-event').fill('Salon Lyon 2026');
+    await expect(page.getByTestId('duplicate-hint').first()).toBeVisible();
+    await shot('capture-duplicate');
+    for (const target of ['capture-save', 'interest-hot', 'add-to-existing', 'open-existing']) {
+      const box = await page.getByTestId(target).first().boundingBox();
+      expect(box?.height, target).toBeGreaterThanOrEqual(44);
+    }
+
     // Every interactive element a thumb hits is at least 44 px high.
     await list.open();
-    for (const target of ['search', 'filter-stage', 'toggle-archived', 'add-customer']) {
+    for (const target of ['search', 'filter-stage', 'toggle-archived', 'add-customer', 'quick-capture']) {
       const box = await page.getByTestId(target).boundingBox();
       expect(box?.height, target).toBeGreaterThanOrEqual(44);
     }

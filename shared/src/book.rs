@@ -70,6 +70,11 @@ struct BookEntry {
     phone_digits: String,
     /// Folded display name, the alphabetical sort key.
     sort_name: String,
+    /// Folded contact name and company, for duplicate hints.
+    folded_name: String,
+    folded_company: String,
+    /// Bit per letter a word of the folded name starts with (a-z), for duplicate hints.
+    name_initials: u32,
 }
 
 impl BookEntry {
@@ -96,11 +101,19 @@ impl BookEntry {
         }
         let mut sort_name = String::new();
         fold_into(summary.display_name(), &mut sort_name);
+        let mut folded_name = String::new();
+        fold_into(summary.name.trim(), &mut folded_name);
+        let mut folded_company = String::new();
+        fold_into(summary.company.trim(), &mut folded_company);
+        let name_initials = initials_mask(&folded_name);
         BookEntry {
             summary,
             haystack,
             phone_digits,
             sort_name,
+            folded_name,
+            folded_company,
+            name_initials,
         }
     }
 }
@@ -260,6 +273,17 @@ impl Book {
             .by_updated
             .partition_point(|&idx| Self::cmp_updated(entries, idx, entry_idx).is_lt());
         self.by_updated.insert(at, entry_idx);
+    }
+
+    /// Every customer with what duplicate hints compare, for [`crate::duplicates`].
+    pub fn match_keys(&self) -> impl Iterator<Item = MatchKeys<'_>> {
+        self.entries.iter().map(|entry| MatchKeys {
+            summary: &entry.summary,
+            name: &entry.folded_name,
+            company: &entry.folded_company,
+            phone_digits: &entry.phone_digits,
+            name_initials: entry.name_initials,
+        })
     }
 
     /// Number of customers, archived ones included.
@@ -425,6 +449,34 @@ impl SearchTerm {
                 .as_ref()
                 .is_some_and(|digits| digits.find(entry.phone_digits.as_bytes()).is_some())
     }
+}
+
+/// What [`crate::duplicates`] compares of one customer, prepared when the book is built.
+pub struct MatchKeys<'a> {
+    /// The customer.
+    pub summary: &'a CustomerSummary,
+    /// Contact name, folded ([`fold_into`]).
+    pub name: &'a str,
+    /// Company, folded.
+    pub company: &'a str,
+    /// Digits of each phone number, `\n`-separated.
+    pub phone_digits: &'a str,
+    /// [`initials_mask`] of the folded name.
+    pub name_initials: u32,
+}
+
+/// A bit for each letter a-z that a word of `folded` starts with (other initials share the
+/// last bit).
+pub fn initials_mask(folded: &str) -> u32 {
+    folded
+        .split_whitespace()
+        .filter_map(|word| word.chars().next())
+        .fold(0, |mask, c| {
+            mask | match c {
+                'a'..='z' => 1 << (c as u32 - 'a' as u32),
+                _ => 1 << 26,
+            }
+        })
 }
 
 /// Appends `text` lowercased and with common Latin accents removed, so "zoe" finds "Zoë" and

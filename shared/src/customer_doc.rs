@@ -7,6 +7,11 @@
 
 use automerge::{transaction::CommitOptions, ActorId, AutoCommit, ChangeHash};
 
+/// How text positions are counted. `autosurgeon::Text` records its edits at UTF-8 byte
+/// offsets, so documents must count the same way; with Automerge's default (code points) an
+/// edit after a non-ASCII character ("é", "·") lands at the wrong place or fails.
+const TEXT_ENCODING: automerge::TextEncoding = automerge::TextEncoding::Utf8CodeUnit;
+
 use crate::{validation, Customer, CustomerId, CustomerSummary, Timestamp, ValidationErrors};
 
 /// Why a document operation failed.
@@ -68,7 +73,7 @@ impl CustomerDoc {
         validation::validate(&customer)?;
         customer.created_at = now;
         customer.updated_at = now;
-        let mut doc = AutoCommit::new().with_actor(actor);
+        let mut doc = AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor);
         autosurgeon::reconcile(&mut doc, &customer)?;
         commit(&mut doc, None, now);
         // Hydrate again so list entries and text carry their document identity.
@@ -83,7 +88,7 @@ impl CustomerDoc {
     /// Builds a customer's document from bytes received from the relay (a snapshot or the
     /// document's first changes).
     pub fn from_remote(bytes: &[u8], actor: ActorId) -> Result<CustomerDoc, DocError> {
-        let mut doc = AutoCommit::new().with_actor(actor);
+        let mut doc = AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor);
         doc.load_incremental(bytes)?;
         let missing = doc.get_missing_deps(&[]).len();
         if missing > 0 {
@@ -134,7 +139,11 @@ impl CustomerDoc {
         bytes: &[u8],
         actor: ActorId,
     ) -> Result<CustomerDoc, DocError> {
-        let doc = AutoCommit::load(bytes)?.with_actor(actor);
+        let doc = AutoCommit::load_with_options(
+            bytes,
+            automerge::LoadOptions::new().text_encoding(TEXT_ENCODING),
+        )?
+        .with_actor(actor);
         let customer: Customer = autosurgeon::hydrate(&doc)?;
         if &customer.id != expected {
             return Err(DocError::WrongCustomer {

@@ -35,6 +35,7 @@ pub mod conflicts;
 pub mod customer;
 pub mod customer_doc;
 pub mod customer_id;
+pub mod duplicates;
 pub mod protocol;
 pub mod seed;
 pub mod summary;

@@ -22,6 +22,7 @@ pub fn AccountPage() -> impl IntoView {
             <header class="topbar detail-topbar">
                 <A href="/" attr:class="back" attr:aria-label="Back to list" attr:data-testid="back">"‹ Customers"</A>
                 <h2 class="topbar-title">"Account"</h2>
+                <A href="/capture" attr:class="capture-link" attr:data-testid="quick-capture">"+ Lead"</A>
             </header>
             {move || sync.notice.get().map(|notice| view! {
                 <div class="banner banner-info" data-testid="sync-notice" role="status">{notice}</div>

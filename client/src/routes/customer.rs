@@ -165,6 +165,7 @@ pub fn CustomerPage() -> impl IntoView {
             <header class="topbar detail-topbar">
                 <A href="/" attr:class="back" attr:aria-label="Back to list" attr:data-testid="back">"‹ Customers"</A>
                 <SaveStatus/>
+                <A href="/capture" attr:class="capture-link" attr:data-testid="quick-capture">"+ Lead"</A>
             </header>
             <StorageErrorBanner/>
             {move || match (shown_id.get(), load_error.get()) {

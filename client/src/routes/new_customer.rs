@@ -149,7 +149,7 @@ pub fn NewCustomer() -> impl IntoView {
 }
 
 #[component]
-fn FormField(
+pub fn FormField(
     label: &'static str,
     value: RwSignal<String>,
     testid: &'static str,

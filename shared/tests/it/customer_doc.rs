@@ -363,3 +363,25 @@ fn conflicts_in_contact_points_and_dates_are_found_and_resolved() {
     }
     assert!(a.conflicts().is_empty());
 }
+
+#[test]
+fn notes_edited_after_non_ascii_characters_are_stored_intact() {
+    let id: CustomerId = "7d5b1c9e-3f0a-4c55-8e21-0a9b8c7d6e5f".parse().unwrap();
+    let mut customer = Customer::new(id, T0);
+    customer.name = "Amélie Novak".into();
+    customer.notes = autosurgeon::Text::with_value("");
+    let mut doc = CustomerDoc::create(customer, actor(1), T0).unwrap();
+    doc.update(Timestamp(T0.0 + 1), |c| {
+        c.tags.insert("Salon Lyon 2026");
+        let notes = c.notes.as_str().trim_end().to_string();
+        let line = "2026-11-23 · Salon Lyon 2026: Asked for the new vintage".to_string();
+        let joined = if notes.is_empty() {
+            line
+        } else {
+            format!("{notes}\n{line}")
+        };
+        c.notes.update(joined);
+    })
+    .unwrap();
+    assert!(doc.customer().notes.as_str().contains("vintage"));
+}

@@ -1,0 +1,331 @@
+//! Quick lead capture at an event: a few big fields, saved in one tap, then the form is
+//! empty and focused for the next visitor. While the rep types, likely duplicates from the
+//! whole local book are shown (offline), with "open" and "add to existing".
+
+use leptos::{html, prelude::*, task::spawn_local};
+use leptos_router::components::A;
+use shared::duplicates::{likely_duplicates, Lead};
+use shared::{ContactPoint, ContactPointId, Customer, CustomerId, LifecycleStage};
+
+use crate::{
+    components::{SaveStatus, StorageErrorBanner},
+    repo::{use_repo, RepoError},
+    routes::{customer::random_id, new_customer::FormField},
+    time::now,
+};
+
+/// Where the current event's name is remembered on this device.
+const EVENT_KEY: &str = "fieldbook.event";
+
+/// Interest levels, stored as tags so they filter like any tag.
+const INTEREST: [(&str, &str); 3] = [("cold", "Cold"), ("warm", "Warm"), ("hot", "Hot")];
+
+fn local_storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
+}
+
+fn remembered_event() -> String {
+    local_storage()
+        .and_then(|storage| storage.get_item(EVENT_KEY).ok().flatten())
+        .unwrap_or_default()
+}
+
+fn remember_event(event: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(EVENT_KEY, event);
+    }
+}
+
+/// The lead's note as one dated line for the customer's notes.
+fn note_line(event: &str, note: &str) -> String {
+    let date = crate::time::day(now());
+    match (event.is_empty(), note.is_empty()) {
+        (true, true) => String::new(),
+        (false, true) => format!("{date} · met at {event}"),
+        (true, false) => format!("{date} · {note}"),
+        (false, false) => format!("{date} · {event}: {note}"),
+    }
+}
+
+/// The quick capture screen.
+#[component]
+pub fn QuickCapture() -> impl IntoView {
+    let repo = use_repo();
+    let name = RwSignal::new(String::new());
+    let company = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let interest = RwSignal::new(None::<&'static str>);
+    let event = RwSignal::new(remembered_event());
+    let errors = RwSignal::new(Vec::<(String, String)>::new());
+    let saving = RwSignal::new(false);
+    let saved = RwSignal::new(None::<String>);
+    let first_field = NodeRef::<html::Div>::new();
+
+    let error_for = move |prefix: &'static str| {
+        move || {
+            errors.with(|errors| {
+                errors
+                    .iter()
+                    .find(|(field, _)| field == prefix || field.starts_with(&format!("{prefix}.")))
+                    .map(|(_, message)| message.clone())
+            })
+        }
+    };
+    let lead = Memo::new(move |_| Lead {
+        name: name.get(),
+        company: company.get(),
+        email: email.get(),
+        phone: phone.get(),
+    });
+    let hints = Memo::new(move |_| {
+        let lead = lead.get();
+        repo.book.with(|book| {
+            likely_duplicates(book, &lead, 3)
+                .into_iter()
+                .filter_map(|hint| {
+                    let summary = book.get(&hint.id)?.clone();
+                    Some((summary, hint))
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let clear = move || {
+        name.set(String::new());
+        company.set(String::new());
+        email.set(String::new());
+        phone.set(String::new());
+        note.set(String::new());
+        interest.set(None);
+        errors.set(Vec::new());
+        // Ready for the next visitor.
+        if let Some(input) = first_field
+            .get_untracked()
+            .and_then(|div| div.query_selector("input").ok().flatten())
+        {
+            if let Ok(input) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(input) {
+                let _ = input.focus();
+            }
+        }
+    };
+    let tags_of_capture = move || {
+        let mut tags = Vec::new();
+        let event = event.get_untracked().trim().to_string();
+        if !event.is_empty() {
+            tags.push(event);
+        }
+        if let Some(level) = interest.get_untracked() {
+            tags.push(format!("{level} lead"));
+        }
+        tags
+    };
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        let customer_id: CustomerId = match random_id().parse() {
+            Ok(id) => id,
+            Err(err) => {
+                errors.set(vec![("form".into(), err.to_string())]);
+                return;
+            }
+        };
+        let mut customer = Customer::new(customer_id, now());
+        customer.name = name.get_untracked().trim().to_string();
+        customer.company = company.get_untracked().trim().to_string();
+        if !email.get_untracked().trim().is_empty() {
+            customer.emails.push(ContactPoint {
+                id: ContactPointId("e1".into()),
+                label: "work".into(),
+                value: email.get_untracked().trim().to_string(),
+            });
+        }
+        if !phone.get_untracked().trim().is_empty() {
+            customer.phones.push(ContactPoint {
+                id: ContactPointId("p1".into()),
+                label: "mobile".into(),
+                value: phone.get_untracked().trim().to_string(),
+            });
+        }
+        customer.stage = LifecycleStage::Lead;
+        for tag in tags_of_capture() {
+            customer.tags.insert(&tag);
+        }
+        let line = note_line(event.get_untracked().trim(), note.get_untracked().trim());
+        customer.notes = autosurgeon::Text::with_value(line);
+        customer.owner = "Me".into();
+        remember_event(event.get_untracked().trim());
+        saving.set(true);
+        spawn_local(async move {
+            match repo.create(customer).await {
+                Ok(created) => {
+                    saved.set(Some(created.display_name().to_string()));
+                    clear();
+                }
+                Err(RepoError::Invalid(invalid)) => errors.set(
+                    invalid
+                        .0
+                        .into_iter()
+                        .map(|error| (error.field, error.message))
+                        .collect(),
+                ),
+                Err(other) => errors.set(vec![("form".into(), other.to_string())]),
+            }
+            saving.set(false);
+        });
+    };
+
+    // The visitor is already a customer: add what was captured to them instead.
+    let add_to_existing = move |customer_id: CustomerId| {
+        if saving.get_untracked() {
+            return;
+        }
+        let (new_email, new_phone) = (email.get_untracked(), phone.get_untracked());
+        let line = note_line(event.get_untracked().trim(), note.get_untracked().trim());
+        let tags = tags_of_capture();
+        remember_event(event.get_untracked().trim());
+        saving.set(true);
+        spawn_local(async move {
+            let result = repo
+                .update(&customer_id, move |customer| {
+                    for tag in &tags {
+                        customer.tags.insert(tag);
+                    }
+                    let email = new_email.trim();
+                    if !email.is_empty()
+                        && !customer
+                            .emails
+                            .iter()
+                            .any(|e| e.value.trim().eq_ignore_ascii_case(email))
+                    {
+                        customer.emails.push(ContactPoint {
+                            id: ContactPointId(random_id()),
+                            label: "work".into(),
+                            value: email.to_string(),
+                        });
+                    }
+                    let phone = new_phone.trim();
+                    let key = shared::duplicates::phone_key(phone);
+                    if !phone.is_empty()
+                        && !customer
+                            .phones
+                            .iter()
+                            .any(|p| shared::duplicates::phone_key(&p.value) == key)
+                    {
+                        customer.phones.push(ContactPoint {
+                            id: ContactPointId(random_id()),
+                            label: "mobile".into(),
+                            value: phone.to_string(),
+                        });
+                    }
+                    if !line.is_empty() {
+                        let notes = customer.notes.as_str().trim_end().to_string();
+                        let joined = if notes.is_empty() {
+                            line.clone()
+                        } else {
+                            format!("{notes}\n{line}")
+                        };
+                        customer.notes.update(joined);
+                    }
+                })
+                .await;
+            match result {
+                Ok(updated) => {
+                    let name = updated
+                        .map(|c| c.display_name().to_string())
+                        .unwrap_or_default();
+                    saved.set(Some(format!("{name} (added to existing)")));
+                    clear();
+                }
+                Err(RepoError::Invalid(invalid)) => errors.set(
+                    invalid
+                        .0
+                        .into_iter()
+                        .map(|error| (error.field, error.message))
+                        .collect(),
+                ),
+                Err(other) => errors.set(vec![("form".into(), other.to_string())]),
+            }
+            saving.set(false);
+        });
+    };
+
+    view! {
+        <div class="detail capture" data-testid="capture-page">
+            <header class="topbar detail-topbar">
+                <A href="/" attr:class="back" attr:data-testid="back">"‹ Customers"</A>
+                <SaveStatus/>
+            </header>
+            <StorageErrorBanner/>
+            {move || saved.get().map(|who| view! {
+                <div class="banner banner-info" role="status" data-testid="capture-saved">
+                    {format!("Saved on this device: {who}")}
+                </div>
+            })}
+            <form class="card capture-form" on:submit=submit novalidate=true>
+                <h2>"Quick lead"</h2>
+                <div node_ref=first_field>
+                    <FormField label="Name" value=name autocomplete="name" testid="capture-name" error=Signal::derive(error_for("name"))/>
+                </div>
+                <FormField label="Company" value=company autocomplete="organization" testid="capture-company" error=Signal::derive(error_for("company"))/>
+                <FormField label="Email" value=email input_type="email" inputmode="email" autocomplete="email" testid="capture-email" error=Signal::derive(error_for("emails"))/>
+                <FormField label="Phone" value=phone input_type="tel" inputmode="tel" autocomplete="tel" testid="capture-phone" error=Signal::derive(error_for("phones"))/>
+                {move || {
+                    let hints = hints.get();
+                    (!hints.is_empty()).then(|| view! {
+                        <section class="duplicates" data-testid="duplicate-hints" aria-live="polite">
+                            <h3>"Already in your book?"</h3>
+                            <ul>
+                                {hints.into_iter().map(|(summary, hint)| {
+                                    let id = summary.id.clone();
+                                    let reasons = hint.reasons.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
+                                    view! {
+                                        <li class="duplicate" data-testid="duplicate-hint" data-score=hint.score.to_string()>
+                                            <div class="duplicate-who">
+                                                <strong>{summary.display_name().to_string()}</strong>
+                                                <span class="hint">{if summary.name.is_empty() { String::new() } else { summary.company.clone() }}</span>
+                                                <span class="hint">{reasons}</span>
+                                            </div>
+                                            <div class="duplicate-actions">
+                                                <A href=format!("/customers/{}", summary.id) attr:class="button" attr:data-testid="open-existing">"Open"</A>
+                                                <button type="button" class="button primary" data-testid="add-to-existing"
+                                                    on:click=move |_| add_to_existing(id.clone())>"Add to this one"</button>
+                                            </div>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                    })
+                }}
+                <label class="field">
+                    <span class="field-label">"Note"</span>
+                    <textarea rows="2" data-testid="capture-note" placeholder="What they need, what you promised"
+                        prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                </label>
+                <fieldset class="field interest">
+                    <legend class="field-label">"Interest"</legend>
+                    <div class="segmented">
+                        {INTEREST.map(|(level, label)| view! {
+                            <button type="button" class="segment" data-testid=format!("interest-{level}")
+                                aria-pressed=move || (interest.get() == Some(level)).to_string()
+                                on:click=move |_| interest.update(|current| {
+                                    *current = if *current == Some(level) { None } else { Some(level) };
+                                })>{label}</button>
+                        }).collect_view()}
+                    </div>
+                </fieldset>
+                <FormField label="Event (kept for the next leads)" value=event autocomplete="off" testid="capture-event" error=Signal::derive(error_for("tags"))/>
+                {move || error_for("form")().map(|message| view! { <p class="field-error" role="alert" data-testid="form-error">{message}</p> })}
+                <div class="form-actions">
+                    <button type="submit" class="button primary wide" data-testid="capture-save" disabled=move || saving.get()>
+                        {move || if saving.get() { "Saving…" } else { "Save lead" }}
+                    </button>
+                </div>
+            </form>
+        </div>
+    }
+}

@@ -1,0 +1,64 @@
+import { expect, test } from '@playwright/test';
+import { CapturePage } from './fixtures/capture_page';
+import { CustomerListPage } from './fixtures/customer_list_page';
+import { CustomerPage } from './fixtures/customer_page';
+
+test('leads are captured in one tap each, tagged with the event, and the form is ready for the next', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  const capture = new CapturePage(page);
+  await capture.openFromList();
+  await capture.field('event').fill('Salon Lyon 2026');
+  await capture.capture({ name: 'Hana Ito', company: 'Kyoto Tea', phone: '+81 90 1234 5678', note: 'Wants samples', interest: 'hot' });
+  // Empty, and the cursor is back in the first field for the next visitor.
+  await expect(capture.field('name')).toBeFocused();
+  await expect(capture.field('event')).toHaveValue('Salon Lyon 2026');
+  await capture.capture({ name: 'Paul Meyer', email: 'paul@meyer.de' });
+  await capture.capture({ company: 'Bistro Nord' });
+
+  // Bad input is explained and nothing is stored.
+  await capture.type({ email: 'not an email' });
+  await page.getByTestId('capture-save').click();
+  await expect(page.getByTestId('capture-name-error').or(page.getByTestId('capture-email-error')).first()).toBeVisible();
+
+  await page.reload();
+  await list.open();
+  await expect(list.rowNames).toHaveText(['Bistro Nord', 'Hana Ito', 'Paul Meyer']);
+  await list.openCustomer('Hana Ito');
+  const customer = new CustomerPage(page);
+  await expect(page.getByTestId('customer-page')).toContainText('Salon Lyon 2026');
+  await expect(page.getByTestId('customer-page')).toContainText('hot lead');
+  await expect(customer.field('notes')).toHaveValue(/Salon Lyon 2026: Wants samples/);
+});
+
+test('likely duplicates are shown while typing, and adding to the existing customer creates none', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  await list.addCustomer({ name: 'Amélie Novak', company: 'Zenith Wines', phone: '+33 6 12 34 56 78' });
+  await list.open();
+  const capture = new CapturePage(page);
+  await capture.openFromList();
+
+  // A near-duplicate name.
+  await capture.type({ name: 'Amelie Novack' });
+  await expect(capture.hints).toHaveCount(1);
+  await expect(capture.hints.first()).toContainText('Amélie Novak');
+  await expect(capture.hints.first()).toContainText('similar name');
+
+  // The same phone written differently, with another name.
+  await capture.field('name').fill('A. N.');
+  await capture.field('phone').fill('06.12.34.56.78');
+  await expect(capture.hints).toHaveCount(1);
+  await expect(capture.hints.first()).toContainText('same phone');
+
+  await capture.field('event').fill('Salon Lyon 2026');
+  await capture.field('note').fill('Asked for the new vintage');
+  await capture.hints.first().getByTestId('add-to-existing').click();
+  await expect(capture.saved).toContainText('Amélie Novak (added to existing)');
+
+  await list.open();
+  await expect(list.rowNames).toHaveText(['Amélie Novak']);
+  await list.openCustomer('Amélie Novak');
+  await expect(page.getByTestId('customer-page')).toContainText('Salon Lyon 2026');
+  await expect(new CustomerPage(page).field('notes')).toHaveValue(/Asked for the new vintage/);
+});
