@@ -17,8 +17,10 @@
 //! - [`components`]: pieces shared by screens (save and sync indicators, stage badge).
 //! - [`time`]: the browser clock and time formatting.
 //! - [`pwa`]: service worker registration and the "new version" banner.
+//! - [`device`]: persistent storage, usage and quota, installed or not, iOS Safari.
 
 pub mod components;
+pub mod device;
 pub mod doc_cache;
 pub mod pwa;
 pub mod repo;
@@ -39,6 +41,7 @@ use crate::{
     routes::{
         account::AccountPage, capture::QuickCapture, customer::CustomerPage, list::CustomerList,
         list::ListState, new_customer::NewCustomer, sample_data::SampleData,
+        settings::InstallNudge, settings::Settings,
     },
 };
 
@@ -62,6 +65,7 @@ pub fn App() -> impl IntoView {
     provide_context(pwa::Pwa::start());
     view! {
         <pwa::UpdateBanner/>
+        <InstallNudge/>
         <Router>
             {move || match repo.load_state.get() {
                 LoadState::Failed(message) => view! {
@@ -95,6 +99,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("sample-data") view=SampleData/>
                     <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("capture") view=QuickCapture/>
+                    <Route path=path!("settings") view=Settings/>
                 </ParentRoute>
             </Routes>
         </div>

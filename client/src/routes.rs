@@ -6,3 +6,4 @@ pub mod customer;
 pub mod list;
 pub mod new_customer;
 pub mod sample_data;
+pub mod settings;

@@ -422,6 +422,10 @@ impl Sync {
         self.session.set(Some(session));
         self.notice.set(None);
         self.call(|engine, now| engine.set_credentials(Some(credentials), now));
+        // The book is about to hold a whole account: ask the browser to keep it.
+        leptos::task::spawn_local(async {
+            let _ = crate::device::request_persistence().await;
+        });
         Ok(())
     }
 

@@ -56,9 +56,13 @@ for (const size of sizes) {
       expect(box?.height, target).toBeGreaterThanOrEqual(44);
     }
 
+    await page.goto('/settings');
+    await expect(page.getByTestId('storage-usage')).toContainText('Using');
+    await shot('settings');
+
     // Every interactive element a thumb hits is at least 44 px high.
     await list.open();
-    for (const target of ['search', 'filter-stage', 'toggle-archived', 'add-customer', 'quick-capture']) {
+    for (const target of ['search', 'filter-stage', 'toggle-archived', 'add-customer', 'quick-capture', 'open-settings']) {
       const box = await page.getByTestId(target).boundingBox();
       expect(box?.height, target).toBeGreaterThanOrEqual(44);
     }

@@ -24,13 +24,15 @@ fn local_storage() -> Option<web_sys::Storage> {
     window().local_storage().ok().flatten()
 }
 
-fn remembered_event() -> String {
+/// The current event, remembered on this device.
+pub fn remembered_event() -> String {
     local_storage()
         .and_then(|storage| storage.get_item(EVENT_KEY).ok().flatten())
         .unwrap_or_default()
 }
 
-fn remember_event(event: &str) {
+/// Remembers the current event on this device.
+pub fn remember_event(event: &str) {
     if let Some(storage) = local_storage() {
         let _ = storage.set_item(EVENT_KEY, event);
     }
@@ -164,6 +166,8 @@ pub fn QuickCapture() -> impl IntoView {
                 Ok(created) => {
                     saved.set(Some(created.display_name().to_string()));
                     clear();
+                    // Something worth keeping now exists: ask the browser to keep it.
+                    let _ = crate::device::request_persistence().await;
                 }
                 Err(RepoError::Invalid(invalid)) => errors.set(
                     invalid

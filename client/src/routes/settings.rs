@@ -1,0 +1,114 @@
+//! Settings: the current event (the default tag of quick captures), whether this device's
+//! storage is persistent, how much it uses, and how to install the app.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::components::A;
+
+use crate::{
+    device,
+    routes::capture::{remember_event, remembered_event},
+};
+
+/// The settings screen.
+#[component]
+pub fn Settings() -> impl IntoView {
+    let event = RwSignal::new(remembered_event());
+    let persisted = RwSignal::new(None::<bool>);
+    let usage = RwSignal::new(None::<(f64, f64)>);
+    let refresh = move || {
+        spawn_local(async move {
+            persisted.set(device::persisted().await);
+            usage.set(device::estimate().await);
+        });
+    };
+    refresh();
+    let request = move |_| {
+        spawn_local(async move {
+            persisted.set(device::request_persistence().await);
+            usage.set(device::estimate().await);
+        });
+    };
+    view! {
+        <div class="detail" data-testid="settings-page">
+            <header class="topbar detail-topbar">
+                <A href="/" attr:class="back" attr:aria-label="Back to list" attr:data-testid="back">"‹ Customers"</A>
+                <h2 class="topbar-title">"Settings"</h2>
+            </header>
+            <section class="card">
+                <h2>"Event"</h2>
+                <p class="hint">"Quick leads are tagged with it until you change it."</p>
+                <label class="field">
+                    <span class="field-label">"Current event"</span>
+                    <input type="text" autocomplete="off" data-testid="settings-event" placeholder="e.g. Salon Lyon 2026"
+                        prop:value=move || event.get()
+                        on:change=move |ev| {
+                            let value = event_target_value(&ev).trim().to_string();
+                            remember_event(&value);
+                            event.set(value);
+                        }/>
+                </label>
+            </section>
+            <section class="card">
+                <h2>"Storage on this device"</h2>
+                <p data-testid="storage-persisted" data-persisted=move || persisted.get().map_or("unknown", |p| if p { "yes" } else { "no" })>
+                    {move || match persisted.get() {
+                        Some(true) => "Persistent: the browser will not delete your book to free space.",
+                        Some(false) => "Not persistent: under storage pressure the browser may delete this site's data. Changes backed up on the relay are safe.",
+                        None => "This browser does not say whether storage is persistent.",
+                    }}
+                </p>
+                {move || (persisted.get() == Some(false)).then(|| view! {
+                    <button class="button" data-testid="request-persistence" on:click=request>"Keep my data on this device"</button>
+                })}
+                <p class="hint" data-testid="storage-usage">
+                    {move || match usage.get() {
+                        Some((used, quota)) => format!("Using {} of {} available.", device::bytes(used), device::bytes(quota)),
+                        None => "Usage unknown.".to_string(),
+                    }}
+                </p>
+            </section>
+            <section class="card">
+                <h2>"Install"</h2>
+                <p class="hint" data-testid="install-state">
+                    {if device::installed() {
+                        "Fieldbook runs from your home screen and works with no network."
+                    } else {
+                        "Add Fieldbook to your home screen from the browser's menu: it then opens like an app and works with no network."
+                    }}
+                </p>
+            </section>
+        </div>
+    }
+}
+
+/// On iOS Safari, when not installed: urges the rep to add the app to the home screen,
+/// because Safari deletes a website's data after 7 days without use. Dismissible.
+#[component]
+pub fn InstallNudge() -> impl IntoView {
+    const DISMISSED: &str = "fieldbook.install-nudge-dismissed";
+    let storage = window().local_storage().ok().flatten();
+    let dismissed = storage
+        .as_ref()
+        .and_then(|s| s.get_item(DISMISSED).ok().flatten())
+        .is_some();
+    let show = RwSignal::new(device::ios_safari() && !device::installed() && !dismissed);
+    move || {
+        show.get().then(|| {
+            let storage = storage.clone();
+            view! {
+                <div class="banner banner-warning install-nudge" role="note" data-testid="install-nudge">
+                    <p>
+                        <strong>"Add Fieldbook to your Home Screen. "</strong>
+                        "Tap Share, then “Add to Home Screen”. Otherwise Safari may delete the customers stored on this iPhone after 7 days without opening Fieldbook."
+                    </p>
+                    <button class="button" data-testid="dismiss-install-nudge" on:click=move |_| {
+                        if let Some(storage) = &storage {
+                            let _ = storage.set_item(DISMISSED, "1");
+                        }
+                        show.set(false);
+                    }>"Got it"</button>
+                </div>
+            }
+        })
+    }
+}
