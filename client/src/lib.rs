@@ -17,11 +17,13 @@
 //! - [`components`]: pieces shared by screens (save and sync indicators, stage badge).
 //! - [`time`]: the browser clock and time formatting.
 //! - [`pwa`]: service worker registration and the "new version" banner.
+//! - [`export`]: the file of unsynced changes (export and import).
 //! - [`device`]: persistent storage, usage and quota, installed or not, iOS Safari.
 
 pub mod components;
 pub mod device;
 pub mod doc_cache;
+pub mod export;
 pub mod pwa;
 pub mod repo;
 pub mod routes;

@@ -455,6 +455,61 @@ impl Repo {
         cursor: Seq,
         bootstrap: Option<BootstrapPosition>,
     ) -> Result<(), String> {
+        let meta = vec![
+            ("cursor", cursor.0.to_string()),
+            (
+                "bootstrap",
+                match &bootstrap {
+                    Some(position) => serde_json::to_string(position).map_err(|e| e.to_string())?,
+                    None => String::new(),
+                },
+            ),
+        ];
+        self.merge_and_store(entries, meta, Vec::new()).await?;
+        self.inner().borrow_mut().cursor = cursor;
+        Ok(())
+    }
+
+    /// Puts changes exported from a device (its unsynced changes, see
+    /// [`Repo::unsynced_changes`]) back: merges them into the documents and queues them for
+    /// the relay. Importing the same file twice changes nothing more. Returns how many
+    /// customers it touched.
+    pub async fn import_changes(&self, uploads: Vec<Upload>) -> Result<usize, String> {
+        let entries: Vec<LogEntry> = uploads
+            .iter()
+            .map(|upload| LogEntry {
+                seq: Seq(0),
+                document: upload.document.clone(),
+                kind: upload.kind,
+                bytes: upload.bytes.clone(),
+            })
+            .collect();
+        let mut documents: Vec<&DocumentId> = uploads.iter().map(|u| &u.document).collect();
+        documents.sort();
+        documents.dedup();
+        let touched = documents.len();
+        self.merge_and_store(entries, Vec::new(), uploads).await?;
+        Ok(touched)
+    }
+
+    /// This device's changes the relay has not acknowledged yet (its outbox), in order.
+    pub async fn unsynced_changes(&self) -> Result<Vec<Upload>, String> {
+        let store = self.store().map_err(|err| err.to_string())?;
+        let items = store.load_outbox().await.map_err(|err| err.to_string())?;
+        items
+            .into_iter()
+            .map(|(_, bytes)| shared::protocol::decode::<Upload>(&bytes).map_err(|e| e.to_string()))
+            .collect()
+    }
+
+    /// Merges entries into their documents and stores chunks, summaries, `meta` and
+    /// `outbox` items in one transaction.
+    async fn merge_and_store(
+        &self,
+        entries: Vec<LogEntry>,
+        meta: Vec<(&'static str, String)>,
+        outbox: Vec<Upload>,
+    ) -> Result<(), String> {
         let store = self.store().map_err(|err| err.to_string())?;
         let inner = self.inner();
         let (actor, author) = {
@@ -529,22 +584,13 @@ impl Repo {
                 per_doc[i].push(entry);
             }
         }
-        let meta = vec![
-            ("cursor", cursor.0.to_string()),
-            (
-                "bootstrap",
-                match &bootstrap {
-                    Some(position) => serde_json::to_string(position).map_err(|e| e.to_string())?,
-                    None => String::new(),
-                },
-            ),
-        ];
         // One transaction for the page: documents, summaries, cursor and bootstrap position
         // commit together or not at all. (Writing a large page in chunks, merging one while
         // the previous commits, was measured: no gain — the cost of IndexedDB requests is on
         // the main thread too.)
         let mut batch = WriteBatch {
             meta,
+            outbox: outbox.iter().map(encode).collect(),
             ..WriteBatch::default()
         };
         let mut written: Vec<(CustomerId, CachedDoc)> = Vec::new();
@@ -561,11 +607,13 @@ impl Repo {
         let summaries = batch.summaries.clone();
         crate::time::add_timing("apply: load and merge entries", started);
         let started = crate::time::now_ms();
-        store.write(batch).await.map_err(|err| err.to_string())?;
+        let keys = store.write(batch).await.map_err(|err| err.to_string())?;
         crate::time::add_timing("apply: IndexedDB write", started);
+        if !outbox.is_empty() {
+            self.queued(keys, outbox);
+        }
         let started = crate::time::now_ms();
         let mut touched = written;
-        inner.borrow_mut().cursor = cursor;
         // Keep the documents just written in the cache only if few (a bootstrap page holds
         // hundreds; the cache would only churn).
         if touched.len() <= DOC_CACHE_CAPACITY {

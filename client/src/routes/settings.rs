@@ -5,8 +5,11 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
 use crate::{
-    device,
+    device, export,
+    repo::use_repo,
     routes::capture::{remember_event, remembered_event},
+    sync::use_sync,
+    time::{day, now},
 };
 
 /// The settings screen.
@@ -67,6 +70,7 @@ pub fn Settings() -> impl IntoView {
                     }}
                 </p>
             </section>
+            <UnsyncedChanges/>
             <section class="card">
                 <h2>"Install"</h2>
                 <p class="hint" data-testid="install-state">
@@ -110,5 +114,95 @@ pub fn InstallNudge() -> impl IntoView {
                 </div>
             }
         })
+    }
+}
+
+/// Export of this device's unsynced changes to a file, and import of such a file.
+#[component]
+fn UnsyncedChanges() -> impl IntoView {
+    let repo = use_repo();
+    let sync = use_sync();
+    let message = RwSignal::new(None::<(bool, String)>);
+    let export = move |_| {
+        spawn_local(async move {
+            let result = async {
+                let uploads = repo.unsynced_changes().await?;
+                if uploads.is_empty() {
+                    return Ok(
+                        "Nothing to export: every change of this device is backed up.".to_string(),
+                    );
+                }
+                let device = sync
+                    .session
+                    .get_untracked()
+                    .map(|s| s.device_name)
+                    .unwrap_or_else(|| "this device".into());
+                let at = now();
+                export::download(
+                    &format!("fieldbook-unsynced-{}.json", day(at)),
+                    &export::to_file(&uploads, &device, at.0),
+                )?;
+                Ok::<_, String>(format!("Exported {} unsynced changes.", uploads.len()))
+            }
+            .await;
+            message.set(Some(match result {
+                Ok(text) => (true, text),
+                Err(err) => (false, format!("Export failed: {err}")),
+            }));
+        });
+    };
+    let import = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        spawn_local(async move {
+            let result = async {
+                let text = wasm_bindgen_futures::JsFuture::from(file.text())
+                    .await
+                    .map_err(|err| format!("cannot read the file: {err:?}"))?
+                    .as_string()
+                    .unwrap_or_default();
+                let uploads = export::from_file(&text)?;
+                let n = uploads.len();
+                let customers = repo.import_changes(uploads).await?;
+                Ok::<_, String>(format!("Imported {n} changes of {customers} customers; they will be backed up with the next sync."))
+            }
+            .await;
+            message.set(Some(match result {
+                Ok(text) => (true, text),
+                Err(err) => (false, format!("Nothing imported: {err}")),
+            }));
+        });
+    };
+    view! {
+        <section class="card">
+            <h2>"Unsynced changes"</h2>
+            <p class="hint" data-testid="unsent-count">
+                {move || match sync.status.get().unsent {
+                    0 => "Every change of this device is backed up on the relay.".to_string(),
+                    1 => "1 change of this device is not backed up yet.".to_string(),
+                    n => format!("{n} changes of this device are not backed up yet."),
+                }}
+            </p>
+            <p class="hint">"Export them to a file you can keep or send; importing the file (here or on another device) puts them back."</p>
+            <div class="form-actions">
+                <button class="button" data-testid="export-unsynced" on:click=export>"Export unsynced changes"</button>
+                <label class="button file-button">
+                    "Import changes…"
+                    <input type="file" accept="application/json,.json" data-testid="import-changes" on:change=import/>
+                </label>
+            </div>
+            {move || message.get().map(|(ok, text)| view! {
+                <p class=if ok { "banner banner-info" } else { "banner banner-error" } role="status" data-testid="export-message">{text}</p>
+            })}
+        </section>
     }
 }

@@ -1,0 +1,52 @@
+import { expect, test } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CapturePage } from './fixtures/capture_page';
+import { CustomerListPage } from './fixtures/customer_list_page';
+
+test('unsynced changes are exported to a file and imported on another device, once', async ({ browser, baseURL }) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-export-'));
+  try {
+    // A device that never reached the relay: everything it holds is unsynced.
+    const phone = await browser.newPage({ baseURL, viewport: { width: 390, height: 844 }, hasTouch: true });
+    const phoneList = new CustomerListPage(phone);
+    await phoneList.open();
+    const capture = new CapturePage(phone);
+    await capture.openFromList();
+    await capture.capture({ name: 'Export Emma', company: 'Files Ltd' });
+    await capture.capture({ name: 'Export Eli', phone: '+44 7700 900123' });
+    await phone.goto('/settings');
+    await expect(phone.getByTestId('unsent-count')).toContainText('2 changes');
+    const [download] = await Promise.all([phone.waitForEvent('download'), phone.getByTestId('export-unsynced').click()]);
+    expect(download.suggestedFilename()).toMatch(/^fieldbook-unsynced-\d{4}-\d{2}-\d{2}\.json$/);
+    const file = path.join(dir, download.suggestedFilename());
+    await download.saveAs(file);
+    await expect(phone.getByTestId('export-message')).toContainText('Exported 2 unsynced changes');
+
+    // Another device imports it: both customers appear; a second import changes nothing.
+    const tablet = await browser.newPage({ baseURL, viewport: { width: 820, height: 1180 } });
+    const tabletList = new CustomerListPage(tablet);
+    await tabletList.open();
+    await tablet.goto('/settings');
+    await tablet.getByTestId('import-changes').setInputFiles(file);
+    await expect(tablet.getByTestId('export-message')).toContainText('Imported 2 changes of 2 customers');
+    await tablet.getByTestId('import-changes').setInputFiles(file);
+    await expect(tablet.getByTestId('export-message')).toContainText('Imported 2 changes');
+    await tabletList.open();
+    await expect(tabletList.rowNames).toHaveText(['Export Eli', 'Export Emma']);
+
+    // A file that is not an export is refused with a reason, and nothing is stored.
+    const bad = path.join(dir, 'notes.json');
+    fs.writeFileSync(bad, JSON.stringify({ hello: 'world' }));
+    await tablet.goto('/settings');
+    await tablet.getByTestId('import-changes').setInputFiles(bad);
+    await expect(tablet.getByTestId('export-message')).toContainText('Nothing imported: this is not a Fieldbook export');
+    await tabletList.open();
+    await expect(tabletList.rows).toHaveCount(2);
+    await phone.close();
+    await tablet.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
