@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromiumArgs } from '../playwright.config';
+import { AccountPage } from './fixtures/account_page';
 import { AppShell } from './fixtures/app_shell';
+import { CapturePage } from './fixtures/capture_page';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
 
@@ -81,6 +83,64 @@ test('after one visit online, the app starts and works with no network, and keep
     await expect(list.rowNames).toHaveText(['Offline Lead 1', 'Offline Lead 2', 'Offline Lead 3', 'Online Olga']);
     await list.openCustomer('Offline Lead 2');
     await expect(new CustomerPage(page).field('job_title')).toHaveValue('Buyer');
+    await context.close();
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+  }
+});
+
+test('ten leads captured with no network survive a browser restart offline, then reach the rep\'s other device', async ({ browser, baseURL }) => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-show-'));
+  test.setTimeout(120_000);
+  const email = `show-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+  const launch = (offline: boolean) =>
+    chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: chromiumArgs,
+      baseURL,
+      viewport: { width: 390, height: 844 },
+      hasTouch: true,
+      offline,
+    });
+  try {
+    // At the hotel: the phone opens the app once and signs in.
+    let context = await launch(false);
+    let page = context.pages()[0] ?? (await context.newPage());
+    const account = new AccountPage(page);
+    await account.signIn(email, 'Phone');
+    await account.expectBackedUp();
+    await new AppShell(page).waitUntilOfflineReady();
+
+    // On the show floor: no network. Ten visitors.
+    await context.setOffline(true);
+    const list = new CustomerListPage(page);
+    await list.open();
+    const capture = new CapturePage(page);
+    await capture.openFromList();
+    const names = Array.from({ length: 10 }, (_, i) => `Visitor ${String(i + 1).padStart(2, '0')}`);
+    for (const name of names) {
+      await capture.capture({ name, company: 'Show Floor Inc', interest: 'warm' });
+    }
+    await expect(page.getByTestId('sync-status')).toContainText('10 changes not backed up');
+    await context.close();
+
+    // The browser is killed and reopened, still with no network: every lead is there.
+    context = await launch(true);
+    page = context.pages()[0] ?? (await context.newPage());
+    const reopened = new CustomerListPage(page);
+    await reopened.open();
+    await expect(reopened.rowNames).toHaveText(names);
+
+    // Back on Wi-Fi: the leads reach the tablet.
+    const tabletContext = await browser.newContext({ baseURL, viewport: { width: 820, height: 1180 } });
+    const tablet = await tabletContext.newPage();
+    await new AccountPage(tablet).signIn(email, 'Tablet', true);
+    await context.setOffline(false);
+    await new AccountPage(page).expectBackedUp();
+    const tabletList = new CustomerListPage(tablet);
+    await tabletList.open();
+    await expect(tabletList.rowNames).toHaveText(names, { timeout: 15_000 });
+    await tabletContext.close();
     await context.close();
   } finally {
     fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
