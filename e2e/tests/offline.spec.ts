@@ -1,4 +1,5 @@
 import { chromium, expect, test } from '@playwright/test';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -144,5 +145,48 @@ test('ten leads captured with no network survive a browser restart offline, then
     await context.close();
   } finally {
     fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+  }
+});
+
+test('a new deployment is offered with "reload", and only then takes over', async ({ browser }) => {
+  // Its own relay over a copy of the build, so the test can deploy a "new version".
+  const dist = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-dist-'));
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-deploy-'));
+  fs.cpSync(path.join(__dirname, '..', '..', 'dist'), dist, { recursive: true });
+  const port = 8200 + Math.floor(Math.random() * 700);
+  const relay = spawn('../target/release/fieldbook-server', ['--listen', `127.0.0.1:${port}`, '--data-dir', data, '--static-dir', dist], {
+    stdio: 'ignore',
+  });
+  const baseURL = `http://127.0.0.1:${port}`;
+  try {
+    await expect.poll(async () => (await fetch(`${baseURL}/healthz`).catch(() => null))?.status, { timeout: 20_000 }).toBe(200);
+    const context = await browser.newContext({ baseURL, viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    const list = new CustomerListPage(page);
+    await list.open();
+    await new AppShell(page).waitUntilOfflineReady();
+    const cacheNames = () => page.evaluate(() => caches.keys());
+    const before = await cacheNames();
+    expect(before).toHaveLength(1);
+    await expect(page.getByTestId('update-banner')).toHaveCount(0);
+
+    // Deploy: a new service worker (new version), without its stale precompressed copies.
+    const swPath = path.join(dist, 'sw.js');
+    fs.writeFileSync(swPath, fs.readFileSync(swPath, 'utf8').replace(/const VERSION = "[0-9a-f]+"/, 'const VERSION = "feedfacefeedface"'));
+    for (const sibling of ['sw.js.br', 'sw.js.gz']) fs.rmSync(path.join(dist, sibling), { force: true });
+    await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.update());
+
+    // The new version waits; the page keeps running the old one until the rep reloads.
+    await expect(page.getByTestId('update-banner')).toBeVisible();
+    expect(await cacheNames()).toContain(before[0]);
+    await page.getByTestId('update-reload').click();
+    await expect.poll(cacheNames).toEqual(['fieldbook-feedfacefeedface']);
+    await list.waitReady();
+    await expect(page.getByTestId('update-banner')).toHaveCount(0);
+    await context.close();
+  } finally {
+    relay.kill();
+    fs.rmSync(dist, { recursive: true, force: true });
+    fs.rmSync(data, { recursive: true, force: true });
   }
 });
