@@ -10,6 +10,18 @@ import { CapturePage } from './fixtures/capture_page';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
 
+/** A browser on a profile kept on disk (closing and relaunching it is a browser restart). */
+function launchProfile(profile: string, baseURL: string | undefined, offline: boolean) {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: chromiumArgs,
+    baseURL,
+    viewport: { width: 390, height: 844 },
+    hasTouch: true,
+    offline,
+  });
+}
+
 test('the app is installable: manifest, icons, a service worker in control', async ({ page, baseURL }) => {
   const list = new CustomerListPage(page);
   await list.open();
@@ -40,15 +52,7 @@ test('the app is installable: manifest, icons, a service worker in control', asy
 
 test('after one visit online, the app starts and works with no network, and keeps what was captured', async ({ baseURL }) => {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-offline-'));
-  const launch = (offline: boolean) =>
-    chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: chromiumArgs,
-      baseURL,
-      viewport: { width: 390, height: 844 },
-      hasTouch: true,
-      offline,
-    });
+  const launch = (offline: boolean) => launchProfile(profile, baseURL, offline);
   try {
     let context = await launch(false);
     let page = context.pages()[0] ?? (await context.newPage());
@@ -94,15 +98,7 @@ test('ten leads captured with no network survive a browser restart offline, then
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-show-'));
   test.setTimeout(120_000);
   const email = `show-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-  const launch = (offline: boolean) =>
-    chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: chromiumArgs,
-      baseURL,
-      viewport: { width: 390, height: 844 },
-      hasTouch: true,
-      offline,
-    });
+  const launch = (offline: boolean) => launchProfile(profile, baseURL, offline);
   try {
     // At the hotel: the phone opens the app once and signs in.
     let context = await launch(false);

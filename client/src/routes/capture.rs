@@ -5,12 +5,15 @@
 use leptos::{html, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use shared::duplicates::{likely_duplicates, Lead};
-use shared::{ContactPoint, ContactPointId, Customer, CustomerId, LifecycleStage};
+use shared::{ContactPoint, ContactPointId, CustomerId, LifecycleStage};
 
 use crate::{
     components::{SaveStatus, StorageErrorBanner},
-    repo::{use_repo, RepoError},
-    routes::{customer::random_id, new_customer::FormField},
+    repo::use_repo,
+    routes::{
+        customer::random_id,
+        new_customer::{customer_from_form, form_errors, FormField},
+    },
     time::now,
 };
 
@@ -128,30 +131,18 @@ pub fn QuickCapture() -> impl IntoView {
         if saving.get_untracked() {
             return;
         }
-        let customer_id: CustomerId = match random_id().parse() {
-            Ok(id) => id,
-            Err(err) => {
-                errors.set(vec![("form".into(), err.to_string())]);
+        let mut customer = match customer_from_form(
+            &name.get_untracked(),
+            &company.get_untracked(),
+            &email.get_untracked(),
+            &phone.get_untracked(),
+        ) {
+            Ok(customer) => customer,
+            Err(message) => {
+                errors.set(vec![("form".into(), message)]);
                 return;
             }
         };
-        let mut customer = Customer::new(customer_id, now());
-        customer.name = name.get_untracked().trim().to_string();
-        customer.company = company.get_untracked().trim().to_string();
-        if !email.get_untracked().trim().is_empty() {
-            customer.emails.push(ContactPoint {
-                id: ContactPointId("e1".into()),
-                label: "work".into(),
-                value: email.get_untracked().trim().to_string(),
-            });
-        }
-        if !phone.get_untracked().trim().is_empty() {
-            customer.phones.push(ContactPoint {
-                id: ContactPointId("p1".into()),
-                label: "mobile".into(),
-                value: phone.get_untracked().trim().to_string(),
-            });
-        }
         customer.stage = LifecycleStage::Lead;
         for tag in tags_of_capture() {
             customer.tags.insert(&tag);
@@ -169,14 +160,7 @@ pub fn QuickCapture() -> impl IntoView {
                     // Something worth keeping now exists: ask the browser to keep it.
                     let _ = crate::device::request_persistence().await;
                 }
-                Err(RepoError::Invalid(invalid)) => errors.set(
-                    invalid
-                        .0
-                        .into_iter()
-                        .map(|error| (error.field, error.message))
-                        .collect(),
-                ),
-                Err(other) => errors.set(vec![("form".into(), other.to_string())]),
+                Err(err) => errors.set(form_errors(err)),
             }
             saving.set(false);
         });
@@ -244,14 +228,7 @@ pub fn QuickCapture() -> impl IntoView {
                     saved.set(Some(format!("{name} (added to existing)")));
                     clear();
                 }
-                Err(RepoError::Invalid(invalid)) => errors.set(
-                    invalid
-                        .0
-                        .into_iter()
-                        .map(|error| (error.field, error.message))
-                        .collect(),
-                ),
-                Err(other) => errors.set(vec![("form".into(), other.to_string())]),
+                Err(err) => errors.set(form_errors(err)),
             }
             saving.set(false);
         });

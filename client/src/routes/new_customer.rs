@@ -44,31 +44,19 @@ pub fn NewCustomer() -> impl IntoView {
         if saving.get_untracked() {
             return;
         }
-        let customer_id: CustomerId = match random_id().parse() {
-            Ok(id) => id,
-            Err(err) => {
-                errors.set(vec![("form".into(), err.to_string())]);
+        let mut customer = match customer_from_form(
+            &name.get_untracked(),
+            &company.get_untracked(),
+            &email.get_untracked(),
+            &phone.get_untracked(),
+        ) {
+            Ok(customer) => customer,
+            Err(message) => {
+                errors.set(vec![("form".into(), message)]);
                 return;
             }
         };
-        let mut customer = Customer::new(customer_id, now());
-        customer.name = name.get_untracked().trim().to_string();
-        customer.company = company.get_untracked().trim().to_string();
         customer.job_title = job_title.get_untracked().trim().to_string();
-        if !email.get_untracked().trim().is_empty() {
-            customer.emails.push(ContactPoint {
-                id: ContactPointId("e1".into()),
-                label: "work".into(),
-                value: email.get_untracked().trim().to_string(),
-            });
-        }
-        if !phone.get_untracked().trim().is_empty() {
-            customer.phones.push(ContactPoint {
-                id: ContactPointId("p1".into()),
-                label: "mobile".into(),
-                value: phone.get_untracked().trim().to_string(),
-            });
-        }
         customer.stage = stage.get_untracked();
         for tag in tags.get_untracked().split(',') {
             let tag = tag.trim().trim_start_matches('#');
@@ -92,14 +80,7 @@ pub fn NewCustomer() -> impl IntoView {
                         },
                     );
                 }
-                Err(RepoError::Invalid(invalid)) => errors.set(
-                    invalid
-                        .0
-                        .into_iter()
-                        .map(|error| (error.field, error.message))
-                        .collect(),
-                ),
-                Err(other) => errors.set(vec![("form".into(), other.to_string())]),
+                Err(err) => errors.set(form_errors(err)),
             }
             saving.set(false);
         });
@@ -145,6 +126,46 @@ pub fn NewCustomer() -> impl IntoView {
                 </div>
             </form>
         </div>
+    }
+}
+
+/// A new customer from a form's fields (trimmed; an empty email or phone is left out).
+pub fn customer_from_form(
+    name: &str,
+    company: &str,
+    email: &str,
+    phone: &str,
+) -> Result<Customer, String> {
+    let customer_id: CustomerId = random_id().parse().map_err(|err| format!("{err}"))?;
+    let mut customer = Customer::new(customer_id, now());
+    customer.name = name.trim().to_string();
+    customer.company = company.trim().to_string();
+    if !email.trim().is_empty() {
+        customer.emails.push(ContactPoint {
+            id: ContactPointId("e1".into()),
+            label: "work".into(),
+            value: email.trim().to_string(),
+        });
+    }
+    if !phone.trim().is_empty() {
+        customer.phones.push(ContactPoint {
+            id: ContactPointId("p1".into()),
+            label: "mobile".into(),
+            value: phone.trim().to_string(),
+        });
+    }
+    Ok(customer)
+}
+
+/// What a form shows for a failed save: each invalid field's message, or one for the form.
+pub fn form_errors(err: RepoError) -> Vec<(String, String)> {
+    match err {
+        RepoError::Invalid(invalid) => invalid
+            .0
+            .into_iter()
+            .map(|error| (error.field, error.message))
+            .collect(),
+        other => vec![("form".into(), other.to_string())],
     }
 }
 
