@@ -61,24 +61,35 @@ async function seed(page: Page, n: number, seedValue: number) {
 async function duplicateHintKeystrokes(page: Page): Promise<number[]> {
   await page.goto('/capture');
   await expect(page.getByTestId('capture-page')).toBeVisible();
-  return page.evaluate(async () => {
-    const input = document.querySelector('[data-testid="capture-name"]') as HTMLInputElement;
-    const times: number[] = [];
-    for (const query of ['amelie novak', 'jean dupont', 'zenith wines']) {
-      for (let len = 1; len <= query.length; len++) {
-        const started = performance.now();
-        input.value = query.slice(0, len);
+  return keystrokeLatencies(page, 'capture-name', ['amelie novak', 'jean dupont', 'zenith wines']);
+}
+
+/**
+ * Types each query into the input `testid` one letter at a time; per keystroke: set the
+ * value, fire `input`, let the reactive updates run, then force style and layout.
+ */
+function keystrokeLatencies(page: Page, testid: string, queries: string[]): Promise<number[]> {
+  return page.evaluate(
+    async ({ testid, queries }) => {
+      const input = document.querySelector(`[data-testid="${testid}"]`) as HTMLInputElement;
+      const times: number[] = [];
+      for (const query of queries) {
+        for (let len = 1; len <= query.length; len++) {
+          const started = performance.now();
+          input.value = query.slice(0, len);
+          input.dispatchEvent(new Event('input', { bubbles: true }));
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          void document.body.offsetHeight;
+          times.push(performance.now() - started);
+        }
+        input.value = '';
         input.dispatchEvent(new Event('input', { bubbles: true }));
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        void document.body.offsetHeight;
-        times.push(performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      input.value = '';
-      input.dispatchEvent(new Event('input', { bubbles: true }));
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return times;
-  });
+      return times;
+    },
+    { testid, queries },
+  );
 }
 
 /** Navigation start to the app's "list shows the stored book" mark, in ms. */
@@ -193,24 +204,7 @@ test(`search-as-you-type and edit-to-IndexedDB latency over ${searchSize} custom
     await timeToList(page);
     // Each keystroke: set the value, fire `input`, let the reactive updates run, then force
     // style and layout; the time covers search, list diff and layout.
-    const keystrokes: number[] = await page.evaluate(async () => {
-      const input = document.querySelector('[data-testid="search"]') as HTMLInputElement;
-      const times: number[] = [];
-      for (const query of ['lyon wines', 'amelie novak', 'zenith', '+33 6 1', 'vip']) {
-        for (let len = 1; len <= query.length; len++) {
-          const started = performance.now();
-          input.value = query.slice(0, len);
-          input.dispatchEvent(new Event('input', { bubbles: true }));
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          void document.body.offsetHeight;
-          times.push(performance.now() - started);
-        }
-        input.value = '';
-        input.dispatchEvent(new Event('input', { bubbles: true }));
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      return times;
-    });
+    const keystrokes = await keystrokeLatencies(page, 'search', ['lyon wines', 'amelie novak', 'zenith', '+33 6 1', 'vip']);
     rows.push({
       figure: `search-as-you-type, ${searchSize} customers, per keystroke (median / p95)`,
       measured: `${median(keystrokes).toFixed(1)} ms / ${percentile(keystrokes, 95).toFixed(1)} ms`,

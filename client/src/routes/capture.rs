@@ -12,7 +12,7 @@ use crate::{
     repo::use_repo,
     routes::{
         customer::random_id,
-        new_customer::{customer_from_form, form_errors, FormField},
+        new_customer::{customer_from_form, field_error, form_errors, FormField},
     },
     time::now,
 };
@@ -68,16 +68,7 @@ pub fn QuickCapture() -> impl IntoView {
     let saved = RwSignal::new(None::<String>);
     let first_field = NodeRef::<html::Div>::new();
 
-    let error_for = move |prefix: &'static str| {
-        move || {
-            errors.with(|errors| {
-                errors
-                    .iter()
-                    .find(|(field, _)| field == prefix || field.starts_with(&format!("{prefix}.")))
-                    .map(|(_, message)| message.clone())
-            })
-        }
-    };
+    let error_for = move |prefix: &'static str| field_error(errors, prefix);
     let lead = Memo::new(move |_| Lead {
         name: name.get(),
         company: company.get(),

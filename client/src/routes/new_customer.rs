@@ -28,16 +28,7 @@ pub fn NewCustomer() -> impl IntoView {
     let errors = RwSignal::new(Vec::<(String, String)>::new());
     let saving = RwSignal::new(false);
 
-    let error_for = move |prefix: &'static str| {
-        move || {
-            errors.with(|errors| {
-                errors
-                    .iter()
-                    .find(|(field, _)| field == prefix || field.starts_with(&format!("{prefix}.")))
-                    .map(|(_, message)| message.clone())
-            })
-        }
-    };
+    let error_for = move |prefix: &'static str| field_error(errors, prefix);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -155,6 +146,22 @@ pub fn customer_from_form(
         });
     }
     Ok(customer)
+}
+
+/// The message for `prefix` (a field, or any of its parts: "emails" covers "emails.0.value")
+/// among a form's errors, as a reactive closure.
+pub fn field_error(
+    errors: RwSignal<Vec<(String, String)>>,
+    prefix: &'static str,
+) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static {
+    move || {
+        errors.with(|errors| {
+            errors
+                .iter()
+                .find(|(field, _)| field == prefix || field.starts_with(&format!("{prefix}.")))
+                .map(|(_, message)| message.clone())
+        })
+    }
 }
 
 /// What a form shows for a failed save: each invalid field's message, or one for the form.
