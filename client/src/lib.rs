@@ -65,12 +65,18 @@ pub fn App() -> impl IntoView {
     provide_context(sync::Sync::start(repo));
     provide_context(ListState::new());
     provide_context(pwa::Pwa::start());
+    // Only a change between failed and not failed rebuilds the screens: Loading → Ready must
+    // not, or whatever the rep started while the book was loading (a form, an import) is lost.
+    let failure = Memo::new(move |_| match repo.load_state.get() {
+        LoadState::Failed(message) => Some(message),
+        _ => None,
+    });
     view! {
         <pwa::UpdateBanner/>
         <InstallNudge/>
         <Router>
-            {move || match repo.load_state.get() {
-                LoadState::Failed(message) => view! {
+            {move || match failure.get() {
+                Some(message) => view! {
                     <div class="fatal" data-testid="storage-unavailable">
                         <h1>"Fieldbook is paused"</h1>
                         <p data-testid="storage-unavailable-reason">{message}</p>
@@ -78,7 +84,7 @@ pub fn App() -> impl IntoView {
                         <button class="button primary" on:click=|_| { let _ = window().location().reload(); }>"Reload"</button>
                     </div>
                 }.into_any(),
-                _ => view! { <Shell/> }.into_any(),
+                None => view! { <Shell/> }.into_any(),
             }}
         </Router>
     }

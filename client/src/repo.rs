@@ -100,6 +100,8 @@ struct RepoInner {
     /// The sync cursor: this device holds every log entry up to here (snapshots say so).
     cursor: Seq,
     on_queued: Option<QueuedHook>,
+    /// Callers that asked for the store while it was still opening.
+    waiting_for_store: Vec<futures_channel::oneshot::Sender<()>>,
 }
 
 /// A document touched by a page from the relay, while the page is applied.
@@ -151,15 +153,22 @@ impl Repo {
                 device_name: None,
                 cursor: Seq(0),
                 on_queued: None,
+                waiting_for_store: Vec::new(),
             }))),
         };
         leptos::task::spawn_local(async move {
-            match repo.open().await {
+            let opened = repo.open().await;
+            match &opened {
                 Ok(()) => repo.load_state.set(LoadState::Ready),
                 Err(err) => {
                     tracing::error!(cause = %err, "cannot open device storage");
                     repo.load_state.set(LoadState::Failed(err.to_string()));
                 }
+            }
+            // Whoever waited for the store gets it now (or NotReady, if opening failed).
+            let waiting = std::mem::take(&mut repo.inner().borrow_mut().waiting_for_store);
+            for waiter in waiting {
+                let _ = waiter.send(());
             }
         });
         repo
@@ -169,7 +178,23 @@ impl Repo {
         self.inner.with_value(Rc::clone)
     }
 
-    fn store(&self) -> Result<Rc<Store>, RepoError> {
+    /// The open store. While it is still opening (a screen acted right after a reload), waits
+    /// for the open to finish rather than failing the action; `NotReady` only if it failed.
+    async fn store(&self) -> Result<Rc<Store>, RepoError> {
+        let waiting = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            if let Some(store) = &inner.store {
+                return Ok(Rc::clone(store));
+            }
+            if matches!(self.load_state.get_untracked(), LoadState::Failed(_)) {
+                return Err(RepoError::NotReady);
+            }
+            let (sender, receiver) = futures_channel::oneshot::channel();
+            inner.waiting_for_store.push(sender);
+            receiver
+        };
+        let _ = waiting.await;
         self.inner()
             .borrow()
             .store
@@ -236,7 +261,7 @@ impl Repo {
         if let Some(cached) = inner.borrow_mut().docs.get(customer_id) {
             return Ok(read(cached));
         }
-        let store = self.store()?;
+        let store = self.store().await?;
         let stored = store.load_doc(customer_id).await?;
         if stored.n_chunks == 0 {
             return Err(RepoError::NotFound);
@@ -269,7 +294,7 @@ impl Repo {
 
     /// Creates a customer; resolves once it is committed to IndexedDB.
     pub async fn create(&self, customer: Customer) -> Result<Customer, RepoError> {
-        let store = self.store()?;
+        let store = self.store().await?;
         let inner = self.inner();
         let (actor, author, cursor) = {
             let inner = inner.borrow();
@@ -351,7 +376,7 @@ impl Repo {
         customer_id: &CustomerId,
         change: impl FnOnce(&mut CustomerDoc) -> Result<bool, RepoError>,
     ) -> Result<Option<Customer>, RepoError> {
-        let store = self.store()?;
+        let store = self.store().await?;
         let cursor = self.inner().borrow().cursor;
         let prepared = self
             .with_doc(customer_id, |cached| -> Result<_, RepoError> {
@@ -494,7 +519,7 @@ impl Repo {
 
     /// This device's changes the relay has not acknowledged yet (its outbox), in order.
     pub async fn unsynced_changes(&self) -> Result<Vec<Upload>, String> {
-        let store = self.store().map_err(|err| err.to_string())?;
+        let store = self.store().await.map_err(|err| err.to_string())?;
         let items = store.load_outbox().await.map_err(|err| err.to_string())?;
         items
             .into_iter()
@@ -510,7 +535,7 @@ impl Repo {
         meta: Vec<(&'static str, String)>,
         outbox: Vec<Upload>,
     ) -> Result<(), String> {
-        let store = self.store().map_err(|err| err.to_string())?;
+        let store = self.store().await.map_err(|err| err.to_string())?;
         let inner = self.inner();
         let (actor, author) = {
             let inner = inner.borrow();
@@ -640,7 +665,7 @@ impl Repo {
 
     /// Forgets every customer on this device (sign-out, revocation).
     pub async fn wipe(&self) -> Result<(), RepoError> {
-        let store = self.store()?;
+        let store = self.store().await?;
         store.wipe().await?;
         {
             let inner = self.inner();
@@ -661,7 +686,7 @@ impl Repo {
         batch_size: usize,
         mut progress: impl FnMut(usize),
     ) -> Result<usize, RepoError> {
-        let store = self.store()?;
+        let store = self.store().await?;
         let (actor, author, cursor) = {
             let inner = self.inner();
             let inner = inner.borrow();
