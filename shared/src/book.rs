@@ -527,20 +527,11 @@ mod tests {
     use crate::Timestamp;
 
     fn summary(id: &str, name: &str, company: &str, updated: i64) -> CustomerSummary {
-        CustomerSummary {
-            id: id.parse().unwrap(),
-            name: name.into(),
-            company: company.into(),
-            job_title: String::new(),
-            stage: LifecycleStage::Lead,
-            tags: Vec::new(),
-            emails: Vec::new(),
-            phones: Vec::new(),
-            city: String::new(),
-            next_follow_up: None,
-            updated_at: Timestamp(updated),
-            archived: false,
-        }
+        let mut customer = crate::Customer::new(id.parse().unwrap(), Timestamp(updated));
+        customer.name = name.into();
+        customer.company = company.into();
+        customer.stage = LifecycleStage::Lead;
+        CustomerSummary::of(&customer)
     }
 
     fn sample_book() -> Book {

@@ -11,7 +11,10 @@ use std::fmt;
 
 use autosurgeon::{Hydrate, HydrateError, Reconcile, Reconciler, Text};
 
-use crate::{CustomerId, Timestamp};
+use crate::{
+    records::{Activity, Deal, Feedback, Purchase, Task},
+    CustomerId, Timestamp,
+};
 
 /// One customer: everything a rep knows about a person or account.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -53,6 +56,24 @@ pub struct Customer {
     pub updated_at: Timestamp,
     /// Archived customers are hidden from the list by default but keep all their history.
     pub archived: bool,
+    /// Calls, visits, emails, notes, complaints…, by record id.
+    #[autosurgeon(missing = "Default::default")]
+    pub activities: BTreeMap<String, Activity>,
+    /// Follow-ups, by record id.
+    #[autosurgeon(missing = "Default::default")]
+    pub tasks: BTreeMap<String, Task>,
+    /// NPS, CSAT and CES answers, by record id.
+    #[autosurgeon(missing = "Default::default")]
+    pub feedback: BTreeMap<String, Feedback>,
+    /// Products bought, by record id.
+    #[autosurgeon(missing = "Default::default")]
+    pub purchases: BTreeMap<String, Purchase>,
+    /// Sales opportunities, by record id.
+    #[autosurgeon(missing = "Default::default")]
+    pub deals: BTreeMap<String, Deal>,
+    /// A recurring check-in: a follow-up falls due this many days after the last contact.
+    #[autosurgeon(rename = "check_in_days", missing = "Default::default")]
+    pub check_in_days: Option<u32>,
 }
 
 impl Customer {
@@ -75,7 +96,42 @@ impl Customer {
             created_at: now,
             updated_at: now,
             archived: false,
+            activities: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            feedback: BTreeMap::new(),
+            purchases: BTreeMap::new(),
+            deals: BTreeMap::new(),
+            check_in_days: None,
         }
+    }
+
+    /// When the rep was last in contact with the customer (the latest activity other than a
+    /// note).
+    pub fn last_contact(&self) -> Option<Timestamp> {
+        self.activities
+            .values()
+            .filter(|activity| activity.kind.is_contact())
+            .map(|activity| activity.at)
+            .max()
+    }
+
+    /// Activities, newest first (ties by id, so every device shows the same order).
+    pub fn timeline(&self) -> Vec<(&str, &Activity)> {
+        let mut activities: Vec<(&str, &Activity)> = self
+            .activities
+            .iter()
+            .map(|(id, activity)| (id.as_str(), activity))
+            .collect();
+        activities.sort_by(|a, b| b.1.at.cmp(&a.1.at).then_with(|| a.0.cmp(b.0)));
+        activities
+    }
+
+    /// When the recurring check-in falls due: `check_in_days` after the last contact (or
+    /// after the customer was created, if never contacted).
+    pub fn check_in_due(&self) -> Option<Timestamp> {
+        let days = i64::from(self.check_in_days?);
+        let since = self.last_contact().unwrap_or(self.created_at);
+        Some(Timestamp(since.0 + days * Timestamp::DAY_MS))
     }
 
     /// The name to show: the person's name, else the company.

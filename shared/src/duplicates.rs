@@ -209,30 +209,23 @@ mod tests {
     use crate::{CustomerSummary, LifecycleStage, Timestamp};
 
     fn summary(n: u8, name: &str, company: &str, email: &str, phone: &str) -> CustomerSummary {
-        CustomerSummary {
-            id: format!("00000000-0000-4000-8000-0000000000{n:02}")
-                .parse()
-                .unwrap(),
-            name: name.into(),
-            company: company.into(),
-            job_title: String::new(),
-            stage: LifecycleStage::Lead,
-            tags: Vec::new(),
-            emails: if email.is_empty() {
-                vec![]
-            } else {
-                vec![email.into()]
-            },
-            phones: if phone.is_empty() {
-                vec![]
-            } else {
-                vec![phone.into()]
-            },
-            city: String::new(),
-            next_follow_up: None,
-            updated_at: Timestamp(0),
-            archived: false,
-        }
+        let id = format!("00000000-0000-4000-8000-0000000000{n:02}");
+        let mut customer = crate::Customer::new(id.parse().unwrap(), Timestamp(0));
+        customer.name = name.into();
+        customer.company = company.into();
+        customer.stage = LifecycleStage::Lead;
+        let mut summary = CustomerSummary::of(&customer);
+        summary.emails = [email]
+            .into_iter()
+            .filter(|e| !e.is_empty())
+            .map(String::from)
+            .collect();
+        summary.phones = [phone]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .map(String::from)
+            .collect();
+        summary
     }
 
     fn book() -> Book {

@@ -37,6 +37,7 @@ pub mod customer_doc;
 pub mod customer_id;
 pub mod duplicates;
 pub mod protocol;
+pub mod records;
 pub mod seed;
 pub mod summary;
 pub mod sync;

@@ -10,7 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Customer, CustomerId, LifecycleStage, Timestamp};
+use crate::{
+    records::{ComplaintStatus, FeedbackKind, Priority},
+    Customer, CustomerId, LifecycleStage, Timestamp,
+};
 
 /// What the list needs to know about one customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,9 +39,24 @@ pub struct CustomerSummary {
     /// City, for search and segments.
     #[serde(default)]
     pub city: String,
-    /// The next open follow-up, once follow-ups exist.
+    /// The earliest open follow-up or recurring check-in.
     #[serde(default)]
     pub next_follow_up: Option<Timestamp>,
+    /// Open follow-ups, earliest first.
+    #[serde(default)]
+    pub open_tasks: Vec<OpenTask>,
+    /// When the recurring check-in falls due, if the customer has one.
+    #[serde(default)]
+    pub check_in_due: Option<Timestamp>,
+    /// The latest activity that was a contact with the customer.
+    #[serde(default)]
+    pub last_contact: Option<Timestamp>,
+    /// Complaints not resolved yet.
+    #[serde(default)]
+    pub open_complaints: u32,
+    /// The latest NPS answer.
+    #[serde(default)]
+    pub nps: Option<u8>,
     /// When the customer last changed.
     pub updated_at: Timestamp,
     /// Whether the customer is archived.
@@ -48,6 +66,19 @@ pub struct CustomerSummary {
 impl CustomerSummary {
     /// The projection of `customer`.
     pub fn of(customer: &Customer) -> CustomerSummary {
+        let mut open_tasks: Vec<OpenTask> = customer
+            .tasks
+            .iter()
+            .filter(|(_, task)| task.is_open())
+            .map(|(id, task)| OpenTask {
+                id: id.clone(),
+                title: task.title.trim().to_string(),
+                due: task.due,
+                priority: task.priority,
+            })
+            .collect();
+        open_tasks.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.id.cmp(&b.id)));
+        let check_in_due = customer.check_in_due();
         CustomerSummary {
             id: customer.id.clone(),
             name: customer.name.trim().to_string(),
@@ -66,7 +97,27 @@ impl CustomerSummary {
                 .map(|phone| phone.value.trim().to_string())
                 .collect(),
             city: customer.address.city.trim().to_string(),
-            next_follow_up: None,
+            next_follow_up: open_tasks
+                .first()
+                .map(|task| task.due)
+                .into_iter()
+                .chain(check_in_due)
+                .min(),
+            open_tasks,
+            check_in_due,
+            last_contact: customer.last_contact(),
+            open_complaints: customer
+                .activities
+                .values()
+                .filter_map(|activity| activity.complaint.as_ref())
+                .filter(|complaint| complaint.status != ComplaintStatus::Resolved)
+                .count() as u32,
+            nps: customer
+                .feedback
+                .values()
+                .filter(|feedback| feedback.kind == FeedbackKind::Nps)
+                .max_by_key(|feedback| feedback.at)
+                .map(|feedback| feedback.score),
             updated_at: customer.updated_at,
             archived: customer.archived,
         }
@@ -91,6 +142,19 @@ impl CustomerSummary {
             .flat_map(char::to_uppercase)
             .collect()
     }
+}
+
+/// An open follow-up, as the follow-up views list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenTask {
+    /// The task's record id in the customer document.
+    pub id: String,
+    /// What to do.
+    pub title: String,
+    /// When it is due.
+    pub due: Timestamp,
+    /// How urgent.
+    pub priority: Priority,
 }
 
 mod stage_text {
@@ -120,5 +184,83 @@ mod tests {
         assert_eq!(CustomerSummary::of(&customer).initials(), "AI");
         customer.name = "Zoë de la Cruz".into();
         assert_eq!(CustomerSummary::of(&customer).initials(), "ZD");
+    }
+
+    #[test]
+    fn follow_ups_complaints_and_nps_are_projected() {
+        use crate::records::*;
+        const DAY: i64 = Timestamp::DAY_MS;
+        let mut customer = Customer::new("c".parse().unwrap(), Timestamp(0));
+        customer.name = "Ada".into();
+        let task = |title: &str, due: i64, done: bool| Task {
+            title: title.into(),
+            due: Timestamp(due),
+            priority: Priority::Normal,
+            done_at: done.then_some(Timestamp(1)),
+            created_at: Timestamp(0),
+        };
+        customer
+            .tasks
+            .insert("t1".into(), task("Send the quote", 10 * DAY, false));
+        customer
+            .tasks
+            .insert("t2".into(), task("Call back", 3 * DAY, true));
+        customer
+            .tasks
+            .insert("t3".into(), task("Visit", 20 * DAY, false));
+        let mut call = Activity::new(ActivityKind::Call, Timestamp(2 * DAY), "phone");
+        call.summary = "Reached".into();
+        customer.activities.insert("a1".into(), call);
+        customer.activities.insert(
+            "a2".into(),
+            Activity::new(ActivityKind::Note, Timestamp(5 * DAY), "phone"),
+        );
+        let mut complaint = Activity::new(ActivityKind::Complaint, Timestamp(DAY), "phone");
+        customer.activities.insert("a3".into(), complaint.clone());
+        if let Some(progress) = complaint.complaint.as_mut() {
+            progress.set_status(ComplaintStatus::Resolved, Timestamp(2 * DAY));
+        }
+        customer.activities.insert("a4".into(), complaint);
+        for (id, score, at) in [("f1", 9, 2), ("f2", 4, 3)] {
+            customer.feedback.insert(
+                id.into(),
+                Feedback {
+                    kind: FeedbackKind::Nps,
+                    score,
+                    at: Timestamp(at),
+                    channel: None,
+                    comment: String::new(),
+                },
+            );
+        }
+        customer.feedback.insert(
+            "f3".into(),
+            Feedback {
+                kind: FeedbackKind::Csat,
+                score: 5,
+                at: Timestamp(9),
+                channel: None,
+                comment: String::new(),
+            },
+        );
+
+        let summary = CustomerSummary::of(&customer);
+        let titles: Vec<&str> = summary
+            .open_tasks
+            .iter()
+            .map(|t| t.title.as_str())
+            .collect();
+        assert_eq!(titles, ["Send the quote", "Visit"]);
+        assert_eq!(summary.next_follow_up, Some(Timestamp(10 * DAY)));
+        // The note does not count as contact; the complaint (day 1) and the call (day 2) do.
+        assert_eq!(summary.last_contact, Some(Timestamp(2 * DAY)));
+        assert_eq!(summary.open_complaints, 1);
+        assert_eq!(summary.nps, Some(4));
+
+        // A check-in every 7 days falls due 7 days after the last contact, before the task.
+        customer.check_in_days = Some(7);
+        let summary = CustomerSummary::of(&customer);
+        assert_eq!(summary.check_in_due, Some(Timestamp(9 * DAY)));
+        assert_eq!(summary.next_follow_up, Some(Timestamp(9 * DAY)));
     }
 }

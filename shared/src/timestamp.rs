@@ -1,6 +1,6 @@
 //! [`Timestamp`]: a point in time, always supplied by the runtime.
 
-use autosurgeon::{Hydrate, Reconcile};
+use autosurgeon::{reconcile::NoKey, Hydrate, HydrateError, Reconcile, Reconciler};
 
 /// Milliseconds since the Unix epoch (UTC).
 ///
@@ -16,13 +16,33 @@ use autosurgeon::{Hydrate, Reconcile};
     Ord,
     Hash,
     Default,
-    Reconcile,
-    Hydrate,
     serde::Serialize,
     serde::Deserialize,
 )]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
+
+// Stored as an Automerge integer. Written by hand rather than derived: the derived newtype
+// impl hydrates only as a struct field, not inside an `Option` (`Option<Timestamp>`).
+impl Reconcile for Timestamp {
+    type Key<'a> = NoKey;
+
+    fn reconcile<R: Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+        reconciler.i64(self.0)
+    }
+}
+
+impl Hydrate for Timestamp {
+    fn hydrate_int(value: i64) -> Result<Self, HydrateError> {
+        Ok(Timestamp(value))
+    }
+
+    fn hydrate_uint(value: u64) -> Result<Self, HydrateError> {
+        i64::try_from(value)
+            .map(Timestamp)
+            .map_err(|_| HydrateError::unexpected("a timestamp", value.to_string()))
+    }
+}
 
 impl Timestamp {
     /// Milliseconds in one day.

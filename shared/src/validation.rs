@@ -16,6 +16,10 @@ pub const MAX_NOTES: usize = 20_000;
 pub const MAX_TAG: usize = 40;
 /// Most emails or phones one customer may carry.
 pub const MAX_CONTACT_POINTS: usize = 20;
+/// Longest accepted activity summary or feedback comment, in characters.
+pub const MAX_SUMMARY: usize = 5_000;
+/// Longest recurring check-in interval, in days.
+pub const MAX_CHECK_IN_DAYS: u32 = 730;
 
 /// One broken rule, attached to the field a form should highlight.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,10 +123,134 @@ pub fn validate(customer: &Customer) -> Result<(), ValidationErrors> {
         }
     }
 
+    validate_records(customer, &mut fail);
+
     if errors.is_empty() {
         Ok(())
     } else {
         Err(ValidationErrors(errors))
+    }
+}
+
+/// The rules of activities, follow-ups, feedback, purchases and deals; fields are named
+/// `<kind>.<record id>.<field>`.
+fn validate_records(customer: &Customer, fail: &mut impl FnMut(String, String)) {
+    let mut too_long = |field: String, value: &str, max: usize| {
+        if value.chars().count() > max {
+            fail(field, format!("too long: at most {max} characters"));
+            false
+        } else {
+            true
+        }
+    };
+    let mut required = Vec::new();
+    let mut other = Vec::new();
+    for (id, activity) in &customer.activities {
+        too_long(
+            format!("activities.{id}.summary"),
+            &activity.summary,
+            MAX_SUMMARY,
+        );
+        too_long(
+            format!("activities.{id}.outcome"),
+            &activity.outcome,
+            MAX_SHORT_TEXT,
+        );
+    }
+    for (id, task) in &customer.tasks {
+        if too_long(format!("tasks.{id}.title"), &task.title, MAX_SHORT_TEXT) {
+            required.push((format!("tasks.{id}.title"), &task.title, "say what to do"));
+        }
+    }
+    for (id, feedback) in &customer.feedback {
+        too_long(
+            format!("feedback.{id}.comment"),
+            &feedback.comment,
+            MAX_SUMMARY,
+        );
+        let (low, high) = feedback.kind.range();
+        if !(low..=high).contains(&feedback.score) {
+            other.push((
+                format!("feedback.{id}.score"),
+                format!(
+                    "a {} score is from {low} to {high}, not {}",
+                    feedback.kind.label(),
+                    feedback.score
+                ),
+            ));
+        }
+    }
+    for (id, purchase) in &customer.purchases {
+        if too_long(
+            format!("purchases.{id}.product"),
+            &purchase.product_name,
+            MAX_SHORT_TEXT,
+        ) {
+            required.push((
+                format!("purchases.{id}.product"),
+                &purchase.product_name,
+                "choose a product",
+            ));
+        }
+        if purchase.quantity == 0 {
+            other.push((
+                format!("purchases.{id}.quantity"),
+                "the quantity must be at least 1".into(),
+            ));
+        }
+        if purchase.unit_price_cents < 0 {
+            other.push((
+                format!("purchases.{id}.price"),
+                "a price cannot be negative".into(),
+            ));
+        }
+        if let Err(message) = check_currency(&purchase.currency) {
+            other.push((format!("purchases.{id}.currency"), message));
+        }
+    }
+    for (id, deal) in &customer.deals {
+        if too_long(format!("deals.{id}.title"), &deal.title, MAX_SHORT_TEXT) {
+            required.push((format!("deals.{id}.title"), &deal.title, "name the deal"));
+        }
+        if deal.value_cents < 0 {
+            other.push((
+                format!("deals.{id}.value"),
+                "a deal's value cannot be negative".into(),
+            ));
+        }
+        if deal.stage.trim().is_empty() {
+            other.push((format!("deals.{id}.stage"), "choose a stage".into()));
+        }
+        if let Err(message) = check_currency(&deal.currency) {
+            other.push((format!("deals.{id}.currency"), message));
+        }
+    }
+    if let Some(days) = customer.check_in_days {
+        if !(1..=MAX_CHECK_IN_DAYS).contains(&days) {
+            other.push((
+                "check_in_days".into(),
+                format!("check in every 1 to {MAX_CHECK_IN_DAYS} days"),
+            ));
+        }
+    }
+    for (field, value, message) in required {
+        if value.trim().is_empty() {
+            fail(field, message.into());
+        }
+    }
+    for (field, message) in other {
+        fail(field, message);
+    }
+}
+
+/// Checks an ISO 4217 currency code: three capital letters.
+pub fn check_currency(code: &str) -> Result<(), String> {
+    if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "\"{code}\" is not a currency code (expected three letters, e.g. EUR)"
+        ))
     }
 }
 
@@ -283,6 +411,59 @@ mod tests {
             expect![[r#"
                 company: too long: at most 200 characters
                 tags: tag "ttttttttttttttttttttttttttttttttttttttttt" is too long: at most 40 characters"#]],
+        );
+    }
+
+    #[test]
+    fn records_are_checked_field_by_field() {
+        use crate::records::*;
+        use crate::CalendarDate;
+        check(
+            |c| {
+                let mut call = Activity::new(ActivityKind::Call, Timestamp(5), "phone");
+                call.summary = "s".repeat(MAX_SUMMARY + 1);
+                c.activities.insert("a1".into(), call);
+                c.tasks.insert(
+                    "t1".into(),
+                    Task {
+                        title: "  ".into(),
+                        due: Timestamp(9),
+                        priority: Priority::Normal,
+                        done_at: None,
+                        created_at: Timestamp(5),
+                    },
+                );
+                c.feedback.insert(
+                    "f1".into(),
+                    Feedback {
+                        kind: FeedbackKind::Csat,
+                        score: 0,
+                        at: Timestamp(5),
+                        channel: None,
+                        comment: String::new(),
+                    },
+                );
+                c.purchases.insert(
+                    "p1".into(),
+                    Purchase {
+                        product_id: "x".into(),
+                        product_name: "Espresso machine".into(),
+                        quantity: 0,
+                        unit_price_cents: -1,
+                        currency: "euro".into(),
+                        date: CalendarDate::parse("2026-01-02").unwrap(),
+                    },
+                );
+                c.check_in_days = Some(0);
+            },
+            expect![[r#"
+                activities.a1.summary: too long: at most 5000 characters
+                tasks.t1.title: say what to do
+                feedback.f1.score: a CSAT score is from 1 to 5, not 0
+                purchases.p1.quantity: the quantity must be at least 1
+                purchases.p1.price: a price cannot be negative
+                purchases.p1.currency: "euro" is not a currency code (expected three letters, e.g. EUR)
+                check_in_days: check in every 1 to 730 days"#]],
         );
     }
 }

@@ -385,3 +385,99 @@ fn notes_edited_after_non_ascii_characters_are_stored_intact() {
     .unwrap();
     assert!(doc.customer().notes.as_str().contains("vintage"));
 }
+
+fn call(at: i64, summary: &str, author: &str) -> shared::records::Activity {
+    let mut call = shared::records::Activity::new(
+        shared::records::ActivityKind::Call,
+        Timestamp(T0.0 + at),
+        author,
+    );
+    call.summary = summary.into();
+    call
+}
+
+#[test]
+fn activities_logged_on_two_devices_at_once_are_all_kept() {
+    let mut phone = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    let mut tablet = phone.fork(actor(2));
+    phone
+        .update(Timestamp(T0.0 + 10), |c| {
+            c.activities.insert(
+                "a-phone".into(),
+                call(10, "Called about the order", "phone"),
+            );
+        })
+        .unwrap();
+    tablet
+        .update(Timestamp(T0.0 + 20), |c| {
+            c.activities
+                .insert("a-tablet".into(), call(20, "Visited the shop", "tablet"));
+        })
+        .unwrap();
+    phone.merge(&mut tablet).unwrap();
+    tablet.merge(&mut phone).unwrap();
+    assert_eq!(phone.customer(), tablet.customer());
+    let timeline: Vec<&str> = phone
+        .customer()
+        .timeline()
+        .into_iter()
+        .map(|(_, activity)| activity.summary.as_str())
+        .collect();
+    assert_eq!(timeline, ["Visited the shop", "Called about the order"]);
+    assert_eq!(phone.customer().last_contact(), Some(Timestamp(T0.0 + 20)));
+}
+
+#[test]
+fn a_complaint_edited_on_two_devices_keeps_both_edits() {
+    use shared::records::{Activity, ActivityKind, ComplaintStatus};
+    let mut phone = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    phone
+        .update(T0, |c| {
+            let mut complaint = Activity::new(ActivityKind::Complaint, T0, "phone");
+            complaint.summary = "Late delivery".into();
+            c.activities.insert("c1".into(), complaint);
+        })
+        .unwrap();
+    let mut tablet = phone.fork(actor(2));
+    phone
+        .update(Timestamp(T0.0 + 60_000), |c| {
+            let complaint = c.activities.get_mut("c1").unwrap();
+            if let Some(progress) = complaint.complaint.as_mut() {
+                progress.set_status(ComplaintStatus::InProgress, Timestamp(T0.0 + 60_000));
+            }
+        })
+        .unwrap();
+    tablet
+        .update(Timestamp(T0.0 + 70_000), |c| {
+            c.activities.get_mut("c1").unwrap().outcome = "refund offered".into();
+        })
+        .unwrap();
+    phone.merge(&mut tablet).unwrap();
+    let complaint = &phone.customer().activities["c1"];
+    assert_eq!(complaint.outcome, "refund offered");
+    let progress = complaint.complaint.as_ref().unwrap();
+    assert_eq!(progress.status, ComplaintStatus::InProgress);
+    assert_eq!(progress.first_response_ms(complaint.at), Some(60_000));
+}
+
+#[test]
+fn documents_written_before_records_existed_still_load() {
+    // A document holding only the first release's fields (no activities, tasks, …).
+    let customer = full_customer();
+    let mut doc = automerge::AutoCommit::new();
+    autosurgeon::reconcile(&mut doc, &customer).unwrap();
+    for key in [
+        "activities",
+        "tasks",
+        "feedback",
+        "purchases",
+        "deals",
+        "check_in_days",
+    ] {
+        automerge::transaction::Transactable::delete(&mut doc, automerge::ROOT, key).unwrap();
+    }
+    let bytes = doc.save();
+    let loaded = CustomerDoc::load(&customer.id, &bytes, actor(3)).unwrap();
+    assert!(loaded.customer().activities.is_empty());
+    assert_eq!(loaded.customer().check_in_days, None);
+}
