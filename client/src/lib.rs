@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
     provide_context(sync::Sync::start(repo));
     provide_context(ListState::new());
     provide_context(pwa::Pwa::start());
+    provide_context(routes::follow_ups::FollowUps::start(repo));
     // Only a change between failed and not failed rebuilds the screens: Loading → Ready must
     // not, or whatever the rep started while the book was loading (a form, an import) is lost.
     let failure = Memo::new(move |_| match repo.load_state.get() {
@@ -108,6 +109,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("capture") view=QuickCapture/>
                     <Route path=path!("settings") view=Settings/>
+                    <Route path=path!("follow-ups") view=routes::follow_ups::FollowUpsPage/>
                 </ParentRoute>
             </Routes>
         </div>

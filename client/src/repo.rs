@@ -450,6 +450,11 @@ impl Repo {
         }
     }
 
+    /// The signed-in device's name, if signed in.
+    pub fn device_name(&self) -> Option<String> {
+        self.inner().borrow().device_name.clone()
+    }
+
     /// Connects the repo to sync: the device's name for change messages, the stored
     /// cursor, and the hook told about every committed local change.
     pub fn attach_sync(&self, device_name: Option<String>, cursor: Seq, on_queued: QueuedHook) {

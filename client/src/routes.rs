@@ -1,8 +1,10 @@
 //! The app's screens, one file each.
 
 pub mod account;
+pub mod activities;
 pub mod capture;
 pub mod customer;
+pub mod follow_ups;
 pub mod list;
 pub mod new_customer;
 pub mod sample_data;

@@ -87,3 +87,47 @@ pub fn add_timing(name: &str, started: f64) {
         &wasm_bindgen::JsValue::from_f64(before + now_ms() - started),
     );
 }
+
+fn js_date(at: Timestamp) -> js_sys::Date {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.0 as f64))
+}
+
+/// An instant as the value of an `<input type="datetime-local">`: "2026-11-22T14:05".
+pub fn local_input(at: Timestamp) -> String {
+    format!("{}T{}", day(at), clock(at))
+}
+
+/// Parses the value of an `<input type="datetime-local">` (local time) back.
+pub fn parse_local_input(text: &str) -> Option<Timestamp> {
+    let ms = js_sys::Date::parse(text.trim());
+    (text.len() >= 16 && ms.is_finite()).then_some(Timestamp(ms as i64))
+}
+
+/// Midnight (local time) at the start of the day of `at`.
+pub fn start_of_day(at: Timestamp) -> Timestamp {
+    let date = js_date(at);
+    date.set_hours(0);
+    date.set_minutes(0);
+    date.set_seconds(0);
+    date.set_milliseconds(0);
+    Timestamp(date.get_time() as i64)
+}
+
+/// Midnight (local time) `days` days after the start of the day of `at`.
+pub fn days_after(at: Timestamp, days: i32) -> Timestamp {
+    let date = js_date(start_of_day(at));
+    date.set_date((date.get_date() as i32 + days) as u32);
+    Timestamp(date.get_time() as i64)
+}
+
+/// "Today 14:05", "Yesterday 09:30", "Tomorrow 10:00", else "2026-11-20 10:00".
+pub fn when(at: Timestamp, now: Timestamp) -> String {
+    let today = start_of_day(now);
+    let label = match at.0 - today.0 {
+        d if (0..Timestamp::DAY_MS).contains(&d) => "Today".to_string(),
+        d if (-Timestamp::DAY_MS..0).contains(&d) => "Yesterday".to_string(),
+        d if (Timestamp::DAY_MS..2 * Timestamp::DAY_MS).contains(&d) => "Tomorrow".to_string(),
+        _ => day(at),
+    };
+    format!("{label} {}", clock(at))
+}

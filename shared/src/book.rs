@@ -303,6 +303,11 @@ impl Book {
             .map(|&entry_idx| &self.entries[entry_idx as usize].summary)
     }
 
+    /// Every summary, in no particular order.
+    pub fn summaries(&self) -> impl Iterator<Item = &CustomerSummary> {
+        self.entries.iter().map(|entry| &entry.summary)
+    }
+
     /// The summary at an index returned by [`Book::query`].
     pub fn entry(&self, entry_idx: EntryIdx) -> Option<&CustomerSummary> {
         self.entries

@@ -36,6 +36,8 @@ pub mod customer;
 pub mod customer_doc;
 pub mod customer_id;
 pub mod duplicates;
+pub mod follow_ups;
+pub mod ics;
 pub mod protocol;
 pub mod records;
 pub mod seed;

@@ -31,24 +31,24 @@ pub fn random_id() -> String {
 
 /// The loaded customer and the errors shown under its fields; cheap to copy into handlers.
 #[derive(Clone, Copy)]
-struct Editor {
-    repo: Repo,
-    current: RwSignal<Option<Customer>>,
-    errors: RwSignal<HashMap<String, String>>,
+pub struct Editor {
+    pub repo: Repo,
+    pub current: RwSignal<Option<Customer>>,
+    pub errors: RwSignal<HashMap<String, String>>,
 }
 
 impl Editor {
-    fn read<T: Default>(self, read: impl Fn(&Customer) -> T) -> T {
+    pub fn read<T: Default>(self, read: impl Fn(&Customer) -> T) -> T {
         self.current
             .with(|customer| customer.as_ref().map(&read).unwrap_or_default())
     }
 
-    fn error(self, field: &str) -> Option<String> {
+    pub fn error(self, field: &str) -> Option<String> {
         self.errors.with(|errors| errors.get(field).cloned())
     }
 
     /// Saves an edit; `on_saved` runs once it committed.
-    fn save(
+    pub fn save(
         self,
         field: String,
         edit: impl FnOnce(&mut Customer) + 'static,
@@ -215,6 +215,9 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
             </div>
         </section>
 
+        <crate::routes::activities::ActivityLog editor/>
+        <crate::routes::follow_ups::FollowUpsCard editor/>
+
         <section class="card">
             <h3>"Contact"</h3>
             <TextField editor label="Name" field="name" autocomplete="name" read=|c| c.name.clone() write=|c, v| c.name = v/>
@@ -351,7 +354,7 @@ fn tel_href(phone: &str) -> String {
 }
 
 #[component]
-fn FieldError(editor: Editor, #[prop(into)] field: String) -> impl IntoView {
+pub fn FieldError(editor: Editor, #[prop(into)] field: String) -> impl IntoView {
     let testid = format!("error-{field}");
     move || {
         editor.error(&field).map(|message| {

@@ -144,6 +144,7 @@ pub fn CustomerList() -> impl IntoView {
         <header class="topbar">
             <h1 class="brand">"Fieldbook"</h1>
             <SaveStatus/>
+            <crate::routes::follow_ups::FollowUpsLink/>
             <A href="/settings" attr:class="icon-link" attr:aria-label="Settings" attr:data-testid="open-settings">"⚙"</A>
             <A href="/capture" attr:class="capture-link" attr:data-testid="quick-capture">"+ Lead"</A>
         </header>

@@ -1,0 +1,154 @@
+//! The follow-up views: what is overdue, due today and coming up, across the whole book,
+//! from the summaries alone (no document is loaded).
+
+use crate::{records::Priority, Book, CustomerId, Timestamp};
+
+/// One thing to do for a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The customer's display name.
+    pub customer_name: String,
+    /// The task's record id; `None` for a recurring check-in.
+    pub task: Option<String>,
+    /// What to do.
+    pub title: String,
+    /// When it is due.
+    pub due: Timestamp,
+    /// How urgent (check-ins are normal).
+    pub priority: Priority,
+}
+
+/// Follow-ups split by when they are due.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowUpViews {
+    /// Due before today, oldest first.
+    pub overdue: Vec<FollowUp>,
+    /// Due today, earliest first.
+    pub today: Vec<FollowUp>,
+    /// Due after today, earliest first.
+    pub upcoming: Vec<FollowUp>,
+}
+
+impl FollowUpViews {
+    /// How many need attention now (overdue and today): the badge count.
+    pub fn due_now(&self) -> usize {
+        self.overdue.len() + self.today.len()
+    }
+}
+
+/// The open follow-ups and check-ins of every customer not archived, split at the local
+/// midnights `today` (start of today) and `tomorrow` (start of tomorrow). Within a group:
+/// by due time, then higher priority first, then customer name.
+pub fn follow_ups(book: &Book, today: Timestamp, tomorrow: Timestamp) -> FollowUpViews {
+    let mut views = FollowUpViews::default();
+    for summary in book.summaries().filter(|summary| !summary.archived) {
+        let tasks = summary.open_tasks.iter().map(|task| FollowUp {
+            customer: summary.id.clone(),
+            customer_name: summary.display_name().to_string(),
+            task: Some(task.id.clone()),
+            title: task.title.clone(),
+            due: task.due,
+            priority: task.priority,
+        });
+        let check_in = summary.check_in_due.map(|due| FollowUp {
+            customer: summary.id.clone(),
+            customer_name: summary.display_name().to_string(),
+            task: None,
+            title: "Check in".to_string(),
+            due,
+            priority: Priority::Normal,
+        });
+        for item in tasks.chain(check_in) {
+            let group = if item.due < today {
+                &mut views.overdue
+            } else if item.due < tomorrow {
+                &mut views.today
+            } else {
+                &mut views.upcoming
+            };
+            group.push(item);
+        }
+    }
+    for group in [&mut views.overdue, &mut views.today, &mut views.upcoming] {
+        group.sort_by(|a, b| {
+            a.due
+                .cmp(&b.due)
+                .then_with(|| b.priority.cmp(&a.priority))
+                .then_with(|| a.customer_name.cmp(&b.customer_name))
+        });
+    }
+    views
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{records::Task, Customer, CustomerSummary};
+
+    const DAY: i64 = Timestamp::DAY_MS;
+
+    fn customer(n: u8, name: &str, tasks: &[(&str, i64, Priority, bool)]) -> Customer {
+        let id = format!("00000000-0000-4000-8000-0000000000{n:02}");
+        let mut customer = Customer::new(id.parse().unwrap(), Timestamp(0));
+        customer.name = name.into();
+        for (idx, &(title, due, priority, done)) in tasks.iter().enumerate() {
+            customer.tasks.insert(
+                format!("t{idx}"),
+                Task {
+                    title: title.into(),
+                    due: Timestamp(due),
+                    priority,
+                    done_at: done.then_some(Timestamp(1)),
+                    created_at: Timestamp(0),
+                },
+            );
+        }
+        customer
+    }
+
+    #[test]
+    fn follow_ups_are_split_into_overdue_today_and_upcoming() {
+        let today = Timestamp(10 * DAY);
+        let tomorrow = Timestamp(11 * DAY);
+        let ada = customer(
+            1,
+            "Ada",
+            &[
+                ("Send the quote", 9 * DAY, Priority::Normal, false),
+                ("Call back", 10 * DAY + 3_600_000, Priority::Low, false),
+                ("Already done", 9 * DAY, Priority::High, true),
+            ],
+        );
+        let bob = customer(
+            2,
+            "Bob",
+            &[("Demo", 10 * DAY + 3_600_000, Priority::High, false)],
+        );
+        let mut cleo = customer(3, "Cleo", &[]);
+        cleo.check_in_days = Some(30); // never contacted, created at 0: due on day 30
+        let mut archived = customer(4, "Dan", &[("Hidden", 9 * DAY, Priority::High, false)]);
+        archived.archived = true;
+        let book = Book::from_summaries([ada, bob, cleo, archived].iter().map(CustomerSummary::of));
+        let views = follow_ups(&book, today, tomorrow);
+        let titles = |group: &[FollowUp]| -> Vec<String> {
+            group
+                .iter()
+                .map(|f| format!("{} {}", f.customer_name, f.title))
+                .collect()
+        };
+        assert_eq!(titles(&views.overdue), ["Ada Send the quote"]);
+        // Same due time: the higher priority first.
+        assert_eq!(titles(&views.today), ["Bob Demo", "Ada Call back"]);
+        assert_eq!(titles(&views.upcoming), ["Cleo Check in"]);
+        assert_eq!(views.upcoming[0].task, None);
+        assert_eq!(views.due_now(), 3);
+    }
+
+    #[test]
+    fn an_empty_book_has_nothing_to_do() {
+        let views = follow_ups(&Book::default(), Timestamp(0), Timestamp(DAY));
+        assert_eq!(views, FollowUpViews::default());
+    }
+}
