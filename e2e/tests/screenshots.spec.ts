@@ -2,6 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { AccountPage } from './fixtures/account_page';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
+import { CustomerRecords, FollowUpsPage, localDateTime } from './fixtures/customer_records';
 import { goOffline, twoDevices } from './fixtures/devices';
 
 // Phone and tablet pictures of every screen, kept as test artifacts
@@ -60,9 +61,37 @@ for (const size of sizes) {
     await expect(page.getByTestId('storage-usage')).toContainText('Using');
     await shot('settings');
 
+    // A customer's timeline with a call, a complaint and follow-ups; the composer open.
+    await list.open();
+    await list.rows.nth(2).click();
+    const records = new CustomerRecords(page);
+    await records.log('call', { outcome: 'Reached', summary: 'Wants a demo of the new range next week' });
+    await records.log('complaint', { summary: 'Invoice sent twice' });
+    await records.timelineItems.first().getByTestId('complaint-advance').click();
+    await records.addFollowUp('Demo of the new range', localDateTime(0, '23:30'), 'high');
+    await records.addFollowUp('Send the price list', localDateTime(-1, '10:00'));
+    await page.getByTestId('log-visit').click();
+    await page.getByTestId('activity-log').scrollIntoViewIfNeeded();
+    await shot('timeline');
+    for (const target of ['log-call', 'activity-save', 'activity-outcome', 'task-toggle', 'task-add', 'complaint-advance']) {
+      const box = await page.getByTestId(target).first().boundingBox();
+      expect(box?.height, target).toBeGreaterThanOrEqual(44);
+    }
+    await page.getByTestId('activity-cancel').click();
+    await page.getByTestId('follow-ups-card').scrollIntoViewIfNeeded();
+    await shot('customer-follow-ups');
+    await list.open();
+    await new FollowUpsPage(page).open();
+    await expect(page.getByTestId('follow-ups-overdue')).toBeVisible();
+    await shot('follow-ups');
+    for (const target of ['follow-up-done', 'export-ics']) {
+      const box = await page.getByTestId(target).first().boundingBox();
+      expect(box?.height, target).toBeGreaterThanOrEqual(44);
+    }
+
     // Every interactive element a thumb hits is at least 44 px high.
     await list.open();
-    for (const target of ['search', 'filter-stage', 'toggle-archived', 'add-customer', 'quick-capture', 'open-settings']) {
+    for (const target of ['search', 'filter-stage', 'toggle-archived', 'add-customer', 'quick-capture', 'open-settings', 'follow-ups-link']) {
       const box = await page.getByTestId(target).boundingBox();
       expect(box?.height, target).toBeGreaterThanOrEqual(44);
     }

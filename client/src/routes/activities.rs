@@ -87,14 +87,19 @@ fn Composer(editor: Editor, kind: ActivityKind, on_done: impl Fn() + Copy + Send
     let repo = use_repo();
     let id = random_id();
     let field = format!("activities.{id}");
-    let at = RwSignal::new(local_input(now()));
+    let prefilled = local_input(now());
+    let at = RwSignal::new(prefilled.clone());
     let direction = RwSignal::new(Activity::new(kind, Timestamp(0), "").direction);
     let outcome = RwSignal::new(String::new());
     let summary = RwSignal::new(String::new());
     let save = {
         let field = field.clone();
         move |_| {
-            let Some(at) = parse_local_input(&at.get_untracked()) else {
+            // Left as prefilled: the exact moment of Save (the input only has minutes, and
+            // two activities logged in one minute must keep their order).
+            let typed = at.get_untracked();
+            let at = if typed == prefilled { Some(now()) } else { parse_local_input(&typed) };
+            let Some(at) = at else {
                 editor.errors.update(|errors| {
                     errors.insert(format!("{field}.at"), "enter a date and time".into());
                 });

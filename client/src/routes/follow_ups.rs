@@ -110,7 +110,7 @@ pub fn FollowUpsLink() -> impl IntoView {
     view! {
         <A href="/follow-ups" attr:class="icon-link follow-ups-link" attr:aria-label="Follow-ups" attr:data-testid="follow-ups-link">
             "✓"
-            {move || (due() > 0).then(|| view! { <span class="badge" data-testid="follow-ups-badge">{due()}</span> })}
+            {move || (due() > 0).then(|| view! { <span class="count-badge" data-testid="follow-ups-badge">{due()}</span> })}
         </A>
     }
 }
@@ -152,7 +152,7 @@ pub fn FollowUpsPage() -> impl IntoView {
         });
         let at = now();
         message.set(Some(match export::download_as(&format!("fieldbook-follow-ups-{}.ics", day(at)), &calendar(&items, at), "text/calendar") {
-            Ok(()) => format!("Exported {} follow-ups to a calendar file.", items.len()),
+            Ok(()) => format!("Exported {} to a calendar file.", match items.len() { 1 => "1 follow-up".to_string(), n => format!("{n} follow-ups") }),
             Err(err) => format!("Export failed: {err}"),
         }));
     };
@@ -167,7 +167,7 @@ pub fn FollowUpsPage() -> impl IntoView {
                     "granted" => view! { <p class="hint" data-testid="reminders-state">"Reminders are on: a notification shows when a follow-up falls due while Fieldbook is open."</p> }.into_any(),
                     "denied" => view! { <p class="hint" data-testid="reminders-state">"Notifications are blocked for Fieldbook in this browser; the number on ✓ shows what is due."</p> }.into_any(),
                     _ => view! {
-                        <button class="button" data-testid="enable-reminders" on:click=ask>"Remind me when a follow-up is due"</button>
+                        <button class="button" data-testid="enable-reminders" on:click=ask>"Turn on reminders"</button>
                     }.into_any(),
                 }}
                 <button class="button" data-testid="export-ics" on:click=export_ics>"Export to calendar (.ics)"</button>
