@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
     provide_context(ListState::new());
     provide_context(pwa::Pwa::start());
     provide_context(routes::follow_ups::FollowUps::start(repo));
+    provide_context(routes::feedback::SurveyMode::start());
     // Only a change between failed and not failed rebuilds the screens: Loading → Ready must
     // not, or whatever the rep started while the book was loading (a form, an import) is lost.
     let failure = Memo::new(move |_| match repo.load_state.get() {
@@ -98,8 +99,11 @@ pub fn App() -> impl IntoView {
 fn Shell() -> impl IntoView {
     let location = use_location();
     let detail_open = move || location.pathname.get() != "/";
+    let survey = expect_context::<routes::feedback::SurveyMode>();
     view! {
-        <div class="app" class:detail-open=detail_open>
+        <routes::feedback::SurveyOverlay/>
+        // Under a survey, the rep's screens take no clicks and no focus.
+        <div class="app" class:detail-open=detail_open inert=move || survey.is_active()>
             <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                 <ParentRoute path=path!("") view=Panes>
                     <Route path=path!("") view=NothingSelected/>
@@ -110,6 +114,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("capture") view=QuickCapture/>
                     <Route path=path!("settings") view=Settings/>
                     <Route path=path!("follow-ups") view=routes::follow_ups::FollowUpsPage/>
+                    <Route path=path!("survey/:id/:kind") view=routes::feedback::StartSurvey/>
                 </ParentRoute>
             </Routes>
         </div>

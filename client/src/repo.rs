@@ -115,7 +115,8 @@ struct Touched {
     changed: bool,
 }
 
-/// Customers changed by entries from other devices, for screens showing one of them.
+/// Customers just changed, by entries from other devices or by another screen of this one,
+/// for screens showing one of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RemoteChanges {
     /// Increases with every applied page.
@@ -133,7 +134,7 @@ pub struct Repo {
     pub load_state: RwSignal<LoadState>,
     /// The save indicator.
     pub save_state: RwSignal<SaveState>,
-    /// Customers just changed by other devices.
+    /// Customers just changed by other devices or other screens.
     pub remote_changes: RwSignal<RemoteChanges>,
     inner: StoredValue<Rc<RefCell<RepoInner>>, LocalStorage>,
 }
@@ -435,6 +436,12 @@ impl Repo {
         self.queued(keys, uploads);
         self.book.update(|book| book.upsert(summary));
         self.save_state.set(SaveState::Saved(now()));
+        // Another screen showing this customer (a survey or the follow-ups screen changed
+        // it) reloads it.
+        self.remote_changes.update(|changes| {
+            changes.generation += 1;
+            changes.customers = vec![customer_id.clone()];
+        });
         Ok(Some(customer))
     }
 

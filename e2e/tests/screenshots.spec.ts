@@ -2,7 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { AccountPage } from './fixtures/account_page';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
-import { CustomerRecords, FollowUpsPage, localDateTime } from './fixtures/customer_records';
+import { CustomerRecords, FollowUpsPage, SurveyPage, localDateTime } from './fixtures/customer_records';
 import { goOffline, twoDevices } from './fixtures/devices';
 
 // Phone and tablet pictures of every screen, kept as test artifacts
@@ -80,6 +80,21 @@ for (const size of sizes) {
     await page.getByTestId('activity-cancel').click();
     await page.getByTestId('follow-ups-card').scrollIntoViewIfNeeded();
     await shot('customer-follow-ups');
+    // Survey mode: the question with a score chosen, then the customer page's feedback card.
+    const survey = new SurveyPage(page);
+    await survey.start('nps');
+    await page.getByTestId('survey-score-8').click();
+    await shot('survey');
+    for (const target of ['survey-score-10', 'survey-submit', 'survey-unlock']) {
+      const box = await page.getByTestId(target).boundingBox();
+      expect(box?.height, target).toBeGreaterThanOrEqual(44);
+    }
+    await page.getByTestId('survey-submit').click();
+    await expect(page.getByTestId('survey-thanks')).toBeVisible();
+    await survey.holdUnlock(1_700);
+    await expect(page.getByTestId('latest-nps')).toContainText('8');
+    await page.getByTestId('feedback-card').scrollIntoViewIfNeeded();
+    await shot('customer-feedback');
     await list.open();
     await new FollowUpsPage(page).open();
     await expect(page.getByTestId('follow-ups-overdue')).toBeVisible();

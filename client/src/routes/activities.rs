@@ -21,7 +21,12 @@ const PAGE: usize = 30;
 fn outcomes(kind: ActivityKind) -> &'static [&'static str] {
     match kind {
         ActivityKind::Call => &["Reached", "No answer", "Left a voicemail", "Call back"],
-        ActivityKind::Visit | ActivityKind::Meeting => &["Interested", "Order placed", "Not interested", "Follow-up needed"],
+        ActivityKind::Visit | ActivityKind::Meeting => &[
+            "Interested",
+            "Order placed",
+            "Not interested",
+            "Follow-up needed",
+        ],
         ActivityKind::Email | ActivityKind::Message => &["Sent", "Replied", "Waiting for reply"],
         ActivityKind::Note | ActivityKind::Complaint => &[],
     }
@@ -83,7 +88,11 @@ pub fn ActivityLog(editor: Editor) -> impl IntoView {
 
 /// The form of a new activity, prefilled so that Save alone logs it "now".
 #[component]
-fn Composer(editor: Editor, kind: ActivityKind, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn Composer(
+    editor: Editor,
+    kind: ActivityKind,
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let repo = use_repo();
     let id = random_id();
     let field = format!("activities.{id}");
@@ -98,7 +107,11 @@ fn Composer(editor: Editor, kind: ActivityKind, on_done: impl Fn() + Copy + Send
             // Left as prefilled: the exact moment of Save (the input only has minutes, and
             // two activities logged in one minute must keep their order).
             let typed = at.get_untracked();
-            let at = if typed == prefilled { Some(now()) } else { parse_local_input(&typed) };
+            let at = if typed == prefilled {
+                Some(now())
+            } else {
+                parse_local_input(&typed)
+            };
             let Some(at) = at else {
                 editor.errors.update(|errors| {
                     errors.insert(format!("{field}.at"), "enter a date and time".into());
@@ -111,7 +124,13 @@ fn Composer(editor: Editor, kind: ActivityKind, on_done: impl Fn() + Copy + Send
             activity.outcome = outcome.get_untracked().trim().to_string();
             activity.summary = summary.get_untracked().trim().to_string();
             let id = id.clone();
-            editor.save(field.clone(), move |c| { c.activities.insert(id, activity); }, on_done);
+            editor.save(
+                field.clone(),
+                move |c| {
+                    c.activities.insert(id, activity);
+                },
+                on_done,
+            );
         }
     };
     view! {

@@ -217,6 +217,7 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
 
         <crate::routes::activities::ActivityLog editor/>
         <crate::routes::follow_ups::FollowUpsCard editor/>
+        <crate::routes::feedback::FeedbackCard editor/>
 
         <section class="card">
             <h3>"Contact"</h3>

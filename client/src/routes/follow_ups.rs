@@ -67,11 +67,17 @@ impl FollowUps {
                     if item.due <= started || item.due > now {
                         continue;
                     }
-                    let key = format!("{}/{}", item.customer, item.task.as_deref().unwrap_or("check-in"));
+                    let key = format!(
+                        "{}/{}",
+                        item.customer,
+                        item.task.as_deref().unwrap_or("check-in")
+                    );
                     if notified.with_value(|seen| seen.contains(&key)) {
                         continue;
                     }
-                    notified.update_value(|seen| { seen.insert(key); });
+                    notified.update_value(|seen| {
+                        seen.insert(key);
+                    });
                     notify(&format!("{} — {}", item.title, item.customer_name));
                 }
             });
@@ -138,12 +144,24 @@ pub fn FollowUpsPage() -> impl IntoView {
                 .chain(&views.today)
                 .chain(&views.upcoming)
                 .map(|item| CalendarItem {
-                    uid: format!("{}-{}@fieldbook", item.customer, item.task.as_deref().unwrap_or("check-in")),
+                    uid: format!(
+                        "{}-{}@fieldbook",
+                        item.customer,
+                        item.task.as_deref().unwrap_or("check-in")
+                    ),
                     title: format!("{} — {}", item.title, item.customer_name),
                     due: item.due,
                     description: repo
                         .book
-                        .with_untracked(|book| book.get(&item.customer).map(|s| [s.company.clone(), s.phones.first().cloned().unwrap_or_default()].join("\n")))
+                        .with_untracked(|book| {
+                            book.get(&item.customer).map(|s| {
+                                [
+                                    s.company.clone(),
+                                    s.phones.first().cloned().unwrap_or_default(),
+                                ]
+                                .join("\n")
+                            })
+                        })
                         .unwrap_or_default()
                         .trim()
                         .to_string(),
@@ -151,10 +169,22 @@ pub fn FollowUpsPage() -> impl IntoView {
                 .collect()
         });
         let at = now();
-        message.set(Some(match export::download_as(&format!("fieldbook-follow-ups-{}.ics", day(at)), &calendar(&items, at), "text/calendar") {
-            Ok(()) => format!("Exported {} to a calendar file.", match items.len() { 1 => "1 follow-up".to_string(), n => format!("{n} follow-ups") }),
-            Err(err) => format!("Export failed: {err}"),
-        }));
+        message.set(Some(
+            match export::download_as(
+                &format!("fieldbook-follow-ups-{}.ics", day(at)),
+                &calendar(&items, at),
+                "text/calendar",
+            ) {
+                Ok(()) => format!(
+                    "Exported {} to a calendar file.",
+                    match items.len() {
+                        1 => "1 follow-up".to_string(),
+                        n => format!("{n} follow-ups"),
+                    }
+                ),
+                Err(err) => format!("Export failed: {err}"),
+            },
+        ));
     };
     view! {
         <div class="detail" data-testid="follow-ups-page">
@@ -189,7 +219,12 @@ pub fn FollowUpsPage() -> impl IntoView {
 }
 
 #[component]
-fn FollowUpGroup(title: &'static str, testid: &'static str, items: Vec<FollowUp>, now: Timestamp) -> impl IntoView {
+fn FollowUpGroup(
+    title: &'static str,
+    testid: &'static str,
+    items: Vec<FollowUp>,
+    now: Timestamp,
+) -> impl IntoView {
     let repo = use_repo();
     (!items.is_empty()).then(|| view! {
         <section class="card" data-testid=format!("follow-ups-{testid}")>
@@ -235,8 +270,17 @@ fn FollowUpGroup(title: &'static str, testid: &'static str, items: Vec<FollowUp>
 pub fn FollowUpsCard(editor: Editor) -> impl IntoView {
     let tasks = Memo::new(move |_| {
         editor.read(|c| {
-            let mut tasks: Vec<(String, Task)> = c.tasks.iter().map(|(id, t)| (id.clone(), t.clone())).collect();
-            tasks.sort_by(|a, b| a.1.is_open().cmp(&b.1.is_open()).reverse().then(a.1.due.cmp(&b.1.due)));
+            let mut tasks: Vec<(String, Task)> = c
+                .tasks
+                .iter()
+                .map(|(id, t)| (id.clone(), t.clone()))
+                .collect();
+            tasks.sort_by(|a, b| {
+                a.1.is_open()
+                    .cmp(&b.1.is_open())
+                    .reverse()
+                    .then(a.1.due.cmp(&b.1.due))
+            });
             tasks
         })
     });
@@ -249,7 +293,9 @@ pub fn FollowUpsCard(editor: Editor) -> impl IntoView {
     let add = move |_| {
         let field = new_field.get_untracked();
         let Some(due_at) = parse_local_input(&due.get_untracked()) else {
-            editor.errors.update(|errors| { errors.insert(format!("{field}.due"), "enter a due date and time".into()); });
+            editor.errors.update(|errors| {
+                errors.insert(format!("{field}.due"), "enter a due date and time".into());
+            });
             return;
         };
         let task = Task {
@@ -260,12 +306,18 @@ pub fn FollowUpsCard(editor: Editor) -> impl IntoView {
             created_at: now(),
         };
         let id = field.trim_start_matches("tasks.").to_string();
-        editor.save(field, move |c| { c.tasks.insert(id, task); }, move || {
-            title.set(String::new());
-            due.set(default_due());
-            priority.set(Priority::Normal);
-            new_field.set(format!("tasks.{}", random_id()));
-        });
+        editor.save(
+            field,
+            move |c| {
+                c.tasks.insert(id, task);
+            },
+            move || {
+                title.set(String::new());
+                due.set(default_due());
+                priority.set(Priority::Normal);
+                new_field.set(format!("tasks.{}", random_id()));
+            },
+        );
     };
     view! {
         <section class="card" data-testid="follow-ups-card">
