@@ -15,6 +15,7 @@ use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
 use automerge::ActorId;
 use leptos::prelude::*;
+use shared::book_doc::{BookDoc, BookSettings, BOOK_DOCUMENT};
 use shared::protocol::{encode, BlobKind, BootstrapPosition, DocumentId, LogEntry, Seq, Upload};
 use shared::sync::OutboxItem;
 use shared::{
@@ -102,6 +103,8 @@ struct RepoInner {
     on_queued: Option<QueuedHook>,
     /// Callers that asked for the store while it was still opening.
     waiting_for_store: Vec<futures_channel::oneshot::Sender<()>>,
+    /// The book's catalog and pipeline document (see [`BookDoc`]).
+    book_doc: Option<BookDoc>,
 }
 
 /// A document touched by a page from the relay, while the page is applied.
@@ -114,6 +117,9 @@ struct Touched {
     /// Whether entries were applied to it after it was loaded or made.
     changed: bool,
 }
+
+/// The `meta` key under which the book document (catalog, pipeline) is stored.
+const BOOK_META: &str = "book-doc";
 
 /// Customers just changed, by entries from other devices or by another screen of this one,
 /// for screens showing one of them.
@@ -134,6 +140,8 @@ pub struct Repo {
     pub load_state: RwSignal<LoadState>,
     /// The save indicator.
     pub save_state: RwSignal<SaveState>,
+    /// The product catalog and deal pipeline, shared by the rep's devices.
+    pub settings: RwSignal<BookSettings>,
     /// Customers just changed by other devices or other screens.
     pub remote_changes: RwSignal<RemoteChanges>,
     inner: StoredValue<Rc<RefCell<RepoInner>>, LocalStorage>,
@@ -146,6 +154,7 @@ impl Repo {
             book: RwSignal::new(Book::default()),
             load_state: RwSignal::new(LoadState::Loading),
             save_state: RwSignal::new(SaveState::Idle),
+            settings: RwSignal::new(BookSettings::default()),
             remote_changes: RwSignal::new(RemoteChanges::default()),
             inner: StoredValue::new_local(Rc::new(RefCell::new(RepoInner {
                 store: None,
@@ -155,6 +164,7 @@ impl Repo {
                 cursor: Seq(0),
                 on_queued: None,
                 waiting_for_store: Vec::new(),
+                book_doc: None,
             }))),
         };
         leptos::task::spawn_local(async move {
@@ -231,6 +241,15 @@ impl Repo {
                 actor
             }
         };
+        let book_doc = match store.get_meta(BOOK_META).await? {
+            Some(hex) => hex::decode(hex)
+                .ok()
+                .and_then(|bytes| BookDoc::load(&bytes, actor.clone()).ok()),
+            None => None,
+        };
+        let book_doc = book_doc.unwrap_or_else(|| BookDoc::new(actor.clone()));
+        self.settings.set(book_doc.settings().clone());
+        self.inner().borrow_mut().book_doc = Some(book_doc);
         let summaries = store.load_summaries().await?;
         mark("fieldbook:summaries-read");
         tracing::info!(n_customers = summaries.len(), "book loaded");
@@ -457,6 +476,61 @@ impl Repo {
         }
     }
 
+    /// Edits the catalog or pipeline: validated, stored with its outbox item in one
+    /// transaction, then shown.
+    pub async fn update_book(&self, edit: impl FnOnce(&mut BookSettings)) -> Result<(), RepoError> {
+        let store = self.store().await?;
+        let inner = self.inner();
+        let (change, saved, settings) = {
+            let mut inner = inner.borrow_mut();
+            let author = inner.device_name.clone();
+            let actor = inner.actor.clone();
+            let book = inner.book_doc.get_or_insert_with(|| BookDoc::new(actor));
+            book.set_author(author);
+            let Some(change) = book.update(now(), edit)? else {
+                return Ok(());
+            };
+            (change, book.save(), book.settings().clone())
+        };
+        let upload = Upload {
+            document: DocumentId(BOOK_DOCUMENT.into()),
+            kind: BlobKind::Change,
+            bytes: change,
+        };
+        let batch = WriteBatch {
+            meta: vec![(BOOK_META, hex::encode(saved))],
+            outbox: vec![encode(&upload)],
+            ..WriteBatch::default()
+        };
+        self.save_state.set(SaveState::Saving);
+        match store.write(batch).await {
+            Ok(keys) => {
+                self.queued(keys, vec![upload]);
+                self.settings.set(settings);
+                self.save_state.set(SaveState::Saved(now()));
+                Ok(())
+            }
+            Err(err) => {
+                self.reload_book_doc(&store).await;
+                self.save_state.set(SaveState::Failed(err.to_string()));
+                Err(err.into())
+            }
+        }
+    }
+
+    /// After a failed write: the in-memory book document may hold changes storage does not,
+    /// so it is read back from storage.
+    async fn reload_book_doc(&self, store: &Store) {
+        let stored = store.get_meta(BOOK_META).await.ok().flatten();
+        let actor = self.inner().borrow().actor.clone();
+        let book = stored
+            .and_then(|hex| hex::decode(hex).ok())
+            .and_then(|bytes| BookDoc::load(&bytes, actor.clone()).ok())
+            .unwrap_or_else(|| BookDoc::new(actor));
+        self.settings.set(book.settings().clone());
+        self.inner().borrow_mut().book_doc = Some(book);
+    }
+
     /// The signed-in device's name, if signed in.
     pub fn device_name(&self) -> Option<String> {
         self.inner().borrow().device_name.clone()
@@ -553,6 +627,27 @@ impl Repo {
             let inner = inner.borrow();
             (inner.actor.clone(), inner.device_name.clone())
         };
+        // Entries of the book document (catalog, pipeline) merge into it; the rest are
+        // customers'.
+        let (book_entries, entries): (Vec<LogEntry>, Vec<LogEntry>) = entries
+            .into_iter()
+            .partition(|entry| entry.document.0 == BOOK_DOCUMENT);
+        let mut meta = meta;
+        let mut book_settings = None;
+        if !book_entries.is_empty() {
+            let mut inner = inner.borrow_mut();
+            let book = inner
+                .book_doc
+                .get_or_insert_with(|| BookDoc::new(actor.clone()));
+            let mut changed = false;
+            for entry in &book_entries {
+                changed |= book.apply_remote(&entry.bytes).map_err(|e| e.to_string())?;
+            }
+            if changed {
+                meta.push((BOOK_META, hex::encode(book.save())));
+                book_settings = Some(book.settings().clone());
+            }
+        }
         let started = crate::time::now_ms();
         // Documents touched by this page: from the cache, else all read in one transaction.
         let mut ids: Vec<CustomerId> = Vec::new();
@@ -644,8 +739,19 @@ impl Repo {
         let summaries = batch.summaries.clone();
         crate::time::add_timing("apply: load and merge entries", started);
         let started = crate::time::now_ms();
-        let keys = store.write(batch).await.map_err(|err| err.to_string())?;
+        let keys = match store.write(batch).await {
+            Ok(keys) => keys,
+            Err(err) => {
+                if book_settings.is_some() {
+                    self.reload_book_doc(&store).await;
+                }
+                return Err(err.to_string());
+            }
+        };
         crate::time::add_timing("apply: IndexedDB write", started);
+        if let Some(settings) = book_settings {
+            self.settings.set(settings);
+        }
         if !outbox.is_empty() {
             self.queued(keys, outbox);
         }
@@ -685,8 +791,10 @@ impl Repo {
             inner.docs = DocCache::new(DOC_CACHE_CAPACITY);
             inner.cursor = Seq(0);
             inner.device_name = None;
+            inner.book_doc = Some(BookDoc::new(inner.actor.clone()));
         }
         self.book.set(Book::default());
+        self.settings.set(BookSettings::default());
         Ok(())
     }
 

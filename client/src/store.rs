@@ -405,7 +405,7 @@ impl Store {
         for name in [DOC_CHUNKS, SUMMARIES, OUTBOX] {
             transaction.object_store(name)?.clear()?;
         }
-        for key in ["session", "cursor", "bootstrap"] {
+        for key in ["session", "cursor", "bootstrap", "book-doc"] {
             meta.delete(Query::Key(JsValue::from_str(key)))?;
         }
         commit(transaction, &meta).await

@@ -10,7 +10,7 @@ use automerge::{transaction::CommitOptions, ActorId, AutoCommit, ChangeHash};
 /// How text positions are counted. `autosurgeon::Text` records its edits at UTF-8 byte
 /// offsets, so documents must count the same way; with Automerge's default (code points) an
 /// edit after a non-ASCII character ("é", "·") lands at the wrong place or fails.
-const TEXT_ENCODING: automerge::TextEncoding = automerge::TextEncoding::Utf8CodeUnit;
+pub(crate) const TEXT_ENCODING: automerge::TextEncoding = automerge::TextEncoding::Utf8CodeUnit;
 
 use crate::{validation, Customer, CustomerId, CustomerSummary, Timestamp, ValidationErrors};
 

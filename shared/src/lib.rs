@@ -31,6 +31,7 @@
 
 pub mod account;
 pub mod book;
+pub mod book_doc;
 pub mod conflicts;
 pub mod customer;
 pub mod customer_doc;

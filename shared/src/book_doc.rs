@@ -1,0 +1,332 @@
+//! [`BookDoc`]: the one Automerge document per book that is not a customer — the product
+//! catalog and the deal pipeline — synced through the relay like customers, under the
+//! document id [`BOOK_DOCUMENT`].
+//!
+//! Every device creates the document's skeleton with the same fixed actor, time and content,
+//! so the first change is byte-identical everywhere and two devices that started the book
+//! offline merge into one catalog instead of two competing `products` maps.
+
+use std::collections::BTreeMap;
+
+use automerge::{ActorId, AutoCommit};
+use autosurgeon::{Hydrate, Reconcile};
+
+use crate::{
+    customer_doc::{commit, TEXT_ENCODING},
+    validation::{check_currency, FieldError, ValidationErrors, MAX_SHORT_TEXT},
+    DocError, Timestamp,
+};
+
+/// The document id of a book's [`BookDoc`] on the relay.
+pub const BOOK_DOCUMENT: &str = "book";
+
+/// A product the rep sells.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Product {
+    /// Its name, e.g. "Espresso machine Pro".
+    pub name: String,
+    /// Stock-keeping unit, e.g. "ESP-PRO-2".
+    pub sku: String,
+    /// List price of one, in cents of `currency`.
+    #[autosurgeon(rename = "price_cents")]
+    pub price_cents: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// No longer offered; kept for past purchases.
+    pub archived: bool,
+}
+
+/// What reaching a pipeline stage means for a deal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate)]
+pub enum StageOutcome {
+    /// Still in play.
+    #[autosurgeon(rename = "open")]
+    Open,
+    /// Closed, won.
+    #[autosurgeon(rename = "won")]
+    Won,
+    /// Closed, lost.
+    #[autosurgeon(rename = "lost")]
+    Lost,
+}
+
+/// One stage of the deal pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct PipelineStage {
+    /// Stable id stored in deals.
+    #[key]
+    pub id: String,
+    /// The name shown.
+    pub name: String,
+    /// Chance of winning a deal in this stage, 0-100, for the weighted forecast.
+    pub probability: u8,
+    /// Whether deals here are open, won or lost.
+    pub outcome: StageOutcome,
+}
+
+/// The default pipeline: qualification → proposal → negotiation → won / lost.
+pub fn default_pipeline() -> Vec<PipelineStage> {
+    let stage = |id: &str, name: &str, probability, outcome| PipelineStage {
+        id: id.into(),
+        name: name.into(),
+        probability,
+        outcome,
+    };
+    vec![
+        stage("qualification", "Qualification", 10, StageOutcome::Open),
+        stage("proposal", "Proposal", 30, StageOutcome::Open),
+        stage("negotiation", "Negotiation", 60, StageOutcome::Open),
+        stage("won", "Won", 100, StageOutcome::Won),
+        stage("lost", "Lost", 0, StageOutcome::Lost),
+    ]
+}
+
+/// The book-wide settings held in the [`BookDoc`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+pub struct BookSettings {
+    /// The catalog, by product id.
+    #[autosurgeon(missing = "Default::default")]
+    pub products: BTreeMap<String, Product>,
+    /// The deal pipeline, in order; empty means [`default_pipeline`].
+    #[autosurgeon(missing = "Default::default")]
+    pub pipeline: Vec<PipelineStage>,
+}
+
+impl BookSettings {
+    /// The pipeline in use.
+    pub fn pipeline(&self) -> Vec<PipelineStage> {
+        if self.pipeline.is_empty() {
+            default_pipeline()
+        } else {
+            self.pipeline.clone()
+        }
+    }
+
+    /// Products still offered, by name.
+    pub fn active_products(&self) -> Vec<(&str, &Product)> {
+        let mut products: Vec<(&str, &Product)> = self
+            .products
+            .iter()
+            .filter(|(_, product)| !product.archived)
+            .map(|(id, product)| (id.as_str(), product))
+            .collect();
+        products.sort_by_key(|(_, product)| product.name.to_lowercase());
+        products
+    }
+}
+
+/// Checks the catalog and pipeline; fields are `products.<id>.<field>` and `pipeline`.
+pub fn validate(settings: &BookSettings) -> Result<(), ValidationErrors> {
+    let mut errors = Vec::new();
+    for (id, product) in &settings.products {
+        if product.name.trim().is_empty() {
+            errors.push(FieldError {
+                field: format!("products.{id}.name"),
+                message: "name the product".into(),
+            });
+        } else if product.name.chars().count() > MAX_SHORT_TEXT
+            || product.sku.chars().count() > MAX_SHORT_TEXT
+        {
+            errors.push(FieldError {
+                field: format!("products.{id}.name"),
+                message: format!("too long: at most {MAX_SHORT_TEXT} characters"),
+            });
+        }
+        if product.price_cents < 0 {
+            errors.push(FieldError {
+                field: format!("products.{id}.price"),
+                message: "a price cannot be negative".into(),
+            });
+        }
+        if let Err(message) = check_currency(&product.currency) {
+            errors.push(FieldError {
+                field: format!("products.{id}.currency"),
+                message,
+            });
+        }
+    }
+    let pipeline = &settings.pipeline;
+    let has = |outcome| pipeline.iter().any(|stage| stage.outcome == outcome);
+    let complete = has(StageOutcome::Open) && has(StageOutcome::Won) && has(StageOutcome::Lost);
+    if !pipeline.is_empty() && !complete {
+        errors.push(FieldError {
+            field: "pipeline".into(),
+            message: "a pipeline needs at least one open, one won and one lost stage".into(),
+        });
+    }
+    if pipeline.iter().any(|stage| stage.probability > 100) {
+        errors.push(FieldError {
+            field: "pipeline".into(),
+            message: "a probability is between 0 and 100".into(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationErrors(errors))
+    }
+}
+
+/// The book document and its hydrated settings.
+pub struct BookDoc {
+    doc: AutoCommit,
+    settings: BookSettings,
+    author: Option<String>,
+}
+
+impl std::fmt::Debug for BookDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BookDoc")
+            .field("products", &self.settings.products.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BookDoc {
+    /// The empty book document, identical on every device; later changes are `actor`'s.
+    pub fn new(actor: ActorId) -> BookDoc {
+        let mut doc =
+            AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(ActorId::from([0u8; 16]));
+        let settings = BookSettings::default();
+        // Reconciling an empty struct into an empty document cannot fail.
+        if autosurgeon::reconcile(&mut doc, &settings).is_ok() {
+            commit(&mut doc, None, Timestamp(0));
+        }
+        BookDoc {
+            doc: doc.with_actor(actor),
+            settings,
+            author: None,
+        }
+    }
+
+    /// Loads the document from saved bytes (a snapshot plus changes).
+    pub fn load(bytes: &[u8], actor: ActorId) -> Result<BookDoc, DocError> {
+        let mut book = BookDoc::new(actor);
+        book.apply_remote(bytes)?;
+        Ok(book)
+    }
+
+    /// Names the device in the messages of the changes this copy makes.
+    pub fn set_author(&mut self, author: Option<String>) {
+        self.author = author;
+    }
+
+    /// Merges bytes from the relay or storage; returns whether anything changed.
+    pub fn apply_remote(&mut self, bytes: &[u8]) -> Result<bool, DocError> {
+        let before = self.doc.get_heads();
+        self.doc.load_incremental(bytes)?;
+        let missing = self.doc.get_missing_deps(&[]).len();
+        if missing > 0 {
+            return Err(DocError::MissingDependencies(missing));
+        }
+        if self.doc.get_heads() == before {
+            return Ok(false);
+        }
+        self.settings = autosurgeon::hydrate(&self.doc)?;
+        Ok(true)
+    }
+
+    /// The catalog and pipeline.
+    pub fn settings(&self) -> &BookSettings {
+        &self.settings
+    }
+
+    /// Applies `edit` to a copy, validates it and writes the difference as one change at
+    /// `now`. Returns the change's bytes, or `None` if nothing changed.
+    pub fn update(
+        &mut self,
+        now: Timestamp,
+        edit: impl FnOnce(&mut BookSettings),
+    ) -> Result<Option<Vec<u8>>, DocError> {
+        let mut edited = self.settings.clone();
+        edit(&mut edited);
+        if edited == self.settings {
+            return Ok(None);
+        }
+        validate(&edited)?;
+        autosurgeon::reconcile(&mut self.doc, &edited)?;
+        commit(&mut self.doc, self.author.as_deref(), now);
+        self.settings = autosurgeon::hydrate(&self.doc)?;
+        Ok(self
+            .doc
+            .get_last_local_change()
+            .map(|change| change.raw_bytes().to_vec()))
+    }
+
+    /// The whole document, to store.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn product(name: &str, price_cents: i64) -> Product {
+        Product {
+            name: name.into(),
+            sku: String::new(),
+            price_cents,
+            currency: "EUR".into(),
+            archived: false,
+        }
+    }
+
+    #[test]
+    fn two_devices_starting_offline_share_one_catalog() {
+        let mut phone = BookDoc::new(ActorId::from([1u8; 16]));
+        let mut tablet = BookDoc::new(ActorId::from([2u8; 16]));
+        let from_phone = phone
+            .update(Timestamp(10), |s| {
+                s.products.insert("p1".into(), product("Grinder", 19_900));
+            })
+            .unwrap()
+            .unwrap();
+        let from_tablet = tablet
+            .update(Timestamp(20), |s| {
+                s.products
+                    .insert("p2".into(), product("Espresso machine", 89_900));
+            })
+            .unwrap()
+            .unwrap();
+        phone.apply_remote(&from_tablet).unwrap();
+        tablet.apply_remote(&from_phone).unwrap();
+        assert_eq!(phone.settings(), tablet.settings());
+        let names: Vec<&str> = phone
+            .settings()
+            .active_products()
+            .iter()
+            .map(|(_, p)| p.name.as_str())
+            .collect();
+        assert_eq!(names, ["Espresso machine", "Grinder"]);
+        // Saved and loaded, still the same.
+        let loaded = BookDoc::load(&phone.save(), ActorId::from([3u8; 16])).unwrap();
+        assert_eq!(loaded.settings(), phone.settings());
+    }
+
+    #[test]
+    fn invalid_products_and_pipelines_change_nothing() {
+        let mut book = BookDoc::new(ActorId::from([1u8; 16]));
+        let err = book
+            .update(Timestamp(1), |s| {
+                s.products.insert("p1".into(), product(" ", -5));
+            })
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "name the product; a price cannot be negative"
+        );
+        let err = book
+            .update(Timestamp(1), |s| {
+                s.pipeline = default_pipeline()
+                    .into_iter()
+                    .filter(|stage| stage.outcome != StageOutcome::Lost)
+                    .collect();
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("one open, one won and one lost"));
+        assert!(book.settings().products.is_empty());
+        assert_eq!(book.settings().pipeline(), default_pipeline());
+    }
+}
