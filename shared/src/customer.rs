@@ -361,6 +361,20 @@ impl fmt::Display for CalendarDate {
     }
 }
 
+impl serde::Serialize for CalendarDate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CalendarDate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        CalendarDate::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a YYYY-MM-DD date: {text:?}")))
+    }
+}
+
 impl Reconcile for CalendarDate {
     type Key<'a> = autosurgeon::reconcile::NoKey;
 

@@ -11,8 +11,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    records::{ComplaintStatus, FeedbackKind, Priority},
-    Customer, CustomerId, LifecycleStage, Timestamp,
+    records::{ComplaintStatus, FeedbackKind, Priority, Purchase},
+    CalendarDate, Customer, CustomerId, LifecycleStage, Timestamp,
 };
 
 /// What the list needs to know about one customer.
@@ -57,6 +57,18 @@ pub struct CustomerSummary {
     /// The latest NPS answer.
     #[serde(default)]
     pub nps: Option<u8>,
+    /// Sum of every purchase (quantity × unit price), in cents.
+    #[serde(default)]
+    pub lifetime_value_cents: i64,
+    /// Number of purchases.
+    #[serde(default)]
+    pub purchases: u32,
+    /// The catalog products bought, sorted, once each (for cross-sell suggestions).
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// Every deal, for the pipeline board and forecasts.
+    #[serde(default)]
+    pub deals: Vec<DealSummary>,
     /// When the customer last changed.
     pub updated_at: Timestamp,
     /// Whether the customer is archived.
@@ -118,6 +130,30 @@ impl CustomerSummary {
                 .filter(|feedback| feedback.kind == FeedbackKind::Nps)
                 .max_by_key(|feedback| feedback.at)
                 .map(|feedback| feedback.score),
+            lifetime_value_cents: customer.purchases.values().map(Purchase::total_cents).sum(),
+            purchases: customer.purchases.len() as u32,
+            products: {
+                let mut products: Vec<String> = customer
+                    .purchases
+                    .values()
+                    .map(|purchase| purchase.product_id.clone())
+                    .collect();
+                products.sort();
+                products.dedup();
+                products
+            },
+            deals: customer
+                .deals
+                .iter()
+                .map(|(id, deal)| DealSummary {
+                    id: id.clone(),
+                    title: deal.title.trim().to_string(),
+                    stage: deal.stage.clone(),
+                    value_cents: deal.value_cents,
+                    currency: deal.currency.clone(),
+                    expected_close: deal.expected_close,
+                })
+                .collect(),
             updated_at: customer.updated_at,
             archived: customer.archived,
         }
@@ -155,6 +191,23 @@ pub struct OpenTask {
     pub due: Timestamp,
     /// How urgent.
     pub priority: Priority,
+}
+
+/// A deal, as the pipeline board shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DealSummary {
+    /// The deal's record id in the customer document.
+    pub id: String,
+    /// What is being sold.
+    pub title: String,
+    /// The pipeline stage's id.
+    pub stage: String,
+    /// Expected value, in cents.
+    pub value_cents: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// When the rep expects to close it.
+    pub expected_close: Option<CalendarDate>,
 }
 
 mod stage_text {
