@@ -7,6 +7,8 @@ pub mod customer;
 pub mod feedback;
 pub mod follow_ups;
 pub mod list;
+pub mod menu;
 pub mod new_customer;
+pub mod sales;
 pub mod sample_data;
 pub mod settings;

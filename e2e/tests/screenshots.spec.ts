@@ -106,7 +106,7 @@ for (const size of sizes) {
 
     // Every interactive element a thumb hits is at least 44 px high.
     await list.open();
-    for (const target of ['search', 'filter-stage', 'toggle-archived', 'add-customer', 'quick-capture', 'open-settings', 'follow-ups-link']) {
+    for (const target of ['search', 'filter-stage', 'toggle-archived', 'add-customer', 'quick-capture', 'open-menu', 'follow-ups-link']) {
       const box = await page.getByTestId(target).boundingBox();
       expect(box?.height, target).toBeGreaterThanOrEqual(44);
     }

@@ -5,6 +5,7 @@ import { CustomerListPage } from './fixtures/customer_list_page';
 test('settings set the event of quick leads and show whether storage is persistent and how much is used', async ({ page }) => {
   const list = new CustomerListPage(page);
   await list.open();
+  await page.getByTestId('open-menu').click();
   await page.getByTestId('open-settings').click();
   await expect(page.getByTestId('settings-page')).toBeVisible();
   await page.getByTestId('settings-event').fill('Expo Bordeaux');

@@ -217,6 +217,8 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
 
         <crate::routes::activities::ActivityLog editor/>
         <crate::routes::follow_ups::FollowUpsCard editor/>
+        <crate::routes::sales::DealsCard editor/>
+        <crate::routes::sales::PurchasesCard editor/>
         <crate::routes::feedback::FeedbackCard editor/>
 
         <section class="card">

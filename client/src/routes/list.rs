@@ -145,7 +145,7 @@ pub fn CustomerList() -> impl IntoView {
             <h1 class="brand">"Fieldbook"</h1>
             <SaveStatus/>
             <crate::routes::follow_ups::FollowUpsLink/>
-            <A href="/settings" attr:class="icon-link" attr:aria-label="Settings" attr:data-testid="open-settings">"⚙"</A>
+            <A href="/menu" attr:class="icon-link" attr:aria-label="Menu" attr:data-testid="open-menu">"☰"</A>
             <A href="/capture" attr:class="capture-link" attr:data-testid="quick-capture">"+ Lead"</A>
         </header>
         <div class="sync-bar">

@@ -1,0 +1,61 @@
+//! The menu: every screen beyond the list, one tap away.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// The menu screen.
+#[component]
+pub fn MenuPage() -> impl IntoView {
+    let entries = [
+        (
+            "/follow-ups",
+            "menu-follow-ups",
+            "Follow-ups",
+            "Overdue, today and upcoming",
+        ),
+        (
+            "/pipeline",
+            "menu-pipeline",
+            "Pipeline",
+            "Deals by stage, forecast",
+        ),
+        (
+            "/products",
+            "menu-products",
+            "Products",
+            "Your catalog and prices",
+        ),
+        (
+            "/settings",
+            "open-settings",
+            "Settings",
+            "Event, storage, install, unsynced changes",
+        ),
+        (
+            "/account",
+            "menu-account",
+            "Account & devices",
+            "Sign in, sync, devices",
+        ),
+    ];
+    view! {
+        <div class="detail" data-testid="menu-page">
+            <header class="topbar detail-topbar">
+                <A href="/" attr:class="back" attr:aria-label="Back to list" attr:data-testid="back">"‹ Customers"</A>
+                <h2 class="topbar-title">"Menu"</h2>
+            </header>
+            <nav class="card">
+                <ul class="follow-up-list">
+                    {entries.into_iter().map(|(href, testid, title, hint)| view! {
+                        <li class="follow-up">
+                            <A href=href attr:class="follow-up-body" attr:data-testid=testid>
+                                <strong>{title}</strong>
+                                <span class="hint">{hint}</span>
+                            </A>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </nav>
+        </div>
+    }
+}

@@ -1,0 +1,98 @@
+import { expect, test } from '@playwright/test';
+import { CustomerListPage } from './fixtures/customer_list_page';
+import { goOffline, twoDevices } from './fixtures/devices';
+import { CustomerSales, PipelineBoard, ProductsPage } from './fixtures/sales';
+
+test.use({ viewport: { width: 390, height: 844 }, hasTouch: true });
+
+test('a purchase from the catalog is recorded and adds to the lifetime value', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  const products = new ProductsPage(page);
+  await products.open();
+  // A bad price is refused with a reason and adds nothing.
+  await page.getByTestId('product-name').fill('Grinder');
+  await page.getByTestId('product-price').fill('twelve');
+  await page.getByTestId('product-add').click();
+  await expect(page.getByTestId('product-error')).toContainText('is not a price');
+  await expect(products.products).toHaveCount(0);
+  await products.add('Grinder', '199.90', 'GR-1');
+  await products.add('Espresso machine', '1,249.00');
+  await expect(page.getByTestId('product-title')).toHaveText(['Espresso machine', 'Grinder']);
+
+  await list.open();
+  await list.addCustomer({ name: 'Buyer Bea', company: 'Café Bea' });
+  const sales = new CustomerSales(page);
+  await sales.recordPurchase('Espresso machine', '2');
+  await expect(page.getByTestId('purchase-price')).toHaveValue('');
+  await sales.recordPurchase('Grinder', '1');
+  await expect(page.getByTestId('lifetime-value')).toHaveText('Lifetime value: 2,697.90 EUR over 2 purchases');
+  await expect(sales.purchases.first()).toContainText('2 × Espresso machine');
+  // A quantity of zero is refused by the rules, with nothing stored.
+  await sales.page.getByTestId('purchase-product').selectOption({ index: 1 });
+  await page.getByTestId('purchase-quantity').fill('0');
+  await page.getByTestId('purchase-add').click();
+  await expect(page.locator('[data-testid^="error-purchases."]')).toContainText('at least 1');
+  await page.reload();
+  await expect(sales.purchases).toHaveCount(2);
+  await expect(page.getByTestId('lifetime-value')).toContainText('2,697.90 EUR');
+});
+
+test('a deal moves through the pipeline from the customer page and from the board', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  await list.addCustomer({ name: 'Deal Dora' });
+  const sales = new CustomerSales(page);
+  await sales.addDeal('Three machines for the new shop', '3600');
+  await sales.addDeal('Service contract', '480');
+  await expect(sales.deals.first().getByTestId('deal-stage')).toHaveValue('qualification');
+  await sales.deals.filter({ hasText: 'Service contract' }).getByTestId('deal-stage').selectOption('proposal');
+  await expect(sales.deals.filter({ hasText: 'Service contract' }).getByTestId('deal-stage')).toHaveValue('proposal');
+
+  const board = new PipelineBoard(page);
+  await board.open();
+  await expect(board.dealsIn('qualification')).toHaveText(['Three machines for the new shop']);
+  await expect(board.dealsIn('proposal')).toHaveText(['Service contract']);
+  // 3,600 × 10% + 480 × 30% = 504
+  await expect(page.getByTestId('pipeline-totals')).toHaveText('Open pipeline 4,080.00 EUR · weighted forecast 504.00 EUR');
+  await board.move('Three machines for the new shop', 'won');
+  await expect(board.dealsIn('qualification')).toHaveCount(0);
+  await expect(page.getByTestId('pipeline-totals')).toHaveText('Open pipeline 480.00 EUR · weighted forecast 144.00 EUR');
+  await page.reload();
+  await expect(board.dealsIn('won')).toHaveText(['Three machines for the new shop']);
+});
+
+test('the catalog and a deal reach the rep\'s other device; products added offline on both merge', async ({ browser, baseURL }) => {
+  const { phone, tablet } = await twoDevices(browser, baseURL);
+  const phoneProducts = new ProductsPage(phone.page);
+  await phoneProducts.open();
+  await phoneProducts.add('Grinder', '199.90');
+  const tabletProducts = new ProductsPage(tablet.page);
+  await tabletProducts.open();
+  await expect(tablet.page.getByTestId('product-title')).toHaveText(['Grinder']);
+
+  // Both offline, each adds a product: once back, both devices list all three.
+  await goOffline(phone);
+  await goOffline(tablet);
+  await phoneProducts.add('Milk jug', '12');
+  await tabletProducts.add('Tamper', '29.50');
+  await phone.context.setOffline(false);
+  await tablet.context.setOffline(false);
+  for (const device of [phone, tablet]) {
+    await expect(device.page.getByTestId('product-title')).toHaveText(['Grinder', 'Milk jug', 'Tamper'], { timeout: 15_000 });
+  }
+
+  // A deal moved on the phone's board shows in its new stage on the tablet's.
+  await phone.list.open();
+  await phone.list.addCustomer({ name: 'Synced Sid' });
+  await new CustomerSales(phone.page).addDeal('Café fit-out', '9000');
+  const tabletBoard = new PipelineBoard(tablet.page);
+  await tabletBoard.open();
+  await expect(tabletBoard.dealsIn('qualification')).toHaveText(['Café fit-out'], { timeout: 15_000 });
+  const phoneBoard = new PipelineBoard(phone.page);
+  await phoneBoard.open();
+  await phoneBoard.move('Café fit-out', 'negotiation');
+  await expect(tabletBoard.dealsIn('negotiation')).toHaveText(['Café fit-out'], { timeout: 15_000 });
+  await phone.context.close();
+  await tablet.context.close();
+});
