@@ -103,7 +103,8 @@ fn Shell() -> impl IntoView {
     view! {
         <routes::feedback::SurveyOverlay/>
         // Under a survey, the rep's screens take no clicks and no focus.
-        <div class="app" class:detail-open=detail_open inert=move || survey.is_active()>
+        // The pipeline board takes the whole width of a tablet for its columns.
+        <div class="app" class:detail-open=detail_open class:wide=move || location.pathname.get() == "/pipeline" inert=move || survey.is_active()>
             <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                 <ParentRoute path=path!("") view=Panes>
                     <Route path=path!("") view=NothingSelected/>

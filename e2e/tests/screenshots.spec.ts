@@ -3,6 +3,7 @@ import { AccountPage } from './fixtures/account_page';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
 import { CustomerRecords, FollowUpsPage, SurveyPage, localDateTime } from './fixtures/customer_records';
+import { CustomerSales, PipelineBoard, ProductsPage } from './fixtures/sales';
 import { goOffline, twoDevices } from './fixtures/devices';
 
 // Phone and tablet pictures of every screen, kept as test artifacts
@@ -103,6 +104,41 @@ for (const size of sizes) {
       const box = await page.getByTestId(target).first().boundingBox();
       expect(box?.height, target).toBeGreaterThanOrEqual(44);
     }
+
+    // Menu, products, a customer's deals and purchases, the pipeline board.
+    await list.open();
+    await page.getByTestId('open-menu').click();
+    await expect(page.getByTestId('menu-page')).toBeVisible();
+    await shot('menu');
+    const products = new ProductsPage(page);
+    await products.open();
+    await products.add('Espresso machine Pro', '1249', 'ESP-PRO');
+    await products.add('Grinder', '199.90', 'GR-1');
+    await products.add('Barista training', '350');
+    await shot('products');
+    await list.open();
+    await list.rows.nth(3).click();
+    const sales = new CustomerSales(page);
+    await sales.addDeal('Two machines for the new shop', '2498');
+    await sales.addDeal('Service plan', '480');
+    await sales.deals.filter({ hasText: 'Service plan' }).getByTestId('deal-stage').selectOption('negotiation');
+    await sales.recordPurchase('Grinder', '2');
+    await sales.recordPurchase('Barista training', '1');
+    await page.getByTestId('deals-card').scrollIntoViewIfNeeded();
+    await shot('deals-purchases');
+    for (const target of ['deal-stage', 'deal-add', 'purchase-product', 'purchase-add']) {
+      const box = await page.getByTestId(target).first().boundingBox();
+      expect(box?.height, target).toBeGreaterThanOrEqual(44);
+    }
+    await list.open();
+    await list.rows.nth(4).click();
+    await sales.addDeal('Café fit-out', '9000');
+    const board = new PipelineBoard(page);
+    await board.open();
+    await expect(board.dealsIn('negotiation')).toHaveText(['Service plan']);
+    await shot('pipeline');
+    const stageBox = await page.getByTestId('board-deal-stage').first().boundingBox();
+    expect(stageBox?.height).toBeGreaterThanOrEqual(44);
 
     // Every interactive element a thumb hits is at least 44 px high.
     await list.open();
