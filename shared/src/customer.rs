@@ -74,6 +74,9 @@ pub struct Customer {
     /// A recurring check-in: a follow-up falls due this many days after the last contact.
     #[autosurgeon(rename = "check_in_days", missing = "Default::default")]
     pub check_in_days: Option<u32>,
+    /// Set when this customer was merged into another (and archived); its history stays.
+    #[autosurgeon(rename = "merged_into", missing = "Default::default")]
+    pub merged_into: Option<CustomerId>,
 }
 
 impl Customer {
@@ -102,6 +105,7 @@ impl Customer {
             purchases: BTreeMap::new(),
             deals: BTreeMap::new(),
             check_in_days: None,
+            merged_into: None,
         }
     }
 
