@@ -116,6 +116,8 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("settings") view=Settings/>
                     <Route path=path!("follow-ups") view=routes::follow_ups::FollowUpsPage/>
                     <Route path=path!("menu") view=routes::menu::MenuPage/>
+                    <Route path=path!("duplicates") view=routes::duplicates::DuplicatesPage/>
+                    <Route path=path!("duplicates/:a/:b") view=routes::duplicates::MergePage/>
                     <Route path=path!("products") view=routes::sales::ProductsPage/>
                     <Route path=path!("pipeline") view=routes::sales::PipelinePage/>
                     <Route path=path!("survey/:id/:kind") view=routes::feedback::StartSurvey/>

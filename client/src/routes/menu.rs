@@ -26,6 +26,12 @@ pub fn MenuPage() -> impl IntoView {
             "Your catalog and prices",
         ),
         (
+            "/duplicates",
+            "menu-duplicates",
+            "Duplicates",
+            "Find and merge the same customer entered twice",
+        ),
+        (
             "/settings",
             "open-settings",
             "Settings",
