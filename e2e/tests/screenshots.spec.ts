@@ -140,6 +140,20 @@ for (const size of sizes) {
     const stageBox = await page.getByTestId('board-deal-stage').first().boundingBox();
     expect(stageBox?.height).toBeGreaterThanOrEqual(44);
 
+    // Duplicates in the sample book, and the merge screen of the first pair.
+    await page.goto('/menu');
+    await page.getByTestId('menu-duplicates').click();
+    await expect(page.getByTestId('duplicate-pair').first()).toBeVisible();
+    await shot('duplicates');
+    expect((await page.getByTestId('review-pair').first().boundingBox())?.height).toBeGreaterThanOrEqual(44);
+    await page.getByTestId('review-pair').first().click();
+    await expect(page.getByTestId('merge-preview')).toBeVisible();
+    await shot('merge');
+    for (const target of ['merge-swap', 'merge-confirm']) {
+      const box = await page.getByTestId(target).first().boundingBox();
+      expect(box?.height, target).toBeGreaterThanOrEqual(44);
+    }
+
     // Every interactive element a thumb hits is at least 44 px high.
     await list.open();
     for (const target of ['search', 'filter-stage', 'toggle-archived', 'add-customer', 'quick-capture', 'open-menu', 'follow-ups-link']) {

@@ -58,7 +58,7 @@ pub fn DuplicatesPage() -> impl IntoView {
                 format!("{} likely duplicate pair{} among {} customers (scanned in {:.0} ms).",
                     n, if n == 1 { "" } else { "s" }, repo.book.with(|b| b.len()), scan_ms.get())
             }}</p>
-            <ul class="card follow-up-list">
+            <section class="card"><ul class="follow-up-list">
                 {move || pairs.get().into_iter().take(200).map(|pair: DuplicatePair| {
                     let reasons = pair.reasons.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
                     view! {
@@ -71,7 +71,7 @@ pub fn DuplicatesPage() -> impl IntoView {
                         </li>
                     }
                 }).collect_view()}
-            </ul>
+            </ul></section>
         </div>
     }
 }
