@@ -39,6 +39,7 @@ pub mod customer_id;
 pub mod duplicates;
 pub mod follow_ups;
 pub mod ics;
+pub mod import;
 pub mod merge;
 pub mod pipeline;
 pub mod protocol;
