@@ -7,6 +7,7 @@ pub mod customer;
 pub mod duplicates;
 pub mod feedback;
 pub mod follow_ups;
+pub mod import;
 pub mod list;
 pub mod menu;
 pub mod new_customer;

@@ -26,6 +26,12 @@ pub fn MenuPage() -> impl IntoView {
             "Your catalog and prices",
         ),
         (
+            "/import",
+            "menu-import",
+            "Import",
+            "Customers from Google Contacts, HubSpot, Salesforce or any CSV",
+        ),
+        (
             "/duplicates",
             "menu-duplicates",
             "Duplicates",

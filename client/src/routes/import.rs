@@ -1,0 +1,229 @@
+//! Import customers from a CSV file: the export's origin is recognised (Google Contacts,
+//! HubSpot, Salesforce) and every column is mapped, changeable by the rep; a preview; the
+//! choice for rows matching existing customers; a progress bar; and a report listing every
+//! bad row by its line, the good rows imported all the same.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::components::A;
+use shared::{
+    import::{
+        parse_csv, recognise, row_to_customer, CsvFile, DuplicateIndex, Layout, OnDuplicate, Target,
+    },
+    merge::{default_takes_other, merged, MergeField},
+    Customer, CustomerId,
+};
+
+use crate::{
+    repo::use_repo,
+    routes::customer::random_id,
+    time::{now, now_ms},
+};
+
+/// Customers written per IndexedDB transaction (and between two progress updates).
+const BATCH: usize = 500;
+
+/// How an import ended.
+#[derive(Clone, Debug, Default)]
+struct Report {
+    created: usize,
+    merged: usize,
+    skipped: usize,
+    errors: Vec<(u64, String)>,
+    millis: f64,
+}
+
+/// The import screen.
+#[component]
+pub fn ImportPage() -> impl IntoView {
+    let repo = use_repo();
+    let file = RwSignal::new(None::<(String, CsvFile)>);
+    let layout = RwSignal::new(Layout::Other);
+    let targets = RwSignal::new(Vec::<Target>::new());
+    let on_duplicate = RwSignal::new(OnDuplicate::Skip);
+    let error = RwSignal::new(None::<String>);
+    let progress = RwSignal::new(None::<(usize, usize)>);
+    let report = RwSignal::new(None::<Report>);
+    let choose = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(picked) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        report.set(None);
+        spawn_local(async move {
+            let text = match wasm_bindgen_futures::JsFuture::from(picked.text()).await {
+                Ok(text) => text.as_string().unwrap_or_default(),
+                Err(err) => {
+                    error.set(Some(format!("The file cannot be read: {err:?}")));
+                    return;
+                }
+            };
+            match parse_csv(&text) {
+                Ok(parsed) => {
+                    let (found, mapped) = recognise(&parsed.headers);
+                    layout.set(found);
+                    targets.set(mapped);
+                    error.set(None);
+                    file.set(Some((picked.name(), parsed)));
+                }
+                Err(err) => {
+                    file.set(None);
+                    error.set(Some(format!("Nothing imported: {err}.")));
+                }
+            }
+        });
+    };
+    let run = move |_| {
+        let Some((_, parsed)) = file.get_untracked() else {
+            return;
+        };
+        let mapping = targets.get_untracked();
+        let policy = on_duplicate.get_untracked();
+        let started = now_ms();
+        progress.set(Some((0, parsed.rows.len())));
+        spawn_local(async move {
+            let mut result = Report::default();
+            let mut index = repo.book.with_untracked(DuplicateIndex::new);
+            let mut to_create: Vec<Customer> = Vec::new();
+            let mut to_merge: Vec<(CustomerId, Customer)> = Vec::new();
+            let at = now();
+            let mut ids = random_id;
+            for (line, row) in &parsed.rows {
+                match row_to_customer(row, &mapping, &mut ids, at) {
+                    Ok(customer) => match (index.find(&customer), policy) {
+                        (Some(_), OnDuplicate::Skip) => result.skipped += 1,
+                        (Some(existing), OnDuplicate::Merge) => to_merge.push((existing, customer)),
+                        _ => {
+                            index.add(&customer);
+                            to_create.push(customer);
+                        }
+                    },
+                    Err(message) => result.errors.push((*line, message)),
+                }
+            }
+            let total = to_create.len() + to_merge.len();
+            progress.set(Some((0, total)));
+            let created = to_create.len();
+            if let Err(err) = repo
+                .create_many(to_create.into_iter(), BATCH, |n| {
+                    progress.set(Some((n, total)))
+                })
+                .await
+            {
+                error.set(Some(format!(
+                    "The import stopped: {err}. Customers written so far are kept."
+                )));
+            } else {
+                result.created = created;
+            }
+            let author = repo.device_name().unwrap_or_else(|| "this device".into());
+            for (done, (existing, row)) in to_merge.into_iter().enumerate() {
+                let author = author.clone();
+                let outcome = repo.update(&existing, move |current| {
+                    let fill: Vec<MergeField> = MergeField::ALL.into_iter().filter(|&f| default_takes_other(f, current, &row)).collect();
+                    let history = random_id();
+                    let mut updated = merged(current, &row, &fill, &author, now(), &history);
+                    if let Some(note) = updated.activities.get_mut(&history) {
+                        note.summary = "Updated from a CSV import: empty fields filled, new emails, phones and tags added.".into();
+                        note.outcome = "import".into();
+                    }
+                    *current = updated;
+                }).await;
+                match outcome {
+                    Ok(_) => result.merged += 1,
+                    Err(err) => result.errors.push((0, format!("{existing}: {err}"))),
+                }
+                progress.set(Some((created + done + 1, total)));
+            }
+            result.millis = now_ms() - started;
+            progress.set(None);
+            report.set(Some(result));
+            file.set(None);
+        });
+    };
+    view! {
+        <div class="detail" data-testid="import-page">
+            <header class="topbar detail-topbar">
+                <A href="/menu" attr:class="back" attr:data-testid="back">"‹ Menu"</A>
+                <h2 class="topbar-title">"Import"</h2>
+            </header>
+            <section class="card">
+                <h3>"Customers from a CSV file"</h3>
+                <p class="hint">"Exports of Google Contacts, HubSpot and Salesforce are recognised; any other CSV can be mapped column by column. Works offline."</p>
+                <label class="button file-button">
+                    "Choose a CSV file…"
+                    <input type="file" accept=".csv,text/csv" data-testid="import-file" on:change=choose/>
+                </label>
+                {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert" data-testid="import-error">{e}</p> })}
+            </section>
+            {move || file.get().map(|(name, parsed)| {
+                let headers = parsed.headers.clone();
+                let preview: Vec<Vec<String>> = parsed.rows.iter().take(5).map(|(_, row)| row.clone()).collect();
+                view! {
+                    <section class="card" data-testid="import-mapping">
+                        <h3>{format!("{name}: {} rows", parsed.rows.len())}</h3>
+                        <p data-testid="import-layout">{move || format!("Recognised as: {}", layout.get().label())}</p>
+                        <div class="mapping">
+                            {headers.into_iter().enumerate().map(|(col, header)| {
+                                let sample = preview.iter().map(|row| row.get(col).cloned().unwrap_or_default()).find(|v| !v.trim().is_empty()).unwrap_or_default();
+                                view! {
+                                    <label class="field mapping-row">
+                                        <span class="field-label">{header.clone()} <span class="hint">{if sample.is_empty() { String::new() } else { format!(" e.g. {sample}") }}</span></span>
+                                        <select data-testid="import-target" data-column=header.clone()
+                                            on:change=move |ev| {
+                                                let label = event_target_value(&ev);
+                                                if let Some(target) = Target::ALL.iter().find(|t| t.label() == label) {
+                                                    targets.update(|all| if let Some(slot) = all.get_mut(col) { *slot = *target });
+                                                }
+                                            }>
+                                            {Target::ALL.iter().map(|t| view! {
+                                                <option value=t.label() selected=move || targets.with(|all| all.get(col) == Some(t))>{t.label()}</option>
+                                            }).collect_view()}
+                                        </select>
+                                    </label>
+                                }
+                            }).collect_view()}
+                        </div>
+                        <fieldset class="merge-field">
+                            <legend>"Rows with the email or phone of an existing customer"</legend>
+                            {[(OnDuplicate::Skip, "skip", "Skip them"), (OnDuplicate::Merge, "merge", "Merge into the existing customer"), (OnDuplicate::Create, "create", "Create new customers anyway")].into_iter().map(|(choice, id, label)| view! {
+                                <label class="merge-choice">
+                                    <input type="radio" name="on-duplicate" data-testid=format!("on-duplicate-{id}")
+                                        prop:checked=move || on_duplicate.get() == choice on:change=move |_| on_duplicate.set(choice)/>
+                                    <span>{label}</span>
+                                </label>
+                            }).collect_view()}
+                        </fieldset>
+                        <button class="button primary" data-testid="import-run" disabled=move || progress.get().is_some() on:click=run>
+                            {format!("Import {} rows", parsed.rows.len())}
+                        </button>
+                    </section>
+                }
+            })}
+            {move || progress.get().map(|(done, total)| view! {
+                <section class="card" data-testid="import-progress">
+                    <progress max=total.max(1) value=done></progress>
+                    <p class="hint">{format!("{done} of {total}")}</p>
+                </section>
+            })}
+            {move || report.get().map(|r| view! {
+                <section class="card" data-testid="import-report">
+                    <h3>"Import finished"</h3>
+                    <p data-testid="import-summary">{format!("{} imported, {} merged, {} skipped as duplicates, {} rows with errors ({:.1} s).",
+                        r.created, r.merged, r.skipped, r.errors.len(), r.millis / 1000.0)}</p>
+                    <ul class="import-errors">
+                        {r.errors.iter().take(200).map(|(line, message)| view! {
+                            <li data-testid="import-row-error">{if *line > 0 { format!("Line {line}: {message}") } else { message.clone() }}</li>
+                        }).collect_view()}
+                    </ul>
+                </section>
+            })}
+        </div>
+    }
+}
