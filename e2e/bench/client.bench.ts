@@ -429,6 +429,118 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
   await tabletContext.close();
 });
 
+const importRows = smoke ? 500 : 10_000;
+const scanSizes = smoke ? [300] : [10_000, 50_000];
+const timelineActivities = smoke ? 100 : 1_000;
+
+/** A deterministic CSV export in HubSpot's layout, `n` rows. */
+function hubspotCsv(n: number): string {
+  const first = ['Ada', 'Grace', 'Alan', 'Marie', 'Zoë', 'Jean', 'Inès', 'Björn', 'Priya', 'Elena'];
+  const last = ['Lovelace', 'Hopper', 'Turing', 'Curie', 'Dupont', 'Martin', 'Silva', 'Lindqvist', 'Patel', 'Tanaka'];
+  const lines = ['Record ID,First Name,Last Name,Email,Phone Number,Company Name,Job Title,City,Lifecycle Stage'];
+  for (let i = 0; i < n; i++) {
+    const f = first[i % 10];
+    const l = last[Math.floor(i / 10) % 10];
+    lines.push(`${i + 1},${f},${l} ${i},${f.toLowerCase()}.${i}@example.com,+33 6 ${String(10_000_000 + i).slice(0, 8)},Company ${i % 700},Buyer,Lyon,lead`);
+  }
+  return lines.join('\n');
+}
+
+test('customer management at scale: CSV import, duplicate scan, long timeline', async ({ baseURL }) => {
+  test.setTimeout(40 * 60_000);
+  // CSV import of 10,000 rows, offline, into an empty book (progress shown throughout).
+  {
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-bench-'));
+    const csvFile = path.join(profile, '..', `fieldbook-bench-${Date.now()}.csv`);
+    fs.writeFileSync(csvFile, hubspotCsv(importRows));
+    try {
+      let { context, page } = await launch(profile, baseURL!);
+      await timeToList(page);
+      await context.close();
+      ({ context, page } = await launch(profile, baseURL!, true));
+      await page.goto('/import');
+      await page.getByTestId('import-file').setInputFiles(csvFile);
+      await expect(page.getByTestId('import-layout')).toHaveText('Recognised as: HubSpot');
+      const started = Date.now();
+      await page.getByTestId('import-run').click();
+      await expect(page.getByTestId('import-progress')).toBeVisible();
+      await expect(page.getByTestId('import-report')).toBeVisible({ timeout: 10 * 60_000 });
+      const seconds = (Date.now() - started) / 1000;
+      await expect(page.getByTestId('import-summary')).toContainText(`${importRows} imported`);
+      rows.push({
+        figure: `CSV import of ${importRows} rows on the device, offline (tap Import to report)`,
+        measured: `${seconds.toFixed(1)} s`,
+        target: importRows === 10_000 ? '≤ 5 s, with progress shown' : '—',
+        pass: importRows === 10_000 ? seconds <= 5 : null,
+      });
+      await context.close();
+    } finally {
+      fs.rmSync(csvFile, { force: true });
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    }
+  }
+
+  // Duplicate scan of the whole book.
+  for (const n of scanSizes) {
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-bench-'));
+    try {
+      let { context, page } = await launch(profile, baseURL!);
+      await seed(page, n, 11);
+      await context.close();
+      ({ context, page } = await launch(profile, baseURL!));
+      await timeToList(page);
+      const scans: number[] = [];
+      for (let run = 0; run < (smoke ? 1 : 3); run++) {
+        await page.goto('/duplicates');
+        const summary = page.getByTestId('duplicates-summary');
+        await expect(summary).toContainText('scanned in', { timeout: 120_000 });
+        const match = /(\d+) likely duplicate pairs? among (\d+) customers \(scanned in (\d+) ms\)/.exec((await summary.textContent()) ?? '');
+        expect(match, 'summary format').not.toBeNull();
+        scans.push(Number(match![3]));
+        if (run === 0) details.push(`Duplicate scan, ${n} customers: ${match![1]} likely pairs.`);
+      }
+      rows.push({
+        figure: `duplicate scan of the whole book, ${n} customers (median)`,
+        measured: `${median(scans).toFixed(0)} ms`,
+        target: '—',
+        pass: null,
+      });
+      await context.close();
+    } finally {
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    }
+  }
+
+  // A customer with 1,000 activities: tap in the list to the timeline rendered.
+  {
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-bench-'));
+    try {
+      let { context, page } = await launch(profile, baseURL!);
+      await page.goto(`/sample-data?n=1&seed=5&activities=${timelineActivities}&auto=1`);
+      await expect(page.getByTestId('sample-done')).toBeVisible({ timeout: 120_000 });
+      await context.close();
+      ({ context, page } = await launch(profile, baseURL!));
+      const renders: number[] = [];
+      for (let run = 0; run < (smoke ? 2 : 7); run++) {
+        await timeToList(page);
+        const started = Date.now();
+        await page.getByTestId('customer-row').first().click();
+        await expect(page.getByTestId('timeline-item')).toHaveCount(30);
+        renders.push(Date.now() - started);
+      }
+      rows.push({
+        figure: `customer page with ${timelineActivities} activities, tap to timeline shown (median; 30 shown, more on demand)`,
+        measured: `${median(renders).toFixed(0)} ms`,
+        target: '—',
+        pass: null,
+      });
+      await context.close();
+    } finally {
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    }
+  }
+});
+
 test.afterAll(() => {
   // The relay's rows and notes, measured by scripts/bench.sh before this file ran.
   const relayFile = process.env.FIELDBOOK_RELAY_MEASURE;

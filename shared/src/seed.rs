@@ -270,6 +270,126 @@ pub fn customer(seed: u64, customer_idx: u64, now: Timestamp) -> Customer {
     customer
 }
 
+/// Adds a realistic history to a seeded customer: `n_activities` activities (calls, visits,
+/// emails, notes, now and then a complaint) spread over the last two years, 0-3 purchases,
+/// 0-2 follow-ups and 0-2 feedback answers. Deterministic for the same customer and `seed`.
+pub fn add_records(customer: &mut Customer, seed: u64, n_activities: usize, now: Timestamp) {
+    use crate::records::*;
+    let mut rng = SeedRng::new(seed ^ 0x5EED_0000 ^ customer.created_at.0 as u64);
+    let kinds = [
+        ActivityKind::Call,
+        ActivityKind::Call,
+        ActivityKind::Visit,
+        ActivityKind::Email,
+        ActivityKind::Meeting,
+        ActivityKind::Message,
+        ActivityKind::Note,
+    ];
+    let outcomes = [
+        "Reached",
+        "No answer",
+        "Interested",
+        "Sent",
+        "Order placed",
+        "",
+    ];
+    let summaries = [
+        "Asked for the new price list",
+        "Wants a demo next month",
+        "Happy with the last delivery",
+        "Budget decided in the spring",
+        "Talked about the trade fair",
+        "Prefers to be called in the morning",
+    ];
+    let span = 730 * Timestamp::DAY_MS;
+    for n in 0..n_activities {
+        let kind = if rng.chance(3) {
+            ActivityKind::Complaint
+        } else {
+            *rng.pick(&kinds)
+        };
+        let at = Timestamp(now.0 - (rng.next_u64() % span as u64) as i64);
+        let mut activity = Activity::new(kind, at, "seed");
+        activity.outcome = rng.pick(&outcomes).to_string();
+        activity.summary = rng.pick(&summaries).to_string();
+        if let Some(progress) = activity.complaint.as_mut() {
+            let answered = Timestamp(at.0 + (1 + rng.below(72)) as i64 * 3_600_000);
+            if rng.chance(85) {
+                progress.set_status(ComplaintStatus::InProgress, answered);
+                if rng.chance(80) {
+                    progress.set_status(
+                        ComplaintStatus::Resolved,
+                        Timestamp(answered.0 + (1 + rng.below(10)) as i64 * Timestamp::DAY_MS),
+                    );
+                }
+            }
+        }
+        customer
+            .activities
+            .insert(format!("sa{n}-{}", rng.below(1 << 30)), activity);
+    }
+    let products = [
+        ("p-espresso", "Espresso machine", 124_900),
+        ("p-grinder", "Grinder", 19_990),
+        ("p-beans", "Coffee beans 5 kg", 8_900),
+        ("p-training", "Barista training", 35_000),
+        ("p-service", "Service plan", 48_000),
+    ];
+    for n in 0..rng.below(4) {
+        let (id, name, price) = *rng.pick(&products);
+        let day = Timestamp(now.0 - (rng.next_u64() % span as u64) as i64).civil_date();
+        customer.purchases.insert(
+            format!("sp{n}-{}", rng.below(1 << 30)),
+            Purchase {
+                product_id: id.into(),
+                product_name: name.into(),
+                quantity: 1 + rng.below(5) as u32,
+                unit_price_cents: price,
+                currency: "EUR".into(),
+                date: crate::CalendarDate {
+                    year: day.0,
+                    month: day.1,
+                    day: day.2,
+                },
+            },
+        );
+    }
+    for n in 0..rng.below(3) {
+        let due = Timestamp(now.0 + (rng.below(60) as i64 - 20) * Timestamp::DAY_MS);
+        customer.tasks.insert(
+            format!("st{n}-{}", rng.below(1 << 30)),
+            Task {
+                title: rng
+                    .pick(&[
+                        "Send the quote",
+                        "Call back",
+                        "Visit the shop",
+                        "Check the order",
+                    ])
+                    .to_string(),
+                due,
+                priority: *rng.pick(Priority::ALL),
+                done_at: rng.chance(30).then_some(due),
+                created_at: Timestamp(due.0 - 7 * Timestamp::DAY_MS),
+            },
+        );
+    }
+    for n in 0..rng.below(3) {
+        let kind = *rng.pick(FeedbackKind::ALL);
+        let (low, high) = kind.range();
+        customer.feedback.insert(
+            format!("sf{n}-{}", rng.below(1 << 30)),
+            Feedback {
+                kind,
+                score: low + rng.below(u64::from(high - low) + 1) as u8,
+                at: Timestamp(now.0 - (rng.next_u64() % span as u64) as i64),
+                channel: None,
+                comment: String::new(),
+            },
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,5 +406,17 @@ mod tests {
         }
         assert_ne!(customer(7, 0, now).id, customer(7, 1, now).id);
         assert_ne!(customer(7, 0, now).id, customer(8, 0, now).id);
+    }
+
+    #[test]
+    fn seeded_histories_are_valid_and_deterministic() {
+        let now = Timestamp(1_795_341_600_000);
+        let mut a = customer(3, 1, now);
+        let mut b = customer(3, 1, now);
+        add_records(&mut a, 3, 40, now);
+        add_records(&mut b, 3, 40, now);
+        assert_eq!(a, b);
+        assert_eq!(a.activities.len(), 40);
+        crate::validation::validate(&a).unwrap();
     }
 }

@@ -1,6 +1,7 @@
 //! Sample data: fills the book with a realistic, deterministic set of customers so a rep can
 //! try Fieldbook, and so tests and benchmarks can measure large books
-//! (`/sample-data?n=10000&seed=1&auto=1` starts at once).
+//! (`/sample-data?n=10000&seed=1&auto=1` starts at once; `&records=1` adds 5-50 activities,
+//! purchases, follow-ups and feedback to each customer, `&activities=N` exactly N activities).
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_query_map};
@@ -23,6 +24,11 @@ pub fn SampleData() -> impl IntoView {
     let seed = query
         .with_untracked(|q| q.get("seed").and_then(|s| s.parse::<u64>().ok()))
         .unwrap_or(1);
+    // `activities=N`: each customer gets a history of N activities (and purchases, follow-ups,
+    // feedback); `records=1`: 5 to 50 activities each, as a realistic book.
+    let activities =
+        query.with_untracked(|q| q.get("activities").and_then(|a| a.parse::<usize>().ok()));
+    let records = query.with_untracked(|q| q.get("records").is_some());
     let n_written = RwSignal::new(0usize);
     let running = RwSignal::new(false);
     let outcome = RwSignal::new(None::<Result<f64, String>>);
@@ -40,8 +46,15 @@ pub fn SampleData() -> impl IntoView {
         spawn_local(async move {
             let started = js_sys::Date::now();
             let at = now();
-            let customers = (first_idx..first_idx + n as u64)
-                .map(move |customer_idx| shared::seed::customer(seed, customer_idx, at));
+            let customers = (first_idx..first_idx + n as u64).map(move |customer_idx| {
+                let mut customer = shared::seed::customer(seed, customer_idx, at);
+                let n_activities =
+                    activities.or(records.then(|| 5 + (customer_idx * 7919 % 46) as usize));
+                if let Some(n_activities) = n_activities {
+                    shared::seed::add_records(&mut customer, seed, n_activities, at);
+                }
+                customer
+            });
             let result = repo
                 .create_many(customers, BATCH_SIZE, |done| n_written.set(done))
                 .await;
