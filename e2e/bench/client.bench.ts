@@ -581,7 +581,9 @@ test.afterAll(() => {
       ? [fs.readFileSync(path.join(__dirname, 'analysis.md'), 'utf8')]
       : []),
   ];
-  const out = smoke
+  const out = process.env.FIELDBOOK_BENCH_OUT
+    ? process.env.FIELDBOOK_BENCH_OUT
+    : smoke
     ? path.join(os.tmpdir(), 'fieldbook-bench-smoke.md')
     : path.join(__dirname, '..', '..', 'BENCHMARKS.md');
   fs.writeFileSync(out, lines.join('\n'));
