@@ -96,3 +96,43 @@ test('the catalog and a deal reach the rep\'s other device; products added offli
   await phone.context.close();
   await tablet.context.close();
 });
+
+test('cross-sell suggests what similar buyers bought, explained in one line', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  const products = new ProductsPage(page);
+  await products.open();
+  await products.add('Grinder', '199');
+  await products.add('Coffee beans', '89');
+  await products.add('Barista training', '350');
+  const sales = new CustomerSales(page);
+  for (const [name, bought] of [
+    ['Buyer One', ['Grinder', 'Coffee beans']],
+    ['Buyer Two', ['Grinder', 'Coffee beans', 'Barista training']],
+    ['Buyer Three', ['Grinder']],
+  ] as const) {
+    await list.open();
+    await list.addCustomer({ name });
+    for (const product of bought) await sales.recordPurchase(product, '1');
+  }
+  // Buyer Three bought only a grinder: beans first (2 of the 2 others), then training.
+  await expect(page.getByTestId('cross-sell-item')).toHaveText([
+    'Coffee beans: bought by 2 of the 2 customers who also bought Grinder.',
+    'Barista training: bought by 1 of the 2 customers who also bought Grinder.',
+  ]);
+});
+
+test('upcoming birthdays show with the follow-ups', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  await list.addCustomer({ name: 'Birthday Bea' });
+  const tomorrow = new Date();
+  tomorrow.setDate(tomorrow.getDate() + 1);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  await page.getByTestId('field-birthday').fill(`1990-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}`);
+  await page.getByTestId('field-birthday').blur();
+  await expect(page.getByTestId('customer-page').getByTestId('save-status')).toHaveAttribute('data-state', 'saved');
+  await page.getByTestId('back').click();
+  await page.getByTestId('follow-ups-link').click();
+  await expect(page.getByTestId('personal-touch')).toHaveText([`Birthday BeaBirthday tomorrow (turns ${tomorrow.getFullYear() - 1990})`]);
+});

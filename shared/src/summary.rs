@@ -69,6 +69,12 @@ pub struct CustomerSummary {
     /// Every deal, for the pipeline board and forecasts.
     #[serde(default)]
     pub deals: Vec<DealSummary>,
+    /// Birthday, for personal touches and segments.
+    #[serde(default)]
+    pub birthday: Option<CalendarDate>,
+    /// The day the customer was added (its anniversary is a personal touch).
+    #[serde(default)]
+    pub since: Option<CalendarDate>,
     /// When the customer last changed.
     pub updated_at: Timestamp,
     /// Whether the customer is archived.
@@ -154,6 +160,11 @@ impl CustomerSummary {
                     expected_close: deal.expected_close,
                 })
                 .collect(),
+            birthday: customer.birthday,
+            since: {
+                let (year, month, day) = customer.created_at.civil_date();
+                Some(CalendarDate { year, month, day })
+            },
             updated_at: customer.updated_at,
             archived: customer.archived,
         }

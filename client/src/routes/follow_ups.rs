@@ -12,7 +12,8 @@ use shared::{
     follow_ups::{follow_ups, FollowUp, FollowUpViews},
     ics::{calendar, CalendarItem},
     records::{Priority, Task},
-    CustomerId, Timestamp,
+    suggestions::{upcoming, Occasion},
+    CalendarDate, CustomerId, Timestamp,
 };
 
 use crate::{
@@ -208,6 +209,7 @@ pub fn FollowUpsPage() -> impl IntoView {
                 let now = follow_ups.now.get();
                 let empty = views.overdue.is_empty() && views.today.is_empty() && views.upcoming.is_empty();
                 view! {
+                    <PersonalTouches/>
                     {empty.then(|| view! { <p class="empty" data-testid="no-follow-ups">"Nothing to follow up. Add follow-ups from a customer's page."</p> })}
                     <FollowUpGroup title="Overdue" testid="overdue" items=views.overdue now/>
                     <FollowUpGroup title="Today" testid="today" items=views.today now/>
@@ -263,6 +265,49 @@ fn FollowUpGroup(
             </ul>
         </section>
     })
+}
+
+/// Birthdays and customer anniversaries of the next 14 days.
+#[component]
+fn PersonalTouches() -> impl IntoView {
+    let repo = use_repo();
+    let follow_ups = use_follow_ups();
+    let items = Memo::new(move |_| {
+        let (year, month, day) = parse_day(&day(follow_ups.now.get()));
+        let today = CalendarDate { year, month, day };
+        repo.book.with(|book| upcoming(book, today, 14))
+    });
+    move || {
+        let items = items.get();
+        (!items.is_empty()).then(|| view! {
+            <section class="card" data-testid="personal-touches">
+                <h3>{format!("Birthdays and anniversaries ({})", items.len())}</h3>
+                <ul class="follow-up-list">
+                    {items.into_iter().take(50).map(|item| {
+                        let when = match item.in_days { 0 => "today".to_string(), 1 => "tomorrow".to_string(), n => format!("in {n} days") };
+                        let what = match item.occasion {
+                            Occasion::Birthday => format!("Birthday {when} (turns {})", item.years),
+                            Occasion::Anniversary => format!("{} year{} as a customer {when}", item.years, if item.years == 1 { "" } else { "s" }),
+                        };
+                        view! {
+                            <li class="follow-up" data-testid="personal-touch">
+                                <A href=format!("/customers/{}", item.customer) attr:class="follow-up-body">
+                                    <strong>{item.name.clone()}</strong>
+                                    <span class="hint">{what}</span>
+                                </A>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        })
+    }
+}
+
+/// (year, month, day) of a "YYYY-MM-DD" local date.
+fn parse_day(text: &str) -> (i32, u32, u32) {
+    let date = CalendarDate::parse(text);
+    date.map_or((1970, 1, 1), |d| (d.year, d.month, d.day))
 }
 
 /// The follow-ups card on the customer page.

@@ -8,6 +8,7 @@ use shared::{
     book_doc::{PipelineStage, Product, StageOutcome},
     pipeline::{board, move_deal, open_totals},
     records::{format_money, parse_money, Deal, Purchase},
+    suggestions::cross_sell,
     CalendarDate,
 };
 
@@ -208,9 +209,39 @@ pub fn PurchasesCard(editor: Editor) -> impl IntoView {
             list
         })
     });
+    let suggestions = Memo::new(move |_| {
+        let id = editor.read(|c| Some(c.id.clone()));
+        let Some(id) = id else { return Vec::new() };
+        repo.book.with(|book| {
+            book.get(&id)
+                .map(|summary| cross_sell(book, summary, 3))
+                .unwrap_or_default()
+        })
+    });
+    let product_name = move |id: &str| {
+        repo.settings
+            .with(|s| s.products.get(id).map(|p| p.name.clone()))
+            .unwrap_or_else(|| id.trim_start_matches("p-").replace('-', " "))
+    };
     view! {
         <section class="card" data-testid="purchases-card">
             <h3>"Purchases"</h3>
+            {move || {
+                let list = suggestions.get();
+                (!list.is_empty()).then(|| view! {
+                    <div class="suggestions" data-testid="cross-sell">
+                        <strong>"Suggested next"</strong>
+                        <ul>
+                            {list.into_iter().map(|s| view! {
+                                <li data-testid="cross-sell-item">
+                                    <strong>{product_name(&s.product)}</strong>
+                                    {format!(": bought by {} of the {} customers who also bought {}.", s.together, s.of, product_name(&s.because_of))}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                })
+            }}
             <p data-testid="lifetime-value">{move || {
                 let list = purchases.get();
                 let total: i64 = list.iter().map(Purchase::total_cents).sum();
