@@ -817,19 +817,35 @@ impl Repo {
         while customers.peek().is_some() {
             let mut batch = WriteBatch::default();
             let mut uploads = Vec::new();
+            let mut started = crate::time::now_ms();
             for customer in customers.by_ref().take(batch_size) {
-                let mut doc = CustomerDoc::create(customer, actor.clone(), now())?;
-                doc.set_author(author.clone());
-                let customer_id = doc.customer().id.clone();
-                let snapshot = doc.save();
+                // A large batch keeps transactions few; yielding every ~40 ms keeps the
+                // screen painting (the progress bar) and answering taps meanwhile.
+                if crate::time::now_ms() - started > 40.0 {
+                    crate::time::add_timing("create: documents", started);
+                    progress(n_written + batch.summaries.len());
+                    crate::time::yield_now().await;
+                    started = crate::time::now_ms();
+                }
+                let customer_id = customer.id.clone();
+                let (snapshot, summary) = CustomerDoc::create_snapshot(
+                    customer,
+                    actor.clone(),
+                    author.as_deref(),
+                    now(),
+                )?;
                 let upload = snapshot_upload(&customer_id, snapshot.clone(), cursor);
                 batch.outbox.push(encode(&upload));
                 uploads.push(upload);
                 batch.chunks.push((customer_id, 0, snapshot));
-                batch.summaries.push(doc.summary());
+                batch.summaries.push(summary);
             }
             let summaries = batch.summaries.clone();
+            crate::time::add_timing("create: documents", started);
+            let started = crate::time::now_ms();
             let keys = store.write(batch).await?;
+            crate::time::add_timing("create: IndexedDB write", started);
+            let started = crate::time::now_ms();
             self.queued(keys, uploads);
             n_written += summaries.len();
             self.book.update(|book| {
@@ -838,6 +854,7 @@ impl Repo {
                 }
             });
             progress(n_written);
+            crate::time::add_timing("create: outbox, book and progress", started);
         }
         self.save_state.set(SaveState::Saved(now()));
         Ok(n_written)

@@ -85,6 +85,25 @@ impl CustomerDoc {
         })
     }
 
+    /// For bulk creation (imports, sample data): the new customer's document as one snapshot,
+    /// and its summary, without keeping a document in memory. Skips hydrating the document
+    /// back (most of [`CustomerDoc::create`]'s cost), which only a document kept for further
+    /// edits needs. The customer is validated first; an invalid customer creates nothing.
+    pub fn create_snapshot(
+        mut customer: Customer,
+        actor: ActorId,
+        author: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(Vec<u8>, CustomerSummary), DocError> {
+        validation::validate(&customer)?;
+        customer.created_at = now;
+        customer.updated_at = now;
+        let mut doc = AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor);
+        autosurgeon::reconcile(&mut doc, &customer)?;
+        commit(&mut doc, author, now);
+        Ok((doc.save(), CustomerSummary::of(&customer)))
+    }
+
     /// Builds a customer's document from bytes received from the relay (a snapshot or the
     /// document's first changes).
     pub fn from_remote(bytes: &[u8], actor: ActorId) -> Result<CustomerDoc, DocError> {

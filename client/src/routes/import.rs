@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// Customers written per IndexedDB transaction (and between two progress updates).
-const BATCH: usize = 500;
+const BATCH: usize = 2_000;
 
 /// How an import ended.
 #[derive(Clone, Debug, Default)]
@@ -107,6 +107,7 @@ pub fn ImportPage() -> impl IntoView {
                     Err(message) => result.errors.push((*line, message)),
                 }
             }
+            crate::time::add_timing("import: parse rows and find duplicates", started);
             let total = to_create.len() + to_merge.len();
             progress.set(Some((0, total)));
             let created = to_create.len();

@@ -481,3 +481,18 @@ fn documents_written_before_records_existed_still_load() {
     assert!(loaded.customer().activities.is_empty());
     assert_eq!(loaded.customer().check_in_days, None);
 }
+
+#[test]
+fn a_bulk_created_snapshot_loads_as_the_same_customer_and_summary() {
+    let customer = full_customer();
+    let (bytes, summary) =
+        CustomerDoc::create_snapshot(customer.clone(), actor(1), Some("phone"), T0).unwrap();
+    let loaded = CustomerDoc::load(&customer.id, &bytes, actor(2)).unwrap();
+    assert_eq!(loaded.customer(), &customer);
+    assert_eq!(loaded.summary(), summary);
+    // Invalid customers create nothing.
+    let mut invalid = full_customer();
+    invalid.name.clear();
+    invalid.company.clear();
+    assert!(CustomerDoc::create_snapshot(invalid, actor(1), None, T0).is_err());
+}
