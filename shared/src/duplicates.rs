@@ -59,6 +59,9 @@ pub struct Hint {
 pub const MIN_SCORE: u8 = 50;
 const NAME_THRESHOLD: f64 = 0.86;
 const COMPANY_THRESHOLD: f64 = 0.88;
+/// Below this similarity two companies are different employers (a name match then does not
+/// count).
+const OTHER_COMPANY: f64 = 0.75;
 /// Digits compared at the end of phone numbers (the national number without prefixes).
 const PHONE_TAIL: usize = 9;
 
@@ -206,7 +209,10 @@ impl Prepared {
             } else {
                 0.0
             };
-            if sim >= NAME_THRESHOLD {
+            // The same name at two clearly different companies is two people.
+            let other_employer =
+                self.use_company && !other_company.is_empty() && company_sim() < OTHER_COMPANY;
+            if sim >= NAME_THRESHOLD && !other_employer {
                 reasons.push(Reason::SimilarName);
                 let mut fuzzy = 60.0 + (sim - NAME_THRESHOLD) / (1.0 - NAME_THRESHOLD) * 25.0;
                 if company_sim() >= COMPANY_THRESHOLD {
@@ -533,5 +539,31 @@ mod tests {
         assert!(pairs
             .iter()
             .any(|p| p.a.as_str() == "copy-of-ten" || p.b.as_str() == "copy-of-ten"));
+    }
+
+    #[test]
+    fn the_same_name_at_another_company_is_another_person() {
+        let mut book = Book::default();
+        book.upsert(summary(1, "Maria Garcia", "Zenith Wines", "", ""));
+        book.upsert(summary(2, "Maria Garcia", "Delta Pharma", "", ""));
+        book.upsert(summary(3, "Maria Garcia", "Zenith Wine Co", "", ""));
+        book.upsert(summary(4, "Maria Garcia", "", "", ""));
+        let pairs: Vec<(String, String)> = scan_duplicates(&book)
+            .iter()
+            .map(|p| {
+                (
+                    book.get(&p.a).unwrap().company.clone(),
+                    book.get(&p.b).unwrap().company.clone(),
+                )
+            })
+            .collect();
+        // Similar companies pair up; a missing company does not rule anyone out.
+        assert!(pairs.contains(&("Zenith Wines".into(), "Zenith Wine Co".into())));
+        assert!(pairs.iter().any(|(a, b)| a.is_empty() || b.is_empty()));
+        assert!(!pairs.contains(&("Zenith Wines".into(), "Delta Pharma".into())));
+        assert!(!pairs
+            .iter()
+            .any(|(a, b)| a == "Delta Pharma" && b.starts_with("Zenith")
+                || b == "Delta Pharma" && a.starts_with("Zenith")));
     }
 }
