@@ -12,7 +12,7 @@ use automerge::{ActorId, AutoCommit};
 use autosurgeon::{Hydrate, Reconcile};
 
 use crate::{
-    customer_doc::{commit, TEXT_ENCODING},
+    customer_doc::{commit, load_incremental_checked, TEXT_ENCODING},
     validation::{check_currency, FieldError, ValidationErrors, MAX_SHORT_TEXT},
     DocError, Timestamp,
 };
@@ -213,13 +213,7 @@ impl BookDoc {
 
     /// Merges bytes from the relay or storage; returns whether anything changed.
     pub fn apply_remote(&mut self, bytes: &[u8]) -> Result<bool, DocError> {
-        let before = self.doc.get_heads();
-        self.doc.load_incremental(bytes)?;
-        let missing = self.doc.get_missing_deps(&[]).len();
-        if missing > 0 {
-            return Err(DocError::MissingDependencies(missing));
-        }
-        if self.doc.get_heads() == before {
+        if !load_incremental_checked(&mut self.doc, bytes)? {
             return Ok(false);
         }
         self.settings = autosurgeon::hydrate(&self.doc)?;

@@ -126,13 +126,7 @@ impl CustomerDoc {
     /// Returns whether the document changed. Bytes whose predecessors are missing are an
     /// error and leave the caller to drop this copy (the relay's log order prevents it).
     pub fn apply_remote(&mut self, bytes: &[u8]) -> Result<bool, DocError> {
-        let before = self.doc.get_heads();
-        self.doc.load_incremental(bytes)?;
-        let missing = self.doc.get_missing_deps(&[]).len();
-        if missing > 0 {
-            return Err(DocError::MissingDependencies(missing));
-        }
-        if self.doc.get_heads() == before {
+        if !load_incremental_checked(&mut self.doc, bytes)? {
             return Ok(false);
         }
         self.customer = autosurgeon::hydrate(&self.doc)?;
@@ -246,6 +240,21 @@ impl CustomerDoc {
     pub fn summary(&self) -> CustomerSummary {
         CustomerSummary::of(&self.customer)
     }
+}
+
+/// Loads bytes (changes or a snapshot) into `doc`; returns whether its heads moved. Bytes
+/// whose predecessors are missing are an error.
+pub(crate) fn load_incremental_checked(
+    doc: &mut AutoCommit,
+    bytes: &[u8],
+) -> Result<bool, DocError> {
+    let before = doc.get_heads();
+    doc.load_incremental(bytes)?;
+    let missing = doc.get_missing_deps(&[]).len();
+    if missing > 0 {
+        return Err(DocError::MissingDependencies(missing));
+    }
+    Ok(doc.get_heads() != before)
 }
 
 /// Commits pending operations as one change made at `now` by the device `author`.
