@@ -154,6 +154,24 @@ for (const size of sizes) {
       expect(box?.height, target).toBeGreaterThanOrEqual(44);
     }
 
+    // Import: a small Salesforce file, mapped; then the report with a bad row.
+    await page.goto('/menu');
+    await page.getByTestId('menu-import').click();
+    await page.getByTestId('import-file').setInputFiles({
+      name: 'salesforce-contacts.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('First Name,Last Name,Title,Account Name,Mailing City,Email,Phone\nJean,Martin,Buyer,Fromagerie,Lyon,jean@f.example,04 78 00 00 00\nAnna,Berg,CEO,Nordic AB,Malmö,not-an-email,\n'),
+    });
+    await expect(page.getByTestId('import-layout')).toHaveText('Recognised as: Salesforce');
+    await shot('import-mapping');
+    for (const target of ['import-file', 'import-run', 'import-target', 'on-duplicate-skip']) {
+      const box = await page.getByTestId(target).first().boundingBox();
+      expect(box?.height, target).toBeGreaterThanOrEqual(target === 'on-duplicate-skip' ? 20 : 44);
+    }
+    await page.getByTestId('import-run').click();
+    await expect(page.getByTestId('import-report')).toBeVisible();
+    await shot('import-report');
+
     // Every interactive element a thumb hits is at least 44 px high.
     await list.open();
     for (const target of ['search', 'filter-stage', 'toggle-archived', 'add-customer', 'quick-capture', 'open-menu', 'follow-ups-link']) {

@@ -90,6 +90,9 @@ pub struct BookSettings {
     /// The deal pipeline, in order; empty means [`default_pipeline`].
     #[autosurgeon(missing = "Default::default")]
     pub pipeline: Vec<PipelineStage>,
+    /// Saved segments, by id.
+    #[autosurgeon(missing = "Default::default")]
+    pub segments: BTreeMap<String, crate::segments::SavedSegment>,
 }
 
 impl BookSettings {
@@ -187,8 +190,23 @@ impl BookDoc {
     pub fn new(actor: ActorId) -> BookDoc {
         let mut doc =
             AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(ActorId::from([0u8; 16]));
+        // The skeleton grows by one deterministic change per version, each depending only on
+        // the previous one, so every device (old book or new) holds the same changes.
+        // Reconciling empty structs into the skeleton cannot fail.
+        #[derive(Reconcile)]
+        struct SkeletonV1 {
+            products: BTreeMap<String, Product>,
+            pipeline: Vec<PipelineStage>,
+        }
+        let v1 = SkeletonV1 {
+            products: BTreeMap::new(),
+            pipeline: Vec::new(),
+        };
+        if autosurgeon::reconcile(&mut doc, &v1).is_ok() {
+            commit(&mut doc, None, Timestamp(0));
+        }
+        // Version 2: saved segments.
         let settings = BookSettings::default();
-        // Reconciling an empty struct into an empty document cannot fail.
         if autosurgeon::reconcile(&mut doc, &settings).is_ok() {
             commit(&mut doc, None, Timestamp(0));
         }
@@ -322,5 +340,57 @@ mod tests {
         assert!(err.to_string().contains("one open, one won and one lost"));
         assert!(book.settings().products.is_empty());
         assert_eq!(book.settings().pipeline(), default_pipeline());
+    }
+
+    #[test]
+    fn a_book_saved_before_segments_existed_merges_with_a_new_one() {
+        // The first skeleton, as version 1 wrote it: products and pipeline only.
+        #[derive(Reconcile)]
+        struct SkeletonV1 {
+            products: BTreeMap<String, Product>,
+            pipeline: Vec<PipelineStage>,
+        }
+        let mut old =
+            AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(ActorId::from([0u8; 16]));
+        autosurgeon::reconcile(
+            &mut old,
+            &SkeletonV1 {
+                products: BTreeMap::new(),
+                pipeline: Vec::new(),
+            },
+        )
+        .unwrap();
+        commit(&mut old, None, Timestamp(0));
+        let mut old = old.with_actor(ActorId::from([1u8; 16]));
+        autosurgeon::reconcile(
+            &mut old,
+            &SkeletonV1 {
+                products: [("p1".to_string(), product("Grinder", 100))].into(),
+                pipeline: Vec::new(),
+            },
+        )
+        .unwrap();
+        commit(&mut old, None, Timestamp(5));
+        let old_bytes = old.save();
+
+        let mut new = BookDoc::new(ActorId::from([2u8; 16]));
+        let change = new
+            .update(Timestamp(9), |s| {
+                s.segments.insert(
+                    "s1".into(),
+                    crate::segments::SavedSegment {
+                        name: "VIP".into(),
+                        filter: Default::default(),
+                    },
+                );
+            })
+            .unwrap()
+            .unwrap();
+        let mut loaded = BookDoc::load(&old_bytes, ActorId::from([3u8; 16])).unwrap();
+        loaded.apply_remote(&change).unwrap();
+        assert_eq!(loaded.settings().products.len(), 1);
+        assert_eq!(loaded.settings().segments.len(), 1);
+        new.apply_remote(&old_bytes).unwrap();
+        assert_eq!(new.settings(), loaded.settings());
     }
 }

@@ -45,6 +45,7 @@ pub mod pipeline;
 pub mod protocol;
 pub mod records;
 pub mod seed;
+pub mod segments;
 pub mod suggestions;
 pub mod summary;
 pub mod sync;

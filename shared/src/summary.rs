@@ -39,6 +39,12 @@ pub struct CustomerSummary {
     /// City, for search and segments.
     #[serde(default)]
     pub city: String,
+    /// Country, for segments.
+    #[serde(default)]
+    pub country: String,
+    /// Owner, for segments.
+    #[serde(default)]
+    pub owner: String,
     /// The earliest open follow-up or recurring check-in.
     #[serde(default)]
     pub next_follow_up: Option<Timestamp>,
@@ -115,6 +121,8 @@ impl CustomerSummary {
                 .map(|phone| phone.value.trim().to_string())
                 .collect(),
             city: customer.address.city.trim().to_string(),
+            country: customer.address.country.trim().to_string(),
+            owner: customer.owner.trim().to_string(),
             next_follow_up: open_tasks
                 .first()
                 .map(|task| task.due)
