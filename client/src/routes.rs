@@ -13,4 +13,5 @@ pub mod menu;
 pub mod new_customer;
 pub mod sales;
 pub mod sample_data;
+pub mod segments;
 pub mod settings;

@@ -172,6 +172,19 @@ for (const size of sizes) {
     await expect(page.getByTestId('import-report')).toBeVisible();
     await shot('import-report');
 
+    // Segments: loyal customers, saved.
+    await page.goto('/menu');
+    await page.getByTestId('menu-segments').click();
+    await page.getByTestId('segment-stage').selectOption('loyal');
+    await page.getByTestId('segment-name').fill('Loyal customers');
+    await page.getByTestId('segment-save').click();
+    await expect(page.getByTestId('saved-segment')).toHaveCount(1);
+    await shot('segments');
+    for (const target of ['saved-segment', 'segment-stage', 'segment-save', 'bulk-tag-apply', 'segment-export']) {
+      const box = await page.getByTestId(target).first().boundingBox();
+      expect(box?.height, target).toBeGreaterThanOrEqual(44);
+    }
+
     // Every interactive element a thumb hits is at least 44 px high.
     await list.open();
     for (const target of ['search', 'filter-stage', 'toggle-archived', 'add-customer', 'quick-capture', 'open-menu', 'follow-ups-link']) {

@@ -33,6 +33,7 @@ pub mod account;
 pub mod book;
 pub mod book_doc;
 pub mod conflicts;
+pub mod csv_export;
 pub mod customer;
 pub mod customer_doc;
 pub mod customer_id;

@@ -26,6 +26,12 @@ pub fn MenuPage() -> impl IntoView {
             "Your catalog and prices",
         ),
         (
+            "/segments",
+            "menu-segments",
+            "Segments",
+            "Saved filters, bulk tag and stage, CSV export",
+        ),
+        (
             "/import",
             "menu-import",
             "Import",

@@ -1,0 +1,255 @@
+//! Segments: build a filter, see its customers at once, save it by name (synced through the
+//! book document), and act on all its customers: add a tag, change the stage, export CSV.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::components::A;
+use shared::{
+    csv_export::to_csv,
+    records::{parse_money, NpsCategory},
+    segments::{members, SavedSegment, SegmentFilter},
+    CustomerId, LifecycleStage,
+};
+
+use crate::{
+    export,
+    repo::use_repo,
+    routes::customer::random_id,
+    time::{day, now},
+};
+
+/// The segments screen.
+#[component]
+pub fn SegmentsPage() -> impl IntoView {
+    let repo = use_repo();
+    let filter = RwSignal::new(SegmentFilter::default());
+    let min_value = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<String>);
+    let bulk_tag = RwSignal::new(String::new());
+    let bulk_stage = RwSignal::new(String::new());
+    let working = RwSignal::new(false);
+    let found = Memo::new(move |_| {
+        let filter = filter.get();
+        repo.book.with(|book| members(book, &filter, now()))
+    });
+    let known_tags = Memo::new(move |_| repo.book.with(|book| book.tags()));
+    let set = move |edit: fn(&mut SegmentFilter, String)| {
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            filter.update(|f| edit(f, value));
+        }
+    };
+    let save = move |_| {
+        let title = name.get_untracked().trim().to_string();
+        if title.is_empty() {
+            message.set(Some("Name the segment to save it.".into()));
+            return;
+        }
+        let segment = SavedSegment {
+            name: title.clone(),
+            filter: filter.get_untracked(),
+        };
+        spawn_local(async move {
+            let id = random_id();
+            match repo
+                .update_book(move |s| {
+                    s.segments.insert(id, segment);
+                })
+                .await
+            {
+                Ok(()) => {
+                    name.set(String::new());
+                    message.set(Some(format!("Saved \"{title}\".")));
+                }
+                Err(err) => message.set(Some(format!("Not saved: {err}"))),
+            }
+        });
+    };
+    let bulk = move |what: &'static str| {
+        let ids: Vec<CustomerId> = found.get_untracked();
+        let tag = bulk_tag.get_untracked().trim().to_string();
+        let stage = LifecycleStage::parse(&bulk_stage.get_untracked());
+        if (what == "tag" && tag.is_empty()) || (what == "stage" && stage.is_none()) {
+            message.set(Some(
+                if what == "tag" {
+                    "Type the tag to add."
+                } else {
+                    "Choose the stage."
+                }
+                .into(),
+            ));
+            return;
+        }
+        working.set(true);
+        spawn_local(async move {
+            let total = ids.len();
+            let mut failed = 0;
+            for (done, id) in ids.into_iter().enumerate() {
+                let tag = tag.clone();
+                let result = repo
+                    .update(&id, move |c| match stage {
+                        Some(stage) if what == "stage" => c.stage = stage,
+                        _ => {
+                            c.tags.insert(&tag);
+                        }
+                    })
+                    .await;
+                failed += usize::from(result.is_err());
+                message.set(Some(format!("Updating {} of {total}…", done + 1)));
+            }
+            working.set(false);
+            message.set(Some(match failed {
+                0 => format!("Updated {total} customers."),
+                n => format!("Updated {} customers; {n} could not be changed.", total - n),
+            }));
+        });
+    };
+    let export_csv = move |_| {
+        let ids = found.get_untracked();
+        let text = repo
+            .book
+            .with_untracked(|book| to_csv(ids.iter().filter_map(|id| book.get(id))));
+        message.set(Some(
+            match export::download_as(
+                &format!("fieldbook-segment-{}.csv", day(now())),
+                &text,
+                "text/csv",
+            ) {
+                Ok(()) => format!("Exported {} customers to CSV.", ids.len()),
+                Err(err) => format!("Export failed: {err}"),
+            },
+        ));
+    };
+    view! {
+        <div class="detail" data-testid="segments-page">
+            <header class="topbar detail-topbar">
+                <A href="/menu" attr:class="back" attr:data-testid="back">"‹ Menu"</A>
+                <h2 class="topbar-title">"Segments"</h2>
+            </header>
+            <section class="card">
+                <h3>"Saved"</h3>
+                <ul class="follow-up-list">
+                    {move || {
+                        let saved = repo.settings.with(|s| {
+                            let mut list: Vec<(String, SavedSegment)> = s.segments.iter().map(|(id, seg)| (id.clone(), seg.clone())).collect();
+                            list.sort_by_key(|(_, seg)| seg.name.to_lowercase());
+                            list
+                        });
+                        if saved.is_empty() {
+                            return view! { <li class="hint">"No saved segments yet."</li> }.into_any();
+                        }
+                        saved.into_iter().map(|(_, segment)| {
+                            let chosen = segment.filter.clone();
+                            view! {
+                                <li class="follow-up">
+                                    <button class="follow-up-body link-button" data-testid="saved-segment" on:click=move |_| {
+                                        min_value.set(if chosen.min_lifetime_value_cents > 0 { format!("{}", chosen.min_lifetime_value_cents / 100) } else { String::new() });
+                                        filter.set(chosen.clone());
+                                    }>
+                                        <strong>{segment.name.clone()}</strong>
+                                        <span class="hint">{segment.filter.describe()}</span>
+                                    </button>
+                                </li>
+                            }
+                        }).collect_view().into_any()
+                    }}
+                </ul>
+            </section>
+            <section class="card composer segment-form">
+                <h3>"Conditions"</h3>
+                <div class="field-row">
+                    <label class="field"><span class="field-label">"Stage"</span>
+                        <select data-testid="segment-stage" prop:value=move || filter.with(|f| f.stage.clone()) on:change=set(|f, v| f.stage = v)>
+                            <option value="">"Any"</option>
+                            {LifecycleStage::ALL.map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                        </select></label>
+                    <label class="field"><span class="field-label">"Tag or event"</span>
+                        <select data-testid="segment-tag" prop:value=move || filter.with(|f| f.tags.first().cloned().unwrap_or_default())
+                            on:change=set(|f, v| f.tags = if v.is_empty() { Vec::new() } else { vec![v] })>
+                            <option value="">"Any"</option>
+                            {move || known_tags.get().into_iter().map(|(tag, n)| view! { <option value=tag.clone()>{format!("#{tag} ({n})")}</option> }).collect_view()}
+                        </select></label>
+                </div>
+                <div class="field-row">
+                    <label class="field"><span class="field-label">"City"</span>
+                        <input type="text" data-testid="segment-city" prop:value=move || filter.with(|f| f.city.clone()) on:change=set(|f, v| f.city = v)/></label>
+                    <label class="field"><span class="field-label">"Country"</span>
+                        <input type="text" data-testid="segment-country" prop:value=move || filter.with(|f| f.country.clone()) on:change=set(|f, v| f.country = v)/></label>
+                </div>
+                <div class="field-row">
+                    <label class="field"><span class="field-label">"Not contacted for"</span>
+                        <select data-testid="segment-quiet" prop:value=move || filter.with(|f| f.not_contacted_days.to_string())
+                            on:change=set(|f, v| f.not_contacted_days = v.parse().unwrap_or(0))>
+                            <option value="0">"Any time"</option>
+                            {[30u32, 60, 90, 180, 365].map(|d| view! { <option value=d.to_string()>{format!("{d} days or more")}</option> }).collect_view()}
+                        </select></label>
+                    <label class="field"><span class="field-label">"NPS"</span>
+                        <select data-testid="segment-nps" prop:value=move || filter.with(|f| f.nps.clone()) on:change=set(|f, v| f.nps = v)>
+                            <option value="">"Any"</option>
+                            {NpsCategory::ALL.iter().map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
+                        </select></label>
+                </div>
+                <div class="field-row">
+                    <label class="field"><span class="field-label">"Owner"</span>
+                        <input type="text" data-testid="segment-owner" prop:value=move || filter.with(|f| f.owner.clone()) on:change=set(|f, v| f.owner = v)/></label>
+                    <label class="field"><span class="field-label">"Birthday month"</span>
+                        <select data-testid="segment-birthday" prop:value=move || filter.with(|f| f.birthday_month.to_string())
+                            on:change=set(|f, v| f.birthday_month = v.parse().unwrap_or(0))>
+                            <option value="0">"Any"</option>
+                            {(1..=12u32).map(|m| view! { <option value=m.to_string()>{m.to_string()}</option> }).collect_view()}
+                        </select></label>
+                </div>
+                <label class="field"><span class="field-label">"Lifetime value at least (EUR)"</span>
+                    <input type="text" inputmode="decimal" data-testid="segment-value" prop:value=move || min_value.get()
+                        on:change=move |ev| {
+                            let text = event_target_value(&ev);
+                            min_value.set(text.clone());
+                            filter.update(|f| f.min_lifetime_value_cents = parse_money(&text).unwrap_or(0));
+                        }/></label>
+                <p class="hint" data-testid="segment-description">{move || filter.with(SegmentFilter::describe)}</p>
+                <div class="field-row">
+                    <input type="text" data-testid="segment-name" placeholder="Name, e.g. Loyal in Lyon" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                    <button class="button" data-testid="segment-save" on:click=save>"Save segment"</button>
+                </div>
+            </section>
+            <section class="card">
+                <h3 data-testid="segment-count">{move || format!("{} customers", found.with(Vec::len))}</h3>
+                {move || message.get().map(|m| view! { <p class="hint" role="status" data-testid="segment-message">{m}</p> })}
+                <div class="bulk-actions">
+                    <div class="field-row">
+                        <input type="text" data-testid="bulk-tag" placeholder="Tag to add" prop:value=move || bulk_tag.get() on:input=move |ev| bulk_tag.set(event_target_value(&ev))/>
+                        <button class="button" data-testid="bulk-tag-apply" disabled=move || working.get() on:click=move |_| bulk("tag")>"Add tag to all"</button>
+                    </div>
+                    <div class="field-row">
+                        <select data-testid="bulk-stage" prop:value=move || bulk_stage.get() on:change=move |ev| bulk_stage.set(event_target_value(&ev))>
+                            <option value="">"Stage…"</option>
+                            {LifecycleStage::ALL.map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                        </select>
+                        <button class="button" data-testid="bulk-stage-apply" disabled=move || working.get() on:click=move |_| bulk("stage")>"Set stage of all"</button>
+                    </div>
+                    <button class="button" data-testid="segment-export" on:click=export_csv>"Export CSV"</button>
+                </div>
+                <ul class="follow-up-list">
+                    {move || {
+                        let ids = found.get();
+                        let rows: Vec<(String, String, String)> = repo.book.with(|book| {
+                            ids.iter().take(100).filter_map(|id| book.get(id)).map(|s| {
+                                let hint = [s.company.clone(), s.city.clone(), s.stage.label().to_string()]
+                                    .into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" · ");
+                                (s.id.to_string(), s.display_name().to_string(), hint)
+                            }).collect()
+                        });
+                        rows.into_iter().map(|(id, title, hint)| view! {
+                            <li class="follow-up" data-testid="segment-member">
+                                <A href=format!("/customers/{id}") attr:class="follow-up-body">
+                                    <strong>{title}</strong>
+                                    <span class="hint">{hint}</span>
+                                </A>
+                            </li>
+                        }).collect_view()
+                    }}
+                </ul>
+            </section>
+        </div>
+    }
+}

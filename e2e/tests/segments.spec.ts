@@ -1,0 +1,78 @@
+import { expect, test, type Page } from '@playwright/test';
+import { CustomerListPage } from './fixtures/customer_list_page';
+import { CustomerPage } from './fixtures/customer_page';
+
+test.use({ viewport: { width: 390, height: 844 }, hasTouch: true });
+
+/** The segments screen. */
+class SegmentsPage {
+  constructor(readonly page: Page) {}
+
+  async open() {
+    await this.page.goto('/menu');
+    await this.page.getByTestId('menu-segments').click();
+    await expect(this.page.getByTestId('segments-page')).toBeVisible();
+  }
+
+  members() {
+    return this.page.getByTestId('segment-member').locator('strong');
+  }
+}
+
+async function addCustomer(page: Page, name: string, stage: string, city: string) {
+  const list = new CustomerListPage(page);
+  await list.open();
+  await list.addCustomer({ name, stage });
+  const customer = new CustomerPage(page);
+  await customer.setField('address.city', city);
+  await customer.expectSaved();
+}
+
+test('a segment is saved, reopened after a reload, tagged in bulk and exported', async ({ page }) => {
+  await addCustomer(page, 'Loyal Lyon One', 'loyal', 'Lyon');
+  await addCustomer(page, 'Loyal Lyon Two', 'loyal', 'lyon');
+  await addCustomer(page, 'Loyal Paris', 'loyal', 'Paris');
+  await addCustomer(page, 'Lead Lyon', 'lead', 'Lyon');
+
+  const segments = new SegmentsPage(page);
+  await segments.open();
+  await expect(page.getByTestId('segment-count')).toHaveText('4 customers');
+  await page.getByTestId('segment-stage').selectOption('loyal');
+  await page.getByTestId('segment-city').fill('Lyon');
+  await page.getByTestId('segment-city').blur();
+  await page.getByTestId('segment-quiet').selectOption('60');
+  await expect(page.getByTestId('segment-description')).toHaveText('stage Loyal customer · city Lyon · not contacted for 60 days');
+  await expect(segments.members()).toHaveText(['Loyal Lyon One', 'Loyal Lyon Two']);
+  // A segment needs a name.
+  await page.getByTestId('segment-save').click();
+  await expect(page.getByTestId('segment-message')).toHaveText('Name the segment to save it.');
+  await page.getByTestId('segment-name').fill('Loyal in Lyon, quiet');
+  await page.getByTestId('segment-save').click();
+  await expect(page.getByTestId('segment-message')).toHaveText('Saved "Loyal in Lyon, quiet".');
+
+  await page.reload();
+  await expect(page.getByTestId('segment-count')).toHaveText('4 customers');
+  await page.getByTestId('saved-segment').filter({ hasText: 'Loyal in Lyon, quiet' }).click();
+  await expect(page.getByTestId('segment-stage')).toHaveValue('loyal');
+  await expect(segments.members()).toHaveText(['Loyal Lyon One', 'Loyal Lyon Two']);
+
+  await page.getByTestId('bulk-tag').fill('lyon-tour');
+  await page.getByTestId('bulk-tag-apply').click();
+  await expect(page.getByTestId('segment-message')).toHaveText('Updated 2 customers.');
+  await page.getByTestId('bulk-stage').selectOption('advocate');
+  await page.getByTestId('bulk-stage-apply').click();
+  await expect(page.getByTestId('segment-message')).toHaveText('Updated 2 customers.');
+  // Now advocates: they left the "loyal" segment.
+  await expect(page.getByTestId('segment-count')).toHaveText('0 customers');
+  await page.getByTestId('segment-stage').selectOption('advocate');
+  await page.getByTestId('segment-tag').selectOption('lyon-tour');
+  await expect(segments.members()).toHaveText(['Loyal Lyon One', 'Loyal Lyon Two']);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('segment-export').click()]);
+  expect(download.suggestedFilename()).toMatch(/^fieldbook-segment-\d{4}-\d{2}-\d{2}\.csv$/);
+  const text = Buffer.concat(await (await download.createReadStream()).toArray()).toString('utf8');
+  const lines = text.trim().split('\n');
+  expect(lines[0]).toBe('Name,Company,Job title,Email,Phone,City,Country,Stage,Tags,Owner,Lifetime value,Last contact');
+  expect(lines.slice(1).map((line) => line.split(',')[0])).toEqual(['Loyal Lyon One', 'Loyal Lyon Two']);
+  expect(lines[1]).toContain('advocate,lyon-tour');
+});
