@@ -216,8 +216,8 @@ pub fn ImportPage() -> impl IntoView {
             {move || report.get().map(|r| view! {
                 <section class="card" data-testid="import-report">
                     <h3>"Import finished"</h3>
-                    <p data-testid="import-summary">{format!("{} imported, {} merged, {} skipped as duplicates, {} rows with errors ({:.1} s).",
-                        r.created, r.merged, r.skipped, r.errors.len(), r.millis / 1000.0)}</p>
+                    <p data-testid="import-summary">{format!("{} imported, {} merged, {} skipped as duplicates, {} with errors ({:.1} s).",
+                        r.created, r.merged, r.skipped, match r.errors.len() { 1 => "1 row".to_string(), n => format!("{n} rows") }, r.millis / 1000.0)}</p>
                     <ul class="import-errors">
                         {r.errors.iter().take(200).map(|(line, message)| view! {
                             <li data-testid="import-row-error">{if *line > 0 { format!("Line {line}: {message}") } else { message.clone() }}</li>

@@ -155,7 +155,7 @@ pub fn SegmentsPage() -> impl IntoView {
                     }}
                 </ul>
             </section>
-            <section class="card composer segment-form">
+            <section class="card segment-form">
                 <h3>"Conditions"</h3>
                 <div class="field-row">
                     <label class="field"><span class="field-label">"Stage"</span>
