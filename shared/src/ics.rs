@@ -73,7 +73,7 @@ fn utc(at: Timestamp) -> String {
 }
 
 /// Escapes TEXT values: backslash, semicolon, comma and newlines.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -89,7 +89,7 @@ fn escape(text: &str) -> String {
 }
 
 /// Appends `line` folded at 75 octets (never inside a UTF-8 character), CRLF-terminated.
-fn fold(line: &str, out: &mut String) {
+pub(crate) fn fold(line: &str, out: &mut String) {
     let mut width = 0;
     for c in line.chars() {
         if width + c.len_utf8() > 75 {

@@ -52,6 +52,7 @@ pub mod summary;
 pub mod sync;
 pub mod timestamp;
 pub mod validation;
+pub mod vcard;
 
 pub use book::{Book, ListQuery, QueryResult, SortOrder};
 pub use conflicts::{ConflictValue, FieldConflict};

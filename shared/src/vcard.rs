@@ -1,0 +1,368 @@
+//! vCard 3.0 and 4.0 (RFC 2426, RFC 6350): customers to contact cards and back.
+
+use crate::{
+    customer::ContactPointId,
+    ics::{escape, fold},
+    validation, CalendarDate, ContactPoint, Customer, CustomerId, Timestamp,
+};
+
+/// Which vCard version to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// vCard 3.0: what most phones and address books read.
+    V3,
+    /// vCard 4.0.
+    V4,
+}
+
+fn type_param(version: Version, kind: &str) -> String {
+    match version {
+        Version::V3 => format!(";TYPE={}", kind.to_uppercase()),
+        Version::V4 => format!(";TYPE={kind}"),
+    }
+}
+
+fn phone_kind(label: &str) -> &'static str {
+    match label {
+        "mobile" => "cell",
+        "home" => "home",
+        _ => "work",
+    }
+}
+
+/// One customer as a vCard.
+pub fn to_vcard(customer: &Customer, version: Version) -> String {
+    let mut lines = vec![
+        "BEGIN:VCARD".to_string(),
+        format!(
+            "VERSION:{}",
+            if version == Version::V3 { "3.0" } else { "4.0" }
+        ),
+    ];
+    let full_name = customer.display_name();
+    lines.push(format!("FN:{}", escape(full_name)));
+    let mut words: Vec<&str> = customer.name.split_whitespace().collect();
+    let family = if words.len() > 1 {
+        words.pop().unwrap_or("")
+    } else {
+        ""
+    };
+    lines.push(format!(
+        "N:{};{};;;",
+        escape(family),
+        escape(&words.join(" "))
+    ));
+    if !customer.company.is_empty() {
+        lines.push(format!("ORG:{}", escape(&customer.company)));
+    }
+    if !customer.job_title.is_empty() {
+        lines.push(format!("TITLE:{}", escape(&customer.job_title)));
+    }
+    for email in &customer.emails {
+        let kind = if email.label == "personal" {
+            "home"
+        } else {
+            "work"
+        };
+        lines.push(format!(
+            "EMAIL{}:{}",
+            type_param(version, kind),
+            escape(email.value.trim())
+        ));
+    }
+    for phone in &customer.phones {
+        lines.push(format!(
+            "TEL{}:{}",
+            type_param(version, phone_kind(&phone.label)),
+            escape(phone.value.trim())
+        ));
+    }
+    let a = &customer.address;
+    if !a.is_empty() {
+        lines.push(format!(
+            "ADR{}:;;{};{};{};{};{}",
+            type_param(version, "work"),
+            escape(&a.street),
+            escape(&a.city),
+            escape(&a.region),
+            escape(&a.postal_code),
+            escape(&a.country)
+        ));
+    }
+    if let Some(birthday) = customer.birthday {
+        lines.push(format!("BDAY:{birthday}"));
+    }
+    if !customer.tags.is_empty() {
+        let tags: Vec<String> = customer.tags.iter().map(escape).collect();
+        lines.push(format!("CATEGORIES:{}", tags.join(",")));
+    }
+    if !customer.notes.as_str().trim().is_empty() {
+        lines.push(format!("NOTE:{}", escape(customer.notes.as_str().trim())));
+    }
+    lines.push(format!("UID:urn:uuid:{}", customer.id));
+    lines.push("END:VCARD".to_string());
+    let mut out = String::new();
+    for line in lines {
+        fold(&line, &mut out);
+    }
+    out
+}
+
+/// A content line: name (upper case, group dropped), parameters (lower case), raw value.
+type Property = (String, String, String);
+
+/// Splits a value at unescaped `sep` and unescapes each part.
+fn split_unescape(value: &str, sep: char) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('n') | Some('N') => parts.last_mut().map_or((), |p| p.push('\n')),
+                Some(other) => parts.last_mut().map_or((), |p| p.push(other)),
+                None => {}
+            },
+            c if c == sep => parts.push(String::new()),
+            c => parts.last_mut().map_or((), |p| p.push(c)),
+        }
+    }
+    parts
+}
+
+/// The cards of a .vcf file as customers: each with the line its card starts on, or why it
+/// cannot be imported. `ids` makes record ids.
+pub fn parse_vcards(
+    text: &str,
+    ids: &mut impl FnMut() -> String,
+    now: Timestamp,
+) -> Vec<(u64, Result<Customer, String>)> {
+    // Unfold: a line starting with a space or tab continues the previous one.
+    let mut lines: Vec<(u64, String)> = Vec::new();
+    for (idx, raw) in text.lines().enumerate() {
+        let raw = raw.trim_end_matches('\r');
+        if (raw.starts_with(' ') || raw.starts_with('\t')) && !lines.is_empty() {
+            if let Some(last) = lines.last_mut() {
+                last.1.push_str(&raw[1..]);
+            }
+        } else {
+            lines.push((idx as u64 + 1, raw.to_string()));
+        }
+    }
+    let mut cards = Vec::new();
+    let mut current: Option<(u64, Vec<Property>)> = None;
+    for (line_no, line) in lines {
+        let Some((head, value)) = line.split_once(':') else {
+            continue;
+        };
+        let mut params = head.split(';');
+        let name = params.next().unwrap_or("");
+        // Drop a group prefix ("item1.EMAIL").
+        let name = name.rsplit('.').next().unwrap_or(name).to_uppercase();
+        let params = params.collect::<Vec<_>>().join(";").to_lowercase();
+        match name.as_str() {
+            "BEGIN" if value.eq_ignore_ascii_case("VCARD") => current = Some((line_no, Vec::new())),
+            "END" if value.eq_ignore_ascii_case("VCARD") => {
+                if let Some((start, props)) = current.take() {
+                    cards.push((start, card_to_customer(&props, ids, now)));
+                }
+            }
+            _ => {
+                if let Some((_, props)) = current.as_mut() {
+                    props.push((name, params, value.to_string()));
+                }
+            }
+        }
+    }
+    cards
+}
+
+fn card_to_customer(
+    props: &[Property],
+    ids: &mut impl FnMut() -> String,
+    now: Timestamp,
+) -> Result<Customer, String> {
+    let id: CustomerId = ids().parse().map_err(|_| "cannot make an id".to_string())?;
+    let mut customer = Customer::new(id, now);
+    let mut structured_name = String::new();
+    let mut problems = Vec::new();
+    for (name, params, value) in props {
+        let text = || split_unescape(value, '\u{0}').concat();
+        match name.as_str() {
+            "FN" => customer.name = text().trim().to_string(),
+            "N" => {
+                let parts = split_unescape(value, ';');
+                let given = parts.get(1).map_or("", |s| s.trim());
+                let family = parts.first().map_or("", |s| s.trim());
+                structured_name = [given, family]
+                    .into_iter()
+                    .filter(|p| !p.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            }
+            "ORG" => {
+                customer.company = split_unescape(value, ';')
+                    .first()
+                    .cloned()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string()
+            }
+            "TITLE" => customer.job_title = text().trim().to_string(),
+            "EMAIL" => customer.emails.push(ContactPoint {
+                id: ContactPointId(ids()),
+                label: if params.contains("home") {
+                    "personal"
+                } else {
+                    "work"
+                }
+                .into(),
+                value: text().trim().to_string(),
+            }),
+            "TEL" => customer.phones.push(ContactPoint {
+                id: ContactPointId(ids()),
+                label: if params.contains("cell") {
+                    "mobile"
+                } else if params.contains("home") {
+                    "home"
+                } else {
+                    "work"
+                }
+                .into(),
+                value: text().trim().trim_start_matches("tel:").to_string(),
+            }),
+            "ADR" => {
+                let parts = split_unescape(value, ';');
+                let part = |i: usize| parts.get(i).map_or(String::new(), |s| s.trim().to_string());
+                customer.address.street = part(2);
+                customer.address.city = part(3);
+                customer.address.region = part(4);
+                customer.address.postal_code = part(5);
+                customer.address.country = part(6);
+            }
+            "BDAY" => {
+                let value = value.trim();
+                let normalised = if value.len() == 8 && value.chars().all(|c| c.is_ascii_digit()) {
+                    format!("{}-{}-{}", &value[..4], &value[4..6], &value[6..])
+                } else {
+                    value.chars().take(10).collect()
+                };
+                match CalendarDate::parse(&normalised) {
+                    Some(date) => customer.birthday = Some(date),
+                    None => problems.push(format!("\"{value}\" is not a birthday date")),
+                }
+            }
+            "CATEGORIES" => {
+                for tag in split_unescape(value, ',') {
+                    if !tag.trim().is_empty() {
+                        customer.tags.insert(tag.trim());
+                    }
+                }
+            }
+            "NOTE" => customer.notes.update(text().trim()),
+            _ => {}
+        }
+    }
+    if customer.name.is_empty() || customer.name == customer.company {
+        customer.name = structured_name;
+    }
+    if let Err(invalid) = validation::validate(&customer) {
+        problems.extend(invalid.0.into_iter().map(|e| e.message));
+    }
+    if problems.is_empty() {
+        Ok(customer)
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> impl FnMut() -> String {
+        let mut n = 0;
+        move || {
+            n += 1;
+            format!("id-{n}")
+        }
+    }
+
+    fn sample() -> Customer {
+        let mut c = Customer::new(
+            "7d5b1c9e-3f0a-4c55-8e21-0a9b8c7d6e5f".parse().unwrap(),
+            Timestamp(0),
+        );
+        c.name = "Zoë de la Cruz".into();
+        c.company = "Fromagerie; Lyon, et fils".into();
+        c.job_title = "Buyer".into();
+        c.emails.push(ContactPoint {
+            id: ContactPointId("e".into()),
+            label: "work".into(),
+            value: "zoe@fromagerie.example".into(),
+        });
+        c.phones.push(ContactPoint {
+            id: ContactPointId("p".into()),
+            label: "mobile".into(),
+            value: "+33 6 12 34 56 78".into(),
+        });
+        c.address.street = "12 rue de la Paix".into();
+        c.address.city = "Lyon".into();
+        c.address.postal_code = "69002".into();
+        c.address.country = "France".into();
+        c.birthday = CalendarDate::parse("1984-02-29");
+        c.tags.insert("vip");
+        c.tags.insert("salon-2026");
+        c.notes.update("Prefers mornings.\nTwo shops; one in Lyon, one in Annecy — a very long note that needs folding across lines.");
+        c
+    }
+
+    #[test]
+    fn vcards_round_trip_in_both_versions() {
+        for version in [Version::V3, Version::V4] {
+            let original = sample();
+            let card = to_vcard(&original, version);
+            assert!(card.lines().all(|line| line.len() <= 75), "{card}");
+            let parsed = parse_vcards(&card, &mut ids(), Timestamp(0));
+            assert_eq!(parsed.len(), 1);
+            let back = parsed.into_iter().next().unwrap().1.unwrap();
+            assert_eq!(back.name, original.name);
+            assert_eq!(back.company, original.company);
+            assert_eq!(back.job_title, original.job_title);
+            assert_eq!(back.emails[0].value, original.emails[0].value);
+            assert_eq!(
+                (back.phones[0].value.as_str(), back.phones[0].label.as_str()),
+                ("+33 6 12 34 56 78", "mobile")
+            );
+            assert_eq!(back.address, original.address);
+            assert_eq!(back.birthday, original.birthday);
+            assert_eq!(back.tags, original.tags);
+            assert_eq!(back.notes.as_str(), original.notes.as_str());
+        }
+    }
+
+    #[test]
+    fn cards_from_phones_are_read_and_bad_cards_say_why() {
+        let file = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Dupont;Jean;;;\r\nitem1.EMAIL;type=INTERNET;type=pref:jean@dupont.example\r\nTEL;TYPE=CELL:06 12 34 56 78\r\nBDAY:19800115\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0\r\nFN:Bad Mail\r\nEMAIL:not-an-email\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0\r\nEND:VCARD\r\n";
+        let cards = parse_vcards(file, &mut ids(), Timestamp(0));
+        let summary: Vec<String> = cards
+            .iter()
+            .map(|(line, result)| match result {
+                Ok(c) => format!(
+                    "{line}: {} {} {:?}",
+                    c.name,
+                    c.emails[0].value,
+                    c.birthday.map(|d| d.to_string())
+                ),
+                Err(e) => format!("{line}: {e}"),
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                "1: Jean Dupont jean@dupont.example Some(\"1980-01-15\")",
+                "8: \"not-an-email\" is not an email address (expected name@example.com)",
+                "13: enter a name or a company",
+            ]
+        );
+    }
+}
