@@ -76,3 +76,52 @@ test('a segment is saved, reopened after a reload, tagged in bulk and exported',
   expect(lines.slice(1).map((line) => line.split(',')[0])).toEqual(['Loyal Lyon One', 'Loyal Lyon Two']);
   expect(lines[1]).toContain('advocate,lyon-tour');
 });
+
+test('customers exported as vCard are imported back on another device', async ({ browser, baseURL }) => {
+  const phone = await browser.newPage({ baseURL, viewport: { width: 390, height: 844 } });
+  await addCustomer(phone, 'Card Carla', 'customer', 'Annecy');
+  const customer = new CustomerPage(phone);
+  await customer.addContact('emails', 'carla@cards.example');
+  await customer.addContact('phones', '+33 4 50 00 00 01');
+  await customer.addTag('vip');
+  await customer.expectSaved();
+  await addCustomer(phone, 'Card Cyril', 'lead', 'Annecy');
+  const segments = new SegmentsPage(phone);
+  await segments.open();
+  await phone.getByTestId('segment-city').fill('Annecy');
+  await phone.getByTestId('segment-city').blur();
+  await expect(segments.members()).toHaveText(['Card Carla', 'Card Cyril']);
+  const [download] = await Promise.all([phone.waitForEvent('download'), phone.getByTestId('segment-export-vcard').click()]);
+  expect(download.suggestedFilename()).toMatch(/\.vcf$/);
+  const file = test.info().outputPath(download.suggestedFilename());
+  await download.saveAs(file);
+  await expect(phone.getByTestId('segment-message')).toHaveText('Exported 2 contact cards.');
+  const text = require('node:fs').readFileSync(file, 'utf8') as string;
+  expect(text.match(/BEGIN:VCARD/g)).toHaveLength(2);
+  expect(text).toContain('VERSION:3.0');
+
+  // A fresh device (its own storage) imports the file.
+  const tablet = await browser.newPage({ baseURL, viewport: { width: 820, height: 1180 } });
+  const list = new CustomerListPage(tablet);
+  await list.open();
+  await tablet.goto('/import');
+  await tablet.getByTestId('import-file').setInputFiles(file);
+  await expect(tablet.getByTestId('import-layout')).toHaveText('Recognised as: vCard');
+  await tablet.getByTestId('import-run').click();
+  await expect(tablet.getByTestId('import-summary')).toContainText('2 imported, 0 merged, 0 skipped as duplicates, 0 rows with errors');
+  await list.open();
+  await expect(list.rowNames).toHaveText(['Card Carla', 'Card Cyril']);
+  await list.openCustomer('Card Carla');
+  const carla = new CustomerPage(tablet);
+  await carla.expectContacts('emails', ['carla@cards.example']);
+  await carla.expectContacts('phones', ['+33 4 50 00 00 01']);
+  await expect(tablet.getByTestId('field-address.city')).toHaveValue('Annecy');
+  await expect(tablet.getByTestId('tag-chip')).toContainText(['#vip']);
+  // Importing again skips Carla (same email); Cyril has no email or phone to match, so he is added again.
+  await tablet.goto('/import');
+  await tablet.getByTestId('import-file').setInputFiles(file);
+  await tablet.getByTestId('import-run').click();
+  await expect(tablet.getByTestId('import-summary')).toContainText('1 imported, 0 merged, 1 skipped as duplicates');
+  await phone.close();
+  await tablet.close();
+});

@@ -1,5 +1,6 @@
-//! Import customers from a CSV file: the export's origin is recognised (Google Contacts,
-//! HubSpot, Salesforce) and every column is mapped, changeable by the rep; a preview; the
+//! Import customers from a CSV file — the export's origin is recognised (Google Contacts,
+//! HubSpot, Salesforce) and every column is mapped, changeable by the rep — or from a vCard
+//! (.vcf, versions 2.1 to 4.0) file; a preview; the
 //! choice for rows matching existing customers; a progress bar; and a report listing every
 //! bad row by its line, the good rows imported all the same.
 
@@ -10,6 +11,7 @@ use shared::{
         parse_csv, recognise, row_to_customer, CsvFile, DuplicateIndex, Layout, OnDuplicate, Target,
     },
     merge::{default_takes_other, merged, MergeField},
+    vcard::parse_vcards,
     Customer, CustomerId,
 };
 
@@ -37,6 +39,8 @@ struct Report {
 pub fn ImportPage() -> impl IntoView {
     let repo = use_repo();
     let file = RwSignal::new(None::<(String, CsvFile)>);
+    // A .vcf file: its cards, already turned into customers (or reasons).
+    let cards = RwSignal::new(None::<(String, Vec<(u64, Result<Customer, String>)>)>);
     let layout = RwSignal::new(Layout::Other);
     let targets = RwSignal::new(Vec::<Target>::new());
     let on_duplicate = RwSignal::new(OnDuplicate::Skip);
@@ -64,6 +68,23 @@ pub fn ImportPage() -> impl IntoView {
                     return;
                 }
             };
+            let vcard = picked.name().to_lowercase().ends_with(".vcf")
+                || text.trim_start().to_uppercase().starts_with("BEGIN:VCARD");
+            if vcard {
+                let parsed = parse_vcards(&text, &mut random_id, now());
+                file.set(None);
+                if parsed.is_empty() {
+                    cards.set(None);
+                    error.set(Some(
+                        "Nothing imported: the file holds no contact card.".into(),
+                    ));
+                } else {
+                    error.set(None);
+                    cards.set(Some((picked.name(), parsed)));
+                }
+                return;
+            }
+            cards.set(None);
             match parse_csv(&text) {
                 Ok(parsed) => {
                     let (found, mapped) = recognise(&parsed.headers);
@@ -80,22 +101,31 @@ pub fn ImportPage() -> impl IntoView {
         });
     };
     let run = move |_| {
-        let Some((_, parsed)) = file.get_untracked() else {
-            return;
-        };
-        let mapping = targets.get_untracked();
         let policy = on_duplicate.get_untracked();
         let started = now_ms();
-        progress.set(Some((0, parsed.rows.len())));
+        let rows: Vec<(u64, Result<Customer, String>)> =
+            if let Some((_, parsed)) = cards.get_untracked() {
+                parsed
+            } else if let Some((_, parsed)) = file.get_untracked() {
+                let mapping = targets.get_untracked();
+                let at = now();
+                let mut ids = random_id;
+                parsed
+                    .rows
+                    .iter()
+                    .map(|(line, row)| (*line, row_to_customer(row, &mapping, &mut ids, at)))
+                    .collect()
+            } else {
+                return;
+            };
+        progress.set(Some((0, rows.len())));
         spawn_local(async move {
             let mut result = Report::default();
             let mut index = repo.book.with_untracked(DuplicateIndex::new);
             let mut to_create: Vec<Customer> = Vec::new();
             let mut to_merge: Vec<(CustomerId, Customer)> = Vec::new();
-            let at = now();
-            let mut ids = random_id;
-            for (line, row) in &parsed.rows {
-                match row_to_customer(row, &mapping, &mut ids, at) {
+            for (line, outcome) in rows {
+                match outcome {
                     Ok(customer) => match (index.find(&customer), policy) {
                         (Some(_), OnDuplicate::Skip) => result.skipped += 1,
                         (Some(existing), OnDuplicate::Merge) => to_merge.push((existing, customer)),
@@ -104,7 +134,7 @@ pub fn ImportPage() -> impl IntoView {
                             to_create.push(customer);
                         }
                     },
-                    Err(message) => result.errors.push((*line, message)),
+                    Err(message) => result.errors.push((line, message)),
                 }
             }
             crate::time::add_timing("import: parse rows and find duplicates", started);
@@ -146,6 +176,7 @@ pub fn ImportPage() -> impl IntoView {
             progress.set(None);
             report.set(Some(result));
             file.set(None);
+            cards.set(None);
         });
     };
     view! {
@@ -155,11 +186,11 @@ pub fn ImportPage() -> impl IntoView {
                 <h2 class="topbar-title">"Import"</h2>
             </header>
             <section class="card">
-                <h3>"Customers from a CSV file"</h3>
+                <h3>"Customers from a CSV or vCard file"</h3>
                 <p class="hint">"Exports of Google Contacts, HubSpot and Salesforce are recognised; any other CSV can be mapped column by column. Works offline."</p>
                 <label class="button file-button">
-                    "Choose a CSV file…"
-                    <input type="file" accept=".csv,text/csv" data-testid="import-file" on:change=choose/>
+                    "Choose a CSV or vCard file…"
+                    <input type="file" accept=".csv,text/csv,.vcf,text/vcard" data-testid="import-file" on:change=choose/>
                 </label>
                 {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert" data-testid="import-error">{e}</p> })}
             </section>
@@ -191,6 +222,19 @@ pub fn ImportPage() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </div>
+                    </section>
+                }
+            })}
+            {move || cards.get().map(|(name, parsed)| view! {
+                <section class="card" data-testid="import-cards">
+                    <h3>{format!("{name}: {} contact cards", parsed.len())}</h3>
+                    <p data-testid="import-layout">"Recognised as: vCard"</p>
+                </section>
+            })}
+            {move || {
+                let count = cards.with(|c| c.as_ref().map(|(_, p)| p.len())).or_else(|| file.with(|f| f.as_ref().map(|(_, p)| p.rows.len())));
+                count.map(|count| view! {
+                    <section class="card" data-testid="import-options">
                         <fieldset class="merge-field">
                             <legend>"Rows with the email or phone of an existing customer"</legend>
                             {[(OnDuplicate::Skip, "skip", "Skip them"), (OnDuplicate::Merge, "merge", "Merge into the existing customer"), (OnDuplicate::Create, "create", "Create new customers anyway")].into_iter().map(|(choice, id, label)| view! {
@@ -202,11 +246,11 @@ pub fn ImportPage() -> impl IntoView {
                             }).collect_view()}
                         </fieldset>
                         <button class="button primary" data-testid="import-run" disabled=move || progress.get().is_some() on:click=run>
-                            {format!("Import {} rows", parsed.rows.len())}
+                            {format!("Import {count} {}", if count == 1 { "row" } else { "rows" })}
                         </button>
                     </section>
-                }
-            })}
+                })
+            }}
             {move || progress.get().map(|(done, total)| view! {
                 <section class="card" data-testid="import-progress">
                     <progress max=total.max(1) value=done></progress>

@@ -7,6 +7,7 @@ use shared::{
     csv_export::to_csv,
     records::{parse_money, NpsCategory},
     segments::{members, SavedSegment, SegmentFilter},
+    vcard::{to_vcard, Version},
     CustomerId, LifecycleStage,
 };
 
@@ -120,6 +121,35 @@ pub fn SegmentsPage() -> impl IntoView {
             },
         ));
     };
+    let export_vcard = move |_| {
+        let ids = found.get_untracked();
+        working.set(true);
+        spawn_local(async move {
+            let mut text = String::new();
+            let mut missing = 0;
+            for id in &ids {
+                match repo.customer(id).await {
+                    Ok(customer) => text.push_str(&to_vcard(&customer, Version::V3)),
+                    Err(_) => missing += 1,
+                }
+            }
+            working.set(false);
+            message.set(Some(
+                match export::download_as(
+                    &format!("fieldbook-segment-{}.vcf", day(now())),
+                    &text,
+                    "text/vcard",
+                ) {
+                    Ok(()) if missing == 0 => format!("Exported {} contact cards.", ids.len()),
+                    Ok(()) => format!(
+                        "Exported {} contact cards; {missing} could not be read.",
+                        ids.len() - missing
+                    ),
+                    Err(err) => format!("Export failed: {err}"),
+                },
+            ));
+        });
+    };
     view! {
         <div class="detail" data-testid="segments-page">
             <header class="topbar detail-topbar">
@@ -227,7 +257,10 @@ pub fn SegmentsPage() -> impl IntoView {
                         </select>
                         <button class="button" data-testid="bulk-stage-apply" disabled=move || working.get() on:click=move |_| bulk("stage")>"Set stage of all"</button>
                     </div>
-                    <button class="button" data-testid="segment-export" on:click=export_csv>"Export CSV"</button>
+                    <div class="field-row">
+                        <button class="button" data-testid="segment-export" on:click=export_csv>"Export CSV"</button>
+                        <button class="button" data-testid="segment-export-vcard" disabled=move || working.get() on:click=export_vcard>"Export vCard"</button>
+                    </div>
                 </div>
                 <ul class="follow-up-list">
                     {move || {
