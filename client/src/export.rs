@@ -7,6 +7,8 @@ use shared::protocol::{decode, encode, Upload};
 
 /// The file's `format` field.
 pub const FORMAT: &str = "fieldbook-unsynced-changes";
+/// The `format` of a full backup: the same file, holding every document whole.
+pub const BACKUP_FORMAT: &str = "fieldbook-backup";
 
 /// The exported file.
 #[derive(Debug, Serialize, Deserialize)]
@@ -25,8 +27,13 @@ pub struct ExportFile {
 
 /// The file's text.
 pub fn to_file(uploads: &[Upload], device: &str, exported_at: i64) -> String {
+    to_file_as(FORMAT, uploads, device, exported_at)
+}
+
+/// The file's text with the given `format` ([`FORMAT`] or [`BACKUP_FORMAT`]).
+pub fn to_file_as(format: &str, uploads: &[Upload], device: &str, exported_at: i64) -> String {
     let file = ExportFile {
-        format: FORMAT.into(),
+        format: format.into(),
         version: 1,
         exported_at,
         device: device.into(),
@@ -39,7 +46,7 @@ pub fn to_file(uploads: &[Upload], device: &str, exported_at: i64) -> String {
 pub fn from_file(text: &str) -> Result<Vec<Upload>, String> {
     let file: ExportFile = serde_json::from_str(text)
         .map_err(|err| format!("this is not a Fieldbook export: {err}"))?;
-    if file.format != FORMAT {
+    if file.format != FORMAT && file.format != BACKUP_FORMAT {
         return Err(format!(
             "this is not a Fieldbook export (format {:?})",
             file.format

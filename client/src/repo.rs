@@ -595,12 +595,51 @@ impl Repo {
                 bytes: upload.bytes.clone(),
             })
             .collect();
-        let mut documents: Vec<&DocumentId> = uploads.iter().map(|u| &u.document).collect();
+        let mut documents: Vec<&DocumentId> = uploads
+            .iter()
+            .map(|u| &u.document)
+            .filter(|document| document.0 != BOOK_DOCUMENT)
+            .collect();
         documents.sort();
         documents.dedup();
         let touched = documents.len();
         self.merge_and_store(entries, Vec::new(), uploads).await?;
         Ok(touched)
+    }
+
+    /// A full backup: every customer's document and the book document, whole (as snapshot
+    /// uploads, so restoring them merges like any import and backs them up to the relay).
+    pub async fn backup(&self) -> Result<Vec<Upload>, String> {
+        let store = self.store().await.map_err(|err| err.to_string())?;
+        let ids: Vec<CustomerId> = self
+            .book
+            .with_untracked(|book| book.summaries().map(|s| s.id.clone()).collect());
+        let mut uploads = Vec::with_capacity(ids.len() + 1);
+        for chunk in ids.chunks(1_000) {
+            let stored = store
+                .load_docs(chunk)
+                .await
+                .map_err(|err| err.to_string())?;
+            for (id, doc) in chunk.iter().zip(stored) {
+                if doc.n_chunks > 0 {
+                    uploads.push(snapshot_upload(id, doc.bytes, Seq(0)));
+                }
+            }
+        }
+        let book = self
+            .inner()
+            .borrow_mut()
+            .book_doc
+            .as_mut()
+            .map(BookDoc::save);
+        if let Some(bytes) = book {
+            uploads.push(Upload {
+                document: DocumentId(BOOK_DOCUMENT.into()),
+                kind: BlobKind::Snapshot { covers: Seq(0) },
+                bytes,
+            });
+        }
+        Ok(uploads)
     }
 
     /// This device's changes the relay has not acknowledged yet (its outbox), in order.

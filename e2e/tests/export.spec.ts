@@ -50,3 +50,53 @@ test('unsynced changes are exported to a file and imported on another device, on
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a full backup restores every customer, their history and the catalog on a new device', async ({ browser, baseURL }) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-backup-'));
+  try {
+    const phone = await browser.newPage({ baseURL, viewport: { width: 390, height: 844 } });
+    const phoneList = new CustomerListPage(phone);
+    await phoneList.open();
+    await phoneList.addCustomer({ name: 'Backup Bella', email: 'bella@backup.example' });
+    await phone.getByTestId('log-call').click();
+    await phone.getByTestId('activity-summary').fill('Called before the backup');
+    await phone.getByTestId('activity-save').click();
+    await expect(phone.getByTestId('timeline-item')).toHaveCount(1);
+    await phoneList.open();
+    await phoneList.addCustomer({ name: 'Backup Boris' });
+    await phone.goto('/products');
+    await phone.getByTestId('product-name').fill('Grinder');
+    await phone.getByTestId('product-price').fill('199');
+    await phone.getByTestId('product-add').click();
+    await expect(phone.getByTestId('product')).toHaveCount(1);
+    await phone.goto('/settings');
+    const [download] = await Promise.all([phone.waitForEvent('download'), phone.getByTestId('backup-export').click()]);
+    expect(download.suggestedFilename()).toMatch(/^fieldbook-backup-\d{4}-\d{2}-\d{2}\.json$/);
+    const file = path.join(dir, download.suggestedFilename());
+    await download.saveAs(file);
+    await expect(phone.getByTestId('export-message')).toContainText('Backed up 3 documents');
+
+    const tablet = await browser.newPage({ baseURL, viewport: { width: 820, height: 1180 } });
+    const tabletList = new CustomerListPage(tablet);
+    await tabletList.open();
+    await tablet.goto('/settings');
+    await tablet.getByTestId('import-changes').setInputFiles(file);
+    await expect(tablet.getByTestId('export-message')).toContainText('Imported 3 changes of 2 customers');
+    await tabletList.open();
+    await expect(tabletList.rowNames).toHaveText(['Backup Bella', 'Backup Boris']);
+    await tabletList.openCustomer('Backup Bella');
+    await expect(tablet.getByTestId('timeline-summary')).toHaveText(['Called before the backup']);
+    await tablet.goto('/products');
+    await expect(tablet.getByTestId('product-title')).toHaveText(['Grinder']);
+    // Restoring again changes nothing.
+    await tablet.goto('/settings');
+    await tablet.getByTestId('import-changes').setInputFiles(file);
+    await expect(tablet.getByTestId('export-message')).toContainText('Imported 3 changes');
+    await tabletList.open();
+    await expect(tabletList.rows).toHaveCount(2);
+    await phone.close();
+    await tablet.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -151,6 +151,29 @@ fn UnsyncedChanges() -> impl IntoView {
             }));
         });
     };
+    let backup = move |_| {
+        spawn_local(async move {
+            let result = async {
+                let uploads = repo.backup().await?;
+                let device = sync
+                    .session
+                    .get_untracked()
+                    .map(|s| s.device_name)
+                    .unwrap_or_else(|| "this device".into());
+                let at = now();
+                export::download(
+                    &format!("fieldbook-backup-{}.json", day(at)),
+                    &export::to_file_as(export::BACKUP_FORMAT, &uploads, &device, at.0),
+                )?;
+                Ok::<_, String>(format!("Backed up {} documents to a file.", uploads.len()))
+            }
+            .await;
+            message.set(Some(match result {
+                Ok(text) => (true, text),
+                Err(err) => (false, format!("Backup failed: {err}")),
+            }));
+        });
+    };
     let import = move |ev: leptos::ev::Event| {
         use wasm_bindgen::JsCast;
         let Some(input) = ev
@@ -192,11 +215,12 @@ fn UnsyncedChanges() -> impl IntoView {
                     n => format!("{n} changes of this device are not backed up yet."),
                 }}
             </p>
-            <p class="hint">"Export them to a file you can keep or send; importing the file (here or on another device) puts them back."</p>
+            <p class="hint">"Export them to a file you can keep or send; importing the file (here or on another device) puts them back. A backup holds every customer, the catalog and the saved segments; restoring it merges with what the device holds, nothing is overwritten."</p>
             <div class="form-actions">
                 <button class="button" data-testid="export-unsynced" on:click=export>"Export unsynced changes"</button>
+                <button class="button" data-testid="backup-export" on:click=backup>"Back up everything"</button>
                 <label class="button file-button">
-                    "Import changes…"
+                    "Import changes or a backup…"
                     <input type="file" accept="application/json,.json" data-testid="import-changes" on:change=import/>
                 </label>
             </div>
