@@ -136,3 +136,38 @@ test('upcoming birthdays show with the follow-ups', async ({ page }) => {
   await page.getByTestId('follow-ups-link').click();
   await expect(page.getByTestId('personal-touch')).toHaveText([`Birthday BeaBirthday tomorrow (turns ${tomorrow.getFullYear() - 1990})`]);
 });
+
+test('the pipeline stages are edited: renamed, reweighted, removed, and a lost stage is required', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  await list.addCustomer({ name: 'Stage Stan' });
+  const sales = new CustomerSales(page);
+  await sales.addDeal('Big order', '1000');
+  await sales.deals.first().getByTestId('deal-stage').selectOption('negotiation');
+  await expect(sales.deals.first().getByTestId('deal-stage')).toHaveValue('negotiation');
+  const board = new PipelineBoard(page);
+  await board.open();
+  await page.getByTestId('edit-pipeline').click();
+  const rows = page.getByTestId('stage-row');
+  await expect(rows).toHaveCount(5);
+  // Without a lost stage the pipeline is refused, with the reason.
+  await rows.nth(4).getByTestId('stage-remove').click();
+  await page.getByTestId('pipeline-save').click();
+  await expect(page.getByTestId('pipeline-error')).toContainText('at least one open, one won and one lost stage');
+  await page.getByTestId('pipeline-cancel').click();
+
+  await page.getByTestId('edit-pipeline').click();
+  await rows.nth(1).getByTestId('stage-name').fill('Quote sent');
+  await rows.nth(1).getByTestId('stage-name').blur();
+  await rows.nth(0).getByTestId('stage-probability').fill('20');
+  await rows.nth(0).getByTestId('stage-probability').blur();
+  await rows.nth(2).getByTestId('stage-remove').click();
+  await page.getByTestId('pipeline-save').click();
+  await expect(page.getByTestId('pipeline-editor')).toHaveCount(0);
+  // The deal of the removed stage shows in the first stage, weighted at its new 20%.
+  await expect(board.dealsIn('qualification')).toHaveText(['Big order']);
+  await expect(page.getByTestId('stage-proposal').locator('h3')).toHaveText('Quote sent (0)');
+  await expect(page.getByTestId('pipeline-totals')).toHaveText('Open pipeline 1,000.00 EUR · weighted forecast 200.00 EUR');
+  await page.reload();
+  await expect(page.getByTestId('stage-negotiation')).toHaveCount(0);
+});

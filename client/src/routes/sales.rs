@@ -429,6 +429,7 @@ pub fn PipelinePage() -> impl IntoView {
                 <A href="/menu" attr:class="back" attr:data-testid="back">"‹ Menu"</A>
                 <h2 class="topbar-title">"Pipeline"</h2>
             </header>
+            <PipelineEditor/>
             <p class="card" data-testid="pipeline-totals">{move || {
                 let (total, weighted) = open_totals(&columns.get());
                 format!("Open pipeline {} · weighted forecast {}", format_money(total, DEFAULT_CURRENCY), format_money(weighted, DEFAULT_CURRENCY))
@@ -474,5 +475,69 @@ pub fn PipelinePage() -> impl IntoView {
                 }}
             </div>
         </div>
+    }
+}
+
+/// Editing the pipeline's stages: rename, probability, add an open stage, remove one (its
+/// deals show in the first stage), move up. Saved in the book document, so every device of
+/// the rep uses the same pipeline.
+#[component]
+fn PipelineEditor() -> impl IntoView {
+    let repo = use_repo();
+    let open = RwSignal::new(false);
+    let draft = RwSignal::new(Vec::<PipelineStage>::new());
+    let error = RwSignal::new(None::<String>);
+    let start = move |_| {
+        draft.set(repo.settings.with_untracked(|s| s.pipeline()));
+        error.set(None);
+        open.set(true);
+    };
+    let save = move |_| {
+        let stages = draft.get_untracked();
+        spawn_local(async move {
+            match repo.update_book(move |s| s.pipeline = stages).await {
+                Ok(()) => open.set(false),
+                Err(err) => error.set(Some(error_text(err))),
+            }
+        });
+    };
+    view! {
+        <section class="card">
+            {move || if !open.get() {
+                view! { <button class="button" data-testid="edit-pipeline" on:click=start>"Edit stages"</button> }.into_any()
+            } else {
+                view! {
+                    <div class="composer" data-testid="pipeline-editor">
+                        {move || draft.get().into_iter().enumerate().map(|(idx, stage)| {
+                            let outcome = match stage.outcome { StageOutcome::Open => "open", StageOutcome::Won => "won", StageOutcome::Lost => "lost" };
+                            view! {
+                                <div class="field-row stage-row" data-testid="stage-row">
+                                    <input type="text" data-testid="stage-name" prop:value=stage.name.clone()
+                                        on:change=move |ev| { let v = event_target_value(&ev); draft.update(|d| if let Some(s) = d.get_mut(idx) { s.name = v }) }/>
+                                    <div class="stage-controls">
+                                        <input type="text" inputmode="numeric" aria-label="Probability %" data-testid="stage-probability" prop:value=stage.probability.to_string()
+                                            on:change=move |ev| { let v = event_target_value(&ev).trim().parse::<u8>().unwrap_or(0); draft.update(|d| if let Some(s) = d.get_mut(idx) { s.probability = v }) }/>
+                                        <span class="hint">{format!("% · {outcome}")}</span>
+                                        <button class="button" aria-label="Move up" data-testid="stage-up" disabled=idx == 0
+                                            on:click=move |_| draft.update(|d| if idx > 0 { d.swap(idx, idx - 1) })>"↑"</button>
+                                        <button class="button" aria-label="Remove" data-testid="stage-remove"
+                                            on:click=move |_| draft.update(|d| { if idx < d.len() { d.remove(idx); } })>"✕"</button>
+                                    </div>
+                                </div>
+                            }
+                        }).collect_view()}
+                        <button class="button" data-testid="stage-add" on:click=move |_| draft.update(|d| {
+                            let at = d.iter().position(|s| s.outcome != StageOutcome::Open).unwrap_or(d.len());
+                            d.insert(at, PipelineStage { id: random_id(), name: "New stage".into(), probability: 50, outcome: StageOutcome::Open });
+                        })>"Add a stage"</button>
+                        {move || error.get().map(|e| view! { <p class="field-error" role="alert" data-testid="pipeline-error">{e}</p> })}
+                        <div class="field-row">
+                            <button class="button primary" data-testid="pipeline-save" on:click=save>"Save stages"</button>
+                            <button class="button" data-testid="pipeline-cancel" on:click=move |_| open.set(false)>"Cancel"</button>
+                        </div>
+                    </div>
+                }.into_any()
+            }}
+        </section>
     }
 }
