@@ -137,6 +137,13 @@ for (const size of sizes) {
     await board.open();
     await expect(board.dealsIn('negotiation')).toHaveText(['Service plan']);
     await shot('pipeline');
+    await page.getByTestId('edit-pipeline').click();
+    await shot('pipeline-editor');
+    for (const target of ['stage-name', 'stage-up', 'stage-remove', 'stage-add', 'pipeline-save']) {
+      const box = await page.getByTestId(target).last().boundingBox();
+      expect(box?.height, target).toBeGreaterThanOrEqual(44);
+    }
+    await page.getByTestId('pipeline-cancel').click();
     const stageBox = await page.getByTestId('board-deal-stage').first().boundingBox();
     expect(stageBox?.height).toBeGreaterThanOrEqual(44);
 
