@@ -125,3 +125,23 @@ test('customers exported as vCard are imported back on another device', async ({
   await phone.close();
   await tablet.close();
 });
+
+test('a recurring check-in is set for every customer of a segment', async ({ page }) => {
+  await addCustomer(page, 'Check Chloe', 'loyal', 'Nice');
+  await addCustomer(page, 'Check Charles', 'loyal', 'Nice');
+  await addCustomer(page, 'Other Olga', 'loyal', 'Metz');
+  const segments = new SegmentsPage(page);
+  await segments.open();
+  await page.getByTestId('segment-city').fill('Nice');
+  await page.getByTestId('segment-city').blur();
+  await expect(segments.members()).toHaveText(['Check Charles', 'Check Chloe']);
+  await page.getByTestId('bulk-check-in-apply').click();
+  await expect(page.getByTestId('segment-message')).toHaveText('Choose how often to check in.');
+  await page.getByTestId('bulk-check-in').selectOption('30');
+  await page.getByTestId('bulk-check-in-apply').click();
+  await expect(page.getByTestId('segment-message')).toHaveText('Updated 2 customers.');
+  await page.goto('/follow-ups');
+  await expect(page.getByTestId('follow-ups-upcoming').getByTestId('follow-up')).toHaveCount(2);
+  await expect(page.getByTestId('follow-ups-upcoming')).toContainText('Check Charles');
+  await expect(page.getByTestId('follow-ups-upcoming')).not.toContainText('Other Olga');
+});

@@ -28,6 +28,7 @@ pub fn SegmentsPage() -> impl IntoView {
     let message = RwSignal::new(None::<String>);
     let bulk_tag = RwSignal::new(String::new());
     let bulk_stage = RwSignal::new(String::new());
+    let bulk_check_in = RwSignal::new(String::new());
     let working = RwSignal::new(false);
     let found = Memo::new(move |_| {
         let filter = filter.get();
@@ -70,15 +71,16 @@ pub fn SegmentsPage() -> impl IntoView {
         let ids: Vec<CustomerId> = found.get_untracked();
         let tag = bulk_tag.get_untracked().trim().to_string();
         let stage = LifecycleStage::parse(&bulk_stage.get_untracked());
-        if (what == "tag" && tag.is_empty()) || (what == "stage" && stage.is_none()) {
-            message.set(Some(
-                if what == "tag" {
-                    "Type the tag to add."
-                } else {
-                    "Choose the stage."
-                }
-                .into(),
-            ));
+        // "0" clears the check-in.
+        let check_in = bulk_check_in.get_untracked().parse::<u32>().ok();
+        let missing = match what {
+            "tag" if tag.is_empty() => Some("Type the tag to add."),
+            "stage" if stage.is_none() => Some("Choose the stage."),
+            "check-in" if check_in.is_none() => Some("Choose how often to check in."),
+            _ => None,
+        };
+        if let Some(missing) = missing {
+            message.set(Some(missing.into()));
             return;
         }
         working.set(true);
@@ -88,8 +90,13 @@ pub fn SegmentsPage() -> impl IntoView {
             for (done, id) in ids.into_iter().enumerate() {
                 let tag = tag.clone();
                 let result = repo
-                    .update(&id, move |c| match stage {
-                        Some(stage) if what == "stage" => c.stage = stage,
+                    .update(&id, move |c| match what {
+                        "stage" => {
+                            if let Some(stage) = stage {
+                                c.stage = stage
+                            }
+                        }
+                        "check-in" => c.check_in_days = check_in.filter(|&days| days > 0),
                         _ => {
                             c.tags.insert(&tag);
                         }
@@ -257,6 +264,14 @@ pub fn SegmentsPage() -> impl IntoView {
                         </select>
                         <button class="button" data-testid="bulk-stage-apply" disabled=move || working.get() on:click=move |_| bulk("stage")>"Set stage of all"</button>
                     </div>
+                        <div class="field-row">
+                            <select data-testid="bulk-check-in" prop:value=move || bulk_check_in.get() on:change=move |ev| bulk_check_in.set(event_target_value(&ev))>
+                                <option value="">"Check in…"</option>
+                                {[7u32, 14, 30, 60, 90, 180].map(|d| view! { <option value=d.to_string()>{format!("Every {d} days")}</option> }).collect_view()}
+                                <option value="0">"No recurring check-in"</option>
+                            </select>
+                            <button class="button" data-testid="bulk-check-in-apply" disabled=move || working.get() on:click=move |_| bulk("check-in")>"Set for all"</button>
+                        </div>
                     <div class="field-row">
                         <button class="button" data-testid="segment-export" on:click=export_csv>"Export CSV"</button>
                         <button class="button" data-testid="segment-export-vcard" disabled=move || working.get() on:click=export_vcard>"Export vCard"</button>
