@@ -19,6 +19,14 @@ test('a purchase from the catalog is recorded and adds to the lifetime value', a
   await products.add('Grinder', '199.90', 'GR-1');
   await products.add('Espresso machine', '1,249.00');
   await expect(page.getByTestId('product-title')).toHaveText(['Espresso machine', 'Grinder']);
+  // A new price for the grinder; a bad one is refused.
+  const grinderPrice = products.products.filter({ hasText: 'Grinder' }).getByTestId('product-price-edit');
+  await grinderPrice.fill('abc');
+  await grinderPrice.blur();
+  await expect(page.getByTestId('product-error')).toContainText('"abc" is not a price');
+  await grinderPrice.fill('199.90');
+  await grinderPrice.blur();
+  await expect(products.products.filter({ hasText: 'Grinder' })).toContainText('199.90 EUR');
 
   await list.open();
   await list.addCustomer({ name: 'Buyer Bea', company: 'Café Bea' });

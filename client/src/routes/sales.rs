@@ -106,12 +106,27 @@ pub fn ProductsPage() -> impl IntoView {
                         }
                         products.into_iter().map(|(id, product)| {
                             let archived = product.archived;
+                            let price_id = id.clone();
                             view! {
                                 <li class="follow-up" class:done=archived data-testid="product">
                                     <div class="follow-up-body">
                                         <strong data-testid="product-title">{product.name.clone()}</strong>
                                         <span class="hint">{format!("{}{}", if product.sku.is_empty() { String::new() } else { format!("{} · ", product.sku) }, format_money(product.price_cents, &product.currency))}</span>
                                     </div>
+                                    <input type="text" inputmode="decimal" class="price-input" aria-label="Price" data-testid="product-price-edit"
+                                        prop:value=format!("{}.{:02}", product.price_cents / 100, product.price_cents % 100)
+                                        on:change=move |ev| {
+                                            let text = event_target_value(&ev);
+                                            let id = price_id.clone();
+                                            match parse_money(&text) {
+                                                Some(cents) => spawn_local(async move {
+                                                    if let Err(err) = repo.update_book(move |s| if let Some(p) = s.products.get_mut(&id) { p.price_cents = cents }).await {
+                                                        error.set(Some(error_text(err)));
+                                                    }
+                                                }),
+                                                None => error.set(Some(format!("\"{text}\" is not a price (e.g. 12.50)"))),
+                                            }
+                                        }/>
                                     <button class="button" data-testid="product-archive" on:click=move |_| {
                                         let id = id.clone();
                                         spawn_local(async move {
