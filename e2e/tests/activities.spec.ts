@@ -98,3 +98,30 @@ test('follow-ups export as an iCalendar file', async ({ page }) => {
   expect(text).toContain('DESCRIPTION:Dates & Co');
   await expect(page.getByTestId('ics-message')).toContainText('Exported 1 follow-up to a calendar file');
 });
+
+test('an activity or follow-up entered by mistake is deleted after a confirmation', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  await list.addCustomer({ name: 'Oops Olivia' });
+  const records = new CustomerRecords(page);
+  await records.log('call', { summary: 'Right customer' });
+  await records.log('email', { summary: 'Wrong customer' });
+  await records.addFollowUp('Not for her', localDateTime(1, '10:00'));
+  const wrong = records.timelineItems.filter({ hasText: 'Wrong customer' });
+  // Cancelling the confirmation keeps it.
+  page.once('dialog', (dialog) => dialog.dismiss());
+  await wrong.getByTestId('delete-record').click();
+  await expect(records.timelineItems).toHaveCount(2);
+  page.once('dialog', (dialog) => {
+    expect(dialog.message()).toBe('Delete this email? It is removed on every device.');
+    dialog.accept();
+  });
+  await wrong.getByTestId('delete-record').click();
+  await expect(records.timelineItems).toHaveCount(1);
+  page.once('dialog', (dialog) => dialog.accept());
+  await records.task('Not for her').getByTestId('delete-record').click();
+  await expect(records.tasks).toHaveCount(0);
+  await page.reload();
+  await expect(records.timelineItems.getByTestId('timeline-summary')).toHaveText(['Right customer']);
+  await expect(records.tasks).toHaveCount(0);
+});

@@ -240,10 +240,64 @@ fn TimelineItem(editor: Editor, id: String, activity: Activity, now: Timestamp) 
             <div class="timeline-head">
                 <strong data-testid="timeline-kind">{activity.kind.label()}</strong>
                 {(!activity.outcome.is_empty()).then(|| view! { <span class="outcome" data-testid="timeline-outcome">{activity.outcome.clone()}</span> })}
+                <DeleteRecord editor list=RecordList::Activity id=id.clone() what=format!("this {}", activity.kind.label().to_lowercase())/>
             </div>
             <p class="hint">{meta}</p>
             {(!activity.summary.is_empty()).then(|| view! { <p class="timeline-summary" data-testid="timeline-summary">{activity.summary.clone()}</p> })}
             {complaint}
         </li>
+    }
+}
+
+/// Which list of a customer's records an entry belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum RecordList {
+    /// An activity.
+    Activity,
+    /// A follow-up.
+    Task,
+    /// A purchase.
+    Purchase,
+    /// A deal.
+    Deal,
+}
+
+impl RecordList {
+    fn key(self) -> &'static str {
+        match self {
+            RecordList::Activity => "activities",
+            RecordList::Task => "tasks",
+            RecordList::Purchase => "purchases",
+            RecordList::Deal => "deals",
+        }
+    }
+}
+
+/// "✕": deletes one record after the rep confirms (entered by mistake); the deletion syncs.
+#[component]
+pub fn DeleteRecord(
+    editor: Editor,
+    list: RecordList,
+    id: String,
+    #[prop(into)] what: String,
+) -> impl IntoView {
+    view! {
+        <button class="button delete-record" aria-label=format!("Delete {what}") data-testid="delete-record" on:click=move |_| {
+            let confirmed = window()
+                .confirm_with_message(&format!("Delete {what}? It is removed on every device."))
+                .unwrap_or(false);
+            if !confirmed {
+                return;
+            }
+            let id = id.clone();
+            editor.save(format!("{}.{id}", list.key()), move |c| {
+                match list {
+                    RecordList::Activity => { c.activities.remove(&id); }
+                    RecordList::Task => { c.tasks.remove(&id); }
+                    RecordList::Purchase => { c.purchases.remove(&id); }
+                    RecordList::Deal => { c.deals.remove(&id); }
+                }
+            }, || {});
+        }>"✕"</button>
     }
 }

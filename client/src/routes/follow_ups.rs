@@ -398,6 +398,7 @@ pub fn FollowUpsCard(editor: Editor) -> impl IntoView {
                                             if task.priority == Priority::Normal { String::new() } else { format!(" · {} priority", task.priority.label()) })
                                     }</span>
                                 </div>
+                                <crate::routes::activities::DeleteRecord editor list=crate::routes::activities::RecordList::Task id=id.clone() what="this follow-up"/>
                             </li>
                         }
                     }).collect_view()

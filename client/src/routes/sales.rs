@@ -215,11 +215,15 @@ pub fn PurchasesCard(editor: Editor) -> impl IntoView {
     };
     let purchases = Memo::new(move |_| {
         editor.read(|c| {
-            let mut list: Vec<Purchase> = c.purchases.values().cloned().collect();
+            let mut list: Vec<(String, Purchase)> = c
+                .purchases
+                .iter()
+                .map(|(id, p)| (id.clone(), p.clone()))
+                .collect();
             list.sort_by(|a, b| {
-                b.date
-                    .cmp(&a.date)
-                    .then(a.product_name.cmp(&b.product_name))
+                b.1.date
+                    .cmp(&a.1.date)
+                    .then(a.1.product_name.cmp(&b.1.product_name))
             });
             list
         })
@@ -259,17 +263,18 @@ pub fn PurchasesCard(editor: Editor) -> impl IntoView {
             }}
             <p data-testid="lifetime-value">{move || {
                 let list = purchases.get();
-                let total: i64 = list.iter().map(Purchase::total_cents).sum();
-                let currency = list.first().map_or(DEFAULT_CURRENCY.to_string(), |p| p.currency.clone());
+                let total: i64 = list.iter().map(|(_, p)| p.total_cents()).sum();
+                let currency = list.first().map_or(DEFAULT_CURRENCY.to_string(), |(_, p)| p.currency.clone());
                 format!("Lifetime value: {} over {} purchase{}", format_money(total, &currency), list.len(), if list.len() == 1 { "" } else { "s" })
             }}</p>
             <ul class="follow-up-list">
-                {move || purchases.get().into_iter().take(20).map(|p| view! {
+                {move || purchases.get().into_iter().take(20).map(|(id, p)| view! {
                     <li class="follow-up" data-testid="purchase">
                         <div class="follow-up-body">
                             <strong>{format!("{} × {}", p.quantity, p.product_name)}</strong>
                             <span class="hint">{format!("{} · {} each · {}", p.date, format_money(p.unit_price_cents, &p.currency), format_money(p.total_cents(), &p.currency))}</span>
                         </div>
+                        <crate::routes::activities::DeleteRecord editor list=crate::routes::activities::RecordList::Purchase id=id what="this purchase"/>
                     </li>
                 }).collect_view()}
             </ul>
@@ -371,6 +376,7 @@ pub fn DealsCard(editor: Editor) -> impl IntoView {
                     let pipeline = repo.settings.with(|s| s.pipeline());
                     deals.get().into_iter().map(|(id, deal)| {
                         let pipeline_for_change = pipeline.clone();
+                        let delete_id = id.clone();
                         view! {
                             <li class="follow-up deal" data-testid="deal">
                                 <div class="follow-up-body">
@@ -393,6 +399,7 @@ pub fn DealsCard(editor: Editor) -> impl IntoView {
                                         <option value=stage.id.clone() selected=stage.id == deal.stage>{stage.name.clone()}</option>
                                     }).collect_view()}
                                 </select>
+                                <crate::routes::activities::DeleteRecord editor list=crate::routes::activities::RecordList::Deal id=delete_id what="this deal"/>
                             </li>
                         }
                     }).collect_view()
