@@ -125,3 +125,23 @@ test('an activity or follow-up entered by mistake is deleted after a confirmatio
   await expect(records.timelineItems.getByTestId('timeline-summary')).toHaveText(['Right customer']);
   await expect(records.tasks).toHaveCount(0);
 });
+
+test('an activity summary is corrected and a follow-up rescheduled', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  await list.addCustomer({ name: 'Fix Fanny' });
+  const records = new CustomerRecords(page);
+  await records.log('visit', { summary: 'Ordred 3 machnes' });
+  await records.timelineItems.first().getByTestId('timeline-edit').click();
+  await page.getByTestId('timeline-edit-summary').fill('Ordered 3 machines');
+  await page.getByTestId('timeline-edit-save').click();
+  await expect(records.timelineItems.first().getByTestId('timeline-summary')).toHaveText('Ordered 3 machines');
+  await records.addFollowUp('Deliver the machines', localDateTime(3, '10:00'));
+  await expect(records.task('Deliver the machines')).not.toContainText('Overdue');
+  await records.task('Deliver the machines').getByTestId('task-reschedule').fill(localDateTime(-1, '10:00'));
+  await records.task('Deliver the machines').getByTestId('task-reschedule').blur();
+  await expect(records.task('Deliver the machines')).toContainText('Overdue · Yesterday 10:00');
+  await page.reload();
+  await expect(records.timelineItems.first().getByTestId('timeline-summary')).toHaveText('Ordered 3 machines');
+  await expect(records.task('Deliver the machines')).toContainText('Overdue');
+});

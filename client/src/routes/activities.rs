@@ -235,6 +235,10 @@ fn TimelineItem(editor: Editor, id: String, activity: Activity, now: Timestamp) 
             </div>
         }
     });
+    let editing = RwSignal::new(false);
+    let summary = activity.summary.clone();
+    let draft = RwSignal::new(summary.clone());
+    let id_for_edit = id.clone();
     view! {
         <li class=format!("timeline-item kind-{}", activity.kind.as_str()) data-testid="timeline-item">
             <div class="timeline-head">
@@ -243,7 +247,31 @@ fn TimelineItem(editor: Editor, id: String, activity: Activity, now: Timestamp) 
                 <DeleteRecord editor list=RecordList::Activity id=id.clone() what=format!("this {}", activity.kind.label().to_lowercase())/>
             </div>
             <p class="hint">{meta}</p>
-            {(!activity.summary.is_empty()).then(|| view! { <p class="timeline-summary" data-testid="timeline-summary">{activity.summary.clone()}</p> })}
+            {move || if editing.get() {
+                let id = id_for_edit.clone();
+                view! {
+                    <div class="composer">
+                        <textarea rows="3" data-testid="timeline-edit-summary" prop:value=move || draft.get()
+                            on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
+                        <div class="field-row">
+                            <button class="button primary" data-testid="timeline-edit-save" on:click=move |_| {
+                                let id = id.clone();
+                                let text = draft.get_untracked().trim().to_string();
+                                editor.save(format!("activities.{id}.summary"), move |c| {
+                                    if let Some(activity) = c.activities.get_mut(&id) { activity.summary = text; }
+                                }, move || editing.set(false));
+                            }>"Save"</button>
+                            <button class="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+                        </div>
+                    </div>
+                }.into_any()
+            } else {
+                let summary = summary.clone();
+                view! {
+                    {(!summary.is_empty()).then(|| view! { <p class="timeline-summary" data-testid="timeline-summary">{summary.clone()}</p> })}
+                    <button class="link-button edit-link" data-testid="timeline-edit" on:click=move |_| editing.set(true)>"Edit"</button>
+                }.into_any()
+            }}
             {complaint}
         </li>
     }

@@ -397,6 +397,21 @@ pub fn FollowUpsCard(editor: Editor) -> impl IntoView {
                                         format!("{}{}{}", if overdue { "Overdue · " } else { "" }, when(task.due, now),
                                             if task.priority == Priority::Normal { String::new() } else { format!(" · {} priority", task.priority.label()) })
                                     }</span>
+                                    {open.then(|| {
+                                        let id = id.clone();
+                                        view! {
+                                            <input type="datetime-local" class="reschedule" aria-label="Reschedule" data-testid="task-reschedule"
+                                                prop:value=local_input(task.due)
+                                                on:change=move |ev| {
+                                                    if let Some(due) = parse_local_input(&event_target_value(&ev)) {
+                                                        let id = id.clone();
+                                                        editor.save(format!("tasks.{id}"), move |c| {
+                                                            if let Some(task) = c.tasks.get_mut(&id) { task.due = due; }
+                                                        }, || {});
+                                                    }
+                                                }/>
+                                        }
+                                    })}
                                 </div>
                                 <crate::routes::activities::DeleteRecord editor list=crate::routes::activities::RecordList::Task id=id.clone() what="this follow-up"/>
                             </li>
