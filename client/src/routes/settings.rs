@@ -123,6 +123,26 @@ fn UnsyncedChanges() -> impl IntoView {
     let repo = use_repo();
     let sync = use_sync();
     let message = RwSignal::new(None::<(bool, String)>);
+    // Writes `uploads` to a file of `format` named "<prefix>-<date>.json".
+    let save_file =
+        move |format: &'static str, prefix: &'static str, uploads: &[shared::protocol::Upload]| {
+            let device = sync
+                .session
+                .get_untracked()
+                .map(|s| s.device_name)
+                .unwrap_or_else(|| "this device".into());
+            let at = now();
+            export::download(
+                &format!("{prefix}-{}.json", day(at)),
+                &export::to_file_as(format, uploads, &device, at.0),
+            )
+        };
+    let show = move |result: Result<String, String>, failure: &str| {
+        message.set(Some(match result {
+            Ok(text) => (true, text),
+            Err(err) => (false, format!("{failure}: {err}")),
+        }));
+    };
     let export = move |_| {
         spawn_local(async move {
             let result = async {
@@ -132,46 +152,22 @@ fn UnsyncedChanges() -> impl IntoView {
                         "Nothing to export: every change of this device is backed up.".to_string(),
                     );
                 }
-                let device = sync
-                    .session
-                    .get_untracked()
-                    .map(|s| s.device_name)
-                    .unwrap_or_else(|| "this device".into());
-                let at = now();
-                export::download(
-                    &format!("fieldbook-unsynced-{}.json", day(at)),
-                    &export::to_file(&uploads, &device, at.0),
-                )?;
+                save_file(export::FORMAT, "fieldbook-unsynced", &uploads)?;
                 Ok::<_, String>(format!("Exported {} unsynced changes.", uploads.len()))
             }
             .await;
-            message.set(Some(match result {
-                Ok(text) => (true, text),
-                Err(err) => (false, format!("Export failed: {err}")),
-            }));
+            show(result, "Export failed");
         });
     };
     let backup = move |_| {
         spawn_local(async move {
             let result = async {
                 let uploads = repo.backup().await?;
-                let device = sync
-                    .session
-                    .get_untracked()
-                    .map(|s| s.device_name)
-                    .unwrap_or_else(|| "this device".into());
-                let at = now();
-                export::download(
-                    &format!("fieldbook-backup-{}.json", day(at)),
-                    &export::to_file_as(export::BACKUP_FORMAT, &uploads, &device, at.0),
-                )?;
+                save_file(export::BACKUP_FORMAT, "fieldbook-backup", &uploads)?;
                 Ok::<_, String>(format!("Backed up {} documents to a file.", uploads.len()))
             }
             .await;
-            message.set(Some(match result {
-                Ok(text) => (true, text),
-                Err(err) => (false, format!("Backup failed: {err}")),
-            }));
+            show(result, "Backup failed");
         });
     };
     let import = move |ev: leptos::ev::Event| {
