@@ -145,3 +145,21 @@ test('an activity summary is corrected and a follow-up rescheduled', async ({ pa
   await expect(records.timelineItems.first().getByTestId('timeline-summary')).toHaveText('Ordered 3 machines');
   await expect(records.task('Deliver the machines')).toContainText('Overdue');
 });
+
+test('without a Notifications API (Safari on iPhone, not installed) follow-ups still work', async ({ page }) => {
+  await page.addInitScript(() => {
+    // @ts-expect-error: removing the API as Safari on iOS lacks it outside installed apps.
+    delete window.Notification;
+  });
+  const list = new CustomerListPage(page);
+  await list.open();
+  await list.addCustomer({ name: 'Safari Sam' });
+  const records = new CustomerRecords(page);
+  await records.addFollowUp('Call back', localDateTime(0, '23:59'));
+  await page.getByTestId('back').click();
+  const followUps = new FollowUpsPage(page);
+  await expect(followUps.badge()).toHaveText('1');
+  await followUps.open();
+  await expect(page.getByTestId('reminders-state')).toContainText('This browser cannot show notifications');
+  await expect(followUps.group('today')).toHaveText(['Call back']);
+});

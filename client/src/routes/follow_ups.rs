@@ -91,7 +91,15 @@ pub fn use_follow_ups() -> FollowUps {
     expect_context::<FollowUps>()
 }
 
+/// "granted", "denied", "default", or "unsupported" where the browser has no Notifications
+/// API (Safari on iOS outside an installed app): calling it there would throw.
 fn notification_permission() -> String {
+    let supported =
+        js_sys::Reflect::has(&window(), &wasm_bindgen::JsValue::from_str("Notification"))
+            .unwrap_or(false);
+    if !supported {
+        return "unsupported".to_string();
+    }
     match web_sys::Notification::permission() {
         web_sys::NotificationPermission::Granted => "granted",
         web_sys::NotificationPermission::Denied => "denied",
@@ -197,6 +205,7 @@ pub fn FollowUpsPage() -> impl IntoView {
                 {move || match permission.get().as_str() {
                     "granted" => view! { <p class="hint" data-testid="reminders-state">"Reminders are on: a notification shows when a follow-up falls due while Fieldbook is open."</p> }.into_any(),
                     "denied" => view! { <p class="hint" data-testid="reminders-state">"Notifications are blocked for Fieldbook in this browser; the number on ✓ shows what is due."</p> }.into_any(),
+                    "unsupported" => view! { <p class="hint" data-testid="reminders-state">"This browser cannot show notifications (on iPhone, add Fieldbook to the Home Screen first); the number on ✓ shows what is due."</p> }.into_any(),
                     _ => view! {
                         <button class="button" data-testid="enable-reminders" on:click=ask>"Turn on reminders"</button>
                     }.into_any(),
