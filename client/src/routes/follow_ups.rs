@@ -282,8 +282,10 @@ fn PersonalTouches() -> impl IntoView {
     let repo = use_repo();
     let follow_ups = use_follow_ups();
     let items = Memo::new(move |_| {
-        let (year, month, day) = parse_day(&day(follow_ups.now.get()));
-        let today = CalendarDate { year, month, day };
+        // `day` always writes a YYYY-MM-DD date.
+        let Some(today) = CalendarDate::parse(&day(follow_ups.now.get())) else {
+            return Vec::new();
+        };
         repo.book.with(|book| upcoming(book, today, 14))
     });
     move || {
@@ -311,12 +313,6 @@ fn PersonalTouches() -> impl IntoView {
             </section>
         })
     }
-}
-
-/// (year, month, day) of a "YYYY-MM-DD" local date.
-fn parse_day(text: &str) -> (i32, u32, u32) {
-    let date = CalendarDate::parse(text);
-    date.map_or((1970, 1, 1), |d| (d.year, d.month, d.day))
 }
 
 /// The follow-ups card on the customer page.
