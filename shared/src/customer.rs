@@ -77,6 +77,22 @@ pub struct Customer {
     /// Set when this customer was merged into another (and archived); its history stays.
     #[autosurgeon(rename = "merged_into", missing = "Default::default")]
     pub merged_into: Option<CustomerId>,
+    /// Every change of lifecycle stage, by record id: what churn, retention and funnel
+    /// conversion are computed from. Written by [`crate::CustomerDoc`] whenever `stage`
+    /// changes; a map, so changes made on two devices at once are both kept.
+    #[autosurgeon(rename = "stage_changes", missing = "Default::default")]
+    pub stage_changes: BTreeMap<String, StageChange>,
+}
+
+/// One move of a customer from a lifecycle stage to another.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct StageChange {
+    /// The stage left; `None` when the customer was created in `to`.
+    pub from: Option<LifecycleStage>,
+    /// The stage reached.
+    pub to: LifecycleStage,
+    /// When.
+    pub at: Timestamp,
 }
 
 impl Customer {
@@ -106,6 +122,7 @@ impl Customer {
             deals: BTreeMap::new(),
             check_in_days: None,
             merged_into: None,
+            stage_changes: BTreeMap::new(),
         }
     }
 
@@ -136,6 +153,38 @@ impl Customer {
         let days = i64::from(self.check_in_days?);
         let since = self.last_contact().unwrap_or(self.created_at);
         Some(Timestamp(since.0 + days * Timestamp::DAY_MS))
+    }
+
+    /// Stage changes, oldest first (ties by record id, so every device agrees).
+    pub fn stage_history(&self) -> Vec<&StageChange> {
+        let mut changes: Vec<(&String, &StageChange)> = self.stage_changes.iter().collect();
+        changes.sort_by(|a, b| a.1.at.cmp(&b.1.at).then_with(|| a.0.cmp(b.0)));
+        changes.into_iter().map(|(_, change)| change).collect()
+    }
+
+    /// Records that the stage is now `to`, moved from `from` at `at`, under a record id made
+    /// from `at` and `device` (unique: a suffix is added if taken).
+    pub fn record_stage_change(
+        &mut self,
+        from: Option<LifecycleStage>,
+        at: Timestamp,
+        device: &str,
+    ) {
+        let base = format!("{}-{device}", at.0);
+        let mut id = base.clone();
+        let mut n = 1;
+        while self.stage_changes.contains_key(&id) {
+            n += 1;
+            id = format!("{base}-{n}");
+        }
+        self.stage_changes.insert(
+            id,
+            StageChange {
+                from,
+                to: self.stage,
+                at,
+            },
+        );
     }
 
     /// The name to show: the person's name, else the company.
@@ -269,6 +318,20 @@ impl LifecycleStage {
     }
 }
 
+impl serde::Serialize for LifecycleStage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LifecycleStage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        LifecycleStage::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown stage {text:?}")))
+    }
+}
+
 /// How a customer prefers to be reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate)]
 pub enum Channel {
@@ -336,6 +399,17 @@ pub struct CalendarDate {
 }
 
 impl CalendarDate {
+    /// Days since 1970-01-01.
+    pub fn day_number(self) -> i64 {
+        crate::timestamp::days_from_civil(self.year, self.month, self.day)
+    }
+
+    /// The date `days` days after 1970-01-01.
+    pub fn from_day_number(days: i64) -> CalendarDate {
+        let (year, month, day) = crate::timestamp::civil_from_days(days);
+        CalendarDate { year, month, day }
+    }
+
     /// Parses `YYYY-MM-DD` (what an `<input type="date">` produces); `None` if it is not a real
     /// date.
     pub fn parse(text: &str) -> Option<CalendarDate> {

@@ -73,6 +73,9 @@ impl CustomerDoc {
         validation::validate(&customer)?;
         customer.created_at = now;
         customer.updated_at = now;
+        if customer.stage_changes.is_empty() {
+            customer.record_stage_change(None, now, &device_tag(&actor));
+        }
         let mut doc = AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor);
         autosurgeon::reconcile(&mut doc, &customer)?;
         commit(&mut doc, None, now);
@@ -98,6 +101,9 @@ impl CustomerDoc {
         validation::validate(&customer)?;
         customer.created_at = now;
         customer.updated_at = now;
+        if customer.stage_changes.is_empty() {
+            customer.record_stage_change(None, now, &device_tag(&actor));
+        }
         let mut doc = AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor);
         autosurgeon::reconcile(&mut doc, &customer)?;
         commit(&mut doc, author, now);
@@ -194,6 +200,10 @@ impl CustomerDoc {
         }
         validation::validate(&edited)?;
         edited.updated_at = now;
+        if edited.stage != self.customer.stage {
+            let device = device_tag(self.doc.get_actor());
+            edited.record_stage_change(Some(self.customer.stage), now, &device);
+        }
         autosurgeon::reconcile(&mut self.doc, &edited)?;
         commit(&mut self.doc, self.author.as_deref(), now);
         self.customer = autosurgeon::hydrate(&self.doc)?;
@@ -240,6 +250,13 @@ impl CustomerDoc {
     pub fn summary(&self) -> CustomerSummary {
         CustomerSummary::of(&self.customer)
     }
+}
+
+/// A short name of a device for record ids: the first 8 hex digits of its actor id.
+fn device_tag(actor: &ActorId) -> String {
+    let mut hex = actor.to_hex_string();
+    hex.truncate(8);
+    hex
 }
 
 /// Loads bytes (changes or a snapshot) into `doc`; returns whether its heads moved. Bytes

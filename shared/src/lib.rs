@@ -38,6 +38,7 @@ pub mod customer;
 pub mod customer_doc;
 pub mod customer_id;
 pub mod duplicates;
+pub mod facts;
 pub mod follow_ups;
 pub mod ics;
 pub mod import;

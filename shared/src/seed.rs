@@ -374,6 +374,7 @@ pub fn add_records(customer: &mut Customer, seed: u64, n_activities: usize, now:
             },
         );
     }
+    add_stage_history(customer, &mut rng, now);
     for n in 0..rng.below(3) {
         let kind = *rng.pick(FeedbackKind::ALL);
         let (low, high) = kind.range();
@@ -387,6 +388,37 @@ pub fn add_records(customer: &mut Customer, seed: u64, n_activities: usize, now:
                 comment: String::new(),
             },
         );
+    }
+}
+
+/// A plausible road to the customer's stage: created as a prospect, a lead or (imported) a
+/// customer, then one step up the ladder at a time (churned customers were customers first),
+/// at increasing instants between creation and `now`.
+fn add_stage_history(customer: &mut Customer, rng: &mut SeedRng, now: Timestamp) {
+    use LifecycleStage::*;
+    let ladder = [Prospect, Lead, Customer, Loyal, Advocate];
+    let last_step = match customer.stage {
+        Churned => 2,
+        stage => ladder.iter().position(|s| *s == stage).unwrap_or(0),
+    };
+    let first_step = rng.below(last_step.min(2) as u64 + 1) as usize;
+    let mut road: Vec<LifecycleStage> = ladder[first_step..=last_step].to_vec();
+    if customer.stage == Churned {
+        road.push(Churned);
+    }
+    let mut at = customer.created_at;
+    let mut from = None;
+    customer.stage_changes.clear();
+    for (step, to) in road.into_iter().enumerate() {
+        if step > 0 {
+            let left = (now.0 - at.0).max(Timestamp::DAY_MS);
+            at = Timestamp(at.0 + 1 + (rng.next_u64() % (left as u64 / 2)) as i64);
+        }
+        customer.stage_changes.insert(
+            format!("ss{step}-{}", rng.below(1 << 30)),
+            crate::customer::StageChange { from, to, at },
+        );
+        from = Some(to);
     }
 }
 
@@ -418,5 +450,17 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.activities.len(), 40);
         crate::validation::validate(&a).unwrap();
+        // Every seeded road ends at the customer's stage, at increasing instants.
+        for idx in 0..200 {
+            let mut c = customer(3, idx, now);
+            add_records(&mut c, 3, 5, now);
+            let history = c.stage_history();
+            assert_eq!(history.last().map(|change| change.to), Some(c.stage));
+            assert_eq!(history[0].from, None);
+            assert!(history
+                .windows(2)
+                .all(|w| w[0].at < w[1].at && w[1].from == Some(w[0].to)));
+            assert!(history.iter().all(|change| change.at <= now));
+        }
     }
 }

@@ -54,9 +54,21 @@ impl Timestamp {
     }
 }
 
+/// Converts a civil date into days since 1970-01-01 (Howard Hinnant's `days_from_civil`),
+/// the inverse of [`civil_from_days`].
+pub fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
+    let year = i64::from(year) - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let month = i64::from(month);
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Converts days since 1970-01-01 into a (year, month, day) civil date (Howard Hinnant's
 /// `civil_from_days` algorithm).
-fn civil_from_days(days: i64) -> (i32, u32, u32) {
+pub fn civil_from_days(days: i64) -> (i32, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -81,5 +93,19 @@ mod tests {
         // 2024-02-29T23:59:59Z, a leap day.
         assert_eq!(Timestamp(1_709_251_199_000).civil_date(), (2024, 2, 29));
         assert_eq!(Timestamp(-1).civil_date(), (1969, 12, 31));
+    }
+
+    #[test]
+    fn day_numbers_round_trip() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        assert_eq!(
+            days_from_civil(2024, 3, 1) - days_from_civil(2024, 2, 28),
+            2
+        );
+        for days in (-800_000..800_000).step_by(997) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
     }
 }

@@ -71,7 +71,50 @@ fn empty_optional_fields_round_trip() {
     customer.company = "Only a company".into();
     let mut doc = CustomerDoc::create(customer.clone(), actor(1), T0).unwrap();
     let loaded = CustomerDoc::load(&customer.id, &doc.save(), actor(1)).unwrap();
-    assert_eq!(loaded.customer(), &customer);
+    assert_eq!(loaded.customer(), doc.customer());
+    assert_eq!(loaded.customer().name, "");
+    assert_eq!(loaded.customer().birthday, None);
+}
+
+#[test]
+fn stage_changes_are_recorded_at_creation_and_on_every_move() {
+    let mut customer = Customer::new("c-stage".parse().unwrap(), T0);
+    customer.name = "Ada".into();
+    customer.stage = LifecycleStage::Lead;
+    let mut doc = CustomerDoc::create(customer, actor(1), T0).unwrap();
+    let t1 = Timestamp(T0.0 + 1000);
+    doc.update(t1, |c| c.name = "Ada L.".into()).unwrap();
+    let t2 = Timestamp(T0.0 + 2000);
+    doc.update(t2, |c| c.stage = LifecycleStage::Customer)
+        .unwrap();
+    let history: Vec<_> = doc
+        .customer()
+        .stage_history()
+        .into_iter()
+        .map(|change| (change.from, change.to, change.at))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            (None, LifecycleStage::Lead, T0),
+            (Some(LifecycleStage::Lead), LifecycleStage::Customer, t2)
+        ]
+    );
+
+    // Two devices moving the stage offline: both moves are kept, the stage is one of them.
+    let mut other = doc.fork(actor(2));
+    let t3 = Timestamp(T0.0 + 3000);
+    doc.update(t3, |c| c.stage = LifecycleStage::Loyal).unwrap();
+    other
+        .update(t3, |c| c.stage = LifecycleStage::Churned)
+        .unwrap();
+    doc.merge(&mut other).unwrap();
+    let customer = doc.customer();
+    assert_eq!(customer.stage_changes.len(), 4);
+    assert!(customer
+        .stage_history()
+        .iter()
+        .any(|change| change.to == customer.stage && change.at == t3));
 }
 
 #[test]
@@ -473,6 +516,7 @@ fn documents_written_before_records_existed_still_load() {
         "purchases",
         "deals",
         "check_in_days",
+        "stage_changes",
     ] {
         automerge::transaction::Transactable::delete(&mut doc, automerge::ROOT, key).unwrap();
     }
@@ -488,7 +532,10 @@ fn a_bulk_created_snapshot_loads_as_the_same_customer_and_summary() {
     let (bytes, summary) =
         CustomerDoc::create_snapshot(customer.clone(), actor(1), Some("phone"), T0).unwrap();
     let loaded = CustomerDoc::load(&customer.id, &bytes, actor(2)).unwrap();
-    assert_eq!(loaded.customer(), &customer);
+    let mut expected = customer.clone();
+    expected.stage_changes = loaded.customer().stage_changes.clone();
+    assert_eq!(loaded.customer(), &expected);
+    assert_eq!(loaded.customer().stage_changes.len(), 1);
     assert_eq!(loaded.summary(), summary);
     // Invalid customers create nothing.
     let mut invalid = full_customer();
