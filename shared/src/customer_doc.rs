@@ -12,7 +12,10 @@ use automerge::{transaction::CommitOptions, ActorId, AutoCommit, ChangeHash};
 /// edit after a non-ASCII character ("é", "·") lands at the wrong place or fails.
 pub(crate) const TEXT_ENCODING: automerge::TextEncoding = automerge::TextEncoding::Utf8CodeUnit;
 
-use crate::{validation, Customer, CustomerId, CustomerSummary, Timestamp, ValidationErrors};
+use crate::{
+    facts::CustomerFacts, validation, Customer, CustomerId, CustomerSummary, Timestamp,
+    ValidationErrors,
+};
 
 /// Why a document operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +100,7 @@ impl CustomerDoc {
         actor: ActorId,
         author: Option<&str>,
         now: Timestamp,
-    ) -> Result<(Vec<u8>, CustomerSummary), DocError> {
+    ) -> Result<(Vec<u8>, CustomerSummary, CustomerFacts), DocError> {
         validation::validate(&customer)?;
         customer.created_at = now;
         customer.updated_at = now;
@@ -107,7 +110,11 @@ impl CustomerDoc {
         let mut doc = AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor);
         autosurgeon::reconcile(&mut doc, &customer)?;
         commit(&mut doc, author, now);
-        Ok((doc.save(), CustomerSummary::of(&customer)))
+        Ok((
+            doc.save(),
+            CustomerSummary::of(&customer),
+            CustomerFacts::of(&customer),
+        ))
     }
 
     /// Builds a customer's document from bytes received from the relay (a snapshot or the
@@ -249,6 +256,11 @@ impl CustomerDoc {
     /// The projection record for the list, search and counts.
     pub fn summary(&self) -> CustomerSummary {
         CustomerSummary::of(&self.customer)
+    }
+
+    /// The dated facts the dashboards compute from.
+    pub fn facts(&self) -> CustomerFacts {
+        CustomerFacts::of(&self.customer)
     }
 }
 

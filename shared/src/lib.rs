@@ -42,6 +42,7 @@ pub mod facts;
 pub mod follow_ups;
 pub mod ics;
 pub mod import;
+pub mod kpi;
 pub mod merge;
 pub mod pipeline;
 pub mod protocol;

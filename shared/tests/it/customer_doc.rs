@@ -529,7 +529,7 @@ fn documents_written_before_records_existed_still_load() {
 #[test]
 fn a_bulk_created_snapshot_loads_as_the_same_customer_and_summary() {
     let customer = full_customer();
-    let (bytes, summary) =
+    let (bytes, summary, facts) =
         CustomerDoc::create_snapshot(customer.clone(), actor(1), Some("phone"), T0).unwrap();
     let loaded = CustomerDoc::load(&customer.id, &bytes, actor(2)).unwrap();
     let mut expected = customer.clone();
@@ -537,6 +537,7 @@ fn a_bulk_created_snapshot_loads_as_the_same_customer_and_summary() {
     assert_eq!(loaded.customer(), &expected);
     assert_eq!(loaded.customer().stage_changes.len(), 1);
     assert_eq!(loaded.summary(), summary);
+    assert_eq!(loaded.facts(), facts);
     // Invalid customers create nothing.
     let mut invalid = full_customer();
     invalid.name.clear();

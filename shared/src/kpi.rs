@@ -1,0 +1,1565 @@
+//! The customer KPIs of the dashboards, computed on the device from [`CustomerFacts`] over a
+//! period of local calendar days.
+//!
+//! Every figure is a pure function of the facts, the period and a few parameters, and keeps
+//! the customers behind it (as indices into the facts given), so a tap on a figure lists
+//! them. A ratio whose denominator is zero is `None` (shown as "—"), never NaN.
+//!
+//! Days are local: an instant belongs to the local day of `utc_offset_ms` (the device's
+//! offset when the dashboard is computed; instants within an hour of midnight around a
+//! daylight-saving change can land on the neighbouring day). Purchases carry a date already.
+//!
+//! Archived customers (removed, or merged into another whose history now holds theirs) count
+//! in no figure. The user-facing definitions are in [`definition`].
+
+use std::collections::HashMap;
+
+use crate::{
+    book_doc::{PipelineStage, StageOutcome},
+    facts::CustomerFacts,
+    records::{ActivityKind, FeedbackKind, NpsCategory},
+    CalendarDate, LifecycleStage, Timestamp,
+};
+
+/// Index of a customer in the facts slice given to [`compute`].
+pub type Idx = u32;
+
+/// An inclusive range of local calendar days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    /// The first day.
+    pub first: CalendarDate,
+    /// The last day (inclusive).
+    pub last: CalendarDate,
+}
+
+/// The usual periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodKind {
+    /// The calendar month.
+    Month,
+    /// The calendar quarter.
+    Quarter,
+    /// The calendar year.
+    Year,
+}
+
+impl PeriodKind {
+    /// Every kind, in the order shown.
+    pub const ALL: [PeriodKind; 3] = [PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year];
+
+    /// The identifier used in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodKind::Month => "month",
+            PeriodKind::Quarter => "quarter",
+            PeriodKind::Year => "year",
+        }
+    }
+
+    /// Parses [`Self::as_str`] back.
+    pub fn parse(text: &str) -> Option<PeriodKind> {
+        PeriodKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+
+    /// The label of the period containing a day: "This month", …
+    pub fn label(self) -> &'static str {
+        match self {
+            PeriodKind::Month => "This month",
+            PeriodKind::Quarter => "This quarter",
+            PeriodKind::Year => "This year",
+        }
+    }
+}
+
+fn month_end(year: i32, month: u32) -> CalendarDate {
+    let (next_year, next_month) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    CalendarDate::from_day_number(
+        CalendarDate::day_number(CalendarDate {
+            year: next_year,
+            month: next_month,
+            day: 1,
+        }) - 1,
+    )
+}
+
+/// `month` (1-12) moved by `delta` months.
+fn add_months(year: i32, month: u32, delta: i32) -> (i32, u32) {
+    let index = year * 12 + month as i32 - 1 + delta;
+    (index.div_euclid(12), index.rem_euclid(12) as u32 + 1)
+}
+
+impl Period {
+    /// The period of `kind` that contains `day`.
+    pub fn containing(kind: PeriodKind, day: CalendarDate) -> Period {
+        let (first_month, months) = match kind {
+            PeriodKind::Month => (day.month, 1),
+            PeriodKind::Quarter => ((day.month - 1) / 3 * 3 + 1, 3),
+            PeriodKind::Year => (1, 12),
+        };
+        let (last_year, last_month) = add_months(day.year, first_month, months - 1);
+        Period {
+            first: CalendarDate {
+                year: day.year,
+                month: first_month,
+                day: 1,
+            },
+            last: month_end(last_year, last_month),
+        }
+    }
+
+    /// A period from `first` to `last`, in whichever order they are given.
+    pub fn between(a: CalendarDate, b: CalendarDate) -> Period {
+        Period {
+            first: a.min(b),
+            last: a.max(b),
+        }
+    }
+
+    /// The number of days.
+    pub fn days(&self) -> i64 {
+        self.last.day_number() - self.first.day_number() + 1
+    }
+
+    /// Whether the period is whole calendar months (from a 1st to a month's last day).
+    fn whole_months(&self) -> Option<i32> {
+        let ends_a_month = month_end(self.last.year, self.last.month) == self.last;
+        (self.first.day == 1 && ends_a_month).then(|| {
+            (self.last.year - self.first.year) * 12 + self.last.month as i32
+                - self.first.month as i32
+                + 1
+        })
+    }
+
+    /// The period just before, to compare with: as many whole months before a period of
+    /// whole months (the previous quarter of a quarter), else as many days before.
+    pub fn previous(&self) -> Period {
+        match self.whole_months() {
+            Some(months) => {
+                let (year, month) = add_months(self.first.year, self.first.month, -months);
+                let (last_year, last_month) = add_months(self.first.year, self.first.month, -1);
+                Period {
+                    first: CalendarDate {
+                        year,
+                        month,
+                        day: 1,
+                    },
+                    last: month_end(last_year, last_month),
+                }
+            }
+            None => {
+                let days = self.days();
+                Period {
+                    first: CalendarDate::from_day_number(self.first.day_number() - days),
+                    last: CalendarDate::from_day_number(self.first.day_number() - 1),
+                }
+            }
+        }
+    }
+
+    /// How the period reads: "November 2026", "Q4 2026", "2026", "3 Nov – 20 Nov 2026".
+    pub fn label(&self) -> String {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let month_name = |month: u32| MONTHS[(month as usize + 11) % 12];
+        match self.whole_months() {
+            Some(1) => format!("{} {}", month_name(self.first.month), self.first.year),
+            Some(3) if self.first.month % 3 == 1 => {
+                format!("Q{} {}", self.first.month / 3 + 1, self.first.year)
+            }
+            Some(12) if self.first.month == 1 => self.first.year.to_string(),
+            _ => format!("{} – {}", self.first, self.last),
+        }
+    }
+}
+
+/// What to compute over.
+#[derive(Debug, Clone)]
+pub struct KpiParams<'a> {
+    /// The period.
+    pub period: Period,
+    /// Today, local: "not contacted for N days" counts back from the earlier of today and
+    /// the period's last day.
+    pub today: CalendarDate,
+    /// The device's offset from UTC, in milliseconds (UTC+1 is 3,600,000).
+    pub utc_offset_ms: i64,
+    /// Money figures count purchases in this currency only.
+    pub currency: &'a str,
+    /// "Not contacted for N days": N.
+    pub not_contacted_days: u32,
+    /// The deal pipeline, for the open pipeline figures.
+    pub pipeline: &'a [PipelineStage],
+}
+
+/// A ratio or an average that may have no value (its denominator is zero).
+pub type Figure = Option<f64>;
+
+/// Customers by lifecycle stage at the end of the period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunnelStep {
+    /// The stage.
+    pub stage: LifecycleStage,
+    /// The customers in it.
+    pub customers: Vec<Idx>,
+}
+
+/// How many of the customers who were in one stage moved on to the next.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversion {
+    /// The stage left.
+    pub from: LifecycleStage,
+    /// The stage reached (or a later one).
+    pub to: LifecycleStage,
+    /// Customers in `from` at the start of the period or who entered it during the period.
+    pub entered: Vec<Idx>,
+    /// Those of them who then reached `to` or a later stage during the period.
+    pub converted: Vec<Idx>,
+    /// `converted / entered`, in percent.
+    pub rate: Figure,
+}
+
+/// Net Promoter Score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nps {
+    /// Answers of 9-10 in the period.
+    pub promoters: usize,
+    /// Answers of 7-8.
+    pub passives: usize,
+    /// Answers of 0-6.
+    pub detractors: usize,
+    /// % promoters − % detractors, from −100 to 100.
+    pub score: Figure,
+    /// Customers with a promoter answer, a passive answer, a detractor answer.
+    pub customers: [Vec<Idx>; 3],
+}
+
+/// A survey average or share.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Survey {
+    /// Answers in the period.
+    pub responses: usize,
+    /// For CSAT the share of 4-5 answers (percent); for CES the average score.
+    pub value: Figure,
+    /// Customers who answered.
+    pub customers: Vec<Idx>,
+    /// For CSAT: customers with a 4-5 answer.
+    pub satisfied: Vec<Idx>,
+}
+
+/// Churn and retention over the period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Churn {
+    /// Active customers (customer, loyal, advocate) at the start of the period.
+    pub active_at_start: Vec<Idx>,
+    /// Of those, the ones churned during the period (moved to churned, or lapsed).
+    pub churned: Vec<Idx>,
+    /// Of those, the ones whose 12-month purchase window lapsed (no purchase in the 365 days
+    /// to the period's end though they bought in the 365 days to its start).
+    pub lapsed: Vec<Idx>,
+    /// Of those, still active at the end and not lapsed.
+    pub retained: Vec<Idx>,
+    /// Customers who moved from churned back to an active stage during the period.
+    pub won_back: Vec<Idx>,
+    /// churned / active at start, percent.
+    pub churn_rate: Figure,
+    /// retained / active at start, percent.
+    pub retention_rate: Figure,
+}
+
+/// Customer lifetime value and its inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LifetimeValue {
+    /// Revenue of the period's purchases in the currency, in cents.
+    pub revenue_cents: i64,
+    /// Number of those purchases.
+    pub orders: usize,
+    /// Customers who made them.
+    pub buyers: Vec<Idx>,
+    /// Revenue / orders, in cents.
+    pub average_order_cents: Figure,
+    /// Orders per buyer, per year (the period's rate, scaled to 365.25 days).
+    pub purchases_per_year: Figure,
+    /// Average customer lifespan in years, over customers who ever bought: from when they
+    /// were added to the period's end, or to their last purchase if churned by then.
+    pub lifespan_years: Figure,
+    /// Average order value × purchases per year × lifespan, in cents.
+    pub value_cents: Figure,
+    /// Purchases of the period in other currencies, not counted.
+    pub other_currency_orders: usize,
+}
+
+/// Revenue of one calendar month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthRevenue {
+    /// Year.
+    pub year: i32,
+    /// Month, 1-12.
+    pub month: u32,
+    /// Revenue in the currency, in cents.
+    pub cents: i64,
+    /// Whether the month overlaps the period (others give context).
+    pub in_period: bool,
+    /// Customers who bought that month.
+    pub buyers: Vec<Idx>,
+}
+
+/// Sales of one product over the period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductSales {
+    /// The catalog product's id.
+    pub product_id: String,
+    /// Its name when last bought.
+    pub name: String,
+    /// Units sold.
+    pub quantity: u64,
+    /// Revenue in the currency, in cents.
+    pub revenue_cents: i64,
+    /// Customers who bought it.
+    pub buyers: Vec<Idx>,
+}
+
+/// Open deals in one pipeline stage (now, not over the period).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageValue {
+    /// The stage.
+    pub stage: PipelineStage,
+    /// Number of deals.
+    pub deals: usize,
+    /// Their value, in cents.
+    pub value_cents: i64,
+    /// Value × stage probability, in cents.
+    pub weighted_cents: i64,
+    /// Customers with a deal in it.
+    pub customers: Vec<Idx>,
+}
+
+/// Median and 90th percentile of durations.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Durations {
+    /// How many.
+    pub count: usize,
+    /// Median, in milliseconds (the mean of the two middle values when the count is even).
+    pub median_ms: Figure,
+    /// 90th percentile, in milliseconds (nearest rank: the value at rank ⌈0.9 n⌉).
+    pub p90_ms: Figure,
+}
+
+/// Complaints received during the period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Complaints {
+    /// How many were received.
+    pub received: usize,
+    /// Customers who complained.
+    pub customers: Vec<Idx>,
+    /// Time from each complaint to its first response (answered ones).
+    pub first_response: Durations,
+    /// Time from each complaint to its resolution (resolved ones).
+    pub resolution: Durations,
+    /// Customers with a complaint of the period still unresolved.
+    pub unresolved: Vec<Idx>,
+}
+
+/// Activities of one week (Monday to Sunday), by kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Week {
+    /// The Monday.
+    pub monday: CalendarDate,
+    /// Counts by kind, in [`ActivityKind::ALL`] order.
+    pub counts: Vec<u32>,
+}
+
+/// Activities over the period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activities {
+    /// Each week overlapping the period.
+    pub weeks: Vec<Week>,
+    /// Totals by kind, in [`ActivityKind::ALL`] order.
+    pub totals: Vec<u32>,
+    /// Customers with an activity of each kind, in [`ActivityKind::ALL`] order.
+    pub customers: Vec<Vec<Idx>>,
+}
+
+/// Every figure of the dashboard for one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kpis {
+    /// The period.
+    pub period: Period,
+    /// Customers counted (not archived, existing by the period's end).
+    pub customers: Vec<Idx>,
+    /// Customers by stage at the period's end, in [`LifecycleStage::ALL`] order.
+    pub funnel: Vec<FunnelStep>,
+    /// Conversion between consecutive stages of the ladder.
+    pub conversions: Vec<Conversion>,
+    /// Prospects and leads who became customers (customer, loyal or advocate) in the period.
+    pub new_customers: Vec<Idx>,
+    /// Net Promoter Score.
+    pub nps: Nps,
+    /// Customer satisfaction: share of 4-5 answers.
+    pub csat: Survey,
+    /// Customer effort: average answer.
+    pub ces: Survey,
+    /// Churn and retention.
+    pub churn: Churn,
+    /// Customer lifetime value.
+    pub lifetime_value: LifetimeValue,
+    /// Revenue by month: the months of the period, and before them enough to show six.
+    pub revenue_by_month: Vec<MonthRevenue>,
+    /// Products by revenue, best first.
+    pub products_by_revenue: Vec<ProductSales>,
+    /// Products by units sold, best first.
+    pub products_by_quantity: Vec<ProductSales>,
+    /// Open pipeline by stage (now).
+    pub pipeline: Vec<StageValue>,
+    /// Complaint handling.
+    pub complaints: Complaints,
+    /// Activities by week and kind.
+    pub activities: Activities,
+    /// Customers (not churned) not contacted in the last N days up to the earlier of today
+    /// and the period's end, among those added before those N days.
+    pub not_contacted: Vec<Idx>,
+}
+
+/// The ladder of active relationship stages, in order (churned is off the ladder).
+const LADDER: [LifecycleStage; 5] = [
+    LifecycleStage::Prospect,
+    LifecycleStage::Lead,
+    LifecycleStage::Customer,
+    LifecycleStage::Loyal,
+    LifecycleStage::Advocate,
+];
+
+fn rung(stage: LifecycleStage) -> Option<usize> {
+    LADDER.iter().position(|s| *s == stage)
+}
+
+fn is_active(stage: LifecycleStage) -> bool {
+    matches!(
+        stage,
+        LifecycleStage::Customer | LifecycleStage::Loyal | LifecycleStage::Advocate
+    )
+}
+
+fn percent(part: usize, whole: usize) -> Figure {
+    (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
+}
+
+/// Median (mean of the two middle values for an even count) and nearest-rank p90.
+pub fn durations(mut values: Vec<i64>) -> Durations {
+    values.sort_unstable();
+    let n = values.len();
+    if n == 0 {
+        return Durations {
+            count: 0,
+            median_ms: None,
+            p90_ms: None,
+        };
+    }
+    let median = if n % 2 == 1 {
+        values[n / 2] as f64
+    } else {
+        (values[n / 2 - 1] as f64 + values[n / 2] as f64) / 2.0
+    };
+    let rank = (n * 9).div_ceil(10).max(1);
+    Durations {
+        count: n,
+        median_ms: Some(median),
+        p90_ms: Some(values[rank - 1] as f64),
+    }
+}
+
+struct Days {
+    offset: i64,
+}
+
+impl Days {
+    fn of(&self, at: Timestamp) -> i64 {
+        (at.0 + self.offset).div_euclid(Timestamp::DAY_MS)
+    }
+}
+
+/// The stage of a customer at the end of local day `day`, or `None` if it did not exist yet.
+fn stage_at(facts: &CustomerFacts, day: i64, days: &Days) -> Option<LifecycleStage> {
+    if days.of(facts.created_at) > day {
+        return None;
+    }
+    let known = facts
+        .stages
+        .partition_point(|(_, _, at)| days.of(*at) <= day);
+    Some(if known == facts.stages.len() {
+        // After every recorded change: the current stage (which, after two devices moved the
+        // stage at once, is the merge's winner, not necessarily the latest record).
+        facts.stage
+    } else if known == 0 {
+        let (from, to, _) = &facts.stages[0];
+        from.unwrap_or(*to)
+    } else {
+        facts.stages[known - 1].1
+    })
+}
+
+/// Whether the customer bought (in any currency) in the 365 days up to `day`.
+fn buying_on(facts: &CustomerFacts, day: i64) -> bool {
+    facts.purchases.iter().any(|purchase| {
+        let bought = purchase.date.day_number();
+        bought <= day && bought > day - 365
+    })
+}
+
+/// Every figure of the dashboard over `facts` for `params.period`.
+pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
+    let days = Days {
+        offset: params.utc_offset_ms,
+    };
+    let first = params.period.first.day_number();
+    let last = params.period.last.day_number();
+    let in_period = |day: i64| day >= first && day <= last;
+    let kinds = ActivityKind::ALL;
+
+    let mut kpis = Kpis {
+        period: params.period,
+        customers: Vec::new(),
+        funnel: LifecycleStage::ALL
+            .iter()
+            .map(|stage| FunnelStep {
+                stage: *stage,
+                customers: Vec::new(),
+            })
+            .collect(),
+        conversions: LADDER
+            .windows(2)
+            .map(|pair| Conversion {
+                from: pair[0],
+                to: pair[1],
+                entered: Vec::new(),
+                converted: Vec::new(),
+                rate: None,
+            })
+            .collect(),
+        new_customers: Vec::new(),
+        nps: Nps {
+            promoters: 0,
+            passives: 0,
+            detractors: 0,
+            score: None,
+            customers: Default::default(),
+        },
+        csat: Survey {
+            responses: 0,
+            value: None,
+            customers: Vec::new(),
+            satisfied: Vec::new(),
+        },
+        ces: Survey {
+            responses: 0,
+            value: None,
+            customers: Vec::new(),
+            satisfied: Vec::new(),
+        },
+        churn: Churn {
+            active_at_start: Vec::new(),
+            churned: Vec::new(),
+            lapsed: Vec::new(),
+            retained: Vec::new(),
+            won_back: Vec::new(),
+            churn_rate: None,
+            retention_rate: None,
+        },
+        lifetime_value: LifetimeValue {
+            revenue_cents: 0,
+            orders: 0,
+            buyers: Vec::new(),
+            average_order_cents: None,
+            purchases_per_year: None,
+            lifespan_years: None,
+            value_cents: None,
+            other_currency_orders: 0,
+        },
+        revenue_by_month: Vec::new(),
+        products_by_revenue: Vec::new(),
+        products_by_quantity: Vec::new(),
+        pipeline: params
+            .pipeline
+            .iter()
+            .filter(|stage| stage.outcome == StageOutcome::Open)
+            .map(|stage| StageValue {
+                stage: stage.clone(),
+                deals: 0,
+                value_cents: 0,
+                weighted_cents: 0,
+                customers: Vec::new(),
+            })
+            .collect(),
+        complaints: Complaints {
+            received: 0,
+            customers: Vec::new(),
+            first_response: durations(Vec::new()),
+            resolution: durations(Vec::new()),
+            unresolved: Vec::new(),
+        },
+        activities: Activities {
+            weeks: Vec::new(),
+            totals: vec![0; kinds.len()],
+            customers: vec![Vec::new(); kinds.len()],
+        },
+        not_contacted: Vec::new(),
+    };
+
+    // Months shown for revenue: the period's, preceded by enough to show six.
+    let (mut year, mut month) = (params.period.first.year, params.period.first.month);
+    let period_months =
+        (params.period.last.year - year) * 12 + params.period.last.month as i32 - month as i32 + 1;
+    if period_months < 6 {
+        (year, month) = add_months(year, month, period_months - 6);
+    }
+    loop {
+        kpis.revenue_by_month.push(MonthRevenue {
+            year,
+            month,
+            cents: 0,
+            in_period: (year, month) >= (params.period.first.year, params.period.first.month),
+            buyers: Vec::new(),
+        });
+        if (year, month) >= (params.period.last.year, params.period.last.month) {
+            break;
+        }
+        (year, month) = add_months(year, month, 1);
+    }
+    let month_index = |date: CalendarDate| -> Option<usize> {
+        let first = &kpis.revenue_by_month[0];
+        let index = (date.year - first.year) * 12 + date.month as i32 - first.month as i32;
+        usize::try_from(index).ok()
+    };
+    let n_months = kpis.revenue_by_month.len();
+    let mut month_cents = vec![0i64; n_months];
+    let mut month_buyers: Vec<Vec<Idx>> = vec![Vec::new(); n_months];
+
+    // Weeks: Mondays from the one on or before the first day. 1970-01-01 was a Thursday, so
+    // day numbers with (day + 3) % 7 == 0 are Mondays.
+    let first_monday = first - (first + 3).rem_euclid(7);
+    let n_weeks = ((last - first_monday) / 7 + 1) as usize;
+    let mut week_counts = vec![vec![0u32; kinds.len()]; n_weeks];
+
+    let mut products: HashMap<&str, ProductSales> = HashMap::new();
+    let mut first_responses = Vec::new();
+    let mut resolutions = Vec::new();
+    let mut lifespans_days: Vec<i64> = Vec::new();
+    let mut csat_satisfied_answers = 0usize;
+    let mut ces_sum = 0u64;
+    let reference = last.min(params.today.day_number());
+    let quiet_since = reference - i64::from(params.not_contacted_days);
+
+    for (idx, customer) in facts.iter().enumerate() {
+        if customer.archived {
+            continue;
+        }
+        let idx = idx as Idx;
+        let Some(stage_at_end) = stage_at(customer, last, &days) else {
+            continue;
+        };
+        kpis.customers.push(idx);
+        kpis.funnel[LifecycleStage::ALL
+            .iter()
+            .position(|s| *s == stage_at_end)
+            .unwrap_or(0)]
+        .customers
+        .push(idx);
+        let stage_at_start = stage_at(customer, first - 1, &days);
+
+        // Conversions, new customers, won back.
+        let changes_in_period = customer
+            .stages
+            .iter()
+            .filter(|(_, _, at)| in_period(days.of(*at)));
+        let mut in_stage = [false; 4];
+        let mut converted = [false; 4];
+        for (step, from) in LADDER[..4].iter().enumerate() {
+            in_stage[step] = stage_at_start == Some(*from);
+        }
+        let mut became_customer = false;
+        let mut won_back = false;
+        for (from, to, _) in changes_in_period {
+            for step in 0..4 {
+                if *to == LADDER[step] {
+                    in_stage[step] = true;
+                    kpis.conversions[step].entered.push(idx);
+                } else if in_stage[step] && rung(*to).is_some_and(|rung| rung > step) {
+                    converted[step] = true;
+                }
+            }
+            if matches!(from, Some(LifecycleStage::Prospect | LifecycleStage::Lead))
+                && is_active(*to)
+            {
+                became_customer = true;
+            }
+            if *from == Some(LifecycleStage::Churned) && is_active(*to) {
+                won_back = true;
+            }
+        }
+        for step in 0..4 {
+            if stage_at_start == Some(LADDER[step]) {
+                kpis.conversions[step].entered.push(idx);
+            }
+            if converted[step] {
+                kpis.conversions[step].converted.push(idx);
+            }
+        }
+        if became_customer {
+            kpis.new_customers.push(idx);
+        }
+        if won_back {
+            kpis.churn.won_back.push(idx);
+        }
+
+        // Churn and retention.
+        if stage_at_start.is_some_and(is_active) {
+            kpis.churn.active_at_start.push(idx);
+            let lapsed = buying_on(customer, first - 1) && !buying_on(customer, last);
+            if lapsed {
+                kpis.churn.lapsed.push(idx);
+            }
+            if stage_at_end == LifecycleStage::Churned || lapsed {
+                kpis.churn.churned.push(idx);
+            } else if is_active(stage_at_end) {
+                kpis.churn.retained.push(idx);
+            }
+        }
+
+        // Feedback.
+        let (mut promoter, mut passive, mut detractor) = (false, false, false);
+        let (mut csat_answered, mut csat_satisfied, mut ces_answered) = (false, false, false);
+        for (kind, score, at) in &customer.feedback {
+            if !in_period(days.of(*at)) {
+                continue;
+            }
+            match kind {
+                FeedbackKind::Nps => match NpsCategory::of(*score) {
+                    NpsCategory::Promoter => {
+                        kpis.nps.promoters += 1;
+                        promoter = true;
+                    }
+                    NpsCategory::Passive => {
+                        kpis.nps.passives += 1;
+                        passive = true;
+                    }
+                    NpsCategory::Detractor => {
+                        kpis.nps.detractors += 1;
+                        detractor = true;
+                    }
+                },
+                FeedbackKind::Csat => {
+                    kpis.csat.responses += 1;
+                    csat_answered = true;
+                    if *score >= 4 {
+                        csat_satisfied = true;
+                        csat_satisfied_answers += 1;
+                    }
+                }
+                FeedbackKind::Ces => {
+                    kpis.ces.responses += 1;
+                    ces_answered = true;
+                    ces_sum += u64::from(*score);
+                }
+            }
+        }
+        for (flag, list) in [promoter, passive, detractor]
+            .into_iter()
+            .zip(kpis.nps.customers.iter_mut())
+        {
+            if flag {
+                list.push(idx);
+            }
+        }
+        if csat_answered {
+            kpis.csat.customers.push(idx);
+        }
+        if csat_satisfied {
+            kpis.csat.satisfied.push(idx);
+        }
+        if ces_answered {
+            kpis.ces.customers.push(idx);
+        }
+
+        // Purchases: revenue, months, products, lifetime value inputs.
+        let mut bought_in_period = false;
+        let mut bought_by_end = false;
+        let mut last_purchase: Option<i64> = None;
+        let mut months_bought = vec![false; n_months];
+        for purchase in &customer.purchases {
+            let day = purchase.date.day_number();
+            if day > last {
+                continue;
+            }
+            let counts = purchase.currency == params.currency;
+            if counts {
+                bought_by_end = true;
+                last_purchase = Some(last_purchase.map_or(day, |d: i64| d.max(day)));
+                if let Some(month) = month_index(purchase.date).filter(|m| *m < n_months) {
+                    month_cents[month] += purchase.total_cents();
+                    months_bought[month] = true;
+                }
+            }
+            if !in_period(day) {
+                continue;
+            }
+            if !counts {
+                kpis.lifetime_value.other_currency_orders += 1;
+                continue;
+            }
+            bought_in_period = true;
+            kpis.lifetime_value.orders += 1;
+            kpis.lifetime_value.revenue_cents += purchase.total_cents();
+            let product = products
+                .entry(purchase.product_id.as_str())
+                .or_insert_with(|| ProductSales {
+                    product_id: purchase.product_id.clone(),
+                    name: String::new(),
+                    quantity: 0,
+                    revenue_cents: 0,
+                    buyers: Vec::new(),
+                });
+            if !purchase.product_name.is_empty() {
+                product.name = purchase.product_name.clone();
+            }
+            product.quantity += u64::from(purchase.quantity);
+            product.revenue_cents += purchase.total_cents();
+            if product.buyers.last() != Some(&idx) {
+                product.buyers.push(idx);
+            }
+        }
+        for (month, bought) in months_bought.into_iter().enumerate() {
+            if bought {
+                month_buyers[month].push(idx);
+            }
+        }
+        if bought_in_period {
+            kpis.lifetime_value.buyers.push(idx);
+        }
+        if bought_by_end {
+            let start = days.of(customer.created_at);
+            let end = if stage_at_end == LifecycleStage::Churned {
+                last_purchase.unwrap_or(start)
+            } else {
+                last
+            };
+            lifespans_days.push((end - start).max(0));
+        }
+
+        // Open pipeline (now).
+        for (stage_id, value, _) in &customer.deals {
+            let Some(position) = params
+                .pipeline
+                .iter()
+                .position(|stage| &stage.id == stage_id)
+                .or((!params.pipeline.is_empty()).then_some(0))
+            else {
+                continue;
+            };
+            let stage = &params.pipeline[position];
+            if let Some(column) = kpis
+                .pipeline
+                .iter_mut()
+                .find(|column| column.stage.id == stage.id)
+            {
+                column.deals += 1;
+                column.value_cents += value;
+                column.weighted_cents += value * i64::from(stage.probability) / 100;
+                if column.customers.last() != Some(&idx) {
+                    column.customers.push(idx);
+                }
+            }
+        }
+
+        // Complaints received in the period.
+        let mut complained = false;
+        let mut unresolved = false;
+        for (received, first_response, resolved) in &customer.complaints {
+            if !in_period(days.of(*received)) {
+                continue;
+            }
+            complained = true;
+            kpis.complaints.received += 1;
+            if let Some(at) = first_response {
+                first_responses.push((at.0 - received.0).max(0));
+            }
+            match resolved {
+                Some(at) => resolutions.push((at.0 - received.0).max(0)),
+                None => unresolved = true,
+            }
+        }
+        if complained {
+            kpis.complaints.customers.push(idx);
+        }
+        if unresolved {
+            kpis.complaints.unresolved.push(idx);
+        }
+
+        // Activities by week and kind; last contact.
+        let mut kinds_seen = vec![false; kinds.len()];
+        let mut last_contact: Option<i64> = None;
+        for (kind, at) in &customer.activities {
+            let day = days.of(*at);
+            if kind.is_contact() && day <= reference {
+                last_contact = Some(last_contact.map_or(day, |d: i64| d.max(day)));
+            }
+            if !in_period(day) {
+                continue;
+            }
+            let k = kinds.iter().position(|k| k == kind).unwrap_or(0);
+            week_counts[((day - first_monday) / 7) as usize][k] += 1;
+            kpis.activities.totals[k] += 1;
+            kinds_seen[k] = true;
+        }
+        for (k, seen) in kinds_seen.into_iter().enumerate() {
+            if seen {
+                kpis.activities.customers[k].push(idx);
+            }
+        }
+        let quiet = last_contact.is_none_or(|day| day <= quiet_since);
+        if quiet
+            && stage_at_end != LifecycleStage::Churned
+            && days.of(customer.created_at) <= quiet_since
+        {
+            kpis.not_contacted.push(idx);
+        }
+    }
+
+    // Ratios.
+    for conversion in &mut kpis.conversions {
+        conversion.entered.dedup();
+        conversion.rate = percent(conversion.converted.len(), conversion.entered.len());
+    }
+    let nps_answers = kpis.nps.promoters + kpis.nps.passives + kpis.nps.detractors;
+    kpis.nps.score = (nps_answers > 0).then(|| {
+        (kpis.nps.promoters as f64 - kpis.nps.detractors as f64) * 100.0 / nps_answers as f64
+    });
+    kpis.csat.value = percent(csat_satisfied_answers, kpis.csat.responses);
+    kpis.ces.value = (kpis.ces.responses > 0).then(|| ces_sum as f64 / kpis.ces.responses as f64);
+    let churn = &mut kpis.churn;
+    churn.churn_rate = percent(churn.churned.len(), churn.active_at_start.len());
+    churn.retention_rate = percent(churn.retained.len(), churn.active_at_start.len());
+
+    let clv = &mut kpis.lifetime_value;
+    clv.average_order_cents =
+        (clv.orders > 0).then(|| clv.revenue_cents as f64 / clv.orders as f64);
+    clv.purchases_per_year = (!clv.buyers.is_empty()).then(|| {
+        clv.orders as f64 / clv.buyers.len() as f64 * 365.25 / params.period.days() as f64
+    });
+    clv.lifespan_years = (!lifespans_days.is_empty())
+        .then(|| lifespans_days.iter().sum::<i64>() as f64 / lifespans_days.len() as f64 / 365.25);
+    clv.value_cents = match (
+        clv.average_order_cents,
+        clv.purchases_per_year,
+        clv.lifespan_years,
+    ) {
+        (Some(order), Some(per_year), Some(years)) => Some(order * per_year * years),
+        _ => None,
+    };
+
+    for ((month, cents), buyers) in kpis
+        .revenue_by_month
+        .iter_mut()
+        .zip(month_cents)
+        .zip(month_buyers)
+    {
+        month.cents = cents;
+        month.buyers = buyers;
+    }
+
+    let mut products: Vec<ProductSales> = products.into_values().collect();
+    for product in &mut products {
+        if product.name.is_empty() {
+            product.name = product.product_id.clone();
+        }
+    }
+    products.sort_by(|a, b| {
+        b.revenue_cents
+            .cmp(&a.revenue_cents)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    kpis.products_by_revenue = products.clone();
+    products.sort_by(|a, b| {
+        b.quantity
+            .cmp(&a.quantity)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    kpis.products_by_quantity = products;
+
+    kpis.complaints.first_response = durations(first_responses);
+    kpis.complaints.resolution = durations(resolutions);
+
+    kpis.activities.weeks = week_counts
+        .into_iter()
+        .enumerate()
+        .map(|(week, counts)| Week {
+            monday: CalendarDate::from_day_number(first_monday + week as i64 * 7),
+            counts,
+        })
+        .collect();
+    kpis
+}
+
+/// The currency most purchases are in (the catalog's, usually), or `fallback` when there
+/// are no purchases.
+pub fn main_currency<'a>(facts: &'a [&CustomerFacts], fallback: &'a str) -> &'a str {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for customer in facts {
+        for purchase in &customer.purchases {
+            *counts.entry(purchase.currency.as_str()).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+        .map_or(fallback, |(currency, _)| currency)
+}
+
+/// Formats a figure for the rep: "—" when it has no value.
+pub fn format_figure(figure: Figure, decimals: usize, unit: &str) -> String {
+    match figure {
+        Some(value) if value.is_finite() => format!("{value:.decimals$}{unit}"),
+        _ => "—".to_string(),
+    }
+}
+
+/// Formats a duration in milliseconds as "3 h 20 min", "2.5 days", or "—".
+pub fn format_duration(ms: Figure) -> String {
+    let Some(ms) = ms.filter(|ms| ms.is_finite()) else {
+        return "—".to_string();
+    };
+    let minutes = (ms / 60_000.0).round() as i64;
+    if minutes < 60 {
+        format!("{minutes} min")
+    } else if minutes < 48 * 60 {
+        let (hours, minutes) = (minutes / 60, minutes % 60);
+        if minutes == 0 {
+            format!("{hours} h")
+        } else {
+            format!("{hours} h {minutes} min")
+        }
+    } else {
+        format!("{:.1} days", ms / Timestamp::DAY_MS as f64)
+    }
+}
+
+/// How each figure is computed, in the words shown under "How is this computed?".
+pub fn definition(figure: &str) -> &'static str {
+    match figure {
+        "funnel" => "Customers by lifecycle stage at the end of the period, from each customer's recorded stage changes. Archived and merged customers are not counted.",
+        "conversion" => "For each step of prospect → lead → customer → loyal → advocate: of the customers who were in the first stage at the start of the period or entered it during the period, the share who then reached the next stage or a later one during the period.",
+        "new_customers" => "Prospects and leads who moved to customer, loyal or advocate during the period. Customers created or imported directly as customers are not counted as conversions.",
+        "nps" => "Net Promoter Score: of every NPS answer given in the period, the percentage of promoters (9-10) minus the percentage of detractors (0-6); from −100 to 100.",
+        "csat" => "Customer satisfaction: the percentage of CSAT answers given in the period that were 4 or 5 on the 1-5 scale.",
+        "ces" => "Customer effort: the average of the CES answers (1-7, higher is easier) given in the period.",
+        "churn" => "Of the customers active (customer, loyal or advocate) at the start of the period, the percentage who churned during it: moved to the churned stage, or bought in the 365 days before the period but not in the 365 days up to its end (their buying lapsed).",
+        "retention" => "Of the customers active at the start of the period, the percentage still active at its end whose buying did not lapse. Customers won back from churned are shown apart.",
+        "clv" => "Customer lifetime value = average order value × purchases per customer per year × average lifespan. Average order value and purchase frequency come from the period's purchases in the main currency (frequency scaled to a year); lifespan is the average time, over customers who ever bought, from being added to the end of the period (to their last purchase if they churned).",
+        "revenue" => "The total of quantity × unit price of the purchases dated in each month, in the main currency.",
+        "products" => "Products bought during the period, ranked by revenue (quantity × unit price, main currency) and by units sold.",
+        "pipeline" => "Deals in the open stages of the pipeline now, whatever the period: their total value, and the weighted forecast (value × the stage's probability).",
+        "complaints" => "Complaints received during the period. First response time runs from the complaint to when it first left \"open\"; resolution time to when it was resolved. Median and 90th percentile (nearest rank) of the answered and resolved ones.",
+        "activities" => "Calls, meetings, visits, emails, messages, notes and complaints logged in each week (Monday to Sunday) of the period.",
+        "not_contacted" => "Customers, leads and prospects (not churned) with no contact — any activity but a note — in the N days up to today (or up to the period's end, for a past period), counting only those added before those N days.",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{book_doc::default_pipeline, facts::PurchaseFact, CustomerId};
+    use ActivityKind as A;
+    use FeedbackKind as F;
+    use LifecycleStage as S;
+
+    const HOUR: i64 = 3_600_000;
+
+    fn date(year: i32, month: u32, day: u32) -> CalendarDate {
+        CalendarDate { year, month, day }
+    }
+
+    /// Noon UTC of a day.
+    fn noon(year: i32, month: u32, day: u32) -> Timestamp {
+        Timestamp(date(year, month, day).day_number() * Timestamp::DAY_MS + 12 * HOUR)
+    }
+
+    fn customer(id: &str, created: Timestamp, stage: LifecycleStage) -> CustomerFacts {
+        CustomerFacts {
+            id: id.parse::<CustomerId>().unwrap(),
+            created_at: created,
+            stage,
+            archived: false,
+            stages: vec![(None, stage, created)],
+            feedback: Vec::new(),
+            purchases: Vec::new(),
+            complaints: Vec::new(),
+            activities: Vec::new(),
+            deals: Vec::new(),
+        }
+    }
+
+    fn purchase(
+        product: &str,
+        quantity: u32,
+        cents: i64,
+        currency: &str,
+        on: CalendarDate,
+    ) -> PurchaseFact {
+        PurchaseFact {
+            product_id: product.into(),
+            product_name: format!("Product {product}"),
+            quantity,
+            unit_price_cents: cents,
+            currency: currency.into(),
+            date: on,
+        }
+    }
+
+    /// The fixture book, Q4 2026 in mind. Indices: A 0, B 1, C 2, D 3, E 4 (archived), F 5,
+    /// G 6. Every expected value below is worked out by hand from these records.
+    fn fixture() -> Vec<CustomerFacts> {
+        // A: prospect since 2025-01-10, lead on 5 Oct, customer on 1 Nov.
+        let mut a = customer("a", noon(2025, 1, 10), S::Prospect);
+        a.stage = S::Customer;
+        a.stages
+            .push((Some(S::Prospect), S::Lead, noon(2026, 10, 5)));
+        a.stages
+            .push((Some(S::Lead), S::Customer, noon(2026, 11, 1)));
+        a.purchases
+            .push(purchase("p1", 2, 1000, "EUR", date(2026, 11, 2)));
+        a.purchases
+            .push(purchase("p2", 1, 5000, "EUR", date(2026, 12, 5)));
+        a.feedback.push((F::Nps, 0, noon(2026, 9, 30))); // before the period
+        a.feedback.push((F::Nps, 10, noon(2026, 11, 3)));
+        a.feedback.push((F::Csat, 5, noon(2026, 11, 3)));
+        a.complaints.push((noon(2026, 9, 29), None, None)); // before the period
+        a.activities = vec![
+            (A::Complaint, noon(2026, 9, 29)),
+            (A::Call, noon(2026, 11, 2)),
+            (A::Note, noon(2026, 11, 20)),
+        ];
+        // B: customer since 2024-03-01, last bought 2025-11-15: buying lapses in the period.
+        let mut b = customer("b", noon(2024, 3, 1), S::Customer);
+        b.purchases
+            .push(purchase("p2", 1, 5000, "EUR", date(2025, 11, 15)));
+        b.feedback.push((F::Nps, 3, noon(2026, 12, 1)));
+        b.feedback.push((F::Ces, 6, noon(2026, 12, 1)));
+        let received = noon(2026, 10, 10);
+        b.complaints.push((
+            received,
+            Some(Timestamp(received.0 + 2 * HOUR)),
+            Some(Timestamp(received.0 + 3 * Timestamp::DAY_MS)),
+        ));
+        b.activities = vec![(A::Complaint, received)];
+        // C: loyal since 2024, churned on 15 Nov.
+        let mut c = customer("c", noon(2023, 5, 1), S::Customer);
+        c.stage = S::Churned;
+        c.stages
+            .push((Some(S::Customer), S::Loyal, noon(2024, 1, 1)));
+        c.stages
+            .push((Some(S::Loyal), S::Churned, noon(2026, 11, 15)));
+        c.purchases
+            .push(purchase("p1", 1, 1000, "EUR", date(2026, 10, 1)));
+        c.purchases
+            .push(purchase("p3", 10, 100, "USD", date(2026, 10, 2)));
+        c.feedback.push((F::Nps, 8, noon(2026, 10, 20)));
+        c.feedback.push((F::Csat, 2, noon(2026, 10, 20)));
+        let received = noon(2026, 11, 1);
+        c.complaints
+            .push((received, Some(Timestamp(received.0 + 4 * HOUR)), None));
+        c.activities = vec![(A::Visit, noon(2026, 10, 1)), (A::Complaint, received)];
+        // D: a lead added on 10 Dec with a deal in proposal.
+        let mut d = customer("d", noon(2026, 12, 10), S::Lead);
+        d.deals.push(("proposal".into(), 10_000, "EUR".into()));
+        // E: archived; counts nowhere.
+        let mut e = customer("e", noon(2020, 1, 1), S::Customer);
+        e.archived = true;
+        e.purchases
+            .push(purchase("p1", 100, 1000, "EUR", date(2026, 11, 1)));
+        e.feedback.push((F::Nps, 0, noon(2026, 11, 1)));
+        e.activities = vec![(A::Call, noon(2026, 11, 1))];
+        // F: churned in 2025, won back on 15 Oct; a deal in a stage removed since.
+        let mut f = customer("f", noon(2025, 1, 1), S::Customer);
+        f.stages
+            .push((Some(S::Customer), S::Churned, noon(2025, 6, 1)));
+        f.stages
+            .push((Some(S::Churned), S::Customer, noon(2026, 10, 15)));
+        f.activities = vec![(A::Email, noon(2026, 8, 1))];
+        f.deals.push(("gone".into(), 2_000, "EUR".into()));
+        // G: a steady customer.
+        let mut g = customer("g", noon(2024, 1, 1), S::Customer);
+        g.purchases
+            .push(purchase("p2", 1, 5000, "EUR", date(2026, 6, 1)));
+        g.feedback.push((F::Nps, 9, noon(2026, 12, 20)));
+        g.activities = vec![(A::Meeting, noon(2026, 12, 20))];
+        g.deals.push(("won".into(), 7_000, "EUR".into()));
+        vec![a, b, c, d, e, f, g]
+    }
+
+    fn params(pipeline: &[PipelineStage]) -> KpiParams<'_> {
+        KpiParams {
+            period: Period::containing(PeriodKind::Quarter, date(2026, 11, 23)),
+            today: date(2027, 1, 15),
+            utc_offset_ms: 0,
+            currency: "EUR",
+            not_contacted_days: 30,
+            pipeline,
+        }
+    }
+
+    fn close(value: Figure, expected: f64) -> bool {
+        value.is_some_and(|v| (v - expected).abs() < 1e-6)
+    }
+
+    #[test]
+    fn every_kpi_of_the_fixture_book() {
+        let book = fixture();
+        let facts: Vec<&CustomerFacts> = book.iter().collect();
+        let pipeline = default_pipeline();
+        let kpis = compute(&facts, &params(&pipeline));
+        assert_eq!(kpis.period.label(), "Q4 2026");
+        assert_eq!(kpis.customers, [0, 1, 2, 3, 5, 6]);
+
+        let funnel: Vec<(LifecycleStage, Vec<Idx>)> = kpis
+            .funnel
+            .iter()
+            .map(|step| (step.stage, step.customers.clone()))
+            .collect();
+        assert_eq!(
+            funnel,
+            [
+                (S::Prospect, vec![]),
+                (S::Lead, vec![3]),
+                (S::Customer, vec![0, 1, 5, 6]),
+                (S::Loyal, vec![]),
+                (S::Advocate, vec![]),
+                (S::Churned, vec![2]),
+            ]
+        );
+        let conversions: Vec<(Vec<Idx>, Vec<Idx>, Figure)> = kpis
+            .conversions
+            .iter()
+            .map(|c| (c.entered.clone(), c.converted.clone(), c.rate))
+            .collect();
+        assert_eq!(
+            conversions,
+            [
+                (vec![0], vec![0], Some(100.0)),
+                (vec![0, 3], vec![0], Some(50.0)),
+                (vec![0, 1, 5, 6], vec![], Some(0.0)),
+                (vec![2], vec![], Some(0.0)),
+            ]
+        );
+        assert_eq!(kpis.new_customers, [0]);
+
+        // NPS: promoters A (10) and G (9), passive C (8), detractor B (3); A's 0 in
+        // September and E's (archived) do not count: (2 − 1) / 4 = 25.
+        assert_eq!(
+            (kpis.nps.promoters, kpis.nps.passives, kpis.nps.detractors),
+            (2, 1, 1)
+        );
+        assert_eq!(kpis.nps.score, Some(25.0));
+        assert_eq!(kpis.nps.customers, [vec![0, 6], vec![2], vec![1]]);
+        // CSAT: A 5, C 2 → 50 %. CES: B 6.
+        assert_eq!((kpis.csat.responses, kpis.csat.value), (2, Some(50.0)));
+        assert_eq!(kpis.csat.satisfied, [0]);
+        assert_eq!(kpis.csat.customers, [0, 2]);
+        assert_eq!((kpis.ces.responses, kpis.ces.value), (1, Some(6.0)));
+
+        // Churn: active at the start B, C, G; B lapsed, C moved to churned; G retained;
+        // F won back.
+        assert_eq!(kpis.churn.active_at_start, [1, 2, 6]);
+        assert_eq!(kpis.churn.lapsed, [1]);
+        assert_eq!(kpis.churn.churned, [1, 2]);
+        assert_eq!(kpis.churn.retained, [6]);
+        assert_eq!(kpis.churn.won_back, [5]);
+        assert!(close(kpis.churn.churn_rate, 200.0 / 3.0));
+        assert!(close(kpis.churn.retention_rate, 100.0 / 3.0));
+
+        // Lifetime value: orders A 2×10.00 + A 1×50.00 + C 1×10.00 = 80.00 EUR over 3 orders
+        // by 2 buyers in 92 days; C's USD order is left out. Lifespans (days from added to
+        // 31 Dec, C to its last purchase): A 720, B 1035, C 1249, G 1095.
+        let clv = &kpis.lifetime_value;
+        assert_eq!(
+            (clv.revenue_cents, clv.orders, clv.other_currency_orders),
+            (8000, 3, 1)
+        );
+        assert_eq!(clv.buyers, [0, 2]);
+        assert!(close(clv.average_order_cents, 8000.0 / 3.0));
+        assert!(close(clv.purchases_per_year, 1.5 * 365.25 / 92.0));
+        assert!(close(clv.lifespan_years, 1024.75 / 365.25));
+        assert!(close(clv.value_cents, 4000.0 * 1024.75 / 92.0));
+
+        let months: Vec<(u32, i64, bool)> = kpis
+            .revenue_by_month
+            .iter()
+            .map(|m| (m.month, m.cents, m.in_period))
+            .collect();
+        assert_eq!(
+            months,
+            [
+                (7, 0, false),
+                (8, 0, false),
+                (9, 0, false),
+                (10, 1000, true),
+                (11, 2000, true),
+                (12, 5000, true)
+            ]
+        );
+        assert_eq!(kpis.revenue_by_month[3].buyers, [2]);
+
+        let by_revenue: Vec<(&str, i64, u64, Vec<Idx>)> = kpis
+            .products_by_revenue
+            .iter()
+            .map(|p| {
+                (
+                    p.product_id.as_str(),
+                    p.revenue_cents,
+                    p.quantity,
+                    p.buyers.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            by_revenue,
+            [("p2", 5000, 1, vec![0]), ("p1", 3000, 3, vec![0, 2])]
+        );
+        let by_quantity: Vec<&str> = kpis
+            .products_by_quantity
+            .iter()
+            .map(|p| p.product_id.as_str())
+            .collect();
+        assert_eq!(by_quantity, ["p1", "p2"]);
+        assert_eq!(kpis.products_by_revenue[0].name, "Product p2");
+
+        // Pipeline: D's proposal (30 %), F's deal of a removed stage in the first stage
+        // (10 %); G's won deal is closed.
+        let pipeline: Vec<(&str, usize, i64, i64, Vec<Idx>)> = kpis
+            .pipeline
+            .iter()
+            .map(|s| {
+                (
+                    s.stage.id.as_str(),
+                    s.deals,
+                    s.value_cents,
+                    s.weighted_cents,
+                    s.customers.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            pipeline,
+            [
+                ("qualification", 1, 2000, 200, vec![5]),
+                ("proposal", 1, 10_000, 3000, vec![3]),
+                ("negotiation", 0, 0, 0, vec![]),
+            ]
+        );
+
+        // Complaints received in the period: B's (answered in 2 h, resolved in 3 days) and
+        // C's (answered in 4 h, open); A's of 29 September is outside.
+        let complaints = &kpis.complaints;
+        assert_eq!(complaints.received, 2);
+        assert_eq!(complaints.customers, [1, 2]);
+        assert_eq!(complaints.first_response.median_ms, Some(3.0 * HOUR as f64));
+        assert_eq!(complaints.first_response.p90_ms, Some(4.0 * HOUR as f64));
+        assert_eq!(complaints.resolution.count, 1);
+        assert_eq!(
+            complaints.resolution.median_ms,
+            Some(3.0 * Timestamp::DAY_MS as f64)
+        );
+        assert_eq!(complaints.unresolved, [2]);
+
+        // Activities: 14 weeks from Monday 28 September; A's complaint of the 29th is
+        // before the period even though its week is shown.
+        let activities = &kpis.activities;
+        assert_eq!(activities.weeks.len(), 14);
+        assert_eq!(activities.weeks[0].monday, date(2026, 9, 28));
+        assert_eq!(activities.totals, [1, 1, 1, 0, 0, 1, 2]);
+        let per_week: Vec<u32> = activities
+            .weeks
+            .iter()
+            .map(|w| w.counts.iter().sum())
+            .collect();
+        assert_eq!(per_week, [1, 1, 0, 0, 1, 1, 0, 1, 0, 0, 0, 1, 0, 0]);
+        assert_eq!(activities.customers[6], [1, 2]);
+        assert_eq!(activities.customers[1], [6]);
+
+        // Not contacted in the 30 days to 31 December: A (last call 2 Nov; the note does not
+        // count), B, F; not C (churned), D (added on 10 Dec), G (met on 20 Dec).
+        assert_eq!(kpis.not_contacted, [0, 1, 5]);
+    }
+
+    #[test]
+    fn empty_book_and_empty_period_give_dashes_not_nan() {
+        let pipeline = default_pipeline();
+        let kpis = compute(&[], &params(&pipeline));
+        assert!(kpis.customers.is_empty());
+        assert_eq!(kpis.nps.score, None);
+        assert_eq!(kpis.csat.value, None);
+        assert_eq!(kpis.ces.value, None);
+        assert_eq!(kpis.churn.churn_rate, None);
+        assert_eq!(kpis.churn.retention_rate, None);
+        assert_eq!(kpis.lifetime_value.average_order_cents, None);
+        assert_eq!(kpis.lifetime_value.value_cents, None);
+        assert!(kpis.conversions.iter().all(|c| c.rate.is_none()));
+        assert_eq!(kpis.complaints.first_response.median_ms, None);
+        assert_eq!(format_figure(kpis.nps.score, 0, ""), "—");
+        assert_eq!(format_duration(kpis.complaints.resolution.p90_ms), "—");
+
+        // The fixture book over a month with nothing in it (January 2020: only E existed,
+        // archived).
+        let book = fixture();
+        let facts: Vec<&CustomerFacts> = book.iter().collect();
+        let mut quiet = params(&pipeline);
+        quiet.period = Period::containing(PeriodKind::Month, date(2020, 1, 15));
+        let kpis = compute(&facts, &quiet);
+        assert!(kpis.customers.is_empty());
+        assert_eq!(kpis.nps.score, None);
+        assert_eq!(kpis.lifetime_value.orders, 0);
+        assert_eq!(kpis.lifetime_value.lifespan_years, None);
+        assert!(kpis.revenue_by_month.iter().all(|m| m.cents == 0));
+        assert_eq!(kpis.revenue_by_month.len(), 6);
+        // The pipeline is "now": it does not depend on the period, but customers who did not
+        // exist yet are not in it.
+        assert!(kpis.pipeline.iter().all(|s| s.deals == 0));
+    }
+
+    #[test]
+    fn a_single_customer_without_purchases() {
+        let pipeline = default_pipeline();
+        let mut only = customer("solo", noon(2026, 1, 5), S::Lead);
+        only.feedback.push((F::Nps, 6, noon(2026, 11, 10)));
+        only.feedback.push((F::Csat, 4, noon(2026, 11, 10)));
+        let kpis = compute(&[&only], &params(&pipeline));
+        assert_eq!(kpis.customers, [0]);
+        assert_eq!(kpis.nps.score, Some(-100.0));
+        assert_eq!(kpis.csat.value, Some(100.0));
+        assert_eq!(kpis.lifetime_value.orders, 0);
+        assert_eq!(kpis.lifetime_value.average_order_cents, None);
+        assert_eq!(kpis.lifetime_value.purchases_per_year, None);
+        assert_eq!(kpis.lifetime_value.lifespan_years, None);
+        assert_eq!(kpis.lifetime_value.value_cents, None);
+        assert!(kpis.products_by_revenue.is_empty());
+        // Lead all along: in the lead → customer step, not converted; nobody active to churn.
+        assert_eq!(kpis.conversions[1].entered, [0]);
+        assert_eq!(kpis.conversions[1].rate, Some(0.0));
+        assert_eq!(kpis.conversions[0].rate, None);
+        assert_eq!(kpis.churn.churn_rate, None);
+        assert_eq!(kpis.not_contacted, [0]);
+    }
+
+    #[test]
+    fn documents_without_stage_records_keep_their_current_stage() {
+        let pipeline = default_pipeline();
+        let mut old = customer("old", noon(2024, 1, 1), S::Loyal);
+        old.stages.clear();
+        let kpis = compute(&[&old], &params(&pipeline));
+        assert_eq!(kpis.funnel[3].customers, [0]);
+        assert_eq!(kpis.churn.active_at_start, [0]);
+        assert_eq!(kpis.churn.retained, [0]);
+    }
+
+    #[test]
+    fn the_local_offset_moves_instants_across_midnight() {
+        let pipeline = default_pipeline();
+        // 23:30 UTC on 31 December 2026 is already 1 January 2027 in UTC+1.
+        let mut late = customer("late", noon(2026, 1, 1), S::Lead);
+        let at = Timestamp(noon(2026, 12, 31).0 + 11 * HOUR + 30 * 60_000);
+        late.feedback.push((F::Nps, 10, at));
+        let mut p = params(&pipeline);
+        assert_eq!(compute(&[&late], &p).nps.promoters, 1);
+        p.utc_offset_ms = HOUR;
+        assert_eq!(compute(&[&late], &p).nps.promoters, 0);
+    }
+
+    #[test]
+    fn periods_and_their_previous_periods() {
+        let day = date(2026, 11, 23);
+        let month = Period::containing(PeriodKind::Month, day);
+        assert_eq!(
+            (month.first, month.last),
+            (date(2026, 11, 1), date(2026, 11, 30))
+        );
+        assert_eq!(month.label(), "November 2026");
+        let previous = month.previous();
+        assert_eq!(
+            (previous.first, previous.last),
+            (date(2026, 10, 1), date(2026, 10, 31))
+        );
+        let quarter = Period::containing(PeriodKind::Quarter, day);
+        assert_eq!(
+            (quarter.first, quarter.last),
+            (date(2026, 10, 1), date(2026, 12, 31))
+        );
+        assert_eq!(quarter.days(), 92);
+        let previous = quarter.previous();
+        assert_eq!(
+            (previous.first, previous.last),
+            (date(2026, 7, 1), date(2026, 9, 30))
+        );
+        assert_eq!(previous.label(), "Q3 2026");
+        let year = Period::containing(PeriodKind::Year, day);
+        assert_eq!(year.label(), "2026");
+        assert_eq!(year.previous().label(), "2025");
+        // January's previous month is last year's December; March's ends on the 28th or 29th.
+        let january = Period::containing(PeriodKind::Month, date(2027, 1, 9));
+        assert_eq!(january.previous().first, date(2026, 12, 1));
+        let march = Period::containing(PeriodKind::Month, date(2024, 3, 9));
+        assert_eq!(march.previous().last, date(2024, 2, 29));
+        // A custom range: as many days just before.
+        let custom = Period::between(date(2026, 11, 20), date(2026, 11, 10));
+        assert_eq!(custom.days(), 11);
+        let previous = custom.previous();
+        assert_eq!(
+            (previous.first, previous.last),
+            (date(2026, 10, 30), date(2026, 11, 9))
+        );
+        assert_eq!(custom.label(), "2026-11-10 – 2026-11-20");
+        assert_eq!(PeriodKind::parse("quarter"), Some(PeriodKind::Quarter));
+    }
+
+    #[test]
+    fn medians_and_percentiles() {
+        assert_eq!(durations(vec![]).median_ms, None);
+        let one = durations(vec![7]);
+        assert_eq!((one.median_ms, one.p90_ms), (Some(7.0), Some(7.0)));
+        let ten = durations((1..=10).rev().collect());
+        assert_eq!((ten.median_ms, ten.p90_ms), (Some(5.5), Some(9.0)));
+        let eleven = durations((1..=11).collect());
+        assert_eq!((eleven.median_ms, eleven.p90_ms), (Some(6.0), Some(10.0)));
+        assert_eq!(format_duration(Some(90.0 * 60_000.0)), "1 h 30 min");
+        assert_eq!(
+            format_duration(Some(3.0 * Timestamp::DAY_MS as f64)),
+            "3.0 days"
+        );
+        assert_eq!(format_duration(Some(20.0 * 60_000.0)), "20 min");
+        assert_eq!(format_figure(Some(f64::NAN), 1, "%"), "—");
+        assert_eq!(format_figure(Some(66.666), 1, "%"), "66.7%");
+    }
+
+    #[test]
+    fn the_main_currency_is_the_most_used() {
+        let book = fixture();
+        let facts: Vec<&CustomerFacts> = book.iter().collect();
+        assert_eq!(main_currency(&facts, "CHF"), "EUR");
+        assert_eq!(main_currency(&[], "CHF"), "CHF");
+    }
+}
