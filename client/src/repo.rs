@@ -16,6 +16,7 @@ use std::{cell::RefCell, collections::HashMap, rc::Rc};
 use automerge::ActorId;
 use leptos::prelude::*;
 use shared::book_doc::{BookDoc, BookSettings, BOOK_DOCUMENT};
+use shared::facts::CustomerFacts;
 use shared::protocol::{encode, BlobKind, BootstrapPosition, DocumentId, LogEntry, Seq, Upload};
 use shared::sync::OutboxItem;
 use shared::{
@@ -35,6 +36,8 @@ const DOC_CACHE_CAPACITY: usize = 16;
 /// Above this many documents to read for one page from the relay, first find which exist
 /// with one key-range read ([`Store::stored_among`]) instead of looking each one up.
 const LOOKUP_BY_RANGE_ABOVE: usize = 32;
+/// Customers whose missing dashboard facts are made from their documents per transaction.
+const FACTS_BACKFILL_BATCH: usize = 200;
 
 /// Whether the book has been read from the device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +108,29 @@ struct RepoInner {
     waiting_for_store: Vec<futures_channel::oneshot::Sender<()>>,
     /// The book's catalog and pipeline document (see [`BookDoc`]).
     book_doc: Option<BookDoc>,
+    /// Every customer's dashboard facts, once a dashboard asked for them.
+    facts: Option<FactsIndex>,
+    /// While the facts are being read: the changes made meanwhile, applied after the read.
+    facts_pending: Option<Vec<CustomerFacts>>,
+}
+
+/// The dashboard facts in memory, with each customer's position.
+#[derive(Default)]
+struct FactsIndex {
+    list: Vec<CustomerFacts>,
+    by_id: HashMap<CustomerId, usize>,
+}
+
+impl FactsIndex {
+    fn upsert(&mut self, facts: CustomerFacts) {
+        match self.by_id.get(&facts.id) {
+            Some(&at) => self.list[at] = facts,
+            None => {
+                self.by_id.insert(facts.id.clone(), self.list.len());
+                self.list.push(facts);
+            }
+        }
+    }
 }
 
 /// A document touched by a page from the relay, while the page is applied.
@@ -144,6 +170,8 @@ pub struct Repo {
     pub settings: RwSignal<BookSettings>,
     /// Customers just changed by other devices or other screens.
     pub remote_changes: RwSignal<RemoteChanges>,
+    /// Increases whenever the dashboard facts in memory change.
+    pub facts_version: RwSignal<u64>,
     inner: StoredValue<Rc<RefCell<RepoInner>>, LocalStorage>,
 }
 
@@ -156,6 +184,7 @@ impl Repo {
             save_state: RwSignal::new(SaveState::Idle),
             settings: RwSignal::new(BookSettings::default()),
             remote_changes: RwSignal::new(RemoteChanges::default()),
+            facts_version: RwSignal::new(0),
             inner: StoredValue::new_local(Rc::new(RefCell::new(RepoInner {
                 store: None,
                 actor: ActorId::random(),
@@ -165,6 +194,8 @@ impl Repo {
                 on_queued: None,
                 waiting_for_store: Vec::new(),
                 book_doc: None,
+                facts: None,
+                facts_pending: None,
             }))),
         };
         leptos::task::spawn_local(async move {
@@ -328,6 +359,7 @@ impl Repo {
         let batch = WriteBatch {
             chunks: vec![(customer_id.clone(), 0, snapshot)],
             summaries: vec![doc.summary()],
+            facts: vec![doc.facts()],
             outbox: vec![encode(&upload)],
             ..WriteBatch::default()
         };
@@ -340,6 +372,7 @@ impl Repo {
             }
         };
         self.queued(keys, vec![upload]);
+        self.remember_facts(vec![doc.facts()]);
         let summary = doc.summary();
         let customer = doc.customer().clone();
         inner.borrow_mut().docs.insert(
@@ -415,6 +448,7 @@ impl Repo {
                 cached.next_seq += 1;
                 let mut batch = WriteBatch {
                     summaries: vec![cached.doc.summary()],
+                    facts: vec![cached.doc.facts()],
                     ..WriteBatch::default()
                 };
                 if cached.n_chunks + 1 >= COMPACT_AT_CHUNKS {
@@ -441,6 +475,7 @@ impl Repo {
             return Ok(None);
         };
         let summary = batch.summaries[0].clone();
+        let facts = batch.facts.clone();
         self.save_state.set(SaveState::Saving);
         let keys = match store.write(batch).await {
             Ok(keys) => keys,
@@ -454,6 +489,7 @@ impl Repo {
         };
         self.queued(keys, uploads);
         self.book.update(|book| book.upsert(summary));
+        self.remember_facts(facts);
         self.save_state.set(SaveState::Saved(now()));
         // Another screen showing this customer (a survey or the follow-ups screen changed
         // it) reloads it.
@@ -772,10 +808,17 @@ impl Repo {
             };
             if add_to_batch(&mut batch, &id, &mut cached, snapshot) {
                 batch.summaries.push(cached.doc.summary());
+                batch.facts.push(cached.doc.facts());
             }
             written.push((id, cached));
         }
         let summaries = batch.summaries.clone();
+        // Facts in memory only if a dashboard loaded them; stored in any case.
+        let facts = if self.wants_facts() {
+            batch.facts.clone()
+        } else {
+            Vec::new()
+        };
         crate::time::add_timing("apply: load and merge entries", started);
         let started = crate::time::now_ms();
         let keys = match store.write(batch).await {
@@ -791,6 +834,7 @@ impl Repo {
         if let Some(settings) = book_settings {
             self.settings.set(settings);
         }
+        self.remember_facts(facts);
         if !outbox.is_empty() {
             self.queued(keys, outbox);
         }
@@ -831,10 +875,139 @@ impl Repo {
             inner.cursor = Seq(0);
             inner.device_name = None;
             inner.book_doc = Some(BookDoc::new(inner.actor.clone()));
+            inner.facts = None;
         }
+        self.facts_version.update(|version| *version += 1);
         self.book.set(Book::default());
         self.settings.set(BookSettings::default());
         Ok(())
+    }
+
+    /// Updates the dashboard facts in memory, if a dashboard loaded them.
+    fn remember_facts(&self, facts: Vec<CustomerFacts>) {
+        if facts.is_empty() {
+            return;
+        }
+        let changed = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            let inner = &mut *inner;
+            match (inner.facts.as_mut(), inner.facts_pending.as_mut()) {
+                (Some(index), _) => {
+                    for record in facts {
+                        index.upsert(record);
+                    }
+                    true
+                }
+                (None, Some(pending)) => {
+                    pending.extend(facts);
+                    false
+                }
+                (None, None) => false,
+            }
+        };
+        if changed {
+            self.facts_version.update(|version| *version += 1);
+        }
+    }
+
+    /// Reads every customer's dashboard facts into memory (once; later changes keep them up
+    /// to date). Customers stored before facts existed get theirs from their documents,
+    /// `FACTS_BACKFILL_BATCH` at a time, with `progress(done, missing)` after each batch.
+    pub async fn load_facts(
+        &self,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<(), RepoError> {
+        let store = self.store().await?;
+        {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            if inner.facts.is_some() {
+                return Ok(());
+            }
+            inner.facts_pending.get_or_insert_with(Vec::new);
+        }
+        let result = self.read_facts(&store, &mut progress).await;
+        let inner = self.inner();
+        let mut inner = inner.borrow_mut();
+        let pending = inner.facts_pending.take().unwrap_or_default();
+        match result {
+            Ok(mut index) => {
+                // Changes made while reading win over what the read found.
+                for record in pending {
+                    index.upsert(record);
+                }
+                if inner.facts.is_none() {
+                    inner.facts = Some(index);
+                }
+                drop(inner);
+                self.facts_version.update(|version| *version += 1);
+                Ok(())
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn read_facts(
+        &self,
+        store: &Store,
+        progress: &mut impl FnMut(usize, usize),
+    ) -> Result<FactsIndex, RepoError> {
+        let started = crate::time::now_ms();
+        let mut index = FactsIndex::default();
+        for record in store.load_facts().await? {
+            index.upsert(record);
+        }
+        crate::time::add_timing("dashboard: read facts", started);
+        let missing: Vec<CustomerId> = self.book.with_untracked(|book| {
+            book.summaries()
+                .filter(|summary| !index.by_id.contains_key(&summary.id))
+                .map(|summary| summary.id.clone())
+                .collect()
+        });
+        let actor = self.inner().borrow().actor.clone();
+        let mut done = 0;
+        for ids in missing.chunks(FACTS_BACKFILL_BATCH) {
+            progress(done, missing.len());
+            let stored = store.load_docs(ids).await?;
+            let mut batch = WriteBatch::default();
+            for (id, stored) in ids.iter().zip(stored) {
+                if stored.n_chunks == 0 {
+                    continue;
+                }
+                match CustomerDoc::load(id, &stored.bytes, actor.clone()) {
+                    Ok(doc) => batch.facts.push(doc.facts()),
+                    Err(err) => {
+                        tracing::warn!(customer = %id, cause = %err, "no facts for an unreadable document")
+                    }
+                }
+            }
+            store
+                .write(WriteBatch {
+                    facts: batch.facts.clone(),
+                    ..WriteBatch::default()
+                })
+                .await?;
+            for record in batch.facts {
+                index.upsert(record);
+            }
+            done += ids.len();
+            crate::time::yield_now().await;
+        }
+        Ok(index)
+    }
+
+    fn wants_facts(&self) -> bool {
+        let inner = self.inner();
+        let inner = inner.borrow();
+        inner.facts.is_some() || inner.facts_pending.is_some()
+    }
+
+    /// Runs `read` over every customer's dashboard facts, if loaded.
+    pub fn with_facts<T>(&self, read: impl FnOnce(&[CustomerFacts]) -> T) -> Option<T> {
+        let inner = self.inner();
+        let inner = inner.borrow();
+        inner.facts.as_ref().map(|index| read(&index.list))
     }
 
     /// Writes many new customers, `batch_size` per transaction, reporting progress; used by
@@ -867,7 +1040,7 @@ impl Repo {
                     started = crate::time::now_ms();
                 }
                 let customer_id = customer.id.clone();
-                let (snapshot, summary) = CustomerDoc::create_snapshot(
+                let (snapshot, summary, facts) = CustomerDoc::create_snapshot(
                     customer,
                     actor.clone(),
                     author.as_deref(),
@@ -878,14 +1051,21 @@ impl Repo {
                 uploads.push(upload);
                 batch.chunks.push((customer_id, 0, snapshot));
                 batch.summaries.push(summary);
+                batch.facts.push(facts);
             }
             let summaries = batch.summaries.clone();
+            let facts = if self.wants_facts() {
+                batch.facts.clone()
+            } else {
+                Vec::new()
+            };
             crate::time::add_timing("create: documents", started);
             let started = crate::time::now_ms();
             let keys = store.write(batch).await?;
             crate::time::add_timing("create: IndexedDB write", started);
             let started = crate::time::now_ms();
             self.queued(keys, uploads);
+            self.remember_facts(facts);
             n_written += summaries.len();
             self.book.update(|book| {
                 for summary in summaries {

@@ -9,6 +9,10 @@
 //!   concatenates its chunks in key order.
 //! - `summaries`: one JSON [`CustomerSummary`] per customer, keyed by customer id, rewritten
 //!   in the same transaction as the document chunk it describes. The list reads only these.
+//! - `facts`: one JSON [`CustomerFacts`] per customer (every dated activity, purchase,
+//!   answer and stage change the dashboards need), keyed by customer id, written in the same
+//!   transaction as the summary; read only when a dashboard opens (version 3 added it; a
+//!   customer stored before has none until the dashboard fills it in from its document).
 //! - `meta`: small values: this device's Automerge actor id, the signed-in session, the
 //!   sync cursor and an unfinished bootstrap's position.
 //! - `outbox`: changes the relay has not acknowledged yet (encoded
@@ -24,16 +28,17 @@ use idb::{
     TransactionResult,
 };
 use js_sys::Uint8Array;
-use shared::{CustomerId, CustomerSummary};
+use shared::{facts::CustomerFacts, CustomerId, CustomerSummary};
 use wasm_bindgen::{JsCast, JsValue};
 
 const DB_NAME: &str = "fieldbook";
-const DB_VERSION: u32 = 2;
+const DB_VERSION: u32 = 3;
 const DOC_CHUNKS: &str = "doc_chunks";
 const SUMMARIES: &str = "summaries";
 const META: &str = "meta";
 const OUTBOX: &str = "outbox";
-const ALL_STORES: [&str; 4] = [DOC_CHUNKS, SUMMARIES, META, OUTBOX];
+const FACTS: &str = "facts";
+const ALL_STORES: [&str; 5] = [DOC_CHUNKS, SUMMARIES, META, OUTBOX, FACTS];
 
 /// Why a storage operation failed, in words for the rep.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,6 +89,8 @@ pub struct WriteBatch {
     pub delete_chunks_below: Vec<(CustomerId, u32)>,
     /// Summaries to store.
     pub summaries: Vec<CustomerSummary>,
+    /// Dashboard facts to store.
+    pub facts: Vec<CustomerFacts>,
     /// Outbox items to add (encoded uploads); their keys are returned by [`Store::write`].
     pub outbox: Vec<Vec<u8>>,
     /// Meta values to store.
@@ -207,38 +214,50 @@ impl Store {
     /// Every stored summary. Entries that do not parse are skipped and logged, so one bad
     /// record never hides the whole book.
     pub async fn load_summaries(&self) -> Result<Vec<CustomerSummary>, StoreError> {
+        self.load_json(SUMMARIES).await
+    }
+
+    /// Every stored customer's dashboard facts, skipping (and logging) unreadable ones.
+    pub async fn load_facts(&self) -> Result<Vec<CustomerFacts>, StoreError> {
+        self.load_json(FACTS).await
+    }
+
+    async fn load_json<T: serde::de::DeserializeOwned>(
+        &self,
+        store_name: &str,
+    ) -> Result<Vec<T>, StoreError> {
         let transaction = self
             .database
-            .transaction(&[SUMMARIES], TransactionMode::ReadOnly)?;
+            .transaction(&[store_name], TransactionMode::ReadOnly)?;
         let values = transaction
-            .object_store(SUMMARIES)?
+            .object_store(store_name)?
             .get_all(None, None)?
             .await?;
-        crate::time::mark("fieldbook:summaries-fetched");
+        crate::time::mark(&format!("fieldbook:{store_name}-fetched"));
         // Fast path: join the JSON texts in JS and parse one array, crossing into wasm once
         // instead of once per customer.
         let array: js_sys::Array = values.iter().collect();
         if array.every(&mut |value, _, _| value.is_string()) {
             let joined = String::from(array.join(","));
-            if let Ok(summaries) =
-                serde_json::from_str::<Vec<CustomerSummary>>(&format!("[{joined}]"))
-            {
-                return Ok(summaries);
+            if let Ok(records) = serde_json::from_str::<Vec<T>>(&format!("[{joined}]")) {
+                return Ok(records);
             }
         }
         // Slow path: something is malformed; keep every record that parses.
-        let mut summaries = Vec::with_capacity(values.len());
+        let mut records = Vec::with_capacity(values.len());
         for value in values {
             let Some(text) = value.as_string() else {
-                tracing::warn!("skipping a summary that is not text");
+                tracing::warn!(store = store_name, "skipping a record that is not text");
                 continue;
             };
-            match serde_json::from_str::<CustomerSummary>(&text) {
-                Ok(summary) => summaries.push(summary),
-                Err(err) => tracing::warn!(cause = %err, "skipping an unreadable summary"),
+            match serde_json::from_str::<T>(&text) {
+                Ok(record) => records.push(record),
+                Err(err) => {
+                    tracing::warn!(store = store_name, cause = %err, "skipping an unreadable record")
+                }
             }
         }
-        Ok(summaries)
+        Ok(records)
     }
 
     /// The stored chunks of one document (empty if it has none).
@@ -335,6 +354,7 @@ impl Store {
         let summaries = transaction.object_store(SUMMARIES)?;
         let meta = transaction.object_store(META)?;
         let outbox = transaction.object_store(OUTBOX)?;
+        let facts = transaction.object_store(FACTS)?;
         for (key, value) in &batch.meta {
             meta.put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?;
         }
@@ -354,6 +374,12 @@ impl Store {
                 .map_err(|err| StoreError::Failed(format!("cannot encode summary: {err}")))?;
             let key = JsValue::from_str(summary.id.as_str());
             summaries.put(&JsValue::from_str(&json), Some(&key))?;
+        }
+        for record in &batch.facts {
+            let json = serde_json::to_string(record)
+                .map_err(|err| StoreError::Failed(format!("cannot encode facts: {err}")))?;
+            let key = JsValue::from_str(record.id.as_str());
+            facts.put(&JsValue::from_str(&json), Some(&key))?;
         }
         // Every request is queued; awaiting the keys keeps the transaction alive.
         let mut keys = Vec::with_capacity(requests.len());
