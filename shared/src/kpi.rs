@@ -1016,6 +1016,131 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
     kpis
 }
 
+/// The customers behind a figure, named by `key` (the drill-down links' keys), with a title
+/// saying what they are; `None` for an unknown key.
+///
+/// Keys: `customers`, `stage-<stage>`, `entered-<step>` and `converted-<step>` (steps 0-3 of
+/// the ladder), `new-customers`, `nps-promoters`, `nps-passives`, `nps-detractors`,
+/// `csat-satisfied`, `csat-responded`, `ces-responded`, `active-at-start`, `churned`,
+/// `lapsed`, `retained`, `won-back`, `buyers`, `month-<index>`, `product-<id>`,
+/// `pipeline-<stage id>`, `pipeline`, `nps-responded`, `complaints`, `unresolved`, `activity-<kind>`, `not-contacted`.
+pub fn drill(kpis: &Kpis, key: &str) -> Option<(String, Vec<Idx>)> {
+    let found = |title: String, list: &Vec<Idx>| Some((title, list.clone()));
+    if let Some(stage) = key.strip_prefix("stage-") {
+        let stage = LifecycleStage::parse(stage)?;
+        let step = kpis.funnel.iter().find(|step| step.stage == stage)?;
+        return found(
+            format!("{} at the end of the period", stage.label()),
+            &step.customers,
+        );
+    }
+    for (prefix, converted) in [("entered-", false), ("converted-", true)] {
+        if let Some(step) = key.strip_prefix(prefix) {
+            let conversion = kpis.conversions.get(step.parse::<usize>().ok()?)?;
+            return if converted {
+                found(
+                    format!(
+                        "{} who became {}",
+                        conversion.from.label(),
+                        conversion.to.label().to_lowercase()
+                    ),
+                    &conversion.converted,
+                )
+            } else {
+                found(
+                    format!("{} during the period", conversion.from.label()),
+                    &conversion.entered,
+                )
+            };
+        }
+    }
+    if let Some(index) = key.strip_prefix("month-") {
+        let month = kpis.revenue_by_month.get(index.parse::<usize>().ok()?)?;
+        return found(
+            format!("Bought in {}-{:02}", month.year, month.month),
+            &month.buyers,
+        );
+    }
+    if let Some(product) = key.strip_prefix("product-") {
+        let sales = kpis
+            .products_by_revenue
+            .iter()
+            .find(|sales| sales.product_id == product)?;
+        return found(format!("Bought {}", sales.name), &sales.buyers);
+    }
+    if let Some(stage) = key.strip_prefix("pipeline-") {
+        let column = kpis
+            .pipeline
+            .iter()
+            .find(|column| column.stage.id == stage)?;
+        return found(format!("Deals in {}", column.stage.name), &column.customers);
+    }
+    if let Some(kind) = key.strip_prefix("activity-") {
+        let kind = ActivityKind::parse(kind)?;
+        let at = ActivityKind::ALL.iter().position(|k| *k == kind)?;
+        return found(
+            format!("{} logged in the period", kind.label()),
+            &kpis.activities.customers[at],
+        );
+    }
+    let union = |lists: Vec<&Vec<Idx>>| {
+        let mut all: Vec<Idx> = lists.into_iter().flatten().copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    };
+    match key {
+        "nps-responded" => {
+            return Some((
+                "Answered NPS".to_string(),
+                union(kpis.nps.customers.iter().collect()),
+            ))
+        }
+        "pipeline" => {
+            return Some((
+                "Customers with open deals".to_string(),
+                union(
+                    kpis.pipeline
+                        .iter()
+                        .map(|column| &column.customers)
+                        .collect(),
+                ),
+            ))
+        }
+        _ => {}
+    }
+    let (title, list) = match key {
+        "customers" => ("Every customer counted", &kpis.customers),
+        "new-customers" => (
+            "Prospects and leads who became customers",
+            &kpis.new_customers,
+        ),
+        "nps-promoters" => ("Promoters (NPS 9-10)", &kpis.nps.customers[0]),
+        "nps-passives" => ("Passives (NPS 7-8)", &kpis.nps.customers[1]),
+        "nps-detractors" => ("Detractors (NPS 0-6)", &kpis.nps.customers[2]),
+        "csat-satisfied" => ("Satisfied (CSAT 4-5)", &kpis.csat.satisfied),
+        "csat-responded" => ("Answered CSAT", &kpis.csat.customers),
+        "ces-responded" => ("Answered CES", &kpis.ces.customers),
+        "active-at-start" => (
+            "Active at the start of the period",
+            &kpis.churn.active_at_start,
+        ),
+        "churned" => ("Churned during the period", &kpis.churn.churned),
+        "lapsed" => (
+            "Stopped buying (12-month window lapsed)",
+            &kpis.churn.lapsed,
+        ),
+        "retained" => ("Retained", &kpis.churn.retained),
+        "won-back" => ("Won back from churned", &kpis.churn.won_back),
+        "buyers" => ("Bought during the period", &kpis.lifetime_value.buyers),
+        "complaints" => ("Complained during the period", &kpis.complaints.customers),
+        "unresolved" => ("Complaints not resolved", &kpis.complaints.unresolved),
+        "not-contacted" => ("Not contacted recently", &kpis.not_contacted),
+        _ => return None,
+    };
+    found(title.to_string(), list)
+}
+
 /// The currency most purchases are in (the catalog's, usually), or `fallback` when there
 /// are no purchases.
 pub fn main_currency<'a>(facts: &'a [&CustomerFacts], fallback: &'a str) -> &'a str {
@@ -1084,8 +1209,7 @@ pub fn definition(figure: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{book_doc::default_pipeline, facts::PurchaseFact, CustomerId};
-    use ActivityKind as A;
+    use crate::{book_doc::default_pipeline, CustomerId};
     use FeedbackKind as F;
     use LifecycleStage as S;
 
@@ -1115,102 +1239,14 @@ mod tests {
         }
     }
 
-    fn purchase(
-        product: &str,
-        quantity: u32,
-        cents: i64,
-        currency: &str,
-        on: CalendarDate,
-    ) -> PurchaseFact {
-        PurchaseFact {
-            product_id: product.into(),
-            product_name: format!("Product {product}"),
-            quantity,
-            unit_price_cents: cents,
-            currency: currency.into(),
-            date: on,
-        }
-    }
-
-    /// The fixture book, Q4 2026 in mind. Indices: A 0, B 1, C 2, D 3, E 4 (archived), F 5,
-    /// G 6. Every expected value below is worked out by hand from these records.
+    /// The fixture book of [`crate::seed::dashboard_fixture`], Q4 2026 in mind. Indices:
+    /// A 0, B 1, C 2, D 3, E 4 (archived), F 5, G 6. Every expected value below is worked
+    /// out by hand from the records described there.
     fn fixture() -> Vec<CustomerFacts> {
-        // A: prospect since 2025-01-10, lead on 5 Oct, customer on 1 Nov.
-        let mut a = customer("a", noon(2025, 1, 10), S::Prospect);
-        a.stage = S::Customer;
-        a.stages
-            .push((Some(S::Prospect), S::Lead, noon(2026, 10, 5)));
-        a.stages
-            .push((Some(S::Lead), S::Customer, noon(2026, 11, 1)));
-        a.purchases
-            .push(purchase("p1", 2, 1000, "EUR", date(2026, 11, 2)));
-        a.purchases
-            .push(purchase("p2", 1, 5000, "EUR", date(2026, 12, 5)));
-        a.feedback.push((F::Nps, 0, noon(2026, 9, 30))); // before the period
-        a.feedback.push((F::Nps, 10, noon(2026, 11, 3)));
-        a.feedback.push((F::Csat, 5, noon(2026, 11, 3)));
-        a.complaints.push((noon(2026, 9, 29), None, None)); // before the period
-        a.activities = vec![
-            (A::Complaint, noon(2026, 9, 29)),
-            (A::Call, noon(2026, 11, 2)),
-            (A::Note, noon(2026, 11, 20)),
-        ];
-        // B: customer since 2024-03-01, last bought 2025-11-15: buying lapses in the period.
-        let mut b = customer("b", noon(2024, 3, 1), S::Customer);
-        b.purchases
-            .push(purchase("p2", 1, 5000, "EUR", date(2025, 11, 15)));
-        b.feedback.push((F::Nps, 3, noon(2026, 12, 1)));
-        b.feedback.push((F::Ces, 6, noon(2026, 12, 1)));
-        let received = noon(2026, 10, 10);
-        b.complaints.push((
-            received,
-            Some(Timestamp(received.0 + 2 * HOUR)),
-            Some(Timestamp(received.0 + 3 * Timestamp::DAY_MS)),
-        ));
-        b.activities = vec![(A::Complaint, received)];
-        // C: loyal since 2024, churned on 15 Nov.
-        let mut c = customer("c", noon(2023, 5, 1), S::Customer);
-        c.stage = S::Churned;
-        c.stages
-            .push((Some(S::Customer), S::Loyal, noon(2024, 1, 1)));
-        c.stages
-            .push((Some(S::Loyal), S::Churned, noon(2026, 11, 15)));
-        c.purchases
-            .push(purchase("p1", 1, 1000, "EUR", date(2026, 10, 1)));
-        c.purchases
-            .push(purchase("p3", 10, 100, "USD", date(2026, 10, 2)));
-        c.feedback.push((F::Nps, 8, noon(2026, 10, 20)));
-        c.feedback.push((F::Csat, 2, noon(2026, 10, 20)));
-        let received = noon(2026, 11, 1);
-        c.complaints
-            .push((received, Some(Timestamp(received.0 + 4 * HOUR)), None));
-        c.activities = vec![(A::Visit, noon(2026, 10, 1)), (A::Complaint, received)];
-        // D: a lead added on 10 Dec with a deal in proposal.
-        let mut d = customer("d", noon(2026, 12, 10), S::Lead);
-        d.deals.push(("proposal".into(), 10_000, "EUR".into()));
-        // E: archived; counts nowhere.
-        let mut e = customer("e", noon(2020, 1, 1), S::Customer);
-        e.archived = true;
-        e.purchases
-            .push(purchase("p1", 100, 1000, "EUR", date(2026, 11, 1)));
-        e.feedback.push((F::Nps, 0, noon(2026, 11, 1)));
-        e.activities = vec![(A::Call, noon(2026, 11, 1))];
-        // F: churned in 2025, won back on 15 Oct; a deal in a stage removed since.
-        let mut f = customer("f", noon(2025, 1, 1), S::Customer);
-        f.stages
-            .push((Some(S::Customer), S::Churned, noon(2025, 6, 1)));
-        f.stages
-            .push((Some(S::Churned), S::Customer, noon(2026, 10, 15)));
-        f.activities = vec![(A::Email, noon(2026, 8, 1))];
-        f.deals.push(("gone".into(), 2_000, "EUR".into()));
-        // G: a steady customer.
-        let mut g = customer("g", noon(2024, 1, 1), S::Customer);
-        g.purchases
-            .push(purchase("p2", 1, 5000, "EUR", date(2026, 6, 1)));
-        g.feedback.push((F::Nps, 9, noon(2026, 12, 20)));
-        g.activities = vec![(A::Meeting, noon(2026, 12, 20))];
-        g.deals.push(("won".into(), 7_000, "EUR".into()));
-        vec![a, b, c, d, e, f, g]
+        crate::seed::dashboard_fixture()
+            .iter()
+            .map(CustomerFacts::of)
+            .collect()
     }
 
     fn params(pipeline: &[PipelineStage]) -> KpiParams<'_> {
@@ -1405,6 +1441,43 @@ mod tests {
         // Not contacted in the 30 days to 31 December: A (last call 2 Nov; the note does not
         // count), B, F; not C (churned), D (added on 10 Dec), G (met on 20 Dec).
         assert_eq!(kpis.not_contacted, [0, 1, 5]);
+    }
+
+    #[test]
+    fn every_figure_drills_down_to_its_customers() {
+        let book = fixture();
+        let facts: Vec<&CustomerFacts> = book.iter().collect();
+        let pipeline = default_pipeline();
+        let kpis = compute(&facts, &params(&pipeline));
+        let ids = |key: &str| drill(&kpis, key).map(|(_, list)| list);
+        assert_eq!(ids("stage-customer"), Some(vec![0, 1, 5, 6]));
+        assert_eq!(ids("converted-1"), Some(vec![0]));
+        assert_eq!(ids("entered-1"), Some(vec![0, 3]));
+        assert_eq!(ids("new-customers"), Some(vec![0]));
+        assert_eq!(ids("nps-detractors"), Some(vec![1]));
+        assert_eq!(ids("churned"), Some(vec![1, 2]));
+        assert_eq!(ids("won-back"), Some(vec![5]));
+        assert_eq!(ids("month-3"), Some(vec![2]));
+        assert_eq!(ids("product-p1"), Some(vec![0, 2]));
+        assert_eq!(ids("pipeline-proposal"), Some(vec![3]));
+        assert_eq!(ids("activity-complaint"), Some(vec![1, 2]));
+        assert_eq!(ids("not-contacted"), Some(vec![0, 1, 5]));
+        assert_eq!(ids("nps-responded"), Some(vec![0, 1, 2, 6]));
+        assert_eq!(ids("pipeline"), Some(vec![3, 5]));
+        assert_eq!(
+            drill(&kpis, "converted-1").map(|(title, _)| title),
+            Some("Lead who became customer".to_string())
+        );
+        for unknown in [
+            "",
+            "stage-nope",
+            "month-99",
+            "converted-x",
+            "product-zz",
+            "nope",
+        ] {
+            assert_eq!(ids(unknown), None, "{unknown}");
+        }
     }
 
     #[test]

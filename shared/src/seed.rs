@@ -422,6 +422,197 @@ fn add_stage_history(customer: &mut Customer, rng: &mut SeedRng, now: Timestamp)
     }
 }
 
+/// The dashboard fixture: seven customers whose KPIs over Q4 2026 are worked out by hand in
+/// the tests of [`crate::kpi`] (and checked on screen by the dashboard's end-to-end test):
+///
+/// - A: prospect since 2025-01-10, lead on 5 Oct 2026, customer on 1 Nov; bought 2 × p1 at
+///   10.00 on 2 Nov and 1 × p2 at 50.00 on 5 Dec; NPS 0 on 30 Sep, NPS 10 and CSAT 5 on 3 Nov;
+///   a complaint on 29 Sep, a call on 2 Nov, a note on 20 Nov.
+/// - B: customer since 2024-03-01, last bought (p2, 50.00) on 2025-11-15; NPS 3 and CES 6 on
+///   1 Dec; a complaint on 10 Oct answered in 2 h, resolved in 3 days.
+/// - C: customer since 2023-05-01, loyal 2024-01-01, churned 15 Nov 2026; bought p1 at 10.00
+///   on 1 Oct and 10 × p3 at 1.00 USD on 2 Oct; NPS 8 and CSAT 2 on 20 Oct; a visit on 1 Oct;
+///   a complaint on 1 Nov answered in 4 h, unresolved.
+/// - D: lead added on 10 Dec 2026 with a 100.00 deal in proposal.
+/// - E: archived (bought 100 × p1, NPS 0, a call, all in November: counted nowhere).
+/// - F: customer since 2025-01-01, churned 2025-06-01, won back 15 Oct 2026; an email on
+///   1 Aug; a 20.00 deal in a pipeline stage since removed.
+/// - G: customer since 2024-01-01; bought p2 at 50.00 on 2026-06-01; NPS 9 and a meeting on
+///   20 Dec; a 70.00 deal won.
+///
+/// Instants are at noon UTC, so any time zone within ±11 h puts them on the same days.
+pub fn dashboard_fixture() -> Vec<Customer> {
+    use crate::customer::StageChange;
+    use crate::records::*;
+    use LifecycleStage as S;
+    const HOUR: i64 = 3_600_000;
+    let date = |year, month, day| CalendarDate { year, month, day };
+    let noon = |year, month, day| {
+        Timestamp(CalendarDate::day_number(date(year, month, day)) * Timestamp::DAY_MS + 12 * HOUR)
+    };
+    let new = |letter: &str, name: &str, created: Timestamp, stage: S| {
+        let mut customer = Customer::new(
+            format!("fixture-{letter}")
+                .parse()
+                .expect("fixture ids are valid"),
+            created,
+        );
+        customer.name = name.into();
+        customer.company = "Fixture Foods".into();
+        customer.stage = stage;
+        customer.updated_at = created;
+        customer.stage_changes.insert(
+            "s0".into(),
+            StageChange {
+                from: None,
+                to: stage,
+                at: created,
+            },
+        );
+        customer
+    };
+    let move_to = |customer: &mut Customer, n: usize, from: S, to: S, at: Timestamp| {
+        customer.stage = to;
+        customer.stage_changes.insert(
+            format!("s{n}"),
+            StageChange {
+                from: Some(from),
+                to,
+                at,
+            },
+        );
+    };
+    let buy = |customer: &mut Customer, product: &str, quantity, cents, currency: &str, on| {
+        let n = customer.purchases.len();
+        customer.purchases.insert(
+            format!("p{n}"),
+            Purchase {
+                product_id: product.into(),
+                product_name: format!("Product {product}"),
+                quantity,
+                unit_price_cents: cents,
+                currency: currency.into(),
+                date: on,
+            },
+        );
+    };
+    let answer = |customer: &mut Customer, kind, score, at| {
+        let n = customer.feedback.len();
+        customer.feedback.insert(
+            format!("f{n}"),
+            Feedback {
+                kind,
+                score,
+                at,
+                channel: None,
+                comment: String::new(),
+            },
+        );
+    };
+    let log = |customer: &mut Customer, kind, at, answered: Option<i64>, resolved: Option<i64>| {
+        let n = customer.activities.len();
+        let mut activity = Activity::new(kind, at, "fixture");
+        if let Some(progress) = activity.complaint.as_mut() {
+            if let Some(after) = answered {
+                progress.set_status(ComplaintStatus::InProgress, Timestamp(at.0 + after));
+            }
+            if let Some(after) = resolved {
+                progress.set_status(ComplaintStatus::Resolved, Timestamp(at.0 + after));
+            }
+        }
+        customer.activities.insert(format!("a{n}"), activity);
+    };
+    let deal = |customer: &mut Customer, stage: &str, cents, closed: bool| {
+        customer.deals.insert(
+            format!("d{}", customer.deals.len()),
+            Deal {
+                title: format!("Deal in {stage}"),
+                stage: stage.into(),
+                value_cents: cents,
+                currency: "EUR".into(),
+                expected_close: None,
+                created_at: customer.created_at,
+                closed_at: closed.then_some(customer.created_at),
+            },
+        );
+    };
+
+    let mut a = new("a", "Ada Fixture", noon(2025, 1, 10), S::Prospect);
+    move_to(&mut a, 1, S::Prospect, S::Lead, noon(2026, 10, 5));
+    move_to(&mut a, 2, S::Lead, S::Customer, noon(2026, 11, 1));
+    buy(&mut a, "p1", 2, 1000, "EUR", date(2026, 11, 2));
+    buy(&mut a, "p2", 1, 5000, "EUR", date(2026, 12, 5));
+    answer(&mut a, FeedbackKind::Nps, 0, noon(2026, 9, 30));
+    answer(&mut a, FeedbackKind::Nps, 10, noon(2026, 11, 3));
+    answer(&mut a, FeedbackKind::Csat, 5, noon(2026, 11, 3));
+    log(
+        &mut a,
+        ActivityKind::Complaint,
+        noon(2026, 9, 29),
+        None,
+        None,
+    );
+    log(&mut a, ActivityKind::Call, noon(2026, 11, 2), None, None);
+    log(&mut a, ActivityKind::Note, noon(2026, 11, 20), None, None);
+
+    let mut b = new("b", "Bruno Fixture", noon(2024, 3, 1), S::Customer);
+    buy(&mut b, "p2", 1, 5000, "EUR", date(2025, 11, 15));
+    answer(&mut b, FeedbackKind::Nps, 3, noon(2026, 12, 1));
+    answer(&mut b, FeedbackKind::Ces, 6, noon(2026, 12, 1));
+    log(
+        &mut b,
+        ActivityKind::Complaint,
+        noon(2026, 10, 10),
+        Some(2 * HOUR),
+        Some(3 * Timestamp::DAY_MS),
+    );
+
+    let mut c = new("c", "Chloé Fixture", noon(2023, 5, 1), S::Customer);
+    move_to(&mut c, 1, S::Customer, S::Loyal, noon(2024, 1, 1));
+    move_to(&mut c, 2, S::Loyal, S::Churned, noon(2026, 11, 15));
+    buy(&mut c, "p1", 1, 1000, "EUR", date(2026, 10, 1));
+    buy(&mut c, "p3", 10, 100, "USD", date(2026, 10, 2));
+    answer(&mut c, FeedbackKind::Nps, 8, noon(2026, 10, 20));
+    answer(&mut c, FeedbackKind::Csat, 2, noon(2026, 10, 20));
+    log(&mut c, ActivityKind::Visit, noon(2026, 10, 1), None, None);
+    log(
+        &mut c,
+        ActivityKind::Complaint,
+        noon(2026, 11, 1),
+        Some(4 * HOUR),
+        None,
+    );
+
+    let mut d = new("d", "Dmitri Fixture", noon(2026, 12, 10), S::Lead);
+    deal(&mut d, "proposal", 10_000, false);
+
+    let mut e = new("e", "Elena Fixture", noon(2020, 1, 1), S::Customer);
+    e.archived = true;
+    buy(&mut e, "p1", 100, 1000, "EUR", date(2026, 11, 1));
+    answer(&mut e, FeedbackKind::Nps, 0, noon(2026, 11, 1));
+    log(&mut e, ActivityKind::Call, noon(2026, 11, 1), None, None);
+
+    let mut f = new("f", "Farid Fixture", noon(2025, 1, 1), S::Customer);
+    move_to(&mut f, 1, S::Customer, S::Churned, noon(2025, 6, 1));
+    move_to(&mut f, 2, S::Churned, S::Customer, noon(2026, 10, 15));
+    log(&mut f, ActivityKind::Email, noon(2026, 8, 1), None, None);
+    deal(&mut f, "gone", 2_000, false);
+
+    let mut g = new("g", "Grace Fixture", noon(2024, 1, 1), S::Customer);
+    buy(&mut g, "p2", 1, 5000, "EUR", date(2026, 6, 1));
+    answer(&mut g, FeedbackKind::Nps, 9, noon(2026, 12, 20));
+    log(
+        &mut g,
+        ActivityKind::Meeting,
+        noon(2026, 12, 20),
+        None,
+        None,
+    );
+    deal(&mut g, "won", 7_000, true);
+
+    vec![a, b, c, d, e, f, g]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
