@@ -1,5 +1,6 @@
 //! Pieces shared by several screens.
 
+pub mod charts;
 pub mod save_status;
 pub mod stage_badge;
 pub mod sync_status;

@@ -104,7 +104,7 @@ fn Shell() -> impl IntoView {
         <routes::feedback::SurveyOverlay/>
         // Under a survey, the rep's screens take no clicks and no focus.
         // The pipeline board takes the whole width of a tablet for its columns.
-        <div class="app" class:detail-open=detail_open class:wide=move || location.pathname.get() == "/pipeline" inert=move || survey.is_active()>
+        <div class="app" class:detail-open=detail_open class:wide=move || location.pathname.with(|path| path == "/pipeline" || path.starts_with("/dashboard")) inert=move || survey.is_active()>
             <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                 <ParentRoute path=path!("") view=Panes>
                     <Route path=path!("") view=NothingSelected/>
@@ -122,6 +122,8 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("duplicates/:a/:b") view=routes::duplicates::MergePage/>
                     <Route path=path!("products") view=routes::sales::ProductsPage/>
                     <Route path=path!("pipeline") view=routes::sales::PipelinePage/>
+                    <Route path=path!("dashboard") view=routes::dashboard::DashboardPage/>
+                    <Route path=path!("dashboard/customers") view=routes::dashboard::DashboardCustomers/>
                     <Route path=path!("survey/:id/:kind") view=routes::feedback::StartSurvey/>
                 </ParentRoute>
             </Routes>

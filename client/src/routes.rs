@@ -4,6 +4,7 @@ pub mod account;
 pub mod activities;
 pub mod capture;
 pub mod customer;
+pub mod dashboard;
 pub mod duplicates;
 pub mod feedback;
 pub mod follow_ups;

@@ -92,9 +92,11 @@ impl CustomerDoc {
     }
 
     /// For bulk creation (imports, sample data): the new customer's document as one snapshot,
-    /// and its summary, without keeping a document in memory. Skips hydrating the document
-    /// back (most of [`CustomerDoc::create`]'s cost), which only a document kept for further
-    /// edits needs. The customer is validated first; an invalid customer creates nothing.
+    /// its summary and its dashboard facts, without keeping a document in memory. Skips
+    /// hydrating the document back (most of [`CustomerDoc::create`]'s cost), which only a
+    /// document kept for further edits needs. The customer's `created_at` is kept (an import
+    /// of a backup or a generated book brings its own); the initial stage is recorded then.
+    /// The customer is validated first; an invalid customer creates nothing.
     pub fn create_snapshot(
         mut customer: Customer,
         actor: ActorId,
@@ -102,10 +104,10 @@ impl CustomerDoc {
         now: Timestamp,
     ) -> Result<(Vec<u8>, CustomerSummary, CustomerFacts), DocError> {
         validation::validate(&customer)?;
-        customer.created_at = now;
         customer.updated_at = now;
         if customer.stage_changes.is_empty() {
-            customer.record_stage_change(None, now, &device_tag(&actor));
+            let created = customer.created_at;
+            customer.record_stage_change(None, created, &device_tag(&actor));
         }
         let mut doc = AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor);
         autosurgeon::reconcile(&mut doc, &customer)?;

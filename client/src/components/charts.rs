@@ -101,7 +101,11 @@ pub struct Column {
 
 /// A column chart, columns stacked from their parts; a tapped column opens its `href`.
 #[component]
-pub fn Columns(columns: Vec<Column>, #[prop(into)] label: String, #[prop(into)] testid: String) -> impl IntoView {
+pub fn Columns(
+    columns: Vec<Column>,
+    #[prop(into)] label: String,
+    #[prop(into)] testid: String,
+) -> impl IntoView {
     const WIDTH: f64 = 320.0;
     const HEIGHT: f64 = 140.0;
     const BASE: f64 = 122.0;

@@ -8,6 +8,12 @@ use leptos_router::components::A;
 pub fn MenuPage() -> impl IntoView {
     let entries = [
         (
+            "/dashboard",
+            "menu-dashboard",
+            "Dashboard",
+            "NPS, churn, revenue, best sellers, this period against the last",
+        ),
+        (
             "/follow-ups",
             "menu-follow-ups",
             "Follow-ups",

@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// The currency new products and deals start with.
-const DEFAULT_CURRENCY: &str = "EUR";
+pub const DEFAULT_CURRENCY: &str = "EUR";
 
 /// Shows a repo error under a form.
 fn error_text(err: RepoError) -> String {

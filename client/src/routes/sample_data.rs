@@ -1,7 +1,8 @@
 //! Sample data: fills the book with a realistic, deterministic set of customers so a rep can
 //! try Fieldbook, and so tests and benchmarks can measure large books
 //! (`/sample-data?n=10000&seed=1&auto=1` starts at once; `&records=1` adds 5-50 activities,
-//! purchases, follow-ups and feedback to each customer, `&activities=N` exactly N activities).
+//! purchases, follow-ups and feedback to each customer, `&activities=N` exactly N activities;
+//! `?fixture=dashboard&auto=1` writes the dashboard fixture of `shared::seed`).
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_query_map};
@@ -29,6 +30,8 @@ pub fn SampleData() -> impl IntoView {
     let activities =
         query.with_untracked(|q| q.get("activities").and_then(|a| a.parse::<usize>().ok()));
     let records = query.with_untracked(|q| q.get("records").is_some());
+    // `fixture=dashboard`: the seven customers whose KPIs the tests work out by hand.
+    let fixture = query.with_untracked(|q| q.get("fixture").is_some_and(|f| f == "dashboard"));
     let n_written = RwSignal::new(0usize);
     let running = RwSignal::new(false);
     let outcome = RwSignal::new(None::<Result<f64, String>>);
@@ -55,9 +58,18 @@ pub fn SampleData() -> impl IntoView {
                 }
                 customer
             });
-            let result = repo
-                .create_many(customers, BATCH_SIZE, |done| n_written.set(done))
-                .await;
+            let result = if fixture {
+                n_wanted.set(shared::seed::dashboard_fixture().len());
+                repo.create_many(
+                    shared::seed::dashboard_fixture().into_iter(),
+                    BATCH_SIZE,
+                    |done| n_written.set(done),
+                )
+                .await
+            } else {
+                repo.create_many(customers, BATCH_SIZE, |done| n_written.set(done))
+                    .await
+            };
             outcome.set(Some(
                 result
                     .map(|_| js_sys::Date::now() - started)

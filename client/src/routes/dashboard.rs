@@ -1,0 +1,905 @@
+//! The dashboard: the customer KPIs of the book (or of a saved segment) over a period,
+//! compared with the period before, computed on the device from the dashboard facts
+//! (`shared::kpi`), offline like everything else. Every figure links to the customers
+//! behind it (`/dashboard/customers?key=…`, same query).
+//!
+//! The period, segment and "not contacted" window live in the URL query, so the back button
+//! and a reload keep them: `period=month|quarter|year|custom`, `from`/`to` (custom, or an
+//! anchor day for the others), `segment` (a saved segment's id), `quiet` (days).
+
+use std::{collections::HashSet, sync::Arc};
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{components::A, hooks::use_navigate, hooks::use_query_map, NavigateOptions};
+use shared::{
+    book_doc::StageOutcome,
+    facts::CustomerFacts,
+    kpi::{
+        compute, definition, drill, format_duration, format_figure, main_currency, Figure, Idx,
+        KpiParams, Kpis, Period, PeriodKind,
+    },
+    records::{format_money, ActivityKind},
+    segments::members,
+    CalendarDate, CustomerId, LifecycleStage,
+};
+
+use crate::{
+    components::charts::{Column, Columns, HBar, HBars, Sparkline},
+    repo::use_repo,
+    routes::sales::DEFAULT_CURRENCY,
+    time::{mark, now, now_ms},
+};
+
+/// What the dashboard shows, from the URL query.
+#[derive(Debug, Clone, PartialEq)]
+struct DashboardQuery {
+    /// `None` for a custom range.
+    kind: Option<PeriodKind>,
+    period: Period,
+    segment: String,
+    quiet: u32,
+}
+
+impl DashboardQuery {
+    fn read(query: &leptos_router::params::ParamsMap, today: CalendarDate) -> DashboardQuery {
+        let date = |key: &str| query.get(key).and_then(|text| CalendarDate::parse(&text));
+        let kind_text = query.get("period").unwrap_or_default();
+        let kind = match kind_text.as_str() {
+            "custom" => None,
+            text => Some(PeriodKind::parse(text).unwrap_or(PeriodKind::Quarter)),
+        };
+        let period = match kind {
+            Some(kind) => Period::containing(kind, date("from").unwrap_or(today)),
+            None => Period::between(date("from").unwrap_or(today), date("to").unwrap_or(today)),
+        };
+        DashboardQuery {
+            kind,
+            period,
+            segment: query.get("segment").unwrap_or_default(),
+            quiet: query
+                .get("quiet")
+                .and_then(|days| days.parse().ok())
+                .filter(|days| (1..=3650).contains(days))
+                .unwrap_or(30),
+        }
+    }
+
+    fn to_query(&self) -> String {
+        let mut parts = vec![format!(
+            "period={}",
+            self.kind.map_or("custom", PeriodKind::as_str)
+        )];
+        parts.push(format!("from={}", self.period.first));
+        if self.kind.is_none() {
+            parts.push(format!("to={}", self.period.last));
+        }
+        if !self.segment.is_empty() {
+            parts.push(format!("segment={}", self.segment));
+        }
+        if self.quiet != 30 {
+            parts.push(format!("quiet={}", self.quiet));
+        }
+        parts.join("&")
+    }
+
+    fn link(&self, key: &str) -> String {
+        format!("/dashboard/customers?key={key}&{}", self.to_query())
+    }
+}
+
+/// Today's local date.
+fn today() -> CalendarDate {
+    let date = js_sys::Date::new_0();
+    CalendarDate {
+        year: date.get_full_year() as i32,
+        month: date.get_month() + 1,
+        day: date.get_date(),
+    }
+}
+
+/// The device's offset from UTC, in milliseconds.
+fn utc_offset_ms() -> i64 {
+    -(js_sys::Date::new_0().get_timezone_offset() as i64) * 60_000
+}
+
+/// The figures of both periods, over the customers in scope.
+struct Computed {
+    current: Kpis,
+    previous: Kpis,
+    /// Customer of each index the figures use.
+    ids: Vec<CustomerId>,
+    currency: String,
+    compute_ms: f64,
+}
+
+/// Loads the facts (once) and computes the dashboard whenever the query or the book changes.
+/// The query, the figures once computed, and a loading or error message.
+type Dashboard = (
+    Memo<DashboardQuery>,
+    RwSignal<Option<Arc<Computed>>>,
+    RwSignal<Option<String>>,
+);
+
+fn use_dashboard() -> Dashboard {
+    let repo = use_repo();
+    let query_map = use_query_map();
+    let today = today();
+    let query = Memo::new(move |_| query_map.with(|q| DashboardQuery::read(q, today)));
+    let computed = RwSignal::new(None::<Arc<Computed>>);
+    let status = RwSignal::new(Some("Reading the book…".to_string()));
+    spawn_local(async move {
+        let result = repo
+            .load_facts(move |done, missing| {
+                status.set(Some(format!(
+                    "Preparing the dashboard: {done} of {missing} customers…"
+                )))
+            })
+            .await;
+        match result {
+            Ok(()) => status.set(None),
+            Err(err) => status.set(Some(format!("The dashboard cannot read the book: {err}"))),
+        }
+    });
+    Effect::new(move |_| {
+        repo.facts_version.track();
+        let query = query.get();
+        let settings = repo.settings.get();
+        let started = now_ms();
+        let pipeline = settings.pipeline();
+        let in_segment: Option<HashSet<CustomerId>> =
+            settings.segments.get(&query.segment).map(|segment| {
+                repo.book
+                    .with_untracked(|book| members(book, &segment.filter, now()))
+                    .into_iter()
+                    .collect()
+            });
+        let result = repo.with_facts(|all: &[CustomerFacts]| {
+            let everyone: Vec<&CustomerFacts> = all.iter().collect();
+            let currency = main_currency(&everyone, DEFAULT_CURRENCY).to_string();
+            let scope: Vec<&CustomerFacts> = match &in_segment {
+                Some(ids) => all.iter().filter(|f| ids.contains(&f.id)).collect(),
+                None => everyone,
+            };
+            let mut params = KpiParams {
+                period: query.period,
+                today,
+                utc_offset_ms: utc_offset_ms(),
+                currency: &currency,
+                not_contacted_days: query.quiet,
+                pipeline: &pipeline,
+            };
+            let current = compute(&scope, &params);
+            params.period = query.period.previous();
+            let previous = compute(&scope, &params);
+            let ids = scope.iter().map(|f| f.id.clone()).collect();
+            Computed {
+                current,
+                previous,
+                ids,
+                currency: currency.clone(),
+                compute_ms: 0.0,
+            }
+        });
+        if let Some(mut result) = result {
+            result.compute_ms = now_ms() - started;
+            mark("fieldbook:dashboard-computed");
+            computed.set(Some(Arc::new(result)));
+        }
+    });
+    (query, computed, status)
+}
+
+fn signed(delta: f64, decimals: usize, unit: &str) -> String {
+    if delta.abs() < 0.5 * 10f64.powi(-(decimals as i32)) {
+        format!("±0{unit}")
+    } else if delta > 0.0 {
+        format!("+{delta:.decimals$}{unit}")
+    } else {
+        format!("−{:.decimals$}{unit}", -delta)
+    }
+}
+
+/// A change between two figures; `None` when either has no value.
+fn delta(current: Figure, previous: Figure, decimals: usize, unit: &str) -> Option<(String, f64)> {
+    let (current, previous) = (current?, previous?);
+    Some((
+        signed(current - previous, decimals, unit),
+        current - previous,
+    ))
+}
+
+/// A relative change, for money and durations.
+fn relative(current: Figure, previous: Figure) -> Option<(String, f64)> {
+    let (current, previous) = (current?, previous?);
+    (previous != 0.0).then(|| {
+        let change = (current - previous) / previous.abs() * 100.0;
+        (signed(change, 0, "%"), change)
+    })
+}
+
+struct Tile {
+    testid: &'static str,
+    label: &'static str,
+    value: String,
+    detail: Option<String>,
+    delta: Option<(String, f64)>,
+    /// Whether a rise is good news (false for churn or response times).
+    up_is_good: bool,
+    key: &'static str,
+    spark: Option<Vec<f64>>,
+}
+
+fn money(cents: f64, currency: &str) -> String {
+    format_money(cents.round() as i64, currency)
+}
+
+fn tiles(c: &Computed, quiet: u32) -> Vec<Tile> {
+    let (now, before) = (&c.current, &c.previous);
+    let count = |n: usize| Some(n as f64);
+    let open_value: i64 = now.pipeline.iter().map(|s| s.value_cents).sum();
+    let weighted: i64 = now.pipeline.iter().map(|s| s.weighted_cents).sum();
+    let open_deals: usize = now.pipeline.iter().map(|s| s.deals).sum();
+    vec![
+        Tile {
+            testid: "kpi-new-customers",
+            label: "New customers",
+            value: now.new_customers.len().to_string(),
+            detail: Some("prospects and leads converted".into()),
+            delta: delta(
+                count(now.new_customers.len()),
+                count(before.new_customers.len()),
+                0,
+                "",
+            ),
+            up_is_good: true,
+            key: "new-customers",
+            spark: None,
+        },
+        Tile {
+            testid: "kpi-nps",
+            label: "NPS",
+            value: format_figure(now.nps.score, 0, ""),
+            detail: Some(format!(
+                "{} answers",
+                now.nps.promoters + now.nps.passives + now.nps.detractors
+            )),
+            delta: delta(now.nps.score, before.nps.score, 0, ""),
+            up_is_good: true,
+            key: "nps-responded",
+            spark: None,
+        },
+        Tile {
+            testid: "kpi-csat",
+            label: "CSAT",
+            value: format_figure(now.csat.value, 0, "%"),
+            detail: Some(format!("{} answers", now.csat.responses)),
+            delta: delta(now.csat.value, before.csat.value, 0, " pts"),
+            up_is_good: true,
+            key: "csat-responded",
+            spark: None,
+        },
+        Tile {
+            testid: "kpi-ces",
+            label: "CES",
+            value: format_figure(now.ces.value, 1, ""),
+            detail: Some(format!("{} answers, 1-7", now.ces.responses)),
+            delta: delta(now.ces.value, before.ces.value, 1, ""),
+            up_is_good: true,
+            key: "ces-responded",
+            spark: None,
+        },
+        Tile {
+            testid: "kpi-churn",
+            label: "Churn rate",
+            value: format_figure(now.churn.churn_rate, 1, "%"),
+            detail: Some(format!(
+                "{} of {} active",
+                now.churn.churned.len(),
+                now.churn.active_at_start.len()
+            )),
+            delta: delta(now.churn.churn_rate, before.churn.churn_rate, 1, " pts"),
+            up_is_good: false,
+            key: "churned",
+            spark: None,
+        },
+        Tile {
+            testid: "kpi-retention",
+            label: "Retention",
+            value: format_figure(now.churn.retention_rate, 1, "%"),
+            detail: Some(format!("{} won back", now.churn.won_back.len())),
+            delta: delta(
+                now.churn.retention_rate,
+                before.churn.retention_rate,
+                1,
+                " pts",
+            ),
+            up_is_good: true,
+            key: "retained",
+            spark: None,
+        },
+        Tile {
+            testid: "kpi-clv",
+            label: "Lifetime value",
+            value: now
+                .lifetime_value
+                .value_cents
+                .map_or("—".into(), |cents| money(cents, &c.currency)),
+            detail: Some("per customer".into()),
+            delta: relative(
+                now.lifetime_value.value_cents,
+                before.lifetime_value.value_cents,
+            ),
+            up_is_good: true,
+            key: "buyers",
+            spark: None,
+        },
+        Tile {
+            testid: "kpi-revenue",
+            label: "Revenue",
+            value: format_money(now.lifetime_value.revenue_cents, &c.currency),
+            detail: Some(format!("{} orders", now.lifetime_value.orders)),
+            delta: relative(
+                Some(now.lifetime_value.revenue_cents as f64),
+                Some(before.lifetime_value.revenue_cents as f64),
+            ),
+            up_is_good: true,
+            key: "buyers",
+            spark: Some(
+                now.revenue_by_month
+                    .iter()
+                    .map(|m| m.cents as f64)
+                    .collect(),
+            ),
+        },
+        Tile {
+            testid: "kpi-first-response",
+            label: "First response",
+            value: format_duration(now.complaints.first_response.median_ms),
+            detail: Some(format!(
+                "median · p90 {}",
+                format_duration(now.complaints.first_response.p90_ms)
+            )),
+            delta: relative(
+                now.complaints.first_response.median_ms,
+                before.complaints.first_response.median_ms,
+            ),
+            up_is_good: false,
+            key: "complaints",
+            spark: None,
+        },
+        Tile {
+            testid: "kpi-resolution",
+            label: "Resolution",
+            value: format_duration(now.complaints.resolution.median_ms),
+            detail: Some(format!(
+                "median · p90 {}",
+                format_duration(now.complaints.resolution.p90_ms)
+            )),
+            delta: relative(
+                now.complaints.resolution.median_ms,
+                before.complaints.resolution.median_ms,
+            ),
+            up_is_good: false,
+            key: "complaints",
+            spark: None,
+        },
+        Tile {
+            testid: "kpi-pipeline",
+            label: "Open pipeline",
+            value: format_money(open_value, &c.currency),
+            detail: Some(format!(
+                "{open_deals} deals · forecast {}",
+                format_money(weighted, &c.currency)
+            )),
+            delta: None,
+            up_is_good: true,
+            key: "pipeline",
+            spark: None,
+        },
+        Tile {
+            testid: "kpi-not-contacted",
+            label: "Not contacted",
+            value: now.not_contacted.len().to_string(),
+            detail: Some(format!("in {quiet} days")),
+            delta: delta(
+                count(now.not_contacted.len()),
+                count(before.not_contacted.len()),
+                0,
+                "",
+            ),
+            up_is_good: false,
+            key: "not-contacted",
+            spark: Some(
+                now.activities
+                    .weeks
+                    .iter()
+                    .map(|w| w.counts.iter().sum::<u32>() as f64)
+                    .collect(),
+            ),
+        },
+    ]
+}
+
+/// "How is this computed?" under a section.
+#[component]
+fn HowComputed(figure: &'static str) -> impl IntoView {
+    view! {
+        <details class="how">
+            <summary>"How is this computed?"</summary>
+            <p>{definition(figure)}</p>
+        </details>
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// The class colouring each activity kind in the weekly chart.
+fn kind_class(kind: ActivityKind) -> &'static str {
+    match kind {
+        ActivityKind::Call => "part-call",
+        ActivityKind::Meeting => "part-meeting",
+        ActivityKind::Visit => "part-visit",
+        ActivityKind::Email => "part-email",
+        ActivityKind::Message => "part-message",
+        ActivityKind::Note => "part-note",
+        ActivityKind::Complaint => "part-complaint",
+    }
+}
+
+/// The dashboard screen.
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let repo = use_repo();
+    let navigate = use_navigate();
+    let (query, computed, status) = use_dashboard();
+    let go = move |edit: Box<dyn FnOnce(&mut DashboardQuery)>| {
+        let mut next = query.get_untracked();
+        edit(&mut next);
+        navigate(
+            &format!("/dashboard?{}", next.to_query()),
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        );
+    };
+    let go = StoredValue::new_local(go);
+    let set_kind = move |kind: Option<PeriodKind>| {
+        go.with_value(|go| {
+            go(Box::new(move |q| {
+                if kind.is_none() && q.kind.is_some() {
+                    // A custom range starts as the period shown.
+                    q.kind = None;
+                } else {
+                    q.kind = kind;
+                    q.period = Period::containing(kind.unwrap_or(PeriodKind::Month), today());
+                }
+            }))
+        })
+    };
+    let set_dates = move |first: Option<CalendarDate>, last: Option<CalendarDate>| {
+        go.with_value(|go| {
+            go(Box::new(move |q| {
+                q.kind = None;
+                q.period = Period::between(
+                    first.unwrap_or(q.period.first),
+                    last.unwrap_or(q.period.last),
+                );
+            }))
+        })
+    };
+    let segments = Memo::new(move |_| {
+        repo.settings.with(|s| {
+            let mut list: Vec<(String, String)> = s
+                .segments
+                .iter()
+                .map(|(id, segment)| (id.clone(), segment.name.clone()))
+                .collect();
+            list.sort_by_key(|a| a.1.to_lowercase());
+            list
+        })
+    });
+
+    view! {
+        <div class="detail dashboard" data-testid="dashboard-page"
+            data-ready=move || computed.with(|c| c.is_some()).then_some("true")>
+            <header class="topbar detail-topbar">
+                <A href="/" attr:class="back" attr:aria-label="Back to list" attr:data-testid="back">"‹ Customers"</A>
+                <h2 class="topbar-title">"Dashboard"</h2>
+            </header>
+            <section class="card dashboard-controls">
+                <div class="period-switch" role="group" aria-label="Period">
+                    {PeriodKind::ALL.into_iter().map(|kind| view! {
+                        <button class="chip-button" data-testid=format!("period-{}", kind.as_str())
+                            aria-pressed=move || (query.with(|q| q.kind) == Some(kind)).to_string()
+                            on:click=move |_| set_kind(Some(kind))>{kind.label()}</button>
+                    }).collect_view()}
+                    <button class="chip-button" data-testid="period-custom"
+                        aria-pressed=move || query.with(|q| q.kind.is_none()).to_string()
+                        on:click=move |_| set_kind(None)>"Custom"</button>
+                </div>
+                {move || query.with(|q| q.kind.is_none()).then(|| view! {
+                    <div class="field-row">
+                        <label class="field"><span class="field-label">"From"</span>
+                            <input type="date" data-testid="period-from" prop:value=move || query.with(|q| q.period.first.to_string())
+                                on:change=move |ev| set_dates(CalendarDate::parse(&event_target_value(&ev)), None)/></label>
+                        <label class="field"><span class="field-label">"To"</span>
+                            <input type="date" data-testid="period-to" prop:value=move || query.with(|q| q.period.last.to_string())
+                                on:change=move |ev| set_dates(None, CalendarDate::parse(&event_target_value(&ev)))/></label>
+                    </div>
+                })}
+                <div class="field-row">
+                    <label class="field"><span class="field-label">"Customers"</span>
+                        <select data-testid="dashboard-segment" prop:value=move || query.with(|q| q.segment.clone())
+                            on:change=move |ev| { let id = event_target_value(&ev); go.with_value(|go| go(Box::new(move |q| q.segment = id))) }>
+                            <option value="">"Whole book"</option>
+                            {move || segments.get().into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                        </select></label>
+                    <label class="field"><span class="field-label">"Not contacted in"</span>
+                        <select data-testid="dashboard-quiet" prop:value=move || query.with(|q| q.quiet.to_string())
+                            on:change=move |ev| { let days = event_target_value(&ev).parse().unwrap_or(30); go.with_value(|go| go(Box::new(move |q| q.quiet = days))) }>
+                            {[14u32, 30, 60, 90, 180].map(|d| view! { <option value=d.to_string()>{format!("{d} days")}</option> }).collect_view()}
+                        </select></label>
+                </div>
+                <p class="period-label" data-testid="period-label">{move || query.with(|q| format!("{} · compared with {}", q.period.label(), q.period.previous().label()))}</p>
+            </section>
+            {move || status.get().map(|message| view! { <p class="card hint" role="status" data-testid="dashboard-status">{message}</p> })}
+            {move || computed.get().map(|c| dashboard_body(c, query.get_untracked()))}
+        </div>
+    }
+}
+
+fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
+    let repo = use_repo();
+    let settings = repo.settings.get_untracked();
+    let now = &c.current;
+    let link = |key: &str| query.link(key);
+    let tile_views = tiles(&c, query.quiet)
+        .into_iter()
+        .map(|tile| {
+            let delta = tile.delta.map(|(text, change)| {
+                let good = (change > 0.0) == tile.up_is_good;
+                let class = if change.abs() < 1e-9 { "delta" } else if good { "delta good" } else { "delta bad" };
+                view! { <span class=class data-testid="kpi-delta">{format!("{text} vs before")}</span> }
+            });
+            view! {
+                <A href=link(tile.key) attr:class="tile" attr:data-testid=tile.testid>
+                    <span class="tile-label">{tile.label}</span>
+                    <strong class="tile-value" data-testid="kpi-value">{tile.value}</strong>
+                    {tile.detail.map(|d| view! { <span class="tile-detail">{d}</span> })}
+                    {delta}
+                    {tile.spark.map(|values| view! { <Sparkline values=values label=format!("{} trend", tile.label)/> })}
+                </A>
+            }
+        })
+        .collect_view();
+
+    let funnel_rows: Vec<HBar> = now
+        .funnel
+        .iter()
+        .map(|step| HBar {
+            label: step.stage.label().to_string(),
+            value: step.customers.len() as f64,
+            text: step.customers.len().to_string(),
+            href: link(&format!("stage-{}", step.stage.as_str())),
+        })
+        .collect();
+    let conversions = now
+        .conversions
+        .iter()
+        .enumerate()
+        .map(|(step, conversion)| {
+            let steps = format!("{} → {}", conversion.from.label(), conversion.to.label());
+            let rate = format_figure(conversion.rate, 0, "%");
+            let counts = format!("{} of {}", conversion.converted.len(), conversion.entered.len());
+            view! {
+                <li class="conversion">
+                    <A href=link(&format!("converted-{step}")) attr:class="conversion-link" attr:data-testid="conversion">
+                        <span>{steps}</span>
+                        <strong>{rate}</strong>
+                        <span class="hint">{counts}</span>
+                    </A>
+                </li>
+            }
+        })
+        .collect_view();
+
+    let nps_rows = vec![
+        HBar {
+            label: "Promoters (9-10)".into(),
+            value: now.nps.promoters as f64,
+            text: now.nps.promoters.to_string(),
+            href: link("nps-promoters"),
+        },
+        HBar {
+            label: "Passives (7-8)".into(),
+            value: now.nps.passives as f64,
+            text: now.nps.passives.to_string(),
+            href: link("nps-passives"),
+        },
+        HBar {
+            label: "Detractors (0-6)".into(),
+            value: now.nps.detractors as f64,
+            text: now.nps.detractors.to_string(),
+            href: link("nps-detractors"),
+        },
+    ];
+
+    let churn = &now.churn;
+    let churn_rows = vec![
+        HBar {
+            label: "Active at start".into(),
+            value: churn.active_at_start.len() as f64,
+            text: churn.active_at_start.len().to_string(),
+            href: link("active-at-start"),
+        },
+        HBar {
+            label: "Retained".into(),
+            value: churn.retained.len() as f64,
+            text: churn.retained.len().to_string(),
+            href: link("retained"),
+        },
+        HBar {
+            label: "Churned".into(),
+            value: churn.churned.len() as f64,
+            text: churn.churned.len().to_string(),
+            href: link("churned"),
+        },
+        HBar {
+            label: "of which stopped buying".into(),
+            value: churn.lapsed.len() as f64,
+            text: churn.lapsed.len().to_string(),
+            href: link("lapsed"),
+        },
+        HBar {
+            label: "Won back".into(),
+            value: churn.won_back.len() as f64,
+            text: churn.won_back.len().to_string(),
+            href: link("won-back"),
+        },
+    ];
+
+    let clv = &now.lifetime_value;
+    let currency = c.currency.clone();
+    let clv_inputs = format!(
+        "{} average order × {} purchases a year × {} years",
+        clv.average_order_cents
+            .map_or("—".into(), |cents| money(cents, &currency)),
+        format_figure(clv.purchases_per_year, 2, ""),
+        format_figure(clv.lifespan_years, 2, ""),
+    );
+    let other_currency = (clv.other_currency_orders > 0).then(|| {
+        format!(
+            "{} purchases in other currencies are not counted in {currency} figures.",
+            clv.other_currency_orders
+        )
+    });
+
+    let month_columns: Vec<Column> = now
+        .revenue_by_month
+        .iter()
+        .enumerate()
+        .map(|(i, m)| Column {
+            label: MONTHS[(m.month as usize + 11) % 12].to_string(),
+            parts: vec![(m.cents as f64, "part-revenue")],
+            text: format_money(m.cents, &currency),
+            muted: !m.in_period,
+            href: Some(link(&format!("month-{i}"))),
+        })
+        .collect();
+
+    let product_name = |id: &str, fallback: &str| {
+        settings
+            .products
+            .get(id)
+            .map_or_else(|| fallback.to_string(), |p| p.name.clone())
+    };
+    let by_revenue: Vec<HBar> = now
+        .products_by_revenue
+        .iter()
+        .take(5)
+        .map(|p| HBar {
+            label: product_name(&p.product_id, &p.name),
+            value: p.revenue_cents as f64,
+            text: format_money(p.revenue_cents, &currency),
+            href: link(&format!("product-{}", p.product_id)),
+        })
+        .collect();
+    let by_quantity: Vec<HBar> = now
+        .products_by_quantity
+        .iter()
+        .take(5)
+        .map(|p| HBar {
+            label: product_name(&p.product_id, &p.name),
+            value: p.quantity as f64,
+            text: format!("{} sold", p.quantity),
+            href: link(&format!("product-{}", p.product_id)),
+        })
+        .collect();
+
+    let pipeline_rows: Vec<HBar> = now
+        .pipeline
+        .iter()
+        .filter(|s| s.stage.outcome == StageOutcome::Open)
+        .map(|s| HBar {
+            label: format!("{} ({}%)", s.stage.name, s.stage.probability),
+            value: s.value_cents as f64,
+            text: format!(
+                "{} · {} weighted",
+                format_money(s.value_cents, &currency),
+                format_money(s.weighted_cents, &currency)
+            ),
+            href: link(&format!("pipeline-{}", s.stage.id)),
+        })
+        .collect();
+
+    let complaints = &now.complaints;
+    let week_columns: Vec<Column> = now
+        .activities
+        .weeks
+        .iter()
+        .map(|week| Column {
+            label: format!(
+                "{} {}",
+                week.monday.day,
+                MONTHS[(week.monday.month as usize + 11) % 12]
+            ),
+            parts: ActivityKind::ALL
+                .iter()
+                .zip(&week.counts)
+                .map(|(kind, n)| (f64::from(*n), kind_class(*kind)))
+                .collect(),
+            text: format!("{} activities", week.counts.iter().sum::<u32>()),
+            muted: false,
+            href: None,
+        })
+        .collect();
+    let kind_rows: Vec<HBar> = ActivityKind::ALL
+        .iter()
+        .zip(&now.activities.totals)
+        .map(|(kind, n)| HBar {
+            label: kind.label().to_string(),
+            value: f64::from(*n),
+            text: n.to_string(),
+            href: link(&format!("activity-{}", kind.as_str())),
+        })
+        .collect();
+
+    view! {
+        <div class="dashboard-body" data-testid="dashboard-body">
+            <p class="hint dashboard-meta" data-testid="dashboard-meta">
+                {format!("{} customers · computed in {:.0} ms on this device", now.customers.len(), c.compute_ms)}
+            </p>
+            <div class="tiles">{tile_views}</div>
+            <div class="dashboard-grid">
+                <section class="card" data-testid="section-funnel">
+                    <h3>"Lifecycle funnel"</h3>
+                    <HBars rows=funnel_rows centered=true testid="funnel"/>
+                    <ul class="conversions">{conversions}</ul>
+                    <HowComputed figure="funnel"/>
+                    <HowComputed figure="conversion"/>
+                </section>
+                <section class="card" data-testid="section-satisfaction">
+                    <h3>"Satisfaction"</h3>
+                    <HBars rows=nps_rows testid="nps-breakdown"/>
+                    <p class="hint">{format!("CSAT {} of {} answers · CES average {}", format_figure(now.csat.value, 0, "%"), now.csat.responses, format_figure(now.ces.value, 1, ""))}</p>
+                    <HowComputed figure="nps"/>
+                    <HowComputed figure="csat"/>
+                    <HowComputed figure="ces"/>
+                </section>
+                <section class="card" data-testid="section-churn">
+                    <h3>"Churn and retention"</h3>
+                    <HBars rows=churn_rows testid="churn-breakdown"/>
+                    <HowComputed figure="churn"/>
+                    <HowComputed figure="retention"/>
+                </section>
+                <section class="card" data-testid="section-revenue">
+                    <h3>"Revenue by month"</h3>
+                    <Columns columns=month_columns label="Revenue by month" testid="revenue-chart"/>
+                    <p class="hint" data-testid="clv-inputs">{format!("Lifetime value: {clv_inputs}")}</p>
+                    {other_currency.map(|text| view! { <p class="hint">{text}</p> })}
+                    <HowComputed figure="revenue"/>
+                    <HowComputed figure="clv"/>
+                </section>
+                <section class="card" data-testid="section-products">
+                    <h3>"Best-selling products"</h3>
+                    <h4>"By revenue"</h4>
+                    <HBars rows=by_revenue testid="products-by-revenue"/>
+                    <h4>"By units sold"</h4>
+                    <HBars rows=by_quantity testid="products-by-quantity"/>
+                    <HowComputed figure="products"/>
+                </section>
+                <section class="card" data-testid="section-pipeline">
+                    <h3>"Open pipeline"</h3>
+                    <HBars rows=pipeline_rows testid="pipeline-stages"/>
+                    <HowComputed figure="pipeline"/>
+                </section>
+                <section class="card" data-testid="section-complaints">
+                    <h3>"Complaints"</h3>
+                    <dl class="figures">
+                        <dt>"Received"</dt><dd data-testid="complaints-received">{complaints.received.to_string()}</dd>
+                        <dt>"First response"</dt><dd data-testid="complaints-first-response">{format!("median {} · p90 {}", format_duration(complaints.first_response.median_ms), format_duration(complaints.first_response.p90_ms))}</dd>
+                        <dt>"Resolution"</dt><dd data-testid="complaints-resolution">{format!("median {} · p90 {}", format_duration(complaints.resolution.median_ms), format_duration(complaints.resolution.p90_ms))}</dd>
+                    </dl>
+                    <A href=link("unresolved") attr:class="button" attr:data-testid="complaints-unresolved">{format!("{} customers with an unresolved complaint", complaints.unresolved.len())}</A>
+                    <HowComputed figure="complaints"/>
+                </section>
+                <section class="card" data-testid="section-activities">
+                    <h3>"Activities per week"</h3>
+                    <Columns columns=week_columns label="Activities per week, by kind" testid="activities-chart"/>
+                    <HBars rows=kind_rows testid="activity-kinds"/>
+                    <HowComputed figure="activities"/>
+                    <HowComputed figure="not_contacted"/>
+                </section>
+            </div>
+        </div>
+    }
+}
+
+/// The customers behind one figure.
+#[component]
+pub fn DashboardCustomers() -> impl IntoView {
+    let repo = use_repo();
+    let query_map = use_query_map();
+    let (query, computed, status) = use_dashboard();
+    let shown = RwSignal::new(100usize);
+    let found = Memo::new(move |_| {
+        let key = query_map.with(|q| q.get("key").unwrap_or_default());
+        computed.with(|c| {
+            c.as_ref().map(|c| {
+                drill(&c.current, &key).map(|(title, list)| {
+                    let ids: Vec<CustomerId> = list
+                        .iter()
+                        .filter_map(|idx: &Idx| c.ids.get(*idx as usize).cloned())
+                        .collect();
+                    (title, ids)
+                })
+            })
+        })
+    });
+    view! {
+        <div class="detail" data-testid="drill-page">
+            <header class="topbar detail-topbar">
+                <A href=move || format!("/dashboard?{}", query.with(DashboardQuery::to_query)) attr:class="back" attr:data-testid="back">"‹ Dashboard"</A>
+                <h2 class="topbar-title">"Customers"</h2>
+            </header>
+            {move || status.get().map(|message| view! { <p class="card hint" role="status">{message}</p> })}
+            {move || match found.get() {
+                None => ().into_any(),
+                Some(None) => view! { <p class="card empty" data-testid="drill-unknown">"This figure does not exist (any more). Go back to the dashboard."</p> }.into_any(),
+                Some(Some((title, ids))) => {
+                    let total = ids.len();
+                    let rows: Vec<(String, String, String, LifecycleStage)> = repo.book.with_untracked(|book| {
+                        ids.iter().take(shown.get()).filter_map(|id| book.get(id)).map(|s| {
+                            let hint = [s.company.clone(), s.city.clone()]
+                                .into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" · ");
+                            (s.id.to_string(), s.display_name().to_string(), hint, s.stage)
+                        }).collect()
+                    });
+                    view! {
+                        <section class="card">
+                            <h3 data-testid="drill-title">{title}</h3>
+                            <p class="hint" data-testid="drill-count">{move || query.with(|q| format!("{total} customers · {}", q.period.label()))}</p>
+                            <ul class="follow-up-list">
+                                {rows.into_iter().map(|(id, name, hint, stage)| view! {
+                                    <li class="follow-up" data-testid="drill-customer">
+                                        <A href=format!("/customers/{id}") attr:class="follow-up-body">
+                                            <strong>{name}</strong>
+                                            <span class="hint">{hint}</span>
+                                        </A>
+                                        <crate::components::StageBadge stage=stage/>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                            {(total > shown.get_untracked()).then(|| view! {
+                                <button class="button wide" data-testid="drill-more" on:click=move |_| shown.update(|n| *n += 100)>"Show more"</button>
+                            })}
+                        </section>
+                    }.into_any()
+                }
+            }}
+        </div>
+    }
+}
