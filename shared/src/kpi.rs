@@ -64,12 +64,12 @@ impl PeriodKind {
             .find(|kind| kind.as_str() == text)
     }
 
-    /// The label of the period containing a day: "This month", …
+    /// The name of the kind: "Month", …
     pub fn label(self) -> &'static str {
         match self {
-            PeriodKind::Month => "This month",
-            PeriodKind::Quarter => "This quarter",
-            PeriodKind::Year => "This year",
+            PeriodKind::Month => "Month",
+            PeriodKind::Quarter => "Quarter",
+            PeriodKind::Year => "Year",
         }
     }
 }

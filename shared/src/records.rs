@@ -397,6 +397,21 @@ pub fn format_money(cents: i64, currency: &str) -> String {
     format!("{sign}{grouped}.{:02} {currency}", cents % 100)
 }
 
+/// Formats cents for a small space: in full below 1,000 units, whole units below 100,000
+/// ("2,910 EUR"), then "327.2k EUR", "1.3M EUR".
+pub fn format_money_short(cents: i64, currency: &str) -> String {
+    let units = cents as f64 / 100.0;
+    match units.abs() {
+        u if u < 1_000.0 => format_money(cents, currency),
+        u if u < 100_000.0 => {
+            let whole = format_money((units.round() * 100.0) as i64, currency);
+            whole.replacen(".00", "", 1)
+        }
+        u if u < 1_000_000.0 => format!("{:.1}k {currency}", units / 1_000.0),
+        _ => format!("{:.1}M {currency}", units / 1_000_000.0),
+    }
+}
+
 /// Parses an amount typed by the rep ("12", "12.5", "1,234.50", "12,50") into cents.
 pub fn parse_money(text: &str) -> Option<i64> {
     let text: String = text.trim().chars().filter(|c| !c.is_whitespace()).collect();
@@ -438,6 +453,16 @@ pub fn parse_money(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_money_for_tiles() {
+        assert_eq!(format_money_short(44_554, "EUR"), "445.54 EUR");
+        assert_eq!(format_money_short(290_991, "EUR"), "2,910 EUR");
+        assert_eq!(format_money_short(9_999_999, "EUR"), "100,000 EUR");
+        assert_eq!(format_money_short(10_000_000, "EUR"), "100.0k EUR");
+        assert_eq!(format_money_short(32_716_440, "EUR"), "327.2k EUR");
+        assert_eq!(format_money_short(-250_000_000, "USD"), "-2.5M USD");
+    }
 
     #[test]
     fn nps_categories_follow_the_standard_cut_offs() {

@@ -117,8 +117,8 @@ pub fn Columns(
         .iter()
         .map(|column| column.parts.iter().map(|(value, _)| value).sum::<f64>())
         .fold(0.0_f64, f64::max);
-    // Labels every k columns so they never overlap (about 36 units each).
-    let every = ((36.0 / slot).ceil() as usize).max(1);
+    // Labels every k columns so they never overlap (about 48 units each).
+    let every = ((48.0 / slot).ceil() as usize).max(1);
     view! {
         <svg class="columns" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label data-testid=testid>
             <line class="axis" x1="0" x2=WIDTH.to_string() y1=BASE.to_string() y2=BASE.to_string()/>

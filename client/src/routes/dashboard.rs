@@ -18,7 +18,7 @@ use shared::{
         compute, definition, drill, format_duration, format_figure, main_currency, Figure, Idx,
         KpiParams, Kpis, Period, PeriodKind,
     },
-    records::{format_money, ActivityKind},
+    records::{format_money, format_money_short, ActivityKind},
     segments::members,
     CalendarDate, CustomerId, LifecycleStage,
 };
@@ -320,10 +320,9 @@ fn tiles(c: &Computed, quiet: u32) -> Vec<Tile> {
         Tile {
             testid: "kpi-clv",
             label: "Lifetime value",
-            value: now
-                .lifetime_value
-                .value_cents
-                .map_or("—".into(), |cents| money(cents, &c.currency)),
+            value: now.lifetime_value.value_cents.map_or("—".into(), |cents| {
+                format_money_short(cents.round() as i64, &c.currency)
+            }),
             detail: Some("per customer".into()),
             delta: relative(
                 now.lifetime_value.value_cents,
@@ -336,7 +335,7 @@ fn tiles(c: &Computed, quiet: u32) -> Vec<Tile> {
         Tile {
             testid: "kpi-revenue",
             label: "Revenue",
-            value: format_money(now.lifetime_value.revenue_cents, &c.currency),
+            value: format_money_short(now.lifetime_value.revenue_cents, &c.currency),
             detail: Some(format!("{} orders", now.lifetime_value.orders)),
             delta: relative(
                 Some(now.lifetime_value.revenue_cents as f64),
@@ -386,10 +385,10 @@ fn tiles(c: &Computed, quiet: u32) -> Vec<Tile> {
         Tile {
             testid: "kpi-pipeline",
             label: "Open pipeline",
-            value: format_money(open_value, &c.currency),
+            value: format_money_short(open_value, &c.currency),
             detail: Some(format!(
                 "{open_deals} deals · forecast {}",
-                format_money(weighted, &c.currency)
+                format_money_short(weighted, &c.currency)
             )),
             delta: None,
             up_is_good: true,
@@ -409,24 +408,20 @@ fn tiles(c: &Computed, quiet: u32) -> Vec<Tile> {
             ),
             up_is_good: false,
             key: "not-contacted",
-            spark: Some(
-                now.activities
-                    .weeks
-                    .iter()
-                    .map(|w| w.counts.iter().sum::<u32>() as f64)
-                    .collect(),
-            ),
+            spark: None,
         },
     ]
 }
 
-/// "How is this computed?" under a section.
+/// "How is this computed?" under a section: the definition of each of its figures.
 #[component]
-fn HowComputed(figure: &'static str) -> impl IntoView {
+fn HowComputed(figures: &'static [(&'static str, &'static str)]) -> impl IntoView {
     view! {
         <details class="how">
             <summary>"How is this computed?"</summary>
-            <p>{definition(figure)}</p>
+            {figures.iter().map(|(name, figure)| view! {
+                <p><strong>{format!("{name}: ")}</strong>{definition(figure)}</p>
+            }).collect_view()}
         </details>
     }
 }
@@ -556,13 +551,21 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
     let settings = repo.settings.get_untracked();
     let now = &c.current;
     let link = |key: &str| query.link(key);
+    // "vs Q3 2026"; a custom range's long label reads "vs previous period".
+    let previous_label = query.period.previous().label();
+    let versus = if query.kind.is_some() || previous_label.len() <= 14 {
+        format!("vs {previous_label}")
+    } else {
+        "vs previous period".to_string()
+    };
     let tile_views = tiles(&c, query.quiet)
         .into_iter()
         .map(|tile| {
+            let versus = versus.clone();
             let delta = tile.delta.map(|(text, change)| {
                 let good = (change > 0.0) == tile.up_is_good;
                 let class = if change.abs() < 1e-9 { "delta" } else if good { "delta good" } else { "delta bad" };
-                view! { <span class=class data-testid="kpi-delta">{format!("{text} vs before")}</span> }
+                view! { <span class=class data-testid="kpi-delta">{format!("{text} {versus}")}</span> }
             });
             view! {
                 <A href=link(tile.key) attr:class="tile" attr:data-testid=tile.testid>
@@ -770,7 +773,7 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
     view! {
         <div class="dashboard-body" data-testid="dashboard-body">
             <p class="hint dashboard-meta" data-testid="dashboard-meta">
-                {format!("{} customers · computed in {:.0} ms on this device", now.customers.len(), c.compute_ms)}
+                {format!("{} customers · computed in {:.1} ms on this device", now.customers.len(), c.compute_ms)}
             </p>
             <div class="tiles">{tile_views}</div>
             <div class="dashboard-grid">
@@ -778,30 +781,25 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
                     <h3>"Lifecycle funnel"</h3>
                     <HBars rows=funnel_rows centered=true testid="funnel"/>
                     <ul class="conversions">{conversions}</ul>
-                    <HowComputed figure="funnel"/>
-                    <HowComputed figure="conversion"/>
+                    <HowComputed figures=&[("Funnel", "funnel"), ("Conversion", "conversion"), ("New customers", "new_customers")]/>
                 </section>
                 <section class="card" data-testid="section-satisfaction">
                     <h3>"Satisfaction"</h3>
                     <HBars rows=nps_rows testid="nps-breakdown"/>
                     <p class="hint">{format!("CSAT {} of {} answers · CES average {}", format_figure(now.csat.value, 0, "%"), now.csat.responses, format_figure(now.ces.value, 1, ""))}</p>
-                    <HowComputed figure="nps"/>
-                    <HowComputed figure="csat"/>
-                    <HowComputed figure="ces"/>
+                    <HowComputed figures=&[("NPS", "nps"), ("CSAT", "csat"), ("CES", "ces")]/>
                 </section>
                 <section class="card" data-testid="section-churn">
                     <h3>"Churn and retention"</h3>
                     <HBars rows=churn_rows testid="churn-breakdown"/>
-                    <HowComputed figure="churn"/>
-                    <HowComputed figure="retention"/>
+                    <HowComputed figures=&[("Churn rate", "churn"), ("Retention", "retention")]/>
                 </section>
                 <section class="card" data-testid="section-revenue">
                     <h3>"Revenue by month"</h3>
                     <Columns columns=month_columns label="Revenue by month" testid="revenue-chart"/>
                     <p class="hint" data-testid="clv-inputs">{format!("Lifetime value: {clv_inputs}")}</p>
                     {other_currency.map(|text| view! { <p class="hint">{text}</p> })}
-                    <HowComputed figure="revenue"/>
-                    <HowComputed figure="clv"/>
+                    <HowComputed figures=&[("Revenue", "revenue"), ("Lifetime value", "clv")]/>
                 </section>
                 <section class="card" data-testid="section-products">
                     <h3>"Best-selling products"</h3>
@@ -809,12 +807,12 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
                     <HBars rows=by_revenue testid="products-by-revenue"/>
                     <h4>"By units sold"</h4>
                     <HBars rows=by_quantity testid="products-by-quantity"/>
-                    <HowComputed figure="products"/>
+                    <HowComputed figures=&[("Best sellers", "products")]/>
                 </section>
                 <section class="card" data-testid="section-pipeline">
                     <h3>"Open pipeline"</h3>
                     <HBars rows=pipeline_rows testid="pipeline-stages"/>
-                    <HowComputed figure="pipeline"/>
+                    <HowComputed figures=&[("Open pipeline", "pipeline")]/>
                 </section>
                 <section class="card" data-testid="section-complaints">
                     <h3>"Complaints"</h3>
@@ -824,14 +822,13 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
                         <dt>"Resolution"</dt><dd data-testid="complaints-resolution">{format!("median {} · p90 {}", format_duration(complaints.resolution.median_ms), format_duration(complaints.resolution.p90_ms))}</dd>
                     </dl>
                     <A href=link("unresolved") attr:class="button" attr:data-testid="complaints-unresolved">{format!("{} customers with an unresolved complaint", complaints.unresolved.len())}</A>
-                    <HowComputed figure="complaints"/>
+                    <HowComputed figures=&[("Complaint times", "complaints")]/>
                 </section>
                 <section class="card" data-testid="section-activities">
                     <h3>"Activities per week"</h3>
                     <Columns columns=week_columns label="Activities per week, by kind" testid="activities-chart"/>
                     <HBars rows=kind_rows testid="activity-kinds"/>
-                    <HowComputed figure="activities"/>
-                    <HowComputed figure="not_contacted"/>
+                    <HowComputed figures=&[("Activities", "activities"), ("Not contacted", "not_contacted")]/>
                 </section>
             </div>
         </div>

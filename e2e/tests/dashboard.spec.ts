@@ -1,0 +1,123 @@
+import { expect, test } from '@playwright/test';
+import { DashboardPage } from './fixtures/dashboard';
+
+// The dashboard over the fixture book of shared::seed::dashboard_fixture, Q4 2026. Every
+// expected figure is worked out by hand in shared/src/kpi.rs's tests; here they must show on
+// screen. The browser's clock is fixed to 15 January 2027 so "not contacted for 30 days"
+// counts back from the end of the quarter whatever day the suite runs.
+test.use({ viewport: { width: 390, height: 844 }, hasTouch: true });
+
+test.beforeEach(async ({ page }) => {
+  await page.clock.setFixedTime(new Date('2027-01-15T12:00:00Z'));
+});
+
+test('the dashboard shows the fixture figures for Q4 2026 and drills down to customers', async ({ page }) => {
+  const dashboard = new DashboardPage(page);
+  await dashboard.seedFixture();
+  await dashboard.open('period=quarter&from=2026-10-01');
+  await expect(page.getByTestId('period-label')).toHaveText('Q4 2026 · compared with Q3 2026');
+  await expect(page.getByTestId('dashboard-meta')).toContainText('6 customers');
+
+  await dashboard.expectTile('new-customers', '1');
+  // Q3 had none: +1.
+  await expect(dashboard.tile('new-customers').getByTestId('kpi-delta')).toHaveText('+1 vs Q3 2026');
+  await dashboard.expectTile('nps', '25', '4 answers');
+  // Q3: A's single 0 → −100; +125.
+  await expect(dashboard.tile('nps').getByTestId('kpi-delta')).toHaveText('+125 vs Q3 2026');
+  await dashboard.expectTile('csat', '50%', '2 answers');
+  await dashboard.expectTile('ces', '6.0', '1 answers');
+  await dashboard.expectTile('churn', '66.7%', '2 of 3 active');
+  await dashboard.expectTile('retention', '33.3%', '1 won back');
+  // 80.00 / 3 orders × (1.5 × 365.25 / 92) a year × 1024.75 / 365.25 years = 445.54.
+  await dashboard.expectTile('clv', '445.54 EUR');
+  await dashboard.expectTile('revenue', '80.00 EUR', '3 orders');
+  await dashboard.expectTile('first-response', '3 h', 'median · p90 4 h');
+  await dashboard.expectTile('resolution', '3.0 days');
+  await dashboard.expectTile('pipeline', '120.00 EUR', '2 deals · forecast 32.00 EUR');
+  await dashboard.expectTile('not-contacted', '3', 'in 30 days');
+
+  await expect(dashboard.rowValues('funnel')).toHaveText(['0', '1', '4', '0', '0', '1']);
+  await expect(page.getByTestId('conversion').locator('strong')).toHaveText(['100%', '50%', '0%', '0%']);
+  await expect(dashboard.rowValues('nps-breakdown')).toHaveText(['2', '1', '1']);
+  await expect(dashboard.rowValues('churn-breakdown')).toHaveText(['3', '1', '2', '1', '1']);
+  await expect(dashboard.rowValues('products-by-revenue')).toHaveText(['50.00 EUR', '30.00 EUR']);
+  await expect(dashboard.rowValues('products-by-quantity')).toHaveText(['3 sold', '1 sold']);
+  await expect(dashboard.rowValues('pipeline-stages')).toHaveText([
+    '20.00 EUR · 2.00 EUR weighted',
+    '100.00 EUR · 30.00 EUR weighted',
+    '0.00 EUR · 0.00 EUR weighted',
+  ]);
+  await expect(page.getByTestId('complaints-received')).toHaveText('2');
+  await expect(page.getByTestId('complaints-resolution')).toHaveText('median 3.0 days · p90 3.0 days');
+  await expect(dashboard.rowValues('activity-kinds')).toHaveText(['1', '1', '1', '0', '0', '1', '2']);
+  await expect(page.getByTestId('clv-inputs')).toHaveText(
+    'Lifetime value: 26.67 EUR average order × 5.96 purchases a year × 2.81 years',
+  );
+  await expect(page.getByTestId('revenue-chart').locator('g.column')).toHaveCount(6);
+  await expect(page.getByTestId('activities-chart').locator('g.column')).toHaveCount(14);
+
+  // The definition is one tap away.
+  const how = page.getByTestId('section-churn').locator('details.how').first();
+  await how.locator('summary').click();
+  await expect(how).toContainText('bought in the 365 days before the period');
+
+  // Drill down from a tile, and from a chart row.
+  await dashboard.tile('churn').click();
+  await expect(page.getByTestId('drill-title')).toHaveText('Churned during the period');
+  await expect(dashboard.drillNames()).toHaveText(['Bruno Fixture', 'Chloé Fixture']);
+  await page.getByTestId('back').click();
+  await expect(page.getByTestId('dashboard-body')).toBeVisible();
+  await expect(page.getByTestId('period-label')).toHaveText('Q4 2026 · compared with Q3 2026');
+  await page.getByTestId('nps-breakdown').getByTestId('hbar-row').first().click();
+  await expect(page.getByTestId('drill-title')).toHaveText('Promoters (NPS 9-10)');
+  await expect(dashboard.drillNames()).toHaveText(['Ada Fixture', 'Grace Fixture']);
+  await dashboard.drillNames().first().click();
+  await expect(page.getByTestId('customer-heading')).toHaveText('Ada Fixture');
+});
+
+test('the period switch, a custom range and an edit update the figures', async ({ page }) => {
+  const dashboard = new DashboardPage(page);
+  await dashboard.seedFixture();
+  await dashboard.open();
+  // Today is 15 January 2027: this quarter is Q1 2027, with nothing in it.
+  await expect(page.getByTestId('period-label')).toHaveText('Q1 2027 · compared with Q4 2026');
+  await dashboard.expectTile('nps', '—');
+  await dashboard.expectTile('revenue', '0.00 EUR');
+  await page.getByTestId('period-year').click();
+  await expect(page.getByTestId('period-label')).toHaveText('2027 · compared with 2026');
+  await page.getByTestId('period-custom').click();
+  await page.getByTestId('period-from').fill('2026-11-01');
+  await page.getByTestId('period-to').fill('2026-11-30');
+  await expect(page.getByTestId('period-label')).toHaveText('November 2026 · compared with October 2026');
+  // November: A's NPS 10 only.
+  await dashboard.expectTile('nps', '100');
+  await dashboard.expectTile('revenue', '20.00 EUR', '1 orders');
+  // The query survives a reload.
+  await page.reload();
+  await expect(page.getByTestId('period-label')).toHaveText('November 2026 · compared with October 2026');
+  await dashboard.expectTile('nps', '100');
+});
+
+for (const size of [
+  { name: 'phone', width: 390, height: 844 },
+  { name: 'tablet', width: 820, height: 1180 },
+]) {
+  test(`dashboard screenshots at ${size.name} size`, async ({ page }) => {
+    await page.setViewportSize({ width: size.width, height: size.height });
+    const dashboard = new DashboardPage(page);
+    await dashboard.seedFixture();
+    await page.goto(`/sample-data?n=300&seed=4&records=1&auto=1`);
+    await expect(page.getByTestId('sample-done')).toBeVisible({ timeout: 60_000 });
+    await dashboard.open('period=year&from=2026-06-01');
+    // The detail pane scrolls, not the page: one picture per screenful.
+    const pane = page.locator('.pane-detail');
+    const height = await pane.evaluate((el) => el.scrollHeight);
+    for (let part = 0, top = 0; top < height && part < 8; part++, top += size.height - 100) {
+      await pane.evaluate((el, y) => el.scrollTo(0, y), top);
+      await page.screenshot({ path: `test-results/screenshots/${size.name}-dashboard-${part}.png` });
+    }
+    await dashboard.tile('not-contacted').click();
+    await expect(page.getByTestId('drill-customer').first()).toBeVisible();
+    await page.screenshot({ path: `test-results/screenshots/${size.name}-dashboard-drill.png` });
+  });
+}
