@@ -7,11 +7,11 @@ import { DashboardPage } from './fixtures/dashboard';
 // counts back from the end of the quarter whatever day the suite runs.
 test.use({ viewport: { width: 390, height: 844 }, hasTouch: true });
 
-test.beforeEach(async ({ page }) => {
-  await page.clock.setFixedTime(new Date('2027-01-15T12:00:00Z'));
-});
+/** 15 January 2027, noon UTC: Q4 2026 is over, Q1 2027 has only just begun. */
+const TODAY = new Date('2027-01-15T12:00:00Z');
 
 test('the dashboard shows the fixture figures for Q4 2026 and drills down to customers', async ({ page }) => {
+  await page.clock.setFixedTime(TODAY);
   const dashboard = new DashboardPage(page);
   await dashboard.seedFixture();
   await dashboard.open('period=quarter&from=2026-10-01');
@@ -73,9 +73,18 @@ test('the dashboard shows the fixture figures for Q4 2026 and drills down to cus
   await expect(dashboard.drillNames()).toHaveText(['Ada Fixture', 'Grace Fixture']);
   await dashboard.drillNames().first().click();
   await expect(page.getByTestId('customer-heading')).toHaveText('Ada Fixture');
+
+  // Her own figures on her page.
+  await expect(page.getByTestId('figure-lifetime-value')).toHaveText('70.00 EUR · 2 purchases');
+  await expect(page.getByTestId('figure-last-contact')).toHaveText('2026-11-02');
+  await expect(page.getByTestId('figure-nps')).toContainText('10 · promoter');
+  await expect(page.getByTestId('figure-nps-history')).toHaveText(' (0 → 10)');
+  await expect(page.getByTestId('figure-open-complaints')).toHaveText('1');
+  await expect(page.getByTestId('figure-next-follow-up')).toHaveText('none');
 });
 
 test('the period switch, a custom range and an edit update the figures', async ({ page }) => {
+  await page.clock.setFixedTime(TODAY);
   const dashboard = new DashboardPage(page);
   await dashboard.seedFixture();
   await dashboard.open();
@@ -96,6 +105,17 @@ test('the period switch, a custom range and an edit update the figures', async (
   await page.reload();
   await expect(page.getByTestId('period-label')).toHaveText('November 2026 · compared with October 2026');
   await dashboard.expectTile('nps', '100');
+
+  // An edit shows at once: Dmitri, a lead, becomes a customer today (Q1 2027).
+  await page.getByTestId('period-quarter').click();
+  await dashboard.expectTile('new-customers', '0');
+  await page.goto('/customers/fixture-d');
+  await page.getByTestId('field-stage').selectOption('customer');
+  await expect(page.getByTestId('save-status').first()).toContainText('Saved');
+  await dashboard.open();
+  await dashboard.expectTile('new-customers', '1');
+  await dashboard.tile('new-customers').click();
+  await expect(dashboard.drillNames()).toHaveText(['Dmitri Fixture']);
 });
 
 for (const size of [
@@ -119,5 +139,8 @@ for (const size of [
     await dashboard.tile('not-contacted').click();
     await expect(page.getByTestId('drill-customer').first()).toBeVisible();
     await page.screenshot({ path: `test-results/screenshots/${size.name}-dashboard-drill.png` });
+    await page.goto('/customers/fixture-a');
+    await expect(page.getByTestId('customer-figures')).toBeVisible();
+    await page.screenshot({ path: `test-results/screenshots/${size.name}-customer-figures.png` });
   });
 }

@@ -51,6 +51,8 @@ pub struct HBar {
     pub text: String,
     /// Where a tap leads (the customers behind it).
     pub href: String,
+    /// The CSS class colouring the bar (`hbar-fill` unless it matches a chart's colour).
+    pub class: &'static str,
 }
 
 /// Rows of horizontal bars, each a link; `centered` draws a funnel (bars centred).
@@ -73,7 +75,7 @@ pub fn HBars(
                             <span class="hbar-label">{row.label.clone()}</span>
                             <svg class="hbar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
                                 <rect class="hbar-track" x="0" y="0" width="100" height="10" rx="2"/>
-                                <rect class="hbar-fill" x=format!("{x:.2}") y="0" width=format!("{width:.2}") height="10" rx="2"/>
+                                <rect class=row.class x=format!("{x:.2}") y="0" width=format!("{width:.2}") height="10" rx="2"/>
                             </svg>
                             <span class="hbar-value" data-testid="hbar-value">{row.text}</span>
                         </A>

@@ -183,6 +183,66 @@ pub fn CustomerPage() -> impl IntoView {
     }
 }
 
+/// The customer's own figures: lifetime value, last contact, NPS history, open complaints
+/// and the next follow-up, from the loaded document.
+#[component]
+fn CustomerFigures(editor: Editor) -> impl IntoView {
+    use shared::records::{format_money_short, FeedbackKind, NpsCategory};
+    let figures = move || {
+        editor.read(|c| {
+            let summary = shared::CustomerSummary::of(c);
+            let currency = c
+                .purchases
+                .values()
+                .next()
+                .map_or(crate::routes::sales::DEFAULT_CURRENCY.to_string(), |p| {
+                    p.currency.clone()
+                });
+            let mut nps: Vec<(shared::Timestamp, u8)> = c
+                .feedback
+                .values()
+                .filter(|f| f.kind == FeedbackKind::Nps)
+                .map(|f| (f.at, f.score))
+                .collect();
+            nps.sort();
+            Some((summary, currency, nps))
+        })
+    };
+    move || {
+        let (summary, currency, nps) = figures()?;
+        let now = crate::time::now();
+        let latest_nps = nps.last().map_or("—".to_string(), |(_, score)| {
+            format!("{score} · {}", NpsCategory::of(*score).label().to_lowercase())
+        });
+        let history = nps
+            .iter()
+            .map(|(_, score)| score.to_string())
+            .collect::<Vec<_>>()
+            .join(" → ");
+        let spark: Vec<f64> = nps.iter().map(|(_, score)| f64::from(*score)).collect();
+        Some(view! {
+            <section class="card customer-figures" data-testid="customer-figures">
+                <dl class="figures">
+                    <dt>"Lifetime value"</dt>
+                    <dd data-testid="figure-lifetime-value">{format!("{} · {} purchases", format_money_short(summary.lifetime_value_cents, &currency), summary.purchases)}</dd>
+                    <dt>"Last contact"</dt>
+                    <dd data-testid="figure-last-contact">{summary.last_contact.map_or("never".to_string(), |at| crate::time::relative(at, now))}</dd>
+                    <dt>"NPS"</dt>
+                    <dd data-testid="figure-nps">
+                        {latest_nps}
+                        {(nps.len() > 1).then(|| view! { <span class="hint" data-testid="figure-nps-history">{format!(" ({history})")}</span> })}
+                        {(nps.len() > 1).then(|| view! { <crate::components::charts::Sparkline values=spark label="NPS history"/> })}
+                    </dd>
+                    <dt>"Open complaints"</dt>
+                    <dd data-testid="figure-open-complaints">{summary.open_complaints.to_string()}</dd>
+                    <dt>"Next follow-up"</dt>
+                    <dd data-testid="figure-next-follow-up">{summary.next_follow_up.map_or("none".to_string(), |at| crate::time::when(at, now))}</dd>
+                </dl>
+            </section>
+        })
+    }
+}
+
 #[component]
 fn CustomerForm(editor: Editor) -> impl IntoView {
     let archived = move || editor.read(|c| c.archived);
@@ -215,6 +275,7 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
             </div>
         </section>
 
+        <CustomerFigures editor/>
         <crate::routes::activities::ActivityLog editor/>
         <crate::routes::follow_ups::FollowUpsCard editor/>
         <crate::routes::sales::DealsCard editor/>

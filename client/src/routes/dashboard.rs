@@ -587,6 +587,7 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
             value: step.customers.len() as f64,
             text: step.customers.len().to_string(),
             href: link(&format!("stage-{}", step.stage.as_str())),
+            class: "hbar-fill",
         })
         .collect();
     let conversions = now
@@ -615,18 +616,21 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
             value: now.nps.promoters as f64,
             text: now.nps.promoters.to_string(),
             href: link("nps-promoters"),
+            class: "hbar-fill",
         },
         HBar {
             label: "Passives (7-8)".into(),
             value: now.nps.passives as f64,
             text: now.nps.passives.to_string(),
             href: link("nps-passives"),
+            class: "hbar-fill",
         },
         HBar {
             label: "Detractors (0-6)".into(),
             value: now.nps.detractors as f64,
             text: now.nps.detractors.to_string(),
             href: link("nps-detractors"),
+            class: "hbar-fill",
         },
     ];
 
@@ -637,30 +641,35 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
             value: churn.active_at_start.len() as f64,
             text: churn.active_at_start.len().to_string(),
             href: link("active-at-start"),
+            class: "hbar-fill",
         },
         HBar {
             label: "Retained".into(),
             value: churn.retained.len() as f64,
             text: churn.retained.len().to_string(),
             href: link("retained"),
+            class: "hbar-fill",
         },
         HBar {
             label: "Churned".into(),
             value: churn.churned.len() as f64,
             text: churn.churned.len().to_string(),
             href: link("churned"),
+            class: "hbar-fill",
         },
         HBar {
             label: "of which stopped buying".into(),
             value: churn.lapsed.len() as f64,
             text: churn.lapsed.len().to_string(),
             href: link("lapsed"),
+            class: "hbar-fill",
         },
         HBar {
             label: "Won back".into(),
             value: churn.won_back.len() as f64,
             text: churn.won_back.len().to_string(),
             href: link("won-back"),
+            class: "hbar-fill",
         },
     ];
 
@@ -708,6 +717,7 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
             value: p.revenue_cents as f64,
             text: format_money(p.revenue_cents, &currency),
             href: link(&format!("product-{}", p.product_id)),
+            class: "hbar-fill",
         })
         .collect();
     let by_quantity: Vec<HBar> = now
@@ -719,6 +729,7 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
             value: p.quantity as f64,
             text: format!("{} sold", p.quantity),
             href: link(&format!("product-{}", p.product_id)),
+            class: "hbar-fill",
         })
         .collect();
 
@@ -735,6 +746,7 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
                 format_money(s.weighted_cents, &currency)
             ),
             href: link(&format!("pipeline-{}", s.stage.id)),
+            class: "hbar-fill",
         })
         .collect();
 
@@ -767,6 +779,7 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
             value: f64::from(*n),
             text: n.to_string(),
             href: link(&format!("activity-{}", kind.as_str())),
+            class: kind_class(*kind),
         })
         .collect();
 
