@@ -133,11 +133,20 @@ fn Shell() -> impl IntoView {
 
 #[component]
 fn Panes() -> impl IntoView {
+    // A new screen in the detail pane starts at its top, not where the last one was scrolled.
+    let location = use_location();
+    let detail = NodeRef::<leptos::html::Section>::new();
+    Effect::new(move |_| {
+        location.pathname.track();
+        if let Some(pane) = detail.get_untracked() {
+            pane.set_scroll_top(0);
+        }
+    });
     view! {
         <section class="pane-list">
             <CustomerList/>
         </section>
-        <section class="pane-detail">
+        <section class="pane-detail" node_ref=detail>
             <leptos_router::components::Outlet/>
         </section>
     }

@@ -542,6 +542,77 @@ test('customer management at scale: CSV import, duplicate scan, long timeline', 
   }
 });
 
+const dashboardSizes = smoke ? [300] : [10_000, 50_000];
+
+/**
+ * Runs `action` in the page and resolves with the milliseconds until `selector` matches,
+ * checked every animation frame (so the time includes the frame that shows it).
+ */
+function timeUntil(page: Page, action: string, selector: string): Promise<number> {
+  return page.evaluate(
+    ([action, selector]) =>
+      new Promise<number>((resolve) => {
+        const started = performance.now();
+        (document.querySelector(action) as HTMLElement).click();
+        const check = () =>
+          document.querySelector(selector) ? resolve(performance.now() - started) : requestAnimationFrame(check);
+        check();
+      }),
+    [action, selector],
+  );
+}
+
+test('dashboards over large books: open, and switch the period', async ({ baseURL }) => {
+  test.setTimeout(60 * 60_000);
+  for (const n of dashboardSizes) {
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-bench-'));
+    try {
+      let { context, page } = await launch(profile, baseURL!);
+      await page.goto(`/sample-data?n=${n}&seed=21&records=1&auto=1`);
+      await expect(page.getByTestId('sample-done')).toBeVisible({ timeout: 40 * 60_000 });
+      details.push(`Dashboard book, ${n} customers with histories: ${(await page.getByTestId('sample-done').textContent()) ?? ''}`);
+      await context.close();
+      const opens: number[] = [];
+      const switches: number[] = [];
+      const computes: number[] = [];
+      for (let run = 0; run < (smoke ? 2 : 5); run++) {
+        // A fresh start each run: the first open reads every customer's facts from IndexedDB.
+        ({ context, page } = await launch(profile, baseURL!));
+        await timeToList(page);
+        await page.goto('/menu');
+        await expect(page.getByTestId('menu-dashboard')).toBeVisible();
+        opens.push(await timeUntil(page, '[data-testid="menu-dashboard"]', '[data-testid="dashboard-body"]'));
+        const meta = (await page.getByTestId('dashboard-meta').textContent()) ?? '';
+        if (run === 0) details.push(`Dashboard, ${n} customers: ${meta}`);
+        // Facts in memory: another period is computed and drawn.
+        const year = await page.getByTestId('period-year').getAttribute('aria-pressed');
+        const target = year === 'true' ? 'quarter' : 'year';
+        switches.push(
+          await timeUntil(page, `[data-testid="period-${target}"]`, `[data-testid="dashboard-body"][data-query^="period=${target}"]`),
+        );
+        const computed = /computed in ([\d.]+) ms/.exec((await page.getByTestId('dashboard-meta').textContent()) ?? '');
+        expect(computed, 'dashboard meta').not.toBeNull();
+        computes.push(Number(computed![1]));
+        await context.close();
+      }
+      rows.push({
+        figure: `dashboard over ${n} customers with histories: tap to figures and charts drawn, first open after a restart (reads every customer's facts; median of ${opens.length})`,
+        measured: `${median(opens).toFixed(0)} ms (runs: ${opens.map((v) => v.toFixed(0)).join(', ')})`,
+        target: n === 10_000 ? '≤ 200 ms' : '—',
+        pass: n === 10_000 ? median(opens) <= 200 : null,
+      });
+      rows.push({
+        figure: `dashboard over ${n} customers: switch the period, compute (both periods) and draw (median)`,
+        measured: `${median(switches).toFixed(0)} ms, of which computing ${median(computes).toFixed(1)} ms`,
+        target: n === 10_000 ? '≤ 200 ms' : '—',
+        pass: n === 10_000 ? median(switches) <= 200 : null,
+      });
+    } finally {
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    }
+  }
+});
+
 test.afterAll(() => {
   // The relay's rows and notes, measured by scripts/bench.sh before this file ran.
   const relayFile = process.env.FIELDBOOK_RELAY_MEASURE;

@@ -212,7 +212,10 @@ fn CustomerFigures(editor: Editor) -> impl IntoView {
         let (summary, currency, nps) = figures()?;
         let now = crate::time::now();
         let latest_nps = nps.last().map_or("—".to_string(), |(_, score)| {
-            format!("{score} · {}", NpsCategory::of(*score).label().to_lowercase())
+            format!(
+                "{score} · {}",
+                NpsCategory::of(*score).label().to_lowercase()
+            )
         });
         let history = nps
             .iter()

@@ -784,7 +784,7 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
         .collect();
 
     view! {
-        <div class="dashboard-body" data-testid="dashboard-body">
+        <div class="dashboard-body" data-testid="dashboard-body" data-query=query.to_query()>
             <p class="hint dashboard-meta" data-testid="dashboard-meta">
                 {format!("{} customers · computed in {:.1} ms on this device", now.customers.len(), c.compute_ms)}
             </p>
