@@ -9,7 +9,7 @@
 //!   concatenates its chunks in key order.
 //! - `summaries`: one JSON [`CustomerSummary`] per customer, keyed by customer id, rewritten
 //!   in the same transaction as the document chunk it describes. The list reads only these.
-//! - `facts`: one JSON [`CustomerFacts`] per customer (every dated activity, purchase,
+//! - `facts`: one encoded [`CustomerFacts`] per customer (bytes: `CustomerFacts::encode`) (every dated activity, purchase,
 //!   answer and stage change the dashboards need), keyed by customer id, written in the same
 //!   transaction as the summary; read only when a dashboard opens (version 3 added it; a
 //!   customer stored before has none until the dashboard fills it in from its document).
@@ -217,9 +217,33 @@ impl Store {
         self.load_json(SUMMARIES).await
     }
 
-    /// Every stored customer's dashboard facts, skipping (and logging) unreadable ones.
+    /// Every stored customer's dashboard facts. Records that do not decode (another
+    /// format) are left out: the caller makes them again from the documents.
     pub async fn load_facts(&self) -> Result<Vec<CustomerFacts>, StoreError> {
-        self.load_json(FACTS).await
+        let transaction = self
+            .database
+            .transaction(&[FACTS], TransactionMode::ReadOnly)?;
+        let values = transaction
+            .object_store(FACTS)?
+            .get_all(None, None)?
+            .await?;
+        crate::time::mark("fieldbook:facts-fetched");
+        let mut records = Vec::with_capacity(values.len());
+        let mut skipped = 0;
+        for value in values {
+            match value
+                .dyn_into::<Uint8Array>()
+                .ok()
+                .and_then(|bytes| CustomerFacts::decode(&bytes.to_vec()))
+            {
+                Some(record) => records.push(record),
+                None => skipped += 1,
+            }
+        }
+        if skipped > 0 {
+            tracing::warn!(skipped, "facts of another format will be made again");
+        }
+        Ok(records)
     }
 
     async fn load_json<T: serde::de::DeserializeOwned>(
@@ -376,10 +400,11 @@ impl Store {
             summaries.put(&JsValue::from_str(&json), Some(&key))?;
         }
         for record in &batch.facts {
-            let json = serde_json::to_string(record)
-                .map_err(|err| StoreError::Failed(format!("cannot encode facts: {err}")))?;
             let key = JsValue::from_str(record.id.as_str());
-            facts.put(&JsValue::from_str(&json), Some(&key))?;
+            facts.put(
+                &Uint8Array::from(record.encode().as_slice()).into(),
+                Some(&key),
+            )?;
         }
         // Every request is queued; awaiting the keys keeps the transaction alive.
         let mut keys = Vec::with_capacity(requests.len());

@@ -318,14 +318,30 @@ impl LifecycleStage {
     }
 }
 
+// Text in human-readable formats, the position in `ALL` in compact binary ones.
 impl serde::Serialize for LifecycleStage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
+        if serializer.is_human_readable() {
+            serializer.serialize_str(self.as_str())
+        } else {
+            let index = LifecycleStage::ALL
+                .iter()
+                .position(|s| s == self)
+                .unwrap_or(0);
+            serializer.serialize_u8(index as u8)
+        }
     }
 }
 
 impl<'de> serde::Deserialize<'de> for LifecycleStage {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if !deserializer.is_human_readable() {
+            let index = u8::deserialize(deserializer)?;
+            return LifecycleStage::ALL
+                .get(usize::from(index))
+                .copied()
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown stage {index}")));
+        }
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         LifecycleStage::parse(&text)
             .ok_or_else(|| serde::de::Error::custom(format!("unknown stage {text:?}")))
@@ -439,14 +455,25 @@ impl fmt::Display for CalendarDate {
     }
 }
 
+// Text (`YYYY-MM-DD`) in human-readable formats such as JSON; the day number in compact
+// binary ones (postcard: the dashboard facts).
 impl serde::Serialize for CalendarDate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        if serializer.is_human_readable() {
+            serializer.collect_str(self)
+        } else {
+            serializer.serialize_i64(self.day_number())
+        }
     }
 }
 
 impl<'de> serde::Deserialize<'de> for CalendarDate {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if !deserializer.is_human_readable() {
+            return Ok(CalendarDate::from_day_number(i64::deserialize(
+                deserializer,
+            )?));
+        }
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         CalendarDate::parse(&text)
             .ok_or_else(|| serde::de::Error::custom(format!("not a YYYY-MM-DD date: {text:?}")))

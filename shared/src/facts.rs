@@ -7,8 +7,11 @@
 //! store, written in the same transaction as the summary and read only when a dashboard
 //! opens: the list's warm start does not pay for them.
 //!
-//! Serialization boundary: facts are stored as JSON. Short field names keep 50,000 records
-//! small; add fields with `#[serde(default)]`, never rename one.
+//! Serialization boundary: facts are stored as bytes ([`CustomerFacts::encode`]: a format
+//! byte, then postcard), compact and fast to decode: the first dashboard of a session reads
+//! every customer's. Postcard is not self-describing, so a changed struct needs a new
+//! [`FACTS_FORMAT`]; records of another format do not decode and are made again from their
+//! documents. (The JSON form, with short field names, serves tests and debugging.)
 
 use serde::{Deserialize, Serialize};
 
@@ -81,7 +84,24 @@ impl PurchaseFact {
     }
 }
 
+/// The format byte of [`CustomerFacts::encode`]; bump it whenever the struct changes.
+pub const FACTS_FORMAT: u8 = 1;
+
 impl CustomerFacts {
+    /// The stored form: [`FACTS_FORMAT`], then the facts in postcard.
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_extend(self, vec![FACTS_FORMAT])
+            .expect("facts serialize: plain data, no maps with non-string keys")
+    }
+
+    /// Reads [`Self::encode`]'s bytes; `None` for another format or damaged bytes.
+    pub fn decode(bytes: &[u8]) -> Option<CustomerFacts> {
+        match bytes.split_first() {
+            Some((&FACTS_FORMAT, rest)) => postcard::from_bytes(rest).ok(),
+            _ => None,
+        }
+    }
+
     /// The facts of `customer`.
     pub fn of(customer: &Customer) -> CustomerFacts {
         let mut activities: Vec<(ActivityKind, Timestamp)> = customer
@@ -195,6 +215,20 @@ mod tests {
         assert_eq!(facts.purchases[0].product_name, "X");
         assert_eq!(facts.purchases[0].total_cents(), 750);
         assert_eq!(facts.stages.last().map(|s| s.1), Some(customer.stage));
+        let bytes = facts.encode();
+        assert_eq!(CustomerFacts::decode(&bytes), Some(facts.clone()));
+        let json_len = serde_json::to_string(&facts).unwrap().len();
+        assert!(
+            bytes.len() * 3 < json_len,
+            "{} bytes vs {json_len} in JSON",
+            bytes.len()
+        );
+        // Another format, or damaged bytes: no facts (they are made again from the document).
+        let mut other = bytes.clone();
+        other[0] = FACTS_FORMAT + 1;
+        assert_eq!(CustomerFacts::decode(&other), None);
+        assert_eq!(CustomerFacts::decode(&bytes[..bytes.len() / 2]), None);
+        assert_eq!(CustomerFacts::decode(&[]), None);
         let json = serde_json::to_string(&facts).unwrap();
         let back: CustomerFacts = serde_json::from_str(&json).unwrap();
         assert_eq!(back, facts);

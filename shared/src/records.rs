@@ -60,14 +60,27 @@ macro_rules! text_enum {
             }
         }
 
+        // Text in human-readable formats (JSON), the position in `ALL` in compact binary
+        // ones (postcard).
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
+                if serializer.is_human_readable() {
+                    serializer.serialize_str(self.as_str())
+                } else {
+                    let index = Self::ALL.iter().position(|value| value == self).unwrap_or(0);
+                    serializer.serialize_u8(index as u8)
+                }
             }
         }
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                if !deserializer.is_human_readable() {
+                    let index = u8::deserialize(deserializer)?;
+                    return Self::ALL.get(usize::from(index)).copied().ok_or_else(|| {
+                        serde::de::Error::custom(format!(concat!("unknown ", stringify!($name), " {}"), index))
+                    });
+                }
                 let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
                 $name::parse(&text).ok_or_else(|| {
                     serde::de::Error::custom(format!(concat!("unknown ", stringify!($name), " {:?}"), text))
