@@ -201,7 +201,10 @@ impl Repo {
         leptos::task::spawn_local(async move {
             let opened = repo.open().await;
             match &opened {
-                Ok(()) => repo.load_state.set(LoadState::Ready),
+                Ok(()) => {
+                    repo.load_state.set(LoadState::Ready);
+                    crate::routes::dashboard::preload_if_used(repo);
+                }
                 Err(err) => {
                     tracing::error!(cause = %err, "cannot open device storage");
                     repo.load_state.set(LoadState::Failed(err.to_string()));

@@ -135,9 +135,14 @@ pub fn when(at: Timestamp, now: Timestamp) -> String {
 /// Lets the browser run (paint, handle input) before continuing a long task: resolves on a
 /// `setTimeout(0)`.
 pub async fn yield_now() {
+    sleep(0).await;
+}
+
+/// Resolves after `ms` milliseconds (a `setTimeout`).
+pub async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;

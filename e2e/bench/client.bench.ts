@@ -572,19 +572,26 @@ test('dashboards over large books: open, and switch the period', async ({ baseUR
       await expect(page.getByTestId('sample-done')).toBeVisible({ timeout: 40 * 60_000 });
       details.push(`Dashboard book, ${n} customers with histories: ${(await page.getByTestId('sample-done').textContent()) ?? ''}`);
       await context.close();
+      const firstOpens: number[] = [];
       const opens: number[] = [];
       const switches: number[] = [];
       const computes: number[] = [];
       for (let run = 0; run < (smoke ? 2 : 5); run++) {
-        // A fresh start each run: the first open reads every customer's facts from IndexedDB.
         ({ context, page } = await launch(profile, baseURL!));
         await timeToList(page);
         await page.goto('/menu');
         await expect(page.getByTestId('menu-dashboard')).toBeVisible();
-        opens.push(await timeUntil(page, '[data-testid="menu-dashboard"]', '[data-testid="dashboard-body"]'));
-        const meta = (await page.getByTestId('dashboard-meta').textContent()) ?? '';
-        if (run === 0) details.push(`Dashboard, ${n} customers: ${meta}`);
-        // Facts in memory: another period is computed and drawn.
+        if (run === 0) {
+          // The first open ever on this device: every customer's facts are read on the tap.
+          firstOpens.push(await timeUntil(page, '[data-testid="menu-dashboard"]', '[data-testid="dashboard-body"]'));
+          const meta = (await page.getByTestId('dashboard-meta').textContent()) ?? '';
+          details.push(`Dashboard, ${n} customers: ${meta}`);
+        } else {
+          // A rep who uses the dashboard: the app read the facts a moment after start.
+          await page.waitForFunction(() => performance.getEntriesByName('fieldbook:facts-preloaded').length > 0, null, { timeout: 60_000 });
+          opens.push(await timeUntil(page, '[data-testid="menu-dashboard"]', '[data-testid="dashboard-body"]'));
+        }
+        // Another period is computed and drawn.
         const year = await page.getByTestId('period-year').getAttribute('aria-pressed');
         const target = year === 'true' ? 'quarter' : 'year';
         switches.push(
@@ -595,16 +602,35 @@ test('dashboards over large books: open, and switch the period', async ({ baseUR
         computes.push(Number(computed![1]));
         await context.close();
       }
+      // A first open ever, again on a restarted browser, for a median.
+      for (let run = 0; run < (smoke ? 0 : 2); run++) {
+        ({ context, page } = await launch(profile, baseURL!));
+        await page.evaluate(() => localStorage.removeItem('fieldbook-dashboard-used'));
+        await context.close();
+        ({ context, page } = await launch(profile, baseURL!));
+        await timeToList(page);
+        await page.goto('/menu');
+        await expect(page.getByTestId('menu-dashboard')).toBeVisible();
+        firstOpens.push(await timeUntil(page, '[data-testid="menu-dashboard"]', '[data-testid="dashboard-body"]'));
+        await context.close();
+      }
+      const target = n === 10_000 ? '≤ 200 ms' : '—';
       rows.push({
-        figure: `dashboard over ${n} customers with histories: tap to figures and charts drawn, first open after a restart (reads every customer's facts; median of ${opens.length})`,
+        figure: `dashboard over ${n} customers with histories: tap to figures and charts drawn, after a browser restart, facts read in the background after start (a rep who uses the dashboard; median of ${opens.length})`,
         measured: `${median(opens).toFixed(0)} ms (runs: ${opens.map((v) => v.toFixed(0)).join(', ')})`,
-        target: n === 10_000 ? '≤ 200 ms' : '—',
+        target,
         pass: n === 10_000 ? median(opens) <= 200 : null,
+      });
+      rows.push({
+        figure: `dashboard over ${n} customers: first open on the device after a browser restart (reads every customer's facts on the tap; median of ${firstOpens.length})`,
+        measured: `${median(firstOpens).toFixed(0)} ms (runs: ${firstOpens.map((v) => v.toFixed(0)).join(', ')})`,
+        target,
+        pass: n === 10_000 ? median(firstOpens) <= 200 : null,
       });
       rows.push({
         figure: `dashboard over ${n} customers: switch the period, compute (both periods) and draw (median)`,
         measured: `${median(switches).toFixed(0)} ms, of which computing ${median(computes).toFixed(1)} ms`,
-        target: n === 10_000 ? '≤ 200 ms' : '—',
+        target,
         pass: n === 10_000 ? median(switches) <= 200 : null,
       });
     } finally {

@@ -74,7 +74,8 @@ test('a tab steps aside when another tab upgrades the device database', async ({
   const upgraded = await other.evaluate(
     () =>
       new Promise<string>((resolve) => {
-        const request = indexedDB.open('fieldbook', 3);
+        // Far above the app's own version (client/src/store.rs DB_VERSION).
+        const request = indexedDB.open('fieldbook', 99);
         request.onsuccess = () => {
           request.result.close();
           resolve('upgraded');

@@ -87,6 +87,31 @@ impl DashboardQuery {
     }
 }
 
+/// The `localStorage` key remembering that this device's rep uses the dashboard.
+const USED_KEY: &str = "fieldbook-dashboard-used";
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// For a rep who has opened the dashboard on this device before: reads the dashboard facts
+/// into memory a moment after the book is ready (off the start's critical path), so the
+/// dashboard opens without reading them. Others never pay their memory.
+pub fn preload_if_used(repo: crate::repo::Repo) {
+    let used = local_storage()
+        .and_then(|storage| storage.get_item(USED_KEY).ok().flatten())
+        .is_some();
+    if used {
+        spawn_local(async move {
+            crate::time::sleep(1_000).await;
+            if let Err(err) = repo.load_facts(|_, _| {}).await {
+                tracing::warn!(cause = %err, "dashboard facts not preloaded");
+            }
+            mark("fieldbook:facts-preloaded");
+        });
+    }
+}
+
 /// Today's local date.
 fn today() -> CalendarDate {
     let date = js_sys::Date::new_0();
@@ -127,6 +152,9 @@ fn use_dashboard() -> Dashboard {
     let query = Memo::new(move |_| query_map.with(|q| DashboardQuery::read(q, today)));
     let computed = RwSignal::new(None::<Arc<Computed>>);
     let status = RwSignal::new(Some("Reading the book…".to_string()));
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(USED_KEY, "1");
+    }
     spawn_local(async move {
         let result = repo
             .load_facts(move |done, missing| {
