@@ -220,6 +220,7 @@ impl Store {
     /// Every stored customer's dashboard facts. Records that do not decode (another
     /// format) are left out: the caller makes them again from the documents.
     pub async fn load_facts(&self) -> Result<Vec<CustomerFacts>, StoreError> {
+        let started = crate::time::now_ms();
         let transaction = self
             .database
             .transaction(&[FACTS], TransactionMode::ReadOnly)?;
@@ -228,6 +229,8 @@ impl Store {
             .get_all(None, None)?
             .await?;
         crate::time::mark("fieldbook:facts-fetched");
+        crate::time::add_timing("dashboard: facts getAll", started);
+        let started = crate::time::now_ms();
         let mut records = Vec::with_capacity(values.len());
         let mut skipped = 0;
         for value in values {
@@ -240,6 +243,7 @@ impl Store {
                 None => skipped += 1,
             }
         }
+        crate::time::add_timing("dashboard: facts decode", started);
         if skipped > 0 {
             tracing::warn!(skipped, "facts of another format will be made again");
         }
