@@ -237,7 +237,7 @@ pub struct Conversion {
 }
 
 /// Net Promoter Score.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Nps {
     /// Answers of 9-10 in the period.
     pub promoters: usize,
@@ -252,7 +252,7 @@ pub struct Nps {
 }
 
 /// A survey average or share.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Survey {
     /// Answers in the period.
     pub responses: usize,
@@ -265,7 +265,7 @@ pub struct Survey {
 }
 
 /// Churn and retention over the period.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Churn {
     /// Active customers (customer, loyal, advocate) at the start of the period.
     pub active_at_start: Vec<Idx>,
@@ -285,7 +285,7 @@ pub struct Churn {
 }
 
 /// Customer lifetime value and its inputs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LifetimeValue {
     /// Revenue of the period's purchases in the currency, in cents.
     pub revenue_cents: i64,
@@ -352,7 +352,7 @@ pub struct StageValue {
 }
 
 /// Median and 90th percentile of durations.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Durations {
     /// How many.
     pub count: usize,
@@ -363,7 +363,7 @@ pub struct Durations {
 }
 
 /// Complaints received during the period.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Complaints {
     /// How many were received.
     pub received: usize,
@@ -554,44 +554,11 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
             })
             .collect(),
         new_customers: Vec::new(),
-        nps: Nps {
-            promoters: 0,
-            passives: 0,
-            detractors: 0,
-            score: None,
-            customers: Default::default(),
-        },
-        csat: Survey {
-            responses: 0,
-            value: None,
-            customers: Vec::new(),
-            satisfied: Vec::new(),
-        },
-        ces: Survey {
-            responses: 0,
-            value: None,
-            customers: Vec::new(),
-            satisfied: Vec::new(),
-        },
-        churn: Churn {
-            active_at_start: Vec::new(),
-            churned: Vec::new(),
-            lapsed: Vec::new(),
-            retained: Vec::new(),
-            won_back: Vec::new(),
-            churn_rate: None,
-            retention_rate: None,
-        },
-        lifetime_value: LifetimeValue {
-            revenue_cents: 0,
-            orders: 0,
-            buyers: Vec::new(),
-            average_order_cents: None,
-            purchases_per_year: None,
-            lifespan_years: None,
-            value_cents: None,
-            other_currency_orders: 0,
-        },
+        nps: Default::default(),
+        csat: Default::default(),
+        ces: Default::default(),
+        churn: Default::default(),
+        lifetime_value: Default::default(),
         revenue_by_month: Vec::new(),
         products_by_revenue: Vec::new(),
         products_by_quantity: Vec::new(),
@@ -607,13 +574,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
                 customers: Vec::new(),
             })
             .collect(),
-        complaints: Complaints {
-            received: 0,
-            customers: Vec::new(),
-            first_response: durations(Vec::new()),
-            resolution: durations(Vec::new()),
-            unresolved: Vec::new(),
-        },
+        complaints: Default::default(),
         activities: Activities {
             weeks: Vec::new(),
             totals: vec![0; kinds.len()],

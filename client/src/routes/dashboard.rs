@@ -607,15 +607,23 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
         })
         .collect_view();
 
+    // A row counting customers (or answers), linking to the customers behind it.
+    let count_row = |label: &str, n: usize, key: &str| HBar {
+        label: label.to_string(),
+        value: n as f64,
+        text: n.to_string(),
+        href: link(key),
+        class: "hbar-fill",
+    };
     let funnel_rows: Vec<HBar> = now
         .funnel
         .iter()
-        .map(|step| HBar {
-            label: step.stage.label().to_string(),
-            value: step.customers.len() as f64,
-            text: step.customers.len().to_string(),
-            href: link(&format!("stage-{}", step.stage.as_str())),
-            class: "hbar-fill",
+        .map(|step| {
+            count_row(
+                step.stage.label(),
+                step.customers.len(),
+                &format!("stage-{}", step.stage.as_str()),
+            )
         })
         .collect();
     let conversions = now
@@ -639,66 +647,22 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
         .collect_view();
 
     let nps_rows = vec![
-        HBar {
-            label: "Promoters (9-10)".into(),
-            value: now.nps.promoters as f64,
-            text: now.nps.promoters.to_string(),
-            href: link("nps-promoters"),
-            class: "hbar-fill",
-        },
-        HBar {
-            label: "Passives (7-8)".into(),
-            value: now.nps.passives as f64,
-            text: now.nps.passives.to_string(),
-            href: link("nps-passives"),
-            class: "hbar-fill",
-        },
-        HBar {
-            label: "Detractors (0-6)".into(),
-            value: now.nps.detractors as f64,
-            text: now.nps.detractors.to_string(),
-            href: link("nps-detractors"),
-            class: "hbar-fill",
-        },
+        count_row("Promoters (9-10)", now.nps.promoters, "nps-promoters"),
+        count_row("Passives (7-8)", now.nps.passives, "nps-passives"),
+        count_row("Detractors (0-6)", now.nps.detractors, "nps-detractors"),
     ];
 
     let churn = &now.churn;
     let churn_rows = vec![
-        HBar {
-            label: "Active at start".into(),
-            value: churn.active_at_start.len() as f64,
-            text: churn.active_at_start.len().to_string(),
-            href: link("active-at-start"),
-            class: "hbar-fill",
-        },
-        HBar {
-            label: "Retained".into(),
-            value: churn.retained.len() as f64,
-            text: churn.retained.len().to_string(),
-            href: link("retained"),
-            class: "hbar-fill",
-        },
-        HBar {
-            label: "Churned".into(),
-            value: churn.churned.len() as f64,
-            text: churn.churned.len().to_string(),
-            href: link("churned"),
-            class: "hbar-fill",
-        },
-        HBar {
-            label: "of which stopped buying".into(),
-            value: churn.lapsed.len() as f64,
-            text: churn.lapsed.len().to_string(),
-            href: link("lapsed"),
-            class: "hbar-fill",
-        },
-        HBar {
-            label: "Won back".into(),
-            value: churn.won_back.len() as f64,
-            text: churn.won_back.len().to_string(),
-            href: link("won-back"),
-            class: "hbar-fill",
-        },
+        count_row(
+            "Active at start",
+            churn.active_at_start.len(),
+            "active-at-start",
+        ),
+        count_row("Retained", churn.retained.len(), "retained"),
+        count_row("Churned", churn.churned.len(), "churned"),
+        count_row("of which stopped buying", churn.lapsed.len(), "lapsed"),
+        count_row("Won back", churn.won_back.len(), "won-back"),
     ];
 
     let clv = &now.lifetime_value;
