@@ -13,10 +13,39 @@ scripts/install-tools.sh >/dev/null
 export PATH="$root/.tools/node_modules/.bin:$PATH"
 trunk build --release
 cargo build --release -p fieldbook-server
+relay_out="$root/target/relay-measure.txt"
+: > "$relay_out"
 if [[ -z "${FIELDBOOK_BENCH_SMOKE:-}" ]]; then
   # (The smoke run skips it: the harness is compiled by the test command's cargo test.)
-  relay_out="$root/target/relay-measure.txt"
   cargo test --release -p fieldbook-server --test it measure -- --ignored --nocapture | tee "$relay_out"
-  export FIELDBOOK_RELAY_MEASURE="$relay_out"
 fi
+
+# The relay under load: simulated devices (real WebSockets, one token each) from the load
+# generator against the release relay, a separate process with its own SQLite file.
+# Arguments: devices, changes per second, seconds.
+load() {
+  local dir port pid
+  dir="$(mktemp -d)"
+  port="${FIELDBOOK_LOAD_PORT:-8094}"
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  target/release/fieldbook-server --listen "127.0.0.1:$port" --data-dir "$dir" \
+    --static-dir /nonexistent --log warn --signin-attempts 1000000 &
+  pid=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
+    sleep 0.1
+  done
+  target/release/fieldbook-loadgen --relay "http://127.0.0.1:$port" --devices "$1" \
+    --rate "$2" --seconds "$3" --relay-pid "$pid" | tee -a "$relay_out" || status=$?
+  kill "$pid" && wait "$pid" || true
+  rm -rf "$dir"
+  return "${status:-0}"
+}
+if [[ -n "${FIELDBOOK_BENCH_SMOKE:-}" ]]; then
+  load 20 100 2
+else
+  load 1000 2000 20
+  load 10000 2000 20
+fi
+export FIELDBOOK_RELAY_MEASURE="$relay_out"
 cd e2e && npx playwright test -c bench.config.ts
