@@ -44,6 +44,11 @@ struct Args {
     /// Devices per account (they see each other's changes).
     #[arg(long, default_value_t = 10)]
     devices_per_account: usize,
+    /// Device tokens per account (sign-ins: each costs an argon2 hash on the relay). With
+    /// fewer tokens than devices, devices share them round-robin, like several tabs of one
+    /// device: every connection is still its own socket, woken and pulling on its own.
+    #[arg(long)]
+    tokens_per_account: Option<usize>,
     /// Changes pushed per second, all devices together.
     #[arg(long, default_value_t = 2000)]
     rate: u32,
@@ -107,6 +112,12 @@ fn row(figure: &str, measured: String, target: &str, pass: Option<bool>) {
     println!("BENCH-ROW\t{figure}\t{measured}\t{target}\t{result}");
 }
 
+fn tokens_per_account(args: &Args) -> usize {
+    args.tokens_per_account
+        .unwrap_or(args.devices_per_account)
+        .clamp(1, args.devices_per_account)
+}
+
 /// The relay's resident memory and its peak, in MiB, from /proc.
 fn relay_memory(pid: Option<u32>) -> Option<(f64, f64)> {
     let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
@@ -131,8 +142,10 @@ async fn post(
     Ok(response.json().await?)
 }
 
-/// Signs up one account per group and signs in its other devices: one token per device.
+/// Signs up one account per group and signs in its other devices; one session per device
+/// (tokens shared round-robin when there are fewer than devices).
 async fn sessions(args: &Args, run: &str) -> anyhow::Result<Vec<Session>> {
+    let tokens = tokens_per_account(args);
     let client = reqwest::Client::new();
     let accounts = args.devices.div_ceil(args.devices_per_account);
     let limit = Arc::new(Semaphore::new(args.setup_concurrency));
@@ -153,11 +166,20 @@ async fn sessions(args: &Args, run: &str) -> anyhow::Result<Vec<Session>> {
             let _permit = limit.acquire().await?;
             let mut sessions =
                 vec![post(&client, format!("{base}/api/signup"), credentials(0)).await?];
-            for device in 1..devices {
+            for device in 1..devices.min(tokens) {
                 sessions
                     .push(post(&client, format!("{base}/api/signin"), credentials(device)).await?);
             }
-            anyhow::Ok(sessions)
+            let per_device: Vec<Session> = (0..devices)
+                .map(|device| {
+                    let shared = &sessions[device % sessions.len()];
+                    Session {
+                        token: shared.token.clone(),
+                        space_id: shared.space_id.clone(),
+                    }
+                })
+                .collect();
+            anyhow::Ok(per_device)
         }));
     }
     let mut all = Vec::with_capacity(args.devices);
@@ -482,8 +504,9 @@ async fn main() -> anyhow::Result<()> {
     let n = args.devices;
     row(
         &format!(
-            "relay under load: {n} devices connected (WebSockets, one token each; {} per account)",
-            args.devices_per_account
+            "relay under load: {n} devices connected (WebSockets; accounts of {}, {} device tokens each)",
+            args.devices_per_account,
+            tokens_per_account(&args)
         ),
         format!(
             "{n} connected in {:.1} s; relay memory {}",
