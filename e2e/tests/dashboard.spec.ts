@@ -106,6 +106,20 @@ test('the period switch, a custom range and an edit update the figures', async (
   await expect(page.getByTestId('period-label')).toHaveText('November 2026 · compared with October 2026');
   await dashboard.expectTile('nps', '100');
 
+  // A saved segment narrows every figure: the churned customers only (Chloé: NPS 8 in
+  // October, her complaint of 1 November).
+  await page.goto('/segments');
+  await page.getByTestId('segment-stage').selectOption('churned');
+  await page.getByTestId('segment-name').fill('Churned ones');
+  await page.getByTestId('segment-save').click();
+  await expect(page.getByTestId('segment-message')).toHaveText('Saved "Churned ones".');
+  await page.goto('/dashboard?period=quarter&from=2026-10-01');
+  await page.getByTestId('dashboard-segment').selectOption({ label: 'Churned ones' });
+  await expect(page.getByTestId('dashboard-meta')).toContainText('1 customers');
+  await dashboard.expectTile('nps', '0', '1 answers');
+  await expect(page.getByTestId('complaints-received')).toHaveText('1');
+  await dashboard.expectTile('revenue', '10.00 EUR', '1 orders');
+
   // An edit shows at once: Dmitri, a lead, becomes a customer today (Q1 2027).
   await page.getByTestId('period-quarter').click();
   await dashboard.expectTile('new-customers', '0');
