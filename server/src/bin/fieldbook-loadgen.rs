@@ -69,6 +69,10 @@ struct Session {
     space_id: String,
 }
 
+/// Between connecting every device and the measured window: devices catch up, nobody
+/// pushes.
+const WARMUP: Duration = Duration::from_secs(3);
+
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -250,11 +254,31 @@ async fn device(
     shared: Arc<Shared>,
 ) {
     let mut edits = edits.into_iter();
-    let mut next_request = 1u64;
+    let next_request = 1u64;
     let mut in_flight: HashMap<u64, Instant> = HashMap::new();
-    let mut pulling = false;
+    // The catch-up pull below is in flight from the start.
+    let mut pulling = true;
     let mut head = cursor;
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + phase, interval);
+    // Catch up first (the snapshots the account's other devices pushed during setup), then
+    // push from the end of the warm-up on.
+    let mut next_request = {
+        let pull = ClientMessage::Pull {
+            request_id: next_request,
+            since: cursor,
+            max_entries: 500,
+        };
+        if socket
+            .send(Message::Binary(encode(&pull).into()))
+            .await
+            .is_err()
+        {
+            shared.failures.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        next_request + 1
+    };
+    let mut ticker =
+        tokio::time::interval_at(tokio::time::Instant::now() + WARMUP + phase, interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -457,6 +481,7 @@ async fn main() -> anyhow::Result<()> {
         )));
     }
     let window = Duration::from_secs(args.seconds);
+    tokio::time::sleep(WARMUP).await;
     let started = Instant::now();
     let mut peak_rss: f64 = idle_memory.map_or(0.0, |m| m.0);
     while started.elapsed() < window {
