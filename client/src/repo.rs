@@ -366,6 +366,7 @@ impl Repo {
             outbox: vec![encode(&upload)],
             ..WriteBatch::default()
         };
+        let facts = batch.facts.clone();
         self.save_state.set(SaveState::Saving);
         let keys = match store.write(batch).await {
             Ok(keys) => keys,
@@ -375,7 +376,7 @@ impl Repo {
             }
         };
         self.queued(keys, vec![upload]);
-        self.remember_facts(vec![doc.facts()]);
+        self.remember_facts(facts);
         let summary = doc.summary();
         let customer = doc.customer().clone();
         inner.borrow_mut().docs.insert(

@@ -29,15 +29,19 @@ pub fn relative(then: Timestamp, now: Timestamp) -> String {
     }
 }
 
+/// The local calendar date of an instant.
+pub fn local_date(at: Timestamp) -> shared::CalendarDate {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.0 as f64));
+    shared::CalendarDate {
+        year: date.get_full_year() as i32,
+        month: date.get_month() + 1,
+        day: date.get_date(),
+    }
+}
+
 /// The local date of an instant, "2026-11-22".
 pub fn day(at: Timestamp) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.0 as f64));
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.get_full_year(),
-        date.get_month() + 1,
-        date.get_date()
-    )
+    local_date(at).to_string()
 }
 
 /// The local wall-clock time of an instant, "14:05".

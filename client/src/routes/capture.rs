@@ -23,20 +23,16 @@ const EVENT_KEY: &str = "fieldbook.event";
 /// Interest levels, stored as tags so they filter like any tag.
 const INTEREST: [(&str, &str); 3] = [("cold", "Cold"), ("warm", "Warm"), ("hot", "Hot")];
 
-fn local_storage() -> Option<web_sys::Storage> {
-    window().local_storage().ok().flatten()
-}
-
 /// The current event, remembered on this device.
 pub fn remembered_event() -> String {
-    local_storage()
+    crate::device::local_storage()
         .and_then(|storage| storage.get_item(EVENT_KEY).ok().flatten())
         .unwrap_or_default()
 }
 
 /// Remembers the current event on this device.
 pub fn remember_event(event: &str) {
-    if let Some(storage) = local_storage() {
+    if let Some(storage) = crate::device::local_storage() {
         let _ = storage.set_item(EVENT_KEY, event);
     }
 }

@@ -90,15 +90,11 @@ impl DashboardQuery {
 /// The `localStorage` key remembering that this device's rep uses the dashboard.
 const USED_KEY: &str = "fieldbook-dashboard-used";
 
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
 /// For a rep who has opened the dashboard on this device before: reads the dashboard facts
 /// into memory a moment after the book is ready (off the start's critical path), so the
 /// dashboard opens without reading them. Others never pay their memory.
 pub fn preload_if_used(repo: crate::repo::Repo) {
-    let used = local_storage()
+    let used = crate::device::local_storage()
         .and_then(|storage| storage.get_item(USED_KEY).ok().flatten())
         .is_some();
     if used {
@@ -114,12 +110,7 @@ pub fn preload_if_used(repo: crate::repo::Repo) {
 
 /// Today's local date.
 fn today() -> CalendarDate {
-    let date = js_sys::Date::new_0();
-    CalendarDate {
-        year: date.get_full_year() as i32,
-        month: date.get_month() + 1,
-        day: date.get_date(),
-    }
+    crate::time::local_date(now())
 }
 
 /// The device's offset from UTC, in milliseconds.
@@ -152,7 +143,7 @@ fn use_dashboard() -> Dashboard {
     let query = Memo::new(move |_| query_map.with(|q| DashboardQuery::read(q, today)));
     let computed = RwSignal::new(None::<Arc<Computed>>);
     let status = RwSignal::new(Some("Reading the book…".to_string()));
-    if let Some(storage) = local_storage() {
+    if let Some(storage) = crate::device::local_storage() {
         let _ = storage.set_item(USED_KEY, "1");
     }
     spawn_local(async move {

@@ -13,7 +13,7 @@ use shared::{
     ics::{calendar, CalendarItem},
     records::{Priority, Task},
     suggestions::{upcoming, Occasion},
-    CalendarDate, CustomerId, Timestamp,
+    CustomerId, Timestamp,
 };
 
 use crate::{
@@ -282,10 +282,7 @@ fn PersonalTouches() -> impl IntoView {
     let repo = use_repo();
     let follow_ups = use_follow_ups();
     let items = Memo::new(move |_| {
-        // `day` always writes a YYYY-MM-DD date.
-        let Some(today) = CalendarDate::parse(&day(follow_ups.now.get())) else {
-            return Vec::new();
-        };
+        let today = crate::time::local_date(follow_ups.now.get());
         repo.book.with(|book| upcoming(book, today, 14))
     });
     move || {

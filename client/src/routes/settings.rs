@@ -90,7 +90,7 @@ pub fn Settings() -> impl IntoView {
 #[component]
 pub fn InstallNudge() -> impl IntoView {
     const DISMISSED: &str = "fieldbook.install-nudge-dismissed";
-    let storage = window().local_storage().ok().flatten();
+    let storage = device::local_storage();
     let dismissed = storage
         .as_ref()
         .and_then(|s| s.get_item(DISMISSED).ok().flatten())
