@@ -29,6 +29,7 @@ pub mod api;
 pub mod app;
 pub mod assets;
 pub mod auth;
+pub mod bench;
 pub mod config;
 pub mod db;
 pub mod hub;

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
+use server::bench::{ms, percentile, row};
 use shared::protocol::{
     decode, encode, BlobKind, ClientMessage, DocumentId, Seq, ServerMessage, SpaceId, Upload,
     SUPPORTED_VERSIONS,
@@ -93,27 +94,6 @@ fn key(bytes: &[u8]) -> u64 {
     let mut hasher = DefaultHasher::new();
     bytes.hash(&mut hasher);
     hasher.finish()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
-}
-
-/// A line for BENCHMARKS.md's table.
-fn row(figure: &str, measured: String, target: &str, pass: Option<bool>) {
-    let result = match pass {
-        Some(true) => "pass",
-        Some(false) => "MISS",
-        None => "—",
-    };
-    println!("BENCH-ROW\t{figure}\t{measured}\t{target}\t{result}");
 }
 
 fn tokens_per_account(args: &Args) -> usize {

@@ -16,25 +16,9 @@ use shared::protocol::{
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::tungstenite::Message;
 
+use server::bench::{ms, percentile, row};
+
 use crate::relay::{self, edit, new_customer, sign_in, sign_up, Account, Device};
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
-}
-
-/// A row for BENCHMARKS.md's table (scripts/bench.sh collects lines starting "BENCH-ROW").
-fn row(figure: &str, measured: String, target: &str, pass: Option<bool>) {
-    let result = match pass {
-        Some(true) => "pass",
-        Some(false) => "MISS",
-        None => "—",
-    };
-    println!("BENCH-ROW\t{figure}\t{measured}\t{target}\t{result}");
-}
 
 /// A TCP stream that counts the bytes it carries each way (everything on the wire above TCP:
 /// the HTTP upgrade, WebSocket framing and protocol messages).
