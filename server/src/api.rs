@@ -79,7 +79,7 @@ async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<DeviceAuth, Api
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .ok_or(ApiError(AuthError::Unauthorized))?;
-    Ok(auth::device_for_token(&state.pool, token.trim()).await?)
+    Ok(auth::device_for_token(&state.db, token.trim()).await?)
 }
 
 fn limit(limiter: &crate::auth::RateLimiter, key: String) -> Result<(), ApiError> {
@@ -97,7 +97,7 @@ pub async fn sign_up(
     let input = json_input(input)?;
     limit(&state.address_limiter, format!("signup:{}", peer.ip()))?;
     let session = auth::sign_up(
-        &state.pool,
+        &state.db,
         &input.email,
         &input.password,
         &input.device_name,
@@ -118,7 +118,7 @@ pub async fn sign_in(
     limit(&state.address_limiter, format!("signin:{}", peer.ip()))?;
     limit(&state.limiter, input.email.trim().to_lowercase())?;
     let session = auth::sign_in(
-        &state.pool,
+        &state.db,
         &input.email,
         &input.password,
         &input.device_name,
@@ -135,7 +135,7 @@ pub async fn sign_out(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let me = bearer(&state, &headers).await?;
-    auth::revoke(&state.pool, &me, &me.device_id, now_ms()).await?;
+    auth::revoke(&state.db, &me, &me.device_id, now_ms()).await?;
     state.hub.revoke(&me.device_id);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -146,7 +146,7 @@ pub async fn devices(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let me = bearer(&state, &headers).await?;
-    Ok(Json(auth::list_devices(&state.pool, &me).await?).into_response())
+    Ok(Json(auth::list_devices(&state.db, &me).await?).into_response())
 }
 
 /// `POST /api/devices/{id}/revoke`: signs a device out; its open connections close now.
@@ -156,7 +156,7 @@ pub async fn revoke(
     Path(device_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let me = bearer(&state, &headers).await?;
-    auth::revoke(&state.pool, &me, &device_id, now_ms()).await?;
+    auth::revoke(&state.db, &me, &device_id, now_ms()).await?;
     let closed = state.hub.revoke(&device_id);
     tracing::info!(device = %device_id, by = %me.device_id, closed, "device revoked");
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -12,7 +12,6 @@ use axum::{
     Json, Router,
 };
 use shared::sync::RelayLimits;
-use sqlx::SqlitePool;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_http::{
     compression::CompressionLayer,
@@ -25,8 +24,8 @@ use crate::{api, assets, auth::RateLimiter, db, hub::Hub, store::LogStore, ws, C
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    /// The data file.
-    pub pool: SqlitePool,
+    /// The database.
+    pub db: db::Database,
     /// The change log.
     pub store: LogStore,
     /// Live sync connections.
@@ -81,7 +80,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
 
 /// Health of the relay: 200 when the database answers.
 async fn healthz(State(state): State<AppState>) -> Response {
-    match db::check(&state.pool).await {
+    match state.db.check().await {
         Ok(()) => Json(serde_json_ok()).into_response(),
         Err(err) => {
             tracing::error!(cause = %err, "health check failed");

@@ -15,7 +15,9 @@ use argon2::password_hash::{
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
 use shared::protocol::{ErrorCode, SpaceId};
-use sqlx::SqlitePool;
+
+use crate::db::{Database, Dialect};
+use crate::with_db;
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -217,38 +219,38 @@ async fn verify_password(password: String, stored: String) -> Result<bool, AuthE
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 async fn create_device(
-    pool: &SqlitePool,
+    db: &Database,
     account_id: &str,
     device_name: &str,
     now: i64,
 ) -> Result<(String, String), AuthError> {
     let device_id = random_hex(16)?;
     let token = format!("fb1_{}", random_hex(32)?);
-    sqlx::query(
+    with_db!(db, pool => sqlx::query(
         "INSERT INTO devices (id, account, name, token_hash, created_at, last_seen_at) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $5)",
     )
     .bind(&device_id)
     .bind(account_id)
     .bind(device_name.trim())
     .bind(token_hash(&token))
     .bind(now)
-    .bind(now)
     .execute(pool)
-    .await?;
+    .await
+    .map(drop)?);
     Ok((device_id, token))
 }
 
 /// Creates a device of the account and returns its session (with the token, shown once).
 async fn sign_device_in(
-    pool: &SqlitePool,
+    db: &Database,
     account_id: String,
     email: String,
     space_id: String,
     device_name: &str,
     now: i64,
 ) -> Result<Session, AuthError> {
-    let (device_id, token) = create_device(pool, &account_id, device_name, now).await?;
+    let (device_id, token) = create_device(db, &account_id, device_name, now).await?;
     Ok(Session {
         account_id,
         email,
@@ -261,7 +263,7 @@ async fn sign_device_in(
 
 /// Creates an account with its space and signs this device in.
 pub async fn sign_up(
-    pool: &SqlitePool,
+    db: &Database,
     email: &str,
     password: &str,
     device_name: &str,
@@ -272,34 +274,36 @@ pub async fn sign_up(
     let password_hash = hash_password(password.to_string()).await?;
     let account_id = random_hex(16)?;
     let space_id = random_hex(16)?;
-    let mut tx = pool.begin().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO accounts (id, email, password_hash, created_at) VALUES (?, ?, ?, ?) \
-         ON CONFLICT (email) DO NOTHING",
-    )
-    .bind(&account_id)
-    .bind(&email)
-    .bind(&password_hash)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
-        return Err(AuthError::EmailTaken);
-    }
-    sqlx::query("INSERT INTO spaces (id, owner, created_at) VALUES (?, ?, ?)")
-        .bind(&space_id)
+    with_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO accounts (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (email) DO NOTHING",
+        )
         .bind(&account_id)
+        .bind(&email)
+        .bind(&password_hash)
         .bind(now)
         .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    sign_device_in(pool, account_id, email, space_id, device_name, now).await
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(AuthError::EmailTaken);
+        }
+        sqlx::query("INSERT INTO spaces (id, owner, created_at) VALUES ($1, $2, $3)")
+            .bind(&space_id)
+            .bind(&account_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    });
+    sign_device_in(db, account_id, email, space_id, device_name, now).await
 }
 
 /// Checks email and password and signs a new device in.
 pub async fn sign_in(
-    pool: &SqlitePool,
+    db: &Database,
     email: &str,
     password: &str,
     device_name: &str,
@@ -307,11 +311,11 @@ pub async fn sign_in(
 ) -> Result<Session, AuthError> {
     check_input(email, password, device_name, false)?;
     let email = normalize_email(email);
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM accounts WHERE email = ?")
+    let row: Option<(String, String)> = with_db!(db, pool =>
+        sqlx::query_as("SELECT id, password_hash FROM accounts WHERE email = $1")
             .bind(&email)
             .fetch_optional(pool)
-            .await?;
+            .await?);
     let Some((account_id, stored)) = row else {
         let dummy = match DUMMY_HASH.get() {
             Some(hash) => hash.clone(),
@@ -326,21 +330,21 @@ pub async fn sign_in(
     if !verify_password(password.to_string(), stored).await? {
         return Err(AuthError::WrongCredentials);
     }
-    let space_id: String =
-        sqlx::query_scalar("SELECT id FROM spaces WHERE owner = ? ORDER BY created_at LIMIT 1")
+    let space_id: String = with_db!(db, pool =>
+        sqlx::query_scalar("SELECT id FROM spaces WHERE owner = $1 ORDER BY created_at LIMIT 1")
             .bind(&account_id)
             .fetch_one(pool)
-            .await?;
-    sign_device_in(pool, account_id, email, space_id, device_name, now).await
+            .await?);
+    sign_device_in(db, account_id, email, space_id, device_name, now).await
 }
 
 /// The device a token belongs to, refusing unknown and revoked tokens.
-pub async fn device_for_token(pool: &SqlitePool, token: &str) -> Result<DeviceAuth, AuthError> {
-    let row: Option<(String, String, Option<i64>)> =
-        sqlx::query_as("SELECT id, account, revoked_at FROM devices WHERE token_hash = ?")
+pub async fn device_for_token(db: &Database, token: &str) -> Result<DeviceAuth, AuthError> {
+    let row: Option<(String, String, Option<i64>)> = with_db!(db, pool =>
+        sqlx::query_as("SELECT id, account, revoked_at FROM devices WHERE token_hash = $1")
             .bind(token_hash(token))
             .fetch_optional(pool)
-            .await?;
+            .await?);
     match row {
         None => Err(AuthError::Unauthorized),
         Some((_, _, Some(_))) => Err(AuthError::Revoked),
@@ -353,15 +357,16 @@ pub async fn device_for_token(pool: &SqlitePool, token: &str) -> Result<DeviceAu
 
 /// Checks that `token` may sync `space`.
 pub async fn authorize_space(
-    pool: &SqlitePool,
+    db: &Database,
     token: &str,
     space: &SpaceId,
 ) -> Result<DeviceAuth, AuthError> {
-    let device = device_for_token(pool, token).await?;
-    let owner: Option<String> = sqlx::query_scalar("SELECT owner FROM spaces WHERE id = ?")
-        .bind(&space.0)
-        .fetch_optional(pool)
-        .await?;
+    let device = device_for_token(db, token).await?;
+    let owner: Option<String> = with_db!(db, pool =>
+        sqlx::query_scalar("SELECT owner FROM spaces WHERE id = $1")
+            .bind(&space.0)
+            .fetch_optional(pool)
+            .await?);
     match owner {
         Some(owner) if owner == device.account_id => Ok(device),
         _ => Err(AuthError::Forbidden),
@@ -369,27 +374,27 @@ pub async fn authorize_space(
 }
 
 /// Records that the relay heard from a device.
-pub async fn touch(pool: &SqlitePool, device_id: &str, now: i64) -> Result<(), AuthError> {
-    sqlx::query("UPDATE devices SET last_seen_at = MAX(last_seen_at, ?) WHERE id = ?")
-        .bind(now)
-        .bind(device_id)
-        .execute(pool)
-        .await?;
+pub async fn touch(db: &Database, device_id: &str, now: i64) -> Result<(), AuthError> {
+    with_db!(db, pool =>
+        sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1")
+            .bind(now)
+            .bind(device_id)
+            .execute(pool)
+            .await
+            .map(drop)?);
     Ok(())
 }
 
 /// The account's devices, most recently seen first.
-pub async fn list_devices(
-    pool: &SqlitePool,
-    me: &DeviceAuth,
-) -> Result<Vec<DeviceInfo>, AuthError> {
-    let rows: Vec<(String, String, i64, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT id, name, created_at, last_seen_at, revoked_at FROM devices \
-         WHERE account = ? ORDER BY revoked_at IS NOT NULL, last_seen_at DESC",
-    )
-    .bind(&me.account_id)
-    .fetch_all(pool)
-    .await?;
+pub async fn list_devices(db: &Database, me: &DeviceAuth) -> Result<Vec<DeviceInfo>, AuthError> {
+    let rows: Vec<(String, String, i64, i64, Option<i64>)> = with_db!(db, pool =>
+        sqlx::query_as(
+            "SELECT id, name, created_at, last_seen_at, revoked_at FROM devices \
+             WHERE account = $1 ORDER BY revoked_at IS NOT NULL, last_seen_at DESC",
+        )
+        .bind(&me.account_id)
+        .fetch_all(pool)
+        .await?);
     Ok(rows
         .into_iter()
         .map(
@@ -407,23 +412,35 @@ pub async fn list_devices(
 
 /// Revokes one of the account's devices (a device may revoke itself: signing out).
 pub async fn revoke(
-    pool: &SqlitePool,
+    db: &Database,
     me: &DeviceAuth,
     device_id: &str,
     now: i64,
 ) -> Result<(), AuthError> {
-    let changed = sqlx::query(
-        "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND account = ?",
-    )
-    .bind(now)
-    .bind(device_id)
-    .bind(&me.account_id)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    if changed == 0 {
-        return Err(AuthError::Forbidden);
-    }
+    with_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE devices SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND account = $3",
+        )
+        .bind(now)
+        .bind(device_id)
+        .bind(&me.account_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(AuthError::Forbidden);
+        }
+        if <Db as Dialect>::NOTIFIES {
+            // Delivered to every relay on commit: each closes the device's sockets.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::fanout::CHANNEL)
+                .bind(crate::fanout::revoked_payload(device_id))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
     Ok(())
 }
 

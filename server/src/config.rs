@@ -6,6 +6,8 @@ use std::{net::SocketAddr, path::PathBuf};
 use clap::Parser;
 use shared::sync::RelayLimits;
 
+use crate::db::DatabaseTarget;
+
 /// Fieldbook relay: serves the app and stores each space's change log.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "fieldbook-server", version, about)]
@@ -14,9 +16,16 @@ pub struct Args {
     #[arg(long, env = "FIELDBOOK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Directory holding the SQLite data file (created if missing).
+    /// Directory holding the SQLite data file (created if missing; unused with a
+    /// PostgreSQL `--database-url`).
     #[arg(long, env = "FIELDBOOK_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// Database URL: `postgres://user@host:port/database` for several relays sharing one
+    /// PostgreSQL, or `sqlite:///path/file.sqlite`. Without it: the SQLite file
+    /// `fieldbook.sqlite` in the data directory.
+    #[arg(long, env = "FIELDBOOK_DATABASE_URL")]
+    pub database_url: Option<String>,
 
     /// Directory holding the built client (Trunk's output).
     #[arg(long, env = "FIELDBOOK_STATIC_DIR", default_value = "./dist")]
@@ -51,8 +60,8 @@ pub struct Args {
 /// The validated configuration [`crate::run`] needs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Directory of the SQLite data file.
-    pub data_dir: PathBuf,
+    /// Where the data lives.
+    pub database: DatabaseTarget,
     /// Directory of the built client.
     pub static_dir: PathBuf,
     /// Limits of every sync session.
@@ -62,10 +71,11 @@ pub struct Config {
 }
 
 impl Config {
-    /// The defaults, for a data directory and a client directory (used by tests).
+    /// The defaults, for a data directory (its SQLite file) and a client directory (used
+    /// by tests).
     pub fn new(data_dir: PathBuf, static_dir: PathBuf) -> Config {
         Config {
-            data_dir,
+            database: DatabaseTarget::Sqlite(data_dir.join(crate::db::DB_FILE_NAME)),
             static_dir,
             limits: RelayLimits::default(),
             signin_attempts: 10,
@@ -73,10 +83,13 @@ impl Config {
     }
 }
 
-impl From<&Args> for Config {
-    fn from(args: &Args) -> Config {
-        Config {
-            data_dir: args.data_dir.clone(),
+impl TryFrom<&Args> for Config {
+    type Error = String;
+
+    /// Validates the flags; a bad database URL is refused with the accepted forms.
+    fn try_from(args: &Args) -> Result<Config, String> {
+        Ok(Config {
+            database: DatabaseTarget::from_url(args.database_url.as_deref(), &args.data_dir)?,
             static_dir: args.static_dir.clone(),
             limits: RelayLimits {
                 max_frame_bytes: args.max_frame_bytes as usize,
@@ -85,6 +98,6 @@ impl From<&Args> for Config {
                 ..RelayLimits::default()
             },
             signin_attempts: args.signin_attempts as usize,
-        }
+        })
     }
 }

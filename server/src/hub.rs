@@ -110,6 +110,20 @@ impl Hub {
         count
     }
 
+    /// Every space with a live connection here.
+    pub fn spaces(&self) -> Vec<SpaceId> {
+        self.lock().by_space.keys().cloned().collect()
+    }
+
+    /// Every device with a live connection here (each once).
+    pub fn devices(&self) -> Vec<String> {
+        let inner = self.lock();
+        let mut devices: Vec<String> = inner.conns.values().map(|c| c.device.clone()).collect();
+        devices.sort_unstable();
+        devices.dedup();
+        devices
+    }
+
     /// Live connections (for tests and metrics).
     pub fn len(&self) -> usize {
         self.lock().conns.len()

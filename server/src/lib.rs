@@ -5,7 +5,8 @@
 //!
 //! The binary (`src/bin/fieldbook-server.rs`) parses [`Config`], sets up tracing, binds the
 //! listener and calls [`run`] with a shutdown future. [`run`] opens the database
-//! ([`db::open`]), starts the log's writer task ([`store::LogStore::start`]), precompresses
+//! ([`db::open`]), starts the log's writer task ([`store::LogStore::start`]) and, on
+//! PostgreSQL, the listener for other relays' commits ([`fanout::listen`]), precompresses
 //! the static files ([`assets::precompress_dir`]) and serves the router ([`app::router`])
 //! until the shutdown future resolves. Then it stops accepting, tells every sync
 //! connection to finish (an append under way is committed and acknowledged first), waits
@@ -15,14 +16,18 @@
 //!
 //! - [`config`]: command-line flags and `FIELDBOOK_*` environment variables, validated into
 //!   a [`Config`].
-//! - [`db`]: the SQLite file: WAL mode, migrations, health check.
+//! - [`db`]: the database, SQLite (default) or PostgreSQL by URL: migrations, health check,
+//!   and [`with_db!`], which runs one query on either backend.
 //! - [`assets`]: the built client: brotli/gzip precompression and cache headers.
 //! - [`app`]: the axum router: `/healthz`, `/api`, `/sync` and the client.
 //! - [`api`]: the HTTP API (sign-up, sign-in, sign-out, devices, revoke).
 //! - [`auth`]: accounts, devices, tokens, argon2id, rate limits.
 //! - [`ws`]: the WebSocket endpoint driving `shared::sync::RelaySession`.
-//! - [`store`]: the change log in SQLite, with one group-committing writer.
+//! - [`store`]: the change log, with one group-committing writer per relay and gap-free
+//!   sequence numbers under a per-space lock.
 //! - [`hub`]: live connections: wake-ups and revocations.
+//! - [`fanout`]: several relays on one PostgreSQL: LISTEN/NOTIFY wake-ups and revocations
+//!   between relays, and resynchronisation after a lost listener connection.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod api;
@@ -32,6 +37,7 @@ pub mod auth;
 pub mod bench;
 pub mod config;
 pub mod db;
+pub mod fanout;
 pub mod hub;
 pub mod store;
 pub mod ws;
@@ -50,6 +56,16 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_millis() as i64)
+}
+
+/// A random id for this relay process (16 hex digits).
+fn random_id() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Only distinguishes relays in notifications: the clock is enough then.
+        bytes = now_ms().to_le_bytes();
+    }
+    hex::encode(bytes)
 }
 
 /// Why the relay could not start or stopped with an error.
@@ -71,7 +87,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let pool = db::open(&config.data_dir).await?;
+    let db = db::open(&config.database).await?;
     if config.static_dir.join("index.html").is_file() {
         let static_dir = config.static_dir.clone();
         match tokio::task::spawn_blocking(move || assets::precompress_dir(&static_dir)).await {
@@ -91,11 +107,27 @@ pub async fn run(
             "no built client found; run scripts/start.sh to build it"
         );
     }
-    let (store, writer) = store::LogStore::start(pool.clone());
+    // Names this relay in its commit notifications, so it can skip its own.
+    let relay_id = random_id();
+    let (store, writer) = store::LogStore::start(db.clone(), relay_id.clone());
+    let hub = Arc::new(hub::Hub::default());
+    let shutdown_token = tokio_util::sync::CancellationToken::new();
+    // Several relays on one PostgreSQL: listen for the others' commits and revocations.
+    let listener_task = match &db {
+        db::Database::Postgres(pool) => Some(tokio::spawn(fanout::listen(
+            pool.clone(),
+            relay_id.clone(),
+            hub.clone(),
+            store.clone(),
+            shutdown_token.clone(),
+        ))),
+        db::Database::Sqlite(_) => None,
+    };
+    tracing::info!(relay = %relay_id, database = db.backend(), "relay starting");
     let state = app::AppState {
-        pool: pool.clone(),
+        db: db.clone(),
         store,
-        hub: Arc::new(hub::Hub::default()),
+        hub,
         limiter: Arc::new(auth::RateLimiter::new(
             config.signin_attempts,
             Duration::from_secs(15 * 60),
@@ -106,7 +138,7 @@ pub async fn run(
         )),
         limits: config.limits,
         tracker: tokio_util::task::TaskTracker::new(),
-        shutdown: tokio_util::sync::CancellationToken::new(),
+        shutdown: shutdown_token,
     };
     let router = app::router(state.clone(), &config);
     tracing::info!(addr = %listener.local_addr()?, "listening");
@@ -137,7 +169,10 @@ pub async fn run(
     if let Err(err) = writer.await {
         tracing::error!(cause = %err, "log writer failed");
     }
-    pool.close().await;
+    if let Some(task) = listener_task {
+        let _ = task.await;
+    }
+    db.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,21 +1,29 @@
-//! The change log in SQLite: one writer task that appends with group commit, and readers
-//! that page through the log.
+//! The change log: one writer task per relay that appends with group commit, and readers
+//! that page through the log. SQLite or PostgreSQL (see [`crate::db`]).
 //!
 //! Appends from every connection go through one channel to [`run_writer`], which takes all
 //! waiting requests, stores them in one transaction (assigning gap-free sequence numbers
-//! per space and skipping blobs already stored) and commits with `synchronous=FULL` before
-//! answering any of them. One fsync serves many pushes, and because only this task writes
-//! the log, sequence numbers never race. The semantics follow `shared::sync::MemoryLog`.
+//! per space and skipping blobs already stored) and commits durably before answering any
+//! of them. One commit serves many pushes. Sequence numbers never race: the transaction
+//! first locks the row of every space it appends to, in id order (SQLite: the database
+//! write lock of `BEGIN IMMEDIATE`; PostgreSQL: `SELECT … FOR UPDATE`, which also
+//! serialises the writers of several relays), so the appends of one space commit one after
+//! the other in sequence order and a reader never sees seq n+1 before n. In PostgreSQL the
+//! transaction also NOTIFYs the new heads, delivered to every relay on commit
+//! ([`crate::fanout`]). The semantics follow `shared::sync::MemoryLog`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use shared::protocol::{
     bootstrap_skips, BlobKind, BootstrapPhase, BootstrapPosition, DocumentId, LogEntry, Seq,
     SpaceId, UploadResult,
 };
 use shared::sync::{BootstrapPage, ValidUpload};
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
+
+use crate::db::{Database, Dialect};
+use crate::with_db;
 
 /// Most requests folded into one transaction.
 const MAX_BATCH_REQUESTS: usize = 256;
@@ -42,17 +50,18 @@ struct AppendRequest {
 /// A handle to the log; cheap to clone.
 #[derive(Clone)]
 pub struct LogStore {
-    pool: SqlitePool,
+    db: Database,
     writer: mpsc::Sender<AppendRequest>,
 }
 
 impl LogStore {
-    /// A store over `pool`, with the writer task's join handle. The writer ends when every
-    /// handle is dropped, after answering what it received.
-    pub fn start(pool: SqlitePool) -> (LogStore, tokio::task::JoinHandle<()>) {
+    /// A store over `db`, with the writer task's join handle. `relay` names this relay in
+    /// the commit notifications (PostgreSQL), so it can ignore its own. The writer ends
+    /// when every handle is dropped, after answering what it received.
+    pub fn start(db: Database, relay: String) -> (LogStore, tokio::task::JoinHandle<()>) {
         let (writer, requests) = mpsc::channel(1024);
-        let task = tokio::spawn(run_writer(pool.clone(), requests));
-        (LogStore { pool, writer }, task)
+        let task = tokio::spawn(run_writer(db.clone(), relay, requests));
+        (LogStore { db, writer }, task)
     }
 
     /// Appends `uploads` durably; returns one result per upload and the new head.
@@ -80,10 +89,11 @@ impl LogStore {
 
     /// The latest sequence number of `space`.
     pub async fn head(&self, space: &SpaceId) -> Result<Seq, StoreError> {
-        let head: Option<i64> = sqlx::query_scalar("SELECT head FROM spaces WHERE id = ?")
-            .bind(&space.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let head: Option<i64> = with_db!(&self.db, pool =>
+            sqlx::query_scalar("SELECT head FROM spaces WHERE id = $1")
+                .bind(&space.0)
+                .fetch_optional(pool)
+                .await?);
         Ok(Seq(head.unwrap_or(0) as u64))
     }
 
@@ -97,19 +107,21 @@ impl LogStore {
     ) -> Result<(Vec<LogEntry>, Seq), StoreError> {
         // Read the head first: entries read afterwards reach at least up to it.
         let head = self.head(space).await?;
-        let rows = sqlx::query(
-            "SELECT seq, document, kind, covers, bytes FROM log \
-             WHERE space = ? AND seq > ? ORDER BY seq LIMIT ?",
-        )
-        .bind(&space.0)
-        .bind(since.0 as i64)
-        .bind(i64::from(max_entries))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = with_db!(&self.db, pool => {
+            let rows = sqlx::query(
+                "SELECT seq, document, kind, covers, bytes FROM log \
+                 WHERE space = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            )
+            .bind(&space.0)
+            .bind(since.0 as i64)
+            .bind(i64::from(max_entries))
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(entry_of).collect::<Result<Vec<_>, _>>()?
+        });
         let mut entries = Vec::with_capacity(rows.len());
         let mut bytes = 0;
-        for row in rows {
-            let entry = entry_of(&row)?;
+        for entry in rows {
             if !entries.is_empty() && bytes + entry.bytes.len() > max_bytes {
                 break;
             }
@@ -132,13 +144,13 @@ impl LogStore {
             Some(position) => position,
             None => {
                 let through = self.head(space).await?;
-                let total: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(DISTINCT document) FROM log WHERE space = ? AND seq <= ?",
+                let total: i64 = with_db!(&self.db, pool => sqlx::query_scalar(
+                    "SELECT COUNT(DISTINCT document) FROM log WHERE space = $1 AND seq <= $2",
                 )
                 .bind(&space.0)
                 .bind(through.0 as i64)
-                .fetch_one(&self.pool)
-                .await?;
+                .fetch_one(pool)
+                .await?);
                 BootstrapPosition {
                     through,
                     total_documents: total as u64,
@@ -152,21 +164,23 @@ impl LogStore {
         let mut after_seq = Seq(0);
         if let BootstrapPhase::Snapshots { after } = &position.phase {
             // The latest snapshot (at or before `through`) of each document after `after`.
-            let rows = sqlx::query(
-                "SELECT l.seq, l.document, l.kind, l.covers, l.bytes FROM log l \
-                 WHERE l.space = ?1 AND l.kind = 1 AND l.document > ?2 AND l.seq = ( \
-                     SELECT MAX(s.seq) FROM log s WHERE s.space = ?1 AND s.document = l.document \
-                     AND s.kind = 1 AND s.seq <= ?3) \
-                 ORDER BY l.document LIMIT ?4",
-            )
-            .bind(&space.0)
-            .bind(after.as_ref().map_or("", |after| after.0.as_str()))
-            .bind(through.0 as i64)
-            .bind(i64::from(max_entries) + 1)
-            .fetch_all(&self.pool)
-            .await?;
-            for row in rows {
-                let entry = entry_of(&row)?;
+            let rows = with_db!(&self.db, pool => {
+                let rows = sqlx::query(
+                    "SELECT l.seq, l.document, l.kind, l.covers, l.bytes FROM log l \
+                     WHERE l.space = $1 AND l.kind = 1 AND l.document > $2 AND l.seq = ( \
+                         SELECT MAX(s.seq) FROM log s WHERE s.space = $1 AND s.document = l.document \
+                         AND s.kind = 1 AND s.seq <= $3) \
+                     ORDER BY l.document LIMIT $4",
+                )
+                .bind(&space.0)
+                .bind(after.as_ref().map_or("", |after| after.0.as_str()))
+                .bind(through.0 as i64)
+                .bind(i64::from(max_entries) + 1)
+                .fetch_all(pool)
+                .await?;
+                rows.iter().map(entry_of).collect::<Result<Vec<_>, _>>()?
+            });
+            for entry in rows {
                 let full = entries.len() >= max_entries as usize
                     || (!entries.is_empty() && bytes + entry.bytes.len() > max_bytes);
                 if full {
@@ -184,26 +198,32 @@ impl LogStore {
             after_seq = after;
         }
         // The tail: entries not covered by their document's latest snapshot.
-        let rows = sqlx::query(
-            "SELECT e.seq, e.document, e.kind, e.covers, e.bytes, \
-                    s.seq AS snapshot_seq, s.covers AS snapshot_covers \
-             FROM log e LEFT JOIN log s ON s.space = e.space AND s.seq = ( \
-                 SELECT MAX(x.seq) FROM log x WHERE x.space = e.space AND x.document = e.document \
-                 AND x.kind = 1 AND x.seq <= ?3) \
-             WHERE e.space = ?1 AND e.seq > ?2 AND e.seq <= ?3 ORDER BY e.seq LIMIT ?4",
-        )
-        .bind(&space.0)
-        .bind(after_seq.0 as i64)
-        .bind(through.0 as i64)
-        .bind(i64::from(max_entries) * 4 + 1)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = with_db!(&self.db, pool => {
+            let rows = sqlx::query(
+                "SELECT e.seq, e.document, e.kind, e.covers, e.bytes, \
+                        s.seq AS snapshot_seq, s.covers AS snapshot_covers \
+                 FROM log e LEFT JOIN log s ON s.space = e.space AND s.seq = ( \
+                     SELECT MAX(x.seq) FROM log x WHERE x.space = e.space AND x.document = e.document \
+                     AND x.kind = 1 AND x.seq <= $3) \
+                 WHERE e.space = $1 AND e.seq > $2 AND e.seq <= $3 ORDER BY e.seq LIMIT $4",
+            )
+            .bind(&space.0)
+            .bind(after_seq.0 as i64)
+            .bind(through.0 as i64)
+            .bind(i64::from(max_entries) * 4 + 1)
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    let snapshot: Option<i64> = row.try_get("snapshot_seq")?;
+                    let covers: Option<i64> = row.try_get("snapshot_covers")?;
+                    Ok::<_, sqlx::Error>((entry_of(row)?, snapshot, covers))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        });
         let scanned_all = rows.len() < (max_entries as usize) * 4 + 1;
         let mut last = after_seq;
-        for row in rows {
-            let entry = entry_of(&row)?;
-            let snapshot: Option<i64> = row.try_get("snapshot_seq")?;
-            let covers: Option<i64> = row.try_get("snapshot_covers")?;
+        for (entry, snapshot, covers) in rows {
             let skipped = match (snapshot, covers) {
                 (Some(snapshot), Some(covers)) => {
                     bootstrap_skips(entry.seq, Seq(snapshot as u64), Seq(covers as u64))
@@ -243,7 +263,14 @@ impl LogStore {
     }
 }
 
-fn entry_of(row: &sqlx::sqlite::SqliteRow) -> Result<LogEntry, sqlx::Error> {
+/// A log row (`seq, document, kind, covers, bytes`) of either backend.
+fn entry_of<R: Row>(row: &R) -> Result<LogEntry, sqlx::Error>
+where
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+{
     let seq: i64 = row.try_get("seq")?;
     let kind: i64 = row.try_get("kind")?;
     let covers: Option<i64> = row.try_get("covers")?;
@@ -262,10 +289,10 @@ fn entry_of(row: &sqlx::sqlite::SqliteRow) -> Result<LogEntry, sqlx::Error> {
 }
 
 /// The single writer: folds waiting append requests into one transaction per round.
-async fn run_writer(pool: SqlitePool, mut requests: mpsc::Receiver<AppendRequest>) {
+async fn run_writer(db: Database, relay: String, mut requests: mpsc::Receiver<AppendRequest>) {
     let mut batch = Vec::new();
     while requests.recv_many(&mut batch, MAX_BATCH_REQUESTS).await > 0 {
-        match write_batch(&pool, &batch).await {
+        match write_batch(&db, &relay, &batch).await {
             Ok(answers) => {
                 for (request, answer) in batch.drain(..).zip(answers) {
                     let _ = request.reply.send(Ok(answer));
@@ -283,7 +310,7 @@ async fn run_writer(pool: SqlitePool, mut requests: mpsc::Receiver<AppendRequest
     }
 }
 
-/// Rows per multi-row INSERT (9 bound values each; far below SQLite's variable limit).
+/// Rows per multi-row INSERT (9 bound values each; far below either backend's limit).
 const INSERT_CHUNK_ROWS: usize = 200;
 /// Keys per duplicate lookup.
 const LOOKUP_CHUNK_KEYS: usize = 500;
@@ -297,56 +324,28 @@ struct NewRow<'a> {
     now: i64,
 }
 
-async fn write_batch(
-    pool: &SqlitePool,
-    batch: &[AppendRequest],
-) -> Result<Vec<(Vec<UploadResult>, Seq)>, sqlx::Error> {
-    // IMMEDIATE: take the write lock up front. A deferred transaction that reads first would
-    // fail at once with SQLITE_BUSY when another connection (a device's last-seen update)
-    // committed meanwhile, instead of waiting for the busy timeout.
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let mut heads: HashMap<&SpaceId, Seq> = HashMap::new();
-    // Blobs stored in this transaction so far, so a blob sent twice in one batch is stored once.
+/// Numbers a batch: every upload not already stored (in the log: `stored`, or earlier in
+/// this batch) takes the next sequence number of its space. Returns the rows to insert,
+/// one answer per request and the new heads. `heads` holds every space's head before.
+fn number<'a>(
+    batch: &'a [AppendRequest],
+    mut heads: HashMap<&'a SpaceId, Seq>,
+    stored: &HashMap<(&'a SpaceId, [u8; 32]), Seq>,
+) -> (
+    Vec<NewRow<'a>>,
+    Vec<(Vec<UploadResult>, Seq)>,
+    HashMap<&'a SpaceId, Seq>,
+) {
+    // Blobs numbered in this batch so far, so a blob sent twice in one batch is stored once.
     let mut pending: HashMap<(&SpaceId, [u8; 32]), Seq> = HashMap::new();
-    let mut rows: Vec<NewRow<'_>> = Vec::new();
+    let mut rows = Vec::new();
     let mut answers = Vec::with_capacity(batch.len());
     for request in batch {
-        let mut head = match heads.get(&request.space) {
-            Some(head) => *head,
-            None => {
-                let head: i64 = sqlx::query_scalar("SELECT head FROM spaces WHERE id = ?")
-                    .bind(&request.space.0)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                Seq(head as u64)
-            }
-        };
-        // Which of these blobs the log already holds: one query per chunk, not per blob.
-        let mut stored: HashMap<[u8; 32], Seq> = HashMap::new();
-        for chunk in request.uploads.chunks(LOOKUP_CHUNK_KEYS) {
-            let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "SELECT blob_key, seq FROM log WHERE space = ",
-            );
-            query.push_bind(&request.space.0).push(" AND blob_key IN (");
-            let mut keys = query.separated(", ");
-            for valid in chunk {
-                keys.push_bind(&valid.key.0[..]);
-            }
-            query.push(")");
-            for row in query.build().fetch_all(&mut *tx).await? {
-                let key: Vec<u8> = row.try_get(0)?;
-                let seq: i64 = row.try_get(1)?;
-                if let Ok(key) = <[u8; 32]>::try_from(key.as_slice()) {
-                    stored.insert(key, Seq(seq as u64));
-                }
-            }
-        }
+        let mut head = heads.get(&request.space).copied().unwrap_or(Seq(0));
         let mut results = Vec::with_capacity(request.uploads.len());
         for valid in &request.uploads {
-            let known = stored
-                .get(&valid.key.0)
-                .or_else(|| pending.get(&(&request.space, valid.key.0)));
-            if let Some(seq) = known {
+            let key = (&request.space, valid.key.0);
+            if let Some(seq) = stored.get(&key).or_else(|| pending.get(&key)) {
                 results.push(UploadResult {
                     seq: *seq,
                     duplicate: true,
@@ -354,7 +353,7 @@ async fn write_batch(
                 continue;
             }
             head = Seq(head.0 + 1);
-            pending.insert((&request.space, valid.key.0), head);
+            pending.insert(key, head);
             rows.push(NewRow {
                 space: &request.space,
                 seq: head,
@@ -370,41 +369,94 @@ async fn write_batch(
         heads.insert(&request.space, head);
         answers.push((results, head));
     }
-    // No ON CONFLICT: duplicates were filtered above, so a conflict here is a bug and fails
-    // the whole transaction (nothing stored, every request answered with an error) rather
-    // than leaving a gap in the sequence numbers.
-    for chunk in rows.chunks(INSERT_CHUNK_ROWS) {
-        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO log (space, seq, document, kind, covers, blob_key, bytes, device, created_at) ",
-        );
-        insert.push_values(chunk, |mut values, row| {
-            let upload = &row.valid.upload;
-            let (kind, covers) = match upload.kind {
-                BlobKind::Change => (0i64, None),
-                BlobKind::Snapshot { covers } => (1i64, Some(covers.0 as i64)),
-            };
-            values
-                .push_bind(&row.space.0)
-                .push_bind(row.seq.0 as i64)
-                .push_bind(&upload.document.0)
-                .push_bind(kind)
-                .push_bind(covers)
-                .push_bind(&row.valid.key.0[..])
-                .push_bind(&upload.bytes)
-                .push_bind(row.device)
-                .push_bind(row.now);
-        });
-        insert.build().execute(&mut *tx).await?;
-    }
-    for (space, head) in &heads {
-        sqlx::query("UPDATE spaces SET head = ? WHERE id = ?")
-            .bind(head.0 as i64)
-            .bind(&space.0)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(answers)
+    (rows, answers, heads)
+}
+
+async fn write_batch(
+    db: &Database,
+    relay: &str,
+    batch: &[AppendRequest],
+) -> Result<Vec<(Vec<UploadResult>, Seq)>, sqlx::Error> {
+    // Every space of the batch, in id order: locks are always taken in the same order, so
+    // two relays' writers cannot deadlock.
+    let spaces: BTreeSet<&SpaceId> = batch.iter().map(|request| &request.space).collect();
+    with_db!(db, pool => {
+        let mut tx = pool.begin_with(<Db as Dialect>::BEGIN).await?;
+        let mut heads: HashMap<&SpaceId, Seq> = HashMap::new();
+        for space in &spaces {
+            let head: i64 = sqlx::query_scalar(<Db as Dialect>::LOCK_HEAD)
+                .bind(&space.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            heads.insert(*space, Seq(head as u64));
+        }
+        // Which of these blobs the log already holds: one query per chunk, not per blob.
+        // (Under the space's lock: a blob another relay committed is seen here.)
+        let mut stored: HashMap<(&SpaceId, [u8; 32]), Seq> = HashMap::new();
+        for request in batch {
+            for chunk in request.uploads.chunks(LOOKUP_CHUNK_KEYS) {
+                let mut query =
+                    sqlx::QueryBuilder::<Db>::new("SELECT blob_key, seq FROM log WHERE space = ");
+                query.push_bind(&request.space.0).push(" AND blob_key IN (");
+                let mut keys = query.separated(", ");
+                for valid in chunk {
+                    keys.push_bind(&valid.key.0[..]);
+                }
+                query.push(")");
+                for row in query.build().fetch_all(&mut *tx).await? {
+                    let key: Vec<u8> = row.try_get(0)?;
+                    let seq: i64 = row.try_get(1)?;
+                    if let Ok(key) = <[u8; 32]>::try_from(key.as_slice()) {
+                        stored.insert((&request.space, key), Seq(seq as u64));
+                    }
+                }
+            }
+        }
+        let (rows, answers, heads) = number(batch, heads, &stored);
+        // No ON CONFLICT: duplicates were filtered above, so a conflict here is a bug and
+        // fails the whole transaction (nothing stored, every request answered with an
+        // error) rather than leaving a gap in the sequence numbers.
+        for chunk in rows.chunks(INSERT_CHUNK_ROWS) {
+            let mut insert = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO log (space, seq, document, kind, covers, blob_key, bytes, device, created_at) ",
+            );
+            insert.push_values(chunk, |mut values, row| {
+                let upload = &row.valid.upload;
+                let (kind, covers) = match upload.kind {
+                    BlobKind::Change => (0i64, None),
+                    BlobKind::Snapshot { covers } => (1i64, Some(covers.0 as i64)),
+                };
+                values
+                    .push_bind(&row.space.0)
+                    .push_bind(row.seq.0 as i64)
+                    .push_bind(&upload.document.0)
+                    .push_bind(kind)
+                    .push_bind(covers)
+                    .push_bind(&row.valid.key.0[..])
+                    .push_bind(&upload.bytes)
+                    .push_bind(row.device)
+                    .push_bind(row.now);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        for (space, head) in &heads {
+            sqlx::query("UPDATE spaces SET head = $1 WHERE id = $2")
+                .bind(head.0 as i64)
+                .bind(&space.0)
+                .execute(&mut *tx)
+                .await?;
+            if <Db as Dialect>::NOTIFIES {
+                // Delivered to every relay when (and only if) this transaction commits.
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(crate::fanout::CHANNEL)
+                    .bind(crate::fanout::head_payload(relay, space, *head))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(answers)
+    })
 }
 
 #[cfg(test)]
@@ -414,16 +466,23 @@ mod tests {
     use shared::{CustomerDoc, Timestamp};
 
     async fn store_with_space(dir: &std::path::Path) -> (LogStore, SpaceId) {
-        let pool = crate::db::open(dir).await.unwrap();
+        let db = crate::db::open(&crate::db::DatabaseTarget::Sqlite(
+            dir.join(crate::db::DB_FILE_NAME),
+        ))
+        .await
+        .unwrap();
+        let crate::db::Database::Sqlite(pool) = &db else {
+            unreachable!()
+        };
         sqlx::query("INSERT INTO accounts (id, email, password_hash, created_at) VALUES ('a', 'a@example.com', 'x', 0)")
-            .execute(&pool)
+            .execute(pool)
             .await
             .unwrap();
         sqlx::query("INSERT INTO spaces (id, owner, created_at) VALUES ('s', 'a', 0)")
-            .execute(&pool)
+            .execute(pool)
             .await
             .unwrap();
-        (LogStore::start(pool).0, SpaceId("s".into()))
+        (LogStore::start(db, "r".into()).0, SpaceId("s".into()))
     }
 
     /// `n` distinct valid changes of one customer document.

@@ -108,7 +108,7 @@ async fn connection(socket: WebSocket, state: AppState) {
         conn.state.hub.unregister(id);
     }
     if let Some(device) = &conn.device {
-        if let Err(err) = auth::touch(&conn.state.pool, device, now_ms()).await {
+        if let Err(err) = auth::touch(&conn.state.db, device, now_ms()).await {
             tracing::warn!(cause = %err, "could not record last seen");
         }
     }
@@ -150,7 +150,7 @@ async fn run_effects(conn: &mut Connection, effects: Vec<SessionEffect>) -> bool
         }
         let more = match effect {
             SessionEffect::Authenticate { space, token } => {
-                match auth::authorize_space(&state.pool, &token, &space).await {
+                match auth::authorize_space(&state.db, &token, &space).await {
                     Ok(device) => match state.store.head(&space).await {
                         Ok(head) => {
                             let Registration { id, wakes, revoked } =
@@ -159,7 +159,7 @@ async fn run_effects(conn: &mut Connection, effects: Vec<SessionEffect>) -> bool
                             conn.wakes = Some(wakes);
                             conn.revoked = Some(revoked);
                             if let Err(err) =
-                                auth::touch(&state.pool, &device.device_id, now_ms()).await
+                                auth::touch(&state.db, &device.device_id, now_ms()).await
                             {
                                 tracing::warn!(cause = %err, "could not record last seen");
                             }

@@ -14,7 +14,8 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|err| anyhow::anyhow!("cannot listen on {}: {err}", args.listen))?;
-    server::run(listener, server::Config::from(&args), shutdown_signal()).await?;
+    let config = server::Config::try_from(&args).map_err(|err| anyhow::anyhow!(err))?;
+    server::run(listener, config, shutdown_signal()).await?;
     Ok(())
 }
 

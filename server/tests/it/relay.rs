@@ -26,8 +26,85 @@ pub struct Relay {
     task: JoinHandle<Result<(), server::ServerError>>,
 }
 
-pub async fn start() -> Relay {
-    start_with(|_| {}).await
+/// Which database a relay under test uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the relay's temporary data directory.
+    Sqlite,
+    /// A fresh database in the test cluster that `scripts/test.sh` starts.
+    Postgres,
+}
+
+/// The environment variable naming the test cluster (an admin URL).
+pub const PG_URL_VAR: &str = "FIELDBOOK_TEST_PG_URL";
+
+/// A new, empty database in the PostgreSQL test cluster; its URL.
+///
+/// The cluster is a real PostgreSQL started by `scripts/test.sh` (or by hand:
+/// `scripts/pg.sh start DIR PORT`); without it the PostgreSQL tests fail and say so.
+pub async fn fresh_pg_database() -> String {
+    use sqlx::Connection;
+    let admin = std::env::var(PG_URL_VAR).unwrap_or_else(|_| {
+        panic!(
+            "{PG_URL_VAR} is not set: the PostgreSQL tests need a real server. Run scripts/test.sh, \
+             or start one with `scripts/pg.sh start /tmp/fbpg 55432` and set \
+             {PG_URL_VAR}=postgres://fieldbook@127.0.0.1:55432/postgres"
+        )
+    });
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).unwrap();
+    let name = format!("fb_test_{}", hex::encode(bytes));
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|err| panic!("cannot reach the PostgreSQL test cluster at {admin}: {err}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let base = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+/// A relay on `backend` (PostgreSQL: a fresh database), adjusted.
+pub async fn start_on(backend: Backend, adjust: impl FnOnce(&mut server::Config)) -> Relay {
+    match backend {
+        Backend::Sqlite => start_with(adjust).await,
+        Backend::Postgres => {
+            let url = fresh_pg_database().await;
+            start_with(move |config| {
+                config.database = server::db::DatabaseTarget::Postgres(url);
+                adjust(config);
+            })
+            .await
+        }
+    }
+}
+
+/// Runs each named `async fn(Backend)` scenario as two tests, `sqlite::name` and
+/// `postgres::name`: the same behaviour suite against both backends.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::relay::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::relay::Backend::Postgres).await
+                }
+            )*
+        }
+    };
 }
 
 pub async fn start_with(adjust: impl FnOnce(&mut server::Config)) -> Relay {

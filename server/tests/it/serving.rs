@@ -156,13 +156,17 @@ async fn client_routes_fall_back_to_the_app_shell() {
 async fn restart_reuses_the_data_file() {
     let data_dir = tempfile::tempdir().unwrap();
     for _ in 0..2 {
-        let pool = server::db::open(data_dir.path()).await.unwrap();
+        let target = server::db::DatabaseTarget::from_url(None, data_dir.path()).unwrap();
+        let db = server::db::open(&target).await.unwrap();
+        let server::db::Database::Sqlite(pool) = &db else {
+            panic!("the default is SQLite")
+        };
         let mode: (String,) = sqlx::query_as("PRAGMA journal_mode")
-            .fetch_one(&pool)
+            .fetch_one(pool)
             .await
             .unwrap();
         assert_eq!(mode.0, "wal");
-        pool.close().await;
+        db.close().await;
     }
     assert!(Path::new(&data_dir.path().join(server::db::DB_FILE_NAME)).is_file());
 }

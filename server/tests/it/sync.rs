@@ -1,4 +1,4 @@
-//! The relay over real sockets: accounts, push/ack/pull, idempotency, pages, wake-ups,
+//! The relay over real sockets, on SQLite and on PostgreSQL: accounts, push/ack/pull, idempotency, pages, wake-ups,
 //! bootstrap, auth failures, revocation and every kind of bad input.
 
 use shared::protocol::{
@@ -7,11 +7,21 @@ use shared::protocol::{
 };
 use shared::sync::{blob, MemoryLog};
 
-use crate::relay::{self, connect, edit, new_customer, post, sign_in, sign_up, Device};
+use crate::relay::{self, connect, edit, new_customer, post, sign_in, sign_up, Backend, Device};
 
-#[tokio::test]
-async fn accounts_sign_up_sign_in_and_refuse_bad_input() {
-    let relay = relay::start().await;
+crate::on_both_backends!(
+    accounts_sign_up_sign_in_and_refuse_bad_input,
+    sign_in_attempts_are_rate_limited,
+    push_is_acked_durably_idempotent_and_pulled_in_pages,
+    a_commit_wakes_the_other_devices_of_the_space_only,
+    bootstrap_sends_latest_snapshots_then_the_uncovered_tail_like_the_reference,
+    wrong_foreign_and_revoked_tokens_are_refused_and_revoking_closes_the_socket,
+    bad_input_gets_a_clear_error_stores_nothing_and_spares_other_connections,
+    an_idle_reconnect_is_one_small_round_trip_whatever_the_book_size,
+);
+
+async fn accounts_sign_up_sign_in_and_refuse_bad_input(backend: Backend) {
+    let relay = relay::start_on(backend, |_| {}).await;
     let base = &relay.base_url;
     let phone = sign_up(base, "Rep@Example.com ", "Phone").await;
     let tablet = sign_in(base, "rep@example.com", "Tablet").await;
@@ -21,9 +31,11 @@ async fn accounts_sign_up_sign_in_and_refuse_bad_input() {
     assert!(phone.token.starts_with("fb1_") && phone.token.len() == 68);
 
     // The token is stored hashed, never in clear.
-    let db = std::fs::read(relay.data_dir.path().join("fieldbook.sqlite")).unwrap();
-    let needle = phone.token.as_bytes();
-    assert!(!db.windows(needle.len()).any(|w| w == needle));
+    if backend == Backend::Sqlite {
+        let db = std::fs::read(relay.data_dir.path().join("fieldbook.sqlite")).unwrap();
+        let needle = phone.token.as_bytes();
+        assert!(!db.windows(needle.len()).any(|w| w == needle));
+    }
 
     let again = post(
         base,
@@ -72,9 +84,8 @@ async fn accounts_sign_up_sign_in_and_refuse_bad_input() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn sign_in_attempts_are_rate_limited() {
-    let relay = relay::start_with(|config| config.signin_attempts = 3).await;
+async fn sign_in_attempts_are_rate_limited(backend: Backend) {
+    let relay = relay::start_on(backend, |config| config.signin_attempts = 3).await;
     let base = &relay.base_url;
     sign_up(base, "rep@example.com", "Phone").await;
     let attempt = || {
@@ -99,9 +110,8 @@ async fn sign_in_attempts_are_rate_limited() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn push_is_acked_durably_idempotent_and_pulled_in_pages() {
-    let relay = relay::start().await;
+async fn push_is_acked_durably_idempotent_and_pulled_in_pages(backend: Backend) {
+    let relay = relay::start_on(backend, |_| {}).await;
     let base = &relay.base_url;
     let account = sign_up(base, "rep@example.com", "Phone").await;
     let (mut phone, head) = Device::join(base, &account).await;
@@ -171,9 +181,8 @@ async fn push_is_acked_durably_idempotent_and_pulled_in_pages() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn a_commit_wakes_the_other_devices_of_the_space_only() {
-    let relay = relay::start().await;
+async fn a_commit_wakes_the_other_devices_of_the_space_only(backend: Backend) {
+    let relay = relay::start_on(backend, |_| {}).await;
     let base = &relay.base_url;
     let account = sign_up(base, "rep@example.com", "Phone").await;
     let (mut phone, _) = Device::join(base, &account).await;
@@ -193,9 +202,10 @@ async fn a_commit_wakes_the_other_devices_of_the_space_only() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn bootstrap_sends_latest_snapshots_then_the_uncovered_tail_like_the_reference() {
-    let relay = relay::start().await;
+async fn bootstrap_sends_latest_snapshots_then_the_uncovered_tail_like_the_reference(
+    backend: Backend,
+) {
+    let relay = relay::start_on(backend, |_| {}).await;
     let base = &relay.base_url;
     let account = sign_up(base, "rep@example.com", "Phone").await;
     let (mut phone, _) = Device::join(base, &account).await;
@@ -306,9 +316,10 @@ async fn bootstrap_sends_latest_snapshots_then_the_uncovered_tail_like_the_refer
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn wrong_foreign_and_revoked_tokens_are_refused_and_revoking_closes_the_socket() {
-    let relay = relay::start().await;
+async fn wrong_foreign_and_revoked_tokens_are_refused_and_revoking_closes_the_socket(
+    backend: Backend,
+) {
+    let relay = relay::start_on(backend, |_| {}).await;
     let base = &relay.base_url;
     let phone = sign_up(base, "rep@example.com", "Phone").await;
     let tablet = sign_in(base, "rep@example.com", "Tablet").await;
@@ -444,9 +455,10 @@ async fn wrong_foreign_and_revoked_tokens_are_refused_and_revoking_closes_the_so
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn bad_input_gets_a_clear_error_stores_nothing_and_spares_other_connections() {
-    let relay = relay::start_with(|config| config.limits.max_frame_bytes = 64 * 1024).await;
+async fn bad_input_gets_a_clear_error_stores_nothing_and_spares_other_connections(
+    backend: Backend,
+) {
+    let relay = relay::start_on(backend, |config| config.limits.max_frame_bytes = 64 * 1024).await;
     let base = &relay.base_url;
     let account = sign_up(base, "rep@example.com", "Phone").await;
     let (mut bystander, _) =
@@ -564,9 +576,8 @@ async fn bad_input_gets_a_clear_error_stores_nothing_and_spares_other_connection
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn an_idle_reconnect_is_one_small_round_trip_whatever_the_book_size() {
-    let relay = relay::start().await;
+async fn an_idle_reconnect_is_one_small_round_trip_whatever_the_book_size(backend: Backend) {
+    let relay = relay::start_on(backend, |_| {}).await;
     let base = &relay.base_url;
     let account = sign_up(base, "rep@example.com", "Phone").await;
     let (mut phone, _) = Device::join(base, &account).await;
