@@ -310,6 +310,9 @@ async fn run_writer(db: Database, relay: String, mut requests: mpsc::Receiver<Ap
     }
 }
 
+/// What an append request is answered: one result per upload, and the space's new head.
+type Answer = (Vec<UploadResult>, Seq);
+
 /// Rows per multi-row INSERT (9 bound values each; far below either backend's limit).
 const INSERT_CHUNK_ROWS: usize = 200;
 /// Keys per duplicate lookup.
@@ -331,11 +334,7 @@ fn number<'a>(
     batch: &'a [AppendRequest],
     mut heads: HashMap<&'a SpaceId, Seq>,
     stored: &HashMap<(&'a SpaceId, [u8; 32]), Seq>,
-) -> (
-    Vec<NewRow<'a>>,
-    Vec<(Vec<UploadResult>, Seq)>,
-    HashMap<&'a SpaceId, Seq>,
-) {
+) -> (Vec<NewRow<'a>>, Vec<Answer>, HashMap<&'a SpaceId, Seq>) {
     // Blobs numbered in this batch so far, so a blob sent twice in one batch is stored once.
     let mut pending: HashMap<(&SpaceId, [u8; 32]), Seq> = HashMap::new();
     let mut rows = Vec::new();
@@ -376,7 +375,7 @@ async fn write_batch(
     db: &Database,
     relay: &str,
     batch: &[AppendRequest],
-) -> Result<Vec<(Vec<UploadResult>, Seq)>, sqlx::Error> {
+) -> Result<Vec<Answer>, sqlx::Error> {
     // Every space of the batch, in id order: locks are always taken in the same order, so
     // two relays' writers cannot deadlock.
     let spaces: BTreeSet<&SpaceId> = batch.iter().map(|request| &request.space).collect();
