@@ -102,6 +102,10 @@ pub async fn listen(
     loop {
         let connected = async {
             let mut listener = PgListener::connect_with(&pool).await?;
+            // Named, so an operator (or a test) can tell it from the pool's connections.
+            sqlx::query("SET application_name = 'fieldbook-listener'")
+                .execute(&mut listener)
+                .await?;
             listener.listen(CHANNEL).await?;
             Ok::<_, sqlx::Error>(listener)
         };
@@ -151,7 +155,7 @@ pub async fn listen(
 
 /// After a (re)connection: wakes every space with live connections here at its current
 /// head, and closes the sockets of devices revoked meanwhile.
-async fn resync(pool: &PgPool, hub: &Hub, store: &LogStore) {
+pub async fn resync(pool: &PgPool, hub: &Hub, store: &LogStore) {
     for space in hub.spaces() {
         match store.head(&space).await {
             Ok(head) => hub.wake(&space, head, None),

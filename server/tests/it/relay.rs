@@ -385,13 +385,23 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The real relay binary as a child process on a free loopback port.
+/// The real relay binary as a child process on a free loopback port, on the SQLite file
+/// of `data_dir`.
 pub async fn spawn_relay(data_dir: &std::path::Path) -> (Child, String) {
+    spawn_relay_with(&["--data-dir".as_ref(), data_dir.as_os_str()]).await
+}
+
+/// The real relay binary on a free loopback port, sharing the PostgreSQL database `url`.
+pub async fn spawn_relay_on(url: &str) -> (Child, String) {
+    spawn_relay_with(&["--database-url".as_ref(), url.as_ref()]).await
+}
+
+/// The real relay binary on a free loopback port, with extra flags.
+pub async fn spawn_relay_with(flags: &[&std::ffi::OsStr]) -> (Child, String) {
     let port = free_port();
     let mut child = Command::new(fieldbook_binary())
         .args(["--listen", &format!("127.0.0.1:{port}")])
-        .arg("--data-dir")
-        .arg(data_dir)
+        .args(flags)
         .args(["--static-dir", "/nonexistent", "--log", "warn"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
