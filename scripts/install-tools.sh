@@ -60,6 +60,16 @@ else
   apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# 5b. Debian's PostgreSQL for the several-relays tests (a throwaway cluster per test run).
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  log "postgresql present: $(ls -d /usr/lib/postgresql/*/ | xargs -n1 basename | tr '\n' ' ')"
+else
+  log "installing postgresql from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq postgresql >/dev/null
+fi
+
 # 6. npm packages of the e2e suite, exactly as package-lock.json pins them.
 if [ -f "$root/e2e/package-lock.json" ]; then
   if [ -d "$root/e2e/node_modules/@playwright/test" ] \

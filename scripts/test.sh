@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: format check, clippy -D warnings (native and wasm32), native unit and
-# integration tests, the release build of client and relay, and the Playwright end-to-end
-# suite in Debian's Chromium against the real server. Installs whatever is missing first.
+# integration tests (SQLite and a throwaway PostgreSQL cluster), the release build of client
+# and relay, and the Playwright end-to-end suite in Debian's Chromium against the real server.
+# Installs whatever is missing first.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -11,6 +12,18 @@ started=$(date +%s)
 
 scripts/install-tools.sh
 export PATH="$root/.tools/node_modules/.bin:$PATH"
+
+# A real PostgreSQL for the tests of several relays sharing one database: a throwaway
+# cluster in a temporary directory on a loopback port, stopped and removed on exit.
+pg_parent="$(mktemp -d)"
+chmod 755 "$pg_parent" # the server runs as the postgres user when we are root
+pg_dir="$pg_parent/pg"
+pg_port="${FIELDBOOK_TEST_PG_PORT:-55439}"
+stop_pg() { scripts/pg.sh stop "$pg_dir" 2>/dev/null || true; rm -rf "$pg_parent"; }
+trap stop_pg EXIT
+step "PostgreSQL test cluster on 127.0.0.1:$pg_port"
+FIELDBOOK_TEST_PG_URL="$(scripts/pg.sh start "$pg_dir" "$pg_port")"
+export FIELDBOOK_TEST_PG_URL
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
