@@ -17,7 +17,10 @@ relay_out="$root/target/relay-measure.txt"
 : > "$relay_out"
 if [[ -z "${FIELDBOOK_BENCH_SMOKE:-}" ]]; then
   # (The smoke run skips it: the harness is compiled by the test command's cargo test.)
-  cargo test --release -p fieldbook-server --test it measure -- --ignored --nocapture | tee "$relay_out"
+  # Several relays on PostgreSQL are measured against a throwaway cluster.
+  source scripts/lib/pg-cluster.sh
+  start_pg_cluster "${FIELDBOOK_BENCH_PG_PORT:-55438}"
+  cargo test --release -p fieldbook-server --test it measure -- --ignored --nocapture --test-threads 1 | tee "$relay_out"
 fi
 
 # The relay under load: simulated devices (real WebSockets, one token each) from the load

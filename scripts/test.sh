@@ -15,15 +15,10 @@ export PATH="$root/.tools/node_modules/.bin:$PATH"
 
 # A real PostgreSQL for the tests of several relays sharing one database: a throwaway
 # cluster in a temporary directory on a loopback port, stopped and removed on exit.
-pg_parent="$(mktemp -d)"
-chmod 755 "$pg_parent" # the server runs as the postgres user when we are root
-pg_dir="$pg_parent/pg"
+source scripts/lib/pg-cluster.sh
 pg_port="${FIELDBOOK_TEST_PG_PORT:-55439}"
-stop_pg() { scripts/pg.sh stop "$pg_dir" 2>/dev/null || true; rm -rf "$pg_parent"; }
-trap stop_pg EXIT
 step "PostgreSQL test cluster on 127.0.0.1:$pg_port"
-FIELDBOOK_TEST_PG_URL="$(scripts/pg.sh start "$pg_dir" "$pg_port")"
-export FIELDBOOK_TEST_PG_URL
+start_pg_cluster "$pg_port"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

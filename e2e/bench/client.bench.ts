@@ -716,7 +716,7 @@ test.afterAll(() => {
       if (line.startsWith('BENCH-ROW\t')) {
         const [, figure, measured, target, result] = line.split('\t');
         rows.push({ figure, measured, target, pass: result === '—' ? null : result === 'pass' });
-      } else if (/^(seed|idle reconnect|bootstrap|acknowledged|propagation|relay peak|load:|signed in|connected|relay memory)/.test(line)) {
+      } else if (/^(seed|idle reconnect|bootstrap|acknowledged|propagation|relay peak|load:|signed in|connected|relay memory|several relays)/.test(line)) {
         relayNotes.push(`Relay: ${line}`);
       }
     }

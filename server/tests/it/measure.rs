@@ -214,111 +214,21 @@ async fn measure_sync_figures() {
 
     // Acknowledged changes per second: 8 devices pushing small changes concurrently.
     let email = "load@example.com";
-    let account = sign_up(&base, email, "Phone").await;
-    // Edits are made and devices connected before the clock starts; then all push at once.
-    let per_device = 2_000u64;
-    let devices = 8u64;
-    let start = Arc::new(tokio::sync::Barrier::new(devices as usize + 1));
-    let mut tasks = Vec::new();
-    for d in 0..devices {
-        let account = sign_in(&base, email, &format!("Load {d}")).await;
-        let (mut device, _) = Device::join(&base, &account).await;
-        let (_, mut doc) = new_customer(100_000 + d);
-        let changes: Vec<Upload> = (0..per_device)
-            .map(|i| edit(&mut doc, &format!("job {i}")))
-            .collect();
-        let start = start.clone();
-        tasks.push(tokio::spawn(async move {
-            start.wait().await;
-            let mut latencies = Vec::new();
-            for chunk in changes.chunks(50) {
-                let started = Instant::now();
-                let answer = device.push(chunk.to_vec()).await;
-                assert!(matches!(answer, ServerMessage::Acked { .. }), "{answer:?}");
-                latencies.push(started.elapsed());
-            }
-            latencies
-        }));
-    }
+    sign_up(&base, email, "Phone").await;
+    let bases = [base.clone()];
     // FIELDBOOK_MEASURE_PERF=<file>: profile the relay process during this phase.
-    let perf = std::env::var("FIELDBOOK_MEASURE_PERF").ok().map(|out| {
-        std::process::Command::new("perf")
-            .args([
-                "record",
-                "-F",
-                "999",
-                "-g",
-                "-o",
-                &out,
-                "-p",
-                &pid.to_string(),
-            ])
-            .spawn()
-            .expect("perf runs")
-    });
-    start.wait().await;
-    let started = Instant::now();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.unwrap());
-    }
-    let elapsed = started.elapsed();
-    if let Some(perf) = perf {
-        let _ = std::process::Command::new("kill")
-            .args(["-INT", &perf.id().to_string()])
-            .status();
-        let _ = perf.wait_with_output();
-    }
-    latencies.sort();
-    let rate = (devices * per_device) as f64 / elapsed.as_secs_f64();
+    let throughput = ack_throughput(&bases, email, Some(pid)).await;
     row(
-        &format!("relay: acknowledged durable changes/s ({devices} devices, pushes of 50, SQLite synchronous=FULL)"),
-        format!(
-            "{rate:.0}/s (ack p50 {:.1} ms, p99 {:.1} ms)",
-            ms(percentile(&latencies, 0.5)),
-            ms(percentile(&latencies, 0.99))
-        ),
+        &format!("relay: acknowledged durable changes/s ({THROUGHPUT_DEVICES} devices, pushes of 50, SQLite synchronous=FULL)"),
+        throughput.describe(),
         "≥ 20,000",
-        Some(rate >= 20_000.0),
+        Some(throughput.rate >= 20_000.0),
     );
     println!(
-        "acknowledged changes/s ({devices} devices, pushes of 50, SQLite synchronous=FULL): {:.0}; \
-         ack latency per push p50 {:.1} ms, p99 {:.1} ms",
-        (devices * per_device) as f64 / elapsed.as_secs_f64(),
-        ms(percentile(&latencies, 0.5)),
-        ms(percentile(&latencies, 0.99))
+        "acknowledged changes/s ({THROUGHPUT_DEVICES} devices, pushes of 50, SQLite synchronous=FULL): {}",
+        throughput.describe()
     );
-
-    // Live propagation: phone pushes one edit, tablet is woken, pulls, has it.
-    let (mut phone, _) = Device::join(&base, &account).await;
-    let mut docs: Vec<_> = (0..50).map(|i| new_customer(200_000 + i).1).collect();
-    let tablet_account = sign_in(&base, email, "Tablet").await;
-    let (mut tablet, mut cursor) = Device::join(&base, &tablet_account).await;
-    let mut samples = Vec::new();
-    for i in 0..300 {
-        let n_docs = docs.len();
-        let change = edit(&mut docs[i % n_docs], &format!("live {i}"));
-        let started = Instant::now();
-        let request_id = phone.next_request;
-        phone.next_request += 1;
-        phone
-            .send(&ClientMessage::Push {
-                request_id,
-                uploads: vec![change],
-            })
-            .await;
-        let ServerMessage::Wake { head } = tablet.recv().await else {
-            panic!("expected a wake")
-        };
-        let ServerMessage::Entries { entries, .. } = tablet.pull(cursor, 1000).await else {
-            panic!("expected entries")
-        };
-        assert_eq!(entries.last().map(|e| e.seq), Some(head));
-        cursor = head;
-        samples.push(started.elapsed());
-        phone.recv_answer(request_id).await;
-    }
-    samples.sort();
+    let samples = propagation(&base, &base, email).await;
     row(
         "relay: propagation A→B, protocol level (push, commit, wake, pull; p50 / p99)",
         format!(
@@ -348,4 +258,192 @@ async fn measure_sync_figures() {
     );
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Devices pushing at once in the throughput phase.
+const THROUGHPUT_DEVICES: u64 = 8;
+
+/// Acknowledged changes per second and per-push ack latencies.
+struct Throughput {
+    rate: f64,
+    latencies: Vec<Duration>,
+}
+
+impl Throughput {
+    fn describe(&self) -> String {
+        format!(
+            "{:.0}/s (ack p50 {:.1} ms, p99 {:.1} ms)",
+            self.rate,
+            ms(percentile(&self.latencies, 0.5)),
+            ms(percentile(&self.latencies, 0.99))
+        )
+    }
+}
+
+/// 8 devices of `email` (spread over `bases` in turn) push 2,000 edits each, in pushes of
+/// 50, all at once; the edits are made and the devices connected before the clock starts.
+async fn ack_throughput(bases: &[String], email: &str, perf_pid: Option<u32>) -> Throughput {
+    let per_device = 2_000u64;
+    let start = Arc::new(tokio::sync::Barrier::new(THROUGHPUT_DEVICES as usize + 1));
+    let mut tasks = Vec::new();
+    for d in 0..THROUGHPUT_DEVICES {
+        let base = &bases[d as usize % bases.len()];
+        let account = sign_in(base, email, &format!("Load {d}")).await;
+        let (mut device, _) = Device::join(base, &account).await;
+        let (_, mut doc) = new_customer(100_000 + d);
+        let changes: Vec<Upload> = (0..per_device)
+            .map(|i| edit(&mut doc, &format!("job {i}")))
+            .collect();
+        let start = start.clone();
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            let mut latencies = Vec::new();
+            for chunk in changes.chunks(50) {
+                let started = Instant::now();
+                let answer = device.push(chunk.to_vec()).await;
+                assert!(matches!(answer, ServerMessage::Acked { .. }), "{answer:?}");
+                latencies.push(started.elapsed());
+            }
+            latencies
+        }));
+    }
+    let perf = perf_pid
+        .zip(std::env::var("FIELDBOOK_MEASURE_PERF").ok())
+        .map(|(pid, out)| {
+            std::process::Command::new("perf")
+                .args([
+                    "record",
+                    "-F",
+                    "999",
+                    "-g",
+                    "-o",
+                    &out,
+                    "-p",
+                    &pid.to_string(),
+                ])
+                .spawn()
+                .expect("perf runs")
+        });
+    start.wait().await;
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    if let Some(perf) = perf {
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &perf.id().to_string()])
+            .status();
+        let _ = perf.wait_with_output();
+    }
+    latencies.sort();
+    Throughput {
+        rate: (THROUGHPUT_DEVICES * per_device) as f64 / elapsed.as_secs_f64(),
+        latencies,
+    }
+}
+
+/// A phone on `phone_base` pushes one edit at a time; a tablet on `tablet_base` is woken
+/// and pulls it: 300 samples of push-to-pulled, sorted.
+async fn propagation(phone_base: &str, tablet_base: &str, email: &str) -> Vec<Duration> {
+    let (mut phone, _) = Device::join(phone_base, &sign_in(phone_base, email, "Phone").await).await;
+    let mut docs: Vec<_> = (0..50).map(|i| new_customer(200_000 + i).1).collect();
+    let tablet_account = sign_in(tablet_base, email, "Tablet").await;
+    let (mut tablet, mut cursor) = Device::join(tablet_base, &tablet_account).await;
+    let mut samples = Vec::new();
+    for i in 0..300 {
+        let n_docs = docs.len();
+        let change = edit(&mut docs[i % n_docs], &format!("live {i}"));
+        let started = Instant::now();
+        let request_id = phone.next_request;
+        phone.next_request += 1;
+        phone
+            .send(&ClientMessage::Push {
+                request_id,
+                uploads: vec![change],
+            })
+            .await;
+        let ServerMessage::Wake { head } = tablet.recv().await else {
+            panic!("expected a wake")
+        };
+        let ServerMessage::Entries { entries, .. } = tablet.pull(cursor, 1000).await else {
+            panic!("expected entries")
+        };
+        assert_eq!(entries.last().map(|e| e.seq), Some(head));
+        cursor = head;
+        samples.push(started.elapsed());
+        phone.recv_answer(request_id).await;
+    }
+    samples.sort();
+    samples
+}
+
+/// Throughput and propagation on PostgreSQL with one relay and with two relays sharing it,
+/// next to the same figures on SQLite (not run by default; needs the PostgreSQL cluster of
+/// `scripts/bench.sh` in `FIELDBOOK_TEST_PG_URL`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement; run in release mode"]
+async fn measure_several_relays() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let sqlite = relay::spawn_relay(data_dir.path()).await;
+    let url = relay::fresh_pg_database().await;
+    let pg_one = relay::spawn_relay_on(&url).await;
+    let url_two = relay::fresh_pg_database().await;
+    let pg_two = [
+        relay::spawn_relay_on(&url_two).await,
+        relay::spawn_relay_on(&url_two).await,
+    ];
+    let setups: [(&str, Vec<String>); 3] = [
+        ("SQLite, 1 relay", vec![sqlite.1.clone()]),
+        ("PostgreSQL, 1 relay", vec![pg_one.1.clone()]),
+        (
+            "PostgreSQL, 2 relays",
+            vec![pg_two[0].1.clone(), pg_two[1].1.clone()],
+        ),
+    ];
+    for (name, bases) in &setups {
+        let email = "several@example.com";
+        sign_up(&bases[0], email, "Owner").await;
+        let throughput = ack_throughput(bases, email, None).await;
+        println!(
+            "several relays: {name}: acknowledged changes/s: {}",
+            throughput.describe()
+        );
+        row(
+            &format!(
+                "relay: acknowledged durable changes/s, {name} ({THROUGHPUT_DEVICES} devices spread over the relays, pushes of 50)"
+            ),
+            throughput.describe(),
+            "—",
+            None,
+        );
+        // Phone on the first relay, tablet on the last (the other relay when there are two).
+        let samples = propagation(&bases[0], &bases[bases.len() - 1], email).await;
+        println!(
+            "several relays: {name}: propagation p50 {:.2} ms, p99 {:.2} ms",
+            ms(percentile(&samples, 0.5)),
+            ms(percentile(&samples, 0.99))
+        );
+        row(
+            &format!(
+                "relay: propagation A→B, {name} (A on the first relay, B on the last; p50 / p99)"
+            ),
+            format!(
+                "{:.2} ms / {:.2} ms",
+                ms(percentile(&samples, 0.5)),
+                ms(percentile(&samples, 0.99))
+            ),
+            "p50 ≤ 50 ms, p99 ≤ 250 ms",
+            Some(
+                percentile(&samples, 0.5) <= Duration::from_millis(50)
+                    && percentile(&samples, 0.99) <= Duration::from_millis(250),
+            ),
+        );
+    }
+    let [a, b] = pg_two;
+    for (mut child, _) in [sqlite, pg_one, a, b] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
