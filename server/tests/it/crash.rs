@@ -3,12 +3,13 @@
 //! resume by pushing again what was not acknowledged.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use shared::protocol::{Seq, ServerMessage, Upload};
 
-use crate::relay::{new_customer, sign_in, sign_up, spawn_relay, Device, SendWith};
+use crate::relay::{
+    new_customer, push_until_the_relay_dies, sign_in, sign_up, spawn_relay, Acked, Device,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_pushes_loses_no_acknowledged_change() {
@@ -20,7 +21,7 @@ async fn sigkill_during_pushes_loses_no_acknowledged_change() {
         accounts.push(sign_in(&base, "rep@example.com", &format!("Device {i}")).await);
     }
     // Every device pushes its own customers, one small push after another.
-    let acked: Arc<Mutex<BTreeMap<u64, Vec<u8>>>> = Arc::default();
+    let acked: Acked = Acked::default();
     let mut tasks = Vec::new();
     let mut all_uploads: Vec<Vec<Upload>> = Vec::new();
     for (d, account) in accounts.iter().enumerate() {
@@ -29,33 +30,12 @@ async fn sigkill_during_pushes_loses_no_acknowledged_change() {
             .collect();
         all_uploads.push(uploads.clone());
         // Joined before any push, so the kill cannot land in a handshake.
-        let (mut device, _) = Device::join(&base, account).await;
-        let acked = acked.clone();
-        tasks.push(tokio::spawn(async move {
-            for chunk in uploads.chunks(2) {
-                let request_id = device.next_request;
-                device.next_request += 1;
-                let sent = device
-                    .socket
-                    .send_with(&shared::protocol::ClientMessage::Push {
-                        request_id,
-                        uploads: chunk.to_vec(),
-                    })
-                    .await;
-                if !sent {
-                    return;
-                }
-                let Some(ServerMessage::Acked { results, .. }) =
-                    device.try_recv_answer(request_id).await
-                else {
-                    return;
-                };
-                let mut acked = acked.lock().unwrap();
-                for (result, upload) in results.iter().zip(chunk) {
-                    acked.insert(result.seq.0, upload.bytes.clone());
-                }
-            }
-        }));
+        let (device, _) = Device::join(&base, account).await;
+        tasks.push(tokio::spawn(push_until_the_relay_dies(
+            device,
+            uploads,
+            acked.clone(),
+        )));
     }
     // Let pushes flow, then kill the process without warning.
     loop {

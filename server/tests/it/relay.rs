@@ -420,3 +420,33 @@ pub async fn spawn_relay_with(flags: &[&std::ffi::OsStr]) -> (Child, String) {
     let _ = child.wait();
     panic!("the relay did not start");
 }
+
+/// Acknowledged blobs by sequence number, shared by pushing tasks.
+pub type Acked = std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<u64, Vec<u8>>>>;
+
+/// Pushes `uploads` two at a time, recording each acknowledged blob in `acked`, until all
+/// are acknowledged or the connection fails (the relay was killed).
+pub async fn push_until_the_relay_dies(mut device: Device, uploads: Vec<Upload>, acked: Acked) {
+    for chunk in uploads.chunks(2) {
+        let request_id = device.next_request;
+        device.next_request += 1;
+        let sent = device
+            .socket
+            .send_with(&ClientMessage::Push {
+                request_id,
+                uploads: chunk.to_vec(),
+            })
+            .await;
+        if !sent {
+            return;
+        }
+        let Some(ServerMessage::Acked { results, .. }) = device.try_recv_answer(request_id).await
+        else {
+            return;
+        };
+        let mut acked = acked.lock().unwrap();
+        for (result, upload) in results.iter().zip(chunk) {
+            acked.insert(result.seq.0, upload.bytes.clone());
+        }
+    }
+}

@@ -6,14 +6,14 @@
 
 use std::collections::BTreeMap;
 use std::process::Child;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use shared::protocol::{ErrorCode, Seq, ServerMessage, SpaceId, Upload};
 use sqlx::Connection;
 
 use crate::relay::{
-    edit, fresh_pg_database, new_customer, post, sign_in, sign_up, spawn_relay_on, Device, SendWith,
+    edit, fresh_pg_database, new_customer, post, push_until_the_relay_dies, sign_in, sign_up,
+    spawn_relay_on, Acked, Device,
 };
 
 /// Two relays on one fresh database.
@@ -219,7 +219,7 @@ async fn concurrent_pushes_through_two_relays_never_leave_a_cursor_gap() {
     }
     let reader_account = sign_in(&bases[1], "rep@example.com", "Reader").await;
     const PER_DEVICE: u64 = 60;
-    let acked: Arc<Mutex<BTreeMap<u64, Vec<u8>>>> = Arc::default();
+    let acked: Acked = Acked::default();
     let mut writers = Vec::new();
     for (d, account) in accounts.iter().enumerate() {
         let (mut device, _) = Device::join(&bases[d % 2], account).await;
@@ -289,7 +289,7 @@ async fn sigkill_of_one_relay_loses_no_acknowledged_change_and_its_devices_resum
     for i in 1..4 {
         accounts.push(sign_in(&one, "rep@example.com", &format!("Device {i}")).await);
     }
-    let acked: Arc<Mutex<BTreeMap<u64, Vec<u8>>>> = Arc::default();
+    let acked: Acked = Acked::default();
     let mut tasks = Vec::new();
     let mut all_uploads: Vec<Vec<Upload>> = Vec::new();
     for (d, account) in accounts.iter().enumerate() {
@@ -297,33 +297,12 @@ async fn sigkill_of_one_relay_loses_no_acknowledged_change_and_its_devices_resum
             .map(|i| new_customer(d as u64 * 10_000 + i).0)
             .collect();
         all_uploads.push(uploads.clone());
-        let (mut device, _) = Device::join(&one, account).await;
-        let acked = acked.clone();
-        tasks.push(tokio::spawn(async move {
-            for chunk in uploads.chunks(2) {
-                let request_id = device.next_request;
-                device.next_request += 1;
-                let sent = device
-                    .socket
-                    .send_with(&shared::protocol::ClientMessage::Push {
-                        request_id,
-                        uploads: chunk.to_vec(),
-                    })
-                    .await;
-                if !sent {
-                    return;
-                }
-                let Some(ServerMessage::Acked { results, .. }) =
-                    device.try_recv_answer(request_id).await
-                else {
-                    return;
-                };
-                let mut acked = acked.lock().unwrap();
-                for (result, upload) in results.iter().zip(chunk) {
-                    acked.insert(result.seq.0, upload.bytes.clone());
-                }
-            }
-        }));
+        let (device, _) = Device::join(&one, account).await;
+        tasks.push(tokio::spawn(push_until_the_relay_dies(
+            device,
+            uploads,
+            acked.clone(),
+        )));
     }
     while acked.lock().unwrap().len() < 150 {
         tokio::time::sleep(Duration::from_millis(20)).await;
