@@ -3,53 +3,22 @@
 //! resume by pushing again what was not acknowledged.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use shared::protocol::{Seq, ServerMessage, Upload};
+use shared::protocol::{Seq, ServerMessage};
 
-use crate::relay::{
-    new_customer, push_until_the_relay_dies, sign_in, sign_up, spawn_relay, Acked, Device,
-};
+use crate::relay::{spawn_relay, Device, Pushers};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_pushes_loses_no_acknowledged_change() {
     let data_dir = tempfile::tempdir().unwrap();
     let (mut child, base) = spawn_relay(data_dir.path()).await;
-    let first = sign_up(&base, "rep@example.com", "Device 0").await;
-    let mut accounts = vec![first];
-    for i in 1..4 {
-        accounts.push(sign_in(&base, "rep@example.com", &format!("Device {i}")).await);
-    }
-    // Every device pushes its own customers, one small push after another.
-    let acked: Acked = Acked::default();
-    let mut tasks = Vec::new();
-    let mut all_uploads: Vec<Vec<Upload>> = Vec::new();
-    for (d, account) in accounts.iter().enumerate() {
-        let uploads: Vec<Upload> = (0..400)
-            .map(|i| new_customer(d as u64 * 10_000 + i).0)
-            .collect();
-        all_uploads.push(uploads.clone());
-        // Joined before any push, so the kill cannot land in a handshake.
-        let (device, _) = Device::join(&base, account).await;
-        tasks.push(tokio::spawn(push_until_the_relay_dies(
-            device,
-            uploads,
-            acked.clone(),
-        )));
-    }
+    let mut pushers = Pushers::start(&base).await;
     // Let pushes flow, then kill the process without warning.
-    loop {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        if acked.lock().unwrap().len() >= 150 {
-            break;
-        }
-    }
+    pushers.until_acked(150).await;
     child.kill().unwrap();
     child.wait().unwrap();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let acked = acked.lock().unwrap().clone();
+    let acked = pushers.finish().await;
+    let (accounts, all_uploads) = (pushers.accounts, pushers.uploads);
     assert!(acked.len() >= 150);
 
     // Restart on the same file: every acknowledged change is there, at its position.

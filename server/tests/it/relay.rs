@@ -450,3 +450,59 @@ pub async fn push_until_the_relay_dies(mut device: Device, uploads: Vec<Upload>,
         }
     }
 }
+
+/// Four devices of one account, each pushing its own 400 customers (`push_until_the_relay_dies`);
+/// every device joins before any push, so a kill cannot land in a handshake.
+pub struct Pushers {
+    pub accounts: Vec<Account>,
+    pub uploads: Vec<Vec<Upload>>,
+    pub acked: Acked,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Pushers {
+    /// Signs up on `base` and starts pushing.
+    pub async fn start(base: &str) -> Pushers {
+        let mut accounts = vec![sign_up(base, "rep@example.com", "Device 0").await];
+        for i in 1..4 {
+            accounts.push(sign_in(base, "rep@example.com", &format!("Device {i}")).await);
+        }
+        let acked = Acked::default();
+        let mut devices = Vec::new();
+        let mut all_uploads = Vec::new();
+        for (d, account) in accounts.iter().enumerate() {
+            let uploads: Vec<Upload> = (0..400)
+                .map(|i| new_customer(d as u64 * 10_000 + i).0)
+                .collect();
+            all_uploads.push(uploads.clone());
+            devices.push((Device::join(base, account).await.0, uploads));
+        }
+        let tasks = devices
+            .into_iter()
+            .map(|(device, uploads)| {
+                tokio::spawn(push_until_the_relay_dies(device, uploads, acked.clone()))
+            })
+            .collect();
+        Pushers {
+            accounts,
+            uploads: all_uploads,
+            acked,
+            tasks,
+        }
+    }
+
+    /// Waits until at least `n` blobs are acknowledged.
+    pub async fn until_acked(&self, n: usize) {
+        while self.acked.lock().unwrap().len() < n {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits for every pushing task to end; the acknowledged blobs by seq.
+    pub async fn finish(&mut self) -> std::collections::BTreeMap<u64, Vec<u8>> {
+        for task in self.tasks.drain(..) {
+            task.await.unwrap();
+        }
+        self.acked.lock().unwrap().clone()
+    }
+}

@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 use std::process::Child;
 use std::time::Duration;
 
-use shared::protocol::{ErrorCode, Seq, ServerMessage, SpaceId, Upload};
+use shared::protocol::{ErrorCode, Seq, ServerMessage, SpaceId};
 use sqlx::Connection;
 
 use crate::relay::{
-    edit, fresh_pg_database, new_customer, post, push_until_the_relay_dies, sign_in, sign_up,
-    spawn_relay_on, Acked, Device,
+    edit, fresh_pg_database, new_customer, post, sign_in, sign_up, spawn_relay_on, Acked, Device,
+    Pushers,
 };
 
 /// Two relays on one fresh database.
@@ -284,35 +284,12 @@ async fn concurrent_pushes_through_two_relays_never_leave_a_cursor_gap() {
 async fn sigkill_of_one_relay_loses_no_acknowledged_change_and_its_devices_resume_on_the_other() {
     let (_, relays) = two_relays().await;
     let [(mut doomed, one), (survivor, two)] = relays;
-    let first = sign_up(&one, "rep@example.com", "Device 0").await;
-    let mut accounts = vec![first];
-    for i in 1..4 {
-        accounts.push(sign_in(&one, "rep@example.com", &format!("Device {i}")).await);
-    }
-    let acked: Acked = Acked::default();
-    let mut tasks = Vec::new();
-    let mut all_uploads: Vec<Vec<Upload>> = Vec::new();
-    for (d, account) in accounts.iter().enumerate() {
-        let uploads: Vec<Upload> = (0..400)
-            .map(|i| new_customer(d as u64 * 10_000 + i).0)
-            .collect();
-        all_uploads.push(uploads.clone());
-        let (device, _) = Device::join(&one, account).await;
-        tasks.push(tokio::spawn(push_until_the_relay_dies(
-            device,
-            uploads,
-            acked.clone(),
-        )));
-    }
-    while acked.lock().unwrap().len() < 150 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let mut pushers = Pushers::start(&one).await;
+    pushers.until_acked(150).await;
     doomed.kill().unwrap();
     doomed.wait().unwrap();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let acked = acked.lock().unwrap().clone();
+    let acked = pushers.finish().await;
+    let (accounts, all_uploads) = (pushers.accounts, pushers.uploads);
     assert!(acked.len() >= 150 && acked.len() < 1600, "killed mid-way");
 
     // On the surviving relay: every acknowledged change, at its position, no gap.
