@@ -30,7 +30,7 @@ export function realServer(port: number, name: string) {
       },
     },
     webServer: {
-      command: `../target/release/fieldbook-server --listen 127.0.0.1:${port} --data-dir ${dataDir} --static-dir ../dist`,
+      command: `../target/release/fieldbook-server --listen 127.0.0.1:${port} --data-dir ${dataDir} --static-dir ${process.env.FIELDBOOK_STATIC_DIR ?? '../dist'}`,
       url: `http://127.0.0.1:${port}/healthz`,
       reuseExistingServer: false,
       timeout: 120_000,

@@ -41,5 +41,7 @@ step "end-to-end tests (Playwright, Chromium)"
 
 step "benchmark smoke run (small book, so the benchmark code cannot rot)"
 FIELDBOOK_BENCH_SMOKE=1 scripts/bench.sh
+step "profile smoke run (the benchmark's profiled phases, named wasm frames)"
+FIELDBOOK_BENCH_SMOKE=1 scripts/profile.sh
 
 step "all tests passed in $(( $(date +%s) - started )) s"

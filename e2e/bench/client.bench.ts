@@ -93,7 +93,73 @@ function keystrokeLatencies(page: Page, testid: string, queries: string[]): Prom
   );
 }
 
-/** Navigation start to the app's "list shows the stored book" mark, in ms. */
+// Profiles (scripts/profile.sh): with FIELDBOOK_BENCH_PROFILE set to a folder, the phases
+// behind BRIEF's targets are also recorded with the V8 sampling profiler (wasm included; the
+// profile build keeps the wasm's function names) in runs that do not count for the figures.
+// Each profile is written as NAME.cpuprofile (for Chromium's DevTools) and summarised in the
+// report: where the main thread spent its time, by crate and by function (self time).
+const profileDir = process.env.FIELDBOOK_BENCH_PROFILE;
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The crate (or JS file, or V8 category) a profile node's self time is charged to. */
+function costCentre(frame: { functionName: string; url: string }): string {
+  const name = frame.functionName;
+  if (name.startsWith('(')) return name; // (garbage collector), (program), (idle)
+  // Rust symbols: the first path segment, without the crate's disambiguator ("dlmalloc[e24a…]").
+  const rust = /^<*&?(?:mut )?(?:dyn )?([A-Za-z_][A-Za-z0-9_]*)(?:\[[0-9a-f]+\])?::/.exec(name);
+  if (rust) return rust[1] === '__rustc' ? 'alloc' : rust[1];
+  if (/\.wasm$/.test(frame.url) || /^(wasm-function|\$func)/.test(name)) return 'wasm, unnamed';
+  if (frame.url) return `JS ${path.basename(frame.url).replace(/-[0-9a-f]{16}/, '')}`;
+  return 'browser built-ins (IndexedDB, DOM, JSON)';
+}
+
+function summariseProfile(profile: CpuProfile): string {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const byCentre = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = nodes.get(id)!.callFrame;
+    if (frame.functionName === '(idle)') return;
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    busy += ms;
+    const centre = costCentre(frame);
+    byCentre.set(centre, (byCentre.get(centre) ?? 0) + ms);
+    const fn = (frame.functionName || '(anonymous)').replace(/::h[0-9a-f]{16}(\.\d+)?$/, '').replace(/\[[0-9a-f]{16}\]/g, '');
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
+  });
+  const top = (map: Map<string, number>, n: number) =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, ms]) => `${name} ${ms.toFixed(0)} ms (${((100 * ms) / busy).toFixed(0)}%)`)
+      .join('; ');
+  return `busy ${busy.toFixed(0)} ms. By crate: ${top(byCentre, 10)}. Top functions (self): ${top(byFunction, 12)}`;
+}
+
+/** Runs `fn` under the sampling profiler when profiling; otherwise does nothing. */
+async function profiled(page: Page, name: string, fn: () => Promise<unknown>): Promise<void> {
+  if (!profileDir) return;
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 250 });
+  await cdp.send('Profiler.start');
+  try {
+    await fn();
+  } finally {
+    const { profile } = await cdp.send('Profiler.stop');
+    await cdp.detach();
+    fs.mkdirSync(profileDir, { recursive: true });
+    fs.writeFileSync(path.join(profileDir, `${name}.cpuprofile`), JSON.stringify(profile));
+    details.push(`Profile "${name}" (${name}.cpuprofile): ${summariseProfile(profile as CpuProfile)}`);
+  }
+}
+
 /** The tab's memory: JS heap in use after a garbage collection, and the wasm linear memory. */
 async function memoryMB(page: Page): Promise<{ js: number; wasm: number }> {
   const cdp = await page.context().newCDPSession(page);
@@ -114,6 +180,7 @@ function memoryRow(figure: string, memory: { js: number; wasm: number }, n: numb
   };
 }
 
+/** Navigation start to the app's "list shows the stored book" mark, in ms. */
 async function timeToList(page: Page): Promise<number> {
   await page.goto('/');
   await page.waitForFunction(() => performance.getEntriesByName('fieldbook:list-ready').length > 0, null, {
@@ -163,6 +230,7 @@ for (const n of startupSizes) {
       const times: number[] = [];
       for (let run = 0; run < runs; run++) times.push(await timeToList(page));
       await expect(page.getByTestId('customer-row').first()).toBeVisible();
+      if (n === startupSizes[startupSizes.length - 1]) await profiled(page, `warm-start-${n}`, () => timeToList(page));
       rows.push(memoryRow(`client memory with ${n} customers, list shown after start`, await memoryMB(page), n));
       // Where the time of the last start went (marks set by the app).
       const marks = await page.evaluate(() =>
@@ -224,7 +292,9 @@ test(`search-as-you-type and edit-to-IndexedDB latency over ${searchSize} custom
     await timeToList(page);
     // Each keystroke: set the value, fire `input`, let the reactive updates run, then force
     // style and layout; the time covers search, list diff and layout.
-    const keystrokes = await keystrokeLatencies(page, 'search', ['lyon wines', 'amelie novak', 'zenith', '+33 6 1', 'vip']);
+    const searchQueries = ['lyon wines', 'amelie novak', 'zenith', '+33 6 1', 'vip'];
+    const keystrokes = await keystrokeLatencies(page, 'search', searchQueries);
+    await profiled(page, `search-${searchSize}`, () => keystrokeLatencies(page, 'search', searchQueries));
     rows.push({
       figure: `search-as-you-type, ${searchSize} customers, per keystroke (median / p95)`,
       measured: `${median(keystrokes).toFixed(1)} ms / ${percentile(keystrokes, 95).toFixed(1)} ms`,
@@ -308,7 +378,7 @@ test(`search-as-you-type and edit-to-IndexedDB latency over ${searchSize} custom
  * indicator leaving "on this device only" to its first "all changes backed up". Bytes are
  * the WebSocket payloads, counted with CDP.
  */
-async function bootstrapNewDevice(browser: Browser, baseURL: string | undefined, email: string, name: string) {
+async function bootstrapNewDevice(browser: Browser, baseURL: string | undefined, email: string, name: string, profileName?: string) {
   const context = await browser.newContext({ baseURL, viewport: { width: 820, height: 1180 } });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
@@ -342,9 +412,13 @@ async function bootstrapNewDevice(browser: Browser, baseURL: string | undefined,
   await page.getByTestId('email').fill(email);
   await page.getByTestId('password').fill('correct horse battery');
   await page.getByTestId('device-name').fill(name);
-  await page.getByTestId('submit').click();
-  await expect(page.getByTestId('account-email')).toHaveText(email);
-  await account.expectBackedUp(30 * 60_000);
+  const download = async () => {
+    await page.getByTestId('submit').click();
+    await expect(page.getByTestId('account-email')).toHaveText(email);
+    await account.expectBackedUp(30 * 60_000);
+  };
+  if (profileName) await profiled(page, profileName, download);
+  else await download();
   const { submittedAt, phases, timings } = await page.evaluate(() => ({
     submittedAt: (window as any).submittedAt as number,
     phases: (window as any).syncPhases as { phase: string; at: number }[],
@@ -386,6 +460,10 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
     const download = await bootstrapNewDevice(browser, baseURL, email, `Tablet ${run + 1}`);
     downloads.push(download);
     if (run < bootstrapRuns - 1) await download.context.close();
+  }
+  if (profileDir) {
+    const profiledDownload = await bootstrapNewDevice(browser, baseURL, email, 'Profiled tablet', `bootstrap-${syncSize}`);
+    await profiledDownload.context.close();
   }
   const tabletContext = downloads[downloads.length - 1].context;
   const tablet = downloads[downloads.length - 1].page;
@@ -500,37 +578,53 @@ function hubspotCsv(n: number): string {
   return lines.join('\n');
 }
 
+/** Imports `csvFile` into an empty book on a fresh offline browser; seconds from tap to report. */
+async function importCsv(baseURL: string, csvFile: string, profileName?: string): Promise<number> {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-bench-'));
+  try {
+    let { context, page } = await launch(profile, baseURL);
+    await timeToList(page);
+    // Offline next: the service worker must hold the app first.
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await context.close();
+    ({ context, page } = await launch(profile, baseURL, true));
+    await page.goto('/import');
+    await page.getByTestId('import-file').setInputFiles(csvFile);
+    await expect(page.getByTestId('import-layout')).toHaveText('Recognised as: HubSpot');
+    const started = Date.now();
+    const run = async () => {
+      await page.getByTestId('import-run').click();
+      await expect(page.getByTestId('import-progress')).toBeVisible();
+      await expect(page.getByTestId('import-report')).toBeVisible({ timeout: 10 * 60_000 });
+    };
+    if (profileName) await profiled(page, profileName, run);
+    else await run();
+    const seconds = (Date.now() - started) / 1000;
+    await expect(page.getByTestId('import-summary')).toContainText(`${importRows} imported`);
+    await context.close();
+    return seconds;
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+  }
+}
+
 test('customer management at scale: CSV import, duplicate scan, long timeline', async ({ baseURL }) => {
   test.setTimeout(40 * 60_000);
   // CSV import of 10,000 rows, offline, into an empty book (progress shown throughout).
   {
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-bench-'));
-    const csvFile = path.join(profile, '..', `fieldbook-bench-${Date.now()}.csv`);
+    const csvFile = path.join(os.tmpdir(), `fieldbook-bench-${Date.now()}.csv`);
     fs.writeFileSync(csvFile, hubspotCsv(importRows));
     try {
-      let { context, page } = await launch(profile, baseURL!);
-      await timeToList(page);
-      await context.close();
-      ({ context, page } = await launch(profile, baseURL!, true));
-      await page.goto('/import');
-      await page.getByTestId('import-file').setInputFiles(csvFile);
-      await expect(page.getByTestId('import-layout')).toHaveText('Recognised as: HubSpot');
-      const started = Date.now();
-      await page.getByTestId('import-run').click();
-      await expect(page.getByTestId('import-progress')).toBeVisible();
-      await expect(page.getByTestId('import-report')).toBeVisible({ timeout: 10 * 60_000 });
-      const seconds = (Date.now() - started) / 1000;
-      await expect(page.getByTestId('import-summary')).toContainText(`${importRows} imported`);
+      const seconds = await importCsv(baseURL!, csvFile);
       rows.push({
         figure: `CSV import of ${importRows} rows on the device, offline (tap Import to report)`,
         measured: `${seconds.toFixed(1)} s`,
         target: importRows === 10_000 ? '≤ 5 s, with progress shown' : '—',
         pass: importRows === 10_000 ? seconds <= 5 : null,
       });
-      await context.close();
+      if (profileDir) await importCsv(baseURL!, csvFile, `csv-import-${importRows}`);
     } finally {
       fs.rmSync(csvFile, { force: true });
-      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
     }
   }
 
@@ -669,7 +763,9 @@ test('dashboards over large books: open, and switch the period', async ({ baseUR
         await context.close();
       }
       // A first open ever, again on a restarted browser, for a median.
-      for (let run = 0; run < (smoke ? 0 : 2); run++) {
+      // (With profiling, one more that does not count, under the profiler.)
+      const extraFirstOpens = smoke ? 0 : 2;
+      for (let run = 0; run < extraFirstOpens + (profileDir && n === dashboardSizes[0] ? 1 : 0); run++) {
         ({ context, page } = await launch(profile, baseURL!));
         await timeToList(page);
         await page.evaluate(() => localStorage.removeItem('fieldbook-dashboard-used'));
@@ -679,7 +775,9 @@ test('dashboards over large books: open, and switch the period', async ({ baseUR
         await page.goto('/menu');
         await expect(page.getByTestId('menu-dashboard')).toBeVisible();
         await page.waitForFunction(() => performance.getEntriesByName('fieldbook:book-built').length > 0);
-        firstOpens.push(await timeUntil(page, '[data-testid="menu-dashboard"]', '[data-testid="dashboard-body"]'));
+        const open = () => timeUntil(page, '[data-testid="menu-dashboard"]', '[data-testid="dashboard-body"]');
+        if (run < extraFirstOpens) firstOpens.push(await open());
+        else await profiled(page, `dashboard-first-open-${n}`, open);
         await context.close();
       }
       const target = n === 10_000 ? '≤ 200 ms' : '—';

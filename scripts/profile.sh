@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Profiles where the time goes in the phases behind BRIEF.md's targets (a profile, not a
+# guess): runs the client benchmark (e2e/bench/client.bench.ts) against a copy of the release
+# build whose wasm keeps its function names, with FIELDBOOK_BENCH_PROFILE set, so that warm
+# start, search, bootstrap, CSV import and the dashboard's first open are each run once more
+# under V8's sampling profiler. Writes target/profile/NAME.cpuprofile (open in Chromium's
+# DevTools, Performance panel) and target/profile/report.md, whose "Profile" lines summarise
+# each profile by crate and by function. Extra arguments go to Playwright, e.g.
+#   scripts/profile.sh -g "search-as-you-type"
+# The figures in that report are disturbed by the profiler; BENCHMARKS.md comes from
+# scripts/bench.sh.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+scripts/install-tools.sh >/dev/null
+export PATH="$root/.tools/node_modules/.bin:$PATH"
+trunk build --release
+cargo build --release -p fieldbook-server
+
+out="$root/target/profile"
+rm -rf "$out"
+mkdir -p "$out/dist"
+cp -r dist/. "$out/dist/"
+# The server prefers precompressed siblings: drop them, they hold the stripped build.
+find "$out/dist" \( -name '*.br' -o -name '*.gz' \) -delete
+# The same wasm as the release build before wasm-opt (which drops the name section), through
+# the same wasm-bindgen under the build's file names.
+js="$(cd dist && ls fieldbook-client-*.js)"
+wasm-bindgen --target web --no-typescript --out-dir "$out/bindgen" --out-name "${js%.js}" \
+  target/wasm32-unknown-unknown/release/fieldbook-client.wasm
+cp "$out/bindgen/${js%.js}.js" "$out/bindgen/${js%.js}_bg.wasm" "$out/dist/"
+# Subresource integrity hashes name the stripped files.
+sed -i 's/ integrity="[^"]*"//g' "$out/dist/index.html"
+
+cd e2e
+FIELDBOOK_STATIC_DIR="$out/dist" FIELDBOOK_BENCH_PROFILE="$out" FIELDBOOK_BENCH_OUT="$out/report.md" \
+  npx playwright test -c bench.config.ts "$@"
+grep '^Profile "' "$out/report.md"
+# The wasm's frames must carry their names (else the build lost its name section).
+grep '^Profile "bootstrap' "$out/report.md" | grep -q 'By crate: .*automerge' || {
+  echo "profile.sh: no named Automerge frames in the bootstrap profile" >&2
+  exit 1
+}
