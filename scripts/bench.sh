@@ -9,10 +9,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-scripts/install-tools.sh >/dev/null
-export PATH="$root/.tools/node_modules/.bin:$PATH"
-trunk build --release
-cargo build --release -p fieldbook-server
+source scripts/lib/release-build.sh
 relay_out="$root/target/relay-measure.txt"
 : > "$relay_out"
 if [[ -z "${FIELDBOOK_BENCH_SMOKE:-}" ]]; then
