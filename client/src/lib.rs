@@ -14,6 +14,7 @@
 //! - [`routes`]: one file per screen.
 //! - [`sync`]: the sync runtime: WebSocket, timers, online/offline, account API, around
 //!   `shared::sync::ClientEngine`.
+//! - [`tabs`]: one writer per browser profile (Web Locks); the other tabs ask it.
 //! - [`components`]: pieces shared by screens (save and sync indicators, stage badge).
 //! - [`time`]: the browser clock and time formatting.
 //! - [`pwa`]: service worker registration and the "new version" banner.
@@ -29,6 +30,7 @@ pub mod repo;
 pub mod routes;
 pub mod store;
 pub mod sync;
+pub mod tabs;
 pub mod time;
 
 use leptos::prelude::*;
@@ -37,6 +39,7 @@ use leptos_router::{
     hooks::use_location,
     path,
 };
+use shared::tab_protocol::TabRequest;
 
 use crate::{
     repo::{LoadState, Repo},
@@ -60,9 +63,27 @@ pub fn init_tracing() {
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
-    let repo = Repo::start();
+    let tabs = tabs::Tabs::start();
+    let repo = Repo::start(tabs);
+    let sync = sync::Sync::start(repo, tabs);
+    // What the writer tab does for the others (and for this one, when it writes).
+    tabs.serve(move |request| async move {
+        match request {
+            TabRequest::Store(uploads) => repo.import_changes(uploads).await.map(|_| ()),
+            TabRequest::SignedIn(session) => sync.start_session(session).await,
+            TabRequest::SignOut => {
+                sync.sign_out_here().await;
+                Ok(())
+            }
+            TabRequest::Hello => {
+                sync.announce();
+                Ok(())
+            }
+        }
+    });
+    provide_context(tabs);
     provide_context(repo);
-    provide_context(sync::Sync::start(repo));
+    provide_context(sync);
     provide_context(ListState::new());
     provide_context(pwa::Pwa::start());
     provide_context(routes::follow_ups::FollowUps::start(repo));
@@ -71,7 +92,20 @@ pub fn App() -> impl IntoView {
     // not, or whatever the rep started while the book was loading (a form, an import) is lost.
     let failure = Memo::new(move |_| match repo.load_state.get() {
         LoadState::Failed(message) => Some(message),
+        _ if tabs.role.get() == tabs::Role::Unsupported => Some(tabs::unsupported_message()),
         _ => None,
+    });
+    // Which part this tab plays, for tests and for whoever inspects the page.
+    Effect::new(move |_| {
+        let role = match tabs.role.get() {
+            tabs::Role::Electing => "electing",
+            tabs::Role::Writer => "writer",
+            tabs::Role::Follower => "follower",
+            tabs::Role::Unsupported => "unsupported",
+        };
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-tab-role", role);
+        }
     });
     view! {
         <pwa::UpdateBanner/>

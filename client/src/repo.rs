@@ -10,6 +10,16 @@
 //! IndexedDB transaction. Only when that transaction has committed does the repo update the
 //! book and report [`SaveState::Saved`]; if it fails the cached document is dropped (the next
 //! read reloads what storage really holds) and the failure is reported, never swallowed.
+//!
+//! # One writer per browser profile
+//!
+//! Only the writer tab ([`crate::tabs`]) writes IndexedDB. In any other tab the same methods
+//! apply the edit to that tab's own copy of the document (loaded with a fresh actor id, so
+//! changes of two tabs never share an actor and sequence number) and ask the writer to store
+//! the resulting Automerge change, exactly as a change from another device; "saved" is shown
+//! only when the writer answers that it committed. The writer announces every commit
+//! ([`TabEvent::Committed`]); the other tabs update their book and drop their copies of the
+//! documents it touched, so every tab shows the same book.
 
 use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
@@ -23,9 +33,12 @@ use shared::{
     Book, Customer, CustomerDoc, CustomerId, DocError, FieldConflict, Timestamp, ValidationErrors,
 };
 
+use shared::tab_protocol::{TabEvent, TabRequest};
+
 use crate::{
     doc_cache::{CachedDoc, DocCache},
     store::{Store, StoreError, WriteBatch},
+    tabs::{Role, Tabs},
     time::{mark, now},
 };
 
@@ -81,6 +94,12 @@ pub enum RepoError {
     /// The storage is not open yet.
     #[error("device storage is not ready yet")]
     NotReady,
+    /// The writer tab refused the change or did not answer; the message says why.
+    #[error("{0}")]
+    Writer(String),
+    /// The browser cannot coordinate tabs, so nothing is written.
+    #[error("{}", crate::tabs::unsupported_message())]
+    Unsupported,
 }
 
 impl From<DocError> for RepoError {
@@ -172,13 +191,17 @@ pub struct Repo {
     pub remote_changes: RwSignal<RemoteChanges>,
     /// Increases whenever the dashboard facts in memory change.
     pub facts_version: RwSignal<u64>,
+    /// Whether this tab writes, or asks the writer tab.
+    tabs: Tabs,
     inner: StoredValue<Rc<RefCell<RepoInner>>, LocalStorage>,
 }
 
 impl Repo {
-    /// A repo that starts opening the device storage at once.
-    pub fn start() -> Repo {
+    /// A repo that starts opening the device storage at once; it writes once `tabs` elects
+    /// this tab, and asks the writer tab otherwise.
+    pub fn start(tabs: Tabs) -> Repo {
         let repo = Repo {
+            tabs,
             book: RwSignal::new(Book::default()),
             load_state: RwSignal::new(LoadState::Loading),
             save_state: RwSignal::new(SaveState::Idle),
@@ -198,6 +221,12 @@ impl Repo {
                 facts_pending: None,
             }))),
         };
+        tabs.on_writer(move |takeover| async move {
+            if let Err(err) = repo.become_writer(takeover).await {
+                tracing::error!(cause = %err, "cannot take over writing");
+            }
+        });
+        tabs.listen(move |event| repo.writer_event(event));
         leptos::task::spawn_local(async move {
             let opened = repo.open().await;
             match &opened {
@@ -262,26 +291,10 @@ impl Repo {
         )
         .await?;
         mark("fieldbook:storage-opened");
-        // This device's actor id: made once, kept forever, so history names the device.
-        let actor = match store.get_meta("actor").await? {
-            Some(hex) => parse_actor(&hex),
-            None => None,
-        };
-        let actor = match actor {
-            Some(actor) => actor,
-            None => {
-                let actor = ActorId::random();
-                store.put_meta("actor", &actor.to_hex_string()).await?;
-                actor
-            }
-        };
-        let book_doc = match store.get_meta(BOOK_META).await? {
-            Some(hex) => hex::decode(hex)
-                .ok()
-                .and_then(|bytes| BookDoc::load(&bytes, actor.clone()).ok()),
-            None => None,
-        };
-        let book_doc = book_doc.unwrap_or_else(|| BookDoc::new(actor.clone()));
+        // Until this tab is elected writer, its changes carry an actor id of its own (the
+        // device's actor is the writer's, see `become_writer`).
+        let actor = ActorId::random();
+        let book_doc = load_book_doc(&store, actor.clone()).await?;
         self.settings.set(book_doc.settings().clone());
         self.inner().borrow_mut().book_doc = Some(book_doc);
         let summaries = store.load_summaries().await?;
@@ -322,7 +335,7 @@ impl Repo {
         }
         let (actor, author) = {
             let inner = inner.borrow();
-            (inner.actor.clone(), inner.device_name.clone())
+            (self.actor_for_load(&inner), inner.device_name.clone())
         };
         let mut doc = CustomerDoc::load(customer_id, &stored.bytes, actor)?;
         doc.set_author(author);
@@ -349,16 +362,27 @@ impl Repo {
     /// Creates a customer; resolves once it is committed to IndexedDB.
     pub async fn create(&self, customer: Customer) -> Result<Customer, RepoError> {
         let store = self.store().await?;
+        let writes_here = self.writes_here().await?;
         let inner = self.inner();
         let (actor, author, cursor) = {
             let inner = inner.borrow();
-            (inner.actor.clone(), inner.device_name.clone(), inner.cursor)
+            (
+                self.actor_for_load(&inner),
+                inner.device_name.clone(),
+                inner.cursor,
+            )
         };
         let mut doc = CustomerDoc::create(customer, actor, now())?;
         doc.set_author(author);
         let customer_id = doc.customer().id.clone();
         let snapshot = doc.save();
         let upload = snapshot_upload(&customer_id, snapshot.clone(), cursor);
+        if !writes_here {
+            self.save_state.set(SaveState::Saving);
+            self.ask_writer(vec![upload]).await?;
+            self.save_state.set(SaveState::Saved(now()));
+            return Ok(doc.customer().clone());
+        }
         let batch = WriteBatch {
             chunks: vec![(customer_id.clone(), 0, snapshot)],
             summaries: vec![doc.summary()],
@@ -368,7 +392,7 @@ impl Repo {
         };
         let facts = batch.facts.clone();
         self.save_state.set(SaveState::Saving);
-        let keys = match store.write(batch).await {
+        let keys = match self.write(&store, batch).await {
             Ok(keys) => keys,
             Err(err) => {
                 self.save_state.set(SaveState::Failed(err.to_string()));
@@ -434,6 +458,9 @@ impl Repo {
         change: impl FnOnce(&mut CustomerDoc) -> Result<bool, RepoError>,
     ) -> Result<Option<Customer>, RepoError> {
         let store = self.store().await?;
+        if !self.writes_here().await? {
+            return self.change_in_writer(customer_id, change).await;
+        }
         let cursor = self.inner().borrow().cursor;
         let prepared = self
             .with_doc(customer_id, |cached| -> Result<_, RepoError> {
@@ -481,7 +508,7 @@ impl Repo {
         let summary = batch.summaries[0].clone();
         let facts = batch.facts.clone();
         self.save_state.set(SaveState::Saving);
-        let keys = match store.write(batch).await {
+        let keys = match self.write(&store, batch).await {
             Ok(keys) => keys,
             Err(err) => {
                 // The cached document holds a change storage does not: drop it so the next
@@ -504,6 +531,175 @@ impl Repo {
         Ok(Some(customer))
     }
 
+    /// A follower's edit: made on this tab's copy of the document, stored by the writer.
+    async fn change_in_writer(
+        &self,
+        customer_id: &CustomerId,
+        change: impl FnOnce(&mut CustomerDoc) -> Result<bool, RepoError>,
+    ) -> Result<Option<Customer>, RepoError> {
+        let prepared = self
+            .with_doc(customer_id, |cached| -> Result<_, RepoError> {
+                if !change(&mut cached.doc)? {
+                    return Ok(None);
+                }
+                let Some(bytes) = cached.doc.last_local_change() else {
+                    return Ok(None);
+                };
+                let upload = Upload {
+                    document: DocumentId(customer_id.to_string()),
+                    kind: BlobKind::Change,
+                    bytes,
+                };
+                Ok(Some((upload, cached.doc.customer().clone())))
+            })
+            .await??;
+        let Some((upload, customer)) = prepared else {
+            return Ok(None);
+        };
+        self.save_state.set(SaveState::Saving);
+        if let Err(err) = self.ask_writer(vec![upload]).await {
+            // This tab's copy holds a change storage does not: drop it.
+            self.inner().borrow_mut().docs.remove(customer_id);
+            return Err(err);
+        }
+        self.save_state.set(SaveState::Saved(now()));
+        Ok(Some(customer))
+    }
+
+    /// Whether this tab writes (else it asks the writer tab); waits for the election.
+    async fn writes_here(&self) -> Result<bool, RepoError> {
+        match self.tabs.settled().await {
+            Role::Writer => Ok(true),
+            Role::Follower | Role::Electing => Ok(false),
+            Role::Unsupported => Err(RepoError::Unsupported),
+        }
+    }
+
+    /// The actor id for a document loaded or made now: the device's in the writer; a fresh
+    /// one per load in another tab, so two copies never make changes with the same actor
+    /// and sequence number.
+    fn actor_for_load(&self, inner: &RepoInner) -> ActorId {
+        if self.tabs.is_writer() {
+            inner.actor.clone()
+        } else {
+            ActorId::random()
+        }
+    }
+
+    /// Has the writer tab store `uploads`; on failure the save indicator says why.
+    async fn ask_writer(&self, uploads: Vec<Upload>) -> Result<(), RepoError> {
+        match self.tabs.ask(TabRequest::Store(uploads)).await {
+            Ok(()) => Ok(()),
+            Err(message) => {
+                self.save_state.set(SaveState::Failed(message.clone()));
+                Err(RepoError::Writer(message))
+            }
+        }
+    }
+
+    /// Writes one transaction and, once committed, tells the other tabs what changed.
+    async fn write(&self, store: &Store, batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
+        let summaries = batch.summaries.clone();
+        let facts = batch.facts.clone();
+        let book = batch
+            .meta
+            .iter()
+            .find(|(key, _)| *key == BOOK_META)
+            .and_then(|(_, saved)| hex::decode(saved).ok());
+        let keys = store.write(batch).await?;
+        if !summaries.is_empty() || book.is_some() {
+            self.tabs.announce(TabEvent::Committed {
+                summaries,
+                facts,
+                book,
+            });
+        }
+        Ok(keys)
+    }
+
+    /// This tab became the writer: the device's actor id (made once, kept forever, so
+    /// history names the device), documents reloaded with it, and, after a takeover, the
+    /// book read again from storage (a commit of the old writer may not have been
+    /// announced before it closed).
+    async fn become_writer(&self, takeover: bool) -> Result<(), RepoError> {
+        let store = self.store().await?;
+        let actor = match store.get_meta("actor").await? {
+            Some(hex) => parse_actor(&hex),
+            None => None,
+        };
+        let actor = match actor {
+            Some(actor) => actor,
+            None => {
+                let actor = ActorId::random();
+                store.put_meta("actor", &actor.to_hex_string()).await?;
+                actor
+            }
+        };
+        let book_doc = load_book_doc(&store, actor.clone()).await?;
+        let summaries = if takeover {
+            Some(store.load_summaries().await?)
+        } else {
+            None
+        };
+        self.settings.set(book_doc.settings().clone());
+        {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            inner.actor = actor;
+            inner.book_doc = Some(book_doc);
+            inner.docs = DocCache::new(DOC_CACHE_CAPACITY);
+        }
+        if let Some(summaries) = summaries {
+            self.book.set(Book::from_summaries(summaries));
+        }
+        Ok(())
+    }
+
+    /// In a follower: what the writer tab committed or removed.
+    fn writer_event(&self, event: TabEvent) {
+        match event {
+            TabEvent::Committed {
+                summaries,
+                facts,
+                book,
+            } => {
+                let customers: Vec<CustomerId> = summaries.iter().map(|s| s.id.clone()).collect();
+                {
+                    let inner = self.inner();
+                    let mut inner = inner.borrow_mut();
+                    for id in &customers {
+                        inner.docs.remove(id);
+                    }
+                }
+                if let Some(bytes) = book {
+                    match BookDoc::load(&bytes, ActorId::random()) {
+                        Ok(book_doc) => {
+                            self.settings.set(book_doc.settings().clone());
+                            self.inner().borrow_mut().book_doc = Some(book_doc);
+                        }
+                        Err(err) => {
+                            tracing::warn!(cause = %err, "unreadable book document from the writer")
+                        }
+                    }
+                }
+                self.remember_facts(facts);
+                if !summaries.is_empty() {
+                    self.book.update(|book| {
+                        for summary in summaries {
+                            book.upsert(summary);
+                        }
+                    });
+                    self.remote_changes.update(|changes| {
+                        changes.generation += 1;
+                        changes.customers = customers;
+                    });
+                }
+            }
+            TabEvent::Wiped => self.forget_in_memory(),
+            TabEvent::WriterChanged { .. } | TabEvent::Sync { .. } => {}
+        }
+    }
+
     fn queued(&self, keys: Vec<u64>, uploads: Vec<Upload>) {
         let hook = self.inner().borrow().on_queued.clone();
         if let Some(hook) = hook {
@@ -520,6 +716,7 @@ impl Repo {
     /// transaction, then shown.
     pub async fn update_book(&self, edit: impl FnOnce(&mut BookSettings)) -> Result<(), RepoError> {
         let store = self.store().await?;
+        let writes_here = self.writes_here().await?;
         let inner = self.inner();
         let (change, saved, settings) = {
             let mut inner = inner.borrow_mut();
@@ -537,13 +734,23 @@ impl Repo {
             kind: BlobKind::Change,
             bytes: change,
         };
+        if !writes_here {
+            self.save_state.set(SaveState::Saving);
+            if let Err(err) = self.ask_writer(vec![upload]).await {
+                self.reload_book_doc(&store).await;
+                return Err(err);
+            }
+            self.settings.set(settings);
+            self.save_state.set(SaveState::Saved(now()));
+            return Ok(());
+        }
         let batch = WriteBatch {
             meta: vec![(BOOK_META, hex::encode(saved))],
             outbox: vec![encode(&upload)],
             ..WriteBatch::default()
         };
         self.save_state.set(SaveState::Saving);
-        match store.write(batch).await {
+        match self.write(&store, batch).await {
             Ok(keys) => {
                 self.queued(keys, vec![upload]);
                 self.settings.set(settings);
@@ -562,7 +769,7 @@ impl Repo {
     /// so it is read back from storage.
     async fn reload_book_doc(&self, store: &Store) {
         let stored = store.get_meta(BOOK_META).await.ok().flatten();
-        let actor = self.inner().borrow().actor.clone();
+        let actor = self.actor_for_load(&self.inner().borrow());
         let book = stored
             .and_then(|hex| hex::decode(hex).ok())
             .and_then(|bytes| BookDoc::load(&bytes, actor.clone()).ok())
@@ -626,6 +833,11 @@ impl Repo {
     /// the relay. Importing the same file twice changes nothing more. Returns how many
     /// customers it touched.
     pub async fn import_changes(&self, uploads: Vec<Upload>) -> Result<usize, String> {
+        if !self.writes_here().await.map_err(|err| err.to_string())? {
+            let touched = touched_customers(&uploads);
+            self.tabs.ask(TabRequest::Store(uploads)).await?;
+            return Ok(touched);
+        }
         let entries: Vec<LogEntry> = uploads
             .iter()
             .map(|upload| LogEntry {
@@ -635,14 +847,7 @@ impl Repo {
                 bytes: upload.bytes.clone(),
             })
             .collect();
-        let mut documents: Vec<&DocumentId> = uploads
-            .iter()
-            .map(|u| &u.document)
-            .filter(|document| document.0 != BOOK_DOCUMENT)
-            .collect();
-        documents.sort();
-        documents.dedup();
-        let touched = documents.len();
+        let touched = touched_customers(&uploads);
         self.merge_and_store(entries, Vec::new(), uploads).await?;
         Ok(touched)
     }
@@ -825,7 +1030,7 @@ impl Repo {
         };
         crate::time::add_timing("apply: load and merge entries", started);
         let started = crate::time::now_ms();
-        let keys = match store.write(batch).await {
+        let keys = match self.write(&store, batch).await {
             Ok(keys) => keys,
             Err(err) => {
                 if book_settings.is_some() {
@@ -872,6 +1077,13 @@ impl Repo {
     pub async fn wipe(&self) -> Result<(), RepoError> {
         let store = self.store().await?;
         store.wipe().await?;
+        self.tabs.announce(TabEvent::Wiped);
+        self.forget_in_memory();
+        Ok(())
+    }
+
+    /// Forgets the book in memory (after it was removed from storage).
+    fn forget_in_memory(&self) {
         {
             let inner = self.inner();
             let mut inner = inner.borrow_mut();
@@ -884,7 +1096,6 @@ impl Repo {
         self.facts_version.update(|version| *version += 1);
         self.book.set(Book::default());
         self.settings.set(BookSettings::default());
-        Ok(())
     }
 
     /// Updates the dashboard facts in memory, if a dashboard loaded them.
@@ -986,12 +1197,14 @@ impl Repo {
                     }
                 }
             }
-            store
-                .write(WriteBatch {
-                    facts: batch.facts.clone(),
-                    ..WriteBatch::default()
-                })
-                .await?;
+            if self.tabs.is_writer() {
+                store
+                    .write(WriteBatch {
+                        facts: batch.facts.clone(),
+                        ..WriteBatch::default()
+                    })
+                    .await?;
+            }
             for record in batch.facts {
                 index.upsert(record);
             }
@@ -1023,10 +1236,15 @@ impl Repo {
         mut progress: impl FnMut(usize),
     ) -> Result<usize, RepoError> {
         let store = self.store().await?;
+        let writes_here = self.writes_here().await?;
         let (actor, author, cursor) = {
             let inner = self.inner();
             let inner = inner.borrow();
-            (inner.actor.clone(), inner.device_name.clone(), inner.cursor)
+            (
+                self.actor_for_load(&inner),
+                inner.device_name.clone(),
+                inner.cursor,
+            )
         };
         let mut n_written = 0;
         let mut customers = customers.peekable();
@@ -1064,8 +1282,15 @@ impl Repo {
                 Vec::new()
             };
             crate::time::add_timing("create: documents", started);
+            if !writes_here {
+                // The writer tab stores them and announces their summaries.
+                self.ask_writer(uploads).await?;
+                n_written += summaries.len();
+                progress(n_written);
+                continue;
+            }
             let started = crate::time::now_ms();
-            let keys = store.write(batch).await?;
+            let keys = self.write(&store, batch).await?;
             crate::time::add_timing("create: IndexedDB write", started);
             let started = crate::time::now_ms();
             self.queued(keys, uploads);
@@ -1092,6 +1317,29 @@ fn snapshot_upload(customer_id: &CustomerId, bytes: Vec<u8>, cursor: Seq) -> Upl
         kind: BlobKind::Snapshot { covers: cursor },
         bytes,
     }
+}
+
+/// The customers (not the book document) that `uploads` touch.
+fn touched_customers(uploads: &[Upload]) -> usize {
+    let mut documents: Vec<&DocumentId> = uploads
+        .iter()
+        .map(|u| &u.document)
+        .filter(|document| document.0 != BOOK_DOCUMENT)
+        .collect();
+    documents.sort();
+    documents.dedup();
+    documents.len()
+}
+
+/// The book document stored on this device, or a new one.
+async fn load_book_doc(store: &Store, actor: ActorId) -> Result<BookDoc, StoreError> {
+    let book_doc = match store.get_meta(BOOK_META).await? {
+        Some(hex) => hex::decode(hex)
+            .ok()
+            .and_then(|bytes| BookDoc::load(&bytes, actor.clone()).ok()),
+        None => None,
+    };
+    Ok(book_doc.unwrap_or_else(|| BookDoc::new(actor)))
 }
 
 fn parse_actor(hex: &str) -> Option<ActorId> {

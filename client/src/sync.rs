@@ -10,6 +10,10 @@
 //! committed by the repo) becomes one engine call, whose effects [`Sync::run`] carries out.
 //! Applying remote entries and deleting acknowledged outbox items are asynchronous; their
 //! completion is reported back to the engine.
+//!
+//! Only the writer tab of the browser profile ([`crate::tabs`]) runs the engine, so one
+//! WebSocket serves every tab. It announces the sync state to the other tabs, which show
+//! it; their sign-in and sign-out are carried out by the writer.
 
 use std::{cell::RefCell, rc::Rc};
 
@@ -22,7 +26,9 @@ use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
-use crate::{repo::Repo, time::now};
+use shared::tab_protocol::{TabEvent, TabRequest};
+
+use crate::{repo::Repo, tabs::Tabs, time::now};
 
 /// What the relay returned at sign-up or sign-in, kept in IndexedDB; and the account's
 /// devices as the relay lists them.
@@ -68,6 +74,7 @@ pub struct Sync {
     /// Whether the engine has been restored from storage.
     pub ready: RwSignal<bool>,
     repo: Repo,
+    tabs: Tabs,
     inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
 }
 
@@ -83,14 +90,16 @@ fn initial_status() -> SyncStatus {
 }
 
 impl Sync {
-    /// Starts sync once the repo's storage is open.
-    pub fn start(repo: Repo) -> Sync {
+    /// Starts sync once this tab is the writer (its repo's steps run first); in the other
+    /// tabs, shows what the writer announces.
+    pub fn start(repo: Repo, tabs: Tabs) -> Sync {
         let sync = Sync {
             status: RwSignal::new(initial_status()),
             session: RwSignal::new(None),
             notice: RwSignal::new(None),
             ready: RwSignal::new(false),
             repo,
+            tabs,
             inner: StoredValue::new_local(Rc::new(RefCell::new(Inner {
                 engine: None,
                 socket: None,
@@ -99,23 +108,45 @@ impl Sync {
                 socket_closures: Vec::new(),
             }))),
         };
-        Effect::new(move |started: Option<bool>| {
-            if started == Some(true) {
-                return true;
+        tabs.on_writer(move |_takeover| async move {
+            if let Err(err) = sync.restore().await {
+                tracing::error!(cause = %err, "cannot start sync");
+                sync.notice
+                    .set(Some(format!("Sync could not start: {err}")));
             }
-            if repo.load_state.get() != crate::repo::LoadState::Ready {
-                return false;
+        });
+        tabs.listen(move |event| {
+            if let TabEvent::Sync {
+                status,
+                session,
+                notice,
+            } = event
+            {
+                sync.status.set(status);
+                sync.session.set(session);
+                sync.notice.set(notice);
+                sync.ready.set(true);
             }
-            leptos::task::spawn_local(async move {
-                if let Err(err) = sync.restore().await {
-                    tracing::error!(cause = %err, "cannot start sync");
-                    sync.notice
-                        .set(Some(format!("Sync could not start: {err}")));
-                }
-            });
-            true
+        });
+        // The writer tells the other tabs whenever what the indicator shows changes.
+        Effect::new(move |_| {
+            sync.status.track();
+            sync.session.track();
+            sync.notice.track();
+            if tabs.is_writer() {
+                sync.announce();
+            }
         });
         sync
+    }
+
+    /// Tells the other tabs the sync state (the writer only).
+    pub fn announce(self) {
+        self.tabs.announce(TabEvent::Sync {
+            status: self.status.get_untracked(),
+            session: self.session.get_untracked(),
+            notice: self.notice.get_untracked(),
+        });
     }
 
     fn inner(&self) -> Rc<RefCell<Inner>> {
@@ -399,15 +430,26 @@ impl Sync {
         let session: SessionInfo = serde_json::from_value(value).map_err(|err| {
             ApiError::new(format!("the relay answered something unexpected: {err}"))
         })?;
-        let store = self
-            .repo
-            .storage()
-            .ok_or_else(|| ApiError::new("device storage is not open"))?;
+        // The writer tab (this one or another) keeps the session and syncs with it.
+        self.tabs
+            .ask(TabRequest::SignedIn(session))
+            .await
+            .map_err(ApiError::new)?;
+        // The book is about to hold a whole account: ask the browser to keep it.
+        leptos::task::spawn_local(async {
+            let _ = crate::device::request_persistence().await;
+        });
+        Ok(())
+    }
+
+    /// In the writer: stores the session signed in (in any tab) and starts syncing with it.
+    pub async fn start_session(self, session: SessionInfo) -> Result<(), String> {
+        let store = self.repo.storage().ok_or("device storage is not open")?;
         let json = serde_json::to_string(&session).unwrap_or_default();
         store
             .put_meta("session", &json)
             .await
-            .map_err(|err| ApiError::new(err.to_string()))?;
+            .map_err(|err| err.to_string())?;
         if let Err(err) = store.delete_meta("notice").await {
             tracing::warn!(cause = %err, "could not clear the sign-out notice");
         }
@@ -422,16 +464,21 @@ impl Sync {
         self.session.set(Some(session));
         self.notice.set(None);
         self.call(|engine, now| engine.set_credentials(Some(credentials), now));
-        // The book is about to hold a whole account: ask the browser to keep it.
-        leptos::task::spawn_local(async {
-            let _ = crate::device::request_persistence().await;
-        });
+        self.announce();
         Ok(())
     }
 
-    /// Signs this device out: revokes its token (when the relay is reachable) and removes
-    /// the book from this device.
+    /// Signs this device out, in the writer tab (this one or another).
     pub async fn sign_out(self) {
+        if let Err(message) = self.tabs.ask(TabRequest::SignOut).await {
+            self.notice
+                .set(Some(format!("Could not sign out: {message}")));
+        }
+    }
+
+    /// In the writer: revokes this device's token (when the relay is reachable) and removes
+    /// the book from this device.
+    pub async fn sign_out_here(self) {
         if let Some(session) = self.session.get_untracked() {
             if let Err(err) = api("POST", "/api/signout", None, Some(&session.token)).await {
                 tracing::warn!(message = %err.message, "could not revoke the token at the relay");
@@ -465,6 +512,7 @@ impl Sync {
         self.notice.set(notice);
         let online = window().navigator().on_line();
         self.call(|engine, now| engine.set_online(online, now));
+        self.announce();
     }
 
     /// This account's devices.

@@ -22,6 +22,8 @@
 //! - [`protocol`]: the versioned binary messages between devices and the relay.
 //! - [`account`]: the JSON records of the relay's account API.
 //! - [`sync`]: the sans-IO sync engines of the device and the relay.
+//! - [`tab_protocol`]: the messages between the writer tab of a browser profile and its
+//!   other tabs.
 //!
 //! # Invariants
 //!
@@ -52,6 +54,7 @@ pub mod segments;
 pub mod suggestions;
 pub mod summary;
 pub mod sync;
+pub mod tab_protocol;
 pub mod timestamp;
 pub mod validation;
 pub mod vcard;

@@ -116,7 +116,7 @@ pub enum ClientEffect {
 }
 
 /// Where sync stands, for the indicator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SyncPhase {
     /// Not signed in: changes stay on this device.
     LocalOnly,
@@ -130,8 +130,9 @@ pub enum SyncPhase {
     UpToDate,
 }
 
-/// A snapshot of the engine's state for the UI.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A snapshot of the engine's state for the UI (also sent from the writer tab to the others,
+/// see [`crate::tab_protocol`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SyncStatus {
     /// Where sync stands.
     pub phase: SyncPhase,
