@@ -1,8 +1,9 @@
 // Fieldbook's service worker. scripts/build-sw.mjs fills in the list of files of the build
 // (from the build output, so it cannot drift) and a version derived from their contents.
 //
-// - install: caches every file of this build in a cache named after the version; it does
-//   not take over by itself, so a page never mixes files of two builds.
+// - install: caches every file of this build in a cache named after the version (hashed
+//   files from the HTTP cache when the page already fetched them); it does not take over by
+//   itself, so a page never mixes files of two builds.
 // - activate: deletes the caches of older builds.
 // - fetch: files of the build from the cache first; navigations get the cached app shell;
 //   the API and the sync socket always go to the network.
@@ -11,9 +12,17 @@ const VERSION = '__VERSION__';
 const PRECACHE = __PRECACHE__;
 const CACHE = `fieldbook-${VERSION}`;
 
+// Trunk's content-hashed names (`name-<16 hex>.ext`, `name-<16 hex>_bg.wasm`; the server's
+// `is_content_hashed`): such a file never changes, so the copy the page has just fetched
+// (in the HTTP cache, `immutable`) is taken and a first visit downloads each file once.
+// Everything else (the shell, the worker, icons, the manifest) is revalidated.
+const HASHED = /-[0-9a-f]{16}(_bg)?\.[a-z0-9]+$/;
+
 self.addEventListener('install', (event) => {
   event.waitUntil(
-    caches.open(CACHE).then((cache) => cache.addAll(PRECACHE.map((path) => new Request(path, { cache: 'reload' })))),
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(PRECACHE.map((path) => new Request(path, { cache: HASHED.test(path) ? 'default' : 'no-cache' })))),
   );
 });
 

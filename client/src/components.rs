@@ -1,10 +1,12 @@
 //! Pieces shared by several screens.
 
 pub mod charts;
+pub mod held_book;
 pub mod save_status;
 pub mod stage_badge;
 pub mod sync_status;
 
+pub use held_book::HeldBookBanner;
 pub use save_status::{SaveStatus, StorageErrorBanner};
 pub use stage_badge::StageBadge;
 pub use sync_status::SyncIndicator;

@@ -93,3 +93,18 @@ pub fn download_as(name: &str, text: &str, mime: &str) -> Result<(), String> {
     let _ = web_sys::Url::revoke_object_url(&url);
     Ok(())
 }
+
+/// Downloads every change of this device the relay has not acknowledged as a file named
+/// "fieldbook-unsynced-<date>.json"; returns what to tell the rep.
+pub async fn export_unsynced(repo: crate::repo::Repo, device: &str) -> Result<String, String> {
+    let uploads = repo.unsynced_changes().await?;
+    if uploads.is_empty() {
+        return Ok("Nothing to export: every change of this device is backed up.".to_string());
+    }
+    let at = crate::time::now();
+    download(
+        &format!("fieldbook-unsynced-{}.json", crate::time::day(at)),
+        &to_file(&uploads, device, at.0),
+    )?;
+    Ok(format!("Exported {} unsynced changes.", uploads.len()))
+}

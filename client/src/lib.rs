@@ -71,8 +71,8 @@ pub fn App() -> impl IntoView {
         match request {
             TabRequest::Store(uploads) => repo.import_changes(uploads).await.map(|_| ()),
             TabRequest::SignedIn(session) => sync.start_session(session).await,
-            TabRequest::SignOut => {
-                sync.sign_out_here().await;
+            TabRequest::SignOut { discard_unsent } => {
+                sync.sign_out_here(discard_unsent).await;
                 Ok(())
             }
             TabRequest::Hello => {
@@ -109,6 +109,7 @@ pub fn App() -> impl IntoView {
     });
     view! {
         <pwa::UpdateBanner/>
+        <components::HeldBookBanner/>
         <InstallNudge/>
         <Router>
             {move || match failure.get() {

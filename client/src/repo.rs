@@ -696,7 +696,7 @@ impl Repo {
                 }
             }
             TabEvent::Wiped => self.forget_in_memory(),
-            TabEvent::WriterChanged { .. } | TabEvent::Sync { .. } => {}
+            TabEvent::WriterChanged { .. } | TabEvent::Sync(_) => {}
         }
     }
 

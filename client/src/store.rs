@@ -457,10 +457,11 @@ impl Store {
             .database
             .transaction(&ALL_STORES, TransactionMode::ReadWrite)?;
         let meta = transaction.object_store(META)?;
-        for name in [DOC_CHUNKS, SUMMARIES, OUTBOX] {
+        // Facts too: a dashboard must not count customers no longer on the device.
+        for name in [DOC_CHUNKS, SUMMARIES, OUTBOX, FACTS] {
             transaction.object_store(name)?.clear()?;
         }
-        for key in ["session", "cursor", "bootstrap", "book-doc"] {
+        for key in ["session", "cursor", "bootstrap", "book-doc", "held"] {
             meta.delete(Query::Key(JsValue::from_str(key)))?;
         }
         commit(transaction, &meta).await

@@ -14,6 +14,14 @@
 //! Only the writer tab of the browser profile ([`crate::tabs`]) runs the engine, so one
 //! WebSocket serves every tab. It announces the sync state to the other tabs, which show
 //! it; their sign-in and sign-out are carried out by the writer.
+//!
+//! # Nothing unsent is wiped silently
+//!
+//! Signing out or being revoked removes the book from the device only when every change
+//! of it was acknowledged by the relay. Otherwise the book is **held** ([`HeldBook`], kept
+//! in `meta` across reloads): syncing stops, the rep is told how many changes were never
+//! backed up and offered to export them; the book is removed only when the rep says so
+//! (`SignOut { discard_unsent: true }`), and signing in again to the same account sends them.
 
 use std::{cell::RefCell, rc::Rc};
 
@@ -26,13 +34,13 @@ use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
-use shared::tab_protocol::{TabEvent, TabRequest};
+use shared::tab_protocol::{SyncState, TabEvent, TabRequest};
 
 use crate::{repo::Repo, tabs::Tabs, time::now};
 
 /// What the relay returned at sign-up or sign-in, kept in IndexedDB; and the account's
 /// devices as the relay lists them.
-pub use shared::account::{DeviceInfo, Session as SessionInfo};
+pub use shared::account::{DeviceInfo, HeldBook, Session as SessionInfo};
 
 /// An API failure: a sentence, and per-field messages for forms.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -73,6 +81,8 @@ pub struct Sync {
     pub notice: RwSignal<Option<String>>,
     /// Whether the engine has been restored from storage.
     pub ready: RwSignal<bool>,
+    /// A book kept after sign-out because some of its changes were never backed up.
+    pub held: RwSignal<Option<HeldBook>>,
     repo: Repo,
     tabs: Tabs,
     inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
@@ -98,6 +108,7 @@ impl Sync {
             session: RwSignal::new(None),
             notice: RwSignal::new(None),
             ready: RwSignal::new(false),
+            held: RwSignal::new(None),
             repo,
             tabs,
             inner: StoredValue::new_local(Rc::new(RefCell::new(Inner {
@@ -116,15 +127,17 @@ impl Sync {
             }
         });
         tabs.listen(move |event| {
-            if let TabEvent::Sync {
-                status,
-                session,
-                notice,
-            } = event
-            {
+            if let TabEvent::Sync(state) = event {
+                let SyncState {
+                    status,
+                    session,
+                    notice,
+                    held,
+                } = *state;
                 sync.status.set(status);
                 sync.session.set(session);
                 sync.notice.set(notice);
+                sync.held.set(held);
                 sync.ready.set(true);
             }
         });
@@ -133,6 +146,7 @@ impl Sync {
             sync.status.track();
             sync.session.track();
             sync.notice.track();
+            sync.held.track();
             if tabs.is_writer() {
                 sync.announce();
             }
@@ -142,11 +156,12 @@ impl Sync {
 
     /// Tells the other tabs the sync state (the writer only).
     pub fn announce(self) {
-        self.tabs.announce(TabEvent::Sync {
+        self.tabs.announce(TabEvent::Sync(Box::new(SyncState {
             status: self.status.get_untracked(),
             session: self.session.get_untracked(),
             notice: self.notice.get_untracked(),
-        });
+            held: self.held.get_untracked(),
+        })));
     }
 
     fn inner(&self) -> Rc<RefCell<Inner>> {
@@ -201,6 +216,9 @@ impl Sync {
             // may be reopened much later).
             let notice = store.get_meta("notice").await.map_err(|e| e.to_string())?;
             self.notice.set(notice);
+            let held = store.get_meta("held").await.map_err(|e| e.to_string())?;
+            self.held
+                .set(held.and_then(|json| serde_json::from_str(&json).ok()));
         }
         self.session.set(session);
         self.listen_online();
@@ -322,13 +340,13 @@ impl Sync {
                     self.delete_outbox(ids);
                 }
                 ClientEffect::SignedOut { revoked, message } => {
-                    let notice = if revoked {
-                        "This device was signed out from another device. Its copy of the book was removed.".to_string()
+                    let reason = if revoked {
+                        "This device was signed out from another device.".to_string()
                     } else {
                         format!("You were signed out: {message}")
                     };
                     leptos::task::spawn_local(async move {
-                        self.forget_account(Some(notice)).await;
+                        self.forget_account(reason, false).await;
                     });
                 }
             }
@@ -431,10 +449,11 @@ impl Sync {
             ApiError::new(format!("the relay answered something unexpected: {err}"))
         })?;
         // The writer tab (this one or another) keeps the session and syncs with it.
-        self.tabs
-            .ask(TabRequest::SignedIn(session))
-            .await
-            .map_err(ApiError::new)?;
+        if let Err(message) = self.tabs.ask(TabRequest::SignedIn(session.clone())).await {
+            // Refused (e.g. a held book of another account): the new token is not kept.
+            let _ = api("POST", "/api/signout", None, Some(&session.token)).await;
+            return Err(ApiError::new(message));
+        }
         // The book is about to hold a whole account: ask the browser to keep it.
         leptos::task::spawn_local(async {
             let _ = crate::device::request_persistence().await;
@@ -445,14 +464,27 @@ impl Sync {
     /// In the writer: stores the session signed in (in any tab) and starts syncing with it.
     pub async fn start_session(self, session: SessionInfo) -> Result<(), String> {
         let store = self.repo.storage().ok_or("device storage is not open")?;
+        if let Some(held) = self.held.get_untracked() {
+            if held.space_id != session.space_id {
+                return Err(format!(
+                    "This device still holds {} change(s) of {} that were never backed up. \
+                     Sign in to that account to send them, or export or remove them first.",
+                    self.status.get_untracked().unsent,
+                    held.email
+                ));
+            }
+        }
         let json = serde_json::to_string(&session).unwrap_or_default();
         store
             .put_meta("session", &json)
             .await
             .map_err(|err| err.to_string())?;
-        if let Err(err) = store.delete_meta("notice").await {
-            tracing::warn!(cause = %err, "could not clear the sign-out notice");
+        for key in ["notice", "held"] {
+            if let Err(err) = store.delete_meta(key).await {
+                tracing::warn!(cause = %err, key, "could not clear a sign-out record");
+            }
         }
+        self.held.set(None);
         let cursor = self
             .inner()
             .borrow()
@@ -468,27 +500,41 @@ impl Sync {
         Ok(())
     }
 
-    /// Signs this device out, in the writer tab (this one or another).
-    pub async fn sign_out(self) {
-        if let Err(message) = self.tabs.ask(TabRequest::SignOut).await {
+    /// Signs this device out, in the writer tab (this one or another). Unless
+    /// `discard_unsent`, a book with changes never backed up is held, not removed.
+    pub async fn sign_out(self, discard_unsent: bool) {
+        if let Err(message) = self.tabs.ask(TabRequest::SignOut { discard_unsent }).await {
             self.notice
                 .set(Some(format!("Could not sign out: {message}")));
         }
     }
 
     /// In the writer: revokes this device's token (when the relay is reachable) and removes
-    /// the book from this device.
-    pub async fn sign_out_here(self) {
+    /// the book from this device (or holds it, see the module docs).
+    pub async fn sign_out_here(self, discard_unsent: bool) {
         if let Some(session) = self.session.get_untracked() {
             if let Err(err) = api("POST", "/api/signout", None, Some(&session.token)).await {
                 tracing::warn!(message = %err.message, "could not revoke the token at the relay");
             }
         }
-        self.forget_account(None).await;
+        self.forget_account("You signed out.".into(), discard_unsent)
+            .await;
     }
 
-    async fn forget_account(self, notice: Option<String>) {
+    /// Stops syncing and removes the book, or holds it while some changes were never
+    /// backed up and the rep has not chosen to discard them.
+    async fn forget_account(self, reason: String, discard_unsent: bool) {
         self.call(|engine, now| engine.set_credentials(None, now));
+        let unsent = self.status.get_untracked().unsent;
+        if unsent > 0 && !discard_unsent {
+            self.hold(reason, unsent).await;
+            return;
+        }
+        let notice = match (self.session.get_untracked(), self.held.get_untracked()) {
+            (None, None) => None,
+            _ if reason.starts_with("You signed out") => None,
+            _ => Some(format!("{reason} Its copy of the book was removed.")),
+        };
         if let Err(err) = self.repo.wipe().await {
             tracing::error!(cause = %err, "could not remove the book from this device");
         }
@@ -504,6 +550,7 @@ impl Sync {
         self.inner().borrow_mut().engine = Some(engine);
         self.attach(None, Seq(0));
         self.session.set(None);
+        self.held.set(None);
         if let (Some(notice), Some(store)) = (&notice, self.repo.storage()) {
             if let Err(err) = store.put_meta("notice", notice).await {
                 tracing::warn!(cause = %err, "could not keep the sign-out notice");
@@ -512,6 +559,38 @@ impl Sync {
         self.notice.set(notice);
         let online = window().navigator().on_line();
         self.call(|engine, now| engine.set_online(online, now));
+        self.announce();
+    }
+
+    /// Keeps the book and its unsent changes after a sign-out, and says so (also after a
+    /// reload, from `meta`).
+    async fn hold(self, reason: String, unsent: usize) {
+        let session = self.session.get_untracked();
+        let held = match (session, self.held.get_untracked()) {
+            (Some(session), _) => HeldBook {
+                email: session.email,
+                space_id: session.space_id,
+                reason: reason.clone(),
+            },
+            (None, Some(held)) => held,
+            // Never signed in: nothing to hold against; the book simply stays local.
+            (None, None) => return,
+        };
+        if let Some(store) = self.repo.storage() {
+            let json = serde_json::to_string(&held).unwrap_or_default();
+            if let Err(err) = store.put_meta("held", &json).await {
+                tracing::error!(cause = %err, "could not record the held book");
+            }
+            if let Err(err) = store.delete_meta("session").await {
+                tracing::warn!(cause = %err, "could not forget the session");
+            }
+        }
+        tracing::warn!(unsent, "signed out with unsent changes: the book is kept");
+        self.session.set(None);
+        self.held.set(Some(held));
+        self.notice.set(Some(format!(
+            "{reason} {unsent} change(s) made on this device were never backed up: export them before removing the book from this device."
+        )));
         self.announce();
     }
 

@@ -496,25 +496,8 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
   const latencies: number[] = [];
   for (let i = 0; i < propagationSamples; i++) {
     const token = `Propagated ${i} ${Date.now()}`;
-    await tablet.evaluate((token) => {
-      (window as any).seenAt = new Promise<number>((resolve) => {
-        const list = document.querySelector('[data-testid="customer-list"]')!;
-        const observer = new MutationObserver(() => {
-          if (list.textContent?.includes(token)) {
-            observer.disconnect();
-            resolve(performance.timeOrigin + performance.now());
-          }
-        });
-        observer.observe(list, { subtree: true, childList: true, characterData: true });
-      });
-    }, token);
-    const editedAt = await phone.evaluate((token) => {
-      const input = document.querySelector('[data-testid="field-company"]') as HTMLInputElement;
-      const at = performance.timeOrigin + performance.now();
-      input.value = token;
-      input.dispatchEvent(new Event('change', { bubbles: true }));
-      return at;
-    }, token);
+    await watchListFor(tablet, token);
+    const editedAt = await editCompany(phone, token);
     const seenAt: number = await tablet.evaluate(() => (window as any).seenAt);
     latencies.push(seenAt - editedAt);
     await tablet.waitForTimeout(50);
@@ -607,6 +590,73 @@ async function importCsv(baseURL: string, csvFile: string, profileName?: string)
     fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
   }
 }
+
+/** Resolves (in the page) with the time `token` first appears in the customer list. */
+async function watchListFor(page: Page, token: string) {
+  await page.evaluate((token) => {
+    (window as any).seenAt = new Promise<number>((resolve) => {
+      const list = document.querySelector('[data-testid="customer-list"]')!;
+      const observer = new MutationObserver(() => {
+        if (list.textContent?.includes(token)) {
+          observer.disconnect();
+          resolve(performance.timeOrigin + performance.now());
+        }
+      });
+      observer.observe(list, { subtree: true, childList: true, characterData: true });
+    });
+  }, token);
+}
+
+/** Sets the open customer's company to `token` as a rep leaving the field does; returns when. */
+async function editCompany(page: Page, token: string): Promise<number> {
+  return page.evaluate((token) => {
+    const input = document.querySelector('[data-testid="field-company"]') as HTMLInputElement;
+    const at = performance.timeOrigin + performance.now();
+    input.value = token;
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+    return at;
+  }, token);
+}
+
+test('edit in one tab visible in another tab of the same browser', async ({ baseURL }) => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-bench-tabs-'));
+  try {
+    const { context, page: writer } = await launch(profile, baseURL!);
+    details.push(`Tabs bench: ${await seed(writer, smoke ? 50 : 1_000, 21)}`);
+    const follower = await context.newPage();
+    for (const tab of [writer, follower]) {
+      await tab.goto('/');
+      await expect(tab.getByTestId('customer-list')).toHaveAttribute('data-ready', 'true');
+    }
+    expect(await follower.locator('body').getAttribute('data-tab-role')).toBe('follower');
+    await writer.getByTestId('customer-row').first().click();
+    await follower.getByTestId('customer-row').first().click();
+    const directions: Array<[string, Page, Page]> = [
+      ['writer tab → other tab', writer, follower],
+      ['other tab → writer tab (the edit is stored by the writer)', follower, writer],
+    ];
+    for (const [label, from, to] of directions) {
+      const latencies: number[] = [];
+      for (let i = 0; i < propagationSamples; i++) {
+        const token = `Tabbed ${i} ${Date.now()}`;
+        await watchListFor(to, token);
+        const editedAt = await editCompany(from, token);
+        const seenAt: number = await to.evaluate(() => (window as any).seenAt);
+        latencies.push(seenAt - editedAt);
+        await to.waitForTimeout(20);
+      }
+      rows.push({
+        figure: `edit in one tab visible in another tab of the same browser, ${label} (${propagationSamples} edits; p50 / p99)`,
+        measured: `${percentile(latencies, 50).toFixed(1)} ms / ${percentile(latencies, 99).toFixed(1)} ms`,
+        target: 'p50 ≤ 30 ms',
+        pass: percentile(latencies, 50) <= 30,
+      });
+    }
+    await context.close();
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+  }
+});
 
 test('customer management at scale: CSV import, duplicate scan, long timeline', async ({ baseURL }) => {
   test.setTimeout(40 * 60_000);

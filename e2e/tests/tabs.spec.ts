@@ -63,15 +63,21 @@ test('only the writer tab holds a WebSocket; when it closes another tab takes ov
   const profile = new BrowserProfile(baseURL);
   try {
     const context = await profile.launch();
+    // Every WebSocket any tab opens (Playwright observes them through CDP), and which are
+    // still open (a closed tab's sockets are gone with it).
     const open = new Set<unknown>();
     let opened = 0;
-    context.on('page', (page) => watchSockets(page));
-    const watchSockets = (page: import('@playwright/test').Page) =>
+    const watchSockets = (page: import('@playwright/test').Page) => {
+      const mine = new Set<unknown>();
       page.on('websocket', (socket) => {
         opened += 1;
         open.add(socket);
+        mine.add(socket);
         socket.on('close', () => open.delete(socket));
       });
+      page.on('close', () => mine.forEach((socket) => open.delete(socket)));
+    };
+    context.on('page', watchSockets);
     for (const page of context.pages()) watchSockets(page);
 
     const a = await profile.openTab();

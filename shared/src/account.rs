@@ -36,3 +36,17 @@ pub struct DeviceInfo {
     /// Whether it is the device asking.
     pub current: bool,
 }
+
+/// A book kept on a device that was signed out while it still held changes the relay never
+/// acknowledged: nothing is removed until the rep exported them or chose to remove them
+/// (kept in the device's storage, so a reload still says so).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HeldBook {
+    /// The account the changes belong to.
+    pub email: String,
+    /// Its space: signing in again to this space resumes sending them; another account is
+    /// refused until they are exported or removed (they must not reach someone else's book).
+    pub space_id: String,
+    /// Why the device was signed out, for the rep.
+    pub reason: String,
+}

@@ -33,7 +33,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::account::Session;
+use crate::account::{HeldBook, Session};
 use crate::facts::CustomerFacts;
 use crate::protocol::Upload;
 use crate::sync::SyncStatus;
@@ -80,8 +80,12 @@ pub enum TabRequest {
     Store(Vec<Upload>),
     /// The follower signed in: store the session and start syncing with it.
     SignedIn(Session),
-    /// Sign this device out (revoke its token, forget its book).
-    SignOut,
+    /// Sign this device out (revoke its token, forget its book). Unless `discard_unsent`,
+    /// a book with changes the relay never acknowledged is held instead of removed.
+    SignOut {
+        /// Remove the book even if some of its changes were never backed up.
+        discard_unsent: bool,
+    },
     /// Announce the current sync state (a tab that just opened asks).
     Hello,
 }
@@ -106,14 +110,20 @@ pub enum TabEvent {
     /// Every customer was removed from this device (sign-out, revocation).
     Wiped,
     /// The sync state, whenever it changes.
-    Sync {
-        /// What the indicator shows.
-        status: SyncStatus,
-        /// The signed-in account.
-        session: Option<Session>,
-        /// A message for the rep (e.g. signed out from another device).
-        notice: Option<String>,
-    },
+    Sync(Box<SyncState>),
+}
+
+/// What the sync indicator and the account screen show, as the writer knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncState {
+    /// What the indicator shows.
+    pub status: SyncStatus,
+    /// The signed-in account.
+    pub session: Option<Session>,
+    /// A message for the rep (e.g. signed out from another device).
+    pub notice: Option<String>,
+    /// A book kept after sign-out because some of its changes were never backed up.
+    pub held: Option<HeldBook>,
 }
 
 /// Why a message could not be read.
@@ -183,7 +193,9 @@ mod tests {
         round_trip(TabMessage::Ask {
             from: TabId(1),
             id: RequestId(4),
-            request: TabRequest::SignOut,
+            request: TabRequest::SignOut {
+                discard_unsent: true,
+            },
         });
         round_trip(TabMessage::Answer {
             to: TabId(1),
@@ -199,7 +211,7 @@ mod tests {
             writer: TabId(5),
         }));
         round_trip(TabMessage::Event(TabEvent::Wiped));
-        round_trip(TabMessage::Event(TabEvent::Sync {
+        round_trip(TabMessage::Event(TabEvent::Sync(Box::new(SyncState {
             status: SyncStatus {
                 phase: SyncPhase::Syncing,
                 unsent: 3,
@@ -210,7 +222,12 @@ mod tests {
             },
             session: None,
             notice: Some("signed out".into()),
-        }));
+            held: Some(HeldBook {
+                email: "rep@example.com".into(),
+                space_id: "s".into(),
+                reason: "revoked".into(),
+            }),
+        }))));
     }
 
     #[test]

@@ -165,13 +165,13 @@ fn AccountDetails() -> impl IntoView {
         let unsent = sync.status.get_untracked().unsent;
         if unsent > 0 {
             let question = format!(
-                "{unsent} change(s) on this device are not backed up yet and will be lost. Sign out anyway?"
+                "{unsent} change(s) on this device are not backed up yet. Fieldbook keeps them on this device after you sign out and offers to export them. Sign out?"
             );
             if !window().confirm_with_message(&question).unwrap_or(false) {
                 return;
             }
         }
-        spawn_local(async move { sync.sign_out().await });
+        spawn_local(async move { sync.sign_out(false).await });
     };
     view! {
         <section class="card">
@@ -231,7 +231,7 @@ fn AccountDetails() -> impl IntoView {
         </section>
         <section class="card">
             <button class="button danger wide" data-testid="sign-out" on:click=sign_out>"Sign out of this device"</button>
-            <p class="hint">"Signing out removes your book from this device. It stays in your account and on your other devices."</p>
+            <p class="hint">"Signing out removes your book from this device once every change is backed up. It stays in your account and on your other devices."</p>
         </section>
     }
 }

@@ -117,6 +117,16 @@ pub fn InstallNudge() -> impl IntoView {
     }
 }
 
+/// The device's name for exported files: the signed-in device, the one a held book was
+/// made on, else "this device".
+pub fn device_name(sync: crate::sync::Sync, repo: crate::repo::Repo) -> String {
+    sync.session
+        .get_untracked()
+        .map(|s| s.device_name)
+        .or_else(|| repo.device_name())
+        .unwrap_or_else(|| "this device".into())
+}
+
 /// Export of this device's unsynced changes to a file, and import of such a file.
 #[component]
 fn UnsyncedChanges() -> impl IntoView {
@@ -126,11 +136,7 @@ fn UnsyncedChanges() -> impl IntoView {
     // Writes `uploads` to a file of `format` named "<prefix>-<date>.json".
     let save_file =
         move |format: &'static str, prefix: &'static str, uploads: &[shared::protocol::Upload]| {
-            let device = sync
-                .session
-                .get_untracked()
-                .map(|s| s.device_name)
-                .unwrap_or_else(|| "this device".into());
+            let device = device_name(sync, repo);
             let at = now();
             export::download(
                 &format!("{prefix}-{}.json", day(at)),
@@ -145,17 +151,8 @@ fn UnsyncedChanges() -> impl IntoView {
     };
     let export = move |_| {
         spawn_local(async move {
-            let result = async {
-                let uploads = repo.unsynced_changes().await?;
-                if uploads.is_empty() {
-                    return Ok(
-                        "Nothing to export: every change of this device is backed up.".to_string(),
-                    );
-                }
-                save_file(export::FORMAT, "fieldbook-unsynced", &uploads)?;
-                Ok::<_, String>(format!("Exported {} unsynced changes.", uploads.len()))
-            }
-            .await;
+            let device = device_name(sync, repo);
+            let result = export::export_unsynced(repo, &device).await;
             show(result, "Export failed");
         });
     };
