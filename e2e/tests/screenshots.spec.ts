@@ -5,6 +5,7 @@ import { CustomerPage } from './fixtures/customer_page';
 import { CustomerRecords, FollowUpsPage, SurveyPage, localDateTime } from './fixtures/customer_records';
 import { CustomerSales, PipelineBoard, ProductsPage } from './fixtures/sales';
 import { goOffline, twoDevices } from './fixtures/devices';
+import { HeldBookBanner } from './fixtures/held_book';
 
 // Phone and tablet pictures of every screen, kept as test artifacts
 // (e2e/test-results/screenshots/) so a person looks at what was built.
@@ -249,6 +250,19 @@ for (const size of sizes) {
     await shot(tablet.page, 'account');
     // Thumb-sized targets on the account screen.
     for (const target of [tablet.account.device('Phone').getByTestId('revoke'), tablet.page.getByTestId('sign-out')]) {
+      const box = await target.boundingBox();
+      expect(box?.height).toBeGreaterThanOrEqual(44);
+    }
+
+    // The phone, revoked while it holds a change it never sent, keeps it and says so.
+    await goOffline(phone);
+    await new CustomerPage(phone.page).setField('job_title', 'Buyer');
+    await tablet.account.revoke('Phone');
+    await phone.context.setOffline(false);
+    const held = new HeldBookBanner(phone.page);
+    await held.expectHolding(1);
+    await shot(phone.page, 'held-book');
+    for (const target of [held.banner.getByTestId('held-export'), held.banner.getByTestId('held-remove')]) {
       const box = await target.boundingBox();
       expect(box?.height).toBeGreaterThanOrEqual(44);
     }
