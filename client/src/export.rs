@@ -3,7 +3,7 @@
 //! this device after a wipe, or on another one) merges the changes back and queues them.
 
 use serde::{Deserialize, Serialize};
-use shared::protocol::{decode, encode, Upload};
+use shared::sync::protocol::{decode, encode, Upload};
 
 /// The file's `format` field.
 pub const FORMAT: &str = "fieldbook-unsynced-changes";

@@ -39,7 +39,7 @@ use leptos_router::{
     hooks::use_location,
     path,
 };
-use shared::tab_protocol::TabRequest;
+use shared::sync::tab_protocol::TabRequest;
 
 use crate::{
     repo::{LoadState, Repo},

@@ -25,15 +25,17 @@ use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
 use automerge::ActorId;
 use leptos::prelude::*;
-use shared::book_doc::{BookDoc, BookSettings, BOOK_DOCUMENT};
-use shared::facts::CustomerFacts;
-use shared::protocol::{encode, BlobKind, BootstrapPosition, DocumentId, LogEntry, Seq, Upload};
+use shared::documents::book_doc::{BookDoc, BookSettings, BOOK_DOCUMENT};
+use shared::model::facts::CustomerFacts;
+use shared::sync::protocol::{
+    encode, BlobKind, BootstrapPosition, DocumentId, LogEntry, Seq, Upload,
+};
 use shared::sync::OutboxItem;
 use shared::{
     Book, Customer, CustomerDoc, CustomerId, DocError, FieldConflict, Timestamp, ValidationErrors,
 };
 
-use shared::tab_protocol::{TabEvent, TabRequest};
+use shared::sync::tab_protocol::{TabEvent, TabRequest};
 
 use crate::{
     doc_cache::{CachedDoc, DocCache},
@@ -893,7 +895,9 @@ impl Repo {
         let items = store.load_outbox().await.map_err(|err| err.to_string())?;
         items
             .into_iter()
-            .map(|(_, bytes)| shared::protocol::decode::<Upload>(&bytes).map_err(|e| e.to_string()))
+            .map(|(_, bytes)| {
+                shared::sync::protocol::decode::<Upload>(&bytes).map_err(|e| e.to_string())
+            })
             .collect()
     }
 

@@ -16,7 +16,7 @@
 //! - `meta`: small values: this device's Automerge actor id, the signed-in session, the
 //!   sync cursor and an unfinished bootstrap's position.
 //! - `outbox`: changes the relay has not acknowledged yet (encoded
-//!   `shared::protocol::Upload`s), with increasing auto-generated keys. An edit's outbox
+//!   `shared::sync::protocol::Upload`s), with increasing auto-generated keys. An edit's outbox
 //!   item is written in the same transaction as its document chunk, and only the relay's
 //!   acknowledgement deletes it.
 //!
@@ -28,7 +28,7 @@ use idb::{
     TransactionResult,
 };
 use js_sys::Uint8Array;
-use shared::{facts::CustomerFacts, CustomerId, CustomerSummary};
+use shared::{model::facts::CustomerFacts, CustomerId, CustomerSummary};
 use wasm_bindgen::{JsCast, JsValue};
 
 const DB_NAME: &str = "fieldbook";

@@ -26,7 +26,7 @@
 use std::{cell::RefCell, rc::Rc};
 
 use leptos::prelude::*;
-use shared::protocol::{decode, BootstrapPosition, Seq, SpaceId, Upload};
+use shared::sync::protocol::{decode, BootstrapPosition, Seq, SpaceId, Upload};
 use shared::sync::{
     ClientConfig, ClientEffect, ClientEngine, Credentials, OutboxItem, SyncPhase, SyncStatus,
 };
@@ -34,13 +34,13 @@ use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
-use shared::tab_protocol::{SyncState, TabEvent, TabRequest};
+use shared::sync::tab_protocol::{SyncState, TabEvent, TabRequest};
 
 use crate::{repo::Repo, tabs::Tabs, time::now};
 
 /// What the relay returned at sign-up or sign-in, kept in IndexedDB; and the account's
 /// devices as the relay lists them.
-pub use shared::account::{DeviceInfo, HeldBook, Session as SessionInfo};
+pub use shared::sync::account::{DeviceInfo, HeldBook, Session as SessionInfo};
 
 /// An API failure: a sentence, and per-field messages for forms.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

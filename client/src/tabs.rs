@@ -1,5 +1,5 @@
 //! One writer per browser profile: the tab holding the Web Lock `fieldbook-writer` writes
-//! IndexedDB and syncs; every other tab asks it (see `shared::tab_protocol` for why and for
+//! IndexedDB and syncs; every other tab asks it (see `shared::sync::tab_protocol` for why and for
 //! the messages).
 //!
 //! # Election
@@ -21,7 +21,9 @@ use std::{cell::RefCell, collections::BTreeMap, future::Future, pin::Pin, rc::Rc
 use futures_channel::oneshot;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use leptos::prelude::*;
-use shared::tab_protocol::{decode, encode, RequestId, TabEvent, TabId, TabMessage, TabRequest};
+use shared::sync::tab_protocol::{
+    decode, encode, RequestId, TabEvent, TabId, TabMessage, TabRequest,
+};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use web_sys::{BroadcastChannel, MessageEvent};
 

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { DashboardPage } from './fixtures/dashboard';
 
 // The dashboard over the fixture book of shared::seed::dashboard_fixture, Q4 2026. Every
-// expected figure is worked out by hand in shared/src/kpi.rs's tests; here they must show on
+// expected figure is worked out by hand in shared/src/crm/kpi.rs's tests; here they must show on
 // screen. The browser's clock is fixed to 15 January 2027 so "not contacted for 30 days"
 // counts back from the end of the quarter whatever day the suite runs.
 test.use({ viewport: { width: 390, height: 844 }, hasTouch: true });

@@ -14,7 +14,7 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
-use shared::protocol::{ErrorCode, SpaceId};
+use shared::sync::protocol::{ErrorCode, SpaceId};
 
 use crate::db::{Database, Dialect};
 use crate::with_db;
@@ -73,7 +73,7 @@ impl AuthError {
     }
 }
 
-pub use shared::account::{DeviceInfo, Session};
+pub use shared::sync::account::{DeviceInfo, Session};
 
 /// The device a valid token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +107,7 @@ fn check_input(
     new_password: bool,
 ) -> Result<(), AuthError> {
     let mut errors = Vec::new();
-    if let Err(message) = shared::validation::check_email(email) {
+    if let Err(message) = shared::model::validation::check_email(email) {
         errors.push(("email", message));
     }
     let chars = password.chars().count();

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::protocol::{Seq, SpaceId};
+use shared::sync::protocol::{Seq, SpaceId};
 use sqlx::postgres::{PgListener, PgPool};
 use tokio_util::sync::CancellationToken;
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use shared::protocol::{Seq, SpaceId};
+use shared::sync::protocol::{Seq, SpaceId};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 

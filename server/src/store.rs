@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use shared::protocol::{
+use shared::sync::protocol::{
     bootstrap_skips, BlobKind, BootstrapPhase, BootstrapPosition, DocumentId, LogEntry, Seq,
     SpaceId, UploadResult,
 };
@@ -461,7 +461,7 @@ async fn write_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::protocol::Upload;
+    use shared::sync::protocol::Upload;
     use shared::{CustomerDoc, Timestamp};
 
     async fn store_with_space(dir: &std::path::Path) -> (LogStore, SpaceId) {
@@ -498,7 +498,7 @@ mod tests {
                 doc.update(now, |c| c.job_title = format!("job {i}"))
                     .unwrap();
                 let upload = Upload {
-                    document: shared::protocol::DocumentId(doc.customer().id.to_string()),
+                    document: shared::sync::protocol::DocumentId(doc.customer().id.to_string()),
                     kind: BlobKind::Change,
                     bytes: doc.last_local_change().unwrap(),
                 };

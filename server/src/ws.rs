@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use shared::protocol::{encode, ErrorCode, Seq};
+use shared::sync::protocol::{encode, ErrorCode, Seq};
 use shared::sync::{RelaySession, SessionEffect};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;

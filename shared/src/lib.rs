@@ -12,18 +12,19 @@
 //!
 //! # Layout
 //!
-//! - [`customer`]: the document schema ([`Customer`] and its parts), mapped with autosurgeon.
-//! - [`customer_doc`]: one Automerge document per customer: create, load, update, save.
-//! - [`conflicts`]: fields written concurrently on two devices, listed and resolved.
-//! - [`validation`]: the rules a customer must satisfy before it is stored, with messages.
-//! - [`summary`]: the projection record kept beside each document.
-//! - [`book`]: the in-memory set of projections; search, filters, sorting and counts.
+//! Grouped by concern:
+//!
+//! - [`model`]: the customer as plain data ([`Customer`] and its records, ids, time),
+//!   validation, and the projections stored beside each document (summary, facts).
+//! - [`documents`]: the Automerge documents — one per customer ([`CustomerDoc`]), one per
+//!   book — and their concurrent values (conflicts).
+//! - [`sync`]: how changes move — the wire protocol, the sans-IO engines of the device and
+//!   the relay, the account API's records, and the messages between tabs of one browser.
+//! - [`crm`]: what a CRM computes — KPIs, follow-ups, pipeline, segments, suggestions, merge.
+//! - [`search`]: the in-memory book with search, filters and sorting ([`Book`]), and
+//!   duplicate matching.
+//! - [`formats`]: CSV, vCard and iCalendar files.
 //! - [`seed`]: a deterministic generator of realistic books for tests and benchmarks.
-//! - [`protocol`]: the versioned binary messages between devices and the relay.
-//! - [`account`]: the JSON records of the relay's account API.
-//! - [`sync`]: the sans-IO sync engines of the device and the relay.
-//! - [`tab_protocol`]: the messages between the writer tab of a browser profile and its
-//!   other tabs.
 //!
 //! # Invariants
 //!
@@ -31,41 +32,21 @@
 //! passed in by the runtime (`std::time::SystemTime::now()` panics on wasm32).
 #![deny(missing_docs)]
 
-pub mod account;
-pub mod book;
-pub mod book_doc;
-pub mod conflicts;
-pub mod csv_export;
-pub mod customer;
-pub mod customer_doc;
-pub mod customer_id;
-pub mod duplicates;
-pub mod facts;
-pub mod follow_ups;
-pub mod ics;
-pub mod import;
-pub mod kpi;
-pub mod merge;
-pub mod pipeline;
-pub mod protocol;
-pub mod records;
+pub mod crm;
+pub mod documents;
+pub mod formats;
+pub mod model;
+pub mod search;
 pub mod seed;
-pub mod segments;
-pub mod suggestions;
-pub mod summary;
 pub mod sync;
-pub mod tab_protocol;
-pub mod timestamp;
-pub mod validation;
-pub mod vcard;
 
-pub use book::{Book, ListQuery, QueryResult, SortOrder};
-pub use conflicts::{ConflictValue, FieldConflict};
-pub use customer::{
+pub use documents::conflicts::{ConflictValue, FieldConflict};
+pub use documents::customer_doc::{CustomerDoc, DocError};
+pub use model::customer::{
     Address, CalendarDate, Channel, ContactPoint, ContactPointId, Customer, LifecycleStage, TagSet,
 };
-pub use customer_doc::{CustomerDoc, DocError};
-pub use customer_id::CustomerId;
-pub use summary::CustomerSummary;
-pub use timestamp::Timestamp;
-pub use validation::{FieldError, ValidationErrors};
+pub use model::customer_id::CustomerId;
+pub use model::summary::CustomerSummary;
+pub use model::timestamp::Timestamp;
+pub use model::validation::{FieldError, ValidationErrors};
+pub use search::book::{Book, ListQuery, QueryResult, SortOrder};

@@ -201,7 +201,7 @@ pub fn customer(seed: u64, customer_idx: u64, now: Timestamp) -> Customer {
         .collect::<String>()
         .to_ascii_lowercase();
     let mut folded = String::new();
-    crate::book::fold_into(&format!("{first}.{last}"), &mut folded);
+    crate::search::book::fold_into(&format!("{first}.{last}"), &mut folded);
     let local: String = folded
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
@@ -274,7 +274,7 @@ pub fn customer(seed: u64, customer_idx: u64, now: Timestamp) -> Customer {
 /// emails, notes, now and then a complaint) spread over the last two years, 0-3 purchases,
 /// 0-2 follow-ups and 0-2 feedback answers. Deterministic for the same customer and `seed`.
 pub fn add_records(customer: &mut Customer, seed: u64, n_activities: usize, now: Timestamp) {
-    use crate::records::*;
+    use crate::model::records::*;
     let mut rng = SeedRng::new(seed ^ 0x5EED_0000 ^ customer.created_at.0 as u64);
     let kinds = [
         ActivityKind::Call,
@@ -416,14 +416,14 @@ fn add_stage_history(customer: &mut Customer, rng: &mut SeedRng, now: Timestamp)
         }
         customer.stage_changes.insert(
             format!("ss{step}-{}", rng.below(1 << 30)),
-            crate::customer::StageChange { from, to, at },
+            crate::model::customer::StageChange { from, to, at },
         );
         from = Some(to);
     }
 }
 
 /// The dashboard fixture: seven customers whose KPIs over Q4 2026 are worked out by hand in
-/// the tests of [`crate::kpi`] (and checked on screen by the dashboard's end-to-end test):
+/// the tests of [`crate::crm::kpi`] (and checked on screen by the dashboard's end-to-end test):
 ///
 /// - A: prospect since 2025-01-10, lead on 5 Oct 2026, customer on 1 Nov; bought 2 × p1 at
 ///   10.00 on 2 Nov and 1 × p2 at 50.00 on 5 Dec; NPS 0 on 30 Sep, NPS 10 and CSAT 5 on 3 Nov;
@@ -442,8 +442,8 @@ fn add_stage_history(customer: &mut Customer, rng: &mut SeedRng, now: Timestamp)
 ///
 /// Instants are at noon UTC, so any time zone within ±11 h puts them on the same days.
 pub fn dashboard_fixture() -> Vec<Customer> {
-    use crate::customer::StageChange;
-    use crate::records::*;
+    use crate::model::customer::StageChange;
+    use crate::model::records::*;
     use LifecycleStage as S;
     const HOUR: i64 = 3_600_000;
     let date = |year, month, day| CalendarDate { year, month, day };
@@ -616,7 +616,7 @@ pub fn dashboard_fixture() -> Vec<Customer> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validation::validate;
+    use crate::model::validation::validate;
 
     #[test]
     fn generation_is_deterministic_and_valid() {
@@ -640,7 +640,7 @@ mod tests {
         add_records(&mut b, 3, 40, now);
         assert_eq!(a, b);
         assert_eq!(a.activities.len(), 40);
-        crate::validation::validate(&a).unwrap();
+        crate::model::validation::validate(&a).unwrap();
         // Every seeded road ends at the customer's stage, at increasing instants.
         for idx in 0..200 {
             let mut c = customer(3, idx, now);

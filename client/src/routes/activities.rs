@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use shared::{
-    records::{Activity, ActivityKind, ComplaintStatus, Direction},
+    model::records::{Activity, ActivityKind, ComplaintStatus, Direction},
     Channel, Timestamp,
 };
 

@@ -4,7 +4,7 @@
 
 use leptos::{html, prelude::*, task::spawn_local};
 use leptos_router::components::A;
-use shared::duplicates::{likely_duplicates, Lead};
+use shared::search::duplicates::{likely_duplicates, Lead};
 use shared::{ContactPoint, ContactPointId, CustomerId, LifecycleStage};
 
 use crate::{
@@ -183,12 +183,12 @@ pub fn QuickCapture() -> impl IntoView {
                         });
                     }
                     let phone = new_phone.trim();
-                    let key = shared::duplicates::phone_key(phone);
+                    let key = shared::search::duplicates::phone_key(phone);
                     if !phone.is_empty()
                         && !customer
                             .phones
                             .iter()
-                            .any(|p| shared::duplicates::phone_key(&p.value) == key)
+                            .any(|p| shared::search::duplicates::phone_key(&p.value) == key)
                     {
                         customer.phones.push(ContactPoint {
                             id: ContactPointId(random_id()),

@@ -187,7 +187,7 @@ pub fn CustomerPage() -> impl IntoView {
 /// and the next follow-up, from the loaded document.
 #[component]
 fn CustomerFigures(editor: Editor) -> impl IntoView {
-    use shared::records::{format_money_short, FeedbackKind, NpsCategory};
+    use shared::model::records::{format_money_short, FeedbackKind, NpsCategory};
     let figures = move || {
         editor.read(|c| {
             let summary = shared::CustomerSummary::of(c);

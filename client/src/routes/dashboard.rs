@@ -1,6 +1,6 @@
 //! The dashboard: the customer KPIs of the book (or of a saved segment) over a period,
 //! compared with the period before, computed on the device from the dashboard facts
-//! (`shared::kpi`), offline like everything else. Every figure links to the customers
+//! (`shared::crm::kpi`), offline like everything else. Every figure links to the customers
 //! behind it (`/dashboard/customers?key=…`, same query).
 //!
 //! The period, segment and "not contacted" window live in the URL query, so the back button
@@ -12,14 +12,14 @@ use std::{collections::HashSet, sync::Arc};
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate, hooks::use_query_map, NavigateOptions};
 use shared::{
-    book_doc::StageOutcome,
-    facts::CustomerFacts,
-    kpi::{
+    crm::kpi::{
         compute, definition, drill, format_duration, format_figure, main_currency, Figure, Idx,
         KpiParams, Kpis, Period, PeriodKind,
     },
-    records::{format_money, format_money_short, ActivityKind},
-    segments::members,
+    crm::segments::members,
+    documents::book_doc::StageOutcome,
+    model::facts::CustomerFacts,
+    model::records::{format_money, format_money_short, ActivityKind},
     CalendarDate, CustomerId, LifecycleStage,
 };
 

@@ -11,8 +11,8 @@ use leptos_router::{
     hooks::{use_navigate, use_params_map},
 };
 use shared::{
-    duplicates::{scan_duplicates, DuplicatePair},
-    merge::{default_takes_other, merged, MergeField},
+    crm::merge::{default_takes_other, merged, MergeField},
+    search::duplicates::{scan_duplicates, DuplicatePair},
     Customer, CustomerId,
 };
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_navigate, use_params_map};
 use shared::{
-    records::{Feedback, FeedbackKind, NpsCategory},
+    model::records::{Feedback, FeedbackKind, NpsCategory},
     Channel, CustomerId,
 };
 

@@ -9,10 +9,10 @@ use std::time::Duration;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use shared::{
-    follow_ups::{follow_ups, FollowUp, FollowUpViews},
-    ics::{calendar, CalendarItem},
-    records::{Priority, Task},
-    suggestions::{upcoming, Occasion},
+    crm::follow_ups::{follow_ups, FollowUp, FollowUpViews},
+    crm::suggestions::{upcoming, Occasion},
+    formats::ics::{calendar, CalendarItem},
+    model::records::{Priority, Task},
     CustomerId, Timestamp,
 };
 

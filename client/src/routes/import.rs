@@ -7,11 +7,11 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use shared::{
-    import::{
+    crm::merge::{default_takes_other, merged, MergeField},
+    formats::import::{
         parse_csv, recognise, row_to_customer, CsvFile, DuplicateIndex, Layout, OnDuplicate, Target,
     },
-    merge::{default_takes_other, merged, MergeField},
-    vcard::parse_vcards,
+    formats::vcard::parse_vcards,
     Customer, CustomerId,
 };
 

@@ -3,7 +3,7 @@
 
 use leptos::{html, prelude::*};
 use leptos_router::components::A;
-use shared::{book::EntryIdx, LifecycleStage, ListQuery, QueryResult, SortOrder};
+use shared::{search::book::EntryIdx, LifecycleStage, ListQuery, QueryResult, SortOrder};
 
 use crate::{
     components::{SaveStatus, StageBadge, StorageErrorBanner, SyncIndicator},

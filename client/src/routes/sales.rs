@@ -5,10 +5,10 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use shared::{
-    book_doc::{PipelineStage, Product, StageOutcome},
-    pipeline::{board, move_deal, open_totals},
-    records::{format_money, parse_money, Deal, Purchase},
-    suggestions::cross_sell,
+    crm::pipeline::{board, move_deal, open_totals},
+    crm::suggestions::cross_sell,
+    documents::book_doc::{PipelineStage, Product, StageOutcome},
+    model::records::{format_money, parse_money, Deal, Purchase},
     CalendarDate,
 };
 

@@ -4,10 +4,10 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use shared::{
-    csv_export::to_csv,
-    records::{parse_money, NpsCategory},
-    segments::{members, SavedSegment, SegmentFilter},
-    vcard::{to_vcard, Version},
+    crm::segments::{members, SavedSegment, SegmentFilter},
+    formats::csv_export::to_csv,
+    formats::vcard::{to_vcard, Version},
+    model::records::{parse_money, NpsCategory},
     CustomerId, LifecycleStage,
 };
 

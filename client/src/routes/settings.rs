@@ -134,15 +134,16 @@ fn UnsyncedChanges() -> impl IntoView {
     let sync = use_sync();
     let message = RwSignal::new(None::<(bool, String)>);
     // Writes `uploads` to a file of `format` named "<prefix>-<date>.json".
-    let save_file =
-        move |format: &'static str, prefix: &'static str, uploads: &[shared::protocol::Upload]| {
-            let device = device_name(sync, repo);
-            let at = now();
-            export::download(
-                &format!("{prefix}-{}.json", day(at)),
-                &export::to_file_as(format, uploads, &device, at.0),
-            )
-        };
+    let save_file = move |format: &'static str,
+                          prefix: &'static str,
+                          uploads: &[shared::sync::protocol::Upload]| {
+        let device = device_name(sync, repo);
+        let at = now();
+        export::download(
+            &format!("{prefix}-{}.json", day(at)),
+            &export::to_file_as(format, uploads, &device, at.0),
+        )
+    };
     let show = move |result: Result<String, String>, failure: &str| {
         message.set(Some(match result {
             Ok(text) => (true, text),

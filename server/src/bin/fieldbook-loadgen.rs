@@ -26,7 +26,7 @@ use anyhow::{bail, Context as _};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use server::bench::{ms, percentile, row};
-use shared::protocol::{
+use shared::sync::protocol::{
     decode, encode, BlobKind, ClientMessage, DocumentId, Seq, ServerMessage, SpaceId, Upload,
     SUPPORTED_VERSIONS,
 };

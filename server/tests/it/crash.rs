@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use shared::protocol::{Seq, ServerMessage};
+use shared::sync::protocol::{Seq, ServerMessage};
 
 use crate::relay::{spawn_relay, Device, Pushers};
 

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use shared::protocol::{
+use shared::sync::protocol::{
     decode, encode, ClientMessage, Seq, ServerMessage, SpaceId, Upload, SUPPORTED_VERSIONS,
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};

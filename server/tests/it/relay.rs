@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use shared::protocol::{
+use shared::sync::protocol::{
     decode, encode, BlobKind, ClientMessage, DocumentId, Seq, ServerMessage, SpaceId, Upload,
     SUPPORTED_VERSIONS,
 };
@@ -144,7 +144,7 @@ impl Relay {
 }
 
 /// What sign-up and sign-in return.
-pub type Account = shared::account::Session;
+pub type Account = shared::sync::account::Session;
 
 pub async fn post(
     base: &str,

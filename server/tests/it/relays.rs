@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::process::Child;
 use std::time::Duration;
 
-use shared::protocol::{ErrorCode, Seq, ServerMessage, SpaceId};
+use shared::sync::protocol::{ErrorCode, Seq, ServerMessage, SpaceId};
 use sqlx::Connection;
 
 use crate::relay::{
@@ -35,7 +35,7 @@ fn stop(relays: [(Child, String); 2]) {
 
 /// Every entry of the space from `since`, page by page, checking that pages continue
 /// exactly where the cursor stands.
-async fn pull_all(device: &mut Device, since: Seq) -> Vec<shared::protocol::LogEntry> {
+async fn pull_all(device: &mut Device, since: Seq) -> Vec<shared::sync::protocol::LogEntry> {
     let mut cursor = since;
     let mut all = Vec::new();
     loop {

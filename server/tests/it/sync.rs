@@ -1,7 +1,7 @@
 //! The relay over real sockets, on SQLite and on PostgreSQL: accounts, push/ack/pull, idempotency, pages, wake-ups,
 //! bootstrap, auth failures, revocation and every kind of bad input.
 
-use shared::protocol::{
+use shared::sync::protocol::{
     encode, BlobKind, BootstrapPhase, ClientMessage, DocumentId, ErrorCode, Seq, ServerMessage,
     SpaceId, Upload,
 };

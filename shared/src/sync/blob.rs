@@ -4,7 +4,7 @@
 use automerge::{Automerge, Change};
 use sha2::{Digest, Sha256};
 
-use crate::protocol::{BlobKind, ErrorCode, Upload};
+use crate::sync::protocol::{BlobKind, ErrorCode, Upload};
 
 /// The largest document id accepted, in bytes.
 pub const MAX_DOCUMENT_ID_BYTES: usize = 128;
@@ -88,7 +88,7 @@ mod tests {
     use automerge::{transaction::Transactable, AutoCommit, ROOT};
 
     use super::*;
-    use crate::protocol::{DocumentId, Seq};
+    use crate::sync::protocol::{DocumentId, Seq};
 
     fn doc() -> AutoCommit {
         let mut doc = AutoCommit::new();

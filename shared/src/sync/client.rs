@@ -19,11 +19,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::protocol::{
+use crate::seed::SeedRng;
+use crate::sync::protocol::{
     decode, encode, BootstrapPhase, BootstrapPosition, ClientMessage, ErrorCode, LogEntry, Seq,
     ServerMessage, SpaceId, Upload, SUPPORTED_VERSIONS,
 };
-use crate::seed::SeedRng;
 use crate::Timestamp;
 
 /// How a device reaches its space.
@@ -131,7 +131,7 @@ pub enum SyncPhase {
 }
 
 /// A snapshot of the engine's state for the UI (also sent from the writer tab to the others,
-/// see [`crate::tab_protocol`]).
+/// see [`crate::sync::tab_protocol`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SyncStatus {
     /// Where sync stands.
@@ -762,7 +762,7 @@ impl ClientEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{BlobKind, DocumentId, ServerMessage};
+    use crate::sync::protocol::{BlobKind, DocumentId, ServerMessage};
 
     const T: Timestamp = Timestamp(1_000);
 

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::blob::{BlobKey, ValidUpload};
-use crate::protocol::{
+use crate::sync::protocol::{
     bootstrap_skips, BlobKind, BootstrapPhase, BootstrapPosition, DocumentId, LogEntry, Seq,
     SpaceId, UploadResult,
 };

@@ -14,15 +14,22 @@
 //!
 //! # Layout
 //!
+//! - [`protocol`]: the versioned binary messages between devices and the relay.
+//! - [`account`]: the JSON records of the relay's account API.
+//! - [`tab_protocol`]: the messages between the writer tab of a browser profile and its
+//!   other tabs.
 //! - [`blob`]: validation and idempotency keys of uploaded blobs.
 //! - [`client`]: the device's engine.
 //! - [`relay`]: the relay's per-connection engine.
 //! - [`memory`]: the log in memory — the reference semantics of the relay's stores.
 
+pub mod account;
 pub mod blob;
 pub mod client;
 pub mod memory;
+pub mod protocol;
 pub mod relay;
+pub mod tab_protocol;
 
 pub use blob::{BlobKey, ValidUpload};
 pub use client::{

@@ -6,7 +6,7 @@
 //! logic runs over SQLite, PostgreSQL and the in-memory log of the simulation.
 
 use super::blob::{self, ValidUpload};
-use crate::protocol::{
+use crate::sync::protocol::{
     decode, negotiate, BootstrapPosition, ClientMessage, DecodeError, ErrorCode, LogEntry,
     ProtocolVersion, Seq, ServerMessage, SpaceId, UploadResult, SUPPORTED_VERSIONS,
 };
@@ -15,7 +15,7 @@ use crate::Timestamp;
 /// Limits a relay enforces on every session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RelayLimits {
-    /// Largest frame accepted (never above [`crate::protocol::MAX_FRAME_BYTES`]).
+    /// Largest frame accepted (never above [`crate::sync::protocol::MAX_FRAME_BYTES`]).
     pub max_frame_bytes: usize,
     /// Largest blob accepted.
     pub max_blob_bytes: usize,
@@ -32,7 +32,7 @@ pub struct RelayLimits {
 impl Default for RelayLimits {
     fn default() -> Self {
         RelayLimits {
-            max_frame_bytes: crate::protocol::MAX_FRAME_BYTES,
+            max_frame_bytes: crate::sync::protocol::MAX_FRAME_BYTES,
             max_blob_bytes: 1024 * 1024,
             max_uploads_per_push: 1000,
             max_page_entries: 1000,
@@ -261,7 +261,7 @@ impl RelaySession {
         &mut self,
         space: SpaceId,
         request_id: u64,
-        uploads: Vec<crate::protocol::Upload>,
+        uploads: Vec<crate::sync::protocol::Upload>,
     ) -> Vec<SessionEffect> {
         let reject = |index: usize, code: ErrorCode, message: String| {
             vec![SessionEffect::Send(ServerMessage::Rejected {

@@ -429,9 +429,9 @@ fn notes_edited_after_non_ascii_characters_are_stored_intact() {
     assert!(doc.customer().notes.as_str().contains("vintage"));
 }
 
-fn call(at: i64, summary: &str, author: &str) -> shared::records::Activity {
-    let mut call = shared::records::Activity::new(
-        shared::records::ActivityKind::Call,
+fn call(at: i64, summary: &str, author: &str) -> shared::model::records::Activity {
+    let mut call = shared::model::records::Activity::new(
+        shared::model::records::ActivityKind::Call,
         Timestamp(T0.0 + at),
         author,
     );
@@ -472,7 +472,7 @@ fn activities_logged_on_two_devices_at_once_are_all_kept() {
 
 #[test]
 fn a_complaint_edited_on_two_devices_keeps_both_edits() {
-    use shared::records::{Activity, ActivityKind, ComplaintStatus};
+    use shared::model::records::{Activity, ActivityKind, ComplaintStatus};
     let mut phone = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
     phone
         .update(T0, |c| {

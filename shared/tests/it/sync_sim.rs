@@ -15,13 +15,13 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use automerge::{ActorId, ChangeHash};
-use shared::protocol::{BlobKind, ErrorCode, Seq, SpaceId, Upload};
 use shared::seed::{self, SeedRng};
+use shared::sync::protocol::{BlobKind, ErrorCode, Seq, SpaceId, Upload};
 use shared::sync::{
     blob, ClientConfig, ClientEffect, ClientEngine, Credentials, MemoryLog, OutboxItem,
     RelayLimits, RelaySession, SessionEffect,
 };
-use shared::{protocol::DocumentId, CustomerDoc, CustomerId, LifecycleStage, Timestamp};
+use shared::{sync::protocol::DocumentId, CustomerDoc, CustomerId, LifecycleStage, Timestamp};
 
 const SIM_SEEDS: u64 = 60;
 const T0: i64 = 1_795_341_600_000;
@@ -56,9 +56,9 @@ enum Event {
     Stored {
         device: usize,
         incarnation: u64,
-        entries: Vec<shared::protocol::LogEntry>,
+        entries: Vec<shared::sync::protocol::LogEntry>,
         cursor: Seq,
-        bootstrap: Option<shared::protocol::BootstrapPosition>,
+        bootstrap: Option<shared::sync::protocol::BootstrapPosition>,
         fails: bool,
     },
 }
@@ -71,7 +71,7 @@ struct Device {
     // "Persisted" state: survives restarts, written atomically like an IndexedDB transaction.
     docs: BTreeMap<String, CustomerDoc>,
     cursor: Seq,
-    bootstrap: Option<shared::protocol::BootstrapPosition>,
+    bootstrap: Option<shared::sync::protocol::BootstrapPosition>,
     outbox: BTreeMap<u64, Upload>,
     next_outbox_id: u64,
     /// Bumped by a restart: a store still pending then never commits.
@@ -494,7 +494,7 @@ impl Sim {
                     self.relay_effects(conn, effects);
                 }
                 SessionEffect::Send(message) => {
-                    let frame = shared::protocol::encode(&message);
+                    let frame = shared::sync::protocol::encode(&message);
                     self.transmit(Event::ToDevice {
                         device,
                         conn,
@@ -578,13 +578,17 @@ impl Sim {
                 let text = match &event {
                     Event::ToDevice { frame, conn, .. } => format!(
                         "to device conn {conn}: {:?}",
-                        shared::protocol::decode::<shared::protocol::ServerMessage>(frame)
-                            .map(|m| format!("{m:?}").chars().take(120).collect::<String>())
+                        shared::sync::protocol::decode::<shared::sync::protocol::ServerMessage>(
+                            frame
+                        )
+                        .map(|m| format!("{m:?}").chars().take(120).collect::<String>())
                     ),
                     Event::ToRelay { frame, conn } => format!(
                         "to relay conn {conn}: {:?}",
-                        shared::protocol::decode::<shared::protocol::ClientMessage>(frame)
-                            .map(|m| format!("{m:?}").chars().take(120).collect::<String>())
+                        shared::sync::protocol::decode::<shared::sync::protocol::ClientMessage>(
+                            frame
+                        )
+                        .map(|m| format!("{m:?}").chars().take(120).collect::<String>())
                     ),
                     Event::Stored {
                         cursor,

@@ -16,7 +16,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    records::{ActivityKind, FeedbackKind},
+    model::records::{ActivityKind, FeedbackKind},
     CalendarDate, Customer, CustomerId, LifecycleStage, Timestamp,
 };
 
@@ -168,7 +168,7 @@ impl CustomerFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::{Activity, ComplaintStatus, Feedback, Purchase};
+    use crate::model::records::{Activity, ComplaintStatus, Feedback, Purchase};
 
     #[test]
     fn facts_are_projected_sorted_and_survive_json() {

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    records::{ComplaintStatus, FeedbackKind, Priority, Purchase},
+    model::records::{ComplaintStatus, FeedbackKind, Priority, Purchase},
     CalendarDate, Customer, CustomerId, LifecycleStage, Timestamp,
 };
 
@@ -254,7 +254,7 @@ mod tests {
 
     #[test]
     fn follow_ups_complaints_and_nps_are_projected() {
-        use crate::records::*;
+        use crate::model::records::*;
         const DAY: i64 = Timestamp::DAY_MS;
         let mut customer = Customer::new("c".parse().unwrap(), Timestamp(0));
         customer.name = "Ada".into();

@@ -416,7 +416,7 @@ mod tests {
 
     #[test]
     fn records_are_checked_field_by_field() {
-        use crate::records::*;
+        use crate::model::records::*;
         use crate::CalendarDate;
         check(
             |c| {

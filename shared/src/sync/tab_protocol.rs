@@ -33,9 +33,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::account::{HeldBook, Session};
-use crate::facts::CustomerFacts;
-use crate::protocol::Upload;
+use crate::model::facts::CustomerFacts;
+use crate::sync::account::{HeldBook, Session};
+use crate::sync::protocol::Upload;
 use crate::sync::SyncStatus;
 use crate::CustomerSummary;
 
@@ -150,8 +150,8 @@ pub fn decode(bytes: &[u8]) -> Result<TabMessage, TabDecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{BlobKind, DocumentId, Seq};
     use crate::seed::customer;
+    use crate::sync::protocol::{BlobKind, DocumentId, Seq};
     use crate::sync::SyncPhase;
     use crate::{CustomerDoc, Timestamp};
 

@@ -1,7 +1,7 @@
 //! The follow-up views: what is overdue, due today and coming up, across the whole book,
 //! from the summaries alone (no document is loaded).
 
-use crate::{records::Priority, Book, CustomerId, Timestamp};
+use crate::{model::records::Priority, Book, CustomerId, Timestamp};
 
 /// One thing to do for a customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +85,7 @@ pub fn follow_ups(book: &Book, today: Timestamp, tomorrow: Timestamp) -> FollowU
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{records::Task, Customer, CustomerSummary};
+    use crate::{model::records::Task, Customer, CustomerSummary};
 
     const DAY: i64 = Timestamp::DAY_MS;
 

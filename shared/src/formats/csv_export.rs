@@ -1,7 +1,7 @@
 //! CSV export of customers (a segment or the whole book) from their summaries, in a layout
-//! the import recognises back (see [`crate::import`]).
+//! the import recognises back (see [`crate::formats::import`]).
 
-use crate::{records::format_money, CustomerSummary};
+use crate::{model::records::format_money, CustomerSummary};
 
 /// The header row.
 pub const HEADERS: [&str; 12] = [
@@ -55,7 +55,7 @@ pub fn to_csv<'a>(customers: impl IntoIterator<Item = &'a CustomerSummary>) -> S
 mod tests {
     use super::*;
     use crate::{
-        import::{parse_csv, recognise, row_to_customer},
+        formats::import::{parse_csv, recognise, row_to_customer},
         Customer, Timestamp,
     };
 

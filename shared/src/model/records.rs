@@ -377,7 +377,7 @@ impl Purchase {
 pub struct Deal {
     /// What is being sold.
     pub title: String,
-    /// The pipeline stage's id (see [`crate::pipeline`]).
+    /// The pipeline stage's id (see [`crate::crm::pipeline`]).
     pub stage: String,
     /// Expected value, in cents of `currency`.
     #[autosurgeon(rename = "value_cents")]

@@ -13,8 +13,8 @@ use automerge::{transaction::CommitOptions, ActorId, AutoCommit, ChangeHash};
 pub(crate) const TEXT_ENCODING: automerge::TextEncoding = automerge::TextEncoding::Utf8CodeUnit;
 
 use crate::{
-    facts::CustomerFacts, validation, Customer, CustomerId, CustomerSummary, Timestamp,
-    ValidationErrors,
+    model::facts::CustomerFacts, model::validation, Customer, CustomerId, CustomerSummary,
+    Timestamp, ValidationErrors,
 };
 
 /// Why a document operation failed.

@@ -9,7 +9,7 @@
 
 use automerge::{transaction::Transactable, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
 
-use crate::customer_doc::{commit, DocError};
+use crate::documents::customer_doc::{commit, DocError};
 use crate::{CalendarDate, Channel, CustomerDoc, LifecycleStage, Timestamp};
 
 /// One field with concurrent values.

@@ -275,7 +275,7 @@ impl Book {
         self.by_updated.insert(at, entry_idx);
     }
 
-    /// Every customer with what duplicate hints compare, for [`crate::duplicates`].
+    /// Every customer with what duplicate hints compare, for [`crate::search::duplicates`].
     pub fn match_keys(&self) -> impl Iterator<Item = MatchKeys<'_>> {
         self.entries.iter().map(|entry| MatchKeys {
             summary: &entry.summary,
@@ -456,7 +456,7 @@ impl SearchTerm {
     }
 }
 
-/// What [`crate::duplicates`] compares of one customer, prepared when the book is built.
+/// What [`crate::search::duplicates`] compares of one customer, prepared when the book is built.
 pub struct MatchKeys<'a> {
     /// The customer.
     pub summary: &'a CustomerSummary,

@@ -12,8 +12,8 @@ use automerge::{ActorId, AutoCommit};
 use autosurgeon::{Hydrate, Reconcile};
 
 use crate::{
-    customer_doc::{commit, load_incremental_checked, TEXT_ENCODING},
-    validation::{check_currency, FieldError, ValidationErrors, MAX_SHORT_TEXT},
+    documents::customer_doc::{commit, load_incremental_checked, TEXT_ENCODING},
+    model::validation::{check_currency, FieldError, ValidationErrors, MAX_SHORT_TEXT},
     DocError, Timestamp,
 };
 
@@ -92,7 +92,7 @@ pub struct BookSettings {
     pub pipeline: Vec<PipelineStage>,
     /// Saved segments, by id.
     #[autosurgeon(missing = "Default::default")]
-    pub segments: BTreeMap<String, crate::segments::SavedSegment>,
+    pub segments: BTreeMap<String, crate::crm::segments::SavedSegment>,
 }
 
 impl BookSettings {
@@ -378,7 +378,7 @@ mod tests {
             .update(Timestamp(9), |s| {
                 s.segments.insert(
                     "s1".into(),
-                    crate::segments::SavedSegment {
+                    crate::crm::segments::SavedSegment {
                         name: "VIP".into(),
                         filter: Default::default(),
                     },

@@ -3,8 +3,8 @@
 //! every bad row with its line number without stopping at it.
 
 use crate::{
-    customer::ContactPointId, validation, Address, CalendarDate, ContactPoint, Customer,
-    CustomerId, LifecycleStage, Timestamp,
+    model::customer::ContactPointId, model::validation, Address, CalendarDate, ContactPoint,
+    Customer, CustomerId, LifecycleStage, Timestamp,
 };
 
 /// Where an export comes from, recognised by its header row.
@@ -468,13 +468,13 @@ impl DuplicateIndex {
         phones: impl Iterator<Item = &'a String>,
     ) {
         for email in emails {
-            let key = crate::duplicates::normalize_email(email);
+            let key = crate::search::duplicates::normalize_email(email);
             if key.contains('@') {
                 self.by_email.entry(key).or_insert_with(|| id.clone());
             }
         }
         for phone in phones {
-            let key = crate::duplicates::phone_key(phone);
+            let key = crate::search::duplicates::phone_key(phone);
             if !key.is_empty() {
                 self.by_phone.entry(key).or_insert_with(|| id.clone());
             }
@@ -495,13 +495,13 @@ impl DuplicateIndex {
             .iter()
             .find_map(|e| {
                 self.by_email
-                    .get(&crate::duplicates::normalize_email(&e.value))
+                    .get(&crate::search::duplicates::normalize_email(&e.value))
             })
             .or_else(|| {
-                customer
-                    .phones
-                    .iter()
-                    .find_map(|p| self.by_phone.get(&crate::duplicates::phone_key(&p.value)))
+                customer.phones.iter().find_map(|p| {
+                    self.by_phone
+                        .get(&crate::search::duplicates::phone_key(&p.value))
+                })
             })
             .cloned()
     }

@@ -15,9 +15,9 @@
 use std::collections::HashMap;
 
 use crate::{
-    book_doc::{PipelineStage, StageOutcome},
-    facts::CustomerFacts,
-    records::{ActivityKind, FeedbackKind, NpsCategory},
+    documents::book_doc::{PipelineStage, StageOutcome},
+    model::facts::CustomerFacts,
+    model::records::{ActivityKind, FeedbackKind, NpsCategory},
     CalendarDate, LifecycleStage, Timestamp,
 };
 
@@ -1170,7 +1170,7 @@ pub fn definition(figure: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{book_doc::default_pipeline, CustomerId};
+    use crate::{documents::book_doc::default_pipeline, CustomerId};
     use FeedbackKind as F;
     use LifecycleStage as S;
 

@@ -7,8 +7,8 @@
 //! with `merged_into` pointing at the kept one. Its document keeps all of its history.
 
 use crate::{
-    duplicates::{normalize_email, phone_key},
-    records::{Activity, ActivityKind},
+    model::records::{Activity, ActivityKind},
+    search::duplicates::{normalize_email, phone_key},
     Customer, Timestamp,
 };
 
@@ -217,7 +217,7 @@ pub fn merged(
 mod tests {
     use super::*;
     use crate::{
-        records::{Feedback, FeedbackKind, Priority, Purchase, Task},
+        model::records::{Feedback, FeedbackKind, Priority, Purchase, Task},
         CalendarDate, ContactPoint, ContactPointId, LifecycleStage,
     };
 
@@ -334,6 +334,6 @@ mod tests {
         // Merging again (the same edit reaching a device twice) adds nothing more.
         let again = merged(&result, &other, &choices, "phone", Timestamp(100), "h1");
         assert_eq!(again, result);
-        crate::validation::validate(&result).unwrap();
+        crate::model::validation::validate(&result).unwrap();
     }
 }

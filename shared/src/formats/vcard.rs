@@ -1,9 +1,10 @@
 //! vCard 3.0 and 4.0 (RFC 2426, RFC 6350): customers to contact cards and back.
 
 use crate::{
-    customer::ContactPointId,
-    ics::{escape, fold},
-    validation, CalendarDate, ContactPoint, Customer, CustomerId, Timestamp,
+    formats::ics::{escape, fold},
+    model::customer::ContactPointId,
+    model::validation,
+    CalendarDate, ContactPoint, Customer, CustomerId, Timestamp,
 };
 
 /// Which vCard version to write.

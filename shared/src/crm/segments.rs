@@ -4,7 +4,8 @@
 use autosurgeon::{Hydrate, Reconcile};
 
 use crate::{
-    records::NpsCategory, summary::CustomerSummary, Book, CustomerId, LifecycleStage, Timestamp,
+    model::records::NpsCategory, model::summary::CustomerSummary, Book, CustomerId, LifecycleStage,
+    Timestamp,
 };
 
 /// The conditions of a segment; every condition set must hold (empty ones are ignored).
@@ -91,7 +92,7 @@ impl SegmentFilter {
         if self.min_lifetime_value_cents > 0 {
             parts.push(format!(
                 "lifetime value ≥ {}",
-                crate::records::format_money(self.min_lifetime_value_cents, "EUR")
+                crate::model::records::format_money(self.min_lifetime_value_cents, "EUR")
             ));
         }
         if let Some(category) = NpsCategory::parse(&self.nps) {
@@ -139,7 +140,7 @@ pub fn members(book: &Book, filter: &SegmentFilter, now: Timestamp) -> Vec<Custo
 mod tests {
     use super::*;
     use crate::{
-        records::{Activity, ActivityKind, Feedback, FeedbackKind},
+        model::records::{Activity, ActivityKind, Feedback, FeedbackKind},
         CalendarDate, Customer,
     };
 

@@ -12,7 +12,7 @@ use std::fmt;
 use autosurgeon::{Hydrate, HydrateError, Reconcile, Reconciler, Text};
 
 use crate::{
-    records::{Activity, Deal, Feedback, Purchase, Task},
+    model::records::{Activity, Deal, Feedback, Purchase, Task},
     CustomerId, Timestamp,
 };
 
@@ -417,12 +417,12 @@ pub struct CalendarDate {
 impl CalendarDate {
     /// Days since 1970-01-01.
     pub fn day_number(self) -> i64 {
-        crate::timestamp::days_from_civil(self.year, self.month, self.day)
+        crate::model::timestamp::days_from_civil(self.year, self.month, self.day)
     }
 
     /// The date `days` days after 1970-01-01.
     pub fn from_day_number(days: i64) -> CalendarDate {
-        let (year, month, day) = crate::timestamp::civil_from_days(days);
+        let (year, month, day) = crate::model::timestamp::civil_from_days(days);
         CalendarDate { year, month, day }
     }
 

@@ -3,7 +3,7 @@
 //! digits, so "+33 6 12 34 56 78" equals "06 12 34 56 78"), or a similar name (Jaro-Winkler
 //! on accent-folded names, word order ignored), made likelier by a similar company.
 
-use crate::book::{fold_into, initials_mask, MatchKeys};
+use crate::search::book::{fold_into, initials_mask, MatchKeys};
 use crate::{Book, CustomerId};
 
 /// What the rep has typed so far.

@@ -2,9 +2,9 @@
 //! the total and the probability-weighted forecast of each stage, from summaries alone.
 
 use crate::{
-    book_doc::{PipelineStage, StageOutcome},
-    records::Deal,
-    summary::DealSummary,
+    documents::book_doc::{PipelineStage, StageOutcome},
+    model::records::Deal,
+    model::summary::DealSummary,
     Book, CustomerId, Timestamp,
 };
 
@@ -100,7 +100,7 @@ pub fn move_deal(deal: &mut Deal, stage: &PipelineStage, now: Timestamp) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{book_doc::default_pipeline, CalendarDate, Customer, CustomerSummary};
+    use crate::{documents::book_doc::default_pipeline, CalendarDate, Customer, CustomerSummary};
 
     fn deal(title: &str, stage: &str, value_cents: i64, close: Option<&str>) -> Deal {
         Deal {

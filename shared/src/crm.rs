@@ -1,0 +1,18 @@
+//! What a CRM computes from the book: KPIs, follow-ups, the pipeline, segments, suggestions
+//! and merging duplicates.
+//!
+//! # Layout
+//!
+//! - [`kpi`]: dashboard figures as pure functions over facts and a period.
+//! - [`follow_ups`]: Overdue / Today / Upcoming across the book.
+//! - [`pipeline`]: deals by stage, totals, weighted forecast, moving a deal.
+//! - [`segments`]: conditions over summaries, members, saved segments.
+//! - [`suggestions`]: birthdays and anniversaries coming up, cross-sell ranking.
+//! - [`merge`]: two customers merged into one, every record kept.
+
+pub mod follow_ups;
+pub mod kpi;
+pub mod merge;
+pub mod pipeline;
+pub mod segments;
+pub mod suggestions;
