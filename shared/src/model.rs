@@ -5,7 +5,7 @@
 //! # Layout
 //!
 //! - [`customer`]: the customer document schema, mapped onto Automerge with autosurgeon.
-//! - [`customer_id`]: `CustomerId`.
+//! - [`customer_id`]: the `CustomerId` newtype.
 //! - [`records`]: activities, follow-ups, feedback, purchases and deals inside a customer.
 //! - [`timestamp`]: `Timestamp`, always passed in by the runtime.
 //! - [`validation`]: the rules a customer must satisfy before it is stored, with messages.
