@@ -797,6 +797,17 @@ impl Repo {
         inner.docs = DocCache::new(DOC_CACHE_CAPACITY);
     }
 
+    /// In a follower tab: the device's name as the writer announces it, written into this
+    /// tab's changes like the writer's (history and conflicts name the device).
+    pub fn set_device_name(&self, device_name: Option<String>) {
+        let inner = self.inner();
+        let mut inner = inner.borrow_mut();
+        if inner.device_name != device_name {
+            inner.device_name = device_name;
+            inner.docs = DocCache::new(DOC_CACHE_CAPACITY);
+        }
+    }
+
     /// Records a cursor moved by the device's own acknowledged pushes.
     pub fn set_cursor(&self, cursor: Seq) {
         self.inner().borrow_mut().cursor = cursor;

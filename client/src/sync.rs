@@ -134,6 +134,7 @@ impl Sync {
                     notice,
                     held,
                 } = *state;
+                repo.set_device_name(session.as_ref().map(|s| s.device_name.clone()));
                 sync.status.set(status);
                 sync.session.set(session);
                 sync.notice.set(notice);

@@ -11,6 +11,8 @@ import { AccountPage } from '../tests/fixtures/account_page';
 // BENCHMARKS.md (or, for the CI smoke run, a temporary file).
 
 const smoke = !!process.env.FIELDBOOK_BENCH_SMOKE;
+// Report the service worker's own requests too (its precache), for the first-visit figure.
+process.env.PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS = '1';
 const startupSizes = smoke ? [200] : [1_000, 10_000];
 const searchSize = smoke ? 500 : 50_000;
 const runs = smoke ? 2 : 7;
@@ -215,6 +217,46 @@ test('first load transfer size, by file', async ({ baseURL }) => {
   const precacheBytes = precache.reduce((sum, url) => sum + fs.statSync(path.join(dist, url.slice(1))).size, 0);
   rows.push({ figure: 'service worker precache (files of the build, as stored in the cache)', measured: `${precache.length} files, ${(precacheBytes / 1024).toFixed(1)} KB`, target: '—', pass: null });
   rows.push({ figure: 'first load, gzip (all files)', measured: `${(totals.gzip / 1024).toFixed(1)} KB`, target: '—', pass: null });
+});
+
+test('first visit: bytes on the wire, page and service worker together', async ({ baseURL }) => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-bench-first-visit-'));
+  try {
+    const { context, page } = await launch(profile, baseURL!);
+    // Every response either the page or the service worker received, by path: its bytes
+    // on the wire (headers and encoded body; a file taken from the HTTP cache costs none).
+    const byPath = new Map<string, { n: number; bytes: number }>();
+    const pending: Promise<void>[] = [];
+    context.on('requestfinished', (request) => {
+      pending.push(
+        request.sizes().then((sizes) => {
+          const key = new URL(request.url()).pathname;
+          const entry = byPath.get(key) ?? { n: 0, bytes: 0 };
+          const bytes = sizes.responseBodySize + sizes.responseHeadersSize;
+          if (bytes > 0) entry.n += 1;
+          entry.bytes += bytes;
+          byPath.set(key, entry);
+        }),
+      );
+    });
+    await page.goto('/');
+    await expect(page.getByTestId('customer-list')).toHaveAttribute('data-ready', 'true');
+    await page.waitForFunction(async () => (await navigator.serviceWorker.ready).active?.state === 'activated');
+    await page.waitForTimeout(500);
+    await Promise.all(pending);
+    const total = [...byPath.values()].reduce((sum, entry) => sum + entry.bytes, 0);
+    const twice = [...byPath.entries()].filter(([, entry]) => entry.n > 1).map(([key, entry]) => `${key} ×${entry.n}`);
+    details.push(`First visit, bytes on the wire by path: ${[...byPath.entries()].map(([key, entry]) => `${key} ${(entry.bytes / 1024).toFixed(1)} KB${entry.n > 1 ? ` (×${entry.n})` : ''}`).join(', ')}`);
+    rows.push({
+      figure: 'first visit: bytes on the wire, page and service worker together (headers and bodies; files fetched more than once)',
+      measured: `${(total / 1024).toFixed(1)} KB; ${twice.length ? twice.join(', ') : 'each file once'}`,
+      target: '≤ 900 KB',
+      pass: total <= 900 * 1024,
+    });
+    await context.close();
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+  }
 });
 
 for (const n of startupSizes) {
