@@ -73,9 +73,7 @@ pub fn App() -> impl IntoView {
     provide_context(repo);
     provide_context(sync);
     provide_context(ListState::new());
-    provide_context(pwa::Pwa::start(async move {
-        tabs.settled().await;
-    }));
+    provide_context(pwa::Pwa::start());
     provide_context(routes::follow_ups::FollowUps::start(repo));
     provide_context(routes::feedback::SurveyMode::start());
     // Only a change between failed and not failed rebuilds the screens: Loading → Ready must

@@ -152,12 +152,17 @@ pub enum WorkerMessage {
 
 /// The worker message as bytes.
 pub fn encode_worker_message(message: &WorkerMessage) -> Vec<u8> {
-    to_bytes(message)
+    postcard::to_allocvec(message).unwrap_or_default()
 }
 
 /// The worker message in `bytes`.
 pub fn decode_worker_message(bytes: &[u8]) -> Result<WorkerMessage, TabDecodeError> {
-    from_bytes(bytes)
+    let (message, rest) = postcard::take_from_bytes::<WorkerMessage>(bytes)
+        .map_err(|err| TabDecodeError(err.to_string()))?;
+    if !rest.is_empty() {
+        return Err(TabDecodeError(format!("{} trailing bytes", rest.len())));
+    }
+    Ok(message)
 }
 
 /// Why a message could not be read.
@@ -167,22 +172,14 @@ pub struct TabDecodeError(String);
 
 /// The message as bytes for the channel.
 pub fn encode(message: &TabMessage) -> Vec<u8> {
-    to_bytes(message)
-}
-
-/// The message in `bytes`; trailing bytes are an error.
-pub fn decode(bytes: &[u8]) -> Result<TabMessage, TabDecodeError> {
-    from_bytes(bytes)
-}
-
-fn to_bytes<M: Serialize>(message: &M) -> Vec<u8> {
     // Serialising plain data into a vector cannot fail.
     postcard::to_allocvec(message).unwrap_or_default()
 }
 
-fn from_bytes<'de, M: Deserialize<'de>>(bytes: &'de [u8]) -> Result<M, TabDecodeError> {
-    let (message, rest) =
-        postcard::take_from_bytes::<M>(bytes).map_err(|err| TabDecodeError(err.to_string()))?;
+/// The message in `bytes`; trailing bytes are an error.
+pub fn decode(bytes: &[u8]) -> Result<TabMessage, TabDecodeError> {
+    let (message, rest) = postcard::take_from_bytes::<TabMessage>(bytes)
+        .map_err(|err| TabDecodeError(err.to_string()))?;
     if !rest.is_empty() {
         return Err(TabDecodeError(format!("{} trailing bytes", rest.len())));
     }
