@@ -297,7 +297,6 @@ impl Sync {
                         if let Err(err) = socket.send_with_u8_array(&frame) {
                             tracing::warn!(cause = ?err, "send failed");
                         }
-                        count_socket_bytes(frame.len());
                     }
                 }
                 ClientEffect::Disconnect => self.close_socket(),
@@ -394,7 +393,6 @@ impl Sync {
             if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
                 let started = crate::time::now_ms();
                 let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                count_socket_bytes(bytes.len());
                 self.call(|engine, now| engine.frame(&bytes, now));
                 crate::time::add_timing("sync: decode and handle frames", started);
             }
@@ -618,16 +616,6 @@ impl Sync {
         .await
         .map(|_| ())
     }
-}
-
-/// Adds to `fieldbookSocketBytes` of the engine's scope: the WebSocket payload bytes sent and
-/// received, which the benchmark reads (the socket lives in a worker, out of reach of the
-/// page's DevTools session).
-fn count_socket_bytes(n: usize) {
-    let before = crate::global::property("fieldbookSocketBytes")
-        .as_f64()
-        .unwrap_or(0.0);
-    crate::global::set_property("fieldbookSocketBytes", &(before + n as f64).into());
 }
 
 fn set_if_changed<T: PartialEq + Send + std::marker::Sync + 'static>(
