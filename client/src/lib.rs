@@ -14,9 +14,7 @@
 //! - [`routes`]: one file per screen.
 //! - [`sync`]: the sync runtime: WebSocket, timers, online/offline, account API, around
 //!   `shared::sync::ClientEngine`.
-//! - [`tabs`]: one writer per browser profile (Web Locks); the pages and other engines ask it.
-//! - [`engine`]: what runs in each tab's worker: the election, every write, sync.
-//! - [`global`]: timers, network state, `fetch` in a window or a worker alike.
+//! - [`tabs`]: one writer per browser profile (Web Locks); the other tabs ask it.
 //! - [`components`]: pieces shared by screens (save and sync indicators, stage badge).
 //! - [`time`]: the browser clock and time formatting.
 //! - [`pwa`]: service worker registration and the "new version" banner.
@@ -26,9 +24,7 @@
 pub mod components;
 pub mod device;
 pub mod doc_cache;
-pub mod engine;
 pub mod export;
-pub mod global;
 pub mod pwa;
 pub mod repo;
 pub mod routes;
@@ -43,6 +39,7 @@ use leptos_router::{
     hooks::use_location,
     path,
 };
+use shared::sync::tab_protocol::TabRequest;
 
 use crate::{
     repo::{LoadState, Repo},
@@ -66,9 +63,24 @@ pub fn init_tracing() {
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
-    let tabs = tabs::Tabs::start(tabs::Side::Screens);
+    let tabs = tabs::Tabs::start();
     let repo = Repo::start(tabs);
     let sync = sync::Sync::start(repo, tabs);
+    // What the writer tab does for the others (and for this one, when it writes).
+    tabs.serve(move |request| async move {
+        match request {
+            TabRequest::Store(uploads) => repo.import_changes(uploads).await.map(|_| ()),
+            TabRequest::SignedIn(session) => sync.start_session(session).await,
+            TabRequest::SignOut { discard_unsent } => {
+                sync.sign_out_here(discard_unsent).await;
+                Ok(())
+            }
+            TabRequest::Hello => {
+                sync.announce();
+                Ok(())
+            }
+        }
+    });
     provide_context(tabs);
     provide_context(repo);
     provide_context(sync);

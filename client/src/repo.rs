@@ -35,7 +35,7 @@ use shared::{
     Book, Customer, CustomerDoc, CustomerId, DocError, FieldConflict, Timestamp, ValidationErrors,
 };
 
-use shared::sync::tab_protocol::{TabEvent, TabId, TabRequest};
+use shared::sync::tab_protocol::{TabEvent, TabRequest};
 
 use crate::{
     doc_cache::{CachedDoc, DocCache},
@@ -571,8 +571,9 @@ impl Repo {
     /// Whether this tab writes (else it asks the writer tab); waits for the election.
     async fn writes_here(&self) -> Result<bool, RepoError> {
         match self.tabs.settled().await {
+            Role::Writer => Ok(true),
+            Role::Follower | Role::Electing => Ok(false),
             Role::Unsupported => Err(RepoError::Unsupported),
-            Role::Writer | Role::Follower | Role::Electing => Ok(self.tabs.is_writer()),
         }
     }
 
@@ -600,16 +601,6 @@ impl Repo {
 
     /// Writes one transaction and, once committed, tells the other tabs what changed.
     async fn write(&self, store: &Store, batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
-        self.write_for(store, batch, None).await
-    }
-
-    /// [`Repo::write`] of a change another tab asked for (`origin`).
-    async fn write_for(
-        &self,
-        store: &Store,
-        batch: WriteBatch,
-        origin: Option<TabId>,
-    ) -> Result<Vec<u64>, StoreError> {
         let summaries = batch.summaries.clone();
         let facts = batch.facts.clone();
         let book = batch
@@ -623,7 +614,6 @@ impl Repo {
                 summaries,
                 facts,
                 book,
-                origin,
             });
         }
         Ok(keys)
@@ -674,15 +664,9 @@ impl Repo {
                 summaries,
                 facts,
                 book,
-                origin,
             } => {
                 let customers: Vec<CustomerId> = summaries.iter().map(|s| s.id.clone()).collect();
-                // This tab's own edit: its copy of the document holds it already, so it is
-                // kept, and a screen showing the customer reloads from it at once (reading it
-                // again from storage would be slow enough to overwrite what the rep types in
-                // the next field).
-                let own = origin == Some(self.tabs.me());
-                if !own {
+                {
                     let inner = self.inner();
                     let mut inner = inner.borrow_mut();
                     for id in &customers {
@@ -852,8 +836,7 @@ impl Repo {
                 },
             ),
         ];
-        self.merge_and_store(entries, meta, Vec::new(), None)
-            .await?;
+        self.merge_and_store(entries, meta, Vec::new()).await?;
         self.inner().borrow_mut().cursor = cursor;
         Ok(())
     }
@@ -863,16 +846,6 @@ impl Repo {
     /// the relay. Importing the same file twice changes nothing more. Returns how many
     /// customers it touched.
     pub async fn import_changes(&self, uploads: Vec<Upload>) -> Result<usize, String> {
-        self.store_for(uploads, None).await
-    }
-
-    /// In the writer: [`Repo::import_changes`] for the tab `origin` (its edits, its new
-    /// customers, its imports).
-    pub async fn store_for(
-        &self,
-        uploads: Vec<Upload>,
-        origin: Option<TabId>,
-    ) -> Result<usize, String> {
         if !self.writes_here().await.map_err(|err| err.to_string())? {
             let touched = touched_customers(&uploads);
             self.tabs.ask(TabRequest::Store(uploads)).await?;
@@ -888,8 +861,7 @@ impl Repo {
             })
             .collect();
         let touched = touched_customers(&uploads);
-        self.merge_and_store(entries, Vec::new(), uploads, origin)
-            .await?;
+        self.merge_and_store(entries, Vec::new(), uploads).await?;
         Ok(touched)
     }
 
@@ -947,7 +919,6 @@ impl Repo {
         entries: Vec<LogEntry>,
         meta: Vec<(&'static str, String)>,
         outbox: Vec<Upload>,
-        origin: Option<TabId>,
     ) -> Result<(), String> {
         let store = self.store().await.map_err(|err| err.to_string())?;
         let inner = self.inner();
@@ -1074,7 +1045,7 @@ impl Repo {
         };
         crate::time::add_timing("apply: load and merge entries", started);
         let started = crate::time::now_ms();
-        let keys = match self.write_for(&store, batch, origin).await {
+        let keys = match self.write(&store, batch).await {
             Ok(keys) => keys,
             Err(err) => {
                 if book_settings.is_some() {

@@ -135,13 +135,11 @@ impl Sync {
                     held,
                 } = *state;
                 repo.set_device_name(session.as_ref().map(|s| s.device_name.clone()));
-                // Only what changed: a screen re-renders on every set (a form would lose
-                // what the rep typed).
-                set_if_changed(sync.status, status);
-                set_if_changed(sync.session, session);
-                set_if_changed(sync.notice, notice);
-                set_if_changed(sync.held, held);
-                set_if_changed(sync.ready, true);
+                sync.status.set(status);
+                sync.session.set(session);
+                sync.notice.set(notice);
+                sync.held.set(held);
+                sync.ready.set(true);
             }
         });
         // The writer tells the other tabs whenever what the indicator shows changes.
@@ -224,9 +222,8 @@ impl Sync {
                 .set(held.and_then(|json| serde_json::from_str(&json).ok()));
         }
         self.session.set(session);
-        // The engine's worker learns online/offline from its page (`set_online`); a worker
-        // receives no such events of its own.
-        let online = crate::global::on_line();
+        self.listen_online();
+        let online = window().navigator().on_line();
         self.call(|engine, now| engine.set_online(online, now));
         self.ready.set(true);
         Ok(())
@@ -242,9 +239,16 @@ impl Sync {
         );
     }
 
-    /// The browser went online or offline (told by the page).
-    pub fn set_online(self, online: bool) {
-        self.call(|engine, now| engine.set_online(online, now));
+    fn listen_online(self) {
+        for (event, online) in [("online", true), ("offline", false)] {
+            let callback = Closure::<dyn Fn()>::new(move || {
+                self.call(|engine, now| engine.set_online(online, now));
+            });
+            let _ =
+                window().add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
+            // Lives as long as the page.
+            callback.forget();
+        }
     }
 
     /// Feeds one event to the engine and carries out what it asks.
@@ -272,7 +276,7 @@ impl Sync {
     fn schedule(self, wakeup: Option<shared::Timestamp>) {
         let inner = self.inner();
         if let Some(timer) = inner.borrow_mut().timer.take() {
-            crate::global::clear_timeout(timer);
+            window().clear_timeout_with_handle(timer);
         }
         let Some(at) = wakeup else {
             return;
@@ -282,7 +286,9 @@ impl Sync {
             self.inner().borrow_mut().timer = None;
             self.call(|engine, now| engine.tick(now));
         });
-        if let Some(handle) = crate::global::set_timeout(&callback, delay) {
+        if let Ok(handle) = window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), delay)
+        {
             inner.borrow_mut().timer = Some(handle);
         }
     }
@@ -361,8 +367,13 @@ impl Sync {
 
     fn connect(self) {
         self.close_socket();
-        let (protocol, host) = crate::global::protocol_and_host();
-        let scheme = if protocol == "https:" { "wss" } else { "ws" };
+        let location = window().location();
+        let scheme = if location.protocol().ok().as_deref() == Some("https:") {
+            "wss"
+        } else {
+            "ws"
+        };
+        let host = location.host().unwrap_or_default();
         let socket = match WebSocket::new(&format!("{scheme}://{host}/sync")) {
             Ok(socket) => socket,
             Err(err) => {
@@ -380,8 +391,6 @@ impl Sync {
         };
         let current = move || self.inner().borrow().generation == generation;
         let on_open = Closure::<dyn Fn()>::new(move || {
-            // For tests: which engine holds an open socket to the relay.
-            crate::global::set_property("fieldbookSocketOpen", &true.into());
             if current() {
                 self.call(|engine, now| engine.connected(now));
             }
@@ -398,7 +407,6 @@ impl Sync {
             }
         });
         let on_close = Closure::<dyn Fn()>::new(move || {
-            crate::global::set_property("fieldbookSocketOpen", &false.into());
             if current() {
                 self.inner().borrow_mut().socket = None;
                 self.call(|engine, now| engine.disconnected(now));
@@ -418,7 +426,6 @@ impl Sync {
         let mut inner = inner.borrow_mut();
         inner.generation += 1;
         if let Some(socket) = inner.socket.take() {
-            crate::global::set_property("fieldbookSocketOpen", &false.into());
             socket.set_onopen(None);
             socket.set_onmessage(None);
             socket.set_onclose(None);
@@ -551,7 +558,7 @@ impl Sync {
             }
         }
         self.notice.set(notice);
-        let online = crate::global::on_line();
+        let online = window().navigator().on_line();
         self.call(|engine, now| engine.set_online(online, now));
         self.announce();
     }
@@ -618,15 +625,6 @@ impl Sync {
     }
 }
 
-fn set_if_changed<T: PartialEq + Send + std::marker::Sync + 'static>(
-    signal: RwSignal<T>,
-    value: T,
-) {
-    if signal.with_untracked(|current| *current != value) {
-        signal.set(value);
-    }
-}
-
 fn credentials_of(session: &SessionInfo) -> Credentials {
     Credentials {
         space: SpaceId(session.space_id.clone()),
@@ -658,7 +656,7 @@ async fn api(
     init.set_headers(&headers);
     let request = web_sys::Request::new_with_str_and_init(path, &init)
         .map_err(|_| ApiError::new("cannot build a request"))?;
-    let response = JsFuture::from(crate::global::fetch(&request))
+    let response = JsFuture::from(window().fetch_with_request(&request))
         .await
         .map_err(|_| {
             ApiError::new("The relay cannot be reached. Check the connection and try again.")

@@ -1,15 +1,6 @@
-//! One writer per browser profile: the engine holding the Web Lock `fieldbook-writer` writes
-//! IndexedDB and syncs; every other engine and every page asks it (see
-//! `shared::sync::tab_protocol` for why and for the messages).
-//!
-//! # Two sides
-//!
-//! Each tab runs its screens on the page ([`Side::Screens`]) and an engine in a dedicated
-//! worker ([`Side::Engine`], `crate::engine`) that the page spawns. The engines take part in
-//! the election; the page never writes: it asks over the channel (its own engine, when that
-//! one is the writer, answers like any other), shows the writer's events, and tells its
-//! engine when the browser goes online or offline. The page's [`Tabs::role`] is its engine's
-//! part, as the engine reports it.
+//! One writer per browser profile: the tab holding the Web Lock `fieldbook-writer` writes
+//! IndexedDB and syncs; every other tab asks it (see `shared::sync::tab_protocol` for why and for
+//! the messages).
 //!
 //! # Election
 //!
@@ -33,11 +24,8 @@ use leptos::prelude::*;
 use shared::sync::tab_protocol::{
     decode, encode, RequestId, TabEvent, TabId, TabMessage, TabRequest,
 };
-use shared::sync::tab_protocol::{
-    decode_worker_message, encode_worker_message, EngineRole, WorkerMessage,
-};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
-use web_sys::{BroadcastChannel, DedicatedWorkerGlobalScope, MessageEvent, Worker};
+use web_sys::{BroadcastChannel, MessageEvent};
 
 /// The Web Lock only the writer tab holds.
 const WRITER_LOCK: &str = "fieldbook-writer";
@@ -46,19 +34,6 @@ const CHANNEL: &str = "fieldbook-tabs";
 /// How long a follower waits for the writer's answer before reporting "not saved". Long
 /// enough to cover a hand-over to another tab (which resends the request).
 const ANSWER_TIMEOUT_MS: i32 = 15_000;
-
-/// The engine worker's script (Trunk's loader shim of the `fieldbook-engine` binary), by an
-/// absolute path: a relative one would resolve under client routes such as `/customers/…`.
-const ENGINE_SCRIPT: &str = "/fieldbook-engine_loader.js";
-
-/// Where this code runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// The page: screens only; it never writes.
-    Screens,
-    /// The tab's engine worker: it may be elected writer.
-    Engine,
-}
 
 /// This tab's part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,8 +51,7 @@ pub enum Role {
 /// A step run when this tab becomes the writer; `takeover` is true when it was a follower.
 type WriterStep = Rc<dyn Fn(bool) -> Pin<Box<dyn Future<Output = ()>>>>;
 /// The writer's handler of one request.
-type Server =
-    Rc<dyn Fn(Option<TabId>, TabRequest) -> Pin<Box<dyn Future<Output = Result<(), String>>>>>;
+type Server = Rc<dyn Fn(TabRequest) -> Pin<Box<dyn Future<Output = Result<(), String>>>>>;
 /// A follower's handler of the writer's events.
 type Listener = Rc<dyn Fn(TabEvent)>;
 
@@ -88,10 +62,7 @@ struct Pending {
 }
 
 struct Inner {
-    side: Side,
     me: TabId,
-    /// The page's engine worker (on the screens side).
-    worker: Option<Worker>,
     channel: Option<BroadcastChannel>,
     next_request: u64,
     /// This tab's requests not answered yet, resent when a new writer announces itself.
@@ -114,15 +85,13 @@ pub struct Tabs {
 }
 
 impl Tabs {
-    /// Opens the channel; the engine starts the election, the page spawns its engine.
-    pub fn start(side: Side) -> Tabs {
+    /// Opens the channel and starts the election.
+    pub fn start() -> Tabs {
         let me = TabId((js_sys::Math::random() * (u64::MAX as f64)) as u64);
         let tabs = Tabs {
             role: RwSignal::new(Role::Electing),
             inner: StoredValue::new_local(Rc::new(RefCell::new(Inner {
-                side,
                 me,
-                worker: None,
                 channel: None,
                 next_request: 1,
                 pending: BTreeMap::new(),
@@ -134,105 +103,18 @@ impl Tabs {
             }))),
         };
         tabs.open_channel();
-        match side {
-            // After the current task, so the repo and sync can register their steps first.
-            Side::Engine => leptos::task::spawn_local(async move { tabs.elect() }),
-            Side::Screens => tabs.spawn_engine(),
-        }
+        // After the current task, so the repo and sync can register their steps first.
+        leptos::task::spawn_local(async move { tabs.elect() });
         tabs
-    }
-
-    /// The page starts its engine worker and listens to it.
-    fn spawn_engine(self) {
-        let options = web_sys::WorkerOptions::new();
-        options.set_type(web_sys::WorkerType::Module);
-        let worker = match Worker::new_with_options(ENGINE_SCRIPT, &options) {
-            Ok(worker) => worker,
-            Err(err) => {
-                tracing::error!(cause = ?err, "cannot start the engine worker");
-                self.settle(Role::Unsupported);
-                return;
-            }
-        };
-        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-            let Ok(array) = event.data().dyn_into::<Uint8Array>() else {
-                return;
-            };
-            match decode_worker_message(&array.to_vec()) {
-                Ok(WorkerMessage::Role(role)) => {
-                    let first = self.role.get_untracked() == Role::Electing;
-                    self.settle(match role {
-                        EngineRole::Writer => Role::Writer,
-                        EngineRole::Follower => Role::Follower,
-                        EngineRole::Unsupported => Role::Unsupported,
-                    });
-                    if first {
-                        // The engine listens now: tell it the network state.
-                        self.tell_engine(&WorkerMessage::Online(crate::global::on_line()));
-                    }
-                }
-                Ok(WorkerMessage::Online(_)) => {}
-                Err(err) => tracing::warn!(cause = %err, "ignoring a message from the engine"),
-            }
-        });
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        on_message.forget();
-        let on_error = Closure::<dyn Fn(JsValue)>::new(move |err: JsValue| {
-            tracing::error!(cause = ?err, "the engine worker failed");
-        });
-        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        on_error.forget();
-        self.inner().borrow_mut().worker = Some(worker);
-        // Whoever writes announces the sync state to this page.
-        let me = self.inner().borrow().me;
-        self.post(&TabMessage::Ask {
-            from: me,
-            id: RequestId(0),
-            request: TabRequest::Hello,
-        });
-        for (event, online) in [("online", true), ("offline", false)] {
-            let callback = Closure::<dyn Fn()>::new(move || {
-                self.tell_engine(&WorkerMessage::Online(online));
-            });
-            let _ =
-                window().add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
-            // Lives as long as the page.
-            callback.forget();
-        }
-    }
-
-    fn tell_engine(self, message: &WorkerMessage) {
-        let worker = self.inner().borrow().worker.clone();
-        if let Some(worker) = worker {
-            let bytes = encode_worker_message(message);
-            if let Err(err) = worker.post_message(&Uint8Array::from(bytes.as_slice())) {
-                tracing::warn!(cause = ?err, "could not tell the engine");
-            }
-        }
-    }
-
-    /// The engine tells its page the part it plays.
-    pub fn tell_page(&self, role: Role) {
-        let role = match role {
-            Role::Writer => EngineRole::Writer,
-            Role::Follower => EngineRole::Follower,
-            Role::Unsupported => EngineRole::Unsupported,
-            Role::Electing => return,
-        };
-        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-        let bytes = encode_worker_message(&WorkerMessage::Role(role));
-        if let Err(err) = scope.post_message(&Uint8Array::from(bytes.as_slice())) {
-            tracing::warn!(cause = ?err, "could not tell the page");
-        }
     }
 
     fn inner(&self) -> Rc<RefCell<Inner>> {
         self.inner.with_value(Rc::clone)
     }
 
-    /// Whether this code writes: the engine elected writer (never the page).
+    /// Whether this tab writes.
     pub fn is_writer(&self) -> bool {
-        self.role.get_untracked() == Role::Writer && self.inner().borrow().side == Side::Engine
+        self.role.get_untracked() == Role::Writer
     }
 
     /// Waits until the election decided this tab's part (not while it is being decided).
@@ -263,20 +145,13 @@ impl Tabs {
             .push(Rc::new(move |takeover| Box::pin(step(takeover))));
     }
 
-    /// Sets what the writer does with a request, given the asking tab (`None`: its own).
+    /// Sets what the writer does with a follower's request.
     pub fn serve<F, Fut>(&self, server: F)
     where
-        F: Fn(Option<TabId>, TabRequest) -> Fut + 'static,
+        F: Fn(TabRequest) -> Fut + 'static,
         Fut: Future<Output = Result<(), String>> + 'static,
     {
-        self.inner().borrow_mut().server = Some(Rc::new(move |from, request| {
-            Box::pin(server(from, request))
-        }));
-    }
-
-    /// This tab's identity.
-    pub fn me(&self) -> TabId {
-        self.inner().borrow().me
+        self.inner().borrow_mut().server = Some(Rc::new(move |request| Box::pin(server(request))));
     }
 
     /// Adds a handler of the writer's events (run in followers only).
@@ -295,9 +170,9 @@ impl Tabs {
     /// Fails with a sentence for the rep when the writer refuses or does not answer in time.
     pub async fn ask(&self, request: TabRequest) -> Result<(), String> {
         match self.settled().await {
+            Role::Writer => return self.serve_here(request).await,
             Role::Unsupported => return Err(unsupported_message()),
-            _ if self.is_writer() => return self.serve_here(None, request).await,
-            Role::Writer | Role::Follower | Role::Electing => {}
+            Role::Follower | Role::Electing => {}
         }
         let (answer, receiver) = oneshot::channel();
         let inner = self.inner();
@@ -331,7 +206,10 @@ impl Tabs {
                 ));
             }
         });
-        if let Some(handle) = crate::global::set_timeout(&timer, ANSWER_TIMEOUT_MS) {
+        if let Ok(handle) = window().set_timeout_with_callback_and_timeout_and_arguments_0(
+            timer.unchecked_ref(),
+            ANSWER_TIMEOUT_MS,
+        ) {
             if let Some(pending) = inner.borrow_mut().pending.get_mut(&id) {
                 pending.timer = Some(handle);
             }
@@ -342,10 +220,10 @@ impl Tabs {
             .unwrap_or_else(|_| Err("not saved: the request was dropped".into()))
     }
 
-    async fn serve_here(&self, from: Option<TabId>, request: TabRequest) -> Result<(), String> {
+    async fn serve_here(&self, request: TabRequest) -> Result<(), String> {
         let server = self.inner().borrow().server.clone();
         match server {
-            Some(server) => server(from, request).await,
+            Some(server) => server(request).await,
             None => Err("this tab cannot store changes yet".into()),
         }
     }
@@ -393,7 +271,7 @@ impl Tabs {
                     return;
                 }
                 leptos::task::spawn_local(async move {
-                    let result = self.serve_here(Some(from), request).await;
+                    let result = self.serve_here(request).await;
                     self.post(&TabMessage::Answer {
                         to: from,
                         id,
@@ -405,7 +283,7 @@ impl Tabs {
                 let pending = self.inner().borrow_mut().pending.remove(&id);
                 if let Some(pending) = pending {
                     if let Some(timer) = pending.timer {
-                        crate::global::clear_timeout(timer);
+                        window().clear_timeout_with_handle(timer);
                     }
                     let _ = pending.answer.send(result);
                 }
@@ -450,9 +328,6 @@ impl Tabs {
 
     fn settle(self, role: Role) {
         self.role.set(role);
-        if self.inner().borrow().side == Side::Engine {
-            self.tell_page(role);
-        }
         let waiting = std::mem::take(&mut self.inner().borrow_mut().waiting);
         for waiter in waiting {
             let _ = waiter.send(());
@@ -516,16 +391,16 @@ impl Tabs {
             let me = self.inner().borrow().me;
             self.post(&TabMessage::Event(TabEvent::WriterChanged { writer: me }));
             // The followers learn the sync state from the new writer.
-            if let Err(message) = self.serve_here(None, TabRequest::Hello).await {
+            if let Err(message) = self.serve_here(TabRequest::Hello).await {
                 tracing::warn!(%message, "could not announce the sync state");
             }
             // This tab's own requests asked while it followed: done here now.
             let pending = std::mem::take(&mut self.inner().borrow_mut().pending);
             for (_, pending) in pending {
                 if let Some(timer) = pending.timer {
-                    crate::global::clear_timeout(timer);
+                    window().clear_timeout_with_handle(timer);
                 }
-                let result = self.serve_here(None, pending.request).await;
+                let result = self.serve_here(pending.request).await;
                 let _ = pending.answer.send(result);
             }
             tracing::warn!(takeover, "this tab now stores changes and syncs");
@@ -541,7 +416,7 @@ pub fn unsupported_message() -> String {
 }
 
 fn web_locks() -> Option<JsValue> {
-    let navigator = crate::global::navigator()?;
+    let navigator = window().navigator();
     let locks = Reflect::get(&navigator, &"locks".into()).ok()?;
     (!locks.is_undefined() && !locks.is_null()).then_some(locks)
 }

@@ -52,26 +52,31 @@ pub fn clock(at: Timestamp) -> String {
 
 /// Records a `performance.mark` (benchmarks read them to break startup down).
 pub fn mark(name: &str) {
-    if let Some(performance) = crate::global::performance() {
+    if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
         let _ = performance.mark(name);
     }
 }
 
 /// Milliseconds since navigation, from the monotonic performance clock.
 pub fn now_ms() -> f64 {
-    crate::global::performance().map_or(0.0, |performance| performance.now())
+    web_sys::window()
+        .and_then(|window| window.performance())
+        .map_or(0.0, |performance| performance.now())
 }
 
 /// Adds the time since `started` (from [`now_ms`]) to the total named `name` in
-/// `fieldbookTimings` of the global scope (the page's window, or the engine worker's scope):
-/// benchmarks read these totals to see where a long operation (a bootstrap, an import)
-/// spends its time. Costs one property write.
+/// `window.fieldbookTimings`: benchmarks read these totals to see where a long operation (a
+/// bootstrap, an import) spends its time. Costs one property write.
 pub fn add_timing(name: &str, started: f64) {
-    let totals = match crate::global::property("fieldbookTimings") {
-        totals if totals.is_object() => totals,
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let key = wasm_bindgen::JsValue::from_str("fieldbookTimings");
+    let totals = match js_sys::Reflect::get(&window, &key) {
+        Ok(totals) if totals.is_object() => totals,
         _ => {
             let totals: wasm_bindgen::JsValue = js_sys::Object::new().into();
-            crate::global::set_property("fieldbookTimings", &totals);
+            let _ = js_sys::Reflect::set(&window, &key, &totals);
             totals
         }
     };
@@ -140,7 +145,9 @@ pub async fn yield_now() {
 /// Resolves after `ms` milliseconds (a `setTimeout`).
 pub async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = crate::global::set_timeout(&resolve, ms);
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

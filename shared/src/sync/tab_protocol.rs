@@ -106,10 +106,6 @@ pub enum TabEvent {
         facts: Vec<CustomerFacts>,
         /// The saved book document (catalog, pipeline, segments), when it changed.
         book: Option<Vec<u8>>,
-        /// The tab whose request this commit stored, if any: that tab already shows the
-        /// change, so it keeps its copy and does not reload (which would overwrite a field
-        /// the rep is typing in).
-        origin: Option<TabId>,
     },
     /// Every customer was removed from this device (sign-out, revocation).
     Wiped,
@@ -128,41 +124,6 @@ pub struct SyncState {
     pub notice: Option<String>,
     /// A book kept after sign-out because some of its changes were never backed up.
     pub held: Option<HeldBook>,
-}
-
-/// The part a tab's engine plays, as its worker tells its page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum EngineRole {
-    /// It writes IndexedDB and syncs for every tab of the profile.
-    Writer,
-    /// Another tab's engine writes.
-    Follower,
-    /// The browser has no Web Locks: nothing is written.
-    Unsupported,
-}
-
-/// Between a page and its own engine worker (`postMessage`, postcard bytes).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum WorkerMessage {
-    /// Page → engine: the browser went online or offline (a worker gets no such events).
-    Online(bool),
-    /// Engine → page: the engine is running and plays this part (sent again on change).
-    Role(EngineRole),
-}
-
-/// The worker message as bytes.
-pub fn encode_worker_message(message: &WorkerMessage) -> Vec<u8> {
-    postcard::to_allocvec(message).unwrap_or_default()
-}
-
-/// The worker message in `bytes`.
-pub fn decode_worker_message(bytes: &[u8]) -> Result<WorkerMessage, TabDecodeError> {
-    let (message, rest) = postcard::take_from_bytes::<WorkerMessage>(bytes)
-        .map_err(|err| TabDecodeError(err.to_string()))?;
-    if !rest.is_empty() {
-        return Err(TabDecodeError(format!("{} trailing bytes", rest.len())));
-    }
-    Ok(message)
 }
 
 /// Why a message could not be read.
@@ -245,7 +206,6 @@ mod tests {
             summaries: vec![doc.summary()],
             facts: vec![doc.facts()],
             book: Some(vec![9, 9]),
-            origin: Some(TabId(3)),
         }));
         round_trip(TabMessage::Event(TabEvent::WriterChanged {
             writer: TabId(5),
@@ -268,21 +228,6 @@ mod tests {
                 reason: "revoked".into(),
             }),
         }))));
-    }
-
-    #[test]
-    fn worker_messages_round_trip() {
-        for message in [
-            WorkerMessage::Online(false),
-            WorkerMessage::Role(EngineRole::Writer),
-            WorkerMessage::Role(EngineRole::Unsupported),
-        ] {
-            assert_eq!(
-                decode_worker_message(&encode_worker_message(&message)),
-                Ok(message)
-            );
-        }
-        assert!(decode_worker_message(&[9, 9, 9]).is_err());
     }
 
     #[test]
