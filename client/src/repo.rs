@@ -32,7 +32,8 @@ use shared::sync::protocol::{
 };
 use shared::sync::OutboxItem;
 use shared::{
-    Book, Customer, CustomerDoc, CustomerId, DocError, FieldConflict, Timestamp, ValidationErrors,
+    Book, Customer, CustomerDoc, CustomerId, CustomerSummary, DocError, FieldConflict, Timestamp,
+    ValidationErrors,
 };
 
 use shared::sync::tab_protocol::{TabEvent, TabRequest};
@@ -685,21 +686,28 @@ impl Repo {
                     }
                 }
                 self.remember_facts(facts);
-                if !summaries.is_empty() {
-                    self.book.update(|book| {
-                        for summary in summaries {
-                            book.upsert(summary);
-                        }
-                    });
-                    self.remote_changes.update(|changes| {
-                        changes.generation += 1;
-                        changes.customers = customers;
-                    });
-                }
+                self.show_changed(summaries);
             }
             TabEvent::Wiped => self.forget_in_memory(),
             TabEvent::WriterChanged { .. } | TabEvent::Sync(_) => {}
         }
+    }
+
+    /// Puts changed customers' summaries in the book and tells screens showing one of them.
+    fn show_changed(&self, summaries: Vec<CustomerSummary>) {
+        if summaries.is_empty() {
+            return;
+        }
+        let customers: Vec<CustomerId> = summaries.iter().map(|s| s.id.clone()).collect();
+        self.book.update(|book| {
+            for summary in summaries {
+                book.upsert(summary);
+            }
+        });
+        self.remote_changes.update(|changes| {
+            changes.generation += 1;
+            changes.customers = customers;
+        });
     }
 
     fn queued(&self, keys: Vec<u64>, uploads: Vec<Upload>) {
@@ -1072,18 +1080,7 @@ impl Repo {
                 inner.docs.insert(customer_id, cached);
             }
         }
-        if !summaries.is_empty() {
-            let customers: Vec<CustomerId> = summaries.iter().map(|s| s.id.clone()).collect();
-            self.book.update(|book| {
-                for summary in summaries {
-                    book.upsert(summary);
-                }
-            });
-            self.remote_changes.update(|changes| {
-                changes.generation += 1;
-                changes.customers = customers;
-            });
-        }
+        self.show_changed(summaries);
         crate::time::add_timing("apply: book and screens", started);
         Ok(())
     }
