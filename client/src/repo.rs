@@ -467,10 +467,7 @@ impl Repo {
         let cursor = self.inner().borrow().cursor;
         let prepared = self
             .with_doc(customer_id, |cached| -> Result<_, RepoError> {
-                if !change(&mut cached.doc)? {
-                    return Ok(None);
-                }
-                let Some(bytes) = cached.doc.last_local_change() else {
+                let Some(bytes) = changed(&mut cached.doc, change)? else {
                     return Ok(None);
                 };
                 let mut uploads = vec![Upload {
@@ -542,10 +539,7 @@ impl Repo {
     ) -> Result<Option<Customer>, RepoError> {
         let prepared = self
             .with_doc(customer_id, |cached| -> Result<_, RepoError> {
-                if !change(&mut cached.doc)? {
-                    return Ok(None);
-                }
-                let Some(bytes) = cached.doc.last_local_change() else {
+                let Some(bytes) = changed(&mut cached.doc, change)? else {
                     return Ok(None);
                 };
                 let upload = Upload {
@@ -1329,6 +1323,17 @@ fn snapshot_upload(customer_id: &CustomerId, bytes: Vec<u8>, cursor: Seq) -> Upl
         kind: BlobKind::Snapshot { covers: cursor },
         bytes,
     }
+}
+
+/// Applies `change` to `doc`; the Automerge change it made, or `None` if it changed nothing.
+fn changed(
+    doc: &mut CustomerDoc,
+    change: impl FnOnce(&mut CustomerDoc) -> Result<bool, RepoError>,
+) -> Result<Option<Vec<u8>>, RepoError> {
+    if !change(doc)? {
+        return Ok(None);
+    }
+    Ok(doc.last_local_change())
 }
 
 /// The customers (not the book document) that `uploads` touch.
