@@ -772,12 +772,10 @@ impl Repo {
     /// After a failed write: the in-memory book document may hold changes storage does not,
     /// so it is read back from storage.
     async fn reload_book_doc(&self, store: &Store) {
-        let stored = store.get_meta(BOOK_META).await.ok().flatten();
         let actor = self.actor_for_load(&self.inner().borrow());
-        let book = stored
-            .and_then(|hex| hex::decode(hex).ok())
-            .and_then(|bytes| BookDoc::load(&bytes, actor.clone()).ok())
-            .unwrap_or_else(|| BookDoc::new(actor));
+        let book = load_book_doc(store, actor.clone())
+            .await
+            .unwrap_or_else(|_| BookDoc::new(actor));
         self.settings.set(book.settings().clone());
         self.inner().borrow_mut().book_doc = Some(book);
     }

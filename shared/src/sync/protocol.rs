@@ -299,7 +299,13 @@ pub fn decode<'de, M: Deserialize<'de>>(frame: &'de [u8]) -> Result<M, DecodeErr
             limit: MAX_FRAME_BYTES,
         });
     }
-    let (message, rest) = postcard::take_from_bytes::<M>(frame)
+    decode_unbounded(frame)
+}
+
+/// Decodes one message of any size (trailing bytes are an error): for messages that never
+/// come from the network, such as those between tabs of one browser (`tab_protocol`).
+pub fn decode_unbounded<'de, M: Deserialize<'de>>(bytes: &'de [u8]) -> Result<M, DecodeError> {
+    let (message, rest) = postcard::take_from_bytes::<M>(bytes)
         .map_err(|err| DecodeError::Malformed(err.to_string()))?;
     if !rest.is_empty() {
         return Err(DecodeError::TrailingBytes(rest.len()));

@@ -133,18 +133,13 @@ pub struct TabDecodeError(String);
 
 /// The message as bytes for the channel.
 pub fn encode(message: &TabMessage) -> Vec<u8> {
-    // Serialising plain data into a vector cannot fail.
-    postcard::to_allocvec(message).unwrap_or_default()
+    crate::sync::protocol::encode(message)
 }
 
-/// The message in `bytes`; trailing bytes are an error.
+/// The message in `bytes`; trailing bytes are an error. No size limit: a batch of an import
+/// sent to the writer may exceed the relay's frame limit, and it never leaves the browser.
 pub fn decode(bytes: &[u8]) -> Result<TabMessage, TabDecodeError> {
-    let (message, rest) = postcard::take_from_bytes::<TabMessage>(bytes)
-        .map_err(|err| TabDecodeError(err.to_string()))?;
-    if !rest.is_empty() {
-        return Err(TabDecodeError(format!("{} trailing bytes", rest.len())));
-    }
-    Ok(message)
+    crate::sync::protocol::decode_unbounded(bytes).map_err(|err| TabDecodeError(err.to_string()))
 }
 
 #[cfg(test)]
