@@ -42,7 +42,7 @@ use crate::{
     doc_cache::{CachedDoc, DocCache},
     store::{Store, StoreError, WriteBatch},
     tabs::{Role, Tabs},
-    time::{mark, now},
+    clock::{mark, now},
 };
 
 /// A document is compacted into one snapshot once it has this many chunks.
@@ -947,7 +947,7 @@ impl Repo {
                 book_settings = Some(book.settings().clone());
             }
         }
-        let started = crate::time::now_ms();
+        let started = crate::clock::now_ms();
         // Documents touched by this page: from the cache, else all read in one transaction.
         let mut ids: Vec<CustomerId> = Vec::new();
         for entry in &entries {
@@ -983,8 +983,8 @@ impl Repo {
             .load_docs(&read_ids)
             .await
             .map_err(|e| e.to_string())?;
-        crate::time::add_timing("apply: read stored documents", started);
-        let started = crate::time::now_ms();
+        crate::clock::add_timing("apply: read stored documents", started);
+        let started = crate::clock::now_ms();
         for (&index, stored) in to_read.iter().zip(stored) {
             if stored.n_chunks > 0 {
                 let mut doc = CustomerDoc::load(&touched[index].id, &stored.bytes, actor.clone())
@@ -1043,8 +1043,8 @@ impl Repo {
         } else {
             Vec::new()
         };
-        crate::time::add_timing("apply: load and merge entries", started);
-        let started = crate::time::now_ms();
+        crate::clock::add_timing("apply: load and merge entries", started);
+        let started = crate::clock::now_ms();
         let keys = match self.write(&store, batch).await {
             Ok(keys) => keys,
             Err(err) => {
@@ -1054,7 +1054,7 @@ impl Repo {
                 return Err(err.to_string());
             }
         };
-        crate::time::add_timing("apply: IndexedDB write", started);
+        crate::clock::add_timing("apply: IndexedDB write", started);
         if let Some(settings) = book_settings {
             self.settings.set(settings);
         }
@@ -1062,7 +1062,7 @@ impl Repo {
         if !outbox.is_empty() {
             self.queued(keys, outbox);
         }
-        let started = crate::time::now_ms();
+        let started = crate::clock::now_ms();
         let mut touched = written;
         // Keep the documents just written in the cache only if few (a bootstrap page holds
         // hundreds; the cache would only churn).
@@ -1073,7 +1073,7 @@ impl Repo {
             }
         }
         self.show_changed(summaries);
-        crate::time::add_timing("apply: book and screens", started);
+        crate::clock::add_timing("apply: book and screens", started);
         Ok(())
     }
 
@@ -1172,12 +1172,12 @@ impl Repo {
         store: &Store,
         progress: &mut impl FnMut(usize, usize),
     ) -> Result<FactsIndex, RepoError> {
-        let started = crate::time::now_ms();
+        let started = crate::clock::now_ms();
         let mut index = FactsIndex::default();
         for record in store.load_facts().await? {
             index.upsert(record);
         }
-        crate::time::add_timing("dashboard: read facts", started);
+        crate::clock::add_timing("dashboard: read facts", started);
         let missing: Vec<CustomerId> = self.book.with_untracked(|book| {
             book.summaries()
                 .filter(|summary| !index.by_id.contains_key(&summary.id))
@@ -1213,7 +1213,7 @@ impl Repo {
                 index.upsert(record);
             }
             done += ids.len();
-            crate::time::yield_now().await;
+            crate::clock::yield_now().await;
         }
         Ok(index)
     }
@@ -1255,15 +1255,15 @@ impl Repo {
         while customers.peek().is_some() {
             let mut batch = WriteBatch::default();
             let mut uploads = Vec::new();
-            let mut started = crate::time::now_ms();
+            let mut started = crate::clock::now_ms();
             for customer in customers.by_ref().take(batch_size) {
                 // A large batch keeps transactions few; yielding every ~40 ms keeps the
                 // screen painting (the progress bar) and answering taps meanwhile.
-                if crate::time::now_ms() - started > 40.0 {
-                    crate::time::add_timing("create: documents", started);
+                if crate::clock::now_ms() - started > 40.0 {
+                    crate::clock::add_timing("create: documents", started);
                     progress(n_written + batch.summaries.len());
-                    crate::time::yield_now().await;
-                    started = crate::time::now_ms();
+                    crate::clock::yield_now().await;
+                    started = crate::clock::now_ms();
                 }
                 let customer_id = customer.id.clone();
                 let (snapshot, summary, facts) = CustomerDoc::create_snapshot(
@@ -1285,7 +1285,7 @@ impl Repo {
             } else {
                 Vec::new()
             };
-            crate::time::add_timing("create: documents", started);
+            crate::clock::add_timing("create: documents", started);
             if !writes_here {
                 // The writer tab stores them and announces their summaries.
                 self.ask_writer(uploads).await?;
@@ -1293,10 +1293,10 @@ impl Repo {
                 progress(n_written);
                 continue;
             }
-            let started = crate::time::now_ms();
+            let started = crate::clock::now_ms();
             let keys = self.write(&store, batch).await?;
-            crate::time::add_timing("create: IndexedDB write", started);
-            let started = crate::time::now_ms();
+            crate::clock::add_timing("create: IndexedDB write", started);
+            let started = crate::clock::now_ms();
             self.queued(keys, uploads);
             self.remember_facts(facts);
             n_written += summaries.len();
@@ -1306,7 +1306,7 @@ impl Repo {
                 }
             });
             progress(n_written);
-            crate::time::add_timing("create: outbox, book and progress", started);
+            crate::clock::add_timing("create: outbox, book and progress", started);
         }
         self.save_state.set(SaveState::Saved(now()));
         Ok(n_written)

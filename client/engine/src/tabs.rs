@@ -206,10 +206,7 @@ impl Tabs {
                 ));
             }
         });
-        if let Ok(handle) = window().set_timeout_with_callback_and_timeout_and_arguments_0(
-            timer.unchecked_ref(),
-            ANSWER_TIMEOUT_MS,
-        ) {
+        if let Some(handle) = crate::global::set_timeout(&timer, ANSWER_TIMEOUT_MS) {
             if let Some(pending) = inner.borrow_mut().pending.get_mut(&id) {
                 pending.timer = Some(handle);
             }
@@ -283,7 +280,7 @@ impl Tabs {
                 let pending = self.inner().borrow_mut().pending.remove(&id);
                 if let Some(pending) = pending {
                     if let Some(timer) = pending.timer {
-                        window().clear_timeout_with_handle(timer);
+                        crate::global::clear_timeout(timer);
                     }
                     let _ = pending.answer.send(result);
                 }
@@ -398,7 +395,7 @@ impl Tabs {
             let pending = std::mem::take(&mut self.inner().borrow_mut().pending);
             for (_, pending) in pending {
                 if let Some(timer) = pending.timer {
-                    window().clear_timeout_with_handle(timer);
+                    crate::global::clear_timeout(timer);
                 }
                 let result = self.serve_here(pending.request).await;
                 let _ = pending.answer.send(result);
@@ -416,7 +413,7 @@ pub fn unsupported_message() -> String {
 }
 
 fn web_locks() -> Option<JsValue> {
-    let navigator = window().navigator();
+    let navigator = crate::global::navigator()?;
     let locks = Reflect::get(&navigator, &"locks".into()).ok()?;
     (!locks.is_undefined() && !locks.is_null()).then_some(locks)
 }
