@@ -36,7 +36,7 @@ use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use shared::sync::tab_protocol::{SyncState, TabEvent, TabRequest};
 
-use crate::{repo::Repo, tabs::Tabs, clock::now};
+use crate::{clock::now, repo::Repo, tabs::Tabs};
 
 /// What the relay returned at sign-up or sign-in, kept in IndexedDB; and the account's
 /// devices as the relay lists them.
@@ -291,6 +291,7 @@ impl Sync {
                 ClientEffect::Send(frame) => {
                     let socket = self.inner().borrow().socket.clone();
                     if let Some(socket) = socket {
+                        count_socket_bytes(frame.len());
                         if let Err(err) = socket.send_with_u8_array(&frame) {
                             tracing::warn!(cause = ?err, "send failed");
                         }
@@ -377,6 +378,8 @@ impl Sync {
         };
         let current = move || self.inner().borrow().generation == generation;
         let on_open = Closure::<dyn Fn()>::new(move || {
+            // For tests: which tab's engine holds an open socket to the relay.
+            crate::global::set_property("fieldbookSocketOpen", &true.into());
             if current() {
                 self.call(|engine, now| engine.connected(now));
             }
@@ -388,11 +391,13 @@ impl Sync {
             if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
                 let started = crate::clock::now_ms();
                 let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                count_socket_bytes(bytes.len());
                 self.call(|engine, now| engine.frame(&bytes, now));
                 crate::clock::add_timing("sync: decode and handle frames", started);
             }
         });
         let on_close = Closure::<dyn Fn()>::new(move || {
+            crate::global::set_property("fieldbookSocketOpen", &false.into());
             if current() {
                 self.inner().borrow_mut().socket = None;
                 self.call(|engine, now| engine.disconnected(now));
@@ -412,6 +417,7 @@ impl Sync {
         let mut inner = inner.borrow_mut();
         inner.generation += 1;
         if let Some(socket) = inner.socket.take() {
+            crate::global::set_property("fieldbookSocketOpen", &false.into());
             socket.set_onopen(None);
             socket.set_onmessage(None);
             socket.set_onclose(None);
@@ -441,10 +447,6 @@ impl Sync {
             let _ = api("POST", "/api/signout", None, Some(&session.token)).await;
             return Err(ApiError::new(message));
         }
-        // The book is about to hold a whole account: ask the browser to keep it.
-        leptos::task::spawn_local(async {
-            let _ = crate::device::request_persistence().await;
-        });
         Ok(())
     }
 
@@ -694,7 +696,12 @@ async fn api(
     Err(ApiError { message, fields })
 }
 
-/// The sync handle provided to the component tree.
-pub fn use_sync() -> Sync {
-    expect_context::<Sync>()
+/// Adds to `fieldbookSocketBytes` of the engine's scope: the WebSocket payload bytes sent and
+/// received, which the benchmark reads (the socket lives in a worker, out of reach of the
+/// page's DevTools session).
+fn count_socket_bytes(n: usize) {
+    let before = crate::global::property("fieldbookSocketBytes")
+        .as_f64()
+        .unwrap_or(0.0);
+    crate::global::set_property("fieldbookSocketBytes", &(before + n as f64).into());
 }

@@ -407,9 +407,7 @@ impl Tabs {
 
 /// What the rep reads when the browser cannot coordinate tabs.
 pub fn unsupported_message() -> String {
-    "This browser cannot coordinate several Fieldbook tabs (no Web Locks), so Fieldbook does \
-     not store changes here. Update the browser or use Chrome, Safari 15.4+ or Firefox."
-        .into()
+    shared::sync::engine_protocol::UNSUPPORTED.into()
 }
 
 fn web_locks() -> Option<JsValue> {

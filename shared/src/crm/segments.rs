@@ -9,7 +9,9 @@ use crate::{
 };
 
 /// The conditions of a segment; every condition set must hold (empty ones are ignored).
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate,
+)]
 pub struct SegmentFilter {
     /// Lifecycle stage (its storage id), or empty for any.
     pub stage: String,

@@ -37,7 +37,18 @@ pub struct Product {
 }
 
 /// What reaching a pipeline stage means for a deal.
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate)]
+#[derive(
+    serde::Serialize,
+    serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Reconcile,
+    Hydrate,
+)]
 pub enum StageOutcome {
     /// Still in play.
     #[autosurgeon(rename = "open")]
@@ -82,7 +93,9 @@ pub fn default_pipeline() -> Vec<PipelineStage> {
 }
 
 /// The book-wide settings held in the [`BookDoc`].
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate,
+)]
 pub struct BookSettings {
     /// The catalog, by product id.
     #[autosurgeon(missing = "Default::default")]
@@ -280,8 +293,11 @@ impl BookDoc {
         after: BookSettings,
         now: Timestamp,
     ) -> Result<Option<Vec<u8>>, DocError> {
-        let heads: Vec<automerge::ChangeHash> =
-            version.0.iter().map(|bytes| automerge::ChangeHash(*bytes)).collect();
+        let heads: Vec<automerge::ChangeHash> = version
+            .0
+            .iter()
+            .map(|bytes| automerge::ChangeHash(*bytes))
+            .collect();
         if heads.is_empty() || heads == self.doc.get_heads() {
             return self.update(now, move |settings| *settings = after);
         }

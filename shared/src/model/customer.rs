@@ -220,7 +220,19 @@ impl Customer {
 
 /// Identifies one email or phone entry inside a customer, so concurrent edits of the list
 /// keep each entry's identity.
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Reconcile, Hydrate)]
+#[derive(
+    serde::Serialize,
+    serde::Deserialize,
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Reconcile,
+    Hydrate,
+)]
 pub struct ContactPointId(pub String);
 
 impl fmt::Display for ContactPointId {
@@ -242,7 +254,9 @@ pub struct ContactPoint {
 }
 
 /// A postal address. Every part is optional free text.
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate,
+)]
 pub struct Address {
     /// Street and number.
     pub street: String,
@@ -370,7 +384,18 @@ impl<'de> serde::Deserialize<'de> for LifecycleStage {
 }
 
 /// How a customer prefers to be reached.
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate)]
+#[derive(
+    serde::Serialize,
+    serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Reconcile,
+    Hydrate,
+)]
 pub enum Channel {
     /// A phone call.
     #[autosurgeon(rename = "phone")]

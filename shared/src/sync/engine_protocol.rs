@@ -241,6 +241,12 @@ pub enum EngineRole {
     Unsupported,
 }
 
+/// What the rep reads when the browser cannot coordinate tabs (no Web Locks), so nothing is
+/// written rather than letting two tabs overwrite each other.
+pub const UNSUPPORTED: &str = "This browser cannot coordinate several Fieldbook tabs (no Web \
+     Locks), so Fieldbook does not store changes here. Update the browser or use Chrome, \
+     Safari 15.4+ or Firefox.";
+
 /// A message as bytes.
 pub fn encode<M: Serialize>(message: &M) -> Vec<u8> {
     crate::sync::protocol::encode(message)

@@ -571,10 +571,18 @@ fn an_edit_made_on_an_older_version_keeps_what_arrived_meanwhile() {
     assert!(changed);
     let customer = doc.customer();
     assert_eq!(customer.job_title, "Head buyer");
-    assert_eq!(customer.company, "Fromagerie Moderne", "the remote edit is kept");
-    assert_eq!(customer.notes.as_str(), "Likes morning visits. Closed Mondays.");
+    assert_eq!(
+        customer.company, "Fromagerie Moderne",
+        "the remote edit is kept"
+    );
+    assert_eq!(
+        customer.notes.as_str(),
+        "Likes morning visits. Closed Mondays."
+    );
     // The change to push is the screen's edit, and a third copy applies it.
-    let pushed = doc.last_local_change().expect("the edit is the last local change");
+    let pushed = doc
+        .last_local_change()
+        .expect("the edit is the last local change");
     other.apply_remote(&pushed).unwrap();
     assert_eq!(other.customer(), doc.customer());
 }
@@ -585,7 +593,9 @@ fn an_edit_on_the_current_version_is_written_by_the_device_itself() {
     let version = doc.version();
     let mut on_screen = doc.customer().clone();
     on_screen.owner = "Léa".into();
-    assert!(doc.update_to(&version, on_screen.clone(), Timestamp(T0.0 + 1)).unwrap());
+    assert!(doc
+        .update_to(&version, on_screen.clone(), Timestamp(T0.0 + 1))
+        .unwrap());
     assert_eq!(doc.customer().owner, "Léa");
     // Sending the same state again changes nothing.
     let version = doc.version();
@@ -601,4 +611,28 @@ fn an_edit_on_the_current_version_is_written_by_the_device_itself() {
         Err(DocError::Invalid(_))
     ));
     assert_eq!(doc.customer(), &before);
+}
+
+#[test]
+fn notes_written_from_a_plain_copy_are_stored() {
+    let mut customer = full_customer();
+    customer.set_notes("");
+    let mut doc = CustomerDoc::create(customer, actor(1), T0).unwrap();
+    for text in ["Prefers morning visits.", "Prefers evening visits.", ""] {
+        let version = doc.version();
+        let mut on_screen = doc.customer().clone();
+        on_screen.set_notes(text);
+        // The copy travels to the engine as bytes, as a screen's edit does.
+        let on_screen: Customer = shared::sync::engine_protocol::decode(
+            &shared::sync::engine_protocol::encode(&on_screen),
+        )
+        .unwrap();
+        assert!(doc
+            .update_to(&version, on_screen, Timestamp(T0.0 + 1))
+            .unwrap());
+        assert_eq!(doc.customer().notes.as_str(), text);
+        let saved = doc.save();
+        let loaded = CustomerDoc::load(&doc.customer().id, &saved, actor(1)).unwrap();
+        assert_eq!(loaded.customer().notes.as_str(), text);
+    }
 }

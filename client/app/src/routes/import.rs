@@ -142,7 +142,7 @@ pub fn ImportPage() -> impl IntoView {
             progress.set(Some((0, total)));
             let created = to_create.len();
             if let Err(err) = repo
-                .create_many(to_create.into_iter(), BATCH, |n| {
+                .create_many(to_create.into_iter(), BATCH, move |n| {
                     progress.set(Some((n, total)))
                 })
                 .await
