@@ -220,7 +220,11 @@ impl Engine {
             inner.pending.insert(id, Pending { answer, progress });
             id
         };
-        self.post(encode(&ToEngine::Ask { id, request }));
+        self.post(encode(&ToEngine::Ask {
+            id,
+            now: crate::time::now(),
+            request,
+        }));
         receiver.await.unwrap_or_else(|_| {
             Err(EngineError::Failed(
                 "not saved: the engine stopped before answering".into(),

@@ -114,9 +114,6 @@ struct Inner {
     /// The version of the settings shown, sent back with an edit of them.
     settings_version: Version,
     facts: Option<FactsIndex>,
-    /// Customers with an edit of this page in flight: their commit is this page's own and
-    /// does not make the open screen reload them (which would overwrite a field being typed).
-    in_flight: HashMap<CustomerId, usize>,
     /// The signed-in device's name, as the engine reports it.
     device_name: Option<String>,
 }
@@ -186,26 +183,20 @@ impl Repo {
             }
             EngineEvent::Committed { summaries, facts } => {
                 self.remember_facts(facts);
-                let others: Vec<CustomerId> = {
-                    let inner = self.inner();
-                    let inner = inner.borrow();
-                    summaries
-                        .iter()
-                        .map(|s| s.id.clone())
-                        .filter(|id| !inner.in_flight.contains_key(id))
-                        .collect()
-                };
+                let customers: Vec<CustomerId> = summaries.iter().map(|s| s.id.clone()).collect();
                 self.book.update(|book| {
                     for summary in summaries {
                         book.upsert(summary.clone());
                     }
                 });
-                if !others.is_empty() {
-                    self.remote_changes.update(|changes| {
-                        changes.generation += 1;
-                        changes.customers = others;
-                    });
-                }
+                // Every screen showing one of them reloads it, also after this page's own
+                // edit (another screen, such as the survey overlay, may have made it). A
+                // reload never rewrites an input whose stored value did not change
+                // (`routes::customer::Editor::value`), so the rep's typing is kept.
+                self.remote_changes.update(|changes| {
+                    changes.generation += 1;
+                    changes.customers = customers;
+                });
             }
             EngineEvent::Wiped => {
                 self.inner().borrow_mut().facts = None;
@@ -254,22 +245,17 @@ impl Repo {
 
     /// Creates a customer; resolves once it is committed to IndexedDB.
     pub async fn create(&self, customer: Customer) -> Result<Customer, RepoError> {
-        let id = customer.id.clone();
-        self.track(&id, 1);
-        let result = self
-            .saving(async {
-                match self
-                    .engine
-                    .ask(EngineRequest::Create(Box::new(customer)))
-                    .await?
-                {
-                    Reply::Customer(versioned) => Ok(versioned.customer),
-                    other => Err(unexpected(other)),
-                }
-            })
-            .await;
-        self.track(&id, -1);
-        result
+        self.saving(async {
+            match self
+                .engine
+                .ask(EngineRequest::Create(Box::new(customer)))
+                .await?
+            {
+                Reply::Customer(versioned) => Ok(versioned.customer),
+                other => Err(unexpected(other)),
+            }
+        })
+        .await
     }
 
     /// Applies `edit` to a customer; resolves with the new state once committed, or `None`
@@ -286,34 +272,20 @@ impl Repo {
         if after == before {
             return Ok(None);
         }
-        self.track(customer_id, 1);
-        let result = self
-            .saving(async {
-                match self
-                    .engine
-                    .ask(EngineRequest::Update {
-                        version,
-                        after: Box::new(after),
-                    })
-                    .await?
-                {
-                    Reply::Updated(updated) => Ok(updated.map(|v| v.customer)),
-                    other => Err(unexpected(other)),
-                }
-            })
-            .await;
-        self.track(customer_id, -1);
-        result
-    }
-
-    fn track(&self, customer_id: &CustomerId, delta: isize) {
-        let inner = self.inner();
-        let mut inner = inner.borrow_mut();
-        let count = inner.in_flight.entry(customer_id.clone()).or_insert(0);
-        *count = count.saturating_add_signed(delta);
-        if *count == 0 {
-            inner.in_flight.remove(customer_id);
-        }
+        self.saving(async {
+            match self
+                .engine
+                .ask(EngineRequest::Update {
+                    version,
+                    after: Box::new(after),
+                })
+                .await?
+            {
+                Reply::Updated(updated) => Ok(updated.map(|v| v.customer)),
+                other => Err(unexpected(other)),
+            }
+        })
+        .await
     }
 
     /// Every field of the customer written concurrently on several devices.
@@ -338,22 +310,18 @@ impl Repo {
         field: &str,
         op: &str,
     ) -> Result<Option<Customer>, RepoError> {
-        self.track(customer_id, 1);
         let request = EngineRequest::ResolveConflict {
             customer: customer_id.clone(),
             field: field.into(),
             op: op.into(),
         };
-        let result = self
-            .saving(async {
-                match self.engine.ask(request).await? {
-                    Reply::Updated(updated) => Ok(updated.map(|v| v.customer)),
-                    other => Err(unexpected(other)),
-                }
-            })
-            .await;
-        self.track(customer_id, -1);
-        result
+        self.saving(async {
+            match self.engine.ask(request).await? {
+                Reply::Updated(updated) => Ok(updated.map(|v| v.customer)),
+                other => Err(unexpected(other)),
+            }
+        })
+        .await
     }
 
     /// Edits the catalog, pipeline or segments: validated and stored by the engine, then

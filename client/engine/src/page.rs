@@ -75,7 +75,8 @@ pub fn serve(tabs: Tabs, repo: Repo, sync: Sync) {
         };
         match decode::<ToEngine>(&array.to_vec()) {
             Ok(ToEngine::Online(online)) => sync.set_online(online),
-            Ok(ToEngine::Ask { id, request }) => leptos::task::spawn_local(async move {
+            Ok(ToEngine::Ask { id, now, request }) => leptos::task::spawn_local(async move {
+                crate::clock::follow_page(now);
                 let result = answer(repo, sync, id, request).await;
                 post(&FromEngine::Answer { id, result });
             }),

@@ -36,7 +36,9 @@ use crate::model::facts::CustomerFacts;
 use crate::sync::account::DeviceInfo;
 use crate::sync::protocol::Upload;
 use crate::sync::tab_protocol::{RequestId, SyncState};
-use crate::{Customer, CustomerId, CustomerSummary, FieldConflict, ValidationErrors, Version};
+use crate::{
+    Customer, CustomerId, CustomerSummary, FieldConflict, Timestamp, ValidationErrors, Version,
+};
 
 /// Page → engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +47,8 @@ pub enum ToEngine {
     Ask {
         /// Echoed by the answer.
         id: RequestId,
+        /// The page's clock when it asked: the engine dates edits by the clock the rep sees.
+        now: Timestamp,
         /// What to do.
         request: EngineRequest,
     },
@@ -263,7 +267,7 @@ mod tests {
     use super::*;
     use crate::seed::customer;
     use crate::sync::protocol::{BlobKind, DocumentId, Seq};
-    use crate::{CustomerDoc, FieldError, Timestamp};
+    use crate::{CustomerDoc, FieldError};
 
     fn round_trip<M: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug>(
         message: M,
@@ -317,6 +321,7 @@ mod tests {
         ] {
             round_trip(ToEngine::Ask {
                 id: RequestId(4),
+                now,
                 request,
             });
         }
