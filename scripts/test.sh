@@ -26,8 +26,8 @@ cargo fmt --all -- --check
 step "clippy (native: shared, server)"
 cargo clippy -p fieldbook-shared -p fieldbook-server --all-targets -- -D warnings
 
-step "clippy (wasm32: client)"
-cargo clippy -p fieldbook-client --target wasm32-unknown-unknown -- -D warnings
+step "clippy (wasm32: client screens and engine)"
+cargo clippy -p fieldbook-client -p fieldbook-engine --target wasm32-unknown-unknown -- -D warnings
 
 step "native tests (shared, server)"
 cargo test -p fieldbook-shared -p fieldbook-server
@@ -35,6 +35,9 @@ cargo test -p fieldbook-shared -p fieldbook-server
 step "release build: client (trunk) and relay"
 trunk build --release
 cargo build --release -p fieldbook-server
+
+step "the screens' wasm holds no Automerge, autosurgeon or sync code"
+scripts/check-ui-wasm.sh
 
 step "end-to-end tests (Playwright, Chromium)"
 (cd e2e && npx playwright test)

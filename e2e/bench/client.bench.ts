@@ -162,13 +162,14 @@ async function profiled(page: Page, name: string, fn: () => Promise<unknown>): P
   }
 }
 
-/** The tab's memory: JS heap in use after a garbage collection, and the wasm linear memory. */
+/** The tab's memory: JS heap in use after a garbage collection (the page's), and the wasm linear memory of the page and its engine worker. */
 async function memoryMB(page: Page): Promise<{ js: number; wasm: number }> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('HeapProfiler.collectGarbage');
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
   await cdp.detach();
-  const wasm = await page.evaluate(() => (window as any).fieldbookWasmMemory?.buffer.byteLength ?? 0);
+  let wasm = await page.evaluate(() => (window as any).fieldbookWasmMemory?.buffer.byteLength ?? 0);
+  for (const worker of page.workers()) wasm += await worker.evaluate(() => (self as any).fieldbookWasmMemory?.buffer.byteLength ?? 0);
   return { js: usedSize / 1048576, wasm: wasm / 1048576 };
 }
 
@@ -423,13 +424,6 @@ test(`search-as-you-type and edit-to-IndexedDB latency over ${searchSize} custom
 async function bootstrapNewDevice(browser: Browser, baseURL: string | undefined, email: string, name: string, profileName?: string) {
   const context = await browser.newContext({ baseURL, viewport: { width: 820, height: 1180 } });
   const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Network.enable');
-  let wsBytes = 0;
-  const frameBytes = (frame: { opcode: number; payloadData: string }) =>
-    frame.opcode === 2 ? Math.floor((frame.payloadData.length * 3) / 4) - (frame.payloadData.match(/=+$/)?.[0].length ?? 0) : frame.payloadData.length;
-  cdp.on('Network.webSocketFrameReceived', ({ response }) => (wsBytes += frameBytes(response)));
-  cdp.on('Network.webSocketFrameSent', ({ response }) => (wsBytes += frameBytes(response)));
   await page.addInitScript(() => {
     const w = window as any;
     w.syncPhases = [];
@@ -465,11 +459,11 @@ async function bootstrapNewDevice(browser: Browser, baseURL: string | undefined,
   };
   if (profileName) await profiled(page, profileName, download);
   else await download();
-  const { submittedAt, phases, timings } = await page.evaluate(() => ({
+  const { submittedAt, phases } = await page.evaluate(() => ({
     submittedAt: (window as any).submittedAt as number,
     phases: (window as any).syncPhases as { phase: string; at: number }[],
-    timings: ((window as any).fieldbookTimings ?? {}) as Record<string, number>,
   }));
+  const timings = await engineTimings(page);
   const connectingAt = phases.find((p) => p.phase !== 'local')!.at;
   const syncedAt = phases.find((p) => p.phase === 'synced')!.at;
   const stored = (await page.getByTestId('stored-count').textContent())?.match(/(\d+) customers? on this device/)?.[1];
@@ -477,9 +471,9 @@ async function bootstrapNewDevice(browser: Browser, baseURL: string | undefined,
     context,
     page,
     seconds: (syncedAt - connectingAt) / 1000,
-    bytes: wsBytes,
+    bytes: await engineSocketBytes(page),
     /** WebSocket payload bytes counted so far on this device (it stays open). */
-    bytesSoFar: () => wsBytes,
+    bytesSoFar: () => engineSocketBytes(page),
     tasks: await longTasks(page, connectingAt, syncedAt),
     signInSeconds: (connectingAt - submittedAt) / 1000,
     phases: phases.map((p) => p.phase),
@@ -570,7 +564,7 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
   details.push(`Sync bench, catch-up: the phone adds ${catchUpChanges} customers: ${await seed(phone, catchUpChanges, 12)}`);
   await phoneAccount.open();
   await phoneAccount.expectBackedUp(10 * 60_000);
-  const bytesBefore = tabletDevice.bytesSoFar();
+  const bytesBefore = await tabletDevice.bytesSoFar();
   await tablet.goto('/account');
   const tabletAccount = new AccountPage(tablet);
   await tabletAccount.expectBackedUp(10 * 60_000);
@@ -584,7 +578,7 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
       phases: phases.map((p) => p.phase),
     };
   });
-  const catchUpBytes = tabletDevice.bytesSoFar() - bytesBefore;
+  const catchUpBytes = (await tabletDevice.bytesSoFar()) - bytesBefore;
   const held = Number((await tablet.getByTestId('stored-count').textContent())?.match(/(\d+) customers? on this device/)?.[1]);
   expect(held).toBe(syncSize + catchUpChanges);
   details.push(`Sync bench, catch-up: phases ${catchUp.phases.join(' → ')}; the tablet then holds ${held} customers`);
@@ -702,7 +696,8 @@ test('edit in one tab visible in another tab of the same browser', async ({ base
       await tab.goto('/');
       await expect(tab.getByTestId('customer-list')).toHaveAttribute('data-ready', 'true');
     }
-    expect(await follower.locator('body').getAttribute('data-tab-role')).toBe('follower');
+    await expect.poll(() => writer.locator('body').getAttribute('data-tab-role')).toBe('writer');
+    await expect.poll(() => follower.locator('body').getAttribute('data-tab-role')).toBe('follower');
     await writer.getByTestId('customer-row').first().click();
     await follower.getByTestId('customer-row').first().click();
     const directions: Array<[string, Page, Page]> = [
@@ -866,7 +861,7 @@ test('dashboards over large books: open, and switch the period', async ({ baseUR
           firstOpens.push(await timeUntil(page, '[data-testid="menu-dashboard"]', '[data-testid="dashboard-body"]'));
           const meta = (await page.getByTestId('dashboard-meta').textContent()) ?? '';
           // Where the first open spends its time: the IndexedDB read, then decoding.
-          const timings = await page.evaluate(() => (window as any).fieldbookTimings ?? {});
+          const timings = await engineTimings(page);
           const ms = (key: string) => `${Number(timings[key] ?? 0).toFixed(0)} ms`;
           details.push(
             `Dashboard, ${n} customers: ${meta}; first open: IndexedDB getAll of the facts ${ms('dashboard: facts getAll')}, ` +
@@ -984,3 +979,19 @@ test.afterAll(() => {
   console.log(lines.join('\n'));
   console.log(`written to ${out}`);
 });
+
+/** WebSocket payload bytes this page's engine worker has sent and received (its sync runtime counts them: the socket lives in the worker, out of reach of the page's DevTools session). */
+async function engineSocketBytes(page: Page): Promise<number> {
+  let bytes = 0;
+  for (const worker of page.workers()) bytes += await worker.evaluate(() => (self as any).fieldbookSocketBytes ?? 0);
+  return bytes;
+}
+
+/** The `fieldbookTimings` totals of the page and of its engine worker, added up by name. */
+async function engineTimings(page: Page): Promise<Record<string, number>> {
+  const all: Record<string, number> = {};
+  const scopes = [await page.evaluate(() => (window as any).fieldbookTimings ?? {})];
+  for (const worker of page.workers()) scopes.push(await worker.evaluate(() => (self as any).fieldbookTimings ?? {}));
+  for (const timings of scopes) for (const [name, ms] of Object.entries(timings as Record<string, number>)) all[name] = (all[name] ?? 0) + ms;
+  return all;
+}

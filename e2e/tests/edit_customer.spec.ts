@@ -61,26 +61,36 @@ test('an invalid edit is explained under the field and not stored', async ({ pag
 test('a full device storage is reported, never shown as saved', async ({ page }) => {
   // Chromium 156 ignores CDP's Storage.overrideQuotaForOrigin, so the quota failure is
   // injected at the IndexedDB boundary, exactly as the browser reports a real one: the
-  // transaction aborts and its error is a QuotaExceededError.
-  await page.addInitScript(() => {
-    const commit = IDBTransaction.prototype.commit;
-    IDBTransaction.prototype.commit = function (this: IDBTransaction) {
-      if ((window as any).__fieldbookStorageFull && this.mode === 'readwrite') {
-        Object.defineProperty(this, 'error', {
-          value: new DOMException('The quota has been exceeded.', 'QuotaExceededError'),
-        });
-        this.abort();
-        return;
-      }
-      return commit.call(this);
-    };
-  });
+  // transaction aborts and its error is a QuotaExceededError. Every write happens in the
+  // writer's engine worker (client/src/engine.rs), so that is where it is injected.
+  const storageFull = async (full: boolean) => {
+    await expect.poll(() => page.workers().length).toBeGreaterThan(0);
+    for (const worker of page.workers()) {
+      await worker.evaluate((full) => {
+        const scope = self as any;
+        if (!scope.__fieldbookCommit) {
+          scope.__fieldbookCommit = IDBTransaction.prototype.commit;
+          IDBTransaction.prototype.commit = function (this: IDBTransaction) {
+            if (scope.__fieldbookStorageFull && this.mode === 'readwrite') {
+              Object.defineProperty(this, 'error', {
+                value: new DOMException('The quota has been exceeded.', 'QuotaExceededError'),
+              });
+              this.abort();
+              return;
+            }
+            return scope.__fieldbookCommit.call(this);
+          };
+        }
+        scope.__fieldbookStorageFull = full;
+      }, full);
+    }
+  };
   const list = new CustomerListPage(page);
   await list.open();
   await list.addCustomer({ name: 'Quota Test' });
   const customer = new CustomerPage(page);
 
-  await page.evaluate(() => ((window as any).__fieldbookStorageFull = true));
+  await storageFull(true);
   await customer.setField('notes', 'Met at the Lyon expo.');
   await expect(customer.saveStatus).toHaveAttribute('data-state', 'failed');
   await expect(page.getByTestId('customer-page').getByTestId('storage-error')).toContainText(
@@ -90,7 +100,7 @@ test('a full device storage is reported, never shown as saved', async ({ page })
 
   // Nothing was stored half-way: after a reload the note is not there, and the next edit,
   // once space is back, saves normally.
-  await page.evaluate(() => ((window as any).__fieldbookStorageFull = false));
+  await storageFull(false);
   await page.reload();
   await expect(customer.field('notes')).toHaveValue('');
   await customer.setField('notes', 'Second try.');

@@ -41,7 +41,7 @@ pub mod seed;
 pub mod sync;
 
 pub use documents::conflicts::{ConflictValue, FieldConflict};
-pub use documents::customer_doc::{CustomerDoc, DocError};
+pub use documents::customer_doc::{CustomerDoc, DocError, Version};
 pub use model::customer::{
     Address, CalendarDate, Channel, ContactPoint, ContactPointId, Customer, LifecycleStage, TagSet,
 };

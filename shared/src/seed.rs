@@ -253,7 +253,7 @@ pub fn customer(seed: u64, customer_idx: u64, now: Timestamp) -> Customer {
         day: 1 + rng.below(28) as u32,
     });
     if rng.chance(50) {
-        customer.notes = autosurgeon::Text::with_value(format!(
+        customer.set_notes(format!(
             "Met at {}. Interested in the {} range.",
             rng.pick(&[
                 "the Lyon expo",

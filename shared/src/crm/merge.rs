@@ -155,7 +155,7 @@ pub fn merged(
         } else {
             format!("{}\n\n{}", result.notes.as_str().trim_end(), other_notes)
         };
-        result.notes.update(joined);
+        result.set_notes(joined);
     }
     for (id, record) in &other.activities {
         result

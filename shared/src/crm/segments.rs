@@ -9,7 +9,9 @@ use crate::{
 };
 
 /// The conditions of a segment; every condition set must hold (empty ones are ignored).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate,
+)]
 pub struct SegmentFilter {
     /// Lifecycle stage (its storage id), or empty for any.
     pub stage: String,
@@ -110,7 +112,7 @@ impl SegmentFilter {
 }
 
 /// A named, saved segment.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct SavedSegment {
     /// Its name, e.g. "Loyal in Lyon, quiet for 60 days".
     pub name: String,

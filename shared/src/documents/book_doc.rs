@@ -14,14 +14,14 @@ use autosurgeon::{Hydrate, Reconcile};
 use crate::{
     documents::customer_doc::{commit, load_incremental_checked, TEXT_ENCODING},
     model::validation::{check_currency, FieldError, ValidationErrors, MAX_SHORT_TEXT},
-    DocError, Timestamp,
+    DocError, Timestamp, Version,
 };
 
 /// The document id of a book's [`BookDoc`] on the relay.
 pub const BOOK_DOCUMENT: &str = "book";
 
 /// A product the rep sells.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct Product {
     /// Its name, e.g. "Espresso machine Pro".
     pub name: String,
@@ -37,7 +37,18 @@ pub struct Product {
 }
 
 /// What reaching a pipeline stage means for a deal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate)]
+#[derive(
+    serde::Serialize,
+    serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Reconcile,
+    Hydrate,
+)]
 pub enum StageOutcome {
     /// Still in play.
     #[autosurgeon(rename = "open")]
@@ -51,7 +62,7 @@ pub enum StageOutcome {
 }
 
 /// One stage of the deal pipeline.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct PipelineStage {
     /// Stable id stored in deals.
     #[key]
@@ -82,7 +93,9 @@ pub fn default_pipeline() -> Vec<PipelineStage> {
 }
 
 /// The book-wide settings held in the [`BookDoc`].
-#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate,
+)]
 pub struct BookSettings {
     /// The catalog, by product id.
     #[autosurgeon(missing = "Default::default")]
@@ -263,6 +276,49 @@ impl BookDoc {
             .doc
             .get_last_local_change()
             .map(|change| change.raw_bytes().to_vec()))
+    }
+
+    /// The version of the document now (see [`crate::documents::customer_doc::Version`]).
+    pub fn version(&mut self) -> Version {
+        Version(self.doc.get_heads().iter().map(|hash| hash.0).collect())
+    }
+
+    /// Writes what a screen made of the settings as they were at `version`, as one change
+    /// at `now`: on a fork at that version when the document moved on meanwhile, so a
+    /// change that arrived in between is kept. Returns the change's bytes, or `None` if
+    /// nothing changed.
+    pub fn update_to(
+        &mut self,
+        version: &Version,
+        after: BookSettings,
+        now: Timestamp,
+    ) -> Result<Option<Vec<u8>>, DocError> {
+        let heads: Vec<automerge::ChangeHash> = version
+            .0
+            .iter()
+            .map(|bytes| automerge::ChangeHash(*bytes))
+            .collect();
+        if heads.is_empty() || heads == self.doc.get_heads() {
+            return self.update(now, move |settings| *settings = after);
+        }
+        let fork = match self.doc.fork_at(&heads) {
+            Ok(fork) => fork,
+            Err(automerge::AutomergeError::InvalidHash(_)) => {
+                return self.update(now, move |settings| *settings = after)
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let settings = autosurgeon::hydrate(&fork)?;
+        let mut forked = BookDoc {
+            doc: fork,
+            settings,
+            author: self.author.clone(),
+        };
+        let Some(change) = forked.update(now, move |settings| *settings = after)? else {
+            return Ok(None);
+        };
+        self.apply_remote(&change)?;
+        Ok(Some(change))
     }
 
     /// The whole document, to store.

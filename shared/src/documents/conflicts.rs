@@ -13,7 +13,7 @@ use crate::documents::customer_doc::{commit, DocError};
 use crate::{CalendarDate, Channel, CustomerDoc, LifecycleStage, Timestamp};
 
 /// One field with concurrent values.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct FieldConflict {
     /// A stable key for the field (e.g. `name`, `address.city`, `emails.<id>.value`).
     pub field: String,
@@ -24,7 +24,7 @@ pub struct FieldConflict {
 }
 
 /// One of the concurrent values of a field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct ConflictValue {
     /// The value as shown.
     pub display: String,

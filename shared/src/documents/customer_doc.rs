@@ -54,6 +54,24 @@ pub struct CustomerDoc {
     customer: Customer,
     /// The device named in the messages of this copy's changes (shown with conflicts).
     author: Option<String>,
+    /// The change [`CustomerDoc::update_to`] made on a fork and merged here: the last local
+    /// change, though another actor made it.
+    forked_change: Option<Vec<u8>>,
+}
+
+/// The heads of a document's history as plain bytes: the version a screen read, sent back
+/// with its edit so the engine applies the edit to that version ([`CustomerDoc::update_to`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Version(pub Vec<[u8; 32]>);
+
+impl Version {
+    fn of(heads: &[ChangeHash]) -> Version {
+        Version(heads.iter().map(|hash| hash.0).collect())
+    }
+
+    fn heads(&self) -> Vec<ChangeHash> {
+        self.0.iter().map(|bytes| ChangeHash(*bytes)).collect()
+    }
 }
 
 impl std::fmt::Debug for CustomerDoc {
@@ -88,6 +106,7 @@ impl CustomerDoc {
             doc,
             customer,
             author: None,
+            forked_change: None,
         })
     }
 
@@ -133,6 +152,7 @@ impl CustomerDoc {
             doc,
             customer,
             author: None,
+            forked_change: None,
         })
     }
 
@@ -155,6 +175,9 @@ impl CustomerDoc {
 
     /// The bytes of the last change this copy made, to push to the relay.
     pub fn last_local_change(&mut self) -> Option<Vec<u8>> {
+        if let Some(change) = self.forked_change.take() {
+            return Some(change);
+        }
         self.doc
             .get_last_local_change()
             .map(|change| change.raw_bytes().to_vec())
@@ -183,6 +206,7 @@ impl CustomerDoc {
             doc,
             customer,
             author: None,
+            forked_change: None,
         })
     }
 
@@ -219,6 +243,62 @@ impl CustomerDoc {
         Ok(true)
     }
 
+    /// The version of the document now, for a screen that shows it and may edit it.
+    pub fn version(&mut self) -> Version {
+        Version::of(&self.doc.get_heads())
+    }
+
+    /// Writes what a screen made of the customer as it was at `version` (`after`), as one
+    /// change at `now`, validated like [`CustomerDoc::update`]. Only the fields the screen
+    /// changed from that version are written, so a change that arrived meanwhile (from
+    /// another device or tab) is kept: when the document moved on, the edit is made on a fork
+    /// at `version` (with an actor of its own, whose sequence cannot collide) and merged.
+    /// Notes are written as a text diff, so concurrent note edits interleave.
+    /// Returns whether anything changed.
+    pub fn update_to(
+        &mut self,
+        version: &Version,
+        after: Customer,
+        now: Timestamp,
+    ) -> Result<bool, DocError> {
+        let edit = move |current: &mut Customer| {
+            let notes = after.notes.as_str().to_owned();
+            let mut text = std::mem::take(&mut current.notes);
+            *current = after;
+            text.update(notes);
+            current.notes = text;
+        };
+        let heads = version.heads();
+        // No version (a screen that never read this customer): the edit applies to what
+        // is here.
+        if heads.is_empty() || heads == self.doc.get_heads() {
+            return self.update(now, edit);
+        }
+        // A version this copy never held (it was reloaded from storage meanwhile): the edit
+        // applies to what is here.
+        let fork = match self.doc.fork_at(&heads) {
+            Ok(fork) => fork,
+            Err(automerge::AutomergeError::InvalidHash(_)) => return self.update(now, edit),
+            Err(err) => return Err(err.into()),
+        };
+        let customer = autosurgeon::hydrate(&fork)?;
+        let mut forked = CustomerDoc {
+            doc: fork,
+            customer,
+            author: self.author.clone(),
+            forked_change: None,
+        };
+        if !forked.update(now, edit)? {
+            return Ok(false);
+        }
+        let Some(change) = forked.last_local_change() else {
+            return Ok(false);
+        };
+        self.apply_remote(&change)?;
+        self.forked_change = Some(change);
+        Ok(true)
+    }
+
     /// Merges another copy of this document (e.g. from another device).
     pub fn merge(&mut self, other: &mut CustomerDoc) -> Result<(), DocError> {
         self.doc.merge(&mut other.doc)?;
@@ -232,6 +312,7 @@ impl CustomerDoc {
             doc: self.doc.fork().with_actor(actor),
             customer: self.customer.clone(),
             author: self.author.clone(),
+            forked_change: None,
         }
     }
 

@@ -402,7 +402,7 @@ pub fn row_to_customer(
                     }
                 }
             }
-            Target::Notes => customer.notes.update(value),
+            Target::Notes => customer.set_notes(value),
             Target::Stage => match stage_from(value) {
                 Some(stage) => customer.stage = stage,
                 None => problems.push(format!("unknown lifecycle stage \"{value}\"")),

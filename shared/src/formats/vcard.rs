@@ -259,7 +259,7 @@ fn card_to_customer(
                     }
                 }
             }
-            "NOTE" => customer.notes.update(text().trim()),
+            "NOTE" => customer.set_notes(text().trim()),
             _ => {}
         }
     }

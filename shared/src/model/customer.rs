@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// One customer: everything a rep knows about a person or account.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Customer {
     /// The customer's identity; equal to the id its document is stored under.
     pub id: CustomerId,
@@ -45,6 +45,7 @@ pub struct Customer {
     pub birthday: Option<CalendarDate>,
     /// Free notes. Collaborative text: concurrent edits on two devices interleave instead of
     /// one overwriting the other.
+    #[serde(with = "text_as_string")]
     pub notes: Text,
     /// Who looks after this customer (a rep's name until accounts exist).
     pub owner: String,
@@ -85,7 +86,7 @@ pub struct Customer {
 }
 
 /// One move of a customer from a lifecycle stage to another.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct StageChange {
     /// The stage left; `None` when the customer was created in `to`.
     pub from: Option<LifecycleStage>,
@@ -95,7 +96,27 @@ pub struct StageChange {
     pub at: Timestamp,
 }
 
+/// Notes travel between the screens and the engine as plain text; the engine writes them into
+/// the document as a diff ([`crate::CustomerDoc::update_to`]).
+mod text_as_string {
+    use autosurgeon::Text;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(text: &Text, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(text.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Text, D::Error> {
+        String::deserialize(deserializer).map(Text::with_value)
+    }
+}
+
 impl Customer {
+    /// Replaces the notes (screens edit them as plain text).
+    pub fn set_notes(&mut self, notes: impl AsRef<str>) {
+        self.notes = Text::with_value(notes);
+    }
+
     /// A new, empty customer with the given id, created at `now`.
     pub fn new(id: CustomerId, now: Timestamp) -> Customer {
         Customer {
@@ -199,7 +220,19 @@ impl Customer {
 
 /// Identifies one email or phone entry inside a customer, so concurrent edits of the list
 /// keep each entry's identity.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Reconcile, Hydrate)]
+#[derive(
+    serde::Serialize,
+    serde::Deserialize,
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Reconcile,
+    Hydrate,
+)]
 pub struct ContactPointId(pub String);
 
 impl fmt::Display for ContactPointId {
@@ -209,7 +242,7 @@ impl fmt::Display for ContactPointId {
 }
 
 /// An email address or phone number with a label.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct ContactPoint {
     /// Stable identity of the entry within its list.
     #[key]
@@ -221,7 +254,9 @@ pub struct ContactPoint {
 }
 
 /// A postal address. Every part is optional free text.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate,
+)]
 pub struct Address {
     /// Street and number.
     pub street: String,
@@ -349,7 +384,18 @@ impl<'de> serde::Deserialize<'de> for LifecycleStage {
 }
 
 /// How a customer prefers to be reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate)]
+#[derive(
+    serde::Serialize,
+    serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Reconcile,
+    Hydrate,
+)]
 pub enum Channel {
     /// A phone call.
     #[autosurgeon(rename = "phone")]
@@ -500,7 +546,7 @@ impl Hydrate for CalendarDate {
 /// A map rather than a list: the same tag added concurrently on two devices merges into one
 /// entry, and removing a tag on one device while another adds a different one keeps both
 /// intentions.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct TagSet(BTreeMap<String, bool>);
 
 impl TagSet {

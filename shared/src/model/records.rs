@@ -218,7 +218,7 @@ impl NpsCategory {
 }
 
 /// One interaction with the customer, or a note about them.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Activity {
     /// What kind of interaction.
     pub kind: ActivityKind,
@@ -257,7 +257,7 @@ impl Activity {
 
 /// The progress of a complaint, with the instants that yield first response time and
 /// resolution time.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct Complaint {
     /// Where it stands.
     pub status: ComplaintStatus,
@@ -307,7 +307,7 @@ impl Complaint {
 }
 
 /// A follow-up: something to do for this customer by a given time.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct Task {
     /// What to do.
     pub title: String,
@@ -331,7 +331,7 @@ impl Task {
 }
 
 /// One answer to a feedback survey.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct Feedback {
     /// Which survey.
     pub kind: FeedbackKind,
@@ -346,7 +346,7 @@ pub struct Feedback {
 }
 
 /// A product bought by the customer.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct Purchase {
     /// The catalog product's id.
     #[autosurgeon(rename = "product_id")]
@@ -373,7 +373,7 @@ impl Purchase {
 }
 
 /// A sales opportunity moving through the pipeline.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct Deal {
     /// What is being sold.
     pub title: String,

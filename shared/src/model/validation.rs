@@ -22,7 +22,7 @@ pub const MAX_SUMMARY: usize = 5_000;
 pub const MAX_CHECK_IN_DAYS: u32 = 730;
 
 /// One broken rule, attached to the field a form should highlight.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     /// The field: `name`, `company`, `emails.<entry id>`, `phones.<entry id>`, `tags`, …
     pub field: String,
@@ -31,7 +31,7 @@ pub struct FieldError {
 }
 
 /// Every rule a customer breaks; never empty.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ValidationErrors(pub Vec<FieldError>);
 
 impl ValidationErrors {

@@ -26,6 +26,7 @@
 pub mod account;
 pub mod blob;
 pub mod client;
+pub mod engine_protocol;
 pub mod memory;
 pub mod protocol;
 pub mod relay;

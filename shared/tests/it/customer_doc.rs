@@ -544,3 +544,95 @@ fn a_bulk_created_snapshot_loads_as_the_same_customer_and_summary() {
     invalid.company.clear();
     assert!(CustomerDoc::create_snapshot(invalid, actor(1), None, T0).is_err());
 }
+
+/// The screens edit a plain copy of the customer and send it back with the version they
+/// read (`CustomerDoc::update_to`); what arrived meanwhile must survive.
+#[test]
+fn an_edit_made_on_an_older_version_keeps_what_arrived_meanwhile() {
+    let mut doc = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    let read_version = doc.version();
+    let mut on_screen = doc.customer().clone();
+    // Meanwhile another device changes the company and the notes.
+    let mut other = doc.fork(actor(2));
+    other
+        .update(Timestamp(T0.0 + 1_000), |c| {
+            c.company = "Fromagerie Moderne".into();
+            c.notes.update("Prefers morning visits. Closed Mondays.");
+        })
+        .unwrap();
+    let change = other.last_local_change().unwrap();
+    doc.apply_remote(&change).unwrap();
+    // The screen changes the job title and the notes' first word, from what it read.
+    on_screen.job_title = "Head buyer".into();
+    on_screen.set_notes("Likes morning visits.");
+    let changed = doc
+        .update_to(&read_version, on_screen, Timestamp(T0.0 + 2_000))
+        .unwrap();
+    assert!(changed);
+    let customer = doc.customer();
+    assert_eq!(customer.job_title, "Head buyer");
+    assert_eq!(
+        customer.company, "Fromagerie Moderne",
+        "the remote edit is kept"
+    );
+    assert_eq!(
+        customer.notes.as_str(),
+        "Likes morning visits. Closed Mondays."
+    );
+    // The change to push is the screen's edit, and a third copy applies it.
+    let pushed = doc
+        .last_local_change()
+        .expect("the edit is the last local change");
+    other.apply_remote(&pushed).unwrap();
+    assert_eq!(other.customer(), doc.customer());
+}
+
+#[test]
+fn an_edit_on_the_current_version_is_written_by_the_device_itself() {
+    let mut doc = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    let version = doc.version();
+    let mut on_screen = doc.customer().clone();
+    on_screen.owner = "Léa".into();
+    assert!(doc
+        .update_to(&version, on_screen.clone(), Timestamp(T0.0 + 1))
+        .unwrap());
+    assert_eq!(doc.customer().owner, "Léa");
+    // Sending the same state again changes nothing.
+    let version = doc.version();
+    let again = doc.customer().clone();
+    assert!(!doc.update_to(&version, again, Timestamp(T0.0 + 2)).unwrap());
+    // An invalid edit is refused from any version and changes nothing.
+    let mut invalid = doc.customer().clone();
+    invalid.name.clear();
+    invalid.company.clear();
+    let before = doc.customer().clone();
+    assert!(matches!(
+        doc.update_to(&shared::Version::default(), invalid, Timestamp(T0.0 + 3)),
+        Err(DocError::Invalid(_))
+    ));
+    assert_eq!(doc.customer(), &before);
+}
+
+#[test]
+fn notes_written_from_a_plain_copy_are_stored() {
+    let mut customer = full_customer();
+    customer.set_notes("");
+    let mut doc = CustomerDoc::create(customer, actor(1), T0).unwrap();
+    for text in ["Prefers morning visits.", "Prefers evening visits.", ""] {
+        let version = doc.version();
+        let mut on_screen = doc.customer().clone();
+        on_screen.set_notes(text);
+        // The copy travels to the engine as bytes, as a screen's edit does.
+        let on_screen: Customer = shared::sync::engine_protocol::decode(
+            &shared::sync::engine_protocol::encode(&on_screen),
+        )
+        .unwrap();
+        assert!(doc
+            .update_to(&version, on_screen, Timestamp(T0.0 + 1))
+            .unwrap());
+        assert_eq!(doc.customer().notes.as_str(), text);
+        let saved = doc.save();
+        let loaded = CustomerDoc::load(&doc.customer().id, &saved, actor(1)).unwrap();
+        assert_eq!(loaded.customer().notes.as_str(), text);
+    }
+}

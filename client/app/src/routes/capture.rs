@@ -135,7 +135,7 @@ pub fn QuickCapture() -> impl IntoView {
             customer.tags.insert(&tag);
         }
         let line = note_line(event.get_untracked().trim(), note.get_untracked().trim());
-        customer.notes = autosurgeon::Text::with_value(line);
+        customer.set_notes(line);
         customer.owner = "Me".into();
         remember_event(event.get_untracked().trim());
         saving.set(true);
@@ -203,7 +203,7 @@ pub fn QuickCapture() -> impl IntoView {
                         } else {
                             format!("{notes}\n{line}")
                         };
-                        customer.notes.update(joined);
+                        customer.set_notes(joined);
                     }
                 })
                 .await;

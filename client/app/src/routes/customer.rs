@@ -43,6 +43,20 @@ impl Editor {
             .with(|customer| customer.as_ref().map(&read).unwrap_or_default())
     }
 
+    /// A field's value for `prop:value`, notified only when that value changes: a save or a
+    /// change from elsewhere to another field must not rewrite this field's input (and what
+    /// the rep is typing in it) with the value it already showed.
+    pub fn value<T>(
+        self,
+        read: impl Fn(&Customer) -> T + Send + std::marker::Sync + 'static,
+    ) -> impl Fn() -> T + Copy + 'static
+    where
+        T: Default + Clone + PartialEq + Send + std::marker::Sync + 'static,
+    {
+        let memo = Memo::new(move |_| self.read(&read));
+        move || memo.get()
+    }
+
     pub fn error(self, field: &str) -> Option<String> {
         self.errors.with(|errors| errors.get(field).cloned())
     }
@@ -300,7 +314,7 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
                 <span class="field-label">"Lifecycle stage"</span>
                 <select
                     data-testid="field-stage"
-                    prop:value=move || editor.read(|c| c.stage.as_str().to_string())
+                    prop:value=editor.value(|c| c.stage.as_str().to_string())
                     on:change=move |ev| {
                         if let Some(stage) = LifecycleStage::parse(&event_target_value(&ev)) {
                             editor.save("stage".into(), move |c| c.stage = stage, || {});
@@ -317,7 +331,7 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
                 <span class="field-label">"Preferred channel"</span>
                 <select
                     data-testid="field-channel"
-                    prop:value=move || editor.read(|c| c.preferred_channel.map(|ch| ch.as_str().to_string()).unwrap_or_default())
+                    prop:value=editor.value(|c| c.preferred_channel.map(|ch| ch.as_str().to_string()).unwrap_or_default())
                     on:change=move |ev| {
                         let channel = Channel::parse(&event_target_value(&ev));
                         editor.save("preferred_channel".into(), move |c| c.preferred_channel = channel, || {});
@@ -334,7 +348,7 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
                 <input
                     type="date"
                     data-testid="field-birthday"
-                    prop:value=move || editor.read(|c| c.birthday.map(|d| d.to_string()).unwrap_or_default())
+                    prop:value=editor.value(|c| c.birthday.map(|d| d.to_string()).unwrap_or_default())
                     on:change=move |ev| {
                         let text = event_target_value(&ev);
                         if text.is_empty() {
@@ -372,10 +386,10 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
                     rows="5"
                     data-testid="field-notes"
                     placeholder="What matters to this customer"
-                    prop:value=move || editor.read(|c| c.notes.as_str().to_string())
+                    prop:value=editor.value(|c| c.notes.as_str().to_string())
                     on:change=move |ev| {
                         let text = event_target_value(&ev);
-                        editor.save("notes".into(), move |c| c.notes.update(text), || {});
+                        editor.save("notes".into(), move |c| c.set_notes(text), || {});
                     }
                 ></textarea>
                 <FieldError editor field="notes"/>
@@ -447,7 +461,7 @@ fn TextField(
                 autocomplete=autocomplete
                 data-testid=format!("field-{field}")
                 class:invalid=move || editor.error(field).is_some()
-                prop:value=move || editor.read(read)
+                prop:value=editor.value(read)
                 on:change=move |ev| {
                     let value = event_target_value(&ev);
                     editor.save(field.into(), move |c| write(c, value), || {});

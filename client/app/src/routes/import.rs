@@ -103,27 +103,43 @@ pub fn ImportPage() -> impl IntoView {
     let run = move |_| {
         let policy = on_duplicate.get_untracked();
         let started = now_ms();
-        let rows: Vec<(u64, Result<Customer, String>)> =
-            if let Some((_, parsed)) = cards.get_untracked() {
-                parsed
-            } else if let Some((_, parsed)) = file.get_untracked() {
-                let mapping = targets.get_untracked();
-                let at = now();
-                let mut ids = random_id;
-                parsed
-                    .rows
-                    .iter()
-                    .map(|(line, row)| (*line, row_to_customer(row, &mapping, &mut ids, at)))
-                    .collect()
-            } else {
-                return;
-            };
-        progress.set(Some((0, rows.len())));
+        let chosen_cards = cards.get_untracked();
+        let parsed = file.get_untracked();
+        let mapping = targets.get_untracked();
+        let n_rows = match (&chosen_cards, &parsed) {
+            (Some((_, cards)), _) => cards.len(),
+            (None, Some((_, parsed))) => parsed.rows.len(),
+            (None, None) => return,
+        };
+        progress.set(Some((0, n_rows)));
         spawn_local(async move {
+            // Rows become customers a slice at a time, yielding between slices, so a large
+            // file never holds the page's thread for long (the documents are built by the
+            // engine, off this thread).
+            let rows: Vec<(u64, Result<Customer, String>)> = match (chosen_cards, parsed) {
+                (Some((_, cards)), _) => cards,
+                (None, Some((_, parsed))) => {
+                    let at = now();
+                    let mut ids = random_id;
+                    let mut rows = Vec::with_capacity(parsed.rows.len());
+                    let mut slice_started = now_ms();
+                    for (line, row) in &parsed.rows {
+                        rows.push((*line, row_to_customer(row, &mapping, &mut ids, at)));
+                        if now_ms() - slice_started > 20.0 {
+                            crate::time::yield_now().await;
+                            slice_started = now_ms();
+                        }
+                    }
+                    rows
+                }
+                (None, None) => return,
+            };
             let mut result = Report::default();
             let mut index = repo.book.with_untracked(DuplicateIndex::new);
+            crate::time::yield_now().await;
             let mut to_create: Vec<Customer> = Vec::new();
             let mut to_merge: Vec<(CustomerId, Customer)> = Vec::new();
+            let mut slice_started = now_ms();
             for (line, outcome) in rows {
                 match outcome {
                     Ok(customer) => match (index.find(&customer), policy) {
@@ -136,13 +152,17 @@ pub fn ImportPage() -> impl IntoView {
                     },
                     Err(message) => result.errors.push((line, message)),
                 }
+                if now_ms() - slice_started > 20.0 {
+                    crate::time::yield_now().await;
+                    slice_started = now_ms();
+                }
             }
             crate::time::add_timing("import: parse rows and find duplicates", started);
             let total = to_create.len() + to_merge.len();
             progress.set(Some((0, total)));
             let created = to_create.len();
             if let Err(err) = repo
-                .create_many(to_create.into_iter(), BATCH, |n| {
+                .create_many(to_create.into_iter(), BATCH, move |n| {
                     progress.set(Some((n, total)))
                 })
                 .await

@@ -448,7 +448,7 @@ pub fn FollowUpsCard(editor: Editor) -> impl IntoView {
             <label class="field">
                 <span class="field-label">"Recurring check-in"</span>
                 <select data-testid="check-in-days"
-                    prop:value=move || editor.read(|c| c.check_in_days.map(|d| d.to_string()).unwrap_or_default())
+                    prop:value=editor.value(|c| c.check_in_days.map(|d| d.to_string()).unwrap_or_default())
                     on:change=move |ev| {
                         let days = event_target_value(&ev).parse::<u32>().ok();
                         editor.save("check_in_days".into(), move |c| c.check_in_days = days, || {});

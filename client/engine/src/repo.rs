@@ -36,13 +36,15 @@ use shared::{
     ValidationErrors,
 };
 
+use shared::sync::engine_protocol::EngineEvent;
 use shared::sync::tab_protocol::{TabEvent, TabRequest};
+use shared::Version;
 
 use crate::{
+    clock::{mark, now},
     doc_cache::{CachedDoc, DocCache},
     store::{Store, StoreError, WriteBatch},
     tabs::{Role, Tabs},
-    time::{mark, now},
 };
 
 /// A document is compacted into one snapshot once it has this many chunks.
@@ -134,7 +136,12 @@ struct RepoInner {
     facts: Option<FactsIndex>,
     /// While the facts are being read: the changes made meanwhile, applied after the read.
     facts_pending: Option<Vec<CustomerFacts>>,
+    /// This tab's screens, told about every commit and every change of the whole book.
+    page: Option<PageSink>,
 }
+
+/// Where the repo tells this tab's screens what changed (see [`crate::page`]).
+pub type PageSink = Rc<dyn Fn(EngineEvent)>;
 
 /// The dashboard facts in memory, with each customer's position.
 #[derive(Default)]
@@ -222,6 +229,7 @@ impl Repo {
                 book_doc: None,
                 facts: None,
                 facts_pending: None,
+                page: None,
             }))),
         };
         tabs.on_writer(move |takeover| async move {
@@ -235,7 +243,7 @@ impl Repo {
             match &opened {
                 Ok(()) => {
                     repo.load_state.set(LoadState::Ready);
-                    crate::routes::dashboard::preload_if_used(repo);
+                    repo.tell_page_book();
                 }
                 Err(err) => {
                     tracing::error!(cause = %err, "cannot open device storage");
@@ -253,6 +261,67 @@ impl Repo {
 
     fn inner(&self) -> Rc<RefCell<RepoInner>> {
         self.inner.with_value(Rc::clone)
+    }
+
+    /// Sends every later change to this tab's screens.
+    pub fn tell_page_with(&self, sink: PageSink) {
+        self.inner().borrow_mut().page = Some(sink);
+    }
+
+    fn tell_page(&self, event: EngineEvent) {
+        let sink = self.inner().borrow().page.clone();
+        if let Some(sink) = sink {
+            sink(event);
+        }
+    }
+
+    /// Sends the whole book to the screens (after it was read or read again).
+    pub fn tell_page_book(&self) {
+        let summaries = self
+            .book
+            .with_untracked(|book| book.summaries().cloned().collect());
+        self.tell_page(EngineEvent::Book(summaries));
+    }
+
+    /// The version of the book document (catalog, pipeline, segments) the screens show.
+    pub fn book_version(&self) -> Version {
+        self.inner()
+            .borrow_mut()
+            .book_doc
+            .as_mut()
+            .map(BookDoc::version)
+            .unwrap_or_default()
+    }
+
+    /// The customer and the version of its document, for a screen that may edit it.
+    pub async fn customer_versioned(
+        &self,
+        customer_id: &CustomerId,
+    ) -> Result<(Customer, Version), RepoError> {
+        self.with_doc(customer_id, |cached| {
+            (cached.doc.customer().clone(), cached.doc.version())
+        })
+        .await
+    }
+
+    /// Writes the customer as a screen edited it from `version` (see
+    /// [`CustomerDoc::update_to`]); resolves with the new state once committed, or `None`
+    /// when nothing changed.
+    pub async fn update_to(
+        &self,
+        version: Version,
+        after: Customer,
+    ) -> Result<Option<(Customer, Version)>, RepoError> {
+        let customer_id = after.id.clone();
+        let updated = self
+            .change(&customer_id, move |doc| {
+                Ok(doc.update_to(&version, after, now())?)
+            })
+            .await?;
+        match updated {
+            Some(_) => Ok(Some(self.customer_versioned(&customer_id).await?)),
+            None => Ok(None),
+        }
     }
 
     /// The open store. While it is still opening (a screen acted right after a reload), waits
@@ -604,6 +673,12 @@ impl Repo {
             .find(|(key, _)| *key == BOOK_META)
             .and_then(|(_, saved)| hex::decode(saved).ok());
         let keys = store.write(batch).await?;
+        if !summaries.is_empty() {
+            self.tell_page(EngineEvent::Committed {
+                summaries: summaries.clone(),
+                facts: facts.clone(),
+            });
+        }
         if !summaries.is_empty() || book.is_some() {
             self.tabs.announce(TabEvent::Committed {
                 summaries,
@@ -648,6 +723,7 @@ impl Repo {
         }
         if let Some(summaries) = summaries {
             self.book.set(Book::from_summaries(summaries));
+            self.tell_page_book();
         }
         Ok(())
     }
@@ -678,6 +754,12 @@ impl Repo {
                             tracing::warn!(cause = %err, "unreadable book document from the writer")
                         }
                     }
+                }
+                if !summaries.is_empty() {
+                    self.tell_page(EngineEvent::Committed {
+                        summaries: summaries.clone(),
+                        facts: facts.clone(),
+                    });
                 }
                 self.remember_facts(facts);
                 self.show_changed(summaries);
@@ -719,6 +801,24 @@ impl Repo {
     /// Edits the catalog or pipeline: validated, stored with its outbox item in one
     /// transaction, then shown.
     pub async fn update_book(&self, edit: impl FnOnce(&mut BookSettings)) -> Result<(), RepoError> {
+        self.change_book(move |book| book.update(now(), edit)).await
+    }
+
+    /// Writes the catalog, pipeline and segments as a screen edited them from `version`
+    /// (see [`BookDoc::update_to`]).
+    pub async fn update_book_to(
+        &self,
+        version: Version,
+        after: BookSettings,
+    ) -> Result<(), RepoError> {
+        self.change_book(move |book| book.update_to(&version, after, now()))
+            .await
+    }
+
+    async fn change_book(
+        &self,
+        change: impl FnOnce(&mut BookDoc) -> Result<Option<Vec<u8>>, DocError>,
+    ) -> Result<(), RepoError> {
         let store = self.store().await?;
         let writes_here = self.writes_here().await?;
         let inner = self.inner();
@@ -728,7 +828,7 @@ impl Repo {
             let actor = inner.actor.clone();
             let book = inner.book_doc.get_or_insert_with(|| BookDoc::new(actor));
             book.set_author(author);
-            let Some(change) = book.update(now(), edit)? else {
+            let Some(change) = change(book)? else {
                 return Ok(());
             };
             (change, book.save(), book.settings().clone())
@@ -947,7 +1047,7 @@ impl Repo {
                 book_settings = Some(book.settings().clone());
             }
         }
-        let started = crate::time::now_ms();
+        let started = crate::clock::now_ms();
         // Documents touched by this page: from the cache, else all read in one transaction.
         let mut ids: Vec<CustomerId> = Vec::new();
         for entry in &entries {
@@ -983,8 +1083,8 @@ impl Repo {
             .load_docs(&read_ids)
             .await
             .map_err(|e| e.to_string())?;
-        crate::time::add_timing("apply: read stored documents", started);
-        let started = crate::time::now_ms();
+        crate::clock::add_timing("apply: read stored documents", started);
+        let started = crate::clock::now_ms();
         for (&index, stored) in to_read.iter().zip(stored) {
             if stored.n_chunks > 0 {
                 let mut doc = CustomerDoc::load(&touched[index].id, &stored.bytes, actor.clone())
@@ -1043,8 +1143,8 @@ impl Repo {
         } else {
             Vec::new()
         };
-        crate::time::add_timing("apply: load and merge entries", started);
-        let started = crate::time::now_ms();
+        crate::clock::add_timing("apply: load and merge entries", started);
+        let started = crate::clock::now_ms();
         let keys = match self.write(&store, batch).await {
             Ok(keys) => keys,
             Err(err) => {
@@ -1054,7 +1154,7 @@ impl Repo {
                 return Err(err.to_string());
             }
         };
-        crate::time::add_timing("apply: IndexedDB write", started);
+        crate::clock::add_timing("apply: IndexedDB write", started);
         if let Some(settings) = book_settings {
             self.settings.set(settings);
         }
@@ -1062,7 +1162,7 @@ impl Repo {
         if !outbox.is_empty() {
             self.queued(keys, outbox);
         }
-        let started = crate::time::now_ms();
+        let started = crate::clock::now_ms();
         let mut touched = written;
         // Keep the documents just written in the cache only if few (a bootstrap page holds
         // hundreds; the cache would only churn).
@@ -1073,7 +1173,7 @@ impl Repo {
             }
         }
         self.show_changed(summaries);
-        crate::time::add_timing("apply: book and screens", started);
+        crate::clock::add_timing("apply: book and screens", started);
         Ok(())
     }
 
@@ -1100,6 +1200,7 @@ impl Repo {
         self.facts_version.update(|version| *version += 1);
         self.book.set(Book::default());
         self.settings.set(BookSettings::default());
+        self.tell_page(EngineEvent::Wiped);
     }
 
     /// Updates the dashboard facts in memory, if a dashboard loaded them.
@@ -1172,12 +1273,12 @@ impl Repo {
         store: &Store,
         progress: &mut impl FnMut(usize, usize),
     ) -> Result<FactsIndex, RepoError> {
-        let started = crate::time::now_ms();
+        let started = crate::clock::now_ms();
         let mut index = FactsIndex::default();
         for record in store.load_facts().await? {
             index.upsert(record);
         }
-        crate::time::add_timing("dashboard: read facts", started);
+        crate::clock::add_timing("dashboard: read facts", started);
         let missing: Vec<CustomerId> = self.book.with_untracked(|book| {
             book.summaries()
                 .filter(|summary| !index.by_id.contains_key(&summary.id))
@@ -1213,7 +1314,7 @@ impl Repo {
                 index.upsert(record);
             }
             done += ids.len();
-            crate::time::yield_now().await;
+            crate::clock::yield_now().await;
         }
         Ok(index)
     }
@@ -1255,15 +1356,15 @@ impl Repo {
         while customers.peek().is_some() {
             let mut batch = WriteBatch::default();
             let mut uploads = Vec::new();
-            let mut started = crate::time::now_ms();
+            let mut started = crate::clock::now_ms();
             for customer in customers.by_ref().take(batch_size) {
                 // A large batch keeps transactions few; yielding every ~40 ms keeps the
                 // screen painting (the progress bar) and answering taps meanwhile.
-                if crate::time::now_ms() - started > 40.0 {
-                    crate::time::add_timing("create: documents", started);
+                if crate::clock::now_ms() - started > 40.0 {
+                    crate::clock::add_timing("create: documents", started);
                     progress(n_written + batch.summaries.len());
-                    crate::time::yield_now().await;
-                    started = crate::time::now_ms();
+                    crate::clock::yield_now().await;
+                    started = crate::clock::now_ms();
                 }
                 let customer_id = customer.id.clone();
                 let (snapshot, summary, facts) = CustomerDoc::create_snapshot(
@@ -1285,7 +1386,7 @@ impl Repo {
             } else {
                 Vec::new()
             };
-            crate::time::add_timing("create: documents", started);
+            crate::clock::add_timing("create: documents", started);
             if !writes_here {
                 // The writer tab stores them and announces their summaries.
                 self.ask_writer(uploads).await?;
@@ -1293,10 +1394,10 @@ impl Repo {
                 progress(n_written);
                 continue;
             }
-            let started = crate::time::now_ms();
+            let started = crate::clock::now_ms();
             let keys = self.write(&store, batch).await?;
-            crate::time::add_timing("create: IndexedDB write", started);
-            let started = crate::time::now_ms();
+            crate::clock::add_timing("create: IndexedDB write", started);
+            let started = crate::clock::now_ms();
             self.queued(keys, uploads);
             self.remember_facts(facts);
             n_written += summaries.len();
@@ -1306,7 +1407,7 @@ impl Repo {
                 }
             });
             progress(n_written);
-            crate::time::add_timing("create: outbox, book and progress", started);
+            crate::clock::add_timing("create: outbox, book and progress", started);
         }
         self.save_state.set(SaveState::Saved(now()));
         Ok(n_written)
@@ -1366,11 +1467,6 @@ fn parse_actor(hex: &str) -> Option<ActorId> {
         .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
         .collect();
     bytes.map(ActorId::from)
-}
-
-/// The repo provided to the component tree.
-pub fn use_repo() -> Repo {
-    expect_context::<Repo>()
 }
 
 /// Applies a page's entries for one document (in log order) to it; returns the document,

@@ -55,7 +55,7 @@ pub fn NewCustomer() -> impl IntoView {
                 customer.tags.insert(tag);
             }
         }
-        customer.notes = autosurgeon::Text::with_value(notes.get_untracked());
+        customer.set_notes(notes.get_untracked());
         customer.owner = "Me".into();
         saving.set(true);
         let navigate = navigate.clone();

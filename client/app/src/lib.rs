@@ -1,20 +1,21 @@
-//! Fieldbook's browser app (Leptos, client-side rendered, wasm32).
+//! Fieldbook's screens (Leptos, client-side rendered, wasm32), on the page's thread.
 //!
 //! # Flow
 //!
-//! [`App`] creates the [`repo::Repo`], which opens IndexedDB ([`store`]) and loads every
-//! customer summary into a [`shared::Book`]. The list ([`routes::list`]) searches and filters
-//! that book in memory; the customer page ([`routes::customer`]) loads one Automerge document
-//! on demand and saves each field edit as one IndexedDB transaction.
+//! [`App`] starts the tab's engine, a dedicated worker (`client/engine`) that owns the
+//! documents, IndexedDB and sync, and links to it ([`engine`]). The [`repo::Repo`] and
+//! [`sync::Sync`] hold what the screens show — the book of summaries, the catalog, the sync
+//! state — kept current by the engine's events; the list ([`routes::list`]) searches and
+//! filters that book in memory; the customer page ([`routes::customer`]) asks the engine for
+//! one customer and sends each field edit back. This crate holds no Automerge code (the CI
+//! checks the built wasm, `scripts/check-ui-wasm.sh`).
 //!
 //! # Layout
 //!
-//! - [`store`]: IndexedDB: document chunks, summaries, device metadata.
-//! - [`repo`]: the handle components use; save states; the document cache ([`doc_cache`]).
+//! - [`engine`]: the worker and its messages (`shared::sync::engine_protocol`).
+//! - [`repo`]: the handle components use to read and change customers; save states.
+//! - [`sync`]: the sync state shown and the account actions.
 //! - [`routes`]: one file per screen.
-//! - [`sync`]: the sync runtime: WebSocket, timers, online/offline, account API, around
-//!   `shared::sync::ClientEngine`.
-//! - [`tabs`]: one writer per browser profile (Web Locks); the other tabs ask it.
 //! - [`components`]: pieces shared by screens (save and sync indicators, stage badge).
 //! - [`time`]: the browser clock and time formatting.
 //! - [`pwa`]: service worker registration and the "new version" banner.
@@ -23,14 +24,12 @@
 
 pub mod components;
 pub mod device;
-pub mod doc_cache;
+pub mod engine;
 pub mod export;
 pub mod pwa;
 pub mod repo;
 pub mod routes;
-pub mod store;
 pub mod sync;
-pub mod tabs;
 pub mod time;
 
 use leptos::prelude::*;
@@ -39,7 +38,6 @@ use leptos_router::{
     hooks::use_location,
     path,
 };
-use shared::sync::tab_protocol::TabRequest;
 
 use crate::{
     repo::{LoadState, Repo},
@@ -63,45 +61,30 @@ pub fn init_tracing() {
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
-    let tabs = tabs::Tabs::start();
-    let repo = Repo::start(tabs);
-    let sync = sync::Sync::start(repo, tabs);
-    // What the writer tab does for the others (and for this one, when it writes).
-    tabs.serve(move |request| async move {
-        match request {
-            TabRequest::Store(uploads) => repo.import_changes(uploads).await.map(|_| ()),
-            TabRequest::SignedIn(session) => sync.start_session(session).await,
-            TabRequest::SignOut { discard_unsent } => {
-                sync.sign_out_here(discard_unsent).await;
-                Ok(())
-            }
-            TabRequest::Hello => {
-                sync.announce();
-                Ok(())
-            }
-        }
-    });
-    provide_context(tabs);
+    let engine = engine::Engine::start();
+    let repo = Repo::start(engine);
+    let sync = sync::Sync::start(engine);
+    provide_context(engine);
     provide_context(repo);
     provide_context(sync);
     provide_context(ListState::new());
-    provide_context(pwa::Pwa::start());
+    provide_context(pwa::Pwa::start(engine.started()));
     provide_context(routes::follow_ups::FollowUps::start(repo));
     provide_context(routes::feedback::SurveyMode::start());
     // Only a change between failed and not failed rebuilds the screens: Loading → Ready must
     // not, or whatever the rep started while the book was loading (a form, an import) is lost.
     let failure = Memo::new(move |_| match repo.load_state.get() {
         LoadState::Failed(message) => Some(message),
-        _ if tabs.role.get() == tabs::Role::Unsupported => Some(tabs::unsupported_message()),
+        _ if engine.role.get() == engine::Role::Unsupported => Some(engine::unsupported_message()),
         _ => None,
     });
     // Which part this tab plays, for tests and for whoever inspects the page.
     Effect::new(move |_| {
-        let role = match tabs.role.get() {
-            tabs::Role::Electing => "electing",
-            tabs::Role::Writer => "writer",
-            tabs::Role::Follower => "follower",
-            tabs::Role::Unsupported => "unsupported",
+        let role = match engine.role.get() {
+            engine::Role::Starting => "electing",
+            engine::Role::Writer => "writer",
+            engine::Role::Follower => "follower",
+            engine::Role::Unsupported => "unsupported",
         };
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-tab-role", role);

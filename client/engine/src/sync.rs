@@ -36,7 +36,7 @@ use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use shared::sync::tab_protocol::{SyncState, TabEvent, TabRequest};
 
-use crate::{repo::Repo, tabs::Tabs, time::now};
+use crate::{clock::now, repo::Repo, tabs::Tabs};
 
 /// What the relay returned at sign-up or sign-in, kept in IndexedDB; and the account's
 /// devices as the relay lists them.
@@ -222,8 +222,8 @@ impl Sync {
                 .set(held.and_then(|json| serde_json::from_str(&json).ok()));
         }
         self.session.set(session);
-        self.listen_online();
-        let online = window().navigator().on_line();
+        // A worker gets no online/offline events: the page tells the engine (`set_online`).
+        let online = crate::global::on_line();
         self.call(|engine, now| engine.set_online(online, now));
         self.ready.set(true);
         Ok(())
@@ -239,16 +239,9 @@ impl Sync {
         );
     }
 
-    fn listen_online(self) {
-        for (event, online) in [("online", true), ("offline", false)] {
-            let callback = Closure::<dyn Fn()>::new(move || {
-                self.call(|engine, now| engine.set_online(online, now));
-            });
-            let _ =
-                window().add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
-            // Lives as long as the page.
-            callback.forget();
-        }
+    /// The browser went online or offline (the page tells its engine).
+    pub fn set_online(self, online: bool) {
+        self.call(|engine, now| engine.set_online(online, now));
     }
 
     /// Feeds one event to the engine and carries out what it asks.
@@ -276,7 +269,7 @@ impl Sync {
     fn schedule(self, wakeup: Option<shared::Timestamp>) {
         let inner = self.inner();
         if let Some(timer) = inner.borrow_mut().timer.take() {
-            window().clear_timeout_with_handle(timer);
+            crate::global::clear_timeout(timer);
         }
         let Some(at) = wakeup else {
             return;
@@ -286,9 +279,7 @@ impl Sync {
             self.inner().borrow_mut().timer = None;
             self.call(|engine, now| engine.tick(now));
         });
-        if let Ok(handle) = window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), delay)
-        {
+        if let Some(handle) = crate::global::set_timeout(&callback, delay) {
             inner.borrow_mut().timer = Some(handle);
         }
     }
@@ -300,6 +291,7 @@ impl Sync {
                 ClientEffect::Send(frame) => {
                     let socket = self.inner().borrow().socket.clone();
                     if let Some(socket) = socket {
+                        count_socket_bytes(frame.len());
                         if let Err(err) = socket.send_with_u8_array(&frame) {
                             tracing::warn!(cause = ?err, "send failed");
                         }
@@ -367,13 +359,8 @@ impl Sync {
 
     fn connect(self) {
         self.close_socket();
-        let location = window().location();
-        let scheme = if location.protocol().ok().as_deref() == Some("https:") {
-            "wss"
-        } else {
-            "ws"
-        };
-        let host = location.host().unwrap_or_default();
+        let (protocol, host) = crate::global::protocol_and_host();
+        let scheme = if protocol == "https:" { "wss" } else { "ws" };
         let socket = match WebSocket::new(&format!("{scheme}://{host}/sync")) {
             Ok(socket) => socket,
             Err(err) => {
@@ -391,6 +378,8 @@ impl Sync {
         };
         let current = move || self.inner().borrow().generation == generation;
         let on_open = Closure::<dyn Fn()>::new(move || {
+            // For tests: which tab's engine holds an open socket to the relay.
+            crate::global::set_property("fieldbookSocketOpen", &true.into());
             if current() {
                 self.call(|engine, now| engine.connected(now));
             }
@@ -400,13 +389,15 @@ impl Sync {
                 return;
             }
             if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
-                let started = crate::time::now_ms();
+                let started = crate::clock::now_ms();
                 let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                count_socket_bytes(bytes.len());
                 self.call(|engine, now| engine.frame(&bytes, now));
-                crate::time::add_timing("sync: decode and handle frames", started);
+                crate::clock::add_timing("sync: decode and handle frames", started);
             }
         });
         let on_close = Closure::<dyn Fn()>::new(move || {
+            crate::global::set_property("fieldbookSocketOpen", &false.into());
             if current() {
                 self.inner().borrow_mut().socket = None;
                 self.call(|engine, now| engine.disconnected(now));
@@ -426,6 +417,7 @@ impl Sync {
         let mut inner = inner.borrow_mut();
         inner.generation += 1;
         if let Some(socket) = inner.socket.take() {
+            crate::global::set_property("fieldbookSocketOpen", &false.into());
             socket.set_onopen(None);
             socket.set_onmessage(None);
             socket.set_onclose(None);
@@ -455,10 +447,6 @@ impl Sync {
             let _ = api("POST", "/api/signout", None, Some(&session.token)).await;
             return Err(ApiError::new(message));
         }
-        // The book is about to hold a whole account: ask the browser to keep it.
-        leptos::task::spawn_local(async {
-            let _ = crate::device::request_persistence().await;
-        });
         Ok(())
     }
 
@@ -558,7 +546,7 @@ impl Sync {
             }
         }
         self.notice.set(notice);
-        let online = window().navigator().on_line();
+        let online = crate::global::on_line();
         self.call(|engine, now| engine.set_online(online, now));
         self.announce();
     }
@@ -656,7 +644,7 @@ async fn api(
     init.set_headers(&headers);
     let request = web_sys::Request::new_with_str_and_init(path, &init)
         .map_err(|_| ApiError::new("cannot build a request"))?;
-    let response = JsFuture::from(window().fetch_with_request(&request))
+    let response = JsFuture::from(crate::global::fetch(&request))
         .await
         .map_err(|_| {
             ApiError::new("The relay cannot be reached. Check the connection and try again.")
@@ -708,7 +696,12 @@ async fn api(
     Err(ApiError { message, fields })
 }
 
-/// The sync handle provided to the component tree.
-pub fn use_sync() -> Sync {
-    expect_context::<Sync>()
+/// Adds to `fieldbookSocketBytes` of the engine's scope: the WebSocket payload bytes sent and
+/// received, which the benchmark reads (the socket lives in a worker, out of reach of the
+/// page's DevTools session).
+fn count_socket_bytes(n: usize) {
+    let before = crate::global::property("fieldbookSocketBytes")
+        .as_f64()
+        .unwrap_or(0.0);
+    crate::global::set_property("fieldbookSocketBytes", &(before + n as f64).into());
 }

@@ -63,11 +63,11 @@ pub fn SampleData() -> impl IntoView {
                 repo.create_many(
                     shared::seed::dashboard_fixture().into_iter(),
                     BATCH_SIZE,
-                    |done| n_written.set(done),
+                    move |done| n_written.set(done),
                 )
                 .await
             } else {
-                repo.create_many(customers, BATCH_SIZE, |done| n_written.set(done))
+                repo.create_many(customers, BATCH_SIZE, move |done| n_written.set(done))
                     .await
             };
             outcome.set(Some(

@@ -18,8 +18,8 @@ pub struct Pwa {
 
 impl Pwa {
     /// Registers `/sw.js` when the browser supports service workers (they need a secure
-    /// context: https, or http on localhost/127.0.0.1).
-    pub fn start() -> Pwa {
+    /// context: https, or http on localhost/127.0.0.1), once `engine_ready` resolves.
+    pub fn start(engine_ready: impl std::future::Future<Output = ()> + 'static) -> Pwa {
         let pwa = Pwa {
             waiting: RwSignal::new_local(None),
         };
@@ -36,8 +36,12 @@ impl Pwa {
         });
         container.set_oncontrollerchange(Some(on_controller_change.as_ref().unchecked_ref()));
         on_controller_change.forget();
-        let promise = container.register("/sw.js");
         leptos::task::spawn_local(async move {
+            // Only once the engine worker runs: its files (not content-hashed) are then in the
+            // HTTP cache, so the precache revalidates them instead of downloading them a
+            // second time while the worker is still fetching them.
+            engine_ready.await;
+            let promise = container.register("/sw.js");
             match wasm_bindgen_futures::JsFuture::from(promise).await {
                 Ok(registration) => {
                     if let Ok(registration) = registration.dyn_into::<ServiceWorkerRegistration>() {

@@ -206,10 +206,7 @@ impl Tabs {
                 ));
             }
         });
-        if let Ok(handle) = window().set_timeout_with_callback_and_timeout_and_arguments_0(
-            timer.unchecked_ref(),
-            ANSWER_TIMEOUT_MS,
-        ) {
+        if let Some(handle) = crate::global::set_timeout(&timer, ANSWER_TIMEOUT_MS) {
             if let Some(pending) = inner.borrow_mut().pending.get_mut(&id) {
                 pending.timer = Some(handle);
             }
@@ -283,7 +280,7 @@ impl Tabs {
                 let pending = self.inner().borrow_mut().pending.remove(&id);
                 if let Some(pending) = pending {
                     if let Some(timer) = pending.timer {
-                        window().clear_timeout_with_handle(timer);
+                        crate::global::clear_timeout(timer);
                     }
                     let _ = pending.answer.send(result);
                 }
@@ -398,7 +395,7 @@ impl Tabs {
             let pending = std::mem::take(&mut self.inner().borrow_mut().pending);
             for (_, pending) in pending {
                 if let Some(timer) = pending.timer {
-                    window().clear_timeout_with_handle(timer);
+                    crate::global::clear_timeout(timer);
                 }
                 let result = self.serve_here(pending.request).await;
                 let _ = pending.answer.send(result);
@@ -410,13 +407,11 @@ impl Tabs {
 
 /// What the rep reads when the browser cannot coordinate tabs.
 pub fn unsupported_message() -> String {
-    "This browser cannot coordinate several Fieldbook tabs (no Web Locks), so Fieldbook does \
-     not store changes here. Update the browser or use Chrome, Safari 15.4+ or Firefox."
-        .into()
+    shared::sync::engine_protocol::UNSUPPORTED.into()
 }
 
 fn web_locks() -> Option<JsValue> {
-    let navigator = window().navigator();
+    let navigator = crate::global::navigator()?;
     let locks = Reflect::get(&navigator, &"locks".into()).ok()?;
     (!locks.is_undefined() && !locks.is_null()).then_some(locks)
 }

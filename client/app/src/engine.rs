@@ -1,0 +1,239 @@
+//! The page's link to its engine: the dedicated worker that holds the book (`client/engine`,
+//! built by Trunk as `fieldbook-engine`). Requests get an id and wait for exactly one answer;
+//! events go to whoever registered for them ([`crate::repo::Repo`], [`crate::sync::Sync`]).
+//! The messages are `shared::sync::engine_protocol`'s, as transferred postcard bytes.
+
+use std::{cell::RefCell, collections::HashMap, rc::Rc};
+
+use futures_channel::oneshot;
+use js_sys::{Array, Uint8Array};
+use leptos::prelude::*;
+use shared::sync::engine_protocol::{
+    decode, encode, EngineError, EngineEvent, EngineRequest, EngineRole, FromEngine, Reply,
+    ToEngine,
+};
+use shared::sync::tab_protocol::RequestId;
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use web_sys::{MessageEvent, Worker};
+
+/// The engine worker's script (Trunk's loader shim of the `fieldbook-engine` binary), by an
+/// absolute path: a relative one would resolve under client routes such as `/customers/…`.
+const ENGINE_SCRIPT: &str = "/fieldbook-engine_loader.js";
+
+/// The part this tab's engine plays among the tabs of the profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The engine is starting or taking part in the election.
+    Starting,
+    /// This tab's engine writes IndexedDB and syncs for every tab.
+    Writer,
+    /// Another tab's engine writes.
+    Follower,
+    /// Nothing can be written here (no Web Locks, or no worker).
+    Unsupported,
+}
+
+type Listener = Rc<dyn Fn(&EngineEvent)>;
+type Progress = Rc<dyn Fn(usize, usize)>;
+
+struct Pending {
+    answer: oneshot::Sender<Result<Reply, EngineError>>,
+    progress: Option<Progress>,
+}
+
+struct Inner {
+    worker: Option<Worker>,
+    /// Until the engine's first message, requests wait here (a module worker may not listen
+    /// yet while its wasm loads).
+    queued: Option<Vec<Vec<u8>>>,
+    next_request: u64,
+    pending: HashMap<RequestId, Pending>,
+    listeners: Vec<Listener>,
+}
+
+/// The handle to this tab's engine, cheap to copy.
+#[derive(Clone, Copy)]
+pub struct Engine {
+    /// The engine's part; the app shows a "paused" screen when nothing can be written.
+    pub role: RwSignal<Role>,
+    inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
+}
+
+impl Engine {
+    /// Starts the engine worker.
+    pub fn start() -> Engine {
+        let engine = Engine {
+            role: RwSignal::new(Role::Starting),
+            inner: StoredValue::new_local(Rc::new(RefCell::new(Inner {
+                worker: None,
+                queued: Some(Vec::new()),
+                next_request: 1,
+                pending: HashMap::new(),
+                listeners: Vec::new(),
+            }))),
+        };
+        engine.spawn();
+        engine
+    }
+
+    fn inner(&self) -> Rc<RefCell<Inner>> {
+        self.inner.with_value(Rc::clone)
+    }
+
+    fn spawn(self) {
+        let options = web_sys::WorkerOptions::new();
+        options.set_type(web_sys::WorkerType::Module);
+        let worker = match Worker::new_with_options(ENGINE_SCRIPT, &options) {
+            Ok(worker) => worker,
+            Err(err) => {
+                tracing::error!(cause = ?err, "cannot start the engine worker");
+                self.role.set(Role::Unsupported);
+                return;
+            }
+        };
+        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+            let Ok(array) = event.data().dyn_into::<Uint8Array>() else {
+                return;
+            };
+            match decode::<FromEngine>(&array.to_vec()) {
+                Ok(message) => self.received(message),
+                Err(err) => tracing::warn!(cause = %err, "ignoring a message from the engine"),
+            }
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        let on_error = Closure::<dyn Fn(JsValue)>::new(move |err: JsValue| {
+            tracing::error!(cause = ?err, "the engine worker failed");
+        });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+        self.inner().borrow_mut().worker = Some(worker);
+        // A worker gets no online/offline events: the page tells its engine.
+        for (event, online) in [("online", true), ("offline", false)] {
+            let callback = Closure::<dyn Fn()>::new(move || {
+                self.post(encode(&ToEngine::Online(online)));
+            });
+            let _ =
+                window().add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
+            // Lives as long as the page.
+            callback.forget();
+        }
+    }
+
+    fn received(self, message: FromEngine) {
+        // The engine listens now: send what waited, then the network state.
+        let queued = self.inner().borrow_mut().queued.take();
+        if let Some(queued) = queued {
+            self.post(encode(&ToEngine::Online(window().navigator().on_line())));
+            for bytes in queued {
+                self.post(bytes);
+            }
+        }
+        match message {
+            FromEngine::Answer { id, result } => {
+                let pending = self.inner().borrow_mut().pending.remove(&id);
+                if let Some(pending) = pending {
+                    let _ = pending.answer.send(result);
+                }
+            }
+            FromEngine::Progress { id, done, total } => {
+                let progress = self
+                    .inner()
+                    .borrow()
+                    .pending
+                    .get(&id)
+                    .and_then(|pending| pending.progress.clone());
+                if let Some(progress) = progress {
+                    progress(done, total);
+                }
+            }
+            FromEngine::Event(EngineEvent::Role(role)) => self.role.set(match role {
+                EngineRole::Writer => Role::Writer,
+                EngineRole::Follower => Role::Follower,
+                EngineRole::Unsupported => Role::Unsupported,
+            }),
+            FromEngine::Event(event) => {
+                let listeners = self.inner().borrow().listeners.clone();
+                for listener in listeners {
+                    listener(&event);
+                }
+            }
+        }
+    }
+
+    /// Posts bytes to the worker (transferred), or queues them until it listens.
+    fn post(self, bytes: Vec<u8>) {
+        let worker = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            if let Some(queued) = inner.queued.as_mut() {
+                queued.push(bytes);
+                return;
+            }
+            inner.worker.clone()
+        };
+        let Some(worker) = worker else {
+            return;
+        };
+        let array = Uint8Array::from(bytes.as_slice());
+        let transfer = Array::of1(&array.buffer());
+        if let Err(err) = worker.post_message_with_transfer(&array, &transfer) {
+            tracing::warn!(cause = ?err, "could not reach the engine");
+        }
+    }
+
+    /// Resolves once the engine has decided its part (its wasm is loaded and running).
+    pub fn started(self) -> impl std::future::Future<Output = ()> {
+        let role = self.role;
+        async move {
+            while role.get_untracked() == Role::Starting {
+                crate::time::sleep(50).await;
+            }
+        }
+    }
+
+    /// Adds a handler of the engine's events.
+    pub fn listen(&self, listener: impl Fn(&EngineEvent) + 'static) {
+        self.inner().borrow_mut().listeners.push(Rc::new(listener));
+    }
+
+    /// Asks the engine; resolves with its answer.
+    pub async fn ask(&self, request: EngineRequest) -> Result<Reply, EngineError> {
+        self.ask_with_progress(request, None).await
+    }
+
+    /// Asks the engine, with `progress(done, total)` while a long request runs.
+    pub async fn ask_with_progress(
+        &self,
+        request: EngineRequest,
+        progress: Option<Rc<dyn Fn(usize, usize)>>,
+    ) -> Result<Reply, EngineError> {
+        if self.role.get_untracked() == Role::Unsupported {
+            return Err(EngineError::Failed(unsupported_message()));
+        }
+        let (answer, receiver) = oneshot::channel();
+        let id = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            let id = RequestId(inner.next_request);
+            inner.next_request += 1;
+            inner.pending.insert(id, Pending { answer, progress });
+            id
+        };
+        self.post(encode(&ToEngine::Ask {
+            id,
+            now: crate::time::now(),
+            request,
+        }));
+        receiver.await.unwrap_or_else(|_| {
+            Err(EngineError::Failed(
+                "not saved: the engine stopped before answering".into(),
+            ))
+        })
+    }
+}
+
+/// What the rep reads when this browser cannot run Fieldbook's engine safely.
+pub fn unsupported_message() -> String {
+    shared::sync::engine_protocol::UNSUPPORTED.into()
+}

@@ -1,0 +1,501 @@
+//! [`Repo`]: the one handle screens use to read and change customers. It holds what the
+//! screens show live — the book of summaries, the catalog and pipeline, the dashboard facts
+//! once loaded — kept current by the engine's events, and asks the engine
+//! ([`crate::engine`]) for everything else. No document, no storage here.
+//!
+//! # Writes
+//!
+//! An edit is made on a plain copy of the customer, read with its version; the edited copy
+//! and that version go to the engine, which writes exactly what changed (keeping whatever
+//! arrived meanwhile) in one IndexedDB transaction. [`SaveState::Saved`] is shown only when
+//! the engine answers that the transaction committed, in this tab's engine or in the writer
+//! tab's.
+
+use std::{cell::RefCell, collections::HashMap, rc::Rc};
+
+use leptos::prelude::*;
+use shared::documents::book_doc::BookSettings;
+use shared::model::facts::CustomerFacts;
+use shared::sync::engine_protocol::{EngineError, EngineEvent, EngineRequest, Reply};
+use shared::sync::protocol::Upload;
+use shared::{Book, Customer, CustomerId, FieldConflict, Timestamp, ValidationErrors, Version};
+
+use crate::{engine::Engine, time::now};
+
+/// How many new customers go to the engine per message: small enough that encoding them
+/// never blocks the page for long, large enough that messages stay few.
+const CREATE_PER_MESSAGE: usize = 1_000;
+
+/// Whether the book has been read from the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadState {
+    /// Reading IndexedDB.
+    Loading,
+    /// The book is in memory.
+    Ready,
+    /// The device storage could not be opened.
+    Failed(String),
+}
+
+/// What the save indicator shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveState {
+    /// Nothing written in this session yet.
+    Idle,
+    /// A write is in flight.
+    Saving,
+    /// The last write committed to IndexedDB at this time.
+    Saved(Timestamp),
+    /// The last write failed; the message says why.
+    Failed(String),
+}
+
+/// Why a repo operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepoError {
+    /// The edit breaks a validation rule; nothing was stored.
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    /// The customer does not exist on this device.
+    #[error("this customer is not on this device")]
+    NotFound,
+    /// Storage, the engine or the writer tab failed; the sentence says why.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<EngineError> for RepoError {
+    fn from(error: EngineError) -> RepoError {
+        match error {
+            EngineError::Invalid(errors) => RepoError::Invalid(errors),
+            EngineError::NotFound => RepoError::NotFound,
+            other => RepoError::Failed(other.to_string()),
+        }
+    }
+}
+
+fn unexpected(reply: Reply) -> RepoError {
+    RepoError::Failed(format!(
+        "the engine answered something unexpected: {reply:?}"
+    ))
+}
+
+/// Customers just changed by other devices, other tabs or another screen of this one, for
+/// screens showing one of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteChanges {
+    /// Increases with every change.
+    pub generation: u64,
+    /// The customers changed.
+    pub customers: Vec<CustomerId>,
+}
+
+/// The dashboard facts in memory, with each customer's position.
+#[derive(Default)]
+struct FactsIndex {
+    list: Vec<CustomerFacts>,
+    by_id: HashMap<CustomerId, usize>,
+}
+
+impl FactsIndex {
+    fn upsert(&mut self, facts: CustomerFacts) {
+        match self.by_id.get(&facts.id) {
+            Some(&at) => self.list[at] = facts,
+            None => {
+                self.by_id.insert(facts.id.clone(), self.list.len());
+                self.list.push(facts);
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The version of the settings shown, sent back with an edit of them.
+    settings_version: Version,
+    facts: Option<FactsIndex>,
+    /// The signed-in device's name, as the engine reports it.
+    device_name: Option<String>,
+}
+
+/// The data-access handle, cheap to copy into closures.
+#[derive(Clone, Copy)]
+pub struct Repo {
+    /// Every customer's summary; the list, search and counts read this.
+    pub book: RwSignal<Book>,
+    /// Whether the book has been read.
+    pub load_state: RwSignal<LoadState>,
+    /// The save indicator.
+    pub save_state: RwSignal<SaveState>,
+    /// The product catalog and deal pipeline, shared by the rep's devices.
+    pub settings: RwSignal<BookSettings>,
+    /// Customers just changed by other devices, tabs or screens.
+    pub remote_changes: RwSignal<RemoteChanges>,
+    /// Increases whenever the dashboard facts in memory change.
+    pub facts_version: RwSignal<u64>,
+    engine: Engine,
+    inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
+}
+
+impl Repo {
+    /// The repo of this page, shown from `engine`'s events.
+    pub fn start(engine: Engine) -> Repo {
+        let repo = Repo {
+            book: RwSignal::new(Book::default()),
+            load_state: RwSignal::new(LoadState::Loading),
+            save_state: RwSignal::new(SaveState::Idle),
+            settings: RwSignal::new(BookSettings::default()),
+            remote_changes: RwSignal::new(RemoteChanges::default()),
+            facts_version: RwSignal::new(0),
+            engine,
+            inner: StoredValue::new_local(Rc::new(RefCell::new(Inner::default()))),
+        };
+        engine.listen(move |event| repo.event(event));
+        repo
+    }
+
+    fn inner(&self) -> Rc<RefCell<Inner>> {
+        self.inner.with_value(Rc::clone)
+    }
+
+    fn event(&self, event: &EngineEvent) {
+        match event {
+            EngineEvent::Book(summaries) => {
+                crate::time::mark("fieldbook:summaries-read");
+                self.book.set(Book::from_summaries(summaries.clone()));
+                crate::time::mark("fieldbook:book-built");
+                if self.load_state.get_untracked() != LoadState::Ready {
+                    self.load_state.set(LoadState::Ready);
+                    crate::routes::dashboard::preload_if_used(*self);
+                }
+            }
+            EngineEvent::LoadFailed(message) => {
+                self.load_state.set(LoadState::Failed(message.clone()))
+            }
+            EngineEvent::Settings { settings, version } => {
+                self.inner().borrow_mut().settings_version = version.clone();
+                if self
+                    .settings
+                    .with_untracked(|shown| shown != settings.as_ref())
+                {
+                    self.settings.set(settings.as_ref().clone());
+                }
+            }
+            EngineEvent::Committed { summaries, facts } => {
+                self.remember_facts(facts);
+                let customers: Vec<CustomerId> = summaries.iter().map(|s| s.id.clone()).collect();
+                self.book.update(|book| {
+                    for summary in summaries {
+                        book.upsert(summary.clone());
+                    }
+                });
+                // Every screen showing one of them reloads it, also after this page's own
+                // edit (another screen, such as the survey overlay, may have made it). A
+                // reload never rewrites an input whose stored value did not change
+                // (`routes::customer::Editor::value`), so the rep's typing is kept.
+                self.remote_changes.update(|changes| {
+                    changes.generation += 1;
+                    changes.customers = customers;
+                });
+            }
+            EngineEvent::Wiped => {
+                self.inner().borrow_mut().facts = None;
+                self.facts_version.update(|version| *version += 1);
+                self.book.set(Book::default());
+                self.settings.set(BookSettings::default());
+            }
+            EngineEvent::Sync(state) => {
+                self.inner().borrow_mut().device_name =
+                    state.session.as_ref().map(|s| s.device_name.clone());
+            }
+            EngineEvent::Role(_) => {}
+        }
+    }
+
+    async fn saving<T>(
+        &self,
+        request: impl std::future::Future<Output = Result<T, RepoError>>,
+    ) -> Result<T, RepoError> {
+        self.save_state.set(SaveState::Saving);
+        let result = request.await;
+        match &result {
+            Ok(_) => self.save_state.set(SaveState::Saved(now())),
+            // An invalid edit was never attempted: the form says what to fix.
+            Err(RepoError::Invalid(_)) => self.save_state.set(SaveState::Idle),
+            Err(err) => self.save_state.set(SaveState::Failed(err.to_string())),
+        }
+        result
+    }
+
+    async fn versioned(&self, customer_id: &CustomerId) -> Result<(Customer, Version), RepoError> {
+        match self
+            .engine
+            .ask(EngineRequest::Customer(customer_id.clone()))
+            .await?
+        {
+            Reply::Customer(versioned) => Ok((versioned.customer, versioned.version)),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The customer as stored.
+    pub async fn customer(&self, customer_id: &CustomerId) -> Result<Customer, RepoError> {
+        Ok(self.versioned(customer_id).await?.0)
+    }
+
+    /// Creates a customer; resolves once it is committed to IndexedDB.
+    pub async fn create(&self, customer: Customer) -> Result<Customer, RepoError> {
+        self.saving(async {
+            match self
+                .engine
+                .ask(EngineRequest::Create(Box::new(customer)))
+                .await?
+            {
+                Reply::Customer(versioned) => Ok(versioned.customer),
+                other => Err(unexpected(other)),
+            }
+        })
+        .await
+    }
+
+    /// Applies `edit` to a customer; resolves with the new state once committed, or `None`
+    /// when the edit changed nothing.
+    pub async fn update(
+        &self,
+        customer_id: &CustomerId,
+        edit: impl FnOnce(&mut Customer),
+    ) -> Result<Option<Customer>, RepoError> {
+        let (before, version) = self.versioned(customer_id).await?;
+        let mut after = before.clone();
+        edit(&mut after);
+        after.id = before.id.clone();
+        if after == before {
+            return Ok(None);
+        }
+        self.saving(async {
+            match self
+                .engine
+                .ask(EngineRequest::Update {
+                    version,
+                    after: Box::new(after),
+                })
+                .await?
+            {
+                Reply::Updated(updated) => Ok(updated.map(|v| v.customer)),
+                other => Err(unexpected(other)),
+            }
+        })
+        .await
+    }
+
+    /// Every field of the customer written concurrently on several devices.
+    pub async fn conflicts(
+        &self,
+        customer_id: &CustomerId,
+    ) -> Result<Vec<FieldConflict>, RepoError> {
+        match self
+            .engine
+            .ask(EngineRequest::Conflicts(customer_id.clone()))
+            .await?
+        {
+            Reply::Conflicts(conflicts) => Ok(conflicts),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Keeps value `op` of a conflicting `field`; saved and synced like any edit.
+    pub async fn resolve_conflict(
+        &self,
+        customer_id: &CustomerId,
+        field: &str,
+        op: &str,
+    ) -> Result<Option<Customer>, RepoError> {
+        let request = EngineRequest::ResolveConflict {
+            customer: customer_id.clone(),
+            field: field.into(),
+            op: op.into(),
+        };
+        self.saving(async {
+            match self.engine.ask(request).await? {
+                Reply::Updated(updated) => Ok(updated.map(|v| v.customer)),
+                other => Err(unexpected(other)),
+            }
+        })
+        .await
+    }
+
+    /// Edits the catalog, pipeline or segments: validated and stored by the engine, then
+    /// shown (from its event).
+    pub async fn update_book(&self, edit: impl FnOnce(&mut BookSettings)) -> Result<(), RepoError> {
+        let before = self.settings.get_untracked();
+        let mut after = before.clone();
+        edit(&mut after);
+        if after == before {
+            return Ok(());
+        }
+        let version = self.inner().borrow().settings_version.clone();
+        self.saving(async {
+            match self
+                .engine
+                .ask(EngineRequest::UpdateBook {
+                    version,
+                    after: Box::new(after),
+                })
+                .await?
+            {
+                Reply::Done => Ok(()),
+                other => Err(unexpected(other)),
+            }
+        })
+        .await
+    }
+
+    /// Writes many new customers (an import, sample data), `batch_size` per transaction,
+    /// reporting how many are written so far.
+    pub async fn create_many(
+        &self,
+        customers: impl Iterator<Item = Customer>,
+        batch_size: usize,
+        progress: impl Fn(usize) + 'static,
+    ) -> Result<usize, RepoError> {
+        let progress = Rc::new(progress);
+        let mut written = 0;
+        let mut customers = customers.peekable();
+        self.save_state.set(SaveState::Saving);
+        while customers.peek().is_some() {
+            let chunk: Vec<Customer> = customers.by_ref().take(CREATE_PER_MESSAGE).collect();
+            let before = written;
+            let report = Rc::clone(&progress);
+            let reply = self
+                .engine
+                .ask_with_progress(
+                    EngineRequest::CreateMany {
+                        customers: chunk,
+                        batch_size,
+                    },
+                    Some(Rc::new(move |done, _total| report(before + done))),
+                )
+                .await;
+            match reply {
+                Ok(Reply::Count(n)) => written += n,
+                Ok(other) => return Err(unexpected(other)),
+                Err(err) => {
+                    let err = RepoError::from(err);
+                    self.save_state.set(SaveState::Failed(err.to_string()));
+                    return Err(err);
+                }
+            }
+            progress(written);
+        }
+        self.save_state.set(SaveState::Saved(now()));
+        Ok(written)
+    }
+
+    /// Puts changes from an export or backup file back; returns how many customers they
+    /// touched.
+    pub async fn import_changes(&self, uploads: Vec<Upload>) -> Result<usize, String> {
+        match self
+            .engine
+            .ask(EngineRequest::ImportChanges(uploads))
+            .await
+            .map_err(|err| err.to_string())?
+        {
+            Reply::Count(n) => Ok(n),
+            other => Err(unexpected(other).to_string()),
+        }
+    }
+
+    /// A full backup: every document whole.
+    pub async fn backup(&self) -> Result<Vec<Upload>, String> {
+        self.uploads(EngineRequest::Backup).await
+    }
+
+    /// This device's changes the relay has not acknowledged yet, in order.
+    pub async fn unsynced_changes(&self) -> Result<Vec<Upload>, String> {
+        self.uploads(EngineRequest::Unsynced).await
+    }
+
+    async fn uploads(&self, request: EngineRequest) -> Result<Vec<Upload>, String> {
+        match self
+            .engine
+            .ask(request)
+            .await
+            .map_err(|err| err.to_string())?
+        {
+            Reply::Uploads(uploads) => Ok(uploads),
+            other => Err(unexpected(other).to_string()),
+        }
+    }
+
+    /// Reads every customer's dashboard facts into memory (once; later commits keep them up
+    /// to date), with `progress(done, missing)` while facts are made from documents.
+    pub async fn load_facts(
+        &self,
+        progress: impl Fn(usize, usize) + 'static,
+    ) -> Result<(), RepoError> {
+        if self.inner().borrow().facts.is_some() {
+            return Ok(());
+        }
+        let reply = self
+            .engine
+            .ask_with_progress(EngineRequest::Facts, Some(Rc::new(progress)))
+            .await?;
+        let Reply::Facts(list) = reply else {
+            return Err(unexpected(reply));
+        };
+        let started = crate::time::now_ms();
+        {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            if inner.facts.is_none() {
+                let mut index = FactsIndex::default();
+                for facts in list {
+                    index.upsert(facts);
+                }
+                inner.facts = Some(index);
+            }
+        }
+        crate::time::add_timing("dashboard: facts index", started);
+        self.facts_version.update(|version| *version += 1);
+        Ok(())
+    }
+
+    fn remember_facts(&self, facts: &[CustomerFacts]) {
+        if facts.is_empty() {
+            return;
+        }
+        let changed = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            match inner.facts.as_mut() {
+                Some(index) => {
+                    for record in facts {
+                        index.upsert(record.clone());
+                    }
+                    true
+                }
+                None => false,
+            }
+        };
+        if changed {
+            self.facts_version.update(|version| *version += 1);
+        }
+    }
+
+    /// Runs `read` over every customer's dashboard facts, if loaded.
+    pub fn with_facts<T>(&self, read: impl FnOnce(&[CustomerFacts]) -> T) -> Option<T> {
+        let inner = self.inner();
+        let inner = inner.borrow();
+        inner.facts.as_ref().map(|index| read(&index.list))
+    }
+
+    /// The signed-in device's name, if signed in.
+    pub fn device_name(&self) -> Option<String> {
+        self.inner().borrow().device_name.clone()
+    }
+}
+
+/// The repo provided to the component tree.
+pub fn use_repo() -> Repo {
+    expect_context::<Repo>()
+}

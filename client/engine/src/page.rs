@@ -1,0 +1,225 @@
+//! The link between this engine and its tab's screens (`client/app`): their requests,
+//! answered once each, and the events they show live (see
+//! `shared::sync::engine_protocol`). Also what the writer engine does for the other tabs'
+//! engines ([`Tabs::serve`]).
+
+use std::rc::Rc;
+
+use js_sys::{Array, Uint8Array};
+use leptos::prelude::*;
+use shared::sync::engine_protocol::{
+    decode, encode, EngineError, EngineEvent, EngineRequest, EngineRole, FromEngine, Reply,
+    ToEngine, VersionedCustomer,
+};
+use shared::sync::tab_protocol::{RequestId, SyncState, TabRequest};
+use wasm_bindgen::{closure::Closure, JsCast};
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::{
+    repo::{LoadState, Repo, RepoError},
+    sync::{ApiError, Sync},
+    tabs::{Role, Tabs},
+};
+
+/// Serves this tab's screens and, when elected writer, the other tabs' engines.
+pub fn serve(tabs: Tabs, repo: Repo, sync: Sync) {
+    tabs.serve(move |request| async move {
+        match request {
+            TabRequest::Store(uploads) => repo.import_changes(uploads).await.map(|_| ()),
+            TabRequest::SignedIn(session) => sync.start_session(session).await,
+            TabRequest::SignOut { discard_unsent } => {
+                sync.sign_out_here(discard_unsent).await;
+                Ok(())
+            }
+            TabRequest::Hello => {
+                sync.announce();
+                Ok(())
+            }
+        }
+    });
+    repo.tell_page_with(Rc::new(|event| post(&FromEngine::Event(event))));
+    Effect::new(move |_| {
+        let role = match tabs.role.get() {
+            Role::Electing => return,
+            Role::Writer => EngineRole::Writer,
+            Role::Follower => EngineRole::Follower,
+            Role::Unsupported => EngineRole::Unsupported,
+        };
+        post(&FromEngine::Event(EngineEvent::Role(role)));
+    });
+    Effect::new(move |_| {
+        let settings = repo.settings.get();
+        post(&FromEngine::Event(EngineEvent::Settings {
+            settings: Box::new(settings),
+            version: repo.book_version(),
+        }));
+    });
+    Effect::new(move |_| {
+        if let LoadState::Failed(message) = repo.load_state.get() {
+            post(&FromEngine::Event(EngineEvent::LoadFailed(message)));
+        }
+    });
+    Effect::new(move |_| {
+        let state = SyncState {
+            status: sync.status.get(),
+            session: sync.session.get(),
+            notice: sync.notice.get(),
+            held: sync.held.get(),
+        };
+        post(&FromEngine::Event(EngineEvent::Sync(Box::new(state))));
+    });
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+        let Ok(array) = event.data().dyn_into::<Uint8Array>() else {
+            return;
+        };
+        match decode::<ToEngine>(&array.to_vec()) {
+            Ok(ToEngine::Online(online)) => sync.set_online(online),
+            Ok(ToEngine::Ask { id, now, request }) => leptos::task::spawn_local(async move {
+                crate::clock::follow_page(now);
+                let result = answer(repo, sync, id, request).await;
+                post(&FromEngine::Answer { id, result });
+            }),
+            Err(err) => tracing::warn!(cause = %err, "ignoring a message from the page"),
+        }
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // Lives as long as the worker.
+    on_message.forget();
+}
+
+/// Posts a message to the page, its bytes transferred rather than copied.
+fn post(message: &FromEngine) {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let bytes = Uint8Array::from(encode(message).as_slice());
+    let transfer = Array::of1(&bytes.buffer());
+    if let Err(err) = scope.post_message_with_transfer(&bytes, &transfer) {
+        tracing::warn!(cause = ?err, "could not tell the page");
+    }
+}
+
+async fn answer(
+    repo: Repo,
+    sync: Sync,
+    id: RequestId,
+    request: EngineRequest,
+) -> Result<Reply, EngineError> {
+    let progress = move |done: usize, total: usize| {
+        post(&FromEngine::Progress { id, done, total });
+    };
+    match request {
+        EngineRequest::Customer(customer_id) => {
+            let (customer, version) = repo.customer_versioned(&customer_id).await?;
+            Ok(versioned(customer, version))
+        }
+        EngineRequest::Conflicts(customer_id) => {
+            Ok(Reply::Conflicts(repo.conflicts(&customer_id).await?))
+        }
+        EngineRequest::Create(customer) => {
+            let created = repo.create(*customer).await?;
+            let (customer, version) = repo.customer_versioned(&created.id).await?;
+            Ok(versioned(customer, version))
+        }
+        EngineRequest::Update { version, after } => {
+            let updated = repo.update_to(version, *after).await?;
+            Ok(Reply::Updated(updated.map(|(customer, version)| {
+                Box::new(VersionedCustomer { customer, version })
+            })))
+        }
+        EngineRequest::ResolveConflict {
+            customer,
+            field,
+            op,
+        } => {
+            let resolved = repo.resolve_conflict(&customer, &field, &op).await?;
+            match resolved {
+                Some(_) => {
+                    let (customer, version) = repo.customer_versioned(&customer).await?;
+                    Ok(Reply::Updated(Some(Box::new(VersionedCustomer {
+                        customer,
+                        version,
+                    }))))
+                }
+                None => Ok(Reply::Updated(None)),
+            }
+        }
+        EngineRequest::UpdateBook { version, after } => {
+            repo.update_book_to(version, *after).await?;
+            Ok(Reply::Done)
+        }
+        EngineRequest::CreateMany {
+            customers,
+            batch_size,
+        } => {
+            let total = customers.len();
+            let written = repo
+                .create_many(customers.into_iter(), batch_size, |done| {
+                    progress(done, total)
+                })
+                .await?;
+            Ok(Reply::Count(written))
+        }
+        EngineRequest::ImportChanges(uploads) => repo
+            .import_changes(uploads)
+            .await
+            .map(Reply::Count)
+            .map_err(EngineError::Failed),
+        EngineRequest::Backup => repo
+            .backup()
+            .await
+            .map(Reply::Uploads)
+            .map_err(EngineError::Failed),
+        EngineRequest::Unsynced => repo
+            .unsynced_changes()
+            .await
+            .map(Reply::Uploads)
+            .map_err(EngineError::Failed),
+        EngineRequest::Facts => {
+            repo.load_facts(progress).await?;
+            Ok(Reply::Facts(
+                repo.with_facts(<[_]>::to_vec).unwrap_or_default(),
+            ))
+        }
+        EngineRequest::SignIn {
+            create,
+            email,
+            password,
+            device_name,
+        } => {
+            sync.sign_in(create, email, password, device_name).await?;
+            Ok(Reply::Done)
+        }
+        EngineRequest::SignOut { discard_unsent } => {
+            sync.sign_out(discard_unsent).await;
+            Ok(Reply::Done)
+        }
+        EngineRequest::Devices => Ok(Reply::Devices(sync.devices().await?)),
+        EngineRequest::Revoke(device_id) => {
+            sync.revoke(device_id).await?;
+            Ok(Reply::Done)
+        }
+    }
+}
+
+fn versioned(customer: shared::Customer, version: shared::Version) -> Reply {
+    Reply::Customer(Box::new(VersionedCustomer { customer, version }))
+}
+
+impl From<RepoError> for EngineError {
+    fn from(error: RepoError) -> EngineError {
+        match error {
+            RepoError::Invalid(errors) => EngineError::Invalid(errors),
+            RepoError::NotFound => EngineError::NotFound,
+            other => EngineError::Failed(other.to_string()),
+        }
+    }
+}
+
+impl From<ApiError> for EngineError {
+    fn from(error: ApiError) -> EngineError {
+        EngineError::Api {
+            message: error.message,
+            fields: error.fields,
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! The messages between a tab's screens (the page, `client/app`) and its engine (a dedicated
+//! Web Worker, `client/engine`).
+//!
+//! # Why
+//!
+//! The screens hold no Automerge document, touch no IndexedDB and open no socket: they show
+//! what the engine tells them and ask it for everything else. Parsing documents, merging a
+//! 10,000-customer download, building an import's documents and every storage write happen
+//! on the worker's thread, so the page's thread stays free for taps and typing.
+//!
+//! # Flow
+//!
+//! ```text
+//! page (screens)                               engine (worker)
+//!   Ask { id, Customer(c) }        ─────▶  load the document (cache, IndexedDB)
+//!   ◀───── Answer { id, Ok(Customer { customer, version }) }
+//!   Ask { id, Update { c, version, after } } ─▶  write `after` against `version` (a fork
+//!                                                if the document moved on), one transaction
+//!   ◀───── Event(Committed { summaries, facts })   (every commit, from any tab or the relay)
+//!   ◀───── Answer { id, Ok(Updated(…)) }           "Saved on this device" only now
+//! ```
+//!
+//! A request carries an id, echoed by exactly one answer: a [`Reply`] or an [`EngineError`]
+//! the screens can show. Events carry what every screen shows live: the book's summaries,
+//! the catalog and pipeline, the sync state, the engine's part among the tabs. Messages are
+//! postcard bytes posted as transferred `ArrayBuffer`s ([`encode`], [`decode`]).
+//!
+//! Customers travel as plain [`Customer`] values; an edit is sent as the whole edited
+//! customer together with the [`Version`] it was made on, so the engine writes exactly what
+//! the screen changed and keeps whatever arrived meanwhile.
+
+use serde::{Deserialize, Serialize};
+
+use crate::documents::book_doc::BookSettings;
+use crate::model::facts::CustomerFacts;
+use crate::sync::account::DeviceInfo;
+use crate::sync::protocol::Upload;
+use crate::sync::tab_protocol::{RequestId, SyncState};
+use crate::{
+    Customer, CustomerId, CustomerSummary, FieldConflict, Timestamp, ValidationErrors, Version,
+};
+
+/// Page → engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToEngine {
+    /// A request, answered once by [`FromEngine::Answer`] with the same id.
+    Ask {
+        /// Echoed by the answer.
+        id: RequestId,
+        /// The page's clock when it asked: the engine dates edits by the clock the rep sees.
+        now: Timestamp,
+        /// What to do.
+        request: EngineRequest,
+    },
+    /// The browser went online or offline (a worker gets no such events).
+    Online(bool),
+}
+
+/// What the screens ask their engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum EngineRequest {
+    /// A customer and the version read → [`Reply::Customer`].
+    Customer(CustomerId),
+    /// The fields of a customer written concurrently on several devices →
+    /// [`Reply::Conflicts`].
+    Conflicts(CustomerId),
+    /// A new customer → [`Reply::Customer`] once committed.
+    Create(Box<Customer>),
+    /// The customer as the screen edited it from `version` → [`Reply::Updated`].
+    Update {
+        /// The version the screen read.
+        version: Version,
+        /// The whole customer after the edit.
+        after: Box<Customer>,
+    },
+    /// Keep value `op` of the conflicting `field` → [`Reply::Updated`].
+    ResolveConflict {
+        /// The customer.
+        customer: CustomerId,
+        /// The field, as [`FieldConflict::field`] names it.
+        field: String,
+        /// The value kept.
+        op: String,
+    },
+    /// The catalog, pipeline and segments as the screen edited them from `version` →
+    /// [`Reply::Done`].
+    UpdateBook {
+        /// The version of the book document the screen read.
+        version: Version,
+        /// The whole settings after the edit.
+        after: Box<BookSettings>,
+    },
+    /// New customers (an import, sample data), written `batch_size` per transaction →
+    /// [`Reply::Count`], with [`FromEngine::Progress`] meanwhile.
+    CreateMany {
+        /// The customers, validated one by one by the engine.
+        customers: Vec<Customer>,
+        /// Customers per transaction.
+        batch_size: usize,
+    },
+    /// Changes from an export or backup file, merged and queued → [`Reply::Count`] (the
+    /// customers touched).
+    ImportChanges(Vec<Upload>),
+    /// Every document whole, for a backup file → [`Reply::Uploads`].
+    Backup,
+    /// This device's changes the relay has not acknowledged → [`Reply::Uploads`].
+    Unsynced,
+    /// Every customer's dashboard facts → [`Reply::Facts`], with progress while missing
+    /// facts are made from documents.
+    Facts,
+    /// Sign up (`create`) or in, and start syncing → [`Reply::Done`].
+    SignIn {
+        /// A new account.
+        create: bool,
+        /// The account's email.
+        email: String,
+        /// Its password (sent to the relay only).
+        password: String,
+        /// This device's name, shown in the device list and in history.
+        device_name: String,
+    },
+    /// Sign this device out; unless `discard_unsent`, a book with unsent changes is held.
+    SignOut {
+        /// Remove the book even if some of its changes were never backed up.
+        discard_unsent: bool,
+    },
+    /// The account's devices → [`Reply::Devices`].
+    Devices,
+    /// Revoke another device of the account → [`Reply::Done`].
+    Revoke(String),
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    /// Done.
+    Done,
+    /// A customer as stored, with its version.
+    Customer(Box<VersionedCustomer>),
+    /// The customer after an edit, or `None` when the edit changed nothing.
+    Updated(Option<Box<VersionedCustomer>>),
+    /// Conflicting fields.
+    Conflicts(Vec<FieldConflict>),
+    /// How many customers were written or touched.
+    Count(usize),
+    /// Changes for a file.
+    Uploads(Vec<Upload>),
+    /// Every customer's dashboard facts.
+    Facts(Vec<CustomerFacts>),
+    /// The account's devices.
+    Devices(Vec<DeviceInfo>),
+}
+
+/// A customer and the version of its document it was read from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionedCustomer {
+    /// The customer.
+    pub customer: Customer,
+    /// The version, sent back with an edit.
+    pub version: Version,
+}
+
+/// Why a request failed, for the screens to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum EngineError {
+    /// The edit breaks validation rules; nothing was stored.
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    /// The customer is not on this device.
+    #[error("this customer is not on this device")]
+    NotFound,
+    /// The relay refused an account request: a sentence, and messages per form field.
+    #[error("{message}")]
+    Api {
+        /// What went wrong.
+        message: String,
+        /// Field → message.
+        fields: Vec<(String, String)>,
+    },
+    /// Anything else, as a sentence for the rep ("not saved: …").
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Engine → page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromEngine {
+    /// The answer to the request `id`.
+    Answer {
+        /// The request answered.
+        id: RequestId,
+        /// What it gave, or why not.
+        result: Result<Reply, EngineError>,
+    },
+    /// How far a long request got.
+    Progress {
+        /// The request.
+        id: RequestId,
+        /// Done so far.
+        done: usize,
+        /// Out of.
+        total: usize,
+    },
+    /// Something the screens show live.
+    Event(EngineEvent),
+}
+
+/// What the engine tells its screens without being asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum EngineEvent {
+    /// The part this tab's engine plays among the tabs of the profile.
+    Role(EngineRole),
+    /// The whole book as stored (at start, and after another tab's engine took over).
+    Book(Vec<CustomerSummary>),
+    /// The device storage cannot be used; a sentence for the rep.
+    LoadFailed(String),
+    /// The catalog, pipeline and segments, and the version they were read at.
+    Settings {
+        /// The settings.
+        settings: Box<BookSettings>,
+        /// Sent back with an edit.
+        version: Version,
+    },
+    /// Changes were committed (from any tab, the relay or an import).
+    Committed {
+        /// The new summaries of the customers changed.
+        summaries: Vec<CustomerSummary>,
+        /// Their dashboard facts.
+        facts: Vec<CustomerFacts>,
+    },
+    /// Every customer was removed from this device (sign-out, revocation).
+    Wiped,
+    /// The sync state, whenever it changes.
+    Sync(Box<SyncState>),
+}
+
+/// The part a tab's engine plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EngineRole {
+    /// It writes IndexedDB and syncs for every tab of the profile.
+    Writer,
+    /// Another tab's engine writes; this one asks it.
+    Follower,
+    /// The browser has no Web Locks: nothing is written.
+    Unsupported,
+}
+
+/// What the rep reads when the browser cannot coordinate tabs (no Web Locks), so nothing is
+/// written rather than letting two tabs overwrite each other.
+pub const UNSUPPORTED: &str = "This browser cannot coordinate several Fieldbook tabs (no Web \
+     Locks), so Fieldbook does not store changes here. Update the browser or use Chrome, \
+     Safari 15.4+ or Firefox.";
+
+/// A message as bytes.
+pub fn encode<M: Serialize>(message: &M) -> Vec<u8> {
+    crate::sync::protocol::encode(message)
+}
+
+/// The message in `bytes`; trailing bytes are an error. No size limit: it never leaves the
+/// browser.
+pub fn decode<'de, M: Deserialize<'de>>(bytes: &'de [u8]) -> Result<M, String> {
+    crate::sync::protocol::decode_unbounded(bytes).map_err(|err| err.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::customer;
+    use crate::sync::protocol::{BlobKind, DocumentId, Seq};
+    use crate::{CustomerDoc, FieldError};
+
+    fn round_trip<M: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug>(
+        message: M,
+    ) {
+        let bytes = encode(&message);
+        assert_eq!(decode::<M>(&bytes), Ok(message));
+    }
+
+    #[test]
+    fn every_message_round_trips() {
+        let now = Timestamp(1_700_000_000_000);
+        let mut customer = customer(7, 1, now);
+        customer.set_notes("Zoë: «Œuvre» — 東京\nsecond line");
+        let mut doc =
+            CustomerDoc::create(customer.clone(), automerge::ActorId::from([1u8; 16]), now)
+                .expect("a seeded customer is valid");
+        let versioned = VersionedCustomer {
+            customer: doc.customer().clone(),
+            version: doc.version(),
+        };
+        for request in [
+            EngineRequest::Customer(customer.id.clone()),
+            EngineRequest::Create(Box::new(customer.clone())),
+            EngineRequest::Update {
+                version: doc.version(),
+                after: Box::new(customer.clone()),
+            },
+            EngineRequest::UpdateBook {
+                version: Version::default(),
+                after: Box::default(),
+            },
+            EngineRequest::CreateMany {
+                customers: vec![customer.clone(), customer.clone()],
+                batch_size: 500,
+            },
+            EngineRequest::ImportChanges(vec![Upload {
+                document: DocumentId(customer.id.to_string()),
+                kind: BlobKind::Snapshot { covers: Seq(3) },
+                bytes: vec![1, 2, 3],
+            }]),
+            EngineRequest::SignIn {
+                create: true,
+                email: "a@b.test".into(),
+                password: "pw".into(),
+                device_name: "Phone".into(),
+            },
+            EngineRequest::SignOut {
+                discard_unsent: false,
+            },
+            EngineRequest::Revoke("d1".into()),
+        ] {
+            round_trip(ToEngine::Ask {
+                id: RequestId(4),
+                now,
+                request,
+            });
+        }
+        round_trip(ToEngine::Online(false));
+        for result in [
+            Ok(Reply::Customer(Box::new(versioned.clone()))),
+            Ok(Reply::Updated(None)),
+            Ok(Reply::Updated(Some(Box::new(versioned)))),
+            Ok(Reply::Count(3)),
+            Ok(Reply::Facts(vec![doc.facts()])),
+            Err(EngineError::Invalid(ValidationErrors(vec![FieldError {
+                field: "email".into(),
+                message: "not an email".into(),
+            }]))),
+            Err(EngineError::NotFound),
+            Err(EngineError::Api {
+                message: "Wrong email or password.".into(),
+                fields: vec![("email".into(), "taken".into())],
+            }),
+            Err(EngineError::Failed("not saved: disk full".into())),
+        ] {
+            round_trip(FromEngine::Answer {
+                id: RequestId(9),
+                result,
+            });
+        }
+        round_trip(FromEngine::Event(EngineEvent::Committed {
+            summaries: vec![doc.summary()],
+            facts: vec![doc.facts()],
+        }));
+        round_trip(FromEngine::Event(EngineEvent::Role(EngineRole::Follower)));
+    }
+
+    #[test]
+    fn notes_cross_as_text_and_keep_every_character() {
+        let now = Timestamp(1_700_000_000_000);
+        let mut customer = customer(3, 1, now);
+        customer.set_notes("Łukasz\r\nnaïve 🚚");
+        let bytes = encode(&customer);
+        let back: Customer = decode(&bytes).expect("decodes");
+        assert_eq!(back.notes.as_str(), "Łukasz\r\nnaïve 🚚");
+    }
+
+    #[test]
+    fn garbage_and_trailing_bytes_are_refused() {
+        assert!(decode::<ToEngine>(&[0xff, 0xff, 0xff]).is_err());
+        let mut bytes = encode(&ToEngine::Online(true));
+        bytes.push(0);
+        assert!(decode::<ToEngine>(&bytes).is_err());
+    }
+}
