@@ -81,14 +81,20 @@ impl Engine {
     }
 
     fn spawn(self) {
-        let options = web_sys::WorkerOptions::new();
-        options.set_type(web_sys::WorkerType::Module);
-        let worker = match Worker::new_with_options(ENGINE_SCRIPT, &options) {
-            Ok(worker) => worker,
-            Err(err) => {
-                tracing::error!(cause = ?err, "cannot start the engine worker");
-                self.role.set(Role::Unsupported);
-                return;
+        // `index.html` starts the worker before this wasm loads (see there); else start it now.
+        let (worker, early) = match take_early_worker() {
+            Some((worker, early)) => (worker, early),
+            None => {
+                let options = web_sys::WorkerOptions::new();
+                options.set_type(web_sys::WorkerType::Module);
+                match Worker::new_with_options(ENGINE_SCRIPT, &options) {
+                    Ok(worker) => (worker, Vec::new()),
+                    Err(err) => {
+                        tracing::error!(cause = ?err, "cannot start the engine worker");
+                        self.role.set(Role::Unsupported);
+                        return;
+                    }
+                }
             }
         };
         let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
@@ -101,13 +107,21 @@ impl Engine {
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        on_message.forget();
         let on_error = Closure::<dyn Fn(JsValue)>::new(move |err: JsValue| {
             tracing::error!(cause = ?err, "the engine worker failed");
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
         self.inner().borrow_mut().worker = Some(worker);
+        // What the engine said before this wasm listened, in order (nothing else can arrive
+        // before this synchronous loop ends).
+        for event in early {
+            let _ = on_message
+                .as_ref()
+                .unchecked_ref::<js_sys::Function>()
+                .call1(&JsValue::NULL, &event);
+        }
+        on_message.forget();
         // A worker gets no online/offline events: the page tells its engine.
         for (event, online) in [("online", true), ("offline", false)] {
             let callback = Closure::<dyn Fn()>::new(move || {
@@ -231,6 +245,27 @@ impl Engine {
             ))
         })
     }
+}
+
+/// The worker `index.html` started early and the messages it posted since, if any.
+fn take_early_worker() -> Option<(Worker, Vec<MessageEvent>)> {
+    let window = window();
+    let key = JsValue::from_str("fieldbookEngine");
+    let started = js_sys::Reflect::get(&window, &key).ok()?;
+    let worker: Worker = js_sys::Reflect::get(&started, &"worker".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let early: js_sys::Array = js_sys::Reflect::get(&started, &"early".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    let early = early
+        .iter()
+        .filter_map(|event| event.dyn_into::<MessageEvent>().ok())
+        .collect();
+    Some((worker, early))
 }
 
 /// What the rep reads when this browser cannot run Fieldbook's engine safely.
