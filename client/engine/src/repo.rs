@@ -241,7 +241,10 @@ impl Repo {
         leptos::task::spawn_local(async move {
             let opened = repo.open().await;
             match &opened {
-                Ok(()) => repo.load_state.set(LoadState::Ready),
+                Ok(()) => {
+                    repo.load_state.set(LoadState::Ready);
+                    repo.tell_page_book();
+                }
                 Err(err) => {
                     tracing::error!(cause = %err, "cannot open device storage");
                     repo.load_state.set(LoadState::Failed(err.to_string()));
@@ -369,9 +372,6 @@ impl Repo {
         let summaries = store.load_summaries().await?;
         mark("fieldbook:summaries-read");
         tracing::info!(n_customers = summaries.len(), "book loaded");
-        // The screens first: they build their book (on the page's thread) while this one
-        // builds its own.
-        self.tell_page(EngineEvent::Book(summaries.clone()));
         self.book.set(Book::from_summaries(summaries));
         mark("fieldbook:book-built");
         let inner = self.inner();
