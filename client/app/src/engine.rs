@@ -10,7 +10,7 @@ use js_sys::{Array, Uint8Array};
 use leptos::prelude::*;
 use shared::sync::engine_protocol::{
     decode, encode, EngineError, EngineEvent, EngineRequest, EngineRole, FromEngine, Reply,
-    ToEngine,
+    ToEngine, WireError, OTHER_BUILD,
 };
 use shared::sync::tab_protocol::RequestId;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
@@ -56,6 +56,8 @@ struct Inner {
 pub struct Engine {
     /// The engine's part; the app shows a "paused" screen when nothing can be written.
     pub role: RwSignal<Role>,
+    /// Why the screens cannot work with this engine (it comes from another build).
+    pub problem: RwSignal<Option<String>>,
     inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
 }
 
@@ -64,6 +66,7 @@ impl Engine {
     pub fn start() -> Engine {
         let engine = Engine {
             role: RwSignal::new(Role::Starting),
+            problem: RwSignal::new(None),
             inner: StoredValue::new_local(Rc::new(RefCell::new(Inner {
                 worker: None,
                 queued: Some(Vec::new()),
@@ -103,6 +106,10 @@ impl Engine {
             };
             match decode::<FromEngine>(&array.to_vec()) {
                 Ok(message) => self.received(message),
+                Err(WireError::OtherBuild) => {
+                    tracing::error!("the engine worker comes from another build");
+                    self.problem.set(Some(OTHER_BUILD.into()));
+                }
                 Err(err) => tracing::warn!(cause = %err, "ignoring a message from the engine"),
             }
         });

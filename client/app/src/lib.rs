@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
     // not, or whatever the rep started while the book was loading (a form, an import) is lost.
     let failure = Memo::new(move |_| match repo.load_state.get() {
         LoadState::Failed(message) => Some(message),
+        _ if engine.problem.get().is_some() => engine.problem.get(),
         _ if engine.role.get() == engine::Role::Unsupported => Some(engine::unsupported_message()),
         _ => None,
     });

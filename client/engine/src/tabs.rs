@@ -29,7 +29,7 @@ use web_sys::{BroadcastChannel, MessageEvent};
 
 /// The Web Lock only the writer tab holds.
 const WRITER_LOCK: &str = "fieldbook-writer";
-/// The channel every tab of the profile listens to.
+/// The channel every tab of the profile (of this build) listens to.
 const CHANNEL: &str = "fieldbook-tabs";
 /// How long a follower waits for the writer's answer before reporting "not saved". Long
 /// enough to cover a hand-over to another tab (which resends the request).
@@ -237,7 +237,14 @@ impl Tabs {
     }
 
     fn open_channel(&self) {
-        let channel = match BroadcastChannel::new(CHANNEL) {
+        // Tabs of two builds never read each other's messages (their types may differ; see
+        // `WIRE_FINGERPRINT`): a tab of another build cannot reach this writer and reports
+        // its edits as not saved rather than have them misread.
+        let name = format!(
+            "{CHANNEL}-{:016x}",
+            shared::sync::engine_protocol::WIRE_FINGERPRINT
+        );
+        let channel = match BroadcastChannel::new(&name) {
             Ok(channel) => channel,
             Err(err) => {
                 tracing::error!(cause = ?err, "no BroadcastChannel: tabs cannot coordinate");

@@ -251,15 +251,74 @@ pub const UNSUPPORTED: &str = "This browser cannot coordinate several Fieldbook 
      Locks), so Fieldbook does not store changes here. Update the browser or use Chrome, \
      Safari 15.4+ or Firefox.";
 
-/// A message as bytes.
+/// A fingerprint of the source of every type that crosses between a page, its engine and
+/// the other tabs' engines. Postcard carries no type information, so bytes written by another
+/// build (a deploy between the download of the page's wasm and the engine's, a tab left open
+/// across an update) could be read as different values; every message therefore starts with
+/// this fingerprint and a message of another build is refused, never misread.
+pub const WIRE_FINGERPRINT: u64 = {
+    const fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
+        let mut at = 0;
+        while at < bytes.len() {
+            hash ^= bytes[at] as u64;
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+            at += 1;
+        }
+        hash
+    }
+    let mut hash = 0xcbf2_9ce4_8422_2325;
+    hash = fnv1a(hash, include_bytes!("engine_protocol.rs"));
+    hash = fnv1a(hash, include_bytes!("tab_protocol.rs"));
+    hash = fnv1a(hash, include_bytes!("account.rs"));
+    hash = fnv1a(hash, include_bytes!("protocol.rs"));
+    hash = fnv1a(hash, include_bytes!("client.rs"));
+    hash = fnv1a(hash, include_bytes!("../model/customer.rs"));
+    hash = fnv1a(hash, include_bytes!("../model/customer_id.rs"));
+    hash = fnv1a(hash, include_bytes!("../model/records.rs"));
+    hash = fnv1a(hash, include_bytes!("../model/summary.rs"));
+    hash = fnv1a(hash, include_bytes!("../model/facts.rs"));
+    hash = fnv1a(hash, include_bytes!("../model/timestamp.rs"));
+    hash = fnv1a(hash, include_bytes!("../model/validation.rs"));
+    hash = fnv1a(hash, include_bytes!("../documents/book_doc.rs"));
+    hash = fnv1a(hash, include_bytes!("../documents/conflicts.rs"));
+    hash = fnv1a(hash, include_bytes!("../documents/customer_doc.rs"));
+    hash = fnv1a(hash, include_bytes!("../crm/segments.rs"));
+    hash
+};
+
+/// What the rep reads when this page and its engine come from two builds.
+pub const OTHER_BUILD: &str = "Fieldbook was updated while this page was loading. Reload \
+     to continue; everything saved on this device is kept.";
+
+/// A message as bytes: [`WIRE_FINGERPRINT`], then the message.
 pub fn encode<M: Serialize>(message: &M) -> Vec<u8> {
-    crate::sync::protocol::encode(message)
+    let mut bytes = WIRE_FINGERPRINT.to_le_bytes().to_vec();
+    bytes.extend(crate::sync::protocol::encode(message));
+    bytes
+}
+
+/// Why a message was not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// Written by another build of Fieldbook (see [`WIRE_FINGERPRINT`]).
+    #[error("a message from another build of Fieldbook")]
+    OtherBuild,
+    /// Not a message of this build's types.
+    #[error("unreadable message: {0}")]
+    Malformed(String),
 }
 
 /// The message in `bytes`; trailing bytes are an error. No size limit: it never leaves the
 /// browser.
-pub fn decode<'de, M: Deserialize<'de>>(bytes: &'de [u8]) -> Result<M, String> {
-    crate::sync::protocol::decode_unbounded(bytes).map_err(|err| err.to_string())
+pub fn decode<'de, M: Deserialize<'de>>(bytes: &'de [u8]) -> Result<M, WireError> {
+    let Some((fingerprint, message)) = bytes.split_first_chunk::<8>() else {
+        return Err(WireError::OtherBuild);
+    };
+    if u64::from_le_bytes(*fingerprint) != WIRE_FINGERPRINT {
+        return Err(WireError::OtherBuild);
+    }
+    crate::sync::protocol::decode_unbounded(message)
+        .map_err(|err| WireError::Malformed(err.to_string()))
 }
 
 #[cfg(test)]
@@ -367,9 +426,33 @@ mod tests {
 
     #[test]
     fn garbage_and_trailing_bytes_are_refused() {
-        assert!(decode::<ToEngine>(&[0xff, 0xff, 0xff]).is_err());
+        assert_eq!(
+            decode::<ToEngine>(&[0xff, 0xff, 0xff]),
+            Err(WireError::OtherBuild)
+        );
         let mut bytes = encode(&ToEngine::Online(true));
         bytes.push(0);
-        assert!(decode::<ToEngine>(&bytes).is_err());
+        assert!(matches!(
+            decode::<ToEngine>(&bytes),
+            Err(WireError::Malformed(_))
+        ));
+        let mut garbage = WIRE_FINGERPRINT.to_le_bytes().to_vec();
+        garbage.extend([0xff, 0xff, 0xff]);
+        assert!(matches!(
+            decode::<ToEngine>(&garbage),
+            Err(WireError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn a_message_of_another_build_is_refused_not_misread() {
+        let mut bytes = encode(&ToEngine::Online(true));
+        bytes[0] ^= 1;
+        assert_eq!(decode::<ToEngine>(&bytes), Err(WireError::OtherBuild));
+        // The same bytes without the fingerprint would have read as a message.
+        assert_eq!(
+            crate::sync::protocol::decode_unbounded::<ToEngine>(&bytes[8..]),
+            Ok(ToEngine::Online(true))
+        );
     }
 }
