@@ -265,11 +265,22 @@ impl Repo {
         customer_id: &CustomerId,
         edit: impl FnOnce(&mut Customer),
     ) -> Result<Option<Customer>, RepoError> {
-        let (before, version) = self.versioned(customer_id).await?;
+        // "Saving" from the first moment: until the engine answers, nothing may still read
+        // "Saved" from an earlier edit (the rep could close the tab on it).
+        let shown = self.save_state.get_untracked();
+        self.save_state.set(SaveState::Saving);
+        let (before, version) = match self.versioned(customer_id).await {
+            Ok(versioned) => versioned,
+            Err(err) => {
+                self.save_state.set(SaveState::Failed(err.to_string()));
+                return Err(err);
+            }
+        };
         let mut after = before.clone();
         edit(&mut after);
         after.id = before.id.clone();
         if after == before {
+            self.save_state.set(shown);
             return Ok(None);
         }
         self.saving(async {
