@@ -43,6 +43,8 @@ struct Pending {
 
 struct Inner {
     worker: Option<Worker>,
+    /// The engine's messages from before [`Engine::connect`].
+    early: Option<Vec<MessageEvent>>,
     /// Until the engine's first message, requests wait here (a module worker may not listen
     /// yet while its wasm loads).
     queued: Option<Vec<Vec<u8>>>,
@@ -69,6 +71,7 @@ impl Engine {
             problem: RwSignal::new(None),
             inner: StoredValue::new_local(Rc::new(RefCell::new(Inner {
                 worker: None,
+                early: None,
                 queued: Some(Vec::new()),
                 next_request: 1,
                 pending: HashMap::new(),
@@ -100,6 +103,40 @@ impl Engine {
                 }
             }
         };
+        let on_error = Closure::<dyn Fn(JsValue)>::new(move |err: JsValue| {
+            tracing::error!(cause = ?err, "the engine worker failed");
+        });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+        {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            inner.worker = Some(worker);
+            inner.early = Some(early);
+        }
+        // A worker gets no online/offline events: the page tells its engine.
+        for (event, online) in [("online", true), ("offline", false)] {
+            let callback = Closure::<dyn Fn()>::new(move || {
+                self.post(encode(&ToEngine::Online(online)));
+            });
+            let _ =
+                window().add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
+            // Lives as long as the page.
+            callback.forget();
+        }
+    }
+
+    /// Starts reading the engine's messages, those it sent before included, in order. Called
+    /// once the repo and sync listen (else an early `Book` event would reach nobody).
+    pub fn connect(self) {
+        let (worker, early) = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            (inner.worker.clone(), inner.early.take().unwrap_or_default())
+        };
+        let Some(worker) = worker else {
+            return;
+        };
         let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
             let Ok(array) = event.data().dyn_into::<Uint8Array>() else {
                 return;
@@ -114,12 +151,6 @@ impl Engine {
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        let on_error = Closure::<dyn Fn(JsValue)>::new(move |err: JsValue| {
-            tracing::error!(cause = ?err, "the engine worker failed");
-        });
-        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        on_error.forget();
-        self.inner().borrow_mut().worker = Some(worker);
         // What the engine said before this wasm listened, in order (nothing else can arrive
         // before this synchronous loop ends).
         for event in early {
@@ -129,16 +160,6 @@ impl Engine {
                 .call1(&JsValue::NULL, &event);
         }
         on_message.forget();
-        // A worker gets no online/offline events: the page tells its engine.
-        for (event, online) in [("online", true), ("offline", false)] {
-            let callback = Closure::<dyn Fn()>::new(move || {
-                self.post(encode(&ToEngine::Online(online)));
-            });
-            let _ =
-                window().add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
-            // Lives as long as the page.
-            callback.forget();
-        }
     }
 
     fn received(self, message: FromEngine) {

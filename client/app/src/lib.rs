@@ -64,6 +64,8 @@ pub fn App() -> impl IntoView {
     let engine = engine::Engine::start();
     let repo = Repo::start(engine);
     let sync = sync::Sync::start(engine);
+    // Only now: the repo and sync listen, so no event the engine sent early is lost.
+    engine.connect();
     provide_context(engine);
     provide_context(repo);
     provide_context(sync);
