@@ -385,12 +385,6 @@ impl Repo {
         Ok(())
     }
 
-    /// The customer, loading its document if it is not cached.
-    pub async fn customer(&self, customer_id: &CustomerId) -> Result<Customer, RepoError> {
-        self.with_doc(customer_id, |cached| cached.doc.customer().clone())
-            .await
-    }
-
     async fn with_doc<T>(
         &self,
         customer_id: &CustomerId,
@@ -486,17 +480,6 @@ impl Repo {
         self.book.update(|book| book.upsert(summary));
         self.save_state.set(SaveState::Saved(now()));
         Ok(customer)
-    }
-
-    /// Applies `edit` to a customer; resolves with the new state once committed, or `None`
-    /// when the edit changed nothing.
-    pub async fn update(
-        &self,
-        customer_id: &CustomerId,
-        edit: impl FnOnce(&mut Customer),
-    ) -> Result<Option<Customer>, RepoError> {
-        self.change(customer_id, |doc| Ok(doc.update(now(), edit)?))
-            .await
     }
 
     /// Every field of the customer written concurrently on several devices.
@@ -796,12 +779,6 @@ impl Repo {
                     .collect(),
             );
         }
-    }
-
-    /// Edits the catalog or pipeline: validated, stored with its outbox item in one
-    /// transaction, then shown.
-    pub async fn update_book(&self, edit: impl FnOnce(&mut BookSettings)) -> Result<(), RepoError> {
-        self.change_book(move |book| book.update(now(), edit)).await
     }
 
     /// Writes the catalog, pipeline and segments as a screen edited them from `version`
