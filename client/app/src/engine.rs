@@ -229,7 +229,7 @@ impl Engine {
         let role = self.role;
         async move {
             while role.get_untracked() == Role::Starting {
-                crate::time::sleep(50).await;
+                common::perf::sleep(50).await;
             }
         }
     }

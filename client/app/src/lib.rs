@@ -48,16 +48,6 @@ use crate::{
     },
 };
 
-/// Sends `tracing` output to the browser console.
-pub fn init_tracing() {
-    use tracing_subscriber::{fmt, prelude::*};
-    let layer = fmt::layer()
-        .with_ansi(false)
-        .without_time()
-        .with_writer(tracing_subscriber_wasm::MakeConsoleWriter::default());
-    let _ = tracing_subscriber::registry().with(layer).try_init();
-}
-
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {

@@ -2,7 +2,7 @@
 
 fn main() {
     console_error_panic_hook::set_once();
-    client::init_tracing();
+    common::init_tracing();
     // The wasm linear memory, for the benchmark's memory figure (JS heap + this).
     if let Some(window) = web_sys::window() {
         let _ = js_sys::Reflect::set(

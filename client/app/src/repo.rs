@@ -161,9 +161,9 @@ impl Repo {
     fn event(&self, event: &EngineEvent) {
         match event {
             EngineEvent::Book(summaries) => {
-                crate::time::mark("fieldbook:summaries-read");
+                common::perf::mark("fieldbook:summaries-read");
                 self.book.set(Book::from_summaries(summaries.clone()));
-                crate::time::mark("fieldbook:book-built");
+                common::perf::mark("fieldbook:book-built");
                 if self.load_state.get_untracked() != LoadState::Ready {
                     self.load_state.set(LoadState::Ready);
                     crate::routes::dashboard::preload_if_used(*self);
@@ -454,7 +454,7 @@ impl Repo {
         let Reply::Facts(list) = reply else {
             return Err(unexpected(reply));
         };
-        let started = crate::time::now_ms();
+        let started = common::perf::now_ms();
         {
             let inner = self.inner();
             let mut inner = inner.borrow_mut();
@@ -466,7 +466,7 @@ impl Repo {
                 inner.facts = Some(index);
             }
         }
-        crate::time::add_timing("dashboard: facts index", started);
+        common::perf::add_timing("dashboard: facts index", started);
         self.facts_version.update(|version| *version += 1);
         Ok(())
     }

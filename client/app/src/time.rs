@@ -50,48 +50,6 @@ pub fn clock(at: Timestamp) -> String {
     format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
 }
 
-/// Records a `performance.mark` (benchmarks read them to break startup down).
-pub fn mark(name: &str) {
-    if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
-        let _ = performance.mark(name);
-    }
-}
-
-/// Milliseconds since navigation, from the monotonic performance clock.
-pub fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|window| window.performance())
-        .map_or(0.0, |performance| performance.now())
-}
-
-/// Adds the time since `started` (from [`now_ms`]) to the total named `name` in
-/// `window.fieldbookTimings`: benchmarks read these totals to see where a long operation (a
-/// bootstrap, an import) spends its time. Costs one property write.
-pub fn add_timing(name: &str, started: f64) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let key = wasm_bindgen::JsValue::from_str("fieldbookTimings");
-    let totals = match js_sys::Reflect::get(&window, &key) {
-        Ok(totals) if totals.is_object() => totals,
-        _ => {
-            let totals: wasm_bindgen::JsValue = js_sys::Object::new().into();
-            let _ = js_sys::Reflect::set(&window, &key, &totals);
-            totals
-        }
-    };
-    let name = wasm_bindgen::JsValue::from_str(name);
-    let before = js_sys::Reflect::get(&totals, &name)
-        .ok()
-        .and_then(|value| value.as_f64())
-        .unwrap_or(0.0);
-    let _ = js_sys::Reflect::set(
-        &totals,
-        &name,
-        &wasm_bindgen::JsValue::from_f64(before + now_ms() - started),
-    );
-}
-
 fn js_date(at: Timestamp) -> js_sys::Date {
     js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.0 as f64))
 }
@@ -134,20 +92,4 @@ pub fn when(at: Timestamp, now: Timestamp) -> String {
         _ => day(at),
     };
     format!("{label} {}", clock(at))
-}
-
-/// Lets the browser run (paint, handle input) before continuing a long task: resolves on a
-/// `setTimeout(0)`.
-pub async fn yield_now() {
-    sleep(0).await;
-}
-
-/// Resolves after `ms` milliseconds (a `setTimeout`).
-pub async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

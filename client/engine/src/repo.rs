@@ -40,10 +40,12 @@ use shared::sync::engine_protocol::EngineEvent;
 use shared::sync::tab_protocol::{TabEvent, TabRequest};
 use shared::Version;
 
+use common::perf::mark;
+use common::store::{Store, StoreError, WriteBatch};
+
 use crate::{
-    clock::{mark, now},
+    clock::now,
     doc_cache::{CachedDoc, DocCache},
-    store::{Store, StoreError, WriteBatch},
     tabs::{Role, Tabs},
 };
 
@@ -1024,7 +1026,7 @@ impl Repo {
                 book_settings = Some(book.settings().clone());
             }
         }
-        let started = crate::clock::now_ms();
+        let started = common::perf::now_ms();
         // Documents touched by this page: from the cache, else all read in one transaction.
         let mut ids: Vec<CustomerId> = Vec::new();
         for entry in &entries {
@@ -1060,8 +1062,8 @@ impl Repo {
             .load_docs(&read_ids)
             .await
             .map_err(|e| e.to_string())?;
-        crate::clock::add_timing("apply: read stored documents", started);
-        let started = crate::clock::now_ms();
+        common::perf::add_timing("apply: read stored documents", started);
+        let started = common::perf::now_ms();
         for (&index, stored) in to_read.iter().zip(stored) {
             if stored.n_chunks > 0 {
                 let mut doc = CustomerDoc::load(&touched[index].id, &stored.bytes, actor.clone())
@@ -1120,8 +1122,8 @@ impl Repo {
         } else {
             Vec::new()
         };
-        crate::clock::add_timing("apply: load and merge entries", started);
-        let started = crate::clock::now_ms();
+        common::perf::add_timing("apply: load and merge entries", started);
+        let started = common::perf::now_ms();
         let keys = match self.write(&store, batch).await {
             Ok(keys) => keys,
             Err(err) => {
@@ -1131,7 +1133,7 @@ impl Repo {
                 return Err(err.to_string());
             }
         };
-        crate::clock::add_timing("apply: IndexedDB write", started);
+        common::perf::add_timing("apply: IndexedDB write", started);
         if let Some(settings) = book_settings {
             self.settings.set(settings);
         }
@@ -1139,7 +1141,7 @@ impl Repo {
         if !outbox.is_empty() {
             self.queued(keys, outbox);
         }
-        let started = crate::clock::now_ms();
+        let started = common::perf::now_ms();
         let mut touched = written;
         // Keep the documents just written in the cache only if few (a bootstrap page holds
         // hundreds; the cache would only churn).
@@ -1150,7 +1152,7 @@ impl Repo {
             }
         }
         self.show_changed(summaries);
-        crate::clock::add_timing("apply: book and screens", started);
+        common::perf::add_timing("apply: book and screens", started);
         Ok(())
     }
 
@@ -1250,12 +1252,12 @@ impl Repo {
         store: &Store,
         progress: &mut impl FnMut(usize, usize),
     ) -> Result<FactsIndex, RepoError> {
-        let started = crate::clock::now_ms();
+        let started = common::perf::now_ms();
         let mut index = FactsIndex::default();
         for record in store.load_facts().await? {
             index.upsert(record);
         }
-        crate::clock::add_timing("dashboard: read facts", started);
+        common::perf::add_timing("dashboard: read facts", started);
         let missing: Vec<CustomerId> = self.book.with_untracked(|book| {
             book.summaries()
                 .filter(|summary| !index.by_id.contains_key(&summary.id))
@@ -1291,7 +1293,7 @@ impl Repo {
                 index.upsert(record);
             }
             done += ids.len();
-            crate::clock::yield_now().await;
+            common::perf::yield_now().await;
         }
         Ok(index)
     }
@@ -1333,15 +1335,15 @@ impl Repo {
         while customers.peek().is_some() {
             let mut batch = WriteBatch::default();
             let mut uploads = Vec::new();
-            let mut started = crate::clock::now_ms();
+            let mut started = common::perf::now_ms();
             for customer in customers.by_ref().take(batch_size) {
                 // A large batch keeps transactions few; yielding every ~40 ms keeps the
                 // screen painting (the progress bar) and answering taps meanwhile.
-                if crate::clock::now_ms() - started > 40.0 {
-                    crate::clock::add_timing("create: documents", started);
+                if common::perf::now_ms() - started > 40.0 {
+                    common::perf::add_timing("create: documents", started);
                     progress(n_written + batch.summaries.len());
-                    crate::clock::yield_now().await;
-                    started = crate::clock::now_ms();
+                    common::perf::yield_now().await;
+                    started = common::perf::now_ms();
                 }
                 let customer_id = customer.id.clone();
                 let (snapshot, summary, facts) = CustomerDoc::create_snapshot(
@@ -1363,7 +1365,7 @@ impl Repo {
             } else {
                 Vec::new()
             };
-            crate::clock::add_timing("create: documents", started);
+            common::perf::add_timing("create: documents", started);
             if !writes_here {
                 // The writer tab stores them and announces their summaries.
                 self.ask_writer(uploads).await?;
@@ -1371,10 +1373,10 @@ impl Repo {
                 progress(n_written);
                 continue;
             }
-            let started = crate::clock::now_ms();
+            let started = common::perf::now_ms();
             let keys = self.write(&store, batch).await?;
-            crate::clock::add_timing("create: IndexedDB write", started);
-            let started = crate::clock::now_ms();
+            common::perf::add_timing("create: IndexedDB write", started);
+            let started = common::perf::now_ms();
             self.queued(keys, uploads);
             self.remember_facts(facts);
             n_written += summaries.len();
@@ -1384,7 +1386,7 @@ impl Repo {
                 }
             });
             progress(n_written);
-            crate::clock::add_timing("create: outbox, book and progress", started);
+            common::perf::add_timing("create: outbox, book and progress", started);
         }
         self.save_state.set(SaveState::Saved(now()));
         Ok(n_written)

@@ -223,7 +223,7 @@ impl Sync {
         }
         self.session.set(session);
         // A worker gets no online/offline events: the page tells the engine (`set_online`).
-        let online = crate::global::on_line();
+        let online = common::global::on_line();
         self.call(|engine, now| engine.set_online(online, now));
         self.ready.set(true);
         Ok(())
@@ -269,7 +269,7 @@ impl Sync {
     fn schedule(self, wakeup: Option<shared::Timestamp>) {
         let inner = self.inner();
         if let Some(timer) = inner.borrow_mut().timer.take() {
-            crate::global::clear_timeout(timer);
+            common::global::clear_timeout(timer);
         }
         let Some(at) = wakeup else {
             return;
@@ -279,7 +279,7 @@ impl Sync {
             self.inner().borrow_mut().timer = None;
             self.call(|engine, now| engine.tick(now));
         });
-        if let Some(handle) = crate::global::set_timeout(&callback, delay) {
+        if let Some(handle) = common::global::set_timeout(&callback, delay) {
             inner.borrow_mut().timer = Some(handle);
         }
     }
@@ -359,7 +359,7 @@ impl Sync {
 
     fn connect(self) {
         self.close_socket();
-        let (protocol, host) = crate::global::protocol_and_host();
+        let (protocol, host) = common::global::protocol_and_host();
         let scheme = if protocol == "https:" { "wss" } else { "ws" };
         let socket = match WebSocket::new(&format!("{scheme}://{host}/sync")) {
             Ok(socket) => socket,
@@ -379,7 +379,7 @@ impl Sync {
         let current = move || self.inner().borrow().generation == generation;
         let on_open = Closure::<dyn Fn()>::new(move || {
             // For tests: which tab's engine holds an open socket to the relay.
-            crate::global::set_property("fieldbookSocketOpen", &true.into());
+            common::global::set_property("fieldbookSocketOpen", &true.into());
             if current() {
                 self.call(|engine, now| engine.connected(now));
             }
@@ -389,15 +389,15 @@ impl Sync {
                 return;
             }
             if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
-                let started = crate::clock::now_ms();
+                let started = common::perf::now_ms();
                 let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
                 count_socket_bytes(bytes.len());
                 self.call(|engine, now| engine.frame(&bytes, now));
-                crate::clock::add_timing("sync: decode and handle frames", started);
+                common::perf::add_timing("sync: decode and handle frames", started);
             }
         });
         let on_close = Closure::<dyn Fn()>::new(move || {
-            crate::global::set_property("fieldbookSocketOpen", &false.into());
+            common::global::set_property("fieldbookSocketOpen", &false.into());
             if current() {
                 self.inner().borrow_mut().socket = None;
                 self.call(|engine, now| engine.disconnected(now));
@@ -417,7 +417,7 @@ impl Sync {
         let mut inner = inner.borrow_mut();
         inner.generation += 1;
         if let Some(socket) = inner.socket.take() {
-            crate::global::set_property("fieldbookSocketOpen", &false.into());
+            common::global::set_property("fieldbookSocketOpen", &false.into());
             socket.set_onopen(None);
             socket.set_onmessage(None);
             socket.set_onclose(None);
@@ -546,7 +546,7 @@ impl Sync {
             }
         }
         self.notice.set(notice);
-        let online = crate::global::on_line();
+        let online = common::global::on_line();
         self.call(|engine, now| engine.set_online(online, now));
         self.announce();
     }
@@ -644,7 +644,7 @@ async fn api(
     init.set_headers(&headers);
     let request = web_sys::Request::new_with_str_and_init(path, &init)
         .map_err(|_| ApiError::new("cannot build a request"))?;
-    let response = JsFuture::from(crate::global::fetch(&request))
+    let response = JsFuture::from(common::global::fetch(&request))
         .await
         .map_err(|_| {
             ApiError::new("The relay cannot be reached. Check the connection and try again.")
@@ -700,8 +700,8 @@ async fn api(
 /// received, which the benchmark reads (the socket lives in a worker, out of reach of the
 /// page's DevTools session).
 fn count_socket_bytes(n: usize) {
-    let before = crate::global::property("fieldbookSocketBytes")
+    let before = common::global::property("fieldbookSocketBytes")
         .as_f64()
         .unwrap_or(0.0);
-    crate::global::set_property("fieldbookSocketBytes", &(before + n as f64).into());
+    common::global::set_property("fieldbookSocketBytes", &(before + n as f64).into());
 }

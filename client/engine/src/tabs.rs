@@ -206,7 +206,7 @@ impl Tabs {
                 ));
             }
         });
-        if let Some(handle) = crate::global::set_timeout(&timer, ANSWER_TIMEOUT_MS) {
+        if let Some(handle) = common::global::set_timeout(&timer, ANSWER_TIMEOUT_MS) {
             if let Some(pending) = inner.borrow_mut().pending.get_mut(&id) {
                 pending.timer = Some(handle);
             }
@@ -287,7 +287,7 @@ impl Tabs {
                 let pending = self.inner().borrow_mut().pending.remove(&id);
                 if let Some(pending) = pending {
                     if let Some(timer) = pending.timer {
-                        crate::global::clear_timeout(timer);
+                        common::global::clear_timeout(timer);
                     }
                     let _ = pending.answer.send(result);
                 }
@@ -402,7 +402,7 @@ impl Tabs {
             let pending = std::mem::take(&mut self.inner().borrow_mut().pending);
             for (_, pending) in pending {
                 if let Some(timer) = pending.timer {
-                    crate::global::clear_timeout(timer);
+                    common::global::clear_timeout(timer);
                 }
                 let result = self.serve_here(pending.request).await;
                 let _ = pending.answer.send(result);
@@ -418,7 +418,7 @@ pub fn unsupported_message() -> String {
 }
 
 fn web_locks() -> Option<JsValue> {
-    let navigator = crate::global::navigator()?;
+    let navigator = common::global::navigator()?;
     let locks = Reflect::get(&navigator, &"locks".into()).ok()?;
     (!locks.is_undefined() && !locks.is_null()).then_some(locks)
 }

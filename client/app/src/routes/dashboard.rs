@@ -27,8 +27,9 @@ use crate::{
     components::charts::{Column, Columns, HBar, HBars, Sparkline},
     repo::use_repo,
     routes::sales::DEFAULT_CURRENCY,
-    time::{mark, now, now_ms},
+    time::now,
 };
+use common::perf::{mark, now_ms};
 
 /// What the dashboard shows, from the URL query.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,7 +100,7 @@ pub fn preload_if_used(repo: crate::repo::Repo) {
         .is_some();
     if used {
         spawn_local(async move {
-            crate::time::sleep(1_000).await;
+            common::perf::sleep(1_000).await;
             if let Err(err) = repo.load_facts(|_, _| {}).await {
                 tracing::warn!(cause = %err, "dashboard facts not preloaded");
             }

@@ -16,11 +16,8 @@ use shared::{
     Customer, CustomerId,
 };
 
-use crate::{
-    repo::use_repo,
-    routes::customer::random_id,
-    time::{now, now_ms},
-};
+use crate::{repo::use_repo, routes::customer::random_id, time::now};
+use common::perf::now_ms;
 
 /// The list of likely duplicate pairs.
 #[component]

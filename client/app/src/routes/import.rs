@@ -15,11 +15,8 @@ use shared::{
     Customer, CustomerId,
 };
 
-use crate::{
-    repo::use_repo,
-    routes::customer::random_id,
-    time::{now, now_ms},
-};
+use crate::{repo::use_repo, routes::customer::random_id, time::now};
+use common::perf::now_ms;
 
 /// Customers written per IndexedDB transaction (and between two progress updates).
 const BATCH: usize = 2_000;
@@ -126,7 +123,7 @@ pub fn ImportPage() -> impl IntoView {
                     for (line, row) in &parsed.rows {
                         rows.push((*line, row_to_customer(row, &mapping, &mut ids, at)));
                         if now_ms() - slice_started > 20.0 {
-                            crate::time::yield_now().await;
+                            common::perf::yield_now().await;
                             slice_started = now_ms();
                         }
                     }
@@ -136,7 +133,7 @@ pub fn ImportPage() -> impl IntoView {
             };
             let mut result = Report::default();
             let mut index = repo.book.with_untracked(DuplicateIndex::new);
-            crate::time::yield_now().await;
+            common::perf::yield_now().await;
             let mut to_create: Vec<Customer> = Vec::new();
             let mut to_merge: Vec<(CustomerId, Customer)> = Vec::new();
             let mut slice_started = now_ms();
@@ -153,11 +150,11 @@ pub fn ImportPage() -> impl IntoView {
                     Err(message) => result.errors.push((line, message)),
                 }
                 if now_ms() - slice_started > 20.0 {
-                    crate::time::yield_now().await;
+                    common::perf::yield_now().await;
                     slice_started = now_ms();
                 }
             }
-            crate::time::add_timing("import: parse rows and find duplicates", started);
+            common::perf::add_timing("import: parse rows and find duplicates", started);
             let total = to_create.len() + to_merge.len();
             progress.set(Some((0, total)));
             let created = to_create.len();

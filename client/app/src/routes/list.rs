@@ -8,8 +8,8 @@ use shared::{search::book::EntryIdx, LifecycleStage, ListQuery, QueryResult, Sor
 use crate::{
     components::{SaveStatus, StageBadge, StorageErrorBanner, SyncIndicator},
     repo::{use_repo, LoadState},
-    time::mark,
 };
+use common::perf::mark;
 
 /// Height of one row in pixels; fixed so the visible window is a simple division.
 const ROW_HEIGHT: f64 = 72.0;

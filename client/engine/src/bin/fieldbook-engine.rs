@@ -2,8 +2,8 @@
 
 fn main() {
     console_error_panic_hook::set_once();
-    engine::init_tracing();
+    common::init_tracing();
     // The wasm linear memory, for the benchmark's memory figure (page + engine + JS heap).
-    engine::global::set_property("fieldbookWasmMemory", &wasm_bindgen::memory());
+    common::global::set_property("fieldbookWasmMemory", &wasm_bindgen::memory());
     engine::run();
 }

@@ -220,7 +220,7 @@ impl Store {
     /// Every stored customer's dashboard facts. Records that do not decode (another
     /// format) are left out: the caller makes them again from the documents.
     pub async fn load_facts(&self) -> Result<Vec<CustomerFacts>, StoreError> {
-        let started = crate::clock::now_ms();
+        let started = crate::perf::now_ms();
         let transaction = self
             .database
             .transaction(&[FACTS], TransactionMode::ReadOnly)?;
@@ -228,9 +228,9 @@ impl Store {
             .object_store(FACTS)?
             .get_all(None, None)?
             .await?;
-        crate::clock::mark("fieldbook:facts-fetched");
-        crate::clock::add_timing("dashboard: facts getAll", started);
-        let started = crate::clock::now_ms();
+        crate::perf::mark("fieldbook:facts-fetched");
+        crate::perf::add_timing("dashboard: facts getAll", started);
+        let started = crate::perf::now_ms();
         let mut records = Vec::with_capacity(values.len());
         let mut skipped = 0;
         for value in values {
@@ -243,7 +243,7 @@ impl Store {
                 None => skipped += 1,
             }
         }
-        crate::clock::add_timing("dashboard: facts decode", started);
+        crate::perf::add_timing("dashboard: facts decode", started);
         if skipped > 0 {
             tracing::warn!(skipped, "facts of another format will be made again");
         }
@@ -261,7 +261,7 @@ impl Store {
             .object_store(store_name)?
             .get_all(None, None)?
             .await?;
-        crate::clock::mark(&format!("fieldbook:{store_name}-fetched"));
+        crate::perf::mark(&format!("fieldbook:{store_name}-fetched"));
         // Fast path: join the JSON texts in JS and parse one array, crossing into wasm once
         // instead of once per customer.
         let array: js_sys::Array = values.iter().collect();
