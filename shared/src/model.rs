@@ -11,11 +11,13 @@
 //! - [`validation`]: the rules a customer must satisfy before it is stored, with messages.
 //! - [`summary`]: `CustomerSummary`, the projection the list and search read.
 //! - [`facts`]: `CustomerFacts`, the projection the dashboards read.
+//! - [`snapshot`]: every customer's summary (or facts) as one stored value, for fast starts.
 
 pub mod customer;
 pub mod customer_id;
 pub mod facts;
 pub mod records;
+pub mod snapshot;
 pub mod summary;
 pub mod timestamp;
 pub mod validation;

@@ -11,14 +11,18 @@
 //! the engine answers that the transaction committed, in this tab's engine or in the writer
 //! tab's.
 
-use std::{cell::RefCell, collections::HashMap, rc::Rc};
+use std::{cell::RefCell, rc::Rc};
 
 use leptos::prelude::*;
 use shared::documents::book_doc::BookSettings;
 use shared::model::facts::CustomerFacts;
+use shared::model::snapshot::ByCustomer;
 use shared::sync::engine_protocol::{EngineError, EngineEvent, EngineRequest, Reply};
 use shared::sync::protocol::Upload;
-use shared::{Book, Customer, CustomerId, FieldConflict, Timestamp, ValidationErrors, Version};
+use shared::{
+    Book, Customer, CustomerId, CustomerSummary, FieldConflict, Timestamp, ValidationErrors,
+    Version,
+};
 
 use crate::{engine::Engine, time::now};
 
@@ -90,24 +94,8 @@ pub struct RemoteChanges {
     pub customers: Vec<CustomerId>,
 }
 
-/// The dashboard facts in memory, with each customer's position.
-#[derive(Default)]
-struct FactsIndex {
-    list: Vec<CustomerFacts>,
-    by_id: HashMap<CustomerId, usize>,
-}
-
-impl FactsIndex {
-    fn upsert(&mut self, facts: CustomerFacts) {
-        match self.by_id.get(&facts.id) {
-            Some(&at) => self.list[at] = facts,
-            None => {
-                self.by_id.insert(facts.id.clone(), self.list.len());
-                self.list.push(facts);
-            }
-        }
-    }
-}
+/// The dashboard facts in memory, by customer.
+type FactsIndex = ByCustomer<CustomerFacts>;
 
 #[derive(Default)]
 struct Inner {
@@ -151,7 +139,35 @@ impl Repo {
             inner: StoredValue::new_local(Rc::new(RefCell::new(Inner::default()))),
         };
         engine.listen(move |event| repo.event(event));
+        leptos::task::spawn_local(repo.read_stored_book());
         repo
+    }
+
+    /// Shows the book as stored on the device, read by `index.html` while the wasm loaded
+    /// (`common::store::read_early_book`): the list need not wait for the engine worker. The
+    /// engine's own read follows and replaces it only if something changed in between.
+    async fn read_stored_book(self) {
+        if let Some(summaries) = common::store::read_early_book().await {
+            if self.load_state.get_untracked() == LoadState::Loading {
+                self.show_book(summaries);
+            }
+        }
+    }
+
+    /// Shows `summaries` as the whole book (unless the book already holds exactly them).
+    fn show_book(&self, summaries: Vec<CustomerSummary>) {
+        common::perf::mark("fieldbook:summaries-read");
+        if !self
+            .book
+            .with_untracked(|book| !book.is_empty() && book.holds_exactly(&summaries))
+        {
+            self.book.set(Book::from_summaries(summaries));
+        }
+        common::perf::mark("fieldbook:book-built");
+        if self.load_state.get_untracked() != LoadState::Ready {
+            self.load_state.set(LoadState::Ready);
+            crate::routes::dashboard::preload_if_used(*self);
+        }
     }
 
     fn inner(&self) -> Rc<RefCell<Inner>> {
@@ -160,15 +176,7 @@ impl Repo {
 
     fn event(&self, event: &EngineEvent) {
         match event {
-            EngineEvent::Book(summaries) => {
-                common::perf::mark("fieldbook:summaries-read");
-                self.book.set(Book::from_summaries(summaries.clone()));
-                common::perf::mark("fieldbook:book-built");
-                if self.load_state.get_untracked() != LoadState::Ready {
-                    self.load_state.set(LoadState::Ready);
-                    crate::routes::dashboard::preload_if_used(*self);
-                }
-            }
+            EngineEvent::Book(summaries) => self.show_book(summaries.clone()),
             EngineEvent::LoadFailed(message) => {
                 self.load_state.set(LoadState::Failed(message.clone()))
             }
@@ -497,7 +505,7 @@ impl Repo {
     pub fn with_facts<T>(&self, read: impl FnOnce(&[CustomerFacts]) -> T) -> Option<T> {
         let inner = self.inner();
         let inner = inner.borrow();
-        inner.facts.as_ref().map(|index| read(&index.list))
+        inner.facts.as_ref().map(|index| read(index.items()))
     }
 
     /// The signed-in device's name, if signed in.

@@ -8,7 +8,17 @@
 //!   one snapshot inside the same transaction that writes it. Loading a document
 //!   concatenates its chunks in key order.
 //! - `summaries`: one JSON [`CustomerSummary`] per customer, keyed by customer id, rewritten
-//!   in the same transaction as the document chunk it describes. The list reads only these.
+//!   in the same transaction as the document chunk it describes: the source of truth of the
+//!   list (which never reads documents).
+//! - `snapshots`: under `"summaries"`, every summary in one value, and under `"facts"`,
+//!   every customer's facts (`shared::model::snapshot`), so a start reads one record instead
+//!   of 10,000; `summaries_since` and `facts_since` hold a copy of every record written after
+//!   its snapshot (version 4 added the three). Invariant: *when a snapshot exists, the
+//!   snapshot with its `*_since` records laid over it equals the per-customer store.* A write
+//!   of many customers (a download, an import) deletes the snapshot instead of copying each
+//!   record; [`Store::compact`] (the engine, when idle) makes a new one and empties
+//!   `*_since`, in one transaction. A reader without a snapshot, or with one another build
+//!   wrote, reads the per-customer store.
 //! - `facts`: one encoded [`CustomerFacts`] per customer (bytes: `CustomerFacts::encode`) (every dated activity, purchase,
 //!   answer and stage change the dashboards need), keyed by customer id, written in the same
 //!   transaction as the summary; read only when a dashboard opens (version 3 added it; a
@@ -28,17 +38,66 @@ use idb::{
     TransactionResult,
 };
 use js_sys::Uint8Array;
+use shared::model::snapshot::PerCustomer;
 use shared::{model::facts::CustomerFacts, CustomerId, CustomerSummary};
 use wasm_bindgen::{JsCast, JsValue};
 
 const DB_NAME: &str = "fieldbook";
-const DB_VERSION: u32 = 3;
+const DB_VERSION: u32 = 4;
 const DOC_CHUNKS: &str = "doc_chunks";
 const SUMMARIES: &str = "summaries";
 const META: &str = "meta";
 const OUTBOX: &str = "outbox";
 const FACTS: &str = "facts";
-const ALL_STORES: [&str; 5] = [DOC_CHUNKS, SUMMARIES, META, OUTBOX, FACTS];
+const SNAPSHOTS: &str = "snapshots";
+const SUMMARIES_SINCE: &str = "summaries_since";
+const FACTS_SINCE: &str = "facts_since";
+const ALL_STORES: [&str; 8] = [
+    DOC_CHUNKS,
+    SUMMARIES,
+    META,
+    OUTBOX,
+    FACTS,
+    SNAPSHOTS,
+    SUMMARIES_SINCE,
+    FACTS_SINCE,
+];
+
+/// A write of more customers than this deletes the snapshot instead of copying each record
+/// into `*_since` (a download or an import rewrites most of the book anyway).
+pub const SINCE_LIMIT: usize = 200;
+
+/// Which per-customer projection a snapshot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Projection {
+    /// [`CustomerSummary`]s: the list.
+    Summaries,
+    /// [`CustomerFacts`]: the dashboards.
+    Facts,
+}
+
+impl Projection {
+    /// The per-customer store, the store of records written since the snapshot, and the
+    /// snapshot's key.
+    fn stores(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Projection::Summaries => (SUMMARIES, SUMMARIES_SINCE, "summaries"),
+            Projection::Facts => (FACTS, FACTS_SINCE, "facts"),
+        }
+    }
+}
+
+/// What a read of a projection found.
+#[derive(Debug, Default)]
+pub struct Projected<T> {
+    /// Every customer's record.
+    pub items: Vec<T>,
+    /// How many records were written after the snapshot (all of them when there was no
+    /// snapshot): when non-zero, [`Store::compact`] is due.
+    pub since: usize,
+    /// Whether a snapshot of this build was read.
+    pub from_snapshot: bool,
+}
 
 /// Why a storage operation failed, in words for the rep.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -95,6 +154,9 @@ pub struct WriteBatch {
     pub outbox: Vec<Vec<u8>>,
     /// Meta values to store.
     pub meta: Vec<(&'static str, String)>,
+    /// With more than [`SINCE_LIMIT`] summaries: the snapshot of every summary once this
+    /// batch is stored, if the writer could make it (else the snapshot is dropped).
+    pub summaries_snapshot: Option<Vec<u8>>,
 }
 
 /// The stored chunks of one document.
@@ -211,81 +273,140 @@ impl Store {
         Ok(Store { database })
     }
 
-    /// Every stored summary. Entries that do not parse are skipped and logged, so one bad
-    /// record never hides the whole book.
-    pub async fn load_summaries(&self) -> Result<Vec<CustomerSummary>, StoreError> {
-        self.load_json(SUMMARIES).await
+    /// Every stored summary: the snapshot with the newer records laid over it, or every
+    /// per-customer record without a snapshot. Records that do not parse are skipped and
+    /// logged, so one bad record never hides the whole book.
+    pub async fn load_summaries(&self) -> Result<Projected<CustomerSummary>, StoreError> {
+        self.load_projection(Projection::Summaries, |values, store| {
+            parse_json_records(values, store)
+        })
+        .await
     }
 
-    /// Every stored customer's dashboard facts. Records that do not decode (another
-    /// format) are left out: the caller makes them again from the documents.
-    pub async fn load_facts(&self) -> Result<Vec<CustomerFacts>, StoreError> {
+    /// Every stored customer's dashboard facts, as [`Store::load_summaries`]. Records that
+    /// do not decode (another format) are left out: the caller makes them again from the
+    /// documents.
+    pub async fn load_facts(&self) -> Result<Projected<CustomerFacts>, StoreError> {
         let started = crate::perf::now_ms();
-        let transaction = self
-            .database
-            .transaction(&[FACTS], TransactionMode::ReadOnly)?;
-        let values = transaction
-            .object_store(FACTS)?
-            .get_all(None, None)?
-            .await?;
+        let read = self
+            .load_projection(Projection::Facts, |values, _| decode_facts(values))
+            .await;
         crate::perf::mark("fieldbook:facts-fetched");
-        crate::perf::add_timing("dashboard: facts getAll", started);
-        let started = crate::perf::now_ms();
-        let mut records = Vec::with_capacity(values.len());
-        let mut skipped = 0;
-        for value in values {
-            match value
-                .dyn_into::<Uint8Array>()
-                .ok()
-                .and_then(|bytes| CustomerFacts::decode(&bytes.to_vec()))
-            {
-                Some(record) => records.push(record),
-                None => skipped += 1,
-            }
-        }
-        crate::perf::add_timing("dashboard: facts decode", started);
-        if skipped > 0 {
-            tracing::warn!(skipped, "facts of another format will be made again");
-        }
-        Ok(records)
+        crate::perf::add_timing("dashboard: facts read and decode", started);
+        read
     }
 
-    async fn load_json<T: serde::de::DeserializeOwned>(
+    async fn load_projection<T: serde::de::DeserializeOwned + PerCustomer>(
         &self,
-        store_name: &str,
-    ) -> Result<Vec<T>, StoreError> {
-        let transaction = self
-            .database
-            .transaction(&[store_name], TransactionMode::ReadOnly)?;
+        projection: Projection,
+        parse: impl Fn(Vec<JsValue>, &str) -> Vec<T>,
+    ) -> Result<Projected<T>, StoreError> {
+        let (records_store, since_store, key) = projection.stores();
+        let transaction = self.database.transaction(
+            &[SNAPSHOTS, since_store, records_store],
+            TransactionMode::ReadOnly,
+        )?;
+        let snapshot = transaction
+            .object_store(SNAPSHOTS)?
+            .get(Query::Key(JsValue::from_str(key)))?;
+        let since = transaction.object_store(since_store)?.get_all(None, None)?;
+        let (snapshot, since) = (snapshot.await?, since.await?);
+        crate::perf::mark(&format!("fieldbook:{key}-fetched"));
+        let snapshot = snapshot
+            .and_then(|value| value.dyn_into::<Uint8Array>().ok())
+            .and_then(|bytes| shared::model::snapshot::decode::<T>(&bytes.to_vec()));
+        if let Some(snapshot) = snapshot {
+            crate::perf::mark(&format!("fieldbook:{key}-snapshot-decoded"));
+            let newer = parse(since, since_store);
+            let since = newer.len();
+            return Ok(Projected {
+                items: shared::model::snapshot::overlay(snapshot, newer),
+                since,
+                from_snapshot: true,
+            });
+        }
         let values = transaction
-            .object_store(store_name)?
+            .object_store(records_store)?
             .get_all(None, None)?
             .await?;
-        crate::perf::mark(&format!("fieldbook:{store_name}-fetched"));
-        // Fast path: join the JSON texts in JS and parse one array, crossing into wasm once
-        // instead of once per customer.
-        let array: js_sys::Array = values.iter().collect();
-        if array.every(&mut |value, _, _| value.is_string()) {
-            let joined = String::from(array.join(","));
-            if let Ok(records) = serde_json::from_str::<Vec<T>>(&format!("[{joined}]")) {
-                return Ok(records);
+        crate::perf::mark(&format!("fieldbook:{key}-fetched"));
+        let items = parse(values, records_store);
+        Ok(Projected {
+            since: items.len().max(1),
+            items,
+            from_snapshot: false,
+        })
+    }
+
+    /// Whether the snapshot of `projection` is missing or has records written after it.
+    pub async fn snapshot_behind(&self, projection: Projection) -> Result<bool, StoreError> {
+        let (_, since_store, key) = projection.stores();
+        let transaction = self
+            .database
+            .transaction(&[SNAPSHOTS, since_store], TransactionMode::ReadOnly)?;
+        let has_snapshot = transaction
+            .object_store(SNAPSHOTS)?
+            .count(Some(Query::Key(JsValue::from_str(key))))?;
+        let since = transaction.object_store(since_store)?.count(None)?;
+        Ok(has_snapshot.await? == 0 || since.await? > 0)
+    }
+
+    /// Folds the records written since the snapshot of `projection` into a new snapshot (or
+    /// makes the first from every per-customer record), in one transaction, so the next
+    /// start reads one value. Returns how many customers the snapshot holds.
+    pub async fn compact(&self, projection: Projection) -> Result<usize, StoreError> {
+        let started = crate::perf::now_ms();
+        let (records_store, since_store, key) = projection.stores();
+        let transaction = self.database.transaction(
+            &[SNAPSHOTS, since_store, records_store],
+            TransactionMode::ReadWrite,
+        )?;
+        let snapshots = transaction.object_store(SNAPSHOTS)?;
+        let since = transaction.object_store(since_store)?;
+        let key = JsValue::from_str(key);
+        let (old, newer) = (
+            snapshots.get(Query::Key(key.clone()))?,
+            since.get_all(None, None)?,
+        );
+        let (old, newer) = (old.await?, newer.await?);
+        let old = old
+            .and_then(|value| value.dyn_into::<Uint8Array>().ok())
+            .map(|bytes| bytes.to_vec());
+        let bytes = match projection {
+            Projection::Summaries => {
+                let items = match old.and_then(|b| shared::model::snapshot::decode(&b)) {
+                    Some(old) => shared::model::snapshot::overlay(
+                        old,
+                        parse_json_records(newer, since_store),
+                    ),
+                    None => {
+                        let all = transaction
+                            .object_store(records_store)?
+                            .get_all(None, None)?;
+                        parse_json_records::<CustomerSummary>(all.await?, records_store)
+                    }
+                };
+                (items.len(), shared::model::snapshot::encode(&items))
             }
-        }
-        // Slow path: something is malformed; keep every record that parses.
-        let mut records = Vec::with_capacity(values.len());
-        for value in values {
-            let Some(text) = value.as_string() else {
-                tracing::warn!(store = store_name, "skipping a record that is not text");
-                continue;
-            };
-            match serde_json::from_str::<T>(&text) {
-                Ok(record) => records.push(record),
-                Err(err) => {
-                    tracing::warn!(store = store_name, cause = %err, "skipping an unreadable record")
-                }
+            Projection::Facts => {
+                let items = match old.and_then(|b| shared::model::snapshot::decode(&b)) {
+                    Some(old) => shared::model::snapshot::overlay(old, decode_facts(newer)),
+                    None => {
+                        let all = transaction
+                            .object_store(records_store)?
+                            .get_all(None, None)?;
+                        decode_facts(all.await?)
+                    }
+                };
+                (items.len(), shared::model::snapshot::encode(&items))
             }
-        }
-        Ok(records)
+        };
+        let (n, bytes) = bytes;
+        snapshots.put(&Uint8Array::from(bytes.as_slice()).into(), Some(&key))?;
+        since.clear()?;
+        commit(transaction, &snapshots).await?;
+        crate::perf::add_timing("store: compact snapshots", started);
+        Ok(n)
     }
 
     /// The stored chunks of one document (empty if it has none).
@@ -383,6 +504,29 @@ impl Store {
         let meta = transaction.object_store(META)?;
         let outbox = transaction.object_store(OUTBOX)?;
         let facts = transaction.object_store(FACTS)?;
+        let snapshots = transaction.object_store(SNAPSHOTS)?;
+        let summaries_since = transaction.object_store(SUMMARIES_SINCE)?;
+        let facts_since = transaction.object_store(FACTS_SINCE)?;
+        // Keep the snapshot invariant: copy each record into `*_since`, or drop the snapshot
+        // when the write is large (the engine makes a new one when idle).
+        let copy_summaries = batch.summaries.len() <= SINCE_LIMIT;
+        let copy_facts = batch.facts.len() <= SINCE_LIMIT;
+        if !copy_summaries {
+            let key = JsValue::from_str("summaries");
+            match &batch.summaries_snapshot {
+                Some(bytes) => {
+                    snapshots.put(&Uint8Array::from(bytes.as_slice()).into(), Some(&key))?;
+                }
+                None => {
+                    snapshots.delete(Query::Key(key))?;
+                }
+            }
+            summaries_since.clear()?;
+        }
+        if !copy_facts {
+            snapshots.delete(Query::Key(JsValue::from_str("facts")))?;
+            facts_since.clear()?;
+        }
         for (key, value) in &batch.meta {
             meta.put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?;
         }
@@ -401,14 +545,19 @@ impl Store {
             let json = serde_json::to_string(summary)
                 .map_err(|err| StoreError::Failed(format!("cannot encode summary: {err}")))?;
             let key = JsValue::from_str(summary.id.as_str());
-            summaries.put(&JsValue::from_str(&json), Some(&key))?;
+            let json = JsValue::from_str(&json);
+            summaries.put(&json, Some(&key))?;
+            if copy_summaries {
+                summaries_since.put(&json, Some(&key))?;
+            }
         }
         for record in &batch.facts {
             let key = JsValue::from_str(record.id.as_str());
-            facts.put(
-                &Uint8Array::from(record.encode().as_slice()).into(),
-                Some(&key),
-            )?;
+            let bytes: JsValue = Uint8Array::from(record.encode().as_slice()).into();
+            facts.put(&bytes, Some(&key))?;
+            if copy_facts {
+                facts_since.put(&bytes, Some(&key))?;
+            }
         }
         // Every request is queued; awaiting the keys keeps the transaction alive.
         let mut keys = Vec::with_capacity(requests.len());
@@ -458,7 +607,15 @@ impl Store {
             .transaction(&ALL_STORES, TransactionMode::ReadWrite)?;
         let meta = transaction.object_store(META)?;
         // Facts too: a dashboard must not count customers no longer on the device.
-        for name in [DOC_CHUNKS, SUMMARIES, OUTBOX, FACTS] {
+        for name in [
+            DOC_CHUNKS,
+            SUMMARIES,
+            OUTBOX,
+            FACTS,
+            SNAPSHOTS,
+            SUMMARIES_SINCE,
+            FACTS_SINCE,
+        ] {
             transaction.object_store(name)?.clear()?;
         }
         for key in ["session", "cursor", "bootstrap", "book-doc", "held"] {
@@ -498,4 +655,78 @@ impl Store {
         meta.put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?;
         commit(transaction, &meta).await
     }
+}
+
+/// The stored book as `index.html` read it while the wasm loaded (`fieldbookStoredBook`: the
+/// summaries' snapshot and the summaries written after it, in one read-only transaction):
+/// the page shows the list from it without waiting for its engine. `None` without a database,
+/// a snapshot, or one this build can read; the engine's read follows in every case.
+pub async fn read_early_book() -> Option<Vec<CustomerSummary>> {
+    let promise = crate::global::property("fieldbookStoredBook")
+        .dyn_into::<js_sys::Promise>()
+        .ok()?;
+    let book = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    if !book.is_object() {
+        return None;
+    }
+    let field = |name: &str| js_sys::Reflect::get(&book, &JsValue::from_str(name)).ok();
+    let snapshot = field("snapshot")?.dyn_into::<Uint8Array>().ok()?.to_vec();
+    let snapshot = shared::model::snapshot::decode::<CustomerSummary>(&snapshot)?;
+    crate::perf::mark("fieldbook:summaries-snapshot-decoded");
+    let since = field("since")?.dyn_into::<js_sys::Array>().ok()?;
+    let newer = parse_json_records(since.to_vec(), SUMMARIES_SINCE);
+    Some(shared::model::snapshot::overlay(snapshot, newer))
+}
+
+/// JSON records (summaries) read from `store_name`. Records that do not parse are skipped and
+/// logged, so one bad record never hides the whole book.
+fn parse_json_records<T: serde::de::DeserializeOwned>(
+    values: Vec<JsValue>,
+    store_name: &str,
+) -> Vec<T> {
+    // Fast path: join the JSON texts in JS and parse one array, crossing into wasm once
+    // instead of once per customer.
+    let array: js_sys::Array = values.iter().collect();
+    if array.every(&mut |value, _, _| value.is_string()) {
+        let joined = String::from(array.join(","));
+        if let Ok(records) = serde_json::from_str::<Vec<T>>(&format!("[{joined}]")) {
+            return records;
+        }
+    }
+    // Slow path: something is malformed; keep every record that parses.
+    let mut records = Vec::with_capacity(values.len());
+    for value in values {
+        let Some(text) = value.as_string() else {
+            tracing::warn!(store = store_name, "skipping a record that is not text");
+            continue;
+        };
+        match serde_json::from_str::<T>(&text) {
+            Ok(record) => records.push(record),
+            Err(err) => {
+                tracing::warn!(store = store_name, cause = %err, "skipping an unreadable record")
+            }
+        }
+    }
+    records
+}
+
+/// Encoded facts records; those of another format are left out (and made again from their
+/// documents by the engine).
+fn decode_facts(values: Vec<JsValue>) -> Vec<CustomerFacts> {
+    let mut records = Vec::with_capacity(values.len());
+    let mut skipped = 0;
+    for value in values {
+        match value
+            .dyn_into::<Uint8Array>()
+            .ok()
+            .and_then(|bytes| CustomerFacts::decode(&bytes.to_vec()))
+        {
+            Some(record) => records.push(record),
+            None => skipped += 1,
+        }
+    }
+    if skipped > 0 {
+        tracing::warn!(skipped, "facts of another format will be made again");
+    }
+    records
 }

@@ -1,15 +1,21 @@
-//! [`Repo`]: the one handle components use to read and change customers.
-//!
-//! It owns the IndexedDB [`Store`], the in-memory [`Book`] of summaries (a signal the list
-//! reacts to), and a small LRU of loaded documents. Components never touch storage directly.
+//! [`Repo`]: the engine's handle on the book: the IndexedDB [`Store`], a small LRU of loaded
+//! documents, the book document, the dashboard facts once asked for, and which customers
+//! exist (the screens hold the summaries; the engine sends them every commit).
 //!
 //! # Writes
 //!
 //! An edit is applied to the cached document synchronously (validation first, so an invalid
 //! edit changes nothing), then its incremental chunk and the new summary are written in one
-//! IndexedDB transaction. Only when that transaction has committed does the repo update the
-//! book and report [`SaveState::Saved`]; if it fails the cached document is dropped (the next
-//! read reloads what storage really holds) and the failure is reported, never swallowed.
+//! IndexedDB transaction. Only when that transaction has committed does the repo tell the
+//! screens ([`EngineEvent::Committed`]) and answer the request; if it fails the cached
+//! document is dropped (the next read reloads what storage really holds) and the failure is
+//! returned, never swallowed.
+//!
+//! # Snapshots
+//!
+//! After a pause in writing, the writer folds the records written since the stored
+//! snapshots into new ones (`Store::compact`), so the next start — the page's own read and
+//! this engine's — reads one value per projection instead of one record per customer.
 //!
 //! # One writer per browser profile
 //!
@@ -27,13 +33,13 @@ use automerge::ActorId;
 use leptos::prelude::*;
 use shared::documents::book_doc::{BookDoc, BookSettings, BOOK_DOCUMENT};
 use shared::model::facts::CustomerFacts;
+use shared::model::snapshot::ByCustomer;
 use shared::sync::protocol::{
     encode, BlobKind, BootstrapPosition, DocumentId, LogEntry, Seq, Upload,
 };
 use shared::sync::OutboxItem;
 use shared::{
-    Book, Customer, CustomerDoc, CustomerId, CustomerSummary, DocError, FieldConflict, Timestamp,
-    ValidationErrors,
+    Customer, CustomerDoc, CustomerId, CustomerSummary, DocError, FieldConflict, ValidationErrors,
 };
 
 use shared::sync::engine_protocol::EngineEvent;
@@ -41,13 +47,16 @@ use shared::sync::tab_protocol::{TabEvent, TabRequest};
 use shared::Version;
 
 use common::perf::mark;
-use common::store::{Store, StoreError, WriteBatch};
+use common::store::{Projected, Projection, Store, StoreError, WriteBatch};
 
 use crate::{
     clock::now,
     doc_cache::{CachedDoc, DocCache},
     tabs::{Role, Tabs},
 };
+
+/// How long after its last write the writer folds newer records into the stored snapshots.
+const COMPACT_AFTER_MS: f64 = 2_000.0;
 
 /// A document is compacted into one snapshot once it has this many chunks.
 const COMPACT_AT_CHUNKS: u32 = 24;
@@ -67,19 +76,6 @@ pub enum LoadState {
     /// The book is in memory.
     Ready,
     /// The device storage could not be opened.
-    Failed(String),
-}
-
-/// What the save indicator shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SaveState {
-    /// Nothing written in this session yet.
-    Idle,
-    /// A write is in flight.
-    Saving,
-    /// The last write committed to IndexedDB at this time.
-    Saved(Timestamp),
-    /// The last write failed; the message says why.
     Failed(String),
 }
 
@@ -140,29 +136,31 @@ struct RepoInner {
     facts_pending: Option<Vec<CustomerFacts>>,
     /// This tab's screens, told about every commit and every change of the whole book.
     page: Option<PageSink>,
+    /// Every customer's summary as committed (the writer puts them in the snapshot of a
+    /// large write, see [`Repo::write`]).
+    summaries: ByCustomer<CustomerSummary>,
+    /// Writes issued and not yet committed or failed.
+    writes_in_flight: usize,
+    /// The stored snapshots to fold the newer records into, when idle (writer only).
+    compaction: Compaction,
+}
+
+/// Which stored snapshots are behind their per-customer records (see `common::store`).
+#[derive(Default)]
+struct Compaction {
+    summaries: bool,
+    facts: bool,
+    /// When this engine last wrote (`common::perf::now_ms`): compaction waits for a pause.
+    last_write_ms: f64,
+    /// Whether a compaction is waiting for its pause.
+    scheduled: bool,
 }
 
 /// Where the repo tells this tab's screens what changed (see [`crate::page`]).
 pub type PageSink = Rc<dyn Fn(EngineEvent)>;
 
-/// The dashboard facts in memory, with each customer's position.
-#[derive(Default)]
-struct FactsIndex {
-    list: Vec<CustomerFacts>,
-    by_id: HashMap<CustomerId, usize>,
-}
-
-impl FactsIndex {
-    fn upsert(&mut self, facts: CustomerFacts) {
-        match self.by_id.get(&facts.id) {
-            Some(&at) => self.list[at] = facts,
-            None => {
-                self.by_id.insert(facts.id.clone(), self.list.len());
-                self.list.push(facts);
-            }
-        }
-    }
-}
+/// The dashboard facts in memory, by customer.
+type FactsIndex = ByCustomer<CustomerFacts>;
 
 /// A document touched by a page from the relay, while the page is applied.
 struct Touched {
@@ -178,31 +176,13 @@ struct Touched {
 /// The `meta` key under which the book document (catalog, pipeline) is stored.
 const BOOK_META: &str = "book-doc";
 
-/// Customers just changed, by entries from other devices or by another screen of this one,
-/// for screens showing one of them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RemoteChanges {
-    /// Increases with every applied page.
-    pub generation: u64,
-    /// The customers the last page touched.
-    pub customers: Vec<CustomerId>,
-}
-
 /// The data-access handle, cheap to copy into closures.
 #[derive(Clone, Copy)]
 pub struct Repo {
-    /// Every customer's summary; the list, search and counts read this.
-    pub book: RwSignal<Book>,
     /// Whether the book has been read.
     pub load_state: RwSignal<LoadState>,
-    /// The save indicator.
-    pub save_state: RwSignal<SaveState>,
     /// The product catalog and deal pipeline, shared by the rep's devices.
     pub settings: RwSignal<BookSettings>,
-    /// Customers just changed by other devices or other screens.
-    pub remote_changes: RwSignal<RemoteChanges>,
-    /// Increases whenever the dashboard facts in memory change.
-    pub facts_version: RwSignal<u64>,
     /// Whether this tab writes, or asks the writer tab.
     tabs: Tabs,
     inner: StoredValue<Rc<RefCell<RepoInner>>, LocalStorage>,
@@ -214,12 +194,8 @@ impl Repo {
     pub fn start(tabs: Tabs) -> Repo {
         let repo = Repo {
             tabs,
-            book: RwSignal::new(Book::default()),
             load_state: RwSignal::new(LoadState::Loading),
-            save_state: RwSignal::new(SaveState::Idle),
             settings: RwSignal::new(BookSettings::default()),
-            remote_changes: RwSignal::new(RemoteChanges::default()),
-            facts_version: RwSignal::new(0),
             inner: StoredValue::new_local(Rc::new(RefCell::new(RepoInner {
                 store: None,
                 actor: ActorId::random(),
@@ -232,6 +208,12 @@ impl Repo {
                 facts: None,
                 facts_pending: None,
                 page: None,
+                summaries: ByCustomer::default(),
+                writes_in_flight: 0,
+                compaction: Compaction {
+                    last_write_ms: f64::NEG_INFINITY,
+                    ..Compaction::default()
+                },
             }))),
         };
         tabs.on_writer(move |takeover| async move {
@@ -242,10 +224,10 @@ impl Repo {
         tabs.listen(move |event| repo.writer_event(event));
         leptos::task::spawn_local(async move {
             let opened = repo.open().await;
-            match &opened {
-                Ok(()) => {
+            match opened {
+                Ok(summaries) => {
                     repo.load_state.set(LoadState::Ready);
-                    repo.tell_page_book();
+                    repo.tell_page_book(summaries);
                 }
                 Err(err) => {
                     tracing::error!(cause = %err, "cannot open device storage");
@@ -277,12 +259,15 @@ impl Repo {
         }
     }
 
-    /// Sends the whole book to the screens (after it was read or read again).
-    pub fn tell_page_book(&self) {
-        let summaries = self
-            .book
-            .with_untracked(|book| book.summaries().cloned().collect());
-        self.tell_page(EngineEvent::Book(summaries));
+    /// Sends the whole book, as just read, to the screens and remembers which customers it
+    /// holds.
+    fn tell_page_book(&self, read: Projected<CustomerSummary>) {
+        self.inner().borrow_mut().summaries = ByCustomer::new(read.items.clone());
+        if read.since > 0 {
+            // Not after a write: compacted at once, for the next start (perhaps in a second).
+            self.compact_soon(Projection::Summaries, false);
+        }
+        self.tell_page(EngineEvent::Book(read.items));
     }
 
     /// The version of the book document (catalog, pipeline, segments) the screens show.
@@ -350,7 +335,7 @@ impl Repo {
             .ok_or(RepoError::NotReady)
     }
 
-    async fn open(&self) -> Result<(), StoreError> {
+    async fn open(&self) -> Result<Projected<CustomerSummary>, StoreError> {
         mark("fieldbook:storage-open-start");
         let load_state = self.load_state;
         let store = Store::open(
@@ -373,9 +358,7 @@ impl Repo {
         self.inner().borrow_mut().book_doc = Some(book_doc);
         let summaries = store.load_summaries().await?;
         mark("fieldbook:summaries-read");
-        tracing::info!(n_customers = summaries.len(), "book loaded");
-        self.book.set(Book::from_summaries(summaries));
-        mark("fieldbook:book-built");
+        tracing::info!(n_customers = summaries.items.len(), "book loaded");
         let inner = self.inner();
         let mut inner = inner.borrow_mut();
         inner.store = Some(Rc::new(store));
@@ -384,7 +367,7 @@ impl Repo {
         if matches!(self.load_state.get_untracked(), LoadState::Failed(_)) {
             self.load_state.set(LoadState::Loading);
         }
-        Ok(())
+        Ok(summaries)
     }
 
     async fn with_doc<T>(
@@ -446,9 +429,7 @@ impl Repo {
         let snapshot = doc.save();
         let upload = snapshot_upload(&customer_id, snapshot.clone(), cursor);
         if !writes_here {
-            self.save_state.set(SaveState::Saving);
             self.ask_writer(vec![upload]).await?;
-            self.save_state.set(SaveState::Saved(now()));
             return Ok(doc.customer().clone());
         }
         let batch = WriteBatch {
@@ -459,11 +440,9 @@ impl Repo {
             ..WriteBatch::default()
         };
         let facts = batch.facts.clone();
-        self.save_state.set(SaveState::Saving);
         let keys = match self.write(&store, batch).await {
             Ok(keys) => keys,
             Err(err) => {
-                self.save_state.set(SaveState::Failed(err.to_string()));
                 return Err(err.into());
             }
         };
@@ -479,8 +458,7 @@ impl Repo {
                 next_seq: 1,
             },
         );
-        self.book.update(|book| book.upsert(summary));
-        self.save_state.set(SaveState::Saved(now()));
+        self.inner().borrow_mut().summaries.upsert(summary);
         Ok(customer)
     }
 
@@ -561,27 +539,18 @@ impl Repo {
         };
         let summary = batch.summaries[0].clone();
         let facts = batch.facts.clone();
-        self.save_state.set(SaveState::Saving);
         let keys = match self.write(&store, batch).await {
             Ok(keys) => keys,
             Err(err) => {
                 // The cached document holds a change storage does not: drop it so the next
                 // read shows what is really stored.
                 self.inner().borrow_mut().docs.remove(customer_id);
-                self.save_state.set(SaveState::Failed(err.to_string()));
                 return Err(err.into());
             }
         };
         self.queued(keys, uploads);
-        self.book.update(|book| book.upsert(summary));
+        self.inner().borrow_mut().summaries.upsert(summary);
         self.remember_facts(facts);
-        self.save_state.set(SaveState::Saved(now()));
-        // Another screen showing this customer (a survey or the follow-ups screen changed
-        // it) reloads it.
-        self.remote_changes.update(|changes| {
-            changes.generation += 1;
-            changes.customers = vec![customer_id.clone()];
-        });
         Ok(Some(customer))
     }
 
@@ -607,13 +576,11 @@ impl Repo {
         let Some((upload, customer)) = prepared else {
             return Ok(None);
         };
-        self.save_state.set(SaveState::Saving);
         if let Err(err) = self.ask_writer(vec![upload]).await {
             // This tab's copy holds a change storage does not: drop it.
             self.inner().borrow_mut().docs.remove(customer_id);
             return Err(err);
         }
-        self.save_state.set(SaveState::Saved(now()));
         Ok(Some(customer))
     }
 
@@ -641,15 +608,39 @@ impl Repo {
     async fn ask_writer(&self, uploads: Vec<Upload>) -> Result<(), RepoError> {
         match self.tabs.ask(TabRequest::Store(uploads)).await {
             Ok(()) => Ok(()),
-            Err(message) => {
-                self.save_state.set(SaveState::Failed(message.clone()));
-                Err(RepoError::Writer(message))
-            }
+            Err(message) => Err(RepoError::Writer(message)),
         }
     }
 
     /// Writes one transaction and, once committed, tells the other tabs what changed.
-    async fn write(&self, store: &Store, batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
+    ///
+    /// A large write (more customers than the `*_since` copies take, a download's page or an
+    /// import's batch) carries the new snapshot of every summary, made from the committed
+    /// summaries in memory, when no other write is in flight (else it drops the snapshot, and
+    /// compaction makes it again).
+    async fn write(&self, store: &Store, mut batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
+        {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            if batch.summaries.len() > common::store::SINCE_LIMIT && inner.writes_in_flight == 0 {
+                let started = common::perf::now_ms();
+                batch.summaries_snapshot = Some(inner.summaries.snapshot_with(&batch.summaries));
+                common::perf::add_timing("store: snapshot of a large write", started);
+            }
+            inner.writes_in_flight += 1;
+        }
+        let written = self.write_and_announce(store, batch).await;
+        let inner = self.inner();
+        let mut inner = inner.borrow_mut();
+        inner.writes_in_flight -= 1;
+        written
+    }
+
+    async fn write_and_announce(
+        &self,
+        store: &Store,
+        batch: WriteBatch,
+    ) -> Result<Vec<u64>, StoreError> {
         let summaries = batch.summaries.clone();
         let facts = batch.facts.clone();
         let book = batch
@@ -658,6 +649,12 @@ impl Repo {
             .find(|(key, _)| *key == BOOK_META)
             .and_then(|(_, saved)| hex::decode(saved).ok());
         let keys = store.write(batch).await?;
+        if !summaries.is_empty() {
+            self.compact_soon(Projection::Summaries, true);
+        }
+        if !facts.is_empty() {
+            self.compact_soon(Projection::Facts, true);
+        }
         if !summaries.is_empty() {
             self.tell_page(EngineEvent::Committed {
                 summaries: summaries.clone(),
@@ -707,8 +704,13 @@ impl Repo {
             inner.docs = DocCache::new(DOC_CACHE_CAPACITY);
         }
         if let Some(summaries) = summaries {
-            self.book.set(Book::from_summaries(summaries));
-            self.tell_page_book();
+            self.tell_page_book(summaries);
+        }
+        // Whatever an earlier writer left behind is folded into the snapshots.
+        for projection in [Projection::Summaries, Projection::Facts] {
+            if store.snapshot_behind(projection).await? {
+                self.compact_soon(projection, false);
+            }
         }
         Ok(())
     }
@@ -754,20 +756,75 @@ impl Repo {
         }
     }
 
-    /// Puts changed customers' summaries in the book and tells screens showing one of them.
+    /// Remembers the customers whose summaries changed.
     fn show_changed(&self, summaries: Vec<CustomerSummary>) {
-        if summaries.is_empty() {
+        let inner = self.inner();
+        let mut inner = inner.borrow_mut();
+        for summary in summaries {
+            inner.summaries.upsert(summary);
+        }
+    }
+
+    /// Marks a stored snapshot as behind its per-customer records (this engine just wrote
+    /// them: `after_write`, or found them so) and folds them in once writing has paused for
+    /// `COMPACT_AFTER_MS`, so the next start reads one value. Only the writer compacts; an
+    /// engine that stops writing meanwhile leaves it to the next writer.
+    fn compact_soon(&self, projection: Projection, after_write: bool) {
+        let start = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            let compaction = &mut inner.compaction;
+            match projection {
+                Projection::Summaries => compaction.summaries = true,
+                Projection::Facts => compaction.facts = true,
+            }
+            if after_write {
+                compaction.last_write_ms = common::perf::now_ms();
+            }
+            !std::mem::replace(&mut compaction.scheduled, true)
+        };
+        if !start {
             return;
         }
-        let customers: Vec<CustomerId> = summaries.iter().map(|s| s.id.clone()).collect();
-        self.book.update(|book| {
-            for summary in summaries {
-                book.upsert(summary);
+        let repo = *self;
+        leptos::task::spawn_local(async move {
+            loop {
+                let quiet_since = repo.inner().borrow().compaction.last_write_ms;
+                let wait = COMPACT_AFTER_MS - (common::perf::now_ms() - quiet_since);
+                if wait <= 0.0 {
+                    break;
+                }
+                common::perf::sleep(wait.ceil() as i32).await;
             }
-        });
-        self.remote_changes.update(|changes| {
-            changes.generation += 1;
-            changes.customers = customers;
+            let (summaries, facts, store) = {
+                let inner = repo.inner();
+                let mut inner = inner.borrow_mut();
+                let compaction = &mut inner.compaction;
+                compaction.scheduled = false;
+                let due = (
+                    std::mem::take(&mut compaction.summaries),
+                    std::mem::take(&mut compaction.facts),
+                );
+                (due.0, due.1, inner.store.clone())
+            };
+            let Some(store) = store else { return };
+            if repo.tabs.settled().await != Role::Writer {
+                return;
+            }
+            for (due, projection) in [
+                (summaries, Projection::Summaries),
+                (facts, Projection::Facts),
+            ] {
+                if !due {
+                    continue;
+                }
+                match store.compact(projection).await {
+                    Ok(n) => tracing::debug!(?projection, n, "snapshot written"),
+                    Err(err) => {
+                        tracing::warn!(?projection, cause = %err, "cannot write a snapshot; the next start reads every record")
+                    }
+                }
+            }
         });
     }
 
@@ -818,13 +875,11 @@ impl Repo {
             bytes: change,
         };
         if !writes_here {
-            self.save_state.set(SaveState::Saving);
             if let Err(err) = self.ask_writer(vec![upload]).await {
                 self.reload_book_doc(&store).await;
                 return Err(err);
             }
             self.settings.set(settings);
-            self.save_state.set(SaveState::Saved(now()));
             return Ok(());
         }
         let batch = WriteBatch {
@@ -832,17 +887,14 @@ impl Repo {
             outbox: vec![encode(&upload)],
             ..WriteBatch::default()
         };
-        self.save_state.set(SaveState::Saving);
         match self.write(&store, batch).await {
             Ok(keys) => {
                 self.queued(keys, vec![upload]);
                 self.settings.set(settings);
-                self.save_state.set(SaveState::Saved(now()));
                 Ok(())
             }
             Err(err) => {
                 self.reload_book_doc(&store).await;
-                self.save_state.set(SaveState::Failed(err.to_string()));
                 Err(err.into())
             }
         }
@@ -948,9 +1000,10 @@ impl Repo {
     /// uploads, so restoring them merges like any import and backs them up to the relay).
     pub async fn backup(&self) -> Result<Vec<Upload>, String> {
         let store = self.store().await.map_err(|err| err.to_string())?;
-        let ids: Vec<CustomerId> = self
-            .book
-            .with_untracked(|book| book.summaries().map(|s| s.id.clone()).collect());
+        let mut ids: Vec<CustomerId> = (self.inner().borrow().summaries.items().iter())
+            .map(|summary| summary.id.clone())
+            .collect();
+        ids.sort();
         let mut uploads = Vec::with_capacity(ids.len() + 1);
         for chunk in ids.chunks(1_000) {
             let stored = store
@@ -1176,8 +1229,7 @@ impl Repo {
             inner.book_doc = Some(BookDoc::new(inner.actor.clone()));
             inner.facts = None;
         }
-        self.facts_version.update(|version| *version += 1);
-        self.book.set(Book::default());
+        self.inner().borrow_mut().summaries = ByCustomer::default();
         self.settings.set(BookSettings::default());
         self.tell_page(EngineEvent::Wiped);
     }
@@ -1205,9 +1257,7 @@ impl Repo {
                 (None, None) => false,
             }
         };
-        if changed {
-            self.facts_version.update(|version| *version += 1);
-        }
+        if changed {}
     }
 
     /// Reads every customer's dashboard facts into memory (once; later changes keep them up
@@ -1240,7 +1290,6 @@ impl Repo {
                     inner.facts = Some(index);
                 }
                 drop(inner);
-                self.facts_version.update(|version| *version += 1);
                 Ok(())
             }
             Err(err) => Err(err),
@@ -1254,16 +1303,24 @@ impl Repo {
     ) -> Result<FactsIndex, RepoError> {
         let started = common::perf::now_ms();
         let mut index = FactsIndex::default();
-        for record in store.load_facts().await? {
+        let read = store.load_facts().await?;
+        if read.since > 0 {
+            self.compact_soon(Projection::Facts, false);
+        }
+        for record in read.items {
             index.upsert(record);
         }
         common::perf::add_timing("dashboard: read facts", started);
-        let missing: Vec<CustomerId> = self.book.with_untracked(|book| {
-            book.summaries()
-                .filter(|summary| !index.by_id.contains_key(&summary.id))
-                .map(|summary| summary.id.clone())
-                .collect()
-        });
+        let mut missing: Vec<CustomerId> = self
+            .inner()
+            .borrow()
+            .summaries
+            .items()
+            .iter()
+            .filter(|summary| !index.contains(&summary.id))
+            .map(|summary| summary.id.clone())
+            .collect();
+        missing.sort();
         let actor = self.inner().borrow().actor.clone();
         let mut done = 0;
         for ids in missing.chunks(FACTS_BACKFILL_BATCH) {
@@ -1288,6 +1345,7 @@ impl Repo {
                         ..WriteBatch::default()
                     })
                     .await?;
+                self.compact_soon(Projection::Facts, true);
             }
             for record in batch.facts {
                 index.upsert(record);
@@ -1308,7 +1366,7 @@ impl Repo {
     pub fn with_facts<T>(&self, read: impl FnOnce(&[CustomerFacts]) -> T) -> Option<T> {
         let inner = self.inner();
         let inner = inner.borrow();
-        inner.facts.as_ref().map(|index| read(&index.list))
+        inner.facts.as_ref().map(|index| read(index.items()))
     }
 
     /// Writes many new customers, `batch_size` per transaction, reporting progress; used by
@@ -1380,15 +1438,10 @@ impl Repo {
             self.queued(keys, uploads);
             self.remember_facts(facts);
             n_written += summaries.len();
-            self.book.update(|book| {
-                for summary in summaries {
-                    book.upsert(summary);
-                }
-            });
+            self.show_changed(summaries);
             progress(n_written);
             common::perf::add_timing("create: outbox, book and progress", started);
         }
-        self.save_state.set(SaveState::Saved(now()));
         Ok(n_written)
     }
 }

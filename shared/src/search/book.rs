@@ -296,6 +296,15 @@ impl Book {
         self.entries.is_empty()
     }
 
+    /// Whether the book holds exactly `summaries` (in any order): a second read of the same
+    /// storage need not rebuild it.
+    pub fn holds_exactly(&self, summaries: &[CustomerSummary]) -> bool {
+        summaries.len() == self.len()
+            && summaries
+                .iter()
+                .all(|summary| self.get(&summary.id) == Some(summary))
+    }
+
     /// The summary of a customer.
     pub fn get(&self, id: &CustomerId) -> Option<&CustomerSummary> {
         self.positions
@@ -537,6 +546,22 @@ mod tests {
         customer.company = company.into();
         customer.stage = LifecycleStage::Lead;
         CustomerSummary::of(&customer)
+    }
+
+    #[test]
+    fn holds_exactly_the_same_summaries_in_any_order_and_nothing_else() {
+        let a = summary("c1", "Ana", "", 1);
+        let b = summary("c2", "Bo", "", 2);
+        let book = Book::from_summaries([a.clone(), b.clone()]);
+        assert!(book.holds_exactly(&[b.clone(), a.clone()]));
+        assert!(!book.holds_exactly(std::slice::from_ref(&a)), "one missing");
+        let mut renamed = b.clone();
+        renamed.name = "Bob".into();
+        assert!(!book.holds_exactly(&[a.clone(), renamed]), "one changed");
+        assert!(
+            !book.holds_exactly(&[a, b.clone(), summary("c3", "Cy", "", 3)]),
+            "one more"
+        );
     }
 
     fn sample_book() -> Book {

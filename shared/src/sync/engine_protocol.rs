@@ -256,35 +256,24 @@ pub const UNSUPPORTED: &str = "This browser cannot coordinate several Fieldbook 
 /// build (a deploy between the download of the page's wasm and the engine's, a tab left open
 /// across an update) could be read as different values; every message therefore starts with
 /// this fingerprint and a message of another build is refused, never misread.
-pub const WIRE_FINGERPRINT: u64 = {
-    const fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
-        let mut at = 0;
-        while at < bytes.len() {
-            hash ^= bytes[at] as u64;
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-            at += 1;
-        }
-        hash
-    }
-    let mut hash = 0xcbf2_9ce4_8422_2325;
-    hash = fnv1a(hash, include_bytes!("engine_protocol.rs"));
-    hash = fnv1a(hash, include_bytes!("tab_protocol.rs"));
-    hash = fnv1a(hash, include_bytes!("account.rs"));
-    hash = fnv1a(hash, include_bytes!("protocol.rs"));
-    hash = fnv1a(hash, include_bytes!("client.rs"));
-    hash = fnv1a(hash, include_bytes!("../model/customer.rs"));
-    hash = fnv1a(hash, include_bytes!("../model/customer_id.rs"));
-    hash = fnv1a(hash, include_bytes!("../model/records.rs"));
-    hash = fnv1a(hash, include_bytes!("../model/summary.rs"));
-    hash = fnv1a(hash, include_bytes!("../model/facts.rs"));
-    hash = fnv1a(hash, include_bytes!("../model/timestamp.rs"));
-    hash = fnv1a(hash, include_bytes!("../model/validation.rs"));
-    hash = fnv1a(hash, include_bytes!("../documents/book_doc.rs"));
-    hash = fnv1a(hash, include_bytes!("../documents/conflicts.rs"));
-    hash = fnv1a(hash, include_bytes!("../documents/customer_doc.rs"));
-    hash = fnv1a(hash, include_bytes!("../crm/segments.rs"));
-    hash
-};
+pub const WIRE_FINGERPRINT: u64 = crate::model::snapshot::fingerprint(&[
+    include_bytes!("engine_protocol.rs"),
+    include_bytes!("tab_protocol.rs"),
+    include_bytes!("account.rs"),
+    include_bytes!("protocol.rs"),
+    include_bytes!("client.rs"),
+    include_bytes!("../model/customer.rs"),
+    include_bytes!("../model/customer_id.rs"),
+    include_bytes!("../model/records.rs"),
+    include_bytes!("../model/summary.rs"),
+    include_bytes!("../model/facts.rs"),
+    include_bytes!("../model/timestamp.rs"),
+    include_bytes!("../model/validation.rs"),
+    include_bytes!("../documents/book_doc.rs"),
+    include_bytes!("../documents/conflicts.rs"),
+    include_bytes!("../documents/customer_doc.rs"),
+    include_bytes!("../crm/segments.rs"),
+]);
 
 /// What the rep reads when this page and its engine come from two builds.
 pub const OTHER_BUILD: &str = "Fieldbook was updated while this page was loading. Reload \

@@ -1,0 +1,259 @@
+//! Book snapshots: every customer's summary (or every customer's dashboard facts) as one
+//! stored value, so a start reads one record instead of one per customer.
+//!
+//! The client keeps one record per customer as the source of truth (JSON summaries, encoded
+//! facts), plus a snapshot of all of them and the records written since the snapshot (see
+//! `client/common/src/store.rs`). A start reads the snapshot and lays the newer records over it
+//! ([`overlay`]); the engine folds the newer records into a new snapshot when idle.
+//!
+//! A snapshot is [`SNAPSHOT_FINGERPRINT`] then postcard. Postcard carries no type information,
+//! so a snapshot written by a build whose stored types differ does not decode ([`decode`]
+//! says `None`) and the reader falls back to the per-customer records: never misread.
+
+use std::collections::HashMap;
+
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::{model::facts::CustomerFacts, CustomerId, CustomerSummary};
+
+/// A 64-bit FNV-1a hash of `sources` (the text of source files, by `include_bytes!`), at
+/// compile time: a build's fingerprint for the types those files define.
+pub const fn fingerprint(sources: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut file = 0;
+    while file < sources.len() {
+        let bytes = sources[file];
+        let mut at = 0;
+        while at < bytes.len() {
+            hash ^= bytes[at] as u64;
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+            at += 1;
+        }
+        file += 1;
+    }
+    hash
+}
+
+/// A fingerprint of the source of every type a snapshot holds.
+pub const SNAPSHOT_FINGERPRINT: u64 = fingerprint(&[
+    include_bytes!("snapshot.rs"),
+    include_bytes!("summary.rs"),
+    include_bytes!("facts.rs"),
+    include_bytes!("customer.rs"),
+    include_bytes!("customer_id.rs"),
+    include_bytes!("records.rs"),
+    include_bytes!("timestamp.rs"),
+]);
+
+/// The snapshot of `items`.
+pub fn encode<T: Serialize>(items: &[T]) -> Vec<u8> {
+    postcard::to_extend(items, SNAPSHOT_FINGERPRINT.to_le_bytes().to_vec())
+        .expect("snapshot items serialize: plain data")
+}
+
+/// The items of a snapshot from [`encode`]; `None` when another build wrote it or the bytes
+/// are damaged.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<Vec<T>> {
+    let (fingerprint, rest) = bytes.split_first_chunk::<8>()?;
+    if u64::from_le_bytes(*fingerprint) != SNAPSHOT_FINGERPRINT {
+        return None;
+    }
+    match postcard::take_from_bytes::<Vec<T>>(rest) {
+        Ok((items, [])) => Some(items),
+        _ => None,
+    }
+}
+
+/// What a snapshot holds one of per customer.
+pub trait PerCustomer {
+    /// The customer it describes.
+    fn customer_id(&self) -> &CustomerId;
+}
+
+impl PerCustomer for CustomerSummary {
+    fn customer_id(&self) -> &CustomerId {
+        &self.id
+    }
+}
+
+impl PerCustomer for CustomerFacts {
+    fn customer_id(&self) -> &CustomerId {
+        &self.id
+    }
+}
+
+/// Records kept by customer, in the order first seen: the engine's summaries and the
+/// dashboards' facts in memory.
+#[derive(Debug, Clone)]
+pub struct ByCustomer<T> {
+    list: Vec<T>,
+    positions: HashMap<CustomerId, usize>,
+}
+
+impl<T> Default for ByCustomer<T> {
+    fn default() -> Self {
+        ByCustomer {
+            list: Vec::new(),
+            positions: HashMap::new(),
+        }
+    }
+}
+
+impl<T: PerCustomer> ByCustomer<T> {
+    /// The records of `items` (a later record of a customer replaces an earlier one).
+    pub fn new(items: Vec<T>) -> Self {
+        let mut index = ByCustomer {
+            list: Vec::with_capacity(items.len()),
+            positions: HashMap::with_capacity(items.len()),
+        };
+        for item in items {
+            index.upsert(item);
+        }
+        index
+    }
+
+    /// Adds a customer's record, or replaces the one it had.
+    pub fn upsert(&mut self, item: T) {
+        match self.positions.get(item.customer_id()) {
+            Some(&at) => self.list[at] = item,
+            None => {
+                self.positions
+                    .insert(item.customer_id().clone(), self.list.len());
+                self.list.push(item);
+            }
+        }
+    }
+
+    /// The customer's record.
+    pub fn get(&self, id: &CustomerId) -> Option<&T> {
+        self.positions.get(id).map(|&at| &self.list[at])
+    }
+
+    /// Whether the customer has a record.
+    pub fn contains(&self, id: &CustomerId) -> bool {
+        self.positions.contains_key(id)
+    }
+
+    /// Every record.
+    pub fn items(&self) -> &[T] {
+        &self.list
+    }
+
+    /// How many customers have a record.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether no customer has a record.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The snapshot ([`encode`]) of these records with `newer` laid over them, without
+    /// copying any record.
+    pub fn snapshot_with(&self, newer: &[T]) -> Vec<u8>
+    where
+        T: Serialize,
+    {
+        let newer_by_id: HashMap<&CustomerId, &T> = newer
+            .iter()
+            .map(|item| (item.customer_id(), item))
+            .collect();
+        let mut items: Vec<&T> = self
+            .list
+            .iter()
+            .map(|item| newer_by_id.get(item.customer_id()).copied().unwrap_or(item))
+            .collect();
+        let mut appended = std::collections::HashSet::new();
+        for item in newer {
+            if !self.contains(item.customer_id()) && appended.insert(item.customer_id()) {
+                // The last record of a customer in `newer` wins, as in `overlay`.
+                items.push(newer_by_id[item.customer_id()]);
+            }
+        }
+        encode(&items)
+    }
+}
+
+/// `snapshot` with `newer` laid over it: a newer record replaces the snapshot's record of
+/// the same customer in place; one of a customer the snapshot lacks is appended. The
+/// snapshot's order is kept.
+pub fn overlay<T: PerCustomer>(snapshot: Vec<T>, newer: Vec<T>) -> Vec<T> {
+    if newer.is_empty() {
+        return snapshot;
+    }
+    let mut index = ByCustomer::new(snapshot);
+    for item in newer {
+        index.upsert(item);
+    }
+    index.list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Customer, Timestamp};
+
+    fn summary(id: &str, name: &str) -> CustomerSummary {
+        let mut customer = Customer::new(id.parse().unwrap(), Timestamp(1_000));
+        customer.name = name.into();
+        CustomerSummary::of(&customer)
+    }
+
+    #[test]
+    fn a_snapshot_round_trips() {
+        let items = vec![summary("c1", "Ana"), summary("c2", "Bo")];
+        assert_eq!(decode::<CustomerSummary>(&encode(&items)), Some(items));
+    }
+
+    #[test]
+    fn another_build_or_damage_is_not_read() {
+        let items = vec![summary("c1", "Ana")];
+        let mut bytes = encode(&items);
+        bytes[0] ^= 1;
+        assert_eq!(decode::<CustomerSummary>(&bytes), None, "other fingerprint");
+        let bytes = encode(&items);
+        assert_eq!(
+            decode::<CustomerSummary>(&bytes[..bytes.len() - 1]),
+            None,
+            "cut short"
+        );
+        let mut longer = encode(&items);
+        longer.push(0);
+        assert_eq!(decode::<CustomerSummary>(&longer), None, "trailing bytes");
+        assert_eq!(
+            decode::<CustomerSummary>(&[1, 2, 3]),
+            None,
+            "shorter than the header"
+        );
+        assert_eq!(
+            decode::<CustomerFacts>(&encode(&items)),
+            None,
+            "another type"
+        );
+    }
+
+    #[test]
+    fn a_snapshot_with_newer_records_is_the_overlay_of_them() {
+        let index = ByCustomer::new(vec![summary("c1", "Ana"), summary("c2", "Bo")]);
+        let newer = vec![
+            summary("c3", "Cy"),
+            summary("c1", "Anna"),
+            summary("c3", "Cyd"),
+        ];
+        let bytes = index.snapshot_with(&newer);
+        let expected = overlay(index.items().to_vec(), newer);
+        assert_eq!(decode::<CustomerSummary>(&bytes), Some(expected.clone()));
+        let names: Vec<&str> = expected.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["Anna", "Bo", "Cyd"]);
+        assert_eq!(index.len(), 2, "the index itself is unchanged");
+    }
+
+    #[test]
+    fn newer_records_replace_in_place_and_new_ones_are_appended() {
+        let snapshot = vec![summary("c1", "Ana"), summary("c2", "Bo")];
+        let merged = overlay(snapshot, vec![summary("c3", "Cy"), summary("c1", "Anna")]);
+        let names: Vec<&str> = merged.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["Anna", "Bo", "Cy"]);
+    }
+}
