@@ -157,6 +157,9 @@ pub struct WriteBatch {
     /// With more than [`SINCE_LIMIT`] summaries: the snapshot of every summary once this
     /// batch is stored, if the writer could make it (else the snapshot is dropped).
     pub summaries_snapshot: Option<Vec<u8>>,
+    /// The same for facts: with more than [`SINCE_LIMIT`] of them, the snapshot of every
+    /// customer's facts once this batch is stored, if the writer holds them all.
+    pub facts_snapshot: Option<Vec<u8>>,
 }
 
 /// The stored chunks of one document.
@@ -338,6 +341,26 @@ impl Store {
         })
     }
 
+    /// Stores `bytes` as the snapshot of `projection` and empties its `*_since` store, in one
+    /// transaction: the writer made it from the records it holds, all committed.
+    pub async fn put_snapshot(
+        &self,
+        projection: Projection,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let (_, since_store, key) = projection.stores();
+        let transaction = self
+            .database
+            .transaction(&[SNAPSHOTS, since_store], TransactionMode::ReadWrite)?;
+        let snapshots = transaction.object_store(SNAPSHOTS)?;
+        snapshots.put(
+            &Uint8Array::from(bytes.as_slice()).into(),
+            Some(&JsValue::from_str(key)),
+        )?;
+        transaction.object_store(since_store)?.clear()?;
+        commit(transaction, &snapshots).await
+    }
+
     /// Whether the snapshot of `projection` is missing or has records written after it.
     pub async fn snapshot_behind(&self, projection: Projection) -> Result<bool, StoreError> {
         let (_, since_store, key) = projection.stores();
@@ -511,9 +534,20 @@ impl Store {
         // when the write is large (the engine makes a new one when idle).
         let copy_summaries = batch.summaries.len() <= SINCE_LIMIT;
         let copy_facts = batch.facts.len() <= SINCE_LIMIT;
-        if !copy_summaries {
-            let key = JsValue::from_str("summaries");
-            match &batch.summaries_snapshot {
+        for (copy, key, snapshot, since) in [
+            (
+                copy_summaries,
+                "summaries",
+                &batch.summaries_snapshot,
+                &summaries_since,
+            ),
+            (copy_facts, "facts", &batch.facts_snapshot, &facts_since),
+        ] {
+            if copy {
+                continue;
+            }
+            let key = JsValue::from_str(key);
+            match snapshot {
                 Some(bytes) => {
                     snapshots.put(&Uint8Array::from(bytes.as_slice()).into(), Some(&key))?;
                 }
@@ -521,11 +555,7 @@ impl Store {
                     snapshots.delete(Query::Key(key))?;
                 }
             }
-            summaries_since.clear()?;
-        }
-        if !copy_facts {
-            snapshots.delete(Query::Key(JsValue::from_str("facts")))?;
-            facts_since.clear()?;
+            since.clear()?;
         }
         for (key, value) in &batch.meta {
             meta.put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?;

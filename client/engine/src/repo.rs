@@ -56,7 +56,10 @@ use crate::{
 };
 
 /// How long after its last write the writer folds newer records into the stored snapshots.
-const COMPACT_AFTER_MS: f64 = 2_000.0;
+const COMPACT_AFTER_WRITE_MS: f64 = 2_000.0;
+/// How long after finding a snapshot behind (at a start) the writer makes it again, so the
+/// start itself is not slowed.
+const COMPACT_AFTER_START_MS: f64 = 1_000.0;
 
 /// A document is compacted into one snapshot once it has this many chunks.
 const COMPACT_AT_CHUNKS: u32 = 24;
@@ -150,9 +153,10 @@ struct RepoInner {
 struct Compaction {
     summaries: bool,
     facts: bool,
-    /// When this engine last wrote (`common::perf::now_ms`): compaction waits for a pause.
-    last_write_ms: f64,
-    /// Whether a compaction is waiting for its pause.
+    /// Not before this instant (`common::perf::now_ms`): a pause after the last write, or a
+    /// moment after a start, so compaction never competes with either.
+    not_before_ms: f64,
+    /// Whether a compaction is waiting for its moment.
     scheduled: bool,
 }
 
@@ -210,10 +214,7 @@ impl Repo {
                 page: None,
                 summaries: ByCustomer::default(),
                 writes_in_flight: 0,
-                compaction: Compaction {
-                    last_write_ms: f64::NEG_INFINITY,
-                    ..Compaction::default()
-                },
+                compaction: Compaction::default(),
             }))),
         };
         tabs.on_writer(move |takeover| async move {
@@ -627,6 +628,11 @@ impl Repo {
                 batch.summaries_snapshot = Some(inner.summaries.snapshot_with(&batch.summaries));
                 common::perf::add_timing("store: snapshot of a large write", started);
             }
+            if batch.facts.len() > common::store::SINCE_LIMIT && inner.writes_in_flight == 0 {
+                if let (Some(index), None) = (&inner.facts, &inner.facts_pending) {
+                    batch.facts_snapshot = Some(index.snapshot_with(&batch.facts));
+                }
+            }
             inner.writes_in_flight += 1;
         }
         let written = self.write_and_announce(store, batch).await;
@@ -767,8 +773,9 @@ impl Repo {
 
     /// Marks a stored snapshot as behind its per-customer records (this engine just wrote
     /// them: `after_write`, or found them so) and folds them in once writing has paused for
-    /// `COMPACT_AFTER_MS`, so the next start reads one value. Only the writer compacts; an
-    /// engine that stops writing meanwhile leaves it to the next writer.
+    /// `COMPACT_AFTER_WRITE_MS` (or `COMPACT_AFTER_START_MS` after finding them), so the next
+    /// start reads one value. Only the writer compacts; an engine that stops writing meanwhile
+    /// leaves it to the next writer.
     fn compact_soon(&self, projection: Projection, after_write: bool) {
         let start = {
             let inner = self.inner();
@@ -778,8 +785,14 @@ impl Repo {
                 Projection::Summaries => compaction.summaries = true,
                 Projection::Facts => compaction.facts = true,
             }
-            if after_write {
-                compaction.last_write_ms = common::perf::now_ms();
+            let pause = if after_write {
+                COMPACT_AFTER_WRITE_MS
+            } else {
+                COMPACT_AFTER_START_MS
+            };
+            let not_before = common::perf::now_ms() + pause;
+            if after_write || not_before > compaction.not_before_ms {
+                compaction.not_before_ms = not_before;
             }
             !std::mem::replace(&mut compaction.scheduled, true)
         };
@@ -789,25 +802,22 @@ impl Repo {
         let repo = *self;
         leptos::task::spawn_local(async move {
             loop {
-                let quiet_since = repo.inner().borrow().compaction.last_write_ms;
-                let wait = COMPACT_AFTER_MS - (common::perf::now_ms() - quiet_since);
+                let wait = repo.inner().borrow().compaction.not_before_ms - common::perf::now_ms();
                 if wait <= 0.0 {
                     break;
                 }
                 common::perf::sleep(wait.ceil() as i32).await;
             }
-            let (summaries, facts, store) = {
+            let (summaries, facts) = {
                 let inner = repo.inner();
                 let mut inner = inner.borrow_mut();
                 let compaction = &mut inner.compaction;
                 compaction.scheduled = false;
-                let due = (
+                (
                     std::mem::take(&mut compaction.summaries),
                     std::mem::take(&mut compaction.facts),
-                );
-                (due.0, due.1, inner.store.clone())
+                )
             };
-            let Some(store) = store else { return };
             if repo.tabs.settled().await != Role::Writer {
                 return;
             }
@@ -815,17 +825,43 @@ impl Repo {
                 (summaries, Projection::Summaries),
                 (facts, Projection::Facts),
             ] {
-                if !due {
-                    continue;
-                }
-                match store.compact(projection).await {
-                    Ok(n) => tracing::debug!(?projection, n, "snapshot written"),
-                    Err(err) => {
-                        tracing::warn!(?projection, cause = %err, "cannot write a snapshot; the next start reads every record")
-                    }
+                if due {
+                    repo.compact(projection).await;
                 }
             }
         });
+    }
+
+    /// Writes a new snapshot of `projection`: from memory when this engine holds every
+    /// record as committed and no write is in flight (the snapshot transaction then follows
+    /// every committed write and precedes any later one), else by reading the stored records.
+    async fn compact(&self, projection: Projection) {
+        let Ok(store) = self.store().await else {
+            return;
+        };
+        let started = common::perf::now_ms();
+        let from_memory = {
+            let inner = self.inner();
+            let inner = inner.borrow();
+            match projection {
+                _ if inner.writes_in_flight > 0 => None,
+                Projection::Summaries => Some(inner.summaries.snapshot_with(&[])),
+                Projection::Facts => match (&inner.facts, &inner.facts_pending) {
+                    (Some(index), None) => Some(index.snapshot_with(&[])),
+                    _ => None,
+                },
+            }
+        };
+        let written = match from_memory {
+            Some(bytes) => store.put_snapshot(projection, bytes).await,
+            None => store.compact(projection).await.map(|_| ()),
+        };
+        match written {
+            Ok(()) => common::perf::add_timing("store: compact snapshots", started),
+            Err(err) => {
+                tracing::warn!(?projection, cause = %err, "cannot write a snapshot; the next start reads every record")
+            }
+        }
     }
 
     fn queued(&self, keys: Vec<u64>, uploads: Vec<Upload>) {
@@ -1339,13 +1375,14 @@ impl Repo {
                 }
             }
             if self.tabs.is_writer() {
-                store
-                    .write(WriteBatch {
+                self.write(
+                    store,
+                    WriteBatch {
                         facts: batch.facts.clone(),
                         ..WriteBatch::default()
-                    })
-                    .await?;
-                self.compact_soon(Projection::Facts, true);
+                    },
+                )
+                .await?;
             }
             for record in batch.facts {
                 index.upsert(record);
