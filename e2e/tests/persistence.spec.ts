@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { chromiumArgs } from '../playwright.config';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
+import { DeviceStorage } from './fixtures/device_storage';
 
 test('customers survive closing the browser and opening it again', async ({ baseURL }) => {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-profile-'));
@@ -49,9 +50,12 @@ test('an unreadable stored record is skipped and the rest of the book still show
       new Promise<void>((resolve, reject) => {
         const request = indexedDB.open('fieldbook');
         request.onsuccess = () => {
-          const transaction = request.result.transaction('summaries', 'readwrite');
-          transaction.objectStore('summaries').put('{"id": "broken", "name": 42', 'broken');
-          transaction.objectStore('summaries').put(12345, 'not-text');
+          // The per-customer records and their copies beside the snapshot (store.rs).
+          const transaction = request.result.transaction(['summaries', 'summaries_since'], 'readwrite');
+          for (const store of ['summaries', 'summaries_since']) {
+            transaction.objectStore(store).put('{"id": "broken", "name": 42', 'broken');
+            transaction.objectStore(store).put(12345, 'not-text');
+          }
           transaction.oncomplete = () => {
             request.result.close();
             resolve();
@@ -74,7 +78,7 @@ test('a tab steps aside when another tab upgrades the device database', async ({
   const upgraded = await other.evaluate(
     () =>
       new Promise<string>((resolve) => {
-        // Far above the app's own version (client/src/store.rs DB_VERSION).
+        // Far above the app's own version (client/common/src/store.rs DB_VERSION).
         const request = indexedDB.open('fieldbook', 99);
         request.onsuccess = () => {
           request.result.close();
@@ -91,4 +95,64 @@ test('a tab steps aside when another tab upgrades the device database', async ({
   // This (older) build then explains it cannot open the newer data instead of hanging.
   await page.reload();
   await expect(page.getByTestId('storage-unavailable-reason')).toContainText('newer version of Fieldbook');
+});
+
+test('the list read from the stored snapshot shows every later edit, before and after the engine folds it in', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  const storage = new DeviceStorage(page);
+  // 300 customers: a large write (a snapshot with it) and a small one (records beside it).
+  await list.addSampleCustomers(300, 7);
+  await list.open();
+  const count = (await list.resultCount.textContent()) ?? '';
+  expect(count).toMatch(/^\d+ customers$/);
+  const [first] = await list.names();
+  await list.openCustomer(first);
+  const customer = new CustomerPage(page);
+  await customer.setField('name', 'Renamed Right Before Reload');
+  await customer.expectSaved();
+  expect(await storage.count('summaries_since')).toBeGreaterThan(0);
+
+  // At once, before the engine makes a new snapshot: snapshot + the records written since.
+  await list.open();
+  expect(await storage.listFromSnapshot()).toBe(true);
+  await list.searchFor('Renamed Right Before Reload');
+  await expect(list.rowNames).toHaveText(['Renamed Right Before Reload']);
+  await list.searchFor('');
+  await expect(list.resultCount).toHaveText(count);
+
+  // Once folded in: the snapshot alone, same book.
+  await storage.waitSnapshotCurrent();
+  await list.open();
+  expect(await storage.listFromSnapshot()).toBe(true);
+  await list.searchFor('Renamed Right Before Reload');
+  await expect(list.rowNames).toHaveText(['Renamed Right Before Reload']);
+  await list.searchFor('');
+  await expect(list.resultCount).toHaveText(count);
+});
+
+test('a snapshot this build cannot read is passed over and the whole book still shows', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  const storage = new DeviceStorage(page);
+  await list.addSampleCustomers(40, 3);
+  await list.open();
+  const count = (await list.resultCount.textContent()) ?? '';
+  expect(count).toMatch(/^\d+ customers$/);
+  await storage.waitSnapshotCurrent();
+  // As if written by another build: another fingerprint, then garbage.
+  await storage.put('snapshots', 'summaries', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], true);
+  await list.open();
+  expect(await storage.listFromSnapshot()).toBe(false);
+  await expect(list.resultCount).toHaveText(count);
+  // The engine reads every record instead, and a moment later writes a snapshot this build
+  // reads (each look reloads the page, so give the engine time to write it).
+  await expect
+    .poll(
+      async () => {
+        await list.open();
+        return storage.listFromSnapshot();
+      },
+      { timeout: 20_000, intervals: [2_500] },
+    )
+    .toBe(true);
+  await expect(list.resultCount).toHaveText(count);
 });
