@@ -1,7 +1,8 @@
 //! [`Repo`]: the one handle screens use to read and change customers. It holds what the
-//! screens show live — the book of summaries, the catalog and pipeline, the dashboard facts
-//! once loaded — kept current by the engine's events, and asks the engine
-//! ([`crate::engine`]) for everything else. No document, no storage here.
+//! screens show live — the book of summaries, the catalog and pipeline — kept current by the
+//! engine's events, and asks the engine ([`crate::engine`]) for everything else, dashboard
+//! figures included (the engine holds the facts they are computed from). No document, no
+//! storage here.
 //!
 //! # Writes
 //!
@@ -14,9 +15,8 @@
 use std::{cell::RefCell, rc::Rc};
 
 use leptos::prelude::*;
+use shared::crm::kpi::{DashboardFigures, DashboardRequest};
 use shared::documents::book_doc::BookSettings;
-use shared::model::facts::CustomerFacts;
-use shared::model::snapshot::ByCustomer;
 use shared::sync::engine_protocol::{EngineError, EngineEvent, EngineRequest, Reply};
 use shared::sync::protocol::Upload;
 use shared::{
@@ -94,14 +94,10 @@ pub struct RemoteChanges {
     pub customers: Vec<CustomerId>,
 }
 
-/// The dashboard facts in memory, by customer.
-type FactsIndex = ByCustomer<CustomerFacts>;
-
 #[derive(Default)]
 struct Inner {
     /// The version of the settings shown, sent back with an edit of them.
     settings_version: Version,
-    facts: Option<FactsIndex>,
     /// The signed-in device's name, as the engine reports it.
     device_name: Option<String>,
 }
@@ -119,7 +115,8 @@ pub struct Repo {
     pub settings: RwSignal<BookSettings>,
     /// Customers just changed by other devices, tabs or screens.
     pub remote_changes: RwSignal<RemoteChanges>,
-    /// Increases whenever the dashboard facts in memory change.
+    /// Increases whenever a commit changed some customer's dashboard facts (a dashboard on
+    /// screen asks for its figures again).
     pub facts_version: RwSignal<u64>,
     engine: Engine,
     inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
@@ -190,7 +187,9 @@ impl Repo {
                 }
             }
             EngineEvent::Committed { summaries, facts } => {
-                self.remember_facts(facts);
+                if !facts.is_empty() {
+                    self.facts_version.update(|version| *version += 1);
+                }
                 let customers: Vec<CustomerId> = summaries.iter().map(|s| s.id.clone()).collect();
                 self.book.update(|book| {
                     for summary in summaries {
@@ -207,7 +206,6 @@ impl Repo {
                 });
             }
             EngineEvent::Wiped => {
-                self.inner().borrow_mut().facts = None;
                 self.facts_version.update(|version| *version += 1);
                 self.book.set(Book::default());
                 self.settings.set(BookSettings::default());
@@ -446,66 +444,41 @@ impl Repo {
         }
     }
 
-    /// Reads every customer's dashboard facts into memory (once; later commits keep them up
-    /// to date), with `progress(done, missing)` while facts are made from documents.
+    /// Has the engine read every customer's dashboard facts into its memory (a dashboard
+    /// opens without waiting for them), with `progress(done, missing)` while facts are made
+    /// from documents.
     pub async fn load_facts(
         &self,
         progress: impl Fn(usize, usize) + 'static,
     ) -> Result<(), RepoError> {
-        if self.inner().borrow().facts.is_some() {
-            return Ok(());
-        }
-        let reply = self
+        match self
             .engine
             .ask_with_progress(EngineRequest::Facts, Some(Rc::new(progress)))
-            .await?;
-        let Reply::Facts(list) = reply else {
-            return Err(unexpected(reply));
-        };
-        let started = common::perf::now_ms();
+            .await?
         {
-            let inner = self.inner();
-            let mut inner = inner.borrow_mut();
-            if inner.facts.is_none() {
-                let mut index = FactsIndex::default();
-                for facts in list {
-                    index.upsert(facts);
-                }
-                inner.facts = Some(index);
-            }
-        }
-        common::perf::add_timing("dashboard: facts index", started);
-        self.facts_version.update(|version| *version += 1);
-        Ok(())
-    }
-
-    fn remember_facts(&self, facts: &[CustomerFacts]) {
-        if facts.is_empty() {
-            return;
-        }
-        let changed = {
-            let inner = self.inner();
-            let mut inner = inner.borrow_mut();
-            match inner.facts.as_mut() {
-                Some(index) => {
-                    for record in facts {
-                        index.upsert(record.clone());
-                    }
-                    true
-                }
-                None => false,
-            }
-        };
-        if changed {
-            self.facts_version.update(|version| *version += 1);
+            Reply::Done => Ok(()),
+            other => Err(unexpected(other)),
         }
     }
 
-    /// Runs `read` over every customer's dashboard facts, if loaded.
-    pub fn with_facts<T>(&self, read: impl FnOnce(&[CustomerFacts]) -> T) -> Option<T> {
-        let inner = self.inner();
-        let inner = inner.borrow();
-        inner.facts.as_ref().map(|index| read(index.items()))
+    /// A dashboard's figures, computed by the engine over every customer's facts (read first
+    /// if needed, with `progress(done, missing)`).
+    pub async fn dashboard(
+        &self,
+        request: DashboardRequest,
+        progress: impl Fn(usize, usize) + 'static,
+    ) -> Result<DashboardFigures, RepoError> {
+        match self
+            .engine
+            .ask_with_progress(
+                EngineRequest::Dashboard(Box::new(request)),
+                Some(Rc::new(progress)),
+            )
+            .await?
+        {
+            Reply::Dashboard(figures) => Ok(*figures),
+            other => Err(unexpected(other)),
+        }
     }
 
     /// The signed-in device's name, if signed in.

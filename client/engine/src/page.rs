@@ -176,9 +176,19 @@ async fn answer(
             .map_err(EngineError::Failed),
         EngineRequest::Facts => {
             repo.load_facts(progress).await?;
-            Ok(Reply::Facts(
-                repo.with_facts(<[_]>::to_vec).unwrap_or_default(),
-            ))
+            Ok(Reply::Done)
+        }
+        EngineRequest::Dashboard(request) => {
+            repo.load_facts(progress).await?;
+            let started = common::perf::now_ms();
+            let pipeline = repo.settings.with_untracked(|settings| settings.pipeline());
+            let figures = repo
+                .with_facts(|all| shared::crm::kpi::dashboard(all, &request, &pipeline))
+                .ok_or(EngineError::Failed(
+                    "the dashboard facts are not in memory".into(),
+                ))?;
+            common::perf::add_timing("dashboard: compute", started);
+            Ok(Reply::Dashboard(Box::new(figures)))
         }
         EngineRequest::SignIn {
             create,

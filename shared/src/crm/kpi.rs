@@ -25,7 +25,7 @@ use crate::{
 pub type Idx = u32;
 
 /// An inclusive range of local calendar days.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Period {
     /// The first day.
     pub first: CalendarDate,
@@ -34,7 +34,7 @@ pub struct Period {
 }
 
 /// The usual periods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PeriodKind {
     /// The calendar month.
     Month,
@@ -213,7 +213,7 @@ pub struct KpiParams<'a> {
 pub type Figure = Option<f64>;
 
 /// Customers by lifecycle stage at the end of the period.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FunnelStep {
     /// The stage.
     pub stage: LifecycleStage,
@@ -222,7 +222,7 @@ pub struct FunnelStep {
 }
 
 /// How many of the customers who were in one stage moved on to the next.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Conversion {
     /// The stage left.
     pub from: LifecycleStage,
@@ -237,7 +237,7 @@ pub struct Conversion {
 }
 
 /// Net Promoter Score.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Nps {
     /// Answers of 9-10 in the period.
     pub promoters: usize,
@@ -252,7 +252,7 @@ pub struct Nps {
 }
 
 /// A survey average or share.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Survey {
     /// Answers in the period.
     pub responses: usize,
@@ -265,7 +265,7 @@ pub struct Survey {
 }
 
 /// Churn and retention over the period.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Churn {
     /// Active customers (customer, loyal, advocate) at the start of the period.
     pub active_at_start: Vec<Idx>,
@@ -285,7 +285,7 @@ pub struct Churn {
 }
 
 /// Customer lifetime value and its inputs.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LifetimeValue {
     /// Revenue of the period's purchases in the currency, in cents.
     pub revenue_cents: i64,
@@ -307,7 +307,7 @@ pub struct LifetimeValue {
 }
 
 /// Revenue of one calendar month.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MonthRevenue {
     /// Year.
     pub year: i32,
@@ -322,7 +322,7 @@ pub struct MonthRevenue {
 }
 
 /// Sales of one product over the period.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProductSales {
     /// The catalog product's id.
     pub product_id: String,
@@ -337,7 +337,7 @@ pub struct ProductSales {
 }
 
 /// Open deals in one pipeline stage (now, not over the period).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StageValue {
     /// The stage.
     pub stage: PipelineStage,
@@ -352,7 +352,7 @@ pub struct StageValue {
 }
 
 /// Median and 90th percentile of durations.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Durations {
     /// How many.
     pub count: usize,
@@ -363,7 +363,7 @@ pub struct Durations {
 }
 
 /// Complaints received during the period.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Complaints {
     /// How many were received.
     pub received: usize,
@@ -378,7 +378,7 @@ pub struct Complaints {
 }
 
 /// Activities of one week (Monday to Sunday), by kind.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Week {
     /// The Monday.
     pub monday: CalendarDate,
@@ -387,7 +387,7 @@ pub struct Week {
 }
 
 /// Activities over the period.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Activities {
     /// Each week overlapping the period.
     pub weeks: Vec<Week>,
@@ -398,7 +398,7 @@ pub struct Activities {
 }
 
 /// Every figure of the dashboard for one period.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Kpis {
     /// The period.
     pub period: Period,
@@ -1226,6 +1226,38 @@ mod tests {
     }
 
     #[test]
+    fn a_dashboard_request_gives_both_periods_over_its_scope() {
+        let book = fixture();
+        let pipeline = default_pipeline();
+        let p = params(&pipeline);
+        let mut request = DashboardRequest {
+            period: p.period,
+            today: p.today,
+            utc_offset_ms: 0,
+            not_contacted_days: 30,
+            scope: None,
+            default_currency: "EUR".into(),
+        };
+        let everyone = dashboard(&book, &request, &pipeline);
+        let facts: Vec<&CustomerFacts> = book.iter().collect();
+        assert_eq!(everyone.current, compute(&facts, &p));
+        let before = KpiParams {
+            period: p.period.previous(),
+            ..p.clone()
+        };
+        assert_eq!(everyone.previous, compute(&facts, &before));
+        assert_eq!(everyone.ids.len(), book.len());
+        assert_eq!(everyone.currency, "EUR");
+
+        // A segment: only its members, and the indices name them.
+        request.scope = Some(vec![book[2].id.clone(), book[0].id.clone()]);
+        let segment = dashboard(&book, &request, &pipeline);
+        assert_eq!(segment.ids, [book[0].id.clone(), book[2].id.clone()]);
+        let scoped = [&book[0], &book[2]];
+        assert_eq!(segment.current, compute(&scoped, &p));
+    }
+
+    #[test]
     fn every_kpi_of_the_fixture_book() {
         let book = fixture();
         let facts: Vec<&CustomerFacts> = book.iter().collect();
@@ -1595,5 +1627,70 @@ mod tests {
         let facts: Vec<&CustomerFacts> = book.iter().collect();
         assert_eq!(main_currency(&facts, "CHF"), "EUR");
         assert_eq!(main_currency(&[], "CHF"), "CHF");
+    }
+}
+
+/// What a dashboard asks for: the engine, which holds every customer's facts, computes it
+/// ([`dashboard`]) and sends back only the figures.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DashboardRequest {
+    /// The period shown; the one before it is computed too, for the comparisons.
+    pub period: Period,
+    /// Today, local.
+    pub today: CalendarDate,
+    /// The device's offset from UTC, in milliseconds.
+    pub utc_offset_ms: i64,
+    /// "Not contacted for N days": N.
+    pub not_contacted_days: u32,
+    /// Only these customers (a saved segment's members), or everyone.
+    pub scope: Option<Vec<crate::CustomerId>>,
+    /// The currency of money figures when no purchase names one.
+    pub default_currency: String,
+}
+
+/// A dashboard's figures, for both periods.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DashboardFigures {
+    /// The figures of the period asked for.
+    pub current: Kpis,
+    /// The figures of the period before.
+    pub previous: Kpis,
+    /// The customer of each [`Idx`] the figures name.
+    pub ids: Vec<crate::CustomerId>,
+    /// The currency of the money figures (the one most purchases use).
+    pub currency: String,
+}
+
+/// The figures a dashboard asks for, over `all` customers' facts.
+pub fn dashboard(
+    all: &[CustomerFacts],
+    request: &DashboardRequest,
+    pipeline: &[PipelineStage],
+) -> DashboardFigures {
+    let everyone: Vec<&CustomerFacts> = all.iter().collect();
+    let currency = main_currency(&everyone, &request.default_currency).to_string();
+    let scope: Vec<&CustomerFacts> = match &request.scope {
+        Some(ids) => {
+            let ids: std::collections::HashSet<&crate::CustomerId> = ids.iter().collect();
+            all.iter().filter(|facts| ids.contains(&facts.id)).collect()
+        }
+        None => everyone,
+    };
+    let mut params = KpiParams {
+        period: request.period,
+        today: request.today,
+        utc_offset_ms: request.utc_offset_ms,
+        currency: &currency,
+        not_contacted_days: request.not_contacted_days,
+        pipeline,
+    };
+    let current = compute(&scope, &params);
+    params.period = request.period.previous();
+    let previous = compute(&scope, &params);
+    DashboardFigures {
+        current,
+        previous,
+        ids: scope.iter().map(|facts| facts.id.clone()).collect(),
+        currency,
     }
 }

@@ -31,6 +31,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::crm::kpi::{DashboardFigures, DashboardRequest};
 use crate::documents::book_doc::BookSettings;
 use crate::model::facts::CustomerFacts;
 use crate::sync::account::DeviceInfo;
@@ -105,9 +106,12 @@ pub enum EngineRequest {
     Backup,
     /// This device's changes the relay has not acknowledged → [`Reply::Uploads`].
     Unsynced,
-    /// Every customer's dashboard facts → [`Reply::Facts`], with progress while missing
-    /// facts are made from documents.
+    /// Read every customer's dashboard facts into the engine's memory → [`Reply::Done`],
+    /// with progress while missing facts are made from documents (a dashboard about to open).
     Facts,
+    /// A dashboard's figures over the facts in the engine's memory (read first if needed,
+    /// with progress) → [`Reply::Dashboard`]. Only the figures cross, never the facts.
+    Dashboard(Box<DashboardRequest>),
     /// Sign up (`create`) or in, and start syncing → [`Reply::Done`].
     SignIn {
         /// A new account.
@@ -145,8 +149,8 @@ pub enum Reply {
     Count(usize),
     /// Changes for a file.
     Uploads(Vec<Upload>),
-    /// Every customer's dashboard facts.
-    Facts(Vec<CustomerFacts>),
+    /// A dashboard's figures.
+    Dashboard(Box<DashboardFigures>),
     /// The account's devices.
     Devices(Vec<DeviceInfo>),
 }
@@ -273,6 +277,7 @@ pub const WIRE_FINGERPRINT: u64 = crate::model::snapshot::fingerprint(&[
     include_bytes!("../documents/conflicts.rs"),
     include_bytes!("../documents/customer_doc.rs"),
     include_bytes!("../crm/segments.rs"),
+    include_bytes!("../crm/kpi.rs"),
 ]);
 
 /// What the rep reads when this page and its engine come from two builds.
@@ -332,6 +337,22 @@ mod tests {
         let mut doc =
             CustomerDoc::create(customer.clone(), automerge::ActorId::from([1u8; 16]), now)
                 .expect("a seeded customer is valid");
+        let today = crate::CalendarDate {
+            year: 2026,
+            month: 11,
+            day: 30,
+        };
+        let dashboard_request = DashboardRequest {
+            period: crate::crm::kpi::Period::containing(
+                crate::crm::kpi::PeriodKind::Quarter,
+                today,
+            ),
+            today,
+            utc_offset_ms: 3_600_000,
+            not_contacted_days: 30,
+            scope: Some(vec![customer.id.clone()]),
+            default_currency: "EUR".into(),
+        };
         let versioned = VersionedCustomer {
             customer: doc.customer().clone(),
             version: doc.version(),
@@ -366,6 +387,8 @@ mod tests {
                 discard_unsent: false,
             },
             EngineRequest::Revoke("d1".into()),
+            EngineRequest::Facts,
+            EngineRequest::Dashboard(Box::new(dashboard_request.clone())),
         ] {
             round_trip(ToEngine::Ask {
                 id: RequestId(4),
@@ -379,7 +402,11 @@ mod tests {
             Ok(Reply::Updated(None)),
             Ok(Reply::Updated(Some(Box::new(versioned)))),
             Ok(Reply::Count(3)),
-            Ok(Reply::Facts(vec![doc.facts()])),
+            Ok(Reply::Dashboard(Box::new(crate::crm::kpi::dashboard(
+                &[doc.facts()],
+                &dashboard_request,
+                &[],
+            )))),
             Err(EngineError::Invalid(ValidationErrors(vec![FieldError {
                 field: "email".into(),
                 message: "not an email".into(),

@@ -7,18 +7,17 @@
 //! and a reload keep them: `period=month|quarter|year|custom`, `from`/`to` (custom, or an
 //! anchor day for the others), `segment` (a saved segment's id), `quiet` (days).
 
-use std::{collections::HashSet, sync::Arc};
+use std::sync::Arc;
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate, hooks::use_query_map, NavigateOptions};
 use shared::{
     crm::kpi::{
-        compute, definition, drill, format_duration, format_figure, main_currency, Figure, Idx,
-        KpiParams, Kpis, Period, PeriodKind,
+        definition, drill, format_duration, format_figure, DashboardFigures, DashboardRequest,
+        Figure, Idx, Kpis, Period, PeriodKind,
     },
     crm::segments::members,
     documents::book_doc::StageOutcome,
-    model::facts::CustomerFacts,
     model::records::{format_money, format_money_short, ActivityKind},
     CalendarDate, CustomerId, LifecycleStage,
 };
@@ -147,64 +146,60 @@ fn use_dashboard() -> Dashboard {
     if let Some(storage) = crate::device::local_storage() {
         let _ = storage.set_item(USED_KEY, "1");
     }
-    spawn_local(async move {
-        let result = repo
-            .load_facts(move |done, missing| {
-                status.set(Some(format!(
-                    "Preparing the dashboard: {done} of {missing} customers…"
-                )))
-            })
-            .await;
-        match result {
-            Ok(()) => status.set(None),
-            Err(err) => status.set(Some(format!("The dashboard cannot read the book: {err}"))),
-        }
-    });
+    // Each change of the query, the settings or some customer's facts asks the engine for
+    // the figures again; an answer to an older question is dropped.
+    let asked = StoredValue::new(0u64);
     Effect::new(move |_| {
         repo.facts_version.track();
         let query = query.get();
         let settings = repo.settings.get();
-        let started = now_ms();
-        let pipeline = settings.pipeline();
-        let in_segment: Option<HashSet<CustomerId>> =
-            settings.segments.get(&query.segment).map(|segment| {
-                repo.book
-                    .with_untracked(|book| members(book, &segment.filter, now()))
-                    .into_iter()
-                    .collect()
-            });
-        let result = repo.with_facts(|all: &[CustomerFacts]| {
-            let everyone: Vec<&CustomerFacts> = all.iter().collect();
-            let currency = main_currency(&everyone, DEFAULT_CURRENCY).to_string();
-            let scope: Vec<&CustomerFacts> = match &in_segment {
-                Some(ids) => all.iter().filter(|f| ids.contains(&f.id)).collect(),
-                None => everyone,
-            };
-            let mut params = KpiParams {
-                period: query.period,
-                today,
-                utc_offset_ms: utc_offset_ms(),
-                currency: &currency,
-                not_contacted_days: query.quiet,
-                pipeline: &pipeline,
-            };
-            let current = compute(&scope, &params);
-            params.period = query.period.previous();
-            let previous = compute(&scope, &params);
-            let ids = scope.iter().map(|f| f.id.clone()).collect();
-            Computed {
-                current,
-                previous,
-                ids,
-                currency: currency.clone(),
-                compute_ms: 0.0,
+        let scope: Option<Vec<CustomerId>> = settings.segments.get(&query.segment).map(|segment| {
+            repo.book
+                .with_untracked(|book| members(book, &segment.filter, now()))
+        });
+        let request = DashboardRequest {
+            period: query.period,
+            today,
+            utc_offset_ms: utc_offset_ms(),
+            not_contacted_days: query.quiet,
+            scope,
+            default_currency: DEFAULT_CURRENCY.to_string(),
+        };
+        asked.update_value(|n| *n += 1);
+        let this = asked.get_value();
+        spawn_local(async move {
+            let started = now_ms();
+            let answer = repo
+                .dashboard(request, move |done, missing| {
+                    status.set(Some(format!(
+                        "Preparing the dashboard: {done} of {missing} customers…"
+                    )))
+                })
+                .await;
+            if asked.get_value() != this {
+                return;
+            }
+            match answer {
+                Ok(figures) => {
+                    let DashboardFigures {
+                        current,
+                        previous,
+                        ids,
+                        currency,
+                    } = figures;
+                    status.set(None);
+                    mark("fieldbook:dashboard-computed");
+                    computed.set(Some(Arc::new(Computed {
+                        current,
+                        previous,
+                        ids,
+                        currency,
+                        compute_ms: now_ms() - started,
+                    })));
+                }
+                Err(err) => status.set(Some(format!("The dashboard cannot read the book: {err}"))),
             }
         });
-        if let Some(mut result) = result {
-            result.compute_ms = now_ms() - started;
-            mark("fieldbook:dashboard-computed");
-            computed.set(Some(Arc::new(result)));
-        }
     });
     (query, computed, status)
 }
