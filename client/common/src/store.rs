@@ -28,7 +28,10 @@
 //! - `outbox`: changes the relay has not acknowledged yet (encoded
 //!   `shared::sync::protocol::Upload`s), with increasing auto-generated keys. An edit's outbox
 //!   item is written in the same transaction as its document chunk, and only the relay's
-//!   acknowledgement deletes it.
+//!   acknowledgement deletes it. A record holds one upload (bytes) or, for a write of many
+//!   customers, all of its uploads (an array of bytes, `null` where one was acknowledged):
+//!   an import of 10,000 customers writes 5 outbox records, not 10,000. Each upload's id is
+//!   `key << 16 | position` ([`OUTBOX_PER_RECORD`] at most per record), in the order written.
 //!
 //! Every write goes through [`Store::write`], one transaction per [`WriteBatch`], and
 //! resolves only once IndexedDB reports the transaction committed.
@@ -66,6 +69,14 @@ const ALL_STORES: [&str; 8] = [
 /// A write of more customers than this deletes the snapshot instead of copying each record
 /// into `*_since` (a download or an import rewrites most of the book anyway).
 pub const SINCE_LIMIT: usize = 200;
+
+/// The most uploads one outbox record holds (its ids are `key << 16 | position`).
+pub const OUTBOX_PER_RECORD: usize = 1 << 16;
+
+/// The id of the upload at `position` of the outbox record `key`.
+fn outbox_id(key: u64, position: usize) -> u64 {
+    key << 16 | position as u64
+}
 
 /// Which per-customer projection a snapshot holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -560,9 +571,18 @@ impl Store {
         for (key, value) in &batch.meta {
             meta.put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?;
         }
-        let mut requests = Vec::with_capacity(batch.outbox.len());
-        for upload in &batch.outbox {
-            requests.push(outbox.add(&Uint8Array::from(upload.as_slice()).into(), None)?);
+        // One record per batch (a single upload as bytes), see the module doc.
+        let mut requests = Vec::new();
+        for uploads in batch.outbox.chunks(OUTBOX_PER_RECORD) {
+            let value: JsValue = match uploads {
+                [upload] => Uint8Array::from(upload.as_slice()).into(),
+                many => many
+                    .iter()
+                    .map(|upload| JsValue::from(Uint8Array::from(upload.as_slice())))
+                    .collect::<js_sys::Array>()
+                    .into(),
+            };
+            requests.push((outbox.add(&value, None)?, uploads.len()));
         }
         for (customer_id, below_seq) in &batch.delete_chunks_below {
             chunks.delete(Query::KeyRange(chunk_range(customer_id, Some(*below_seq))?))?;
@@ -590,16 +610,16 @@ impl Store {
             }
         }
         // Every request is queued; awaiting the keys keeps the transaction alive.
-        let mut keys = Vec::with_capacity(requests.len());
-        for request in requests {
-            let key = request.await?;
-            keys.push(key.as_f64().unwrap_or_default() as u64);
+        let mut ids = Vec::with_capacity(batch.outbox.len());
+        for (request, n) in requests {
+            let key = request.await?.as_f64().unwrap_or_default() as u64;
+            ids.extend((0..n).map(|position| outbox_id(key, position)));
         }
         commit(transaction, &chunks).await?;
-        Ok(keys)
+        Ok(ids)
     }
 
-    /// Every outbox item, oldest first: (key, encoded upload).
+    /// Every outbox item, oldest first: (id, encoded upload).
     pub async fn load_outbox(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         let transaction = self
             .database
@@ -609,23 +629,66 @@ impl Store {
         let values = outbox.get_all(None, None)?.await?;
         let mut items = Vec::with_capacity(values.len());
         for (key, value) in keys.into_iter().zip(values) {
-            let Ok(bytes) = value.dyn_into::<Uint8Array>() else {
-                tracing::warn!("skipping an outbox item that is not bytes");
-                continue;
-            };
-            items.push((key.as_f64().unwrap_or_default() as u64, bytes.to_vec()));
+            let key = key.as_f64().unwrap_or_default() as u64;
+            if let Some(uploads) = value.dyn_ref::<js_sys::Array>() {
+                for (position, upload) in uploads.iter().enumerate() {
+                    if let Some(bytes) = upload.dyn_ref::<Uint8Array>() {
+                        items.push((outbox_id(key, position), bytes.to_vec()));
+                    }
+                }
+            } else if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+                items.push((outbox_id(key, 0), bytes.to_vec()));
+            } else {
+                tracing::warn!("skipping an outbox record that is neither bytes nor a list");
+            }
         }
         Ok(items)
     }
 
-    /// Deletes acknowledged outbox items; resolves once committed.
-    pub async fn delete_outbox(&self, keys: &[u64]) -> Result<(), StoreError> {
+    /// Deletes acknowledged outbox items (ids from [`Store::write`] or
+    /// [`Store::load_outbox`]); a record of many uploads is deleted once all of them are, and
+    /// rewritten without the acknowledged ones until then. Resolves once committed.
+    pub async fn delete_outbox(&self, ids: &[u64]) -> Result<(), StoreError> {
         let transaction = self
             .database
             .transaction(&[OUTBOX], TransactionMode::ReadWrite)?;
         let outbox = transaction.object_store(OUTBOX)?;
-        for key in keys {
-            outbox.delete(Query::Key(JsValue::from_f64(*key as f64)))?;
+        let mut by_record: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
+        for id in ids {
+            by_record
+                .entry(id >> 16)
+                .or_default()
+                .push((id & 0xffff) as usize);
+        }
+        let mut reads = Vec::with_capacity(by_record.len());
+        for (&key, positions) in &by_record {
+            let request = outbox.get(Query::Key(JsValue::from_f64(key as f64)))?;
+            reads.push((key, positions, request));
+        }
+        let mut records = Vec::with_capacity(reads.len());
+        for (key, positions, request) in reads {
+            records.push((key, positions, request.await?));
+        }
+        for (key, positions, record) in records {
+            let key = JsValue::from_f64(key as f64);
+            match record
+                .as_ref()
+                .and_then(|value| value.dyn_ref::<js_sys::Array>())
+            {
+                Some(uploads) => {
+                    for &position in positions {
+                        uploads.set(position as u32, JsValue::NULL);
+                    }
+                    if uploads.iter().all(|upload| upload.is_null()) {
+                        outbox.delete(Query::Key(key))?;
+                    } else {
+                        outbox.put(uploads, Some(&key))?;
+                    }
+                }
+                None => {
+                    outbox.delete(Query::Key(key))?;
+                }
+            }
         }
         commit(transaction, &outbox).await
     }
