@@ -852,12 +852,15 @@ impl Repo {
                 },
             }
         };
+        // (`Store::compact` times itself.)
         let written = match from_memory {
-            Some(bytes) => store.put_snapshot(projection, bytes).await,
+            Some(bytes) => store.put_snapshot(projection, bytes).await.map(|()| {
+                common::perf::add_timing("store: compact snapshots", started);
+            }),
             None => store.compact(projection).await.map(|_| ()),
         };
         match written {
-            Ok(()) => common::perf::add_timing("store: compact snapshots", started),
+            Ok(()) => {}
             Err(err) => {
                 tracing::warn!(?projection, cause = %err, "cannot write a snapshot; the next start reads every record")
             }
