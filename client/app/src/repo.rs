@@ -151,6 +151,24 @@ impl Repo {
         }
     }
 
+    /// Prepares the book's search texts in slices once the list is on screen (a new book
+    /// does not make them, `Book::prepare_search`), so the first keystroke finds them ready.
+    fn prepare_search(&self) {
+        let book = self.book;
+        leptos::task::spawn_local(async move {
+            let mut from = 0;
+            loop {
+                common::perf::yield_now().await;
+                let (next, len) =
+                    book.with_untracked(|book| (book.prepare_search(from, 2_000), book.len()));
+                if next >= len {
+                    break;
+                }
+                from = next;
+            }
+        });
+    }
+
     /// Shows `summaries` as the whole book (unless the book already holds exactly them).
     fn show_book(&self, summaries: Vec<CustomerSummary>) {
         common::perf::mark("fieldbook:summaries-read");
@@ -159,6 +177,7 @@ impl Repo {
             .with_untracked(|book| !book.is_empty() && book.holds_exactly(&summaries))
         {
             self.book.set(Book::from_summaries(summaries));
+            self.prepare_search();
         }
         common::perf::mark("fieldbook:book-built");
         if self.load_state.get_untracked() != LoadState::Ready {

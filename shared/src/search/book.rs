@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use memchr::memmem::Finder;
 
@@ -64,12 +65,19 @@ pub type EntryIdx = u32;
 
 struct BookEntry {
     summary: CustomerSummary,
+    /// Folded display name, the alphabetical sort key.
+    sort_name: String,
+    /// What search and duplicate hints compare: made on first use or by
+    /// [`Book::prepare_search`], not when the book is built, so a start shows the list sooner.
+    keys: OnceLock<SearchKeys>,
+}
+
+/// An entry's folded texts for search and duplicate hints.
+struct SearchKeys {
     /// Folded text of every searchable field, separated by `\n`.
     haystack: String,
     /// Digits of every phone number, separated by `\n`.
     phone_digits: String,
-    /// Folded display name, the alphabetical sort key.
-    sort_name: String,
     /// Folded contact name and company, for duplicate hints.
     folded_name: String,
     folded_company: String,
@@ -77,8 +85,8 @@ struct BookEntry {
     name_initials: u32,
 }
 
-impl BookEntry {
-    fn new(summary: CustomerSummary) -> BookEntry {
+impl SearchKeys {
+    fn of(summary: &CustomerSummary) -> SearchKeys {
         let mut haystack = String::new();
         for field in [
             &summary.name,
@@ -99,22 +107,34 @@ impl BookEntry {
             phone_digits.extend(phone.chars().filter(char::is_ascii_digit));
             phone_digits.push('\n');
         }
-        let mut sort_name = String::new();
-        fold_into(summary.display_name(), &mut sort_name);
         let mut folded_name = String::new();
         fold_into(summary.name.trim(), &mut folded_name);
         let mut folded_company = String::new();
         fold_into(summary.company.trim(), &mut folded_company);
         let name_initials = initials_mask(&folded_name);
-        BookEntry {
-            summary,
+        SearchKeys {
             haystack,
             phone_digits,
-            sort_name,
             folded_name,
             folded_company,
             name_initials,
         }
+    }
+}
+
+impl BookEntry {
+    fn new(summary: CustomerSummary) -> BookEntry {
+        let mut sort_name = String::new();
+        fold_into(summary.display_name(), &mut sort_name);
+        BookEntry {
+            summary,
+            sort_name,
+            keys: OnceLock::new(),
+        }
+    }
+
+    fn keys(&self) -> &SearchKeys {
+        self.keys.get_or_init(|| SearchKeys::of(&self.summary))
     }
 }
 
@@ -277,13 +297,28 @@ impl Book {
 
     /// Every customer with what duplicate hints compare, for [`crate::search::duplicates`].
     pub fn match_keys(&self) -> impl Iterator<Item = MatchKeys<'_>> {
-        self.entries.iter().map(|entry| MatchKeys {
-            summary: &entry.summary,
-            name: &entry.folded_name,
-            company: &entry.folded_company,
-            phone_digits: &entry.phone_digits,
-            name_initials: entry.name_initials,
+        self.entries.iter().map(|entry| {
+            let keys = entry.keys();
+            MatchKeys {
+                summary: &entry.summary,
+                name: &keys.folded_name,
+                company: &keys.folded_company,
+                phone_digits: &keys.phone_digits,
+                name_initials: keys.name_initials,
+            }
         })
+    }
+
+    /// Prepares what search compares for up to `n` entries from `from` (see
+    /// [`BookEntry::keys`]); returns where the next call starts (`len()` when all are done).
+    /// The page calls it in slices after the list is shown, so the first keystroke finds
+    /// them ready.
+    pub fn prepare_search(&self, from: usize, n: usize) -> usize {
+        let end = from.saturating_add(n).min(self.entries.len());
+        for entry in &self.entries[from.min(end)..end] {
+            entry.keys();
+        }
+        end
     }
 
     /// Number of customers, archived ones included.
@@ -457,11 +492,12 @@ impl SearchTerm {
     }
 
     fn matches(&self, entry: &BookEntry) -> bool {
-        self.text.find(entry.haystack.as_bytes()).is_some()
+        let keys = entry.keys();
+        self.text.find(keys.haystack.as_bytes()).is_some()
             || self
                 .digits
                 .as_ref()
-                .is_some_and(|digits| digits.find(entry.phone_digits.as_bytes()).is_some())
+                .is_some_and(|digits| digits.find(keys.phone_digits.as_bytes()).is_some())
     }
 }
 
