@@ -87,7 +87,9 @@ impl Engine {
     }
 
     fn spawn(self) {
-        // `index.html` starts the worker before this wasm loads (see there); else start it now.
+        // `index.html` starts the worker before this wasm loads when the list needs it (see
+        // there); else start it now, and tell `index.html` not to start another.
+        let _ = js_sys::Reflect::set(&window(), &"fieldbookEngineTaken".into(), &true.into());
         let (worker, early) = match take_early_worker() {
             Some((worker, early)) => (worker, early),
             None => {

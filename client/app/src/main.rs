@@ -11,5 +11,12 @@ fn main() {
             &wasm_bindgen::memory(),
         );
     }
+    // The placeholder `index.html` shows while this wasm loads.
+    if let Some(shell) = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.get_element_by_id("app-shell"))
+    {
+        shell.remove();
+    }
     leptos::mount::mount_to_body(client::App);
 }

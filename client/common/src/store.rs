@@ -752,8 +752,9 @@ impl Store {
 
 /// The stored book as `index.html` read it while the wasm loaded (`fieldbookStoredBook`: the
 /// summaries' snapshot and the summaries written after it, in one read-only transaction):
-/// the page shows the list from it without waiting for its engine. `None` without a database,
-/// a snapshot, or one this build can read; the engine's read follows in every case.
+/// the page shows the list from it without waiting for its engine; an empty book when there
+/// is no database at all (a new device). `None` without a snapshot, or one this build can
+/// read; the engine's read follows in every case.
 pub async fn read_early_book() -> Option<Vec<CustomerSummary>> {
     let promise = crate::global::property("fieldbookStoredBook")
         .dyn_into::<js_sys::Promise>()
@@ -763,6 +764,10 @@ pub async fn read_early_book() -> Option<Vec<CustomerSummary>> {
         return None;
     }
     let field = |name: &str| js_sys::Reflect::get(&book, &JsValue::from_str(name)).ok();
+    if field("none").and_then(|none| none.as_bool()) == Some(true) {
+        // No database yet: a new device, nothing stored.
+        return Some(Vec::new());
+    }
     let snapshot = field("snapshot")?.dyn_into::<Uint8Array>().ok()?.to_vec();
     let snapshot = shared::model::snapshot::decode::<CustomerSummary>(&snapshot)?;
     crate::perf::mark("fieldbook:summaries-snapshot-decoded");
