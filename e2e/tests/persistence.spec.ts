@@ -72,6 +72,9 @@ test('an unreadable stored record is skipped and the rest of the book still show
 test('a tab steps aside when another tab upgrades the device database', async ({ page, context }) => {
   const list = new CustomerListPage(page);
   await list.open();
+  // The list shows before the engine opens the database (index.html reads it): wait for the
+  // engine, whose connection is the one that must step aside.
+  await new DeviceStorage(page).waitEngineOpened();
   // A second tab opens the database at a newer version, as a new deployment would.
   const other = await context.newPage();
   await other.goto('/healthz');
