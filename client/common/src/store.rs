@@ -106,8 +106,6 @@ pub struct Projected<T> {
     /// How many records were written after the snapshot (all of them when there was no
     /// snapshot): when non-zero, [`Store::compact`] is due.
     pub since: usize,
-    /// Whether a snapshot of this build was read.
-    pub from_snapshot: bool,
 }
 
 /// Why a storage operation failed, in words for the rep.
@@ -305,7 +303,6 @@ impl Store {
         let read = self
             .load_projection(Projection::Facts, |values, _| decode_facts(values))
             .await;
-        crate::perf::mark("fieldbook:facts-fetched");
         crate::perf::add_timing("dashboard: facts read and decode", started);
         read
     }
@@ -320,36 +317,9 @@ impl Store {
             &[SNAPSHOTS, since_store, records_store],
             TransactionMode::ReadOnly,
         )?;
-        let snapshot = transaction
-            .object_store(SNAPSHOTS)?
-            .get(Query::Key(JsValue::from_str(key)))?;
-        let since = transaction.object_store(since_store)?.get_all(None, None)?;
-        let (snapshot, since) = (snapshot.await?, since.await?);
+        let read = read_projection(&transaction, projection, parse).await?;
         crate::perf::mark(&format!("fieldbook:{key}-fetched"));
-        let snapshot = snapshot
-            .and_then(|value| value.dyn_into::<Uint8Array>().ok())
-            .and_then(|bytes| shared::model::snapshot::decode::<T>(&bytes.to_vec()));
-        if let Some(snapshot) = snapshot {
-            crate::perf::mark(&format!("fieldbook:{key}-snapshot-decoded"));
-            let newer = parse(since, since_store);
-            let since = newer.len();
-            return Ok(Projected {
-                items: shared::model::snapshot::overlay(snapshot, newer),
-                since,
-                from_snapshot: true,
-            });
-        }
-        let values = transaction
-            .object_store(records_store)?
-            .get_all(None, None)?
-            .await?;
-        crate::perf::mark(&format!("fieldbook:{key}-fetched"));
-        let items = parse(values, records_store);
-        Ok(Projected {
-            since: items.len().max(1),
-            items,
-            from_snapshot: false,
-        })
+        Ok(read)
     }
 
     /// Stores `bytes` as the snapshot of `projection` and empties its `*_since` store, in one
@@ -389,58 +359,42 @@ impl Store {
     /// makes the first from every per-customer record), in one transaction, so the next
     /// start reads one value. Returns how many customers the snapshot holds.
     pub async fn compact(&self, projection: Projection) -> Result<usize, StoreError> {
+        match projection {
+            Projection::Summaries => {
+                self.compact_with::<CustomerSummary>(projection, |values, store| {
+                    parse_json_records(values, store)
+                })
+                .await
+            }
+            Projection::Facts => {
+                self.compact_with(projection, |values, _| decode_facts(values))
+                    .await
+            }
+        }
+    }
+
+    async fn compact_with<T: serde::Serialize + serde::de::DeserializeOwned + PerCustomer>(
+        &self,
+        projection: Projection,
+        parse: impl Fn(Vec<JsValue>, &str) -> Vec<T>,
+    ) -> Result<usize, StoreError> {
         let started = crate::perf::now_ms();
         let (records_store, since_store, key) = projection.stores();
         let transaction = self.database.transaction(
             &[SNAPSHOTS, since_store, records_store],
             TransactionMode::ReadWrite,
         )?;
+        let read = read_projection(&transaction, projection, parse).await?;
+        let bytes = shared::model::snapshot::encode(&read.items);
         let snapshots = transaction.object_store(SNAPSHOTS)?;
-        let since = transaction.object_store(since_store)?;
-        let key = JsValue::from_str(key);
-        let (old, newer) = (
-            snapshots.get(Query::Key(key.clone()))?,
-            since.get_all(None, None)?,
-        );
-        let (old, newer) = (old.await?, newer.await?);
-        let old = old
-            .and_then(|value| value.dyn_into::<Uint8Array>().ok())
-            .map(|bytes| bytes.to_vec());
-        let bytes = match projection {
-            Projection::Summaries => {
-                let items = match old.and_then(|b| shared::model::snapshot::decode(&b)) {
-                    Some(old) => shared::model::snapshot::overlay(
-                        old,
-                        parse_json_records(newer, since_store),
-                    ),
-                    None => {
-                        let all = transaction
-                            .object_store(records_store)?
-                            .get_all(None, None)?;
-                        parse_json_records::<CustomerSummary>(all.await?, records_store)
-                    }
-                };
-                (items.len(), shared::model::snapshot::encode(&items))
-            }
-            Projection::Facts => {
-                let items = match old.and_then(|b| shared::model::snapshot::decode(&b)) {
-                    Some(old) => shared::model::snapshot::overlay(old, decode_facts(newer)),
-                    None => {
-                        let all = transaction
-                            .object_store(records_store)?
-                            .get_all(None, None)?;
-                        decode_facts(all.await?)
-                    }
-                };
-                (items.len(), shared::model::snapshot::encode(&items))
-            }
-        };
-        let (n, bytes) = bytes;
-        snapshots.put(&Uint8Array::from(bytes.as_slice()).into(), Some(&key))?;
-        since.clear()?;
+        snapshots.put(
+            &Uint8Array::from(bytes.as_slice()).into(),
+            Some(&JsValue::from_str(key)),
+        )?;
+        transaction.object_store(since_store)?.clear()?;
         commit(transaction, &snapshots).await?;
         crate::perf::add_timing("store: compact snapshots", started);
-        Ok(n)
+        Ok(read.items.len())
     }
 
     /// The stored chunks of one document (empty if it has none).
@@ -748,6 +702,41 @@ impl Store {
         meta.put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?;
         commit(transaction, &meta).await
     }
+}
+
+/// Every record of `projection` within `transaction`: the snapshot with the records written
+/// since laid over it, or, without a snapshot this build reads, every per-customer record
+/// (then `since` counts them all, at least 1: a snapshot is due).
+async fn read_projection<T: serde::de::DeserializeOwned + PerCustomer>(
+    transaction: &idb::Transaction,
+    projection: Projection,
+    parse: impl Fn(Vec<JsValue>, &str) -> Vec<T>,
+) -> Result<Projected<T>, StoreError> {
+    let (records_store, since_store, key) = projection.stores();
+    let snapshot = transaction
+        .object_store(SNAPSHOTS)?
+        .get(Query::Key(JsValue::from_str(key)))?;
+    let since = transaction.object_store(since_store)?.get_all(None, None)?;
+    let (snapshot, since) = (snapshot.await?, since.await?);
+    let snapshot = snapshot
+        .and_then(|value| value.dyn_into::<Uint8Array>().ok())
+        .and_then(|bytes| shared::model::snapshot::decode::<T>(&bytes.to_vec()));
+    if let Some(snapshot) = snapshot {
+        let newer = parse(since, since_store);
+        return Ok(Projected {
+            since: newer.len(),
+            items: shared::model::snapshot::overlay(snapshot, newer),
+        });
+    }
+    let values = transaction
+        .object_store(records_store)?
+        .get_all(None, None)?
+        .await?;
+    let items = parse(values, records_store);
+    Ok(Projected {
+        since: items.len().max(1),
+        items,
+    })
 }
 
 /// The stored book as `index.html` read it while the wasm loaded (`fieldbookStoredBook`: the
