@@ -169,6 +169,15 @@ impl Repo {
         });
     }
 
+    /// Resolves once the stored book is in memory (or could not be read): work that compares
+    /// with the whole book, such as an import's duplicate check, must not run on a book that
+    /// is still loading.
+    pub async fn book_loaded(&self) {
+        while self.load_state.get_untracked() == LoadState::Loading {
+            common::perf::sleep(20).await;
+        }
+    }
+
     /// Shows `summaries` as the whole book (unless the book already holds exactly them).
     fn show_book(&self, summaries: Vec<CustomerSummary>) {
         common::perf::mark("fieldbook:summaries-read");

@@ -132,6 +132,8 @@ pub fn ImportPage() -> impl IntoView {
                 (None, None) => return,
             };
             let mut result = Report::default();
+            // Duplicates are looked for in the whole book, so it must have been read.
+            repo.book_loaded().await;
             let mut index = repo.book.with_untracked(DuplicateIndex::new);
             common::perf::yield_now().await;
             let mut to_create: Vec<Customer> = Vec::new();
