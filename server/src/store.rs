@@ -15,8 +15,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use shared::sync::protocol::{
-    bootstrap_skips, BlobKind, BootstrapPhase, BootstrapPosition, DocumentId, LogEntry, Seq,
-    SpaceId, UploadResult,
+    bootstrap_skips, BlobKind, BootstrapPhase, BootstrapPosition, DocumentId, EntryProjection,
+    LogEntry, Seq, SpaceId, UploadResult,
 };
 use shared::sync::{BootstrapPage, ValidUpload};
 use sqlx::Row;
@@ -160,13 +160,14 @@ impl LogStore {
         };
         let through = position.through;
         let mut entries = Vec::new();
+        let mut projections = Vec::new();
         let mut bytes = 0;
         let mut after_seq = Seq(0);
         if let BootstrapPhase::Snapshots { after } = &position.phase {
             // The latest snapshot (at or before `through`) of each document after `after`.
             let rows = with_db!(&self.db, pool => {
                 let rows = sqlx::query(
-                    "SELECT l.seq, l.document, l.kind, l.covers, l.bytes FROM log l \
+                    "SELECT l.seq, l.document, l.kind, l.covers, l.bytes, l.projection FROM log l \
                      WHERE l.space = $1 AND l.kind = 1 AND l.document > $2 AND l.seq = ( \
                          SELECT MAX(s.seq) FROM log s WHERE s.space = $1 AND s.document = l.document \
                          AND s.kind = 1 AND s.seq <= $3) \
@@ -178,21 +179,28 @@ impl LogStore {
                 .bind(i64::from(max_entries) + 1)
                 .fetch_all(pool)
                 .await?;
-                rows.iter().map(entry_of).collect::<Result<Vec<_>, _>>()?
+                rows.iter()
+                    .map(|row| {
+                        let projection: Option<Vec<u8>> = row.try_get("projection")?;
+                        Ok::<_, sqlx::Error>((entry_of(row)?, projection.map(EntryProjection)))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
             });
-            for entry in rows {
+            for (entry, projection) in rows {
                 let full = entries.len() >= max_entries as usize
                     || (!entries.is_empty() && bytes + entry.bytes.len() > max_bytes);
                 if full {
                     let last = entries.last().map(|e: &LogEntry| e.document.clone());
                     return Ok(BootstrapPage::continues(
                         entries,
+                        projections,
                         &position,
                         BootstrapPhase::Snapshots { after: last },
                     ));
                 }
                 bytes += entry.bytes.len();
                 entries.push(entry);
+                projections.push(projection);
             }
         } else if let BootstrapPhase::Tail { after } = position.phase {
             after_seq = after;
@@ -200,7 +208,7 @@ impl LogStore {
         // The tail: entries not covered by their document's latest snapshot.
         let rows = with_db!(&self.db, pool => {
             let rows = sqlx::query(
-                "SELECT e.seq, e.document, e.kind, e.covers, e.bytes, \
+                "SELECT e.seq, e.document, e.kind, e.covers, e.bytes, e.projection, \
                         s.seq AS snapshot_seq, s.covers AS snapshot_covers \
                  FROM log e LEFT JOIN log s ON s.space = e.space AND s.seq = ( \
                      SELECT MAX(x.seq) FROM log x WHERE x.space = e.space AND x.document = e.document \
@@ -217,13 +225,19 @@ impl LogStore {
                 .map(|row| {
                     let snapshot: Option<i64> = row.try_get("snapshot_seq")?;
                     let covers: Option<i64> = row.try_get("snapshot_covers")?;
-                    Ok::<_, sqlx::Error>((entry_of(row)?, snapshot, covers))
+                    let projection: Option<Vec<u8>> = row.try_get("projection")?;
+                    Ok::<_, sqlx::Error>((
+                        entry_of(row)?,
+                        projection.map(EntryProjection),
+                        snapshot,
+                        covers,
+                    ))
                 })
                 .collect::<Result<Vec<_>, _>>()?
         });
         let scanned_all = rows.len() < (max_entries as usize) * 4 + 1;
         let mut last = after_seq;
-        for (entry, snapshot, covers) in rows {
+        for (entry, projection, snapshot, covers) in rows {
             let skipped = match (snapshot, covers) {
                 (Some(snapshot), Some(covers)) => {
                     bootstrap_skips(entry.seq, Seq(snapshot as u64), Seq(covers as u64))
@@ -236,6 +250,7 @@ impl LogStore {
                 if full {
                     return Ok(BootstrapPage::continues(
                         entries,
+                        projections,
                         &position,
                         BootstrapPhase::Tail { after: last },
                     ));
@@ -245,17 +260,20 @@ impl LogStore {
             last = entry.seq;
             if !skipped {
                 entries.push(entry);
+                projections.push(projection);
             }
         }
         if !scanned_all {
             return Ok(BootstrapPage::continues(
                 entries,
+                projections,
                 &position,
                 BootstrapPhase::Tail { after: last },
             ));
         }
         Ok(BootstrapPage {
             entries,
+            projections,
             next: None,
             through,
             total_documents: position.total_documents,
@@ -313,7 +331,7 @@ async fn run_writer(db: Database, relay: String, mut requests: mpsc::Receiver<Ap
 /// What an append request is answered: one result per upload, and the space's new head.
 type Answer = (Vec<UploadResult>, Seq);
 
-/// Rows per multi-row INSERT (9 bound values each; far below either backend's limit).
+/// Rows per multi-row INSERT (10 bound values each; far below either backend's limit).
 const INSERT_CHUNK_ROWS: usize = 200;
 /// Keys per duplicate lookup.
 const LOOKUP_CHUNK_KEYS: usize = 500;
@@ -417,7 +435,7 @@ async fn write_batch(
         // error) rather than leaving a gap in the sequence numbers.
         for chunk in rows.chunks(INSERT_CHUNK_ROWS) {
             let mut insert = sqlx::QueryBuilder::<Db>::new(
-                "INSERT INTO log (space, seq, document, kind, covers, blob_key, bytes, device, created_at) ",
+                "INSERT INTO log (space, seq, document, kind, covers, blob_key, bytes, device, created_at, projection) ",
             );
             insert.push_values(chunk, |mut values, row| {
                 let upload = &row.valid.upload;
@@ -434,7 +452,8 @@ async fn write_batch(
                     .push_bind(&row.valid.key.0[..])
                     .push_bind(&upload.bytes)
                     .push_bind(row.device)
-                    .push_bind(row.now);
+                    .push_bind(row.now)
+                    .push_bind(row.valid.projection.as_deref());
             });
             insert.build().execute(&mut *tx).await?;
         }

@@ -35,7 +35,7 @@ use shared::documents::book_doc::{BookDoc, BookSettings, BOOK_DOCUMENT};
 use shared::model::facts::CustomerFacts;
 use shared::model::snapshot::ByCustomer;
 use shared::sync::protocol::{
-    encode, BlobKind, BootstrapPosition, DocumentId, LogEntry, Seq, Upload,
+    encode, BlobKind, BootstrapPosition, DocumentId, EntryProjection, LogEntry, Seq, Upload,
 };
 use shared::sync::OutboxItem;
 use shared::{
@@ -993,6 +993,7 @@ impl Repo {
     pub async fn apply_remote(
         &self,
         entries: Vec<LogEntry>,
+        projections: Vec<Option<EntryProjection>>,
         cursor: Seq,
         bootstrap: Option<BootstrapPosition>,
     ) -> Result<(), String> {
@@ -1006,7 +1007,8 @@ impl Repo {
                 },
             ),
         ];
-        self.merge_and_store(entries, meta, Vec::new()).await?;
+        self.merge_and_store(entries, projections, meta, Vec::new())
+            .await?;
         self.inner().borrow_mut().cursor = cursor;
         Ok(())
     }
@@ -1031,7 +1033,8 @@ impl Repo {
             })
             .collect();
         let touched = touched_customers(&uploads);
-        self.merge_and_store(entries, Vec::new(), uploads).await?;
+        self.merge_and_store(entries, Vec::new(), Vec::new(), uploads)
+            .await?;
         Ok(touched)
     }
 
@@ -1084,10 +1087,14 @@ impl Repo {
     }
 
     /// Merges entries into their documents and stores chunks, summaries, `meta` and
-    /// `outbox` items in one transaction.
+    /// `outbox` items in one transaction. `projections` (one per entry, or none) are what
+    /// the relay derived from snapshots: a document new on this device whose only entry is
+    /// its snapshot is stored as is and listed from its projection, never loaded (a new
+    /// device's download would otherwise load every document once).
     async fn merge_and_store(
         &self,
         entries: Vec<LogEntry>,
+        projections: Vec<Option<EntryProjection>>,
         meta: Vec<(&'static str, String)>,
         outbox: Vec<Upload>,
     ) -> Result<(), String> {
@@ -1099,9 +1106,11 @@ impl Repo {
         };
         // Entries of the book document (catalog, pipeline) merge into it; the rest are
         // customers'.
-        let (book_entries, entries): (Vec<LogEntry>, Vec<LogEntry>) = entries
+        let mut projections = projections.into_iter();
+        let (book_entries, entries): (Vec<_>, Vec<_>) = entries
             .into_iter()
-            .partition(|entry| entry.document.0 == BOOK_DOCUMENT);
+            .map(|entry| (entry, projections.next().flatten()))
+            .partition(|(entry, _)| entry.document.0 == BOOK_DOCUMENT);
         let mut meta = meta;
         let mut book_settings = None;
         if !book_entries.is_empty() {
@@ -1110,7 +1119,7 @@ impl Repo {
                 .book_doc
                 .get_or_insert_with(|| BookDoc::new(actor.clone()));
             let mut changed = false;
-            for entry in &book_entries {
+            for (entry, _) in &book_entries {
                 changed |= book.apply_remote(&entry.bytes).map_err(|e| e.to_string())?;
             }
             if changed {
@@ -1121,7 +1130,7 @@ impl Repo {
         let started = common::perf::now_ms();
         // Documents touched by this page: from the cache, else all read in one transaction.
         let mut ids: Vec<CustomerId> = Vec::new();
-        for entry in &entries {
+        for (entry, _) in &entries {
             match entry.document.0.parse::<CustomerId>() {
                 Ok(id) if !ids.contains(&id) => ids.push(id),
                 Ok(_) => {}
@@ -1175,7 +1184,10 @@ impl Repo {
             .map(|(i, t)| (t.id.clone(), i))
             .collect();
         let mut per_doc: Vec<Vec<LogEntry>> = touched.iter().map(|_| Vec::new()).collect();
-        for entry in entries {
+        // The projection of a document's entry, while it is the document's only one.
+        let mut per_doc_projection: Vec<Option<EntryProjection>> =
+            touched.iter().map(|_| None).collect();
+        for (entry, projection) in entries {
             if let Some(&i) = entry
                 .document
                 .0
@@ -1183,6 +1195,11 @@ impl Repo {
                 .ok()
                 .and_then(|id| positions.get(&id))
             {
+                per_doc_projection[i] = if per_doc[i].is_empty() {
+                    projection
+                } else {
+                    None
+                };
                 per_doc[i].push(entry);
             }
         }
@@ -1196,7 +1213,19 @@ impl Repo {
             ..WriteBatch::default()
         };
         let mut written: Vec<(CustomerId, CachedDoc)> = Vec::new();
-        for (slot, entries) in touched.into_iter().zip(per_doc) {
+        for ((slot, entries), projection) in
+            touched.into_iter().zip(per_doc).zip(per_doc_projection)
+        {
+            if slot.cached.is_none() {
+                if let Some((summary, facts)) = projected(&slot.id, &entries, projection) {
+                    // `projected` checked: the snapshot is the document's only entry.
+                    let bytes = entries.into_iter().flat_map(|entry| entry.bytes).collect();
+                    batch.chunks.push((slot.id, 0, bytes));
+                    batch.summaries.push(summary);
+                    batch.facts.push(facts);
+                    continue;
+                }
+            }
             let Some((id, mut cached, snapshot)) = merge_entries(slot, entries, &actor, &author)?
             else {
                 continue;
@@ -1585,6 +1614,24 @@ fn merge_entries(
     }
     let snapshot = if changed { None } else { snapshot };
     Ok(cached.map(|cached| (id, cached, snapshot)))
+}
+
+/// The summary and facts of a document new on this device, from the relay's projection of
+/// its snapshot, when that snapshot is its only entry and the projection is of this build's
+/// format and of this customer.
+fn projected(
+    id: &CustomerId,
+    entries: &[LogEntry],
+    projection: Option<EntryProjection>,
+) -> Option<(CustomerSummary, CustomerFacts)> {
+    let [entry] = entries else {
+        return None;
+    };
+    if !matches!(entry.kind, BlobKind::Snapshot { .. }) {
+        return None;
+    }
+    let (summary, facts) = shared::model::snapshot::decode_projection(&projection?.0)?;
+    (&summary.id == id && &facts.id == id).then_some((summary, facts))
 }
 
 /// Adds a merged document's new chunk (and compaction) to `batch`; false if nothing changed.

@@ -300,12 +300,16 @@ impl Sync {
                 ClientEffect::Disconnect => self.close_socket(),
                 ClientEffect::Apply {
                     entries,
+                    projections,
                     cursor,
                     bootstrap,
                 } => {
                     let repo = self.repo;
                     leptos::task::spawn_local(async move {
-                        match repo.apply_remote(entries, cursor, bootstrap).await {
+                        match repo
+                            .apply_remote(entries, projections, cursor, bootstrap)
+                            .await
+                        {
                             Ok(()) => self.call(|engine, now| engine.applied(now)),
                             Err(message) => {
                                 tracing::error!(%message, "could not store changes from the relay");

@@ -256,18 +256,37 @@ async fn bootstrap_sends_latest_snapshots_then_the_uncovered_tail_like_the_refer
                 max_entries: 3,
             })
             .await;
-        let ServerMessage::BootstrapPage {
+        let ServerMessage::ProjectedBootstrapPage {
             entries,
+            projections,
             next,
             through,
             total_documents,
             ..
         } = fresh.recv_answer(request_id).await
         else {
-            panic!("expected a bootstrap page")
+            panic!("expected a bootstrap page with projections (protocol version 2)")
         };
         let want = reference.bootstrap(&space, expected_position.clone(), 3, 2 << 20);
         assert_eq!(entries, want.entries, "page after {position:?}");
+        // What the relay derived from each customer snapshot is what the document holds.
+        assert_eq!(projections, want.projections, "page after {position:?}");
+        for (entry, projection) in entries.iter().zip(&projections) {
+            if matches!(entry.kind, BlobKind::Snapshot { .. }) {
+                let doc =
+                    shared::CustomerDoc::from_remote(&entry.bytes, automerge::ActorId::random())
+                        .unwrap();
+                let projection = projection
+                    .as_ref()
+                    .expect("a customer snapshot's projection");
+                assert_eq!(
+                    shared::model::snapshot::decode_projection(&projection.0),
+                    Some((doc.summary(), doc.facts()))
+                );
+            } else {
+                assert_eq!(projection, &None, "a change has no projection");
+            }
+        }
         assert_eq!(next, want.next);
         assert_eq!(
             (through, total_documents),

@@ -347,6 +347,21 @@ impl CustomerDoc {
     }
 }
 
+/// What a relay derives from a customer document's snapshot it stores
+/// ([`crate::model::snapshot::encode_projection`]): `None` when `document_id` is not a
+/// customer id or the document is not that customer.
+pub fn projection_of(doc: &automerge::Automerge, document_id: &str) -> Option<Vec<u8>> {
+    let expected: CustomerId = document_id.parse().ok()?;
+    let customer: Customer = autosurgeon::hydrate(doc).ok()?;
+    if customer.id != expected {
+        return None;
+    }
+    Some(crate::model::snapshot::encode_projection(
+        &CustomerSummary::of(&customer),
+        &CustomerFacts::of(&customer),
+    ))
+}
+
 /// A short name of a device for record ids: the first 8 hex digits of its actor id.
 fn device_tag(actor: &ActorId) -> String {
     let mut hex = actor.to_hex_string();

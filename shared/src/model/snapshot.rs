@@ -64,6 +64,32 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<Vec<T>> {
     }
 }
 
+/// What the list and the dashboards need of one customer document: its summary and its
+/// facts, as a relay derives them from a document snapshot it stores, so a new device can
+/// list the customer without loading the document (protocol version 2, see
+/// `crate::sync::protocol::EntryProjection`). [`SNAPSHOT_FINGERPRINT`] then postcard: a build
+/// that stores other types does not read it and loads the document instead.
+pub fn encode_projection(summary: &CustomerSummary, facts: &CustomerFacts) -> Vec<u8> {
+    postcard::to_extend(
+        &(summary, facts),
+        SNAPSHOT_FINGERPRINT.to_le_bytes().to_vec(),
+    )
+    .expect("projections serialize: plain data")
+}
+
+/// The summary and facts of [`encode_projection`]; `None` when another build wrote them or
+/// the bytes are damaged.
+pub fn decode_projection(bytes: &[u8]) -> Option<(CustomerSummary, CustomerFacts)> {
+    let (fingerprint, rest) = bytes.split_first_chunk::<8>()?;
+    if u64::from_le_bytes(*fingerprint) != SNAPSHOT_FINGERPRINT {
+        return None;
+    }
+    match postcard::take_from_bytes::<(CustomerSummary, CustomerFacts)>(rest) {
+        Ok((projection, [])) => Some(projection),
+        _ => None,
+    }
+}
+
 /// What a snapshot holds one of per customer.
 pub trait PerCustomer {
     /// The customer it describes.
@@ -247,6 +273,23 @@ mod tests {
         let names: Vec<&str> = expected.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["Anna", "Bo", "Cyd"]);
         assert_eq!(index.len(), 2, "the index itself is unchanged");
+    }
+
+    #[test]
+    fn a_projection_round_trips_and_another_build_is_not_read() {
+        let mut customer = Customer::new("c1".parse().unwrap(), Timestamp(1_000));
+        customer.name = "Ana".into();
+        let (summary, facts) = (CustomerSummary::of(&customer), CustomerFacts::of(&customer));
+        let bytes = encode_projection(&summary, &facts);
+        assert_eq!(decode_projection(&bytes), Some((summary, facts)));
+        let mut other = bytes.clone();
+        other[0] ^= 1;
+        assert_eq!(decode_projection(&other), None, "other fingerprint");
+        assert_eq!(
+            decode_projection(&bytes[..bytes.len() - 1]),
+            None,
+            "cut short"
+        );
     }
 
     #[test]

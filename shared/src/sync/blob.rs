@@ -17,6 +17,10 @@ pub struct ValidUpload {
     /// The same blob always has the same key: an Automerge change is keyed by its change
     /// hash, a snapshot by its document and the hashes of its heads.
     pub key: BlobKey,
+    /// For the snapshot of a customer document: its summary and facts
+    /// (`crate::model::snapshot::encode_projection`), sent with it to bootstrapping devices
+    /// so they list the customer without loading the document.
+    pub projection: Option<Vec<u8>>,
 }
 
 /// A blob's idempotency key (32 bytes).
@@ -55,6 +59,7 @@ pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, Bl
             ),
         });
     }
+    let mut projection = None;
     let key = match upload.kind {
         BlobKind::Change => {
             let change = Change::try_from(upload.bytes.as_slice()).map_err(|err| BlobError {
@@ -68,6 +73,7 @@ pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, Bl
                 code: ErrorCode::InvalidBlob,
                 message: format!("not an Automerge document: {err}"),
             })?;
+            projection = crate::documents::customer_doc::projection_of(&doc, id);
             let mut heads = doc.get_heads();
             heads.sort();
             let mut hasher = Sha256::new();
@@ -80,7 +86,11 @@ pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, Bl
             BlobKey(hasher.finalize().into())
         }
     };
-    Ok(ValidUpload { upload, key })
+    Ok(ValidUpload {
+        upload,
+        key,
+        projection,
+    })
 }
 
 #[cfg(test)]
@@ -124,6 +134,46 @@ mod tests {
         doc.commit();
         let c = validate(upload(kind, doc.save()), 1 << 20).unwrap();
         assert_ne!(a.key, c.key);
+    }
+
+    #[test]
+    fn a_customer_snapshot_carries_its_summary_and_facts_and_nothing_else_does() {
+        let now = crate::Timestamp(1_795_341_600_000);
+        let customer = crate::seed::customer(1, 1, now);
+        let id = customer.id.to_string();
+        let (bytes, summary, facts) = crate::CustomerDoc::create_snapshot(
+            customer,
+            automerge::ActorId::from(vec![7u8; 16]),
+            None,
+            now,
+        )
+        .unwrap();
+        let kind = BlobKind::Snapshot { covers: Seq(0) };
+        let mut customer_upload = upload(kind, bytes.clone());
+        customer_upload.document = DocumentId(id.clone());
+        let valid = validate(customer_upload, 1 << 20).unwrap();
+        let projection = valid.projection.expect("a projection");
+        assert_eq!(
+            crate::model::snapshot::decode_projection(&projection),
+            Some((summary, facts))
+        );
+        // Filed under another customer's id, a plain document, a change: none.
+        let mut misfiled = upload(kind, bytes);
+        misfiled.document = DocumentId(format!("{id}x"));
+        assert_eq!(validate(misfiled, 1 << 20).unwrap().projection, None);
+        assert_eq!(
+            validate(upload(kind, doc().save()), 1 << 20)
+                .unwrap()
+                .projection,
+            None
+        );
+        let change = doc().get_last_local_change().unwrap().raw_bytes().to_vec();
+        assert_eq!(
+            validate(upload(BlobKind::Change, change), 1 << 20)
+                .unwrap()
+                .projection,
+            None
+        );
     }
 
     #[test]

@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 
 use crate::seed::SeedRng;
 use crate::sync::protocol::{
-    decode, encode, BootstrapPhase, BootstrapPosition, ClientMessage, ErrorCode, LogEntry, Seq,
-    ServerMessage, SpaceId, Upload, SUPPORTED_VERSIONS,
+    decode, encode, BootstrapPhase, BootstrapPosition, ClientMessage, EntryProjection, ErrorCode,
+    LogEntry, Seq, ServerMessage, SpaceId, Upload, SUPPORTED_VERSIONS,
 };
 use crate::Timestamp;
 
@@ -89,6 +89,10 @@ pub enum ClientEffect {
     Apply {
         /// Entries to merge into their documents, in log order.
         entries: Vec<LogEntry>,
+        /// What the relay derived from each entry's snapshot, in the same order (empty:
+        /// none): a document new to the device whose only entry is its snapshot is listed
+        /// from it and stored without being loaded.
+        projections: Vec<Option<EntryProjection>>,
         /// The cursor to store with them.
         cursor: Seq,
         /// The bootstrap position to store with them (`None`: no bootstrap under way).
@@ -194,7 +198,7 @@ pub struct ClientEngine {
     read: Option<(Outstanding, ReadKind)>,
     applying: Option<PendingApply>,
     /// The next page, fetched while the one before is being stored.
-    prefetched: Option<(PendingApply, Vec<LogEntry>)>,
+    prefetched: Option<(PendingApply, Vec<LogEntry>, Vec<Option<EntryProjection>>)>,
     next_request_id: u64,
     last_synced: Option<Timestamp>,
     problem: Option<String>,
@@ -397,8 +401,8 @@ impl ClientEngine {
             self.bootstrap_done_documents = 0;
         }
         let mut effects = Vec::new();
-        if let Some((pending, entries)) = self.prefetched.take() {
-            effects.extend(self.start_apply(pending, entries, now));
+        if let Some((pending, entries, projections)) = self.prefetched.take() {
+            effects.extend(self.start_apply(pending, entries, projections, now));
         } else {
             effects.extend(self.progress(now));
         }
@@ -543,7 +547,7 @@ impl ClientEngine {
                     bootstrap: None,
                     documents: 0,
                 };
-                self.start_apply(pending, entries, now)
+                self.start_apply(pending, entries, Vec::new(), now)
             }
             ServerMessage::BootstrapPage {
                 request_id,
@@ -551,47 +555,89 @@ impl ClientEngine {
                 next,
                 through,
                 total_documents,
+            } => self.bootstrap_page(
+                request_id,
+                entries,
+                Vec::new(),
+                next,
+                through,
+                total_documents,
+                now,
+            ),
+            ServerMessage::ProjectedBootstrapPage {
+                request_id,
+                entries,
+                projections,
+                next,
+                through,
+                total_documents,
             } => {
-                let Some((_, ReadKind::Bootstrap)) =
-                    self.read.take_if(|(o, _)| o.request_id == request_id)
-                else {
-                    return Vec::new();
-                };
-                let (expected_cursor, expected_bootstrap) = self.position_after_apply();
-                let in_snapshots = match &expected_bootstrap {
-                    Some(position) => matches!(position.phase, BootstrapPhase::Snapshots { .. }),
-                    None => true,
-                };
-                let documents = if in_snapshots {
-                    // Pages of the snapshot phase hold one snapshot per document.
-                    entries.len() as u64
-                } else {
-                    0
-                };
-                let (cursor, bootstrap) = match next {
-                    Some(next) => (expected_cursor, Some(next)),
-                    None => (through, None),
-                };
-                if self.bootstrap.is_none() {
-                    // The first page: show progress from now on.
-                    self.bootstrap = Some(BootstrapPosition {
-                        through,
-                        total_documents,
-                        phase: BootstrapPhase::Snapshots { after: None },
-                    });
+                if !projections.is_empty() && projections.len() != entries.len() {
+                    self.problem = Some("the relay sent a malformed bootstrap page".into());
+                    return self.drop_connection(now, true);
                 }
-                let pending = PendingApply {
-                    cursor,
-                    bootstrap,
-                    documents,
-                };
-                self.start_apply(pending, entries, now)
+                self.bootstrap_page(
+                    request_id,
+                    entries,
+                    projections,
+                    next,
+                    through,
+                    total_documents,
+                    now,
+                )
             }
             ServerMessage::Wake { head } => {
                 self.remote_head = self.remote_head.max(head);
                 self.progress(now)
             }
         }
+    }
+
+    /// A page of the bootstrap under way arrived.
+    #[allow(clippy::too_many_arguments)]
+    fn bootstrap_page(
+        &mut self,
+        request_id: u64,
+        entries: Vec<LogEntry>,
+        projections: Vec<Option<EntryProjection>>,
+        next: Option<BootstrapPosition>,
+        through: Seq,
+        total_documents: u64,
+        now: Timestamp,
+    ) -> Vec<ClientEffect> {
+        let Some((_, ReadKind::Bootstrap)) = self.read.take_if(|(o, _)| o.request_id == request_id)
+        else {
+            return Vec::new();
+        };
+        let (expected_cursor, expected_bootstrap) = self.position_after_apply();
+        let in_snapshots = match &expected_bootstrap {
+            Some(position) => matches!(position.phase, BootstrapPhase::Snapshots { .. }),
+            None => true,
+        };
+        let documents = if in_snapshots {
+            // Pages of the snapshot phase hold one snapshot per document.
+            entries.len() as u64
+        } else {
+            0
+        };
+        let (cursor, bootstrap) = match next {
+            Some(next) => (expected_cursor, Some(next)),
+            None => (through, None),
+        };
+        if self.bootstrap.is_none() {
+            // The first page: show progress from now on.
+            self.bootstrap = Some(BootstrapPosition {
+                through,
+                total_documents,
+                phase: BootstrapPhase::Snapshots { after: None },
+            });
+        }
+        let pending = PendingApply {
+            cursor,
+            bootstrap,
+            documents,
+        };
+        self.start_apply(pending, entries, projections, now)
     }
 
     fn error(&mut self, code: ErrorCode, message: String, now: Timestamp) -> Vec<ClientEffect> {
@@ -628,14 +674,16 @@ impl ClientEngine {
         &mut self,
         pending: PendingApply,
         entries: Vec<LogEntry>,
+        projections: Vec<Option<EntryProjection>>,
         now: Timestamp,
     ) -> Vec<ClientEffect> {
         if self.applying.is_some() {
-            self.prefetched = Some((pending, entries));
+            self.prefetched = Some((pending, entries, projections));
             return Vec::new();
         }
         let mut effects = vec![ClientEffect::Apply {
             entries,
+            projections,
             cursor: pending.cursor,
             bootstrap: pending.bootstrap.clone(),
         }];
@@ -885,6 +933,37 @@ mod tests {
         assert!(effects.is_empty(), "{effects:?}");
         assert!(engine.is_quiet());
         assert_eq!(engine.status().bootstrap, None);
+    }
+
+    #[test]
+    fn projections_reach_storage_with_their_entries_and_a_page_that_misaligns_them_is_refused() {
+        let projected = |request_id, projections: Vec<Option<EntryProjection>>| {
+            encode(&ServerMessage::ProjectedBootstrapPage {
+                request_id,
+                entries: vec![entry(1), entry(2)],
+                projections,
+                next: None,
+                through: Seq(2),
+                total_documents: 2,
+            })
+        };
+        let (mut engine, effects) = welcomed();
+        let (first, _) = bootstrap_request(&sent(&effects)[0]);
+        let wanted = vec![Some(EntryProjection(vec![9])), None];
+        let effects = engine.frame(&projected(first, wanted.clone()), T);
+        assert!(
+            effects.iter().any(|effect| matches!(
+                effect,
+                ClientEffect::Apply { projections, .. } if *projections == wanted
+            )),
+            "{effects:?}"
+        );
+
+        let (mut engine, effects) = welcomed();
+        let (first, _) = bootstrap_request(&sent(&effects)[0]);
+        let effects = engine.frame(&projected(first, vec![None]), T);
+        assert!(applies(&effects).is_empty());
+        assert!(effects.contains(&ClientEffect::Disconnect), "{effects:?}");
     }
 
     #[test]

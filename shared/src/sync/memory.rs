@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::blob::{BlobKey, ValidUpload};
 use crate::sync::protocol::{
-    bootstrap_skips, BlobKind, BootstrapPhase, BootstrapPosition, DocumentId, LogEntry, Seq,
-    SpaceId, UploadResult,
+    bootstrap_skips, BlobKind, BootstrapPhase, BootstrapPosition, DocumentId, EntryProjection,
+    LogEntry, Seq, SpaceId, UploadResult,
 };
 
 /// A page of a bootstrap, as [`MemoryLog::bootstrap`] and the SQL stores produce it.
@@ -15,6 +15,9 @@ use crate::sync::protocol::{
 pub struct BootstrapPage {
     /// The entries of this page.
     pub entries: Vec<LogEntry>,
+    /// What the relay derived from each entry's snapshot, in the same order (`None` for
+    /// changes and for snapshots that are not of a customer).
+    pub projections: Vec<Option<EntryProjection>>,
     /// Where the next page starts; `None` when done.
     pub next: Option<BootstrapPosition>,
     /// Where the bootstrap brings the device.
@@ -27,11 +30,13 @@ impl BootstrapPage {
     /// A page after which the bootstrap continues at `phase` of the same `position`.
     pub fn continues(
         entries: Vec<LogEntry>,
+        projections: Vec<Option<EntryProjection>>,
         position: &BootstrapPosition,
         phase: BootstrapPhase,
     ) -> BootstrapPage {
         BootstrapPage {
             entries,
+            projections,
             through: position.through,
             total_documents: position.total_documents,
             next: Some(BootstrapPosition {
@@ -54,6 +59,8 @@ struct SpaceLog {
     by_key: HashMap<BlobKey, Seq>,
     /// Per document, the sequence numbers of its snapshots.
     snapshots: BTreeMap<DocumentId, Vec<Seq>>,
+    /// What was derived from customer snapshots, by sequence number.
+    projections: HashMap<Seq, EntryProjection>,
     documents: BTreeSet<DocumentId>,
 }
 
@@ -110,6 +117,10 @@ impl MemoryLog {
                 bytes: upload.bytes.clone(),
             });
             log.by_key.insert(valid.key, seq);
+            if let Some(projection) = &valid.projection {
+                log.projections
+                    .insert(seq, EntryProjection(projection.clone()));
+            }
             log.documents.insert(upload.document.clone());
             if let BlobKind::Snapshot { .. } = upload.kind {
                 log.snapshots
@@ -174,6 +185,7 @@ impl MemoryLog {
             ..position
         };
         let mut entries = Vec::new();
+        let mut projections = Vec::new();
         let mut bytes = 0;
         let full = |entries: &Vec<LogEntry>, bytes: usize, next: usize| {
             entries.len() >= max_entries || (!entries.is_empty() && bytes + next > max_bytes)
@@ -193,12 +205,14 @@ impl MemoryLog {
                 if full(&entries, bytes, entry.bytes.len()) {
                     return BootstrapPage::continues(
                         entries,
+                        projections,
                         &position,
                         BootstrapPhase::Snapshots { after: last },
                     );
                 }
                 bytes += entry.bytes.len();
                 entries.push(entry.clone());
+                projections.push(log.projections.get(&seq).cloned());
                 last = Some(document.clone());
             }
             phase = BootstrapPhase::Tail { after: Seq(0) };
@@ -220,16 +234,19 @@ impl MemoryLog {
             if full(&entries, bytes, entry.bytes.len()) {
                 return BootstrapPage::continues(
                     entries,
+                    projections,
                     &position,
                     BootstrapPhase::Tail { after: last },
                 );
             }
             bytes += entry.bytes.len();
             entries.push(entry.clone());
+            projections.push(log.projections.get(&entry.seq).cloned());
             last = entry.seq;
         }
         BootstrapPage {
             entries,
+            projections,
             next: None,
             through,
             total_documents: position.total_documents,

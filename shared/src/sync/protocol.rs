@@ -33,7 +33,14 @@ use serde::{Deserialize, Serialize};
 pub type ProtocolVersion = u16;
 
 /// Every version this build speaks, oldest first.
-pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[1];
+///
+/// - 1: the first.
+/// - 2: bootstrap pages carry what the relay derived from each customer snapshot
+///   ([`ServerMessage::ProjectedBootstrapPage`]).
+pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[1, 2];
+
+/// The first version whose bootstrap pages carry projections.
+pub const PROJECTIONS_VERSION: ProtocolVersion = 2;
 
 /// The largest frame either side accepts; larger frames are refused before decoding.
 pub const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
@@ -92,6 +99,14 @@ pub struct LogEntry {
     #[serde(with = "serde_bytes_compat")]
     pub bytes: Vec<u8>,
 }
+
+/// What the relay derived from a customer document's snapshot when it stored it: the
+/// customer's summary and dashboard facts (`crate::model::snapshot::encode_projection`,
+/// tagged with the format of the build that wrote them). A bootstrapping device of the same
+/// format lists the customer from it and stores the snapshot without loading the document;
+/// any other device ignores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryProjection(#[serde(with = "serde_bytes_compat")] pub Vec<u8>);
 
 /// The relay's answer to one uploaded blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,6 +264,22 @@ pub enum ServerMessage {
         entries: Vec<LogEntry>,
         /// Where the next page starts; `None` when the bootstrap is complete and the
         /// device holds everything up to `through`.
+        next: Option<BootstrapPosition>,
+        /// The log position the bootstrap brings the device to.
+        through: Seq,
+        /// How many documents the space held when the bootstrap started.
+        total_documents: u64,
+    },
+    /// A page of a bootstrap (version 2 on): [`ServerMessage::BootstrapPage`] with, for each
+    /// entry, the projection of its snapshot when the relay has one.
+    ProjectedBootstrapPage {
+        /// The request's `request_id`.
+        request_id: u64,
+        /// Snapshots (first phase) or log entries (second phase).
+        entries: Vec<LogEntry>,
+        /// One per entry, in the same order (empty: none at all).
+        projections: Vec<Option<EntryProjection>>,
+        /// As in [`ServerMessage::BootstrapPage`].
         next: Option<BootstrapPosition>,
         /// The log position the bootstrap brings the device to.
         through: Seq,
@@ -485,6 +516,17 @@ mod tests {
                 total_documents: 2,
             },
             expect!["060900000502"],
+        );
+        check_server(
+            ServerMessage::ProjectedBootstrapPage {
+                request_id: 9,
+                entries: vec![],
+                projections: vec![Some(EntryProjection(vec![1, 2])), None],
+                next: None,
+                through: Seq(5),
+                total_documents: 2,
+            },
+            expect!["070900020102010200000502"],
         );
     }
 

@@ -8,7 +8,8 @@
 use super::blob::{self, ValidUpload};
 use crate::sync::protocol::{
     decode, negotiate, BootstrapPosition, ClientMessage, DecodeError, ErrorCode, LogEntry,
-    ProtocolVersion, Seq, ServerMessage, SpaceId, UploadResult, SUPPORTED_VERSIONS,
+    ProtocolVersion, Seq, ServerMessage, SpaceId, UploadResult, PROJECTIONS_VERSION,
+    SUPPORTED_VERSIONS,
 };
 use crate::Timestamp;
 
@@ -108,8 +109,13 @@ pub enum SessionEffect {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     AwaitingHello,
-    Authenticating { version: ProtocolVersion },
-    Ready { space: SpaceId },
+    Authenticating {
+        version: ProtocolVersion,
+    },
+    Ready {
+        space: SpaceId,
+        version: ProtocolVersion,
+    },
     Closed,
 }
 
@@ -134,7 +140,7 @@ impl RelaySession {
     /// The space once authenticated.
     pub fn space(&self) -> Option<&SpaceId> {
         match &self.state {
-            State::Ready { space } => Some(space),
+            State::Ready { space, .. } => Some(space),
             _ => None,
         }
     }
@@ -210,7 +216,7 @@ impl RelaySession {
                 ),
             },
             (
-                State::Ready { space },
+                State::Ready { space, .. },
                 ClientMessage::Push {
                     request_id,
                     uploads,
@@ -220,7 +226,7 @@ impl RelaySession {
                 self.push(space, request_id, uploads)
             }
             (
-                State::Ready { space },
+                State::Ready { space, .. },
                 ClientMessage::Pull {
                     request_id,
                     since,
@@ -234,7 +240,7 @@ impl RelaySession {
                 max_bytes: self.limits.max_page_bytes,
             }],
             (
-                State::Ready { space },
+                State::Ready { space, .. },
                 ClientMessage::Bootstrap {
                     request_id,
                     position,
@@ -308,7 +314,7 @@ impl RelaySession {
         let State::Authenticating { version } = self.state else {
             return Vec::new();
         };
-        self.state = State::Ready { space };
+        self.state = State::Ready { space, version };
         vec![SessionEffect::Send(ServerMessage::Welcome {
             version,
             head,
@@ -379,13 +385,27 @@ impl RelaySession {
         if self.space().is_none() {
             return Vec::new();
         }
-        vec![SessionEffect::Send(ServerMessage::BootstrapPage {
-            request_id,
-            entries: page.entries,
-            next: page.next,
-            through: page.through,
-            total_documents: page.total_documents,
-        })]
+        let projected =
+            matches!(self.state, State::Ready { version, .. } if version >= PROJECTIONS_VERSION);
+        let message = if projected {
+            ServerMessage::ProjectedBootstrapPage {
+                request_id,
+                entries: page.entries,
+                projections: page.projections,
+                next: page.next,
+                through: page.through,
+                total_documents: page.total_documents,
+            }
+        } else {
+            ServerMessage::BootstrapPage {
+                request_id,
+                entries: page.entries,
+                next: page.next,
+                through: page.through,
+                total_documents: page.total_documents,
+            }
+        };
+        vec![SessionEffect::Send(message)]
     }
 
     /// Reading failed.
@@ -410,5 +430,52 @@ impl RelaySession {
             }),
             SessionEffect::Close { reason: message },
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::memory::BootstrapPage;
+    use crate::sync::protocol::{encode, EntryProjection};
+
+    /// A session that said hello with `versions` and was let in.
+    fn ready(versions: &[ProtocolVersion]) -> RelaySession {
+        let mut session = RelaySession::new(RelayLimits::default(), Timestamp(0));
+        let hello = encode(&ClientMessage::Hello {
+            supported_versions: versions.to_vec(),
+            space: SpaceId("s".into()),
+            token: "t".into(),
+        });
+        session.frame(&hello, Timestamp(0));
+        session.authenticated(SpaceId("s".into()), Seq(0));
+        session
+    }
+
+    fn page() -> BootstrapPage {
+        BootstrapPage {
+            entries: Vec::new(),
+            projections: vec![Some(EntryProjection(vec![1]))],
+            next: None,
+            through: Seq(1),
+            total_documents: 1,
+        }
+    }
+
+    #[test]
+    fn projections_go_only_to_devices_that_speak_version_2() {
+        let sent = |session: &mut RelaySession| match session.bootstrap_page(7, page()).pop() {
+            Some(SessionEffect::Send(message)) => message,
+            other => panic!("expected a message, got {other:?}"),
+        };
+        assert!(matches!(
+            sent(&mut ready(&[1])),
+            ServerMessage::BootstrapPage { request_id: 7, .. }
+        ));
+        assert!(matches!(
+            sent(&mut ready(&[1, 2])),
+            ServerMessage::ProjectedBootstrapPage { request_id: 7, ref projections, .. }
+                if projections.len() == 1
+        ));
     }
 }

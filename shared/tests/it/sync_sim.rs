@@ -15,6 +15,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use automerge::{ActorId, ChangeHash};
+use shared::model::snapshot::decode_projection;
 use shared::seed::{self, SeedRng};
 use shared::sync::protocol::{BlobKind, ErrorCode, Seq, SpaceId, Upload};
 use shared::sync::{
@@ -57,6 +58,7 @@ enum Event {
         device: usize,
         incarnation: u64,
         entries: Vec<shared::sync::protocol::LogEntry>,
+        projections: Vec<Option<shared::sync::protocol::EntryProjection>>,
         cursor: Seq,
         bootstrap: Option<shared::sync::protocol::BootstrapPosition>,
         fails: bool,
@@ -123,6 +125,8 @@ struct Stats {
     drops: u64,
     duplicates: u64,
     bootstraps: u64,
+    /// Documents a bootstrapping device could list from the relay's projection.
+    projected: u64,
 }
 
 impl Sim {
@@ -372,6 +376,7 @@ impl Sim {
                 }
                 ClientEffect::Apply {
                     entries,
+                    projections,
                     cursor,
                     bootstrap,
                 } => {
@@ -386,6 +391,7 @@ impl Sim {
                             device,
                             incarnation,
                             entries,
+                            projections,
                             cursor,
                             bootstrap,
                             fails,
@@ -653,6 +659,7 @@ impl Sim {
                 device,
                 incarnation,
                 entries,
+                projections,
                 cursor,
                 bootstrap,
                 fails,
@@ -667,7 +674,10 @@ impl Sim {
                     return self.device_effects(device, effects);
                 }
                 let d = &mut self.devices[device];
+                let mut projections = projections.into_iter();
+                let mut projected = 0;
                 for entry in entries {
+                    let projection = projections.next().flatten();
                     let id = entry.document.0.clone();
                     match d.docs.get_mut(&id) {
                         Some(doc) => {
@@ -683,12 +693,26 @@ impl Sim {
                                         entry.seq.0
                                     )
                                 });
+                            // What the client lists instead of loading the document must
+                            // be exactly what the document holds.
+                            if let Some(projection) = projection {
+                                let decoded = decode_projection(&projection.0)
+                                    .expect("a projection of this build");
+                                assert_eq!(
+                                    decoded,
+                                    (doc.summary(), doc.facts()),
+                                    "seq {}",
+                                    entry.seq.0
+                                );
+                                projected += 1;
+                            }
                             d.docs.insert(id, doc);
                         }
                     }
                 }
                 d.cursor = cursor;
                 d.bootstrap = bootstrap;
+                self.stats.projected += projected;
                 let effects = self.devices[device].engine.applied(now);
                 self.device_effects(device, effects);
             }
@@ -920,10 +944,15 @@ fn devices_converge_under_faults() {
         total.drops += stats.drops;
         total.duplicates += stats.duplicates;
         total.bootstraps += stats.bootstraps;
+        total.projected += stats.projected;
     }
     // The faults really happened (a simulation without them would prove little).
     assert!(
-        total.crashes > 0 && total.drops > 0 && total.duplicates > 0 && total.bootstraps > 0,
+        total.crashes > 0
+            && total.drops > 0
+            && total.duplicates > 0
+            && total.bootstraps > 0
+            && total.projected > 0,
         "{total:?}"
     );
 }
