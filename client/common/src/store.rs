@@ -169,6 +169,11 @@ pub struct WriteBatch {
     /// The same for facts: with more than [`SINCE_LIMIT`] of them, the snapshot of every
     /// customer's facts once this batch is stored, if the writer holds them all.
     pub facts_snapshot: Option<Vec<u8>>,
+    /// A part of a longer write (a download's page before the last, an import's batch before
+    /// the last): the writer leaves the snapshots out even when it could make them (each
+    /// would be rewritten by the next part; a 10,000-customer download wrote ~15 MB of them),
+    /// and compaction makes them once the parts are done.
+    pub more_follow: bool,
 }
 
 /// The stored chunks of one document.

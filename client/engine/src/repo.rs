@@ -617,18 +617,19 @@ impl Repo {
     ///
     /// A large write (more customers than the `*_since` copies take, a download's page or an
     /// import's batch) carries the new snapshot of every summary, made from the committed
-    /// summaries in memory, when no other write is in flight (else it drops the snapshot, and
-    /// compaction makes it again).
+    /// summaries in memory, when no other write is in flight and no further part follows
+    /// (else it drops the snapshot, and compaction makes it again).
     async fn write(&self, store: &Store, mut batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
         {
             let inner = self.inner();
             let mut inner = inner.borrow_mut();
-            if batch.summaries.len() > common::store::SINCE_LIMIT && inner.writes_in_flight == 0 {
+            let alone = inner.writes_in_flight == 0 && !batch.more_follow;
+            if batch.summaries.len() > common::store::SINCE_LIMIT && alone {
                 let started = common::perf::now_ms();
                 batch.summaries_snapshot = Some(inner.summaries.snapshot_with(&batch.summaries));
                 common::perf::add_timing("store: snapshot of a large write", started);
             }
-            if batch.facts.len() > common::store::SINCE_LIMIT && inner.writes_in_flight == 0 {
+            if batch.facts.len() > common::store::SINCE_LIMIT && alone {
                 if let (Some(index), None) = (&inner.facts, &inner.facts_pending) {
                     batch.facts_snapshot = Some(index.snapshot_with(&batch.facts));
                 }
@@ -1007,7 +1008,8 @@ impl Repo {
                 },
             ),
         ];
-        self.merge_and_store(entries, projections, meta, Vec::new())
+        let more_follow = bootstrap.is_some();
+        self.merge_and_store(entries, projections, meta, Vec::new(), more_follow)
             .await?;
         self.inner().borrow_mut().cursor = cursor;
         Ok(())
@@ -1033,7 +1035,7 @@ impl Repo {
             })
             .collect();
         let touched = touched_customers(&uploads);
-        self.merge_and_store(entries, Vec::new(), Vec::new(), uploads)
+        self.merge_and_store(entries, Vec::new(), Vec::new(), uploads, false)
             .await?;
         Ok(touched)
     }
@@ -1097,6 +1099,7 @@ impl Repo {
         projections: Vec<Option<EntryProjection>>,
         meta: Vec<(&'static str, String)>,
         outbox: Vec<Upload>,
+        more_follow: bool,
     ) -> Result<(), String> {
         let store = self.store().await.map_err(|err| err.to_string())?;
         let inner = self.inner();
@@ -1210,6 +1213,7 @@ impl Repo {
         let mut batch = WriteBatch {
             meta,
             outbox: outbox.iter().map(encode).collect(),
+            more_follow,
             ..WriteBatch::default()
         };
         let mut written: Vec<(CustomerId, CachedDoc)> = Vec::new();
@@ -1486,6 +1490,7 @@ impl Repo {
                 batch.summaries.push(summary);
                 batch.facts.push(facts);
             }
+            batch.more_follow = customers.peek().is_some();
             let summaries = batch.summaries.clone();
             let facts = if self.wants_facts() {
                 batch.facts.clone()
