@@ -44,29 +44,86 @@ test('an unreadable stored record is skipped and the rest of the book still show
   const list = new CustomerListPage(page);
   await list.open();
   await list.addCustomers([{ name: 'First Kept' }, { name: 'Second Kept' }]);
-  // Damage the device database behind the app's back: garbage and a non-string value.
-  await page.evaluate(
-    () =>
-      new Promise<void>((resolve, reject) => {
-        const request = indexedDB.open('fieldbook');
-        request.onsuccess = () => {
-          // The per-customer records and their copies beside the snapshot (store.rs).
-          const transaction = request.result.transaction(['summaries', 'summaries_since'], 'readwrite');
-          for (const store of ['summaries', 'summaries_since']) {
-            transaction.objectStore(store).put('{"id": "broken", "name": 42', 'broken');
-            transaction.objectStore(store).put(12345, 'not-text');
-          }
-          transaction.oncomplete = () => {
-            request.result.close();
-            resolve();
-          };
-          transaction.onerror = () => reject(transaction.error);
-        };
-        request.onerror = () => reject(request.error);
-      }),
-  );
+  // Damage the device database behind the app's back (store.rs: one summaries_log record per
+  // write): an array with a broken element, a non-string value, text that is not an array.
+  const storage = new DeviceStorage(page);
+  await storage.add('summaries_log', '[{"id": "broken", "name": 42}]');
+  await storage.add('summaries_log', 12345);
+  await storage.add('summaries_log', '{"id": "broken"');
   await list.open();
   expect(await list.names()).toEqual(['First Kept', 'Second Kept']);
+});
+
+test('a list that lost its stored summaries is made again from the documents', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  const storage = new DeviceStorage(page);
+  await list.addSampleCustomers(40, 5);
+  await list.open();
+  const count = await list.customerCount();
+  await storage.waitSnapshotCurrent();
+  // Both snapshots unreadable (as if a later build could read neither) and no log records.
+  await storage.put('snapshots', 'summaries', [1, 2, 3], true);
+  await storage.put('snapshots', 'summaries.json', 'not json');
+  await list.open();
+  // The engine finds documents the list lacks and makes their summaries again.
+  await expect(list.resultCount).toHaveText(count, { timeout: 20_000 });
+  await list.open();
+  await expect(list.resultCount).toHaveText(count);
+});
+
+test('a device database from an older version opens with every customer and is folded into snapshots', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  const storage = new DeviceStorage(page);
+  await list.open();
+  await list.addCustomers([{ name: 'Older Olga' }, { name: 'Older Oskar' }]);
+  await storage.waitSnapshotCurrent();
+  // Leave the app (its engine closes the database), then lay the same customers out as
+  // version 4 did: one JSON summary per customer, a snapshot with copies beside it.
+  await page.goto('/healthz');
+  await page.evaluate(async () => {
+    const done = (request: IDBRequest | IDBTransaction) =>
+      new Promise((resolve, reject) => {
+        if (request instanceof IDBTransaction) {
+          request.oncomplete = () => resolve(undefined);
+          request.onerror = () => reject(request.error);
+        } else {
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        }
+      });
+    const current = (await done(indexedDB.open('fieldbook'))) as IDBDatabase;
+    const read = current.transaction(['snapshots', 'doc_chunks'], 'readonly');
+    const json = read.objectStore('snapshots').get('summaries.json');
+    const keys = read.objectStore('doc_chunks').getAllKeys();
+    const chunks = read.objectStore('doc_chunks').getAll();
+    await done(read);
+    current.close();
+    await done(indexedDB.deleteDatabase('fieldbook'));
+    const open = indexedDB.open('fieldbook', 4);
+    open.onupgradeneeded = () => {
+      for (const name of ['doc_chunks', 'summaries', 'meta', 'facts', 'snapshots', 'summaries_since', 'facts_since']) {
+        open.result.createObjectStore(name);
+      }
+      open.result.createObjectStore('outbox', { autoIncrement: true });
+    };
+    const older = (await done(open)) as IDBDatabase;
+    const write = older.transaction(['doc_chunks', 'summaries', 'snapshots'], 'readwrite');
+    for (const summary of JSON.parse(json.result as string)) {
+      write.objectStore('summaries').put(JSON.stringify(summary), summary.id);
+    }
+    (keys.result as IDBValidKey[]).forEach((key, i) => write.objectStore('doc_chunks').put((chunks.result as unknown[])[i], key));
+    // Version 4's snapshot, unreadable here: the upgrade drops it.
+    write.objectStore('snapshots').put(new Uint8Array([1, 2, 3]), 'summaries');
+    await done(write);
+    older.close();
+  });
+  await list.open();
+  await expect(list.rowNames).toHaveText(['Older Olga', 'Older Oskar']);
+  // The first compaction moves them into the snapshot and empties the old store.
+  await storage.waitSnapshotCurrent();
+  expect(await storage.count('summaries')).toBe(0);
+  await list.open();
+  await expect(list.rowNames).toHaveText(['Older Olga', 'Older Oskar']);
 });
 
 test('a tab steps aside when another tab upgrades the device database', async ({ page, context }) => {
@@ -103,16 +160,18 @@ test('a tab steps aside when another tab upgrades the device database', async ({
 test('the list read from the stored snapshot shows every later edit, before and after the engine folds it in', async ({ page }) => {
   const list = new CustomerListPage(page);
   const storage = new DeviceStorage(page);
-  // 300 customers: a large write (a snapshot with it) and a small one (records beside it).
+  // 300 customers (one large write), folded into the snapshot once the engine is idle;
+  // then an edit, a record of the log beside it.
   await list.addSampleCustomers(300, 7);
   await list.open();
   const count = await list.customerCount();
+  await storage.waitSnapshotCurrent();
   const [first] = await list.names();
   await list.openCustomer(first);
   const customer = new CustomerPage(page);
   await customer.setField('name', 'Renamed Right Before Reload');
   await customer.expectSaved();
-  expect(await storage.count('summaries_since')).toBeGreaterThan(0);
+  expect(await storage.count('summaries_log')).toBeGreaterThan(0);
 
   // A reload shows the list from the snapshot, with the rename and every customer.
   const expectRenamedFromSnapshot = async () => {
@@ -142,8 +201,8 @@ test('a snapshot this build cannot read is passed over and the whole book still 
   await list.open();
   expect(await storage.listFromSnapshot()).toBe(false);
   await expect(list.resultCount).toHaveText(count);
-  // The engine reads every record instead, and a moment later writes a snapshot this build
-  // reads (each look reloads the page, so give the engine time to write it).
+  // The engine reads the snapshot's JSON copy instead, and a moment later writes a snapshot
+  // this build reads (each look reloads the page, so give the engine time to write it).
   await expect
     .poll(
       async () => {

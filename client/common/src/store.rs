@@ -1,28 +1,27 @@
-//! The device's IndexedDB database: document chunks, customer summaries and device metadata.
+//! The device's IndexedDB database: document chunks, the list's and the dashboards'
+//! projections, device metadata and the outbox.
 //!
-//! # Object stores
+//! # Object stores (version 5)
 //!
 //! - `doc_chunks`: the bytes of every customer document, as chunks keyed
 //!   `"<customer id>/<sequence number, 10 digits>"`. Chunk 0 is a snapshot; every saved edit
 //!   appends one small incremental chunk; compaction replaces all chunks of a document with
 //!   one snapshot inside the same transaction that writes it. Loading a document
-//!   concatenates its chunks in key order.
-//! - `summaries`: one JSON [`CustomerSummary`] per customer, keyed by customer id, rewritten
-//!   in the same transaction as the document chunk it describes: the source of truth of the
-//!   list (which never reads documents).
-//! - `snapshots`: under `"summaries"`, every summary in one value, and under `"facts"`,
-//!   every customer's facts (`shared::model::snapshot`), so a start reads one record instead
-//!   of 10,000; `summaries_since` and `facts_since` hold a copy of every record written after
-//!   its snapshot (version 4 added the three). Invariant: *when a snapshot exists, the
-//!   snapshot with its `*_since` records laid over it equals the per-customer store.* A write
-//!   of many customers (a download, an import) deletes the snapshot instead of copying each
-//!   record; [`Store::compact`] (the engine, when idle) makes a new one and empties
-//!   `*_since`, in one transaction. A reader without a snapshot, or with one another build
-//!   wrote, reads the per-customer store.
-//! - `facts`: one encoded [`CustomerFacts`] per customer (bytes: `CustomerFacts::encode`) (every dated activity, purchase,
-//!   answer and stage change the dashboards need), keyed by customer id, written in the same
-//!   transaction as the summary; read only when a dashboard opens (version 3 added it; a
-//!   customer stored before has none until the dashboard fills it in from its document).
+//!   concatenates its chunks in key order. The one record per customer a write adds.
+//! - `summaries_log` and `facts_log`: one record per write (auto-increment keys, in write
+//!   order) holding the [`CustomerSummary`]s (a JSON array: readable by any later build) or
+//!   the [`CustomerFacts`] (`shared::model::snapshot::encode`) of every customer it
+//!   changed, written in the same transaction as the document chunks they describe. A
+//!   download's page of 1,000 customers adds one record to each, not 1,000.
+//! - `snapshots`: every customer's projection in one value: under `"summaries"` (postcard,
+//!   fast to read) with a JSON copy under `"summaries.json"` (read when another build wrote
+//!   the first), and under `"facts"`. Invariant: *a projection is its snapshot with every
+//!   record of its log laid over it, in order* ([`Store::load_summaries`]). [`Store::compact`]
+//!   (the engine, when idle) writes new snapshots and empties the log in one transaction,
+//!   so a start reads a handful of values whatever the size of the book.
+//! - `summaries` and `facts` (databases from before version 5 only): one record per
+//!   customer, the projections as older builds kept them: read in place of a snapshot until
+//!   the first compaction empties them.
 //! - `meta`: small values: this device's Automerge actor id, the signed-in session, the
 //!   sync cursor and an unfinished bootstrap's position.
 //! - `outbox`: changes the relay has not acknowledged yet (encoded
@@ -35,6 +34,12 @@
 //!
 //! Every write goes through [`Store::write`], one transaction per [`WriteBatch`], and
 //! resolves only once IndexedDB reports the transaction committed.
+//!
+//! A projection record that does not read (damage, or facts of another build) is left
+//! out, never guessed at: the engine makes missing summaries and facts again from the
+//! documents (`Repo::repair_projections`, the dashboards' backfill).
+
+use std::future::IntoFuture;
 
 use idb::{
     Database, DatabaseEvent, Factory, KeyRange, ObjectStoreParams, Query, TransactionMode,
@@ -46,29 +51,30 @@ use shared::{model::facts::CustomerFacts, CustomerId, CustomerSummary};
 use wasm_bindgen::{JsCast, JsValue};
 
 const DB_NAME: &str = "fieldbook";
-const DB_VERSION: u32 = 4;
+const DB_VERSION: u32 = 5;
 const DOC_CHUNKS: &str = "doc_chunks";
-const SUMMARIES: &str = "summaries";
 const META: &str = "meta";
 const OUTBOX: &str = "outbox";
-const FACTS: &str = "facts";
 const SNAPSHOTS: &str = "snapshots";
-const SUMMARIES_SINCE: &str = "summaries_since";
-const FACTS_SINCE: &str = "facts_since";
-const ALL_STORES: [&str; 8] = [
+const SUMMARIES_LOG: &str = "summaries_log";
+const FACTS_LOG: &str = "facts_log";
+/// Every store of a version-5 database.
+const STORES: [&str; 6] = [
     DOC_CHUNKS,
-    SUMMARIES,
     META,
     OUTBOX,
-    FACTS,
     SNAPSHOTS,
-    SUMMARIES_SINCE,
-    FACTS_SINCE,
+    SUMMARIES_LOG,
+    FACTS_LOG,
 ];
-
-/// A write of more customers than this deletes the snapshot instead of copying each record
-/// into `*_since` (a download or an import rewrites most of the book anyway).
-pub const SINCE_LIMIT: usize = 200;
+/// Per-customer projections of databases from before version 5, emptied by compaction.
+const LEGACY_SUMMARIES: &str = "summaries";
+const LEGACY_FACTS: &str = "facts";
+/// Version 4's copies of records written after a snapshot; dropped by the upgrade to 5
+/// (with version 4's snapshots: the per-customer stores hold everything they did).
+const DROPPED_STORES: [&str; 2] = ["summaries_since", "facts_since"];
+/// The JSON copy of the summaries' snapshot.
+const SUMMARIES_JSON: &str = "summaries.json";
 
 /// The most uploads one outbox record holds (its ids are `key << 16 | position`).
 pub const OUTBOX_PER_RECORD: usize = 1 << 16;
@@ -88,14 +94,54 @@ pub enum Projection {
 }
 
 impl Projection {
-    /// The per-customer store, the store of records written since the snapshot, and the
-    /// snapshot's key.
+    /// Its log store, its snapshot's key and its pre-version-5 per-customer store.
     fn stores(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Projection::Summaries => (SUMMARIES, SUMMARIES_SINCE, "summaries"),
-            Projection::Facts => (FACTS, FACTS_SINCE, "facts"),
+            Projection::Summaries => (SUMMARIES_LOG, "summaries", LEGACY_SUMMARIES),
+            Projection::Facts => (FACTS_LOG, "facts", LEGACY_FACTS),
         }
     }
+}
+
+/// A projection's snapshot as [`Store::put_snapshot`] stores it.
+#[derive(Debug)]
+pub struct SnapshotBytes {
+    projection: Projection,
+    /// `shared::model::snapshot::encode`.
+    encoded: Vec<u8>,
+    /// For summaries: the same as a JSON array.
+    json: Option<String>,
+}
+
+impl SnapshotBytes {
+    /// The snapshot of every summary.
+    pub fn of_summaries(items: &[CustomerSummary]) -> SnapshotBytes {
+        SnapshotBytes {
+            projection: Projection::Summaries,
+            encoded: shared::model::snapshot::encode(items),
+            json: Some(json_array(items)),
+        }
+    }
+
+    /// The snapshot of every customer's facts.
+    pub fn of_facts(items: &[CustomerFacts]) -> SnapshotBytes {
+        SnapshotBytes {
+            projection: Projection::Facts,
+            encoded: shared::model::snapshot::encode(items),
+            json: None,
+        }
+    }
+
+    /// Which projection it holds.
+    pub fn projection(&self) -> Projection {
+        self.projection
+    }
+}
+
+/// `items` as one JSON array.
+fn json_array<T: serde::Serialize>(items: &[T]) -> String {
+    // Plain data with string keys: serializing cannot fail.
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
 }
 
 /// What a read of a projection found.
@@ -103,8 +149,8 @@ impl Projection {
 pub struct Projected<T> {
     /// Every customer's record.
     pub items: Vec<T>,
-    /// How many records were written after the snapshot (all of them when there was no
-    /// snapshot): when non-zero, [`Store::compact`] is due.
+    /// How many records were laid over the snapshot (or 1 without a snapshot this build
+    /// reads): when non-zero, [`Store::compact`] is due.
     pub since: usize,
 }
 
@@ -155,25 +201,14 @@ pub struct WriteBatch {
     /// Chunks to delete before the puts: every chunk of the customer below the sequence
     /// number (compaction).
     pub delete_chunks_below: Vec<(CustomerId, u32)>,
-    /// Summaries to store.
+    /// Summaries to store (one `summaries_log` record).
     pub summaries: Vec<CustomerSummary>,
-    /// Dashboard facts to store.
+    /// Dashboard facts to store (one `facts_log` record).
     pub facts: Vec<CustomerFacts>,
     /// Outbox items to add (encoded uploads); their keys are returned by [`Store::write`].
     pub outbox: Vec<Vec<u8>>,
     /// Meta values to store.
     pub meta: Vec<(&'static str, String)>,
-    /// With more than [`SINCE_LIMIT`] summaries: the snapshot of every summary once this
-    /// batch is stored, if the writer could make it (else the snapshot is dropped).
-    pub summaries_snapshot: Option<Vec<u8>>,
-    /// The same for facts: with more than [`SINCE_LIMIT`] of them, the snapshot of every
-    /// customer's facts once this batch is stored, if the writer holds them all.
-    pub facts_snapshot: Option<Vec<u8>>,
-    /// A part of a longer write (a download's page before the last, an import's batch before
-    /// the last): the writer leaves the snapshots out even when it could make them (each
-    /// would be rewritten by the next part; a 10,000-customer download wrote ~15 MB of them),
-    /// and compaction makes them once the parts are done.
-    pub more_follow: bool,
 }
 
 /// The stored chunks of one document.
@@ -191,6 +226,8 @@ pub struct StoredDoc {
 #[derive(Debug)]
 pub struct Store {
     database: Database,
+    /// Whether it still has the per-customer stores of a database from before version 5.
+    legacy: bool,
 }
 
 /// Commits a read-write transaction and resolves once it committed. `store` is any object
@@ -255,10 +292,21 @@ impl Store {
                 return;
             };
             let existing = database.store_names();
-            for name in ALL_STORES {
+            let has = |name: &str| existing.iter().any(|store| store == name);
+            // From version 4: its snapshots are dropped with the copies beside them (the
+            // per-customer stores, kept until the first compaction, hold everything).
+            for name in DROPPED_STORES.into_iter().chain([SNAPSHOTS]) {
+                if has(name) && has(LEGACY_SUMMARIES) {
+                    if let Err(err) = database.delete_object_store(name) {
+                        tracing::error!(store = name, cause = %err, "cannot drop an old store");
+                    }
+                }
+            }
+            let existing = database.store_names();
+            for name in STORES {
                 if !existing.iter().any(|store| store == name) {
                     let mut params = ObjectStoreParams::new();
-                    if name == OUTBOX {
+                    if matches!(name, OUTBOX | SUMMARIES_LOG | FACTS_LOG) {
                         params.auto_increment(true);
                     }
                     if let Err(err) = database.create_object_store(name, params) {
@@ -287,17 +335,29 @@ impl Store {
             }
             on_replaced();
         });
-        Ok(Store { database })
+        let names = database.store_names();
+        let legacy = [LEGACY_SUMMARIES, LEGACY_FACTS]
+            .iter()
+            .all(|legacy| names.iter().any(|name| name == legacy));
+        Ok(Store { database, legacy })
     }
 
-    /// Every stored summary: the snapshot with the newer records laid over it, or every
-    /// per-customer record without a snapshot. Records that do not parse are skipped and
-    /// logged, so one bad record never hides the whole book.
+    /// The stores a read or compaction of `projection` touches.
+    fn projection_stores(&self, projection: Projection) -> Vec<&'static str> {
+        let (log, _, legacy) = projection.stores();
+        let mut stores = vec![SNAPSHOTS, log];
+        if self.legacy {
+            stores.push(legacy);
+        }
+        stores
+    }
+
+    /// Every stored summary: the snapshot with the log's records laid over it. Records that
+    /// do not parse are skipped and logged, so one bad record never hides the whole book.
     pub async fn load_summaries(&self) -> Result<Projected<CustomerSummary>, StoreError> {
-        self.load_projection(Projection::Summaries, |values, store| {
-            parse_json_records(values, store)
-        })
-        .await
+        let read = self.load_projection(Projection::Summaries).await;
+        crate::perf::mark("fieldbook:summaries-fetched");
+        read
     }
 
     /// Every stored customer's dashboard facts, as [`Store::load_summaries`]. Records that
@@ -305,101 +365,109 @@ impl Store {
     /// documents.
     pub async fn load_facts(&self) -> Result<Projected<CustomerFacts>, StoreError> {
         let started = crate::perf::now_ms();
-        let read = self
-            .load_projection(Projection::Facts, |values, _| decode_facts(values))
-            .await;
+        let read = self.load_projection(Projection::Facts).await;
         crate::perf::add_timing("dashboard: facts read and decode", started);
         read
     }
 
-    async fn load_projection<T: serde::de::DeserializeOwned + PerCustomer>(
+    async fn load_projection<T: Record>(
         &self,
         projection: Projection,
-        parse: impl Fn(Vec<JsValue>, &str) -> Vec<T>,
     ) -> Result<Projected<T>, StoreError> {
-        let (records_store, since_store, key) = projection.stores();
         let transaction = self.database.transaction(
-            &[SNAPSHOTS, since_store, records_store],
+            &self.projection_stores(projection),
             TransactionMode::ReadOnly,
         )?;
-        let read = read_projection(&transaction, projection, parse).await?;
-        crate::perf::mark(&format!("fieldbook:{key}-fetched"));
-        Ok(read)
+        read_projection(&transaction, projection, self.legacy).await
     }
 
-    /// Stores `bytes` as the snapshot of `projection` and empties its `*_since` store, in one
-    /// transaction: the writer made it from the records it holds, all committed.
-    pub async fn put_snapshot(
-        &self,
-        projection: Projection,
-        bytes: Vec<u8>,
-    ) -> Result<(), StoreError> {
-        let (_, since_store, key) = projection.stores();
-        let transaction = self
-            .database
-            .transaction(&[SNAPSHOTS, since_store], TransactionMode::ReadWrite)?;
-        let snapshots = transaction.object_store(SNAPSHOTS)?;
-        snapshots.put(
-            &Uint8Array::from(bytes.as_slice()).into(),
-            Some(&JsValue::from_str(key)),
+    /// Stores `snapshot` and empties its log (and the per-customer store of an older
+    /// database), in one transaction: the writer made it from the records it holds, all
+    /// committed, so it equals the snapshot with the log laid over it.
+    pub async fn put_snapshot(&self, snapshot: SnapshotBytes) -> Result<(), StoreError> {
+        let projection = snapshot.projection;
+        let transaction = self.database.transaction(
+            &self.projection_stores(projection),
+            TransactionMode::ReadWrite,
         )?;
-        transaction.object_store(since_store)?.clear()?;
+        let snapshots = transaction.object_store(SNAPSHOTS)?;
+        put_snapshot_in(&transaction, &snapshot, self.legacy)?;
         commit(transaction, &snapshots).await
     }
 
-    /// Whether the snapshot of `projection` is missing or has records written after it.
+    /// Whether the snapshot of `projection` is missing or has records laid over it.
     pub async fn snapshot_behind(&self, projection: Projection) -> Result<bool, StoreError> {
-        let (_, since_store, key) = projection.stores();
-        let transaction = self
-            .database
-            .transaction(&[SNAPSHOTS, since_store], TransactionMode::ReadOnly)?;
+        let (log, key, legacy) = projection.stores();
+        let transaction = self.database.transaction(
+            &self.projection_stores(projection),
+            TransactionMode::ReadOnly,
+        )?;
+        // Futures made at once: each hears its request's events from now on.
         let has_snapshot = transaction
             .object_store(SNAPSHOTS)?
-            .count(Some(Query::Key(JsValue::from_str(key))))?;
-        let since = transaction.object_store(since_store)?.count(None)?;
-        Ok(has_snapshot.await? == 0 || since.await? > 0)
+            .count(Some(Query::Key(JsValue::from_str(key))))?
+            .into_future();
+        let in_log = transaction.object_store(log)?.count(None)?.into_future();
+        let in_legacy = match self.legacy {
+            true => Some(transaction.object_store(legacy)?.count(None)?.into_future()),
+            false => None,
+        };
+        let in_legacy = match in_legacy {
+            Some(count) => count.await?,
+            None => 0,
+        };
+        Ok(has_snapshot.await? == 0 || in_log.await? > 0 || in_legacy > 0)
     }
 
-    /// Folds the records written since the snapshot of `projection` into a new snapshot (or
-    /// makes the first from every per-customer record), in one transaction, so the next
+    /// Folds the log of `projection` into a new snapshot, in one transaction, so the next
     /// start reads one value. Returns how many customers the snapshot holds.
     pub async fn compact(&self, projection: Projection) -> Result<usize, StoreError> {
         match projection {
             Projection::Summaries => {
-                self.compact_with::<CustomerSummary>(projection, |values, store| {
-                    parse_json_records(values, store)
-                })
-                .await
+                self.compact_with::<CustomerSummary>(projection, SnapshotBytes::of_summaries)
+                    .await
             }
             Projection::Facts => {
-                self.compact_with(projection, |values, _| decode_facts(values))
+                self.compact_with::<CustomerFacts>(projection, SnapshotBytes::of_facts)
                     .await
             }
         }
     }
 
-    async fn compact_with<T: serde::Serialize + serde::de::DeserializeOwned + PerCustomer>(
+    async fn compact_with<T: Record>(
         &self,
         projection: Projection,
-        parse: impl Fn(Vec<JsValue>, &str) -> Vec<T>,
+        snapshot_of: fn(&[T]) -> SnapshotBytes,
     ) -> Result<usize, StoreError> {
         let started = crate::perf::now_ms();
-        let (records_store, since_store, key) = projection.stores();
         let transaction = self.database.transaction(
-            &[SNAPSHOTS, since_store, records_store],
+            &self.projection_stores(projection),
             TransactionMode::ReadWrite,
         )?;
-        let read = read_projection(&transaction, projection, parse).await?;
-        let bytes = shared::model::snapshot::encode(&read.items);
+        let read = read_projection::<T>(&transaction, projection, self.legacy).await?;
         let snapshots = transaction.object_store(SNAPSHOTS)?;
-        snapshots.put(
-            &Uint8Array::from(bytes.as_slice()).into(),
-            Some(&JsValue::from_str(key)),
-        )?;
-        transaction.object_store(since_store)?.clear()?;
+        put_snapshot_in(&transaction, &snapshot_of(&read.items), self.legacy)?;
         commit(transaction, &snapshots).await?;
         crate::perf::add_timing("store: compact snapshots", started);
         Ok(read.items.len())
+    }
+
+    /// The ids of every customer with a stored document (one key-only read).
+    pub async fn stored_customers(&self) -> Result<Vec<CustomerId>, StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[DOC_CHUNKS], TransactionMode::ReadOnly)?;
+        let keys = transaction
+            .object_store(DOC_CHUNKS)?
+            .get_all_keys(None, None)?
+            .await?;
+        let mut ids: Vec<CustomerId> = keys
+            .iter()
+            .filter_map(JsValue::as_string)
+            .filter_map(|key| key.rsplit_once('/')?.0.parse().ok())
+            .collect();
+        ids.dedup();
+        Ok(ids)
     }
 
     /// The stored chunks of one document (empty if it has none).
@@ -491,41 +559,21 @@ impl Store {
     pub async fn write(&self, batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
         let transaction = self
             .database
-            .transaction(&ALL_STORES, TransactionMode::ReadWrite)?;
+            .transaction(&STORES, TransactionMode::ReadWrite)?;
         let chunks = transaction.object_store(DOC_CHUNKS)?;
-        let summaries = transaction.object_store(SUMMARIES)?;
         let meta = transaction.object_store(META)?;
         let outbox = transaction.object_store(OUTBOX)?;
-        let facts = transaction.object_store(FACTS)?;
-        let snapshots = transaction.object_store(SNAPSHOTS)?;
-        let summaries_since = transaction.object_store(SUMMARIES_SINCE)?;
-        let facts_since = transaction.object_store(FACTS_SINCE)?;
-        // Keep the snapshot invariant: copy each record into `*_since`, or drop the snapshot
-        // when the write is large (the engine makes a new one when idle).
-        let copy_summaries = batch.summaries.len() <= SINCE_LIMIT;
-        let copy_facts = batch.facts.len() <= SINCE_LIMIT;
-        for (copy, key, snapshot, since) in [
-            (
-                copy_summaries,
-                "summaries",
-                &batch.summaries_snapshot,
-                &summaries_since,
-            ),
-            (copy_facts, "facts", &batch.facts_snapshot, &facts_since),
-        ] {
-            if copy {
-                continue;
-            }
-            let key = JsValue::from_str(key);
-            match snapshot {
-                Some(bytes) => {
-                    snapshots.put(&Uint8Array::from(bytes.as_slice()).into(), Some(&key))?;
-                }
-                None => {
-                    snapshots.delete(Query::Key(key))?;
-                }
-            }
-            since.clear()?;
+        // One record per projection, whatever the number of customers (module doc).
+        if !batch.summaries.is_empty() {
+            transaction
+                .object_store(SUMMARIES_LOG)?
+                .add(&JsValue::from_str(&json_array(&batch.summaries)), None)?;
+        }
+        if !batch.facts.is_empty() {
+            let bytes = shared::model::snapshot::encode(&batch.facts);
+            transaction
+                .object_store(FACTS_LOG)?
+                .add(&Uint8Array::from(bytes.as_slice()).into(), None)?;
         }
         for (key, value) in &batch.meta {
             meta.put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?;
@@ -549,24 +597,6 @@ impl Store {
         for (customer_id, seq, bytes) in &batch.chunks {
             let key = JsValue::from_str(&chunk_key(customer_id, *seq));
             chunks.put(&Uint8Array::from(bytes.as_slice()).into(), Some(&key))?;
-        }
-        for summary in &batch.summaries {
-            let json = serde_json::to_string(summary)
-                .map_err(|err| StoreError::Failed(format!("cannot encode summary: {err}")))?;
-            let key = JsValue::from_str(summary.id.as_str());
-            let json = JsValue::from_str(&json);
-            summaries.put(&json, Some(&key))?;
-            if copy_summaries {
-                summaries_since.put(&json, Some(&key))?;
-            }
-        }
-        for record in &batch.facts {
-            let key = JsValue::from_str(record.id.as_str());
-            let bytes: JsValue = Uint8Array::from(record.encode().as_slice()).into();
-            facts.put(&bytes, Some(&key))?;
-            if copy_facts {
-                facts_since.put(&bytes, Some(&key))?;
-            }
         }
         // Every request is queued; awaiting the keys keeps the transaction alive.
         let mut ids = Vec::with_capacity(batch.outbox.len());
@@ -654,20 +684,16 @@ impl Store {
 
     /// Deletes everything this device holds except its actor id (sign-out, revocation).
     pub async fn wipe(&self) -> Result<(), StoreError> {
+        let mut stores = STORES.to_vec();
+        if self.legacy {
+            stores.extend([LEGACY_SUMMARIES, LEGACY_FACTS]);
+        }
         let transaction = self
             .database
-            .transaction(&ALL_STORES, TransactionMode::ReadWrite)?;
+            .transaction(&stores, TransactionMode::ReadWrite)?;
         let meta = transaction.object_store(META)?;
         // Facts too: a dashboard must not count customers no longer on the device.
-        for name in [
-            DOC_CHUNKS,
-            SUMMARIES,
-            OUTBOX,
-            FACTS,
-            SNAPSHOTS,
-            SUMMARIES_SINCE,
-            FACTS_SINCE,
-        ] {
+        for name in stores.iter().filter(|name| **name != META) {
             transaction.object_store(name)?.clear()?;
         }
         for key in ["session", "cursor", "bootstrap", "book-doc", "held"] {
@@ -709,46 +735,142 @@ impl Store {
     }
 }
 
-/// Every record of `projection` within `transaction`: the snapshot with the records written
-/// since laid over it, or, without a snapshot this build reads, every per-customer record
-/// (then `since` counts them all, at least 1: a snapshot is due).
-async fn read_projection<T: serde::de::DeserializeOwned + PerCustomer>(
+/// A per-customer projection record as the stores keep it.
+trait Record: serde::Serialize + serde::de::DeserializeOwned + PerCustomer + Sized {
+    /// The records of one log record (one write's); unreadable ones are left out.
+    fn from_log(value: JsValue) -> Vec<Self>;
+    /// The records of a pre-version-5 per-customer store; unreadable ones are left out.
+    fn from_legacy(values: Vec<JsValue>) -> Vec<Self>;
+    /// The snapshot's JSON copy, for a projection that keeps one.
+    fn from_json_copy(_value: JsValue) -> Option<Vec<Self>> {
+        None
+    }
+}
+
+impl Record for CustomerSummary {
+    fn from_log(value: JsValue) -> Vec<Self> {
+        match value.as_string() {
+            Some(text) => parse_json_array(&text, SUMMARIES_LOG),
+            None => {
+                tracing::warn!(store = SUMMARIES_LOG, "skipping a record that is not text");
+                Vec::new()
+            }
+        }
+    }
+
+    fn from_legacy(values: Vec<JsValue>) -> Vec<Self> {
+        parse_json_records(values, LEGACY_SUMMARIES)
+    }
+
+    fn from_json_copy(value: JsValue) -> Option<Vec<Self>> {
+        Some(parse_json_array(&value.as_string()?, SNAPSHOTS))
+    }
+}
+
+impl Record for CustomerFacts {
+    fn from_log(value: JsValue) -> Vec<Self> {
+        let decoded = value
+            .dyn_into::<Uint8Array>()
+            .ok()
+            .and_then(|bytes| shared::model::snapshot::decode(&bytes.to_vec()));
+        decoded.unwrap_or_else(|| {
+            tracing::warn!("facts of another format will be made again");
+            Vec::new()
+        })
+    }
+
+    fn from_legacy(values: Vec<JsValue>) -> Vec<Self> {
+        decode_facts(values)
+    }
+}
+
+/// Every record of `projection` within `transaction`: the snapshot (or its JSON copy, or
+/// the per-customer store of an older database) with the log's records laid over it in
+/// order. `since` counts the log's records, plus one when no snapshot this build reads
+/// was there.
+async fn read_projection<T: Record>(
     transaction: &idb::Transaction,
     projection: Projection,
-    parse: impl Fn(Vec<JsValue>, &str) -> Vec<T>,
+    legacy: bool,
 ) -> Result<Projected<T>, StoreError> {
-    let (records_store, since_store, key) = projection.stores();
-    let snapshot = transaction
-        .object_store(SNAPSHOTS)?
-        .get(Query::Key(JsValue::from_str(key)))?;
-    let since = transaction.object_store(since_store)?.get_all(None, None)?;
-    let (snapshot, since) = (snapshot.await?, since.await?);
+    let (log, key, legacy_store) = projection.stores();
+    let snapshots = transaction.object_store(SNAPSHOTS)?;
+    let snapshot = snapshots.get(Query::Key(JsValue::from_str(key)))?;
+    // Listening from now on: an idb request future hears only events after it is made, and
+    // this one may complete while the snapshot's fallbacks are read.
+    let log = transaction
+        .object_store(log)?
+        .get_all(None, None)?
+        .into_future();
     let snapshot = snapshot
+        .await?
         .and_then(|value| value.dyn_into::<Uint8Array>().ok())
         .and_then(|bytes| shared::model::snapshot::decode::<T>(&bytes.to_vec()));
-    if let Some(snapshot) = snapshot {
-        let newer = parse(since, since_store);
-        return Ok(Projected {
-            since: newer.len(),
-            items: shared::model::snapshot::overlay(snapshot, newer),
-        });
-    }
-    let values = transaction
-        .object_store(records_store)?
-        .get_all(None, None)?
-        .await?;
-    let items = parse(values, records_store);
+    let current = snapshot.is_some();
+    // The fallbacks are asked for only when needed (a request issued right after an await
+    // belongs to the same transaction).
+    let base = match snapshot {
+        Some(items) => items,
+        None => {
+            let copy = match projection {
+                Projection::Summaries => snapshots
+                    .get(Query::Key(JsValue::from_str(SUMMARIES_JSON)))?
+                    .await?
+                    .and_then(T::from_json_copy),
+                Projection::Facts => None,
+            };
+            match copy {
+                Some(items) => items,
+                None if legacy => T::from_legacy(
+                    transaction
+                        .object_store(legacy_store)?
+                        .get_all(None, None)?
+                        .await?,
+                ),
+                None => Vec::new(),
+            }
+        }
+    };
+    let log = log.await?;
+    let n_log = log.len();
+    let newer: Vec<T> = log.into_iter().flat_map(T::from_log).collect();
     Ok(Projected {
-        since: items.len().max(1),
-        items,
+        since: n_log + usize::from(!current),
+        items: shared::model::snapshot::overlay(base, newer),
     })
 }
 
+/// Puts `snapshot` (and its JSON copy) and empties its log and, in an older database, its
+/// per-customer store, within `transaction`.
+fn put_snapshot_in(
+    transaction: &idb::Transaction,
+    snapshot: &SnapshotBytes,
+    legacy: bool,
+) -> Result<(), StoreError> {
+    let (log, key, legacy_store) = snapshot.projection.stores();
+    let snapshots = transaction.object_store(SNAPSHOTS)?;
+    snapshots.put(
+        &Uint8Array::from(snapshot.encoded.as_slice()).into(),
+        Some(&JsValue::from_str(key)),
+    )?;
+    if let Some(json) = &snapshot.json {
+        snapshots.put(
+            &JsValue::from_str(json),
+            Some(&JsValue::from_str(SUMMARIES_JSON)),
+        )?;
+    }
+    transaction.object_store(log)?.clear()?;
+    if legacy {
+        transaction.object_store(legacy_store)?.clear()?;
+    }
+    Ok(())
+}
+
 /// The stored book as `index.html` read it while the wasm loaded (`fieldbookStoredBook`: the
-/// summaries' snapshot and the summaries written after it, in one read-only transaction):
-/// the page shows the list from it without waiting for its engine; an empty book when there
-/// is no database at all (a new device). `None` without a snapshot, or one this build can
-/// read; the engine's read follows in every case.
+/// summaries' snapshot and the summaries' log, in one read-only transaction): the page
+/// shows the list from it without waiting for its engine; an empty book when there is no
+/// database at all (a new device). `None` without a snapshot this build reads; the
+/// engine's read follows in every case.
 pub async fn read_early_book() -> Option<Vec<CustomerSummary>> {
     let promise = crate::global::property("fieldbookStoredBook")
         .dyn_into::<js_sys::Promise>()
@@ -765,13 +887,38 @@ pub async fn read_early_book() -> Option<Vec<CustomerSummary>> {
     let snapshot = field("snapshot")?.dyn_into::<Uint8Array>().ok()?.to_vec();
     let snapshot = shared::model::snapshot::decode::<CustomerSummary>(&snapshot)?;
     crate::perf::mark("fieldbook:summaries-snapshot-decoded");
-    let since = field("since")?.dyn_into::<js_sys::Array>().ok()?;
-    let newer = parse_json_records(since.to_vec(), SUMMARIES_SINCE);
+    let log = field("log")?.dyn_into::<js_sys::Array>().ok()?;
+    let newer: Vec<CustomerSummary> = log.iter().flat_map(CustomerSummary::from_log).collect();
     Some(shared::model::snapshot::overlay(snapshot, newer))
 }
 
-/// JSON records (summaries) read from `store_name`. Records that do not parse are skipped and
-/// logged, so one bad record never hides the whole book.
+/// A JSON array of records (one log record, or a snapshot's JSON copy). Elements that do
+/// not parse are skipped and logged, so one bad record never hides the others.
+fn parse_json_array<T: serde::de::DeserializeOwned>(text: &str, store_name: &str) -> Vec<T> {
+    if let Ok(records) = serde_json::from_str::<Vec<T>>(text) {
+        return records;
+    }
+    let Ok(values) = serde_json::from_str::<Vec<serde_json::Value>>(text) else {
+        tracing::warn!(
+            store = store_name,
+            "skipping a record that is not a JSON array"
+        );
+        return Vec::new();
+    };
+    values
+        .into_iter()
+        .filter_map(|value| match serde_json::from_value::<T>(value) {
+            Ok(record) => Some(record),
+            Err(err) => {
+                tracing::warn!(store = store_name, cause = %err, "skipping an unreadable record");
+                None
+            }
+        })
+        .collect()
+}
+
+/// JSON records (pre-version-5 summaries, one per customer) read from `store_name`.
+/// Records that do not parse are skipped and logged.
 fn parse_json_records<T: serde::de::DeserializeOwned>(
     values: Vec<JsValue>,
     store_name: &str,
@@ -802,8 +949,8 @@ fn parse_json_records<T: serde::de::DeserializeOwned>(
     records
 }
 
-/// Encoded facts records; those of another format are left out (and made again from their
-/// documents by the engine).
+/// Encoded facts records (pre-version-5, one per customer); those of another format are
+/// left out (and made again from their documents by the engine).
 fn decode_facts(values: Vec<JsValue>) -> Vec<CustomerFacts> {
     let mut records = Vec::with_capacity(values.len());
     let mut skipped = 0;

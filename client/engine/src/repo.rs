@@ -47,7 +47,7 @@ use shared::sync::tab_protocol::{TabEvent, TabRequest};
 use shared::Version;
 
 use common::perf::mark;
-use common::store::{Projected, Projection, Store, StoreError, WriteBatch};
+use common::store::{Projected, Projection, SnapshotBytes, Store, StoreError, WriteBatch};
 
 use crate::{
     clock::now,
@@ -70,6 +70,8 @@ const DOC_CACHE_CAPACITY: usize = 16;
 const LOOKUP_BY_RANGE_ABOVE: usize = 32;
 /// Customers whose missing dashboard facts are made from their documents per transaction.
 const FACTS_BACKFILL_BATCH: usize = 200;
+/// How long after becoming the writer the engine checks the list against the documents.
+const REPAIR_AFTER_START_MS: i32 = 3_000;
 
 /// Whether the book has been read from the device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -614,32 +616,10 @@ impl Repo {
     }
 
     /// Writes one transaction and, once committed, tells the other tabs what changed.
-    ///
-    /// A large write (more customers than the `*_since` copies take, a download's page or an
-    /// import's batch) carries the new snapshot of every summary, made from the committed
-    /// summaries in memory, when no other write is in flight and no further part follows
-    /// (else it drops the snapshot, and compaction makes it again).
-    async fn write(&self, store: &Store, mut batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
-        {
-            let inner = self.inner();
-            let mut inner = inner.borrow_mut();
-            let alone = inner.writes_in_flight == 0 && !batch.more_follow;
-            if batch.summaries.len() > common::store::SINCE_LIMIT && alone {
-                let started = common::perf::now_ms();
-                batch.summaries_snapshot = Some(inner.summaries.snapshot_with(&batch.summaries));
-                common::perf::add_timing("store: snapshot of a large write", started);
-            }
-            if batch.facts.len() > common::store::SINCE_LIMIT && alone {
-                if let (Some(index), None) = (&inner.facts, &inner.facts_pending) {
-                    batch.facts_snapshot = Some(index.snapshot_with(&batch.facts));
-                }
-            }
-            inner.writes_in_flight += 1;
-        }
+    async fn write(&self, store: &Store, batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
+        self.inner().borrow_mut().writes_in_flight += 1;
         let written = self.write_and_announce(store, batch).await;
-        let inner = self.inner();
-        let mut inner = inner.borrow_mut();
-        inner.writes_in_flight -= 1;
+        self.inner().borrow_mut().writes_in_flight -= 1;
         written
     }
 
@@ -718,6 +698,66 @@ impl Repo {
             if store.snapshot_behind(projection).await? {
                 self.compact_soon(projection, false);
             }
+        }
+        let repo = *self;
+        leptos::task::spawn_local(async move {
+            // After the start's own reads and writes.
+            common::perf::sleep(REPAIR_AFTER_START_MS).await;
+            if let Err(err) = repo.repair_projections(&store).await {
+                tracing::warn!(cause = %err, "could not check the list against the documents");
+            }
+        });
+        Ok(())
+    }
+
+    /// Makes the summary (and facts) of every stored document the list lacks again from the
+    /// document: a projection record that did not read (damage, or a build that cannot read
+    /// what an older one wrote) costs a moment's work, never a customer.
+    async fn repair_projections(&self, store: &Store) -> Result<(), RepoError> {
+        let stored = store.stored_customers().await?;
+        let missing: Vec<CustomerId> = {
+            let inner = self.inner();
+            let inner = inner.borrow();
+            stored
+                .into_iter()
+                .filter(|id| !inner.summaries.contains(id))
+                .collect()
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        tracing::warn!(
+            n_customers = missing.len(),
+            "stored customers missing from the list; making their summaries again"
+        );
+        let actor = self.inner().borrow().actor.clone();
+        for ids in missing.chunks(FACTS_BACKFILL_BATCH) {
+            if !self.tabs.is_writer() {
+                return Ok(());
+            }
+            let stored = store.load_docs(ids).await?;
+            let mut batch = WriteBatch::default();
+            for (id, stored) in ids.iter().zip(stored) {
+                match CustomerDoc::load(id, &stored.bytes, actor.clone()) {
+                    Ok(doc) => {
+                        batch.summaries.push(doc.summary());
+                        batch.facts.push(doc.facts());
+                    }
+                    Err(err) => {
+                        tracing::warn!(customer = %id, cause = %err, "an unreadable document stays out of the list")
+                    }
+                }
+            }
+            let summaries = batch.summaries.clone();
+            let facts = if self.wants_facts() {
+                batch.facts.clone()
+            } else {
+                Vec::new()
+            };
+            self.write(store, batch).await?;
+            self.remember_facts(facts);
+            self.show_changed(summaries);
+            common::perf::yield_now().await;
         }
         Ok(())
     }
@@ -846,16 +886,16 @@ impl Repo {
             let inner = inner.borrow();
             match projection {
                 _ if inner.writes_in_flight > 0 => None,
-                Projection::Summaries => Some(inner.summaries.snapshot_with(&[])),
+                Projection::Summaries => Some(SnapshotBytes::of_summaries(inner.summaries.items())),
                 Projection::Facts => match (&inner.facts, &inner.facts_pending) {
-                    (Some(index), None) => Some(index.snapshot_with(&[])),
+                    (Some(index), None) => Some(SnapshotBytes::of_facts(index.items())),
                     _ => None,
                 },
             }
         };
         // (`Store::compact` times itself.)
         let written = match from_memory {
-            Some(bytes) => store.put_snapshot(projection, bytes).await.map(|()| {
+            Some(snapshot) => store.put_snapshot(snapshot).await.map(|()| {
                 common::perf::add_timing("store: compact snapshots", started);
             }),
             None => store.compact(projection).await.map(|_| ()),
@@ -1008,8 +1048,7 @@ impl Repo {
                 },
             ),
         ];
-        let more_follow = bootstrap.is_some();
-        self.merge_and_store(entries, projections, meta, Vec::new(), more_follow)
+        self.merge_and_store(entries, projections, meta, Vec::new())
             .await?;
         self.inner().borrow_mut().cursor = cursor;
         Ok(())
@@ -1035,7 +1074,7 @@ impl Repo {
             })
             .collect();
         let touched = touched_customers(&uploads);
-        self.merge_and_store(entries, Vec::new(), Vec::new(), uploads, false)
+        self.merge_and_store(entries, Vec::new(), Vec::new(), uploads)
             .await?;
         Ok(touched)
     }
@@ -1099,7 +1138,6 @@ impl Repo {
         projections: Vec<Option<EntryProjection>>,
         meta: Vec<(&'static str, String)>,
         outbox: Vec<Upload>,
-        more_follow: bool,
     ) -> Result<(), String> {
         let store = self.store().await.map_err(|err| err.to_string())?;
         let inner = self.inner();
@@ -1213,7 +1251,6 @@ impl Repo {
         let mut batch = WriteBatch {
             meta,
             outbox: outbox.iter().map(encode).collect(),
-            more_follow,
             ..WriteBatch::default()
         };
         let mut written: Vec<(CustomerId, CachedDoc)> = Vec::new();
@@ -1490,7 +1527,6 @@ impl Repo {
                 batch.summaries.push(summary);
                 batch.facts.push(facts);
             }
-            batch.more_follow = customers.peek().is_some();
             let summaries = batch.summaries.clone();
             let facts = if self.wants_facts() {
                 batch.facts.clone()
