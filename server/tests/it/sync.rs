@@ -256,17 +256,18 @@ async fn bootstrap_sends_latest_snapshots_then_the_uncovered_tail_like_the_refer
                 max_entries: 3,
             })
             .await;
-        let ServerMessage::ProjectedBootstrapPage {
+        let ServerMessage::CompressedBootstrapPage { deflated, .. } =
+            fresh.recv_answer(request_id).await
+        else {
+            panic!("expected a compressed bootstrap page (protocol version 2)")
+        };
+        let shared::sync::BootstrapPage {
             entries,
             projections,
             next,
             through,
             total_documents,
-            ..
-        } = fresh.recv_answer(request_id).await
-        else {
-            panic!("expected a bootstrap page with projections (protocol version 2)")
-        };
+        } = shared::sync::protocol::inflate_page(&deflated).unwrap();
         let want = reference.bootstrap(&space, expected_position.clone(), 3, 2 << 20);
         assert_eq!(entries, want.entries, "page after {position:?}");
         // What the relay derived from each customer snapshot is what the document holds.

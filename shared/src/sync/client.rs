@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 
 use crate::seed::SeedRng;
 use crate::sync::protocol::{
-    decode, encode, BootstrapPhase, BootstrapPosition, ClientMessage, EntryProjection, ErrorCode,
-    LogEntry, Seq, ServerMessage, SpaceId, Upload, SUPPORTED_VERSIONS,
+    decode, encode, inflate_page, BootstrapPhase, BootstrapPosition, ClientMessage,
+    EntryProjection, ErrorCode, LogEntry, Seq, ServerMessage, SpaceId, Upload, SUPPORTED_VERSIONS,
 };
 use crate::Timestamp;
 
@@ -564,25 +564,34 @@ impl ClientEngine {
                 total_documents,
                 now,
             ),
-            ServerMessage::ProjectedBootstrapPage {
+            ServerMessage::CompressedBootstrapPage {
                 request_id,
-                entries,
-                projections,
-                next,
-                through,
-                total_documents,
+                deflated,
             } => {
-                if !projections.is_empty() && projections.len() != entries.len() {
-                    self.problem = Some("the relay sent a malformed bootstrap page".into());
-                    return self.drop_connection(now, true);
-                }
+                let page = match inflate_page(&deflated) {
+                    Ok(page)
+                        if page.projections.is_empty()
+                            || page.projections.len() == page.entries.len() =>
+                    {
+                        page
+                    }
+                    Ok(_) => {
+                        self.problem = Some("the relay sent a malformed bootstrap page".into());
+                        return self.drop_connection(now, true);
+                    }
+                    Err(err) => {
+                        self.problem =
+                            Some(format!("the relay sent a malformed bootstrap page: {err}"));
+                        return self.drop_connection(now, true);
+                    }
+                };
                 self.bootstrap_page(
                     request_id,
-                    entries,
-                    projections,
-                    next,
-                    through,
-                    total_documents,
+                    page.entries,
+                    page.projections,
+                    page.next,
+                    page.through,
+                    page.total_documents,
                     now,
                 )
             }
@@ -810,7 +819,7 @@ impl ClientEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::protocol::{BlobKind, DocumentId, ServerMessage};
+    use crate::sync::protocol::{deflate_page, BlobKind, BootstrapPage, DocumentId, ServerMessage};
 
     const T: Timestamp = Timestamp(1_000);
 
@@ -938,13 +947,15 @@ mod tests {
     #[test]
     fn projections_reach_storage_with_their_entries_and_a_page_that_misaligns_them_is_refused() {
         let projected = |request_id, projections: Vec<Option<EntryProjection>>| {
-            encode(&ServerMessage::ProjectedBootstrapPage {
+            encode(&ServerMessage::CompressedBootstrapPage {
                 request_id,
-                entries: vec![entry(1), entry(2)],
-                projections,
-                next: None,
-                through: Seq(2),
-                total_documents: 2,
+                deflated: deflate_page(&BootstrapPage {
+                    entries: vec![entry(1), entry(2)],
+                    projections,
+                    next: None,
+                    through: Seq(2),
+                    total_documents: 2,
+                }),
             })
         };
         let (mut engine, effects) = welcomed();

@@ -6,46 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::blob::{BlobKey, ValidUpload};
 use crate::sync::protocol::{
-    bootstrap_skips, BlobKind, BootstrapPhase, BootstrapPosition, DocumentId, EntryProjection,
-    LogEntry, Seq, SpaceId, UploadResult,
+    bootstrap_skips, BlobKind, BootstrapPage, BootstrapPhase, BootstrapPosition, DocumentId,
+    EntryProjection, LogEntry, Seq, SpaceId, UploadResult,
 };
-
-/// A page of a bootstrap, as [`MemoryLog::bootstrap`] and the SQL stores produce it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BootstrapPage {
-    /// The entries of this page.
-    pub entries: Vec<LogEntry>,
-    /// What the relay derived from each entry's snapshot, in the same order (`None` for
-    /// changes and for snapshots that are not of a customer).
-    pub projections: Vec<Option<EntryProjection>>,
-    /// Where the next page starts; `None` when done.
-    pub next: Option<BootstrapPosition>,
-    /// Where the bootstrap brings the device.
-    pub through: Seq,
-    /// Documents in the space when the bootstrap started.
-    pub total_documents: u64,
-}
-
-impl BootstrapPage {
-    /// A page after which the bootstrap continues at `phase` of the same `position`.
-    pub fn continues(
-        entries: Vec<LogEntry>,
-        projections: Vec<Option<EntryProjection>>,
-        position: &BootstrapPosition,
-        phase: BootstrapPhase,
-    ) -> BootstrapPage {
-        BootstrapPage {
-            entries,
-            projections,
-            through: position.through,
-            total_documents: position.total_documents,
-            next: Some(BootstrapPosition {
-                phase,
-                ..position.clone()
-            }),
-        }
-    }
-}
 
 /// Every space's append-only log.
 #[derive(Debug, Default, Clone)]

@@ -36,5 +36,6 @@ pub use blob::{BlobKey, ValidUpload};
 pub use client::{
     ClientConfig, ClientEffect, ClientEngine, Credentials, OutboxItem, SyncPhase, SyncStatus,
 };
-pub use memory::{BootstrapPage, MemoryLog};
+pub use memory::MemoryLog;
+pub use protocol::BootstrapPage;
 pub use relay::{RelayLimits, RelaySession, SessionEffect};

@@ -7,9 +7,9 @@
 
 use super::blob::{self, ValidUpload};
 use crate::sync::protocol::{
-    decode, negotiate, BootstrapPosition, ClientMessage, DecodeError, ErrorCode, LogEntry,
-    ProtocolVersion, Seq, ServerMessage, SpaceId, UploadResult, PROJECTIONS_VERSION,
-    SUPPORTED_VERSIONS,
+    decode, deflate_page, negotiate, BootstrapPage, BootstrapPosition, ClientMessage, DecodeError,
+    ErrorCode, LogEntry, ProtocolVersion, Seq, ServerMessage, SpaceId, UploadResult,
+    PROJECTIONS_VERSION, SUPPORTED_VERSIONS,
 };
 use crate::Timestamp;
 
@@ -377,24 +377,16 @@ impl RelaySession {
     }
 
     /// A bootstrap page was read for `request_id`.
-    pub fn bootstrap_page(
-        &mut self,
-        request_id: u64,
-        page: super::memory::BootstrapPage,
-    ) -> Vec<SessionEffect> {
+    pub fn bootstrap_page(&mut self, request_id: u64, page: BootstrapPage) -> Vec<SessionEffect> {
         if self.space().is_none() {
             return Vec::new();
         }
         let projected =
             matches!(self.state, State::Ready { version, .. } if version >= PROJECTIONS_VERSION);
         let message = if projected {
-            ServerMessage::ProjectedBootstrapPage {
+            ServerMessage::CompressedBootstrapPage {
                 request_id,
-                entries: page.entries,
-                projections: page.projections,
-                next: page.next,
-                through: page.through,
-                total_documents: page.total_documents,
+                deflated: deflate_page(&page),
             }
         } else {
             ServerMessage::BootstrapPage {
@@ -436,8 +428,7 @@ impl RelaySession {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::memory::BootstrapPage;
-    use crate::sync::protocol::{encode, EntryProjection};
+    use crate::sync::protocol::{encode, inflate_page, EntryProjection};
 
     /// A session that said hello with `versions` and was let in.
     fn ready(versions: &[ProtocolVersion]) -> RelaySession {
@@ -474,8 +465,8 @@ mod tests {
         ));
         assert!(matches!(
             sent(&mut ready(&[1, 2])),
-            ServerMessage::ProjectedBootstrapPage { request_id: 7, ref projections, .. }
-                if projections.len() == 1
+            ServerMessage::CompressedBootstrapPage { request_id: 7, ref deflated }
+                if inflate_page(deflated).is_ok_and(|page| page == self::tests::page())
         ));
     }
 }
