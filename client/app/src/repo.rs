@@ -219,11 +219,7 @@ impl Repo {
                     self.facts_version.update(|version| *version += 1);
                 }
                 let customers: Vec<CustomerId> = summaries.iter().map(|s| s.id.clone()).collect();
-                self.book.update(|book| {
-                    for summary in summaries {
-                        book.upsert(summary.clone());
-                    }
-                });
+                self.book.update(|book| book.upsert_all(summaries.clone()));
                 // Every screen showing one of them reloads it, also after this page's own
                 // edit (another screen, such as the survey overlay, may have made it). A
                 // reload never rewrites an input whose stored value did not change

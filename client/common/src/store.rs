@@ -209,6 +209,13 @@ pub struct WriteBatch {
     pub outbox: Vec<Vec<u8>>,
     /// Meta values to store.
     pub meta: Vec<(&'static str, String)>,
+    /// New snapshots that already hold this batch's records (a large write whose writer
+    /// holds every committed record): stored instead of a log record, emptying the log, so
+    /// a start right after an import or a download reads one value.
+    pub snapshots: Vec<SnapshotBytes>,
+    /// A part of a longer write (a download's page before the last, an import's batch before
+    /// the last): no snapshots with it (the next part would replace them at once).
+    pub more_follow: bool,
 }
 
 /// The stored chunks of one document.
@@ -557,19 +564,27 @@ impl Store {
     /// Writes a batch in one transaction; resolves once the transaction committed, with the
     /// keys given to the outbox items.
     pub async fn write(&self, batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
+        let mut stores = STORES.to_vec();
+        if self.legacy && !batch.snapshots.is_empty() {
+            stores.extend([LEGACY_SUMMARIES, LEGACY_FACTS]);
+        }
         let transaction = self
             .database
-            .transaction(&STORES, TransactionMode::ReadWrite)?;
+            .transaction(&stores, TransactionMode::ReadWrite)?;
         let chunks = transaction.object_store(DOC_CHUNKS)?;
         let meta = transaction.object_store(META)?;
         let outbox = transaction.object_store(OUTBOX)?;
+        let has_snapshot = |projection| batch.snapshots.iter().any(|s| s.projection == projection);
+        for snapshot in &batch.snapshots {
+            put_snapshot_in(&transaction, snapshot, self.legacy)?;
+        }
         // One record per projection, whatever the number of customers (module doc).
-        if !batch.summaries.is_empty() {
+        if !batch.summaries.is_empty() && !has_snapshot(Projection::Summaries) {
             transaction
                 .object_store(SUMMARIES_LOG)?
                 .add(&JsValue::from_str(&json_array(&batch.summaries)), None)?;
         }
-        if !batch.facts.is_empty() {
+        if !batch.facts.is_empty() && !has_snapshot(Projection::Facts) {
             let bytes = shared::model::snapshot::encode(&batch.facts);
             transaction
                 .object_store(FACTS_LOG)?

@@ -70,6 +70,8 @@ const DOC_CACHE_CAPACITY: usize = 16;
 const LOOKUP_BY_RANGE_ABOVE: usize = 32;
 /// Customers whose missing dashboard facts are made from their documents per transaction.
 const FACTS_BACKFILL_BATCH: usize = 200;
+/// A write of more customers than this, the last of its kind, carries new snapshots.
+const SNAPSHOT_WITH_WRITE_ABOVE: usize = 200;
 /// How long after becoming the writer the engine checks the list against the documents.
 const REPAIR_AFTER_START_MS: i32 = 3_000;
 
@@ -616,7 +618,38 @@ impl Repo {
     }
 
     /// Writes one transaction and, once committed, tells the other tabs what changed.
-    async fn write(&self, store: &Store, batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
+    ///
+    /// A large write that is the last of its kind (an import's last batch, a download's
+    /// last page) when no other write is in flight carries new snapshots made from the
+    /// committed records in memory with its own laid over them, so a start right after it
+    /// reads one value instead of the log.
+    async fn write(&self, store: &Store, mut batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
+        {
+            let inner = self.inner();
+            let inner = inner.borrow();
+            if inner.writes_in_flight == 0 && !batch.more_follow {
+                if batch.summaries.len() > SNAPSHOT_WITH_WRITE_ABOVE {
+                    let started = common::perf::now_ms();
+                    let mut all = inner.summaries.clone();
+                    for summary in &batch.summaries {
+                        all.upsert(summary.clone());
+                    }
+                    batch
+                        .snapshots
+                        .push(SnapshotBytes::of_summaries(all.items()));
+                    common::perf::add_timing("store: snapshot of a large write", started);
+                }
+                if batch.facts.len() > SNAPSHOT_WITH_WRITE_ABOVE {
+                    if let (Some(index), None) = (&inner.facts, &inner.facts_pending) {
+                        let mut all = index.clone();
+                        for record in &batch.facts {
+                            all.upsert(record.clone());
+                        }
+                        batch.snapshots.push(SnapshotBytes::of_facts(all.items()));
+                    }
+                }
+            }
+        }
         self.inner().borrow_mut().writes_in_flight += 1;
         let written = self.write_and_announce(store, batch).await;
         self.inner().borrow_mut().writes_in_flight -= 1;
@@ -1048,7 +1081,7 @@ impl Repo {
                 },
             ),
         ];
-        self.merge_and_store(entries, projections, meta, Vec::new())
+        self.merge_and_store(entries, projections, meta, Vec::new(), bootstrap.is_some())
             .await?;
         self.inner().borrow_mut().cursor = cursor;
         Ok(())
@@ -1074,7 +1107,7 @@ impl Repo {
             })
             .collect();
         let touched = touched_customers(&uploads);
-        self.merge_and_store(entries, Vec::new(), Vec::new(), uploads)
+        self.merge_and_store(entries, Vec::new(), Vec::new(), uploads, false)
             .await?;
         Ok(touched)
     }
@@ -1138,6 +1171,7 @@ impl Repo {
         projections: Vec<Option<EntryProjection>>,
         meta: Vec<(&'static str, String)>,
         outbox: Vec<Upload>,
+        more_follow: bool,
     ) -> Result<(), String> {
         let store = self.store().await.map_err(|err| err.to_string())?;
         let inner = self.inner();
@@ -1251,6 +1285,7 @@ impl Repo {
         let mut batch = WriteBatch {
             meta,
             outbox: outbox.iter().map(encode).collect(),
+            more_follow,
             ..WriteBatch::default()
         };
         let mut written: Vec<(CustomerId, CachedDoc)> = Vec::new();
@@ -1527,6 +1562,7 @@ impl Repo {
                 batch.summaries.push(summary);
                 batch.facts.push(facts);
             }
+            batch.more_follow = customers.peek().is_some();
             let summaries = batch.summaries.clone();
             let facts = if self.wants_facts() {
                 batch.facts.clone()

@@ -157,6 +157,9 @@ fn next_generation() -> u64 {
     NEXT_GENERATION.fetch_add(1, Ordering::Relaxed)
 }
 
+/// Below this many customers, [`Book::upsert_all`] inserts each in place.
+const UPSERT_ONE_BY_ONE_BELOW: usize = 32;
+
 /// Every customer summary of a rep's book, with search and counts.
 #[derive(Default)]
 pub struct Book {
@@ -262,6 +265,40 @@ impl Book {
             .updated_at
             .cmp(&ea.summary.updated_at)
             .then_with(|| ea.summary.id.cmp(&eb.summary.id))
+    }
+
+    /// Adds or replaces many customers: one sort of each order instead of one insertion per
+    /// customer when they are many (a download's page).
+    pub fn upsert_all(&mut self, summaries: Vec<CustomerSummary>) {
+        if summaries.len() < UPSERT_ONE_BY_ONE_BELOW {
+            for summary in summaries {
+                self.upsert(summary);
+            }
+            return;
+        }
+        self.generation = next_generation();
+        for summary in summaries {
+            self.counts.count(&summary, true);
+            match self.positions.get(&summary.id) {
+                Some(&entry_idx) => {
+                    self.counts
+                        .count(&self.entries[entry_idx as usize].summary, false);
+                    self.entries[entry_idx as usize] = BookEntry::new(summary);
+                }
+                None => {
+                    let entry_idx = self.entries.len() as EntryIdx;
+                    self.positions.insert(summary.id.clone(), entry_idx);
+                    self.entries.push(BookEntry::new(summary));
+                }
+            }
+        }
+        let entries = &self.entries;
+        self.by_name = (0..entries.len() as EntryIdx).collect();
+        self.by_name
+            .sort_unstable_by(|&a, &b| Self::cmp_name(entries, a, b));
+        self.by_updated = (0..entries.len() as EntryIdx).collect();
+        self.by_updated
+            .sort_unstable_by(|&a, &b| Self::cmp_updated(entries, a, b));
     }
 
     /// Adds a customer or replaces its summary.
@@ -637,6 +674,50 @@ mod tests {
             ListQuery::default(),
             expect!["anne Ângel, Bob Martin, Zoë Dupont"],
         );
+    }
+
+    #[test]
+    fn many_upserts_at_once_equal_one_at_a_time() {
+        let now = Timestamp(1_795_341_600_000);
+        let first: Vec<CustomerSummary> = (0..50)
+            .map(|i| CustomerSummary::of(&crate::seed::customer(3, i, now)))
+            .collect();
+        // Half of them again, changed, and new ones.
+        let second: Vec<CustomerSummary> = (25..100)
+            .map(|i| {
+                let mut customer = crate::seed::customer(3, i, now);
+                customer.name = format!("{} {i}", customer.name);
+                customer.updated_at = Timestamp(now.0 + i as i64);
+                CustomerSummary::of(&customer)
+            })
+            .collect();
+        let mut one_by_one = Book::default();
+        let mut at_once = Book::default();
+        for batch in [&first, &second] {
+            for summary in batch.iter() {
+                one_by_one.upsert(summary.clone());
+            }
+            at_once.upsert_all(batch.clone());
+        }
+        assert_eq!(at_once.len(), 100);
+        for sort in [SortOrder::Name, SortOrder::RecentlyUpdated] {
+            let query = ListQuery {
+                sort,
+                ..ListQuery::default()
+            };
+            let ids = |book: &Book| -> Vec<CustomerId> {
+                (book.query(&query).iter())
+                    .map(|&idx| book.entry(idx).unwrap().id.clone())
+                    .collect()
+            };
+            assert_eq!(ids(&at_once), ids(&one_by_one), "{sort:?}");
+        }
+        assert_eq!(at_once.stage_counts(), one_by_one.stage_counts());
+        assert_eq!(
+            at_once.active_and_archived(),
+            one_by_one.active_and_archived()
+        );
+        assert_eq!(at_once.tags(), one_by_one.tags());
     }
 
     #[test]
