@@ -80,6 +80,16 @@ test(`while a new device downloads ${N} customers, the rep searches and opens on
 
   const tabletContext = await browser.newContext({ baseURL, viewport: { width: 820, height: 1180 } });
   const tablet = await tabletContext.newPage();
+  // A trade-show connection (8 Mbit/s): on loopback the whole download takes ~2 s, too short
+  // to search and open a customer while it runs.
+  const cdp = await tabletContext.newCDPSession(tablet);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 20,
+    downloadThroughput: 1_000_000,
+    uploadThroughput: 1_000_000,
+  });
   const tabletAccount = new AccountPage(tablet);
   await tabletAccount.signIn(email, 'Tablet', true);
   const list = new CustomerListPage(tablet);
