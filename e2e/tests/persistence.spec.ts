@@ -1,4 +1,4 @@
-import { chromium, expect, test } from '@playwright/test';
+import { chromium, expect, test, type Page } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -54,13 +54,19 @@ test('an unreadable stored record is skipped and the rest of the book still show
   expect(await list.names()).toEqual(['First Kept', 'Second Kept']);
 });
 
-test('a list that lost its stored summaries is made again from the documents', async ({ page }) => {
+/** A sample book of `n` customers, shown, and folded into the stored snapshot. */
+async function sampleBookInSnapshot(page: Page, n: number, seed: number) {
   const list = new CustomerListPage(page);
   const storage = new DeviceStorage(page);
-  await list.addSampleCustomers(40, 5);
+  await list.addSampleCustomers(n, seed);
   await list.open();
   const count = await list.customerCount();
   await storage.waitSnapshotCurrent();
+  return { list, storage, count };
+}
+
+test('a list that lost its stored summaries is made again from the documents', async ({ page }) => {
+  const { list, storage, count } = await sampleBookInSnapshot(page, 40, 5);
   // Both snapshots unreadable (as if a later build could read neither) and no log records.
   await storage.put('snapshots', 'summaries', [1, 2, 3], true);
   await storage.put('snapshots', 'summaries.json', 'not json');
@@ -158,14 +164,9 @@ test('a tab steps aside when another tab upgrades the device database', async ({
 });
 
 test('the list read from the stored snapshot shows every later edit, before and after the engine folds it in', async ({ page }) => {
-  const list = new CustomerListPage(page);
-  const storage = new DeviceStorage(page);
-  // 300 customers (one large write), folded into the snapshot once the engine is idle;
-  // then an edit, a record of the log beside it.
-  await list.addSampleCustomers(300, 7);
-  await list.open();
-  const count = await list.customerCount();
-  await storage.waitSnapshotCurrent();
+  // 300 customers (one large write, with a snapshot); then an edit, a record of the log
+  // beside it.
+  const { list, storage, count } = await sampleBookInSnapshot(page, 300, 7);
   const [first] = await list.names();
   await list.openCustomer(first);
   const customer = new CustomerPage(page);
@@ -190,12 +191,7 @@ test('the list read from the stored snapshot shows every later edit, before and 
 });
 
 test('a snapshot this build cannot read is passed over and the whole book still shows', async ({ page }) => {
-  const list = new CustomerListPage(page);
-  const storage = new DeviceStorage(page);
-  await list.addSampleCustomers(40, 3);
-  await list.open();
-  const count = await list.customerCount();
-  await storage.waitSnapshotCurrent();
+  const { list, storage, count } = await sampleBookInSnapshot(page, 40, 3);
   // As if written by another build: another fingerprint, then garbage.
   await storage.put('snapshots', 'summaries', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], true);
   await list.open();

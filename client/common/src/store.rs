@@ -114,34 +114,31 @@ pub struct SnapshotBytes {
 }
 
 impl SnapshotBytes {
-    /// The snapshot of every summary.
-    pub fn of_summaries(items: &[CustomerSummary]) -> SnapshotBytes {
-        SnapshotBytes {
+    /// The snapshot of every summary (`items`, as [`ByCustomer::with_newer`] gives them).
+    ///
+    /// [`ByCustomer::with_newer`]: shared::model::snapshot::ByCustomer::with_newer
+    pub fn of_summaries(items: &[&CustomerSummary]) -> Result<SnapshotBytes, StoreError> {
+        Ok(SnapshotBytes {
             projection: Projection::Summaries,
             encoded: shared::model::snapshot::encode(items),
-            json: Some(json_array(items)),
-        }
+            json: Some(json_array(items)?),
+        })
     }
 
     /// The snapshot of every customer's facts.
-    pub fn of_facts(items: &[CustomerFacts]) -> SnapshotBytes {
-        SnapshotBytes {
+    pub fn of_facts(items: &[&CustomerFacts]) -> Result<SnapshotBytes, StoreError> {
+        Ok(SnapshotBytes {
             projection: Projection::Facts,
             encoded: shared::model::snapshot::encode(items),
             json: None,
-        }
-    }
-
-    /// Which projection it holds.
-    pub fn projection(&self) -> Projection {
-        self.projection
+        })
     }
 }
 
 /// `items` as one JSON array.
-fn json_array<T: serde::Serialize>(items: &[T]) -> String {
-    // Plain data with string keys: serializing cannot fail.
-    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+fn json_array<T: serde::Serialize>(items: &[T]) -> Result<String, StoreError> {
+    serde_json::to_string(items)
+        .map_err(|err| StoreError::Failed(format!("cannot encode summaries: {err}")))
 }
 
 /// What a read of a projection found.
@@ -349,6 +346,15 @@ impl Store {
         Ok(Store { database, legacy })
     }
 
+    /// Every store this database has (an older one's per-customer stores included).
+    fn all_stores(&self) -> Vec<&'static str> {
+        let mut stores = STORES.to_vec();
+        if self.legacy {
+            stores.extend([LEGACY_SUMMARIES, LEGACY_FACTS]);
+        }
+        stores
+    }
+
     /// The stores a read or compaction of `projection` touches.
     fn projection_stores(&self, projection: Projection) -> Vec<&'static str> {
         let (log, _, legacy) = projection.stores();
@@ -444,7 +450,7 @@ impl Store {
     async fn compact_with<T: Record>(
         &self,
         projection: Projection,
-        snapshot_of: fn(&[T]) -> SnapshotBytes,
+        snapshot_of: fn(&[&T]) -> Result<SnapshotBytes, StoreError>,
     ) -> Result<usize, StoreError> {
         let started = crate::perf::now_ms();
         let transaction = self.database.transaction(
@@ -453,7 +459,8 @@ impl Store {
         )?;
         let read = read_projection::<T>(&transaction, projection, self.legacy).await?;
         let snapshots = transaction.object_store(SNAPSHOTS)?;
-        put_snapshot_in(&transaction, &snapshot_of(&read.items), self.legacy)?;
+        let items: Vec<&T> = read.items.iter().collect();
+        put_snapshot_in(&transaction, &snapshot_of(&items)?, self.legacy)?;
         commit(transaction, &snapshots).await?;
         crate::perf::add_timing("store: compact snapshots", started);
         Ok(read.items.len())
@@ -564,10 +571,11 @@ impl Store {
     /// Writes a batch in one transaction; resolves once the transaction committed, with the
     /// keys given to the outbox items.
     pub async fn write(&self, batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
-        let mut stores = STORES.to_vec();
-        if self.legacy && !batch.snapshots.is_empty() {
-            stores.extend([LEGACY_SUMMARIES, LEGACY_FACTS]);
-        }
+        // Snapshots empty an older database's per-customer stores too.
+        let stores = match batch.snapshots.is_empty() {
+            true => STORES.to_vec(),
+            false => self.all_stores(),
+        };
         let transaction = self
             .database
             .transaction(&stores, TransactionMode::ReadWrite)?;
@@ -582,7 +590,7 @@ impl Store {
         if !batch.summaries.is_empty() && !has_snapshot(Projection::Summaries) {
             transaction
                 .object_store(SUMMARIES_LOG)?
-                .add(&JsValue::from_str(&json_array(&batch.summaries)), None)?;
+                .add(&JsValue::from_str(&json_array(&batch.summaries)?), None)?;
         }
         if !batch.facts.is_empty() && !has_snapshot(Projection::Facts) {
             let bytes = shared::model::snapshot::encode(&batch.facts);
@@ -699,10 +707,7 @@ impl Store {
 
     /// Deletes everything this device holds except its actor id (sign-out, revocation).
     pub async fn wipe(&self) -> Result<(), StoreError> {
-        let mut stores = STORES.to_vec();
-        if self.legacy {
-            stores.extend([LEGACY_SUMMARIES, LEGACY_FACTS]);
-        }
+        let stores = self.all_stores();
         let transaction = self
             .database
             .transaction(&stores, TransactionMode::ReadWrite)?;

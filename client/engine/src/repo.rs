@@ -444,7 +444,6 @@ impl Repo {
             outbox: vec![encode(&upload)],
             ..WriteBatch::default()
         };
-        let facts = batch.facts.clone();
         let keys = match self.write(&store, batch).await {
             Ok(keys) => keys,
             Err(err) => {
@@ -452,8 +451,6 @@ impl Repo {
             }
         };
         self.queued(keys, vec![upload]);
-        self.remember_facts(facts);
-        let summary = doc.summary();
         let customer = doc.customer().clone();
         inner.borrow_mut().docs.insert(
             customer_id,
@@ -463,7 +460,6 @@ impl Repo {
                 next_seq: 1,
             },
         );
-        self.inner().borrow_mut().summaries.upsert(summary);
         Ok(customer)
     }
 
@@ -542,8 +538,6 @@ impl Repo {
         let Some((batch, uploads, customer)) = prepared else {
             return Ok(None);
         };
-        let summary = batch.summaries[0].clone();
-        let facts = batch.facts.clone();
         let keys = match self.write(&store, batch).await {
             Ok(keys) => keys,
             Err(err) => {
@@ -554,8 +548,6 @@ impl Repo {
             }
         };
         self.queued(keys, uploads);
-        self.inner().borrow_mut().summaries.upsert(summary);
-        self.remember_facts(facts);
         Ok(Some(customer))
     }
 
@@ -630,22 +622,15 @@ impl Repo {
             if inner.writes_in_flight == 0 && !batch.more_follow {
                 if batch.summaries.len() > SNAPSHOT_WITH_WRITE_ABOVE {
                     let started = common::perf::now_ms();
-                    let mut all = inner.summaries.clone();
-                    for summary in &batch.summaries {
-                        all.upsert(summary.clone());
-                    }
-                    batch
-                        .snapshots
-                        .push(SnapshotBytes::of_summaries(all.items()));
+                    let all = inner.summaries.with_newer(&batch.summaries);
+                    let snapshot = SnapshotBytes::of_summaries(&all)?;
+                    batch.snapshots.push(snapshot);
                     common::perf::add_timing("store: snapshot of a large write", started);
                 }
                 if batch.facts.len() > SNAPSHOT_WITH_WRITE_ABOVE {
                     if let (Some(index), None) = (&inner.facts, &inner.facts_pending) {
-                        let mut all = index.clone();
-                        for record in &batch.facts {
-                            all.upsert(record.clone());
-                        }
-                        batch.snapshots.push(SnapshotBytes::of_facts(all.items()));
+                        let snapshot = SnapshotBytes::of_facts(&index.with_newer(&batch.facts))?;
+                        batch.snapshots.push(snapshot);
                     }
                 }
             }
@@ -669,6 +654,12 @@ impl Repo {
             .find(|(key, _)| *key == BOOK_META)
             .and_then(|(_, saved)| hex::decode(saved).ok());
         let keys = store.write(batch).await?;
+        // Memory follows what is committed before anything else runs, so a snapshot made
+        // from memory (a large write's, compaction's) holds every committed record.
+        self.show_changed(summaries.clone());
+        if self.wants_facts() {
+            self.remember_facts(facts.clone());
+        }
         if !summaries.is_empty() {
             self.compact_soon(Projection::Summaries, true);
         }
@@ -768,28 +759,13 @@ impl Repo {
             if !self.tabs.is_writer() {
                 return Ok(());
             }
-            let stored = store.load_docs(ids).await?;
-            let mut batch = WriteBatch::default();
-            for (id, stored) in ids.iter().zip(stored) {
-                match CustomerDoc::load(id, &stored.bytes, actor.clone()) {
-                    Ok(doc) => {
-                        batch.summaries.push(doc.summary());
-                        batch.facts.push(doc.facts());
-                    }
-                    Err(err) => {
-                        tracing::warn!(customer = %id, cause = %err, "an unreadable document stays out of the list")
-                    }
-                }
-            }
-            let summaries = batch.summaries.clone();
-            let facts = if self.wants_facts() {
-                batch.facts.clone()
-            } else {
-                Vec::new()
+            let docs = load_stored_docs(store, ids, &actor).await?;
+            let batch = WriteBatch {
+                summaries: docs.iter().map(CustomerDoc::summary).collect(),
+                facts: docs.iter().map(CustomerDoc::facts).collect(),
+                ..WriteBatch::default()
             };
             self.write(store, batch).await?;
-            self.remember_facts(facts);
-            self.show_changed(summaries);
             common::perf::yield_now().await;
         }
         Ok(())
@@ -919,24 +895,27 @@ impl Repo {
             let inner = inner.borrow();
             match projection {
                 _ if inner.writes_in_flight > 0 => None,
-                Projection::Summaries => Some(SnapshotBytes::of_summaries(inner.summaries.items())),
+                Projection::Summaries => Some(SnapshotBytes::of_summaries(
+                    &inner.summaries.with_newer(&[]),
+                )),
                 Projection::Facts => match (&inner.facts, &inner.facts_pending) {
-                    (Some(index), None) => Some(SnapshotBytes::of_facts(index.items())),
+                    (Some(index), None) => Some(SnapshotBytes::of_facts(&index.with_newer(&[]))),
                     _ => None,
                 },
             }
         };
         // (`Store::compact` times itself.)
         let written = match from_memory {
-            Some(snapshot) => store.put_snapshot(snapshot).await.map(|()| {
+            Some(Ok(snapshot)) => store.put_snapshot(snapshot).await.map(|()| {
                 common::perf::add_timing("store: compact snapshots", started);
             }),
+            Some(Err(err)) => Err(err),
             None => store.compact(projection).await.map(|_| ()),
         };
         match written {
             Ok(()) => {}
             Err(err) => {
-                tracing::warn!(?projection, cause = %err, "cannot write a snapshot; the next start reads every record")
+                tracing::warn!(?projection, cause = %err, "cannot write a snapshot; the next start reads the log")
             }
         }
     }
@@ -1312,13 +1291,6 @@ impl Repo {
             }
             written.push((id, cached));
         }
-        let summaries = batch.summaries.clone();
-        // Facts in memory only if a dashboard loaded them; stored in any case.
-        let facts = if self.wants_facts() {
-            batch.facts.clone()
-        } else {
-            Vec::new()
-        };
         common::perf::add_timing("apply: load and merge entries", started);
         let started = common::perf::now_ms();
         let keys = match self.write(&store, batch).await {
@@ -1334,7 +1306,6 @@ impl Repo {
         if let Some(settings) = book_settings {
             self.settings.set(settings);
         }
-        self.remember_facts(facts);
         if !outbox.is_empty() {
             self.queued(keys, outbox);
         }
@@ -1348,8 +1319,7 @@ impl Repo {
                 inner.docs.insert(customer_id, cached);
             }
         }
-        self.show_changed(summaries);
-        common::perf::add_timing("apply: book and screens", started);
+        common::perf::add_timing("apply: document cache", started);
         Ok(())
     }
 
@@ -1383,25 +1353,18 @@ impl Repo {
         if facts.is_empty() {
             return;
         }
-        let changed = {
-            let inner = self.inner();
-            let mut inner = inner.borrow_mut();
-            let inner = &mut *inner;
-            match (inner.facts.as_mut(), inner.facts_pending.as_mut()) {
-                (Some(index), _) => {
-                    for record in facts {
-                        index.upsert(record);
-                    }
-                    true
+        let inner = self.inner();
+        let mut inner = inner.borrow_mut();
+        let inner = &mut *inner;
+        match (inner.facts.as_mut(), inner.facts_pending.as_mut()) {
+            (Some(index), _) => {
+                for record in facts {
+                    index.upsert(record);
                 }
-                (None, Some(pending)) => {
-                    pending.extend(facts);
-                    false
-                }
-                (None, None) => false,
             }
-        };
-        if changed {}
+            (None, Some(pending)) => pending.extend(facts),
+            (None, None) => {}
+        }
     }
 
     /// Reads every customer's dashboard facts into memory (once; later changes keep them up
@@ -1469,30 +1432,19 @@ impl Repo {
         let mut done = 0;
         for ids in missing.chunks(FACTS_BACKFILL_BATCH) {
             progress(done, missing.len());
-            let stored = store.load_docs(ids).await?;
-            let mut batch = WriteBatch::default();
-            for (id, stored) in ids.iter().zip(stored) {
-                if stored.n_chunks == 0 {
-                    continue;
-                }
-                match CustomerDoc::load(id, &stored.bytes, actor.clone()) {
-                    Ok(doc) => batch.facts.push(doc.facts()),
-                    Err(err) => {
-                        tracing::warn!(customer = %id, cause = %err, "no facts for an unreadable document")
-                    }
-                }
-            }
+            let docs = load_stored_docs(store, ids, &actor).await?;
+            let facts: Vec<CustomerFacts> = docs.iter().map(CustomerDoc::facts).collect();
             if self.tabs.is_writer() {
                 self.write(
                     store,
                     WriteBatch {
-                        facts: batch.facts.clone(),
+                        facts: facts.clone(),
                         ..WriteBatch::default()
                     },
                 )
                 .await?;
             }
-            for record in batch.facts {
+            for record in facts {
                 index.upsert(record);
             }
             done += ids.len();
@@ -1563,17 +1515,12 @@ impl Repo {
                 batch.facts.push(facts);
             }
             batch.more_follow = customers.peek().is_some();
-            let summaries = batch.summaries.clone();
-            let facts = if self.wants_facts() {
-                batch.facts.clone()
-            } else {
-                Vec::new()
-            };
+            let n_batch = batch.summaries.len();
             common::perf::add_timing("create: documents", started);
             if !writes_here {
                 // The writer tab stores them and announces their summaries.
                 self.ask_writer(uploads).await?;
-                n_written += summaries.len();
+                n_written += n_batch;
                 progress(n_written);
                 continue;
             }
@@ -1582,11 +1529,9 @@ impl Repo {
             common::perf::add_timing("create: IndexedDB write", started);
             let started = common::perf::now_ms();
             self.queued(keys, uploads);
-            self.remember_facts(facts);
-            n_written += summaries.len();
-            self.show_changed(summaries);
+            n_written += n_batch;
             progress(n_written);
-            common::perf::add_timing("create: outbox, book and progress", started);
+            common::perf::add_timing("create: outbox and progress", started);
         }
         Ok(n_written)
     }
@@ -1691,6 +1636,30 @@ fn merge_entries(
     }
     let snapshot = if changed { None } else { snapshot };
     Ok(cached.map(|cached| (id, cached, snapshot)))
+}
+
+/// The stored documents of `ids` (read in one transaction), loaded with `actor`: those
+/// without chunks are left out, and unreadable ones with a warning (the list and the
+/// dashboards go without them rather than fail for every other customer).
+async fn load_stored_docs(
+    store: &Store,
+    ids: &[CustomerId],
+    actor: &ActorId,
+) -> Result<Vec<CustomerDoc>, StoreError> {
+    let stored = store.load_docs(ids).await?;
+    let mut docs = Vec::with_capacity(ids.len());
+    for (id, stored) in ids.iter().zip(stored) {
+        if stored.n_chunks == 0 {
+            continue;
+        }
+        match CustomerDoc::load(id, &stored.bytes, actor.clone()) {
+            Ok(doc) => docs.push(doc),
+            Err(err) => {
+                tracing::warn!(customer = %id, cause = %err, "an unreadable document stays out of the list and the dashboards")
+            }
+        }
+    }
+    Ok(docs)
 }
 
 /// The summary and facts of a document new on this device, from the relay's projection of

@@ -174,6 +174,28 @@ impl<T: PerCustomer> ByCustomer<T> {
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
+
+    /// These records with `newer` laid over them, as [`overlay`] would make them, without
+    /// copying any record: what a snapshot made from memory with a write's records encodes.
+    pub fn with_newer<'a>(&'a self, newer: &'a [T]) -> Vec<&'a T> {
+        let newer_by_id: HashMap<&CustomerId, &T> = newer
+            .iter()
+            .map(|item| (item.customer_id(), item))
+            .collect();
+        let mut items: Vec<&T> = self
+            .list
+            .iter()
+            .map(|item| newer_by_id.get(item.customer_id()).copied().unwrap_or(item))
+            .collect();
+        let mut appended = std::collections::HashSet::new();
+        for item in newer {
+            if !self.contains(item.customer_id()) && appended.insert(item.customer_id()) {
+                // The last record of a customer in `newer` wins, as in `overlay`.
+                items.push(newer_by_id[item.customer_id()]);
+            }
+        }
+        items
+    }
 }
 
 /// `snapshot` with `newer` laid over it: a newer record replaces the snapshot's record of
@@ -232,6 +254,26 @@ mod tests {
             None,
             "another type"
         );
+    }
+
+    #[test]
+    fn records_with_newer_ones_are_the_overlay_of_them() {
+        let index = ByCustomer::new(vec![summary("c1", "Ana"), summary("c2", "Bo")]);
+        let newer = vec![
+            summary("c3", "Cy"),
+            summary("c1", "Anna"),
+            summary("c3", "Cyd"),
+        ];
+        let laid: Vec<CustomerSummary> = index.with_newer(&newer).into_iter().cloned().collect();
+        let expected = overlay(index.items().to_vec(), newer);
+        assert_eq!(laid, expected);
+        assert_eq!(
+            decode::<CustomerSummary>(&encode(&index.with_newer(&[]))),
+            Some(index.items().to_vec())
+        );
+        let names: Vec<&str> = expected.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["Anna", "Bo", "Cyd"]);
+        assert_eq!(index.len(), 2, "the index itself is unchanged");
     }
 
     #[test]

@@ -59,21 +59,19 @@ pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, Bl
             ),
         });
     }
-    let mut projection = None;
-    let key = match upload.kind {
+    let (key, projection) = match upload.kind {
         BlobKind::Change => {
             let change = Change::try_from(upload.bytes.as_slice()).map_err(|err| BlobError {
                 code: ErrorCode::InvalidBlob,
                 message: format!("not an Automerge change: {err}"),
             })?;
-            BlobKey(change.hash().0)
+            (BlobKey(change.hash().0), None)
         }
         BlobKind::Snapshot { .. } => {
             let doc = Automerge::load(&upload.bytes).map_err(|err| BlobError {
                 code: ErrorCode::InvalidBlob,
                 message: format!("not an Automerge document: {err}"),
             })?;
-            projection = crate::documents::customer_doc::projection_of(&doc, id);
             let mut heads = doc.get_heads();
             heads.sort();
             let mut hasher = Sha256::new();
@@ -83,7 +81,8 @@ pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, Bl
             for head in &heads {
                 hasher.update(head.0);
             }
-            BlobKey(hasher.finalize().into())
+            let projection = crate::documents::customer_doc::projection_of(&doc, id);
+            (BlobKey(hasher.finalize().into()), projection)
         }
     };
     Ok(ValidUpload {

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use crate::seed::SeedRng;
 use crate::sync::protocol::{
-    decode, encode, inflate_page, BootstrapPhase, BootstrapPosition, ClientMessage,
+    decode, encode, inflate_page, BootstrapPage, BootstrapPhase, BootstrapPosition, ClientMessage,
     EntryProjection, ErrorCode, LogEntry, Seq, ServerMessage, SpaceId, Upload, SUPPORTED_VERSIONS,
 };
 use crate::Timestamp;
@@ -555,46 +555,36 @@ impl ClientEngine {
                 next,
                 through,
                 total_documents,
-            } => self.bootstrap_page(
-                request_id,
-                entries,
-                Vec::new(),
-                next,
-                through,
-                total_documents,
-                now,
-            ),
+            } => {
+                let page = BootstrapPage {
+                    entries,
+                    projections: Vec::new(),
+                    next,
+                    through,
+                    total_documents,
+                };
+                self.bootstrap_page(request_id, page, now)
+            }
             ServerMessage::CompressedBootstrapPage {
                 request_id,
                 deflated,
-            } => {
-                let page = match inflate_page(&deflated) {
-                    Ok(page)
-                        if page.projections.is_empty()
-                            || page.projections.len() == page.entries.len() =>
-                    {
-                        page
-                    }
-                    Ok(_) => {
-                        self.problem = Some("the relay sent a malformed bootstrap page".into());
-                        return self.drop_connection(now, true);
-                    }
-                    Err(err) => {
-                        self.problem =
-                            Some(format!("the relay sent a malformed bootstrap page: {err}"));
-                        return self.drop_connection(now, true);
-                    }
-                };
-                self.bootstrap_page(
-                    request_id,
-                    page.entries,
-                    page.projections,
-                    page.next,
-                    page.through,
-                    page.total_documents,
-                    now,
-                )
-            }
+            } => match inflate_page(&deflated) {
+                Ok(page)
+                    if page.projections.is_empty()
+                        || page.projections.len() == page.entries.len() =>
+                {
+                    self.bootstrap_page(request_id, page, now)
+                }
+                Ok(_) => {
+                    self.problem = Some("the relay sent a malformed bootstrap page".into());
+                    self.drop_connection(now, true)
+                }
+                Err(err) => {
+                    self.problem =
+                        Some(format!("the relay sent a malformed bootstrap page: {err}"));
+                    self.drop_connection(now, true)
+                }
+            },
             ServerMessage::Wake { head } => {
                 self.remote_head = self.remote_head.max(head);
                 self.progress(now)
@@ -603,17 +593,19 @@ impl ClientEngine {
     }
 
     /// A page of the bootstrap under way arrived.
-    #[allow(clippy::too_many_arguments)]
     fn bootstrap_page(
         &mut self,
         request_id: u64,
-        entries: Vec<LogEntry>,
-        projections: Vec<Option<EntryProjection>>,
-        next: Option<BootstrapPosition>,
-        through: Seq,
-        total_documents: u64,
+        page: BootstrapPage,
         now: Timestamp,
     ) -> Vec<ClientEffect> {
+        let BootstrapPage {
+            entries,
+            projections,
+            next,
+            through,
+            total_documents,
+        } = page;
         let Some((_, ReadKind::Bootstrap)) = self.read.take_if(|(o, _)| o.request_id == request_id)
         else {
             return Vec::new();
@@ -819,7 +811,7 @@ impl ClientEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::protocol::{deflate_page, BlobKind, BootstrapPage, DocumentId, ServerMessage};
+    use crate::sync::protocol::{deflate_page, BlobKind, DocumentId, ServerMessage};
 
     const T: Timestamp = Timestamp(1_000);
 
