@@ -159,8 +159,11 @@ impl Repo {
             let mut from = 0;
             loop {
                 common::perf::yield_now().await;
-                let (next, len) =
-                    book.with_untracked(|book| (book.prepare_search(from, 2_000), book.len()));
+                let Some((next, len)) = book
+                    .try_update_untracked(|book| (book.prepare_search(from, 2_000), book.len()))
+                else {
+                    break;
+                };
                 if next >= len {
                     break;
                 }
@@ -220,6 +223,10 @@ impl Repo {
                 }
                 let customers: Vec<CustomerId> = summaries.iter().map(|s| s.id.clone()).collect();
                 self.book.update(|book| book.upsert_all(summaries.clone()));
+                if summaries.len() > 1 {
+                    // A download's or an import's customers: searched fast once prepared.
+                    self.prepare_search();
+                }
                 // Every screen showing one of them reloads it, also after this page's own
                 // edit (another screen, such as the survey overlay, may have made it). A
                 // reload never rewrites an input whose stored value did not change

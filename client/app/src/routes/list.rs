@@ -60,6 +60,14 @@ impl Default for ListState {
     }
 }
 
+/// What the list pane shows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Loading,
+    Empty,
+    Rows,
+}
+
 /// The list pane.
 #[component]
 pub fn CustomerList() -> impl IntoView {
@@ -92,7 +100,9 @@ pub fn CustomerList() -> impl IntoView {
     // A new search starts at the top.
     Effect::new(move |previous: Option<()>| {
         results.track();
-        if previous.is_some() {
+        // Only when scrolled: setting scrollTop makes the browser lay out the page at once,
+        // a second layout per keystroke.
+        if previous.is_some() && scroll_top.get_untracked() != 0.0 {
             if let Some(element) = scroller.get_untracked() {
                 element.set_scroll_top(0);
             }
@@ -134,6 +144,15 @@ pub fn CustomerList() -> impl IntoView {
     );
     let stage_counts = Memo::new(move |_| repo.book.with(|book| book.stage_counts()));
     let tags = Memo::new(move |_| repo.book.with(|book| book.tags()));
+    let shape = Memo::new(move |_| {
+        if repo.load_state.get() == LoadState::Loading {
+            Shape::Loading
+        } else if n_results() == 0 {
+            Shape::Empty
+        } else {
+            Shape::Rows
+        }
+    });
     let filtering = move || {
         !state.text.with(|text| text.trim().is_empty())
             || state.stage.with(Option::is_some)
@@ -255,11 +274,12 @@ pub fn CustomerList() -> impl IntoView {
             }
         >
             {move || {
-                if repo.load_state.get() == LoadState::Loading {
-                    return view! { <p class="empty">"Opening your book…"</p> }.into_any();
-                }
-                if n_results() == 0 {
-                    return view! { <EmptyList/> }.into_any();
+                // Only a change of shape rebuilds the list: a count that changes (a download
+                // adding customers) keeps its rows.
+                match shape.get() {
+                    Shape::Loading => return view! { <p class="empty">"Opening your book…"</p> }.into_any(),
+                    Shape::Empty => return view! { <EmptyList/> }.into_any(),
+                    Shape::Rows => {}
                 }
                 view! {
                     <div class="list-body" style=move || format!("height:{}px", n_results() as f64 * ROW_HEIGHT)>

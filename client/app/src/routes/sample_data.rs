@@ -2,7 +2,9 @@
 //! try Fieldbook, and so tests and benchmarks can measure large books
 //! (`/sample-data?n=10000&seed=1&auto=1` starts at once; `&records=1` adds 5-50 activities,
 //! purchases, follow-ups and feedback to each customer, `&activities=N` exactly N activities;
-//! `?fixture=dashboard&auto=1` writes the dashboard fixture of `shared::seed`).
+//! `?fixture=dashboard&auto=1` writes the dashboard fixture of `shared::seed`;
+//! `?touch=N&auto=1` changes N existing customers instead, as another device of the rep would:
+//! each moves one stage and gets a logged call, two saves each, so 2 x N changes to sync).
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_query_map};
@@ -32,6 +34,7 @@ pub fn SampleData() -> impl IntoView {
     let records = query.with_untracked(|q| q.get("records").is_some());
     // `fixture=dashboard`: the seven customers whose KPIs the tests work out by hand.
     let fixture = query.with_untracked(|q| q.get("fixture").is_some_and(|f| f == "dashboard"));
+    let touch = query.with_untracked(|q| q.get("touch").and_then(|n| n.parse::<usize>().ok()));
     let n_written = RwSignal::new(0usize);
     let running = RwSignal::new(false);
     let outcome = RwSignal::new(None::<Result<f64, String>>);
@@ -58,7 +61,10 @@ pub fn SampleData() -> impl IntoView {
                 }
                 customer
             });
-            let result = if fixture {
+            let result = if let Some(n_touched) = touch {
+                n_wanted.set(n_touched);
+                touch_customers(repo, n_touched, move |done| n_written.set(done)).await
+            } else if fixture {
                 n_wanted.set(shared::seed::dashboard_fixture().len());
                 repo.create_many(
                     shared::seed::dashboard_fixture().into_iter(),
@@ -117,4 +123,48 @@ pub fn SampleData() -> impl IntoView {
             </section>
         </div>
     }
+}
+
+/// Moves the first `n` active customers (by name) one stage on and logs a call with each, as
+/// two saves per customer; `progress` gets the number of customers done.
+async fn touch_customers(
+    repo: crate::repo::Repo,
+    n: usize,
+    progress: impl Fn(usize),
+) -> Result<usize, crate::repo::RepoError> {
+    use shared::{
+        model::records::{Activity, ActivityKind},
+        LifecycleStage,
+    };
+    let ids: Vec<shared::CustomerId> = repo.book.with_untracked(|book| {
+        book.query(&shared::ListQuery::default())
+            .into_iter()
+            .take(n)
+            .filter_map(|idx| book.entry(idx).map(|summary| summary.id.clone()))
+            .collect()
+    });
+    let device = repo.device_name().unwrap_or_else(|| "this device".into());
+    for (done, id) in ids.iter().enumerate() {
+        let at = now();
+        let device_for_stage = device.clone();
+        repo.update(id, move |customer| {
+            let from = customer.stage;
+            let next = LifecycleStage::ALL
+                .iter()
+                .position(|stage| *stage == from)
+                .map_or(from, |idx| LifecycleStage::ALL[(idx + 1) % LifecycleStage::ALL.len()]);
+            customer.stage = next;
+            customer.record_stage_change(Some(from), at, &device_for_stage);
+        })
+        .await?;
+        let call = Activity::new(ActivityKind::Call, at, &device);
+        repo.update(id, move |customer| {
+            customer
+                .activities
+                .insert(crate::routes::customer::random_id(), call);
+        })
+        .await?;
+        progress(done + 1);
+    }
+    Ok(ids.len())
 }
