@@ -152,7 +152,9 @@ async fn touch_customers(
             let next = LifecycleStage::ALL
                 .iter()
                 .position(|stage| *stage == from)
-                .map_or(from, |idx| LifecycleStage::ALL[(idx + 1) % LifecycleStage::ALL.len()]);
+                .map_or(from, |idx| {
+                    LifecycleStage::ALL[(idx + 1) % LifecycleStage::ALL.len()]
+                });
             customer.stage = next;
             customer.record_stage_change(Some(from), at, &device_for_stage);
         })
