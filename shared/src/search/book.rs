@@ -68,6 +68,8 @@ pub type EntryIdx = u32;
 
 struct BookEntry {
     summary: CustomerSummary,
+    /// Differs from the entry's previous version's (see [`Book::entry_version`]).
+    version: u64,
     /// Folded display name, the alphabetical sort key.
     sort_name: String,
     /// What duplicate hints compare: made on first use, not when the book is built, so a
@@ -159,6 +161,7 @@ impl BookEntry {
         fold_into(summary.display_name(), &mut sort_name);
         BookEntry {
             summary,
+            version: next_generation(),
             sort_name,
             keys: OnceLock::new(),
         }
@@ -560,6 +563,14 @@ impl Book {
         self.entries
             .get(entry_idx as usize)
             .map(|entry| &entry.summary)
+    }
+
+    /// A number that changes whenever the entry's summary is replaced: a row on screen keyed
+    /// by it is drawn again when its customer changed, and kept otherwise.
+    pub fn entry_version(&self, entry_idx: EntryIdx) -> Option<u64> {
+        self.entries
+            .get(entry_idx as usize)
+            .map(|entry| entry.version)
     }
 
     /// The entries matching `query`, in its order.
@@ -1155,6 +1166,19 @@ mod tests {
             "{n_searched} of {}",
             prepared.len()
         );
+    }
+
+    #[test]
+    fn an_entry_version_changes_with_its_summary_only() {
+        let mut book = sample_book();
+        let zoe = book.query(&text("zoe"))[0];
+        let bob = book.query(&text("bob"))[0];
+        let (zoe_before, bob_before) = (book.entry_version(zoe), book.entry_version(bob));
+        let mut changed = book.entry(zoe).unwrap().clone();
+        changed.company = "Fromagerie Lyonnaise et Fils".into();
+        book.upsert(changed);
+        assert_ne!(book.entry_version(zoe), zoe_before);
+        assert_eq!(book.entry_version(bob), bob_before);
     }
 
     #[test]

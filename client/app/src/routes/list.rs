@@ -125,15 +125,22 @@ pub fn CustomerList() -> impl IntoView {
     let visible_rows = move || {
         let first = ((scroll_top.get() / ROW_HEIGHT).floor() as usize).saturating_sub(OVERSCAN);
         let n_visible = (viewport_height.get() / ROW_HEIGHT).ceil() as usize + 2 * OVERSCAN;
+        // Keyed by position, entry and the entry's version: a row is drawn again when it
+        // moved or its customer changed (an edit on another device), and kept otherwise.
         results.with(|results| {
             let entries = &results.entries;
             let last = (first + n_visible).min(entries.len());
             let first = first.min(last);
-            entries[first..last]
-                .iter()
-                .enumerate()
-                .map(|(offset, &entry_idx)| (first + offset, entry_idx))
-                .collect::<Vec<_>>()
+            repo.book.with_untracked(|book| {
+                entries[first..last]
+                    .iter()
+                    .enumerate()
+                    .map(|(offset, &entry_idx)| {
+                        let version = book.entry_version(entry_idx).unwrap_or_default();
+                        (first + offset, entry_idx, version)
+                    })
+                    .collect::<Vec<_>>()
+            })
         })
     };
 
@@ -283,7 +290,7 @@ pub fn CustomerList() -> impl IntoView {
                 }
                 view! {
                     <div class="list-body" style=move || format!("height:{}px", n_results() as f64 * ROW_HEIGHT)>
-                        <For each=visible_rows key=|(position, entry_idx)| (*position, *entry_idx) let:row>
+                        <For each=visible_rows key=|row| *row let:row>
                             <CustomerRow position=row.0 entry_idx=row.1/>
                         </For>
                     </div>
