@@ -211,12 +211,6 @@ impl Signature {
         pairs: [0; 4],
         bytes: 0,
     };
-    /// Passes every word: an entry whose search text is not prepared yet.
-    const UNKNOWN: Signature = Signature {
-        pairs: [u64::MAX; 4],
-        bytes: u64::MAX,
-    };
-
     fn add_pairs(&mut self, text: &[u8]) {
         for &byte in text {
             self.bytes |= 1 << byte_bit(byte);
@@ -248,34 +242,36 @@ impl Signature {
 /// front to back, reading each entry's text right after the previous one's (they are made
 /// in that order), instead of jumping through the book in the list's order.
 struct Dense {
-    /// [`Signature::UNKNOWN`] until [`Book::prepare_search`] made `text`.
-    signature: Signature,
     stage: LifecycleStage,
     archived: bool,
-    /// Empty until prepared.
+    /// Made by [`Book::prepare_search`] in slices after the book is shown, or by the first
+    /// search that needs it.
+    search: OnceLock<Prepared>,
+}
+
+/// An entry's folded search text and its [`Signature`].
+struct Prepared {
+    signature: Signature,
     text: SearchText,
 }
 
 impl Dense {
     fn of(summary: &CustomerSummary) -> Dense {
         Dense {
-            signature: Signature::UNKNOWN,
             stage: summary.stage,
             archived: summary.archived,
-            text: SearchText {
-                text: Box::default(),
-                digits_at: 0,
-            },
+            search: OnceLock::new(),
         }
     }
 
-    fn prepared(&self) -> bool {
-        self.signature != Signature::UNKNOWN
-    }
-
-    fn prepare(&mut self, summary: &CustomerSummary) {
-        self.text = SearchText::of(summary);
-        self.signature = Signature::of(&self.text.text);
+    fn search(&self, summary: &CustomerSummary) -> &Prepared {
+        self.search.get_or_init(|| {
+            let text = SearchText::of(summary);
+            Prepared {
+                signature: Signature::of(&text.text),
+                text,
+            }
+        })
     }
 }
 
@@ -484,7 +480,7 @@ impl Book {
         self.by_name.retain(|&idx| idx != entry_idx);
         self.by_updated.retain(|&idx| idx != entry_idx);
         // One customer: its search text is made now, so it is found at once.
-        self.dense[entry_idx as usize].prepare(&self.entries[entry_idx as usize].summary);
+        self.dense[entry_idx as usize].search(&self.entries[entry_idx as usize].summary);
         let entries = &self.entries;
         let at = self
             .by_name
@@ -520,9 +516,7 @@ impl Book {
             .iter()
             .zip(&mut self.dense[from..end])
         {
-            if !dense.prepared() {
-                dense.prepare(&entry.summary);
-            }
+            dense.search(&entry.summary);
         }
         end
     }
@@ -594,19 +588,12 @@ impl Book {
             {
                 return false;
             }
-            let text_matches = if dense.prepared() {
-                terms.iter().all(|term| {
-                    term.may_match(&dense.signature)
-                        && (term.decided_by_signature
-                            || term.matches(dense.text.fields(), dense.text.phone_digits()))
-                })
-            } else {
-                // Not prepared yet (just after a start or a download): made for this check.
-                let text = SearchText::of(&self.entries[entry_idx].summary);
-                terms
-                    .iter()
-                    .all(|term| term.matches(text.fields(), text.phone_digits()))
-            };
+            let search = dense.search(&self.entries[entry_idx].summary);
+            let text_matches = terms.iter().all(|term| {
+                term.may_match(&search.signature)
+                    && (term.decided_by_signature
+                        || term.matches(search.text.fields(), search.text.phone_digits()))
+            });
             text_matches
                 && query.tag.as_ref().is_none_or(|tag| {
                     self.entries[entry_idx]
@@ -1114,19 +1101,45 @@ mod tests {
     #[test]
     fn signatures_rule_out_entries_without_changing_any_result() {
         let now = crate::Timestamp(1_795_341_600_000);
-        let summaries: Vec<CustomerSummary> = (0..600)
-            .map(|idx| CustomerSummary::of(&crate::seed::customer(5, idx, now)))
-            .collect();
-        let unprepared = Book::from_summaries(summaries.clone());
-        let mut prepared = Book::from_summaries(summaries);
+        let mut book = Book::from_summaries(
+            (0..600).map(|idx| CustomerSummary::of(&crate::seed::customer(5, idx, now))),
+        );
         let mut from = 0;
-        while from < prepared.len() {
-            from = prepared.prepare_search(from, 128);
+        while from < book.len() {
+            from = book.prepare_search(from, 128);
         }
-        assert!(prepared
-            .dense
-            .iter()
-            .all(|dense| dense.signature != Signature::UNKNOWN));
+        assert!(book.dense.iter().all(|dense| dense.search.get().is_some()));
+        // The same search written plainly: every word in the folded fields, or a phone-like
+        // word's digits in a phone's digits.
+        let plainly = |summary: &CustomerSummary, typed: &str| {
+            let mut fields = String::new();
+            for field in [
+                &summary.name,
+                &summary.company,
+                &summary.job_title,
+                &summary.city,
+            ]
+            .into_iter()
+            .chain(&summary.emails)
+            .chain(&summary.phones)
+            .chain(&summary.tags)
+            {
+                fold_into(field, &mut fields);
+                fields.push('|');
+            }
+            let mut folded = String::new();
+            fold_into(typed, &mut folded);
+            folded.split_whitespace().all(|word| {
+                fields.contains(word)
+                    || phone_digits(word).is_some_and(|digits| {
+                        summary.phones.iter().any(|phone| {
+                            let phone: String =
+                                phone.chars().filter(char::is_ascii_digit).collect();
+                            phone.contains(&digits)
+                        })
+                    })
+            })
+        };
         for text in [
             "lyon wines",
             "+33 6 1",
@@ -1135,36 +1148,42 @@ mod tests {
             "33-6",
             "zoë",
             "qqq",
+            "a",
         ] {
             for len in 1..=text.len() {
                 let Some(typed) = text.get(..len) else {
                     continue;
                 };
                 for stage in [None, Some(LifecycleStage::Lead)] {
-                    let query = ListQuery {
-                        text: typed.to_string(),
+                    let all = ListQuery {
                         stage,
                         ..ListQuery::default()
                     };
-                    assert_eq!(
-                        prepared.query(&query),
-                        unprepared.query(&query),
-                        "{typed:?}"
-                    );
+                    let expected: Vec<EntryIdx> = book
+                        .query(&all)
+                        .into_iter()
+                        .filter(|&idx| plainly(book.entry(idx).unwrap(), typed))
+                        .collect();
+                    let query = ListQuery {
+                        text: typed.to_string(),
+                        ..all
+                    };
+                    assert_eq!(book.query(&query), expected, "{typed:?}");
                 }
             }
         }
         // The point of it: a selective word is searched in a small part of the book.
         let term = SearchTerm::new("zenith");
-        let n_searched = prepared
+        let n_searched = book
             .dense
             .iter()
-            .filter(|dense| term.may_match(&dense.signature))
+            .filter_map(|dense| dense.search.get())
+            .filter(|search| term.may_match(&search.signature))
             .count();
         assert!(
-            n_searched < prepared.len() / 5,
+            n_searched < book.len() / 5,
             "{n_searched} of {}",
-            prepared.len()
+            book.len()
         );
     }
 
