@@ -589,7 +589,14 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
     });
     const bytes = (await tabletDevice.bytesSoFar()) - bytesBefore;
     const held = Number((await tablet.getByTestId('stored-count').textContent())?.match(/(\d+) customers? on this device/)?.[1]);
-    details.push(`Sync bench, catch-up: phases ${timing.phases.join(' → ')}; the tablet then holds ${held} customers`);
+    const timings = await engineTimings(tablet);
+    details.push(
+      `Sync bench, catch-up: phases ${timing.phases.join(' → ')}; the tablet then holds ${held} customers; ` +
+        `time by phase (ms, since the app opened): ` +
+        Object.entries(timings)
+          .map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
+          .join(', '),
+    );
     return { ...timing, bytes, held };
   };
 

@@ -1219,18 +1219,6 @@ impl Repo {
             .map_err(|e| e.to_string())?;
         common::perf::add_timing("apply: read stored documents", started);
         let started = common::perf::now_ms();
-        for (&index, stored) in to_read.iter().zip(stored) {
-            if stored.n_chunks > 0 {
-                let mut doc = CustomerDoc::load(&touched[index].id, &stored.bytes, actor.clone())
-                    .map_err(|e| e.to_string())?;
-                doc.set_author(author.clone());
-                touched[index].cached = Some(CachedDoc {
-                    doc,
-                    n_chunks: stored.n_chunks,
-                    next_seq: stored.next_seq,
-                });
-            }
-        }
         // Entries grouped by document, each group in log order (documents are independent).
         let positions: HashMap<CustomerId, usize> = touched
             .iter()
@@ -1255,6 +1243,26 @@ impl Repo {
                     None
                 };
                 per_doc[i].push(entry);
+            }
+        }
+        // A stored document is loaded with its entries applied, hydrated once for both.
+        for (&index, stored) in to_read.iter().zip(stored) {
+            if stored.n_chunks > 0 {
+                let entries = std::mem::take(&mut per_doc[index]);
+                let (mut doc, changed) = CustomerDoc::load_and_apply(
+                    &touched[index].id,
+                    &stored.bytes,
+                    entries.iter().map(|entry| entry.bytes.as_slice()),
+                    actor.clone(),
+                )
+                .map_err(|e| format!("customer {}: {e}", touched[index].id))?;
+                doc.set_author(author.clone());
+                touched[index].cached = Some(CachedDoc {
+                    doc,
+                    n_chunks: stored.n_chunks,
+                    next_seq: stored.next_seq,
+                });
+                touched[index].changed = changed;
             }
         }
         // One transaction for the page: documents, summaries, cursor and bootstrap position
@@ -1607,31 +1615,34 @@ fn merge_entries(
         mut snapshot,
         mut changed,
     } = slot;
-    for entry in entries {
-        match &mut cached {
-            Some(existing) => {
-                existing
-                    .doc
-                    .apply_remote(&entry.bytes)
-                    .map_err(|e| format!("customer {id}: {e}"))?;
-                changed = true;
+    let mut entries = entries.into_iter();
+    if cached.is_none() {
+        if let Some(entry) = entries.next() {
+            // New on this device: the entry is its first state (a snapshot, or the change
+            // that created it).
+            let mut doc = CustomerDoc::from_remote(&entry.bytes, actor.clone())
+                .map_err(|e| format!("customer {id}: {e}"))?;
+            if doc.customer().id != id {
+                return Err(format!("entry for {id} holds another customer"));
             }
-            None => {
-                // New on this device: the entry is its first state (a snapshot, or the change
-                // that created it).
-                let mut doc = CustomerDoc::from_remote(&entry.bytes, actor.clone())
-                    .map_err(|e| format!("customer {id}: {e}"))?;
-                if doc.customer().id != id {
-                    return Err(format!("entry for {id} holds another customer"));
-                }
-                doc.set_author(author.clone());
-                cached = Some(CachedDoc {
-                    doc,
-                    n_chunks: 0,
-                    next_seq: 0,
-                });
-                snapshot = Some(entry.bytes);
-            }
+            doc.set_author(author.clone());
+            cached = Some(CachedDoc {
+                doc,
+                n_chunks: 0,
+                next_seq: 0,
+            });
+            snapshot = Some(entry.bytes);
+        }
+    }
+    let rest: Vec<LogEntry> = entries.collect();
+    if let Some(existing) = &mut cached {
+        if !rest.is_empty() {
+            // One hydration for all of the document's entries.
+            existing
+                .doc
+                .apply_remote_all(rest.iter().map(|entry| entry.bytes.as_slice()))
+                .map_err(|e| format!("customer {id}: {e}"))?;
+            changed = true;
         }
     }
     let snapshot = if changed { None } else { snapshot };

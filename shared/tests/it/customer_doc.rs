@@ -136,6 +136,45 @@ fn snapshot_plus_incremental_chunks_load_as_one_document() {
 }
 
 #[test]
+fn entries_applied_at_load_equal_entries_applied_one_by_one() {
+    let mut phone = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    let stored = phone.save();
+    let mut changes = Vec::new();
+    for (edit_idx, job) in ["Head buyer", "CEO"].iter().enumerate() {
+        let now = Timestamp(T0.0 + 1000 * (edit_idx as i64 + 1));
+        assert!(phone
+            .update(now, |c| c.job_title = job.to_string())
+            .unwrap());
+        changes.push(phone.last_local_change().unwrap());
+    }
+    let id = phone.customer().id.clone();
+    let mut one_by_one = CustomerDoc::load(&id, &stored, actor(2)).unwrap();
+    for change in &changes {
+        assert!(one_by_one.apply_remote(change).unwrap());
+    }
+    let (at_load, changed) =
+        CustomerDoc::load_and_apply(&id, &stored, changes.iter().map(Vec::as_slice), actor(2))
+            .unwrap();
+    assert!(changed);
+    assert_eq!(at_load.customer(), one_by_one.customer());
+    assert_eq!(at_load.customer().job_title, "CEO");
+    // Entries it already holds change nothing; an entry whose predecessor is missing is
+    // refused.
+    let (_, changed) = CustomerDoc::load_and_apply(
+        &id,
+        &phone.save(),
+        changes.iter().map(Vec::as_slice),
+        actor(2),
+    )
+    .unwrap();
+    assert!(!changed);
+    assert!(matches!(
+        CustomerDoc::load_and_apply(&id, &stored, [changes[1].as_slice()], actor(2)),
+        Err(DocError::MissingDependencies(_))
+    ));
+}
+
+#[test]
 fn no_op_edit_creates_no_change() {
     let mut doc = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
     doc.save();
