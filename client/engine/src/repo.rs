@@ -1245,6 +1245,8 @@ impl Repo {
                 per_doc[i].push(entry);
             }
         }
+        common::perf::add_timing("apply: group entries by document", started);
+        let started = common::perf::now_ms();
         // A stored document is loaded with its entries applied, hydrated once for both.
         for (&index, stored) in to_read.iter().zip(stored) {
             if stored.n_chunks > 0 {
@@ -1265,6 +1267,8 @@ impl Repo {
                 touched[index].changed = changed;
             }
         }
+        common::perf::add_timing("apply: load stored documents with their entries", started);
+        let started = common::perf::now_ms();
         // One transaction for the page: documents, summaries, cursor and bootstrap position
         // commit together or not at all. (Writing a large page in chunks, merging one while
         // the previous commits, was measured: no gain — the cost of IndexedDB requests is on
