@@ -217,8 +217,11 @@ impl Repo {
                     self.settings.set(settings.as_ref().clone());
                 }
             }
-            EngineEvent::Committed { summaries, facts } => {
-                if !facts.is_empty() {
+            EngineEvent::Committed {
+                summaries,
+                facts_changed,
+            } => {
+                if *facts_changed {
                     self.facts_version.update(|version| *version += 1);
                 }
                 let customers: Vec<CustomerId> = summaries.iter().map(|s| s.id.clone()).collect();

@@ -588,12 +588,16 @@ impl Book {
             {
                 return false;
             }
-            let search = dense.search(&self.entries[entry_idx].summary);
-            let text_matches = terms.iter().all(|term| {
-                term.may_match(&search.signature)
-                    && (term.decided_by_signature
-                        || term.matches(search.text.fields(), search.text.phone_digits()))
-            });
+            // No words: no search text needed (nor made: a download's new entries are
+            // prepared in slices, not by the list's query on every page).
+            let text_matches = terms.is_empty() || {
+                let search = dense.search(&self.entries[entry_idx].summary);
+                terms.iter().all(|term| {
+                    term.may_match(&search.signature)
+                        && (term.decided_by_signature
+                            || term.matches(search.text.fields(), search.text.phone_digits()))
+                })
+            };
             text_matches
                 && query.tag.as_ref().is_none_or(|tag| {
                     self.entries[entry_idx]

@@ -33,7 +33,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::crm::kpi::{DashboardFigures, DashboardRequest};
 use crate::documents::book_doc::BookSettings;
-use crate::model::facts::CustomerFacts;
 use crate::sync::account::DeviceInfo;
 use crate::sync::protocol::Upload;
 use crate::sync::tab_protocol::{RequestId, SyncState};
@@ -227,10 +226,12 @@ pub enum EngineEvent {
     },
     /// Changes were committed (from any tab, the relay or an import).
     Committed {
-        /// The new summaries of the customers changed.
+        /// The new summaries of the customers changed (a large commit, such as a download's
+        /// page, comes as several events, so the page handles it in short tasks).
         summaries: Vec<CustomerSummary>,
-        /// Their dashboard facts.
-        facts: Vec<CustomerFacts>,
+        /// Whether their dashboard facts changed (the facts stay in the engine, which
+        /// computes the dashboards).
+        facts_changed: bool,
     },
     /// Every customer was removed from this device (sign-out, revocation).
     Wiped,
@@ -425,7 +426,7 @@ mod tests {
         }
         round_trip(FromEngine::Event(EngineEvent::Committed {
             summaries: vec![doc.summary()],
-            facts: vec![doc.facts()],
+            facts_changed: true,
         }));
         round_trip(FromEngine::Event(EngineEvent::Role(EngineRole::Follower)));
     }
