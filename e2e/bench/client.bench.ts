@@ -334,6 +334,19 @@ test(`search-as-you-type and edit-to-IndexedDB latency over ${searchSize} custom
     await context.close();
     ({ context, page } = await launch(profile, baseURL!));
     await timeToList(page);
+    // The list prepares every customer's search text in slices after it shows; a search
+    // typed before that ends prepares the rest on its first keystroke. Measured: how long
+    // after the list that takes, then keystrokes on a prepared book.
+    await page.waitForFunction(() => performance.getEntriesByName('fieldbook:search-prepared').length > 0, null, { timeout: 60_000 });
+    const preparedAfter = await page.evaluate(
+      () => performance.getEntriesByName('fieldbook:search-prepared').at(-1)!.startTime - performance.getEntriesByName('fieldbook:list-ready')[0].startTime,
+    );
+    rows.push({
+      figure: `search texts of ${searchSize} customers prepared, after the list shows (in slices between other work; a search typed before pays the rest on its first keystroke)`,
+      measured: `${preparedAfter.toFixed(0)} ms`,
+      target: '—',
+      pass: null,
+    });
     // Each keystroke: set the value, fire `input`, let the reactive updates run, then force
     // style and layout; the time covers search, list diff and layout.
     const searchQueries = ['lyon wines', 'amelie novak', 'zenith', '+33 6 1', 'vip'];
@@ -342,8 +355,8 @@ test(`search-as-you-type and edit-to-IndexedDB latency over ${searchSize} custom
     rows.push({
       figure: `search-as-you-type, ${searchSize} customers, per keystroke (median / p95)`,
       measured: `${median(keystrokes).toFixed(1)} ms / ${percentile(keystrokes, 95).toFixed(1)} ms`,
-      target: searchSize === 50_000 ? '≤ 16 ms' : '—',
-      pass: searchSize === 50_000 ? median(keystrokes) <= 16 : null,
+      target: searchSize === 50_000 ? '≤ 8 ms / ≤ 16 ms (issue 17)' : '—',
+      pass: searchSize === 50_000 ? median(keystrokes) <= 8 && percentile(keystrokes, 95) <= 16 : null,
     });
 
     const hints = await duplicateHintKeystrokes(page);

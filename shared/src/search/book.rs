@@ -826,11 +826,30 @@ pub fn initials_mask(folded: &str) -> u32 {
 /// Appends `text` lowercased and with common Latin accents removed, so "zoe" finds "Zoë" and
 /// "LYON" finds "Lyon".
 pub fn fold_into(text: &str, out: &mut String) {
-    for c in text.chars() {
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-            continue;
+    // Runs of ASCII (most of a book) are copied and lowercased at once.
+    let mut rest = text;
+    while !rest.is_empty() {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let start = out.len();
+        out.push_str(&rest[..ascii]);
+        if let Some(copied) = out.get_mut(start..) {
+            copied.make_ascii_lowercase();
         }
+        rest = &rest[ascii..];
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            fold_char(c, out);
+        }
+        rest = chars.as_str();
+    }
+}
+
+/// [`fold_into`] for one character that is not ASCII.
+fn fold_char(c: char, out: &mut String) {
+    {
         let base = match c {
             'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'ā' | 'Ā' => {
                 'a'
@@ -852,11 +871,11 @@ pub fn fold_into(text: &str, out: &mut String) {
             'ř' | 'Ř' => 'r',
             'ß' => {
                 out.push_str("ss");
-                continue;
+                return;
             }
             _ => {
                 out.extend(c.to_lowercase());
-                continue;
+                return;
             }
         };
         out.push(base);
