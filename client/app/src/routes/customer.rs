@@ -76,9 +76,14 @@ impl Editor {
         };
         spawn_local(async move {
             let result = self.repo.update(&customer_id, edit).await;
+            // The rep may have left the page while the edit was saved: its signals are gone
+            // then (reading them would panic), and the edit is stored all the same.
             let still_shown = self
                 .current
-                .with_untracked(|customer| customer.as_ref().is_some_and(|c| c.id == customer_id));
+                .try_with_untracked(|customer| {
+                    customer.as_ref().is_some_and(|c| c.id == customer_id)
+                })
+                .unwrap_or(false);
             if !still_shown {
                 return;
             }
