@@ -100,6 +100,9 @@ struct Inner {
     settings_version: Version,
     /// The signed-in device's name, as the engine reports it.
     device_name: Option<String>,
+    /// Counts calls of `prepare_search`: only the latest one's slices run (a download's
+    /// commits would otherwise start one walk over the book each).
+    search_preparation: u64,
 }
 
 /// The data-access handle, cheap to copy into closures.
@@ -155,10 +158,20 @@ impl Repo {
     /// does not make them, `Book::prepare_search`), so the first keystroke finds them ready.
     fn prepare_search(&self) {
         let book = self.book;
+        let inner = self.inner();
+        let preparation = {
+            let mut inner = inner.borrow_mut();
+            inner.search_preparation += 1;
+            inner.search_preparation
+        };
         leptos::task::spawn_local(async move {
             let mut from = 0;
             loop {
                 common::perf::yield_now().await;
+                if inner.borrow().search_preparation != preparation {
+                    // A later call walks the whole book (again from its start).
+                    break;
+                }
                 let Some((next, len)) = book
                     .try_update_untracked(|book| (book.prepare_search(from, 2_000), book.len()))
                 else {

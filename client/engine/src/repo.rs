@@ -1644,7 +1644,7 @@ fn merge_entries(
             snapshot = Some(entry.bytes);
         }
     }
-    let rest: Vec<LogEntry> = entries.collect();
+    let rest = entries.as_slice();
     if let Some(existing) = &mut cached {
         if !rest.is_empty() {
             // One hydration for all of the document's entries.

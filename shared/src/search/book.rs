@@ -114,6 +114,20 @@ fn phone_digits_of(summary: &CustomerSummary) -> String {
     phone_digits
 }
 
+/// The fields a search word may match, in the order the search text holds them.
+fn searchable_fields(summary: &CustomerSummary) -> impl Iterator<Item = &String> {
+    [
+        &summary.name,
+        &summary.company,
+        &summary.job_title,
+        &summary.city,
+    ]
+    .into_iter()
+    .chain(&summary.emails)
+    .chain(&summary.phones)
+    .chain(&summary.tags)
+}
+
 /// What search compares of one entry: the folded text of every searchable field, each
 /// followed by `\n`, then the digits of its phone numbers (from `digits_at`).
 struct SearchText {
@@ -124,17 +138,7 @@ struct SearchText {
 impl SearchText {
     fn of(summary: &CustomerSummary) -> SearchText {
         let mut text = String::new();
-        for field in [
-            &summary.name,
-            &summary.company,
-            &summary.job_title,
-            &summary.city,
-        ]
-        .into_iter()
-        .chain(&summary.emails)
-        .chain(&summary.phones)
-        .chain(&summary.tags)
-        {
+        for field in searchable_fields(summary) {
             fold_into(field, &mut text);
             text.push('\n');
         }
@@ -1136,17 +1140,7 @@ mod tests {
         // word's digits in a phone's digits.
         let plainly = |summary: &CustomerSummary, typed: &str| {
             let mut fields = String::new();
-            for field in [
-                &summary.name,
-                &summary.company,
-                &summary.job_title,
-                &summary.city,
-            ]
-            .into_iter()
-            .chain(&summary.emails)
-            .chain(&summary.phones)
-            .chain(&summary.tags)
-            {
+            for field in searchable_fields(summary) {
                 fold_into(field, &mut fields);
                 fields.push('|');
             }
