@@ -26,6 +26,8 @@ use crate::{api, assets, auth::RateLimiter, db, hub::Hub, store::LogStore, ws, C
 pub struct AppState {
     /// The database.
     pub db: db::Database,
+    /// Failing commits, a damaged database.
+    pub health: Arc<crate::health::Health>,
     /// The change log.
     pub store: LogStore,
     /// Live sync connections.
@@ -78,21 +80,47 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// Health of the relay: 200 when the database answers.
+/// Health of the relay: 200 when the database answers, commits succeed (or none failed
+/// since the last success) and the database is not known to be damaged; 503 with the
+/// reason otherwise, so a load balancer sends devices elsewhere.
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.check().await {
-        Ok(()) => Json(serde_json_ok()).into_response(),
+    let integrity = state.health.integrity().as_str();
+    let problem = match state.db.check().await {
         Err(err) => {
-            tracing::error!(cause = %err, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "error", "database": err.to_string() })),
-            )
+            let err = sqlx_error(err);
+            if let Some(err) = &err.1 {
+                state.health.saw(err);
+            }
+            Some(err.0)
+        }
+        Ok(()) => state.health.problem().map(|problem| problem.to_string()),
+    };
+    match problem {
+        None => {
+            Json(serde_json::json!({ "status": "ok", "database": "ok", "integrity": integrity }))
                 .into_response()
+        }
+        Some(reason) => {
+            tracing::warn!(cause = %reason, "health check: unhealthy");
+            let mut response = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "error", "database": reason, "integrity": integrity })),
+            )
+                .into_response();
+            response.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            response
         }
     }
 }
 
-fn serde_json_ok() -> serde_json::Value {
-    serde_json::json!({ "status": "ok", "database": "ok" })
+/// A database error for the health answer, with the query error when there is one.
+fn sqlx_error(err: db::DbError) -> (String, Option<sqlx::Error>) {
+    let text = err.to_string();
+    match err {
+        db::DbError::Query(err) => (text, Some(err)),
+        _ => (text, None),
+    }
 }

@@ -48,6 +48,12 @@ pub struct Args {
     #[arg(long, env = "FIELDBOOK_SIGNIN_ATTEMPTS", default_value_t = 10)]
     pub signin_attempts: u32,
 
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for connections to finish what they
+    /// started before closing them whatever the clients do.
+    #[arg(long, env = "FIELDBOOK_SHUTDOWN_GRACE_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub shutdown_grace_secs: u64,
+
     /// Log filter, in `tracing_subscriber::EnvFilter` syntax.
     #[arg(
         long,
@@ -68,6 +74,8 @@ pub struct Config {
     pub limits: RelayLimits,
     /// Sign-in attempts allowed per email (and per address) in 15 minutes.
     pub signin_attempts: usize,
+    /// How long a shutdown waits for connections before closing them.
+    pub shutdown_grace: std::time::Duration,
 }
 
 impl Config {
@@ -79,6 +87,7 @@ impl Config {
             static_dir,
             limits: RelayLimits::default(),
             signin_attempts: 10,
+            shutdown_grace: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -98,6 +107,7 @@ impl TryFrom<&Args> for Config {
                 ..RelayLimits::default()
             },
             signin_attempts: args.signin_attempts as usize,
+            shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace_secs),
         })
     }
 }

@@ -10,7 +10,9 @@
 //! the static files ([`assets::precompress_dir`]) and serves the router ([`app::router`])
 //! until the shutdown future resolves. Then it stops accepting, tells every sync
 //! connection to finish (an append under way is committed and acknowledged first), waits
-//! for them, lets the writer drain and closes the database.
+//! for them — at most `Config::shutdown_grace`, then the remaining connections (clients
+//! that stopped reading) are closed by returning — lets the writer drain and closes the
+//! database.
 //!
 //! # Layout
 //!
@@ -25,6 +27,8 @@
 //! - [`ws`]: the WebSocket endpoint driving `shared::sync::RelaySession`.
 //! - [`store`]: the change log, with one group-committing writer per relay and gap-free
 //!   sequence numbers under a per-space lock.
+//! - [`health`]: failing commits (probed until they work again) and a damaged database
+//!   (integrity check at start, corruption errors of any query), for `/healthz`.
 //! - [`hub`]: live connections: wake-ups and revocations.
 //! - [`fanout`]: several relays on one PostgreSQL: LISTEN/NOTIFY wake-ups and revocations
 //!   between relays, and resynchronisation after a lost listener connection.
@@ -38,6 +42,7 @@ pub mod bench;
 pub mod config;
 pub mod db;
 pub mod fanout;
+pub mod health;
 pub mod hub;
 pub mod store;
 pub mod ws;
@@ -109,7 +114,9 @@ pub async fn run(
     }
     // Names this relay in its commit notifications, so it can skip its own.
     let relay_id = random_id();
-    let (store, writer) = store::LogStore::start(db.clone(), relay_id.clone());
+    let health = Arc::new(health::Health::default());
+    health::check_integrity(&db, health.clone());
+    let (store, writer) = store::LogStore::start(db.clone(), relay_id.clone(), health.clone());
     let hub = Arc::new(hub::Hub::default());
     let shutdown_token = tokio_util::sync::CancellationToken::new();
     // Several relays on one PostgreSQL: listen for the others' commits and revocations.
@@ -126,6 +133,7 @@ pub async fn run(
     tracing::info!(relay = %relay_id, database = db.backend(), "relay starting");
     let state = app::AppState {
         db: db.clone(),
+        health,
         store,
         hub,
         limiter: Arc::new(auth::RateLimiter::new(
@@ -151,19 +159,52 @@ pub async fn run(
             tracing::debug!(cause = %err, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(
+    // Graceful shutdown stops accepting and lets each connection finish what it started
+    // (an append under way is committed and acknowledged), but only for the grace period:
+    // a client that stops reading would otherwise keep the relay alive, port closed,
+    // until SIGKILL.
+    let (stopping, stopped_accepting) = tokio::sync::oneshot::channel::<()>();
+    let serve = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight commits");
+        let _ = stopping.send(());
         // Upgraded sync connections are not tracked by the HTTP server: tell them.
         stop.cancel();
-    })
-    .await?;
-    tracker.close();
-    tracker.wait().await;
+    });
+    let drained = {
+        let tracker = tracker.clone();
+        async move {
+            serve.await?;
+            tracker.close();
+            tracker.wait().await;
+            Ok::<_, std::io::Error>(())
+        }
+    };
+    let grace = config.shutdown_grace;
+    let deadline = async move {
+        if stopped_accepting.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = drained => result?,
+        () = deadline => {
+            // Every commit that started has had the grace period to finish; what remains
+            // are connections that do not read. Returning ends the process, which closes
+            // them (an unacknowledged push is pushed again by its device).
+            tracing::warn!(
+                grace_ms = grace.as_millis() as u64,
+                connections = tracker.len(),
+                "shutdown grace period over: closing the remaining connections"
+            );
+            return Ok(());
+        }
+    }
     // The last store handles go with the state; the writer then drains and ends.
     drop(state);
     if let Err(err) = writer.await {

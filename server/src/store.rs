@@ -23,7 +23,9 @@ use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{Database, Dialect};
+use crate::health::{Health, PROBE_EVERY};
 use crate::with_db;
+use std::sync::Arc;
 
 /// Most requests folded into one transaction.
 const MAX_BATCH_REQUESTS: usize = 256;
@@ -52,16 +54,22 @@ struct AppendRequest {
 pub struct LogStore {
     db: Database,
     writer: mpsc::Sender<AppendRequest>,
+    health: Arc<Health>,
 }
 
 impl LogStore {
     /// A store over `db`, with the writer task's join handle. `relay` names this relay in
-    /// the commit notifications (PostgreSQL), so it can ignore its own. The writer ends
-    /// when every handle is dropped, after answering what it received.
-    pub fn start(db: Database, relay: String) -> (LogStore, tokio::task::JoinHandle<()>) {
+    /// the commit notifications (PostgreSQL), so it can ignore its own. Every commit's
+    /// outcome and every damaged read goes to `health`. The writer ends when every handle
+    /// is dropped, after answering what it received.
+    pub fn start(
+        db: Database,
+        relay: String,
+        health: Arc<Health>,
+    ) -> (LogStore, tokio::task::JoinHandle<()>) {
         let (writer, requests) = mpsc::channel(1024);
-        let task = tokio::spawn(run_writer(db.clone(), relay, requests));
-        (LogStore { db, writer }, task)
+        let task = tokio::spawn(run_writer(db.clone(), relay, health.clone(), requests));
+        (LogStore { db, writer, health }, task)
     }
 
     /// Appends `uploads` durably; returns one result per upload and the new head.
@@ -93,12 +101,52 @@ impl LogStore {
             sqlx::query_scalar("SELECT head FROM spaces WHERE id = $1")
                 .bind(&space.0)
                 .fetch_optional(pool)
-                .await?);
+                .await
+                .map_err(|err| self.read_failed(err))?);
         Ok(Seq(head.unwrap_or(0) as u64))
+    }
+
+    /// A read failed: damage is recorded (and logged) before the error goes to the device.
+    fn read_failed(&self, err: sqlx::Error) -> StoreError {
+        self.health.saw(&err);
+        tracing::warn!(cause = %err, "a read of the log failed");
+        StoreError::Db(err)
     }
 
     /// Entries after `since`: at most `max_entries`, and past the first, `max_bytes`.
     pub async fn entries(
+        &self,
+        space: &SpaceId,
+        since: Seq,
+        max_entries: u32,
+        max_bytes: usize,
+    ) -> Result<(Vec<LogEntry>, Seq), StoreError> {
+        self.read_entries(space, since, max_entries, max_bytes)
+            .await
+            .map_err(|err| self.failed(err))
+    }
+
+    /// One page of a bootstrap (see `shared::sync::MemoryLog::bootstrap`).
+    pub async fn bootstrap(
+        &self,
+        space: &SpaceId,
+        position: Option<BootstrapPosition>,
+        max_entries: u32,
+        max_bytes: usize,
+    ) -> Result<BootstrapPage, StoreError> {
+        self.read_bootstrap(space, position, max_entries, max_bytes)
+            .await
+            .map_err(|err| self.failed(err))
+    }
+
+    fn failed(&self, err: StoreError) -> StoreError {
+        match err {
+            StoreError::Db(err) => self.read_failed(err),
+            other => other,
+        }
+    }
+
+    async fn read_entries(
         &self,
         space: &SpaceId,
         since: Seq,
@@ -113,7 +161,8 @@ impl LogStore {
                  WHERE space = $1 AND seq > $2 ORDER BY seq LIMIT $3",
             )
             .bind(&space.0)
-            .bind(since.0 as i64)
+            // A cursor past every possible position is past the head, not before the start.
+            .bind(db_seq(since))
             .bind(i64::from(max_entries))
             .fetch_all(pool)
             .await?;
@@ -132,8 +181,7 @@ impl LogStore {
         Ok((entries, head))
     }
 
-    /// One page of a bootstrap (see `shared::sync::MemoryLog::bootstrap`).
-    pub async fn bootstrap(
+    async fn read_bootstrap(
         &self,
         space: &SpaceId,
         position: Option<BootstrapPosition>,
@@ -148,7 +196,7 @@ impl LogStore {
                     "SELECT COUNT(DISTINCT document) FROM log WHERE space = $1 AND seq <= $2",
                 )
                 .bind(&space.0)
-                .bind(through.0 as i64)
+                .bind(db_seq(through))
                 .fetch_one(pool)
                 .await?);
                 BootstrapPosition {
@@ -175,7 +223,7 @@ impl LogStore {
                 )
                 .bind(&space.0)
                 .bind(after.as_ref().map_or("", |after| after.0.as_str()))
-                .bind(through.0 as i64)
+                .bind(db_seq(through))
                 .bind(i64::from(max_entries) + 1)
                 .fetch_all(pool)
                 .await?;
@@ -216,8 +264,8 @@ impl LogStore {
                  WHERE e.space = $1 AND e.seq > $2 AND e.seq <= $3 ORDER BY e.seq LIMIT $4",
             )
             .bind(&space.0)
-            .bind(after_seq.0 as i64)
-            .bind(through.0 as i64)
+            .bind(db_seq(after_seq))
+            .bind(db_seq(through))
             .bind(i64::from(max_entries) * 4 + 1)
             .fetch_all(pool)
             .await?;
@@ -281,6 +329,13 @@ impl LogStore {
     }
 }
 
+/// A position as the database stores it. Positions come from devices too (a cursor, an
+/// echoed bootstrap position, a snapshot's coverage): one past every stored position is
+/// read as "after everything", never wrapped to a negative number ("before the start").
+fn db_seq(seq: Seq) -> i64 {
+    i64::try_from(seq.0).unwrap_or(i64::MAX)
+}
+
 /// A log row (`seq, document, kind, covers, bytes`) of either backend.
 fn entry_of<R: Row>(row: &R) -> Result<LogEntry, sqlx::Error>
 where
@@ -307,16 +362,42 @@ where
 }
 
 /// The single writer: folds waiting append requests into one transaction per round.
-async fn run_writer(db: Database, relay: String, mut requests: mpsc::Receiver<AppendRequest>) {
+/// While commits fail it probes every [`PROBE_EVERY`] between requests, so its health
+/// recovers once the cause is gone (see [`crate::health`]).
+async fn run_writer(
+    db: Database,
+    relay: String,
+    health: Arc<Health>,
+    mut requests: mpsc::Receiver<AppendRequest>,
+) {
     let mut batch = Vec::new();
-    while requests.recv_many(&mut batch, MAX_BATCH_REQUESTS).await > 0 {
+    loop {
+        let received = if health.writes_failing() {
+            tokio::select! {
+                received = requests.recv_many(&mut batch, MAX_BATCH_REQUESTS) => received,
+                () = tokio::time::sleep(PROBE_EVERY) => {
+                    match probe(&db).await {
+                        Ok(()) => health.write_succeeded(),
+                        Err(err) => health.write_failed(&err),
+                    }
+                    continue;
+                }
+            }
+        } else {
+            requests.recv_many(&mut batch, MAX_BATCH_REQUESTS).await
+        };
+        if received == 0 {
+            break;
+        }
         match write_batch(&db, &relay, &batch).await {
             Ok(answers) => {
+                health.write_succeeded();
                 for (request, answer) in batch.drain(..).zip(answers) {
                     let _ = request.reply.send(Ok(answer));
                 }
             }
             Err(err) => {
+                health.write_failed(&err);
                 tracing::error!(cause = %err, requests = batch.len(), "append failed; nothing stored");
                 for request in batch.drain(..) {
                     let _ = request
@@ -326,6 +407,21 @@ async fn run_writer(db: Database, relay: String, mut requests: mpsc::Receiver<Ap
             }
         }
     }
+}
+
+/// One small durable write (a row of `health_probe`), to see whether commits work again.
+async fn probe(db: &Database) -> Result<(), sqlx::Error> {
+    with_db!(db, pool => {
+        let mut conn = pool.acquire().await?;
+        let result = sqlx::query("UPDATE health_probe SET checked_at = $1 WHERE id = 1")
+            .bind(crate::now_ms())
+            .execute(&mut *conn)
+            .await;
+        if result.is_err() {
+            conn.close_on_drop();
+        }
+        result.map(drop)
+    })
 }
 
 /// What an append request is answered: one result per upload, and the space's new head.
@@ -398,7 +494,13 @@ async fn write_batch(
     // two relays' writers cannot deadlock.
     let spaces: BTreeSet<&SpaceId> = batch.iter().map(|request| &request.space).collect();
     with_db!(db, pool => {
-        let mut tx = pool.begin_with(<Db as Dialect>::BEGIN).await?;
+        // A failed transaction can leave its connection unusable: after SQLite's "database
+        // or disk is full" the rollback fails too and every later BEGIN on that connection
+        // is refused, which wedged the relay until a restart. A connection whose
+        // transaction failed is therefore closed, and the next one starts fresh.
+        let mut conn = pool.acquire().await?;
+        let outcome: Result<Vec<Answer>, sqlx::Error> = async {
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, <Db as Dialect>::BEGIN).await?;
         let mut heads: HashMap<&SpaceId, Seq> = HashMap::new();
         for space in &spaces {
             let head: i64 = sqlx::query_scalar(<Db as Dialect>::LOCK_HEAD)
@@ -441,11 +543,11 @@ async fn write_batch(
                 let upload = &row.valid.upload;
                 let (kind, covers) = match upload.kind {
                     BlobKind::Change => (0i64, None),
-                    BlobKind::Snapshot { covers } => (1i64, Some(covers.0 as i64)),
+                    BlobKind::Snapshot { covers } => (1i64, Some(db_seq(covers))),
                 };
                 values
                     .push_bind(&row.space.0)
-                    .push_bind(row.seq.0 as i64)
+                    .push_bind(db_seq(row.seq))
                     .push_bind(&upload.document.0)
                     .push_bind(kind)
                     .push_bind(covers)
@@ -459,7 +561,7 @@ async fn write_batch(
         }
         for (space, head) in &heads {
             sqlx::query("UPDATE spaces SET head = $1 WHERE id = $2")
-                .bind(head.0 as i64)
+                .bind(db_seq(*head))
                 .bind(&space.0)
                 .execute(&mut *tx)
                 .await?;
@@ -474,6 +576,12 @@ async fn write_batch(
         }
         tx.commit().await?;
         Ok(answers)
+        }
+        .await;
+        if outcome.is_err() {
+            conn.close_on_drop();
+        }
+        outcome
     })
 }
 
@@ -500,7 +608,10 @@ mod tests {
             .execute(pool)
             .await
             .unwrap();
-        (LogStore::start(db, "r".into()).0, SpaceId("s".into()))
+        (
+            LogStore::start(db, "r".into(), Arc::new(Health::default())).0,
+            SpaceId("s".into()),
+        )
     }
 
     /// `n` distinct valid changes of one customer document.

@@ -3,6 +3,7 @@
 //! in `FIELDBOOK_TEST_PG_URL`), real HTTP and WebSockets.
 
 mod crash;
+mod faults;
 mod measure;
 mod relay;
 mod relays;

@@ -191,7 +191,11 @@ async fn resynchronising_wakes_every_live_space_at_its_head_and_closes_revoked_d
     ] {
         sqlx::query(statement).execute(pool).await.unwrap();
     }
-    let (store, writer) = server::store::LogStore::start(db.clone(), "r".into());
+    let (store, writer) = server::store::LogStore::start(
+        db.clone(),
+        "r".into(),
+        std::sync::Arc::new(server::health::Health::default()),
+    );
     let hub = server::hub::Hub::default();
     let mut phone = hub.register(&SpaceId("s".into()), "lost-phone");
     let mut tablet = hub.register(&SpaceId("s".into()), "tablet");

@@ -1,0 +1,297 @@
+//! Storage faults against the real binary: a full disk (a small tmpfs in a private mount
+//! namespace) and a damaged database file. The relay must refuse clearly, say it is
+//! unhealthy, lose nothing it acknowledged, and recover by itself once the cause is gone.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use shared::sync::protocol::{ErrorCode, Seq, ServerMessage};
+
+use crate::relay::{fieldbook_binary, free_port, new_customer, sign_up, spawn_relay, Device};
+
+/// The relay on a `size` tmpfs mounted over `dir` in its own user and mount namespace
+/// (`unshare`: no privileges needed, nothing mounted on the host), with a `filler_bytes`
+/// file beside the database to free later. Its log goes to `log`.
+fn spawn_on_tmpfs(dir: &Path, size: &str, filler_bytes: u64, port: u16, log: &Path) -> Child {
+    let script = r#"mount -t tmpfs -o size="$2" tmpfs "$1" && head -c "$3" /dev/zero > "$1/filler" && exec "$4" --listen "127.0.0.1:$5" --data-dir "$1" --static-dir /nonexistent --log server=info,fieldbook_server=info"#;
+    Command::new("unshare")
+        .args([
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            script,
+            "sh",
+        ])
+        .arg(dir)
+        .arg(size)
+        .arg(filler_bytes.to_string())
+        .arg(fieldbook_binary())
+        .arg(port.to_string())
+        .stdout(std::fs::File::create(log).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("unshare (util-linux) runs the relay in its own mount namespace")
+}
+
+async fn health(base: &str) -> (u16, serde_json::Value) {
+    let response = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+async fn wait_for_health(base: &str, wanted: u16, within: Duration) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        if let Ok(response) = reqwest::get(format!("{base}/healthz")).await {
+            if response.status().as_u16() == wanted {
+                return response.json().await.unwrap_or_default();
+            }
+        }
+        assert!(
+            started.elapsed() < within,
+            "/healthz did not answer {wanted} within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every entry of the log from the start, by position.
+async fn whole_log(device: &mut Device, head: Seq) -> Vec<(u64, Vec<u8>)> {
+    let mut log = Vec::new();
+    let mut cursor = Seq(0);
+    while cursor < head {
+        let ServerMessage::Entries { entries, .. } = device.pull(cursor, 1000).await else {
+            panic!("expected entries")
+        };
+        for entry in entries {
+            assert_eq!(entry.seq.0, cursor.0 + 1, "the log has a gap");
+            cursor = entry.seq;
+            log.push((entry.seq.0, entry.bytes));
+        }
+    }
+    log
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_pushes_clearly_reports_unhealthy_and_recovers_once_space_is_freed() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_file = tempfile::NamedTempFile::new().unwrap();
+    let port = free_port();
+    let mut child = spawn_on_tmpfs(dir.path(), "4m", 1 << 20, port, log_file.path());
+    let base = format!("http://127.0.0.1:{port}");
+    wait_for_health(&base, 200, Duration::from_secs(10)).await;
+    let account = sign_up(&base, "full@example.com", "Phone").await;
+    let (mut device, _) = Device::join(&base, &account).await;
+
+    // Push customers until the disk is full.
+    let mut acked: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut next = 0u64;
+    let refusal = loop {
+        assert!(next < 20_000, "the 4 MiB disk never filled");
+        let uploads: Vec<_> = (next..next + 20).map(|i| new_customer(i).0).collect();
+        next += 20;
+        match device.push(uploads.clone()).await {
+            ServerMessage::Acked { results, .. } => {
+                for (result, upload) in results.iter().zip(uploads) {
+                    acked.push((result.seq.0, upload.bytes));
+                }
+            }
+            ServerMessage::Rejected { code, message, .. } => break (code, message, uploads),
+            other => panic!("unexpected answer {other:?}"),
+        }
+    };
+    let (code, message, refused) = refusal;
+    assert_eq!(
+        code,
+        ErrorCode::Internal,
+        "retryable: the device keeps its outbox"
+    );
+    assert!(message.contains("full"), "the reason is named: {message}");
+    assert!(!acked.is_empty());
+    let (status, body) = health(&base).await;
+    assert_eq!(
+        status, 503,
+        "a relay that cannot commit is not healthy: {body}"
+    );
+    assert!(
+        body["database"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("commits are failing"),
+        "{body}"
+    );
+
+    // Still full: still refused, still unhealthy (the probe fails too).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(matches!(
+        device.push(refused.clone()).await,
+        ServerMessage::Rejected { .. }
+    ));
+    assert_eq!(health(&base).await.0, 503);
+
+    // Space freed (from outside: the tmpfs as the relay's namespace sees it): the relay
+    // notices by itself, without a push, and stores again.
+    let filler: PathBuf =
+        format!("/proc/{}/root{}/filler", child.id(), dir.path().display()).into();
+    std::fs::remove_file(&filler).unwrap();
+    let body = wait_for_health(&base, 200, Duration::from_secs(10)).await;
+    assert_eq!(body["status"], "ok");
+    let ServerMessage::Acked { results, head, .. } = device.push(refused.clone()).await else {
+        panic!("the relay did not store again after space was freed")
+    };
+    for (result, upload) in results.iter().zip(refused) {
+        assert!(!result.duplicate, "nothing of the refused push was stored");
+        acked.push((result.seq.0, upload.bytes));
+    }
+
+    // Nothing acknowledged was lost, the log has no gap, and a new device can join.
+    let (mut reader, _) = Device::join(&base, &account).await;
+    let log = whole_log(&mut reader, head).await;
+    assert_eq!(log, acked);
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(log_file.path()).unwrap();
+    assert!(log.contains("commits are failing"), "{log}");
+    assert!(log.contains("commits succeed again"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_database_file_is_reported_unhealthy_and_logged_not_served_as_healthy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = spawn_relay(dir.path()).await;
+    let account = sign_up(&base, "damaged@example.com", "Phone").await;
+    let (mut device, _) = Device::join(&base, &account).await;
+    for chunk in 0..10u64 {
+        let uploads = (chunk * 50..chunk * 50 + 50)
+            .map(|i| new_customer(i).0)
+            .collect();
+        assert!(matches!(
+            device.push(uploads).await,
+            ServerMessage::Acked { .. }
+        ));
+    }
+    drop(device);
+    // A clean stop (SIGTERM) checkpoints the WAL into the file.
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    child.wait().unwrap();
+
+    // Overwrite pages in the middle of the file (where the log's rows live) with garbage.
+    let file = dir.path().join("fieldbook.sqlite");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let page = 4096;
+    let pages = bytes.len() / page;
+    assert!(
+        pages > 20,
+        "the file holds the pushed customers: {pages} pages"
+    );
+    for p in pages / 2..pages / 2 + 4 {
+        for (i, byte) in bytes[p * page..(p + 1) * page].iter_mut().enumerate() {
+            *byte = (i * 7 + p) as u8;
+        }
+    }
+    std::fs::write(&file, bytes).unwrap();
+
+    let log_file = tempfile::NamedTempFile::new().unwrap();
+    let port = free_port();
+    let mut child = Command::new(fieldbook_binary())
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--static-dir", "/nonexistent", "--log", "server=info"])
+        .stdout(std::fs::File::create(log_file.path()).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let body = wait_for_health(&base, 503, Duration::from_secs(10)).await;
+    assert!(
+        body["database"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("damaged"),
+        "{body}"
+    );
+    assert_eq!(body["integrity"], "failed", "{body}");
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(log_file.path()).unwrap();
+    assert!(log.contains("THE DATABASE IS DAMAGED"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_the_relay_within_its_grace_period_despite_a_client_that_never_reads() {
+    use crate::relay::{spawn_relay_with, SendWith};
+    use shared::sync::protocol::ClientMessage;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = spawn_relay_with(&[
+        "--data-dir".as_ref(),
+        dir.path().as_os_str(),
+        "--shutdown-grace-secs".as_ref(),
+        "2".as_ref(),
+    ])
+    .await;
+    let account = sign_up(&base, "hostile@example.com", "Phone").await;
+    let (mut device, _) = Device::join(&base, &account).await;
+    for chunk in 0..4u64 {
+        let uploads = (chunk * 100..chunk * 100 + 100)
+            .map(|i| new_customer(i).0)
+            .collect();
+        assert!(matches!(
+            device.push(uploads).await,
+            ServerMessage::Acked { .. }
+        ));
+    }
+    // A client that asks for the whole log again and again and never reads an answer: the
+    // relay's sends block once the socket buffers are full.
+    let (mut hostile, _) = Device::join(&base, &account).await;
+    let mut sent = 0;
+    for request_id in 0..400 {
+        let pull = ClientMessage::Pull {
+            request_id,
+            since: Seq(0),
+            max_entries: 1000,
+        };
+        match tokio::time::timeout(Duration::from_millis(500), hostile.socket.send_with(&pull))
+            .await
+        {
+            Ok(true) => sent += 1,
+            _ => break,
+        }
+    }
+    assert!(sent > 0);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let started = Instant::now();
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(15) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let elapsed = started.elapsed();
+    assert!(
+        status.is_some(),
+        "the relay was still running 15 s after SIGTERM (grace period 2 s)"
+    );
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "SIGTERM took {elapsed:?} with a grace period of 2 s"
+    );
+    drop(hostile);
+}
