@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{DefaultBodyLimit, State},
+    body::Body,
+    extract::{DefaultBodyLimit, Request, State},
+    handler::HandlerWithoutStateExt,
     http::StatusCode,
     middleware,
     response::{IntoResponse, Response},
@@ -19,6 +21,9 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+use tower::ServiceExt;
+
+use crate::security::{self, SecurityHeaders};
 use crate::{api, assets, auth::RateLimiter, db, hub::Hub, store::LogStore, ws, Config};
 
 /// What every handler can reach.
@@ -48,25 +53,44 @@ pub struct AppState {
 /// The relay's router.
 pub fn router(state: AppState, config: &Config) -> Router {
     let index = config.static_dir.join("index.html");
-    // Unknown paths are client routes (`/customers/…`): answer with the app shell.
+    // Unknown paths without a file extension are client routes (`/customers/…`): answer
+    // with the app shell. A missing file (a hashed asset of another build during a rolling
+    // deploy, `robots.txt`) is a 404, never the shell: a service worker or CDN would store
+    // the HTML as the app's wasm.
+    let shell = move |request: Request<Body>| {
+        let index = index.clone();
+        async move {
+            if looks_like_a_file(request.uri().path()) {
+                return (StatusCode::NOT_FOUND, "not found").into_response();
+            }
+            match ServeFile::new(index)
+                .precompressed_br()
+                .precompressed_gzip()
+                .oneshot(request)
+                .await
+            {
+                Ok(response) => response.map(Body::new),
+                Err(err) => match err {},
+            }
+        }
+    };
     let client = ServeDir::new(&config.static_dir)
         .precompressed_br()
         .precompressed_gzip()
-        .fallback(
-            ServeFile::new(index)
-                .precompressed_br()
-                .precompressed_gzip(),
-        );
+        .fallback(shell.into_service());
     let api = Router::new()
         .route("/signup", post(api::sign_up))
         .route("/signin", post(api::sign_in))
         .route("/signout", post(api::sign_out))
         .route("/devices", get(api::devices))
         .route("/devices/{id}/revoke", post(api::revoke))
+        .fallback(api_not_found)
         .layer(DefaultBodyLimit::max(16 * 1024));
+    let security = SecurityHeaders::for_client(&config.static_dir, config.hsts);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/sync", get(ws::handler))
+        .route("/robots.txt", get(robots))
         .nest("/api", api)
         .with_state(state)
         // Dynamic responses are compressed on the fly; static files arrive precompressed
@@ -77,7 +101,49 @@ pub fn router(state: AppState, config: &Config) -> Router {
                 .fallback_service(client)
                 .layer(middleware::from_fn(assets::cache_headers)),
         )
+        .layer(middleware::from_fn_with_state(security, security::headers))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Whether a path names a file (its last segment has an extension): such a path is never
+/// a client route.
+fn looks_like_a_file(path: &str) -> bool {
+    path.rsplit('/')
+        .next()
+        .is_some_and(|name| name.contains('.'))
+}
+
+/// An unknown API path: a JSON 404 like every API error.
+async fn api_not_found(request: Request<Body>) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(serde_json::json!({
+            "error": "not_found",
+            "message": format!("no API endpoint {} {}", request.method(), truncated(request.uri().path(), 200)),
+            "fields": {},
+        })),
+    )
+        .into_response()
+}
+
+/// At most `max` characters of `text` (echoed strings stay short).
+pub fn truncated(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
+/// A book of customers is nobody's search result.
+async fn robots() -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        "User-agent: *\nDisallow: /\n",
+    )
+        .into_response()
 }
 
 /// Health of the relay: 200 when the database answers, commits succeed (or none failed

@@ -113,11 +113,14 @@ fn compress_gzip(bytes: &[u8]) -> io::Result<Vec<u8>> {
 
 /// Sets `Cache-Control`: content-hashed build outputs are immutable; everything else (the
 /// HTML shell, which names the current hashes) must be revalidated so a new deployment is
-/// picked up.
+/// picked up; errors are not stored at all.
 pub async fn cache_headers(request: Request<Body>, next: Next) -> Response {
     let immutable = is_content_hashed(request.uri().path());
     let mut response = next.run(request).await;
-    let value = if immutable && response.status().is_success() {
+    let value = if !response.status().is_success() {
+        // A 404 for a file of another build must not be remembered either.
+        "no-store"
+    } else if immutable {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"

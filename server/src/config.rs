@@ -54,6 +54,11 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
 
+    /// The relay is reached over HTTPS (behind a TLS-terminating proxy): answers carry
+    /// `Strict-Transport-Security`.
+    #[arg(long, env = "FIELDBOOK_HSTS")]
+    pub hsts: bool,
+
     /// Log filter, in `tracing_subscriber::EnvFilter` syntax.
     #[arg(
         long,
@@ -76,6 +81,8 @@ pub struct Config {
     pub signin_attempts: usize,
     /// How long a shutdown waits for connections before closing them.
     pub shutdown_grace: std::time::Duration,
+    /// Answers carry `Strict-Transport-Security` (the relay is reached over HTTPS).
+    pub hsts: bool,
 }
 
 impl Config {
@@ -88,6 +95,7 @@ impl Config {
             limits: RelayLimits::default(),
             signin_attempts: 10,
             shutdown_grace: std::time::Duration::from_secs(10),
+            hsts: false,
         }
     }
 }
@@ -108,6 +116,7 @@ impl TryFrom<&Args> for Config {
             },
             signin_attempts: args.signin_attempts as usize,
             shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace_secs),
+            hsts: args.hsts,
         })
     }
 }

@@ -22,6 +22,9 @@
 //!   and [`with_db!`], which runs one query on either backend.
 //! - [`assets`]: the built client: brotli/gzip precompression and cache headers.
 //! - [`app`]: the axum router: `/healthz`, `/api`, `/sync` and the client.
+//! - [`security`]: headers of every response (CSP with the built `index.html`'s inline
+//!   script hashes, nosniff, no referrer, no framing, HSTS when configured), `no-store` on
+//!   API answers.
 //! - [`api`]: the HTTP API (sign-up, sign-in, sign-out, devices, revoke).
 //! - [`auth`]: accounts, devices, tokens, argon2id, rate limits.
 //! - [`ws`]: the WebSocket endpoint driving `shared::sync::RelaySession`.
@@ -45,6 +48,7 @@ pub mod fanout;
 pub mod health;
 pub mod hub;
 pub mod store;
+pub mod security;
 pub mod ws;
 
 use std::future::Future;

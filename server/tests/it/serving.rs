@@ -26,7 +26,7 @@ async fn start() -> TestServer {
     let static_dir = tempfile::tempdir().unwrap();
     std::fs::write(
         static_dir.path().join("index.html"),
-        "<!doctype html><title>Fieldbook</title><p>shell</p>",
+        "<!doctype html><title>Fieldbook</title><script>window.early = 1;</script><p>shell</p>",
     )
     .unwrap();
     std::fs::write(
@@ -148,6 +148,56 @@ async fn client_routes_fall_back_to_the_app_shell() {
             response.text().await.unwrap().contains("<p>shell</p>"),
             "{path}"
         );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn missing_files_are_404s_never_the_shell_and_every_answer_carries_security_headers() {
+    let server = start().await;
+    // A hashed asset of another build (a rolling deploy), robots-like files, source maps.
+    for path in [
+        "/fieldbook-client-fedcba9876543210_bg.wasm",
+        "/fieldbook-client-fedcba9876543210.js",
+        "/favicon.ico",
+        "/customers/3f6c/photo.png",
+    ] {
+        let response = server.get(path, "identity").await;
+        assert_eq!(response.status(), 404, "{path}");
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store", "{path}");
+        assert!(!response.text().await.unwrap().contains("shell"), "{path}");
+    }
+    let response = server.get("/robots.txt", "identity").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "User-agent: *\nDisallow: /\n");
+
+    // An unknown API path is a JSON 404, not the shell; API answers are never cached.
+    let response = server.get("/api/nothing/here", "identity").await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "not_found");
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/signin", server.base_url))
+        .json(&serde_json::json!({ "email": "a@example.com", "password": "wrong wrong", "device_name": "Phone" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+
+    // Security headers everywhere; the shell's inline script is allowed by its hash.
+    for path in ["/", "/healthz", &format!("/{WASM_NAME}"), "/nope.js", "/api/devices"] {
+        let response = server.get(path, "identity").await;
+        let headers = response.headers();
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{path}: {csp}");
+        assert!(csp.contains("connect-src 'self'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer", "{path}");
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY", "{path}");
+        assert!(headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "not configured");
     }
     server.stop().await;
 }
