@@ -92,10 +92,12 @@ fn limit(limiter: &crate::auth::RateLimiter, key: String) -> Result<(), ApiError
 pub async fn sign_up(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     input: Result<Json<Credentials>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let input = json_input(input)?;
-    limit(&state.address_limiter, format!("signup:{}", peer.ip()))?;
+    let client = crate::listen::client_address(peer, &headers, &state.trusted_proxies);
+    limit(&state.address_limiter, format!("signup:{client}"))?;
     let session = auth::sign_up(
         &state.db,
         &input.email,
@@ -112,10 +114,12 @@ pub async fn sign_up(
 pub async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     input: Result<Json<Credentials>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let input = json_input(input)?;
-    limit(&state.address_limiter, format!("signin:{}", peer.ip()))?;
+    let client = crate::listen::client_address(peer, &headers, &state.trusted_proxies);
+    limit(&state.address_limiter, format!("signin:{client}"))?;
     limit(&state.limiter, input.email.trim().to_lowercase())?;
     let session = auth::sign_in(
         &state.db,

@@ -33,6 +33,10 @@ pub struct AppState {
     pub db: db::Database,
     /// Failing commits, a damaged database.
     pub health: Arc<crate::health::Health>,
+    /// Open connections (for metrics).
+    pub connections: crate::listen::Connections,
+    /// Reverse proxies whose forwarding headers name the real client.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// The change log.
     pub store: LogStore,
     /// Live sync connections.

@@ -54,6 +54,31 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
 
+    /// Most open connections in all (default: what the open-file limit, raised to its hard
+    /// limit at start, leaves after 128 for the database and accepting).
+    #[arg(long, env = "FIELDBOOK_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+
+    /// Most open connections from one address (trusted proxies excepted).
+    #[arg(
+        long,
+        env = "FIELDBOOK_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256
+    )]
+    pub max_connections_per_address: usize,
+
+    /// Seconds a client has to send a request's head (and an idle keep-alive lives), and
+    /// a sync connection has to sign in (Hello) after the upgrade.
+    #[arg(long, env = "FIELDBOOK_HEADER_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout_secs: u64,
+
+    /// Reverse proxies (addresses or networks, comma-separated: `10.0.0.0/8,::1`) whose
+    /// `Forwarded`/`X-Forwarded-For` headers name the real client: sign-in limits then
+    /// apply to that client, and the proxy's own connections are not capped per address.
+    #[arg(long, env = "FIELDBOOK_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
+
     /// The relay is reached over HTTPS (behind a TLS-terminating proxy): answers carry
     /// `Strict-Transport-Security`.
     #[arg(long, env = "FIELDBOOK_HSTS")]
@@ -83,6 +108,32 @@ pub struct Config {
     pub shutdown_grace: std::time::Duration,
     /// Answers carry `Strict-Transport-Security` (the relay is reached over HTTPS).
     pub hsts: bool,
+    /// Connection caps and deadlines (`total`: `None` derives it from the open-file limit).
+    pub connections: ConnectionSettings,
+}
+
+/// Connection caps and deadlines as configured (see [`crate::listen`]).
+#[derive(Debug, Clone)]
+pub struct ConnectionSettings {
+    /// Most open connections in all; `None`: from the open-file limit.
+    pub total: Option<usize>,
+    /// Most open connections of one address.
+    pub per_address: usize,
+    /// Deadline for a request head, and for Hello after an upgrade.
+    pub header_timeout: std::time::Duration,
+    /// Trusted reverse proxies.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        ConnectionSettings {
+            total: None,
+            per_address: 256,
+            header_timeout: std::time::Duration::from_secs(10),
+            trusted_proxies: Vec::new(),
+        }
+    }
 }
 
 impl Config {
@@ -96,6 +147,7 @@ impl Config {
             signin_attempts: 10,
             shutdown_grace: std::time::Duration::from_secs(10),
             hsts: false,
+            connections: ConnectionSettings::default(),
         }
     }
 }
@@ -112,11 +164,18 @@ impl TryFrom<&Args> for Config {
                 max_frame_bytes: args.max_frame_bytes as usize,
                 max_blob_bytes: args.max_blob_bytes as usize,
                 max_uploads_per_push: args.max_push_blobs as usize,
+                hello_timeout_ms: args.header_timeout_secs as i64 * 1000,
                 ..RelayLimits::default()
             },
             signin_attempts: args.signin_attempts as usize,
             shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace_secs),
             hsts: args.hsts,
+            connections: ConnectionSettings {
+                total: args.max_connections,
+                per_address: args.max_connections_per_address.max(1),
+                header_timeout: std::time::Duration::from_secs(args.header_timeout_secs),
+                trusted_proxies: args.trusted_proxy.clone(),
+            },
         })
     }
 }

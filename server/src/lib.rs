@@ -32,6 +32,8 @@
 //!   sequence numbers under a per-space lock.
 //! - [`health`]: failing commits (probed until they work again) and a damaged database
 //!   (integrity check at start, corruption errors of any query), for `/healthz`.
+//! - [`listen`]: accepting connections: HTTP/1.1 with a request-head deadline, caps per
+//!   address and in all (raised open-file limit), trusted proxies, graceful stop.
 //! - [`hub`]: live connections: wake-ups and revocations.
 //! - [`fanout`]: several relays on one PostgreSQL: LISTEN/NOTIFY wake-ups and revocations
 //!   between relays, and resynchronisation after a lost listener connection.
@@ -47,16 +49,15 @@ pub mod db;
 pub mod fanout;
 pub mod health;
 pub mod hub;
-pub mod store;
+pub mod listen;
 pub mod security;
+pub mod store;
 pub mod ws;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 pub use config::Config;
 use tokio::net::TcpListener;
 
@@ -138,6 +139,8 @@ pub async fn run(
     let state = app::AppState {
         db: db.clone(),
         health,
+        connections: listen::Connections::default(),
+        trusted_proxies: Arc::new(config.connections.trusted_proxies.clone()),
         store,
         hub,
         limiter: Arc::new(auth::RateLimiter::new(
@@ -152,37 +155,49 @@ pub async fn run(
         tracker: tokio_util::task::TaskTracker::new(),
         shutdown: shutdown_token,
     };
+    let open_files = listen::raise_open_file_limit();
+    let limits = listen::ConnectionLimits {
+        per_address: config.connections.per_address,
+        total: listen::total_cap(open_files, config.connections.total),
+        header_read_timeout: config.connections.header_timeout,
+        trusted_proxies: config.connections.trusted_proxies.clone(),
+    };
+    tracing::info!(
+        open_file_limit = open_files,
+        max_connections = limits.total,
+        max_per_address = limits.per_address,
+        "connection capacity"
+    );
     let router = app::router(state.clone(), &config);
     tracing::info!(addr = %listener.local_addr()?, "listening");
     let stop = state.shutdown.clone();
     let tracker = state.tracker.clone();
-    // Sync frames are small and latency-bound: send them at once instead of waiting for the
-    // peer's delayed ACK (Nagle), which cost ~40 ms per wake-up and pull.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(cause = %err, "could not set TCP_NODELAY");
-        }
-    });
     // Graceful shutdown stops accepting and lets each connection finish what it started
     // (an append under way is committed and acknowledged), but only for the grace period:
     // a client that stops reading would otherwise keep the relay alive, port closed,
     // until SIGKILL.
     let (stopping, stopped_accepting) = tokio::sync::oneshot::channel::<()>();
-    let serve = axum::serve(
+    {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight commits");
+            let _ = stopping.send(());
+            // Stops accepting, and tells the sync connections to finish.
+            stop.cancel();
+        });
+    }
+    let serve = listen::serve(
         listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        tracing::info!("shutting down: finishing in-flight commits");
-        let _ = stopping.send(());
-        // Upgraded sync connections are not tracked by the HTTP server: tell them.
-        stop.cancel();
-    });
+        router,
+        limits,
+        state.connections.clone(),
+        stop.clone(),
+    );
     let drained = {
         let tracker = tracker.clone();
         async move {
-            serve.await?;
+            serve.await;
             tracker.close();
             tracker.wait().await;
             Ok::<_, std::io::Error>(())

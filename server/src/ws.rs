@@ -75,9 +75,17 @@ async fn connection(socket: WebSocket, state: AppState) {
                 "this device was signed out from another device".into(),
             ),
             Some(head) = wake(&mut conn.wakes) => conn.session.woken(head),
+            // The time to sign in (Hello) or the idle timeout ran out.
+            () = tokio::time::sleep(until(conn.session.idle_deadline())) => {
+                conn.session.tick(shared::Timestamp(now_ms()))
+            }
             _ = ping.tick() => {
                 let effects = conn.session.tick(shared::Timestamp(now_ms()));
-                if effects.is_empty() && conn.socket.send(Message::Ping(Default::default())).await.is_err() {
+                // Only signed-in connections are kept alive.
+                if effects.is_empty()
+                    && conn.session.space().is_some()
+                    && conn.socket.send(Message::Ping(Default::default())).await.is_err()
+                {
                     break;
                 }
                 effects
@@ -112,6 +120,11 @@ async fn connection(socket: WebSocket, state: AppState) {
             tracing::warn!(cause = %err, "could not record last seen");
         }
     }
+}
+
+/// How long until `deadline` (zero if past).
+fn until(deadline: shared::Timestamp) -> Duration {
+    Duration::from_millis(u64::try_from(deadline.0 - now_ms()).unwrap_or(0))
 }
 
 async fn revoked(token: &Option<CancellationToken>) {

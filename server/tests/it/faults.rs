@@ -295,3 +295,156 @@ async fn sigterm_ends_the_relay_within_its_grace_period_despite_a_client_that_ne
     );
     drop(hostile);
 }
+
+/// A TCP connection to `base` from the loopback address `from` (127.0.0.x).
+async fn connect_from(from: &str, base: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    let address = base.trim_start_matches("http://").parse().unwrap();
+    socket.connect(address).await.unwrap()
+}
+
+/// Reads until the peer closes (or `within` passes); returns what arrived, `None` on timeout.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream, within: Duration) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(within, async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await;
+    read.ok()
+        .map(|()| String::from_utf8_lossy(&received).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_requests_and_sockets_that_never_sign_in_are_dropped_at_their_deadline() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = crate::relay::spawn_relay_with(&[
+        "--data-dir".as_ref(),
+        dir.path().as_os_str(),
+        "--header-timeout-secs".as_ref(),
+        "1".as_ref(),
+    ])
+    .await;
+    // Half a request head: closed after the deadline, not held forever.
+    let mut half = connect_from("127.0.0.1", &base).await;
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: relay\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    assert!(
+        read_until_closed(&mut half, Duration::from_secs(5))
+            .await
+            .is_some(),
+        "a half-sent request head was still open after 5 s"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(900));
+
+    // A WebSocket that answers pings but never says Hello: closed with a reason.
+    let mut socket = crate::relay::connect(&base).await;
+    let started = Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        use futures_util::StreamExt;
+        while let Some(message) = socket.next().await {
+            match message {
+                Ok(tokio_tungstenite::tungstenite::Message::Binary(bytes)) => {
+                    if let Ok(ServerMessage::Error { message, .. }) =
+                        shared::sync::protocol::decode::<ServerMessage>(&bytes)
+                    {
+                        assert!(message.contains("Hello"), "{message}");
+                    }
+                }
+                Ok(tokio_tungstenite::tungstenite::Message::Close(_)) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "a socket without Hello was still open after 5 s"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_idle_sockets_from_one_address_under_a_1024_file_limit_locks_out_nobody_else() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log_file = tempfile::NamedTempFile::new().unwrap();
+    let mut command = Command::new(fieldbook_binary());
+    command
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--static-dir", "/nonexistent", "--log", "server=info"])
+        .args(["--header-timeout-secs", "3"])
+        .stdout(std::fs::File::create(log_file.path()).unwrap())
+        .stderr(Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe; runs in the child before exec.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 1024,
+                rlim_max: 1024,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_for_health(&base, 200, Duration::from_secs(10)).await;
+
+    // 1,000 sockets from one address that never send a byte.
+    let mut flood = Vec::new();
+    for _ in 0..1000 {
+        flood.push(connect_from("127.0.0.2", &base).await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Everyone else still gets in: health, sign-up, sync.
+    let started = Instant::now();
+    assert_eq!(health(&base).await.0, 200);
+    let account = sign_up(&base, "crowded@example.com", "Phone").await;
+    let (mut device, _) = Device::join(&base, &account).await;
+    assert!(matches!(
+        device.push(vec![new_customer(1).0]).await,
+        ServerMessage::Acked { .. }
+    ));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Past the cap the flood was answered 503 with the reason and closed at once.
+    let mut refused = 0;
+    for stream in flood.iter_mut().rev().take(100) {
+        if let Some(answer) = read_until_closed(stream, Duration::from_millis(200)).await {
+            assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+            assert!(
+                answer.contains("too many connections from this address"),
+                "{answer}"
+            );
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 100, "the newest sockets of the flood were refused");
+    // The admitted ones are dropped at the request-head deadline.
+    let mut first = flood.swap_remove(0);
+    assert!(read_until_closed(&mut first, Duration::from_secs(6))
+        .await
+        .is_some());
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(log_file.path()).unwrap();
+    assert!(log.contains("open_file_limit=1024"), "{log}");
+    assert!(log.contains("connection refused"), "{log}");
+}

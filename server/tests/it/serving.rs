@@ -164,12 +164,19 @@ async fn missing_files_are_404s_never_the_shell_and_every_answer_carries_securit
     ] {
         let response = server.get(path, "identity").await;
         assert_eq!(response.status(), 404, "{path}");
-        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store", "{path}");
+        assert_eq!(
+            response.headers()[header::CACHE_CONTROL],
+            "no-store",
+            "{path}"
+        );
         assert!(!response.text().await.unwrap().contains("shell"), "{path}");
     }
     let response = server.get("/robots.txt", "identity").await;
     assert_eq!(response.status(), 200);
-    assert_eq!(response.text().await.unwrap(), "User-agent: *\nDisallow: /\n");
+    assert_eq!(
+        response.text().await.unwrap(),
+        "User-agent: *\nDisallow: /\n"
+    );
 
     // An unknown API path is a JSON 404, not the shell; API answers are never cached.
     let response = server.get("/api/nothing/here", "identity").await;
@@ -187,17 +194,29 @@ async fn missing_files_are_404s_never_the_shell_and_every_answer_carries_securit
     assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
 
     // Security headers everywhere; the shell's inline script is allowed by its hash.
-    for path in ["/", "/healthz", &format!("/{WASM_NAME}"), "/nope.js", "/api/devices"] {
+    for path in [
+        "/",
+        "/healthz",
+        &format!("/{WASM_NAME}"),
+        "/nope.js",
+        "/api/devices",
+    ] {
         let response = server.get(path, "identity").await;
         let headers = response.headers();
         let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{path}: {csp}");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+            "{path}: {csp}"
+        );
         assert!(csp.contains("connect-src 'self'"), "{path}: {csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
         assert_eq!(headers[header::REFERRER_POLICY], "no-referrer", "{path}");
         assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY", "{path}");
-        assert!(headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "not configured");
+        assert!(
+            headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(),
+            "not configured"
+        );
     }
     server.stop().await;
 }

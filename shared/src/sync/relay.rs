@@ -28,6 +28,9 @@ pub struct RelayLimits {
     pub max_page_bytes: usize,
     /// A session with no frame for this long is closed.
     pub idle_timeout_ms: i64,
+    /// A connection that has not signed in (Hello answered) this long after it opened is
+    /// closed, whatever it sends meanwhile (pongs, frames).
+    pub hello_timeout_ms: i64,
 }
 
 impl Default for RelayLimits {
@@ -39,6 +42,7 @@ impl Default for RelayLimits {
             max_page_entries: 1000,
             max_page_bytes: 2 * 1024 * 1024,
             idle_timeout_ms: 5 * 60 * 1000,
+            hello_timeout_ms: 10 * 1000,
         }
     }
 }
@@ -125,6 +129,7 @@ pub struct RelaySession {
     state: State,
     limits: RelayLimits,
     last_frame: Timestamp,
+    opened: Timestamp,
 }
 
 impl RelaySession {
@@ -134,6 +139,7 @@ impl RelaySession {
             state: State::AwaitingHello,
             limits,
             last_frame: now,
+            opened: now,
         }
     }
 
@@ -150,22 +156,38 @@ impl RelaySession {
         self.state == State::Closed
     }
 
-    /// When the session times out for want of frames.
+    /// When the session times out: for want of frames once signed in; before, a fixed
+    /// time after the connection opened.
     pub fn idle_deadline(&self) -> Timestamp {
-        Timestamp(self.last_frame.0 + self.limits.idle_timeout_ms)
+        match self.state {
+            State::Ready { .. } | State::Closed => {
+                Timestamp(self.last_frame.0 + self.limits.idle_timeout_ms)
+            }
+            State::AwaitingHello | State::Authenticating { .. } => {
+                Timestamp(self.opened.0 + self.limits.hello_timeout_ms)
+            }
+        }
     }
 
-    /// Called by the runtime's timer; closes an idle session.
+    /// Called by the runtime's timer (at [`RelaySession::idle_deadline`] at the latest);
+    /// closes an idle session, or one that did not sign in in time.
     pub fn tick(&mut self, now: Timestamp) -> Vec<SessionEffect> {
         if self.state != State::Closed && now >= self.idle_deadline() {
-            return self.fail(ErrorCode::UnexpectedMessage, "idle for too long".into());
+            let reason = match self.state {
+                State::Ready { .. } => "idle for too long",
+                _ => "no Hello within the time allowed to sign in",
+            };
+            return self.fail(ErrorCode::UnexpectedMessage, reason.into());
         }
         Vec::new()
     }
 
-    /// The connection showed signs of life (a pong) without a frame.
+    /// The connection showed signs of life (a pong) without a frame. Before sign-in it
+    /// does not extend anything: pings must not keep an anonymous socket open.
     pub fn keepalive(&mut self, now: Timestamp) {
-        self.last_frame = now;
+        if matches!(self.state, State::Ready { .. }) {
+            self.last_frame = now;
+        }
     }
 
     /// A binary frame arrived.
@@ -451,6 +473,33 @@ mod tests {
             through: Seq(1),
             total_documents: 1,
         }
+    }
+
+    #[test]
+    fn a_connection_that_does_not_sign_in_in_time_is_closed_whatever_it_sends() {
+        let limits = RelayLimits::default();
+        let mut session = RelaySession::new(limits, Timestamp(0));
+        // Pongs and garbage-free silence do not extend the time to sign in.
+        session.keepalive(Timestamp(limits.hello_timeout_ms - 1));
+        assert_eq!(session.idle_deadline(), Timestamp(limits.hello_timeout_ms));
+        assert!(session
+            .tick(Timestamp(limits.hello_timeout_ms - 1))
+            .is_empty());
+        let effects = session.tick(Timestamp(limits.hello_timeout_ms));
+        assert!(
+            matches!(&effects[..], [SessionEffect::Send(ServerMessage::Error { code: ErrorCode::UnexpectedMessage, message }), SessionEffect::Close { .. }] if message.contains("Hello")),
+            "{effects:?}"
+        );
+        assert!(session.is_closed());
+
+        // Signed in: the idle timeout applies, and pongs extend it.
+        let mut session = ready(SUPPORTED_VERSIONS);
+        session.keepalive(Timestamp(60_000));
+        assert_eq!(
+            session.idle_deadline(),
+            Timestamp(60_000 + limits.idle_timeout_ms)
+        );
+        assert!(session.tick(Timestamp(limits.idle_timeout_ms)).is_empty());
     }
 
     #[test]
