@@ -44,6 +44,11 @@ pub struct Args {
     #[arg(long, env = "FIELDBOOK_MAX_PUSH_BLOBS", default_value_t = 1000)]
     pub max_push_blobs: u32,
 
+    /// Storage quota of each space (a rep's book), in MiB of stored changes and snapshots.
+    /// A push past it is refused with `QuotaExceeded`; the device keeps its changes.
+    #[arg(long, env = "FIELDBOOK_SPACE_QUOTA_MB", default_value_t = 1024)]
+    pub space_quota_mb: u64,
+
     /// Sign-in attempts allowed per email (and per address) in 15 minutes.
     #[arg(long, env = "FIELDBOOK_SIGNIN_ATTEMPTS", default_value_t = 10)]
     pub signin_attempts: u32,
@@ -104,6 +109,8 @@ pub struct Config {
     pub limits: RelayLimits,
     /// Sign-in attempts allowed per email (and per address) in 15 minutes.
     pub signin_attempts: usize,
+    /// Bytes each space may hold.
+    pub space_quota_bytes: u64,
     /// How long a shutdown waits for connections before closing them.
     pub shutdown_grace: std::time::Duration,
     /// Answers carry `Strict-Transport-Security` (the relay is reached over HTTPS).
@@ -145,6 +152,7 @@ impl Config {
             static_dir,
             limits: RelayLimits::default(),
             signin_attempts: 10,
+            space_quota_bytes: crate::store::DEFAULT_SPACE_QUOTA_BYTES,
             shutdown_grace: std::time::Duration::from_secs(10),
             hsts: false,
             connections: ConnectionSettings::default(),
@@ -168,6 +176,7 @@ impl TryFrom<&Args> for Config {
                 ..RelayLimits::default()
             },
             signin_attempts: args.signin_attempts as usize,
+            space_quota_bytes: args.space_quota_mb.saturating_mul(1024 * 1024),
             shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace_secs),
             hsts: args.hsts,
             connections: ConnectionSettings {

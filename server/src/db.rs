@@ -107,7 +107,7 @@ macro_rules! with_db {
 
 /// What differs between the backends beyond the pool type (used inside [`with_db!`]).
 pub trait Dialect {
-    /// Reads a space's head and, in PostgreSQL, locks its row until the transaction ends.
+    /// Reads a space's head and stored bytes and, in PostgreSQL, locks its row until the transaction ends.
     const LOCK_HEAD: &'static str;
     /// Whether commits announce themselves to other relays (PostgreSQL NOTIFY).
     const NOTIFIES: bool;
@@ -116,7 +116,7 @@ pub trait Dialect {
 }
 
 impl Dialect for sqlx::Sqlite {
-    const LOCK_HEAD: &'static str = "SELECT head FROM spaces WHERE id = $1";
+    const LOCK_HEAD: &'static str = "SELECT head, stored_bytes FROM spaces WHERE id = $1";
     const NOTIFIES: bool = false;
     // IMMEDIATE: take the write lock up front. A deferred transaction that reads first
     // would fail at once with SQLITE_BUSY when another connection (a device's last-seen
@@ -125,7 +125,8 @@ impl Dialect for sqlx::Sqlite {
 }
 
 impl Dialect for sqlx::Postgres {
-    const LOCK_HEAD: &'static str = "SELECT head FROM spaces WHERE id = $1 FOR UPDATE";
+    const LOCK_HEAD: &'static str =
+        "SELECT head, stored_bytes FROM spaces WHERE id = $1 FOR UPDATE";
     const NOTIFIES: bool = true;
     const BEGIN: &'static str = "BEGIN";
 }

@@ -121,7 +121,12 @@ pub async fn run(
     let relay_id = random_id();
     let health = Arc::new(health::Health::default());
     health::check_integrity(&db, health.clone());
-    let (store, writer) = store::LogStore::start(db.clone(), relay_id.clone(), health.clone());
+    let (store, writer) = store::LogStore::start(
+        db.clone(),
+        relay_id.clone(),
+        health.clone(),
+        config.space_quota_bytes,
+    );
     let hub = Arc::new(hub::Hub::default());
     let shutdown_token = tokio_util::sync::CancellationToken::new();
     // Several relays on one PostgreSQL: listen for the others' commits and revocations.

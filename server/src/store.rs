@@ -16,7 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use shared::sync::protocol::{
     bootstrap_skips, BlobKind, BootstrapPhase, BootstrapPosition, DocumentId, EntryProjection,
-    LogEntry, Seq, SpaceId, UploadResult,
+    ErrorCode, LogEntry, Seq, SpaceId, UploadResult,
 };
 use shared::sync::{BootstrapPage, ValidUpload};
 use sqlx::Row;
@@ -46,7 +46,25 @@ struct AppendRequest {
     device: String,
     uploads: Vec<ValidUpload>,
     now: i64,
-    reply: oneshot::Sender<Result<(Vec<UploadResult>, Seq), String>>,
+    reply: oneshot::Sender<Result<(Vec<UploadResult>, Seq), AppendError>>,
+}
+
+/// Why a push was not stored (nothing of it was).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendError {
+    /// For the device: [`ErrorCode::Internal`] (retry) or [`ErrorCode::QuotaExceeded`].
+    pub code: ErrorCode,
+    /// For people.
+    pub message: String,
+}
+
+impl AppendError {
+    fn internal(message: String) -> AppendError {
+        AppendError {
+            code: ErrorCode::Internal,
+            message,
+        }
+    }
 }
 
 /// A handle to the log; cheap to clone.
@@ -57,6 +75,10 @@ pub struct LogStore {
     health: Arc<Health>,
 }
 
+/// Bytes of blobs one space may hold, by default (1 GiB: a rep's book of 10,000 customers
+/// with their histories is tens of MB).
+pub const DEFAULT_SPACE_QUOTA_BYTES: u64 = 1 << 30;
+
 impl LogStore {
     /// A store over `db`, with the writer task's join handle. `relay` names this relay in
     /// the commit notifications (PostgreSQL), so it can ignore its own. Every commit's
@@ -66,9 +88,16 @@ impl LogStore {
         db: Database,
         relay: String,
         health: Arc<Health>,
+        quota_bytes: u64,
     ) -> (LogStore, tokio::task::JoinHandle<()>) {
         let (writer, requests) = mpsc::channel(1024);
-        let task = tokio::spawn(run_writer(db.clone(), relay, health.clone(), requests));
+        let task = tokio::spawn(run_writer(
+            db.clone(),
+            relay,
+            health.clone(),
+            quota_bytes,
+            requests,
+        ));
         (LogStore { db, writer, health }, task)
     }
 
@@ -79,7 +108,7 @@ impl LogStore {
         device: &str,
         uploads: Vec<ValidUpload>,
         now: i64,
-    ) -> Result<(Vec<UploadResult>, Seq), String> {
+    ) -> Result<(Vec<UploadResult>, Seq), AppendError> {
         let (reply, answer) = oneshot::channel();
         let request = AppendRequest {
             space: space.clone(),
@@ -88,11 +117,9 @@ impl LogStore {
             now,
             reply,
         };
-        self.writer
-            .send(request)
-            .await
-            .map_err(|_| StoreError::Closed.to_string())?;
-        answer.await.map_err(|_| StoreError::Closed.to_string())?
+        let closed = || AppendError::internal(StoreError::Closed.to_string());
+        self.writer.send(request).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
     }
 
     /// The latest sequence number of `space`.
@@ -368,6 +395,7 @@ async fn run_writer(
     db: Database,
     relay: String,
     health: Arc<Health>,
+    quota_bytes: u64,
     mut requests: mpsc::Receiver<AppendRequest>,
 ) {
     let mut batch = Vec::new();
@@ -389,20 +417,20 @@ async fn run_writer(
         if received == 0 {
             break;
         }
-        match write_batch(&db, &relay, &batch).await {
+        match write_batch(&db, &relay, quota_bytes, &batch).await {
             Ok(answers) => {
                 health.write_succeeded();
                 for (request, answer) in batch.drain(..).zip(answers) {
-                    let _ = request.reply.send(Ok(answer));
+                    let _ = request.reply.send(answer);
                 }
             }
             Err(err) => {
                 health.write_failed(&err);
                 tracing::error!(cause = %err, requests = batch.len(), "append failed; nothing stored");
                 for request in batch.drain(..) {
-                    let _ = request
-                        .reply
-                        .send(Err(format!("the relay could not store the changes: {err}")));
+                    let _ = request.reply.send(Err(AppendError::internal(format!(
+                        "the relay could not store the changes: {err}"
+                    ))));
                 }
             }
         }
@@ -425,7 +453,7 @@ async fn probe(db: &Database) -> Result<(), sqlx::Error> {
 }
 
 /// What an append request is answered: one result per upload, and the space's new head.
-type Answer = (Vec<UploadResult>, Seq);
+type Answer = Result<(Vec<UploadResult>, Seq), AppendError>;
 
 /// Rows per multi-row INSERT (10 bound values each; far below either backend's limit).
 const INSERT_CHUNK_ROWS: usize = 200;
@@ -441,53 +469,92 @@ struct NewRow<'a> {
     now: i64,
 }
 
+/// A space's head and the blob bytes it holds, before the batch.
+#[derive(Debug, Clone, Copy, Default)]
+struct SpaceState {
+    head: Seq,
+    stored_bytes: u64,
+}
+
 /// Numbers a batch: every upload not already stored (in the log: `stored`, or earlier in
-/// this batch) takes the next sequence number of its space. Returns the rows to insert,
-/// one answer per request and the new heads. `heads` holds every space's head before.
+/// this batch) takes the next sequence number of its space. A request whose new blobs
+/// would take its space past `quota_bytes` is refused whole (nothing of it stored).
+/// Returns the rows to insert, one answer per request and the spaces' new states.
 fn number<'a>(
     batch: &'a [AppendRequest],
-    mut heads: HashMap<&'a SpaceId, Seq>,
+    mut spaces: HashMap<&'a SpaceId, SpaceState>,
     stored: &HashMap<(&'a SpaceId, [u8; 32]), Seq>,
-) -> (Vec<NewRow<'a>>, Vec<Answer>, HashMap<&'a SpaceId, Seq>) {
+    quota_bytes: u64,
+) -> (
+    Vec<NewRow<'a>>,
+    Vec<Answer>,
+    HashMap<&'a SpaceId, SpaceState>,
+) {
     // Blobs numbered in this batch so far, so a blob sent twice in one batch is stored once.
     let mut pending: HashMap<(&SpaceId, [u8; 32]), Seq> = HashMap::new();
     let mut rows = Vec::new();
     let mut answers = Vec::with_capacity(batch.len());
     for request in batch {
-        let mut head = heads.get(&request.space).copied().unwrap_or(Seq(0));
+        let before = spaces.get(&request.space).copied().unwrap_or_default();
+        let mut state = before;
         let mut results = Vec::with_capacity(request.uploads.len());
+        let mut new_rows = Vec::new();
+        let mut new_keys = Vec::new();
         for valid in &request.uploads {
             let key = (&request.space, valid.key.0);
-            if let Some(seq) = stored.get(&key).or_else(|| pending.get(&key)) {
+            let earlier = new_keys.iter().find(|(k, _)| *k == key).map(|(_, seq)| seq);
+            if let Some(seq) = stored.get(&key).or_else(|| pending.get(&key)).or(earlier) {
                 results.push(UploadResult {
                     seq: *seq,
                     duplicate: true,
                 });
                 continue;
             }
-            head = Seq(head.0 + 1);
-            pending.insert(key, head);
-            rows.push(NewRow {
+            state.head = Seq(state.head.0 + 1);
+            state.stored_bytes += valid.upload.bytes.len() as u64;
+            new_keys.push((key, state.head));
+            new_rows.push(NewRow {
                 space: &request.space,
-                seq: head,
+                seq: state.head,
                 valid,
                 device: &request.device,
                 now: request.now,
             });
             results.push(UploadResult {
-                seq: head,
+                seq: state.head,
                 duplicate: false,
             });
         }
-        heads.insert(&request.space, head);
-        answers.push((results, head));
+        if state.stored_bytes > quota_bytes && state.stored_bytes > before.stored_bytes {
+            tracing::warn!(space = %request.space.0, stored_bytes = before.stored_bytes, quota_bytes, "push refused: storage quota");
+            answers.push(Err(AppendError {
+                code: ErrorCode::QuotaExceeded,
+                message: format!(
+                    "this space holds {} of its {} MiB; {} more bytes do not fit",
+                    mib(before.stored_bytes),
+                    mib(quota_bytes),
+                    state.stored_bytes - before.stored_bytes
+                ),
+            }));
+            continue;
+        }
+        pending.extend(new_keys);
+        rows.extend(new_rows);
+        spaces.insert(&request.space, state);
+        answers.push(Ok((results, state.head)));
     }
-    (rows, answers, heads)
+    (rows, answers, spaces)
+}
+
+/// Bytes as MiB with one decimal.
+fn mib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
 }
 
 async fn write_batch(
     db: &Database,
     relay: &str,
+    quota_bytes: u64,
     batch: &[AppendRequest],
 ) -> Result<Vec<Answer>, sqlx::Error> {
     // Every space of the batch, in id order: locks are always taken in the same order, so
@@ -501,13 +568,19 @@ async fn write_batch(
         let mut conn = pool.acquire().await?;
         let outcome: Result<Vec<Answer>, sqlx::Error> = async {
         let mut tx = sqlx::Connection::begin_with(&mut *conn, <Db as Dialect>::BEGIN).await?;
-        let mut heads: HashMap<&SpaceId, Seq> = HashMap::new();
+        let mut states: HashMap<&SpaceId, SpaceState> = HashMap::new();
         for space in &spaces {
-            let head: i64 = sqlx::query_scalar(<Db as Dialect>::LOCK_HEAD)
+            let (head, stored_bytes): (i64, i64) = sqlx::query_as(<Db as Dialect>::LOCK_HEAD)
                 .bind(&space.0)
                 .fetch_one(&mut *tx)
                 .await?;
-            heads.insert(*space, Seq(head as u64));
+            states.insert(
+                *space,
+                SpaceState {
+                    head: Seq(head as u64),
+                    stored_bytes: stored_bytes.max(0) as u64,
+                },
+            );
         }
         // Which of these blobs the log already holds: one query per chunk, not per blob.
         // (Under the space's lock: a blob another relay committed is seen here.)
@@ -531,7 +604,7 @@ async fn write_batch(
                 }
             }
         }
-        let (rows, answers, heads) = number(batch, heads, &stored);
+        let (rows, answers, states) = number(batch, states, &stored, quota_bytes);
         // No ON CONFLICT: duplicates were filtered above, so a conflict here is a bug and
         // fails the whole transaction (nothing stored, every request answered with an
         // error) rather than leaving a gap in the sequence numbers.
@@ -559,9 +632,11 @@ async fn write_batch(
             });
             insert.build().execute(&mut *tx).await?;
         }
-        for (space, head) in &heads {
-            sqlx::query("UPDATE spaces SET head = $1 WHERE id = $2")
+        for (space, state) in &states {
+            let head = &state.head;
+            sqlx::query("UPDATE spaces SET head = $1, stored_bytes = $2 WHERE id = $3")
                 .bind(db_seq(*head))
+                .bind(i64::try_from(state.stored_bytes).unwrap_or(i64::MAX))
                 .bind(&space.0)
                 .execute(&mut *tx)
                 .await?;
@@ -609,7 +684,13 @@ mod tests {
             .await
             .unwrap();
         (
-            LogStore::start(db, "r".into(), Arc::new(Health::default())).0,
+            LogStore::start(
+                db,
+                "r".into(),
+                Arc::new(Health::default()),
+                DEFAULT_SPACE_QUOTA_BYTES,
+            )
+            .0,
             SpaceId("s".into()),
         )
     }

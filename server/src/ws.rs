@@ -211,7 +211,7 @@ async fn run_effects(conn: &mut Connection, effects: Vec<SessionEffect>) -> bool
                         tracing::debug!(space = %space.0, count, head = head.0, "committed");
                         conn.session.committed(request_id, results, head)
                     }
-                    Err(message) => conn.session.commit_failed(request_id, message),
+                    Err(err) => conn.session.push_refused(request_id, err.code, err.message),
                 }
             }
             SessionEffect::ReadEntries {

@@ -448,3 +448,56 @@ async fn a_flood_of_idle_sockets_from_one_address_under_a_1024_file_limit_locks_
     assert!(log.contains("open_file_limit=1024"), "{log}");
     assert!(log.contains("connection refused"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_space_past_its_quota_is_refused_clearly_others_are_not_and_a_raised_quota_lets_it_in() {
+    use crate::relay::spawn_relay_with;
+    let dir = tempfile::tempdir().unwrap();
+    let flags = |quota: &'static str| {
+        vec![
+            "--data-dir".as_ref(),
+            dir.path().as_os_str(),
+            "--space-quota-mb".as_ref(),
+            std::ffi::OsStr::new(quota),
+        ]
+    };
+    let (mut child, base) = spawn_relay_with(&flags("1")).await;
+    let greedy = sign_up(&base, "greedy@example.com", "Phone").await;
+    let modest = sign_up(&base, "modest@example.com", "Phone").await;
+    let (mut device, _) = Device::join(&base, &greedy).await;
+    let mut next = 0u64;
+    let (code, message, refused) = loop {
+        assert!(next < 20_000, "the quota never applied");
+        let uploads: Vec<_> = (next..next + 50).map(|i| new_customer(i).0).collect();
+        next += 50;
+        match device.push(uploads.clone()).await {
+            ServerMessage::Acked { .. } => {}
+            ServerMessage::Rejected { code, message, .. } => break (code, message, uploads),
+            other => panic!("unexpected answer {other:?}"),
+        }
+    };
+    assert_eq!(code, ErrorCode::QuotaExceeded);
+    assert!(message.contains("of its 1.0 MiB"), "{message}");
+    // Nothing of the refused push was stored; another account is not affected.
+    let (mut other, _) = Device::join(&base, &modest).await;
+    assert!(matches!(
+        other.push(vec![new_customer(1).0]).await,
+        ServerMessage::Acked { .. }
+    ));
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    child.wait().unwrap();
+
+    // The operator raises the quota: the device's retry is stored, every blob once.
+    let (mut child, base) = spawn_relay_with(&flags("3")).await;
+    let (mut device, head_before) = Device::join(&base, &greedy).await;
+    let ServerMessage::Acked { results, head, .. } = device.push(refused.clone()).await else {
+        panic!("still refused under a raised quota")
+    };
+    assert!(results.iter().all(|r| !r.duplicate));
+    assert_eq!(head.0, head_before.0 + refused.len() as u64);
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -61,10 +61,30 @@ pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, Bl
     }
     let (key, projection) = match upload.kind {
         BlobKind::Change => {
+            // Parses the header and every operation.
             let change = Change::try_from(upload.bytes.as_slice()).map_err(|err| BlobError {
                 code: ErrorCode::InvalidBlob,
                 message: format!("not an Automerge change: {err}"),
             })?;
+            // The chunk's checksum (bytes 4..8, after the magic) is the start of the
+            // change's hash; parsing alone does not check it.
+            if upload.bytes.get(4..8) != Some(&change.hash().0[..4]) {
+                return Err(BlobError {
+                    code: ErrorCode::InvalidBlob,
+                    message: "the change's checksum does not match its contents".into(),
+                });
+            }
+            // Trailing bytes after the operations are allowed by the format for future
+            // use; this app writes none, so they are only a way to store anything.
+            if !change.extra_bytes().is_empty() {
+                return Err(BlobError {
+                    code: ErrorCode::InvalidBlob,
+                    message: format!(
+                        "the change carries {} unknown trailing bytes",
+                        change.extra_bytes().len()
+                    ),
+                });
+            }
             (BlobKey(change.hash().0), None)
         }
         BlobKind::Snapshot { .. } => {
@@ -112,6 +132,32 @@ mod tests {
             kind,
             bytes,
         }
+    }
+
+    #[test]
+    fn a_change_with_a_wrong_checksum_or_trailing_bytes_is_refused() {
+        let mut doc = doc();
+        let change = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let mut tampered = change.clone();
+        tampered[5] ^= 0xff;
+        let err = validate(upload(BlobKind::Change, tampered), 1024).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidBlob);
+        // A change whose operations are garbage does not parse.
+        let mut garbage = change.clone();
+        let n = garbage.len();
+        for byte in &mut garbage[n - 6..] {
+            *byte = 0xff;
+        }
+        assert!(validate(upload(BlobKind::Change, garbage), 1024).is_err());
+        // A well-formed change carrying unknown trailing bytes (the format allows them).
+        let mut expanded = automerge::Change::try_from(change.as_slice())
+            .unwrap()
+            .decode();
+        expanded.extra_bytes = vec![7; 100];
+        let padded = automerge::Change::from(expanded).raw_bytes().to_vec();
+        let err = validate(upload(BlobKind::Change, padded), 1024).unwrap_err();
+        assert!(err.message.contains("trailing"), "{}", err.message);
+        assert!(validate(upload(BlobKind::Change, change), 1024).is_ok());
     }
 
     #[test]

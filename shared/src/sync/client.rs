@@ -502,6 +502,14 @@ impl ClientEngine {
                     self.problem = Some(format!("the relay could not store changes: {message}"));
                     return self.drop_connection(now, true);
                 }
+                if code == ErrorCode::QuotaExceeded {
+                    // Nothing was stored; space may be freed or the quota raised. Keep
+                    // everything and retry later.
+                    self.problem = Some(format!(
+                        "the relay's storage for your account is full — your changes stay on this device ({message})"
+                    ));
+                    return self.drop_connection(now, true);
+                }
                 let refused: Vec<u64> = ids.get(index as usize).copied().into_iter().collect();
                 for id in &refused {
                     self.outbox.remove(id);

@@ -164,6 +164,9 @@ pub enum ErrorCode {
     UnexpectedMessage,
     /// The relay failed; nothing was stored.
     Internal,
+    /// The space's storage quota would be exceeded; nothing of the push was stored. The
+    /// device keeps its changes and tries again later.
+    QuotaExceeded,
 }
 
 /// What a device sends.

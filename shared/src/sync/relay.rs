@@ -373,10 +373,21 @@ impl RelaySession {
 
     /// Storing the push failed; nothing of it was stored.
     pub fn commit_failed(&mut self, request_id: u64, message: String) -> Vec<SessionEffect> {
+        self.push_refused(request_id, ErrorCode::Internal, message)
+    }
+
+    /// The push `request_id` was refused as a whole with `code` (e.g.
+    /// [`ErrorCode::QuotaExceeded`]); nothing of it was stored.
+    pub fn push_refused(
+        &mut self,
+        request_id: u64,
+        code: ErrorCode,
+        message: String,
+    ) -> Vec<SessionEffect> {
         vec![SessionEffect::Send(ServerMessage::Rejected {
             request_id,
             index: 0,
-            code: ErrorCode::Internal,
+            code,
             message,
         })]
     }
