@@ -37,8 +37,10 @@ grep '^Profile "' "$out/report.md"
 # one profile of the page's main thread must charge time to a named Rust crate. (The engine
 # worker's work, such as a bootstrap's Automerge loads, runs off the main thread: Playwright
 # profiles pages only.)
+# (One grep, no pipe: with pipefail, `grep | grep -q` fails when -q stops reading early and
+# the first grep dies of SIGPIPE — a race that failed a run whose profiles were named.)
 if grep -q '^Profile "' "$out/report.md" &&
-  ! grep '^Profile "' "$out/report.md" | grep -qE 'By crate: .*\b(shared|client|leptos|reactive_graph|tachys|serde_json|automerge|alloc|core)\b'; then
+  ! grep -qE '^Profile ".*By crate: .*\b(shared|client|leptos|reactive_graph|tachys|serde_json|automerge|alloc|core)\b' "$out/report.md"; then
   echo "profile.sh: no named wasm frames in any profile" >&2
   exit 1
 fi

@@ -56,7 +56,11 @@ impl IntoResponse for ApiError {
                 .collect(),
             _ => serde_json::Map::new(),
         };
-        let body = Json(serde_json::json!({ "error": code, "message": message, "fields": fields }));
+        let mut body = serde_json::json!({ "error": code, "message": message, "fields": fields });
+        if let AuthError::RateLimited(seconds) = &self.0 {
+            body["retry_after"] = (*seconds).into();
+        }
+        let body = Json(body);
         match self.0 {
             AuthError::RateLimited(seconds) => {
                 (status, [(header::RETRY_AFTER, seconds.to_string())], body).into_response()
@@ -88,7 +92,10 @@ fn limit(limiter: &crate::auth::RateLimiter, key: String) -> Result<(), ApiError
         .map_err(|wait| ApiError(AuthError::RateLimited(wait)))
 }
 
-/// `POST /api/signup`.
+/// `POST /api/signup`. Creating accounts is limited per address. An email that already
+/// has an account is not announced (`email_taken` told anyone which emails have
+/// accounts): the request is treated as a sign-in, throttled like one — the right
+/// password signs in, a wrong one gets "wrong email or password".
 pub async fn sign_up(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -97,20 +104,33 @@ pub async fn sign_up(
 ) -> Result<Response, ApiError> {
     let input = json_input(input)?;
     let client = crate::listen::client_address(peer, &headers, &state.trusted_proxies);
-    limit(&state.address_limiter, format!("signup:{client}"))?;
-    let session = auth::sign_up(
+    if let Err(err) = limit(&state.address_limiter, format!("signup:{client}")) {
+        tracing::warn!(%client, "sign-up refused: too many from this address");
+        return Err(err);
+    }
+    match auth::sign_up(
         &state.db,
         &input.email,
         &input.password,
         &input.device_name,
         now_ms(),
     )
-    .await?;
-    tracing::info!(account = %session.account_id, device = %session.device_id, "account created");
-    Ok((StatusCode::CREATED, Json(session)).into_response())
+    .await
+    {
+        Ok(session) => {
+            tracing::info!(account = %session.account_id, device = %session.device_id, "account created");
+            Ok((StatusCode::CREATED, Json(session)).into_response())
+        }
+        Err(AuthError::EmailTaken) => {
+            let session = throttled_sign_in(&state, client, &input).await?;
+            Ok(Json(session).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
-/// `POST /api/signin`. Attempts are limited per email and per address.
+/// `POST /api/signin`. Failures slow further attempts for the account and from the
+/// address, with growing delays ([`crate::throttle`]).
 pub async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -119,18 +139,63 @@ pub async fn sign_in(
 ) -> Result<Response, ApiError> {
     let input = json_input(input)?;
     let client = crate::listen::client_address(peer, &headers, &state.trusted_proxies);
-    limit(&state.address_limiter, format!("signin:{client}"))?;
-    limit(&state.limiter, input.email.trim().to_lowercase())?;
-    let session = auth::sign_in(
+    let session = throttled_sign_in(&state, client, &input).await?;
+    Ok(Json(session).into_response())
+}
+
+/// A sign-in, unless the account or the address must wait; failures and successes are
+/// counted.
+async fn throttled_sign_in(
+    state: &AppState,
+    client: std::net::IpAddr,
+    input: &Credentials,
+) -> Result<shared::sync::account::Session, ApiError> {
+    use crate::throttle::Subject;
+    let account = auth::normalize_email(&input.email);
+    let address = client.to_string();
+    let now = now_ms();
+    for (subject, key) in [(Subject::Account, &account), (Subject::Address, &address)] {
+        if let Some(wait) = state
+            .throttle
+            .wait(subject, key, now)
+            .await
+            .map_err(AuthError::from)?
+        {
+            tracing::warn!(?subject, %client, wait_s = wait, "sign-in refused: wait after failed attempts");
+            return Err(AuthError::RateLimited(wait).into());
+        }
+    }
+    match auth::sign_in(
         &state.db,
         &input.email,
         &input.password,
         &input.device_name,
-        now_ms(),
+        now,
     )
-    .await?;
-    tracing::info!(account = %session.account_id, device = %session.device_id, "device signed in");
-    Ok(Json(session).into_response())
+    .await
+    {
+        Ok(session) => {
+            state
+                .throttle
+                .succeeded(Subject::Account, &account)
+                .await
+                .map_err(AuthError::from)?;
+            tracing::info!(account = %session.account_id, device = %session.device_id, "device signed in");
+            Ok(session)
+        }
+        Err(AuthError::WrongCredentials) => {
+            for (subject, key) in [(Subject::Account, &account), (Subject::Address, &address)] {
+                state
+                    .throttle
+                    .failed(subject, key, now)
+                    .await
+                    .map_err(AuthError::from)?;
+            }
+            tracing::info!(%client, "sign-in refused: wrong email or password");
+            Err(AuthError::WrongCredentials.into())
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// `POST /api/signout`: revokes the calling device.
@@ -148,9 +213,23 @@ pub async fn sign_out(
 pub async fn devices(
     State(state): State<AppState>,
     headers: HeaderMap,
+    page: Result<axum::extract::Query<auth::DevicePage>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let me = bearer(&state, &headers).await?;
-    Ok(Json(auth::list_devices(&state.db, &me).await?).into_response())
+    let axum::extract::Query(mut page) = page.map_err(|rejection| {
+        ApiError(AuthError::Invalid(vec![("query", rejection.body_text())]))
+    })?;
+    page.limit = page.limit.clamp(1, auth::MAX_DEVICE_PAGE);
+    let (devices, total) = auth::list_devices(&state.db, &me, page).await?;
+    // The page as a JSON array (as before), the account's count in a header.
+    Ok((
+        [(
+            axum::http::HeaderName::from_static("x-total-count"),
+            total.to_string(),
+        )],
+        Json(devices),
+    )
+        .into_response())
 }
 
 /// `POST /api/devices/{id}/revoke`: signs a device out; its open connections close now.

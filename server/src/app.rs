@@ -41,10 +41,10 @@ pub struct AppState {
     pub store: LogStore,
     /// Live sync connections.
     pub hub: Arc<Hub>,
-    /// Sign-in attempts per email.
-    pub limiter: Arc<RateLimiter>,
-    /// Sign-in and sign-up attempts per network address (ten times the per-email limit:
-    /// several reps may share an office's address).
+    /// Failed sign-ins per account and per address (growing delays, in the database).
+    pub throttle: crate::throttle::Throttle,
+    /// Sign-ups per client address (ten times `--signin-attempts` in 15 minutes: several
+    /// reps may share an office's address).
     pub address_limiter: Arc<RateLimiter>,
     /// Limits of every sync session.
     pub limits: RelayLimits,

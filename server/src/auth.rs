@@ -95,7 +95,7 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-fn normalize_email(email: &str) -> String {
+pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
@@ -124,7 +124,12 @@ fn check_input(
             format!("Use at most {MAX_PASSWORD_CHARS} characters."),
         ));
     }
-    if device_name.trim().is_empty() {
+    if device_name.chars().any(char::is_control) {
+        errors.push((
+            "device_name",
+            "Use letters, digits and punctuation only.".into(),
+        ));
+    } else if device_name.trim().is_empty() {
         errors.push((
             "device_name",
             "Name this device, e.g. \"Work phone\".".into(),
@@ -386,16 +391,28 @@ pub async fn touch(db: &Database, device_id: &str, now: i64) -> Result<(), AuthE
 }
 
 /// The account's devices, most recently seen first.
-pub async fn list_devices(db: &Database, me: &DeviceAuth) -> Result<Vec<DeviceInfo>, AuthError> {
+pub async fn list_devices(
+    db: &Database,
+    me: &DeviceAuth,
+    page: DevicePage,
+) -> Result<(Vec<DeviceInfo>, i64), AuthError> {
     let rows: Vec<(String, String, i64, i64, Option<i64>)> = with_db!(db, pool =>
         sqlx::query_as(
             "SELECT id, name, created_at, last_seen_at, revoked_at FROM devices \
-             WHERE account = $1 ORDER BY revoked_at IS NOT NULL, last_seen_at DESC",
+             WHERE account = $1 ORDER BY revoked_at IS NOT NULL, last_seen_at DESC, id \
+             LIMIT $2 OFFSET $3",
         )
         .bind(&me.account_id)
+        .bind(i64::from(page.limit))
+        .bind(i64::from(page.offset))
         .fetch_all(pool)
         .await?);
-    Ok(rows
+    let total: i64 = with_db!(db, pool =>
+        sqlx::query_scalar("SELECT COUNT(*) FROM devices WHERE account = $1")
+            .bind(&me.account_id)
+            .fetch_one(pool)
+            .await?);
+    let devices = rows
         .into_iter()
         .map(
             |(id, name, created_at, last_seen_at, revoked_at)| DeviceInfo {
@@ -407,7 +424,27 @@ pub async fn list_devices(db: &Database, me: &DeviceAuth) -> Result<Vec<DeviceIn
                 revoked_at,
             },
         )
-        .collect())
+        .collect();
+    Ok((devices, total))
+}
+
+/// Which page of an account's devices to list (`?limit=&offset=`): signed-in devices
+/// first, then by last seen.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub struct DevicePage {
+    /// At most this many (1 to [`MAX_DEVICE_PAGE`]).
+    #[serde(default = "default_device_page")]
+    pub limit: u32,
+    /// Skipping this many.
+    #[serde(default)]
+    pub offset: u32,
+}
+
+/// Most devices in one answer.
+pub const MAX_DEVICE_PAGE: u32 = 200;
+
+fn default_device_page() -> u32 {
+    100
 }
 
 /// Revokes one of the account's devices (a device may revoke itself: signing out).

@@ -49,7 +49,9 @@ pub struct Args {
     #[arg(long, env = "FIELDBOOK_SPACE_QUOTA_MB", default_value_t = 1024)]
     pub space_quota_mb: u64,
 
-    /// Sign-in attempts allowed per email (and per address) in 15 minutes.
+    /// Failed sign-ins per account (ten times as many per address) before each further
+    /// attempt waits, doubling from 1 s to 30 s (15 min per address); also sign-ups per
+    /// address in 15 minutes, times ten.
     #[arg(long, env = "FIELDBOOK_SIGNIN_ATTEMPTS", default_value_t = 10)]
     pub signin_attempts: u32,
 

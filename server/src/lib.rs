@@ -26,7 +26,9 @@
 //!   script hashes, nosniff, no referrer, no framing, HSTS when configured), `no-store` on
 //!   API answers.
 //! - [`api`]: the HTTP API (sign-up, sign-in, sign-out, devices, revoke).
-//! - [`auth`]: accounts, devices, tokens, argon2id, rate limits.
+//! - [`auth`]: accounts, devices, tokens, argon2id, the sign-up limit per address.
+//! - [`throttle`]: growing delays after failed sign-ins, per account and per address,
+//!   counted in the database (shared by every relay).
 //! - [`ws`]: the WebSocket endpoint driving `shared::sync::RelaySession`.
 //! - [`store`]: the change log, with one group-committing writer per relay and gap-free
 //!   sequence numbers under a per-space lock.
@@ -52,6 +54,7 @@ pub mod hub;
 pub mod listen;
 pub mod security;
 pub mod store;
+pub mod throttle;
 pub mod ws;
 
 use std::future::Future;
@@ -148,10 +151,7 @@ pub async fn run(
         trusted_proxies: Arc::new(config.connections.trusted_proxies.clone()),
         store,
         hub,
-        limiter: Arc::new(auth::RateLimiter::new(
-            config.signin_attempts,
-            Duration::from_secs(15 * 60),
-        )),
+        throttle: throttle::Throttle::new(db.clone(), config.signin_attempts),
         address_limiter: Arc::new(auth::RateLimiter::new(
             config.signin_attempts.saturating_mul(10),
             Duration::from_secs(15 * 60),

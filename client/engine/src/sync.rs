@@ -678,9 +678,17 @@ async fn api(
         Some("email_taken") => {
             "An account with this email already exists. Sign in instead.".to_string()
         }
-        Some("rate_limited") => {
-            "Too many attempts. Wait a few minutes, then try again.".to_string()
-        }
+        Some("rate_limited") => match value.get("retry_after").and_then(|s| s.as_u64()) {
+            Some(1) => "Too many attempts. Try again in a second.".to_string(),
+            Some(seconds) if seconds < 120 => {
+                format!("Too many attempts. Try again in {seconds} seconds.")
+            }
+            Some(seconds) => format!(
+                "Too many attempts. Try again in {} minutes.",
+                seconds.div_ceil(60)
+            ),
+            None => "Too many attempts. Wait a few minutes, then try again.".to_string(),
+        },
         Some("invalid") => "Some fields need attention.".to_string(),
         _ => value
             .get("message")

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use shared::sync::protocol::{Seq, ServerMessage};
 
-use crate::relay::{spawn_relay, Device, Pushers};
+use crate::relay::{spawn_relay, Account, Device, Pushers};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_pushes_loses_no_acknowledged_change() {
@@ -57,4 +57,69 @@ async fn sigkill_during_pushes_loses_no_acknowledged_change() {
     assert_eq!(head, Seq(1600), "every customer stored exactly once");
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// Reads the whole log of `account`'s space and checks that every blob of `acked` is at its
+/// position and that there is no gap.
+async fn assert_all_there(base: &str, account: &Account, acked: &BTreeMap<u64, Vec<u8>>) {
+    let (mut reader, head) = Device::join(base, account).await;
+    let mut log = BTreeMap::new();
+    let mut cursor = Seq(0);
+    while cursor < head {
+        let ServerMessage::Entries { entries, .. } = reader.pull(cursor, 1000).await else {
+            panic!("expected entries")
+        };
+        for entry in entries {
+            assert_eq!(entry.seq.0, cursor.0 + 1, "the log has a gap");
+            cursor = entry.seq;
+            log.insert(entry.seq.0, entry.bytes);
+        }
+    }
+    for (seq, bytes) in acked {
+        assert_eq!(
+            log.get(seq),
+            Some(bytes),
+            "acknowledged change at {seq} lost"
+        );
+    }
+}
+
+/// `FIELDBOOK_KILL_ROUNDS` rounds (default 100) on one data file: start the relay, four
+/// devices of a new account push, SIGKILL at a moment that differs each round; after every
+/// restart each change acknowledged in the round before is at its position, and at the end
+/// every change acknowledged in any round. Run by `scripts/reliability.sh` (RELIABILITY.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "minutes long: scripts/reliability.sh"]
+async fn sigkill_rounds_lose_no_acknowledged_change() {
+    let rounds: usize = std::env::var("FIELDBOOK_KILL_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100);
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut history: Vec<(Account, BTreeMap<u64, Vec<u8>>)> = Vec::new();
+    let started = std::time::Instant::now();
+    for round in 0..rounds {
+        let (mut child, base) = spawn_relay(data_dir.path()).await;
+        if let Some((account, acked)) = history.last() {
+            assert_all_there(&base, account, acked).await;
+        }
+        let mut pushers = Pushers::start_as(&base, &format!("rep{round}@example.com")).await;
+        pushers.until_acked(20 + (round * 37) % 300).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let acked = pushers.finish().await;
+        history.push((pushers.accounts[0].clone(), acked));
+    }
+    let (mut child, base) = spawn_relay(data_dir.path()).await;
+    let mut total = 0;
+    for (account, acked) in &history {
+        assert_all_there(&base, account, acked).await;
+        total += acked.len();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    println!(
+        "RELIABILITY-ROW kill -9 rounds: {rounds} rounds, {total} acknowledged changes checked, 0 lost, in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
 }

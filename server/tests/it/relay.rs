@@ -463,9 +463,14 @@ pub struct Pushers {
 impl Pushers {
     /// Signs up on `base` and starts pushing.
     pub async fn start(base: &str) -> Pushers {
-        let mut accounts = vec![sign_up(base, "rep@example.com", "Device 0").await];
+        Pushers::start_as(base, "rep@example.com").await
+    }
+
+    /// Signs up `email` on `base` and starts pushing.
+    pub async fn start_as(base: &str, email: &str) -> Pushers {
+        let mut accounts = vec![sign_up(base, email, "Device 0").await];
         for i in 1..4 {
-            accounts.push(sign_in(base, "rep@example.com", &format!("Device {i}")).await);
+            accounts.push(sign_in(base, email, &format!("Device {i}")).await);
         }
         let acked = Acked::default();
         let mut devices = Vec::new();

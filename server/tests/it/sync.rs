@@ -37,6 +37,8 @@ async fn accounts_sign_up_sign_in_and_refuse_bad_input(backend: Backend) {
         assert!(!db.windows(needle.len()).any(|w| w == needle));
     }
 
+    // Signing up again does not tell whether the email has an account: a wrong password is
+    // "wrong email or password", the right one signs in.
     let again = post(
         base,
         "/api/signup",
@@ -44,7 +46,19 @@ async fn accounts_sign_up_sign_in_and_refuse_bad_input(backend: Backend) {
         None,
     )
     .await;
-    assert_eq!(again.status(), 409);
+    assert_eq!(again.status(), 401);
+    let body: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(body["error"], "wrong_credentials");
+    let again = post(
+        base,
+        "/api/signup",
+        serde_json::json!({ "email": "rep@example.com", "password": "correct horse", "device_name": "Laptop" }),
+        None,
+    )
+    .await;
+    assert_eq!(again.status(), 200);
+    let laptop: relay::Account = again.json().await.unwrap();
+    assert_eq!(laptop.space_id, phone.space_id);
     let invalid = post(
         base,
         "/api/signup",
@@ -57,6 +71,22 @@ async fn accounts_sign_up_sign_in_and_refuse_bad_input(backend: Backend) {
     for field in ["email", "password", "device_name"] {
         assert!(body["fields"][field].is_string(), "{body}");
     }
+    // NUL and control characters are refused in emails and device names.
+    let controls = post(
+        base,
+        "/api/signup",
+        serde_json::json!({ "email": "ctl\u{0}x@example.com", "password": "correct horse", "device_name": "Phone\u{7}" }),
+        None,
+    )
+    .await;
+    assert_eq!(controls.status(), 400);
+    let body: serde_json::Value = controls.json().await.unwrap();
+    assert!(body["fields"]["email"].is_string(), "{body}");
+    assert!(body["fields"]["device_name"].is_string(), "{body}");
+    assert!(
+        !body.to_string().contains("\\u0000"),
+        "no control character echoed: {body}"
+    );
     let garbage = reqwest::Client::new()
         .post(format!("{base}/api/signin"))
         .header("content-type", "application/json")
@@ -85,28 +115,66 @@ async fn accounts_sign_up_sign_in_and_refuse_bad_input(backend: Backend) {
 }
 
 async fn sign_in_attempts_are_rate_limited(backend: Backend) {
-    let relay = relay::start_on(backend, |config| config.signin_attempts = 3).await;
+    let relay = relay::start_on(backend, |config| {
+        config.signin_attempts = 1;
+        config.connections.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
     let base = &relay.base_url;
     sign_up(base, "rep@example.com", "Phone").await;
-    let attempt = || {
-        post(
-            base,
-            "/api/signin",
-            serde_json::json!({ "email": "rep@example.com", "password": "guess guess", "device_name": "X" }),
-            None,
-        )
+    let attempt = |email: String, password: &'static str, client: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{base}/api/signin"))
+            .header("x-forwarded-for", client)
+            .json(&serde_json::json!({ "email": email, "password": password, "device_name": "X" }))
+            .send()
     };
-    for _ in 0..3 {
-        assert_eq!(attempt().await.status(), 401);
-    }
-    let limited = attempt().await;
+    // One free failure for the account, then a wait that doubles: no lockout of the owner.
+    let guess = || attempt("rep@example.com".into(), "guess guess", "198.51.100.1");
+    assert_eq!(guess().await.unwrap().status(), 401);
+    let limited = guess().await.unwrap();
     assert_eq!(limited.status(), 429);
     let wait: u64 = limited.headers()["retry-after"]
         .to_str()
         .unwrap()
         .parse()
         .unwrap();
-    assert!(wait > 0 && wait <= 900);
+    assert_eq!(wait, 1, "the first delay is a second");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(guess().await.unwrap().status(), 401);
+    let limited = guess().await.unwrap();
+    assert_eq!(limited.status(), 429);
+    assert_eq!(limited.headers()["retry-after"], "2", "then two");
+    // The owner with the right password waits seconds, not 15 minutes, and is let in;
+    // her success forgets the account's failures.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let owner = attempt("rep@example.com".into(), "correct horse", "203.0.113.9")
+        .await
+        .unwrap();
+    assert_eq!(owner.status(), 200);
+    assert_eq!(
+        guess().await.unwrap().status(),
+        401,
+        "failures were forgotten"
+    );
+
+    // Per address, counted for the client a trusted proxy names: ten free failures for
+    // 192.0.2.7 (any accounts), then it waits; another client behind the same proxy does not.
+    for i in 0..10 {
+        let status = attempt(format!("nobody{i}@example.com"), "whatever1", "192.0.2.7")
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 401);
+    }
+    let limited = attempt("nobody99@example.com".into(), "whatever1", "192.0.2.7")
+        .await
+        .unwrap();
+    assert_eq!(limited.status(), 429);
+    let other = attempt("nobody98@example.com".into(), "whatever1", "192.0.2.8")
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 401);
     relay.stop().await;
 }
 

@@ -268,7 +268,7 @@ pub fn check_email(value: &str) -> Result<(), String> {
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
                 && !domain.contains("..")
-                && !value.chars().any(char::is_whitespace)
+                && !value.chars().any(|c| c.is_whitespace() || c.is_control())
                 && value.len() <= 254
         }
         None => false,
@@ -276,8 +276,19 @@ pub fn check_email(value: &str) -> Result<(), String> {
     if shape_ok {
         Ok(())
     } else {
+        // Echo a bounded, printable excerpt only.
+        let shown: String = value
+            .chars()
+            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .take(80)
+            .collect();
+        let more = if value.chars().count() > 80 {
+            "…"
+        } else {
+            ""
+        };
         Err(format!(
-            "\"{value}\" is not an email address (expected name@example.com)"
+            "\"{shown}{more}\" is not an email address (expected name@example.com)"
         ))
     }
 }

@@ -47,6 +47,9 @@ impl Default for RelayLimits {
     }
 }
 
+/// Longest error message sent to a device, in characters.
+pub const MAX_ERROR_MESSAGE_CHARS: usize = 300;
+
 /// What the runtime must do for a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionEffect {
@@ -448,6 +451,12 @@ impl RelaySession {
 
     fn fail(&mut self, code: ErrorCode, message: String) -> Vec<SessionEffect> {
         self.state = State::Closed;
+        // Messages may quote what the device sent (its versions, ids): never echo more
+        // than a short excerpt back.
+        let message = match message.char_indices().nth(MAX_ERROR_MESSAGE_CHARS) {
+            Some((end, _)) => format!("{}…", &message[..end]),
+            None => message,
+        };
         vec![
             SessionEffect::Send(ServerMessage::Error {
                 code,
@@ -484,6 +493,28 @@ mod tests {
             through: Seq(1),
             total_documents: 1,
         }
+    }
+
+    #[test]
+    fn an_error_quotes_at_most_a_short_excerpt_of_what_the_device_sent() {
+        let mut session = RelaySession::new(RelayLimits::default(), Timestamp(0));
+        let hello = encode(&ClientMessage::Hello {
+            supported_versions: vec![9999; 100_000],
+            space: SpaceId("s".into()),
+            token: "t".into(),
+        });
+        let effects = session.frame(&hello, Timestamp(0));
+        let [SessionEffect::Send(ServerMessage::Error { code, message }), SessionEffect::Close { .. }] =
+            &effects[..]
+        else {
+            panic!("{effects:?}")
+        };
+        assert_eq!(*code, ErrorCode::UnsupportedVersion);
+        assert!(
+            message.chars().count() <= MAX_ERROR_MESSAGE_CHARS + 1,
+            "{}",
+            message.len()
+        );
     }
 
     #[test]
