@@ -7,6 +7,7 @@ set -euo pipefail
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_NPM_VERSION=132.0.0
+CARGO_FUZZ_VERSION=0.13.2
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools_dir="$root/.tools"
@@ -28,6 +29,15 @@ if command -v trunk >/dev/null 2>&1 && trunk --version | grep -q " $TRUNK_VERSIO
 else
   log "installing trunk $TRUNK_VERSION (several minutes on a cold machine)"
   cargo install trunk --version "$TRUNK_VERSION" --locked
+fi
+
+# 2b. cargo-fuzz, for the fuzz smoke (scripts/fuzz.sh; the nightly toolchain it needs is
+#     preinstalled on these machines, TOOLCHAIN.md).
+if cargo fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION"; then
+  log "cargo-fuzz $CARGO_FUZZ_VERSION present"
+else
+  log "installing cargo-fuzz $CARGO_FUZZ_VERSION"
+  cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
 
 # 3. wasm-bindgen-cli, at the wasm-bindgen version Cargo.lock pins. Without --locked:

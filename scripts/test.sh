@@ -47,4 +47,7 @@ FIELDBOOK_BENCH_SMOKE=1 scripts/bench.sh
 step "profile smoke run (the benchmark's profiled phases, named wasm frames)"
 FIELDBOOK_BENCH_SMOKE=1 scripts/profile.sh
 
+step "fuzz smoke (each target for a few seconds from its seed corpus; scripts/fuzz.sh)"
+scripts/fuzz.sh "${FIELDBOOK_FUZZ_SMOKE_SECONDS:-5}"
+
 step "all tests passed in $(( $(date +%s) - started )) s"
