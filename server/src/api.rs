@@ -106,6 +106,7 @@ pub async fn sign_up(
     let client = crate::listen::client_address(peer, &headers, &state.trusted_proxies);
     if let Err(err) = limit(&state.address_limiter, format!("signup:{client}")) {
         tracing::warn!(%client, "sign-up refused: too many from this address");
+        state.metrics.signin_refused("signup_limit");
         return Err(err);
     }
     match auth::sign_up(
@@ -162,6 +163,7 @@ async fn throttled_sign_in(
             .map_err(AuthError::from)?
         {
             tracing::warn!(?subject, %client, wait_s = wait, "sign-in refused: wait after failed attempts");
+            state.metrics.signin_refused("throttled");
             return Err(AuthError::RateLimited(wait).into());
         }
     }
@@ -192,6 +194,7 @@ async fn throttled_sign_in(
                     .map_err(AuthError::from)?;
             }
             tracing::info!(%client, "sign-in refused: wrong email or password");
+            state.metrics.signin_refused("wrong_credentials");
             Err(AuthError::WrongCredentials.into())
         }
         Err(err) => Err(err.into()),

@@ -37,6 +37,10 @@ pub struct AppState {
     pub connections: crate::listen::Connections,
     /// Reverse proxies whose forwarding headers name the real client.
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Who may read `/metrics`.
+    pub metrics_allow: Arc<Vec<ipnet::IpNet>>,
     /// The change log.
     pub store: LogStore,
     /// Live sync connections.
@@ -95,6 +99,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(healthz))
         .route("/sync", get(ws::handler))
         .route("/robots.txt", get(robots))
+        .route("/metrics", get(crate::metrics::handler))
         .nest("/api", api)
         .with_state(state)
         // Dynamic responses are compressed on the fly; static files arrive precompressed

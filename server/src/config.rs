@@ -86,6 +86,20 @@ pub struct Args {
     #[arg(long, env = "FIELDBOOK_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxy: Vec<ipnet::IpNet>,
 
+    /// Addresses or networks allowed to read `GET /metrics` (comma-separated).
+    #[arg(
+        long,
+        env = "FIELDBOOK_METRICS_ALLOW",
+        value_delimiter = ',',
+        default_value = "127.0.0.0/8,::1/128"
+    )]
+    pub metrics_allow: Vec<ipnet::IpNet>,
+
+    /// Log format: `text` (plain, coloured on a terminal) or `json` (one object per line).
+    #[arg(long, env = "FIELDBOOK_LOG_FORMAT", default_value = "text",
+          value_parser = ["text", "json"])]
+    pub log_format: String,
+
     /// The relay is reached over HTTPS (behind a TLS-terminating proxy): answers carry
     /// `Strict-Transport-Security`.
     #[arg(long, env = "FIELDBOOK_HSTS")]
@@ -119,6 +133,8 @@ pub struct Config {
     pub hsts: bool,
     /// Connection caps and deadlines (`total`: `None` derives it from the open-file limit).
     pub connections: ConnectionSettings,
+    /// Who may read `/metrics`.
+    pub metrics_allow: Vec<ipnet::IpNet>,
 }
 
 /// Connection caps and deadlines as configured (see [`crate::listen`]).
@@ -158,6 +174,14 @@ impl Config {
             shutdown_grace: std::time::Duration::from_secs(10),
             hsts: false,
             connections: ConnectionSettings::default(),
+            metrics_allow: vec![
+                ipnet::IpNet::V4(
+                    ipnet::Ipv4Net::new(std::net::Ipv4Addr::LOCALHOST, 8).unwrap_or_default(),
+                ),
+                ipnet::IpNet::V6(
+                    ipnet::Ipv6Net::new(std::net::Ipv6Addr::LOCALHOST, 128).unwrap_or_default(),
+                ),
+            ],
         }
     }
 }
@@ -187,6 +211,7 @@ impl TryFrom<&Args> for Config {
                 header_timeout: std::time::Duration::from_secs(args.header_timeout_secs),
                 trusted_proxies: args.trusted_proxy.clone(),
             },
+            metrics_allow: args.metrics_allow.clone(),
         })
     }
 }

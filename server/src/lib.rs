@@ -36,6 +36,8 @@
 //!   (integrity check at start, corruption errors of any query), for `/healthz`.
 //! - [`listen`]: accepting connections: HTTP/1.1 with a request-head deadline, caps per
 //!   address and in all (raised open-file limit), trusted proxies, graceful stop.
+//! - [`metrics`]: `GET /metrics` (Prometheus text) for the addresses `--metrics-allow`
+//!   names.
 //! - [`hub`]: live connections: wake-ups and revocations.
 //! - [`fanout`]: several relays on one PostgreSQL: LISTEN/NOTIFY wake-ups and revocations
 //!   between relays, and resynchronisation after a lost listener connection.
@@ -52,6 +54,7 @@ pub mod fanout;
 pub mod health;
 pub mod hub;
 pub mod listen;
+pub mod metrics;
 pub mod security;
 pub mod store;
 pub mod throttle;
@@ -124,10 +127,12 @@ pub async fn run(
     let relay_id = random_id();
     let health = Arc::new(health::Health::default());
     health::check_integrity(&db, health.clone());
+    let metrics = Arc::new(metrics::Metrics::default());
     let (store, writer) = store::LogStore::start(
         db.clone(),
         relay_id.clone(),
         health.clone(),
+        metrics.clone(),
         config.space_quota_bytes,
     );
     let hub = Arc::new(hub::Hub::default());
@@ -149,6 +154,8 @@ pub async fn run(
         health,
         connections: listen::Connections::default(),
         trusted_proxies: Arc::new(config.connections.trusted_proxies.clone()),
+        metrics,
+        metrics_allow: Arc::new(config.metrics_allow.clone()),
         store,
         hub,
         throttle: throttle::Throttle::new(db.clone(), config.signin_attempts),

@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{Database, Dialect};
 use crate::health::{Health, PROBE_EVERY};
+use crate::metrics::Metrics;
 use crate::with_db;
 use std::sync::Arc;
 
@@ -73,6 +74,7 @@ pub struct LogStore {
     db: Database,
     writer: mpsc::Sender<AppendRequest>,
     health: Arc<Health>,
+    metrics: Arc<Metrics>,
 }
 
 /// Bytes of blobs one space may hold, by default (1 GiB: a rep's book of 10,000 customers
@@ -88,6 +90,7 @@ impl LogStore {
         db: Database,
         relay: String,
         health: Arc<Health>,
+        metrics: Arc<Metrics>,
         quota_bytes: u64,
     ) -> (LogStore, tokio::task::JoinHandle<()>) {
         let (writer, requests) = mpsc::channel(1024);
@@ -95,10 +98,19 @@ impl LogStore {
             db.clone(),
             relay,
             health.clone(),
+            metrics.clone(),
             quota_bytes,
             requests,
         ));
-        (LogStore { db, writer, health }, task)
+        (
+            LogStore {
+                db,
+                writer,
+                health,
+                metrics,
+            },
+            task,
+        )
     }
 
     /// Appends `uploads` durably; returns one result per upload and the new head.
@@ -136,6 +148,7 @@ impl LogStore {
     /// A read failed: damage is recorded (and logged) before the error goes to the device.
     fn read_failed(&self, err: sqlx::Error) -> StoreError {
         self.health.saw(&err);
+        self.metrics.storage_error("read");
         tracing::warn!(cause = %err, "a read of the log failed");
         StoreError::Db(err)
     }
@@ -395,6 +408,7 @@ async fn run_writer(
     db: Database,
     relay: String,
     health: Arc<Health>,
+    metrics: Arc<Metrics>,
     quota_bytes: u64,
     mut requests: mpsc::Receiver<AppendRequest>,
 ) {
@@ -417,15 +431,35 @@ async fn run_writer(
         if received == 0 {
             break;
         }
-        match write_batch(&db, &relay, quota_bytes, &batch).await {
+        let started = std::time::Instant::now();
+        let result = write_batch(&db, &relay, quota_bytes, &batch).await;
+        metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        match result {
             Ok(answers) => {
                 health.write_succeeded();
+                for answer in &answers {
+                    match answer {
+                        Ok((results, _)) => {
+                            metrics.pushes_acked.inc();
+                            metrics
+                                .blobs_stored
+                                .inc_by(results.iter().filter(|r| !r.duplicate).count() as u64);
+                        }
+                        Err(err) if err.code == ErrorCode::QuotaExceeded => {
+                            metrics.quota_refusals.inc();
+                        }
+                        Err(_) => {}
+                    }
+                }
                 for (request, answer) in batch.drain(..).zip(answers) {
                     let _ = request.reply.send(answer);
                 }
             }
             Err(err) => {
                 health.write_failed(&err);
+                metrics.storage_error("commit");
                 tracing::error!(cause = %err, requests = batch.len(), "append failed; nothing stored");
                 for request in batch.drain(..) {
                     let _ = request.reply.send(Err(AppendError::internal(format!(
@@ -688,6 +722,7 @@ mod tests {
                 db,
                 "r".into(),
                 Arc::new(Health::default()),
+                Arc::new(Metrics::default()),
                 DEFAULT_SPACE_QUOTA_BYTES,
             )
             .0,

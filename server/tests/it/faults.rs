@@ -552,3 +552,52 @@ async fn the_device_list_comes_in_bounded_pages_with_the_total_in_a_header() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_pushes_commits_and_refusals_for_allowed_addresses_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = spawn_relay(dir.path()).await;
+    let account = sign_up(&base, "metrics@example.com", "Phone").await;
+    let (mut device, _) = Device::join(&base, &account).await;
+    let uploads = (0..3).map(|i| new_customer(i).0).collect();
+    assert!(matches!(
+        device.push(uploads).await,
+        ServerMessage::Acked { .. }
+    ));
+    let wrong = reqwest::Client::new()
+        .post(format!("{base}/api/signin"))
+        .json(&serde_json::json!({ "email": "metrics@example.com", "password": "nope nope", "device_name": "X" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.unwrap();
+    for line in [
+        "fieldbook_pushes_acked_total 1",
+        "fieldbook_blobs_stored_total 3",
+        "fieldbook_commit_seconds_count 1",
+        "fieldbook_signin_refusals_total{reason=\"wrong_credentials\"} 1",
+        "fieldbook_healthy 1",
+        "fieldbook_build_info{version=",
+    ] {
+        assert!(text.contains(line), "{line} missing in:\n{text}");
+    }
+    let open: i64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("fieldbook_connections_open "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(open >= 1, "{text}");
+    // Through a proxy that is not trusted (it forwards a public client): refused.
+    let forwarded = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .header("x-forwarded-for", "203.0.113.50")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forwarded.status(), 403);
+    let _ = child.kill();
+    let _ = child.wait();
+}

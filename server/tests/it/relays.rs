@@ -195,6 +195,7 @@ async fn resynchronising_wakes_every_live_space_at_its_head_and_closes_revoked_d
         db.clone(),
         "r".into(),
         std::sync::Arc::new(server::health::Health::default()),
+        std::sync::Arc::new(server::metrics::Metrics::default()),
         server::store::DEFAULT_SPACE_QUOTA_BYTES,
     );
     let hub = server::hub::Hub::default();
