@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use shared::sync::protocol::{encode, ErrorCode, Seq};
+use shared::sync::protocol::{encode, ErrorCode, Seq, ServerMessage};
 use shared::sync::{RelaySession, SessionEffect};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -189,6 +189,21 @@ async fn run_effects(conn: &mut Connection, effects: Vec<SessionEffect>) -> bool
                 }
             }
             SessionEffect::Send(message) => {
+                // Every refusal is logged with its reason.
+                match &message {
+                    ServerMessage::Error { code, message } => {
+                        tracing::info!(device = conn.device.as_deref().unwrap_or("-"), ?code, reason = %message, "session refused");
+                    }
+                    ServerMessage::Rejected {
+                        code,
+                        message,
+                        index,
+                        ..
+                    } => {
+                        tracing::info!(device = conn.device.as_deref().unwrap_or("-"), ?code, index, reason = %message, "push refused");
+                    }
+                    _ => {}
+                }
                 if conn
                     .socket
                     .send(Message::Binary(encode(&message).into()))

@@ -917,6 +917,65 @@ mod tests {
     }
 
     #[test]
+    fn a_push_over_the_relays_quota_keeps_every_change_tells_the_rep_and_retries_later() {
+        let item = OutboxItem {
+            id: 7,
+            upload: Upload {
+                document: DocumentId("doc-9".into()),
+                kind: BlobKind::Change,
+                bytes: vec![1, 2, 3],
+            },
+        };
+        let credentials = Credentials {
+            space: SpaceId("space".into()),
+            token: "token".into(),
+        };
+        let mut engine = ClientEngine::new(
+            ClientConfig::default(),
+            Some(credentials),
+            Seq(3),
+            None,
+            vec![item],
+            1,
+        );
+        engine.set_online(true, T);
+        engine.connected(T);
+        let effects = engine.frame(&welcome(), T);
+        let request_id = sent(&effects)
+            .iter()
+            .find_map(|message| match message {
+                ClientMessage::Push { request_id, .. } => Some(*request_id),
+                _ => None,
+            })
+            .expect("the outbox is pushed");
+        let effects = engine.frame(
+            &encode(&ServerMessage::Rejected {
+                request_id,
+                index: 0,
+                code: ErrorCode::QuotaExceeded,
+                message: "this space holds 1024.0 of its 1024.0 MiB".into(),
+            }),
+            T,
+        );
+        assert!(
+            !effects
+                .iter()
+                .any(|effect| matches!(effect, ClientEffect::Refused { .. })),
+            "nothing is dropped: {effects:?}"
+        );
+        let status = engine.status();
+        assert_eq!(status.unsent, 1);
+        assert!(
+            status
+                .problem
+                .as_deref()
+                .is_some_and(|p| p.contains("storage for your account is full")),
+            "{status:?}"
+        );
+        assert!(status.retry_at.is_some(), "tries again later: {status:?}");
+    }
+
+    #[test]
     fn the_next_page_downloads_while_the_current_one_is_stored_and_pages_are_stored_in_order() {
         let (mut engine, effects) = welcomed();
         let (first, position_asked) = bootstrap_request(&sent(&effects)[0]);
