@@ -45,6 +45,9 @@ if [[ -n "${FIELDBOOK_BENCH_SMOKE:-}" ]]; then
   load 20 100 2
 else
   load 1000 2000 20
+  # The soak: 1,000 devices for 5 minutes, the relay's memory over time must stay flat
+  # (FIELDBOOK_SOAK_SECONDS=3600 for the hour of RELIABILITY.md).
+  load 1000 500 "${FIELDBOOK_SOAK_SECONDS:-300}"
   # 10,000 sign-ins would take minutes of argon2: two tokens per account of ten devices.
   load 10000 2000 20 --tokens-per-account 2
 fi

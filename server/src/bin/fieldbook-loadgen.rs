@@ -464,11 +464,23 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(WARMUP).await;
     let started = Instant::now();
     let mut peak_rss: f64 = idle_memory.map_or(0.0, |m| m.0);
+    // Memory over time, for a soak: a sample at the start and every tenth of the window
+    // (at most one a minute apart).
+    let sample_every = (window / 10).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let mut timeline: Vec<(f64, f64)> = Vec::new();
+    let mut next_sample = Duration::ZERO;
     while started.elapsed() < window {
         tokio::time::sleep(Duration::from_millis(250)).await;
         if let Some((rss, _)) = relay_memory(args.relay_pid) {
             peak_rss = peak_rss.max(rss);
+            if started.elapsed() >= next_sample {
+                timeline.push((started.elapsed().as_secs_f64(), rss));
+                next_sample += sample_every;
+            }
         }
+    }
+    if let Some((rss, _)) = relay_memory(args.relay_pid) {
+        timeline.push((started.elapsed().as_secs_f64(), rss));
     }
     let acked_in_window = shared.acked.load(Ordering::Relaxed);
     let elapsed = started.elapsed();
@@ -507,6 +519,30 @@ async fn main() -> anyhow::Result<()> {
         ms(percentile(&propagation, 0.99)),
     );
     let n = args.devices;
+    if args.seconds >= 60 && timeline.len() >= 2 {
+        let line: Vec<String> = timeline
+            .iter()
+            .map(|(at, rss)| format!("{:.0} s {rss:.0} MiB", at))
+            .collect();
+        println!("relay memory over time: {}", line.join(", "));
+        let first = timeline[0].1;
+        let last = timeline[timeline.len() - 1].1;
+        // Flat: the end within a quarter (and 16 MiB) of the start of the window.
+        let flat = last <= first * 1.25 + 16.0;
+        row(
+            &format!(
+                "relay soak: {n} devices pushing {}/s for {:.0} min, relay memory over time",
+                args.rate,
+                args.seconds as f64 / 60.0
+            ),
+            format!(
+                "{first:.0} MiB at the start, {last:.0} MiB at the end, {peak_rss:.0} MiB peak ({})",
+                line.join(", ")
+            ),
+            "flat",
+            Some(flat),
+        );
+    }
     row(
         &format!(
             "relay under load: {n} devices connected (WebSockets; accounts of {}, {} device tokens each)",
