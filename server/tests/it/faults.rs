@@ -601,3 +601,51 @@ async fn metrics_count_pushes_commits_and_refusals_for_allowed_addresses_only() 
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_past_every_position_is_after_everything_and_a_padded_change_is_refused() {
+    use shared::sync::protocol::{BlobKind, DocumentId, Upload};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = spawn_relay(dir.path()).await;
+    let account = sign_up(&base, "edges@example.com", "Phone").await;
+    let (mut device, _) = Device::join(&base, &account).await;
+    let (snapshot, mut doc) = new_customer(1);
+    assert!(matches!(
+        device.push(vec![snapshot]).await,
+        ServerMessage::Acked { .. }
+    ));
+    // 2^63 and u64::MAX were read as "from the start" (a wrapped negative position).
+    for since in [1u64 << 63, u64::MAX] {
+        let ServerMessage::Entries { entries, head, .. } = device.pull(Seq(since), 100).await
+        else {
+            panic!("expected entries")
+        };
+        assert!(
+            entries.is_empty(),
+            "cursor {since} got {} entries",
+            entries.len()
+        );
+        assert_eq!(head, Seq(1));
+    }
+    // A real change carrying ~64 KiB of trailing bytes (the format's room for anything).
+    let change = crate::relay::edit(&mut doc, "Buyer").bytes;
+    let mut expanded = automerge::Change::try_from(change.as_slice())
+        .unwrap()
+        .decode();
+    expanded.extra_bytes = vec![0xAB; 64 * 1024];
+    let padded = automerge::Change::from(expanded).raw_bytes().to_vec();
+    let upload = Upload {
+        document: DocumentId(doc.customer().id.to_string()),
+        kind: BlobKind::Change,
+        bytes: padded,
+    };
+    match device.push(vec![upload]).await {
+        ServerMessage::Rejected { code, message, .. } => {
+            assert_eq!(code, ErrorCode::InvalidBlob);
+            assert!(message.contains("trailing"), "{message}");
+        }
+        other => panic!("a padded change was not refused: {other:?}"),
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
