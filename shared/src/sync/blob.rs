@@ -59,7 +59,58 @@ pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, Bl
             ),
         });
     }
-    let (key, projection) = match upload.kind {
+    // The chunk type (the byte after the magic and checksum) must be what the upload
+    // claims: Automerge parses other chunk types (bundles) through code that panics on
+    // crafted input (found by `shared/fuzz` blob_validate, automerge 0.12.0's hexane
+    // decoder), so they never reach it.
+    let expected: &[u8] = match upload.kind {
+        BlobKind::Change => &[CHUNK_CHANGE, CHUNK_COMPRESSED_CHANGE],
+        BlobKind::Snapshot { .. } => &[CHUNK_DOCUMENT],
+    };
+    if upload.bytes.get(..4) != Some(&MAGIC[..])
+        || !upload.bytes.get(8).is_some_and(|t| expected.contains(t))
+    {
+        return Err(BlobError {
+            code: ErrorCode::InvalidBlob,
+            message: format!(
+                "not an Automerge {}",
+                match upload.kind {
+                    BlobKind::Change => "change",
+                    BlobKind::Snapshot { .. } => "document",
+                }
+            ),
+        });
+    }
+    // Parsing is Automerge's; should it still panic on some input, the relay refuses the
+    // blob instead of losing the connection (the relay unwinds; the app's wasm aborts).
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse(&upload, id)));
+    let (key, projection) = match parsed {
+        Ok(result) => result?,
+        Err(_) => {
+            return Err(BlobError {
+                code: ErrorCode::InvalidBlob,
+                message: "the blob could not be parsed".into(),
+            })
+        }
+    };
+    Ok(ValidUpload {
+        upload,
+        key,
+        projection,
+    })
+}
+
+/// Automerge's magic bytes, which start every chunk.
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+/// Chunk types (the byte after the magic and the checksum).
+const CHUNK_DOCUMENT: u8 = 0;
+const CHUNK_CHANGE: u8 = 1;
+const CHUNK_COMPRESSED_CHANGE: u8 = 2;
+
+/// The key and (for a customer snapshot) the projection of a blob whose chunk type was
+/// checked.
+fn parse(upload: &Upload, id: &str) -> Result<(BlobKey, Option<Vec<u8>>), BlobError> {
+    Ok(match upload.kind {
         BlobKind::Change => {
             // Parses the header and every operation.
             let change = Change::try_from(upload.bytes.as_slice()).map_err(|err| BlobError {
@@ -104,11 +155,6 @@ pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, Bl
             let projection = crate::documents::customer_doc::projection_of(&doc, id);
             (BlobKey(hasher.finalize().into()), projection)
         }
-    };
-    Ok(ValidUpload {
-        upload,
-        key,
-        projection,
     })
 }
 
@@ -132,6 +178,21 @@ mod tests {
             kind,
             bytes,
         }
+    }
+
+    #[test]
+    fn a_crafted_bundle_chunk_that_panicked_automerges_parser_is_refused() {
+        // Found by the blob_validate fuzz target: a "change" whose chunk is a bundle made
+        // automerge 0.12.0's parser unwrap an error (a relay built with panic=abort died).
+        let input = include_bytes!("../../fuzz/corpus/blob_validate/regression-bundle-chunk");
+        let err = validate(upload(BlobKind::Change, input[1..].to_vec()), 1 << 20).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidBlob);
+        let err = validate(
+            upload(BlobKind::Snapshot { covers: Seq(0) }, input[1..].to_vec()),
+            1 << 20,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidBlob);
     }
 
     #[test]
