@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use shared::sync::protocol::{Seq, ServerMessage};
 
-use crate::relay::{spawn_relay, Account, Device, Pushers};
+use crate::relay::{spawn_relay, whole_log, Account, Device, Pushers};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_pushes_loses_no_acknowledged_change() {
@@ -23,26 +23,7 @@ async fn sigkill_during_pushes_loses_no_acknowledged_change() {
 
     // Restart on the same file: every acknowledged change is there, at its position.
     let (mut child, base) = spawn_relay(data_dir.path()).await;
-    let (mut reader, head) = Device::join(&base, &accounts[0]).await;
-    let mut log = BTreeMap::new();
-    let mut cursor = Seq(0);
-    while cursor < head {
-        let ServerMessage::Entries { entries, .. } = reader.pull(cursor, 1000).await else {
-            panic!("expected entries")
-        };
-        for entry in entries {
-            assert_eq!(entry.seq.0, cursor.0 + 1, "the log has a gap");
-            cursor = entry.seq;
-            log.insert(entry.seq.0, entry.bytes);
-        }
-    }
-    for (seq, bytes) in &acked {
-        assert_eq!(
-            log.get(seq),
-            Some(bytes),
-            "acknowledged change at {seq} lost"
-        );
-    }
+    assert_all_there(&base, &accounts[0], &acked).await;
     // The devices resume: pushing everything again stores each blob once.
     for (d, account) in accounts.iter().enumerate() {
         let (mut device, _) = Device::join(&base, account).await;
@@ -63,18 +44,7 @@ async fn sigkill_during_pushes_loses_no_acknowledged_change() {
 /// position and that there is no gap.
 async fn assert_all_there(base: &str, account: &Account, acked: &BTreeMap<u64, Vec<u8>>) {
     let (mut reader, head) = Device::join(base, account).await;
-    let mut log = BTreeMap::new();
-    let mut cursor = Seq(0);
-    while cursor < head {
-        let ServerMessage::Entries { entries, .. } = reader.pull(cursor, 1000).await else {
-            panic!("expected entries")
-        };
-        for entry in entries {
-            assert_eq!(entry.seq.0, cursor.0 + 1, "the log has a gap");
-            cursor = entry.seq;
-            log.insert(entry.seq.0, entry.bytes);
-        }
-    }
+    let log: BTreeMap<u64, Vec<u8>> = whole_log(&mut reader, head).await.into_iter().collect();
     for (seq, bytes) in acked {
         assert_eq!(
             log.get(seq),

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use shared::sync::protocol::{ErrorCode, Seq, ServerMessage};
 
-use crate::relay::{fieldbook_binary, free_port, new_customer, sign_up, spawn_relay, Device};
+use crate::relay::{
+    fieldbook_binary, free_port, new_customer, sign_up, spawn_relay, whole_log, Device,
+};
 
 /// The relay on a `size` tmpfs mounted over `dir` in its own user and mount namespace
 /// (`unshare`: no privileges needed, nothing mounted on the host), with a `filler_bytes`
@@ -56,23 +58,6 @@ async fn wait_for_health(base: &str, wanted: u16, within: Duration) -> serde_jso
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// Every entry of the log from the start, by position.
-async fn whole_log(device: &mut Device, head: Seq) -> Vec<(u64, Vec<u8>)> {
-    let mut log = Vec::new();
-    let mut cursor = Seq(0);
-    while cursor < head {
-        let ServerMessage::Entries { entries, .. } = device.pull(cursor, 1000).await else {
-            panic!("expected entries")
-        };
-        for entry in entries {
-            assert_eq!(entry.seq.0, cursor.0 + 1, "the log has a gap");
-            cursor = entry.seq;
-            log.push((entry.seq.0, entry.bytes));
-        }
-    }
-    log
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -511,3 +511,20 @@ impl Pushers {
         self.acked.lock().unwrap().clone()
     }
 }
+
+/// Every entry of the log from the start, by position.
+pub async fn whole_log(device: &mut Device, head: Seq) -> Vec<(u64, Vec<u8>)> {
+    let mut log = Vec::new();
+    let mut cursor = Seq(0);
+    while cursor < head {
+        let ServerMessage::Entries { entries, .. } = device.pull(cursor, 1000).await else {
+            panic!("expected entries")
+        };
+        for entry in entries {
+            assert_eq!(entry.seq.0, cursor.0 + 1, "the log has a gap");
+            cursor = entry.seq;
+            log.push((entry.seq.0, entry.bytes));
+        }
+    }
+    log
+}

@@ -874,6 +874,12 @@ mod tests {
 
     /// A new device, connected, welcomed by a relay whose log ends at 3.
     fn welcomed() -> (ClientEngine, Vec<ClientEffect>) {
+        welcomed_with(Seq(0), Vec::new())
+    }
+
+    /// A device at `cursor` holding `outbox`, connected, welcomed by a relay whose log
+    /// ends at 3.
+    fn welcomed_with(cursor: Seq, outbox: Vec<OutboxItem>) -> (ClientEngine, Vec<ClientEffect>) {
         let credentials = Credentials {
             space: SpaceId("space".into()),
             token: "token".into(),
@@ -881,9 +887,9 @@ mod tests {
         let mut engine = ClientEngine::new(
             ClientConfig::default(),
             Some(credentials),
-            Seq(0),
+            cursor,
             None,
-            Vec::new(),
+            outbox,
             1,
         );
         assert!(matches!(
@@ -926,21 +932,7 @@ mod tests {
                 bytes: vec![1, 2, 3],
             },
         };
-        let credentials = Credentials {
-            space: SpaceId("space".into()),
-            token: "token".into(),
-        };
-        let mut engine = ClientEngine::new(
-            ClientConfig::default(),
-            Some(credentials),
-            Seq(3),
-            None,
-            vec![item],
-            1,
-        );
-        engine.set_online(true, T);
-        engine.connected(T);
-        let effects = engine.frame(&welcome(), T);
+        let (mut engine, effects) = welcomed_with(Seq(3), vec![item]);
         let request_id = sent(&effects)
             .iter()
             .find_map(|message| match message {
