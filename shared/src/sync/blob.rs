@@ -59,17 +59,24 @@ pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, Bl
             ),
         });
     }
-    // The chunk type (the byte after the magic and checksum) must be what the upload
-    // claims: Automerge parses other chunk types (bundles) through code that panics on
-    // crafted input (found by `shared/fuzz` blob_validate, automerge 0.12.0's hexane
-    // decoder), so they never reach it.
-    let expected: &[u8] = match upload.kind {
-        BlobKind::Change => &[CHUNK_CHANGE, CHUNK_COMPRESSED_CHANGE],
-        BlobKind::Snapshot { .. } => &[CHUNK_DOCUMENT],
+    // Chunk types (the byte after the magic and checksum) must be what the upload claims:
+    // Automerge parses other chunk types (bundles) through code that panics on crafted
+    // input (found by `shared/fuzz` blob_validate and relay_session — a bundle after a
+    // document chunk — automerge 0.12.0's hexane decoder), so they never reach it.
+    // A change is exactly one change chunk; a snapshot is document and change chunks (a
+    // backup sends a document's stored chunks as they are).
+    let types = chunk_types(&upload.bytes);
+    let well_formed = match (upload.kind, types.as_deref()) {
+        (BlobKind::Change, Some([only])) => [CHUNK_CHANGE, CHUNK_COMPRESSED_CHANGE].contains(only),
+        (BlobKind::Snapshot { .. }, Some(types)) => {
+            !types.is_empty()
+                && types
+                    .iter()
+                    .all(|t| [CHUNK_DOCUMENT, CHUNK_CHANGE, CHUNK_COMPRESSED_CHANGE].contains(t))
+        }
+        _ => false,
     };
-    if upload.bytes.get(..4) != Some(&MAGIC[..])
-        || !upload.bytes.get(8).is_some_and(|t| expected.contains(t))
-    {
+    if !well_formed {
         return Err(BlobError {
             code: ErrorCode::InvalidBlob,
             message: format!(
@@ -107,7 +114,38 @@ const CHUNK_DOCUMENT: u8 = 0;
 const CHUNK_CHANGE: u8 = 1;
 const CHUNK_COMPRESSED_CHANGE: u8 = 2;
 
-/// The key and (for a customer snapshot) the projection of a blob whose chunk type was
+/// The type of every chunk of `bytes` (magic, checksum, type, LEB128 length, data), or
+/// `None` if they are not a sequence of whole chunks.
+fn chunk_types(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut types = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        if rest.len() < 9 || rest[..4] != MAGIC {
+            return None;
+        }
+        types.push(rest[8]);
+        let (length, used) = uleb128(&rest[9..])?;
+        let end = 9usize
+            .checked_add(used)?
+            .checked_add(usize::try_from(length).ok()?)?;
+        rest = rest.get(end..)?;
+    }
+    Some(types)
+}
+
+/// An unsigned LEB128 number at the start of `bytes` and how many bytes it took.
+fn uleb128(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    for (i, byte) in bytes.iter().take(10).enumerate() {
+        value |= u64::from(byte & 0x7f).checked_shl(7 * i as u32)?;
+        if byte & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+/// The key and (for a customer snapshot) the projection of a blob whose chunk types were
 /// checked.
 fn parse(upload: &Upload, id: &str) -> Result<(BlobKey, Option<Vec<u8>>), BlobError> {
     Ok(match upload.kind {
@@ -193,6 +231,39 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidBlob);
+    }
+
+    #[test]
+    fn a_snapshot_with_a_bundle_chunk_after_its_document_is_refused_before_parsing() {
+        // Found by the relay_session fuzz target: Automerge::load walks every chunk.
+        let bundle =
+            &include_bytes!("../../fuzz/corpus/blob_validate/regression-bundle-chunk")[1..];
+        let mut bytes = doc().save();
+        bytes.extend_from_slice(bundle);
+        let err = validate(
+            upload(BlobKind::Snapshot { covers: Seq(0) }, bytes),
+            1 << 20,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.message, "not an Automerge document",
+            "refused before parsing"
+        );
+        // A backup's snapshot: a document chunk followed by change chunks, accepted.
+        let mut doc = doc();
+        let mut backup = doc.save();
+        doc.put(ROOT, "name", "Bea").unwrap();
+        doc.commit();
+        backup.extend_from_slice(&doc.save_incremental());
+        assert!(validate(
+            upload(BlobKind::Snapshot { covers: Seq(0) }, backup),
+            1 << 20
+        )
+        .is_ok());
+        // Two chunks where a change must be one.
+        let change = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let twice = [change.clone(), change].concat();
+        assert!(validate(upload(BlobKind::Change, twice), 1 << 20).is_err());
     }
 
     #[test]
