@@ -533,11 +533,14 @@ fn number<'a>(
         let mut state = before;
         let mut results = Vec::with_capacity(request.uploads.len());
         let mut new_rows = Vec::new();
-        let mut new_keys = Vec::new();
+        let mut new_keys: HashMap<(&SpaceId, [u8; 32]), Seq> = HashMap::new();
         for valid in &request.uploads {
             let key = (&request.space, valid.key.0);
-            let earlier = new_keys.iter().find(|(k, _)| *k == key).map(|(_, seq)| seq);
-            if let Some(seq) = stored.get(&key).or_else(|| pending.get(&key)).or(earlier) {
+            if let Some(seq) = stored
+                .get(&key)
+                .or_else(|| pending.get(&key))
+                .or_else(|| new_keys.get(&key))
+            {
                 results.push(UploadResult {
                     seq: *seq,
                     duplicate: true,
@@ -546,7 +549,7 @@ fn number<'a>(
             }
             state.head = Seq(state.head.0 + 1);
             state.stored_bytes += valid.upload.bytes.len() as u64;
-            new_keys.push((key, state.head));
+            new_keys.insert(key, state.head);
             new_rows.push(NewRow {
                 space: &request.space,
                 seq: state.head,
