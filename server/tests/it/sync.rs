@@ -246,6 +246,31 @@ async fn push_is_acked_durably_idempotent_and_pulled_in_pages(backend: Backend) 
     };
     assert_eq!(entries[0].bytes, change.bytes);
     assert_eq!(entries[0].kind, BlobKind::Change);
+
+    // New blobs around a stored one (a resend after a lost acknowledgement, with edits made
+    // since): the new ones take the next numbers, without a gap for the stored one.
+    let next = edit(&mut docs[1], "Owner");
+    let last = edit(&mut docs[2], "Buyer");
+    let ServerMessage::Acked { results, head, .. } = phone
+        .push(vec![next.clone(), uploads[3].clone(), last.clone()])
+        .await
+    else {
+        panic!("expected an ack")
+    };
+    assert_eq!(head, Seq(8));
+    assert_eq!(
+        results
+            .iter()
+            .map(|r| (r.seq.0, r.duplicate))
+            .collect::<Vec<_>>(),
+        [(7, false), (4, true), (8, false)]
+    );
+    let ServerMessage::Entries { entries, .. } = tablet.pull(Seq(6), 100).await else {
+        panic!("expected entries")
+    };
+    let seqs: Vec<u64> = entries.iter().map(|e| e.seq.0).collect();
+    assert_eq!(seqs, [7, 8]);
+    assert_eq!(entries[1].bytes, last.bytes);
     relay.stop().await;
 }
 
