@@ -1,6 +1,8 @@
 //! Checking uploaded blobs before they enter a log, and the key that makes pushes
 //! idempotent.
 
+use std::collections::HashSet;
+
 use automerge::{Automerge, Change};
 use sha2::{Digest, Sha256};
 
@@ -117,20 +119,70 @@ const CHUNK_COMPRESSED_CHANGE: u8 = 2;
 /// The type of every chunk of `bytes` (magic, checksum, type, LEB128 length, data), or
 /// `None` if they are not a sequence of whole chunks.
 fn chunk_types(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut types = Vec::new();
+    Some(chunks(bytes)?.into_iter().map(|(kind, _)| kind).collect())
+}
+
+/// Every chunk of `bytes` as its type and its bytes, if `bytes` is whole chunks only.
+fn chunks(bytes: &[u8]) -> Option<Vec<(u8, &[u8])>> {
+    let mut chunks = Vec::new();
     let mut rest = bytes;
     while !rest.is_empty() {
         if rest.len() < 9 || rest[..4] != MAGIC {
             return None;
         }
-        types.push(rest[8]);
         let (length, used) = uleb128(&rest[9..])?;
         let end = 9usize
             .checked_add(used)?
             .checked_add(usize::try_from(length).ok()?)?;
+        chunks.push((rest[8], rest.get(..end)?));
         rest = rest.get(end..)?;
     }
-    Some(types)
+    Some(chunks)
+}
+
+/// Loads a snapshot's chunks (types already checked) as `Automerge::load` would, refusing
+/// what reaches automerge 0.12.0's panicking paths first. `load` applies the changes after
+/// the document in one batch, which assumes every actor a change names is already known
+/// (`lookup_actor(..).unwrap()` in `import_ops`): a crafted change from an unknown actor
+/// with a sequence number above 1 and no dependencies made it panic (found by the
+/// relay_session fuzz target). So: at most one document chunk, first; then each change
+/// applied on its own, only once its dependencies are in the document and every actor it
+/// names is known (its own actor may be new only with sequence number 1) — which is always
+/// true of the chunks a device stores, in the order it stored them.
+fn load_snapshot(bytes: &[u8]) -> Result<Automerge, String> {
+    let chunks = chunks(bytes).ok_or("not whole chunks")?;
+    let mut doc = Automerge::new();
+    let mut actors = HashSet::new();
+    for (i, (kind, chunk)) in chunks.into_iter().enumerate() {
+        if kind == CHUNK_DOCUMENT {
+            if i > 0 {
+                return Err("a document chunk after the first chunk".into());
+            }
+            doc = Automerge::load(chunk).map_err(|err| err.to_string())?;
+            actors = (doc.get_changes_meta(&[]).into_iter())
+                .map(|meta| meta.actor.into_owned())
+                .collect();
+            continue;
+        }
+        let change = Change::try_from(chunk).map_err(|err| err.to_string())?;
+        if doc.get_change_meta_by_hash(&change.hash()).is_some() {
+            continue;
+        }
+        if (change.deps().iter()).any(|dep| doc.get_change_meta_by_hash(dep).is_none()) {
+            return Err("a change before one it depends on".into());
+        }
+        let new_actor = change.seq() == 1;
+        let unknown = change
+            .actors()
+            .any(|actor| !actors.contains(actor) && !(new_actor && actor == change.actor_id()));
+        if unknown {
+            return Err("a change naming an actor the document does not know".into());
+        }
+        let actor = change.actor_id().clone();
+        doc.apply_changes([change]).map_err(|err| err.to_string())?;
+        actors.insert(actor);
+    }
+    Ok(doc)
 }
 
 /// An unsigned LEB128 number at the start of `bytes` and how many bytes it took.
@@ -177,7 +229,7 @@ fn parse(upload: &Upload, id: &str) -> Result<(BlobKey, Option<Vec<u8>>), BlobEr
             (BlobKey(change.hash().0), None)
         }
         BlobKind::Snapshot { .. } => {
-            let doc = Automerge::load(&upload.bytes).map_err(|err| BlobError {
+            let doc = load_snapshot(&upload.bytes).map_err(|err| BlobError {
                 code: ErrorCode::InvalidBlob,
                 message: format!("not an Automerge document: {err}"),
             })?;
@@ -231,6 +283,74 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidBlob);
+    }
+
+    #[test]
+    fn a_snapshot_change_from_an_unknown_actor_is_refused_before_automerge_applies_it() {
+        // Found by the relay_session fuzz target: a snapshot that is one change chunk, of an
+        // actor with a sequence number above 1 and no dependencies, made automerge 0.12.0's
+        // batch apply unwrap a missing actor (caught by `catch_unwind` before; now refused
+        // for what it is).
+        let input =
+            include_bytes!("../../fuzz/corpus/blob_validate/regression-change-from-unknown-actor");
+        let err = validate(
+            upload(BlobKind::Snapshot { covers: Seq(0) }, input[1..].to_vec()),
+            1 << 20,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidBlob);
+        assert_eq!(
+            err.message,
+            "not an Automerge document: a change naming an actor the document does not know"
+        );
+
+        // What devices store is accepted: changes only (a document made of incremental
+        // saves), and a document followed by another device's change that edits this
+        // device's values (naming both actors).
+        let mut doc = doc();
+        let mut changes_only = doc.save_incremental();
+        doc.put(ROOT, "name", "Bea").unwrap();
+        doc.commit();
+        changes_only.extend_from_slice(&doc.save_incremental());
+        let valid = validate(
+            upload(BlobKind::Snapshot { covers: Seq(0) }, changes_only),
+            1 << 20,
+        )
+        .unwrap();
+        let mut whole = doc.save();
+        let mut other = doc.fork();
+        other.put(ROOT, "name", "Cleo").unwrap();
+        other.commit();
+        let other_change = other.save_incremental();
+        whole.extend_from_slice(&other_change);
+        let with_other = validate(
+            upload(BlobKind::Snapshot { covers: Seq(0) }, whole),
+            1 << 20,
+        )
+        .unwrap();
+        assert_ne!(valid.key, with_other.key);
+        // A change before the one it depends on, and a second document chunk, are not
+        // what a device stores.
+        let reordered = [other_change, doc.save()].concat();
+        assert!(validate(
+            upload(BlobKind::Snapshot { covers: Seq(0) }, reordered),
+            1 << 20
+        )
+        .is_err());
+        let first = doc.get_changes(&[]).first().unwrap().raw_bytes().to_vec();
+        let last = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let err = validate(
+            upload(
+                BlobKind::Snapshot { covers: Seq(0) },
+                [last, first].concat(),
+            ),
+            1 << 20,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.message,
+            "not an Automerge document: a change before one it depends on"
+        );
     }
 
     #[test]
