@@ -171,10 +171,9 @@ fn load_snapshot(bytes: &[u8]) -> Result<Automerge, String> {
         if (change.deps().iter()).any(|dep| doc.get_change_meta_by_hash(dep).is_none()) {
             return Err("a change before one it depends on".into());
         }
-        let new_actor = change.seq() == 1;
-        let unknown = change
-            .actors()
-            .any(|actor| !actors.contains(actor) && !(new_actor && actor == change.actor_id()));
+        let known =
+            |actor| actors.contains(actor) || (change.seq() == 1 && actor == change.actor_id());
+        let unknown = !change.actors().all(known);
         if unknown {
             return Err("a change naming an actor the document does not know".into());
         }
