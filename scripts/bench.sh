@@ -49,7 +49,7 @@ else
   load 1000 2000 20
   # The soak: 1,000 devices for 5 minutes, the relay's memory over time must stay flat
   # (FIELDBOOK_SOAK_SECONDS=3600 for the hour of RELIABILITY.md).
-  load 1000 500 "${FIELDBOOK_SOAK_SECONDS:-300}"
+  load 1000 500 "${FIELDBOOK_SOAK_SECONDS:-300}" --edit-while-pushing
   # 10,000 sign-ins would take minutes of argon2: two tokens per account of ten devices.
   load 10000 2000 20 --tokens-per-account 2
 fi

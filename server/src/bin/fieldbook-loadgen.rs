@@ -6,7 +6,8 @@
 //! Devices come in accounts of `--devices-per-account`: every change one device pushes is
 //! pulled by the account's other devices after the relay's wake-up, which is the propagation
 //! measured. Every device edits its own customer document; all changes are generated before
-//! the clock starts so the generator's Automerge work does not compete with the relay.
+//! the clock starts so the generator's Automerge work does not compete with the relay
+//! (or, with `--edit-while-pushing` for a long soak, made as they are pushed).
 //!
 //! ```text
 //! fieldbook-loadgen --relay http://127.0.0.1:8080 --devices 1000 --rate 2000 --seconds 20 \
@@ -62,6 +63,12 @@ struct Args {
     /// Sign-ins and connections in flight at once during setup.
     #[arg(long, default_value_t = 64)]
     setup_concurrency: usize,
+    /// Make each device's edits as it pushes them instead of all before the clock starts
+    /// (for a long soak: an hour of 1,000 devices at 500/s is 1.8 million edits, over 13
+    /// minutes to make up front; made while pushing they cost the generator ~0.2 of a core
+    /// at that rate).
+    #[arg(long)]
+    edit_while_pushing: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -195,32 +202,79 @@ async fn connect(base: &str, session: &Session) -> anyhow::Result<(Socket, Seq)>
     }
 }
 
-/// One device's own document: its first snapshot and `n` edits, as uploads.
-fn document(device: usize, n: usize) -> anyhow::Result<(Upload, Vec<Upload>)> {
-    let now = shared::Timestamp(1_795_341_600_000);
-    let customer = shared::seed::customer(77, device as u64, now);
-    let id = DocumentId(customer.id.to_string());
-    let mut actor = [0u8; 16];
-    actor[..8].copy_from_slice(&(device as u64 + 1).to_le_bytes());
-    let mut doc = shared::CustomerDoc::create(customer, automerge::ActorId::from(actor), now)?;
-    let snapshot = Upload {
-        document: id.clone(),
-        kind: BlobKind::Snapshot { covers: Seq(0) },
-        bytes: doc.save(),
-    };
-    let mut edits = Vec::with_capacity(n);
-    for i in 0..n {
-        doc.update(shared::Timestamp(now.0 + i as i64 + 1), |c| {
-            c.job_title = format!("Edit {i}")
-        })?;
-        edits.push(Upload {
-            document: id.clone(),
-            kind: BlobKind::Change,
-            bytes: doc.last_local_change().context("an edit makes a change")?,
-        });
-    }
-    Ok((snapshot, edits))
+/// One device's own document and its edits: made up front ([`Editor::prepare`]) or as
+/// they are pushed.
+struct Editor {
+    id: DocumentId,
+    doc: shared::CustomerDoc,
+    made: usize,
+    /// How many edits at most.
+    limit: usize,
+    prepared: std::vec::IntoIter<Upload>,
 }
+
+impl Editor {
+    /// A new document for `device`, and its first snapshot (as an upload).
+    fn new(device: usize, limit: usize) -> anyhow::Result<(Upload, Editor)> {
+        let customer = shared::seed::customer(77, device as u64, EDIT_EPOCH);
+        let id = DocumentId(customer.id.to_string());
+        let mut actor = [0u8; 16];
+        actor[..8].copy_from_slice(&(device as u64 + 1).to_le_bytes());
+        let mut doc =
+            shared::CustomerDoc::create(customer, automerge::ActorId::from(actor), EDIT_EPOCH)?;
+        let snapshot = Upload {
+            document: id.clone(),
+            kind: BlobKind::Snapshot { covers: Seq(0) },
+            bytes: doc.save(),
+        };
+        let editor = Editor {
+            id,
+            doc,
+            made: 0,
+            limit,
+            prepared: Vec::new().into_iter(),
+        };
+        Ok((snapshot, editor))
+    }
+
+    /// Makes every edit now, so pushing them costs no Automerge work.
+    fn prepare(&mut self) -> anyhow::Result<()> {
+        let mut edits = Vec::with_capacity(self.limit - self.made);
+        while self.made < self.limit {
+            edits.push(self.edit()?);
+        }
+        self.prepared = edits.into_iter();
+        Ok(())
+    }
+
+    fn edit(&mut self) -> anyhow::Result<Upload> {
+        let i = self.made;
+        self.doc
+            .update(shared::Timestamp(EDIT_EPOCH.0 + i as i64 + 1), |c| {
+                c.job_title = format!("Edit {i}")
+            })?;
+        self.made += 1;
+        Ok(Upload {
+            document: self.id.clone(),
+            kind: BlobKind::Change,
+            bytes: self
+                .doc
+                .last_local_change()
+                .context("an edit makes a change")?,
+        })
+    }
+
+    /// The next edit to push, if any is left.
+    fn next(&mut self) -> Option<Upload> {
+        if let Some(upload) = self.prepared.next() {
+            return Some(upload);
+        }
+        (self.made < self.limit).then(|| self.edit().ok()).flatten()
+    }
+}
+
+/// The time of the documents' first edit.
+const EDIT_EPOCH: shared::Timestamp = shared::Timestamp(1_795_341_600_000);
 
 /// Runs one device: pushes its edits every `interval` until told to stop, pulls on every
 /// wake-up and times the arrival of other devices' changes.
@@ -228,12 +282,11 @@ async fn device(
     own: DocumentId,
     mut socket: Socket,
     mut cursor: Seq,
-    edits: Vec<Upload>,
+    mut edits: Editor,
     interval: Duration,
     phase: Duration,
     shared: Arc<Shared>,
 ) {
-    let mut edits = edits.into_iter();
     let next_request = 1u64;
     let mut in_flight: HashMap<u64, Instant> = HashMap::new();
     // The catch-up pull below is in flight from the start.
@@ -363,14 +416,25 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let started = Instant::now();
-    let documents: Vec<(Upload, Vec<Upload>)> = (0..args.devices)
-        .map(|device| document(device, per_device))
+    let mut documents: Vec<(Upload, Editor)> = (0..args.devices)
+        .map(|device| Editor::new(device, per_device))
         .collect::<anyhow::Result<_>>()?;
-    println!(
-        "generated {} documents with {per_device} edits each in {:.1} s",
-        args.devices,
-        started.elapsed().as_secs_f64()
-    );
+    if args.edit_while_pushing {
+        println!(
+            "made {} documents in {:.1} s; up to {per_device} edits each are made as they are pushed",
+            args.devices,
+            started.elapsed().as_secs_f64()
+        );
+    } else {
+        for (_, editor) in &mut documents {
+            editor.prepare()?;
+        }
+        println!(
+            "generated {} documents with {per_device} edits each in {:.1} s",
+            args.devices,
+            started.elapsed().as_secs_f64()
+        );
+    }
 
     let started = Instant::now();
     let sessions = sessions(&args, &run)
