@@ -3,21 +3,28 @@
 //! unhealthy, lose nothing it acknowledged, and recover by itself once the cause is gone.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use shared::sync::protocol::{ErrorCode, Seq, ServerMessage};
 
 use crate::relay::{
     fieldbook_binary, free_port, new_customer, sign_up, spawn_relay, whole_log, Device,
+    RelayProcess,
 };
 
 /// The relay on a `size` tmpfs mounted over `dir` in its own user and mount namespace
 /// (`unshare`: no privileges needed, nothing mounted on the host), with a `filler_bytes`
 /// file beside the database to free later. Its log goes to `log`.
-fn spawn_on_tmpfs(dir: &Path, size: &str, filler_bytes: u64, port: u16, log: &Path) -> Child {
+fn spawn_on_tmpfs(
+    dir: &Path,
+    size: &str,
+    filler_bytes: u64,
+    port: u16,
+    log: &Path,
+) -> RelayProcess {
     let script = r#"mount -t tmpfs -o size="$2" tmpfs "$1" && head -c "$3" /dev/zero > "$1/filler" && exec "$4" --listen "127.0.0.1:$5" --data-dir "$1" --static-dir /nonexistent --log server=info,fieldbook_server=info"#;
-    Command::new("unshare")
+    let child = Command::new("unshare")
         .args([
             "--user",
             "--map-root-user",
@@ -35,7 +42,8 @@ fn spawn_on_tmpfs(dir: &Path, size: &str, filler_bytes: u64, port: u16, log: &Pa
         .stdout(std::fs::File::create(log).unwrap())
         .stderr(Stdio::null())
         .spawn()
-        .expect("unshare (util-linux) runs the relay in its own mount namespace")
+        .expect("unshare (util-linux) runs the relay in its own mount namespace");
+    RelayProcess(child)
 }
 
 async fn health(base: &str) -> (u16, serde_json::Value) {
@@ -192,6 +200,7 @@ async fn a_damaged_database_file_is_reported_unhealthy_and_logged_not_served_as_
         .stdout(std::fs::File::create(log_file.path()).unwrap())
         .stderr(Stdio::null())
         .spawn()
+        .map(RelayProcess)
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let body = wait_for_health(&base, 503, Duration::from_secs(10)).await;
@@ -393,7 +402,7 @@ async fn a_flood_of_idle_sockets_from_one_address_under_a_1024_file_limit_locks_
             Ok(())
         });
     }
-    let mut child = command.spawn().unwrap();
+    let mut child = RelayProcess(command.spawn().unwrap());
     let base = format!("http://127.0.0.1:{port}");
     wait_for_health(&base, 200, Duration::from_secs(10)).await;
 

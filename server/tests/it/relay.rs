@@ -385,21 +385,47 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A relay process started by a test, killed when dropped: a test that fails half-way
+/// (a panicking assertion unwinds past its own `kill`) leaves no relay running.
+pub struct RelayProcess(pub Child);
+
+impl std::ops::Deref for RelayProcess {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for RelayProcess {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// The real relay binary as a child process on a free loopback port, on the SQLite file
 /// of `data_dir`.
-pub async fn spawn_relay(data_dir: &std::path::Path) -> (Child, String) {
+pub async fn spawn_relay(data_dir: &std::path::Path) -> (RelayProcess, String) {
     spawn_relay_with(&["--data-dir".as_ref(), data_dir.as_os_str()]).await
 }
 
 /// The real relay binary on a free loopback port, sharing the PostgreSQL database `url`.
-pub async fn spawn_relay_on(url: &str) -> (Child, String) {
+pub async fn spawn_relay_on(url: &str) -> (RelayProcess, String) {
     spawn_relay_with(&["--database-url".as_ref(), url.as_ref()]).await
 }
 
 /// The real relay binary on a free loopback port, with extra flags.
-pub async fn spawn_relay_with(flags: &[&std::ffi::OsStr]) -> (Child, String) {
+pub async fn spawn_relay_with(flags: &[&std::ffi::OsStr]) -> (RelayProcess, String) {
     let port = free_port();
-    let mut child = Command::new(fieldbook_binary())
+    let child = Command::new(fieldbook_binary())
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(flags)
         .args(["--static-dir", "/nonexistent", "--log", "warn"])
@@ -407,6 +433,7 @@ pub async fn spawn_relay_with(flags: &[&std::ffi::OsStr]) -> (Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let child = RelayProcess(child);
     let base = format!("http://127.0.0.1:{port}");
     for _ in 0..200 {
         if let Ok(response) = reqwest::get(format!("{base}/healthz")).await {
@@ -416,8 +443,6 @@ pub async fn spawn_relay_with(flags: &[&std::ffi::OsStr]) -> (Child, String) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let _ = child.kill();
-    let _ = child.wait();
     panic!("the relay did not start");
 }
 

@@ -5,7 +5,6 @@
 //! killing one relay loses no acknowledged change while its devices resume on the other.
 
 use std::collections::BTreeMap;
-use std::process::Child;
 use std::time::Duration;
 
 use shared::sync::protocol::{ErrorCode, Seq, ServerMessage, SpaceId};
@@ -13,11 +12,11 @@ use sqlx::Connection;
 
 use crate::relay::{
     edit, fresh_pg_database, new_customer, post, sign_in, sign_up, spawn_relay_on, Acked, Device,
-    Pushers,
+    Pushers, RelayProcess,
 };
 
 /// Two relays on one fresh database.
-async fn two_relays() -> (String, [(Child, String); 2]) {
+async fn two_relays() -> (String, [(RelayProcess, String); 2]) {
     let url = fresh_pg_database().await;
     // One after the other: the second finds the schema migrated (both would be safe: the
     // migrator holds an advisory lock).
@@ -26,7 +25,7 @@ async fn two_relays() -> (String, [(Child, String); 2]) {
     (url, [first, second])
 }
 
-fn stop(relays: [(Child, String); 2]) {
+fn stop(relays: [(RelayProcess, String); 2]) {
     for (mut child, _) in relays {
         let _ = child.kill();
         let _ = child.wait();
