@@ -1,8 +1,9 @@
 //! Any bytes as an uploaded change or snapshot: validation accepts or refuses with a code,
-//! never panics; what it accepts as a change loads into a document.
+//! never panics; what it accepts as a change is applied to a document the way a device
+//! applies changes from the relay (checked first).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shared::sync::blob::validate;
+use shared::sync::blob::{apply_checked, single_change, validate, KnownActors};
 use shared::sync::protocol::{BlobKind, DocumentId, Seq, Upload};
 
 fuzz_target!(|data: &[u8]| {
@@ -18,12 +19,11 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(valid) = validate(upload, 1 << 20) {
         if kind == BlobKind::Change {
-            let mut doc = automerge_doc();
-            let _ = doc.load_incremental(&valid.upload.bytes);
+            // As a device applies a change from the relay: checked first.
+            if let Some(change) = single_change(&valid.upload.bytes) {
+                let mut doc = automerge::AutoCommit::new();
+                let _ = apply_checked(&mut doc, change, &mut KnownActors::default());
+            }
         }
     }
 });
-
-fn automerge_doc() -> automerge::Automerge {
-    automerge::Automerge::new()
-}

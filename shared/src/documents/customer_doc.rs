@@ -43,6 +43,9 @@ pub enum DocError {
     /// Changes arrived whose predecessors this device does not have.
     #[error("{0} earlier changes of this document are missing")]
     MissingDependencies(usize),
+    /// A change that Automerge must not be given (see [`crate::sync::blob::ChangeRefused`]).
+    #[error("a change from another device was refused: {0}")]
+    Refused(crate::sync::blob::ChangeRefused),
     /// A conflict to resolve is no longer there (another choice or edit came first).
     #[error("this conflict was already resolved")]
     NoSuchConflict,
@@ -142,11 +145,7 @@ impl CustomerDoc {
     /// document's first changes).
     pub fn from_remote(bytes: &[u8], actor: ActorId) -> Result<CustomerDoc, DocError> {
         let mut doc = AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor);
-        doc.load_incremental(bytes)?;
-        let missing = doc.get_missing_deps(&[]).len();
-        if missing > 0 {
-            return Err(DocError::MissingDependencies(missing));
-        }
+        load_incremental_checked(&mut doc, bytes)?;
         let customer = autosurgeon::hydrate(&doc)?;
         Ok(CustomerDoc {
             doc,
@@ -172,10 +171,7 @@ impl CustomerDoc {
         &mut self,
         entries: impl IntoIterator<Item = &'a [u8]>,
     ) -> Result<bool, DocError> {
-        let mut changed = false;
-        for bytes in entries {
-            changed |= load_incremental_checked(&mut self.doc, bytes)?;
-        }
+        let changed = load_entries_checked(&mut self.doc, entries)?;
         if changed {
             self.customer = autosurgeon::hydrate(&self.doc)?;
         }
@@ -221,10 +217,7 @@ impl CustomerDoc {
             automerge::LoadOptions::new().text_encoding(TEXT_ENCODING),
         )?
         .with_actor(actor);
-        let mut changed = false;
-        for entry in entries {
-            changed |= load_incremental_checked(&mut doc, entry)?;
-        }
+        let changed = load_entries_checked(&mut doc, entries)?;
         let customer: Customer = autosurgeon::hydrate(&doc)?;
         if &customer.id != expected {
             return Err(DocError::WrongCustomer {
@@ -408,11 +401,43 @@ pub(crate) fn load_incremental_checked(
     doc: &mut AutoCommit,
     bytes: &[u8],
 ) -> Result<bool, DocError> {
+    load_entries_checked(doc, [bytes])
+}
+
+/// Loads entries from the relay in order (see [`load_incremental_checked`]). A single
+/// change is checked before Automerge sees it ([`crate::sync::blob::check_change`]: a
+/// crafted change from another device must not abort this device's engine); a snapshot
+/// (validated whole by the relay) is merged by Automerge.
+pub(crate) fn load_entries_checked<'a>(
+    doc: &mut AutoCommit,
+    entries: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<bool, DocError> {
+    use crate::sync::blob::{apply_checked, single_change, ApplyError, ChangeRefused};
     let before = doc.get_heads();
-    doc.load_incremental(bytes)?;
-    let missing = doc.get_missing_deps(&[]).len();
-    if missing > 0 {
-        return Err(DocError::MissingDependencies(missing));
+    let mut known = crate::sync::blob::KnownActors::default();
+    for bytes in entries {
+        let Some(change) = single_change(bytes) else {
+            doc.load_incremental(bytes)?;
+            known.reset();
+            let missing = doc.get_missing_deps(&[]).len();
+            if missing > 0 {
+                return Err(DocError::MissingDependencies(missing));
+            }
+            continue;
+        };
+        let deps = change.deps().to_vec();
+        match apply_checked(doc, change, &mut known) {
+            Ok(_) => {}
+            Err(ApplyError::Refused(ChangeRefused::MissingDependencies)) => {
+                let document = doc.document();
+                let missing = (deps.iter())
+                    .filter(|dep| document.get_change_meta_by_hash(dep).is_none())
+                    .count();
+                return Err(DocError::MissingDependencies(missing));
+            }
+            Err(ApplyError::Refused(refused)) => return Err(DocError::Refused(refused)),
+            Err(ApplyError::Automerge(err)) => return Err(err.into()),
+        }
     }
     Ok(doc.get_heads() != before)
 }

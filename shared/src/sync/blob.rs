@@ -140,46 +140,132 @@ fn chunks(bytes: &[u8]) -> Option<Vec<(u8, &[u8])>> {
     Some(chunks)
 }
 
+/// Why Automerge must not be given a change (automerge 0.12.0 applies a change that is
+/// ready — its dependencies present — assuming every actor it names is already known, and
+/// panics on `lookup_actor(..).unwrap()` in `import_ops` otherwise: a crafted change from
+/// an unknown actor with a sequence number above 1 and no dependencies, found by the
+/// relay_session fuzz target. A device's engine applying such a change from the relay
+/// would abort, on every device of the space, at every start.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ChangeRefused {
+    /// A dependency is not in the document (yet).
+    #[error("a change before one it depends on")]
+    MissingDependencies,
+    /// An actor the change names is unknown to the document, and is not the change's own
+    /// actor making its first change.
+    #[error("a change naming an actor the document does not know")]
+    UnknownActor,
+}
+
+/// The actors of a document's changes, gathered the first time a change needs them and
+/// kept up to date by [`apply_checked`].
+#[derive(Debug, Default)]
+pub struct KnownActors(Option<HashSet<automerge::ActorId>>);
+
+impl KnownActors {
+    fn of(&mut self, doc: &Automerge) -> &mut HashSet<automerge::ActorId> {
+        self.0.get_or_insert_with(|| {
+            (doc.get_changes_meta(&[]).into_iter())
+                .map(|meta| meta.actor.into_owned())
+                .collect()
+        })
+    }
+
+    /// Forgets the actors (after the document was changed some other way).
+    pub fn reset(&mut self) {
+        self.0 = None;
+    }
+}
+
+/// Whether `change` may be given to Automerge for `doc`: `Ok(false)` if the document holds
+/// it already, `Ok(true)` if it is new and safe to apply on its own (every dependency
+/// present, every actor it names known), else why not. Every change a device made is
+/// accepted in the order of its document's history.
+pub fn check_change(
+    doc: &Automerge,
+    change: &Change,
+    known: &mut KnownActors,
+) -> Result<bool, ChangeRefused> {
+    if doc.get_change_meta_by_hash(&change.hash()).is_some() {
+        return Ok(false);
+    }
+    if (change.deps().iter()).any(|dep| doc.get_change_meta_by_hash(dep).is_none()) {
+        return Err(ChangeRefused::MissingDependencies);
+    }
+    let actors = known.of(doc);
+    let new_actor = change.seq() == 1;
+    let named_known = |actor| actors.contains(actor) || (new_actor && actor == change.actor_id());
+    if !change.actors().all(named_known) {
+        return Err(ChangeRefused::UnknownActor);
+    }
+    Ok(true)
+}
+
+/// Parses one change chunk (the relay's [`validate`] made sure a change upload is one).
+pub fn single_change(bytes: &[u8]) -> Option<Change> {
+    match chunk_types(bytes)?.as_slice() {
+        [kind] if [CHUNK_CHANGE, CHUNK_COMPRESSED_CHANGE].contains(kind) => {
+            Change::try_from(bytes).ok()
+        }
+        _ => None,
+    }
+}
+
+/// Applies `change` to `doc` after [`check_change`]; returns whether the document changed.
+pub fn apply_checked(
+    doc: &mut automerge::AutoCommit,
+    change: Change,
+    known: &mut KnownActors,
+) -> Result<bool, ApplyError> {
+    if !check_change(doc.document(), &change, known)? {
+        return Ok(false);
+    }
+    let actor = change.actor_id().clone();
+    doc.apply_changes([change])?;
+    if let Some(actors) = known.0.as_mut() {
+        actors.insert(actor);
+    }
+    Ok(true)
+}
+
+/// Why [`apply_checked`] did not apply a change.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// Refused before Automerge saw it.
+    #[error(transparent)]
+    Refused(#[from] ChangeRefused),
+    /// Refused by Automerge.
+    #[error(transparent)]
+    Automerge(#[from] automerge::AutomergeError),
+}
+
 /// Loads a snapshot's chunks (types already checked) as `Automerge::load` would, refusing
-/// what reaches automerge 0.12.0's panicking paths first. `load` applies the changes after
-/// the document in one batch, which assumes every actor a change names is already known
-/// (`lookup_actor(..).unwrap()` in `import_ops`): a crafted change from an unknown actor
-/// with a sequence number above 1 and no dependencies made it panic (found by the
-/// relay_session fuzz target). So: at most one document chunk, first; then each change
-/// applied on its own, only once its dependencies are in the document and every actor it
-/// names is known (its own actor may be new only with sequence number 1) — which is always
-/// true of the chunks a device stores, in the order it stored them.
+/// what reaches automerge 0.12.0's panicking paths first (`load` applies the changes after
+/// the document in one batch: see [`ChangeRefused`]). So: at most one document chunk,
+/// first; then each change applied on its own once [`check_change`] accepts it — which is
+/// always true of the chunks a device stores, in the order it stored them.
 fn load_snapshot(bytes: &[u8]) -> Result<Automerge, String> {
     let chunks = chunks(bytes).ok_or("not whole chunks")?;
     let mut doc = Automerge::new();
-    let mut actors = HashSet::new();
+    let mut known = KnownActors::default();
     for (i, (kind, chunk)) in chunks.into_iter().enumerate() {
         if kind == CHUNK_DOCUMENT {
             if i > 0 {
                 return Err("a document chunk after the first chunk".into());
             }
             doc = Automerge::load(chunk).map_err(|err| err.to_string())?;
-            actors = (doc.get_changes_meta(&[]).into_iter())
-                .map(|meta| meta.actor.into_owned())
-                .collect();
+            known.reset();
             continue;
         }
         let change = Change::try_from(chunk).map_err(|err| err.to_string())?;
-        if doc.get_change_meta_by_hash(&change.hash()).is_some() {
+        if !check_change(&doc, &change, &mut known).map_err(|err| err.to_string())? {
             continue;
-        }
-        if (change.deps().iter()).any(|dep| doc.get_change_meta_by_hash(dep).is_none()) {
-            return Err("a change before one it depends on".into());
-        }
-        let known =
-            |actor| actors.contains(actor) || (change.seq() == 1 && actor == change.actor_id());
-        let unknown = !change.actors().all(known);
-        if unknown {
-            return Err("a change naming an actor the document does not know".into());
         }
         let actor = change.actor_id().clone();
         doc.apply_changes([change]).map_err(|err| err.to_string())?;
-        actors.insert(actor);
+        if let Some(actors) = known.0.as_mut() {
+            actors.insert(actor);
+        }
     }
     Ok(doc)
 }

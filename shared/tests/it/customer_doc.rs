@@ -675,3 +675,77 @@ fn notes_written_from_a_plain_copy_are_stored() {
         assert_eq!(loaded.customer().notes.as_str(), text);
     }
 }
+
+#[test]
+fn a_crafted_change_from_another_device_is_refused_not_a_crash() {
+    // The change the relay_session fuzz target found: one change chunk of an actor this
+    // document has never seen, with a sequence number above 1 and no dependencies. It is a
+    // well-formed change (the relay, which has no document, stores it), and automerge 0.12.0
+    // panicked applying it — in the app's wasm, an abort of the engine on every device of
+    // the space, at every start.
+    let input =
+        include_bytes!("../../fuzz/corpus/blob_validate/regression-change-from-unknown-actor");
+    // As found it carries 16 trailing bytes, which the relay refuses; an attacker drops
+    // them and writes the chunk's length and checksum again (the first 4 bytes of the
+    // SHA-256 of the chunk's type, length and body).
+    let found = &input[1..];
+    assert_eq!((found[8], found[9]), (1, 38), "a change chunk of 38 bytes");
+    let body = &found[10..found.len() - 16];
+    let mut hashed = vec![1u8, body.len() as u8];
+    hashed.extend_from_slice(body);
+    let checksum = <sha2::Sha256 as sha2::Digest>::digest(&hashed);
+    let mut forged = found[..4].to_vec();
+    forged.extend_from_slice(&checksum[..4]);
+    forged.extend_from_slice(&hashed);
+    let crafted = forged.as_slice();
+    let upload = shared::sync::protocol::Upload {
+        document: shared::sync::protocol::DocumentId("c-1".into()),
+        kind: shared::sync::protocol::BlobKind::Change,
+        bytes: crafted.to_vec(),
+    };
+    let v = shared::sync::blob::validate(upload, 1 << 20);
+    assert!(v.is_ok(), "the relay cannot tell: {v:?}");
+
+    let mut doc = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    let before = doc.save();
+    let err = doc.apply_remote(crafted).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DocError::Refused(shared::sync::blob::ChangeRefused::UnknownActor)
+        ),
+        "{err}"
+    );
+    assert_eq!(doc.save(), before, "nothing of it applied");
+    assert!(CustomerDoc::from_remote(crafted, actor(2)).is_err());
+    assert!(
+        CustomerDoc::load_and_apply(&full_customer().id, &before, [crafted], actor(2)).is_err()
+    );
+
+    // Honest changes from devices, in the order of their history, still apply: another
+    // device's first change and its next one, and a third device's change naming both.
+    let mut other = doc.fork(actor(2));
+    other
+        .update(Timestamp(T0.0 + 1_000), |c| c.company = "A".into())
+        .unwrap();
+    let first = other.last_local_change().unwrap();
+    other
+        .update(Timestamp(T0.0 + 2_000), |c| c.company = "B".into())
+        .unwrap();
+    let second = other.last_local_change().unwrap();
+    let mut third = other.fork(actor(3));
+    third
+        .update(Timestamp(T0.0 + 3_000), |c| c.company = "C".into())
+        .unwrap();
+    let last = third.last_local_change().unwrap();
+    assert!(doc
+        .apply_remote_all([first.as_slice(), second.as_slice(), last.as_slice()])
+        .unwrap());
+    assert_eq!(doc.customer().company, "C");
+    // Out of order: the second before the first is missing a dependency, as before.
+    let mut fresh = CustomerDoc::load(&full_customer().id, &before, actor(4)).unwrap();
+    assert!(matches!(
+        fresh.apply_remote(&second),
+        Err(DocError::MissingDependencies(1))
+    ));
+}
