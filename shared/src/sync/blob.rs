@@ -1,7 +1,7 @@
 //! Checking uploaded blobs before they enter a log, and the key that makes pushes
 //! idempotent.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use automerge::{Automerge, Change};
 use sha2::{Digest, Sha256};
@@ -140,12 +140,15 @@ fn chunks(bytes: &[u8]) -> Option<Vec<(u8, &[u8])>> {
     Some(chunks)
 }
 
-/// Why Automerge must not be given a change (automerge 0.12.0 applies a change that is
-/// ready — its dependencies present — assuming every actor it names is already known, and
-/// panics on `lookup_actor(..).unwrap()` in `import_ops` otherwise: a crafted change from
-/// an unknown actor with a sequence number above 1 and no dependencies, found by the
-/// relay_session fuzz target. A device's engine applying such a change from the relay
-/// would abort, on every device of the space, at every start.)
+/// Why Automerge must not be given a change. automerge 0.12.0 applies a change that is
+/// ready — its dependencies present — assuming it continues its actor's history, and
+/// panics otherwise: `lookup_actor(..).unwrap()` in `import_ops` for an actor it does not
+/// know (a crafted change from an unknown actor with a sequence number above 1 and no
+/// dependencies, found by the relay_session fuzz target), `assert_eq!` in the change
+/// graph's `add_changes` for a sequence number that is not the actor's next (found by
+/// blob_validate), `assert!` for an author footer on a change numbered above 1. A
+/// device's engine applying such a change from the relay would abort, on every device of
+/// the space, at every start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ChangeRefused {
     /// A dependency is not in the document (yet).
@@ -155,20 +158,36 @@ pub enum ChangeRefused {
     /// actor making its first change.
     #[error("a change naming an actor the document does not know")]
     UnknownActor,
+    /// The change's sequence number is not the next of its actor in the document.
+    #[error("a change out of its device's sequence")]
+    OutOfSequence,
+    /// Bytes after the operations (an author footer, or anything): this app writes none.
+    #[error("a change carrying unknown trailing bytes")]
+    ExtraBytes,
 }
 
-/// The actors of a document's changes, gathered the first time a change needs them and
-/// kept up to date by [`apply_checked`].
+/// The actors of a document's changes and the last sequence number of each, gathered the
+/// first time a change needs them and kept up to date by [`apply_checked`].
 #[derive(Debug, Default)]
-pub struct KnownActors(Option<HashSet<automerge::ActorId>>);
+pub struct KnownActors(Option<HashMap<automerge::ActorId, u64>>);
 
 impl KnownActors {
-    fn of(&mut self, doc: &Automerge) -> &mut HashSet<automerge::ActorId> {
+    fn of(&mut self, doc: &Automerge) -> &mut HashMap<automerge::ActorId, u64> {
         self.0.get_or_insert_with(|| {
-            (doc.get_changes_meta(&[]).into_iter())
-                .map(|meta| meta.actor.into_owned())
-                .collect()
+            let mut last = HashMap::new();
+            for meta in doc.get_changes_meta(&[]) {
+                let seq = last.entry(meta.actor.into_owned()).or_insert(0);
+                *seq = (*seq).max(meta.seq);
+            }
+            last
         })
+    }
+
+    /// Records that `change` was applied.
+    fn applied(&mut self, change_actor: automerge::ActorId, seq: u64) {
+        if let Some(last) = self.0.as_mut() {
+            last.insert(change_actor, seq);
+        }
     }
 
     /// Forgets the actors (after the document was changed some other way).
@@ -179,8 +198,9 @@ impl KnownActors {
 
 /// Whether `change` may be given to Automerge for `doc`: `Ok(false)` if the document holds
 /// it already, `Ok(true)` if it is new and safe to apply on its own (every dependency
-/// present, every actor it names known), else why not. Every change a device made is
-/// accepted in the order of its document's history.
+/// present, the next sequence number of its actor, every other actor it names known, no
+/// trailing bytes), else why not. Every change a device made is accepted in the order of
+/// its document's history.
 pub fn check_change(
     doc: &Automerge,
     change: &Change,
@@ -192,10 +212,20 @@ pub fn check_change(
     if (change.deps().iter()).any(|dep| doc.get_change_meta_by_hash(dep).is_none()) {
         return Err(ChangeRefused::MissingDependencies);
     }
-    let actors = known.of(doc);
-    let new_actor = change.seq() == 1;
-    let named_known = |actor| actors.contains(actor) || (new_actor && actor == change.actor_id());
-    if !change.actors().all(named_known) {
+    if !change.extra_bytes().is_empty() {
+        return Err(ChangeRefused::ExtraBytes);
+    }
+    let last = known.of(doc);
+    let own_last = last.get(change.actor_id()).copied().unwrap_or(0);
+    if change.seq() != own_last + 1 {
+        return Err(if own_last == 0 {
+            ChangeRefused::UnknownActor
+        } else {
+            ChangeRefused::OutOfSequence
+        });
+    }
+    let others_known = (change.other_actor_ids().iter()).all(|actor| last.contains_key(actor));
+    if !others_known {
         return Err(ChangeRefused::UnknownActor);
     }
     Ok(true)
@@ -220,11 +250,9 @@ pub fn apply_checked(
     if !check_change(doc.document(), &change, known)? {
         return Ok(false);
     }
-    let actor = change.actor_id().clone();
+    let (actor, seq) = (change.actor_id().clone(), change.seq());
     doc.apply_changes([change])?;
-    if let Some(actors) = known.0.as_mut() {
-        actors.insert(actor);
-    }
+    known.applied(actor, seq);
     Ok(true)
 }
 
@@ -261,11 +289,9 @@ fn load_snapshot(bytes: &[u8]) -> Result<Automerge, String> {
         if !check_change(&doc, &change, &mut known).map_err(|err| err.to_string())? {
             continue;
         }
-        let actor = change.actor_id().clone();
+        let (actor, seq) = (change.actor_id().clone(), change.seq());
         doc.apply_changes([change]).map_err(|err| err.to_string())?;
-        if let Some(actors) = known.0.as_mut() {
-            actors.insert(actor);
-        }
+        known.applied(actor, seq);
     }
     Ok(doc)
 }
@@ -384,9 +410,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidBlob);
+        // (As found it also carries 16 trailing bytes, checked first; the same change
+        // without them is refused for its actor: tests/it/customer_doc.rs.)
         assert_eq!(
             err.message,
-            "not an Automerge document: a change naming an actor the document does not know"
+            "not an Automerge document: a change carrying unknown trailing bytes"
         );
 
         // What devices store is accepted: changes only (a document made of incremental
@@ -436,6 +464,49 @@ mod tests {
             err.message,
             "not an Automerge document: a change before one it depends on"
         );
+    }
+
+    #[test]
+    fn a_snapshot_change_out_of_its_actors_sequence_is_refused_before_automerge_applies_it() {
+        // Found by the blob_validate fuzz target (10 million executions after the third
+        // fix): a change whose sequence number is not its actor's next made automerge
+        // 0.12.0's change graph fail an `assert_eq!`.
+        let input =
+            include_bytes!("../../fuzz/corpus/blob_validate/regression-change-out-of-sequence");
+        let err = validate(
+            upload(BlobKind::Snapshot { covers: Seq(0) }, input[1..].to_vec()),
+            1 << 20,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidBlob);
+        assert!(
+            err.message
+                .starts_with("not an Automerge document: a change"),
+            "refused by the check, not caught as a panic: {}",
+            err.message
+        );
+        // A change skipping a number of its own device's sequence, made honestly: refused.
+        let mut doc = doc();
+        let base = doc.save();
+        doc.put(ROOT, "name", "Bea").unwrap();
+        doc.commit();
+        doc.put(ROOT, "name", "Cleo").unwrap();
+        doc.commit();
+        let third = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let mut automerge = Automerge::load(&base).unwrap();
+        let change = Change::try_from(third.as_slice()).unwrap();
+        assert_eq!(
+            check_change(&automerge, &change, &mut KnownActors::default()),
+            Err(ChangeRefused::MissingDependencies)
+        );
+        // Its dependency present, it is next in sequence: accepted and applied.
+        let second = doc.get_changes(&[])[1].raw_bytes().to_vec();
+        let mut known = KnownActors::default();
+        let second = Change::try_from(second.as_slice()).unwrap();
+        assert_eq!(check_change(&automerge, &second, &mut known), Ok(true));
+        automerge.apply_changes([second]).unwrap();
+        known.applied(change.actor_id().clone(), 2);
+        assert_eq!(check_change(&automerge, &change, &mut known), Ok(true));
     }
 
     #[test]
