@@ -643,3 +643,72 @@ async fn a_cursor_past_every_position_is_after_everything_and_a_padded_change_is
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_the_named_client_counts_and_missing_assets_are_404s() {
+    let dir = tempfile::tempdir().unwrap();
+    let static_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        static_dir.path().join("index.html"),
+        "<!doctype html><title>Fieldbook</title><p>shell</p>",
+    )
+    .unwrap();
+    let port = free_port();
+    let child = Command::new(fieldbook_binary())
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("--static-dir")
+        .arg(static_dir.path())
+        .args(["--trusted-proxy", "127.0.0.1/32", "--log", "warn"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(RelayProcess)
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_for_health(&base, 200, Duration::from_secs(10)).await;
+    let client = reqwest::Client::new();
+
+    // A hashed asset of another build (a rolling deploy): a 404 never cached, never the
+    // app's HTML; an unknown API path: a JSON 404.
+    for path in [
+        "/fieldbook-client-fedcba9876543210_bg.wasm",
+        "/fieldbook-engine_bg.wasm",
+    ] {
+        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+        assert!(!response.text().await.unwrap().contains("shell"), "{path}");
+    }
+    let shell = client
+        .get(format!("{base}/customers/x"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        shell.text().await.unwrap().contains("shell"),
+        "app routes get the shell"
+    );
+    let api = client
+        .get(format!("{base}/api/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 404);
+    let body: serde_json::Value = api.json().await.unwrap();
+    assert_eq!(body["error"], "not_found");
+
+    // The proxy (loopback, trusted) names the client: a public client is not allowed the
+    // metrics, a loopback one is (without --trusted-proxy the same header is refused
+    // outright: metrics_count_pushes_commits_and_refusals_for_allowed_addresses_only).
+    let through = |client_address: &'static str| {
+        client
+            .get(format!("{base}/metrics"))
+            .header("x-forwarded-for", client_address)
+            .send()
+    };
+    assert_eq!(through("203.0.113.50").await.unwrap().status(), 403);
+    assert_eq!(through("127.0.0.1").await.unwrap().status(), 200);
+    drop(child);
+}
