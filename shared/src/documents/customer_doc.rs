@@ -425,14 +425,9 @@ pub(crate) fn load_entries_checked<'a>(
             }
             continue;
         };
-        let deps = change.deps().to_vec();
         match apply_checked(doc, change, &mut known) {
             Ok(_) => {}
-            Err(ApplyError::Refused(ChangeRefused::MissingDependencies)) => {
-                let document = doc.document();
-                let missing = (deps.iter())
-                    .filter(|dep| document.get_change_meta_by_hash(dep).is_none())
-                    .count();
+            Err(ApplyError::Refused(ChangeRefused::MissingDependencies(missing))) => {
                 return Err(DocError::MissingDependencies(missing));
             }
             Err(ApplyError::Refused(refused)) => return Err(DocError::Refused(refused)),

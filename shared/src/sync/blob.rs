@@ -151,9 +151,9 @@ fn chunks(bytes: &[u8]) -> Option<Vec<(u8, &[u8])>> {
 /// the space, at every start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ChangeRefused {
-    /// A dependency is not in the document (yet).
+    /// Dependencies (this many) are not in the document (yet).
     #[error("a change before one it depends on")]
-    MissingDependencies,
+    MissingDependencies(usize),
     /// An actor the change names is unknown to the document, and is not the change's own
     /// actor making its first change.
     #[error("a change naming an actor the document does not know")]
@@ -209,8 +209,11 @@ pub fn check_change(
     if doc.get_change_meta_by_hash(&change.hash()).is_some() {
         return Ok(false);
     }
-    if (change.deps().iter()).any(|dep| doc.get_change_meta_by_hash(dep).is_none()) {
-        return Err(ChangeRefused::MissingDependencies);
+    let missing = (change.deps().iter())
+        .filter(|dep| doc.get_change_meta_by_hash(dep).is_none())
+        .count();
+    if missing > 0 {
+        return Err(ChangeRefused::MissingDependencies(missing));
     }
     if !change.extra_bytes().is_empty() {
         return Err(ChangeRefused::ExtraBytes);
@@ -272,26 +275,21 @@ pub enum ApplyError {
 /// the document in one batch: see [`ChangeRefused`]). So: at most one document chunk,
 /// first; then each change applied on its own once [`check_change`] accepts it — which is
 /// always true of the chunks a device stores, in the order it stored them.
-fn load_snapshot(bytes: &[u8]) -> Result<Automerge, String> {
+fn load_snapshot(bytes: &[u8]) -> Result<automerge::AutoCommit, String> {
     let chunks = chunks(bytes).ok_or("not whole chunks")?;
-    let mut doc = Automerge::new();
+    let mut doc = automerge::AutoCommit::new();
     let mut known = KnownActors::default();
     for (i, (kind, chunk)) in chunks.into_iter().enumerate() {
         if kind == CHUNK_DOCUMENT {
             if i > 0 {
                 return Err("a document chunk after the first chunk".into());
             }
-            doc = Automerge::load(chunk).map_err(|err| err.to_string())?;
+            doc = automerge::AutoCommit::load(chunk).map_err(|err| err.to_string())?;
             known.reset();
             continue;
         }
         let change = Change::try_from(chunk).map_err(|err| err.to_string())?;
-        if !check_change(&doc, &change, &mut known).map_err(|err| err.to_string())? {
-            continue;
-        }
-        let (actor, seq) = (change.actor_id().clone(), change.seq());
-        doc.apply_changes([change]).map_err(|err| err.to_string())?;
-        known.applied(actor, seq);
+        apply_checked(&mut doc, change, &mut known).map_err(|err| err.to_string())?;
     }
     Ok(doc)
 }
@@ -340,7 +338,7 @@ fn parse(upload: &Upload, id: &str) -> Result<(BlobKey, Option<Vec<u8>>), BlobEr
             (BlobKey(change.hash().0), None)
         }
         BlobKind::Snapshot { .. } => {
-            let doc = load_snapshot(&upload.bytes).map_err(|err| BlobError {
+            let mut doc = load_snapshot(&upload.bytes).map_err(|err| BlobError {
                 code: ErrorCode::InvalidBlob,
                 message: format!("not an Automerge document: {err}"),
             })?;
@@ -353,7 +351,7 @@ fn parse(upload: &Upload, id: &str) -> Result<(BlobKey, Option<Vec<u8>>), BlobEr
             for head in &heads {
                 hasher.update(head.0);
             }
-            let projection = crate::documents::customer_doc::projection_of(&doc, id);
+            let projection = crate::documents::customer_doc::projection_of(doc.document(), id);
             (BlobKey(hasher.finalize().into()), projection)
         }
     })
@@ -497,7 +495,7 @@ mod tests {
         let change = Change::try_from(third.as_slice()).unwrap();
         assert_eq!(
             check_change(&automerge, &change, &mut KnownActors::default()),
-            Err(ChangeRefused::MissingDependencies)
+            Err(ChangeRefused::MissingDependencies(1))
         );
         // Its dependency present, it is next in sequence: accepted and applied.
         let second = doc.get_changes(&[])[1].raw_bytes().to_vec();
