@@ -133,6 +133,9 @@ async fn a_relay_whose_listener_reconnects_still_wakes_its_devices() {
     let (mut tablet, _) = Device::join(two, &sign_in(two, "rep@example.com", "Tablet").await).await;
     let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
     for round in 1..=3u64 {
+        // Both relays must be listening before the cut: the previous round's listeners
+        // reconnect on their own schedule (backoff), so cutting at once could find one.
+        listeners_up(&mut admin).await;
         // Cut every relay's listener connection, then commit at once on relay 1: whether
         // the notification reaches relay 2's new listener or is lost while it reconnects,
         // the tablet is woken (by the notification or by the resynchronisation).
@@ -154,20 +157,27 @@ async fn a_relay_whose_listener_reconnects_still_wakes_its_devices() {
         assert_eq!(entries.len(), 1);
     }
     // The listeners are back.
-    for _ in 0..100 {
-        let listening: i64 = sqlx::query_scalar(
+    listeners_up(&mut admin).await;
+    stop(relays);
+}
+
+/// Waits (up to 20 s) until both relays have a listener connection, and fails otherwise.
+async fn listeners_up(admin: &mut sqlx::PgConnection) {
+    let mut listening = 0;
+    for _ in 0..400 {
+        listening = sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM pg_stat_activity \
              WHERE application_name = 'fieldbook-listener' AND datname = current_database()",
         )
-        .fetch_one(&mut admin)
+        .fetch_one(&mut *admin)
         .await
         .unwrap();
         if listening == 2 {
-            break;
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    stop(relays);
+    panic!("{listening} of 2 relays listening after 20 s");
 }
 
 #[tokio::test]
