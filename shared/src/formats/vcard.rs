@@ -1,7 +1,10 @@
-//! vCard 3.0 and 4.0 (RFC 2426, RFC 6350): customers to contact cards and back.
+//! vCard 3.0 and 4.0 (RFC 2426, RFC 6350): customers to contact cards and back; reading
+//! also takes vCard 2.1 as Android and older phones export it (quoted-printable values in
+//! their `CHARSET`, soft line breaks, base64 photos skipped).
 
 use crate::{
     formats::ics::{escape, fold},
+    formats::text::{decode_quoted_printable, TextEncoding},
     model::customer::ContactPointId,
     model::validation,
     CalendarDate, ContactPoint, Customer, CustomerId, Timestamp,
@@ -137,17 +140,27 @@ pub fn parse_vcards(
     ids: &mut impl FnMut() -> String,
     now: Timestamp,
 ) -> Vec<(u64, Result<Customer, String>)> {
-    // Unfold: a line starting with a space or tab continues the previous one.
+    // Unfold: a line starting with a space or tab continues the previous one; so does any
+    // line after a quoted-printable value's soft line break (a `=` at the end, vCard 2.1).
     let mut lines: Vec<(u64, String)> = Vec::new();
+    let mut soft_break = false;
     for (idx, raw) in text.lines().enumerate() {
         let raw = raw.trim_end_matches('\r');
-        if (raw.starts_with(' ') || raw.starts_with('\t')) && !lines.is_empty() {
+        if soft_break {
+            if let Some(last) = lines.last_mut() {
+                last.1.pop();
+                last.1.push_str(raw);
+            }
+        } else if (raw.starts_with(' ') || raw.starts_with('\t')) && !lines.is_empty() {
             if let Some(last) = lines.last_mut() {
                 last.1.push_str(&raw[1..]);
             }
         } else {
             lines.push((idx as u64 + 1, raw.to_string()));
         }
+        soft_break = lines
+            .last()
+            .is_some_and(|(_, line)| line.ends_with('=') && is_quoted_printable(line));
     }
     let mut cards = Vec::new();
     let mut current: Option<(u64, Vec<Property>)> = None;
@@ -169,12 +182,29 @@ pub fn parse_vcards(
             }
             _ => {
                 if let Some((_, props)) = current.as_mut() {
-                    props.push((name, params, value.to_string()));
+                    let value = if params.contains("quoted-printable") {
+                        let charset = params
+                            .split(';')
+                            .find_map(|param| param.strip_prefix("charset="))
+                            .and_then(TextEncoding::from_charset)
+                            .unwrap_or(TextEncoding::Utf8);
+                        decode_quoted_printable(value, charset)
+                    } else {
+                        value.to_string()
+                    };
+                    props.push((name, params, value));
                 }
             }
         }
     }
     cards
+}
+
+/// Whether a content line's value is quoted-printable (`ENCODING=QUOTED-PRINTABLE`, or
+/// vCard 2.1's bare `QUOTED-PRINTABLE` parameter).
+fn is_quoted_printable(line: &str) -> bool {
+    line.split_once(':')
+        .is_some_and(|(head, _)| head.to_ascii_lowercase().contains("quoted-printable"))
 }
 
 fn card_to_customer(
@@ -339,6 +369,58 @@ mod tests {
             assert_eq!(back.tags, original.tags);
             assert_eq!(back.notes.as_str(), original.notes.as_str());
         }
+    }
+
+    #[test]
+    fn android_vcard_2_1_quoted_printable_values_are_read_in_their_charset() {
+        // As Android's Contacts app exports: 2.1, non-ASCII values quoted-printable in
+        // UTF-8 with soft line breaks, a photo in base64 on indented lines ending with a
+        // blank line, CRLF line ends.
+        let file = [
+            "BEGIN:VCARD",
+            "VERSION:2.1",
+            "N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Wi=C5=9Bniewski;=C5=81ukasz;;;",
+            "FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=C5=81ukasz Wi=C5=9Bniewski",
+            "ORG;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Pi=C3=B3rkowa Sp. z o.o.",
+            "TEL;CELL:+48 601 234 567",
+            "EMAIL;HOME:lukasz@example.pl",
+            "ADR;HOME;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:;;ul. =C5=BBurawia 12;Krak=C3=B3w;;30-001;Pols=",
+            "ka",
+            "NOTE;ENCODING=QUOTED-PRINTABLE;CHARSET=UTF-8:Spotkanie na targach =E2=80=93 stoisko B12.=0D=0A=",
+            "Zadzwoni=C4=87 w pi=C4=85tek.",
+            "PHOTO;ENCODING=BASE64;JPEG:/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgICAgMCAgIDAwMDBAYEBAQEBAgGBgUGCQgKCgkICQkKDA8MCgsOCwkJDRENDg8QEBEQCgwSExIQEw8QEBD/",
+            "  2wBDAQMDAwQDBAgEBAgQCwkLEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ",
+            "",
+            "END:VCARD",
+            "BEGIN:VCARD",
+            "VERSION:2.1",
+            "N;CHARSET=ISO-8859-1;ENCODING=QUOTED-PRINTABLE:M=FCller;J=F6rg;;;",
+            "TEL;WORK;VOICE:+49 89 1234567",
+            "END:VCARD",
+            "",
+        ]
+        .join("\r\n");
+        let cards = parse_vcards(&file, &mut ids(), Timestamp(0));
+        assert_eq!(cards.len(), 2);
+        let (line, first) = &cards[0];
+        assert_eq!(*line, 1);
+        let first = first.as_ref().unwrap();
+        assert_eq!(first.name, "Łukasz Wiśniewski");
+        assert_eq!(first.company, "Piórkowa Sp. z o.o.");
+        assert_eq!(first.phones[0].value, "+48 601 234 567");
+        assert_eq!(first.phones[0].label, "mobile");
+        assert_eq!(first.emails[0].value, "lukasz@example.pl");
+        assert_eq!(first.address.street, "ul. Żurawia 12");
+        assert_eq!(first.address.city, "Kraków");
+        assert_eq!(first.address.postal_code, "30-001");
+        assert_eq!(first.address.country, "Polska");
+        assert_eq!(
+            first.notes.as_str(),
+            "Spotkanie na targach – stoisko B12.\r\nZadzwonić w piątek."
+        );
+        let (line, second) = &cards[1];
+        assert_eq!(*line, 16);
+        assert_eq!(second.as_ref().unwrap().name, "Jörg Müller");
     }
 
     #[test]
