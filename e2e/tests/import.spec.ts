@@ -106,3 +106,76 @@ test('a file that is not CSV is refused with a reason', async ({ page }) => {
   await expect(page.getByTestId('import-error')).toContainText('Nothing imported');
   await expect(page.getByTestId('import-mapping')).toHaveCount(0);
 });
+
+function writeBytes(name: string, bytes: Buffer): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-import-'));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, bytes);
+  return file;
+}
+
+test('a Windows-1252 file is read as such, and another encoding can be chosen', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  // As Excel saves "CSV" on a Western Windows: Windows-1252, semicolons, CRLF.
+  const csv = 'Name;Company;City\r\nBjörn Ærø;Café Noël – Süd;Malmö\r\nJosé Núñez;Frutas „Olé“;Sevilla\r\n';
+  const toCp1252: Record<string, number> = { '–': 0x96, '„': 0x84, '“': 0x93 };
+  const bytes = Buffer.from([...csv].map((c) => toCp1252[c] ?? c.charCodeAt(0)));
+  const importer = new ImportPage(page);
+  await importer.open();
+  await importer.choose(writeBytes('excel.csv', bytes));
+  await expect(page.getByTestId('import-encoding')).toHaveValue('Windows-1252 (Western European)');
+  await expect(page.getByTestId('import-unreadable')).toHaveCount(0);
+  // Read as UTF-8 instead, the accents cannot be read: said plainly.
+  await page.getByTestId('import-encoding').selectOption('UTF-8');
+  await expect(page.getByTestId('import-unreadable')).toContainText('cannot be read as UTF-8');
+  await page.getByTestId('import-encoding').selectOption('Windows-1252 (Western European)');
+  await importer.run();
+  await expect(page.getByTestId('import-summary')).toContainText('2 imported');
+  await list.open();
+  await expect(list.rowNames).toHaveText(['Björn Ærø', 'José Núñez']);
+  await list.openCustomer('Björn Ærø');
+  await expect(page.getByTestId('field-company')).toHaveValue('Café Noël – Süd');
+});
+
+test("LinkedIn's notes before the header and an Android vCard 2.1 import whole", async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  const linkedin = [
+    'Notes:',
+    '"When exporting your connection data, you may notice that some of the email addresses are missing. You will only see email addresses for connections who have allowed it."',
+    '',
+    'First Name,Last Name,URL,Email Address,Company,Position,Connected On',
+    'Anna,Nowak,https://www.linkedin.com/in/anna-nowak,,"Flota, Sp. z o.o.",Kierownik floty,03 Nov 2026',
+  ].join('\r\n');
+  const importer = new ImportPage(page);
+  await importer.open();
+  await importer.choose(writeFile('Connections.csv', linkedin));
+  await expect(page.getByTestId('import-skipped-lines')).toContainText('2 lines that are not contacts');
+  await page.locator('[data-testid=import-target][data-column="Position"]').selectOption('Job title');
+  await importer.run();
+  await expect(page.getByTestId('import-summary')).toContainText('1 imported, 0 merged, 0 skipped as duplicates, 0 rows with errors');
+  await expect(page.getByTestId('import-left-out-line')).toHaveText(['Line 1: before the header row', 'Line 2: before the header row']);
+
+  const vcard = [
+    'BEGIN:VCARD',
+    'VERSION:2.1',
+    'N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Wi=C5=9Bniewski;=C5=81ukasz;;;',
+    'FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=C5=81ukasz Wi=C5=9Bniewski',
+    'ORG;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Pi=C3=B3rkowa',
+    'TEL;CELL:+48 601 234 567',
+    'NOTE;ENCODING=QUOTED-PRINTABLE;CHARSET=UTF-8:Targi =E2=80=93 stoisko B12. Zadzwoni=C4=87 w pi=C4=85=',
+    'tek.',
+    'END:VCARD',
+    '',
+  ].join('\r\n');
+  await importer.open();
+  await importer.choose(writeFile('contacts.vcf', vcard));
+  await importer.run();
+  await expect(page.getByTestId('import-summary')).toContainText('1 imported');
+  await list.open();
+  await expect(list.rowNames).toHaveText(['Anna Nowak', 'Łukasz Wiśniewski']);
+  await list.openCustomer('Łukasz Wiśniewski');
+  await expect(page.getByTestId('field-company')).toHaveValue('Piórkowa');
+  await expect(page.getByTestId('field-notes')).toHaveValue('Targi – stoisko B12. Zadzwonić w piątek.');
+});

@@ -11,6 +11,7 @@ use shared::{
     formats::import::{
         parse_csv, recognise, row_to_customer, CsvFile, DuplicateIndex, Layout, OnDuplicate, Target,
     },
+    formats::text::{decode, detect, TextEncoding},
     formats::vcard::parse_vcards,
     Customer, CustomerId,
 };
@@ -28,6 +29,8 @@ struct Report {
     merged: usize,
     skipped: usize,
     errors: Vec<(u64, String)>,
+    /// Lines of the file that are not contacts (a preamble, a report's footer).
+    left_out: Vec<(u64, String)>,
     millis: f64,
 }
 
@@ -44,6 +47,47 @@ pub fn ImportPage() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let progress = RwSignal::new(None::<(usize, usize)>);
     let report = RwSignal::new(None::<Report>);
+    // The file as read: its name, bytes and the encoding they are read in (detected; the
+    // rep can choose another), and how many bytes that encoding could not read.
+    let raw = RwSignal::new(None::<(String, std::sync::Arc<Vec<u8>>)>);
+    let encoding = RwSignal::new(TextEncoding::Utf8);
+    let unreadable = RwSignal::new(0usize);
+    // Reads the chosen file in `encoding` and parses it as vCard or CSV.
+    let load = move |name: String, bytes: &[u8], chosen: TextEncoding| {
+        let (text, replaced) = decode(bytes, chosen);
+        encoding.set(chosen);
+        unreadable.set(replaced);
+        let vcard = name.to_lowercase().ends_with(".vcf")
+            || text.trim_start().to_uppercase().starts_with("BEGIN:VCARD");
+        if vcard {
+            let parsed = parse_vcards(&text, &mut random_id, now());
+            file.set(None);
+            if parsed.is_empty() {
+                cards.set(None);
+                error.set(Some(
+                    "Nothing imported: the file holds no contact card.".into(),
+                ));
+            } else {
+                error.set(None);
+                cards.set(Some((name, parsed)));
+            }
+            return;
+        }
+        cards.set(None);
+        match parse_csv(&text) {
+            Ok(parsed) => {
+                let (found, mapped) = recognise(&parsed.headers);
+                layout.set(found);
+                targets.set(mapped);
+                error.set(None);
+                file.set(Some((name, parsed)));
+            }
+            Err(err) => {
+                file.set(None);
+                error.set(Some(format!("Nothing imported: {err}.")));
+            }
+        }
+    };
     let choose = move |ev: leptos::ev::Event| {
         use wasm_bindgen::JsCast;
         let Some(input) = ev
@@ -58,43 +102,16 @@ pub fn ImportPage() -> impl IntoView {
         input.set_value("");
         report.set(None);
         spawn_local(async move {
-            let text = match wasm_bindgen_futures::JsFuture::from(picked.text()).await {
-                Ok(text) => text.as_string().unwrap_or_default(),
+            let bytes = match wasm_bindgen_futures::JsFuture::from(picked.array_buffer()).await {
+                Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
                 Err(err) => {
                     error.set(Some(format!("The file cannot be read: {err:?}")));
                     return;
                 }
             };
-            let vcard = picked.name().to_lowercase().ends_with(".vcf")
-                || text.trim_start().to_uppercase().starts_with("BEGIN:VCARD");
-            if vcard {
-                let parsed = parse_vcards(&text, &mut random_id, now());
-                file.set(None);
-                if parsed.is_empty() {
-                    cards.set(None);
-                    error.set(Some(
-                        "Nothing imported: the file holds no contact card.".into(),
-                    ));
-                } else {
-                    error.set(None);
-                    cards.set(Some((picked.name(), parsed)));
-                }
-                return;
-            }
-            cards.set(None);
-            match parse_csv(&text) {
-                Ok(parsed) => {
-                    let (found, mapped) = recognise(&parsed.headers);
-                    layout.set(found);
-                    targets.set(mapped);
-                    error.set(None);
-                    file.set(Some((picked.name(), parsed)));
-                }
-                Err(err) => {
-                    file.set(None);
-                    error.set(Some(format!("Nothing imported: {err}.")));
-                }
-            }
+            let detected = detect(&bytes);
+            load(picked.name(), &bytes, detected);
+            raw.set(Some((picked.name(), std::sync::Arc::new(bytes))));
         });
     };
     let run = move |_| {
@@ -102,6 +119,10 @@ pub fn ImportPage() -> impl IntoView {
         let started = now_ms();
         let chosen_cards = cards.get_untracked();
         let parsed = file.get_untracked();
+        let parsed_left_out = parsed
+            .as_ref()
+            .map(|(_, parsed)| parsed.skipped.clone())
+            .unwrap_or_default();
         let mapping = targets.get_untracked();
         let n_rows = match (&chosen_cards, &parsed) {
             (Some((_, cards)), _) => cards.len(),
@@ -131,7 +152,10 @@ pub fn ImportPage() -> impl IntoView {
                 }
                 (None, None) => return,
             };
-            let mut result = Report::default();
+            let mut result = Report {
+                left_out: parsed_left_out,
+                ..Report::default()
+            };
             // Duplicates are looked for in the whole book, so it must have been read.
             repo.book_loaded().await;
             let mut index = repo.book.with_untracked(DuplicateIndex::new);
@@ -196,6 +220,7 @@ pub fn ImportPage() -> impl IntoView {
             report.set(Some(result));
             file.set(None);
             cards.set(None);
+            raw.set(None);
         });
     };
     view! {
@@ -212,6 +237,27 @@ pub fn ImportPage() -> impl IntoView {
                     <input type="file" accept=".csv,text/csv,.vcf,text/vcard" data-testid="import-file" on:change=choose/>
                 </label>
                 {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert" data-testid="import-error">{e}</p> })}
+                {move || raw.get().map(|(name, bytes)| view! {
+                    <label class="field">
+                        <span class="field-label">"Characters read as"</span>
+                        <select data-testid="import-encoding"
+                            on:change=move |ev| {
+                                let label = event_target_value(&ev);
+                                if let Some(chosen) = TextEncoding::ALL.into_iter().find(|e| e.label() == label) {
+                                    load(name.clone(), &bytes, chosen);
+                                }
+                            }>
+                            {TextEncoding::ALL.into_iter().map(|e| view! {
+                                <option value=e.label() selected=move || encoding.get() == e>{e.label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    {move || (unreadable.get() > 0).then(|| view! {
+                        <p class="banner banner-error" role="alert" data-testid="import-unreadable">
+                            {format!("{} characters cannot be read as {}: choose the file's encoding above (accents shown as \u{FFFD} are lost otherwise).", unreadable.get(), encoding.get().label())}
+                        </p>
+                    })}
+                })}
             </section>
             {move || file.get().map(|(name, parsed)| {
                 let headers = parsed.headers.clone();
@@ -220,6 +266,9 @@ pub fn ImportPage() -> impl IntoView {
                     <section class="card" data-testid="import-mapping">
                         <h3>{format!("{name}: {} rows", parsed.rows.len())}</h3>
                         <p data-testid="import-layout">{move || format!("Recognised as: {}", layout.get().label())}</p>
+                        {(!parsed.skipped.is_empty()).then(|| view! {
+                            <p class="hint" data-testid="import-skipped-lines">{format!("{} lines that are not contacts will be left out (before the header row, or a report's footer).", parsed.skipped.len())}</p>
+                        })}
                         <div class="mapping">
                             {headers.into_iter().enumerate().map(|(col, header)| {
                                 let sample = preview.iter().map(|row| row.get(col).cloned().unwrap_or_default()).find(|v| !v.trim().is_empty()).unwrap_or_default();
@@ -286,6 +335,14 @@ pub fn ImportPage() -> impl IntoView {
                             <li data-testid="import-row-error">{if *line > 0 { format!("Line {line}: {message}") } else { message.clone() }}</li>
                         }).collect_view()}
                     </ul>
+                    {(!r.left_out.is_empty()).then(|| view! {
+                        <p class="hint" data-testid="import-left-out">{format!("{} lines of the file are not contacts and were left out:", r.left_out.len())}</p>
+                        <ul class="import-errors">
+                            {r.left_out.iter().take(50).map(|(line, why)| view! {
+                                <li data-testid="import-left-out-line">{format!("Line {line}: {why}")}</li>
+                            }).collect_view()}
+                        </ul>
+                    })}
                 </section>
             })}
         </div>
