@@ -82,6 +82,8 @@ mod tests {
             Timestamp(0),
         )
         .unwrap();
+        assert!(back.warnings.is_empty(), "{:?}", back.warnings);
+        let back = back.customer;
         assert_eq!(back.name, customer.name);
         assert_eq!(back.company, customer.company);
         assert_eq!(back.address.city, "Lyon");

@@ -39,12 +39,16 @@ pub enum Target {
     Ignore,
     /// The whole name.
     FullName,
+    /// Mr., Ms., Dr. (Outlook's "Title"): put before the name.
+    Honorific,
     /// Given name.
     FirstName,
     /// Middle name.
     MiddleName,
     /// Family name.
     LastName,
+    /// Jr., III, PhD: put after the name.
+    Suffix,
     /// Company.
     Company,
     /// Job title.
@@ -75,12 +79,14 @@ pub enum Target {
 
 impl Target {
     /// Every target, in the order of the mapping menu.
-    pub const ALL: [Target; 18] = [
+    pub const ALL: [Target; 20] = [
         Target::Ignore,
         Target::FullName,
+        Target::Honorific,
         Target::FirstName,
         Target::MiddleName,
         Target::LastName,
+        Target::Suffix,
         Target::Company,
         Target::JobTitle,
         Target::Email,
@@ -101,9 +107,11 @@ impl Target {
         match self {
             Target::Ignore => "Don't import",
             Target::FullName => "Full name",
+            Target::Honorific => "Honorific (Mr., Dr.)",
             Target::FirstName => "First name",
             Target::MiddleName => "Middle name",
             Target::LastName => "Last name",
+            Target::Suffix => "Name suffix (Jr., PhD)",
             Target::Company => "Company",
             Target::JobTitle => "Job title",
             Target::Email => "Email",
@@ -406,46 +414,105 @@ pub fn parse_csv(text: &str) -> Result<CsvFile, String> {
 
 fn stage_from(text: &str) -> Option<LifecycleStage> {
     let text = text.trim().to_lowercase();
-    LifecycleStage::parse(&text).or(match text.as_str() {
-        "subscriber" | "other" | "" => Some(LifecycleStage::Prospect),
-        "marketingqualifiedlead"
-        | "salesqualifiedlead"
-        | "mql"
-        | "sql"
-        | "opportunity"
-        | "open"
-        | "contacted"
-        | "qualified" => Some(LifecycleStage::Lead),
-        "evangelist" => Some(LifecycleStage::Advocate),
-        "closed - converted" => Some(LifecycleStage::Customer),
-        _ => None,
-    })
+    // HubSpot writes its labels ("Marketing Qualified Lead") or internal values
+    // ("marketingqualifiedlead"); Zoho and Salesforce statuses have spaces and dashes.
+    let compact: String = text.chars().filter(|c| c.is_alphanumeric()).collect();
+    LifecycleStage::parse(&text)
+        .or_else(|| LifecycleStage::parse(&compact))
+        .or(match compact.as_str() {
+            "subscriber" | "other" | "" | "notcontacted" | "attemptedtocontact" => {
+                Some(LifecycleStage::Prospect)
+            }
+            "marketingqualifiedlead"
+            | "salesqualifiedlead"
+            | "mql"
+            | "sql"
+            | "opportunity"
+            | "open"
+            | "opennotcontacted"
+            | "workingcontacted"
+            | "contacted"
+            | "contactinfuture"
+            | "prequalified"
+            | "qualified" => Some(LifecycleStage::Lead),
+            "evangelist" => Some(LifecycleStage::Advocate),
+            "closedconverted" | "won" => Some(LifecycleStage::Customer),
+            _ => None,
+        })
 }
 
-fn birthday_from(text: &str) -> Option<CalendarDate> {
+/// A birthday cell: `Some(Ok(date))`, `Some(Err(()))` if it is not a date, `None` if it
+/// means "no birthday" (empty, or classic Outlook's `0/0/00` and `0.0.00`).
+fn birthday_from(text: &str) -> Option<Result<CalendarDate, ()>> {
     let text = text.trim();
-    CalendarDate::parse(text).or_else(|| {
-        // "12/31/1980" (US, Salesforce) or "31.12.1980".
+    if text
+        .chars()
+        .all(|c| matches!(c, '0' | '/' | '.' | '-' | ' '))
+    {
+        return None;
+    }
+    let date = CalendarDate::parse(text).or_else(|| {
+        // "12/31/1980" (US, Salesforce, Outlook) or "31.12.1980" (German); a date and a
+        // time ("12/31/1980 0:00").
+        let text = text.split_whitespace().next().unwrap_or(text);
         let parts: Vec<&str> = text.split(['/', '.']).collect();
         let [a, b, year] = parts[..] else { return None };
         let (month, day) = if text.contains('/') { (a, b) } else { (b, a) };
-        CalendarDate::parse(&format!("{year}-{month}-{day}"))
-    })
+        let year = match year.len() {
+            4 => year.to_string(),
+            _ => return None,
+        };
+        CalendarDate::parse(&format!("{year}-{month:0>2}-{day:0>2}"))
+    });
+    Some(date.ok_or(()))
 }
 
-/// The customer of one row, or why the row cannot be imported. `ids` makes the record ids
+/// A row as a customer, with what could not be used of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedRow {
+    /// The customer.
+    pub customer: Customer,
+    /// Values of the row that had no valid place, each with why; they are kept in the
+    /// customer's notes so nothing of the file is lost.
+    pub warnings: Vec<String>,
+}
+
+/// A phone number and its extension ("+1 202 555 0100 ext. 204", "… x204", "… #204").
+fn split_extension(value: &str) -> (&str, Option<&str>) {
+    let lower = value.to_ascii_lowercase();
+    for marker in [" ext.", " ext", " x", "#", ",", ";"] {
+        if let Some(at) = lower.rfind(marker) {
+            let extension = value[at + marker.len()..]
+                .trim()
+                .trim_start_matches(['.', ':']);
+            let extension = extension.trim();
+            if !extension.is_empty() && extension.chars().all(|c| c.is_ascii_digit()) {
+                return (value[..at].trim(), Some(extension));
+            }
+        }
+    }
+    (value, None)
+}
+
+/// The customer of one row, or why the row cannot be imported (only when nothing in it
+/// names a person or a company). A value that has no valid place (an unreadable date, a
+/// malformed email, an unknown stage, text past a field's length) does not cost the row:
+/// it is kept in the notes and listed as a warning. `ids` makes the record ids
 /// (customer, emails, phones).
 pub fn row_to_customer(
     row: &[String],
     targets: &[Target],
     ids: &mut impl FnMut() -> String,
     now: Timestamp,
-) -> Result<Customer, String> {
+) -> Result<ImportedRow, String> {
     let id: CustomerId = ids().parse().map_err(|_| "cannot make an id".to_string())?;
     let mut customer = Customer::new(id, now);
     let (mut first, mut middle, mut last) = (String::new(), String::new(), String::new());
+    let (mut honorific, mut suffix) = (String::new(), String::new());
     let mut address = Address::default();
-    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    // (column's label, raw value, why) of values that found no place.
+    let mut unused: Vec<(String, String, String)> = Vec::new();
     for (value, target) in row.iter().zip(targets) {
         let value = value.trim();
         if value.is_empty() {
@@ -454,23 +521,34 @@ pub fn row_to_customer(
         match target {
             Target::Ignore => {}
             Target::FullName => customer.name = value.to_string(),
+            Target::Honorific => honorific = value.to_string(),
             Target::FirstName => first = value.to_string(),
             Target::MiddleName => middle = value.to_string(),
             Target::LastName => last = value.to_string(),
+            Target::Suffix => suffix = value.to_string(),
             Target::Company => customer.company = value.to_string(),
             Target::JobTitle => customer.job_title = value.to_string(),
             Target::Email | Target::Phone => {
-                // Google puts several values in one cell: "a@x.com ::: b@y.com".
-                for part in value.split(":::").map(str::trim).filter(|p| !p.is_empty()) {
-                    let point = ContactPoint {
-                        id: ContactPointId(ids()),
-                        label: "work".into(),
-                        value: part.to_string(),
-                    };
+                // Several values in one cell: Google's " ::: ", HubSpot's ";".
+                for part in value
+                    .split(":::")
+                    .flat_map(|p| p.split(';'))
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                {
                     if *target == Target::Email {
-                        customer.emails.push(point);
+                        customer.emails.push(ContactPoint {
+                            id: ContactPointId(ids()),
+                            label: "work".into(),
+                            value: part.to_string(),
+                        });
                     } else {
-                        customer.phones.push(point);
+                        let (number, extension) = split_extension(part);
+                        customer.phones.push(ContactPoint {
+                            id: ContactPointId(ids()),
+                            label: extension.map_or("work".into(), |e| format!("work ext. {e}")),
+                            value: number.to_string(),
+                        });
                     }
                 }
             }
@@ -487,19 +565,32 @@ pub fn row_to_customer(
                     }
                 }
             }
-            Target::Notes => customer.set_notes(value),
+            Target::Notes => notes.push(value.to_string()),
             Target::Stage => match stage_from(value) {
                 Some(stage) => customer.stage = stage,
-                None => problems.push(format!("unknown lifecycle stage \"{value}\"")),
+                None => unused.push((
+                    target.label().into(),
+                    value.into(),
+                    "not a lifecycle stage Fieldbook knows".into(),
+                )),
             },
             Target::Birthday => match birthday_from(value) {
-                Some(date) => customer.birthday = Some(date),
-                None => problems.push(format!("\"{value}\" is not a date")),
+                Some(Ok(date)) => customer.birthday = Some(date),
+                Some(Err(())) => unused.push((
+                    target.label().into(),
+                    value.into(),
+                    if value.starts_with("--") {
+                        "a birthday without a year".into()
+                    } else {
+                        "not a date".into()
+                    },
+                )),
+                None => {}
             },
         }
     }
     if customer.name.is_empty() {
-        customer.name = [first, middle, last]
+        customer.name = [honorific, first, middle, last, suffix]
             .iter()
             .filter(|part| !part.is_empty())
             .cloned()
@@ -507,13 +598,137 @@ pub fn row_to_customer(
             .join(" ");
     }
     customer.address = address;
+    // Values the rules refuse move to the notes, one by one, until the rest is valid; a
+    // row without a name or a company is the only one refused.
     if let Err(invalid) = validation::validate(&customer) {
-        problems.extend(invalid.0.into_iter().map(|error| error.message));
+        for error in invalid.0 {
+            let (label, raw) = take_invalid(&mut customer, &error.field);
+            if let Some(raw) = raw {
+                unused.push((label, raw, error.message));
+            }
+        }
     }
-    if problems.is_empty() {
-        Ok(customer)
+    let mut warnings = Vec::new();
+    if !unused.is_empty() {
+        let mut kept = String::from("From the import, values without a place:");
+        for (label, raw, why) in &unused {
+            kept.push_str(&format!("\n{label}: {raw}"));
+            warnings.push(format!(
+                "{label} \"{}\": {why}; kept in the notes",
+                short(raw)
+            ));
+        }
+        notes.push(kept);
+    }
+    if !notes.is_empty() {
+        customer.set_notes(notes.join("\n\n"));
+    }
+    if let Err(invalid) = validation::validate(&customer) {
+        let fatal: Vec<String> = invalid.0.into_iter().map(|e| e.message).collect();
+        return Err(fatal.join("; "));
+    }
+    Ok(ImportedRow { customer, warnings })
+}
+
+/// The first 60 characters of a value, for a message.
+fn short(value: &str) -> String {
+    if value.chars().count() > 60 {
+        format!("{}…", value.chars().take(60).collect::<String>())
     } else {
-        Err(problems.join("; "))
+        value.to_string()
+    }
+}
+
+/// Removes the invalid value of `field` from `customer` (cutting a text that is too long)
+/// and returns the field's label and the raw value, if there was one to keep.
+fn take_invalid(customer: &mut Customer, field: &str) -> (String, Option<String>) {
+    use validation::{MAX_NOTES, MAX_SHORT_TEXT};
+    let cut = |text: &mut String, max: usize| -> Option<String> {
+        (text.chars().count() > max).then(|| {
+            let raw = text.clone();
+            *text = text.chars().take(max).collect();
+            raw
+        })
+    };
+    if let Some(id) = field.strip_prefix("emails.") {
+        let at = customer.emails.iter().position(|e| e.id.0 == id);
+        return (
+            "Email".into(),
+            at.map(|at| customer.emails.remove(at).value),
+        );
+    }
+    if let Some(id) = field.strip_prefix("phones.") {
+        let at = customer.phones.iter().position(|p| p.id.0 == id);
+        return (
+            "Phone".into(),
+            at.map(|at| customer.phones.remove(at).value),
+        );
+    }
+    match field {
+        "emails" => (
+            "Email".into(),
+            customer
+                .emails
+                .drain(20..)
+                .map(|e| e.value)
+                .reduce(|a, b| a + ", " + &b),
+        ),
+        "phones" => (
+            "Phone".into(),
+            customer
+                .phones
+                .drain(20..)
+                .map(|p| p.value)
+                .reduce(|a, b| a + ", " + &b),
+        ),
+        "name" => ("Name".into(), cut(&mut customer.name, MAX_SHORT_TEXT)),
+        "company" => ("Company".into(), cut(&mut customer.company, MAX_SHORT_TEXT)),
+        "job_title" => (
+            "Job title".into(),
+            cut(&mut customer.job_title, MAX_SHORT_TEXT),
+        ),
+        "address.street" => (
+            "Street".into(),
+            cut(&mut customer.address.street, MAX_SHORT_TEXT),
+        ),
+        "address.city" => (
+            "City".into(),
+            cut(&mut customer.address.city, MAX_SHORT_TEXT),
+        ),
+        "address.postal_code" => (
+            "Postal code".into(),
+            cut(&mut customer.address.postal_code, MAX_SHORT_TEXT),
+        ),
+        "address.region" => (
+            "Region".into(),
+            cut(&mut customer.address.region, MAX_SHORT_TEXT),
+        ),
+        "address.country" => (
+            "Country".into(),
+            cut(&mut customer.address.country, MAX_SHORT_TEXT),
+        ),
+        "tags" => {
+            let bad: Vec<String> = customer
+                .tags
+                .iter()
+                .filter(|t| t.trim().is_empty() || t.chars().count() > validation::MAX_TAG)
+                .map(str::to_string)
+                .collect();
+            for tag in &bad {
+                customer.tags.remove(tag);
+            }
+            ("Tags".into(), (!bad.is_empty()).then(|| bad.join(", ")))
+        }
+        "notes" => {
+            let mut text = customer.notes.as_str().to_string();
+            let raw = cut(&mut text, MAX_NOTES - 200);
+            customer.set_notes(text);
+            (
+                "Notes".into(),
+                raw.map(|_| "(the rest of a long note)".to_string()),
+            )
+        }
+        _ => (field.to_string(), None),
     }
 }
 
@@ -634,7 +849,9 @@ mod tests {
         );
         let file = parse_csv("First Name,Last Name,Labels,E-mail 1 - Value\nZoë,Dupont,* myContacts ::: VIP,zoe@a.example ::: zoe@b.example\n").unwrap();
         let (_, targets) = recognise(&file.headers);
-        let zoe = row_to_customer(&file.rows[0].1, &targets, &mut ids(), Timestamp(0)).unwrap();
+        let zoe = row_to_customer(&file.rows[0].1, &targets, &mut ids(), Timestamp(0))
+            .unwrap()
+            .customer;
         assert_eq!(zoe.name, "Zoë Dupont");
         assert_eq!(zoe.emails.len(), 2);
         assert_eq!(zoe.tags.iter().collect::<Vec<_>>(), ["VIP"]);
@@ -674,7 +891,9 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let ada = row_to_customer(&row, &targets, &mut ids(), Timestamp(0)).unwrap();
+        let ada = row_to_customer(&row, &targets, &mut ids(), Timestamp(0))
+            .unwrap()
+            .customer;
         assert_eq!(
             (ada.name.as_str(), ada.stage),
             ("Ada Lovelace", LifecycleStage::Lead)
@@ -721,16 +940,21 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let jean = row_to_customer(&row, &targets, &mut ids(), Timestamp(0)).unwrap();
+        let jean = row_to_customer(&row, &targets, &mut ids(), Timestamp(0))
+            .unwrap()
+            .customer;
         assert_eq!(jean.phones.len(), 2);
         assert_eq!(jean.birthday, CalendarDate::parse("1980-12-31"));
         assert_eq!(jean.notes.as_str(), "Met at the fair");
     }
 
     #[test]
-    fn bad_rows_say_why_and_good_rows_import() {
-        let file = parse_csv("Name;Email;Phone;Birthday\nGood One;good@x.example;;\n;;;\nNo Mail;not-an-email;;\n;nobody@x.example;;\nBad Phone;;12ab;\nBad Date;;;yesterday\n\"Quoted, Name\";q@x.example;;\n").unwrap();
-        assert_eq!(file.headers, ["Name", "Email", "Phone", "Birthday"]);
+    fn one_bad_optional_value_keeps_the_row_with_a_warning_and_the_value_in_the_notes() {
+        let file = parse_csv("Name;Email;Phone;Birthday;Stage\nGood One;good@x.example;;;\n;;;;\nNo Mail;not-an-email;;;\n;nobody@x.example;;;\nBad Phone;;12ab;;\nBad Date;;;yesterday;\nNo Year;;;--06-15;\nOutlook Empty;;;0/0/00;\nExtension;;+1 202 555 0100 ext. 204;;Marketing Qualified Lead\nOdd Stage;;;;unicorn\n\"Quoted, Name\";q@x.example;;;\n").unwrap();
+        assert_eq!(
+            file.headers,
+            ["Name", "Email", "Phone", "Birthday", "Stage"]
+        );
         let (layout, targets) = recognise(&file.headers);
         assert_eq!(layout, Layout::Other);
         let results: Vec<String> = file
@@ -738,7 +962,14 @@ mod tests {
             .iter()
             .map(
                 |(line, row)| match row_to_customer(row, &targets, &mut ids(), Timestamp(0)) {
-                    Ok(c) => format!("{line}: ok {}", c.name),
+                    Ok(row) => format!(
+                        "{line}: ok {}{}",
+                        row.customer.name,
+                        row.warnings
+                            .iter()
+                            .map(|w| format!(" / {w}"))
+                            .collect::<String>()
+                    ),
                     Err(e) => format!("{line}: {e}"),
                 },
             )
@@ -747,13 +978,32 @@ mod tests {
             results,
             [
                 "2: ok Good One",
-                "4: \"not-an-email\" is not an email address (expected name@example.com)",
+                "4: ok No Mail / Email \"not-an-email\": \"not-an-email\" is not an email address (expected name@example.com); kept in the notes",
                 "5: enter a name or a company",
-                "6: \"12ab\" is not a phone number (use digits, spaces, and an optional leading +)",
-                "7: \"yesterday\" is not a date",
-                "8: ok Quoted, Name",
+                "6: ok Bad Phone / Phone \"12ab\": \"12ab\" is not a phone number (use digits, spaces, and an optional leading +); kept in the notes",
+                "7: ok Bad Date / Birthday \"yesterday\": not a date; kept in the notes",
+                "8: ok No Year / Birthday \"--06-15\": a birthday without a year; kept in the notes",
+                "9: ok Outlook Empty",
+                "10: ok Extension",
+                "11: ok Odd Stage / Lifecycle stage \"unicorn\": not a lifecycle stage Fieldbook knows; kept in the notes",
+                "12: ok Quoted, Name",
             ]
         );
+        let row = |n: usize| {
+            row_to_customer(&file.rows[n].1, &targets, &mut ids(), Timestamp(0))
+                .unwrap()
+                .customer
+        };
+        assert_eq!(
+            row(1).notes.as_str(),
+            "From the import, values without a place:\nEmail: not-an-email"
+        );
+        assert!(row(1).emails.is_empty());
+        let extension = row(7);
+        assert_eq!(extension.phones[0].value, "+1 202 555 0100");
+        assert_eq!(extension.phones[0].label, "work ext. 204");
+        assert_eq!(extension.stage, LifecycleStage::Lead);
+        assert_eq!(row(6).birthday, None);
     }
 
     #[test]
@@ -820,7 +1070,9 @@ mod tests {
         let mut next = ids();
         let mut found = Vec::new();
         for (_, row) in &file.rows {
-            let customer = row_to_customer(row, &targets, &mut next, Timestamp(0)).unwrap();
+            let customer = row_to_customer(row, &targets, &mut next, Timestamp(0))
+                .unwrap()
+                .customer;
             found.push(index.find(&customer).map(|id| id.to_string()));
             index.add(&customer);
         }

@@ -29,6 +29,8 @@ struct Report {
     merged: usize,
     skipped: usize,
     errors: Vec<(u64, String)>,
+    /// Values of imported rows that had no valid place (kept in the customer's notes).
+    warnings: Vec<(u64, String)>,
     /// Lines of the file that are not contacts (a preamble, a report's footer).
     left_out: Vec<(u64, String)>,
     millis: f64,
@@ -134,6 +136,7 @@ pub fn ImportPage() -> impl IntoView {
             // Rows become customers a slice at a time, yielding between slices, so a large
             // file never holds the page's thread for long (the documents are built by the
             // engine, off this thread).
+            let mut row_warnings: Vec<(u64, String)> = Vec::new();
             let rows: Vec<(u64, Result<Customer, String>)> = match (chosen_cards, parsed) {
                 (Some((_, cards)), _) => cards,
                 (None, Some((_, parsed))) => {
@@ -142,7 +145,11 @@ pub fn ImportPage() -> impl IntoView {
                     let mut rows = Vec::with_capacity(parsed.rows.len());
                     let mut slice_started = now_ms();
                     for (line, row) in &parsed.rows {
-                        rows.push((*line, row_to_customer(row, &mapping, &mut ids, at)));
+                        let outcome = row_to_customer(row, &mapping, &mut ids, at).map(|row| {
+                            row_warnings.extend(row.warnings.into_iter().map(|w| (*line, w)));
+                            row.customer
+                        });
+                        rows.push((*line, outcome));
                         if now_ms() - slice_started > 20.0 {
                             common::perf::yield_now().await;
                             slice_started = now_ms();
@@ -154,6 +161,7 @@ pub fn ImportPage() -> impl IntoView {
             };
             let mut result = Report {
                 left_out: parsed_left_out,
+                warnings: row_warnings,
                 ..Report::default()
             };
             // Duplicates are looked for in the whole book, so it must have been read.
@@ -328,13 +336,22 @@ pub fn ImportPage() -> impl IntoView {
             {move || report.get().map(|r| view! {
                 <section class="card" data-testid="import-report">
                     <h3>"Import finished"</h3>
-                    <p data-testid="import-summary">{format!("{} imported, {} merged, {} skipped as duplicates, {} with errors ({:.1} s).",
-                        r.created, r.merged, r.skipped, match r.errors.len() { 1 => "1 row".to_string(), n => format!("{n} rows") }, r.millis / 1000.0)}</p>
+                    <p data-testid="import-summary">{format!("{} imported, {} merged, {} skipped as duplicates, {} with errors, {} ({:.1} s).",
+                        r.created, r.merged, r.skipped, match r.errors.len() { 1 => "1 row".to_string(), n => format!("{n} rows") },
+                        match r.warnings.len() { 1 => "1 warning".to_string(), n => format!("{n} warnings") }, r.millis / 1000.0)}</p>
                     <ul class="import-errors">
                         {r.errors.iter().take(200).map(|(line, message)| view! {
                             <li data-testid="import-row-error">{if *line > 0 { format!("Line {line}: {message}") } else { message.clone() }}</li>
                         }).collect_view()}
                     </ul>
+                    {(!r.warnings.is_empty()).then(|| view! {
+                        <p class="hint" data-testid="import-warnings">{format!("{} values had no place and are kept in the customers' notes:", r.warnings.len())}</p>
+                        <ul class="import-errors">
+                            {r.warnings.iter().take(200).map(|(line, message)| view! {
+                                <li data-testid="import-row-warning">{format!("Line {line}: {message}")}</li>
+                            }).collect_view()}
+                        </ul>
+                    })}
                     {(!r.left_out.is_empty()).then(|| view! {
                         <p class="hint" data-testid="import-left-out">{format!("{} lines of the file are not contacts and were left out:", r.left_out.len())}</p>
                         <ul class="import-errors">
