@@ -12,21 +12,46 @@ use crate::{
 pub enum Layout {
     /// Google Contacts (the current and the older "Given Name" layout).
     GoogleContacts,
+    /// Outlook (outlook.com and classic desktop, in English, German or French).
+    Outlook,
     /// HubSpot contacts export.
     HubSpot,
-    /// Salesforce contacts or leads report.
+    /// Salesforce contacts or leads report, or a data export's API names.
     Salesforce,
-    /// Anything else: columns matched by common names, the rest for the rep to map.
+    /// Zoho CRM contacts or leads export.
+    Zoho,
+    /// Pipedrive people export.
+    Pipedrive,
+    /// LinkedIn's Connections.csv.
+    LinkedIn,
+    /// Anything else: columns matched by common names in several languages, the rest for
+    /// the rep to map.
     Other,
 }
 
 impl Layout {
+    /// Every layout, for a choice on screen.
+    pub const ALL: [Layout; 8] = [
+        Layout::GoogleContacts,
+        Layout::Outlook,
+        Layout::HubSpot,
+        Layout::Salesforce,
+        Layout::Zoho,
+        Layout::Pipedrive,
+        Layout::LinkedIn,
+        Layout::Other,
+    ];
+
     /// The name shown to the rep.
     pub fn label(self) -> &'static str {
         match self {
             Layout::GoogleContacts => "Google Contacts",
+            Layout::Outlook => "Outlook",
             Layout::HubSpot => "HubSpot",
             Layout::Salesforce => "Salesforce",
+            Layout::Zoho => "Zoho CRM",
+            Layout::Pipedrive => "Pipedrive",
+            Layout::LinkedIn => "LinkedIn connections",
             Layout::Other => "Other CSV",
         }
     }
@@ -55,8 +80,14 @@ pub enum Target {
     JobTitle,
     /// An email address.
     Email,
-    /// A phone number.
+    /// A phone number (work).
     Phone,
+    /// A mobile phone number.
+    MobilePhone,
+    /// A home phone number.
+    HomePhone,
+    /// A personal email address.
+    PersonalEmail,
     /// Street.
     Street,
     /// City.
@@ -75,11 +106,15 @@ pub enum Target {
     Stage,
     /// Birthday.
     Birthday,
+    /// Who looks after the customer.
+    Owner,
+    /// A part of a second (home) address: kept in the notes, the customer has one address.
+    HomeAddress,
 }
 
 impl Target {
     /// Every target, in the order of the mapping menu.
-    pub const ALL: [Target; 20] = [
+    pub const ALL: [Target; 25] = [
         Target::Ignore,
         Target::FullName,
         Target::Honorific,
@@ -90,7 +125,10 @@ impl Target {
         Target::Company,
         Target::JobTitle,
         Target::Email,
+        Target::PersonalEmail,
         Target::Phone,
+        Target::MobilePhone,
+        Target::HomePhone,
         Target::Street,
         Target::City,
         Target::PostalCode,
@@ -100,6 +138,8 @@ impl Target {
         Target::Notes,
         Target::Stage,
         Target::Birthday,
+        Target::Owner,
+        Target::HomeAddress,
     ];
 
     /// The label shown in the mapping menu.
@@ -115,7 +155,10 @@ impl Target {
             Target::Company => "Company",
             Target::JobTitle => "Job title",
             Target::Email => "Email",
+            Target::PersonalEmail => "Email (personal)",
             Target::Phone => "Phone",
+            Target::MobilePhone => "Phone (mobile)",
+            Target::HomePhone => "Phone (home)",
             Target::Street => "Street",
             Target::City => "City",
             Target::PostalCode => "Postal code",
@@ -125,106 +168,537 @@ impl Target {
             Target::Notes => "Notes",
             Target::Stage => "Lifecycle stage",
             Target::Birthday => "Birthday",
+            Target::Owner => "Owner",
+            Target::HomeAddress => "Home address (to the notes)",
         }
+    }
+
+    /// Whether several columns may feed this target (emails, phones, tags, notes).
+    pub fn has_many(self) -> bool {
+        matches!(
+            self,
+            Target::Ignore
+                | Target::Email
+                | Target::PersonalEmail
+                | Target::Phone
+                | Target::MobilePhone
+                | Target::HomePhone
+                | Target::Tags
+                | Target::Notes
+                | Target::HomeAddress
+        )
     }
 }
 
-/// Header names of each layout's columns that carry a target (lowercase). A header matches
-/// when it equals one of them; numbered Google columns ("E-mail 2 - Value") are matched by
-/// pattern in [`target_of`].
+/// A header as the tables name it: lower case, letters and digits only ("E-mail 2
+/// Address" → "email2address", "MailingStreet" and "Mailing Street" → "mailingstreet").
+fn compact(header: &str) -> String {
+    header
+        .chars()
+        .flat_map(char::to_lowercase)
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+use Target as T;
+
+/// Each layout's columns that carry a target, by [`compact`] header. Columns not listed
+/// are not imported (and the report counts their values).
 const GOOGLE: &[(&str, Target)] = &[
-    ("first name", Target::FirstName),
-    ("given name", Target::FirstName),
-    ("middle name", Target::MiddleName),
-    ("additional name", Target::MiddleName),
-    ("last name", Target::LastName),
-    ("family name", Target::LastName),
-    ("organization name", Target::Company),
-    ("organization 1 - name", Target::Company),
-    ("organization title", Target::JobTitle),
-    ("organization 1 - title", Target::JobTitle),
-    ("labels", Target::Tags),
-    ("group membership", Target::Tags),
-    ("notes", Target::Notes),
-    ("birthday", Target::Birthday),
+    ("name", T::FullName),
+    ("firstname", T::FirstName),
+    ("givenname", T::FirstName),
+    ("middlename", T::MiddleName),
+    ("additionalname", T::MiddleName),
+    ("lastname", T::LastName),
+    ("familyname", T::LastName),
+    ("nameprefix", T::Honorific),
+    ("namesuffix", T::Suffix),
+    ("organizationname", T::Company),
+    ("organization1name", T::Company),
+    ("organizationtitle", T::JobTitle),
+    ("organization1title", T::JobTitle),
+    ("labels", T::Tags),
+    ("groupmembership", T::Tags),
+    ("notes", T::Notes),
+    ("birthday", T::Birthday),
+];
+
+const OUTLOOK: &[(&str, Target)] = &[
+    // English (outlook.com and classic).
+    ("title", T::Honorific),
+    ("firstname", T::FirstName),
+    ("middlename", T::MiddleName),
+    ("lastname", T::LastName),
+    ("suffix", T::Suffix),
+    ("company", T::Company),
+    ("jobtitle", T::JobTitle),
+    ("emailaddress", T::Email),
+    ("email2address", T::Email),
+    ("email3address", T::Email),
+    ("businessphone", T::Phone),
+    ("businessphone2", T::Phone),
+    ("companymainphone", T::Phone),
+    ("mobilephone", T::MobilePhone),
+    ("homephone", T::HomePhone),
+    ("homephone2", T::HomePhone),
+    ("otherphone", T::Phone),
+    ("primaryphone", T::Phone),
+    ("businessstreet", T::Street),
+    ("businesscity", T::City),
+    ("businessstate", T::Region),
+    ("businesspostalcode", T::PostalCode),
+    ("businesscountryregion", T::Country),
+    ("homestreet", T::HomeAddress),
+    ("homecity", T::HomeAddress),
+    ("homestate", T::HomeAddress),
+    ("homepostalcode", T::HomeAddress),
+    ("homecountryregion", T::HomeAddress),
+    ("birthday", T::Birthday),
+    ("categories", T::Tags),
+    ("notes", T::Notes),
+    // German.
+    ("anrede", T::Honorific),
+    ("vorname", T::FirstName),
+    ("weiterevornamen", T::MiddleName),
+    ("nachname", T::LastName),
+    ("firma", T::Company),
+    ("position", T::JobTitle),
+    ("emailadresse", T::Email),
+    ("email2adresse", T::Email),
+    ("email3adresse", T::Email),
+    ("telefongeschäftlich", T::Phone),
+    ("telefongeschäftlich2", T::Phone),
+    ("mobiltelefon", T::MobilePhone),
+    ("telefonprivat", T::HomePhone),
+    ("straßegeschäftlich", T::Street),
+    ("ortgeschäftlich", T::City),
+    ("regiongeschäftlich", T::Region),
+    ("postleitzahlgeschäftlich", T::PostalCode),
+    ("landregiongeschäftlich", T::Country),
+    ("straßeprivat", T::HomeAddress),
+    ("ortprivat", T::HomeAddress),
+    ("postleitzahlprivat", T::HomeAddress),
+    ("landregionprivat", T::HomeAddress),
+    ("geburtstag", T::Birthday),
+    ("kategorien", T::Tags),
+    ("notizen", T::Notes),
+    // French (the first "Titre" is the honorific, a second one the job title).
+    ("titre", T::Honorific),
+    ("prénom", T::FirstName),
+    ("deuxièmeprénom", T::MiddleName),
+    ("nom", T::LastName),
+    ("suffixe", T::Suffix),
+    ("société", T::Company),
+    ("adressedemessagerie", T::Email),
+    ("adressedemessagerie2", T::Email),
+    ("adressedemessagerie3", T::Email),
+    ("téléphonebureau", T::Phone),
+    ("téléphone2bureau", T::Phone),
+    ("télmobile", T::MobilePhone),
+    ("téléphonedomicile", T::HomePhone),
+    ("ruebureau", T::Street),
+    ("villebureau", T::City),
+    ("déprégionbureau", T::Region),
+    ("codepostalbureau", T::PostalCode),
+    ("paysrégionbureau", T::Country),
+    ("ruedomicile", T::HomeAddress),
+    ("villedomicile", T::HomeAddress),
+    ("codepostaldomicile", T::HomeAddress),
+    ("paysrégiondomicile", T::HomeAddress),
+    ("anniversaire", T::Birthday),
+    ("catégories", T::Tags),
 ];
 
 const HUBSPOT: &[(&str, Target)] = &[
-    ("first name", Target::FirstName),
-    ("last name", Target::LastName),
-    ("email", Target::Email),
-    ("phone number", Target::Phone),
-    ("mobile phone number", Target::Phone),
-    ("company name", Target::Company),
-    ("job title", Target::JobTitle),
-    ("street address", Target::Street),
-    ("city", Target::City),
-    ("postal code", Target::PostalCode),
-    ("state/region", Target::Region),
-    ("country/region", Target::Country),
-    ("lifecycle stage", Target::Stage),
+    ("firstname", T::FirstName),
+    ("lastname", T::LastName),
+    ("email", T::Email),
+    ("additionalemailaddresses", T::Email),
+    ("phonenumber", T::Phone),
+    ("mobilephonenumber", T::MobilePhone),
+    ("companyname", T::Company),
+    ("jobtitle", T::JobTitle),
+    ("streetaddress", T::Street),
+    ("city", T::City),
+    ("postalcode", T::PostalCode),
+    ("stateregion", T::Region),
+    ("countryregion", T::Country),
+    ("lifecyclestage", T::Stage),
+    ("leadstatus", T::Ignore),
+    ("contactowner", T::Owner),
 ];
 
 const SALESFORCE: &[(&str, Target)] = &[
-    ("first name", Target::FirstName),
-    ("last name", Target::LastName),
-    ("title", Target::JobTitle),
-    ("account name", Target::Company),
-    ("company / account", Target::Company),
-    ("email", Target::Email),
-    ("phone", Target::Phone),
-    ("mobile", Target::Phone),
-    ("mailing street", Target::Street),
-    ("mailing city", Target::City),
-    ("mailing state/province", Target::Region),
-    ("mailing zip/postal code", Target::PostalCode),
-    ("mailing country", Target::Country),
-    ("description", Target::Notes),
-    ("birthdate", Target::Birthday),
+    ("salutation", T::Honorific),
+    ("firstname", T::FirstName),
+    ("lastname", T::LastName),
+    ("title", T::JobTitle),
+    ("accountname", T::Company),
+    ("companyaccount", T::Company),
+    ("company", T::Company),
+    ("email", T::Email),
+    ("phone", T::Phone),
+    ("mobile", T::MobilePhone),
+    ("mobilephone", T::MobilePhone),
+    ("homephone", T::HomePhone),
+    ("otherphone", T::Phone),
+    ("mailingstreet", T::Street),
+    ("mailingcity", T::City),
+    ("mailingstateprovince", T::Region),
+    ("mailingstate", T::Region),
+    ("mailingzippostalcode", T::PostalCode),
+    ("mailingpostalcode", T::PostalCode),
+    ("mailingcountry", T::Country),
+    ("street", T::Street),
+    ("city", T::City),
+    ("stateprovince", T::Region),
+    ("zippostalcode", T::PostalCode),
+    ("country", T::Country),
+    ("description", T::Notes),
+    ("birthdate", T::Birthday),
+    ("leadstatus", T::Stage),
+    ("status", T::Stage),
+    ("contactowner", T::Owner),
+    ("leadowner", T::Owner),
 ];
 
-const COMMON: &[(&str, Target)] = &[
-    ("name", Target::FullName),
-    ("full name", Target::FullName),
-    ("first name", Target::FirstName),
-    ("last name", Target::LastName),
-    ("company", Target::Company),
-    ("organization", Target::Company),
-    ("job title", Target::JobTitle),
-    ("title", Target::JobTitle),
-    ("email", Target::Email),
-    ("e-mail", Target::Email),
-    ("phone", Target::Phone),
-    ("mobile", Target::Phone),
-    ("street", Target::Street),
-    ("address", Target::Street),
-    ("city", Target::City),
-    ("postal code", Target::PostalCode),
-    ("zip", Target::PostalCode),
-    ("region", Target::Region),
-    ("state", Target::Region),
-    ("country", Target::Country),
-    ("tags", Target::Tags),
-    ("notes", Target::Notes),
-    ("stage", Target::Stage),
-    ("birthday", Target::Birthday),
+const ZOHO: &[(&str, Target)] = &[
+    ("salutation", T::Honorific),
+    ("firstname", T::FirstName),
+    ("lastname", T::LastName),
+    ("fullname", T::FullName),
+    ("accountname", T::Company),
+    ("company", T::Company),
+    ("title", T::JobTitle),
+    ("designation", T::JobTitle),
+    ("email", T::Email),
+    ("secondaryemail", T::Email),
+    ("phone", T::Phone),
+    ("otherphone", T::Phone),
+    ("mobile", T::MobilePhone),
+    ("homephone", T::HomePhone),
+    ("mailingstreet", T::Street),
+    ("mailingcity", T::City),
+    ("mailingstate", T::Region),
+    ("mailingzip", T::PostalCode),
+    ("mailingcountry", T::Country),
+    ("street", T::Street),
+    ("city", T::City),
+    ("state", T::Region),
+    ("zipcode", T::PostalCode),
+    ("country", T::Country),
+    ("dateofbirth", T::Birthday),
+    ("description", T::Notes),
+    ("tag", T::Tags),
+    ("leadstatus", T::Stage),
+    ("contactowner", T::Owner),
+    ("leadowner", T::Owner),
 ];
+
+/// Pipedrive's headers, without the "Person - " prefix of newer exports.
+const PIPEDRIVE: &[(&str, Target)] = &[
+    ("name", T::FullName),
+    ("firstname", T::FirstName),
+    ("lastname", T::LastName),
+    ("organization", T::Company),
+    ("emailwork", T::Email),
+    ("emailhome", T::PersonalEmail),
+    ("emailother", T::Email),
+    ("email", T::Email),
+    ("phonework", T::Phone),
+    ("phonemobile", T::MobilePhone),
+    ("phonehome", T::HomePhone),
+    ("phoneother", T::Phone),
+    ("phone", T::Phone),
+    ("label", T::Tags),
+    ("labels", T::Tags),
+    ("owner", T::Owner),
+    ("jobtitle", T::JobTitle),
+    ("notes", T::Notes),
+    ("birthday", T::Birthday),
+    ("postaladdress", T::Street),
+    ("postaladdresscitytownvillagelocality", T::City),
+    ("postaladdresszippostalcode", T::PostalCode),
+    ("postaladdresscountry", T::Country),
+];
+
+const LINKEDIN: &[(&str, Target)] = &[
+    ("firstname", T::FirstName),
+    ("lastname", T::LastName),
+    ("emailaddress", T::Email),
+    ("company", T::Company),
+    ("position", T::JobTitle),
+];
+
+/// Any other file: common names in English, German, French, Spanish, Italian and Polish.
+const COMMON: &[(&str, Target)] = &[
+    ("name", T::FullName),
+    ("fullname", T::FullName),
+    ("contact", T::FullName),
+    ("contactname", T::FullName),
+    ("salutation", T::Honorific),
+    ("firstname", T::FirstName),
+    ("givenname", T::FirstName),
+    ("middlename", T::MiddleName),
+    ("lastname", T::LastName),
+    ("surname", T::LastName),
+    ("familyname", T::LastName),
+    ("company", T::Company),
+    ("companyname", T::Company),
+    ("organization", T::Company),
+    ("organisation", T::Company),
+    ("account", T::Company),
+    ("jobtitle", T::JobTitle),
+    ("title", T::JobTitle),
+    ("position", T::JobTitle),
+    ("role", T::JobTitle),
+    ("email", T::Email),
+    ("emailaddress", T::Email),
+    ("mail", T::Email),
+    ("phone", T::Phone),
+    ("phonenumber", T::Phone),
+    ("telephone", T::Phone),
+    ("workphone", T::Phone),
+    ("businessphone", T::Phone),
+    ("mobile", T::MobilePhone),
+    ("mobilephone", T::MobilePhone),
+    ("cell", T::MobilePhone),
+    ("cellphone", T::MobilePhone),
+    ("homephone", T::HomePhone),
+    ("street", T::Street),
+    ("streetaddress", T::Street),
+    ("address", T::Street),
+    ("city", T::City),
+    ("town", T::City),
+    ("postalcode", T::PostalCode),
+    ("postcode", T::PostalCode),
+    ("zip", T::PostalCode),
+    ("zipcode", T::PostalCode),
+    ("region", T::Region),
+    ("state", T::Region),
+    ("province", T::Region),
+    ("country", T::Country),
+    ("tags", T::Tags),
+    ("labels", T::Tags),
+    ("notes", T::Notes),
+    ("note", T::Notes),
+    ("comments", T::Notes),
+    ("stage", T::Stage),
+    ("lifecyclestage", T::Stage),
+    ("status", T::Stage),
+    ("birthday", T::Birthday),
+    ("dateofbirth", T::Birthday),
+    ("owner", T::Owner),
+    // German.
+    ("anrede", T::Honorific),
+    ("vorname", T::FirstName),
+    ("nachname", T::LastName),
+    ("firma", T::Company),
+    ("unternehmen", T::Company),
+    ("emailadresse", T::Email),
+    ("telefon", T::Phone),
+    ("mobil", T::MobilePhone),
+    ("handy", T::MobilePhone),
+    ("straße", T::Street),
+    ("strasse", T::Street),
+    ("ort", T::City),
+    ("stadt", T::City),
+    ("plz", T::PostalCode),
+    ("postleitzahl", T::PostalCode),
+    ("bundesland", T::Region),
+    ("land", T::Country),
+    ("notizen", T::Notes),
+    ("geburtstag", T::Birthday),
+    ("geburtsdatum", T::Birthday),
+    // French.
+    ("civilité", T::Honorific),
+    ("prénom", T::FirstName),
+    ("nom", T::LastName),
+    ("nomdefamille", T::LastName),
+    ("société", T::Company),
+    ("entreprise", T::Company),
+    ("fonction", T::JobTitle),
+    ("poste", T::JobTitle),
+    ("courriel", T::Email),
+    ("adressemail", T::Email),
+    ("téléphone", T::Phone),
+    ("portable", T::MobilePhone),
+    ("adresse", T::Street),
+    ("rue", T::Street),
+    ("ville", T::City),
+    ("codepostal", T::PostalCode),
+    ("pays", T::Country),
+    ("datedenaissance", T::Birthday),
+    ("anniversaire", T::Birthday),
+    ("étiquettes", T::Tags),
+    // Spanish.
+    ("nombre", T::FirstName),
+    ("apellido", T::LastName),
+    ("apellidos", T::LastName),
+    ("empresa", T::Company),
+    ("cargo", T::JobTitle),
+    ("correo", T::Email),
+    ("correoelectrónico", T::Email),
+    ("teléfono", T::Phone),
+    ("móvil", T::MobilePhone),
+    ("dirección", T::Street),
+    ("ciudad", T::City),
+    ("códigopostal", T::PostalCode),
+    ("país", T::Country),
+    ("notas", T::Notes),
+    ("fechadenacimiento", T::Birthday),
+    // Italian.
+    ("nome", T::FirstName),
+    ("cognome", T::LastName),
+    ("azienda", T::Company),
+    ("ruolo", T::JobTitle),
+    ("telefono", T::Phone),
+    ("cellulare", T::MobilePhone),
+    ("indirizzo", T::Street),
+    ("città", T::City),
+    ("cap", T::PostalCode),
+    ("paese", T::Country),
+    ("datadinascita", T::Birthday),
+    // Polish.
+    ("imię", T::FirstName),
+    ("nazwisko", T::LastName),
+    ("stanowisko", T::JobTitle),
+    ("komórka", T::MobilePhone),
+    ("ulica", T::Street),
+    ("miasto", T::City),
+    ("kodpocztowy", T::PostalCode),
+    ("kraj", T::Country),
+    ("notatki", T::Notes),
+    ("dataurodzenia", T::Birthday),
+];
+
+/// Headers only one layout writes, by [`compact`] name: the layout whose signature has the
+/// most of a file's headers (at least two) is recognised.
+fn signature(layout: Layout) -> &'static [&'static str] {
+    match layout {
+        Layout::GoogleContacts => &[
+            "email1value",
+            "email1label",
+            "email1type",
+            "phone1value",
+            "givenname",
+            "organizationname",
+            "organization1name",
+            "fileas",
+            "groupmembership",
+            "labels",
+            "phoneticfirstname",
+        ],
+        Layout::Outlook => &[
+            "emailaddress",
+            "email2address",
+            "businessphone",
+            "businessstreet",
+            "homestreet",
+            "mobilephone",
+            "companymainphone",
+            "managersname",
+            "assistantsname",
+            "givenyomi",
+            "surnameyomi",
+            "emaildisplayname",
+            "emailtype",
+            "anrede",
+            "weiterevornamen",
+            "straßegeschäftlich",
+            "telefongeschäftlich",
+            "emailadresse",
+            "emailangezeigtername",
+            "deuxièmeprénom",
+            "ruebureau",
+            "téléphonebureau",
+            "adressedemessagerie",
+        ],
+        Layout::HubSpot => &[
+            "lifecyclestage",
+            "phonenumber",
+            "companyname",
+            "additionalemailaddresses",
+            "createdate",
+            "contactowner",
+            "lastactivitydate",
+            "stateregion",
+            "countryregion",
+        ],
+        Layout::Salesforce => &[
+            "mailingstreet",
+            "mailingcity",
+            "mailingstateprovince",
+            "mailingzippostalcode",
+            "accountname",
+            "accountid",
+            "mobilephone",
+            "leadsource",
+            "companyaccount",
+            "ownerid",
+            "birthdate",
+        ],
+        Layout::Zoho => &[
+            "contactowner",
+            "leadowner",
+            "mailingzip",
+            "secondaryemail",
+            "dateofbirth",
+            "skypeid",
+            "emailoptout",
+            "designation",
+            "contactownerid",
+            "accountnameid",
+            "createdbyid",
+        ],
+        Layout::Pipedrive => &[
+            "organization",
+            "emailwork",
+            "emailhome",
+            "phonework",
+            "phonemobile",
+            "label",
+            "owner",
+            "opendeals",
+            "closeddeals",
+        ],
+        Layout::LinkedIn => &["url", "emailaddress", "company", "position", "connectedon"],
+        Layout::Other => &[],
+    }
+}
 
 fn table(layout: Layout) -> &'static [(&'static str, Target)] {
     match layout {
         Layout::GoogleContacts => GOOGLE,
+        Layout::Outlook => OUTLOOK,
         Layout::HubSpot => HUBSPOT,
         Layout::Salesforce => SALESFORCE,
+        Layout::Zoho => ZOHO,
+        Layout::Pipedrive => PIPEDRIVE,
+        Layout::LinkedIn => LINKEDIN,
         Layout::Other => COMMON,
     }
 }
 
+/// A header's [`compact`] key for `layout` (Pipedrive's "Person - " prefix dropped).
+fn key(layout: Layout, header: &str) -> String {
+    let key = compact(header);
+    match layout {
+        Layout::Pipedrive => key
+            .strip_prefix("person")
+            .map_or(key.clone(), str::to_string),
+        _ => key,
+    }
+}
+
 fn target_of(layout: Layout, header: &str) -> Target {
-    let header = header.trim().to_lowercase();
+    let header_key = key(layout, header);
     if layout == Layout::GoogleContacts {
         // "E-mail 1 - Value", "Phone 2 - Value", "Address 1 - City", …
+        let lower = header.trim().to_lowercase();
         let numbered = |prefix: &str| {
-            header.strip_prefix(prefix).and_then(|rest| {
+            lower.strip_prefix(prefix).and_then(|rest| {
                 let (number, field) = rest.split_once(" - ")?;
                 number
                     .trim()
@@ -247,7 +721,10 @@ fn target_of(layout: Layout, header: &str) -> Target {
                 Target::Ignore
             };
         }
-        if let Some((1, field)) = numbered("address ") {
+        if let Some((n, field)) = numbered("address ") {
+            if n != 1 {
+                return Target::HomeAddress;
+            }
             return match field.as_str() {
                 "street" => Target::Street,
                 "city" => Target::City,
@@ -260,27 +737,63 @@ fn target_of(layout: Layout, header: &str) -> Target {
     }
     table(layout)
         .iter()
-        .find(|(name, _)| *name == header)
+        .find(|(name, _)| *name == header_key)
         .map_or(Target::Ignore, |&(_, target)| target)
 }
 
-/// Recognises the export's origin from its headers and maps every column.
+/// Recognises the export's origin from its headers (the layout whose signature holds the
+/// most of them, at least two) and maps every column.
 pub fn recognise(headers: &[String]) -> (Layout, Vec<Target>) {
-    let has = |name: &str| headers.iter().any(|h| h.trim().eq_ignore_ascii_case(name));
-    let layout = if has("E-mail 1 - Value") || has("Given Name") || has("Organization Name") {
-        Layout::GoogleContacts
-    } else if has("Record ID")
-        || has("Lifecycle Stage")
-        || has("Company Name") && has("Phone Number")
-    {
-        Layout::HubSpot
-    } else if has("Mailing Street") || has("Account Name") || has("Mailing City") {
-        Layout::Salesforce
-    } else {
-        Layout::Other
-    };
-    let targets = headers.iter().map(|h| target_of(layout, h)).collect();
-    (layout, targets)
+    let mut best = (Layout::Other, 1);
+    for layout in Layout::ALL {
+        let keys: Vec<String> = headers.iter().map(|h| key(layout, h)).collect();
+        let score = signature(layout)
+            .iter()
+            .filter(|name| keys.iter().any(|k| k == *name))
+            .count();
+        if score > best.1 {
+            best = (layout, score);
+        }
+    }
+    let layout = best.0;
+    (layout, map_columns(layout, headers))
+}
+
+/// Every column's target in `layout` (for a layout the rep chose). A target that holds
+/// one value (a name part, the company…) goes to its first column only; Outlook in French
+/// names both the honorific and the job title "Titre".
+pub fn map_columns(layout: Layout, headers: &[String]) -> Vec<Target> {
+    let mut taken = std::collections::HashSet::new();
+    headers
+        .iter()
+        .map(|header| {
+            let mut target = target_of(layout, header);
+            if layout == Layout::Outlook && target == Target::Honorific && taken.contains(&target) {
+                target = Target::JobTitle;
+            }
+            if !target.has_many() && !taken.insert(target) {
+                Target::Ignore
+            } else {
+                target
+            }
+        })
+        .collect()
+}
+
+/// The columns mapped to nothing that hold values, with how many non-empty values each
+/// holds: the report says what of the file was not imported.
+pub fn unused_columns(file: &CsvFile, targets: &[Target]) -> Vec<(String, usize)> {
+    file.headers
+        .iter()
+        .enumerate()
+        .filter(|(col, _)| targets.get(*col).is_none_or(|t| *t == Target::Ignore))
+        .filter_map(|(col, header)| {
+            let count = (file.rows.iter())
+                .filter(|(_, row)| row.get(col).is_some_and(|v| !v.trim().is_empty()))
+                .count();
+            (count > 0).then(|| (header.clone(), count))
+        })
+        .collect()
 }
 
 /// A parsed CSV file: the header row and the records, with their line numbers.
@@ -511,6 +1024,7 @@ pub fn row_to_customer(
     let (mut honorific, mut suffix) = (String::new(), String::new());
     let mut address = Address::default();
     let mut notes = Vec::new();
+    let mut home_address: Vec<String> = Vec::new();
     // (column's label, raw value, why) of values that found no place.
     let mut unused: Vec<(String, String, String)> = Vec::new();
     for (value, target) in row.iter().zip(targets) {
@@ -528,7 +1042,13 @@ pub fn row_to_customer(
             Target::Suffix => suffix = value.to_string(),
             Target::Company => customer.company = value.to_string(),
             Target::JobTitle => customer.job_title = value.to_string(),
-            Target::Email | Target::Phone => {
+            Target::Owner => customer.owner = value.to_string(),
+            Target::HomeAddress => home_address.push(value.to_string()),
+            Target::Email
+            | Target::PersonalEmail
+            | Target::Phone
+            | Target::MobilePhone
+            | Target::HomePhone => {
                 // Several values in one cell: Google's " ::: ", HubSpot's ";".
                 for part in value
                     .split(":::")
@@ -536,17 +1056,23 @@ pub fn row_to_customer(
                     .map(str::trim)
                     .filter(|p| !p.is_empty())
                 {
-                    if *target == Target::Email {
+                    let label = match target {
+                        Target::PersonalEmail => "personal",
+                        Target::MobilePhone => "mobile",
+                        Target::HomePhone => "home",
+                        _ => "work",
+                    };
+                    if matches!(target, Target::Email | Target::PersonalEmail) {
                         customer.emails.push(ContactPoint {
                             id: ContactPointId(ids()),
-                            label: "work".into(),
+                            label: label.into(),
                             value: part.to_string(),
                         });
                     } else {
                         let (number, extension) = split_extension(part);
                         customer.phones.push(ContactPoint {
                             id: ContactPointId(ids()),
-                            label: extension.map_or("work".into(), |e| format!("work ext. {e}")),
+                            label: extension.map_or(label.into(), |e| format!("{label} ext. {e}")),
                             value: number.to_string(),
                         });
                     }
@@ -598,6 +1124,9 @@ pub fn row_to_customer(
             .join(" ");
     }
     customer.address = address;
+    if !home_address.is_empty() {
+        notes.push(format!("Home address: {}", home_address.join(", ")));
+    }
     // Values the rules refuse move to the notes, one by one, until the rest is valid; a
     // row without a name or a company is the only one refused.
     if let Err(invalid) = validation::validate(&customer) {
@@ -917,7 +1446,7 @@ mod tests {
                 Target::PostalCode,
                 Target::Country,
                 Target::Phone,
-                Target::Phone,
+                Target::MobilePhone,
                 Target::Email,
                 Target::Birthday,
                 Target::Notes,
@@ -1046,6 +1575,19 @@ mod tests {
         let tabs = parse_csv("Name\tEmail\tCompany\nAda\tada@x.example\tX, Y\n").unwrap();
         assert_eq!(tabs.headers, ["Name", "Email", "Company"]);
         assert_eq!(tabs.rows[0].1[2], "X, Y");
+    }
+
+    #[test]
+    fn columns_not_imported_are_counted() {
+        let file = parse_csv(
+            "Name,Department,Fax,Email\nAda,R&D,,ada@x.example\nBob,Sales,+1 555,\nCleo,,,\n",
+        )
+        .unwrap();
+        let (_, targets) = recognise(&file.headers);
+        assert_eq!(
+            unused_columns(&file, &targets),
+            [("Department".to_string(), 2), ("Fax".to_string(), 1)]
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! The one integration-test binary of `shared`: documents end to end, through the public API.
 
 mod customer_doc;
+mod imports;
 mod sync_sim;

@@ -9,7 +9,8 @@ use leptos_router::components::A;
 use shared::{
     crm::merge::{default_takes_other, merged, MergeField},
     formats::import::{
-        parse_csv, recognise, row_to_customer, CsvFile, DuplicateIndex, Layout, OnDuplicate, Target,
+        map_columns, parse_csv, recognise, row_to_customer, unused_columns, CsvFile,
+        DuplicateIndex, Layout, OnDuplicate, Target,
     },
     formats::text::{decode, detect, TextEncoding},
     formats::vcard::parse_vcards,
@@ -33,6 +34,8 @@ struct Report {
     warnings: Vec<(u64, String)>,
     /// Lines of the file that are not contacts (a preamble, a report's footer).
     left_out: Vec<(u64, String)>,
+    /// Columns not imported, with how many values each held.
+    unused: Vec<(String, usize)>,
     millis: f64,
 }
 
@@ -121,11 +124,15 @@ pub fn ImportPage() -> impl IntoView {
         let started = now_ms();
         let chosen_cards = cards.get_untracked();
         let parsed = file.get_untracked();
+        let mapping = targets.get_untracked();
         let parsed_left_out = parsed
             .as_ref()
             .map(|(_, parsed)| parsed.skipped.clone())
             .unwrap_or_default();
-        let mapping = targets.get_untracked();
+        let parsed_unused = parsed
+            .as_ref()
+            .map(|(_, parsed)| unused_columns(parsed, &mapping))
+            .unwrap_or_default();
         let n_rows = match (&chosen_cards, &parsed) {
             (Some((_, cards)), _) => cards.len(),
             (None, Some((_, parsed))) => parsed.rows.len(),
@@ -161,6 +168,7 @@ pub fn ImportPage() -> impl IntoView {
             };
             let mut result = Report {
                 left_out: parsed_left_out,
+                unused: parsed_unused,
                 warnings: row_warnings,
                 ..Report::default()
             };
@@ -274,6 +282,24 @@ pub fn ImportPage() -> impl IntoView {
                     <section class="card" data-testid="import-mapping">
                         <h3>{format!("{name}: {} rows", parsed.rows.len())}</h3>
                         <p data-testid="import-layout">{move || format!("Recognised as: {}", layout.get().label())}</p>
+                        <label class="field">
+                            <span class="field-label">"Exported from"</span>
+                            <select data-testid="import-layout-choice"
+                                on:change={
+                                    let headers = parsed.headers.clone();
+                                    move |ev| {
+                                        let label = event_target_value(&ev);
+                                        if let Some(chosen) = Layout::ALL.into_iter().find(|l| l.label() == label) {
+                                            layout.set(chosen);
+                                            targets.set(map_columns(chosen, &headers));
+                                        }
+                                    }
+                                }>
+                                {Layout::ALL.into_iter().map(|l| view! {
+                                    <option value=l.label() selected=move || layout.get() == l>{l.label()}</option>
+                                }).collect_view()}
+                            </select>
+                        </label>
                         {(!parsed.skipped.is_empty()).then(|| view! {
                             <p class="hint" data-testid="import-skipped-lines">{format!("{} lines that are not contacts will be left out (before the header row, or a report's footer).", parsed.skipped.len())}</p>
                         })}
@@ -351,6 +377,10 @@ pub fn ImportPage() -> impl IntoView {
                                 <li data-testid="import-row-warning">{format!("Line {line}: {message}")}</li>
                             }).collect_view()}
                         </ul>
+                    })}
+                    {(!r.unused.is_empty()).then(|| view! {
+                        <p class="hint" data-testid="import-unused">{format!("Not imported (mapped to \"Don't import\"): {}.",
+                            r.unused.iter().map(|(column, n)| format!("{column} ({n} {})", if *n == 1 { "value" } else { "values" })).collect::<Vec<_>>().join(", "))}</p>
                     })}
                     {(!r.left_out.is_empty()).then(|| view! {
                         <p class="hint" data-testid="import-left-out">{format!("{} lines of the file are not contacts and were left out:", r.left_out.len())}</p>
