@@ -1,54 +1,92 @@
-//! CSV export of customers (a segment or the whole book) from their summaries, in a layout
-//! the import recognises back (see [`crate::formats::import`]).
+//! CSV export of customers (a segment or the whole book) with every field a customer has,
+//! in a layout the import recognises back (see [`crate::formats::import`]): export, then
+//! import, gives the same customer. UTF-8 with a byte order mark, so Excel reads accents.
 
-use crate::{model::records::format_money, CustomerSummary};
+use crate::{Customer, CustomerSummary};
 
 /// The header row.
-pub const HEADERS: [&str; 12] = [
+pub const HEADERS: [&str; 18] = [
     "Name",
     "Company",
     "Job title",
-    "Email",
-    "Phone",
+    "Emails",
+    "Phones",
+    "Street",
     "City",
+    "Postal code",
+    "Region",
     "Country",
     "Stage",
     "Tags",
     "Owner",
+    "Birthday",
+    "Notes",
     "Lifetime value",
     "Last contact",
+    "Fieldbook ID",
 ];
 
-/// The customers as CSV text (RFC 4180 quoting; several emails or phones joined by " ::: ").
-pub fn to_csv<'a>(customers: impl IntoIterator<Item = &'a CustomerSummary>) -> String {
+/// Several emails or phones in one cell: `value (label)`, joined by ` ::: ` (Google's
+/// separator, which the import splits).
+fn points(points: &[crate::ContactPoint]) -> String {
+    points
+        .iter()
+        .map(|p| {
+            if p.label.trim().is_empty() {
+                p.value.clone()
+            } else {
+                format!("{} ({})", p.value, p.label)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ::: ")
+}
+
+/// The customers as CSV text (RFC 4180 quoting), starting with a byte order mark.
+pub fn to_csv<'a>(customers: impl IntoIterator<Item = &'a Customer>) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     // Writing to a Vec cannot fail.
     let _ = writer.write_record(HEADERS);
     for c in customers {
-        let last_contact = c
+        let summary = CustomerSummary::of(c);
+        let last_contact = summary
             .last_contact
             .map(|at| {
                 let (year, month, day) = at.civil_date();
                 format!("{year:04}-{month:02}-{day:02}")
             })
             .unwrap_or_default();
+        let cents = summary.lifetime_value_cents;
+        let lifetime_value = format!(
+            "{}{}.{:02}",
+            if cents < 0 { "-" } else { "" },
+            (cents / 100).unsigned_abs(),
+            (cents % 100).unsigned_abs()
+        );
+        let tags: Vec<&str> = c.tags.iter().collect();
         let _ = writer.write_record([
             c.name.as_str(),
             &c.company,
             &c.job_title,
-            &c.emails.join(" ::: "),
-            &c.phones.join(" ::: "),
-            &c.city,
-            &c.country,
+            &points(&c.emails),
+            &points(&c.phones),
+            &c.address.street,
+            &c.address.city,
+            &c.address.postal_code,
+            &c.address.region,
+            &c.address.country,
             c.stage.as_str(),
-            &c.tags.join(";"),
+            &tags.join(";"),
             &c.owner,
-            &format_money(c.lifetime_value_cents, "EUR"),
+            &c.birthday.map(|d| d.to_string()).unwrap_or_default(),
+            c.notes.as_str(),
+            &lifetime_value,
             &last_contact,
+            &c.id.to_string(),
         ]);
     }
     let bytes = writer.into_inner().unwrap_or_default();
-    String::from_utf8(bytes).unwrap_or_default()
+    format!("\u{feff}{}", String::from_utf8(bytes).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -56,19 +94,49 @@ mod tests {
     use super::*;
     use crate::{
         formats::import::{parse_csv, recognise, row_to_customer},
-        Customer, Timestamp,
+        model::customer::ContactPointId,
+        ContactPoint, LifecycleStage, Timestamp,
     };
 
     #[test]
-    fn an_export_imports_back() {
+    fn an_export_imports_back_into_the_same_customer() {
         let mut customer = Customer::new("c1".parse().unwrap(), Timestamp(0));
         customer.name = "Zoë \"Zed\" Dupont".into();
         customer.company = "Fromagerie, Lyon".into();
+        customer.job_title = "Buyer".into();
+        for (label, value) in [
+            ("work", "zoe@fromagerie.example"),
+            ("personal", "zoe@home.example"),
+        ] {
+            customer.emails.push(ContactPoint {
+                id: ContactPointId(format!("e-{label}")),
+                label: label.into(),
+                value: value.into(),
+            });
+        }
+        for (label, value) in [
+            ("mobile", "+33 6 12 34 56 78"),
+            ("work ext. 204", "+1 (202) 555-0100"),
+        ] {
+            customer.phones.push(ContactPoint {
+                id: ContactPointId(format!("p-{label}")),
+                label: label.into(),
+                value: value.into(),
+            });
+        }
+        customer.address.street = "12 rue de la Paix".into();
+        customer.address.city = "Lyon".into();
+        customer.address.postal_code = "69002".into();
+        customer.address.region = "Auvergne-Rhône-Alpes".into();
+        customer.address.country = "France".into();
+        customer.stage = LifecycleStage::Customer;
         customer.tags.insert("vip");
         customer.tags.insert("salon-2026");
-        customer.address.city = "Lyon".into();
-        let text = to_csv([&CustomerSummary::of(&customer)]);
-        assert!(text.starts_with("Name,Company,Job title,Email,"));
+        customer.owner = "Marc".into();
+        customer.birthday = crate::CalendarDate::parse("1984-02-29");
+        customer.set_notes("Prefers mornings.\nTwo shops; \"Lyon\", Annecy ::: none.");
+        let text = to_csv([&customer]);
+        assert!(text.starts_with("\u{feff}Name,Company,Job title,Emails,"));
         let file = parse_csv(&text).unwrap();
         let (_, targets) = recognise(&file.headers);
         let mut n = 0;
@@ -84,10 +152,21 @@ mod tests {
         .unwrap();
         assert!(back.warnings.is_empty(), "{:?}", back.warnings);
         let back = back.customer;
+        let same = |a: &[ContactPoint], b: &[ContactPoint]| {
+            a.iter()
+                .map(|p| (&p.label, &p.value))
+                .eq(b.iter().map(|p| (&p.label, &p.value)))
+        };
         assert_eq!(back.name, customer.name);
         assert_eq!(back.company, customer.company);
-        assert_eq!(back.address.city, "Lyon");
-        assert_eq!(back.tags, customer.tags);
+        assert_eq!(back.job_title, customer.job_title);
+        assert!(same(&back.emails, &customer.emails), "{:?}", back.emails);
+        assert!(same(&back.phones, &customer.phones), "{:?}", back.phones);
+        assert_eq!(back.address, customer.address);
         assert_eq!(back.stage, customer.stage);
+        assert_eq!(back.tags, customer.tags);
+        assert_eq!(back.owner, customer.owner);
+        assert_eq!(back.birthday, customer.birthday);
+        assert_eq!(back.notes.as_str(), customer.notes.as_str());
     }
 }

@@ -454,9 +454,11 @@ const COMMON: &[(&str, Target)] = &[
     ("position", T::JobTitle),
     ("role", T::JobTitle),
     ("email", T::Email),
+    ("emails", T::Email),
     ("emailaddress", T::Email),
     ("mail", T::Email),
     ("phone", T::Phone),
+    ("phones", T::Phone),
     ("phonenumber", T::Phone),
     ("telephone", T::Phone),
     ("workphone", T::Phone),
@@ -990,6 +992,16 @@ pub struct ImportedRow {
     pub warnings: Vec<String>,
 }
 
+/// A value with its label in parentheses at the end ("zoe@x.example (personal)",
+/// "+1 (202) 555-0100 (work ext. 204)"): a label has a letter, a phone's area code has not.
+fn labelled(value: &str) -> Option<(&str, &str)> {
+    let inner = value.strip_suffix(')')?;
+    let open = inner.rfind(" (")?;
+    let label = &inner[open + 2..];
+    (label.chars().any(char::is_alphabetic) && !label.contains(['(', ')']))
+        .then(|| (inner[..open].trim(), label.trim()))
+}
+
 /// A phone number and its extension ("+1 202 555 0100 ext. 204", "… x204", "… #204").
 fn split_extension(value: &str) -> (&str, Option<&str>) {
     let lower = value.to_ascii_lowercase();
@@ -1062,6 +1074,8 @@ pub fn row_to_customer(
                         Target::HomePhone => "home",
                         _ => "work",
                     };
+                    // Fieldbook's own export: "value (label)".
+                    let (part, label) = labelled(part).unwrap_or((part, label));
                     if matches!(target, Target::Email | Target::PersonalEmail) {
                         customer.emails.push(ContactPoint {
                             id: ContactPointId(ids()),

@@ -103,6 +103,14 @@ pub fn to_vcard(customer: &Customer, version: Version) -> String {
     if !customer.notes.as_str().trim().is_empty() {
         lines.push(format!("NOTE:{}", escape(customer.notes.as_str().trim())));
     }
+    // Fieldbook's own fields, read back by this app and ignored by others.
+    lines.push(format!("X-FIELDBOOK-STAGE:{}", customer.stage.as_str()));
+    if !customer.owner.trim().is_empty() {
+        lines.push(format!(
+            "X-FIELDBOOK-OWNER:{}",
+            escape(customer.owner.trim())
+        ));
+    }
     lines.push(format!("UID:urn:uuid:{}", customer.id));
     lines.push("END:VCARD".to_string());
     let mut out = String::new();
@@ -290,6 +298,12 @@ fn card_to_customer(
                 }
             }
             "NOTE" => customer.set_notes(text().trim()),
+            "X-FIELDBOOK-STAGE" => {
+                if let Some(stage) = crate::LifecycleStage::parse(text().trim()) {
+                    customer.stage = stage;
+                }
+            }
+            "X-FIELDBOOK-OWNER" => customer.owner = text().trim().to_string(),
             _ => {}
         }
     }
@@ -343,6 +357,8 @@ mod tests {
         c.birthday = CalendarDate::parse("1984-02-29");
         c.tags.insert("vip");
         c.tags.insert("salon-2026");
+        c.stage = crate::LifecycleStage::Loyal;
+        c.owner = "Marc; Lyon".into();
         c.notes.update("Prefers mornings.\nTwo shops; one in Lyon, one in Annecy — a very long note that needs folding across lines.");
         c
     }
@@ -368,6 +384,8 @@ mod tests {
             assert_eq!(back.birthday, original.birthday);
             assert_eq!(back.tags, original.tags);
             assert_eq!(back.notes.as_str(), original.notes.as_str());
+            assert_eq!(back.stage, original.stage);
+            assert_eq!(back.owner, original.owner);
         }
     }
 

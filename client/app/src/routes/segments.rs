@@ -114,19 +114,34 @@ pub fn SegmentsPage() -> impl IntoView {
     };
     let export_csv = move |_| {
         let ids = found.get_untracked();
-        let text = repo
-            .book
-            .with_untracked(|book| to_csv(ids.iter().filter_map(|id| book.get(id))));
-        message.set(Some(
-            match export::download_as(
-                &format!("fieldbook-segment-{}.csv", day(now())),
-                &text,
-                "text/csv",
-            ) {
-                Ok(()) => format!("Exported {} customers to CSV.", ids.len()),
-                Err(err) => format!("Export failed: {err}"),
-            },
-        ));
+        working.set(true);
+        spawn_local(async move {
+            // Every field of every customer: the documents, not the list's summaries.
+            let mut customers = Vec::with_capacity(ids.len());
+            let mut missing = 0;
+            for id in &ids {
+                match repo.customer(id).await {
+                    Ok(customer) => customers.push(customer),
+                    Err(_) => missing += 1,
+                }
+            }
+            working.set(false);
+            let text = to_csv(customers.iter());
+            message.set(Some(
+                match export::download_as(
+                    &format!("fieldbook-segment-{}.csv", day(now())),
+                    &text,
+                    "text/csv",
+                ) {
+                    Ok(()) if missing == 0 => format!("Exported {} customers to CSV.", ids.len()),
+                    Ok(()) => format!(
+                        "Exported {} customers to CSV; {missing} could not be read.",
+                        ids.len() - missing
+                    ),
+                    Err(err) => format!("Export failed: {err}"),
+                },
+            ));
+        });
     };
     let export_vcard = move |_| {
         let ids = found.get_untracked();
