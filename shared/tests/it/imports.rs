@@ -191,3 +191,143 @@ fn pipedrive_people_with_person_prefixes() {
     assert_eq!(c.tags.iter().collect::<Vec<_>>(), ["Hot lead"]);
     assert_eq!(c.birthday, CalendarDate::parse("1990-04-30"));
 }
+
+mod round_trips {
+    //! Any customer → CSV → import, and → vCard → import, is the same customer (for the
+    //! fields each format carries).
+    use proptest::prelude::*;
+    use shared::formats::csv_export::to_csv;
+    use shared::formats::import::{parse_csv, recognise, row_to_customer};
+    use shared::formats::vcard::{parse_vcards, to_vcard, Version};
+    use shared::model::customer::ContactPointId;
+    use shared::{CalendarDate, ContactPoint, Customer, LifecycleStage, Timestamp};
+
+    /// Text a rep types: letters with accents and other scripts, digits, punctuation that
+    /// the formats quote or escape (quotes, commas, semicolons, backslashes), inner spaces.
+    fn text(max: usize) -> impl Strategy<Value = String> {
+        proptest::string::string_regex(&format!(
+            "[A-Za-z0-9ÀÉÖøßŁżç李小龙\"',;.&()/\\\\-]([A-Za-z0-9ÀÉÖøßŁżç李小龙\"',;.&()/\\\\ -]{{0,{max}}}[A-Za-z0-9ÀÉÖøßŁżç李小龙\"',;.&/\\\\-])?"
+        ))
+        .unwrap()
+    }
+
+    fn point(
+        value: impl Strategy<Value = String>,
+        labels: &'static [&'static str],
+    ) -> impl Strategy<Value = (String, String)> {
+        (value, proptest::sample::select(labels)).prop_map(|(v, l)| (l.to_string(), v))
+    }
+
+    fn email() -> impl Strategy<Value = String> {
+        "[a-z][a-z0-9.]{0,10}[a-z0-9]@[a-z]{1,10}\\.(example|com|de)"
+    }
+
+    fn phone() -> impl Strategy<Value = String> {
+        "\\+?[1-9][0-9]{2}( [0-9]{2,4}){1,3}"
+    }
+
+    prop_compose! {
+        fn customer(phone_labels: &'static [&'static str])(
+            name in text(30),
+            company in text(30),
+            job_title in proptest::option::of(text(20)),
+            emails in proptest::collection::vec(point(email(), &["work", "personal"]), 0..3),
+            phones in proptest::collection::vec(point(phone(), phone_labels), 0..3),
+            street in proptest::option::of(text(30)),
+            city in proptest::option::of(text(15)),
+            postal_code in proptest::option::of("[0-9A-Z]{3,6}( [0-9A-Z]{3})?"),
+            country in proptest::option::of(text(15)),
+            stage in proptest::sample::select(LifecycleStage::ALL.to_vec()),
+            tags in proptest::collection::btree_set("[a-z0-9][a-z0-9 _-]{0,12}[a-z0-9]", 0..4),
+            owner in proptest::option::of(text(15)),
+            birthday in proptest::option::of((1930i32..2010, 1u32..13, 1u32..29)),
+            notes in proptest::option::of(proptest::collection::vec(text(40), 1..4)),
+        ) -> Customer {
+            let mut c = Customer::new("00000000-0000-4000-8000-000000000001".parse().unwrap(), Timestamp(0));
+            c.name = name;
+            c.company = company;
+            c.job_title = job_title.unwrap_or_default();
+            c.emails = emails.into_iter().enumerate().map(|(i, (label, value))| ContactPoint { id: ContactPointId(format!("e{i}")), label, value }).collect();
+            c.phones = phones.into_iter().enumerate().map(|(i, (label, value))| ContactPoint { id: ContactPointId(format!("p{i}")), label, value }).collect();
+            c.address.street = street.unwrap_or_default();
+            c.address.city = city.unwrap_or_default();
+            c.address.postal_code = postal_code.unwrap_or_default();
+            c.address.country = country.unwrap_or_default();
+            c.stage = stage;
+            for tag in tags {
+                c.tags.insert(&tag);
+            }
+            c.owner = owner.unwrap_or_default();
+            c.birthday = birthday.and_then(|(y, m, d)| CalendarDate::parse(&format!("{y:04}-{m:02}-{d:02}")));
+            if let Some(lines) = notes {
+                c.set_notes(lines.join("\n"));
+            }
+            c
+        }
+    }
+
+    fn points(points: &[ContactPoint]) -> Vec<(&str, &str)> {
+        points
+            .iter()
+            .map(|p| (p.label.as_str(), p.value.as_str()))
+            .collect()
+    }
+
+    fn assert_same(back: &Customer, original: &Customer, with_region: bool) {
+        assert_eq!(back.name, original.name);
+        assert_eq!(back.company, original.company);
+        assert_eq!(back.job_title, original.job_title);
+        assert_eq!(points(&back.emails), points(&original.emails));
+        assert_eq!(points(&back.phones), points(&original.phones));
+        assert_eq!(back.address.street, original.address.street);
+        assert_eq!(back.address.city, original.address.city);
+        assert_eq!(back.address.postal_code, original.address.postal_code);
+        assert_eq!(back.address.country, original.address.country);
+        if with_region {
+            assert_eq!(back.address.region, original.address.region);
+        }
+        assert_eq!(back.stage, original.stage);
+        assert_eq!(back.tags, original.tags);
+        assert_eq!(back.owner, original.owner);
+        assert_eq!(back.birthday, original.birthday);
+        assert_eq!(back.notes.as_str(), original.notes.as_str());
+    }
+
+    fn ids() -> impl FnMut() -> String {
+        let mut n = 0;
+        move || {
+            n += 1;
+            format!("00000000-0000-4000-8000-{n:012}")
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn csv_export_then_import_is_the_same_customer(
+            original in customer(&["work", "mobile", "home", "work ext. 12"])
+        ) {
+            let text = to_csv([&original]);
+            let file = parse_csv(&text).unwrap();
+            let (_, targets) = recognise(&file.headers);
+            prop_assert_eq!(file.rows.len(), 1);
+            let back = row_to_customer(&file.rows[0].1, &targets, &mut ids(), Timestamp(0)).unwrap();
+            prop_assert!(back.warnings.is_empty(), "{:?}", back.warnings);
+            assert_same(&back.customer, &original, true);
+        }
+
+        #[test]
+        fn vcard_export_then_import_is_the_same_customer(
+            original in customer(&["work", "mobile", "home"]),
+            v4 in any::<bool>(),
+        ) {
+            let version = if v4 { Version::V4 } else { Version::V3 };
+            let card = to_vcard(&original, version);
+            let cards = parse_vcards(&card, &mut ids(), Timestamp(0));
+            prop_assert_eq!(cards.len(), 1);
+            let back = cards.into_iter().next().unwrap().1.unwrap();
+            assert_same(&back, &original, true);
+        }
+    }
+}
