@@ -247,7 +247,7 @@ pub fn ImportPage() -> impl IntoView {
             </header>
             <section class="card">
                 <h3>"Customers from a CSV or vCard file"</h3>
-                <p class="hint">"Exports of Google Contacts, HubSpot and Salesforce are recognised; any other CSV can be mapped column by column. Works offline."</p>
+                <p class="hint">"Exports of Google Contacts, Outlook, HubSpot, Salesforce, Zoho, Pipedrive and LinkedIn are recognised; any other CSV can be mapped column by column; vCard from any phone. Works offline."</p>
                 <label class="button file-button">
                     "Choose a CSV or vCard file…"
                     <input type="file" accept=".csv,text/csv,.vcf,text/vcard" data-testid="import-file" on:change=choose/>
@@ -371,8 +371,11 @@ pub fn ImportPage() -> impl IntoView {
                         }).collect_view()}
                     </ul>
                     {(!r.warnings.is_empty()).then(|| view! {
-                        <p class="hint" data-testid="import-warnings">{format!("{} values had no place and are kept in the customers' notes:", r.warnings.len())}</p>
-                        <ul class="import-errors">
+                        <p class="hint" data-testid="import-warnings">{match r.warnings.len() {
+                            1 => "1 value had no place and is kept in the customer's notes:".to_string(),
+                            n => format!("{n} values had no place and are kept in the customers' notes:"),
+                        }}</p>
+                        <ul class="import-notes">
                             {r.warnings.iter().take(200).map(|(line, message)| view! {
                                 <li data-testid="import-row-warning">{format!("Line {line}: {message}")}</li>
                             }).collect_view()}
@@ -383,8 +386,11 @@ pub fn ImportPage() -> impl IntoView {
                             r.unused.iter().map(|(column, n)| format!("{column} ({n} {})", if *n == 1 { "value" } else { "values" })).collect::<Vec<_>>().join(", "))}</p>
                     })}
                     {(!r.left_out.is_empty()).then(|| view! {
-                        <p class="hint" data-testid="import-left-out">{format!("{} lines of the file are not contacts and were left out:", r.left_out.len())}</p>
-                        <ul class="import-errors">
+                        <p class="hint" data-testid="import-left-out">{match r.left_out.len() {
+                            1 => "1 line of the file is not a contact and was left out:".to_string(),
+                            n => format!("{n} lines of the file are not contacts and were left out:"),
+                        }}</p>
+                        <ul class="import-notes">
                             {r.left_out.iter().take(50).map(|(line, why)| view! {
                                 <li data-testid="import-left-out-line">{format!("Line {line}: {why}")}</li>
                             }).collect_view()}
