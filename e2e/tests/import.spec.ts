@@ -26,7 +26,7 @@ class ImportPage {
   }
 }
 
-function writeFile(name: string, text: string): string {
+function writeFile(name: string, text: string | Buffer): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-import-'));
   const file = path.join(dir, name);
   fs.writeFileSync(file, text);
@@ -110,12 +110,6 @@ test('a file that is not CSV is refused with a reason', async ({ page }) => {
   await expect(page.getByTestId('import-mapping')).toHaveCount(0);
 });
 
-function writeBytes(name: string, bytes: Buffer): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-import-'));
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, bytes);
-  return file;
-}
 
 test('a Windows-1252 file is read as such, and another encoding can be chosen', async ({ page }) => {
   const list = new CustomerListPage(page);
@@ -126,7 +120,7 @@ test('a Windows-1252 file is read as such, and another encoding can be chosen', 
   const bytes = Buffer.from([...csv].map((c) => toCp1252[c] ?? c.charCodeAt(0)));
   const importer = new ImportPage(page);
   await importer.open();
-  await importer.choose(writeBytes('excel.csv', bytes));
+  await importer.choose(writeFile('excel.csv', bytes));
   await expect(page.getByTestId('import-encoding')).toHaveValue('Windows-1252 (Western European)');
   await expect(page.getByTestId('import-unreadable')).toHaveCount(0);
   // Read as UTF-8 instead, the accents cannot be read: said plainly.

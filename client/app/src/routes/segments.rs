@@ -112,66 +112,51 @@ pub fn SegmentsPage() -> impl IntoView {
             }));
         });
     };
-    let export_csv = move |_| {
+    // Both exports read every member's whole document, then write the file.
+    let export = move |format: ExportFormat| {
         let ids = found.get_untracked();
         working.set(true);
         spawn_local(async move {
-            // Every field of every customer: the documents, not the list's summaries.
             let mut customers = Vec::with_capacity(ids.len());
-            let mut missing = 0;
             for id in &ids {
-                match repo.customer(id).await {
-                    Ok(customer) => customers.push(customer),
-                    Err(_) => missing += 1,
+                if let Ok(customer) = repo.customer(id).await {
+                    customers.push(customer);
                 }
             }
             working.set(false);
-            let text = to_csv(customers.iter());
-            message.set(Some(
-                match export::download_as(
-                    &format!("fieldbook-segment-{}.csv", day(now())),
-                    &text,
+            let missing = ids.len() - customers.len();
+            let (extension, mime, what, text) = match format {
+                ExportFormat::Csv => (
+                    "csv",
                     "text/csv",
-                ) {
-                    Ok(()) if missing == 0 => format!("Exported {} customers to CSV.", ids.len()),
-                    Ok(()) => format!(
-                        "Exported {} customers to CSV; {missing} could not be read.",
-                        ids.len() - missing
-                    ),
-                    Err(err) => format!("Export failed: {err}"),
-                },
-            ));
-        });
-    };
-    let export_vcard = move |_| {
-        let ids = found.get_untracked();
-        working.set(true);
-        spawn_local(async move {
-            let mut text = String::new();
-            let mut missing = 0;
-            for id in &ids {
-                match repo.customer(id).await {
-                    Ok(customer) => text.push_str(&to_vcard(&customer, Version::V3)),
-                    Err(_) => missing += 1,
-                }
-            }
-            working.set(false);
+                    "customers to CSV",
+                    to_csv(customers.iter()),
+                ),
+                ExportFormat::Vcard => (
+                    "vcf",
+                    "text/vcard",
+                    "contact cards",
+                    customers.iter().map(|c| to_vcard(c, Version::V3)).collect(),
+                ),
+            };
             message.set(Some(
                 match export::download_as(
-                    &format!("fieldbook-segment-{}.vcf", day(now())),
+                    &format!("fieldbook-segment-{}.{extension}", day(now())),
                     &text,
-                    "text/vcard",
+                    mime,
                 ) {
-                    Ok(()) if missing == 0 => format!("Exported {} contact cards.", ids.len()),
+                    Ok(()) if missing == 0 => format!("Exported {} {what}.", customers.len()),
                     Ok(()) => format!(
-                        "Exported {} contact cards; {missing} could not be read.",
-                        ids.len() - missing
+                        "Exported {} {what}; {missing} could not be read.",
+                        customers.len()
                     ),
                     Err(err) => format!("Export failed: {err}"),
                 },
             ));
         });
     };
+    let export_csv = move |_| export(ExportFormat::Csv);
+    let export_vcard = move |_| export(ExportFormat::Vcard);
     view! {
         <div class="detail" data-testid="segments-page">
             <header class="topbar detail-topbar">
@@ -315,4 +300,11 @@ pub fn SegmentsPage() -> impl IntoView {
             </section>
         </div>
     }
+}
+
+/// What a segment is exported as.
+#[derive(Clone, Copy)]
+enum ExportFormat {
+    Csv,
+    Vcard,
 }
