@@ -331,3 +331,82 @@ mod round_trips {
         }
     }
 }
+
+#[test]
+fn google_contacts_with_several_values_per_cell() {
+    let (layout, encoding, rows) = import("google-contacts.csv");
+    assert_eq!(
+        (layout, encoding),
+        (Layout::GoogleContacts, TextEncoding::Utf8)
+    );
+    let imported = &rows[0].1;
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let c = &imported.customer;
+    assert_eq!(c.name, "Dra. María José García-Pérez");
+    assert_eq!(c.company, "Clínica Sol, S.L.");
+    assert_eq!(c.job_title, "Directora");
+    assert_eq!(
+        values(&c.emails),
+        [
+            ("work", "mj@clinicasol.example"),
+            ("work", "mariajose@clinicasol.example")
+        ]
+    );
+    // Google puts each value's label in a column of its own ("Phone 1 - Label": Mobile);
+    // pairing them is not done yet, so the number keeps the default label.
+    assert_eq!(values(&c.phones), [("work", "+34 612 34 56 78")]);
+    assert_eq!(
+        (
+            c.address.street.as_str(),
+            c.address.city.as_str(),
+            c.address.postal_code.as_str(),
+            c.address.country.as_str()
+        ),
+        ("Calle Mayor 5", "Madrid", "28013", "España")
+    );
+    assert_eq!(c.birthday, CalendarDate::parse("1975-08-09"));
+    assert_eq!(
+        c.notes.as_str(),
+        "Conocida en la feria,\n\"muy interesada\"."
+    );
+    assert_eq!(c.tags.iter().collect::<Vec<_>>(), ["Feria 2026", "VIP"]);
+}
+
+#[test]
+fn hubspot_labels_additional_emails_and_extensions() {
+    let (layout, _, rows) = import("hubspot-contacts.csv");
+    assert_eq!(layout, Layout::HubSpot);
+    let imported = &rows[0].1;
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let c = &imported.customer;
+    assert_eq!(c.name, "Ólafur Sigurðsson");
+    assert_eq!(c.company, "Fiskur ehf.");
+    assert_eq!(c.job_title, "Innkaupastjóri");
+    assert_eq!(c.owner, "Anna Jónsdóttir");
+    assert_eq!(
+        values(&c.emails),
+        [
+            ("work", "olafur@fiskur.example"),
+            ("work", "oli@gmail.example"),
+            ("work", "olafur.s@fiskur.example")
+        ]
+    );
+    assert_eq!(
+        values(&c.phones),
+        [
+            ("work ext. 7", "+354 551 2345"),
+            ("mobile", "+354 661 2345")
+        ]
+    );
+    assert_eq!(c.address.city, "Reykjavík");
+    assert_eq!(
+        c.stage,
+        shared::LifecycleStage::Lead,
+        "Marketing Qualified Lead"
+    );
+    let c = &rows[1].1.customer;
+    assert_eq!(
+        (c.company.as_str(), c.stage),
+        ("渡辺商事", shared::LifecycleStage::Lead)
+    );
+}
