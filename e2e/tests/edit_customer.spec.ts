@@ -19,8 +19,7 @@ test('every kind of field is edited in place and survives a reload', async ({ pa
   await customer.expectContacts('phones', ['(555) 010-4477']);
   await customer.setField('address.city', 'London');
   await customer.field('channel').selectOption('in_person');
-  await customer.field('birthday').fill('1815-12-10');
-  await customer.field('birthday').blur();
+  await customer.setBirthday({ day: '10', month: '12', year: '1815' });
   await customer.setField('notes', 'Prefers morning visits.');
   await customer.expectSaved();
 
@@ -33,7 +32,7 @@ test('every kind of field is edited in place and survives a reload', async ({ pa
   await customer.expectContacts('phones', ['(555) 010-4477']);
   await expect(customer.field('address.city')).toHaveValue('London');
   await expect(customer.field('channel')).toHaveValue('in_person');
-  await expect(customer.field('birthday')).toHaveValue('1815-12-10');
+  await customer.expectBirthday({ day: '10', month: '12', year: '1815' });
   await expect(customer.field('notes')).toHaveValue('Prefers morning visits.');
 
   // The list reflects the edit without opening the document.
@@ -52,10 +51,17 @@ test('an invalid edit is explained under the field and not stored', async ({ pag
   await expect(customer.fieldError('name')).toHaveText('enter a name or a company');
   await customer.addContact('emails', 'not-an-email');
   await expect(page.getByTestId('error-emails.new')).toContainText('is not an email address');
+  // A day the month does not have is refused; a birthday without a year is kept.
+  await customer.setBirthday({ day: '31', month: '2' });
+  await expect(customer.fieldError('birthday')).toHaveText('February has no day 31');
+  await customer.setBirthday({ day: '29', month: '2' });
+  await customer.expectSaved();
+  await expect(customer.fieldError('birthday')).toHaveCount(0);
 
   await page.reload();
   await expect(customer.heading).toHaveText('Grace Hopper');
   await expect(customer.contactValues('emails')).toHaveCount(0);
+  await customer.expectBirthday({ day: '29', month: '2' });
 });
 
 test('a full device storage is reported, never shown as saved', async ({ page }) => {

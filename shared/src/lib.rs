@@ -43,7 +43,8 @@ pub mod sync;
 pub use documents::conflicts::{ConflictValue, FieldConflict};
 pub use documents::customer_doc::{CustomerDoc, DocError, Version};
 pub use model::customer::{
-    Address, CalendarDate, Channel, ContactPoint, ContactPointId, Customer, LifecycleStage, TagSet,
+    Address, Birthday, CalendarDate, Channel, ContactPoint, ContactPointId, Customer,
+    LifecycleStage, TagSet,
 };
 pub use model::customer_id::CustomerId;
 pub use model::summary::CustomerSummary;

@@ -247,8 +247,9 @@ pub fn customer(seed: u64, customer_idx: u64, now: Timestamp) -> Customer {
     let n_tags = rng.below(4);
     customer.tags = (0..n_tags).map(|_| *rng.pick(TAGS)).collect::<TagSet>();
     customer.preferred_channel = rng.chance(60).then(|| *rng.pick(&Channel::ALL));
-    customer.birthday = rng.chance(40).then(|| CalendarDate {
-        year: 1950 + rng.below(50) as i32,
+    customer.birthday = rng.chance(40).then(|| crate::Birthday {
+        // A rep often knows only the day.
+        year: (!rng.chance(20)).then(|| 1950 + rng.below(50) as i32),
         month: 1 + rng.below(12) as u32,
         day: 1 + rng.below(28) as u32,
     });

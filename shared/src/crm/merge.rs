@@ -252,7 +252,7 @@ mod tests {
         other.phones = vec![point("p2", "06 12 34 56 78")];
         other.tags.insert("salon-2026");
         other.notes.update("Two shops in Lyon.");
-        other.birthday = CalendarDate::parse("1984-02-29");
+        other.birthday = crate::Birthday::parse("1984-02-29");
         other.activities.insert(
             "a2".into(),
             Activity::new(ActivityKind::Visit, Timestamp(2), "tablet"),

@@ -143,7 +143,7 @@ mod tests {
     use super::*;
     use crate::{
         model::records::{Activity, ActivityKind, Feedback, FeedbackKind},
-        CalendarDate, Customer,
+        Customer,
     };
 
     const DAY: i64 = Timestamp::DAY_MS;
@@ -174,7 +174,7 @@ mod tests {
         let now = Timestamp(100 * DAY);
         let mut quiet = customer(1, "Quiet Lyon", LifecycleStage::Loyal, "lyon", Some(30));
         quiet.tags.insert("vip");
-        quiet.birthday = CalendarDate::parse("1980-03-04");
+        quiet.birthday = crate::Birthday::parse("1980-03-04");
         quiet.feedback.insert(
             "f".into(),
             Feedback {

@@ -26,8 +26,8 @@ pub struct Upcoming {
     pub occasion: Occasion,
     /// In how many days (0 = today).
     pub in_days: u32,
-    /// Age turned, or years as a customer.
-    pub years: i32,
+    /// Age turned, or years as a customer; `None` for a birthday whose year is unknown.
+    pub years: Option<i32>,
 }
 
 fn day_of_year(year: i32, month: u32, day: u32) -> Option<i64> {
@@ -60,10 +60,10 @@ fn next_occurrence(today: CalendarDate, month: u32, day: u32) -> Option<(u32, i3
 pub fn upcoming(book: &Book, today: CalendarDate, within_days: u32) -> Vec<Upcoming> {
     let mut found = Vec::new();
     for summary in book.summaries().filter(|s| !s.archived) {
-        let mut add = |occasion, date: CalendarDate| {
-            if let Some((in_days, year)) = next_occurrence(today, date.month, date.day) {
-                let years = year - date.year;
-                if in_days <= within_days && years > 0 {
+        let mut add = |occasion, month: u32, day: u32, since: Option<i32>| {
+            if let Some((in_days, year)) = next_occurrence(today, month, day) {
+                let years = since.map(|since| year - since);
+                if in_days <= within_days && years.is_none_or(|years| years > 0) {
                     found.push(Upcoming {
                         customer: summary.id.clone(),
                         name: summary.display_name().to_string(),
@@ -75,10 +75,20 @@ pub fn upcoming(book: &Book, today: CalendarDate, within_days: u32) -> Vec<Upcom
             }
         };
         if let Some(birthday) = summary.birthday {
-            add(Occasion::Birthday, birthday);
+            add(
+                Occasion::Birthday,
+                birthday.month,
+                birthday.day,
+                birthday.year,
+            );
         }
         if let Some(since) = summary.since {
-            add(Occasion::Anniversary, since);
+            add(
+                Occasion::Anniversary,
+                since.month,
+                since.day,
+                Some(since.year),
+            );
         }
     }
     found.sort_by(|a, b| a.in_days.cmp(&b.in_days).then_with(|| a.name.cmp(&b.name)));
@@ -218,24 +228,33 @@ mod tests {
     #[test]
     fn birthdays_and_anniversaries_come_up_in_order_across_the_new_year() {
         let date = |text: &str| CalendarDate::parse(text).unwrap();
+        let birthday = |text: &str| crate::Birthday::parse(text);
         let mut a = customer(1, &[]);
-        a.birthday = Some(date("1984-01-02"));
+        a.birthday = birthday("1984-01-02");
         let mut b = customer(2, &[]);
-        b.birthday = Some(date("1990-12-30"));
+        b.birthday = birthday("1990-12-30");
         b.since = Some(date("2020-12-28"));
         let mut leap = customer(3, &[]);
-        leap.birthday = Some(date("1984-02-29"));
-        let book = Book::from_summaries([a, b, leap]);
+        leap.birthday = birthday("1984-02-29");
+        let mut no_year = customer(4, &[]);
+        no_year.birthday = birthday("--12-31");
+        let book = Book::from_summaries([a, b, leap, no_year]);
         let found: Vec<String> = upcoming(&book, date("2026-12-28"), 7)
             .iter()
-            .map(|u| format!("{} {:?} in {} ({})", u.name, u.occasion, u.in_days, u.years))
+            .map(|u| {
+                format!(
+                    "{} {:?} in {} ({:?})",
+                    u.name, u.occasion, u.in_days, u.years
+                )
+            })
             .collect();
         assert_eq!(
             found,
             [
-                "Customer 2 Anniversary in 0 (6)",
-                "Customer 2 Birthday in 2 (36)",
-                "Customer 1 Birthday in 5 (43)",
+                "Customer 2 Anniversary in 0 (Some(6))",
+                "Customer 2 Birthday in 2 (Some(36))",
+                "Customer 4 Birthday in 3 (None)",
+                "Customer 1 Birthday in 5 (Some(43))",
             ]
         );
         // 29 February is celebrated on the 28th in other years.

@@ -174,6 +174,8 @@ impl CustomerDoc {
                     .map_or_else(|| text.to_string(), |stage| stage.label().to_string()),
                 ScalarValue::Str(text) if prop == "preferred_channel" => Channel::parse(text)
                     .map_or_else(|| text.to_string(), |channel| channel.label().to_string()),
+                ScalarValue::Str(text) if prop == "birthday" => crate::Birthday::parse(text)
+                    .map_or_else(|| text.to_string(), crate::Birthday::describe),
                 ScalarValue::Str(text) if text.is_empty() => "(empty)".to_string(),
                 ScalarValue::Str(text) => text.to_string(),
                 ScalarValue::Null => "(none)".to_string(),

@@ -133,7 +133,7 @@ mod tests {
         customer.tags.insert("vip");
         customer.tags.insert("salon-2026");
         customer.owner = "Marc".into();
-        customer.birthday = crate::CalendarDate::parse("1984-02-29");
+        customer.birthday = crate::Birthday::parse("1984-02-29");
         customer.set_notes("Prefers mornings.\nTwo shops; \"Lyon\", Annecy ::: none.");
         let text = to_csv([&customer]);
         assert!(text.starts_with("\u{feff}Name,Company,Job title,Emails,"));

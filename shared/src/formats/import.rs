@@ -1,10 +1,13 @@
-//! CSV import: recognises the header layouts of Google Contacts, HubSpot and Salesforce
-//! exports (and lets the rep map any other), turns each row into a customer, and reports
-//! every bad row with its line number without stopping at it.
+//! CSV import: recognises the header layouts of the common contact and CRM exports (and
+//! lets the rep map any other), maps stage values with a table the rep can change, turns
+//! each row into a customer, and reports every bad row and unusable value with its line
+//! number without stopping at it.
+
+use std::collections::{BTreeMap, HashMap};
 
 use crate::{
-    model::customer::ContactPointId, model::validation, Address, CalendarDate, ContactPoint,
-    Customer, CustomerId, LifecycleStage, Timestamp,
+    model::customer::ContactPointId, model::validation, Address, Birthday, CalendarDate,
+    ContactPoint, Customer, CustomerId, LifecycleStage, Timestamp,
 };
 
 /// Where an export comes from, recognised by its header row.
@@ -110,11 +113,16 @@ pub enum Target {
     Owner,
     /// A part of a second (home) address: kept in the notes, the customer has one address.
     HomeAddress,
+    /// The label of the email column that follows (Google's "E-mail 1 - Label" before
+    /// "E-mail 1 - Value").
+    EmailLabel,
+    /// The label of the phone column that follows (Google's "Phone 1 - Label").
+    PhoneLabel,
 }
 
 impl Target {
     /// Every target, in the order of the mapping menu.
-    pub const ALL: [Target; 25] = [
+    pub const ALL: [Target; 27] = [
         Target::Ignore,
         Target::FullName,
         Target::Honorific,
@@ -140,6 +148,8 @@ impl Target {
         Target::Birthday,
         Target::Owner,
         Target::HomeAddress,
+        Target::EmailLabel,
+        Target::PhoneLabel,
     ];
 
     /// The label shown in the mapping menu.
@@ -170,6 +180,8 @@ impl Target {
             Target::Birthday => "Birthday",
             Target::Owner => "Owner",
             Target::HomeAddress => "Home address (to the notes)",
+            Target::EmailLabel => "Label of the next email column",
+            Target::PhoneLabel => "Label of the next phone column",
         }
     }
 
@@ -186,6 +198,8 @@ impl Target {
                 | Target::Tags
                 | Target::Notes
                 | Target::HomeAddress
+                | Target::EmailLabel
+                | Target::PhoneLabel
         )
     }
 }
@@ -709,18 +723,19 @@ fn target_of(layout: Layout, header: &str) -> Target {
                     .map(|n| (n, field.to_string()))
             })
         };
+        // The current layout names a value's label "Label", the older one "Type".
         if let Some((_, field)) = numbered("e-mail ") {
-            return if field == "value" {
-                Target::Email
-            } else {
-                Target::Ignore
+            return match field.as_str() {
+                "value" => Target::Email,
+                "label" | "type" => Target::EmailLabel,
+                _ => Target::Ignore,
             };
         }
         if let Some((_, field)) = numbered("phone ") {
-            return if field == "value" {
-                Target::Phone
-            } else {
-                Target::Ignore
+            return match field.as_str() {
+                "value" => Target::Phone,
+                "label" | "type" => Target::PhoneLabel,
+                _ => Target::Ignore,
             };
         }
         if let Some((n, field)) = numbered("address ") {
@@ -956,15 +971,19 @@ fn stage_from(text: &str) -> Option<LifecycleStage> {
         })
 }
 
-/// A birthday cell: `Some(Ok(date))`, `Some(Err(()))` if it is not a date, `None` if it
-/// means "no birthday" (empty, or classic Outlook's `0/0/00` and `0.0.00`).
-fn birthday_from(text: &str) -> Option<Result<CalendarDate, ()>> {
+/// A birthday cell: `Some(Ok(birthday))` (with or without a year: Google's `--06-15`),
+/// `Some(Err(()))` if it is not a date, `None` if it means "no birthday" (empty, or classic
+/// Outlook's `0/0/00` and `0.0.00`).
+fn birthday_from(text: &str) -> Option<Result<Birthday, ()>> {
     let text = text.trim();
     if text
         .chars()
         .all(|c| matches!(c, '0' | '/' | '.' | '-' | ' '))
     {
         return None;
+    }
+    if let Some(birthday) = Birthday::parse(text) {
+        return Some(Ok(birthday));
     }
     let date = CalendarDate::parse(text).or_else(|| {
         // "12/31/1980" (US, Salesforce, Outlook) or "31.12.1980" (German); a date and a
@@ -979,7 +998,7 @@ fn birthday_from(text: &str) -> Option<Result<CalendarDate, ()>> {
         };
         CalendarDate::parse(&format!("{year}-{month:0>2}-{day:0>2}"))
     });
-    Some(date.ok_or(()))
+    Some(date.map(Birthday::from).ok_or(()))
 }
 
 /// A row as a customer, with what could not be used of it.
@@ -990,6 +1009,12 @@ pub struct ImportedRow {
     /// Values of the row that had no valid place, each with why; they are kept in the
     /// customer's notes so nothing of the file is lost.
     pub warnings: Vec<String>,
+}
+
+/// A label as an export writes it: Google marks the primary value `* Work`; labels are
+/// kept in lower case like the app's own ("work", "mobile").
+fn label_from(value: &str) -> String {
+    value.trim().trim_start_matches('*').trim().to_lowercase()
 }
 
 /// A value with its label in parentheses at the end ("zoe@x.example (personal)",
@@ -1019,14 +1044,93 @@ fn split_extension(value: &str) -> (&str, Option<&str>) {
     (value, None)
 }
 
+/// The rep's choices for a file's stage values (HubSpot's lifecycle stages, Salesforce's
+/// lead statuses…), by value in lower case: a stage, or `None` to keep the value in the
+/// notes. A value not in the map gets the stage [`stage_values`] proposes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StageMap(pub BTreeMap<String, Option<LifecycleStage>>);
+
+impl StageMap {
+    /// The stage a value becomes: the rep's choice, or the one recognised.
+    pub fn stage_of(&self, value: &str) -> Option<LifecycleStage> {
+        match self.0.get(&stage_key(value)) {
+            Some(chosen) => *chosen,
+            None => stage_from(value),
+        }
+    }
+
+    /// Sets the stage of a value (`None`: keep it in the notes).
+    pub fn set(&mut self, value: &str, stage: Option<LifecycleStage>) {
+        self.0.insert(stage_key(value), stage);
+    }
+}
+
+fn stage_key(value: &str) -> String {
+    value.trim().to_lowercase()
+}
+
+/// One value of a file's stage column(s): as first written, in how many rows, and the
+/// stage it becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageValue {
+    /// The value, as the file first writes it.
+    pub value: String,
+    /// Rows holding it.
+    pub rows: usize,
+    /// The stage it becomes (`None`: kept in the notes with a warning).
+    pub stage: Option<LifecycleStage>,
+}
+
+/// Every distinct value of the columns mapped to the stage, most frequent first, with the
+/// stage each becomes under `stages`: the mapping table the rep checks and can change.
+pub fn stage_values(file: &CsvFile, targets: &[Target], stages: &StageMap) -> Vec<StageValue> {
+    let columns: Vec<usize> = (targets.iter().enumerate())
+        .filter(|(_, t)| **t == Target::Stage)
+        .map(|(col, _)| col)
+        .collect();
+    let mut found: Vec<StageValue> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (_, row) in &file.rows {
+        for value in columns.iter().filter_map(|col| row.get(*col)) {
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            let at = *index.entry(stage_key(value)).or_insert_with(|| {
+                found.push(StageValue {
+                    value: value.to_string(),
+                    rows: 0,
+                    stage: stages.stage_of(value),
+                });
+                found.len() - 1
+            });
+            found[at].rows += 1;
+        }
+    }
+    found.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.value.cmp(&b.value)));
+    found
+}
+
 /// The customer of one row, or why the row cannot be imported (only when nothing in it
 /// names a person or a company). A value that has no valid place (an unreadable date, a
 /// malformed email, an unknown stage, text past a field's length) does not cost the row:
 /// it is kept in the notes and listed as a warning. `ids` makes the record ids
-/// (customer, emails, phones).
+/// (customer, emails, phones). Stage values become the stages [`stage_values`] proposes;
+/// [`row_to_customer_with`] takes the rep's changes to them.
 pub fn row_to_customer(
     row: &[String],
     targets: &[Target],
+    ids: &mut impl FnMut() -> String,
+    now: Timestamp,
+) -> Result<ImportedRow, String> {
+    row_to_customer_with(row, targets, &StageMap::default(), ids, now)
+}
+
+/// [`row_to_customer`] with the rep's stage mapping.
+pub fn row_to_customer_with(
+    row: &[String],
+    targets: &[Target],
+    stages: &StageMap,
     ids: &mut impl FnMut() -> String,
     now: Timestamp,
 ) -> Result<ImportedRow, String> {
@@ -1037,10 +1141,18 @@ pub fn row_to_customer(
     let mut address = Address::default();
     let mut notes = Vec::new();
     let mut home_address: Vec<String> = Vec::new();
+    // A label column's value, for the email or phone column after it.
+    let (mut email_label, mut phone_label) = (None::<String>, None::<String>);
     // (column's label, raw value, why) of values that found no place.
     let mut unused: Vec<(String, String, String)> = Vec::new();
     for (value, target) in row.iter().zip(targets) {
         let value = value.trim();
+        // A label belongs to the one value column after it, even an empty one.
+        let given_label = match target {
+            Target::Email => email_label.take(),
+            Target::Phone => phone_label.take(),
+            _ => None,
+        };
         if value.is_empty() {
             continue;
         }
@@ -1056,6 +1168,8 @@ pub fn row_to_customer(
             Target::JobTitle => customer.job_title = value.to_string(),
             Target::Owner => customer.owner = value.to_string(),
             Target::HomeAddress => home_address.push(value.to_string()),
+            Target::EmailLabel => email_label = Some(label_from(value)),
+            Target::PhoneLabel => phone_label = Some(label_from(value)),
             Target::Email
             | Target::PersonalEmail
             | Target::Phone
@@ -1068,12 +1182,13 @@ pub fn row_to_customer(
                     .map(str::trim)
                     .filter(|p| !p.is_empty())
                 {
-                    let label = match target {
+                    let given = given_label.as_deref().filter(|l| !l.is_empty());
+                    let label = given.unwrap_or(match target {
                         Target::PersonalEmail => "personal",
                         Target::MobilePhone => "mobile",
                         Target::HomePhone => "home",
                         _ => "work",
-                    };
+                    });
                     // Fieldbook's own export: "value (label)".
                     let (part, label) = labelled(part).unwrap_or((part, label));
                     if matches!(target, Target::Email | Target::PersonalEmail) {
@@ -1106,25 +1221,23 @@ pub fn row_to_customer(
                 }
             }
             Target::Notes => notes.push(value.to_string()),
-            Target::Stage => match stage_from(value) {
+            Target::Stage => match stages.stage_of(value) {
                 Some(stage) => customer.stage = stage,
                 None => unused.push((
                     target.label().into(),
                     value.into(),
-                    "not a lifecycle stage Fieldbook knows".into(),
+                    if stages.0.contains_key(&stage_key(value)) {
+                        "left out by the stage mapping".into()
+                    } else {
+                        "not a lifecycle stage Fieldbook knows".into()
+                    },
                 )),
             },
             Target::Birthday => match birthday_from(value) {
                 Some(Ok(date)) => customer.birthday = Some(date),
-                Some(Err(())) => unused.push((
-                    target.label().into(),
-                    value.into(),
-                    if value.starts_with("--") {
-                        "a birthday without a year".into()
-                    } else {
-                        "not a date".into()
-                    },
-                )),
+                Some(Err(())) => {
+                    unused.push((target.label().into(), value.into(), "not a date".into()))
+                }
                 None => {}
             },
         }
@@ -1152,6 +1265,22 @@ pub fn row_to_customer(
         }
     }
     let mut warnings = Vec::new();
+    // A contact known only by an email or a phone (a newsletter subscriber in HubSpot, a
+    // number in a phone book) is still someone: it is named after it, and the rep told.
+    if customer.name.trim().is_empty() && customer.company.trim().is_empty() {
+        let known_by = (customer.emails.first())
+            .map(|email| ("email", email.value.clone()))
+            .or_else(|| {
+                customer
+                    .phones
+                    .first()
+                    .map(|phone| ("phone", phone.value.clone()))
+            });
+        if let Some((what, value)) = known_by {
+            warnings.push(format!("no name or company: named after its {what}"));
+            customer.name = value;
+        }
+    }
     if !unused.is_empty() {
         let mut kept = String::from("From the import, values without a place:");
         for (label, raw, why) in &unused {
@@ -1367,6 +1496,65 @@ mod tests {
     }
 
     #[test]
+    fn stage_values_are_listed_with_their_stage_and_the_rep_can_change_them() {
+        let file = parse_csv("Email,Lifecycle Stage\na@x.example,Marketing Qualified Lead\nb@x.example,marketing qualified lead\nc@x.example,Customer\nd@x.example,Partner\ne@x.example,\n").unwrap();
+        let (_, targets) = recognise(&file.headers);
+        assert_eq!(targets[1], Target::Stage);
+        let mut stages = StageMap::default();
+        let table = |stages: &StageMap| -> Vec<(String, usize, Option<LifecycleStage>)> {
+            stage_values(&file, &targets, stages)
+                .into_iter()
+                .map(|v| (v.value, v.rows, v.stage))
+                .collect()
+        };
+        assert_eq!(
+            table(&stages),
+            [
+                (
+                    "Marketing Qualified Lead".to_string(),
+                    2,
+                    Some(LifecycleStage::Lead)
+                ),
+                ("Customer".to_string(), 1, Some(LifecycleStage::Customer)),
+                ("Partner".to_string(), 1, None),
+            ]
+        );
+        // The rep makes MQLs prospects and partners advocates.
+        stages.set("Marketing Qualified Lead", Some(LifecycleStage::Prospect));
+        stages.set("partner", Some(LifecycleStage::Advocate));
+        let stage_of_row = |n: usize, stages: &StageMap| {
+            let row =
+                row_to_customer_with(&file.rows[n].1, &targets, stages, &mut ids(), Timestamp(0))
+                    .unwrap();
+            (row.customer.stage, row.warnings)
+        };
+        let named = "no name or company: named after its email".to_string();
+        assert_eq!(
+            stage_of_row(1, &stages),
+            (LifecycleStage::Prospect, vec![named.clone()])
+        );
+        assert_eq!(
+            stage_of_row(3, &stages),
+            (LifecycleStage::Advocate, vec![named.clone()])
+        );
+        // Or keeps a value out: it goes to the notes with a warning.
+        stages.set("Customer", None);
+        let (stage, warnings) = stage_of_row(2, &stages);
+        assert_eq!(
+            stage,
+            Customer::new("x".parse().unwrap(), Timestamp(0)).stage
+        );
+        assert_eq!(
+            warnings,
+            [
+                named,
+                "Lifecycle stage \"Customer\": left out by the stage mapping; kept in the notes"
+                    .to_string()
+            ]
+        );
+    }
+
+    #[test]
     fn google_contacts_headers_are_recognised() {
         let h = headers("First Name,Middle Name,Last Name,Organization Name,Organization Title,Birthday,Notes,Labels,E-mail 1 - Label,E-mail 1 - Value,Phone 1 - Label,Phone 1 - Value,Address 1 - City,Address 1 - Country");
         let (layout, targets) = recognise(&h);
@@ -1382,13 +1570,38 @@ mod tests {
                 Target::Birthday,
                 Target::Notes,
                 Target::Tags,
-                Target::Ignore,
+                Target::EmailLabel,
                 Target::Email,
-                Target::Ignore,
+                Target::PhoneLabel,
                 Target::Phone,
                 Target::City,
                 Target::Country,
             ]
+        );
+        // Each label goes to the value column after it, and only to that one (the older
+        // layout's "Type"; "* " marks the primary value).
+        let file = parse_csv("Given Name,E-mail 1 - Type,E-mail 1 - Value,E-mail 2 - Type,E-mail 2 - Value,Phone 1 - Type,Phone 1 - Value,Phone 2 - Type,Phone 2 - Value\nAda,* Home,ada@home.example,,ada@work.example,Mobile,+44 7700 900123,Custom Label,\n").unwrap();
+        let (layout, targets) = recognise(&file.headers);
+        assert_eq!(layout, Layout::GoogleContacts);
+        let ada = row_to_customer(&file.rows[0].1, &targets, &mut ids(), Timestamp(0))
+            .unwrap()
+            .customer;
+        let points = |points: &[ContactPoint]| -> Vec<(String, String)> {
+            points
+                .iter()
+                .map(|p| (p.label.clone(), p.value.clone()))
+                .collect()
+        };
+        assert_eq!(
+            points(&ada.emails),
+            [
+                ("home".to_string(), "ada@home.example".to_string()),
+                ("work".to_string(), "ada@work.example".to_string())
+            ]
+        );
+        assert_eq!(
+            points(&ada.phones),
+            [("mobile".to_string(), "+44 7700 900123".to_string())]
         );
         let file = parse_csv("First Name,Last Name,Labels,E-mail 1 - Value\nZoë,Dupont,* myContacts ::: VIP,zoe@a.example ::: zoe@b.example\n").unwrap();
         let (_, targets) = recognise(&file.headers);
@@ -1487,13 +1700,13 @@ mod tests {
             .unwrap()
             .customer;
         assert_eq!(jean.phones.len(), 2);
-        assert_eq!(jean.birthday, CalendarDate::parse("1980-12-31"));
+        assert_eq!(jean.birthday, crate::Birthday::parse("1980-12-31"));
         assert_eq!(jean.notes.as_str(), "Met at the fair");
     }
 
     #[test]
     fn one_bad_optional_value_keeps_the_row_with_a_warning_and_the_value_in_the_notes() {
-        let file = parse_csv("Name;Email;Phone;Birthday;Stage\nGood One;good@x.example;;;\n;;;;\nNo Mail;not-an-email;;;\n;nobody@x.example;;;\nBad Phone;;12ab;;\nBad Date;;;yesterday;\nNo Year;;;--06-15;\nOutlook Empty;;;0/0/00;\nExtension;;+1 202 555 0100 ext. 204;;Marketing Qualified Lead\nOdd Stage;;;;unicorn\n\"Quoted, Name\";q@x.example;;;\n").unwrap();
+        let file = parse_csv("Name;Email;Phone;Birthday;Stage\nGood One;good@x.example;;;\n;;;;\nNo Mail;not-an-email;;;\n;nobody@x.example;;;\n;;;1980-01-01;lead\nBad Phone;;12ab;;\nBad Date;;;yesterday;\nNo Year;;;--06-15;\nOutlook Empty;;;0/0/00;\nExtension;;+1 202 555 0100 ext. 204;;Marketing Qualified Lead\nOdd Stage;;;;unicorn\n\"Quoted, Name\";q@x.example;;;\n").unwrap();
         assert_eq!(
             file.headers,
             ["Name", "Email", "Phone", "Birthday", "Stage"]
@@ -1522,14 +1735,15 @@ mod tests {
             [
                 "2: ok Good One",
                 "4: ok No Mail / Email \"not-an-email\": \"not-an-email\" is not an email address (expected name@example.com); kept in the notes",
-                "5: enter a name or a company",
-                "6: ok Bad Phone / Phone \"12ab\": \"12ab\" is not a phone number (use digits, spaces, and an optional leading +); kept in the notes",
-                "7: ok Bad Date / Birthday \"yesterday\": not a date; kept in the notes",
-                "8: ok No Year / Birthday \"--06-15\": a birthday without a year; kept in the notes",
-                "9: ok Outlook Empty",
-                "10: ok Extension",
-                "11: ok Odd Stage / Lifecycle stage \"unicorn\": not a lifecycle stage Fieldbook knows; kept in the notes",
-                "12: ok Quoted, Name",
+                "5: ok nobody@x.example / no name or company: named after its email",
+                "6: enter a name or a company",
+                "7: ok Bad Phone / Phone \"12ab\": \"12ab\" is not a phone number (use digits, spaces, and an optional leading +); kept in the notes",
+                "8: ok Bad Date / Birthday \"yesterday\": not a date; kept in the notes",
+                "9: ok No Year",
+                "10: ok Outlook Empty",
+                "11: ok Extension",
+                "12: ok Odd Stage / Lifecycle stage \"unicorn\": not a lifecycle stage Fieldbook knows; kept in the notes",
+                "13: ok Quoted, Name",
             ]
         );
         let row = |n: usize| {
@@ -1542,11 +1756,15 @@ mod tests {
             "From the import, values without a place:\nEmail: not-an-email"
         );
         assert!(row(1).emails.is_empty());
-        let extension = row(7);
+        let extension = row(8);
         assert_eq!(extension.phones[0].value, "+1 202 555 0100");
         assert_eq!(extension.phones[0].label, "work ext. 204");
         assert_eq!(extension.stage, LifecycleStage::Lead);
-        assert_eq!(row(6).birthday, None);
+        assert_eq!(row(6).birthday.unwrap().to_string(), "--06-15");
+        assert_eq!(row(7).birthday, None);
+        let known_by_email = row(2);
+        assert_eq!(known_by_email.name, "nobody@x.example");
+        assert_eq!(known_by_email.emails[0].value, "nobody@x.example");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::{
     formats::text::{decode_quoted_printable, TextEncoding},
     model::customer::ContactPointId,
     model::validation,
-    CalendarDate, ContactPoint, Customer, CustomerId, Timestamp,
+    Birthday, ContactPoint, Customer, CustomerId, Timestamp,
 };
 
 /// Which vCard version to write.
@@ -94,7 +94,16 @@ pub fn to_vcard(customer: &Customer, version: Version) -> String {
         ));
     }
     if let Some(birthday) = customer.birthday {
-        lines.push(format!("BDAY:{birthday}"));
+        lines.push(match (birthday.year, version) {
+            (Some(_), _) => format!("BDAY:{birthday}"),
+            // vCard 4's date without a year.
+            (None, Version::V4) => format!("BDAY:--{:02}{:02}", birthday.month, birthday.day),
+            // vCard 3 has none: Apple's convention, a placeholder year named in a parameter.
+            (None, Version::V3) => format!(
+                "BDAY;X-APPLE-OMIT-YEAR={OMITTED_YEAR}:{OMITTED_YEAR}-{:02}-{:02}",
+                birthday.month, birthday.day
+            ),
+        });
     }
     if !customer.tags.is_empty() {
         let tags: Vec<String> = customer.tags.iter().map(escape).collect();
@@ -208,6 +217,37 @@ pub fn parse_vcards(
     cards
 }
 
+/// The placeholder year this app writes, with `X-APPLE-OMIT-YEAR`, for a vCard 3 birthday
+/// without a year (the year Apple's Contacts uses).
+const OMITTED_YEAR: i32 = 1604;
+
+/// A `BDAY` value: `1984-02-29`, `19840229`, a date and time (`1984-02-29T00:00:00Z`), vCard
+/// 4's `--0615` / `--06-15`, or Apple's placeholder year named by `X-APPLE-OMIT-YEAR` (so
+/// `1604-06-15` is 15 June, year unknown, not a birth in 1604). `params` are lower case.
+fn birthday_from(value: &str, params: &str) -> Option<Birthday> {
+    let value = value.trim();
+    if value.starts_with("--") {
+        return Birthday::parse(value);
+    }
+    let date = if value.len() >= 8 && value[..8].bytes().all(|b| b.is_ascii_digit()) {
+        format!("{}-{}-{}", &value[..4], &value[4..6], &value[6..8])
+    } else {
+        value.chars().take(10).collect()
+    };
+    let birthday = Birthday::parse(&date)?;
+    let omitted = params
+        .split(';')
+        .find_map(|param| param.strip_prefix("x-apple-omit-year="))
+        .and_then(|year| year.trim().parse::<i32>().ok());
+    Some(match omitted {
+        Some(year) if birthday.year == Some(year) => Birthday {
+            year: None,
+            ..birthday
+        },
+        _ => birthday,
+    })
+}
+
 /// Whether a content line's value is quoted-printable (`ENCODING=QUOTED-PRINTABLE`, or
 /// vCard 2.1's bare `QUOTED-PRINTABLE` parameter).
 fn is_quoted_printable(line: &str) -> bool {
@@ -278,18 +318,10 @@ fn card_to_customer(
                 customer.address.postal_code = part(5);
                 customer.address.country = part(6);
             }
-            "BDAY" => {
-                let value = value.trim();
-                let normalised = if value.len() == 8 && value.chars().all(|c| c.is_ascii_digit()) {
-                    format!("{}-{}-{}", &value[..4], &value[4..6], &value[6..])
-                } else {
-                    value.chars().take(10).collect()
-                };
-                match CalendarDate::parse(&normalised) {
-                    Some(date) => customer.birthday = Some(date),
-                    None => problems.push(format!("\"{value}\" is not a birthday date")),
-                }
-            }
+            "BDAY" => match birthday_from(value, params) {
+                Some(birthday) => customer.birthday = Some(birthday),
+                None => problems.push(format!("\"{}\" is not a birthday date", value.trim())),
+            },
             "CATEGORIES" => {
                 for tag in split_unescape(value, ',') {
                     if !tag.trim().is_empty() {
@@ -354,7 +386,7 @@ mod tests {
         c.address.city = "Lyon".into();
         c.address.postal_code = "69002".into();
         c.address.country = "France".into();
-        c.birthday = CalendarDate::parse("1984-02-29");
+        c.birthday = crate::Birthday::parse("1984-02-29");
         c.tags.insert("vip");
         c.tags.insert("salon-2026");
         c.stage = crate::LifecycleStage::Loyal;
@@ -386,6 +418,41 @@ mod tests {
             assert_eq!(back.notes.as_str(), original.notes.as_str());
             assert_eq!(back.stage, original.stage);
             assert_eq!(back.owner, original.owner);
+        }
+    }
+
+    #[test]
+    fn birthdays_without_a_year_are_written_and_read_in_each_version_and_from_apple() {
+        let mut original = sample();
+        original.birthday = Birthday::parse("--06-15");
+        let v4 = to_vcard(&original, Version::V4);
+        assert!(v4.contains("\r\nBDAY:--0615\r\n"), "{v4}");
+        let v3 = to_vcard(&original, Version::V3);
+        assert!(
+            v3.contains("\r\nBDAY;X-APPLE-OMIT-YEAR=1604:1604-06-15\r\n"),
+            "{v3}"
+        );
+        for card in [v3, v4] {
+            let back = parse_vcards(&card, &mut ids(), Timestamp(0));
+            assert_eq!(back[0].1.as_ref().unwrap().birthday, original.birthday);
+        }
+        // What other tools write: Apple (another placeholder year, lower case), vCard 4's
+        // dashed form, a date and time, a real birth in 1604 without the parameter.
+        for (line, expected) in [
+            ("BDAY;x-apple-omit-year=1900:1900-12-31", "--12-31"),
+            ("BDAY:--12-31", "--12-31"),
+            ("BDAY;VALUE=date:19840229", "1984-02-29"),
+            ("BDAY:1984-02-29T00:00:00Z", "1984-02-29"),
+            ("BDAY:1604-06-15", "1604-06-15"),
+        ] {
+            let card = format!("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\n{line}\r\nEND:VCARD\r\n");
+            let back = parse_vcards(&card, &mut ids(), Timestamp(0));
+            let birthday = back[0].1.as_ref().unwrap().birthday;
+            assert_eq!(
+                birthday.map(|b| b.to_string()).as_deref(),
+                Some(expected),
+                "{line}"
+            );
         }
     }
 

@@ -41,8 +41,8 @@ pub struct Customer {
     /// How the customer prefers to be contacted, if known.
     #[autosurgeon(rename = "preferred_channel")]
     pub preferred_channel: Option<Channel>,
-    /// Birthday, for the personal touch.
-    pub birthday: Option<CalendarDate>,
+    /// Birthday, for the personal touch; the year may be unknown.
+    pub birthday: Option<Birthday>,
     /// Free notes. Collaborative text: concurrent edits on two devices interleave instead of
     /// one overwriting the other.
     #[serde(with = "text_as_string")]
@@ -541,6 +541,118 @@ impl Hydrate for CalendarDate {
     }
 }
 
+/// A birthday: day and month, and the year when it is known (address books and CRMs
+/// export birthdays without a year, `--06-15`, and a rep often knows only the day).
+///
+/// Stored as text: `YYYY-MM-DD`, or `--MM-DD` without a year (ISO 8601's truncated form,
+/// also vCard 4's), so documents written before the year became optional read unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Birthday {
+    /// The year of birth, if known.
+    pub year: Option<i32>,
+    /// Month, 1-12.
+    pub month: u32,
+    /// Day of the month, 1-31 (29 February is valid without a year).
+    pub day: u32,
+}
+
+impl Birthday {
+    /// A birthday from its parts; `None` if the day does not exist in that month (in a leap
+    /// year when the year is unknown) or the year is outside 1000-9999.
+    pub fn new(year: Option<i32>, month: u32, day: u32) -> Option<Birthday> {
+        let valid = year.is_none_or(|year| (1000..=9999).contains(&year))
+            && (1..=12).contains(&month)
+            && (1..=days_in_month(year.unwrap_or(2000), month)).contains(&day);
+        valid.then_some(Birthday { year, month, day })
+    }
+
+    /// Parses `YYYY-MM-DD`, `--MM-DD` or `--MMDD`; `None` if it is not a real day.
+    pub fn parse(text: &str) -> Option<Birthday> {
+        let text = text.trim();
+        if let Some(rest) = text.strip_prefix("--") {
+            let (month, day) = match rest.split_once('-') {
+                Some((month, day)) => (month, day),
+                None if rest.len() == 4 && rest.is_ascii() => rest.split_at(2),
+                None => return None,
+            };
+            if month.len() != 2 || day.len() != 2 {
+                return None;
+            }
+            return Birthday::new(None, month.parse().ok()?, day.parse().ok()?);
+        }
+        CalendarDate::parse(text).map(Birthday::from)
+    }
+
+    /// For people: `1984-02-29`, or `06-15 (year unknown)`.
+    pub fn describe(self) -> String {
+        match self.year {
+            Some(_) => self.to_string(),
+            None => format!("{:02}-{:02} (year unknown)", self.month, self.day),
+        }
+    }
+
+    /// The full date, when the year is known.
+    pub fn date(self) -> Option<CalendarDate> {
+        self.year.map(|year| CalendarDate {
+            year,
+            month: self.month,
+            day: self.day,
+        })
+    }
+}
+
+impl From<CalendarDate> for Birthday {
+    fn from(date: CalendarDate) -> Birthday {
+        Birthday {
+            year: Some(date.year),
+            month: date.month,
+            day: date.day,
+        }
+    }
+}
+
+impl fmt::Display for Birthday {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.year {
+            Some(year) => write!(f, "{year:04}-{:02}-{:02}", self.month, self.day),
+            None => write!(f, "--{:02}-{:02}", self.month, self.day),
+        }
+    }
+}
+
+// Text in every format: the dashboard facts carry few birthdays, and one form is simpler
+// than two.
+impl serde::Serialize for Birthday {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Birthday {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Birthday::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("not a YYYY-MM-DD or --MM-DD birthday: {text:?}"))
+        })
+    }
+}
+
+impl Reconcile for Birthday {
+    type Key<'a> = autosurgeon::reconcile::NoKey;
+
+    fn reconcile<R: Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+        reconciler.str(self.to_string())
+    }
+}
+
+impl Hydrate for Birthday {
+    fn hydrate_string(text: &'_ str) -> Result<Self, HydrateError> {
+        Birthday::parse(text).ok_or_else(|| {
+            HydrateError::unexpected("a YYYY-MM-DD or --MM-DD birthday", text.to_string())
+        })
+    }
+}
+
 /// A set of tags, stored as an Automerge map from tag to `true`.
 ///
 /// A map rather than a list: the same tag added concurrently on two devices merges into one
@@ -611,6 +723,52 @@ impl Hydrate for TagSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn birthdays_may_have_no_year_and_read_back_as_written() {
+        let no_year = Birthday::parse("--06-15").unwrap();
+        assert_eq!((no_year.year, no_year.month, no_year.day), (None, 6, 15));
+        assert_eq!(no_year.to_string(), "--06-15");
+        assert_eq!(no_year.date(), None);
+        assert_eq!(Birthday::parse("--0615"), Some(no_year));
+        assert_eq!(Birthday::parse("--02-29").unwrap().to_string(), "--02-29");
+        assert_eq!(Birthday::parse("--02-30"), None);
+        assert_eq!(Birthday::parse("--13-01"), None);
+        assert_eq!(Birthday::parse("--6-15"), None);
+        assert_eq!(Birthday::parse("--"), None);
+        assert_eq!(Birthday::parse("--ü-"), None);
+        let full = Birthday::parse("1984-02-29").unwrap();
+        assert_eq!(full.to_string(), "1984-02-29");
+        assert_eq!(full.date(), CalendarDate::parse("1984-02-29"));
+        assert_eq!(Birthday::parse("1985-02-29"), None);
+        assert_eq!(Birthday::new(Some(999), 1, 1), None);
+        // Both forms survive JSON (backups) and the binary facts.
+        for birthday in [no_year, full] {
+            let json = serde_json::to_string(&birthday).unwrap();
+            assert_eq!(serde_json::from_str::<Birthday>(&json).unwrap(), birthday);
+            let bytes = postcard::to_allocvec(&birthday).unwrap();
+            assert_eq!(postcard::from_bytes::<Birthday>(&bytes).unwrap(), birthday);
+        }
+    }
+
+    #[test]
+    fn a_birthday_without_a_year_is_stored_and_read_back_from_the_document() {
+        let mut customer = Customer::new("c".parse().unwrap(), Timestamp(0));
+        customer.name = "Ana".into();
+        customer.birthday = Birthday::parse("--06-15");
+        let mut doc = automerge::AutoCommit::new();
+        autosurgeon::reconcile(&mut doc, &customer).unwrap();
+        let back: Customer = autosurgeon::hydrate(&doc).unwrap();
+        assert_eq!(back.birthday, customer.birthday);
+        // A document written before the year became optional still reads.
+        customer.birthday = Birthday::parse("1990-01-31");
+        autosurgeon::reconcile(&mut doc, &customer).unwrap();
+        let back: Customer = autosurgeon::hydrate(&doc).unwrap();
+        assert_eq!(
+            back.birthday.unwrap().date(),
+            CalendarDate::parse("1990-01-31")
+        );
+    }
 
     #[test]
     fn calendar_dates_parse_only_real_dates() {

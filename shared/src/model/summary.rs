@@ -76,7 +76,7 @@ pub struct CustomerSummary {
     pub deals: Vec<DealSummary>,
     /// Birthday, for personal touches and segments.
     #[serde(default)]
-    pub birthday: Option<CalendarDate>,
+    pub birthday: Option<crate::Birthday>,
     /// The day the customer was added (its anniversary is a personal touch).
     #[serde(default)]
     pub since: Option<CalendarDate>,

@@ -2,8 +2,8 @@
 
 use automerge::ActorId;
 use shared::{
-    Address, CalendarDate, Channel, ContactPoint, ContactPointId, Customer, CustomerDoc,
-    CustomerId, DocError, LifecycleStage, TagSet, Timestamp,
+    Address, Birthday, Channel, ContactPoint, ContactPointId, Customer, CustomerDoc, CustomerId,
+    DocError, LifecycleStage, TagSet, Timestamp,
 };
 
 const T0: Timestamp = Timestamp(1_795_341_600_000);
@@ -45,7 +45,7 @@ fn full_customer() -> Customer {
     customer.stage = LifecycleStage::Loyal;
     customer.tags = ["vip", "salon-2026"].into_iter().collect::<TagSet>();
     customer.preferred_channel = Some(Channel::InPerson);
-    customer.birthday = CalendarDate::parse("1984-02-29");
+    customer.birthday = Birthday::parse("1984-02-29");
     customer.notes = autosurgeon::Text::with_value("Prefers morning visits.");
     customer.owner = "Camille".into();
     customer
@@ -400,21 +400,14 @@ fn conflicts_in_contact_points_and_dates_are_found_and_resolved() {
     let mut b = a.fork(actor(2));
     a.update(Timestamp(T0.0 + 1000), |c| {
         c.phones[0].value = "+33 6 00 00 00 01".into();
-        c.birthday = Some(CalendarDate {
-            year: 1980,
-            month: 1,
-            day: 2,
-        });
+        c.birthday = Birthday::parse("1980-01-02");
         c.stage = LifecycleStage::Advocate;
     })
     .unwrap();
     b.update(Timestamp(T0.0 + 2000), |c| {
         c.phones[0].value = "+33 6 00 00 00 02".into();
-        c.birthday = Some(CalendarDate {
-            year: 1981,
-            month: 3,
-            day: 4,
-        });
+        // The other device knows only the day.
+        c.birthday = Birthday::parse("--03-04");
         c.stage = LifecycleStage::Churned;
     })
     .unwrap();
@@ -432,11 +425,11 @@ fn conflicts_in_contact_points_and_dates_are_found_and_resolved() {
         // Both dates are readable, and keeping the other one works.
         let mut dates: Vec<&str> = birthday.values.iter().map(|v| v.display.as_str()).collect();
         dates.sort();
-        assert_eq!(dates, ["1980-01-02", "1981-03-04"]);
+        assert_eq!(dates, ["03-04 (year unknown)", "1980-01-02"]);
         let other = birthday.values.iter().find(|v| !v.kept).unwrap().clone();
         a.resolve_conflict("birthday", &other.op, Timestamp(T0.0 + 3000))
             .unwrap();
-        assert_eq!(a.customer().birthday.unwrap().to_string(), other.display);
+        assert_eq!(a.customer().birthday.unwrap().describe(), other.display);
     }
     for conflict in a.conflicts() {
         let keep = conflict.values[0].op.clone();

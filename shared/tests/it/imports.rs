@@ -3,7 +3,7 @@
 
 use shared::formats::import::{parse_csv, recognise, row_to_customer, ImportedRow, Layout};
 use shared::formats::text::{decode_detected, TextEncoding};
-use shared::{CalendarDate, Timestamp};
+use shared::{Birthday, Timestamp};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -83,7 +83,7 @@ fn classic_outlook_in_german_and_windows_1252() {
     let c = &zoe.customer;
     assert_eq!(c.name, "Frau Zoë Anne Ærø Dr.");
     assert_eq!(values(&c.phones), [("home", "0711 987654")]);
-    assert_eq!(c.birthday, CalendarDate::parse("1984-06-15"));
+    assert_eq!(c.birthday, Birthday::parse("1984-06-15"));
     assert_eq!(
         c.notes.as_str(),
         "Home address: Gartenweg 3, Esslingen, 73728"
@@ -117,7 +117,7 @@ fn outlook_com_in_english_with_a_bom() {
         ]
     );
     assert_eq!(c.address.postal_code, "D02 X576");
-    assert_eq!(c.birthday, CalendarDate::parse("1985-03-14"));
+    assert_eq!(c.birthday, Birthday::parse("1985-03-14"));
     assert_eq!(
         c.notes.as_str(),
         "Met at \"TransportExpo\", booth B12.\nWants a quote for 40 vans."
@@ -158,7 +158,7 @@ fn zoho_is_not_taken_for_hubspot_and_loses_nothing() {
         ),
         ("Rua Augusta 100", "Lisboa", "1100-053", "Portugal")
     );
-    assert_eq!(c.birthday, CalendarDate::parse("1979-11-02"));
+    assert_eq!(c.birthday, Birthday::parse("1979-11-02"));
     assert_eq!(
         c.notes.as_str(),
         "Interested in 12 trucks; call after 15:00."
@@ -189,7 +189,7 @@ fn pipedrive_people_with_person_prefixes() {
         [("work", "+45 33 12 34 56"), ("mobile", "+45 20 12 34 56")]
     );
     assert_eq!(c.tags.iter().collect::<Vec<_>>(), ["Hot lead"]);
-    assert_eq!(c.birthday, CalendarDate::parse("1990-04-30"));
+    assert_eq!(c.birthday, Birthday::parse("1990-04-30"));
 }
 
 mod round_trips {
@@ -200,7 +200,7 @@ mod round_trips {
     use shared::formats::import::{parse_csv, recognise, row_to_customer};
     use shared::formats::vcard::{parse_vcards, to_vcard, Version};
     use shared::model::customer::ContactPointId;
-    use shared::{CalendarDate, ContactPoint, Customer, LifecycleStage, Timestamp};
+    use shared::{Birthday, ContactPoint, Customer, LifecycleStage, Timestamp};
 
     /// Text a rep types: letters with accents and other scripts, digits, punctuation that
     /// the formats quote or escape (quotes, commas, semicolons, backslashes), inner spaces.
@@ -240,7 +240,7 @@ mod round_trips {
             stage in proptest::sample::select(LifecycleStage::ALL.to_vec()),
             tags in proptest::collection::btree_set("[a-z0-9][a-z0-9 _-]{0,12}[a-z0-9]", 0..4),
             owner in proptest::option::of(text(15)),
-            birthday in proptest::option::of((1930i32..2010, 1u32..13, 1u32..29)),
+            birthday in proptest::option::of((proptest::option::of(1930i32..2010), 1u32..13, 1u32..29)),
             notes in proptest::option::of(proptest::collection::vec(text(40), 1..4)),
         ) -> Customer {
             let mut c = Customer::new("00000000-0000-4000-8000-000000000001".parse().unwrap(), Timestamp(0));
@@ -258,7 +258,7 @@ mod round_trips {
                 c.tags.insert(&tag);
             }
             c.owner = owner.unwrap_or_default();
-            c.birthday = birthday.and_then(|(y, m, d)| CalendarDate::parse(&format!("{y:04}-{m:02}-{d:02}")));
+            c.birthday = birthday.and_then(|(y, m, d)| Birthday::new(y, m, d));
             if let Some(lines) = notes {
                 c.set_notes(lines.join("\n"));
             }
@@ -352,9 +352,8 @@ fn google_contacts_with_several_values_per_cell() {
             ("work", "mariajose@clinicasol.example")
         ]
     );
-    // Google puts each value's label in a column of its own ("Phone 1 - Label": Mobile);
-    // pairing them is not done yet, so the number keeps the default label.
-    assert_eq!(values(&c.phones), [("work", "+34 612 34 56 78")]);
+    // Google puts each value's label in a column of its own ("Phone 1 - Label": Mobile).
+    assert_eq!(values(&c.phones), [("mobile", "+34 612 34 56 78")]);
     assert_eq!(
         (
             c.address.street.as_str(),
@@ -364,7 +363,7 @@ fn google_contacts_with_several_values_per_cell() {
         ),
         ("Calle Mayor 5", "Madrid", "28013", "España")
     );
-    assert_eq!(c.birthday, CalendarDate::parse("1975-08-09"));
+    assert_eq!(c.birthday, Birthday::parse("1975-08-09"));
     assert_eq!(
         c.notes.as_str(),
         "Conocida en la feria,\n\"muy interesada\"."

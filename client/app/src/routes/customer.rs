@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_params_map};
 use shared::{
-    CalendarDate, Channel, ContactPoint, ContactPointId, Customer, CustomerId, LifecycleStage,
+    Birthday, Channel, ContactPoint, ContactPointId, Customer, CustomerId, LifecycleStage,
 };
 
 use crate::{
@@ -348,25 +348,7 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
                     }).collect_view()}
                 </select>
             </label>
-            <label class="field">
-                <span class="field-label">"Birthday"</span>
-                <input
-                    type="date"
-                    data-testid="field-birthday"
-                    prop:value=editor.value(|c| c.birthday.map(|d| d.to_string()).unwrap_or_default())
-                    on:change=move |ev| {
-                        let text = event_target_value(&ev);
-                        if text.is_empty() {
-                            editor.save("birthday".into(), |c| c.birthday = None, || {});
-                        } else if let Some(date) = CalendarDate::parse(&text) {
-                            editor.save("birthday".into(), move |c| c.birthday = Some(date), || {});
-                        } else {
-                            editor.errors.update(|errors| { errors.insert("birthday".into(), format!("\"{text}\" is not a date")); });
-                        }
-                    }
-                />
-                <FieldError editor field="birthday"/>
-            </label>
+            <BirthdayField editor/>
             <TextField editor label="Owner" field="owner" autocomplete="off" read=|c| c.owner.clone() write=|c, v| c.owner = v/>
         </section>
 
@@ -437,6 +419,106 @@ fn tel_href(phone: &str) -> String {
         .filter(|(idx, c)| c.is_ascii_digit() || (*idx == 0 && *c == '+'))
         .map(|(_, c)| c)
         .collect()
+}
+
+/// The birthday as day, month and an optional year: a rep often knows only the day, and
+/// address books export birthdays without a year. Saved when the day and month are both
+/// set (or all three parts are cleared).
+#[component]
+fn BirthdayField(editor: Editor) -> impl IntoView {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let day = NodeRef::<leptos::html::Input>::new();
+    let month = NodeRef::<leptos::html::Select>::new();
+    let year = NodeRef::<leptos::html::Input>::new();
+    let save = move |_| {
+        let (Some(day), Some(month), Some(year)) = (day.get(), month.get(), year.get()) else {
+            return;
+        };
+        let (day, month, year) = (day.value(), month.value(), year.value());
+        let (day, month, year) = (day.trim(), month.trim(), year.trim());
+        let error = |message: &str| {
+            let message = message.to_string();
+            editor.errors.update(|errors| {
+                errors.insert("birthday".into(), message);
+            });
+        };
+        if day.is_empty() && month.is_empty() && year.is_empty() {
+            editor.save("birthday".into(), |c| c.birthday = None, || {});
+            return;
+        }
+        if day.is_empty() || month.is_empty() {
+            return error("Enter the day and the month (the year may stay empty)");
+        }
+        let year = match year {
+            "" => None,
+            text => match text.parse::<i32>() {
+                Ok(year) => Some(year),
+                Err(_) => return error(&format!("\"{text}\" is not a year")),
+            },
+        };
+        let (Ok(day_number), Ok(month_number)) = (day.parse::<u32>(), month.parse::<u32>()) else {
+            return error(&format!("\"{day}\" is not a day of the month"));
+        };
+        match Birthday::new(year, month_number, day_number) {
+            Some(birthday) => editor.save(
+                "birthday".into(),
+                move |c| c.birthday = Some(birthday),
+                || {},
+            ),
+            None if year.is_some_and(|year| !(1000..=9999).contains(&year)) => {
+                error("Enter the year with four digits")
+            }
+            None => error(&format!(
+                "{} has no day {day_number}",
+                MONTHS
+                    .get(month_number as usize - 1)
+                    .copied()
+                    .unwrap_or("That month")
+            )),
+        }
+    };
+    let part = move |read: fn(Birthday) -> String| {
+        editor.value(move |c| c.birthday.map(read).unwrap_or_default())
+    };
+    let (day_value, month_value, year_value) = (
+        part(|b| b.day.to_string()),
+        part(|b| b.month.to_string()),
+        part(|b| b.year.map(|y| y.to_string()).unwrap_or_default()),
+    );
+    view! {
+        <fieldset class="field birthday" data-testid="field-birthday">
+            <legend class="field-label">"Birthday"</legend>
+            <div class="birthday-parts">
+                <input type="text" inputmode="numeric" maxlength="2" autocomplete="bday-day"
+                    aria-label="Birthday: day" placeholder="Day" data-testid="field-birthday-day"
+                    node_ref=day prop:value=day_value on:change=save/>
+                <select aria-label="Birthday: month" data-testid="field-birthday-month" node_ref=month
+                    autocomplete="bday-month" prop:value=month_value on:change=save>
+                    <option value="">"Month"</option>
+                    {MONTHS.iter().enumerate().map(|(i, name)| view! {
+                        <option value=(i + 1).to_string()>{*name}</option>
+                    }).collect_view()}
+                </select>
+                <input type="text" inputmode="numeric" maxlength="4" autocomplete="bday-year"
+                    aria-label="Birthday: year (optional)" placeholder="Year" data-testid="field-birthday-year"
+                    node_ref=year prop:value=year_value on:change=save/>
+            </div>
+            <FieldError editor field="birthday"/>
+        </fieldset>
+    }
 }
 
 #[component]

@@ -294,8 +294,14 @@ fn PersonalTouches() -> impl IntoView {
                     {items.into_iter().take(50).map(|item| {
                         let when = match item.in_days { 0 => "today".to_string(), 1 => "tomorrow".to_string(), n => format!("in {n} days") };
                         let what = match item.occasion {
-                            Occasion::Birthday => format!("Birthday {when} (turns {})", item.years),
-                            Occasion::Anniversary => format!("{} year{} as a customer {when}", item.years, if item.years == 1 { "" } else { "s" }),
+                            Occasion::Birthday => match item.years {
+                                Some(age) => format!("Birthday {when} (turns {age})"),
+                                None => format!("Birthday {when}"),
+                            },
+                            Occasion::Anniversary => {
+                                let years = item.years.unwrap_or_default();
+                                format!("{years} year{} as a customer {when}", if years == 1 { "" } else { "s" })
+                            }
                         };
                         view! {
                             <li class="follow-up" data-testid="personal-touch">
