@@ -176,3 +176,74 @@ test("LinkedIn's notes before the header and an Android vCard 2.1 import whole",
   await expect(page.getByTestId('field-company')).toHaveValue('Piórkowa');
   await expect(page.getByTestId('field-notes')).toHaveValue('Targi – stoisko B12. Zadzwonić w piątek.');
 });
+
+/** The team's fixture files, written from each tool's documented export layout. */
+function fixtureFile(name: string): string {
+  return path.join(__dirname, '..', '..', 'shared', 'tests', 'fixtures', 'imports', name);
+}
+
+test("a Salesforce report's footer is left out, and a UTF-16 file's stages are mapped by the rep", async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  const importer = new ImportPage(page);
+  await importer.open();
+  await importer.choose(fixtureFile('salesforce-report.csv'));
+  await expect(page.getByTestId('import-layout')).toHaveText('Recognised as: Salesforce');
+  await expect(page.getByTestId('import-skipped-lines')).toContainText('5 lines that are not contacts');
+  await importer.run();
+  await expect(page.getByTestId('import-summary')).toContainText('3 imported, 0 merged, 0 skipped as duplicates, 0 rows with errors, 0 warnings');
+  await expect(page.getByTestId('import-left-out-line')).toHaveText([
+    "Line 7: a report's footer",
+    "Line 9: a report's footer",
+    "Line 10: a report's footer",
+    "Line 11: a report's footer",
+    "Line 12: a report's footer",
+  ]);
+
+  // A HubSpot export saved as UTF-16 (as Excel's "Unicode Text" does), with its own stages.
+  const csv = [
+    'First Name,Last Name,Email,Company Name,Lifecycle Stage',
+    'Ingrid,Størmer,ingrid@fjord.example,Fjord Frakt AS,Marketing Qualified Lead',
+    'Mateo,Ruiz,mateo@ruiz.example,Ruiz e Hijos,marketing qualified lead',
+    'Aiko,Tanaka,aiko@tanaka.example,田中物流,Partner',
+  ].join('\r\n');
+  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')]);
+  await importer.open();
+  await importer.choose(writeFile('hubspot-unicode.csv', utf16));
+  await expect(page.getByTestId('import-encoding')).toHaveValue('UTF-16 (little-endian)');
+  const stage = (value: string) => page.locator(`[data-testid=import-stage][data-value="${value}"]`);
+  await expect(page.getByTestId('import-stages')).toContainText('Marketing Qualified Lead 2 rows');
+  await expect(stage('Marketing Qualified Lead')).toHaveValue('lead');
+  // Partner is no stage Fieldbook knows: kept in the notes unless the rep says otherwise.
+  await expect(stage('Partner')).toHaveValue('');
+  await stage('Marketing Qualified Lead').selectOption('prospect');
+  await stage('Partner').selectOption('advocate');
+  await importer.run();
+  await expect(page.getByTestId('import-summary')).toContainText('3 imported, 0 merged, 0 skipped as duplicates, 0 rows with errors, 0 warnings');
+  await list.open();
+  await list.openCustomer('Ingrid Størmer');
+  await expect(page.getByTestId('field-stage')).toHaveValue('prospect');
+  await list.open();
+  await list.openCustomer('Aiko Tanaka');
+  await expect(page.getByTestId('field-company')).toHaveValue('田中物流');
+  await expect(page.getByTestId('field-stage')).toHaveValue('advocate');
+});
+
+test('an iCloud vCard export: a birthday without a year, a company card, the photo reported as not imported', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  const importer = new ImportPage(page);
+  await importer.open();
+  await importer.choose(fixtureFile('apple-icloud.vcf'));
+  await expect(page.getByTestId('import-layout')).toHaveText('Recognised as: vCard');
+  await importer.run();
+  await expect(page.getByTestId('import-summary')).toContainText('2 imported, 0 merged, 0 skipped as duplicates, 0 rows with errors');
+  await expect(page.getByTestId('import-unused')).toHaveText('Not imported: PHOTO (1 value).');
+  await list.open();
+  await expect(list.rowNames).toHaveText(['Milica Đorđević', 'Pekara Kod Mike']);
+  await list.openCustomer('Milica Đorđević');
+  await expect(page.getByTestId('field-birthday-day')).toHaveValue('8');
+  await expect(page.getByTestId('field-birthday-month')).toHaveValue('3');
+  await expect(page.getByTestId('field-birthday-year')).toHaveValue('');
+  await expect(page.getByTestId('field-notes')).toHaveValue('Upoznale smo se na sajmu, Novi Sad.\nZanima je katalog 2027.');
+});

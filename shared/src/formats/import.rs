@@ -914,7 +914,19 @@ pub fn parse_csv(text: &str) -> Result<CsvFile, String> {
     // (line, fields, whether a blank record came just before)
     let mut after_blank = false;
     let mut footer_from: Option<usize> = None;
+    // The last line of the previous record: a gap means blank lines, which the csv crate
+    // skips without a record.
+    let mut previous_end = None::<u64>;
     for (line, fields) in all {
+        let end = line
+            + fields
+                .iter()
+                .map(|f| f.matches('\n').count() as u64)
+                .sum::<u64>();
+        if previous_end.is_some_and(|previous| line > previous + 1) {
+            after_blank = true;
+        }
+        previous_end = Some(end);
         let n = filled(&fields);
         if n == 0 {
             after_blank = true;
@@ -974,7 +986,7 @@ fn stage_from(text: &str) -> Option<LifecycleStage> {
 /// A birthday cell: `Some(Ok(birthday))` (with or without a year: Google's `--06-15`),
 /// `Some(Err(()))` if it is not a date, `None` if it means "no birthday" (empty, or classic
 /// Outlook's `0/0/00` and `0.0.00`).
-fn birthday_from(text: &str) -> Option<Result<Birthday, ()>> {
+fn birthday_from(text: &str, day_first: bool) -> Option<Result<Birthday, ()>> {
     let text = text.trim();
     if text
         .chars()
@@ -991,7 +1003,11 @@ fn birthday_from(text: &str) -> Option<Result<Birthday, ()>> {
         let text = text.split_whitespace().next().unwrap_or(text);
         let parts: Vec<&str> = text.split(['/', '.']).collect();
         let [a, b, year] = parts[..] else { return None };
-        let (month, day) = if text.contains('/') { (a, b) } else { (b, a) };
+        let (month, day) = if text.contains('/') && !day_first {
+            (a, b)
+        } else {
+            (b, a)
+        };
         let year = match year.len() {
             4 => year.to_string(),
             _ => return None,
@@ -1069,6 +1085,53 @@ fn stage_key(value: &str) -> String {
     value.trim().to_lowercase()
 }
 
+/// How a file's values are read, beyond the column mapping: the rep's stage choices and the
+/// order of day and month in its dates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportChoices {
+    /// The rep's changes to the stage each stage value becomes.
+    pub stages: StageMap,
+    /// Whether `05/03/1982` is 5 March (most of the world, and what French, German,
+    /// Spanish, Italian or Polish headers say) rather than May 3 (the US).
+    pub day_first: bool,
+}
+
+impl ImportChoices {
+    /// The choices for a file as found: dates day-first when a date column holds a first
+    /// part over 12 (`25/12/1980`), or, with no day over 12 in second place either, when
+    /// the headers are in a language that writes the day first.
+    pub fn for_file(file: &CsvFile, targets: &[Target]) -> ImportChoices {
+        let columns: Vec<usize> = (targets.iter().enumerate())
+            .filter(|(_, t)| **t == Target::Birthday)
+            .map(|(col, _)| col)
+            .collect();
+        let (mut first_over_12, mut second_over_12) = (false, false);
+        for (_, row) in &file.rows {
+            for value in columns.iter().filter_map(|col| row.get(*col)) {
+                let value = value.split_whitespace().next().unwrap_or("");
+                let mut parts = value.split('/').map(|p| p.parse::<u32>().unwrap_or(0));
+                if let (Some(a), Some(b), Some(_)) = (parts.next(), parts.next(), parts.next()) {
+                    first_over_12 |= a > 12;
+                    second_over_12 |= b > 12;
+                }
+            }
+        }
+        let day_first_language = file.headers.iter().any(|header| {
+            let key = compact(header);
+            DAY_FIRST_HEADERS.contains(&key.as_str())
+        });
+        ImportChoices {
+            stages: StageMap::default(),
+            day_first: first_over_12 || (!second_over_12 && day_first_language),
+        }
+    }
+}
+
+/// First-name headers of languages whose dates put the day first.
+const DAY_FIRST_HEADERS: &[&str] = &[
+    "prénom", "vorname", "nombre", "nome", "imię", "voornaam", "förnamn", "fornavn",
+];
+
 /// One value of a file's stage column(s): as first written, in how many rows, and the
 /// stage it becomes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1123,14 +1186,14 @@ pub fn row_to_customer(
     ids: &mut impl FnMut() -> String,
     now: Timestamp,
 ) -> Result<ImportedRow, String> {
-    row_to_customer_with(row, targets, &StageMap::default(), ids, now)
+    row_to_customer_with(row, targets, &ImportChoices::default(), ids, now)
 }
 
-/// [`row_to_customer`] with the rep's stage mapping.
+/// [`row_to_customer`] with the file's [`ImportChoices`] (stages, date order).
 pub fn row_to_customer_with(
     row: &[String],
     targets: &[Target],
-    stages: &StageMap,
+    choices: &ImportChoices,
     ids: &mut impl FnMut() -> String,
     now: Timestamp,
 ) -> Result<ImportedRow, String> {
@@ -1215,25 +1278,27 @@ pub fn row_to_customer_with(
             Target::Tags => {
                 for tag in value.split([';', ',']).flat_map(|t| t.split(":::")) {
                     let tag = tag.trim().trim_start_matches('*').trim();
-                    if !tag.is_empty() && tag != "myContacts" {
+                    // Google's system group is every contact, not a label.
+                    let system = compact(tag.trim_start_matches("System Group:")) == "mycontacts";
+                    if !tag.is_empty() && !system {
                         customer.tags.insert(tag);
                     }
                 }
             }
             Target::Notes => notes.push(value.to_string()),
-            Target::Stage => match stages.stage_of(value) {
+            Target::Stage => match choices.stages.stage_of(value) {
                 Some(stage) => customer.stage = stage,
                 None => unused.push((
                     target.label().into(),
                     value.into(),
-                    if stages.0.contains_key(&stage_key(value)) {
+                    if choices.stages.0.contains_key(&stage_key(value)) {
                         "left out by the stage mapping".into()
                     } else {
                         "not a lifecycle stage Fieldbook knows".into()
                     },
                 )),
             },
-            Target::Birthday => match birthday_from(value) {
+            Target::Birthday => match birthday_from(value, choices.day_first) {
                 Some(Ok(date)) => customer.birthday = Some(date),
                 Some(Err(())) => {
                     unused.push((target.label().into(), value.into(), "not a date".into()))
@@ -1249,11 +1314,34 @@ pub fn row_to_customer_with(
             .cloned()
             .collect::<Vec<_>>()
             .join(" ");
+    } else {
+        // A full-name column (Zoho's "Full Name") without the salutation or suffix that
+        // have columns of their own: the name carries them like any other layout's.
+        let has = |name: &str, part: &str| name.split_whitespace().any(|word| word == part);
+        if !honorific.is_empty() && !has(&customer.name, &honorific) {
+            customer.name = format!("{honorific} {}", customer.name);
+        }
+        if !suffix.is_empty() && !has(&customer.name, &suffix) {
+            customer.name = format!("{} {suffix}", customer.name);
+        }
     }
     customer.address = address;
     if !home_address.is_empty() {
         notes.push(format!("Home address: {}", home_address.join(", ")));
     }
+    settle(customer, notes, unused)
+}
+
+/// An imported contact made valid (CSV rows and vCards alike): values the rules refuse
+/// move to the notes with a warning, one by one, until the rest is valid; a contact known
+/// only by an email or a phone is named after it; `unused` (label, raw value, why) are
+/// values that found no place, kept in the notes too; `notes` are the notes gathered. Only
+/// a contact with nothing to identify a person or a company is refused.
+pub(crate) fn settle(
+    mut customer: Customer,
+    mut notes: Vec<String>,
+    mut unused: Vec<(String, String, String)>,
+) -> Result<ImportedRow, String> {
     // Values the rules refuse move to the notes, one by one, until the rest is valid; a
     // row without a name or a company is the only one refused.
     if let Err(invalid) = validation::validate(&customer) {
@@ -1523,9 +1611,18 @@ mod tests {
         stages.set("Marketing Qualified Lead", Some(LifecycleStage::Prospect));
         stages.set("partner", Some(LifecycleStage::Advocate));
         let stage_of_row = |n: usize, stages: &StageMap| {
-            let row =
-                row_to_customer_with(&file.rows[n].1, &targets, stages, &mut ids(), Timestamp(0))
-                    .unwrap();
+            let choices = ImportChoices {
+                stages: stages.clone(),
+                ..ImportChoices::default()
+            };
+            let row = row_to_customer_with(
+                &file.rows[n].1,
+                &targets,
+                &choices,
+                &mut ids(),
+                Timestamp(0),
+            )
+            .unwrap();
             (row.customer.stage, row.warnings)
         };
         let named = "no name or company: named after its email".to_string();

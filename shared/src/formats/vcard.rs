@@ -4,9 +4,9 @@
 
 use crate::{
     formats::ics::{escape, fold},
+    formats::import::{settle, ImportedRow},
     formats::text::{decode_quoted_printable, TextEncoding},
     model::customer::ContactPointId,
-    model::validation,
     Birthday, ContactPoint, Customer, CustomerId, Timestamp,
 };
 
@@ -150,13 +150,59 @@ fn split_unescape(value: &str, sep: char) -> Vec<String> {
     parts
 }
 
-/// The cards of a .vcf file as customers: each with the line its card starts on, or why it
-/// cannot be imported. `ids` makes record ids.
+/// The cards of a .vcf file as customers: each with the line its card starts on, and the
+/// values that had no valid place (kept in the notes, like a CSV row's), or why it cannot
+/// be imported (nothing names a person or a company). `ids` makes record ids.
 pub fn parse_vcards(
     text: &str,
     ids: &mut impl FnMut() -> String,
     now: Timestamp,
-) -> Vec<(u64, Result<Customer, String>)> {
+) -> Vec<(u64, Result<ImportedRow, String>)> {
+    cards(text)
+        .into_iter()
+        .map(|(start, props)| (start, card_to_customer(&props, ids, now)))
+        .collect()
+}
+
+/// Properties a card carries that say how it is written, not what it says about someone.
+const FORMAT_PROPERTIES: &[&str] = &[
+    "VERSION",
+    "PRODID",
+    "REV",
+    "UID",
+    "KIND",
+    "CLASS",
+    "SOURCE",
+    "X-ABLABEL",
+    "X-ABADR",
+    "X-ABSHOWAS",
+    "X-ABUID",
+];
+
+/// The properties of a .vcf file that are not imported (a photo, a website, a nickname…),
+/// with how many non-empty values each holds, for the import report.
+pub fn unused_properties(text: &str) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for (_, props) in cards(text) {
+        for (name, _, value) in props {
+            if IMPORTED.contains(&name.as_str())
+                || FORMAT_PROPERTIES.contains(&name.as_str())
+                || value.trim().is_empty()
+            {
+                continue;
+            }
+            match counts.iter_mut().find(|(seen, _)| *seen == name) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((name, 1)),
+            }
+        }
+    }
+    counts
+}
+
+/// A .vcf file's cards: each with the line it starts on and its properties (name in upper
+/// case without its group, parameters in lower case, value decoded).
+fn cards(text: &str) -> Vec<(u64, Vec<Property>)> {
     // Unfold: a line starting with a space or tab continues the previous one; so does any
     // line after a quoted-printable value's soft line break (a `=` at the end, vCard 2.1).
     let mut lines: Vec<(u64, String)> = Vec::new();
@@ -193,8 +239,8 @@ pub fn parse_vcards(
         match name.as_str() {
             "BEGIN" if value.eq_ignore_ascii_case("VCARD") => current = Some((line_no, Vec::new())),
             "END" if value.eq_ignore_ascii_case("VCARD") => {
-                if let Some((start, props)) = current.take() {
-                    cards.push((start, card_to_customer(&props, ids, now)));
+                if let Some(card) = current.take() {
+                    cards.push(card);
                 }
             }
             _ => {
@@ -255,15 +301,33 @@ fn is_quoted_printable(line: &str) -> bool {
         .is_some_and(|(head, _)| head.to_ascii_lowercase().contains("quoted-printable"))
 }
 
+/// The properties [`card_to_customer`] reads.
+const IMPORTED: &[&str] = &[
+    "FN",
+    "N",
+    "ORG",
+    "TITLE",
+    "EMAIL",
+    "TEL",
+    "ADR",
+    "BDAY",
+    "CATEGORIES",
+    "NOTE",
+    "X-FIELDBOOK-STAGE",
+    "X-FIELDBOOK-OWNER",
+];
+
 fn card_to_customer(
     props: &[Property],
     ids: &mut impl FnMut() -> String,
     now: Timestamp,
-) -> Result<Customer, String> {
+) -> Result<ImportedRow, String> {
     let id: CustomerId = ids().parse().map_err(|_| "cannot make an id".to_string())?;
     let mut customer = Customer::new(id, now);
     let mut structured_name = String::new();
-    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    // (property, raw value, why) of values that have no valid place: kept in the notes.
+    let mut unused: Vec<(String, String, String)> = Vec::new();
     for (name, params, value) in props {
         let text = || split_unescape(value, '\u{0}').concat();
         match name.as_str() {
@@ -320,7 +384,7 @@ fn card_to_customer(
             }
             "BDAY" => match birthday_from(value, params) {
                 Some(birthday) => customer.birthday = Some(birthday),
-                None => problems.push(format!("\"{}\" is not a birthday date", value.trim())),
+                None => unused.push(("Birthday".into(), text().trim().into(), "not a date".into())),
             },
             "CATEGORIES" => {
                 for tag in split_unescape(value, ',') {
@@ -329,7 +393,7 @@ fn card_to_customer(
                     }
                 }
             }
-            "NOTE" => customer.set_notes(text().trim()),
+            "NOTE" => notes.push(text().trim().to_string()),
             "X-FIELDBOOK-STAGE" => {
                 if let Some(stage) = crate::LifecycleStage::parse(text().trim()) {
                     customer.stage = stage;
@@ -342,14 +406,7 @@ fn card_to_customer(
     if customer.name.is_empty() || customer.name == customer.company {
         customer.name = structured_name;
     }
-    if let Err(invalid) = validation::validate(&customer) {
-        problems.extend(invalid.0.into_iter().map(|e| e.message));
-    }
-    if problems.is_empty() {
-        Ok(customer)
-    } else {
-        Err(problems.join("; "))
-    }
+    settle(customer, notes, unused)
 }
 
 #[cfg(test)]
@@ -403,7 +460,7 @@ mod tests {
             assert!(card.lines().all(|line| line.len() <= 75), "{card}");
             let parsed = parse_vcards(&card, &mut ids(), Timestamp(0));
             assert_eq!(parsed.len(), 1);
-            let back = parsed.into_iter().next().unwrap().1.unwrap();
+            let back = parsed.into_iter().next().unwrap().1.unwrap().customer;
             assert_eq!(back.name, original.name);
             assert_eq!(back.company, original.company);
             assert_eq!(back.job_title, original.job_title);
@@ -434,7 +491,10 @@ mod tests {
         );
         for card in [v3, v4] {
             let back = parse_vcards(&card, &mut ids(), Timestamp(0));
-            assert_eq!(back[0].1.as_ref().unwrap().birthday, original.birthday);
+            assert_eq!(
+                back[0].1.as_ref().unwrap().customer.birthday,
+                original.birthday
+            );
         }
         // What other tools write: Apple (another placeholder year, lower case), vCard 4's
         // dashed form, a date and time, a real birth in 1604 without the parameter.
@@ -447,7 +507,7 @@ mod tests {
         ] {
             let card = format!("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\n{line}\r\nEND:VCARD\r\n");
             let back = parse_vcards(&card, &mut ids(), Timestamp(0));
-            let birthday = back[0].1.as_ref().unwrap().birthday;
+            let birthday = back[0].1.as_ref().unwrap().customer.birthday;
             assert_eq!(
                 birthday.map(|b| b.to_string()).as_deref(),
                 Some(expected),
@@ -489,7 +549,7 @@ mod tests {
         assert_eq!(cards.len(), 2);
         let (line, first) = &cards[0];
         assert_eq!(*line, 1);
-        let first = first.as_ref().unwrap();
+        let first = &first.as_ref().unwrap().customer;
         assert_eq!(first.name, "Łukasz Wiśniewski");
         assert_eq!(first.company, "Piórkowa Sp. z o.o.");
         assert_eq!(first.phones[0].value, "+48 601 234 567");
@@ -505,21 +565,25 @@ mod tests {
         );
         let (line, second) = &cards[1];
         assert_eq!(*line, 16);
-        assert_eq!(second.as_ref().unwrap().name, "Jörg Müller");
+        assert_eq!(second.as_ref().unwrap().customer.name, "Jörg Müller");
     }
 
     #[test]
-    fn cards_from_phones_are_read_and_bad_cards_say_why() {
+    fn cards_from_phones_are_read_and_a_bad_value_is_kept_in_the_notes() {
         let file = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Dupont;Jean;;;\r\nitem1.EMAIL;type=INTERNET;type=pref:jean@dupont.example\r\nTEL;TYPE=CELL:06 12 34 56 78\r\nBDAY:19800115\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0\r\nFN:Bad Mail\r\nEMAIL:not-an-email\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0\r\nEND:VCARD\r\n";
         let cards = parse_vcards(file, &mut ids(), Timestamp(0));
         let summary: Vec<String> = cards
             .iter()
             .map(|(line, result)| match result {
-                Ok(c) => format!(
-                    "{line}: {} {} {:?}",
+                Ok(ImportedRow {
+                    customer: c,
+                    warnings,
+                }) => format!(
+                    "{line}: {} {:?} {:?} {warnings:?} {:?}",
                     c.name,
-                    c.emails[0].value,
-                    c.birthday.map(|d| d.to_string())
+                    c.emails.first().map(|e| &e.value),
+                    c.birthday.map(|d| d.to_string()),
+                    c.notes.as_str()
                 ),
                 Err(e) => format!("{line}: {e}"),
             })
@@ -527,8 +591,9 @@ mod tests {
         assert_eq!(
             summary,
             [
-                "1: Jean Dupont jean@dupont.example Some(\"1980-01-15\")",
-                "8: \"not-an-email\" is not an email address (expected name@example.com)",
+                "1: Jean Dupont Some(\"jean@dupont.example\") Some(\"1980-01-15\") [] \"\"",
+                // One bad value no longer costs the card: it is kept in the notes.
+                "8: Bad Mail None None [\"Email \\\"not-an-email\\\": \\\"not-an-email\\\" is not an email address (expected name@example.com); kept in the notes\"] \"From the import, values without a place:\\nEmail: not-an-email\"",
                 "13: enter a name or a company",
             ]
         );

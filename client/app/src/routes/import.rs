@@ -9,12 +9,13 @@ use leptos_router::components::A;
 use shared::{
     crm::merge::{default_takes_other, merged, MergeField},
     formats::import::{
-        map_columns, parse_csv, recognise, row_to_customer, unused_columns, CsvFile,
-        DuplicateIndex, Layout, OnDuplicate, Target,
+        map_columns, parse_csv, recognise, row_to_customer_with, stage_values, unused_columns,
+        CsvFile, DuplicateIndex, ImportChoices, ImportedRow, Layout, OnDuplicate, StageMap,
+        Target,
     },
     formats::text::{decode, detect, TextEncoding},
-    formats::vcard::parse_vcards,
-    Customer, CustomerId,
+    formats::vcard::{parse_vcards, unused_properties},
+    Customer, CustomerId, LifecycleStage,
 };
 
 use crate::{repo::use_repo, routes::customer::random_id, time::now};
@@ -22,6 +23,10 @@ use common::perf::now_ms;
 
 /// Customers written per IndexedDB transaction (and between two progress updates).
 const BATCH: usize = 2_000;
+
+/// Stage values listed for the rep to check (a column of free text mapped to the stage
+/// would list thousands).
+const STAGE_VALUES_SHOWN: usize = 30;
 
 /// How an import ended.
 #[derive(Clone, Debug, Default)]
@@ -34,8 +39,10 @@ struct Report {
     warnings: Vec<(u64, String)>,
     /// Lines of the file that are not contacts (a preamble, a report's footer).
     left_out: Vec<(u64, String)>,
-    /// Columns not imported, with how many values each held.
+    /// Columns (or vCard properties) not imported, with how many values each held.
     unused: Vec<(String, usize)>,
+    /// Whether the file was a vCard (its unused parts are properties, not columns).
+    from_cards: bool,
     millis: f64,
 }
 
@@ -44,10 +51,14 @@ struct Report {
 pub fn ImportPage() -> impl IntoView {
     let repo = use_repo();
     let file = RwSignal::new(None::<(String, CsvFile)>);
-    // A .vcf file: its cards, already turned into customers (or reasons).
-    let cards = RwSignal::new(None::<(String, Vec<(u64, Result<Customer, String>)>)>);
+    // A .vcf file: its cards, already turned into customers (or reasons), and the
+    // properties not imported with their counts.
+    let cards = RwSignal::new(None::<(String, Vec<(u64, Result<ImportedRow, String>)>)>);
+    let card_unused = RwSignal::new(Vec::<(String, usize)>::new());
     let layout = RwSignal::new(Layout::Other);
     let targets = RwSignal::new(Vec::<Target>::new());
+    // The rep's changes to the stage each stage value becomes.
+    let stages = RwSignal::new(StageMap::default());
     let on_duplicate = RwSignal::new(OnDuplicate::Skip);
     let error = RwSignal::new(None::<String>);
     let progress = RwSignal::new(None::<(usize, usize)>);
@@ -66,6 +77,7 @@ pub fn ImportPage() -> impl IntoView {
             || text.trim_start().to_uppercase().starts_with("BEGIN:VCARD");
         if vcard {
             let parsed = parse_vcards(&text, &mut random_id, now());
+            card_unused.set(unused_properties(&text));
             file.set(None);
             if parsed.is_empty() {
                 cards.set(None);
@@ -84,6 +96,7 @@ pub fn ImportPage() -> impl IntoView {
                 let (found, mapped) = recognise(&parsed.headers);
                 layout.set(found);
                 targets.set(mapped);
+                stages.set(StageMap::default());
                 error.set(None);
                 file.set(Some((name, parsed)));
             }
@@ -125,14 +138,16 @@ pub fn ImportPage() -> impl IntoView {
         let chosen_cards = cards.get_untracked();
         let parsed = file.get_untracked();
         let mapping = targets.get_untracked();
+        let stage_map = stages.get_untracked();
         let parsed_left_out = parsed
             .as_ref()
             .map(|(_, parsed)| parsed.skipped.clone())
             .unwrap_or_default();
-        let parsed_unused = parsed
-            .as_ref()
-            .map(|(_, parsed)| unused_columns(parsed, &mapping))
-            .unwrap_or_default();
+        let parsed_unused = match &parsed {
+            Some((_, parsed)) => unused_columns(parsed, &mapping),
+            None => card_unused.get_untracked(),
+        };
+        let from_cards = chosen_cards.is_some();
         let n_rows = match (&chosen_cards, &parsed) {
             (Some((_, cards)), _) => cards.len(),
             (None, Some((_, parsed))) => parsed.rows.len(),
@@ -145,17 +160,34 @@ pub fn ImportPage() -> impl IntoView {
             // engine, off this thread).
             let mut row_warnings: Vec<(u64, String)> = Vec::new();
             let rows: Vec<(u64, Result<Customer, String>)> = match (chosen_cards, parsed) {
-                (Some((_, cards)), _) => cards,
+                (Some((_, cards)), _) => cards
+                    .into_iter()
+                    .map(|(line, card)| {
+                        (
+                            line,
+                            card.map(|card| {
+                                row_warnings.extend(card.warnings.into_iter().map(|w| (line, w)));
+                                card.customer
+                            }),
+                        )
+                    })
+                    .collect(),
                 (None, Some((_, parsed))) => {
                     let at = now();
                     let mut ids = random_id;
+                    // The date order is read from the file as mapped now.
+                    let choices = ImportChoices {
+                        stages: stage_map,
+                        ..ImportChoices::for_file(&parsed, &mapping)
+                    };
                     let mut rows = Vec::with_capacity(parsed.rows.len());
                     let mut slice_started = now_ms();
                     for (line, row) in &parsed.rows {
-                        let outcome = row_to_customer(row, &mapping, &mut ids, at).map(|row| {
-                            row_warnings.extend(row.warnings.into_iter().map(|w| (*line, w)));
-                            row.customer
-                        });
+                        let outcome = row_to_customer_with(row, &mapping, &choices, &mut ids, at)
+                            .map(|row| {
+                                row_warnings.extend(row.warnings.into_iter().map(|w| (*line, w)));
+                                row.customer
+                            });
                         rows.push((*line, outcome));
                         if now_ms() - slice_started > 20.0 {
                             common::perf::yield_now().await;
@@ -167,6 +199,7 @@ pub fn ImportPage() -> impl IntoView {
                 (None, None) => return,
             };
             let mut result = Report {
+                from_cards,
                 left_out: parsed_left_out,
                 unused: parsed_unused,
                 warnings: row_warnings,
@@ -327,6 +360,37 @@ pub fn ImportPage() -> impl IntoView {
                     </section>
                 }
             })}
+            {move || file.with(|parsed| parsed.as_ref().map(|(_, parsed)| {
+                targets.with(|targets| stages.with(|chosen| stage_values(parsed, targets, chosen)))
+            })).filter(|values| !values.is_empty()).map(|values| view! {
+                <section class="card" data-testid="import-stages">
+                    <h3>"Stages"</h3>
+                    <p class="hint">"The file's stage values and the stage each becomes; change any of them."</p>
+                    {(values.len() > STAGE_VALUES_SHOWN).then(|| view! {
+                        <p class="hint">{format!("The {STAGE_VALUES_SHOWN} most frequent of {} values; the others become the stage they name, or are kept in the notes.", values.len())}</p>
+                    })}
+                    <div class="mapping">
+                        {values.into_iter().take(STAGE_VALUES_SHOWN).map(|found| {
+                            let value = found.value.clone();
+                            view! {
+                                <label class="field mapping-row">
+                                    <span class="field-label">{found.value.clone()} <span class="hint">{format!(" {} {}", found.rows, if found.rows == 1 { "row" } else { "rows" })}</span></span>
+                                    <select data-testid="import-stage" data-value=found.value.clone()
+                                        on:change=move |ev| {
+                                            let chosen = LifecycleStage::parse(&event_target_value(&ev));
+                                            stages.update(|map| map.set(&value, chosen));
+                                        }>
+                                        {LifecycleStage::ALL.into_iter().map(|stage| view! {
+                                            <option value=stage.as_str() selected=found.stage == Some(stage)>{stage.label()}</option>
+                                        }).collect_view()}
+                                        <option value="" selected=found.stage.is_none()>"Keep in the notes"</option>
+                                    </select>
+                                </label>
+                            }
+                        }).collect_view()}
+                    </div>
+                </section>
+            })}
             {move || cards.get().map(|(name, parsed)| view! {
                 <section class="card" data-testid="import-cards">
                     <h3>{format!("{name}: {} contact cards", parsed.len())}</h3>
@@ -372,8 +436,8 @@ pub fn ImportPage() -> impl IntoView {
                     </ul>
                     {(!r.warnings.is_empty()).then(|| view! {
                         <p class="hint" data-testid="import-warnings">{match r.warnings.len() {
-                            1 => "1 value had no place and is kept in the customer's notes:".to_string(),
-                            n => format!("{n} values had no place and are kept in the customers' notes:"),
+                            1 => "1 warning (a value without a place is kept in the customer's notes):".to_string(),
+                            n => format!("{n} warnings (values without a place are kept in the customers' notes):"),
                         }}</p>
                         <ul class="import-notes">
                             {r.warnings.iter().take(200).map(|(line, message)| view! {
@@ -382,7 +446,7 @@ pub fn ImportPage() -> impl IntoView {
                         </ul>
                     })}
                     {(!r.unused.is_empty()).then(|| view! {
-                        <p class="hint" data-testid="import-unused">{format!("Not imported (mapped to \"Don't import\"): {}.",
+                        <p class="hint" data-testid="import-unused">{format!("Not imported{}: {}.", if r.from_cards { "" } else { " (mapped to \"Don't import\")" },
                             r.unused.iter().map(|(column, n)| format!("{column} ({n} {})", if *n == 1 { "value" } else { "values" })).collect::<Vec<_>>().join(", "))}</p>
                     })}
                     {(!r.left_out.is_empty()).then(|| view! {
