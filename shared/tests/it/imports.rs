@@ -821,3 +821,107 @@ fn the_order_of_day_and_month_is_found_from_the_dates_or_the_headers_language() 
     // Undecided dates in a file with German headers: day first.
     assert!(day_first("Vorname,Nachname,Geburtstag\nA,B,05/04/1975\n"));
 }
+
+/// Every fixture cut short anywhere (a download that stopped, a file truncated by a full
+/// disk) is read to a result or a reason, never a panic: every cut point of the first
+/// 4 KB, then every 97th byte.
+#[test]
+fn truncated_files_give_a_result_or_a_reason_never_a_panic() {
+    use shared::formats::import::{stage_values, unused_columns};
+    let dir = format!("{}/tests/fixtures/imports", env!("CARGO_MANIFEST_DIR"));
+    let mut cuts = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let bytes = fixture(&name);
+        for cut in (0..bytes.len().min(4096)).chain((4096..bytes.len()).step_by(97)) {
+            cuts += 1;
+            let (text, _) = decode_detected(&bytes[..cut]);
+            let mut n = 0;
+            let mut ids = || {
+                n += 1;
+                format!("c-{n}")
+            };
+            if name.ends_with(".vcf") {
+                let _ = shared::formats::vcard::parse_vcards(&text, &mut ids, Timestamp(0));
+                let _ = shared::formats::vcard::unused_properties(&text);
+            } else if let Ok(file) = parse_csv(&text) {
+                let (_, targets) = recognise(&file.headers);
+                let choices = ImportChoices::for_file(&file, &targets);
+                let _ = unused_columns(&file, &targets);
+                let _ = stage_values(&file, &targets, &choices.stages);
+                for (_, row) in &file.rows {
+                    let _ = row_to_customer_with(row, &targets, &choices, &mut ids, Timestamp(0));
+                }
+            }
+        }
+    }
+    assert!(cuts > 10_000, "{cuts} cuts");
+}
+
+/// Every non-empty property of the vCard fixtures is in the customer (its words), a
+/// warning, or the report's properties not imported.
+#[test]
+fn no_value_of_any_vcard_fixture_is_lost_without_a_warning_or_a_report_line() {
+    for name in ["apple-icloud.vcf", "android-2.1.vcf"] {
+        let (text, _) = decode_detected(&fixture(name));
+        let unused: Vec<String> = shared::formats::vcard::unused_properties(&text)
+            .into_iter()
+            .map(|(property, _)| property)
+            .collect();
+        let found: String = cards(name)
+            .iter()
+            .map(|(_, card)| {
+                let card = card.as_ref().unwrap();
+                format!(
+                    "{} {}",
+                    serde_json::to_string(&card.customer).unwrap(),
+                    card.warnings.join(" ")
+                )
+            })
+            .collect::<String>()
+            .to_lowercase();
+        // Unfolded lines (a continuation starts with a space; quoted-printable soft breaks).
+        let unfolded = text.replace("=\r\n", "").replace("\r\n ", "");
+        for line in unfolded.lines() {
+            let Some((head, value)) = line.split_once(':') else {
+                continue;
+            };
+            let property = head.split(';').next().unwrap();
+            let property = property.rsplit('.').next().unwrap().to_uppercase();
+            if [
+                "BEGIN",
+                "END",
+                "VERSION",
+                "PRODID",
+                "X-ABLABEL",
+                "X-ABADR",
+                "X-ABSHOWAS",
+            ]
+            .contains(&property.as_str())
+                || value.trim().is_empty()
+                || unused.contains(&property)
+            {
+                continue;
+            }
+            // Quoted-printable values are checked decoded, through the customer.
+            if head.to_lowercase().contains("quoted-printable") {
+                continue;
+            }
+            // Apple's placeholder year means "no year".
+            let value = match head.to_lowercase().split_once("x-apple-omit-year=") {
+                Some((_, year)) => value.replacen(year, "", 1),
+                None => value.to_string(),
+            };
+            for word in value
+                .to_lowercase()
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty() && *w != "n")
+            {
+                assert!(
+                    found.contains(word),
+                    "{name}: {property} = {value:?}: {word:?} lost"
+                );
+            }
+        }
+    }
+}

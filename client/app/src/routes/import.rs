@@ -10,8 +10,7 @@ use shared::{
     crm::merge::{default_takes_other, merged, MergeField},
     formats::import::{
         map_columns, parse_csv, recognise, row_to_customer_with, stage_values, unused_columns,
-        CsvFile, DuplicateIndex, ImportChoices, ImportedRow, Layout, OnDuplicate, StageMap,
-        Target,
+        CsvFile, DuplicateIndex, ImportChoices, ImportedRow, Layout, OnDuplicate, StageMap, Target,
     },
     formats::text::{decode, detect, TextEncoding},
     formats::vcard::{parse_vcards, unused_properties},
