@@ -39,6 +39,13 @@ for (const size of sizes) {
     await expect(page.getByTestId('customer-heading')).toBeVisible();
     await expect(list.rows.nth(1)).toHaveAttribute('aria-current', 'page');
     await shot('customer');
+    // The birthday as day, month and an optional year.
+    await page.getByTestId('field-birthday').scrollIntoViewIfNeeded();
+    await shot('customer-birthday');
+    for (const part of ['day', 'month', 'year']) {
+      const box = await page.getByTestId(`field-birthday-${part}`).boundingBox();
+      expect(box?.height, part).toBeGreaterThanOrEqual(44);
+    }
 
     await page.goto('/customers/new');
     await expect(page.getByTestId('new-customer-page')).toBeVisible();
@@ -168,10 +175,14 @@ for (const size of sizes) {
     await page.getByTestId('import-file').setInputFiles({
       name: 'salesforce-contacts.csv',
       mimeType: 'text/csv',
-      buffer: Buffer.from('First Name,Last Name,Title,Account Name,Mailing City,Email,Phone\nJean,Martin,Buyer,Fromagerie,Lyon,jean@f.example,04 78 00 00 00\nAnna,Berg,CEO,Nordic AB,Malmö,not-an-email,\n'),
+      buffer: Buffer.from('First Name,Last Name,Title,Account Name,Mailing City,Email,Phone,Lead Status\nJean,Martin,Buyer,Fromagerie,Lyon,jean@f.example,04 78 00 00 00,Working - Contacted\nAnna,Berg,CEO,Nordic AB,Malmö,not-an-email,,Closed - Converted\n'),
     });
     await expect(page.getByTestId('import-layout')).toHaveText('Recognised as: Salesforce');
     await shot('import-mapping');
+    await page.getByTestId('import-stages').scrollIntoViewIfNeeded();
+    await shot('import-stages');
+    const stageSelectBox = await page.getByTestId('import-stage').first().boundingBox();
+    expect(stageSelectBox?.height, 'import-stage').toBeGreaterThanOrEqual(44);
     for (const target of ['import-file', 'import-run', 'import-target', 'on-duplicate-skip']) {
       const box = await page.getByTestId(target).first().boundingBox();
       expect(box?.height, target).toBeGreaterThanOrEqual(target === 'on-duplicate-skip' ? 20 : 44);
