@@ -7,7 +7,9 @@
 //! `cargo run --release -p fieldbook-shared --example import_families`.
 use std::time::Instant;
 
-use shared::formats::import::{parse_csv, recognise, row_to_customer, unused_columns};
+use shared::formats::import::{
+    parse_csv, recognise, row_to_customer_with, unused_columns, ImportChoices,
+};
 use shared::formats::text::{decode, decode_detected, TextEncoding};
 use shared::formats::vcard::{parse_vcards, unused_properties};
 use shared::Timestamp;
@@ -89,10 +91,11 @@ fn import_csv(bytes: &[u8]) -> Outcome {
     let (text, encoding) = decode_detected(bytes);
     let file = parse_csv(&text).expect("a fixture parses");
     let (layout, targets) = recognise(&file.headers);
+    let choices = ImportChoices::for_file(&file, &targets);
     let mut ids = ids();
     let (mut imported, mut refused, mut warnings) = (0, 0, 0);
     for (_, row) in &file.rows {
-        match row_to_customer(row, &targets, &mut ids, Timestamp(0)) {
+        match row_to_customer_with(row, &targets, &choices, &mut ids, Timestamp(0)) {
             Ok(row) => {
                 imported += 1;
                 warnings += row.warnings.len();
