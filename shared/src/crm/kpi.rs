@@ -165,20 +165,7 @@ impl Period {
 
     /// How the period reads: "November 2026", "Q4 2026", "2026", "3 Nov – 20 Nov 2026".
     pub fn label(&self) -> String {
-        const MONTHS: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
+        const MONTHS: [&str; 12] = crate::CalendarDate::MONTHS;
         let month_name = |month: u32| MONTHS[(month as usize + 11) % 12];
         match self.whole_months() {
             Some(1) => format!("{} {}", month_name(self.first.month), self.first.year),

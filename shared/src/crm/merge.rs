@@ -80,7 +80,7 @@ impl MergeField {
                 .preferred_channel
                 .map(|c| c.label().to_string())
                 .unwrap_or_default(),
-            MergeField::Birthday => customer.birthday.map(|d| d.to_string()).unwrap_or_default(),
+            MergeField::Birthday => customer.birthday.map(|d| d.describe()).unwrap_or_default(),
             MergeField::Owner => customer.owner.clone(),
         }
     }

@@ -461,6 +461,22 @@ pub struct CalendarDate {
 }
 
 impl CalendarDate {
+    /// The months' names, January first.
+    pub const MONTHS: [&'static str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+
     /// Days since 1970-01-01.
     pub fn day_number(self) -> i64 {
         crate::model::timestamp::days_from_civil(self.year, self.month, self.day)

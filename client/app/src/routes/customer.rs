@@ -426,20 +426,7 @@ fn tel_href(phone: &str) -> String {
 /// set (or all three parts are cleared).
 #[component]
 fn BirthdayField(editor: Editor) -> impl IntoView {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
+    const MONTHS: [&str; 12] = shared::CalendarDate::MONTHS;
     let day = NodeRef::<leptos::html::Input>::new();
     let month = NodeRef::<leptos::html::Select>::new();
     let year = NodeRef::<leptos::html::Input>::new();
