@@ -62,3 +62,42 @@ test('likely duplicates are shown while typing, and adding to the existing custo
   await expect(page.getByTestId('customer-page')).toContainText('Salon Lyon 2026');
   await expect(new CustomerPage(page).field('notes')).toHaveValue(/Asked for the new vintage/);
 });
+
+for (const size of [
+  { name: 'phone', width: 390, height: 844 },
+  { name: 'tablet', width: 820, height: 1180 },
+]) {
+  test(`"+ Lead" is on every screen and each screen names itself in one h1 (${size.name})`, async ({ page }) => {
+    await page.setViewportSize({ width: size.width, height: size.height });
+    const list = new CustomerListPage(page);
+    await list.open();
+    await list.addCustomer({ name: 'Any One' });
+    const customerUrl = page.url();
+    const screens: [string, string | null][] = [
+      ['/menu', 'Menu'],
+      ['/follow-ups', 'Follow-ups'],
+      ['/products', 'Products'],
+      ['/pipeline', 'Pipeline'],
+      ['/segments', 'Segments'],
+      ['/dashboard', 'Dashboard'],
+      ['/settings', 'Settings'],
+      ['/import', 'Import'],
+      ['/duplicates', 'Duplicates'],
+      ['/account', 'Account'],
+      [new URL(customerUrl).pathname, null],
+    ];
+    for (const [path, title] of screens) {
+      await page.goto(path);
+      await expect(page.locator('.detail-topbar')).toHaveCount(1);
+      // Exactly one visible "+ Lead" (the list's on a tablet, where the list shows beside).
+      const lead = page.locator('[data-testid=quick-capture]:visible');
+      await expect(lead, path).toHaveCount(1);
+      await expect(page.getByRole('main')).toHaveCount(1);
+      if (title) await expect(page.getByRole('heading', { level: 1, name: title }), path).toBeVisible();
+    }
+    // From any of them, it opens quick capture.
+    await page.goto('/pipeline');
+    await page.locator('[data-testid=quick-capture]:visible').click();
+    await expect(page).toHaveURL(/\/capture$/);
+  });
+}

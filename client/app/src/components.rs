@@ -5,8 +5,10 @@ pub mod held_book;
 pub mod save_status;
 pub mod stage_badge;
 pub mod sync_status;
+pub mod topbar;
 
 pub use held_book::HeldBookBanner;
 pub use save_status::{SaveStatus, StorageErrorBanner};
 pub use stage_badge::StageBadge;
 pub use sync_status::SyncIndicator;
+pub use topbar::DetailTopbar;

@@ -153,13 +153,17 @@ fn Panes() -> impl IntoView {
             pane.set_scroll_top(0);
         }
     });
+    // One `main` landmark around both panes (`display: contents`: the panes stay the app
+    // grid's columns), so it holds whatever a phone shows and both on a tablet.
     view! {
-        <section class="pane-list">
-            <CustomerList/>
-        </section>
-        <section class="pane-detail" node_ref=detail>
-            <leptos_router::components::Outlet/>
-        </section>
+        <main class="panes">
+            <section class="pane-list" aria-label="Customers">
+                <CustomerList/>
+            </section>
+            <section class="pane-detail" node_ref=detail>
+                <leptos_router::components::Outlet/>
+            </section>
+        </main>
     }
 }
 

@@ -1,8 +1,8 @@
 //! The account screen: sign up or sign in (once per device), then this device's sync state,
 //! the account's devices with revoke, and sign out.
 
+use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::components::A;
 
 use crate::{
     components::sync_status::describe,
@@ -19,11 +19,7 @@ pub fn AccountPage() -> impl IntoView {
     let signed_in = Memo::new(move |_| sync.session.with(Option::is_some));
     view! {
         <div class="detail" data-testid="account-page">
-            <header class="topbar detail-topbar">
-                <A href="/" attr:class="back" attr:aria-label="Back to list" attr:data-testid="back">"‹ Customers"</A>
-                <h2 class="topbar-title">"Account"</h2>
-                <A href="/capture" attr:class="capture-link" attr:data-testid="quick-capture">"+ Lead"</A>
-            </header>
+            <DetailTopbar back="/" back_label="Customers" title="Account"/>
             {move || sync.notice.get().map(|notice| view! {
                 <div class="banner banner-info" data-testid="sync-notice" role="status">{notice}</div>
             })}

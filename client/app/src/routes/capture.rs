@@ -2,6 +2,7 @@
 //! empty and focused for the next visitor. While the rep types, likely duplicates from the
 //! whole local book are shown (offline), with "open" and "add to existing".
 
+use crate::components::DetailTopbar;
 use leptos::{html, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use shared::search::duplicates::{likely_duplicates, Lead};
@@ -223,10 +224,9 @@ pub fn QuickCapture() -> impl IntoView {
 
     view! {
         <div class="detail capture" data-testid="capture-page">
-            <header class="topbar detail-topbar">
-                <A href="/" attr:class="back" attr:data-testid="back">"‹ Customers"</A>
+            <DetailTopbar back="/" back_label="Customers" lead=false>
                 <SaveStatus/>
-            </header>
+            </DetailTopbar>
             <StorageErrorBanner/>
             {move || saved.get().map(|who| view! {
                 <div class="banner banner-info" role="status" data-testid="capture-saved">

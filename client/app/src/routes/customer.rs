@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_params_map};
 use shared::{
@@ -181,11 +182,9 @@ pub fn CustomerPage() -> impl IntoView {
     });
     view! {
         <div class="detail" data-testid="customer-page">
-            <header class="topbar detail-topbar">
-                <A href="/" attr:class="back" attr:aria-label="Back to list" attr:data-testid="back">"‹ Customers"</A>
+            <DetailTopbar back="/" back_label="Customers">
                 <SaveStatus/>
-                <A href="/capture" attr:class="capture-link" attr:data-testid="quick-capture">"+ Lead"</A>
-            </header>
+            </DetailTopbar>
             <StorageErrorBanner/>
             {move || match (shown_id.get(), load_error.get()) {
                 (_, Some(message)) => view! {

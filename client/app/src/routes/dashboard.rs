@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate, hooks::use_query_map, NavigateOptions};
 use shared::{
@@ -515,10 +516,7 @@ pub fn DashboardPage() -> impl IntoView {
     view! {
         <div class="detail dashboard" data-testid="dashboard-page"
             data-ready=move || computed.with(|c| c.is_some()).then_some("true")>
-            <header class="topbar detail-topbar">
-                <A href="/" attr:class="back" attr:aria-label="Back to list" attr:data-testid="back">"‹ Customers"</A>
-                <h2 class="topbar-title">"Dashboard"</h2>
-            </header>
+            <DetailTopbar back="/" back_label="Customers" title="Dashboard"/>
             <section class="card dashboard-controls">
                 <div class="period-switch" role="group" aria-label="Period">
                     {PeriodKind::ALL.into_iter().map(|kind| view! {
@@ -850,10 +848,7 @@ pub fn DashboardCustomers() -> impl IntoView {
     });
     view! {
         <div class="detail" data-testid="drill-page">
-            <header class="topbar detail-topbar">
-                <A href=move || format!("/dashboard?{}", query.with(DashboardQuery::to_query)) attr:class="back" attr:data-testid="back">"‹ Dashboard"</A>
-                <h2 class="topbar-title">"Customers"</h2>
-            </header>
+            <DetailTopbar back=Signal::derive(move || format!("/dashboard?{}", query.with(DashboardQuery::to_query))) back_label="Dashboard" title="Customers"/>
             {move || status.get().map(|message| view! { <p class="card hint" role="status">{message}</p> })}
             {move || match found.get() {
                 None => ().into_any(),

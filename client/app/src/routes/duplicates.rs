@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 
+use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{
     components::A,
@@ -46,10 +47,7 @@ pub fn DuplicatesPage() -> impl IntoView {
     };
     view! {
         <div class="detail" data-testid="duplicates-page">
-            <header class="topbar detail-topbar">
-                <A href="/menu" attr:class="back" attr:data-testid="back">"‹ Menu"</A>
-                <h2 class="topbar-title">"Duplicates"</h2>
-            </header>
+            <DetailTopbar back="/menu" back_label="Menu" title="Duplicates"/>
             <p class="hint card" data-testid="duplicates-summary">{move || {
                 let n = pairs.with(Vec::len);
                 format!("{} likely duplicate pair{} among {} customers (scanned in {:.0} ms).",
@@ -174,10 +172,7 @@ pub fn MergePage() -> impl IntoView {
     };
     view! {
         <div class="detail" data-testid="merge-page">
-            <header class="topbar detail-topbar">
-                <A href="/duplicates" attr:class="back" attr:data-testid="back">"‹ Duplicates"</A>
-                <h2 class="topbar-title">"Merge"</h2>
-            </header>
+            <DetailTopbar back="/duplicates" back_label="Duplicates" title="Merge"/>
             {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert" data-testid="merge-error">{e}</p> })}
             {move || sides().map(|(keep, other)| view! {
                 <section class="card">

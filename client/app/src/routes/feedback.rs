@@ -211,7 +211,7 @@ fn Survey(customer_id: CustomerId, kind: FeedbackKind) -> impl IntoView {
     };
     let (low, high) = kind.range();
     view! {
-        <div class="survey" data-testid="survey" role="dialog" aria-modal="true">
+        <div class="survey" data-testid="survey" role="dialog" aria-modal="true" aria-label=format!("Survey: {}", kind.question())>
             {move || if sent.get() {
                 view! {
                     <div class="survey-thanks" data-testid="survey-thanks">
@@ -262,7 +262,7 @@ fn HoldToUnlock(customer_id: CustomerId) -> impl IntoView {
             handle.clear();
         }
     };
-    let start = move |_| {
+    let start = move |_: ()| {
         cancel();
         holding.set(true);
         let navigate = navigate.clone();
@@ -277,11 +277,34 @@ fn HoldToUnlock(customer_id: CustomerId) -> impl IntoView {
         );
         timer.set_value(handle.ok());
     };
+    // The keyboard (and a switch mapped to Space or Enter) holds it the same way: the key
+    // held down for the whole time; its repeats do not restart the count.
+    let is_hold_key = |ev: &leptos::ev::KeyboardEvent| matches!(ev.key().as_str(), " " | "Enter");
+    let key_down = {
+        let start = start.clone();
+        move |ev: leptos::ev::KeyboardEvent| {
+            if is_hold_key(&ev) {
+                ev.prevent_default();
+                if !ev.repeat() {
+                    start(());
+                }
+            }
+        }
+    };
+    let key_up = move |ev: leptos::ev::KeyboardEvent| {
+        if is_hold_key(&ev) {
+            ev.prevent_default();
+            cancel();
+        }
+    };
     view! {
         <button class="survey-unlock" class:holding=move || holding.get() data-testid="survey-unlock"
-            on:pointerdown=start on:pointerup=move |_| cancel() on:pointerleave=move |_| cancel()
-            on:pointercancel=move |_| cancel() on:contextmenu=|ev| ev.prevent_default()>
+            aria-describedby="survey-unlock-how"
+            on:pointerdown=move |_| start(()) on:pointerup=move |_| cancel() on:pointerleave=move |_| cancel()
+            on:pointercancel=move |_| cancel() on:contextmenu=|ev| ev.prevent_default()
+            on:keydown=key_down on:keyup=key_up on:blur=move |_| cancel()>
             {move || if holding.get() { "Keep holding…" } else { "For the rep: press and hold to return" }}
         </button>
+        <span id="survey-unlock-how" class="visually-hidden">"Hold a touch, the mouse button, Space or Enter for a second and a half."</span>
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use shared::{
@@ -197,10 +198,7 @@ pub fn FollowUpsPage() -> impl IntoView {
     };
     view! {
         <div class="detail" data-testid="follow-ups-page">
-            <header class="topbar detail-topbar">
-                <A href="/" attr:class="back" attr:aria-label="Back to list" attr:data-testid="back">"‹ Customers"</A>
-                <h2 class="topbar-title">"Follow-ups"</h2>
-            </header>
+            <DetailTopbar back="/" back_label="Customers" title="Follow-ups"/>
             <div class="card follow-up-tools">
                 {move || match permission.get().as_str() {
                     "granted" => view! { <p class="hint" data-testid="reminders-state">"Reminders are on: a notification shows when a follow-up falls due while Fieldbook is open."</p> }.into_any(),

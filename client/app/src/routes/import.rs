@@ -4,8 +4,8 @@
 //! choice for rows matching existing customers; a progress bar; and a report listing every
 //! bad row by its line, the good rows imported all the same.
 
+use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::components::A;
 use shared::{
     crm::merge::{default_takes_other, merged, MergeField},
     formats::import::{
@@ -273,10 +273,7 @@ pub fn ImportPage() -> impl IntoView {
     };
     view! {
         <div class="detail" data-testid="import-page">
-            <header class="topbar detail-topbar">
-                <A href="/menu" attr:class="back" attr:data-testid="back">"‹ Menu"</A>
-                <h2 class="topbar-title">"Import"</h2>
-            </header>
+            <DetailTopbar back="/menu" back_label="Menu" title="Import"/>
             <section class="card">
                 <h3>"Customers from a CSV or vCard file"</h3>
                 <p class="hint">"Exports of Google Contacts, Outlook, HubSpot, Salesforce, Zoho, Pipedrive and LinkedIn are recognised; any other CSV can be mapped column by column; vCard from any phone. Works offline."</p>

@@ -1,5 +1,6 @@
 //! The menu: every screen beyond the list, one tap away.
 
+use crate::components::DetailTopbar;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -64,10 +65,7 @@ pub fn MenuPage() -> impl IntoView {
     ];
     view! {
         <div class="detail" data-testid="menu-page">
-            <header class="topbar detail-topbar">
-                <A href="/" attr:class="back" attr:aria-label="Back to list" attr:data-testid="back">"‹ Customers"</A>
-                <h2 class="topbar-title">"Menu"</h2>
-            </header>
+            <DetailTopbar back="/" back_label="Customers" title="Menu"/>
             <nav class="card">
                 <ul class="follow-up-list">
                     {entries.into_iter().map(|(href, testid, title, hint)| view! {

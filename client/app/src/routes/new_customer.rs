@@ -1,8 +1,9 @@
 //! Adding a customer: the few fields a rep has at hand, everything else later on the
 //! customer page.
 
+use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
+use leptos_router::{hooks::use_navigate, NavigateOptions};
 use shared::{ContactPoint, ContactPointId, Customer, CustomerId, LifecycleStage};
 
 use crate::{
@@ -79,10 +80,9 @@ pub fn NewCustomer() -> impl IntoView {
 
     view! {
         <div class="detail" data-testid="new-customer-page">
-            <header class="topbar detail-topbar">
-                <A href="/" attr:class="back" attr:data-testid="back">"‹ Cancel"</A>
+            <DetailTopbar back="/" back_label="Cancel" lead=false>
                 <SaveStatus/>
-            </header>
+            </DetailTopbar>
             <StorageErrorBanner/>
             <form class="card new-customer" on:submit=submit novalidate=true>
                 <h2>"New customer"</h2>

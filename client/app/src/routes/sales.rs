@@ -2,6 +2,7 @@
 //! customer page, and the pipeline board (tap a deal's stage to move it on a phone; columns
 //! on a tablet).
 
+use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use shared::{
@@ -73,10 +74,7 @@ pub fn ProductsPage() -> impl IntoView {
     };
     view! {
         <div class="detail" data-testid="products-page">
-            <header class="topbar detail-topbar">
-                <A href="/menu" attr:class="back" attr:data-testid="back">"‹ Menu"</A>
-                <h2 class="topbar-title">"Products"</h2>
-            </header>
+            <DetailTopbar back="/menu" back_label="Menu" title="Products"/>
             <section class="card">
                 <h3>"New product"</h3>
                 <div class="composer">
@@ -447,10 +445,7 @@ pub fn PipelinePage() -> impl IntoView {
     };
     view! {
         <div class="detail pipeline-page" data-testid="pipeline-page">
-            <header class="topbar detail-topbar">
-                <A href="/menu" attr:class="back" attr:data-testid="back">"‹ Menu"</A>
-                <h2 class="topbar-title">"Pipeline"</h2>
-            </header>
+            <DetailTopbar back="/menu" back_label="Menu" title="Pipeline"/>
             <PipelineEditor/>
             <p class="card" data-testid="pipeline-totals">{move || {
                 let (total, weighted) = open_totals(&columns.get());

@@ -6,8 +6,9 @@
 //! `?touch=N&auto=1` changes N existing customers instead, as another device of the rep would:
 //! each moves one stage and gets a logged call, two saves each, so 2 x N changes to sync).
 
+use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::{repo::use_repo, time::now};
 
@@ -99,9 +100,7 @@ pub fn SampleData() -> impl IntoView {
 
     view! {
         <div class="detail" data-testid="sample-data-page">
-            <header class="topbar detail-topbar">
-                <A href="/" attr:class="back">"‹ Customers"</A>
-            </header>
+            <DetailTopbar back="/" back_label="Customers"/>
             <section class="card">
                 <h2>"Sample data"</h2>
                 <p class="hint">"Adds made-up customers to this device so you can try search and filters on a large book. They are ordinary customers: archive them when you are done."</p>

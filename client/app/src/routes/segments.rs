@@ -1,6 +1,7 @@
 //! Segments: build a filter, see its customers at once, save it by name (synced through the
 //! book document), and act on all its customers: add a tag, change the stage, export CSV.
 
+use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use shared::{
@@ -159,10 +160,7 @@ pub fn SegmentsPage() -> impl IntoView {
     let export_vcard = move |_| export(ExportFormat::Vcard);
     view! {
         <div class="detail" data-testid="segments-page">
-            <header class="topbar detail-topbar">
-                <A href="/menu" attr:class="back" attr:data-testid="back">"‹ Menu"</A>
-                <h2 class="topbar-title">"Segments"</h2>
-            </header>
+            <DetailTopbar back="/menu" back_label="Menu" title="Segments"/>
             <section class="card">
                 <h3>"Saved"</h3>
                 <ul class="follow-up-list">

@@ -1,8 +1,8 @@
 //! Settings: the current event (the default tag of quick captures), whether this device's
 //! storage is persistent, how much it uses, and how to install the app.
 
+use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::components::A;
 
 use crate::{
     device, export,
@@ -33,10 +33,7 @@ pub fn Settings() -> impl IntoView {
     };
     view! {
         <div class="detail" data-testid="settings-page">
-            <header class="topbar detail-topbar">
-                <A href="/" attr:class="back" attr:aria-label="Back to list" attr:data-testid="back">"‹ Customers"</A>
-                <h2 class="topbar-title">"Settings"</h2>
-            </header>
+            <DetailTopbar back="/" back_label="Customers" title="Settings"/>
             <section class="card">
                 <h2>"Event"</h2>
                 <p class="hint">"Quick leads are tagged with it until you change it."</p>
