@@ -275,7 +275,9 @@ fn birthday_from(value: &str, params: &str) -> Option<Birthday> {
     if value.starts_with("--") {
         return Birthday::parse(value);
     }
-    let date = if value.len() >= 8 && value[..8].bytes().all(|b| b.is_ascii_digit()) {
+    // Eight ASCII digits first (so the slices below fall on character boundaries).
+    let compact = (value.as_bytes().get(..8)).is_some_and(|b| b.iter().all(u8::is_ascii_digit));
+    let date = if compact {
         format!("{}-{}-{}", &value[..4], &value[4..6], &value[6..8])
     } else {
         value.chars().take(10).collect()
@@ -514,6 +516,23 @@ mod tests {
                 "{line}"
             );
         }
+    }
+
+    #[test]
+    fn a_birthday_of_other_characters_is_kept_in_the_notes_not_a_panic() {
+        // Fuzzing found it: a multi-byte character within the first eight bytes.
+        let card = "BEGIN:VCARD\r\r\nBDAY:2-06\u{7cb}\u{8b}\u{88}\u{8b}\u{88}\u{90}\nEND:VCARD\n";
+        let cards = parse_vcards(card, &mut ids(), Timestamp(0));
+        assert_eq!(cards.len(), 1);
+        assert_eq!(cards[0].1, Err("enter a name or a company".to_string()));
+        let card = "BEGIN:VCARD\r\nFN:A\r\nBDAY:2-06ß‹›\r\nEND:VCARD\r\n";
+        let cards = parse_vcards(card, &mut ids(), Timestamp(0));
+        let card = cards[0].1.as_ref().unwrap();
+        assert_eq!(card.customer.birthday, None);
+        assert_eq!(
+            card.warnings,
+            ["Birthday \"2-06ß‹›\": not a date; kept in the notes"]
+        );
     }
 
     #[test]

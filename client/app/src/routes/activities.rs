@@ -53,6 +53,7 @@ pub fn ActivityLog(editor: Editor) -> impl IntoView {
                     <button
                         class="button log-button"
                         class:selected=move || composing.get() == Some(kind)
+                        aria-pressed=move || (composing.get() == Some(kind)).to_string()
                         data-testid=format!("log-{}", kind.as_str())
                         on:click=move |_| composing.set(Some(kind))
                     >{kind.label()}</button>
@@ -146,6 +147,7 @@ fn Composer(
                 <div class="chips" role="group" aria-label="Direction">
                     {Direction::ALL.iter().map(|&d| view! {
                         <button class="choice" class:selected=move || direction.get() == Some(d)
+                            aria-pressed=move || (direction.get() == Some(d)).to_string()
                             data-testid=format!("direction-{}", d.as_str())
                             on:click=move |_| direction.set(Some(d))>{d.label()}</button>
                     }).collect_view()}
@@ -155,6 +157,7 @@ fn Composer(
                 <div class="chips" role="group" aria-label="Outcome">
                     {outcomes(kind).iter().map(|&o| view! {
                         <button class="choice" class:selected=move || outcome.get() == o
+                            aria-pressed=move || (outcome.get() == o).to_string()
                             data-testid="activity-outcome"
                             on:click=move |_| outcome.set(if outcome.get_untracked() == o { String::new() } else { o.to_string() })>{o}</button>
                     }).collect_view()}

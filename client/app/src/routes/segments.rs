@@ -252,18 +252,18 @@ pub fn SegmentsPage() -> impl IntoView {
                 {move || message.get().map(|m| view! { <p class="hint" role="status" data-testid="segment-message">{m}</p> })}
                 <div class="bulk-actions">
                     <div class="field-row">
-                        <input type="text" data-testid="bulk-tag" placeholder="Tag to add" prop:value=move || bulk_tag.get() on:input=move |ev| bulk_tag.set(event_target_value(&ev))/>
+                        <input type="text" data-testid="bulk-tag" placeholder="Tag to add" aria-label="Tag to add to every customer of the segment" prop:value=move || bulk_tag.get() on:input=move |ev| bulk_tag.set(event_target_value(&ev))/>
                         <button class="button" data-testid="bulk-tag-apply" disabled=move || working.get() on:click=move |_| bulk("tag")>"Add tag to all"</button>
                     </div>
                     <div class="field-row">
-                        <select data-testid="bulk-stage" prop:value=move || bulk_stage.get() on:change=move |ev| bulk_stage.set(event_target_value(&ev))>
+                        <select data-testid="bulk-stage" aria-label="Stage to set for every customer of the segment" prop:value=move || bulk_stage.get() on:change=move |ev| bulk_stage.set(event_target_value(&ev))>
                             <option value="">"Stage…"</option>
                             {LifecycleStage::ALL.map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
                         </select>
                         <button class="button" data-testid="bulk-stage-apply" disabled=move || working.get() on:click=move |_| bulk("stage")>"Set stage of all"</button>
                     </div>
                         <div class="field-row">
-                            <select data-testid="bulk-check-in" prop:value=move || bulk_check_in.get() on:change=move |ev| bulk_check_in.set(event_target_value(&ev))>
+                            <select data-testid="bulk-check-in" aria-label="Recurring check-in for every customer of the segment" prop:value=move || bulk_check_in.get() on:change=move |ev| bulk_check_in.set(event_target_value(&ev))>
                                 <option value="">"Check in…"</option>
                                 {[7u32, 14, 30, 60, 90, 180].map(|d| view! { <option value=d.to_string()>{format!("Every {d} days")}</option> }).collect_view()}
                                 <option value="0">"No recurring check-in"</option>

@@ -1,0 +1,67 @@
+import { expect, test } from '@playwright/test';
+import * as fs from 'node:fs';
+import { axeViolations, type Violation } from './fixtures/axe';
+import { CustomerListPage } from './fixtures/customer_list_page';
+
+// axe (axe-core, injected) on every screen at phone and tablet size: no critical or serious
+// violation. The counts per screen and impact are written to
+// test-results/accessibility-<size>.json for the issue's report.
+test.use({ bypassCSP: true });
+
+const sizes = [
+  { name: 'phone', width: 390, height: 844 },
+  { name: 'tablet', width: 820, height: 1180 },
+];
+
+for (const size of sizes) {
+  test(`no critical or serious accessibility violation on any screen (${size.name})`, async ({ page }) => {
+    test.setTimeout(180_000);
+    await page.setViewportSize({ width: size.width, height: size.height });
+    const list = new CustomerListPage(page);
+    await list.open();
+    await list.addSampleCustomers(30, 2);
+    await list.open();
+    await expect(list.rows.first()).toBeVisible();
+    await list.rows.first().click();
+    await expect(page.getByTestId('customer-heading')).toBeVisible();
+    const customer = new URL(page.url()).pathname;
+    const screens: [string, string][] = [
+      ['list', '/'],
+      ['customer', customer],
+      ['new-customer', '/customers/new'],
+      ['capture', '/capture'],
+      ['menu', '/menu'],
+      ['follow-ups', '/follow-ups'],
+      ['products', '/products'],
+      ['pipeline', '/pipeline'],
+      ['segments', '/segments'],
+      ['dashboard', '/dashboard'],
+      ['dashboard-customers', '/dashboard/customers'],
+      ['settings', '/settings'],
+      ['import', '/import'],
+      ['duplicates', '/duplicates'],
+      ['account', '/account'],
+      ['sample-data', '/sample-data'],
+    ];
+    const report: Record<string, Record<string, number>> = {};
+    const failures: string[] = [];
+    for (const [name, path] of screens) {
+      await page.goto(path);
+      await expect(page.locator('.app')).toBeVisible();
+      // Let the screen settle (data read from IndexedDB, the engine's answers).
+      await page.waitForLoadState('networkidle');
+      await page.waitForTimeout(300);
+      const violations: Violation[] = await axeViolations(page);
+      report[name] = {};
+      for (const v of violations) {
+        report[name][v.impact] = (report[name][v.impact] ?? 0) + 1;
+        if (v.impact === 'critical' || v.impact === 'serious') {
+          failures.push(`${name}: ${v.impact} ${v.id} (${v.help}): ${v.nodes.join(' | ')}`);
+        }
+      }
+    }
+    fs.mkdirSync('test-results', { recursive: true });
+    fs.writeFileSync(`test-results/accessibility-${size.name}.json`, JSON.stringify(report, null, 2));
+    expect(failures, failures.join('\n')).toEqual([]);
+  });
+}
