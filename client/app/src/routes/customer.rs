@@ -489,9 +489,9 @@ fn BirthdayField(editor: Editor) -> impl IntoView {
             <legend class="field-label">"Birthday"</legend>
             <div class="birthday-parts">
                 <input type="text" inputmode="numeric" maxlength="2" autocomplete="bday-day"
-                    aria-label="Birthday: day" placeholder="Day" data-testid="field-birthday-day"
+                    aria-label="Birthday: day" placeholder="Day" data-testid="field-birthday-day" aria-invalid=move || editor.error("birthday").is_some().then_some("true")
                     node_ref=day prop:value=day_value on:change=save/>
-                <select aria-label="Birthday: month" data-testid="field-birthday-month" node_ref=month
+                <select aria-label="Birthday: month" data-testid="field-birthday-month" aria-invalid=move || editor.error("birthday").is_some().then_some("true") node_ref=month
                     autocomplete="bday-month" prop:value=month_value on:change=save>
                     <option value="">"Month"</option>
                     {MONTHS.iter().enumerate().map(|(i, name)| view! {
@@ -499,7 +499,7 @@ fn BirthdayField(editor: Editor) -> impl IntoView {
                     }).collect_view()}
                 </select>
                 <input type="text" inputmode="numeric" maxlength="4" autocomplete="bday-year"
-                    aria-label="Birthday: year (optional)" placeholder="Year" data-testid="field-birthday-year"
+                    aria-label="Birthday: year (optional)" placeholder="Year" data-testid="field-birthday-year" aria-invalid=move || editor.error("birthday").is_some().then_some("true")
                     node_ref=year prop:value=year_value on:change=save/>
             </div>
             <FieldError editor field="birthday"/>
@@ -534,6 +534,7 @@ fn TextField(
                 autocomplete=autocomplete
                 data-testid=format!("field-{field}")
                 class:invalid=move || editor.error(field).is_some()
+                aria-invalid=move || editor.error(field).is_some().then_some("true")
                 prop:value=editor.value(read)
                 on:change=move |ev| {
                     let value = event_target_value(&ev);
@@ -643,11 +644,16 @@ fn ContactPointRow(editor: Editor, kind: ContactKind, entry: ContactPoint) -> im
     let edit_id = entry_id.clone();
     let remove_id = entry_id.clone();
     let edit_field = field.clone();
+    // Each row's controls are named by the value they act on: a screen reader's list of
+    // controls reads "Remove phone +43 664…", not "Remove" five times.
+    let what = if kind == ContactKind::Email { "email" } else { "phone" };
+    let value = entry.value.clone();
+    let invalid_field = field.clone();
     view! {
         <div class="contact-point" data-testid=format!("{list}-entry")>
             <select
                 class="contact-label"
-                aria-label="Label"
+                aria-label=format!("Label of {what} {value}")
                 on:change=move |ev| {
                     let label = event_target_value(&ev);
                     let entry_id = relabel_id.clone();
@@ -668,7 +674,8 @@ fn ContactPointRow(editor: Editor, kind: ContactKind, entry: ContactPoint) -> im
             <input
                 type=if kind == ContactKind::Email { "email" } else { "tel" }
                 inputmode=if kind == ContactKind::Email { "email" } else { "tel" }
-                aria-label=if kind == ContactKind::Email { "Email" } else { "Phone" }
+                aria-label=format!("{} {value}", if kind == ContactKind::Email { "Email" } else { "Phone" })
+                aria-invalid=move || editor.error(&invalid_field).is_some().then_some("true")
                 data-testid=format!("{list}-value")
                 value=entry.value.clone()
                 on:change=move |ev| {
@@ -681,12 +688,12 @@ fn ContactPointRow(editor: Editor, kind: ContactKind, entry: ContactPoint) -> im
                     }, || {});
                 }
             />
-            <a class="icon-button" href=href aria-label=if kind == ContactKind::Email { "Send email" } else { "Call" }>
+            <a class="icon-button" href=href aria-label=if kind == ContactKind::Email { format!("Send email to {}", entry.value) } else { format!("Call {}", entry.value) }>
                 {if kind == ContactKind::Email { "✉" } else { "✆" }}
             </a>
             <button
                 class="icon-button"
-                aria-label="Remove"
+                aria-label=format!("Remove {what} {}", entry.value)
                 data-testid=format!("{list}-remove")
                 on:click=move |_| {
                     let entry_id = remove_id.clone();

@@ -195,6 +195,7 @@ pub fn FormField(
                 autocomplete=autocomplete
                 data-testid=testid
                 class:invalid=move || error.get().is_some()
+                aria-invalid=move || error.get().is_some().then_some("true")
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             />

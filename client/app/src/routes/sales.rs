@@ -111,7 +111,7 @@ pub fn ProductsPage() -> impl IntoView {
                                         <strong data-testid="product-title">{product.name.clone()}</strong>
                                         <span class="hint">{format!("{}{}", if product.sku.is_empty() { String::new() } else { format!("{} · ", product.sku) }, format_money(product.price_cents, &product.currency))}</span>
                                     </div>
-                                    <input type="text" inputmode="decimal" class="price-input" aria-label="Price" data-testid="product-price-edit"
+                                    <input type="text" inputmode="decimal" class="price-input" aria-label=format!("Price of {}", product.name) data-testid="product-price-edit"
                                         prop:value=format!("{}.{:02}", product.price_cents / 100, product.price_cents % 100)
                                         on:change=move |ev| {
                                             let text = event_target_value(&ev);
@@ -467,13 +467,14 @@ pub fn PipelinePage() -> impl IntoView {
                                         let stages = stages.clone();
                                         let customer = entry.customer.clone();
                                         let deal_id = entry.deal.id.clone();
+                                        let move_label = format!("Move {} ({}) to stage", entry.deal.title, entry.customer_name);
                                         view! {
                                             <li class="board-deal" data-testid="board-deal">
                                                 <A href=format!("/customers/{}", entry.customer) attr:class="follow-up-body">
                                                     <strong data-testid="board-deal-title">{entry.deal.title.clone()}</strong>
                                                     <span class="hint">{format!("{} · {}", entry.customer_name, format_money(entry.deal.value_cents, &entry.deal.currency))}</span>
                                                 </A>
-                                                <select class="stage-select" data-testid="board-deal-stage" aria-label="Move to stage" prop:value=entry.deal.stage.clone()
+                                                <select class="stage-select" data-testid="board-deal-stage" aria-label=move_label prop:value=entry.deal.stage.clone()
                                                     on:change=move |ev| {
                                                         let chosen = event_target_value(&ev);
                                                         if let Some(stage) = stages.iter().find(|s| s.id == chosen).cloned() {
@@ -529,15 +530,15 @@ fn PipelineEditor() -> impl IntoView {
                             let outcome = match stage.outcome { StageOutcome::Open => "open", StageOutcome::Won => "won", StageOutcome::Lost => "lost" };
                             view! {
                                 <div class="field-row stage-row" data-testid="stage-row">
-                                    <input type="text" data-testid="stage-name" prop:value=stage.name.clone()
+                                    <input type="text" data-testid="stage-name" aria-label=format!("Name of stage {}", idx + 1) prop:value=stage.name.clone()
                                         on:change=move |ev| { let v = event_target_value(&ev); draft.update(|d| if let Some(s) = d.get_mut(idx) { s.name = v }) }/>
                                     <div class="stage-controls">
-                                        <input type="text" inputmode="numeric" aria-label="Probability %" data-testid="stage-probability" prop:value=stage.probability.to_string()
+                                        <input type="text" inputmode="numeric" aria-label=format!("Probability % of stage {}", stage.name) data-testid="stage-probability" prop:value=stage.probability.to_string()
                                             on:change=move |ev| { let v = event_target_value(&ev).trim().parse::<u8>().unwrap_or(0); draft.update(|d| if let Some(s) = d.get_mut(idx) { s.probability = v }) }/>
                                         <span class="hint">{format!("% · {outcome}")}</span>
-                                        <button class="button" aria-label="Move up" data-testid="stage-up" disabled=idx == 0
+                                        <button class="button" aria-label=format!("Move stage {} up", stage.name) data-testid="stage-up" disabled=idx == 0
                                             on:click=move |_| draft.update(|d| if idx > 0 { d.swap(idx, idx - 1) })>"↑"</button>
-                                        <button class="button" aria-label="Remove" data-testid="stage-remove"
+                                        <button class="button" aria-label=format!("Remove stage {}", stage.name) data-testid="stage-remove"
                                             on:click=move |_| draft.update(|d| { if idx < d.len() { d.remove(idx); } })>"✕"</button>
                                     </div>
                                 </div>
