@@ -152,6 +152,7 @@ fn Panes() -> impl IntoView {
         if let Some(pane) = detail.get_untracked() {
             pane.set_scroll_top(0);
         }
+        focus_new_screen();
     });
     // One `main` landmark around both panes (`display: contents`: the panes stay the app
     // grid's columns), so it holds whatever a phone shows and both on a tablet.
@@ -165,6 +166,46 @@ fn Panes() -> impl IntoView {
             </section>
         </main>
     }
+}
+
+/// After a navigation, the keyboard focus goes where the new screen starts: a form's first
+/// field (`data-autofocus`) always; otherwise, when the focus was lost (the control that
+/// navigated is gone, so the focus fell to the page's body), the screen's heading. The
+/// screen may render after its data arrives, so it is looked for a few times.
+fn focus_new_screen() {
+    use wasm_bindgen::JsCast;
+    fn attempt(left: u32) {
+        let document = document();
+        let target = document
+            .query_selector(".pane-detail [data-autofocus]")
+            .ok()
+            .flatten()
+            .or_else(|| {
+                let lost = document
+                    .active_element()
+                    .is_none_or(|active| document.body().is_some_and(|body| *active == **body));
+                lost.then(|| {
+                    document
+                        .query_selector(".pane-detail h1, .pane-detail [data-testid=customer-heading]")
+                        .ok()
+                        .flatten()
+                })
+                .flatten()
+            });
+        match target.and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok()) {
+            Some(el) => {
+                if el.get_attribute("tabindex").is_none() && !el.matches("input, select, textarea, button, a").unwrap_or(false) {
+                    let _ = el.set_attribute("tabindex", "-1");
+                }
+                let _ = el.focus();
+            }
+            None if left > 0 => {
+                set_timeout(move || attempt(left - 1), std::time::Duration::from_millis(50));
+            }
+            None => {}
+        }
+    }
+    request_animation_frame(|| attempt(10));
 }
 
 #[component]

@@ -236,7 +236,7 @@ pub fn QuickCapture() -> impl IntoView {
             <form class="card capture-form" on:submit=submit novalidate=true>
                 <h2>"Quick lead"</h2>
                 <div node_ref=first_field>
-                    <FormField label="Name" value=name autocomplete="name" testid="capture-name" error=Signal::derive(error_for("name"))/>
+                    <FormField label="Name" value=name autocomplete="name" testid="capture-name" autofocus=true error=Signal::derive(error_for("name"))/>
                 </div>
                 <FormField label="Company" value=company autocomplete="organization" testid="capture-company" error=Signal::derive(error_for("company"))/>
                 <FormField label="Email" value=email input_type="email" inputmode="email" autocomplete="email" testid="capture-email" error=Signal::derive(error_for("emails"))/>

@@ -87,7 +87,7 @@ pub fn NewCustomer() -> impl IntoView {
             <form class="card new-customer" on:submit=submit novalidate=true>
                 <h2>"New customer"</h2>
                 <p class="hint">"A name or a company is enough. It is saved on this device."</p>
-                <FormField label="Name" value=name autocomplete="name" testid="new-name" error=Signal::derive(error_for("name"))/>
+                <FormField label="Name" value=name autocomplete="name" testid="new-name" autofocus=true error=Signal::derive(error_for("name"))/>
                 <FormField label="Company" value=company autocomplete="organization" testid="new-company" error=Signal::derive(error_for("company"))/>
                 <FormField label="Job title" value=job_title autocomplete="organization-title" testid="new-job-title" error=Signal::derive(error_for("job_title"))/>
                 <FormField label="Email" value=email input_type="email" inputmode="email" autocomplete="email" testid="new-email" error=Signal::derive(error_for("emails"))/>
@@ -185,6 +185,9 @@ pub fn FormField(
     #[prop(default = "text")] input_type: &'static str,
     #[prop(default = "text")] inputmode: &'static str,
     error: Signal<Option<String>>,
+    /// The form's first field: focused when the screen opens.
+    #[prop(optional)]
+    autofocus: bool,
 ) -> impl IntoView {
     view! {
         <label class="field">
@@ -194,6 +197,7 @@ pub fn FormField(
                 inputmode=inputmode
                 autocomplete=autocomplete
                 data-testid=testid
+                data-autofocus=autofocus.then_some("")
                 class:invalid=move || error.get().is_some()
                 aria-invalid=move || error.get().is_some().then_some("true")
                 prop:value=move || value.get()
