@@ -25,7 +25,7 @@ test('the dashboard shows the fixture figures for Q4 2026 and drills down to cus
   // Q3: A's single 0 → −100; +125.
   await expect(dashboard.tile('nps').getByTestId('kpi-delta')).toHaveText('+125 vs Q3 2026');
   await dashboard.expectTile('csat', '50%', '2 answers');
-  await dashboard.expectTile('ces', '6.0', '1 answers');
+  await dashboard.expectTile('ces', '6.0', '1 answer');
   await dashboard.expectTile('churn', '66.7%', '2 of 3 active');
   await dashboard.expectTile('retention', '33.3%', '1 won back');
   // 80.00 / 3 orders × (1.5 × 365.25 / 92) a year × 1024.75 / 365.25 years = 445.54.
@@ -100,7 +100,7 @@ test('the period switch, a custom range and an edit update the figures', async (
   await expect(page.getByTestId('period-label')).toHaveText('November 2026 · compared with October 2026');
   // November: A's NPS 10 only.
   await dashboard.expectTile('nps', '100');
-  await dashboard.expectTile('revenue', '20.00 EUR', '1 orders');
+  await dashboard.expectTile('revenue', '20.00 EUR', '1 order');
   // The query survives a reload.
   await page.reload();
   await expect(page.getByTestId('period-label')).toHaveText('November 2026 · compared with October 2026');
@@ -115,10 +115,10 @@ test('the period switch, a custom range and an edit update the figures', async (
   await expect(page.getByTestId('segment-message')).toHaveText('Saved "Churned ones".');
   await page.goto('/dashboard?period=quarter&from=2026-10-01');
   await page.getByTestId('dashboard-segment').selectOption({ label: 'Churned ones' });
-  await expect(page.getByTestId('dashboard-meta')).toContainText('1 customers');
-  await dashboard.expectTile('nps', '0', '1 answers');
+  await expect(page.getByTestId('dashboard-meta')).toContainText('1 customer ·');
+  await dashboard.expectTile('nps', '0', '1 answer');
   await expect(page.getByTestId('complaints-received')).toHaveText('1');
-  await dashboard.expectTile('revenue', '10.00 EUR', '1 orders');
+  await dashboard.expectTile('revenue', '10.00 EUR', '1 order');
 
   // An edit shows at once: Dmitri, a lead, becomes a customer today (Q1 2027).
   await page.getByTestId('period-quarter').click();

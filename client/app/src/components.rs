@@ -12,3 +12,12 @@ pub use save_status::{SaveStatus, StorageErrorBanner};
 pub use stage_badge::StageBadge;
 pub use sync_status::SyncIndicator;
 pub use topbar::DetailTopbar;
+
+/// "1 answer", "3 answers": a count with its noun in the right number.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}

@@ -186,7 +186,9 @@ fn focus_new_screen() {
                     .is_none_or(|active| document.body().is_some_and(|body| *active == **body));
                 lost.then(|| {
                     document
-                        .query_selector(".pane-detail h1, .pane-detail [data-testid=customer-heading]")
+                        .query_selector(
+                            ".pane-detail h1, .pane-detail [data-testid=customer-heading]",
+                        )
                         .ok()
                         .flatten()
                 })
@@ -194,13 +196,20 @@ fn focus_new_screen() {
             });
         match target.and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok()) {
             Some(el) => {
-                if el.get_attribute("tabindex").is_none() && !el.matches("input, select, textarea, button, a").unwrap_or(false) {
+                if el.get_attribute("tabindex").is_none()
+                    && !el
+                        .matches("input, select, textarea, button, a")
+                        .unwrap_or(false)
+                {
                     let _ = el.set_attribute("tabindex", "-1");
                 }
                 let _ = el.focus();
             }
             None if left > 0 => {
-                set_timeout(move || attempt(left - 1), std::time::Duration::from_millis(50));
+                set_timeout(
+                    move || attempt(left - 1),
+                    std::time::Duration::from_millis(50),
+                );
             }
             None => {}
         }

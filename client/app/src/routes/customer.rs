@@ -646,7 +646,11 @@ fn ContactPointRow(editor: Editor, kind: ContactKind, entry: ContactPoint) -> im
     let edit_field = field.clone();
     // Each row's controls are named by the value they act on: a screen reader's list of
     // controls reads "Remove phone +43 664…", not "Remove" five times.
-    let what = if kind == ContactKind::Email { "email" } else { "phone" };
+    let what = if kind == ContactKind::Email {
+        "email"
+    } else {
+        "phone"
+    };
     let value = entry.value.clone();
     let invalid_field = field.clone();
     view! {

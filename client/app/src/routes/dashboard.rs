@@ -275,9 +275,10 @@ fn tiles(c: &Computed, quiet: u32) -> Vec<Tile> {
             testid: "kpi-nps",
             label: "NPS",
             value: format_figure(now.nps.score, 0, ""),
-            detail: Some(format!(
-                "{} answers",
-                now.nps.promoters + now.nps.passives + now.nps.detractors
+            detail: Some(crate::components::count(
+                now.nps.promoters + now.nps.passives + now.nps.detractors,
+                "answer",
+                "answers",
             )),
             delta: delta(now.nps.score, before.nps.score, 0, ""),
             up_is_good: true,
@@ -288,7 +289,11 @@ fn tiles(c: &Computed, quiet: u32) -> Vec<Tile> {
             testid: "kpi-csat",
             label: "CSAT",
             value: format_figure(now.csat.value, 0, "%"),
-            detail: Some(format!("{} answers", now.csat.responses)),
+            detail: Some(crate::components::count(
+                now.csat.responses,
+                "answer",
+                "answers",
+            )),
             delta: delta(now.csat.value, before.csat.value, 0, " pts"),
             up_is_good: true,
             key: "csat-responded",
@@ -298,7 +303,10 @@ fn tiles(c: &Computed, quiet: u32) -> Vec<Tile> {
             testid: "kpi-ces",
             label: "CES",
             value: format_figure(now.ces.value, 1, ""),
-            detail: Some(format!("{} answers, 1-7", now.ces.responses)),
+            detail: Some(format!(
+                "{}, 1-7",
+                crate::components::count(now.ces.responses, "answer", "answers")
+            )),
             delta: delta(now.ces.value, before.ces.value, 1, ""),
             up_is_good: true,
             key: "ces-responded",
@@ -352,7 +360,11 @@ fn tiles(c: &Computed, quiet: u32) -> Vec<Tile> {
             testid: "kpi-revenue",
             label: "Revenue",
             value: format_money_short(now.lifetime_value.revenue_cents, &c.currency),
-            detail: Some(format!("{} orders", now.lifetime_value.orders)),
+            detail: Some(crate::components::count(
+                now.lifetime_value.orders,
+                "order",
+                "orders",
+            )),
             delta: relative(
                 Some(now.lifetime_value.revenue_cents as f64),
                 Some(before.lifetime_value.revenue_cents as f64),
@@ -743,7 +755,11 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
                 .zip(&week.counts)
                 .map(|(kind, n)| (f64::from(*n), kind_class(*kind)))
                 .collect(),
-            text: format!("{} activities", week.counts.iter().sum::<u32>()),
+            text: crate::components::count(
+                week.counts.iter().sum::<u32>() as usize,
+                "activity",
+                "activities",
+            ),
             muted: false,
             href: None,
         })
@@ -763,7 +779,7 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
     view! {
         <div class="dashboard-body" data-testid="dashboard-body" data-query=query.to_query()>
             <p class="hint dashboard-meta" data-testid="dashboard-meta">
-                {format!("{} customers · computed in {:.1} ms on this device", now.customers.len(), c.compute_ms)}
+                {format!("{} · computed in {:.1} ms on this device", crate::components::count(now.customers.len(), "customer", "customers"), c.compute_ms)}
             </p>
             <div class="tiles">{tile_views}</div>
             <div class="dashboard-grid">
@@ -776,7 +792,7 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
                 <section class="card" data-testid="section-satisfaction">
                     <h3>"Satisfaction"</h3>
                     <HBars rows=nps_rows testid="nps-breakdown"/>
-                    <p class="hint">{format!("CSAT {} of {} answers · CES average {}", format_figure(now.csat.value, 0, "%"), now.csat.responses, format_figure(now.ces.value, 1, ""))}</p>
+                    <p class="hint">{format!("CSAT {} of {} · CES average {}", format_figure(now.csat.value, 0, "%"), crate::components::count(now.csat.responses, "answer", "answers"), format_figure(now.ces.value, 1, ""))}</p>
                     <HowComputed figures=&[("NPS", "nps"), ("CSAT", "csat"), ("CES", "ces")]/>
                 </section>
                 <section class="card" data-testid="section-churn">
@@ -811,7 +827,7 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
                         <dt>"First response"</dt><dd data-testid="complaints-first-response">{format!("median {} · p90 {}", format_duration(complaints.first_response.median_ms), format_duration(complaints.first_response.p90_ms))}</dd>
                         <dt>"Resolution"</dt><dd data-testid="complaints-resolution">{format!("median {} · p90 {}", format_duration(complaints.resolution.median_ms), format_duration(complaints.resolution.p90_ms))}</dd>
                     </dl>
-                    <A href=link("unresolved") attr:class="button" attr:data-testid="complaints-unresolved">{format!("{} customers with an unresolved complaint", complaints.unresolved.len())}</A>
+                    <A href=link("unresolved") attr:class="button" attr:data-testid="complaints-unresolved">{format!("{} with an unresolved complaint", crate::components::count(complaints.unresolved.len(), "customer", "customers"))}</A>
                     <HowComputed figures=&[("Complaint times", "complaints")]/>
                 </section>
                 <section class="card" data-testid="section-activities">

@@ -299,7 +299,7 @@ pub fn ImportPage() -> impl IntoView {
                     </label>
                     {move || (unreadable.get() > 0).then(|| view! {
                         <p class="banner banner-error" role="alert" data-testid="import-unreadable">
-                            {format!("{} characters cannot be read as {}: choose the file's encoding above (accents shown as \u{FFFD} are lost otherwise).", unreadable.get(), encoding.get().label())}
+                            {format!("{} cannot be read as {}: choose the file's encoding above (accents shown as \u{FFFD} are lost otherwise).", crate::components::count(unreadable.get(), "character", "characters"), encoding.get().label())}
                         </p>
                     })}
                 })}
@@ -330,7 +330,7 @@ pub fn ImportPage() -> impl IntoView {
                             </select>
                         </label>
                         {(!parsed.skipped.is_empty()).then(|| view! {
-                            <p class="hint" data-testid="import-skipped-lines">{format!("{} lines that are not contacts will be left out (before the header row, or a report's footer).", parsed.skipped.len())}</p>
+                            <p class="hint" data-testid="import-skipped-lines">{format!("{} not contacts will be left out (before the header row, or a report's footer).", match parsed.skipped.len() { 1 => "1 line that is".to_string(), n => format!("{n} lines that are") })}</p>
                         })}
                         <div class="mapping">
                             {headers.into_iter().enumerate().map(|(col, header)| {

@@ -116,7 +116,7 @@ pub fn SampleData() -> impl IntoView {
                 <progress max=move || n_wanted.get().to_string() value=move || n_written.get().to_string()></progress>
                 <p data-testid="sample-progress">{move || format!("{} of {} written", n_written.get(), n_wanted.get())}</p>
                 {move || outcome.get().map(|outcome| match outcome {
-                    Ok(ms) => view! { <p class="ok" data-testid="sample-done">{format!("Done: {} customers in {:.1} s.", n_written.get_untracked(), ms / 1000.0)}</p> }.into_any(),
+                    Ok(ms) => view! { <p class="ok" data-testid="sample-done">{format!("Done: {} in {:.1} s.", crate::components::count(n_written.get_untracked(), "customer", "customers"), ms / 1000.0)}</p> }.into_any(),
                     Err(message) => view! { <p class="field-error" data-testid="sample-error">{message}</p> }.into_any(),
                 })}
             </section>

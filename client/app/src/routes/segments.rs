@@ -248,7 +248,7 @@ pub fn SegmentsPage() -> impl IntoView {
                 </div>
             </section>
             <section class="card">
-                <h3 data-testid="segment-count">{move || format!("{} customers", found.with(Vec::len))}</h3>
+                <h3 data-testid="segment-count">{move || crate::components::count(found.with(Vec::len), "customer", "customers")}</h3>
                 {move || message.get().map(|m| view! { <p class="hint" role="status" data-testid="segment-message">{m}</p> })}
                 <div class="bulk-actions">
                     <div class="field-row">
