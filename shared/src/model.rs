@@ -16,6 +16,7 @@
 pub mod customer;
 pub mod customer_id;
 pub mod facts;
+pub mod phone;
 pub mod records;
 pub mod snapshot;
 pub mod summary;

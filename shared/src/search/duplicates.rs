@@ -62,25 +62,14 @@ const COMPANY_THRESHOLD: f64 = 0.88;
 /// Below this similarity two companies are different employers (a name match then does not
 /// count).
 const OTHER_COMPANY: f64 = 0.75;
-/// Digits compared at the end of phone numbers (the national number without prefixes).
-const PHONE_TAIL: usize = 9;
-
 /// The email as compared: trimmed and lowercased.
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// The digits of a phone number that identify it: its last nine digits (fewer if it is
-/// shorter; empty below six digits, too short to mean anything).
-pub fn phone_key(phone: &str) -> String {
-    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() < 6 {
-        return String::new();
-    }
-    digits[digits.len().saturating_sub(PHONE_TAIL)..]
-        .iter()
-        .collect()
-}
+/// The phone rule's key ([`crate::model::phone::phone_key`]): the same number in national
+/// and international form has the same key.
+pub use crate::model::phone::phone_key;
 
 fn folded(text: &str) -> String {
     let mut out = String::new();
@@ -178,10 +167,10 @@ impl Prepared {
         if !self.phones.is_empty()
             && other_phones.split('\n').any(|digits| {
                 digits.len() >= 6
-                    && self
-                        .phones
-                        .iter()
-                        .any(|phone| digits[digits.len().saturating_sub(PHONE_TAIL)..] == *phone)
+                    && self.phones.iter().any(|phone| {
+                        digits[digits.len().saturating_sub(crate::model::phone::KEY_DIGITS)..]
+                            == *phone
+                    })
             })
         {
             reasons.push(Reason::SamePhone);
