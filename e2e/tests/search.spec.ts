@@ -18,10 +18,17 @@ test('search as you type over name, company, email, phone and tags; filter; sort
   expect(await list.names()).toEqual(['Chloé Martin']);
   await list.searchFor('bruno@alpine');
   expect(await list.names()).toEqual(['Bruno Weber']);
+  // The national form finds the international number, and the other way round.
   await list.searchFor('0612 34');
-  await expect(list.noResults).toBeVisible();
+  expect(await list.names()).toEqual(['Zoë Dupont']);
+  await list.searchFor('06 12 34 56 78');
+  expect(await list.names()).toEqual(['Zoë Dupont']);
+  await list.searchFor('0033612345678');
+  expect(await list.names()).toEqual(['Zoë Dupont']);
   await list.searchFor('612 34');
   expect(await list.names()).toEqual(['Zoë Dupont']);
+  await list.searchFor('0612 35');
+  await expect(list.noResults).toBeVisible();
   await list.searchFor('lyon');
   expect(await list.names()).toEqual(['Chloé Martin', 'Zoë Dupont']);
   await expect(list.resultCount).toHaveText('2 of 3 customers');
