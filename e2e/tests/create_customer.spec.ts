@@ -47,3 +47,21 @@ test('the form explains what is wrong and stores nothing', async ({ page }) => {
   await list.open();
   await expect(list.emptyBook).toBeVisible();
 });
+
+test('the new-customer form says who may already be in the book, as quick capture does', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  await list.addCustomer({ name: 'Anna Wien', company: 'Donau Handel', phone: '+43 664 200 3001' });
+  await list.open();
+  await list.addButton.click();
+  const form = new NewCustomerPage(page);
+  await expect(page.getByTestId('duplicate-hints')).toHaveCount(0);
+  // The same phone written the national way.
+  await form.fill({ name: 'A. Wien', phone: '0664 2003001' });
+  await expect(page.getByTestId('duplicate-hint')).toHaveCount(1);
+  await expect(page.getByTestId('duplicate-hint')).toContainText('Anna Wien');
+  await page.getByTestId('open-existing').click();
+  await expect(page.getByTestId('customer-heading')).toHaveText('Anna Wien');
+  await list.open();
+  expect(await list.names()).toEqual(['Anna Wien']);
+});

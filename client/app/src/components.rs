@@ -1,12 +1,14 @@
 //! Pieces shared by several screens.
 
 pub mod charts;
+pub mod duplicate_hints;
 pub mod held_book;
 pub mod save_status;
 pub mod stage_badge;
 pub mod sync_status;
 pub mod topbar;
 
+pub use duplicate_hints::DuplicateHints;
 pub use held_book::HeldBookBanner;
 pub use save_status::{SaveStatus, StorageErrorBanner};
 pub use stage_badge::StageBadge;

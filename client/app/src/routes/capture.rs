@@ -4,12 +4,11 @@
 
 use crate::components::DetailTopbar;
 use leptos::{html, prelude::*, task::spawn_local};
-use leptos_router::components::A;
-use shared::search::duplicates::{likely_duplicates, Lead};
+use shared::search::duplicates::Lead;
 use shared::{ContactPoint, ContactPointId, CustomerId, LifecycleStage};
 
 use crate::{
-    components::{SaveStatus, StorageErrorBanner},
+    components::{DuplicateHints, SaveStatus, StorageErrorBanner},
     repo::use_repo,
     routes::{
         customer::random_id,
@@ -71,18 +70,6 @@ pub fn QuickCapture() -> impl IntoView {
         company: company.get(),
         email: email.get(),
         phone: phone.get(),
-    });
-    let hints = Memo::new(move |_| {
-        let lead = lead.get();
-        repo.book.with(|book| {
-            likely_duplicates(book, &lead, 3)
-                .into_iter()
-                .filter_map(|hint| {
-                    let summary = book.get(&hint.id)?.clone();
-                    Some((summary, hint))
-                })
-                .collect::<Vec<_>>()
-        })
     });
     let clear = move || {
         name.set(String::new());
@@ -241,34 +228,7 @@ pub fn QuickCapture() -> impl IntoView {
                 <FormField label="Company" value=company autocomplete="organization" testid="capture-company" error=Signal::derive(error_for("company"))/>
                 <FormField label="Email" value=email input_type="email" inputmode="email" autocomplete="email" testid="capture-email" error=Signal::derive(error_for("emails"))/>
                 <FormField label="Phone" value=phone input_type="tel" inputmode="tel" autocomplete="tel" testid="capture-phone" error=Signal::derive(error_for("phones"))/>
-                {move || {
-                    let hints = hints.get();
-                    (!hints.is_empty()).then(|| view! {
-                        <section class="duplicates" data-testid="duplicate-hints" aria-live="polite">
-                            <h3>"Already in your book?"</h3>
-                            <ul>
-                                {hints.into_iter().map(|(summary, hint)| {
-                                    let id = summary.id.clone();
-                                    let reasons = hint.reasons.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
-                                    view! {
-                                        <li class="duplicate" data-testid="duplicate-hint" data-score=hint.score.to_string()>
-                                            <div class="duplicate-who">
-                                                <strong>{summary.display_name().to_string()}</strong>
-                                                <span class="hint">{if summary.name.is_empty() { String::new() } else { summary.company.clone() }}</span>
-                                                <span class="hint">{reasons}</span>
-                                            </div>
-                                            <div class="duplicate-actions">
-                                                <A href=format!("/customers/{}", summary.id) attr:class="button" attr:data-testid="open-existing">"Open"</A>
-                                                <button type="button" class="button primary" data-testid="add-to-existing"
-                                                    on:click=move |_| add_to_existing(id.clone())>"Add to this one"</button>
-                                            </div>
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        </section>
-                    })
-                }}
+                <DuplicateHints lead on_add=Callback::new(add_to_existing)/>
                 <label class="field">
                     <span class="field-label">"Note"</span>
                     <textarea rows="2" data-testid="capture-note" placeholder="What they need, what you promised"

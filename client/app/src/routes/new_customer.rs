@@ -4,10 +4,11 @@
 use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{hooks::use_navigate, NavigateOptions};
+use shared::search::duplicates::Lead;
 use shared::{ContactPoint, ContactPointId, Customer, CustomerId, LifecycleStage};
 
 use crate::{
-    components::{SaveStatus, StorageErrorBanner},
+    components::{DuplicateHints, SaveStatus, StorageErrorBanner},
     repo::{use_repo, RepoError},
     routes::customer::random_id,
     time::now,
@@ -30,6 +31,13 @@ pub fn NewCustomer() -> impl IntoView {
     let saving = RwSignal::new(false);
 
     let error_for = move |prefix: &'static str| field_error(errors, prefix);
+    // Who this may already be, while the rep types (as quick capture shows).
+    let lead = Memo::new(move |_| Lead {
+        name: name.get(),
+        company: company.get(),
+        email: email.get(),
+        phone: phone.get(),
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -92,6 +100,7 @@ pub fn NewCustomer() -> impl IntoView {
                 <FormField label="Job title" value=job_title autocomplete="organization-title" testid="new-job-title" error=Signal::derive(error_for("job_title"))/>
                 <FormField label="Email" value=email input_type="email" inputmode="email" autocomplete="email" testid="new-email" error=Signal::derive(error_for("emails"))/>
                 <FormField label="Phone" value=phone input_type="tel" inputmode="tel" autocomplete="tel" testid="new-phone" error=Signal::derive(error_for("phones"))/>
+                <DuplicateHints lead/>
                 <label class="field">
                     <span class="field-label">"Lifecycle stage"</span>
                     <select data-testid="new-stage" on:change=move |ev| {
