@@ -192,15 +192,19 @@ pub fn merged(
     }
     let taken: Vec<&str> = take_other.iter().map(|f| f.label()).collect();
     let mut note = Activity::new(ActivityKind::Note, now, author);
+    let count = |n: usize, one: &str, many: &str| match n {
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    };
+    // Named as the rep knows it (the other record stays, archived, under that name).
     note.summary = format!(
-        "Merged with {} (customer {}): {} activities, {} follow-ups, {} feedback answers, {} purchases and {} deals brought over{}.",
+        "Merged with {} (now archived): {}, {}, {}, {} and {} brought over{}.",
         other.display_name(),
-        other.id,
-        other.activities.len(),
-        other.tasks.len(),
-        other.feedback.len(),
-        other.purchases.len(),
-        other.deals.len(),
+        count(other.activities.len(), "activity", "activities"),
+        count(other.tasks.len(), "follow-up", "follow-ups"),
+        count(other.feedback.len(), "feedback answer", "feedback answers"),
+        count(other.purchases.len(), "purchase", "purchases"),
+        count(other.deals.len(), "deal", "deals"),
         if taken.is_empty() {
             String::new()
         } else {
@@ -330,7 +334,7 @@ mod tests {
         );
         let history = &result.activities["h1"];
         assert_eq!(history.kind, ActivityKind::Note);
-        assert!(history.summary.starts_with("Merged with Amelie Novack (customer o): 1 activities, 1 follow-ups, 1 feedback answers, 1 purchases and 0 deals brought over; taken from it: company, birthday, stage."), "{}", history.summary);
+        assert!(history.summary.starts_with("Merged with Amelie Novack (now archived): 1 activity, 1 follow-up, 1 feedback answer, 1 purchase and 0 deals brought over; taken from it: company, birthday, stage."), "{}", history.summary);
         // Merging again (the same edit reaching a device twice) adds nothing more.
         let again = merged(&result, &other, &choices, "phone", Timestamp(100), "h1");
         assert_eq!(again, result);
