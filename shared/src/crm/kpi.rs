@@ -570,10 +570,13 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
         not_contacted: Vec::new(),
     };
 
-    // Months shown for revenue: the period's, preceded by enough to show six.
+    // Months shown for revenue: the period's up to the current month (months that have not
+    // happened yet are not drawn as months without revenue), preceded by enough to show six.
     let (mut year, mut month) = (params.period.first.year, params.period.first.month);
-    let period_months =
-        (params.period.last.year - year) * 12 + params.period.last.month as i32 - month as i32 + 1;
+    let last_month = (params.period.last.year, params.period.last.month)
+        .min((params.today.year, params.today.month))
+        .max((year, month));
+    let period_months = (last_month.0 - year) * 12 + last_month.1 as i32 - month as i32 + 1;
     if period_months < 6 {
         (year, month) = add_months(year, month, period_months - 6);
     }
@@ -585,7 +588,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
             in_period: (year, month) >= (params.period.first.year, params.period.first.month),
             buyers: Vec::new(),
         });
-        if (year, month) >= (params.period.last.year, params.period.last.month) {
+        if (year, month) >= last_month {
             break;
         }
         (year, month) = add_months(year, month, 1);
@@ -1210,6 +1213,38 @@ mod tests {
 
     fn close(value: Figure, expected: f64) -> bool {
         value.is_some_and(|v| (v - expected).abs() < 1e-6)
+    }
+
+    #[test]
+    fn revenue_months_stop_at_the_current_month() {
+        let pipeline = default_pipeline();
+        let months = |today: CalendarDate| -> Vec<(i32, u32)> {
+            let params = KpiParams {
+                period: Period::containing(PeriodKind::Year, date(2026, 11, 23)),
+                today,
+                ..params(&pipeline)
+            };
+            compute(&[], &params)
+                .revenue_by_month
+                .iter()
+                .map(|m| (m.year, m.month))
+                .collect()
+        };
+        // This year, seen in November: January to November, not December.
+        let this_year = months(date(2026, 11, 30));
+        assert_eq!(
+            (this_year.first(), this_year.last()),
+            (Some(&(2026, 1)), Some(&(2026, 11)))
+        );
+        assert_eq!(this_year.len(), 11);
+        // A past year: all twelve.
+        assert_eq!(months(date(2027, 3, 1)).len(), 12);
+        // Seen in its first month: six months, ending with it.
+        let january = months(date(2026, 1, 5));
+        assert_eq!(
+            (january.first(), january.last()),
+            (Some(&(2025, 8)), Some(&(2026, 1)))
+        );
     }
 
     #[test]
