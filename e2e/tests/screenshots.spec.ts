@@ -52,6 +52,11 @@ for (const size of sizes) {
     await page.getByTestId('save-customer').click();
     await expect(page.getByTestId('new-name-error')).toBeVisible();
     await shot('new-customer-errors');
+    // The same form while typing someone already in the book.
+    await page.getByTestId('new-name').fill((await list.rowNames.first().textContent())!);
+    await expect(page.getByTestId('duplicate-hint').first()).toBeVisible();
+    await page.getByTestId('duplicate-hints').scrollIntoViewIfNeeded();
+    await shot('new-customer-duplicate');
 
     // Quick capture, with a duplicate hint for a name already in the book.
     await list.open();

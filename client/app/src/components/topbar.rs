@@ -24,7 +24,7 @@ pub fn DetailTopbar(
     view! {
         <header class="topbar detail-topbar">
             <A href=move || back.get() attr:class="back" attr:data-testid="back">
-                <span aria-hidden="true">"‹ "</span>{back_label}
+                <span aria-hidden="true">"‹\u{a0}"</span>{back_label}
             </A>
             {title.map(|title| view! { <h1 class="topbar-title">{title}</h1> })}
             {children.map(|children| children())}
