@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
-# Installs every tool the build and the tests need, from the package registries only
-# (crates.io, npm, Debian). Idempotent: each step checks what is already present at
-# the right version and skips it, so a warm run costs seconds.
+# Installs the tools Fieldbook needs, from the package registries only (crates.io, npm,
+# Debian). Idempotent: each step checks what is already present at the right version and
+# skips it, so a warm run costs seconds.
+#   scripts/install-tools.sh [build|test]   (default: test)
+# `build`: only what building and running the app needs (the wasm target, trunk,
+# wasm-bindgen, wasm-opt, crates) — what scripts/start.sh uses, so a newcomer starting a
+# server waits for no browser or database. `test`: also cargo-fuzz, Chromium, PostgreSQL
+# and the e2e npm packages. FIELDBOOK_INSTALL_PLAN=1 lists the steps of a mode and installs
+# nothing (scripts/test.sh checks the `build` plan holds no test tool).
 set -euo pipefail
+
+mode="${1:-test}"
+case "$mode" in
+  build | test) ;;
+  *) echo "usage: scripts/install-tools.sh [build|test]" >&2; exit 2 ;;
+esac
 
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
@@ -14,9 +26,17 @@ tools_dir="$root/.tools"
 mkdir -p "$tools_dir"
 
 log() { printf '\033[1;34m[install]\033[0m %s\n' "$*"; }
+# step NAME [test]: whether to run the step NAME in this mode (a `test` step only when
+# testing); with FIELDBOOK_INSTALL_PLAN=1, prints it instead and says no.
+step() {
+  if [ "${2:-}" = test ] && [ "$mode" != test ]; then return 1; fi
+  if [ -n "${FIELDBOOK_INSTALL_PLAN:-}" ]; then echo "plan: $1"; return 1; fi
+  return 0
+}
 
 # 1. The wasm target.
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+if ! step wasm-target; then :
+elif ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 else
@@ -24,7 +44,8 @@ else
 fi
 
 # 2. trunk, at the version Trunk.toml expects.
-if command -v trunk >/dev/null 2>&1 && trunk --version | grep -q " $TRUNK_VERSION"; then
+if ! step trunk; then :
+elif command -v trunk >/dev/null 2>&1 && trunk --version | grep -q " $TRUNK_VERSION"; then
   log "trunk $TRUNK_VERSION present"
 else
   log "installing trunk $TRUNK_VERSION (several minutes on a cold machine)"
@@ -33,7 +54,8 @@ fi
 
 # 2b. cargo-fuzz, for the fuzz smoke (scripts/fuzz.sh; the nightly toolchain it needs is
 #     preinstalled on these machines, TOOLCHAIN.md).
-if cargo fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION"; then
+if ! step cargo-fuzz test; then :
+elif cargo fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION"; then
   log "cargo-fuzz $CARGO_FUZZ_VERSION present"
 else
   log "installing cargo-fuzz $CARGO_FUZZ_VERSION"
@@ -42,7 +64,8 @@ fi
 
 # 3. wasm-bindgen-cli, at the wasm-bindgen version Cargo.lock pins. Without --locked:
 #    its own lockfile pins a crate the registry mirror lacks (TOOLCHAIN.md).
-if command -v wasm-bindgen >/dev/null 2>&1 && wasm-bindgen --version | grep -q " $WASM_BINDGEN_VERSION"; then
+if ! step wasm-bindgen; then :
+elif command -v wasm-bindgen >/dev/null 2>&1 && wasm-bindgen --version | grep -q " $WASM_BINDGEN_VERSION"; then
   log "wasm-bindgen $WASM_BINDGEN_VERSION present"
 else
   log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
@@ -51,7 +74,8 @@ fi
 
 # 4. wasm-opt from npm's binaryen (never Debian's binaryen 108, whose output fails at runtime).
 #    Installed into .tools/ and put first on PATH by the scripts that build.
-if [ -x "$tools_dir/node_modules/.bin/wasm-opt" ] \
+if ! step wasm-opt; then :
+elif [ -x "$tools_dir/node_modules/.bin/wasm-opt" ] \
   && "$tools_dir/node_modules/.bin/wasm-opt" --version | grep -q "version ${BINARYEN_NPM_VERSION%%.*}"; then
   log "wasm-opt (binaryen ${BINARYEN_NPM_VERSION%%.*}) present"
 else
@@ -61,7 +85,8 @@ else
 fi
 
 # 5. Debian's Chromium for the browser tests.
-if [ -x /usr/bin/chromium ]; then
+if ! step chromium test; then :
+elif [ -x /usr/bin/chromium ]; then
   log "chromium present: $(/usr/bin/chromium --version 2>/dev/null || true)"
 else
   log "installing chromium from Debian"
@@ -71,7 +96,8 @@ else
 fi
 
 # 5b. Debian's PostgreSQL for the several-relays tests (a throwaway cluster per test run).
-if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+if ! step postgresql test; then :
+elif ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   log "postgresql present: $(ls -d /usr/lib/postgresql/*/ | xargs -n1 basename | tr '\n' ' ')"
 else
   log "installing postgresql from Debian"
@@ -81,7 +107,8 @@ else
 fi
 
 # 6. npm packages of the e2e suite, exactly as package-lock.json pins them.
-if [ -f "$root/e2e/package-lock.json" ]; then
+if ! step e2e-npm-packages test; then :
+elif [ -f "$root/e2e/package-lock.json" ]; then
   if [ -d "$root/e2e/node_modules/@playwright/test" ] \
     && cmp -s "$root/e2e/package-lock.json" "$root/e2e/node_modules/.package-lock.json.installed" 2>/dev/null; then
     log "e2e npm packages present"
@@ -93,6 +120,8 @@ if [ -f "$root/e2e/package-lock.json" ]; then
 fi
 
 # 7. Crates for an offline trunk build.
-log "fetching crates"
-(cd "$root" && [ -f Cargo.toml ] && cargo fetch --quiet) || true
-log "tools ready"
+if step crates; then
+  log "fetching crates"
+  (cd "$root" && [ -f Cargo.toml ] && cargo fetch --quiet) || true
+  log "tools ready ($mode)"
+fi

@@ -6,7 +6,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-scripts/install-tools.sh
+# Only what building and running need: no browser, database or test packages.
+scripts/install-tools.sh build
 export PATH="$root/.tools/node_modules/.bin:$PATH"
 
 echo "[start] building the client (trunk, release)"

@@ -10,8 +10,19 @@ cd "$root"
 step() { printf '\n\033[1;32m[test]\033[0m %s\n' "$*"; }
 started=$(date +%s)
 
-scripts/install-tools.sh
+scripts/install-tools.sh test
 export PATH="$root/.tools/node_modules/.bin:$PATH"
+
+step "scripts/start.sh installs only what building and running need"
+build_plan="$(FIELDBOOK_INSTALL_PLAN=1 scripts/install-tools.sh build)"
+test_plan="$(FIELDBOOK_INSTALL_PLAN=1 scripts/install-tools.sh test)"
+for tool in chromium postgresql cargo-fuzz e2e-npm-packages; do
+  if grep -qx "plan: $tool" <<<"$build_plan" || ! grep -qx "plan: $tool" <<<"$test_plan"; then
+    echo "install-tools.sh: $tool must be installed for tests only" >&2
+    exit 1
+  fi
+done
+grep -q "scripts/install-tools.sh build" scripts/start.sh
 
 # A real PostgreSQL for the tests of several relays sharing one database: a throwaway
 # cluster in a temporary directory on a loopback port, stopped and removed on exit.
