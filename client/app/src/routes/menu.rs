@@ -42,7 +42,7 @@ pub fn MenuPage() -> impl IntoView {
             "/import",
             "menu-import",
             "Import",
-            "Customers from Google Contacts, HubSpot, Salesforce or any CSV",
+            "Contacts from Google, Outlook, HubSpot, Salesforce, Zoho, Pipedrive, LinkedIn, any CSV or a phone's vCard",
         ),
         (
             "/duplicates",
