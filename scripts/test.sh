@@ -47,6 +47,17 @@ step "release build: client (trunk) and relay"
 trunk build --release
 cargo build --release -p fieldbook-server
 
+step "the relay binary carries the client: started without --static-dir, it serves the app"
+embedded_data="$(mktemp -d)"
+target/release/fieldbook-server --listen 127.0.0.1:8097 --data-dir "$embedded_data" --log warn &
+embedded_pid=$!
+for _ in $(seq 100); do curl -sf http://127.0.0.1:8097/healthz >/dev/null && break; sleep 0.1; done
+served_index="$(curl -sf http://127.0.0.1:8097/)"
+kill "$embedded_pid" && wait "$embedded_pid" || true
+rm -rf "$embedded_data"
+# The page names this build's hashed files.
+grep -qF "$(grep -o 'fieldbook-client-[0-9a-f]*\.js' dist/index.html | head -1)" <<<"$served_index"
+
 step "the screens' wasm holds no Automerge, autosurgeon or sync code"
 scripts/check-ui-wasm.sh
 

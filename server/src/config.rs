@@ -27,9 +27,10 @@ pub struct Args {
     #[arg(long, env = "FIELDBOOK_DATABASE_URL")]
     pub database_url: Option<String>,
 
-    /// Directory holding the built client (Trunk's output).
-    #[arg(long, env = "FIELDBOOK_STATIC_DIR", default_value = "./dist")]
-    pub static_dir: PathBuf,
+    /// Directory holding the built client (Trunk's output). Without it: the client built
+    /// into this binary (written once into the data directory), else `./dist`.
+    #[arg(long, env = "FIELDBOOK_STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
 
     /// Largest sync frame accepted, in bytes (at most 4 MiB).
     #[arg(long, env = "FIELDBOOK_MAX_FRAME_BYTES", default_value_t = 4 * 1024 * 1024,
@@ -193,7 +194,17 @@ impl TryFrom<&Args> for Config {
     fn try_from(args: &Args) -> Result<Config, String> {
         Ok(Config {
             database: DatabaseTarget::from_url(args.database_url.as_deref(), &args.data_dir)?,
-            static_dir: args.static_dir.clone(),
+            static_dir: match &args.static_dir {
+                Some(dir) => dir.clone(),
+                None => match crate::embedded::extract(&args.data_dir) {
+                    Ok(Some(dir)) => dir,
+                    Ok(None) => PathBuf::from("./dist"),
+                    Err(err) => return Err(format!(
+                        "cannot write the built-in client into {}: {err} (or pass --static-dir)",
+                        args.data_dir.display()
+                    )),
+                },
+            },
             limits: RelayLimits {
                 max_frame_bytes: args.max_frame_bytes as usize,
                 max_blob_bytes: args.max_blob_bytes as usize,

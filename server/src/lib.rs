@@ -50,6 +50,7 @@ pub mod auth;
 pub mod bench;
 pub mod config;
 pub mod db;
+pub mod embedded;
 pub mod fanout;
 pub mod health;
 pub mod hub;
