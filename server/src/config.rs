@@ -199,10 +199,12 @@ impl TryFrom<&Args> for Config {
                 None => match crate::embedded::extract(&args.data_dir) {
                     Ok(Some(dir)) => dir,
                     Ok(None) => PathBuf::from("./dist"),
-                    Err(err) => return Err(format!(
+                    Err(err) => {
+                        return Err(format!(
                         "cannot write the built-in client into {}: {err} (or pass --static-dir)",
                         args.data_dir.display()
-                    )),
+                    ))
+                    }
                 },
             },
             limits: RelayLimits {
