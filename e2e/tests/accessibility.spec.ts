@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import { axeViolations, type Violation } from './fixtures/axe';
 import { CustomerListPage } from './fixtures/customer_list_page';
 
-// axe (axe-core, injected) on every screen at phone and tablet size: no critical or serious
-// violation. The rules violated, per screen and impact, are written to
+// axe (axe-core, injected) on every screen at phone and tablet size: no violation of any
+// impact. The rules violated, per screen and impact, are written to
 // test-results/accessibility-<size>.json for the issue's report.
 test.use({ bypassCSP: true });
 
@@ -14,7 +14,7 @@ const sizes = [
 ];
 
 for (const size of sizes) {
-  test(`no critical or serious accessibility violation on any screen (${size.name})`, async ({ page }) => {
+  test(`no accessibility violation on any screen (${size.name})`, async ({ page }) => {
     test.setTimeout(180_000);
     await page.setViewportSize({ width: size.width, height: size.height });
     const list = new CustomerListPage(page);
@@ -55,9 +55,9 @@ for (const size of sizes) {
       report[name] = {};
       for (const v of violations) {
         (report[name][v.impact] ??= []).push(v.id);
-        if (v.impact === 'critical' || v.impact === 'serious') {
-          failures.push(`${name}: ${v.impact} ${v.id} (${v.help}): ${v.nodes.join(' | ')}`);
-        }
+        // Every screen is clean of every impact (the issue's bar is 0 critical and 0
+        // serious; the moderate ones, heading order and a missing h1, are fixed too).
+        failures.push(`${name}: ${v.impact} ${v.id} (${v.help}): ${v.nodes.join(' | ')}`);
       }
     }
     fs.mkdirSync('test-results', { recursive: true });

@@ -184,7 +184,7 @@ test('the pipeline stages are edited: renamed, reweighted, removed, and a lost s
   await expect(page.getByTestId('pipeline-editor')).toHaveCount(0);
   // The deal of the removed stage shows in the first stage, weighted at its new 20%.
   await expect(board.dealsIn('qualification')).toHaveText(['Big order']);
-  await expect(page.getByTestId('stage-proposal').locator('h3')).toHaveText('Quote sent (0)');
+  await expect(page.getByTestId('stage-proposal').locator('.section-title')).toHaveText('Quote sent (0)');
   await expect(page.getByTestId('pipeline-totals')).toHaveText('Open pipeline 1,000.00 EUR · weighted forecast 200.00 EUR');
   await page.reload();
   await expect(page.getByTestId('stage-negotiation')).toHaveCount(0);

@@ -33,7 +33,7 @@ pub fn DuplicateHints(
         let hints = hints.get();
         (!hints.is_empty()).then(|| view! {
             <section class="duplicates" data-testid="duplicate-hints" aria-live="polite">
-                <h3>"Already in your book?"</h3>
+                <h2 class="section-title">"Already in your book?"</h2>
                 <ul>
                     {hints.into_iter().map(|(summary, hint)| {
                         let id = summary.id.clone();

@@ -47,7 +47,7 @@ pub fn ActivityLog(editor: Editor) -> impl IntoView {
     });
     view! {
         <section class="card" data-testid="activity-log">
-            <h3>"Activity"</h3>
+            <h2 class="section-title">"Activity"</h2>
             <div class="log-buttons" role="group" aria-label="Log an activity">
                 {ActivityKind::ALL.iter().map(|&kind| view! {
                     <button
@@ -136,7 +136,7 @@ fn Composer(
     };
     view! {
         <div class="composer" data-testid="activity-composer">
-            <h4>{format!("Log a {}", kind.label().to_lowercase())}</h4>
+            <h3 class="composer-title">{format!("Log a {}", kind.label().to_lowercase())}</h3>
             <label class="field">
                 <span class="field-label">"When"</span>
                 <input type="datetime-local" data-testid="activity-at" prop:value=move || at.get()

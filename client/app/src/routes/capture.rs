@@ -221,7 +221,7 @@ pub fn QuickCapture() -> impl IntoView {
                 </div>
             })}
             <form class="card capture-form" on:submit=submit novalidate=true>
-                <h2>"Quick lead"</h2>
+                <h1>"Quick lead"</h1>
                 <div node_ref=first_field>
                     <FormField label="Name" value=name autocomplete="name" testid="capture-name" autofocus=true error=Signal::derive(error_for("name"))/>
                 </div>

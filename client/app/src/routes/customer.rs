@@ -189,7 +189,7 @@ pub fn CustomerPage() -> impl IntoView {
             {move || match (shown_id.get(), load_error.get()) {
                 (_, Some(message)) => view! {
                     <div class="empty" data-testid="customer-missing">
-                        <h2>"Customer not found"</h2>
+                        <h1>"Customer not found"</h1>
                         <p>{message}</p>
                         <A href="/" attr:class="button">"Back to the list"</A>
                     </div>
@@ -282,7 +282,7 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
                     {move || editor.read(|c| shared::CustomerSummary::of(c).initials())}
                 </span>
                 <div>
-                    <h2 data-testid="customer-heading">{heading}</h2>
+                    <h1 data-testid="customer-heading">{heading}</h1>
                     <StageBadgeLive editor/>
                 </div>
             </div>
@@ -304,7 +304,7 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
         <crate::routes::feedback::FeedbackCard editor/>
 
         <section class="card">
-            <h3>"Contact"</h3>
+            <h2 class="section-title">"Contact"</h2>
             <TextField editor label="Name" field="name" autocomplete="name" read=|c| c.name.clone() write=|c, v| c.name = v/>
             <TextField editor label="Company" field="company" autocomplete="organization" read=|c| c.company.clone() write=|c, v| c.company = v/>
             <TextField editor label="Job title" field="job_title" autocomplete="organization-title" read=|c| c.job_title.clone() write=|c, v| c.job_title = v/>
@@ -313,7 +313,7 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
         </section>
 
         <section class="card">
-            <h3>"Relationship"</h3>
+            <h2 class="section-title">"Relationship"</h2>
             <label class="field">
                 <span class="field-label">"Lifecycle stage"</span>
                 <select
@@ -352,7 +352,7 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
         </section>
 
         <section class="card">
-            <h3>"Address"</h3>
+            <h2 class="section-title">"Address"</h2>
             <TextField editor label="Street" field="address.street" autocomplete="street-address" read=|c| c.address.street.clone() write=|c, v| c.address.street = v/>
             <div class="field-row">
                 <TextField editor label="Postal code" field="address.postal_code" autocomplete="postal-code" read=|c| c.address.postal_code.clone() write=|c, v| c.address.postal_code = v/>
@@ -365,7 +365,7 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
         </section>
 
         <section class="card">
-            <h3>"Notes"</h3>
+            <h2 class="section-title">"Notes"</h2>
             <label class="field">
                 <span class="visually-hidden">"Notes"</span>
                 <textarea
@@ -798,7 +798,7 @@ fn Conflicts(editor: Editor, id: CustomerId) -> impl IntoView {
                         let id = id.clone();
                         view! {
                             <div class="conflict" data-testid="conflict" data-field=conflict.field.clone()>
-                                <h3>{conflict.label.clone()}</h3>
+                                <h2 class="section-title">{conflict.label.clone()}</h2>
                                 <ul>
                                     {conflict.values.into_iter().map(|value| {
                                         let field = field.clone();

@@ -784,44 +784,44 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
             <div class="tiles">{tile_views}</div>
             <div class="dashboard-grid">
                 <section class="card" data-testid="section-funnel">
-                    <h3>"Lifecycle funnel"</h3>
+                    <h2 class="section-title">"Lifecycle funnel"</h2>
                     <HBars rows=funnel_rows centered=true testid="funnel"/>
                     <ul class="conversions">{conversions}</ul>
                     <HowComputed figures=&[("Funnel", "funnel"), ("Conversion", "conversion"), ("New customers", "new_customers")]/>
                 </section>
                 <section class="card" data-testid="section-satisfaction">
-                    <h3>"Satisfaction"</h3>
+                    <h2 class="section-title">"Satisfaction"</h2>
                     <HBars rows=nps_rows testid="nps-breakdown"/>
                     <p class="hint">{format!("CSAT {} of {} · CES average {}", format_figure(now.csat.value, 0, "%"), crate::components::count(now.csat.responses, "answer", "answers"), format_figure(now.ces.value, 1, ""))}</p>
                     <HowComputed figures=&[("NPS", "nps"), ("CSAT", "csat"), ("CES", "ces")]/>
                 </section>
                 <section class="card" data-testid="section-churn">
-                    <h3>"Churn and retention"</h3>
+                    <h2 class="section-title">"Churn and retention"</h2>
                     <HBars rows=churn_rows testid="churn-breakdown"/>
                     <HowComputed figures=&[("Churn rate", "churn"), ("Retention", "retention")]/>
                 </section>
                 <section class="card" data-testid="section-revenue">
-                    <h3>"Revenue by month"</h3>
+                    <h2 class="section-title">"Revenue by month"</h2>
                     <Columns columns=month_columns label="Revenue by month" testid="revenue-chart"/>
                     <p class="hint" data-testid="clv-inputs">{format!("Lifetime value: {clv_inputs}")}</p>
                     {other_currency.map(|text| view! { <p class="hint">{text}</p> })}
                     <HowComputed figures=&[("Revenue", "revenue"), ("Lifetime value", "clv")]/>
                 </section>
                 <section class="card" data-testid="section-products">
-                    <h3>"Best-selling products"</h3>
-                    <h4>"By revenue"</h4>
+                    <h2 class="section-title">"Best-selling products"</h2>
+                    <h3 class="subsection-title">"By revenue"</h3>
                     <HBars rows=by_revenue testid="products-by-revenue"/>
-                    <h4>"By units sold"</h4>
+                    <h3 class="subsection-title">"By units sold"</h3>
                     <HBars rows=by_quantity testid="products-by-quantity"/>
                     <HowComputed figures=&[("Best sellers", "products")]/>
                 </section>
                 <section class="card" data-testid="section-pipeline">
-                    <h3>"Open pipeline"</h3>
+                    <h2 class="section-title">"Open pipeline"</h2>
                     <HBars rows=pipeline_rows testid="pipeline-stages"/>
                     <HowComputed figures=&[("Open pipeline", "pipeline")]/>
                 </section>
                 <section class="card" data-testid="section-complaints">
-                    <h3>"Complaints"</h3>
+                    <h2 class="section-title">"Complaints"</h2>
                     <dl class="figures">
                         <dt>"Received"</dt><dd data-testid="complaints-received">{complaints.received.to_string()}</dd>
                         <dt>"First response"</dt><dd data-testid="complaints-first-response">{format!("median {} · p90 {}", format_duration(complaints.first_response.median_ms), format_duration(complaints.first_response.p90_ms))}</dd>
@@ -831,7 +831,7 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
                     <HowComputed figures=&[("Complaint times", "complaints")]/>
                 </section>
                 <section class="card" data-testid="section-activities">
-                    <h3>"Activities per week"</h3>
+                    <h2 class="section-title">"Activities per week"</h2>
                     <Columns columns=week_columns label="Activities per week, by kind" testid="activities-chart"/>
                     <HBars rows=kind_rows testid="activity-kinds"/>
                     <HowComputed figures=&[("Activities", "activities"), ("Not contacted", "not_contacted")]/>
@@ -880,7 +880,7 @@ pub fn DashboardCustomers() -> impl IntoView {
                     });
                     view! {
                         <section class="card">
-                            <h3 data-testid="drill-title">{title}</h3>
+                            <h2 class="section-title" data-testid="drill-title">{title}</h2>
                             <p class="hint" data-testid="drill-count">{move || query.with(|q| format!("{total} customers · {}", q.period.label()))}</p>
                             <ul class="follow-up-list">
                                 {rows.into_iter().map(|(id, name, hint, stage)| view! {

@@ -181,7 +181,7 @@ pub fn MergePage() -> impl IntoView {
                     <button class="button" data-testid="merge-swap" on:click=swap>"Keep the other one instead"</button>
                 </section>
                 <section class="card">
-                    <h3>"Choose each value"</h3>
+                    <h2 class="section-title">"Choose each value"</h2>
                     {MergeField::ALL.into_iter().filter(|f| f.show(&keep) != f.show(&other)).map(|field| {
                         let mine = field.show(&keep);
                         let theirs = field.show(&other);
@@ -207,7 +207,7 @@ pub fn MergePage() -> impl IntoView {
             })}
             {move || preview().map(|result| view! {
                 <section class="card" data-testid="merge-preview">
-                    <h3>"Result"</h3>
+                    <h2 class="section-title">"Result"</h2>
                     <p><strong data-testid="preview-name">{result.display_name().to_string()}</strong>
                         {(!result.company.is_empty() && !result.name.is_empty()).then(|| format!(" · {}", result.company))}</p>
                     <p class="hint" data-testid="preview-contacts">{format!("{} · {}",

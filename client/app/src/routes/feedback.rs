@@ -39,7 +39,7 @@ pub fn FeedbackCard(editor: Editor) -> impl IntoView {
     };
     view! {
         <section class="card" data-testid="feedback-card">
-            <h3>"Feedback"</h3>
+            <h2 class="section-title">"Feedback"</h2>
             <div class="score-tiles">
                 {FeedbackKind::ALL.iter().map(|&kind| {
                     let latest = move || answers.with(|all| all.iter().find(|a| a.kind == kind).map(|a| a.score));

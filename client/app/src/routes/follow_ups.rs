@@ -237,7 +237,7 @@ fn FollowUpGroup(
     let repo = use_repo();
     (!items.is_empty()).then(|| view! {
         <section class="card" data-testid=format!("follow-ups-{testid}")>
-            <h3>{format!("{title} ({})", items.len())}</h3>
+            <h2 class="section-title">{format!("{title} ({})", items.len())}</h2>
             <ul class="follow-up-list">
                 {items.into_iter().map(|item| {
                     let href = format!("/customers/{}", item.customer);
@@ -287,7 +287,7 @@ fn PersonalTouches() -> impl IntoView {
         let items = items.get();
         (!items.is_empty()).then(|| view! {
             <section class="card" data-testid="personal-touches">
-                <h3>{format!("Birthdays and anniversaries ({})", items.len())}</h3>
+                <h2 class="section-title">{format!("Birthdays and anniversaries ({})", items.len())}</h2>
                 <ul class="follow-up-list">
                     {items.into_iter().take(50).map(|item| {
                         let when = match item.in_days { 0 => "today".to_string(), 1 => "tomorrow".to_string(), n => format!("in {n} days") };
@@ -372,7 +372,7 @@ pub fn FollowUpsCard(editor: Editor) -> impl IntoView {
     };
     view! {
         <section class="card" data-testid="follow-ups-card">
-            <h3>"Follow-ups"</h3>
+            <h2 class="section-title">"Follow-ups"</h2>
             <ul class="follow-up-list">
                 {move || {
                     let now = now();

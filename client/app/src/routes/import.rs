@@ -275,7 +275,7 @@ pub fn ImportPage() -> impl IntoView {
         <div class="detail" data-testid="import-page">
             <DetailTopbar back="/menu" back_label="Menu" title="Import"/>
             <section class="card">
-                <h3>"Customers from a CSV or vCard file"</h3>
+                <h2 class="section-title">"Customers from a CSV or vCard file"</h2>
                 <p class="hint">"Exports of Google Contacts, Outlook, HubSpot, Salesforce, Zoho, Pipedrive and LinkedIn are recognised; any other CSV can be mapped column by column; vCard from any phone. Works offline."</p>
                 <label class="button file-button">
                     "Choose a CSV or vCard file…"
@@ -309,7 +309,7 @@ pub fn ImportPage() -> impl IntoView {
                 let preview: Vec<Vec<String>> = parsed.rows.iter().take(5).map(|(_, row)| row.clone()).collect();
                 view! {
                     <section class="card" data-testid="import-mapping">
-                        <h3>{format!("{name}: {} rows", parsed.rows.len())}</h3>
+                        <h2 class="section-title">{format!("{name}: {} rows", parsed.rows.len())}</h2>
                         <p data-testid="import-layout">{move || format!("Recognised as: {}", layout.get().label())}</p>
                         <label class="field">
                             <span class="field-label">"Exported from"</span>
@@ -360,7 +360,7 @@ pub fn ImportPage() -> impl IntoView {
                 targets.with(|targets| stages.with(|chosen| stage_values(parsed, targets, chosen)))
             })).filter(|values| !values.is_empty()).map(|values| view! {
                 <section class="card" data-testid="import-stages">
-                    <h3>"Stages"</h3>
+                    <h2 class="section-title">"Stages"</h2>
                     <p class="hint">"The file's stage values and the stage each becomes; change any of them."</p>
                     {(values.len() > STAGE_VALUES_SHOWN).then(|| view! {
                         <p class="hint">{format!("The {STAGE_VALUES_SHOWN} most frequent of {} values; the others become the stage they name, or are kept in the notes.", values.len())}</p>
@@ -389,7 +389,7 @@ pub fn ImportPage() -> impl IntoView {
             })}
             {move || cards.get().map(|(name, parsed)| view! {
                 <section class="card" data-testid="import-cards">
-                    <h3>{format!("{name}: {} contact cards", parsed.len())}</h3>
+                    <h2 class="section-title">{format!("{name}: {} contact cards", parsed.len())}</h2>
                     <p data-testid="import-layout">"Recognised as: vCard"</p>
                 </section>
             })}
@@ -421,7 +421,7 @@ pub fn ImportPage() -> impl IntoView {
             })}
             {move || report.get().map(|r| view! {
                 <section class="card" data-testid="import-report">
-                    <h3>"Import finished"</h3>
+                    <h2 class="section-title">"Import finished"</h2>
                     <p data-testid="import-summary">{format!("{} imported, {} merged, {} skipped as duplicates, {} with errors, {} ({:.1} s).",
                         r.created, r.merged, r.skipped, match r.errors.len() { 1 => "1 row".to_string(), n => format!("{n} rows") },
                         match r.warnings.len() { 1 => "1 warning".to_string(), n => format!("{n} warnings") }, r.millis / 1000.0)}</p>

@@ -93,7 +93,7 @@ pub fn NewCustomer() -> impl IntoView {
             </DetailTopbar>
             <StorageErrorBanner/>
             <form class="card new-customer" on:submit=submit novalidate=true>
-                <h2>"New customer"</h2>
+                <h1>"New customer"</h1>
                 <p class="hint">"A name or a company is enough. It is saved on this device."</p>
                 <FormField label="Name" value=name autocomplete="name" testid="new-name" autofocus=true error=Signal::derive(error_for("name"))/>
                 <FormField label="Company" value=company autocomplete="organization" testid="new-company" error=Signal::derive(error_for("company"))/>

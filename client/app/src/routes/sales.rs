@@ -76,7 +76,7 @@ pub fn ProductsPage() -> impl IntoView {
         <div class="detail" data-testid="products-page">
             <DetailTopbar back="/menu" back_label="Menu" title="Products"/>
             <section class="card">
-                <h3>"New product"</h3>
+                <h2 class="section-title">"New product"</h2>
                 <div class="composer">
                     <label class="field"><span class="field-label">"Name"</span>
                         <input type="text" data-testid="product-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></label>
@@ -93,7 +93,7 @@ pub fn ProductsPage() -> impl IntoView {
                 </div>
             </section>
             <section class="card">
-                <h3>"Catalog"</h3>
+                <h2 class="section-title">"Catalog"</h2>
                 <ul class="follow-up-list">
                     {move || {
                         let settings = repo.settings.get();
@@ -242,7 +242,7 @@ pub fn PurchasesCard(editor: Editor) -> impl IntoView {
     };
     view! {
         <section class="card" data-testid="purchases-card">
-            <h3>"Purchases"</h3>
+            <h2 class="section-title">"Purchases"</h2>
             {move || {
                 let list = suggestions.get();
                 (!list.is_empty()).then(|| view! {
@@ -368,7 +368,7 @@ pub fn DealsCard(editor: Editor) -> impl IntoView {
     });
     view! {
         <section class="card" data-testid="deals-card">
-            <h3>"Deals"</h3>
+            <h2 class="section-title">"Deals"</h2>
             <ul class="follow-up-list">
                 {move || {
                     let pipeline = repo.settings.with(|s| s.pipeline());
@@ -460,7 +460,7 @@ pub fn PipelinePage() -> impl IntoView {
                         view! {
                             <section class="board-column" class:closed=column.stage.outcome != StageOutcome::Open
                                 data-testid=format!("stage-{}", column.stage.id)>
-                                <h3>{format!("{} ({})", column.stage.name, column.deals.len())}</h3>
+                                <h2 class="section-title">{format!("{} ({})", column.stage.name, column.deals.len())}</h2>
                                 <p class="hint" data-testid="stage-total">{format!("{} · {}%", format_money(column.total_cents, DEFAULT_CURRENCY), column.stage.probability)}</p>
                                 <ul>
                                     {column.deals.into_iter().map(|entry| {

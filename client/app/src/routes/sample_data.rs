@@ -102,7 +102,7 @@ pub fn SampleData() -> impl IntoView {
         <div class="detail" data-testid="sample-data-page">
             <DetailTopbar back="/" back_label="Customers"/>
             <section class="card">
-                <h2>"Sample data"</h2>
+                <h1>"Sample data"</h1>
                 <p class="hint">"Adds made-up customers to this device so you can try search and filters on a large book. They are ordinary customers: archive them when you are done."</p>
                 <label class="field">
                     <span class="field-label">"How many customers"</span>

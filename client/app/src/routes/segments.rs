@@ -162,7 +162,7 @@ pub fn SegmentsPage() -> impl IntoView {
         <div class="detail" data-testid="segments-page">
             <DetailTopbar back="/menu" back_label="Menu" title="Segments"/>
             <section class="card">
-                <h3>"Saved"</h3>
+                <h2 class="section-title">"Saved"</h2>
                 <ul class="follow-up-list">
                     {move || {
                         let saved = repo.settings.with(|s| {
@@ -191,7 +191,7 @@ pub fn SegmentsPage() -> impl IntoView {
                 </ul>
             </section>
             <section class="card segment-form">
-                <h3>"Conditions"</h3>
+                <h2 class="section-title">"Conditions"</h2>
                 <div class="field-row">
                     <label class="field"><span class="field-label">"Stage"</span>
                         <select data-testid="segment-stage" prop:value=move || filter.with(|f| f.stage.clone()) on:change=set(|f, v| f.stage = v)>
@@ -248,7 +248,7 @@ pub fn SegmentsPage() -> impl IntoView {
                 </div>
             </section>
             <section class="card">
-                <h3 data-testid="segment-count">{move || crate::components::count(found.with(Vec::len), "customer", "customers")}</h3>
+                <h2 class="section-title" data-testid="segment-count">{move || crate::components::count(found.with(Vec::len), "customer", "customers")}</h2>
                 {move || message.get().map(|m| view! { <p class="hint" role="status" data-testid="segment-message">{m}</p> })}
                 <div class="bulk-actions">
                     <div class="field-row">
