@@ -16,3 +16,12 @@ pub mod merge;
 pub mod pipeline;
 pub mod segments;
 pub mod suggestions;
+
+/// "1 answer", "3 answers": a count with its noun in the right number (the merge note and
+/// the screens' figures).
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    match n {
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    }
+}

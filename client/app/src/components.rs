@@ -15,11 +15,5 @@ pub use stage_badge::StageBadge;
 pub use sync_status::SyncIndicator;
 pub use topbar::DetailTopbar;
 
-/// "1 answer", "3 answers": a count with its noun in the right number.
-pub fn count(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
+/// "1 answer", "3 answers" (the same wording as the merge note).
+pub use shared::crm::count;

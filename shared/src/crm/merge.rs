@@ -192,10 +192,7 @@ pub fn merged(
     }
     let taken: Vec<&str> = take_other.iter().map(|f| f.label()).collect();
     let mut note = Activity::new(ActivityKind::Note, now, author);
-    let count = |n: usize, one: &str, many: &str| match n {
-        1 => format!("1 {one}"),
-        n => format!("{n} {many}"),
-    };
+    let count = crate::crm::count;
     // Named as the rep knows it (the other record stays, archived, under that name).
     note.summary = format!(
         "Merged with {} (now archived): {}, {}, {}, {} and {} brought over{}.",
