@@ -18,6 +18,9 @@ test('a call is logged in two taps and the timeline keeps it across a reload', a
   await expect(records.timelineItems.first().getByTestId('timeline-kind')).toHaveText('Call');
   await expect(records.timelineItems.first()).toContainText('Today');
   await expect(records.timelineItems.first()).toContainText('Outbound');
+  // Not signed in: the call is by this browser, named as another device would show it
+  // (never "by this device", which on the rep's other devices would be false).
+  await expect(records.timelineItems.first()).toContainText('by Chrome on Linux');
 
   await records.log('visit', { outcome: 'Order placed', summary: 'Ordered 3 machines for the new shop' });
   await customer.expectSaved();

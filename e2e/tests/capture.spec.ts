@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { CapturePage } from './fixtures/capture_page';
+import { DashboardPage } from './fixtures/dashboard';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
 
@@ -101,3 +102,38 @@ for (const size of [
     await expect(page).toHaveURL(/\/capture$/);
   });
 }
+
+test('after the show the dashboard counts the leads captured, by event and interest', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  const capture = new CapturePage(page);
+  await capture.openFromList();
+  await capture.field('event').fill('Salon Lyon 2026');
+  await capture.capture({ name: 'Hana Ito', company: 'Kyoto Tea', interest: 'hot' });
+  await capture.capture({ name: 'Paul Meyer', email: 'paul@meyer.de' });
+  await capture.capture({ company: 'Bistro Nord' });
+  await capture.field('event').fill('Expo Wien');
+  await capture.capture({ name: 'Anna Wien', phone: '0664 2003001' });
+
+  const dashboard = new DashboardPage(page);
+  await dashboard.open();
+  // Four leads this quarter, none converted yet: "New customers" counts conversions.
+  await dashboard.expectTile('leads-captured', '4', '4 added in all');
+  await dashboard.expectTile('new-customers', '0');
+  await expect(page.getByTestId('leads-summary')).toHaveText('4 leads · 4 added in all');
+  await expect(page.getByTestId('leads-by-tag').getByTestId('hbar-row')).toHaveText([
+    /Salon Lyon 2026\s*3/,
+    /Expo Wien\s*1/,
+    /hot lead\s*1/,
+  ]);
+  await page.getByTestId('leads-by-tag').getByTestId('hbar-row').first().click();
+  await expect(page.getByTestId('drill-title')).toHaveText('Leads captured during the period, tagged Salon Lyon 2026');
+  await expect(page.getByTestId('drill-count')).toContainText('3 customers');
+  await expect(dashboard.drillNames()).toHaveCount(3);
+  expect((await dashboard.drillNames().allTextContents()).sort()).toEqual(['Bistro Nord', 'Hana Ito', 'Paul Meyer']);
+  // The definition is one tap away.
+  await page.getByTestId('back').click();
+  const how = page.getByTestId('section-leads').locator('details.how');
+  await how.locator('summary').click();
+  await expect(how).toContainText('added during the period');
+});

@@ -43,6 +43,11 @@ test('the form explains what is wrong and stores nothing', async ({ page }) => {
   await form.save.click();
   await expect(form.error('new-email')).toContainText('is not an email address');
   await expect(form.error('new-phone')).toContainText('is not a phone number');
+  // Correcting a field takes its message away at once; the other stays until it is fixed.
+  await form.fill({ email: 'bob@example.com' });
+  await expect(form.error('new-email')).toHaveCount(0);
+  await expect(page.getByTestId('new-email')).not.toHaveAttribute('aria-invalid', 'true');
+  await expect(form.error('new-phone')).toContainText('is not a phone number');
 
   await list.open();
   await expect(list.emptyBook).toBeVisible();

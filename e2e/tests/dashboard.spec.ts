@@ -28,8 +28,11 @@ test('the dashboard shows the fixture figures for Q4 2026 and drills down to cus
   await dashboard.expectTile('ces', '6.0', '1 answer');
   await dashboard.expectTile('churn', '66.7%', '2 of 3 active');
   await dashboard.expectTile('retention', '33.3%', '1 won back');
-  // 80.00 / 3 orders × (1.5 × 365.25 / 92) a year × 1024.75 / 365.25 years = 445.54.
-  await dashboard.expectTile('clv', '445.54 EUR');
+  // D, a lead, was added on 10 December.
+  await dashboard.expectTile('leads-captured', '1', '1 added in all');
+  // Lifetime value to the end of Q4, averaged over the buyers: A 70.00, B 50.00, C 10.00
+  // (her USD order apart), G 50.00 = 45.00 (Ada's page says 70.00 below).
+  await dashboard.expectTile('clv', '45.00 EUR', 'average of 4 buyers to date');
   await dashboard.expectTile('revenue', '80.00 EUR', '3 orders');
   await dashboard.expectTile('first-response', '3 h', 'median · p90 4 h');
   await dashboard.expectTile('resolution', '3.0 days');
@@ -51,7 +54,8 @@ test('the dashboard shows the fixture figures for Q4 2026 and drills down to cus
   await expect(page.getByTestId('complaints-resolution')).toHaveText('median 3.0 days · p90 3.0 days');
   await expect(dashboard.rowValues('activity-kinds')).toHaveText(['1', '1', '1', '0', '0', '1', '2']);
   await expect(page.getByTestId('clv-inputs')).toHaveText(
-    'Lifetime value: 26.67 EUR average order × 5.96 purchases a year × 2.81 years',
+    // 80.00 / 3 orders × (1.5 × 365.25 / 92) a year × 1024.75 / 365.25 years = 445.54.
+    'Projected lifetime value: 445.54 EUR = 26.67 EUR average order × 5.96 purchases a year × 2.81 years',
   );
   await expect(page.getByTestId('revenue-chart').locator('g.column')).toHaveCount(6);
   await expect(page.getByTestId('activities-chart').locator('g.column')).toHaveCount(14);

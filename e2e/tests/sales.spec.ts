@@ -35,7 +35,7 @@ test('a purchase from the catalog is recorded and adds to the lifetime value', a
   await sales.recordPurchase('Espresso machine', '2');
   await expect(page.getByTestId('purchase-price')).toHaveValue('');
   await sales.recordPurchase('Grinder', '1');
-  await expect(page.getByTestId('lifetime-value')).toHaveText('Lifetime value: 2,697.90 EUR over 2 purchases');
+  await expect(page.getByTestId('lifetime-value')).toHaveText('Lifetime value: 2,697.90 EUR · 2 purchases');
   await expect(sales.purchases.first()).toContainText('2 × Espresso machine');
   // A quantity of zero is refused by the rules, with nothing stored.
   await sales.page.getByTestId('purchase-product').selectOption({ index: 1 });

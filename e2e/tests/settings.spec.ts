@@ -20,6 +20,29 @@ test('settings set the event of quick leads and show whether storage is persiste
   await expect(capture.field('event')).toHaveValue('Expo Bordeaux');
 });
 
+test('a default country for phone numbers makes Call dial national numbers from anywhere', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  await list.addCustomer({ name: 'Anna Wien', phone: '0664 2003001' });
+  // No country yet: dialled as written.
+  await expect(page.getByTestId('call')).toHaveAttribute('href', 'tel:06642003001');
+  await page.goto('/settings');
+  await page.getByTestId('settings-country').selectOption('AT');
+  await expect(page.getByTestId('settings-country-message')).toHaveText(
+    'Numbers without a country code are read as Austria (+43): Call dials them from anywhere.',
+  );
+  // The setting is the book's: it survives a reload (and syncs like the catalog).
+  await page.reload();
+  await expect(page.getByTestId('settings-country')).toHaveValue('AT');
+  await list.open();
+  await list.openCustomer('Anna Wien');
+  await expect(page.getByTestId('call')).toHaveAttribute('href', 'tel:+436642003001');
+  // Searching the international form finds the national one.
+  await list.open();
+  await list.searchFor('+43 664 200 3001');
+  await expect(list.rowNames).toHaveText(['Anna Wien']);
+});
+
 const iPhoneSafari =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1';
 

@@ -534,6 +534,14 @@ impl Repo {
     pub fn device_name(&self) -> Option<String> {
         self.inner().borrow().device_name.clone()
     }
+
+    /// The name this device's records carry as their author (an activity's "by …", a merge
+    /// note): the signed-in device's name, or before signing in the browser's ("Chrome on
+    /// Android") — the name the engine writes into the same changes.
+    pub fn author_name(&self) -> String {
+        self.device_name()
+            .unwrap_or_else(common::global::device_label)
+    }
 }
 
 /// The repo provided to the component tree.

@@ -41,6 +41,16 @@ pub fn navigator() -> Option<JsValue> {
         .filter(|navigator| navigator.is_object())
 }
 
+/// This device's name from its browser ("Chrome on Android"), in a page or the worker: what
+/// the device signs in as by default, and the author of its changes before it signs in.
+pub fn device_label() -> String {
+    let agent = navigator()
+        .and_then(|navigator| Reflect::get(&navigator, &JsValue::from_str("userAgent")).ok())
+        .and_then(|agent| agent.as_string())
+        .unwrap_or_default();
+    shared::sync::account::device_label(&agent)
+}
+
 /// `navigator.onLine`; true when unknown.
 pub fn on_line() -> bool {
     navigator()

@@ -124,6 +124,18 @@ impl From<DocError> for RepoError {
 /// Called with the outbox items of each committed local change.
 pub type QueuedHook = Rc<dyn Fn(Vec<OutboxItem>)>;
 
+/// The name written into this device's changes: the signed-in device's name, or before
+/// signing in the browser's ("Chrome on Android"), never nothing — another device would
+/// show an unnamed change as its own.
+fn author_of(inner: &RepoInner) -> Option<String> {
+    Some(
+        inner
+            .device_name
+            .clone()
+            .unwrap_or_else(common::global::device_label),
+    )
+}
+
 struct RepoInner {
     store: Option<Rc<Store>>,
     actor: ActorId,
@@ -407,7 +419,7 @@ impl Repo {
         }
         let (actor, author) = {
             let inner = inner.borrow();
-            (self.actor_for_load(&inner), inner.device_name.clone())
+            (self.actor_for_load(&inner), author_of(&inner))
         };
         let mut doc = CustomerDoc::load(customer_id, &stored.bytes, actor)?;
         doc.set_author(author);
@@ -438,11 +450,7 @@ impl Repo {
         let inner = self.inner();
         let (actor, author, cursor) = {
             let inner = inner.borrow();
-            (
-                self.actor_for_load(&inner),
-                inner.device_name.clone(),
-                inner.cursor,
-            )
+            (self.actor_for_load(&inner), author_of(&inner), inner.cursor)
         };
         let mut doc = CustomerDoc::create(customer, actor, now())?;
         doc.set_author(author);
@@ -958,7 +966,7 @@ impl Repo {
         let inner = self.inner();
         let (change, saved, settings) = {
             let mut inner = inner.borrow_mut();
-            let author = inner.device_name.clone();
+            let author = author_of(&inner);
             let actor = inner.actor.clone();
             let book = inner.book_doc.get_or_insert_with(|| BookDoc::new(actor));
             book.set_author(author);
@@ -1162,7 +1170,7 @@ impl Repo {
         let inner = self.inner();
         let (actor, author) = {
             let inner = inner.borrow();
-            (inner.actor.clone(), inner.device_name.clone())
+            (inner.actor.clone(), author_of(&inner))
         };
         // Entries of the book document (catalog, pipeline) merge into it; the rest are
         // customers'.
@@ -1497,11 +1505,7 @@ impl Repo {
         let (actor, author, cursor) = {
             let inner = self.inner();
             let inner = inner.borrow();
-            (
-                self.actor_for_load(&inner),
-                inner.device_name.clone(),
-                inner.cursor,
-            )
+            (self.actor_for_load(&inner), author_of(&inner), inner.cursor)
         };
         let mut n_written = 0;
         let mut customers = customers.peekable();

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use crate::{
     documents::book_doc::{PipelineStage, StageOutcome},
     model::facts::CustomerFacts,
+    model::records::{customer_value, most_used_currency},
     model::records::{ActivityKind, FeedbackKind, NpsCategory},
     CalendarDate, LifecycleStage, Timestamp,
 };
@@ -287,8 +288,15 @@ pub struct LifetimeValue {
     /// Average customer lifespan in years, over customers who ever bought: from when they
     /// were added to the period's end, or to their last purchase if churned by then.
     pub lifespan_years: Figure,
-    /// Average order value × purchases per year × lifespan, in cents.
+    /// Customers who bought anything in the currency by the period's end.
+    pub customers_valued: Vec<Idx>,
+    /// Lifetime value per customer: the average, over [`Self::customers_valued`], of each
+    /// one's lifetime value at the period's end ([`customer_value`], the figure on the
+    /// customer's page), in cents.
     pub value_cents: Figure,
+    /// A projection instead of a record: average order value × purchases per year ×
+    /// lifespan, in cents.
+    pub projected_cents: Figure,
     /// Purchases of the period in other currencies, not counted.
     pub other_currency_orders: usize,
 }
@@ -397,6 +405,10 @@ pub struct Kpis {
     pub conversions: Vec<Conversion>,
     /// Prospects and leads who became customers (customer, loyal or advocate) in the period.
     pub new_customers: Vec<Idx>,
+    /// Customers added in the period (created, imported or captured), whatever their stage.
+    pub added: Vec<Idx>,
+    /// Of those, the ones added as a prospect or a lead: leads captured.
+    pub leads_captured: Vec<Idx>,
     /// Net Promoter Score.
     pub nps: Nps,
     /// Customer satisfaction: share of 4-5 answers.
@@ -510,6 +522,14 @@ fn buying_on(facts: &CustomerFacts, day: i64) -> bool {
     })
 }
 
+/// The stage a customer was added at (before any recorded move).
+fn first_stage(facts: &CustomerFacts) -> LifecycleStage {
+    facts
+        .stages
+        .first()
+        .map_or(facts.stage, |(from, to, _)| from.unwrap_or(*to))
+}
+
 /// Every figure of the dashboard over `facts` for `params.period`.
 pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
     let days = Days {
@@ -541,6 +561,8 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
             })
             .collect(),
         new_customers: Vec::new(),
+        added: Vec::new(),
+        leads_captured: Vec::new(),
         nps: Default::default(),
         csat: Default::default(),
         ces: Default::default(),
@@ -612,6 +634,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
     let mut first_responses = Vec::new();
     let mut resolutions = Vec::new();
     let mut lifespans_days: Vec<i64> = Vec::new();
+    let mut lifetime_values: Vec<i64> = Vec::new();
     let mut csat_satisfied_answers = 0usize;
     let mut ces_sum = 0u64;
     let reference = last.min(params.today.day_number());
@@ -674,6 +697,15 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
         }
         if became_customer {
             kpis.new_customers.push(idx);
+        }
+        if in_period(days.of(customer.created_at)) {
+            kpis.added.push(idx);
+            if matches!(
+                first_stage(customer),
+                LifecycleStage::Prospect | LifecycleStage::Lead
+            ) {
+                kpis.leads_captured.push(idx);
+            }
         }
         if won_back {
             kpis.churn.won_back.push(idx);
@@ -804,6 +836,18 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
             kpis.lifetime_value.buyers.push(idx);
         }
         if bought_by_end {
+            kpis.lifetime_value.customers_valued.push(idx);
+            lifetime_values.push(
+                customer_value(
+                    customer
+                        .purchases
+                        .iter()
+                        .map(|p| (p.date, p.currency.as_str(), p.total_cents())),
+                    params.currency,
+                    Some(params.period.last),
+                )
+                .cents,
+            );
             let start = days.of(customer.created_at);
             let end = if stage_at_end == LifecycleStage::Churned {
                 last_purchase.unwrap_or(start)
@@ -915,7 +959,9 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
     });
     clv.lifespan_years = (!lifespans_days.is_empty())
         .then(|| lifespans_days.iter().sum::<i64>() as f64 / lifespans_days.len() as f64 / 365.25);
-    clv.value_cents = match (
+    clv.value_cents = (!lifetime_values.is_empty())
+        .then(|| lifetime_values.iter().sum::<i64>() as f64 / lifetime_values.len() as f64);
+    clv.projected_cents = match (
         clv.average_order_cents,
         clv.purchases_per_year,
         clv.lifespan_years,
@@ -1066,6 +1112,12 @@ pub fn drill(kpis: &Kpis, key: &str) -> Option<(String, Vec<Idx>)> {
             "Prospects and leads who became customers",
             &kpis.new_customers,
         ),
+        "added" => ("Added during the period", &kpis.added),
+        "leads-captured" => ("Leads captured during the period", &kpis.leads_captured),
+        "valued" => (
+            "Customers who bought by the end of the period",
+            &kpis.lifetime_value.customers_valued,
+        ),
         "nps-promoters" => ("Promoters (NPS 9-10)", &kpis.nps.customers[0]),
         "nps-passives" => ("Passives (NPS 7-8)", &kpis.nps.customers[1]),
         "nps-detractors" => ("Detractors (NPS 0-6)", &kpis.nps.customers[2]),
@@ -1095,16 +1147,13 @@ pub fn drill(kpis: &Kpis, key: &str) -> Option<(String, Vec<Idx>)> {
 /// The currency most purchases are in (the catalog's, usually), or `fallback` when there
 /// are no purchases.
 pub fn main_currency<'a>(facts: &'a [&CustomerFacts], fallback: &'a str) -> &'a str {
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for customer in facts {
-        for purchase in &customer.purchases {
-            *counts.entry(purchase.currency.as_str()).or_default() += 1;
-        }
-    }
-    counts
-        .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
-        .map_or(fallback, |(currency, _)| currency)
+    most_used_currency(
+        facts
+            .iter()
+            .flat_map(|customer| &customer.purchases)
+            .map(|purchase| purchase.currency.as_str()),
+        fallback,
+    )
 }
 
 /// Formats a figure for the rep: "—" when it has no value.
@@ -1141,12 +1190,13 @@ pub fn definition(figure: &str) -> &'static str {
         "funnel" => "Customers by lifecycle stage at the end of the period, from each customer's recorded stage changes. Archived and merged customers are not counted.",
         "conversion" => "For each step of prospect → lead → customer → loyal → advocate: of the customers who were in the first stage at the start of the period or entered it during the period, the share who then reached the next stage or a later one during the period.",
         "new_customers" => "Prospects and leads who moved to customer, loyal or advocate during the period. Customers created or imported directly as customers are not counted as conversions.",
+        "leads_captured" => "Customers added during the period (captured, created or imported) as a prospect or a lead, whatever their stage now; by tag, the tags they carry now (quick capture tags each lead with the event's name). \"Added\" counts everyone added, at any stage.",
         "nps" => "Net Promoter Score: of every NPS answer given in the period, the percentage of promoters (9-10) minus the percentage of detractors (0-6); from −100 to 100.",
         "csat" => "Customer satisfaction: the percentage of CSAT answers given in the period that were 4 or 5 on the 1-5 scale.",
         "ces" => "Customer effort: the average of the CES answers (1-7, higher is easier) given in the period.",
         "churn" => "Of the customers active (customer, loyal or advocate) at the start of the period, the percentage who churned during it: moved to the churned stage, or bought in the 365 days before the period but not in the 365 days up to its end (their buying lapsed).",
         "retention" => "Of the customers active at the start of the period, the percentage still active at its end whose buying did not lapse. Customers won back from churned are shown apart.",
-        "clv" => "Customer lifetime value = average order value × purchases per customer per year × average lifespan. Average order value and purchase frequency come from the period's purchases in the main currency (frequency scaled to a year); lifespan is the average time, over customers who ever bought, from being added to the end of the period (to their last purchase if they churned).",
+        "clv" => "A customer's lifetime value is the total (quantity × unit price) of everything they bought in the main currency up to the end of the period: the figure on their page. The dashboard shows its average over the customers who bought anything by then, so for a single buyer the two are the same. The projection beside it is an estimate, not a record: average order value × purchases per customer per year × average lifespan, from the period's purchases (frequency scaled to a year) and the average time, over customers who ever bought, from being added to the end of the period (to their last purchase if they churned).",
         "revenue" => "The total of quantity × unit price of the purchases dated in each month, in the main currency.",
         "products" => "Products bought during the period, ranked by revenue (quantity × unit price, main currency) and by units sold.",
         "pipeline" => "Deals in the open stages of the pipeline now, whatever the period: their total value, and the weighted forecast (value × the stage's probability).",
@@ -1356,7 +1406,15 @@ mod tests {
         assert!(close(clv.average_order_cents, 8000.0 / 3.0));
         assert!(close(clv.purchases_per_year, 1.5 * 365.25 / 92.0));
         assert!(close(clv.lifespan_years, 1024.75 / 365.25));
-        assert!(close(clv.value_cents, 4000.0 * 1024.75 / 92.0));
+        assert!(close(clv.projected_cents, 4000.0 * 1024.75 / 92.0));
+        // Lifetime value per customer: everything bought in EUR by 31 Dec, averaged over
+        // the customers who had bought: A 70.00, B 50.00, C 10.00 (not her USD order),
+        // G 50.00 → 45.00.
+        assert_eq!(clv.customers_valued, [0, 1, 2, 6]);
+        assert!(close(clv.value_cents, 4500.0));
+        // Added in Q4: D, as a lead.
+        assert_eq!(kpis.added, [3]);
+        assert_eq!(kpis.leads_captured, [3]);
 
         let months: Vec<(u32, i64, bool)> = kpis
             .revenue_by_month
@@ -1469,6 +1527,9 @@ mod tests {
         assert_eq!(ids("converted-1"), Some(vec![0]));
         assert_eq!(ids("entered-1"), Some(vec![0, 3]));
         assert_eq!(ids("new-customers"), Some(vec![0]));
+        assert_eq!(ids("leads-captured"), Some(vec![3]));
+        assert_eq!(ids("added"), Some(vec![3]));
+        assert_eq!(ids("valued"), Some(vec![0, 1, 2, 6]));
         assert_eq!(ids("nps-detractors"), Some(vec![1]));
         assert_eq!(ids("churned"), Some(vec![1, 2]));
         assert_eq!(ids("won-back"), Some(vec![5]));
@@ -1641,6 +1702,121 @@ mod tests {
         assert_eq!(format_duration(Some(20.0 * 60_000.0)), "20 min");
         assert_eq!(format_figure(Some(f64::NAN), 1, "%"), "—");
         assert_eq!(format_figure(Some(66.666), 1, "%"), "66.7%");
+    }
+
+    /// The dashboard's lifetime value of a book (or segment) holding one buyer is the figure
+    /// on that buyer's page, and for several buyers the average of their pages' figures.
+    #[test]
+    fn the_dashboards_lifetime_value_is_the_customer_pages() {
+        use crate::model::records::{lifetime_value, Purchase};
+        let customers = crate::seed::dashboard_fixture();
+        let facts: Vec<CustomerFacts> = customers.iter().map(CustomerFacts::of).collect();
+        let pipeline = default_pipeline();
+        // Today, as on the customer page: the period holding every purchase.
+        let request = |scope: Vec<crate::CustomerId>| DashboardRequest {
+            period: Period::containing(PeriodKind::Year, date(2026, 6, 1)),
+            today: date(2027, 1, 15),
+            utc_offset_ms: 0,
+            not_contacted_days: 30,
+            scope: Some(scope),
+            default_currency: "EUR".into(),
+        };
+        let page = |customer: &crate::Customer| {
+            let purchases: Vec<&Purchase> = customer.purchases.values().collect();
+            lifetime_value(&purchases, "EUR")
+        };
+        let mut pages = Vec::new();
+        for customer in customers
+            .iter()
+            .filter(|c| !c.archived && !c.purchases.is_empty())
+        {
+            let figures = dashboard(&facts, &request(vec![customer.id.clone()]), &pipeline);
+            let (currency, value) = page(customer);
+            assert_eq!(figures.currency, currency, "{}", customer.name);
+            assert!(
+                close(
+                    figures.current.lifetime_value.value_cents,
+                    value.cents as f64
+                ),
+                "{}: dashboard {:?}, page {}",
+                customer.name,
+                figures.current.lifetime_value.value_cents,
+                value.cents
+            );
+            pages.push(value.cents);
+        }
+        // A 70.00, B 50.00, C 10.00 EUR (and 10.00 USD apart), G 50.00.
+        assert_eq!(pages, [7000, 5000, 1000, 5000]);
+        let c = &customers[2];
+        assert_eq!(
+            page(c).1.describe("EUR"),
+            "10.00 EUR · 1 purchase · and 10.00 USD in 1 purchase"
+        );
+        let everyone = dashboard(
+            &facts,
+            &request(customers.iter().map(|c| c.id.clone()).collect()),
+            &pipeline,
+        );
+        assert!(close(
+            everyone.current.lifetime_value.value_cents,
+            pages.iter().sum::<i64>() as f64 / pages.len() as f64
+        ));
+        // The summary (segments, CSV export) says the same.
+        let summary = crate::CustomerSummary::of(&customers[0]);
+        assert_eq!(
+            (
+                summary.lifetime_value_cents,
+                summary.lifetime_value_currency.as_str()
+            ),
+            (7000, "EUR")
+        );
+    }
+
+    /// Leads captured: added in the period as a prospect or a lead, whatever they became;
+    /// a customer added as a customer is added but not a lead; a lead added before is not.
+    #[test]
+    fn leads_captured_are_the_prospects_and_leads_added_in_the_period() {
+        let pipeline = default_pipeline();
+        let mut params = params(&pipeline);
+        params.period = Period::containing(PeriodKind::Month, date(2026, 11, 1));
+        let customer = |n: u32, created: Timestamp, stages: Vec<(Option<S>, S, Timestamp)>| {
+            let mut facts = CustomerFacts::of(&crate::Customer::new(
+                format!("c{n}").parse().unwrap(),
+                created,
+            ));
+            facts.stage = stages.last().map_or(S::Lead, |s| s.1);
+            facts.stages = stages;
+            facts
+        };
+        let at = noon(2026, 11, 14);
+        let book = [
+            // Captured at the show as a lead.
+            customer(0, at, vec![(None, S::Lead, at)]),
+            // Captured, and a customer a day later.
+            customer(
+                1,
+                at,
+                vec![
+                    (None, S::Prospect, at),
+                    (Some(S::Prospect), S::Customer, noon(2026, 11, 15)),
+                ],
+            ),
+            // Added as a customer.
+            customer(2, at, vec![(None, S::Customer, at)]),
+            // A lead from October.
+            customer(
+                3,
+                noon(2026, 10, 30),
+                vec![(None, S::Lead, noon(2026, 10, 30))],
+            ),
+            // An older document without stage records, added as a lead in November.
+            customer(4, at, vec![]),
+        ];
+        let facts: Vec<&CustomerFacts> = book.iter().collect();
+        let kpis = compute(&facts, &params);
+        assert_eq!(kpis.added, [0, 1, 2, 4]);
+        assert_eq!(kpis.leads_captured, [0, 1, 4]);
+        assert_eq!(kpis.new_customers, [1]);
     }
 
     #[test]

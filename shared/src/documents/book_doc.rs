@@ -106,9 +106,18 @@ pub struct BookSettings {
     /// Saved segments, by id.
     #[autosurgeon(missing = "Default::default")]
     pub segments: BTreeMap<String, crate::crm::segments::SavedSegment>,
+    /// The country phone numbers are written in when they carry no country code (ISO code,
+    /// see [`crate::model::phone::Country`]); "" when the rep has not said.
+    #[autosurgeon(missing = "Default::default")]
+    pub default_country: String,
 }
 
 impl BookSettings {
+    /// The country of numbers written without a country code, if the rep named one.
+    pub fn phone_country(&self) -> Option<&'static crate::model::phone::Country> {
+        crate::model::phone::Country::of(&self.default_country)
+    }
+
     /// The pipeline in use.
     pub fn pipeline(&self) -> Vec<PipelineStage> {
         if self.pipeline.is_empty() {
@@ -174,6 +183,19 @@ pub fn validate(settings: &BookSettings) -> Result<(), ValidationErrors> {
         errors.push(FieldError {
             field: "pipeline".into(),
             message: "a probability is between 0 and 100".into(),
+        });
+    }
+    if !settings.default_country.is_empty() && settings.phone_country().is_none() {
+        errors.push(FieldError {
+            field: "default_country".into(),
+            message: format!(
+                "\"{}\" is not a country Fieldbook knows",
+                settings
+                    .default_country
+                    .chars()
+                    .take(20)
+                    .collect::<String>()
+            ),
         });
     }
     if errors.is_empty() {
@@ -396,6 +418,30 @@ mod tests {
         assert!(err.to_string().contains("one open, one won and one lost"));
         assert!(book.settings().products.is_empty());
         assert_eq!(book.settings().pipeline(), default_pipeline());
+    }
+
+    #[test]
+    fn the_phone_country_syncs_and_an_unknown_one_is_refused() {
+        let mut phone = BookDoc::new(ActorId::from([1u8; 16]));
+        let mut tablet = BookDoc::new(ActorId::from([2u8; 16]));
+        assert_eq!(tablet.settings().phone_country(), None);
+        let change = phone
+            .update(Timestamp(10), |s| s.default_country = "AT".into())
+            .unwrap()
+            .unwrap();
+        tablet.apply_remote(&change).unwrap();
+        assert_eq!(
+            tablet.settings().phone_country().map(|c| c.calling_code),
+            Some("43")
+        );
+        let err = tablet
+            .update(Timestamp(20), |s| s.default_country = "Atlantis".into())
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "\"Atlantis\" is not a country Fieldbook knows"
+        );
+        assert_eq!(tablet.settings().default_country, "AT");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use crate::{Customer, CustomerSummary};
 
 /// The header row.
-pub const HEADERS: [&str; 18] = [
+pub const HEADERS: [&str; 19] = [
     "Name",
     "Company",
     "Job title",
@@ -22,6 +22,7 @@ pub const HEADERS: [&str; 18] = [
     "Birthday",
     "Notes",
     "Lifetime value",
+    "Currency",
     "Last contact",
     "Fieldbook ID",
 ];
@@ -81,6 +82,7 @@ pub fn to_csv<'a>(customers: impl IntoIterator<Item = &'a Customer>) -> String {
             &c.birthday.map(|d| d.to_string()).unwrap_or_default(),
             c.notes.as_str(),
             &lifetime_value,
+            &summary.lifetime_value_currency,
             &last_contact,
             &c.id.to_string(),
         ]);

@@ -395,6 +395,105 @@ pub struct Deal {
     pub closed_at: Option<Timestamp>,
 }
 
+/// A customer's lifetime value in one currency: what they bought in it, and how often.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerValue {
+    /// The total of quantity × unit price, in cents.
+    pub cents: i64,
+    /// The purchases counted.
+    pub purchases: usize,
+    /// Purchases in other currencies, not counted: (currency, cents, purchases), by
+    /// currency.
+    pub other_currencies: Vec<(String, i64, usize)>,
+}
+
+/// A customer's lifetime value: the total of every purchase (quantity × unit price) in
+/// `currency` dated up to `up_to` (every one when `None`). The one definition behind the
+/// customer page's figure, the sales screen's, segments and the dashboard's average.
+/// `purchases`: (day, currency, total in cents).
+pub fn customer_value<'a>(
+    purchases: impl IntoIterator<Item = (CalendarDate, &'a str, i64)>,
+    currency: &str,
+    up_to: Option<CalendarDate>,
+) -> CustomerValue {
+    let mut value = CustomerValue::default();
+    for (date, bought_in, cents) in purchases {
+        if up_to.is_some_and(|last| date > last) {
+            continue;
+        }
+        if bought_in == currency {
+            value.cents = value.cents.saturating_add(cents);
+            value.purchases += 1;
+        } else {
+            match value
+                .other_currencies
+                .iter_mut()
+                .find(|(other, _, _)| other == bought_in)
+            {
+                Some((_, total, n)) => {
+                    *total = total.saturating_add(cents);
+                    *n += 1;
+                }
+                None => value
+                    .other_currencies
+                    .push((bought_in.to_string(), cents, 1)),
+            }
+        }
+    }
+    value.other_currencies.sort();
+    value
+}
+
+/// The currency most of `currencies` are in (ties: alphabetical), else `fallback`.
+pub fn most_used_currency<'a>(
+    currencies: impl IntoIterator<Item = &'a str>,
+    fallback: &'a str,
+) -> &'a str {
+    let mut counts: std::collections::HashMap<&str, usize> = Default::default();
+    for currency in currencies {
+        *counts.entry(currency).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+        .map_or(fallback, |(currency, _)| currency)
+}
+
+/// A customer's lifetime value as the customer page and the sales screen show it: in the
+/// currency most of their purchases use (`fallback` when they bought nothing), everything
+/// up to today.
+pub fn lifetime_value(purchases: &[&Purchase], fallback: &str) -> (String, CustomerValue) {
+    let currency = most_used_currency(purchases.iter().map(|p| p.currency.as_str()), fallback);
+    let value = customer_value(
+        purchases
+            .iter()
+            .map(|p| (p.date, p.currency.as_str(), p.total_cents())),
+        currency,
+        None,
+    );
+    (currency.to_string(), value)
+}
+
+impl CustomerValue {
+    /// "70.00 EUR · 2 purchases", then "· and 30.00 USD in 1 purchase" per other currency.
+    pub fn describe(&self, currency: &str) -> String {
+        let count = |n: usize| crate::crm::count(n, "purchase", "purchases");
+        let mut text = format!(
+            "{} · {}",
+            format_money(self.cents, currency),
+            count(self.purchases)
+        );
+        for (other, cents, n) in &self.other_currencies {
+            text.push_str(&format!(
+                " · and {} in {}",
+                format_money(*cents, other),
+                count(*n)
+            ));
+        }
+        text
+    }
+}
+
 /// Formats cents of a currency for the rep: "1,234.50 EUR".
 pub fn format_money(cents: i64, currency: &str) -> String {
     let sign = if cents < 0 { "-" } else { "" };

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    model::records::{ComplaintStatus, FeedbackKind, Priority, Purchase},
+    model::records::{lifetime_value, ComplaintStatus, FeedbackKind, Priority, Purchase},
     CalendarDate, Customer, CustomerId, LifecycleStage, Timestamp,
 };
 
@@ -62,9 +62,13 @@ pub struct CustomerSummary {
     /// The latest NPS answer.
     #[serde(default)]
     pub nps: Option<u8>,
-    /// Sum of every purchase (quantity × unit price), in cents.
+    /// Lifetime value: the total of the purchases (quantity × unit price) in
+    /// [`Self::lifetime_value_currency`], in cents (see `records::lifetime_value`).
     #[serde(default)]
     pub lifetime_value_cents: i64,
+    /// The currency most of the customer's purchases use ("" before any purchase).
+    #[serde(default)]
+    pub lifetime_value_currency: String,
     /// Number of purchases.
     #[serde(default)]
     pub purchases: u32,
@@ -102,6 +106,8 @@ impl CustomerSummary {
             .collect();
         open_tasks.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.id.cmp(&b.id)));
         let check_in_due = customer.check_in_due();
+        let purchases: Vec<&Purchase> = customer.purchases.values().collect();
+        let (lifetime_currency, lifetime) = lifetime_value(&purchases, "");
         CustomerSummary {
             id: customer.id.clone(),
             name: customer.name.trim().to_string(),
@@ -143,7 +149,8 @@ impl CustomerSummary {
                 .filter(|feedback| feedback.kind == FeedbackKind::Nps)
                 .max_by_key(|feedback| feedback.at)
                 .map(|feedback| feedback.score),
-            lifetime_value_cents: customer.purchases.values().map(Purchase::total_cents).sum(),
+            lifetime_value_cents: lifetime.cents,
+            lifetime_value_currency: lifetime_currency,
             purchases: customer.purchases.len() as u32,
             products: {
                 let mut products: Vec<String> = customer

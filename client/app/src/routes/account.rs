@@ -32,42 +32,13 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
-fn default_device_name() -> String {
-    let agent = window().navigator().user_agent().unwrap_or_default();
-    let browser = if agent.contains("Edg/") {
-        "Edge"
-    } else if agent.contains("Chrome/") || agent.contains("Chromium/") {
-        "Chrome"
-    } else if agent.contains("Firefox/") {
-        "Firefox"
-    } else if agent.contains("Safari/") {
-        "Safari"
-    } else {
-        "Browser"
-    };
-    let system = if agent.contains("iPhone") {
-        "iPhone"
-    } else if agent.contains("iPad") {
-        "iPad"
-    } else if agent.contains("Android") {
-        "Android"
-    } else if agent.contains("Mac OS") {
-        "Mac"
-    } else if agent.contains("Windows") {
-        "Windows"
-    } else {
-        "Linux"
-    };
-    format!("{browser} on {system}")
-}
-
 #[component]
 fn SignInForm() -> impl IntoView {
     let sync = use_sync();
     let create = RwSignal::new(false);
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let device_name = RwSignal::new(default_device_name());
+    let device_name = RwSignal::new(common::global::device_label());
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
     let field_error = move |field: &'static str| {

@@ -119,7 +119,7 @@ fn Composer(
                 });
                 return;
             };
-            let author = repo.device_name().unwrap_or_else(|| "this device".into());
+            let author = repo.author_name();
             let mut activity = Activity::new(kind, at, &author);
             activity.direction = direction.get_untracked();
             activity.outcome = outcome.get_untracked().trim().to_string();

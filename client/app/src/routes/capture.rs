@@ -223,11 +223,11 @@ pub fn QuickCapture() -> impl IntoView {
             <form class="card capture-form" on:submit=submit novalidate=true>
                 <h1>"Quick lead"</h1>
                 <div node_ref=first_field>
-                    <FormField label="Name" value=name autocomplete="name" testid="capture-name" autofocus=true error=Signal::derive(error_for("name"))/>
+                    <FormField label="Name" value=name autocomplete="name" testid="capture-name" autofocus=true errors=errors field="name"/>
                 </div>
-                <FormField label="Company" value=company autocomplete="organization" testid="capture-company" error=Signal::derive(error_for("company"))/>
-                <FormField label="Email" value=email input_type="email" inputmode="email" autocomplete="email" testid="capture-email" error=Signal::derive(error_for("emails"))/>
-                <FormField label="Phone" value=phone input_type="tel" inputmode="tel" autocomplete="tel" testid="capture-phone" error=Signal::derive(error_for("phones"))/>
+                <FormField label="Company" value=company autocomplete="organization" testid="capture-company" errors=errors field="company"/>
+                <FormField label="Email" value=email input_type="email" inputmode="email" autocomplete="email" testid="capture-email" errors=errors field="emails"/>
+                <FormField label="Phone" value=phone input_type="tel" inputmode="tel" autocomplete="tel" testid="capture-phone" errors=errors field="phones"/>
                 <DuplicateHints lead on_add=Callback::new(add_to_existing)/>
                 <label class="field">
                     <span class="field-label">"Note"</span>
@@ -246,7 +246,7 @@ pub fn QuickCapture() -> impl IntoView {
                         }).collect_view()}
                     </div>
                 </fieldset>
-                <FormField label="Event (kept for the next leads)" value=event autocomplete="off" testid="capture-event" error=Signal::derive(error_for("tags"))/>
+                <FormField label="Event (kept for the next leads)" value=event autocomplete="off" testid="capture-event" errors=errors field="tags"/>
                 {move || error_for("form")().map(|message| view! { <p class="field-error" role="alert" data-testid="form-error">{message}</p> })}
                 <div class="form-actions">
                     <button type="submit" class="button primary wide" data-testid="capture-save" disabled=move || saving.get()>

@@ -205,17 +205,15 @@ pub fn CustomerPage() -> impl IntoView {
 /// and the next follow-up, from the loaded document.
 #[component]
 fn CustomerFigures(editor: Editor) -> impl IntoView {
-    use shared::model::records::{format_money_short, FeedbackKind, NpsCategory};
+    use shared::model::records::{FeedbackKind, NpsCategory};
     let figures = move || {
         editor.read(|c| {
             let summary = shared::CustomerSummary::of(c);
-            let currency = c
-                .purchases
-                .values()
-                .next()
-                .map_or(crate::routes::sales::DEFAULT_CURRENCY.to_string(), |p| {
-                    p.currency.clone()
-                });
+            let purchases: Vec<&shared::model::records::Purchase> = c.purchases.values().collect();
+            let value = shared::model::records::lifetime_value(
+                &purchases,
+                crate::routes::sales::DEFAULT_CURRENCY,
+            );
             let mut nps: Vec<(shared::Timestamp, u8)> = c
                 .feedback
                 .values()
@@ -223,11 +221,11 @@ fn CustomerFigures(editor: Editor) -> impl IntoView {
                 .map(|f| (f.at, f.score))
                 .collect();
             nps.sort();
-            Some((summary, currency, nps))
+            Some((summary, value, nps))
         })
     };
     move || {
-        let (summary, currency, nps) = figures()?;
+        let (summary, (currency, value), nps) = figures()?;
         let now = crate::time::now();
         let latest_nps = nps.last().map_or("—".to_string(), |(_, score)| {
             format!(
@@ -245,7 +243,7 @@ fn CustomerFigures(editor: Editor) -> impl IntoView {
             <section class="card customer-figures" data-testid="customer-figures">
                 <dl class="figures">
                     <dt>"Lifetime value"</dt>
-                    <dd data-testid="figure-lifetime-value">{format!("{} · {} purchases", format_money_short(summary.lifetime_value_cents, &currency), summary.purchases)}</dd>
+                    <dd data-testid="figure-lifetime-value">{value.describe(&currency)}</dd>
                     <dt>"Last contact"</dt>
                     <dd data-testid="figure-last-contact">{summary.last_contact.map_or("never".to_string(), |at| crate::time::relative(at, now))}</dd>
                     <dt>"NPS"</dt>
@@ -288,7 +286,7 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
             </div>
             <div class="quick-actions">
                 {move || first_phone().map(|phone| view! {
-                    <a class="button" href=format!("tel:{}", tel_href(&phone)) data-testid="call">"Call"</a>
+                    <a class="button" href=tel_href(editor.repo, &phone) data-testid="call">"Call"</a>
                 })}
                 {move || first_email().map(|email| view! {
                     <a class="button" href=format!("mailto:{email}") data-testid="email">"Email"</a>
@@ -411,13 +409,13 @@ fn StageBadgeLive(editor: Editor) -> impl IntoView {
 }
 
 /// Digits and a leading `+`: what a `tel:` link wants.
-fn tel_href(phone: &str) -> String {
-    phone
-        .chars()
-        .enumerate()
-        .filter(|(idx, c)| c.is_ascii_digit() || (*idx == 0 && *c == '+'))
-        .map(|(_, c)| c)
-        .collect()
+/// The Call link of a number: its international form when the book names the country of
+/// numbers written without a code (a call from abroad reaches the same phone).
+fn tel_href(repo: Repo, phone: &str) -> String {
+    let country = repo
+        .settings
+        .with_untracked(|settings| settings.phone_country());
+    format!("tel:{}", shared::model::phone::dial(phone, country))
 }
 
 /// The birthday as day, month and an optional year: a rep often knows only the day, and
@@ -638,7 +636,7 @@ fn ContactPointRow(editor: Editor, kind: ContactKind, entry: ContactPoint) -> im
     let field = format!("{list}.{}", entry.id);
     let href = match kind {
         ContactKind::Email => format!("mailto:{}", entry.value),
-        ContactKind::Phone => format!("tel:{}", tel_href(&entry.value)),
+        ContactKind::Phone => tel_href(editor.repo, &entry.value),
     };
     let relabel_id = entry_id.clone();
     let edit_id = entry_id.clone();

@@ -257,6 +257,21 @@ fn tiles(c: &Computed, quiet: u32) -> Vec<Tile> {
     let open_deals: usize = now.pipeline.iter().map(|s| s.deals).sum();
     vec![
         Tile {
+            testid: "kpi-leads-captured",
+            label: "Leads captured",
+            value: now.leads_captured.len().to_string(),
+            detail: Some(format!("{} added in all", now.added.len())),
+            delta: delta(
+                count(now.leads_captured.len()),
+                count(before.leads_captured.len()),
+                0,
+                "",
+            ),
+            up_is_good: true,
+            key: "leads-captured",
+            spark: None,
+        },
+        Tile {
             testid: "kpi-new-customers",
             label: "New customers",
             value: now.new_customers.len().to_string(),
@@ -347,13 +362,20 @@ fn tiles(c: &Computed, quiet: u32) -> Vec<Tile> {
             value: now.lifetime_value.value_cents.map_or("—".into(), |cents| {
                 format_money_short(cents.round() as i64, &c.currency)
             }),
-            detail: Some("per customer".into()),
+            detail: Some(format!(
+                "average of {} to date",
+                crate::components::count(
+                    now.lifetime_value.customers_valued.len(),
+                    "buyer",
+                    "buyers"
+                )
+            )),
             delta: relative(
                 now.lifetime_value.value_cents,
                 before.lifetime_value.value_cents,
             ),
             up_is_good: true,
-            key: "buyers",
+            key: "valued",
             spark: None,
         },
         Tile {
@@ -439,6 +461,28 @@ fn tiles(c: &Computed, quiet: u32) -> Vec<Tile> {
             spark: None,
         },
     ]
+}
+
+/// The drill-down key of the leads captured with one tag: this prefix, then the tag.
+const LEADS_TAG_KEY: &str = "leads-tag-";
+
+/// The leads captured in the period by the tags they carry (an event's name, an interest
+/// level), most first (ties alphabetical); from the list's summaries, which hold the tags.
+fn leads_by_tag(c: &Computed, repo: &crate::repo::Repo) -> Vec<(String, usize)> {
+    let mut counts: std::collections::HashMap<String, usize> = Default::default();
+    repo.book.with_untracked(|book| {
+        for idx in &c.current.leads_captured {
+            let Some(summary) = c.ids.get(*idx as usize).and_then(|id| book.get(id)) else {
+                continue;
+            };
+            for tag in &summary.tags {
+                *counts.entry(tag.clone()).or_default() += 1;
+            }
+        }
+    });
+    let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts
 }
 
 /// "How is this computed?" under a section: the definition of each of its figures.
@@ -643,6 +687,12 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
         })
         .collect_view();
 
+    let lead_rows: Vec<HBar> = leads_by_tag(&c, &repo)
+        .into_iter()
+        .take(8)
+        .map(|(tag, n)| count_row(&tag, n, &format!("{LEADS_TAG_KEY}{tag}")))
+        .collect();
+
     let nps_rows = vec![
         count_row("Promoters (9-10)", now.nps.promoters, "nps-promoters"),
         count_row("Passives (7-8)", now.nps.passives, "nps-passives"),
@@ -665,7 +715,9 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
     let clv = &now.lifetime_value;
     let currency = c.currency.clone();
     let clv_inputs = format!(
-        "{} average order × {} purchases a year × {} years",
+        "{} = {} average order × {} purchases a year × {} years",
+        clv.projected_cents
+            .map_or("—".into(), |cents| money(cents, &currency)),
         clv.average_order_cents
             .map_or("—".into(), |cents| money(cents, &currency)),
         format_figure(clv.purchases_per_year, 2, ""),
@@ -789,6 +841,16 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
                     <ul class="conversions">{conversions}</ul>
                     <HowComputed figures=&[("Funnel", "funnel"), ("Conversion", "conversion"), ("New customers", "new_customers")]/>
                 </section>
+                <section class="card" data-testid="section-leads">
+                    <h2 class="section-title">"Leads captured"</h2>
+                    <p class="hint" data-testid="leads-summary">{format!("{} · {} added in all", crate::components::count(now.leads_captured.len(), "lead", "leads"), now.added.len())}</p>
+                    {if lead_rows.is_empty() {
+                        view! { <p class="hint" data-testid="leads-by-tag-empty">"No tags on the leads of this period."</p> }.into_any()
+                    } else {
+                        view! { <h3 class="subsection-title">"By tag (event, interest)"</h3><HBars rows=lead_rows testid="leads-by-tag"/> }.into_any()
+                    }}
+                    <HowComputed figures=&[("Leads captured", "leads_captured")]/>
+                </section>
                 <section class="card" data-testid="section-satisfaction">
                     <h2 class="section-title">"Satisfaction"</h2>
                     <HBars rows=nps_rows testid="nps-breakdown"/>
@@ -803,7 +865,7 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
                 <section class="card" data-testid="section-revenue">
                     <h2 class="section-title">"Revenue by month"</h2>
                     <Columns columns=month_columns label="Revenue by month" testid="revenue-chart"/>
-                    <p class="hint" data-testid="clv-inputs">{format!("Lifetime value: {clv_inputs}")}</p>
+                    <p class="hint" data-testid="clv-inputs">{format!("Projected lifetime value: {clv_inputs}")}</p>
                     {other_currency.map(|text| view! { <p class="hint">{text}</p> })}
                     <HowComputed figures=&[("Revenue", "revenue"), ("Lifetime value", "clv")]/>
                 </section>
@@ -852,11 +914,27 @@ pub fn DashboardCustomers() -> impl IntoView {
         let key = query_map.with(|q| q.get("key").unwrap_or_default());
         computed.with(|c| {
             c.as_ref().map(|c| {
-                drill(&c.current, &key).map(|(title, list)| {
-                    let ids: Vec<CustomerId> = list
+                // The leads of one tag: the leads captured, narrowed to those carrying it.
+                let tag = key.strip_prefix(LEADS_TAG_KEY).map(str::to_string);
+                let figure = if tag.is_some() {
+                    "leads-captured"
+                } else {
+                    key.as_str()
+                };
+                drill(&c.current, figure).map(|(title, list)| {
+                    let mut ids: Vec<CustomerId> = list
                         .iter()
                         .filter_map(|idx: &Idx| c.ids.get(*idx as usize).cloned())
                         .collect();
+                    let title = match &tag {
+                        Some(tag) => {
+                            repo.book.with_untracked(|book| {
+                                ids.retain(|id| book.get(id).is_some_and(|s| s.tags.contains(tag)))
+                            });
+                            format!("{title}, tagged {tag}")
+                        }
+                        None => title,
+                    };
                     (title, ids)
                 })
             })
@@ -881,7 +959,7 @@ pub fn DashboardCustomers() -> impl IntoView {
                     view! {
                         <section class="card">
                             <h2 class="section-title" data-testid="drill-title">{title}</h2>
-                            <p class="hint" data-testid="drill-count">{move || query.with(|q| format!("{total} customers · {}", q.period.label()))}</p>
+                            <p class="hint" data-testid="drill-count">{move || query.with(|q| format!("{} · {}", crate::components::count(total, "customer", "customers"), q.period.label()))}</p>
                             <ul class="follow-up-list">
                                 {rows.into_iter().map(|(id, name, hint, stage)| view! {
                                     <li class="follow-up" data-testid="drill-customer">

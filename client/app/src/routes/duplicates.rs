@@ -146,7 +146,7 @@ pub fn MergePage() -> impl IntoView {
                 .filter(|f| t.contains(f))
                 .collect()
         });
-        let author = repo.device_name().unwrap_or_else(|| "this device".into());
+        let author = repo.author_name();
         let result = merged(&keep, &other, &chosen, &author, now(), &history_id);
         let navigate = navigate.clone();
         merging.set(true);

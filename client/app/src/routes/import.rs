@@ -244,7 +244,7 @@ pub fn ImportPage() -> impl IntoView {
             } else {
                 result.created = created;
             }
-            let author = repo.device_name().unwrap_or_else(|| "this device".into());
+            let author = repo.author_name();
             for (done, (existing, row)) in to_merge.into_iter().enumerate() {
                 let author = author.clone();
                 let outcome = repo.update(&existing, move |current| {

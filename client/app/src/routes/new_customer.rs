@@ -95,11 +95,11 @@ pub fn NewCustomer() -> impl IntoView {
             <form class="card new-customer" on:submit=submit novalidate=true>
                 <h1>"New customer"</h1>
                 <p class="hint">"A name or a company is enough. It is saved on this device."</p>
-                <FormField label="Name" value=name autocomplete="name" testid="new-name" autofocus=true error=Signal::derive(error_for("name"))/>
-                <FormField label="Company" value=company autocomplete="organization" testid="new-company" error=Signal::derive(error_for("company"))/>
-                <FormField label="Job title" value=job_title autocomplete="organization-title" testid="new-job-title" error=Signal::derive(error_for("job_title"))/>
-                <FormField label="Email" value=email input_type="email" inputmode="email" autocomplete="email" testid="new-email" error=Signal::derive(error_for("emails"))/>
-                <FormField label="Phone" value=phone input_type="tel" inputmode="tel" autocomplete="tel" testid="new-phone" error=Signal::derive(error_for("phones"))/>
+                <FormField label="Name" value=name autocomplete="name" testid="new-name" autofocus=true errors=errors field="name"/>
+                <FormField label="Company" value=company autocomplete="organization" testid="new-company" errors=errors field="company"/>
+                <FormField label="Job title" value=job_title autocomplete="organization-title" testid="new-job-title" errors=errors field="job_title"/>
+                <FormField label="Email" value=email input_type="email" inputmode="email" autocomplete="email" testid="new-email" errors=errors field="emails"/>
+                <FormField label="Phone" value=phone input_type="tel" inputmode="tel" autocomplete="tel" testid="new-phone" errors=errors field="phones"/>
                 <DuplicateHints lead/>
                 <label class="field">
                     <span class="field-label">"Lifecycle stage"</span>
@@ -113,7 +113,7 @@ pub fn NewCustomer() -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
-                <FormField label="Tags (comma separated)" value=tags autocomplete="off" testid="new-tags" error=Signal::derive(error_for("tags"))/>
+                <FormField label="Tags (comma separated)" value=tags autocomplete="off" testid="new-tags" errors=errors field="tags"/>
                 <label class="field">
                     <span class="field-label">"Notes"</span>
                     <textarea rows="3" data-testid="new-notes" prop:value=move || notes.get() on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
@@ -167,10 +167,16 @@ pub fn field_error(
         errors.with(|errors| {
             errors
                 .iter()
-                .find(|(field, _)| field == prefix || field.starts_with(&format!("{prefix}.")))
+                .find(|(field, _)| covers(prefix, field))
                 .map(|(_, message)| message.clone())
         })
     }
+}
+
+/// Whether the error of `name` belongs to the field `prefix` ("emails" covers "emails.0.value").
+fn covers(prefix: &str, name: &str) -> bool {
+    name.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
 /// What a form shows for a failed save: each invalid field's message, or one for the form.
@@ -193,11 +199,24 @@ pub fn FormField(
     autocomplete: &'static str,
     #[prop(default = "text")] input_type: &'static str,
     #[prop(default = "text")] inputmode: &'static str,
-    error: Signal<Option<String>>,
+    /// The form's errors, by field.
+    errors: RwSignal<Vec<(String, String)>>,
+    /// This field's name among them (its parts too: "emails" covers "emails.0.value").
+    field: &'static str,
     /// The form's first field: focused when the screen opens.
     #[prop(optional)]
     autofocus: bool,
 ) -> impl IntoView {
+    let error = field_error(errors, field);
+    // Typing answers the message: a field's error (and the form's, which names what is
+    // missing) goes as soon as the rep edits it, instead of staying until the next save.
+    let edited = move |text: String| {
+        value.set(text);
+        if errors.with_untracked(|errors| !errors.is_empty()) {
+            errors
+                .update(|errors| errors.retain(|(name, _)| name != "form" && !covers(field, name)));
+        }
+    };
     view! {
         <label class="field">
             <span class="field-label">{label}</span>
@@ -207,12 +226,12 @@ pub fn FormField(
                 autocomplete=autocomplete
                 data-testid=testid
                 data-autofocus=autofocus.then_some("")
-                class:invalid=move || error.get().is_some()
-                aria-invalid=move || error.get().is_some().then_some("true")
+                class:invalid=move || error().is_some()
+                aria-invalid=move || error().is_some().then_some("true")
                 prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
+                on:input=move |ev| edited(event_target_value(&ev))
             />
-            {move || error.get().map(|message| view! { <span class="field-error" role="alert" data-testid=format!("{testid}-error")>{message}</span> })}
+            {move || error().map(|message| view! { <span class="field-error" role="alert" data-testid=format!("{testid}-error")>{message}</span> })}
         </label>
     }
 }

@@ -261,9 +261,9 @@ pub fn PurchasesCard(editor: Editor) -> impl IntoView {
             }}
             <p data-testid="lifetime-value">{move || {
                 let list = purchases.get();
-                let total: i64 = list.iter().map(|(_, p)| p.total_cents()).sum();
-                let currency = list.first().map_or(DEFAULT_CURRENCY.to_string(), |(_, p)| p.currency.clone());
-                format!("Lifetime value: {} over {} purchase{}", format_money(total, &currency), list.len(), if list.len() == 1 { "" } else { "s" })
+                let list: Vec<&shared::model::records::Purchase> = list.iter().map(|(_, p)| p).collect();
+                let (currency, value) = shared::model::records::lifetime_value(&list, DEFAULT_CURRENCY);
+                format!("Lifetime value: {}", value.describe(&currency))
             }}</p>
             <ul class="follow-up-list">
                 {move || purchases.get().into_iter().take(20).map(|(id, p)| view! {

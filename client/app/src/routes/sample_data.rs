@@ -142,7 +142,7 @@ async fn touch_customers(
             .filter_map(|idx| book.entry(idx).map(|summary| summary.id.clone()))
             .collect()
     });
-    let device = repo.device_name().unwrap_or_else(|| "this device".into());
+    let device = repo.author_name();
     for (done, id) in ids.iter().enumerate() {
         let at = now();
         let device_for_stage = device.clone();

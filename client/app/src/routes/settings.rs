@@ -48,6 +48,7 @@ pub fn Settings() -> impl IntoView {
                         }/>
                 </label>
             </section>
+            <PhoneCountry/>
             <section class="card">
                 <h2>"Storage on this device"</h2>
                 <p data-testid="storage-persisted" data-persisted=move || persisted.get().map_or("unknown", |p| if p { "yes" } else { "no" })>
@@ -114,14 +115,55 @@ pub fn InstallNudge() -> impl IntoView {
     }
 }
 
+/// The country of numbers written without a country code, for the whole book (every
+/// device): Call buttons then dial them in international form.
+#[component]
+fn PhoneCountry() -> impl IntoView {
+    use shared::model::phone::{Country, COUNTRIES};
+    let repo = use_repo();
+    let message = RwSignal::new(None::<String>);
+    let chosen = Memo::new(move |_| repo.settings.with(|s| s.default_country.clone()));
+    let choose = move |ev: leptos::ev::Event| {
+        let iso = event_target_value(&ev);
+        spawn_local(async move {
+            let saved = repo
+                .update_book(|settings| settings.default_country = iso.clone())
+                .await;
+            message.set(Some(match saved {
+                Ok(()) => match Country::of(&iso) {
+                    Some(country) => format!(
+                        "Numbers without a country code are read as {}: Call dials them from anywhere.",
+                        country.label()
+                    ),
+                    None => "Numbers without a country code are dialled as written.".to_string(),
+                },
+                Err(err) => format!("Not saved: {err}"),
+            }));
+        });
+    };
+    view! {
+        <section class="card" data-testid="settings-phone">
+            <h2>"Phone numbers"</h2>
+            <p class="hint">"Numbers written without a country code (such as 0664 2003001) are in this country. Search and duplicates already match national and international forms; with a country, Call also works from abroad."</p>
+            <label class="field">
+                <span class="field-label">"Country of numbers without a code"</span>
+                <select data-testid="settings-country" prop:value=move || chosen.get() on:change=choose>
+                    <option value="">"Not set (dial as written)"</option>
+                    {COUNTRIES.iter().map(|country| view! { <option value=country.iso>{country.label()}</option> }).collect_view()}
+                </select>
+            </label>
+            {move || message.get().map(|text| view! { <p class="hint" role="status" data-testid="settings-country-message">{text}</p> })}
+        </section>
+    }
+}
+
 /// The device's name for exported files: the signed-in device, the one a held book was
-/// made on, else "this device".
+/// made on, else the browser's ("Chrome on Android").
 pub fn device_name(sync: crate::sync::Sync, repo: crate::repo::Repo) -> String {
     sync.session
         .get_untracked()
         .map(|s| s.device_name)
-        .or_else(|| repo.device_name())
-        .unwrap_or_else(|| "this device".into())
+        .unwrap_or_else(|| repo.author_name())
 }
 
 /// Export of this device's unsynced changes to a file, and import of such a file.
