@@ -137,3 +137,35 @@ test('after the show the dashboard counts the leads captured, by event and inter
   await how.locator('summary').click();
   await expect(how).toContainText('added during the period');
 });
+
+test('a lead with a name, a company and an email is saved in two taps plus typing', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  // Every tap or click the rep makes, counted by the page.
+  await page.evaluate(() => {
+    (window as unknown as { taps: number }).taps = 0;
+    addEventListener('pointerdown', () => (window as unknown as { taps: number }).taps++, true);
+  });
+  const taps = () => page.evaluate(() => (window as unknown as { taps: number }).taps);
+  const capture = new CapturePage(page);
+  await capture.openFromList(); // tap 1: "+ Lead"
+  // The name field has the keyboard at once; the keyboard's "next" key moves from field to
+  // field (Tab here), which is typing, not a tap.
+  await expect(capture.field('name')).toBeFocused();
+  for (const field of ['name', 'company', 'email'] as const) {
+    await expect(capture.field(field)).toHaveAttribute('enterkeyhint', 'next');
+  }
+  await page.keyboard.type('Hana Ito');
+  await page.keyboard.press('Tab');
+  await expect(capture.field('company')).toBeFocused();
+  await page.keyboard.type('Kyoto Tea');
+  await page.keyboard.press('Tab');
+  await expect(capture.field('email')).toBeFocused();
+  await page.keyboard.type('hana@kyoto-tea.example');
+  await page.getByTestId('capture-save').click(); // tap 2: "Save lead"
+  await expect(capture.saved).toContainText('Hana Ito');
+  expect(await taps()).toBe(2);
+  await list.open();
+  await list.openCustomer('Hana Ito');
+  await expect(page.getByTestId('customer-page')).toContainText('hana@kyoto-tea.example');
+});

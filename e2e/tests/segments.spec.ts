@@ -73,7 +73,10 @@ test('a segment is saved, reopened after a reload, tagged in bulk and exported',
   const bytes = Buffer.concat(await (await download.createReadStream()).toArray());
   expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // a BOM: Excel reads the accents
   const lines = bytes.toString('utf8').replace(/^\uFEFF/, '').trim().split('\n');
-  expect(lines[0]).toBe('Name,Company,Job title,Emails,Phones,Street,City,Postal code,Region,Country,Stage,Tags,Owner,Birthday,Notes,Lifetime value,Last contact,Fieldbook ID');
+  // One value per cell: an email or phone and its label in columns of their own.
+  expect(lines[0]).toBe(
+    'Name,Company,Job title,Email 1 label,Email 1,Phone 1 label,Phone 1,Street,City,Postal code,Region,Country,Stage,Tags,Owner,Birthday,Notes,Lifetime value,Currency,Last contact,Fieldbook ID',
+  );
   expect(lines.slice(1).map((line) => line.split(',')[0])).toEqual(['Loyal Lyon One', 'Loyal Lyon Two']);
   expect(lines[1]).toContain('advocate,lyon-tour');
 });

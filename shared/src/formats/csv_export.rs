@@ -4,13 +4,11 @@
 
 use crate::{Customer, CustomerSummary};
 
-/// The header row.
-pub const HEADERS: [&str; 19] = [
-    "Name",
-    "Company",
-    "Job title",
-    "Emails",
-    "Phones",
+/// The columns before the emails.
+const BEFORE_POINTS: [&str; 3] = ["Name", "Company", "Job title"];
+
+/// The columns after the phones.
+const AFTER_POINTS: [&str; 14] = [
     "Street",
     "City",
     "Postal code",
@@ -27,27 +25,40 @@ pub const HEADERS: [&str; 19] = [
     "Fieldbook ID",
 ];
 
-/// Several emails or phones in one cell: `value (label)`, joined by ` ::: ` (Google's
-/// separator, which the import splits).
-fn points(points: &[crate::ContactPoint]) -> String {
-    points
-        .iter()
-        .map(|p| {
-            if p.label.trim().is_empty() {
-                p.value.clone()
-            } else {
-                format!("{} ({})", p.value, p.label)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ::: ")
+/// The header row for customers with at most `emails` emails and `phones` phones: each one
+/// its own pair of columns, the label before the value ("Email 1 label", "Email 1"), as
+/// Google's export and the import have it — one value per cell, for a spreadsheet to sort
+/// and filter.
+pub fn headers(emails: usize, phones: usize) -> Vec<String> {
+    let mut headers: Vec<String> = BEFORE_POINTS.iter().map(|h| h.to_string()).collect();
+    for (kind, n) in [("Email", emails.max(1)), ("Phone", phones.max(1))] {
+        for i in 1..=n {
+            headers.push(format!("{kind} {i} label"));
+            headers.push(format!("{kind} {i}"));
+        }
+    }
+    headers.extend(AFTER_POINTS.iter().map(|h| h.to_string()));
+    headers
+}
+
+/// A money amount as a plain number a spreadsheet reads as one ("1234.50", "-3.05").
+fn amount(cents: i64) -> String {
+    format!(
+        "{}{}.{:02}",
+        if cents < 0 { "-" } else { "" },
+        (cents / 100).unsigned_abs(),
+        (cents % 100).unsigned_abs()
+    )
 }
 
 /// The customers as CSV text (RFC 4180 quoting), starting with a byte order mark.
 pub fn to_csv<'a>(customers: impl IntoIterator<Item = &'a Customer>) -> String {
+    let customers: Vec<&Customer> = customers.into_iter().collect();
+    let emails = customers.iter().map(|c| c.emails.len()).max().unwrap_or(0);
+    let phones = customers.iter().map(|c| c.phones.len()).max().unwrap_or(0);
     let mut writer = csv::Writer::from_writer(Vec::new());
     // Writing to a Vec cannot fail.
-    let _ = writer.write_record(HEADERS);
+    let _ = writer.write_record(headers(emails, phones));
     for c in customers {
         let summary = CustomerSummary::of(c);
         let last_contact = summary
@@ -57,35 +68,36 @@ pub fn to_csv<'a>(customers: impl IntoIterator<Item = &'a Customer>) -> String {
                 format!("{year:04}-{month:02}-{day:02}")
             })
             .unwrap_or_default();
-        let cents = summary.lifetime_value_cents;
-        let lifetime_value = format!(
-            "{}{}.{:02}",
-            if cents < 0 { "-" } else { "" },
-            (cents / 100).unsigned_abs(),
-            (cents % 100).unsigned_abs()
-        );
+        let mut record: Vec<String> = vec![c.name.clone(), c.company.clone(), c.job_title.clone()];
+        for (points, n) in [(&c.emails, emails.max(1)), (&c.phones, phones.max(1))] {
+            for i in 0..n {
+                let point = points.get(i);
+                record.push(point.map(|p| p.label.clone()).unwrap_or_default());
+                record.push(point.map(|p| p.value.clone()).unwrap_or_default());
+            }
+        }
         let tags: Vec<&str> = c.tags.iter().collect();
-        let _ = writer.write_record([
-            c.name.as_str(),
-            &c.company,
-            &c.job_title,
-            &points(&c.emails),
-            &points(&c.phones),
-            &c.address.street,
-            &c.address.city,
-            &c.address.postal_code,
-            &c.address.region,
-            &c.address.country,
-            c.stage.as_str(),
-            &tags.join(";"),
-            &c.owner,
-            &c.birthday.map(|d| d.to_string()).unwrap_or_default(),
-            c.notes.as_str(),
-            &lifetime_value,
-            &summary.lifetime_value_currency,
-            &last_contact,
-            &c.id.to_string(),
+        record.extend([
+            c.address.street.clone(),
+            c.address.city.clone(),
+            c.address.postal_code.clone(),
+            c.address.region.clone(),
+            c.address.country.clone(),
+            c.stage.as_str().to_string(),
+            tags.join(";"),
+            c.owner.clone(),
+            c.birthday.map(|d| d.to_string()).unwrap_or_default(),
+            c.notes.as_str().to_string(),
+            if summary.purchases > 0 {
+                amount(summary.lifetime_value_cents)
+            } else {
+                String::new()
+            },
+            summary.lifetime_value_currency.clone(),
+            last_contact,
+            c.id.to_string(),
         ]);
+        let _ = writer.write_record(&record);
     }
     let bytes = writer.into_inner().unwrap_or_default();
     format!("\u{feff}{}", String::from_utf8(bytes).unwrap_or_default())
@@ -138,7 +150,12 @@ mod tests {
         customer.birthday = crate::Birthday::parse("1984-02-29");
         customer.set_notes("Prefers mornings.\nTwo shops; \"Lyon\", Annecy ::: none.");
         let text = to_csv([&customer]);
-        assert!(text.starts_with("\u{feff}Name,Company,Job title,Emails,"));
+        assert!(text.starts_with(
+            "\u{feff}Name,Company,Job title,Email 1 label,Email 1,Email 2 label,Email 2,Phone 1 label,Phone 1,"
+        ));
+        // One value per cell, never joined.
+        assert!(text.contains(",work,zoe@fromagerie.example,personal,zoe@home.example,"));
+        assert!(!text.contains(":::") || text.contains("Annecy ::: none"));
         let file = parse_csv(&text).unwrap();
         let (_, targets) = recognise(&file.headers);
         let mut n = 0;

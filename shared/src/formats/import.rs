@@ -752,10 +752,36 @@ fn target_of(layout: Layout, header: &str) -> Target {
             };
         }
     }
+    if let Some(target) = numbered_point(&header_key) {
+        return target;
+    }
     table(layout)
         .iter()
         .find(|(name, _)| *name == header_key)
         .map_or(Target::Ignore, |&(_, target)| target)
+}
+
+/// Numbered email and phone columns and their labels ("Email 2", "Email 2 label", "Phone 1
+/// type"), as Fieldbook's own export writes them (a label column before its value).
+fn numbered_point(key: &str) -> Option<Target> {
+    for (prefix, value, label) in [
+        ("email", Target::Email, Target::EmailLabel),
+        ("phone", Target::Phone, Target::PhoneLabel),
+    ] {
+        let Some(rest) = key.strip_prefix(prefix) else {
+            continue;
+        };
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 2 {
+            continue;
+        }
+        return match &rest[digits..] {
+            "" => Some(value),
+            "label" | "type" => Some(label),
+            _ => None,
+        };
+    }
+    None
 }
 
 /// Recognises the export's origin from its headers (the layout whose signature holds the

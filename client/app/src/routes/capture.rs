@@ -246,7 +246,7 @@ pub fn QuickCapture() -> impl IntoView {
                         }).collect_view()}
                     </div>
                 </fieldset>
-                <FormField label="Event (kept for the next leads)" value=event autocomplete="off" testid="capture-event" errors=errors field="tags"/>
+                <FormField label="Event (kept for the next leads)" value=event autocomplete="off" testid="capture-event" errors=errors field="tags" enterkeyhint="done"/>
                 {move || error_for("form")().map(|message| view! { <p class="field-error" role="alert" data-testid="form-error">{message}</p> })}
                 <div class="form-actions">
                     <button type="submit" class="button primary wide" data-testid="capture-save" disabled=move || saving.get()>

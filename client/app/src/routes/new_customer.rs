@@ -206,6 +206,10 @@ pub fn FormField(
     /// The form's first field: focused when the screen opens.
     #[prop(optional)]
     autofocus: bool,
+    /// The phone keyboard's Enter key: "next" moves on to the following field (typing, not
+    /// a tap), "done" on a form's last one.
+    #[prop(default = "next")]
+    enterkeyhint: &'static str,
 ) -> impl IntoView {
     let error = field_error(errors, field);
     // Typing answers the message: a field's error (and the form's, which names what is
@@ -226,6 +230,7 @@ pub fn FormField(
                 autocomplete=autocomplete
                 data-testid=testid
                 data-autofocus=autofocus.then_some("")
+                enterkeyhint=enterkeyhint
                 class:invalid=move || error().is_some()
                 aria-invalid=move || error().is_some().then_some("true")
                 prop:value=move || value.get()
