@@ -34,6 +34,13 @@ step() {
   return 0
 }
 
+# Tools built from crates.io are build-time helpers whose own speed hardly matters: built
+# without link-time optimisation and with parallel codegen (their release profiles ask for
+# fat LTO and one codegen unit, which serialises minutes of a cold run on two cores).
+install_tool() {
+  CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo install "$@"
+}
+
 # 1. The wasm target.
 if ! step wasm-target; then :
 elif ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -49,7 +56,7 @@ elif command -v trunk >/dev/null 2>&1 && trunk --version | grep -q " $TRUNK_VERS
   log "trunk $TRUNK_VERSION present"
 else
   log "installing trunk $TRUNK_VERSION (several minutes on a cold machine)"
-  cargo install trunk --version "$TRUNK_VERSION" --locked
+  install_tool trunk --version "$TRUNK_VERSION" --locked
 fi
 
 # 2b. cargo-fuzz, for the fuzz smoke (scripts/fuzz.sh; the nightly toolchain it needs is
@@ -59,7 +66,7 @@ elif cargo fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION"; then
   log "cargo-fuzz $CARGO_FUZZ_VERSION present"
 else
   log "installing cargo-fuzz $CARGO_FUZZ_VERSION"
-  cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+  install_tool cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
 
 # 3. wasm-bindgen-cli, at the wasm-bindgen version Cargo.lock pins. Without --locked:
@@ -69,7 +76,7 @@ elif command -v wasm-bindgen >/dev/null 2>&1 && wasm-bindgen --version | grep -q
   log "wasm-bindgen $WASM_BINDGEN_VERSION present"
 else
   log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  install_tool wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
 # 4. wasm-opt from npm's binaryen (never Debian's binaryen 108, whose output fails at runtime).

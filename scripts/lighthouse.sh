@@ -2,7 +2,9 @@
 # Lighthouse (mobile preset: simulated slow 4G and a 4x slower CPU) on the list page of a
 # first visit, against the release build served by a release relay on loopback, in Debian's
 # Chromium. Three runs; prints each score with its paint and blocking-time figures and the
-# median score. Build first (scripts/test.sh or trunk build --release and cargo build
+# median score. `scripts/lighthouse.sh --screens` instead scores accessibility and best
+# practices on the list, a customer's page, quick capture and the dashboard, with a sample
+# book in the browser. Build first (scripts/test.sh or trunk build --release and cargo build
 # --release -p fieldbook-server); Lighthouse is an npm devDependency of e2e/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,6 +17,12 @@ relay=$!
 trap 'kill "$relay" 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break; sleep 0.2; done
 cd e2e
+if [ "${1:-}" = "--screens" ]; then
+  # Accessibility and best practices on the list, a customer, capture and the dashboard,
+  # with a book in the browser (e2e/bench/lighthouse_screens.mjs); exits 1 below 100.
+  node bench/lighthouse_screens.mjs "http://127.0.0.1:$port"
+  exit $?
+fi
 scores=()
 for run in 1 2 3; do
   CHROME_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}" npx lighthouse "http://127.0.0.1:$port/" \

@@ -725,8 +725,13 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
     );
     let other_currency = (clv.other_currency_orders > 0).then(|| {
         format!(
-            "{} purchases in other currencies are not counted in {currency} figures.",
-            clv.other_currency_orders
+            "{} in other currencies {} not counted in {currency} figures.",
+            crate::components::count(clv.other_currency_orders, "purchase", "purchases"),
+            if clv.other_currency_orders == 1 {
+                "is"
+            } else {
+                "are"
+            }
         )
     });
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use crate::components::DetailTopbar;
+use crate::components::{count, DetailTopbar};
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{
     components::A,
@@ -50,8 +50,9 @@ pub fn DuplicatesPage() -> impl IntoView {
             <DetailTopbar back="/menu" back_label="Menu" title="Duplicates"/>
             <p class="hint card" data-testid="duplicates-summary">{move || {
                 let n = pairs.with(Vec::len);
-                format!("{} likely duplicate pair{} among {} customers (scanned in {:.0} ms).",
-                    n, if n == 1 { "" } else { "s" }, repo.book.with(|b| b.len()), scan_ms.get())
+                format!("{} among {} (scanned in {:.0} ms).",
+                    count(n, "likely duplicate pair", "likely duplicate pairs"),
+                    count(repo.book.with(|b| b.len()), "customer", "customers"), scan_ms.get())
             }}</p>
             <section class="card"><ul class="follow-up-list">
                 {move || pairs.get().into_iter().take(200).map(|pair: DuplicatePair| {
@@ -213,8 +214,10 @@ pub fn MergePage() -> impl IntoView {
                     <p class="hint" data-testid="preview-contacts">{format!("{} · {}",
                         result.emails.iter().map(|e| e.value.clone()).collect::<Vec<_>>().join(", "),
                         result.phones.iter().map(|p| p.value.clone()).collect::<Vec<_>>().join(", "))}</p>
-                    <p class="hint" data-testid="preview-records">{format!("{} activities (with the merge note), {} follow-ups, {} feedback answers, {} purchases, {} deals, {} tags",
-                        result.activities.len(), result.tasks.len(), result.feedback.len(), result.purchases.len(), result.deals.len(), result.tags.len())}</p>
+                    <p class="hint" data-testid="preview-records">{format!("{} (with the merge note), {}, {}, {}, {}, {}",
+                        count(result.activities.len(), "activity", "activities"), count(result.tasks.len(), "follow-up", "follow-ups"),
+                        count(result.feedback.len(), "feedback answer", "feedback answers"), count(result.purchases.len(), "purchase", "purchases"),
+                        count(result.deals.len(), "deal", "deals"), count(result.tags.len(), "tag", "tags"))}</p>
                     <button class="button primary" data-testid="merge-confirm" disabled=move || merging.get() on:click=merge.clone()>"Merge"</button>
                 </section>
             })}

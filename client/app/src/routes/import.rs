@@ -309,7 +309,7 @@ pub fn ImportPage() -> impl IntoView {
                 let preview: Vec<Vec<String>> = parsed.rows.iter().take(5).map(|(_, row)| row.clone()).collect();
                 view! {
                     <section class="card" data-testid="import-mapping">
-                        <h2 class="section-title">{format!("{name}: {} rows", parsed.rows.len())}</h2>
+                        <h2 class="section-title">{format!("{name}: {}", crate::components::count(parsed.rows.len(), "row", "rows"))}</h2>
                         <p data-testid="import-layout">{move || format!("Recognised as: {}", layout.get().label())}</p>
                         <label class="field">
                             <span class="field-label">"Exported from"</span>

@@ -1,7 +1,7 @@
 //! Segments: build a filter, see its customers at once, save it by name (synced through the
 //! book document), and act on all its customers: add a tag, change the stage, export CSV.
 
-use crate::components::DetailTopbar;
+use crate::components::{count, DetailTopbar};
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use shared::{
@@ -108,8 +108,11 @@ pub fn SegmentsPage() -> impl IntoView {
             }
             working.set(false);
             message.set(Some(match failed {
-                0 => format!("Updated {total} customers."),
-                n => format!("Updated {} customers; {n} could not be changed.", total - n),
+                0 => format!("Updated {}.", count(total, "customer", "customers")),
+                n => format!(
+                    "Updated {}; {n} could not be changed.",
+                    count(total - n, "customer", "customers")
+                ),
             }));
         });
     };
