@@ -26,10 +26,14 @@ pub fn SaveStatus() -> impl IntoView {
             aria-live="polite"
         >
             {move || match state() {
-                SaveState::Idle => String::new(),
-                SaveState::Saving => "Saving…".to_string(),
-                SaveState::Saved(at) => format!("Saved on this device · {}", clock(at)),
-                SaveState::Failed(_) => "Not saved".to_string(),
+                SaveState::Idle => ().into_any(),
+                SaveState::Saving => "Saving…".into_any(),
+                // The time on a line of its own in a sub-screen's narrow bar (style.css).
+                SaveState::Saved(at) => view! {
+                    "Saved on this device"<span class="save-sep">" · "</span><span class="save-time">{clock(at)}</span>
+                }
+                .into_any(),
+                SaveState::Failed(_) => "Not saved".into_any(),
             }}
         </span>
     }

@@ -239,8 +239,8 @@ pub fn CustomerList() -> impl IntoView {
                     }
                     prop:value=move || state.sort.get().as_str()
                 >
-                    <option value="name">"Name A–Z"</option>
-                    <option value="updated">"Recently updated"</option>
+                    <option value="name">"A–Z"</option>
+                    <option value="updated">"Latest edits"</option>
                 </select>
             </div>
             <div class="list-meta">

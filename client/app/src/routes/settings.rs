@@ -35,7 +35,7 @@ pub fn Settings() -> impl IntoView {
         <div class="detail" data-testid="settings-page">
             <DetailTopbar back="/" back_label="Customers" title="Settings"/>
             <section class="card">
-                <h2>"Event"</h2>
+                <h2 class="section-title">"Event"</h2>
                 <p class="hint">"Quick leads are tagged with it until you change it."</p>
                 <label class="field">
                     <span class="field-label">"Current event"</span>
@@ -50,7 +50,7 @@ pub fn Settings() -> impl IntoView {
             </section>
             <PhoneCountry/>
             <section class="card">
-                <h2>"Storage on this device"</h2>
+                <h2 class="section-title">"Storage on this device"</h2>
                 <p data-testid="storage-persisted" data-persisted=move || persisted.get().map_or("unknown", |p| if p { "yes" } else { "no" })>
                     {move || match persisted.get() {
                         Some(true) => "Persistent: the browser will not delete your book to free space.",
@@ -70,7 +70,7 @@ pub fn Settings() -> impl IntoView {
             </section>
             <UnsyncedChanges/>
             <section class="card">
-                <h2>"Install"</h2>
+                <h2 class="section-title">"Install"</h2>
                 <p class="hint" data-testid="install-state">
                     {if device::installed() {
                         "Fieldbook runs from your home screen and works with no network."
@@ -143,7 +143,7 @@ fn PhoneCountry() -> impl IntoView {
     };
     view! {
         <section class="card" data-testid="settings-phone">
-            <h2>"Phone numbers"</h2>
+            <h2 class="section-title">"Phone numbers"</h2>
             <p class="hint">"Numbers written without a country code (such as 0664 2003001) are in this country. Search and duplicates already match national and international forms; with a country, Call also works from abroad."</p>
             <label class="field">
                 <span class="field-label">"Country of numbers without a code"</span>
@@ -240,7 +240,7 @@ fn UnsyncedChanges() -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h2>"Unsynced changes"</h2>
+            <h2 class="section-title">"Unsynced changes"</h2>
             <p class="hint" data-testid="unsent-count">
                 {move || match sync.status.get().unsent {
                     0 => "Every change of this device is backed up on the relay.".to_string(),
