@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromiumArgs } from '../playwright.config';
 import { AccountPage } from '../tests/fixtures/account_page';
+import { removeProfile } from '../tests/fixtures/browser_profile';
 
 // Client benchmarks in headless Chromium against the real release build. Books are written
 // by the app's own code (the sample-data screen, deterministic by seed). Results go to
@@ -257,7 +258,7 @@ test('first visit: bytes on the wire, page and service worker together', async (
     });
     await context.close();
   } finally {
-    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    removeProfile(profile);
   }
 });
 
@@ -321,7 +322,7 @@ for (const n of startupSizes) {
       });
       await context.close();
     } finally {
-      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+      removeProfile(profile);
     }
   });
 }
@@ -425,7 +426,7 @@ test(`search-as-you-type and edit-to-IndexedDB latency over ${searchSize} custom
     });
     await context.close();
   } finally {
-    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    removeProfile(profile);
   }
 });
 
@@ -698,7 +699,7 @@ async function importCsv(
     await context.close();
     return { seconds, tasks, phases };
   } finally {
-    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    removeProfile(profile);
   }
 }
 
@@ -784,7 +785,7 @@ test('edit in one tab visible in another tab of the same browser', async ({ base
     }
     await context.close();
   } finally {
-    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    removeProfile(profile);
   }
 });
 
@@ -843,7 +844,7 @@ test('customer management at scale: CSV import, duplicate scan, long timeline', 
       });
       await context.close();
     } finally {
-      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+      removeProfile(profile);
     }
   }
 
@@ -872,7 +873,7 @@ test('customer management at scale: CSV import, duplicate scan, long timeline', 
       });
       await context.close();
     } finally {
-      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+      removeProfile(profile);
     }
   }
 });
@@ -987,7 +988,7 @@ test('dashboards over large books: open, and switch the period', async ({ baseUR
         pass: n === 10_000 ? median(switches) <= 200 : null,
       });
     } finally {
-      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+      removeProfile(profile);
     }
   }
 });

@@ -9,6 +9,7 @@ import { AppShell } from './fixtures/app_shell';
 import { CapturePage } from './fixtures/capture_page';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
+import { removeProfile } from './fixtures/browser_profile';
 
 /** A browser on a profile kept on disk (closing and relaunching it is a browser restart). */
 function launchProfile(profile: string, baseURL: string | undefined, offline: boolean) {
@@ -90,7 +91,7 @@ test('after one visit online, the app starts and works with no network, and keep
     await expect(new CustomerPage(page).field('job_title')).toHaveValue('Buyer');
     await context.close();
   } finally {
-    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    removeProfile(profile);
   }
 });
 
@@ -140,7 +141,7 @@ test('ten leads captured with no network survive a browser restart offline, then
     await tabletContext.close();
     await context.close();
   } finally {
-    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    removeProfile(profile);
   }
 });
 

@@ -6,6 +6,7 @@ import { chromiumArgs } from '../playwright.config';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
 import { DeviceStorage } from './fixtures/device_storage';
+import { removeProfile } from './fixtures/browser_profile';
 
 test('customers survive closing the browser and opening it again', async ({ baseURL }) => {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-profile-'));
@@ -36,7 +37,7 @@ test('customers survive closing the browser and opening it again', async ({ base
     await expect(new CustomerPage(page).field('job_title')).toHaveValue('Buyer');
     await context.close();
   } finally {
-    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    removeProfile(profile);
   }
 });
 
