@@ -308,46 +308,35 @@ pub fn CustomerList() -> impl IntoView {
 #[component]
 fn CustomerRow(position: usize, entry_idx: EntryIdx) -> impl IntoView {
     let repo = use_repo();
-    // Only what the row shows, read in place: search re-creates every visible row on each
-    // keystroke, and a whole summary (emails, phones, tasks, deals…) is not worth cloning.
-    let row = repo.book.with_untracked(|book| {
-        book.entry(entry_idx).map(|summary| {
-            let name = summary.display_name();
-            let subtitle = [summary.company.as_str(), summary.job_title.as_str()]
-                .into_iter()
-                .filter(|part| !part.is_empty() && *part != name)
-                .collect::<Vec<_>>()
-                .join(" · ");
-            (
-                format!("/customers/{}", summary.id),
-                summary.initials(),
-                name.to_string(),
-                subtitle,
-                summary.stage,
-                summary.tags.first().map(|tag| format!("#{tag}")),
-            )
-        })
-    });
-    let Some((href, initials, name, subtitle, stage, tag)) = row else {
+    let summary = repo
+        .book
+        .with_untracked(|book| book.entry(entry_idx).cloned());
+    let Some(summary) = summary else {
         return ().into_any();
     };
+    let href = format!("/customers/{}", summary.id);
     // On a tablet the open customer stays highlighted in the list.
     let location = leptos_router::hooks::use_location();
     let selected_href = href.clone();
     let selected = Memo::new(move |_| location.pathname.with(|path| *path == selected_href));
+    let subtitle = [summary.company.as_str(), summary.job_title.as_str()]
+        .into_iter()
+        .filter(|part| !part.is_empty() && *part != summary.display_name())
+        .collect::<Vec<_>>()
+        .join(" · ");
     view! {
         // A plain link (the router intercepts it): cheaper to create than <A>, and search
         // re-creates every visible row on each keystroke.
         <a href=href class="row" class:selected=move || selected.get() aria-current=move || selected.get().then_some("page") style=format!("top:{}px", position as f64 * ROW_HEIGHT) data-testid="customer-row">
-            <span class="avatar" aria-hidden="true">{initials}</span>
+            <span class="avatar" aria-hidden="true">{summary.initials()}</span>
             <span class="row-text">
-                <span class="row-title" data-testid="row-name">{name}</span>
+                <span class="row-title" data-testid="row-name">{summary.display_name().to_string()}</span>
                 <span class="row-subtitle">{subtitle}</span>
             </span>
             <span class="row-side">
-                <StageBadge stage=stage/>
+                <StageBadge stage=summary.stage/>
                 <span class="row-tags">
-                    {tag.map(|tag| view! { <span class="tag">{tag}</span> })}
+                    {summary.tags.iter().take(1).map(|tag| view! { <span class="tag">{format!("#{tag}")}</span> }).collect_view()}
                 </span>
             </span>
         </a>
