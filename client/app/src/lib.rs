@@ -169,13 +169,24 @@ fn Panes() -> impl IntoView {
 }
 
 /// After a navigation, the keyboard focus goes where the new screen starts: a form's first
-/// field (`data-autofocus`) always; otherwise, when the focus was lost (the control that
+/// field (`data-autofocus`) unless the rep is already in one of its fields; otherwise, when the focus was lost (the control that
 /// navigated is gone, so the focus fell to the page's body), the screen's heading. The
 /// screen may render after its data arrives, so it is looked for a few times.
 fn focus_new_screen() {
     use wasm_bindgen::JsCast;
     fn attempt(left: u32) {
         let document = document();
+        // The rep is already in one of the new screen's fields (a tap on "Company" before
+        // the screen finished rendering): the focus stays there. Moving it to the first
+        // field now would send the rest of what she types into the wrong field.
+        let typing_here = document.active_element().is_some_and(|active| {
+            active
+                .matches(".pane-detail input, .pane-detail select, .pane-detail textarea")
+                .unwrap_or(false)
+        });
+        if typing_here {
+            return;
+        }
         let target = document
             .query_selector(".pane-detail [data-autofocus]")
             .ok()
