@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use crate::{
     documents::book_doc::{PipelineStage, StageOutcome},
     model::facts::CustomerFacts,
-    model::records::{customer_value, most_used_currency},
+    model::records::most_used_currency,
     model::records::{ActivityKind, FeedbackKind, NpsCategory},
     CalendarDate, LifecycleStage, Timestamp,
 };
@@ -291,8 +291,8 @@ pub struct LifetimeValue {
     /// Customers who bought anything in the currency by the period's end.
     pub customers_valued: Vec<Idx>,
     /// Lifetime value per customer: the average, over [`Self::customers_valued`], of each
-    /// one's lifetime value at the period's end ([`customer_value`], the figure on the
-    /// customer's page), in cents.
+    /// one's lifetime value at the period's end (what `model::records::customer_value` gives
+    /// the customer's page: purchases in the currency up to that day), in cents.
     pub value_cents: Figure,
     /// A projection instead of a record: average order value × purchases per year ×
     /// lifespan, in cents.
@@ -783,6 +783,9 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
         // Purchases: revenue, months, products, lifetime value inputs.
         let mut bought_in_period = false;
         let mut bought_by_end = false;
+        // Her lifetime value at the period's end, summed in this one pass over purchases by
+        // the rule of `model::records::customer_value` (a test holds the two equal).
+        let mut value_by_end = 0i64;
         let mut last_purchase: Option<i64> = None;
         let mut months_bought = vec![false; n_months];
         for purchase in &customer.purchases {
@@ -793,6 +796,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
             let counts = purchase.currency == params.currency;
             if counts {
                 bought_by_end = true;
+                value_by_end = value_by_end.saturating_add(purchase.total_cents());
                 last_purchase = Some(last_purchase.map_or(day, |d: i64| d.max(day)));
                 if let Some(month) = month_index(purchase.date).filter(|m| *m < n_months) {
                     month_cents[month] += purchase.total_cents();
@@ -837,17 +841,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
         }
         if bought_by_end {
             kpis.lifetime_value.customers_valued.push(idx);
-            lifetime_values.push(
-                customer_value(
-                    customer
-                        .purchases
-                        .iter()
-                        .map(|p| (p.date, p.currency.as_str(), p.total_cents())),
-                    params.currency,
-                    Some(params.period.last),
-                )
-                .cents,
-            );
+            lifetime_values.push(value_by_end);
             let start = days.of(customer.created_at);
             let end = if stage_at_end == LifecycleStage::Churned {
                 last_purchase.unwrap_or(start)

@@ -408,19 +408,17 @@ pub struct CustomerValue {
 }
 
 /// A customer's lifetime value: the total of every purchase (quantity × unit price) in
-/// `currency` dated up to `up_to` (every one when `None`). The one definition behind the
-/// customer page's figure, the sales screen's, segments and the dashboard's average.
-/// `purchases`: (day, currency, total in cents).
+/// `currency`. The definition behind the customer page's figure, the sales screen's and the
+/// summary's (segments, CSV export); the dashboard sums the same, up to the period's end,
+/// in its one pass over each customer's purchases (`crm::kpi::compute`; the test
+/// `the_dashboards_lifetime_value_is_the_customer_pages` holds the two equal).
+/// `purchases`: (currency, total in cents).
 pub fn customer_value<'a>(
-    purchases: impl IntoIterator<Item = (CalendarDate, &'a str, i64)>,
+    purchases: impl IntoIterator<Item = (&'a str, i64)>,
     currency: &str,
-    up_to: Option<CalendarDate>,
 ) -> CustomerValue {
     let mut value = CustomerValue::default();
-    for (date, bought_in, cents) in purchases {
-        if up_to.is_some_and(|last| date > last) {
-            continue;
-        }
+    for (bought_in, cents) in purchases {
         if bought_in == currency {
             value.cents = value.cents.saturating_add(cents);
             value.purchases += 1;
@@ -467,9 +465,8 @@ pub fn lifetime_value(purchases: &[&Purchase], fallback: &str) -> (String, Custo
     let value = customer_value(
         purchases
             .iter()
-            .map(|p| (p.date, p.currency.as_str(), p.total_cents())),
+            .map(|p| (p.currency.as_str(), p.total_cents())),
         currency,
-        None,
     );
     (currency.to_string(), value)
 }
