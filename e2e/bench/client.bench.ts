@@ -762,6 +762,8 @@ test('edit in one tab visible in another tab of the same browser', async ({ base
     await expect.poll(() => follower.locator('body').getAttribute('data-tab-role')).toBe('follower');
     await writer.getByTestId('customer-row').first().click();
     await follower.getByTestId('customer-row').first().click();
+    // Both customer pages are open (their fields drawn) before the first edit is timed.
+    for (const tab of [writer, follower]) await expect(tab.getByTestId('field-company')).toBeVisible();
     const directions: Array<[string, Page, Page]> = [
       ['writer tab → other tab', writer, follower],
       ['other tab → writer tab (the edit is stored by the writer)', follower, writer],
