@@ -42,6 +42,7 @@ pub mod sync;
 
 pub use documents::conflicts::{ConflictValue, FieldConflict};
 pub use documents::customer_doc::{CustomerDoc, DocError, Version};
+pub use documents::history::{field_history, FieldValue, HistoryEntry, HistoryLine};
 pub use model::customer::{
     Address, Birthday, CalendarDate, Channel, ContactPoint, ContactPointId, Customer,
     LifecycleStage, TagSet,

@@ -452,8 +452,7 @@ impl Repo {
             let inner = inner.borrow();
             (self.actor_for_load(&inner), author_of(&inner), inner.cursor)
         };
-        let mut doc = CustomerDoc::create(customer, actor, now())?;
-        doc.set_author(author);
+        let mut doc = CustomerDoc::create_by(customer, actor, author, now())?;
         let customer_id = doc.customer().id.clone();
         let snapshot = doc.save();
         let upload = snapshot_upload(&customer_id, snapshot.clone(), cursor);

@@ -90,8 +90,19 @@ impl CustomerDoc {
     ///
     /// The customer is validated first; an invalid customer creates nothing.
     pub fn create(
+        customer: Customer,
+        actor: ActorId,
+        now: Timestamp,
+    ) -> Result<CustomerDoc, DocError> {
+        CustomerDoc::create_by(customer, actor, None, now)
+    }
+
+    /// [`CustomerDoc::create`] by the device named `author`: the creation carries its name
+    /// (shown in the customer's history), and so will this copy's later changes.
+    pub fn create_by(
         mut customer: Customer,
         actor: ActorId,
+        author: Option<String>,
         now: Timestamp,
     ) -> Result<CustomerDoc, DocError> {
         validation::validate(&customer)?;
@@ -102,13 +113,13 @@ impl CustomerDoc {
         }
         let mut doc = AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor);
         autosurgeon::reconcile(&mut doc, &customer)?;
-        commit(&mut doc, None, now);
+        commit(&mut doc, author.as_deref(), now);
         // Hydrate again so list entries and text carry their document identity.
         let customer = autosurgeon::hydrate(&doc)?;
         Ok(CustomerDoc {
             doc,
             customer,
-            author: None,
+            author,
             forked_change: None,
         })
     }

@@ -1,0 +1,342 @@
+//! A customer's history: every change once, in words, with its device and time, the same on
+//! every device; a field's values; "Put this back".
+
+use automerge::ActorId;
+use shared::{
+    field_history,
+    model::records::{Activity, ActivityKind, Deal, Task},
+    ContactPoint, ContactPointId, Customer, CustomerDoc, CustomerId, DocError, HistoryEntry,
+    LifecycleStage, Timestamp,
+};
+
+fn pipeline() -> Vec<shared::documents::book_doc::PipelineStage> {
+    shared::documents::book_doc::default_pipeline()
+}
+
+const T0: Timestamp = Timestamp(1_795_341_600_000);
+const MINUTE: i64 = 60_000;
+
+fn at(minutes: i64) -> Timestamp {
+    Timestamp(T0.0 + minutes * MINUTE)
+}
+
+fn actor(n: u8) -> ActorId {
+    ActorId::from(vec![n; 16])
+}
+
+fn customer() -> Customer {
+    let id: CustomerId = "7d5b1c9e-3f0a-4c55-8e21-0a9b8c7d6e5f".parse().unwrap();
+    let mut customer = Customer::new(id, T0);
+    customer.name = "Zoë Dupont".into();
+    customer.company = "Fromagerie Lyonnaise".into();
+    customer.stage = LifecycleStage::Lead;
+    customer.phones = vec![ContactPoint {
+        id: ContactPointId("p1".into()),
+        label: "mobile".into(),
+        value: "+33 6 12 34 56 78".into(),
+    }];
+    customer
+}
+
+/// Each entry as "device | line; line" (newest first), to compare in one assertion.
+fn lines(history: &[HistoryEntry]) -> Vec<String> {
+    history
+        .iter()
+        .map(|entry| {
+            let words: Vec<&str> = entry.lines.iter().map(|line| line.text.as_str()).collect();
+            format!("{} | {}", entry.device, words.join("; "))
+        })
+        .collect()
+}
+
+/// A phone and a tablet: the phone creates the customer, both edit, one offline.
+fn two_devices() -> (CustomerDoc, CustomerDoc) {
+    let mut phone =
+        CustomerDoc::create_by(customer(), actor(1), Some("Chrome on Android".into()), T0).unwrap();
+    let mut tablet = phone.fork(actor(2));
+    tablet.set_author(Some("Safari on iPad".into()));
+    (phone, tablet)
+}
+
+#[test]
+fn every_change_once_with_its_device_and_time_in_the_same_order_on_both_devices() {
+    let (mut phone, mut tablet) = two_devices();
+    // The tablet is offline and works first; the phone works later; then they meet.
+    tablet
+        .update(at(10), |c| c.stage = LifecycleStage::Customer)
+        .unwrap();
+    tablet
+        .update(at(11), |c| {
+            c.activities.insert(
+                "a1".into(),
+                Activity {
+                    outcome: "reached".into(),
+                    summary: "Wants a quote for 40 wheels".into(),
+                    ..Activity::new(ActivityKind::Call, at(11), "Safari on iPad")
+                },
+            );
+        })
+        .unwrap();
+    phone
+        .update(at(20), |c| c.address.city = "Villeurbanne".into())
+        .unwrap();
+    phone.merge(&mut tablet).unwrap();
+    tablet.merge(&mut phone).unwrap();
+
+    let on_phone = phone.history(&pipeline());
+    let on_tablet = tablet.history(&pipeline());
+    assert_eq!(
+        lines(&on_phone),
+        [
+            "Chrome on Android | City: Villeurbanne",
+            "Safari on iPad | Call logged: reached — Wants a quote for 40 wheels",
+            "Safari on iPad | Stage: Lead → Customer",
+            "Chrome on Android | Added as Lead",
+        ]
+    );
+    let times: Vec<Timestamp> = on_phone.iter().map(|entry| entry.time).collect();
+    assert_eq!(times, [at(20), at(11), at(10), T0]);
+    // The same entries on the tablet; only "this device" differs.
+    assert_eq!(on_tablet.len(), on_phone.len());
+    for (phone_entry, tablet_entry) in on_phone.iter().zip(&on_tablet) {
+        assert_eq!(phone_entry.change, tablet_entry.change);
+        assert_eq!(phone_entry.lines, tablet_entry.lines);
+        assert_eq!(phone_entry.time, tablet_entry.time);
+    }
+    let this: Vec<bool> = on_tablet.iter().map(|entry| entry.this_device).collect();
+    assert_eq!(this, [false, true, true, false]);
+    // Every change is listed exactly once.
+    let mut hashes: Vec<&str> = on_phone.iter().map(|entry| entry.change.as_str()).collect();
+    hashes.sort();
+    hashes.dedup();
+    assert_eq!(hashes.len(), 4);
+}
+
+type Edit = Box<dyn FnOnce(&mut Customer)>;
+
+#[test]
+fn words_for_every_kind_of_change() {
+    let (mut phone, _) = two_devices();
+    let steps: Vec<(Edit, &str)> = vec![
+        (
+            Box::new(|c: &mut Customer| c.company = "Fromagerie du Rhône".into()),
+            "Company: Fromagerie Lyonnaise → Fromagerie du Rhône",
+        ),
+        (
+            Box::new(|c: &mut Customer| c.job_title = "Buyer".into()),
+            "Job title: Buyer",
+        ),
+        (
+            Box::new(|c: &mut Customer| c.job_title.clear()),
+            "Job title removed (was Buyer)",
+        ),
+        (
+            Box::new(|c: &mut Customer| {
+                c.phones.push(ContactPoint {
+                    id: ContactPointId("p2".into()),
+                    label: "office".into(),
+                    value: "+43 1 234 5678".into(),
+                })
+            }),
+            "Phone added: +43 1 234 5678 (office)",
+        ),
+        (
+            Box::new(|c: &mut Customer| c.phones[0].value = "+33 6 99 99 99 99".into()),
+            "Phone: +33 6 12 34 56 78 → +33 6 99 99 99 99",
+        ),
+        (
+            Box::new(|c: &mut Customer| {
+                c.phones.remove(0);
+            }),
+            "Phone removed: +33 6 99 99 99 99 (mobile)",
+        ),
+        (
+            Box::new(|c: &mut Customer| {
+                c.tags.insert("Salon Lyon 2026");
+            }),
+            "Tag added: Salon Lyon 2026",
+        ),
+        (
+            Box::new(|c: &mut Customer| {
+                c.tags.remove("Salon Lyon 2026");
+            }),
+            "Tag removed: Salon Lyon 2026",
+        ),
+        (
+            Box::new(|c: &mut Customer| c.notes.update("Prefers morning visits.")),
+            "Notes: added “Prefers morning visits.”",
+        ),
+        (
+            Box::new(|c: &mut Customer| c.notes.update("Prefers visits.")),
+            "Notes: 8 characters removed",
+        ),
+        (
+            Box::new(|c: &mut Customer| {
+                c.tasks.insert(
+                    "t1".into(),
+                    Task {
+                        title: "Send the price list".into(),
+                        due: at(60 * 24),
+                        priority: shared::model::records::Priority::Normal,
+                        done_at: None,
+                        created_at: at(0),
+                    },
+                );
+            }),
+            "Follow-up added: “Send the price list”, due 2026-11-23",
+        ),
+        (
+            Box::new(|c: &mut Customer| {
+                c.tasks.get_mut("t1").unwrap().done_at = Some(at(30));
+            }),
+            "Follow-up done: “Send the price list”",
+        ),
+        (
+            Box::new(|c: &mut Customer| {
+                c.deals.insert(
+                    "d1".into(),
+                    Deal {
+                        title: "Fleet renewal".into(),
+                        stage: "proposal".into(),
+                        value_cents: 1_200_000,
+                        currency: "EUR".into(),
+                        expected_close: None,
+                        created_at: at(0),
+                        closed_at: None,
+                    },
+                );
+            }),
+            "Deal added: “Fleet renewal” (Proposal, 12,000.00 EUR)",
+        ),
+        (
+            Box::new(|c: &mut Customer| c.deals.get_mut("d1").unwrap().stage = "won".into()),
+            "Deal “Fleet renewal” moved to Won",
+        ),
+        (
+            Box::new(|c: &mut Customer| {
+                c.deals.remove("d1");
+            }),
+            "Deal deleted: “Fleet renewal”",
+        ),
+        (
+            Box::new(|c: &mut Customer| c.stage = LifecycleStage::Loyal),
+            "Stage: Lead → Loyal customer",
+        ),
+        (Box::new(|c: &mut Customer| c.archived = true), "Archived"),
+        (
+            Box::new(|c: &mut Customer| c.archived = false),
+            "Brought back from the archive",
+        ),
+    ];
+    let mut expected = Vec::new();
+    for (minute, (edit, words)) in steps.into_iter().enumerate() {
+        assert!(
+            phone.update(at(minute as i64 + 1), edit).unwrap(),
+            "{words}"
+        );
+        expected.push(words.to_string());
+    }
+    let history = phone.history(&pipeline());
+    let mut got: Vec<String> = history
+        .iter()
+        .map(|entry| {
+            let words: Vec<&str> = entry.lines.iter().map(|line| line.text.as_str()).collect();
+            words.join("; ")
+        })
+        .collect();
+    got.reverse();
+    assert_eq!(got[0], "Added as Lead");
+    assert_eq!(&got[1..], &expected[..]);
+}
+
+#[test]
+fn a_conflict_and_its_resolution_are_in_the_history() {
+    let (mut phone, mut tablet) = two_devices();
+    phone
+        .update(at(1), |c| c.company = "Fromagerie du Rhône".into())
+        .unwrap();
+    tablet
+        .update(at(2), |c| c.company = "Fromagerie Lyonnaise SA".into())
+        .unwrap();
+    phone.merge(&mut tablet).unwrap();
+    let conflict = phone.conflicts().remove(0);
+    let losing = conflict.values.iter().find(|value| !value.kept).unwrap();
+    phone
+        .resolve_conflict("company", &losing.op, at(3))
+        .unwrap();
+    let history = lines(&phone.history(&pipeline()));
+    assert_eq!(history.len(), 4, "{history:#?}");
+    assert!(
+        history[0].ends_with("Conflict on Company resolved"),
+        "{history:#?}"
+    );
+    assert_eq!(
+        history[1],
+        "Safari on iPad | Company: Fromagerie Lyonnaise → Fromagerie Lyonnaise SA; \
+         Company was also changed on Chrome on Android at the same time: both values kept until one is chosen"
+    );
+    assert_eq!(
+        history[2],
+        "Chrome on Android | Company: Fromagerie Lyonnaise → Fromagerie du Rhône"
+    );
+}
+
+#[test]
+fn a_fields_values_over_time_and_put_this_back_as_a_new_change_that_syncs() {
+    let (mut phone, mut tablet) = two_devices();
+    phone
+        .update(at(1), |c| c.stage = LifecycleStage::Customer)
+        .unwrap();
+    phone
+        .update(at(2), |c| c.stage = LifecycleStage::Churned)
+        .unwrap();
+    tablet.merge(&mut phone).unwrap();
+    let values = field_history(&tablet.history(&pipeline()), "stage");
+    let shown: Vec<(&str, &str)> = values
+        .iter()
+        .map(|value| (value.display.as_str(), value.device.as_str()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("Churned", "Chrome on Android"),
+            ("Customer", "Chrome on Android"),
+            ("Lead", "Chrome on Android"),
+        ]
+    );
+    // The tablet puts "Customer" back: a new change, the old ones untouched.
+    assert!(tablet.put_back("stage", &values[1].value, at(5)).unwrap());
+    assert_eq!(tablet.customer().stage, LifecycleStage::Customer);
+    let history = tablet.history(&pipeline());
+    assert_eq!(history.len(), 4);
+    assert_eq!(history[0].lines[0].text, "Stage: Churned → Customer");
+    assert_eq!(history[0].device, "Safari on iPad");
+    // It reaches the phone like any edit, with the stage change recorded for the KPIs.
+    phone.merge(&mut tablet).unwrap();
+    assert_eq!(phone.customer().stage, LifecycleStage::Customer);
+    assert_eq!(phone.customer().stage_changes.len(), 4);
+    // Putting back what is already there changes nothing.
+    assert!(!tablet.put_back("stage", "customer", at(6)).unwrap());
+}
+
+#[test]
+fn put_this_back_is_validated_like_any_edit() {
+    let (mut phone, _) = two_devices();
+    phone.update(at(1), |c| c.company.clear()).unwrap();
+    phone.update(at(2), |c| c.name.clear()).unwrap_err();
+    // A phone that was removed cannot get a value back.
+    phone.update(at(3), |c| c.phones.clear()).unwrap();
+    let err = phone
+        .put_back("phones.p1.value", "+33 6", at(4))
+        .unwrap_err();
+    assert!(
+        matches!(&err, DocError::Invalid(errors) if errors.for_field("phones.p1.value").unwrap().contains("no longer")),
+        "{err}"
+    );
+    // Clearing the name would leave a customer with neither name nor company.
+    let err = phone.put_back("name", "", at(5)).unwrap_err();
+    assert!(matches!(err, DocError::Invalid(_)), "{err}");
+    let err = phone.put_back("stage", "bogus", at(6)).unwrap_err();
+    assert!(matches!(err, DocError::Invalid(_)), "{err}");
+    assert_eq!(phone.customer().name, "Zoë Dupont");
+}
