@@ -28,6 +28,8 @@ for (const size of sizes) {
     const screens: [string, string][] = [
       ['list', '/'],
       ['customer', customer],
+      ['history', `${customer}/history`],
+      ['field-history', `${customer}/history/stage`],
       ['new-customer', '/customers/new'],
       ['capture', '/capture'],
       ['menu', '/menu'],

@@ -47,6 +47,22 @@ for (const size of sizes) {
       expect(box?.height, part).toBeGreaterThanOrEqual(44);
     }
 
+    // History: an edit, then the entries and the company's earlier values.
+    const historyOf = new CustomerPage(page);
+    await historyOf.setField('company', 'Renamed Trading Ltd');
+    await historyOf.setField('job_title', 'Chief buyer');
+    await historyOf.expectSaved();
+    await page.getByTestId('open-history').click();
+    await expect(page.getByTestId('history-entry')).toHaveCount(3);
+    await shot('history');
+    for (const line of await page.locator('a.history-line').all()) {
+      expect((await line.boundingBox())?.height, 'history line').toBeGreaterThanOrEqual(44);
+    }
+    await page.locator('[data-testid="history-line"][data-field="company"]').first().click();
+    await expect(page.getByTestId('field-value')).toHaveCount(2);
+    await shot('field-history');
+    expect((await page.getByTestId('put-back').boundingBox())?.height, 'put back').toBeGreaterThanOrEqual(44);
+
     await page.goto('/customers/new');
     await expect(page.getByTestId('new-customer-page')).toBeVisible();
     await page.getByTestId('save-customer').click();

@@ -42,12 +42,12 @@ pub mod sync;
 
 pub use documents::conflicts::{ConflictValue, FieldConflict};
 pub use documents::customer_doc::{CustomerDoc, DocError, Version};
-pub use documents::history::{field_history, FieldValue, HistoryEntry, HistoryLine};
 pub use model::customer::{
     Address, Birthday, CalendarDate, Channel, ContactPoint, ContactPointId, Customer,
     LifecycleStage, TagSet,
 };
 pub use model::customer_id::CustomerId;
+pub use model::history::{field_history, FieldValue, HistoryEntry, HistoryLine};
 pub use model::summary::CustomerSummary;
 pub use model::timestamp::Timestamp;
 pub use model::validation::{FieldError, ValidationErrors};

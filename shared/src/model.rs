@@ -6,6 +6,7 @@
 //!
 //! - [`customer`]: the customer document schema, mapped onto Automerge with autosurgeon.
 //! - [`customer_id`]: the `CustomerId` newtype.
+//! - [`history`]: a customer's history as shown: entries, lines, a field's values, put back.
 //! - [`records`]: activities, follow-ups, feedback, purchases and deals inside a customer.
 //! - [`timestamp`]: `Timestamp`, always passed in by the runtime.
 //! - [`validation`]: the rules a customer must satisfy before it is stored, with messages.
@@ -16,6 +17,7 @@
 pub mod customer;
 pub mod customer_id;
 pub mod facts;
+pub mod history;
 pub mod phone;
 pub mod records;
 pub mod snapshot;

@@ -20,8 +20,8 @@ use shared::documents::book_doc::BookSettings;
 use shared::sync::engine_protocol::{EngineError, EngineEvent, EngineRequest, Reply};
 use shared::sync::protocol::Upload;
 use shared::{
-    Book, Customer, CustomerId, CustomerSummary, FieldConflict, Timestamp, ValidationErrors,
-    Version,
+    Book, Customer, CustomerId, CustomerSummary, FieldConflict, HistoryEntry, Timestamp,
+    ValidationErrors, Version,
 };
 
 use crate::{engine::Engine, time::now};
@@ -367,6 +367,39 @@ impl Repo {
             Reply::Conflicts(conflicts) => Ok(conflicts),
             other => Err(unexpected(other)),
         }
+    }
+
+    /// The customer's changes in words, newest first.
+    pub async fn history(&self, customer_id: &CustomerId) -> Result<Vec<HistoryEntry>, RepoError> {
+        match self
+            .engine
+            .ask(EngineRequest::History(customer_id.clone()))
+            .await?
+        {
+            Reply::History(history) => Ok(history),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Puts an earlier value of `field` back; saved and synced like any edit.
+    pub async fn put_back(
+        &self,
+        customer_id: &CustomerId,
+        field: &str,
+        value: &str,
+    ) -> Result<Option<Customer>, RepoError> {
+        let request = EngineRequest::PutBack {
+            customer: customer_id.clone(),
+            field: field.into(),
+            value: value.into(),
+        };
+        self.saving(async {
+            match self.engine.ask(request).await? {
+                Reply::Updated(updated) => Ok(updated.map(|v| v.customer)),
+                other => Err(unexpected(other)),
+            }
+        })
+        .await
     }
 
     /// Keeps value `op` of a conflicting `field`; saved and synced like any edit.

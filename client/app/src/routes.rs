@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod duplicates;
 pub mod feedback;
 pub mod follow_ups;
+pub mod history;
 pub mod import;
 pub mod list;
 pub mod menu;

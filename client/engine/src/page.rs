@@ -115,6 +115,20 @@ async fn answer(
         EngineRequest::Conflicts(customer_id) => {
             Ok(Reply::Conflicts(repo.conflicts(&customer_id).await?))
         }
+        EngineRequest::History(customer_id) => {
+            Ok(Reply::History(repo.history(&customer_id).await?))
+        }
+        EngineRequest::PutBack {
+            customer,
+            field,
+            value,
+        } => match repo.put_back(&customer, &field, &value).await? {
+            Some(_) => {
+                let (customer, version) = repo.customer_versioned(&customer).await?;
+                Ok(versioned_update(customer, version))
+            }
+            None => Ok(Reply::Updated(None)),
+        },
         EngineRequest::Create(customer) => {
             let created = repo.create(*customer).await?;
             let (customer, version) = repo.customer_versioned(&created.id).await?;
@@ -135,10 +149,7 @@ async fn answer(
             match resolved {
                 Some(_) => {
                     let (customer, version) = repo.customer_versioned(&customer).await?;
-                    Ok(Reply::Updated(Some(Box::new(VersionedCustomer {
-                        customer,
-                        version,
-                    }))))
+                    Ok(versioned_update(customer, version))
                 }
                 None => Ok(Reply::Updated(None)),
             }
@@ -213,6 +224,10 @@ async fn answer(
 
 fn versioned(customer: shared::Customer, version: shared::Version) -> Reply {
     Reply::Customer(Box::new(VersionedCustomer { customer, version }))
+}
+
+fn versioned_update(customer: shared::Customer, version: shared::Version) -> Reply {
+    Reply::Updated(Some(Box::new(VersionedCustomer { customer, version })))
 }
 
 impl From<RepoError> for EngineError {

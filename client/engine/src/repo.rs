@@ -39,7 +39,8 @@ use shared::sync::protocol::{
 };
 use shared::sync::OutboxItem;
 use shared::{
-    Customer, CustomerDoc, CustomerId, CustomerSummary, DocError, FieldConflict, ValidationErrors,
+    Customer, CustomerDoc, CustomerId, CustomerSummary, DocError, FieldConflict, HistoryEntry,
+    ValidationErrors,
 };
 
 use shared::sync::engine_protocol::EngineEvent;
@@ -492,6 +493,26 @@ impl Repo {
         customer_id: &CustomerId,
     ) -> Result<Vec<FieldConflict>, RepoError> {
         self.with_doc(customer_id, |cached| cached.doc.conflicts())
+            .await
+    }
+
+    /// The customer's changes in words, newest first (deals' stages named after the book's
+    /// pipeline).
+    pub async fn history(&self, customer_id: &CustomerId) -> Result<Vec<HistoryEntry>, RepoError> {
+        let pipeline = self.settings.get_untracked().pipeline();
+        self.with_doc(customer_id, move |cached| cached.doc.history(&pipeline))
+            .await
+    }
+
+    /// Puts an earlier value of `field` back: a new change, validated, saved and synced like
+    /// any edit.
+    pub async fn put_back(
+        &self,
+        customer_id: &CustomerId,
+        field: &str,
+        value: &str,
+    ) -> Result<Option<Customer>, RepoError> {
+        self.change(customer_id, |doc| Ok(doc.put_back(field, value, now())?))
             .await
     }
 

@@ -22,200 +22,9 @@ use automerge::{ActorId, Change, ChangeHash, ObjType, ScalarValue};
 
 use crate::documents::book_doc::PipelineStage;
 use crate::documents::customer_doc::DocError;
+use crate::model::history::{display_field, field_label, HistoryEntry, HistoryLine};
 use crate::model::records::{format_money, ActivityKind, FeedbackKind, Priority};
-use crate::{Birthday, Channel, ContactPointId, Customer, CustomerDoc, LifecycleStage, Timestamp};
-
-/// One change of a customer, in words.
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct HistoryEntry {
-    /// The change's hash, hex: identifies the entry on every device.
-    pub change: String,
-    /// The device that made it, as it named itself (or "another device" / "this device").
-    pub device: String,
-    /// Whether this device made it.
-    pub this_device: bool,
-    /// When it was made, to the second.
-    pub time: Timestamp,
-    /// What it did, one line per field or record.
-    pub lines: Vec<HistoryLine>,
-}
-
-/// One thing a change did.
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct HistoryLine {
-    /// The field it set, for a field's own history and "Put this back" (keys as in
-    /// [`crate::FieldConflict::field`]: `stage`, `address.city`, `phones.<id>.value`, …).
-    pub field: Option<String>,
-    /// What the rep reads.
-    pub text: String,
-    /// The value the field got, as [`CustomerDoc::put_back`] takes it.
-    pub value: Option<String>,
-}
-
-impl HistoryLine {
-    fn text(text: String) -> HistoryLine {
-        HistoryLine {
-            field: None,
-            text,
-            value: None,
-        }
-    }
-}
-
-/// One value a field had: a line of [`field_history`].
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct FieldValue {
-    /// The value, as [`CustomerDoc::put_back`] takes it ("" for none).
-    pub value: String,
-    /// The value as shown.
-    pub display: String,
-    /// Who set it and when.
-    pub device: String,
-    /// When.
-    pub time: Timestamp,
-    /// The change that set it.
-    pub change: String,
-}
-
-/// The values `field` had, newest first, from a history (newest first).
-pub fn field_history(history: &[HistoryEntry], field: &str) -> Vec<FieldValue> {
-    history
-        .iter()
-        .flat_map(|entry| {
-            entry
-                .lines
-                .iter()
-                .filter(|line| line.field.as_deref() == Some(field))
-                .filter_map(move |line| {
-                    let value = line.value.clone()?;
-                    Some(FieldValue {
-                        display: display_field(field, &value),
-                        value,
-                        device: entry.device.clone(),
-                        time: entry.time,
-                        change: entry.change.clone(),
-                    })
-                })
-        })
-        .collect()
-}
-
-/// What the rep calls a field, from its key.
-pub fn field_label(field: &str) -> String {
-    let label = match field {
-        "name" => "Name",
-        "company" => "Company",
-        "job_title" => "Job title",
-        "stage" => "Stage",
-        "preferred_channel" => "Preferred channel",
-        "birthday" => "Birthday",
-        "owner" => "Owner",
-        "check_in_days" => "Check-in",
-        "address.street" => "Street",
-        "address.city" => "City",
-        "address.postal_code" => "Postal code",
-        "address.region" => "Region",
-        "address.country" => "Country",
-        other => {
-            let mut parts = other.split('.');
-            let noun = match parts.next() {
-                Some("emails") => "Email",
-                Some("phones") => "Phone",
-                _ => return other.to_string(),
-            };
-            return match parts.nth(1) {
-                Some("label") => format!("{noun} label"),
-                _ => noun.to_string(),
-            };
-        }
-    };
-    label.to_string()
-}
-
-/// A stored value of `field` as the rep reads it.
-pub fn display_field(field: &str, value: &str) -> String {
-    if value.is_empty() {
-        return "(empty)".to_string();
-    }
-    match field {
-        "stage" => LifecycleStage::parse(value)
-            .map(|stage| stage.label().to_string())
-            .unwrap_or_else(|| value.to_string()),
-        "preferred_channel" => Channel::parse(value)
-            .map(|channel| channel.label().to_string())
-            .unwrap_or_else(|| value.to_string()),
-        "check_in_days" => format!("every {value} days"),
-        _ => value.to_string(),
-    }
-}
-
-impl Customer {
-    /// Sets the field named by `field` (a [`HistoryLine::field`] key) to a value as history
-    /// stores it ("" clears it). The caller validates the result.
-    pub fn set_field(&mut self, field: &str, value: &str) -> Result<(), String> {
-        let label = field_label(field);
-        let unknown = || format!("{} cannot be put back", label.to_lowercase());
-        match field {
-            "name" => self.name = value.to_string(),
-            "company" => self.company = value.to_string(),
-            "job_title" => self.job_title = value.to_string(),
-            "owner" => self.owner = value.to_string(),
-            "address.street" => self.address.street = value.to_string(),
-            "address.city" => self.address.city = value.to_string(),
-            "address.postal_code" => self.address.postal_code = value.to_string(),
-            "address.region" => self.address.region = value.to_string(),
-            "address.country" => self.address.country = value.to_string(),
-            "stage" => {
-                self.stage = LifecycleStage::parse(value)
-                    .ok_or_else(|| format!("“{value}” is not a stage"))?
-            }
-            "preferred_channel" if value.is_empty() => self.preferred_channel = None,
-            "preferred_channel" => {
-                self.preferred_channel = Some(
-                    Channel::parse(value).ok_or_else(|| format!("“{value}” is not a channel"))?,
-                )
-            }
-            "birthday" if value.is_empty() => self.birthday = None,
-            "birthday" => {
-                self.birthday =
-                    Some(Birthday::parse(value).ok_or_else(|| format!("“{value}” is not a day"))?)
-            }
-            "check_in_days" if value.is_empty() => self.check_in_days = None,
-            "check_in_days" => {
-                self.check_in_days = Some(
-                    value
-                        .parse()
-                        .map_err(|_| format!("“{value}” is not a number of days"))?,
-                )
-            }
-            other => {
-                let mut parts = other.splitn(3, '.');
-                let (Some(list), Some(id), Some(prop)) = (parts.next(), parts.next(), parts.next())
-                else {
-                    return Err(unknown());
-                };
-                let points = match list {
-                    "emails" => &mut self.emails,
-                    "phones" => &mut self.phones,
-                    _ => return Err(unknown()),
-                };
-                let id = ContactPointId(id.to_string());
-                let Some(point) = points.iter_mut().find(|point| point.id == id) else {
-                    return Err(format!(
-                        "that {} is no longer on this customer: add it again instead",
-                        label.to_lowercase()
-                    ));
-                };
-                match prop {
-                    "value" => point.value = value.to_string(),
-                    "label" => point.label = value.to_string(),
-                    _ => return Err(unknown()),
-                }
-            }
-        }
-        Ok(())
-    }
-}
+use crate::{CustomerDoc, Timestamp};
 
 impl CustomerDoc {
     /// Every change of this customer in words, newest first. `own` is this device's actor
@@ -663,6 +472,7 @@ impl Reader {
                 field: Some(field.clone()),
                 text,
                 value: Some(new_text),
+                before: Some(old_text),
             });
         }
         self.conflict_note(work, &field, before, after, id, own);
@@ -806,6 +616,7 @@ impl Reader {
                 field: Some("stage".to_string()),
                 text: format!("Added as {}", display_field("stage", &stage)),
                 value: Some(value),
+                before: None,
             }];
         }
         let mut lines = work.lines;
@@ -817,6 +628,7 @@ impl Reader {
                 field: Some(format!("{}.{identity}.value", points.key())),
                 text: format!("{} added: {}", points.noun(), with_label(&value, &label)),
                 value: Some(value),
+                before: None,
             });
         }
         for (points, item, prop, old, new) in &work.items_edited {
@@ -838,6 +650,7 @@ impl Reader {
                 field: Some(field),
                 text,
                 value: Some(new.clone()),
+                before: Some(old.clone()),
             });
         }
         if !work.notes_added.is_empty() || work.notes_removed > 0 {

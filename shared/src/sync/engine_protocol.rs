@@ -36,8 +36,11 @@ use crate::documents::book_doc::BookSettings;
 use crate::sync::account::DeviceInfo;
 use crate::sync::protocol::Upload;
 use crate::sync::tab_protocol::{RequestId, SyncState};
+#[cfg(doc)]
+use crate::HistoryLine;
 use crate::{
-    Customer, CustomerId, CustomerSummary, FieldConflict, Timestamp, ValidationErrors, Version,
+    Customer, CustomerId, CustomerSummary, FieldConflict, HistoryEntry, Timestamp,
+    ValidationErrors, Version,
 };
 
 /// Page → engine.
@@ -64,6 +67,17 @@ pub enum EngineRequest {
     /// The fields of a customer written concurrently on several devices →
     /// [`Reply::Conflicts`].
     Conflicts(CustomerId),
+    /// A customer's changes in words, newest first → [`Reply::History`].
+    History(CustomerId),
+    /// Put an earlier value of a field back, as a new change → [`Reply::Updated`].
+    PutBack {
+        /// The customer.
+        customer: CustomerId,
+        /// The field, as [`HistoryLine::field`] names it.
+        field: String,
+        /// The value, as [`HistoryLine::value`] holds it.
+        value: String,
+    },
     /// A new customer → [`Reply::Customer`] once committed.
     Create(Box<Customer>),
     /// The customer as the screen edited it from `version` → [`Reply::Updated`].
@@ -144,6 +158,8 @@ pub enum Reply {
     Updated(Option<Box<VersionedCustomer>>),
     /// Conflicting fields.
     Conflicts(Vec<FieldConflict>),
+    /// A customer's history, newest first.
+    History(Vec<HistoryEntry>),
     /// How many customers were written or touched.
     Count(usize),
     /// Changes for a file.
@@ -276,6 +292,7 @@ pub const WIRE_FINGERPRINT: u64 = crate::model::snapshot::fingerprint(&[
     include_bytes!("../model/validation.rs"),
     include_bytes!("../documents/book_doc.rs"),
     include_bytes!("../documents/conflicts.rs"),
+    include_bytes!("../model/history.rs"),
     include_bytes!("../documents/customer_doc.rs"),
     include_bytes!("../crm/segments.rs"),
     include_bytes!("../crm/kpi.rs"),

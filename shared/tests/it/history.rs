@@ -304,11 +304,25 @@ fn a_fields_values_over_time_and_put_this_back_as_a_new_change_that_syncs() {
             ("Lead", "Chrome on Android"),
         ]
     );
+    // A field's first value is the one the customer was created with, dated with the creation.
+    phone
+        .update(at(3), |c| c.company = "Fromagerie du Rhône".into())
+        .unwrap();
+    tablet.merge(&mut phone).unwrap();
+    let company = field_history(&tablet.history(&pipeline()), "company");
+    let shown: Vec<(&str, Timestamp)> = company
+        .iter()
+        .map(|value| (value.value.as_str(), value.time))
+        .collect();
+    assert_eq!(
+        shown,
+        [("Fromagerie du Rhône", at(3)), ("Fromagerie Lyonnaise", T0)]
+    );
     // The tablet puts "Customer" back: a new change, the old ones untouched.
     assert!(tablet.put_back("stage", &values[1].value, at(5)).unwrap());
     assert_eq!(tablet.customer().stage, LifecycleStage::Customer);
     let history = tablet.history(&pipeline());
-    assert_eq!(history.len(), 4);
+    assert_eq!(history.len(), 5);
     assert_eq!(history[0].lines[0].text, "Stage: Churned → Customer");
     assert_eq!(history[0].device, "Safari on iPad");
     // It reaches the phone like any edit, with the stage change recorded for the KPIs.

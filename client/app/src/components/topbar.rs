@@ -23,7 +23,7 @@ pub fn DetailTopbar(
 ) -> impl IntoView {
     view! {
         <header class="topbar detail-topbar">
-            <A href=move || back.get() attr:class="back" attr:data-testid="back">
+            <A href=move || back.get() attr:class=move || if back.get() == "/" { "back to-list" } else { "back" } attr:data-testid="back">
                 <span aria-hidden="true">"‹\u{a0}"</span>{back_label}
             </A>
             {title.map(|title| view! { <h1 class="topbar-title">{title}</h1> })}

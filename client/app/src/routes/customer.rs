@@ -388,6 +388,11 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
                     format!("Added {year}-{month:02}-{day:02} · changed {}", relative(updated, now()))
                 }}
             </p>
+            <A
+                href=move || editor.read(|c| Some(format!("/customers/{}/history", c.id))).unwrap_or_default()
+                attr:class="button"
+                attr:data-testid="open-history"
+            >"History"</A>
             <button
                 class="button"
                 class:danger=move || !archived()

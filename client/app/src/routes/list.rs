@@ -318,7 +318,13 @@ fn CustomerRow(position: usize, entry_idx: EntryIdx) -> impl IntoView {
     // On a tablet the open customer stays highlighted in the list.
     let location = leptos_router::hooks::use_location();
     let selected_href = href.clone();
-    let selected = Memo::new(move |_| location.pathname.with(|path| *path == selected_href));
+    // The customer's page or one of its sub-screens (its history) is open.
+    let selected = Memo::new(move |_| {
+        location.pathname.with(|path| {
+            path.strip_prefix(selected_href.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    });
     let subtitle = [summary.company.as_str(), summary.job_title.as_str()]
         .into_iter()
         .filter(|part| !part.is_empty() && *part != summary.display_name())

@@ -1,0 +1,222 @@
+//! A customer's history: every change, newest first, with the device that made it and when;
+//! a field's values over time with "Put this back" (a new change, synced like any edit).
+//! Read by the engine from the customer's document (`shared::documents::history`).
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{components::A, hooks::use_params_map};
+use shared::{
+    field_history,
+    model::history::{display_field, field_label},
+    Customer, CustomerId, HistoryEntry,
+};
+
+use crate::{
+    components::DetailTopbar,
+    repo::{use_repo, Repo},
+    time::{now, relative, when},
+};
+
+/// A customer's history as loaded: `None` while loading, or the entries or why not.
+type Loaded = RwSignal<Option<Result<Vec<HistoryEntry>, String>>>;
+
+/// The customer's history and the customer, loaded again whenever a change of this customer
+/// arrives from another device or tab.
+fn load_history(
+    repo: Repo,
+    customer_id: Memo<Option<CustomerId>>,
+) -> (Loaded, RwSignal<Option<Customer>>, Callback<()>) {
+    let history = RwSignal::new(None);
+    let customer = RwSignal::new(None);
+    let reload = Callback::new(move |()| {
+        let Some(id) = customer_id.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            let found = repo.history(&id).await.map_err(|err| err.to_string());
+            if let Ok(loaded) = repo.customer(&id).await {
+                customer.set(Some(loaded));
+            }
+            history.set(Some(found));
+        });
+    });
+    Effect::new(move |_| {
+        customer_id.track();
+        reload.run(());
+    });
+    Effect::new(move |seen: Option<u64>| {
+        let changes = repo.remote_changes.get();
+        if let (Some(_), Some(id)) = (seen, customer_id.get_untracked()) {
+            if changes.customers.contains(&id) {
+                reload.run(());
+            }
+        }
+        changes.generation
+    });
+    (history, customer, reload)
+}
+
+fn who(entry: &HistoryEntry) -> String {
+    if entry.this_device && entry.device != "this device" {
+        format!("{} (this device)", entry.device)
+    } else {
+        entry.device.clone()
+    }
+}
+
+/// `/customers/:id/history`: every change of the customer, newest first.
+#[component]
+pub fn CustomerHistory() -> impl IntoView {
+    let repo = use_repo();
+    let params = use_params_map();
+    let customer_id = Memo::new(move |_| params.with(|p| p.get("id")?.parse::<CustomerId>().ok()));
+    let (history, customer, _) = load_history(repo, customer_id);
+    let base = move || {
+        customer_id
+            .get()
+            .map(|id| format!("/customers/{id}"))
+            .unwrap_or_else(|| "/".to_string())
+    };
+    let name = move || {
+        customer.with(|c| {
+            c.as_ref()
+                .map(|c| c.display_name().to_string())
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <div class="detail" data-testid="history-page">
+            <DetailTopbar back=Signal::derive(base) back_label="Customer" title="History"/>
+            <section class="card">
+                <h2 class="section-title" data-testid="history-customer">{name}</h2>
+                <p class="hint">"Every change, on every device, newest first. Tap a field to see its earlier values and put one back."</p>
+                {move || match history.get() {
+                    None => view! { <p class="empty">"Loading…"</p> }.into_any(),
+                    Some(Err(message)) => view! { <p class="banner banner-error" role="alert">{message}</p> }.into_any(),
+                    Some(Ok(entries)) => {
+                        let now = now();
+                        let base = base();
+                        view! {
+                            <ol class="history" data-testid="history">
+                                {entries.into_iter().map(|entry| {
+                                    let base = base.clone();
+                                    view! {
+                                        <li class="history-entry" data-testid="history-entry" data-change=entry.change.clone()>
+                                            <p class="history-head">
+                                                <strong data-testid="history-device">{who(&entry)}</strong>
+                                                <span class="hint" title=when(entry.time, now)>{format!(" · {}", relative(entry.time, now))}</span>
+                                            </p>
+                                            <ul class="history-lines">
+                                                {entry.lines.into_iter().map(|line| match line.field {
+                                                    Some(field) => view! {
+                                                        <li>
+                                                            <A href=format!("{base}/history/{field}") attr:class="history-line history-field" attr:data-testid="history-line" attr:data-field=field.clone()>
+                                                                <span>{line.text}</span>
+                                                                <span class="chevron" aria-hidden="true">"›"</span>
+                                                            </A>
+                                                        </li>
+                                                    }.into_any(),
+                                                    None => view! {
+                                                        <li class="history-line" data-testid="history-line">{line.text}</li>
+                                                    }.into_any(),
+                                                }).collect_view()}
+                                            </ul>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                        }.into_any()
+                    }
+                }}
+            </section>
+        </div>
+    }
+}
+
+/// `/customers/:id/history/:field`: the values a field had, and "Put this back".
+#[component]
+pub fn FieldHistory() -> impl IntoView {
+    let repo = use_repo();
+    let params = use_params_map();
+    let customer_id = Memo::new(move |_| params.with(|p| p.get("id")?.parse::<CustomerId>().ok()));
+    let field = Memo::new(move |_| params.with(|p| p.get("field").unwrap_or_default()));
+    let (history, customer, reload) = load_history(repo, customer_id);
+    let message = RwSignal::new(None::<Result<String, String>>);
+    let back = move || {
+        customer_id
+            .get()
+            .map(|id| format!("/customers/{id}/history"))
+            .unwrap_or_else(|| "/".to_string())
+    };
+    let put_back = move |value: String| {
+        let (Some(id), field) = (customer_id.get_untracked(), field.get_untracked()) else {
+            return;
+        };
+        message.set(None);
+        spawn_local(async move {
+            let label = field_label(&field);
+            let shown = display_field(&field, &value);
+            match repo.put_back(&id, &field, &value).await {
+                Ok(_) => {
+                    message.set(Some(Ok(format!(
+                        "{label} is {shown} again. Saved on this device."
+                    ))));
+                    reload.run(());
+                }
+                Err(err) => message.set(Some(Err(format!("Not put back: {err}")))),
+            }
+        });
+    };
+    view! {
+        <div class="detail" data-testid="field-history-page">
+            <DetailTopbar back=Signal::derive(back) back_label="History" title="Earlier values"/>
+            <section class="card">
+                <h2 class="section-title" data-testid="field-history-title">{move || field_label(&field.get())}</h2>
+                {move || message.get().map(|result| match result {
+                    Ok(text) => view! { <p class="banner banner-info" role="status" data-testid="put-back-done">{text}</p> }.into_any(),
+                    Err(text) => view! { <p class="banner banner-error" role="alert" data-testid="put-back-error">{text}</p> }.into_any(),
+                })}
+                {move || {
+                    let field = field.get();
+                    let current = customer.with(|c| c.as_ref().and_then(|c| c.field_value(&field)));
+                    match history.get() {
+                        None => view! { <p class="empty">"Loading…"</p> }.into_any(),
+                        Some(Err(text)) => view! { <p class="banner banner-error" role="alert">{text}</p> }.into_any(),
+                        Some(Ok(entries)) => {
+                            let values = field_history(&entries, &field);
+                            if values.is_empty() {
+                                return view! { <p class="empty">"No change of this field is recorded."</p> }.into_any();
+                            }
+                            let now = now();
+                            let mut current_shown = false;
+                            view! {
+                                <ol class="history" data-testid="field-values">
+                                    {values.into_iter().map(|value| {
+                                        let is_current = !current_shown && current.as_deref() == Some(value.value.as_str());
+                                        current_shown |= is_current;
+                                        let restore = value.value.clone();
+                                        view! {
+                                            <li class="history-entry field-value" data-testid="field-value" data-current=is_current.to_string()>
+                                                <div>
+                                                    <strong data-testid="field-value-text">{value.display.clone()}</strong>
+                                                    <p class="hint">{format!("{} · {}", value.device, when(value.time, now))}</p>
+                                                </div>
+                                                {if is_current {
+                                                    view! { <span class="hint current-value">"Now"</span> }.into_any()
+                                                } else {
+                                                    view! {
+                                                        <button class="button" data-testid="put-back"
+                                                            on:click=move |_| put_back(restore.clone())>"Put this back"</button>
+                                                    }.into_any()
+                                                }}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ol>
+                            }.into_any()
+                        }
+                    }
+                }}
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,93 @@
+import { expect, test } from '@playwright/test';
+import { CustomerPage } from './fixtures/customer_page';
+import { goOffline, twoDevices } from './fixtures/devices';
+import { HistoryPage } from './fixtures/history_page';
+
+test('edits on two devices, one offline, are in the history on both with their device; an old value put back reaches the other device', async ({ browser, baseURL }) => {
+  const { phone, tablet } = await twoDevices(browser, baseURL);
+  await phone.list.open();
+  await phone.list.addCustomer({ name: 'Hedda Historia', company: 'Old Mill' });
+  await phone.account.expectBackedUp();
+  await tablet.list.open();
+  await tablet.list.openCustomer('Hedda Historia');
+
+  // The tablet works offline; the phone edits another field meanwhile.
+  await goOffline(tablet);
+  const onTablet = new CustomerPage(tablet.page);
+  await onTablet.setField('job_title', 'Head buyer');
+  await onTablet.expectSaved();
+  const onPhone = new CustomerPage(phone.page);
+  await onPhone.setField('company', 'New Mill');
+  await onPhone.expectSaved();
+  await phone.account.expectBackedUp();
+  await tablet.context.setOffline(false);
+  await tablet.account.expectBackedUp();
+  await expect(onPhone.field('job_title')).toHaveValue('Head buyer', { timeout: 10_000 });
+
+  for (const device of [phone, tablet]) {
+    const history = new HistoryPage(device.page);
+    await history.openFromCustomer();
+    await expect(history.entry('Phone', 'Company: Old Mill → New Mill')).toHaveCount(1);
+    await expect(history.entry('Tablet', 'Job title: Head buyer')).toHaveCount(1);
+    await expect(history.entry('Phone', /Added as /)).toHaveCount(1);
+    // Newest first: three entries, the creation last.
+    await expect(history.entries).toHaveCount(3);
+    await expect(history.entries.last()).toContainText('Added as');
+    // This device's own entries say so.
+    const own = device === phone ? 'Phone (this device)' : 'Tablet (this device)';
+    await expect(device.page.getByTestId('history-device').filter({ hasText: own }).first()).toBeVisible();
+  }
+
+  // On the tablet: the company's earlier values, and "Old Mill" put back.
+  const tabletHistory = new HistoryPage(tablet.page);
+  await tabletHistory.openField('company');
+  await expect(tabletHistory.values.getByTestId('field-value-text')).toHaveText(['New Mill', 'Old Mill']);
+  await expect(tabletHistory.values.first()).toHaveAttribute('data-current', 'true');
+  await tabletHistory.putBack('Old Mill');
+  await expect(tabletHistory.values.getByTestId('field-value-text')).toHaveText(['Old Mill', 'New Mill', 'Old Mill']);
+  await expect(tabletHistory.values.first()).toHaveAttribute('data-current', 'true');
+  await tablet.account.expectBackedUp();
+
+  // The phone, still on the history screen, gets the new entry and the value.
+  const phoneHistory = new HistoryPage(phone.page);
+  await expect(phoneHistory.entry('Tablet', 'Company: New Mill → Old Mill')).toHaveCount(1, { timeout: 10_000 });
+  await phone.page.getByTestId('back').click();
+  await expect(onPhone.field('company')).toHaveValue('Old Mill');
+  await phone.context.close();
+  await tablet.context.close();
+});
+
+test('a value that can no longer be put back says why and changes nothing', async ({ browser, baseURL }) => {
+  const { phone } = await twoDevices(browser, baseURL);
+  await phone.list.open();
+  await phone.list.addCustomer({ name: 'Rita Revert', company: 'Gone GmbH' });
+  const customer = new CustomerPage(phone.page);
+  await customer.addContact('phones', '+43 664 1111111');
+  await customer.expectContacts('phones', ['+43 664 1111111']);
+  await customer.setField('company', '');
+  await customer.contactValues('phones').first().fill('+43 664 2222222');
+  await customer.contactValues('phones').first().blur();
+  await customer.expectSaved();
+  await phone.page.getByTestId('phones-remove').click();
+  await customer.expectContacts('phones', []);
+  await customer.expectSaved();
+
+  const history = new HistoryPage(phone.page);
+  await history.openFromCustomer();
+  await expect(history.entry('Phone', 'Company removed (was Gone GmbH)')).toHaveCount(1);
+  await expect(history.entry('Phone', 'Phone removed: +43 664 2222222')).toHaveCount(1);
+  await expect(history.entry('Phone', 'Phone: +43 664 1111111 → +43 664 2222222')).toHaveCount(1);
+  await history.openField(await phone.page.locator('[data-testid="history-line"][data-field^="phones."]').first().getAttribute('data-field') ?? '');
+  await history.values.filter({ hasText: '+43 664 1111111' }).getByTestId('put-back').click();
+  await expect(phone.page.getByTestId('put-back-error')).toContainText('no longer on this customer');
+  await phone.page.getByTestId('back').click();
+  await expect(history.entries).toHaveCount(5);
+  // A value of a field that is still there goes back as a new change.
+  await history.openField('company');
+  await history.putBack('Gone GmbH');
+  await expect(history.values.first()).toHaveAttribute('data-current', 'true');
+  await phone.page.getByTestId('back').click();
+  await expect(history.entries).toHaveCount(6);
+  await expect(history.entries.first()).toContainText('Company: Gone GmbH');
+  await phone.context.close();
+});
