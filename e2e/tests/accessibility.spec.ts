@@ -33,6 +33,7 @@ for (const size of sizes) {
       ['new-customer', '/customers/new'],
       ['capture', '/capture'],
       ['menu', '/menu'],
+      ['recent', '/recent'],
       ['follow-ups', '/follow-ups'],
       ['products', '/products'],
       ['pipeline', '/pipeline'],

@@ -91,3 +91,59 @@ test('a value that can no longer be put back says why and changes nothing', asyn
   await expect(history.entries.first()).toContainText('Company: Gone GmbH');
   await phone.context.close();
 });
+
+test('Recent changes lists what the other device did since the last look', async ({ browser, baseURL }) => {
+  const { phone, tablet } = await twoDevices(browser, baseURL);
+  // The tablet downloads the book once (Ulla); what comes next arrives by sync.
+  await phone.list.open();
+  await phone.list.addCustomer({ name: 'Ulla Downloaded', company: 'First One' });
+  await phone.account.expectBackedUp();
+  await tablet.list.open();
+  await expect(tablet.list.rowNames.filter({ hasText: 'Ulla Downloaded' })).toBeVisible({ timeout: 10_000 });
+  await tablet.account.expectBackedUp();
+  await tablet.list.open();
+  await phone.list.open();
+  await phone.list.addCustomer({ name: 'Olga Before', company: 'Seen Already' });
+  await phone.account.expectBackedUp();
+  await expect(tablet.list.rowNames.filter({ hasText: 'Olga Before' })).toBeVisible({ timeout: 10_000 });
+  // The tablet looks once: Olga arrived from the phone.
+  await tablet.page.goto('/menu');
+  await tablet.page.getByTestId('menu-recent').click();
+  await expect(tablet.page.getByTestId('recent-change').filter({ hasText: 'Olga Before' })).toBeVisible();
+  // A download is not a change of another device.
+  await expect(tablet.page.getByTestId('recent-change').filter({ hasText: 'Ulla Downloaded' })).toHaveCount(0);
+
+  // The tablet goes offline; the phone works: a new customer and an edit.
+  await goOffline(tablet);
+  await phone.list.open();
+  await phone.list.addCustomer({ name: 'Nina New', company: 'Fresh GmbH' });
+  await new CustomerPage(phone.page).expectSaved();
+  await phone.list.open();
+  await phone.list.openCustomer('Olga Before');
+  await new CustomerPage(phone.page).setField('company', 'Seen Again');
+  await phone.account.expectBackedUp();
+
+  // Back online, the tablet's next look shows only what came since the last one.
+  await tablet.context.setOffline(false);
+  await tablet.account.expectBackedUp();
+  await tablet.page.goto('/recent');
+  const recent = tablet.page.getByTestId('recent-change');
+  await expect(recent.filter({ hasText: 'Nina New' })).toContainText('Added as');
+  await expect(recent.filter({ hasText: 'Olga Before' })).toContainText('Company: Seen Already → Seen Again');
+  await expect(recent.filter({ hasText: 'Olga Before' })).not.toContainText('Added as');
+  await expect(recent).toHaveCount(2);
+  for (const change of await recent.all()) {
+    await expect(change.getByTestId('history-device')).toHaveText('Phone');
+  }
+  // A reload is a new look: nothing new since.
+  await tablet.page.reload();
+  await expect(tablet.page.getByTestId('recent-empty')).toContainText('Nothing changed on your other devices since you last looked');
+  // A longer period lists them again; a change opens the customer's history.
+  await tablet.page.getByTestId('recent-since').selectOption('today');
+  await expect(recent).toHaveCount(3);
+  await recent.filter({ hasText: 'Nina New' }).getByTestId('recent-customer').click();
+  await expect(tablet.page.getByTestId('history-page')).toBeVisible();
+  await expect(tablet.page.getByTestId('history-customer')).toHaveText('Nina New');
+  await phone.context.close();
+  await tablet.context.close();
+});

@@ -277,6 +277,16 @@ for (const size of sizes) {
     await tablet.page.getByTestId('conflicts').scrollIntoViewIfNeeded();
     await shot(tablet.page, 'conflict');
 
+    // The conflict in the history, and the tablet's recent changes (the phone's edit).
+    await tablet.page.getByTestId('open-history').click();
+    await expect(tablet.page.getByTestId('history-entry')).toHaveCount(3);
+    await shot(tablet.page, 'history-conflict');
+    await tablet.page.goto('/recent');
+    await expect(tablet.page.getByTestId('recent-change').first()).toBeVisible();
+    await shot(tablet.page, 'recent-changes');
+    const since = await tablet.page.getByTestId('recent-since').boundingBox();
+    expect(since?.height).toBeGreaterThanOrEqual(44);
+
     await tablet.account.open();
     await expect(tablet.account.devices).toHaveCount(2);
     await shot(tablet.page, 'account');

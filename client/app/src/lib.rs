@@ -129,6 +129,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("settings") view=Settings/>
                     <Route path=path!("follow-ups") view=routes::follow_ups::FollowUpsPage/>
                     <Route path=path!("menu") view=routes::menu::MenuPage/>
+                    <Route path=path!("recent") view=routes::history::RecentChanges/>
                     <Route path=path!("segments") view=routes::segments::SegmentsPage/>
                     <Route path=path!("import") view=routes::import::ImportPage/>
                     <Route path=path!("duplicates") view=routes::duplicates::DuplicatesPage/>

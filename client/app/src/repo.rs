@@ -17,6 +17,7 @@ use std::{cell::RefCell, rc::Rc};
 use leptos::prelude::*;
 use shared::crm::kpi::{DashboardFigures, DashboardRequest};
 use shared::documents::book_doc::BookSettings;
+use shared::model::history::RecentChange;
 use shared::sync::engine_protocol::{EngineError, EngineEvent, EngineRequest, Reply};
 use shared::sync::protocol::Upload;
 use shared::{
@@ -377,6 +378,18 @@ impl Repo {
             .await?
         {
             Reply::History(history) => Ok(history),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Changes made on other devices that reached this one since `since`, newest first.
+    pub async fn recent_changes(&self, since: Timestamp) -> Result<Vec<RecentChange>, RepoError> {
+        match self
+            .engine
+            .ask(EngineRequest::RecentChanges { since })
+            .await?
+        {
+            Reply::RecentChanges(changes) => Ok(changes),
             other => Err(unexpected(other)),
         }
     }

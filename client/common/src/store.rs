@@ -1,7 +1,7 @@
 //! The device's IndexedDB database: document chunks, the list's and the dashboards'
 //! projections, device metadata and the outbox.
 //!
-//! # Object stores (version 5)
+//! # Object stores (version 6)
 //!
 //! - `doc_chunks`: the bytes of every customer document, as chunks keyed
 //!   `"<customer id>/<sequence number, 10 digits>"`. Chunk 0 is a snapshot; every saved edit
@@ -32,6 +32,11 @@
 //!   an import of 10,000 customers writes 5 outbox records, not 10,000. Each upload's id is
 //!   `key << 16 | position` ([`OUTBOX_PER_RECORD`] at most per record), in the order written.
 //!
+//! - `arrivals` (from version 6): one record per stored catch-up page (auto-increment keys):
+//!   the changes made on other devices it brought and when ([`Arrival`], JSON), written in
+//!   the same transaction as their chunks; what a customer's history dates "reached this
+//!   device" with and "Recent changes" lists. A download of the whole book adds none.
+//!
 //! Every write goes through [`Store::write`], one transaction per [`WriteBatch`], and
 //! resolves only once IndexedDB reports the transaction committed.
 //!
@@ -46,26 +51,29 @@ use idb::{
     TransactionResult,
 };
 use js_sys::Uint8Array;
+use shared::model::history::Arrival;
 use shared::model::snapshot::PerCustomer;
 use shared::{model::facts::CustomerFacts, CustomerId, CustomerSummary};
 use wasm_bindgen::{JsCast, JsValue};
 
 const DB_NAME: &str = "fieldbook";
-const DB_VERSION: u32 = 5;
+const DB_VERSION: u32 = 6;
 const DOC_CHUNKS: &str = "doc_chunks";
 const META: &str = "meta";
 const OUTBOX: &str = "outbox";
 const SNAPSHOTS: &str = "snapshots";
 const SUMMARIES_LOG: &str = "summaries_log";
 const FACTS_LOG: &str = "facts_log";
-/// Every store of a version-5 database.
-const STORES: [&str; 6] = [
+const ARRIVALS: &str = "arrivals";
+/// Every store of a version-6 database.
+const STORES: [&str; 7] = [
     DOC_CHUNKS,
     META,
     OUTBOX,
     SNAPSHOTS,
     SUMMARIES_LOG,
     FACTS_LOG,
+    ARRIVALS,
 ];
 /// Per-customer projections of databases from before version 5, emptied by compaction.
 const LEGACY_SUMMARIES: &str = "summaries";
@@ -213,6 +221,8 @@ pub struct WriteBatch {
     /// A part of a longer write (a download's page before the last, an import's batch before
     /// the last): no snapshots with it (the next part would replace them at once).
     pub more_follow: bool,
+    /// Changes of other devices this write stores, and when (a catch-up page).
+    pub arrival: Option<Arrival>,
 }
 
 /// The stored chunks of one document.
@@ -310,7 +320,7 @@ impl Store {
             for name in STORES {
                 if !existing.iter().any(|store| store == name) {
                     let mut params = ObjectStoreParams::new();
-                    if matches!(name, OUTBOX | SUMMARIES_LOG | FACTS_LOG) {
+                    if matches!(name, OUTBOX | SUMMARIES_LOG | FACTS_LOG | ARRIVALS) {
                         params.auto_increment(true);
                     }
                     if let Err(err) = database.create_object_store(name, params) {
@@ -601,6 +611,13 @@ impl Store {
         for (key, value) in &batch.meta {
             meta.put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?;
         }
+        if let Some(arrival) = &batch.arrival {
+            let json = serde_json::to_string(arrival)
+                .map_err(|err| StoreError::Failed(format!("arrivals: {err}")))?;
+            transaction
+                .object_store(ARRIVALS)?
+                .add(&JsValue::from_str(&json), None)?;
+        }
         // One record per batch (a single upload as bytes), see the module doc.
         let mut requests = Vec::new();
         for uploads in batch.outbox.chunks(OUTBOX_PER_RECORD) {
@@ -629,6 +646,29 @@ impl Store {
         }
         commit(transaction, &chunks).await?;
         Ok(ids)
+    }
+
+    /// Every record of changes that arrived from other devices, oldest first; a record that
+    /// does not read is left out.
+    pub async fn load_arrivals(&self) -> Result<Vec<Arrival>, StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[ARRIVALS], TransactionMode::ReadOnly)?;
+        let values = transaction
+            .object_store(ARRIVALS)?
+            .get_all(None, None)?
+            .await?;
+        Ok(values
+            .into_iter()
+            .filter_map(|value| value.as_string())
+            .filter_map(|json| match serde_json::from_str(&json) {
+                Ok(arrival) => Some(arrival),
+                Err(err) => {
+                    tracing::warn!(cause = %err, "skipping an unreadable arrivals record");
+                    None
+                }
+            })
+            .collect())
     }
 
     /// Every outbox item, oldest first: (id, encoded upload).

@@ -118,6 +118,9 @@ async fn answer(
         EngineRequest::History(customer_id) => {
             Ok(Reply::History(repo.history(&customer_id).await?))
         }
+        EngineRequest::RecentChanges { since } => {
+            Ok(Reply::RecentChanges(repo.recent_changes(since).await?))
+        }
         EngineRequest::PutBack {
             customer,
             field,

@@ -32,7 +32,9 @@ use std::{cell::RefCell, collections::HashMap, rc::Rc};
 use automerge::ActorId;
 use leptos::prelude::*;
 use shared::documents::book_doc::{BookDoc, BookSettings, BOOK_DOCUMENT};
+use shared::documents::history::foreign_change_hash;
 use shared::model::facts::CustomerFacts;
+use shared::model::history::{arrived_since, mark_arrivals, Arrival, RecentChange};
 use shared::model::snapshot::ByCustomer;
 use shared::sync::protocol::{
     encode, BlobKind, BootstrapPosition, DocumentId, EntryProjection, LogEntry, Seq, Upload,
@@ -40,8 +42,12 @@ use shared::sync::protocol::{
 use shared::sync::OutboxItem;
 use shared::{
     Customer, CustomerDoc, CustomerId, CustomerSummary, DocError, FieldConflict, HistoryEntry,
-    ValidationErrors,
+    Timestamp, ValidationErrors,
 };
+
+/// Most entries "Recent changes" lists, and most per customer.
+const RECENT_CHANGES: usize = 300;
+const RECENT_PER_CUSTOMER: usize = 20;
 
 use shared::sync::engine_protocol::EngineEvent;
 use shared::sync::tab_protocol::{TabEvent, TabRequest};
@@ -500,8 +506,57 @@ impl Repo {
     /// pipeline).
     pub async fn history(&self, customer_id: &CustomerId) -> Result<Vec<HistoryEntry>, RepoError> {
         let pipeline = self.settings.get_untracked().pipeline();
-        self.with_doc(customer_id, move |cached| cached.doc.history(&pipeline))
-            .await
+        let mut history = self
+            .with_doc(customer_id, move |cached| cached.doc.history(&pipeline))
+            .await?;
+        let arrivals = self.store().await?.load_arrivals().await?;
+        mark_arrivals(&mut history, customer_id, &arrivals);
+        Ok(history)
+    }
+
+    /// The changes made on other devices that reached this one since `since`, newest
+    /// arrival first (at most [`RECENT_CHANGES`], [`RECENT_PER_CUSTOMER`] per customer).
+    pub async fn recent_changes(&self, since: Timestamp) -> Result<Vec<RecentChange>, RepoError> {
+        let arrivals = self.store().await?.load_arrivals().await?;
+        let pipeline = self.settings.get_untracked().pipeline();
+        let mut recent = Vec::new();
+        // The latest arrivals first: a long absence lists what came last.
+        let mut arrived = arrived_since(&arrivals, since);
+        arrived.reverse();
+        for (customer_id, hashes) in arrived {
+            if recent.len() >= RECENT_CHANGES {
+                break;
+            }
+            let pipeline = pipeline.clone();
+            let read = self
+                .with_doc(&customer_id, move |cached| {
+                    let name = cached.doc.customer().display_name().to_string();
+                    (name, cached.doc.history(&pipeline))
+                })
+                .await;
+            let (name, mut history) = match read {
+                Ok(read) => read,
+                // Deleted or merged away meanwhile: nothing to show.
+                Err(RepoError::NotFound) => continue,
+                Err(err) => return Err(err),
+            };
+            mark_arrivals(&mut history, &customer_id, &arrivals);
+            recent.extend(
+                history
+                    .into_iter()
+                    .filter(|entry| entry.arrived.is_some_and(|at| at >= since))
+                    .filter(|entry| hashes.is_empty() || hashes.contains(&entry.change))
+                    .take(RECENT_PER_CUSTOMER)
+                    .map(|entry| RecentChange {
+                        customer: customer_id.clone(),
+                        name: name.clone(),
+                        entry,
+                    }),
+            );
+        }
+        recent.sort_by_key(|change| std::cmp::Reverse((change.entry.arrived, change.entry.time)));
+        recent.truncate(RECENT_CHANGES);
+        Ok(recent)
     }
 
     /// Puts an earlier value of `field` back: a new change, validated, saved and synced like
@@ -1083,6 +1138,7 @@ impl Repo {
         projections: Vec<Option<EntryProjection>>,
         cursor: Seq,
         bootstrap: Option<BootstrapPosition>,
+        catch_up: bool,
     ) -> Result<(), String> {
         let meta = vec![
             ("cursor", cursor.0.to_string()),
@@ -1094,8 +1150,16 @@ impl Repo {
                 },
             ),
         ];
-        self.merge_and_store(entries, projections, meta, Vec::new(), bootstrap.is_some())
-            .await?;
+        let more_follow = bootstrap.is_some();
+        self.merge_and_store(
+            entries,
+            projections,
+            meta,
+            Vec::new(),
+            more_follow,
+            catch_up,
+        )
+        .await?;
         self.inner().borrow_mut().cursor = cursor;
         Ok(())
     }
@@ -1120,7 +1184,7 @@ impl Repo {
             })
             .collect();
         let touched = touched_customers(&uploads);
-        self.merge_and_store(entries, Vec::new(), Vec::new(), uploads, false)
+        self.merge_and_store(entries, Vec::new(), Vec::new(), uploads, false, false)
             .await?;
         Ok(touched)
     }
@@ -1185,6 +1249,7 @@ impl Repo {
         meta: Vec<(&'static str, String)>,
         outbox: Vec<Upload>,
         more_follow: bool,
+        catch_up: bool,
     ) -> Result<(), String> {
         let store = self.store().await.map_err(|err| err.to_string())?;
         let inner = self.inner();
@@ -1280,6 +1345,34 @@ impl Repo {
             }
         }
         common::perf::add_timing("apply: group entries by document", started);
+        // A catch-up records which changes of other devices arrived, for history and
+        // "Recent changes": a customer new on this device arrived whole.
+        let arrival = if catch_up {
+            let stored_here: Vec<usize> = to_read
+                .iter()
+                .zip(&stored)
+                .filter(|(_, stored)| stored.n_chunks > 0)
+                .map(|(&index, _)| index)
+                .collect();
+            let changes: Vec<(CustomerId, Vec<String>)> = touched
+                .iter()
+                .zip(&per_doc)
+                .enumerate()
+                .filter_map(|(index, (slot, entries))| {
+                    if slot.cached.is_none() && !stored_here.contains(&index) {
+                        return Some((slot.id.clone(), Vec::new()));
+                    }
+                    let hashes: Vec<String> = entries
+                        .iter()
+                        .filter_map(|entry| foreign_change_hash(&entry.bytes, &actor))
+                        .collect();
+                    (!hashes.is_empty()).then(|| (slot.id.clone(), hashes))
+                })
+                .collect();
+            (!changes.is_empty()).then(|| Arrival { at: now(), changes })
+        } else {
+            None
+        };
         let started = common::perf::now_ms();
         // A stored document is loaded with its entries applied, hydrated once for both.
         for (&index, stored) in to_read.iter().zip(stored) {
@@ -1311,6 +1404,7 @@ impl Repo {
             meta,
             outbox: outbox.iter().map(encode).collect(),
             more_follow,
+            arrival,
             ..WriteBatch::default()
         };
         let mut written: Vec<(CustomerId, CachedDoc)> = Vec::new();

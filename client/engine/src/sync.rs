@@ -303,11 +303,12 @@ impl Sync {
                     projections,
                     cursor,
                     bootstrap,
+                    catch_up,
                 } => {
                     let repo = self.repo;
                     leptos::task::spawn_local(async move {
                         match repo
-                            .apply_remote(entries, projections, cursor, bootstrap)
+                            .apply_remote(entries, projections, cursor, bootstrap, catch_up)
                             .await
                         {
                             Ok(()) => self.call(|engine, now| engine.applied(now)),

@@ -51,6 +51,13 @@ impl CustomerDoc {
     }
 }
 
+/// The hash ([`HistoryEntry::change`]) of an entry from the relay that is one change made by
+/// another actor than `own`; `None` for a snapshot, a bundle or this device's own change.
+pub fn foreign_change_hash(bytes: &[u8], own: &ActorId) -> Option<String> {
+    let change = crate::sync::blob::single_change(bytes)?;
+    (change.actor_id() != own).then(|| change.hash().to_string())
+}
+
 /// [`CustomerDoc::history`] over a document's changes (any order).
 pub fn history_of(
     changes: Vec<Change>,
@@ -264,6 +271,7 @@ impl Reader {
             this_device: author == own,
             time: Timestamp(change.timestamp() * 1000),
             lines,
+            arrived: None,
         }
     }
 

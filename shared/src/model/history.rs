@@ -3,7 +3,75 @@
 //! Read from the documents by [`crate::documents::history`]; kept apart from it so the
 //! screens' wasm, which shows history, holds no document code.
 
-use crate::{Birthday, Channel, ContactPointId, Customer, LifecycleStage, Timestamp};
+use std::collections::HashMap;
+
+use crate::{Birthday, Channel, ContactPointId, Customer, CustomerId, LifecycleStage, Timestamp};
+
+/// Changes made on other devices that reached this one in a catch-up, and when: stored by
+/// the engine with the changes themselves (one record per stored page).
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Arrival {
+    /// When they were stored here.
+    pub at: Timestamp,
+    /// Per customer, the hashes ([`HistoryEntry::change`]) of the changes that arrived;
+    /// none: the customer itself is new on this device (every change then arrived).
+    pub changes: Vec<(CustomerId, Vec<String>)>,
+}
+
+/// One line of "Recent changes": a change of a customer made on another device.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct RecentChange {
+    /// The customer.
+    pub customer: CustomerId,
+    /// Their name as shown in the list.
+    pub name: String,
+    /// The change, with when it arrived.
+    pub entry: HistoryEntry,
+}
+
+/// Dates the entries of `customer`'s history (newest first) that arrived by sync: those
+/// named in `arrivals`, and, where the customer itself arrived, every change of another
+/// device it brought.
+pub fn mark_arrivals(entries: &mut [HistoryEntry], customer: &CustomerId, arrivals: &[Arrival]) {
+    let mut by_hash: HashMap<&str, Timestamp> = HashMap::new();
+    let mut whole: Option<Timestamp> = None;
+    for arrival in arrivals {
+        for (id, hashes) in &arrival.changes {
+            if id != customer {
+                continue;
+            }
+            if hashes.is_empty() {
+                whole = Some(whole.map_or(arrival.at, |at| at.min(arrival.at)));
+            }
+            for hash in hashes {
+                by_hash.entry(hash.as_str()).or_insert(arrival.at);
+            }
+        }
+    }
+    for entry in entries.iter_mut() {
+        entry.arrived = by_hash.get(entry.change.as_str()).copied();
+        if entry.arrived.is_none() && !entry.this_device {
+            entry.arrived = whole;
+        }
+    }
+}
+
+/// The customers and changes that arrived since `since`, as [`Arrival`]s hold them: the
+/// customer, and the hashes (none: every change of another device).
+pub fn arrived_since(arrivals: &[Arrival], since: Timestamp) -> Vec<(CustomerId, Vec<String>)> {
+    let mut found: Vec<(CustomerId, Vec<String>)> = Vec::new();
+    for arrival in arrivals.iter().filter(|arrival| arrival.at >= since) {
+        for (id, hashes) in &arrival.changes {
+            match found.iter_mut().find(|(known, _)| known == id) {
+                Some((_, known)) if known.is_empty() => {}
+                Some((_, known)) if hashes.is_empty() => known.clear(),
+                Some((_, known)) => known.extend(hashes.iter().cloned()),
+                None => found.push((id.clone(), hashes.clone())),
+            }
+        }
+    }
+    found
+}
 
 /// One change of a customer, in words.
 #[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -18,6 +86,9 @@ pub struct HistoryEntry {
     pub time: Timestamp,
     /// What it did, one line per field or record.
     pub lines: Vec<HistoryLine>,
+    /// When it reached this device, for a change made on another one that arrived by sync
+    /// (see [`Arrival`]); `None` for this device's own changes and those of a download.
+    pub arrived: Option<Timestamp>,
 }
 
 /// One thing a change did.
@@ -332,5 +403,60 @@ mod tests {
         assert_eq!(display_field("preferred_channel", "in_person"), "In person");
         assert_eq!(display_field("city", ""), "(empty)");
         assert_eq!(field_label("emails.e1.label"), "Email label");
+    }
+
+    fn entry(change: &str, this_device: bool) -> HistoryEntry {
+        HistoryEntry {
+            change: change.into(),
+            device: "Tablet".into(),
+            this_device,
+            time: Timestamp(1_000),
+            lines: Vec::new(),
+            arrived: None,
+        }
+    }
+
+    #[test]
+    fn arrivals_date_the_changes_they_brought_and_list_what_came_since_a_moment() {
+        let ada = customer().id;
+        let bob: CustomerId = "0d5b1c9e-3f0a-4c55-8e21-0a9b8c7d6e5f".parse().unwrap();
+        let arrivals = vec![
+            // Bob arrived whole (created on another device), then Ada's change "b".
+            Arrival {
+                at: Timestamp(5_000),
+                changes: vec![(bob.clone(), Vec::new())],
+            },
+            Arrival {
+                at: Timestamp(9_000),
+                changes: vec![
+                    (ada.clone(), vec!["b".into()]),
+                    (bob.clone(), vec!["y".into()]),
+                ],
+            },
+        ];
+        let mut history = vec![entry("c", true), entry("b", false), entry("a", false)];
+        mark_arrivals(&mut history, &ada, &arrivals);
+        let arrived: Vec<Option<Timestamp>> = history.iter().map(|e| e.arrived).collect();
+        assert_eq!(arrived, [None, Some(Timestamp(9_000)), None]);
+        let mut history = vec![entry("z", true), entry("y", false), entry("x", false)];
+        mark_arrivals(&mut history, &bob, &arrivals);
+        let arrived: Vec<Option<Timestamp>> = history.iter().map(|e| e.arrived).collect();
+        assert_eq!(
+            arrived,
+            [None, Some(Timestamp(9_000)), Some(Timestamp(5_000))],
+            "this device's own change did not arrive"
+        );
+        assert_eq!(
+            arrived_since(&arrivals, Timestamp(6_000)),
+            [
+                (ada.clone(), vec!["b".to_string()]),
+                (bob.clone(), vec!["y".to_string()])
+            ]
+        );
+        // Since before Bob arrived: all of Bob.
+        assert_eq!(
+            arrived_since(&arrivals, Timestamp(0)),
+            [(bob, Vec::new()), (ada, vec!["b".to_string()])]
+        );
     }
 }

@@ -97,6 +97,9 @@ pub enum ClientEffect {
         cursor: Seq,
         /// The bootstrap position to store with them (`None`: no bootstrap under way).
         bootstrap: Option<BootstrapPosition>,
+        /// Whether they are a catch-up on changes made elsewhere (a pull), not a page of a
+        /// download of the whole book: a catch-up's changes are what "Recent changes" lists.
+        catch_up: bool,
     },
     /// Store this cursor (the device's own pushes filled the log up to it).
     SaveCursor(Seq),
@@ -178,6 +181,7 @@ struct PendingApply {
     cursor: Seq,
     bootstrap: Option<BootstrapPosition>,
     documents: u64,
+    catch_up: bool,
 }
 
 /// A device's sync state machine.
@@ -554,6 +558,7 @@ impl ClientEngine {
                     cursor,
                     bootstrap: None,
                     documents: 0,
+                    catch_up: true,
                 };
                 self.start_apply(pending, entries, Vec::new(), now)
             }
@@ -645,6 +650,7 @@ impl ClientEngine {
             cursor,
             bootstrap,
             documents,
+            catch_up: false,
         };
         self.start_apply(pending, entries, projections, now)
     }
@@ -695,6 +701,7 @@ impl ClientEngine {
             projections,
             cursor: pending.cursor,
             bootstrap: pending.bootstrap.clone(),
+            catch_up: pending.catch_up,
         }];
         self.applying = Some(pending);
         effects.extend(self.progress(now));
@@ -828,6 +835,17 @@ mod tests {
             .iter()
             .filter_map(|effect| match effect {
                 ClientEffect::Send(frame) => decode(frame).ok(),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether each storage request of `effects` is a catch-up (not a download page).
+    fn catch_ups(effects: &[ClientEffect]) -> Vec<bool> {
+        effects
+            .iter()
+            .filter_map(|effect| match effect {
+                ClientEffect::Apply { catch_up, .. } => Some(*catch_up),
                 _ => None,
             })
             .collect()
@@ -987,6 +1005,8 @@ mod tests {
         // Page 1 stored: page 2 goes to storage; the log is then fully read.
         let effects = engine.applied(T);
         assert_eq!(applies(&effects), vec![(Seq(3), None)]);
+        // Even its last page is a download, not a catch-up ("Recent changes" leaves it out).
+        assert_eq!(catch_ups(&effects), vec![false]);
         assert!(sent(&effects).is_empty());
         assert_eq!(engine.status().bootstrap, Some((1, 3)));
         let effects = engine.applied(T);

@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crm::kpi::{DashboardFigures, DashboardRequest};
 use crate::documents::book_doc::BookSettings;
+use crate::model::history::RecentChange;
 use crate::sync::account::DeviceInfo;
 use crate::sync::protocol::Upload;
 use crate::sync::tab_protocol::{RequestId, SyncState};
@@ -69,6 +70,12 @@ pub enum EngineRequest {
     Conflicts(CustomerId),
     /// A customer's changes in words, newest first → [`Reply::History`].
     History(CustomerId),
+    /// Changes made on other devices that reached this one since a moment, newest first →
+    /// [`Reply::RecentChanges`].
+    RecentChanges {
+        /// From when.
+        since: Timestamp,
+    },
     /// Put an earlier value of a field back, as a new change → [`Reply::Updated`].
     PutBack {
         /// The customer.
@@ -160,6 +167,8 @@ pub enum Reply {
     Conflicts(Vec<FieldConflict>),
     /// A customer's history, newest first.
     History(Vec<HistoryEntry>),
+    /// Changes from other devices, newest arrival first.
+    RecentChanges(Vec<RecentChange>),
     /// How many customers were written or touched.
     Count(usize),
     /// Changes for a file.

@@ -379,6 +379,7 @@ impl Sim {
                     projections,
                     cursor,
                     bootstrap,
+                    ..
                 } => {
                     // Storage takes a while (the next page is fetched meanwhile) and
                     // sometimes fails (a full disk).

@@ -55,6 +55,14 @@ fn load_history(
     (history, customer, reload)
 }
 
+/// "· reached this device Today 14:02" for a change that arrived from another device more
+/// than a minute after it was made (edited offline, or this device was).
+fn arrived_note(entry: &HistoryEntry, now: shared::Timestamp) -> Option<String> {
+    let arrived = entry.arrived?;
+    (arrived.0 - entry.time.0 > 60_000)
+        .then(|| format!(" · reached this device {}", when(arrived, now)))
+}
+
 fn who(entry: &HistoryEntry) -> String {
     if entry.this_device && entry.device != "this device" {
         format!("{} (this device)", entry.device)
@@ -104,6 +112,7 @@ pub fn CustomerHistory() -> impl IntoView {
                                             <p class="history-head">
                                                 <strong data-testid="history-device">{who(&entry)}</strong>
                                                 <span class="hint" title=when(entry.time, now)>{format!(" · {}", relative(entry.time, now))}</span>
+                                                {arrived_note(&entry, now).map(|note| view! { <span class="hint" data-testid="history-arrived">{note}</span> })}
                                             </p>
                                             <ul class="history-lines">
                                                 {entry.lines.into_iter().map(|line| match line.field {
@@ -214,6 +223,128 @@ pub fn FieldHistory() -> impl IntoView {
                                 </ol>
                             }.into_any()
                         }
+                    }
+                }}
+            </section>
+        </div>
+    }
+}
+
+/// Where the moment the rep last looked at "Recent changes" is kept (this browser).
+const LAST_LOOK_KEY: &str = "fieldbook.recent.last-look";
+
+/// `/recent`: what changed on the rep's other devices since a moment she chooses — by
+/// default her last look at this screen.
+#[component]
+pub fn RecentChanges() -> impl IntoView {
+    let repo = use_repo();
+    let storage = crate::device::local_storage();
+    let last_look = storage
+        .as_ref()
+        .and_then(|s| s.get_item(LAST_LOOK_KEY).ok().flatten())
+        .and_then(|text| text.parse::<i64>().ok())
+        .map(shared::Timestamp);
+    // This look is the next one's "last look".
+    if let Some(storage) = &storage {
+        let _ = storage.set_item(LAST_LOOK_KEY, &now().0.to_string());
+    }
+    let day = shared::Timestamp::DAY_MS;
+    let period = RwSignal::new(if last_look.is_some() {
+        "last-look"
+    } else {
+        "week"
+    });
+    let since = move || match period.get() {
+        "last-look" => last_look.unwrap_or(shared::Timestamp(0)),
+        "today" => crate::time::start_of_day(now()),
+        "month" => shared::Timestamp(now().0 - 30 * day),
+        _ => shared::Timestamp(now().0 - 7 * day),
+    };
+    let changes = RwSignal::new(None::<Result<Vec<shared::model::history::RecentChange>, String>>);
+    let load = move || {
+        let from = since();
+        spawn_local(async move {
+            changes.set(Some(
+                repo.recent_changes(from)
+                    .await
+                    .map_err(|err| err.to_string()),
+            ));
+        });
+    };
+    Effect::new(move |_| {
+        period.track();
+        load();
+    });
+    // Changes arriving while the screen is open are added.
+    Effect::new(move |seen: Option<u64>| {
+        let generation = repo.remote_changes.get().generation;
+        if seen.is_some() {
+            load();
+        }
+        generation
+    });
+    let since_words = move || match period.get() {
+        "last-look" => last_look
+            .map(|at| format!("since you last looked, {}", when(at, now())))
+            .unwrap_or_default(),
+        "today" => "today".to_string(),
+        "month" => "in the last 30 days".to_string(),
+        _ => "in the last 7 days".to_string(),
+    };
+    view! {
+        <div class="detail" data-testid="recent-page">
+            <DetailTopbar back="/menu" back_label="Menu" title="Recent changes"/>
+            <section class="card">
+                <label class="field">
+                    <span>"Changes from your other devices"</span>
+                    <select data-testid="recent-since" on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        period.set(match value.as_str() {
+                            "last-look" => "last-look",
+                            "today" => "today",
+                            "month" => "month",
+                            _ => "week",
+                        });
+                    }>
+                        {last_look.map(|_| view! { <option value="last-look" selected=move || period.get() == "last-look">"Since my last look"</option> })}
+                        <option value="today" selected=move || period.get() == "today">"Today"</option>
+                        <option value="week" selected=move || period.get() == "week">"Last 7 days"</option>
+                        <option value="month" selected=move || period.get() == "month">"Last 30 days"</option>
+                    </select>
+                </label>
+                {move || match changes.get() {
+                    None => view! { <p class="empty">"Loading…"</p> }.into_any(),
+                    Some(Err(message)) => view! { <p class="banner banner-error" role="alert">{message}</p> }.into_any(),
+                    Some(Ok(list)) if list.is_empty() => view! {
+                        <p class="empty" data-testid="recent-empty">{format!("Nothing changed on your other devices {}.", since_words())}</p>
+                    }.into_any(),
+                    Some(Ok(list)) => {
+                        let now = now();
+                        view! {
+                            <ol class="history" data-testid="recent-changes">
+                                {list.into_iter().map(|change| {
+                                    let entry = change.entry;
+                                    let arrived = entry.arrived.map(|at| format!(" · arrived {}", when(at, now))).unwrap_or_default();
+                                    view! {
+                                        <li class="history-entry" data-testid="recent-change">
+                                            <A href=format!("/customers/{}/history", change.customer) attr:class="history-line recent-customer" attr:data-testid="recent-customer">
+                                                <strong>{change.name}</strong>
+                                                <span class="chevron" aria-hidden="true">"›"</span>
+                                            </A>
+                                            <p class="hint history-head">
+                                                <span data-testid="history-device">{entry.device.clone()}</span>
+                                                {format!(" · made {}{arrived}", when(entry.time, now))}
+                                            </p>
+                                            <ul class="history-lines">
+                                                {entry.lines.into_iter().map(|line| view! {
+                                                    <li class="recent-line" data-testid="history-line">{line.text}</li>
+                                                }).collect_view()}
+                                            </ul>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                        }.into_any()
                     }
                 }}
             </section>

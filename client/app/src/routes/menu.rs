@@ -15,6 +15,12 @@ pub fn MenuPage() -> impl IntoView {
             "NPS, churn, revenue, best sellers, this period against the last",
         ),
         (
+            "/recent",
+            "menu-recent",
+            "Recent changes",
+            "What changed on your other devices since you last looked",
+        ),
+        (
             "/follow-ups",
             "menu-follow-ups",
             "Follow-ups",
