@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { CustomerListPage } from './fixtures/customer_list_page';
 
 // The screens and their engine worker exchange postcard bytes, which carry no types: a page
 // and an engine of two builds (a deploy between the two downloads) must refuse each other's
@@ -22,4 +23,23 @@ test('an engine of another build is refused with a clear message, nothing is wri
   await page.unroute('**/fieldbook-engine_loader.js');
   await page.reload();
   await expect(page.getByTestId('customer-list')).toHaveAttribute('data-ready', 'true');
+});
+
+test('a first visit and a return run without an error in the page or its engine worker', async ({ page }) => {
+  // A first visit has no stored snapshot: reading that used to leave an IndexedDB request to
+  // a freed closure, which threw in the engine worker ("closure invoked … after being dropped").
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  const list = new CustomerListPage(page);
+  await list.open();
+  await expect(list.emptyBook).toBeVisible();
+  await list.addCustomer({ name: 'First Visit Fay', company: 'Clean Start' });
+  await page.waitForTimeout(500);
+  await page.reload();
+  await expect(page.getByTestId('customer-page')).toBeVisible();
+  await page.waitForTimeout(500);
+  expect(errors).toEqual([]);
 });

@@ -106,7 +106,20 @@ impl Engine {
             }
         };
         let on_error = Closure::<dyn Fn(JsValue)>::new(move |err: JsValue| {
-            tracing::error!(cause = ?err, "the engine worker failed");
+            // An ErrorEvent: what failed and where, in words (its Debug form says nothing).
+            let field = |name: &str| {
+                js_sys::Reflect::get(&err, &JsValue::from_str(name))
+                    .ok()
+                    .filter(|value| !value.is_undefined())
+                    .map(|value| value.as_string().unwrap_or_else(|| format!("{value:?}")))
+                    .unwrap_or_default()
+            };
+            tracing::error!(
+                message = %field("message"),
+                file = %field("filename"),
+                line = %field("lineno"),
+                "the engine worker failed"
+            );
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();

@@ -435,11 +435,15 @@ impl Store {
             true => Some(transaction.object_store(legacy)?.count(None)?.into_future()),
             false => None,
         };
+        // Every future is awaited, even when the first answer decides: a future dropped before
+        // its request completes leaves the request's event to a freed closure, which throws
+        // in the engine worker (it did on every first visit, when there is no snapshot).
         let in_legacy = match in_legacy {
-            Some(count) => count.await?,
-            None => 0,
+            Some(count) => count.await,
+            None => Ok(0),
         };
-        Ok(has_snapshot.await? == 0 || in_log.await? > 0 || in_legacy > 0)
+        let (has_snapshot, in_log) = (has_snapshot.await, in_log.await);
+        Ok(has_snapshot? == 0 || in_log? > 0 || in_legacy? > 0)
     }
 
     /// Folds the log of `projection` into a new snapshot, in one transaction, so the next
@@ -853,7 +857,7 @@ async fn read_projection<T: Record>(
     projection: Projection,
     legacy: bool,
 ) -> Result<Projected<T>, StoreError> {
-    let (log, key, legacy_store) = projection.stores();
+    let (log, key, _) = projection.stores();
     let snapshots = transaction.object_store(SNAPSHOTS)?;
     let snapshot = snapshots.get(Query::Key(JsValue::from_str(key)))?;
     // Listening from now on: an idb request future hears only events after it is made, and
@@ -862,6 +866,29 @@ async fn read_projection<T: Record>(
         .object_store(log)?
         .get_all(None, None)?
         .into_future();
+    // `log` is awaited whatever happens to the snapshot's reads (see `snapshot_behind`).
+    let base = read_snapshot::<T>(transaction, &snapshots, snapshot, projection, legacy).await;
+    let log = log.await;
+    let (base, current) = base?;
+    let log = log?;
+    let n_log = log.len();
+    let newer: Vec<T> = log.into_iter().flat_map(T::from_log).collect();
+    Ok(Projected {
+        since: n_log + usize::from(!current),
+        items: shared::model::snapshot::overlay(base, newer),
+    })
+}
+
+/// The snapshot of `projection` (or, without one, its JSON copy or an older database's
+/// per-customer store), and whether it was the snapshot.
+async fn read_snapshot<T: Record>(
+    transaction: &idb::Transaction,
+    snapshots: &idb::ObjectStore,
+    snapshot: idb::request::GetStoreRequest,
+    projection: Projection,
+    legacy: bool,
+) -> Result<(Vec<T>, bool), StoreError> {
+    let (_, _, legacy_store) = projection.stores();
     let snapshot = snapshot
         .await?
         .and_then(|value| value.dyn_into::<Uint8Array>().ok())
@@ -891,13 +918,7 @@ async fn read_projection<T: Record>(
             }
         }
     };
-    let log = log.await?;
-    let n_log = log.len();
-    let newer: Vec<T> = log.into_iter().flat_map(T::from_log).collect();
-    Ok(Projected {
-        since: n_log + usize::from(!current),
-        items: shared::model::snapshot::overlay(base, newer),
-    })
+    Ok((base, current))
 }
 
 /// Puts `snapshot` (and its JSON copy) and empties its log and, in an older database, its
