@@ -883,8 +883,9 @@ test('customer management at scale: CSV import, duplicate scan, long timeline', 
 const historyChanges = smoke ? 40 : 500;
 
 // A customer's history (issue 20): a customer with 500 changes (one field edited 499 times
-// after its creation), tap "History" to every entry drawn; the first open after a browser
-// restart (the engine reads the document from IndexedDB), then later opens.
+// after its creation), tap "History" to its newest 50 entries drawn (the engine computes all
+// 500: a field's values need them); the first open after a browser restart (the engine
+// reads the document from IndexedDB), then later opens.
 test(`customer history of ${historyChanges} changes: first and later opens`, async ({ baseURL }) => {
   test.setTimeout(20 * 60_000);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-bench-'));
@@ -908,19 +909,24 @@ test(`customer history of ${historyChanges} changes: first and later opens`, asy
     await expect(page.getByTestId('open-history')).toBeVisible();
     const opens: number[] = [];
     for (let run = 0; run < (smoke ? 2 : 6); run++) {
+      // The newest 50 entries are drawn, with "Show more" for the rest.
+      const shownAtOnce = Math.min(historyChanges, 50);
       const ms = await timeUntil(
         page,
         '[data-testid="open-history"]',
-        `[data-testid="history-entry"]:nth-child(${historyChanges})`,
+        `[data-testid="history-entry"]:nth-child(${shownAtOnce})`,
       );
       opens.push(ms);
-      await expect(page.getByTestId('history-entry')).toHaveCount(historyChanges);
+      await expect(page.getByTestId('history-entry')).toHaveCount(shownAtOnce);
+      if (historyChanges > shownAtOnce) {
+        await expect(page.getByTestId('history-more')).toHaveText(`Show more (${historyChanges - shownAtOnce} earlier)`);
+      }
       await page.getByTestId('back').click();
       await expect(page.getByTestId('open-history')).toBeVisible();
     }
     const later = opens.slice(1);
     rows.push({
-      figure: `customer history, ${historyChanges} changes: first open after a browser restart (document read from IndexedDB), tap to every entry drawn`,
+      figure: `customer history, ${historyChanges} changes: first open after a browser restart (document read from IndexedDB), tap to the newest 50 entries drawn (all computed)`,
       measured: `${opens[0].toFixed(0)} ms`,
       target: '≤ 200 ms (issue 20)',
       pass: opens[0] <= 200,

@@ -16,6 +16,9 @@ use crate::{
     time::{now, relative, when},
 };
 
+/// Entries shown before "Show more" (a customer edited for years has thousands).
+const PAGE: usize = 50;
+
 /// A customer's history as loaded: `None` while loading, or the entries or why not.
 type Loaded = RwSignal<Option<Result<Vec<HistoryEntry>, String>>>;
 
@@ -78,6 +81,7 @@ pub fn CustomerHistory() -> impl IntoView {
     let params = use_params_map();
     let customer_id = Memo::new(move |_| params.with(|p| p.get("id")?.parse::<CustomerId>().ok()));
     let (history, customer, _) = load_history(repo, customer_id);
+    let shown = RwSignal::new(PAGE);
     let base = move || {
         customer_id
             .get()
@@ -103,9 +107,10 @@ pub fn CustomerHistory() -> impl IntoView {
                     Some(Ok(entries)) => {
                         let now = now();
                         let base = base();
+                        let total = entries.len();
                         view! {
                             <ol class="history" data-testid="history">
-                                {entries.into_iter().map(|entry| {
+                                {entries.into_iter().take(shown.get()).map(|entry| {
                                     let base = base.clone();
                                     view! {
                                         <li class="history-entry" data-testid="history-entry" data-change=entry.change.clone()>
@@ -133,6 +138,11 @@ pub fn CustomerHistory() -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </ol>
+                            {(total > shown.get()).then(|| view! {
+                                <button class="button" data-testid="history-more" on:click=move |_| shown.update(|n| *n += PAGE)>
+                                    {format!("Show more ({} earlier)", total - shown.get_untracked())}
+                                </button>
+                            })}
                         }.into_any()
                     }
                 }}
