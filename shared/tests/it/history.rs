@@ -354,3 +354,114 @@ fn put_this_back_is_validated_like_any_edit() {
     assert!(matches!(err, DocError::Invalid(_)), "{err}");
     assert_eq!(phone.customer().name, "Zoë Dupont");
 }
+
+/// Random work on two devices, merged now and then: the history lists every change of the
+/// document once, with words, in the same order on both devices, and never fails.
+mod random_work {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One edit, on the phone (`false`) or the tablet (`true`), or a merge both ways.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Edit(bool, u8, u8),
+        Merge,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            6 => (any::<bool>(), 0u8..10, any::<u8>()).prop_map(|(tablet, kind, n)| Step::Edit(tablet, kind, n)),
+            1 => Just(Step::Merge),
+        ]
+    }
+
+    fn edit(customer: &mut Customer, kind: u8, n: u8) {
+        let stages = LifecycleStage::ALL;
+        match kind {
+            0 => customer.company = format!("Company {n}"),
+            1 => customer.stage = stages[usize::from(n) % stages.len()],
+            2 => {
+                customer.address.city = if n % 3 == 0 {
+                    String::new()
+                } else {
+                    format!("City {n}")
+                }
+            }
+            3 => customer.phones.push(ContactPoint {
+                id: ContactPointId(format!("p{n}")),
+                label: "mobile".into(),
+                value: format!("+43 664 {n:07}"),
+            }),
+            4 => {
+                if !customer.phones.is_empty() {
+                    let at = usize::from(n) % customer.phones.len();
+                    customer.phones.remove(at);
+                }
+            }
+            5 => {
+                if !customer.tags.insert(&format!("tag{}", n % 4)) {
+                    customer.tags.remove(&format!("tag{}", n % 4));
+                }
+            }
+            6 => customer
+                .notes
+                .update(format!("Note {n}: {}", "x".repeat(usize::from(n % 7)))),
+            7 => {
+                customer.activities.insert(
+                    format!("a{n}"),
+                    Activity::new(ActivityKind::Visit, at(i64::from(n)), "Phone"),
+                );
+            }
+            8 => {
+                let first = customer.activities.keys().next().cloned();
+                if let Some(id) = first {
+                    customer.activities.remove(&id);
+                }
+            }
+            _ => {
+                if let Some(phone) = customer.phones.first_mut() {
+                    phone.label = format!("label {n}");
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn every_change_once_in_the_same_order_on_both_devices(steps in proptest::collection::vec(step(), 1..40)) {
+            let (mut phone, mut tablet) = two_devices();
+            let mut minute = 0;
+            for step in steps {
+                minute += 1;
+                match step {
+                    Step::Edit(on_tablet, kind, n) => {
+                        let device = if on_tablet { &mut tablet } else { &mut phone };
+                        // An edit that breaks no rule and changes something is one change.
+                        let _ = device.update(at(minute), |c| edit(c, kind, n));
+                    }
+                    Step::Merge => {
+                        phone.merge(&mut tablet).unwrap();
+                        tablet.merge(&mut phone).unwrap();
+                    }
+                }
+            }
+            phone.merge(&mut tablet).unwrap();
+            tablet.merge(&mut phone).unwrap();
+            let on_phone = phone.history(&pipeline());
+            let on_tablet = tablet.history(&pipeline());
+            let changes = phone.save();
+            let n_changes = automerge::Automerge::load(&changes).unwrap().get_changes(&[]).len();
+            prop_assert_eq!(on_phone.len(), n_changes);
+            let hashes = |history: &[HistoryEntry]| history.iter().map(|e| e.change.clone()).collect::<Vec<_>>();
+            prop_assert_eq!(hashes(&on_phone), hashes(&on_tablet));
+            for (a, b) in on_phone.iter().zip(&on_tablet) {
+                prop_assert_eq!(&a.lines, &b.lines);
+            }
+            for entry in &on_phone {
+                prop_assert!(!entry.lines.is_empty(), "a change without words: {:?}", entry);
+            }
+        }
+    }
+}
