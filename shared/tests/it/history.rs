@@ -381,7 +381,7 @@ mod random_work {
             0 => customer.company = format!("Company {n}"),
             1 => customer.stage = stages[usize::from(n) % stages.len()],
             2 => {
-                customer.address.city = if n % 3 == 0 {
+                customer.address.city = if n.is_multiple_of(3) {
                     String::new()
                 } else {
                     format!("City {n}")
