@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import { CustomerPage } from './fixtures/customer_page';
 import { goOffline, twoDevices } from './fixtures/devices';
 import { HistoryPage } from './fixtures/history_page';
+import { BrowserProfile, tabRole } from './fixtures/browser_profile';
 
 test('edits on two devices, one offline, are in the history on both with their device; an old value put back reaches the other device', async ({ browser, baseURL }) => {
   const { phone, tablet } = await twoDevices(browser, baseURL);
@@ -146,4 +147,29 @@ test('Recent changes lists what the other device did since the last look', async
   await expect(tablet.page.getByTestId('history-customer')).toHaveText('Nina New');
   await phone.context.close();
   await tablet.context.close();
+});
+
+test('a tab that does not write reads the history and puts a value back through the writing tab', async ({ baseURL }) => {
+  const profile = new BrowserProfile(baseURL);
+  try {
+    await profile.launch();
+    const a = await profile.openTab();
+    const b = await profile.openTab();
+    await expect.poll(() => tabRole(a)).toBe('writer');
+    await expect.poll(() => tabRole(b)).toBe('follower');
+    await a.list.addCustomer({ name: 'Tomas Tabs', company: 'First Name Co' });
+    await a.customer.setField('company', 'Second Name Co');
+    await a.customer.expectSaved();
+    await expect(b.list.rowNames.filter({ hasText: 'Tomas Tabs' })).toBeVisible();
+    await b.list.openCustomer('Tomas Tabs');
+    const history = new HistoryPage(b.page);
+    await history.openFromCustomer();
+    await expect(history.entries).toHaveCount(2);
+    await history.openField('company');
+    await history.putBack('First Name Co');
+    // The writing tab stored it; its open page shows it.
+    await expect(a.customer.field('company')).toHaveValue('First Name Co');
+  } finally {
+    await profile.remove();
+  }
 });
