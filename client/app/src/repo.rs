@@ -43,9 +43,10 @@ pub enum LoadState {
 }
 
 /// What the save indicator shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum SaveState {
     /// Nothing written in this session yet.
+    #[default]
     Idle,
     /// A write is in flight.
     Saving,
@@ -85,6 +86,16 @@ fn unexpected(reply: Reply) -> RepoError {
     ))
 }
 
+/// What the save indicator shows after a save answered with `result`.
+fn outcome<T>(result: &Result<T, RepoError>) -> SaveState {
+    match result {
+        Ok(_) => SaveState::Saved(now()),
+        // An invalid edit was never attempted: the form says what to fix.
+        Err(RepoError::Invalid(_)) => SaveState::Idle,
+        Err(err) => SaveState::Failed(err.to_string()),
+    }
+}
+
 /// Customers just changed by other devices, other tabs or another screen of this one, for
 /// screens showing one of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,6 +115,11 @@ struct Inner {
     /// Counts calls of `prepare_search`: only the latest one's slices run (a download's
     /// commits would otherwise start one walk over the book each).
     search_preparation: u64,
+    /// Saves asked of the engine and not answered yet: the indicator says "Saving" while
+    /// any is in flight.
+    saves_in_flight: usize,
+    /// What the last answered save said, shown once none is in flight.
+    settled: SaveState,
 }
 
 /// The data-access handle, cheap to copy into closures.
@@ -272,15 +288,40 @@ impl Repo {
         &self,
         request: impl std::future::Future<Output = Result<T, RepoError>>,
     ) -> Result<T, RepoError> {
-        self.save_state.set(SaveState::Saving);
+        self.save_started();
         let result = request.await;
-        match &result {
-            Ok(_) => self.save_state.set(SaveState::Saved(now())),
-            // An invalid edit was never attempted: the form says what to fix.
-            Err(RepoError::Invalid(_)) => self.save_state.set(SaveState::Idle),
-            Err(err) => self.save_state.set(SaveState::Failed(err.to_string())),
-        }
+        self.save_ended(Some(outcome(&result)));
         result
+    }
+
+    /// A save starts: the indicator says "Saving" until every save in flight is answered
+    /// (so an answer to an earlier save never shows "Saved" while a later one is pending).
+    fn save_started(&self) {
+        self.inner().borrow_mut().saves_in_flight += 1;
+        self.save_state.set(SaveState::Saving);
+    }
+
+    /// A save was answered with `outcome` (`None`: nothing was written, e.g. an edit that
+    /// changed nothing). A failure shows at once; otherwise the last outcome shows once no
+    /// save is in flight. (A no-op edit used to put back the indicator it had found, which
+    /// could be another save's "Saving" that had meanwhile ended: stuck at "Saving…".)
+    fn save_ended(&self, outcome: Option<SaveState>) {
+        let show = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            inner.saves_in_flight = inner.saves_in_flight.saturating_sub(1);
+            if let Some(outcome) = outcome {
+                inner.settled = outcome;
+            }
+            match &inner.settled {
+                failed @ SaveState::Failed(_) => Some(failed.clone()),
+                settled if inner.saves_in_flight == 0 => Some(settled.clone()),
+                _ => None,
+            }
+        };
+        if let Some(show) = show {
+            self.save_state.set(show);
+        }
     }
 
     async fn versioned(&self, customer_id: &CustomerId) -> Result<(Customer, Version), RepoError> {
@@ -323,12 +364,11 @@ impl Repo {
     ) -> Result<Option<Customer>, RepoError> {
         // "Saving" from the first moment: until the engine answers, nothing may still read
         // "Saved" from an earlier edit (the rep could close the tab on it).
-        let shown = self.save_state.get_untracked();
-        self.save_state.set(SaveState::Saving);
+        self.save_started();
         let (before, version) = match self.versioned(customer_id).await {
             Ok(versioned) => versioned,
             Err(err) => {
-                self.save_state.set(SaveState::Failed(err.to_string()));
+                self.save_ended(Some(SaveState::Failed(err.to_string())));
                 return Err(err);
             }
         };
@@ -336,10 +376,10 @@ impl Repo {
         edit(&mut after);
         after.id = before.id.clone();
         if after == before {
-            self.save_state.set(shown);
+            self.save_ended(None);
             return Ok(None);
         }
-        self.saving(async {
+        let result = async {
             match self
                 .engine
                 .ask(EngineRequest::Update {
@@ -351,8 +391,10 @@ impl Repo {
                 Reply::Updated(updated) => Ok(updated.map(|v| v.customer)),
                 other => Err(unexpected(other)),
             }
-        })
-        .await
+        }
+        .await;
+        self.save_ended(Some(outcome(&result)));
+        result
     }
 
     /// Every field of the customer written concurrently on several devices.
@@ -473,7 +515,7 @@ impl Repo {
         let progress = Rc::new(progress);
         let mut written = 0;
         let mut customers = customers.peekable();
-        self.save_state.set(SaveState::Saving);
+        self.save_started();
         while customers.peek().is_some() {
             let chunk: Vec<Customer> = customers.by_ref().take(CREATE_PER_MESSAGE).collect();
             let before = written;
@@ -488,18 +530,21 @@ impl Repo {
                     Some(Rc::new(move |done, _total| report(before + done))),
                 )
                 .await;
-            match reply {
-                Ok(Reply::Count(n)) => written += n,
-                Ok(other) => return Err(unexpected(other)),
-                Err(err) => {
-                    let err = RepoError::from(err);
-                    self.save_state.set(SaveState::Failed(err.to_string()));
-                    return Err(err);
+            let failure = match reply {
+                Ok(Reply::Count(n)) => {
+                    written += n;
+                    None
                 }
+                Ok(other) => Some(unexpected(other)),
+                Err(err) => Some(RepoError::from(err)),
+            };
+            if let Some(err) = failure {
+                self.save_ended(Some(SaveState::Failed(err.to_string())));
+                return Err(err);
             }
             progress(written);
         }
-        self.save_state.set(SaveState::Saved(now()));
+        self.save_ended(Some(SaveState::Saved(now())));
         Ok(written)
     }
 
