@@ -97,5 +97,40 @@ fn main() {
         "BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=C5=81ukasz;Nowak;;;\r\nFN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=C5=81ukasz Nowak=\r\n\r\nTEL;CELL:+48 600 100 200\r\nEND:VCARD\r\n"
             .as_bytes(),
     );
+    // History: changes of another device to the fuzz target's own customer (seed 5, 1),
+    // each prefixed by its length (two bytes, little-endian).
+    let mut other = CustomerDoc::create(
+        shared::seed::customer(5, 1, now),
+        automerge::ActorId::from(vec![3u8; 16]),
+        now,
+    )
+    .expect("seed customer")
+    .fork(automerge::ActorId::from(vec![4u8; 16]));
+    let mut history_seed = Vec::new();
+    let edits: [&dyn Fn(&mut shared::Customer); 3] = [
+        &|c| c.stage = shared::LifecycleStage::Customer,
+        &|c| {
+            c.activities.insert(
+                "a1".into(),
+                shared::model::records::Activity::new(
+                    shared::model::records::ActivityKind::Call,
+                    now,
+                    "Tablet",
+                ),
+            );
+        },
+        &|c| {
+            c.phones.clear();
+            c.tags.insert("vip");
+            c.notes.update("Prefers mornings.");
+        },
+    ];
+    for edit in edits {
+        other.update(now, edit).expect("edit");
+        let change = other.last_local_change().expect("a change");
+        history_seed.extend((change.len() as u16).to_le_bytes());
+        history_seed.extend(&change);
+    }
+    write("history", "three_changes", &history_seed);
     println!("seeds written to shared/fuzz/corpus");
 }

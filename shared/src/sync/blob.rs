@@ -164,6 +164,9 @@ pub enum ChangeRefused {
     /// Bytes after the operations (an author footer, or anything): this app writes none.
     #[error("a change carrying unknown trailing bytes")]
     ExtraBytes,
+    /// An operation names an actor by a number the change's actor list does not have.
+    #[error("a change whose operations name an actor it does not list")]
+    BadActorIndex,
 }
 
 /// The actors of a document's changes and the last sequence number of each, gathered the
@@ -231,7 +234,118 @@ pub fn check_change(
     if !others_known {
         return Err(ChangeRefused::UnknownActor);
     }
+    if !op_actors_listed(change.raw_bytes(), change.other_actor_ids().len() + 1) {
+        return Err(ChangeRefused::BadActorIndex);
+    }
     Ok(true)
+}
+
+/// Whether every actor number in the operations of the change chunk `chunk` (its object,
+/// key and predecessor actor columns) is below `n_actors`, the length of the change's actor
+/// list. automerge 0.12.0 parses a change without checking them and then `unwrap`s the
+/// lookup when applying it (`import_ops`: `InvalidActorIndex`), so a crafted change naming
+/// actor 17 aborted a device's engine (found by the history fuzz target). Reads the chunk
+/// as automerge writes it: header, dependencies, actor, sequence, start op, time, message,
+/// other actors, column metadata, then the columns; anything unreadable counts as a no.
+fn op_actors_listed(chunk: &[u8], n_actors: usize) -> bool {
+    /// The op columns' (spec, length) and the bytes of the columns that follow them.
+    type Columns<'a> = (Vec<(u64, usize)>, &'a [u8]);
+    fn read_ops_columns(chunk: &[u8]) -> Option<Columns<'_>> {
+        let mut at = 9;
+        let uleb = |at: &mut usize| -> Option<u64> {
+            let (value, used) = uleb128(chunk.get(*at..)?)?;
+            *at += used;
+            Some(value)
+        };
+        let skip = |at: &mut usize, n: u64| -> Option<()> {
+            *at = at.checked_add(usize::try_from(n).ok()?)?;
+            (*at <= chunk.len()).then_some(())
+        };
+        let _length = uleb(&mut at)?;
+        let deps = uleb(&mut at)?;
+        skip(&mut at, deps.checked_mul(32)?)?;
+        let actor = uleb(&mut at)?;
+        skip(&mut at, actor)?;
+        let _seq = uleb(&mut at)?;
+        let _start_op = uleb(&mut at)?;
+        let _time = uleb(&mut at)?; // signed, but one LEB128 number either way
+        let message = uleb(&mut at)?;
+        skip(&mut at, message)?;
+        let others = uleb(&mut at)?;
+        for _ in 0..others {
+            let len = uleb(&mut at)?;
+            skip(&mut at, len)?;
+        }
+        let n_columns = uleb(&mut at)?;
+        let mut columns = Vec::new();
+        for _ in 0..n_columns.min(1024) {
+            let spec = uleb(&mut at)?;
+            let len = usize::try_from(uleb(&mut at)?).ok()?;
+            columns.push((spec, len));
+        }
+        Some((columns, chunk.get(at..)?))
+    }
+    /// Every value of an RLE column of unsigned numbers below `n_actors` (null runs allowed).
+    fn rle_below(mut data: &[u8], n_actors: u64) -> Option<bool> {
+        while !data.is_empty() {
+            let (count, used) = sleb128(data)?;
+            data = data.get(used..)?;
+            match count {
+                0 => {
+                    let (_, used) = uleb128(data)?;
+                    data = data.get(used..)?;
+                }
+                run if run > 0 => {
+                    let (value, used) = uleb128(data)?;
+                    data = data.get(used..)?;
+                    if value >= n_actors {
+                        return Some(false);
+                    }
+                }
+                literal => {
+                    for _ in 0..literal.unsigned_abs() {
+                        let (value, used) = uleb128(data)?;
+                        data = data.get(used..)?;
+                        if value >= n_actors {
+                            return Some(false);
+                        }
+                    }
+                }
+            }
+        }
+        Some(true)
+    }
+    // Column specs: (column id << 4) | type, with type 1 for actors; obj 0, key 1, pred 7.
+    const ACTOR_COLUMNS: [u64; 3] = [1, 1 << 4 | 1, 7 << 4 | 1];
+    let Some((columns, mut data)) = read_ops_columns(chunk) else {
+        return false;
+    };
+    for (spec, len) in columns {
+        let Some(column) = data.get(..len) else {
+            return false;
+        };
+        data = &data[len..];
+        if ACTOR_COLUMNS.contains(&spec) && rle_below(column, n_actors as u64) != Some(true) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A signed LEB128 number at the start of `bytes` and how many bytes it took.
+fn sleb128(bytes: &[u8]) -> Option<(i64, usize)> {
+    let mut value = 0i64;
+    for (i, byte) in bytes.iter().take(10).enumerate() {
+        value |= i64::from(byte & 0x7f).checked_shl(7 * i as u32)?;
+        if byte & 0x80 == 0 {
+            let shift = 7 * (i as u32 + 1);
+            if shift < 64 && byte & 0x40 != 0 {
+                value |= -1i64 << shift;
+            }
+            return Some((value, i + 1));
+        }
+    }
+    None
 }
 
 /// Parses one change chunk (the relay's [`validate`] made sure a change upload is one).
@@ -335,6 +449,13 @@ fn parse(upload: &Upload, id: &str) -> Result<(BlobKey, Option<Vec<u8>>), BlobEr
                     ),
                 });
             }
+            // Refused here too, so no device is sent it (see `op_actors_listed`).
+            if !op_actors_listed(change.raw_bytes(), change.other_actor_ids().len() + 1) {
+                return Err(BlobError {
+                    code: ErrorCode::InvalidBlob,
+                    message: ChangeRefused::BadActorIndex.to_string(),
+                });
+            }
             (BlobKey(change.hash().0), None)
         }
         BlobKind::Snapshot { .. } => {
@@ -377,6 +498,79 @@ mod tests {
             kind,
             bytes,
         }
+    }
+
+    #[test]
+    fn a_change_whose_operations_name_an_unlisted_actor_is_refused_before_automerge_applies_it() {
+        // Found by the history fuzz target: changes of another device to a customer's
+        // document (each after two length bytes), one of which names actor 17 in its
+        // operations while listing two actors; automerge 0.12.0 parsed it and then unwrapped
+        // `InvalidActorIndex(17)` applying it (an engine taking it from the relay aborted).
+        let input = include_bytes!("../../fuzz/corpus/history/regression-op-actor-out-of-range");
+        let now = crate::Timestamp(1_795_341_600_000);
+        let mut doc = crate::CustomerDoc::create(
+            crate::seed::customer(5, 1, now),
+            automerge::ActorId::from(vec![3u8; 16]),
+            now,
+        )
+        .unwrap();
+        let mut raw = automerge::AutoCommit::load(&doc.save()).unwrap();
+        let mut refused = Vec::new();
+        let mut rest = &input[..];
+        while rest.len() > 2 {
+            let len = usize::from(u16::from_le_bytes([rest[0], rest[1]]));
+            let end = (2 + len).min(rest.len());
+            if let Some(change) = single_change(&rest[2..end]) {
+                if let Err(ApplyError::Refused(why)) =
+                    apply_checked(&mut raw, change, &mut KnownActors::default())
+                {
+                    refused.push(why);
+                }
+            }
+            rest = &rest[end..];
+        }
+        assert!(
+            refused
+                .iter()
+                .any(|why| matches!(why, ChangeRefused::BadActorIndex)),
+            "{refused:?}"
+        );
+        // The relay refuses it as an upload: no device is ever sent it.
+        let mut rest = &input[..];
+        let mut uploads_refused = 0;
+        while rest.len() > 2 {
+            let len = usize::from(u16::from_le_bytes([rest[0], rest[1]]));
+            let end = (2 + len).min(rest.len());
+            if let Some(change) = single_change(&rest[2..end]) {
+                if !op_actors_listed(change.raw_bytes(), change.other_actor_ids().len() + 1) {
+                    // As fuzzed, its checksum is wrong (refused for that); with the checksum
+                    // a forger would compute, it is refused for its actor number.
+                    let mut forged = rest[2..end].to_vec();
+                    let sum: [u8; 32] = Sha256::digest(&forged[8..]).into();
+                    forged[4..8].copy_from_slice(&sum[..4]);
+                    let err = validate(upload(BlobKind::Change, forged), 1 << 20).unwrap_err();
+                    assert_eq!(err.code, ErrorCode::InvalidBlob);
+                    assert!(err.message.contains("name an actor"), "{}", err.message);
+                    uploads_refused += 1;
+                }
+            }
+            rest = &rest[end..];
+        }
+        assert!(uploads_refused > 0);
+        // Every change this app makes passes the check (its actor columns read right).
+        let mut copy = doc.fork(automerge::ActorId::from(vec![4u8; 16]));
+        copy.update(now, |c| {
+            c.stage = crate::LifecycleStage::Customer;
+            c.phones.clear();
+            c.notes.update("Prefers mornings.");
+        })
+        .unwrap();
+        let change = Change::try_from(copy.last_local_change().unwrap().as_slice()).unwrap();
+        assert!(op_actors_listed(
+            change.raw_bytes(),
+            change.other_actor_ids().len() + 1
+        ));
+        assert!(!op_actors_listed(change.raw_bytes(), 0));
     }
 
     #[test]
