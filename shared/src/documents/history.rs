@@ -142,8 +142,8 @@ enum Place {
     Notes,
     Records(Records),
     Record(Records, String),
-    /// An object inside a record (a complaint's progress).
-    InRecord(Records, String),
+    /// An object inside a record (a complaint's progress), with the record's object.
+    InRecord(Records, String, Op),
     Other,
 }
 
@@ -308,9 +308,11 @@ impl Reader {
                 (Some(Place::Records(records)), id_key, ObjType::Map) => {
                     Place::Record(*records, id_key.to_string())
                 }
-                (Some(Place::Record(records, record)), _, _)
-                | (Some(Place::InRecord(records, record)), _, _) => {
-                    Place::InRecord(*records, record.clone())
+                (Some(Place::Record(records, record)), _, _) => {
+                    Place::InRecord(*records, record.clone(), obj.unwrap_or_default())
+                }
+                (Some(Place::InRecord(records, record, record_obj)), _, _) => {
+                    Place::InRecord(*records, record.clone(), *record_obj)
                 }
                 _ => Place::Other,
             };
@@ -338,7 +340,8 @@ impl Reader {
             }
             _ => live.push(id),
         }
-        let after = live.len();
+        // What the key holds after this operation (several: a conflict).
+        let live_after = live.clone();
         let new = match action {
             OpType::Put(value) => Some(value.clone()),
             _ => None,
@@ -376,11 +379,11 @@ impl Reader {
                     }
                     _ => return,
                 };
-                self.field_line(work, field, old, new, before, after, id, own);
+                self.field_line(work, field, old, new, before, &live_after, id, own);
             }
             Some(Place::Address) => {
                 let field = format!("address.{key}");
-                self.field_line(work, field, old, new, before, after, id, own);
+                self.field_line(work, field, old, new, before, &live_after, id, own);
             }
             Some(Place::Item(points)) => {
                 if key == "value" || key == "label" {
@@ -397,7 +400,7 @@ impl Reader {
                         work.items_edited
                             .push((points, item, prop, old_text, new_text));
                     }
-                    self.conflict_note(work, &field, before, after, id, own);
+                    self.conflict_note(work, &field, before, &live_after, id, own);
                 }
             }
             Some(Place::Tags) => match action {
@@ -421,8 +424,12 @@ impl Reader {
                     }
                 }
             }
-            Some(Place::Record(records, record)) | Some(Place::InRecord(records, record)) => {
-                let record_obj = self.record_op_by_id(records, &record).unwrap_or_default();
+            Some(Place::Record(records, record)) | Some(Place::InRecord(records, record, _)) => {
+                // The record's object: this one, or the one it is inside.
+                let record_obj = match self.place(obj) {
+                    Some(Place::InRecord(_, _, record_obj)) => *record_obj,
+                    _ => obj.unwrap_or_default(),
+                };
                 if work
                     .records_added
                     .iter()
@@ -439,16 +446,6 @@ impl Reader {
         }
     }
 
-    fn record_op_by_id(&self, records: Records, id: &str) -> Option<Op> {
-        self.places
-            .iter()
-            .filter_map(|(op, place)| match place {
-                Place::Record(kind, record) if *kind == records && record == id => Some(*op),
-                _ => None,
-            })
-            .max()
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn field_line(
         &self,
@@ -457,13 +454,13 @@ impl Reader {
         old: Option<ScalarValue>,
         new: Option<ScalarValue>,
         before: usize,
-        after: usize,
+        live_after: &[Op],
         id: Op,
         own: usize,
     ) {
         let old_text = old.as_ref().map(text).unwrap_or_default();
         let new_text = new.as_ref().map(text).unwrap_or_default();
-        if old_text == new_text && before <= 1 && after <= 1 {
+        if old_text == new_text && before <= 1 && live_after.len() <= 1 {
             return;
         }
         let label = field_label(&field);
@@ -483,7 +480,7 @@ impl Reader {
                 before: Some(old_text),
             });
         }
-        self.conflict_note(work, &field, before, after, id, own);
+        self.conflict_note(work, &field, before, live_after, id, own);
     }
 
     /// Says when a write left a field with several values (a conflict), or ended one.
@@ -492,22 +489,16 @@ impl Reader {
         work: &mut Work,
         field: &str,
         before: usize,
-        after: usize,
+        live_after: &[Op],
         id: Op,
         own: usize,
     ) {
         let label = field_label(field);
-        if after > 1 {
-            let others: Vec<String> = self
-                .live
-                .values()
-                .filter(|ops| ops.contains(&id))
-                .flat_map(|ops| ops.iter().filter(|op| **op != id))
+        if live_after.len() > 1 {
+            let other = live_after
+                .iter()
+                .find(|op| **op != id)
                 .map(|op| self.device(op.1, own))
-                .collect();
-            let other = others
-                .first()
-                .cloned()
                 .unwrap_or_else(|| "another device".to_string());
             work.lines.push(HistoryLine::text(format!(
                 "{label} was also changed on {other} at the same time: both values kept until one is chosen"
@@ -687,10 +678,8 @@ impl Reader {
                 None => edited.push((records, record, obj, vec![key])),
             }
         }
-        for (records, record, obj, keys) in edited {
-            lines.push(HistoryLine::text(
-                self.edited_words(records, &record, obj, &keys),
-            ));
+        for (records, _, obj, keys) in edited {
+            lines.push(HistoryLine::text(self.edited_words(records, obj, &keys)));
         }
         lines
     }
@@ -758,7 +747,7 @@ impl Reader {
         }
     }
 
-    fn edited_words(&self, records: Records, record: &str, obj: Op, keys: &[String]) -> String {
+    fn edited_words(&self, records: Records, obj: Op, keys: &[String]) -> String {
         let what = self.describe_record(records, obj);
         let get = |key: &str| self.current_text(obj, key);
         let has = |key: &str| keys.iter().any(|edited| edited == key);
@@ -776,13 +765,11 @@ impl Reader {
             Records::Activities if has("status") => {
                 // A complaint's progress lives in a map inside the activity.
                 let status = self
-                    .places
-                    .iter()
-                    .filter(|(_, place)| {
-                        matches!(place, Place::InRecord(kind, id) if *kind == records && id == record)
-                    })
-                    .filter_map(|(op, _)| self.current(*op, "status").map(text))
-                    .next()
+                    .live
+                    .get(&(Some(obj), "complaint".to_string()))
+                    .and_then(|ops| ops.last())
+                    .and_then(|complaint| self.current(*complaint, "status"))
+                    .map(text)
                     .unwrap_or_default();
                 format!(
                     "Complaint {}: {}",

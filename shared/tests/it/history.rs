@@ -4,7 +4,7 @@
 use automerge::ActorId;
 use shared::{
     field_history,
-    model::records::{Activity, ActivityKind, Deal, Task},
+    model::records::{Activity, ActivityKind, Complaint, ComplaintStatus, Deal, Task},
     ContactPoint, ContactPointId, Customer, CustomerDoc, CustomerId, DocError, HistoryEntry,
     LifecycleStage, Timestamp,
 };
@@ -221,6 +221,33 @@ fn words_for_every_kind_of_change() {
         (
             Box::new(|c: &mut Customer| c.stage = LifecycleStage::Loyal),
             "Stage: Lead → Loyal customer",
+        ),
+        (
+            Box::new(|c: &mut Customer| {
+                c.activities.insert(
+                    "k1".into(),
+                    Activity {
+                        summary: "Wheel arrived bent".into(),
+                        complaint: Some(Complaint::default()),
+                        ..Activity::new(ActivityKind::Complaint, at(40), "Phone")
+                    },
+                );
+            }),
+            "Complaint received: Wheel arrived bent",
+        ),
+        (
+            Box::new(|c: &mut Customer| {
+                let complaint = c
+                    .activities
+                    .get_mut("k1")
+                    .unwrap()
+                    .complaint
+                    .as_mut()
+                    .unwrap();
+                complaint.status = ComplaintStatus::InProgress;
+                complaint.first_response_at = Some(at(41));
+            }),
+            "Complaint in progress: Wheel arrived bent",
         ),
         (Box::new(|c: &mut Customer| c.archived = true), "Archived"),
         (
