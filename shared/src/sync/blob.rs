@@ -262,6 +262,15 @@ fn map_preds_in_place(doc: &Automerge, change: &Change) -> bool {
     let decoded = change.decode();
     let ops = &decoded.operations;
     let start = change.start_op().get();
+    // The document's object an operation names (`None`: the document has no such actor).
+    let obj_id = |obj: &ObjectId| -> Option<automerge::ObjId> {
+        match obj {
+            ObjectId::Root => Some(automerge::ROOT),
+            ObjectId::Id(id) => doc
+                .import_obj(&format!("{}@{}", id.counter(), id.actor().to_hex_string()))
+                .ok(),
+        }
+    };
     // Every object an operation is in exists: the document's, or made earlier by the change
     // (automerge 0.12.0 panics applying an operation in a missing object: history fuzz).
     let mut known_objects: Vec<&automerge::legacy::OpId> = Vec::new();
@@ -278,9 +287,7 @@ fn map_preds_in_place(doc: &Automerge, change: &Change) -> bool {
                 .and_then(|at| ops.get(at))
                 .is_some_and(|made| matches!(made.action, automerge::legacy::OpType::Make(_)))
         } else {
-            doc.import_obj(&format!("{}@{}", id.counter(), id.actor().to_hex_string()))
-                .ok()
-                .is_some_and(|obj| doc.object_type(&obj).is_ok())
+            obj_id(&op.obj).is_some_and(|obj| doc.object_type(&obj).is_ok())
         };
         if !exists {
             return false;
@@ -298,14 +305,6 @@ fn map_preds_in_place(doc: &Automerge, change: &Change) -> bool {
         heads.sort();
         deps.sort();
         heads == deps
-    };
-    let obj_id = |obj: &ObjectId| -> Option<automerge::ObjId> {
-        match obj {
-            ObjectId::Root => Some(automerge::ROOT),
-            ObjectId::Id(id) => doc
-                .import_obj(&format!("{}@{}", id.counter(), id.actor().to_hex_string()))
-                .ok(),
-        }
     };
     for op in ops {
         let Key::Map(key) = &op.key else {
@@ -612,13 +611,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_change_whose_operations_name_an_unlisted_actor_is_refused_before_automerge_applies_it() {
-        // Found by the history fuzz target: changes of another device to a customer's
-        // document (each after two length bytes), one of which names actor 17 in its
-        // operations while listing two actors; automerge 0.12.0 parsed it and then unwrapped
-        // `InvalidActorIndex(17)` applying it (an engine taking it from the relay aborted).
-        let input = include_bytes!("../../fuzz/corpus/history/regression-op-actor-out-of-range");
+    /// The history fuzz target's customer (shared/fuzz/fuzz_targets/history.rs): the time,
+    /// the document, and the same document as plain Automerge, to apply changes to.
+    fn fuzzed_customer() -> (crate::Timestamp, crate::CustomerDoc, automerge::AutoCommit) {
         let now = crate::Timestamp(1_795_341_600_000);
         let mut doc = crate::CustomerDoc::create(
             crate::seed::customer(5, 1, now),
@@ -626,21 +621,47 @@ mod tests {
             now,
         )
         .unwrap();
-        let mut raw = automerge::AutoCommit::load(&doc.save()).unwrap();
-        let mut refused = Vec::new();
-        let mut rest = &input[..];
+        let raw = automerge::AutoCommit::load(&doc.save()).unwrap();
+        (now, doc, raw)
+    }
+
+    /// The changes of a history fuzz input: each after its length (two bytes, little-endian).
+    fn fuzzed_changes(input: &[u8]) -> Vec<&[u8]> {
+        let mut changes = Vec::new();
+        let mut rest = input;
         while rest.len() > 2 {
             let len = usize::from(u16::from_le_bytes([rest[0], rest[1]]));
             let end = (2 + len).min(rest.len());
-            if let Some(change) = single_change(&rest[2..end]) {
+            changes.push(&rest[2..end]);
+            rest = &rest[end..];
+        }
+        changes
+    }
+
+    /// Applies a history fuzz input's changes as the target does; why each refused one was.
+    fn apply_fuzzed(raw: &mut automerge::AutoCommit, input: &[u8]) -> Vec<ChangeRefused> {
+        let mut refused = Vec::new();
+        for bytes in fuzzed_changes(input) {
+            if let Some(change) = single_change(bytes) {
                 if let Err(ApplyError::Refused(why)) =
-                    apply_checked(&mut raw, change, &mut KnownActors::default())
+                    apply_checked(raw, change, &mut KnownActors::default())
                 {
                     refused.push(why);
                 }
             }
-            rest = &rest[end..];
         }
+        refused
+    }
+
+    #[test]
+    fn a_change_whose_operations_name_an_unlisted_actor_is_refused_before_automerge_applies_it() {
+        // Found by the history fuzz target: changes of another device to a customer's
+        // document (each after two length bytes), one of which names actor 17 in its
+        // operations while listing two actors; automerge 0.12.0 parsed it and then unwrapped
+        // `InvalidActorIndex(17)` applying it (an engine taking it from the relay aborted).
+        let input = include_bytes!("../../fuzz/corpus/history/regression-op-actor-out-of-range");
+        let (now, mut doc, mut raw) = fuzzed_customer();
+        let refused = apply_fuzzed(&mut raw, input);
         assert!(
             refused
                 .iter()
@@ -648,25 +669,22 @@ mod tests {
             "{refused:?}"
         );
         // The relay refuses it as an upload: no device is ever sent it.
-        let mut rest = &input[..];
         let mut uploads_refused = 0;
-        while rest.len() > 2 {
-            let len = usize::from(u16::from_le_bytes([rest[0], rest[1]]));
-            let end = (2 + len).min(rest.len());
-            if let Some(change) = single_change(&rest[2..end]) {
-                if !op_actors_listed(change.raw_bytes(), change.other_actor_ids().len() + 1) {
-                    // As fuzzed, its checksum is wrong (refused for that); with the checksum
-                    // a forger would compute, it is refused for its actor number.
-                    let mut forged = rest[2..end].to_vec();
-                    let sum: [u8; 32] = Sha256::digest(&forged[8..]).into();
-                    forged[4..8].copy_from_slice(&sum[..4]);
-                    let err = validate(upload(BlobKind::Change, forged), 1 << 20).unwrap_err();
-                    assert_eq!(err.code, ErrorCode::InvalidBlob);
-                    assert!(err.message.contains("name an actor"), "{}", err.message);
-                    uploads_refused += 1;
-                }
+        for bytes in fuzzed_changes(input) {
+            let Some(change) = single_change(bytes) else {
+                continue;
+            };
+            if !op_actors_listed(change.raw_bytes(), change.other_actor_ids().len() + 1) {
+                // As fuzzed, its checksum is wrong (refused for that); with the checksum
+                // a forger would compute, it is refused for its actor number.
+                let mut forged = bytes.to_vec();
+                let sum: [u8; 32] = Sha256::digest(&forged[8..]).into();
+                forged[4..8].copy_from_slice(&sum[..4]);
+                let err = validate(upload(BlobKind::Change, forged), 1 << 20).unwrap_err();
+                assert_eq!(err.code, ErrorCode::InvalidBlob);
+                assert!(err.message.contains("name an actor"), "{}", err.message);
+                uploads_refused += 1;
             }
-            rest = &rest[end..];
         }
         assert!(uploads_refused > 0);
         // Every change this app makes passes the check (its actor columns read right).
@@ -691,16 +709,8 @@ mod tests {
         // predecessor, the operation that set "stage". automerge 0.12.0 applied it and then
         // asserted reading the document's changes (`collector.rs:299`).
         let input = include_bytes!("../../fuzz/corpus/history/regression-pred-at-another-key");
-        let now = crate::Timestamp(1_795_341_600_000);
-        let mut doc = crate::CustomerDoc::create(
-            crate::seed::customer(5, 1, now),
-            automerge::ActorId::from(vec![3u8; 16]),
-            now,
-        )
-        .unwrap();
-        let mut raw = automerge::AutoCommit::load(&doc.save()).unwrap();
-        let len = usize::from(u16::from_le_bytes([input[0], input[1]]));
-        let change = single_change(&input[2..2 + len]).unwrap();
+        let (now, mut doc, mut raw) = fuzzed_customer();
+        let change = single_change(fuzzed_changes(input)[0]).unwrap();
         let result = apply_checked(&mut raw, change, &mut KnownActors::default());
         assert!(
             matches!(
@@ -713,20 +723,7 @@ mod tests {
         // Found next: an operation in an object the document does not have (automerge
         // panicked applying it: "Missing from Index").
         let input = include_bytes!("../../fuzz/corpus/history/regression-op-in-missing-object");
-        let mut refused = Vec::new();
-        let mut rest = &input[..];
-        while rest.len() > 2 {
-            let len = usize::from(u16::from_le_bytes([rest[0], rest[1]]));
-            let end = (2 + len).min(rest.len());
-            if let Some(change) = single_change(&rest[2..end]) {
-                if let Err(ApplyError::Refused(why)) =
-                    apply_checked(&mut raw, change, &mut KnownActors::default())
-                {
-                    refused.push(why);
-                }
-            }
-            rest = &rest[end..];
-        }
+        let refused = apply_fuzzed(&mut raw, input);
         assert!(
             refused
                 .iter()
