@@ -1348,18 +1348,17 @@ impl Repo {
         // A catch-up records which changes of other devices arrived, for history and
         // "Recent changes": a customer new on this device arrived whole.
         let arrival = if catch_up {
-            let stored_here: Vec<usize> = to_read
-                .iter()
-                .zip(&stored)
-                .filter(|(_, stored)| stored.n_chunks > 0)
-                .map(|(&index, _)| index)
-                .collect();
+            // Which touched documents this device had stored (a page has up to a thousand).
+            let mut stored_here = vec![false; touched.len()];
+            for (&index, stored) in to_read.iter().zip(&stored) {
+                stored_here[index] = stored.n_chunks > 0;
+            }
             let changes: Vec<(CustomerId, Vec<String>)> = touched
                 .iter()
                 .zip(&per_doc)
                 .enumerate()
                 .filter_map(|(index, (slot, entries))| {
-                    if slot.cached.is_none() && !stored_here.contains(&index) {
+                    if slot.cached.is_none() && !stored_here[index] {
                         return Some((slot.id.clone(), Vec::new()));
                     }
                     let hashes: Vec<String> = entries
