@@ -113,6 +113,9 @@ pub trait Dialect {
     const NOTIFIES: bool;
     /// How an append transaction begins.
     const BEGIN: &'static str;
+    /// What runs after a commit that erased documents, outside the transaction: SQLite
+    /// truncates its write-ahead log, whose frames may still hold the erased bytes.
+    const AFTER_ERASURE: Option<&'static str>;
 }
 
 impl Dialect for sqlx::Sqlite {
@@ -122,6 +125,7 @@ impl Dialect for sqlx::Sqlite {
     // would fail at once with SQLITE_BUSY when another connection (a device's last-seen
     // update) committed meanwhile, instead of waiting for the busy timeout.
     const BEGIN: &'static str = "BEGIN IMMEDIATE";
+    const AFTER_ERASURE: Option<&'static str> = Some("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 impl Dialect for sqlx::Postgres {
@@ -129,6 +133,8 @@ impl Dialect for sqlx::Postgres {
         "SELECT head, stored_bytes FROM spaces WHERE id = $1 FOR UPDATE";
     const NOTIFIES: bool = true;
     const BEGIN: &'static str = "BEGIN";
+    // Old row versions stay in the table's files until VACUUM reclaims them (README).
+    const AFTER_ERASURE: Option<&'static str> = None;
 }
 
 /// Why the database could not be opened.
@@ -185,6 +191,9 @@ async fn open_sqlite(path: &Path) -> Result<Database, DbError> {
         // FULL: a committed transaction survives power loss, which an acknowledgement promises.
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(5))
+        // An erased customer's bytes are overwritten with zeros where they were, not only
+        // unlinked from the tree (`crate::store`, erasures).
+        .pragma("secure_delete", "ON")
         .foreign_keys(true);
     let pool = SqlitePoolOptions::new()
         .max_connections(4)

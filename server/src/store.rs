@@ -14,8 +14,9 @@
 //! transaction also NOTIFYs the new heads, delivered to every relay on commit
 //! ([`crate::fanout`]). The semantics follow `shared::sync::MemoryLog`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
+use shared::sync::memory::first_change_to_erased;
 use shared::sync::protocol::{
     bootstrap_skips, BlobKind, BootstrapPhase, BootstrapPosition, DocumentId, EntryProjection,
     ErrorCode, LogEntry, Seq, SpaceId, UploadResult,
@@ -55,8 +56,11 @@ struct AppendRequest {
 /// Why a push was not stored (nothing of it was).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppendError {
-    /// For the device: [`ErrorCode::Internal`] (retry) or [`ErrorCode::QuotaExceeded`].
+    /// For the device: [`ErrorCode::Internal`] (retry), [`ErrorCode::QuotaExceeded`] or
+    /// [`ErrorCode::Erased`].
     pub code: ErrorCode,
+    /// The upload it is about (0 when it is about the whole push).
+    pub index: u32,
     /// For people.
     pub message: String,
 }
@@ -65,6 +69,7 @@ impl AppendError {
     fn internal(message: String) -> AppendError {
         AppendError {
             code: ErrorCode::Internal,
+            index: 0,
             message,
         }
     }
@@ -235,7 +240,7 @@ impl LogStore {
             None => {
                 let through = self.head(space).await?;
                 let total: i64 = with_db!(&self.db, pool => sqlx::query_scalar(
-                    "SELECT COUNT(DISTINCT document) FROM log WHERE space = $1 AND seq <= $2",
+                    "SELECT COUNT(DISTINCT document) FROM log WHERE space = $1 AND seq <= $2 AND kind <> 2",
                 )
                 .bind(&space.0)
                 .bind(db_seq(through))
@@ -371,6 +376,12 @@ impl LogStore {
     }
 }
 
+/// The `kind` column: a change, a snapshot, an erasure (the marker, and every earlier
+/// entry of the erased document, emptied).
+const KIND_CHANGE: i64 = 0;
+const KIND_SNAPSHOT: i64 = 1;
+const KIND_ERASED: i64 = 2;
+
 /// A position as the database stores it. Positions come from devices too (a cursor, an
 /// echoed bootstrap position, a snapshot's coverage): one past every stored position is
 /// read as "after everything", never wrapped to a negative number ("before the start").
@@ -392,12 +403,12 @@ where
     Ok(LogEntry {
         seq: Seq(seq as u64),
         document: DocumentId(row.try_get("document")?),
-        kind: if kind == 1 {
-            BlobKind::Snapshot {
+        kind: match kind {
+            KIND_SNAPSHOT => BlobKind::Snapshot {
                 covers: Seq(covers.unwrap_or(0) as u64),
-            }
-        } else {
-            BlobKind::Change
+            },
+            KIND_ERASED => BlobKind::Erased,
+            _ => BlobKind::Change,
         },
         bytes: row.try_get("bytes")?,
     })
@@ -520,6 +531,7 @@ fn number<'a>(
     batch: &'a [AppendRequest],
     mut spaces: HashMap<&'a SpaceId, SpaceState>,
     stored: &HashMap<(&'a SpaceId, [u8; 32]), Seq>,
+    erased: &HashSet<(&'a SpaceId, String)>,
     quota_bytes: u64,
 ) -> (
     Vec<NewRow<'a>>,
@@ -530,7 +542,28 @@ fn number<'a>(
     let mut pending: HashMap<(&SpaceId, [u8; 32]), Seq> = HashMap::new();
     let mut rows = Vec::new();
     let mut answers = Vec::with_capacity(batch.len());
+    // Documents erased by requests of this batch already answered.
+    let mut erased_here: HashSet<(&SpaceId, &str)> = HashSet::new();
     for request in batch {
+        let refused = first_change_to_erased(
+            &request.uploads,
+            |document| {
+                erased.contains(&(&request.space, document.0.clone()))
+                    || erased_here.contains(&(&request.space, document.0.as_str()))
+            },
+            |valid| {
+                let key = (&request.space, valid.key.0);
+                stored.contains_key(&key) || pending.contains_key(&key)
+            },
+        );
+        if let Some(refused) = refused {
+            answers.push(Err(AppendError {
+                code: refused.code,
+                index: refused.index,
+                message: refused.message,
+            }));
+            continue;
+        }
         let before = spaces.get(&request.space).copied().unwrap_or_default();
         let mut state = before;
         let mut results = Vec::with_capacity(request.uploads.len());
@@ -568,6 +601,7 @@ fn number<'a>(
             tracing::warn!(space = %request.space.0, stored_bytes = before.stored_bytes, quota_bytes, "push refused: storage quota");
             answers.push(Err(AppendError {
                 code: ErrorCode::QuotaExceeded,
+                index: 0,
                 message: format!(
                     "this space holds {} of its {} MiB; {} more bytes do not fit",
                     mib(before.stored_bytes),
@@ -578,6 +612,11 @@ fn number<'a>(
             continue;
         }
         pending.extend(new_keys);
+        for row in &new_rows {
+            if row.valid.upload.kind == BlobKind::Erased {
+                erased_here.insert((row.space, row.valid.upload.document.0.as_str()));
+            }
+        }
         rows.extend(new_rows);
         spaces.insert(&request.space, state);
         answers.push(Ok((results, state.head)));
@@ -598,6 +637,13 @@ trait StoredKeys {
         space: &SpaceId,
         keys: &[&ValidUpload],
     ) -> Result<Vec<(Vec<u8>, i64)>, sqlx::Error>;
+
+    /// Which of `documents` are erased in `space`.
+    async fn erased_among(
+        &mut self,
+        space: &SpaceId,
+        documents: &[&str],
+    ) -> Result<Vec<String>, sqlx::Error>;
 }
 
 impl StoredKeys for sqlx::SqliteConnection {
@@ -621,6 +667,27 @@ impl StoredKeys for sqlx::SqliteConnection {
         }
         Ok(found)
     }
+
+    async fn erased_among(
+        &mut self,
+        space: &SpaceId,
+        documents: &[&str],
+    ) -> Result<Vec<String>, sqlx::Error> {
+        let mut found = Vec::new();
+        for chunk in documents.chunks(LOOKUP_CHUNK_KEYS) {
+            let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "SELECT DISTINCT document FROM log WHERE kind = 2 AND space = ",
+            );
+            query.push_bind(&space.0).push(" AND document IN (");
+            let mut list = query.separated(", ");
+            for document in chunk {
+                list.push_bind(*document);
+            }
+            query.push(")");
+            found.extend(query.build_query_scalar().fetch_all(&mut *self).await?);
+        }
+        Ok(found)
+    }
 }
 
 impl StoredKeys for sqlx::PgConnection {
@@ -640,6 +707,21 @@ impl StoredKeys for sqlx::PgConnection {
         )
         .bind(&space.0)
         .bind(keys)
+        .fetch_all(&mut *self)
+        .await
+    }
+
+    async fn erased_among(
+        &mut self,
+        space: &SpaceId,
+        documents: &[&str],
+    ) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT l.document FROM unnest($2::text[]) AS d(id) \
+             JOIN log l ON l.space = $1 AND l.document = d.id AND l.kind = 2",
+        )
+        .bind(&space.0)
+        .bind(documents)
         .fetch_all(&mut *self)
         .await
     }
@@ -682,6 +764,23 @@ async fn write_batch(
                 },
             );
         }
+        // Which documents the batch changes are erased (under the space's lock too). A
+        // change to one is refused unless it is stored already (then it is a duplicate,
+        // emptied by the erasure): that takes the lookup below.
+        let mut erased: HashSet<(&SpaceId, String)> = HashSet::new();
+        for space in &spaces {
+            let documents: BTreeSet<&str> = (batch.iter())
+                .filter(|request| request.space == **space)
+                .flat_map(|request| &request.uploads)
+                .filter(|valid| valid.upload.kind != BlobKind::Erased)
+                .map(|valid| valid.upload.document.0.as_str())
+                .collect();
+            let documents: Vec<&str> = documents.into_iter().collect();
+            for document in tx.erased_among(space, &documents).await? {
+                erased.insert((*space, document));
+            }
+        }
+        look_up |= !erased.is_empty();
         // Which of these blobs the log already holds (under the space's lock: a blob
         // another relay committed is seen here).
         let mut stored: HashMap<(&SpaceId, [u8; 32]), Seq> = HashMap::new();
@@ -695,7 +794,7 @@ async fn write_batch(
                 }
             }
         }
-        let (rows, answers, states) = number(batch, states, &stored, quota_bytes);
+        let (rows, answers, mut states) = number(batch, states, &stored, &erased, quota_bytes);
         let mut inserted = 0u64;
         for chunk in rows.chunks(INSERT_CHUNK_ROWS) {
             let mut insert = sqlx::QueryBuilder::<Db>::new(
@@ -704,8 +803,9 @@ async fn write_batch(
             insert.push_values(chunk, |mut values, row| {
                 let upload = &row.valid.upload;
                 let (kind, covers) = match upload.kind {
-                    BlobKind::Change => (0i64, None),
-                    BlobKind::Snapshot { covers } => (1i64, Some(db_seq(covers))),
+                    BlobKind::Change => (KIND_CHANGE, None),
+                    BlobKind::Snapshot { covers } => (KIND_SNAPSHOT, Some(db_seq(covers))),
+                    BlobKind::Erased => (KIND_ERASED, None),
                 };
                 values
                     .push_bind(&row.space.0)
@@ -732,6 +832,35 @@ async fn write_batch(
             look_up = true;
             continue;
         }
+        // Erasures: every earlier entry of the document is emptied where it stands (the
+        // log stays gap-free) and its bytes leave the space's quota.
+        let erasures: Vec<(&SpaceId, &str)> = (rows.iter())
+            .filter(|row| row.valid.upload.kind == BlobKind::Erased)
+            .map(|row| (row.space, row.valid.upload.document.0.as_str()))
+            .collect();
+        for (space, document) in &erasures {
+            let freed: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(LENGTH(bytes)), 0) AS BIGINT) FROM log \
+                 WHERE space = $1 AND document = $2 AND kind <> 2",
+            )
+            .bind(&space.0)
+            .bind(*document)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE log SET kind = 2, bytes = $3, covers = NULL, projection = NULL \
+                 WHERE space = $1 AND document = $2 AND kind <> 2",
+            )
+            .bind(&space.0)
+            .bind(*document)
+            .bind(Vec::<u8>::new())
+            .execute(&mut *tx)
+            .await?;
+            if let Some(state) = states.get_mut(space) {
+                state.stored_bytes = state.stored_bytes.saturating_sub(freed.max(0) as u64);
+            }
+            tracing::info!(space = %space.0, %document, freed_bytes = freed, "document erased");
+        }
         for (space, state) in &states {
             let head = &state.head;
             sqlx::query("UPDATE spaces SET head = $1, stored_bytes = $2 WHERE id = $3")
@@ -750,6 +879,13 @@ async fn write_batch(
             }
         }
         tx.commit().await?;
+        if let (false, Some(statement)) = (erasures.is_empty(), <Db as Dialect>::AFTER_ERASURE) {
+            // The commit stands either way; a checkpoint that fails (busy readers) leaves
+            // the erased bytes in the write-ahead log until the next one.
+            if let Err(err) = sqlx::query(statement).execute(&mut *conn).await {
+                tracing::warn!(cause = %err, "could not truncate the write-ahead log after an erasure");
+            }
+        }
         return Ok(answers);
         }
         }

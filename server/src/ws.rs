@@ -226,7 +226,10 @@ async fn run_effects(conn: &mut Connection, effects: Vec<SessionEffect>) -> bool
                         tracing::debug!(space = %space.0, count, head = head.0, "committed");
                         conn.session.committed(request_id, results, head)
                     }
-                    Err(err) => conn.session.push_refused(request_id, err.code, err.message),
+                    Err(err) => {
+                        conn.session
+                            .push_refused(request_id, err.index, err.code, err.message)
+                    }
                 }
             }
             SessionEffect::ReadEntries {

@@ -18,6 +18,7 @@ crate::on_both_backends!(
     wrong_foreign_and_revoked_tokens_are_refused_and_revoking_closes_the_socket,
     bad_input_gets_a_clear_error_stores_nothing_and_spares_other_connections,
     an_idle_reconnect_is_one_small_round_trip_whatever_the_book_size,
+    erasing_a_document_empties_its_entries_frees_its_quota_and_refuses_later_changes,
 );
 
 async fn accounts_sign_up_sign_in_and_refuse_bad_input(backend: Backend) {
@@ -330,7 +331,7 @@ async fn bootstrap_sends_latest_snapshots_then_the_uncovered_tail_like_the_refer
             .iter()
             .map(|u| blob::validate(u.clone(), 1 << 20).unwrap())
             .collect();
-        reference.append(&space, &valid);
+        reference.append(&space, &valid).unwrap();
         phone.push(uploads.clone()).await;
     }
 
@@ -717,5 +718,196 @@ async fn an_idle_reconnect_is_one_small_round_trip_whatever_the_book_size(backen
     // Same size with 100 and 1,000 documents (up to the head's varint), far below 1 KB.
     assert!(sizes.iter().all(|size| *size < 128), "{sizes:?}");
     assert!(sizes[1] - sizes[0] <= 1, "{sizes:?}");
+    relay.stop().await;
+}
+
+/// The relay's files (SQLite: the database and its write-ahead log) hold `needle`.
+fn stored_on_disk(relay: &relay::Relay, needle: &[u8]) -> bool {
+    ["fieldbook.sqlite", "fieldbook.sqlite-wal"]
+        .iter()
+        .any(|name| {
+            std::fs::read(relay.data_dir.path().join(name))
+                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+        })
+}
+
+async fn erasing_a_document_empties_its_entries_frees_its_quota_and_refuses_later_changes(
+    backend: Backend,
+) {
+    let secret = "Needle Street 4711";
+    let (created, mut doc) = new_customer(1);
+    let (other, mut other_doc) = new_customer(2);
+    let mut tablet_copy =
+        shared::CustomerDoc::from_remote(&created.bytes, automerge::ActorId::from(vec![7u8; 16]))
+            .unwrap();
+    let first_edit = edit(&mut doc, secret);
+    let pushes = vec![
+        vec![created, other],
+        vec![first_edit.clone()],
+        vec![Upload {
+            document: first_edit.document.clone(),
+            kind: BlobKind::Snapshot { covers: Seq(3) },
+            bytes: doc.save(),
+        }],
+    ];
+    // Another customer with a long history, which fits in the quota only once the
+    // erasure freed what the first customer took.
+    let (third, mut third_doc) = new_customer(3);
+    let mut big = vec![third];
+    for round in 0..30 {
+        big.push(edit(&mut third_doc, &format!("{round} {}", "x".repeat(60))));
+    }
+    let bytes = |uploads: &[Upload]| uploads.iter().map(|u| u.bytes.len() as u64).sum::<u64>();
+    let quota = pushes.iter().map(|p| bytes(p)).sum::<u64>() + bytes(&big) - 1;
+    let relay = relay::start_on(backend, |config| config.space_quota_bytes = quota).await;
+    let base = &relay.base_url;
+    let account = sign_up(base, "rep@example.com", "Phone").await;
+    let (mut phone, _) = Device::join(base, &account).await;
+    let (mut tablet, _) =
+        Device::join(base, &sign_in(base, "rep@example.com", "Tablet").await).await;
+    let space = SpaceId(account.space_id.clone());
+    let mut reference = MemoryLog::new();
+    let valid = |uploads: &[Upload]| -> Vec<_> {
+        (uploads.iter())
+            .map(|u| blob::validate(u.clone(), 1 << 20).unwrap())
+            .collect()
+    };
+    for uploads in &pushes {
+        reference.append(&space, &valid(uploads)).unwrap();
+        assert!(matches!(
+            phone.push(uploads.clone()).await,
+            ServerMessage::Acked { .. }
+        ));
+    }
+    if backend == Backend::Sqlite {
+        assert!(
+            stored_on_disk(&relay, secret.as_bytes()),
+            "the test's needle"
+        );
+    }
+    // The space is nearly full: the customer with a long history does not fit.
+    assert!(matches!(
+        phone.push(big.clone()).await,
+        ServerMessage::Rejected {
+            code: ErrorCode::QuotaExceeded,
+            ..
+        }
+    ));
+
+    let erasure = Upload {
+        document: first_edit.document.clone(),
+        kind: BlobKind::Erased,
+        bytes: Vec::new(),
+    };
+    reference
+        .append(&space, &valid(&[erasure.clone()]))
+        .unwrap();
+    let ServerMessage::Acked { results, head, .. } = phone.push(vec![erasure.clone()]).await else {
+        panic!("the erasure is acknowledged")
+    };
+    assert_eq!(
+        (results[0].seq, results[0].duplicate, head),
+        (Seq(5), false, Seq(5))
+    );
+    // Again: the same erasure, stored once.
+    let ServerMessage::Acked { results, .. } = phone.push(vec![erasure.clone()]).await else {
+        panic!("a repeated erasure is acknowledged")
+    };
+    assert!(results[0].duplicate);
+
+    // Every entry of the document is an erasure without bytes, at its place; the other
+    // customer is untouched: exactly the reference's log.
+    let ServerMessage::Entries { entries, .. } = tablet.pull(Seq(0), 100).await else {
+        panic!("entries")
+    };
+    assert_eq!(entries, reference.all(&space));
+    for entry in entries.iter().filter(|e| e.document == erasure.document) {
+        assert_eq!((entry.kind, entry.bytes.len()), (BlobKind::Erased, 0));
+    }
+    assert_eq!(entries.len(), 5);
+    if backend == Backend::Sqlite {
+        assert!(
+            !stored_on_disk(&relay, secret.as_bytes()),
+            "an erased value is still in the relay's files"
+        );
+    }
+
+    // A change made elsewhere meanwhile is refused, with the push it came in; a change
+    // stored before the erasure is a duplicate, not a refusal.
+    let late = edit(&mut tablet_copy, "edited offline");
+    let other_edit = edit(&mut other_doc, "fine");
+    let ServerMessage::Rejected { index, code, .. } =
+        tablet.push(vec![other_edit.clone(), late.clone()]).await
+    else {
+        panic!("a change to an erased document is refused")
+    };
+    assert_eq!((index, code), (1, ErrorCode::Erased));
+    assert!(reference
+        .append(&space, &valid(&[other_edit.clone(), late]))
+        .is_err());
+    let ServerMessage::Acked { results, head, .. } = tablet.push(vec![first_edit.clone()]).await
+    else {
+        panic!("a change stored before the erasure is a duplicate")
+    };
+    assert!(results[0].duplicate);
+    assert_eq!(head, Seq(5), "nothing of the refused push was stored");
+
+    // The erasure freed its bytes: the customer that did not fit now does.
+    assert!(
+        matches!(phone.push(big).await, ServerMessage::Acked { .. }),
+        "the erased bytes left the quota"
+    );
+
+    // A new device downloads the book without the erased customer.
+    let (mut fresh, _) =
+        Device::join(base, &sign_in(base, "rep@example.com", "New tablet").await).await;
+    fresh
+        .send(&ClientMessage::Bootstrap {
+            request_id: 99,
+            position: None,
+            max_entries: 1000,
+        })
+        .await;
+    let ServerMessage::CompressedBootstrapPage { deflated, .. } = fresh.recv_answer(99).await
+    else {
+        panic!("a bootstrap page")
+    };
+    let page = shared::sync::protocol::inflate_page(&deflated).unwrap();
+    assert!(page
+        .entries
+        .iter()
+        .filter(|e| e.document == erasure.document)
+        .all(|e| e.kind == BlobKind::Erased && e.bytes.is_empty()));
+    assert_eq!(
+        page.total_documents, 2,
+        "the other customer and the new one"
+    );
+
+    // A device of protocol version 2 cannot read an erasure: it is told to update.
+    let mut old = Device {
+        socket: connect(base).await,
+        next_request: 1,
+    };
+    old.send(&ClientMessage::Hello {
+        supported_versions: vec![1, 2],
+        space: space.clone(),
+        token: sign_in(base, "rep@example.com", "Old app").await.token,
+    })
+    .await;
+    assert!(matches!(
+        old.recv().await,
+        ServerMessage::Welcome { version: 2, .. }
+    ));
+    let message = old.pull(Seq(0), 100).await;
+    assert!(
+        matches!(
+            message,
+            ServerMessage::Error {
+                code: ErrorCode::UnsupportedVersion,
+                ..
+            }
+        ),
+        "{message:?}"
+    );
     relay.stop().await;
 }

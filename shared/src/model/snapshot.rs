@@ -150,6 +150,18 @@ impl<T: PerCustomer> ByCustomer<T> {
         }
     }
 
+    /// Removes the customer's record (an erased customer); the others keep their order.
+    pub fn remove(&mut self, id: &CustomerId) -> Option<T> {
+        let at = self.positions.remove(id)?;
+        let removed = self.list.remove(at);
+        for position in self.positions.values_mut() {
+            if *position > at {
+                *position -= 1;
+            }
+        }
+        Some(removed)
+    }
+
     /// The customer's record.
     pub fn get(&self, id: &CustomerId) -> Option<&T> {
         self.positions.get(id).map(|&at| &self.list[at])
@@ -274,6 +286,23 @@ mod tests {
         let names: Vec<&str> = expected.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["Anna", "Bo", "Cyd"]);
         assert_eq!(index.len(), 2, "the index itself is unchanged");
+    }
+
+    #[test]
+    fn a_removed_record_is_gone_and_the_others_keep_their_order_and_places() {
+        let mut index = ByCustomer::new(vec![
+            summary("c1", "Ana"),
+            summary("c2", "Bo"),
+            summary("c3", "Cy"),
+        ]);
+        let c2 = "c2".parse().unwrap();
+        assert_eq!(index.remove(&c2).map(|s| s.name), Some("Bo".into()));
+        assert_eq!(index.remove(&c2), None, "removed once");
+        assert!(!index.contains(&c2));
+        index.upsert(summary("c3", "Cyd"));
+        let names: Vec<&str> = index.items().iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["Ana", "Cyd"]);
+        assert_eq!(index.get(&"c3".parse().unwrap()).unwrap().name, "Cyd");
     }
 
     #[test]

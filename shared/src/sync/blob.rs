@@ -61,6 +61,20 @@ pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, Bl
             ),
         });
     }
+    if upload.kind == BlobKind::Erased {
+        // No bytes: the marker says only which document is erased, and is stored once.
+        if !upload.bytes.is_empty() {
+            return Err(BlobError {
+                code: ErrorCode::InvalidBlob,
+                message: "an erasure carries no bytes".into(),
+            });
+        }
+        return Ok(ValidUpload {
+            key: erasure_key(id),
+            upload,
+            projection: None,
+        });
+    }
     // Chunk types (the byte after the magic and checksum) must be what the upload claims:
     // Automerge parses other chunk types (bundles) through code that panics on crafted
     // input (found by `shared/fuzz` blob_validate and relay_session — a bundle after a
@@ -84,7 +98,7 @@ pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, Bl
             message: format!(
                 "not an Automerge {}",
                 match upload.kind {
-                    BlobKind::Change => "change",
+                    BlobKind::Change | BlobKind::Erased => "change",
                     BlobKind::Snapshot { .. } => "document",
                 }
             ),
@@ -107,6 +121,15 @@ pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, Bl
         key,
         projection,
     })
+}
+
+/// The idempotency key of the erasure of document `id`: one per document, so an erasure
+/// sent again is a duplicate.
+pub fn erasure_key(id: &str) -> BlobKey {
+    let mut hasher = Sha256::new();
+    hasher.update(b"erased\0");
+    hasher.update(id.as_bytes());
+    BlobKey(hasher.finalize().into())
 }
 
 /// Automerge's magic bytes, which start every chunk.
@@ -586,6 +609,8 @@ fn parse(upload: &Upload, id: &str) -> Result<(BlobKey, Option<Vec<u8>>), BlobEr
             let projection = crate::documents::customer_doc::projection_of(doc.document(), id);
             (BlobKey(hasher.finalize().into()), projection)
         }
+        // `validate` answered it before parsing.
+        BlobKind::Erased => (erasure_key(id), None),
     })
 }
 

@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 use crate::seed::SeedRng;
 use crate::sync::protocol::{
     decode, encode, inflate_page, BootstrapPage, BootstrapPhase, BootstrapPosition, ClientMessage,
-    EntryProjection, ErrorCode, LogEntry, Seq, ServerMessage, SpaceId, Upload, SUPPORTED_VERSIONS,
+    DocumentId, EntryProjection, ErrorCode, LogEntry, Seq, ServerMessage, SpaceId, Upload,
+    SUPPORTED_VERSIONS,
 };
 use crate::Timestamp;
 
@@ -111,6 +112,15 @@ pub enum ClientEffect {
         ids: Vec<u64>,
         /// The relay's reason.
         message: String,
+    },
+    /// The relay refused a change because its document was erased on another device
+    /// (nothing of the push was stored): forget the document and these outbox items —
+    /// every unsent change of the document — setting them aside for the rep first.
+    Erased {
+        /// The erased document.
+        document: DocumentId,
+        /// Its outbox items (removed from the engine's outbox).
+        ids: Vec<u64>,
     },
     /// The device was signed out (revoked from another device, or its token is unknown):
     /// forget the space.
@@ -393,6 +403,14 @@ impl ClientEngine {
         self.progress(now)
     }
 
+    /// These outbox items are no longer to be pushed (their document was erased on another
+    /// device, and the runtime set them aside).
+    pub fn forget(&mut self, ids: &[u64]) {
+        for id in ids {
+            self.outbox.remove(id);
+        }
+    }
+
     /// The entries of the last [`ClientEffect::Apply`] are stored.
     pub fn applied(&mut self, now: Timestamp) -> Vec<ClientEffect> {
         let Some(applied) = self.applying.take() else {
@@ -513,6 +531,28 @@ impl ClientEngine {
                         "the relay's storage for your account is full — your changes stay on this device ({message})"
                     ));
                     return self.drop_connection(now, true);
+                }
+                if code == ErrorCode::Erased {
+                    // Every unsent change of that document would be refused alike.
+                    let Some(document) = ids
+                        .get(index as usize)
+                        .and_then(|id| self.outbox.get(id))
+                        .map(|upload| upload.document.clone())
+                    else {
+                        // Already forgotten (the erasure arrived by a pull meanwhile): push
+                        // the rest again.
+                        return self.progress(now);
+                    };
+                    let ids: Vec<u64> = (self.outbox.iter())
+                        .filter(|(_, upload)| upload.document == document)
+                        .map(|(id, _)| *id)
+                        .collect();
+                    for id in &ids {
+                        self.outbox.remove(id);
+                    }
+                    let mut effects = vec![ClientEffect::Erased { document, ids }];
+                    effects.extend(self.progress(now));
+                    return effects;
                 }
                 let refused: Vec<u64> = ids.get(index as usize).copied().into_iter().collect();
                 for id in &refused {

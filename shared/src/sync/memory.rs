@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::blob::{BlobKey, ValidUpload};
 use crate::sync::protocol::{
     bootstrap_skips, BlobKind, BootstrapPage, BootstrapPhase, BootstrapPosition, DocumentId,
-    EntryProjection, LogEntry, Seq, SpaceId, UploadResult,
+    EntryProjection, ErrorCode, LogEntry, Seq, SpaceId, UploadResult,
 };
 
 /// Every space's append-only log.
@@ -25,9 +25,74 @@ struct SpaceLog {
     /// What was derived from customer snapshots, by sequence number.
     projections: HashMap<Seq, EntryProjection>,
     documents: BTreeSet<DocumentId>,
+    /// Erased documents: no change to them is stored any more.
+    erased: BTreeSet<DocumentId>,
+}
+
+/// Why [`MemoryLog::append`] stored nothing of a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendRefused {
+    /// The refused upload's index in the push.
+    pub index: u32,
+    /// Why, for programs.
+    pub code: ErrorCode,
+    /// Why, for people.
+    pub message: String,
+}
+
+/// The words of [`ErrorCode::Erased`] for a change to `document`.
+pub fn erased_message(document: &DocumentId) -> String {
+    format!(
+        "{} was erased on another device; changes to it are no longer stored",
+        document.0
+    )
+}
+
+/// The first upload of `uploads` that changes a document erased before it (in `erased`,
+/// or by an earlier upload of the same push); an upload already stored (`stored`) is
+/// not a change. Shared by every store, so they refuse the same pushes.
+pub fn first_change_to_erased<'a>(
+    uploads: impl IntoIterator<Item = &'a ValidUpload>,
+    mut erased: impl FnMut(&DocumentId) -> bool,
+    mut stored: impl FnMut(&ValidUpload) -> bool,
+) -> Option<AppendRefused> {
+    let mut erased_here: BTreeSet<&DocumentId> = BTreeSet::new();
+    for (index, valid) in uploads.into_iter().enumerate() {
+        let document = &valid.upload.document;
+        if valid.upload.kind == BlobKind::Erased {
+            erased_here.insert(document);
+            continue;
+        }
+        if stored(valid) {
+            continue;
+        }
+        if erased_here.contains(document) || erased(document) {
+            return Some(AppendRefused {
+                index: index as u32,
+                code: ErrorCode::Erased,
+                message: erased_message(document),
+            });
+        }
+    }
+    None
 }
 
 impl SpaceLog {
+    /// Empties every entry of `document` (each becomes an erasure without bytes) and
+    /// forgets its snapshots and what was derived from them.
+    fn erase(&mut self, document: &DocumentId) {
+        for entry in &mut self.entries {
+            if entry.document == *document {
+                entry.kind = BlobKind::Erased;
+                entry.bytes = Vec::new();
+                self.projections.remove(&entry.seq);
+            }
+        }
+        self.snapshots.remove(document);
+        self.documents.remove(document);
+        self.erased.insert(document.clone());
+    }
+
     fn head(&self) -> Seq {
         Seq(self.entries.len() as u64)
     }
@@ -42,7 +107,7 @@ impl SpaceLog {
         let seq = *seqs.iter().rev().find(|seq| **seq <= through)?;
         match self.entry(seq).kind {
             BlobKind::Snapshot { covers } => Some((seq, covers)),
-            BlobKind::Change => None,
+            BlobKind::Change | BlobKind::Erased => None,
         }
     }
 }
@@ -59,9 +124,21 @@ impl MemoryLog {
     }
 
     /// Appends uploads in order; an upload whose key is already in the space is not stored
-    /// again and reports its earlier position.
-    pub fn append(&mut self, space: &SpaceId, uploads: &[ValidUpload]) -> (Vec<UploadResult>, Seq) {
+    /// again and reports its earlier position. An erasure empties every earlier entry of
+    /// its document; a push that changes an erased document is refused whole.
+    pub fn append(
+        &mut self,
+        space: &SpaceId,
+        uploads: &[ValidUpload],
+    ) -> Result<(Vec<UploadResult>, Seq), AppendRefused> {
         let log = self.spaces.entry(space.clone()).or_default();
+        if let Some(refused) = first_change_to_erased(
+            uploads,
+            |document| log.erased.contains(document),
+            |valid| log.by_key.contains_key(&valid.key),
+        ) {
+            return Err(refused);
+        }
         let mut results = Vec::with_capacity(uploads.len());
         for valid in uploads {
             if let Some(seq) = log.by_key.get(&valid.key) {
@@ -91,12 +168,15 @@ impl MemoryLog {
                     .or_default()
                     .push(seq);
             }
+            if upload.kind == BlobKind::Erased {
+                log.erase(&upload.document);
+            }
             results.push(UploadResult {
                 seq,
                 duplicate: false,
             });
         }
-        (results, log.head())
+        Ok((results, log.head()))
     }
 
     /// Entries after `since`, at most `max_entries` and, past the first, `max_bytes` of blobs.

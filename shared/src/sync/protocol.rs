@@ -37,10 +37,15 @@ pub type ProtocolVersion = u16;
 /// - 1: the first.
 /// - 2: bootstrap pages carry what the relay derived from each customer snapshot, deflated
 ///   ([`ServerMessage::CompressedBootstrapPage`]).
-pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[1, 2];
+/// - 3: a document can be erased ([`BlobKind::Erased`]): its entries are emptied in the
+///   log and devices forget it.
+pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[1, 2, 3];
 
 /// The first version whose bootstrap pages carry projections.
 pub const PROJECTIONS_VERSION: ProtocolVersion = 2;
+
+/// The first version that knows erased documents ([`BlobKind::Erased`]).
+pub const ERASE_VERSION: ProtocolVersion = 3;
 
 /// The largest frame either side accepts; larger frames are refused before decoding.
 pub const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
@@ -72,6 +77,12 @@ pub enum BlobKind {
         /// can skip them.
         covers: Seq,
     },
+    /// The document is erased (version 3 on). Uploaded (with no bytes) to erase a document:
+    /// the relay empties every earlier entry of the document — each becomes an `Erased`
+    /// entry without bytes, at its position, so the log stays gap-free — and refuses any
+    /// later change to it ([`ErrorCode::Erased`]). A device that reads one forgets the
+    /// document.
+    Erased,
 }
 
 /// A blob a device uploads.
@@ -167,6 +178,9 @@ pub enum ErrorCode {
     /// The space's storage quota would be exceeded; nothing of the push was stored. The
     /// device keeps its changes and tries again later.
     QuotaExceeded,
+    /// The upload (at the refusal's index) is a change to a document erased in this space
+    /// (version 3 on); nothing of the push was stored. The device forgets the document.
+    Erased,
 }
 
 /// What a device sends.

@@ -7,9 +7,9 @@
 
 use super::blob::{self, ValidUpload};
 use crate::sync::protocol::{
-    decode, deflate_page, negotiate, BootstrapPage, BootstrapPosition, ClientMessage, DecodeError,
-    ErrorCode, LogEntry, ProtocolVersion, Seq, ServerMessage, SpaceId, UploadResult,
-    PROJECTIONS_VERSION, SUPPORTED_VERSIONS,
+    decode, deflate_page, negotiate, BlobKind, BootstrapPage, BootstrapPosition, ClientMessage,
+    DecodeError, ErrorCode, LogEntry, ProtocolVersion, Seq, ServerMessage, SpaceId, UploadResult,
+    ERASE_VERSION, PROJECTIONS_VERSION, SUPPORTED_VERSIONS,
 };
 use crate::Timestamp;
 
@@ -322,6 +322,13 @@ impl RelaySession {
         }
         let mut valid = Vec::with_capacity(uploads.len());
         for (index, upload) in uploads.into_iter().enumerate() {
+            if upload.kind == BlobKind::Erased && !self.knows_erasures() {
+                return reject(
+                    index,
+                    ErrorCode::UnsupportedVersion,
+                    format!("erasing needs protocol version {ERASE_VERSION}"),
+                );
+            }
             match blob::validate(upload, self.limits.max_blob_bytes) {
                 Ok(upload) => valid.push(upload),
                 Err(err) => return reject(index, err.code, err.message),
@@ -376,23 +383,49 @@ impl RelaySession {
 
     /// Storing the push failed; nothing of it was stored.
     pub fn commit_failed(&mut self, request_id: u64, message: String) -> Vec<SessionEffect> {
-        self.push_refused(request_id, ErrorCode::Internal, message)
+        self.push_refused(request_id, 0, ErrorCode::Internal, message)
     }
 
     /// The push `request_id` was refused as a whole with `code` (e.g.
-    /// [`ErrorCode::QuotaExceeded`]); nothing of it was stored.
+    /// [`ErrorCode::QuotaExceeded`]), naming its upload at `index`; nothing of it was
+    /// stored. A device of a version before erasures is told a change to an erased
+    /// document is invalid (it refuses that change and tells the rep).
     pub fn push_refused(
         &mut self,
         request_id: u64,
+        index: u32,
         code: ErrorCode,
         message: String,
     ) -> Vec<SessionEffect> {
+        let code = match code {
+            ErrorCode::Erased if !self.knows_erasures() => ErrorCode::InvalidBlob,
+            code => code,
+        };
         vec![SessionEffect::Send(ServerMessage::Rejected {
             request_id,
-            index: 0,
+            index,
             code,
             message,
         })]
+    }
+
+    /// Whether the device speaks a version that knows erased documents.
+    fn knows_erasures(&self) -> bool {
+        matches!(self.state, State::Ready { version, .. } if version >= ERASE_VERSION)
+    }
+
+    /// A device of a version before erasures cannot read an erased entry: it is told to
+    /// update instead of being sent something it would take for damage.
+    fn erasures_unreadable(&mut self, entries: &[LogEntry]) -> Option<Vec<SessionEffect>> {
+        let erased = entries.iter().any(|entry| entry.kind == BlobKind::Erased);
+        (erased && !self.knows_erasures()).then(|| {
+            self.fail(
+                ErrorCode::UnsupportedVersion,
+                "this book has erased customers, which this version of the app cannot read: \
+                 reload the app to update it"
+                    .into(),
+            )
+        })
     }
 
     /// A page of entries was read for the pull `request_id`.
@@ -405,6 +438,9 @@ impl RelaySession {
         if self.space().is_none() {
             return Vec::new();
         }
+        if let Some(refusal) = self.erasures_unreadable(&entries) {
+            return refusal;
+        }
         vec![SessionEffect::Send(ServerMessage::Entries {
             request_id,
             entries,
@@ -416,6 +452,9 @@ impl RelaySession {
     pub fn bootstrap_page(&mut self, request_id: u64, page: BootstrapPage) -> Vec<SessionEffect> {
         if self.space().is_none() {
             return Vec::new();
+        }
+        if let Some(refusal) = self.erasures_unreadable(&page.entries) {
+            return refusal;
         }
         let projected =
             matches!(self.state, State::Ready { version, .. } if version >= PROJECTIONS_VERSION);

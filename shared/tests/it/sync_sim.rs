@@ -6,7 +6,9 @@
 //!
 //! Invariant checked after every schedule: once the network is quiet, every device holds
 //! identical documents, every change ever made on any device is on every device and in the
-//! relay's log, and every outbox is empty.
+//! relay's log, and every outbox is empty. Customers erased on one device are on no device
+//! and have no bytes left in the log, and every change ever made to them was stored before
+//! the erasure, unsent on the erasing device, or set aside for the rep on its device.
 //!
 //! CI runs `SIM_SEEDS` (default 60) schedules; `FIELDBOOK_SIM_SEEDS=5000 cargo test -p
 //! fieldbook-shared --test it sync_sim` runs more, and `FIELDBOOK_SIM_SEED=<n>` replays one.
@@ -78,6 +80,11 @@ struct Device {
     next_outbox_id: u64,
     /// Bumped by a restart: a store still pending then never commits.
     incarnation: u64,
+    /// Documents erased (here or elsewhere): forgotten, never made again.
+    erased: BTreeSet<String>,
+    /// Unsent changes to documents erased on another device, kept for the rep (the app
+    /// offers them as a download).
+    set_aside: Vec<Upload>,
 }
 
 #[derive(Clone, Copy)]
@@ -117,6 +124,10 @@ struct Sim {
     acked: BTreeSet<ChangeHash>,
     customers: u64,
     stats: Stats,
+    /// Documents some device erased, and the changes of them the eraser still had unsent
+    /// (dropped on purpose: the rep erased them).
+    erased: BTreeSet<String>,
+    dropped_by_eraser: BTreeSet<ChangeHash>,
 }
 
 #[derive(Default, Debug)]
@@ -127,6 +138,10 @@ struct Stats {
     bootstraps: u64,
     /// Documents a bootstrapping device could list from the relay's projection.
     projected: u64,
+    /// Customers erased, and unsent changes a device set aside because another erased
+    /// their customer.
+    erasures: u64,
+    set_aside: u64,
 }
 
 impl Sim {
@@ -154,6 +169,8 @@ impl Sim {
             acked: BTreeSet::new(),
             customers: 0,
             stats: Stats::default(),
+            erased: BTreeSet::new(),
+            dropped_by_eraser: BTreeSet::new(),
         }
     }
 
@@ -182,6 +199,8 @@ impl Sim {
             outbox: BTreeMap::new(),
             next_outbox_id: 1,
             incarnation: 0,
+            erased: BTreeSet::new(),
+            set_aside: Vec::new(),
         });
         self.set_online(index, true);
         index
@@ -349,6 +368,52 @@ impl Sim {
         }
     }
 
+    /// The rep erases a customer on `device`: it is forgotten here at once (with this
+    /// device's unsent changes of it: she erased them) and the erasure is queued.
+    fn erase_customer(&mut self, device: usize) {
+        let keys: Vec<String> = self.devices[device].docs.keys().cloned().collect();
+        if keys.is_empty() {
+            return;
+        }
+        let id = self.rng.pick(&keys).clone();
+        let unsent = self.forget_document(device, &id);
+        for upload in unsent {
+            self.dropped_by_eraser.extend(upload_hashes(&upload));
+        }
+        self.erased.insert(id.clone());
+        self.stats.erasures += 1;
+        self.queue_upload(
+            device,
+            Upload {
+                document: DocumentId(id),
+                kind: BlobKind::Erased,
+                bytes: Vec::new(),
+            },
+        );
+    }
+
+    /// Forgets document `id` on `device` (its copy and its unsent changes, which the
+    /// engine stops pushing); returns those changes.
+    fn forget_document(&mut self, device: usize, id: &str) -> Vec<Upload> {
+        let d = &mut self.devices[device];
+        d.docs.remove(id);
+        d.erased.insert(id.to_string());
+        let ids: Vec<u64> = (d.outbox.iter())
+            .filter(|(_, upload)| upload.document.0 == id && upload.kind != BlobKind::Erased)
+            .map(|(key, _)| *key)
+            .collect();
+        d.engine.forget(&ids);
+        ids.iter().filter_map(|key| d.outbox.remove(key)).collect()
+    }
+
+    /// Another device erased `id`: this device forgets it and sets aside what it had not
+    /// sent of it.
+    fn erased_elsewhere(&mut self, device: usize, id: &str) {
+        let unsent = self.forget_document(device, id);
+        self.stats.set_aside += unsent.len() as u64;
+        self.devices[device].set_aside.extend(unsent);
+    }
+
     fn device_effects(&mut self, device: usize, effects: Vec<ClientEffect>) {
         for effect in effects {
             match effect {
@@ -403,17 +468,21 @@ impl Sim {
                 ClientEffect::Acked(ids) => {
                     for id in ids {
                         if let Some(upload) = self.devices[device].outbox.remove(&id) {
-                            if upload.kind == BlobKind::Change {
-                                let hash = automerge::Change::try_from(upload.bytes.as_slice())
-                                    .unwrap()
-                                    .hash();
-                                self.acked.insert(hash);
-                            }
+                            self.acked.extend(upload_hashes(&upload));
                         }
                     }
                 }
                 ClientEffect::Refused { message, .. } => {
                     panic!("relay refused a valid change: {message}")
+                }
+                ClientEffect::Erased { document, ids } => {
+                    // The engine dropped these already; the device sets them aside.
+                    let d = &mut self.devices[device];
+                    let unsent: Vec<Upload> =
+                        ids.iter().filter_map(|key| d.outbox.remove(key)).collect();
+                    self.stats.set_aside += unsent.len() as u64;
+                    d.set_aside.extend(unsent);
+                    self.erased_elsewhere(device, &document.0);
                 }
                 ClientEffect::SignedOut { message, .. } => panic!("device signed out: {message}"),
             }
@@ -513,7 +582,18 @@ impl Sim {
                     request_id,
                     uploads,
                 } => {
-                    let (results, head) = self.log.append(&space, &uploads);
+                    let (results, head) = match self.log.append(&space, &uploads) {
+                        Ok(appended) => appended,
+                        Err(refused) => {
+                            let effects = session(&mut self.sessions, conn).push_refused(
+                                request_id,
+                                refused.index,
+                                refused.code,
+                                refused.message,
+                            );
+                            return self.relay_effects(conn, effects);
+                        }
+                    };
                     if self.rng.chance(self.faults.crash_after_commit_percent) {
                         // Committed durably, then the process died before acknowledging.
                         self.crash_relay();
@@ -674,12 +754,22 @@ impl Sim {
                         .apply_failed("storage full".into(), now);
                     return self.device_effects(device, effects);
                 }
-                let d = &mut self.devices[device];
                 let mut projections = projections.into_iter();
                 let mut projected = 0;
                 for entry in entries {
                     let projection = projections.next().flatten();
                     let id = entry.document.0.clone();
+                    if entry.kind == BlobKind::Erased {
+                        assert!(entry.bytes.is_empty(), "an erased entry carries bytes");
+                        self.erased_elsewhere(device, &id);
+                        continue;
+                    }
+                    let d = &mut self.devices[device];
+                    if d.erased.contains(&id) {
+                        // Erased here, the erasure not yet at the relay: what others sent
+                        // before it is not taken back in.
+                        continue;
+                    }
                     match d.docs.get_mut(&id) {
                         Some(doc) => {
                             doc.apply_remote(&entry.bytes).unwrap_or_else(|err| {
@@ -711,6 +801,7 @@ impl Sim {
                         }
                     }
                 }
+                let d = &mut self.devices[device];
                 d.cursor = cursor;
                 d.bootstrap = bootstrap;
                 self.stats.projected += projected;
@@ -798,6 +889,7 @@ fn run_schedule(seed: u64) -> Stats {
                 sim.set_online(device, online);
             }
             72..=75 => sim.restart_device(device),
+            81..=82 => sim.erase_customer(device),
             76..=78 => sim.crash_relay(),
             79..=80 if sim.devices.len() < 6 => {
                 sim.add_device();
@@ -833,21 +925,80 @@ fn run_schedule(seed: u64) -> Stats {
     sim.stats
 }
 
+fn change_hash(upload: &Upload) -> ChangeHash {
+    automerge::Change::try_from(upload.bytes.as_slice())
+        .unwrap()
+        .hash()
+}
+
+/// Every change an upload carries: a change's own, or all of a snapshot's.
+fn upload_hashes(upload: &Upload) -> Vec<ChangeHash> {
+    match upload.kind {
+        BlobKind::Change => vec![change_hash(upload)],
+        BlobKind::Snapshot { .. } => automerge::Automerge::load(&upload.bytes)
+            .unwrap()
+            .get_changes(&[])
+            .iter()
+            .map(|change| change.hash())
+            .collect(),
+        BlobKind::Erased => Vec::new(),
+    }
+}
+
 fn check_converged(seed: u64, sim: &mut Sim) {
     let in_log: BTreeSet<ChangeHash> = sim
         .log
         .all(&sim.space)
         .iter()
-        .filter(|entry| entry.kind == BlobKind::Change)
-        .map(|entry| {
-            automerge::Change::try_from(entry.bytes.as_slice())
-                .unwrap()
-                .hash()
+        .flat_map(|entry| {
+            upload_hashes(&Upload {
+                document: entry.document.clone(),
+                kind: entry.kind,
+                bytes: entry.bytes.clone(),
+            })
         })
         .collect();
+    // Erased documents: nothing of them in the log but erasures without bytes, on no
+    // device, and every change ever made of them was either stored before the erasure
+    // (and erased with it), unsent on the erasing device (erased by the rep), or set
+    // aside on a device for its rep: none vanished unseen.
+    let set_aside: BTreeSet<ChangeHash> = (sim.devices.iter())
+        .flat_map(|device| device.set_aside.iter())
+        .flat_map(upload_hashes)
+        .collect();
+    let mut erased_hashes = BTreeSet::new();
+    for id in &sim.erased {
+        for entry in sim.log.all(&sim.space) {
+            if &entry.document.0 == id {
+                assert!(
+                    entry.kind == BlobKind::Erased && entry.bytes.is_empty(),
+                    "seed {seed}: seq {} of erased {id} kept its bytes",
+                    entry.seq.0
+                );
+            }
+        }
+        for (index, device) in sim.devices.iter().enumerate() {
+            assert!(
+                !device.docs.contains_key(id),
+                "seed {seed}: device {index} still holds erased {id}"
+            );
+        }
+        for hash in sim.made.get(id).into_iter().flatten() {
+            assert!(
+                sim.acked.contains(hash)
+                    || sim.dropped_by_eraser.contains(hash)
+                    || set_aside.contains(hash),
+                "seed {seed}: change {hash} of erased {id} vanished"
+            );
+            erased_hashes.insert(*hash);
+        }
+    }
+    for id in &sim.erased {
+        sim.made.remove(id);
+    }
     for hash in &sim.acked {
         assert!(
-            in_log.contains(hash),
+            in_log.contains(hash) || erased_hashes.contains(hash),
             "seed {seed}: acknowledged change {hash} missing from the log"
         );
     }
@@ -946,6 +1097,8 @@ fn devices_converge_under_faults() {
         total.duplicates += stats.duplicates;
         total.bootstraps += stats.bootstraps;
         total.projected += stats.projected;
+        total.erasures += stats.erasures;
+        total.set_aside += stats.set_aside;
     }
     // The faults really happened (a simulation without them would prove little).
     assert!(
@@ -953,7 +1106,9 @@ fn devices_converge_under_faults() {
             && total.drops > 0
             && total.duplicates > 0
             && total.bootstraps > 0
-            && total.projected > 0,
+            && total.projected > 0
+            && total.erasures > 0
+            && total.set_aside > 0,
         "{total:?}"
     );
 }
