@@ -124,6 +124,26 @@ impl CustomerDoc {
         })
     }
 
+    /// The customer as it is now, as a new document with id `new_id` and no history (one
+    /// change): what erasing a customer's history keeps (see
+    /// [`crate::sync::protocol::BlobKind::Erased`]). Every earlier value — and the value a
+    /// conflict did not show — stays in the old document only, which is erased. The
+    /// customer keeps its `created_at` and its stage moves (dates and stages, no personal
+    /// data). Returns the snapshot, its summary and its dashboard facts.
+    pub fn recreate(
+        &self,
+        new_id: CustomerId,
+        actor: ActorId,
+        author: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(Vec<u8>, CustomerSummary, CustomerFacts), DocError> {
+        let mut customer = self.customer.clone();
+        customer.id = new_id;
+        // The notes as plain text: hydrated text is tied to this document's changes.
+        customer.notes = autosurgeon::Text::with_value(self.customer.notes.as_str());
+        CustomerDoc::create_snapshot(customer, actor, author, now)
+    }
+
     /// For bulk creation (imports, sample data): the new customer's document as one snapshot,
     /// its summary and its dashboard facts, without keeping a document in memory. Skips
     /// hydrating the document back (most of [`CustomerDoc::create`]'s cost), which only a

@@ -492,3 +492,97 @@ mod random_work {
         }
     }
 }
+
+/// Every string the operations of every change of `bytes` (a saved document) write, run
+/// together (text is written a character per operation, so a note reads whole).
+fn every_value_written(bytes: &[u8]) -> String {
+    let doc = automerge::Automerge::load(bytes).unwrap();
+    let mut written = String::new();
+    for change in doc.get_changes(&[]) {
+        for op in change.decode().operations {
+            if let automerge::legacy::OpType::Put(automerge::ScalarValue::Str(text)) = op.action {
+                written.push_str(&text);
+            }
+        }
+    }
+    written
+}
+
+#[test]
+fn erasing_keeps_the_customer_as_it_is_now_in_a_new_document_without_any_earlier_value() {
+    let (mut phone, mut tablet) = two_devices();
+    phone
+        .update(at(5), |c| {
+            c.emails = vec![ContactPoint {
+                id: ContactPointId("e1".into()),
+                label: "work".into(),
+                value: "zoe@old-employer.example".into(),
+            }];
+            c.notes.update("Lives at 12 Rue Secrète.");
+            c.company = "Old Employer SA".into();
+        })
+        .unwrap();
+    tablet
+        .update(at(6), |c| c.address.city = "Lyon".into())
+        .unwrap();
+    phone.merge(&mut tablet).unwrap();
+    // She asked for her old details to go: the rep edits them away, then erases.
+    phone
+        .update(at(30), |c| {
+            c.emails[0].value = "zoe@new.example".into();
+            c.notes.update("Prefers email.");
+            c.company = "Nouvelle Fromagerie".into();
+        })
+        .unwrap();
+    let old = every_value_written(&phone.save());
+    for value in ["zoe@old-employer.example", "Secrète", "Old Employer SA"] {
+        assert!(old.contains(value), "the test's needle {value}");
+    }
+
+    let new_id: CustomerId = "0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b".parse().unwrap();
+    let (bytes, summary, _) = phone
+        .recreate(new_id.clone(), actor(1), Some("Chrome on Android"), at(40))
+        .unwrap();
+    let written = every_value_written(&bytes);
+    for value in [
+        "zoe@old-employer.example",
+        "Secrète",
+        "Old Employer SA",
+        "Fromagerie Lyonnaise",
+    ] {
+        assert!(!written.contains(value), "{value} survived the erasure");
+    }
+    for value in [
+        "zoe@new.example",
+        "Prefers email.",
+        "Nouvelle Fromagerie",
+        "Lyon",
+    ] {
+        assert!(written.contains(value), "{value} is kept");
+    }
+    // The customer as she is now, under the new id, with one change of history.
+    let mut recreated = CustomerDoc::from_remote(&bytes, actor(3)).unwrap();
+    let mut expected = phone.customer().clone();
+    expected.id = new_id;
+    let kept = recreated.customer();
+    assert_eq!(
+        (
+            &kept.name,
+            &kept.company,
+            &kept.emails,
+            &kept.address.city,
+            kept.notes.as_str()
+        ),
+        (
+            &expected.name,
+            &expected.company,
+            &expected.emails,
+            &expected.address.city,
+            expected.notes.as_str()
+        )
+    );
+    assert_eq!(kept.created_at, T0, "still added when she was");
+    assert_eq!(summary.id, expected.id);
+    let history = recreated.history(&pipeline());
+    assert_eq!(lines(&history), ["Chrome on Android | Added as Lead"]);
+}
