@@ -19,7 +19,11 @@ export const chromiumArgs = [
  * build both first) on a loopback port, with a throwaway data directory.
  */
 export function realServer(port: number, name: string) {
-  const dataDir = path.join(os.tmpdir(), `fieldbook-${name}-${process.pid}`);
+  // Kept in the environment, which the test workers inherit, so a test can look at what the
+  // relay stored (the workers load this file again, with other process ids).
+  const variable = `FIELDBOOK_${name.toUpperCase()}_DATA_DIR`;
+  const dataDir = process.env[variable] ?? path.join(os.tmpdir(), `fieldbook-${name}-${process.pid}`);
+  process.env[variable] = dataDir;
   return {
     use: {
       baseURL: `http://127.0.0.1:${port}`,

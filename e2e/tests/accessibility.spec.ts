@@ -30,6 +30,7 @@ for (const size of sizes) {
       ['customer', customer],
       ['history', `${customer}/history`],
       ['field-history', `${customer}/history/stage`],
+      ['erase', `${customer}/erase`],
       ['new-customer', '/customers/new'],
       ['capture', '/capture'],
       ['menu', '/menu'],

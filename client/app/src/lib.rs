@@ -123,6 +123,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("customers/:id") view=CustomerPage/>
                     <Route path=path!("customers/:id/history") view=routes::history::CustomerHistory/>
                     <Route path=path!("customers/:id/history/:field") view=routes::history::FieldHistory/>
+                    <Route path=path!("customers/:id/erase") view=routes::erase::EraseCustomer/>
                     <Route path=path!("sample-data") view=SampleData/>
                     <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("capture") view=QuickCapture/>

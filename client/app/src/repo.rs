@@ -17,7 +17,7 @@ use std::{cell::RefCell, rc::Rc};
 use leptos::prelude::*;
 use shared::crm::kpi::{DashboardFigures, DashboardRequest};
 use shared::documents::book_doc::BookSettings;
-use shared::model::history::RecentChange;
+use shared::model::history::{RecentChange, SetAside};
 use shared::sync::engine_protocol::{EngineError, EngineEvent, EngineRequest, Reply};
 use shared::sync::protocol::Upload;
 use shared::{
@@ -138,6 +138,9 @@ pub struct Repo {
     /// Increases whenever a commit changed some customer's dashboard facts (a dashboard on
     /// screen asks for its figures again).
     pub facts_version: RwSignal<u64>,
+    /// Increases whenever customers were set aside because another device erased them (the
+    /// notice asks for them again).
+    pub set_aside_version: RwSignal<u64>,
     engine: Engine,
     inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
 }
@@ -152,6 +155,7 @@ impl Repo {
             settings: RwSignal::new(BookSettings::default()),
             remote_changes: RwSignal::new(RemoteChanges::default()),
             facts_version: RwSignal::new(0),
+            set_aside_version: RwSignal::new(0),
             engine,
             inner: StoredValue::new_local(Rc::new(RefCell::new(Inner::default()))),
         };
@@ -269,6 +273,19 @@ impl Repo {
                 self.remote_changes.update(|changes| {
                     changes.generation += 1;
                     changes.customers = customers;
+                });
+            }
+            EngineEvent::Erased { ids, set_aside } => {
+                self.facts_version.update(|version| *version += 1);
+                self.book.update(|book| book.remove_all(ids));
+                self.prepare_search();
+                if *set_aside {
+                    self.set_aside_version.update(|version| *version += 1);
+                }
+                // A screen showing one of them reads it again and finds it gone.
+                self.remote_changes.update(|changes| {
+                    changes.generation += 1;
+                    changes.customers = ids.clone();
                 });
             }
             EngineEvent::Wiped => {
@@ -432,6 +449,49 @@ impl Repo {
             .await?
         {
             Reply::RecentChanges(changes) => Ok(changes),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Erases a customer's history on every device and at the relay; with `keep_as`, the
+    /// customer as it is now goes on under that new id without history.
+    pub async fn erase(
+        &self,
+        customer_id: &CustomerId,
+        keep_as: Option<CustomerId>,
+    ) -> Result<(), RepoError> {
+        let request = EngineRequest::Erase {
+            customer: customer_id.clone(),
+            keep_as,
+        };
+        self.saving(async {
+            match self.engine.ask(request).await? {
+                Reply::Done => Ok(()),
+                other => Err(unexpected(other)),
+            }
+        })
+        .await
+    }
+
+    /// Customers erased on another device while this one had unsent changes to them.
+    pub async fn set_aside(&self) -> Result<Vec<SetAside>, RepoError> {
+        match self.engine.ask(EngineRequest::SetAside).await? {
+            Reply::SetAside(items) => Ok(items),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The rep downloaded or discarded set-aside customer `key`.
+    pub async fn dismiss_set_aside(&self, key: u64) -> Result<(), RepoError> {
+        match self
+            .engine
+            .ask(EngineRequest::DismissSetAside { key })
+            .await?
+        {
+            Reply::Done => {
+                self.set_aside_version.update(|version| *version += 1);
+                Ok(())
+            }
             other => Err(unexpected(other)),
         }
     }

@@ -6,6 +6,7 @@ pub mod capture;
 pub mod customer;
 pub mod dashboard;
 pub mod duplicates;
+pub mod erase;
 pub mod feedback;
 pub mod follow_ups;
 pub mod history;

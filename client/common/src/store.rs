@@ -223,6 +223,10 @@ pub struct WriteBatch {
     pub more_follow: bool,
     /// Changes of other devices this write stores, and when (a catch-up page).
     pub arrival: Option<Arrival>,
+    /// Customers erased: every chunk of their documents is deleted (before the puts).
+    pub erase: Vec<CustomerId>,
+    /// Outbox items to delete (an erased customer's unsent changes).
+    pub delete_outbox: Vec<u64>,
 }
 
 /// The stored chunks of one document.
@@ -596,6 +600,14 @@ impl Store {
         let chunks = transaction.object_store(DOC_CHUNKS)?;
         let meta = transaction.object_store(META)?;
         let outbox = transaction.object_store(OUTBOX)?;
+        // First, while no other request of the transaction is waiting to be heard (an idb
+        // request's future hears only events after it is awaited).
+        if !batch.delete_outbox.is_empty() {
+            delete_outbox_in(&outbox, &batch.delete_outbox).await?;
+        }
+        for customer_id in &batch.erase {
+            chunks.delete(Query::KeyRange(chunk_range(customer_id, None)?))?;
+        }
         let has_snapshot = |projection| batch.snapshots.iter().any(|s| s.projection == projection);
         for snapshot in &batch.snapshots {
             put_snapshot_in(&transaction, snapshot, self.legacy)?;
@@ -709,43 +721,7 @@ impl Store {
             .database
             .transaction(&[OUTBOX], TransactionMode::ReadWrite)?;
         let outbox = transaction.object_store(OUTBOX)?;
-        let mut by_record: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
-        for id in ids {
-            by_record
-                .entry(id >> 16)
-                .or_default()
-                .push((id & 0xffff) as usize);
-        }
-        let mut reads = Vec::with_capacity(by_record.len());
-        for (&key, positions) in &by_record {
-            let request = outbox.get(Query::Key(JsValue::from_f64(key as f64)))?;
-            reads.push((key, positions, request));
-        }
-        let mut records = Vec::with_capacity(reads.len());
-        for (key, positions, request) in reads {
-            records.push((key, positions, request.await?));
-        }
-        for (key, positions, record) in records {
-            let key = JsValue::from_f64(key as f64);
-            match record
-                .as_ref()
-                .and_then(|value| value.dyn_ref::<js_sys::Array>())
-            {
-                Some(uploads) => {
-                    for &position in positions {
-                        uploads.set(position as u32, JsValue::NULL);
-                    }
-                    if uploads.iter().all(|upload| upload.is_null()) {
-                        outbox.delete(Query::Key(key))?;
-                    } else {
-                        outbox.put(uploads, Some(&key))?;
-                    }
-                }
-                None => {
-                    outbox.delete(Query::Key(key))?;
-                }
-            }
-        }
+        delete_outbox_in(&outbox, ids).await?;
         commit(transaction, &outbox).await
     }
 
@@ -846,6 +822,48 @@ impl Record for CustomerFacts {
     fn from_legacy(values: Vec<JsValue>) -> Vec<Self> {
         decode_facts(values)
     }
+}
+
+/// Deletes outbox items within `outbox`'s transaction (see [`Store::delete_outbox`]).
+async fn delete_outbox_in(outbox: &idb::ObjectStore, ids: &[u64]) -> Result<(), StoreError> {
+    let mut by_record: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
+    for id in ids {
+        by_record
+            .entry(id >> 16)
+            .or_default()
+            .push((id & 0xffff) as usize);
+    }
+    let mut reads = Vec::with_capacity(by_record.len());
+    for (&key, positions) in &by_record {
+        let request = outbox.get(Query::Key(JsValue::from_f64(key as f64)))?;
+        reads.push((key, positions, request));
+    }
+    let mut records = Vec::with_capacity(reads.len());
+    for (key, positions, request) in reads {
+        records.push((key, positions, request.await?));
+    }
+    for (key, positions, record) in records {
+        let key = JsValue::from_f64(key as f64);
+        match record
+            .as_ref()
+            .and_then(|value| value.dyn_ref::<js_sys::Array>())
+        {
+            Some(uploads) => {
+                for &position in positions {
+                    uploads.set(position as u32, JsValue::NULL);
+                }
+                if uploads.iter().all(|upload| upload.is_null()) {
+                    outbox.delete(Query::Key(key))?;
+                } else {
+                    outbox.put(uploads, Some(&key))?;
+                }
+            }
+            None => {
+                outbox.delete(Query::Key(key))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every record of `projection` within `transaction`: the snapshot (or its JSON copy, or

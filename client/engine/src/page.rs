@@ -35,6 +35,10 @@ pub fn serve(tabs: Tabs, repo: Repo, sync: Sync) {
                 sync.announce();
                 Ok(())
             }
+            TabRequest::DismissSetAside(key) => repo
+                .dismiss_set_aside(key)
+                .await
+                .map_err(|err| err.to_string()),
         }
     });
     repo.tell_page_with(Rc::new(|event| post(&FromEngine::Event(event))));
@@ -132,6 +136,15 @@ async fn answer(
             }
             None => Ok(Reply::Updated(None)),
         },
+        EngineRequest::Erase { customer, keep_as } => {
+            repo.erase(&customer, keep_as).await?;
+            Ok(Reply::Done)
+        }
+        EngineRequest::SetAside => Ok(Reply::SetAside(repo.set_aside().await?)),
+        EngineRequest::DismissSetAside { key } => {
+            repo.dismiss_set_aside(key).await?;
+            Ok(Reply::Done)
+        }
         EngineRequest::Create(customer) => {
             let created = repo.create(*customer).await?;
             let (customer, version) = repo.customer_versioned(&created.id).await?;

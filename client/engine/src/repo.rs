@@ -27,7 +27,13 @@
 //! ([`TabEvent::Committed`]); the other tabs update their book and drop their copies of the
 //! documents it touched, so every tab shows the same book.
 
-use std::{cell::RefCell, collections::HashMap, rc::Rc};
+mod erase;
+
+use std::{
+    cell::RefCell,
+    collections::{HashMap, HashSet},
+    rc::Rc,
+};
 
 use automerge::ActorId;
 use leptos::prelude::*;
@@ -131,6 +137,10 @@ impl From<DocError> for RepoError {
 /// Called with the outbox items of each committed local change.
 pub type QueuedHook = Rc<dyn Fn(Vec<OutboxItem>)>;
 
+/// Told the outbox items deleted without being sent (an erased customer's), so sync stops
+/// pushing them.
+pub type ForgetHook = Rc<dyn Fn(Vec<u64>)>;
+
 /// The name written into this device's changes: the signed-in device's name, or before
 /// signing in the browser's ("Chrome on Android"), never nothing — another device would
 /// show an unnamed change as its own.
@@ -152,6 +162,10 @@ struct RepoInner {
     /// The sync cursor: this device holds every log entry up to here (snapshots say so).
     cursor: Seq,
     on_queued: Option<QueuedHook>,
+    on_forget: Option<ForgetHook>,
+    /// Customers erased (here or on another device): an entry of theirs is never taken
+    /// back in (see `erase`).
+    erased: HashSet<CustomerId>,
     /// Callers that asked for the store while it was still opening.
     waiting_for_store: Vec<futures_channel::oneshot::Sender<()>>,
     /// The book's catalog and pipeline document (see [`BookDoc`]).
@@ -235,6 +249,8 @@ impl Repo {
                 device_name: None,
                 cursor: Seq(0),
                 on_queued: None,
+                on_forget: None,
+                erased: HashSet::new(),
                 waiting_for_store: Vec::new(),
                 book_doc: None,
                 facts: None,
@@ -398,11 +414,13 @@ impl Repo {
         self.inner().borrow_mut().book_doc = Some(book_doc);
         let summaries = store.load_summaries().await?;
         mark("fieldbook:summaries-read");
+        let erased = Repo::load_erased(&store).await;
         tracing::info!(n_customers = summaries.items.len(), "book loaded");
         let inner = self.inner();
         let mut inner = inner.borrow_mut();
         inner.store = Some(Rc::new(store));
         inner.actor = actor;
+        inner.erased = erased;
         // A blocked open that went through after all: back to normal.
         if matches!(self.load_state.get_untracked(), LoadState::Failed(_)) {
             self.load_state.set(LoadState::Loading);
@@ -715,7 +733,31 @@ impl Repo {
     /// committed records in memory with its own laid over them, so a start right after it
     /// reads one value instead of the log.
     async fn write(&self, store: &Store, mut batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
-        {
+        if !batch.erase.is_empty() {
+            // The list's snapshot is rewritten without the erased customers, from every
+            // committed summary: only once no other write is in flight (module `erase`).
+            while self.inner().borrow().writes_in_flight > 0 {
+                common::perf::sleep(10).await;
+            }
+            let inner = self.inner();
+            let inner = inner.borrow();
+            let erased: HashSet<&CustomerId> = batch.erase.iter().collect();
+            let kept = |id: &CustomerId| !erased.contains(id);
+            let summaries: Vec<&CustomerSummary> = (inner.summaries.with_newer(&batch.summaries))
+                .into_iter()
+                .filter(|summary| kept(&summary.id))
+                .collect();
+            batch
+                .snapshots
+                .push(SnapshotBytes::of_summaries(&summaries)?);
+            if let (Some(index), None) = (&inner.facts, &inner.facts_pending) {
+                let facts: Vec<&CustomerFacts> = (index.with_newer(&batch.facts))
+                    .into_iter()
+                    .filter(|facts| kept(&facts.id))
+                    .collect();
+                batch.snapshots.push(SnapshotBytes::of_facts(&facts)?);
+            }
+        } else {
             let inner = self.inner();
             let inner = inner.borrow();
             if inner.writes_in_flight == 0 && !batch.more_follow {
@@ -897,6 +939,10 @@ impl Repo {
                 self.show_changed(summaries);
             }
             TabEvent::Wiped => self.forget_in_memory(),
+            TabEvent::Erased { ids, set_aside } => {
+                self.forget_in_memory_only(&ids);
+                self.tell_page(EngineEvent::Erased { ids, set_aside });
+            }
             TabEvent::WriterChanged { .. } | TabEvent::Sync(_) => {}
         }
     }
@@ -1099,12 +1145,19 @@ impl Repo {
 
     /// Connects the repo to sync: the device's name for change messages, the stored
     /// cursor, and the hook told about every committed local change.
-    pub fn attach_sync(&self, device_name: Option<String>, cursor: Seq, on_queued: QueuedHook) {
+    pub fn attach_sync(
+        &self,
+        device_name: Option<String>,
+        cursor: Seq,
+        on_queued: QueuedHook,
+        on_forget: ForgetHook,
+    ) {
         let inner = self.inner();
         let mut inner = inner.borrow_mut();
         inner.device_name = device_name;
         inner.cursor = cursor;
         inner.on_queued = Some(on_queued);
+        inner.on_forget = Some(on_forget);
         // Cached documents pick up the device name for their next change.
         inner.docs = DocCache::new(DOC_CACHE_CAPACITY);
     }
@@ -1264,6 +1317,20 @@ impl Repo {
             .into_iter()
             .map(|entry| (entry, projections.next().flatten()))
             .partition(|(entry, _)| entry.document.0 == BOOK_DOCUMENT);
+        // Erased customers (module `erase`): forgotten, and nothing of theirs taken in.
+        let mut erasures = self.erasures_in(&store, &entries, &outbox).await?;
+        let erased = |document: &DocumentId| {
+            document
+                .0
+                .parse::<CustomerId>()
+                .is_ok_and(|id| erasures.ids.contains(&id) || inner.borrow().erased.contains(&id))
+        };
+        let entries: Vec<_> = (entries.into_iter())
+            .filter(|(entry, _)| !erased(&entry.document))
+            .collect();
+        let outbox: Vec<Upload> = (outbox.into_iter())
+            .filter(|upload| upload.kind == BlobKind::Erased || !erased(&upload.document))
+            .collect();
         let mut meta = meta;
         let mut book_settings = None;
         if !book_entries.is_empty() {
@@ -1399,11 +1466,14 @@ impl Repo {
         // commit together or not at all. (Writing a large page in chunks, merging one while
         // the previous commits, was measured: no gain — the cost of IndexedDB requests is on
         // the main thread too.)
+        meta.extend(std::mem::take(&mut erasures.meta));
         let mut batch = WriteBatch {
             meta,
             outbox: outbox.iter().map(encode).collect(),
             more_follow,
             arrival,
+            erase: erasures.ids.clone(),
+            delete_outbox: erasures.delete_outbox.clone(),
             ..WriteBatch::default()
         };
         let mut written: Vec<(CustomerId, CachedDoc)> = Vec::new();
@@ -1442,6 +1512,7 @@ impl Repo {
             }
         };
         common::perf::add_timing("apply: IndexedDB write", started);
+        self.forget_erased(erasures);
         if let Some(settings) = book_settings {
             self.settings.set(settings);
         }
@@ -1553,8 +1624,16 @@ impl Repo {
         if read.since > 0 {
             self.compact_soon(Projection::Facts, false);
         }
-        for record in read.items {
-            index.upsert(record);
+        {
+            // Facts of an erased customer stay in the stored facts until a dashboard has
+            // them in memory when a customer is erased (module `erase`): left out here.
+            let inner = self.inner();
+            let inner = inner.borrow();
+            for record in read.items {
+                if !inner.erased.contains(&record.id) {
+                    index.upsert(record);
+                }
+            }
         }
         common::perf::add_timing("dashboard: read facts", started);
         let mut missing: Vec<CustomerId> = self

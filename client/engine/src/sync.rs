@@ -236,6 +236,11 @@ impl Sync {
             device_name,
             cursor,
             Rc::new(move |items| self.call(|engine, now| engine.queued(items, now))),
+            Rc::new(move |ids| {
+                if let Some(engine) = self.inner().borrow_mut().engine.as_mut() {
+                    engine.forget(&ids);
+                }
+            }),
         );
     }
 
@@ -336,6 +341,12 @@ impl Sync {
                         "A change was refused by the relay: {message}"
                     )));
                     self.delete_outbox(ids);
+                }
+                ClientEffect::Erased { document, ids } => {
+                    let repo = self.repo;
+                    leptos::task::spawn_local(async move {
+                        repo.erased_elsewhere(&document, ids).await;
+                    });
                 }
                 ClientEffect::SignedOut { revoked, message } => {
                     let reason = if revoked {

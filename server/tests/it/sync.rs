@@ -800,7 +800,7 @@ async fn erasing_a_document_empties_its_entries_frees_its_quota_and_refuses_late
         bytes: Vec::new(),
     };
     reference
-        .append(&space, &valid(&[erasure.clone()]))
+        .append(&space, &valid(std::slice::from_ref(&erasure)))
         .unwrap();
     let ServerMessage::Acked { results, head, .. } = phone.push(vec![erasure.clone()]).await else {
         panic!("the erasure is acknowledged")

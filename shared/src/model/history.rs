@@ -29,6 +29,20 @@ pub struct RecentChange {
     pub entry: HistoryEntry,
 }
 
+/// A customer another device erased while this device held changes to it that it had not
+/// sent: kept for the rep (downloaded or discarded by her), never dropped unseen.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+pub struct SetAside {
+    /// Its key among the set-aside customers.
+    pub key: u64,
+    /// The customer as this device had it, its unsent changes included.
+    pub customer: crate::Customer,
+    /// How many changes had not been sent.
+    pub unsent: usize,
+    /// When this device learned of the erasure.
+    pub at: Timestamp,
+}
+
 /// Dates the entries of `customer`'s history (newest first) that arrived by sync: those
 /// named in `arrivals`, and, where the customer itself arrived, every change of another
 /// device it brought.

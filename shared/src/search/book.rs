@@ -426,6 +426,18 @@ impl Book {
             .then_with(|| ea.summary.id.cmp(&eb.summary.id))
     }
 
+    /// Removes customers (erased): the book is made again without them (rare, so simple).
+    pub fn remove_all(&mut self, ids: &[CustomerId]) {
+        if !ids.iter().any(|id| self.positions.contains_key(id)) {
+            return;
+        }
+        let kept: Vec<CustomerSummary> = (self.summaries())
+            .filter(|summary| !ids.contains(&summary.id))
+            .cloned()
+            .collect();
+        *self = Book::from_summaries(kept);
+    }
+
     /// Adds or replaces many customers: one sort of each order instead of one insertion per
     /// customer when they are many (a download's page).
     pub fn upsert_all(&mut self, summaries: Vec<CustomerSummary>) {
@@ -938,6 +950,31 @@ mod tests {
         // A country code alone cannot tell a national number's country: every phone.
         assert_eq!(found("+43"), ["Anna Wien", "Franz Graz"]);
         assert!(found("0664 2003002").is_empty());
+    }
+
+    #[test]
+    fn removed_customers_leave_the_list_the_counts_and_the_search() {
+        let summaries: Vec<CustomerSummary> = sample_book().summaries().cloned().collect();
+        let mut book = Book::from_summaries(summaries.clone());
+        let gone = (summaries.iter())
+            .find(|summary| summary.name == "Zoë Dupont")
+            .unwrap()
+            .clone();
+        book.remove_all(std::slice::from_ref(&gone.id));
+        let rest: Vec<CustomerSummary> = (summaries.iter())
+            .filter(|summary| summary.id != gone.id)
+            .cloned()
+            .collect();
+        assert!(book.holds_exactly(&rest));
+        assert_eq!(
+            book.counts.n_per_tag.get("vip"),
+            None,
+            "her tag is no longer counted"
+        );
+        assert!(book.summaries().all(|summary| summary.id != gone.id));
+        let fresh = Book::from_summaries(rest);
+        assert_eq!(book.counts.n_per_stage, fresh.counts.n_per_stage);
+        assert_eq!(book.counts.n_per_tag, fresh.counts.n_per_tag);
     }
 
     #[test]

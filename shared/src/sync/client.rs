@@ -981,6 +981,62 @@ mod tests {
     }
 
     #[test]
+    fn a_change_refused_as_erased_forgets_every_unsent_change_of_that_document_only() {
+        let item = |id: u64, document: &str| OutboxItem {
+            id,
+            upload: Upload {
+                document: DocumentId(document.into()),
+                kind: BlobKind::Change,
+                bytes: vec![id as u8],
+            },
+        };
+        let outbox = vec![
+            item(1, "kept"),
+            item(2, "gone"),
+            item(3, "gone"),
+            item(4, "kept"),
+        ];
+        let (mut engine, effects) = welcomed_with(Seq(3), outbox);
+        let request_id = sent(&effects)
+            .iter()
+            .find_map(|message| match message {
+                ClientMessage::Push { request_id, .. } => Some(*request_id),
+                _ => None,
+            })
+            .expect("the outbox is pushed");
+        let effects = engine.frame(
+            &encode(&ServerMessage::Rejected {
+                request_id,
+                index: 1,
+                code: ErrorCode::Erased,
+                message: "gone was erased on another device".into(),
+            }),
+            T,
+        );
+        assert_eq!(
+            effects[0],
+            ClientEffect::Erased {
+                document: DocumentId("gone".into()),
+                ids: vec![2, 3],
+            }
+        );
+        // The rest is pushed again, without the erased document's changes.
+        let pushed: Vec<DocumentId> = sent(&effects)
+            .into_iter()
+            .flat_map(|message| match message {
+                ClientMessage::Push { uploads, .. } => uploads,
+                _ => Vec::new(),
+            })
+            .map(|upload| upload.document)
+            .collect();
+        assert_eq!(
+            pushed,
+            [DocumentId("kept".into()), DocumentId("kept".into())]
+        );
+        assert_eq!(engine.status().unsent, 2);
+    }
+
+    #[test]
     fn a_push_over_the_relays_quota_keeps_every_change_tells_the_rep_and_retries_later() {
         let item = OutboxItem {
             id: 7,

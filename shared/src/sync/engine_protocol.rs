@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crm::kpi::{DashboardFigures, DashboardRequest};
 use crate::documents::book_doc::BookSettings;
-use crate::model::history::RecentChange;
+use crate::model::history::{RecentChange, SetAside};
 use crate::sync::account::DeviceInfo;
 use crate::sync::protocol::Upload;
 use crate::sync::tab_protocol::{RequestId, SyncState};
@@ -84,6 +84,25 @@ pub enum EngineRequest {
         field: String,
         /// The value, as [`HistoryLine::value`] holds it.
         value: String,
+    },
+    /// Erase a customer's history: every device forgets its document and the relay empties
+    /// its entries. With `keep_as`, the customer as it is now goes on under that new id as
+    /// a document without history → [`Reply::Done`] once committed.
+    Erase {
+        /// The customer.
+        customer: CustomerId,
+        /// The id (made by the screen, like a new customer's) that keeps the customer as
+        /// it is now; `None` erases the customer completely.
+        keep_as: Option<CustomerId>,
+    },
+    /// Customers erased on another device while this one had unsent changes to them, as
+    /// this device had them → [`Reply::SetAside`].
+    SetAside,
+    /// The rep has dealt with a set-aside customer (downloaded or discarded it) →
+    /// [`Reply::Done`].
+    DismissSetAside {
+        /// [`SetAside::key`].
+        key: u64,
     },
     /// A new customer → [`Reply::Customer`] once committed.
     Create(Box<Customer>),
@@ -169,6 +188,8 @@ pub enum Reply {
     History(Vec<HistoryEntry>),
     /// Changes from other devices, newest arrival first.
     RecentChanges(Vec<RecentChange>),
+    /// Customers set aside because another device erased them.
+    SetAside(Vec<SetAside>),
     /// How many customers were written or touched.
     Count(usize),
     /// Changes for a file.
@@ -260,6 +281,14 @@ pub enum EngineEvent {
     },
     /// Every customer was removed from this device (sign-out, revocation).
     Wiped,
+    /// These customers were erased (here, in another tab or on another device) and are no
+    /// longer on this device.
+    Erased {
+        /// The customers.
+        ids: Vec<CustomerId>,
+        /// Whether unsent changes of some of them were set aside ([`EngineRequest::SetAside`]).
+        set_aside: bool,
+    },
     /// The sync state, whenever it changes.
     Sync(Box<SyncState>),
 }

@@ -584,6 +584,64 @@ mod tests {
     }
 
     #[test]
+    fn erasures_go_only_to_and_from_devices_that_speak_version_3() {
+        let erasure = LogEntry {
+            seq: Seq(4),
+            document: crate::sync::protocol::DocumentId("c1".into()),
+            kind: BlobKind::Erased,
+            bytes: Vec::new(),
+        };
+        // Version 3 reads it; version 2 is told to update, and the session ends.
+        let effects = ready(SUPPORTED_VERSIONS).entries(1, vec![erasure.clone()], Seq(4));
+        assert!(matches!(
+            &effects[..],
+            [SessionEffect::Send(ServerMessage::Entries { .. })]
+        ));
+        let effects = ready(&[1, 2]).entries(1, vec![erasure.clone()], Seq(4));
+        assert!(
+            matches!(
+                &effects[..],
+                [
+                    SessionEffect::Send(ServerMessage::Error {
+                        code: ErrorCode::UnsupportedVersion,
+                        ..
+                    }),
+                    SessionEffect::Close { .. }
+                ]
+            ),
+            "{effects:?}"
+        );
+        // Version 2 cannot erase, and is refused an erased document's code it cannot read.
+        let push = encode(&ClientMessage::Push {
+            request_id: 5,
+            uploads: vec![crate::sync::protocol::Upload {
+                document: erasure.document.clone(),
+                kind: BlobKind::Erased,
+                bytes: Vec::new(),
+            }],
+        });
+        let mut old = ready(&[1, 2]);
+        assert!(matches!(
+            &old.frame(&push, Timestamp(1))[..],
+            [SessionEffect::Send(ServerMessage::Rejected {
+                code: ErrorCode::UnsupportedVersion,
+                ..
+            })]
+        ));
+        assert!(matches!(
+            &old.push_refused(5, 0, ErrorCode::Erased, "erased".into())[..],
+            [SessionEffect::Send(ServerMessage::Rejected {
+                code: ErrorCode::InvalidBlob,
+                ..
+            })]
+        ));
+        assert!(matches!(
+            &ready(SUPPORTED_VERSIONS).frame(&push, Timestamp(1))[..],
+            [SessionEffect::Append { .. }]
+        ));
+    }
+
+    #[test]
     fn projections_go_only_to_devices_that_speak_version_2() {
         let sent = |session: &mut RelaySession| match session.bootstrap_page(7, page()).pop() {
             Some(SessionEffect::Send(message)) => message,

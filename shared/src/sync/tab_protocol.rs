@@ -37,7 +37,7 @@ use crate::model::facts::CustomerFacts;
 use crate::sync::account::{HeldBook, Session};
 use crate::sync::protocol::Upload;
 use crate::sync::SyncStatus;
-use crate::CustomerSummary;
+use crate::{CustomerId, CustomerSummary};
 
 /// A tab's random identity for the lifetime of its page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -88,6 +88,9 @@ pub enum TabRequest {
     },
     /// Announce the current sync state (a tab that just opened asks).
     Hello,
+    /// Forget a customer set aside after another device erased it (see
+    /// `EngineRequest::DismissSetAside`).
+    DismissSetAside(u64),
 }
 
 /// What the writer tells every tab.
@@ -109,6 +112,13 @@ pub enum TabEvent {
     },
     /// Every customer was removed from this device (sign-out, revocation).
     Wiped,
+    /// These customers were erased and are no longer stored.
+    Erased {
+        /// The customers.
+        ids: Vec<CustomerId>,
+        /// Whether unsent changes of some of them were set aside.
+        set_aside: bool,
+    },
     /// The sync state, whenever it changes.
     Sync(Box<SyncState>),
 }

@@ -164,10 +164,21 @@ pub fn CustomerPage() -> impl IntoView {
         };
         if seen.is_some() && changes.customers.contains(&open_id) {
             spawn_local(async move {
-                if let Ok(customer) = repo.customer(&open_id).await {
-                    if customer_id.get_untracked().as_ref() == Some(&open_id) {
-                        editor.current.set(Some(customer));
+                let result = repo.customer(&open_id).await;
+                if customer_id.get_untracked().as_ref() != Some(&open_id) {
+                    return;
+                }
+                match result {
+                    Ok(customer) => editor.current.set(Some(customer)),
+                    // Erased (here, in another tab or on another device) while open.
+                    Err(RepoError::NotFound) => {
+                        editor.current.set(None);
+                        load_error.set(Some(
+                            "This customer is no longer on this device: their history was erased."
+                                .into(),
+                        ));
                     }
+                    Err(_) => {}
                 }
             });
         }

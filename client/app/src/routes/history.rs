@@ -147,6 +147,11 @@ pub fn CustomerHistory() -> impl IntoView {
                     }
                 }}
             </section>
+            <section class="card" data-testid="erase-card">
+                <h2 class="section-title">"Erase the history"</h2>
+                <p class="hint">"When a customer asks for their personal data to be deleted: every earlier value can be erased here, on the server and on your other devices."</p>
+                <A href=move || format!("{}/erase", base()) attr:class="button danger" attr:data-testid="erase-history">"Erase history…"</A>
+            </section>
         </div>
     }
 }

@@ -178,6 +178,7 @@ pub fn CustomerList() -> impl IntoView {
             <SyncIndicator/>
         </div>
         <StorageErrorBanner/>
+        <crate::routes::erase::SetAsideNotice/>
         // Early in the tab order (it was the last of 20+ stops); placed by CSS at the
         // bottom corner of the list.
         <A href="/customers/new" attr:class="fab" attr:data-testid="add-customer" attr:aria-label="Add customer">
