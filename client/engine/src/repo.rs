@@ -739,6 +739,7 @@ impl Repo {
             while self.inner().borrow().writes_in_flight > 0 {
                 common::perf::sleep(10).await;
             }
+            let started = common::perf::now_ms();
             let inner = self.inner();
             let inner = inner.borrow();
             let erased: HashSet<&CustomerId> = batch.erase.iter().collect();
@@ -757,6 +758,7 @@ impl Repo {
                     .collect();
                 batch.snapshots.push(SnapshotBytes::of_facts(&facts)?);
             }
+            common::perf::add_timing("store: snapshot without erased customers", started);
         } else {
             let inner = self.inner();
             let inner = inner.borrow();
