@@ -38,6 +38,11 @@ impl DocCache {
         self.entries.first_mut().map(|(_, cached)| cached)
     }
 
+    /// Whether the document is cached (its place in the order unchanged).
+    pub fn contains(&self, customer_id: &CustomerId) -> bool {
+        self.entries.iter().any(|(id, _)| id == customer_id)
+    }
+
     /// Adds a document, evicting the least recently used one when full.
     pub fn insert(&mut self, customer_id: CustomerId, cached: CachedDoc) {
         self.remove(&customer_id);

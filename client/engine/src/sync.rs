@@ -530,7 +530,12 @@ impl Sync {
     /// backed up and the rep has not chosen to discard them.
     async fn forget_account(self, reason: String, discard_unsent: bool) {
         self.call(|engine, now| engine.set_credentials(None, now));
-        let unsent = self.status.get_untracked().unsent;
+        // Changes set aside because another device erased their customer are unsent too:
+        // the list offers them for download until the rep deals with them.
+        let set_aside: usize = (self.repo.set_aside().await)
+            .map(|items| items.iter().map(|item| item.unsent).sum())
+            .unwrap_or(0);
+        let unsent = self.status.get_untracked().unsent + set_aside;
         if unsent > 0 && !discard_unsent {
             self.hold(reason, unsent).await;
             return;

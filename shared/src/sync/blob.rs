@@ -294,6 +294,18 @@ fn map_preds_in_place(doc: &Automerge, change: &Change) -> bool {
                 .ok(),
         }
     };
+    // A deletion or an increment acts on a value it names: without one it is about nothing
+    // (automerge 0.12.0 applied a deletion naming no predecessor, then `unwrap`ped
+    // `MissingOps` reading the document's changes: history fuzz).
+    let about_nothing = ops.iter().any(|op| {
+        matches!(
+            op.action,
+            automerge::legacy::OpType::Delete | automerge::legacy::OpType::Increment(_)
+        ) && op.pred.is_empty()
+    });
+    if about_nothing {
+        return false;
+    }
     // Every object an operation is in exists: the document's, or made earlier by the change
     // (automerge 0.12.0 panics applying an operation in a missing object: history fuzz).
     let mut known_objects: Vec<&automerge::legacy::OpId> = Vec::new();
@@ -756,6 +768,17 @@ mod tests {
             "{refused:?}"
         );
         let _ = raw.get_changes(&[]);
+        // Found next: a deletion naming no predecessor, of a key of a map the change made
+        // (automerge applied it, then `unwrap`ped `MissingOps` reading the changes).
+        let input = include_bytes!("../../fuzz/corpus/history/regression-delete-of-nothing");
+        let refused = apply_fuzzed(&mut raw, input);
+        assert!(
+            refused
+                .iter()
+                .any(|why| matches!(why, ChangeRefused::PredecessorElsewhere)),
+            "{refused:?}"
+        );
+        let _ = raw.get_changes(&[]);
         // Real edits of another device, a conflict and its resolution pass the check.
         let mut phone = doc.fork(automerge::ActorId::from(vec![4u8; 16]));
         let mut tablet = doc.fork(automerge::ActorId::from(vec![5u8; 16]));
@@ -780,6 +803,30 @@ mod tests {
             .resolve_conflict("company", &conflict.values[1].op, now)
             .unwrap();
         let change = Change::try_from(merged.last_local_change().unwrap().as_slice()).unwrap();
+        assert!(matches!(
+            apply_checked(&mut raw, change, &mut KnownActors::default()),
+            Ok(true)
+        ));
+        // Deletions: a phone removed, notes shortened, a tag taken off.
+        let mut edited =
+            crate::CustomerDoc::from_remote(&raw.save(), automerge::ActorId::from(vec![7u8; 16]))
+                .unwrap();
+        edited
+            .update(now, |c| {
+                c.phones.clear();
+                c.notes.update("Short.");
+                let tags: Vec<String> = c.tags.iter().map(|tag| tag.to_string()).collect();
+                for tag in tags {
+                    c.tags.remove(&tag);
+                }
+            })
+            .unwrap();
+        let change = Change::try_from(edited.last_local_change().unwrap().as_slice()).unwrap();
+        assert!(change
+            .decode()
+            .operations
+            .iter()
+            .any(|op| matches!(op.action, automerge::legacy::OpType::Delete)));
         assert!(matches!(
             apply_checked(&mut raw, change, &mut KnownActors::default()),
             Ok(true)

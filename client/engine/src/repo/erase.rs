@@ -280,9 +280,7 @@ impl Repo {
         let store = self.store().await?;
         let mut set_aside = self.set_aside_stored(&store).await;
         set_aside.retain(|item| item.key != key);
-        store
-            .put_meta(SET_ASIDE_META, &to_meta(&set_aside))
-            .await?;
+        store.put_meta(SET_ASIDE_META, &to_meta(&set_aside)).await?;
         Ok(())
     }
 }
