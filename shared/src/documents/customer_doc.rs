@@ -448,6 +448,10 @@ pub(crate) fn load_entries_checked<'a>(
     let mut known = crate::sync::blob::KnownActors::default();
     for bytes in entries {
         let Some(change) = single_change(bytes) else {
+            if crate::sync::blob::is_change_chunk(bytes) {
+                // A change Automerge cannot parse without panicking.
+                return Err(DocError::Refused(ChangeRefused::Unreadable));
+            }
             doc.load_incremental(bytes)?;
             known.reset();
             let missing = doc.get_missing_deps(&[]).len();

@@ -194,6 +194,9 @@ pub enum ChangeRefused {
     /// an operation that did not hold its map key.
     #[error("a change about values the document does not have")]
     PredecessorElsewhere,
+    /// A change chunk Automerge would panic parsing (see [`change_parses_safely`]).
+    #[error("a change with an operation number out of range")]
+    Unreadable,
 }
 
 /// The actors of a document's changes and the last sequence number of each, gathered the
@@ -306,28 +309,43 @@ fn map_preds_in_place(doc: &Automerge, change: &Change) -> bool {
     if about_nothing {
         return false;
     }
-    // Every object an operation is in exists: the document's, or made earlier by the change
-    // (automerge 0.12.0 panics applying an operation in a missing object: history fuzz).
-    let mut known_objects: Vec<&automerge::legacy::OpId> = Vec::new();
+    // Every object an operation is in exists — the document's, or made earlier by the change
+    // (automerge 0.12.0 panics applying an operation in a missing object: history fuzz) —
+    // and is of the kind its key needs: a key in a map, an element in a list or a text
+    // (it `unwrap`ped applying a map key in a text the change made: history fuzz).
+    let mut known_objects: Vec<(&automerge::legacy::OpId, bool)> = Vec::new();
     for op in ops {
+        let wants_sequence = !matches!(op.key, Key::Map(_));
         let ObjectId::Id(id) = &op.obj else {
+            // The root is a map.
+            if wants_sequence {
+                return false;
+            }
             continue;
         };
-        if known_objects.contains(&id) {
-            continue;
-        }
-        let exists = if id.actor() == change.actor_id() && id.counter() >= start {
-            usize::try_from(id.counter() - start)
-                .ok()
-                .and_then(|at| ops.get(at))
-                .is_some_and(|made| matches!(made.action, automerge::legacy::OpType::Make(_)))
-        } else {
-            obj_id(&op.obj).is_some_and(|obj| doc.object_type(&obj).is_ok())
+        let sequence = match known_objects.iter().find(|(known, _)| *known == id) {
+            Some((_, sequence)) => Some(*sequence),
+            None if id.actor() == change.actor_id() && id.counter() >= start => {
+                match usize::try_from(id.counter() - start)
+                    .ok()
+                    .and_then(|at| ops.get(at))
+                    .map(|made| &made.action)
+                {
+                    Some(automerge::legacy::OpType::Make(kind)) => Some(matches!(
+                        kind,
+                        automerge::ObjType::List | automerge::ObjType::Text
+                    )),
+                    _ => None,
+                }
+            }
+            None => obj_id(&op.obj)
+                .and_then(|obj| doc.object_type(&obj).ok())
+                .map(|kind| matches!(kind, automerge::ObjType::List | automerge::ObjType::Text)),
         };
-        if !exists {
-            return false;
+        match sequence {
+            Some(sequence) if sequence == wants_sequence => known_objects.push((id, sequence)),
+            _ => return false,
         }
-        known_objects.push(id);
     }
     if ops
         .iter()
@@ -394,76 +412,15 @@ fn map_preds_in_place(doc: &Automerge, change: &Change) -> bool {
 /// as automerge writes it: header, dependencies, actor, sequence, start op, time, message,
 /// other actors, column metadata, then the columns; anything unreadable counts as a no.
 fn op_actors_listed(chunk: &[u8], n_actors: usize) -> bool {
-    /// The op columns' (spec, length) and the bytes of the columns that follow them.
-    type Columns<'a> = (Vec<(u64, usize)>, &'a [u8]);
-    fn read_ops_columns(chunk: &[u8]) -> Option<Columns<'_>> {
-        let mut at = 9;
-        let uleb = |at: &mut usize| -> Option<u64> {
-            let (value, used) = uleb128(chunk.get(*at..)?)?;
-            *at += used;
-            Some(value)
-        };
-        let skip = |at: &mut usize, n: u64| -> Option<()> {
-            *at = at.checked_add(usize::try_from(n).ok()?)?;
-            (*at <= chunk.len()).then_some(())
-        };
-        let _length = uleb(&mut at)?;
-        let deps = uleb(&mut at)?;
-        skip(&mut at, deps.checked_mul(32)?)?;
-        let actor = uleb(&mut at)?;
-        skip(&mut at, actor)?;
-        let _seq = uleb(&mut at)?;
-        let _start_op = uleb(&mut at)?;
-        let _time = uleb(&mut at)?; // signed, but one LEB128 number either way
-        let message = uleb(&mut at)?;
-        skip(&mut at, message)?;
-        let others = uleb(&mut at)?;
-        for _ in 0..others {
-            let len = uleb(&mut at)?;
-            skip(&mut at, len)?;
-        }
-        let n_columns = uleb(&mut at)?;
-        let mut columns = Vec::new();
-        for _ in 0..n_columns.min(1024) {
-            let spec = uleb(&mut at)?;
-            let len = usize::try_from(uleb(&mut at)?).ok()?;
-            columns.push((spec, len));
-        }
-        Some((columns, chunk.get(at..)?))
-    }
     /// Every value of an RLE column of unsigned numbers below `n_actors` (null runs allowed).
-    fn rle_below(mut data: &[u8], n_actors: u64) -> Option<bool> {
-        while !data.is_empty() {
-            let (count, used) = sleb128(data)?;
-            data = data.get(used..)?;
-            match count {
-                0 => {
-                    let (_, used) = uleb128(data)?;
-                    data = data.get(used..)?;
-                }
-                run if run > 0 => {
-                    let (value, used) = uleb128(data)?;
-                    data = data.get(used..)?;
-                    if value >= n_actors {
-                        return Some(false);
-                    }
-                }
-                literal => {
-                    for _ in 0..literal.unsigned_abs() {
-                        let (value, used) = uleb128(data)?;
-                        data = data.get(used..)?;
-                        if value >= n_actors {
-                            return Some(false);
-                        }
-                    }
-                }
-            }
-        }
-        Some(true)
+    fn rle_below(data: &[u8], n_actors: u64) -> Option<bool> {
+        Some(rle_runs(data, false)?.iter().all(|(_, value)| {
+            value.is_none_or(|value| u64::try_from(value).is_ok_and(|value| value < n_actors))
+        }))
     }
     // Column specs: (column id << 4) | type, with type 1 for actors; obj 0, key 1, pred 7.
     const ACTOR_COLUMNS: [u64; 3] = [1, 1 << 4 | 1, 7 << 4 | 1];
-    let Some((columns, mut data)) = read_ops_columns(chunk) else {
+    let Some((_, columns, mut data)) = read_ops_columns(chunk) else {
         return false;
     };
     for (spec, len) in columns {
@@ -473,6 +430,189 @@ fn op_actors_listed(chunk: &[u8], n_actors: usize) -> bool {
         data = &data[len..];
         if ACTOR_COLUMNS.contains(&spec) && rle_below(column, n_actors as u64) != Some(true) {
             return false;
+        }
+    }
+    true
+}
+
+/// The op columns of a change chunk (uncompressed, as automerge writes it: header,
+/// dependencies, actor, sequence, start op, time, message, other actors, column metadata,
+/// then the columns): its start op, the columns' (spec, length) and the bytes of the
+/// columns that follow them.
+type OpsColumns<'a> = (u64, Vec<(u64, usize)>, &'a [u8]);
+
+fn read_ops_columns(chunk: &[u8]) -> Option<OpsColumns<'_>> {
+    let mut at = 9;
+    let uleb = |at: &mut usize| -> Option<u64> {
+        let (value, used) = uleb128(chunk.get(*at..)?)?;
+        *at += used;
+        Some(value)
+    };
+    let skip = |at: &mut usize, n: u64| -> Option<()> {
+        *at = at.checked_add(usize::try_from(n).ok()?)?;
+        (*at <= chunk.len()).then_some(())
+    };
+    let _length = uleb(&mut at)?;
+    let deps = uleb(&mut at)?;
+    skip(&mut at, deps.checked_mul(32)?)?;
+    let actor = uleb(&mut at)?;
+    skip(&mut at, actor)?;
+    let _seq = uleb(&mut at)?;
+    let start_op = uleb(&mut at)?;
+    let _time = uleb(&mut at)?; // signed, but one LEB128 number either way
+    let message = uleb(&mut at)?;
+    skip(&mut at, message)?;
+    let others = uleb(&mut at)?;
+    for _ in 0..others {
+        let len = uleb(&mut at)?;
+        skip(&mut at, len)?;
+    }
+    let n_columns = uleb(&mut at)?;
+    let mut columns = Vec::new();
+    for _ in 0..n_columns.min(1024) {
+        let spec = uleb(&mut at)?;
+        let len = usize::try_from(uleb(&mut at)?).ok()?;
+        columns.push((spec, len));
+    }
+    Some((start_op, columns, chunk.get(at..)?))
+}
+
+/// The runs of an RLE column of numbers (`signed`: LEB128-signed values, as delta columns
+/// hold): (how many, the value or `None` for nulls). `None` if it does not read.
+fn rle_runs(mut data: &[u8], signed: bool) -> Option<Vec<(u64, Option<i64>)>> {
+    let mut runs = Vec::new();
+    let value = |data: &mut &[u8]| -> Option<i64> {
+        let (value, used) = if signed {
+            sleb128(data)?
+        } else {
+            let (value, used) = uleb128(data)?;
+            (i64::try_from(value).ok()?, used)
+        };
+        *data = data.get(used..)?;
+        Some(value)
+    };
+    while !data.is_empty() {
+        let (count, used) = sleb128(data)?;
+        data = data.get(used..)?;
+        match count {
+            0 => {
+                let (nulls, used) = uleb128(data)?;
+                data = data.get(used..)?;
+                runs.push((nulls, None));
+            }
+            run if run > 0 => runs.push((run as u64, Some(value(&mut data)?))),
+            literal => {
+                for _ in 0..literal.unsigned_abs() {
+                    runs.push((1, Some(value(&mut data)?)));
+                }
+            }
+        }
+    }
+    Some(runs)
+}
+
+/// Whether Automerge can parse the change chunk `bytes` (one chunk, its type checked)
+/// without panicking on the numbers in it: every operation counter (its objects', keys'
+/// and predecessors', and the operations' own from the start op on) fits in 32 bits, and
+/// no column is compressed on its own (automerge writes none in a change). automerge
+/// 0.12.0 `unwrap`s the conversion while parsing (`OpId::new`), so a change naming
+/// predecessor 2^32 aborted the engine of the device reading it (history fuzz target). A
+/// compressed change is inflated first (at most `MAX_INFLATED_CHANGE` bytes).
+pub fn change_parses_safely(bytes: &[u8]) -> bool {
+    use std::io::Read;
+    const MAX_INFLATED_CHANGE: u64 = 8 << 20;
+    let inflated;
+    let chunk = match bytes.get(8) {
+        Some(&CHUNK_CHANGE) => bytes,
+        Some(&CHUNK_COMPRESSED_CHANGE) => {
+            let Some((length, used)) = bytes.get(9..).and_then(uleb128) else {
+                return false;
+            };
+            let Some(body) = usize::try_from(length)
+                .ok()
+                .and_then(|length| bytes.get(9 + used..9 + used + length))
+            else {
+                return false;
+            };
+            let mut plain = Vec::new();
+            let read = flate2::read::DeflateDecoder::new(body)
+                .take(MAX_INFLATED_CHANGE + 1)
+                .read_to_end(&mut plain);
+            if read.is_err() || plain.len() as u64 > MAX_INFLATED_CHANGE {
+                return false;
+            }
+            let mut whole = bytes[..8].to_vec();
+            whole.push(CHUNK_CHANGE);
+            let mut length = plain.len() as u64;
+            loop {
+                let byte = (length & 0x7f) as u8;
+                length >>= 7;
+                if length == 0 {
+                    whole.push(byte);
+                    break;
+                }
+                whole.push(byte | 0x80);
+            }
+            whole.extend(plain);
+            inflated = whole;
+            &inflated
+        }
+        _ => return false,
+    };
+    // Column specs: obj counter (uleb), key counter (delta), action (uleb), pred counter
+    // (delta); bit 3 marks a column compressed on its own.
+    const OBJ_CTR: u64 = 2;
+    const KEY_CTR: u64 = 1 << 4 | 3;
+    const ACTION: u64 = 4 << 4 | 2;
+    const PRED_CTR: u64 = 7 << 4 | 3;
+    let Some((start_op, columns, mut data)) = read_ops_columns(chunk) else {
+        return false;
+    };
+    let fits = |value: i64| (0..=i64::from(u32::MAX)).contains(&value);
+    for (spec, len) in columns {
+        let Some(column) = data.get(..len) else {
+            return false;
+        };
+        data = &data[len..];
+        if spec & 8 != 0 {
+            return false;
+        }
+        let delta = matches!(spec, KEY_CTR | PRED_CTR);
+        if !matches!(spec, OBJ_CTR | KEY_CTR | ACTION | PRED_CTR) {
+            continue;
+        }
+        let Some(runs) = rle_runs(column, delta) else {
+            return false;
+        };
+        if spec == ACTION {
+            let n_ops: u64 = runs.iter().map(|(count, _)| *count).sum();
+            let last = start_op.checked_add(n_ops);
+            if last.is_none_or(|last| last > u64::from(u32::MAX)) {
+                return false;
+            }
+            continue;
+        }
+        let mut sum = 0i64;
+        for (count, value) in runs {
+            let Some(value) = value else {
+                continue;
+            };
+            if delta {
+                // Every running sum must fit; with a run of the same delta, its ends do.
+                let Some(end) = i64::try_from(count)
+                    .ok()
+                    .and_then(|count| value.checked_mul(count))
+                    .and_then(|total| sum.checked_add(total))
+                else {
+                    return false;
+                };
+                if !fits(sum.saturating_add(value)) || !fits(end) {
+                    return false;
+                }
+                sum = end;
+            } else if !fits(value) {
+                return false;
+            }
         }
     }
     true
@@ -494,11 +634,19 @@ fn sleb128(bytes: &[u8]) -> Option<(i64, usize)> {
     None
 }
 
-/// Parses one change chunk (the relay's [`validate`] made sure a change upload is one).
+/// Whether `bytes` are one change chunk (compressed or not), readable or not.
+pub fn is_change_chunk(bytes: &[u8]) -> bool {
+    matches!(chunk_types(bytes).as_deref(), Some([kind]) if [CHUNK_CHANGE, CHUNK_COMPRESSED_CHANGE].contains(kind))
+}
+
+/// Parses one change chunk (the relay's [`validate`] made sure a change upload is one);
+/// `None` for anything else, and for a change Automerge would panic parsing.
 pub fn single_change(bytes: &[u8]) -> Option<Change> {
     match chunk_types(bytes)?.as_slice() {
         [kind] if [CHUNK_CHANGE, CHUNK_COMPRESSED_CHANGE].contains(kind) => {
-            Change::try_from(bytes).ok()
+            change_parses_safely(bytes)
+                .then(|| Change::try_from(bytes).ok())
+                .flatten()
         }
         _ => None,
     }
@@ -548,7 +696,7 @@ fn load_snapshot(bytes: &[u8]) -> Result<automerge::AutoCommit, String> {
             known.reset();
             continue;
         }
-        let change = Change::try_from(chunk).map_err(|err| err.to_string())?;
+        let change = single_change(chunk).ok_or("a change Automerge cannot read")?;
         apply_checked(&mut doc, change, &mut known).map_err(|err| err.to_string())?;
     }
     Ok(doc)
@@ -571,6 +719,13 @@ fn uleb128(bytes: &[u8]) -> Option<(u64, usize)> {
 fn parse(upload: &Upload, id: &str) -> Result<(BlobKey, Option<Vec<u8>>), BlobError> {
     Ok(match upload.kind {
         BlobKind::Change => {
+            // Refused here too, so no device is sent it (see `change_parses_safely`).
+            if !change_parses_safely(&upload.bytes) {
+                return Err(BlobError {
+                    code: ErrorCode::InvalidBlob,
+                    message: "a change with an operation number out of range".into(),
+                });
+            }
             // Parses the header and every operation.
             let change = Change::try_from(upload.bytes.as_slice()).map_err(|err| BlobError {
                 code: ErrorCode::InvalidBlob,
@@ -779,6 +934,28 @@ mod tests {
             "{refused:?}"
         );
         let _ = raw.get_changes(&[]);
+        // Found next: a map key set in a text the change made (automerge unwrapped `None`
+        // applying it).
+        let input = include_bytes!("../../fuzz/corpus/history/regression-map-key-in-text");
+        let refused = apply_fuzzed(&mut raw, input);
+        assert!(
+            refused
+                .iter()
+                .any(|why| matches!(why, ChangeRefused::PredecessorElsewhere)),
+            "{refused:?}"
+        );
+        let _ = raw.get_changes(&[]);
+        // Found next: a predecessor numbered past 32 bits (automerge unwrapped the
+        // conversion while parsing the change, before anything could check it).
+        let input = include_bytes!("../../fuzz/corpus/history/regression-counter-past-32-bits");
+        let changes = fuzzed_changes(input);
+        assert!(changes
+            .iter()
+            .any(|bytes| bytes.get(8) == Some(&CHUNK_CHANGE) && !change_parses_safely(bytes)));
+        // (on a document of its own: its first changes are valid ones of the phone's actor)
+        let (_, _, mut fresh) = fuzzed_customer();
+        apply_fuzzed(&mut fresh, input);
+        let _ = fresh.get_changes(&[]);
         // Real edits of another device, a conflict and its resolution pass the check.
         let mut phone = doc.fork(automerge::ActorId::from(vec![4u8; 16]));
         let mut tablet = doc.fork(automerge::ActorId::from(vec![5u8; 16]));
@@ -827,6 +1004,9 @@ mod tests {
             .operations
             .iter()
             .any(|op| matches!(op.action, automerge::legacy::OpType::Delete)));
+        assert!(change_parses_safely(change.raw_bytes()));
+        let mut compressed = change.clone();
+        assert!(change_parses_safely(compressed.bytes().as_ref()));
         assert!(matches!(
             apply_checked(&mut raw, change, &mut KnownActors::default()),
             Ok(true)
