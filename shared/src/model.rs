@@ -6,6 +6,8 @@
 //!
 //! - [`customer`]: the customer document schema, mapped onto Automerge with autosurgeon.
 //! - [`customer_id`]: the `CustomerId` newtype.
+//! - [`custom_fields`]: the book's own fields (definitions, kinds, canonical values, the
+//!   kind an imported column suggests).
 //! - [`history`]: a customer's history as shown: entries, lines, a field's values, put back.
 //! - [`records`]: activities, follow-ups, feedback, purchases and deals inside a customer.
 //! - [`timestamp`]: `Timestamp`, always passed in by the runtime.
@@ -14,6 +16,7 @@
 //! - [`facts`]: `CustomerFacts`, the projection the dashboards read.
 //! - [`snapshot`]: every customer's summary (or facts) as one stored value, for fast starts.
 
+pub mod custom_fields;
 pub mod customer;
 pub mod customer_id;
 pub mod facts;
