@@ -199,14 +199,21 @@ pub enum ChangeRefused {
     Unreadable,
 }
 
-/// The actors of a document's changes and the last sequence number of each, gathered the
-/// first time a change needs them and kept up to date by [`apply_checked`].
+/// The actors of a document's changes and the last sequence number of each, and the
+/// object every list or text element belongs to, each gathered the first time a change
+/// needs it and kept up to date by [`apply_checked`].
 #[derive(Debug, Default)]
-pub struct KnownActors(Option<HashMap<automerge::ActorId, u64>>);
+pub struct KnownActors {
+    last: Option<HashMap<automerge::ActorId, u64>>,
+    elements: Option<Elements>,
+}
+
+/// List and text elements (their insertion's counter and actor) → their object.
+type Elements = HashMap<(u64, automerge::ActorId), automerge::legacy::ObjectId>;
 
 impl KnownActors {
     fn of(&mut self, doc: &Automerge) -> &mut HashMap<automerge::ActorId, u64> {
-        self.0.get_or_insert_with(|| {
+        self.last.get_or_insert_with(|| {
             let mut last = HashMap::new();
             for meta in doc.get_changes_meta(&[]) {
                 let seq = last.entry(meta.actor.into_owned()).or_insert(0);
@@ -216,16 +223,42 @@ impl KnownActors {
         })
     }
 
+    /// Every element of the document's lists and texts, read from its changes once.
+    fn elements(&mut self, doc: &Automerge) -> &Elements {
+        self.elements.get_or_insert_with(|| {
+            let mut elements = HashMap::new();
+            for change in doc.get_changes(&[]) {
+                record_elements(&mut elements, &change);
+            }
+            elements
+        })
+    }
+
     /// Records that `change` was applied.
-    fn applied(&mut self, change_actor: automerge::ActorId, seq: u64) {
-        if let Some(last) = self.0.as_mut() {
-            last.insert(change_actor, seq);
+    fn applied(&mut self, change: &Change) {
+        if let Some(last) = self.last.as_mut() {
+            last.insert(change.actor_id().clone(), change.seq());
+        }
+        if let Some(elements) = self.elements.as_mut() {
+            record_elements(elements, change);
         }
     }
 
-    /// Forgets the actors (after the document was changed some other way).
+    /// Forgets what it gathered (after the document was changed some other way).
     pub fn reset(&mut self) {
-        self.0 = None;
+        self.last = None;
+        self.elements = None;
+    }
+}
+
+/// The elements `change` inserts, with their objects.
+fn record_elements(elements: &mut Elements, change: &Change) {
+    let start = change.start_op().get();
+    let actor = change.actor_id();
+    for (at, op) in change.decode().operations.into_iter().enumerate() {
+        if op.insert {
+            elements.insert((start + at as u64, actor.clone()), op.obj);
+        }
     }
 }
 
@@ -267,7 +300,7 @@ pub fn check_change(
     if !op_actors_listed(change.raw_bytes(), change.other_actor_ids().len() + 1) {
         return Err(ChangeRefused::BadActorIndex);
     }
-    if !map_preds_in_place(doc, change) {
+    if !map_preds_in_place(doc, change, known) {
         return Err(ChangeRefused::PredecessorElsewhere);
     }
     Ok(true)
@@ -282,7 +315,7 @@ pub fn check_change(
 /// the engine holding such a document aborted. Operations on list and text elements are
 /// not checked here yet (RELIABILITY.md). Call after [`op_actors_listed`] (decoding a change
 /// whose operations name an unlisted actor panics).
-fn map_preds_in_place(doc: &Automerge, change: &Change) -> bool {
+fn map_preds_in_place(doc: &Automerge, change: &Change, known: &mut KnownActors) -> bool {
     use automerge::legacy::{Key, ObjectId};
     use automerge::ReadDoc;
     let decoded = change.decode();
@@ -347,18 +380,39 @@ fn map_preds_in_place(doc: &Automerge, change: &Change) -> bool {
             _ => return false,
         }
     }
-    if ops
-        .iter()
-        .all(|op| op.pred.is_empty() || !matches!(op.key, Key::Map(_)))
-    {
-        return true;
-    }
     let at_heads = {
         let (mut heads, mut deps) = (doc.get_heads(), change.deps().to_vec());
         heads.sort();
         deps.sort();
         heads == deps
     };
+    // Every list or text element an operation names (to set, delete or insert after) is
+    // an element of that object: made earlier by the change as an insertion into it, or
+    // one of the document's (automerge 0.12.0 `unwrap`ped `None` applying a deletion of an
+    // element of another list, and its own cursor lookup asserts on one: history fuzz).
+    for op in ops {
+        let Key::Seq(automerge::legacy::ElementId::Id(element)) = &op.key else {
+            continue;
+        };
+        let in_place = if element.actor() == change.actor_id() && element.counter() >= start {
+            usize::try_from(element.counter() - start)
+                .ok()
+                .and_then(|at| ops.get(at))
+                .is_some_and(|made| made.insert && made.obj == op.obj)
+        } else {
+            let key = (element.counter(), element.actor().clone());
+            known.elements(doc).get(&key) == Some(&op.obj)
+        };
+        if !in_place {
+            return false;
+        }
+    }
+    if ops
+        .iter()
+        .all(|op| op.pred.is_empty() || !matches!(op.key, Key::Map(_)))
+    {
+        return true;
+    }
     for op in ops {
         let Key::Map(key) = &op.key else {
             continue;
@@ -661,9 +715,8 @@ pub fn apply_checked(
     if !check_change(doc.document(), &change, known)? {
         return Ok(false);
     }
-    let (actor, seq) = (change.actor_id().clone(), change.seq());
-    doc.apply_changes([change])?;
-    known.applied(actor, seq);
+    doc.apply_changes([change.clone()])?;
+    known.applied(&change);
     Ok(true)
 }
 
@@ -956,6 +1009,18 @@ mod tests {
         let (_, _, mut fresh) = fuzzed_customer();
         apply_fuzzed(&mut fresh, input);
         let _ = fresh.get_changes(&[]);
+        // Found next: deletions of elements of another list (automerge unwrapped `None`
+        // applying them).
+        let input = include_bytes!("../../fuzz/corpus/history/regression-element-of-another-list");
+        let (_, _, mut fresh) = fuzzed_customer();
+        let refused = apply_fuzzed(&mut fresh, input);
+        assert!(
+            refused
+                .iter()
+                .any(|why| matches!(why, ChangeRefused::PredecessorElsewhere)),
+            "{refused:?}"
+        );
+        let _ = fresh.get_changes(&[]);
         // Real edits of another device, a conflict and its resolution pass the check.
         let mut phone = doc.fork(automerge::ActorId::from(vec![4u8; 16]));
         let mut tablet = doc.fork(automerge::ActorId::from(vec![5u8; 16]));
@@ -1136,8 +1201,8 @@ mod tests {
         let mut known = KnownActors::default();
         let second = Change::try_from(second.as_slice()).unwrap();
         assert_eq!(check_change(&automerge, &second, &mut known), Ok(true));
-        automerge.apply_changes([second]).unwrap();
-        known.applied(change.actor_id().clone(), 2);
+        automerge.apply_changes([second.clone()]).unwrap();
+        known.applied(&second);
         assert_eq!(check_change(&automerge, &change, &mut known), Ok(true));
     }
 
