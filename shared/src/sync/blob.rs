@@ -883,6 +883,19 @@ mod tests {
         changes
     }
 
+    /// Applies a history fuzz input whose crafted change must be refused as being about
+    /// values the document does not have; reading the document's changes then works.
+    fn refused_as_elsewhere(raw: &mut automerge::AutoCommit, input: &[u8]) {
+        let refused = apply_fuzzed(raw, input);
+        assert!(
+            refused
+                .iter()
+                .any(|why| matches!(why, ChangeRefused::PredecessorElsewhere)),
+            "{refused:?}"
+        );
+        let _ = raw.get_changes(&[]);
+    }
+
     /// Applies a history fuzz input's changes as the target does; why each refused one was.
     fn apply_fuzzed(raw: &mut automerge::AutoCommit, input: &[u8]) -> Vec<ChangeRefused> {
         let mut refused = Vec::new();
@@ -968,36 +981,15 @@ mod tests {
         // Found next: an operation in an object the document does not have (automerge
         // panicked applying it: "Missing from Index").
         let input = include_bytes!("../../fuzz/corpus/history/regression-op-in-missing-object");
-        let refused = apply_fuzzed(&mut raw, input);
-        assert!(
-            refused
-                .iter()
-                .any(|why| matches!(why, ChangeRefused::PredecessorElsewhere)),
-            "{refused:?}"
-        );
-        let _ = raw.get_changes(&[]);
+        refused_as_elsewhere(&mut raw, input);
         // Found next: a deletion naming no predecessor, of a key of a map the change made
         // (automerge applied it, then `unwrap`ped `MissingOps` reading the changes).
         let input = include_bytes!("../../fuzz/corpus/history/regression-delete-of-nothing");
-        let refused = apply_fuzzed(&mut raw, input);
-        assert!(
-            refused
-                .iter()
-                .any(|why| matches!(why, ChangeRefused::PredecessorElsewhere)),
-            "{refused:?}"
-        );
-        let _ = raw.get_changes(&[]);
+        refused_as_elsewhere(&mut raw, input);
         // Found next: a map key set in a text the change made (automerge unwrapped `None`
         // applying it).
         let input = include_bytes!("../../fuzz/corpus/history/regression-map-key-in-text");
-        let refused = apply_fuzzed(&mut raw, input);
-        assert!(
-            refused
-                .iter()
-                .any(|why| matches!(why, ChangeRefused::PredecessorElsewhere)),
-            "{refused:?}"
-        );
-        let _ = raw.get_changes(&[]);
+        refused_as_elsewhere(&mut raw, input);
         // Found next: a predecessor numbered past 32 bits (automerge unwrapped the
         // conversion while parsing the change, before anything could check it).
         let input = include_bytes!("../../fuzz/corpus/history/regression-counter-past-32-bits");
@@ -1013,14 +1005,7 @@ mod tests {
         // applying them).
         let input = include_bytes!("../../fuzz/corpus/history/regression-element-of-another-list");
         let (_, _, mut fresh) = fuzzed_customer();
-        let refused = apply_fuzzed(&mut fresh, input);
-        assert!(
-            refused
-                .iter()
-                .any(|why| matches!(why, ChangeRefused::PredecessorElsewhere)),
-            "{refused:?}"
-        );
-        let _ = fresh.get_changes(&[]);
+        refused_as_elsewhere(&mut fresh, input);
         // Real edits of another device, a conflict and its resolution pass the check.
         let mut phone = doc.fork(automerge::ActorId::from(vec![4u8; 16]));
         let mut tablet = doc.fork(automerge::ActorId::from(vec![5u8; 16]));
