@@ -881,6 +881,17 @@ mod tests {
     }
 
     /// Whether each storage request of `effects` is a catch-up (not a download page).
+    /// The request id of the push among `effects` (the outbox is pushed).
+    fn pushed(effects: &[ClientEffect]) -> u64 {
+        sent(effects)
+            .iter()
+            .find_map(|message| match message {
+                ClientMessage::Push { request_id, .. } => Some(*request_id),
+                _ => None,
+            })
+            .expect("the outbox is pushed")
+    }
+
     fn catch_ups(effects: &[ClientEffect]) -> Vec<bool> {
         effects
             .iter()
@@ -997,13 +1008,7 @@ mod tests {
             item(4, "kept"),
         ];
         let (mut engine, effects) = welcomed_with(Seq(3), outbox);
-        let request_id = sent(&effects)
-            .iter()
-            .find_map(|message| match message {
-                ClientMessage::Push { request_id, .. } => Some(*request_id),
-                _ => None,
-            })
-            .expect("the outbox is pushed");
+        let request_id = pushed(&effects);
         let effects = engine.frame(
             &encode(&ServerMessage::Rejected {
                 request_id,
@@ -1047,13 +1052,7 @@ mod tests {
             },
         };
         let (mut engine, effects) = welcomed_with(Seq(3), vec![item]);
-        let request_id = sent(&effects)
-            .iter()
-            .find_map(|message| match message {
-                ClientMessage::Push { request_id, .. } => Some(*request_id),
-                _ => None,
-            })
-            .expect("the outbox is pushed");
+        let request_id = pushed(&effects);
         let effects = engine.frame(
             &encode(&ServerMessage::Rejected {
                 request_id,
