@@ -877,7 +877,23 @@ impl Repo {
                 actor
             }
         };
-        let book_doc = load_book_doc(&store, actor.clone()).await?;
+        let mut book_doc = load_book_doc(&store, actor.clone()).await?;
+        if let Some(change) = book_doc.take_rebuilt() {
+            // A book saved by an app of another skeleton, carried over: stored and sent.
+            let upload = Upload {
+                document: DocumentId(BOOK_DOCUMENT.into()),
+                kind: BlobKind::Change,
+                bytes: change,
+            };
+            let batch = WriteBatch {
+                meta: vec![(BOOK_META, hex::encode(book_doc.save()))],
+                outbox: vec![encode(&upload)],
+                ..WriteBatch::default()
+            };
+            let keys = self.write(&store, batch).await?;
+            tracing::info!("the book's settings, saved by an earlier app, were carried over");
+            self.queued(keys, vec![upload]);
+        }
         let summaries = if takeover {
             Some(store.load_summaries().await?)
         } else {
@@ -1369,7 +1385,7 @@ impl Repo {
         let entries: Vec<_> = (entries.into_iter())
             .filter(|(entry, _)| !erased(&entry.document))
             .collect();
-        let outbox: Vec<Upload> = (outbox.into_iter())
+        let mut outbox: Vec<Upload> = (outbox.into_iter())
             .filter(|upload| upload.kind == BlobKind::Erased || !erased(&upload.document))
             .collect();
         let mut meta = meta;
@@ -1381,7 +1397,29 @@ impl Repo {
                 .get_or_insert_with(|| BookDoc::new(actor.clone()));
             let mut changed = false;
             for (entry, _) in &book_entries {
-                changed |= book.apply_remote(&entry.bytes).map_err(|e| e.to_string())?;
+                match book.apply_remote(&entry.bytes) {
+                    Ok(applied) => changed |= applied,
+                    // Not part of this book's history: the whole book of an app of another
+                    // skeleton (what it has that this one lacks is added and sent), else a
+                    // change that can never apply, which must not stop every later page.
+                    Err(err) => match book.merge_foreign(&entry.bytes, now()) {
+                        Ok(merged) => {
+                            if let Some(change) = merged {
+                                outbox.push(Upload {
+                                    document: DocumentId(BOOK_DOCUMENT.into()),
+                                    kind: BlobKind::Change,
+                                    bytes: change,
+                                });
+                                changed = true;
+                            }
+                        }
+                        Err(_) => tracing::warn!(
+                            cause = %err,
+                            seq = entry.seq.0,
+                            "a change of the book's settings that cannot be merged was skipped"
+                        ),
+                    },
+                }
             }
             if changed {
                 meta.push((BOOK_META, hex::encode(book.save())));

@@ -110,6 +110,9 @@ pub struct BookSettings {
     /// see [`crate::model::phone::Country`]); "" when the rep has not said.
     #[autosurgeon(missing = "Default::default")]
     pub default_country: String,
+    /// Custom fields, by id (see [`crate::model::custom_fields`]).
+    #[autosurgeon(missing = "Default::default")]
+    pub fields: BTreeMap<String, crate::model::custom_fields::FieldDefinition>,
 }
 
 impl BookSettings {
@@ -205,11 +208,92 @@ pub fn validate(settings: &BookSettings) -> Result<(), ValidationErrors> {
     }
 }
 
+/// The first changes of every book document, made by every device with the same fixed
+/// actor, time and content, so that they are byte-identical everywhere and two devices that
+/// started the book offline merge into one catalog instead of two competing `products`
+/// maps. Frozen: each version is written out here field by field, never derived from
+/// [`BookSettings`] (which grows), since a skeleton that differs between two builds cannot
+/// share one history (both changes are the fixed actor's; automerge refuses the second as
+/// a duplicate). One build wrote a second version without `default_country`: books it
+/// saved are carried over by [`BookDoc::load`] and [`BookDoc::merge_foreign`].
+fn skeleton() -> AutoCommit {
+    let mut doc = AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(ActorId::from([0u8; 16]));
+    // Version 1: catalog and pipeline.
+    #[derive(Reconcile)]
+    struct SkeletonV1 {
+        products: BTreeMap<String, Product>,
+        pipeline: Vec<PipelineStage>,
+    }
+    // Version 2: saved segments and the default country. Reconciling empty values into the
+    // skeleton cannot fail.
+    #[derive(Reconcile)]
+    struct SkeletonV2 {
+        products: BTreeMap<String, Product>,
+        pipeline: Vec<PipelineStage>,
+        segments: BTreeMap<String, crate::crm::segments::SavedSegment>,
+        default_country: String,
+    }
+    let v1 = SkeletonV1 {
+        products: BTreeMap::new(),
+        pipeline: Vec::new(),
+    };
+    if autosurgeon::reconcile(&mut doc, &v1).is_ok() {
+        commit(&mut doc, None, Timestamp(0));
+    }
+    let v2 = SkeletonV2 {
+        products: BTreeMap::new(),
+        pipeline: Vec::new(),
+        segments: BTreeMap::new(),
+        default_country: String::new(),
+    };
+    if autosurgeon::reconcile(&mut doc, &v2).is_ok() {
+        commit(&mut doc, None, Timestamp(0));
+    }
+    // Version 3: custom fields (a map two devices defining fields offline both add to).
+    #[derive(Reconcile)]
+    struct SkeletonV3 {
+        products: BTreeMap<String, Product>,
+        pipeline: Vec<PipelineStage>,
+        segments: BTreeMap<String, crate::crm::segments::SavedSegment>,
+        default_country: String,
+        fields: BTreeMap<String, crate::model::custom_fields::FieldDefinition>,
+    }
+    let v3 = SkeletonV3 {
+        products: BTreeMap::new(),
+        pipeline: Vec::new(),
+        segments: BTreeMap::new(),
+        default_country: String::new(),
+        fields: BTreeMap::new(),
+    };
+    if autosurgeon::reconcile(&mut doc, &v3).is_ok() {
+        commit(&mut doc, None, Timestamp(0));
+    }
+    doc
+}
+
+/// The settings of a whole saved document loaded on its own, and the time of its last
+/// change (for [`BookDoc::load`] and [`BookDoc::merge_foreign`]); `None` if it does not load
+/// on its own (e.g. a single change).
+fn foreign_settings(bytes: &[u8]) -> Option<(BookSettings, Timestamp)> {
+    let mut doc = AutoCommit::load(bytes).ok()?;
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return None;
+    }
+    let settings: BookSettings = autosurgeon::hydrate(&doc).ok()?;
+    let at = (doc.get_changes(&[]).iter())
+        .map(|change| change.timestamp())
+        .max()
+        .unwrap_or(0);
+    Some((settings, Timestamp(at)))
+}
+
 /// The book document and its hydrated settings.
 pub struct BookDoc {
     doc: AutoCommit,
     settings: BookSettings,
     author: Option<String>,
+    /// See [`BookDoc::take_rebuilt`].
+    rebuilt: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for BookDoc {
@@ -223,40 +307,67 @@ impl std::fmt::Debug for BookDoc {
 impl BookDoc {
     /// The empty book document, identical on every device; later changes are `actor`'s.
     pub fn new(actor: ActorId) -> BookDoc {
-        let mut doc =
-            AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(ActorId::from([0u8; 16]));
-        // The skeleton grows by one deterministic change per version, each depending only on
-        // the previous one, so every device (old book or new) holds the same changes.
-        // Reconciling empty structs into the skeleton cannot fail.
-        #[derive(Reconcile)]
-        struct SkeletonV1 {
-            products: BTreeMap<String, Product>,
-            pipeline: Vec<PipelineStage>,
-        }
-        let v1 = SkeletonV1 {
-            products: BTreeMap::new(),
-            pipeline: Vec::new(),
-        };
-        if autosurgeon::reconcile(&mut doc, &v1).is_ok() {
-            commit(&mut doc, None, Timestamp(0));
-        }
-        // Version 2: saved segments.
-        let settings = BookSettings::default();
-        if autosurgeon::reconcile(&mut doc, &settings).is_ok() {
-            commit(&mut doc, None, Timestamp(0));
-        }
         BookDoc {
-            doc: doc.with_actor(actor),
-            settings,
+            doc: skeleton().with_actor(actor),
+            settings: BookSettings::default(),
             author: None,
+            rebuilt: None,
         }
     }
 
-    /// Loads the document from saved bytes (a snapshot plus changes).
+    /// Loads the document from saved bytes (a snapshot plus changes). A book saved by an
+    /// app whose skeleton was another (see [`skeleton`]) cannot join this one's history:
+    /// its settings are carried over into a new document as one change, kept for
+    /// [`BookDoc::take_rebuilt`] to be sent.
     pub fn load(bytes: &[u8], actor: ActorId) -> Result<BookDoc, DocError> {
-        let mut book = BookDoc::new(actor);
-        book.apply_remote(bytes)?;
-        Ok(book)
+        let mut book = BookDoc::new(actor.clone());
+        match book.apply_remote(bytes) {
+            Ok(_) => Ok(book),
+            Err(err) => {
+                let Some((settings, at)) = foreign_settings(bytes) else {
+                    return Err(err);
+                };
+                let mut book = BookDoc::new(actor);
+                book.rebuilt = book.update(at, |ours| *ours = settings)?;
+                Ok(book)
+            }
+        }
+    }
+
+    /// The change that carried a book of another skeleton over into this document when it
+    /// was loaded ([`BookDoc::load`]), once: the device sends it like an edit.
+    pub fn take_rebuilt(&mut self) -> Option<Vec<u8>> {
+        self.rebuilt.take()
+    }
+
+    /// Merges the whole document `bytes` that [`BookDoc::apply_remote`] could not take in
+    /// because it grew from another skeleton: what it has that this one lacks (products,
+    /// segments and fields by id, the pipeline and default country when this book has
+    /// none) is added as one change at `now`, returned to be sent (`None`: nothing to add).
+    /// Fails if `bytes` is not a whole document that loads on its own.
+    pub fn merge_foreign(
+        &mut self,
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<Vec<u8>>, DocError> {
+        let (theirs, _) = foreign_settings(bytes).ok_or(DocError::MissingDependencies(1))?;
+        self.update(now, |ours| {
+            for (id, product) in theirs.products {
+                ours.products.entry(id).or_insert(product);
+            }
+            for (id, segment) in theirs.segments {
+                ours.segments.entry(id).or_insert(segment);
+            }
+            for (id, field) in theirs.fields {
+                ours.fields.entry(id).or_insert(field);
+            }
+            if ours.pipeline.is_empty() {
+                ours.pipeline = theirs.pipeline;
+            }
+            if ours.default_country.is_empty() {
+                ours.default_country = theirs.default_country;
+            }
+        })
     }
 
     /// Names the device in the messages of the changes this copy makes.
@@ -335,6 +446,7 @@ impl BookDoc {
             doc: fork,
             settings,
             author: self.author.clone(),
+            rebuilt: None,
         };
         let Some(change) = forked.update(now, move |settings| *settings = after)? else {
             return Ok(None);
@@ -393,6 +505,149 @@ mod tests {
         // Saved and loaded, still the same.
         let loaded = BookDoc::load(&phone.save(), ActorId::from([3u8; 16])).unwrap();
         assert_eq!(loaded.settings(), phone.settings());
+    }
+
+    #[test]
+    fn the_skeleton_every_device_makes_is_frozen() {
+        // The skeleton's changes as every build makes them (the second as since the
+        // default country came). A field added to `BookSettings` must not change them
+        // (`skeleton`); a new version is one more change.
+        let mut book = BookDoc::new(ActorId::from([1u8; 16]));
+        let changes: Vec<String> = (book.doc.get_changes(&[]).iter())
+            .map(|change| change.hash().to_string())
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                "f84a53d5b9365eb694f378c58b9207f9ebe5f3de0c1f9a4f8406a00e0146f7c6",
+                "c04995f93ae52875ae861877c830f5c45f28da9984ddc52b6429e5718f8c0760",
+                "489a57186cec6e5829e4bf9277a38569f7dfa3c7c235469013ac0dbc64cb5855",
+            ]
+        );
+        assert!(book.take_rebuilt().is_none());
+    }
+
+    /// A book as the build whose skeleton's second change had no `default_country` saved
+    /// it, with a product and a country set on it by a device.
+    fn book_of_the_earlier_skeleton() -> Vec<u8> {
+        let mut doc =
+            AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(ActorId::from([0u8; 16]));
+        #[derive(Reconcile)]
+        struct V1 {
+            products: BTreeMap<String, Product>,
+            pipeline: Vec<PipelineStage>,
+        }
+        #[derive(Reconcile)]
+        struct V2 {
+            products: BTreeMap<String, Product>,
+            pipeline: Vec<PipelineStage>,
+            segments: BTreeMap<String, crate::crm::segments::SavedSegment>,
+        }
+        let v1 = V1 {
+            products: BTreeMap::new(),
+            pipeline: vec![],
+        };
+        autosurgeon::reconcile(&mut doc, &v1).unwrap();
+        commit(&mut doc, None, Timestamp(0));
+        let v2 = V2 {
+            products: BTreeMap::new(),
+            pipeline: vec![],
+            segments: BTreeMap::new(),
+        };
+        autosurgeon::reconcile(&mut doc, &v2).unwrap();
+        commit(&mut doc, None, Timestamp(0));
+        let mut doc = doc.with_actor(ActorId::from([9u8; 16]));
+        let mut settings: BookSettings = autosurgeon::hydrate(&doc).unwrap();
+        settings
+            .products
+            .insert("p-old".into(), product("Grinder", 19_900));
+        settings.default_country = "AT".into();
+        autosurgeon::reconcile(&mut doc, &settings).unwrap();
+        commit(&mut doc, None, Timestamp(500));
+        doc.save()
+    }
+
+    #[test]
+    fn a_book_of_the_earlier_skeleton_is_carried_over_not_lost() {
+        let old = book_of_the_earlier_skeleton();
+        // Stored on a device before its app was updated: loads with its settings, and the
+        // change that carried them over is there to be sent, once.
+        let mut loaded = BookDoc::load(&old, ActorId::from([3u8; 16])).unwrap();
+        assert_eq!(loaded.settings().products["p-old"].name, "Grinder");
+        assert_eq!(loaded.settings().default_country, "AT");
+        let rebuilt = loaded.take_rebuilt().expect("a change to send");
+        assert!(loaded.take_rebuilt().is_none());
+        // Another device takes that change in like any other.
+        let mut tablet = BookDoc::new(ActorId::from([4u8; 16]));
+        tablet.apply_remote(&rebuilt).unwrap();
+        assert_eq!(tablet.settings(), loaded.settings());
+        // A device that receives the old book itself (its snapshot, from the relay): it
+        // cannot join the history, so what it lacks is added, its own settings kept.
+        let mut phone = BookDoc::new(ActorId::from([5u8; 16]));
+        phone
+            .update(Timestamp(600), |s| {
+                s.products.insert("p-new".into(), product("Scale", 4_900));
+                s.default_country = "DE".into();
+            })
+            .unwrap();
+        assert!(phone.apply_remote(&old).is_err());
+        let merged = phone.merge_foreign(&old, Timestamp(700)).unwrap();
+        assert!(merged.is_some());
+        let products: Vec<&str> = (phone.settings().products.keys())
+            .map(String::as_str)
+            .collect();
+        assert_eq!(products, ["p-new", "p-old"]);
+        assert_eq!(phone.settings().default_country, "DE");
+        assert_eq!(
+            phone.merge_foreign(&old, Timestamp(800)).unwrap(),
+            None,
+            "nothing new the second time"
+        );
+        // A lone change cannot be merged that way.
+        assert!(phone.merge_foreign(&rebuilt, Timestamp(900)).is_err());
+    }
+
+    #[test]
+    fn fields_defined_on_two_devices_offline_are_both_kept() {
+        use crate::model::custom_fields::{FieldDefinition, FieldKind};
+        let mut phone = BookDoc::new(ActorId::from([1u8; 16]));
+        let mut tablet = BookDoc::new(ActorId::from([2u8; 16]));
+        let industry = FieldDefinition::new("Industry", FieldKind::Text, 1, Timestamp(10));
+        let fleet = FieldDefinition::new("Fleet size", FieldKind::Number, 1, Timestamp(20));
+        let from_phone = phone
+            .update(Timestamp(10), |s| {
+                s.fields.insert("f-phone".into(), industry.clone());
+            })
+            .unwrap()
+            .unwrap();
+        let from_tablet = tablet
+            .update(Timestamp(20), |s| {
+                s.fields.insert("f-tablet".into(), fleet.clone());
+            })
+            .unwrap()
+            .unwrap();
+        phone.apply_remote(&from_tablet).unwrap();
+        tablet.apply_remote(&from_phone).unwrap();
+        assert_eq!(phone.settings(), tablet.settings());
+        assert_eq!(phone.settings().fields.len(), 2);
+        // Renamed on one while the other archives it: both changes kept.
+        let renamed = phone
+            .update(Timestamp(30), |s| {
+                s.fields.get_mut("f-tablet").unwrap().name = "Vehicles".into();
+            })
+            .unwrap()
+            .unwrap();
+        let archived = tablet
+            .update(Timestamp(31), |s| {
+                s.fields.get_mut("f-tablet").unwrap().archived = true;
+            })
+            .unwrap()
+            .unwrap();
+        phone.apply_remote(&archived).unwrap();
+        tablet.apply_remote(&renamed).unwrap();
+        assert_eq!(phone.settings(), tablet.settings());
+        let field = &phone.settings().fields["f-tablet"];
+        assert_eq!((field.name.as_str(), field.archived), ("Vehicles", true));
     }
 
     #[test]

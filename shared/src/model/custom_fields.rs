@@ -166,7 +166,7 @@ pub struct FieldChoice {
 }
 
 /// A field the book defines.
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Reconcile, Hydrate)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct FieldDefinition {
     /// Its name ("Industry").
     pub name: String,
