@@ -39,6 +39,7 @@ use automerge::ActorId;
 use leptos::prelude::*;
 use shared::documents::book_doc::{BookDoc, BookSettings, BOOK_DOCUMENT};
 use shared::documents::history::foreign_change_hash;
+use shared::model::custom_fields::check_values;
 use shared::model::facts::CustomerFacts;
 use shared::model::history::{arrived_since, mark_arrivals, Arrival, RecentChange};
 use shared::model::snapshot::ByCustomer;
@@ -360,8 +361,10 @@ impl Repo {
         after: Customer,
     ) -> Result<Option<(Customer, Version)>, RepoError> {
         let customer_id = after.id.clone();
+        let fields = self.settings.with_untracked(|s| s.fields.clone());
         let updated = self
             .change(&customer_id, move |doc| {
+                check_values(Some(doc.customer()), &after, &fields).map_err(DocError::from)?;
                 Ok(doc.update_to(&version, after, now())?)
             })
             .await?;
@@ -481,6 +484,8 @@ impl Repo {
             let inner = inner.borrow();
             (self.actor_for_load(&inner), author_of(&inner), inner.cursor)
         };
+        let fields = self.settings.with_untracked(|s| s.fields.clone());
+        check_values(None, &customer, &fields).map_err(DocError::from)?;
         let mut doc = CustomerDoc::create_by(customer, actor, author, now())?;
         let customer_id = doc.customer().id.clone();
         let snapshot = doc.save();
@@ -1778,6 +1783,7 @@ impl Repo {
             let inner = inner.borrow();
             (self.actor_for_load(&inner), author_of(&inner), inner.cursor)
         };
+        let fields = self.settings.with_untracked(|s| s.fields.clone());
         let mut n_written = 0;
         let mut customers = customers.peekable();
         while customers.peek().is_some() {
@@ -1793,6 +1799,7 @@ impl Repo {
                     common::perf::yield_now().await;
                     started = common::perf::now_ms();
                 }
+                check_values(None, &customer, &fields).map_err(DocError::from)?;
                 let customer_id = customer.id.clone();
                 let (snapshot, summary, facts) = CustomerDoc::create_snapshot(
                     customer,

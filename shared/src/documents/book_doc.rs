@@ -402,6 +402,11 @@ impl BookDoc {
             return Ok(None);
         }
         validate(&edited)?;
+        let field_errors =
+            crate::model::custom_fields::check_definitions(&self.settings.fields, &edited.fields);
+        if !field_errors.is_empty() {
+            return Err(ValidationErrors(field_errors).into());
+        }
         autosurgeon::reconcile(&mut self.doc, &edited)?;
         commit(&mut self.doc, self.author.as_deref(), now);
         self.settings = autosurgeon::hydrate(&self.doc)?;

@@ -42,7 +42,7 @@ pub struct ConflictValue {
 
 struct Slot {
     obj: ObjId,
-    prop: &'static str,
+    prop: String,
     field: String,
     label: String,
 }
@@ -72,7 +72,7 @@ impl CustomerDoc {
             .iter()
             .map(|(prop, label)| Slot {
                 obj: ROOT,
-                prop,
+                prop: (*prop).to_string(),
                 field: (*prop).to_string(),
                 label: (*label).to_string(),
             })
@@ -80,7 +80,7 @@ impl CustomerDoc {
         if let Ok(Some((Value::Object(ObjType::Map), address))) = doc.get(ROOT, "address") {
             slots.extend(ADDRESS.iter().map(|(prop, label)| Slot {
                 obj: address.clone(),
-                prop,
+                prop: (*prop).to_string(),
                 field: format!("address.{prop}"),
                 label: (*label).to_string(),
             }));
@@ -103,11 +103,23 @@ impl CustomerDoc {
                 for (prop, what) in [("value", ""), ("label", " label")] {
                     slots.push(Slot {
                         obj: item.clone(),
-                        prop,
+                        prop: prop.to_string(),
                         field: format!("{list}.{id}.{prop}"),
                         label: format!("{noun} {}{what}", index + 1),
                     });
                 }
+            }
+        }
+        // Custom field values: labelled by field id (the screens name the field, from the
+        // book's definitions, and show a choice's label for its id).
+        if let Ok(Some((Value::Object(ObjType::Map), custom))) = doc.get(ROOT, "custom") {
+            for id in doc.keys(&custom) {
+                slots.push(Slot {
+                    obj: custom.clone(),
+                    field: format!("custom.{id}"),
+                    label: id.clone(),
+                    prop: id,
+                });
             }
         }
         slots
@@ -118,7 +130,7 @@ impl CustomerDoc {
         let own_actor = self.doc.get_actor().clone();
         let mut conflicts = Vec::new();
         for slot in self.slots() {
-            let Ok(values) = self.doc.get_all(&slot.obj, slot.prop) else {
+            let Ok(values) = self.doc.get_all(&slot.obj, slot.prop.as_str()) else {
                 continue;
             };
             let values: Vec<(Value<'static>, ObjId)> = values
@@ -130,13 +142,13 @@ impl CustomerDoc {
             }
             let kept = self
                 .doc
-                .get(&slot.obj, slot.prop)
+                .get(&slot.obj, slot.prop.as_str())
                 .ok()
                 .flatten()
                 .map(|(_, id)| id);
             let mut shown = Vec::new();
             for (value, op) in values {
-                let display = self.display(slot.prop, &value, &op);
+                let display = self.display(&slot.prop, &value, &op);
                 let (author, time, this_device) = match self.doc.hash_for_opid(&op) {
                     Some(hash) => match self.doc.get_change_meta_by_hash(&hash) {
                         Some(meta) => (
@@ -219,7 +231,7 @@ impl CustomerDoc {
             .into_iter()
             .find(|slot| slot.field == field)
             .ok_or(DocError::NoSuchConflict)?;
-        let values = self.doc.get_all(&slot.obj, slot.prop)?;
+        let values = self.doc.get_all(&slot.obj, slot.prop.as_str())?;
         if values.len() < 2 {
             return Err(DocError::NoSuchConflict);
         }
@@ -229,7 +241,8 @@ impl CustomerDoc {
             .ok_or(DocError::NoSuchConflict)?;
         match value {
             Value::Scalar(scalar) => {
-                self.doc.put(&slot.obj, slot.prop, scalar.into_owned())?;
+                self.doc
+                    .put(&slot.obj, slot.prop.as_str(), scalar.into_owned())?;
             }
             Value::Object(ObjType::Map) => {
                 let parts: Vec<(String, ScalarValue)> = self
@@ -240,7 +253,9 @@ impl CustomerDoc {
                         _ => None,
                     })
                     .collect();
-                let copy = self.doc.put_object(&slot.obj, slot.prop, ObjType::Map)?;
+                let copy = self
+                    .doc
+                    .put_object(&slot.obj, slot.prop.as_str(), ObjType::Map)?;
                 for (key, value) in parts {
                     self.doc.put(&copy, key, value)?;
                 }

@@ -115,7 +115,7 @@ impl CustomerDoc {
         autosurgeon::reconcile(&mut doc, &customer)?;
         commit(&mut doc, author.as_deref(), now);
         // Hydrate again so list entries and text carry their document identity.
-        let customer = autosurgeon::hydrate(&doc)?;
+        let customer = hydrate_customer(&doc)?;
         Ok(CustomerDoc {
             doc,
             customer,
@@ -177,7 +177,7 @@ impl CustomerDoc {
     pub fn from_remote(bytes: &[u8], actor: ActorId) -> Result<CustomerDoc, DocError> {
         let mut doc = AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor);
         load_incremental_checked(&mut doc, bytes)?;
-        let customer = autosurgeon::hydrate(&doc)?;
+        let customer = hydrate_customer(&doc)?;
         Ok(CustomerDoc {
             doc,
             customer,
@@ -204,7 +204,7 @@ impl CustomerDoc {
     ) -> Result<bool, DocError> {
         let changed = load_entries_checked(&mut self.doc, entries)?;
         if changed {
-            self.customer = autosurgeon::hydrate(&self.doc)?;
+            self.customer = hydrate_customer(&self.doc)?;
         }
         Ok(changed)
     }
@@ -249,7 +249,7 @@ impl CustomerDoc {
         )?
         .with_actor(actor);
         let changed = load_entries_checked(&mut doc, entries)?;
-        let customer: Customer = autosurgeon::hydrate(&doc)?;
+        let customer: Customer = hydrate_customer(&doc)?;
         if &customer.id != expected {
             return Err(DocError::WrongCustomer {
                 expected: expected.clone(),
@@ -296,7 +296,7 @@ impl CustomerDoc {
         }
         autosurgeon::reconcile(&mut self.doc, &edited)?;
         commit(&mut self.doc, self.author.as_deref(), now);
-        self.customer = autosurgeon::hydrate(&self.doc)?;
+        self.customer = hydrate_customer(&self.doc)?;
         Ok(true)
     }
 
@@ -338,7 +338,7 @@ impl CustomerDoc {
             Err(automerge::AutomergeError::InvalidHash(_)) => return self.update(now, edit),
             Err(err) => return Err(err.into()),
         };
-        let customer = autosurgeon::hydrate(&fork)?;
+        let customer = hydrate_customer(&fork)?;
         let mut forked = CustomerDoc {
             doc: fork,
             customer,
@@ -359,7 +359,7 @@ impl CustomerDoc {
     /// Merges another copy of this document (e.g. from another device).
     pub fn merge(&mut self, other: &mut CustomerDoc) -> Result<(), DocError> {
         self.doc.merge(&mut other.doc)?;
-        self.customer = autosurgeon::hydrate(&self.doc)?;
+        self.customer = hydrate_customer(&self.doc)?;
         Ok(())
     }
 
@@ -409,7 +409,7 @@ impl CustomerDoc {
 /// customer id or the document is not that customer.
 pub fn projection_of(doc: &automerge::Automerge, document_id: &str) -> Option<Vec<u8>> {
     let expected: CustomerId = document_id.parse().ok()?;
-    let customer: Customer = autosurgeon::hydrate(doc).ok()?;
+    let customer: Customer = hydrate_customer(doc).ok()?;
     if customer.id != expected {
         return None;
     }
@@ -472,6 +472,72 @@ pub(crate) fn load_entries_checked<'a>(
     Ok(doc.get_heads() != before)
 }
 
+/// The customer held by `doc`. Maps added to the schema after a customer was created
+/// (custom field values) are made by the first device that writes one: two devices doing
+/// so offline make two maps under one key, of which Automerge shows one. Their entries are
+/// read from every such map (the shown one winning on a key both hold), so no value is
+/// hidden, and the next edit writes them all into the shown map.
+pub(crate) fn hydrate_customer<D: automerge::ReadDoc + autosurgeon::ReadDoc>(
+    doc: &D,
+) -> Result<Customer, autosurgeon::HydrateError> {
+    use automerge::{ObjType, Value, ROOT};
+    let mut customer: Customer = autosurgeon::hydrate(doc)?;
+    for key in ["custom", "custom_sets"] {
+        let Ok(values) = doc.get_all(ROOT, key) else {
+            continue;
+        };
+        if values.len() < 2 {
+            continue;
+        }
+        let shown = automerge::ReadDoc::get(doc, ROOT, key)
+            .ok()
+            .flatten()
+            .map(|(_, id)| id);
+        for (value, map) in values {
+            if !matches!(value, Value::Object(ObjType::Map)) || Some(&map) == shown.as_ref() {
+                continue;
+            }
+            if key == "custom" {
+                for (field, value) in read_string_map(doc, &map) {
+                    customer.custom.entry(field).or_insert(value);
+                }
+            } else {
+                for field in doc.keys(&map) {
+                    let Ok(Some((Value::Object(ObjType::Map), set))) =
+                        automerge::ReadDoc::get(doc, &map, &field)
+                    else {
+                        continue;
+                    };
+                    if customer.custom_sets.contains_key(&field) {
+                        continue;
+                    }
+                    let chosen: Vec<String> = doc.keys(&set).collect();
+                    customer
+                        .custom_sets
+                        .insert(field, chosen.iter().map(String::as_str).collect());
+                }
+            }
+        }
+    }
+    Ok(customer)
+}
+
+/// The text values of the map `map` (other values left out).
+fn read_string_map<D: automerge::ReadDoc>(
+    doc: &D,
+    map: &automerge::ObjId,
+) -> std::collections::BTreeMap<String, String> {
+    let mut values = std::collections::BTreeMap::new();
+    for key in doc.keys(map) {
+        if let Ok(Some((automerge::Value::Scalar(value), _))) = doc.get(map, &key) {
+            if let automerge::ScalarValue::Str(text) = value.as_ref() {
+                values.insert(key, text.to_string());
+            }
+        }
+    }
+    values
+}
+
 /// Commits pending operations as one change made at `now` by the device `author`.
 pub(crate) fn commit(doc: &mut AutoCommit, author: Option<&str>, now: Timestamp) {
     // Automerge change times are in seconds; the message names the device, shown when a
@@ -486,7 +552,7 @@ pub(crate) fn commit(doc: &mut AutoCommit, author: Option<&str>, now: Timestamp)
 impl CustomerDoc {
     /// The hydrated customer, refreshed after a raw edit of the document.
     pub(crate) fn rehydrate(&mut self) -> Result<(), DocError> {
-        self.customer = autosurgeon::hydrate(&self.doc)?;
+        self.customer = hydrate_customer(&self.doc)?;
         Ok(())
     }
 

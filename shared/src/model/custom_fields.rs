@@ -18,8 +18,10 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 
-use crate::model::validation::{check_email, check_phone, MAX_SHORT_TEXT};
-use crate::{CalendarDate, Timestamp};
+use crate::model::validation::{
+    check_email, check_phone, FieldError, ValidationErrors, MAX_SHORT_TEXT,
+};
+use crate::{CalendarDate, Customer, Timestamp};
 
 /// Longest long-text value, in characters.
 pub const MAX_LONG_TEXT: usize = 5_000;
@@ -342,6 +344,132 @@ pub fn parse_value(definition: &FieldDefinition, typed: &str) -> Result<Option<S
         }
     };
     Ok(Some(value))
+}
+
+/// What is wrong with the custom values of `after`, a customer as a screen or an import
+/// made it from `before` (`None`: a new customer), for the book's `fields`. Only values that
+/// changed are checked — one another device wrote, or one of a field archived since, stays
+/// as it is: each must be of a defined field and in its kind's canonical form
+/// ([`parse_value`]), a several-choice set must hold only that field's choices, and a
+/// required field cannot be emptied. Errors are keyed `custom.<field id>`.
+pub fn check_values(
+    before: Option<&Customer>,
+    after: &Customer,
+    fields: &BTreeMap<String, FieldDefinition>,
+) -> Result<(), ValidationErrors> {
+    let mut errors = Vec::new();
+    let mut fail = |id: &str, message: String| {
+        errors.push(FieldError {
+            field: format!("custom.{id}"),
+            message,
+        })
+    };
+    let empty = BTreeMap::new();
+    let empty_sets = BTreeMap::new();
+    let (old, old_sets) = before.map_or((&empty, &empty_sets), |before| {
+        (&before.custom, &before.custom_sets)
+    });
+    for (id, value) in &after.custom {
+        if old.get(id) == Some(value) {
+            continue;
+        }
+        let Some(field) = fields.get(id) else {
+            fail(id, "this field is not defined in the book".into());
+            continue;
+        };
+        if field.kind == FieldKind::Choices {
+            fail(id, "several choices are a set, not a value".into());
+            continue;
+        }
+        match parse_value(field, value) {
+            Ok(Some(canonical)) if &canonical == value => {}
+            Ok(None) => fail(id, "an empty value is no value: leave it out".into()),
+            Ok(Some(_)) => fail(id, format!("{}: not in its stored form", field.name)),
+            Err(message) => fail(id, message),
+        }
+    }
+    for (id, chosen) in &after.custom_sets {
+        if old_sets.get(id) == Some(chosen) {
+            continue;
+        }
+        let Some(field) = fields.get(id) else {
+            fail(id, "this field is not defined in the book".into());
+            continue;
+        };
+        if field.kind != FieldKind::Choices {
+            fail(id, format!("{} holds one value, not a set", field.name));
+            continue;
+        }
+        if let Some(unknown) = chosen.iter().find(|c| !field.choices.contains_key(*c)) {
+            fail(id, format!("“{unknown}” is not one of the choices"));
+        }
+    }
+    if before.is_some() {
+        for (id, field) in fields {
+            let had = old.contains_key(id) || old_sets.get(id).is_some_and(|set| !set.is_empty());
+            let has = after.custom.contains_key(id)
+                || after.custom_sets.get(id).is_some_and(|set| !set.is_empty());
+            if field.required && !field.archived && had && !has {
+                fail(id, format!("{} is required", field.name));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationErrors(errors))
+    }
+}
+
+/// What is wrong with the definitions of `after` compared with `before` (the book's fields
+/// before an edit): each definition added or changed is checked ([`check_definition`]); a
+/// field keeps its kind (values are never reinterpreted: make a new field instead), fields
+/// and choices are archived, never removed (values hold their ids), and a book holds at
+/// most [`MAX_FIELDS`]. Definitions not changed are not checked: two devices that named a
+/// field alike offline do not block every later edit of the book.
+pub fn check_definitions(
+    before: &BTreeMap<String, FieldDefinition>,
+    after: &BTreeMap<String, FieldDefinition>,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if after.len() > MAX_FIELDS && after.len() > before.len() {
+        errors.push(FieldError {
+            field: "fields".into(),
+            message: format!("a book holds at most {MAX_FIELDS} fields"),
+        });
+    }
+    for (id, old) in before {
+        let message = match after.get(id) {
+            None => Some("a field is archived, not removed: its values stay".to_string()),
+            Some(new) if new.kind != old.kind => Some(format!(
+                "“{}” holds {} values: its type cannot change (make a new field instead)",
+                old.name,
+                old.kind.label().to_lowercase()
+            )),
+            Some(new) if old.choices.keys().any(|c| !new.choices.contains_key(c)) => {
+                Some("a choice is archived, not removed: values hold it".to_string())
+            }
+            Some(_) => None,
+        };
+        if let Some(message) = message {
+            errors.push(FieldError {
+                field: format!("fields.{id}"),
+                message,
+            });
+        }
+    }
+    for (id, field) in after {
+        if before.get(id) == Some(field) {
+            continue;
+        }
+        if let Err(message) = check_definition(field, after, id) {
+            errors.push(FieldError {
+                field: format!("fields.{id}"),
+                message,
+            });
+        }
+    }
+    errors
 }
 
 fn too_long(text: &str, max: usize) -> Result<(), String> {
@@ -683,5 +811,88 @@ mod tests {
         );
         assert_eq!(guess(&["line one\nline two"]), FieldKind::LongText);
         assert_eq!(guess(&[]), FieldKind::Text);
+    }
+
+    fn book() -> BTreeMap<String, FieldDefinition> {
+        let mut fields = BTreeMap::new();
+        let mut fleet = field(FieldKind::Number);
+        fleet.name = "Fleet size".into();
+        fleet.required = true;
+        fields.insert("f-fleet".to_string(), fleet);
+        let mut interests = field(FieldKind::Choices);
+        interests.name = "Interests".into();
+        fields.insert("f-interests".to_string(), interests);
+        fields
+    }
+
+    #[test]
+    fn changed_values_must_fit_their_field_and_others_are_left_alone() {
+        let fields = book();
+        let mut before = Customer::new("c".parse().unwrap(), Timestamp(0));
+        before.custom.insert("f-fleet".into(), "12".into());
+        // A value of a field no longer defined (another device's), unchanged: accepted.
+        before.custom.insert("f-gone".into(), "x".into());
+        let mut after = before.clone();
+        assert_eq!(check_values(Some(&before), &after, &fields), Ok(()));
+        after.custom.insert("f-fleet".into(), "twelve".into());
+        after.custom.insert("f-new".into(), "x".into());
+        after
+            .custom_sets
+            .insert("f-interests".into(), ["c1", "c9"].into_iter().collect());
+        let errors = check_values(Some(&before), &after, &fields).unwrap_err();
+        let fields_named: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields_named,
+            ["custom.f-fleet", "custom.f-new", "custom.f-interests"]
+        );
+        assert!(errors.0[2].message.contains("c9"));
+        // Not canonical ("12.50" is stored as "12.5").
+        let mut after = before.clone();
+        after.custom.insert("f-fleet".into(), "12.50".into());
+        assert!(check_values(Some(&before), &after, &fields).is_err());
+        // A required field cannot be emptied; a new customer without it is the form's
+        // business (imports may lack it).
+        let mut after = before.clone();
+        after.custom.remove("f-fleet");
+        let errors = check_values(Some(&before), &after, &fields).unwrap_err();
+        assert_eq!(errors.0[0].message, "Fleet size is required");
+        after.custom.remove("f-gone");
+        assert_eq!(check_values(None, &after, &fields), Ok(()));
+    }
+
+    #[test]
+    fn a_field_keeps_its_kind_and_is_archived_rather_than_removed() {
+        let before = book();
+        let mut after = before.clone();
+        after.get_mut("f-fleet").unwrap().kind = FieldKind::Text;
+        assert!(check_definitions(&before, &after)[0]
+            .message
+            .contains("type cannot change"));
+        let mut after = before.clone();
+        after.remove("f-fleet");
+        assert!(check_definitions(&before, &after)[0]
+            .message
+            .contains("archived"));
+        let mut after = before.clone();
+        after.get_mut("f-interests").unwrap().choices.remove("c1");
+        assert!(!check_definitions(&before, &after).is_empty());
+        // Renaming, reordering, archiving a choice: fine.
+        let mut after = before.clone();
+        let interests = after.get_mut("f-interests").unwrap();
+        interests.name = "Topics".into();
+        interests.choices.get_mut("c1").unwrap().archived = true;
+        interests.choices.get_mut("c2").unwrap().position = -1;
+        assert_eq!(check_definitions(&before, &after), []);
+        // Two fields named alike (defined on two devices offline) do not block other
+        // edits; naming a third alike is refused.
+        let mut twins = before.clone();
+        let mut again = field(FieldKind::Text);
+        again.name = "Fleet size".into();
+        twins.insert("f-twin".into(), again.clone());
+        let mut after = twins.clone();
+        after.get_mut("f-interests").unwrap().name = "Topics".into();
+        assert_eq!(check_definitions(&twins, &after), []);
+        after.insert("f-third".into(), again);
+        assert_eq!(check_definitions(&twins, &after).len(), 1);
     }
 }

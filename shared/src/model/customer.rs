@@ -83,6 +83,17 @@ pub struct Customer {
     /// changes; a map, so changes made on two devices at once are both kept.
     #[autosurgeon(rename = "stage_changes", missing = "Default::default")]
     pub stage_changes: BTreeMap<String, StageChange>,
+    /// Values of the book's custom fields, by field id, each in its kind's canonical form
+    /// ([`crate::model::custom_fields::parse_value`]); a map, so two devices filling
+    /// different fields merge. Several-choice fields are in [`Customer::custom_sets`].
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub custom: BTreeMap<String, String>,
+    /// Values of several-choice custom fields: the chosen choices' ids, by field id (a set:
+    /// choices added on two devices are both kept).
+    #[autosurgeon(rename = "custom_sets", missing = "Default::default")]
+    #[serde(default)]
+    pub custom_sets: BTreeMap<String, TagSet>,
 }
 
 /// One move of a customer from a lifecycle stage to another.
@@ -144,6 +155,8 @@ impl Customer {
             check_in_days: None,
             merged_into: None,
             stage_changes: BTreeMap::new(),
+            custom: BTreeMap::new(),
+            custom_sets: BTreeMap::new(),
         }
     }
 

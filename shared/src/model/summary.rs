@@ -88,6 +88,13 @@ pub struct CustomerSummary {
     pub updated_at: Timestamp,
     /// Whether the customer is archived.
     pub archived: bool,
+    /// Custom field values, by field id (as in [`Customer::custom`]), for search, filters,
+    /// sort and segments.
+    #[serde(default)]
+    pub custom: std::collections::BTreeMap<String, String>,
+    /// Several-choice custom field values: the chosen choice ids, by field id.
+    #[serde(default)]
+    pub custom_sets: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl CustomerSummary {
@@ -181,6 +188,14 @@ impl CustomerSummary {
             },
             updated_at: customer.updated_at,
             archived: customer.archived,
+            custom: (customer.custom.iter())
+                .filter(|(_, value)| !value.trim().is_empty())
+                .map(|(id, value)| (id.clone(), value.clone()))
+                .collect(),
+            custom_sets: (customer.custom_sets.iter())
+                .filter(|(_, chosen)| !chosen.is_empty())
+                .map(|(id, chosen)| (id.clone(), chosen.iter().map(str::to_string).collect()))
+                .collect(),
         }
     }
 

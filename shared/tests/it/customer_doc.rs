@@ -742,3 +742,101 @@ fn a_crafted_change_from_another_device_is_refused_not_a_crash() {
         Err(DocError::MissingDependencies(1))
     ));
 }
+
+/// A customer as a build before custom fields saved it: no `custom` or `custom_sets` map.
+fn customer_from_before_custom_fields() -> CustomerDoc {
+    let customer = full_customer();
+    let mut doc = automerge::AutoCommit::new();
+    autosurgeon::reconcile(&mut doc, &customer).unwrap();
+    for key in ["custom", "custom_sets"] {
+        automerge::transaction::Transactable::delete(&mut doc, automerge::ROOT, key).unwrap();
+    }
+    CustomerDoc::load(&customer.id, &doc.save(), actor(1)).unwrap()
+}
+
+#[test]
+fn custom_values_filled_on_two_devices_are_all_kept_even_on_an_older_customer() {
+    let mut phone = customer_from_before_custom_fields();
+    assert!(phone.customer().custom.is_empty());
+    let mut tablet = phone.fork(actor(2));
+    // Offline, each device gives the customer its first custom values: each makes the
+    // `custom` map (and the phone the `custom_sets` one).
+    phone
+        .update(Timestamp(T0.0 + 10), |c| {
+            c.custom.insert("f-industry".into(), "Retail".into());
+            c.custom_sets.insert(
+                "f-interests".into(),
+                ["ch-coffee"].into_iter().collect::<TagSet>(),
+            );
+        })
+        .unwrap();
+    tablet
+        .update(Timestamp(T0.0 + 20), |c| {
+            c.custom.insert("f-fleet".into(), "12".into());
+            c.custom_sets.insert(
+                "f-interests".into(),
+                ["ch-tea"].into_iter().collect::<TagSet>(),
+            );
+        })
+        .unwrap();
+    phone.merge(&mut tablet).unwrap();
+    tablet.merge(&mut phone).unwrap();
+    assert_eq!(phone.customer(), tablet.customer(), "both devices converge");
+    let custom = &phone.customer().custom;
+    assert_eq!(custom.get("f-industry").map(String::as_str), Some("Retail"));
+    assert_eq!(custom.get("f-fleet").map(String::as_str), Some("12"));
+    // The same several-choice field made on both: the shown device's set is read (a
+    // concurrent first write of one field, like any field edited on two devices).
+    assert_eq!(phone.customer().custom_sets["f-interests"].len(), 1);
+    assert_eq!(phone.summary().custom.len(), 2);
+    // The next edit writes every value into the map Automerge shows: a third device
+    // that only reads the document the plain way sees them all.
+    phone
+        .update(Timestamp(T0.0 + 30), |c| {
+            c.custom.insert("f-visit-day".into(), "Tuesday".into());
+        })
+        .unwrap();
+    let plain: Customer =
+        autosurgeon::hydrate(&automerge::AutoCommit::load(&phone.save()).unwrap()).unwrap();
+    assert_eq!(plain.custom.len(), 3, "{:?}", plain.custom);
+}
+
+#[test]
+fn a_custom_field_edited_on_two_devices_is_a_conflict_like_any_field() {
+    let mut customer = full_customer();
+    customer.custom.insert("f-fleet".into(), "10".into());
+    let mut phone = CustomerDoc::create(customer, actor(1), T0).unwrap();
+    let mut tablet = phone.fork(actor(2));
+    phone
+        .update(Timestamp(T0.0 + 10), |c| {
+            c.custom.insert("f-fleet".into(), "12".into());
+        })
+        .unwrap();
+    tablet
+        .update(Timestamp(T0.0 + 20), |c| {
+            c.custom.insert("f-fleet".into(), "14".into());
+            c.custom.insert("f-industry".into(), "Retail".into());
+        })
+        .unwrap();
+    phone.merge(&mut tablet).unwrap();
+    let conflicts = phone.conflicts();
+    let fields: Vec<&str> = conflicts.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, ["custom.f-fleet"], "{conflicts:#?}");
+    let mut shown: Vec<&str> = (conflicts[0].values.iter())
+        .map(|value| value.display.as_str())
+        .collect();
+    shown.sort();
+    assert_eq!(shown, ["12", "14"]);
+    let loser = conflicts[0]
+        .values
+        .iter()
+        .find(|v| !v.kept)
+        .unwrap()
+        .clone();
+    phone
+        .resolve_conflict("custom.f-fleet", &loser.op, Timestamp(T0.0 + 30))
+        .unwrap();
+    assert_eq!(phone.customer().custom["f-fleet"], loser.display);
+    assert_eq!(phone.customer().custom["f-industry"], "Retail");
+    assert!(phone.conflicts().is_empty());
+}
