@@ -58,6 +58,18 @@ pub fn App() -> impl IntoView {
     engine.connect();
     provide_context(engine);
     provide_context(repo);
+    // Search reads the custom values the book's fields say are text (or choices).
+    Effect::new(move |_| {
+        let search = repo
+            .settings
+            .with(|s| shared::search::book::CustomSearch::of(&s.fields));
+        if repo
+            .book
+            .with_untracked(|book| *book.custom_search() != search)
+        {
+            repo.book.update(|book| book.set_custom_search(search));
+        }
+    });
     provide_context(sync);
     provide_context(ListState::new());
     provide_context(pwa::Pwa::start(engine.started()));
@@ -128,6 +140,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("capture") view=QuickCapture/>
                     <Route path=path!("settings") view=Settings/>
+                    <Route path=path!("settings/fields") view=routes::fields::FieldsPage/>
                     <Route path=path!("follow-ups") view=routes::follow_ups::FollowUpsPage/>
                     <Route path=path!("menu") view=routes::menu::MenuPage/>
                     <Route path=path!("recent") view=routes::history::RecentChanges/>

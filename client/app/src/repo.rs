@@ -224,7 +224,12 @@ impl Repo {
             .book
             .with_untracked(|book| !book.is_empty() && book.holds_exactly(&summaries))
         {
-            self.book.set(Book::from_summaries(summaries));
+            let mut book = Book::from_summaries(summaries);
+            book.set_custom_search(
+                self.settings
+                    .with_untracked(|s| shared::search::book::CustomSearch::of(&s.fields)),
+            );
+            self.book.set(book);
             self.prepare_search();
         }
         common::perf::mark("fieldbook:book-built");

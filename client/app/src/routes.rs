@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod duplicates;
 pub mod erase;
 pub mod feedback;
+pub mod fields;
 pub mod follow_ups;
 pub mod history;
 pub mod import;

@@ -34,6 +34,10 @@ pub struct SegmentFilter {
     /// Birthday month 1-12, or 0 for any.
     #[autosurgeon(rename = "birthday_month")]
     pub birthday_month: u32,
+    /// Conditions on custom fields, all of which must hold.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub custom: Vec<crate::model::custom_fields::CustomCondition>,
 }
 
 impl SegmentFilter {
@@ -64,11 +68,16 @@ impl SegmentFilter {
                 || summary
                     .birthday
                     .is_some_and(|d| d.month == self.birthday_month))
+            && (self.custom.iter())
+                .all(|condition| condition.matches(&summary.custom, &summary.custom_sets))
     }
 
     /// A one-line description for the rep, e.g. "stage Loyal customer · city Lyon · not
-    /// contacted for 60 days".
-    pub fn describe(&self) -> String {
+    /// contacted for 60 days · Industry is Retail", naming custom fields by `fields`.
+    pub fn describe(
+        &self,
+        fields: &std::collections::BTreeMap<String, crate::model::custom_fields::FieldDefinition>,
+    ) -> String {
         let mut parts = Vec::new();
         if let Some(stage) = LifecycleStage::parse(&self.stage) {
             parts.push(format!("stage {}", stage.label()));
@@ -103,12 +112,33 @@ impl SegmentFilter {
         if (1..=12).contains(&self.birthday_month) {
             parts.push(format!("birthday in month {}", self.birthday_month));
         }
+        for condition in &self.custom {
+            parts.push(describe_condition(condition, fields));
+        }
         if parts.is_empty() {
             "every customer".into()
         } else {
             parts.join(" · ")
         }
     }
+}
+
+/// A custom field condition in words ("Industry is Retail", "Fleet size is more than 10").
+pub fn describe_condition(
+    condition: &crate::model::custom_fields::CustomCondition,
+    fields: &std::collections::BTreeMap<String, crate::model::custom_fields::FieldDefinition>,
+) -> String {
+    let field = fields.get(&condition.field);
+    let name = field.map_or("a removed field", |field| field.name.as_str());
+    let op = condition.op.label(condition.kind);
+    if !condition.op.takes_value() {
+        return format!("{name} {op}");
+    }
+    let value = field.map_or_else(
+        || condition.value.clone(),
+        |field| crate::model::custom_fields::display_value(field, &condition.value),
+    );
+    format!("{name} {op} {value}")
 }
 
 /// A named, saved segment.
@@ -210,7 +240,7 @@ mod tests {
             ["Never Lyon", "Quiet Lyon"]
         );
         assert_eq!(
-            filter.describe(),
+            filter.describe(&Default::default()),
             "stage Loyal customer · city Lyon · not contacted for 60 days"
         );
         let promoters = SegmentFilter {

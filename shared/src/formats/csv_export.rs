@@ -2,6 +2,9 @@
 //! in a layout the import recognises back (see [`crate::formats::import`]): export, then
 //! import, gives the same customer. UTF-8 with a byte order mark, so Excel reads accents.
 
+use std::collections::BTreeMap;
+
+use crate::model::custom_fields::{display_value, FieldDefinition, FieldKind};
 use crate::{Customer, CustomerSummary};
 
 /// The columns before the emails.
@@ -53,12 +56,28 @@ fn amount(cents: i64) -> String {
 
 /// The customers as CSV text (RFC 4180 quoting), starting with a byte order mark.
 pub fn to_csv<'a>(customers: impl IntoIterator<Item = &'a Customer>) -> String {
+    to_csv_with_fields(customers, &BTreeMap::new())
+}
+
+/// [`to_csv`] with one column per custom field of `fields` (not archived, in their
+/// order), headed by the field's name, holding the value as the rep reads it (a choice's
+/// label, several joined by `;`), which the import reads back
+/// ([`crate::formats::import::custom_columns`]).
+pub fn to_csv_with_fields<'a>(
+    customers: impl IntoIterator<Item = &'a Customer>,
+    fields: &BTreeMap<String, FieldDefinition>,
+) -> String {
+    let mut columns: Vec<(&String, &FieldDefinition)> =
+        fields.iter().filter(|(_, field)| !field.archived).collect();
+    columns.sort_by(|a, b| (a.1.position, &a.1.name, a.0).cmp(&(b.1.position, &b.1.name, b.0)));
     let customers: Vec<&Customer> = customers.into_iter().collect();
     let emails = customers.iter().map(|c| c.emails.len()).max().unwrap_or(0);
     let phones = customers.iter().map(|c| c.phones.len()).max().unwrap_or(0);
     let mut writer = csv::Writer::from_writer(Vec::new());
     // Writing to a Vec cannot fail.
-    let _ = writer.write_record(headers(emails, phones));
+    let mut header = headers(emails, phones);
+    header.extend(columns.iter().map(|(_, field)| field.name.clone()));
+    let _ = writer.write_record(header);
     for c in customers {
         let summary = CustomerSummary::of(c);
         let last_contact = summary
@@ -97,6 +116,20 @@ pub fn to_csv<'a>(customers: impl IntoIterator<Item = &'a Customer>) -> String {
             last_contact,
             c.id.to_string(),
         ]);
+        for (id, field) in &columns {
+            record.push(if field.kind == FieldKind::Choices {
+                let mut labels: Vec<String> = (c.custom_sets.get(*id).into_iter())
+                    .flat_map(|set| set.iter())
+                    .map(|choice| display_value(field, choice))
+                    .collect();
+                labels.sort();
+                labels.join(";")
+            } else {
+                (c.custom.get(*id))
+                    .map(|value| display_value(field, value))
+                    .unwrap_or_default()
+            });
+        }
         let _ = writer.write_record(&record);
     }
     let bytes = writer.into_inner().unwrap_or_default();

@@ -6,8 +6,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::{
-    model::customer::ContactPointId, model::validation, Address, Birthday, CalendarDate,
-    ContactPoint, Customer, CustomerId, LifecycleStage, Timestamp,
+    model::custom_fields::{guess_kind, parse_value, FieldChoice, FieldDefinition, FieldKind},
+    model::customer::ContactPointId,
+    model::validation,
+    Address, Birthday, CalendarDate, ContactPoint, Customer, CustomerId, LifecycleStage, Timestamp,
 };
 
 /// Where an export comes from, recognised by its header row.
@@ -1120,6 +1122,9 @@ pub struct ImportChoices {
     /// Whether `05/03/1982` is 5 March (most of the world, and what French, German,
     /// Spanish, Italian or Polish headers say) rather than May 3 (the US).
     pub day_first: bool,
+    /// Columns (by position) imported into custom fields: the field's id and definition.
+    /// Such a column's target is [`Target::Ignore`].
+    pub custom: BTreeMap<usize, (String, FieldDefinition)>,
 }
 
 impl ImportChoices {
@@ -1149,6 +1154,7 @@ impl ImportChoices {
         ImportChoices {
             stages: StageMap::default(),
             day_first: first_over_12 || (!second_over_12 && day_first_language),
+            custom: BTreeMap::new(),
         }
     }
 }
@@ -1355,7 +1361,121 @@ pub fn row_to_customer_with(
     if !home_address.is_empty() {
         notes.push(format!("Home address: {}", home_address.join(", ")));
     }
+    for (col, (id, field)) in &choices.custom {
+        let Some(value) = row.get(*col).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        match custom_value(field, value) {
+            Ok(CustomValue::One(stored)) => {
+                customer.custom.insert(id.clone(), stored);
+            }
+            Ok(CustomValue::Set(chosen)) => {
+                customer
+                    .custom_sets
+                    .insert(id.clone(), chosen.iter().map(String::as_str).collect());
+            }
+            Err(why) => unused.push((field.name.clone(), value.to_string(), why)),
+        }
+    }
     settle(customer, notes, unused)
+}
+
+/// A custom field's value read from a file.
+enum CustomValue {
+    One(String),
+    Set(Vec<String>),
+}
+
+/// `value` (as a file writes it) in the canonical form of `field`: a choice by its label,
+/// several choices separated by `;` or `,` (each must be one of the field's).
+fn custom_value(field: &FieldDefinition, value: &str) -> Result<CustomValue, String> {
+    if field.kind != FieldKind::Choices {
+        return match parse_value(field, value) {
+            Ok(Some(stored)) => Ok(CustomValue::One(stored)),
+            Ok(None) => Err("empty".into()),
+            Err(why) => Err(why),
+        };
+    }
+    let mut chosen = Vec::new();
+    for label in value
+        .split([';', ','])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        match field.choice_by_label(label) {
+            Some(choice) => chosen.push(choice.to_string()),
+            None => return Err(format!("“{label}” is not one of the choices")),
+        }
+    }
+    Ok(CustomValue::Set(chosen))
+}
+
+/// The values of column `col` of `file`, for guessing a new field's kind.
+fn column_values(file: &CsvFile, col: usize) -> impl Iterator<Item = &str> {
+    (file.rows.iter()).filter_map(move |(_, row)| row.get(col).map(String::as_str))
+}
+
+/// A new custom field for column `col` of `file`, named after its header, of the kind its
+/// values suggest ([`guess_kind`]); a choice field offers every distinct value (first
+/// spelling, most frequent first), with ids `c1`, `c2`… (ids are per field, and only
+/// this device makes this new field).
+pub fn field_from_column(
+    file: &CsvFile,
+    col: usize,
+    position: i64,
+    now: Timestamp,
+) -> FieldDefinition {
+    let name = file.headers.get(col).map_or("Imported", |h| h.trim());
+    let kind = guess_kind(column_values(file, col));
+    let mut field = FieldDefinition::new(name, kind, position, now);
+    if kind.has_choices() {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for value in column_values(file, col)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            match counts
+                .iter_mut()
+                .find(|(seen, _)| seen.eq_ignore_ascii_case(value))
+            {
+                Some((_, n)) => *n += 1,
+                None => counts.push((value.to_string(), 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        for (at, (label, _)) in counts.into_iter().enumerate() {
+            field.choices.insert(
+                format!("c{}", at + 1),
+                FieldChoice {
+                    label,
+                    position: at as i64 + 1,
+                    archived: false,
+                },
+            );
+        }
+    }
+    field
+}
+
+/// Columns left unmapped whose header names one of the book's fields (as Fieldbook's own
+/// export writes them): column → field id.
+pub fn custom_columns(
+    headers: &[String],
+    targets: &[Target],
+    fields: &BTreeMap<String, FieldDefinition>,
+) -> BTreeMap<usize, String> {
+    let mut found = BTreeMap::new();
+    for (col, header) in headers.iter().enumerate() {
+        if targets.get(col).is_some_and(|t| *t != Target::Ignore) {
+            continue;
+        }
+        let field = (fields.iter())
+            .find(|(_, field)| field.name.trim().eq_ignore_ascii_case(header.trim()));
+        if let Some((id, _)) = field {
+            found.insert(col, id.clone());
+        }
+    }
+    found
 }
 
 /// An imported contact made valid (CSV rows and vCards alike): values the rules refuse

@@ -346,6 +346,193 @@ pub fn parse_value(definition: &FieldDefinition, typed: &str) -> Result<Option<S
     Ok(Some(value))
 }
 
+/// How a [`CustomCondition`] compares a customer's value.
+#[derive(
+    serde::Serialize,
+    serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Reconcile,
+    Hydrate,
+)]
+pub enum ConditionOp {
+    /// The value is the one given (a choice field: that choice; several choices: it holds
+    /// that choice).
+    #[default]
+    #[autosurgeon(rename = "equals")]
+    Equals,
+    /// The text contains the one given (case and accents ignored).
+    #[autosurgeon(rename = "contains")]
+    Contains,
+    /// A number or amount above the one given, a date after it.
+    #[autosurgeon(rename = "greater")]
+    Greater,
+    /// A number or amount below the one given, a date before it.
+    #[autosurgeon(rename = "less")]
+    Less,
+    /// No value.
+    #[autosurgeon(rename = "empty")]
+    Empty,
+    /// Any value.
+    #[autosurgeon(rename = "not_empty")]
+    NotEmpty,
+}
+
+impl ConditionOp {
+    /// The comparisons a field of `kind` offers, in the order a form lists them.
+    pub fn offered(kind: FieldKind) -> &'static [ConditionOp] {
+        use ConditionOp::*;
+        match kind {
+            FieldKind::Number | FieldKind::Money | FieldKind::Date => {
+                &[Equals, Greater, Less, Empty, NotEmpty]
+            }
+            FieldKind::YesNo | FieldKind::Choice | FieldKind::Choices => &[Equals, Empty, NotEmpty],
+            _ => &[Contains, Equals, Empty, NotEmpty],
+        }
+    }
+
+    /// Its words for a field of `kind` ("is after", "contains", "is empty").
+    pub fn label(self, kind: FieldKind) -> &'static str {
+        match (self, kind) {
+            (ConditionOp::Equals, FieldKind::Choices) => "includes",
+            (ConditionOp::Equals, _) => "is",
+            (ConditionOp::Contains, _) => "contains",
+            (ConditionOp::Greater, FieldKind::Date) => "is after",
+            (ConditionOp::Less, FieldKind::Date) => "is before",
+            (ConditionOp::Greater, _) => "is more than",
+            (ConditionOp::Less, _) => "is less than",
+            (ConditionOp::Empty, _) => "is empty",
+            (ConditionOp::NotEmpty, _) => "is not empty",
+        }
+    }
+
+    /// Its stored name.
+    pub fn stored(self) -> &'static str {
+        match self {
+            ConditionOp::Equals => "equals",
+            ConditionOp::Contains => "contains",
+            ConditionOp::Greater => "greater",
+            ConditionOp::Less => "less",
+            ConditionOp::Empty => "empty",
+            ConditionOp::NotEmpty => "not_empty",
+        }
+    }
+
+    /// The comparison stored as `key`.
+    pub fn parse(key: &str) -> Option<ConditionOp> {
+        use ConditionOp::*;
+        [Equals, Contains, Greater, Less, Empty, NotEmpty]
+            .into_iter()
+            .find(|op| op.stored() == key)
+    }
+
+    /// Whether it compares with a value (not for empty / not empty).
+    pub fn takes_value(self) -> bool {
+        !matches!(self, ConditionOp::Empty | ConditionOp::NotEmpty)
+    }
+}
+
+/// A condition on one custom field (segments, the list's filter). It carries the field's
+/// kind, which never changes once the field exists, so it is checked without the book's
+/// definitions.
+#[derive(
+    serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate,
+)]
+pub struct CustomCondition {
+    /// The field's id.
+    pub field: String,
+    /// The field's kind.
+    pub kind: FieldKind,
+    /// The comparison.
+    pub op: ConditionOp,
+    /// What the value is compared with, in the kind's canonical form ([`parse_value`]; a
+    /// choice's id); unused for empty / not empty.
+    pub value: String,
+}
+
+impl CustomCondition {
+    /// Whether a customer with these values (see [`crate::CustomerSummary::custom`] and
+    /// `custom_sets`) meets it.
+    pub fn matches(
+        &self,
+        custom: &BTreeMap<String, String>,
+        custom_sets: &BTreeMap<String, Vec<String>>,
+    ) -> bool {
+        if self.kind == FieldKind::Choices {
+            let chosen = custom_sets.get(&self.field).filter(|set| !set.is_empty());
+            return match self.op {
+                ConditionOp::Empty => chosen.is_none(),
+                ConditionOp::NotEmpty => chosen.is_some(),
+                _ => chosen.is_some_and(|set| set.iter().any(|c| *c == self.value)),
+            };
+        }
+        let value = custom
+            .get(&self.field)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty());
+        let Some(value) = value else {
+            return self.op == ConditionOp::Empty;
+        };
+        match self.op {
+            ConditionOp::Empty => false,
+            ConditionOp::NotEmpty => true,
+            ConditionOp::Equals => match self.kind {
+                FieldKind::Number | FieldKind::Money => {
+                    compare(self.kind, value, &self.value) == Some(std::cmp::Ordering::Equal)
+                }
+                FieldKind::Text
+                | FieldKind::LongText
+                | FieldKind::Email
+                | FieldKind::Link
+                | FieldKind::Phone => fold(value) == fold(&self.value),
+                _ => value == self.value,
+            },
+            ConditionOp::Contains => fold(value).contains(&fold(&self.value)),
+            ConditionOp::Greater => {
+                compare(self.kind, value, &self.value) == Some(std::cmp::Ordering::Greater)
+            }
+            ConditionOp::Less => {
+                compare(self.kind, value, &self.value) == Some(std::cmp::Ordering::Less)
+            }
+        }
+    }
+}
+
+/// Lowercase without accents, for comparisons that ignore them.
+fn fold(text: &str) -> String {
+    let mut folded = String::new();
+    crate::search::book::fold_into(text, &mut folded);
+    folded
+}
+
+/// The order of two stored values of `kind`: numbers as numbers, amounts as numbers when
+/// their currencies agree, dates (YYYY-MM-DD) and anything else as text; `None` when they
+/// do not compare (amounts in two currencies, unreadable numbers).
+pub fn compare(kind: FieldKind, a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    let amount = |text: &str| -> Option<(f64, String)> {
+        let mut parts = text.split_whitespace();
+        let amount = parts.next()?.parse::<f64>().ok()?;
+        Some((amount, parts.next().unwrap_or("").to_string()))
+    };
+    match kind {
+        FieldKind::Number => a.parse::<f64>().ok()?.partial_cmp(&b.parse::<f64>().ok()?),
+        FieldKind::Money => {
+            let (a, a_currency) = amount(a)?;
+            let (b, b_currency) = amount(b)?;
+            if !b_currency.is_empty() && a_currency != b_currency {
+                return None;
+            }
+            a.partial_cmp(&b)
+        }
+        _ => Some(a.cmp(b)),
+    }
+}
+
 /// What is wrong with the custom values of `after`, a customer as a screen or an import
 /// made it from `before` (`None`: a new customer), for the book's `fields`. Only values that
 /// changed are checked — one another device wrote, or one of a field archived since, stays
@@ -894,5 +1081,74 @@ mod tests {
         assert_eq!(check_definitions(&twins, &after), []);
         after.insert("f-third".into(), again);
         assert_eq!(check_definitions(&twins, &after).len(), 1);
+    }
+
+    #[test]
+    fn segment_conditions_compare_each_kind_its_own_way() {
+        let values: BTreeMap<String, String> = [
+            ("number", "12.5"),
+            ("money", "1250 EUR"),
+            ("date", "2026-03-01"),
+            ("text", "Booth B12, hall Süd"),
+            ("yes", "yes"),
+            ("choice", "c1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let sets: BTreeMap<String, Vec<String>> = [(
+            "choices".to_string(),
+            vec!["c1".to_string(), "c2".to_string()],
+        )]
+        .into();
+        let holds = |field: &str, kind, op, value: &str| {
+            CustomCondition {
+                field: field.into(),
+                kind,
+                op,
+                value: value.into(),
+            }
+            .matches(&values, &sets)
+        };
+        use ConditionOp::*;
+        use FieldKind as K;
+        // Numbers as numbers ("9" < "12.5" although "9" > "1" as text).
+        assert!(holds("number", K::Number, Greater, "9"));
+        assert!(!holds("number", K::Number, Less, "9"));
+        assert!(holds("number", K::Number, Equals, "12.50"));
+        // Amounts in their currency; another currency never compares.
+        assert!(holds("money", K::Money, Greater, "999 EUR"));
+        assert!(holds("money", K::Money, Less, "2000"));
+        assert!(!holds("money", K::Money, Greater, "10 USD"));
+        assert!(!holds("money", K::Money, Less, "10 USD"));
+        // Dates before / after.
+        assert!(holds("date", K::Date, Greater, "2026-02-28"));
+        assert!(holds("date", K::Date, Less, "2026-03-02"));
+        assert!(!holds("date", K::Date, Greater, "2026-03-01"));
+        // Text: contains and equals ignore case and accents.
+        assert!(holds("text", K::Text, Contains, "hall sud"));
+        assert!(!holds("text", K::Text, Equals, "booth"));
+        assert!(holds("text", K::Text, Equals, "booth b12, HALL SUD"));
+        // Yes/no, one choice, several choices.
+        assert!(holds("yes", K::YesNo, Equals, "yes"));
+        assert!(!holds("yes", K::YesNo, Equals, "no"));
+        assert!(holds("choice", K::Choice, Equals, "c1"));
+        assert!(holds("choices", K::Choices, Equals, "c2"));
+        assert!(!holds("choices", K::Choices, Equals, "c3"));
+        // Empty and not empty, for a value and for a set.
+        assert!(holds("missing", K::Text, Empty, ""));
+        assert!(!holds("missing", K::Text, NotEmpty, ""));
+        assert!(!holds("missing", K::Number, Greater, "0"));
+        assert!(holds("choices", K::Choices, NotEmpty, ""));
+        assert!(holds("other-set", K::Choices, Empty, ""));
+        // Every kind offers empty / not empty, and only sensible comparisons.
+        for kind in FieldKind::ALL {
+            let offered = ConditionOp::offered(kind);
+            assert!(offered.contains(&Empty) && offered.contains(&NotEmpty));
+            assert_eq!(
+                offered.contains(&Greater),
+                matches!(kind, K::Number | K::Money | K::Date)
+            );
+        }
     }
 }

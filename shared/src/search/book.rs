@@ -31,6 +31,21 @@ pub struct ListQuery {
     pub archived: bool,
     /// The order of the results.
     pub sort: SortOrder,
+    /// Only customers whose custom field meets this.
+    pub custom: Option<crate::model::custom_fields::CustomCondition>,
+    /// Order by this custom field instead of `sort` (customers without a value last).
+    pub custom_sort: Option<CustomSort>,
+}
+
+/// The list in the order of one custom field's values.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CustomSort {
+    /// The field's id.
+    pub field: String,
+    /// Its kind (numbers and amounts compare as numbers).
+    pub kind: crate::model::custom_fields::FieldKind,
+    /// Largest, latest or last first.
+    pub descending: bool,
 }
 
 /// The order of the customer list.
@@ -128,17 +143,60 @@ fn searchable_fields(summary: &CustomerSummary) -> impl Iterator<Item = &String>
     .chain(&summary.tags)
 }
 
-/// What search compares of one entry: the folded text of every searchable field, each
-/// followed by `\n`, then the digits of its phone numbers (from `digits_at`).
+/// Which custom field values search reads (see [`Book::set_custom_search`]): the book's
+/// definitions, which summaries do not carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomSearch {
+    /// Fields whose values are searched as stored (text, long text, link, email, phone).
+    pub text_fields: Vec<String>,
+    /// Choice fields (one or several): each choice's label by choice id, by field id.
+    pub choice_labels: Vec<(String, HashMap<String, String>)>,
+}
+
+impl CustomSearch {
+    /// What search reads of the book's field definitions: text kinds as stored, choices by
+    /// their labels; archived fields too (their values are still the customer's).
+    pub fn of(
+        fields: &std::collections::BTreeMap<String, crate::model::custom_fields::FieldDefinition>,
+    ) -> CustomSearch {
+        let mut search = CustomSearch::default();
+        for (id, field) in fields {
+            if field.kind.is_searched() {
+                search.text_fields.push(id.clone());
+            } else if field.kind.has_choices() {
+                let labels = (field.choices.iter())
+                    .map(|(choice, def)| (choice.clone(), def.label.clone()))
+                    .collect();
+                search.choice_labels.push((id.clone(), labels));
+            }
+        }
+        search
+    }
+
+    /// The texts of `summary` it searches.
+    fn texts<'a>(&'a self, summary: &'a CustomerSummary) -> impl Iterator<Item = &'a String> {
+        let text = (self.text_fields.iter()).filter_map(|id| summary.custom.get(id));
+        let choices = self.choice_labels.iter().flat_map(move |(id, labels)| {
+            let one = summary.custom.get(id).into_iter();
+            let several = summary.custom_sets.get(id).into_iter().flatten();
+            one.chain(several).filter_map(|choice| labels.get(choice))
+        });
+        text.chain(choices)
+    }
+}
+
+/// What search compares of one entry: the folded text of every searchable field (and of
+/// the custom values [`CustomSearch`] names), each followed by `\n`, then the digits of its
+/// phone numbers (from `digits_at`).
 struct SearchText {
     text: Box<[u8]>,
     digits_at: u32,
 }
 
 impl SearchText {
-    fn of(summary: &CustomerSummary) -> SearchText {
+    fn of(summary: &CustomerSummary, custom: &CustomSearch) -> SearchText {
         let mut text = String::new();
-        for field in searchable_fields(summary) {
+        for field in searchable_fields(summary).chain(custom.texts(summary)) {
             fold_into(field, &mut text);
             text.push('\n');
         }
@@ -268,9 +326,9 @@ impl Dense {
         }
     }
 
-    fn search(&self, summary: &CustomerSummary) -> &Prepared {
+    fn search(&self, summary: &CustomerSummary, custom: &CustomSearch) -> &Prepared {
         self.search.get_or_init(|| {
-            let text = SearchText::of(summary);
+            let text = SearchText::of(summary, custom);
             Prepared {
                 signature: Signature::of(&text.text),
                 text,
@@ -316,6 +374,8 @@ pub struct Book {
     by_updated: Vec<EntryIdx>,
     /// Kept up to date by every upsert, so counting never scans the book.
     counts: Counts,
+    /// Which custom field values search reads.
+    custom_search: CustomSearch,
 }
 
 #[derive(Default)]
@@ -435,7 +495,27 @@ impl Book {
             .filter(|summary| !ids.contains(&summary.id))
             .cloned()
             .collect();
+        let custom_search = std::mem::take(&mut self.custom_search);
         *self = Book::from_summaries(kept);
+        self.custom_search = custom_search;
+    }
+
+    /// Which custom field values search reads.
+    pub fn custom_search(&self) -> &CustomSearch {
+        &self.custom_search
+    }
+
+    /// Sets which custom field values search reads (when the book's fields change): every
+    /// entry's search text is made again on its next search.
+    pub fn set_custom_search(&mut self, custom: CustomSearch) {
+        if custom == self.custom_search {
+            return;
+        }
+        self.custom_search = custom;
+        for dense in &mut self.dense {
+            dense.search = OnceLock::new();
+        }
+        self.generation = next_generation();
     }
 
     /// Adds or replaces many customers: one sort of each order instead of one insertion per
@@ -496,7 +576,10 @@ impl Book {
         self.by_name.retain(|&idx| idx != entry_idx);
         self.by_updated.retain(|&idx| idx != entry_idx);
         // One customer: its search text is made now, so it is found at once.
-        self.dense[entry_idx as usize].search(&self.entries[entry_idx as usize].summary);
+        self.dense[entry_idx as usize].search(
+            &self.entries[entry_idx as usize].summary,
+            &self.custom_search,
+        );
         let entries = &self.entries;
         let at = self
             .by_name
@@ -532,7 +615,7 @@ impl Book {
             .iter()
             .zip(&mut self.dense[from..end])
         {
-            dense.search(&entry.summary);
+            dense.search(&entry.summary, &self.custom_search);
         }
         end
     }
@@ -607,14 +690,18 @@ impl Book {
             // No words: no search text needed (nor made: a download's new entries are
             // prepared in slices, not by the list's query on every page).
             let text_matches = terms.is_empty() || {
-                let search = dense.search(&self.entries[entry_idx].summary);
+                let search = dense.search(&self.entries[entry_idx].summary, &self.custom_search);
                 terms.iter().all(|term| {
                     term.may_match(&search.signature)
                         && (term.decided_by_signature
                             || term.matches(search.text.fields(), search.text.phone_digits()))
                 })
             };
+            let summary = &self.entries[entry_idx].summary;
             text_matches
+                && (query.custom.as_ref()).is_none_or(|condition| {
+                    condition.matches(&summary.custom, &summary.custom_sets)
+                })
                 && query.tag.as_ref().is_none_or(|tag| {
                     self.entries[entry_idx]
                         .summary
@@ -661,11 +748,31 @@ impl Book {
                     SortOrder::Name => &self.by_name,
                     SortOrder::RecentlyUpdated => &self.by_updated,
                 };
-                order
+                let mut found: Vec<EntryIdx> = order
                     .iter()
                     .copied()
                     .filter(|&idx| is_set(&matched, idx))
-                    .collect()
+                    .collect();
+                if let Some(by) = &query.custom_sort {
+                    // Stable: ties keep the order above.
+                    let value =
+                        |idx: EntryIdx| self.entries[idx as usize].summary.custom.get(&by.field);
+                    found.sort_by(|&a, &b| match (value(a), value(b)) {
+                        (Some(a), Some(b)) => {
+                            let order = crate::model::custom_fields::compare(by.kind, a, b)
+                                .unwrap_or_else(|| a.cmp(b));
+                            if by.descending {
+                                order.reverse()
+                            } else {
+                                order
+                            }
+                        }
+                        (Some(_), None) => std::cmp::Ordering::Less,
+                        (None, Some(_)) => std::cmp::Ordering::Greater,
+                        (None, None) => std::cmp::Ordering::Equal,
+                    });
+                }
+                found
             }
         };
         QueryResult {
@@ -736,8 +843,16 @@ fn narrows(previous: &ListQuery, next: &ListQuery) -> bool {
         &previous.tag,
         previous.archived,
         previous.sort,
-    ) != (next.stage, &next.tag, next.archived, next.sort)
-    {
+        &previous.custom,
+        &previous.custom_sort,
+    ) != (
+        next.stage,
+        &next.tag,
+        next.archived,
+        next.sort,
+        &next.custom,
+        &next.custom_sort,
+    ) {
         return false;
     }
     let mut previous_text = String::new();
@@ -918,6 +1033,91 @@ mod tests {
         customer.company = company.into();
         customer.stage = LifecycleStage::Lead;
         CustomerSummary::of(&customer)
+    }
+
+    #[test]
+    fn custom_values_are_searched_filtered_and_sorted_by() {
+        use crate::model::custom_fields::{
+            ConditionOp, CustomCondition, FieldChoice, FieldDefinition, FieldKind,
+        };
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert(
+            "f-booth".to_string(),
+            FieldDefinition::new("Booth", FieldKind::Text, 1, Timestamp(0)),
+        );
+        fields.insert(
+            "f-fleet".to_string(),
+            FieldDefinition::new("Fleet", FieldKind::Number, 2, Timestamp(0)),
+        );
+        let mut industry = FieldDefinition::new("Industry", FieldKind::Choice, 3, Timestamp(0));
+        industry.choices.insert(
+            "c-retail".into(),
+            FieldChoice {
+                label: "Retail".into(),
+                position: 1,
+                archived: false,
+            },
+        );
+        fields.insert("f-industry".to_string(), industry);
+        let with = |id: &str, name: &str, values: &[(&str, &str)]| {
+            let mut summary = summary(id, name, "", 1);
+            for (field, value) in values {
+                summary.custom.insert(field.to_string(), value.to_string());
+            }
+            summary
+        };
+        let mut book = Book::from_summaries([
+            with("c1", "Ada", &[("f-booth", "Hall B12"), ("f-fleet", "9")]),
+            with(
+                "c2",
+                "Bea",
+                &[("f-fleet", "12"), ("f-industry", "c-retail")],
+            ),
+            with("c3", "Cem", &[]),
+        ]);
+        let names = |book: &Book, query: &ListQuery| -> Vec<String> {
+            (book.query(query).into_iter())
+                .map(|idx| book.entry(idx).unwrap().name.clone())
+                .collect()
+        };
+        let text = |typed: &str| ListQuery {
+            text: typed.into(),
+            ..ListQuery::default()
+        };
+        // Before the book knows its fields, custom values are not searched.
+        assert!(names(&book, &text("b12")).is_empty());
+        book.set_custom_search(CustomSearch::of(&fields));
+        assert_eq!(names(&book, &text("b12")), ["Ada"]);
+        assert_eq!(
+            names(&book, &text("retail")),
+            ["Bea"],
+            "a choice by its label"
+        );
+        assert!(names(&book, &text("c-retail")).is_empty(), "not by its id");
+        // A filter on a number compares numbers.
+        let over_10 = ListQuery {
+            custom: Some(CustomCondition {
+                field: "f-fleet".into(),
+                kind: FieldKind::Number,
+                op: ConditionOp::Greater,
+                value: "10".into(),
+            }),
+            ..ListQuery::default()
+        };
+        assert_eq!(names(&book, &over_10), ["Bea"]);
+        // Sorted by fleet, largest first; no value last.
+        let by_fleet = ListQuery {
+            custom_sort: Some(CustomSort {
+                field: "f-fleet".into(),
+                kind: FieldKind::Number,
+                descending: true,
+            }),
+            ..ListQuery::default()
+        };
+        assert_eq!(names(&book, &by_fleet), ["Bea", "Ada", "Cem"]);
+        // Erasing a customer keeps what search reads.
+        book.remove_all(&["c3".parse().unwrap()]);
+        assert_eq!(names(&book, &text("b12")), ["Ada"]);
     }
 
     #[test]

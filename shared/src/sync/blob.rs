@@ -371,6 +371,14 @@ fn map_preds_in_place(doc: &Automerge, change: &Change, known: &mut KnownActors)
     if about_nothing {
         return false;
     }
+    // The head of a list or text is a place to insert after, never a value to set or
+    // delete (automerge 0.12.0 unwrapped `None` applying one: history fuzz).
+    let at_head = |op: &automerge::legacy::Op| {
+        matches!(op.key, Key::Seq(automerge::legacy::ElementId::Head)) && !op.insert
+    };
+    if ops.iter().any(at_head) {
+        return false;
+    }
     // No table: this app never makes one, and automerge 0.12.0 panics applying a key set
     // in one ("Missing from Index": history fuzz).
     if (ops.iter()).any(|op| {
@@ -938,7 +946,9 @@ mod tests {
         let now = crate::Timestamp(1_795_341_600_000);
         let bytes = include_bytes!("../../tests/fixtures/history-customer.automerge");
         let raw = automerge::AutoCommit::load(bytes).unwrap();
-        let id = crate::documents::customer_doc::hydrate_customer(&raw).unwrap().id;
+        let id = crate::documents::customer_doc::hydrate_customer(&raw)
+            .unwrap()
+            .id;
         let doc =
             crate::CustomerDoc::load(&id, bytes, automerge::ActorId::from(vec![3u8; 16])).unwrap();
         (now, doc, raw)
@@ -1092,6 +1102,10 @@ mod tests {
         // Found next: a table made in the customer's stage changes, and keys set in it
         // (automerge panicked applying them: "Missing from Index").
         let input = include_bytes!("../../fuzz/corpus/history/regression-keys-in-a-table");
+        let (_, _, mut fresh) = fuzzed_customer();
+        refused_as_elsewhere(&mut fresh, input);
+        // Found next: values set at the head of a list (automerge unwrapped `None`).
+        let input = include_bytes!("../../fuzz/corpus/history/regression-value-at-the-head");
         let (_, _, mut fresh) = fuzzed_customer();
         refused_as_elsewhere(&mut fresh, input);
         // Real edits of another device, a conflict and its resolution pass the check.

@@ -927,3 +927,213 @@ fn no_value_of_any_vcard_fixture_is_lost_without_a_warning_or_a_report_line() {
         }
     }
 }
+
+mod custom_fields {
+    //! Custom fields through CSV: a column becomes a new field of the kind its values
+    //! suggest, and an export with custom columns imports back into the same values.
+    use std::collections::BTreeMap;
+
+    use shared::formats::csv_export::to_csv_with_fields;
+    use shared::formats::import::{
+        custom_columns, field_from_column, parse_csv, recognise, row_to_customer_with,
+        ImportChoices,
+    };
+    use shared::model::custom_fields::{FieldDefinition, FieldKind};
+    use shared::{Customer, Timestamp};
+
+    fn ids() -> impl FnMut() -> String {
+        let mut n = 0;
+        move || {
+            n += 1;
+            format!("00000000-0000-4000-8000-{n:012}")
+        }
+    }
+
+    #[test]
+    fn unmapped_columns_become_fields_of_the_kind_their_values_suggest() {
+        let text = "Name,Industry,Fleet size,Licence expiry,Website,Met at\n\
+            Ada,Retail,12,2027-03-01,https://ada.example,booth B12\n\
+            Bea,Wholesale,7,2026-12-31,www.bea.example,the talk\n\
+            Cem,retail,1 200,2028-01-15,,\n\
+            Dan,Retail,3,,https://dan.example,booth B14\n\
+            Eva,Wholesale,,2027-06-30,,\n";
+        let file = parse_csv(text).unwrap();
+        let (_, targets) = recognise(&file.headers);
+        let kinds: Vec<(String, FieldKind, Vec<String>)> = (1..file.headers.len())
+            .map(|col| {
+                let field = field_from_column(&file, col, col as i64, Timestamp(0));
+                let labels = field
+                    .offered_choices()
+                    .iter()
+                    .map(|(_, l)| l.to_string())
+                    .collect();
+                (field.name, field.kind, labels)
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (
+                    "Industry".into(),
+                    FieldKind::Choice,
+                    vec!["Retail".into(), "Wholesale".into()]
+                ),
+                ("Fleet size".into(), FieldKind::Number, vec![]),
+                ("Licence expiry".into(), FieldKind::Date, vec![]),
+                ("Website".into(), FieldKind::Link, vec![]),
+                ("Met at".into(), FieldKind::Text, vec![]),
+            ]
+        );
+        // Mapped to those new fields, every row's values land in them; "retail" is the
+        // "Retail" choice.
+        let mut choices = ImportChoices::for_file(&file, &targets);
+        for col in 1..file.headers.len() {
+            let field = field_from_column(&file, col, col as i64, Timestamp(0));
+            choices.custom.insert(col, (format!("f{col}"), field));
+        }
+        let rows: Vec<Customer> = (file.rows.iter())
+            .map(|(_, row)| {
+                let imported =
+                    row_to_customer_with(row, &targets, &choices, &mut ids(), Timestamp(0))
+                        .unwrap();
+                assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+                imported.customer
+            })
+            .collect();
+        assert_eq!(rows[2].custom["f1"], rows[0].custom["f1"], "same choice");
+        assert_eq!(rows[2].custom["f2"], "1200");
+        assert_eq!(rows[1].custom["f4"], "https://www.bea.example");
+        assert!(
+            !rows[4].custom.contains_key("f2"),
+            "an empty cell is no value"
+        );
+    }
+
+    #[test]
+    fn a_value_a_field_cannot_hold_is_kept_in_the_notes_not_lost() {
+        let text = "Name,Fleet size\nAda,a dozen\n";
+        let file = parse_csv(text).unwrap();
+        let (_, targets) = recognise(&file.headers);
+        let mut choices = ImportChoices::for_file(&file, &targets);
+        choices.custom.insert(
+            1,
+            (
+                "f-fleet".into(),
+                FieldDefinition::new("Fleet size", FieldKind::Number, 1, Timestamp(0)),
+            ),
+        );
+        let imported = row_to_customer_with(
+            &file.rows[0].1,
+            &targets,
+            &choices,
+            &mut ids(),
+            Timestamp(0),
+        )
+        .unwrap();
+        assert!(imported.customer.custom.is_empty());
+        assert!(imported
+            .customer
+            .notes
+            .as_str()
+            .contains("Fleet size: a dozen"));
+        assert_eq!(imported.warnings.len(), 1);
+    }
+
+    #[test]
+    fn an_export_with_custom_columns_imports_back_into_the_same_values() {
+        let header = "Name,Industry,Interests,Fleet size,Budget,Visit day,Key account\n\
+            Ada,Retail,Coffee;Tea,12.5,1250 EUR,2027-03-01,Yes\n\
+            Bea,Wholesale,Tea,7,99.9 USD,2026-12-31,No\n";
+        let file = parse_csv(header).unwrap();
+        let mut fields = BTreeMap::new();
+        for (col, id) in [
+            "",
+            "f-industry",
+            "f-interests",
+            "f-fleet",
+            "f-budget",
+            "f-visit",
+            "f-key",
+        ]
+        .iter()
+        .enumerate()
+        .skip(1)
+        {
+            let mut field = field_from_column(&file, col, col as i64, Timestamp(0));
+            // Two rows are too few to guess choices: those fields are made as the rep
+            // would choose them.
+            let offered: &[&str] = match *id {
+                "f-interests" => &["Coffee", "Tea"],
+                "f-industry" => &["Retail", "Wholesale"],
+                _ => &[],
+            };
+            if !offered.is_empty() {
+                field.kind = if *id == "f-interests" {
+                    FieldKind::Choices
+                } else {
+                    FieldKind::Choice
+                };
+                field.choices.clear();
+                for (at, label) in offered.iter().enumerate() {
+                    field.choices.insert(
+                        format!("c{at}"),
+                        shared::model::custom_fields::FieldChoice {
+                            label: label.to_string(),
+                            position: at as i64,
+                            archived: false,
+                        },
+                    );
+                }
+            }
+            fields.insert(id.to_string(), field);
+        }
+        let kinds: Vec<FieldKind> = ["f-industry", "f-fleet", "f-budget", "f-visit", "f-key"]
+            .iter()
+            .map(|id| fields[*id].kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                FieldKind::Choice,
+                FieldKind::Number,
+                FieldKind::Money,
+                FieldKind::Date,
+                FieldKind::YesNo
+            ]
+        );
+        let read = |text: &str| -> Vec<Customer> {
+            let file = parse_csv(text).unwrap();
+            let (_, targets) = recognise(&file.headers);
+            let mut choices = ImportChoices::for_file(&file, &targets);
+            for (col, id) in custom_columns(&file.headers, &targets, &fields) {
+                choices
+                    .custom
+                    .insert(col, (id.clone(), fields[&id].clone()));
+            }
+            (file.rows.iter())
+                .map(|(_, row)| {
+                    let imported =
+                        row_to_customer_with(row, &targets, &choices, &mut ids(), Timestamp(0))
+                            .unwrap();
+                    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+                    imported.customer
+                })
+                .collect()
+        };
+        let first = read(header);
+        assert_eq!(first[0].custom_sets["f-interests"].len(), 2);
+        assert_eq!(first[0].custom["f-budget"], "1250 EUR");
+        let exported = to_csv_with_fields(first.iter(), &fields);
+        assert!(exported
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",Industry,Interests,Fleet size,Budget,Visit day,Key account"));
+        let second = read(&exported);
+        for (a, b) in first.iter().zip(&second) {
+            assert_eq!(a.custom, b.custom);
+            assert_eq!(a.custom_sets, b.custom_sets);
+            assert_eq!(a.name, b.name);
+        }
+    }
+}

@@ -62,6 +62,7 @@ pub fn QuickCapture() -> impl IntoView {
     let errors = RwSignal::new(Vec::<(String, String)>::new());
     let saving = RwSignal::new(false);
     let saved = RwSignal::new(None::<String>);
+    let custom = crate::routes::fields::FormValues::new();
     let first_field = NodeRef::<html::Div>::new();
 
     let error_for = move |prefix: &'static str| field_error(errors, prefix);
@@ -78,6 +79,7 @@ pub fn QuickCapture() -> impl IntoView {
         phone.set(String::new());
         note.set(String::new());
         interest.set(None);
+        custom.clear();
         errors.set(Vec::new());
         // Ready for the next visitor.
         if let Some(input) = first_field
@@ -125,6 +127,13 @@ pub fn QuickCapture() -> impl IntoView {
         let line = note_line(event.get_untracked().trim(), note.get_untracked().trim());
         customer.set_notes(line);
         customer.owner = "Me".into();
+        let fields = repo
+            .settings
+            .with_untracked(|s| crate::routes::fields::form_fields(&s.fields, true));
+        if let Err(invalid) = custom.apply(&fields, &mut customer) {
+            errors.set(invalid);
+            return;
+        }
         remember_event(event.get_untracked().trim());
         saving.set(true);
         spawn_local(async move {
@@ -228,6 +237,7 @@ pub fn QuickCapture() -> impl IntoView {
                 <FormField label="Company" value=company autocomplete="organization" testid="capture-company" errors=errors field="company"/>
                 <FormField label="Email" value=email input_type="email" inputmode="email" autocomplete="email" testid="capture-email" errors=errors field="emails"/>
                 <FormField label="Phone" value=phone input_type="tel" inputmode="tel" autocomplete="tel" testid="capture-phone" errors=errors field="phones"/>
+                <crate::routes::fields::FormCustomFields form=custom capture=true errors/>
                 <DuplicateHints lead on_add=Callback::new(add_to_existing)/>
                 <label class="field">
                     <span class="field-label">"Note"</span>

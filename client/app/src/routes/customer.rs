@@ -360,6 +360,8 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
             <TextField editor label="Owner" field="owner" autocomplete="off" read=|c| c.owner.clone() write=|c, v| c.owner = v/>
         </section>
 
+        <crate::routes::fields::CustomFieldsCard editor/>
+
         <section class="card">
             <h2 class="section-title">"Address"</h2>
             <TextField editor label="Street" field="address.street" autocomplete="street-address" read=|c| c.address.street.clone() write=|c, v| c.address.street = v/>
@@ -794,7 +796,23 @@ fn Conflicts(editor: Editor, id: CustomerId) -> impl IntoView {
         editor.current.track();
         let id = load_id.clone();
         spawn_local(async move {
-            if let Ok(found) = repo.conflicts(&id).await {
+            if let Ok(mut found) = repo.conflicts(&id).await {
+                // A custom field's conflict is named by its field, its values in words.
+                let fields = repo.settings.with_untracked(|s| s.fields.clone());
+                for conflict in &mut found {
+                    let Some(field) = conflict
+                        .field
+                        .strip_prefix("custom.")
+                        .and_then(|id| fields.get(id))
+                    else {
+                        continue;
+                    };
+                    conflict.label = field.name.clone();
+                    for value in &mut conflict.values {
+                        value.display =
+                            shared::model::custom_fields::display_value(field, &value.display);
+                    }
+                }
                 conflicts.set(found);
             }
         });

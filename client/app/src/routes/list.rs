@@ -3,6 +3,8 @@
 
 use leptos::{html, prelude::*};
 use leptos_router::components::A;
+use shared::model::custom_fields::{ConditionOp, CustomCondition, FieldKind};
+use shared::search::book::CustomSort;
 use shared::{search::book::EntryIdx, LifecycleStage, ListQuery, QueryResult, SortOrder};
 
 use crate::{
@@ -29,6 +31,10 @@ pub struct ListState {
     pub archived: RwSignal<bool>,
     /// Order.
     pub sort: RwSignal<SortOrder>,
+    /// A custom field's value to filter by (a choice, yes or no).
+    pub custom: RwSignal<Option<CustomCondition>>,
+    /// A custom field to order by instead of `sort`.
+    pub custom_sort: RwSignal<Option<CustomSort>>,
 }
 
 impl ListState {
@@ -40,6 +46,8 @@ impl ListState {
             tag: RwSignal::new(None),
             archived: RwSignal::new(false),
             sort: RwSignal::new(SortOrder::Name),
+            custom: RwSignal::new(None),
+            custom_sort: RwSignal::new(None),
         }
     }
 
@@ -50,6 +58,8 @@ impl ListState {
             tag: self.tag.get(),
             archived: self.archived.get(),
             sort: self.sort.get(),
+            custom: self.custom.get(),
+            custom_sort: self.custom_sort.get(),
         }
     }
 }
@@ -164,6 +174,78 @@ pub fn CustomerList() -> impl IntoView {
         !state.text.with(|text| text.trim().is_empty())
             || state.stage.with(Option::is_some)
             || state.tag.with(Option::is_some)
+            || state.custom.with(Option::is_some)
+    };
+    // The book's choice and yes/no fields, as "Field: value" filters, and its number,
+    // amount and date fields as orders.
+    let field_filters = Memo::new(move |_| {
+        repo.settings.with(|s| {
+            let mut options: Vec<(String, String)> = Vec::new();
+            for (id, field) in crate::routes::fields::ordered_fields(&s.fields, false) {
+                let values: Vec<(String, String)> = match field.kind {
+                    FieldKind::YesNo => {
+                        vec![("yes".into(), "Yes".into()), ("no".into(), "No".into())]
+                    }
+                    FieldKind::Choice | FieldKind::Choices => (field.offered_choices().into_iter())
+                        .map(|(choice, label)| (choice.to_string(), label.to_string()))
+                        .collect(),
+                    _ => continue,
+                };
+                for (value, label) in values {
+                    options.push((
+                        format!("{}={}={value}", field.kind.stored(), id),
+                        format!("{}: {label}", field.name),
+                    ));
+                }
+            }
+            options
+        })
+    });
+    let field_sorts = Memo::new(move |_| {
+        repo.settings.with(|s| {
+            (crate::routes::fields::ordered_fields(&s.fields, false).into_iter())
+                .filter(|(_, field)| {
+                    matches!(
+                        field.kind,
+                        FieldKind::Number | FieldKind::Money | FieldKind::Date
+                    )
+                })
+                .flat_map(|(id, field)| {
+                    let (up, down) = if field.kind == FieldKind::Date {
+                        ("earliest", "latest")
+                    } else {
+                        ("lowest", "highest")
+                    };
+                    [
+                        (
+                            format!("field:{}:{id}:asc", field.kind.stored()),
+                            format!("{}, {up} first", field.name),
+                        ),
+                        (
+                            format!("field:{}:{id}:desc", field.kind.stored()),
+                            format!("{}, {down} first", field.name),
+                        ),
+                    ]
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let custom_filter_value = move || {
+        state.custom.with(|condition| {
+            condition
+                .as_ref()
+                .map(|c| format!("{}={}={}", c.kind.stored(), c.field, c.value))
+                .unwrap_or_default()
+        })
+    };
+    let sort_value = move || match state.custom_sort.get() {
+        Some(by) => format!(
+            "field:{}:{}:{}",
+            by.kind.stored(),
+            by.field,
+            if by.descending { "desc" } else { "asc" }
+        ),
+        None => state.sort.get().as_str().to_string(),
     };
 
     view! {
@@ -230,18 +312,54 @@ pub fn CustomerList() -> impl IntoView {
                         }
                     }).collect_view()}
                 </select>
+                {move || (!field_filters.with(Vec::is_empty)).then(|| view! {
+                    <select
+                        aria-label="Filter by field"
+                        data-testid="filter-field"
+                        on:change=move |ev| {
+                            let chosen = event_target_value(&ev);
+                            let mut parts = chosen.splitn(3, '=');
+                            let condition = match (parts.next().and_then(FieldKind::parse), parts.next(), parts.next()) {
+                                (Some(kind), Some(field), Some(value)) => Some(CustomCondition {
+                                    field: field.to_string(),
+                                    kind,
+                                    op: ConditionOp::Equals,
+                                    value: value.to_string(),
+                                }),
+                                _ => None,
+                            };
+                            state.custom.set(condition);
+                        }
+                        prop:value=custom_filter_value
+                    >
+                        <option value="">"All fields"</option>
+                        {move || field_filters.get().into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                    </select>
+                })}
                 <select
                     aria-label="Sort"
                     data-testid="sort"
                     on:change=move |ev| {
-                        if let Some(sort) = SortOrder::parse(&event_target_value(&ev)) {
+                        let chosen = event_target_value(&ev);
+                        if let Some(sort) = SortOrder::parse(&chosen) {
                             state.sort.set(sort);
+                            state.custom_sort.set(None);
+                        } else if let Some(rest) = chosen.strip_prefix("field:") {
+                            let parts: Vec<&str> = rest.splitn(3, ':').collect();
+                            if let [kind, field, direction] = parts[..] {
+                                state.custom_sort.set(FieldKind::parse(kind).map(|kind| CustomSort {
+                                    field: field.to_string(),
+                                    kind,
+                                    descending: direction == "desc",
+                                }));
+                            }
                         }
                     }
-                    prop:value=move || state.sort.get().as_str()
+                    prop:value=sort_value
                 >
                     <option value="name">"A–Z"</option>
                     <option value="updated">"Latest edits"</option>
+                    {move || field_sorts.get().into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
                 </select>
             </div>
             <div class="list-meta">
@@ -382,6 +500,7 @@ fn EmptyList() -> impl IntoView {
                         state.text.set(String::new());
                         state.stage.set(None);
                         state.tag.set(None);
+                        state.custom.set(None);
                     }>"Clear search and filters"</button>
                 </div>
             }

@@ -29,6 +29,7 @@ pub fn NewCustomer() -> impl IntoView {
     let notes = RwSignal::new(String::new());
     let errors = RwSignal::new(Vec::<(String, String)>::new());
     let saving = RwSignal::new(false);
+    let custom = crate::routes::fields::FormValues::new();
 
     let error_for = move |prefix: &'static str| field_error(errors, prefix);
     // Who this may already be, while the rep types (as quick capture shows).
@@ -66,6 +67,13 @@ pub fn NewCustomer() -> impl IntoView {
         }
         customer.set_notes(notes.get_untracked());
         customer.owner = "Me".into();
+        let fields = repo
+            .settings
+            .with_untracked(|s| crate::routes::fields::form_fields(&s.fields, false));
+        if let Err(invalid) = custom.apply(&fields, &mut customer) {
+            errors.set(invalid);
+            return;
+        }
         saving.set(true);
         let navigate = navigate.clone();
         spawn_local(async move {
@@ -114,6 +122,7 @@ pub fn NewCustomer() -> impl IntoView {
                     </select>
                 </label>
                 <FormField label="Tags (comma separated)" value=tags autocomplete="off" testid="new-tags" errors=errors field="tags"/>
+                <crate::routes::fields::FormCustomFields form=custom capture=false errors/>
                 <label class="field">
                     <span class="field-label">"Notes"</span>
                     <textarea rows="3" data-testid="new-notes" prop:value=move || notes.get() on:input=move |ev| notes.set(event_target_value(&ev))></textarea>

@@ -185,7 +185,7 @@ pub fn SegmentsPage() -> impl IntoView {
                                         filter.set(chosen.clone());
                                     }>
                                         <strong>{segment.name.clone()}</strong>
-                                        <span class="hint">{segment.filter.describe()}</span>
+                                        <span class="hint">{repo.settings.with_untracked(|s| segment.filter.describe(&s.fields))}</span>
                                     </button>
                                 </li>
                             }
@@ -244,7 +244,8 @@ pub fn SegmentsPage() -> impl IntoView {
                             min_value.set(text.clone());
                             filter.update(|f| f.min_lifetime_value_cents = parse_money(&text).unwrap_or(0));
                         }/></label>
-                <p class="hint" data-testid="segment-description">{move || filter.with(SegmentFilter::describe)}</p>
+                <CustomConditions filter/>
+                <p class="hint" data-testid="segment-description">{move || repo.settings.with(|s| filter.with(|f| f.describe(&s.fields)))}</p>
                 <div class="field-row">
                     <input type="text" data-testid="segment-name" placeholder="Name, e.g. Loyal in Lyon" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
                     <button class="button" data-testid="segment-save" on:click=save>"Save segment"</button>
@@ -308,4 +309,136 @@ pub fn SegmentsPage() -> impl IntoView {
 enum ExportFormat {
     Csv,
     Vcard,
+}
+
+/// Conditions on the book's custom fields: the ones set (each removable) and a line to add
+/// one (field, comparison, value), each kind offering its own comparisons.
+#[component]
+fn CustomConditions(filter: RwSignal<SegmentFilter>) -> impl IntoView {
+    use shared::crm::segments::describe_condition;
+    use shared::model::custom_fields::{parse_value, ConditionOp, CustomCondition, FieldKind};
+    let repo = use_repo();
+    let fields = Memo::new(move |_| {
+        repo.settings
+            .with(|s| crate::routes::fields::ordered_fields(&s.fields, false))
+    });
+    let field_id = RwSignal::new(String::new());
+    let op = RwSignal::new(ConditionOp::Equals);
+    let value = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let chosen = Memo::new(move |_| {
+        let id = field_id.get();
+        fields.with(|fields| {
+            fields
+                .iter()
+                .find(|(f, _)| *f == id)
+                .map(|(_, field)| field.clone())
+        })
+    });
+    let add = move |_| {
+        let Some(field) = chosen.get_untracked() else {
+            error.set(Some("Choose a field.".into()));
+            return;
+        };
+        let op = op.get_untracked();
+        let typed = value.get_untracked();
+        let stored = if !op.takes_value() {
+            Ok(String::new())
+        } else if field.kind == FieldKind::Choices {
+            Ok(typed.clone())
+        } else {
+            // An amount may be given without its currency: it then compares any.
+            match parse_value(&field, &typed) {
+                Ok(Some(v)) => Ok(v),
+                Ok(None) => Err("Give the value to compare with.".to_string()),
+                Err(_) if field.kind == FieldKind::Money && typed.trim().parse::<f64>().is_ok() => {
+                    Ok(typed.trim().to_string())
+                }
+                Err(message) => Err(message),
+            }
+        };
+        match stored {
+            Ok(v) if op.takes_value() && v.is_empty() => {
+                error.set(Some("Give the value to compare with.".into()))
+            }
+            Ok(v) => {
+                error.set(None);
+                value.set(String::new());
+                filter.update(|f| {
+                    f.custom.push(CustomCondition {
+                        field: field_id.get_untracked(),
+                        kind: field.kind,
+                        op,
+                        value: v,
+                    })
+                });
+            }
+            Err(message) => error.set(Some(message)),
+        }
+    };
+    move || {
+        if fields.with(Vec::is_empty) {
+            return None;
+        }
+        Some(view! {
+            <fieldset class="choice-editor" data-testid="segment-custom">
+                <legend class="field-label">"Your fields"</legend>
+                {move || {
+                    let set = filter.with(|f| f.custom.clone());
+                    let all = repo.settings.with(|s| s.fields.clone());
+                    set.into_iter().enumerate().map(|(at, condition)| view! {
+                        <div class="chip" data-testid="segment-condition">
+                            {describe_condition(&condition, &all)}
+                            <button class="chip-remove" aria-label="Remove condition" on:click=move |_| filter.update(|f| { if at < f.custom.len() { f.custom.remove(at); } })>"×"</button>
+                        </div>
+                    }).collect_view()
+                }}
+                <div class="field-row">
+                    <select aria-label="Field" data-testid="segment-field" prop:value=move || field_id.get()
+                        on:change=move |ev| {
+                            field_id.set(event_target_value(&ev));
+                            value.set(String::new());
+                            op.set(chosen.get_untracked().map_or(ConditionOp::Equals, |f| ConditionOp::offered(f.kind)[0]));
+                        }>
+                        <option value="">"Field…"</option>
+                        {move || fields.get().into_iter().map(|(id, field)| view! { <option value=id>{field.name}</option> }).collect_view()}
+                    </select>
+                    <select aria-label="Comparison" data-testid="segment-op" prop:value=move || op.get().stored().to_string()
+                        on:change=move |ev| if let Some(chosen) = ConditionOp::parse(&event_target_value(&ev)) { op.set(chosen) }>
+                        {move || {
+                            let kind = chosen.get().map_or(FieldKind::Text, |f| f.kind);
+                            ConditionOp::offered(kind).iter().map(|o| view! { <option value=o.stored()>{o.label(kind)}</option> }).collect_view()
+                        }}
+                    </select>
+                </div>
+                {move || {
+                    let field = chosen.get()?;
+                    if !op.get().takes_value() {
+                        return None;
+                    }
+                    Some(match field.kind {
+                        FieldKind::Choice | FieldKind::Choices | FieldKind::YesNo => {
+                            let options: Vec<(String, String)> = if field.kind == FieldKind::YesNo {
+                                vec![("yes".into(), "Yes".into()), ("no".into(), "No".into())]
+                            } else {
+                                field.offered_choices().into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+                            };
+                            view! {
+                                <select aria-label="Value" data-testid="segment-field-value" prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))>
+                                    <option value="">"Value…"</option>
+                                    {options.into_iter().map(|(v, label)| view! { <option value=v>{label}</option> }).collect_view()}
+                                </select>
+                            }.into_any()
+                        }
+                        kind => view! {
+                            <input type=if kind == FieldKind::Date { "date" } else { "text" } aria-label="Value" data-testid="segment-field-value"
+                                prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
+                        }.into_any(),
+                    })
+                }}
+                {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+                <button class="button" data-testid="segment-condition-add" on:click=add>"Add condition"</button>
+            </fieldset>
+        })
+    }
 }

@@ -3,6 +3,7 @@
 
 use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
+use leptos_router::components::A;
 
 use crate::{
     device, export,
@@ -15,6 +16,7 @@ use crate::{
 /// The settings screen.
 #[component]
 pub fn Settings() -> impl IntoView {
+    let repo = use_repo();
     let event = RwSignal::new(remembered_event());
     let persisted = RwSignal::new(None::<bool>);
     let usage = RwSignal::new(None::<(f64, f64)>);
@@ -47,6 +49,17 @@ pub fn Settings() -> impl IntoView {
                             event.set(value);
                         }/>
                 </label>
+            </section>
+            <section class="card" data-testid="settings-fields">
+                <h2 class="section-title">"Fields"</h2>
+                <p class="hint">
+                    {move || match repo.settings.with(|s| s.fields.values().filter(|f| !f.archived).count()) {
+                        0 => "Record your own facts about customers (industry, fleet size, licence expiry…), filter and count by them.".to_string(),
+                        1 => "1 field of your own on every customer.".to_string(),
+                        n => format!("{n} fields of your own on every customer."),
+                    }}
+                </p>
+                <A href="/settings/fields" attr:class="button" attr:data-testid="open-fields">"Fields…"</A>
             </section>
             <PhoneCountry/>
             <section class="card">
