@@ -425,6 +425,9 @@ pub struct Kpis {
     pub products_by_revenue: Vec<ProductSales>,
     /// Products by units sold, best first.
     pub products_by_quantity: Vec<ProductSales>,
+    /// Each customer who bought in the period, with what she bought in the main currency
+    /// (for revenue by a custom field's value: the screens group these by it).
+    pub revenue_by_customer: Vec<(Idx, i64)>,
     /// Open pipeline by stage (now).
     pub pipeline: Vec<StageValue>,
     /// Complaint handling.
@@ -570,6 +573,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
         lifetime_value: Default::default(),
         revenue_by_month: Vec::new(),
         products_by_revenue: Vec::new(),
+        revenue_by_customer: Vec::new(),
         products_by_quantity: Vec::new(),
         pipeline: params
             .pipeline
@@ -782,6 +786,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
 
         // Purchases: revenue, months, products, lifetime value inputs.
         let mut bought_in_period = false;
+        let mut revenue_in_period = 0i64;
         let mut bought_by_end = false;
         // Her lifetime value at the period's end, summed in this one pass over purchases by
         // the rule of `model::records::customer_value` (a test holds the two equal).
@@ -811,6 +816,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
                 continue;
             }
             bought_in_period = true;
+            revenue_in_period = revenue_in_period.saturating_add(purchase.total_cents());
             kpis.lifetime_value.orders += 1;
             kpis.lifetime_value.revenue_cents += purchase.total_cents();
             let product = products
@@ -838,6 +844,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
         }
         if bought_in_period {
             kpis.lifetime_value.buyers.push(idx);
+            kpis.revenue_by_customer.push((idx, revenue_in_period));
         }
         if bought_by_end {
             kpis.lifetime_value.customers_valued.push(idx);
@@ -1885,4 +1892,74 @@ pub fn dashboard(
         ids: scope.iter().map(|facts| facts.id.clone()).collect(),
         currency,
     }
+}
+
+/// One value of a custom field on the dashboard: its customers and their revenue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueShare {
+    /// The value in words (a choice's label, "Yes", "Not set").
+    pub label: String,
+    /// Active customers holding it.
+    pub customers: Vec<crate::CustomerId>,
+    /// What they bought in the period, in the main currency, in cents.
+    pub revenue_cents: i64,
+}
+
+/// Active customers (of `summaries`) and their revenue in the period (`revenue`, by
+/// customer) by the value of the choice, several-choice or yes/no field `id`: one row per
+/// value offered (archived choices when some customer holds them), then "Not set"; a
+/// customer with several choices counts in each. Values no customer holds are left out.
+pub fn by_field_value<'a>(
+    id: &str,
+    field: &crate::model::custom_fields::FieldDefinition,
+    summaries: impl IntoIterator<Item = &'a crate::CustomerSummary>,
+    revenue: &HashMap<crate::CustomerId, i64>,
+) -> Vec<ValueShare> {
+    use crate::model::custom_fields::FieldKind;
+    let mut values: Vec<(String, String)> = match field.kind {
+        FieldKind::YesNo => vec![("yes".into(), "Yes".into()), ("no".into(), "No".into())],
+        _ => {
+            let mut all: Vec<(&String, &crate::model::custom_fields::FieldChoice)> =
+                field.choices.iter().collect();
+            all.sort_by(|a, b| {
+                (a.1.archived, a.1.position, a.0).cmp(&(b.1.archived, b.1.position, b.0))
+            });
+            all.into_iter()
+                .map(|(choice, def)| (choice.clone(), def.label.clone()))
+                .collect()
+        }
+    };
+    values.push((String::new(), "Not set".into()));
+    let mut shares: Vec<ValueShare> = (values.iter())
+        .map(|(_, label)| ValueShare {
+            label: label.clone(),
+            customers: Vec::new(),
+            revenue_cents: 0,
+        })
+        .collect();
+    let not_set = shares.len() - 1;
+    for summary in summaries {
+        if summary.archived {
+            continue;
+        }
+        let held: Vec<&String> = match field.kind {
+            FieldKind::Choices => (summary.custom_sets.get(id).into_iter())
+                .flatten()
+                .collect(),
+            _ => summary.custom.get(id).into_iter().collect(),
+        };
+        let mut rows: Vec<usize> = (held.iter())
+            .filter_map(|value| values.iter().position(|(v, _)| v == *value))
+            .collect();
+        if rows.is_empty() {
+            rows.push(not_set);
+        }
+        let cents = revenue.get(&summary.id).copied().unwrap_or(0);
+        for row in rows {
+            shares[row].customers.push(summary.id.clone());
+            shares[row].revenue_cents = shares[row].revenue_cents.saturating_add(cents);
+        }
+    }
+    shares.retain(|share| !share.customers.is_empty());
+    shares
 }

@@ -7,6 +7,7 @@
 //! and a reload keep them: `period=month|quarter|year|custom`, `from`/`to` (custom, or an
 //! anchor day for the others), `segment` (a saved segment's id), `quiet` (days).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::components::DetailTopbar;
@@ -14,11 +15,12 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate, hooks::use_query_map, NavigateOptions};
 use shared::{
     crm::kpi::{
-        definition, drill, format_duration, format_figure, DashboardFigures, DashboardRequest,
-        Figure, Idx, Kpis, Period, PeriodKind,
+        by_field_value, definition, drill, format_duration, format_figure, DashboardFigures,
+        DashboardRequest, Figure, Idx, Kpis, Period, PeriodKind, ValueShare,
     },
     crm::segments::members,
     documents::book_doc::StageOutcome,
+    model::custom_fields::{FieldDefinition, FieldKind},
     model::records::{format_money, format_money_short, ActivityKind},
     CalendarDate, CustomerId, LifecycleStage,
 };
@@ -897,6 +899,7 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
                     <A href=link("unresolved") attr:class="button" attr:data-testid="complaints-unresolved">{format!("{} with an unresolved complaint", crate::components::count(complaints.unresolved.len(), "customer", "customers"))}</A>
                     <HowComputed figures=&[("Complaint times", "complaints")]/>
                 </section>
+                <ByField c=c.clone() query=query.clone()/>
                 <section class="card" data-testid="section-activities">
                     <h2 class="section-title">"Activities per week"</h2>
                     <Columns columns=week_columns label="Activities per week, by kind" testid="activities-chart"/>
@@ -906,6 +909,107 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// The drill-down key of a custom field's value: `field:<field id>:<row>`.
+const FIELD_KEY: &str = "field:";
+
+/// The book's fields a dashboard breaks down by: choices and yes/no.
+fn breakdown_fields(repo: &crate::repo::Repo) -> Vec<(String, FieldDefinition)> {
+    repo.settings
+        .with(|s| crate::routes::fields::ordered_fields(&s.fields, false))
+        .into_iter()
+        .filter(|(_, field)| {
+            matches!(
+                field.kind,
+                FieldKind::Choice | FieldKind::Choices | FieldKind::YesNo
+            )
+        })
+        .collect()
+}
+
+/// The rows of field `id` for the customers in the dashboard's scope.
+fn field_shares(repo: &crate::repo::Repo, c: &Computed, id: &str) -> Vec<ValueShare> {
+    let Some(field) = repo.settings.with_untracked(|s| s.fields.get(id).cloned()) else {
+        return Vec::new();
+    };
+    let revenue: HashMap<CustomerId, i64> = (c.current.revenue_by_customer.iter())
+        .filter_map(|(idx, cents)| c.ids.get(*idx as usize).map(|id| (id.clone(), *cents)))
+        .collect();
+    repo.book.with_untracked(|book| {
+        let scope = c.ids.iter().filter_map(|id| book.get(id));
+        by_field_value(id, &field, scope, &revenue)
+    })
+}
+
+/// Row `row` of field `id` (its position among [`field_shares`]) and its title.
+fn field_share(
+    repo: &crate::repo::Repo,
+    c: &Computed,
+    id: &str,
+    row: &str,
+) -> Option<(String, ValueShare)> {
+    let name = repo
+        .settings
+        .with_untracked(|s| s.fields.get(id).map(|f| f.name.clone()))?;
+    let share = field_shares(repo, c, id)
+        .into_iter()
+        .nth(row.parse().ok()?)?;
+    Some((format!("{name}: {}", share.label), share))
+}
+
+/// Customers and revenue by the value of a choice or yes/no field.
+#[component]
+fn ByField(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
+    let repo = use_repo();
+    let fields = breakdown_fields(&repo);
+    let chosen = RwSignal::new(fields.first().map(|(id, _)| id.clone()).unwrap_or_default());
+    if fields.is_empty() {
+        return view! {
+            <section class="card" data-testid="section-by-field">
+                <h2 class="section-title">"By your fields"</h2>
+                <p class="hint">"Define a choice or yes/no field (Settings → Fields) to count customers and revenue by it."</p>
+            </section>
+        }.into_any();
+    }
+    let currency = c.currency.clone();
+    view! {
+        <section class="card" data-testid="section-by-field">
+            <h2 class="section-title">"By your fields"</h2>
+            <select aria-label="Field" data-testid="by-field-choice" prop:value=move || chosen.get()
+                on:change=move |ev| chosen.set(event_target_value(&ev))>
+                {fields.into_iter().map(|(id, field)| view! { <option value=id>{field.name}</option> }).collect_view()}
+            </select>
+            {move || {
+                let id = chosen.get();
+                let shares = field_shares(&repo, &c, &id);
+                let customers: Vec<HBar> = shares.iter().enumerate().map(|(row, share)| HBar {
+                    label: share.label.clone(),
+                    value: share.customers.len() as f64,
+                    text: share.customers.len().to_string(),
+                    href: query.link(&format!("{FIELD_KEY}{id}:{row}")),
+                    class: "hbar-fill",
+                }).collect();
+                let revenue: Vec<HBar> = shares.iter().enumerate().filter(|(_, share)| share.revenue_cents > 0).map(|(row, share)| HBar {
+                    label: share.label.clone(),
+                    value: share.revenue_cents as f64,
+                    text: format_money(share.revenue_cents, &currency),
+                    href: query.link(&format!("{FIELD_KEY}{id}:{row}")),
+                    class: "hbar-fill",
+                }).collect();
+                view! {
+                    <h3 class="subsection-title">"Customers"</h3>
+                    <HBars rows=customers testid="by-field-customers"/>
+                    <h3 class="subsection-title">"Revenue in the period"</h3>
+                    {if revenue.is_empty() {
+                        view! { <p class="hint" data-testid="by-field-no-revenue">"No purchases in the period."</p> }.into_any()
+                    } else {
+                        view! { <HBars rows=revenue testid="by-field-revenue"/> }.into_any()
+                    }}
+                }
+            }}
+        </section>
+    }.into_any()
 }
 
 /// The customers behind one figure.
@@ -919,6 +1023,12 @@ pub fn DashboardCustomers() -> impl IntoView {
         let key = query_map.with(|q| q.get("key").unwrap_or_default());
         computed.with(|c| {
             c.as_ref().map(|c| {
+                // The customers holding one value of a custom field.
+                if let Some(rest) = key.strip_prefix(FIELD_KEY) {
+                    let (field, value) = rest.split_once(':').unwrap_or((rest, ""));
+                    return field_share(&repo, c, field, value)
+                        .map(|(title, share)| (title, share.customers));
+                }
                 // The leads of one tag: the leads captured, narrowed to those carrying it.
                 let tag = key.strip_prefix(LEADS_TAG_KEY).map(str::to_string);
                 let figure = if tag.is_some() {

@@ -4,7 +4,9 @@
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_navigate, use_params_map};
-use shared::{formats::csv_export::to_csv, model::history::SetAside, Customer, CustomerId};
+use shared::{
+    formats::csv_export::to_csv_with_fields, model::history::SetAside, Customer, CustomerId,
+};
 
 use crate::{
     components::DetailTopbar,
@@ -181,7 +183,13 @@ fn SetAsideItem(repo: Repo, item: SetAside, message: RwSignal<Option<String>>) -
     let download_name = name.clone();
     let download = move |_| {
         let file = format!("fieldbook-erased-{}.csv", day(now()));
-        match export::download_as(&file, &to_csv(std::iter::once(&customer)), "text/csv") {
+        match export::download_as(
+            &file,
+            &repo
+                .settings
+                .with_untracked(|s| to_csv_with_fields(std::iter::once(&customer), &s.fields)),
+            "text/csv",
+        ) {
             Ok(()) => dismiss(format!(
                 "Downloaded “{download_name}” as {file} (Import reads it back as a new customer)."
             )),

@@ -5,12 +5,16 @@
 //! bad row by its line, the good rows imported all the same.
 
 use crate::components::DetailTopbar;
+use std::collections::BTreeMap;
+
 use leptos::{prelude::*, task::spawn_local};
+use shared::model::custom_fields::FieldDefinition;
 use shared::{
     crm::merge::{default_takes_other, merged, MergeField},
     formats::import::{
-        map_columns, parse_csv, recognise, row_to_customer_with, stage_values, unused_columns,
-        CsvFile, DuplicateIndex, ImportChoices, ImportedRow, Layout, OnDuplicate, StageMap, Target,
+        custom_columns, field_from_column, map_columns, parse_csv, recognise, row_to_customer_with,
+        stage_values, unused_columns, CsvFile, DuplicateIndex, ImportChoices, ImportedRow, Layout,
+        OnDuplicate, StageMap, Target,
     },
     formats::text::{decode, detect, TextEncoding},
     formats::vcard::{parse_vcards, unused_properties},
@@ -56,6 +60,8 @@ pub fn ImportPage() -> impl IntoView {
     let card_unused = RwSignal::new(Vec::<(String, usize)>::new());
     let layout = RwSignal::new(Layout::Other);
     let targets = RwSignal::new(Vec::<Target>::new());
+    // Columns going into custom fields (their target is "Don't import").
+    let custom = RwSignal::new(BTreeMap::<usize, CustomMapping>::new());
     // The rep's changes to the stage each stage value becomes.
     let stages = RwSignal::new(StageMap::default());
     let on_duplicate = RwSignal::new(OnDuplicate::Skip);
@@ -94,6 +100,16 @@ pub fn ImportPage() -> impl IntoView {
             Ok(parsed) => {
                 let (found, mapped) = recognise(&parsed.headers);
                 layout.set(found);
+                // Columns named like one of the book's fields (Fieldbook's own export).
+                let known = repo
+                    .settings
+                    .with_untracked(|s| custom_columns(&parsed.headers, &mapped, &s.fields));
+                custom.set(
+                    known
+                        .into_iter()
+                        .map(|(col, id)| (col, CustomMapping::Existing(id)))
+                        .collect(),
+                );
                 targets.set(mapped);
                 stages.set(StageMap::default());
                 error.set(None);
@@ -142,8 +158,14 @@ pub fn ImportPage() -> impl IntoView {
             .as_ref()
             .map(|(_, parsed)| parsed.skipped.clone())
             .unwrap_or_default();
+        let custom_mapping = custom.get_untracked();
         let parsed_unused = match &parsed {
-            Some((_, parsed)) => unused_columns(parsed, &mapping),
+            Some((_, parsed)) => unused_columns(parsed, &mapping)
+                .into_iter()
+                .filter(|(header, _)| {
+                    !(custom_mapping.keys()).any(|col| parsed.headers.get(*col) == Some(header))
+                })
+                .collect(),
             None => card_unused.get_untracked(),
         };
         let from_cards = chosen_cards.is_some();
@@ -174,9 +196,22 @@ pub fn ImportPage() -> impl IntoView {
                 (None, Some((_, parsed))) => {
                     let at = now();
                     let mut ids = random_id;
+                    // New fields are defined first, then every column mapped to a field
+                    // reads into it.
+                    let fields = match define_fields(repo, &custom_mapping).await {
+                        Ok(fields) => fields,
+                        Err(err) => {
+                            progress.set(None);
+                            error.set(Some(format!(
+                                "Nothing imported: the new fields could not be made: {err}"
+                            )));
+                            return;
+                        }
+                    };
                     // The date order is read from the file as mapped now.
                     let choices = ImportChoices {
                         stages: stage_map,
+                        custom: fields,
                         ..ImportChoices::for_file(&parsed, &mapping)
                     };
                     let mut rows = Vec::with_capacity(parsed.rows.len());
@@ -251,6 +286,13 @@ pub fn ImportPage() -> impl IntoView {
                     let fill: Vec<MergeField> = MergeField::ALL.into_iter().filter(|&f| default_takes_other(f, current, &row)).collect();
                     let history = random_id();
                     let mut updated = merged(current, &row, &fill, &author, now(), &history);
+                    // Custom values the customer lacks are filled from the row.
+                    for (field, value) in &row.custom {
+                        updated.custom.entry(field.clone()).or_insert_with(|| value.clone());
+                    }
+                    for (field, chosen) in &row.custom_sets {
+                        updated.custom_sets.entry(field.clone()).or_insert_with(|| chosen.clone());
+                    }
                     if let Some(note) = updated.activities.get_mut(&history) {
                         note.summary = "Updated from a CSV import: empty fields filled, new emails, phones and tags added.".into();
                         note.outcome = "import".into();
@@ -339,16 +381,49 @@ pub fn ImportPage() -> impl IntoView {
                                     <label class="field mapping-row">
                                         <span class="field-label">{header.clone()} <span class="hint">{if sample.is_empty() { String::new() } else { format!(" e.g. {sample}") }}</span></span>
                                         <select data-testid="import-target" data-column=header.clone()
-                                            on:change=move |ev| {
-                                                let label = event_target_value(&ev);
-                                                if let Some(target) = Target::ALL.iter().find(|t| t.label() == label) {
-                                                    targets.update(|all| if let Some(slot) = all.get_mut(col) { *slot = *target });
+                                            on:change={
+                                                let parsed = parsed.clone();
+                                                move |ev| {
+                                                    let label = event_target_value(&ev);
+                                                    if let Some(id) = label.strip_prefix("field:") {
+                                                        targets.update(|all| if let Some(slot) = all.get_mut(col) { *slot = Target::Ignore });
+                                                        custom.update(|custom| { custom.insert(col, CustomMapping::Existing(id.to_string())); });
+                                                    } else if label == "new-field" {
+                                                        let position = repo.settings.with_untracked(|s| s.fields.values().map(|f| f.position).max().unwrap_or(0)) + 1 + col as i64;
+                                                        let field = field_from_column(&parsed, col, position, now());
+                                                        targets.update(|all| if let Some(slot) = all.get_mut(col) { *slot = Target::Ignore });
+                                                        custom.update(|custom| { custom.insert(col, CustomMapping::New(field)); });
+                                                    } else if let Some(target) = Target::ALL.iter().find(|t| t.label() == label) {
+                                                        custom.update(|custom| { custom.remove(&col); });
+                                                        targets.update(|all| if let Some(slot) = all.get_mut(col) { *slot = *target });
+                                                    }
                                                 }
                                             }>
                                             {Target::ALL.iter().map(|t| view! {
-                                                <option value=t.label() selected=move || targets.with(|all| all.get(col) == Some(t))>{t.label()}</option>
+                                                <option value=t.label() selected=move || custom.with(|c| !c.contains_key(&col)) && targets.with(|all| all.get(col) == Some(t))>{t.label()}</option>
                                             }).collect_view()}
+                                            {move || repo.settings.with(|s| crate::routes::fields::ordered_fields(&s.fields, false)).into_iter().map(|(id, field)| {
+                                                let chosen = id.clone();
+                                                view! {
+                                                    <option value=format!("field:{id}") selected=move || custom.with(|c| matches!(c.get(&col), Some(CustomMapping::Existing(f)) if *f == chosen))>{format!("Field: {}", field.name)}</option>
+                                                }
+                                            }).collect_view()}
+                                            <option value="new-field" selected=move || custom.with(|c| matches!(c.get(&col), Some(CustomMapping::New(_))))>{format!("New field “{}”", header.trim())}</option>
                                         </select>
+                                        {move || custom.with(|c| match c.get(&col) {
+                                            Some(CustomMapping::New(field)) => Some(view! {
+                                                <span class="hint" data-testid="import-new-field">{
+                                                    let mut words = format!("A new field of type {}", field.kind.label().to_lowercase());
+                                                    if field.kind.has_choices() {
+                                                        let labels: Vec<&str> = field.offered_choices().into_iter().map(|(_, l)| l).collect();
+                                                        words.push_str(&format!(" with the choices {}", labels.join(", ")));
+                                                    }
+                                                    words.push_str(", guessed from the values.");
+                                                    words
+                                                }</span>
+                                            }),
+                                            _ => None,
+                                        })}
                                     </label>
                                 }
                             }).collect_view()}
@@ -460,4 +535,43 @@ pub fn ImportPage() -> impl IntoView {
             })}
         </div>
     }
+}
+
+/// Where a column goes among the book's custom fields.
+#[derive(Clone, Debug, PartialEq)]
+enum CustomMapping {
+    /// An existing field, by id.
+    Existing(String),
+    /// A field made for it (named after its header, of the type its values suggest).
+    New(FieldDefinition),
+}
+
+/// Defines the new fields of `mapping` in the book (one change) and returns every mapped
+/// column's field id and definition.
+async fn define_fields(
+    repo: crate::repo::Repo,
+    mapping: &BTreeMap<usize, CustomMapping>,
+) -> Result<BTreeMap<usize, (String, FieldDefinition)>, String> {
+    let mut columns = BTreeMap::new();
+    let mut new_fields = Vec::new();
+    for (col, mapped) in mapping {
+        match mapped {
+            CustomMapping::Existing(id) => {
+                if let Some(field) = repo.settings.with_untracked(|s| s.fields.get(id).cloned()) {
+                    columns.insert(*col, (id.clone(), field));
+                }
+            }
+            CustomMapping::New(field) => {
+                let id = random_id();
+                new_fields.push((id.clone(), field.clone()));
+                columns.insert(*col, (id, field.clone()));
+            }
+        }
+    }
+    if !new_fields.is_empty() {
+        repo.update_book(move |s| s.fields.extend(new_fields))
+            .await
+            .map_err(|err| err.to_string())?;
+    }
+    Ok(columns)
 }

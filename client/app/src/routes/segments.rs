@@ -6,7 +6,7 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use shared::{
     crm::segments::{members, SavedSegment, SegmentFilter},
-    formats::csv_export::to_csv,
+    formats::csv_export::to_csv_with_fields,
     formats::vcard::{to_vcard, Version},
     model::records::{parse_money, NpsCategory},
     CustomerId, LifecycleStage,
@@ -134,7 +134,8 @@ pub fn SegmentsPage() -> impl IntoView {
                     "csv",
                     "text/csv",
                     "customers to CSV",
-                    to_csv(customers.iter()),
+                    repo.settings
+                        .with_untracked(|s| to_csv_with_fields(customers.iter(), &s.fields)),
                 ),
                 ExportFormat::Vcard => (
                     "vcf",
