@@ -39,7 +39,7 @@ use automerge::ActorId;
 use leptos::prelude::*;
 use shared::documents::book_doc::{BookDoc, BookSettings, BOOK_DOCUMENT};
 use shared::documents::history::foreign_change_hash;
-use shared::model::custom_fields::check_values;
+use shared::model::custom_fields::{check_required, check_values};
 use shared::model::facts::CustomerFacts;
 use shared::model::history::{arrived_since, mark_arrivals, Arrival, RecentChange};
 use shared::model::snapshot::ByCustomer;
@@ -486,6 +486,7 @@ impl Repo {
         };
         let fields = self.settings.with_untracked(|s| s.fields.clone());
         check_values(None, &customer, &fields).map_err(DocError::from)?;
+        check_required(&customer, &fields).map_err(DocError::from)?;
         let mut doc = CustomerDoc::create_by(customer, actor, author, now())?;
         let customer_id = doc.customer().id.clone();
         let snapshot = doc.save();

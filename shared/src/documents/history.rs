@@ -140,6 +140,11 @@ enum Place {
     Item(Points),
     Tags,
     Notes,
+    /// The custom field values (`custom`).
+    Custom,
+    /// The several-choice values (`custom_sets`), and one field's set in it (its id).
+    CustomSets,
+    CustomSet(String),
     Records(Records),
     Record(Records, String),
     /// An object inside a record (a complaint's progress), with the record's object.
@@ -299,6 +304,11 @@ impl Reader {
                 (None, "emails", ObjType::List) => Place::List(Points::Emails),
                 (None, "phones", ObjType::List) => Place::List(Points::Phones),
                 (None, "tags", _) => Place::Tags,
+                (None, "custom", ObjType::Map) => Place::Custom,
+                (None, "custom_sets", ObjType::Map) => Place::CustomSets,
+                (Some(Place::CustomSets), field, ObjType::Map) => {
+                    Place::CustomSet(field.to_string())
+                }
                 (None, "notes", ObjType::Text) => Place::Notes,
                 (None, "activities", _) => Place::Records(Records::Activities),
                 (None, "tasks", _) => Place::Records(Records::Tasks),
@@ -403,6 +413,39 @@ impl Reader {
                     self.conflict_note(work, &field, before, &live_after, id, own);
                 }
             }
+            // Named by field id: the screens put the field's name and a choice's label.
+            Some(Place::Custom) => {
+                let field = format!("custom.{key}");
+                // A value replaced within one change is written as a deletion then a new
+                // value (autosurgeon's map of strings): one line, old → new.
+                let mut old = old;
+                if matches!(action, OpType::Put(_)) && old.is_none() {
+                    let removed = (work.lines.iter()).position(|line| {
+                        line.field.as_deref() == Some(field.as_str())
+                            && line.value.as_deref() == Some("")
+                    });
+                    if let Some(at) = removed {
+                        let line = work.lines.remove(at);
+                        old = line.before.map(|before| ScalarValue::Str(before.into()));
+                    }
+                }
+                self.field_line(work, field, old, new, before, &live_after, id, own);
+            }
+            Some(Place::CustomSet(field)) => match action {
+                OpType::Put(_) if old.is_none() => work.lines.push(HistoryLine {
+                    field: Some(format!("custom.{field}")),
+                    text: format!("custom.{field} + {key}"),
+                    value: None,
+                    before: None,
+                }),
+                OpType::Delete => work.lines.push(HistoryLine {
+                    field: Some(format!("custom.{field}")),
+                    text: format!("custom.{field} − {key}"),
+                    value: None,
+                    before: None,
+                }),
+                _ => {}
+            },
             Some(Place::Tags) => match action {
                 OpType::Put(_) if old.is_none() => work
                     .lines
@@ -442,7 +485,10 @@ impl Reader {
                         .push((records, record, record_obj, key.to_string()));
                 }
             }
-            Some(Place::List(_)) | Some(Place::Notes) | Some(Place::Other) => {}
+            Some(Place::List(_))
+            | Some(Place::Notes)
+            | Some(Place::CustomSets)
+            | Some(Place::Other) => {}
         }
     }
 

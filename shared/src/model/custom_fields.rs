@@ -468,7 +468,7 @@ impl CustomCondition {
             return match self.op {
                 ConditionOp::Empty => chosen.is_none(),
                 ConditionOp::NotEmpty => chosen.is_some(),
-                _ => chosen.is_some_and(|set| set.iter().any(|c| *c == self.value)),
+                _ => chosen.is_some_and(|set| set.contains(&self.value)),
             };
         }
         let value = custom
@@ -601,6 +601,33 @@ pub fn check_values(
             }
         }
     }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationErrors(errors))
+    }
+}
+
+/// The required fields (not archived) a new customer made by a form lacks, as errors keyed
+/// `custom.<field id>`. Imports are not held to it: a file may not have the column.
+pub fn check_required(
+    customer: &Customer,
+    fields: &BTreeMap<String, FieldDefinition>,
+) -> Result<(), ValidationErrors> {
+    let errors: Vec<FieldError> = (fields.iter())
+        .filter(|(_, field)| field.required && !field.archived)
+        .filter(|(id, _)| {
+            !customer.custom.contains_key(*id)
+                && customer
+                    .custom_sets
+                    .get(*id)
+                    .is_none_or(|set| set.is_empty())
+        })
+        .map(|(id, field)| FieldError {
+            field: format!("custom.{id}"),
+            message: format!("{} is required", field.name),
+        })
+        .collect();
     if errors.is_empty() {
         Ok(())
     } else {
@@ -1045,6 +1072,11 @@ mod tests {
         assert_eq!(errors.0[0].message, "Fleet size is required");
         after.custom.remove("f-gone");
         assert_eq!(check_values(None, &after, &fields), Ok(()));
+        // A form's new customer must have it.
+        let errors = check_required(&after, &fields).unwrap_err();
+        assert_eq!(errors.0[0].field, "custom.f-fleet");
+        after.custom.insert("f-fleet".into(), "3".into());
+        assert_eq!(check_required(&after, &fields), Ok(()));
     }
 
     #[test]

@@ -242,6 +242,12 @@ impl Customer {
             "address.postal_code" => text(&self.address.postal_code),
             "address.region" => text(&self.address.region),
             "address.country" => text(&self.address.country),
+            custom if custom.starts_with("custom.") => Some(
+                self.custom
+                    .get(&custom["custom.".len()..])
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
             "stage" => text(self.stage.as_str()),
             "preferred_channel" => Some(
                 self.preferred_channel
@@ -313,6 +319,16 @@ impl Customer {
                         .parse()
                         .map_err(|_| format!("“{value}” is not a number of days"))?,
                 )
+            }
+            other if other.starts_with("custom.") => {
+                // A stored value, put back as it was (the engine checks it against the
+                // field's definition like any edit).
+                let id = other["custom.".len()..].to_string();
+                if value.is_empty() {
+                    self.custom.remove(&id);
+                } else {
+                    self.custom.insert(id, value.to_string());
+                }
             }
             other => {
                 let mut parts = other.splitn(3, '.');

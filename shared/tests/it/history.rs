@@ -586,3 +586,41 @@ fn erasing_keeps_the_customer_as_it_is_now_in_a_new_document_without_any_earlier
     let history = recreated.history(&pipeline());
     assert_eq!(lines(&history), ["Chrome on Android | Added as Lead"]);
 }
+
+#[test]
+fn custom_field_changes_are_lines_of_their_field_and_can_be_put_back() {
+    let (mut phone, _) = two_devices();
+    phone
+        .update(at(1), |c| {
+            c.custom.insert("f-fleet".into(), "7".into());
+        })
+        .unwrap();
+    phone
+        .update(at(2), |c| {
+            c.custom.insert("f-fleet".into(), "12".into());
+            c.custom_sets
+                .insert("f-interests".into(), ["c-tea"].into_iter().collect());
+        })
+        .unwrap();
+    phone
+        .update(at(3), |c| {
+            if let Some(set) = c.custom_sets.get_mut("f-interests") {
+                set.remove("c-tea");
+            }
+        })
+        .unwrap();
+    let history = phone.history(&pipeline());
+    let words = lines(&history);
+    // Named by id here: the screens put the field's name and the choice's label.
+    assert_eq!(words[0], "Chrome on Android | custom.f-interests − c-tea");
+    assert_eq!(
+        words[1],
+        "Chrome on Android | custom.f-fleet: 7 → 12; custom.f-interests + c-tea"
+    );
+    assert_eq!(words[2], "Chrome on Android | custom.f-fleet: 7");
+    let values = field_history(&history, "custom.f-fleet");
+    let shown: Vec<&str> = values.iter().map(|v| v.value.as_str()).collect();
+    assert_eq!(shown, ["12", "7"]);
+    assert!(phone.put_back("custom.f-fleet", "7", at(4)).unwrap());
+    assert_eq!(phone.customer().custom["f-fleet"], "7");
+}

@@ -712,11 +712,22 @@ pub fn FormCustomFields(
                 let label = if field.required { format!("{} (required)", field.name) } else { field.name.clone() };
                 let (typed_id, read_id) = (id.clone(), id.clone());
                 let current = move || form.typed.with(|typed| typed.get(&read_id).cloned().unwrap_or_default());
-                let set = move |value: String| {
-                    let id = typed_id.clone();
-                    form.typed.update(|typed| {
-                        typed.insert(id, value);
-                    });
+                let clear_key = key.clone();
+                // A field's error goes as soon as the rep changes it.
+                let clear = move || {
+                    if errors.with_untracked(|e| e.iter().any(|(f, _)| *f == clear_key)) {
+                        errors.update(|e| e.retain(|(f, _)| *f != clear_key));
+                    }
+                };
+                let set = {
+                    let clear = clear.clone();
+                    move |value: String| {
+                        let id = typed_id.clone();
+                        form.typed.update(|typed| {
+                            typed.insert(id, value);
+                        });
+                        clear();
+                    }
                 };
                 let input = match field.kind {
                     FieldKind::LongText => view! {
@@ -742,14 +753,20 @@ pub fn FormCustomFields(
                                 let on = move || form.chosen.with(|chosen| chosen.get(&read_id).is_some_and(|c| c.contains(&read_choice)));
                                 view! {
                                     <button type="button" class="chip-button" data-testid="choice-toggle" aria-pressed=move || on().to_string()
-                                        on:click=move |_| form.chosen.update(|chosen| {
-                                            let list = chosen.entry(id.clone()).or_default();
-                                            if let Some(at) = list.iter().position(|c| *c == choice) {
-                                                list.remove(at);
-                                            } else {
-                                                list.push(choice.clone());
+                                        on:click={
+                                            let clear = clear.clone();
+                                            move |_| {
+                                                form.chosen.update(|chosen| {
+                                                    let list = chosen.entry(id.clone()).or_default();
+                                                    if let Some(at) = list.iter().position(|c| *c == choice) {
+                                                        list.remove(at);
+                                                    } else {
+                                                        list.push(choice.clone());
+                                                    }
+                                                });
+                                                clear();
                                             }
-                                        })>{label.to_string()}</button>
+                                        }>{label.to_string()}</button>
                                 }
                             }).collect_view()}
                         </div>
@@ -769,7 +786,7 @@ pub fn FormCustomFields(
                         }.into_any()
                     }
                 };
-                let wrapper = if field.kind == FieldKind::Choices {
+                if field.kind == FieldKind::Choices {
                     view! {
                         <div class="field">
                             <span class="field-label">{label}</span>
@@ -785,9 +802,56 @@ pub fn FormCustomFields(
                             {move || error().map(|message| view! { <span class="field-error" role="alert">{message}</span> })}
                         </label>
                     }.into_any()
-                };
-                wrapper
+                }
             })
             .collect_view()
+    }
+}
+
+/// The field named by a history or conflict key `custom.<id>`, if it is one.
+pub fn custom_field<'a>(
+    key: &str,
+    fields: &'a BTreeMap<String, FieldDefinition>,
+) -> Option<&'a FieldDefinition> {
+    fields.get(key.strip_prefix("custom.")?)
+}
+
+/// History lines about custom fields in words: the shared reader names them by id
+/// (`custom.<id>`, a choice by its id), the book's definitions give the field's name and
+/// the values as the rep reads them.
+pub fn name_custom_lines(
+    entries: &mut [shared::model::history::HistoryEntry],
+    fields: &BTreeMap<String, FieldDefinition>,
+) {
+    for line in entries.iter_mut().flat_map(|entry| entry.lines.iter_mut()) {
+        let Some(key) = line.field.clone() else {
+            continue;
+        };
+        let Some(field) = custom_field(&key, fields) else {
+            continue;
+        };
+        let name = &field.name;
+        let shown = |value: &str| display_value(field, value);
+        if let Some(rest) = line.text.strip_prefix(&format!("{key} + ")) {
+            line.text = format!("{name}: {} added", shown(rest));
+            continue;
+        }
+        if let Some(rest) = line.text.strip_prefix(&format!("{key} − ")) {
+            line.text = format!("{name}: {} removed", shown(rest));
+            continue;
+        }
+        match (line.before.as_deref().unwrap_or(""), line.value.as_deref()) {
+            (before, Some(after)) if line.text.starts_with(&key) => {
+                line.text = if before.is_empty() {
+                    format!("{name}: {}", shown(after))
+                } else if after.is_empty() {
+                    format!("{name} removed (was {})", shown(before))
+                } else {
+                    format!("{name}: {} → {}", shown(before), shown(after))
+                };
+            }
+            // A conflict note names the field by its key.
+            _ => line.text = line.text.replace(&key, name),
+        }
     }
 }

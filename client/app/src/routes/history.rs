@@ -35,7 +35,12 @@ fn load_history(
             return;
         };
         spawn_local(async move {
-            let found = repo.history(&id).await.map_err(|err| err.to_string());
+            let mut found = repo.history(&id).await.map_err(|err| err.to_string());
+            if let Ok(entries) = found.as_mut() {
+                repo.settings.with_untracked(|s| {
+                    crate::routes::fields::name_custom_lines(entries, &s.fields)
+                });
+            }
             if let Ok(loaded) = repo.customer(&id).await {
                 customer.set(Some(loaded));
             }
@@ -194,7 +199,11 @@ pub fn FieldHistory() -> impl IntoView {
         <div class="detail" data-testid="field-history-page">
             <DetailTopbar back=Signal::derive(back) back_label="History" title="Earlier values"/>
             <section class="card">
-                <h2 class="section-title" data-testid="field-history-title">{move || field_label(&field.get())}</h2>
+                <h2 class="section-title" data-testid="field-history-title">{move || {
+                    let key = field.get();
+                    repo.settings.with(|s| crate::routes::fields::custom_field(&key, &s.fields).map(|f| f.name.clone()))
+                        .unwrap_or_else(|| field_label(&key))
+                }}</h2>
                 {move || message.get().map(|result| match result {
                     Ok(text) => view! { <p class="banner banner-info" role="status" data-testid="put-back-done">{text}</p> }.into_any(),
                     Err(text) => view! { <p class="banner banner-error" role="alert" data-testid="put-back-error">{text}</p> }.into_any(),
@@ -206,7 +215,14 @@ pub fn FieldHistory() -> impl IntoView {
                         None => view! { <p class="empty">"Loading…"</p> }.into_any(),
                         Some(Err(text)) => view! { <p class="banner banner-error" role="alert">{text}</p> }.into_any(),
                         Some(Ok(entries)) => {
-                            let values = field_history(&entries, &field);
+                            let mut values = field_history(&entries, &field);
+                            repo.settings.with_untracked(|s| {
+                                if let Some(def) = crate::routes::fields::custom_field(&field, &s.fields) {
+                                    for value in &mut values {
+                                        value.display = shared::model::custom_fields::display_value(def, &value.value);
+                                    }
+                                }
+                            });
                             if values.is_empty() {
                                 return view! { <p class="empty">"No change of this field is recorded."</p> }.into_any();
                             }
@@ -279,11 +295,21 @@ pub fn RecentChanges() -> impl IntoView {
     let load = move || {
         let from = since();
         spawn_local(async move {
-            changes.set(Some(
-                repo.recent_changes(from)
-                    .await
-                    .map_err(|err| err.to_string()),
-            ));
+            let mut found = repo
+                .recent_changes(from)
+                .await
+                .map_err(|err| err.to_string());
+            if let Ok(list) = found.as_mut() {
+                repo.settings.with_untracked(|s| {
+                    for change in list.iter_mut() {
+                        crate::routes::fields::name_custom_lines(
+                            std::slice::from_mut(&mut change.entry),
+                            &s.fields,
+                        );
+                    }
+                });
+            }
+            changes.set(Some(found));
         });
     };
     Effect::new(move |_| {

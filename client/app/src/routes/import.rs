@@ -121,6 +121,24 @@ pub fn ImportPage() -> impl IntoView {
             }
         }
     };
+    // Columns named like one of the book's fields go to it — also when the book's fields
+    // are read after the file was chosen (a page opened straight on Import).
+    Effect::new(move |_| {
+        let fields = repo.settings.with(|s| s.fields.clone());
+        file.with(|parsed| {
+            let Some((_, parsed)) = parsed else { return };
+            let mapped = targets.get_untracked();
+            let found = custom_columns(&parsed.headers, &mapped, &fields);
+            let missing = custom.with_untracked(|c| found.keys().any(|col| !c.contains_key(col)));
+            if missing {
+                custom.update(|c| {
+                    for (col, id) in found {
+                        c.entry(col).or_insert(CustomMapping::Existing(id));
+                    }
+                });
+            }
+        });
+    });
     let choose = move |ev: leptos::ev::Event| {
         use wasm_bindgen::JsCast;
         let Some(input) = ev
