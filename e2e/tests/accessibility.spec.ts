@@ -20,6 +20,9 @@ for (const size of sizes) {
     const list = new CustomerListPage(page);
     await list.open();
     await list.addSampleCustomers(30, 2);
+    // The ten sample custom fields, filled on one more customer: every screen shows them.
+    await page.goto('/sample-data?n=1&seed=3&fields=1&auto=1');
+    await expect(page.getByTestId('sample-done')).toBeVisible({ timeout: 30_000 });
     await list.open();
     await expect(list.rows.first()).toBeVisible();
     await list.rows.first().click();
@@ -42,6 +45,7 @@ for (const size of sizes) {
       ['dashboard', '/dashboard'],
       ['dashboard-customers', '/dashboard/customers'],
       ['settings', '/settings'],
+      ['fields', '/settings/fields'],
       ['import', '/import'],
       ['duplicates', '/duplicates'],
       ['account', '/account'],

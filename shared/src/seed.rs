@@ -656,3 +656,104 @@ mod tests {
         }
     }
 }
+
+/// Ten custom fields of every kind a rep defines (fixed ids `seed-f1`…`seed-f10`), for
+/// sample data and benchmarks with custom fields.
+pub fn custom_fields(
+) -> std::collections::BTreeMap<String, crate::model::custom_fields::FieldDefinition> {
+    use crate::model::custom_fields::{FieldChoice, FieldDefinition, FieldKind};
+    let kinds: [(&str, FieldKind, &[&str]); 10] = [
+        (
+            "Industry",
+            FieldKind::Choice,
+            &[
+                "Retail",
+                "Wholesale",
+                "Hospitality",
+                "Export",
+                "Public sector",
+            ],
+        ),
+        (
+            "Interests",
+            FieldKind::Choices,
+            &["Coffee", "Tea", "Machines", "Service", "Training"],
+        ),
+        ("Fleet size", FieldKind::Number, &[]),
+        ("Annual budget", FieldKind::Money, &[]),
+        ("Licence expiry", FieldKind::Date, &[]),
+        ("Key account", FieldKind::YesNo, &[]),
+        ("Met at", FieldKind::Text, &[]),
+        ("Account number", FieldKind::Text, &[]),
+        ("Website", FieldKind::Link, &[]),
+        ("Visit notes", FieldKind::LongText, &[]),
+    ];
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(at, (name, kind, choices))| {
+            let mut field = FieldDefinition::new(name, *kind, at as i64 + 1, Timestamp(0));
+            for (position, label) in choices.iter().enumerate() {
+                field.choices.insert(
+                    format!("c{}", position + 1),
+                    FieldChoice {
+                        label: label.to_string(),
+                        position: position as i64 + 1,
+                        archived: false,
+                    },
+                );
+            }
+            (format!("seed-f{}", at + 1), field)
+        })
+        .collect()
+}
+
+/// Gives `customer` a value for each of [`custom_fields`] (most of them: some are left
+/// empty, as in a real book), deterministically from `seed` and `customer_idx`.
+pub fn add_custom_values(customer: &mut Customer, seed: u64, customer_idx: u64) {
+    let mut rng = SeedRng::new(seed ^ customer_idx.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xC057);
+    let mut set = |id: &str, value: String| {
+        customer.custom.insert(id.to_string(), value);
+    };
+    set("seed-f1", format!("c{}", 1 + rng.below(5)));
+    set("seed-f3", (1 + rng.below(400)).to_string());
+    set("seed-f4", format!("{} EUR", 1_000 * (1 + rng.below(200))));
+    set(
+        "seed-f5",
+        format!(
+            "{}-{:02}-{:02}",
+            2026 + rng.below(4),
+            1 + rng.below(12),
+            1 + rng.below(28)
+        ),
+    );
+    set(
+        "seed-f6",
+        if rng.chance(20) { "yes" } else { "no" }.to_string(),
+    );
+    set(
+        "seed-f7",
+        format!(
+            "Booth {}{}",
+            ["A", "B", "C", "D"][rng.below(4) as usize],
+            1 + rng.below(40)
+        ),
+    );
+    set("seed-f8", format!("AC-{:06}", rng.below(1_000_000)));
+    if rng.chance(60) {
+        set("seed-f9", format!("https://www.{}.example", customer_idx));
+    }
+    if rng.chance(30) {
+        set(
+            "seed-f10",
+            "Prefers visits on Tuesday mornings; ask for the head of purchasing.".to_string(),
+        );
+    }
+    let chosen: crate::TagSet = ["c1", "c2", "c3", "c4", "c5"]
+        .into_iter()
+        .filter(|_| rng.chance(40))
+        .collect();
+    if !chosen.is_empty() {
+        customer.custom_sets.insert("seed-f2".to_string(), chosen);
+    }
+}

@@ -30,6 +30,24 @@ pub fn random_id() -> String {
         .unwrap_or_else(|_| format!("id-{}", js_sys::Math::random().to_bits()))
 }
 
+/// A short random identifier for a custom field or a choice (12 hex digits, 48 random
+/// bits): values hold it once per customer, so it is kept short; unique among a book's few
+/// fields and a field's few choices.
+pub fn short_id() -> String {
+    let mut bytes = [0u8; 6];
+    let filled = window()
+        .crypto()
+        .ok()
+        .and_then(|crypto| crypto.get_random_values_with_u8_array(&mut bytes).ok())
+        .is_some();
+    if !filled {
+        for byte in &mut bytes {
+            *byte = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The loaded customer and the errors shown under its fields; cheap to copy into handlers.
 #[derive(Clone, Copy)]
 pub struct Editor {

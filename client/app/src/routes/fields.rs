@@ -17,7 +17,7 @@ use shared::Customer;
 use crate::{
     components::DetailTopbar,
     repo::{use_repo, RepoError},
-    routes::customer::{random_id, Editor, FieldError},
+    routes::customer::{short_id, Editor, FieldError},
     time::now,
 };
 
@@ -84,7 +84,7 @@ fn new_choices(text: &str, after: i64) -> BTreeMap<String, FieldChoice> {
         .enumerate()
         .map(|(at, label)| {
             (
-                random_id(),
+                short_id(),
                 FieldChoice {
                     label: label.to_string(),
                     position: after + 1 + at as i64,
@@ -123,7 +123,7 @@ pub fn FieldsPage() -> impl IntoView {
         }
         let field_name = field.name.clone();
         spawn_local(async move {
-            let id = random_id();
+            let id = short_id();
             match repo
                 .update_book(move |s| {
                     s.fields.insert(id, field);

@@ -580,7 +580,7 @@ async fn define_fields(
                 }
             }
             CustomMapping::New(field) => {
-                let id = random_id();
+                let id = crate::routes::customer::short_id();
                 new_fields.push((id.clone(), field.clone()));
                 columns.insert(*col, (id, field.clone()));
             }

@@ -1,6 +1,7 @@
 //! Sample data: fills the book with a realistic, deterministic set of customers so a rep can
 //! try Fieldbook, and so tests and benchmarks can measure large books
-//! (`/sample-data?n=10000&seed=1&auto=1` starts at once; `&records=1` adds 5-50 activities,
+//! (`/sample-data?n=10000&seed=1&auto=1` starts at once; `&fields=1` defines ten custom
+//! fields and fills them; `&records=1` adds 5-50 activities,
 //! purchases, follow-ups and feedback to each customer, `&activities=N` exactly N activities;
 //! `?fixture=dashboard&auto=1` writes the dashboard fixture of `shared::seed`;
 //! `?touch=N&auto=1` changes N existing customers instead, as another device of the rep would:
@@ -33,6 +34,8 @@ pub fn SampleData() -> impl IntoView {
     let activities =
         query.with_untracked(|q| q.get("activities").and_then(|a| a.parse::<usize>().ok()));
     let records = query.with_untracked(|q| q.get("records").is_some());
+    // `fields=1`: the ten sample custom fields are defined, and every customer fills them.
+    let custom_fields = query.with_untracked(|q| q.get("fields").is_some());
     // `fixture=dashboard`: the seven customers whose KPIs the tests work out by hand.
     let fixture = query.with_untracked(|q| q.get("fixture").is_some_and(|f| f == "dashboard"));
     let touch = query.with_untracked(|q| q.get("touch").and_then(|n| n.parse::<usize>().ok()));
@@ -53,12 +56,31 @@ pub fn SampleData() -> impl IntoView {
         spawn_local(async move {
             let started = js_sys::Date::now();
             let at = now();
+            if custom_fields {
+                let defined = repo
+                    .update_book(|s| {
+                        for (id, field) in shared::seed::custom_fields() {
+                            s.fields.entry(id).or_insert(field);
+                        }
+                    })
+                    .await;
+                if let Err(err) = defined {
+                    outcome.set(Some(Err(format!(
+                        "the sample fields were not defined: {err}"
+                    ))));
+                    running.set(false);
+                    return;
+                }
+            }
             let customers = (first_idx..first_idx + n as u64).map(move |customer_idx| {
                 let mut customer = shared::seed::customer(seed, customer_idx, at);
                 let n_activities =
                     activities.or(records.then(|| 5 + (customer_idx * 7919 % 46) as usize));
                 if let Some(n_activities) = n_activities {
                     shared::seed::add_records(&mut customer, seed, n_activities, at);
+                }
+                if custom_fields {
+                    shared::seed::add_custom_values(&mut customer, seed, customer_idx);
                 }
                 customer
             });
