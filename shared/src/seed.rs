@@ -614,49 +614,6 @@ pub fn dashboard_fixture() -> Vec<Customer> {
     vec![a, b, c, d, e, f, g]
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::validation::validate;
-
-    #[test]
-    fn generation_is_deterministic_and_valid() {
-        let now = Timestamp(1_795_341_600_000);
-        for customer_idx in 0..500 {
-            let customer_a = customer(7, customer_idx, now);
-            let customer_b = customer(7, customer_idx, now);
-            assert_eq!(customer_a, customer_b);
-            validate(&customer_a).unwrap_or_else(|errors| panic!("{customer_a:?}: {errors}"));
-        }
-        assert_ne!(customer(7, 0, now).id, customer(7, 1, now).id);
-        assert_ne!(customer(7, 0, now).id, customer(8, 0, now).id);
-    }
-
-    #[test]
-    fn seeded_histories_are_valid_and_deterministic() {
-        let now = Timestamp(1_795_341_600_000);
-        let mut a = customer(3, 1, now);
-        let mut b = customer(3, 1, now);
-        add_records(&mut a, 3, 40, now);
-        add_records(&mut b, 3, 40, now);
-        assert_eq!(a, b);
-        assert_eq!(a.activities.len(), 40);
-        crate::model::validation::validate(&a).unwrap();
-        // Every seeded road ends at the customer's stage, at increasing instants.
-        for idx in 0..200 {
-            let mut c = customer(3, idx, now);
-            add_records(&mut c, 3, 5, now);
-            let history = c.stage_history();
-            assert_eq!(history.last().map(|change| change.to), Some(c.stage));
-            assert_eq!(history[0].from, None);
-            assert!(history
-                .windows(2)
-                .all(|w| w[0].at < w[1].at && w[1].from == Some(w[0].to)));
-            assert!(history.iter().all(|change| change.at <= now));
-        }
-    }
-}
-
 /// Ten custom fields of every kind a rep defines (fixed ids `seed-f1`…`seed-f10`), for
 /// sample data and benchmarks with custom fields.
 pub fn custom_fields(
@@ -755,5 +712,64 @@ pub fn add_custom_values(customer: &mut Customer, seed: u64, customer_idx: u64) 
         .collect();
     if !chosen.is_empty() {
         customer.custom_sets.insert("seed-f2".to_string(), chosen);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::validation::validate;
+
+    #[test]
+    fn generation_is_deterministic_and_valid() {
+        let now = Timestamp(1_795_341_600_000);
+        for customer_idx in 0..500 {
+            let customer_a = customer(7, customer_idx, now);
+            let customer_b = customer(7, customer_idx, now);
+            assert_eq!(customer_a, customer_b);
+            validate(&customer_a).unwrap_or_else(|errors| panic!("{customer_a:?}: {errors}"));
+        }
+        assert_ne!(customer(7, 0, now).id, customer(7, 1, now).id);
+        assert_ne!(customer(7, 0, now).id, customer(8, 0, now).id);
+    }
+
+    #[test]
+    fn seeded_histories_are_valid_and_deterministic() {
+        let now = Timestamp(1_795_341_600_000);
+        let mut a = customer(3, 1, now);
+        let mut b = customer(3, 1, now);
+        add_records(&mut a, 3, 40, now);
+        add_records(&mut b, 3, 40, now);
+        assert_eq!(a, b);
+        assert_eq!(a.activities.len(), 40);
+        crate::model::validation::validate(&a).unwrap();
+        // Every seeded road ends at the customer's stage, at increasing instants.
+        for idx in 0..200 {
+            let mut c = customer(3, idx, now);
+            add_records(&mut c, 3, 5, now);
+            let history = c.stage_history();
+            assert_eq!(history.last().map(|change| change.to), Some(c.stage));
+            assert_eq!(history[0].from, None);
+            assert!(history
+                .windows(2)
+                .all(|w| w[0].at < w[1].at && w[1].from == Some(w[0].to)));
+            assert!(history.iter().all(|change| change.at <= now));
+        }
+    }
+
+    #[test]
+    fn sample_custom_values_fit_their_fields() {
+        let fields = super::custom_fields();
+        for idx in 0..200 {
+            let mut customer = super::customer(3, idx, Timestamp(1_795_341_600_000));
+            super::add_custom_values(&mut customer, 3, idx);
+            assert!(customer.custom.len() >= 7);
+            assert_eq!(
+                crate::model::custom_fields::check_values(None, &customer, &fields),
+                Ok(()),
+                "{:?}",
+                customer.custom
+            );
+        }
     }
 }
