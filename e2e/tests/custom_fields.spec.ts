@@ -54,6 +54,12 @@ test('a choice field defined on the tablet is filled on the phone offline, then 
   await values.fill('Met at', 'Booth B12, hall Süd');
   await onPhone.expectSaved();
   await phone.page.screenshot({ path: 'test-results/fields-customer-phone.png', fullPage: true });
+  // History names the field and the values as the rep reads them.
+  await phone.page.getByTestId('open-history').click();
+  await expect(phone.page.getByTestId('history-line').filter({ hasText: 'Industry: Retail' })).toHaveCount(1);
+  await expect(phone.page.getByTestId('history-line').filter({ hasText: 'Fleet size: 1200' })).toHaveCount(1);
+  await phone.page.screenshot({ path: 'test-results/fields-history-phone.png', fullPage: true });
+  await phone.page.goBack();
   await phone.page.reload();
   await expect(values.input('Industry').locator('option:checked')).toHaveText('Retail');
   await expect(values.input('Met at')).toHaveValue('Booth B12, hall Süd');
@@ -97,6 +103,8 @@ test('a choice field defined on the tablet is filled on the phone offline, then 
   await dashboard.open();
   const byField = tablet.page.getByTestId('section-by-field');
   await expect(byField.getByTestId('by-field-customers').getByTestId('hbar-row')).toHaveText([/Retail\s*1/, /Wholesale\s*1/]);
+  await byField.scrollIntoViewIfNeeded();
+  await byField.screenshot({ path: 'test-results/fields-dashboard-tablet.png' });
   await byField.getByTestId('by-field-customers').getByTestId('hbar-row').first().click();
   await expect(tablet.page.getByTestId('drill-title')).toHaveText('Industry: Retail');
   await expect(tablet.page.getByTestId('drill-customer').locator('strong')).toHaveText(['Ada Retail']);
