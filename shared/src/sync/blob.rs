@@ -197,6 +197,10 @@ pub enum ChangeRefused {
     /// The change numbers its operations at or below those of the changes it builds on.
     #[error("a change numbering its operations before those it builds on")]
     NumberedBefore,
+    /// An operation names its object or list element in a form Automerge never writes
+    /// (see [`references_well_formed`]).
+    #[error("a change naming an object or element in a malformed way")]
+    MalformedReference,
     /// A change chunk Automerge would panic parsing (see [`change_parses_safely`]).
     #[error("a change with an operation number out of range")]
     Unreadable,
@@ -328,6 +332,9 @@ pub fn check_change(
     }
     if !op_actors_listed(change.raw_bytes(), change.other_actor_ids().len() + 1) {
         return Err(ChangeRefused::BadActorIndex);
+    }
+    if !references_well_formed(change.raw_bytes(), change.len()) {
+        return Err(ChangeRefused::MalformedReference);
     }
     if !map_preds_in_place(doc, change, known) {
         return Err(ChangeRefused::PredecessorElsewhere);
@@ -569,6 +576,117 @@ fn op_actors_listed(chunk: &[u8], n_actors: usize) -> bool {
         }
     }
     true
+}
+
+/// Whether every operation of the change chunk `chunk` names its object and its key the way
+/// Automerge writes them: the object as both actor and counter (counter above 0) or neither
+/// (the root); a map key as a string with no element; a list element as actor and counter
+/// (counter above 0) or as the list's head (no actor, counter 0), for each of the change's
+/// `n_ops` operations. Automerge 0.12.0 decodes
+/// an object "counter 0 of actor 1" as the root but applies it as another object, which
+/// breaks the order of the document's operations; it then asserted reading the document's
+/// changes (`collector.rs:299`; history fuzz target). Anything unreadable counts as a no.
+fn references_well_formed(chunk: &[u8], n_ops: usize) -> bool {
+    // Column specs: (column id << 4) | type. Object: actor 0x01, counter 0x02; key: actor
+    // 0x11, counter (delta) 0x13, string 0x15.
+    const OBJ_ACTOR: u64 = 0x01;
+    const OBJ_CTR: u64 = 0x02;
+    const KEY_ACTOR: u64 = 0x11;
+    const KEY_CTR: u64 = 0x13;
+    const KEY_STR: u64 = 0x15;
+    /// The first `limit` values of an RLE column (nulls as `None`), one per operation
+    /// (automerge reads as many operations as its shortest column has and ignores the rest).
+    fn expand(runs: &[(u64, Option<i64>)], limit: u64) -> Option<Vec<Option<i64>>> {
+        let mut values = Vec::new();
+        for (n, value) in runs {
+            let room = limit - values.len() as u64;
+            values.extend(std::iter::repeat_n(
+                *value,
+                usize::try_from((*n).min(room)).ok()?,
+            ));
+        }
+        Some(values)
+    }
+    let Some((_, columns, mut data)) = read_ops_columns(chunk) else {
+        return false;
+    };
+    let limit = n_ops as u64;
+    let mut found: HashMap<u64, Vec<Option<i64>>> = HashMap::new();
+    for (spec, len) in columns {
+        let Some(column) = data.get(..len) else {
+            return false;
+        };
+        data = &data[len..];
+        let values = match spec {
+            OBJ_ACTOR | OBJ_CTR | KEY_ACTOR => rle_runs(column, false),
+            KEY_CTR => rle_runs(column, true),
+            // A string column: only whether each value is null matters.
+            KEY_STR => string_presence(column),
+            _ => continue,
+        };
+        let Some(values) = values.and_then(|runs| expand(&runs, limit)) else {
+            return false;
+        };
+        found.insert(spec, values);
+    }
+    let at = |spec: u64, i: usize| found.get(&spec).and_then(|v| v.get(i).copied().flatten());
+    let mut key_ctr = 0i64;
+    for i in 0..n_ops {
+        match (at(OBJ_ACTOR, i), at(OBJ_CTR, i)) {
+            (None, None) => {}
+            (Some(_), Some(ctr)) if ctr > 0 => {}
+            _ => return false,
+        }
+        // The key counter column holds deltas; a null leaves the running value as it was.
+        let delta = at(KEY_CTR, i);
+        if let Some(delta) = delta {
+            key_ctr = match key_ctr.checked_add(delta) {
+                Some(value) => value,
+                None => return false,
+            };
+        }
+        let has_string = at(KEY_STR, i).is_some();
+        match (has_string, at(KEY_ACTOR, i), delta.map(|_| key_ctr)) {
+            (true, None, None) => {}
+            (false, None, Some(0)) => {}
+            (false, Some(_), Some(ctr)) if ctr > 0 => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// For an RLE column of strings: one run per value, `Some(0)` for a string, `None` for null.
+fn string_presence(mut data: &[u8]) -> Option<Vec<(u64, Option<i64>)>> {
+    let mut runs = Vec::new();
+    let skip_string = |data: &mut &[u8]| -> Option<()> {
+        let (len, used) = uleb128(data)?;
+        let end = used.checked_add(usize::try_from(len).ok()?)?;
+        *data = data.get(end..)?;
+        Some(())
+    };
+    while !data.is_empty() {
+        let (count, used) = sleb128(data)?;
+        data = data.get(used..)?;
+        match count {
+            0 => {
+                let (nulls, used) = uleb128(data)?;
+                data = data.get(used..)?;
+                runs.push((nulls, None));
+            }
+            run if run > 0 => {
+                skip_string(&mut data)?;
+                runs.push((run as u64, Some(0)));
+            }
+            literal => {
+                for _ in 0..literal.unsigned_abs() {
+                    skip_string(&mut data)?;
+                    runs.push((1, Some(0)));
+                }
+            }
+        }
+    }
+    Some(runs)
 }
 
 /// The op columns of a change chunk (uncompressed, as automerge writes it: header,
@@ -892,6 +1010,12 @@ fn parse(upload: &Upload, id: &str) -> Result<(BlobKey, Option<Vec<u8>>), BlobEr
                     message: ChangeRefused::BadActorIndex.to_string(),
                 });
             }
+            if !references_well_formed(change.raw_bytes(), change.len()) {
+                return Err(BlobError {
+                    code: ErrorCode::InvalidBlob,
+                    message: ChangeRefused::MalformedReference.to_string(),
+                });
+            }
             (BlobKey(change.hash().0), None)
         }
         BlobKind::Snapshot { .. } => {
@@ -1108,6 +1232,24 @@ mod tests {
         let input = include_bytes!("../../fuzz/corpus/history/regression-value-at-the-head");
         let (_, _, mut fresh) = fuzzed_customer();
         refused_as_elsewhere(&mut fresh, input);
+        // Found next: a map made in "counter 0 of the other actor", which automerge decodes
+        // as the root but applied as another object, out of the document's operation order
+        // (then asserted reading the changes: `collector.rs:299`).
+        let input = include_bytes!("../../fuzz/corpus/history/regression-object-zero-of-an-actor");
+        let (_, _, mut fresh) = fuzzed_customer();
+        let refused = apply_fuzzed(&mut fresh, input);
+        assert_eq!(refused, [ChangeRefused::MalformedReference]);
+        assert_eq!(fresh.get_changes(&[]).len(), 1);
+        // The same operations written the way automerge writes them are accepted.
+        let change = single_change(fuzzed_changes(input)[0]).unwrap();
+        let rewritten = Change::from(change.decode());
+        assert!(references_well_formed(
+            rewritten.raw_bytes(),
+            rewritten.len()
+        ));
+        let applied = apply_checked(&mut fresh, rewritten, &mut KnownActors::default());
+        assert!(matches!(applied, Ok(true)), "{applied:?}");
+        assert_eq!(fresh.get_changes(&[]).len(), 2);
         // Real edits of another device, a conflict and its resolution pass the check.
         let mut phone = doc.fork(automerge::ActorId::from(vec![4u8; 16]));
         let mut tablet = doc.fork(automerge::ActorId::from(vec![5u8; 16]));
