@@ -292,8 +292,23 @@ impl Sim {
         self.customers += 1;
         let customer = seed::customer(7, self.customers, self.ts());
         let id = customer.id.to_string();
+        // One customer in three as a build before custom fields made it (no `custom` or
+        // `custom_sets` map): two devices giving it its first values offline each make
+        // one, and every value must still be read on every device.
+        let older = self.rng.below(3) == 0;
         let d = &mut self.devices[device];
-        let mut doc = CustomerDoc::create(customer, d.actor.clone(), Timestamp(self.now)).unwrap();
+        let mut doc = if older {
+            let mut raw = automerge::AutoCommit::new().with_actor(d.actor.clone());
+            autosurgeon::reconcile(&mut raw, &customer).unwrap();
+            for key in ["custom", "custom_sets"] {
+                automerge::transaction::Transactable::delete(&mut raw, automerge::ROOT, key)
+                    .unwrap();
+            }
+            raw.commit();
+            CustomerDoc::load(&customer.id, &raw.save(), d.actor.clone()).unwrap()
+        } else {
+            CustomerDoc::create(customer, d.actor.clone(), Timestamp(self.now)).unwrap()
+        };
         doc.set_author(Some(format!("device {device}")));
         let hashes = doc.heads();
         self.made.entry(id.clone()).or_default().extend(hashes);
@@ -312,7 +327,8 @@ impl Sim {
             return self.create_customer(device);
         }
         let id = self.rng.pick(&keys).clone();
-        let what = self.rng.below(5);
+        let what = self.rng.below(7);
+        let field = format!("f{}", self.rng.below(3));
         let word = format!("v{}", self.rng.below(1000));
         let now = Timestamp(self.now);
         let doc = self.devices[device].docs.get_mut(&id).unwrap();
@@ -326,6 +342,15 @@ impl Sim {
                 3 => {
                     let text = c.notes.as_str().to_string();
                     c.notes.update(format!("{text} {word}"));
+                }
+                5 => {
+                    c.custom.insert(field, word.clone());
+                }
+                6 => {
+                    let set = c.custom_sets.entry(field).or_default();
+                    if !set.remove(&word[..2]) {
+                        set.insert(&word[..2]);
+                    }
                 }
                 _ => {
                     c.stage = if c.stage == LifecycleStage::Lead {
@@ -1034,6 +1059,9 @@ fn check_converged(seed: u64, sim: &mut Sim) {
                 .collect::<Vec<_>>()
         );
     }
+    let customers: BTreeMap<String, shared::Customer> = (sim.devices[0].docs.iter())
+        .map(|(id, doc)| (id.clone(), doc.customer().clone()))
+        .collect();
     for (index, device) in sim.devices.iter_mut().enumerate() {
         assert!(
             device.outbox.is_empty(),
@@ -1069,10 +1097,16 @@ fn check_converged(seed: u64, sim: &mut Sim) {
                 "seed {seed}: device {index} lost change {hash} of {id}"
             );
         }
-        // Same heads, same content: the hydrated customers agree too.
+        // Same heads, same content: the hydrated customers agree too (custom values made
+        // in two maps by two devices included).
         for (id, doc) in device.docs.iter() {
-            let id: CustomerId = id.parse().unwrap();
-            assert_eq!(doc.customer().id, id);
+            let parsed: CustomerId = id.parse().unwrap();
+            assert_eq!(doc.customer().id, parsed);
+            assert_eq!(
+                (&doc.customer().custom, &doc.customer().custom_sets),
+                (&customers[id].custom, &customers[id].custom_sets),
+                "seed {seed}: device {index} reads other custom values of {id}"
+            );
         }
     }
 }
