@@ -1381,14 +1381,14 @@ pub fn row_to_customer_with(
 }
 
 /// A custom field's value read from a file.
-enum CustomValue {
+pub(crate) enum CustomValue {
     One(String),
     Set(Vec<String>),
 }
 
 /// `value` (as a file writes it) in the canonical form of `field`: a choice by its label,
 /// several choices separated by `;` or `,` (each must be one of the field's).
-fn custom_value(field: &FieldDefinition, value: &str) -> Result<CustomValue, String> {
+pub(crate) fn custom_value(field: &FieldDefinition, value: &str) -> Result<CustomValue, String> {
     if field.kind != FieldKind::Choices {
         return match parse_value(field, value) {
             Ok(Some(stored)) => Ok(CustomValue::One(stored)),
@@ -1411,7 +1411,7 @@ fn custom_value(field: &FieldDefinition, value: &str) -> Result<CustomValue, Str
 }
 
 /// The values of column `col` of `file`, for guessing a new field's kind.
-fn column_values(file: &CsvFile, col: usize) -> impl Iterator<Item = &str> {
+fn column_values(file: &CsvFile, col: usize) -> impl Iterator<Item = &str> + Clone {
     (file.rows.iter()).filter_map(move |(_, row)| row.get(col).map(String::as_str))
 }
 
@@ -1426,14 +1426,22 @@ pub fn field_from_column(
     now: Timestamp,
 ) -> FieldDefinition {
     let name = file.headers.get(col).map_or("Imported", |h| h.trim());
-    let kind = guess_kind(column_values(file, col));
+    field_from_values(name, column_values(file, col), position, now)
+}
+
+/// A new custom field named `name` for `values` (a column's, a vCard property's), of the
+/// kind they suggest; see [`field_from_column`].
+pub fn field_from_values<'a>(
+    name: &str,
+    values: impl Iterator<Item = &'a str> + Clone,
+    position: i64,
+    now: Timestamp,
+) -> FieldDefinition {
+    let kind = guess_kind(values.clone());
     let mut field = FieldDefinition::new(name, kind, position, now);
     if kind.has_choices() {
         let mut counts: Vec<(String, usize)> = Vec::new();
-        for value in column_values(file, col)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        {
+        for value in values.map(str::trim).filter(|v| !v.is_empty()) {
             match counts
                 .iter_mut()
                 .find(|(seen, _)| seen.eq_ignore_ascii_case(value))

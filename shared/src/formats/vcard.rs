@@ -4,8 +4,9 @@
 
 use crate::{
     formats::ics::{escape, fold},
-    formats::import::{settle, ImportedRow},
+    formats::import::{custom_value, settle, CustomValue, ImportedRow},
     formats::text::{decode_quoted_printable, TextEncoding},
+    model::custom_fields::FieldDefinition,
     model::customer::ContactPointId,
     Birthday, ContactPoint, Customer, CustomerId, Timestamp,
 };
@@ -158,9 +159,54 @@ pub fn parse_vcards(
     ids: &mut impl FnMut() -> String,
     now: Timestamp,
 ) -> Vec<(u64, Result<ImportedRow, String>)> {
+    parse_vcards_with(text, &CardFields::new(), ids, now)
+}
+
+/// Properties (by name, upper case) read into the book's custom fields: the field's id
+/// and definition.
+pub type CardFields = std::collections::BTreeMap<String, (String, FieldDefinition)>;
+
+/// [`parse_vcards`], reading the properties of `fields` into those custom fields: a value
+/// the field does not take (a word in a number field, a choice it does not offer, a second
+/// value for a one-value field) is kept in the notes with a warning.
+pub fn parse_vcards_with(
+    text: &str,
+    fields: &CardFields,
+    ids: &mut impl FnMut() -> String,
+    now: Timestamp,
+) -> Vec<(u64, Result<ImportedRow, String>)> {
     cards(text)
         .into_iter()
-        .map(|(start, props)| (start, card_to_customer(&props, ids, now)))
+        .map(|(start, props)| (start, card_to_customer(&props, fields, ids, now)))
+        .collect()
+}
+
+/// The name a new custom field made from property `name` gets: `X-BOOTH-NUMBER` is
+/// "Booth number", `URL` "Website", `NICKNAME` "Nickname".
+pub fn property_label(name: &str) -> String {
+    match name {
+        "URL" => return "Website".into(),
+        "IMPP" => return "Messaging".into(),
+        "ROLE" => return "Role".into(),
+        _ => {}
+    }
+    let bare = name.strip_prefix("X-").unwrap_or(name);
+    let words = bare.replace(['-', '_'], " ").to_lowercase();
+    let mut chars = words.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => name.to_string(),
+    }
+}
+
+/// The non-empty values of property `name` (upper case) in every card of a .vcf file, as
+/// text (unescaped), for guessing the kind of a field made from it.
+pub fn property_values(text: &str, name: &str) -> Vec<String> {
+    (cards(text).into_iter())
+        .flat_map(|(_, props)| props)
+        .filter(|(prop, _, _)| prop == name)
+        .map(|(_, _, value)| split_unescape(&value, '\u{0}').concat().trim().to_string())
+        .filter(|value| !value.is_empty())
         .collect()
 }
 
@@ -321,6 +367,7 @@ const IMPORTED: &[&str] = &[
 
 fn card_to_customer(
     props: &[Property],
+    fields: &CardFields,
     ids: &mut impl FnMut() -> String,
     now: Timestamp,
 ) -> Result<ImportedRow, String> {
@@ -402,7 +449,32 @@ fn card_to_customer(
                 }
             }
             "X-FIELDBOOK-OWNER" => customer.owner = text().trim().to_string(),
-            _ => {}
+            other => {
+                let Some((id, field)) = fields.get(other) else {
+                    continue;
+                };
+                let value = text().trim().to_string();
+                if value.is_empty() {
+                    continue;
+                }
+                match custom_value(field, &value) {
+                    Ok(CustomValue::One(stored)) => {
+                        if customer.custom.contains_key(id) {
+                            let why = "the field holds one value".to_string();
+                            unused.push((field.name.clone(), value, why));
+                        } else {
+                            customer.custom.insert(id.clone(), stored);
+                        }
+                    }
+                    Ok(CustomValue::Set(chosen)) => {
+                        let set = customer.custom_sets.entry(id.clone()).or_default();
+                        for choice in chosen {
+                            set.insert(&choice);
+                        }
+                    }
+                    Err(why) => unused.push((field.name.clone(), value, why)),
+                }
+            }
         }
     }
     if customer.name.is_empty() || customer.name == customer.company {
@@ -616,5 +688,91 @@ mod tests {
                 "13: enter a name or a company",
             ]
         );
+    }
+
+    #[test]
+    fn properties_without_a_built_in_place_go_into_custom_fields_made_from_them() {
+        use crate::formats::import::field_from_values;
+        use crate::model::custom_fields::FieldKind;
+        let file = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana Lima\r\nX-INDUSTRY:Bakery\r\nX-FLEET-SIZE:12\r\nURL:https://lima.example\r\nURL:https://second.example\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bo Chen\r\nX-INDUSTRY:Dairy\r\nX-FLEET-SIZE:a dozen\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Cy Diaz\r\nX-INDUSTRY:bakery\r\nX-FLEET-SIZE:3\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Di Eng\r\nX-INDUSTRY:Dairy\r\nEND:VCARD\r\n";
+        // The properties the import offers, named for people, with their values' kinds.
+        let unused: Vec<(String, usize)> = unused_properties(file);
+        assert_eq!(
+            unused,
+            [
+                ("X-INDUSTRY".to_string(), 4),
+                ("X-FLEET-SIZE".to_string(), 3),
+                ("URL".to_string(), 2)
+            ]
+        );
+        let labels: Vec<String> = unused.iter().map(|(p, _)| property_label(p)).collect();
+        assert_eq!(labels, ["Industry", "Fleet size", "Website"]);
+        let made = |name: &str, at: i64| {
+            let values = property_values(file, name);
+            field_from_values(
+                &property_label(name),
+                values.iter().map(String::as_str),
+                at,
+                Timestamp(0),
+            )
+        };
+        let industry = made("X-INDUSTRY", 1);
+        assert_eq!(industry.kind, FieldKind::Choice);
+        let labels: Vec<&str> = industry
+            .offered_choices()
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect();
+        assert_eq!(labels, ["Bakery", "Dairy"]);
+        // "a dozen" is one value of three: the guess is text, not number.
+        assert_eq!(made("X-FLEET-SIZE", 2).kind, FieldKind::Text);
+        let mut fleet = made("X-FLEET-SIZE", 2);
+        fleet.kind = FieldKind::Number;
+        let website = made("URL", 3);
+        assert_eq!(website.kind, FieldKind::Link);
+        let fields: CardFields = [
+            ("X-INDUSTRY".to_string(), ("f-ind".to_string(), industry)),
+            ("X-FLEET-SIZE".to_string(), ("f-fleet".to_string(), fleet)),
+            ("URL".to_string(), ("f-web".to_string(), website)),
+        ]
+        .into();
+        let cards = parse_vcards_with(file, &fields, &mut ids(), Timestamp(0));
+        let rows: Vec<&ImportedRow> = cards.iter().map(|(_, r)| r.as_ref().unwrap()).collect();
+        let ana = &rows[0].customer;
+        assert_eq!(ana.custom.get("f-ind").map(String::as_str), Some("c1"));
+        assert_eq!(ana.custom.get("f-fleet").map(String::as_str), Some("12"));
+        assert_eq!(
+            ana.custom.get("f-web").map(String::as_str),
+            Some("https://lima.example")
+        );
+        // A second value of a one-value field, and a word in a number field, are kept in
+        // the notes with a warning; nothing of the card is lost.
+        assert!(
+            ana.notes
+                .as_str()
+                .contains("Website: https://second.example"),
+            "{}",
+            ana.notes.as_str()
+        );
+        assert_eq!(rows[0].warnings.len(), 1, "{:?}", rows[0].warnings);
+        let bo = &rows[1].customer;
+        assert_eq!(bo.custom.get("f-ind").map(String::as_str), Some("c2"));
+        assert!(!bo.custom.contains_key("f-fleet"));
+        assert!(bo.notes.as_str().contains("Fleet size: a dozen"));
+        assert!(
+            rows[1].warnings[0].starts_with("Fleet size \"a dozen\""),
+            "{:?}",
+            rows[1].warnings
+        );
+        // Choices match their label whatever the case.
+        assert_eq!(
+            rows[2].customer.custom.get("f-ind").map(String::as_str),
+            Some("c1")
+        );
+        // Without fields, nothing goes into them (as before).
+        let plain = parse_vcards(file, &mut ids(), Timestamp(0));
+        assert!(plain
+            .iter()
+            .all(|(_, r)| r.as_ref().unwrap().customer.custom.is_empty()));
     }
 }

@@ -1,6 +1,7 @@
 //! Import customers from a CSV file — the export's origin is recognised (Google Contacts,
 //! HubSpot, Salesforce) and every column is mapped, changeable by the rep — or from a vCard
-//! (.vcf, versions 2.1 to 4.0) file; a preview; the
+//! (.vcf, versions 2.1 to 4.0) file, whose properties without a built-in place can go into
+//! custom fields; a preview; the
 //! choice for rows matching existing customers; a progress bar; and a report listing every
 //! bad row by its line, the good rows imported all the same.
 
@@ -12,12 +13,15 @@ use shared::model::custom_fields::FieldDefinition;
 use shared::{
     crm::merge::{default_takes_other, merged, MergeField},
     formats::import::{
-        custom_columns, field_from_column, map_columns, parse_csv, recognise, row_to_customer_with,
-        stage_values, unused_columns, CsvFile, DuplicateIndex, ImportChoices, ImportedRow, Layout,
-        OnDuplicate, StageMap, Target,
+        custom_columns, field_from_column, field_from_values, map_columns, parse_csv, recognise,
+        row_to_customer_with, stage_values, unused_columns, CsvFile, DuplicateIndex, ImportChoices,
+        ImportedRow, Layout, OnDuplicate, StageMap, Target,
     },
     formats::text::{decode, detect, TextEncoding},
-    formats::vcard::{parse_vcards, unused_properties},
+    formats::vcard::{
+        parse_vcards, parse_vcards_with, property_label, property_values, unused_properties,
+        CardFields,
+    },
     Customer, CustomerId, LifecycleStage,
 };
 
@@ -58,9 +62,13 @@ pub fn ImportPage() -> impl IntoView {
     // properties not imported with their counts.
     let cards = RwSignal::new(None::<(String, Vec<(u64, Result<ImportedRow, String>)>)>);
     let card_unused = RwSignal::new(Vec::<(String, usize)>::new());
+    // The .vcf file's text, read again at import time with the properties going into
+    // custom fields.
+    let card_text = RwSignal::new(None::<std::sync::Arc<String>>);
     let layout = RwSignal::new(Layout::Other);
     let targets = RwSignal::new(Vec::<Target>::new());
-    // Columns going into custom fields (their target is "Don't import").
+    // Columns (or a vCard's unused properties, by their position in `card_unused`) going
+    // into custom fields (a column's target is "Don't import").
     let custom = RwSignal::new(BTreeMap::<usize, CustomMapping>::new());
     // The rep's changes to the stage each stage value becomes.
     let stages = RwSignal::new(StageMap::default());
@@ -82,7 +90,19 @@ pub fn ImportPage() -> impl IntoView {
             || text.trim_start().to_uppercase().starts_with("BEGIN:VCARD");
         if vcard {
             let parsed = parse_vcards(&text, &mut random_id, now());
-            card_unused.set(unused_properties(&text));
+            let properties = unused_properties(&text);
+            // Properties named like one of the book's fields go to it.
+            let known = repo
+                .settings
+                .with_untracked(|s| card_columns(&properties, &s.fields));
+            custom.set(
+                known
+                    .into_iter()
+                    .map(|(col, id)| (col, CustomMapping::Existing(id)))
+                    .collect(),
+            );
+            card_unused.set(properties);
+            card_text.set(Some(std::sync::Arc::new(text.clone())));
             file.set(None);
             if parsed.is_empty() {
                 cards.set(None);
@@ -96,6 +116,7 @@ pub fn ImportPage() -> impl IntoView {
             return;
         }
         cards.set(None);
+        card_text.set(None);
         match parse_csv(&text) {
             Ok(parsed) => {
                 let (found, mapped) = recognise(&parsed.headers);
@@ -125,6 +146,17 @@ pub fn ImportPage() -> impl IntoView {
     // are read after the file was chosen (a page opened straight on Import).
     Effect::new(move |_| {
         let fields = repo.settings.with(|s| s.fields.clone());
+        if cards.with(Option::is_some) {
+            let found = card_unused.with_untracked(|props| card_columns(props, &fields));
+            let missing = custom.with_untracked(|c| found.keys().any(|col| !c.contains_key(col)));
+            if missing {
+                custom.update(|c| {
+                    for (col, id) in found {
+                        c.entry(col).or_insert(CustomMapping::Existing(id));
+                    }
+                });
+            }
+        }
         file.with(|parsed| {
             let Some((_, parsed)) = parsed else { return };
             let mapped = targets.get_untracked();
@@ -184,8 +216,13 @@ pub fn ImportPage() -> impl IntoView {
                     !(custom_mapping.keys()).any(|col| parsed.headers.get(*col) == Some(header))
                 })
                 .collect(),
-            None => card_unused.get_untracked(),
+            None => (card_unused.get_untracked().into_iter().enumerate())
+                .filter(|(col, _)| !custom_mapping.contains_key(col))
+                .map(|(_, unused)| unused)
+                .collect(),
         };
+        let properties = card_unused.get_untracked();
+        let chosen_text = card_text.get_untracked();
         let from_cards = chosen_cards.is_some();
         let n_rows = match (&chosen_cards, &parsed) {
             (Some((_, cards)), _) => cards.len(),
@@ -199,18 +236,44 @@ pub fn ImportPage() -> impl IntoView {
             // engine, off this thread).
             let mut row_warnings: Vec<(u64, String)> = Vec::new();
             let rows: Vec<(u64, Result<Customer, String>)> = match (chosen_cards, parsed) {
-                (Some((_, cards)), _) => cards
-                    .into_iter()
-                    .map(|(line, card)| {
-                        (
-                            line,
-                            card.map(|card| {
-                                row_warnings.extend(card.warnings.into_iter().map(|w| (line, w)));
-                                card.customer
-                            }),
-                        )
-                    })
-                    .collect(),
+                (Some((_, cards)), _) => {
+                    // Properties going into custom fields: the new fields are defined first,
+                    // then the file is read again with them.
+                    let cards = match (&chosen_text, custom_mapping.is_empty()) {
+                        (Some(text), false) => {
+                            let fields = match define_fields(repo, &custom_mapping).await {
+                                Ok(fields) => fields,
+                                Err(err) => {
+                                    progress.set(None);
+                                    error.set(Some(format!(
+                                        "Nothing imported: the new fields could not be made: {err}"
+                                    )));
+                                    return;
+                                }
+                            };
+                            let by_property: CardFields = (fields.into_iter())
+                                .filter_map(|(col, field)| {
+                                    properties.get(col).map(|(name, _)| (name.clone(), field))
+                                })
+                                .collect();
+                            parse_vcards_with(text, &by_property, &mut random_id, now())
+                        }
+                        _ => cards,
+                    };
+                    cards
+                        .into_iter()
+                        .map(|(line, card)| {
+                            (
+                                line,
+                                card.map(|card| {
+                                    row_warnings
+                                        .extend(card.warnings.into_iter().map(|w| (line, w)));
+                                    card.customer
+                                }),
+                            )
+                        })
+                        .collect()
+                }
                 (None, Some((_, parsed))) => {
                     let at = now();
                     let mut ids = random_id;
@@ -430,15 +493,7 @@ pub fn ImportPage() -> impl IntoView {
                                         </select>
                                         {move || custom.with(|c| match c.get(&col) {
                                             Some(CustomMapping::New(field)) => Some(view! {
-                                                <span class="hint" data-testid="import-new-field">{
-                                                    let mut words = format!("A new field of type {}", field.kind.label().to_lowercase());
-                                                    if field.kind.has_choices() {
-                                                        let labels: Vec<&str> = field.offered_choices().into_iter().map(|(_, l)| l).collect();
-                                                        words.push_str(&format!(" with the choices {}", labels.join(", ")));
-                                                    }
-                                                    words.push_str(", guessed from the values.");
-                                                    words
-                                                }</span>
+                                                <span class="hint" data-testid="import-new-field">{new_field_words(field)}</span>
                                             }),
                                             _ => None,
                                         })}
@@ -484,6 +539,54 @@ pub fn ImportPage() -> impl IntoView {
                 <section class="card" data-testid="import-cards">
                     <h2 class="section-title">{format!("{name}: {} contact cards", parsed.len())}</h2>
                     <p data-testid="import-layout">"Recognised as: vCard"</p>
+                    {move || {
+                        let properties = card_unused.get();
+                        let text = card_text.get();
+                        (!properties.is_empty()).then(|| view! {
+                            <p class="hint">"Details the cards hold that have no built-in place: keep them in one of your fields, or in a new field made from them."</p>
+                            <div class="mapping" data-testid="import-card-properties">
+                                {properties.into_iter().enumerate().map(|(col, (property, n))| {
+                                    let label = property_label(&property);
+                                    let values = text.as_ref().map(|t| property_values(t, &property)).unwrap_or_default();
+                                    let sample = values.first().cloned().unwrap_or_default();
+                                    let new_label = label.clone();
+                                    view! {
+                                        <label class="field mapping-row">
+                                            <span class="field-label">{format!("{label} ({property})")} <span class="hint">{format!(" {n} {}, e.g. {sample}", if n == 1 { "card" } else { "cards" })}</span></span>
+                                            <select data-testid="import-property" data-property=property.clone()
+                                                on:change=move |ev| {
+                                                    let chosen = event_target_value(&ev);
+                                                    if let Some(id) = chosen.strip_prefix("field:") {
+                                                        custom.update(|custom| { custom.insert(col, CustomMapping::Existing(id.to_string())); });
+                                                    } else if chosen == "new-field" {
+                                                        let position = repo.settings.with_untracked(|s| s.fields.values().map(|f| f.position).max().unwrap_or(0)) + 1 + col as i64;
+                                                        let field = field_from_values(&new_label, values.iter().map(String::as_str), position, now());
+                                                        custom.update(|custom| { custom.insert(col, CustomMapping::New(field)); });
+                                                    } else {
+                                                        custom.update(|custom| { custom.remove(&col); });
+                                                    }
+                                                }>
+                                                <option value="" selected=move || custom.with(|c| !c.contains_key(&col))>"Don't import"</option>
+                                                {move || repo.settings.with(|s| crate::routes::fields::ordered_fields(&s.fields, false)).into_iter().map(|(id, field)| {
+                                                    let chosen = id.clone();
+                                                    view! {
+                                                        <option value=format!("field:{id}") selected=move || custom.with(|c| matches!(c.get(&col), Some(CustomMapping::Existing(f)) if *f == chosen))>{format!("Field: {}", field.name)}</option>
+                                                    }
+                                                }).collect_view()}
+                                                <option value="new-field" selected=move || custom.with(|c| matches!(c.get(&col), Some(CustomMapping::New(_))))>{format!("New field “{label}”")}</option>
+                                            </select>
+                                            {move || custom.with(|c| match c.get(&col) {
+                                                Some(CustomMapping::New(field)) => Some(view! {
+                                                    <span class="hint" data-testid="import-new-field">{new_field_words(field)}</span>
+                                                }),
+                                                _ => None,
+                                            })}
+                                        </label>
+                                    }
+                                }).collect_view()}
+                            </div>
+                        })
+                    }}
                 </section>
             })}
             {move || {
@@ -553,6 +656,31 @@ pub fn ImportPage() -> impl IntoView {
             })}
         </div>
     }
+}
+
+/// How a new field made from a column or property is described: its type and choices.
+fn new_field_words(field: &FieldDefinition) -> String {
+    let mut words = format!("A new field of type {}", field.kind.label().to_lowercase());
+    if field.kind.has_choices() {
+        let labels: Vec<&str> = (field.offered_choices().into_iter())
+            .map(|(_, l)| l)
+            .collect();
+        words.push_str(&format!(" with the choices {}", labels.join(", ")));
+    }
+    words.push_str(", guessed from the values.");
+    words
+}
+
+/// A vCard's unused properties (by position) named like one of the book's fields (by its
+/// name, or the property's: `X-INDUSTRY` goes to "Industry"): property → field id.
+fn card_columns(
+    properties: &[(String, usize)],
+    fields: &BTreeMap<String, FieldDefinition>,
+) -> BTreeMap<usize, String> {
+    let labels: Vec<String> = (properties.iter())
+        .map(|(name, _)| property_label(name))
+        .collect();
+    custom_columns(&labels, &[], fields)
 }
 
 /// Where a column goes among the book's custom fields.
