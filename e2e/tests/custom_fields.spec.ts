@@ -187,3 +187,57 @@ test('an unknown column of an import becomes a new field of the type its values 
   await page.getByTestId('filter-field').selectOption({ label: 'Industry: Wholesale' });
   await expect(page.getByTestId('row-name')).toHaveText(['Ben Two', 'Eve Capture']);
 });
+
+test('a vCard property without a built-in place goes into a new field, or into the field named like it', async ({ page }) => {
+  await page.setViewportSize(phoneSize);
+  const card = (name: string, extra: string[]) =>
+    ['BEGIN:VCARD', 'VERSION:3.0', `FN:${name}`, ...extra, 'END:VCARD'].join('\r\n');
+  const vcf = [
+    card('Ana Card', ['X-INDUSTRY:Bakery', 'X-BOOTH:B12', 'URL:https://ana.example']),
+    card('Ben Card', ['X-INDUSTRY:Dairy', 'X-BOOTH:C3']),
+    card('Cy Card', ['X-INDUSTRY:bakery', 'X-BOOTH:B14']),
+    card('Di Card', ['X-INDUSTRY:Dairy', 'X-BOOTH:A1']),
+  ].join('\r\n');
+  const file = path.join(tempDir(), 'stand.vcf');
+  fs.writeFileSync(file, vcf);
+  await page.goto('/import');
+  await page.getByTestId('import-file').setInputFiles(file);
+  const property = (name: string) => page.locator(`[data-testid=import-property][data-property="${name}"]`);
+  await expect(page.getByTestId('import-card-properties').locator('.field-label')).toHaveText([
+    /^Industry \(X-INDUSTRY\)\s+4 cards, e\.g\. Bakery$/,
+    /^Booth \(X-BOOTH\)\s+4 cards, e\.g\. B12$/,
+    /^Website \(URL\)\s+1 card, e\.g\. https:\/\/ana\.example$/,
+  ]);
+  await property('X-INDUSTRY').selectOption('new-field');
+  await property('X-BOOTH').selectOption('new-field');
+  await expect(page.getByTestId('import-new-field')).toHaveText([
+    'A new field of type one choice with the choices Bakery, Dairy, guessed from the values.',
+    'A new field of type text, guessed from the values.',
+  ]);
+  await page.screenshot({ path: 'test-results/fields-vcard-import-phone.png', fullPage: true });
+  await page.getByTestId('import-run').click();
+  await expect(page.getByTestId('import-summary')).toContainText('4 imported', { timeout: 30_000 });
+  await expect(page.getByTestId('import-row-warning')).toHaveCount(0);
+  await expect(page.getByTestId('import-unused')).toHaveText('Not imported: URL (1 value).');
+  await page.goto('/');
+  await page.getByTestId('filter-field').selectOption({ label: 'Industry: Dairy' });
+  await expect(page.getByTestId('row-name')).toHaveText(['Ben Card', 'Di Card']);
+  await page.getByTestId('filter-field').selectOption({ index: 0 });
+  await page.getByTestId('row-name').filter({ hasText: 'Ana Card' }).click();
+  const values = new CustomValues(page);
+  await expect(values.input('Booth')).toHaveValue('B12');
+
+  // A second file: its X-INDUSTRY goes to the field "Industry" without asking, and a
+  // value that is not one of the choices is kept in the notes with a warning.
+  const second = path.join(tempDir(), 'more.vcf');
+  fs.writeFileSync(second, [card('Eve Card', ['X-INDUSTRY:Dairy']), card('Fay Card', ['X-INDUSTRY:Steel'])].join('\r\n'));
+  await page.goto('/import');
+  await page.getByTestId('import-file').setInputFiles(second);
+  await expect(property('X-INDUSTRY').locator('option:checked')).toHaveText('Field: Industry');
+  await page.getByTestId('import-run').click();
+  await expect(page.getByTestId('import-summary')).toContainText('2 imported', { timeout: 30_000 });
+  await expect(page.getByTestId('import-row-warning')).toHaveText([/Industry "Steel": “Steel” is not one of the choices; kept in the notes/]);
+  await page.goto('/');
+  await page.getByTestId('filter-field').selectOption({ label: 'Industry: Dairy' });
+  await expect(page.getByTestId('row-name')).toHaveText(['Ben Card', 'Di Card', 'Eve Card']);
+});

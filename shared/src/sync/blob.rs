@@ -657,36 +657,13 @@ fn references_well_formed(chunk: &[u8], n_ops: usize) -> bool {
 }
 
 /// For an RLE column of strings: one run per value, `Some(0)` for a string, `None` for null.
-fn string_presence(mut data: &[u8]) -> Option<Vec<(u64, Option<i64>)>> {
-    let mut runs = Vec::new();
-    let skip_string = |data: &mut &[u8]| -> Option<()> {
+fn string_presence(data: &[u8]) -> Option<Vec<(u64, Option<i64>)>> {
+    runs_of(data, |data| {
         let (len, used) = uleb128(data)?;
         let end = used.checked_add(usize::try_from(len).ok()?)?;
         *data = data.get(end..)?;
-        Some(())
-    };
-    while !data.is_empty() {
-        let (count, used) = sleb128(data)?;
-        data = data.get(used..)?;
-        match count {
-            0 => {
-                let (nulls, used) = uleb128(data)?;
-                data = data.get(used..)?;
-                runs.push((nulls, None));
-            }
-            run if run > 0 => {
-                skip_string(&mut data)?;
-                runs.push((run as u64, Some(0)));
-            }
-            literal => {
-                for _ in 0..literal.unsigned_abs() {
-                    skip_string(&mut data)?;
-                    runs.push((1, Some(0)));
-                }
-            }
-        }
-    }
-    Some(runs)
+        Some(0)
+    })
 }
 
 /// The op columns of a change chunk (uncompressed, as automerge writes it: header,
@@ -733,9 +710,8 @@ fn read_ops_columns(chunk: &[u8]) -> Option<OpsColumns<'_>> {
 
 /// The runs of an RLE column of numbers (`signed`: LEB128-signed values, as delta columns
 /// hold): (how many, the value or `None` for nulls). `None` if it does not read.
-fn rle_runs(mut data: &[u8], signed: bool) -> Option<Vec<(u64, Option<i64>)>> {
-    let mut runs = Vec::new();
-    let value = |data: &mut &[u8]| -> Option<i64> {
+fn rle_runs(data: &[u8], signed: bool) -> Option<Vec<(u64, Option<i64>)>> {
+    runs_of(data, |data| {
         let (value, used) = if signed {
             sleb128(data)?
         } else {
@@ -744,7 +720,16 @@ fn rle_runs(mut data: &[u8], signed: bool) -> Option<Vec<(u64, Option<i64>)>> {
         };
         *data = data.get(used..)?;
         Some(value)
-    };
+    })
+}
+
+/// The runs of an RLE column whose values `value` reads (and steps over): a count, then
+/// one value repeated, a null count, or (a negative count) that many literal values.
+fn runs_of(
+    mut data: &[u8],
+    mut value: impl FnMut(&mut &[u8]) -> Option<i64>,
+) -> Option<Vec<(u64, Option<i64>)>> {
+    let mut runs = Vec::new();
     while !data.is_empty() {
         let (count, used) = sleb128(data)?;
         data = data.get(used..)?;

@@ -562,15 +562,7 @@ pub fn CustomValue(editor: Editor, id: String, field: FieldDefinition) -> impl I
             }.into_any()
         }
         other => {
-            let (kind, mode) = match other {
-                FieldKind::Number => ("text", "decimal"),
-                FieldKind::Money => ("text", "text"),
-                FieldKind::Date => ("date", "text"),
-                FieldKind::Link => ("url", "url"),
-                FieldKind::Email => ("email", "email"),
-                FieldKind::Phone => ("tel", "tel"),
-                _ => ("text", "text"),
-            };
+            let (kind, mode) = input_kind(other);
             view! {
                 <input type=kind inputmode=mode autocomplete="off" aria-label=aria.clone() data-testid=testid.clone() class:invalid=invalid
                     aria-invalid=move || invalid.get().then_some("true")
@@ -772,14 +764,7 @@ pub fn FormCustomFields(
                         </div>
                     }.into_any(),
                     other => {
-                        let (kind, mode) = match other {
-                            FieldKind::Number => ("text", "decimal"),
-                            FieldKind::Date => ("date", "text"),
-                            FieldKind::Link => ("url", "url"),
-                            FieldKind::Email => ("email", "email"),
-                            FieldKind::Phone => ("tel", "tel"),
-                            _ => ("text", "text"),
-                        };
+                        let (kind, mode) = input_kind(other);
                         view! {
                             <input type=kind inputmode=mode autocomplete="off" data-testid=testid
                                 prop:value=current on:input=move |ev| set(event_target_value(&ev))/>
@@ -853,5 +838,18 @@ pub fn name_custom_lines(
             // A conflict note names the field by its key.
             _ => line.text = line.text.replace(&key, name),
         }
+    }
+}
+
+/// The `type` and `inputmode` of the input a field of `kind` is typed in (a number in a
+/// text input with the decimal keypad: `type="number"` drops what it cannot read).
+fn input_kind(kind: FieldKind) -> (&'static str, &'static str) {
+    match kind {
+        FieldKind::Number => ("text", "decimal"),
+        FieldKind::Date => ("date", "text"),
+        FieldKind::Link => ("url", "url"),
+        FieldKind::Email => ("email", "email"),
+        FieldKind::Phone => ("tel", "tel"),
+        _ => ("text", "text"),
     }
 }

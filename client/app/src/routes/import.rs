@@ -483,20 +483,9 @@ pub fn ImportPage() -> impl IntoView {
                                             {Target::ALL.iter().map(|t| view! {
                                                 <option value=t.label() selected=move || custom.with(|c| !c.contains_key(&col)) && targets.with(|all| all.get(col) == Some(t))>{t.label()}</option>
                                             }).collect_view()}
-                                            {move || repo.settings.with(|s| crate::routes::fields::ordered_fields(&s.fields, false)).into_iter().map(|(id, field)| {
-                                                let chosen = id.clone();
-                                                view! {
-                                                    <option value=format!("field:{id}") selected=move || custom.with(|c| matches!(c.get(&col), Some(CustomMapping::Existing(f)) if *f == chosen))>{format!("Field: {}", field.name)}</option>
-                                                }
-                                            }).collect_view()}
-                                            <option value="new-field" selected=move || custom.with(|c| matches!(c.get(&col), Some(CustomMapping::New(_))))>{format!("New field “{}”", header.trim())}</option>
+                                            <FieldOptions custom col new_label=header.trim().to_string()/>
                                         </select>
-                                        {move || custom.with(|c| match c.get(&col) {
-                                            Some(CustomMapping::New(field)) => Some(view! {
-                                                <span class="hint" data-testid="import-new-field">{new_field_words(field)}</span>
-                                            }),
-                                            _ => None,
-                                        })}
+                                        <NewFieldHint custom col/>
                                     </label>
                                 }
                             }).collect_view()}
@@ -567,20 +556,9 @@ pub fn ImportPage() -> impl IntoView {
                                                     }
                                                 }>
                                                 <option value="" selected=move || custom.with(|c| !c.contains_key(&col))>"Don't import"</option>
-                                                {move || repo.settings.with(|s| crate::routes::fields::ordered_fields(&s.fields, false)).into_iter().map(|(id, field)| {
-                                                    let chosen = id.clone();
-                                                    view! {
-                                                        <option value=format!("field:{id}") selected=move || custom.with(|c| matches!(c.get(&col), Some(CustomMapping::Existing(f)) if *f == chosen))>{format!("Field: {}", field.name)}</option>
-                                                    }
-                                                }).collect_view()}
-                                                <option value="new-field" selected=move || custom.with(|c| matches!(c.get(&col), Some(CustomMapping::New(_))))>{format!("New field “{label}”")}</option>
+                                                <FieldOptions custom col new_label=label.clone()/>
                                             </select>
-                                            {move || custom.with(|c| match c.get(&col) {
-                                                Some(CustomMapping::New(field)) => Some(view! {
-                                                    <span class="hint" data-testid="import-new-field">{new_field_words(field)}</span>
-                                                }),
-                                                _ => None,
-                                            })}
+                                            <NewFieldHint custom col/>
                                         </label>
                                     }
                                 }).collect_view()}
@@ -655,6 +633,39 @@ pub fn ImportPage() -> impl IntoView {
                 </section>
             })}
         </div>
+    }
+}
+
+/// The options of a column's (or property's) select that send it to one of the book's
+/// fields, or to a new field named `new_label`.
+#[component]
+fn FieldOptions(
+    custom: RwSignal<BTreeMap<usize, CustomMapping>>,
+    col: usize,
+    new_label: String,
+) -> impl IntoView {
+    let repo = use_repo();
+    view! {
+        {move || repo.settings.with(|s| crate::routes::fields::ordered_fields(&s.fields, false)).into_iter().map(|(id, field)| {
+            let chosen = id.clone();
+            view! {
+                <option value=format!("field:{id}") selected=move || custom.with(|c| matches!(c.get(&col), Some(CustomMapping::Existing(f)) if *f == chosen))>{format!("Field: {}", field.name)}</option>
+            }
+        }).collect_view()}
+        <option value="new-field" selected=move || custom.with(|c| matches!(c.get(&col), Some(CustomMapping::New(_))))>{format!("New field “{new_label}”")}</option>
+    }
+}
+
+/// What a new field made for column (or property) `col` will be, once chosen.
+#[component]
+fn NewFieldHint(custom: RwSignal<BTreeMap<usize, CustomMapping>>, col: usize) -> impl IntoView {
+    move || {
+        custom.with(|c| match c.get(&col) {
+            Some(CustomMapping::New(field)) => Some(view! {
+                <span class="hint" data-testid="import-new-field">{new_field_words(field)}</span>
+            }),
+            _ => None,
+        })
     }
 }
 
