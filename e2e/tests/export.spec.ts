@@ -4,6 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CapturePage } from './fixtures/capture_page';
 import { CustomerListPage } from './fixtures/customer_list_page';
+import { CustomerPage } from './fixtures/customer_page';
+import { CustomValues, FieldsPage } from './fixtures/fields_page';
 
 test('unsynced changes are exported to a file and imported on another device, once', async ({ browser, baseURL }) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-export-'));
@@ -51,7 +53,7 @@ test('unsynced changes are exported to a file and imported on another device, on
   }
 });
 
-test('a full backup restores every customer, their history and the catalog on a new device', async ({ browser, baseURL }) => {
+test('a full backup restores every customer, their history, the catalog and custom fields on a new device', async ({ browser, baseURL }) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-backup-'));
   try {
     const phone = await browser.newPage({ baseURL, viewport: { width: 390, height: 844 } });
@@ -69,6 +71,14 @@ test('a full backup restores every customer, their history and the catalog on a 
     await phone.getByTestId('product-price').fill('199');
     await phone.getByTestId('product-add').click();
     await expect(phone.getByTestId('product')).toHaveCount(1);
+    // A custom field, and Bella's value of it.
+    const fields = new FieldsPage(phone);
+    await fields.open();
+    await fields.define({ name: 'Industry', kind: 'choice', choices: ['Retail', 'Export'] });
+    await phoneList.open();
+    await phoneList.openCustomer('Backup Bella');
+    await new CustomValues(phone).choose('Industry', 'Export');
+    await new CustomerPage(phone).expectSaved();
     await phone.goto('/settings');
     const [download] = await Promise.all([phone.waitForEvent('download'), phone.getByTestId('backup-export').click()]);
     expect(download.suggestedFilename()).toMatch(/^fieldbook-backup-\d{4}-\d{2}-\d{2}\.json$/);
@@ -86,6 +96,7 @@ test('a full backup restores every customer, their history and the catalog on a 
     await expect(tabletList.rowNames).toHaveText(['Backup Bella', 'Backup Boris']);
     await tabletList.openCustomer('Backup Bella');
     await expect(tablet.getByTestId('timeline-summary')).toHaveText(['Called before the backup']);
+    await expect(new CustomValues(tablet).input('Industry').locator('option:checked')).toHaveText('Export');
     await tablet.goto('/products');
     await expect(tablet.getByTestId('product-title')).toHaveText(['Grinder']);
     // Restoring again changes nothing.
