@@ -235,22 +235,23 @@ pub fn ImportPage() -> impl IntoView {
             // file never holds the page's thread for long (the documents are built by the
             // engine, off this thread).
             let mut row_warnings: Vec<(u64, String)> = Vec::new();
+            // New fields are defined first (none: no book change), then every column or
+            // property mapped to a field reads into it.
+            let fields = match define_fields(repo, &custom_mapping).await {
+                Ok(fields) => fields,
+                Err(err) => {
+                    progress.set(None);
+                    error.set(Some(format!(
+                        "Nothing imported: the new fields could not be made: {err}"
+                    )));
+                    return;
+                }
+            };
             let rows: Vec<(u64, Result<Customer, String>)> = match (chosen_cards, parsed) {
                 (Some((_, cards)), _) => {
-                    // Properties going into custom fields: the new fields are defined first,
-                    // then the file is read again with them.
-                    let cards = match (&chosen_text, custom_mapping.is_empty()) {
+                    // With properties going into custom fields, the file is read again.
+                    let cards = match (&chosen_text, fields.is_empty()) {
                         (Some(text), false) => {
-                            let fields = match define_fields(repo, &custom_mapping).await {
-                                Ok(fields) => fields,
-                                Err(err) => {
-                                    progress.set(None);
-                                    error.set(Some(format!(
-                                        "Nothing imported: the new fields could not be made: {err}"
-                                    )));
-                                    return;
-                                }
-                            };
                             let by_property: CardFields = (fields.into_iter())
                                 .filter_map(|(col, field)| {
                                     properties.get(col).map(|(name, _)| (name.clone(), field))
@@ -277,18 +278,6 @@ pub fn ImportPage() -> impl IntoView {
                 (None, Some((_, parsed))) => {
                     let at = now();
                     let mut ids = random_id;
-                    // New fields are defined first, then every column mapped to a field
-                    // reads into it.
-                    let fields = match define_fields(repo, &custom_mapping).await {
-                        Ok(fields) => fields,
-                        Err(err) => {
-                            progress.set(None);
-                            error.set(Some(format!(
-                                "Nothing imported: the new fields could not be made: {err}"
-                            )));
-                            return;
-                        }
-                    };
                     // The date order is read from the file as mapped now.
                     let choices = ImportChoices {
                         stages: stage_map,
