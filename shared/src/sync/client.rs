@@ -216,6 +216,10 @@ pub struct ClientEngine {
     next_request_id: u64,
     last_synced: Option<Timestamp>,
     problem: Option<String>,
+    /// The relay said this connection may only read the space (a team's viewer, a rep in
+    /// its shared space): nothing more is pushed until the next connection, when the role
+    /// may have changed; the outbox keeps every change meanwhile.
+    read_only: bool,
 }
 
 impl ClientEngine {
@@ -251,6 +255,7 @@ impl ClientEngine {
             next_request_id: 1,
             last_synced: None,
             problem: None,
+            read_only: false,
         }
     }
 
@@ -457,6 +462,7 @@ impl ClientEngine {
                 self.conn = Conn::Ready;
                 self.attempt = 0;
                 self.problem = None;
+                self.read_only = false;
                 // Never backwards: a wake-up may have overtaken this welcome.
                 self.remote_head = self.remote_head.max(head);
                 if head < self.cursor && self.bootstrap.is_none() {
@@ -531,6 +537,17 @@ impl ClientEngine {
                         "the relay's storage for your account is full — your changes stay on this device ({message})"
                     ));
                     return self.drop_connection(now, true);
+                }
+                if code == ErrorCode::ReadOnly {
+                    // Nothing was stored, and nothing will be on this connection: keep every
+                    // change (never "backed up"), keep pulling what the team writes, try
+                    // again on the next connection.
+                    self.read_only = true;
+                    self.problem = Some(format!(
+                        "not accepted by the relay — {message} ({} changes kept on this device)",
+                        self.outbox.len()
+                    ));
+                    return self.progress(now);
                 }
                 if code == ErrorCode::Erased {
                     // Every unsent change of that document would be refused alike.
@@ -754,7 +771,7 @@ impl ClientEngine {
             return Vec::new();
         }
         let mut effects = Vec::new();
-        if self.push.is_none() && !self.outbox.is_empty() {
+        if self.push.is_none() && !self.outbox.is_empty() && !self.read_only {
             let mut ids = Vec::new();
             let mut uploads = Vec::new();
             let mut bytes = 0;
@@ -1078,6 +1095,63 @@ mod tests {
             "{status:?}"
         );
         assert!(status.retry_at.is_some(), "tries again later: {status:?}");
+    }
+
+    #[test]
+    fn a_push_to_a_read_only_space_keeps_every_change_keeps_pulling_and_tries_again_next_connection(
+    ) {
+        let item = OutboxItem {
+            id: 7,
+            upload: Upload {
+                document: DocumentId("doc-9".into()),
+                kind: BlobKind::Change,
+                bytes: vec![1, 2, 3],
+            },
+        };
+        let (mut engine, effects) = welcomed_with(Seq(3), vec![item]);
+        let request_id = pushed(&effects);
+        let effects = engine.frame(
+            &encode(&ServerMessage::Rejected {
+                request_id,
+                index: 0,
+                code: ErrorCode::ReadOnly,
+                message: "this account may read this space but not change it".into(),
+            }),
+            T,
+        );
+        assert!(
+            !effects.iter().any(|effect| matches!(
+                effect,
+                ClientEffect::Refused { .. } | ClientEffect::Disconnect
+            )),
+            "nothing dropped, still connected: {effects:?}"
+        );
+        let status = engine.status();
+        assert_eq!(status.unsent, 1);
+        assert!(
+            status
+                .problem
+                .as_deref()
+                .is_some_and(|p| p.starts_with("not accepted by the relay")),
+            "{status:?}"
+        );
+        // A wake-up is pulled; the refused change is not pushed again on this connection.
+        let effects = engine.frame(&encode(&ServerMessage::Wake { head: Seq(4) }), T);
+        let decoded: Vec<ClientMessage> = effects
+            .iter()
+            .filter_map(|effect| match effect {
+                ClientEffect::Send(bytes) => decode(bytes).ok(),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            decoded.iter().any(|m| matches!(m, ClientMessage::Pull { .. })),
+            "{decoded:?}"
+        );
+        assert!(
+            !decoded.iter().any(|m| matches!(m, ClientMessage::Push { .. })),
+            "{decoded:?}"
+        );
     }
 
     #[test]

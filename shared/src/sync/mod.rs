@@ -22,6 +22,8 @@
 //! - [`client`]: the device's engine.
 //! - [`relay`]: the relay's per-connection engine.
 //! - [`memory`]: the log in memory — the reference semantics of the relay's stores.
+//! - [`team`]: teams' roles, the access each gives to a team's spaces, invite codes and the
+//!   JSON records of the relay's team API.
 
 pub mod account;
 pub mod blob;
@@ -31,6 +33,7 @@ pub mod memory;
 pub mod protocol;
 pub mod relay;
 pub mod tab_protocol;
+pub mod team;
 
 pub use blob::{BlobKey, ValidUpload};
 pub use client::{

@@ -39,13 +39,18 @@ pub type ProtocolVersion = u16;
 ///   ([`ServerMessage::CompressedBootstrapPage`]).
 /// - 3: a document can be erased ([`BlobKind::Erased`]): its entries are emptied in the
 ///   log and devices forget it.
-pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[1, 2, 3];
+/// - 4: team spaces (`crate::sync::team`): a push to a space the device may only read is
+///   refused with [`ErrorCode::ReadOnly`].
+pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[1, 2, 3, 4];
 
 /// The first version whose bootstrap pages carry projections.
 pub const PROJECTIONS_VERSION: ProtocolVersion = 2;
 
 /// The first version that knows erased documents ([`BlobKind::Erased`]).
 pub const ERASE_VERSION: ProtocolVersion = 3;
+
+/// The first version that knows team spaces' error codes ([`ErrorCode::ReadOnly`]).
+pub const TEAMS_VERSION: ProtocolVersion = 4;
 
 /// The largest frame either side accepts; larger frames are refused before decoding.
 pub const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
@@ -181,6 +186,11 @@ pub enum ErrorCode {
     /// The upload (at the refusal's index) is a change to a document erased in this space
     /// (version 3 on); nothing of the push was stored. The device forgets the document.
     Erased,
+    /// The device may read this space but not write to it (version 4 on: a team's viewer,
+    /// or a rep in the team's shared space); nothing of the push was stored. The device
+    /// keeps its changes and shows them as not accepted (older versions are told
+    /// [`ErrorCode::Forbidden`]).
+    ReadOnly,
 }
 
 /// What a device sends.

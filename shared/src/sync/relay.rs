@@ -9,8 +9,9 @@ use super::blob::{self, ValidUpload};
 use crate::sync::protocol::{
     decode, deflate_page, negotiate, BlobKind, BootstrapPage, BootstrapPosition, ClientMessage,
     DecodeError, ErrorCode, LogEntry, ProtocolVersion, Seq, ServerMessage, SpaceId, UploadResult,
-    ERASE_VERSION, PROJECTIONS_VERSION, SUPPORTED_VERSIONS,
+    ERASE_VERSION, PROJECTIONS_VERSION, SUPPORTED_VERSIONS, TEAMS_VERSION,
 };
+use crate::sync::team::SpaceAccess;
 use crate::Timestamp;
 
 /// Limits a relay enforces on every session.
@@ -122,6 +123,7 @@ enum State {
     Ready {
         space: SpaceId,
         version: ProtocolVersion,
+        access: SpaceAccess,
     },
     Closed,
 }
@@ -241,7 +243,11 @@ impl RelaySession {
                 ),
             },
             (
-                State::Ready { space, .. },
+                State::Ready {
+                    space,
+                    access: SpaceAccess::ReadWrite,
+                    ..
+                },
                 ClientMessage::Push {
                     request_id,
                     uploads,
@@ -250,6 +256,20 @@ impl RelaySession {
                 let space = space.clone();
                 self.push(space, request_id, uploads)
             }
+            (
+                State::Ready {
+                    access: SpaceAccess::ReadOnly,
+                    ..
+                },
+                ClientMessage::Push { request_id, .. },
+            ) => self.push_refused(
+                request_id,
+                0,
+                ErrorCode::ReadOnly,
+                "this device's account may read this space but not change it \
+                 (ask a team admin for another role); the changes stay on the device"
+                    .into(),
+            ),
             (
                 State::Ready { space, .. },
                 ClientMessage::Pull {
@@ -341,12 +361,21 @@ impl RelaySession {
         }]
     }
 
-    /// The token is valid for the space, whose head is `head`.
-    pub fn authenticated(&mut self, space: SpaceId, head: Seq) -> Vec<SessionEffect> {
+    /// The token is valid for the space, whose head is `head`, with `access`.
+    pub fn authenticated(
+        &mut self,
+        space: SpaceId,
+        head: Seq,
+        access: SpaceAccess,
+    ) -> Vec<SessionEffect> {
         let State::Authenticating { version } = self.state else {
             return Vec::new();
         };
-        self.state = State::Ready { space, version };
+        self.state = State::Ready {
+            space,
+            version,
+            access,
+        };
         vec![SessionEffect::Send(ServerMessage::Welcome {
             version,
             head,
@@ -399,6 +428,7 @@ impl RelaySession {
     ) -> Vec<SessionEffect> {
         let code = match code {
             ErrorCode::Erased if !self.knows_erasures() => ErrorCode::InvalidBlob,
+            ErrorCode::ReadOnly if !self.knows_teams() => ErrorCode::Forbidden,
             code => code,
         };
         vec![SessionEffect::Send(ServerMessage::Rejected {
@@ -407,6 +437,11 @@ impl RelaySession {
             code,
             message,
         })]
+    }
+
+    /// Whether the device speaks a version that knows team spaces' error codes.
+    fn knows_teams(&self) -> bool {
+        matches!(self.state, State::Ready { version, .. } if version >= TEAMS_VERSION)
     }
 
     /// Whether the device speaks a version that knows erased documents.
@@ -513,6 +548,11 @@ mod tests {
 
     /// A session that said hello with `versions` and was let in.
     fn ready(versions: &[ProtocolVersion]) -> RelaySession {
+        ready_with(versions, SpaceAccess::ReadWrite)
+    }
+
+    /// A session that said hello with `versions` and was let in with `access`.
+    fn ready_with(versions: &[ProtocolVersion], access: SpaceAccess) -> RelaySession {
         let mut session = RelaySession::new(RelayLimits::default(), Timestamp(0));
         let hello = encode(&ClientMessage::Hello {
             supported_versions: versions.to_vec(),
@@ -520,8 +560,60 @@ mod tests {
             token: "t".into(),
         });
         session.frame(&hello, Timestamp(0));
-        session.authenticated(SpaceId("s".into()), Seq(0));
+        session.authenticated(SpaceId("s".into()), Seq(0), access);
         session
+    }
+
+    #[test]
+    fn a_read_only_session_pulls_but_every_push_is_refused_with_nothing_stored() {
+        let push = encode(&ClientMessage::Push {
+            request_id: 7,
+            uploads: vec![crate::sync::protocol::Upload {
+                document: crate::sync::protocol::DocumentId("c".into()),
+                kind: BlobKind::Change,
+                bytes: vec![1, 2, 3],
+            }],
+        });
+        for (versions, expected) in [
+            (&[1, 2, 3, 4][..], ErrorCode::ReadOnly),
+            (&[1, 2, 3][..], ErrorCode::Forbidden),
+        ] {
+            let mut session = ready_with(versions, SpaceAccess::ReadOnly);
+            let effects = session.frame(&push, Timestamp(1));
+            let [SessionEffect::Send(ServerMessage::Rejected {
+                request_id: 7,
+                index: 0,
+                code,
+                ..
+            })] = &effects[..]
+            else {
+                panic!("{effects:?}")
+            };
+            assert_eq!(*code, expected);
+            // Still connected: it keeps pulling what the team writes.
+            let pull = encode(&ClientMessage::Pull {
+                request_id: 8,
+                since: Seq(0),
+                max_entries: 10,
+            });
+            assert!(matches!(
+                &session.frame(&pull, Timestamp(2))[..],
+                [SessionEffect::ReadEntries { request_id: 8, .. }]
+            ));
+        }
+        // The same push from a session that may write is stored.
+        let mut session = ready_with(&[1, 2, 3, 4], SpaceAccess::ReadWrite);
+        let effects = session.frame(&push, Timestamp(1));
+        assert!(
+            !effects.iter().any(|effect| matches!(
+                effect,
+                SessionEffect::Send(ServerMessage::Rejected {
+                    code: ErrorCode::ReadOnly | ErrorCode::Forbidden,
+                    ..
+                })
+            )),
+            "{effects:?}"
+        );
     }
 
     fn page() -> BootstrapPage {
