@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::auth::{self, AuthError, DeviceAuth};
 use crate::now_ms;
+use crate::teams;
 
 /// Sign-up and sign-in input.
 #[derive(Debug, Deserialize)]
@@ -44,6 +45,17 @@ impl IntoResponse for ApiError {
             AuthError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AuthError::Revoked => (StatusCode::UNAUTHORIZED, "revoked"),
             AuthError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            AuthError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            AuthError::LastAdmin => (StatusCode::CONFLICT, "last_admin"),
+            AuthError::InviteUnknown => (StatusCode::NOT_FOUND, "invite_unknown"),
+            AuthError::Invite(status) => (
+                StatusCode::GONE,
+                match status {
+                    shared::sync::team::InviteStatus::Expired => "invite_expired",
+                    shared::sync::team::InviteStatus::Revoked => "invite_revoked",
+                    _ => "invite_used_up",
+                },
+            ),
             AuthError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
@@ -246,4 +258,172 @@ pub async fn revoke(
     let closed = state.hub.revoke(&device_id);
     tracing::info!(device = %device_id, by = %me.device_id, closed, "device revoked");
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /api/teams` input.
+#[derive(Debug, Deserialize)]
+pub struct NewTeam {
+    name: String,
+    /// The first territory's name ("All customers" if not given).
+    #[serde(default)]
+    territory: Option<String>,
+}
+
+/// `POST /api/teams`: a new team, the caller its admin.
+pub async fn create_team(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    input: Result<Json<NewTeam>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let input = json_input(input)?;
+    let me = bearer(&state, &headers).await?;
+    let territory = input.territory.as_deref().unwrap_or("All customers");
+    let team = teams::create_team(&state.db, &me, &input.name, territory, now_ms()).await?;
+    tracing::info!(team = %team.id, by = %me.account_id, "team created");
+    Ok((StatusCode::CREATED, Json(team)).into_response())
+}
+
+/// `GET /api/teams`: the caller's teams with the spaces her devices sync.
+pub async fn teams(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let me = bearer(&state, &headers).await?;
+    Ok(Json(teams::my_teams(&state.db, &me).await?).into_response())
+}
+
+/// `POST /api/teams/{team}/territories` input.
+#[derive(Debug, Deserialize)]
+pub struct NewTerritory {
+    name: String,
+}
+
+/// `POST /api/teams/{team}/territories` (admin).
+pub async fn add_territory(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(team): Path<String>,
+    input: Result<Json<NewTerritory>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let input = json_input(input)?;
+    let me = bearer(&state, &headers).await?;
+    let territory = teams::add_territory(&state.db, &me, &team, &input.name, now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(territory)).into_response())
+}
+
+/// `GET /api/teams/{team}/members` (any member).
+pub async fn members(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(team): Path<String>,
+) -> Result<Response, ApiError> {
+    let me = bearer(&state, &headers).await?;
+    Ok(Json(teams::members(&state.db, &me, &team).await?).into_response())
+}
+
+/// `PATCH /api/teams/{team}/members/{account}` input: what to change.
+#[derive(Debug, Deserialize)]
+pub struct MemberChange {
+    #[serde(default)]
+    role: Option<shared::sync::team::Role>,
+    #[serde(default)]
+    territories: Option<Vec<String>>,
+}
+
+/// `PATCH /api/teams/{team}/members/{account}` (admin): role and territories. Her open
+/// connections to the team's spaces close; her devices reconnect under the new rules.
+pub async fn change_member(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((team, account)): Path<(String, String)>,
+    input: Result<Json<MemberChange>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let input = json_input(input)?;
+    let me = bearer(&state, &headers).await?;
+    teams::set_member(
+        &state.db,
+        &me,
+        &team,
+        &account,
+        input.role,
+        input.territories,
+    )
+    .await?;
+    let closed = state.hub.access_changed(&team, &account);
+    tracing::info!(%team, %account, by = %me.account_id, closed, "member changed");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE /api/teams/{team}/members/{account}` (admin, or the member herself leaving).
+pub async fn remove_member(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((team, account)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let me = bearer(&state, &headers).await?;
+    teams::remove_member(&state.db, &me, &team, &account).await?;
+    let closed = state.hub.access_changed(&team, &account);
+    tracing::info!(%team, %account, by = %me.account_id, closed, "member removed");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /api/teams/{team}/invites` (admin): a new invite; its code and secret are in this
+/// answer only.
+pub async fn create_invite(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(team): Path<String>,
+    input: Result<Json<teams::InviteRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let input = json_input(input)?;
+    let me = bearer(&state, &headers).await?;
+    let invite = teams::create_invite(&state.db, &me, &team, input, now_ms()).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(invite),
+    )
+        .into_response())
+}
+
+/// `GET /api/teams/{team}/invites` (admin).
+pub async fn invites(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(team): Path<String>,
+) -> Result<Response, ApiError> {
+    let me = bearer(&state, &headers).await?;
+    Ok(Json(teams::invites(&state.db, &me, &team, now_ms()).await?).into_response())
+}
+
+/// `DELETE /api/teams/{team}/invites/{id}` (admin).
+pub async fn revoke_invite(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((team, invite)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let me = bearer(&state, &headers).await?;
+    teams::revoke_invite(&state.db, &me, &team, &invite, now_ms()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /api/invites/accept`: joins the invite's team. Limited per address and per
+/// account like sign-in, so codes cannot be guessed by trying many.
+pub async fn accept_invite(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    input: Result<Json<teams::AcceptRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let input = json_input(input)?;
+    let me = bearer(&state, &headers).await?;
+    let client = crate::listen::client_address(peer, &headers, &state.trusted_proxies);
+    limit(&state.address_limiter, format!("invite:{client}"))?;
+    limit(
+        &state.address_limiter,
+        format!("invite-account:{}", me.account_id),
+    )?;
+    let team = teams::accept_invite(&state.db, &me, &input, now_ms()).await?;
+    tracing::info!(team = %team.id, account = %me.account_id, "invite accepted");
+    Ok(Json(team).into_response())
 }

@@ -92,6 +92,22 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/signout", post(api::sign_out))
         .route("/devices", get(api::devices))
         .route("/devices/{id}/revoke", post(api::revoke))
+        .route("/teams", get(api::teams).post(api::create_team))
+        .route("/teams/{team}/territories", post(api::add_territory))
+        .route("/teams/{team}/members", get(api::members))
+        .route(
+            "/teams/{team}/members/{account}",
+            axum::routing::patch(api::change_member).delete(api::remove_member),
+        )
+        .route(
+            "/teams/{team}/invites",
+            get(api::invites).post(api::create_invite),
+        )
+        .route(
+            "/teams/{team}/invites/{invite}",
+            axum::routing::delete(api::revoke_invite),
+        )
+        .route("/invites/accept", post(api::accept_invite))
         .fallback(api_not_found)
         .layer(DefaultBodyLimit::max(16 * 1024));
     let security = SecurityHeaders::for_client(&config.static_dir, config.hsts);

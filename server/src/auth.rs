@@ -15,6 +15,7 @@ use argon2::password_hash::{
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
 use shared::sync::protocol::{ErrorCode, SpaceId};
+use shared::sync::team::SpaceAccess;
 
 use crate::db::{Database, Dialect};
 use crate::with_db;
@@ -50,9 +51,33 @@ pub enum AuthError {
     /// The device may not touch what it asked for.
     #[error("this device may not access that")]
     Forbidden,
+    /// What was asked for does not exist (a member, an invite of the team).
+    #[error("not found")]
+    NotFound,
+    /// The change would leave a team without an admin.
+    #[error("a team needs at least one admin: make someone else admin first")]
+    LastAdmin,
+    /// No invite has this code or link.
+    #[error("no invite has this code or link; check it with the person who invited you")]
+    InviteUnknown,
+    /// The invite cannot be used any more.
+    #[error("{}", invite_message(*.0))]
+    Invite(shared::sync::team::InviteStatus),
     /// Something failed inside the relay.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+fn invite_message(status: shared::sync::team::InviteStatus) -> &'static str {
+    use shared::sync::team::InviteStatus;
+    match status {
+        InviteStatus::Open => "the invite is open",
+        InviteStatus::UsedUp => {
+            "this invite was already used as many times as it allows; ask for a new one"
+        }
+        InviteStatus::Expired => "this invite has expired; ask for a new one",
+        InviteStatus::Revoked => "this invite was withdrawn; ask for a new one",
+    }
 }
 
 impl From<sqlx::Error> for AuthError {
@@ -360,22 +385,16 @@ pub async fn device_for_token(db: &Database, token: &str) -> Result<DeviceAuth, 
     }
 }
 
-/// Checks that `token` may sync `space`.
+/// Checks that `token` may sync `space`: its device, what it may do there, and the team
+/// the space belongs to (`None` for an account's own book).
 pub async fn authorize_space(
     db: &Database,
     token: &str,
     space: &SpaceId,
-) -> Result<DeviceAuth, AuthError> {
+) -> Result<(DeviceAuth, SpaceAccess, Option<String>), AuthError> {
     let device = device_for_token(db, token).await?;
-    let owner: Option<String> = with_db!(db, pool =>
-        sqlx::query_scalar("SELECT owner FROM spaces WHERE id = $1")
-            .bind(&space.0)
-            .fetch_optional(pool)
-            .await?);
-    match owner {
-        Some(owner) if owner == device.account_id => Ok(device),
-        _ => Err(AuthError::Forbidden),
-    }
+    let (access, team) = crate::teams::space_access(db, &device.account_id, &space.0).await?;
+    Ok((device, access, team))
 }
 
 /// Records that the relay heard from a device.

@@ -34,6 +34,12 @@ pub fn revoked_payload(device: &str) -> String {
     format!("revoked {device}")
 }
 
+/// Payload announcing that `account`'s access to `team` changed (role, territories,
+/// removal). Ids are hex, without spaces.
+pub fn member_payload(team: &str, account: &str) -> String {
+    format!("member {team} {account}")
+}
+
 /// A notification, parsed.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Notice {
@@ -51,6 +57,13 @@ pub enum Notice {
         /// The device.
         device: String,
     },
+    /// A member's access to a team changed.
+    Member {
+        /// The team.
+        team: String,
+        /// Her account.
+        account: String,
+    },
 }
 
 /// Parses a payload; `None` for anything else (ignored, logged).
@@ -64,6 +77,10 @@ pub fn parse(payload: &str) -> Option<Notice> {
         },
         "revoked" => Notice::Revoked {
             device: words.next()?.to_string(),
+        },
+        "member" => Notice::Member {
+            team: words.next()?.to_string(),
+            account: words.next()?.to_string(),
         },
         _ => return None,
     };
@@ -85,6 +102,9 @@ pub fn deliver(hub: &Hub, relay: &str, notice: Notice) {
         }
         Notice::Revoked { device } => {
             hub.revoke(&device);
+        }
+        Notice::Member { team, account } => {
+            hub.access_changed(&team, &account);
         }
     }
 }
@@ -218,7 +238,7 @@ mod tests {
     async fn other_relays_heads_wake_every_connection_and_own_heads_none() {
         let hub = Hub::default();
         let space = SpaceId("s".into());
-        let mut phone = hub.register(&space, "phone");
+        let mut phone = hub.register(&space, "phone", None);
         deliver(
             &hub,
             "me",

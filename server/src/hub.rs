@@ -18,8 +18,11 @@ pub type ConnId = u64;
 struct Conn {
     space: SpaceId,
     device: String,
+    /// The device's account and the team of the space (`None`: the account's own book).
+    member: Option<(String, String)>,
     wake: mpsc::Sender<Seq>,
     revoked: CancellationToken,
+    access_changed: CancellationToken,
 }
 
 /// What a registered connection listens to.
@@ -30,6 +33,9 @@ pub struct Registration {
     pub wakes: mpsc::Receiver<Seq>,
     /// Cancelled when the device is revoked.
     pub revoked: CancellationToken,
+    /// Cancelled when the account's role, territories or membership in the space's team
+    /// changed: the device reconnects under the new rules.
+    pub access_changed: CancellationToken,
 }
 
 /// The registry of live, authenticated connections.
@@ -52,10 +58,17 @@ impl Hub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Registers an authenticated connection of `device` to `space`.
-    pub fn register(&self, space: &SpaceId, device: &str) -> Registration {
+    /// Registers an authenticated connection of `device` to `space`; `member` is the
+    /// device's account and the space's team, for a team's space.
+    pub fn register(
+        &self,
+        space: &SpaceId,
+        device: &str,
+        member: Option<(String, String)>,
+    ) -> Registration {
         let (wake, wakes) = mpsc::channel(WAKE_QUEUE);
         let revoked = CancellationToken::new();
+        let access_changed = CancellationToken::new();
         let mut inner = self.lock();
         inner.next_id += 1;
         let id = inner.next_id;
@@ -64,12 +77,19 @@ impl Hub {
             Conn {
                 space: space.clone(),
                 device: device.to_string(),
+                member,
                 wake,
                 revoked: revoked.clone(),
+                access_changed: access_changed.clone(),
             },
         );
         inner.by_space.entry(space.clone()).or_default().push(id);
-        Registration { id, wakes, revoked }
+        Registration {
+            id,
+            wakes,
+            revoked,
+            access_changed,
+        }
     }
 
     /// Forgets a connection.
@@ -106,6 +126,22 @@ impl Hub {
         for conn in inner.conns.values().filter(|conn| conn.device == device) {
             conn.revoked.cancel();
             count += 1;
+        }
+        count
+    }
+
+    /// Closes every connection of `account` to a space of `team` (her role, territories or
+    /// membership changed); returns how many.
+    pub fn access_changed(&self, team: &str, account: &str) -> usize {
+        let inner = self.lock();
+        let mut count = 0;
+        for conn in inner.conns.values() {
+            if let Some((member, member_team)) = &conn.member {
+                if member == account && member_team == team {
+                    conn.access_changed.cancel();
+                    count += 1;
+                }
+            }
         }
         count
     }

@@ -58,6 +58,7 @@ pub mod listen;
 pub mod metrics;
 pub mod security;
 pub mod store;
+pub mod teams;
 pub mod throttle;
 pub mod ws;
 

@@ -47,6 +47,7 @@ struct Connection {
     registration: Option<ConnId>,
     wakes: Option<mpsc::Receiver<Seq>>,
     revoked: Option<CancellationToken>,
+    access_changed: Option<CancellationToken>,
     device: Option<String>,
     state: AppState,
 }
@@ -58,6 +59,7 @@ async fn connection(socket: WebSocket, state: AppState) {
         registration: None,
         wakes: None,
         revoked: None,
+        access_changed: None,
         device: None,
         state,
     };
@@ -73,6 +75,10 @@ async fn connection(socket: WebSocket, state: AppState) {
             _ = revoked(&conn.revoked) => conn.session.refused(
                 ErrorCode::Revoked,
                 "this device was signed out from another device".into(),
+            ),
+            _ = revoked(&conn.access_changed) => conn.session.refused(
+                ErrorCode::AccessChanged,
+                "this account's access to the team changed; reconnecting".into(),
             ),
             Some(head) = wake(&mut conn.wakes) => conn.session.woken(head),
             // The time to sign in (Hello) or the idle timeout ran out.
@@ -164,13 +170,19 @@ async fn run_effects(conn: &mut Connection, effects: Vec<SessionEffect>) -> bool
         let more = match effect {
             SessionEffect::Authenticate { space, token } => {
                 match auth::authorize_space(&state.db, &token, &space).await {
-                    Ok(device) => match state.store.head(&space).await {
+                    Ok((device, access, team)) => match state.store.head(&space).await {
                         Ok(head) => {
-                            let Registration { id, wakes, revoked } =
-                                state.hub.register(&space, &device.device_id);
+                            let member = team.map(|team| (device.account_id.clone(), team));
+                            let Registration {
+                                id,
+                                wakes,
+                                revoked,
+                                access_changed,
+                            } = state.hub.register(&space, &device.device_id, member);
                             conn.registration = Some(id);
                             conn.wakes = Some(wakes);
                             conn.revoked = Some(revoked);
+                            conn.access_changed = Some(access_changed);
                             if let Err(err) =
                                 auth::touch(&state.db, &device.device_id, now_ms()).await
                             {
@@ -178,7 +190,7 @@ async fn run_effects(conn: &mut Connection, effects: Vec<SessionEffect>) -> bool
                             }
                             tracing::info!(device = %device.device_id, space = %space.0, head = head.0, "device connected");
                             conn.device = Some(device.device_id);
-                            conn.session.authenticated(space, head)
+                            conn.session.authenticated(space, head, access)
                         }
                         Err(err) => conn.session.read_failed(err.to_string()),
                     },

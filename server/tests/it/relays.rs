@@ -208,8 +208,8 @@ async fn resynchronising_wakes_every_live_space_at_its_head_and_closes_revoked_d
         server::store::DEFAULT_SPACE_QUOTA_BYTES,
     );
     let hub = server::hub::Hub::default();
-    let mut phone = hub.register(&SpaceId("s".into()), "lost-phone");
-    let mut tablet = hub.register(&SpaceId("s".into()), "tablet");
+    let mut phone = hub.register(&SpaceId("s".into()), "lost-phone", None);
+    let mut tablet = hub.register(&SpaceId("s".into()), "tablet", None);
     server::fanout::resync(pool, &hub, &store).await;
     assert_eq!(tablet.wakes.try_recv().ok(), Some(Seq(41)));
     assert_eq!(phone.wakes.try_recv().ok(), Some(Seq(41)));

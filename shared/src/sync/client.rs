@@ -1145,11 +1145,15 @@ mod tests {
             })
             .collect();
         assert!(
-            decoded.iter().any(|m| matches!(m, ClientMessage::Pull { .. })),
+            decoded
+                .iter()
+                .any(|m| matches!(m, ClientMessage::Pull { .. })),
             "{decoded:?}"
         );
         assert!(
-            !decoded.iter().any(|m| matches!(m, ClientMessage::Push { .. })),
+            !decoded
+                .iter()
+                .any(|m| matches!(m, ClientMessage::Push { .. })),
             "{decoded:?}"
         );
     }

@@ -40,7 +40,8 @@ pub type ProtocolVersion = u16;
 /// - 3: a document can be erased ([`BlobKind::Erased`]): its entries are emptied in the
 ///   log and devices forget it.
 /// - 4: team spaces (`crate::sync::team`): a push to a space the device may only read is
-///   refused with [`ErrorCode::ReadOnly`].
+///   refused with [`ErrorCode::ReadOnly`]; a session whose team access changed ends with
+///   [`ErrorCode::AccessChanged`].
 pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[1, 2, 3, 4];
 
 /// The first version whose bootstrap pages carry projections.
@@ -49,7 +50,8 @@ pub const PROJECTIONS_VERSION: ProtocolVersion = 2;
 /// The first version that knows erased documents ([`BlobKind::Erased`]).
 pub const ERASE_VERSION: ProtocolVersion = 3;
 
-/// The first version that knows team spaces' error codes ([`ErrorCode::ReadOnly`]).
+/// The first version that knows team spaces' error codes ([`ErrorCode::ReadOnly`],
+/// [`ErrorCode::AccessChanged`]).
 pub const TEAMS_VERSION: ProtocolVersion = 4;
 
 /// The largest frame either side accepts; larger frames are refused before decoding.
@@ -191,6 +193,10 @@ pub enum ErrorCode {
     /// keeps its changes and shows them as not accepted (older versions are told
     /// [`ErrorCode::Forbidden`]).
     ReadOnly,
+    /// The account's role, territories or membership in the space's team changed while
+    /// connected (version 4 on): the session ends and the device reconnects under the new
+    /// rules (older versions are told [`ErrorCode::Internal`], which they retry too).
+    AccessChanged,
 }
 
 /// What a device sends.

@@ -382,9 +382,13 @@ impl RelaySession {
         })]
     }
 
-    /// The token is not valid for the space (`Unauthorized`, `Revoked` or `Forbidden`), or
-    /// the device was revoked while connected.
+    /// The token is not valid for the space (`Unauthorized`, `Revoked` or `Forbidden`), the
+    /// device was revoked while connected, or its team access changed (`AccessChanged`).
     pub fn refused(&mut self, code: ErrorCode, message: String) -> Vec<SessionEffect> {
+        let code = match code {
+            ErrorCode::AccessChanged if !self.knows_teams() => ErrorCode::Internal,
+            code => code,
+        };
         self.fail(code, message)
     }
 

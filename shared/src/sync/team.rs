@@ -321,7 +321,11 @@ mod tests {
         );
         assert_eq!(normalize_invite_code("ABCDE-FGHJ"), None, "too short");
         assert_eq!(normalize_invite_code("ABCDE-FGHJKM"), None, "too long");
-        assert_eq!(normalize_invite_code("ABCDE-FGHJU"), None, "U is not a letter of it");
+        assert_eq!(
+            normalize_invite_code("ABCDE-FGHJU"),
+            None,
+            "U is not a letter of it"
+        );
         assert_eq!(normalize_invite_code("ABCDÉ-FGHJK"), None);
     }
 

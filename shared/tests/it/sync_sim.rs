@@ -590,7 +590,11 @@ impl Sim {
                             .refused(ErrorCode::Forbidden, "not your space".into())
                     } else {
                         let head = self.log.head(&space);
-                        session(&mut self.sessions, conn).authenticated(space, head, shared::sync::team::SpaceAccess::ReadWrite)
+                        session(&mut self.sessions, conn).authenticated(
+                            space,
+                            head,
+                            shared::sync::team::SpaceAccess::ReadWrite,
+                        )
                     };
                     self.relay_effects(conn, effects);
                 }
