@@ -91,7 +91,7 @@ async fn role_of(db: &Database, team: &str, account: &str) -> Result<Option<Role
 
 async fn assigned(db: &Database, space: &str, account: &str) -> Result<bool, AuthError> {
     let found: Option<i64> = with_db!(db, pool =>
-        sqlx::query_scalar("SELECT 1 FROM territory_members WHERE space = $1 AND account = $2")
+        sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM territory_members WHERE space = $1 AND account = $2")
             .bind(space)
             .bind(account)
             .fetch_optional(pool)
@@ -224,7 +224,7 @@ pub async fn my_teams(db: &Database, me: &DeviceAuth) -> Result<Vec<TeamInfo>, A
         let territories: Vec<(String, String, Option<i64>)> = with_db!(db, pool =>
             sqlx::query_as(
                 "SELECT s.id, COALESCE(s.name, ''), \
-                   (SELECT 1 FROM territory_members tm WHERE tm.space = s.id AND tm.account = $2) \
+                   (SELECT CAST(1 AS BIGINT) FROM territory_members tm WHERE tm.space = s.id AND tm.account = $2) \
                  FROM spaces s WHERE s.team = $1 AND s.team_kind = 'territory' \
                  ORDER BY s.name, s.id",
             )

@@ -9,3 +9,4 @@ mod relay;
 mod relays;
 mod serving;
 mod sync;
+mod teams;

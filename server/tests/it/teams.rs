@@ -1,0 +1,551 @@
+//! Teams on both backends (issue 21): every role against every kind of team space (connect,
+//! pull, push), invites by code and by link (used up, revoked, expired, unknown, guessed),
+//! role changes and removals closing live connections, and a team never left without an
+//! admin.
+
+use serde_json::{json, Value};
+use shared::sync::protocol::{
+    ClientMessage, ErrorCode, Seq, ServerMessage, SpaceId, SUPPORTED_VERSIONS,
+};
+use shared::sync::team::{NewInvite, Role, SpaceAccess, TeamInfo};
+
+use crate::on_both_backends;
+use crate::relay::{self, new_customer, sign_up, Account, Backend, Device};
+
+async fn call(
+    method: reqwest::Method,
+    base: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+async fn expect_json<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+    status: u16,
+) -> T {
+    let got = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    assert_eq!(got, status, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The error code of a refused API call, checking its status.
+async fn api_error(response: reqwest::Response, status: u16) -> String {
+    let body: Value = expect_json(response, status).await;
+    body["error"].as_str().unwrap_or_default().to_string()
+}
+
+async fn invite(base: &str, admin: &Account, team: &str, body: Value) -> NewInvite {
+    let response = call(
+        reqwest::Method::POST,
+        base,
+        &format!("/api/teams/{team}/invites"),
+        &admin.token,
+        Some(body),
+    )
+    .await;
+    assert_eq!(
+        response
+            .headers()
+            .get("cache-control")
+            .map(|v| v.as_bytes()),
+        Some(&b"no-store"[..])
+    );
+    expect_json(response, 201).await
+}
+
+async fn accept(base: &str, account: &Account, body: Value) -> reqwest::Response {
+    call(
+        reqwest::Method::POST,
+        base,
+        "/api/invites/accept",
+        &account.token,
+        Some(body),
+    )
+    .await
+}
+
+/// Connects `account`'s device to `space`: the welcome, or the refusal's code.
+async fn open(base: &str, account: &Account, space: &str) -> Result<Device, ErrorCode> {
+    let mut device = Device {
+        socket: relay::connect(base).await,
+        next_request: 1,
+    };
+    device
+        .send(&ClientMessage::Hello {
+            supported_versions: SUPPORTED_VERSIONS.to_vec(),
+            space: SpaceId(space.to_string()),
+            token: account.token.clone(),
+        })
+        .await;
+    match device.recv().await {
+        ServerMessage::Welcome { .. } => Ok(device),
+        ServerMessage::Error { code, .. } => Err(code),
+        other => panic!("expected welcome or error, got {other:?}"),
+    }
+}
+
+/// What `account` can do with `space`: `None` if refused, else whether a push was stored.
+async fn reach(base: &str, account: &Account, space: &str, index: u64) -> Option<SpaceAccess> {
+    let mut device = match open(base, account, space).await {
+        Ok(device) => device,
+        Err(ErrorCode::Forbidden) => return None,
+        Err(code) => panic!("refused with {code:?}"),
+    };
+    assert!(
+        matches!(device.pull(Seq(0), 10).await, ServerMessage::Entries { .. }),
+        "whoever may connect may pull"
+    );
+    let (upload, _) = new_customer(index);
+    match device.push(vec![upload]).await {
+        ServerMessage::Acked { .. } => Some(SpaceAccess::ReadWrite),
+        ServerMessage::Rejected {
+            code: ErrorCode::ReadOnly,
+            ..
+        } => Some(SpaceAccess::ReadOnly),
+        other => panic!("unexpected answer to a push: {other:?}"),
+    }
+}
+
+struct Team {
+    info: TeamInfo,
+    /// The first territory and a second one.
+    north: String,
+    south: String,
+}
+
+async fn team_of(base: &str, admin: &Account) -> Team {
+    let info: TeamInfo = expect_json(
+        call(
+            reqwest::Method::POST,
+            base,
+            "/api/teams",
+            &admin.token,
+            Some(json!({ "name": "  Acme field sales ", "territory": "North" })),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(info.name, "Acme field sales");
+    assert_eq!(info.role, Role::Admin);
+    let north = info.territories[0].space.clone();
+    let south: Value = expect_json(
+        call(
+            reqwest::Method::POST,
+            base,
+            &format!("/api/teams/{}/territories", info.id),
+            &admin.token,
+            Some(json!({ "name": "South" })),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let south = south["space"].as_str().unwrap().to_string();
+    Team { info, north, south }
+}
+
+async fn joined(base: &str, account: &Account, body: Value) -> TeamInfo {
+    expect_json(accept(base, account, body).await, 200).await
+}
+
+async fn every_role_reaches_exactly_the_spaces_it_should(backend: Backend) {
+    let relay = relay::start_on(backend, |_| {}).await;
+    let base = &relay.base_url;
+    let admin = sign_up(base, "ada@example.com", "tablet").await;
+    let team = team_of(base, &admin).await;
+    let team_id = &team.info.id;
+    let manager = sign_up(base, "max@example.com", "phone").await;
+    let rep = sign_up(base, "rita@example.com", "phone").await;
+    let viewer = sign_up(base, "vic@example.com", "phone").await;
+    let outsider = sign_up(base, "olga@example.com", "phone").await;
+    // By code (read aloud: any case, spaces), and by the link's secret.
+    let to_manager = invite(base, &admin, team_id, json!({ "role": "manager" })).await;
+    let spoken = to_manager.code.to_lowercase().replace('-', " ");
+    let joined_manager = joined(base, &manager, json!({ "code": spoken })).await;
+    assert_eq!(joined_manager.role, Role::Manager);
+    assert_eq!(
+        joined_manager.territories.len(),
+        2,
+        "managers see every territory"
+    );
+    let to_rep = invite(
+        base,
+        &admin,
+        team_id,
+        json!({ "role": "rep", "territories": [team.north] }),
+    )
+    .await;
+    let joined_rep = joined(base, &rep, json!({ "secret": to_rep.secret })).await;
+    assert_eq!(
+        joined_rep
+            .territories
+            .iter()
+            .map(|t| (t.name.as_str(), t.access))
+            .collect::<Vec<_>>(),
+        vec![("North", SpaceAccess::ReadWrite)],
+        "a rep is sent only her territory"
+    );
+    assert_eq!(joined_rep.shared_access, SpaceAccess::ReadOnly);
+    let to_viewer = invite(
+        base,
+        &admin,
+        team_id,
+        json!({ "role": "viewer", "territories": [team.north] }),
+    )
+    .await;
+    joined(base, &viewer, json!({ "code": to_viewer.code })).await;
+
+    use SpaceAccess::{ReadOnly, ReadWrite};
+    let shared = team.info.shared_space.clone();
+    let own_space = admin.space_id.clone();
+    let expected = [
+        (&admin, &shared, Some(ReadWrite)),
+        (&admin, &team.north, Some(ReadWrite)),
+        (&admin, &team.south, Some(ReadWrite)),
+        (&manager, &shared, Some(ReadWrite)),
+        (&manager, &team.south, Some(ReadWrite)),
+        (&rep, &shared, Some(ReadOnly)),
+        (&rep, &team.north, Some(ReadWrite)),
+        (&rep, &team.south, None),
+        (&viewer, &shared, Some(ReadOnly)),
+        (&viewer, &team.north, Some(ReadOnly)),
+        (&viewer, &team.south, None),
+        (&outsider, &shared, None),
+        (&outsider, &team.north, None),
+        // A member's valid token does not open another member's own book.
+        (&rep, &own_space, None),
+    ];
+    for (index, (account, space, access)) in expected.into_iter().enumerate() {
+        assert_eq!(
+            reach(base, account, space, 100 + index as u64).await,
+            access,
+            "{} on {space}",
+            account.email
+        );
+    }
+    // Members and roles are visible to members, and to no one else.
+    let members: Vec<Value> = expect_json(
+        call(
+            reqwest::Method::GET,
+            base,
+            &format!("/api/teams/{team_id}/members"),
+            &rep.token,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(members.len(), 4);
+    let outsider_asks = call(
+        reqwest::Method::GET,
+        base,
+        &format!("/api/teams/{team_id}/members"),
+        &outsider.token,
+        None,
+    )
+    .await;
+    assert_eq!(api_error(outsider_asks, 403).await, "forbidden");
+    // Only admins invite, add territories and change members.
+    for (method, path, body) in [
+        (
+            reqwest::Method::POST,
+            format!("/api/teams/{team_id}/invites"),
+            Some(json!({ "role": "admin" })),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/teams/{team_id}/territories"),
+            Some(json!({ "name": "East" })),
+        ),
+        (
+            reqwest::Method::PATCH,
+            format!("/api/teams/{team_id}/members/{}", rep.account_id),
+            Some(json!({ "role": "admin" })),
+        ),
+    ] {
+        for account in [&manager, &rep, &viewer, &outsider] {
+            let response = call(method.clone(), base, &path, &account.token, body.clone()).await;
+            assert_eq!(
+                api_error(response, 403).await,
+                "forbidden",
+                "{} {path}",
+                account.email
+            );
+        }
+    }
+    relay.stop().await;
+}
+
+async fn invites_are_used_up_revoked_expired_or_unknown_and_never_reveal_a_team(backend: Backend) {
+    let relay = relay::start_on(backend, |_| {}).await;
+    let base = &relay.base_url;
+    let admin = sign_up(base, "ada@example.com", "tablet").await;
+    let team = team_of(base, &admin).await;
+    let team_id = &team.info.id;
+    let first = sign_up(base, "first@example.com", "phone").await;
+    let second = sign_up(base, "second@example.com", "phone").await;
+    let once = invite(
+        base,
+        &admin,
+        team_id,
+        json!({ "role": "rep", "territories": [team.south] }),
+    )
+    .await;
+    joined(base, &first, json!({ "code": once.code })).await;
+    // Using it again as a member changes nothing; as someone else, it is used up.
+    joined(base, &first, json!({ "code": once.code })).await;
+    assert_eq!(
+        api_error(
+            accept(base, &second, json!({ "code": once.code })).await,
+            410
+        )
+        .await,
+        "invite_used_up"
+    );
+    let withdrawn = invite(
+        base,
+        &admin,
+        team_id,
+        json!({ "role": "rep", "max_uses": 5 }),
+    )
+    .await;
+    let revoked = call(
+        reqwest::Method::DELETE,
+        base,
+        &format!("/api/teams/{team_id}/invites/{}", withdrawn.invite.id),
+        &admin.token,
+        None,
+    )
+    .await;
+    assert_eq!(revoked.status(), 204);
+    assert_eq!(
+        api_error(
+            accept(base, &second, json!({ "secret": withdrawn.secret })).await,
+            410
+        )
+        .await,
+        "invite_revoked"
+    );
+    // Unknown or malformed codes and secrets.
+    assert_eq!(
+        api_error(
+            accept(base, &second, json!({ "code": "00000-00000" })).await,
+            404
+        )
+        .await,
+        "invite_unknown"
+    );
+    assert_eq!(
+        api_error(
+            accept(base, &second, json!({ "secret": "f".repeat(64) })).await,
+            404
+        )
+        .await,
+        "invite_unknown"
+    );
+    assert_eq!(
+        api_error(
+            accept(base, &second, json!({ "code": "not a code" })).await,
+            400
+        )
+        .await,
+        "invalid"
+    );
+    assert_eq!(
+        api_error(accept(base, &second, json!({})).await, 400).await,
+        "invalid"
+    );
+    // Bad invite requests.
+    for body in [
+        json!({ "role": "rep", "expires_in_hours": 0 }),
+        json!({ "role": "rep", "expires_in_hours": 24 * 31 }),
+        json!({ "role": "rep", "max_uses": 0 }),
+        json!({ "role": "owner" }),
+        json!({ "role": "rep", "territories": [admin.space_id] }),
+    ] {
+        let response = call(
+            reqwest::Method::POST,
+            base,
+            &format!("/api/teams/{team_id}/invites"),
+            &admin.token,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(response.status(), 400, "{body}");
+    }
+    // The admin's list shows where each stands, without secrets.
+    let listed: Vec<Value> = expect_json(
+        call(
+            reqwest::Method::GET,
+            base,
+            &format!("/api/teams/{team_id}/invites"),
+            &admin.token,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let statuses: Vec<&str> = listed.iter().filter_map(|i| i["status"].as_str()).collect();
+    assert_eq!(statuses, vec!["revoked", "used_up"]);
+    assert!(listed
+        .iter()
+        .all(|i| i.get("secret").is_none() && i.get("code").is_none()));
+    relay.stop().await;
+}
+
+async fn a_role_change_or_removal_closes_her_connections_and_the_new_rules_apply(backend: Backend) {
+    let relay = relay::start_on(backend, |_| {}).await;
+    let base = &relay.base_url;
+    let admin = sign_up(base, "ada@example.com", "tablet").await;
+    let team = team_of(base, &admin).await;
+    let team_id = &team.info.id;
+    let rep = sign_up(base, "rita@example.com", "phone").await;
+    let code = invite(
+        base,
+        &admin,
+        team_id,
+        json!({ "role": "rep", "territories": [team.north] }),
+    )
+    .await
+    .code;
+    joined(base, &rep, json!({ "code": code })).await;
+    let mut live = open(base, &rep, &team.north)
+        .await
+        .expect("a rep reaches her territory");
+    // Her own book's connection is not the team's business.
+    let mut own = open(base, &rep, &rep.space_id).await.expect("her own book");
+    let rep_path = format!("/api/teams/{team_id}/members/{}", rep.account_id);
+    let change = |body: Value| {
+        call(
+            reqwest::Method::PATCH,
+            base,
+            &rep_path,
+            &admin.token,
+            Some(body),
+        )
+    };
+    assert_eq!(change(json!({ "role": "viewer" })).await.status(), 204);
+    match live.recv().await {
+        ServerMessage::Error { code, .. } => assert_eq!(code, ErrorCode::AccessChanged),
+        other => panic!("expected the session to end, got {other:?}"),
+    }
+    assert_eq!(
+        reach(base, &rep, &team.north, 1).await,
+        Some(SpaceAccess::ReadOnly)
+    );
+    // Moved to another territory: the old one is closed to her, the new one open.
+    assert_eq!(
+        change(json!({ "role": "rep", "territories": [team.south] }))
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(reach(base, &rep, &team.north, 2).await, None);
+    assert_eq!(
+        reach(base, &rep, &team.south, 3).await,
+        Some(SpaceAccess::ReadWrite)
+    );
+    let mut live = open(base, &rep, &team.south)
+        .await
+        .expect("her new territory");
+    let removed = call(
+        reqwest::Method::DELETE,
+        base,
+        &format!("/api/teams/{team_id}/members/{}", rep.account_id),
+        &admin.token,
+        None,
+    )
+    .await;
+    assert_eq!(removed.status(), 204);
+    match live.recv().await {
+        ServerMessage::Error { code, .. } => assert_eq!(code, ErrorCode::AccessChanged),
+        other => panic!("expected the session to end, got {other:?}"),
+    }
+    assert_eq!(
+        open(base, &rep, &team.south).await.err(),
+        Some(ErrorCode::Forbidden)
+    );
+    assert_eq!(
+        open(base, &rep, &team.info.shared_space).await.err(),
+        Some(ErrorCode::Forbidden)
+    );
+    assert!(
+        matches!(own.pull(Seq(0), 10).await, ServerMessage::Entries { .. }),
+        "her own book's connection stays"
+    );
+    // A team keeps an admin: she can neither step down nor leave while the only one.
+    let step_down = call(
+        reqwest::Method::PATCH,
+        base,
+        &format!("/api/teams/{team_id}/members/{}", admin.account_id),
+        &admin.token,
+        Some(json!({ "role": "manager" })),
+    )
+    .await;
+    assert_eq!(api_error(step_down, 409).await, "last_admin");
+    let leave = call(
+        reqwest::Method::DELETE,
+        base,
+        &format!("/api/teams/{team_id}/members/{}", admin.account_id),
+        &admin.token,
+        None,
+    )
+    .await;
+    assert_eq!(api_error(leave, 409).await, "last_admin");
+    // Someone no longer a member is not found.
+    assert_eq!(
+        api_error(change(json!({ "role": "rep" })).await, 404).await,
+        "not_found"
+    );
+    relay.stop().await;
+}
+
+on_both_backends!(
+    every_role_reaches_exactly_the_spaces_it_should,
+    invites_are_used_up_revoked_expired_or_unknown_and_never_reveal_a_team,
+    a_role_change_or_removal_closes_her_connections_and_the_new_rules_apply,
+);
+
+#[tokio::test]
+async fn an_expired_invite_is_refused() {
+    let relay = relay::start_on(Backend::Sqlite, |_| {}).await;
+    let base = &relay.base_url;
+    let admin = sign_up(base, "ada@example.com", "tablet").await;
+    let team = team_of(base, &admin).await;
+    let late = sign_up(base, "late@example.com", "phone").await;
+    let new = invite(
+        base,
+        &admin,
+        &team.info.id,
+        json!({ "role": "rep", "expires_in_hours": 1 }),
+    )
+    .await;
+    // An hour later, as the relay's clock sees it.
+    let file = relay.data_dir.path().join(server::db::DB_FILE_NAME);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE team_invites SET expires_at = expires_at - 3600001")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert_eq!(
+        api_error(accept(base, &late, json!({ "code": new.code })).await, 410).await,
+        "invite_expired"
+    );
+    relay.stop().await;
+}
