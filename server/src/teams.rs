@@ -571,6 +571,18 @@ pub async fn create_invite(
 }
 
 type InviteRow = (String, String, String, i64, i64, i64, i64, Option<i64>);
+/// An invite's row with its team.
+type InviteTeamRow = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    String,
+);
 
 fn invite_info(row: InviteRow, now: i64) -> Option<InviteInfo> {
     let (id, role, territories, created_at, expires_at, max_uses, uses, revoked_at) = row;
@@ -676,7 +688,7 @@ pub async fn accept_invite(
     };
     let team = with_db!(db, pool => {
         let mut tx = pool.begin().await?;
-        let row: Option<(String, String, String, i64, i64, i64, i64, Option<i64>, String)> =
+        let row: Option<InviteTeamRow> =
             sqlx::query_as(query).bind(&hash).fetch_optional(&mut *tx).await?;
         let Some((id, role, territories, created_at, expires_at, max_uses, uses, revoked_at, team)) = row
         else {

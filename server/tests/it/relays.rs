@@ -339,3 +339,69 @@ async fn sigkill_of_one_relay_loses_no_acknowledged_change_and_its_devices_resum
     assert_eq!(woken, Seq(1600), "every customer stored exactly once");
     stop([(survivor, two), (doomed, one)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_team_member_through_one_relay_closes_her_session_on_the_other() {
+    let (_, relays) = two_relays().await;
+    let (one, two) = (&relays[0].1, &relays[1].1);
+    let admin = sign_up(one, "ada@example.com", "Tablet").await;
+    let rep = sign_up(two, "rita@example.com", "Phone").await;
+    let client = reqwest::Client::new();
+    let team: shared::sync::team::TeamInfo = client
+        .post(format!("{one}/api/teams"))
+        .bearer_auth(&admin.token)
+        .json(&serde_json::json!({ "name": "Acme" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let territory = team.territories[0].space.clone();
+    let invite: shared::sync::team::NewInvite = client
+        .post(format!("{one}/api/teams/{}/invites", team.id))
+        .bearer_auth(&admin.token)
+        .json(&serde_json::json!({ "role": "rep", "territories": [territory] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Joined through the other relay.
+    let joined = post(
+        two,
+        "/api/invites/accept",
+        serde_json::json!({ "code": invite.code }),
+        Some(&rep.token),
+    )
+    .await;
+    assert_eq!(joined.status(), 200, "{:?}", joined.text().await);
+    let on_territory = crate::relay::Account {
+        space_id: territory.clone(),
+        ..rep.clone()
+    };
+    let (mut phone, _) = Device::join(two, &on_territory).await;
+    let removed = client
+        .delete(format!(
+            "{one}/api/teams/{}/members/{}",
+            team.id, rep.account_id
+        ))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+    let message = phone.recv().await;
+    assert!(
+        matches!(
+            message,
+            ServerMessage::Error {
+                code: ErrorCode::AccessChanged,
+                ..
+            }
+        ),
+        "{message:?}"
+    );
+    stop(relays);
+}
