@@ -19,7 +19,8 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use automerge::{ActorId, ChangeHash};
 use shared::model::snapshot::decode_projection;
 use shared::seed::{self, SeedRng};
-use shared::sync::protocol::{BlobKind, ErrorCode, Seq, SpaceId, Upload};
+use shared::sync::protocol::{BlobKind, ErrorCode, Seq, ServerMessage, SpaceId, Upload};
+use shared::sync::team::SpaceAccess;
 use shared::sync::{
     blob, ClientConfig, ClientEffect, ClientEngine, Credentials, MemoryLog, OutboxItem,
     RelayLimits, RelaySession, SessionEffect,
@@ -85,6 +86,9 @@ struct Device {
     /// Unsent changes to documents erased on another device, kept for the rep (the app
     /// offers them as a download).
     set_aside: Vec<Upload>,
+    /// What the device's account may do with the space (a team member's role: a viewer
+    /// reads only), as the relay decides it at each Hello.
+    access: SpaceAccess,
 }
 
 #[derive(Clone, Copy)]
@@ -116,6 +120,8 @@ struct Sim {
     devices: Vec<Device>,
     log: MemoryLog,
     sessions: BTreeMap<ConnId, (usize, RelaySession)>,
+    /// The access each session was admitted with.
+    admitted: BTreeMap<ConnId, SpaceAccess>,
     space: SpaceId,
     faults: Faults,
     /// Every change hash any device ever made, by document.
@@ -142,6 +148,9 @@ struct Stats {
     /// their customer.
     erasures: u64,
     set_aside: u64,
+    /// Role changes, and pushes refused because the session could only read.
+    access_changes: u64,
+    read_only_refusals: u64,
 }
 
 impl Sim {
@@ -156,6 +165,7 @@ impl Sim {
             devices: Vec::new(),
             log: MemoryLog::new(),
             sessions: BTreeMap::new(),
+            admitted: BTreeMap::new(),
             space: SpaceId("space-1".into()),
             faults: Faults {
                 drop_percent: 3,
@@ -201,6 +211,7 @@ impl Sim {
             incarnation: 0,
             erased: BTreeSet::new(),
             set_aside: Vec::new(),
+            access: SpaceAccess::ReadWrite,
         });
         self.set_online(index, true);
         index
@@ -243,6 +254,28 @@ impl Sim {
             self.sessions.remove(&conn);
             let delay = self.latency();
             self.schedule(delay, Event::Closed { device, conn });
+        }
+    }
+
+    /// The device's account gets another role (writer ↔ reader) from an admin elsewhere:
+    /// the relay ends its live session at once, as every relay does on a membership
+    /// change; the device reconnects under the new rule.
+    fn set_access(&mut self, device: usize, access: SpaceAccess) {
+        if self.devices[device].access == access {
+            return;
+        }
+        self.devices[device].access = access;
+        self.stats.access_changes += 1;
+        let live: Vec<ConnId> = (self.sessions.iter())
+            .filter(|(_, (owner, _))| *owner == device)
+            .map(|(conn, _)| *conn)
+            .collect();
+        for conn in live {
+            let effects = session(&mut self.sessions, conn).refused(
+                ErrorCode::AccessChanged,
+                "this account's access to the team changed".into(),
+            );
+            self.relay_effects(conn, effects);
         }
     }
 
@@ -590,15 +623,22 @@ impl Sim {
                             .refused(ErrorCode::Forbidden, "not your space".into())
                     } else {
                         let head = self.log.head(&space);
-                        session(&mut self.sessions, conn).authenticated(
-                            space,
-                            head,
-                            shared::sync::team::SpaceAccess::ReadWrite,
-                        )
+                        let access = self.devices[device].access;
+                        self.admitted.insert(conn, access);
+                        session(&mut self.sessions, conn).authenticated(space, head, access)
                     };
                     self.relay_effects(conn, effects);
                 }
                 SessionEffect::Send(message) => {
+                    if matches!(
+                        message,
+                        ServerMessage::Rejected {
+                            code: ErrorCode::ReadOnly,
+                            ..
+                        }
+                    ) {
+                        self.stats.read_only_refusals += 1;
+                    }
                     let frame = shared::sync::protocol::encode(&message);
                     self.transmit(Event::ToDevice {
                         device,
@@ -611,6 +651,11 @@ impl Sim {
                     request_id,
                     uploads,
                 } => {
+                    assert_eq!(
+                        self.admitted.get(&conn),
+                        Some(&SpaceAccess::ReadWrite),
+                        "a session that may only read appended to the log"
+                    );
                     let (results, head) = match self.log.append(&space, &uploads) {
                         Ok(appended) => appended,
                         Err(refused) => {
@@ -920,6 +965,14 @@ fn run_schedule(seed: u64) -> Stats {
             72..=75 => sim.restart_device(device),
             81..=82 => sim.erase_customer(device),
             76..=78 => sim.crash_relay(),
+            83..=85 => {
+                // A team admin makes the device's account a viewer, or a rep again.
+                let access = match sim.devices[device].access {
+                    SpaceAccess::ReadWrite => SpaceAccess::ReadOnly,
+                    SpaceAccess::ReadOnly => SpaceAccess::ReadWrite,
+                };
+                sim.set_access(device, access);
+            }
             79..=80 if sim.devices.len() < 6 => {
                 sim.add_device();
             }
@@ -934,8 +987,13 @@ fn run_schedule(seed: u64) -> Stats {
         let until = sim.now + pause;
         sim.run_until(until);
     }
-    // Quiet: the network heals and every device comes back online.
+    // Quiet: the network heals, every account may write again (what a viewer edited
+    // meanwhile was kept on her device, never acknowledged, and now goes through) and
+    // every device comes back online.
     sim.faults = CALM;
+    for device in 0..sim.devices.len() {
+        sim.set_access(device, SpaceAccess::ReadWrite);
+    }
     for device in 0..sim.devices.len() {
         if !sim.devices[device].online {
             sim.set_online(device, true);
@@ -1137,6 +1195,8 @@ fn devices_converge_under_faults() {
         total.projected += stats.projected;
         total.erasures += stats.erasures;
         total.set_aside += stats.set_aside;
+        total.access_changes += stats.access_changes;
+        total.read_only_refusals += stats.read_only_refusals;
     }
     // The faults really happened (a simulation without them would prove little).
     assert!(
@@ -1146,7 +1206,9 @@ fn devices_converge_under_faults() {
             && total.bootstraps > 0
             && total.projected > 0
             && total.erasures > 0
-            && total.set_aside > 0,
+            && total.set_aside > 0
+            && total.access_changes > 0
+            && total.read_only_refusals > 0,
         "{total:?}"
     );
 }
