@@ -36,7 +36,11 @@ impl From<AuthError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let message = self.0.to_string();
+        // What failed inside (a database error's text) is logged, never sent.
+        let message = match &self.0 {
+            AuthError::Internal(_) => "the relay failed; try again in a moment".into(),
+            other => other.to_string(),
+        };
         let (status, code) = match &self.0 {
             AuthError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
             AuthError::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
