@@ -118,6 +118,20 @@ test('a choice field defined on the tablet is filled on the phone offline, then 
   const [header, ...rows] = csv.replace(/^\uFEFF/, '').trim().split(/\r?\n/);
   expect(header.endsWith(',Industry,Fleet size,Met at')).toBe(true);
   expect(rows.find((row) => row.startsWith('Ada Retail'))).toContain(',Retail,1200,"Booth B12, hall Süd"');
+  // As contact cards too: each field a property named like it, which the import maps
+  // back to the field of that name.
+  const [cards] = await Promise.all([tablet.page.waitForEvent('download'), tablet.page.getByTestId('segment-export-vcard').click()]);
+  const vcf = path.join(tempDir(), 'export.vcf');
+  await cards.saveAs(vcf);
+  const ada = fs.readFileSync(vcf, 'utf8').split('END:VCARD').find((card) => card.includes('FN:Ada Retail')) ?? '';
+  for (const line of ['X-INDUSTRY:Retail', 'X-FLEET-SIZE:1200', 'X-MET-AT:Booth B12\\, hall Süd']) {
+    expect(ada).toContain(line);
+  }
+  await tablet.page.goto('/import');
+  await tablet.page.getByTestId('import-file').setInputFiles(vcf);
+  for (const [property, field] of [['X-INDUSTRY', 'Industry'], ['X-FLEET-SIZE', 'Fleet size'], ['X-MET-AT', 'Met at']]) {
+    await expect(tablet.page.locator(`[data-testid=import-property][data-property="${property}"] option:checked`)).toHaveText(`Field: ${field}`);
+  }
   await tablet.page.goto('/import');
   await tablet.page.getByTestId('import-file').setInputFiles(file);
   await expect(tablet.page.locator('[data-testid=import-target][data-column="Industry"] option:checked')).toHaveText('Field: Industry');

@@ -1465,8 +1465,18 @@ pub fn field_from_values<'a>(
     field
 }
 
-/// Columns left unmapped whose header names one of the book's fields (as Fieldbook's own
-/// export writes them): column → field id.
+/// A name's words, lower case, without punctuation: a column "Signed NDA?" or a card's
+/// `X-SIGNED-NDA` ("Signed nda") finds the field "Signed NDA?".
+fn name_words(name: &str) -> Vec<String> {
+    name.split(|ch: char| !ch.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Columns left unmapped whose header names one of the book's active fields (as
+/// Fieldbook's own exports write them, CSV columns and vCard properties alike; compared
+/// word by word, ignoring case and punctuation): column → field id.
 pub fn custom_columns(
     headers: &[String],
     targets: &[Target],
@@ -1477,8 +1487,10 @@ pub fn custom_columns(
         if targets.get(col).is_some_and(|t| *t != Target::Ignore) {
             continue;
         }
+        let words = name_words(header);
         let field = (fields.iter())
-            .find(|(_, field)| field.name.trim().eq_ignore_ascii_case(header.trim()));
+            .filter(|(_, field)| !field.archived)
+            .find(|(_, field)| !words.is_empty() && name_words(&field.name) == words);
         if let Some((id, _)) = field {
             found.insert(col, id.clone());
         }

@@ -6,7 +6,7 @@ use crate::{
     formats::ics::{escape, fold},
     formats::import::{custom_value, settle, CustomValue, ImportedRow},
     formats::text::{decode_quoted_printable, TextEncoding},
-    model::custom_fields::FieldDefinition,
+    model::custom_fields::{display_value, FieldDefinition, FieldKind},
     model::customer::ContactPointId,
     Birthday, ContactPoint, Customer, CustomerId, Timestamp,
 };
@@ -35,8 +35,56 @@ fn phone_kind(label: &str) -> &'static str {
     }
 }
 
-/// One customer as a vCard.
+/// One customer as a vCard, without custom fields.
 pub fn to_vcard(customer: &Customer, version: Version) -> String {
+    to_vcard_with_fields(customer, version, &CustomProperties::default())
+}
+
+/// The property each custom field is written as ([`CustomProperties::of`]).
+#[derive(Debug, Clone, Default)]
+pub struct CustomProperties(Vec<(String, String, FieldDefinition)>);
+
+impl CustomProperties {
+    /// The book's active fields in their order, each named `X-` and its name's words
+    /// (`Fleet size` → `X-FLEET-SIZE`): the name the import maps back to the field of that
+    /// name. A name without letters or digits of its own, or one that another field's
+    /// name or Fieldbook's own properties already took, is written
+    /// `X-FIELDBOOK-FIELD-<id>` instead.
+    pub fn of(fields: &std::collections::BTreeMap<String, FieldDefinition>) -> CustomProperties {
+        let mut active: Vec<(&String, &FieldDefinition)> =
+            fields.iter().filter(|(_, field)| !field.archived).collect();
+        active.sort_by(|a, b| (a.1.position, &a.1.name, a.0).cmp(&(b.1.position, &b.1.name, b.0)));
+        let mut taken: Vec<String> = ["X-FIELDBOOK-STAGE", "X-FIELDBOOK-OWNER"]
+            .map(String::from)
+            .to_vec();
+        let mut out = Vec::with_capacity(active.len());
+        for (id, field) in active {
+            let words: Vec<String> = field
+                .name
+                .split(|ch: char| !ch.is_ascii_alphanumeric())
+                .filter(|word| !word.is_empty())
+                .map(str::to_ascii_uppercase)
+                .collect();
+            let mut name = format!("X-{}", words.join("-"));
+            if words.is_empty() || taken.contains(&name) {
+                let safe: String = id.chars().filter(char::is_ascii_alphanumeric).collect();
+                name = format!("X-FIELDBOOK-FIELD-{}", safe.to_ascii_uppercase());
+            }
+            taken.push(name.clone());
+            out.push((name, id.clone(), field.clone()));
+        }
+        CustomProperties(out)
+    }
+}
+
+/// One customer as a vCard, with a property per custom field she has a value of (as words:
+/// a choice's label, "Yes", an amount with its currency; several choices separated by
+/// `;`), which this app's import reads back into the field of that name.
+pub fn to_vcard_with_fields(
+    customer: &Customer,
+    version: Version,
+    custom: &CustomProperties,
+) -> String {
     let mut lines = vec![
         "BEGIN:VCARD".to_string(),
         format!(
@@ -120,6 +168,23 @@ pub fn to_vcard(customer: &Customer, version: Version) -> String {
             "X-FIELDBOOK-OWNER:{}",
             escape(customer.owner.trim())
         ));
+    }
+    for (property, id, field) in &custom.0 {
+        let value = if field.kind == FieldKind::Choices {
+            let mut labels: Vec<String> = (customer.custom_sets.get(id).into_iter())
+                .flat_map(|set| set.iter())
+                .map(|choice| display_value(field, choice))
+                .collect();
+            labels.sort();
+            labels.join(";")
+        } else {
+            (customer.custom.get(id))
+                .map(|value| display_value(field, value))
+                .unwrap_or_default()
+        };
+        if !value.trim().is_empty() {
+            lines.push(format!("{property}:{}", escape(value.trim())));
+        }
     }
     lines.push(format!("UID:urn:uuid:{}", customer.id));
     lines.push("END:VCARD".to_string());
@@ -774,5 +839,130 @@ mod tests {
         assert!(plain
             .iter()
             .all(|(_, r)| r.as_ref().unwrap().customer.custom.is_empty()));
+    }
+
+    #[test]
+    fn custom_values_are_written_as_properties_the_import_maps_back_by_name() {
+        use crate::formats::import::field_from_values;
+        use crate::model::custom_fields::FieldKind;
+        let choice = |name: &str, labels: &[&str], kind: FieldKind| {
+            let mut field = field_from_values(name, labels.iter().copied(), 0, Timestamp(0));
+            field.kind = kind;
+            field
+        };
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert(
+            "f-ind".to_string(),
+            choice(
+                "Industry",
+                &["Bakery", "Dairy", "Bakery", "Dairy"],
+                FieldKind::Choice,
+            ),
+        );
+        fields.insert(
+            "f-lines".to_string(),
+            choice(
+                "Product lines",
+                &["Bread", "Cakes", "Bread", "Cakes"],
+                FieldKind::Choices,
+            ),
+        );
+        fields.insert(
+            "f-fleet".to_string(),
+            FieldDefinition::new("Fleet size", FieldKind::Number, 2, Timestamp(0)),
+        );
+        fields.insert(
+            "f-ok".to_string(),
+            FieldDefinition::new("Signed NDA?", FieldKind::YesNo, 3, Timestamp(0)),
+        );
+        fields.insert(
+            "f-note".to_string(),
+            FieldDefinition::new("Booth; hall, row", FieldKind::Text, 4, Timestamp(0)),
+        );
+        // Names that would take a name already used, or have no letters of their own.
+        fields.insert(
+            "f-ind2".to_string(),
+            FieldDefinition::new("industry", FieldKind::Text, 5, Timestamp(0)),
+        );
+        fields.insert(
+            "f-jp".to_string(),
+            FieldDefinition::new("業種", FieldKind::Text, 6, Timestamp(0)),
+        );
+        let mut archived = FieldDefinition::new("Old", FieldKind::Text, 7, Timestamp(0));
+        archived.archived = true;
+        fields.insert("f-old".to_string(), archived);
+        let id_of = |name: &str| -> String {
+            fields[name]
+                .offered_choices()
+                .first()
+                .map(|(id, _)| id.to_string())
+                .unwrap_or_default()
+        };
+        let mut customer = sample();
+        customer.custom.insert("f-ind".into(), id_of("f-ind"));
+        let lines: Vec<String> = fields["f-lines"]
+            .offered_choices()
+            .iter()
+            .map(|(id, _)| id.to_string())
+            .collect();
+        for line in &lines {
+            customer
+                .custom_sets
+                .entry("f-lines".into())
+                .or_default()
+                .insert(line);
+        }
+        customer.custom.insert("f-fleet".into(), "12".into());
+        customer.custom.insert("f-ok".into(), "yes".into());
+        customer
+            .custom
+            .insert("f-note".into(), "Hall 3; row B, stand 12".into());
+        customer.custom.insert("f-ind2".into(), "Food".into());
+        customer.custom.insert("f-jp".into(), "製パン".into());
+        customer.custom.insert("f-old".into(), "kept out".into());
+        let properties = CustomProperties::of(&fields);
+        let card = to_vcard_with_fields(&customer, Version::V3, &properties);
+        for line in [
+            "X-INDUSTRY:Bakery",
+            "X-PRODUCT-LINES:Bread\\;Cakes",
+            "X-FLEET-SIZE:12",
+            "X-SIGNED-NDA:Yes",
+            "X-BOOTH-HALL-ROW:Hall 3\\; row B\\, stand 12",
+            "X-FIELDBOOK-FIELD-FIND2:Food",
+            "X-FIELDBOOK-FIELD-FJP:製パン",
+        ] {
+            assert!(card.contains(line), "{line} in {card}");
+        }
+        assert!(
+            !card.contains("kept out"),
+            "archived fields are not written"
+        );
+        // The import offers each property under its label; mapped by name to the field of
+        // that name, every value comes back as it was.
+        let offered: Vec<String> = unused_properties(&card)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        let labels: Vec<String> = offered.iter().map(|p| property_label(p)).collect();
+        let found = crate::formats::import::custom_columns(&labels, &[], &fields);
+        let mapping: CardFields = (found.into_iter())
+            .map(|(col, id)| (offered[col].clone(), (id.clone(), fields[&id].clone())))
+            .collect();
+        let mapped: Vec<&str> = mapping.values().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(mapped.len(), 5, "{mapping:?}");
+        for id in ["f-ind", "f-lines", "f-fleet", "f-ok", "f-note"] {
+            assert!(mapped.contains(&id), "{id} mapped back: {mapped:?}");
+        }
+        let rows = parse_vcards_with(&card, &mapping, &mut ids(), Timestamp(0));
+        let back = &rows[0].1.as_ref().unwrap().customer;
+        for id in ["f-ind", "f-fleet", "f-ok", "f-note"] {
+            assert_eq!(back.custom.get(id), customer.custom.get(id), "{id}");
+        }
+        assert_eq!(
+            back.custom_sets.get("f-lines"),
+            customer.custom_sets.get("f-lines")
+        );
+        // Without fields the card is what it always was.
+        assert!(!to_vcard(&customer, Version::V3).contains("X-INDUSTRY"));
     }
 }

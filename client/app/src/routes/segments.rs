@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use shared::{
     crm::segments::{members, SavedSegment, SegmentFilter},
     formats::csv_export::to_csv_with_fields,
-    formats::vcard::{to_vcard, Version},
+    formats::vcard::{to_vcard_with_fields, CustomProperties, Version},
     model::records::{parse_money, NpsCategory},
     CustomerId, LifecycleStage,
 };
@@ -137,12 +137,15 @@ pub fn SegmentsPage() -> impl IntoView {
                     repo.settings
                         .with_untracked(|s| to_csv_with_fields(customers.iter(), &s.fields)),
                 ),
-                ExportFormat::Vcard => (
-                    "vcf",
-                    "text/vcard",
-                    "contact cards",
-                    customers.iter().map(|c| to_vcard(c, Version::V3)).collect(),
-                ),
+                ExportFormat::Vcard => ("vcf", "text/vcard", "contact cards", {
+                    let properties = repo
+                        .settings
+                        .with_untracked(|s| CustomProperties::of(&s.fields));
+                    customers
+                        .iter()
+                        .map(|c| to_vcard_with_fields(c, Version::V3, &properties))
+                        .collect()
+                }),
             };
             message.set(Some(
                 match export::download_as(
