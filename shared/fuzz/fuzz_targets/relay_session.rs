@@ -1,5 +1,6 @@
 //! The relay's session state machine fed a sequence of frames (split by a length byte) and
-//! runtime answers: it never panics, and once closed it sends nothing more.
+//! runtime answers: it never panics, once closed it sends nothing more, and a session
+//! admitted read-only (a team's viewer) never asks for anything to be stored.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use shared::sync::protocol::{Seq, SpaceId};
@@ -15,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut session = RelaySession::new(limits, Timestamp(0));
     let mut now = 0i64;
+    let mut read_only = false;
     let mut rest = data;
     while let Some((&len, tail)) = rest.split_first() {
         let len = (len as usize).min(tail.len());
@@ -30,7 +32,13 @@ fuzz_target!(|data: &[u8]| {
             let more = match effect {
                 SessionEffect::Authenticate { space, .. } => {
                     if frame.len() % 2 == 0 {
-                        session.authenticated(space, Seq(3))
+                        read_only = frame.len() % 4 == 2;
+                        let access = if read_only {
+                            shared::sync::team::SpaceAccess::ReadOnly
+                        } else {
+                            shared::sync::team::SpaceAccess::ReadWrite
+                        };
+                        session.authenticated(space, Seq(3), access)
                     } else {
                         session.refused(
                             shared::sync::protocol::ErrorCode::Unauthorized,
@@ -39,6 +47,7 @@ fuzz_target!(|data: &[u8]| {
                     }
                 }
                 SessionEffect::Append { request_id, uploads, .. } => {
+                    assert!(!read_only, "a read-only session asked to store a push");
                     let results = uploads
                         .iter()
                         .enumerate()
