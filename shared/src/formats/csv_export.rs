@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::custom_fields::{display_value, FieldDefinition, FieldKind};
+use crate::model::custom_fields::{value_words, FieldDefinition};
 use crate::{Customer, CustomerSummary};
 
 /// The columns before the emails.
@@ -117,18 +117,7 @@ pub fn to_csv_with_fields<'a>(
             c.id.to_string(),
         ]);
         for (id, field) in &columns {
-            record.push(if field.kind == FieldKind::Choices {
-                let mut labels: Vec<String> = (c.custom_sets.get(*id).into_iter())
-                    .flat_map(|set| set.iter())
-                    .map(|choice| display_value(field, choice))
-                    .collect();
-                labels.sort();
-                labels.join(";")
-            } else {
-                (c.custom.get(*id))
-                    .map(|value| display_value(field, value))
-                    .unwrap_or_default()
-            });
+            record.push(value_words(c, id, field));
         }
         let _ = writer.write_record(&record);
     }

@@ -6,7 +6,7 @@ use crate::{
     formats::ics::{escape, fold},
     formats::import::{custom_value, settle, CustomValue, ImportedRow},
     formats::text::{decode_quoted_printable, TextEncoding},
-    model::custom_fields::{display_value, FieldDefinition, FieldKind},
+    model::custom_fields::{value_words, FieldDefinition},
     model::customer::ContactPointId,
     Birthday, ContactPoint, Customer, CustomerId, Timestamp,
 };
@@ -170,18 +170,7 @@ pub fn to_vcard_with_fields(
         ));
     }
     for (property, id, field) in &custom.0 {
-        let value = if field.kind == FieldKind::Choices {
-            let mut labels: Vec<String> = (customer.custom_sets.get(id).into_iter())
-                .flat_map(|set| set.iter())
-                .map(|choice| display_value(field, choice))
-                .collect();
-            labels.sort();
-            labels.join(";")
-        } else {
-            (customer.custom.get(id))
-                .map(|value| display_value(field, value))
-                .unwrap_or_default()
-        };
+        let value = value_words(customer, id, field);
         if !value.trim().is_empty() {
             lines.push(format!("{property}:{}", escape(value.trim())));
         }

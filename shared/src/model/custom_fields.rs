@@ -761,6 +761,23 @@ fn money(typed: &str) -> Option<String> {
     Some(format!("{amount} {}", currency?))
 }
 
+/// A customer's value of field `id` as words, as exports write it: [`display_value`], and
+/// several choices' labels sorted and separated by `;` (empty without a value).
+pub fn value_words(customer: &crate::Customer, id: &str, definition: &FieldDefinition) -> String {
+    if definition.kind == FieldKind::Choices {
+        let mut labels: Vec<String> = (customer.custom_sets.get(id).into_iter())
+            .flat_map(|set| set.iter())
+            .map(|choice| display_value(definition, choice))
+            .collect();
+        labels.sort();
+        labels.join(";")
+    } else {
+        (customer.custom.get(id))
+            .map(|value| display_value(definition, value))
+            .unwrap_or_default()
+    }
+}
+
 /// The words shown for stored `value` of `definition` (a choice's label, "Yes", the amount
 /// with its currency…).
 pub fn display_value(definition: &FieldDefinition, value: &str) -> String {
