@@ -238,7 +238,16 @@ mod tests {
     async fn other_relays_heads_wake_every_connection_and_own_heads_none() {
         let hub = Hub::default();
         let space = SpaceId("s".into());
-        let mut phone = hub.register(&space, "phone", None);
+        let signals = std::sync::Arc::new(crate::hub::Signals::default());
+        let revoked = tokio_util::sync::CancellationToken::new();
+        hub.register(
+            &space,
+            "phone",
+            None,
+            None,
+            signals.clone(),
+            revoked.clone(),
+        );
         deliver(
             &hub,
             "me",
@@ -248,8 +257,9 @@ mod tests {
                 head: Seq(3),
             },
         );
-        assert!(
-            phone.wakes.try_recv().is_err(),
+        assert_eq!(
+            signals.take(),
+            crate::hub::Signal::default(),
             "own commit: already woken locally"
         );
         deliver(
@@ -261,7 +271,7 @@ mod tests {
                 head: Seq(4),
             },
         );
-        assert_eq!(phone.wakes.try_recv().ok(), Some(Seq(4)));
+        assert_eq!(signals.take().heads, vec![(None, Seq(4))]);
         deliver(
             &hub,
             "me",
@@ -269,6 +279,6 @@ mod tests {
                 device: "phone".into(),
             },
         );
-        assert!(phone.revoked.is_cancelled());
+        assert!(revoked.is_cancelled());
     }
 }

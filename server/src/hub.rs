@@ -1,44 +1,101 @@
-//! Live connections by space and by device: wake-ups after commits, and immediate
-//! disconnection of revoked devices.
+//! Live sessions by space and by device: wake-ups after commits, sessions ended when an
+//! account's team access changes, and immediate disconnection of revoked devices. A
+//! connection of several spaces (channels) registers one session per space, all sharing
+//! its [`Signals`] and its revocation token.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use shared::sync::protocol::{Seq, SpaceId};
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-/// Wake-ups a connection may have queued before older ones are dropped (they are hints;
-/// the next page's head tells the device how far to pull anyway).
-const WAKE_QUEUE: usize = 8;
-
-/// Identifies one connection.
+/// Identifies one registration: a connection's session of one space.
 pub type ConnId = u64;
+
+/// Which of a connection's sessions a registration is: its channel (protocol version 5),
+/// or `None` for a connection of one space.
+pub type Tag = Option<u16>;
 
 struct Conn {
     space: SpaceId,
     device: String,
     /// The device's account and the team of the space (`None`: the account's own book).
     member: Option<(String, String)>,
-    wake: mpsc::Sender<Seq>,
+    tag: Tag,
+    signals: Arc<Signals>,
     revoked: CancellationToken,
-    access_changed: CancellationToken,
 }
 
-/// What a registered connection listens to.
-pub struct Registration {
-    /// This connection.
-    pub id: ConnId,
-    /// Heads committed by other connections of the space.
-    pub wakes: mpsc::Receiver<Seq>,
-    /// Cancelled when the device is revoked.
-    pub revoked: CancellationToken,
-    /// Cancelled when the account's role, territories or membership in the space's team
-    /// changed: the device reconnects under the new rules.
-    pub access_changed: CancellationToken,
+/// What the hub tells one connection, for all its sessions at once: the newest head of
+/// each space committed by others (wake-ups are hints, so only the newest counts), and the
+/// sessions whose team access changed. Bounded whatever the traffic: at most one entry per
+/// session.
+#[derive(Default)]
+pub struct Signals {
+    pending: Mutex<Pending>,
+    notify: Notify,
 }
 
-/// The registry of live, authenticated connections.
+#[derive(Default)]
+struct Pending {
+    heads: BTreeMap<Tag, Seq>,
+    access_changed: BTreeSet<Tag>,
+}
+
+/// A batch of [`Signals`].
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Signal {
+    /// Sessions to wake, with their space's head.
+    pub heads: Vec<(Tag, Seq)>,
+    /// Sessions to end: the account's access to the team changed.
+    pub access_changed: Vec<Tag>,
+}
+
+impl Signals {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn wake(&self, tag: Tag, head: Seq) {
+        let mut pending = self.lock();
+        let entry = pending.heads.entry(tag).or_default();
+        *entry = (*entry).max(head);
+        drop(pending);
+        self.notify.notify_one();
+    }
+
+    fn access_changed(&self, tag: Tag) {
+        self.lock().access_changed.insert(tag);
+        self.notify.notify_one();
+    }
+
+    /// What is pending, or nothing (without waiting).
+    pub fn take(&self) -> Signal {
+        let mut pending = self.lock();
+        Signal {
+            heads: std::mem::take(&mut pending.heads).into_iter().collect(),
+            access_changed: std::mem::take(&mut pending.access_changed)
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    /// Waits for the next signals.
+    pub async fn next(&self) -> Signal {
+        loop {
+            let signal = self.take();
+            if !signal.heads.is_empty() || !signal.access_changed.is_empty() {
+                return signal;
+            }
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// The registry of live, authenticated sessions.
 #[derive(Default)]
 pub struct Hub {
     inner: Mutex<Inner>,
@@ -58,17 +115,19 @@ impl Hub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Registers an authenticated connection of `device` to `space`; `member` is the
-    /// device's account and the space's team, for a team's space.
+    /// Registers an authenticated session (`tag`) of a connection of `device` to `space`;
+    /// `member` is the device's account and the space's team, for a team's space. The
+    /// connection hears of it through `signals`, and `revoked` is cancelled when the
+    /// device is revoked.
     pub fn register(
         &self,
         space: &SpaceId,
         device: &str,
         member: Option<(String, String)>,
-    ) -> Registration {
-        let (wake, wakes) = mpsc::channel(WAKE_QUEUE);
-        let revoked = CancellationToken::new();
-        let access_changed = CancellationToken::new();
+        tag: Tag,
+        signals: Arc<Signals>,
+        revoked: CancellationToken,
+    ) -> ConnId {
         let mut inner = self.lock();
         inner.next_id += 1;
         let id = inner.next_id;
@@ -78,18 +137,13 @@ impl Hub {
                 space: space.clone(),
                 device: device.to_string(),
                 member,
-                wake,
-                revoked: revoked.clone(),
-                access_changed: access_changed.clone(),
+                tag,
+                signals,
+                revoked,
             },
         );
         inner.by_space.entry(space.clone()).or_default().push(id);
-        Registration {
-            id,
-            wakes,
-            revoked,
-            access_changed,
-        }
+        id
     }
 
     /// Forgets a connection.
@@ -113,13 +167,12 @@ impl Hub {
                 continue;
             }
             if let Some(conn) = inner.conns.get(id) {
-                // A full queue already holds a wake-up: this one is not needed.
-                let _ = conn.wake.try_send(head);
+                conn.signals.wake(conn.tag, head);
             }
         }
     }
 
-    /// Disconnects every connection of `device`.
+    /// Disconnects every connection of `device`; returns how many sessions it had.
     pub fn revoke(&self, device: &str) -> usize {
         let inner = self.lock();
         let mut count = 0;
@@ -130,7 +183,7 @@ impl Hub {
         count
     }
 
-    /// Closes every connection of `account` to a space of `team` (her role, territories or
+    /// Ends every session of `account` in a space of `team` (her role, territories or
     /// membership changed); returns how many.
     pub fn access_changed(&self, team: &str, account: &str) -> usize {
         let inner = self.lock();
@@ -138,7 +191,7 @@ impl Hub {
         for conn in inner.conns.values() {
             if let Some((member, member_team)) = &conn.member {
                 if member == account && member_team == team {
-                    conn.access_changed.cancel();
+                    conn.signals.access_changed(conn.tag);
                     count += 1;
                 }
             }

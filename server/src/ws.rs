@@ -1,23 +1,24 @@
 //! The WebSocket sync endpoint: one task per connection driving a
-//! `shared::sync::RelaySession` and carrying out its effects against the store, the auth
-//! tables and the hub.
+//! `shared::sync::RelayChannels` (one `RelaySession` per space the connection carries) and
+//! carrying out its effects against the store, the auth tables and the hub.
 //!
 //! Effects run to completion before the next frame is read, so an append that started is
 //! committed and acknowledged even when shutdown begins meanwhile.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use shared::sync::protocol::{encode, ErrorCode, Seq, ServerMessage};
-use shared::sync::{RelaySession, SessionEffect};
-use tokio::sync::mpsc;
+use shared::sync::channels::{server_frames, Channel};
+use shared::sync::protocol::{ErrorCode, ServerMessage};
+use shared::sync::{ChannelEffect, RelayChannels, SessionEffect};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::AppState;
-use crate::hub::{ConnId, Registration};
+use crate::hub::{ConnId, Signals};
 use crate::{auth, now_ms};
 
 /// How often the relay pings an idle connection (browsers answer automatically).
@@ -43,11 +44,11 @@ pub async fn handler(ws: WebSocketUpgrade, State(state): State<AppState>) -> Res
 
 struct Connection {
     socket: WebSocket,
-    session: RelaySession,
-    registration: Option<ConnId>,
-    wakes: Option<mpsc::Receiver<Seq>>,
-    revoked: Option<CancellationToken>,
-    access_changed: Option<CancellationToken>,
+    conn: RelayChannels,
+    /// The hub registration of each signed-in session.
+    registrations: HashMap<Channel, ConnId>,
+    signals: Arc<Signals>,
+    revoked: CancellationToken,
     device: Option<String>,
     state: AppState,
 }
@@ -55,41 +56,50 @@ struct Connection {
 async fn connection(socket: WebSocket, state: AppState) {
     let mut conn = Connection {
         socket,
-        session: RelaySession::new(state.limits, shared::Timestamp(now_ms())),
-        registration: None,
-        wakes: None,
-        revoked: None,
-        access_changed: None,
+        conn: RelayChannels::new(state.limits, shared::Timestamp(now_ms())),
+        registrations: HashMap::new(),
+        signals: Arc::new(Signals::default()),
+        revoked: CancellationToken::new(),
         device: None,
         state,
     };
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let shutdown = conn.state.shutdown.clone();
+    let signals = conn.signals.clone();
+    let revoked = conn.revoked.clone();
     loop {
         let effects = tokio::select! {
             _ = shutdown.cancelled() => {
                 close(&mut conn.socket, close_code::AWAY, "the relay is restarting").await;
                 break;
             }
-            _ = revoked(&conn.revoked) => conn.session.refused(
+            _ = revoked.cancelled() => conn.conn.refuse_all(
                 ErrorCode::Revoked,
                 "this device was signed out from another device".into(),
             ),
-            _ = revoked(&conn.access_changed) => conn.session.refused(
-                ErrorCode::AccessChanged,
-                "this account's access to the team changed; reconnecting".into(),
-            ),
-            Some(head) = wake(&mut conn.wakes) => conn.session.woken(head),
+            signal = signals.next() => {
+                let mut effects = Vec::new();
+                for channel in signal.access_changed {
+                    effects.extend(conn.conn.with(channel, |session| session.refused(
+                        ErrorCode::AccessChanged,
+                        "this account's access to the team changed; reconnecting".into(),
+                    )));
+                }
+                for (channel, head) in signal.heads {
+                    effects.extend(conn.conn.with(channel, |session| session.woken(head)));
+                }
+                effects
+            }
             // The time to sign in (Hello) or the idle timeout ran out.
-            () = tokio::time::sleep(until(conn.session.idle_deadline())) => {
-                conn.session.tick(shared::Timestamp(now_ms()))
+            () = tokio::time::sleep(until(conn.conn.idle_deadline())) => {
+                conn.conn.tick(shared::Timestamp(now_ms()))
             }
             _ = ping.tick() => {
-                let effects = conn.session.tick(shared::Timestamp(now_ms()));
+                let effects = conn.conn.tick(shared::Timestamp(now_ms()));
                 // Only signed-in connections are kept alive.
                 if effects.is_empty()
-                    && conn.session.space().is_some()
+                    && conn.conn.is_signed_in()
                     && conn.socket.send(Message::Ping(Default::default())).await.is_err()
                 {
                     break;
@@ -97,10 +107,10 @@ async fn connection(socket: WebSocket, state: AppState) {
                 effects
             }
             message = conn.socket.recv() => match message {
-                Some(Ok(Message::Binary(bytes))) => conn.session.frame(&bytes, shared::Timestamp(now_ms())),
-                Some(Ok(Message::Text(text))) => conn.session.frame(text.as_bytes(), shared::Timestamp(now_ms())),
+                Some(Ok(Message::Binary(bytes))) => conn.conn.frame(&bytes, shared::Timestamp(now_ms())),
+                Some(Ok(Message::Text(text))) => conn.conn.frame(text.as_bytes(), shared::Timestamp(now_ms())),
                 Some(Ok(Message::Pong(_) | Message::Ping(_))) => {
-                    conn.session.keepalive(shared::Timestamp(now_ms()));
+                    conn.conn.keepalive(shared::Timestamp(now_ms()));
                     Vec::new()
                 }
                 Some(Ok(Message::Close(_))) | None => break,
@@ -114,11 +124,11 @@ async fn connection(socket: WebSocket, state: AppState) {
                 }
             },
         };
-        if !run_effects(&mut conn, effects).await {
+        if !run_effects(&mut conn, effects).await || conn.conn.is_closed() {
             break;
         }
     }
-    if let Some(id) = conn.registration.take() {
+    for (_, id) in conn.registrations.drain() {
         conn.state.hub.unregister(id);
     }
     if let Some(device) = &conn.device {
@@ -130,21 +140,7 @@ async fn connection(socket: WebSocket, state: AppState) {
 
 /// How long until `deadline` (zero if past).
 fn until(deadline: shared::Timestamp) -> Duration {
-    Duration::from_millis(u64::try_from(deadline.0 - now_ms()).unwrap_or(0))
-}
-
-async fn revoked(token: &Option<CancellationToken>) {
-    match token {
-        Some(token) => token.cancelled().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn wake(wakes: &mut Option<mpsc::Receiver<Seq>>) -> Option<Seq> {
-    match wakes {
-        Some(wakes) => wakes.recv().await,
-        None => std::future::pending().await,
-    }
+    Duration::from_millis(u64::try_from(deadline.0.saturating_sub(now_ms())).unwrap_or(0))
 }
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
@@ -156,12 +152,30 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
         .await;
 }
 
+/// Sends what the sessions said: a connection of channels gets one frame for all of it.
+async fn flush(conn: &mut Connection, sends: &mut Vec<(Channel, ServerMessage)>) -> bool {
+    let mut alive = true;
+    for frame in server_frames(std::mem::take(sends)) {
+        if conn
+            .socket
+            .send(Message::Binary(frame.into()))
+            .await
+            .is_err()
+        {
+            alive = false;
+            break;
+        }
+    }
+    alive
+}
+
 /// Carries out effects (and the effects they lead to); `false` ends the connection.
-async fn run_effects(conn: &mut Connection, effects: Vec<SessionEffect>) -> bool {
-    let mut queue: VecDeque<SessionEffect> = effects.into();
+async fn run_effects(conn: &mut Connection, effects: Vec<ChannelEffect>) -> bool {
+    let mut queue: VecDeque<ChannelEffect> = effects.into();
+    let mut sends: Vec<(Channel, ServerMessage)> = Vec::new();
     let state = conn.state.clone();
     let mut alive = true;
-    while let Some(effect) = queue.pop_front() {
+    while let Some(ChannelEffect { channel, effect }) = queue.pop_front() {
         if !alive && !matches!(effect, SessionEffect::WakeOthers { .. }) {
             // The socket is gone, but what was committed must still wake the other
             // devices (the sync simulation found this ordering).
@@ -169,34 +183,56 @@ async fn run_effects(conn: &mut Connection, effects: Vec<SessionEffect>) -> bool
         }
         let more = match effect {
             SessionEffect::Authenticate { space, token } => {
+                // A Hello again on a channel: its earlier session is over.
+                if let Some(id) = conn.registrations.remove(&channel) {
+                    state.hub.unregister(id);
+                }
                 match auth::authorize_space(&state.db, &token, &space).await {
                     Ok((device, access, team)) => match state.store.head(&space).await {
                         Ok(head) => {
-                            let member = team.map(|team| (device.account_id.clone(), team));
-                            let Registration {
-                                id,
-                                wakes,
-                                revoked,
-                                access_changed,
-                            } = state.hub.register(&space, &device.device_id, member);
-                            conn.registration = Some(id);
-                            conn.wakes = Some(wakes);
-                            conn.revoked = Some(revoked);
-                            conn.access_changed = Some(access_changed);
-                            if let Err(err) =
-                                auth::touch(&state.db, &device.device_id, now_ms()).await
-                            {
-                                tracing::warn!(cause = %err, "could not record last seen");
+                            if conn.device.as_ref().is_some_and(|d| *d != device.device_id) {
+                                // One connection is one device: another device's token
+                                // on it is refused.
+                                conn.conn.with(channel, |session| {
+                                    session.refused(
+                                        ErrorCode::Unauthorized,
+                                        "one connection carries one device's spaces".into(),
+                                    )
+                                })
+                            } else {
+                                let member = team.map(|team| (device.account_id.clone(), team));
+                                let id = state.hub.register(
+                                    &space,
+                                    &device.device_id,
+                                    member,
+                                    channel,
+                                    conn.signals.clone(),
+                                    conn.revoked.clone(),
+                                );
+                                conn.registrations.insert(channel, id);
+                                if conn.device.is_none() {
+                                    if let Err(err) =
+                                        auth::touch(&state.db, &device.device_id, now_ms()).await
+                                    {
+                                        tracing::warn!(cause = %err, "could not record last seen");
+                                    }
+                                }
+                                tracing::info!(device = %device.device_id, space = %space.0, ?channel, head = head.0, "device connected");
+                                conn.device = Some(device.device_id);
+                                conn.conn.with(channel, |session| {
+                                    session.authenticated(space, head, access)
+                                })
                             }
-                            tracing::info!(device = %device.device_id, space = %space.0, head = head.0, "device connected");
-                            conn.device = Some(device.device_id);
-                            conn.session.authenticated(space, head, access)
                         }
-                        Err(err) => conn.session.read_failed(err.to_string()),
+                        Err(err) => conn
+                            .conn
+                            .with(channel, |session| session.read_failed(err.to_string())),
                     },
                     Err(err) => {
-                        tracing::info!(cause = %err, space = %space.0, "session refused");
-                        conn.session.refused(err.code(), err.to_string())
+                        tracing::info!(cause = %err, space = %space.0, ?channel, "session refused");
+                        conn.conn.with(channel, |session| {
+                            session.refused(err.code(), err.to_string())
+                        })
                     }
                 }
             }
@@ -204,7 +240,7 @@ async fn run_effects(conn: &mut Connection, effects: Vec<SessionEffect>) -> bool
                 // Every refusal is logged with its reason.
                 match &message {
                     ServerMessage::Error { code, message } => {
-                        tracing::info!(device = conn.device.as_deref().unwrap_or("-"), ?code, reason = %message, "session refused");
+                        tracing::info!(device = conn.device.as_deref().unwrap_or("-"), ?channel, ?code, reason = %message, "session refused");
                     }
                     ServerMessage::Rejected {
                         code,
@@ -212,18 +248,11 @@ async fn run_effects(conn: &mut Connection, effects: Vec<SessionEffect>) -> bool
                         index,
                         ..
                     } => {
-                        tracing::info!(device = conn.device.as_deref().unwrap_or("-"), ?code, index, reason = %message, "push refused");
+                        tracing::info!(device = conn.device.as_deref().unwrap_or("-"), ?channel, ?code, index, reason = %message, "push refused");
                     }
                     _ => {}
                 }
-                if conn
-                    .socket
-                    .send(Message::Binary(encode(&message).into()))
-                    .await
-                    .is_err()
-                {
-                    alive = false;
-                }
+                sends.push((channel, message));
                 Vec::new()
             }
             SessionEffect::Append {
@@ -236,12 +265,13 @@ async fn run_effects(conn: &mut Connection, effects: Vec<SessionEffect>) -> bool
                 match state.store.append(&space, &device, uploads, now_ms()).await {
                     Ok((results, head)) => {
                         tracing::debug!(space = %space.0, count, head = head.0, "committed");
-                        conn.session.committed(request_id, results, head)
+                        conn.conn.with(channel, |session| {
+                            session.committed(request_id, results, head)
+                        })
                     }
-                    Err(err) => {
-                        conn.session
-                            .push_refused(request_id, err.index, err.code, err.message)
-                    }
+                    Err(err) => conn.conn.with(channel, |session| {
+                        session.push_refused(request_id, err.index, err.code, err.message)
+                    }),
                 }
             }
             SessionEffect::ReadEntries {
@@ -255,8 +285,12 @@ async fn run_effects(conn: &mut Connection, effects: Vec<SessionEffect>) -> bool
                 .entries(&space, since, max_entries, max_bytes)
                 .await
             {
-                Ok((entries, head)) => conn.session.entries(request_id, entries, head),
-                Err(err) => conn.session.read_failed(err.to_string()),
+                Ok((entries, head)) => conn.conn.with(channel, |session| {
+                    session.entries(request_id, entries, head)
+                }),
+                Err(err) => conn
+                    .conn
+                    .with(channel, |session| session.read_failed(err.to_string())),
             },
             SessionEffect::ReadBootstrap {
                 space,
@@ -269,20 +303,39 @@ async fn run_effects(conn: &mut Connection, effects: Vec<SessionEffect>) -> bool
                 .bootstrap(&space, position, max_entries, max_bytes)
                 .await
             {
-                Ok(page) => conn.session.bootstrap_page(request_id, page),
-                Err(err) => conn.session.read_failed(err.to_string()),
+                Ok(page) => conn
+                    .conn
+                    .with(channel, |session| session.bootstrap_page(request_id, page)),
+                Err(err) => conn
+                    .conn
+                    .with(channel, |session| session.read_failed(err.to_string())),
             },
             SessionEffect::WakeOthers { space, head } => {
-                state.hub.wake(&space, head, conn.registration);
+                state
+                    .hub
+                    .wake(&space, head, conn.registrations.get(&channel).copied());
                 Vec::new()
             }
             SessionEffect::Close { reason } => {
-                close(&mut conn.socket, close_code::POLICY, &reason).await;
-                alive = false;
+                if channel.is_some() {
+                    // One channel's session ended; the connection goes on (unless the
+                    // connection's own `Close` follows).
+                    if let Some(id) = conn.registrations.remove(&channel) {
+                        state.hub.unregister(id);
+                    }
+                } else {
+                    if flush(conn, &mut sends).await {
+                        close(&mut conn.socket, close_code::POLICY, &reason).await;
+                    }
+                    alive = false;
+                }
                 Vec::new()
             }
         };
         queue.extend(more);
+    }
+    if alive && !sends.is_empty() {
+        alive = flush(conn, &mut sends).await;
     }
     alive
 }

@@ -208,16 +208,39 @@ async fn resynchronising_wakes_every_live_space_at_its_head_and_closes_revoked_d
         server::store::DEFAULT_SPACE_QUOTA_BYTES,
     );
     let hub = server::hub::Hub::default();
-    let mut phone = hub.register(&SpaceId("s".into()), "lost-phone", None);
-    let mut tablet = hub.register(&SpaceId("s".into()), "tablet", None);
+    let connection = || {
+        (
+            std::sync::Arc::new(server::hub::Signals::default()),
+            tokio_util::sync::CancellationToken::new(),
+        )
+    };
+    let (phone, phone_revoked) = connection();
+    let (tablet, tablet_revoked) = connection();
+    let space = SpaceId("s".into());
+    hub.register(
+        &space,
+        "lost-phone",
+        None,
+        None,
+        phone.clone(),
+        phone_revoked.clone(),
+    );
+    hub.register(
+        &space,
+        "tablet",
+        None,
+        Some(3),
+        tablet.clone(),
+        tablet_revoked.clone(),
+    );
     server::fanout::resync(pool, &hub, &store).await;
-    assert_eq!(tablet.wakes.try_recv().ok(), Some(Seq(41)));
-    assert_eq!(phone.wakes.try_recv().ok(), Some(Seq(41)));
+    assert_eq!(tablet.take().heads, vec![(Some(3), Seq(41))]);
+    assert_eq!(phone.take().heads, vec![(None, Seq(41))]);
     assert!(
-        phone.revoked.is_cancelled(),
+        phone_revoked.is_cancelled(),
         "revoked while unheard: closed now"
     );
-    assert!(!tablet.revoked.is_cancelled());
+    assert!(!tablet_revoked.is_cancelled());
     drop(store);
     writer.await.unwrap();
     db.close().await;

@@ -1,13 +1,18 @@
 //! Teams on both backends (issue 21): every role against every kind of team space (connect,
 //! pull, push), invites by code and by link (used up, revoked, expired, unknown, guessed),
-//! role changes and removals closing live connections, and a team never left without an
-//! admin.
+//! role changes and removals closing live connections, a team never left without an
+//! admin, and one connection carrying a member's book and the team's spaces (channels).
 
+use std::time::Duration;
+
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use shared::sync::protocol::{
-    ClientMessage, ErrorCode, Seq, ServerMessage, SpaceId, SUPPORTED_VERSIONS,
+    decode, encode, ChannelFrame, ClientMessage, ErrorCode, Seq, ServerMessage, SpaceId,
+    SUPPORTED_VERSIONS,
 };
 use shared::sync::team::{NewInvite, Role, SpaceAccess, TeamInfo};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::on_both_backends;
 use crate::relay::{self, new_customer, sign_up, Account, Backend, Device};
@@ -513,10 +518,331 @@ async fn a_role_change_or_removal_closes_her_connections_and_the_new_rules_apply
     relay.stop().await;
 }
 
+/// Sends one `Channels` message; returns its size.
+async fn send_channels(device: &mut Device, frames: Vec<(u16, ClientMessage)>) -> usize {
+    let frame = encode(&ClientMessage::Channels(
+        frames
+            .into_iter()
+            .map(|(channel, message)| ChannelFrame {
+                channel,
+                frame: encode(&message),
+            })
+            .collect(),
+    ));
+    let size = frame.len();
+    device.send_raw(frame).await;
+    size
+}
+
+/// The next `Channels` message's frames (skipping pings), and its size.
+async fn recv_channels(device: &mut Device) -> (Vec<(u16, ServerMessage)>, usize) {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), device.socket.next())
+            .await
+            .expect("the relay answers within 10 s")
+            .expect("the socket is open")
+            .expect("the socket works");
+        let Message::Binary(bytes) = message else {
+            continue;
+        };
+        let size = bytes.len();
+        match decode::<ServerMessage>(&bytes).expect("a server message") {
+            ServerMessage::Channels(frames) => {
+                let frames = frames
+                    .into_iter()
+                    .map(|f| (f.channel, decode(&f.frame).expect("a channel's message")))
+                    .collect();
+                return (frames, size);
+            }
+            other => panic!("expected channels, got {other:?}"),
+        }
+    }
+}
+
+/// The next answer on `channel`, skipping wake-ups and other channels' frames.
+async fn answer_on(device: &mut Device, channel: u16) -> ServerMessage {
+    loop {
+        let (frames, _) = recv_channels(device).await;
+        for (on, message) in frames {
+            if on == channel && !matches!(message, ServerMessage::Wake { .. }) {
+                return message;
+            }
+        }
+    }
+}
+
+fn hello(account: &Account, space: &str) -> ClientMessage {
+    ClientMessage::Hello {
+        supported_versions: SUPPORTED_VERSIONS.to_vec(),
+        space: SpaceId(space.to_string()),
+        token: account.token.clone(),
+    }
+}
+
+async fn one_connection_carries_her_book_and_the_teams_spaces_each_under_its_own_rule(
+    backend: Backend,
+) {
+    let relay = relay::start_on(backend, |_| {}).await;
+    let base = &relay.base_url;
+    let admin = sign_up(base, "ada@example.com", "tablet").await;
+    let team = team_of(base, &admin).await;
+    let team_id = &team.info.id;
+    let east: Value = expect_json(
+        call(
+            reqwest::Method::POST,
+            base,
+            &format!("/api/teams/{team_id}/territories"),
+            &admin.token,
+            Some(json!({ "name": "Key accounts" })),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let east = east["space"].as_str().unwrap().to_string();
+    let rep = sign_up(base, "rita@example.com", "phone").await;
+    let code = invite(
+        base,
+        &admin,
+        team_id,
+        json!({ "role": "rep", "territories": [team.north, east] }),
+    )
+    .await
+    .code;
+    joined(base, &rep, json!({ "code": code })).await;
+    // Her book, the team's shared space, two territories of hers and one that is not.
+    let spaces = [
+        rep.space_id.clone(),
+        team.info.shared_space.clone(),
+        team.north.clone(),
+        east.clone(),
+        team.south.clone(),
+    ];
+    let mut device = Device {
+        socket: relay::connect(base).await,
+        next_request: 1,
+    };
+    let up = send_channels(
+        &mut device,
+        (0u16..)
+            .zip(spaces.iter().map(|space| hello(&rep, space)))
+            .collect(),
+    )
+    .await;
+    let (welcome, down) = recv_channels(&mut device).await;
+    assert!(
+        matches!(
+            &welcome[..],
+            [
+                (0, ServerMessage::Welcome { version: 5, .. }),
+                (1, ServerMessage::Welcome { .. }),
+                (2, ServerMessage::Welcome { .. }),
+                (3, ServerMessage::Welcome { .. }),
+                (
+                    4,
+                    ServerMessage::Error {
+                        code: ErrorCode::Forbidden,
+                        ..
+                    }
+                ),
+            ]
+        ),
+        "{welcome:?}"
+    );
+    println!("one connection for 5 spaces, nothing new: {up} bytes up, {down} down, 1 round trip");
+    assert!(up + down <= 1024, "{up} + {down} bytes");
+    // Each space by its own rule: her territory takes a push, the shared space refuses it
+    // (read-only for a rep), her book pulls.
+    let (north_customer, _) = new_customer(1);
+    send_channels(
+        &mut device,
+        vec![
+            (
+                2,
+                ClientMessage::Push {
+                    request_id: 1,
+                    uploads: vec![north_customer],
+                },
+            ),
+            (
+                1,
+                ClientMessage::Push {
+                    request_id: 2,
+                    uploads: vec![new_customer(2).0],
+                },
+            ),
+            (
+                0,
+                ClientMessage::Pull {
+                    request_id: 3,
+                    since: Seq(0),
+                    max_entries: 10,
+                },
+            ),
+        ],
+    )
+    .await;
+    let mut answers = Vec::new();
+    while answers.len() < 3 {
+        let (frames, _) = recv_channels(&mut device).await;
+        answers.extend(
+            frames
+                .into_iter()
+                .filter(|(_, m)| !matches!(m, ServerMessage::Wake { .. })),
+        );
+    }
+    answers.sort_by_key(|(channel, _)| *channel);
+    assert!(
+        matches!(
+            &answers[..],
+            [
+                (0, ServerMessage::Entries { request_id: 3, .. }),
+                (
+                    1,
+                    ServerMessage::Rejected {
+                        request_id: 2,
+                        code: ErrorCode::ReadOnly,
+                        ..
+                    }
+                ),
+                (2, ServerMessage::Acked { request_id: 1, .. }),
+            ]
+        ),
+        "{answers:?}"
+    );
+    // The admin's tablet, on North alone (a plain Hello, as before version 5), is woken by
+    // her push, and hers by the admin's.
+    let mut tablet = open(base, &admin, &team.north).await.expect("the admin");
+    let (admin_customer, _) = new_customer(3);
+    assert!(matches!(
+        tablet.push(vec![admin_customer]).await,
+        ServerMessage::Acked { .. }
+    ));
+    assert!(matches!(
+        answer_on_or_wake(&mut device, 2).await,
+        ServerMessage::Wake { head: Seq(2) }
+    ));
+    // She becomes a viewer: the team's channels end, her book's channel goes on.
+    let rep_path = format!("/api/teams/{team_id}/members/{}", rep.account_id);
+    let changed = call(
+        reqwest::Method::PATCH,
+        base,
+        &rep_path,
+        &admin.token,
+        Some(json!({ "role": "viewer" })),
+    )
+    .await;
+    assert_eq!(changed.status(), 204);
+    let mut ended = Vec::new();
+    while ended.len() < 3 {
+        let (frames, _) = recv_channels(&mut device).await;
+        for (channel, message) in frames {
+            match message {
+                ServerMessage::Error {
+                    code: ErrorCode::AccessChanged,
+                    ..
+                } => ended.push(channel),
+                ServerMessage::Wake { .. } => {}
+                other => panic!("unexpected {other:?} on {channel}"),
+            }
+        }
+    }
+    ended.sort();
+    assert_eq!(ended, vec![1, 2, 3]);
+    send_channels(
+        &mut device,
+        vec![(
+            0,
+            ClientMessage::Pull {
+                request_id: 4,
+                since: Seq(0),
+                max_entries: 10,
+            },
+        )],
+    )
+    .await;
+    assert!(matches!(
+        answer_on(&mut device, 0).await,
+        ServerMessage::Entries { request_id: 4, .. }
+    ));
+    // A Hello opens North again on the same connection, under the new rule.
+    send_channels(&mut device, vec![(2, hello(&rep, &team.north))]).await;
+    assert!(matches!(
+        answer_on(&mut device, 2).await,
+        ServerMessage::Welcome { head: Seq(2), .. }
+    ));
+    send_channels(
+        &mut device,
+        vec![(
+            2,
+            ClientMessage::Push {
+                request_id: 5,
+                uploads: vec![new_customer(4).0],
+            },
+        )],
+    )
+    .await;
+    assert!(matches!(
+        answer_on(&mut device, 2).await,
+        ServerMessage::Rejected {
+            request_id: 5,
+            code: ErrorCode::ReadOnly,
+            ..
+        }
+    ));
+    // Another device's token on her connection is refused on its channel alone.
+    send_channels(&mut device, vec![(5, hello(&admin, &team.south))]).await;
+    assert!(matches!(
+        answer_on(&mut device, 5).await,
+        ServerMessage::Error {
+            code: ErrorCode::Unauthorized,
+            ..
+        }
+    ));
+    // Revoked from another device: every open channel is told, then the socket closes.
+    let revoked = relay::post(
+        base,
+        &format!("/api/devices/{}/revoke", rep.device_id),
+        json!({}),
+        Some(&rep.token),
+    )
+    .await;
+    assert_eq!(revoked.status(), 204);
+    let (frames, _) = recv_channels(&mut device).await;
+    let mut told: Vec<u16> = frames
+        .iter()
+        .filter(|(_, m)| {
+            matches!(
+                m,
+                ServerMessage::Error {
+                    code: ErrorCode::Revoked,
+                    ..
+                }
+            )
+        })
+        .map(|(channel, _)| *channel)
+        .collect();
+    told.sort();
+    assert_eq!(told, vec![0, 2]);
+    assert!(device.closed().await.is_some());
+    relay.stop().await;
+}
+
+/// The next message on `channel`, wake-ups included.
+async fn answer_on_or_wake(device: &mut Device, channel: u16) -> ServerMessage {
+    loop {
+        let (frames, _) = recv_channels(device).await;
+        if let Some((_, message)) = frames.into_iter().find(|(on, _)| *on == channel) {
+            return message;
+        }
+    }
+}
+
 on_both_backends!(
     every_role_reaches_exactly_the_spaces_it_should,
     invites_are_used_up_revoked_expired_or_unknown_and_never_reveal_a_team,
     a_role_change_or_removal_closes_her_connections_and_the_new_rules_apply,
+    one_connection_carries_her_book_and_the_teams_spaces_each_under_its_own_rule,
 );
 
 #[tokio::test]

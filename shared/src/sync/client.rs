@@ -376,6 +376,16 @@ impl ClientEngine {
         }
     }
 
+    /// Another space's connection to the relay just opened (`sync::channels`): a space
+    /// waiting to retry connects now, so every space is opened in one round trip.
+    pub fn retry_now(&mut self, now: Timestamp) -> Vec<ClientEffect> {
+        if matches!(self.conn, Conn::Waiting { .. }) {
+            self.conn = Conn::Idle;
+            return self.connect_if_possible(now);
+        }
+        Vec::new()
+    }
+
     /// The connection asked for by [`ClientEffect::Connect`] is open.
     pub fn connected(&mut self, now: Timestamp) -> Vec<ClientEffect> {
         let (Conn::Connecting { .. }, Some(credentials)) = (self.conn, &self.credentials) else {
@@ -658,6 +668,11 @@ impl ClientEngine {
             ServerMessage::Wake { head } => {
                 self.remote_head = self.remote_head.max(head);
                 self.progress(now)
+            }
+            ServerMessage::Channels(_) => {
+                // Channels are unwrapped by `ClientChannels` before a session sees them.
+                self.problem = Some("the relay sent another space's frames here".into());
+                self.drop_connection(now, true)
             }
         }
     }

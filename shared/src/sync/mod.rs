@@ -21,12 +21,14 @@
 //! - [`blob`]: validation and idempotency keys of uploaded blobs.
 //! - [`client`]: the device's engine.
 //! - [`relay`]: the relay's per-connection engine.
+//! - [`channels`]: several spaces over one connection, on both sides (protocol version 5).
 //! - [`memory`]: the log in memory — the reference semantics of the relay's stores.
 //! - [`team`]: teams' roles, the access each gives to a team's spaces, invite codes and the
 //!   JSON records of the relay's team API.
 
 pub mod account;
 pub mod blob;
+pub mod channels;
 pub mod client;
 pub mod engine_protocol;
 pub mod memory;
@@ -36,6 +38,7 @@ pub mod tab_protocol;
 pub mod team;
 
 pub use blob::{BlobKey, ValidUpload};
+pub use channels::{ChannelEffect, ChannelsEffect, ClientChannels, RelayChannels};
 pub use client::{
     ClientConfig, ClientEffect, ClientEngine, Credentials, OutboxItem, SyncPhase, SyncStatus,
 };

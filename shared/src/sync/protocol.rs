@@ -42,7 +42,11 @@ pub type ProtocolVersion = u16;
 /// - 4: team spaces (`crate::sync::team`): a push to a space the device may only read is
 ///   refused with [`ErrorCode::ReadOnly`]; a session whose team access changed ends with
 ///   [`ErrorCode::AccessChanged`].
-pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[1, 2, 3, 4];
+/// - 5: several spaces over one connection ([`ClientMessage::Channels`],
+///   [`ServerMessage::Channels`]): each space is a channel carrying the frames of its own
+///   session, so a device in a personal book and a team's spaces reconnects in one round
+///   trip.
+pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[1, 2, 3, 4, 5];
 
 /// The first version whose bootstrap pages carry projections.
 pub const PROJECTIONS_VERSION: ProtocolVersion = 2;
@@ -53,6 +57,27 @@ pub const ERASE_VERSION: ProtocolVersion = 3;
 /// The first version that knows team spaces' error codes ([`ErrorCode::ReadOnly`],
 /// [`ErrorCode::AccessChanged`]).
 pub const TEAMS_VERSION: ProtocolVersion = 4;
+
+/// The first version that carries several spaces over one connection
+/// ([`ClientMessage::Channels`]).
+pub const CHANNELS_VERSION: ProtocolVersion = 5;
+
+/// Most channels (spaces) one connection may open.
+pub const MAX_CHANNELS: usize = 64;
+
+/// One frame of one space's session inside a [`ClientMessage::Channels`] or
+/// [`ServerMessage::Channels`] message: `frame` is that session's message, encoded as it
+/// would be alone on a connection (a [`ClientMessage`] from the device, a
+/// [`ServerMessage`] from the relay).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelFrame {
+    /// The channel, chosen by the device (below [`MAX_CHANNELS`]); a `Hello` on it opens
+    /// (or opens again) the session of the space that Hello names.
+    pub channel: u16,
+    /// The session's encoded message.
+    #[serde(with = "serde_bytes_compat")]
+    pub frame: Vec<u8>,
+}
 
 /// The largest frame either side accepts; larger frames are refused before decoding.
 pub const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
@@ -236,6 +261,12 @@ pub enum ClientMessage {
         /// Page size wanted; the relay may send fewer.
         max_entries: u32,
     },
+    /// Frames of several spaces' sessions (version 5 on). The first message of a
+    /// connection that syncs several spaces: each channel's `Hello`, so every space is
+    /// opened in one round trip; then every later frame of those sessions, each wrapped in
+    /// its channel. A relay of an older version cannot decode it and refuses the
+    /// connection with a plain [`ServerMessage::Error`].
+    Channels(Vec<ChannelFrame>),
 }
 
 /// What the relay sends.
@@ -313,6 +344,10 @@ pub enum ServerMessage {
         #[serde(with = "serde_bytes_compat")]
         deflated: Vec<u8>,
     },
+    /// Frames of several spaces' sessions (version 5 on), answering
+    /// [`ClientMessage::Channels`]: what the sessions sent while handling one message of
+    /// the device, each in its channel.
+    Channels(Vec<ChannelFrame>),
 }
 
 /// A page of a bootstrap: what [`ServerMessage::BootstrapPage`] carries, with projections
@@ -553,6 +588,13 @@ mod tests {
             },
             expect!["0309010502000102633164"],
         );
+        check_client(
+            ClientMessage::Channels(vec![ChannelFrame {
+                channel: 2,
+                frame: vec![0, 1, 5],
+            }]),
+            expect!["04010203000105"],
+        );
     }
 
     #[test]
@@ -621,6 +663,13 @@ mod tests {
                 deflated: vec![1, 2],
             },
             expect!["0709020102"],
+        );
+        check_server(
+            ServerMessage::Channels(vec![ChannelFrame {
+                channel: 300,
+                frame: vec![4, 9],
+            }]),
+            expect!["0801ac02020409"],
         );
     }
 

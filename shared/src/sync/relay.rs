@@ -385,6 +385,9 @@ impl RelaySession {
     /// The token is not valid for the space (`Unauthorized`, `Revoked` or `Forbidden`), the
     /// device was revoked while connected, or its team access changed (`AccessChanged`).
     pub fn refused(&mut self, code: ErrorCode, message: String) -> Vec<SessionEffect> {
+        if self.state == State::Closed {
+            return Vec::new();
+        }
         let code = match code {
             ErrorCode::AccessChanged if !self.knows_teams() => ErrorCode::Internal,
             code => code,
