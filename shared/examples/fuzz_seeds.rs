@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use shared::sync::protocol::{
-    encode, BlobKind, ClientMessage, DocumentId, Seq, SpaceId, Upload, SUPPORTED_VERSIONS,
+    encode, BlobKind, ChannelFrame, ClientMessage, DocumentId, Seq, SpaceId, Upload,
+    SUPPORTED_VERSIONS,
 };
 use shared::{CustomerDoc, Timestamp};
 
@@ -72,6 +73,33 @@ fn main() {
         }
     }
     write("relay_session", "hello_pull", &session);
+    // Two spaces over one connection (protocol version 5): both Hellos in one frame, then a
+    // pull on the second channel.
+    let channels = |frames: Vec<(u16, Vec<u8>)>| {
+        encode(&ClientMessage::Channels(
+            frames
+                .into_iter()
+                .map(|(channel, frame)| ChannelFrame { channel, frame })
+                .collect(),
+        ))
+    };
+    let short_hello = |space: &str| {
+        encode(&ClientMessage::Hello {
+            supported_versions: SUPPORTED_VERSIONS.to_vec(),
+            space: SpaceId(space.into()),
+            token: "t".repeat(40),
+        })
+    };
+    let open = channels(vec![(0, short_hello("s")), (1, short_hello("team"))]);
+    let pull_on_1 = channels(vec![(1, pull.clone())]);
+    write("protocol_decode", "channels", &open);
+    let mut session = Vec::new();
+    for frame in [&open, &pull_on_1] {
+        assert!(frame.len() < 256, "a seed frame fits a length byte");
+        session.push(frame.len() as u8);
+        session.extend(frame.iter());
+    }
+    write("relay_session", "channels_hello_pull", &session);
     write(
         "csv_import",
         "google",
