@@ -174,8 +174,17 @@ pub async fn listen(
 }
 
 /// After a (re)connection: wakes every space with live connections here at its current
-/// head, and closes the sockets of devices revoked meanwhile.
+/// head, closes the sockets of devices revoked meanwhile, and ends every team session (a
+/// role, territory or membership change may have been missed; the devices reconnect under
+/// the current rules).
 pub async fn resync(pool: &PgPool, hub: &Hub, store: &LogStore) {
+    let ended = hub.end_team_sessions();
+    if ended > 0 {
+        tracing::info!(
+            ended,
+            "team sessions ended after missed notifications; devices reconnect"
+        );
+    }
     for space in hub.spaces() {
         match store.head(&space).await {
             Ok(head) => hub.wake(&space, head, None),

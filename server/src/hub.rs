@@ -199,6 +199,19 @@ impl Hub {
         count
     }
 
+    /// Ends every team session here (after this relay missed notifications: a membership
+    /// change it did not hear of must not leave a session under the old rules); the devices
+    /// reconnect at once and are let in under the current ones. Returns how many.
+    pub fn end_team_sessions(&self) -> usize {
+        let inner = self.lock();
+        let mut count = 0;
+        for conn in inner.conns.values().filter(|conn| conn.member.is_some()) {
+            conn.signals.access_changed(conn.tag);
+            count += 1;
+        }
+        count
+    }
+
     /// Every space with a live connection here.
     pub fn spaces(&self) -> Vec<SpaceId> {
         self.lock().by_space.keys().cloned().collect()

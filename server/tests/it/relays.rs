@@ -181,7 +181,8 @@ async fn listeners_up(admin: &mut sqlx::PgConnection) {
 }
 
 #[tokio::test]
-async fn resynchronising_wakes_every_live_space_at_its_head_and_closes_revoked_devices() {
+async fn resynchronising_wakes_every_live_space_at_its_head_closes_revoked_devices_and_ends_team_sessions(
+) {
     // The mechanism a reconnected listener relies on, without the race: a hub with live
     // connections, a database that moved on meanwhile.
     let url = fresh_pg_database().await;
@@ -233,8 +234,24 @@ async fn resynchronising_wakes_every_live_space_at_its_head_and_closes_revoked_d
         tablet.clone(),
         tablet_revoked.clone(),
     );
+    // The tablet's session of a team's space: a membership change may have been missed
+    // while the relay heard nothing, so it ends and the device comes back under the
+    // current rules.
+    hub.register(
+        &SpaceId("quiet".into()),
+        "tablet",
+        Some(("a".to_string(), "team".to_string())),
+        Some(4),
+        tablet.clone(),
+        tablet_revoked.clone(),
+    );
     server::fanout::resync(pool, &hub, &store).await;
-    assert_eq!(tablet.take().heads, vec![(Some(3), Seq(41))]);
+    let tablet_signal = tablet.take();
+    assert_eq!(tablet_signal.access_changed, vec![Some(4)]);
+    assert_eq!(
+        tablet_signal.heads,
+        vec![(Some(3), Seq(41)), (Some(4), Seq(0))]
+    );
     assert_eq!(phone.take().heads, vec![(None, Seq(41))]);
     assert!(
         phone_revoked.is_cancelled(),
