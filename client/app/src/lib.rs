@@ -138,6 +138,9 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("customers/:id/erase") view=routes::erase::EraseCustomer/>
                     <Route path=path!("sample-data") view=SampleData/>
                     <Route path=path!("account") view=AccountPage/>
+                    <Route path=path!("team") view=routes::team::TeamsPage/>
+                    <Route path=path!("team/:id") view=routes::team::TeamPage/>
+                    <Route path=path!("join") view=routes::team::JoinPage/>
                     <Route path=path!("capture") view=QuickCapture/>
                     <Route path=path!("settings") view=Settings/>
                     <Route path=path!("settings/fields") view=routes::fields::FieldsPage/>

@@ -19,3 +19,4 @@ pub mod sales;
 pub mod sample_data;
 pub mod segments;
 pub mod settings;
+pub mod team;

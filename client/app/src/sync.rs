@@ -139,6 +139,24 @@ impl Sync {
         self.engine.ask(EngineRequest::Revoke(device_id)).await?;
         Ok(())
     }
+
+    /// A call of the relay's team API (made by the engine with this device's token), its
+    /// answer read as `T` (`()` for calls that answer nothing).
+    pub async fn team<T: serde::de::DeserializeOwned>(
+        self,
+        call: shared::sync::team::TeamCall,
+    ) -> Result<T, ApiError> {
+        let unexpected = |detail: String| ApiError {
+            message: format!("the relay answered something unexpected: {detail}"),
+            fields: Vec::new(),
+        };
+        match self.engine.ask(EngineRequest::Team(call)).await? {
+            Reply::Json(json) => {
+                serde_json::from_str(&json).map_err(|err| unexpected(err.to_string()))
+            }
+            other => Err(unexpected(format!("{other:?}"))),
+        }
+    }
 }
 
 fn set_if_changed<T: PartialEq + Send + std::marker::Sync + 'static>(

@@ -235,6 +235,7 @@ async fn answer(
             sync.revoke(device_id).await?;
             Ok(Reply::Done)
         }
+        EngineRequest::Team(call) => Ok(Reply::Json(sync.team(call).await?)),
     }
 }
 

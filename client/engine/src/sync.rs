@@ -634,6 +634,20 @@ impl Sync {
     }
 }
 
+impl Sync {
+    /// A call of the relay's team API with this device's token; the relay's JSON answer.
+    pub async fn team(self, call: shared::sync::team::TeamCall) -> Result<String, ApiError> {
+        let Some(session) = self.session.get_untracked() else {
+            return Err(ApiError::new(
+                "Sign in first: teams live on the relay, with your account.",
+            ));
+        };
+        let (method, path, body) = call.http();
+        let value = api(method, &path, body, Some(&session.token)).await?;
+        Ok(value.to_string())
+    }
+}
+
 fn credentials_of(session: &SessionInfo) -> Credentials {
     Credentials {
         space: SpaceId(session.space_id.clone()),
@@ -707,6 +721,23 @@ async fn api(
             None => "Too many attempts. Wait a few minutes, then try again.".to_string(),
         },
         Some("invalid") => "Some fields need attention.".to_string(),
+        Some("forbidden") => "Only a team admin can do this.".to_string(),
+        Some("not_found") => "That team, member or invite no longer exists.".to_string(),
+        Some("last_admin") => {
+            "A team needs at least one admin: make someone else admin first.".to_string()
+        }
+        Some("invite_unknown") => {
+            "No invite has this code. Check it with the person who invited you.".to_string()
+        }
+        Some("invite_expired") => {
+            "This invite has expired. Ask for a new one.".to_string()
+        }
+        Some("invite_revoked") => {
+            "This invite was withdrawn. Ask for a new one.".to_string()
+        }
+        Some("invite_used_up") => {
+            "This invite was already used. Ask for a new one.".to_string()
+        }
         _ => value
             .get("message")
             .and_then(|m| m.as_str())

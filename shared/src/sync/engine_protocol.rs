@@ -35,6 +35,7 @@ use crate::crm::kpi::{DashboardFigures, DashboardRequest};
 use crate::documents::book_doc::BookSettings;
 use crate::model::history::{RecentChange, SetAside};
 use crate::sync::account::DeviceInfo;
+use crate::sync::team::TeamCall;
 use crate::sync::protocol::Upload;
 use crate::sync::tab_protocol::{RequestId, SyncState};
 #[cfg(doc)]
@@ -171,6 +172,9 @@ pub enum EngineRequest {
     Devices,
     /// Revoke another device of the account → [`Reply::Done`].
     Revoke(String),
+    /// A call of the relay's team API with this device's token → [`Reply::Json`] (the
+    /// type each [`TeamCall`] names).
+    Team(TeamCall),
 }
 
 /// A successful answer.
@@ -198,6 +202,8 @@ pub enum Reply {
     Dashboard(Box<DashboardFigures>),
     /// The account's devices.
     Devices(Vec<DeviceInfo>),
+    /// The relay's JSON answer (`null` when it had nothing to say).
+    Json(String),
 }
 
 /// A customer and the version of its document it was read from.
@@ -334,6 +340,7 @@ pub const WIRE_FINGERPRINT: u64 = crate::model::snapshot::fingerprint(&[
     include_bytes!("../documents/customer_doc.rs"),
     include_bytes!("../crm/segments.rs"),
     include_bytes!("../crm/kpi.rs"),
+    include_bytes!("team.rs"),
 ]);
 
 /// What the rep reads when this page and its engine come from two builds.

@@ -265,9 +265,206 @@ pub fn invite_status(
     }
 }
 
+/// A call of the relay's team API, as the app makes it (the engine carries it out with the
+/// device's token; the answer is JSON of the type each variant names).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TeamCall {
+    /// The account's teams → `Vec<TeamInfo>`.
+    List,
+    /// A new team, the caller its admin, with its first territory → [`TeamInfo`].
+    Create {
+        /// The team's name.
+        name: String,
+        /// The first territory's name (`None`: "All customers").
+        territory: Option<String>,
+    },
+    /// A new territory (admin) → [`TerritoryInfo`].
+    AddTerritory {
+        /// The team.
+        team: String,
+        /// The territory's name.
+        name: String,
+    },
+    /// The team's members → `Vec<MemberInfo>`.
+    Members {
+        /// The team.
+        team: String,
+    },
+    /// A member's role or territories (admin) → nothing.
+    SetMember {
+        /// The team.
+        team: String,
+        /// Her account.
+        account: String,
+        /// Her new role.
+        role: Option<Role>,
+        /// Her new territories (spaces).
+        territories: Option<Vec<String>>,
+    },
+    /// Removes a member (admin, or the member herself leaving) → nothing.
+    RemoveMember {
+        /// The team.
+        team: String,
+        /// Her account.
+        account: String,
+    },
+    /// A new invite (admin) → [`NewInvite`].
+    Invite {
+        /// The team.
+        team: String,
+        /// The role it gives.
+        role: Role,
+        /// The territories (spaces) it puts the new member in.
+        territories: Vec<String>,
+        /// Hours until it expires.
+        expires_in_hours: u32,
+        /// How many people may use it.
+        max_uses: u32,
+    },
+    /// The team's invites (admin) → `Vec<InviteInfo>`.
+    Invites {
+        /// The team.
+        team: String,
+    },
+    /// Revokes an invite (admin) → nothing.
+    RevokeInvite {
+        /// The team.
+        team: String,
+        /// The invite.
+        invite: String,
+    },
+    /// Joins the team of an invite, by its code or its link's secret → [`TeamInfo`].
+    Accept {
+        /// The code, as typed.
+        code: Option<String>,
+        /// The link's secret.
+        secret: Option<String>,
+    },
+}
+
+impl TeamCall {
+    /// The HTTP method, the path and the JSON body of the call.
+    pub fn http(&self) -> (&'static str, String, Option<serde_json::Value>) {
+        use serde_json::json;
+        let team_path = |team: &str, rest: &str| format!("/api/teams/{}{rest}", path_part(team));
+        match self {
+            TeamCall::List => ("GET", "/api/teams".into(), None),
+            TeamCall::Create { name, territory } => (
+                "POST",
+                "/api/teams".into(),
+                Some(json!({ "name": name, "territory": territory })),
+            ),
+            TeamCall::AddTerritory { team, name } => (
+                "POST",
+                team_path(team, "/territories"),
+                Some(json!({ "name": name })),
+            ),
+            TeamCall::Members { team } => ("GET", team_path(team, "/members"), None),
+            TeamCall::SetMember {
+                team,
+                account,
+                role,
+                territories,
+            } => (
+                "PATCH",
+                team_path(team, &format!("/members/{}", path_part(account))),
+                Some(json!({ "role": role, "territories": territories })),
+            ),
+            TeamCall::RemoveMember { team, account } => (
+                "DELETE",
+                team_path(team, &format!("/members/{}", path_part(account))),
+                None,
+            ),
+            TeamCall::Invite {
+                team,
+                role,
+                territories,
+                expires_in_hours,
+                max_uses,
+            } => (
+                "POST",
+                team_path(team, "/invites"),
+                Some(json!({
+                    "role": role,
+                    "territories": territories,
+                    "expires_in_hours": expires_in_hours,
+                    "max_uses": max_uses,
+                })),
+            ),
+            TeamCall::Invites { team } => ("GET", team_path(team, "/invites"), None),
+            TeamCall::RevokeInvite { team, invite } => (
+                "DELETE",
+                team_path(team, &format!("/invites/{}", path_part(invite))),
+                None,
+            ),
+            TeamCall::Accept { code, secret } => (
+                "POST",
+                "/api/invites/accept".into(),
+                Some(json!({ "code": code, "secret": secret })),
+            ),
+        }
+    }
+}
+
+/// An id as one path segment: anything but letters, digits, `-` and `_` is
+/// percent-encoded, so an id can never reach another route.
+fn path_part(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// The words for a role, as the app shows it.
+pub fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "Admin",
+        Role::Manager => "Manager",
+        Role::Rep => "Rep",
+        Role::Viewer => "Viewer",
+    }
+}
+
+/// What a role may do, in one sentence for the invite and member screens.
+pub fn role_description(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "Manages members, invites and territories; sees and edits everything.",
+        Role::Manager => "Sees and edits every territory, reassigns customers, sees the team dashboard.",
+        Role::Rep => "Sees and edits the customers of her territories.",
+        Role::Viewer => "Reads the customers of her territories; cannot change anything.",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn team_calls_address_their_routes_and_ids_never_leave_their_segment() {
+        let (method, path, body) = TeamCall::SetMember {
+            team: "t1".into(),
+            account: "../devices/x".into(),
+            role: Some(Role::Viewer),
+            territories: None,
+        }
+        .http();
+        assert_eq!(method, "PATCH");
+        assert_eq!(path, "/api/teams/t1/members/%2E%2E%2Fdevices%2Fx");
+        assert_eq!(
+            body,
+            Some(serde_json::json!({ "role": "viewer", "territories": null }))
+        );
+        let (method, path, body) = TeamCall::Accept {
+            code: Some("k7qm4 xpd2r".into()),
+            secret: None,
+        }
+        .http();
+        assert_eq!((method, path.as_str()), ("POST", "/api/invites/accept"));
+        assert_eq!(body.unwrap()["code"], "k7qm4 xpd2r");
+        assert_eq!(TeamCall::List.http().1, "/api/teams");
+    }
 
     #[test]
     fn roles_reach_exactly_the_spaces_they_should() {

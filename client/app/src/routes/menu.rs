@@ -68,6 +68,12 @@ pub fn MenuPage() -> impl IntoView {
             "Account & devices",
             "Sign in, sync, devices",
         ),
+        (
+            "/team",
+            "menu-team",
+            "Team",
+            "Join or start a team, invite colleagues, roles and territories",
+        ),
     ];
     view! {
         <div class="detail" data-testid="menu-page">
