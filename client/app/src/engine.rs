@@ -95,6 +95,8 @@ impl Engine {
             None => {
                 let options = web_sys::WorkerOptions::new();
                 options.set_type(web_sys::WorkerType::Module);
+                // Which book the engine opens (`crate::book`).
+                options.set_name(&crate::book::worker_name());
                 match Worker::new_with_options(ENGINE_SCRIPT, &options) {
                     Ok(worker) => (worker, Vec::new()),
                     Err(err) => {

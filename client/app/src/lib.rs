@@ -22,6 +22,7 @@
 //! - [`export`]: the file of unsynced changes (export and import).
 //! - [`device`]: persistent storage, usage and quota, installed or not, iOS Safari.
 
+pub mod book;
 pub mod components;
 pub mod device;
 pub mod engine;
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
     engine.connect();
     provide_context(engine);
     provide_context(repo);
+    provide_context(book::TeamMembers::new());
     // Search reads the custom values the book's fields say are text (or choices).
     Effect::new(move |_| {
         let search = repo
@@ -125,6 +127,7 @@ fn Shell() -> impl IntoView {
     let survey = expect_context::<routes::feedback::SurveyMode>();
     view! {
         <routes::feedback::SurveyOverlay/>
+        <routes::team::MembersRefresher/>
         // Under a survey, the rep's screens take no clicks and no focus.
         // The pipeline board takes the whole width of a tablet for its columns.
         <div class="app" class:detail-open=detail_open class:wide=move || location.pathname.with(|path| path == "/pipeline" || path.starts_with("/dashboard")) inert=move || survey.is_active()>
@@ -174,6 +177,15 @@ fn Panes() -> impl IntoView {
         }
         focus_new_screen();
     });
+    let read_only = book::current().is_some_and(|book| !book.writable());
+    let locked = move || {
+        read_only
+            && !location.pathname.with(|path| {
+                ["/menu", "/team", "/account", "/join", "/settings"]
+                    .iter()
+                    .any(|open| path.starts_with(open))
+            })
+    };
     // One `main` landmark around both panes (`display: contents`: the panes stay the app
     // grid's columns), so it holds whatever a phone shows and both on a tablet.
     view! {
@@ -182,7 +194,16 @@ fn Panes() -> impl IntoView {
                 <CustomerList/>
             </section>
             <section class="pane-detail" node_ref=detail>
-                <leptos_router::components::Outlet/>
+                // A team book the member may only read: every form control of its screens is
+                // disabled (the team, menu and account screens stay usable).
+                {move || locked().then(|| view! {
+                    <p class="banner banner-info" role="status" data-testid="read-only-detail">
+                        "Read only: you are a viewer in this team's territory."
+                    </p>
+                })}
+                <fieldset class="contents" disabled=locked>
+                    <leptos_router::components::Outlet/>
+                </fieldset>
             </section>
         </main>
     }

@@ -21,6 +21,16 @@ pub fn in_worker() -> bool {
     web_sys::window().is_none()
 }
 
+/// The name this worker was started with (`WorkerOptions::name`; empty on a page): which
+/// book the engine opens.
+pub fn worker_name() -> String {
+    js_sys::Reflect::get(&js_sys::global(), &"name".into())
+        .ok()
+        .and_then(|name| name.as_string())
+        .filter(|_| in_worker())
+        .unwrap_or_default()
+}
+
 /// `setTimeout(callback, ms)`; the handle for [`clear_timeout`].
 pub fn set_timeout(callback: &JsValue, ms: i32) -> Option<i32> {
     call("setTimeout", &Array::of2(callback, &JsValue::from(ms)))

@@ -56,8 +56,26 @@ use shared::model::snapshot::PerCustomer;
 use shared::{model::facts::CustomerFacts, CustomerId, CustomerSummary};
 use wasm_bindgen::{JsCast, JsValue};
 
-const DB_NAME: &str = "fieldbook";
+/// The account's own book's database.
+pub const OWN_DATABASE: &str = "fieldbook";
 const DB_VERSION: u32 = 6;
+
+thread_local! {
+    /// The database of the book this thread works in (`set_database`).
+    static DATABASE: std::cell::RefCell<String> = std::cell::RefCell::new(OWN_DATABASE.to_string());
+}
+
+/// Chooses the book this thread's [`Store::open`] opens: the account's own
+/// ([`OWN_DATABASE`]) unless told otherwise at start (a team's territory,
+/// `shared::sync::team::TeamBook::database`). Every book has the same layout.
+pub fn set_database(name: &str) {
+    DATABASE.with(|database| *database.borrow_mut() = name.to_string());
+}
+
+/// The database of the book this thread works in.
+pub fn database() -> String {
+    DATABASE.with(|database| database.borrow().clone())
+}
 const DOC_CHUNKS: &str = "doc_chunks";
 const META: &str = "meta";
 const OUTBOX: &str = "outbox";
@@ -300,9 +318,19 @@ impl Store {
         on_blocked: impl FnOnce() + 'static,
         on_replaced: impl FnOnce() + 'static,
     ) -> Result<Store, StoreError> {
+        Store::open_named(&database(), on_blocked, on_replaced).await
+    }
+
+    /// Opens (creating or upgrading) the database `name` (another book's: a team book's
+    /// engine reads the account's session from the own book's `meta`).
+    pub async fn open_named(
+        name: &str,
+        on_blocked: impl FnOnce() + 'static,
+        on_replaced: impl FnOnce() + 'static,
+    ) -> Result<Store, StoreError> {
         let factory = Factory::new().map_err(|err| StoreError::Unavailable(err.to_string()))?;
         let mut request = factory
-            .open(DB_NAME, Some(DB_VERSION))
+            .open(name, Some(DB_VERSION))
             .map_err(|err| StoreError::Unavailable(err.to_string()))?;
         request.on_upgrade_needed(|event| {
             let Ok(database) = event.database() else {

@@ -32,8 +32,15 @@ pub fn run() {
     owner.set();
     // Lives as long as the worker.
     std::mem::forget(owner);
+    // Which book this tab works in: the account's own, or a team's territory (the page
+    // names it when it starts the worker).
+    let book: Option<shared::sync::team::TeamBook> =
+        serde_json::from_str(&common::global::worker_name()).ok();
+    if let Some(book) = &book {
+        common::store::set_database(&book.database());
+    }
     let tabs = tabs::Tabs::start();
     let repo = repo::Repo::start(tabs);
-    let sync = sync::Sync::start(repo, tabs);
+    let sync = sync::Sync::start(repo, tabs, book);
     page::serve(tabs, repo, sync);
 }

@@ -1248,18 +1248,45 @@ impl Repo {
 
     /// Merges entries from the relay into their documents and stores them, with the new
     /// cursor and bootstrap position, in one transaction.
+    ///
+    /// `shared_space`: the entries are of a team book's shared space, whose only document
+    /// the book uses is the book document (catalog, pipeline, fields): anything else there
+    /// is left out, and the position is kept under that space's own keys.
     pub async fn apply_remote(
         &self,
-        entries: Vec<LogEntry>,
-        projections: Vec<Option<EntryProjection>>,
+        mut entries: Vec<LogEntry>,
+        mut projections: Vec<Option<EntryProjection>>,
         cursor: Seq,
         bootstrap: Option<BootstrapPosition>,
         catch_up: bool,
+        shared_space: bool,
     ) -> Result<(), String> {
+        let (cursor_key, bootstrap_key) = if shared_space {
+            ("cursor:shared", "bootstrap:shared")
+        } else {
+            ("cursor", "bootstrap")
+        };
+        if shared_space {
+            let keep: Vec<bool> = (entries.iter())
+                .map(|entry| entry.document.0 == BOOK_DOCUMENT)
+                .collect();
+            let mut index = 0;
+            entries.retain(|_| {
+                index += 1;
+                keep[index - 1]
+            });
+            if !projections.is_empty() {
+                let mut index = 0;
+                projections.retain(|_| {
+                    index += 1;
+                    keep.get(index - 1).copied().unwrap_or(false)
+                });
+            }
+        }
         let meta = vec![
-            ("cursor", cursor.0.to_string()),
+            (cursor_key, cursor.0.to_string()),
             (
-                "bootstrap",
+                bootstrap_key,
                 match &bootstrap {
                     Some(position) => serde_json::to_string(position).map_err(|e| e.to_string())?,
                     None => String::new(),
@@ -1276,7 +1303,9 @@ impl Repo {
             catch_up,
         )
         .await?;
-        self.inner().borrow_mut().cursor = cursor;
+        if !shared_space {
+            self.inner().borrow_mut().cursor = cursor;
+        }
         Ok(())
     }
 

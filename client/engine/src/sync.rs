@@ -27,8 +27,10 @@ use std::{cell::RefCell, rc::Rc};
 
 use leptos::prelude::*;
 use shared::sync::protocol::{decode, BootstrapPosition, Seq, SpaceId, Upload};
+use shared::sync::team::TeamBook;
 use shared::sync::{
-    ClientConfig, ClientEffect, ClientEngine, Credentials, OutboxItem, SyncPhase, SyncStatus,
+    ChannelsEffect, ClientChannels, ClientConfig, ClientEffect, ClientEngine, Credentials,
+    OutboxItem, SyncPhase, SyncStatus,
 };
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -61,8 +63,23 @@ impl ApiError {
     }
 }
 
+/// The channel of the book's customers (the account's own space, or a team's territory).
+const CUSTOMERS: u16 = 0;
+/// The channel of a team book's shared space: its book document (catalog, pipeline, fields).
+const SHARED: u16 = 1;
+
+/// Where a channel's sync position is kept in `meta`.
+fn meta_keys(channel: u16) -> (&'static str, &'static str) {
+    if channel == SHARED {
+        ("cursor:shared", "bootstrap:shared")
+    } else {
+        ("cursor", "bootstrap")
+    }
+}
+
 struct Inner {
-    engine: Option<ClientEngine>,
+    /// One engine per space of the book, over one connection (`shared::sync::channels`).
+    conn: Option<ClientChannels>,
     socket: Option<WebSocket>,
     generation: u64,
     timer: Option<i32>,
@@ -85,6 +102,8 @@ pub struct Sync {
     pub held: RwSignal<Option<HeldBook>>,
     repo: Repo,
     tabs: Tabs,
+    /// The team book this tab works in (`None`: the account's own book).
+    book: StoredValue<Option<TeamBook>>,
     inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
 }
 
@@ -102,7 +121,7 @@ fn initial_status() -> SyncStatus {
 impl Sync {
     /// Starts sync once this tab is the writer (its repo's steps run first); in the other
     /// tabs, shows what the writer announces.
-    pub fn start(repo: Repo, tabs: Tabs) -> Sync {
+    pub fn start(repo: Repo, tabs: Tabs, book: Option<TeamBook>) -> Sync {
         let sync = Sync {
             status: RwSignal::new(initial_status()),
             session: RwSignal::new(None),
@@ -111,8 +130,9 @@ impl Sync {
             held: RwSignal::new(None),
             repo,
             tabs,
+            book: StoredValue::new(book),
             inner: StoredValue::new_local(Rc::new(RefCell::new(Inner {
-                engine: None,
+                conn: None,
                 socket: None,
                 generation: 0,
                 timer: None,
@@ -171,22 +191,19 @@ impl Sync {
 
     async fn restore(self) -> Result<(), String> {
         let store = self.repo.storage().ok_or("storage is not open")?;
-        let session: Option<SessionInfo> = store
+        // The account is signed in on the device's own book; a team book uses its session.
+        let session_store = match self.book.get_value() {
+            None => store.clone(),
+            Some(_) => Rc::new(
+                common::store::Store::open_named(common::store::OWN_DATABASE, || {}, || {})
+                    .await
+                    .map_err(|e| e.to_string())?,
+            ),
+        };
+        let session: Option<SessionInfo> = session_store
             .get_meta("session")
             .await
             .map_err(|e| e.to_string())?
-            .and_then(|json| serde_json::from_str(&json).ok());
-        let cursor = store
-            .get_meta("cursor")
-            .await
-            .map_err(|e| e.to_string())?
-            .and_then(|text| text.parse().ok())
-            .map_or(Seq(0), Seq);
-        let bootstrap: Option<BootstrapPosition> = store
-            .get_meta("bootstrap")
-            .await
-            .map_err(|e| e.to_string())?
-            .filter(|json| !json.is_empty())
             .and_then(|json| serde_json::from_str(&json).ok());
         let outbox: Vec<OutboxItem> = store
             .load_outbox()
@@ -201,16 +218,36 @@ impl Sync {
                 }
             })
             .collect();
-        let credentials = session.as_ref().map(credentials_of);
-        let engine = ClientEngine::new(
-            ClientConfig::default(),
-            credentials,
-            cursor,
-            bootstrap,
-            outbox,
-            random_seed(),
-        );
-        self.inner().borrow_mut().engine = Some(engine);
+        let mut outboxes = self.by_channel(outbox);
+        let mut engines = Vec::new();
+        let mut cursor = Seq(0);
+        for (channel, credentials) in self.credentials(session.as_ref()).into_iter().enumerate() {
+            let (cursor_key, bootstrap_key) = meta_keys(channel as u16);
+            let at = store
+                .get_meta(cursor_key)
+                .await
+                .map_err(|e| e.to_string())?
+                .and_then(|text| text.parse().ok())
+                .map_or(Seq(0), Seq);
+            let bootstrap: Option<BootstrapPosition> = store
+                .get_meta(bootstrap_key)
+                .await
+                .map_err(|e| e.to_string())?
+                .filter(|json| !json.is_empty())
+                .and_then(|json| serde_json::from_str(&json).ok());
+            if channel as u16 == CUSTOMERS {
+                cursor = at;
+            }
+            engines.push(ClientEngine::new(
+                ClientConfig::default(),
+                credentials,
+                at,
+                bootstrap,
+                std::mem::take(&mut outboxes[channel]),
+                random_seed(),
+            ));
+        }
+        self.inner().borrow_mut().conn = Some(ClientChannels::new(engines));
         self.attach(session.as_ref().map(|s| s.device_name.clone()), cursor);
         if session.is_none() {
             // Why this device was signed out, kept until the next sign-in (a revoked phone
@@ -224,9 +261,41 @@ impl Sync {
         self.session.set(session);
         // A worker gets no online/offline events: the page tells the engine (`set_online`).
         let online = common::global::on_line();
-        self.call(|engine, now| engine.set_online(online, now));
+        self.set_online(online);
         self.ready.set(true);
         Ok(())
+    }
+
+    /// Each channel's credentials: the book's customers, then (a team book) its shared
+    /// space; `None` while signed out.
+    fn credentials(self, session: Option<&SessionInfo>) -> Vec<Option<Credentials>> {
+        let credentials = |space: &str| {
+            session.map(|session| Credentials {
+                space: SpaceId(space.to_string()),
+                token: session.token.clone(),
+            })
+        };
+        match self.book.get_value() {
+            None => vec![session.map(credentials_of)],
+            Some(book) => vec![credentials(&book.territory), credentials(&book.shared)],
+        }
+    }
+
+    /// Outbox items by channel: a team book's book document goes to its shared space,
+    /// everything else to the book's customers.
+    fn by_channel(self, items: Vec<OutboxItem>) -> Vec<Vec<OutboxItem>> {
+        let team = self.book.with_value(Option::is_some);
+        let mut channels = vec![Vec::new(), Vec::new()];
+        for item in items {
+            let channel =
+                if team && item.upload.document.0 == shared::documents::book_doc::BOOK_DOCUMENT {
+                    SHARED
+                } else {
+                    CUSTOMERS
+                };
+            channels[usize::from(channel)].push(item);
+        }
+        channels
     }
 
     /// Connects the repo to this runtime: the device name for change messages, the cursor
@@ -235,35 +304,63 @@ impl Sync {
         self.repo.attach_sync(
             device_name,
             cursor,
-            Rc::new(move |items| self.call(|engine, now| engine.queued(items, now))),
+            Rc::new(move |items| {
+                let channels = self.by_channel(items);
+                self.call(|conn, now| {
+                    let mut effects = Vec::new();
+                    for (channel, items) in channels.into_iter().enumerate() {
+                        if !items.is_empty() {
+                            effects.extend(
+                                conn.with(channel as u16, now, |engine| engine.queued(items, now)),
+                            );
+                        }
+                    }
+                    effects
+                })
+            }),
             Rc::new(move |ids| {
-                if let Some(engine) = self.inner().borrow_mut().engine.as_mut() {
-                    engine.forget(&ids);
-                }
+                self.call(|conn, now| {
+                    conn.each(now, |engine| {
+                        engine.forget(&ids);
+                        Vec::new()
+                    })
+                })
             }),
         );
     }
 
     /// The browser went online or offline (the page tells its engine).
     pub fn set_online(self, online: bool) {
-        self.call(|engine, now| engine.set_online(online, now));
+        self.call(|conn, now| conn.each(now, |engine| engine.set_online(online, now)));
     }
 
-    /// Feeds one event to the engine and carries out what it asks.
-    fn call(self, event: impl FnOnce(&mut ClientEngine, shared::Timestamp) -> Vec<ClientEffect>) {
+    /// Feeds one channel's engine an event and carries out what it asks.
+    fn on(
+        self,
+        channel: u16,
+        event: impl FnOnce(&mut ClientEngine, shared::Timestamp) -> Vec<ClientEffect>,
+    ) {
+        self.call(|conn, now| conn.with(channel, now, |engine| event(engine, now)));
+    }
+
+    /// Feeds the engines one event and carries out what they ask.
+    fn call(
+        self,
+        event: impl FnOnce(&mut ClientChannels, shared::Timestamp) -> Vec<ChannelsEffect>,
+    ) {
         let inner = self.inner();
         let effects = {
             let mut inner = inner.borrow_mut();
-            let Some(engine) = inner.engine.as_mut() else {
+            let Some(conn) = inner.conn.as_mut() else {
                 return;
             };
-            event(engine, now())
+            event(conn, now())
         };
         self.run(effects);
         let (status, wakeup) = {
             let inner = inner.borrow();
-            match &inner.engine {
-                Some(engine) => (engine.status(), engine.next_wakeup()),
+            match &inner.conn {
+                Some(conn) => (combined_status(conn), conn.next_wakeup()),
                 None => return,
             }
         };
@@ -282,18 +379,18 @@ impl Sync {
         let delay = (at.0 - now().0).clamp(0, i32::MAX as i64) as i32;
         let callback = Closure::once_into_js(move || {
             self.inner().borrow_mut().timer = None;
-            self.call(|engine, now| engine.tick(now));
+            self.call(|conn, now| conn.tick(now));
         });
         if let Some(handle) = common::global::set_timeout(&callback, delay) {
             inner.borrow_mut().timer = Some(handle);
         }
     }
 
-    fn run(self, effects: Vec<ClientEffect>) {
+    fn run(self, effects: Vec<ChannelsEffect>) {
         for effect in effects {
             match effect {
-                ClientEffect::Connect => self.connect(),
-                ClientEffect::Send(frame) => {
+                ChannelsEffect::Connect => self.connect(),
+                ChannelsEffect::Send(frame) => {
                     let socket = self.inner().borrow().socket.clone();
                     if let Some(socket) = socket {
                         count_socket_bytes(frame.len());
@@ -302,62 +399,85 @@ impl Sync {
                         }
                     }
                 }
-                ClientEffect::Disconnect => self.close_socket(),
-                ClientEffect::Apply {
-                    entries,
-                    projections,
-                    cursor,
-                    bootstrap,
-                    catch_up,
-                } => {
-                    let repo = self.repo;
+                ChannelsEffect::Disconnect => self.close_socket(),
+                ChannelsEffect::Space { channel, effect } => self.run_space(channel, effect),
+            }
+        }
+    }
+
+    /// Carries out what one space's engine asks.
+    fn run_space(self, channel: u16, effect: ClientEffect) {
+        match effect {
+            ClientEffect::Connect | ClientEffect::Send(_) | ClientEffect::Disconnect => {
+                // `ClientChannels` turns these into the socket's.
+            }
+            ClientEffect::Apply {
+                entries,
+                projections,
+                cursor,
+                bootstrap,
+                catch_up,
+            } => {
+                let repo = self.repo;
+                let shared_space = channel == SHARED;
+                leptos::task::spawn_local(async move {
+                    match repo
+                        .apply_remote(
+                            entries,
+                            projections,
+                            cursor,
+                            bootstrap,
+                            catch_up,
+                            shared_space,
+                        )
+                        .await
+                    {
+                        Ok(()) => self.on(channel, |engine, now| engine.applied(now)),
+                        Err(message) => {
+                            tracing::error!(%message, "could not store changes from the relay");
+                            self.on(channel, |engine, now| engine.apply_failed(message, now))
+                        }
+                    }
+                });
+            }
+            ClientEffect::SaveCursor(cursor) => {
+                let (key, _) = meta_keys(channel);
+                if channel == CUSTOMERS {
+                    self.repo.set_cursor(cursor);
+                }
+                if let Some(store) = self.repo.storage() {
                     leptos::task::spawn_local(async move {
-                        match repo
-                            .apply_remote(entries, projections, cursor, bootstrap, catch_up)
-                            .await
-                        {
-                            Ok(()) => self.call(|engine, now| engine.applied(now)),
-                            Err(message) => {
-                                tracing::error!(%message, "could not store changes from the relay");
-                                self.call(|engine, now| engine.apply_failed(message, now))
-                            }
+                        if let Err(err) = store.put_meta(key, &cursor.0.to_string()).await {
+                            tracing::warn!(cause = %err, "could not store the cursor");
                         }
                     });
                 }
-                ClientEffect::SaveCursor(cursor) => {
-                    self.repo.set_cursor(cursor);
-                    if let Some(store) = self.repo.storage() {
-                        leptos::task::spawn_local(async move {
-                            if let Err(err) = store.put_meta("cursor", &cursor.0.to_string()).await
-                            {
-                                tracing::warn!(cause = %err, "could not store the cursor");
-                            }
-                        });
-                    }
-                }
-                ClientEffect::Acked(ids) => self.delete_outbox(ids),
-                ClientEffect::Refused { ids, message } => {
-                    self.notice.set(Some(format!(
-                        "A change was refused by the relay: {message}"
-                    )));
-                    self.delete_outbox(ids);
-                }
-                ClientEffect::Erased { document, ids } => {
-                    let repo = self.repo;
-                    leptos::task::spawn_local(async move {
-                        repo.erased_elsewhere(&document, ids).await;
-                    });
-                }
-                ClientEffect::SignedOut { revoked, message } => {
-                    let reason = if revoked {
-                        "This device was signed out from another device.".to_string()
-                    } else {
-                        format!("You were signed out: {message}")
-                    };
-                    leptos::task::spawn_local(async move {
-                        self.forget_account(reason, false).await;
-                    });
-                }
+            }
+            ClientEffect::Acked(ids) => self.delete_outbox(ids),
+            ClientEffect::Refused { ids, message } => {
+                self.notice.set(Some(format!(
+                    "A change was refused by the relay: {message}"
+                )));
+                self.delete_outbox(ids);
+            }
+            ClientEffect::Erased { document, ids } => {
+                let repo = self.repo;
+                leptos::task::spawn_local(async move {
+                    repo.erased_elsewhere(&document, ids).await;
+                });
+            }
+            ClientEffect::SignedOut { revoked, message } => {
+                let reason = match (revoked, self.book.get_value()) {
+                    (true, _) => "This device was signed out from another device.".to_string(),
+                    (false, Some(book)) => format!(
+                        "Your account no longer belongs to {} ({message}).",
+                        book.title()
+                    ),
+                    (false, None) => format!("You were signed out: {message}"),
+                };
+                leptos::task::spawn_local(async move {
+                    self.forget_account(reason, false).await;
+                });
             }
         }
     }
@@ -381,7 +501,7 @@ impl Sync {
             Ok(socket) => socket,
             Err(err) => {
                 tracing::warn!(cause = ?err, "cannot open a WebSocket");
-                self.call(|engine, now| engine.disconnected(now));
+                self.call(|conn, now| conn.disconnected(now));
                 return;
             }
         };
@@ -397,7 +517,7 @@ impl Sync {
             // For tests: which tab's engine holds an open socket to the relay.
             common::global::set_property("fieldbookSocketOpen", &true.into());
             if current() {
-                self.call(|engine, now| engine.connected(now));
+                self.call(|conn, now| conn.connected(now));
             }
         });
         let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
@@ -408,7 +528,7 @@ impl Sync {
                 let started = common::perf::now_ms();
                 let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
                 count_socket_bytes(bytes.len());
-                self.call(|engine, now| engine.frame(&bytes, now));
+                self.call(|conn, now| conn.frame(&bytes, now));
                 common::perf::add_timing("sync: decode and handle frames", started);
             }
         });
@@ -416,7 +536,7 @@ impl Sync {
             common::global::set_property("fieldbookSocketOpen", &false.into());
             if current() {
                 self.inner().borrow_mut().socket = None;
-                self.call(|engine, now| engine.disconnected(now));
+                self.call(|conn, now| conn.disconnected(now));
             }
         });
         socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -490,17 +610,22 @@ impl Sync {
             }
         }
         self.held.set(None);
-        let cursor = self
-            .inner()
-            .borrow()
-            .engine
-            .as_ref()
-            .map_or(Seq(0), ClientEngine::cursor);
+        let cursor = self.inner().borrow().conn.as_ref().map_or(Seq(0), |conn| {
+            conn.engines().first().map_or(Seq(0), ClientEngine::cursor)
+        });
         self.attach(Some(session.device_name.clone()), cursor);
-        let credentials = credentials_of(&session);
+        let credentials = self.credentials(Some(&session));
         self.session.set(Some(session));
         self.notice.set(None);
-        self.call(|engine, now| engine.set_credentials(Some(credentials), now));
+        self.call(|conn, now| {
+            let mut effects = Vec::new();
+            for (channel, credentials) in credentials.into_iter().enumerate() {
+                effects.extend(conn.with(channel as u16, now, |engine| {
+                    engine.set_credentials(credentials, now)
+                }));
+            }
+            effects
+        });
         self.announce();
         Ok(())
     }
@@ -529,7 +654,7 @@ impl Sync {
     /// Stops syncing and removes the book, or holds it while some changes were never
     /// backed up and the rep has not chosen to discard them.
     async fn forget_account(self, reason: String, discard_unsent: bool) {
-        self.call(|engine, now| engine.set_credentials(None, now));
+        self.call(|conn, now| conn.each(now, |engine| engine.set_credentials(None, now)));
         // Changes set aside because another device erased their customer are unsent too:
         // the list offers them for download until the rep deals with them.
         let set_aside: usize = (self.repo.set_aside().await)
@@ -548,16 +673,22 @@ impl Sync {
         if let Err(err) = self.repo.wipe().await {
             tracing::error!(cause = %err, "could not remove the book from this device");
         }
-        // A fresh engine: no cursor, no outbox.
-        let engine = ClientEngine::new(
-            ClientConfig::default(),
-            None,
-            Seq(0),
-            None,
-            Vec::new(),
-            random_seed(),
-        );
-        self.inner().borrow_mut().engine = Some(engine);
+        // Fresh engines: no cursor, no outbox.
+        let engines = self
+            .credentials(None)
+            .into_iter()
+            .map(|_| {
+                ClientEngine::new(
+                    ClientConfig::default(),
+                    None,
+                    Seq(0),
+                    None,
+                    Vec::new(),
+                    random_seed(),
+                )
+            })
+            .collect();
+        self.inner().borrow_mut().conn = Some(ClientChannels::new(engines));
         self.attach(None, Seq(0));
         self.session.set(None);
         self.held.set(None);
@@ -567,8 +698,7 @@ impl Sync {
             }
         }
         self.notice.set(notice);
-        let online = common::global::on_line();
-        self.call(|engine, now| engine.set_online(online, now));
+        self.set_online(common::global::on_line());
         self.announce();
     }
 
@@ -655,6 +785,40 @@ fn credentials_of(session: &SessionInfo) -> Credentials {
     }
 }
 
+/// What the indicator shows for all the book's spaces at once: the least advanced phase,
+/// every unsent change, the first problem, synced when all are.
+fn combined_status(conn: &ClientChannels) -> SyncStatus {
+    let rank = |phase: SyncPhase| match phase {
+        SyncPhase::LocalOnly => 0,
+        SyncPhase::Offline => 1,
+        SyncPhase::Connecting => 2,
+        SyncPhase::Syncing => 3,
+        SyncPhase::UpToDate => 4,
+    };
+    let statuses: Vec<SyncStatus> = conn.engines().iter().map(ClientEngine::status).collect();
+    let Some(first) = statuses.first().cloned() else {
+        return initial_status();
+    };
+    let mut status = first;
+    for other in &statuses[1..] {
+        if rank(other.phase) < rank(status.phase) {
+            status.phase = other.phase;
+        }
+        status.unsent += other.unsent;
+        status.problem = status.problem.take().or_else(|| other.problem.clone());
+        status.last_synced = match (status.last_synced, other.last_synced) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            _ => None,
+        };
+        status.bootstrap = status.bootstrap.or(other.bootstrap);
+        status.retry_at = match (status.retry_at, other.retry_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    status
+}
+
 fn random_seed() -> u64 {
     (js_sys::Math::random() * (u64::MAX as f64)) as u64
 }
@@ -729,15 +893,9 @@ async fn api(
         Some("invite_unknown") => {
             "No invite has this code. Check it with the person who invited you.".to_string()
         }
-        Some("invite_expired") => {
-            "This invite has expired. Ask for a new one.".to_string()
-        }
-        Some("invite_revoked") => {
-            "This invite was withdrawn. Ask for a new one.".to_string()
-        }
-        Some("invite_used_up") => {
-            "This invite was already used. Ask for a new one.".to_string()
-        }
+        Some("invite_expired") => "This invite has expired. Ask for a new one.".to_string(),
+        Some("invite_revoked") => "This invite was withdrawn. Ask for a new one.".to_string(),
+        Some("invite_used_up") => "This invite was already used. Ask for a new one.".to_string(),
         _ => value
             .get("message")
             .and_then(|m| m.as_str())

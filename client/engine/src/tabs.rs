@@ -31,6 +31,18 @@ use web_sys::{BroadcastChannel, MessageEvent};
 const WRITER_LOCK: &str = "fieldbook-writer";
 /// The channel every tab of the profile (of this build) listens to.
 const CHANNEL: &str = "fieldbook-tabs";
+
+/// The names of the lock and the channel of the book this thread works in: the account's
+/// own book keeps the plain names; a team book's tabs elect their own writer and talk on
+/// their own channel, so tabs of two books never mix.
+fn scoped(name: &str) -> String {
+    let database = common::store::database();
+    if database == common::store::OWN_DATABASE {
+        name.to_string()
+    } else {
+        format!("{name}:{database}")
+    }
+}
 /// How long a follower waits for the writer's answer before reporting "not saved". Long
 /// enough to cover a hand-over to another tab (which resends the request).
 const ANSWER_TIMEOUT_MS: i32 = 15_000;
@@ -241,7 +253,8 @@ impl Tabs {
         // `WIRE_FINGERPRINT`): a tab of another build cannot reach this writer and reports
         // its edits as not saved rather than have them misread.
         let name = format!(
-            "{CHANNEL}-{:016x}",
+            "{}-{:016x}",
+            scoped(CHANNEL),
             shared::sync::engine_protocol::WIRE_FINGERPRINT
         );
         let channel = match BroadcastChannel::new(&name) {
@@ -430,8 +443,8 @@ fn request_lock(
 ) -> Result<JsValue, JsValue> {
     let request: Function = Reflect::get(locks, &"request".into())?.dyn_into()?;
     match options {
-        Some(options) => request.call3(locks, &WRITER_LOCK.into(), options, callback),
-        None => request.call2(locks, &WRITER_LOCK.into(), callback),
+        Some(options) => request.call3(locks, &scoped(WRITER_LOCK).into(), options, callback),
+        None => request.call2(locks, &scoped(WRITER_LOCK).into(), callback),
     }
 }
 

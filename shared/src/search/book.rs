@@ -35,6 +35,9 @@ pub struct ListQuery {
     pub custom: Option<crate::model::custom_fields::CustomCondition>,
     /// Order by this custom field instead of `sort` (customers without a value last).
     pub custom_sort: Option<CustomSort>,
+    /// Only customers this member owns (a team member's email; case is ignored): "My
+    /// customers".
+    pub owner: Option<String>,
 }
 
 /// The list in the order of one custom field's values.
@@ -709,6 +712,8 @@ impl Book {
                         .iter()
                         .any(|t| t == tag)
                 })
+                && (query.owner.as_ref())
+                    .is_none_or(|owner| summary.owner.eq_ignore_ascii_case(owner.trim()))
         };
         let mut matched = vec![0_u64; self.entries.len().div_ceil(64)];
         let is_set = |bits: &[u64], idx: EntryIdx| bits[idx as usize / 64] & (1 << (idx % 64)) != 0;
@@ -845,6 +850,7 @@ fn narrows(previous: &ListQuery, next: &ListQuery) -> bool {
         previous.sort,
         &previous.custom,
         &previous.custom_sort,
+        &previous.owner,
     ) != (
         next.stage,
         &next.tag,
@@ -852,6 +858,7 @@ fn narrows(previous: &ListQuery, next: &ListQuery) -> bool {
         next.sort,
         &next.custom,
         &next.custom_sort,
+        &next.owner,
     ) {
         return false;
     }
@@ -1222,6 +1229,33 @@ mod tests {
             text: text.into(),
             ..ListQuery::default()
         }
+    }
+
+    #[test]
+    fn my_customers_are_those_i_own_whatever_the_case_and_typing_forward_keeps_the_filter() {
+        let mut book = sample_book();
+        let mut bob = book
+            .summaries()
+            .find(|s| s.name == "Bob Martin")
+            .unwrap()
+            .clone();
+        bob.owner = "Rita@Example.com".into();
+        book.upsert(bob);
+        let mine = ListQuery {
+            owner: Some("rita@example.com".into()),
+            ..ListQuery::default()
+        };
+        let names = |indices: Vec<EntryIdx>| -> Vec<String> {
+            (indices.into_iter())
+                .map(|idx| book.entry(idx).unwrap().display_name().to_string())
+                .collect()
+        };
+        assert_eq!(names(book.query(&mine)), vec!["Bob Martin".to_string()]);
+        let everyone = book.query_from(&ListQuery::default(), None);
+        assert!(
+            !narrows(&everyone.query, &mine) && !narrows(&mine, &ListQuery::default()),
+            "another owner filter is another question"
+        );
     }
 
     #[test]

@@ -35,9 +35,9 @@ use crate::crm::kpi::{DashboardFigures, DashboardRequest};
 use crate::documents::book_doc::BookSettings;
 use crate::model::history::{RecentChange, SetAside};
 use crate::sync::account::DeviceInfo;
-use crate::sync::team::TeamCall;
 use crate::sync::protocol::Upload;
 use crate::sync::tab_protocol::{RequestId, SyncState};
+use crate::sync::team::TeamCall;
 #[cfg(doc)]
 use crate::HistoryLine;
 use crate::{

@@ -265,6 +265,62 @@ pub fn invite_status(
     }
 }
 
+/// A team's territory as a book on a device: its customers (the territory's space) with
+/// the team's catalog, pipeline and fields (the book document, in the team's shared
+/// space). Each is its own IndexedDB database, writer election and connection, beside the
+/// account's own book; the tab's engine is told which book it opens (the worker's name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamBook {
+    /// The team.
+    pub team: String,
+    /// Its name.
+    pub team_name: String,
+    /// The territory's space: the book's customers.
+    pub territory: String,
+    /// The territory's name.
+    pub territory_name: String,
+    /// The team's shared space: the book document.
+    pub shared: String,
+    /// The member's role when the book was opened (the relay decides at every connection).
+    pub role: Role,
+    /// What she may do with the territory.
+    pub access: SpaceAccess,
+    /// Her email: the owner of the customers she adds, and "My customers".
+    #[serde(default)]
+    pub me: String,
+}
+
+impl TeamBook {
+    /// The book of `territory` of `team`, for the member `me` (her email).
+    pub fn of(team: &TeamInfo, territory: &TerritoryInfo, me: &str) -> TeamBook {
+        TeamBook {
+            me: me.to_string(),
+            team: team.id.clone(),
+            team_name: team.name.clone(),
+            territory: territory.space.clone(),
+            territory_name: territory.name.clone(),
+            shared: team.shared_space.clone(),
+            role: team.role,
+            access: territory.access,
+        }
+    }
+
+    /// Its IndexedDB database (the account's own book is `fieldbook`).
+    pub fn database(&self) -> String {
+        format!("fieldbook-{}", self.territory)
+    }
+
+    /// How the app names it: "Acme field sales · North".
+    pub fn title(&self) -> String {
+        format!("{} · {}", self.team_name, self.territory_name)
+    }
+
+    /// Whether the member may change its customers.
+    pub fn writable(&self) -> bool {
+        self.access == SpaceAccess::ReadWrite
+    }
+}
+
 /// A call of the relay's team API, as the app makes it (the engine carries it out with the
 /// device's token; the answer is JSON of the type each variant names).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -431,7 +487,9 @@ pub fn role_label(role: Role) -> &'static str {
 pub fn role_description(role: Role) -> &'static str {
     match role {
         Role::Admin => "Manages members, invites and territories; sees and edits everything.",
-        Role::Manager => "Sees and edits every territory, reassigns customers, sees the team dashboard.",
+        Role::Manager => {
+            "Sees and edits every territory, reassigns customers, sees the team dashboard."
+        }
         Role::Rep => "Sees and edits the customers of her territories.",
         Role::Viewer => "Reads the customers of her territories; cannot change anything.",
     }

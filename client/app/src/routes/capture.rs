@@ -126,7 +126,7 @@ pub fn QuickCapture() -> impl IntoView {
         }
         let line = note_line(event.get_untracked().trim(), note.get_untracked().trim());
         customer.set_notes(line);
-        customer.owner = "Me".into();
+        customer.owner = crate::book::new_owner();
         let fields = repo
             .settings
             .with_untracked(|s| crate::routes::fields::form_fields(&s.fields, true));

@@ -375,7 +375,13 @@ fn CustomerForm(editor: Editor) -> impl IntoView {
                 </select>
             </label>
             <BirthdayField editor/>
-            <TextField editor label="Owner" field="owner" autocomplete="off" read=|c| c.owner.clone() write=|c, v| c.owner = v/>
+            {match crate::book::current() {
+                // In a team book the owner is a member, picked from the team's list.
+                Some(_) => view! { <OwnerPicker editor/> }.into_any(),
+                None => view! {
+                    <TextField editor label="Owner" field="owner" autocomplete="off" read=|c| c.owner.clone() write=|c, v| c.owner = v/>
+                }.into_any(),
+            }}
         </section>
 
         <crate::routes::fields::CustomFieldsCard editor/>
@@ -576,6 +582,39 @@ fn TextField(
                 }
             />
             <FieldError editor field=field/>
+        </label>
+    }
+}
+
+/// A team book's owner field: one of the team's members (the list last seen on this device;
+/// a value from before, not in it, stays offered).
+#[component]
+fn OwnerPicker(editor: Editor) -> impl IntoView {
+    let members = use_context::<crate::book::TeamMembers>().unwrap_or_default();
+    let current = editor.value(|c: &Customer| c.owner.clone());
+    let options = move || {
+        let mut options = members.0.get();
+        let now = current();
+        if !now.is_empty() && !options.iter().any(|m| m.eq_ignore_ascii_case(&now)) {
+            options.insert(0, now);
+        }
+        options
+    };
+    view! {
+        <label class="field">
+            <span class="field-label">"Owner"</span>
+            <select data-testid="field-owner" prop:value=current
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    editor.save("owner".into(), move |c| c.owner = value, || {});
+                }>
+                <option value="">"Nobody yet"</option>
+                {move || options().into_iter().map(|email| {
+                    let this = email.clone();
+                    view! { <option value=email.clone() selected=move || current().eq_ignore_ascii_case(&this)>{email.clone()}</option> }
+                }).collect_view()}
+            </select>
+            <FieldError editor field="owner"/>
         </label>
     }
 }

@@ -35,6 +35,8 @@ pub struct ListState {
     pub custom: RwSignal<Option<CustomCondition>>,
     /// A custom field to order by instead of `sort`.
     pub custom_sort: RwSignal<Option<CustomSort>>,
+    /// Only the customers this member owns (a team book's "My customers").
+    pub owner: RwSignal<Option<String>>,
 }
 
 impl ListState {
@@ -48,6 +50,7 @@ impl ListState {
             sort: RwSignal::new(SortOrder::Name),
             custom: RwSignal::new(None),
             custom_sort: RwSignal::new(None),
+            owner: RwSignal::new(None),
         }
     }
 
@@ -60,6 +63,7 @@ impl ListState {
             sort: self.sort.get(),
             custom: self.custom.get(),
             custom_sort: self.custom_sort.get(),
+            owner: self.owner.get(),
         }
     }
 }
@@ -257,8 +261,12 @@ pub fn CustomerList() -> impl IntoView {
             <A href="/capture" attr:class="capture-link" attr:data-testid="quick-capture">"+ Lead"</A>
         </header>
         <div class="sync-bar">
+            {crate::book::current().map(|book| view! {
+                <span class="book-name" data-testid="book-title">{book.title()}</span>
+            })}
             <SyncIndicator/>
         </div>
+        <ReadOnlyBanner/>
         <StorageErrorBanner/>
         <crate::routes::erase::SetAsideNotice/>
         // Early in the tab order (it was the last of 20+ stops); placed by CSS at the
@@ -280,6 +288,23 @@ pub fn CustomerList() -> impl IntoView {
                 on:input=move |ev| state.text.set(event_target_value(&ev))
             />
             <div class="filters">
+                {crate::book::current().map(|book| {
+                    let me = book.me.clone();
+                    view! {
+                        <select
+                            aria-label="Whose customers"
+                            data-testid="filter-owner"
+                            on:change=move |ev| {
+                                let mine = event_target_value(&ev) == "mine";
+                                state.owner.set(mine.then(|| me.clone()));
+                            }
+                            prop:value=move || if state.owner.with(Option::is_some) { "mine" } else { "" }
+                        >
+                            <option value="">"Everyone's"</option>
+                            <option value="mine">"My customers"</option>
+                        </select>
+                    }
+                })}
                 <select
                     aria-label="Filter by stage"
                     data-testid="filter-stage"
@@ -507,4 +532,23 @@ fn EmptyList() -> impl IntoView {
             .into_any()
         }
     }
+}
+
+/// In a team book the member may only read (a viewer), every screen says so and editing is
+/// disabled (`Panes`); the relay refuses her changes anyway.
+#[component]
+fn ReadOnlyBanner() -> impl IntoView {
+    crate::book::current()
+        .filter(|book| !book.writable())
+        .map(|book| {
+            view! {
+                <div class="banner banner-info" role="status" data-testid="read-only-book">
+                    {format!(
+                        "You can read {} but not change it: you are a {} here. Ask a team admin for the rep role to edit.",
+                        book.title(),
+                        shared::sync::team::role_label(book.role).to_lowercase()
+                    )}
+                </div>
+            }
+        })
 }

@@ -78,6 +78,7 @@ pub fn MenuPage() -> impl IntoView {
     view! {
         <div class="detail" data-testid="menu-page">
             <DetailTopbar back="/" back_label="Customers" title="Menu"/>
+            <Books/>
             <nav class="card">
                 <ul class="follow-up-list">
                     {entries.into_iter().map(|(href, testid, title, hint)| view! {
@@ -92,4 +93,45 @@ pub fn MenuPage() -> impl IntoView {
             </nav>
         </div>
     }
+}
+
+/// The book this tab shows, and the others to switch to: the account's own book and the
+/// team territories opened on this device.
+#[component]
+fn Books() -> impl IntoView {
+    let current = crate::book::current();
+    let others: Vec<_> = crate::book::known()
+        .into_iter()
+        .filter(|book| Some(&book.territory) != current.as_ref().map(|c| &c.territory))
+        .collect();
+    if current.is_none() && others.is_empty() {
+        return None;
+    }
+    let title = current
+        .as_ref()
+        .map_or_else(|| "Your own book".to_string(), |book| book.title());
+    Some(view! {
+        <section class="card" data-testid="books">
+            <h2>"Book"</h2>
+            <p>"This tab shows " <strong data-testid="current-book">{title}</strong> "."</p>
+            <ul class="device-list">
+                {current.is_some().then(|| view! {
+                    <li class="device">
+                        <strong>"Your own book"</strong>
+                        <button class="button" data-testid="open-own-book" on:click=|_| crate::book::open(None)>"Open"</button>
+                    </li>
+                })}
+                {others.into_iter().map(|book| {
+                    let title = book.title();
+                    view! {
+                        <li class="device" data-testid="known-book" data-title=title.clone()>
+                            <strong>{title.clone()}</strong>
+                            <button class="button" data-testid="open-book" aria-label=format!("Open {title}")
+                                on:click=move |_| crate::book::open(Some(book.clone()))>"Open"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    })
 }

@@ -66,7 +66,7 @@ pub fn NewCustomer() -> impl IntoView {
             }
         }
         customer.set_notes(notes.get_untracked());
-        customer.owner = "Me".into();
+        customer.owner = crate::book::new_owner();
         let fields = repo
             .settings
             .with_untracked(|s| crate::routes::fields::form_fields(&s.fields, false));

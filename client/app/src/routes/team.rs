@@ -10,7 +10,7 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_params_map};
 use shared::sync::team::{
     role_description, role_label, InviteInfo, InviteStatus, MemberInfo, NewInvite, Role,
-    SpaceAccess, TeamCall, TeamInfo, TerritoryInfo,
+    SpaceAccess, TeamBook, TeamCall, TeamInfo, TerritoryInfo,
 };
 
 use crate::components::DetailTopbar;
@@ -297,7 +297,6 @@ pub fn TeamPage() -> impl IntoView {
     let params = use_params_map();
     let team_id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let (teams, refresh) = load_teams();
-    refresh();
     let team = Memo::new(move |_| {
         let id = team_id.get();
         teams.with(|teams| match teams {
@@ -316,13 +315,20 @@ pub fn TeamPage() -> impl IntoView {
         let team = team_id.get_untracked();
         spawn_local(async move {
             let answer = sync
-                .team::<Vec<MemberInfo>>(TeamCall::Members { team })
+                .team::<Vec<MemberInfo>>(TeamCall::Members { team: team.clone() })
                 .await;
+            if let Ok(list) = &answer {
+                let emails: Vec<String> = list.iter().map(|m| m.email.clone()).collect();
+                crate::book::cache_members(&team, &emails);
+            }
             members.set(Some(answer.map_err(|e| e.message)));
         });
     };
+    // Once the engine reports the session (right after a reload it may not have yet), and
+    // again when another team is opened.
     Effect::new(move |_| {
-        if sync.session.with(Option::is_some) && !team_id.get().is_empty() {
+        if sync.ready.get() && sync.session.with(Option::is_some) && !team_id.get().is_empty() {
+            refresh();
             load_members();
         }
     });
@@ -334,6 +340,7 @@ pub fn TeamPage() -> impl IntoView {
         <div class="detail" data-testid="team-page">
             <DetailTopbar back="/team" back_label="Teams" title="Team"/>
             {move || match team.get() {
+                None if sync.ready.get() && sync.session.with(Option::is_none) => view! { <SignInFirst/> }.into_any(),
                 None => view! { <p class="empty">"Loading…"</p> }.into_any(),
                 Some(Err(message)) => view! { <p class="empty" data-testid="team-missing">{message}</p> }.into_any(),
                 Some(Ok(team)) => {
@@ -395,14 +402,30 @@ fn Territories(team: TeamInfo, reload: impl Fn() + Copy + Send + 'static) -> imp
                 "Your devices download only the territories you belong to."
             }}</p>
             <ul class="device-list">
-                {team.territories.iter().map(|territory| view! {
-                    <li class="device" data-testid="territory" data-name=territory.name.clone()>
-                        <strong>{territory.name.clone()}</strong>
-                        <span class="badge">{match territory.access {
-                            SpaceAccess::ReadWrite => "can edit",
-                            SpaceAccess::ReadOnly => "read only",
-                        }}</span>
-                    </li>
+                {team.territories.iter().map(|territory| {
+                    let me = sync.session.with_untracked(|s| s.as_ref().map(|s| s.email.clone())).unwrap_or_default();
+                    let book = TeamBook::of(&team, territory, &me);
+                    let here = crate::book::current().is_some_and(|current| current.territory == territory.space);
+                    view! {
+                        <li class="device" data-testid="territory" data-name=territory.name.clone()>
+                            <div>
+                                <strong>{territory.name.clone()}</strong>
+                                <span class="badge">{match territory.access {
+                                    SpaceAccess::ReadWrite => "can edit",
+                                    SpaceAccess::ReadOnly => "read only",
+                                }}</span>
+                            </div>
+                            {if here {
+                                view! { <span class="hint" data-testid="territory-open-here">"Open in this tab"</span> }.into_any()
+                            } else {
+                                view! {
+                                    <button class="button" data-testid="open-territory"
+                                        aria-label=format!("Open the customers of {}", territory.name)
+                                        on:click=move |_| crate::book::open(Some(book.clone()))>"Open"</button>
+                                }.into_any()
+                            }}
+                        </li>
+                    }
                 }).collect_view()}
             </ul>
             {admin.then(|| view! {
@@ -743,8 +766,33 @@ fn MadeInvite(invite: NewInvite) -> impl IntoView {
 
 /// A code letter by letter, for screen readers ("K 7 Q M 4 - X P D 2 R").
 fn spelled(code: &str) -> String {
-    code.chars()
-        .map(String::from)
-        .collect::<Vec<_>>()
-        .join(" ")
+    code.chars().map(String::from).collect::<Vec<_>>().join(" ")
+}
+
+/// In a team book: refreshes the team's member list this device keeps for the owner picker
+/// once the engine reports the session (offline, the last list stays).
+#[component]
+pub fn MembersRefresher() -> impl IntoView {
+    let sync = use_sync();
+    if let Some(book) = crate::book::current() {
+        let done = StoredValue::new(false);
+        let members = use_context::<crate::book::TeamMembers>();
+        Effect::new(move |_| {
+            if done.get_value() || !sync.ready.get() || sync.session.with(Option::is_none) {
+                return;
+            }
+            done.set_value(true);
+            let team = book.team.clone();
+            spawn_local(async move {
+                let call = TeamCall::Members { team: team.clone() };
+                if let Ok(list) = sync.team::<Vec<MemberInfo>>(call).await {
+                    let emails: Vec<String> = list.iter().map(|m| m.email.clone()).collect();
+                    crate::book::cache_members(&team, &emails);
+                    if let Some(members) = members {
+                        members.0.set(emails);
+                    }
+                }
+            });
+        });
+    }
 }

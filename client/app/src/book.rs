@@ -1,0 +1,125 @@
+//! Which book this tab works in: the account's own, or one territory of a team
+//! (`shared::sync::team::TeamBook`). Kept in `localStorage` (`fieldbook-book`), read by
+//! `index.html` before anything else (the early read opens that book's database) and given
+//! to the engine worker as its name; switching books reloads the tab into the other one.
+//! Books opened on this device are remembered (`fieldbook-books`) for the switcher.
+
+use shared::sync::team::TeamBook;
+
+const CURRENT: &str = "fieldbook-book";
+const KNOWN: &str = "fieldbook-books";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// The team book this tab works in (`None`: the account's own book).
+pub fn current() -> Option<TeamBook> {
+    let json = storage()?.get_item(CURRENT).ok().flatten()?;
+    serde_json::from_str(&json).ok()
+}
+
+/// Team books opened on this device, most recent first.
+pub fn known() -> Vec<TeamBook> {
+    storage()
+        .and_then(|storage| storage.get_item(KNOWN).ok().flatten())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+/// The name the engine worker is started with: the book it opens.
+pub fn worker_name() -> String {
+    storage()
+        .and_then(|storage| storage.get_item(CURRENT).ok().flatten())
+        .unwrap_or_default()
+}
+
+/// Switches this tab to `book` (`None`: the account's own) and reloads into it.
+pub fn open(book: Option<TeamBook>) {
+    let Some(storage) = storage() else {
+        return;
+    };
+    match &book {
+        Some(book) => {
+            let mut books = known();
+            books.retain(|known| known.territory != book.territory);
+            books.insert(0, book.clone());
+            if let Ok(json) = serde_json::to_string(&books) {
+                let _ = storage.set_item(KNOWN, &json);
+            }
+            if let Ok(json) = serde_json::to_string(book) {
+                let _ = storage.set_item(CURRENT, &json);
+            }
+        }
+        None => {
+            let _ = storage.remove_item(CURRENT);
+        }
+    }
+    let _ = window_location_assign("/");
+}
+
+/// Forgets a team book on this device's switcher (its territory was removed from it).
+pub fn forget(territory: &str) {
+    let Some(storage) = storage() else {
+        return;
+    };
+    let mut books = known();
+    books.retain(|known| known.territory != territory);
+    if let Ok(json) = serde_json::to_string(&books) {
+        let _ = storage.set_item(KNOWN, &json);
+    }
+}
+
+/// The owner of a customer added in this tab: the member herself in a team book (her
+/// email, so "My customers" finds it on every device), "Me" in her own book.
+pub fn new_owner() -> String {
+    current()
+        .map(|book| book.me)
+        .filter(|me| !me.is_empty())
+        .unwrap_or_else(|| "Me".to_string())
+}
+
+fn members_key(team: &str) -> String {
+    format!("fieldbook-members-{team}")
+}
+
+/// Remembers a team's members' emails (the owner picker works offline with the last list).
+pub fn cache_members(team: &str, emails: &[String]) {
+    if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(emails)) {
+        let _ = storage.set_item(&members_key(team), &json);
+    }
+}
+
+/// A team's members' emails as last seen on this device.
+pub fn members(team: &str) -> Vec<String> {
+    storage()
+        .and_then(|storage| storage.get_item(&members_key(team)).ok().flatten())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+/// The team book's members' emails, live: the list this device last saw, replaced when the
+/// relay answers (`routes::team::MembersRefresher`). Provided by the app.
+#[derive(Clone, Copy)]
+pub struct TeamMembers(pub leptos::prelude::RwSignal<Vec<String>>);
+
+impl TeamMembers {
+    /// The last list seen for this tab's team book (empty in the own book).
+    pub fn new() -> TeamMembers {
+        TeamMembers(leptos::prelude::RwSignal::new(
+            current()
+                .map(|book| members(&book.team))
+                .unwrap_or_default(),
+        ))
+    }
+}
+
+impl Default for TeamMembers {
+    fn default() -> Self {
+        TeamMembers::new()
+    }
+}
+
+fn window_location_assign(path: &str) -> Option<()> {
+    web_sys::window()?.location().assign(path).ok()
+}
