@@ -101,6 +101,7 @@ test('territories are books: a rep gets only hers, edits travel both ways, a vie
   await expect(rep.page.getByTestId('held-book')).toBeVisible({ timeout: 20_000 });
   await expect(rep.page.getByTestId('held-count')).toHaveText('1 change on this device was never backed up.');
   await expect(rep.page.getByTestId('held-book')).toContainText(`no longer belongs to ${team} · North`);
+  await expect(rep.page.getByTestId('held-book')).toContainText('if a team admin adds you back to this territory, they are sent');
   await rep.page.screenshot({ path: 'test-results/team-book-removed-phone.png', fullPage: true });
 
   for (const device of [admin, rep, viewer]) {

@@ -48,8 +48,12 @@ pub fn HeldBookBanner() -> impl IntoView {
                             1 => "1 change on this device was never backed up.".to_string(),
                             n => format!("{n} changes on this device were never backed up."),
                         }}</strong>
-                        " " {held.reason.clone()} " They stay here until you export or remove them; signing in again as "
-                        {held.email.clone()} " sends them."
+                        " " {held.reason.clone()}
+                        {match crate::book::current() {
+                            // A team's territory: only being added back lets them through.
+                            Some(_) => " They stay here until you export or remove them; if a team admin adds you back to this territory, they are sent.".to_string(),
+                            None => format!(" They stay here until you export or remove them; signing in again as {} sends them.", held.email),
+                        }}
                     </p>
                     <div class="banner-actions">
                         <button class="button primary" data-testid="held-export" on:click=export>"Export unsynced changes"</button>

@@ -462,12 +462,12 @@ fn Members(
     let change = move |call: TeamCall| {
         spawn_local(async move {
             match sync.team::<()>(call).await {
-                Ok(()) => {
-                    error.set(None);
-                    reload();
-                }
+                Ok(()) => error.set(None),
                 Err(err) => error.set(Some(err.message)),
             }
+            // Either way the list shows what the relay holds (a refused role change puts
+            // the select back).
+            reload();
         });
     };
     view! {
