@@ -62,10 +62,23 @@ test('territories are books: a rep gets only hers, edits travel both ways, a vie
   await admin.page.getByTestId('field-owner').selectOption(repEmail);
   await onAdmin.expectSaved();
   await admin.account.expectBackedUp();
+  // ...and a follow-up for her: it shows on her devices, not among the admin's own.
+  await admin.page.getByTestId('task-title-input').fill('Call Nora about the renewal');
+  await admin.page.getByTestId('task-assignee').selectOption(repEmail);
+  await admin.page.getByTestId('task-add').click();
+  await expect(admin.page.getByTestId('task').filter({ hasText: 'Call Nora about the renewal' })).toContainText(`for ${repEmail}`);
+  await admin.account.expectBackedUp();
+  await admin.page.goto('/follow-ups');
+  await expect(admin.page.getByTestId('follow-up-title')).toHaveCount(0);
+  await admin.page.getByTestId('follow-ups-whose').selectOption('all');
+  await expect(admin.page.getByTestId('follow-up-title')).toHaveText(['Call Nora about the renewal']);
   await rep.list.open();
   await rep.page.getByTestId('filter-owner').selectOption('mine');
   await expect(rep.list.rowNames).toHaveText(['Nora North', 'Rhea Rep']);
   await rep.page.getByTestId('filter-owner').selectOption('');
+  await rep.page.goto('/follow-ups');
+  await expect(rep.page.getByTestId('follow-up-title')).toHaveText(['Call Nora about the renewal']);
+  await rep.page.screenshot({ path: 'test-results/team-book-follow-ups-phone.png', fullPage: true });
 
   // Her own book is untouched and apart.
   await rep.page.goto('/menu');

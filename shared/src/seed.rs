@@ -372,6 +372,7 @@ pub fn add_records(customer: &mut Customer, seed: u64, n_activities: usize, now:
                 priority: *rng.pick(Priority::ALL),
                 done_at: rng.chance(30).then_some(due),
                 created_at: Timestamp(due.0 - 7 * Timestamp::DAY_MS),
+                assignee: String::new(),
             },
         );
     }

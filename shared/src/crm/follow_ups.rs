@@ -18,6 +18,15 @@ pub struct FollowUp {
     pub due: Timestamp,
     /// How urgent (check-ins are normal).
     pub priority: Priority,
+    /// Whom it is for (a team member's email; empty for anyone, and for check-ins).
+    pub assignee: String,
+}
+
+impl FollowUp {
+    /// Whether it is for `me` (a team member's email) or for anyone.
+    pub fn is_for(&self, me: &str) -> bool {
+        self.assignee.is_empty() || self.assignee.eq_ignore_ascii_case(me.trim())
+    }
 }
 
 /// Follow-ups split by when they are due.
@@ -51,6 +60,7 @@ pub fn follow_ups(book: &Book, today: Timestamp, tomorrow: Timestamp) -> FollowU
             title: task.title.clone(),
             due: task.due,
             priority: task.priority,
+            assignee: task.assignee.clone(),
         });
         let check_in = summary.check_in_due.map(|due| FollowUp {
             customer: summary.id.clone(),
@@ -59,6 +69,7 @@ pub fn follow_ups(book: &Book, today: Timestamp, tomorrow: Timestamp) -> FollowU
             title: "Check in".to_string(),
             due,
             priority: Priority::Normal,
+            assignee: String::new(),
         });
         for item in tasks.chain(check_in) {
             let group = if item.due < today {
@@ -85,6 +96,22 @@ pub fn follow_ups(book: &Book, today: Timestamp, tomorrow: Timestamp) -> FollowU
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_follow_up_is_hers_when_assigned_to_her_or_to_anyone() {
+        let item = |assignee: &str| FollowUp {
+            customer: "c1".parse().unwrap(),
+            customer_name: "Nora".into(),
+            task: Some("t1".into()),
+            title: "Call".into(),
+            due: Timestamp(0),
+            priority: Priority::Normal,
+            assignee: assignee.into(),
+        };
+        assert!(item("Rita@Example.com").is_for("rita@example.com "));
+        assert!(item("").is_for("rita@example.com"));
+        assert!(!item("ada@example.com").is_for("rita@example.com"));
+    }
     use crate::{model::records::Task, Customer, CustomerSummary};
 
     const DAY: i64 = Timestamp::DAY_MS;
@@ -102,6 +129,7 @@ mod tests {
                     priority,
                     done_at: done.then_some(Timestamp(1)),
                     created_at: Timestamp(0),
+                    assignee: String::new(),
                 },
             );
         }

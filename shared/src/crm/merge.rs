@@ -266,6 +266,7 @@ mod tests {
                 priority: Priority::High,
                 done_at: None,
                 created_at: Timestamp(2),
+                assignee: String::new(),
             },
         );
         other.feedback.insert(

@@ -808,6 +808,9 @@ impl Reader {
                     format!("Follow-up reopened: {what}")
                 }
             }
+            Records::Tasks if has("assignee") && !get("assignee").is_empty() => {
+                format!("Follow-up for {}: {what}", get("assignee"))
+            }
             Records::Activities if has("status") => {
                 // A complaint's progress lives in a map inside the activity.
                 let status = self

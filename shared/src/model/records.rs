@@ -321,6 +321,11 @@ pub struct Task {
     /// When it was created.
     #[autosurgeon(rename = "created_at")]
     pub created_at: Timestamp,
+    /// Whom it is for, in a team book: a member's email (empty: whoever sees it). Tasks
+    /// made before teams have no such key.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub assignee: String,
 }
 
 impl Task {

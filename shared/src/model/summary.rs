@@ -109,6 +109,7 @@ impl CustomerSummary {
                 title: task.title.trim().to_string(),
                 due: task.due,
                 priority: task.priority,
+                assignee: task.assignee.trim().to_string(),
             })
             .collect();
         open_tasks.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.id.cmp(&b.id)));
@@ -231,6 +232,9 @@ pub struct OpenTask {
     pub due: Timestamp,
     /// How urgent.
     pub priority: Priority,
+    /// Whom it is for (a team member's email; empty: anyone).
+    #[serde(default)]
+    pub assignee: String,
 }
 
 /// A deal, as the pipeline board shows it.
@@ -286,6 +290,7 @@ mod tests {
             priority: Priority::Normal,
             done_at: done.then_some(Timestamp(1)),
             created_at: Timestamp(0),
+            assignee: String::new(),
         };
         customer
             .tasks

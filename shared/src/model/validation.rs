@@ -442,6 +442,7 @@ mod tests {
                         priority: Priority::Normal,
                         done_at: None,
                         created_at: Timestamp(5),
+                        assignee: String::new(),
                     },
                 );
                 c.feedback.insert(

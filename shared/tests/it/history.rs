@@ -180,10 +180,17 @@ fn words_for_every_kind_of_change() {
                         priority: shared::model::records::Priority::Normal,
                         done_at: None,
                         created_at: at(0),
+                        assignee: String::new(),
                     },
                 );
             }),
             "Follow-up added: “Send the price list”, due 2026-11-23",
+        ),
+        (
+            Box::new(|c: &mut Customer| {
+                c.tasks.get_mut("t1").unwrap().assignee = "rita@example.com".into();
+            }),
+            "Follow-up for rita@example.com: “Send the price list”",
         ),
         (
             Box::new(|c: &mut Customer| {

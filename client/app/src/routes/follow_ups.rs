@@ -35,6 +35,8 @@ pub struct FollowUps {
     pub now: RwSignal<Timestamp>,
     /// Overdue, today, upcoming.
     pub views: Memo<FollowUpViews>,
+    /// The same, only hers in a team book (assigned to her or to anyone).
+    pub mine: Memo<FollowUpViews>,
 }
 
 impl FollowUps {
@@ -48,7 +50,22 @@ impl FollowUps {
             let tomorrow = days_after(now, 1);
             repo.book.with(|book| follow_ups(book, today, tomorrow))
         });
-        let follow_ups = FollowUps { now: clock, views };
+        // In a team book the badge and the reminders are hers: assigned to her or to anyone.
+        let me = crate::book::current().map(|book| book.me);
+        let mine = Memo::new(move |_| {
+            let mut views = views.get();
+            if let Some(me) = &me {
+                for group in [&mut views.overdue, &mut views.today, &mut views.upcoming] {
+                    group.retain(|item| item.is_for(me));
+                }
+            }
+            views
+        });
+        let follow_ups = FollowUps {
+            now: clock,
+            views,
+            mine,
+        };
         follow_ups.remind();
         follow_ups
     }
@@ -63,7 +80,7 @@ impl FollowUps {
             if notification_permission() != "granted" {
                 return;
             }
-            self.views.with(|views| {
+            self.mine.with(|views| {
                 for item in views.overdue.iter().chain(&views.today) {
                     // Only what falls due from now on: no burst of old ones at start-up.
                     if item.due <= started || item.due > now {
@@ -122,7 +139,7 @@ fn notify(body: &str) {
 #[component]
 pub fn FollowUpsLink() -> impl IntoView {
     let follow_ups = use_follow_ups();
-    let due = move || follow_ups.views.with(FollowUpViews::due_now);
+    let due = move || follow_ups.mine.with(FollowUpViews::due_now);
     view! {
         <A href="/follow-ups" attr:class="icon-link follow-ups-link" attr:aria-label="Follow-ups" attr:data-testid="follow-ups-link">
             "✓"
@@ -138,6 +155,9 @@ pub fn FollowUpsPage() -> impl IntoView {
     let follow_ups = use_follow_ups();
     let permission = RwSignal::new(notification_permission());
     let message = RwSignal::new(None::<String>);
+    // In a team book: her follow-ups (and unassigned ones) by default, or everyone's.
+    let team_me = crate::book::current().map(|book| book.me);
+    let only_mine = RwSignal::new(true);
     let ask = move |_| {
         spawn_local(async move {
             if let Ok(promise) = web_sys::Notification::request_permission() {
@@ -211,8 +231,19 @@ pub fn FollowUpsPage() -> impl IntoView {
                 <button class="button" data-testid="export-ics" on:click=export_ics>"Export to calendar (.ics)"</button>
                 {move || message.get().map(|text| view! { <p class="hint" role="status" data-testid="ics-message">{text}</p> })}
             </div>
+            {team_me.clone().map(|_| view! {
+                <div class="card">
+                    <label class="field">
+                        <span class="field-label">"Whose follow-ups"</span>
+                        <select data-testid="follow-ups-whose" on:change=move |ev| only_mine.set(event_target_value(&ev) == "mine")>
+                            <option value="mine" selected=move || only_mine.get()>"Mine and anyone's"</option>
+                            <option value="all" selected=move || !only_mine.get()>"Everyone's"</option>
+                        </select>
+                    </label>
+                </div>
+            })}
             {move || {
-                let views = follow_ups.views.get();
+                let views = if only_mine.get() { follow_ups.mine.get() } else { follow_ups.views.get() };
                 let now = follow_ups.now.get();
                 let empty = views.overdue.is_empty() && views.today.is_empty() && views.upcoming.is_empty();
                 view! {
@@ -340,6 +371,13 @@ pub fn FollowUpsCard(editor: Editor) -> impl IntoView {
     let default_due = move || local_input(Timestamp(days_after(now(), 1).0 + 9 * 3_600_000));
     let due = RwSignal::new(default_due());
     let priority = RwSignal::new(Priority::Normal);
+    // In a team book a follow-up is for a member (herself unless she picks another).
+    let team_book = crate::book::current();
+    let me = team_book
+        .as_ref()
+        .map(|book| book.me.clone())
+        .unwrap_or_default();
+    let assignee = RwSignal::new(me.clone());
     let new_field = RwSignal::new(format!("tasks.{}", random_id()));
     let add = move |_| {
         let field = new_field.get_untracked();
@@ -355,8 +393,10 @@ pub fn FollowUpsCard(editor: Editor) -> impl IntoView {
             priority: priority.get_untracked(),
             done_at: None,
             created_at: now(),
+            assignee: assignee.get_untracked(),
         };
         let id = field.trim_start_matches("tasks.").to_string();
+        let me = me.clone();
         editor.save(
             field,
             move |c| {
@@ -366,6 +406,7 @@ pub fn FollowUpsCard(editor: Editor) -> impl IntoView {
                 title.set(String::new());
                 due.set(default_due());
                 priority.set(Priority::Normal);
+                assignee.set(me.clone());
                 new_field.set(format!("tasks.{}", random_id()));
             },
         );
@@ -400,8 +441,9 @@ pub fn FollowUpsCard(editor: Editor) -> impl IntoView {
                                     <strong data-testid="task-title">{task.title.clone()}</strong>
                                     <span class="hint">{
                                         let overdue = open && task.due < now;
-                                        format!("{}{}{}", if overdue { "Overdue · " } else { "" }, when(task.due, now),
-                                            if task.priority == Priority::Normal { String::new() } else { format!(" · {} priority", task.priority.label()) })
+                                        format!("{}{}{}{}", if overdue { "Overdue · " } else { "" }, when(task.due, now),
+                                            if task.priority == Priority::Normal { String::new() } else { format!(" · {} priority", task.priority.label()) },
+                                            if task.assignee.is_empty() { String::new() } else { format!(" · for {}", task.assignee) })
                                     }</span>
                                     {open.then(|| {
                                         let id = id.clone();
@@ -447,6 +489,21 @@ pub fn FollowUpsCard(editor: Editor) -> impl IntoView {
                         </select>
                     </label>
                 </div>
+                {team_book.is_some().then(|| {
+                    let members = use_context::<crate::book::TeamMembers>().unwrap_or_default();
+                    view! {
+                        <label class="field">
+                            <span class="field-label">"For"</span>
+                            <select data-testid="task-assignee" on:change=move |ev| assignee.set(event_target_value(&ev))>
+                                <option value="" selected=move || assignee.with(String::is_empty)>"Anyone in the team"</option>
+                                {move || members.0.get().into_iter().map(|email| {
+                                    let this = email.clone();
+                                    view! { <option value=email.clone() selected=move || assignee.with(|a| a.eq_ignore_ascii_case(&this))>{email.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    }
+                })}
                 <button class="button primary" data-testid="task-add" on:click=add>"Add follow-up"</button>
             </div>
             <label class="field">
