@@ -42,7 +42,9 @@ for target in "${targets[@]}"; do
   scratch="$root/target/fuzz-corpus/$target"
   mkdir -p "$scratch" "corpus/$target"
   cp -n corpus/"$target"/* "$scratch"/ 2>/dev/null || true
-  log="$root/target/fuzz-$target.log"
+  # One log per target and sanitizer: a long run beside the test command's smoke never
+  # shares its file.
+  log="$root/target/fuzz-$target-$sanitizer.log"
   if cargo +nightly fuzz run -O -s "$sanitizer" "$target" "$scratch" -- -max_total_time="$seconds" \
       -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 > "$log" 2>&1; then
     result="0 crashes"
@@ -50,9 +52,9 @@ for target in "${targets[@]}"; do
     result="CRASH (see $log and shared/fuzz/artifacts/$target/)"
     status=1
   fi
-  execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
+  execs=$(grep -aoE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
   if [[ -z "$execs" ]]; then
-    execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
+    execs=$(grep -aoE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
   fi
   echo "fuzz: $target: ${execs:-?} executions in ${seconds} s (sanitizer: $sanitizer), $result"
 done
