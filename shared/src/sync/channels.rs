@@ -25,10 +25,9 @@
 use std::collections::BTreeMap;
 
 use super::client::{ClientEffect, ClientEngine};
-use super::relay::{RelayLimits, RelaySession, SessionEffect};
+use super::relay::{decode_frame, RelayLimits, RelaySession, SessionEffect};
 use crate::sync::protocol::{
-    decode, encode, ChannelFrame, ClientMessage, DecodeError, ErrorCode, ServerMessage,
-    MAX_CHANNELS,
+    decode, encode, ChannelFrame, ClientMessage, ErrorCode, ServerMessage, MAX_CHANNELS,
 };
 use crate::Timestamp;
 
@@ -178,27 +177,13 @@ impl RelayChannels {
             }
             Mode::Channels(sessions) => {
                 self.mode = Mode::Channels(sessions);
-                if frame.len() > self.limits.max_frame_bytes {
-                    return self.fail(
-                        ErrorCode::TooLarge,
-                        format!(
-                            "frame of {} bytes exceeds the limit of {} bytes",
-                            frame.len(),
-                            self.limits.max_frame_bytes
-                        ),
-                    );
-                }
-                match decode::<ClientMessage>(frame) {
+                match decode_frame(frame, &self.limits) {
                     Ok(ClientMessage::Channels(frames)) => self.channel_frames(frames, now),
                     Ok(_) => self.fail(
                         ErrorCode::UnexpectedMessage,
                         "a connection of channels carries only channel frames".into(),
                     ),
-                    Err(DecodeError::TooLarge { size, limit }) => self.fail(
-                        ErrorCode::TooLarge,
-                        format!("frame of {size} bytes exceeds the limit of {limit} bytes"),
-                    ),
-                    Err(err) => self.fail(ErrorCode::Malformed, err.to_string()),
+                    Err((code, message)) => self.fail(code, message),
                 }
             }
             Mode::Closed => Vec::new(),

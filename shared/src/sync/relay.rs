@@ -48,6 +48,27 @@ impl Default for RelayLimits {
     }
 }
 
+/// A device's frame as a message, or the refusal it earns: too large for `limits` (checked
+/// before decoding) or not a message. One rule for a session and a connection of channels.
+pub(crate) fn decode_frame(
+    frame: &[u8],
+    limits: &RelayLimits,
+) -> Result<ClientMessage, (ErrorCode, String)> {
+    let too_large = |size: usize, limit: usize| {
+        (
+            ErrorCode::TooLarge,
+            format!("frame of {size} bytes exceeds the limit of {limit} bytes"),
+        )
+    };
+    if frame.len() > limits.max_frame_bytes {
+        return Err(too_large(frame.len(), limits.max_frame_bytes));
+    }
+    decode::<ClientMessage>(frame).map_err(|err| match err {
+        DecodeError::TooLarge { size, limit } => too_large(size, limit),
+        err => (ErrorCode::Malformed, err.to_string()),
+    })
+}
+
 /// Longest error message sent to a device, in characters.
 pub const MAX_ERROR_MESSAGE_CHARS: usize = 300;
 
@@ -201,25 +222,9 @@ impl RelaySession {
             return Vec::new();
         }
         self.last_frame = now;
-        if frame.len() > self.limits.max_frame_bytes {
-            return self.fail(
-                ErrorCode::TooLarge,
-                format!(
-                    "frame of {} bytes exceeds the limit of {} bytes",
-                    frame.len(),
-                    self.limits.max_frame_bytes
-                ),
-            );
-        }
-        let message = match decode::<ClientMessage>(frame) {
+        let message = match decode_frame(frame, &self.limits) {
             Ok(message) => message,
-            Err(DecodeError::TooLarge { size, limit }) => {
-                return self.fail(
-                    ErrorCode::TooLarge,
-                    format!("frame of {size} bytes exceeds the limit of {limit} bytes"),
-                )
-            }
-            Err(err) => return self.fail(ErrorCode::Malformed, err.to_string()),
+            Err((code, message)) => return self.fail(code, message),
         };
         match (&self.state, message) {
             (
