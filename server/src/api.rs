@@ -315,6 +315,29 @@ pub async fn add_territory(
     Ok((StatusCode::CREATED, Json(territory)).into_response())
 }
 
+/// `POST /api/teams/{team}/moves` (admin, manager): customers go to another territory
+/// (`crate::handover`); answers which moved and which stayed, with why.
+pub async fn move_customers(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(team): Path<String>,
+    input: Result<Json<shared::sync::handover::MoveRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let input = json_input(input)?;
+    let me = bearer(&state, &headers).await?;
+    let outcome = crate::handover::move_customers(
+        &state.db,
+        &state.hub,
+        state.store.relay(),
+        &me,
+        &team,
+        input,
+        now_ms(),
+    )
+    .await?;
+    Ok(Json(outcome).into_response())
+}
+
 /// `GET /api/teams/{team}/members` (any member).
 pub async fn members(
     State(state): State<AppState>,

@@ -107,6 +107,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
             "/teams/{team}/invites/{invite}",
             axum::routing::delete(api::revoke_invite),
         )
+        .route("/teams/{team}/moves", post(api::move_customers))
         .route("/invites/accept", post(api::accept_invite))
         .fallback(api_not_found)
         .layer(DefaultBodyLimit::max(16 * 1024));

@@ -52,6 +52,7 @@ pub mod config;
 pub mod db;
 pub mod embedded;
 pub mod fanout;
+pub mod handover;
 pub mod health;
 pub mod hub;
 pub mod listen;
@@ -130,14 +131,15 @@ pub async fn run(
     let health = Arc::new(health::Health::default());
     health::check_integrity(&db, health.clone());
     let metrics = Arc::new(metrics::Metrics::default());
+    let hub = Arc::new(hub::Hub::default());
     let (store, writer) = store::LogStore::start(
         db.clone(),
         relay_id.clone(),
         health.clone(),
         metrics.clone(),
         config.space_quota_bytes,
+        hub.clone(),
     );
-    let hub = Arc::new(hub::Hub::default());
     let shutdown_token = tokio_util::sync::CancellationToken::new();
     // Several relays on one PostgreSQL: listen for the others' commits and revocations.
     let listener_task = match &db {

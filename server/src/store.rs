@@ -14,7 +14,7 @@
 //! transaction also NOTIFYs the new heads, delivered to every relay on commit
 //! ([`crate::fanout`]). The semantics follow `shared::sync::MemoryLog`.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use shared::sync::memory::first_change_to_erased;
 use shared::sync::protocol::{
@@ -27,6 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{Database, Dialect};
 use crate::health::{Health, PROBE_EVERY};
+use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::with_db;
 use std::sync::Arc;
@@ -79,6 +80,7 @@ impl AppendError {
 #[derive(Clone)]
 pub struct LogStore {
     db: Database,
+    relay: Arc<str>,
     writer: mpsc::Sender<AppendRequest>,
     health: Arc<Health>,
     metrics: Arc<Metrics>,
@@ -91,27 +93,33 @@ pub const DEFAULT_SPACE_QUOTA_BYTES: u64 = 1 << 30;
 impl LogStore {
     /// A store over `db`, with the writer task's join handle. `relay` names this relay in
     /// the commit notifications (PostgreSQL), so it can ignore its own. Every commit's
-    /// outcome and every damaged read goes to `health`. The writer ends when every handle
-    /// is dropped, after answering what it received.
+    /// outcome and every damaged read goes to `health`; `hub`'s sessions of a territory
+    /// are woken when a change pushed to a customer that moved out of another one is
+    /// forwarded to it (the pushing session wakes its own space's). The writer ends when
+    /// every handle is dropped, after answering what it received.
     pub fn start(
         db: Database,
         relay: String,
         health: Arc<Health>,
         metrics: Arc<Metrics>,
         quota_bytes: u64,
+        hub: Arc<Hub>,
     ) -> (LogStore, tokio::task::JoinHandle<()>) {
         let (writer, requests) = mpsc::channel(1024);
+        let name: Arc<str> = relay.as_str().into();
         let task = tokio::spawn(run_writer(
             db.clone(),
             relay,
             health.clone(),
             metrics.clone(),
             quota_bytes,
+            hub,
             requests,
         ));
         (
             LogStore {
                 db,
+                relay: name,
                 writer,
                 health,
                 metrics,
@@ -139,6 +147,11 @@ impl LogStore {
         let closed = || AppendError::internal(StoreError::Closed.to_string());
         self.writer.send(request).await.map_err(|_| closed())?;
         answer.await.map_err(|_| closed())?
+    }
+
+    /// This relay's name in commit notifications.
+    pub fn relay(&self) -> &str {
+        &self.relay
     }
 
     /// The latest sequence number of `space`.
@@ -379,8 +392,12 @@ impl LogStore {
 /// The `kind` column: a change, a snapshot, an erasure (the marker, and every earlier
 /// entry of the erased document, emptied).
 const KIND_CHANGE: i64 = 0;
-const KIND_SNAPSHOT: i64 = 1;
-const KIND_ERASED: i64 = 2;
+pub(crate) const KIND_SNAPSHOT: i64 = 1;
+pub(crate) const KIND_ERASED: i64 = 2;
+/// A customer that moved to another territory (`shared::sync::handover`): the move itself
+/// (with the handed-over heads as bytes), and in place of every change pushed to it here
+/// afterwards (without bytes; the change went to `moved_documents.to_space`).
+pub(crate) const KIND_MOVED: i64 = 3;
 
 /// A position as the database stores it. Positions come from devices too (a cursor, an
 /// echoed bootstrap position, a snapshot's coverage): one past every stored position is
@@ -408,6 +425,7 @@ where
                 covers: Seq(covers.unwrap_or(0) as u64),
             },
             KIND_ERASED => BlobKind::Erased,
+            KIND_MOVED => BlobKind::Moved,
             _ => BlobKind::Change,
         },
         bytes: row.try_get("bytes")?,
@@ -423,6 +441,7 @@ async fn run_writer(
     health: Arc<Health>,
     metrics: Arc<Metrics>,
     quota_bytes: u64,
+    hub: Arc<Hub>,
     mut requests: mpsc::Receiver<AppendRequest>,
 ) {
     let mut batch = Vec::new();
@@ -450,8 +469,11 @@ async fn run_writer(
             .commit_seconds
             .observe(started.elapsed().as_secs_f64());
         match result {
-            Ok(answers) => {
+            Ok((answers, forwarded)) => {
                 health.write_succeeded();
+                for (space, head) in &forwarded {
+                    hub.wake(space, *head, None);
+                }
                 for answer in &answers {
                     match answer {
                         Ok((results, _)) => {
@@ -514,6 +536,22 @@ struct NewRow<'a> {
     valid: &'a ValidUpload,
     device: &'a str,
     now: i64,
+    stored_as: StoredAs,
+}
+
+/// How a row stores its upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StoredAs {
+    /// As uploaded.
+    Upload,
+    /// In the space the device pushed to, for a customer that moved out of it: a `Moved`
+    /// entry without bytes (the upload's key, so a resend is a duplicate).
+    MovedAway,
+    /// In the territory the customer moved to: the upload; a snapshot covers what the
+    /// customer's hand-over snapshot there covers (its own `covers` counted positions of
+    /// the other log, and it holds all the customer had there before: the device that
+    /// made it had the customer from a hand-over that held all of that).
+    Forwarded(Seq),
 }
 
 /// A space's head and the blob bytes it holds, before the batch.
@@ -591,6 +629,7 @@ fn number<'a>(
                 valid,
                 device: &request.device,
                 now: request.now,
+                stored_as: StoredAs::Upload,
             });
             results.push(UploadResult {
                 seq: state.head,
@@ -644,6 +683,14 @@ trait StoredKeys {
         space: &SpaceId,
         documents: &[&str],
     ) -> Result<Vec<String>, sqlx::Error>;
+
+    /// Which of `documents` moved out of `space`: each with the space it is in now and
+    /// the position there its hand-over snapshot covers.
+    async fn moved_among(
+        &mut self,
+        space: &SpaceId,
+        documents: &[&str],
+    ) -> Result<Vec<(String, String, i64)>, sqlx::Error>;
 }
 
 impl StoredKeys for sqlx::SqliteConnection {
@@ -688,6 +735,27 @@ impl StoredKeys for sqlx::SqliteConnection {
         }
         Ok(found)
     }
+
+    async fn moved_among(
+        &mut self,
+        space: &SpaceId,
+        documents: &[&str],
+    ) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+        let mut found = Vec::new();
+        for chunk in documents.chunks(LOOKUP_CHUNK_KEYS) {
+            let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "SELECT document, to_space, covers FROM moved_documents WHERE space = ",
+            );
+            query.push_bind(&space.0).push(" AND document IN (");
+            let mut list = query.separated(", ");
+            for document in chunk {
+                list.push_bind(*document);
+            }
+            query.push(")");
+            found.extend(query.build_query_as().fetch_all(&mut *self).await?);
+        }
+        Ok(found)
+    }
 }
 
 impl StoredKeys for sqlx::PgConnection {
@@ -725,6 +793,35 @@ impl StoredKeys for sqlx::PgConnection {
         .fetch_all(&mut *self)
         .await
     }
+
+    async fn moved_among(
+        &mut self,
+        space: &SpaceId,
+        documents: &[&str],
+    ) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT m.document, m.to_space, m.covers FROM unnest($2::text[]) AS d(id) \
+             JOIN moved_documents m ON m.space = $1 AND m.document = d.id",
+        )
+        .bind(&space.0)
+        .bind(documents)
+        .fetch_all(&mut *self)
+        .await
+    }
+}
+
+/// The territories changes of a batch were forwarded to, with their new heads.
+type Forwarded = Vec<(SpaceId, Seq)>;
+
+/// The documents each space of `batch` changes (not erasures).
+fn changed_documents<'a>(batch: &'a [AppendRequest], space: &SpaceId) -> Vec<&'a str> {
+    let documents: BTreeSet<&str> = (batch.iter())
+        .filter(|request| request.space == *space)
+        .flat_map(|request| &request.uploads)
+        .filter(|valid| valid.upload.kind != BlobKind::Erased)
+        .map(|valid| valid.upload.document.0.as_str())
+        .collect();
+    documents.into_iter().collect()
 }
 
 async fn write_batch(
@@ -732,26 +829,38 @@ async fn write_batch(
     relay: &str,
     quota_bytes: u64,
     batch: &[AppendRequest],
-) -> Result<Vec<Answer>, sqlx::Error> {
+) -> Result<(Vec<Answer>, Forwarded), sqlx::Error> {
     // Every space of the batch, in id order: locks are always taken in the same order, so
     // two relays' writers cannot deadlock.
     let spaces: BTreeSet<&SpaceId> = batch.iter().map(|request| &request.space).collect();
+    // Territories the batch's moved customers went to (`shared::sync::handover`): read
+    // before locking, so they are locked in the same order as the rest. A move committed
+    // in between is seen under the locks and sends the batch round again, its territory
+    // locked too.
+    let mut targets: BTreeSet<SpaceId> = BTreeSet::new();
     with_db!(db, pool => {
         // A failed transaction can leave its connection unusable: after SQLite's "database
         // or disk is full" the rollback fails too and every later BEGIN on that connection
         // is refused, which wedged the relay until a restart. A connection whose
         // transaction failed is therefore closed, and the next one starts fresh.
         let mut conn = pool.acquire().await?;
-        let outcome: Result<Vec<Answer>, sqlx::Error> = async {
+        let outcome: Result<(Vec<Answer>, Forwarded), sqlx::Error> = async {
+        for space in &spaces {
+            let documents = changed_documents(batch, space);
+            for (_, to, _) in conn.moved_among(space, &documents).await? {
+                targets.insert(SpaceId(to));
+            }
+        }
         // First attempt: number the batch as if none of its blobs were stored yet (the
         // usual case) and let the unique (space, blob_key) index say otherwise. If a blob
         // was stored already (a device resending after a lost acknowledgement), the
         // numbering would have a gap: roll back and number again, knowing the log's keys.
         let mut look_up = false;
         loop {
+        let locked: BTreeSet<&SpaceId> = spaces.iter().copied().chain(targets.iter()).collect();
         let mut tx = sqlx::Connection::begin_with(&mut *conn, <Db as Dialect>::BEGIN).await?;
         let mut states: HashMap<&SpaceId, SpaceState> = HashMap::new();
-        for space in &spaces {
+        for space in &locked {
             let (head, stored_bytes): (i64, i64) = sqlx::query_as(<Db as Dialect>::LOCK_HEAD)
                 .bind(&space.0)
                 .fetch_one(&mut *tx)
@@ -768,17 +877,25 @@ async fn write_batch(
         // change to one is refused unless it is stored already (then it is a duplicate,
         // emptied by the erasure): that takes the lookup below.
         let mut erased: HashSet<(&SpaceId, String)> = HashSet::new();
+        // Which of them moved to another territory, and where.
+        let mut moved: HashMap<(&SpaceId, String), (SpaceId, Seq)> = HashMap::new();
         for space in &spaces {
-            let documents: BTreeSet<&str> = (batch.iter())
-                .filter(|request| request.space == **space)
-                .flat_map(|request| &request.uploads)
-                .filter(|valid| valid.upload.kind != BlobKind::Erased)
-                .map(|valid| valid.upload.document.0.as_str())
-                .collect();
-            let documents: Vec<&str> = documents.into_iter().collect();
+            let documents = changed_documents(batch, space);
             for document in tx.erased_among(space, &documents).await? {
                 erased.insert((*space, document));
             }
+            for (document, to, covers) in tx.moved_among(space, &documents).await? {
+                moved.insert((*space, document), (SpaceId(to), Seq(covers.max(0) as u64)));
+            }
+        }
+        let unlocked: Vec<SpaceId> = (moved.values())
+            .filter(|(to, _)| !locked.contains(to))
+            .map(|(to, _)| to.clone())
+            .collect();
+        if !unlocked.is_empty() {
+            tx.rollback().await?;
+            targets.extend(unlocked);
+            continue;
         }
         look_up |= !erased.is_empty();
         // Which of these blobs the log already holds (under the space's lock: a blob
@@ -794,7 +911,59 @@ async fn write_batch(
                 }
             }
         }
-        let (rows, answers, mut states) = number(batch, states, &stored, &erased, quota_bytes);
+        let (mut rows, answers, mut states) = number(batch, states, &stored, &erased, quota_bytes);
+        // Changes to customers that moved out: stored where the customer went, and here as
+        // a `Moved` entry in their place (the pushing device's acknowledgement).
+        let mut to_forward: BTreeMap<&SpaceId, Vec<(usize, Seq)>> = BTreeMap::new();
+        for (index, row) in rows.iter_mut().enumerate() {
+            if !matches!(row.valid.upload.kind, BlobKind::Change | BlobKind::Snapshot { .. }) {
+                continue;
+            }
+            let Some((to, covers)) = (moved.get(&(row.space, row.valid.upload.document.0.clone())))
+                .and_then(|(to, covers)| Some((*locked.get(to)?, *covers)))
+            else {
+                continue;
+            };
+            row.stored_as = StoredAs::MovedAway;
+            if let Some(state) = states.get_mut(row.space) {
+                state.stored_bytes =
+                    (state.stored_bytes).saturating_sub(row.valid.upload.bytes.len() as u64);
+            }
+            to_forward.entry(to).or_default().push((index, covers));
+        }
+        let mut forwarded: Forwarded = Vec::new();
+        for (to, indices) in to_forward {
+            let valids: Vec<&ValidUpload> =
+                indices.iter().map(|&(index, _)| rows[index].valid).collect();
+            let mut seen: HashSet<Vec<u8>> = (tx.stored_keys(to, &valids).await?)
+                .into_iter()
+                .map(|(key, _)| key)
+                .collect();
+            seen.extend((rows.iter())
+                .filter(|row| row.space == to)
+                .map(|row| row.valid.key.0.to_vec()));
+            let Some(state) = states.get_mut(to) else {
+                continue;
+            };
+            for (index, covers) in indices {
+                let row = &rows[index];
+                if !seen.insert(row.valid.key.0.to_vec()) {
+                    continue;
+                }
+                state.head = Seq(state.head.0 + 1);
+                state.stored_bytes += row.valid.upload.bytes.len() as u64;
+                let forward = NewRow {
+                    space: to,
+                    seq: state.head,
+                    valid: row.valid,
+                    device: row.device,
+                    now: row.now,
+                    stored_as: StoredAs::Forwarded(covers),
+                };
+                rows.push(forward);
+            }
+            forwarded.push((to.clone(), state.head));
+        }
         let mut inserted = 0u64;
         for chunk in rows.chunks(INSERT_CHUNK_ROWS) {
             let mut insert = sqlx::QueryBuilder::<Db>::new(
@@ -802,10 +971,18 @@ async fn write_batch(
             );
             insert.push_values(chunk, |mut values, row| {
                 let upload = &row.valid.upload;
-                let (kind, covers) = match upload.kind {
-                    BlobKind::Change => (KIND_CHANGE, None),
-                    BlobKind::Snapshot { covers } => (KIND_SNAPSHOT, Some(db_seq(covers))),
-                    BlobKind::Erased => (KIND_ERASED, None),
+                let (kind, covers) = match (row.stored_as, upload.kind) {
+                    (StoredAs::MovedAway, _) | (_, BlobKind::Moved) => (KIND_MOVED, None),
+                    (_, BlobKind::Change) => (KIND_CHANGE, None),
+                    (StoredAs::Forwarded(covers), BlobKind::Snapshot { .. }) => {
+                        (KIND_SNAPSHOT, Some(db_seq(covers)))
+                    }
+                    (_, BlobKind::Snapshot { covers }) => (KIND_SNAPSHOT, Some(db_seq(covers))),
+                    (_, BlobKind::Erased) => (KIND_ERASED, None),
+                };
+                let (bytes, projection): (&[u8], Option<&[u8]>) = match row.stored_as {
+                    StoredAs::MovedAway => (&[], None),
+                    _ => (&upload.bytes, row.valid.projection.as_deref()),
                 };
                 values
                     .push_bind(&row.space.0)
@@ -814,10 +991,10 @@ async fn write_batch(
                     .push_bind(kind)
                     .push_bind(covers)
                     .push_bind(&row.valid.key.0[..])
-                    .push_bind(&upload.bytes)
+                    .push_bind(bytes)
                     .push_bind(row.device)
                     .push_bind(row.now)
-                    .push_bind(row.valid.projection.as_deref());
+                    .push_bind(projection);
             });
             // After the lookup a conflict is a bug, and fails the whole transaction
             // (nothing stored, every request answered with an error) rather than leaving
@@ -886,7 +1063,7 @@ async fn write_batch(
                 tracing::warn!(cause = %err, "could not truncate the write-ahead log after an erasure");
             }
         }
-        return Ok(answers);
+        return Ok((answers, forwarded));
         }
         }
         .await;
@@ -927,6 +1104,7 @@ mod tests {
                 Arc::new(Health::default()),
                 Arc::new(Metrics::default()),
                 DEFAULT_SPACE_QUOTA_BYTES,
+                Arc::new(Hub::default()),
             )
             .0,
             SpaceId("s".into()),

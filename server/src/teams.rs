@@ -125,7 +125,7 @@ pub async fn space_access(
 
 /// The caller's role in `team`, refusing non-members (`Forbidden`, the same answer as for a
 /// team that does not exist) and, with `admin`, members who do not manage the team.
-async fn member_role(
+pub(crate) async fn member_role(
     db: &Database,
     me: &DeviceAuth,
     team: &str,

@@ -207,6 +207,7 @@ async fn resynchronising_wakes_every_live_space_at_its_head_closes_revoked_devic
         std::sync::Arc::new(server::health::Health::default()),
         std::sync::Arc::new(server::metrics::Metrics::default()),
         server::store::DEFAULT_SPACE_QUOTA_BYTES,
+        std::sync::Arc::new(server::hub::Hub::default()),
     );
     let hub = server::hub::Hub::default();
     let connection = || {

@@ -98,7 +98,7 @@ pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, Bl
             message: format!(
                 "not an Automerge {}",
                 match upload.kind {
-                    BlobKind::Change | BlobKind::Erased => "change",
+                    BlobKind::Change | BlobKind::Erased | BlobKind::Moved => "change",
                     BlobKind::Snapshot { .. } => "document",
                 }
             ),
@@ -1022,6 +1022,13 @@ fn parse(upload: &Upload, id: &str) -> Result<(BlobKey, Option<Vec<u8>>), BlobEr
         }
         // `validate` answered it before parsing.
         BlobKind::Erased => (erasure_key(id), None),
+        // Refused as not well formed before parsing: only the relay writes moves.
+        BlobKind::Moved => {
+            return Err(BlobError {
+                code: ErrorCode::InvalidBlob,
+                message: "only the relay moves a customer".into(),
+            })
+        }
     })
 }
 

@@ -107,7 +107,7 @@ impl SpaceLog {
         let seq = *seqs.iter().rev().find(|seq| **seq <= through)?;
         match self.entry(seq).kind {
             BlobKind::Snapshot { covers } => Some((seq, covers)),
-            BlobKind::Change | BlobKind::Erased => None,
+            BlobKind::Change | BlobKind::Erased | BlobKind::Moved => None,
         }
     }
 }

@@ -23,6 +23,8 @@
 //! - [`relay`]: the relay's per-connection engine.
 //! - [`channels`]: several spaces over one connection, on both sides (protocol version 5).
 //! - [`memory`]: the log in memory — the reference semantics of the relay's stores.
+//! - [`handover`]: customers moving between a team's territories: the relay's hand-over
+//!   snapshot and the heads a device reads to see which of its edits went along.
 //! - [`team`]: teams' roles, the access each gives to a team's spaces, invite codes and the
 //!   JSON records of the relay's team API.
 
@@ -31,6 +33,7 @@ pub mod blob;
 pub mod channels;
 pub mod client;
 pub mod engine_protocol;
+pub mod handover;
 pub mod memory;
 pub mod protocol;
 pub mod relay;

@@ -46,7 +46,10 @@ pub type ProtocolVersion = u16;
 ///   [`ServerMessage::Channels`]): each space is a channel carrying the frames of its own
 ///   session, so a device in a personal book and a team's spaces reconnects in one round
 ///   trip.
-pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[1, 2, 3, 4, 5];
+/// - 6: a team's customer can move to another territory ([`BlobKind::Moved`]): devices of
+///   the territory it left forget it, and a change pushed to it there afterwards is
+///   forwarded by the relay to where it went (`crate::sync::handover`).
+pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[1, 2, 3, 4, 5, 6];
 
 /// The first version whose bootstrap pages carry projections.
 pub const PROJECTIONS_VERSION: ProtocolVersion = 2;
@@ -61,6 +64,9 @@ pub const TEAMS_VERSION: ProtocolVersion = 4;
 /// The first version that carries several spaces over one connection
 /// ([`ClientMessage::Channels`]).
 pub const CHANNELS_VERSION: ProtocolVersion = 5;
+
+/// The first version that knows moved documents ([`BlobKind::Moved`]).
+pub const HANDOVER_VERSION: ProtocolVersion = 6;
 
 /// Most channels (spaces) one connection may open.
 pub const MAX_CHANNELS: usize = 64;
@@ -115,6 +121,17 @@ pub enum BlobKind {
     /// later change to it ([`ErrorCode::Erased`]). A device that reads one forgets the
     /// document.
     Erased,
+    /// The document left this space (version 6 on): a manager moved the customer to
+    /// another territory of the team (`crate::sync::handover`). Written only by the relay;
+    /// a device that uploads one is refused. The move's own entry carries the heads of the
+    /// document as the relay handed it over (32 bytes per head, see
+    /// [`crate::sync::handover::decode_heads`]); a device that reads it forgets the
+    /// document, and its changes the heads do not cover are the ones that went with it.
+    /// Every change a device pushes to the document here afterwards is forwarded to the
+    /// territory it went to and stands here as a `Moved` entry without bytes (its
+    /// position, for the pushing device's acknowledgement). A change or snapshot of the
+    /// document after a `Moved` entry means it came back.
+    Moved,
 }
 
 /// A blob a device uploads.

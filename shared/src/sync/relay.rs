@@ -9,7 +9,7 @@ use super::blob::{self, ValidUpload};
 use crate::sync::protocol::{
     decode, deflate_page, negotiate, BlobKind, BootstrapPage, BootstrapPosition, ClientMessage,
     DecodeError, ErrorCode, LogEntry, ProtocolVersion, Seq, ServerMessage, SpaceId, UploadResult,
-    ERASE_VERSION, PROJECTIONS_VERSION, SUPPORTED_VERSIONS, TEAMS_VERSION,
+    ERASE_VERSION, HANDOVER_VERSION, PROJECTIONS_VERSION, SUPPORTED_VERSIONS, TEAMS_VERSION,
 };
 use crate::sync::team::SpaceAccess;
 use crate::Timestamp;
@@ -354,6 +354,13 @@ impl RelaySession {
                     format!("erasing needs protocol version {ERASE_VERSION}"),
                 );
             }
+            if upload.kind == BlobKind::Moved {
+                return reject(
+                    index,
+                    ErrorCode::InvalidBlob,
+                    "only the relay moves a customer to another territory".into(),
+                );
+            }
             match blob::validate(upload, self.limits.max_blob_bytes) {
                 Ok(upload) => valid.push(upload),
                 Err(err) => return reject(index, err.code, err.message),
@@ -461,18 +468,28 @@ impl RelaySession {
         matches!(self.state, State::Ready { version, .. } if version >= ERASE_VERSION)
     }
 
-    /// A device of a version before erasures cannot read an erased entry: it is told to
-    /// update instead of being sent something it would take for damage.
+    /// A device of a version before erasures (or moves) cannot read an erased (or moved)
+    /// entry: it is told to update instead of being sent something it would take for
+    /// damage.
     fn erasures_unreadable(&mut self, entries: &[LogEntry]) -> Option<Vec<SessionEffect>> {
         let erased = entries.iter().any(|entry| entry.kind == BlobKind::Erased);
-        (erased && !self.knows_erasures()).then(|| {
-            self.fail(
-                ErrorCode::UnsupportedVersion,
-                "this book has erased customers, which this version of the app cannot read: \
+        let moved = entries.iter().any(|entry| entry.kind == BlobKind::Moved);
+        let version = match self.state {
+            State::Ready { version, .. } => version,
+            _ => 0,
+        };
+        let unreadable = match (erased && version < ERASE_VERSION, moved && version < HANDOVER_VERSION) {
+            (true, _) => "erased customers",
+            (false, true) => "customers moved to another territory",
+            (false, false) => return None,
+        };
+        Some(self.fail(
+            ErrorCode::UnsupportedVersion,
+            format!(
+                "this book has {unreadable}, which this version of the app cannot read: \
                  reload the app to update it"
-                    .into(),
-            )
-        })
+            ),
+        ))
     }
 
     /// A page of entries was read for the pull `request_id`.

@@ -389,6 +389,18 @@ pub enum TeamCall {
         /// The invite.
         invite: String,
     },
+    /// Moves customers from one territory to another (admin, manager) →
+    /// [`crate::sync::handover::MoveOutcome`].
+    Move {
+        /// The team.
+        team: String,
+        /// The territory (space) they are in.
+        from: String,
+        /// The territory (space) they go to.
+        to: String,
+        /// Their ids.
+        customers: Vec<String>,
+    },
     /// Joins the team of an invite, by its code or its link's secret → [`TeamInfo`].
     Accept {
         /// The code, as typed.
@@ -452,6 +464,16 @@ impl TeamCall {
                 "DELETE",
                 team_path(team, &format!("/invites/{}", path_part(invite))),
                 None,
+            ),
+            TeamCall::Move {
+                team,
+                from,
+                to,
+                customers,
+            } => (
+                "POST",
+                team_path(team, "/moves"),
+                Some(json!({ "from": from, "to": to, "customers": customers })),
             ),
             TeamCall::Accept { code, secret } => (
                 "POST",
