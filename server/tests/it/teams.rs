@@ -7,15 +7,16 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::{json, Value};
+use shared::sync::handover::{decode_heads, MoveOutcome};
 use shared::sync::protocol::{
-    decode, encode, ChannelFrame, ClientMessage, ErrorCode, Seq, ServerMessage, SpaceId,
-    SUPPORTED_VERSIONS,
+    decode, encode, BlobKind, ChannelFrame, ClientMessage, ErrorCode, LogEntry, Seq,
+    ServerMessage, SpaceId, SUPPORTED_VERSIONS,
 };
 use shared::sync::team::{NewInvite, Role, SpaceAccess, TeamInfo};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::on_both_backends;
-use crate::relay::{self, new_customer, sign_up, Account, Backend, Device};
+use crate::relay::{self, edit, new_customer, sign_up, Account, Backend, Device};
 
 async fn call(
     method: reqwest::Method,
@@ -838,7 +839,176 @@ async fn answer_on_or_wake(device: &mut Device, channel: u16) -> ServerMessage {
     }
 }
 
+/// Every page of a bootstrap of `space` (the entries, in order).
+async fn bootstrap_all(base: &str, account: &Account, space: &str) -> Vec<LogEntry> {
+    let mut device = open(base, account, space).await.unwrap();
+    let mut position = None;
+    let mut all = Vec::new();
+    loop {
+        let request_id = device.next_request;
+        device.next_request += 1;
+        device
+            .send(&ClientMessage::Bootstrap {
+                request_id,
+                position: position.clone(),
+                max_entries: 2,
+            })
+            .await;
+        let ServerMessage::CompressedBootstrapPage { deflated, .. } =
+            device.recv_answer(request_id).await
+        else {
+            panic!("expected a bootstrap page")
+        };
+        let page = shared::sync::protocol::inflate_page(&deflated).unwrap();
+        all.extend(page.entries);
+        match page.next {
+            Some(next) => position = Some(next),
+            None => return all,
+        }
+    }
+}
+
+async fn a_moved_customer_takes_late_offline_edits_along(backend: Backend) {
+    let relay = relay::start_on(backend, |_| {}).await;
+    let base = &relay.base_url;
+    let admin = sign_up(base, "ada@example.com", "tablet").await;
+    let team = team_of(base, &admin).await;
+    let team_id = &team.info.id;
+    let manager = sign_up(base, "max@example.com", "phone").await;
+    let rep = sign_up(base, "rita@example.com", "phone").await;
+    let viewer = sign_up(base, "vic@example.com", "phone").await;
+    let outsider = sign_up(base, "olga@example.com", "phone").await;
+    for (account, role) in [(&manager, "manager"), (&rep, "rep"), (&viewer, "viewer")] {
+        let new = invite(
+            base,
+            &admin,
+            team_id,
+            json!({ "role": role, "territories": [team.north] }),
+        )
+        .await;
+        joined(base, account, json!({ "code": new.code })).await;
+    }
+    // Rita adds two customers in North and edits one.
+    let mut rita = open(base, &rep, &team.north).await.unwrap();
+    let (moving, mut doc) = new_customer(1);
+    let (staying, _) = new_customer(2);
+    let first_edit = edit(&mut doc, "Buyer");
+    let id = moving.document.0.clone();
+    assert!(matches!(
+        rita.push(vec![moving, staying, first_edit]).await,
+        ServerMessage::Acked { .. }
+    ));
+    let heads_at_move = doc.heads();
+    // Offline, she edits it again.
+    let late = edit(&mut doc, "Head buyer");
+
+    let moves = format!("/api/teams/{team_id}/moves");
+    let body = json!({ "from": team.north, "to": team.south, "customers": [id, "no-such-customer"] });
+    for account in [&rep, &viewer, &outsider] {
+        let response = call(reqwest::Method::POST, base, &moves, &account.token, Some(body.clone())).await;
+        assert_eq!(api_error(response, 403).await, "forbidden", "{}", account.email);
+    }
+    let not_the_teams = json!({ "from": team.north, "to": admin.space_id, "customers": [id] });
+    let response = call(reqwest::Method::POST, base, &moves, &manager.token, Some(not_the_teams)).await;
+    assert_eq!(api_error(response, 404).await, "not_found");
+    let nowhere = json!({ "from": team.north, "to": team.north, "customers": [id] });
+    let response = call(reqwest::Method::POST, base, &moves, &manager.token, Some(nowhere)).await;
+    assert_eq!(api_error(response, 400).await, "invalid");
+    let outcome: MoveOutcome = expect_json(
+        call(reqwest::Method::POST, base, &moves, &manager.token, Some(body.clone())).await,
+        200,
+    )
+    .await;
+    assert_eq!(outcome.moved, vec![id.clone()]);
+    assert_eq!(outcome.skipped.len(), 1, "{outcome:?}");
+    assert_eq!(outcome.skipped[0].customer, "no-such-customer");
+    let again: MoveOutcome = expect_json(
+        call(reqwest::Method::POST, base, &moves, &manager.token, Some(body)).await,
+        200,
+    )
+    .await;
+    assert!(again.moved.is_empty(), "{again:?}");
+
+    // Rita reconnects: her late edit is acknowledged in North, where it stands as a move.
+    let ServerMessage::Acked { results, .. } = rita.push(vec![late.clone()]).await else {
+        panic!("a late edit of a moved customer is acknowledged")
+    };
+    assert!(!results[0].duplicate);
+    let late_seq = results[0].seq;
+    let ServerMessage::Entries { entries, .. } = rita.pull(Seq(3), 100).await else {
+        panic!("expected entries")
+    };
+    assert_eq!(
+        entries.iter().map(|e| (e.seq, e.kind)).collect::<Vec<_>>(),
+        vec![(Seq(4), BlobKind::Moved), (late_seq, BlobKind::Moved)]
+    );
+    assert_eq!(decode_heads(&entries[0].bytes), Some(heads_at_move));
+    assert!(entries[1].bytes.is_empty(), "North keeps no bytes of the late edit");
+    // Sent again after a lost acknowledgement: a duplicate, stored once.
+    let ServerMessage::Acked { results, .. } = rita.push(vec![late.clone()]).await else {
+        panic!("a resent edit is acknowledged")
+    };
+    assert_eq!((results[0].seq, results[0].duplicate), (late_seq, true));
+
+    // South has the customer whole, with her late edit.
+    let mut max = open(base, &manager, &team.south).await.unwrap();
+    let ServerMessage::Entries { entries: south, .. } = max.pull(Seq(0), 100).await else {
+        panic!("expected entries")
+    };
+    assert_eq!(
+        south.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        vec![BlobKind::Snapshot { covers: Seq(0) }, BlobKind::Change]
+    );
+    assert_eq!(south[1].bytes, late.bytes);
+    let mut moved =
+        shared::CustomerDoc::from_remote(&south[0].bytes, automerge::ActorId::random()).unwrap();
+    assert_eq!(moved.customer().job_title, "Buyer");
+    moved.apply_remote(&south[1].bytes).unwrap();
+    assert_eq!(moved.customer().job_title, "Head buyer");
+    // A device bootstrapping either territory ends up with exactly what it holds.
+    let north_boot = bootstrap_all(base, &admin, &team.north).await;
+    let last_of_moved = north_boot.iter().rev().find(|e| e.document.0 == id).unwrap();
+    assert_eq!(last_of_moved.kind, BlobKind::Moved);
+    let south_boot = bootstrap_all(base, &admin, &team.south).await;
+    assert_eq!(south_boot.len(), 2, "the hand-over and the forwarded edit");
+
+    // Back to North: her next edit is stored there again, and South forgets it.
+    let back: MoveOutcome = expect_json(
+        call(
+            reqwest::Method::POST,
+            base,
+            &moves,
+            &manager.token,
+            Some(json!({ "from": team.south, "to": team.north, "customers": [id] })),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(back.moved, vec![id.clone()]);
+    let ServerMessage::Entries { entries, .. } = rita.pull(late_seq, 100).await else {
+        panic!("expected entries")
+    };
+    assert_eq!(
+        entries.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        vec![BlobKind::Snapshot { covers: late_seq }],
+        "the hand-over covers all North had of it"
+    );
+    let home = edit(&mut doc, "Director");
+    assert!(matches!(rita.push(vec![home.clone()]).await, ServerMessage::Acked { .. }));
+    let ServerMessage::Entries { entries, .. } = rita.pull(Seq(late_seq.0 + 1), 100).await else {
+        panic!("expected entries")
+    };
+    assert_eq!(entries.iter().map(|e| e.kind).collect::<Vec<_>>(), vec![BlobKind::Change]);
+    let ServerMessage::Entries { entries, .. } = max.pull(Seq(2), 100).await else {
+        panic!("expected entries")
+    };
+    assert_eq!(entries.iter().map(|e| e.kind).collect::<Vec<_>>(), vec![BlobKind::Moved]);
+    relay.stop().await;
+}
+
 on_both_backends!(
+    a_moved_customer_takes_late_offline_edits_along,
     every_role_reaches_exactly_the_spaces_it_should,
     invites_are_used_up_revoked_expired_or_unknown_and_never_reveal_a_team,
     a_role_change_or_removal_closes_her_connections_and_the_new_rules_apply,
