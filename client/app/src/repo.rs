@@ -19,6 +19,7 @@ use shared::crm::kpi::{DashboardFigures, DashboardRequest};
 use shared::documents::book_doc::BookSettings;
 use shared::model::history::{RecentChange, SetAside};
 use shared::sync::engine_protocol::{EngineError, EngineEvent, EngineRequest, Reply};
+use shared::sync::handover::MovedNotice;
 use shared::sync::protocol::Upload;
 use shared::{
     Book, Customer, CustomerId, CustomerSummary, FieldConflict, HistoryEntry, Timestamp,
@@ -141,6 +142,8 @@ pub struct Repo {
     /// Increases whenever customers were set aside because another device erased them (the
     /// notice asks for them again).
     pub set_aside_version: RwSignal<u64>,
+    /// Customers that moved to another territory of the team, until the rep dismisses it.
+    pub moved: RwSignal<MovedNotice>,
     engine: Engine,
     inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
 }
@@ -156,11 +159,19 @@ impl Repo {
             remote_changes: RwSignal::new(RemoteChanges::default()),
             facts_version: RwSignal::new(0),
             set_aside_version: RwSignal::new(0),
+            moved: RwSignal::new(MovedNotice::default()),
             engine,
             inner: StoredValue::new_local(Rc::new(RefCell::new(Inner::default()))),
         };
         engine.listen(move |event| repo.event(event));
         leptos::task::spawn_local(repo.read_stored_book());
+        leptos::task::spawn_local(async move {
+            match repo.engine.ask(EngineRequest::MovedNotice).await {
+                Ok(Reply::Moved(notice)) => repo.moved.set(notice),
+                Ok(other) => tracing::warn!(answer = ?other, "unexpected answer"),
+                Err(err) => tracing::warn!(cause = %err, "cannot read the moved customers"),
+            }
+        });
         repo
     }
 
@@ -292,6 +303,18 @@ impl Repo {
                     changes.generation += 1;
                     changes.customers = ids.clone();
                 });
+            }
+            EngineEvent::Moved { ids, notice } => {
+                self.moved.set(*notice);
+                if !ids.is_empty() {
+                    self.facts_version.update(|version| *version += 1);
+                    self.book.update(|book| book.remove_all(ids));
+                    self.prepare_search();
+                    self.remote_changes.update(|changes| {
+                        changes.generation += 1;
+                        changes.customers = ids.clone();
+                    });
+                }
             }
             EngineEvent::Wiped => {
                 self.facts_version.update(|version| *version += 1);
@@ -476,6 +499,17 @@ impl Repo {
             }
         })
         .await
+    }
+
+    /// The rep read the notice of customers moved to another territory.
+    pub async fn dismiss_moved(&self) -> Result<(), RepoError> {
+        match self.engine.ask(EngineRequest::DismissMoved).await? {
+            Reply::Done => {
+                self.moved.set(MovedNotice::default());
+                Ok(())
+            }
+            other => Err(unexpected(other)),
+        }
     }
 
     /// Customers erased on another device while this one had unsent changes to them.

@@ -39,6 +39,7 @@ pub fn serve(tabs: Tabs, repo: Repo, sync: Sync) {
                 .dismiss_set_aside(key)
                 .await
                 .map_err(|err| err.to_string()),
+            TabRequest::DismissMoved => repo.dismiss_moved().await.map_err(|err| err.to_string()),
         }
     });
     repo.tell_page_with(Rc::new(|event| post(&FromEngine::Event(event))));
@@ -141,6 +142,11 @@ async fn answer(
             Ok(Reply::Done)
         }
         EngineRequest::SetAside => Ok(Reply::SetAside(repo.set_aside().await?)),
+        EngineRequest::MovedNotice => Ok(Reply::Moved(repo.moved_notice().await?)),
+        EngineRequest::DismissMoved => {
+            repo.dismiss_moved().await?;
+            Ok(Reply::Done)
+        }
         EngineRequest::DismissSetAside { key } => {
             repo.dismiss_set_aside(key).await?;
             Ok(Reply::Done)

@@ -28,6 +28,7 @@
 //! documents it touched, so every tab shows the same book.
 
 mod erase;
+mod handover;
 
 use std::{
     cell::RefCell,
@@ -1006,6 +1007,10 @@ impl Repo {
                 self.forget_in_memory_only(&ids);
                 self.tell_page(EngineEvent::Erased { ids, set_aside });
             }
+            TabEvent::Moved { ids, notice } => {
+                self.forget_moved_in_memory(&ids);
+                self.tell_page(EngineEvent::Moved { ids, notice });
+            }
             TabEvent::WriterChanged { .. } | TabEvent::Sync(_) => {}
         }
     }
@@ -1420,6 +1425,13 @@ impl Repo {
         let entries: Vec<_> = (entries.into_iter())
             .filter(|(entry, _)| !erased(&entry.document))
             .collect();
+        // Customers moved to another territory (module `handover`): forgotten, their unsent
+        // changes kept for the relay to forward.
+        let moves = self.moves_in(&store, &entries).await;
+        let entries: Vec<_> = (entries.into_iter().enumerate())
+            .filter(|(index, (entry, _))| moves.keeps(*index, entry))
+            .map(|(_, entry)| entry)
+            .collect();
         let mut outbox: Vec<Upload> = (outbox.into_iter())
             .filter(|upload| upload.kind == BlobKind::Erased || !erased(&upload.document))
             .collect();
@@ -1581,12 +1593,15 @@ impl Repo {
         // the previous commits, was measured: no gain — the cost of IndexedDB requests is on
         // the main thread too.)
         meta.extend(std::mem::take(&mut erasures.meta));
+        if let Some(notice) = &moves.notice {
+            meta.push(Repo::moved_meta(notice));
+        }
         let mut batch = WriteBatch {
             meta,
             outbox: outbox.iter().map(encode).collect(),
             more_follow,
             arrival,
-            erase: erasures.ids.clone(),
+            erase: (erasures.ids.iter().chain(&moves.ids)).cloned().collect(),
             delete_outbox: erasures.delete_outbox.clone(),
             ..WriteBatch::default()
         };
@@ -1627,6 +1642,7 @@ impl Repo {
         };
         common::perf::add_timing("apply: IndexedDB write", started);
         self.forget_erased(erasures);
+        self.forget_moved(moves);
         if let Some(settings) = book_settings {
             self.settings.set(settings);
         }

@@ -9,8 +9,8 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use shared::sync::handover::{decode_heads, MoveOutcome};
 use shared::sync::protocol::{
-    decode, encode, BlobKind, ChannelFrame, ClientMessage, ErrorCode, LogEntry, Seq,
-    ServerMessage, SpaceId, SUPPORTED_VERSIONS,
+    decode, encode, BlobKind, ChannelFrame, ClientMessage, ErrorCode, LogEntry, Seq, ServerMessage,
+    SpaceId, HANDOVER_VERSION, SUPPORTED_VERSIONS,
 };
 use shared::sync::team::{NewInvite, Role, SpaceAccess, TeamInfo};
 use tokio_tungstenite::tungstenite::Message;
@@ -635,7 +635,13 @@ async fn one_connection_carries_her_book_and_the_teams_spaces_each_under_its_own
         matches!(
             &welcome[..],
             [
-                (0, ServerMessage::Welcome { version: 5, .. }),
+                (
+                    0,
+                    ServerMessage::Welcome {
+                        version: HANDOVER_VERSION,
+                        ..
+                    }
+                ),
                 (1, ServerMessage::Welcome { .. }),
                 (2, ServerMessage::Welcome { .. }),
                 (3, ServerMessage::Welcome { .. }),
@@ -903,19 +909,53 @@ async fn a_moved_customer_takes_late_offline_edits_along(backend: Backend) {
     let late = edit(&mut doc, "Head buyer");
 
     let moves = format!("/api/teams/{team_id}/moves");
-    let body = json!({ "from": team.north, "to": team.south, "customers": [id, "no-such-customer"] });
+    let body =
+        json!({ "from": team.north, "to": team.south, "customers": [id, "no-such-customer"] });
     for account in [&rep, &viewer, &outsider] {
-        let response = call(reqwest::Method::POST, base, &moves, &account.token, Some(body.clone())).await;
-        assert_eq!(api_error(response, 403).await, "forbidden", "{}", account.email);
+        let response = call(
+            reqwest::Method::POST,
+            base,
+            &moves,
+            &account.token,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(
+            api_error(response, 403).await,
+            "forbidden",
+            "{}",
+            account.email
+        );
     }
     let not_the_teams = json!({ "from": team.north, "to": admin.space_id, "customers": [id] });
-    let response = call(reqwest::Method::POST, base, &moves, &manager.token, Some(not_the_teams)).await;
+    let response = call(
+        reqwest::Method::POST,
+        base,
+        &moves,
+        &manager.token,
+        Some(not_the_teams),
+    )
+    .await;
     assert_eq!(api_error(response, 404).await, "not_found");
     let nowhere = json!({ "from": team.north, "to": team.north, "customers": [id] });
-    let response = call(reqwest::Method::POST, base, &moves, &manager.token, Some(nowhere)).await;
+    let response = call(
+        reqwest::Method::POST,
+        base,
+        &moves,
+        &manager.token,
+        Some(nowhere),
+    )
+    .await;
     assert_eq!(api_error(response, 400).await, "invalid");
     let outcome: MoveOutcome = expect_json(
-        call(reqwest::Method::POST, base, &moves, &manager.token, Some(body.clone())).await,
+        call(
+            reqwest::Method::POST,
+            base,
+            &moves,
+            &manager.token,
+            Some(body.clone()),
+        )
+        .await,
         200,
     )
     .await;
@@ -923,7 +963,14 @@ async fn a_moved_customer_takes_late_offline_edits_along(backend: Backend) {
     assert_eq!(outcome.skipped.len(), 1, "{outcome:?}");
     assert_eq!(outcome.skipped[0].customer, "no-such-customer");
     let again: MoveOutcome = expect_json(
-        call(reqwest::Method::POST, base, &moves, &manager.token, Some(body)).await,
+        call(
+            reqwest::Method::POST,
+            base,
+            &moves,
+            &manager.token,
+            Some(body),
+        )
+        .await,
         200,
     )
     .await;
@@ -943,7 +990,10 @@ async fn a_moved_customer_takes_late_offline_edits_along(backend: Backend) {
         vec![(Seq(4), BlobKind::Moved), (late_seq, BlobKind::Moved)]
     );
     assert_eq!(decode_heads(&entries[0].bytes), Some(heads_at_move));
-    assert!(entries[1].bytes.is_empty(), "North keeps no bytes of the late edit");
+    assert!(
+        entries[1].bytes.is_empty(),
+        "North keeps no bytes of the late edit"
+    );
     // Sent again after a lost acknowledgement: a duplicate, stored once.
     let ServerMessage::Acked { results, .. } = rita.push(vec![late.clone()]).await else {
         panic!("a resent edit is acknowledged")
@@ -967,7 +1017,11 @@ async fn a_moved_customer_takes_late_offline_edits_along(backend: Backend) {
     assert_eq!(moved.customer().job_title, "Head buyer");
     // A device bootstrapping either territory ends up with exactly what it holds.
     let north_boot = bootstrap_all(base, &admin, &team.north).await;
-    let last_of_moved = north_boot.iter().rev().find(|e| e.document.0 == id).unwrap();
+    let last_of_moved = north_boot
+        .iter()
+        .rev()
+        .find(|e| e.document.0 == id)
+        .unwrap();
     assert_eq!(last_of_moved.kind, BlobKind::Moved);
     let south_boot = bootstrap_all(base, &admin, &team.south).await;
     assert_eq!(south_boot.len(), 2, "the hand-over and the forwarded edit");
@@ -995,15 +1049,24 @@ async fn a_moved_customer_takes_late_offline_edits_along(backend: Backend) {
         "the hand-over covers all North had of it"
     );
     let home = edit(&mut doc, "Director");
-    assert!(matches!(rita.push(vec![home.clone()]).await, ServerMessage::Acked { .. }));
+    assert!(matches!(
+        rita.push(vec![home.clone()]).await,
+        ServerMessage::Acked { .. }
+    ));
     let ServerMessage::Entries { entries, .. } = rita.pull(Seq(late_seq.0 + 1), 100).await else {
         panic!("expected entries")
     };
-    assert_eq!(entries.iter().map(|e| e.kind).collect::<Vec<_>>(), vec![BlobKind::Change]);
+    assert_eq!(
+        entries.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        vec![BlobKind::Change]
+    );
     let ServerMessage::Entries { entries, .. } = max.pull(Seq(2), 100).await else {
         panic!("expected entries")
     };
-    assert_eq!(entries.iter().map(|e| e.kind).collect::<Vec<_>>(), vec![BlobKind::Moved]);
+    assert_eq!(
+        entries.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        vec![BlobKind::Moved]
+    );
     relay.stop().await;
 }
 

@@ -388,6 +388,13 @@ impl CustomerDoc {
         self.doc.get_change_by_hash(hash).is_some()
     }
 
+    /// How many of this copy's changes the `heads` a customer was handed over with do not
+    /// cover: the edits that went to its new territory with it
+    /// ([`crate::sync::handover::edits_after`]).
+    pub fn edits_after(&mut self, heads: &[ChangeHash]) -> usize {
+        crate::sync::handover::edits_after(self.doc.document(), heads)
+    }
+
     /// The heads of the document's history.
     pub fn heads(&mut self) -> Vec<ChangeHash> {
         self.doc.get_heads()

@@ -35,6 +35,7 @@ use crate::crm::kpi::{DashboardFigures, DashboardRequest};
 use crate::documents::book_doc::BookSettings;
 use crate::model::history::{RecentChange, SetAside};
 use crate::sync::account::DeviceInfo;
+use crate::sync::handover::MovedNotice;
 use crate::sync::protocol::Upload;
 use crate::sync::tab_protocol::{RequestId, SyncState};
 use crate::sync::team::TeamCall;
@@ -175,6 +176,11 @@ pub enum EngineRequest {
     /// A call of the relay's team API with this device's token → [`Reply::Json`] (the
     /// type each [`TeamCall`] names).
     Team(TeamCall),
+    /// What the rep has not dismissed of customers that moved to another territory →
+    /// [`Reply::Moved`].
+    MovedNotice,
+    /// The rep read the notice of moved customers → [`Reply::Done`].
+    DismissMoved,
 }
 
 /// A successful answer.
@@ -204,6 +210,8 @@ pub enum Reply {
     Devices(Vec<DeviceInfo>),
     /// The relay's JSON answer (`null` when it had nothing to say).
     Json(String),
+    /// Customers moved to another territory, not dismissed yet.
+    Moved(MovedNotice),
 }
 
 /// A customer and the version of its document it was read from.
@@ -297,6 +305,14 @@ pub enum EngineEvent {
     },
     /// The sync state, whenever it changes.
     Sync(Box<SyncState>),
+    /// These customers moved to another territory of the team and are no longer on this
+    /// device; `notice` is what the rep has not dismissed yet, these included.
+    Moved {
+        /// The customers.
+        ids: Vec<CustomerId>,
+        /// The notice, all moves since the rep last dismissed it.
+        notice: MovedNotice,
+    },
 }
 
 /// The part a tab's engine plays.

@@ -52,6 +52,34 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// What a device tells the rep about customers that moved out of the territory it holds,
+/// until she dismisses it: "12 customers moved to another territory; your 3 edits went
+/// with them".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovedNotice {
+    /// Customers this device had that moved away.
+    pub customers: u32,
+    /// This device's edits to them the move did not carry: forwarded by the relay.
+    pub edits: u32,
+}
+
+impl MovedNotice {
+    /// The notice in words, or `None` when nothing moved.
+    pub fn text(&self) -> Option<String> {
+        let customers = match self.customers {
+            0 => return None,
+            1 => "1 customer moved to another territory".to_string(),
+            n => format!("{n} customers moved to another territory"),
+        };
+        Some(match self.edits {
+            0 => format!("{customers}."),
+            1 => format!("{customers}; your edit went with it."),
+            n if self.customers == 1 => format!("{customers}; your {n} edits went with it."),
+            n => format!("{customers}; your {n} edits went with them."),
+        })
+    }
+}
+
 /// A document folded for a move: one snapshot and its heads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandedOver {
@@ -94,7 +122,7 @@ pub fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
 /// The heads a move entry carries; `None` if its bytes are not whole heads (a forwarded
 /// change's entry carries none: `Some(empty)`).
 pub fn decode_heads(bytes: &[u8]) -> Option<Vec<ChangeHash>> {
-    if bytes.len() % HEAD_BYTES != 0 {
+    if !bytes.len().is_multiple_of(HEAD_BYTES) {
         return None;
     }
     Some(

@@ -478,7 +478,10 @@ impl RelaySession {
             State::Ready { version, .. } => version,
             _ => 0,
         };
-        let unreadable = match (erased && version < ERASE_VERSION, moved && version < HANDOVER_VERSION) {
+        let unreadable = match (
+            erased && version < ERASE_VERSION,
+            moved && version < HANDOVER_VERSION,
+        ) {
             (true, _) => "erased customers",
             (false, true) => "customers moved to another territory",
             (false, false) => return None,

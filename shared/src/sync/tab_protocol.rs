@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::facts::CustomerFacts;
 use crate::sync::account::{HeldBook, Session};
+use crate::sync::handover::MovedNotice;
 use crate::sync::protocol::Upload;
 use crate::sync::SyncStatus;
 use crate::{CustomerId, CustomerSummary};
@@ -91,6 +92,9 @@ pub enum TabRequest {
     /// Forget a customer set aside after another device erased it (see
     /// `EngineRequest::DismissSetAside`).
     DismissSetAside(u64),
+    /// Forget the notice of customers moved to another territory (see
+    /// `EngineRequest::DismissMoved`).
+    DismissMoved,
 }
 
 /// What the writer tells every tab.
@@ -121,6 +125,14 @@ pub enum TabEvent {
     },
     /// The sync state, whenever it changes.
     Sync(Box<SyncState>),
+    /// These customers moved to another territory and are no longer stored (see
+    /// `EngineEvent::Moved`).
+    Moved {
+        /// The customers.
+        ids: Vec<CustomerId>,
+        /// The notice, all moves the rep has not dismissed.
+        notice: MovedNotice,
+    },
 }
 
 /// What the sync indicator and the account screen show, as the writer knows it.

@@ -163,7 +163,7 @@ fn upload_hashes(document: &DocumentId, kind: BlobKind, bytes: &[u8]) -> Vec<Cha
             let _ = document;
             doc.get_changes(&[]).iter().map(|c| c.hash()).collect()
         }
-        BlobKind::Erased => Vec::new(),
+        BlobKind::Erased | BlobKind::Moved => Vec::new(),
     }
 }
 

@@ -1028,7 +1028,7 @@ fn upload_hashes(upload: &Upload) -> Vec<ChangeHash> {
             .iter()
             .map(|change| change.hash())
             .collect(),
-        BlobKind::Erased => Vec::new(),
+        BlobKind::Erased | BlobKind::Moved => Vec::new(),
     }
 }
 

@@ -159,6 +159,16 @@ pub fn CustomerList() -> impl IntoView {
     };
 
     let n_results = move || results.with(|results| results.entries.len());
+    // The customers shown, for moving them to another territory (team books).
+    let shown_ids = Signal::derive(move || {
+        results.with(|results| {
+            repo.book.with_untracked(|book| {
+                (results.entries.iter())
+                    .filter_map(|&entry| book.entry(entry).map(|summary| summary.id.to_string()))
+                    .collect()
+            })
+        })
+    });
     let (n_active, n_archived) = (
         Memo::new(move |_| repo.book.with(|book| book.active_and_archived().0)),
         Memo::new(move |_| repo.book.with(|book| book.active_and_archived().1)),
@@ -269,6 +279,7 @@ pub fn CustomerList() -> impl IntoView {
         <ReadOnlyBanner/>
         <StorageErrorBanner/>
         <crate::routes::erase::SetAsideNotice/>
+        <crate::routes::team::MovedBanner/>
         // Early in the tab order (it was the last of 20+ stops); placed by CSS at the
         // bottom corner of the list.
         <A href="/customers/new" attr:class="fab" attr:data-testid="add-customer" attr:aria-label="Add customer">
@@ -417,6 +428,7 @@ pub fn CustomerList() -> impl IntoView {
                         format!("Archived ({})", n_archived.get())
                     }}
                 </button>
+                <crate::routes::team::MoveShown ids=shown_ids/>
             </div>
         </div>
         <div

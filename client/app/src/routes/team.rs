@@ -796,3 +796,180 @@ pub fn MembersRefresher() -> impl IntoView {
         });
     }
 }
+
+/// Above the list: how many customers moved to another territory of the team and how many
+/// of this device's edits went with them, until the rep dismisses it.
+#[component]
+pub fn MovedBanner() -> impl IntoView {
+    let repo = crate::repo::use_repo();
+    let error = RwSignal::new(None::<String>);
+    let dismiss = move |_| {
+        spawn_local(async move {
+            if let Err(err) = repo.dismiss_moved().await {
+                error.set(Some(format!("Not dismissed: {err}")));
+            }
+        });
+    };
+    move || {
+        repo.moved.get().text().map(|text| {
+            view! {
+                <div class="banner banner-info banner-row" role="status" data-testid="moved-notice">
+                    <span>{text}</span>
+                    <button class="button" data-testid="dismiss-moved" on:click=dismiss>"OK"</button>
+                    {move || error.get().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
+                </div>
+            }
+        })
+    }
+}
+
+/// In a team book, for an admin or a manager: moves the customers the list shows (a search,
+/// an owner, a filter) to another territory. The relay moves them; the list drops them as
+/// soon as the move reaches this device, and a rep's offline edits to them follow them.
+#[component]
+pub fn MoveShown(ids: Signal<Vec<String>>) -> impl IntoView {
+    let sync = use_sync();
+    let book = crate::book::current();
+    let open = RwSignal::new(false);
+    let territories: Loaded<Vec<TerritoryInfo>> = RwSignal::new(None);
+    let target = RwSignal::new(String::new());
+    let outcome = RwSignal::new(None::<Result<String, String>>);
+    let busy = RwSignal::new(false);
+    let Some(book) = book.filter(|book| book.role.sees_every_territory()) else {
+        return ().into_any();
+    };
+    let team = book.team.clone();
+    let here = book.territory.clone();
+    let load = {
+        let team = team.clone();
+        let here = here.clone();
+        move || {
+            let team = team.clone();
+            let here = here.clone();
+            spawn_local(async move {
+                let answer = sync.team::<Vec<TeamInfo>>(TeamCall::List).await;
+                let found = answer.map_err(|err| err.message).and_then(|teams| {
+                    teams
+                        .into_iter()
+                        .find(|info| info.id == team)
+                        .map(|info| {
+                            info.territories
+                                .into_iter()
+                                .filter(|t| t.space != here)
+                                .collect::<Vec<_>>()
+                        })
+                        .ok_or_else(|| "You are no longer in this team.".to_string())
+                });
+                if let Ok(found) = &found {
+                    if let Some(first) = found.first() {
+                        target.set(first.space.clone());
+                    }
+                }
+                territories.set(Some(found));
+            });
+        }
+    };
+    let toggle = move |_| {
+        outcome.set(None);
+        if !open.get_untracked() {
+            load();
+        }
+        open.update(|open| *open = !*open);
+    };
+    let go = StoredValue::new(move || {
+        let customers = ids.get_untracked();
+        let to = target.get_untracked();
+        if customers.is_empty() || to.is_empty() {
+            return;
+        }
+        let name = territories
+            .with_untracked(|loaded| {
+                loaded
+                    .as_ref()
+                    .and_then(|t| t.as_ref().ok())
+                    .and_then(|t| t.iter().find(|t| t.space == to).map(|t| t.name.clone()))
+            })
+            .unwrap_or_default();
+        let (team, from) = (team.clone(), here.clone());
+        busy.set(true);
+        spawn_local(async move {
+            let mut moved = 0;
+            let mut skipped = Vec::new();
+            let mut failed = None;
+            for chunk in customers.chunks(shared::sync::handover::MAX_MOVE_CUSTOMERS) {
+                let call = TeamCall::Move {
+                    team: team.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                    customers: chunk.to_vec(),
+                };
+                match sync.team::<shared::sync::handover::MoveOutcome>(call).await {
+                    Ok(done) => {
+                        moved += done.moved.len();
+                        skipped.extend(done.skipped);
+                    }
+                    Err(err) => {
+                        failed = Some(err.message);
+                        break;
+                    }
+                }
+            }
+            busy.set(false);
+            let words = match moved {
+                1 => format!("Moved 1 customer to {name}."),
+                n => format!("Moved {n} customers to {name}."),
+            };
+            let words = match skipped.len() {
+                0 => words,
+                n => format!("{words} {n} stayed: {}.", skipped[0].reason),
+            };
+            let all_moved = failed.is_none();
+            outcome.set(Some(match failed {
+                None => Ok(words),
+                Some(message) if moved == 0 => Err(format!("Not moved: {message}")),
+                Some(message) => Err(format!("{words} The rest were not moved: {message}")),
+            }));
+            if all_moved {
+                open.set(false);
+            }
+        });
+    });
+    view! {
+        <button class="link-button" data-testid="move-shown" on:click=toggle
+            disabled=move || ids.with(Vec::is_empty)>
+            {move || format!("Move {} to…", match ids.with(Vec::len) { 1 => "this customer".to_string(), n => format!("these {n}") })}
+        </button>
+        {move || outcome.get().map(|outcome| match outcome {
+            Ok(text) => view! { <p class="banner banner-info" role="status" data-testid="move-done">{text}</p> }.into_any(),
+            Err(text) => view! { <p class="field-error" role="alert" data-testid="move-error">{text}</p> }.into_any(),
+        })}
+        {move || open.get().then(|| view! {
+            <div class="card move-panel" data-testid="move-panel">
+                {move || match territories.get() {
+                    None => view! { <p class="hint">"Loading territories…"</p> }.into_any(),
+                    Some(Err(message)) => view! { <p class="field-error" role="alert">{message}</p> }.into_any(),
+                    Some(Ok(list)) if list.is_empty() => view! {
+                        <p class="hint">"This team has no other territory. An admin adds one on the Team screen."</p>
+                    }.into_any(),
+                    Some(Ok(list)) => view! {
+                        <label class="field">
+                            <span>"To territory"</span>
+                            <select data-testid="move-target" prop:value=move || target.get()
+                                on:change=move |ev| target.set(event_target_value(&ev))>
+                                {list.into_iter().map(|t| view! { <option value=t.space.clone()>{t.name}</option> }).collect_view()}
+                            </select>
+                        </label>
+                        <p class="hint">"Reps offline with edits to them lose nothing: their edits follow the customers."</p>
+                        <button class="button button-primary" data-testid="move-confirm" on:click=move |_| go.with_value(|go| go())
+                            disabled=move || busy.get()>
+                            {move || if busy.get() { "Moving…".to_string() } else {
+                                match ids.with(Vec::len) { 1 => "Move 1 customer".to_string(), n => format!("Move {n} customers") }
+                            }}
+                        </button>
+                    }.into_any(),
+                }}
+            </div>
+        })}
+    }
+    .into_any()
+}
