@@ -36,6 +36,11 @@ pub fn worker_name() -> String {
 
 /// Switches this tab to `book` (`None`: the account's own) and reloads into it.
 pub fn open(book: Option<TeamBook>) {
+    open_at(book, "/");
+}
+
+/// Switches this tab to `book` and reloads into it at `path`.
+pub fn open_at(book: Option<TeamBook>, path: &str) {
     let Some(storage) = storage() else {
         return;
     };
@@ -55,7 +60,25 @@ pub fn open(book: Option<TeamBook>) {
             let _ = storage.remove_item(CURRENT);
         }
     }
-    let _ = window_location_assign("/");
+    let _ = window_location_assign(path);
+}
+
+/// Where quick capture remembers the book leads go to: a territory's space, or empty for
+/// the account's own book.
+const CAPTURE: &str = "fieldbook-capture-book";
+
+/// The book the rep chose for leads on this device: `None` if she never chose, else the
+/// territory (`Some(None)`: her own book).
+pub fn capture_book() -> Option<Option<String>> {
+    let chosen = storage()?.get_item(CAPTURE).ok().flatten()?;
+    Some((!chosen.is_empty()).then_some(chosen))
+}
+
+/// Remembers the book leads go to (`None`: her own).
+pub fn remember_capture_book(territory: Option<&str>) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(CAPTURE, territory.unwrap_or_default());
+    }
 }
 
 /// Forgets a team book on this device's switcher (its territory was removed from it).

@@ -224,6 +224,7 @@ pub fn QuickCapture() -> impl IntoView {
                 <SaveStatus/>
             </DetailTopbar>
             <StorageErrorBanner/>
+            <CaptureBook/>
             {move || saved.get().map(|who| view! {
                 <div class="banner banner-info" role="status" data-testid="capture-saved">
                     {format!("Saved on this device: {who}")}
@@ -266,4 +267,66 @@ pub fn QuickCapture() -> impl IntoView {
             </form>
         </div>
     }
+}
+
+/// With team books on this device: which book leads go to, asked once and remembered. A
+/// tab works in one book, so choosing another (or opening capture in a tab of another book)
+/// reloads the tab into the chosen book's capture screen.
+#[component]
+fn CaptureBook() -> impl IntoView {
+    let books: Vec<shared::sync::team::TeamBook> = (crate::book::known().into_iter())
+        .filter(|book| book.access == shared::sync::team::SpaceAccess::ReadWrite)
+        .collect();
+    if books.is_empty() {
+        return ().into_any();
+    }
+    let here = crate::book::current().map(|book| book.territory);
+    match crate::book::capture_book() {
+        // Chosen before, for another book than this tab's: go there.
+        Some(chosen) if chosen != here => {
+            let target = chosen.as_ref().and_then(|territory| {
+                books
+                    .iter()
+                    .find(|book| &book.territory == territory)
+                    .cloned()
+            });
+            if chosen.is_none() || target.is_some() {
+                crate::book::open_at(target, "/capture");
+            } else {
+                // That territory is gone from this device: this book, until she chooses.
+                crate::book::remember_capture_book(here.as_deref());
+            }
+        }
+        Some(_) => {}
+        None => crate::book::remember_capture_book(here.as_deref()),
+    }
+    let choose = {
+        let books = books.clone();
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            let territory = (!value.is_empty()).then_some(value);
+            crate::book::remember_capture_book(territory.as_deref());
+            let book = territory.as_ref().and_then(|territory| {
+                books
+                    .iter()
+                    .find(|book| &book.territory == territory)
+                    .cloned()
+            });
+            crate::book::open_at(book, "/capture");
+        }
+    };
+    let own = here.is_none();
+    view! {
+        <label class="field capture-book card">
+            <span class="field-label">"Leads go to"</span>
+            <select data-testid="capture-book" on:change=choose>
+                <option value="" selected=own>"My own book"</option>
+                {books.into_iter().map(|book| {
+                    let selected = here.as_deref() == Some(book.territory.as_str());
+                    view! { <option value=book.territory.clone() selected=selected>{book.title()}</option> }
+                }).collect_view()}
+            </select>
+        </label>
+    }
+    .into_any()
 }
