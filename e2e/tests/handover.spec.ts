@@ -49,8 +49,7 @@ test('a manager moves customers to another territory while a rep edits them offl
   await expect(max.list.rowNames).toHaveText(['Ana Mover', 'Ben Mover', 'Cy Stayer']);
   await max.list.searchFor('Mover');
   await expect(max.list.rowNames).toHaveText(['Ana Mover', 'Ben Mover']);
-  await max.page.screenshot({ path: 'test-results/handover-move-tablet.png', fullPage: true });
-  await moveShown(max.page, 'South', 2);
+  await moveShown(max.page, 'South', 2, 'test-results/handover-move-tablet.png');
   await max.list.searchFor('');
   await expect(max.list.rowNames).toHaveText(['Cy Stayer'], { timeout: 15_000 });
   await expect(max.page.getByTestId('moved-notice')).toHaveText(/2 customers moved to another territory\./);

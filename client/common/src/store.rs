@@ -243,6 +243,10 @@ pub struct WriteBatch {
     pub arrival: Option<Arrival>,
     /// Customers erased: every chunk of their documents is deleted (before the puts).
     pub erase: Vec<CustomerId>,
+    /// Customers no longer listed whose chunks stay (moved to another territory while
+    /// this device had unsent changes to them: kept until those are sent, and merged if
+    /// the customer comes back). Only the list's snapshot leaves them out.
+    pub hide: Vec<CustomerId>,
     /// Outbox items to delete (an erased customer's unsent changes).
     pub delete_outbox: Vec<u64>,
 }

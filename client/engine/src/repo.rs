@@ -777,7 +777,7 @@ impl Repo {
         let erases_listed = {
             let inner = self.inner();
             let inner = inner.borrow();
-            batch.erase.iter().any(|id| inner.summaries.contains(id))
+            (batch.erase.iter().chain(&batch.hide)).any(|id| inner.summaries.contains(id))
         };
         if erases_listed {
             // The list's snapshot is rewritten without the erased customers, from every
@@ -788,7 +788,7 @@ impl Repo {
             let started = common::perf::now_ms();
             let inner = self.inner();
             let inner = inner.borrow();
-            let erased: HashSet<&CustomerId> = batch.erase.iter().collect();
+            let erased: HashSet<&CustomerId> = batch.erase.iter().chain(&batch.hide).collect();
             let kept = |id: &CustomerId| !erased.contains(id);
             let summaries: Vec<&CustomerSummary> = (inner.summaries.with_newer(&batch.summaries))
                 .into_iter()
@@ -1427,7 +1427,7 @@ impl Repo {
             .collect();
         // Customers moved to another territory (module `handover`): forgotten, their unsent
         // changes kept for the relay to forward.
-        let moves = self.moves_in(&store, &entries).await;
+        let mut moves = self.moves_in(&store, &entries).await?;
         let entries: Vec<_> = (entries.into_iter().enumerate())
             .filter(|(index, (entry, _))| moves.keeps(*index, entry))
             .map(|(_, entry)| entry)
@@ -1593,15 +1593,16 @@ impl Repo {
         // the previous commits, was measured: no gain — the cost of IndexedDB requests is on
         // the main thread too.)
         meta.extend(std::mem::take(&mut erasures.meta));
-        if let Some(notice) = &moves.notice {
-            meta.push(Repo::moved_meta(notice));
-        }
+        meta.append(&mut moves.meta);
         let mut batch = WriteBatch {
             meta,
             outbox: outbox.iter().map(encode).collect(),
             more_follow,
             arrival,
-            erase: (erasures.ids.iter().chain(&moves.ids)).cloned().collect(),
+            erase: (erasures.ids.iter().chain(&moves.delete))
+                .cloned()
+                .collect(),
+            hide: moves.hide.clone(),
             delete_outbox: erasures.delete_outbox.clone(),
             ..WriteBatch::default()
         };

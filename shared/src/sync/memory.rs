@@ -27,6 +27,9 @@ struct SpaceLog {
     documents: BTreeSet<DocumentId>,
     /// Erased documents: no change to them is stored any more.
     erased: BTreeSet<DocumentId>,
+    /// Documents moved out (`crate::sync::handover`): the space each went to and the
+    /// position there its hand-over snapshot covers. A change to one is forwarded.
+    moved: BTreeMap<DocumentId, (SpaceId, Seq)>,
 }
 
 /// Why [`MemoryLog::append`] stored nothing of a push.
@@ -97,6 +100,32 @@ impl SpaceLog {
         Seq(self.entries.len() as u64)
     }
 
+    /// Appends an entry the relay wrote itself (a move's), under a key no upload has.
+    fn push_own(&mut self, document: &DocumentId, kind: BlobKind, bytes: Vec<u8>) -> Seq {
+        let seq = Seq(self.entries.len() as u64 + 1);
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&seq.0.to_be_bytes());
+        key[8] = 0xff;
+        for (slot, byte) in key[9..].iter_mut().zip(document.0.bytes()) {
+            *slot = byte;
+        }
+        self.by_key.insert(BlobKey(key), seq);
+        if let BlobKind::Snapshot { .. } = kind {
+            self.snapshots
+                .entry(document.clone())
+                .or_default()
+                .push(seq);
+        }
+        self.documents.insert(document.clone());
+        self.entries.push(LogEntry {
+            seq,
+            document: document.clone(),
+            kind,
+            bytes,
+        });
+        seq
+    }
+
     fn entry(&self, seq: Seq) -> &LogEntry {
         &self.entries[(seq.0 - 1) as usize]
     }
@@ -140,6 +169,8 @@ impl MemoryLog {
             return Err(refused);
         }
         let mut results = Vec::with_capacity(uploads.len());
+        // Changes to documents that moved out, for the space each went to.
+        let mut forwards: Vec<(SpaceId, Seq, ValidUpload)> = Vec::new();
         for valid in uploads {
             if let Some(seq) = log.by_key.get(&valid.key) {
                 results.push(UploadResult {
@@ -150,6 +181,25 @@ impl MemoryLog {
             }
             let seq = Seq(log.entries.len() as u64 + 1);
             let upload = &valid.upload;
+            let moved = log.moved.get(&upload.document).cloned();
+            if let (Some((to, covers)), BlobKind::Change | BlobKind::Snapshot { .. }) =
+                (moved, upload.kind)
+            {
+                // Stored where the document went; here, a bytes-less move in its place.
+                log.entries.push(LogEntry {
+                    seq,
+                    document: upload.document.clone(),
+                    kind: BlobKind::Moved,
+                    bytes: Vec::new(),
+                });
+                log.by_key.insert(valid.key, seq);
+                forwards.push((to, covers, valid.clone()));
+                results.push(UploadResult {
+                    seq,
+                    duplicate: false,
+                });
+                continue;
+            }
             log.entries.push(LogEntry {
                 seq,
                 document: upload.document.clone(),
@@ -176,7 +226,63 @@ impl MemoryLog {
                 duplicate: false,
             });
         }
-        Ok((results, log.head()))
+        let head = log.head();
+        for (to, covers, mut valid) in forwards {
+            if let BlobKind::Snapshot { .. } = valid.upload.kind {
+                valid.upload.kind = BlobKind::Snapshot { covers };
+            }
+            // A forwarded change is never refused where it goes.
+            let _ = self.append(&to, std::slice::from_ref(&valid));
+        }
+        Ok((results, head))
+    }
+
+    /// Moves `documents` from `from` to `to`, as the relay does (`server/src/handover.rs`):
+    /// each one's entries folded into a snapshot appended to `to` (covering what `to` had),
+    /// a `Moved` entry with its heads appended to `from`; later changes to it in `from` are
+    /// forwarded. Returns the documents moved (one not in `from`, erased or moved out
+    /// already stays).
+    pub fn move_documents(
+        &mut self,
+        from: &SpaceId,
+        to: &SpaceId,
+        documents: &[DocumentId],
+    ) -> Vec<DocumentId> {
+        let mut moved = Vec::new();
+        if from == to {
+            return moved;
+        }
+        for document in documents {
+            let Some(source) = self.spaces.get(from) else {
+                return moved;
+            };
+            if source.erased.contains(document) || source.moved.contains_key(document) {
+                continue;
+            }
+            let entries = (source.entries.iter())
+                .filter(|entry| &entry.document == document && entry.kind != BlobKind::Moved)
+                .map(|entry| entry.bytes.as_slice());
+            let Ok(handed) = crate::sync::handover::hand_over(entries) else {
+                continue;
+            };
+            let target = self.spaces.entry(to.clone()).or_default();
+            let covers = target.head();
+            target.push_own(document, BlobKind::Snapshot { covers }, handed.snapshot);
+            target.moved.remove(document);
+            for log in self.spaces.values_mut() {
+                if let Some((went, covered)) = log.moved.get_mut(document) {
+                    if went == from {
+                        *went = to.clone();
+                        *covered = covers;
+                    }
+                }
+            }
+            let source = self.spaces.entry(from.clone()).or_default();
+            source.push_own(document, BlobKind::Moved, handed.heads);
+            source.moved.insert(document.clone(), (to.clone(), covers));
+            moved.push(document.clone());
+        }
+        moved
     }
 
     /// Entries after `since`, at most `max_entries` and, past the first, `max_bytes` of blobs.

@@ -3,12 +3,16 @@
 //! book, her team's shared space and a territory, each with its own log, cursor, outbox
 //! and documents on every device, over a network that drops (a broken connection),
 //! duplicates, reorders and delays frames, with relay crashes between commit and
-//! acknowledgement, failed storage, devices offline for days and restarting, and the
-//! account's role in the team flipping between writer and viewer while she works.
+//! acknowledgement, failed storage, devices offline for days and restarting, the
+//! account's role in the team flipping between writer and viewer while she works, and a
+//! manager moving customers between the team's two territories while devices are offline
+//! editing them (`shared::sync::handover`: the relay forwards their late changes).
 //!
 //! Invariants once the network is quiet and she may write again: in every space, every
 //! device holds exactly the documents of the space with every change anyone made to them,
-//! every acknowledged change is in that space's log and in no other, no session admitted
+//! every acknowledged change is in that space's log and in no other — for a customer that
+//! moved, in the log of the territory it is in now (no edit lost in a handover) —, no
+//! device still holds a customer that moved out of a territory, no session admitted
 //! read-only ever appended, and every outbox is empty. An idle reconnect of every space is
 //! one frame each way.
 //!
@@ -35,8 +39,10 @@ use shared::{CustomerDoc, Timestamp};
 const SIM_SEEDS: u64 = 40;
 const T0: i64 = 1_795_341_600_000;
 const TOKEN: &str = "token-of-the-rep";
-/// Her own book, the team's shared space, a territory.
-const SPACES: usize = 3;
+/// Her own book, the team's shared space, two territories.
+const SPACES: usize = 4;
+/// The territories, between which customers move.
+const TERRITORIES: [usize; 2] = [2, 3];
 
 type ConnId = u64;
 
@@ -78,6 +84,9 @@ enum Event {
 #[derive(Default)]
 struct Stored {
     docs: BTreeMap<String, CustomerDoc>,
+    /// Customers moved away while this device had unsent changes to them: kept (not
+    /// listed) until those are sent, merged if the customer comes back (`repo/handover.rs`).
+    dormant: BTreeMap<String, CustomerDoc>,
     cursor: Seq,
     bootstrap: Option<BootstrapPosition>,
     outbox: BTreeMap<u64, Upload>,
@@ -115,6 +124,22 @@ struct Sim {
     frames: u64,
     read_only_refusals: u64,
     access_changes: u64,
+    /// Where each customer of a territory is now.
+    location: BTreeMap<String, usize>,
+    /// Every change made to each customer of a territory, and those acknowledged.
+    made_to: BTreeMap<String, BTreeSet<ChangeHash>>,
+    acked_to: BTreeMap<String, BTreeSet<ChangeHash>>,
+    moves: u64,
+    forwarded: u64,
+}
+
+/// A device's actor in one space: each space is its own database, with its own actor.
+fn space_actor(device: &ActorId, space: usize) -> ActorId {
+    let mut bytes = device.to_bytes().to_vec();
+    if let Some(last) = bytes.last_mut() {
+        *last = space as u8;
+    }
+    ActorId::from(bytes)
 }
 
 fn space_id(space: usize) -> SpaceId {
@@ -188,6 +213,11 @@ impl Sim {
             frames: 0,
             read_only_refusals: 0,
             access_changes: 0,
+            location: BTreeMap::new(),
+            made_to: BTreeMap::new(),
+            acked_to: BTreeMap::new(),
+            moves: 0,
+            forwarded: 0,
         }
     }
 
@@ -306,8 +336,16 @@ impl Sim {
         let customer = seed::customer(11, self.customers, self.ts());
         let id = customer.id.to_string();
         let d = &mut self.devices[device];
-        let mut doc = CustomerDoc::create(customer, d.actor.clone(), Timestamp(self.now)).unwrap();
+        let actor = space_actor(&d.actor, space);
+        let mut doc = CustomerDoc::create(customer, actor, Timestamp(self.now)).unwrap();
         self.made[space].extend(doc.heads());
+        if TERRITORIES.contains(&space) {
+            self.location.insert(id.clone(), space);
+            self.made_to
+                .entry(id.clone())
+                .or_default()
+                .extend(doc.heads());
+        }
         let upload = Upload {
             document: DocumentId(id.clone()),
             kind: BlobKind::Snapshot {
@@ -352,11 +390,14 @@ impl Sim {
             return;
         }
         let change = doc.last_local_change().unwrap();
-        self.made[space].extend(upload_hashes(
-            &DocumentId(id.clone()),
-            BlobKind::Change,
-            &change,
-        ));
+        let hashes = upload_hashes(&DocumentId(id.clone()), BlobKind::Change, &change);
+        if TERRITORIES.contains(&space) {
+            self.made_to
+                .entry(id.clone())
+                .or_default()
+                .extend(hashes.iter().copied());
+        }
+        self.made[space].extend(hashes);
         self.queue_upload(
             device,
             space,
@@ -400,6 +441,49 @@ impl Sim {
         }
     }
 
+    /// Wakes every session of `space` (its log reached `head` without them).
+    fn wake_space(&mut self, space: usize, head: Seq) {
+        let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        for conn in conns {
+            let effects = self.session(conn, Some(space as u16), |session| {
+                if session.space() == Some(&space_id(space)) {
+                    session.woken(head)
+                } else {
+                    Vec::new()
+                }
+            });
+            self.relay_effects(conn, effects);
+        }
+    }
+
+    /// A manager moves a customer to the other territory (the relay's move).
+    fn move_customer(&mut self) {
+        let ids: Vec<String> = self.location.keys().cloned().collect();
+        if ids.is_empty() {
+            return;
+        }
+        let id = self.rng.pick(&ids).clone();
+        let from = self.location[&id];
+        let to = if from == TERRITORIES[0] {
+            TERRITORIES[1]
+        } else {
+            TERRITORIES[0]
+        };
+        let moved =
+            self.log
+                .move_documents(&space_id(from), &space_id(to), &[DocumentId(id.clone())]);
+        if moved.is_empty() {
+            // Not in the log yet (still in an outbox): it stays.
+            return;
+        }
+        self.moves += 1;
+        self.location.insert(id, to);
+        for space in [from, to] {
+            let head = self.log.head(&space_id(space));
+            self.wake_space(space, head);
+        }
+    }
+
     fn space_effect(&mut self, device: usize, channel: u16, effect: ClientEffect) {
         let space = usize::from(channel);
         match effect {
@@ -429,11 +513,12 @@ impl Sim {
             ClientEffect::Acked(ids) => {
                 for id in ids {
                     if let Some(upload) = self.devices[device].spaces[space].outbox.remove(&id) {
-                        self.acked[space].extend(upload_hashes(
-                            &upload.document,
-                            upload.kind,
-                            &upload.bytes,
-                        ));
+                        let hashes = upload_hashes(&upload.document, upload.kind, &upload.bytes);
+                        if TERRITORIES.contains(&space) {
+                            (self.acked_to.entry(upload.document.0.clone()).or_default())
+                                .extend(hashes.iter().copied());
+                        }
+                        self.acked[space].extend(hashes);
                     }
                 }
             }
@@ -539,10 +624,21 @@ impl Sim {
                         Some(&SpaceAccess::ReadWrite),
                         "a session admitted read-only appended"
                     );
+                    let heads_before: Vec<Seq> = (0..SPACES)
+                        .map(|other| self.log.head(&space_id(other)))
+                        .collect();
                     let (results, head) = match self.log.append(&space, &uploads) {
                         Ok(appended) => appended,
                         Err(refused) => panic!("append refused: {}", refused.message),
                     };
+                    // Changes to moved customers went to their territory: its sessions wake.
+                    for (other, before) in heads_before.into_iter().enumerate() {
+                        let after = self.log.head(&space_id(other));
+                        if space_id(other) != space && after != before {
+                            self.forwarded += after.0 - before.0;
+                            self.wake_space(other, after);
+                        }
+                    }
                     if self.chance(3) {
                         // Committed durably, then the process died before acknowledging.
                         self.crash_relay();
@@ -672,13 +768,35 @@ impl Sim {
                     return self.device_effects(device, effects);
                 }
                 let d = &mut self.devices[device];
-                let actor = d.actor.clone();
+                let actor = space_actor(&d.actor, usize::from(channel));
                 let stored = &mut d.spaces[usize::from(channel)];
                 for entry in entries {
                     let id = entry.document.0.clone();
+                    if entry.kind == BlobKind::Moved {
+                        // Moved to the other territory (its unsent changes stay queued, for
+                        // the relay to forward); a bytes-less one is a forwarded change.
+                        if !entry.bytes.is_empty() {
+                            if let Some(doc) = stored.docs.remove(&id) {
+                                let unsent = stored.outbox.values().any(|u| u.document.0 == id);
+                                if unsent {
+                                    stored.dormant.insert(id, doc);
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                    if let Some(doc) = stored.dormant.remove(&id) {
+                        // Back from the other territory: into this device's copy.
+                        stored.docs.insert(id.clone(), doc);
+                    }
                     match stored.docs.get_mut(&id) {
                         Some(doc) => {
-                            doc.apply_remote(&entry.bytes).unwrap();
+                            if let Err(err) = doc.apply_remote(&entry.bytes) {
+                                panic!(
+                                    "device {device} channel {channel} seq {}: {err}",
+                                    entry.seq.0
+                                );
+                            }
                         }
                         None => {
                             let doc = CustomerDoc::from_remote(&entry.bytes, actor.clone())
@@ -689,6 +807,11 @@ impl Sim {
                         }
                     }
                 }
+                // Dormant customers whose changes were all sent: gone.
+                let outbox = &stored.outbox;
+                stored
+                    .dormant
+                    .retain(|id, _| outbox.values().any(|upload| upload.document.0 == *id));
                 stored.cursor = cursor;
                 stored.bootstrap = bootstrap;
                 let effects = self.devices[device]
@@ -753,6 +876,7 @@ fn run_schedule(seed: u64) -> Sim {
             }
             78..=81 => sim.restart_device(device),
             82..=84 => sim.crash_relay(),
+            90..=94 => sim.move_customer(),
             85..=89 if space > 0 => {
                 let access = match sim.access[space] {
                     SpaceAccess::ReadWrite => SpaceAccess::ReadOnly,
@@ -791,6 +915,10 @@ fn run_schedule(seed: u64) -> Sim {
 
 fn check_converged(seed: u64, sim: &mut Sim) {
     for space in 0..SPACES {
+        if TERRITORIES.contains(&space) {
+            check_territory(seed, sim, space);
+            continue;
+        }
         let log = sim.log.all(&space_id(space));
         let in_log: BTreeSet<ChangeHash> = (log.iter())
             .flat_map(|entry| upload_hashes(&entry.document, entry.kind, &entry.bytes))
@@ -835,6 +963,53 @@ fn check_converged(seed: u64, sim: &mut Sim) {
     }
 }
 
+/// A territory, whose customers move: each customer's changes, wherever they were made,
+/// are in the log of the territory it is in now, and only there do devices hold it.
+fn check_territory(seed: u64, sim: &mut Sim, space: usize) {
+    let log = sim.log.all(&space_id(space));
+    let in_log: BTreeSet<ChangeHash> = (log.iter())
+        .flat_map(|entry| upload_hashes(&entry.document, entry.kind, &entry.bytes))
+        .collect();
+    let here: BTreeSet<&String> = (sim.location.iter())
+        .filter(|(_, at)| **at == space)
+        .map(|(id, _)| id)
+        .collect();
+    for id in &here {
+        for hash in sim.made_to.get(*id).into_iter().flatten() {
+            assert!(
+                in_log.contains(hash),
+                "seed {seed}: {hash} made to {id} is not in territory {space}, where it is now"
+            );
+        }
+        for hash in sim.acked_to.get(*id).into_iter().flatten() {
+            assert!(
+                in_log.contains(hash),
+                "seed {seed}: acknowledged {hash} of {id} lost in a handover"
+            );
+        }
+    }
+    for (index, device) in sim.devices.iter_mut().enumerate() {
+        let stored = &mut device.spaces[space];
+        assert!(
+            stored.outbox.is_empty(),
+            "seed {seed}: device {index} territory {space} has unsent changes"
+        );
+        assert_eq!(
+            stored.docs.keys().collect::<BTreeSet<_>>(),
+            here,
+            "seed {seed}: device {index} holds other customers than territory {space}'s"
+        );
+        for (id, doc) in stored.docs.iter_mut() {
+            for hash in sim.made_to.get(id).into_iter().flatten() {
+                assert!(
+                    doc.has_change(hash),
+                    "seed {seed}: device {index} lacks {hash} of {id} in territory {space}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn devices_in_several_spaces_converge_space_by_space_under_faults() {
     let seeds: Vec<u64> = match std::env::var("FIELDBOOK_SIM_SEED") {
@@ -847,18 +1022,28 @@ fn devices_in_several_spaces_converge_space_by_space_under_faults() {
             (0..count).collect()
         }
     };
-    let (mut refusals, mut changes, mut frames) = (0, 0, 0);
+    let (mut refusals, mut changes, mut frames, mut moves, mut forwarded) = (0, 0, 0, 0, 0);
+    let one = std::env::var("FIELDBOOK_SIM_SEED").is_ok();
     for seed in seeds {
         let mut sim = run_schedule(seed);
         check_converged(seed, &mut sim);
         refusals += sim.read_only_refusals;
         changes += sim.access_changes;
         frames += sim.frames;
+        moves += sim.moves;
+        forwarded += sim.forwarded;
     }
     eprintln!(
-        "channels sim: {frames} frames, {changes} role changes, {refusals} pushes refused as read-only"
+        "channels sim: {frames} frames, {changes} role changes, {refusals} pushes refused as \
+         read-only, {moves} customers moved, {forwarded} changes forwarded after a move"
     );
-    assert!(changes > 0 && refusals > 0, "the schedules exercise roles");
+    if !one {
+        assert!(changes > 0 && refusals > 0, "the schedules exercise roles");
+        assert!(
+            moves > 0 && forwarded > 0,
+            "the schedules exercise handovers"
+        );
+    }
 }
 
 #[test]

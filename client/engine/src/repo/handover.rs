@@ -8,8 +8,14 @@
 //! this device's edits went with them (its changes the move's heads do not cover), until
 //! she dismisses the notice. A change or snapshot of the customer after its move means it
 //! came back: it is taken in like any other.
+//!
+//! While unsent changes to a customer that left remain, its chunks stay (*dormant*, meta
+//! `moved_dormant`; only the list leaves it out): should it come back before they are
+//! sent, the hand-over merges into this device's copy, so its own changes are part of the
+//! document again and a new edit never reuses their sequence numbers. Once they are sent,
+//! the chunks are deleted with the next page this device stores.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use shared::sync::handover::{decode_heads, MovedNotice};
 use shared::sync::protocol::decode;
@@ -18,12 +24,21 @@ use super::*;
 
 /// Meta key of the notice not dismissed yet (a [`MovedNotice`], postcard in hex).
 const MOVED_META: &str = "moved";
+/// Meta key of the customers that left with unsent changes (their chunks kept).
+const DORMANT_META: &str = "moved_dormant";
 
 /// What a page of entries does for the customers that moved away.
 #[derive(Debug, Default)]
 pub(super) struct Moves {
     /// Customers to forget.
     pub ids: Vec<CustomerId>,
+    /// Customers whose chunks go (left with nothing unsent, or their last unsent change
+    /// was sent).
+    pub delete: Vec<CustomerId>,
+    /// Customers that left with unsent changes: out of the list, chunks kept.
+    pub hide: Vec<CustomerId>,
+    /// Meta records to store with the page.
+    pub meta: Vec<(&'static str, String)>,
     /// Index (in the page) of each document's last move: its entries before it are of a
     /// customer that left.
     last_move: HashMap<String, usize>,
@@ -50,7 +65,7 @@ impl Repo {
         &self,
         store: &Store,
         entries: &[(LogEntry, Option<EntryProjection>)],
-    ) -> Moves {
+    ) -> Result<Moves, String> {
         let mut moves = Moves::default();
         let mut heads: HashMap<String, Vec<automerge::ChangeHash>> = HashMap::new();
         for (index, (entry, _)) in entries.iter().enumerate() {
@@ -63,9 +78,28 @@ impl Repo {
                 heads.insert(entry.document.0.clone(), decoded);
             }
         }
-        if moves.last_move.is_empty() {
-            return moves;
+        let dormant_before = self.dormant_stored(store).await;
+        if moves.last_move.is_empty() && dormant_before.is_empty() {
+            return Ok(moves);
         }
+        // Documents with changes this device has not sent.
+        let unsent: HashSet<String> = (store.load_outbox().await)
+            .map_err(|err| err.to_string())?
+            .into_iter()
+            .filter_map(|(_, bytes)| decode::<Upload>(&bytes).ok())
+            .filter(|upload| upload.kind != BlobKind::Erased)
+            .map(|upload| upload.document.0)
+            .collect();
+        // Customers with a change or snapshot after their last move in this page (or with
+        // no move in it): here (again).
+        let back_here: HashSet<&str> = (entries.iter().enumerate())
+            .filter(|(index, (entry, _))| {
+                entry.kind != BlobKind::Moved
+                    && (moves.last_move.get(&entry.document.0)).is_none_or(|&at| *index > at)
+            })
+            .map(|(_, (entry, _))| entry.document.0.as_str())
+            .collect();
+        let mut dormant: BTreeSet<String> = dormant_before.clone();
         let mut moved = MovedNotice::default();
         for (document, &at) in &moves.last_move {
             let back = (entries[at + 1..].iter())
@@ -86,15 +120,56 @@ impl Repo {
                 moved.customers += 1;
                 moved.edits += edits as u32;
             }
+            if unsent.contains(document) {
+                dormant.insert(document.clone());
+                moves.hide.push(id.clone());
+            } else {
+                moves.delete.push(id.clone());
+            }
             moves.ids.push(id);
+        }
+        // Dormant customers: back here (live again), or with nothing unsent any more (gone).
+        for document in dormant.clone() {
+            if moves.last_move.contains_key(&document) && !back_here.contains(document.as_str()) {
+                continue;
+            }
+            if back_here.contains(document.as_str()) {
+                dormant.remove(&document);
+            } else if !unsent.contains(&document) {
+                dormant.remove(&document);
+                if let Ok(id) = document.parse::<CustomerId>() {
+                    moves.delete.push(id);
+                }
+            }
+        }
+        if dormant != dormant_before {
+            let list: Vec<String> = dormant.into_iter().collect();
+            moves.meta.push((DORMANT_META, hex::encode(encode(&list))));
         }
         if moved.customers > 0 {
             let mut notice = self.moved_notice_stored(store).await;
             notice.customers += moved.customers;
             notice.edits += moved.edits;
+            moves.meta.push(Repo::moved_meta(&notice));
             moves.notice = Some(notice);
         }
-        moves
+        Ok(moves)
+    }
+
+    /// The customers that left with unsent changes, their chunks kept.
+    async fn dormant_stored(&self, store: &Store) -> BTreeSet<String> {
+        match store.get_meta(DORMANT_META).await {
+            Ok(Some(stored)) => hex::decode(stored)
+                .ok()
+                .and_then(|bytes| decode::<Vec<String>>(&bytes).ok())
+                .map(|list| list.into_iter().collect())
+                .unwrap_or_default(),
+            Ok(None) => BTreeSet::new(),
+            Err(err) => {
+                tracing::error!(cause = %err, "cannot read the customers that moved away");
+                BTreeSet::new()
+            }
+        }
     }
 
     /// After the write that forgot them committed: the customers leave memory, this tab's
