@@ -14,6 +14,11 @@
 //!     --relay-pid 1234
 //! ```
 //!
+//! With `--teams`, each group of `--devices-per-account` is a sales team instead: its first
+//! member creates the team, the others each sign up with an account of their own and join
+//! it with an invite code as reps of its territory, and every device syncs that territory
+//! (a team space: each session's access is the member's role and territories).
+//!
 //! Output: human-readable lines, plus `BENCH-ROW` lines that `scripts/bench.sh` puts in
 //! BENCHMARKS.md's table. The relay must allow the sign-ins (`--signin-attempts`).
 
@@ -69,6 +74,10 @@ struct Args {
     /// at that rate).
     #[arg(long)]
     edit_while_pushing: bool,
+    /// Each group of `--devices-per-account` devices is a team of as many members (one
+    /// account each), all in the team's territory.
+    #[arg(long)]
+    teams: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -125,7 +134,20 @@ async fn post(
     url: String,
     body: serde_json::Value,
 ) -> anyhow::Result<Session> {
-    let response = client.post(url).json(&body).send().await?;
+    post_as(client, url, None, body).await
+}
+
+async fn post_as<T: serde::de::DeserializeOwned>(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> anyhow::Result<T> {
+    let mut request = client.post(url).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await?;
     let status = response.status();
     if !status.is_success() {
         bail!("{status}: {}", response.text().await.unwrap_or_default());
@@ -133,9 +155,89 @@ async fn post(
     Ok(response.json().await?)
 }
 
+/// One team per group: its first member creates it, the others sign up and join its
+/// territory as reps with one invite code; every device's session is that territory.
+async fn team_sessions(args: &Args, run: &str) -> anyhow::Result<Vec<Session>> {
+    let client = reqwest::Client::new();
+    let teams = args.devices.div_ceil(args.devices_per_account);
+    let limit = Arc::new(Semaphore::new(args.setup_concurrency));
+    let mut tasks = Vec::new();
+    for team in 0..teams {
+        let (client, limit, base) = (client.clone(), limit.clone(), args.relay.clone());
+        let members = args
+            .devices_per_account
+            .min(args.devices - team * args.devices_per_account);
+        let run = run.to_string();
+        tasks.push(tokio::spawn(async move {
+            let _permit = limit.acquire().await?;
+            let credentials = |member: usize| {
+                serde_json::json!({
+                    "email": format!("team-{run}-{team}-{member}@example.com"),
+                    "password": "load test password", "device_name": "device",
+                })
+            };
+            let admin = post(&client, format!("{base}/api/signup"), credentials(0)).await?;
+            let info: serde_json::Value = post_as(
+                &client,
+                format!("{base}/api/teams"),
+                Some(&admin.token),
+                serde_json::json!({ "name": format!("Team {team}"), "territory": "Field" }),
+            )
+            .await?;
+            let (Some(id), Some(territory)) = (
+                info["id"].as_str(),
+                info["territories"][0]["space"].as_str(),
+            ) else {
+                bail!("unexpected team: {info}");
+            };
+            let mut sessions = vec![Session {
+                token: admin.token,
+                space_id: territory.to_string(),
+            }];
+            if members > 1 {
+                let invite: serde_json::Value = post_as(
+                    &client,
+                    format!("{base}/api/teams/{id}/invites"),
+                    Some(&sessions[0].token),
+                    serde_json::json!({
+                        "role": "rep", "territories": [territory],
+                        "max_uses": members - 1,
+                    }),
+                )
+                .await?;
+                let code = invite["code"].as_str().unwrap_or_default().to_string();
+                for member in 1..members {
+                    let joined =
+                        post(&client, format!("{base}/api/signup"), credentials(member)).await?;
+                    let _: serde_json::Value = post_as(
+                        &client,
+                        format!("{base}/api/invites/accept"),
+                        Some(&joined.token),
+                        serde_json::json!({ "code": code }),
+                    )
+                    .await?;
+                    sessions.push(Session {
+                        token: joined.token,
+                        space_id: territory.to_string(),
+                    });
+                }
+            }
+            anyhow::Ok(sessions)
+        }));
+    }
+    let mut all = Vec::with_capacity(args.devices);
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    Ok(all)
+}
+
 /// Signs up one account per group and signs in its other devices; one session per device
 /// (tokens shared round-robin when there are fewer than devices).
 async fn sessions(args: &Args, run: &str) -> anyhow::Result<Vec<Session>> {
+    if args.teams {
+        return team_sessions(args, run).await;
+    }
     let tokens = tokens_per_account(args);
     let client = reqwest::Client::new();
     let accounts = args.devices.div_ceil(args.devices_per_account);
@@ -608,11 +710,18 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     row(
-        &format!(
-            "relay under load: {n} devices connected (WebSockets; accounts of {}, {} device tokens each)",
-            args.devices_per_account,
-            tokens_per_account(&args)
-        ),
+        &if args.teams {
+            format!(
+                "relay under load: {n} devices connected (WebSockets; teams of {} members, one account each, in the team's territory)",
+                args.devices_per_account
+            )
+        } else {
+            format!(
+                "relay under load: {n} devices connected (WebSockets; accounts of {}, {} device tokens each)",
+                args.devices_per_account,
+                tokens_per_account(&args)
+            )
+        },
         format!(
             "{n} connected in {:.1} s; relay memory {}",
             connect_time.as_secs_f64(),
@@ -629,8 +738,9 @@ async fn main() -> anyhow::Result<()> {
     );
     row(
         &format!(
-            "relay under load: acknowledged changes/s, {n} devices pushing {}/s (SQLite)",
-            args.rate
+            "relay under load: acknowledged changes/s, {n} devices pushing {}/s (SQLite{})",
+            args.rate,
+            if args.teams { "; teams" } else { "" }
         ),
         format!(
             "{rate:.0}/s (ack p50 {:.1} ms, p99 {:.1} ms)",
@@ -642,7 +752,8 @@ async fn main() -> anyhow::Result<()> {
     );
     row(
         &format!(
-            "relay under load: propagation device to device, {n} devices ({} samples; p50 / p99)",
+            "relay under load: propagation device to device, {n} devices{} ({} samples; p50 / p99)",
+            if args.teams { " in teams" } else { "" },
             propagation.len()
         ),
         format!(

@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use automerge::{ActorId, ChangeHash};
 use shared::seed::{self, SeedRng};
 use shared::sync::channels::{server_frames, Channel};
+use shared::sync::handover::decode_heads;
 use shared::sync::protocol::{
     BlobKind, BootstrapPosition, DocumentId, ErrorCode, LogEntry, Seq, ServerMessage, SpaceId,
     Upload,
@@ -84,8 +85,8 @@ enum Event {
 #[derive(Default)]
 struct Stored {
     docs: BTreeMap<String, CustomerDoc>,
-    /// Customers moved away while this device had unsent changes to them: kept (not
-    /// listed) until those are sent, merged if the customer comes back (`repo/handover.rs`).
+    /// Customers moved away with changes of this device the move did not carry: kept (not
+    /// listed), merged if the customer comes back (`repo/handover.rs`).
     dormant: BTreeMap<String, CustomerDoc>,
     cursor: Seq,
     bootstrap: Option<BootstrapPosition>,
@@ -103,6 +104,7 @@ struct Device {
 }
 
 struct Sim {
+    seed: u64,
     rng: SeedRng,
     now: i64,
     queue: BinaryHeap<Reverse<(i64, u64, usize)>>,
@@ -195,6 +197,7 @@ fn upload_hashes(document: &DocumentId, kind: BlobKind, bytes: &[u8]) -> Vec<Cha
 impl Sim {
     fn new(seed: u64) -> Sim {
         Sim {
+            seed,
             rng: SeedRng::new(seed),
             now: T0,
             queue: BinaryHeap::new(),
@@ -776,9 +779,10 @@ impl Sim {
                         // Moved to the other territory (its unsent changes stay queued, for
                         // the relay to forward); a bytes-less one is a forwarded change.
                         if !entry.bytes.is_empty() {
-                            if let Some(doc) = stored.docs.remove(&id) {
+                            if let Some(mut doc) = stored.docs.remove(&id) {
                                 let unsent = stored.outbox.values().any(|u| u.document.0 == id);
-                                if unsent {
+                                let heads = decode_heads(&entry.bytes).unwrap_or_default();
+                                if unsent || doc.edits_after(&heads) > 0 {
                                     stored.dormant.insert(id, doc);
                                 }
                             }
@@ -792,9 +796,35 @@ impl Sim {
                     match stored.docs.get_mut(&id) {
                         Some(doc) => {
                             if let Err(err) = doc.apply_remote(&entry.bytes) {
+                                let space = space_id(usize::from(channel));
+                                let info: Vec<String> = (self.log.all(&space).iter())
+                                    .filter(|e| e.document.0 == id)
+                                    .map(|e| {
+                                        match automerge::Change::try_from(e.bytes.as_slice()) {
+                                            Ok(c) => format!(
+                                                "{}:{:?} {}#{} deps {:?} {}",
+                                                e.seq.0,
+                                                e.kind,
+                                                c.actor_id(),
+                                                c.seq(),
+                                                c.deps()
+                                                    .iter()
+                                                    .map(|d| d.to_string()[..6].to_string())
+                                                    .collect::<Vec<_>>(),
+                                                &c.hash().to_string()[..6]
+                                            ),
+                                            Err(_) => format!(
+                                                "{}:{:?} {}b",
+                                                e.seq.0,
+                                                e.kind,
+                                                e.bytes.len()
+                                            ),
+                                        }
+                                    })
+                                    .collect();
                                 panic!(
-                                    "device {device} channel {channel} seq {}: {err}",
-                                    entry.seq.0
+                                    "seed {}: device {device} channel {channel} seq {}: {err} {info:#?} heads {:?}",
+                                    self.seed, entry.seq.0, doc.heads().iter().map(|d| d.to_string()[..6].to_string()).collect::<Vec<_>>()
                                 );
                             }
                         }
@@ -807,11 +837,6 @@ impl Sim {
                         }
                     }
                 }
-                // Dormant customers whose changes were all sent: gone.
-                let outbox = &stored.outbox;
-                stored
-                    .dormant
-                    .retain(|id, _| outbox.values().any(|upload| upload.document.0 == *id));
                 stored.cursor = cursor;
                 stored.bootstrap = bootstrap;
                 let effects = self.devices[device]

@@ -960,7 +960,7 @@ pub fn MoveShown(ids: Signal<Vec<String>>) -> impl IntoView {
                             </select>
                         </label>
                         <p class="hint">"Reps offline with edits to them lose nothing: their edits follow the customers."</p>
-                        <button class="button button-primary" data-testid="move-confirm" on:click=move |_| go.with_value(|go| go())
+                        <button class="button primary" data-testid="move-confirm" on:click=move |_| go.with_value(|go| go())
                             disabled=move || busy.get()>
                             {move || if busy.get() { "Moving…".to_string() } else {
                                 match ids.with(Vec::len) { 1 => "Move 1 customer".to_string(), n => format!("Move {n} customers") }

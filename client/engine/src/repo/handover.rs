@@ -9,11 +9,12 @@
 //! she dismisses the notice. A change or snapshot of the customer after its move means it
 //! came back: it is taken in like any other.
 //!
-//! While unsent changes to a customer that left remain, its chunks stay (*dormant*, meta
-//! `moved_dormant`; only the list leaves it out): should it come back before they are
-//! sent, the hand-over merges into this device's copy, so its own changes are part of the
-//! document again and a new edit never reuses their sequence numbers. Once they are sent,
-//! the chunks are deleted with the next page this device stores.
+//! A customer that left with changes of this device the move did not carry (unsent, or
+//! sent after the move) keeps its chunks (*dormant*, meta `moved_dormant`; only the list
+//! leaves it out): should it come back, the hand-over merges into this device's copy, so
+//! its own changes are part of the document again before the log brings them back and a
+//! new edit never reuses their sequence numbers (the channels simulation found that). A
+//! dormant copy stays until the customer comes back or the book leaves the device.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -78,10 +79,10 @@ impl Repo {
                 heads.insert(entry.document.0.clone(), decoded);
             }
         }
-        let dormant_before = self.dormant_stored(store).await;
-        if moves.last_move.is_empty() && dormant_before.is_empty() {
+        if moves.last_move.is_empty() {
             return Ok(moves);
         }
+        let dormant_before = self.dormant_stored(store).await;
         // Documents with changes this device has not sent.
         let unsent: HashSet<String> = (store.load_outbox().await)
             .map_err(|err| err.to_string())?
@@ -111,16 +112,17 @@ impl Repo {
                 continue;
             }
             let listed = self.inner().borrow().summaries.contains(&id);
+            let mut edits = 0;
             if listed {
                 let heads = heads.get(document).cloned().unwrap_or_default();
-                let edits = self
+                edits = self
                     .with_doc(&id, |cached| cached.doc.edits_after(&heads))
                     .await
                     .unwrap_or(0);
                 moved.customers += 1;
                 moved.edits += edits as u32;
             }
-            if unsent.contains(document) {
+            if unsent.contains(document) || edits > 0 {
                 dormant.insert(document.clone());
                 moves.hide.push(id.clone());
             } else {
@@ -128,20 +130,8 @@ impl Repo {
             }
             moves.ids.push(id);
         }
-        // Dormant customers: back here (live again), or with nothing unsent any more (gone).
-        for document in dormant.clone() {
-            if moves.last_move.contains_key(&document) && !back_here.contains(document.as_str()) {
-                continue;
-            }
-            if back_here.contains(document.as_str()) {
-                dormant.remove(&document);
-            } else if !unsent.contains(&document) {
-                dormant.remove(&document);
-                if let Ok(id) = document.parse::<CustomerId>() {
-                    moves.delete.push(id);
-                }
-            }
-        }
+        // Dormant customers back here: live again.
+        dormant.retain(|document| !back_here.contains(document.as_str()));
         if dormant != dormant_before {
             let list: Vec<String> = dormant.into_iter().collect();
             moves.meta.push((DORMANT_META, hex::encode(encode(&list))));
