@@ -45,8 +45,12 @@ load() {
 }
 if [[ -n "${FIELDBOOK_BENCH_SMOKE:-}" ]]; then
   load 20 100 2
+  load 20 100 2 --teams
 else
   load 1000 2000 20
+  # Teams (issue 21): 100 teams of 10 members, each member her own account, all in her
+  # team's territory (every session's access goes through the team's membership).
+  load 1000 2000 20 --teams
   # The soak: 1,000 devices for 5 minutes, the relay's memory over time must stay flat
   # (FIELDBOOK_SOAK_SECONDS=3600 for the hour of RELIABILITY.md).
   load 1000 500 "${FIELDBOOK_SOAK_SECONDS:-300}" --edit-while-pushing
