@@ -305,7 +305,7 @@ pub async fn sign_up(
     let account_id = random_hex(16)?;
     let space_id = random_hex(16)?;
     with_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_with(<Db as Dialect>::BEGIN).await?;
         let inserted = sqlx::query(
             "INSERT INTO accounts (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (email) DO NOTHING",
@@ -474,7 +474,7 @@ pub async fn revoke(
     now: i64,
 ) -> Result<(), AuthError> {
     with_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_with(<Db as Dialect>::BEGIN).await?;
         let changed = sqlx::query(
             "UPDATE devices SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND account = $3",
         )

@@ -152,7 +152,7 @@ pub async fn create_team(
     let shared = random_id()?;
     let first = random_id()?;
     with_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_with(<Db as Dialect>::BEGIN).await?;
         sqlx::query(
             "INSERT INTO spaces (id, owner, created_at, team, team_kind, name) \
              VALUES ($1, $2, $3, $4, 'shared', $5), ($6, $2, $3, $4, 'territory', $7)",
@@ -407,7 +407,7 @@ pub async fn set_member(
         None => None,
     };
     with_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_with(<Db as Dialect>::BEGIN).await?;
         if let Some(role) = role {
             sqlx::query("UPDATE team_members SET role = $1 WHERE team = $2 AND account = $3")
                 .bind(role.as_str())
@@ -463,7 +463,7 @@ pub async fn remove_member(
         return Err(AuthError::LastAdmin);
     }
     with_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_with(<Db as Dialect>::BEGIN).await?;
         sqlx::query(
             "DELETE FROM territory_members WHERE account = $1 \
              AND space IN (SELECT id FROM spaces WHERE team = $2)",
@@ -687,7 +687,7 @@ pub async fn accept_invite(
         _ => return Err(invalid("code", "an invite code or link is required")),
     };
     let team = with_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_with(<Db as Dialect>::BEGIN).await?;
         let row: Option<InviteTeamRow> =
             sqlx::query_as(query).bind(&hash).fetch_optional(&mut *tx).await?;
         let Some((id, role, territories, created_at, expires_at, max_uses, uses, revoked_at, team)) = row

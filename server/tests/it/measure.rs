@@ -453,3 +453,159 @@ fn propagation_row(figure: &str, samples: &[Duration]) {
         ),
     );
 }
+
+/// POSTs `body` to the team API as `token`; the JSON answer.
+async fn team_call(
+    base: &str,
+    path: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+/// Teams (issue 21): a rep's device bootstrapping a territory of 10,000 customers, and a
+/// manager moving 250 of them to another territory (the relay's whole move: every
+/// customer's entries folded into a hand-over snapshot, in one transaction).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement; run in release mode"]
+async fn measure_team_figures() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let (_child, base) = relay::spawn_relay(data_dir.path()).await;
+    let admin = sign_up(&base, "team-admin@example.com", "Tablet").await;
+    let team = team_call(
+        &base,
+        "/api/teams",
+        &admin.token,
+        serde_json::json!({ "name": "Measured", "territory": "North" }),
+    )
+    .await;
+    let team_id = team["id"].as_str().unwrap().to_string();
+    let north = team["territories"][0]["space"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let south = team_call(
+        &base,
+        &format!("/api/teams/{team_id}/territories"),
+        &admin.token,
+        serde_json::json!({ "name": "South" }),
+    )
+    .await["space"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let in_north = Account {
+        space_id: north.clone(),
+        ..admin.clone()
+    };
+    let (mut tablet, _) = Device::join(&base, &in_north).await;
+    let n = 10_000u64;
+    let seeded = seed(&mut tablet, 0, n).await;
+    let invite = team_call(
+        &base,
+        &format!("/api/teams/{team_id}/invites"),
+        &admin.token,
+        serde_json::json!({ "role": "rep", "territories": [north] }),
+    )
+    .await;
+    let rep = sign_up(&base, "team-rep@example.com", "Phone").await;
+    team_call(
+        &base,
+        "/api/invites/accept",
+        &rep.token,
+        serde_json::json!({ "code": invite["code"] }),
+    )
+    .await;
+    let rep_in_north = Account {
+        space_id: north.clone(),
+        ..rep.clone()
+    };
+    let (entries, pages, bytes, elapsed) = bootstrap_as(&base, &rep_in_north).await;
+    assert_eq!(entries as u64, n);
+    println!(
+        "team: seeded {n} customers into a territory in {:.2} s; a rep's device bootstrapped it: {entries} entries in {pages} pages, {:.2} MB, {:.2} s (relay side, no apply)",
+        seeded.as_secs_f64(),
+        bytes as f64 / 1e6,
+        elapsed.as_secs_f64()
+    );
+    row(
+        "team: a rep's new device downloads her territory of 10,000 customers (relay side, protocol level)",
+        format!(
+            "{:.2} s, {pages} pages, {:.1} MB",
+            elapsed.as_secs_f64(),
+            bytes as f64 / 1e6
+        ),
+        "—",
+        None,
+    );
+    let customers: Vec<String> = (0..250u64).map(|i| new_customer(i).0.document.0).collect();
+    let started = Instant::now();
+    let outcome = team_call(
+        &base,
+        &format!("/api/teams/{team_id}/moves"),
+        &admin.token,
+        serde_json::json!({ "from": north, "to": south, "customers": customers }),
+    )
+    .await;
+    let moved = started.elapsed();
+    assert_eq!(
+        outcome["moved"].as_array().map(Vec::len),
+        Some(250),
+        "{outcome}"
+    );
+    println!(
+        "team: moved 250 customers to another territory in {:.0} ms",
+        ms(moved)
+    );
+    row(
+        "team: a manager moves 250 customers to another territory (one request; the relay folds each into a hand-over snapshot)",
+        format!("{:.0} ms", ms(moved)),
+        "—",
+        None,
+    );
+}
+
+/// A new device of `account` downloads its space; (entries, pages, bytes, elapsed).
+async fn bootstrap_as(base: &str, account: &Account) -> (usize, usize, usize, Duration) {
+    let (mut device, _) = Device::join(base, account).await;
+    let started = Instant::now();
+    let mut position = None;
+    let (mut bytes, mut entries_n, mut pages) = (0usize, 0usize, 0);
+    loop {
+        let request_id = device.next_request;
+        device.next_request += 1;
+        let request = ClientMessage::Bootstrap {
+            request_id,
+            position: position.clone(),
+            max_entries: 1000,
+        };
+        bytes += encode(&request).len();
+        device.send(&request).await;
+        let answer = device.recv_answer(request_id).await;
+        bytes += encode(&answer).len();
+        let ServerMessage::CompressedBootstrapPage { deflated, .. } = answer else {
+            panic!("expected a compressed page, got {answer:?}")
+        };
+        let page = shared::sync::protocol::inflate_page(&deflated).unwrap();
+        entries_n += page.entries.len();
+        pages += 1;
+        match page.next {
+            Some(next) => position = Some(next),
+            None => break,
+        }
+    }
+    (entries_n, pages, bytes, started.elapsed())
+}
