@@ -12,9 +12,9 @@
 
 use sha2::{Digest, Sha256};
 use shared::documents::book_doc::BOOK_DOCUMENT;
-use shared::sync::blob::{self, MAX_DOCUMENT_ID_BYTES};
+use shared::sync::blob::MAX_DOCUMENT_ID_BYTES;
 use shared::sync::handover::{hand_over, MoveOutcome, MoveRequest, Skipped, MAX_MOVE_CUSTOMERS};
-use shared::sync::protocol::{BlobKind, DocumentId, Seq, SpaceId, Upload};
+use shared::sync::protocol::{Seq, SpaceId};
 
 use crate::auth::{AuthError, DeviceAuth};
 use crate::db::{Database, Dialect};
@@ -152,30 +152,16 @@ pub async fn move_customers(
                 .iter()
                 .filter(|(kind, _)| *kind != KIND_MOVED)
                 .map(|(_, bytes)| bytes.as_slice());
-            let handed = match hand_over(entries) {
+            let handed = match hand_over(customer, entries) {
                 Ok(handed) => handed,
                 Err(reason) => {
                     outcome.skipped.push(skip(&reason));
                     continue;
                 }
             };
-            // What the relay derives from any customer snapshot, for the list of a device
-            // bootstrapping the new territory.
-            let snapshot = Upload {
-                document: DocumentId(customer.to_string()),
-                kind: BlobKind::Snapshot { covers: Seq(0) },
-                bytes: handed.snapshot,
-            };
-            let valid = match blob::validate(snapshot, usize::MAX) {
-                Ok(valid) => valid,
-                Err(err) => {
-                    outcome.skipped.push(skip(&err.message));
-                    continue;
-                }
-            };
             let covers = to_head;
             to_head += 1;
-            to_bytes += valid.upload.bytes.len() as i64;
+            to_bytes += handed.snapshot.len() as i64;
             let insert = "INSERT INTO log (space, seq, document, kind, covers, blob_key, bytes, device, created_at, projection) \
                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
             sqlx::query(insert)
@@ -185,10 +171,10 @@ pub async fn move_customers(
                 .bind(KIND_SNAPSHOT)
                 .bind(Some(covers))
                 .bind(move_key("handed over", customer, to_head as u64))
-                .bind(&valid.upload.bytes)
+                .bind(&handed.snapshot)
                 .bind(&me.device_id)
                 .bind(now)
-                .bind(valid.projection.as_deref())
+                .bind(handed.projection.as_deref())
                 .execute(&mut *tx)
                 .await?;
             from_head += 1;

@@ -845,8 +845,12 @@ async fn answer_on_or_wake(device: &mut Device, channel: u16) -> ServerMessage {
     }
 }
 
-/// Every page of a bootstrap of `space` (the entries, in order).
-async fn bootstrap_all(base: &str, account: &Account, space: &str) -> Vec<LogEntry> {
+/// Every page of a bootstrap of `space`: the entries in order, each with its projection.
+async fn bootstrap_all(
+    base: &str,
+    account: &Account,
+    space: &str,
+) -> Vec<(LogEntry, Option<shared::sync::protocol::EntryProjection>)> {
     let mut device = open(base, account, space).await.unwrap();
     let mut position = None;
     let mut all = Vec::new();
@@ -866,7 +870,7 @@ async fn bootstrap_all(base: &str, account: &Account, space: &str) -> Vec<LogEnt
             panic!("expected a bootstrap page")
         };
         let page = shared::sync::protocol::inflate_page(&deflated).unwrap();
-        all.extend(page.entries);
+        all.extend(page.entries.into_iter().zip(page.projections));
         match page.next {
             Some(next) => position = Some(next),
             None => return all,
@@ -1017,14 +1021,20 @@ async fn a_moved_customer_takes_late_offline_edits_along(backend: Backend) {
     assert_eq!(moved.customer().job_title, "Head buyer");
     // A device bootstrapping either territory ends up with exactly what it holds.
     let north_boot = bootstrap_all(base, &admin, &team.north).await;
-    let last_of_moved = north_boot
-        .iter()
-        .rev()
-        .find(|e| e.document.0 == id)
+    let (last_of_moved, _) = (north_boot.iter().rev())
+        .find(|(e, _)| e.document.0 == id)
         .unwrap();
     assert_eq!(last_of_moved.kind, BlobKind::Moved);
     let south_boot = bootstrap_all(base, &admin, &team.south).await;
     assert_eq!(south_boot.len(), 2, "the hand-over and the forwarded edit");
+    // The hand-over carries the list's projection of the customer, for a new device.
+    let (handed, projection) = &south_boot[0];
+    let handed =
+        shared::CustomerDoc::from_remote(&handed.bytes, automerge::ActorId::random()).unwrap();
+    assert_eq!(
+        (projection.as_ref()).and_then(|p| shared::model::snapshot::decode_projection(&p.0)),
+        Some((handed.summary(), handed.facts()))
+    );
 
     // Back to North: her next edit is stored there again, and South forgets it.
     let back: MoveOutcome = expect_json(

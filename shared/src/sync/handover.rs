@@ -87,11 +87,19 @@ pub struct HandedOver {
     pub snapshot: Vec<u8>,
     /// Its heads, as a move entry carries them ([`encode_heads`]).
     pub heads: Vec<u8>,
+    /// What the relay derives from any customer snapshot for the list of a device
+    /// bootstrapping the territory (`crate::documents::customer_doc::projection_of`), from
+    /// the document just folded instead of parsing the snapshot again.
+    pub projection: Option<Vec<u8>>,
 }
 
-/// Folds a document's log entries (changes and snapshots, in log order; each one the relay
-/// validated when it stored it) into one snapshot. An error names what could not be read.
-pub fn hand_over<'a>(entries: impl IntoIterator<Item = &'a [u8]>) -> Result<HandedOver, String> {
+/// Folds document `id`'s log entries (changes and snapshots, in log order; each one the
+/// relay validated when it stored it) into one snapshot. An error names what could not be
+/// read.
+pub fn hand_over<'a>(
+    id: &str,
+    entries: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<HandedOver, String> {
     let entries: Vec<&[u8]> = entries.into_iter().collect();
     if entries.is_empty() {
         return Err("the customer has nothing in this territory".into());
@@ -109,6 +117,7 @@ pub fn hand_over<'a>(entries: impl IntoIterator<Item = &'a [u8]>) -> Result<Hand
         Ok(HandedOver {
             snapshot: doc.save(),
             heads: encode_heads(&heads),
+            projection: crate::documents::customer_doc::projection_of(&doc, id),
         })
     })
     .unwrap_or_else(|_| Err("an entry of the customer cannot be read".into()))
@@ -162,7 +171,7 @@ mod tests {
         let snapshot = doc.save();
         let late_in_log = edit(&mut doc, "city", "Lyon");
         let mut offline = doc.fork();
-        let handed = hand_over([snapshot.as_slice(), late_in_log.as_slice()]).unwrap();
+        let handed = hand_over("ada", [snapshot.as_slice(), late_in_log.as_slice()]).unwrap();
         let moved = Automerge::load(&handed.snapshot).unwrap();
         assert_eq!(moved.get_changes(&[]).len(), 2);
         let heads = decode_heads(&handed.heads).unwrap();
@@ -176,8 +185,8 @@ mod tests {
 
     #[test]
     fn unreadable_entries_and_heads_are_refused() {
-        assert!(hand_over([&b"not automerge"[..]]).is_err());
-        assert!(hand_over(std::iter::empty()).is_err());
+        assert!(hand_over("x", [&b"not automerge"[..]]).is_err());
+        assert!(hand_over("x", std::iter::empty()).is_err());
         assert_eq!(decode_heads(&[0; 31]), None);
         assert_eq!(decode_heads(&[]), Some(Vec::new()));
         assert_eq!(decode_heads(&[7; 64]).map(|heads| heads.len()), Some(2));

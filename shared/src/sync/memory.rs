@@ -262,7 +262,7 @@ impl MemoryLog {
             let entries = (source.entries.iter())
                 .filter(|entry| &entry.document == document && entry.kind != BlobKind::Moved)
                 .map(|entry| entry.bytes.as_slice());
-            let Ok(handed) = crate::sync::handover::hand_over(entries) else {
+            let Ok(handed) = crate::sync::handover::hand_over(&document.0, entries) else {
                 continue;
             };
             let target = self.spaces.entry(to.clone()).or_default();
