@@ -305,7 +305,9 @@ impl Repo {
                 });
             }
             EngineEvent::Moved { ids, notice } => {
-                self.moved.set(*notice);
+                if let Some(notice) = notice {
+                    self.moved.set(*notice);
+                }
                 if !ids.is_empty() {
                     self.facts_version.update(|version| *version += 1);
                     self.book.update(|book| book.remove_all(ids));

@@ -310,8 +310,9 @@ pub enum EngineEvent {
     Moved {
         /// The customers.
         ids: Vec<CustomerId>,
-        /// The notice, all moves since the rep last dismissed it.
-        notice: MovedNotice,
+        /// The notice, all moves since the rep last dismissed it; `None`: unchanged (none
+        /// of these customers was listed here, e.g. a new device's download).
+        notice: Option<MovedNotice>,
     },
 }
 

@@ -130,8 +130,8 @@ pub enum TabEvent {
     Moved {
         /// The customers.
         ids: Vec<CustomerId>,
-        /// The notice, all moves the rep has not dismissed.
-        notice: MovedNotice,
+        /// The notice, all moves the rep has not dismissed; `None`: unchanged.
+        notice: Option<MovedNotice>,
     },
 }
 

@@ -169,7 +169,7 @@ impl Repo {
             return;
         }
         self.forget_moved_in_memory(&moves.ids);
-        let notice = moves.notice.unwrap_or_default();
+        let notice = moves.notice;
         self.tell_page(EngineEvent::Moved {
             ids: moves.ids.clone(),
             notice,
@@ -231,7 +231,7 @@ impl Repo {
         let store = self.store().await?;
         let (key, value) = Repo::moved_meta(&MovedNotice::default());
         store.put_meta(key, &value).await?;
-        let notice = MovedNotice::default();
+        let notice = Some(MovedNotice::default());
         self.tell_page(EngineEvent::Moved {
             ids: Vec::new(),
             notice,
