@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { CustomerPage } from './fixtures/customer_page';
+import { DeviceStorage } from './fixtures/device_storage';
 import { goOffline, openDevice, tabletSize, uniqueEmail } from './fixtures/devices';
 import { TeamPage, moveShown, openTerritory } from './fixtures/team_page';
 
@@ -85,6 +86,10 @@ test('a manager moves customers to another territory while a rep edits them offl
   await rita.list.waitReady();
   await expect(rita.list.rowNames).toHaveText(['Cy Stayer']);
   await expect(rita.page.getByTestId('moved-notice')).toHaveCount(0);
+  // Her device keeps the Movers' documents out of the list (she edited them around the
+  // move): the start's check of the list against the stored documents leaves them out.
+  await new DeviceStorage(rita.page).waitProjectionsChecked();
+  await expect(rita.list.rowNames).toHaveText(['Cy Stayer']);
   // A rep cannot move customers: the action is not offered.
   await expect(rita.page.getByTestId('move-shown')).toHaveCount(0);
 

@@ -9,6 +9,7 @@
 //! - [`segments`]: conditions over summaries, members, saved segments.
 //! - [`suggestions`]: birthdays and anniversaries coming up, cross-sell ranking.
 //! - [`merge`]: two customers merged into one, every record kept.
+//! - [`team_kpi`]: the team dashboard: the team, each territory, each rep.
 
 pub mod follow_ups;
 pub mod kpi;
@@ -16,6 +17,7 @@ pub mod merge;
 pub mod pipeline;
 pub mod segments;
 pub mod suggestions;
+pub mod team_kpi;
 
 /// "1 answer", "3 answers": a count with its noun in the right number (the merge note and
 /// the screens' figures).

@@ -34,6 +34,8 @@ pub enum Role {
 }
 
 type Listener = Rc<dyn Fn(&EngineEvent)>;
+/// An `online` or `offline` listener of the window, by its event's name.
+type NetworkListener = (&'static str, Closure<dyn Fn()>);
 type Progress = Rc<dyn Fn(usize, usize)>;
 
 struct Pending {
@@ -43,6 +45,8 @@ struct Pending {
 
 struct Inner {
     worker: Option<Worker>,
+    /// The page's online/offline listeners telling this engine (removed by [`Engine::stop`]).
+    network: Vec<NetworkListener>,
     /// The engine's messages from before [`Engine::connect`].
     early: Option<Vec<MessageEvent>>,
     /// Until the engine's first message, requests wait here (a module worker may not listen
@@ -64,39 +68,92 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Starts the engine worker.
+    /// Starts the engine worker of this tab's book.
     pub fn start() -> Engine {
-        let engine = Engine {
+        let engine = Engine::new();
+        engine.spawn(None);
+        engine
+    }
+
+    /// Starts an engine for another book (a territory the team dashboard counts): it keeps
+    /// that book in sync — as its writer, or following the tab that is — until
+    /// [`Engine::stop`]. Its messages are read at once.
+    pub fn start_book(book: &shared::sync::team::TeamBook) -> Engine {
+        // Not owned by the screen that starts it: a message already queued when the screen
+        // goes away still finds the engine's state (with no listener left, see `stop`).
+        let root = Owner::new_root(None);
+        let engine = root.with(Engine::new);
+        std::mem::forget(root);
+        engine.spawn(serde_json::to_string(book).ok());
+        engine.connect();
+        engine
+    }
+
+    /// Stops the worker (a background book's); what it committed stays committed, a
+    /// request it had not answered fails.
+    pub fn stop(self) {
+        let (worker, network, pending) = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            inner.listeners.clear();
+            (
+                inner.worker.take(),
+                std::mem::take(&mut inner.network),
+                std::mem::take(&mut inner.pending),
+            )
+        };
+        if let Some(worker) = worker {
+            worker.terminate();
+            tracing::debug!("stopped a book's engine");
+        }
+        for (event, callback) in network {
+            let _ = window()
+                .remove_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
+        }
+        drop(pending);
+    }
+
+    fn new() -> Engine {
+        Engine {
             role: RwSignal::new(Role::Starting),
             problem: RwSignal::new(None),
             inner: StoredValue::new_local(Rc::new(RefCell::new(Inner {
                 worker: None,
+                network: Vec::new(),
                 early: None,
                 queued: Some(Vec::new()),
                 next_request: 1,
                 pending: HashMap::new(),
                 listeners: Vec::new(),
             }))),
-        };
-        engine.spawn();
-        engine
+        }
     }
 
     fn inner(&self) -> Rc<RefCell<Inner>> {
         self.inner.with_value(Rc::clone)
     }
 
-    fn spawn(self) {
-        // `index.html` starts the worker before this wasm loads when the list needs it (see
-        // there); else start it now, and tell `index.html` not to start another.
-        let _ = js_sys::Reflect::set(&window(), &"fieldbookEngineTaken".into(), &true.into());
-        let (worker, early) = match take_early_worker() {
+    /// Starts the worker of `book` (a [`TeamBook`]'s JSON), or of this tab's book.
+    ///
+    /// [`TeamBook`]: shared::sync::team::TeamBook
+    fn spawn(self, book: Option<String>) {
+        let early = match book {
+            Some(_) => None,
+            None => {
+                // `index.html` starts the worker before this wasm loads when the list needs it
+                // (see there); else start it now, and tell `index.html` not to start another.
+                let _ =
+                    js_sys::Reflect::set(&window(), &"fieldbookEngineTaken".into(), &true.into());
+                take_early_worker()
+            }
+        };
+        let (worker, early) = match early {
             Some((worker, early)) => (worker, early),
             None => {
                 let options = web_sys::WorkerOptions::new();
                 options.set_type(web_sys::WorkerType::Module);
                 // Which book the engine opens (`crate::book`).
-                options.set_name(&crate::book::worker_name());
+                options.set_name(&book.unwrap_or_else(crate::book::worker_name));
                 match Worker::new_with_options(ENGINE_SCRIPT, &options) {
                     Ok(worker) => (worker, Vec::new()),
                     Err(err) => {
@@ -138,8 +195,7 @@ impl Engine {
             });
             let _ =
                 window().add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
-            // Lives as long as the page.
-            callback.forget();
+            self.inner().borrow_mut().network.push((event, callback));
         }
     }
 

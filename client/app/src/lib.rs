@@ -143,6 +143,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("team") view=routes::team::TeamsPage/>
                     <Route path=path!("team/:id") view=routes::team::TeamPage/>
+                    <Route path=path!("team/:id/dashboard") view=routes::team_dashboard::TeamDashboardPage/>
                     <Route path=path!("join") view=routes::team::JoinPage/>
                     <Route path=path!("capture") view=QuickCapture/>
                     <Route path=path!("settings") view=Settings/>

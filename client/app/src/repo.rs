@@ -722,6 +722,22 @@ impl Repo {
         }
     }
 
+    /// The team dashboard over territories stored on this device, computed by this tab's
+    /// engine (their own engines keep them in sync, see `routes::team_dashboard`).
+    pub async fn team_dashboard(
+        &self,
+        request: shared::crm::team_kpi::TeamDashboardRequest,
+    ) -> Result<shared::crm::team_kpi::TeamFigures, RepoError> {
+        match self
+            .engine
+            .ask(EngineRequest::TeamDashboard(Box::new(request)))
+            .await?
+        {
+            Reply::TeamDashboard(figures) => Ok(*figures),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// The signed-in device's name, if signed in.
     pub fn device_name(&self) -> Option<String> {
         self.inner().borrow().device_name.clone()

@@ -20,3 +20,4 @@ pub mod sample_data;
 pub mod segments;
 pub mod settings;
 pub mod team;
+pub mod team_dashboard;

@@ -392,6 +392,12 @@ impl Store {
         Ok(Store { database, legacy })
     }
 
+    /// Closes this connection (a read of another book's database, which must not keep a
+    /// later upgrade of it waiting).
+    pub fn close(self) {
+        self.database.close();
+    }
+
     /// Every store this database has (an older one's per-customer stores included).
     fn all_stores(&self) -> Vec<&'static str> {
         let mut stores = STORES.to_vec();

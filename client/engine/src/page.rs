@@ -143,6 +143,9 @@ async fn answer(
         }
         EngineRequest::SetAside => Ok(Reply::SetAside(repo.set_aside().await?)),
         EngineRequest::MovedNotice => Ok(Reply::Moved(repo.moved_notice().await?)),
+        EngineRequest::TeamDashboard(request) => Ok(Reply::TeamDashboard(Box::new(
+            repo.team_dashboard(&request).await?,
+        ))),
         EngineRequest::DismissMoved => {
             repo.dismiss_moved().await?;
             Ok(Reply::Done)

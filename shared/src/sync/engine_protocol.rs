@@ -32,6 +32,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::crm::kpi::{DashboardFigures, DashboardRequest};
+use crate::crm::team_kpi::{TeamDashboardRequest, TeamFigures};
 use crate::documents::book_doc::BookSettings;
 use crate::model::history::{RecentChange, SetAside};
 use crate::sync::account::DeviceInfo;
@@ -181,6 +182,9 @@ pub enum EngineRequest {
     MovedNotice,
     /// The rep read the notice of moved customers → [`Reply::Done`].
     DismissMoved,
+    /// The team dashboard over territories stored on this device (their own engines keep
+    /// them in sync) → [`Reply::TeamDashboard`].
+    TeamDashboard(Box<TeamDashboardRequest>),
 }
 
 /// A successful answer.
@@ -212,6 +216,8 @@ pub enum Reply {
     Json(String),
     /// Customers moved to another territory, not dismissed yet.
     Moved(MovedNotice),
+    /// The team dashboard's figures.
+    TeamDashboard(Box<TeamFigures>),
 }
 
 /// A customer and the version of its document it was read from.
@@ -357,6 +363,7 @@ pub const WIRE_FINGERPRINT: u64 = crate::model::snapshot::fingerprint(&[
     include_bytes!("../documents/customer_doc.rs"),
     include_bytes!("../crm/segments.rs"),
     include_bytes!("../crm/kpi.rs"),
+    include_bytes!("../crm/team_kpi.rs"),
     include_bytes!("team.rs"),
 ]);
 
@@ -469,6 +476,19 @@ mod tests {
             EngineRequest::Revoke("d1".into()),
             EngineRequest::Facts,
             EngineRequest::Dashboard(Box::new(dashboard_request.clone())),
+            EngineRequest::TeamDashboard(Box::new(TeamDashboardRequest {
+                request: dashboard_request.clone(),
+                territories: vec![crate::sync::team::TeamBook {
+                    team: "t1".into(),
+                    team_name: "Acme".into(),
+                    territory: "s2".into(),
+                    territory_name: "North".into(),
+                    shared: "s1".into(),
+                    role: crate::sync::team::Role::Manager,
+                    access: crate::sync::team::SpaceAccess::ReadWrite,
+                    me: "max@example.com".into(),
+                }],
+            })),
         ] {
             round_trip(ToEngine::Ask {
                 id: RequestId(4),
@@ -487,6 +507,17 @@ mod tests {
                 &dashboard_request,
                 &[],
             )))),
+            Ok(Reply::TeamDashboard(Box::new(
+                crate::crm::team_kpi::team_figures(
+                    &[crate::crm::team_kpi::TerritoryFacts {
+                        name: "North".into(),
+                        facts: vec![doc.facts()],
+                        owners: [(customer.id.clone(), "max@example.com".into())].into(),
+                    }],
+                    &dashboard_request,
+                    &[],
+                ),
+            ))),
             Err(EngineError::Invalid(ValidationErrors(vec![FieldError {
                 field: "email".into(),
                 message: "not an email".into(),

@@ -112,12 +112,12 @@ pub fn preload_if_used(repo: crate::repo::Repo) {
 }
 
 /// Today's local date.
-fn today() -> CalendarDate {
+pub(crate) fn today() -> CalendarDate {
     crate::time::local_date(now())
 }
 
 /// The device's offset from UTC, in milliseconds.
-fn utc_offset_ms() -> i64 {
+pub(crate) fn utc_offset_ms() -> i64 {
     -(js_sys::Date::new_0().get_timezone_offset() as i64) * 60_000
 }
 

@@ -353,6 +353,9 @@ pub fn TeamPage() -> impl IntoView {
                             {(team.shared_access == SpaceAccess::ReadOnly).then(|| view! {
                                 <p class="hint" data-testid="shared-read-only">"The team's catalog, pipeline and fields are the managers' to change; you work with them."</p>
                             })}
+                            {team.role.sees_every_territory().then(|| view! {
+                                <A href=format!("/team/{}/dashboard", team.id) attr:class="button" attr:data-testid="team-dashboard-link">"Team dashboard"</A>
+                            })}
                         </section>
                         <Territories team=team.clone() reload/>
                         <Members team=team.clone() members reload/>

@@ -147,7 +147,7 @@ impl Repo {
     }
 
     /// The customers that left with unsent changes, their chunks kept.
-    async fn dormant_stored(&self, store: &Store) -> BTreeSet<String> {
+    pub(super) async fn dormant_stored(&self, store: &Store) -> BTreeSet<String> {
         match store.get_meta(DORMANT_META).await {
             Ok(Some(stored)) => hex::decode(stored)
                 .ok()

@@ -1,0 +1,393 @@
+//! `/team/:id/dashboard`: the team dashboard (issue 21) — a manager's or admin's figures
+//! for the whole team, each territory and each rep (the customers' owner), for a month, a
+//! quarter or a year, with the team compared with the period before.
+//!
+//! Every territory is a book of its own on the device (`crate::book`). While this screen is
+//! open it starts an engine for each territory other than this tab's book
+//! (`Engine::start_book`): each keeps its territory in sync — downloading it the first time —
+//! or follows the tab that does, and says how far it is. This tab's engine reads the
+//! territories' databases and computes the figures (`EngineRequest::TeamDashboard`,
+//! `shared::crm::team_kpi`); a territory's commit computes them again, so the figures follow
+//! what reps do in the field as it arrives. Closing the screen stops those engines.
+
+use std::collections::HashMap;
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::hooks::{use_location, use_params_map};
+use shared::{
+    crm::kpi::{format_duration, format_figure, DashboardRequest, Period, PeriodKind},
+    crm::team_kpi::{Headline, TeamDashboardRequest, TeamFigures, TeamRow},
+    model::records::format_money_short,
+    sync::engine_protocol::EngineEvent,
+    sync::team::{TeamBook, TeamCall, TeamInfo},
+    sync::{SyncPhase, SyncStatus},
+};
+
+use crate::components::{sync_status::describe, DetailTopbar};
+use crate::engine::Engine;
+use crate::repo::use_repo;
+use crate::routes::dashboard::{today, utc_offset_ms};
+use crate::routes::sales::DEFAULT_CURRENCY;
+use crate::sync::use_sync;
+
+/// How long after a territory's commit the figures are computed again (a download commits
+/// a page every few hundred milliseconds: one computation for several).
+const RECOMPUTE_AFTER_MS: i32 = 400;
+
+/// Where a territory's copy on this device stands.
+#[derive(Debug, Clone, PartialEq)]
+enum TerritoryCopy {
+    /// Its engine is starting.
+    Starting,
+    /// What its engine (or this tab's, for this tab's book) says.
+    Status(SyncStatus),
+}
+
+impl TerritoryCopy {
+    fn describe(&self) -> String {
+        match self {
+            TerritoryCopy::Starting => "Opening…".into(),
+            TerritoryCopy::Status(status) => describe(status).replace("your book", "the territory"),
+        }
+    }
+
+    fn phase(&self) -> &'static str {
+        match self {
+            TerritoryCopy::Starting => "starting",
+            TerritoryCopy::Status(status) if status.bootstrap.is_some() => "downloading",
+            TerritoryCopy::Status(status) => match status.phase {
+                SyncPhase::UpToDate => "synced",
+                SyncPhase::Offline => "offline",
+                SyncPhase::LocalOnly => "local",
+                SyncPhase::Connecting | SyncPhase::Syncing => "syncing",
+            },
+        }
+    }
+}
+
+#[component]
+pub fn TeamDashboardPage() -> impl IntoView {
+    let sync = use_sync();
+    let params = use_params_map();
+    let team_id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let location = use_location();
+    let path = Memo::new(move |_| location.pathname.get());
+    let teams = RwSignal::new(None::<Result<Vec<TeamInfo>, String>>);
+    Effect::new(move |_| {
+        if sync.ready.get() && sync.session.with(Option::is_some) && !team_id.get().is_empty() {
+            spawn_local(async move {
+                let answer = sync.team::<Vec<TeamInfo>>(TeamCall::List).await;
+                teams.set(Some(answer.map_err(|e| e.message)));
+            });
+        }
+    });
+    let team = Memo::new(move |_| {
+        let id = team_id.get();
+        teams.with(|teams| match teams {
+            None => None,
+            Some(Err(message)) => Some(Err(message.clone())),
+            Some(Ok(list)) => Some(
+                list.iter()
+                    .find(|t| t.id == id)
+                    .cloned()
+                    .ok_or_else(|| "You are not a member of this team (any more).".to_string()),
+            ),
+        })
+    });
+    let back = move || format!("/team/{}", team_id.get());
+    view! {
+        <div class="detail dashboard" data-testid="team-dashboard">
+            {move || view! { <DetailTopbar back=back() back_label="Team" title="Team dashboard"/> }}
+            {move || match team.get() {
+                None if sync.ready.get() && sync.session.with(Option::is_none) => view! {
+                    <p class="card hint">"Sign in to see your team's figures."</p>
+                }.into_any(),
+                None => view! { <p class="empty">"Loading…"</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="empty" data-testid="team-missing">{message}</p> }.into_any(),
+                Some(Ok(team)) if !team.role.sees_every_territory() => view! {
+                    <p class="card hint" data-testid="team-dashboard-managers-only">
+                        "The team dashboard is for the team's managers and admins. Each of your \
+                         territories has its own dashboard: open the territory, then Dashboard."
+                    </p>
+                }.into_any(),
+                Some(Ok(team)) => view! { <TeamFiguresView team path/> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
+    let repo = use_repo();
+    let sync = use_sync();
+    let me = sync
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.email.clone()))
+        .unwrap_or_default();
+    let books: Vec<TeamBook> = (team.territories.iter())
+        .map(|territory| TeamBook::of(&team, territory, &me))
+        .collect();
+    let kind = RwSignal::new(PeriodKind::Quarter);
+    let figures = RwSignal::new(None::<Result<TeamFigures, String>>);
+    let copies = RwSignal::new(
+        books
+            .iter()
+            .map(|book| (book.territory.clone(), TerritoryCopy::Starting))
+            .collect::<HashMap<String, TerritoryCopy>>(),
+    );
+    // A territory committed something: the figures are computed again, once for a burst.
+    let changed = RwSignal::new(0u64);
+    let here = crate::book::current().map(|book| book.territory);
+    let mut engines = Vec::new();
+    for book in &books {
+        if here.as_deref() == Some(book.territory.as_str()) {
+            continue;
+        }
+        let engine = Engine::start_book(book);
+        let territory = book.territory.clone();
+        engine.listen(move |event| match event {
+            EngineEvent::Sync(state) => {
+                let status = state.status.clone();
+                copies.update(|copies| {
+                    copies.insert(territory.clone(), TerritoryCopy::Status(status));
+                });
+            }
+            EngineEvent::Committed { .. }
+            | EngineEvent::Book(_)
+            | EngineEvent::Moved { .. }
+            | EngineEvent::Erased { .. }
+            | EngineEvent::Wiped => changed.update(|n| *n += 1),
+            _ => {}
+        });
+        engines.push(engine);
+    }
+    // This tab's book, when it is one of the territories: its own engine's state and commits.
+    if let Some(territory) = here.filter(|t| books.iter().any(|b| &b.territory == t)) {
+        Effect::new(move |_| {
+            let status = sync.status.get();
+            copies.update(|copies| {
+                copies.insert(territory.clone(), TerritoryCopy::Status(status));
+            });
+        });
+        Effect::new(move |_| {
+            repo.facts_version.track();
+            changed.update(|n| *n += 1);
+        });
+    }
+    // Stopped when the screen goes, and — since the router does not always dispose a
+    // replaced route at once — when the address leaves it. (`stop` twice is harmless; the
+    // engines' state outlives the screen, see `Engine::start_book`.)
+    let stop_engines = {
+        let engines = engines.clone();
+        move || engines.iter().for_each(|engine| engine.stop())
+    };
+    on_cleanup(stop_engines.clone());
+    Effect::new(move |_| {
+        if !path.with(|path| path.ends_with("/dashboard")) {
+            stop_engines();
+        }
+    });
+
+    // One computation at a time; a change meanwhile asks for one more after it.
+    let running = StoredValue::new(false);
+    let again = StoredValue::new(false);
+    let books = StoredValue::new(books);
+    let compute = move || {
+        if running.get_value() {
+            again.set_value(true);
+            return;
+        }
+        running.set_value(true);
+        spawn_local(async move {
+            loop {
+                again.set_value(false);
+                let request = TeamDashboardRequest {
+                    request: DashboardRequest {
+                        period: Period::containing(kind.get_untracked(), today()),
+                        today: today(),
+                        utc_offset_ms: utc_offset_ms(),
+                        not_contacted_days: 30,
+                        scope: None,
+                        default_currency: DEFAULT_CURRENCY.to_string(),
+                    },
+                    territories: books.get_value(),
+                };
+                let answer = repo.team_dashboard(request).await;
+                figures.set(Some(answer.map_err(|err| err.to_string())));
+                common::perf::mark("fieldbook:team-dashboard-computed");
+                if !again.get_value() {
+                    break;
+                }
+                common::perf::sleep(RECOMPUTE_AFTER_MS).await;
+            }
+            running.set_value(false);
+        });
+    };
+    Effect::new(move |_| {
+        kind.track();
+        changed.track();
+        compute();
+    });
+
+    // The rows come in the order asked: the team's territories'.
+    let spaces: Vec<String> = team.territories.iter().map(|t| t.space.clone()).collect();
+    view! {
+        <section class="card dashboard-controls">
+            <h2 data-testid="team-dashboard-title">{team.name.clone()}</h2>
+            <div class="period-switch" role="group" aria-label="Period">
+                {PeriodKind::ALL.into_iter().map(|k| view! {
+                    <button class="chip-button" data-testid=format!("team-period-{}", k.as_str())
+                        aria-pressed=move || (kind.get() == k).to_string()
+                        on:click=move |_| kind.set(k)>{k.label()}</button>
+                }).collect_view()}
+            </div>
+            <p class="period-label" data-testid="team-period-label">{move || {
+                let period = Period::containing(kind.get(), today());
+                format!("{} · compared with {}", period.label(), period.previous().label())
+            }}</p>
+        </section>
+        {move || match figures.get() {
+            None => view! { <p class="card hint" role="status">"Reading the territories…"</p> }.into_any(),
+            Some(Err(message)) => view! {
+                <p class="card hint" role="alert" data-testid="team-dashboard-error">
+                    {format!("The team dashboard cannot read the territories: {message}")}
+                </p>
+            }.into_any(),
+            Some(Ok(figures)) => {
+                let previous = Period::containing(kind.get_untracked(), today()).previous().label();
+                let spaces = spaces.clone();
+                view! {
+                    <TeamTiles figures=figures.clone() previous/>
+                    <section class="card">
+                        <h2>"By territory"</h2>
+                        <ul class="team-rows">
+                            {figures.territories.iter().zip(spaces).map(|(row, space)| {
+                                let space = StoredValue::new(space);
+                                let copy = move || copies.with(|c| space.with_value(|space| c.get(space).cloned()).unwrap_or(TerritoryCopy::Starting));
+                                view! {
+                                    <li class="team-row" data-testid="team-territory" data-name=row.label.clone()
+                                        data-copy=move || copy().phase()>
+                                        <strong>{row.label.clone()}</strong>
+                                        <span class="hint" data-testid="territory-copy">{move || copy().describe()}</span>
+                                        <RowFigures row=row.clone() currency=figures.currency.clone()/>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                    <section class="card">
+                        <h2>"By rep"</h2>
+                        <p class="hint">"Each rep's customers in every territory, by the customer's owner."</p>
+                        <ul class="team-rows">
+                            {figures.owners.iter().map(|row| {
+                                let label = if row.label.is_empty() { "No owner".to_string() } else { row.label.clone() };
+                                view! {
+                                    <li class="team-row" data-testid="team-rep" data-name=row.label.clone()>
+                                        <strong>{label}</strong>
+                                        <RowFigures row=row.clone() currency=figures.currency.clone()/>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                }.into_any()
+            }
+        }}
+    }
+}
+
+/// The whole team's figures, compared with the period before.
+#[component]
+fn TeamTiles(figures: TeamFigures, previous: String) -> impl IntoView {
+    let (now, before, currency) = (&figures.team, &figures.previous, &figures.currency);
+    let count =
+        |testid: &'static str, label: &'static str, now: usize, before: usize, up_is_good: bool| {
+            let change = now as i64 - before as i64;
+            let class = match change {
+                0 => "delta",
+                c if (c > 0) == up_is_good => "delta good",
+                _ => "delta bad",
+            };
+            let delta = format!(
+                "{}{change} vs {previous}",
+                if change > 0 { "+" } else { "" }
+            );
+            view! {
+                <div class="tile" data-testid=testid>
+                    <span class="tile-label">{label}</span>
+                    <strong class="tile-value" data-testid="kpi-value">{now.to_string()}</strong>
+                    <span class=class>{delta}</span>
+                </div>
+            }
+        };
+    let plain = |testid: &'static str, label: &'static str, value: String, detail: String| {
+        view! {
+            <div class="tile" data-testid=testid>
+                <span class="tile-label">{label}</span>
+                <strong class="tile-value" data-testid="kpi-value">{value}</strong>
+                <span class="tile-detail">{detail}</span>
+            </div>
+        }
+    };
+    view! {
+        <div class="tiles team-tiles" data-testid="team-tiles">
+            {plain("team-customers", "Customers", now.customers.to_string(), "in every territory".into())}
+            {count("team-leads", "Leads captured", now.leads_captured, before.leads_captured, true)}
+            {count("team-new-customers", "New customers", now.new_customers, before.new_customers, true)}
+            {plain("team-revenue", "Revenue", format_money_short(now.revenue_cents, currency),
+                crate::components::count(now.orders, "order", "orders"))}
+            {plain("team-pipeline", "Open pipeline", format_money_short(now.pipeline_cents, currency),
+                crate::components::count(now.open_deals, "deal", "deals"))}
+            {count("team-activities", "Activities", now.activities as usize, before.activities as usize, true)}
+            {plain("team-complaints", "Open complaints", now.unresolved.to_string(),
+                format!("{} received · first response {}", now.complaints, format_duration(now.first_response_ms)))}
+            {plain("team-nps", "NPS", format_figure(now.nps, 0, ""),
+                format!("churn {}", format_figure(now.churn_rate, 1, "%")))}
+        </div>
+    }
+}
+
+/// One territory's or rep's figures, as a compact list of label-value pairs.
+#[component]
+fn RowFigures(row: TeamRow, currency: String) -> impl IntoView {
+    let Headline {
+        customers,
+        leads_captured,
+        new_customers,
+        revenue_cents,
+        pipeline_cents,
+        activities,
+        unresolved,
+        not_contacted,
+        ..
+    } = row.figures;
+    let pairs = [
+        ("customers", "Customers", customers.to_string()),
+        ("leads", "Leads", leads_captured.to_string()),
+        ("new-customers", "New customers", new_customers.to_string()),
+        (
+            "revenue",
+            "Revenue",
+            format_money_short(revenue_cents, &currency),
+        ),
+        (
+            "pipeline",
+            "Pipeline",
+            format_money_short(pipeline_cents, &currency),
+        ),
+        ("activities", "Activities", activities.to_string()),
+        ("complaints", "Open complaints", unresolved.to_string()),
+        (
+            "not-contacted",
+            "Not contacted 30 d",
+            not_contacted.to_string(),
+        ),
+    ];
+    view! {
+        <dl class="row-figures">
+            {pairs.into_iter().map(|(key, label, value)| view! {
+                <div data-testid=format!("row-{key}")><dt>{label}</dt><dd>{value}</dd></div>
+            }).collect_view()}
+        </dl>
+    }
+}
