@@ -19,7 +19,7 @@ use shared::sync::protocol::{Seq, SpaceId};
 use crate::auth::{AuthError, DeviceAuth};
 use crate::db::{Database, Dialect};
 use crate::hub::Hub;
-use crate::store::{KIND_ERASED, KIND_MOVED, KIND_SNAPSHOT};
+use crate::store::{SetHead, KIND_ERASED, KIND_MOVED, KIND_SNAPSHOT};
 use crate::teams::member_role;
 use crate::with_db;
 
@@ -225,19 +225,8 @@ pub async fn move_customers(
         }
         let heads = [(&from, from_head, from_bytes), (&to, to_head, to_bytes)];
         for (space, head, bytes) in heads {
-            sqlx::query("UPDATE spaces SET head = $1, stored_bytes = $2 WHERE id = $3")
-                .bind(head)
-                .bind(bytes)
-                .bind(&space.0)
-                .execute(&mut *tx)
-                .await?;
-            if <Db as Dialect>::NOTIFIES {
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(crate::fanout::CHANNEL)
-                    .bind(crate::fanout::head_payload(relay, space, Seq(head as u64)))
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            let bytes = u64::try_from(bytes).unwrap_or(0);
+            tx.set_head(relay, space, Seq(head as u64), bytes).await?;
         }
         tx.commit().await?;
         [(from_head, from.clone()), (to_head, to.clone())]

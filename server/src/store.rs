@@ -810,6 +810,50 @@ impl StoredKeys for sqlx::PgConnection {
     }
 }
 
+/// Writes a space's new head and stored bytes in the transaction and, where commits
+/// announce themselves (PostgreSQL), notifies every relay of the head on commit.
+pub(crate) trait SetHead {
+    async fn set_head(
+        &mut self,
+        relay: &str,
+        space: &SpaceId,
+        head: Seq,
+        stored_bytes: u64,
+    ) -> Result<(), sqlx::Error>;
+}
+
+macro_rules! set_head_for {
+    ($connection:ty, $db:ty) => {
+        impl SetHead for $connection {
+            async fn set_head(
+                &mut self,
+                relay: &str,
+                space: &SpaceId,
+                head: Seq,
+                stored_bytes: u64,
+            ) -> Result<(), sqlx::Error> {
+                sqlx::query("UPDATE spaces SET head = $1, stored_bytes = $2 WHERE id = $3")
+                    .bind(db_seq(head))
+                    .bind(i64::try_from(stored_bytes).unwrap_or(i64::MAX))
+                    .bind(&space.0)
+                    .execute(&mut *self)
+                    .await?;
+                if <$db as Dialect>::NOTIFIES {
+                    // Delivered to every relay when (and only if) the transaction commits.
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(crate::fanout::CHANNEL)
+                        .bind(crate::fanout::head_payload(relay, space, head))
+                        .execute(&mut *self)
+                        .await?;
+                }
+                Ok(())
+            }
+        }
+    };
+}
+set_head_for!(sqlx::SqliteConnection, sqlx::Sqlite);
+set_head_for!(sqlx::PgConnection, sqlx::Postgres);
+
 /// The territories changes of a batch were forwarded to, with their new heads.
 type Forwarded = Vec<(SpaceId, Seq)>;
 
@@ -1039,21 +1083,7 @@ async fn write_batch(
             tracing::info!(space = %space.0, %document, freed_bytes = freed, "document erased");
         }
         for (space, state) in &states {
-            let head = &state.head;
-            sqlx::query("UPDATE spaces SET head = $1, stored_bytes = $2 WHERE id = $3")
-                .bind(db_seq(*head))
-                .bind(i64::try_from(state.stored_bytes).unwrap_or(i64::MAX))
-                .bind(&space.0)
-                .execute(&mut *tx)
-                .await?;
-            if <Db as Dialect>::NOTIFIES {
-                // Delivered to every relay when (and only if) this transaction commits.
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(crate::fanout::CHANNEL)
-                    .bind(crate::fanout::head_payload(relay, space, *head))
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            tx.set_head(relay, space, state.head, state.stored_bytes).await?;
         }
         tx.commit().await?;
         if let (false, Some(statement)) = (erasures.is_empty(), <Db as Dialect>::AFTER_ERASURE) {

@@ -11,6 +11,7 @@
 //! what reps do in the field as it arrives. Closing the screen stops those engines.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_location, use_params_map};
@@ -138,29 +139,45 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
     // A territory committed something: the figures are computed again, once for a burst.
     let changed = RwSignal::new(0u64);
     let here = crate::book::current().map(|book| book.territory);
-    let mut engines = Vec::new();
-    for book in &books {
-        if here.as_deref() == Some(book.territory.as_str()) {
-            continue;
-        }
-        let engine = Engine::start_book(book);
-        let territory = book.territory.clone();
-        engine.listen(move |event| match event {
-            EngineEvent::Sync(state) => {
-                let status = state.status.clone();
-                copies.update(|copies| {
-                    copies.insert(territory.clone(), TerritoryCopy::Status(status));
-                });
+    // The territories' engines start once the first figures (from what the device holds)
+    // are on screen: their start (wasm, each book read) would otherwise compete with that
+    // first read on a phone's few cores.
+    let engines: Arc<Mutex<Vec<Engine>>> = Arc::default();
+    let start_engines = {
+        let engines = Arc::clone(&engines);
+        let books = books.clone();
+        let here = here.clone();
+        move || {
+            let Ok(mut engines) = engines.lock() else {
+                return;
+            };
+            if !engines.is_empty() {
+                return;
             }
-            EngineEvent::Committed { .. }
-            | EngineEvent::Book(_)
-            | EngineEvent::Moved { .. }
-            | EngineEvent::Erased { .. }
-            | EngineEvent::Wiped => changed.update(|n| *n += 1),
-            _ => {}
-        });
-        engines.push(engine);
-    }
+            for book in &books {
+                if here.as_deref() == Some(book.territory.as_str()) {
+                    continue;
+                }
+                let engine = Engine::start_book(book);
+                let territory = book.territory.clone();
+                engine.listen(move |event| match event {
+                    EngineEvent::Sync(state) => {
+                        let status = state.status.clone();
+                        copies.update(|copies| {
+                            copies.insert(territory.clone(), TerritoryCopy::Status(status));
+                        });
+                    }
+                    // (Not `Book`: an engine's start, or a takeover, changes nothing stored.)
+                    EngineEvent::Committed { .. }
+                    | EngineEvent::Moved { .. }
+                    | EngineEvent::Erased { .. }
+                    | EngineEvent::Wiped => changed.update(|n| *n += 1),
+                    _ => {}
+                });
+                engines.push(engine);
+            }
+        }
+    };
     // This tab's book, when it is one of the territories: its own engine's state and commits.
     if let Some(territory) = here.filter(|t| books.iter().any(|b| &b.territory == t)) {
         Effect::new(move |_| {
@@ -178,12 +195,18 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
     // replaced route at once — when the address leaves it. (`stop` twice is harmless; the
     // engines' state outlives the screen, see `Engine::start_book`.)
     let stop_engines = {
-        let engines = engines.clone();
-        move || engines.iter().for_each(|engine| engine.stop())
+        let engines = Arc::clone(&engines);
+        move || {
+            if let Ok(engines) = engines.lock() {
+                engines.iter().for_each(|engine| engine.stop());
+            }
+        }
     };
     on_cleanup(stop_engines.clone());
+    let left = RwSignal::new(false);
     Effect::new(move |_| {
         if !path.with(|path| path.ends_with("/dashboard")) {
+            left.set(true);
             stop_engines();
         }
     });
@@ -198,6 +221,7 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
             return;
         }
         running.set_value(true);
+        let start_engines = start_engines.clone();
         spawn_local(async move {
             loop {
                 again.set_value(false);
@@ -213,8 +237,13 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
                     territories: books.get_value(),
                 };
                 let answer = repo.team_dashboard(request).await;
+                // (A screen already gone: its signals may be disposed.)
+                if left.try_get_untracked().unwrap_or(true) {
+                    return;
+                }
                 figures.set(Some(answer.map_err(|err| err.to_string())));
                 common::perf::mark("fieldbook:team-dashboard-computed");
+                start_engines();
                 if !again.get_value() {
                     break;
                 }
