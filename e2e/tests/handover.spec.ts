@@ -13,11 +13,7 @@ test('a manager moves customers to another territory while a rep edits them offl
   const admin = await openDevice(browser, baseURL, uniqueEmail('ada'), 'Ada tablet', false, tabletSize);
   const adminTeam = new TeamPage(admin.page);
   const team = `Handover ${Date.now()}`;
-  await adminTeam.start(team, 'North');
-  await adminTeam.addTerritory('South');
-  const forManager = await adminTeam.invite('manager', []);
-  const forRita = await adminTeam.invite('rep', ['North']);
-  const forRob = await adminTeam.invite('rep', ['South']);
+  const { forManager, forNorth: forRita, forSouth: forRob } = await adminTeam.startNorthAndSouth(team);
   await openTerritory(admin.page, team, 'North');
   for (const name of ['Ana Mover', 'Ben Mover', 'Cy Stayer']) {
     await admin.list.open();
@@ -27,8 +23,7 @@ test('a manager moves customers to another territory while a rep edits them offl
 
   // Rita, the rep of North, has the three; offline on a trade-show floor, she edits two.
   const rita = await openDevice(browser, baseURL, uniqueEmail('rita'), 'Rita phone', false);
-  await new TeamPage(rita.page).joinByCode(forRita.code);
-  await expect(rita.page.getByTestId('joined')).toBeVisible();
+  await new TeamPage(rita.page).join(forRita.code);
   await openTerritory(rita.page, team, 'North');
   await expect(rita.list.rowNames).toHaveText(['Ana Mover', 'Ben Mover', 'Cy Stayer']);
   await goOffline(rita);
@@ -44,8 +39,7 @@ test('a manager moves customers to another territory while a rep edits them offl
 
   // Meanwhile the manager gives the Movers to South.
   const max = await openDevice(browser, baseURL, uniqueEmail('max'), 'Max tablet', false, tabletSize);
-  await new TeamPage(max.page).joinByCode(forManager.code);
-  await expect(max.page.getByTestId('joined')).toBeVisible();
+  await new TeamPage(max.page).join(forManager.code);
   await openTerritory(max.page, team, 'North');
   await expect(max.list.rowNames).toHaveText(['Ana Mover', 'Ben Mover', 'Cy Stayer']);
   await max.list.searchFor('Mover');
@@ -68,8 +62,7 @@ test('a manager moves customers to another territory while a rep edits them offl
 
   // Rob, the rep of South, has them with Rita's offline edits.
   const rob = await openDevice(browser, baseURL, uniqueEmail('rob'), 'Rob phone', false);
-  await new TeamPage(rob.page).joinByCode(forRob.code);
-  await expect(rob.page.getByTestId('joined')).toBeVisible();
+  await new TeamPage(rob.page).join(forRob.code);
   await openTerritory(rob.page, team, 'South');
   await expect(rob.list.rowNames).toHaveText(['Ana Mover', 'Ben Mover']);
   await rob.list.openCustomer('Ana Mover');

@@ -13,18 +13,13 @@ test('a manager sees the team, each territory and each rep, live; a rep is not o
   const admin = await openDevice(browser, baseURL, adaEmail, 'Ada tablet', false, tabletSize);
   const adminTeam = new TeamPage(admin.page);
   const team = `Dashboard ${Date.now()}`;
-  await adminTeam.start(team, 'North');
-  await adminTeam.addTerritory('South');
-  const forManager = await adminTeam.invite('manager', []);
-  const forRita = await adminTeam.invite('rep', ['North']);
-  const forRob = await adminTeam.invite('rep', ['South']);
+  const { forManager, forNorth: forRita, forSouth: forRob } = await adminTeam.startNorthAndSouth(team);
   await openTerritory(admin.page, team, 'North');
   await admin.list.addCustomer({ name: 'Nia North', company: 'Nia AG' });
   await admin.account.expectBackedUp();
 
   const rita = await openDevice(browser, baseURL, ritaEmail, 'Rita phone', false);
-  await new TeamPage(rita.page).joinByCode(forRita.code);
-  await expect(rita.page.getByTestId('joined')).toBeVisible();
+  await new TeamPage(rita.page).join(forRita.code);
   await openTerritory(rita.page, team, 'North');
   for (const name of ['Rae Lead', 'Ray Lead']) {
     await rita.list.open();
@@ -33,8 +28,7 @@ test('a manager sees the team, each territory and each rep, live; a rep is not o
   await rita.account.expectBackedUp();
 
   const rob = await openDevice(browser, baseURL, robEmail, 'Rob phone', false);
-  await new TeamPage(rob.page).joinByCode(forRob.code);
-  await expect(rob.page.getByTestId('joined')).toBeVisible();
+  await new TeamPage(rob.page).join(forRob.code);
   await openTerritory(rob.page, team, 'South');
   await rob.list.addCustomer({ name: 'Sol South', company: 'Sol SA' });
   await rob.account.expectBackedUp();
@@ -42,8 +36,7 @@ test('a manager sees the team, each territory and each rep, live; a rep is not o
   // Max, the manager, on a tablet that never opened a territory: the dashboard downloads
   // both and counts them.
   const max = await openDevice(browser, baseURL, uniqueEmail('max'), 'Max tablet', false, tabletSize);
-  await new TeamPage(max.page).joinByCode(forManager.code);
-  await expect(max.page.getByTestId('joined')).toBeVisible();
+  await new TeamPage(max.page).join(forManager.code);
   const dashboard = new TeamDashboardPage(max.page);
   await dashboard.open(team);
   await dashboard.waitTerritoriesSynced(2);

@@ -1847,6 +1847,20 @@ pub struct DashboardRequest {
     pub default_currency: String,
 }
 
+impl DashboardRequest {
+    /// The parameters of [`compute`] for the period asked, money in `currency`.
+    pub fn params<'a>(&self, currency: &'a str, pipeline: &'a [PipelineStage]) -> KpiParams<'a> {
+        KpiParams {
+            period: self.period,
+            today: self.today,
+            utc_offset_ms: self.utc_offset_ms,
+            currency,
+            not_contacted_days: self.not_contacted_days,
+            pipeline,
+        }
+    }
+}
+
 /// A dashboard's figures, for both periods.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardFigures {
@@ -1875,14 +1889,7 @@ pub fn dashboard(
         }
         None => everyone,
     };
-    let mut params = KpiParams {
-        period: request.period,
-        today: request.today,
-        utc_offset_ms: request.utc_offset_ms,
-        currency: &currency,
-        not_contacted_days: request.not_contacted_days,
-        pipeline,
-    };
+    let mut params = request.params(&currency, pipeline);
     let current = compute(&scope, &params);
     params.period = request.period.previous();
     let previous = compute(&scope, &params);

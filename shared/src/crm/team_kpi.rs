@@ -122,14 +122,7 @@ pub fn team_figures(
 ) -> TeamFigures {
     let everyone: Vec<&CustomerFacts> = territories.iter().flat_map(|t| &t.facts).collect();
     let currency = kpi::main_currency(&everyone, &request.default_currency).to_string();
-    let params = KpiParams {
-        period: request.period,
-        today: request.today,
-        utc_offset_ms: request.utc_offset_ms,
-        currency: &currency,
-        not_contacted_days: request.not_contacted_days,
-        pipeline,
-    };
+    let params = request.params(&currency, pipeline);
     let headline = |facts: &[&CustomerFacts]| Headline::of(&kpi::compute(facts, &params));
     let team = headline(&everyone);
     let previous = Headline::of(&kpi::compute(

@@ -50,10 +50,31 @@ fn SignInFirst() -> impl IntoView {
 }
 
 /// Something the relay is asked for: not yet answered, a refusal's words, or the answer.
-type Loaded<T> = RwSignal<Option<Result<T, String>>>;
+pub(crate) type Loaded<T> = RwSignal<Option<Result<T, String>>>;
 
 /// The account's teams, loaded once per visit (and after joining or starting one).
-fn load_teams() -> (Loaded<Vec<TeamInfo>>, impl Fn() + Copy) {
+/// The team `team_id` of the account's `teams`, once they are loaded; an error when she
+/// is not (or no longer) a member.
+pub(crate) fn team_of(
+    teams: Loaded<Vec<TeamInfo>>,
+    team_id: Memo<String>,
+) -> Memo<Option<Result<TeamInfo, String>>> {
+    Memo::new(move |_| {
+        let id = team_id.get();
+        teams.with(|teams| match teams {
+            None => None,
+            Some(Err(message)) => Some(Err(message.clone())),
+            Some(Ok(list)) => Some(
+                list.iter()
+                    .find(|t| t.id == id)
+                    .cloned()
+                    .ok_or_else(|| "You are not a member of this team (any more).".to_string()),
+            ),
+        })
+    })
+}
+
+pub(crate) fn load_teams() -> (Loaded<Vec<TeamInfo>>, impl Fn() + Copy) {
     let sync = use_sync();
     let teams: Loaded<Vec<TeamInfo>> = RwSignal::new(None);
     let refresh = move || {
@@ -297,19 +318,7 @@ pub fn TeamPage() -> impl IntoView {
     let params = use_params_map();
     let team_id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let (teams, refresh) = load_teams();
-    let team = Memo::new(move |_| {
-        let id = team_id.get();
-        teams.with(|teams| match teams {
-            None => None,
-            Some(Err(message)) => Some(Err(message.clone())),
-            Some(Ok(list)) => Some(
-                list.iter()
-                    .find(|t| t.id == id)
-                    .cloned()
-                    .ok_or_else(|| "You are not a member of this team (any more).".to_string()),
-            ),
-        })
-    });
+    let team = team_of(teams, team_id);
     let members = RwSignal::new(None::<Result<Vec<MemberInfo>, String>>);
     let load_members = move || {
         let team = team_id.get_untracked();

@@ -20,7 +20,7 @@ use shared::{
     crm::team_kpi::{Headline, TeamDashboardRequest, TeamFigures, TeamRow},
     model::records::format_money_short,
     sync::engine_protocol::EngineEvent,
-    sync::team::{TeamBook, TeamCall, TeamInfo},
+    sync::team::{TeamBook, TeamInfo},
     sync::{SyncPhase, SyncStatus},
 };
 
@@ -29,6 +29,7 @@ use crate::engine::Engine;
 use crate::repo::use_repo;
 use crate::routes::dashboard::{today, utc_offset_ms};
 use crate::routes::sales::DEFAULT_CURRENCY;
+use crate::routes::team::{load_teams, team_of};
 use crate::sync::use_sync;
 
 /// How long after a territory's commit the figures are computed again (a download commits
@@ -73,28 +74,13 @@ pub fn TeamDashboardPage() -> impl IntoView {
     let team_id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let location = use_location();
     let path = Memo::new(move |_| location.pathname.get());
-    let teams = RwSignal::new(None::<Result<Vec<TeamInfo>, String>>);
+    let (teams, refresh) = load_teams();
     Effect::new(move |_| {
         if sync.ready.get() && sync.session.with(Option::is_some) && !team_id.get().is_empty() {
-            spawn_local(async move {
-                let answer = sync.team::<Vec<TeamInfo>>(TeamCall::List).await;
-                teams.set(Some(answer.map_err(|e| e.message)));
-            });
+            refresh();
         }
     });
-    let team = Memo::new(move |_| {
-        let id = team_id.get();
-        teams.with(|teams| match teams {
-            None => None,
-            Some(Err(message)) => Some(Err(message.clone())),
-            Some(Ok(list)) => Some(
-                list.iter()
-                    .find(|t| t.id == id)
-                    .cloned()
-                    .ok_or_else(|| "You are not a member of this team (any more).".to_string()),
-            ),
-        })
-    });
+    let team = team_of(teams, team_id);
     let back = move || format!("/team/{}", team_id.get());
     view! {
         <div class="detail dashboard" data-testid="team-dashboard">
