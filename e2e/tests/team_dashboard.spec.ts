@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { openDevice, tabletSize, uniqueEmail } from './fixtures/devices';
+import { goOffline, openDevice, tabletSize, uniqueEmail } from './fixtures/devices';
 import { TeamDashboardPage, TeamPage, openTerritory } from './fixtures/team_page';
 
 // The team dashboard (issue 21), with four people: the admin's team has North and South; a
@@ -73,6 +73,18 @@ test('a manager sees the team, each territory and each rep, live; a rep is not o
   await max.page.getByTestId('back').click();
   await expect(max.page.getByTestId('team-title')).toHaveText(team);
   await expect.poll(() => max.page.workers().length, { timeout: 10_000 }).toBe(1);
+
+  // Offline (at an event), after a reload: the team as last listed on this device, the
+  // figures from the territories' copies here.
+  await goOffline(max);
+  await max.page.goto(`${new URL(max.page.url()).pathname}/dashboard`);
+  await expect(dashboard.teamFigure('team-customers')).toHaveText('5', { timeout: 15_000 });
+  await expect(dashboard.figure(dashboard.territory('South'), 'customers')).toHaveText('2');
+  await expect(dashboard.territory('North')).toHaveAttribute('data-copy', 'offline', { timeout: 15_000 });
+  await max.page.screenshot({ path: 'test-results/team-dashboard-offline-phone.png', fullPage: true });
+  await max.context.setOffline(false);
+  await max.page.getByTestId('back').click();
+  await expect(max.page.getByTestId('team-title')).toHaveText(team);
 
   // A rep is not offered the team dashboard, and is told so at its address.
   const ritaTeam = new TeamPage(rita.page);

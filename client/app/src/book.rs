@@ -46,12 +46,7 @@ pub fn open_at(book: Option<TeamBook>, path: &str) {
     };
     match &book {
         Some(book) => {
-            let mut books = known();
-            books.retain(|known| known.territory != book.territory);
-            books.insert(0, book.clone());
-            if let Ok(json) = serde_json::to_string(&books) {
-                let _ = storage.set_item(KNOWN, &json);
-            }
+            remember(book, true);
             if let Ok(json) = serde_json::to_string(book) {
                 let _ = storage.set_item(CURRENT, &json);
             }
@@ -61,6 +56,30 @@ pub fn open_at(book: Option<TeamBook>, path: &str) {
         }
     }
     let _ = window_location_assign(path);
+}
+
+/// Adds `book` to the books of this device (kept in sync, offered by the switcher), first
+/// if `first`, else where it was (last if new); its details replace the ones remembered.
+pub fn remember(book: &TeamBook, first: bool) {
+    let Some(storage) = storage() else {
+        return;
+    };
+    let mut books = known();
+    match books
+        .iter()
+        .position(|known| known.territory == book.territory)
+    {
+        Some(at) if !first => books[at] = book.clone(),
+        Some(at) => {
+            books.remove(at);
+            books.insert(0, book.clone());
+        }
+        None if first => books.insert(0, book.clone()),
+        None => books.push(book.clone()),
+    }
+    if let Ok(json) = serde_json::to_string(&books) {
+        let _ = storage.set_item(KNOWN, &json);
+    }
 }
 
 /// Where quick capture remembers the book leads go to: a territory's space, or empty for
@@ -81,7 +100,8 @@ pub fn remember_capture_book(territory: Option<&str>) {
     }
 }
 
-/// Forgets a team book on this device's switcher (its territory was removed from it).
+/// Forgets a team book on this device (its copy was removed: the member no longer belongs
+/// to the territory, see [`crate::other_books`]).
 pub fn forget(territory: &str) {
     let Some(storage) = storage() else {
         return;
@@ -100,6 +120,26 @@ pub fn new_owner() -> String {
         .map(|book| book.me)
         .filter(|me| !me.is_empty())
         .unwrap_or_else(|| "Me".to_string())
+}
+
+/// Where the account's teams as last listed by the relay are kept (the team screens and the
+/// team dashboard work offline with them).
+const TEAMS: &str = "fieldbook-teams";
+
+/// Remembers the teams of the account `email` as the relay listed them.
+pub fn cache_teams(email: &str, teams: &[shared::sync::team::TeamInfo]) {
+    if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(&(email, teams))) {
+        let _ = storage.set_item(TEAMS, &json);
+    }
+}
+
+/// The teams of the account `email` as last listed on this device (another account's are
+/// never shown).
+pub fn cached_teams(email: &str) -> Option<Vec<shared::sync::team::TeamInfo>> {
+    let json = storage()?.get_item(TEAMS).ok().flatten()?;
+    let (owner, teams): (String, Vec<shared::sync::team::TeamInfo>) =
+        serde_json::from_str(&json).ok()?;
+    (owner == email).then_some(teams)
 }
 
 fn members_key(team: &str) -> String {

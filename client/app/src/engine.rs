@@ -54,8 +54,13 @@ struct Inner {
     queued: Option<Vec<Vec<u8>>>,
     next_request: u64,
     pending: HashMap<RequestId, Pending>,
-    listeners: Vec<Listener>,
+    next_listener: u64,
+    listeners: Vec<(ListenerId, Listener)>,
 }
+
+/// A handler of an engine's events, to remove it ([`Engine::unlisten`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenerId(u64);
 
 /// The handle to this tab's engine, cheap to copy.
 #[derive(Clone, Copy)]
@@ -75,16 +80,18 @@ impl Engine {
         engine
     }
 
-    /// Starts an engine for another book (a territory the team dashboard counts): it keeps
-    /// that book in sync — as its writer, or following the tab that is — until
-    /// [`Engine::stop`]. Its messages are read at once.
-    pub fn start_book(book: &shared::sync::team::TeamBook) -> Engine {
+    /// Starts an engine for another book (`None`: the account's own) — see
+    /// [`crate::other_books`]: it keeps that book in sync, as its writer or following the tab
+    /// that is, until [`Engine::stop`]. Its messages are read at once.
+    pub fn start_book(book: Option<&shared::sync::team::TeamBook>) -> Engine {
         // Not owned by the screen that starts it: a message already queued when the screen
         // goes away still finds the engine's state (with no listener left, see `stop`).
         let root = Owner::new_root(None);
         let engine = root.with(Engine::new);
         std::mem::forget(root);
-        engine.spawn(serde_json::to_string(book).ok());
+        // The worker's name says which book it opens; the own book's is empty.
+        let name = book.and_then(|book| serde_json::to_string(book).ok());
+        engine.spawn(Some(name.unwrap_or_default()));
         engine.connect();
         engine
     }
@@ -124,6 +131,7 @@ impl Engine {
                 queued: Some(Vec::new()),
                 next_request: 1,
                 pending: HashMap::new(),
+                next_listener: 1,
                 listeners: Vec::new(),
             }))),
         }
@@ -269,7 +277,7 @@ impl Engine {
             }),
             FromEngine::Event(event) => {
                 let listeners = self.inner().borrow().listeners.clone();
-                for listener in listeners {
+                for (_, listener) in listeners {
                     listener(&event);
                 }
             }
@@ -308,8 +316,22 @@ impl Engine {
     }
 
     /// Adds a handler of the engine's events.
-    pub fn listen(&self, listener: impl Fn(&EngineEvent) + 'static) {
-        self.inner().borrow_mut().listeners.push(Rc::new(listener));
+    pub fn listen(&self, listener: impl Fn(&EngineEvent) + 'static) -> ListenerId {
+        let inner = self.inner();
+        let mut inner = inner.borrow_mut();
+        let id = ListenerId(inner.next_listener);
+        inner.next_listener += 1;
+        inner.listeners.push((id, Rc::new(listener)));
+        id
+    }
+
+    /// Removes a handler added by [`Engine::listen`] (a screen that goes away while the
+    /// engine stays, see [`crate::other_books`]).
+    pub fn unlisten(&self, id: ListenerId) {
+        self.inner()
+            .borrow_mut()
+            .listeners
+            .retain(|(listener, _)| *listener != id);
     }
 
     /// Asks the engine; resolves with its answer.

@@ -21,12 +21,15 @@
 //! - [`pwa`]: service worker registration and the "new version" banner.
 //! - [`export`]: the file of unsynced changes (export and import).
 //! - [`device`]: persistent storage, usage and quota, installed or not, iOS Safari.
+//! - [`book`], [`other_books`]: which book this tab shows; the device's other books, kept
+//!   in sync by engines of their own.
 
 pub mod book;
 pub mod components;
 pub mod device;
 pub mod engine;
 pub mod export;
+pub mod other_books;
 pub mod pwa;
 pub mod repo;
 pub mod routes;
@@ -73,6 +76,7 @@ pub fn App() -> impl IntoView {
         }
     });
     provide_context(sync);
+    provide_context(other_books::OtherBooks::start(engine, sync));
     provide_context(ListState::new());
     provide_context(pwa::Pwa::start(engine.started()));
     provide_context(routes::follow_ups::FollowUps::start(repo));

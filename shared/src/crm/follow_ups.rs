@@ -1,7 +1,7 @@
 //! The follow-up views: what is overdue, due today and coming up, across the whole book,
 //! from the summaries alone (no document is loaded).
 
-use crate::{model::records::Priority, Book, CustomerId, Timestamp};
+use crate::{model::records::Priority, Book, CustomerId, CustomerSummary, Timestamp};
 
 /// One thing to do for a customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,26 +52,8 @@ impl FollowUpViews {
 /// by due time, then higher priority first, then customer name.
 pub fn follow_ups(book: &Book, today: Timestamp, tomorrow: Timestamp) -> FollowUpViews {
     let mut views = FollowUpViews::default();
-    for summary in book.summaries().filter(|summary| !summary.archived) {
-        let tasks = summary.open_tasks.iter().map(|task| FollowUp {
-            customer: summary.id.clone(),
-            customer_name: summary.display_name().to_string(),
-            task: Some(task.id.clone()),
-            title: task.title.clone(),
-            due: task.due,
-            priority: task.priority,
-            assignee: task.assignee.clone(),
-        });
-        let check_in = summary.check_in_due.map(|due| FollowUp {
-            customer: summary.id.clone(),
-            customer_name: summary.display_name().to_string(),
-            task: None,
-            title: "Check in".to_string(),
-            due,
-            priority: Priority::Normal,
-            assignee: String::new(),
-        });
-        for item in tasks.chain(check_in) {
+    for summary in book.summaries() {
+        for item in of_customer(summary) {
             let group = if item.due < today {
                 &mut views.overdue
             } else if item.due < tomorrow {
@@ -91,6 +73,39 @@ pub fn follow_ups(book: &Book, today: Timestamp, tomorrow: Timestamp) -> FollowU
         });
     }
     views
+}
+
+/// A customer's open follow-ups and check-in, in no particular order; none when archived.
+pub fn of_customer(summary: &CustomerSummary) -> impl Iterator<Item = FollowUp> + '_ {
+    let live = !summary.archived;
+    let tasks = (summary.open_tasks.iter().filter(move |_| live)).map(|task| FollowUp {
+        customer: summary.id.clone(),
+        customer_name: summary.display_name().to_string(),
+        task: Some(task.id.clone()),
+        title: task.title.clone(),
+        due: task.due,
+        priority: task.priority,
+        assignee: task.assignee.clone(),
+    });
+    let check_in = (summary.check_in_due.filter(|_| live)).map(|due| FollowUp {
+        customer: summary.id.clone(),
+        customer_name: summary.display_name().to_string(),
+        task: None,
+        title: "Check in".to_string(),
+        due,
+        priority: Priority::Normal,
+        assignee: String::new(),
+    });
+    tasks.chain(check_in)
+}
+
+/// When a customer's follow-ups for `me` fall due (`None`: everyone's, as in the own
+/// book): what a badge counts for a book whose summaries are not searched on this page.
+pub fn due_times(summary: &CustomerSummary, me: Option<&str>) -> Vec<Timestamp> {
+    of_customer(summary)
+        .filter(|item| me.is_none_or(|me| item.is_for(me)))
+        .map(|item| item.due)
+        .collect()
 }
 
 #[cfg(test)]
@@ -172,6 +187,33 @@ mod tests {
         assert_eq!(titles(&views.upcoming), ["Cleo Check in"]);
         assert_eq!(views.upcoming[0].task, None);
         assert_eq!(views.due_now(), 3);
+    }
+
+    #[test]
+    fn due_times_count_hers_and_anyones_but_not_an_archived_customers() {
+        let mut nora = customer(
+            1,
+            "Nora",
+            &[
+                ("Mine", 5 * DAY, Priority::Normal, false),
+                ("Anyone's", 6 * DAY, Priority::Normal, false),
+                ("Ada's", 7 * DAY, Priority::Normal, false),
+                ("Done", 8 * DAY, Priority::Normal, true),
+            ],
+        );
+        nora.tasks.get_mut("t0").unwrap().assignee = "Rita@example.com".into();
+        nora.tasks.get_mut("t2").unwrap().assignee = "ada@example.com".into();
+        nora.check_in_days = Some(30);
+        let summary = CustomerSummary::of(&nora);
+        let mut hers = due_times(&summary, Some("rita@example.com"));
+        hers.sort();
+        assert_eq!(
+            hers,
+            [Timestamp(5 * DAY), Timestamp(6 * DAY), Timestamp(30 * DAY)]
+        );
+        assert_eq!(due_times(&summary, None).len(), 4);
+        nora.archived = true;
+        assert!(due_times(&CustomerSummary::of(&nora), None).is_empty());
     }
 
     #[test]

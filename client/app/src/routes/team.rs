@@ -74,13 +74,37 @@ pub(crate) fn team_of(
     })
 }
 
+/// The account's teams and how to ask the relay for them again. Until it answers — and
+/// when it cannot be reached — they are the list last seen on this device for the account
+/// (`crate::book::cached_teams`), so the team screens and the team dashboard work offline.
 pub(crate) fn load_teams() -> (Loaded<Vec<TeamInfo>>, impl Fn() + Copy) {
     let sync = use_sync();
     let teams: Loaded<Vec<TeamInfo>> = RwSignal::new(None);
     let refresh = move || {
+        let email = sync
+            .session
+            .with_untracked(|s| s.as_ref().map(|s| s.email.clone()));
+        if teams.with_untracked(Option::is_none) {
+            if let Some(cached) = email.as_deref().and_then(crate::book::cached_teams) {
+                teams.set(Some(Ok(cached)));
+            }
+        }
         spawn_local(async move {
-            let answer = sync.team::<Vec<TeamInfo>>(TeamCall::List).await;
-            teams.set(Some(answer.map_err(|e| e.message)));
+            match sync.team::<Vec<TeamInfo>>(TeamCall::List).await {
+                Ok(list) => {
+                    if let Some(email) = &email {
+                        crate::book::cache_teams(email, &list);
+                    }
+                    if teams.with_untracked(|t| t.as_ref() != Some(&Ok(list.clone()))) {
+                        teams.set(Some(Ok(list)));
+                    }
+                }
+                // The list as last seen stays; without one, the relay's words.
+                Err(err) if teams.with_untracked(|t| !matches!(t, Some(Ok(_)))) => {
+                    teams.set(Some(Err(err.message)));
+                }
+                Err(err) => tracing::info!(cause = %err.message, "teams as last seen"),
+            }
         });
     };
     (teams, refresh)
@@ -144,6 +168,8 @@ fn JoinTeam() -> impl IntoView {
 
 #[component]
 fn Joined(team: TeamInfo) -> impl IntoView {
+    // Her territories start downloading now, whichever book she stays in.
+    crate::other_books::use_other_books().refresh();
     let href = format!("/team/{}", team.id);
     view! {
         <p class="banner banner-info" role="status" data-testid="joined">

@@ -25,7 +25,7 @@ use shared::{
 };
 
 use crate::components::{sync_status::describe, DetailTopbar};
-use crate::engine::Engine;
+use crate::engine::{Engine, ListenerId};
 use crate::repo::use_repo;
 use crate::routes::dashboard::{today, utc_offset_ms};
 use crate::routes::sales::DEFAULT_CURRENCY;
@@ -127,8 +127,10 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
     let here = crate::book::current().map(|book| book.territory);
     // The territories' engines start once the first figures (from what the device holds)
     // are on screen: their start (wasm, each book read) would otherwise compete with that
-    // first read on a phone's few cores.
-    let engines: Arc<Mutex<Vec<Engine>>> = Arc::default();
+    // first read on a phone's few cores. A territory the device keeps in sync anyway has its
+    // engine running already (`OtherBooks`).
+    let other_books = crate::other_books::use_other_books();
+    let engines: Arc<Mutex<Vec<(String, Engine, ListenerId)>>> = Arc::default();
     let start_engines = {
         let engines = Arc::clone(&engines);
         let books = books.clone();
@@ -144,23 +146,29 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
                 if here.as_deref() == Some(book.territory.as_str()) {
                     continue;
                 }
-                let engine = Engine::start_book(book);
+                let (engine, state) = other_books.borrow(book);
                 let territory = book.territory.clone();
-                engine.listen(move |event| match event {
-                    EngineEvent::Sync(state) => {
-                        let status = state.status.clone();
-                        copies.update(|copies| {
-                            copies.insert(territory.clone(), TerritoryCopy::Status(status));
-                        });
-                    }
+                let show = move |status: SyncStatus| {
+                    copies.try_update(|copies| {
+                        copies.insert(territory.clone(), TerritoryCopy::Status(status));
+                    });
+                };
+                // (An engine the device keeps reported its state before this screen came.)
+                if let Some(state) = state.get_untracked() {
+                    show(state.status);
+                }
+                let listener = engine.listen(move |event| match event {
+                    EngineEvent::Sync(state) => show(state.status.clone()),
                     // (Not `Book`: an engine's start, or a takeover, changes nothing stored.)
                     EngineEvent::Committed { .. }
                     | EngineEvent::Moved { .. }
                     | EngineEvent::Erased { .. }
-                    | EngineEvent::Wiped => changed.update(|n| *n += 1),
+                    | EngineEvent::Wiped => {
+                        changed.try_update(|n| *n += 1);
+                    }
                     _ => {}
                 });
-                engines.push(engine);
+                engines.push((book.territory.clone(), engine, listener));
             }
         }
     };
@@ -177,14 +185,16 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
             changed.update(|n| *n += 1);
         });
     }
-    // Stopped when the screen goes, and — since the router does not always dispose a
-    // replaced route at once — when the address leaves it. (`stop` twice is harmless; the
-    // engines' state outlives the screen, see `Engine::start_book`.)
+    // Released when the screen goes, and — since the router does not always dispose a
+    // replaced route at once — when the address leaves it (once: the list is emptied).
     let stop_engines = {
         let engines = Arc::clone(&engines);
         move || {
-            if let Ok(engines) = engines.lock() {
-                engines.iter().for_each(|engine| engine.stop());
+            if let Ok(mut engines) = engines.lock() {
+                for (territory, engine, listener) in engines.drain(..) {
+                    engine.unlisten(listener);
+                    other_books.release(&territory);
+                }
             }
         }
     };

@@ -1,0 +1,87 @@
+import { expect, test } from '@playwright/test';
+import { CustomerPage } from './fixtures/customer_page';
+import { CustomerRecords } from './fixtures/customer_records';
+import { goOffline, openDevice, tabletSize, uniqueEmail } from './fixtures/devices';
+import { BooksMenu, TeamPage, openTerritory } from './fixtures/team_page';
+
+// A rep's other books stay in sync while she works in one (issue 21): her territories
+// download in the background from the moment she joins, without her opening them, so she
+// finds them complete offline; her follow-ups there are counted in the menu; a territory she
+// is removed from is forgotten on the device, unless it holds changes never backed up.
+test("a rep's territories download while she stays in her own book; removal forgets them or holds unsent changes", async ({ browser, baseURL }) => {
+  const admin = await openDevice(browser, baseURL, uniqueEmail('ada'), 'Ada tablet', false, tabletSize);
+  const adminTeam = new TeamPage(admin.page);
+  const team = `Acme ${Date.now()}`;
+  await adminTeam.start(team, 'North');
+  await adminTeam.addTerritory('East');
+  const forRep = await adminTeam.invite('rep', ['North', 'East']);
+
+  // Rita joins and stays in her own book: she never opens North or East.
+  const repEmail = uniqueEmail('rita');
+  const rep = await openDevice(browser, baseURL, repEmail, 'Rita phone', false);
+  await new TeamPage(rep.page).join(forRep.code);
+  await rep.list.open();
+  await rep.list.addCustomer({ name: 'Olga Own', company: 'Mine GmbH' });
+  await rep.account.expectBackedUp();
+
+  // The admin adds Nora in North with an overdue follow-up for Rita.
+  await openTerritory(admin.page, team, 'North');
+  await admin.list.addCustomer({ name: 'Nora North', company: 'Nordic Ltd' });
+  await admin.page.getByTestId('task-assignee').selectOption(repEmail);
+  await new CustomerRecords(admin.page).addFollowUp('Call Nora about the renewal', '2026-01-05T09:00');
+  await admin.account.expectBackedUp();
+  // The admin's tab shows North; her own book is kept in sync beside it.
+  const adminBooks = new BooksMenu(admin.page);
+  await adminBooks.open();
+  await expect(admin.page.getByTestId('current-book')).toHaveText(`${team} · North`);
+  await expect(admin.page.getByTestId('own-book').getByTestId('book-status')).toContainText('All changes backed up', { timeout: 20_000 });
+  await admin.page.screenshot({ path: 'test-results/other-books-menu-tablet.png', fullPage: true });
+
+  // Rita's menu: both territories kept and backed up, her follow-up counted where she is.
+  const books = new BooksMenu(rep.page);
+  const north = `${team} · North`;
+  const east = `${team} · East`;
+  await books.open();
+  await expect(rep.page.getByTestId('current-book')).toHaveText('Your own book');
+  await expect(books.status(north)).toContainText('All changes backed up', { timeout: 20_000 });
+  await expect(books.status(east)).toContainText('All changes backed up');
+  await expect(books.due(north)).toHaveText('1 follow-up due for you', { timeout: 20_000 });
+  await expect(books.due(east)).toHaveCount(0);
+  await rep.page.screenshot({ path: 'test-results/other-books-menu-phone.png', fullPage: true });
+
+  // Offline, she opens North for the first time: Nora and her follow-up are there.
+  await goOffline(rep);
+  await books.openBook(north);
+  await expect(rep.list.rowNames).toHaveText(['Nora North']);
+  await rep.page.goto('/follow-ups');
+  await expect(rep.page.getByTestId('follow-up-title')).toHaveText(['Call Nora about the renewal']);
+  // ...edits Nora (never backed up: offline), and goes back to her own book.
+  await rep.list.open();
+  await rep.list.openCustomer('Nora North');
+  const nora = new CustomerPage(rep.page);
+  await nora.setField('job_title', 'Buyer (offline)');
+  await nora.expectSaved();
+  await books.open();
+  await books.openOwn();
+  await expect(rep.list.rowNames).toHaveText(['Olga Own']);
+
+  // The admin removes her from the team; she comes back online in her own book.
+  await adminTeam.openTeam(team);
+  await adminTeam.remove(repEmail);
+  await rep.context.setOffline(false);
+  await books.open();
+  // East held nothing unsent: its copy is removed and the book forgotten here...
+  await expect(books.book(east)).toHaveCount(0, { timeout: 20_000 });
+  // ...North keeps her edit, says why and what to do.
+  await expect(books.status(north)).toContainText(`no longer belongs to ${team} · North`, { timeout: 20_000 });
+  await expect(books.status(north)).toContainText('1 change was never backed up: open it to export them.');
+  await expect(books.due(north)).toHaveCount(0);
+  await rep.page.screenshot({ path: 'test-results/other-books-removed-phone.png', fullPage: true });
+  // Her own book is untouched.
+  await rep.page.goto('/');
+  await expect(rep.list.rowNames).toHaveText(['Olga Own']);
+
+  for (const device of [admin, rep]) {
+    await device.context.close();
+  }
+});
