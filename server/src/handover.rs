@@ -20,8 +20,9 @@ use crate::auth::{AuthError, DeviceAuth};
 use crate::db::{Database, Dialect};
 use crate::hub::Hub;
 use crate::store::{SetHead, KIND_ERASED, KIND_MOVED, KIND_SNAPSHOT};
-use crate::teams::member_role;
+use crate::teams::{member_role, own_book, space_access};
 use crate::with_db;
+use shared::sync::team::SpaceAccess;
 
 fn invalid(field: &'static str, message: impl Into<String>) -> AuthError {
     AuthError::Invalid(vec![(field, message.into())])
@@ -40,8 +41,10 @@ fn move_key(what: &str, document: &str, seq: u64) -> Vec<u8> {
 }
 
 /// Moves `request.customers` from territory `request.from` to `request.to` of `team` (an
-/// admin or manager); `relay` names this relay in the commit notification. The sessions of
-/// both territories, here and on every other relay, are woken.
+/// admin or manager), or from the caller's own book into a territory of `team` she may
+/// write (her book brought into the team: her devices drop them as from a territory, her
+/// later offline edits are forwarded); `relay` names this relay in the commit
+/// notification. The sessions of both spaces, here and on every other relay, are woken.
 pub async fn move_customers(
     db: &Database,
     hub: &Hub,
@@ -51,8 +54,14 @@ pub async fn move_customers(
     request: MoveRequest,
     now: i64,
 ) -> Result<MoveOutcome, AuthError> {
-    let role = member_role(db, me, team, false).await?;
-    if !role.sees_every_territory() {
+    // From a territory of the team (an admin or manager), or from the caller's own book
+    // into a territory she may write (a book brought into a team).
+    let from_own_book = own_book(db, &me.account_id, &request.from).await?;
+    if !from_own_book
+        && !member_role(db, me, team, false)
+            .await?
+            .sees_every_territory()
+    {
         return Err(AuthError::Forbidden);
     }
     if request.from == request.to {
@@ -90,8 +99,15 @@ pub async fn move_customers(
         .bind(&request.to)
         .fetch_one(pool)
         .await?);
-    if territories != 2 {
+    if territories != if from_own_book { 1 } else { 2 } {
         return Err(AuthError::NotFound);
+    }
+    // Into a territory of this team, from her own book: one she may write.
+    if from_own_book {
+        let (access, _) = space_access(db, &me.account_id, &request.to).await?;
+        if access != SpaceAccess::ReadWrite {
+            return Err(AuthError::Forbidden);
+        }
     }
     let from = SpaceId(request.from.clone());
     let to = SpaceId(request.to.clone());

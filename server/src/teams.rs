@@ -79,6 +79,13 @@ async fn space_owner(db: &Database, space: &str) -> Result<Option<SpaceOwner>, A
     }))
 }
 
+/// Whether `space` is the own book of `account`.
+pub(crate) async fn own_book(db: &Database, account: &str, space: &str) -> Result<bool, AuthError> {
+    Ok(
+        matches!(space_owner(db, space).await?, Some(SpaceOwner::Account(owner)) if owner == account),
+    )
+}
+
 async fn role_of(db: &Database, team: &str, account: &str) -> Result<Option<Role>, AuthError> {
     let role: Option<String> = with_db!(db, pool =>
         sqlx::query_scalar("SELECT role FROM team_members WHERE team = $1 AND account = $2")

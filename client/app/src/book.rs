@@ -126,11 +126,23 @@ pub fn new_owner() -> String {
 /// team dashboard work offline with them).
 const TEAMS: &str = "fieldbook-teams";
 
+thread_local! {
+    /// Changes each time the teams are listed anew (not owned by any screen).
+    static TEAMS_SEEN: leptos::prelude::ArcRwSignal<u64> = leptos::prelude::ArcRwSignal::new(0);
+}
+
 /// Remembers the teams of the account `email` as the relay listed them.
 pub fn cache_teams(email: &str, teams: &[shared::sync::team::TeamInfo]) {
     if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(&(email, teams))) {
         let _ = storage.set_item(TEAMS, &json);
     }
+    TEAMS_SEEN.with(|seen| leptos::prelude::Update::update(seen, |n| *n += 1));
+}
+
+/// Tracks the teams as last listed: what reads [`cached_teams`] in a reactive context is
+/// computed again when they are listed anew.
+pub fn track_teams() {
+    TEAMS_SEEN.with(leptos::prelude::Track::track);
 }
 
 /// The teams of the account `email` as last listed on this device (another account's are

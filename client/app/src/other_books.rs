@@ -22,10 +22,12 @@ use std::{cell::RefCell, collections::HashMap, rc::Rc, time::Duration};
 
 use leptos::{prelude::*, task::spawn_local};
 use shared::crm::follow_ups::due_times;
+use shared::documents::book_doc::BookSettings;
 use shared::sync::engine_protocol::EngineEvent;
 use shared::sync::tab_protocol::SyncState;
 use shared::sync::team::{TeamBook, TeamCall, TeamInfo};
-use shared::{CustomerId, Timestamp};
+use shared::sync::SyncPhase;
+use shared::{CustomerId, Timestamp, Version};
 
 use crate::engine::{Engine, ListenerId};
 use crate::sync::Sync;
@@ -72,6 +74,8 @@ struct Running {
     borrowed: usize,
     /// Each customer's follow-ups for her, by when they fall due.
     dues: HashMap<CustomerId, Vec<Timestamp>>,
+    /// The book's catalog, pipeline and fields as its engine last reported them.
+    settings: Option<(BookSettings, Version)>,
 }
 
 /// The other books' engines, provided as context.
@@ -209,6 +213,35 @@ impl OtherBooks {
         }
     }
 
+    /// The settings of the running book `key` and their version, once its copy here is up
+    /// to date with the relay (a change based on them then merges with everything the team
+    /// has); `None` if that takes longer than `timeout_ms` (offline, say).
+    pub async fn settings_when_synced(
+        self,
+        key: &str,
+        timeout_ms: f64,
+    ) -> Option<(BookSettings, Version)> {
+        let started = common::perf::now_ms();
+        let state = self.state_of(key);
+        loop {
+            let synced = state.with_untracked(|state| {
+                state.as_ref().is_some_and(|state| {
+                    state.status.phase == SyncPhase::UpToDate && state.status.bootstrap.is_none()
+                })
+            });
+            let settings = self.running.with_value(|running| {
+                (running.borrow().get(key)).and_then(|entry| entry.settings.clone())
+            });
+            if let (true, Some(settings)) = (synced, settings) {
+                return Some(settings);
+            }
+            if common::perf::now_ms() - started > timeout_ms {
+                return None;
+            }
+            common::perf::sleep(100).await;
+        }
+    }
+
     fn state_of(self, key: &str) -> RwSignal<Option<SyncState>> {
         (self
             .books
@@ -255,6 +288,7 @@ impl OtherBooks {
                 kept,
                 borrowed: 0,
                 dues: HashMap::new(),
+                settings: None,
             },
         );
         engine
@@ -276,6 +310,10 @@ impl OtherBooks {
                     {
                         shown.state.set(Some(state.as_ref().clone()));
                     }
+                    return;
+                }
+                EngineEvent::Settings { settings, version } => {
+                    entry.settings = Some((settings.as_ref().clone(), version.clone()));
                     return;
                 }
                 EngineEvent::Book(summaries) => {

@@ -1080,7 +1080,116 @@ async fn a_moved_customer_takes_late_offline_edits_along(backend: Backend) {
     relay.stop().await;
 }
 
+/// A rep brings her own book into her territory (issue 21: "creates a team from her
+/// book"): only from her own book, only into a territory of the team she may write; her
+/// book's devices get `Moved` entries, and an edit her other device made offline follows
+/// the customer into the territory.
+async fn a_rep_brings_her_own_book_into_her_territory(backend: Backend) {
+    let relay = relay::start_on(backend, |_| {}).await;
+    let base = &relay.base_url;
+    let admin = sign_up(base, "ada@example.com", "tablet").await;
+    let team = team_of(base, &admin).await;
+    let team_id = &team.info.id;
+    let rep = sign_up(base, "rita@example.com", "phone").await;
+    let viewer = sign_up(base, "vic@example.com", "phone").await;
+    for (account, role) in [(&rep, "rep"), (&viewer, "viewer")] {
+        let new = invite(
+            base,
+            &admin,
+            team_id,
+            json!({ "role": role, "territories": [team.north] }),
+        )
+        .await;
+        joined(base, account, json!({ "code": new.code })).await;
+    }
+    // Two customers in Rita's own book; her tablet edits one offline later.
+    let mut own = open(base, &rep, &rep.space_id).await.unwrap();
+    let (first, mut doc) = new_customer(1);
+    let (second, _) = new_customer(2);
+    let ids = vec![first.document.0.clone(), second.document.0.clone()];
+    assert!(matches!(
+        own.push(vec![first, second]).await,
+        ServerMessage::Acked { .. }
+    ));
+    let late = edit(&mut doc, "Buyer (tablet, offline)");
+
+    let moves = format!("/api/teams/{team_id}/moves");
+    let post = |token: &str, body: Value| {
+        let token = token.to_string();
+        let moves = moves.clone();
+        async move { call(reqwest::Method::POST, base, &moves, &token, Some(body)).await }
+    };
+    // Not a territory she belongs to; a viewer of North; another member's book; the team's
+    // shared space; another team's territory: refused.
+    let to_south = json!({ "from": rep.space_id, "to": team.south, "customers": ids });
+    assert_eq!(
+        api_error(post(&rep.token, to_south).await, 403).await,
+        "forbidden"
+    );
+    let (viewers_first, _) = new_customer(3);
+    let mut viewers_book = open(base, &viewer, &viewer.space_id).await.unwrap();
+    assert!(matches!(
+        viewers_book.push(vec![viewers_first.clone()]).await,
+        ServerMessage::Acked { .. }
+    ));
+    let viewer_in = json!({ "from": viewer.space_id, "to": team.north, "customers": [viewers_first.document.0] });
+    assert_eq!(
+        api_error(post(&viewer.token, viewer_in).await, 403).await,
+        "forbidden"
+    );
+    let not_hers = json!({ "from": rep.space_id, "to": team.north, "customers": ids });
+    assert_eq!(
+        api_error(post(&admin.token, not_hers).await, 404).await,
+        "not_found"
+    );
+    let shared_space =
+        json!({ "from": rep.space_id, "to": team.info.shared_space, "customers": ids });
+    assert_eq!(
+        api_error(post(&rep.token, shared_space).await, 404).await,
+        "not_found"
+    );
+    let other_team = team_of(base, &admin).await;
+    let elsewhere = json!({ "from": rep.space_id, "to": other_team.north, "customers": ids });
+    assert_eq!(
+        api_error(post(&rep.token, elsewhere).await, 404).await,
+        "not_found"
+    );
+
+    // Into North: both move; her book's log says so.
+    let body = json!({ "from": rep.space_id, "to": team.north, "customers": ids });
+    let outcome: MoveOutcome = expect_json(post(&rep.token, body).await, 200).await;
+    assert_eq!(outcome.moved, ids);
+    let ServerMessage::Entries { entries, .. } = own.pull(Seq(2), 100).await else {
+        panic!("expected entries")
+    };
+    assert_eq!(
+        entries.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        vec![BlobKind::Moved, BlobKind::Moved]
+    );
+    // The tablet's offline edit, pushed to her own book, is acknowledged there and stored
+    // in North, where the admin reads it.
+    let ServerMessage::Acked { results, .. } = own.push(vec![late.clone()]).await else {
+        panic!("a late edit of a customer brought into the team is acknowledged")
+    };
+    assert!(!results[0].duplicate);
+    let mut ada = open(base, &admin, &team.north).await.unwrap();
+    let ServerMessage::Entries { entries: north, .. } = ada.pull(Seq(0), 100).await else {
+        panic!("expected entries")
+    };
+    assert_eq!(
+        north.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        vec![
+            BlobKind::Snapshot { covers: Seq(0) },
+            BlobKind::Snapshot { covers: Seq(1) },
+            BlobKind::Change
+        ]
+    );
+    assert_eq!(north[2].bytes, late.bytes);
+    relay.stop().await;
+}
+
 on_both_backends!(
+    a_rep_brings_her_own_book_into_her_territory,
     a_moved_customer_takes_late_offline_edits_along,
     every_role_reaches_exactly_the_spaces_it_should,
     invites_are_used_up_revoked_expired_or_unknown_and_never_reveal_a_team,

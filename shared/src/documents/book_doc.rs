@@ -130,6 +130,30 @@ impl BookSettings {
         }
     }
 
+    /// These settings (a team's) with what a rep's own book brought into the team adds:
+    /// its products, saved segments and custom fields the team has no entry for (by id —
+    /// the team's own stay as they are), its pipeline while the team still uses the
+    /// default one, its phone country if the team named none.
+    pub fn with_brought(&self, brought: &BookSettings) -> BookSettings {
+        let mut merged = self.clone();
+        for (id, product) in &brought.products {
+            (merged.products.entry(id.clone())).or_insert_with(|| product.clone());
+        }
+        for (id, segment) in &brought.segments {
+            (merged.segments.entry(id.clone())).or_insert_with(|| segment.clone());
+        }
+        for (id, field) in &brought.fields {
+            (merged.fields.entry(id.clone())).or_insert_with(|| field.clone());
+        }
+        if merged.pipeline.is_empty() {
+            merged.pipeline = brought.pipeline.clone();
+        }
+        if merged.default_country.is_empty() {
+            merged.default_country = brought.default_country.clone();
+        }
+        merged
+    }
+
     /// Products still offered, by name.
     pub fn active_products(&self) -> Vec<(&str, &Product)> {
         let mut products: Vec<(&str, &Product)> = self
@@ -478,6 +502,46 @@ mod tests {
             currency: "EUR".into(),
             archived: false,
         }
+    }
+
+    #[test]
+    fn a_book_brought_into_a_team_adds_what_the_team_lacks_and_changes_nothing_it_has() {
+        let mut team = BookSettings::default();
+        team.products
+            .insert("p1".into(), product("Grinder", 19_900));
+        team.default_country = "DE".into();
+        let mut mine = BookSettings::default();
+        mine.products
+            .insert("p1".into(), product("Grinder (mine)", 1));
+        mine.products
+            .insert("p2".into(), product("Espresso machine", 89_900));
+        mine.pipeline = vec![PipelineStage {
+            id: "s1".into(),
+            name: "Met at a show".into(),
+            probability: 10,
+            outcome: StageOutcome::Open,
+        }];
+        mine.default_country = "FR".into();
+        let merged = team.with_brought(&mine);
+        assert_eq!(
+            merged.products["p1"].name, "Grinder",
+            "the team's own entry stays"
+        );
+        assert_eq!(merged.products["p2"].name, "Espresso machine");
+        assert_eq!(
+            merged.pipeline, mine.pipeline,
+            "the team still had the default"
+        );
+        assert_eq!(merged.default_country, "DE");
+        // A team with its own pipeline keeps it.
+        let mut with_pipeline = team.clone();
+        with_pipeline.pipeline = default_pipeline();
+        assert_eq!(
+            with_pipeline.with_brought(&mine).pipeline,
+            default_pipeline()
+        );
+        // Nothing brought: nothing changes.
+        assert_eq!(team.with_brought(&BookSettings::default()), team);
     }
 
     #[test]

@@ -66,10 +66,15 @@ pub struct MovedNotice {
 impl MovedNotice {
     /// The notice in words, or `None` when nothing moved.
     pub fn text(&self) -> Option<String> {
+        self.text_to("another territory")
+    }
+
+    /// The same, saying where they went (`"a team territory"` in a rep's own book).
+    pub fn text_to(&self, destination: &str) -> Option<String> {
         let customers = match self.customers {
             0 => return None,
-            1 => "1 customer moved to another territory".to_string(),
-            n => format!("{n} customers moved to another territory"),
+            1 => format!("1 customer moved to {destination}"),
+            n => format!("{n} customers moved to {destination}"),
         };
         Some(match self.edits {
             0 => format!("{customers}."),

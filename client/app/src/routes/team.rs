@@ -849,7 +849,12 @@ pub fn MovedBanner() -> impl IntoView {
         });
     };
     move || {
-        repo.moved.get().text().map(|text| {
+        // From her own book, customers only ever go into a team (her book brought in).
+        let destination = match crate::book::current() {
+            Some(_) => "another territory",
+            None => "a team territory",
+        };
+        repo.moved.get().text_to(destination).map(|text| {
             view! {
                 <div class="banner banner-info banner-row" role="status" data-testid="moved-notice">
                     <span>{text}</span>
@@ -861,49 +866,63 @@ pub fn MovedBanner() -> impl IntoView {
     }
 }
 
-/// In a team book, for an admin or a manager: moves the customers the list shows (a search,
-/// an owner, a filter) to another territory. The relay moves them; the list drops them as
-/// soon as the move reaches this device, and a rep's offline edits to them follow them.
+/// Moves the customers the list shows (a search, an owner, a filter) into a territory. In a
+/// team book, for an admin or a manager: to another territory of the team. In her own book,
+/// for anyone signed in: into a territory of one of her teams she may write — her book (or
+/// part of it) brought into the team. The relay moves them; the list drops them as soon as
+/// the move reaches this device, and offline edits to them (a rep's, or her other
+/// devices') follow them.
 #[component]
 pub fn MoveShown(ids: Signal<Vec<String>>) -> impl IntoView {
     let sync = use_sync();
     let book = crate::book::current();
+    // Where from: this team book's territory, or her own book's space once the session is
+    // known — and only if she is in a team (as last listed here) with a territory to fill.
+    let from = Memo::new(move |_| match crate::book::current() {
+        Some(book) => book.role.sees_every_territory().then_some(book.territory),
+        None => sync.session.with(|session| {
+            let session = session.as_ref()?;
+            crate::book::track_teams();
+            let teams = crate::book::cached_teams(&session.email).unwrap_or_default();
+            let writable = (teams.iter().flat_map(|team| &team.territories))
+                .any(|territory| territory.access == SpaceAccess::ReadWrite);
+            writable.then(|| session.space_id.clone())
+        }),
+    });
+    move || {
+        let book = book.clone();
+        from.get().map(|from| view! { <MovePanel ids from book/> })
+    }
+}
+
+#[component]
+fn MovePanel(ids: Signal<Vec<String>>, from: String, book: Option<TeamBook>) -> impl IntoView {
+    let sync = use_sync();
+    let repo = crate::repo::use_repo();
+    let other_books = crate::other_books::use_other_books();
     let open = RwSignal::new(false);
-    let territories: Loaded<Vec<TerritoryInfo>> = RwSignal::new(None);
-    let target = RwSignal::new(String::new());
+    // From her own book: her catalog, pipeline and fields go along (where she may set the
+    // team's).
+    let bring_settings = RwSignal::new(true);
+    let targets: Loaded<Vec<MoveTarget>> = RwSignal::new(None);
+    let target = RwSignal::new(0usize);
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let busy = RwSignal::new(false);
-    let Some(book) = book.filter(|book| book.role.sees_every_territory()) else {
-        return ().into_any();
-    };
-    let team = book.team.clone();
-    let here = book.territory.clone();
     let load = {
-        let team = team.clone();
-        let here = here.clone();
+        let book = book.clone();
         move || {
-            let team = team.clone();
-            let here = here.clone();
+            let book = book.clone();
             spawn_local(async move {
                 let answer = sync.team::<Vec<TeamInfo>>(TeamCall::List).await;
-                let found = answer.map_err(|err| err.message).and_then(|teams| {
-                    teams
-                        .into_iter()
-                        .find(|info| info.id == team)
-                        .map(|info| {
-                            info.territories
-                                .into_iter()
-                                .filter(|t| t.space != here)
-                                .collect::<Vec<_>>()
-                        })
-                        .ok_or_else(|| "You are no longer in this team.".to_string())
-                });
-                if let Ok(found) = &found {
-                    if let Some(first) = found.first() {
-                        target.set(first.space.clone());
-                    }
-                }
-                territories.set(Some(found));
+                let me = (sync
+                    .session
+                    .with_untracked(|s| s.as_ref().map(|s| s.email.clone())))
+                .unwrap_or_default();
+                let found = answer
+                    .map_err(|err| err.message)
+                    .and_then(|teams| MoveTarget::of(&teams, book.as_ref(), &me));
+                target.set(0);
+                targets.set(Some(found));
             });
         }
     };
@@ -914,37 +933,39 @@ pub fn MoveShown(ids: Signal<Vec<String>>) -> impl IntoView {
         }
         open.update(|open| *open = !*open);
     };
+    let own_book_move = book.is_none();
     let go = StoredValue::new(move || {
         let customers = ids.get_untracked();
-        let to = target.get_untracked();
-        if customers.is_empty() || to.is_empty() {
+        let chosen = targets.with_untracked(|loaded| {
+            (loaded.as_ref())
+                .and_then(|t| t.as_ref().ok())
+                .and_then(|t| t.get(target.get_untracked()).cloned())
+        });
+        let Some(to) = chosen.filter(|_| !customers.is_empty()) else {
             return;
-        }
-        let name = territories
-            .with_untracked(|loaded| {
-                loaded
-                    .as_ref()
-                    .and_then(|t| t.as_ref().ok())
-                    .and_then(|t| t.iter().find(|t| t.space == to).map(|t| t.name.clone()))
-            })
-            .unwrap_or_default();
-        let (team, from) = (team.clone(), here.clone());
+        };
+        let from = from.clone();
         busy.set(true);
         spawn_local(async move {
             let mut moved = 0;
             let mut skipped = Vec::new();
             let mut failed = None;
-            for chunk in customers.chunks(shared::sync::handover::MAX_MOVE_CUSTOMERS) {
+            let chunks = customers.chunks(shared::sync::handover::MAX_MOVE_CUSTOMERS);
+            for chunk in chunks {
                 let call = TeamCall::Move {
-                    team: team.clone(),
+                    team: to.team.clone(),
                     from: from.clone(),
-                    to: to.clone(),
+                    to: to.space.clone(),
                     customers: chunk.to_vec(),
                 };
                 match sync.team::<shared::sync::handover::MoveOutcome>(call).await {
                     Ok(done) => {
                         moved += done.moved.len();
                         skipped.extend(done.skipped);
+                        if customers.len() > chunk.len() {
+                            outcome
+                                .set(Some(Ok(format!("Moving… {moved} of {}", customers.len()))));
+                        }
                     }
                     Err(err) => {
                         failed = Some(err.message);
@@ -952,7 +973,18 @@ pub fn MoveShown(ids: Signal<Vec<String>>) -> impl IntoView {
                     }
                 }
             }
+            // Her catalog, pipeline and fields, into the team's (what it lacks).
+            let brought = match (
+                &failed,
+                moved > 0 && own_book_move && bring_settings.get_untracked(),
+            ) {
+                (None, true) if to.shared_writable => Some(
+                    bring_book_settings(other_books, &to.book, repo.settings.get_untracked()).await,
+                ),
+                _ => None,
+            };
             busy.set(false);
+            let name = &to.label;
             let words = match moved {
                 1 => format!("Moved 1 customer to {name}."),
                 n => format!("Moved {n} customers to {name}."),
@@ -960,6 +992,15 @@ pub fn MoveShown(ids: Signal<Vec<String>>) -> impl IntoView {
             let words = match skipped.len() {
                 0 => words,
                 n => format!("{words} {n} stayed: {}.", skipped[0].reason),
+            };
+            let words = match brought {
+                Some(Ok(true)) => {
+                    format!("{words} Your catalog, pipeline and fields are the team's too.")
+                }
+                Some(Err(message)) => {
+                    format!("{words} Your catalog, pipeline and fields were not copied: {message}")
+                }
+                Some(Ok(false)) | None => words,
             };
             let all_moved = failed.is_none();
             outcome.set(Some(match failed {
@@ -972,10 +1013,14 @@ pub fn MoveShown(ids: Signal<Vec<String>>) -> impl IntoView {
             }
         });
     });
+    let own_book = book.is_none();
     view! {
         <button class="link-button" data-testid="move-shown" on:click=toggle
             disabled=move || ids.with(Vec::is_empty)>
-            {move || format!("Move {} to…", match ids.with(Vec::len) { 1 => "this customer".to_string(), n => format!("these {n}") })}
+            {move || {
+                let which = match ids.with(Vec::len) { 1 => "this customer".to_string(), n => format!("these {n}") };
+                if own_book { format!("Move {which} into a team…") } else { format!("Move {which} to…") }
+            }}
         </button>
         {move || outcome.get().map(|outcome| match outcome {
             Ok(text) => view! { <p class="banner banner-info" role="status" data-testid="move-done">{text}</p> }.into_any(),
@@ -983,21 +1028,40 @@ pub fn MoveShown(ids: Signal<Vec<String>>) -> impl IntoView {
         })}
         {move || open.get().then(|| view! {
             <div class="card move-panel" data-testid="move-panel">
-                {move || match territories.get() {
+                {move || match targets.get() {
                     None => view! { <p class="hint">"Loading territories…"</p> }.into_any(),
                     Some(Err(message)) => view! { <p class="field-error" role="alert">{message}</p> }.into_any(),
+                    Some(Ok(list)) if list.is_empty() && own_book => view! {
+                        <p class="hint" data-testid="move-no-team">"You are in no team with a territory you may add customers to. Start or join one under Menu → Team."</p>
+                    }.into_any(),
                     Some(Ok(list)) if list.is_empty() => view! {
                         <p class="hint">"This team has no other territory. An admin adds one on the Team screen."</p>
                     }.into_any(),
                     Some(Ok(list)) => view! {
                         <label class="field">
                             <span>"To territory"</span>
-                            <select data-testid="move-target" prop:value=move || target.get()
-                                on:change=move |ev| target.set(event_target_value(&ev))>
-                                {list.into_iter().map(|t| view! { <option value=t.space.clone()>{t.name}</option> }).collect_view()}
+                            <select data-testid="move-target" prop:value=move || target.get().to_string()
+                                on:change=move |ev| target.set(event_target_value(&ev).parse().unwrap_or(0))>
+                                {list.into_iter().enumerate().map(|(at, t)| view! { <option value=at.to_string()>{t.label}</option> }).collect_view()}
                             </select>
                         </label>
-                        <p class="hint">"Reps offline with edits to them lose nothing: their edits follow the customers."</p>
+                        {move || (own_book && targets.with(|t| {
+                            (t.as_ref()).and_then(|t| t.as_ref().ok())
+                                .and_then(|t| t.get(target.get()))
+                                .is_some_and(|t| t.shared_writable)
+                        })).then(|| view! {
+                            <label class="check">
+                                <input type="checkbox" data-testid="move-bring-settings"
+                                    prop:checked=move || bring_settings.get()
+                                    on:change=move |ev| bring_settings.set(event_target_checked(&ev))/>
+                                <span>"Also bring my catalog, pipeline and custom fields (what the team does not have yet)"</span>
+                            </label>
+                        })}
+                        <p class="hint">{if own_book {
+                            "They leave your own book for the team's: your colleagues in that territory see them, and edits made offline on your other devices follow them."
+                        } else {
+                            "Reps offline with edits to them lose nothing: their edits follow the customers."
+                        }}</p>
                         <button class="button primary" data-testid="move-confirm" on:click=move |_| go.with_value(|go| go())
                             disabled=move || busy.get()>
                             {move || if busy.get() { "Moving…".to_string() } else {
@@ -1009,5 +1073,87 @@ pub fn MoveShown(ids: Signal<Vec<String>>) -> impl IntoView {
             </div>
         })}
     }
-    .into_any()
+}
+
+/// Adds what `mine` (her own book's settings) has and the team's book lacks to the team's
+/// catalog, pipeline and fields, through `book`'s engine once its copy is up to date.
+/// `Ok(false)`: nothing to add.
+async fn bring_book_settings(
+    other_books: crate::other_books::OtherBooks,
+    book: &TeamBook,
+    mine: shared::documents::book_doc::BookSettings,
+) -> Result<bool, String> {
+    let (engine, _) = other_books.borrow(book);
+    let answer = async {
+        let (team, version) = (other_books.settings_when_synced(&book.territory, 30_000.0))
+            .await
+            .ok_or_else(|| {
+                "the team's book could not be brought up to date (offline?)".to_string()
+            })?;
+        let after = team.with_brought(&mine);
+        if after == team {
+            return Ok(false);
+        }
+        let request = shared::sync::engine_protocol::EngineRequest::UpdateBook {
+            version,
+            after: Box::new(after),
+        };
+        engine
+            .ask(request)
+            .await
+            .map(|_| true)
+            .map_err(|err| err.to_string())
+    }
+    .await;
+    other_books.release(&book.territory);
+    answer
+}
+
+/// A territory customers can be moved to, as the move panel offers it.
+#[derive(Debug, Clone, PartialEq)]
+struct MoveTarget {
+    team: String,
+    space: String,
+    /// The territory's name; "Team · Territory" when moving from the own book.
+    label: String,
+    /// The territory as a book of this device.
+    book: TeamBook,
+    /// Whether she may change the team's catalog, pipeline and fields.
+    shared_writable: bool,
+}
+
+impl MoveTarget {
+    /// From team book `book`: the team's other territories; from the own book (`None`):
+    /// every territory of her teams she may write.
+    fn of(
+        teams: &[TeamInfo],
+        book: Option<&TeamBook>,
+        me: &str,
+    ) -> Result<Vec<MoveTarget>, String> {
+        let target = |team: &TeamInfo, territory: &TerritoryInfo, label: String| MoveTarget {
+            team: team.id.clone(),
+            space: territory.space.clone(),
+            label,
+            book: TeamBook::of(team, territory, me),
+            shared_writable: team.shared_access == SpaceAccess::ReadWrite,
+        };
+        match book {
+            Some(book) => {
+                let team = (teams.iter().find(|info| info.id == book.team))
+                    .ok_or_else(|| "You are no longer in this team.".to_string())?;
+                Ok((team.territories.iter())
+                    .filter(|t| t.space != book.territory)
+                    .map(|t| target(team, t, t.name.clone()))
+                    .collect())
+            }
+            None => Ok(teams
+                .iter()
+                .flat_map(|team| {
+                    (team.territories.iter())
+                        .filter(|t| t.access == SpaceAccess::ReadWrite)
+                        .map(move |t| target(team, t, format!("{} · {}", team.name, t.name)))
+                })
+                .collect()),
+        }
+    }
 }
