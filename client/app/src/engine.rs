@@ -86,9 +86,7 @@ impl Engine {
     pub fn start_book(book: Option<&shared::sync::team::TeamBook>) -> Engine {
         // Not owned by the screen that starts it: a message already queued when the screen
         // goes away still finds the engine's state (with no listener left, see `stop`).
-        let root = Owner::new_root(None);
-        let engine = root.with(Engine::new);
-        std::mem::forget(root);
+        let engine = unowned(Engine::new);
         // The worker's name says which book it opens; the own book's is empty.
         let name = book.and_then(|book| serde_json::to_string(book).ok());
         engine.spawn(Some(name.unwrap_or_default()));
@@ -368,6 +366,23 @@ impl Engine {
             ))
         })
     }
+}
+
+/// Runs `make` under an owner of its own, which no screen disposes (what it creates outlives
+/// the screen that asked for it), then makes the current owner current again:
+/// `Owner::new_root` makes itself the current owner, and a screen rendered after it would
+/// lose its contexts (the router's: "use_resolved_path outside a <Router>").
+pub(crate) fn unowned<T>(make: impl FnOnce() -> T) -> T {
+    let previous = Owner::current();
+    let root = Owner::new_root(None);
+    let value = root.with(make);
+    match previous {
+        Some(previous) => previous.set(),
+        None => root.clone().unset(),
+    }
+    // Kept for the page's lifetime (the thread-local holds it weakly).
+    std::mem::forget(root);
+    value
 }
 
 /// The worker `index.html` started early and the messages it posted since, if any.

@@ -255,11 +255,13 @@ impl OtherBooks {
             .as_ref()
             .map_or("", |b| b.territory.as_str())
             .to_string();
-        let shown = OtherBook {
+        // Owned by no screen: `run` may be called while a screen that goes away (the menu,
+        // the "joined" banner) is the current owner, and the engine outlives it.
+        let shown = crate::engine::unowned(|| OtherBook {
             book: book.clone(),
             state: RwSignal::new(None),
             due: RwSignal::new(0),
-        };
+        });
         self.books.update(|books| {
             books.retain(|b| b.key() != key);
             // The own book first, then the order of the switcher.
