@@ -161,6 +161,25 @@ async fn team_of(base: &str, admin: &Account) -> Team {
     Team { info, north, south }
 }
 
+/// Invites `account` to `team` as `role` in `territories` and has her join by the code.
+async fn join_as(
+    base: &str,
+    admin: &Account,
+    team: &str,
+    account: &Account,
+    role: &str,
+    territories: &[&str],
+) -> TeamInfo {
+    let new = invite(
+        base,
+        admin,
+        team,
+        json!({ "role": role, "territories": territories }),
+    )
+    .await;
+    joined(base, account, json!({ "code": new.code })).await
+}
+
 async fn joined(base: &str, account: &Account, body: Value) -> TeamInfo {
     expect_json(accept(base, account, body).await, 200).await
 }
@@ -419,15 +438,7 @@ async fn a_role_change_or_removal_closes_her_connections_and_the_new_rules_apply
     let team = team_of(base, &admin).await;
     let team_id = &team.info.id;
     let rep = sign_up(base, "rita@example.com", "phone").await;
-    let code = invite(
-        base,
-        &admin,
-        team_id,
-        json!({ "role": "rep", "territories": [team.north] }),
-    )
-    .await
-    .code;
-    joined(base, &rep, json!({ "code": code })).await;
+    join_as(base, &admin, team_id, &rep, "rep", &[&team.north]).await;
     let mut live = open(base, &rep, &team.north)
         .await
         .expect("a rep reaches her territory");
@@ -602,15 +613,7 @@ async fn one_connection_carries_her_book_and_the_teams_spaces_each_under_its_own
     .await;
     let east = east["space"].as_str().unwrap().to_string();
     let rep = sign_up(base, "rita@example.com", "phone").await;
-    let code = invite(
-        base,
-        &admin,
-        team_id,
-        json!({ "role": "rep", "territories": [team.north, east] }),
-    )
-    .await
-    .code;
-    joined(base, &rep, json!({ "code": code })).await;
+    join_as(base, &admin, team_id, &rep, "rep", &[&team.north, &east]).await;
     // Her book, the team's shared space, two territories of hers and one that is not.
     let spaces = [
         rep.space_id.clone(),
@@ -889,14 +892,7 @@ async fn a_moved_customer_takes_late_offline_edits_along(backend: Backend) {
     let viewer = sign_up(base, "vic@example.com", "phone").await;
     let outsider = sign_up(base, "olga@example.com", "phone").await;
     for (account, role) in [(&manager, "manager"), (&rep, "rep"), (&viewer, "viewer")] {
-        let new = invite(
-            base,
-            &admin,
-            team_id,
-            json!({ "role": role, "territories": [team.north] }),
-        )
-        .await;
-        joined(base, account, json!({ "code": new.code })).await;
+        join_as(base, &admin, team_id, account, role, &[&team.north]).await;
     }
     // Rita adds two customers in North and edits one.
     let mut rita = open(base, &rep, &team.north).await.unwrap();
@@ -1093,14 +1089,7 @@ async fn a_rep_brings_her_own_book_into_her_territory(backend: Backend) {
     let rep = sign_up(base, "rita@example.com", "phone").await;
     let viewer = sign_up(base, "vic@example.com", "phone").await;
     for (account, role) in [(&rep, "rep"), (&viewer, "viewer")] {
-        let new = invite(
-            base,
-            &admin,
-            team_id,
-            json!({ "role": role, "territories": [team.north] }),
-        )
-        .await;
-        joined(base, account, json!({ "code": new.code })).await;
+        join_as(base, &admin, team_id, account, role, &[&team.north]).await;
     }
     // Two customers in Rita's own book; her tablet edits one offline later.
     let mut own = open(base, &rep, &rep.space_id).await.unwrap();
