@@ -49,11 +49,19 @@ pub struct OtherBook {
 }
 
 impl OtherBook {
-    /// Its key: the territory's space, empty for the own book.
+    /// `book` with no state yet (`None`: the own book); its signals belong to the current
+    /// owner.
+    pub fn new(book: Option<TeamBook>) -> OtherBook {
+        OtherBook {
+            book,
+            state: RwSignal::new(None),
+            due: RwSignal::new(0),
+        }
+    }
+
+    /// Its key ([`key_of`]).
     pub fn key(&self) -> &str {
-        self.book
-            .as_ref()
-            .map_or("", |book| book.territory.as_str())
+        key_of(self.book.as_ref())
     }
 
     /// What the rep calls it.
@@ -62,6 +70,11 @@ impl OtherBook {
             .as_ref()
             .map_or_else(|| "Your own book".to_string(), TeamBook::title)
     }
+}
+
+/// A book's key among the other books: the territory's space, empty for the own book.
+fn key_of(book: Option<&TeamBook>) -> &str {
+    book.map_or("", |book| book.territory.as_str())
 }
 
 /// An engine this tab runs for another book.
@@ -156,16 +169,12 @@ impl OtherBooks {
 
     /// Keeps `book` in sync on this device from now on.
     fn keep(self, book: Option<TeamBook>) {
-        let key = book
-            .as_ref()
-            .map_or("", |b| b.territory.as_str())
-            .to_string();
         let running = self.running.with_value(Rc::clone);
-        if let Some(running) = running.borrow_mut().get_mut(&key) {
+        if let Some(running) = running.borrow_mut().get_mut(key_of(book.as_ref())) {
             running.kept = true;
             return;
         }
-        self.run(book, true);
+        self.run(book, true, 0);
     }
 
     /// The engine of `book` for a screen that needs it in sync while it is open (the team
@@ -179,38 +188,35 @@ impl OtherBooks {
                 running.engine
             })
         };
-        let engine = engine.unwrap_or_else(|| {
-            let engine = self.run(Some(book.clone()), false);
-            if let Some(running) = running.borrow_mut().get_mut(&book.territory) {
-                running.borrowed = 1;
-            }
-            engine
-        });
+        let engine = engine.unwrap_or_else(|| self.run(Some(book.clone()), false, 1));
         (engine, self.state_of(&book.territory))
     }
 
     /// A screen no longer needs `territory`'s engine: it stops unless the device keeps the
     /// book or another screen still uses it.
     pub fn release(self, territory: &str) {
-        let running = self.running.with_value(Rc::clone);
-        let stop = {
+        let unused = self.running.with_value(|running| {
             let mut running = running.borrow_mut();
-            match running.get_mut(territory) {
-                Some(entry) => {
-                    entry.borrowed = entry.borrowed.saturating_sub(1);
-                    (entry.borrowed == 0 && !entry.kept)
-                        .then(|| running.remove(territory))
-                        .flatten()
-                }
-                None => None,
-            }
-        };
-        if let Some(stopped) = stop {
-            stopped.engine.unlisten(stopped.listener);
-            stopped.engine.stop();
-            self.books
-                .update(|books| books.retain(|b| b.key() != territory));
+            running.get_mut(territory).is_some_and(|entry| {
+                entry.borrowed = entry.borrowed.saturating_sub(1);
+                entry.borrowed == 0 && !entry.kept
+            })
+        });
+        if unused {
+            self.stop(territory);
         }
+    }
+
+    /// Stops the engine of book `key` and takes the book off the list.
+    fn stop(self, key: &str) {
+        let removed = self
+            .running
+            .with_value(|running| running.borrow_mut().remove(key));
+        if let Some(removed) = removed {
+            removed.engine.unlisten(removed.listener);
+            removed.engine.stop();
+        }
+        self.books.update(|books| books.retain(|b| b.key() != key));
     }
 
     /// The settings of the running book `key` and their version, once its copy here is up
@@ -249,19 +255,13 @@ impl OtherBooks {
         .unwrap_or_else(|| RwSignal::new(None))
     }
 
-    /// Starts `book`'s engine and follows what it reports.
-    fn run(self, book: Option<TeamBook>, kept: bool) -> Engine {
-        let key = book
-            .as_ref()
-            .map_or("", |b| b.territory.as_str())
-            .to_string();
+    /// Starts `book`'s engine and follows what it reports; `kept` for the device,
+    /// `borrowed` by that many screens.
+    fn run(self, book: Option<TeamBook>, kept: bool, borrowed: usize) -> Engine {
+        let key = key_of(book.as_ref()).to_string();
         // Owned by no screen: `run` may be called while a screen that goes away (the menu,
         // the "joined" banner) is the current owner, and the engine outlives it.
-        let shown = crate::engine::unowned(|| OtherBook {
-            book: book.clone(),
-            state: RwSignal::new(None),
-            due: RwSignal::new(0),
-        });
+        let shown = crate::engine::unowned(|| OtherBook::new(book.clone()));
         self.books.update(|books| {
             books.retain(|b| b.key() != key);
             // The own book first, then the order of the switcher.
@@ -288,7 +288,7 @@ impl OtherBooks {
                 engine,
                 listener,
                 kept,
-                borrowed: 0,
+                borrowed,
                 dues: HashMap::new(),
                 settings: None,
             },
@@ -361,14 +361,8 @@ impl OtherBooks {
 
     /// Stops keeping a team book whose copy was removed, and forgets it on this device.
     fn forget(self, key: &str) {
-        let running = self.running.with_value(Rc::clone);
-        let removed = running.borrow_mut().remove(key);
-        if let Some(removed) = removed {
-            removed.engine.unlisten(removed.listener);
-            removed.engine.stop();
-        }
+        self.stop(key);
         crate::book::forget(key);
-        self.books.update(|books| books.retain(|b| b.key() != key));
         tracing::info!(territory = %key, "a team book's copy was removed: forgotten here");
     }
 

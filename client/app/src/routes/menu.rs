@@ -110,6 +110,7 @@ fn Books() -> impl IntoView {
         .as_ref()
         .map_or_else(|| "Your own book".to_string(), |book| book.title());
     let here = current.as_ref().map(|book| book.territory.clone());
+    let shows_team_book = current.is_some();
     let rows = Memo::new(move |_| {
         let mut rows = others.books.get();
         // Books of this device not kept now (signed out): still offered, without a state.
@@ -117,28 +118,16 @@ fn Books() -> impl IntoView {
             if here.as_ref() != Some(&book.territory)
                 && rows.iter().all(|row| row.key() != book.territory)
             {
-                rows.push(OtherBook {
-                    book: Some(book),
-                    state: RwSignal::new(None),
-                    due: RwSignal::new(0),
-                });
+                rows.push(OtherBook::new(Some(book)));
             }
         }
-        if current.is_some() && rows.iter().all(|row| row.book.is_some()) {
-            rows.insert(
-                0,
-                OtherBook {
-                    book: None,
-                    state: RwSignal::new(None),
-                    due: RwSignal::new(0),
-                },
-            );
+        if shows_team_book && rows.iter().all(|row| row.book.is_some()) {
+            rows.insert(0, OtherBook::new(None));
         }
         rows
     });
     move || {
         let rows = rows.get();
-        let shows_team_book = crate::book::current().is_some();
         (shows_team_book || !rows.is_empty()).then(|| view! {
             <section class="card" data-testid="books">
                 <h2>"Book"</h2>

@@ -904,31 +904,31 @@ fn MovePanel(ids: Signal<Vec<String>>, from: String, book: Option<TeamBook>) -> 
     // From her own book: her catalog, pipeline and fields go along (where she may set the
     // team's).
     let bring_settings = RwSignal::new(true);
-    let targets: Loaded<Vec<MoveTarget>> = RwSignal::new(None);
     let target = RwSignal::new(0usize);
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let busy = RwSignal::new(false);
-    let load = {
+    // Where they can go, from the account's teams (`load_teams`: as last seen until the
+    // relay answers).
+    let (teams, load) = load_teams();
+    let targets = {
         let book = book.clone();
-        move || {
-            let book = book.clone();
-            spawn_local(async move {
-                let answer = sync.team::<Vec<TeamInfo>>(TeamCall::List).await;
-                let me = (sync
-                    .session
-                    .with_untracked(|s| s.as_ref().map(|s| s.email.clone())))
-                .unwrap_or_default();
-                let found = answer
-                    .map_err(|err| err.message)
-                    .and_then(|teams| MoveTarget::of(&teams, book.as_ref(), &me));
-                target.set(0);
-                targets.set(Some(found));
-            });
-        }
+        Memo::new(move |_| {
+            let me = (sync
+                .session
+                .with_untracked(|s| s.as_ref().map(|s| s.email.clone())))
+            .unwrap_or_default();
+            teams.with(|teams| {
+                (teams.as_ref()).map(|teams| {
+                    (teams.as_ref().map_err(Clone::clone))
+                        .and_then(|teams| MoveTarget::of(teams, book.as_ref(), &me))
+                })
+            })
+        })
     };
     let toggle = move |_| {
         outcome.set(None);
         if !open.get_untracked() {
+            target.set(0);
             load();
         }
         open.update(|open| *open = !*open);
