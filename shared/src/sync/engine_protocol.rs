@@ -365,6 +365,7 @@ pub const WIRE_FINGERPRINT: u64 = crate::model::snapshot::fingerprint(&[
     include_bytes!("../crm/kpi.rs"),
     include_bytes!("../crm/team_kpi.rs"),
     include_bytes!("team.rs"),
+    include_bytes!("hub.rs"),
 ]);
 
 /// What the rep reads when this page and its engine come from two builds.

@@ -25,6 +25,8 @@
 //! - [`memory`]: the log in memory — the reference semantics of the relay's stores.
 //! - [`handover`]: customers moving between a team's territories: the relay's hand-over
 //!   snapshot and the heads a device reads to see which of its edits went along.
+//! - [`hub`]: one connection per device for every book it keeps: each book's channels
+//!   renumbered onto one socket.
 //! - [`team`]: teams' roles, the access each gives to a team's spaces, invite codes and the
 //!   JSON records of the relay's team API.
 
@@ -34,6 +36,7 @@ pub mod channels;
 pub mod client;
 pub mod engine_protocol;
 pub mod handover;
+pub mod hub;
 pub mod memory;
 pub mod protocol;
 pub mod relay;
