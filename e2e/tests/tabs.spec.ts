@@ -60,7 +60,7 @@ for (const withAccount of [false, true]) {
   });
 }
 
-test('only the writer engine holds a WebSocket; when its tab closes another tab’s engine takes over and keeps every saved edit', async ({ baseURL }) => {
+test('only one engine of the profile holds a WebSocket; when its tab closes another tab’s engine takes over and keeps every saved edit', async ({ baseURL }) => {
   const profile = new BrowserProfile(baseURL);
   try {
     const context = await profile.launch();

@@ -9,13 +9,16 @@
 //!   (through `common::store`), dashboard facts.
 //! - [`tabs`]: one writer per browser profile (Web Locks) among the tabs' engines; the others
 //!   ask it over a `BroadcastChannel`.
-//! - [`sync`]: the sync runtime (WebSocket, timers, outbox, account API) around
+//! - [`sync`]: the sync runtime (timers, outbox, account API) around
 //!   `shared::sync::ClientEngine`; runs in the writer only.
+//! - [`link`]: the device's one WebSocket, held by one engine of the profile (the hub) and
+//!   shared by every book's writer (`shared::sync::hub`).
 //! - [`clock`]: now, on the page's clock. (The worker's scope — timers, network state,
 //!   fetch, marks — is `common::global` and `common::perf`.)
 
 pub mod clock;
 pub mod doc_cache;
+pub mod link;
 pub mod page;
 pub mod repo;
 pub mod sync;
@@ -40,6 +43,7 @@ pub fn run() {
         common::store::set_database(&book.database());
     }
     let tabs = tabs::Tabs::start();
+    link::contend();
     let repo = repo::Repo::start(tabs);
     let sync = sync::Sync::start(repo, tabs, book);
     page::serve(tabs, repo, sync);

@@ -1,5 +1,6 @@
 //! The browser side of sync: carries out the effects of `shared::sync::ClientEngine` over
-//! a real WebSocket, the browser's timers and online/offline events, IndexedDB (through
+//! the device's one WebSocket (shared by every book through [`crate::link`]), the
+//! browser's timers and online/offline events, IndexedDB (through
 //! the [`Repo`]) and `fetch` for the account API.
 //!
 //! # Flow
@@ -11,8 +12,9 @@
 //! Applying remote entries and deleting acknowledged outbox items are asynchronous; their
 //! completion is reported back to the engine.
 //!
-//! Only the writer tab of the browser profile ([`crate::tabs`]) runs the engine, so one
-//! WebSocket serves every tab. It announces the sync state to the other tabs, which show
+//! Only the writer tab of the browser profile ([`crate::tabs`]) runs the engine, and every
+//! book's writer sends its frames through the hub ([`crate::link`]), so one WebSocket serves
+//! every tab and every book. It announces the sync state to the other tabs, which show
 //! it; their sign-in and sign-out are carried out by the writer.
 //!
 //! # Nothing unsent is wiped silently
@@ -34,11 +36,15 @@ use shared::sync::{
 };
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use shared::sync::tab_protocol::{SyncState, TabEvent, TabRequest};
 
-use crate::{clock::now, repo::Repo, tabs::Tabs};
+use crate::{
+    clock::now,
+    link::{BookLink, LinkEvent},
+    repo::Repo,
+    tabs::Tabs,
+};
 
 /// What the relay returned at sign-up or sign-in, kept in IndexedDB; and the account's
 /// devices as the relay lists them.
@@ -80,11 +86,9 @@ fn meta_keys(channel: u16) -> (&'static str, &'static str) {
 struct Inner {
     /// One engine per space of the book, over one connection (`shared::sync::channels`).
     conn: Option<ClientChannels>,
-    socket: Option<WebSocket>,
-    generation: u64,
+    /// The book's link to the device's one connection.
+    link: Option<BookLink>,
     timer: Option<i32>,
-    /// Closures the browser calls; dropped with their socket.
-    socket_closures: Vec<Box<dyn std::any::Any>>,
 }
 
 /// The sync runtime handle, provided as context.
@@ -133,10 +137,8 @@ impl Sync {
             book: StoredValue::new(book),
             inner: StoredValue::new_local(Rc::new(RefCell::new(Inner {
                 conn: None,
-                socket: None,
-                generation: 0,
+                link: None,
                 timer: None,
-                socket_closures: Vec::new(),
             }))),
         };
         tabs.on_writer(move |_takeover| async move {
@@ -391,12 +393,9 @@ impl Sync {
             match effect {
                 ChannelsEffect::Connect => self.connect(),
                 ChannelsEffect::Send(frame) => {
-                    let socket = self.inner().borrow().socket.clone();
-                    if let Some(socket) = socket {
-                        count_socket_bytes(frame.len());
-                        if let Err(err) = socket.send_with_u8_array(&frame) {
-                            tracing::warn!(cause = ?err, "send failed");
-                        }
+                    let link = self.inner().borrow().link.clone();
+                    if let Some(link) = link {
+                        link.send(frame);
                     }
                 }
                 ChannelsEffect::Disconnect => self.close_socket(),
@@ -493,73 +492,45 @@ impl Sync {
         }
     }
 
-    fn connect(self) {
-        self.close_socket();
-        let (protocol, host) = common::global::protocol_and_host();
-        let scheme = if protocol == "https:" { "wss" } else { "ws" };
-        let socket = match WebSocket::new(&format!("{scheme}://{host}/sync")) {
-            Ok(socket) => socket,
-            Err(err) => {
-                tracing::warn!(cause = ?err, "cannot open a WebSocket");
-                self.call(|conn, now| conn.disconnected(now));
-                return;
-            }
-        };
-        socket.set_binary_type(BinaryType::Arraybuffer);
-        let generation = {
-            let inner = self.inner();
-            let mut inner = inner.borrow_mut();
-            inner.generation += 1;
-            inner.generation
-        };
-        let current = move || self.inner().borrow().generation == generation;
-        let on_open = Closure::<dyn Fn()>::new(move || {
-            // For tests: which tab's engine holds an open socket to the relay.
-            common::global::set_property("fieldbookSocketOpen", &true.into());
-            if current() {
-                self.call(|conn, now| conn.connected(now));
-            }
-        });
-        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-            if !current() {
-                return;
-            }
-            if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
+    /// This book's link to the relay through the device's one connection (`crate::link`),
+    /// made when first needed (in the writer only).
+    fn link(self) -> Option<BookLink> {
+        if let Some(link) = self.inner().borrow().link.clone() {
+            return Some(link);
+        }
+        let link = BookLink::new(common::store::database(), move |event| match event {
+            LinkEvent::Opened => self.call(|conn, now| conn.connected(now)),
+            LinkEvent::Frame(bytes) => {
                 let started = common::perf::now_ms();
-                let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                count_socket_bytes(bytes.len());
                 self.call(|conn, now| conn.frame(&bytes, now));
                 common::perf::add_timing("sync: decode and handle frames", started);
             }
+            LinkEvent::Closed => self.call(|conn, now| conn.disconnected(now)),
         });
-        let on_close = Closure::<dyn Fn()>::new(move || {
-            common::global::set_property("fieldbookSocketOpen", &false.into());
-            if current() {
-                self.inner().borrow_mut().socket = None;
-                self.call(|conn, now| conn.disconnected(now));
+        match link {
+            Ok(link) => {
+                self.inner().borrow_mut().link = Some(link.clone());
+                Some(link)
             }
-        });
-        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        let inner = self.inner();
-        let mut inner = inner.borrow_mut();
-        inner.socket = Some(socket);
-        inner.socket_closures = vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
+            Err(message) => {
+                tracing::error!(%message, "cannot link this book to the relay connection");
+                None
+            }
+        }
+    }
+
+    fn connect(self) {
+        match self.link() {
+            Some(link) => link.open(),
+            None => self.call(|conn, now| conn.disconnected(now)),
+        }
     }
 
     fn close_socket(self) {
-        let inner = self.inner();
-        let mut inner = inner.borrow_mut();
-        inner.generation += 1;
-        if let Some(socket) = inner.socket.take() {
-            common::global::set_property("fieldbookSocketOpen", &false.into());
-            socket.set_onopen(None);
-            socket.set_onmessage(None);
-            socket.set_onclose(None);
-            let _ = socket.close();
+        let link = self.inner().borrow().link.clone();
+        if let Some(link) = link {
+            link.close();
         }
-        inner.socket_closures.clear();
     }
 
     /// Signs up (`create`) or in, stores the session and starts syncing.
@@ -912,14 +883,4 @@ async fn api(
         })
         .unwrap_or_default();
     Err(ApiError { message, fields })
-}
-
-/// Adds to `fieldbookSocketBytes` of the engine's scope: the WebSocket payload bytes sent and
-/// received, which the benchmark reads (the socket lives in a worker, out of reach of the
-/// page's DevTools session).
-fn count_socket_bytes(n: usize) {
-    let before = common::global::property("fieldbookSocketBytes")
-        .as_f64()
-        .unwrap_or(0.0);
-    common::global::set_property("fieldbookSocketBytes", &(before + n as f64).into());
 }

@@ -430,7 +430,7 @@ pub fn unsupported_message() -> String {
     shared::sync::engine_protocol::UNSUPPORTED.into()
 }
 
-fn web_locks() -> Option<JsValue> {
+pub(crate) fn web_locks() -> Option<JsValue> {
     let navigator = common::global::navigator()?;
     let locks = Reflect::get(&navigator, &"locks".into()).ok()?;
     (!locks.is_undefined() && !locks.is_null()).then_some(locks)
@@ -441,15 +441,25 @@ fn request_lock(
     options: Option<&Object>,
     callback: &JsValue,
 ) -> Result<JsValue, JsValue> {
+    request_named_lock(locks, &scoped(WRITER_LOCK), options, callback)
+}
+
+/// `navigator.locks.request(name, [options,] callback)`.
+pub(crate) fn request_named_lock(
+    locks: &JsValue,
+    name: &str,
+    options: Option<&Object>,
+    callback: &JsValue,
+) -> Result<JsValue, JsValue> {
     let request: Function = Reflect::get(locks, &"request".into())?.dyn_into()?;
     match options {
-        Some(options) => request.call3(locks, &scoped(WRITER_LOCK).into(), options, callback),
-        None => request.call2(locks, &scoped(WRITER_LOCK).into(), callback),
+        Some(options) => request.call3(locks, &name.into(), options, callback),
+        None => request.call2(locks, &name.into(), callback),
     }
 }
 
 /// A promise that never settles: returned from the lock callback, it keeps the lock until
 /// the page goes away.
-fn held_forever() -> JsValue {
+pub(crate) fn held_forever() -> JsValue {
     Promise::new(&mut |_resolve, _reject| {}).into()
 }
