@@ -100,8 +100,7 @@ pub fn contend() {
         }
         crate::tabs::held_forever()
     });
-    if let Err(err) = crate::tabs::request_named_lock(&locks, &name("hub-lock"), None, &callback)
-    {
+    if let Err(err) = crate::tabs::request_named_lock(&locks, &name("hub-lock"), None, &callback) {
         tracing::error!(cause = ?err, "cannot ask for the hub's lock");
     }
 }
@@ -322,7 +321,9 @@ impl BookLink {
             on_event: Rc::new(on_event),
         })));
         let receiver = link.clone();
-        listen(&from_hub, move |message: FromHub| receiver.received(message));
+        listen(&from_hub, move |message: FromHub| {
+            receiver.received(message)
+        });
         let receiver = link.clone();
         listen(&announcements, move |message: FromHub| {
             receiver.received(message)
@@ -387,8 +388,7 @@ impl BookLink {
                     LinkEvent::Opened
                 }
                 FromHub::Frame { attempt, frame }
-                    if attempt == inner.attempt
-                        && matches!(inner.phase, Phase::Open { .. }) =>
+                    if attempt == inner.attempt && matches!(inner.phase, Phase::Open { .. }) =>
                 {
                     LinkEvent::Frame(frame)
                 }

@@ -751,8 +751,8 @@ mod tests {
         let mut to_relay = Vec::new();
         let mut to_books: Vec<(String, FromHub)> = Vec::new();
         let run = |effects: Vec<HubEffect>,
-                       to_relay: &mut Vec<Vec<u8>>,
-                       to_books: &mut Vec<(String, FromHub)>| {
+                   to_relay: &mut Vec<Vec<u8>>,
+                   to_books: &mut Vec<(String, FromHub)>| {
             for effect in effects {
                 match effect {
                     HubEffect::Send(bytes) => to_relay.push(bytes),
