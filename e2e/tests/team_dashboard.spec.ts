@@ -85,6 +85,20 @@ test('a manager sees the team, each territory and each rep, live; a rep is not o
   await expect(dashboard.figure(dashboard.territory('South'), 'customers')).toHaveText('2');
   await expect(dashboard.territory('North')).toHaveAttribute('data-copy', 'offline', { timeout: 15_000 });
   await max.page.screenshot({ path: 'test-results/team-dashboard-offline-phone.png', fullPage: true });
+  // The figures are kept on the device with each territory's data version, and shown again
+  // only while those versions hold. Still offline, Max adds a customer in North himself:
+  // North's version changed, so the dashboard computes and counts it at once.
+  const dashboardPath = new URL(max.page.url()).pathname;
+  await openTerritory(max.page, team, 'North');
+  await max.list.addCustomer({ name: 'Mo North', company: 'Mo Oy' });
+  await max.page.goto(dashboardPath);
+  await expect(dashboard.teamFigure('team-customers')).toHaveText('6', { timeout: 15_000 });
+  await expect(dashboard.figure(dashboard.territory('North'), 'customers')).toHaveText('4');
+  // Back in his own book, a reload shows the same figures (kept, still current).
+  await max.page.goto('/');
+  await max.list.waitReady();
+  await max.page.goto(dashboardPath);
+  await expect(dashboard.teamFigure('team-customers')).toHaveText('6', { timeout: 15_000 });
   await max.context.setOffline(false);
   await max.page.getByTestId('back').click();
   await expect(max.page.getByTestId('team-title')).toHaveText(team);

@@ -111,6 +111,74 @@ pub fn forget(territory: &str) {
     if let Ok(json) = serde_json::to_string(&books) {
         let _ = storage.set_item(KNOWN, &json);
     }
+    // Figures that counted it go with it (the device no longer holds what they summed).
+    let mut figures = all_team_figures();
+    let database = format!("fieldbook-{territory}");
+    figures
+        .1
+        .retain(|entry| !entry.key.versions.iter().any(|(db, _)| *db == database));
+    store_team_figures(&figures);
+}
+
+/// Where the team dashboard's last figures are kept: the account's, one entry per team and
+/// period kind, each with what it was computed from.
+const TEAM_FIGURES: &str = "fieldbook-team-figures";
+/// Most entries kept.
+const TEAM_FIGURES_KEPT: usize = 12;
+
+/// Team dashboard figures as computed, and from what.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct KeptTeamFigures {
+    /// The team.
+    pub team: String,
+    /// The period's kind.
+    pub kind: shared::crm::kpi::PeriodKind,
+    /// What they were computed from.
+    pub key: shared::crm::team_kpi::TeamDashboardKey,
+    /// The figures.
+    pub figures: shared::crm::team_kpi::TeamFigures,
+}
+
+fn all_team_figures() -> (String, Vec<KeptTeamFigures>) {
+    storage()
+        .and_then(|storage| storage.get_item(TEAM_FIGURES).ok().flatten())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+fn store_team_figures(figures: &(String, Vec<KeptTeamFigures>)) {
+    if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(figures)) {
+        let _ = storage.set_item(TEAM_FIGURES, &json);
+    }
+}
+
+/// The team dashboard's figures last computed on this device for the account `email`,
+/// `team` and a period of `kind` (another account's are never returned). The engine says
+/// whether they still hold.
+pub fn kept_team_figures(
+    email: &str,
+    team: &str,
+    kind: shared::crm::kpi::PeriodKind,
+) -> Option<KeptTeamFigures> {
+    let (owner, entries) = all_team_figures();
+    if owner != email {
+        return None;
+    }
+    entries
+        .into_iter()
+        .find(|entry| entry.team == team && entry.kind == kind)
+}
+
+/// Keeps figures just computed (replacing the team's of the same period kind).
+pub fn keep_team_figures(email: &str, kept: KeptTeamFigures) {
+    let (owner, mut entries) = all_team_figures();
+    if owner != email {
+        entries.clear();
+    }
+    entries.retain(|entry| !(entry.team == kept.team && entry.kind == kept.kind));
+    entries.insert(0, kept);
+    entries.truncate(TEAM_FIGURES_KEPT);
+    store_team_figures(&(email.to_string(), entries));
 }
 
 /// The owner of a customer added in this tab: the member herself in a team book (her

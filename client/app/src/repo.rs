@@ -727,13 +727,13 @@ impl Repo {
     pub async fn team_dashboard(
         &self,
         request: shared::crm::team_kpi::TeamDashboardRequest,
-    ) -> Result<shared::crm::team_kpi::TeamFigures, RepoError> {
+    ) -> Result<shared::crm::team_kpi::TeamDashboardAnswer, RepoError> {
         match self
             .engine
             .ask(EngineRequest::TeamDashboard(Box::new(request)))
             .await?
         {
-            Reply::TeamDashboard(figures) => Ok(*figures),
+            Reply::TeamDashboard(answer) => Ok(*answer),
             other => Err(unexpected(other)),
         }
     }

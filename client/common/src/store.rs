@@ -81,6 +81,10 @@ const META: &str = "meta";
 const OUTBOX: &str = "outbox";
 const SNAPSHOTS: &str = "snapshots";
 const SUMMARIES_LOG: &str = "summaries_log";
+/// Meta key of the database's data version: a new random value in every write that
+/// changes what is stored (documents, summaries, facts, the book document), in the same
+/// transaction, so equal versions mean equal data ([`Store::data_version`]).
+pub const DATA_VERSION: &str = "data-version";
 const FACTS_LOG: &str = "facts_log";
 const ARRIVALS: &str = "arrivals";
 /// Every store of a version-6 database.
@@ -249,6 +253,26 @@ pub struct WriteBatch {
     pub hide: Vec<CustomerId>,
     /// Outbox items to delete (an erased customer's unsent changes).
     pub delete_outbox: Vec<u64>,
+}
+
+impl WriteBatch {
+    /// Whether the batch changes what is stored (not only the outbox or the arrivals).
+    pub fn changes_data(&self) -> bool {
+        !(self.chunks.is_empty()
+            && self.summaries.is_empty()
+            && self.facts.is_empty()
+            && self.snapshots.is_empty()
+            && self.erase.is_empty()
+            && self.hide.is_empty()
+            && self.meta.is_empty())
+    }
+}
+
+/// A fresh random data version.
+fn new_data_version() -> String {
+    let high = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    let low = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    format!("{:016x}", (high << 32) | low)
 }
 
 /// The stored chunks of one document.
@@ -665,6 +689,12 @@ impl Store {
         for (key, value) in &batch.meta {
             meta.put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?;
         }
+        if batch.changes_data() {
+            meta.put(
+                &JsValue::from_str(&new_data_version()),
+                Some(&JsValue::from_str(DATA_VERSION)),
+            )?;
+        }
         if let Some(arrival) = &batch.arrival {
             let json = serde_json::to_string(arrival)
                 .map_err(|err| StoreError::Failed(format!("arrivals: {err}")))?;
@@ -781,6 +811,21 @@ impl Store {
     }
 
     /// A value from the `meta` store.
+    /// The data version ([`DATA_VERSION`]): equal versions of a database mean equal
+    /// documents, summaries and facts, so what was computed from them still holds. `None`
+    /// until the first write of this build (or after a wipe).
+    pub async fn data_version(&self) -> Result<Option<String>, StoreError> {
+        self.get_meta(DATA_VERSION).await
+    }
+
+    /// Gives a database that has none a data version (its writer, at start).
+    pub async fn ensure_data_version(&self) -> Result<(), StoreError> {
+        if self.data_version().await?.is_none() {
+            self.put_meta(DATA_VERSION, &new_data_version()).await?;
+        }
+        Ok(())
+    }
+
     pub async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let transaction = self
             .database

@@ -885,6 +885,9 @@ impl Repo {
                 actor
             }
         };
+        // What was computed from this database (the team dashboard's figures) is kept only
+        // as long as its data version holds.
+        store.ensure_data_version().await?;
         let mut book_doc = load_book_doc(&store, actor.clone()).await?;
         if let Some(change) = book_doc.take_rebuilt() {
             // A book saved by an app of another skeleton, carried over: stored and sent.

@@ -22,6 +22,37 @@ pub struct TeamDashboardRequest {
     pub request: DashboardRequest,
     /// The territories counted, as books on this device (their databases).
     pub territories: Vec<TeamBook>,
+    /// What the figures the screen already holds were computed from: when it is still
+    /// what the territories hold, the engine answers [`TeamDashboardAnswer::Unchanged`].
+    pub known: Option<TeamDashboardKey>,
+}
+
+/// What a team dashboard's figures were computed from: the build (its definitions), the
+/// request, and each territory database's data version (a new one with every write that
+/// changes its data). Equal keys, equal figures.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TeamDashboardKey {
+    /// The build that computed them.
+    pub build: u64,
+    /// The request (without `known`).
+    pub request: DashboardRequest,
+    /// Each territory's database and its data version, in the order asked.
+    pub versions: Vec<(String, String)>,
+}
+
+/// The engine's answer to a [`TeamDashboardRequest`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum TeamDashboardAnswer {
+    /// The figures the screen holds are the figures: nothing they count changed.
+    Unchanged,
+    /// Computed now.
+    Computed {
+        /// The figures.
+        figures: Box<TeamFigures>,
+        /// What they were computed from (`None`: a territory without a data version yet,
+        /// nothing to keep them by).
+        key: Option<TeamDashboardKey>,
+    },
 }
 
 /// The figures of one group of customers (the team, a territory, a rep) for a period.

@@ -32,7 +32,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::crm::kpi::{DashboardFigures, DashboardRequest};
-use crate::crm::team_kpi::{TeamDashboardRequest, TeamFigures};
+use crate::crm::team_kpi::{TeamDashboardAnswer, TeamDashboardRequest};
 use crate::documents::book_doc::BookSettings;
 use crate::model::history::{RecentChange, SetAside};
 use crate::sync::account::DeviceInfo;
@@ -216,8 +216,8 @@ pub enum Reply {
     Json(String),
     /// Customers moved to another territory, not dismissed yet.
     Moved(MovedNotice),
-    /// The team dashboard's figures.
-    TeamDashboard(Box<TeamFigures>),
+    /// The team dashboard's figures, or "unchanged".
+    TeamDashboard(Box<TeamDashboardAnswer>),
 }
 
 /// A customer and the version of its document it was read from.
@@ -489,6 +489,11 @@ mod tests {
                     access: crate::sync::team::SpaceAccess::ReadWrite,
                     me: "max@example.com".into(),
                 }],
+                known: Some(crate::crm::team_kpi::TeamDashboardKey {
+                    build: WIRE_FINGERPRINT,
+                    request: dashboard_request.clone(),
+                    versions: vec![("fieldbook-s2".into(), "00ff".into())],
+                }),
             })),
         ] {
             round_trip(ToEngine::Ask {
@@ -509,15 +514,21 @@ mod tests {
                 &[],
             )))),
             Ok(Reply::TeamDashboard(Box::new(
-                crate::crm::team_kpi::team_figures(
-                    &[crate::crm::team_kpi::TerritoryFacts {
-                        name: "North".into(),
-                        facts: vec![doc.facts()],
-                        owners: [(customer.id.clone(), "max@example.com".into())].into(),
-                    }],
-                    &dashboard_request,
-                    &[],
-                ),
+                TeamDashboardAnswer::Computed {
+                    figures: Box::new(crate::crm::team_kpi::team_figures(
+                        &[crate::crm::team_kpi::TerritoryFacts {
+                            name: "North".into(),
+                            facts: vec![doc.facts()],
+                            owners: [(customer.id.clone(), "max@example.com".into())].into(),
+                        }],
+                        &dashboard_request,
+                        &[],
+                    )),
+                    key: None,
+                },
+            ))),
+            Ok(Reply::TeamDashboard(Box::new(
+                TeamDashboardAnswer::Unchanged,
             ))),
             Err(EngineError::Invalid(ValidationErrors(vec![FieldError {
                 field: "email".into(),

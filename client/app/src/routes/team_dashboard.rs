@@ -17,7 +17,7 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_location, use_params_map};
 use shared::{
     crm::kpi::{format_duration, format_figure, DashboardRequest, Period, PeriodKind},
-    crm::team_kpi::{Headline, TeamDashboardRequest, TeamFigures, TeamRow},
+    crm::team_kpi::{Headline, TeamDashboardAnswer, TeamDashboardRequest, TeamFigures, TeamRow},
     model::records::format_money_short,
     sync::engine_protocol::EngineEvent,
     sync::team::{TeamBook, TeamInfo},
@@ -211,6 +211,8 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
     let running = StoredValue::new(false);
     let again = StoredValue::new(false);
     let books = StoredValue::new(books);
+    let me = StoredValue::new(me);
+    let team_id = StoredValue::new(team.id.clone());
     let compute = move || {
         if running.get_value() {
             again.set_value(true);
@@ -221,9 +223,14 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
         spawn_local(async move {
             loop {
                 again.set_value(false);
+                let period_kind = kind.get_untracked();
+                // The figures last computed on this device for this team and period: shown
+                // only once the engine says nothing they count changed since.
+                let (me, team_id) = (me.get_value(), team_id.get_value());
+                let kept = crate::book::kept_team_figures(&me, &team_id, period_kind);
                 let request = TeamDashboardRequest {
                     request: DashboardRequest {
-                        period: Period::containing(kind.get_untracked(), today()),
+                        period: Period::containing(period_kind, today()),
                         today: today(),
                         utc_offset_ms: utc_offset_ms(),
                         not_contacted_days: 30,
@@ -231,13 +238,34 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
                         default_currency: DEFAULT_CURRENCY.to_string(),
                     },
                     territories: books.get_value(),
+                    known: kept.as_ref().map(|kept| kept.key.clone()),
                 };
-                let answer = repo.team_dashboard(request).await;
+                let answer = match repo.team_dashboard(request).await {
+                    Ok(TeamDashboardAnswer::Unchanged) => match kept {
+                        Some(kept) => Ok(kept.figures),
+                        None => Err("no figures were kept to show".to_string()),
+                    },
+                    Ok(TeamDashboardAnswer::Computed { figures, key }) => {
+                        if let Some(key) = key {
+                            crate::book::keep_team_figures(
+                                &me,
+                                crate::book::KeptTeamFigures {
+                                    team: team_id.clone(),
+                                    kind: period_kind,
+                                    key,
+                                    figures: (*figures).clone(),
+                                },
+                            );
+                        }
+                        Ok(*figures)
+                    }
+                    Err(err) => Err(err.to_string()),
+                };
                 // (A screen already gone: its signals may be disposed.)
                 if left.try_get_untracked().unwrap_or(true) {
                     return;
                 }
-                figures.set(Some(answer.map_err(|err| err.to_string())));
+                figures.set(Some(answer));
                 common::perf::mark("fieldbook:team-dashboard-computed");
                 start_engines();
                 if !again.get_value() {

@@ -10,54 +10,119 @@
 
 use std::collections::HashSet;
 
-use shared::crm::team_kpi::{team_figures, TeamDashboardRequest, TeamFigures, TerritoryFacts};
+use shared::crm::team_kpi::{
+    team_figures, TeamDashboardAnswer, TeamDashboardKey, TeamDashboardRequest, TerritoryFacts,
+};
+use shared::documents::book_doc::PipelineStage;
+use shared::sync::team::TeamBook;
 
 use super::*;
 
+/// One territory's facts, owners (from the list's summaries: a customer counts where it is
+/// listed) and, when asked, the team's pipeline, read from its open database.
+async fn read_territory(
+    store: &Store,
+    book: &TeamBook,
+    with_pipeline: bool,
+) -> Result<(TerritoryFacts, Option<Vec<PipelineStage>>), StoreError> {
+    let summaries = store.load_summaries().await?;
+    let facts = store.load_facts().await?;
+    let pipeline = match with_pipeline {
+        true => Some(
+            load_book_doc(store, ActorId::random())
+                .await?
+                .settings()
+                .pipeline(),
+        ),
+        false => None,
+    };
+    let listed: HashSet<&CustomerId> = summaries.items.iter().map(|s| &s.id).collect();
+    let facts = (facts.items.into_iter())
+        .filter(|facts| listed.contains(&facts.id))
+        .collect();
+    let owners = (summaries.items.iter())
+        .filter(|summary| !summary.owner.trim().is_empty())
+        .map(|summary| (summary.id.clone(), summary.owner.clone()))
+        .collect();
+    let territory = TerritoryFacts {
+        name: book.territory_name.clone(),
+        facts,
+        owners,
+    };
+    Ok((territory, pipeline))
+}
+
 impl Repo {
-    /// The team dashboard over the territories `asked` names, as stored on this device.
+    /// The team dashboard over the territories `asked` names, as stored on this device:
+    /// [`TeamDashboardAnswer::Unchanged`] when every territory's data version is still
+    /// what the screen's figures were computed from, else computed now (the territories
+    /// read at once: their databases answer in parallel).
     pub async fn team_dashboard(
         &self,
         asked: &TeamDashboardRequest,
-    ) -> Result<TeamFigures, RepoError> {
+    ) -> Result<TeamDashboardAnswer, RepoError> {
         let started = common::perf::now_ms();
-        let mut territories = Vec::with_capacity(asked.territories.len());
-        let mut pipeline = None;
-        for book in &asked.territories {
-            let store = Store::open_named(&book.database(), || {}, || {}).await?;
-            let read = async {
-                let summaries = store.load_summaries().await?;
-                let facts = store.load_facts().await?;
-                let settings = match pipeline {
-                    None => Some(load_book_doc(&store, ActorId::random()).await?),
-                    Some(_) => None,
-                };
-                Ok::<_, StoreError>((summaries, facts, settings))
-            }
+        let opened =
+            futures_util::future::join_all((asked.territories.iter()).map(|book| async move {
+                Store::open_named(&book.database(), || {}, || {}).await
+            }))
             .await;
-            store.close();
-            let (summaries, facts, book_doc) = read?;
-            if let Some(book_doc) = book_doc {
-                pipeline = Some(book_doc.settings().pipeline());
+        let mut stores = Vec::with_capacity(opened.len());
+        for store in opened {
+            match store {
+                Ok(store) => stores.push(store),
+                Err(err) => {
+                    stores.into_iter().for_each(Store::close);
+                    return Err(err.into());
+                }
             }
-            let listed: HashSet<&CustomerId> = summaries.items.iter().map(|s| &s.id).collect();
-            let facts = (facts.items.into_iter())
-                .filter(|facts| listed.contains(&facts.id))
-                .collect();
-            let owners = (summaries.items.iter())
-                .filter(|summary| !summary.owner.trim().is_empty())
-                .map(|summary| (summary.id.clone(), summary.owner.clone()))
-                .collect();
-            territories.push(TerritoryFacts {
-                name: book.territory_name.clone(),
-                facts,
-                owners,
+        }
+        let answer = self.team_dashboard_from(asked, &stores).await;
+        stores.into_iter().for_each(Store::close);
+        common::perf::add_timing("team dashboard: answer", started);
+        answer
+    }
+
+    async fn team_dashboard_from(
+        &self,
+        asked: &TeamDashboardRequest,
+        stores: &[Store],
+    ) -> Result<TeamDashboardAnswer, RepoError> {
+        // The versions first: data written after them makes the next check compute again.
+        let versions = futures_util::future::join_all(stores.iter().map(Store::data_version))
+            .await
+            .into_iter()
+            .collect::<Result<Vec<Option<String>>, StoreError>>()?;
+        let key = (asked.territories.iter().zip(versions))
+            .map(|(book, version)| Some((book.database(), version?)))
+            .collect::<Option<Vec<_>>>()
+            .map(|versions| TeamDashboardKey {
+                build: shared::sync::engine_protocol::WIRE_FINGERPRINT,
+                request: asked.request.clone(),
+                versions,
             });
+        if key.is_some() && key == asked.known {
+            return Ok(TeamDashboardAnswer::Unchanged);
+        }
+        let started = common::perf::now_ms();
+        let reads = (asked.territories.iter().zip(stores).enumerate())
+            .map(|(index, (book, store))| read_territory(store, book, index == 0));
+        let mut territories = Vec::with_capacity(stores.len());
+        let mut pipeline = Vec::new();
+        for read in futures_util::future::join_all(reads).await {
+            let (territory, with_pipeline) = read?;
+            if let Some(with_pipeline) = with_pipeline {
+                pipeline = with_pipeline;
+            }
+            territories.push(territory);
         }
         common::perf::add_timing("team dashboard: read territories", started);
         let started = common::perf::now_ms();
-        let figures = team_figures(&territories, &asked.request, &pipeline.unwrap_or_default());
+        let figures = team_figures(&territories, &asked.request, &pipeline);
         common::perf::add_timing("team dashboard: compute", started);
-        Ok(figures)
+        Ok(TeamDashboardAnswer::Computed {
+            figures: Box::new(figures),
+            key,
+        })
     }
 }
