@@ -1,5 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { CustomerListPage } from './fixtures/customer_list_page';
+import { openDevice, tabletSize, uniqueEmail } from './fixtures/devices';
+import { BooksMenu, TeamPage } from './fixtures/team_page';
 
 // The rep's main tasks with the keyboard alone (a keyboard, a switch, a screen reader's
 // navigation): no mouse, no touch. (Survey mode: feedback.spec.ts.)
@@ -64,4 +66,36 @@ test('a lead is captured with the keyboard alone', async ({ page }) => {
   await expect(page.getByTestId('capture-saved')).toContainText('Lea Lead');
   // Ready for the next visitor: Name has the focus again.
   await expect(page.getByTestId('capture-name')).toBeFocused();
+});
+
+test('a rep goes from her own book to her territory and back with the keyboard alone', async ({ browser, baseURL }) => {
+  const admin = await openDevice(browser, baseURL, uniqueEmail('kb-admin'), 'Admin tablet', false, tabletSize);
+  const adminTeam = new TeamPage(admin.page);
+  const team = `Keys ${Date.now()}`;
+  await adminTeam.start(team, 'North');
+  const invite = await adminTeam.invite('rep', ['North']);
+  await admin.context.close();
+  const rep = await openDevice(browser, baseURL, uniqueEmail('kb-rep'), 'Rep phone', false);
+  await new TeamPage(rep.page).join(invite.code);
+  const page = rep.page;
+  await rep.list.open();
+  await page.locator('body').click({ position: { x: 1, y: 1 } });
+  // Menu → Book: her territory, kept in sync in the background, opened with Enter.
+  await tabTo(page, 'open-menu', 15);
+  await page.keyboard.press('Enter');
+  const books = new BooksMenu(page);
+  await expect(books.status(`${team} · North`)).toContainText('All changes backed up', { timeout: 20_000 });
+  await tabTo(page, 'open-book');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('book-title')).toHaveText(`${team} · North`);
+  await expect(page.getByTestId('customer-list')).toHaveAttribute('data-ready', 'true', { timeout: 30_000 });
+  // And back to her own book the same way.
+  await page.locator('body').click({ position: { x: 1, y: 1 } });
+  await tabTo(page, 'open-menu', 15);
+  await page.keyboard.press('Enter');
+  await tabTo(page, 'open-own-book');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('customer-list')).toHaveAttribute('data-ready', 'true', { timeout: 30_000 });
+  await expect(page.getByTestId('book-title')).toHaveCount(0);
+  await rep.context.close();
 });
