@@ -810,7 +810,6 @@ impl Store {
         commit(transaction, &meta).await
     }
 
-    /// A value from the `meta` store.
     /// The data version ([`DATA_VERSION`]): equal versions of a database mean equal
     /// documents, summaries and facts, so what was computed from them still holds. `None`
     /// until the first write of this build (or after a wipe).
@@ -826,6 +825,7 @@ impl Store {
         Ok(())
     }
 
+    /// A value from the `meta` store.
     pub async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let transaction = self
             .database

@@ -110,7 +110,7 @@ impl HubRuntime {
         let inbox = BroadcastChannel::new(&inbox_name()).map_err(|e| format!("{e:?}"))?;
         let announcements =
             BroadcastChannel::new(&announcements_name()).map_err(|e| format!("{e:?}"))?;
-        let hub = Hub::new((js_sys::Math::random() * (u64::MAX as f64)) as u64);
+        let hub = Hub::new(crate::sync::random_seed());
         let up = hub.up();
         let runtime = HubRuntime(Rc::new(RefCell::new(HubInner {
             hub,

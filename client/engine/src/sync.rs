@@ -398,7 +398,7 @@ impl Sync {
                         link.send(frame);
                     }
                 }
-                ChannelsEffect::Disconnect => self.close_socket(),
+                ChannelsEffect::Disconnect => self.close_link(),
                 ChannelsEffect::Space { channel, effect } => self.run_space(channel, effect),
             }
         }
@@ -526,7 +526,7 @@ impl Sync {
         }
     }
 
-    fn close_socket(self) {
+    fn close_link(self) {
         let link = self.inner().borrow().link.clone();
         if let Some(link) = link {
             link.close();
@@ -790,7 +790,7 @@ fn combined_status(conn: &ClientChannels) -> SyncStatus {
     status
 }
 
-fn random_seed() -> u64 {
+pub(crate) fn random_seed() -> u64 {
     (js_sys::Math::random() * (u64::MAX as f64)) as u64
 }
 

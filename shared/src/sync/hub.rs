@@ -470,6 +470,23 @@ mod tests {
         )
     }
 
+    fn book_frame(
+        hub: &mut Hub,
+        book: &str,
+        attempt: u64,
+        frame: Vec<u8>,
+        at: Timestamp,
+    ) -> Vec<HubEffect> {
+        hub.from_book(
+            ToHub::Frame {
+                book: book.into(),
+                attempt,
+                frame,
+            },
+            at,
+        )
+    }
+
     fn sent(effects: &[HubEffect]) -> Vec<Vec<ChannelFrame>> {
         effects
             .iter()
@@ -520,21 +537,19 @@ mod tests {
         attach(&mut hub, "own", 1);
         attach(&mut hub, "north", 1);
         hub.opened(T0);
-        let own = hub.from_book(
-            ToHub::Frame {
-                book: "own".into(),
-                attempt: 1,
-                frame: channels(vec![(0, hello("mine"))]),
-            },
+        let own = book_frame(
+            &mut hub,
+            "own",
+            1,
+            channels(vec![(0, hello("mine"))]),
             Timestamp(T0.0 + 1),
         );
         assert_eq!(own, vec![], "waits for the other book");
-        let north = hub.from_book(
-            ToHub::Frame {
-                book: "north".into(),
-                attempt: 1,
-                frame: channels(vec![(0, hello("north")), (1, hello("shared"))]),
-            },
+        let north = book_frame(
+            &mut hub,
+            "north",
+            1,
+            channels(vec![(0, hello("north")), (1, hello("shared"))]),
             Timestamp(T0.0 + 2),
         );
         let frames = sent(&north);
@@ -543,12 +558,11 @@ mod tests {
         assert_eq!(numbers, vec![0, 2, 3]);
         assert_eq!(hub.frames(), (1, 0));
         // After the window, each book's frames go at once.
-        let later = hub.from_book(
-            ToHub::Frame {
-                book: "own".into(),
-                attempt: 1,
-                frame: channels(vec![(0, hello("mine"))]),
-            },
+        let later = book_frame(
+            &mut hub,
+            "own",
+            1,
+            channels(vec![(0, hello("mine"))]),
             Timestamp(T0.0 + 3),
         );
         assert_eq!(sent(&later).len(), 1);
@@ -560,14 +574,7 @@ mod tests {
         attach(&mut hub, "own", 1);
         attach(&mut hub, "north", 1);
         hub.opened(T0);
-        let own = hub.from_book(
-            ToHub::Frame {
-                book: "own".into(),
-                attempt: 1,
-                frame: channels(vec![(0, hello("mine"))]),
-            },
-            T0,
-        );
+        let own = book_frame(&mut hub, "own", 1, channels(vec![(0, hello("mine"))]), T0);
         assert!(sent(&own).is_empty());
         assert_eq!(hub.next_wakeup(), Some(Timestamp(T0.0 + HELLO_WINDOW_MS)));
         assert!(hub.tick(Timestamp(T0.0 + HELLO_WINDOW_MS - 1)).is_empty());
@@ -642,14 +649,7 @@ mod tests {
             told(&attach(&mut hub, "own", 2), "own"),
             vec![FromHub::Opened { hub: 1, attempt: 2 }]
         );
-        let stale = hub.from_book(
-            ToHub::Frame {
-                book: "own".into(),
-                attempt: 1,
-                frame: channels(vec![(0, hello("mine"))]),
-            },
-            T0,
-        );
+        let stale = book_frame(&mut hub, "own", 1, channels(vec![(0, hello("mine"))]), T0);
         assert!(stale.is_empty());
         assert!(hub
             .from_book(
@@ -688,14 +688,7 @@ mod tests {
         assert!(hub.attached().is_empty());
         attach(&mut hub, "own", 3);
         hub.opened(T0);
-        let plain = hub.from_book(
-            ToHub::Frame {
-                book: "own".into(),
-                attempt: 3,
-                frame: encode(&hello("mine")),
-            },
-            T0,
-        );
+        let plain = book_frame(&mut hub, "own", 3, encode(&hello("mine")), T0);
         assert_eq!(told(&plain, "own"), vec![FromHub::Closed { attempt: 3 }]);
     }
 
