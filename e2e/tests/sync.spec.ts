@@ -59,6 +59,62 @@ test('offline edits of different fields and new customers on both devices conver
   await tablet.context.close();
 });
 
+/** A total the engine workers of `page` keep in `fieldbookTimings` (0 if none). */
+async function engineTotal(page: import('@playwright/test').Page, name: string): Promise<number> {
+  let total = 0;
+  for (const worker of page.workers()) {
+    total += await worker.evaluate((name) => Number(((self as any).fieldbookTimings ?? {})[name] ?? 0), name);
+  }
+  return total;
+}
+
+test('a change from another device is listed from the projection it came with, then reads and edits the same', async ({ browser, baseURL }) => {
+  const { phone, tablet } = await twoDevices(browser, baseURL);
+  await phone.list.open();
+  await phone.list.addCustomer({ name: 'Quick Quinn', company: 'Quarry Ltd' });
+  await phone.account.expectBackedUp();
+  await tablet.list.open();
+  await expect(tablet.list.rowNames.filter({ hasText: 'Quick Quinn' })).toBeVisible({ timeout: 10_000 });
+  // A fresh engine on the tablet (its documents no longer in memory), offline meanwhile.
+  await goOffline(tablet);
+  await tablet.page.reload();
+  await expect(tablet.list.rowNames.filter({ hasText: 'Quick Quinn' })).toBeVisible();
+  const customer = new CustomerPage(phone.page);
+  await customer.setField('company', 'Quarry Ltd (Nantes)');
+  await customer.expectSaved();
+  await customer.setField('job_title', 'Site manager');
+  await customer.expectSaved();
+  await phone.account.expectBackedUp();
+
+  await tablet.context.setOffline(false);
+  await expect(tablet.list.rows.filter({ hasText: 'Quarry Ltd (Nantes)' })).toBeVisible({ timeout: 10_000 });
+  // Listed from the phone's projection: the document was not loaded to list it.
+  expect(await engineTotal(tablet.page, "apply: documents listed from their changes' projection")).toBe(1);
+  // Opened, the document (its two changes checked as they load) says the same.
+  await tablet.list.openCustomer('Quick Quinn');
+  const onTablet = new CustomerPage(tablet.page);
+  await expect(onTablet.field('company')).toHaveValue('Quarry Ltd (Nantes)');
+  await expect(onTablet.field('job_title')).toHaveValue('Site manager');
+  // Read back a moment later: what was listed is what the document says, nothing rewritten.
+  await expect
+    .poll(() => engineTotal(tablet.page, 'verify: read back customers listed from projections'), { timeout: 10_000 })
+    .toBeGreaterThan(0);
+  expect(await engineTotal(tablet.page, 'verify: customers rewritten from their document')).toBe(0);
+  // Edited on the tablet, and reopened after a restart: every change is there.
+  await onTablet.setField('notes', 'Met at the quarry gate');
+  await onTablet.expectSaved();
+  await tablet.account.expectBackedUp();
+  await tablet.page.reload();
+  await tablet.list.open();
+  await tablet.list.openCustomer('Quick Quinn');
+  await expect(onTablet.field('company')).toHaveValue('Quarry Ltd (Nantes)');
+  await expect(onTablet.field('job_title')).toHaveValue('Site manager');
+  await expect(onTablet.field('notes')).toHaveValue('Met at the quarry gate');
+  await expect(new CustomerPage(phone.page).field('notes')).toHaveValue('Met at the quarry gate', { timeout: 10_000 });
+  await phone.context.close();
+  await tablet.context.close();
+});
+
 test('the same field edited on both devices offline is shown as a conflict and resolved', async ({ browser, baseURL }) => {
   const { phone, tablet } = await twoDevices(browser, baseURL);
   await phone.list.open();

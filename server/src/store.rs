@@ -180,7 +180,7 @@ impl LogStore {
         since: Seq,
         max_entries: u32,
         max_bytes: usize,
-    ) -> Result<(Vec<LogEntry>, Seq), StoreError> {
+    ) -> Result<(Vec<LogEntry>, Vec<Option<EntryProjection>>, Seq), StoreError> {
         self.read_entries(space, since, max_entries, max_bytes)
             .await
             .map_err(|err| self.failed(err))
@@ -212,12 +212,12 @@ impl LogStore {
         since: Seq,
         max_entries: u32,
         max_bytes: usize,
-    ) -> Result<(Vec<LogEntry>, Seq), StoreError> {
+    ) -> Result<(Vec<LogEntry>, Vec<Option<EntryProjection>>, Seq), StoreError> {
         // Read the head first: entries read afterwards reach at least up to it.
         let head = self.head(space).await?;
         let rows = with_db!(&self.db, pool => {
             let rows = sqlx::query(
-                "SELECT seq, document, kind, covers, bytes FROM log \
+                "SELECT seq, document, kind, covers, bytes, projection FROM log \
                  WHERE space = $1 AND seq > $2 ORDER BY seq LIMIT $3",
             )
             .bind(&space.0)
@@ -226,19 +226,29 @@ impl LogStore {
             .bind(i64::from(max_entries))
             .fetch_all(pool)
             .await?;
-            rows.iter().map(entry_of).collect::<Result<Vec<_>, _>>()?
+            rows.iter()
+                .map(|row| {
+                    let projection: Option<Vec<u8>> = row.try_get("projection")?;
+                    Ok::<_, sqlx::Error>((entry_of(row)?, projection.map(EntryProjection)))
+                })
+                .collect::<Result<Vec<_>, _>>()?
         });
         let mut entries = Vec::with_capacity(rows.len());
+        let mut projections = Vec::with_capacity(rows.len());
         let mut bytes = 0;
-        for entry in rows {
-            if !entries.is_empty() && bytes + entry.bytes.len() > max_bytes {
+        for (entry, projection) in rows {
+            // A snapshot's projection is for bootstraps: a pull sends only changes'.
+            let projection = projection.filter(|_| entry.kind == BlobKind::Change);
+            let size = entry.bytes.len() + projection.as_ref().map_or(0, |p| p.0.len());
+            if !entries.is_empty() && bytes + size > max_bytes {
                 break;
             }
-            bytes += entry.bytes.len();
+            bytes += size;
             entries.push(entry);
+            projections.push(projection);
         }
         let head = entries.last().map_or(head, |last| head.max(last.seq));
-        Ok((entries, head))
+        Ok((entries, projections, head))
     }
 
     async fn read_bootstrap(
@@ -1210,7 +1220,7 @@ mod tests {
         assert_eq!(store.head(&space).await.unwrap(), Seq(4));
 
         // The log holds 4 entries, numbered 1..=4.
-        let (entries, _) = store.entries(&space, Seq(0), 100, 1 << 20).await.unwrap();
+        let (entries, _, _) = store.entries(&space, Seq(0), 100, 1 << 20).await.unwrap();
         let numbers: Vec<u64> = entries.iter().map(|e| e.seq.0).collect();
         assert_eq!(numbers, vec![1, 2, 3, 4]);
     }

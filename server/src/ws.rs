@@ -285,8 +285,8 @@ async fn run_effects(conn: &mut Connection, effects: Vec<ChannelEffect>) -> bool
                 .entries(&space, since, max_entries, max_bytes)
                 .await
             {
-                Ok((entries, head)) => conn.conn.with(channel, |session| {
-                    session.entries(request_id, entries, head)
+                Ok((entries, projections, head)) => conn.conn.with(channel, |session| {
+                    session.entries(request_id, entries, projections, head)
                 }),
                 Err(err) => conn
                     .conn

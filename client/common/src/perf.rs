@@ -22,6 +22,16 @@ pub fn now_ms() -> f64 {
 /// benchmarks read these totals to see where a long operation (a bootstrap, an import)
 /// spends its time. Costs one property write.
 pub fn add_timing(name: &str, started: f64) {
+    add_to_total(name, now_ms() - started);
+}
+
+/// Adds `count` to the total named `name` in `fieldbookTimings` (see [`add_timing`]): how
+/// many times something happened, read by the benchmarks beside the timings.
+pub fn add_count(name: &str, count: usize) {
+    add_to_total(name, count as f64);
+}
+
+fn add_to_total(name: &str, amount: f64) {
     let totals = match global::property("fieldbookTimings") {
         totals if totals.is_object() => totals,
         _ => {
@@ -38,7 +48,7 @@ pub fn add_timing(name: &str, started: f64) {
     let _ = js_sys::Reflect::set(
         &totals,
         &name,
-        &wasm_bindgen::JsValue::from_f64(before + now_ms() - started),
+        &wasm_bindgen::JsValue::from_f64(before + amount),
     );
 }
 

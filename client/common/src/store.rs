@@ -284,6 +284,23 @@ pub struct StoredDoc {
     pub n_chunks: u32,
     /// The sequence number the next chunk must use.
     pub next_seq: u32,
+    /// Changes stored without being checked against the document (listed from the
+    /// projection they came with: the engine's fast-forward), in order: each is checked
+    /// before Automerge sees it, whenever the document is loaded
+    /// (`CustomerDoc::load_checking`). Not part of `bytes`.
+    pub unverified: Vec<Vec<u8>>,
+}
+
+/// What a chunk of an unverified change starts with (then the change's bytes). Automerge's
+/// own chunks start with its magic bytes (`85 6f 4a 83`), so the two never meet.
+const UNVERIFIED_CHANGE: &[u8] = b"FBUC";
+
+/// The stored value of a change kept unverified (see [`StoredDoc::unverified`]).
+pub fn unverified_chunk(change: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(UNVERIFIED_CHANGE.len() + change.len());
+    bytes.extend_from_slice(UNVERIFIED_CHANGE);
+    bytes.extend_from_slice(change);
+    bytes
 }
 
 /// The open IndexedDB database.
@@ -632,7 +649,11 @@ impl Store {
                 let bytes: Uint8Array = value
                     .dyn_into()
                     .map_err(|_| StoreError::Failed("a document chunk is not bytes".into()))?;
-                stored.bytes.extend(bytes.to_vec());
+                let bytes = bytes.to_vec();
+                match bytes.strip_prefix(UNVERIFIED_CHANGE) {
+                    Some(change) => stored.unverified.push(change.to_vec()),
+                    None => stored.bytes.extend(bytes),
+                }
                 stored.n_chunks += 1;
             }
             if let Some(last_key) = keys.last().and_then(JsValue::as_string) {
@@ -646,6 +667,41 @@ impl Store {
             docs.push(stored);
         }
         Ok(docs)
+    }
+
+    /// How many chunks each of several documents has and the sequence number its next chunk
+    /// must use (0 and 0 for unknown ones), from key-only reads in one transaction.
+    pub async fn chunk_positions(
+        &self,
+        customer_ids: &[CustomerId],
+    ) -> Result<Vec<(u32, u32)>, StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[DOC_CHUNKS], TransactionMode::ReadOnly)?;
+        let chunks = transaction.object_store(DOC_CHUNKS)?;
+        let mut requests = Vec::with_capacity(customer_ids.len());
+        for customer_id in customer_ids {
+            let range = chunk_range(customer_id, None)?;
+            let keys = chunks.get_all_keys(Some(Query::KeyRange(range)), None)?;
+            requests.push(async move { keys.await });
+        }
+        let mut positions = Vec::with_capacity(customer_ids.len());
+        for keys in futures_util::future::join_all(requests).await {
+            let keys = keys?;
+            let next_seq = match keys.last().and_then(|key| key.as_string()) {
+                Some(last_key) => {
+                    last_key
+                        .rsplit('/')
+                        .next()
+                        .and_then(|seq| seq.parse::<u32>().ok())
+                        .ok_or_else(|| StoreError::Failed(format!("bad chunk key {last_key:?}")))?
+                        + 1
+                }
+                None => 0,
+            };
+            positions.push((keys.len() as u32, next_seq));
+        }
+        Ok(positions)
     }
 
     /// Writes a batch in one transaction; resolves once the transaction committed, with the

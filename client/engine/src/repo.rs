@@ -40,6 +40,7 @@ use std::{
 use automerge::ActorId;
 use leptos::prelude::*;
 use shared::documents::book_doc::{BookDoc, BookSettings, BOOK_DOCUMENT};
+use shared::documents::customer_doc::fast_forward;
 use shared::documents::history::foreign_change_hash;
 use shared::model::custom_fields::{check_required, check_values};
 use shared::model::facts::CustomerFacts;
@@ -47,6 +48,7 @@ use shared::model::history::{arrived_since, mark_arrivals, Arrival, RecentChange
 use shared::model::snapshot::ByCustomer;
 use shared::sync::protocol::{
     encode, BlobKind, BootstrapPosition, DocumentId, EntryProjection, LogEntry, Seq, Upload,
+    MAX_CHANGE_PROJECTION_BYTES,
 };
 use shared::sync::OutboxItem;
 use shared::{
@@ -66,7 +68,8 @@ use shared::Version;
 
 use common::perf::mark;
 use common::store::{
-    Projected, Projection, SnapshotBytes, Store, StoreError, StoredDoc, WriteBatch,
+    unverified_chunk, Projected, Projection, SnapshotBytes, Store, StoreError, StoredDoc,
+    WriteBatch,
 };
 
 use crate::{
@@ -80,6 +83,11 @@ const COMPACT_AFTER_WRITE_MS: f64 = 2_000.0;
 /// How long after finding a snapshot behind (at a start) the writer makes it again, so the
 /// start itself is not slowed.
 const COMPACT_AFTER_START_MS: f64 = 1_000.0;
+
+/// How long after a catch-up the customers it listed from projections are read back.
+const VERIFY_AFTER_MS: i32 = 2_000;
+/// How many of them are read back in one transaction.
+const VERIFY_BATCH: usize = 50;
 
 /// A document is compacted into one snapshot once it has this many chunks.
 const COMPACT_AT_CHUNKS: u32 = 24;
@@ -190,6 +198,10 @@ struct RepoInner {
     writes_in_flight: usize,
     /// The stored snapshots to fold the newer records into, when idle (writer only).
     compaction: Compaction,
+    /// Customers listed from their changes' projection, to be read back (`verify_soon`).
+    unverified: Vec<CustomerId>,
+    /// Whether reading them back is scheduled.
+    verifying: bool,
 }
 
 /// Which stored snapshots are behind their per-customer records (see `common::store`).
@@ -211,6 +223,14 @@ pub type PageSink = Rc<dyn Fn(EngineEvent)>;
 type FactsIndex = ByCustomer<CustomerFacts>;
 
 /// A document touched by a page from the relay, while the page is applied.
+/// A stored document a page's changes follow exactly (see [`fast_forward`]).
+struct FastForward {
+    summary: CustomerSummary,
+    facts: CustomerFacts,
+    n_chunks: u32,
+    next_seq: u32,
+}
+
 struct Touched {
     id: CustomerId,
     /// Its document: from the cache or storage, or made from the page's first entry.
@@ -266,6 +286,8 @@ impl Repo {
                 summaries: ByCustomer::default(),
                 writes_in_flight: 0,
                 compaction: Compaction::default(),
+                unverified: Vec::new(),
+                verifying: false,
             }))),
         };
         tabs.on_writer(move |takeover| async move {
@@ -455,7 +477,7 @@ impl Repo {
             let inner = inner.borrow();
             (self.actor_for_load(&inner), author_of(&inner))
         };
-        let mut doc = CustomerDoc::load(customer_id, &stored.bytes, actor)?;
+        let mut doc = load_stored(customer_id, &stored, actor)?;
         doc.set_author(author);
         let mut inner = inner.borrow_mut();
         // Another task may have loaded it meanwhile; keep the one already cached (it may
@@ -584,8 +606,7 @@ impl Repo {
                     }
                     match stored.remove(customer_id).filter(|doc| doc.n_chunks > 0) {
                         Some(doc) => {
-                            let mut doc =
-                                CustomerDoc::load(customer_id, &doc.bytes, ActorId::random())?;
+                            let mut doc = load_stored(customer_id, &doc, ActorId::random())?;
                             let name = doc.customer().display_name().to_string();
                             Some((name, doc.history(&pipeline)))
                         }
@@ -667,9 +688,16 @@ impl Repo {
                 }];
                 let seq = cached.next_seq;
                 cached.next_seq += 1;
+                let summary = cached.doc.summary();
+                let facts = cached.doc.facts();
+                // What the change makes of the customer, for the devices that hold exactly
+                // the state it was made on (protocol version 7; see `fast_forward`).
+                let projection = Some(shared::model::snapshot::encode_projection(&summary, &facts))
+                    .filter(|bytes| bytes.len() <= MAX_CHANGE_PROJECTION_BYTES)
+                    .map(EntryProjection);
                 let mut batch = WriteBatch {
-                    summaries: vec![cached.doc.summary()],
-                    facts: vec![cached.doc.facts()],
+                    summaries: vec![summary],
+                    facts: vec![facts],
                     ..WriteBatch::default()
                 };
                 if cached.n_chunks + 1 >= COMPACT_AT_CHUNKS {
@@ -689,10 +717,17 @@ impl Repo {
                     cached.n_chunks += 1;
                 }
                 batch.outbox = uploads.iter().map(encode).collect();
-                Ok(Some((batch, uploads, cached.doc.customer().clone())))
+                let mut projections = vec![projection];
+                projections.resize(uploads.len(), None);
+                Ok(Some((
+                    batch,
+                    uploads,
+                    projections,
+                    cached.doc.customer().clone(),
+                )))
             })
             .await??;
-        let Some((batch, uploads, customer)) = prepared else {
+        let Some((batch, uploads, projections, customer)) = prepared else {
             return Ok(None);
         };
         let keys = match self.write(&store, batch).await {
@@ -704,7 +739,7 @@ impl Repo {
                 return Err(err.into());
             }
         };
-        self.queued(keys, uploads);
+        self.queued_projected(keys, uploads, projections);
         Ok(Some(customer))
     }
 
@@ -968,9 +1003,9 @@ impl Repo {
             if !self.tabs.is_writer() {
                 return Ok(());
             }
-            let docs = load_stored_docs(store, ids, &actor).await?;
+            let mut docs = load_stored_docs(store, ids, &actor).await?;
             let batch = WriteBatch {
-                summaries: docs.iter().map(CustomerDoc::summary).collect(),
+                summaries: docs.iter_mut().map(CustomerDoc::summary).collect(),
                 facts: docs.iter().map(CustomerDoc::facts).collect(),
                 ..WriteBatch::default()
             };
@@ -1039,6 +1074,124 @@ impl Repo {
     /// `COMPACT_AFTER_WRITE_MS` (or `COMPACT_AFTER_START_MS` after finding them), so the next
     /// start reads one value. Only the writer compacts; an engine that stops writing meanwhile
     /// leaves it to the next writer.
+    /// Reads back, a moment after a catch-up, the documents it listed from their changes'
+    /// projections ([`fast_forward`]): each is loaded with its unverified changes checked,
+    /// and if what it says differs from what was listed (another device's projection was
+    /// wrong, or a change was refused), its summary and facts are rewritten from it, with
+    /// the document compacted into one checked snapshot.
+    fn verify_soon(&self, ids: Vec<CustomerId>) {
+        let start = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            inner.unverified.extend(ids);
+            !std::mem::replace(&mut inner.verifying, true)
+        };
+        if !start {
+            return;
+        }
+        let repo = *self;
+        leptos::task::spawn_local(async move {
+            common::perf::sleep(VERIFY_AFTER_MS).await;
+            loop {
+                let batch: Vec<CustomerId> = {
+                    let inner = repo.inner();
+                    let mut inner = inner.borrow_mut();
+                    let take = inner.unverified.len().min(VERIFY_BATCH);
+                    let batch: Vec<CustomerId> = inner.unverified.drain(..take).collect();
+                    if batch.is_empty() {
+                        inner.verifying = false;
+                    }
+                    batch
+                };
+                if batch.is_empty() {
+                    break;
+                }
+                if let Err(err) = repo.verify(batch).await {
+                    tracing::warn!(cause = %err, "reading back customers listed from their changes failed; they are read when next opened");
+                }
+                common::perf::yield_now().await;
+            }
+        });
+    }
+
+    async fn verify(&self, ids: Vec<CustomerId>) -> Result<(), RepoError> {
+        let started = common::perf::now_ms();
+        let store = self.store().await?;
+        if !self.tabs.is_writer() {
+            return Ok(());
+        }
+        let actor = self.inner().borrow().actor.clone();
+        let stored = store.load_docs(&ids).await?;
+        let inner = self.inner();
+        let mut batch = WriteBatch::default();
+        for (id, stored) in ids.iter().zip(stored) {
+            let listed = inner.borrow().summaries.get(id).cloned();
+            let Some(listed) = listed else { continue };
+            if inner.borrow_mut().docs.get(id).is_none() {
+                if stored.unverified.is_empty() {
+                    // Rewritten since (loaded, compacted): nothing unverified left.
+                    continue;
+                }
+                let (doc, _, refused) = match CustomerDoc::load_checking(
+                    id,
+                    &stored.bytes,
+                    &stored.unverified,
+                    [],
+                    actor.clone(),
+                ) {
+                    Ok(loaded) => loaded,
+                    Err(err) => {
+                        tracing::warn!(customer = %id, cause = %err, "a customer listed from its changes does not load");
+                        continue;
+                    }
+                };
+                let mut doc = doc;
+                if refused == 0 && doc.summary() == listed {
+                    continue;
+                }
+                let mut inner = inner.borrow_mut();
+                if inner.docs.get(id).is_none() {
+                    inner.docs.insert(
+                        id.clone(),
+                        CachedDoc {
+                            doc,
+                            n_chunks: stored.n_chunks,
+                            next_seq: stored.next_seq,
+                        },
+                    );
+                }
+            }
+            let mut inner = inner.borrow_mut();
+            let Some(cached) = inner.docs.get(id) else {
+                continue;
+            };
+            let summary = cached.doc.summary();
+            if summary == listed {
+                continue;
+            }
+            tracing::warn!(customer = %id, "a customer listed from another device's projection differed from its document: rewritten from the document");
+            let seq = cached.next_seq;
+            batch.delete_chunks_below.push((id.clone(), seq));
+            batch.chunks.push((id.clone(), seq, cached.doc.save()));
+            cached.n_chunks = 1;
+            cached.next_seq += 1;
+            batch.facts.push(cached.doc.facts());
+            batch.summaries.push(summary);
+        }
+        if !batch.chunks.is_empty() {
+            common::perf::add_count(
+                "verify: customers rewritten from their document",
+                batch.chunks.len(),
+            );
+            self.write(&store, batch).await?;
+        }
+        common::perf::add_timing(
+            "verify: read back customers listed from projections",
+            started,
+        );
+        Ok(())
+    }
+
     fn compact_soon(&self, projection: Projection, after_write: bool) {
         let start = {
             let inner = self.inner();
@@ -1134,12 +1287,28 @@ impl Repo {
     }
 
     fn queued(&self, keys: Vec<u64>, uploads: Vec<Upload>) {
+        self.queued_projected(keys, uploads, Vec::new());
+    }
+
+    /// Hands stored outbox items to sync, with the projections of the changes that have
+    /// one (in the same order; missing ones are none).
+    fn queued_projected(
+        &self,
+        keys: Vec<u64>,
+        uploads: Vec<Upload>,
+        projections: Vec<Option<EntryProjection>>,
+    ) {
         let hook = self.inner().borrow().on_queued.clone();
         if let Some(hook) = hook {
+            let mut projections = projections.into_iter();
             hook(
                 keys.into_iter()
                     .zip(uploads)
-                    .map(|(id, upload)| OutboxItem { id, upload })
+                    .map(|(id, upload)| OutboxItem {
+                        id,
+                        upload,
+                        projection: projections.next().flatten(),
+                    })
                     .collect(),
             );
         }
@@ -1364,8 +1533,16 @@ impl Repo {
                 .await
                 .map_err(|err| err.to_string())?;
             for (id, doc) in chunk.iter().zip(stored) {
-                if doc.n_chunks > 0 {
+                if doc.n_chunks == 0 {
+                    continue;
+                }
+                if doc.unverified.is_empty() {
                     uploads.push(snapshot_upload(id, doc.bytes, Seq(0)));
+                } else {
+                    // Changes stored unchecked are checked into the document first.
+                    let mut loaded =
+                        load_stored(id, &doc, ActorId::random()).map_err(|err| err.to_string())?;
+                    uploads.push(snapshot_upload(id, loaded.save(), Seq(0)));
                 }
             }
         }
@@ -1514,13 +1691,6 @@ impl Repo {
             let stored = store.stored_among(&ids).await.map_err(|e| e.to_string())?;
             to_read.retain(|&i| stored.contains(&touched[i].id));
         }
-        let read_ids: Vec<CustomerId> = to_read.iter().map(|&i| touched[i].id.clone()).collect();
-        let stored = store
-            .load_docs(&read_ids)
-            .await
-            .map_err(|e| e.to_string())?;
-        common::perf::add_timing("apply: read stored documents", started);
-        let started = common::perf::now_ms();
         // Entries grouped by document, each group in log order (documents are independent).
         let positions: HashMap<CustomerId, usize> = touched
             .iter()
@@ -1531,6 +1701,9 @@ impl Repo {
         // The projection of a document's entry, while it is the document's only one.
         let mut per_doc_projection: Vec<Option<EntryProjection>> =
             touched.iter().map(|_| None).collect();
+        // The projection of a document's last entry (a change's, from its device).
+        let mut last_projection: Vec<Option<EntryProjection>> =
+            touched.iter().map(|_| None).collect();
         for (entry, projection) in entries {
             if let Some(&i) = entry
                 .document
@@ -1540,19 +1713,71 @@ impl Repo {
                 .and_then(|id| positions.get(&id))
             {
                 per_doc_projection[i] = if per_doc[i].is_empty() {
-                    projection
+                    projection.clone()
                 } else {
                     None
                 };
+                last_projection[i] = projection;
                 per_doc[i].push(entry);
             }
         }
-        common::perf::add_timing("apply: group entries by document", started);
+        // Stored documents the page's changes follow exactly: listed from the projection
+        // the last change came with, the changes stored unverified, nothing loaded.
+        let mut fast: Vec<Option<FastForward>> = touched.iter().map(|_| None).collect();
+        let candidates: Vec<usize> = to_read
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let Some(projection) = &last_projection[i] else {
+                    return false;
+                };
+                let held = match self.inner().borrow().summaries.get(&touched[i].id) {
+                    Some(summary) => summary.heads,
+                    None => return false,
+                };
+                let changes: Vec<&[u8]> = per_doc[i].iter().map(|e| e.bytes.as_slice()).collect();
+                let all_changes = per_doc[i].iter().all(|e| e.kind == BlobKind::Change);
+                fast[i] = all_changes
+                    .then(|| fast_forward(&touched[i].id, held, &changes, &projection.0))
+                    .flatten()
+                    .map(|(summary, facts)| FastForward {
+                        summary,
+                        facts,
+                        n_chunks: 0,
+                        next_seq: 0,
+                    });
+                fast[i].is_some()
+            })
+            .collect();
+        if !candidates.is_empty() {
+            let ids: Vec<CustomerId> = candidates.iter().map(|&i| touched[i].id.clone()).collect();
+            let chunks = store
+                .chunk_positions(&ids)
+                .await
+                .map_err(|e| e.to_string())?;
+            for (&i, (n_chunks, next_seq)) in candidates.iter().zip(chunks) {
+                let added = per_doc[i].len() as u32;
+                // Not stored after all, or due for compaction (which needs the document).
+                if n_chunks == 0 || n_chunks + added >= COMPACT_AT_CHUNKS {
+                    fast[i] = None;
+                } else if let Some(fast) = &mut fast[i] {
+                    fast.n_chunks = n_chunks;
+                    fast.next_seq = next_seq;
+                }
+            }
+            to_read.retain(|&i| fast[i].is_none());
+        }
+        let read_ids: Vec<CustomerId> = to_read.iter().map(|&i| touched[i].id.clone()).collect();
+        let stored = store
+            .load_docs(&read_ids)
+            .await
+            .map_err(|e| e.to_string())?;
+        common::perf::add_timing("apply: read stored documents", started);
         // A catch-up records which changes of other devices arrived, for history and
         // "Recent changes": a customer new on this device arrived whole.
         let arrival = if catch_up {
             // Which touched documents this device had stored (a page has up to a thousand).
-            let mut stored_here = vec![false; touched.len()];
+            let mut stored_here: Vec<bool> = fast.iter().map(Option::is_some).collect();
             for (&index, stored) in to_read.iter().zip(&stored) {
                 stored_here[index] = stored.n_chunks > 0;
             }
@@ -1580,9 +1805,10 @@ impl Repo {
         for (&index, stored) in to_read.iter().zip(stored) {
             if stored.n_chunks > 0 {
                 let entries = std::mem::take(&mut per_doc[index]);
-                let (mut doc, changed) = CustomerDoc::load_and_apply(
+                let (mut doc, changed, _) = CustomerDoc::load_checking(
                     &touched[index].id,
                     &stored.bytes,
+                    &stored.unverified,
                     entries.iter().map(|entry| entry.bytes.as_slice()),
                     actor.clone(),
                 )
@@ -1617,9 +1843,23 @@ impl Repo {
             ..WriteBatch::default()
         };
         let mut written: Vec<(CustomerId, CachedDoc)> = Vec::new();
-        for ((slot, entries), projection) in
-            touched.into_iter().zip(per_doc).zip(per_doc_projection)
+        let mut fast_forwarded: Vec<CustomerId> = Vec::new();
+        for (((slot, entries), projection), fast) in
+            (touched.into_iter().zip(per_doc).zip(per_doc_projection)).zip(fast)
         {
+            if let Some(fast) = fast {
+                for (k, entry) in entries.iter().enumerate() {
+                    batch.chunks.push((
+                        slot.id.clone(),
+                        fast.next_seq + k as u32,
+                        unverified_chunk(&entry.bytes),
+                    ));
+                }
+                batch.summaries.push(fast.summary);
+                batch.facts.push(fast.facts);
+                fast_forwarded.push(slot.id);
+                continue;
+            }
             if slot.cached.is_none() {
                 if let Some((summary, facts)) = projected(&slot.id, &entries, projection) {
                     // `projected` checked: the snapshot is the document's only entry.
@@ -1652,6 +1892,13 @@ impl Repo {
             }
         };
         common::perf::add_timing("apply: IndexedDB write", started);
+        if !fast_forwarded.is_empty() {
+            common::perf::add_count(
+                "apply: documents listed from their changes' projection",
+                fast_forwarded.len(),
+            );
+            self.verify_soon(fast_forwarded);
+        }
         self.forget_erased(erasures);
         self.forget_moved(moves);
         if let Some(settings) = book_settings {
@@ -2001,6 +2248,17 @@ fn merge_entries(
 /// The stored documents of `ids` (read in one transaction), loaded with `actor`: those
 /// without chunks are left out, and unreadable ones with a warning (the list and the
 /// dashboards go without them rather than fail for every other customer).
+/// A stored document, its unverified changes checked as they are applied
+/// ([`StoredDoc::unverified`]; a refused one is left out).
+fn load_stored(
+    id: &CustomerId,
+    stored: &StoredDoc,
+    actor: ActorId,
+) -> Result<CustomerDoc, DocError> {
+    CustomerDoc::load_checking(id, &stored.bytes, &stored.unverified, [], actor)
+        .map(|(doc, _, _)| doc)
+}
+
 async fn load_stored_docs(
     store: &Store,
     ids: &[CustomerId],
@@ -2012,7 +2270,7 @@ async fn load_stored_docs(
         if stored.n_chunks == 0 {
             continue;
         }
-        match CustomerDoc::load(id, &stored.bytes, actor.clone()) {
+        match load_stored(id, &stored, actor.clone()) {
             Ok(doc) => docs.push(doc),
             Err(err) => {
                 tracing::warn!(customer = %id, cause = %err, "an unreadable document stays out of the list and the dashboards")

@@ -213,7 +213,12 @@ impl Sync {
             .map_err(|e| e.to_string())?
             .into_iter()
             .filter_map(|(id, bytes)| match decode::<Upload>(&bytes) {
-                Ok(upload) => Some(OutboxItem { id, upload }),
+                Ok(upload) => Some(OutboxItem {
+                    id,
+                    upload,
+                    // Not stored: a change read back from storage goes without one.
+                    projection: None,
+                }),
                 Err(err) => {
                     tracing::warn!(cause = %err, id, "skipping an unreadable outbox item");
                     None

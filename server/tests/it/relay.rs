@@ -329,6 +329,7 @@ impl Device {
                 ServerMessage::Acked { request_id, .. }
                 | ServerMessage::Rejected { request_id, .. }
                 | ServerMessage::Entries { request_id, .. }
+                | ServerMessage::ProjectedEntries { request_id, .. }
                 | ServerMessage::BootstrapPage { request_id, .. } => Some(*request_id),
                 ServerMessage::Wake { .. } => None,
                 _ => return message,

@@ -2,8 +2,8 @@
 //! bootstrap, auth failures, revocation and every kind of bad input.
 
 use shared::sync::protocol::{
-    encode, BlobKind, BootstrapPhase, ClientMessage, DocumentId, ErrorCode, Seq, ServerMessage,
-    SpaceId, Upload,
+    encode, BlobKind, BootstrapPhase, ClientMessage, DocumentId, EntryProjection, ErrorCode, Seq,
+    ServerMessage, SpaceId, Upload,
 };
 use shared::sync::{blob, MemoryLog};
 
@@ -19,6 +19,7 @@ crate::on_both_backends!(
     bad_input_gets_a_clear_error_stores_nothing_and_spares_other_connections,
     an_idle_reconnect_is_one_small_round_trip_whatever_the_book_size,
     erasing_a_document_empties_its_entries_frees_its_quota_and_refuses_later_changes,
+    a_change_pushed_with_its_projection_is_pulled_with_it_and_a_bootstrap_leaves_it_out,
 );
 
 async fn accounts_sign_up_sign_in_and_refuse_bad_input(backend: Backend) {
@@ -368,7 +369,7 @@ async fn bootstrap_sends_latest_snapshots_then_the_uncovered_tail_like_the_refer
         assert_eq!(projections, want.projections, "page after {position:?}");
         for (entry, projection) in entries.iter().zip(&projections) {
             if matches!(entry.kind, BlobKind::Snapshot { .. }) {
-                let doc =
+                let mut doc =
                     shared::CustomerDoc::from_remote(&entry.bytes, automerge::ActorId::random())
                         .unwrap();
                 let projection = projection
@@ -910,4 +911,96 @@ async fn erasing_a_document_empties_its_entries_frees_its_quota_and_refuses_late
         "{message:?}"
     );
     relay.stop().await;
+}
+
+async fn a_change_pushed_with_its_projection_is_pulled_with_it_and_a_bootstrap_leaves_it_out(
+    backend: Backend,
+) {
+    let relay = relay::start_on(backend, |_| {}).await;
+    let base = &relay.base_url;
+    let account = sign_up(base, "rep@example.com", "Phone").await;
+    let (mut phone, _) = Device::join(base, &account).await;
+    let (snapshot, mut doc) = new_customer(1);
+    let change = edit(&mut doc, "Head buyer");
+    let projection = shared::model::snapshot::encode_projection(&doc.summary(), &doc.facts());
+    phone
+        .send(&ClientMessage::ProjectedPush {
+            request_id: 90,
+            uploads: vec![snapshot, change.clone()],
+            projections: vec![None, Some(EntryProjection(projection.clone()))],
+        })
+        .await;
+    let ServerMessage::Acked { head, .. } = phone.recv_answer(90).await else {
+        panic!("expected an ack")
+    };
+    assert_eq!(head, Seq(2));
+    // A projection on a snapshot is refused whole: nothing stored.
+    phone
+        .send(&ClientMessage::ProjectedPush {
+            request_id: 91,
+            uploads: vec![new_customer(2).0],
+            projections: vec![Some(EntryProjection(vec![1]))],
+        })
+        .await;
+    assert!(matches!(
+        phone.recv_answer(91).await,
+        ServerMessage::Rejected {
+            code: ErrorCode::Malformed,
+            ..
+        }
+    ));
+
+    // Another device pulls the change with its projection (the snapshot's own, derived by
+    // the relay, is for bootstraps only).
+    let (mut tablet, head) =
+        Device::join(base, &sign_in(base, "rep@example.com", "Tablet").await).await;
+    assert_eq!(head, Seq(2));
+    let ServerMessage::ProjectedEntries {
+        entries,
+        projections,
+        ..
+    } = tablet.pull(Seq(0), 10).await
+    else {
+        panic!("expected entries with projections")
+    };
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1].bytes, change.bytes);
+    assert_eq!(projections, vec![None, Some(EntryProjection(projection))]);
+    // A bootstrap carries the snapshot's projection, never the change's.
+    tablet
+        .send(&ClientMessage::Bootstrap {
+            request_id: 92,
+            position: None,
+            max_entries: 10,
+        })
+        .await;
+    let mut seen_change = false;
+    let mut answer = tablet.recv_answer(92).await;
+    let mut request_id = 92;
+    loop {
+        let ServerMessage::CompressedBootstrapPage { deflated, .. } = answer else {
+            panic!("expected a bootstrap page")
+        };
+        let page = shared::sync::protocol::inflate_page(&deflated).unwrap();
+        for (entry, projection) in page.entries.iter().zip(&page.projections) {
+            if entry.kind == BlobKind::Change {
+                seen_change = true;
+                assert_eq!(projection, &None);
+            }
+        }
+        let Some(next) = page.next else { break };
+        request_id += 1;
+        tablet
+            .send(&ClientMessage::Bootstrap {
+                request_id,
+                position: Some(next),
+                max_entries: 10,
+            })
+            .await;
+        answer = tablet.recv_answer(request_id).await;
+    }
+    assert!(
+        seen_change,
+        "the change after the snapshot is part of the bootstrap"
+    );
 }

@@ -1025,7 +1025,7 @@ async fn a_moved_customer_takes_late_offline_edits_along(backend: Backend) {
     assert_eq!(south_boot.len(), 2, "the hand-over and the forwarded edit");
     // The hand-over carries the list's projection of the customer, for a new device.
     let (handed, projection) = &south_boot[0];
-    let handed =
+    let mut handed =
         shared::CustomerDoc::from_remote(&handed.bytes, automerge::ActorId::random()).unwrap();
     assert_eq!(
         (projection.as_ref()).and_then(|p| shared::model::snapshot::decode_projection(&p.0)),

@@ -165,11 +165,9 @@ impl CustomerDoc {
         let mut doc = AutoCommit::new_with_encoding(TEXT_ENCODING).with_actor(actor);
         autosurgeon::reconcile(&mut doc, &customer)?;
         commit(&mut doc, author, now);
-        Ok((
-            doc.save(),
-            CustomerSummary::of(&customer),
-            CustomerFacts::of(&customer),
-        ))
+        let mut summary = CustomerSummary::of(&customer);
+        summary.heads = heads_tag(&doc.get_heads());
+        Ok((doc.save(), summary, CustomerFacts::of(&customer)))
     }
 
     /// Builds a customer's document from bytes received from the relay (a snapshot or the
@@ -264,6 +262,54 @@ impl CustomerDoc {
                 forked_change: None,
             },
             changed,
+        ))
+    }
+
+    /// [`CustomerDoc::load_and_apply`] for a document whose storage also holds changes
+    /// stored without being checked (`unverified`: changes listed from their projection,
+    /// see [`fast_forward`]): each is checked before Automerge sees it, as a change from the
+    /// relay is, and one that is refused is left out (the caller then rewrites the
+    /// document). Returns the document, whether `entries` changed it, and how many
+    /// unverified changes were left out.
+    pub fn load_checking<'a>(
+        expected: &CustomerId,
+        bytes: &[u8],
+        unverified: &[Vec<u8>],
+        entries: impl IntoIterator<Item = &'a [u8]>,
+        actor: ActorId,
+    ) -> Result<(CustomerDoc, bool, usize), DocError> {
+        if unverified.is_empty() {
+            let (doc, changed) = CustomerDoc::load_and_apply(expected, bytes, entries, actor)?;
+            return Ok((doc, changed, 0));
+        }
+        let mut doc = AutoCommit::load_with_options(
+            bytes,
+            automerge::LoadOptions::new().text_encoding(TEXT_ENCODING),
+        )?
+        .with_actor(actor);
+        let mut refused = 0;
+        for change in unverified {
+            if load_entries_checked(&mut doc, [change.as_slice()]).is_err() {
+                refused += 1;
+            }
+        }
+        let changed = load_entries_checked(&mut doc, entries)?;
+        let customer: Customer = hydrate_customer(&doc)?;
+        if &customer.id != expected {
+            return Err(DocError::WrongCustomer {
+                expected: expected.clone(),
+                found: customer.id,
+            });
+        }
+        Ok((
+            CustomerDoc {
+                doc,
+                customer,
+                author: None,
+                forked_change: None,
+            },
+            changed,
+            refused,
         ))
     }
 
@@ -400,9 +446,12 @@ impl CustomerDoc {
         self.doc.get_heads()
     }
 
-    /// The projection record for the list, search and counts.
-    pub fn summary(&self) -> CustomerSummary {
-        CustomerSummary::of(&self.customer)
+    /// The projection record for the list, search and counts, tagged with the document's
+    /// heads ([`heads_tag`]).
+    pub fn summary(&mut self) -> CustomerSummary {
+        let mut summary = CustomerSummary::of(&self.customer);
+        summary.heads = heads_tag(&self.doc.get_heads());
+        summary
     }
 
     /// The dated facts the dashboards compute from.
@@ -420,10 +469,72 @@ pub fn projection_of(doc: &automerge::Automerge, document_id: &str) -> Option<Ve
     if customer.id != expected {
         return None;
     }
+    let mut summary = CustomerSummary::of(&customer);
+    summary.heads = heads_tag(&doc.get_heads());
     Some(crate::model::snapshot::encode_projection(
-        &CustomerSummary::of(&customer),
+        &summary,
         &CustomerFacts::of(&customer),
     ))
+}
+
+/// What a device holding a customer's document at `held` ([`CustomerSummary::heads`])
+/// lists after `changes` (from the relay, in log order) without loading the document:
+/// the projection the last change came with, when the changes follow exactly the state
+/// held — the first depends on the held heads and nothing else, each next one on the one
+/// before only — and the projection was made at the last one (its summary's heads are that
+/// change alone) for this customer. `None` otherwise: the document is loaded and merged.
+///
+/// The changes are parsed but not checked against the document (that needs it loaded):
+/// the caller stores them as unverified, checked when the document is next loaded
+/// ([`CustomerDoc::load_checking`]). The projection is the other device's word for what
+/// the changes make of the customer; a device that loads the document later lists what
+/// the document says.
+pub fn fast_forward(
+    expected: &CustomerId,
+    held: u64,
+    changes: &[&[u8]],
+    projection: &[u8],
+) -> Option<(CustomerSummary, CustomerFacts)> {
+    if held == 0 {
+        return None;
+    }
+    let mut last: Option<ChangeHash> = None;
+    for bytes in changes {
+        let change = crate::sync::blob::single_change(bytes)?;
+        let follows = match &last {
+            None => heads_tag(change.deps()) == held,
+            Some(previous) => change.deps() == [*previous],
+        };
+        if !follows {
+            return None;
+        }
+        last = Some(change.hash());
+    }
+    let last = last?;
+    let (summary, facts) = crate::model::snapshot::decode_projection(projection)?;
+    (&summary.id == expected && &facts.id == expected && summary.heads == heads_tag(&[last]))
+        .then_some((summary, facts))
+}
+
+/// A digest of a document's heads, as a summary carries it ([`CustomerSummary::heads`]):
+/// FNV-1a over the sorted hashes, never 0 (0 means "not known"). Equal heads give equal
+/// tags; two different sets of heads (SHA-256 hashes) giving the same tag is as unlikely as
+/// a random 64-bit collision, and would only show a change's listed projection until the
+/// document is next read (see `client/engine`'s fast-forward).
+pub fn heads_tag(heads: &[ChangeHash]) -> u64 {
+    let mut sorted: Vec<&ChangeHash> = heads.iter().collect();
+    sorted.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for head in sorted {
+        for byte in head.0 {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        // Separates heads, so [a, b] and a single hash of their bytes cannot meet.
+        hash ^= 0xff;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash.max(1)
 }
 
 /// A short name of a device for record ids: the first 8 hex digits of its actor id.

@@ -95,6 +95,14 @@ pub struct CustomerSummary {
     /// Several-choice custom field values: the chosen choice ids, by field id.
     #[serde(default)]
     pub custom_sets: std::collections::BTreeMap<String, Vec<String>>,
+    /// A digest of the heads of the document this summary was made from
+    /// (`crate::documents::customer_doc::heads_tag`; 0: not known, e.g. made from a
+    /// customer without its document). A device lists a change from another device by the
+    /// projection that came with it, without loading the document, only when its own
+    /// summary's tag is the digest of the change's dependencies (the change follows exactly
+    /// the state this device holds).
+    #[serde(default)]
+    pub heads: u64,
 }
 
 impl CustomerSummary {
@@ -197,6 +205,7 @@ impl CustomerSummary {
                 .filter(|(_, chosen)| !chosen.is_empty())
                 .map(|(id, chosen)| (id.clone(), chosen.iter().map(str::to_string).collect()))
                 .collect(),
+            heads: 0,
         }
     }
 

@@ -690,11 +690,12 @@ mod tests {
                         max_entries,
                         max_bytes,
                     } => {
-                        let (entries, head) =
+                        let (entries, projections, head) =
                             self.log
                                 .entries(&space, since, max_entries as usize, max_bytes);
-                        self.conn
-                            .with(channel, |s| s.entries(request_id, entries, head))
+                        self.conn.with(channel, |s| {
+                            s.entries(request_id, entries, projections, head)
+                        })
                     }
                     SessionEffect::ReadBootstrap {
                         space,
@@ -872,6 +873,7 @@ mod tests {
             let item = OutboxItem {
                 id: n,
                 upload: customer_upload(n),
+                projection: None,
             };
             let effects = device.conn.with(channel, T, |e| e.queued(vec![item], T));
             device.run(effects);

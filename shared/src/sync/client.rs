@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 use crate::seed::SeedRng;
 use crate::sync::protocol::{
     decode, encode, inflate_page, BootstrapPage, BootstrapPhase, BootstrapPosition, ClientMessage,
-    DocumentId, EntryProjection, ErrorCode, LogEntry, Seq, ServerMessage, SpaceId, Upload,
-    SUPPORTED_VERSIONS,
+    DocumentId, EntryProjection, ErrorCode, LogEntry, ProtocolVersion, Seq, ServerMessage, SpaceId,
+    Upload, CHANGE_PROJECTIONS_VERSION, SUPPORTED_VERSIONS,
 };
 use crate::Timestamp;
 
@@ -73,6 +73,10 @@ pub struct OutboxItem {
     pub id: u64,
     /// What to push.
     pub upload: Upload,
+    /// For a change of a customer: the customer's summary and facts right after it, as this
+    /// device computed them (sent to a relay of version 7 on, see
+    /// [`ClientMessage::ProjectedPush`]); `None` once the change was stored and read back.
+    pub projection: Option<EntryProjection>,
 }
 
 /// What the runtime must do.
@@ -208,6 +212,10 @@ pub struct ClientEngine {
     bootstrap_done_documents: u64,
     remote_head: Seq,
     outbox: BTreeMap<u64, Upload>,
+    /// Projections of outbox items that have one ([`OutboxItem::projection`]).
+    projections: BTreeMap<u64, EntryProjection>,
+    /// The protocol version of the current (or last) session.
+    version: ProtocolVersion,
     push: Option<(Outstanding, Vec<u64>)>,
     read: Option<(Outstanding, ReadKind)>,
     applying: Option<PendingApply>,
@@ -244,10 +252,14 @@ impl ClientEngine {
             bootstrap,
             bootstrap_done_documents: 0,
             remote_head: cursor,
+            projections: (outbox.iter())
+                .filter_map(|item| Some((item.id, item.projection.clone()?)))
+                .collect(),
             outbox: outbox
                 .into_iter()
                 .map(|item| (item.id, item.upload))
                 .collect(),
+            version: 1,
             push: None,
             read: None,
             applying: None,
@@ -414,6 +426,9 @@ impl ClientEngine {
     pub fn queued(&mut self, items: Vec<OutboxItem>, now: Timestamp) -> Vec<ClientEffect> {
         for item in items {
             self.outbox.insert(item.id, item.upload);
+            if let Some(projection) = item.projection {
+                self.projections.insert(item.id, projection);
+            }
         }
         self.progress(now)
     }
@@ -423,6 +438,7 @@ impl ClientEngine {
     pub fn forget(&mut self, ids: &[u64]) {
         for id in ids {
             self.outbox.remove(id);
+            self.projections.remove(id);
         }
     }
 
@@ -465,10 +481,11 @@ impl ClientEngine {
             }
         };
         match message {
-            ServerMessage::Welcome { head, .. } => {
+            ServerMessage::Welcome { head, version } => {
                 if !matches!(self.conn, Conn::Handshaking { .. }) {
                     return Vec::new();
                 }
+                self.version = version;
                 self.conn = Conn::Ready;
                 self.attempt = 0;
                 self.problem = None;
@@ -498,6 +515,7 @@ impl ClientEngine {
                 let _ = outstanding;
                 for id in &ids {
                     self.outbox.remove(id);
+                    self.projections.remove(id);
                 }
                 self.remote_head = self.remote_head.max(head);
                 let mut effects = vec![ClientEffect::Acked(ids)];
@@ -576,6 +594,7 @@ impl ClientEngine {
                         .collect();
                     for id in &ids {
                         self.outbox.remove(id);
+                        self.projections.remove(id);
                     }
                     let mut effects = vec![ClientEffect::Erased { document, ids }];
                     effects.extend(self.progress(now));
@@ -584,6 +603,7 @@ impl ClientEngine {
                 let refused: Vec<u64> = ids.get(index as usize).copied().into_iter().collect();
                 for id in &refused {
                     self.outbox.remove(id);
+                    self.projections.remove(id);
                 }
                 self.problem = Some(format!("the relay refused a change: {message}"));
                 let mut effects = vec![ClientEffect::Refused {
@@ -597,37 +617,19 @@ impl ClientEngine {
                 request_id,
                 entries,
                 head,
+            } => self.entries(request_id, entries, Vec::new(), head, now),
+            ServerMessage::ProjectedEntries {
+                request_id,
+                entries,
+                projections,
+                head,
             } => {
-                let Some((_, ReadKind::Pull { since })) =
-                    self.read.take_if(|(o, _)| o.request_id == request_id)
-                else {
-                    return Vec::new();
-                };
-                self.remote_head = self.remote_head.max(head);
-                let (expected, _) = self.position_after_apply();
-                let gap_free = entries
-                    .iter()
-                    .enumerate()
-                    .all(|(i, entry)| entry.seq.0 == since.0 + 1 + i as u64);
-                if since != expected || !gap_free {
-                    self.problem = Some("the relay sent entries out of order".into());
+                if projections.len() != entries.len() {
+                    self.problem =
+                        Some("the relay sent a page with projections out of step".into());
                     return self.drop_connection(now, true);
                 }
-                if entries.is_empty() {
-                    if head > expected {
-                        // The relay promised more than it sent; ask again after a reconnect.
-                        return self.drop_connection(now, true);
-                    }
-                    return self.progress(now);
-                }
-                let cursor = entries[entries.len() - 1].seq;
-                let pending = PendingApply {
-                    cursor,
-                    bootstrap: None,
-                    documents: 0,
-                    catch_up: true,
-                };
-                self.start_apply(pending, entries, Vec::new(), now)
+                self.entries(request_id, entries, projections, head, now)
             }
             ServerMessage::BootstrapPage {
                 request_id,
@@ -787,18 +789,23 @@ impl ClientEngine {
         }
         let mut effects = Vec::new();
         if self.push.is_none() && !self.outbox.is_empty() && !self.read_only {
+            let projected = self.version >= CHANGE_PROJECTIONS_VERSION;
             let mut ids = Vec::new();
             let mut uploads = Vec::new();
+            let mut projections = Vec::new();
             let mut bytes = 0;
             for (id, upload) in &self.outbox {
+                let projection = self.projections.get(id).filter(|_| projected);
+                let size = upload.bytes.len() + projection.map_or(0, |p| p.0.len());
                 if ids.len() >= self.config.push_max_uploads
-                    || (!ids.is_empty() && bytes + upload.bytes.len() > self.config.push_max_bytes)
+                    || (!ids.is_empty() && bytes + size > self.config.push_max_bytes)
                 {
                     break;
                 }
-                bytes += upload.bytes.len();
+                bytes += size;
                 ids.push(*id);
                 uploads.push(upload.clone());
+                projections.push(projection.cloned());
             }
             let request_id = self.request_id();
             self.push = Some((
@@ -808,10 +815,19 @@ impl ClientEngine {
                 },
                 ids,
             ));
-            effects.push(ClientEffect::Send(encode(&ClientMessage::Push {
-                request_id,
-                uploads,
-            })));
+            let message = if projections.iter().any(Option::is_some) {
+                ClientMessage::ProjectedPush {
+                    request_id,
+                    uploads,
+                    projections,
+                }
+            } else {
+                ClientMessage::Push {
+                    request_id,
+                    uploads,
+                }
+            };
+            effects.push(ClientEffect::Send(encode(&message)));
         }
         // At most one page stored and one more fetched ahead.
         if self.read.is_none() && self.prefetched.is_none() {
@@ -853,6 +869,47 @@ impl ClientEngine {
             self.last_synced = Some(now);
         }
         effects
+    }
+
+    /// A page of the log for a pull, with the changes' projections (or none).
+    fn entries(
+        &mut self,
+        request_id: u64,
+        entries: Vec<LogEntry>,
+        projections: Vec<Option<EntryProjection>>,
+        head: Seq,
+        now: Timestamp,
+    ) -> Vec<ClientEffect> {
+        let Some((_, ReadKind::Pull { since })) =
+            self.read.take_if(|(o, _)| o.request_id == request_id)
+        else {
+            return Vec::new();
+        };
+        self.remote_head = self.remote_head.max(head);
+        let (expected, _) = self.position_after_apply();
+        let gap_free = entries
+            .iter()
+            .enumerate()
+            .all(|(i, entry)| entry.seq.0 == since.0 + 1 + i as u64);
+        if since != expected || !gap_free {
+            self.problem = Some("the relay sent entries out of order".into());
+            return self.drop_connection(now, true);
+        }
+        if entries.is_empty() {
+            if head > expected {
+                // The relay promised more than it sent; ask again after a reconnect.
+                return self.drop_connection(now, true);
+            }
+            return self.progress(now);
+        }
+        let cursor = entries[entries.len() - 1].seq;
+        let pending = PendingApply {
+            cursor,
+            bootstrap: None,
+            documents: 0,
+            catch_up: true,
+        };
+        self.start_apply(pending, entries, projections, now)
     }
 
     fn request_id(&mut self) -> u64 {
@@ -1032,6 +1089,7 @@ mod tests {
                 kind: BlobKind::Change,
                 bytes: vec![id as u8],
             },
+            projection: None,
         };
         let outbox = vec![
             item(1, "kept"),
@@ -1082,6 +1140,7 @@ mod tests {
                 kind: BlobKind::Change,
                 bytes: vec![1, 2, 3],
             },
+            projection: None,
         };
         let (mut engine, effects) = welcomed_with(Seq(3), vec![item]);
         let request_id = pushed(&effects);
@@ -1122,6 +1181,7 @@ mod tests {
                 kind: BlobKind::Change,
                 bytes: vec![1, 2, 3],
             },
+            projection: None,
         };
         let (mut engine, effects) = welcomed_with(Seq(3), vec![item]);
         let request_id = pushed(&effects);
@@ -1266,5 +1326,117 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// A device welcomed at `version`, its outbox one change with a projection and one
+    /// without.
+    fn welcomed_at(version: u16) -> (ClientEngine, Vec<ClientEffect>) {
+        let item = |id: u64, projection: Option<EntryProjection>| OutboxItem {
+            id,
+            upload: Upload {
+                document: DocumentId(format!("doc-{id}")),
+                kind: BlobKind::Change,
+                bytes: vec![id as u8],
+            },
+            projection,
+        };
+        let mut engine = ClientEngine::new(
+            ClientConfig::default(),
+            Some(Credentials {
+                space: SpaceId("space".into()),
+                token: "token".into(),
+            }),
+            Seq(3),
+            None,
+            vec![item(1, Some(EntryProjection(vec![7, 7]))), item(2, None)],
+            1,
+        );
+        engine.set_online(true, T);
+        engine.connected(T);
+        let effects = engine.frame(
+            &encode(&ServerMessage::Welcome {
+                version,
+                head: Seq(3),
+            }),
+            T,
+        );
+        (engine, effects)
+    }
+
+    #[test]
+    fn changes_carry_their_projection_only_to_a_relay_of_version_7() {
+        let (_, effects) = welcomed_at(7);
+        match sent(&effects).as_slice() {
+            [ClientMessage::ProjectedPush {
+                uploads,
+                projections,
+                ..
+            }] => {
+                assert_eq!(uploads.len(), 2);
+                assert_eq!(projections, &vec![Some(EntryProjection(vec![7, 7])), None]);
+            }
+            other => panic!("expected a projected push, got {other:?}"),
+        }
+        let (_, effects) = welcomed_at(6);
+        assert!(matches!(
+            sent(&effects).as_slice(),
+            [ClientMessage::Push { uploads, .. }] if uploads.len() == 2
+        ));
+    }
+
+    #[test]
+    fn a_pulled_page_hands_its_projections_to_storage_and_one_out_of_step_drops_the_session() {
+        let entry = |seq: u64| LogEntry {
+            seq: Seq(seq),
+            document: DocumentId("doc".into()),
+            kind: BlobKind::Change,
+            bytes: vec![seq as u8],
+        };
+        let pull_request = |effects: &[ClientEffect]| {
+            sent(effects)
+                .into_iter()
+                .find_map(|message| match message {
+                    ClientMessage::Pull { request_id, .. } => Some(request_id),
+                    _ => None,
+                })
+                .expect("a pull")
+        };
+        // Welcomed at 1 by a relay whose log ends at 3: it pulls.
+        let (mut engine, effects) = welcomed_with(Seq(1), Vec::new());
+        let request_id = pull_request(&effects);
+        let effects = engine.frame(
+            &encode(&ServerMessage::ProjectedEntries {
+                request_id,
+                entries: vec![entry(2), entry(3)],
+                projections: vec![None, Some(EntryProjection(vec![1]))],
+                head: Seq(3),
+            }),
+            T,
+        );
+        assert!(
+            effects.iter().any(|effect| matches!(
+                effect,
+                ClientEffect::Apply { projections, catch_up: true, .. }
+                    if projections == &vec![None, Some(EntryProjection(vec![1]))]
+            )),
+            "{effects:?}"
+        );
+        // One projection for two entries: the relay is out of step.
+        // Welcomed at 1 by a relay whose log ends at 3: it pulls.
+        let (mut engine, effects) = welcomed_with(Seq(1), Vec::new());
+        let request_id = pull_request(&effects);
+        let effects = engine.frame(
+            &encode(&ServerMessage::ProjectedEntries {
+                request_id,
+                entries: vec![entry(2), entry(3)],
+                projections: vec![None],
+                head: Seq(3),
+            }),
+            T,
+        );
+        assert!(effects.contains(&ClientEffect::Disconnect), "{effects:?}");
+        assert!(!effects
+            .iter()
+            .any(|effect| matches!(effect, ClientEffect::Apply { .. })));
     }
 }

@@ -292,23 +292,28 @@ impl MemoryLog {
         since: Seq,
         max_entries: usize,
         max_bytes: usize,
-    ) -> (Vec<LogEntry>, Seq) {
+    ) -> (Vec<LogEntry>, Vec<Option<EntryProjection>>, Seq) {
         let Some(log) = self.spaces.get(space) else {
-            return (Vec::new(), Seq(0));
+            return (Vec::new(), Vec::new(), Seq(0));
         };
         let start = (since.0 as usize).min(log.entries.len());
         let mut page = Vec::new();
+        let mut projections = Vec::new();
         let mut bytes = 0;
         for entry in &log.entries[start..] {
-            if page.len() >= max_entries
-                || (!page.is_empty() && bytes + entry.bytes.len() > max_bytes)
-            {
+            // A snapshot's projection is for bootstraps: a pull sends only changes'.
+            let projection = (log.projections.get(&entry.seq))
+                .filter(|_| entry.kind == BlobKind::Change)
+                .cloned();
+            let size = entry.bytes.len() + projection.as_ref().map_or(0, |p| p.0.len());
+            if page.len() >= max_entries || (!page.is_empty() && bytes + size > max_bytes) {
                 break;
             }
-            bytes += entry.bytes.len();
+            bytes += size;
             page.push(entry.clone());
+            projections.push(projection);
         }
-        (page, log.head())
+        (page, projections, log.head())
     }
 
     /// One page of a bootstrap: first the latest snapshot of every document (by id), then

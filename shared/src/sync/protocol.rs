@@ -49,7 +49,11 @@ pub type ProtocolVersion = u16;
 /// - 6: a team's customer can move to another territory ([`BlobKind::Moved`]): devices of
 ///   the territory it left forget it, and a change pushed to it there afterwards is
 ///   forwarded by the relay to where it went (`crate::sync::handover`).
-pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[1, 2, 3, 4, 5, 6];
+/// - 7: a change can carry its projection — the customer's summary and facts right after
+///   it, as the device that made it computed them ([`ClientMessage::ProjectedPush`]) — and
+///   a pull's page carries them ([`ServerMessage::ProjectedEntries`]): a device that holds
+///   exactly the state the change was made on lists it without loading the document.
+pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[1, 2, 3, 4, 5, 6, 7];
 
 /// The first version whose bootstrap pages carry projections.
 pub const PROJECTIONS_VERSION: ProtocolVersion = 2;
@@ -67,6 +71,15 @@ pub const CHANNELS_VERSION: ProtocolVersion = 5;
 
 /// The first version that knows moved documents ([`BlobKind::Moved`]).
 pub const HANDOVER_VERSION: ProtocolVersion = 6;
+
+/// The first version whose changes carry projections ([`ClientMessage::ProjectedPush`],
+/// [`ServerMessage::ProjectedEntries`]).
+pub const CHANGE_PROJECTIONS_VERSION: ProtocolVersion = 7;
+
+/// The largest projection a change may carry ([`ClientMessage::ProjectedPush`]): a
+/// customer's summary and facts are a few hundred bytes; one with a long history of dated
+/// records may be larger, and its changes then go without one (devices load the document).
+pub const MAX_CHANGE_PROJECTION_BYTES: usize = 4 * 1024;
 
 /// Most channels (spaces) one connection may open.
 pub const MAX_CHANNELS: usize = 64;
@@ -284,6 +297,19 @@ pub enum ClientMessage {
     /// its channel. A relay of an older version cannot decode it and refuses the
     /// connection with a plain [`ServerMessage::Error`].
     Channels(Vec<ChannelFrame>),
+    /// A [`ClientMessage::Push`] whose changes may carry their projection (version 7 on):
+    /// for a change of a customer document, the customer's summary and facts right after
+    /// the change on the device that made it (`crate::model::snapshot::encode_projection`,
+    /// at most [`MAX_CHANGE_PROJECTION_BYTES`]). Opaque to the relay, which stores it with
+    /// the change and sends it with the change in [`ServerMessage::ProjectedEntries`].
+    ProjectedPush {
+        /// Echoed in the acknowledgement.
+        request_id: u64,
+        /// The blobs, stored in this order.
+        uploads: Vec<Upload>,
+        /// One per upload (`None`: the upload has none; only changes may have one).
+        projections: Vec<Option<EntryProjection>>,
+    },
 }
 
 /// What the relay sends.
@@ -365,6 +391,19 @@ pub enum ServerMessage {
     /// [`ClientMessage::Channels`]: what the sessions sent while handling one message of
     /// the device, each in its channel.
     Channels(Vec<ChannelFrame>),
+    /// A page of the log (version 7 on) as [`ServerMessage::Entries`], with the projection
+    /// each change carried when it was pushed ([`ClientMessage::ProjectedPush`]). Sent
+    /// instead of `Entries` when at least one entry of the page has one.
+    ProjectedEntries {
+        /// The pull's `request_id`.
+        request_id: u64,
+        /// Entries in log order, without gaps, starting right after the pull's `since`.
+        entries: Vec<LogEntry>,
+        /// One per entry (`None`: none).
+        projections: Vec<Option<EntryProjection>>,
+        /// The space's latest sequence number.
+        head: Seq,
+    },
 }
 
 /// A page of a bootstrap: what [`ServerMessage::BootstrapPage`] carries, with projections

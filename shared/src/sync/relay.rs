@@ -8,8 +8,9 @@
 use super::blob::{self, ValidUpload};
 use crate::sync::protocol::{
     decode, deflate_page, negotiate, BlobKind, BootstrapPage, BootstrapPosition, ClientMessage,
-    DecodeError, ErrorCode, LogEntry, ProtocolVersion, Seq, ServerMessage, SpaceId, UploadResult,
-    ERASE_VERSION, HANDOVER_VERSION, PROJECTIONS_VERSION, SUPPORTED_VERSIONS, TEAMS_VERSION,
+    DecodeError, EntryProjection, ErrorCode, LogEntry, ProtocolVersion, Seq, ServerMessage,
+    SpaceId, UploadResult, CHANGE_PROJECTIONS_VERSION, ERASE_VERSION, HANDOVER_VERSION,
+    MAX_CHANGE_PROJECTION_BYTES, PROJECTIONS_VERSION, SUPPORTED_VERSIONS, TEAMS_VERSION,
 };
 use crate::sync::team::SpaceAccess;
 use crate::Timestamp;
@@ -259,14 +260,38 @@ impl RelaySession {
                 },
             ) => {
                 let space = space.clone();
-                self.push(space, request_id, uploads)
+                self.push(space, request_id, uploads, Vec::new())
+            }
+            (
+                State::Ready {
+                    space,
+                    access: SpaceAccess::ReadWrite,
+                    version,
+                },
+                ClientMessage::ProjectedPush {
+                    request_id,
+                    uploads,
+                    projections,
+                },
+            ) if *version >= CHANGE_PROJECTIONS_VERSION => {
+                let space = space.clone();
+                self.push(space, request_id, uploads, projections)
+            }
+            (State::Ready { version, .. }, ClientMessage::ProjectedPush { .. })
+                if *version < CHANGE_PROJECTIONS_VERSION =>
+            {
+                self.fail(
+                    ErrorCode::UnexpectedMessage,
+                    format!("a push with projections needs protocol version {CHANGE_PROJECTIONS_VERSION}"),
+                )
             }
             (
                 State::Ready {
                     access: SpaceAccess::ReadOnly,
                     ..
                 },
-                ClientMessage::Push { request_id, .. },
+                ClientMessage::Push { request_id, .. }
+                | ClientMessage::ProjectedPush { request_id, .. },
             ) => self.push_refused(
                 request_id,
                 0,
@@ -318,6 +343,7 @@ impl RelaySession {
         space: SpaceId,
         request_id: u64,
         uploads: Vec<crate::sync::protocol::Upload>,
+        projections: Vec<Option<EntryProjection>>,
     ) -> Vec<SessionEffect> {
         let reject = |index: usize, code: ErrorCode, message: String| {
             vec![SessionEffect::Send(ServerMessage::Rejected {
@@ -345,8 +371,41 @@ impl RelaySession {
                 ),
             );
         }
+        if !projections.is_empty() && projections.len() != uploads.len() {
+            return reject(
+                0,
+                ErrorCode::Malformed,
+                format!(
+                    "a push with projections needs one per blob: {} blobs, {} projections",
+                    uploads.len(),
+                    projections.len()
+                ),
+            );
+        }
+        let mut projections = projections.into_iter();
         let mut valid = Vec::with_capacity(uploads.len());
         for (index, upload) in uploads.into_iter().enumerate() {
+            let projection = projections.next().flatten();
+            if let Some(projection) = &projection {
+                if upload.kind != BlobKind::Change {
+                    return reject(
+                        index,
+                        ErrorCode::Malformed,
+                        "only a change may carry a projection".into(),
+                    );
+                }
+                if projection.0.len() > MAX_CHANGE_PROJECTION_BYTES {
+                    return reject(
+                        index,
+                        ErrorCode::TooLarge,
+                        format!(
+                            "a change's projection of {} bytes exceeds the limit of \
+                             {MAX_CHANGE_PROJECTION_BYTES} bytes",
+                            projection.0.len()
+                        ),
+                    );
+                }
+            }
             if upload.kind == BlobKind::Erased && !self.knows_erasures() {
                 return reject(
                     index,
@@ -362,7 +421,13 @@ impl RelaySession {
                 );
             }
             match blob::validate(upload, self.limits.max_blob_bytes) {
-                Ok(upload) => valid.push(upload),
+                Ok(mut upload) => {
+                    // Opaque to the relay: stored and sent on as the device made it.
+                    if projection.is_some() {
+                        upload.projection = projection.map(|projection| projection.0);
+                    }
+                    valid.push(upload)
+                }
                 Err(err) => return reject(index, err.code, err.message),
             }
         }
@@ -496,10 +561,15 @@ impl RelaySession {
     }
 
     /// A page of entries was read for the pull `request_id`.
+    ///
+    /// `projections`: one per entry as stored (or none); sent only to a device of version
+    /// [`CHANGE_PROJECTIONS_VERSION`] on, and only the changes' (a snapshot's is for
+    /// bootstraps).
     pub fn entries(
         &mut self,
         request_id: u64,
         entries: Vec<LogEntry>,
+        projections: Vec<Option<EntryProjection>>,
         head: Seq,
     ) -> Vec<SessionEffect> {
         if self.space().is_none() {
@@ -507,6 +577,26 @@ impl RelaySession {
         }
         if let Some(refusal) = self.erasures_unreadable(&entries) {
             return refusal;
+        }
+        let projected = matches!(
+            self.state,
+            State::Ready { version, .. } if version >= CHANGE_PROJECTIONS_VERSION
+        );
+        let projections: Vec<Option<EntryProjection>> = if projected {
+            (entries.iter())
+                .zip(projections.into_iter().chain(std::iter::repeat(None)))
+                .map(|(entry, projection)| projection.filter(|_| entry.kind == BlobKind::Change))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if projections.iter().any(Option::is_some) {
+            return vec![SessionEffect::Send(ServerMessage::ProjectedEntries {
+                request_id,
+                entries,
+                projections,
+                head,
+            })];
         }
         vec![SessionEffect::Send(ServerMessage::Entries {
             request_id,
@@ -525,6 +615,14 @@ impl RelaySession {
         }
         let projected =
             matches!(self.state, State::Ready { version, .. } if version >= PROJECTIONS_VERSION);
+        // A bootstrap lists a customer from its snapshot's projection only: a change's
+        // (version 7) would add bytes no bootstrapping device reads.
+        let mut page = page;
+        for (entry, projection) in page.entries.iter().zip(page.projections.iter_mut()) {
+            if entry.kind == BlobKind::Change {
+                *projection = None;
+            }
+        }
         let message = if projected {
             ServerMessage::CompressedBootstrapPage {
                 request_id,
@@ -716,12 +814,13 @@ mod tests {
             bytes: Vec::new(),
         };
         // Version 3 reads it; version 2 is told to update, and the session ends.
-        let effects = ready(SUPPORTED_VERSIONS).entries(1, vec![erasure.clone()], Seq(4));
+        let effects =
+            ready(SUPPORTED_VERSIONS).entries(1, vec![erasure.clone()], Vec::new(), Seq(4));
         assert!(matches!(
             &effects[..],
             [SessionEffect::Send(ServerMessage::Entries { .. })]
         ));
-        let effects = ready(&[1, 2]).entries(1, vec![erasure.clone()], Seq(4));
+        let effects = ready(&[1, 2]).entries(1, vec![erasure.clone()], Vec::new(), Seq(4));
         assert!(
             matches!(
                 &effects[..],
@@ -780,5 +879,139 @@ mod tests {
             ServerMessage::CompressedBootstrapPage { request_id: 7, ref deflated }
                 if inflate_page(deflated).is_ok_and(|page| page == self::tests::page())
         ));
+    }
+
+    /// A real Automerge change of a document, as a device pushes it.
+    fn a_change() -> Vec<u8> {
+        use automerge::transaction::Transactable;
+        let mut doc = automerge::AutoCommit::new();
+        doc.put(automerge::ROOT, "name", "Ada").expect("put");
+        doc.commit();
+        doc.get_last_local_change()
+            .expect("a change")
+            .raw_bytes()
+            .to_vec()
+    }
+
+    fn projected_push(kind: BlobKind, projection: Vec<u8>) -> Vec<u8> {
+        encode(&ClientMessage::ProjectedPush {
+            request_id: 3,
+            uploads: vec![crate::sync::protocol::Upload {
+                document: crate::sync::protocol::DocumentId("c1".into()),
+                kind,
+                bytes: a_change(),
+            }],
+            projections: vec![Some(EntryProjection(projection))],
+        })
+    }
+
+    #[test]
+    fn a_change_keeps_the_projection_it_was_pushed_with_and_only_version_7_may_send_one() {
+        let effects = ready(SUPPORTED_VERSIONS).frame(
+            &projected_push(BlobKind::Change, vec![1, 2, 3]),
+            Timestamp(1),
+        );
+        match &effects[..] {
+            [SessionEffect::Append { uploads, .. }] => {
+                assert_eq!(uploads[0].projection.as_deref(), Some(&[1u8, 2, 3][..]))
+            }
+            other => panic!("expected an append, got {other:?}"),
+        }
+        // Larger than the limit, or on a snapshot: refused, nothing stored.
+        let effects = ready(SUPPORTED_VERSIONS).frame(
+            &projected_push(BlobKind::Change, vec![0; MAX_CHANGE_PROJECTION_BYTES + 1]),
+            Timestamp(1),
+        );
+        assert!(
+            matches!(
+                &effects[..],
+                [SessionEffect::Send(ServerMessage::Rejected {
+                    code: ErrorCode::TooLarge,
+                    ..
+                })]
+            ),
+            "{effects:?}"
+        );
+        let effects = ready(SUPPORTED_VERSIONS).frame(
+            &projected_push(BlobKind::Snapshot { covers: Seq(0) }, vec![1]),
+            Timestamp(1),
+        );
+        assert!(matches!(
+            &effects[..],
+            [SessionEffect::Send(ServerMessage::Rejected {
+                code: ErrorCode::Malformed,
+                ..
+            })]
+        ));
+        // A device of version 6 cannot send one.
+        let effects = ready(&[6]).frame(&projected_push(BlobKind::Change, vec![1]), Timestamp(1));
+        assert!(
+            matches!(
+                &effects[..],
+                [
+                    SessionEffect::Send(ServerMessage::Error {
+                        code: ErrorCode::UnexpectedMessage,
+                        ..
+                    }),
+                    SessionEffect::Close { .. }
+                ]
+            ),
+            "{effects:?}"
+        );
+    }
+
+    #[test]
+    fn a_pull_carries_changes_projections_to_version_7_only_and_a_bootstrap_never() {
+        let entry = |seq: u64, kind: BlobKind| LogEntry {
+            seq: Seq(seq),
+            document: crate::sync::protocol::DocumentId("c1".into()),
+            kind,
+            bytes: vec![1],
+        };
+        let entries = vec![
+            entry(1, BlobKind::Snapshot { covers: Seq(0) }),
+            entry(2, BlobKind::Change),
+        ];
+        let projections = vec![
+            Some(EntryProjection(vec![1])),
+            Some(EntryProjection(vec![2])),
+        ];
+        let effects =
+            ready(SUPPORTED_VERSIONS).entries(1, entries.clone(), projections.clone(), Seq(2));
+        match &effects[..] {
+            [SessionEffect::Send(ServerMessage::ProjectedEntries { projections, .. })] => {
+                // The snapshot's projection is for bootstraps.
+                assert_eq!(projections, &vec![None, Some(EntryProjection(vec![2]))]);
+            }
+            other => panic!("expected projected entries, got {other:?}"),
+        }
+        let effects = ready(&[6]).entries(1, entries.clone(), projections.clone(), Seq(2));
+        assert!(matches!(
+            &effects[..],
+            [SessionEffect::Send(ServerMessage::Entries { .. })]
+        ));
+        // Nothing to carry: plain entries, even at version 7.
+        let effects =
+            ready(SUPPORTED_VERSIONS).entries(1, entries.clone(), vec![None, None], Seq(2));
+        assert!(matches!(
+            &effects[..],
+            [SessionEffect::Send(ServerMessage::Entries { .. })]
+        ));
+        let page = BootstrapPage {
+            entries,
+            projections,
+            next: None,
+            through: Seq(2),
+            total_documents: 1,
+        };
+        match ready(SUPPORTED_VERSIONS).bootstrap_page(4, page).pop() {
+            Some(SessionEffect::Send(ServerMessage::CompressedBootstrapPage {
+                deflated, ..
+            })) => {
+                let page = inflate_page(&deflated).expect("a page");
+                assert_eq!(page.projections, vec![Some(EntryProjection(vec![1])), None]);
+            }
+            other => panic!("expected a page, got {other:?}"),
+        }
     }
 }

@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn every_message_round_trips() {
         let now = Timestamp(1_700_000_000_000);
-        let doc = CustomerDoc::create(
+        let mut doc = CustomerDoc::create(
             customer(7, 1, now),
             automerge::ActorId::from([1u8; 16]),
             now,

@@ -164,6 +164,7 @@ fn engines(device: &Device, rng: &mut SeedRng) -> ClientChannels {
                 .map(|(id, upload)| OutboxItem {
                     id: *id,
                     upload: upload.clone(),
+                    projection: None,
                 })
                 .collect();
             ClientEngine::new(
@@ -329,7 +330,14 @@ impl Sim {
         d.spaces[space].outbox.insert(id, upload.clone());
         let now = self.ts();
         let effects = self.devices[device].conn.with(space as u16, now, |engine| {
-            engine.queued(vec![OutboxItem { id, upload }], now)
+            engine.queued(
+                vec![OutboxItem {
+                    id,
+                    upload,
+                    projection: None,
+                }],
+                now,
+            )
         });
         self.device_effects(device, effects);
     }
@@ -656,10 +664,12 @@ impl Sim {
                     max_entries,
                     max_bytes,
                 } => {
-                    let (entries, head) =
+                    let (entries, projections, head) =
                         self.log
                             .entries(&space, since, max_entries as usize, max_bytes);
-                    self.session(conn, channel, |s| s.entries(request_id, entries, head))
+                    self.session(conn, channel, |s| {
+                        s.entries(request_id, entries, projections, head)
+                    })
                 }
                 SessionEffect::ReadBootstrap {
                     space,

@@ -563,7 +563,7 @@ fn a_bulk_created_snapshot_loads_as_the_same_customer_and_summary() {
     let customer = full_customer();
     let (bytes, summary, facts) =
         CustomerDoc::create_snapshot(customer.clone(), actor(1), Some("phone"), T0).unwrap();
-    let loaded = CustomerDoc::load(&customer.id, &bytes, actor(2)).unwrap();
+    let mut loaded = CustomerDoc::load(&customer.id, &bytes, actor(2)).unwrap();
     let mut expected = customer.clone();
     expected.stage_changes = loaded.customer().stage_changes.clone();
     assert_eq!(loaded.customer(), &expected);
@@ -839,4 +839,76 @@ fn a_custom_field_edited_on_two_devices_is_a_conflict_like_any_field() {
     assert_eq!(phone.customer().custom["f-fleet"], loser.display);
     assert_eq!(phone.customer().custom["f-industry"], "Retail");
     assert!(phone.conflicts().is_empty());
+}
+
+/// A customer's change and its projection, as the device that made it pushes them.
+fn change_and_projection(doc: &mut CustomerDoc, name: &str, at: i64) -> (Vec<u8>, Vec<u8>) {
+    doc.update(Timestamp(T0.0 + at), |c| c.name = name.into())
+        .unwrap();
+    let change = doc.last_local_change().unwrap();
+    let projection = shared::model::snapshot::encode_projection(&doc.summary(), &doc.facts());
+    (change, projection)
+}
+
+#[test]
+fn a_device_lists_changes_from_their_projection_only_when_they_follow_exactly_what_it_holds() {
+    use shared::documents::customer_doc::fast_forward;
+    let mut laptop = CustomerDoc::create(full_customer(), actor(1), T0).unwrap();
+    let id = laptop.customer().id.clone();
+    let stored = laptop.save();
+    let mut phone = CustomerDoc::load(&id, &stored, actor(2)).unwrap();
+    let held = phone.summary().heads;
+    assert_ne!(held, 0);
+    assert_eq!(held, laptop.summary().heads, "same document, same heads");
+
+    let (first, first_projection) = change_and_projection(&mut laptop, "Zoë Martin", 1);
+    let (second, second_projection) = change_and_projection(&mut laptop, "Zoë Bernard", 2);
+    // One change, or two in a row with the last one's projection: the laptop's state.
+    let (summary, facts) = fast_forward(&id, held, &[&first], &first_projection).unwrap();
+    assert_eq!(summary.name, "Zoë Martin");
+    let (summary, _) = fast_forward(&id, held, &[&first, &second], &second_projection).unwrap();
+    assert_eq!(summary, laptop.summary());
+    assert_eq!(facts.id, id);
+    // The second alone does not follow what the phone holds; the first change's projection
+    // is not what both make; nothing is known of a summary without heads; not this customer.
+    assert!(fast_forward(&id, held, &[&second], &second_projection).is_none());
+    assert!(fast_forward(&id, held, &[&first, &second], &first_projection).is_none());
+    assert!(fast_forward(&id, 0, &[&first], &first_projection).is_none());
+    let other: CustomerId = "00000000-0000-4000-8000-000000000001".parse().unwrap();
+    assert!(fast_forward(&other, held, &[&first], &first_projection).is_none());
+    assert!(fast_forward(&id, held, &[&first[..first.len() - 1]], &first_projection).is_none());
+    assert!(fast_forward(&id, held, &[&first], &first_projection[1..]).is_none());
+
+    // The phone changed the customer meanwhile: it holds other heads.
+    phone
+        .update(Timestamp(T0.0 + 3), |c| c.job_title = "Head buyer".into())
+        .unwrap();
+    assert!(fast_forward(&id, phone.summary().heads, &[&first], &first_projection).is_none());
+
+    // Stored unchecked, the changes are checked when the document is next loaded: the
+    // result is what the projection said.
+    let (loaded, changed, refused) =
+        CustomerDoc::load_checking(&id, &stored, &[first.clone(), second.clone()], [], actor(3))
+            .unwrap();
+    let mut loaded = loaded;
+    assert!(!changed);
+    assert_eq!(refused, 0);
+    assert_eq!(loaded.summary(), laptop.summary());
+    // A projection that lies (made by a device of another mind, heads right) is listed as
+    // it came; the document, read back, says otherwise: what the engine's read-back
+    // compares, and rewrites from.
+    let mut lie = laptop.summary();
+    lie.name = "Not Zoë".into();
+    let lying = shared::model::snapshot::encode_projection(&lie, &laptop.facts());
+    let (listed, _) = fast_forward(&id, held, &[&first, &second], &lying).unwrap();
+    assert_eq!(listed.name, "Not Zoë");
+    assert_ne!(listed, loaded.summary());
+    // A stored change that does not apply (its predecessor is missing) is left out, and the
+    // document still loads.
+    let (mut loaded, _, refused) =
+        CustomerDoc::load_checking(&id, &stored, std::slice::from_ref(&second), [], actor(3))
+            .unwrap();
+    assert_eq!(refused, 1);
+    assert_eq!(loaded.customer().name, "Zoë Dupont");
+    assert_eq!(loaded.summary().heads, held);
 }

@@ -290,6 +290,7 @@ impl Sim {
             .map(|(id, upload)| OutboxItem {
                 id: *id,
                 upload: upload.clone(),
+                projection: None,
             })
             .collect();
         let engine = ClientEngine::new(
@@ -315,9 +316,14 @@ impl Sim {
         d.next_outbox_id += 1;
         d.outbox.insert(id, upload.clone());
         let now = self.ts();
-        let effects = self.devices[device]
-            .engine
-            .queued(vec![OutboxItem { id, upload }], now);
+        let effects = self.devices[device].engine.queued(
+            vec![OutboxItem {
+                id,
+                upload,
+                projection: None,
+            }],
+            now,
+        );
         self.device_effects(device, effects);
     }
 
@@ -684,11 +690,15 @@ impl Sim {
                     max_entries,
                     max_bytes,
                 } => {
-                    let (entries, head) =
+                    let (entries, projections, head) =
                         self.log
                             .entries(&space, since, max_entries as usize, max_bytes);
-                    let effects =
-                        session(&mut self.sessions, conn).entries(request_id, entries, head);
+                    let effects = session(&mut self.sessions, conn).entries(
+                        request_id,
+                        entries,
+                        projections,
+                        head,
+                    );
                     self.relay_effects(conn, effects);
                 }
                 SessionEffect::ReadBootstrap {
@@ -851,7 +861,7 @@ impl Sim {
                             });
                         }
                         None => {
-                            let doc = CustomerDoc::from_remote(&entry.bytes, d.actor.clone())
+                            let mut doc = CustomerDoc::from_remote(&entry.bytes, d.actor.clone())
                                 .unwrap_or_else(|err| {
                                     panic!(
                                         "device {device} creating from seq {}: {err}",
