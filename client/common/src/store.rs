@@ -226,8 +226,12 @@ pub struct WriteBatch {
     /// Document chunks to store: (customer, sequence number, bytes).
     pub chunks: Vec<(CustomerId, u32, Vec<u8>)>,
     /// Chunks to delete before the puts: every chunk of the customer below the sequence
-    /// number (compaction).
+    /// number, and every unverified one (compaction of a document that holds them all).
     pub delete_chunks_below: Vec<(CustomerId, u32)>,
+    /// Changes stored unverified (see [`StoredDoc::unverified`]): (customer, the change's
+    /// position in the relay's log, its bytes). Keyed apart from the numbered chunks
+    /// (`<id>/u<position>`), so storing one needs nothing read first.
+    pub unverified: Vec<(CustomerId, u64, Vec<u8>)>,
     /// Summaries to store (one `summaries_log` record).
     pub summaries: Vec<CustomerSummary>,
     /// Dashboard facts to store (one `facts_log` record).
@@ -259,6 +263,7 @@ impl WriteBatch {
     /// Whether the batch changes what is stored (not only the outbox or the arrivals).
     pub fn changes_data(&self) -> bool {
         !(self.chunks.is_empty()
+            && self.unverified.is_empty()
             && self.summaries.is_empty()
             && self.facts.is_empty()
             && self.snapshots.is_empty()
@@ -296,7 +301,7 @@ pub struct StoredDoc {
 const UNVERIFIED_CHANGE: &[u8] = b"FBUC";
 
 /// The stored value of a change kept unverified (see [`StoredDoc::unverified`]).
-pub fn unverified_chunk(change: &[u8]) -> Vec<u8> {
+fn unverified_chunk(change: &[u8]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(UNVERIFIED_CHANGE.len() + change.len());
     bytes.extend_from_slice(UNVERIFIED_CHANGE);
     bytes.extend_from_slice(change);
@@ -340,6 +345,19 @@ fn abort_reason(transaction: &idb::Transaction, future_error: Option<idb::Error>
 
 fn chunk_key(customer_id: &CustomerId, seq: u32) -> String {
     format!("{customer_id}/{seq:010}")
+}
+
+/// The key of an unverified change: after every numbered chunk of the customer (`'u'`
+/// follows the digits), inside [`chunk_range`].
+fn unverified_key(customer_id: &CustomerId, position: u64) -> String {
+    format!("{customer_id}/u{position:020}")
+}
+
+/// Every unverified change of one customer.
+fn unverified_range(customer_id: &CustomerId) -> Result<KeyRange, StoreError> {
+    let lower = JsValue::from_str(&format!("{customer_id}/u"));
+    let upper = JsValue::from_str(&format!("{customer_id}/v"));
+    Ok(KeyRange::bound(&lower, &upper, Some(false), Some(true))?)
 }
 
 /// All chunk keys of one customer: `"<id>/"` up to, not including, `"<id>0"` (`'0'` follows
@@ -656,7 +674,17 @@ impl Store {
                 }
                 stored.n_chunks += 1;
             }
-            if let Some(last_key) = keys.last().and_then(JsValue::as_string) {
+            // The last numbered chunk (unverified changes are keyed after them).
+            let numbered = keys
+                .iter()
+                .rev()
+                .filter_map(|key| key.as_string())
+                .find(|key| {
+                    !key.rsplit('/')
+                        .next()
+                        .is_some_and(|seq| seq.starts_with('u'))
+                });
+            if let Some(last_key) = numbered {
                 let last_seq = last_key
                     .rsplit('/')
                     .next()
@@ -667,41 +695,6 @@ impl Store {
             docs.push(stored);
         }
         Ok(docs)
-    }
-
-    /// How many chunks each of several documents has and the sequence number its next chunk
-    /// must use (0 and 0 for unknown ones), from key-only reads in one transaction.
-    pub async fn chunk_positions(
-        &self,
-        customer_ids: &[CustomerId],
-    ) -> Result<Vec<(u32, u32)>, StoreError> {
-        let transaction = self
-            .database
-            .transaction(&[DOC_CHUNKS], TransactionMode::ReadOnly)?;
-        let chunks = transaction.object_store(DOC_CHUNKS)?;
-        let mut requests = Vec::with_capacity(customer_ids.len());
-        for customer_id in customer_ids {
-            let range = chunk_range(customer_id, None)?;
-            let keys = chunks.get_all_keys(Some(Query::KeyRange(range)), None)?;
-            requests.push(async move { keys.await });
-        }
-        let mut positions = Vec::with_capacity(customer_ids.len());
-        for keys in futures_util::future::join_all(requests).await {
-            let keys = keys?;
-            let next_seq = match keys.last().and_then(|key| key.as_string()) {
-                Some(last_key) => {
-                    last_key
-                        .rsplit('/')
-                        .next()
-                        .and_then(|seq| seq.parse::<u32>().ok())
-                        .ok_or_else(|| StoreError::Failed(format!("bad chunk key {last_key:?}")))?
-                        + 1
-                }
-                None => 0,
-            };
-            positions.push((keys.len() as u32, next_seq));
-        }
-        Ok(positions)
     }
 
     /// Writes a batch in one transaction; resolves once the transaction committed, with the
@@ -773,6 +766,14 @@ impl Store {
         }
         for (customer_id, below_seq) in &batch.delete_chunks_below {
             chunks.delete(Query::KeyRange(chunk_range(customer_id, Some(*below_seq))?))?;
+            chunks.delete(Query::KeyRange(unverified_range(customer_id)?))?;
+        }
+        for (customer_id, position, change) in &batch.unverified {
+            let key = JsValue::from_str(&unverified_key(customer_id, *position));
+            chunks.put(
+                &Uint8Array::from(unverified_chunk(change).as_slice()).into(),
+                Some(&key),
+            )?;
         }
         for (customer_id, seq, bytes) in &batch.chunks {
             let key = JsValue::from_str(&chunk_key(customer_id, *seq));

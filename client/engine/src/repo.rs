@@ -68,8 +68,7 @@ use shared::Version;
 
 use common::perf::mark;
 use common::store::{
-    unverified_chunk, Projected, Projection, SnapshotBytes, Store, StoreError, StoredDoc,
-    WriteBatch,
+    Projected, Projection, SnapshotBytes, Store, StoreError, StoredDoc, WriteBatch,
 };
 
 use crate::{
@@ -202,6 +201,10 @@ struct RepoInner {
     unverified: Vec<CustomerId>,
     /// Whether reading them back is scheduled.
     verifying: bool,
+    /// Counts writes that stored changes unverified; `fast_forwarded_at` says, for each
+    /// customer, the count at its last one (a load begun before it reads again).
+    fast_forward_epoch: u64,
+    fast_forwarded_at: HashMap<CustomerId, u64>,
 }
 
 /// Which stored snapshots are behind their per-customer records (see `common::store`).
@@ -227,8 +230,6 @@ type FactsIndex = ByCustomer<CustomerFacts>;
 struct FastForward {
     summary: CustomerSummary,
     facts: CustomerFacts,
-    n_chunks: u32,
-    next_seq: u32,
 }
 
 struct Touched {
@@ -288,6 +289,8 @@ impl Repo {
                 compaction: Compaction::default(),
                 unverified: Vec::new(),
                 verifying: false,
+                fast_forward_epoch: 0,
+                fast_forwarded_at: HashMap::new(),
             }))),
         };
         tabs.on_writer(move |takeover| async move {
@@ -469,7 +472,14 @@ impl Repo {
             return Ok(read(cached));
         }
         let store = self.store().await?;
-        let stored = store.load_doc(customer_id).await?;
+        let stored = loop {
+            let epoch = inner.borrow().fast_forward_epoch;
+            let stored = store.load_doc(customer_id).await?;
+            // Changes stored unverified after this read began: read again.
+            if (inner.borrow().fast_forwarded_at.get(customer_id)).is_none_or(|at| *at <= epoch) {
+                break stored;
+            }
+        };
         if stored.n_chunks == 0 {
             return Err(RepoError::NotFound);
         }
@@ -1074,6 +1084,28 @@ impl Repo {
     /// `COMPACT_AFTER_WRITE_MS` (or `COMPACT_AFTER_START_MS` after finding them), so the next
     /// start reads one value. Only the writer compacts; an engine that stops writing meanwhile
     /// leaves it to the next writer.
+    /// After a write that stored changes unverified: a copy of the document that a load
+    /// begun before it would cache is stale (`with_doc` reads again), and a copy cached
+    /// meanwhile takes the changes (checked, as from the relay).
+    fn fast_forwarded(&self, documents: &[(CustomerId, Vec<LogEntry>)]) {
+        let inner = self.inner();
+        let mut inner = inner.borrow_mut();
+        inner.fast_forward_epoch += 1;
+        let epoch = inner.fast_forward_epoch;
+        for (id, entries) in documents {
+            inner.fast_forwarded_at.insert(id.clone(), epoch);
+            if let Some(cached) = inner.docs.get(id) {
+                let applied = cached
+                    .doc
+                    .apply_remote_all(entries.iter().map(|entry| entry.bytes.as_slice()));
+                if let Err(err) = applied {
+                    tracing::warn!(customer = %id, cause = %err, "a change listed from its projection does not apply to the open copy; it is read again");
+                    inner.docs.remove(id);
+                }
+            }
+        }
+    }
+
     /// Reads back, a moment after a catch-up, the documents it listed from their changes'
     /// projections ([`fast_forward`]): each is loaded with its unverified changes checked,
     /// and if what it says differs from what was listed (another device's projection was
@@ -1120,68 +1152,63 @@ impl Repo {
         if !self.tabs.is_writer() {
             return Ok(());
         }
-        let actor = self.inner().borrow().actor.clone();
-        let stored = store.load_docs(&ids).await?;
         let inner = self.inner();
+        let (actor, epoch) = {
+            let inner = inner.borrow();
+            (inner.actor.clone(), inner.fast_forward_epoch)
+        };
+        let stored = store.load_docs(&ids).await?;
         let mut batch = WriteBatch::default();
+        let mut rewritten = 0;
         for (id, stored) in ids.iter().zip(stored) {
-            let listed = inner.borrow().summaries.get(id).cloned();
-            let Some(listed) = listed else { continue };
-            if inner.borrow_mut().docs.get(id).is_none() {
-                if stored.unverified.is_empty() {
-                    // Rewritten since (loaded, compacted): nothing unverified left.
-                    continue;
-                }
-                let (doc, _, refused) = match CustomerDoc::load_checking(
-                    id,
-                    &stored.bytes,
-                    &stored.unverified,
-                    [],
-                    actor.clone(),
-                ) {
-                    Ok(loaded) => loaded,
-                    Err(err) => {
-                        tracing::warn!(customer = %id, cause = %err, "a customer listed from its changes does not load");
-                        continue;
-                    }
-                };
-                let mut doc = doc;
-                if refused == 0 && doc.summary() == listed {
-                    continue;
-                }
+            // Nothing unverified left (loaded and compacted since), open in a screen (its
+            // copy compacts them with its next change), or more changes stored since this
+            // read (read back after those).
+            let skip = {
                 let mut inner = inner.borrow_mut();
-                if inner.docs.get(id).is_none() {
-                    inner.docs.insert(
-                        id.clone(),
-                        CachedDoc {
-                            doc,
-                            n_chunks: stored.n_chunks,
-                            next_seq: stored.next_seq,
-                        },
-                    );
-                }
+                stored.unverified.is_empty()
+                    || inner.docs.get(id).is_some()
+                    || inner
+                        .fast_forwarded_at
+                        .get(id)
+                        .is_some_and(|at| *at > epoch)
+            };
+            if skip {
+                continue;
             }
-            let mut inner = inner.borrow_mut();
-            let Some(cached) = inner.docs.get(id) else {
+            let Some(listed) = inner.borrow().summaries.get(id).cloned() else {
                 continue;
             };
-            let summary = cached.doc.summary();
-            if summary == listed {
-                continue;
+            let (mut doc, _, refused) = match CustomerDoc::load_checking(
+                id,
+                &stored.bytes,
+                &stored.unverified,
+                [],
+                actor.clone(),
+            ) {
+                Ok(loaded) => loaded,
+                Err(err) => {
+                    tracing::warn!(customer = %id, cause = %err, "a customer listed from its changes does not load");
+                    continue;
+                }
+            };
+            // One checked snapshot instead of the chunks and unverified changes.
+            batch
+                .delete_chunks_below
+                .push((id.clone(), stored.next_seq));
+            batch.chunks.push((id.clone(), stored.next_seq, doc.save()));
+            let summary = doc.summary();
+            if refused > 0 || summary != listed {
+                tracing::warn!(customer = %id, refused, "a customer listed from another device's projection differed from its document: listed from the document");
+                batch.facts.push(doc.facts());
+                batch.summaries.push(summary);
+                rewritten += 1;
             }
-            tracing::warn!(customer = %id, "a customer listed from another device's projection differed from its document: rewritten from the document");
-            let seq = cached.next_seq;
-            batch.delete_chunks_below.push((id.clone(), seq));
-            batch.chunks.push((id.clone(), seq, cached.doc.save()));
-            cached.n_chunks = 1;
-            cached.next_seq += 1;
-            batch.facts.push(cached.doc.facts());
-            batch.summaries.push(summary);
         }
         if !batch.chunks.is_empty() {
             common::perf::add_count(
-                "verify: customers rewritten from their document",
-                batch.chunks.len(),
+                "verify: customers listed again from their document",
+                rewritten,
             );
             self.write(&store, batch).await?;
         }
@@ -1686,11 +1713,6 @@ impl Repo {
                 changed: false,
             });
         }
-        if to_read.len() > LOOKUP_BY_RANGE_ABOVE {
-            let ids: Vec<CustomerId> = to_read.iter().map(|&i| touched[i].id.clone()).collect();
-            let stored = store.stored_among(&ids).await.map_err(|e| e.to_string())?;
-            to_read.retain(|&i| stored.contains(&touched[i].id));
-        }
         // Entries grouped by document, each group in log order (documents are independent).
         let positions: HashMap<CustomerId, usize> = touched
             .iter()
@@ -1740,32 +1762,17 @@ impl Repo {
                 fast[i] = all_changes
                     .then(|| fast_forward(&touched[i].id, held, &changes, &projection.0))
                     .flatten()
-                    .map(|(summary, facts)| FastForward {
-                        summary,
-                        facts,
-                        n_chunks: 0,
-                        next_seq: 0,
-                    });
+                    .map(|(summary, facts)| FastForward { summary, facts });
                 fast[i].is_some()
             })
             .collect();
         if !candidates.is_empty() {
-            let ids: Vec<CustomerId> = candidates.iter().map(|&i| touched[i].id.clone()).collect();
-            let chunks = store
-                .chunk_positions(&ids)
-                .await
-                .map_err(|e| e.to_string())?;
-            for (&i, (n_chunks, next_seq)) in candidates.iter().zip(chunks) {
-                let added = per_doc[i].len() as u32;
-                // Not stored after all, or due for compaction (which needs the document).
-                if n_chunks == 0 || n_chunks + added >= COMPACT_AT_CHUNKS {
-                    fast[i] = None;
-                } else if let Some(fast) = &mut fast[i] {
-                    fast.n_chunks = n_chunks;
-                    fast.next_seq = next_seq;
-                }
-            }
             to_read.retain(|&i| fast[i].is_none());
+        }
+        if to_read.len() > LOOKUP_BY_RANGE_ABOVE {
+            let ids: Vec<CustomerId> = to_read.iter().map(|&i| touched[i].id.clone()).collect();
+            let stored = store.stored_among(&ids).await.map_err(|e| e.to_string())?;
+            to_read.retain(|&i| stored.contains(&touched[i].id));
         }
         let read_ids: Vec<CustomerId> = to_read.iter().map(|&i| touched[i].id.clone()).collect();
         let stored = store
@@ -1843,21 +1850,19 @@ impl Repo {
             ..WriteBatch::default()
         };
         let mut written: Vec<(CustomerId, CachedDoc)> = Vec::new();
-        let mut fast_forwarded: Vec<CustomerId> = Vec::new();
+        let mut fast_forwarded: Vec<(CustomerId, Vec<LogEntry>)> = Vec::new();
         for (((slot, entries), projection), fast) in
             (touched.into_iter().zip(per_doc).zip(per_doc_projection)).zip(fast)
         {
             if let Some(fast) = fast {
-                for (k, entry) in entries.iter().enumerate() {
-                    batch.chunks.push((
-                        slot.id.clone(),
-                        fast.next_seq + k as u32,
-                        unverified_chunk(&entry.bytes),
-                    ));
+                for entry in &entries {
+                    batch
+                        .unverified
+                        .push((slot.id.clone(), entry.seq.0, entry.bytes.clone()));
                 }
                 batch.summaries.push(fast.summary);
                 batch.facts.push(fast.facts);
-                fast_forwarded.push(slot.id);
+                fast_forwarded.push((slot.id, entries));
                 continue;
             }
             if slot.cached.is_none() {
@@ -1897,7 +1902,8 @@ impl Repo {
                 "apply: documents listed from their changes' projection",
                 fast_forwarded.len(),
             );
-            self.verify_soon(fast_forwarded);
+            self.fast_forwarded(&fast_forwarded);
+            self.verify_soon(fast_forwarded.into_iter().map(|(id, _)| id).collect());
         }
         self.forget_erased(erasures);
         self.forget_moved(moves);

@@ -582,7 +582,7 @@ impl RelaySession {
             self.state,
             State::Ready { version, .. } if version >= CHANGE_PROJECTIONS_VERSION
         );
-        let projections: Vec<Option<EntryProjection>> = if projected {
+        let mut projections: Vec<Option<EntryProjection>> = if projected {
             (entries.iter())
                 .zip(projections.into_iter().chain(std::iter::repeat(None)))
                 .map(|(entry, projection)| projection.filter(|_| entry.kind == BlobKind::Change))
@@ -590,6 +590,14 @@ impl RelaySession {
         } else {
             Vec::new()
         };
+        // A device lists a document from the projection of its last change in the page
+        // only: the earlier ones' are left out.
+        let mut later = std::collections::HashSet::new();
+        for (entry, projection) in entries.iter().zip(projections.iter_mut()).rev() {
+            if !later.insert(&entry.document) {
+                *projection = None;
+            }
+        }
         if projections.iter().any(Option::is_some) {
             return vec![SessionEffect::Send(ServerMessage::ProjectedEntries {
                 request_id,
@@ -985,6 +993,22 @@ mod tests {
             }
             other => panic!("expected projected entries, got {other:?}"),
         }
+        // Two changes of one document: only the last one's goes.
+        let two = vec![entry(3, BlobKind::Change), entry(4, BlobKind::Change)];
+        let effects = ready(SUPPORTED_VERSIONS).entries(
+            1,
+            two,
+            vec![
+                Some(EntryProjection(vec![3])),
+                Some(EntryProjection(vec![4])),
+            ],
+            Seq(4),
+        );
+        assert!(matches!(
+            &effects[..],
+            [SessionEffect::Send(ServerMessage::ProjectedEntries { projections, .. })]
+                if projections == &vec![None, Some(EntryProjection(vec![4]))]
+        ));
         let effects = ready(&[6]).entries(1, entries.clone(), projections.clone(), Seq(2));
         assert!(matches!(
             &effects[..],
