@@ -684,6 +684,20 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
     return `the phone moves ${catchUpTouched} customers one stage on and logs a call with each (2 saves each)`;
   });
   expect(touched.held).toBe(syncSize + catchUpChanges);
+  // The customers listed from their changes' projections are read back from their documents
+  // a moment later (and compacted): what that costs the engine, after the catch-up.
+  await expect
+    .poll(async () => (await engineTimings(tablet))['verify: read back customers listed from projections'] ?? -1, { timeout: 30_000 })
+    .toBeGreaterThanOrEqual(0);
+  await tablet.waitForTimeout(1_000); // its later batches of 50
+  {
+    const timings = await engineTimings(tablet);
+    details.push(
+      `Sync bench, catch-up of ${catchUpTouched} changed customers: ${timings["apply: documents listed from their changes' projection"] ?? 0} listed from their changes' projections; ` +
+        `read back 2 s later in ${(timings['verify: read back customers listed from projections'] ?? 0).toFixed(0)} ms of engine time ` +
+        `(${timings['verify: customers listed again from their document'] ?? 0} listed again from their document)`,
+    );
+  }
   // The tablet did apply them: its stage counts moved.
   expect(await stageCounts(tablet)).not.toEqual(stagesBefore);
   rows.push({

@@ -581,8 +581,9 @@ impl Store {
         Ok(read.items.len())
     }
 
-    /// The ids of every customer with a stored document (one key-only read).
-    pub async fn stored_customers(&self) -> Result<Vec<CustomerId>, StoreError> {
+    /// The ids of every customer with a stored document, and of those among them holding
+    /// unverified changes (one key-only read).
+    pub async fn stored_customers(&self) -> Result<(Vec<CustomerId>, Vec<CustomerId>), StoreError> {
         let transaction = self
             .database
             .transaction(&[DOC_CHUNKS], TransactionMode::ReadOnly)?;
@@ -590,13 +591,23 @@ impl Store {
             .object_store(DOC_CHUNKS)?
             .get_all_keys(None, None)?
             .await?;
-        let mut ids: Vec<CustomerId> = keys
-            .iter()
-            .filter_map(JsValue::as_string)
-            .filter_map(|key| key.rsplit_once('/')?.0.parse().ok())
-            .collect();
-        ids.dedup();
-        Ok(ids)
+        let mut ids: Vec<CustomerId> = Vec::new();
+        let mut unverified: Vec<CustomerId> = Vec::new();
+        for key in keys.iter().filter_map(|key| key.as_string()) {
+            let Some((id, seq)) = key.rsplit_once('/') else {
+                continue;
+            };
+            let Ok(id) = id.parse::<CustomerId>() else {
+                continue;
+            };
+            if seq.starts_with('u') && unverified.last() != Some(&id) {
+                unverified.push(id.clone());
+            }
+            if ids.last() != Some(&id) {
+                ids.push(id);
+            }
+        }
+        Ok((ids, unverified))
     }
 
     /// The stored chunks of one document (empty if it has none).

@@ -990,7 +990,11 @@ impl Repo {
     /// A customer that moved to another territory with changes of this device the move did
     /// not carry keeps its document here, out of the list (module `handover`): not missing.
     async fn repair_projections(&self, store: &Store) -> Result<(), RepoError> {
-        let stored = store.stored_customers().await?;
+        let (stored, unverified) = store.stored_customers().await?;
+        if !unverified.is_empty() {
+            // Listed from other devices' projections before the last close: read back now.
+            self.verify_soon(unverified);
+        }
         let dormant = self.dormant_stored(store).await;
         let missing: Vec<CustomerId> = {
             let inner = self.inner();
