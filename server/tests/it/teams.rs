@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use shared::sync::handover::{decode_heads, MoveOutcome};
 use shared::sync::protocol::{
     decode, encode, BlobKind, ChannelFrame, ClientMessage, ErrorCode, LogEntry, Seq, ServerMessage,
-    SpaceId, HANDOVER_VERSION, SUPPORTED_VERSIONS,
+    SpaceId, CHANGE_PROJECTIONS_VERSION, SUPPORTED_VERSIONS,
 };
 use shared::sync::team::{NewInvite, Role, SpaceAccess, TeamInfo};
 use tokio_tungstenite::tungstenite::Message;
@@ -641,7 +641,7 @@ async fn one_connection_carries_her_book_and_the_teams_spaces_each_under_its_own
                 (
                     0,
                     ServerMessage::Welcome {
-                        version: HANDOVER_VERSION,
+                        version: CHANGE_PROJECTIONS_VERSION,
                         ..
                     }
                 ),

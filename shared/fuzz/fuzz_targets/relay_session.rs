@@ -71,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
                     conn.with(channel, |s| s.committed(request_id, results, head))
                 }
                 SessionEffect::ReadEntries { request_id, .. } => {
-                    conn.with(channel, |s| s.entries(request_id, Vec::new(), Seq(3)))
+                    conn.with(channel, |s| s.entries(request_id, Vec::new(), Vec::new(), Seq(3)))
                 }
                 SessionEffect::WakeOthers { .. } => conn.with(channel, |s| s.woken(Seq(9))),
                 _ => Vec::new(),
