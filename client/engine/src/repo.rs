@@ -1083,21 +1083,25 @@ impl Repo {
         }
     }
 
-    /// Marks a stored snapshot as behind its per-customer records (this engine just wrote
-    /// them: `after_write`, or found them so) and folds them in once writing has paused for
-    /// `COMPACT_AFTER_WRITE_MS` (or `COMPACT_AFTER_START_MS` after finding them), so the next
-    /// start reads one value. Only the writer compacts; an engine that stops writing meanwhile
-    /// leaves it to the next writer.
-    /// After a write that stored changes unverified: a copy of the document that a load
-    /// begun before it would cache is stale (`with_doc` reads again), and a copy cached
-    /// meanwhile takes the changes (checked, as from the relay).
-    fn fast_forwarded(&self, documents: &[(CustomerId, Vec<LogEntry>)]) {
+    /// Before a write that stores changes unverified (in the same task, so its transaction
+    /// is created before any other task runs): a load of those documents begun before it
+    /// reads again (`with_doc`), and a read-back begun before it leaves them (`verify`).
+    fn mark_fast_forwarded(&self, documents: &[(CustomerId, Vec<LogEntry>)]) {
         let inner = self.inner();
         let mut inner = inner.borrow_mut();
         inner.fast_forward_epoch += 1;
         let epoch = inner.fast_forward_epoch;
-        for (id, entries) in documents {
+        for (id, _) in documents {
             inner.fast_forwarded_at.insert(id.clone(), epoch);
+        }
+    }
+
+    /// After that write: a copy of one of those documents cached meanwhile takes the
+    /// changes (checked, as from the relay).
+    fn fast_forwarded(&self, documents: &[(CustomerId, Vec<LogEntry>)]) {
+        let inner = self.inner();
+        let mut inner = inner.borrow_mut();
+        for (id, entries) in documents {
             if let Some(cached) = inner.docs.get(id) {
                 let applied = cached
                     .doc
@@ -1223,6 +1227,11 @@ impl Repo {
         Ok(())
     }
 
+    /// Marks a stored snapshot as behind its per-customer records (this engine just wrote
+    /// them: `after_write`, or found them so) and folds them in once writing has paused for
+    /// `COMPACT_AFTER_WRITE_MS` (or `COMPACT_AFTER_START_MS` after finding them), so the next
+    /// start reads one value. Only the writer compacts; an engine that stops writing meanwhile
+    /// leaves it to the next writer.
     fn compact_soon(&self, projection: Projection, after_write: bool) {
         let start = {
             let inner = self.inner();
@@ -1891,6 +1900,7 @@ impl Repo {
         }
         common::perf::add_timing("apply: load and merge entries", started);
         let started = common::perf::now_ms();
+        self.mark_fast_forwarded(&fast_forwarded);
         let keys = match self.write(&store, batch).await {
             Ok(keys) => keys,
             Err(err) => {
