@@ -226,12 +226,6 @@ pub type PageSink = Rc<dyn Fn(EngineEvent)>;
 type FactsIndex = ByCustomer<CustomerFacts>;
 
 /// A document touched by a page from the relay, while the page is applied.
-/// A stored document a page's changes follow exactly (see [`fast_forward`]).
-struct FastForward {
-    summary: CustomerSummary,
-    facts: CustomerFacts,
-}
-
 struct Touched {
     id: CustomerId,
     /// Its document: from the cache or storage, or made from the page's first entry.
@@ -1758,30 +1752,23 @@ impl Repo {
         }
         // Stored documents the page's changes follow exactly: listed from the projection
         // the last change came with, the changes stored unverified, nothing loaded.
-        let mut fast: Vec<Option<FastForward>> = touched.iter().map(|_| None).collect();
-        let candidates: Vec<usize> = to_read
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let Some(projection) = &last_projection[i] else {
-                    return false;
-                };
-                let held = match self.inner().borrow().summaries.get(&touched[i].id) {
-                    Some(summary) => summary.heads,
-                    None => return false,
-                };
+        let mut fast: Vec<Option<(CustomerSummary, CustomerFacts)>> =
+            touched.iter().map(|_| None).collect();
+        for &i in &to_read {
+            let Some(projection) = &last_projection[i] else {
+                continue;
+            };
+            let Some(held) =
+                (self.inner().borrow().summaries.get(&touched[i].id)).map(|summary| summary.heads)
+            else {
+                continue;
+            };
+            if per_doc[i].iter().all(|e| e.kind == BlobKind::Change) {
                 let changes: Vec<&[u8]> = per_doc[i].iter().map(|e| e.bytes.as_slice()).collect();
-                let all_changes = per_doc[i].iter().all(|e| e.kind == BlobKind::Change);
-                fast[i] = all_changes
-                    .then(|| fast_forward(&touched[i].id, held, &changes, &projection.0))
-                    .flatten()
-                    .map(|(summary, facts)| FastForward { summary, facts });
-                fast[i].is_some()
-            })
-            .collect();
-        if !candidates.is_empty() {
-            to_read.retain(|&i| fast[i].is_none());
+                fast[i] = fast_forward(&touched[i].id, held, &changes, &projection.0);
+            }
         }
+        to_read.retain(|&i| fast[i].is_none());
         if to_read.len() > LOOKUP_BY_RANGE_ABOVE {
             let ids: Vec<CustomerId> = to_read.iter().map(|&i| touched[i].id.clone()).collect();
             let stored = store.stored_among(&ids).await.map_err(|e| e.to_string())?;
@@ -1867,14 +1854,14 @@ impl Repo {
         for (((slot, entries), projection), fast) in
             (touched.into_iter().zip(per_doc).zip(per_doc_projection)).zip(fast)
         {
-            if let Some(fast) = fast {
+            if let Some((summary, facts)) = fast {
                 for entry in &entries {
                     batch
                         .unverified
                         .push((slot.id.clone(), entry.seq.0, entry.bytes.clone()));
                 }
-                batch.summaries.push(fast.summary);
-                batch.facts.push(fast.facts);
+                batch.summaries.push(summary);
+                batch.facts.push(facts);
                 fast_forwarded.push((slot.id, entries));
                 continue;
             }

@@ -241,28 +241,8 @@ impl CustomerDoc {
         entries: impl IntoIterator<Item = &'a [u8]>,
         actor: ActorId,
     ) -> Result<(CustomerDoc, bool), DocError> {
-        let mut doc = AutoCommit::load_with_options(
-            bytes,
-            automerge::LoadOptions::new().text_encoding(TEXT_ENCODING),
-        )?
-        .with_actor(actor);
-        let changed = load_entries_checked(&mut doc, entries)?;
-        let customer: Customer = hydrate_customer(&doc)?;
-        if &customer.id != expected {
-            return Err(DocError::WrongCustomer {
-                expected: expected.clone(),
-                found: customer.id,
-            });
-        }
-        Ok((
-            CustomerDoc {
-                doc,
-                customer,
-                author: None,
-                forked_change: None,
-            },
-            changed,
-        ))
+        let (doc, changed, _) = CustomerDoc::load_checking(expected, bytes, &[], entries, actor)?;
+        Ok((doc, changed))
     }
 
     /// [`CustomerDoc::load_and_apply`] for a document whose storage also holds changes
@@ -278,10 +258,6 @@ impl CustomerDoc {
         entries: impl IntoIterator<Item = &'a [u8]>,
         actor: ActorId,
     ) -> Result<(CustomerDoc, bool, usize), DocError> {
-        if unverified.is_empty() {
-            let (doc, changed) = CustomerDoc::load_and_apply(expected, bytes, entries, actor)?;
-            return Ok((doc, changed, 0));
-        }
         let mut doc = AutoCommit::load_with_options(
             bytes,
             automerge::LoadOptions::new().text_encoding(TEXT_ENCODING),

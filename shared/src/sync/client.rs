@@ -1401,18 +1401,22 @@ mod tests {
                 })
                 .expect("a pull")
         };
-        // Welcomed at 1 by a relay whose log ends at 3: it pulls.
-        let (mut engine, effects) = welcomed_with(Seq(1), Vec::new());
-        let request_id = pull_request(&effects);
-        let effects = engine.frame(
-            &encode(&ServerMessage::ProjectedEntries {
-                request_id,
-                entries: vec![entry(2), entry(3)],
-                projections: vec![None, Some(EntryProjection(vec![1]))],
-                head: Seq(3),
-            }),
-            T,
-        );
+        // Welcomed at 1 by a relay whose log ends at 3, it pulls; the page comes with
+        // `projections`.
+        let pulled = |projections: Vec<Option<EntryProjection>>| {
+            let (mut engine, effects) = welcomed_with(Seq(1), Vec::new());
+            let request_id = pull_request(&effects);
+            engine.frame(
+                &encode(&ServerMessage::ProjectedEntries {
+                    request_id,
+                    entries: vec![entry(2), entry(3)],
+                    projections,
+                    head: Seq(3),
+                }),
+                T,
+            )
+        };
+        let effects = pulled(vec![None, Some(EntryProjection(vec![1]))]);
         assert!(
             effects.iter().any(|effect| matches!(
                 effect,
@@ -1422,18 +1426,7 @@ mod tests {
             "{effects:?}"
         );
         // One projection for two entries: the relay is out of step.
-        // Welcomed at 1 by a relay whose log ends at 3: it pulls.
-        let (mut engine, effects) = welcomed_with(Seq(1), Vec::new());
-        let request_id = pull_request(&effects);
-        let effects = engine.frame(
-            &encode(&ServerMessage::ProjectedEntries {
-                request_id,
-                entries: vec![entry(2), entry(3)],
-                projections: vec![None],
-                head: Seq(3),
-            }),
-            T,
-        );
+        let effects = pulled(vec![None]);
         assert!(effects.contains(&ClientEffect::Disconnect), "{effects:?}");
         assert!(!effects
             .iter()
