@@ -1058,10 +1058,18 @@ async fn read_snapshot<T: Record>(
     legacy: bool,
 ) -> Result<(Vec<T>, bool), StoreError> {
     let (_, _, legacy_store) = projection.stores();
-    let snapshot = snapshot
-        .await?
+    let read = snapshot.await?;
+    let started = crate::perf::now_ms();
+    let snapshot = read
         .and_then(|value| value.dyn_into::<Uint8Array>().ok())
         .and_then(|bytes| shared::model::snapshot::decode::<T>(&bytes.to_vec()));
+    crate::perf::add_timing(
+        match projection {
+            Projection::Summaries => "start: summaries' snapshot decode",
+            Projection::Facts => "dashboard: facts' snapshot decode",
+        },
+        started,
+    );
     let current = snapshot.is_some();
     // The fallbacks are asked for only when needed (a request issued right after an await
     // belongs to the same transaction).

@@ -82,6 +82,8 @@ const COMPACT_AFTER_WRITE_MS: f64 = 2_000.0;
 /// How long after finding a snapshot behind (at a start) the writer makes it again, so the
 /// start itself is not slowed.
 const COMPACT_AFTER_START_MS: f64 = 1_000.0;
+/// How often a due compaction looks again whether the writes in flight are done.
+const COMPACT_RETRY_MS: f64 = 50.0;
 
 /// How long after a catch-up the customers it listed from projections are read back.
 const VERIFY_AFTER_MS: i32 = 2_000;
@@ -1252,11 +1254,18 @@ impl Repo {
         let repo = *self;
         leptos::task::spawn_local(async move {
             loop {
-                let wait = repo.inner().borrow().compaction.not_before_ms - common::perf::now_ms();
-                if wait <= 0.0 {
+                // Also not while a write is in flight: a pipelined import always has one,
+                // and compacting then would read every stored record instead of memory.
+                let (not_before, writing) = {
+                    let inner = repo.inner();
+                    let inner = inner.borrow();
+                    (inner.compaction.not_before_ms, inner.writes_in_flight > 0)
+                };
+                let wait = not_before - common::perf::now_ms();
+                if wait <= 0.0 && !writing {
                     break;
                 }
-                common::perf::sleep(wait.ceil() as i32).await;
+                common::perf::sleep(wait.max(COMPACT_RETRY_MS).ceil() as i32).await;
             }
             let (summaries, facts) = {
                 let inner = repo.inner();
@@ -2031,6 +2040,7 @@ impl Repo {
             }
         }
         common::perf::add_timing("dashboard: read facts", started);
+        let started = common::perf::now_ms();
         let mut missing: Vec<CustomerId> = self
             .inner()
             .borrow()
@@ -2063,6 +2073,7 @@ impl Repo {
             done += ids.len();
             common::perf::yield_now().await;
         }
+        common::perf::add_timing("dashboard: facts made from documents", started);
         Ok(index)
     }
 
@@ -2079,72 +2090,119 @@ impl Repo {
         inner.facts.as_ref().map(|index| read(index.items()))
     }
 
-    /// Writes many new customers, `batch_size` per transaction, reporting progress; used by
-    /// the sample-data generator (and later by imports).
+    /// Writes many new customers, `batch_size` per transaction, reporting progress (how
+    /// many are written or being made); used by imports and the sample-data generator.
+    ///
+    /// Pipelined: while one batch's transaction commits (IndexedDB works on threads of its
+    /// own), the next batch's documents are made. The last batch is written alone, once
+    /// every earlier one committed, so it may carry the new snapshots of a large write.
+    /// A batch whose write fails stops the import with the earlier batches kept.
     pub async fn create_many(
         &self,
         customers: impl Iterator<Item = Customer>,
         batch_size: usize,
-        mut progress: impl FnMut(usize),
+        progress: impl FnMut(usize),
     ) -> Result<usize, RepoError> {
         let store = self.store().await?;
         let writes_here = self.writes_here().await?;
-        let (actor, author, cursor) = {
+        let maker = {
             let inner = self.inner();
             let inner = inner.borrow();
-            (self.actor_for_load(&inner), author_of(&inner), inner.cursor)
-        };
-        let fields = self.settings.with_untracked(|s| s.fields.clone());
-        let mut n_written = 0;
-        let mut customers = customers.peekable();
-        while customers.peek().is_some() {
-            let mut batch = WriteBatch::default();
-            let mut uploads = Vec::new();
-            let mut started = common::perf::now_ms();
-            for customer in customers.by_ref().take(batch_size) {
-                // A large batch keeps transactions few; yielding every ~40 ms keeps the
-                // screen painting (the progress bar) and answering taps meanwhile.
-                if common::perf::now_ms() - started > 40.0 {
-                    common::perf::add_timing("create: documents", started);
-                    progress(n_written + batch.summaries.len());
-                    common::perf::yield_now().await;
-                    started = common::perf::now_ms();
-                }
-                check_values(None, &customer, &fields).map_err(DocError::from)?;
-                let customer_id = customer.id.clone();
-                let (snapshot, summary, facts) = CustomerDoc::create_snapshot(
-                    customer,
-                    actor.clone(),
-                    author.as_deref(),
-                    now(),
-                )?;
-                let upload = snapshot_upload(&customer_id, snapshot.clone(), cursor);
-                batch.outbox.push(encode(&upload));
-                uploads.push(upload);
-                batch.chunks.push((customer_id, 0, snapshot));
-                batch.summaries.push(summary);
-                batch.facts.push(facts);
+            BatchMaker {
+                actor: self.actor_for_load(&inner),
+                author: author_of(&inner),
+                cursor: inner.cursor,
+                fields: self.settings.with_untracked(|s| s.fields.clone()),
+                batch_size,
             }
-            batch.more_follow = customers.peek().is_some();
+        };
+        let progress = RefCell::new(progress);
+        let written = std::cell::Cell::new(0);
+        let report = |being_made: usize| (progress.borrow_mut())(written.get() + being_made);
+        let mut customers = customers.peekable();
+        let mut next = maker.make(&mut customers, &report).await?;
+        while let Some((batch, uploads)) = next {
             let n_batch = batch.summaries.len();
-            common::perf::add_timing("create: documents", started);
             if !writes_here {
                 // The writer tab stores them and announces their summaries.
                 self.ask_writer(uploads).await?;
-                n_written += n_batch;
-                progress(n_written);
+                written.set(written.get() + n_batch);
+                report(0);
+                next = maker.make(&mut customers, &report).await?;
                 continue;
             }
-            let started = common::perf::now_ms();
-            let keys = self.write(&store, batch).await?;
-            common::perf::add_timing("create: IndexedDB write", started);
-            let started = common::perf::now_ms();
-            self.queued(keys, uploads);
-            n_written += n_batch;
-            progress(n_written);
-            common::perf::add_timing("create: outbox and progress", started);
+            let write = async {
+                let started = common::perf::now_ms();
+                let keys = self.write(&store, batch).await;
+                common::perf::add_timing("create: IndexedDB write", started);
+                keys
+            };
+            let (keys, made) = match customers.peek().is_some() {
+                true => {
+                    futures_util::future::join(write, maker.make(&mut customers, &report)).await
+                }
+                false => (write.await, Ok(None)),
+            };
+            self.queued(keys?, uploads);
+            written.set(written.get() + n_batch);
+            report(0);
+            next = made?;
         }
-        Ok(n_written)
+        Ok(written.get())
+    }
+}
+
+/// Makes the new customers' documents for [`Repo::create_many`], a batch at a time.
+struct BatchMaker {
+    actor: ActorId,
+    author: Option<String>,
+    cursor: Seq,
+    fields: std::collections::BTreeMap<String, shared::model::custom_fields::FieldDefinition>,
+    batch_size: usize,
+}
+
+impl BatchMaker {
+    /// The next `batch_size` customers' documents, summaries, facts and outbox items (none
+    /// when no customer is left), with `progress(made so far)` when it yields.
+    async fn make(
+        &self,
+        customers: &mut std::iter::Peekable<impl Iterator<Item = Customer>>,
+        progress: &impl Fn(usize),
+    ) -> Result<Option<(WriteBatch, Vec<Upload>)>, RepoError> {
+        if customers.peek().is_none() {
+            return Ok(None);
+        }
+        let mut batch = WriteBatch::default();
+        let mut uploads = Vec::new();
+        let mut started = common::perf::now_ms();
+        for customer in customers.by_ref().take(self.batch_size) {
+            // A large batch keeps transactions few; yielding every ~40 ms keeps the screen
+            // painting (the progress bar) and answering taps meanwhile, and lets a batch
+            // being written meanwhile finish.
+            if common::perf::now_ms() - started > 40.0 {
+                common::perf::add_timing("create: documents", started);
+                progress(batch.summaries.len());
+                common::perf::yield_now().await;
+                started = common::perf::now_ms();
+            }
+            check_values(None, &customer, &self.fields).map_err(DocError::from)?;
+            let customer_id = customer.id.clone();
+            let (snapshot, summary, facts) = CustomerDoc::create_snapshot(
+                customer,
+                self.actor.clone(),
+                self.author.as_deref(),
+                now(),
+            )?;
+            let upload = snapshot_upload(&customer_id, snapshot.clone(), self.cursor);
+            batch.outbox.push(encode(&upload));
+            uploads.push(upload);
+            batch.chunks.push((customer_id, 0, snapshot));
+            batch.summaries.push(summary);
+            batch.facts.push(facts);
+        }
+        batch.more_follow = customers.peek().is_some();
+        common::perf::add_timing("create: documents", started);
+        Ok(Some((batch, uploads)))
     }
 }
 

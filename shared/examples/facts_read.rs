@@ -1,0 +1,71 @@
+//! Times, natively, what a dashboard's first open does with the stored facts of 10,000
+//! customers with histories (e2e/bench/client.bench.ts, "dashboards over large books"):
+//! decode the facts' snapshot, index them by customer, compute the figures.
+//! `cargo run --release -p fieldbook-shared --example facts_read`.
+use std::time::Instant;
+
+use shared::model::facts::CustomerFacts;
+use shared::model::snapshot::{decode, encode, ByCustomer};
+use shared::Timestamp;
+
+fn main() {
+    let now = Timestamp(1_795_341_600_000);
+    let n = 10_000u64;
+    let facts: Vec<CustomerFacts> = (0..n)
+        .map(|idx| {
+            let mut customer = shared::seed::customer(21, idx, now);
+            let activities = 5 + (idx * 7919 % 46) as usize;
+            shared::seed::add_records(&mut customer, 21, activities, now);
+            CustomerFacts::of(&customer)
+        })
+        .collect();
+    sizes(&facts);
+    let bytes = encode(&facts);
+    println!("{} customers' facts: {} KB", n, bytes.len() / 1024);
+    for _ in 0..3 {
+        let started = Instant::now();
+        let decoded: Vec<CustomerFacts> = decode(&bytes).expect("decodes");
+        let decoding = started.elapsed();
+        let started = Instant::now();
+        let index = ByCustomer::new(decoded);
+        let indexing = started.elapsed();
+        println!(
+            "decode {:.1} ms, index {:.1} ms ({} customers)",
+            decoding.as_secs_f64() * 1e3,
+            indexing.as_secs_f64() * 1e3,
+            index.items().len()
+        );
+    }
+}
+
+/// Bytes of each kind of fact, over every customer.
+fn sizes(facts: &[CustomerFacts]) {
+    let size =
+        |f: &dyn Fn(&CustomerFacts) -> Vec<u8>| -> usize { facts.iter().map(|x| f(x).len()).sum() };
+    println!("id {}", size(&|x| postcard::to_allocvec(&x.id).unwrap()));
+    println!(
+        "stages {}",
+        size(&|x| postcard::to_allocvec(&x.stages).unwrap())
+    );
+    println!(
+        "feedback {}",
+        size(&|x| postcard::to_allocvec(&x.feedback).unwrap())
+    );
+    println!(
+        "purchases {}",
+        size(&|x| postcard::to_allocvec(&x.purchases).unwrap())
+    );
+    println!(
+        "complaints {}",
+        size(&|x| postcard::to_allocvec(&x.complaints).unwrap())
+    );
+    println!(
+        "activities {} (n {})",
+        size(&|x| postcard::to_allocvec(&x.activities).unwrap()),
+        facts.iter().map(|x| x.activities.len()).sum::<usize>()
+    );
+    println!(
+        "deals {}",
+        size(&|x| postcard::to_allocvec(&x.deals).unwrap())
+    );
+}
