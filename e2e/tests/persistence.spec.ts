@@ -6,6 +6,7 @@ import { chromiumArgs } from '../playwright.config';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
 import { DeviceStorage } from './fixtures/device_storage';
+import { engineTotal } from './fixtures/engine_timings';
 import { removeProfile } from './fixtures/browser_profile';
 
 test('customers survive closing the browser and opening it again', async ({ baseURL }) => {
@@ -189,6 +190,53 @@ test('the list read from the stored snapshot shows every later edit, before and 
   // Once folded in: the snapshot alone, same book.
   await storage.waitSnapshotCurrent();
   await expectRenamedFromSnapshot();
+});
+
+test('an engine that reads the book the page already shows does not send it again; a book read at another data version it does', async ({ page }) => {
+  const { list, count } = await sampleBookInSnapshot(page, 300, 9);
+  const [first] = await list.names();
+  await list.openCustomer(first);
+  const customer = new CustomerPage(page);
+  await customer.setField('name', 'Renamed Before The Engine Read');
+  await customer.expectSaved();
+  const heldAsRead = async () => {
+    await page.waitForFunction(() => performance.getEntriesByName('fieldbook:book-built').length >= 1);
+    // The engine has told the page its book (as held, or whole) once it is the writer.
+    await expect.poll(async () => (await page.workers()[0]?.evaluate(() => performance.getEntriesByName('fieldbook:writer-ready').length)) ?? 0).toBe(1);
+    return engineTotal(page, 'start: book as the page held it');
+  };
+  const expectWholeBook = async () => {
+    await list.searchFor('Renamed Before The Engine Read');
+    await expect(list.rowNames).toHaveText(['Renamed Before The Engine Read']);
+    await list.searchFor('');
+    await expect(list.resultCount).toHaveText(count);
+  };
+
+  // index.html's read made stale (the rename's log record left out, another data version),
+  // as if another tab's engine wrote between the page's read and this engine's: the engine
+  // sends the whole book, which replaces the stale one. (At once after the rename, before
+  // the engine folds its log record into the snapshot.)
+  await page.addInitScript(() => {
+    if (localStorage.getItem('fieldbook-test-stale-read') !== '1') return;
+    let stored: Promise<unknown> | undefined;
+    Object.defineProperty(window, 'fieldbookStoredBook', {
+      configurable: true,
+      get: () => stored,
+      set: (read: Promise<any>) => {
+        stored = read.then((book) => (book && book.snapshot ? { ...book, log: [], version: 'a-version-since-replaced' } : book));
+      },
+    });
+  });
+  await page.evaluate(() => localStorage.setItem('fieldbook-test-stale-read', '1'));
+  await list.open();
+  expect(await heldAsRead()).toBe(0);
+  await expectWholeBook();
+
+  // A plain reload: index.html reads the book and its data version, the engine the same.
+  await page.evaluate(() => localStorage.removeItem('fieldbook-test-stale-read'));
+  await list.open();
+  expect(await heldAsRead()).toBe(1);
+  await expectWholeBook();
 });
 
 test('a snapshot this build cannot read is passed over and the whole book still shows', async ({ page }) => {

@@ -3,6 +3,7 @@ import { AccountPage } from './fixtures/account_page';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
 import { goOffline, openDevice, phoneSize, twoDevices, uniqueEmail } from './fixtures/devices';
+import { engineTotal } from './fixtures/engine_timings';
 
 test('a customer created on one device appears on the other without a reload', async ({ browser, baseURL }) => {
   const { phone, tablet } = await twoDevices(browser, baseURL);
@@ -58,15 +59,6 @@ test('offline edits of different fields and new customers on both devices conver
   await phone.context.close();
   await tablet.context.close();
 });
-
-/** A total the engine workers of `page` keep in `fieldbookTimings` (0 if none). */
-async function engineTotal(page: import('@playwright/test').Page, name: string): Promise<number> {
-  let total = 0;
-  for (const worker of page.workers()) {
-    total += await worker.evaluate((name) => Number(((self as any).fieldbookTimings ?? {})[name] ?? 0), name);
-  }
-  return total;
-}
 
 test('a change from another device is listed from the projection it came with, then reads and edits the same', async ({ browser, baseURL }) => {
   const { phone, tablet } = await twoDevices(browser, baseURL);

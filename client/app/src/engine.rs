@@ -282,6 +282,11 @@ impl Engine {
         }
     }
 
+    /// Tells the engine something that has no answer.
+    pub fn tell(self, message: ToEngine) {
+        self.post(encode(&message));
+    }
+
     /// Posts bytes to the worker (transferred), or queues them until it listens.
     fn post(self, bytes: Vec<u8>) {
         let worker = {

@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use shared::crm::kpi::{DashboardFigures, DashboardRequest};
 use shared::documents::book_doc::BookSettings;
 use shared::model::history::{RecentChange, SetAside};
-use shared::sync::engine_protocol::{EngineError, EngineEvent, EngineRequest, Reply};
+use shared::sync::engine_protocol::{EngineError, EngineEvent, EngineRequest, Reply, ToEngine};
 use shared::sync::handover::MovedNotice;
 use shared::sync::protocol::Upload;
 use shared::{
@@ -178,10 +178,16 @@ impl Repo {
     /// Shows the book as stored on the device, read by `index.html` while the wasm loaded
     /// (`common::store::read_early_book`): the list need not wait for the engine worker. The
     /// engine's own read follows and replaces it only if something changed in between.
+    ///
+    /// Tells the engine the data version it was read at: an engine that reads the same
+    /// answers `BookAsHeld` instead of sending the book again.
     async fn read_stored_book(self) {
-        if let Some(summaries) = common::store::read_early_book().await {
+        if let Some(early) = common::store::read_early_book().await {
             if self.load_state.get_untracked() == LoadState::Loading {
-                self.show_book(summaries);
+                self.show_book(early.summaries);
+                if let Some(data_version) = early.data_version {
+                    self.engine.tell(ToEngine::Holds { data_version });
+                }
             }
         }
     }
@@ -250,6 +256,15 @@ impl Repo {
         }
     }
 
+    /// The engine read the book this page already shows (`read_stored_book`): ready.
+    fn book_as_held(&self) {
+        common::perf::mark("fieldbook:book-built");
+        if self.load_state.get_untracked() != LoadState::Ready {
+            self.load_state.set(LoadState::Ready);
+            crate::routes::dashboard::preload_if_used(*self);
+        }
+    }
+
     fn inner(&self) -> Rc<RefCell<Inner>> {
         self.inner.with_value(Rc::clone)
     }
@@ -257,6 +272,7 @@ impl Repo {
     fn event(&self, event: &EngineEvent) {
         match event {
             EngineEvent::Book(summaries) => self.show_book(summaries.clone()),
+            EngineEvent::BookAsHeld => self.book_as_held(),
             EngineEvent::LoadFailed(message) => {
                 self.load_state.set(LoadState::Failed(message.clone()))
             }

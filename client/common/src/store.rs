@@ -179,6 +179,9 @@ pub struct Projected<T> {
     /// How many records were laid over the snapshot (or 1 without a snapshot this build
     /// reads): when non-zero, [`Store::compact`] is due.
     pub since: usize,
+    /// The database's data version ([`DATA_VERSION`]) read in the same transaction (the
+    /// summaries only): equal versions, equal records.
+    pub data_version: Option<String>,
 }
 
 /// Why a storage operation failed, in words for the rep.
@@ -498,11 +501,33 @@ impl Store {
         &self,
         projection: Projection,
     ) -> Result<Projected<T>, StoreError> {
-        let transaction = self.database.transaction(
-            &self.projection_stores(projection),
-            TransactionMode::ReadOnly,
-        )?;
-        read_projection(&transaction, projection, self.legacy).await
+        let mut stores = self.projection_stores(projection);
+        let versioned = projection == Projection::Summaries;
+        if versioned {
+            stores.push(META);
+        }
+        let transaction = self
+            .database
+            .transaction(&stores, TransactionMode::ReadOnly)?;
+        // Asked first and awaited last (see `snapshot_behind` on awaiting every request).
+        let version = match versioned {
+            true => Some(
+                transaction
+                    .object_store(META)?
+                    .get(Query::Key(JsValue::from_str(DATA_VERSION)))?
+                    .into_future(),
+            ),
+            false => None,
+        };
+        let read = read_projection(&transaction, projection, self.legacy).await;
+        let data_version = match version {
+            Some(version) => version.await?.and_then(|value| value.as_string()),
+            None => None,
+        };
+        Ok(Projected {
+            data_version,
+            ..read?
+        })
     }
 
     /// Stores `snapshot` and empties its log (and the per-customer store of an older
@@ -1038,13 +1063,27 @@ async fn read_projection<T: Record>(
     // `log` is awaited whatever happens to the snapshot's reads (see `snapshot_behind`).
     let base = read_snapshot::<T>(transaction, &snapshots, snapshot, projection, legacy).await;
     let log = log.await;
+    crate::perf::mark(match projection {
+        Projection::Summaries => "fieldbook:summaries-log-got",
+        Projection::Facts => "fieldbook:facts-log-got",
+    });
     let (base, current) = base?;
     let log = log?;
+    let started = crate::perf::now_ms();
     let n_log = log.len();
     let newer: Vec<T> = log.into_iter().flat_map(T::from_log).collect();
+    let items = shared::model::snapshot::overlay(base, newer);
+    crate::perf::add_timing(
+        match projection {
+            Projection::Summaries => "start: summaries' log decode and overlay",
+            Projection::Facts => "dashboard: facts' log decode and overlay",
+        },
+        started,
+    );
     Ok(Projected {
         since: n_log + usize::from(!current),
-        items: shared::model::snapshot::overlay(base, newer),
+        items,
+        data_version: None,
     })
 }
 
@@ -1059,6 +1098,10 @@ async fn read_snapshot<T: Record>(
 ) -> Result<(Vec<T>, bool), StoreError> {
     let (_, _, legacy_store) = projection.stores();
     let read = snapshot.await?;
+    crate::perf::mark(match projection {
+        Projection::Summaries => "fieldbook:summaries-snapshot-got",
+        Projection::Facts => "fieldbook:facts-snapshot-got",
+    });
     let started = crate::perf::now_ms();
     let snapshot = read
         .and_then(|value| value.dyn_into::<Uint8Array>().ok())
@@ -1129,7 +1172,7 @@ fn put_snapshot_in(
 /// shows the list from it without waiting for its engine; an empty book when there is no
 /// database at all (a new device). `None` without a snapshot this build reads; the
 /// engine's read follows in every case.
-pub async fn read_early_book() -> Option<Vec<CustomerSummary>> {
+pub async fn read_early_book() -> Option<EarlyBook> {
     let promise = crate::global::property("fieldbookStoredBook")
         .dyn_into::<js_sys::Promise>()
         .ok()?;
@@ -1140,14 +1183,30 @@ pub async fn read_early_book() -> Option<Vec<CustomerSummary>> {
     let field = |name: &str| js_sys::Reflect::get(&book, &JsValue::from_str(name)).ok();
     if field("none").and_then(|none| none.as_bool()) == Some(true) {
         // No database yet: a new device, nothing stored.
-        return Some(Vec::new());
+        return Some(EarlyBook {
+            summaries: Vec::new(),
+            data_version: None,
+        });
     }
+    let data_version = field("version").and_then(|version| version.as_string());
     let snapshot = field("snapshot")?.dyn_into::<Uint8Array>().ok()?.to_vec();
     let snapshot = shared::model::snapshot::decode::<CustomerSummary>(&snapshot)?;
     crate::perf::mark("fieldbook:summaries-snapshot-decoded");
     let log = field("log")?.dyn_into::<js_sys::Array>().ok()?;
     let newer: Vec<CustomerSummary> = log.iter().flat_map(CustomerSummary::from_log).collect();
-    Some(shared::model::snapshot::overlay(snapshot, newer))
+    Some(EarlyBook {
+        summaries: shared::model::snapshot::overlay(snapshot, newer),
+        data_version,
+    })
+}
+
+/// The book `index.html` read ([`read_early_book`]).
+pub struct EarlyBook {
+    /// Every stored summary.
+    pub summaries: Vec<CustomerSummary>,
+    /// The database's data version, read in the same transaction ([`DATA_VERSION`]): when
+    /// the engine reads the same version, it holds the same book and need not send it.
+    pub data_version: Option<String>,
 }
 
 /// A JSON array of records (one log record, or a snapshot's JSON copy). Elements that do

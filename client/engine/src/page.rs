@@ -80,11 +80,27 @@ pub fn serve(tabs: Tabs, repo: Repo, sync: Sync) {
         };
         match decode::<ToEngine>(&array.to_vec()) {
             Ok(ToEngine::Online(online)) => sync.set_online(online),
-            Ok(ToEngine::Ask { id, now, request }) => leptos::task::spawn_local(async move {
-                crate::clock::follow_page(now);
-                let result = answer(repo, sync, id, request).await;
-                post(&FromEngine::Answer { id, result });
-            }),
+            Ok(ToEngine::Holds { data_version }) => repo.page_holds(data_version),
+            Ok(ToEngine::Ask { id, now, request }) => {
+                let arrived = common::perf::now_ms();
+                let dashboard = matches!(request, EngineRequest::Dashboard(_));
+                if dashboard {
+                    common::perf::mark("fieldbook:dashboard-ask-arrived");
+                }
+                leptos::task::spawn_local(async move {
+                    if dashboard {
+                        common::perf::mark("fieldbook:dashboard-ask-started");
+                    }
+                    crate::clock::follow_page(now);
+                    let result = answer(repo, sync, id, request).await;
+                    let answered = common::perf::now_ms();
+                    post(&FromEngine::Answer { id, result });
+                    if dashboard {
+                        common::perf::add_timing("dashboard: answer posted", answered);
+                        common::perf::add_timing("dashboard: in the engine", arrived);
+                    }
+                })
+            }
             Err(err) => tracing::warn!(cause = %err, "ignoring a message from the page"),
         }
     });
@@ -215,7 +231,10 @@ async fn answer(
             Ok(Reply::Done)
         }
         EngineRequest::Dashboard(request) => {
+            common::perf::add_count("dashboard: requests", 1);
+            let asked = common::perf::now_ms();
             repo.load_facts(progress).await?;
+            common::perf::add_timing("dashboard: facts in memory", asked);
             let started = common::perf::now_ms();
             let pipeline = repo.settings.with_untracked(|settings| settings.pipeline());
             let figures = repo

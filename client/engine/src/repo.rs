@@ -207,6 +207,11 @@ struct RepoInner {
     /// customer, the count at its last one (a load begun before it reads again).
     fast_forward_epoch: u64,
     fast_forwarded_at: HashMap<CustomerId, u64>,
+    /// The data version of the book the page showed from `index.html`'s read, until the
+    /// engine tells the page its book ([`Repo::page_holds`]).
+    page_holds: Option<String>,
+    /// Whether the engine told the page its book (after which `page_holds` is not taken).
+    page_told_book: bool,
 }
 
 /// Which stored snapshots are behind their per-customer records (see `common::store`).
@@ -287,6 +292,8 @@ impl Repo {
                 verifying: false,
                 fast_forward_epoch: 0,
                 fast_forwarded_at: HashMap::new(),
+                page_holds: None,
+                page_told_book: false,
             }))),
         };
         tabs.on_writer(move |takeover| async move {
@@ -345,13 +352,41 @@ impl Repo {
 
     /// Sends the whole book, as just read, to the screens and remembers which customers it
     /// holds.
+    ///
+    /// Unless the page said it holds the book at the data version read here (what
+    /// `index.html` read before this engine started, [`Repo::page_holds`]): then only that
+    /// it does, so ten thousand summaries are neither encoded here nor decoded there again.
     fn tell_page_book(&self, read: Projected<CustomerSummary>) {
-        self.inner().borrow_mut().summaries = ByCustomer::new(read.items.clone());
+        let held = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            // Said once, about the first read only.
+            let page_holds = inner.page_holds.take();
+            inner.page_told_book = true;
+            page_holds.is_some() && page_holds == read.data_version
+        };
         if read.since > 0 {
             // Not after a write: compacted at once, for the next start (perhaps in a second).
             self.compact_soon(Projection::Summaries, false);
         }
-        self.tell_page(EngineEvent::Book(read.items));
+        if held {
+            common::perf::add_count("start: book as the page held it", 1);
+            self.inner().borrow_mut().summaries = ByCustomer::new(read.items);
+            self.tell_page(EngineEvent::BookAsHeld);
+        } else {
+            self.inner().borrow_mut().summaries = ByCustomer::new(read.items.clone());
+            self.tell_page(EngineEvent::Book(read.items));
+        }
+    }
+
+    /// The page shows the book `index.html` read at `data_version` (see
+    /// [`Repo::tell_page_book`]); too late once the engine told the page its book.
+    pub fn page_holds(&self, data_version: String) {
+        let inner = self.inner();
+        let mut inner = inner.borrow_mut();
+        if !inner.page_told_book {
+            inner.page_holds = Some(data_version);
+        }
     }
 
     /// The version of the book document (catalog, pipeline, segments) the screens show.
@@ -914,6 +949,7 @@ impl Repo {
     /// announced before it closed).
     async fn become_writer(&self, takeover: bool) -> Result<(), RepoError> {
         let store = self.store().await?;
+        mark("fieldbook:writer-start");
         let actor = match store.get_meta("actor").await? {
             Some(hex) => parse_actor(&hex),
             None => None,
@@ -968,6 +1004,7 @@ impl Repo {
                 self.compact_soon(projection, false);
             }
         }
+        mark("fieldbook:writer-ready");
         let repo = *self;
         leptos::task::spawn_local(async move {
             // After the start's own reads and writes.
@@ -2024,7 +2061,9 @@ impl Repo {
     ) -> Result<FactsIndex, RepoError> {
         let started = common::perf::now_ms();
         let mut index = FactsIndex::default();
+        mark("fieldbook:facts-read-start");
         let read = store.load_facts().await?;
+        mark("fieldbook:facts-read");
         if read.since > 0 {
             self.compact_soon(Projection::Facts, false);
         }

@@ -61,6 +61,14 @@ pub enum ToEngine {
     },
     /// The browser went online or offline (a worker gets no such events).
     Online(bool),
+    /// The page shows the book as `index.html` read it from storage, at this data version
+    /// (`common::store::DATA_VERSION`, read in the same transaction). An engine whose own
+    /// start read finds the same version answers [`EngineEvent::BookAsHeld`] instead of
+    /// sending every summary again.
+    Holds {
+        /// The data version the page's book was read at.
+        data_version: String,
+    },
 }
 
 /// What the screens ask their engine.
@@ -281,6 +289,9 @@ pub enum EngineEvent {
     Role(EngineRole),
     /// The whole book as stored (at start, and after another tab's engine took over).
     Book(Vec<CustomerSummary>),
+    /// The book as stored is the one the page said it holds ([`ToEngine::Holds`]): the same
+    /// data version. What [`EngineEvent::Book`] would have said, without the summaries.
+    BookAsHeld,
     /// The device storage cannot be used; a sentence for the rep.
     LoadFailed(String),
     /// The catalog, pipeline and segments, and the version they were read at.
@@ -503,6 +514,9 @@ mod tests {
             });
         }
         round_trip(ToEngine::Online(false));
+        round_trip(ToEngine::Holds {
+            data_version: "00ff00ff00ff00ff".into(),
+        });
         for result in [
             Ok(Reply::Customer(Box::new(versioned.clone()))),
             Ok(Reply::Updated(None)),
@@ -551,6 +565,7 @@ mod tests {
             facts_changed: true,
         }));
         round_trip(FromEngine::Event(EngineEvent::Role(EngineRole::Follower)));
+        round_trip(FromEngine::Event(EngineEvent::BookAsHeld));
     }
 
     #[test]

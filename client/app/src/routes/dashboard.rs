@@ -172,6 +172,7 @@ fn use_dashboard() -> Dashboard {
         let this = asked.get_value();
         spawn_local(async move {
             let started = now_ms();
+            mark("fieldbook:dashboard-asked");
             let answer = repo
                 .dashboard(request, move |done, missing| {
                     status.set(Some(format!(
