@@ -1163,12 +1163,10 @@ test('dashboards over large books: open, and switch the period', async ({ baseUR
                 .map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
                 .join(', '),
           );
-          const marks = async (scope: { evaluate: Page['evaluate'] }, who: string) =>
-            scope.evaluate((who) =>
-              performance.getEntriesByType('mark').map((m) => `${who} ${m.name} ${(performance.timeOrigin + m.startTime) % 100000 | 0}`),
-            who);
-          const all = [...(await marks(page, 'page'))];
-          for (const worker of page.workers()) all.push(...(await worker.evaluate(() => performance.getEntriesByType('mark').map((m) => `worker ${m.name} ${(performance.timeOrigin + m.startTime) % 100000 | 0}`))));
+          const marks = (who: string) =>
+            performance.getEntriesByType('mark').map((m) => `${who} ${m.name} ${(performance.timeOrigin + m.startTime) % 100000 | 0}`);
+          const all = await page.evaluate(marks, 'page');
+          for (const worker of page.workers()) all.push(...(await worker.evaluate(marks, 'worker')));
           details.push(
             `Dashboard, ${n} customers, first open ${run + 2}, page and engine marks (ms on one clock, modulo 100 s): ` +
               all.sort((a, b) => Number(a.split(' ').at(-1)) - Number(b.split(' ').at(-1))).join(' | '),

@@ -38,34 +38,32 @@ fn main() {
     }
 }
 
+/// One kind of fact of a customer, encoded.
+type Encode = fn(&CustomerFacts) -> Vec<u8>;
+
 /// Bytes of each kind of fact, over every customer.
 fn sizes(facts: &[CustomerFacts]) {
-    let size =
-        |f: &dyn Fn(&CustomerFacts) -> Vec<u8>| -> usize { facts.iter().map(|x| f(x).len()).sum() };
-    println!("id {}", size(&|x| postcard::to_allocvec(&x.id).unwrap()));
+    let bytes = |encode: Encode| -> usize { facts.iter().map(|x| encode(x).len()).sum() };
+    let kinds: [(&str, Encode); 7] = [
+        ("id", |x| postcard::to_allocvec(&x.id).unwrap()),
+        ("stages", |x| postcard::to_allocvec(&x.stages).unwrap()),
+        ("feedback", |x| postcard::to_allocvec(&x.feedback).unwrap()),
+        ("purchases", |x| {
+            postcard::to_allocvec(&x.purchases).unwrap()
+        }),
+        ("complaints", |x| {
+            postcard::to_allocvec(&x.complaints).unwrap()
+        }),
+        ("activities", |x| {
+            postcard::to_allocvec(&x.activities).unwrap()
+        }),
+        ("deals", |x| postcard::to_allocvec(&x.deals).unwrap()),
+    ];
+    for (kind, encode) in kinds {
+        println!("{kind} {}", bytes(encode));
+    }
     println!(
-        "stages {}",
-        size(&|x| postcard::to_allocvec(&x.stages).unwrap())
-    );
-    println!(
-        "feedback {}",
-        size(&|x| postcard::to_allocvec(&x.feedback).unwrap())
-    );
-    println!(
-        "purchases {}",
-        size(&|x| postcard::to_allocvec(&x.purchases).unwrap())
-    );
-    println!(
-        "complaints {}",
-        size(&|x| postcard::to_allocvec(&x.complaints).unwrap())
-    );
-    println!(
-        "activities {} (n {})",
-        size(&|x| postcard::to_allocvec(&x.activities).unwrap()),
+        "({} activities)",
         facts.iter().map(|x| x.activities.len()).sum::<usize>()
-    );
-    println!(
-        "deals {}",
-        size(&|x| postcard::to_allocvec(&x.deals).unwrap())
     );
 }

@@ -249,15 +249,12 @@ impl Repo {
             self.book.set(book);
             self.prepare_search();
         }
-        common::perf::mark("fieldbook:book-built");
-        if self.load_state.get_untracked() != LoadState::Ready {
-            self.load_state.set(LoadState::Ready);
-            crate::routes::dashboard::preload_if_used(*self);
-        }
+        self.book_built();
     }
 
-    /// The engine read the book this page already shows (`read_stored_book`): ready.
-    fn book_as_held(&self) {
+    /// The book shown is the stored one (as just shown, or as the engine found it already
+    /// shown, `EngineEvent::BookAsHeld`): ready.
+    fn book_built(&self) {
         common::perf::mark("fieldbook:book-built");
         if self.load_state.get_untracked() != LoadState::Ready {
             self.load_state.set(LoadState::Ready);
@@ -272,7 +269,7 @@ impl Repo {
     fn event(&self, event: &EngineEvent) {
         match event {
             EngineEvent::Book(summaries) => self.show_book(summaries.clone()),
-            EngineEvent::BookAsHeld => self.book_as_held(),
+            EngineEvent::BookAsHeld => self.book_built(),
             EngineEvent::LoadFailed(message) => {
                 self.load_state.set(LoadState::Failed(message.clone()))
             }

@@ -369,14 +369,15 @@ impl Repo {
             // Not after a write: compacted at once, for the next start (perhaps in a second).
             self.compact_soon(Projection::Summaries, false);
         }
-        if held {
-            common::perf::add_count("start: book as the page held it", 1);
-            self.inner().borrow_mut().summaries = ByCustomer::new(read.items);
-            self.tell_page(EngineEvent::BookAsHeld);
-        } else {
-            self.inner().borrow_mut().summaries = ByCustomer::new(read.items.clone());
-            self.tell_page(EngineEvent::Book(read.items));
-        }
+        let event = match held {
+            true => {
+                common::perf::add_count("start: book as the page held it", 1);
+                EngineEvent::BookAsHeld
+            }
+            false => EngineEvent::Book(read.items.clone()),
+        };
+        self.inner().borrow_mut().summaries = ByCustomer::new(read.items);
+        self.tell_page(event);
     }
 
     /// The page shows the book `index.html` read at `data_version` (see
@@ -1291,8 +1292,8 @@ impl Repo {
         let repo = *self;
         leptos::task::spawn_local(async move {
             loop {
-                // Also not while a write is in flight: a pipelined import always has one,
-                // and compacting then would read every stored record instead of memory.
+                // Also not while a write is in flight (an import's next batch): compacting
+                // then would read every stored record instead of memory.
                 let (not_before, writing) = {
                     let inner = repo.inner();
                     let inner = inner.borrow();
