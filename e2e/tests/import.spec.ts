@@ -2,7 +2,10 @@ import { expect, test } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { AccountPage } from './fixtures/account_page';
+import { BrowserProfile } from './fixtures/browser_profile';
 import { CustomerListPage } from './fixtures/customer_list_page';
+import { DeviceStorage } from './fixtures/device_storage';
 
 test.use({ viewport: { width: 390, height: 844 }, hasTouch: true });
 
@@ -246,4 +249,60 @@ test('an iCloud vCard export: a birthday without a year, a company card, the pho
   await expect(page.getByTestId('field-birthday-month')).toHaveValue('3');
   await expect(page.getByTestId('field-birthday-year')).toHaveValue('');
   await expect(page.getByTestId('field-notes')).toHaveValue('Upoznale smo se na sajmu, Novi Sad.\nZanima je katalog 2027.');
+});
+
+test('an import made offline is sent whole after a browser restart, a customer compacted meanwhile included', async ({ browser, baseURL }) => {
+  test.setTimeout(150_000);
+  const email = `import-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+  const profile = new BrowserProfile(baseURL);
+  try {
+    const context = await profile.launch();
+    const phone = await profile.openTab();
+    await phone.account.signIn(email, 'Phone');
+    await phone.account.expectBackedUp();
+
+    // At the show, offline: the visitor list goes in.
+    await context.setOffline(true);
+    const importer = new ImportPage(phone.page);
+    await importer.open();
+    const names = ['Ida Show', 'Jon Stand', 'Kim Booth'];
+    await importer.choose(writeFile('visitors.csv', ['Name,Company', ...names.map((name) => `${name},Expo GmbH`)].join('\n')));
+    await importer.run();
+    await expect(phone.page.getByTestId('import-summary')).toContainText('3 imported');
+    // The import's outbox names each new document's chunk instead of holding its bytes again.
+    const storage = new DeviceStorage(phone.page);
+    expect(await storage.outboxItems()).toEqual(['named', 'named', 'named']);
+
+    // One visitor is edited until compaction replaces the chunk the outbox item names.
+    await phone.list.open();
+    await phone.list.openCustomer('Ida Show');
+    const id = decodeURIComponent(new URL(phone.page.url()).pathname.split('/').pop() ?? '');
+    for (let call = 1; call <= 26; call++) {
+      await phone.customer.setField('notes', `Call ${call}`);
+      await phone.customer.expectSaved();
+    }
+    await expect.poll(async () => (await storage.keys('doc_chunks')).filter((key) => key.startsWith(`${id}/`))).not.toContain(`${id}/0000000000`);
+    const unsent = await phone.page.getByTestId('sync-status').textContent();
+    expect(unsent).toMatch(/\b(29|30) changes not backed up/);
+
+    // The browser is closed and opened again, back on the network: everything goes out.
+    await profile.close();
+    await profile.launch();
+    const reopened = await profile.openTab();
+    await reopened.account.expectBackedUp();
+    expect(await new DeviceStorage(reopened.page).outboxItems()).toEqual([]);
+
+    const tabletContext = await browser.newContext({ baseURL, viewport: { width: 820, height: 1180 } });
+    const tablet = await tabletContext.newPage();
+    await new AccountPage(tablet).signIn(email, 'Tablet', true);
+    const tabletList = new CustomerListPage(tablet);
+    await tabletList.open();
+    await expect(tabletList.rowNames).toHaveText(names.slice().sort(), { timeout: 15_000 });
+    await tabletList.openCustomer('Ida Show');
+    await expect(tablet.getByTestId('field-notes')).toHaveValue('Call 26');
+    await expect(tablet.getByTestId('field-company')).toHaveValue('Expo GmbH');
+    await tabletContext.close();
+  } finally {
+    await profile.remove();
+  }
 });

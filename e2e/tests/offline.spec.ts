@@ -10,6 +10,7 @@ import { CapturePage } from './fixtures/capture_page';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
 import { removeProfile } from './fixtures/browser_profile';
+import { DeviceStorage } from './fixtures/device_storage';
 
 /** A browser on a profile kept on disk (closing and relaunching it is a browser restart). */
 function launchProfile(profile: string, baseURL: string | undefined, offline: boolean) {
@@ -135,6 +136,8 @@ test('ten leads captured with no network survive a browser restart offline, then
     await new AccountPage(tablet).signIn(email, 'Tablet', true);
     await context.setOffline(false);
     await new AccountPage(page).expectBackedUp();
+    // The acknowledgement of all ten (one outbox record each) deleted every record.
+    await expect.poll(() => new DeviceStorage(page).count('outbox')).toBe(0);
     const tabletList = new CustomerListPage(tablet);
     await tabletList.open();
     await expect(tabletList.rowNames).toHaveText(names, { timeout: 15_000 });

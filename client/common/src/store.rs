@@ -53,6 +53,7 @@ use idb::{
 use js_sys::Uint8Array;
 use shared::model::history::Arrival;
 use shared::model::snapshot::PerCustomer;
+use shared::sync::protocol::{BlobKind, DocumentId, Seq, Upload};
 use shared::{model::facts::CustomerFacts, CustomerId, CustomerSummary};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -112,6 +113,61 @@ pub const OUTBOX_PER_RECORD: usize = 1 << 16;
 /// The id of the upload at `position` of the outbox record `key`.
 fn outbox_id(key: u64, position: usize) -> u64 {
     key << 16 | position as u64
+}
+
+/// One outbox item as [`Store::write`] stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxValue {
+    /// An encoded [`Upload`], stored as bytes.
+    Encoded(Vec<u8>),
+    /// A whole document the same batch writes as one of its chunks: the item names that
+    /// chunk instead of holding its bytes a second time (an import of 10,000 customers
+    /// would otherwise write every new document twice, and rewrite the rest of its outbox
+    /// record at every acknowledgement). Stored as the string
+    /// `"chunk:<covers>:<seq>:<customer id>"`; [`Store::load_outbox`] reads it back as the
+    /// snapshot upload `Upload { kind: Snapshot { covers }, bytes: <the chunk> }`. Only a
+    /// snapshot chunk may be named: when a compaction has since replaced it, the document's
+    /// first chunk is the newer snapshot that replaced it, which holds everything it held.
+    Snapshot {
+        /// The customer whose document it is.
+        customer_id: CustomerId,
+        /// The snapshot chunk's sequence number.
+        seq: u32,
+        /// See [`BlobKind::Snapshot`].
+        covers: Seq,
+    },
+}
+
+impl OutboxValue {
+    /// The item of an upload sent as it is.
+    pub fn upload(upload: &Upload) -> Self {
+        OutboxValue::Encoded(shared::sync::protocol::encode(upload))
+    }
+
+    /// How the item is stored.
+    fn to_js(&self) -> JsValue {
+        match self {
+            OutboxValue::Encoded(bytes) => Uint8Array::from(bytes.as_slice()).into(),
+            OutboxValue::Snapshot {
+                customer_id,
+                seq,
+                covers,
+            } => JsValue::from_str(&format!("chunk:{}:{seq}:{customer_id}", covers.0)),
+        }
+    }
+
+    /// A stored item named by [`OutboxValue::to_js`]'s string form.
+    fn parse_snapshot(text: &str) -> Option<Self> {
+        let mut parts = text.strip_prefix("chunk:")?.splitn(3, ':');
+        let covers = Seq(parts.next()?.parse().ok()?);
+        let seq = parts.next()?.parse().ok()?;
+        let customer_id = parts.next()?.parse().ok()?;
+        Some(OutboxValue::Snapshot {
+            customer_id,
+            seq,
+            covers,
+        })
+    }
 }
 
 /// Which per-customer projection a snapshot holds.
@@ -239,8 +295,8 @@ pub struct WriteBatch {
     pub summaries: Vec<CustomerSummary>,
     /// Dashboard facts to store (one `facts_log` record).
     pub facts: Vec<CustomerFacts>,
-    /// Outbox items to add (encoded uploads); their keys are returned by [`Store::write`].
-    pub outbox: Vec<Vec<u8>>,
+    /// Outbox items to add; their keys are returned by [`Store::write`].
+    pub outbox: Vec<OutboxValue>,
     /// Meta values to store.
     pub meta: Vec<(&'static str, String)>,
     /// New snapshots that already hold this batch's records (a large write whose writer
@@ -791,14 +847,14 @@ impl Store {
         let mut requests = Vec::new();
         for uploads in batch.outbox.chunks(OUTBOX_PER_RECORD) {
             let value: JsValue = match uploads {
-                [upload] => Uint8Array::from(upload.as_slice()).into(),
+                [upload] => upload.to_js(),
                 many => many
                     .iter()
-                    .map(|upload| JsValue::from(Uint8Array::from(upload.as_slice())))
+                    .map(OutboxValue::to_js)
                     .collect::<js_sys::Array>()
                     .into(),
             };
-            requests.push((outbox.add(&value, None)?, uploads.len()));
+            requests.push((outbox.add(&value, None)?.into_future(), uploads.len()));
         }
         for (customer_id, below_seq) in &batch.delete_chunks_below {
             chunks.delete(Query::KeyRange(chunk_range(customer_id, Some(*below_seq))?))?;
@@ -848,30 +904,103 @@ impl Store {
             .collect())
     }
 
-    /// Every outbox item, oldest first: (id, encoded upload).
+    /// Every outbox item, oldest first: (id, encoded upload). An item that names a snapshot
+    /// chunk ([`OutboxValue::Snapshot`]) is read back with the chunk's bytes (or the
+    /// document's first chunk, when a compaction replaced it); one whose document is gone
+    /// (erased) is left out.
     pub async fn load_outbox(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         let transaction = self
             .database
-            .transaction(&[OUTBOX], TransactionMode::ReadOnly)?;
+            .transaction(&[OUTBOX, DOC_CHUNKS], TransactionMode::ReadOnly)?;
         let outbox = transaction.object_store(OUTBOX)?;
         let keys = outbox.get_all_keys(None, None)?.await?;
         let values = outbox.get_all(None, None)?.await?;
-        let mut items = Vec::with_capacity(values.len());
+        let mut items: Vec<(u64, Option<Vec<u8>>)> = Vec::with_capacity(values.len());
+        let mut named = Vec::new();
+        let mut item = |id: u64, value: JsValue| {
+            if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+                items.push((id, Some(bytes.to_vec())));
+            } else if let Some(snapshot) = value
+                .as_string()
+                .and_then(|text| OutboxValue::parse_snapshot(&text))
+            {
+                named.push((items.len(), snapshot));
+                items.push((id, None));
+            } else if !value.is_null() {
+                tracing::warn!(
+                    id,
+                    "skipping an outbox item that is neither bytes nor a chunk"
+                );
+            }
+        };
         for (key, value) in keys.into_iter().zip(values) {
             let key = key.as_f64().unwrap_or_default() as u64;
-            if let Some(uploads) = value.dyn_ref::<js_sys::Array>() {
-                for (position, upload) in uploads.iter().enumerate() {
-                    if let Some(bytes) = upload.dyn_ref::<Uint8Array>() {
-                        items.push((outbox_id(key, position), bytes.to_vec()));
+            match value.dyn_into::<js_sys::Array>() {
+                Ok(uploads) => {
+                    for (position, upload) in uploads.iter().enumerate() {
+                        item(outbox_id(key, position), upload);
                     }
                 }
-            } else if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-                items.push((outbox_id(key, 0), bytes.to_vec()));
-            } else {
-                tracing::warn!("skipping an outbox record that is neither bytes nor a list");
+                Err(value) => item(outbox_id(key, 0), value),
             }
         }
-        Ok(items)
+        // Every named chunk is asked for at once, then heard in order (each request made a
+        // future when issued: a future hears only events after it is made).
+        let chunks = transaction.object_store(DOC_CHUNKS)?;
+        let mut requests = Vec::with_capacity(named.len());
+        for (_, snapshot) in &named {
+            if let OutboxValue::Snapshot {
+                customer_id, seq, ..
+            } = snapshot
+            {
+                let key = JsValue::from_str(&chunk_key(customer_id, *seq));
+                requests.push(chunks.get(Query::Key(key))?.into_future());
+            }
+        }
+        let mut found = Vec::with_capacity(named.len());
+        for request in requests {
+            found.push(request.await?);
+        }
+        for ((index, snapshot), value) in named.into_iter().zip(found) {
+            let OutboxValue::Snapshot {
+                customer_id,
+                covers,
+                ..
+            } = snapshot
+            else {
+                continue;
+            };
+            let bytes = match value.and_then(|value| value.dyn_into::<Uint8Array>().ok()) {
+                Some(bytes) => Some(bytes.to_vec()),
+                // Compacted since: the document's first chunk is the snapshot that replaced it.
+                None => chunks
+                    .get_all(
+                        Some(Query::KeyRange(chunk_range(&customer_id, None)?)),
+                        Some(1),
+                    )?
+                    .await?
+                    .into_iter()
+                    .next()
+                    .and_then(|value| value.dyn_into::<Uint8Array>().ok())
+                    .map(|bytes| bytes.to_vec()),
+            };
+            match bytes {
+                Some(bytes) => {
+                    items[index].1 = Some(shared::sync::protocol::encode(&Upload {
+                        document: DocumentId(customer_id.to_string()),
+                        kind: BlobKind::Snapshot { covers },
+                        bytes,
+                    }))
+                }
+                None => {
+                    tracing::warn!(%customer_id, "an outbox item names a document that is gone")
+                }
+            }
+        }
+        Ok(items
+            .into_iter()
+            .filter_map(|(id, bytes)| Some((id, bytes?)))
+            .collect())
     }
 
     /// Deletes acknowledged outbox items (ids from [`Store::write`] or
@@ -1011,7 +1140,10 @@ async fn delete_outbox_in(outbox: &idb::ObjectStore, ids: &[u64]) -> Result<(), 
     }
     let mut reads = Vec::with_capacity(by_record.len());
     for (&key, positions) in &by_record {
-        let request = outbox.get(Query::Key(JsValue::from_f64(key as f64)))?;
+        // A future when issued: one made after an earlier await could miss its event.
+        let request = outbox
+            .get(Query::Key(JsValue::from_f64(key as f64)))?
+            .into_future();
         reads.push((key, positions, request));
     }
     let mut records = Vec::with_capacity(reads.len());

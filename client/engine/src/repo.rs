@@ -68,7 +68,7 @@ use shared::Version;
 
 use common::perf::mark;
 use common::store::{
-    Projected, Projection, SnapshotBytes, Store, StoreError, StoredDoc, WriteBatch,
+    OutboxValue, Projected, Projection, SnapshotBytes, Store, StoreError, StoredDoc, WriteBatch,
 };
 
 use crate::{
@@ -565,7 +565,7 @@ impl Repo {
             chunks: vec![(customer_id.clone(), 0, snapshot)],
             summaries: vec![doc.summary()],
             facts: vec![doc.facts()],
-            outbox: vec![encode(&upload)],
+            outbox: vec![OutboxValue::upload(&upload)],
             ..WriteBatch::default()
         };
         let keys = match self.write(&store, batch).await {
@@ -758,7 +758,7 @@ impl Repo {
                         .push((customer_id.clone(), seq, cached.doc.save_incremental()));
                     cached.n_chunks += 1;
                 }
-                batch.outbox = uploads.iter().map(encode).collect();
+                batch.outbox = uploads.iter().map(OutboxValue::upload).collect();
                 let mut projections = vec![projection];
                 projections.resize(uploads.len(), None);
                 Ok(Some((
@@ -976,7 +976,7 @@ impl Repo {
             };
             let batch = WriteBatch {
                 meta: vec![(BOOK_META, hex::encode(book_doc.save()))],
-                outbox: vec![encode(&upload)],
+                outbox: vec![OutboxValue::upload(&upload)],
                 ..WriteBatch::default()
             };
             let keys = self.write(&store, batch).await?;
@@ -1439,7 +1439,7 @@ impl Repo {
         }
         let batch = WriteBatch {
             meta: vec![(BOOK_META, hex::encode(saved))],
-            outbox: vec![encode(&upload)],
+            outbox: vec![OutboxValue::upload(&upload)],
             ..WriteBatch::default()
         };
         match self.write(&store, batch).await {
@@ -1886,7 +1886,7 @@ impl Repo {
         meta.append(&mut moves.meta);
         let mut batch = WriteBatch {
             meta,
-            outbox: outbox.iter().map(encode).collect(),
+            outbox: outbox.iter().map(OutboxValue::upload).collect(),
             more_follow,
             arrival,
             erase: (erasures.ids.iter().chain(&moves.delete))
@@ -2219,7 +2219,12 @@ impl BatchMaker {
                 now(),
             )?;
             let upload = snapshot_upload(&customer_id, snapshot.clone(), self.cursor);
-            batch.outbox.push(encode(&upload));
+            // Names the chunk below rather than holding its bytes again.
+            batch.outbox.push(OutboxValue::Snapshot {
+                customer_id: customer_id.clone(),
+                seq: 0,
+                covers: self.cursor,
+            });
             uploads.push(upload);
             batch.chunks.push((customer_id, 0, snapshot));
             batch.summaries.push(summary);
