@@ -1,12 +1,15 @@
 //! Times, natively, what a dashboard's first open does with the stored facts of 10,000
 //! customers with histories (e2e/bench/client.bench.ts, "dashboards over large books"):
-//! decode the facts' snapshot, index them by customer, compute the figures.
+//! decode the facts' snapshot, index them by customer, compute the figures (both periods),
+//! and encode the answer the engine posts to the screens.
 //! `cargo run --release -p fieldbook-shared --example facts_read`.
 use std::time::Instant;
 
+use shared::crm::kpi::{dashboard, DashboardRequest, Period, PeriodKind};
+use shared::documents::book_doc::default_pipeline;
 use shared::model::facts::CustomerFacts;
 use shared::model::snapshot::{decode, encode, ByCustomer};
-use shared::Timestamp;
+use shared::{CalendarDate, Timestamp};
 
 fn main() {
     let now = Timestamp(1_795_341_600_000);
@@ -29,11 +32,31 @@ fn main() {
         let started = Instant::now();
         let index = ByCustomer::new(decoded);
         let indexing = started.elapsed();
+        let started = Instant::now();
+        let request = DashboardRequest {
+            period: Period::containing(
+                PeriodKind::Quarter,
+                CalendarDate::from_day_number(now.0 / 86_400_000),
+            ),
+            today: CalendarDate::from_day_number(now.0 / 86_400_000),
+            utc_offset_ms: 0,
+            not_contacted_days: 30,
+            scope: None,
+            default_currency: "EUR".into(),
+        };
+        let figures = dashboard(index.items(), &request, &default_pipeline());
+        let computing = started.elapsed();
+        let started = Instant::now();
+        let answer = shared::sync::protocol::encode(&figures);
+        let encoding = started.elapsed();
         println!(
-            "decode {:.1} ms, index {:.1} ms ({} customers)",
+            "decode {:.1} ms, index {:.1} ms ({} customers), figures {:.1} ms, answer encoded {:.1} ms ({} KB)",
             decoding.as_secs_f64() * 1e3,
             indexing.as_secs_f64() * 1e3,
-            index.items().len()
+            index.items().len(),
+            computing.as_secs_f64() * 1e3,
+            encoding.as_secs_f64() * 1e3,
+            answer.len() / 1024,
         );
     }
 }

@@ -495,16 +495,24 @@ impl Days {
     fn of(&self, at: Timestamp) -> i64 {
         (at.0 + self.offset).div_euclid(Timestamp::DAY_MS)
     }
+
+    /// The first instant of local day `day`: `days.of(at) <= day` exactly when
+    /// `at.0 < days.start(day + 1)`. Comparing instants with it spares a division per fact,
+    /// which the size-optimised build keeps as a real division (most of a first open's
+    /// figures were spent on those).
+    fn start(&self, day: i64) -> i64 {
+        day.saturating_mul(Timestamp::DAY_MS)
+            .saturating_sub(self.offset)
+    }
 }
 
 /// The stage of a customer at the end of local day `day`, or `None` if it did not exist yet.
 fn stage_at(facts: &CustomerFacts, day: i64, days: &Days) -> Option<LifecycleStage> {
-    if days.of(facts.created_at) > day {
+    let end = days.start(day.saturating_add(1));
+    if facts.created_at.0 >= end {
         return None;
     }
-    let known = facts
-        .stages
-        .partition_point(|(_, _, at)| days.of(*at) <= day);
+    let known = facts.stages.partition_point(|(_, _, at)| at.0 < end);
     Some(if known == facts.stages.len() {
         // After every recorded change: the current stage (which, after two devices moved the
         // stage at once, is the merge's winner, not necessarily the latest record).
@@ -541,6 +549,9 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
     let first = params.period.first.day_number();
     let last = params.period.last.day_number();
     let in_period = |day: i64| day >= first && day <= last;
+    // The period as instants (see `Days::start`): facts' dates are compared without dividing.
+    let (period_start, period_end) = (days.start(first), days.start(last.saturating_add(1)));
+    let in_period_at = |at: Timestamp| at.0 >= period_start && at.0 < period_end;
     let kinds = ActivityKind::ALL;
 
     let mut kpis = Kpis {
@@ -642,6 +653,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
     let mut csat_satisfied_answers = 0usize;
     let mut ces_sum = 0u64;
     let reference = last.min(params.today.day_number());
+    let reference_end = days.start(reference.saturating_add(1));
     let quiet_since = reference - i64::from(params.not_contacted_days);
 
     for (idx, customer) in facts.iter().enumerate() {
@@ -665,7 +677,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
         let changes_in_period = customer
             .stages
             .iter()
-            .filter(|(_, _, at)| in_period(days.of(*at)));
+            .filter(|(_, _, at)| in_period_at(*at));
         let mut in_stage = [false; 4];
         let mut converted = [false; 4];
         for (step, from) in LADDER[..4].iter().enumerate() {
@@ -702,7 +714,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
         if became_customer {
             kpis.new_customers.push(idx);
         }
-        if in_period(days.of(customer.created_at)) {
+        if in_period_at(customer.created_at) {
             kpis.added.push(idx);
             if matches!(
                 first_stage(customer),
@@ -733,7 +745,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
         let (mut promoter, mut passive, mut detractor) = (false, false, false);
         let (mut csat_answered, mut csat_satisfied, mut ces_answered) = (false, false, false);
         for (kind, score, at) in &customer.feedback {
-            if !in_period(days.of(*at)) {
+            if !in_period_at(*at) {
                 continue;
             }
             match kind {
@@ -887,7 +899,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
         let mut complained = false;
         let mut unresolved = false;
         for (received, first_response, resolved) in &customer.complaints {
-            if !in_period(days.of(*received)) {
+            if !in_period_at(*received) {
                 continue;
             }
             complained = true;
@@ -907,17 +919,25 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
             kpis.complaints.unresolved.push(idx);
         }
 
-        // Activities by week and kind; last contact.
+        // Activities by week and kind; last contact. Activities are oldest first
+        // (`CustomerFacts::of`; a projection from another device is sorted when read), so
+        // the period's are one slice and the last contact the latest before the reference
+        // day's end: a customer's hundreds of older activities are not visited. (Were they
+        // not sorted, the figures of that customer would be off, nothing would panic.)
+        let activities = &customer.activities;
+        let until_reference = activities.partition_point(|(_, at)| at.0 < reference_end);
+        let last_contact = activities
+            .get(..until_reference)
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .find(|(kind, _)| kind.is_contact())
+            .map(|(_, at)| days.of(*at));
+        let from = activities.partition_point(|(_, at)| at.0 < period_start);
+        let to = activities.partition_point(|(_, at)| at.0 < period_end);
         let mut kinds_seen = vec![false; kinds.len()];
-        let mut last_contact: Option<i64> = None;
-        for (kind, at) in &customer.activities {
+        for (kind, at) in activities.get(from..to).unwrap_or_default() {
             let day = days.of(*at);
-            if kind.is_contact() && day <= reference {
-                last_contact = Some(last_contact.map_or(day, |d: i64| d.max(day)));
-            }
-            if !in_period(day) {
-                continue;
-            }
             let k = kinds.iter().position(|k| k == kind).unwrap_or(0);
             week_counts[((day - first_monday) / 7) as usize][k] += 1;
             kpis.activities.totals[k] += 1;
@@ -1638,6 +1658,65 @@ mod tests {
         assert_eq!(compute(&[&late], &p).nps.promoters, 1);
         p.utc_offset_ms = HOUR;
         assert_eq!(compute(&[&late], &p).nps.promoters, 0);
+    }
+
+    #[test]
+    fn activities_count_by_local_day_to_the_millisecond_and_unsorted_ones_do_not_panic() {
+        use crate::model::records::ActivityKind as A;
+        let pipeline = default_pipeline();
+        let mut p = params(&pipeline);
+        // UTC+2: Q4 2026 runs from 2026-09-30T22:00Z to 2026-12-31T22:00Z (exclusive), and
+        // the reference day (the period's last) ends at that same instant.
+        p.utc_offset_ms = 2 * HOUR;
+        p.today = date(2026, 12, 31);
+        let start = date(2026, 10, 1).day_number() * Timestamp::DAY_MS - 2 * HOUR;
+        let end = date(2027, 1, 1).day_number() * Timestamp::DAY_MS - 2 * HOUR;
+        let mut rep = customer("rep", noon(2026, 1, 1), S::Customer);
+        rep.activities = vec![
+            (A::Call, Timestamp(start - 1)),
+            (A::Call, Timestamp(start)),
+            (A::Note, Timestamp(start + 5 * Timestamp::DAY_MS)),
+            (A::Visit, Timestamp(end - 1)),
+            (A::Email, Timestamp(end)),
+        ];
+        let kpis = compute(&[&rep], &p);
+        let total =
+            |kind: A| kpis.activities.totals[A::ALL.iter().position(|k| *k == kind).unwrap()];
+        assert_eq!(
+            (
+                total(A::Call),
+                total(A::Note),
+                total(A::Visit),
+                total(A::Email)
+            ),
+            (1, 1, 1, 0)
+        );
+        assert_eq!(
+            kpis.activities
+                .weeks
+                .iter()
+                .flat_map(|w| w.counts.iter())
+                .sum::<u32>(),
+            3
+        );
+        // The visit in the reference day's last millisecond is her last contact: not quiet.
+        assert!(kpis.not_contacted.is_empty());
+        // A note is not contact: with only a recent note and an old call she is quiet, and
+        // an email after the reference day does not count either.
+        rep.activities = vec![
+            (A::Call, Timestamp(start - 40 * Timestamp::DAY_MS)),
+            (A::Note, Timestamp(end - 1)),
+            (A::Email, Timestamp(end)),
+        ];
+        assert_eq!(compute(&[&rep], &p).not_contacted, vec![0]);
+        // Facts out of order (a damaged or hostile projection until it is read back): some
+        // figure of hers may be off, nothing panics.
+        rep.activities = vec![
+            (A::Email, Timestamp(end + 3)),
+            (A::Call, Timestamp(start)),
+            (A::Visit, Timestamp(start - 9)),
+        ];
+        let _ = compute(&[&rep], &p);
     }
 
     #[test]
