@@ -167,21 +167,28 @@ async function profiled(page: Page, name: string, fn: () => Promise<unknown>): P
 }
 
 /** The tab's memory: JS heap in use after a garbage collection (the page's), and the wasm linear memory of the page and its engine worker. */
-async function memoryMB(page: Page): Promise<{ js: number; wasm: number }> {
+async function memoryMB(page: Page): Promise<{ js: number; wasm: number; parts: string }> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('HeapProfiler.collectGarbage');
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
   await cdp.detach();
-  let wasm = await page.evaluate(() => (window as any).fieldbookWasmMemory?.buffer.byteLength ?? 0);
-  for (const worker of page.workers()) wasm += await worker.evaluate(() => (self as any).fieldbookWasmMemory?.buffer.byteLength ?? 0);
-  return { js: usedSize / 1048576, wasm: wasm / 1048576 };
+  const mb = (bytes: number) => bytes / 1048576;
+  const own = await page.evaluate(() => (window as any).fieldbookWasmMemory?.buffer.byteLength ?? 0);
+  let wasm = own;
+  const parts = [`screens ${mb(own).toFixed(1)}`];
+  for (const worker of page.workers()) {
+    const bytes = await worker.evaluate(() => (self as any).fieldbookWasmMemory?.buffer.byteLength ?? 0);
+    wasm += bytes;
+    parts.push(`${path.basename(new URL(worker.url()).pathname)} ${mb(bytes).toFixed(1)}`);
+  }
+  return { js: mb(usedSize), wasm: mb(wasm), parts: parts.join(', ') };
 }
 
-function memoryRow(figure: string, memory: { js: number; wasm: number }, n: number): Row {
+function memoryRow(figure: string, memory: { js: number; wasm: number; parts: string }, n: number): Row {
   const total = memory.js + memory.wasm;
   return {
     figure,
-    measured: `${total.toFixed(1)} MB (JS heap ${memory.js.toFixed(1)} MB + wasm memory ${memory.wasm.toFixed(1)} MB)`,
+    measured: `${total.toFixed(1)} MB (JS heap ${memory.js.toFixed(1)} MB + wasm memory ${memory.wasm.toFixed(1)} MB: ${memory.parts})`,
     target: n === 10_000 ? '≤ 100 MB' : '—',
     pass: n === 10_000 ? total <= 100 : null,
   };

@@ -3,6 +3,8 @@
 //! decode the facts' snapshot, index them by customer, compute the figures (both periods),
 //! and encode the answer the engine posts to the screens.
 //! `cargo run --release -p fieldbook-shared --example facts_read`.
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use shared::crm::kpi::{dashboard, DashboardRequest, Period, PeriodKind};
@@ -10,6 +12,31 @@ use shared::documents::book_doc::default_pipeline;
 use shared::model::facts::CustomerFacts;
 use shared::model::snapshot::{decode, encode, ByCustomer};
 use shared::{CalendarDate, Timestamp};
+
+/// Counts the heap in use and its high-water mark, to size the facts in memory.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn mb(bytes: usize) -> f64 {
+    bytes as f64 / 1_048_576.0
+}
 
 fn main() {
     let now = Timestamp(1_795_341_600_000);
@@ -26,9 +53,16 @@ fn main() {
     let bytes = encode(&facts);
     println!("{} customers' facts: {} KB", n, bytes.len() / 1024);
     for _ in 0..3 {
+        let before = LIVE.load(Ordering::Relaxed);
+        PEAK.store(before, Ordering::Relaxed);
         let started = Instant::now();
         let decoded: Vec<CustomerFacts> = decode(&bytes).expect("decodes");
         let decoding = started.elapsed();
+        println!(
+            "facts in memory {:.1} MB (peak while decoding {:.1} MB)",
+            mb(LIVE.load(Ordering::Relaxed) - before),
+            mb(PEAK.load(Ordering::Relaxed) - before)
+        );
         let started = Instant::now();
         let index = ByCustomer::new(decoded);
         let indexing = started.elapsed();

@@ -54,6 +54,7 @@ use js_sys::Uint8Array;
 use shared::model::history::Arrival;
 use shared::model::snapshot::PerCustomer;
 use shared::sync::protocol::{BlobKind, DocumentId, Seq, Upload};
+use shared::sync::StoredItem;
 use shared::{model::facts::CustomerFacts, CustomerId, CustomerSummary};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -904,103 +905,83 @@ impl Store {
             .collect())
     }
 
-    /// Every outbox item, oldest first: (id, encoded upload). An item that names a snapshot
-    /// chunk ([`OutboxValue::Snapshot`]) is read back with the chunk's bytes (or the
-    /// document's first chunk, when a compaction replaced it); one whose document is gone
-    /// (erased) is left out.
-    pub async fn load_outbox(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    /// Every outbox item, oldest first, decoded. An item that names a snapshot chunk
+    /// ([`OutboxValue::Snapshot`]) is read back as the snapshot upload of the chunk's bytes
+    /// (or of the document's first chunk, when a compaction replaced it); one whose document
+    /// is gone (erased) or that does not decode is left out, with a warning.
+    ///
+    /// Each upload's bytes are copied into wasm memory once and kept there without another
+    /// copy. For sync, which needs only a push's worth at a time, see
+    /// [`Store::outbox_heads`] and [`Store::load_outbox_items`].
+    pub async fn load_outbox(&self) -> Result<Vec<(u64, Upload)>, StoreError> {
         let transaction = self
             .database
             .transaction(&[OUTBOX, DOC_CHUNKS], TransactionMode::ReadOnly)?;
         let outbox = transaction.object_store(OUTBOX)?;
         let keys = outbox.get_all_keys(None, None)?.await?;
         let values = outbox.get_all(None, None)?.await?;
-        let mut items: Vec<(u64, Option<Vec<u8>>)> = Vec::with_capacity(values.len());
-        let mut named = Vec::new();
-        let mut item = |id: u64, value: JsValue| {
-            if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-                items.push((id, Some(bytes.to_vec())));
-            } else if let Some(snapshot) = value
-                .as_string()
-                .and_then(|text| OutboxValue::parse_snapshot(&text))
-            {
-                named.push((items.len(), snapshot));
-                items.push((id, None));
-            } else if !value.is_null() {
-                tracing::warn!(
-                    id,
-                    "skipping an outbox item that is neither bytes nor a chunk"
-                );
-            }
-        };
+        let mut items = Vec::with_capacity(values.len());
         for (key, value) in keys.into_iter().zip(values) {
             let key = key.as_f64().unwrap_or_default() as u64;
-            match value.dyn_into::<js_sys::Array>() {
-                Ok(uploads) => {
-                    for (position, upload) in uploads.iter().enumerate() {
-                        item(outbox_id(key, position), upload);
+            outbox_items(key, value, |id, value| items.push((id, value)));
+        }
+        resolve_outbox(&transaction, items).await
+    }
+
+    /// The outbox items `ids` (from [`Store::outbox_heads`]), decoded like
+    /// [`Store::load_outbox`]; an item no longer stored (acknowledged, erased) is left out.
+    pub async fn load_outbox_items(&self, ids: &[u64]) -> Result<Vec<(u64, Upload)>, StoreError> {
+        let wanted: std::collections::BTreeSet<u64> = ids.iter().copied().collect();
+        let records: std::collections::BTreeSet<u64> = ids.iter().map(|id| id >> 16).collect();
+        let transaction = self
+            .database
+            .transaction(&[OUTBOX, DOC_CHUNKS], TransactionMode::ReadOnly)?;
+        let outbox = transaction.object_store(OUTBOX)?;
+        // Every record is asked for at once, then heard in order (see `resolve_outbox`).
+        let mut requests = Vec::with_capacity(records.len());
+        for key in &records {
+            let key = JsValue::from_f64(*key as f64);
+            requests.push(outbox.get(Query::Key(key))?.into_future());
+        }
+        let mut items = Vec::with_capacity(wanted.len());
+        for (key, request) in records.into_iter().zip(requests) {
+            if let Some(value) = request.await? {
+                outbox_items(key, value, |id, value| {
+                    if wanted.contains(&id) {
+                        items.push((id, value));
                     }
-                }
-                Err(value) => item(outbox_id(key, 0), value),
+                });
             }
         }
-        // Every named chunk is asked for at once, then heard in order (each request made a
-        // future when issued: a future hears only events after it is made).
-        let chunks = transaction.object_store(DOC_CHUNKS)?;
-        let mut requests = Vec::with_capacity(named.len());
-        for (_, snapshot) in &named {
-            if let OutboxValue::Snapshot {
-                customer_id, seq, ..
-            } = snapshot
-            {
-                let key = JsValue::from_str(&chunk_key(customer_id, *seq));
-                requests.push(chunks.get(Query::Key(key))?.into_future());
-            }
+        resolve_outbox(&transaction, items).await
+    }
+
+    /// Every outbox item's id and document, oldest first, without keeping its bytes: what
+    /// sync is restored with ([`StoredItem`]); the bytes are read back a push at a time
+    /// ([`Store::load_outbox_items`]). An item that does not decode is left out, with a
+    /// warning, as [`Store::load_outbox`] leaves it out.
+    pub async fn outbox_heads(&self) -> Result<Vec<StoredItem>, StoreError> {
+        let transaction = self
+            .database
+            .transaction(&[OUTBOX], TransactionMode::ReadOnly)?;
+        let outbox = transaction.object_store(OUTBOX)?;
+        let keys = outbox.get_all_keys(None, None)?.await?;
+        let values = outbox.get_all(None, None)?.await?;
+        let mut heads = Vec::with_capacity(values.len());
+        for (key, value) in keys.into_iter().zip(values) {
+            let key = key.as_f64().unwrap_or_default() as u64;
+            outbox_items(key, value, |id, value| {
+                let document = match read_outbox_item(id, value) {
+                    Some(Ok(upload)) => upload.document,
+                    Some(Err(OutboxValue::Snapshot { customer_id, .. })) => {
+                        DocumentId(customer_id.to_string())
+                    }
+                    Some(Err(OutboxValue::Encoded(_))) | None => return,
+                };
+                heads.push(StoredItem { id, document });
+            });
         }
-        let mut found = Vec::with_capacity(named.len());
-        for request in requests {
-            found.push(request.await?);
-        }
-        for ((index, snapshot), value) in named.into_iter().zip(found) {
-            let OutboxValue::Snapshot {
-                customer_id,
-                covers,
-                ..
-            } = snapshot
-            else {
-                continue;
-            };
-            let bytes = match value.and_then(|value| value.dyn_into::<Uint8Array>().ok()) {
-                Some(bytes) => Some(bytes.to_vec()),
-                // Compacted since: the document's first chunk is the snapshot that replaced it.
-                None => chunks
-                    .get_all(
-                        Some(Query::KeyRange(chunk_range(&customer_id, None)?)),
-                        Some(1),
-                    )?
-                    .await?
-                    .into_iter()
-                    .next()
-                    .and_then(|value| value.dyn_into::<Uint8Array>().ok())
-                    .map(|bytes| bytes.to_vec()),
-            };
-            match bytes {
-                Some(bytes) => {
-                    items[index].1 = Some(shared::sync::protocol::encode(&Upload {
-                        document: DocumentId(customer_id.to_string()),
-                        kind: BlobKind::Snapshot { covers },
-                        bytes,
-                    }))
-                }
-                None => {
-                    tracing::warn!(%customer_id, "an outbox item names a document that is gone")
-                }
-            }
-        }
-        Ok(items
-            .into_iter()
-            .filter_map(|(id, bytes)| Some((id, bytes?)))
-            .collect())
+        Ok(heads)
     }
 
     /// Deletes acknowledged outbox items (ids from [`Store::write`] or
@@ -1130,6 +1111,122 @@ impl Record for CustomerFacts {
 }
 
 /// Deletes outbox items within `outbox`'s transaction (see [`Store::delete_outbox`]).
+/// Calls `item` with each upload of the outbox record `key` (a record holds one upload, or
+/// an array of a batch's uploads) and its id ([`outbox_id`]).
+fn outbox_items(key: u64, value: JsValue, mut item: impl FnMut(u64, JsValue)) {
+    match value.dyn_into::<js_sys::Array>() {
+        Ok(uploads) => {
+            for (position, upload) in uploads.iter().enumerate() {
+                item(outbox_id(key, position), upload);
+            }
+        }
+        Err(value) => item(outbox_id(key, 0), value),
+    }
+}
+
+/// One stored outbox item: its upload (`Ok`), the chunk it names (`Err`, always an
+/// [`OutboxValue::Snapshot`]), or `None` (unreadable, with a warning).
+fn read_outbox_item(id: u64, value: JsValue) -> Option<Result<Upload, OutboxValue>> {
+    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+        match shared::sync::protocol::decode::<Upload>(&bytes.to_vec()) {
+            Ok(upload) => Some(Ok(upload)),
+            Err(err) => {
+                tracing::warn!(cause = %err, id, "skipping an unreadable outbox item");
+                None
+            }
+        }
+    } else if let Some(snapshot) = value
+        .as_string()
+        .and_then(|text| OutboxValue::parse_snapshot(&text))
+    {
+        Some(Err(snapshot))
+    } else {
+        if !value.is_null() {
+            tracing::warn!(
+                id,
+                "skipping an outbox item that is neither bytes nor a chunk"
+            );
+        }
+        None
+    }
+}
+
+/// Decodes outbox items read in `transaction` (which covers [`DOC_CHUNKS`]), reading the
+/// chunks that named items name.
+async fn resolve_outbox(
+    transaction: &idb::Transaction,
+    values: Vec<(u64, JsValue)>,
+) -> Result<Vec<(u64, Upload)>, StoreError> {
+    let mut items: Vec<(u64, Option<Upload>)> = Vec::with_capacity(values.len());
+    let mut named = Vec::new();
+    for (id, value) in values {
+        match read_outbox_item(id, value) {
+            Some(Ok(upload)) => items.push((id, Some(upload))),
+            Some(Err(snapshot)) => {
+                named.push((items.len(), snapshot));
+                items.push((id, None));
+            }
+            None => {}
+        }
+    }
+    // Every named chunk is asked for at once, then heard in order (each request made a
+    // future when issued: a future hears only events after it is made).
+    let chunks = transaction.object_store(DOC_CHUNKS)?;
+    let mut requests = Vec::with_capacity(named.len());
+    for (_, snapshot) in &named {
+        if let OutboxValue::Snapshot {
+            customer_id, seq, ..
+        } = snapshot
+        {
+            let key = JsValue::from_str(&chunk_key(customer_id, *seq));
+            requests.push(chunks.get(Query::Key(key))?.into_future());
+        }
+    }
+    for ((index, snapshot), request) in named.into_iter().zip(requests) {
+        let OutboxValue::Snapshot {
+            customer_id,
+            covers,
+            ..
+        } = snapshot
+        else {
+            continue;
+        };
+        let bytes = match request
+            .await?
+            .and_then(|value| value.dyn_into::<Uint8Array>().ok())
+        {
+            Some(bytes) => Some(bytes.to_vec()),
+            // Compacted since: the document's first chunk is the snapshot that replaced it.
+            None => chunks
+                .get_all(
+                    Some(Query::KeyRange(chunk_range(&customer_id, None)?)),
+                    Some(1),
+                )?
+                .await?
+                .into_iter()
+                .next()
+                .and_then(|value| value.dyn_into::<Uint8Array>().ok())
+                .map(|bytes| bytes.to_vec()),
+        };
+        match bytes {
+            Some(bytes) => {
+                items[index].1 = Some(Upload {
+                    document: DocumentId(customer_id.to_string()),
+                    kind: BlobKind::Snapshot { covers },
+                    bytes,
+                })
+            }
+            None => {
+                tracing::warn!(%customer_id, "an outbox item names a document that is gone")
+            }
+        }
+    }
+    Ok(items
+        .into_iter()
+        .filter_map(|(id, upload)| Some((id, upload?)))
+        .collect())
+}
+
 async fn delete_outbox_in(outbox: &idb::ObjectStore, ids: &[u64]) -> Result<(), StoreError> {
     let mut by_record: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
     for id in ids {

@@ -1647,12 +1647,7 @@ impl Repo {
     pub async fn unsynced_changes(&self) -> Result<Vec<Upload>, String> {
         let store = self.store().await.map_err(|err| err.to_string())?;
         let items = store.load_outbox().await.map_err(|err| err.to_string())?;
-        items
-            .into_iter()
-            .map(|(_, bytes)| {
-                shared::sync::protocol::decode::<Upload>(&bytes).map_err(|e| e.to_string())
-            })
-            .collect()
+        Ok(items.into_iter().map(|(_, upload)| upload).collect())
     }
 
     /// Merges entries into their documents and stores chunks, summaries, `meta` and

@@ -28,11 +28,11 @@
 use std::{cell::RefCell, rc::Rc};
 
 use leptos::prelude::*;
-use shared::sync::protocol::{decode, BootstrapPosition, Seq, SpaceId, Upload};
+use shared::sync::protocol::{BootstrapPosition, DocumentId, Seq, SpaceId};
 use shared::sync::team::TeamBook;
 use shared::sync::{
     ChannelsEffect, ClientChannels, ClientConfig, ClientEffect, ClientEngine, Credentials,
-    OutboxItem, SyncPhase, SyncStatus,
+    SyncPhase, SyncStatus,
 };
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -207,25 +207,10 @@ impl Sync {
             .await
             .map_err(|e| e.to_string())?
             .and_then(|json| serde_json::from_str(&json).ok());
-        let outbox: Vec<OutboxItem> = store
-            .load_outbox()
-            .await
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .filter_map(|(id, bytes)| match decode::<Upload>(&bytes) {
-                Ok(upload) => Some(OutboxItem {
-                    id,
-                    upload,
-                    // Not stored: a change read back from storage goes without one.
-                    projection: None,
-                }),
-                Err(err) => {
-                    tracing::warn!(cause = %err, id, "skipping an unreadable outbox item");
-                    None
-                }
-            })
-            .collect();
-        let mut outboxes = self.by_channel(outbox);
+        // Only ids and documents: the bytes are read back a push at a time (an import of
+        // 10,000 customers never sent is tens of megabytes).
+        let outbox = store.outbox_heads().await.map_err(|e| e.to_string())?;
+        let mut outboxes = self.by_channel(outbox, |item| &item.document);
         let mut engines = Vec::new();
         let mut cursor = Seq(0);
         for (channel, credentials) in self.credentials(session.as_ref()).into_iter().enumerate() {
@@ -245,14 +230,17 @@ impl Sync {
             if channel as u16 == CUSTOMERS {
                 cursor = at;
             }
-            engines.push(ClientEngine::new(
-                ClientConfig::default(),
-                credentials,
-                at,
-                bootstrap,
-                std::mem::take(&mut outboxes[channel]),
-                random_seed(),
-            ));
+            engines.push(
+                ClientEngine::new(
+                    ClientConfig::default(),
+                    credentials,
+                    at,
+                    bootstrap,
+                    Vec::new(),
+                    random_seed(),
+                )
+                .with_stored(std::mem::take(&mut outboxes[channel])),
+            );
         }
         self.inner().borrow_mut().conn = Some(ClientChannels::new(engines));
         self.attach(session.as_ref().map(|s| s.device_name.clone()), cursor);
@@ -290,16 +278,16 @@ impl Sync {
 
     /// Outbox items by channel: a team book's book document goes to its shared space,
     /// everything else to the book's customers.
-    fn by_channel(self, items: Vec<OutboxItem>) -> Vec<Vec<OutboxItem>> {
+    fn by_channel<T>(self, items: Vec<T>, document: impl Fn(&T) -> &DocumentId) -> Vec<Vec<T>> {
         let team = self.book.with_value(Option::is_some);
         let mut channels = vec![Vec::new(), Vec::new()];
         for item in items {
-            let channel =
-                if team && item.upload.document.0 == shared::documents::book_doc::BOOK_DOCUMENT {
-                    SHARED
-                } else {
-                    CUSTOMERS
-                };
+            let channel = if team && document(&item).0 == shared::documents::book_doc::BOOK_DOCUMENT
+            {
+                SHARED
+            } else {
+                CUSTOMERS
+            };
             channels[usize::from(channel)].push(item);
         }
         channels
@@ -312,7 +300,7 @@ impl Sync {
             device_name,
             cursor,
             Rc::new(move |items| {
-                let channels = self.by_channel(items);
+                let channels = self.by_channel(items, |item| &item.upload.document);
                 self.call(|conn, now| {
                     let mut effects = Vec::new();
                     for (channel, items) in channels.into_iter().enumerate() {
@@ -456,6 +444,23 @@ impl Sync {
                         }
                     });
                 }
+            }
+            ClientEffect::ReadOutbox(ids) => {
+                let Some(store) = self.repo.storage() else {
+                    return;
+                };
+                leptos::task::spawn_local(async move {
+                    match store.load_outbox_items(&ids).await {
+                        Ok(items) => self.on(channel, |engine, now| engine.outbox_read(items, now)),
+                        Err(err) => {
+                            tracing::error!(cause = %err, "could not read unsent changes back");
+                            let message = format!("could not read unsent changes: {err}");
+                            self.on(channel, |engine, now| {
+                                engine.outbox_read_failed(message, now)
+                            })
+                        }
+                    }
+                });
             }
             ClientEffect::Acked(ids) => self.delete_outbox(ids),
             ClientEffect::Refused { ids, message } => {

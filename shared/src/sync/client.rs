@@ -16,8 +16,13 @@
 //!   as those entries.
 //! - One push and one pull (or bootstrap page) are outstanding at a time; an answer that
 //!   does not match the outstanding request id is ignored.
+//! - An outbox restored from storage is held as [`StoredItem`]s (id and document, no
+//!   bytes): the bytes of at most one push's worth of items are read back
+//!   ([`ClientEffect::ReadOutbox`]) when they are next to go, so a device holding 10,000
+//!   unsent snapshots does not keep them all in memory. Nothing is pushed without its bytes.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use crate::seed::SeedRng;
 use crate::sync::protocol::{
@@ -79,6 +84,34 @@ pub struct OutboxItem {
     pub projection: Option<EntryProjection>,
 }
 
+/// An outbox item restored without its bytes: they stay in the runtime's storage until the
+/// item is about to be pushed ([`ClientEffect::ReadOutbox`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredItem {
+    /// The runtime's key for it.
+    pub id: u64,
+    /// The document it belongs to (an erasure forgets every unsent change of a document).
+    pub document: DocumentId,
+}
+
+/// An outbox item as the engine holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Held {
+    /// Ready to push.
+    Loaded(Upload),
+    /// Only in storage, see [`StoredItem`].
+    Stored(DocumentId),
+}
+
+impl Held {
+    fn document(&self) -> &DocumentId {
+        match self {
+            Held::Loaded(upload) => &upload.document,
+            Held::Stored(document) => document,
+        }
+    }
+}
+
 /// What the runtime must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientEffect {
@@ -108,6 +141,10 @@ pub enum ClientEffect {
     },
     /// Store this cursor (the device's own pushes filled the log up to it).
     SaveCursor(Seq),
+    /// Read these outbox items (restored as [`StoredItem`]s) from storage and hand them to
+    /// [`ClientEngine::outbox_read`], leaving out any that storage no longer holds; or report
+    /// [`ClientEngine::outbox_read_failed`].
+    ReadOutbox(Vec<u64>),
     /// The relay durably stored these outbox items: delete them.
     Acked(Vec<u64>),
     /// The relay refused these outbox items for good; delete them and tell the rep.
@@ -211,7 +248,9 @@ pub struct ClientEngine {
     bootstrap: Option<BootstrapPosition>,
     bootstrap_done_documents: u64,
     remote_head: Seq,
-    outbox: BTreeMap<u64, Upload>,
+    outbox: BTreeMap<u64, Held>,
+    /// The stored items asked for by the outstanding [`ClientEffect::ReadOutbox`].
+    reading: Option<Vec<u64>>,
     /// Projections of outbox items that have one ([`OutboxItem::projection`]).
     projections: BTreeMap<u64, EntryProjection>,
     /// The protocol version of the current (or last) session.
@@ -257,8 +296,9 @@ impl ClientEngine {
                 .collect(),
             outbox: outbox
                 .into_iter()
-                .map(|item| (item.id, item.upload))
+                .map(|item| (item.id, Held::Loaded(item.upload)))
                 .collect(),
+            reading: None,
             version: 1,
             push: None,
             read: None,
@@ -269,6 +309,17 @@ impl ClientEngine {
             problem: None,
             read_only: false,
         }
+    }
+
+    /// Adds the outbox items restored without their bytes (they come after the loaded ones
+    /// given to [`ClientEngine::new`] in id order, like any other).
+    pub fn with_stored(mut self, items: Vec<StoredItem>) -> ClientEngine {
+        for item in items {
+            self.outbox
+                .entry(item.id)
+                .or_insert(Held::Stored(item.document));
+        }
+        self
     }
 
     /// The stored cursor: the device holds every log entry up to here.
@@ -425,7 +476,7 @@ impl ClientEngine {
     /// Local changes were committed to the outbox.
     pub fn queued(&mut self, items: Vec<OutboxItem>, now: Timestamp) -> Vec<ClientEffect> {
         for item in items {
-            self.outbox.insert(item.id, item.upload);
+            self.outbox.insert(item.id, Held::Loaded(item.upload));
             if let Some(projection) = item.projection {
                 self.projections.insert(item.id, projection);
             }
@@ -440,6 +491,39 @@ impl ClientEngine {
             self.outbox.remove(id);
             self.projections.remove(id);
         }
+    }
+
+    /// The items of the last [`ClientEffect::ReadOutbox`] were read back from storage; an item
+    /// asked for and not among them is no longer stored, so no longer unsent.
+    pub fn outbox_read(&mut self, items: Vec<(u64, Upload)>, now: Timestamp) -> Vec<ClientEffect> {
+        let Some(asked) = self.reading.take() else {
+            return Vec::new();
+        };
+        let mut read: BTreeMap<u64, Upload> = items.into_iter().collect();
+        for id in asked {
+            // Only an item still held without bytes takes them: one acknowledged or forgotten
+            // meanwhile stays gone.
+            if let Some(Held::Stored(_)) = self.outbox.get(&id) {
+                match read.remove(&id) {
+                    Some(upload) => {
+                        self.outbox.insert(id, Held::Loaded(upload));
+                    }
+                    None => {
+                        self.outbox.remove(&id);
+                        self.projections.remove(&id);
+                    }
+                }
+            }
+        }
+        self.progress(now)
+    }
+
+    /// Reading the last [`ClientEffect::ReadOutbox`] failed: everything stays unsent; try
+    /// again after a reconnect.
+    pub fn outbox_read_failed(&mut self, message: String, now: Timestamp) -> Vec<ClientEffect> {
+        self.reading = None;
+        self.problem = Some(message);
+        self.drop_connection(now, true)
     }
 
     /// The entries of the last [`ClientEffect::Apply`] are stored.
@@ -582,14 +666,14 @@ impl ClientEngine {
                     let Some(document) = ids
                         .get(index as usize)
                         .and_then(|id| self.outbox.get(id))
-                        .map(|upload| upload.document.clone())
+                        .map(|held| held.document().clone())
                     else {
                         // Already forgotten (the erasure arrived by a pull meanwhile): push
                         // the rest again.
                         return self.progress(now);
                     };
                     let ids: Vec<u64> = (self.outbox.iter())
-                        .filter(|(_, upload)| upload.document == document)
+                        .filter(|(_, held)| *held.document() == document)
                         .map(|(id, _)| *id)
                         .collect();
                     for id in &ids {
@@ -782,52 +866,80 @@ impl ClientEngine {
         effects
     }
 
+    /// Pushes the outbox's first items, as many as one push takes, up to the first one held
+    /// without its bytes (the next push starts from it once it is read).
+    fn push_loaded(&mut self, now: Timestamp) -> Vec<ClientEffect> {
+        let projected = self.version >= CHANGE_PROJECTIONS_VERSION;
+        let mut ids = Vec::new();
+        let mut uploads = Vec::new();
+        let mut projections = Vec::new();
+        let mut bytes = 0;
+        for (id, held) in &self.outbox {
+            let Held::Loaded(upload) = held else {
+                break;
+            };
+            let projection = self.projections.get(id).filter(|_| projected);
+            let size = upload.bytes.len() + projection.map_or(0, |p| p.0.len());
+            if ids.len() >= self.config.push_max_uploads
+                || (!ids.is_empty() && bytes + size > self.config.push_max_bytes)
+            {
+                break;
+            }
+            bytes += size;
+            ids.push(*id);
+            uploads.push(upload.clone());
+            projections.push(projection.cloned());
+        }
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        let request_id = self.request_id();
+        self.push = Some((
+            Outstanding {
+                request_id,
+                sent_at: now,
+            },
+            ids,
+        ));
+        let message = if projections.iter().any(Option::is_some) {
+            ClientMessage::ProjectedPush {
+                request_id,
+                uploads,
+                projections,
+            }
+        } else {
+            ClientMessage::Push {
+                request_id,
+                uploads,
+            }
+        };
+        vec![ClientEffect::Send(encode(&message))]
+    }
+
     /// Starts whatever is due on a ready connection.
     fn progress(&mut self, now: Timestamp) -> Vec<ClientEffect> {
         if self.conn != Conn::Ready {
             return Vec::new();
         }
         let mut effects = Vec::new();
-        if self.push.is_none() && !self.outbox.is_empty() && !self.read_only {
-            let projected = self.version >= CHANGE_PROJECTIONS_VERSION;
-            let mut ids = Vec::new();
-            let mut uploads = Vec::new();
-            let mut projections = Vec::new();
-            let mut bytes = 0;
-            for (id, upload) in &self.outbox {
-                let projection = self.projections.get(id).filter(|_| projected);
-                let size = upload.bytes.len() + projection.map_or(0, |p| p.0.len());
-                if ids.len() >= self.config.push_max_uploads
-                    || (!ids.is_empty() && bytes + size > self.config.push_max_bytes)
-                {
-                    break;
-                }
-                bytes += size;
-                ids.push(*id);
-                uploads.push(upload.clone());
-                projections.push(projection.cloned());
+        if self.push.is_none() && !self.read_only {
+            effects.extend(self.push_loaded(now));
+        }
+        if self.reading.is_none() && !self.read_only {
+            // The next push's items that are only in storage are read meanwhile.
+            // (A push takes a prefix of the outbox: what follows its last item.)
+            let after = (self.push.as_ref())
+                .and_then(|(_, ids)| ids.last())
+                .map_or(Bound::Unbounded, |last| Bound::Excluded(*last));
+            let stored: Vec<u64> = (self.outbox.range((after, Bound::Unbounded)))
+                .take(self.config.push_max_uploads)
+                .filter(|(_, held)| matches!(held, Held::Stored(_)))
+                .map(|(id, _)| *id)
+                .collect();
+            if !stored.is_empty() {
+                self.reading = Some(stored.clone());
+                effects.push(ClientEffect::ReadOutbox(stored));
             }
-            let request_id = self.request_id();
-            self.push = Some((
-                Outstanding {
-                    request_id,
-                    sent_at: now,
-                },
-                ids,
-            ));
-            let message = if projections.iter().any(Option::is_some) {
-                ClientMessage::ProjectedPush {
-                    request_id,
-                    uploads,
-                    projections,
-                }
-            } else {
-                ClientMessage::Push {
-                    request_id,
-                    uploads,
-                }
-            };
-            effects.push(ClientEffect::Send(encode(&message)));
         }
         // At most one page stored and one more fetched ahead.
         if self.read.is_none() && self.prefetched.is_none() {
@@ -1078,6 +1190,90 @@ mod tests {
             } => (*request_id, position.clone()),
             other => panic!("expected a bootstrap request, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_outbox_restored_without_bytes_is_read_back_one_push_at_a_time_and_never_pushed_empty() {
+        let upload = |id: u64, document: &str| Upload {
+            document: DocumentId(document.into()),
+            kind: BlobKind::Change,
+            bytes: vec![id as u8; 3],
+        };
+        let stored = |id: u64, document: &str| StoredItem {
+            id,
+            document: DocumentId(document.into()),
+        };
+        let config = ClientConfig {
+            push_max_uploads: 2,
+            ..ClientConfig::default()
+        };
+        let credentials = Credentials {
+            space: SpaceId("space".into()),
+            token: "token".into(),
+        };
+        let loaded = vec![OutboxItem {
+            id: 1,
+            upload: upload(1, "a"),
+            projection: None,
+        }];
+        let mut engine = ClientEngine::new(config, Some(credentials), Seq(3), None, loaded, 1)
+            .with_stored(vec![
+                stored(2, "a"),
+                stored(3, "b"),
+                stored(4, "b"),
+                stored(5, "c"),
+            ]);
+        assert_eq!(engine.status().unsent, 5);
+        engine.set_online(true, T);
+        engine.connected(T);
+        let effects = engine.frame(&welcome(), T);
+        // The loaded item goes; the next push's stored items are read meanwhile.
+        let pushed_uploads = |effects: &[ClientEffect]| -> Vec<Upload> {
+            sent(effects)
+                .into_iter()
+                .flat_map(|message| match message {
+                    ClientMessage::Push { uploads, .. } => uploads,
+                    _ => Vec::new(),
+                })
+                .collect()
+        };
+        assert_eq!(pushed_uploads(&effects), [upload(1, "a")]);
+        assert!(effects.contains(&ClientEffect::ReadOutbox(vec![2, 3])));
+        let request_id = pushed(&effects);
+        let ack = |request_id: u64, seq: u64| {
+            encode(&ServerMessage::Acked {
+                request_id,
+                results: vec![crate::sync::protocol::UploadResult {
+                    seq: Seq(seq),
+                    duplicate: false,
+                }],
+                head: Seq(seq),
+            })
+        };
+        let effects = engine.frame(&ack(request_id, 4), T);
+        assert_eq!(effects[0], ClientEffect::Acked(vec![1]));
+        // Nothing without its bytes is pushed, and the read is not asked for twice.
+        assert!(pushed_uploads(&effects).is_empty());
+        assert!(!effects
+            .iter()
+            .any(|effect| matches!(effect, ClientEffect::ReadOutbox(_))));
+        assert_eq!(engine.status().unsent, 4);
+        // Item 3 is no longer in storage: no longer unsent.
+        let effects = engine.outbox_read(vec![(2, upload(2, "a"))], T);
+        assert_eq!(pushed_uploads(&effects), [upload(2, "a")]);
+        assert!(effects.contains(&ClientEffect::ReadOutbox(vec![4, 5])));
+        assert_eq!(engine.status().unsent, 3);
+        // A failed read keeps everything and retries after a reconnect.
+        let effects = engine.outbox_read_failed("storage is unavailable".into(), T);
+        assert!(effects.contains(&ClientEffect::Disconnect));
+        assert_eq!(engine.status().unsent, 3);
+        assert_eq!(
+            engine.status().problem.as_deref(),
+            Some("storage is unavailable")
+        );
+        // A read answered after it was given up on changes nothing.
+        assert!(engine.outbox_read(vec![(4, upload(4, "b"))], T).is_empty());
+        assert_eq!(engine.status().unsent, 3);
     }
 
     #[test]

@@ -46,7 +46,8 @@ pub mod team;
 pub use blob::{BlobKey, ValidUpload};
 pub use channels::{ChannelEffect, ChannelsEffect, ClientChannels, RelayChannels};
 pub use client::{
-    ClientConfig, ClientEffect, ClientEngine, Credentials, OutboxItem, SyncPhase, SyncStatus,
+    ClientConfig, ClientEffect, ClientEngine, Credentials, OutboxItem, StoredItem, SyncPhase,
+    SyncStatus,
 };
 pub use memory::MemoryLog;
 pub use protocol::BootstrapPage;

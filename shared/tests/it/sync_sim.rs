@@ -23,7 +23,7 @@ use shared::sync::protocol::{BlobKind, ErrorCode, Seq, ServerMessage, SpaceId, U
 use shared::sync::team::SpaceAccess;
 use shared::sync::{
     blob, ClientConfig, ClientEffect, ClientEngine, Credentials, MemoryLog, OutboxItem,
-    RelayLimits, RelaySession, SessionEffect,
+    RelayLimits, RelaySession, SessionEffect, StoredItem,
 };
 use shared::{sync::protocol::DocumentId, CustomerDoc, CustomerId, LifecycleStage, Timestamp};
 
@@ -64,6 +64,13 @@ enum Event {
         projections: Vec<Option<shared::sync::protocol::EntryProjection>>,
         cursor: Seq,
         bootstrap: Option<shared::sync::protocol::BootstrapPosition>,
+        fails: bool,
+    },
+    /// Outbox items asked for by a [`ClientEffect::ReadOutbox`] are read back (or fail).
+    OutboxRead {
+        device: usize,
+        incarnation: u64,
+        ids: Vec<u64>,
         fails: bool,
     },
 }
@@ -283,16 +290,28 @@ impl Sim {
         if let Some(conn) = self.devices[device].conn.take() {
             self.sessions.remove(&conn);
         }
+        // Half the restarts hand the engine only the outbox's keys and documents, the way
+        // the browser does: the bytes are read back when they are next to go.
+        let paged = self.rng.chance(50);
         let d = &self.devices[device];
-        let outbox = d
-            .outbox
-            .iter()
-            .map(|(id, upload)| OutboxItem {
-                id: *id,
-                upload: upload.clone(),
-                projection: None,
-            })
-            .collect();
+        let (outbox, stored) = if paged {
+            let stored = (d.outbox.iter())
+                .map(|(id, upload)| StoredItem {
+                    id: *id,
+                    document: upload.document.clone(),
+                })
+                .collect();
+            (Vec::new(), stored)
+        } else {
+            let outbox = (d.outbox.iter())
+                .map(|(id, upload)| OutboxItem {
+                    id: *id,
+                    upload: upload.clone(),
+                    projection: None,
+                })
+                .collect();
+            (outbox, Vec::new())
+        };
         let engine = ClientEngine::new(
             small_config(),
             Some(credentials()),
@@ -300,7 +319,8 @@ impl Sim {
             d.bootstrap.clone(),
             outbox,
             self.rng.next_u64(),
-        );
+        )
+        .with_stored(stored);
         let online = d.online;
         self.devices[device].engine = engine;
         self.devices[device].incarnation += 1;
@@ -529,6 +549,20 @@ impl Sim {
                     );
                 }
                 ClientEffect::SaveCursor(cursor) => self.devices[device].cursor = cursor,
+                ClientEffect::ReadOutbox(ids) => {
+                    let delay = self.rng.below(20) as i64;
+                    let fails = self.rng.chance(self.faults.store_fail_percent);
+                    let incarnation = self.devices[device].incarnation;
+                    self.schedule(
+                        delay,
+                        Event::OutboxRead {
+                            device,
+                            incarnation,
+                            ids,
+                            fails,
+                        },
+                    );
+                }
                 ClientEffect::Acked(ids) => {
                     for id in ids {
                         if let Some(upload) = self.devices[device].outbox.remove(&id) {
@@ -740,7 +774,8 @@ impl Sim {
                     | Event::ConnectFailed { device, .. }
                     | Event::Closed { device, .. }
                     | Event::ToDevice { device, .. }
-                    | Event::Stored { device, .. } => *device == d,
+                    | Event::Stored { device, .. }
+                    | Event::OutboxRead { device, .. } => *device == d,
                     Event::ToRelay { conn, .. } => {
                         self.devices.get(d).is_some_and(|x| x.conn == Some(*conn))
                     }
@@ -818,6 +853,28 @@ impl Sim {
                     return;
                 }
                 let effects = self.devices[device].engine.frame(&frame, now);
+                self.device_effects(device, effects);
+            }
+            Event::OutboxRead {
+                device,
+                incarnation,
+                ids,
+                fails,
+            } => {
+                if self.devices[device].incarnation != incarnation {
+                    return;
+                }
+                let effects = if fails {
+                    self.devices[device]
+                        .engine
+                        .outbox_read_failed("storage unavailable".into(), now)
+                } else {
+                    let d = &self.devices[device];
+                    let items = (ids.iter())
+                        .filter_map(|id| Some((*id, d.outbox.get(id)?.clone())))
+                        .collect();
+                    self.devices[device].engine.outbox_read(items, now)
+                };
                 self.device_effects(device, effects);
             }
             Event::Stored {

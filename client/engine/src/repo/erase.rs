@@ -140,11 +140,8 @@ impl Repo {
             .filter(|upload| upload.kind == BlobKind::Erased)
             .map(|upload| upload.document.0.as_str())
             .collect();
-        let unsent: Vec<(u64, Upload)> = (store.load_outbox().await)
-            .map_err(|err| err.to_string())?
-            .into_iter()
-            .filter_map(|(key, bytes)| Some((key, decode::<Upload>(&bytes).ok()?)))
-            .collect();
+        let unsent: Vec<(u64, Upload)> =
+            (store.load_outbox().await).map_err(|err| err.to_string())?;
         let mut set_aside = self.set_aside_stored(store).await;
         for id in &erasures.ids {
             let keys: Vec<u64> = (unsent.iter())

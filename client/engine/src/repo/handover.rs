@@ -87,9 +87,8 @@ impl Repo {
         let unsent: HashSet<String> = (store.load_outbox().await)
             .map_err(|err| err.to_string())?
             .into_iter()
-            .filter_map(|(_, bytes)| decode::<Upload>(&bytes).ok())
-            .filter(|upload| upload.kind != BlobKind::Erased)
-            .map(|upload| upload.document.0)
+            .filter(|(_, upload)| upload.kind != BlobKind::Erased)
+            .map(|(_, upload)| upload.document.0)
             .collect();
         // Customers with a change or snapshot after their last move in this page (or with
         // no move in it): here (again).
