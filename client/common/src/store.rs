@@ -917,14 +917,7 @@ impl Store {
         let transaction = self
             .database
             .transaction(&[OUTBOX, DOC_CHUNKS], TransactionMode::ReadOnly)?;
-        let outbox = transaction.object_store(OUTBOX)?;
-        let keys = outbox.get_all_keys(None, None)?.await?;
-        let values = outbox.get_all(None, None)?.await?;
-        let mut items = Vec::with_capacity(values.len());
-        for (key, value) in keys.into_iter().zip(values) {
-            let key = key.as_f64().unwrap_or_default() as u64;
-            outbox_items(key, value, |id, value| items.push((id, value)));
-        }
+        let items = all_outbox_items(&transaction.object_store(OUTBOX)?).await?;
         resolve_outbox(&transaction, items).await
     }
 
@@ -964,24 +957,20 @@ impl Store {
         let transaction = self
             .database
             .transaction(&[OUTBOX], TransactionMode::ReadOnly)?;
-        let outbox = transaction.object_store(OUTBOX)?;
-        let keys = outbox.get_all_keys(None, None)?.await?;
-        let values = outbox.get_all(None, None)?.await?;
-        let mut heads = Vec::with_capacity(values.len());
-        for (key, value) in keys.into_iter().zip(values) {
-            let key = key.as_f64().unwrap_or_default() as u64;
-            outbox_items(key, value, |id, value| {
-                let document = match read_outbox_item(id, value) {
-                    Some(Ok(upload)) => upload.document,
-                    Some(Err(OutboxValue::Snapshot { customer_id, .. })) => {
+        let items = all_outbox_items(&transaction.object_store(OUTBOX)?).await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|(id, value)| {
+                let document = match read_outbox_item(id, value)? {
+                    Ok(upload) => upload.document,
+                    Err(OutboxValue::Snapshot { customer_id, .. }) => {
                         DocumentId(customer_id.to_string())
                     }
-                    Some(Err(OutboxValue::Encoded(_))) | None => return,
+                    Err(OutboxValue::Encoded(_)) => return None,
                 };
-                heads.push(StoredItem { id, document });
-            });
-        }
-        Ok(heads)
+                Some(StoredItem { id, document })
+            })
+            .collect())
     }
 
     /// Deletes acknowledged outbox items (ids from [`Store::write`] or
@@ -1110,7 +1099,18 @@ impl Record for CustomerFacts {
     }
 }
 
-/// Deletes outbox items within `outbox`'s transaction (see [`Store::delete_outbox`]).
+/// Every stored outbox item, oldest first, as stored: (id, value).
+async fn all_outbox_items(outbox: &idb::ObjectStore) -> Result<Vec<(u64, JsValue)>, StoreError> {
+    let keys = outbox.get_all_keys(None, None)?.await?;
+    let values = outbox.get_all(None, None)?.await?;
+    let mut items = Vec::with_capacity(values.len());
+    for (key, value) in keys.into_iter().zip(values) {
+        let key = key.as_f64().unwrap_or_default() as u64;
+        outbox_items(key, value, |id, value| items.push((id, value)));
+    }
+    Ok(items)
+}
+
 /// Calls `item` with each upload of the outbox record `key` (a record holds one upload, or
 /// an array of a batch's uploads) and its id ([`outbox_id`]).
 fn outbox_items(key: u64, value: JsValue, mut item: impl FnMut(u64, JsValue)) {
@@ -1227,6 +1227,7 @@ async fn resolve_outbox(
         .collect())
 }
 
+/// Deletes outbox items within `outbox`'s transaction (see [`Store::delete_outbox`]).
 async fn delete_outbox_in(outbox: &idb::ObjectStore, ids: &[u64]) -> Result<(), StoreError> {
     let mut by_record: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
     for id in ids {

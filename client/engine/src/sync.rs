@@ -446,11 +446,17 @@ impl Sync {
                 }
             }
             ClientEffect::ReadOutbox(ids) => {
-                let Some(store) = self.repo.storage() else {
-                    return;
-                };
+                // The engine waits for an answer to every read (without one it would never
+                // push again), given after the effects at hand like any storage's answer.
+                let store = self.repo.storage();
                 leptos::task::spawn_local(async move {
-                    match store.load_outbox_items(&ids).await {
+                    let read = match store {
+                        Some(store) => {
+                            (store.load_outbox_items(&ids).await).map_err(|err| err.to_string())
+                        }
+                        None => Err("device storage is not open".to_string()),
+                    };
+                    match read {
                         Ok(items) => self.on(channel, |engine, now| engine.outbox_read(items, now)),
                         Err(err) => {
                             tracing::error!(cause = %err, "could not read unsent changes back");

@@ -500,6 +500,7 @@ impl ClientEngine {
             return Vec::new();
         };
         let mut read: BTreeMap<u64, Upload> = items.into_iter().collect();
+        let mut gone = Vec::new();
         for id in asked {
             // Only an item still held without bytes takes them: one acknowledged or forgotten
             // meanwhile stays gone.
@@ -508,13 +509,11 @@ impl ClientEngine {
                     Some(upload) => {
                         self.outbox.insert(id, Held::Loaded(upload));
                     }
-                    None => {
-                        self.outbox.remove(&id);
-                        self.projections.remove(&id);
-                    }
+                    None => gone.push(id),
                 }
             }
         }
+        self.forget(&gone);
         self.progress(now)
     }
 
