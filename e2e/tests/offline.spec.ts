@@ -152,7 +152,7 @@ test('a new deployment is offered with "reload", and only then takes over', asyn
   // Its own relay over a copy of the build, so the test can deploy a "new version".
   const dist = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-dist-'));
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-deploy-'));
-  fs.cpSync(path.join(__dirname, '..', '..', 'dist'), dist, { recursive: true });
+  fs.cpSync(process.env.FIELDBOOK_STATIC_DIR ?? path.join(__dirname, '..', '..', 'dist'), dist, { recursive: true });
   const port = 8200 + Math.floor(Math.random() * 700);
   const relay = spawn('../target/release/fieldbook-server', ['--listen', `127.0.0.1:${port}`, '--data-dir', data, '--static-dir', dist], {
     stdio: 'ignore',

@@ -116,6 +116,27 @@ fn outbox_id(key: u64, position: usize) -> u64 {
     key << 16 | position as u64
 }
 
+/// An outbox item without its bytes ([`Store::outbox_heads`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxHead {
+    /// Its id ([`Store::write`]'s keys).
+    pub id: u64,
+    /// The document it changes.
+    pub document: DocumentId,
+    /// What it is (a named snapshot chunk is a snapshot).
+    pub kind: BlobKind,
+}
+
+impl OutboxHead {
+    /// What sync is restored with.
+    pub fn stored(self) -> StoredItem {
+        StoredItem {
+            id: self.id,
+            document: self.document,
+        }
+    }
+}
+
 /// One outbox item as [`Store::write`] stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutboxValue {
@@ -949,11 +970,12 @@ impl Store {
         resolve_outbox(&transaction, items).await
     }
 
-    /// Every outbox item's id and document, oldest first, without keeping its bytes: what
-    /// sync is restored with ([`StoredItem`]); the bytes are read back a push at a time
-    /// ([`Store::load_outbox_items`]). An item that does not decode is left out, with a
-    /// warning, as [`Store::load_outbox`] leaves it out.
-    pub async fn outbox_heads(&self) -> Result<Vec<StoredItem>, StoreError> {
+    /// Every outbox item's id, document and kind, oldest first, without keeping its bytes:
+    /// what sync is restored with ([`StoredItem`], the bytes read back a push at a time by
+    /// [`Store::load_outbox_items`]), and what an erasure or a territory's hand-over asks
+    /// (which documents have unsent changes). An item that does not decode is left out,
+    /// with a warning, as [`Store::load_outbox`] leaves it out.
+    pub async fn outbox_heads(&self) -> Result<Vec<OutboxHead>, StoreError> {
         let transaction = self
             .database
             .transaction(&[OUTBOX], TransactionMode::ReadOnly)?;
@@ -961,14 +983,19 @@ impl Store {
         Ok(items
             .into_iter()
             .filter_map(|(id, value)| {
-                let document = match read_outbox_item(id, value)? {
-                    Ok(upload) => upload.document,
-                    Err(OutboxValue::Snapshot { customer_id, .. }) => {
-                        DocumentId(customer_id.to_string())
-                    }
+                let (document, kind) = match read_outbox_item(id, value)? {
+                    Ok(upload) => (upload.document, upload.kind),
+                    Err(OutboxValue::Snapshot {
+                        customer_id,
+                        covers,
+                        ..
+                    }) => (
+                        DocumentId(customer_id.to_string()),
+                        BlobKind::Snapshot { covers },
+                    ),
                     Err(OutboxValue::Encoded(_)) => return None,
                 };
-                Some(StoredItem { id, document })
+                Some(OutboxHead { id, document, kind })
             })
             .collect())
     }

@@ -32,12 +32,14 @@ use shared::sync::protocol::{BootstrapPosition, DocumentId, Seq, SpaceId};
 use shared::sync::team::TeamBook;
 use shared::sync::{
     ChannelsEffect, ClientChannels, ClientConfig, ClientEffect, ClientEngine, Credentials,
-    SyncPhase, SyncStatus,
+    StoredItem, SyncPhase, SyncStatus,
 };
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use shared::sync::tab_protocol::{SyncState, TabEvent, TabRequest};
+
+use common::store::OutboxHead;
 
 use crate::{
     clock::now,
@@ -209,7 +211,11 @@ impl Sync {
             .and_then(|json| serde_json::from_str(&json).ok());
         // Only ids and documents: the bytes are read back a push at a time (an import of
         // 10,000 customers never sent is tens of megabytes).
-        let outbox = store.outbox_heads().await.map_err(|e| e.to_string())?;
+        let outbox: Vec<StoredItem> = (store.outbox_heads().await)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(OutboxHead::stored)
+            .collect();
         let mut outboxes = self.by_channel(outbox, |item| &item.document);
         let mut engines = Vec::new();
         let mut cursor = Seq(0);

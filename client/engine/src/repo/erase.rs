@@ -140,15 +140,13 @@ impl Repo {
             .filter(|upload| upload.kind == BlobKind::Erased)
             .map(|upload| upload.document.0.as_str())
             .collect();
-        let unsent: Vec<(u64, Upload)> =
-            (store.load_outbox().await).map_err(|err| err.to_string())?;
+        // Heads only, as a hand-over (the bytes of a large unsent outbox are never needed here).
+        let unsent = (store.outbox_heads().await).map_err(|err| err.to_string())?;
         let mut set_aside = self.set_aside_stored(store).await;
         for id in &erasures.ids {
             let keys: Vec<u64> = (unsent.iter())
-                .filter(|(_, upload)| {
-                    upload.document.0 == id.as_str() && upload.kind != BlobKind::Erased
-                })
-                .map(|(key, _)| *key)
+                .filter(|head| head.document.0 == id.as_str() && head.kind != BlobKind::Erased)
+                .map(|head| head.id)
                 .collect();
             if keys.is_empty() {
                 continue;
