@@ -632,6 +632,7 @@ impl Repo {
         self.save_started();
         while customers.peek().is_some() {
             let chunk: Vec<Customer> = customers.by_ref().take(CREATE_PER_MESSAGE).collect();
+            let more_follow = customers.peek().is_some();
             let before = written;
             let report = Rc::clone(&progress);
             let reply = self
@@ -640,6 +641,7 @@ impl Repo {
                     EngineRequest::CreateMany {
                         customers: chunk,
                         batch_size,
+                        more_follow,
                     },
                     Some(Rc::new(move |done, _total| report(before + done))),
                 )

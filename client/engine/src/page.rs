@@ -202,10 +202,11 @@ async fn answer(
         EngineRequest::CreateMany {
             customers,
             batch_size,
+            more_follow,
         } => {
             let total = customers.len();
             let written = repo
-                .create_many(customers.into_iter(), batch_size, |done| {
+                .create_many(customers.into_iter(), batch_size, more_follow, |done| {
                     progress(done, total)
                 })
                 .await?;

@@ -99,8 +99,10 @@ const DOC_CACHE_CAPACITY: usize = 16;
 const LOOKUP_BY_RANGE_ABOVE: usize = 32;
 /// Customers whose missing dashboard facts are made from their documents per transaction.
 const FACTS_BACKFILL_BATCH: usize = 200;
-/// A write of more customers than this, the last of its kind, carries new snapshots.
+/// A write of more customers than this, the last of its kind, is followed by new snapshots.
 const SNAPSHOT_WITH_WRITE_ABOVE: usize = 200;
+/// How long after such a write its snapshots are written ([`Repo::write`]).
+const SNAPSHOT_AFTER_WRITE_MS: i32 = 100;
 /// How long after becoming the writer the engine checks the list against the documents.
 const REPAIR_AFTER_START_MS: i32 = 3_000;
 
@@ -845,11 +847,14 @@ impl Repo {
 
     /// Writes one transaction and, once committed, tells the other tabs what changed.
     ///
-    /// A large write that is the last of its kind (an import's last batch, a download's
-    /// last page) when no other write is in flight carries new snapshots made from the
-    /// committed records in memory with its own laid over them, so a start right after it
-    /// reads one value instead of the log.
+    /// After a large write that is the last of its kind (an import's last batch, a
+    /// download's last page) with no other write in flight, new snapshots are written from
+    /// memory at once ([`Repo::compact_now`]), so a start right after it reads one value
+    /// instead of the log — in their own transaction, after the caller has heard of the
+    /// commit: an import's report no longer waits for 10,000 summaries to be encoded (the
+    /// log holds everything until then).
     async fn write(&self, store: &Store, mut batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
+        let mut snapshots_after = Vec::new();
         // An erased customer this device lists (a download's erased entries are mostly of
         // customers it never had: nothing to take out of the list).
         let erases_listed = {
@@ -888,24 +893,53 @@ impl Repo {
             let inner = inner.borrow();
             if inner.writes_in_flight == 0 && !batch.more_follow {
                 if batch.summaries.len() > SNAPSHOT_WITH_WRITE_ABOVE {
-                    let started = common::perf::now_ms();
-                    let all = inner.summaries.with_newer(&batch.summaries);
-                    let snapshot = SnapshotBytes::of_summaries(&all)?;
-                    batch.snapshots.push(snapshot);
-                    common::perf::add_timing("store: snapshot of a large write", started);
+                    snapshots_after.push(Projection::Summaries);
                 }
                 if batch.facts.len() > SNAPSHOT_WITH_WRITE_ABOVE {
-                    if let (Some(index), None) = (&inner.facts, &inner.facts_pending) {
-                        let snapshot = SnapshotBytes::of_facts(&index.with_newer(&batch.facts))?;
-                        batch.snapshots.push(snapshot);
-                    }
+                    snapshots_after.push(Projection::Facts);
                 }
             }
         }
         self.inner().borrow_mut().writes_in_flight += 1;
         let written = self.write_and_announce(store, batch).await;
         self.inner().borrow_mut().writes_in_flight -= 1;
+        if written.is_ok() && !snapshots_after.is_empty() {
+            // Once the caller has gone on and the screens have drawn what it told them (an
+            // import's report): encoding 10,000 summaries holds this thread for ~100-200 ms.
+            let repo = *self;
+            leptos::task::spawn_local(async move {
+                common::perf::sleep(SNAPSHOT_AFTER_WRITE_MS).await;
+                for projection in snapshots_after {
+                    repo.compact_now(projection).await;
+                }
+            });
+        }
         written
+    }
+
+    /// Writes the snapshot of `projection` from memory now, if no write is in flight and
+    /// memory holds every committed record of it (the facts only once a dashboard read them);
+    /// otherwise it is left to the compaction already scheduled ([`Repo::compact_soon`]).
+    async fn compact_now(&self, projection: Projection) {
+        let started = common::perf::now_ms();
+        {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            let in_memory = match projection {
+                Projection::Summaries => true,
+                Projection::Facts => inner.facts.is_some() && inner.facts_pending.is_none(),
+            };
+            if inner.writes_in_flight > 0 || !in_memory {
+                return;
+            }
+            // Done here: the scheduled compaction finds nothing left to do.
+            match projection {
+                Projection::Summaries => inner.compaction.summaries = false,
+                Projection::Facts => inner.compaction.facts = false,
+            }
+        }
+        self.compact(projection).await;
+        common::perf::add_timing("store: snapshot of a large write", started);
     }
 
     async fn write_and_announce(
@@ -2127,7 +2161,8 @@ impl Repo {
 
     /// Writes many new customers, `batch_size` per transaction, reporting progress; used by
     /// imports and the sample-data generator. A batch whose write fails stops it with the
-    /// earlier batches kept.
+    /// earlier batches kept. `more_follow`: another request continues the same import, so
+    /// even its last batch is not the last write of its kind ([`Repo::write`]).
     ///
     /// (Making the next batch's documents while the previous batch commits gained nothing
     /// measurable: the time of a write is the worker's own, putting the records.)
@@ -2135,6 +2170,7 @@ impl Repo {
         &self,
         customers: impl Iterator<Item = Customer>,
         batch_size: usize,
+        more_follow: bool,
         mut progress: impl FnMut(usize),
     ) -> Result<usize, RepoError> {
         let store = self.store().await?;
@@ -2152,10 +2188,11 @@ impl Repo {
         };
         let mut n_written = 0;
         let mut customers = customers.peekable();
-        while let Some((batch, uploads)) = maker
+        while let Some((mut batch, uploads)) = maker
             .make(&mut customers, &mut |made| progress(n_written + made))
             .await?
         {
+            batch.more_follow |= more_follow;
             let n_batch = batch.summaries.len();
             if writes_here {
                 let started = common::perf::now_ms();

@@ -148,6 +148,10 @@ pub enum EngineRequest {
         customers: Vec<Customer>,
         /// Customers per transaction.
         batch_size: usize,
+        /// More customers of the same import follow in another request: the engine
+        /// writes the list's snapshot only after the last (each request's own would encode
+        /// every summary stored so far again).
+        more_follow: bool,
     },
     /// Changes from an export or backup file, merged and queued → [`Reply::Count`] (the
     /// customers touched).
@@ -470,6 +474,7 @@ mod tests {
             EngineRequest::CreateMany {
                 customers: vec![customer.clone(), customer.clone()],
                 batch_size: 500,
+                more_follow: true,
             },
             EngineRequest::ImportChanges(vec![Upload {
                 document: DocumentId(customer.id.to_string()),

@@ -149,14 +149,19 @@ fn use_dashboard() -> Dashboard {
     if let Some(storage) = crate::device::local_storage() {
         let _ = storage.set_item(USED_KEY, "1");
     }
-    // Each change of the query, the settings or some customer's facts asks the engine for
-    // the figures again; an answer to an older question is dropped.
+    // Each change of the query, the settings or some customer's facts (with a segment, also
+    // of the book) asks the engine for the figures again; an answer to an older question is
+    // dropped.
     let asked = StoredValue::new(0u64);
     Effect::new(move |_| {
         repo.facts_version.track();
         let query = query.get();
         let settings = repo.settings.get();
+        // A segment's members come from the book: asked again once it is read (a dashboard
+        // opened by a link or a reload would otherwise count none); later changes of a
+        // customer change its facts too.
         let scope: Option<Vec<CustomerId>> = settings.segments.get(&query.segment).map(|segment| {
+            repo.load_state.track();
             repo.book
                 .with_untracked(|book| members(book, &segment.filter, now()))
         });
