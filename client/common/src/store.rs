@@ -321,13 +321,17 @@ pub struct WriteBatch {
     pub outbox: Vec<OutboxValue>,
     /// Meta values to store.
     pub meta: Vec<(&'static str, String)>,
-    /// New snapshots that already hold this batch's records (a large write whose writer
-    /// holds every committed record): stored instead of a log record, emptying the log, so
-    /// a start right after an import or a download reads one value.
+    /// New snapshots that already hold this batch's records (an erasure's write, which must
+    /// not leave the erased customers in a snapshot): stored instead of a log record,
+    /// emptying the log.
     pub snapshots: Vec<SnapshotBytes>,
     /// A part of a longer write (a download's page before the last, an import's batch before
-    /// the last): no snapshots with it (the next part would replace them at once).
+    /// the last): no snapshots after it (the next part would replace them at once).
     pub more_follow: bool,
+    /// The last part of a download of the whole book (or of a file's changes): new
+    /// snapshots follow it whatever its own size (a download's last page may hold a few
+    /// changes after thousands of snapshots), so a start after it reads one value.
+    pub ends_bulk: bool,
     /// Changes of other devices this write stores, and when (a catch-up page).
     pub arrival: Option<Arrival>,
     /// Customers erased: every chunk of their documents is deleted (before the puts).

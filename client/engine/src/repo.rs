@@ -847,9 +847,10 @@ impl Repo {
 
     /// Writes one transaction and, once committed, tells the other tabs what changed.
     ///
-    /// After a large write that is the last of its kind (an import's last batch, a
-    /// download's last page) with no other write in flight, new snapshots are written from
-    /// memory at once ([`Repo::compact_now`]), so a start right after it reads one value
+    /// After a large write that is the last of its kind (an import's last batch) with no
+    /// other write in flight, or after the last page of a download whatever its size
+    /// (`WriteBatch::ends_bulk`), new snapshots are written from memory at once
+    /// ([`Repo::compact_now`]), so a start right after it reads one value
     /// instead of the log — in their own transaction, after the caller has heard of the
     /// commit: an import's report no longer waits for 10,000 summaries to be encoded (the
     /// log holds everything until then).
@@ -891,11 +892,11 @@ impl Repo {
         } else {
             let inner = self.inner();
             let inner = inner.borrow();
-            if inner.writes_in_flight == 0 && !batch.more_follow {
-                if batch.summaries.len() > SNAPSHOT_WITH_WRITE_ABOVE {
+            if !batch.more_follow && (inner.writes_in_flight == 0 || batch.ends_bulk) {
+                if batch.ends_bulk || batch.summaries.len() > SNAPSHOT_WITH_WRITE_ABOVE {
                     snapshots_after.push(Projection::Summaries);
                 }
-                if batch.facts.len() > SNAPSHOT_WITH_WRITE_ABOVE {
+                if batch.ends_bulk || batch.facts.len() > SNAPSHOT_WITH_WRITE_ABOVE {
                     snapshots_after.push(Projection::Facts);
                 }
             }
@@ -917,11 +918,17 @@ impl Repo {
         written
     }
 
-    /// Writes the snapshot of `projection` from memory now, if no write is in flight and
-    /// memory holds every committed record of it (the facts only once a dashboard read them);
-    /// otherwise it is left to the compaction already scheduled ([`Repo::compact_soon`]).
+    /// Writes the snapshot of `projection` from memory now — once no write is in flight
+    /// (waiting up to `COMPACT_AFTER_WRITE_MS`) — if memory holds every committed record of
+    /// it (the facts only once a dashboard read them); otherwise it is left to the
+    /// compaction already scheduled ([`Repo::compact_soon`]).
     async fn compact_now(&self, projection: Projection) {
         let started = common::perf::now_ms();
+        while self.inner().borrow().writes_in_flight > 0
+            && common::perf::now_ms() - started < COMPACT_AFTER_WRITE_MS
+        {
+            common::perf::sleep(COMPACT_RETRY_MS as i32).await;
+        }
         {
             let inner = self.inner();
             let mut inner = inner.borrow_mut();
@@ -1917,6 +1924,7 @@ impl Repo {
             meta,
             outbox: outbox.iter().map(OutboxValue::upload).collect(),
             more_follow,
+            ends_bulk: !more_follow && !catch_up,
             arrival,
             erase: (erasures.ids.iter().chain(&moves.delete))
                 .cloned()
