@@ -82,8 +82,13 @@ const COMPACT_AFTER_WRITE_MS: f64 = 2_000.0;
 /// How long after finding a snapshot behind (at a start) the writer makes it again, so the
 /// start itself is not slowed.
 const COMPACT_AFTER_START_MS: f64 = 1_000.0;
-/// How often a due compaction looks again whether the writes in flight are done.
-const COMPACT_RETRY_MS: f64 = 50.0;
+/// How long after the last part of a bulk write (an import, a download) its snapshots are
+/// made: once the caller has gone on and the screens have drawn what it told them (an
+/// import's report) — encoding 10,000 summaries holds this thread for ~100-200 ms.
+const COMPACT_AFTER_BULK_MS: f64 = 100.0;
+/// How often a waiting compaction looks again at its moment (which a bulk write's end may
+/// have brought forward) and at the writes in flight.
+const COMPACT_WAKE_MS: f64 = 50.0;
 
 /// How long after a catch-up the customers it listed from projections are read back.
 const VERIFY_AFTER_MS: i32 = 2_000;
@@ -99,10 +104,9 @@ const DOC_CACHE_CAPACITY: usize = 16;
 const LOOKUP_BY_RANGE_ABOVE: usize = 32;
 /// Customers whose missing dashboard facts are made from their documents per transaction.
 const FACTS_BACKFILL_BATCH: usize = 200;
-/// A write of more customers than this, the last of its kind, is followed by new snapshots.
+/// A write of more customers than this, the last of its kind, is followed by new snapshots
+/// ([`CompactAfter::Bulk`]).
 const SNAPSHOT_WITH_WRITE_ABOVE: usize = 200;
-/// How long after such a write its snapshots are written ([`Repo::write`]).
-const SNAPSHOT_AFTER_WRITE_MS: i32 = 100;
 /// How long after becoming the writer the engine checks the list against the documents.
 const REPAIR_AFTER_START_MS: i32 = 3_000;
 
@@ -216,16 +220,69 @@ struct RepoInner {
     page_told_book: bool,
 }
 
-/// Which stored snapshots are behind their per-customer records (see `common::store`).
+/// Which stored snapshots are behind their per-customer records (see `common::store`), and
+/// when each is made again: not before this instant (`common::perf::now_ms`) — a pause after
+/// the last write, a moment after a start or after a bulk write's end ([`CompactAfter`]), so
+/// compaction never competes with either.
 #[derive(Default)]
 struct Compaction {
-    summaries: bool,
-    facts: bool,
-    /// Not before this instant (`common::perf::now_ms`): a pause after the last write, or a
-    /// moment after a start, so compaction never competes with either.
-    not_before_ms: f64,
-    /// Whether a compaction is waiting for its moment.
+    summaries: Option<f64>,
+    facts: Option<f64>,
+    /// Whether a task is waiting for the moments.
     scheduled: bool,
+}
+
+impl Compaction {
+    fn due(&mut self, projection: Projection) -> &mut Option<f64> {
+        match projection {
+            Projection::Summaries => &mut self.summaries,
+            Projection::Facts => &mut self.facts,
+        }
+    }
+
+    /// The earliest moment of a snapshot behind.
+    fn next(&self) -> Option<f64> {
+        match (self.summaries, self.facts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Takes the snapshots whose moment has come.
+    fn take_due(&mut self, now: f64) -> Vec<Projection> {
+        [Projection::Summaries, Projection::Facts]
+            .into_iter()
+            .filter(|&projection| {
+                let due = self.due(projection);
+                let now_due = due.is_some_and(|at| at <= now);
+                if now_due {
+                    *due = None;
+                }
+                now_due
+            })
+            .collect()
+    }
+}
+
+/// What made a stored snapshot behind, which sets when it is made again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CompactAfter {
+    /// This engine wrote records: after a pause in writing (each write postpones it).
+    Write,
+    /// A start found it behind: a moment after the start (never brought forward by it).
+    Start,
+    /// The last part of a bulk write: at once, from memory (brought forward).
+    Bulk,
+}
+
+impl CompactAfter {
+    fn pause_ms(self) -> f64 {
+        match self {
+            CompactAfter::Write => COMPACT_AFTER_WRITE_MS,
+            CompactAfter::Start => COMPACT_AFTER_START_MS,
+            CompactAfter::Bulk => COMPACT_AFTER_BULK_MS,
+        }
+    }
 }
 
 /// Where the repo tells this tab's screens what changed (see [`crate::page`]).
@@ -369,7 +426,7 @@ impl Repo {
         };
         if read.since > 0 {
             // Not after a write: compacted at once, for the next start (perhaps in a second).
-            self.compact_soon(Projection::Summaries, false);
+            self.compact_soon(Projection::Summaries, CompactAfter::Start);
         }
         let event = match held {
             true => {
@@ -849,13 +906,12 @@ impl Repo {
     ///
     /// After a large write that is the last of its kind (an import's last batch) with no
     /// other write in flight, or after the last page of a download whatever its size
-    /// (`WriteBatch::ends_bulk`), new snapshots are written from memory at once
-    /// ([`Repo::compact_now`]), so a start right after it reads one value
-    /// instead of the log — in their own transaction, after the caller has heard of the
-    /// commit: an import's report no longer waits for 10,000 summaries to be encoded (the
-    /// log holds everything until then).
+    /// (`WriteBatch::ends_bulk`), new snapshots follow shortly ([`CompactAfter::Bulk`]), so
+    /// a start right after it reads one value instead of the log — in their own
+    /// transaction, after the caller has heard of the commit: an import's report does not
+    /// wait for 10,000 summaries to be encoded (the log holds everything until then).
     async fn write(&self, store: &Store, mut batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
-        let mut snapshots_after = Vec::new();
+        let mut bulk_end = Vec::new();
         // An erased customer this device lists (a download's erased entries are mostly of
         // customers it never had: nothing to take out of the list).
         let erases_listed = {
@@ -894,59 +950,29 @@ impl Repo {
             let inner = inner.borrow();
             if !batch.more_follow && (inner.writes_in_flight == 0 || batch.ends_bulk) {
                 if batch.ends_bulk || batch.summaries.len() > SNAPSHOT_WITH_WRITE_ABOVE {
-                    snapshots_after.push(Projection::Summaries);
+                    bulk_end.push(Projection::Summaries);
                 }
-                if batch.ends_bulk || batch.facts.len() > SNAPSHOT_WITH_WRITE_ABOVE {
-                    snapshots_after.push(Projection::Facts);
+                // The facts only from memory (once a dashboard read them): made from the
+                // stored records, they wait for the pause after writing like any other (a
+                // territory's facts snapshot, tried at a download's end, decoded no faster
+                // than its log: 75-78 against 54-86 ms).
+                let facts_in_memory = inner.facts.is_some() && inner.facts_pending.is_none();
+                if facts_in_memory
+                    && (batch.ends_bulk || batch.facts.len() > SNAPSHOT_WITH_WRITE_ABOVE)
+                {
+                    bulk_end.push(Projection::Facts);
                 }
             }
         }
         self.inner().borrow_mut().writes_in_flight += 1;
         let written = self.write_and_announce(store, batch).await;
         self.inner().borrow_mut().writes_in_flight -= 1;
-        if written.is_ok() && !snapshots_after.is_empty() {
-            // Once the caller has gone on and the screens have drawn what it told them (an
-            // import's report): encoding 10,000 summaries holds this thread for ~100-200 ms.
-            let repo = *self;
-            leptos::task::spawn_local(async move {
-                common::perf::sleep(SNAPSHOT_AFTER_WRITE_MS).await;
-                for projection in snapshots_after {
-                    repo.compact_now(projection).await;
-                }
-            });
+        if written.is_ok() {
+            for projection in bulk_end {
+                self.compact_soon(projection, CompactAfter::Bulk);
+            }
         }
         written
-    }
-
-    /// Writes the snapshot of `projection` from memory now — once no write is in flight
-    /// (waiting up to `COMPACT_AFTER_WRITE_MS`) — if memory holds every committed record of
-    /// it (the facts only once a dashboard read them); otherwise it is left to the
-    /// compaction already scheduled ([`Repo::compact_soon`]).
-    async fn compact_now(&self, projection: Projection) {
-        let started = common::perf::now_ms();
-        while self.inner().borrow().writes_in_flight > 0
-            && common::perf::now_ms() - started < COMPACT_AFTER_WRITE_MS
-        {
-            common::perf::sleep(COMPACT_RETRY_MS as i32).await;
-        }
-        {
-            let inner = self.inner();
-            let mut inner = inner.borrow_mut();
-            let in_memory = match projection {
-                Projection::Summaries => true,
-                Projection::Facts => inner.facts.is_some() && inner.facts_pending.is_none(),
-            };
-            if inner.writes_in_flight > 0 || !in_memory {
-                return;
-            }
-            // Done here: the scheduled compaction finds nothing left to do.
-            match projection {
-                Projection::Summaries => inner.compaction.summaries = false,
-                Projection::Facts => inner.compaction.facts = false,
-            }
-        }
-        self.compact(projection).await;
-        common::perf::add_timing("store: snapshot of a large write", started);
     }
 
     async fn write_and_announce(
@@ -969,10 +995,10 @@ impl Repo {
             self.remember_facts(facts.clone());
         }
         if !summaries.is_empty() {
-            self.compact_soon(Projection::Summaries, true);
+            self.compact_soon(Projection::Summaries, CompactAfter::Write);
         }
         if !facts.is_empty() {
-            self.compact_soon(Projection::Facts, true);
+            self.compact_soon(Projection::Facts, CompactAfter::Write);
         }
         self.tell_page_committed(&summaries, !facts.is_empty());
         if !summaries.is_empty() || book.is_some() {
@@ -1043,7 +1069,7 @@ impl Repo {
         // Whatever an earlier writer left behind is folded into the snapshots.
         for projection in [Projection::Summaries, Projection::Facts] {
             if store.snapshot_behind(projection).await? {
-                self.compact_soon(projection, false);
+                self.compact_soon(projection, CompactAfter::Start);
             }
         }
         mark("fieldbook:writer-ready");
@@ -1303,28 +1329,20 @@ impl Repo {
     }
 
     /// Marks a stored snapshot as behind its per-customer records (this engine just wrote
-    /// them: `after_write`, or found them so) and folds them in once writing has paused for
-    /// `COMPACT_AFTER_WRITE_MS` (or `COMPACT_AFTER_START_MS` after finding them), so the next
-    /// start reads one value. Only the writer compacts; an engine that stops writing meanwhile
-    /// leaves it to the next writer.
-    fn compact_soon(&self, projection: Projection, after_write: bool) {
+    /// them, or found them so) and folds them in at the moment `after` sets, once no write
+    /// is in flight, so the next start reads one value. Only the writer compacts; an engine
+    /// that stops writing meanwhile leaves it to the next writer.
+    fn compact_soon(&self, projection: Projection, after: CompactAfter) {
         let start = {
             let inner = self.inner();
             let mut inner = inner.borrow_mut();
             let compaction = &mut inner.compaction;
-            match projection {
-                Projection::Summaries => compaction.summaries = true,
-                Projection::Facts => compaction.facts = true,
-            }
-            let pause = if after_write {
-                COMPACT_AFTER_WRITE_MS
-            } else {
-                COMPACT_AFTER_START_MS
-            };
-            let not_before = common::perf::now_ms() + pause;
-            if after_write || not_before > compaction.not_before_ms {
-                compaction.not_before_ms = not_before;
-            }
+            let at = common::perf::now_ms() + after.pause_ms();
+            let due = compaction.due(projection);
+            *due = Some(match (*due, after) {
+                (Some(earlier), CompactAfter::Start) => earlier.max(at),
+                _ => at,
+            });
             !std::mem::replace(&mut compaction.scheduled, true)
         };
         if !start {
@@ -1334,36 +1352,40 @@ impl Repo {
         leptos::task::spawn_local(async move {
             loop {
                 // Also not while a write is in flight (an import's next batch): compacting
-                // then would read every stored record instead of memory.
-                let (not_before, writing) = {
+                // then would read every stored record instead of memory. Wakes often, so a
+                // moment brought forward (a bulk write's end) is kept.
+                let (next, writing) = {
                     let inner = repo.inner();
                     let inner = inner.borrow();
-                    (inner.compaction.not_before_ms, inner.writes_in_flight > 0)
+                    (inner.compaction.next(), inner.writes_in_flight > 0)
                 };
-                let wait = not_before - common::perf::now_ms();
-                if wait <= 0.0 && !writing {
-                    break;
+                let due = match next {
+                    Some(at) if at <= common::perf::now_ms() && !writing => {
+                        let inner = repo.inner();
+                        let mut inner = inner.borrow_mut();
+                        inner.compaction.take_due(common::perf::now_ms())
+                    }
+                    Some(at) => {
+                        let wait = if writing {
+                            COMPACT_WAKE_MS
+                        } else {
+                            (at - common::perf::now_ms()).clamp(1.0, COMPACT_WAKE_MS)
+                        };
+                        common::perf::sleep(wait.ceil() as i32).await;
+                        continue;
+                    }
+                    None => {
+                        repo.inner().borrow_mut().compaction.scheduled = false;
+                        return;
+                    }
+                };
+                if repo.tabs.settled().await != Role::Writer {
+                    let inner = repo.inner();
+                    let mut inner = inner.borrow_mut();
+                    inner.compaction = Compaction::default();
+                    return;
                 }
-                common::perf::sleep(wait.max(COMPACT_RETRY_MS).ceil() as i32).await;
-            }
-            let (summaries, facts) = {
-                let inner = repo.inner();
-                let mut inner = inner.borrow_mut();
-                let compaction = &mut inner.compaction;
-                compaction.scheduled = false;
-                (
-                    std::mem::take(&mut compaction.summaries),
-                    std::mem::take(&mut compaction.facts),
-                )
-            };
-            if repo.tabs.settled().await != Role::Writer {
-                return;
-            }
-            for (due, projection) in [
-                (summaries, Projection::Summaries),
-                (facts, Projection::Facts),
-            ] {
-                if due {
+                for projection in due {
                     repo.compact(projection).await;
                 }
             }
@@ -2103,7 +2125,7 @@ impl Repo {
         let read = store.load_facts().await?;
         mark("fieldbook:facts-read");
         if read.since > 0 {
-            self.compact_soon(Projection::Facts, false);
+            self.compact_soon(Projection::Facts, CompactAfter::Start);
         }
         {
             // Facts of an erased customer stay in the stored facts until a dashboard has
