@@ -53,7 +53,7 @@ use idb::{
 use js_sys::Uint8Array;
 use shared::model::history::Arrival;
 use shared::model::snapshot::PerCustomer;
-use shared::sync::protocol::{BlobKind, DocumentId, Seq, Upload};
+use shared::sync::protocol::{BlobKind, DocumentId, Seq, Upload, UploadHead};
 use shared::sync::StoredItem;
 use shared::{model::facts::CustomerFacts, CustomerId, CustomerSummary};
 use wasm_bindgen::{JsCast, JsValue};
@@ -987,6 +987,19 @@ impl Store {
         Ok(items
             .into_iter()
             .filter_map(|(id, value)| {
+                // An upload's head from its first bytes: its payload (a whole document's
+                // snapshot, for some) is never copied into this module's memory.
+                if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+                    let prefix = bytes.length().min(UploadHead::PREFIX as u32);
+                    if let Some(head) = UploadHead::decode(&bytes.subarray(0, prefix).to_vec()) {
+                        return Some(OutboxHead {
+                            id,
+                            document: head.document,
+                            kind: head.kind,
+                        });
+                    }
+                }
+                // Otherwise (an unusually long id, a chunk named, or unreadable: warned).
                 let (document, kind) = match read_outbox_item(id, value)? {
                     Ok(upload) => (upload.document, upload.kind),
                     Err(OutboxValue::Snapshot {

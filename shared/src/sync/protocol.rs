@@ -147,6 +147,30 @@ pub enum BlobKind {
     Moved,
 }
 
+/// The fields of an encoded [`Upload`] before its bytes: which document and what kind.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct UploadHead {
+    /// The document it belongs to.
+    pub document: DocumentId,
+    /// Change or snapshot.
+    pub kind: BlobKind,
+}
+
+impl UploadHead {
+    /// How many bytes of an encoded upload hold its head, unless its document id is
+    /// unusually long ([`UploadHead::decode`] then asks for the whole upload).
+    pub const PREFIX: usize = 256;
+
+    /// The head of an encoded upload, from its first bytes (`encode(&upload)`, cut anywhere
+    /// after the head): a reader that only asks which documents have unsent changes need
+    /// not copy their payloads. `None` if `prefix` ends inside the head or is no upload.
+    pub fn decode(prefix: &[u8]) -> Option<UploadHead> {
+        postcard::take_from_bytes::<UploadHead>(prefix)
+            .ok()
+            .map(|(head, _)| head)
+    }
+}
+
 /// A blob a device uploads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upload {
@@ -811,6 +835,41 @@ mod tests {
             let _ = decode::<ClientMessage>(&frame);
             let _ = decode::<ServerMessage>(&frame);
         }
+    }
+
+    #[test]
+    fn an_uploads_head_decodes_from_its_first_bytes_and_a_cut_head_is_none() {
+        for (document, kind) in [
+            ("c-1", BlobKind::Change),
+            ("customer-2", BlobKind::Snapshot { covers: Seq(300) }),
+            ("book", BlobKind::Erased),
+        ] {
+            let upload = Upload {
+                document: DocumentId(document.into()),
+                kind,
+                bytes: vec![7; 10_000],
+            };
+            let encoded = encode(&upload);
+            let head = UploadHead::decode(&encoded[..UploadHead::PREFIX]);
+            assert_eq!(
+                head,
+                Some(UploadHead {
+                    document: upload.document.clone(),
+                    kind,
+                })
+            );
+            // Cut inside the document id: no head, never a wrong one.
+            assert_eq!(UploadHead::decode(&encoded[..document.len()]), None);
+        }
+        let long = Upload {
+            document: DocumentId("x".repeat(UploadHead::PREFIX)),
+            kind: BlobKind::Change,
+            bytes: vec![1, 2, 3],
+        };
+        assert_eq!(
+            UploadHead::decode(&encode(&long)[..UploadHead::PREFIX]),
+            None
+        );
     }
 
     #[test]
