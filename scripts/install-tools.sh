@@ -20,6 +20,7 @@ TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_NPM_VERSION=132.0.0
 CARGO_FUZZ_VERSION=0.13.2
+WASM_SPLIT_VERSION=0.2.4
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools_dir="$root/.tools"
@@ -77,6 +78,18 @@ elif command -v wasm-bindgen >/dev/null 2>&1 && wasm-bindgen --version | grep -q
 else
   log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   install_tool wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# 3b. wasm-split-cli (crate wasm_split_cli_support), which splits the screens' wasm into
+#     lazily loaded chunks (scripts/build-screens.mjs). It prints no version, so the installed
+#     crate's version is read from cargo's record of installs.
+if ! step wasm-split-cli; then :
+elif command -v wasm-split-cli >/dev/null 2>&1 \
+  && cargo install --list | grep -q "^wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+  log "wasm-split-cli $WASM_SPLIT_VERSION present"
+else
+  log "installing wasm-split-cli $WASM_SPLIT_VERSION"
+  install_tool wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --locked --features build-binary
 fi
 
 # 4. wasm-opt from npm's binaryen (never Debian's binaryen 108, whose output fails at runtime).

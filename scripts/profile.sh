@@ -20,12 +20,15 @@ mkdir -p "$out/dist"
 cp -r dist/. "$out/dist/"
 # The server prefers precompressed siblings: drop them, they hold the stripped build.
 find "$out/dist" \( -name '*.br' -o -name '*.gz' \) -delete
-# The same wasm as the release build before wasm-opt (which drops the name section), through
-# the same wasm-bindgen under the build's file names.
+# The same screens' wasm as the release build before wasm-opt (which drops the name
+# section): scripts/build-screens.mjs keeps the split, bound modules under the build's file
+# names in target/screens-split/release.
 js="$(cd dist && ls fieldbook-client-*.js)"
-wasm-bindgen --target web --no-typescript --out-dir "$out/bindgen" --out-name "${js%.js}" \
-  target/wasm32-unknown-unknown/release/fieldbook-client.wasm
-cp "$out/bindgen/${js%.js}.js" "$out/bindgen/${js%.js}_bg.wasm" "$out/dist/"
+if [ ! -f "target/screens-split/release/$js" ]; then
+  echo "profile.sh: target/screens-split/release does not hold this build's screens ($js): build again" >&2
+  exit 1
+fi
+cp target/screens-split/release/* "$out/dist/"
 # Subresource integrity hashes name the stripped files.
 sed -i 's/ integrity="[^"]*"//g' "$out/dist/index.html"
 

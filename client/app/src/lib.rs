@@ -33,6 +33,7 @@ pub mod other_books;
 pub mod pwa;
 pub mod repo;
 pub mod routes;
+pub mod screens;
 pub mod sync;
 pub mod time;
 
@@ -40,15 +41,14 @@ use leptos::prelude::*;
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     hooks::use_location,
-    path,
+    path, Lazy,
 };
 
 use crate::{
     repo::{LoadState, Repo},
     routes::{
-        account::AccountPage, capture::QuickCapture, customer::CustomerPage, list::CustomerList,
-        list::ListState, new_customer::NewCustomer, sample_data::SampleData,
-        settings::InstallNudge, settings::Settings,
+        list::{CustomerList, ListState},
+        settings::InstallNudge,
     },
 };
 
@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
     provide_context(pwa::Pwa::start(engine.started()));
     provide_context(routes::follow_ups::FollowUps::start(repo));
     provide_context(routes::feedback::SurveyMode::start());
+    screens::preload_when_settled(move || repo.load_state.get() == LoadState::Ready);
     // Only a change between failed and not failed rebuilds the screens: Loading → Ready must
     // not, or whatever the rep started while the book was loading (a form, an import) is lost.
     let failure = Memo::new(move |_| match repo.load_state.get() {
@@ -138,32 +139,32 @@ fn Shell() -> impl IntoView {
             <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                 <ParentRoute path=path!("") view=Panes>
                     <Route path=path!("") view=NothingSelected/>
-                    <Route path=path!("customers/new") view=NewCustomer/>
-                    <Route path=path!("customers/:id") view=CustomerPage/>
-                    <Route path=path!("customers/:id/history") view=routes::history::CustomerHistory/>
-                    <Route path=path!("customers/:id/history/:field") view=routes::history::FieldHistory/>
-                    <Route path=path!("customers/:id/erase") view=routes::erase::EraseCustomer/>
-                    <Route path=path!("sample-data") view=SampleData/>
-                    <Route path=path!("account") view=AccountPage/>
-                    <Route path=path!("team") view=routes::team::TeamsPage/>
-                    <Route path=path!("team/:id") view=routes::team::TeamPage/>
-                    <Route path=path!("team/:id/dashboard") view=routes::team_dashboard::TeamDashboardPage/>
-                    <Route path=path!("join") view=routes::team::JoinPage/>
-                    <Route path=path!("capture") view=QuickCapture/>
-                    <Route path=path!("settings") view=Settings/>
-                    <Route path=path!("settings/fields") view=routes::fields::FieldsPage/>
-                    <Route path=path!("follow-ups") view=routes::follow_ups::FollowUpsPage/>
-                    <Route path=path!("menu") view=routes::menu::MenuPage/>
-                    <Route path=path!("recent") view=routes::history::RecentChanges/>
-                    <Route path=path!("segments") view=routes::segments::SegmentsPage/>
-                    <Route path=path!("import") view=routes::import::ImportPage/>
-                    <Route path=path!("duplicates") view=routes::duplicates::DuplicatesPage/>
-                    <Route path=path!("duplicates/:a/:b") view=routes::duplicates::MergePage/>
-                    <Route path=path!("products") view=routes::sales::ProductsPage/>
-                    <Route path=path!("pipeline") view=routes::sales::PipelinePage/>
-                    <Route path=path!("dashboard") view=routes::dashboard::DashboardPage/>
-                    <Route path=path!("dashboard/customers") view=routes::dashboard::DashboardCustomers/>
-                    <Route path=path!("survey/:id/:kind") view=routes::feedback::StartSurvey/>
+                    <Route path=path!("customers/new") view={Lazy::<screens::NewCustomer>::new()}/>
+                    <Route path=path!("customers/:id") view={Lazy::<screens::CustomerPage>::new()}/>
+                    <Route path=path!("customers/:id/history") view={Lazy::<screens::CustomerHistory>::new()}/>
+                    <Route path=path!("customers/:id/history/:field") view={Lazy::<screens::FieldHistory>::new()}/>
+                    <Route path=path!("customers/:id/erase") view={Lazy::<screens::EraseCustomer>::new()}/>
+                    <Route path=path!("sample-data") view={Lazy::<screens::SampleData>::new()}/>
+                    <Route path=path!("account") view={Lazy::<screens::AccountPage>::new()}/>
+                    <Route path=path!("team") view={Lazy::<screens::TeamsPage>::new()}/>
+                    <Route path=path!("team/:id") view={Lazy::<screens::TeamPage>::new()}/>
+                    <Route path=path!("team/:id/dashboard") view={Lazy::<screens::TeamDashboardPage>::new()}/>
+                    <Route path=path!("join") view={Lazy::<screens::JoinPage>::new()}/>
+                    <Route path=path!("capture") view={Lazy::<screens::QuickCapture>::new()}/>
+                    <Route path=path!("settings") view={Lazy::<screens::Settings>::new()}/>
+                    <Route path=path!("settings/fields") view={Lazy::<screens::FieldsPage>::new()}/>
+                    <Route path=path!("follow-ups") view={Lazy::<screens::FollowUpsPage>::new()}/>
+                    <Route path=path!("menu") view={Lazy::<screens::MenuPage>::new()}/>
+                    <Route path=path!("recent") view={Lazy::<screens::RecentChanges>::new()}/>
+                    <Route path=path!("segments") view={Lazy::<screens::SegmentsPage>::new()}/>
+                    <Route path=path!("import") view={Lazy::<screens::ImportPage>::new()}/>
+                    <Route path=path!("duplicates") view={Lazy::<screens::DuplicatesPage>::new()}/>
+                    <Route path=path!("duplicates/:a/:b") view={Lazy::<screens::MergePage>::new()}/>
+                    <Route path=path!("products") view={Lazy::<screens::ProductsPage>::new()}/>
+                    <Route path=path!("pipeline") view={Lazy::<screens::PipelinePage>::new()}/>
+                    <Route path=path!("dashboard") view={Lazy::<screens::DashboardPage>::new()}/>
+                    <Route path=path!("dashboard/customers") view={Lazy::<screens::DashboardCustomers>::new()}/>
+                    <Route path=path!("survey/:id/:kind") view={Lazy::<screens::StartSurvey>::new()}/>
                 </ParentRoute>
             </Routes>
         </div>
