@@ -11,11 +11,11 @@ use leptos::wasm_split::{wasm_split, SplitLoaderError};
 use leptos_router::LazyRoute;
 
 use crate::routes::{
-    account::AccountPage, capture::QuickCapture, customer::CustomerPage, dashboard,
-    duplicates, erase::EraseCustomer, feedback::StartSurvey, fields::FieldsPage,
-    follow_ups::FollowUpsPage, history, import::ImportPage, menu::MenuPage,
-    new_customer::NewCustomer, sales, sample_data::SampleData, segments::SegmentsPage,
-    settings::Settings, team, team_dashboard::TeamDashboardPage,
+    account::AccountPage, capture::QuickCapture, customer::CustomerPage, dashboard, duplicates,
+    erase::EraseCustomer, feedback::StartSurvey, fields::FieldsPage, follow_ups::FollowUpsPage,
+    history, import::ImportPage, menu::MenuPage, new_customer::NewCustomer, sales,
+    sample_data::SampleData, segments::SegmentsPage, settings::Settings, team,
+    team_dashboard::TeamDashboardPage,
 };
 use dashboard::{DashboardCustomers, DashboardPage};
 use duplicates::{DuplicatesPage, MergePage};
@@ -143,8 +143,7 @@ pub fn preload_when_settled(ready: impl Fn() -> bool + 'static) {
         }
         let navigator = window().navigator();
         // No `serviceWorker` at all outside a secure context (its getter would throw).
-        let controlled = js_sys::Reflect::has(&navigator, &"serviceWorker".into())
-            .unwrap_or(false)
+        let controlled = js_sys::Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false)
             && navigator.service_worker().controller().is_some();
         if controlled {
             set_timeout(
