@@ -112,9 +112,37 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** A Rust symbol in the legacy mangling (`_ZN6client6routes4list…17h<hash>E`) as its path
+ * (`client::routes::list::…`). The split screens' wasm keeps its symbols mangled
+ * (scripts/build-screens.mjs runs wasm-bindgen with --no-demangle, as splitting needs);
+ * anything else is returned as it is. */
+function demangle(name: string): string {
+  if (!name.startsWith('_ZN')) return name;
+  const segments: string[] = [];
+  let at = 3;
+  while (at < name.length && name[at] !== 'E') {
+    const digits = /^\d+/.exec(name.slice(at));
+    if (!digits) return name;
+    at += digits[0].length;
+    segments.push(name.slice(at, at + Number(digits[0])));
+    at += Number(digits[0]);
+  }
+  if (segments.length > 1 && /^h[0-9a-f]{16}$/.test(segments[segments.length - 1])) segments.pop();
+  const escapes: Record<string, string> = { SP: '@', BP: '*', RF: '&', LT: '<', GT: '>', LP: '(', RP: ')', C: ',' };
+  return segments
+    .map((segment) =>
+      segment
+        .replace(/^_\$/, '$')
+        .replace(/\$([A-Z]{1,2})\$/g, (all, code: string) => escapes[code] ?? all)
+        .replace(/\$u([0-9a-f]{2})\$/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+        .replace(/\.\./g, '::'),
+    )
+    .join('::');
+}
+
 /** The crate (or JS file, or V8 category) a profile node's self time is charged to. */
 function costCentre(frame: { functionName: string; url: string }): string {
-  const name = frame.functionName;
+  const name = demangle(frame.functionName);
   if (name.startsWith('(')) return name; // (garbage collector), (program), (idle)
   // Rust symbols: the first path segment, without the crate's disambiguator ("dlmalloc[e24a…]").
   const rust = /^<*&?(?:mut )?(?:dyn )?([A-Za-z_][A-Za-z0-9_]*)(?:\[[0-9a-f]+\])?::/.exec(name);
@@ -136,7 +164,7 @@ function summariseProfile(profile: CpuProfile): string {
     busy += ms;
     const centre = costCentre(frame);
     byCentre.set(centre, (byCentre.get(centre) ?? 0) + ms);
-    const fn = (frame.functionName || '(anonymous)').replace(/::h[0-9a-f]{16}(\.\d+)?$/, '').replace(/\[[0-9a-f]{16}\]/g, '');
+    const fn = (demangle(frame.functionName) || '(anonymous)').replace(/::h[0-9a-f]{16}(\.\d+)?$/, '').replace(/\[[0-9a-f]{16}\]/g, '');
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
   });
   const top = (map: Map<string, number>, n: number) =>
