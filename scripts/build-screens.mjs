@@ -28,7 +28,8 @@ run('cargo', [
 ]);
 const targetDir = process.env.CARGO_TARGET_DIR || join(root, 'target');
 const linked = join(targetDir, 'wasm32-unknown-unknown', profile, 'fieldbook-client.wasm');
-const name = `fieldbook-client-${createHash('sha256').update(readFileSync(linked)).digest('hex').slice(0, 16)}`;
+const hash = createHash('sha256').update(readFileSync(linked)).digest('hex').slice(0, 16);
+const name = `fieldbook-client-${hash}`;
 
 const work = join(targetDir, 'screens-split', profile);
 rmSync(work, { recursive: true, force: true });
@@ -46,7 +47,6 @@ rmSync(splitMain);
 // `chunk_<n>.wasm` of code groups share) carry fixed names: they get the main module's hash,
 // so the relay serves them as immutable and a page of one build can never load a chunk of
 // another (their imports would not match).
-const hash = name.slice(name.lastIndexOf('-') + 1);
 const renamed = new Map(
   readdirSync(work)
     .filter((file) => file === '__wasm_split.js' || /^(split_|chunk_).*\.wasm$/.test(file))
@@ -97,8 +97,5 @@ if (!index.includes('</head>')) throw new Error('index.html has no </head> to pu
 writeFileSync(indexPath, index.replace('</head>', `${loader}\n</head>`));
 
 const chunks = outputs.filter((f) => f.endsWith('.wasm') && f !== wasm);
-const kb = (file) => (statSync(join(staging, file)).size / 1024).toFixed(0);
-console.log(
-  `screens: ${wasm} ${kb(wasm)} KB and ${chunks.length} chunks of ${chunks.reduce((s, f) => s + statSync(join(staging, f)).size, 0) / 1024 | 0} KB, ` +
-    `in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-);
+const kb = (...files) => (files.reduce((sum, file) => sum + statSync(join(staging, file)).size, 0) / 1024).toFixed(0);
+console.log(`screens: ${wasm} ${kb(wasm)} KB and ${chunks.length} chunks of ${kb(...chunks)} KB, in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -1,10 +1,10 @@
-//! The detail pane's screens as lazily loaded routes: each screen's code is split out of the
-//! page's first wasm into a chunk of its own (`scripts/build-screens.sh` splits the linked
-//! wasm at these points with `wasm-split-cli`), so the page fetches and compiles only the
-//! list, the shell and the engine link before the list is usable. A chunk is fetched on the
-//! first visit to its screen (from the service worker's cache: every chunk is precached), or
-//! earlier by [`preload_all`] once the list shows on a device that already holds the app.
-//! Code two screens share goes into a shared chunk, loaded with either.
+//! The detail pane's screens as lazily loaded routes, in three groups whose code is split out
+//! of the page's first wasm into one chunk per group (`scripts/build-screens.mjs` splits the
+//! linked wasm at these points with `wasm-split-cli`), so the page fetches and compiles only
+//! the list, the shell and the engine link before the list is usable. A group's chunk is
+//! fetched on the first visit to one of its screens (from the service worker's cache: every
+//! chunk is precached), or earlier by [`preload_all`] once the list shows on a device that
+//! already holds the app. Code two groups share goes into a shared chunk, loaded with either.
 
 use leptos::prelude::*;
 use leptos::wasm_split::{wasm_split, SplitLoaderError};
