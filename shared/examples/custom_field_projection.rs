@@ -1,6 +1,8 @@
 //! The size of a customer's projection (the summary the list, search and filters read) with
 //! and without ten custom fields, and search over 10,000 such customers, natively:
 //! `cargo run --release -p fieldbook-shared --example custom_field_projection`.
+// Native only (never in a wasm): the standard sorts are fine here (see `shared::order`).
+#![allow(clippy::disallowed_methods)]
 use std::time::Instant;
 
 use shared::search::book::CustomSearch;

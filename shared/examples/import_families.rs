@@ -5,6 +5,8 @@
 //! (building the documents, writing IndexedDB) is the same for every family and is
 //! measured in the browser by `scripts/bench.sh`. Prints the table of IMPORTS.md.
 //! `cargo run --release -p fieldbook-shared --example import_families`.
+// Native only (never in a wasm): the standard sorts are fine here (see `shared::order`).
+#![allow(clippy::disallowed_methods)]
 use std::time::Instant;
 
 use shared::formats::import::{

@@ -24,6 +24,8 @@
 //! - [`search`]: the in-memory book with search, filters and sorting ([`Book`]), and
 //!   duplicate matching.
 //! - [`formats`]: CSV, vCard and iCalendar files.
+//! - [`order`]: the one compiled sort every call site uses (each standard sort call compiles
+//!   its own few KB of wasm).
 //! - [`seed`]: a deterministic generator of realistic books for tests and benchmarks.
 //!
 //! # Invariants
@@ -36,6 +38,7 @@ pub mod crm;
 pub mod documents;
 pub mod formats;
 pub mod model;
+pub mod order;
 pub mod search;
 pub mod seed;
 pub mod sync;

@@ -734,7 +734,7 @@ impl Repo {
                     }),
             );
         }
-        recent.sort_by_key(|change| std::cmp::Reverse((change.entry.arrived, change.entry.time)));
+        shared::order::sort_by_key(&mut recent, |change| std::cmp::Reverse((change.entry.arrived, change.entry.time)));
         recent.truncate(RECENT_CHANGES);
         Ok(recent)
     }
@@ -1666,7 +1666,7 @@ impl Repo {
         let mut ids: Vec<CustomerId> = (self.inner().borrow().summaries.items().iter())
             .map(|summary| summary.id.clone())
             .collect();
-        ids.sort();
+        shared::order::sort(&mut ids);
         let mut uploads = Vec::with_capacity(ids.len() + 1);
         for chunk in ids.chunks(1_000) {
             let stored = store
@@ -2146,7 +2146,7 @@ impl Repo {
             .filter(|summary| !index.contains(&summary.id))
             .map(|summary| summary.id.clone())
             .collect();
-        missing.sort();
+        shared::order::sort(&mut missing);
         let actor = self.inner().borrow().actor.clone();
         let mut done = 0;
         for ids in missing.chunks(FACTS_BACKFILL_BATCH) {
@@ -2323,7 +2323,7 @@ fn touched_customers(uploads: &[Upload]) -> usize {
         .map(|u| &u.document)
         .filter(|document| document.0 != BOOK_DOCUMENT)
         .collect();
-    documents.sort();
+    shared::order::sort(&mut documents);
     documents.dedup();
     documents.len()
 }

@@ -65,7 +65,7 @@ pub fn follow_ups(book: &Book, today: Timestamp, tomorrow: Timestamp) -> FollowU
         }
     }
     for group in [&mut views.overdue, &mut views.today, &mut views.upcoming] {
-        group.sort_by(|a, b| {
+        crate::order::sort_by(group, |a, b| {
             a.due
                 .cmp(&b.due)
                 .then_with(|| b.priority.cmp(&a.priority))
@@ -206,7 +206,7 @@ mod tests {
         nora.check_in_days = Some(30);
         let summary = CustomerSummary::of(&nora);
         let mut hers = due_times(&summary, Some("rita@example.com"));
-        hers.sort();
+        crate::order::sort(&mut hers);
         assert_eq!(
             hers,
             [Timestamp(5 * DAY), Timestamp(6 * DAY), Timestamp(30 * DAY)]

@@ -465,7 +465,7 @@ fn percent(part: usize, whole: usize) -> Figure {
 
 /// Median (mean of the two middle values for an even count) and nearest-rank p90.
 pub fn durations(mut values: Vec<i64>) -> Durations {
-    values.sort_unstable();
+    crate::order::sort(&mut values);
     let n = values.len();
     if n == 0 {
         return Durations {
@@ -1007,13 +1007,13 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
             product.name = product.product_id.clone();
         }
     }
-    products.sort_by(|a, b| {
+    crate::order::sort_by(&mut products, |a, b| {
         b.revenue_cents
             .cmp(&a.revenue_cents)
             .then_with(|| a.name.cmp(&b.name))
     });
     kpis.products_by_revenue = products.clone();
-    products.sort_by(|a, b| {
+    crate::order::sort_by(&mut products, |a, b| {
         b.quantity
             .cmp(&a.quantity)
             .then_with(|| a.name.cmp(&b.name))
@@ -1103,7 +1103,7 @@ pub fn drill(kpis: &Kpis, key: &str) -> Option<(String, Vec<Idx>)> {
     }
     let union = |lists: Vec<&Vec<Idx>>| {
         let mut all: Vec<Idx> = lists.into_iter().flatten().copied().collect();
-        all.sort_unstable();
+        crate::order::sort(&mut all);
         all.dedup();
         all
     };
@@ -2007,7 +2007,7 @@ pub fn by_field_value<'a>(
         _ => {
             let mut all: Vec<(&String, &crate::model::custom_fields::FieldChoice)> =
                 field.choices.iter().collect();
-            all.sort_by(|a, b| {
+            crate::order::sort_by(&mut all, |a, b| {
                 (a.1.archived, a.1.position, a.0).cmp(&(b.1.archived, b.1.position, b.0))
             });
             all.into_iter()

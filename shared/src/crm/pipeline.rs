@@ -62,7 +62,7 @@ pub fn board(book: &Book, pipeline: &[PipelineStage]) -> Vec<StageColumn> {
         }
     }
     for column in &mut columns {
-        column.deals.sort_by(|a, b| {
+        crate::order::sort_by(&mut column.deals, |a, b| {
             (a.deal.expected_close.is_none(), a.deal.expected_close)
                 .cmp(&(b.deal.expected_close.is_none(), b.deal.expected_close))
                 .then_with(|| a.deal.title.cmp(&b.deal.title))

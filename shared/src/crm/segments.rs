@@ -156,7 +156,7 @@ pub fn members(book: &Book, filter: &SegmentFilter, now: Timestamp) -> Vec<Custo
         .summaries()
         .filter(|summary| filter.matches(summary, now))
         .collect();
-    found.sort_by(|a, b| {
+    crate::order::sort_by(&mut found, |a, b| {
         a.display_name()
             .to_lowercase()
             .cmp(&b.display_name().to_lowercase())

@@ -91,7 +91,7 @@ pub fn upcoming(book: &Book, today: CalendarDate, within_days: u32) -> Vec<Upcom
             );
         }
     }
-    found.sort_by(|a, b| a.in_days.cmp(&b.in_days).then_with(|| a.name.cmp(&b.name)));
+    crate::order::sort_by(&mut found, |a, b| a.in_days.cmp(&b.in_days).then_with(|| a.name.cmp(&b.name)));
     found
 }
 
@@ -149,7 +149,7 @@ pub fn cross_sell(book: &Book, customer: &CustomerSummary, limit: usize) -> Vec<
         }
     }
     let mut ranked: Vec<(&str, usize)> = buyers.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    crate::order::sort_by(&mut ranked, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     ranked
         .into_iter()
         .take(limit)
@@ -183,7 +183,7 @@ mod tests {
         let mut summary = CustomerSummary::of(&c);
         summary.since = None;
         summary.products = products.iter().map(|p| p.to_string()).collect();
-        summary.products.sort();
+        crate::order::sort(&mut summary.products);
         summary
     }
 

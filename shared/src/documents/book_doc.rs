@@ -162,7 +162,7 @@ impl BookSettings {
             .filter(|(_, product)| !product.archived)
             .map(|(id, product)| (id.as_str(), product))
             .collect();
-        products.sort_by_key(|(_, product)| product.name.to_lowercase());
+        crate::order::sort_by_key(&mut products, |(_, product)| product.name.to_lowercase());
         products
     }
 }

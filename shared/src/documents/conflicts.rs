@@ -169,7 +169,7 @@ impl CustomerDoc {
                     op: op.to_string(),
                 });
             }
-            shown.sort_by_key(|value| !value.kept);
+            crate::order::sort_by_key(&mut shown, |value| !value.kept);
             conflicts.push(FieldConflict {
                 field: slot.field,
                 label: slot.label,

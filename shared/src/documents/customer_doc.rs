@@ -504,7 +504,7 @@ pub fn fast_forward(
 /// document is next read (see `client/engine`'s fast-forward).
 pub fn heads_tag(heads: &[ChangeHash]) -> u64 {
     let mut sorted: Vec<&ChangeHash> = heads.iter().collect();
-    sorted.sort();
+    crate::order::sort(&mut sorted);
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for head in sorted {
         for byte in head.0 {

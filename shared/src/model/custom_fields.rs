@@ -212,7 +212,7 @@ impl FieldDefinition {
             .filter(|(_, choice)| !choice.archived)
             .map(|(id, choice)| (id.as_str(), choice))
             .collect();
-        choices.sort_by(|a, b| (a.1.position, a.0).cmp(&(b.1.position, b.0)));
+        crate::order::sort_by(&mut choices, |a, b| (a.1.position, a.0).cmp(&(b.1.position, b.0)));
         choices
             .into_iter()
             .map(|(id, choice)| (id, choice.label.as_str()))
@@ -769,7 +769,7 @@ pub fn value_words(customer: &crate::Customer, id: &str, definition: &FieldDefin
             .flat_map(|set| set.iter())
             .map(|choice| display_value(definition, choice))
             .collect();
-        labels.sort();
+        crate::order::sort(&mut labels);
         labels.join(";")
     } else {
         (customer.custom.get(id))
@@ -854,7 +854,7 @@ pub fn guess_kind<'a>(values: impl IntoIterator<Item = &'a str>) -> FieldKind {
         return FieldKind::Link;
     }
     let mut distinct: Vec<String> = values.iter().map(|value| value.to_lowercase()).collect();
-    distinct.sort();
+    crate::order::sort(&mut distinct);
     distinct.dedup();
     let short = values.iter().all(|value| value.chars().count() <= 40);
     if short && values.len() >= 4 && distinct.len() <= 12 && distinct.len() * 2 <= values.len() {

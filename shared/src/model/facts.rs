@@ -109,13 +109,13 @@ impl CustomerFacts {
             .values()
             .map(|activity| (activity.kind, activity.at))
             .collect();
-        activities.sort_by_key(|(_, at)| *at);
+        crate::order::sort_by_key(&mut activities, |(_, at)| *at);
         let mut feedback: Vec<(FeedbackKind, u8, Timestamp)> = customer
             .feedback
             .values()
             .map(|answer| (answer.kind, answer.score, answer.at))
             .collect();
-        feedback.sort_by_key(|(_, _, at)| *at);
+        crate::order::sort_by_key(&mut feedback, |(_, _, at)| *at);
         let mut purchases: Vec<PurchaseFact> = customer
             .purchases
             .values()
@@ -128,7 +128,7 @@ impl CustomerFacts {
                 date: purchase.date,
             })
             .collect();
-        purchases.sort_by_key(|purchase| purchase.date);
+        crate::order::sort_by_key(&mut purchases, |purchase| purchase.date);
         let mut complaints: Vec<(Timestamp, Option<Timestamp>, Option<Timestamp>)> = customer
             .activities
             .values()
@@ -141,7 +141,7 @@ impl CustomerFacts {
                 ))
             })
             .collect();
-        complaints.sort();
+        crate::order::sort(&mut complaints);
         CustomerFacts {
             id: customer.id.clone(),
             created_at: customer.created_at,

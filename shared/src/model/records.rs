@@ -443,7 +443,7 @@ pub fn customer_value<'a>(
             }
         }
     }
-    value.other_currencies.sort();
+    crate::order::sort(&mut value.other_currencies);
     value
 }
 

@@ -120,7 +120,7 @@ impl CustomerSummary {
                 assignee: task.assignee.trim().to_string(),
             })
             .collect();
-        open_tasks.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.id.cmp(&b.id)));
+        crate::order::sort_by(&mut open_tasks, |a, b| a.due.cmp(&b.due).then_with(|| a.id.cmp(&b.id)));
         let check_in_due = customer.check_in_due();
         let purchases: Vec<&Purchase> = customer.purchases.values().collect();
         let (lifetime_currency, lifetime) = lifetime_value(&purchases, "");
@@ -174,7 +174,7 @@ impl CustomerSummary {
                     .values()
                     .map(|purchase| purchase.product_id.clone())
                     .collect();
-                products.sort();
+                crate::order::sort(&mut products);
                 products.dedup();
                 products
             },

@@ -79,7 +79,7 @@ fn folded(text: &str) -> String {
 
 fn sorted_words(text: &str) -> String {
     let mut words: Vec<&str> = text.split_whitespace().collect();
-    words.sort_unstable();
+    crate::order::sort(&mut words);
     words.join(" ")
 }
 
@@ -242,7 +242,7 @@ pub fn likely_duplicates(book: &Book, lead: &Lead, limit: usize) -> Vec<Hint> {
         .match_keys()
         .filter_map(|keys| prepared.score(&keys))
         .collect();
-    hints.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    crate::order::sort_by(&mut hints, |a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
     hints.truncate(limit);
     hints
 }
@@ -294,7 +294,7 @@ pub fn scan_duplicates(book: &Book) -> Vec<DuplicatePair> {
             .split_whitespace()
             .map(|word| word.chars().take(3).collect())
             .collect();
-        prefixes.sort();
+        crate::order::sort(&mut prefixes);
         prefixes.dedup();
         for (i, first) in prefixes.iter().enumerate() {
             for second in &prefixes[i + 1..] {
@@ -343,7 +343,7 @@ pub fn scan_duplicates(book: &Book) -> Vec<DuplicatePair> {
             }
         }
     }
-    pairs.sort_by(|x, y| {
+    crate::order::sort_by(&mut pairs, |x, y| {
         y.score
             .cmp(&x.score)
             .then_with(|| x.a.cmp(&y.a))

@@ -436,8 +436,8 @@ fn map_preds_in_place(doc: &Automerge, change: &Change, known: &mut KnownActors)
     }
     let at_heads = {
         let (mut heads, mut deps) = (doc.get_heads(), change.deps().to_vec());
-        heads.sort();
-        deps.sort();
+        crate::order::sort(&mut heads);
+        crate::order::sort(&mut deps);
         heads == deps
     };
     // Every list or text element an operation names (to set, delete or insert after) is
@@ -1009,7 +1009,7 @@ fn parse(upload: &Upload, id: &str) -> Result<(BlobKey, Option<Vec<u8>>), BlobEr
                 message: format!("not an Automerge document: {err}"),
             })?;
             let mut heads = doc.get_heads();
-            heads.sort();
+            crate::order::sort(&mut heads);
             let mut hasher = Sha256::new();
             hasher.update(b"snapshot\0");
             hasher.update(id.as_bytes());

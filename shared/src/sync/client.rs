@@ -609,7 +609,7 @@ impl ClientEngine {
                     .filter(|r| !r.duplicate)
                     .map(|r| r.seq)
                     .collect();
-                fresh.sort();
+                crate::order::sort(&mut fresh);
                 let contiguous = fresh
                     .iter()
                     .enumerate()

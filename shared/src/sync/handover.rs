@@ -118,7 +118,7 @@ pub fn hand_over<'a>(
                 .map_err(|err| format!("an entry of the customer cannot be read: {err}"))?;
         }
         let mut heads = doc.get_heads();
-        heads.sort();
+        crate::order::sort(&mut heads);
         Ok(HandedOver {
             snapshot: doc.save(),
             heads: encode_heads(&heads),

@@ -249,7 +249,7 @@ fn CustomerFigures(editor: Editor) -> impl IntoView {
                 .filter(|f| f.kind == FeedbackKind::Nps)
                 .map(|f| (f.at, f.score))
                 .collect();
-            nps.sort();
+            shared::order::sort(&mut nps);
             Some((summary, value, nps))
         })
     };

@@ -489,7 +489,7 @@ fn leads_by_tag(c: &Computed, repo: &crate::repo::Repo) -> Vec<(String, usize)> 
         }
     });
     let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    shared::order::sort_by(&mut counts, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     counts
 }
 
@@ -572,7 +572,7 @@ pub fn DashboardPage() -> impl IntoView {
                 .iter()
                 .map(|(id, segment)| (id.clone(), segment.name.clone()))
                 .collect();
-            list.sort_by_key(|a| a.1.to_lowercase());
+            shared::order::sort_by_key(&mut list, |a| a.1.to_lowercase());
             list
         })
     });

@@ -27,7 +27,7 @@ pub fn FeedbackCard(editor: Editor) -> impl IntoView {
     let answers = Memo::new(move |_| {
         editor.read(|c| {
             let mut answers: Vec<Feedback> = c.feedback.values().cloned().collect();
-            answers.sort_by_key(|answer| std::cmp::Reverse(answer.at));
+            shared::order::sort_by_key(&mut answers, |answer| std::cmp::Reverse(answer.at));
             answers
         })
     });

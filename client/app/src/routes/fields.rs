@@ -31,7 +31,7 @@ pub fn ordered_fields(
         .filter(|(_, field)| archived || !field.archived)
         .map(|(id, field)| (id.clone(), field.clone()))
         .collect();
-    ordered.sort_by(|(a_id, a), (b_id, b)| {
+    shared::order::sort_by(&mut ordered, |(a_id, a), (b_id, b)| {
         (a.archived, a.position, a.name.to_lowercase(), a_id).cmp(&(
             b.archived,
             b.position,
@@ -49,7 +49,7 @@ pub fn shown_value(customer: &Customer, id: &str, field: &FieldDefinition) -> St
             .flat_map(|chosen| chosen.iter())
             .map(|choice| display_value(field, choice))
             .collect();
-        labels.sort();
+        shared::order::sort(&mut labels);
         return labels.join(", ");
     }
     (customer.custom.get(id))
@@ -368,7 +368,7 @@ fn FieldEditor(id: String, error: RwSignal<Option<String>>) -> impl IntoView {
                             move || {
                                 let Some(def) = field.get() else { return Vec::new() };
                                 let mut choices: Vec<(String, FieldChoice)> = def.choices.clone().into_iter().collect();
-                                choices.sort_by(|a, b| (a.1.archived, a.1.position, &a.0).cmp(&(b.1.archived, b.1.position, &b.0)));
+                                shared::order::sort_by(&mut choices, |a, b| (a.1.archived, a.1.position, &a.0).cmp(&(b.1.archived, b.1.position, &b.0)));
                                 let active: Vec<String> = choices.iter().filter(|(_, c)| !c.archived).map(|(cid, _)| cid.clone()).collect();
                                 choices.into_iter().map(|(choice_id, choice)| {
                                     let rank = active.iter().position(|a| *a == choice_id);

@@ -357,7 +357,7 @@ pub fn FollowUpsCard(editor: Editor) -> impl IntoView {
                 .iter()
                 .map(|(id, t)| (id.clone(), t.clone()))
                 .collect();
-            tasks.sort_by(|a, b| {
+            shared::order::sort_by(&mut tasks, |a, b| {
                 a.1.is_open()
                     .cmp(&b.1.is_open())
                     .reverse()

@@ -98,7 +98,7 @@ pub fn ProductsPage() -> impl IntoView {
                     {move || {
                         let settings = repo.settings.get();
                         let mut products: Vec<(String, Product)> = settings.products.into_iter().collect();
-                        products.sort_by_key(|(_, p)| (p.archived, p.name.to_lowercase()));
+                        shared::order::sort_by_key(&mut products, |(_, p)| (p.archived, p.name.to_lowercase()));
                         if products.is_empty() {
                             return view! { <li class="hint" data-testid="no-products">"No products yet."</li> }.into_any();
                         }
@@ -218,7 +218,7 @@ pub fn PurchasesCard(editor: Editor) -> impl IntoView {
                 .iter()
                 .map(|(id, p)| (id.clone(), p.clone()))
                 .collect();
-            list.sort_by(|a, b| {
+            shared::order::sort_by(&mut list, |a, b| {
                 b.1.date
                     .cmp(&a.1.date)
                     .then(a.1.product_name.cmp(&b.1.product_name))
@@ -357,7 +357,7 @@ pub fn DealsCard(editor: Editor) -> impl IntoView {
                 .iter()
                 .map(|(id, d)| (id.clone(), d.clone()))
                 .collect();
-            list.sort_by(|a, b| {
+            shared::order::sort_by(&mut list, |a, b| {
                 a.1.closed_at
                     .is_some()
                     .cmp(&b.1.closed_at.is_some())

@@ -174,7 +174,7 @@ pub fn SegmentsPage() -> impl IntoView {
                     {move || {
                         let saved = repo.settings.with(|s| {
                             let mut list: Vec<(String, SavedSegment)> = s.segments.iter().map(|(id, seg)| (id.clone(), seg.clone())).collect();
-                            list.sort_by_key(|(_, seg)| seg.name.to_lowercase());
+                            shared::order::sort_by_key(&mut list, |(_, seg)| seg.name.to_lowercase());
                             list
                         });
                         if saved.is_empty() {

@@ -183,7 +183,7 @@ impl Repo {
             inner.erased.iter().map(ToString::to_string).collect()
         };
         all.extend(erasures.ids.iter().map(ToString::to_string));
-        all.sort();
+        shared::order::sort(&mut all);
         erasures.meta.push((ERASED_META, to_meta(&all)));
         if erasures.set_aside {
             erasures.meta.push((SET_ASIDE_META, to_meta(&set_aside)));
