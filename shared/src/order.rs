@@ -78,7 +78,9 @@ mod tests {
         let mut state = seed;
         (0..len)
             .map(|i| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 (((state >> 33) % 50) as u32, i)
             })
             .collect()
@@ -121,8 +123,13 @@ mod tests {
             assert_eq!(items, vec![0, 1, 2, 3, 4], "from {perm:?}");
             seen += 1;
             // Next permutation in lexicographic order.
-            let Some(i) = (0..4).rev().find(|&i| perm[i] < perm[i + 1]) else { break };
-            let j = (i + 1..5).rev().find(|&j| perm[j] > perm[i]).expect("exists");
+            let Some(i) = (0..4).rev().find(|&i| perm[i] < perm[i + 1]) else {
+                break;
+            };
+            let j = (i + 1..5)
+                .rev()
+                .find(|&j| perm[j] > perm[i])
+                .expect("exists");
             perm.swap(i, j);
             perm[i + 1..].reverse();
         }

@@ -734,7 +734,9 @@ impl Repo {
                     }),
             );
         }
-        shared::order::sort_by_key(&mut recent, |change| std::cmp::Reverse((change.entry.arrived, change.entry.time)));
+        shared::order::sort_by_key(&mut recent, |change| {
+            std::cmp::Reverse((change.entry.arrived, change.entry.time))
+        });
         recent.truncate(RECENT_CHANGES);
         Ok(recent)
     }

@@ -91,7 +91,9 @@ pub fn upcoming(book: &Book, today: CalendarDate, within_days: u32) -> Vec<Upcom
             );
         }
     }
-    crate::order::sort_by(&mut found, |a, b| a.in_days.cmp(&b.in_days).then_with(|| a.name.cmp(&b.name)));
+    crate::order::sort_by(&mut found, |a, b| {
+        a.in_days.cmp(&b.in_days).then_with(|| a.name.cmp(&b.name))
+    });
     found
 }
 

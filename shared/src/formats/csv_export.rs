@@ -69,7 +69,9 @@ pub fn to_csv_with_fields<'a>(
 ) -> String {
     let mut columns: Vec<(&String, &FieldDefinition)> =
         fields.iter().filter(|(_, field)| !field.archived).collect();
-    crate::order::sort_by(&mut columns, |a, b| (a.1.position, &a.1.name, a.0).cmp(&(b.1.position, &b.1.name, b.0)));
+    crate::order::sort_by(&mut columns, |a, b| {
+        (a.1.position, &a.1.name, a.0).cmp(&(b.1.position, &b.1.name, b.0))
+    });
     let customers: Vec<&Customer> = customers.into_iter().collect();
     let emails = customers.iter().map(|c| c.emails.len()).max().unwrap_or(0);
     let phones = customers.iter().map(|c| c.phones.len()).max().unwrap_or(0);

@@ -1202,7 +1202,9 @@ pub fn stage_values(file: &CsvFile, targets: &[Target], stages: &StageMap) -> Ve
             found[at].rows += 1;
         }
     }
-    crate::order::sort_by(&mut found, |a, b| b.rows.cmp(&a.rows).then_with(|| a.value.cmp(&b.value)));
+    crate::order::sort_by(&mut found, |a, b| {
+        b.rows.cmp(&a.rows).then_with(|| a.value.cmp(&b.value))
+    });
     found
 }
 
@@ -1450,7 +1452,9 @@ pub fn field_from_values<'a>(
                 None => counts.push((value.to_string(), 1)),
             }
         }
-        crate::order::sort_by(&mut counts, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        crate::order::sort_by(&mut counts, |a, b| {
+            b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))
+        });
         for (at, (label, _)) in counts.into_iter().enumerate() {
             field.choices.insert(
                 format!("c{}", at + 1),

@@ -53,7 +53,9 @@ impl CustomProperties {
     pub fn of(fields: &std::collections::BTreeMap<String, FieldDefinition>) -> CustomProperties {
         let mut active: Vec<(&String, &FieldDefinition)> =
             fields.iter().filter(|(_, field)| !field.archived).collect();
-        crate::order::sort_by(&mut active, |a, b| (a.1.position, &a.1.name, a.0).cmp(&(b.1.position, &b.1.name, b.0)));
+        crate::order::sort_by(&mut active, |a, b| {
+            (a.1.position, &a.1.name, a.0).cmp(&(b.1.position, &b.1.name, b.0))
+        });
         let mut taken: Vec<String> = ["X-FIELDBOOK-STAGE", "X-FIELDBOOK-OWNER"]
             .map(String::from)
             .to_vec();

@@ -212,7 +212,9 @@ impl FieldDefinition {
             .filter(|(_, choice)| !choice.archived)
             .map(|(id, choice)| (id.as_str(), choice))
             .collect();
-        crate::order::sort_by(&mut choices, |a, b| (a.1.position, a.0).cmp(&(b.1.position, b.0)));
+        crate::order::sort_by(&mut choices, |a, b| {
+            (a.1.position, a.0).cmp(&(b.1.position, b.0))
+        });
         choices
             .into_iter()
             .map(|(id, choice)| (id, choice.label.as_str()))

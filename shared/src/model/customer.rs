@@ -177,7 +177,9 @@ impl Customer {
             .iter()
             .map(|(id, activity)| (id.as_str(), activity))
             .collect();
-        crate::order::sort_by(&mut activities, |a, b| b.1.at.cmp(&a.1.at).then_with(|| a.0.cmp(b.0)));
+        crate::order::sort_by(&mut activities, |a, b| {
+            b.1.at.cmp(&a.1.at).then_with(|| a.0.cmp(b.0))
+        });
         activities
     }
 
@@ -192,7 +194,9 @@ impl Customer {
     /// Stage changes, oldest first (ties by record id, so every device agrees).
     pub fn stage_history(&self) -> Vec<&StageChange> {
         let mut changes: Vec<(&String, &StageChange)> = self.stage_changes.iter().collect();
-        crate::order::sort_by(&mut changes, |a, b| a.1.at.cmp(&b.1.at).then_with(|| a.0.cmp(b.0)));
+        crate::order::sort_by(&mut changes, |a, b| {
+            a.1.at.cmp(&b.1.at).then_with(|| a.0.cmp(b.0))
+        });
         changes.into_iter().map(|(_, change)| change).collect()
     }
 

@@ -120,7 +120,9 @@ impl CustomerSummary {
                 assignee: task.assignee.trim().to_string(),
             })
             .collect();
-        crate::order::sort_by(&mut open_tasks, |a, b| a.due.cmp(&b.due).then_with(|| a.id.cmp(&b.id)));
+        crate::order::sort_by(&mut open_tasks, |a, b| {
+            a.due.cmp(&b.due).then_with(|| a.id.cmp(&b.id))
+        });
         let check_in_due = customer.check_in_due();
         let purchases: Vec<&Purchase> = customer.purchases.values().collect();
         let (lifetime_currency, lifetime) = lifetime_value(&purchases, "");

@@ -242,7 +242,9 @@ pub fn likely_duplicates(book: &Book, lead: &Lead, limit: usize) -> Vec<Hint> {
         .match_keys()
         .filter_map(|keys| prepared.score(&keys))
         .collect();
-    crate::order::sort_by(&mut hints, |a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    crate::order::sort_by(&mut hints, |a, b| {
+        b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id))
+    });
     hints.truncate(limit);
     hints
 }

@@ -489,7 +489,9 @@ fn leads_by_tag(c: &Computed, repo: &crate::repo::Repo) -> Vec<(String, usize)> 
         }
     });
     let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
-    shared::order::sort_by(&mut counts, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    shared::order::sort_by(&mut counts, |a, b| {
+        b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))
+    });
     counts
 }
 
