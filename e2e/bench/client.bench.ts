@@ -223,6 +223,16 @@ function memoryRow(figure: string, memory: { js: number; wasm: number; parts: st
 }
 
 /** Navigation start to the app's "list shows the stored book" mark, in ms. */
+/** Where the time of the page's last start went (marks set by the app), ms since navigation. */
+async function startMarks(page: Page): Promise<string> {
+  const marks = await page.evaluate(() =>
+    ['fieldbook:storage-open-start', 'fieldbook:storage-opened', 'fieldbook:summaries-fetched', 'fieldbook:summaries-read', 'fieldbook:book-built', 'fieldbook:list-ready'].map(
+      (name) => [name.replace('fieldbook:', ''), performance.getEntriesByName(name)[0]?.startTime ?? NaN] as const,
+    ),
+  );
+  return marks.map(([name, at]) => `${name} ${at.toFixed(0)}`).join(' → ');
+}
+
 async function timeToList(page: Page): Promise<number> {
   await page.goto('/');
   await page.waitForFunction(() => performance.getEntriesByName('fieldbook:list-ready').length > 0, null, {
@@ -339,16 +349,7 @@ for (const n of startupSizes) {
       await expect(page.getByTestId('customer-row').first()).toBeVisible();
       if (n === startupSizes[startupSizes.length - 1]) await profiled(page, `warm-start-${n}`, () => timeToList(page));
       rows.push(memoryRow(`client memory with ${n} customers, list shown after start`, await memoryMB(page), n));
-      // Where the time of the last start went (marks set by the app).
-      const marks = await page.evaluate(() =>
-        ['fieldbook:storage-open-start', 'fieldbook:storage-opened', 'fieldbook:summaries-fetched', 'fieldbook:summaries-read', 'fieldbook:book-built', 'fieldbook:list-ready'].map(
-          (name) => [name.replace('fieldbook:', ''), performance.getEntriesByName(name)[0]?.startTime ?? NaN] as const,
-        ),
-      );
-      details.push(
-        `Last start with ${n} customers, ms since navigation: ` +
-          marks.map(([name, at]) => `${name} ${at.toFixed(0)}`).join(' → '),
-      );
+      details.push(`Last start with ${n} customers, ms since navigation: ${await startMarks(page)}`);
       await context.close();
       const ms = median(times);
       rows.push({
@@ -400,6 +401,7 @@ test(`${customFieldsSize} customers with 10 custom fields each: warm start, sear
     await timeToList(page);
     const times: number[] = [];
     for (let run = 0; run < runs; run++) times.push(await timeToList(page));
+    details.push(`Last start with ${customFieldsSize} customers with 10 custom fields each, ms since navigation: ${await startMarks(page)}`);
     const ms = median(times);
     rows.push({
       figure: `warm start to interactive list, ${customFieldsSize} customers with 10 custom fields each`,

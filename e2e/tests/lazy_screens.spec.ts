@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { AppShell } from './fixtures/app_shell';
+import { axeViolations } from './fixtures/axe';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { ScreenChunks } from './fixtures/screen_chunks';
 
@@ -9,7 +10,8 @@ import { ScreenChunks } from './fixtures/screen_chunks';
 test.describe('without a service worker', () => {
   // Every request reaches the network (and the test's routes), as on a first visit before
   // the worker stored the build.
-  test.use({ serviceWorkers: 'block' });
+  // (CSP bypassed so that axe can be injected.)
+  test.use({ serviceWorkers: 'block', bypassCSP: true });
 
   test('the list shows without any screen chunk; a customer loads its chunk on the first tap', async ({ page }) => {
     const list = new CustomerListPage(page);
@@ -52,6 +54,41 @@ test.describe('without a service worker', () => {
     await list.waitReady();
     await expect(page.getByTestId('dashboard-page')).toBeVisible();
     await expect(chunks.notLoaded()).toHaveCount(0);
+  });
+});
+
+test.describe('without a service worker, by keyboard and screen reader', () => {
+  test.use({ serviceWorkers: 'block', bypassCSP: true });
+
+  test('the "not on this device yet" message has no accessibility violation and both of its ways out work from the keyboard', async ({ page }) => {
+    const list = new CustomerListPage(page);
+    const chunks = new ScreenChunks(page);
+    await list.open();
+    await chunks.block();
+    for (const size of [{ width: 390, height: 844 }, { width: 820, height: 1180 }]) {
+      await page.setViewportSize(size);
+      await page.goto('/dashboard');
+      await list.waitReady();
+      await chunks.expectNotLoaded();
+      expect(await axeViolations(page), `axe at ${size.width}x${size.height}`).toEqual([]);
+      // Tab from the top of the page reaches both controls, each visible when focused.
+      const reached: string[] = [];
+      for (let i = 0; i < 80 && reached.length < 2; i++) {
+        await page.keyboard.press('Tab');
+        const focused = page.locator(':focus');
+        const text = (await focused.textContent())?.trim() ?? '';
+        const inMessage = await focused.evaluate((el) => !!el.closest('[data-testid="screen-not-loaded"]'));
+        if (inMessage) {
+          await expect(focused).toBeInViewport();
+          reached.push(text);
+        }
+      }
+      expect(reached).toEqual(['Try again', 'Back to your customers']);
+      // Enter on the focused way back opens the list.
+      await page.keyboard.press('Enter');
+      await expect(page).toHaveURL(/\/$/);
+      await list.waitReady();
+    }
   });
 });
 
