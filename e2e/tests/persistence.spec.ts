@@ -239,6 +239,38 @@ test('an engine that reads the book the page already shows does not send it agai
   await expectWholeBook();
 });
 
+test('a dashboard that read the facts from their log leaves a snapshot behind at once, so a short session still speeds up the next start', async ({ page, context }) => {
+  const list = new CustomerListPage(page);
+  const storage = new DeviceStorage(page);
+  await list.open();
+  await list.addSampleCustomers(30, 2);
+  // The sample's facts folded into their snapshot (two seconds after the last write).
+  await expect.poll(() => storage.count('facts_log'), { timeout: 15_000 }).toBe(0);
+  // One edit that changes a customer's facts, then the tab closes before the engine folds
+  // it in: the next start finds the facts' snapshot behind.
+  await list.open();
+  await list.rows.first().click();
+  const customer = new CustomerPage(page);
+  const stage = customer.field('stage');
+  await stage.selectOption((await stage.inputValue()) === 'churned' ? 'loyal' : 'churned');
+  await customer.expectSaved();
+  expect(await storage.count('facts_log')).toBeGreaterThan(0);
+  await page.close();
+
+  // A short session: the dashboard reads every customer's facts (the snapshot and the log),
+  // and the tab closes 600 ms after it shows, well before a start's one-second pause.
+  const second = await context.newPage();
+  await second.goto('/dashboard');
+  await expect(second.getByTestId('dashboard-body')).toBeVisible();
+  await second.waitForTimeout(600);
+  await second.close();
+
+  // No app on this page (no engine to fold anything in): what the short session left.
+  const third = await context.newPage();
+  await third.goto('/manifest.webmanifest');
+  expect(await new DeviceStorage(third).count('facts_log')).toBe(0);
+});
+
 test('a snapshot this build cannot read is passed over and the whole book still shows', async ({ page }) => {
   const { list, storage, count } = await sampleBookInSnapshot(page, 40, 3);
   // As if written by another build: another fingerprint, then garbage.

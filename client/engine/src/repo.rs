@@ -269,9 +269,10 @@ impl Compaction {
 enum CompactAfter {
     /// This engine wrote records: after a pause in writing (each write postpones it).
     Write,
-    /// A start found it behind: a moment after the start (never brought forward by it).
+    /// A start found it behind: a moment after the start (a moment already set stays).
     Start,
-    /// The last part of a bulk write: at once, from memory (brought forward).
+    /// The last part of a bulk write, or a read of every customer's facts that found their
+    /// snapshot behind: at once, from memory (brought forward).
     Bulk,
 }
 
@@ -1339,7 +1340,10 @@ impl Repo {
             let at = common::perf::now_ms() + after.pause_ms();
             let due = compaction.due(projection);
             *due = Some(match (*due, after) {
-                (Some(earlier), CompactAfter::Start) => earlier.max(at),
+                // A start never moves a moment already set: neither brings a write's pause
+                // forward nor puts off a read's or a bulk write's snapshot (a dashboard
+                // tapped at once reads the facts before the engine is the writer).
+                (Some(earlier), CompactAfter::Start) => earlier,
                 _ => at,
             });
             !std::mem::replace(&mut compaction.scheduled, true)
@@ -2124,7 +2128,11 @@ impl Repo {
         let read = store.load_facts().await?;
         mark("fieldbook:facts-read");
         if read.since > 0 {
-            self.compact_soon(Projection::Facts, CompactAfter::Start);
+            // Every customer's facts are about to be in memory (a dashboard was tapped, or
+            // they were preloaded after the start): the snapshot is made from them shortly,
+            // not a second later, so that the next start's first dashboard reads one value
+            // instead of the log, however short this session turns out to be.
+            self.compact_soon(Projection::Facts, CompactAfter::Bulk);
         }
         {
             // Facts of an erased customer stay in the stored facts until a dashboard has
