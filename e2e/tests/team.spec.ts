@@ -7,6 +7,9 @@ import { axeViolations } from './fixtures/axe';
 // manager by link and two reps and a viewer by code read aloud, sees each arrive with the
 // territories given, changes a role and removes a member; refused invites say why.
 test('an admin starts a team, colleagues join by code or link with their territories, roles change and a member is removed', async ({ browser, baseURL }) => {
+  // A long story over several signed-in devices (18-27 s on a quiet machine, 54 s on a
+  // throttled one): more room than the default minute, which it filled there.
+  test.setTimeout(120_000);
   // axe is injected as a script: these two devices bypass the CSP.
   const admin = await openDevice(browser, baseURL, uniqueEmail('ada'), 'Ada tablet', false, tabletSize, { bypassCSP: true });
   const team = new TeamPage(admin.page);

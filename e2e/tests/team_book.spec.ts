@@ -8,6 +8,9 @@ import { TeamPage, openTerritory } from './fixtures/team_page';
 // but cannot edit; each book keeps its own database beside the rep's own book; a removed
 // member's unsent changes are held for export, never dropped.
 test('territories are books: a rep gets only hers, edits travel both ways, a viewer only reads, removal holds unsent changes', async ({ browser, baseURL }) => {
+  // A long story over several signed-in devices (18-27 s on a quiet machine, 54 s on a
+  // throttled one): more room than the default minute, which it filled there.
+  test.setTimeout(120_000);
   const admin = await openDevice(browser, baseURL, uniqueEmail('ada'), 'Ada tablet', false, tabletSize);
   const adminTeam = new TeamPage(admin.page);
   const team = `Acme ${Date.now()}`;
