@@ -222,7 +222,6 @@ function memoryRow(figure: string, memory: { js: number; wasm: number; parts: st
   };
 }
 
-/** Navigation start to the app's "list shows the stored book" mark, in ms. */
 /** Where the time of the page's last start went (marks set by the app), ms since navigation. */
 async function startMarks(page: Page): Promise<string> {
   const marks = await page.evaluate(() =>
@@ -233,6 +232,7 @@ async function startMarks(page: Page): Promise<string> {
   return marks.map(([name, at]) => `${name} ${at.toFixed(0)}`).join(' → ');
 }
 
+/** Navigation start to the app's "list shows the stored book" mark, in ms. */
 async function timeToList(page: Page): Promise<number> {
   await page.goto('/');
   await page.waitForFunction(() => performance.getEntriesByName('fieldbook:list-ready').length > 0, null, {

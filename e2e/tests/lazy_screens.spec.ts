@@ -10,7 +10,7 @@ import { ScreenChunks } from './fixtures/screen_chunks';
 test.describe('without a service worker', () => {
   // Every request reaches the network (and the test's routes), as on a first visit before
   // the worker stored the build.
-  // (CSP bypassed so that axe can be injected.)
+  // (CSP bypassed so that axe can be injected into the message.)
   test.use({ serviceWorkers: 'block', bypassCSP: true });
 
   test('the list shows without any screen chunk; a customer loads its chunk on the first tap', async ({ page }) => {
@@ -55,10 +55,6 @@ test.describe('without a service worker', () => {
     await expect(page.getByTestId('dashboard-page')).toBeVisible();
     await expect(chunks.notLoaded()).toHaveCount(0);
   });
-});
-
-test.describe('without a service worker, by keyboard and screen reader', () => {
-  test.use({ serviceWorkers: 'block', bypassCSP: true });
 
   test('the "not on this device yet" message has no accessibility violation and both of its ways out work from the keyboard', async ({ page }) => {
     const list = new CustomerListPage(page);
