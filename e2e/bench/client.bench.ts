@@ -466,7 +466,6 @@ test(`search-as-you-type and edit-to-IndexedDB latency over ${searchSize} custom
     // style and layout; the time covers search, list diff and layout.
     const searchQueries = ['lyon wines', 'amelie novak', 'zenith', '+33 6 1', 'vip'];
     const keystrokes = await keystrokeLatencies(page, 'search', searchQueries);
-    console.log("KEYS", JSON.stringify(keystrokes.map((t) => Math.round(t * 10) / 10)));
     await profiled(page, `search-${searchSize}`, () => keystrokeLatencies(page, 'search', searchQueries));
     rows.push({
       figure: `search-as-you-type, ${searchSize} customers, per keystroke (median / p95)`,
