@@ -87,6 +87,27 @@ test('the dashboard shows the fixture figures for Q4 2026 and drills down to cus
   await expect(page.getByTestId('figure-next-follow-up')).toHaveText('none');
 });
 
+test('tapping the dashboard starts the engine reading the facts before the screen asks, and it reads them once', async ({ page }) => {
+  const dashboard = new DashboardPage(page);
+  await dashboard.seedFixture();
+  await page.goto('/menu');
+  // A restarted app whose engine has settled (the writer, with the book read): no facts in
+  // memory yet, nothing else reading them.
+  const engineMarks = async (name: string): Promise<number[]> =>
+    (await page.workers()[0]?.evaluate((name) => performance.getEntriesByName(name).map((m) => m.startTime), name)) ?? [];
+  await expect.poll(async () => (await engineMarks('fieldbook:writer-ready')).length).toBe(1);
+  await page.getByTestId('menu-dashboard').click();
+  await expect(page.getByTestId('dashboard-body')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('dashboard-meta')).toContainText('customers');
+  const readStarts = await engineMarks('fieldbook:facts-read-start');
+  const asks = await engineMarks('fieldbook:dashboard-ask-arrived');
+  // Asked for as the route was chosen, before the screen's chunk loaded and asked for its
+  // figures; the screen's ask waited for that read instead of reading them again.
+  expect(readStarts).toHaveLength(1);
+  expect(asks.length).toBeGreaterThanOrEqual(1);
+  expect(readStarts[0]).toBeLessThan(asks[0]);
+});
+
 test('the period switch, a custom range and an edit update the figures', async ({ page }) => {
   await page.clock.setFixedTime(TODAY);
   const dashboard = new DashboardPage(page);

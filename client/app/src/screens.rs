@@ -25,10 +25,12 @@ use team::{JoinPage, TeamPage, TeamsPage};
 
 /// Groups of screens, each split into one chunk (`group => preload_fn { Screen => load_fn }`):
 /// a route per screen component, named like it (`Lazy::<screens::X>` shows `<X/>`), whose
-/// code loads with its group's chunk. Few groups keep the files few (code two groups share
+/// code loads with its group's chunk. `Screen => load_fn before ahead_fn` also calls
+/// `ahead_fn` (code of the page's first wasm) as the route is chosen, so the engine starts
+/// reading what the screen will ask for while its chunk loads and its view is built. Few groups keep the files few (code two groups share
 /// goes into a chunk of its own, one per combination).
 macro_rules! lazy_screens {
-    ($($group:ident => $preload:ident { $($screen:ident => $load:ident),* $(,)? })*) => {
+    ($($group:ident => $preload:ident { $($screen:ident => $load:ident $(before $ahead:path)?),* $(,)? })*) => {
         $(
             /// Nothing but the group's chunk: its preload loads the chunk.
             #[wasm_split($group, wasm_split_path = ::leptos::wasm_split, fallible, preload($preload))]
@@ -47,7 +49,9 @@ macro_rules! lazy_screens {
                 pub struct $screen {}
 
                 impl LazyRoute for $screen {
+                    // Run by the router as the route is chosen, before the chunk loads.
                     fn data() -> Self {
+                        $($ahead();)?
                         $screen {}
                     }
 
@@ -90,8 +94,8 @@ lazy_screens! {
     }
     // Figures and the pipeline.
     insights => preload_insights {
-        DashboardPage => dashboard_page,
-        DashboardCustomers => dashboard_customers,
+        DashboardPage => dashboard_page before dashboard::read_facts_ahead,
+        DashboardCustomers => dashboard_customers before dashboard::read_facts_ahead,
         TeamDashboardPage => team_dashboard_page,
         PipelinePage => pipeline_page,
         SegmentsPage => segments_page,

@@ -196,6 +196,8 @@ struct RepoInner {
     facts: Option<FactsIndex>,
     /// While the facts are being read: the changes made meanwhile, applied after the read.
     facts_pending: Option<Vec<CustomerFacts>>,
+    /// Callers that asked for the facts while another was reading them.
+    waiting_for_facts: Vec<futures_channel::oneshot::Sender<()>>,
     /// This tab's screens, told about every commit and every change of the whole book.
     page: Option<PageSink>,
     /// Every customer's summary as committed (the writer puts them in the snapshot of a
@@ -344,6 +346,7 @@ impl Repo {
                 book_doc: None,
                 facts: None,
                 facts_pending: None,
+                waiting_for_facts: Vec::new(),
                 page: None,
                 summaries: ByCustomer::default(),
                 writes_in_flight: 0,
@@ -2084,23 +2087,44 @@ impl Repo {
     /// Reads every customer's dashboard facts into memory (once; later changes keep them up
     /// to date). Customers stored before facts existed get theirs from their documents,
     /// `FACTS_BACKFILL_BATCH` at a time, with `progress(done, missing)` after each batch.
+    /// A caller that comes while another is reading them (the screens ask as the dashboard
+    /// is tapped, then again once its screen has loaded) waits for that read instead of
+    /// reading them twice; if that read failed, it reads them itself.
     pub async fn load_facts(
         &self,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<(), RepoError> {
         let store = self.store().await?;
-        {
-            let inner = self.inner();
-            let mut inner = inner.borrow_mut();
-            if inner.facts.is_some() {
-                return Ok(());
+        loop {
+            let reading = {
+                let inner = self.inner();
+                let mut inner = inner.borrow_mut();
+                if inner.facts.is_some() {
+                    return Ok(());
+                }
+                if inner.facts_pending.is_some() {
+                    let (sender, receiver) = futures_channel::oneshot::channel();
+                    inner.waiting_for_facts.push(sender);
+                    Some(receiver)
+                } else {
+                    inner.facts_pending = Some(Vec::new());
+                    None
+                }
+            };
+            match reading {
+                Some(receiver) => {
+                    let _ = receiver.await;
+                }
+                None => break,
             }
-            inner.facts_pending.get_or_insert_with(Vec::new);
         }
         let result = self.read_facts(&store, &mut progress).await;
         let inner = self.inner();
         let mut inner = inner.borrow_mut();
         let pending = inner.facts_pending.take().unwrap_or_default();
+        for waiter in inner.waiting_for_facts.drain(..) {
+            let _ = waiter.send(());
+        }
         match result {
             Ok(mut index) => {
                 // Changes made while reading win over what the read found.

@@ -111,6 +111,20 @@ pub fn preload_if_used(repo: crate::repo::Repo) {
     }
 }
 
+/// As a dashboard screen is tapped: asks the engine to read every customer's facts now,
+/// while the screen's chunk loads and its view is built, rather than once the screen asks
+/// for its figures (the engine reads them once for both, see its `load_facts`).
+pub fn read_facts_ahead() {
+    let Some(repo) = use_context::<crate::repo::Repo>() else {
+        return;
+    };
+    spawn_local(async move {
+        if let Err(err) = repo.load_facts(|_, _| {}).await {
+            tracing::warn!(cause = %err, "dashboard facts not read ahead");
+        }
+    });
+}
+
 /// Today's local date.
 pub(crate) fn today() -> CalendarDate {
     crate::time::local_date(now())
