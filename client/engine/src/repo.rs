@@ -2147,7 +2147,6 @@ impl Repo {
         progress: &mut impl FnMut(usize, usize),
     ) -> Result<FactsIndex, RepoError> {
         let started = common::perf::now_ms();
-        let mut index = FactsIndex::default();
         mark("fieldbook:facts-read-start");
         let read = store.load_facts().await?;
         mark("fieldbook:facts-read");
@@ -2158,17 +2157,18 @@ impl Repo {
             // instead of the log, however short this session turns out to be.
             self.compact_soon(Projection::Facts, CompactAfter::Bulk);
         }
-        {
+        let mut index = {
             // Facts of an erased customer stay in the stored facts until a dashboard has
             // them in memory when a customer is erased (module `erase`): left out here.
             let inner = self.inner();
             let inner = inner.borrow();
-            for record in read.items {
-                if !inner.erased.contains(&record.id) {
-                    index.upsert(record);
-                }
+            let mut items = read.items;
+            if !inner.erased.is_empty() {
+                items.retain(|record| !inner.erased.contains(&record.id));
             }
-        }
+            // Indexed at once, sized for all of them.
+            FactsIndex::new(items)
+        };
         common::perf::add_timing("dashboard: read facts", started);
         let started = common::perf::now_ms();
         let mut missing: Vec<CustomerId> = self
