@@ -27,8 +27,9 @@ use team::{JoinPage, TeamPage, TeamsPage};
 /// a route per screen component, named like it (`Lazy::<screens::X>` shows `<X/>`), whose
 /// code loads with its group's chunk. `Screen => load_fn before ahead_fn` also calls
 /// `ahead_fn` (code of the page's first wasm) as the route is chosen, so the engine starts
-/// reading what the screen will ask for while its chunk loads and its view is built. Few groups keep the files few (code two groups share
-/// goes into a chunk of its own, one per combination).
+/// reading what the screen will ask for while its chunk loads and its view is built. Few
+/// groups keep the files few (code two groups share goes into a chunk of its own, one per
+/// combination).
 macro_rules! lazy_screens {
     ($($group:ident => $preload:ident { $($screen:ident => $load:ident $(before $ahead:path)?),* $(,)? })*) => {
         $(

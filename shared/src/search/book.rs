@@ -321,6 +321,21 @@ fn digit_pair_bit(first: u8, second: u8) -> Option<usize> {
         .then(|| DIGITS_AT * 64 + usize::from(first - b'0') * 10 + usize::from(second - b'0'))
 }
 
+/// The bits of a [`Signature`] that folded text sets: its bytes and its pairs. The same for
+/// an entry's fields and a search word, so a word occurs only where its bits are all set.
+fn text_bits(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let bytes = text
+        .iter()
+        .map(|&byte| BYTES_AT * 64 + byte_bit(byte) as usize);
+    let pairs = text.windows(2).map(|pair| pair_bit(pair[0], pair[1]));
+    bytes.chain(pairs)
+}
+
+/// The bits of a [`Signature`] that phone digits set: their pairs.
+fn digit_bits(digits: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    (digits.windows(2)).filter_map(|pair| digit_pair_bit(pair[0], pair[1]))
+}
+
 impl Signature {
     fn set(&mut self, bit: usize) {
         self.0[bit / 64] |= 1 << (bit % 64);
@@ -329,17 +344,8 @@ impl Signature {
     /// The signature of a search text: its fields' bytes and pairs, its phone digits' pairs.
     fn of(text: &SearchText) -> Signature {
         let mut signature = Signature([0; SIGNATURE_WORDS]);
-        let fields = text.fields();
-        for &byte in fields {
-            signature.set(BYTES_AT * 64 + byte_bit(byte) as usize);
-        }
-        for pair in fields.windows(2) {
-            signature.set(pair_bit(pair[0], pair[1]));
-        }
-        for pair in text.phone_digits().windows(2) {
-            if let Some(bit) = digit_pair_bit(pair[0], pair[1]) {
-                signature.set(bit);
-            }
+        for bit in text_bits(text.fields()).chain(digit_bits(text.phone_digits())) {
+            signature.set(bit);
         }
         signature
     }
@@ -363,25 +369,10 @@ impl Needs {
         }
     }
 
-    /// What a folded search word needs of the fields: its bytes and pairs.
-    fn of_word(word: &[u8]) -> Needs {
+    fn of(bits: impl Iterator<Item = usize>) -> Needs {
         let mut needs = Needs::default();
-        for &byte in word {
-            needs.need(BYTES_AT * 64 + byte_bit(byte) as usize);
-        }
-        for pair in word.windows(2) {
-            needs.need(pair_bit(pair[0], pair[1]));
-        }
-        needs
-    }
-
-    /// What a digit form of a phone-like word needs of the phone digits.
-    fn of_digits(form: &[u8]) -> Needs {
-        let mut needs = Needs::default();
-        for pair in form.windows(2) {
-            if let Some(bit) = digit_pair_bit(pair[0], pair[1]) {
-                needs.need(bit);
-            }
+        for bit in bits {
+            needs.need(bit);
         }
         needs
     }
@@ -1028,12 +1019,12 @@ impl SearchTerm {
         let forms = phone::search_forms(word).unwrap_or_default();
         SearchTerm {
             text: Finder::new(word.as_bytes()).into_owned(),
-            needs: Needs::of_word(word.as_bytes()),
+            needs: Needs::of(text_bits(word.as_bytes())),
             decided_by_signature: decided_by_signature(word.as_bytes()),
             digits: (forms.iter())
                 .filter(|form| !form.is_empty())
                 .map(|form| {
-                    let needs = Needs::of_digits(form.as_bytes());
+                    let needs = Needs::of(digit_bits(form.as_bytes()));
                     (needs, Finder::new(form.as_bytes()).into_owned())
                 })
                 .collect(),
@@ -1659,33 +1650,21 @@ mod tests {
                 }
             }
         }
+        // How many entries a word is searched in (the others ruled out by their signature).
+        let n_searched = |word: &str| {
+            let term = SearchTerm::new(word);
+            (book.dense.iter())
+                .filter_map(|dense| dense.search.get())
+                .filter(|search| search.signature.holds(&term.needs))
+                .count()
+        };
         // The point of it: a selective word is searched in a small part of the book.
-        let term = SearchTerm::new("zenith");
-        let n_searched = book
-            .dense
-            .iter()
-            .filter_map(|dense| dense.search.get())
-            .filter(|search| search.signature.holds(&term.needs))
-            .count();
-        assert!(
-            n_searched < book.len() / 5,
-            "{n_searched} of {}",
-            book.len()
-        );
+        let zenith = n_searched("zenith");
+        assert!(zenith < book.len() / 5, "{zenith} of {}", book.len());
         // Every seeded email is at example.com, so "am" is in nearly every entry; "ame" is
         // searched only where "am" and "me" both are.
-        let term = SearchTerm::new("ame");
-        let n_searched = book
-            .dense
-            .iter()
-            .filter_map(|dense| dense.search.get())
-            .filter(|search| search.signature.holds(&term.needs))
-            .count();
-        assert!(
-            n_searched < book.len() / 2,
-            "{n_searched} of {}",
-            book.len()
-        );
+        let ame = n_searched("ame");
+        assert!(ame < book.len() / 2, "{ame} of {}", book.len());
     }
 
     #[test]
