@@ -34,14 +34,14 @@ start_pg_cluster "$pg_port"
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "clippy (native: shared, server)"
-cargo clippy -p fieldbook-shared -p fieldbook-server --all-targets -- -D warnings
+step "clippy (native: shared, snapshot decoders, server)"
+cargo clippy -p fieldbook-shared -p fieldbook-client-codec -p fieldbook-server --all-targets -- -D warnings
 
 step "clippy (wasm32: client screens and engine)"
 cargo clippy -p fieldbook-client -p fieldbook-engine --target wasm32-unknown-unknown -- -D warnings
 
-step "native tests (shared, server)"
-cargo test -p fieldbook-shared -p fieldbook-server
+step "native tests (shared, snapshot decoders, server)"
+cargo test -p fieldbook-shared -p fieldbook-client-codec -p fieldbook-server
 
 step "release build: client (trunk) and relay"
 trunk build --release

@@ -1104,6 +1104,8 @@ trait Record: serde::Serialize + serde::de::DeserializeOwned + PerCustomer + Siz
     fn from_json_copy(_value: JsValue) -> Option<Vec<Self>> {
         None
     }
+    /// The records of a snapshot (`client/codec`: decoded by code built for speed).
+    fn from_snapshot(bytes: &[u8]) -> Option<Vec<Self>>;
 }
 
 impl Record for CustomerSummary {
@@ -1124,6 +1126,10 @@ impl Record for CustomerSummary {
     fn from_json_copy(value: JsValue) -> Option<Vec<Self>> {
         Some(parse_json_array(&value.as_string()?, SNAPSHOTS))
     }
+
+    fn from_snapshot(bytes: &[u8]) -> Option<Vec<Self>> {
+        codec::summaries(bytes)
+    }
 }
 
 impl Record for CustomerFacts {
@@ -1131,7 +1137,7 @@ impl Record for CustomerFacts {
         let decoded = value
             .dyn_into::<Uint8Array>()
             .ok()
-            .and_then(|bytes| shared::model::snapshot::decode(&bytes.to_vec()));
+            .and_then(|bytes| codec::facts(&bytes.to_vec()));
         decoded.unwrap_or_else(|| {
             tracing::warn!("facts of another format will be made again");
             Vec::new()
@@ -1140,6 +1146,10 @@ impl Record for CustomerFacts {
 
     fn from_legacy(values: Vec<JsValue>) -> Vec<Self> {
         decode_facts(values)
+    }
+
+    fn from_snapshot(bytes: &[u8]) -> Option<Vec<Self>> {
+        codec::facts(bytes)
     }
 }
 
@@ -1379,7 +1389,7 @@ async fn read_snapshot<T: Record>(
     let started = crate::perf::now_ms();
     let snapshot = read
         .and_then(|value| value.dyn_into::<Uint8Array>().ok())
-        .and_then(|bytes| shared::model::snapshot::decode::<T>(&bytes.to_vec()));
+        .and_then(|bytes| T::from_snapshot(&bytes.to_vec()));
     crate::perf::add_timing(
         match projection {
             Projection::Summaries => "start: summaries' snapshot decode",
@@ -1464,7 +1474,7 @@ pub async fn read_early_book() -> Option<EarlyBook> {
     }
     let data_version = field("version").and_then(|version| version.as_string());
     let snapshot = field("snapshot")?.dyn_into::<Uint8Array>().ok()?.to_vec();
-    let snapshot = shared::model::snapshot::decode::<CustomerSummary>(&snapshot)?;
+    let snapshot = codec::summaries(&snapshot)?;
     crate::perf::mark("fieldbook:summaries-snapshot-decoded");
     let log = field("log")?.dyn_into::<js_sys::Array>().ok()?;
     let newer: Vec<CustomerSummary> = log.iter().flat_map(CustomerSummary::from_log).collect();

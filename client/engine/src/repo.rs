@@ -2482,7 +2482,7 @@ fn projected(
     if !matches!(entry.kind, BlobKind::Snapshot { .. }) {
         return None;
     }
-    let (summary, facts) = shared::model::snapshot::decode_projection(&projection?.0)?;
+    let (summary, facts) = codec::projection(&projection?.0)?;
     (&summary.id == id && &facts.id == id).then_some((summary, facts))
 }
 

@@ -54,12 +54,19 @@ pub fn encode<T: Serialize>(items: &[T]) -> Vec<u8> {
 /// The items of a snapshot from [`encode`]; `None` when another build wrote it or the bytes
 /// are damaged.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<Vec<T>> {
+    decode_value(bytes)
+}
+
+/// The value of bytes written by [`encode`] or [`encode_projection`] (any type: generic, so
+/// that the caller's crate compiles the decoder, see `client/codec`); `None` when another
+/// build wrote them or they are damaged.
+pub fn decode_value<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     let (fingerprint, rest) = bytes.split_first_chunk::<8>()?;
     if u64::from_le_bytes(*fingerprint) != SNAPSHOT_FINGERPRINT {
         return None;
     }
-    match postcard::take_from_bytes::<Vec<T>>(rest) {
-        Ok((items, [])) => Some(items),
+    match postcard::take_from_bytes::<T>(rest) {
+        Ok((value, [])) => Some(value),
         _ => None,
     }
 }
@@ -80,14 +87,7 @@ pub fn encode_projection(summary: &CustomerSummary, facts: &CustomerFacts) -> Ve
 /// The summary and facts of [`encode_projection`]; `None` when another build wrote them or
 /// the bytes are damaged.
 pub fn decode_projection(bytes: &[u8]) -> Option<(CustomerSummary, CustomerFacts)> {
-    let (fingerprint, rest) = bytes.split_first_chunk::<8>()?;
-    if u64::from_le_bytes(*fingerprint) != SNAPSHOT_FINGERPRINT {
-        return None;
-    }
-    match postcard::take_from_bytes::<(CustomerSummary, CustomerFacts)>(rest) {
-        Ok((projection, [])) => Some(projection),
-        _ => None,
-    }
+    decode_value(bytes)
 }
 
 /// What a snapshot holds one of per customer.
