@@ -13,12 +13,15 @@
 //!   `shared::sync::ClientEngine`; runs in the writer only.
 //! - [`link`]: the device's one WebSocket, held by one engine of the profile (the hub) and
 //!   shared by every book's writer (`shared::sync::hub`).
+//! - [`maker`]: the document maker, a worker the engine starts to make part of a large
+//!   import's new documents on another core.
 //! - [`clock`]: now, on the page's clock. (The worker's scope — timers, network state,
 //!   fetch, marks — is `common::global` and `common::perf`.)
 
 pub mod clock;
 pub mod doc_cache;
 pub mod link;
+pub mod maker;
 pub mod page;
 pub mod repo;
 pub mod sync;
@@ -28,6 +31,11 @@ pub mod tabs;
 /// link to the page.
 pub fn run() {
     use leptos::prelude::*;
+    if common::global::worker_name() == maker::WORKER_NAME {
+        // A second instance of this wasm, making an import's documents for an engine.
+        maker::serve();
+        return;
+    }
     // Leptos's task spawner and a reactive owner without a DOM: the repo and sync keep their
     // state in signals.
     let _ = any_spawner::Executor::init_wasm_bindgen();

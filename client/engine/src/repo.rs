@@ -62,7 +62,7 @@ const RECENT_PER_CUSTOMER: usize = 20;
 /// Documents "Recent changes" reads in one transaction.
 const RECENT_READ_BATCH: usize = 50;
 
-use shared::sync::engine_protocol::EngineEvent;
+use shared::sync::engine_protocol::{EngineEvent, MadeDocument};
 use shared::sync::tab_protocol::{TabEvent, TabRequest};
 use shared::Version;
 
@@ -74,6 +74,7 @@ use common::store::{
 use crate::{
     clock::now,
     doc_cache::{CachedDoc, DocCache},
+    maker::DocumentMaker,
     tabs::{Role, Tabs},
 };
 
@@ -145,6 +146,9 @@ pub enum RepoError {
     /// The browser cannot coordinate tabs, so nothing is written.
     #[error("{}", crate::tabs::unsupported_message())]
     Unsupported,
+    /// The document maker could not make a document; the sentence says why.
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl From<DocError> for RepoError {
@@ -220,6 +224,54 @@ struct RepoInner {
     page_holds: Option<String>,
     /// Whether the engine told the page its book (after which `page_holds` is not taken).
     page_told_book: bool,
+    /// Customers whose documents a merge of downloaded changes or a read-back holds outside
+    /// the cache until it has written them ([`DocsHeld`]): an edit waits for them.
+    held: HashSet<CustomerId>,
+}
+
+/// Customers' documents that a merge of downloaded changes (`apply_remote`) or a read-back
+/// (`verify`) took out of the cache or read from storage, and will write at the chunk number
+/// it read. Until it has, an edit of one of them waits (`with_doc`): else the edit, loading
+/// the stored document, would write a chunk of the same number, and the later write would
+/// replace it — an edit shown as saved, lost. Released when dropped, on every path.
+struct DocsHeld {
+    inner: Rc<RefCell<RepoInner>>,
+    ids: Vec<CustomerId>,
+}
+
+impl DocsHeld {
+    fn hold(inner: &Rc<RefCell<RepoInner>>, ids: Vec<CustomerId>) -> DocsHeld {
+        inner.borrow_mut().held.extend(ids.iter().cloned());
+        DocsHeld {
+            inner: Rc::clone(inner),
+            ids,
+        }
+    }
+
+    fn add(&mut self, id: CustomerId) {
+        self.inner.borrow_mut().held.insert(id.clone());
+        self.ids.push(id);
+    }
+}
+
+impl Drop for DocsHeld {
+    fn drop(&mut self) {
+        // Every borrow taken after the guard was made has ended when it drops.
+        if let Ok(mut inner) = self.inner.try_borrow_mut() {
+            for id in &self.ids {
+                inner.held.remove(id);
+            }
+        } else {
+            let inner = Rc::clone(&self.inner);
+            let ids = std::mem::take(&mut self.ids);
+            leptos::task::spawn_local(async move {
+                let mut inner = inner.borrow_mut();
+                for id in &ids {
+                    inner.held.remove(id);
+                }
+            });
+        }
+    }
 }
 
 /// Which stored snapshots are behind their per-customer records (see `common::store`), and
@@ -357,6 +409,7 @@ impl Repo {
                 fast_forwarded_at: HashMap::new(),
                 page_holds: None,
                 page_told_book: false,
+                held: HashSet::new(),
             }))),
         };
         tabs.on_writer(move |takeover| async move {
@@ -563,15 +616,22 @@ impl Repo {
         read: impl FnOnce(&mut CachedDoc) -> T,
     ) -> Result<T, RepoError> {
         let inner = self.inner();
-        if let Some(cached) = inner.borrow_mut().docs.get(customer_id) {
-            return Ok(read(cached));
-        }
         let store = self.store().await?;
         let stored = loop {
+            // A merge or read-back of this document writes it first ([`DocsHeld`]).
+            while inner.borrow().held.contains(customer_id) {
+                common::perf::sleep(5).await;
+            }
+            if let Some(cached) = inner.borrow_mut().docs.get(customer_id) {
+                return Ok(read(cached));
+            }
             let epoch = inner.borrow().fast_forward_epoch;
             let stored = store.load_doc(customer_id).await?;
-            // Changes stored unverified after this read began: read again.
-            if (inner.borrow().fast_forwarded_at.get(customer_id)).is_none_or(|at| *at <= epoch) {
+            // Changes stored unverified after this read began, or a merge or read-back that
+            // took the document meanwhile: read again.
+            let unverified_since =
+                (inner.borrow().fast_forwarded_at.get(customer_id)).is_some_and(|at| *at > epoch);
+            if !unverified_since && !inner.borrow().held.contains(customer_id) {
                 break stored;
             }
         };
@@ -1272,6 +1332,9 @@ impl Repo {
         let stored = store.load_docs(&ids).await?;
         let mut batch = WriteBatch::default();
         let mut rewritten = 0;
+        // Each document read back is written at the chunk number read here: an edit of it
+        // waits until then.
+        let mut held = DocsHeld::hold(&inner, Vec::new());
         for (id, stored) in ids.iter().zip(stored) {
             // Nothing unverified left (loaded and compacted since), open in a screen (its
             // copy compacts them with its next change), or more changes stored since this
@@ -1291,6 +1354,7 @@ impl Repo {
             let Some(listed) = inner.borrow().summaries.get(id).cloned() else {
                 continue;
             };
+            held.add(id.clone());
             let (mut doc, _, refused) = match CustomerDoc::load_checking(
                 id,
                 &stored.bytes,
@@ -1817,6 +1881,8 @@ impl Repo {
                 }
             }
         }
+        // Until written and back in the cache, an edit of one of them waits.
+        let _held = DocsHeld::hold(&inner, ids.clone());
         let mut touched: Vec<Touched> = Vec::with_capacity(ids.len());
         let mut to_read = Vec::new();
         for id in ids {
@@ -2226,7 +2292,9 @@ impl Repo {
     /// even its last batch is not the last write of its kind ([`Repo::write`]).
     ///
     /// (Making the next batch's documents while the previous batch commits gained nothing
-    /// measurable: the time of a write is the worker's own, putting the records.)
+    /// measurable: the time of a write is the worker's own, putting the records. Half of
+    /// each large batch's documents are made by the document maker instead, on another
+    /// core: [`BatchMaker::make`].)
     pub async fn create_many(
         &self,
         customers: impl Iterator<Item = Customer>,
@@ -2280,9 +2348,16 @@ struct BatchMaker {
     batch_size: usize,
 }
 
+/// Batches of at least this many customers are shared with the document maker.
+const MAKER_FROM: usize = 100;
+
 impl BatchMaker {
     /// The next `batch_size` customers' documents, summaries, facts and outbox items (none
     /// when no customer is left), with `progress(made so far)` when it yields.
+    ///
+    /// A large batch's first half goes to the document maker ([`crate::maker`]), which
+    /// makes it on another core while this engine makes the second half; the batch holds
+    /// them in the customers' order. If the maker fails, this engine makes its half too.
     async fn make(
         &self,
         customers: &mut std::iter::Peekable<impl Iterator<Item = Customer>>,
@@ -2291,41 +2366,94 @@ impl BatchMaker {
         if customers.peek().is_none() {
             return Ok(None);
         }
-        let mut batch = WriteBatch::default();
-        let mut uploads = Vec::new();
-        let mut started = common::perf::now_ms();
-        for customer in customers.by_ref().take(self.batch_size) {
-            // A large batch keeps transactions few; yielding every ~40 ms keeps the screen
-            // painting (the progress bar) and answering taps meanwhile.
-            if common::perf::now_ms() - started > 40.0 {
-                common::perf::add_timing("create: documents", started);
-                progress(batch.summaries.len());
-                common::perf::yield_now().await;
-                started = common::perf::now_ms();
+        let maker = DocumentMaker {
+            actor: self.actor.clone(),
+            author: self.author.clone(),
+            now: now(),
+            fields: self.fields.clone(),
+        };
+        let mut first: Vec<Customer> = customers.by_ref().take(self.batch_size).collect();
+        let more_follow = customers.peek().is_some();
+        let (first, second) = match first.len() >= MAKER_FROM {
+            true => {
+                let second = first.split_off(first.len() / 2);
+                match crate::maker::start(&maker, first) {
+                    Ok(pending) => (Some(pending), second),
+                    // No maker: this engine makes every document, in order.
+                    Err(mut first) => {
+                        first.extend(second);
+                        (None, first)
+                    }
+                }
             }
-            check_values(None, &customer, &self.fields).map_err(DocError::from)?;
-            let customer_id = customer.id.clone();
-            let (snapshot, summary, facts) = CustomerDoc::create_snapshot(
-                customer,
-                self.actor.clone(),
-                self.author.as_deref(),
-                now(),
-            )?;
-            let upload = snapshot_upload(&customer_id, snapshot.clone(), self.cursor);
+            false => (None, first),
+        };
+        let mut made = Vec::new();
+        let mut ours = Self::make_here(&maker, second, &mut |n| progress(n)).await?;
+        if let Some(pending) = first {
+            let started = common::perf::now_ms();
+            let theirs = pending.finish().await;
+            common::perf::add_timing("create: documents, waiting for the maker", started);
+            match theirs {
+                Ok(theirs) => {
+                    let theirs = theirs?;
+                    common::perf::add_count("create: documents made by the maker", theirs.len());
+                    made.extend(theirs);
+                }
+                // The maker failed: this engine makes them.
+                Err(first) => {
+                    let n_ours = ours.len();
+                    made.extend(
+                        Self::make_here(&maker, first, &mut |n| progress(n_ours + n)).await?,
+                    );
+                }
+            }
+        }
+        made.append(&mut ours);
+        let mut batch = WriteBatch::default();
+        let mut uploads = Vec::with_capacity(made.len());
+        for MadeDocument {
+            snapshot,
+            summary,
+            facts,
+        } in made
+        {
+            let customer_id = summary.id.clone();
+            uploads.push(snapshot_upload(&customer_id, snapshot.clone(), self.cursor));
             // Names the chunk below rather than holding its bytes again.
             batch.outbox.push(OutboxValue::Snapshot {
                 customer_id: customer_id.clone(),
                 seq: 0,
                 covers: self.cursor,
             });
-            uploads.push(upload);
             batch.chunks.push((customer_id, 0, snapshot));
             batch.summaries.push(summary);
             batch.facts.push(facts);
         }
-        batch.more_follow = customers.peek().is_some();
-        common::perf::add_timing("create: documents", started);
+        batch.more_follow = more_follow;
         Ok(Some((batch, uploads)))
+    }
+
+    /// `customers`' documents, made in this worker, yielding every ~40 ms so the engine
+    /// keeps answering (and the progress bar moves), with `progress(made so far)`.
+    async fn make_here(
+        maker: &DocumentMaker,
+        customers: Vec<Customer>,
+        progress: &mut impl FnMut(usize),
+    ) -> Result<Vec<MadeDocument>, RepoError> {
+        let mut made = Vec::with_capacity(customers.len());
+        let mut started = common::perf::now_ms();
+        for customer in customers {
+            if common::perf::now_ms() - started > 40.0 {
+                common::perf::add_timing("create: documents", started);
+                progress(made.len());
+                common::perf::yield_now().await;
+                started = common::perf::now_ms();
+            }
+            made.push(maker.make(customer)?);
+        }
+        common::perf::add_timing("create: documents", started);
+        Ok(made)
     }
 }
 

@@ -263,6 +263,51 @@ pub enum EngineError {
     Failed(String),
 }
 
+/// Engine → its document maker: new customers whose documents to make, as the engine
+/// itself makes them (checked against the book's `fields`, then
+/// `CustomerDoc::create_snapshot`).
+///
+/// The maker is a second instance of the engine's wasm, in a worker the engine starts for a
+/// large create (an import, sample data; `client/engine/src/maker.rs`): it makes part of
+/// each batch's documents on another core while the engine makes the rest, and holds
+/// nothing between requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MakeDocuments {
+    /// Echoed by the answer.
+    pub id: u64,
+    /// The customers, in order.
+    pub customers: Vec<Customer>,
+    /// The Automerge actor the documents are made by (the device's, or this tab's).
+    pub actor: Vec<u8>,
+    /// Who the history names.
+    pub author: Option<String>,
+    /// When, on the page's clock.
+    pub now: Timestamp,
+    /// The book's custom fields, which the customers' values are checked against.
+    pub fields: std::collections::BTreeMap<String, crate::model::custom_fields::FieldDefinition>,
+}
+
+/// The maker's answer to [`MakeDocuments`]: every customer's document, in order, or why the
+/// first that could not be made could not (then none is used).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MadeDocuments {
+    /// The request answered.
+    pub id: u64,
+    /// The documents, or why not.
+    pub made: Result<Vec<MadeDocument>, EngineError>,
+}
+
+/// A new customer's document as stored and listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MadeDocument {
+    /// The document's bytes (an Automerge save).
+    pub snapshot: Vec<u8>,
+    /// Its line in the list.
+    pub summary: CustomerSummary,
+    /// Its dashboard facts.
+    pub facts: crate::model::facts::CustomerFacts,
+}
+
 /// Engine → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FromEngine {
@@ -571,6 +616,33 @@ mod tests {
         }));
         round_trip(FromEngine::Event(EngineEvent::Role(EngineRole::Follower)));
         round_trip(FromEngine::Event(EngineEvent::BookAsHeld));
+        round_trip(MakeDocuments {
+            id: 3,
+            customers: vec![customer.clone()],
+            actor: vec![1; 16],
+            author: Some("Ana".into()),
+            now,
+            fields: Default::default(),
+        });
+        let (snapshot, summary, facts) = CustomerDoc::create_snapshot(
+            customer.clone(),
+            automerge::ActorId::from([1u8; 16]),
+            Some("Ana"),
+            now,
+        )
+        .expect("a seeded customer is valid");
+        round_trip(MadeDocuments {
+            id: 3,
+            made: Ok(vec![MadeDocument {
+                snapshot,
+                summary,
+                facts,
+            }]),
+        });
+        round_trip(MadeDocuments {
+            id: 4,
+            made: Err(EngineError::Failed("not made".into())),
+        });
     }
 
     #[test]
@@ -613,5 +685,26 @@ mod tests {
             crate::sync::protocol::decode_unbounded::<ToEngine>(&bytes[8..]),
             Ok(ToEngine::Online(true))
         );
+    }
+}
+
+#[cfg(test)]
+mod maker_tests {
+    use super::*;
+    use crate::CustomerDoc;
+
+    #[test]
+    fn a_customer_sent_to_the_maker_makes_the_same_document() {
+        let now = Timestamp(1_700_000_000_000);
+        for seed in 0..50 {
+            let customer = crate::seed::customer(seed, 3, now);
+            let sent: Customer = decode(&encode(&customer)).expect("decodes");
+            assert_eq!(sent, customer);
+            let actor = automerge::ActorId::from([7u8; 16]);
+            let here = CustomerDoc::create_snapshot(customer, actor.clone(), Some("Ana"), now)
+                .expect("valid");
+            let there = CustomerDoc::create_snapshot(sent, actor, Some("Ana"), now).expect("valid");
+            assert_eq!(here, there, "seed {seed}");
+        }
     }
 }
