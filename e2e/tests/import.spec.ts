@@ -314,8 +314,8 @@ test("a large file's documents are made on two cores, and each customer is whole
   const email = `maker-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
   const account = new AccountPage(page);
   await account.signIn(email, 'Phone');
-  // 400 rows: one batch, whose first half the engine's document maker (a second worker)
-  // makes while the engine makes the second (client/engine/src/maker.rs).
+  // 400 rows: one batch, most of whose documents the engine's document maker (a second
+  // worker) makes while the engine makes the rest (client/engine/src/maker.rs).
   const n = 400;
   const lines = ['Record ID,First Name,Last Name,Email,Phone Number,Company Name,City,Lifecycle Stage'];
   for (let i = 1; i <= n; i++) {
@@ -326,7 +326,11 @@ test("a large file's documents are made on two cores, and each customer is whole
   await importer.choose(writeFile('hubspot.csv', lines.join('\n')));
   await importer.run();
   await expect(page.getByTestId('import-summary')).toContainText(`${n} imported`);
-  expect(await engineTotal(page, 'create: documents made by the maker')).toBe(n / 2);
+  // Most of the batch is the maker's (it works on a request while the engine writes the
+  // one before); row 1 is among them, row 400 among the engine's own.
+  const byMaker = await engineTotal(page, 'create: documents made by the maker');
+  expect(byMaker).toBeGreaterThan(n / 2);
+  expect(byMaker).toBeLessThan(n);
 
   // A customer of the maker's half and one of the engine's: whole, and editable.
   const list = new CustomerListPage(page);

@@ -348,28 +348,45 @@ impl Engine {
         request: EngineRequest,
         progress: Option<Rc<dyn Fn(usize, usize)>>,
     ) -> Result<Reply, EngineError> {
-        if self.role.get_untracked() == Role::Unsupported {
-            return Err(EngineError::Failed(unsupported_message()));
-        }
-        let (answer, receiver) = oneshot::channel();
-        let id = {
-            let inner = self.inner();
-            let mut inner = inner.borrow_mut();
-            let id = RequestId(inner.next_request);
-            inner.next_request += 1;
-            inner.pending.insert(id, Pending { answer, progress });
-            id
+        self.send(request, progress).await
+    }
+
+    /// Posts the request now (several can be in flight, answered in the engine's order);
+    /// the future resolves with its answer.
+    pub fn send(
+        &self,
+        request: EngineRequest,
+        progress: Option<Rc<dyn Fn(usize, usize)>>,
+    ) -> impl std::future::Future<Output = Result<Reply, EngineError>> + 'static {
+        let receiver = if self.role.get_untracked() == Role::Unsupported {
+            None
+        } else {
+            let (answer, receiver) = oneshot::channel();
+            let id = {
+                let inner = self.inner();
+                let mut inner = inner.borrow_mut();
+                let id = RequestId(inner.next_request);
+                inner.next_request += 1;
+                inner.pending.insert(id, Pending { answer, progress });
+                id
+            };
+            self.post(encode(&ToEngine::Ask {
+                id,
+                now: crate::time::now(),
+                request,
+            }));
+            Some(receiver)
         };
-        self.post(encode(&ToEngine::Ask {
-            id,
-            now: crate::time::now(),
-            request,
-        }));
-        receiver.await.unwrap_or_else(|_| {
-            Err(EngineError::Failed(
-                "not saved: the engine stopped before answering".into(),
-            ))
-        })
+        async move {
+            let Some(receiver) = receiver else {
+                return Err(EngineError::Failed(unsupported_message()));
+            };
+            receiver.await.unwrap_or_else(|_| {
+                Err(EngineError::Failed(
+                    "not saved: the engine stopped before answering".into(),
+                ))
+            })
+        }
     }
 }
 

@@ -32,6 +32,10 @@ use crate::{engine::Engine, time::now};
 /// never blocks the page for long, large enough that messages stay few.
 const CREATE_PER_MESSAGE: usize = 1_000;
 
+/// How many of those requests are in flight at once: two, so the engine's document maker
+/// works on the next while the engine writes one.
+const CREATES_IN_FLIGHT: usize = 2;
+
 /// Whether the book has been read from the device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoadState {
@@ -620,33 +624,53 @@ impl Repo {
 
     /// Writes many new customers (an import, sample data), `batch_size` per transaction,
     /// reporting how many are written so far.
+    ///
+    /// Sends [`CREATE_PER_MESSAGE`] customers per request and keeps [`CREATES_IN_FLIGHT`]
+    /// requests in flight, so the engine's document maker makes the next request's
+    /// documents while the engine writes the one before (`Repo::create_many` in
+    /// `client/engine`). Each request after the first `continues` the one before: if one
+    /// fails, none after it is written, and what is stored is the customers before.
     pub async fn create_many(
         &self,
         customers: impl Iterator<Item = Customer>,
         batch_size: usize,
         progress: impl Fn(usize) + 'static,
     ) -> Result<usize, RepoError> {
-        let progress = Rc::new(progress);
+        // Progress never goes back (a later request's making reports while an earlier one
+        // is still being written).
+        let shown = Rc::new(std::cell::Cell::new(0usize));
+        let progress = Rc::new(move |n: usize| {
+            if n > shown.get() {
+                shown.set(n);
+                progress(n);
+            }
+        });
         let mut written = 0;
+        let mut sent = 0;
         let mut customers = customers.peekable();
+        let mut in_flight = std::collections::VecDeque::new();
         self.save_started();
-        while customers.peek().is_some() {
-            let chunk: Vec<Customer> = customers.by_ref().take(CREATE_PER_MESSAGE).collect();
-            let more_follow = customers.peek().is_some();
-            let before = written;
-            let report = Rc::clone(&progress);
-            let reply = self
-                .engine
-                .ask_with_progress(
+        loop {
+            while in_flight.len() < CREATES_IN_FLIGHT && customers.peek().is_some() {
+                let chunk: Vec<Customer> = customers.by_ref().take(CREATE_PER_MESSAGE).collect();
+                let more_follow = customers.peek().is_some();
+                let before = sent;
+                sent += chunk.len();
+                let report = Rc::clone(&progress);
+                in_flight.push_back(self.engine.send(
                     EngineRequest::CreateMany {
                         customers: chunk,
                         batch_size,
                         more_follow,
+                        continues: before > 0,
                     },
                     Some(Rc::new(move |done, _total| report(before + done))),
-                )
-                .await;
-            let failure = match reply {
+                ));
+            }
+            let Some(reply) = in_flight.pop_front() else {
+                break;
+            };
+            let failure = match reply.await {
                 Ok(Reply::Count(n)) => {
                     written += n;
                     None
@@ -655,6 +679,7 @@ impl Repo {
                 Err(err) => Some(RepoError::from(err)),
             };
             if let Some(err) = failure {
+                // The requests after it are not written (each `continues` this one).
                 self.save_ended(Some(SaveState::Failed(err.to_string())));
                 return Err(err);
             }

@@ -195,11 +195,15 @@ pub fn start(maker: &DocumentMaker, customers: Vec<Customer>) -> Result<Pending,
         Some((id, answer))
     });
     match asked {
-        Some((id, answer)) => Ok(Pending {
-            id,
-            answer,
-            customers,
-        }),
+        Some((id, answer)) => {
+            // Also when the caller drops what it asked for (an import that failed before).
+            stop_when_idle();
+            Ok(Pending {
+                id,
+                answer,
+                customers,
+            })
+        }
         None => {
             broken();
             Err(customers)

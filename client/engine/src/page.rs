@@ -203,10 +203,11 @@ async fn answer(
             customers,
             batch_size,
             more_follow,
+            continues,
         } => {
             let total = customers.len();
             let written = repo
-                .create_many(customers.into_iter(), batch_size, more_follow, |done| {
+                .create_many(customers, batch_size, more_follow, continues, |done| {
                     progress(done, total)
                 })
                 .await?;

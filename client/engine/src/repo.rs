@@ -146,6 +146,9 @@ pub enum RepoError {
     /// The browser cannot coordinate tabs, so nothing is written.
     #[error("{}", crate::tabs::unsupported_message())]
     Unsupported,
+    /// Customers that continue a request which was not written: not written either.
+    #[error("not saved: the customers before these could not be saved")]
+    EarlierPartFailed,
     /// The document maker could not make a document; the sentence says why.
     #[error("{0}")]
     Failed(String),
@@ -224,6 +227,8 @@ struct RepoInner {
     page_holds: Option<String>,
     /// Whether the engine told the page its book (after which `page_holds` is not taken).
     page_told_book: bool,
+    /// The order of the requests creating many customers ([`Repo::create_many`]).
+    creates: CreateTurns,
     /// Customers whose documents a merge of downloaded changes or a read-back holds outside
     /// the cache until it has written them ([`DocsHeld`]): an edit waits for them.
     held: HashSet<CustomerId>,
@@ -410,6 +415,7 @@ impl Repo {
                 page_holds: None,
                 page_told_book: false,
                 held: HashSet::new(),
+                creates: CreateTurns::default(),
             }))),
         };
         tabs.on_writer(move |takeover| async move {
@@ -2290,38 +2296,59 @@ impl Repo {
     /// imports and the sample-data generator. A batch whose write fails stops it with the
     /// earlier batches kept. `more_follow`: another request continues the same import, so
     /// even its last batch is not the last write of its kind ([`Repo::write`]).
+    /// `continues`: this request continues the one before it, and is not written if that
+    /// one was not (so what is stored is always the customers before a failure).
     ///
-    /// (Making the next batch's documents while the previous batch commits gained nothing
-    /// measurable: the time of a write is the worker's own, putting the records. Half of
-    /// each large batch's documents are made by the document maker instead, on another
-    /// core: [`BatchMaker::make`].)
+    /// The page keeps two such requests in flight. Requests are written in the order they
+    /// arrived, each after the one before it ([`CreateTurns`]); but as a request arrives, the
+    /// larger share of each of its batches goes at once to the document maker
+    /// ([`crate::maker`]), which makes them on another core while this engine makes and
+    /// writes the request before. (Making the next batch's documents here while the
+    /// previous batch commits gained nothing: the time of a write is this worker's own.)
     pub async fn create_many(
         &self,
-        customers: impl Iterator<Item = Customer>,
+        customers: Vec<Customer>,
         batch_size: usize,
         more_follow: bool,
+        continues: bool,
         mut progress: impl FnMut(usize),
     ) -> Result<usize, RepoError> {
-        let store = self.store().await?;
-        let writes_here = self.writes_here().await?;
+        // Synchronously, as the request arrives: its place in the order, and the maker's
+        // shares asked for.
+        let mut turn = self.inner().borrow_mut().creates.join();
         let maker = {
             let inner = self.inner();
             let inner = inner.borrow();
-            BatchMaker {
+            DocumentMaker {
                 actor: self.actor_for_load(&inner),
                 author: author_of(&inner),
-                cursor: inner.cursor,
+                now: now(),
                 fields: self.settings.with_untracked(|s| s.fields.clone()),
-                batch_size,
             }
         };
+        let mut customers = customers;
+        let mut batches = Vec::new();
+        while !customers.is_empty() {
+            let rest = customers.split_off(batch_size.min(customers.len()));
+            batches.push(Batch::ask_maker(
+                &maker,
+                std::mem::replace(&mut customers, rest),
+            ));
+        }
+        let n_batches = batches.len();
+        let earlier_written = turn.earlier().await;
+        if continues && !earlier_written {
+            return Err(RepoError::EarlierPartFailed);
+        }
+        let store = self.store().await?;
+        let writes_here = self.writes_here().await?;
+        let cursor = self.inner().borrow().cursor;
         let mut n_written = 0;
-        let mut customers = customers.peekable();
-        while let Some((mut batch, uploads)) = maker
-            .make(&mut customers, &mut |made| progress(n_written + made))
-            .await?
-        {
-            batch.more_follow |= more_follow;
+        for (index, batch) in batches.into_iter().enumerate() {
+            let (mut batch, uploads) = batch
+                .make(&maker, cursor, &mut |made| progress(n_written + made))
+                .await?;
+            batch.more_follow = more_follow || index + 1 < n_batches;
             let n_batch = batch.summaries.len();
             if writes_here {
                 let started = common::perf::now_ms();
@@ -2335,62 +2362,104 @@ impl Repo {
             n_written += n_batch;
             progress(n_written);
         }
+        turn.written();
         Ok(n_written)
     }
 }
 
-/// Makes the new customers' documents for [`Repo::create_many`], a batch at a time.
-struct BatchMaker {
-    actor: ActorId,
-    author: Option<String>,
-    cursor: Seq,
-    fields: std::collections::BTreeMap<String, shared::model::custom_fields::FieldDefinition>,
-    batch_size: usize,
+/// The order in which requests creating many customers are written: each waits until the
+/// one before it is written or failed.
+#[derive(Default)]
+struct CreateTurns {
+    /// Resolves with whether the last request to arrive was written.
+    last: Option<futures_channel::oneshot::Receiver<bool>>,
 }
+
+impl CreateTurns {
+    /// The turn of a request arriving now.
+    fn join(&mut self) -> CreateTurn {
+        let (done, next) = futures_channel::oneshot::channel();
+        CreateTurn {
+            before: self.last.replace(next),
+            done,
+        }
+    }
+}
+
+/// A request's place in [`CreateTurns`]. Dropped without [`CreateTurn::written`] (a failure
+/// on any path), the next request hears that this one was not written.
+struct CreateTurn {
+    before: Option<futures_channel::oneshot::Receiver<bool>>,
+    done: futures_channel::oneshot::Sender<bool>,
+}
+
+impl CreateTurn {
+    /// Waits until the request before has ended: whether it was written.
+    async fn earlier(&mut self) -> bool {
+        match self.before.take() {
+            Some(before) => before.await.unwrap_or(false),
+            None => true,
+        }
+    }
+
+    fn written(self) {
+        let _ = self.done.send(true);
+    }
+}
+
+/// The share of a large batch that the document maker makes (it makes the next request's
+/// share while this engine writes the one before, which takes about as long as making the
+/// rest here).
+const MAKER_SHARE: f64 = 0.7;
 
 /// Batches of at least this many customers are shared with the document maker.
 const MAKER_FROM: usize = 100;
 
-impl BatchMaker {
-    /// The next `batch_size` customers' documents, summaries, facts and outbox items (none
-    /// when no customer is left), with `progress(made so far)` when it yields.
-    ///
-    /// A large batch's first half goes to the document maker ([`crate::maker`]), which
-    /// makes it on another core while this engine makes the second half; the batch holds
-    /// them in the customers' order. If the maker fails, this engine makes its half too.
-    async fn make(
-        &self,
-        customers: &mut std::iter::Peekable<impl Iterator<Item = Customer>>,
-        progress: &mut impl FnMut(usize),
-    ) -> Result<Option<(WriteBatch, Vec<Upload>)>, RepoError> {
-        if customers.peek().is_none() {
-            return Ok(None);
+/// A batch of new customers: the maker's share, asked for as the request arrived, and
+/// the rest, made here.
+struct Batch {
+    theirs: Option<crate::maker::Pending>,
+    ours: Vec<Customer>,
+}
+
+impl Batch {
+    /// Asks the document maker for the first [`MAKER_SHARE`] of a large batch's documents.
+    fn ask_maker(maker: &DocumentMaker, mut customers: Vec<Customer>) -> Batch {
+        if customers.len() < MAKER_FROM {
+            return Batch {
+                theirs: None,
+                ours: customers,
+            };
         }
-        let maker = DocumentMaker {
-            actor: self.actor.clone(),
-            author: self.author.clone(),
-            now: now(),
-            fields: self.fields.clone(),
-        };
-        let mut first: Vec<Customer> = customers.by_ref().take(self.batch_size).collect();
-        let more_follow = customers.peek().is_some();
-        let (first, second) = match first.len() >= MAKER_FROM {
-            true => {
-                let second = first.split_off(first.len() / 2);
-                match crate::maker::start(&maker, first) {
-                    Ok(pending) => (Some(pending), second),
-                    // No maker: this engine makes every document, in order.
-                    Err(mut first) => {
-                        first.extend(second);
-                        (None, first)
-                    }
+        let ours = customers.split_off((customers.len() as f64 * MAKER_SHARE) as usize);
+        match crate::maker::start(maker, customers) {
+            Ok(pending) => Batch {
+                theirs: Some(pending),
+                ours,
+            },
+            // No maker: this engine makes every document, in order.
+            Err(mut theirs) => {
+                theirs.extend(ours);
+                Batch {
+                    theirs: None,
+                    ours: theirs,
                 }
             }
-            false => (None, first),
-        };
+        }
+    }
+
+    /// The batch's documents, summaries, facts and outbox items, in the customers' order,
+    /// with `progress(made so far here)` when it yields. If the maker failed, this engine
+    /// makes its share too.
+    async fn make(
+        self,
+        maker: &DocumentMaker,
+        cursor: Seq,
+        progress: &mut impl FnMut(usize),
+    ) -> Result<(WriteBatch, Vec<Upload>), RepoError> {
+        let mut ours = make_here(maker, self.ours, &mut |n| progress(n)).await?;
         let mut made = Vec::new();
-        let mut ours = Self::make_here(&maker, second, &mut |n| progress(n)).await?;
-        if let Some(pending) = first {
+        if let Some(pending) = self.theirs {
             let started = common::perf::now_ms();
             let theirs = pending.finish().await;
             common::perf::add_timing("create: documents, waiting for the maker", started);
@@ -2401,11 +2470,9 @@ impl BatchMaker {
                     made.extend(theirs);
                 }
                 // The maker failed: this engine makes them.
-                Err(first) => {
+                Err(theirs) => {
                     let n_ours = ours.len();
-                    made.extend(
-                        Self::make_here(&maker, first, &mut |n| progress(n_ours + n)).await?,
-                    );
+                    made.extend(make_here(maker, theirs, &mut |n| progress(n_ours + n)).await?);
                 }
             }
         }
@@ -2419,42 +2486,41 @@ impl BatchMaker {
         } in made
         {
             let customer_id = summary.id.clone();
-            uploads.push(snapshot_upload(&customer_id, snapshot.clone(), self.cursor));
+            uploads.push(snapshot_upload(&customer_id, snapshot.clone(), cursor));
             // Names the chunk below rather than holding its bytes again.
             batch.outbox.push(OutboxValue::Snapshot {
                 customer_id: customer_id.clone(),
                 seq: 0,
-                covers: self.cursor,
+                covers: cursor,
             });
             batch.chunks.push((customer_id, 0, snapshot));
             batch.summaries.push(summary);
             batch.facts.push(facts);
         }
-        batch.more_follow = more_follow;
-        Ok(Some((batch, uploads)))
+        Ok((batch, uploads))
     }
+}
 
-    /// `customers`' documents, made in this worker, yielding every ~40 ms so the engine
-    /// keeps answering (and the progress bar moves), with `progress(made so far)`.
-    async fn make_here(
-        maker: &DocumentMaker,
-        customers: Vec<Customer>,
-        progress: &mut impl FnMut(usize),
-    ) -> Result<Vec<MadeDocument>, RepoError> {
-        let mut made = Vec::with_capacity(customers.len());
-        let mut started = common::perf::now_ms();
-        for customer in customers {
-            if common::perf::now_ms() - started > 40.0 {
-                common::perf::add_timing("create: documents", started);
-                progress(made.len());
-                common::perf::yield_now().await;
-                started = common::perf::now_ms();
-            }
-            made.push(maker.make(customer)?);
+/// `customers`' documents, made in this worker, yielding every ~40 ms so the engine keeps
+/// answering (and the progress bar moves), with `progress(made so far)`.
+async fn make_here(
+    maker: &DocumentMaker,
+    customers: Vec<Customer>,
+    progress: &mut impl FnMut(usize),
+) -> Result<Vec<MadeDocument>, RepoError> {
+    let mut made = Vec::with_capacity(customers.len());
+    let mut started = common::perf::now_ms();
+    for customer in customers {
+        if common::perf::now_ms() - started > 40.0 {
+            common::perf::add_timing("create: documents", started);
+            progress(made.len());
+            common::perf::yield_now().await;
+            started = common::perf::now_ms();
         }
-        common::perf::add_timing("create: documents", started);
-        Ok(made)
+        made.push(maker.make(customer)?);
     }
+    common::perf::add_timing("create: documents", started);
+    Ok(made)
 }
 
 /// A whole document for the relay; `cursor` is this device's sync cursor, so the snapshot

@@ -152,6 +152,9 @@ pub enum EngineRequest {
         /// writes the list's snapshot only after the last (each request's own would encode
         /// every summary stored so far again).
         more_follow: bool,
+        /// Continues the request before (the page keeps two in flight): not written if
+        /// that one was not, so what is stored is always a prefix of the import.
+        continues: bool,
     },
     /// Changes from an export or backup file, merged and queued → [`Reply::Count`] (the
     /// customers touched).
@@ -520,6 +523,7 @@ mod tests {
                 customers: vec![customer.clone(), customer.clone()],
                 batch_size: 500,
                 more_follow: true,
+                continues: true,
             },
             EngineRequest::ImportChanges(vec![Upload {
                 document: DocumentId(customer.id.to_string()),
