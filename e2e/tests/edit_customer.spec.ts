@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
+import { storageFullAfter } from './fixtures/storage_full';
 
 test('every kind of field is edited in place and survives a reload', async ({ page }) => {
   const list = new CustomerListPage(page);
@@ -65,32 +66,7 @@ test('an invalid edit is explained under the field and not stored', async ({ pag
 });
 
 test('a full device storage is reported, never shown as saved', async ({ page }) => {
-  // Chromium 156 ignores CDP's Storage.overrideQuotaForOrigin, so the quota failure is
-  // injected at the IndexedDB boundary, exactly as the browser reports a real one: the
-  // transaction aborts and its error is a QuotaExceededError. Every write happens in the
-  // writer's engine worker (client/src/engine.rs), so that is where it is injected.
-  const storageFull = async (full: boolean) => {
-    await expect.poll(() => page.workers().length).toBeGreaterThan(0);
-    for (const worker of page.workers()) {
-      await worker.evaluate((full) => {
-        const scope = self as any;
-        if (!scope.__fieldbookCommit) {
-          scope.__fieldbookCommit = IDBTransaction.prototype.commit;
-          IDBTransaction.prototype.commit = function (this: IDBTransaction) {
-            if (scope.__fieldbookStorageFull && this.mode === 'readwrite') {
-              Object.defineProperty(this, 'error', {
-                value: new DOMException('The quota has been exceeded.', 'QuotaExceededError'),
-              });
-              this.abort();
-              return;
-            }
-            return scope.__fieldbookCommit.call(this);
-          };
-        }
-        scope.__fieldbookStorageFull = full;
-      }, full);
-    }
-  };
+  const storageFull = (full: boolean) => storageFullAfter(page, full ? 0 : null);
   const list = new CustomerListPage(page);
   await list.open();
   await list.addCustomer({ name: 'Quota Test' });

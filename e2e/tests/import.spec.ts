@@ -8,6 +8,7 @@ import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
 import { DeviceStorage } from './fixtures/device_storage';
 import { engineTotal } from './fixtures/engine_timings';
+import { storageFullAfter } from './fixtures/storage_full';
 
 test.use({ viewport: { width: 390, height: 844 }, hasTouch: true });
 
@@ -374,5 +375,37 @@ test("a large file's documents are made on two cores, and each customer is whole
     await expect(tablet.getByTestId('field-company')).toHaveValue('Firm 1');
   } finally {
     await tabletContext.close();
+  }
+});
+
+test('storage that fills up during a large import keeps exactly the customers before the failure', async ({ page }) => {
+  test.setTimeout(120_000);
+  const list = new CustomerListPage(page);
+  await list.open();
+  // 3,000 rows go to the engine as three requests of 1,000, two in flight at once: the
+  // first commits, the second's write fails, and the third — already asked for — must not
+  // be written after it (a gap in the middle of the file).
+  const n = 3000;
+  const lines = ['Name,Company'];
+  for (let i = 1; i <= n; i++) lines.push(`Full${String(i).padStart(4, '0')} Disk,Firm ${i}`);
+  const importer = new ImportPage(page);
+  await importer.open();
+  await importer.choose(writeFile('full.csv', lines.join('\n')));
+  await storageFullAfter(page, 1, 100);
+  await page.getByTestId('import-run').click();
+  await expect(page.getByTestId('import-error')).toContainText('The import stopped', { timeout: 60_000 });
+  await expect(page.getByTestId('import-error')).toContainText('storage is full');
+  await expect(page.getByTestId('import-error')).toContainText('Customers written so far are kept');
+
+  // Space is back: after a restart the book holds rows 1 to 1,000 and nothing after.
+  await storageFullAfter(page, null);
+  await page.reload();
+  await list.open();
+  await expect(list.resultCount).toHaveText('1000 customers');
+  await list.searchFor('Full1000');
+  await expect(list.rowNames).toHaveText(['Full1000 Disk']);
+  for (const absent of ['Full1001', 'Full2001', 'Full3000']) {
+    await list.searchFor(absent);
+    await expect(list.rowNames).toHaveCount(0);
   }
 });
