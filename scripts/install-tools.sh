@@ -26,7 +26,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 tools_dir="$root/.tools"
 mkdir -p "$tools_dir"
 
-log() { printf '\033[1;34m[install]\033[0m %s\n' "$*"; }
+log() { printf '\033[1;34m[install %s]\033[0m %s\n' "$(date +%T)" "$*"; }
 # step NAME [test]: whether to run the step NAME in this mode (a `test` step only when
 # testing); with FIELDBOOK_INSTALL_PLAN=1, prints it instead and says no.
 step() {

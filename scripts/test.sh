@@ -7,8 +7,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-step() { printf '\n\033[1;32m[test]\033[0m %s\n' "$*"; }
 started=$(date +%s)
+# Each step says how long the run has taken so far, so a slow CI run shows where it went.
+step() { printf '\n\033[1;32m[test +%ss]\033[0m %s\n' "$(( $(date +%s) - started ))" "$*"; }
 
 scripts/install-tools.sh test
 export PATH="$root/.tools/node_modules/.bin:$PATH"
