@@ -230,8 +230,9 @@ struct RepoInner {
     /// The order of the requests creating many customers ([`Repo::create_many`]).
     creates: CreateTurns,
     /// Customers whose documents a merge of downloaded changes or a read-back holds outside
-    /// the cache until it has written them ([`DocsHeld`]): an edit waits for them.
-    held: HashSet<CustomerId>,
+    /// the cache until it has written them ([`DocsHeld`]), with how many hold each: an
+    /// edit waits for them.
+    held: HashMap<CustomerId, usize>,
 }
 
 /// Customers' documents that a merge of downloaded changes (`apply_remote`) or a read-back
@@ -246,16 +247,30 @@ struct DocsHeld {
 
 impl DocsHeld {
     fn hold(inner: &Rc<RefCell<RepoInner>>, ids: Vec<CustomerId>) -> DocsHeld {
-        inner.borrow_mut().held.extend(ids.iter().cloned());
-        DocsHeld {
+        let mut held = DocsHeld {
             inner: Rc::clone(inner),
-            ids,
+            ids: Vec::with_capacity(ids.len()),
+        };
+        for id in ids {
+            held.add(id);
         }
+        held
     }
 
     fn add(&mut self, id: CustomerId) {
-        self.inner.borrow_mut().held.insert(id.clone());
+        *self.inner.borrow_mut().held.entry(id.clone()).or_default() += 1;
         self.ids.push(id);
+    }
+
+    fn release(inner: &mut RepoInner, ids: &[CustomerId]) {
+        for id in ids {
+            if let Some(count) = inner.held.get_mut(id) {
+                *count -= 1;
+                if *count == 0 {
+                    inner.held.remove(id);
+                }
+            }
+        }
     }
 }
 
@@ -263,17 +278,12 @@ impl Drop for DocsHeld {
     fn drop(&mut self) {
         // Every borrow taken after the guard was made has ended when it drops.
         if let Ok(mut inner) = self.inner.try_borrow_mut() {
-            for id in &self.ids {
-                inner.held.remove(id);
-            }
+            DocsHeld::release(&mut inner, &self.ids);
         } else {
             let inner = Rc::clone(&self.inner);
             let ids = std::mem::take(&mut self.ids);
             leptos::task::spawn_local(async move {
-                let mut inner = inner.borrow_mut();
-                for id in &ids {
-                    inner.held.remove(id);
-                }
+                DocsHeld::release(&mut inner.borrow_mut(), &ids);
             });
         }
     }
@@ -414,7 +424,7 @@ impl Repo {
                 fast_forwarded_at: HashMap::new(),
                 page_holds: None,
                 page_told_book: false,
-                held: HashSet::new(),
+                held: HashMap::new(),
                 creates: CreateTurns::default(),
             }))),
         };
@@ -625,7 +635,7 @@ impl Repo {
         let store = self.store().await?;
         let stored = loop {
             // A merge or read-back of this document writes it first ([`DocsHeld`]).
-            while inner.borrow().held.contains(customer_id) {
+            while inner.borrow().held.contains_key(customer_id) {
                 common::perf::sleep(5).await;
             }
             if let Some(cached) = inner.borrow_mut().docs.get(customer_id) {
@@ -637,7 +647,7 @@ impl Repo {
             // took the document meanwhile: read again.
             let unverified_since =
                 (inner.borrow().fast_forwarded_at.get(customer_id)).is_some_and(|at| *at > epoch);
-            if !unverified_since && !inner.borrow().held.contains(customer_id) {
+            if !unverified_since && !inner.borrow().held.contains_key(customer_id) {
                 break stored;
             }
         };
