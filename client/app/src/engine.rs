@@ -6,7 +6,7 @@
 use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
 use futures_channel::oneshot;
-use js_sys::{Array, Uint8Array};
+use js_sys::Uint8Array;
 use leptos::prelude::*;
 use shared::sync::engine_protocol::{
     decode, encode, EngineError, EngineEvent, EngineRequest, EngineRole, FromEngine, Reply,
@@ -91,6 +91,8 @@ impl Engine {
         let name = book.and_then(|book| serde_json::to_string(book).ok());
         engine.spawn(Some(name.unwrap_or_default()));
         engine.connect();
+        // No page shows this book before its engine tells it (`ToEngine::Holds`).
+        engine.tell(ToEngine::Holds { data_version: None });
         engine
     }
 
@@ -302,8 +304,7 @@ impl Engine {
             return;
         };
         let array = Uint8Array::from(bytes.as_slice());
-        let transfer = Array::of1(&array.buffer());
-        if let Err(err) = worker.post_message_with_transfer(&array, &transfer) {
+        if let Err(err) = common::global::post_transferred(&worker, &array) {
             tracing::warn!(cause = ?err, "could not reach the engine");
         }
     }

@@ -183,16 +183,18 @@ impl Repo {
     /// (`common::store::read_early_book`): the list need not wait for the engine worker. The
     /// engine's own read follows and replaces it only if something changed in between.
     ///
-    /// Tells the engine the data version it was read at: an engine that reads the same
-    /// answers `BookAsHeld` instead of sending the book again.
+    /// Tells the engine, always and once, the data version it was read at (or that the page
+    /// shows no book of its own): an engine that reads the same answers `BookAsHeld` instead
+    /// of sending the book again, and one whose read ends first waits for this word.
     async fn read_stored_book(self) {
-        if let Some(early) = common::store::read_early_book().await {
-            if self.load_state.get_untracked() == LoadState::Loading {
-                self.show_book(early.summaries);
-                if let Some(data_version) = early.data_version {
-                    self.engine.tell(ToEngine::Holds { data_version });
-                }
-            }
+        let early = common::store::read_early_book()
+            .await
+            .filter(|_| self.load_state.get_untracked() == LoadState::Loading);
+        let data_version = early.as_ref().and_then(|early| early.data_version.clone());
+        // Before the list is built: the engine decides meanwhile; its answer is heard after.
+        self.engine.tell(ToEngine::Holds { data_version });
+        if let Some(early) = early {
+            self.show_book(early.summaries);
         }
     }
 

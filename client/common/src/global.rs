@@ -106,3 +106,12 @@ pub fn set_property(name: &str, value: &JsValue) {
 pub fn property(name: &str) -> JsValue {
     Reflect::get(&global(), &JsValue::from_str(name)).unwrap_or_default()
 }
+
+/// Posts `bytes` to `target` — a `Worker` (the screens to the engine, the engine to its
+/// document maker) or a worker's own scope (answering whoever started it) — with their
+/// buffer transferred rather than copied. `bytes` is detached afterwards.
+pub fn post_transferred(target: &JsValue, bytes: &js_sys::Uint8Array) -> Result<(), JsValue> {
+    let post: Function = Reflect::get(target, &JsValue::from_str("postMessage"))?.dyn_into()?;
+    post.call2(target, bytes, &Array::of1(&bytes.buffer()))?;
+    Ok(())
+}

@@ -19,7 +19,7 @@ use std::{
 
 use automerge::ActorId;
 use futures_channel::oneshot;
-use js_sys::{Array, Uint8Array};
+use js_sys::Uint8Array;
 use shared::sync::engine_protocol::{
     decode, encode, EngineError, MadeDocument, MadeDocuments, MakeDocuments,
 };
@@ -131,8 +131,7 @@ fn scope() -> DedicatedWorkerGlobalScope {
 /// Posts the maker's answer, its bytes transferred.
 fn post(answer: &MadeDocuments) {
     let bytes = Uint8Array::from(encode(answer).as_slice());
-    let transfer = Array::of1(&bytes.buffer());
-    if let Err(err) = scope().post_message_with_transfer(&bytes, &transfer) {
+    if let Err(err) = common::global::post_transferred(&js_sys::global(), &bytes) {
         tracing::warn!(cause = ?err, "the maker could not answer");
     }
 }
@@ -237,8 +236,7 @@ impl Pending {
 impl Maker {
     /// Posts a request's bytes, transferred; false if the worker refused them.
     fn post(&self, bytes: &Uint8Array) -> bool {
-        let transfer = Array::of1(&bytes.buffer());
-        match self.worker.post_message_with_transfer(bytes, &transfer) {
+        match common::global::post_transferred(&self.worker, bytes) {
             Ok(()) => true,
             Err(err) => {
                 tracing::warn!(cause = ?err, "cannot ask the document maker");

@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Uint8Array};
+use js_sys::Uint8Array;
 use leptos::prelude::*;
 use shared::sync::engine_protocol::{
     decode, encode, EngineError, EngineEvent, EngineRequest, EngineRole, FromEngine, Reply,
@@ -111,10 +111,8 @@ pub fn serve(tabs: Tabs, repo: Repo, sync: Sync) {
 
 /// Posts a message to the page, its bytes transferred rather than copied.
 fn post(message: &FromEngine) {
-    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let bytes = Uint8Array::from(encode(message).as_slice());
-    let transfer = Array::of1(&bytes.buffer());
-    if let Err(err) = scope.post_message_with_transfer(&bytes, &transfer) {
+    if let Err(err) = common::global::post_transferred(&js_sys::global(), &bytes) {
         tracing::warn!(cause = ?err, "could not tell the page");
     }
 }

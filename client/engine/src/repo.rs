@@ -222,11 +222,8 @@ struct RepoInner {
     /// customer, the count at its last one (a load begun before it reads again).
     fast_forward_epoch: u64,
     fast_forwarded_at: HashMap<CustomerId, u64>,
-    /// The data version of the book the page showed from `index.html`'s read, until the
-    /// engine tells the page its book ([`Repo::page_holds`]).
-    page_holds: Option<String>,
-    /// Whether the engine told the page its book (after which `page_holds` is not taken).
-    page_told_book: bool,
+    /// What the engine knows of the book the page shows, until it told the page its own.
+    page_book: PageBook,
     /// The order of the requests creating many customers ([`Repo::create_many`]).
     creates: CreateTurns,
     /// Customers whose documents a merge of downloaded changes or a read-back holds outside
@@ -234,6 +231,29 @@ struct RepoInner {
     /// edit waits for them.
     held: HashMap<CustomerId, usize>,
 }
+
+/// What the engine knows of the book the page shows ([`Repo::tell_page_book`],
+/// [`Repo::page_holds`]): the page says it once (`ToEngine::Holds`), and the engine's start
+/// read ends; whichever comes second decides whether the whole book crosses.
+#[derive(Debug, Default)]
+enum PageBook {
+    /// Neither the page's word nor the engine's read yet.
+    #[default]
+    Unknown,
+    /// The page said which book it shows (the data version `index.html` read it at), or
+    /// that it shows none, before the engine's read ended.
+    Said(Option<String>),
+    /// The engine's read ended first, at this data version (`None` once the engine told
+    /// the page of a change since: then no version of the page's matches).
+    Waiting(Option<String>),
+    /// The engine told the page its book; a later book goes whole (a takeover's).
+    Told,
+}
+
+/// How long an engine whose start read ended waits for the page's word
+/// ([`PageBook::Waiting`]) before it sends its whole book anyway. The page says it as soon
+/// as `index.html`'s read is in; this only guards against a page that never does.
+const PAGE_WORD_WAIT_MS: i32 = 3_000;
 
 /// Customers' documents that a merge of downloaded changes (`apply_remote`) or a read-back
 /// (`verify`) took out of the cache or read from storage, and will write at the chunk number
@@ -422,8 +442,7 @@ impl Repo {
                 verifying: false,
                 fast_forward_epoch: 0,
                 fast_forwarded_at: HashMap::new(),
-                page_holds: None,
-                page_told_book: false,
+                page_book: PageBook::Unknown,
                 held: HashMap::new(),
                 creates: CreateTurns::default(),
             }))),
@@ -465,7 +484,23 @@ impl Repo {
     }
 
     fn tell_page(&self, event: EngineEvent) {
-        let sink = self.inner().borrow().page.clone();
+        let sink = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            let changes_book = matches!(
+                event,
+                EngineEvent::Committed { .. }
+                    | EngineEvent::Wiped
+                    | EngineEvent::Erased { .. }
+                    | EngineEvent::Moved { .. }
+            );
+            if changes_book && matches!(inner.page_book, PageBook::Waiting(_)) {
+                // The page may show its book before this change's event and then say it
+                // holds the version read: it must get the whole book instead.
+                inner.page_book = PageBook::Waiting(None);
+            }
+            inner.page.clone()
+        };
         if let Some(sink) = sink {
             sink(event);
         }
@@ -482,43 +517,92 @@ impl Repo {
         }
     }
 
-    /// Sends the whole book, as just read, to the screens and remembers which customers it
-    /// holds.
+    /// Remembers the book as just read (the customers it holds) and tells the screens.
     ///
-    /// Unless the page said it holds the book at the data version read here (what
-    /// `index.html` read before this engine started, [`Repo::page_holds`]): then only that
-    /// it does, so ten thousand summaries are neither encoded here nor decoded there again.
+    /// The page shows the book `index.html` read before this engine started and says at
+    /// which data version ([`Repo::page_holds`]). When that is the version read here, the
+    /// engine says only that the page holds its book, so ten thousand summaries are neither
+    /// encoded here nor decoded there again; otherwise it sends them all. A read that ends
+    /// before the page's word waits for it ([`PageBook`]).
     fn tell_page_book(&self, read: Projected<CustomerSummary>) {
-        let held = {
-            let inner = self.inner();
-            let mut inner = inner.borrow_mut();
-            // Said once, about the first read only.
-            let page_holds = inner.page_holds.take();
-            inner.page_told_book = true;
-            page_holds.is_some() && page_holds == read.data_version
-        };
         if read.since > 0 {
             // Not after a write: compacted at once, for the next start (perhaps in a second).
             self.compact_soon(Projection::Summaries, CompactAfter::Start);
         }
-        let event = match held {
-            true => {
-                common::perf::add_count("start: book as the page held it", 1);
-                EngineEvent::BookAsHeld
+        let page_said = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            inner.summaries = ByCustomer::new(read.items);
+            match std::mem::replace(&mut inner.page_book, PageBook::Told) {
+                PageBook::Unknown => {
+                    inner.page_book = PageBook::Waiting(read.data_version.clone());
+                    common::perf::add_count("start: read before the page said its book", 1);
+                    None
+                }
+                PageBook::Said(page) => Some(page),
+                // A later read (another engine's takeover): the whole book.
+                PageBook::Waiting(_) | PageBook::Told => Some(None),
             }
-            false => EngineEvent::Book(read.items.clone()),
         };
-        self.inner().borrow_mut().summaries = ByCustomer::new(read.items);
+        match page_said {
+            Some(page) => self.send_page_book(page, read.data_version),
+            None => {
+                let repo = *self;
+                leptos::task::spawn_local(async move {
+                    common::perf::sleep(PAGE_WORD_WAIT_MS).await;
+                    let inner = repo.inner();
+                    let waited = {
+                        let mut inner = inner.borrow_mut();
+                        match inner.page_book {
+                            PageBook::Waiting(_) => {
+                                inner.page_book = PageBook::Told;
+                                true
+                            }
+                            _ => false,
+                        }
+                    };
+                    if waited {
+                        tracing::warn!("the page never said which book it shows: sent it whole");
+                        repo.send_page_book(None, None);
+                    }
+                });
+            }
+        }
+    }
+
+    /// Tells the page its book: that it holds it already when the page's book was read at
+    /// `page` and the engine's at the same `read` version, else every summary.
+    fn send_page_book(&self, page: Option<String>, read: Option<String>) {
+        let event = if page.is_some() && page == read {
+            common::perf::add_count("start: book as the page held it", 1);
+            EngineEvent::BookAsHeld
+        } else {
+            EngineEvent::Book(self.inner().borrow().summaries.items().to_vec())
+        };
         self.tell_page(event);
     }
 
-    /// The page shows the book `index.html` read at `data_version` (see
-    /// [`Repo::tell_page_book`]); too late once the engine told the page its book.
-    pub fn page_holds(&self, data_version: String) {
-        let inner = self.inner();
-        let mut inner = inner.borrow_mut();
-        if !inner.page_told_book {
-            inner.page_holds = Some(data_version);
+    /// The page shows the book `index.html` read at `data_version`, or none of its own (see
+    /// [`Repo::tell_page_book`]); said once, at the page's start.
+    pub fn page_holds(&self, data_version: Option<String>) {
+        let waited = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            match std::mem::replace(&mut inner.page_book, PageBook::Told) {
+                PageBook::Unknown => {
+                    inner.page_book = PageBook::Said(data_version.clone());
+                    None
+                }
+                PageBook::Waiting(read) => Some(read),
+                // Said twice, or after the whole book went: nothing to do.
+                said @ (PageBook::Said(_) | PageBook::Told) => {
+                    inner.page_book = said;
+                    None
+                }
+            }
+        };
+        if let Some(read) = waited {
+            self.send_page_book(data_version, read);
         }
     }
 

@@ -61,13 +61,16 @@ pub enum ToEngine {
     },
     /// The browser went online or offline (a worker gets no such events).
     Online(bool),
-    /// The page shows the book as `index.html` read it from storage, at this data version
-    /// (`common::store::DATA_VERSION`, read in the same transaction). An engine whose own
-    /// start read finds the same version answers [`EngineEvent::BookAsHeld`] instead of
-    /// sending every summary again.
+    /// What book the page shows before its engine's word: the one `index.html` read from
+    /// storage at this data version (`common::store::DATA_VERSION`, read in the same
+    /// transaction), or `None`: no stored book, or one it could not show (a background
+    /// book's engine is told `None` at once). Said once, first thing the page knows. An
+    /// engine whose start read finds the same version answers [`EngineEvent::BookAsHeld`]
+    /// instead of sending every summary again; one whose read ends first waits for this
+    /// word before it sends its book.
     Holds {
         /// The data version the page's book was read at.
-        data_version: String,
+        data_version: Option<String>,
     },
 }
 
@@ -569,8 +572,9 @@ mod tests {
         }
         round_trip(ToEngine::Online(false));
         round_trip(ToEngine::Holds {
-            data_version: "00ff00ff00ff00ff".into(),
+            data_version: Some("00ff00ff00ff00ff".into()),
         });
+        round_trip(ToEngine::Holds { data_version: None });
         for result in [
             Ok(Reply::Customer(Box::new(versioned.clone()))),
             Ok(Reply::Updated(None)),
