@@ -7,6 +7,8 @@
 # Needs the nightly toolchain and cargo-fuzz (scripts/install-tools.sh installs cargo-fuzz;
 # nightly is preinstalled on these machines, see TOOLCHAIN.md).
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
+# FIELDBOOK_FUZZ_ONLY_BUILD=1 builds the targets and runs none (the test command builds them
+# at low priority while the browser tests run, then runs the smoke).
 # FIELDBOOK_FUZZ_SANITIZER=none builds without AddressSanitizer (the default, `address`,
 # catches memory errors in unsafe code, e.g. Automerge's; for the import parsers, safe Rust
 # over the csv crate, `none` runs about twice as many inputs per second). Each sanitizer
@@ -37,6 +39,9 @@ fi
 for target in "${targets[@]}"; do
   cargo +nightly fuzz build -O -s "$sanitizer" "$target"
 done
+if [[ -n "${FIELDBOOK_FUZZ_ONLY_BUILD:-}" ]]; then
+  exit 0
+fi
 status=0
 for target in "${targets[@]}"; do
   scratch="$root/target/fuzz-corpus/$target"

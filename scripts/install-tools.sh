@@ -7,7 +7,8 @@
 # wasm-bindgen, wasm-opt, crates) — what scripts/start.sh uses, so a newcomer starting a
 # server waits for no browser or database. `test`: also cargo-fuzz, Chromium, PostgreSQL
 # and the e2e npm packages. FIELDBOOK_INSTALL_PLAN=1 lists the steps of a mode and installs
-# nothing (scripts/test.sh checks the `build` plan holds no test tool).
+# nothing (scripts/test.sh checks the `build` plan holds no test tool);
+# FIELDBOOK_INSTALL_ONLY=STEP runs that one step (scripts/test.sh adds the wasm target first).
 set -euo pipefail
 
 mode="${1:-test}"
@@ -31,6 +32,7 @@ log() { printf '\033[1;34m[install %s]\033[0m %s\n' "$(date +%T)" "$*"; }
 # testing); with FIELDBOOK_INSTALL_PLAN=1, prints it instead and says no.
 step() {
   if [ "${2:-}" = test ] && [ "$mode" != test ]; then return 1; fi
+  if [ -n "${FIELDBOOK_INSTALL_ONLY:-}" ] && [ "$FIELDBOOK_INSTALL_ONLY" != "$1" ]; then return 1; fi
   if [ -n "${FIELDBOOK_INSTALL_PLAN:-}" ]; then echo "plan: $1"; return 1; fi
   return 0
 }
@@ -57,7 +59,9 @@ elif command -v trunk >/dev/null 2>&1 && trunk --version | grep -q " $TRUNK_VERS
   log "trunk $TRUNK_VERSION present"
 else
   log "installing trunk $TRUNK_VERSION (several minutes on a cold machine)"
-  install_tool trunk --version "$TRUNK_VERSION" --locked
+  # Without its default features (TLS for downloads, the update check): it never downloads
+  # here (Trunk.toml `offline = true`), and rustls with its crypto is ~1 min of a cold build.
+  install_tool trunk --version "$TRUNK_VERSION" --locked --no-default-features
 fi
 
 # 2b. cargo-fuzz, for the fuzz smoke (scripts/fuzz.sh; the nightly toolchain it needs is

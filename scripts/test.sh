@@ -3,6 +3,11 @@
 # integration tests (SQLite and a throwaway PostgreSQL cluster), the release build of client
 # and relay, and the Playwright end-to-end suite in Debian's Chromium against the real server.
 # Installs whatever is missing first.
+#
+# Two cores, so a cold run overlaps work that needs nothing of each other: the tools install
+# (minutes of `cargo install` on a new machine) while clippy checks the code, and the fuzz
+# targets build at the lowest priority during the release builds and the browser tests
+# (taking only the CPU time those leave idle). Each step prints the seconds since the start.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -11,8 +16,31 @@ started=$(date +%s)
 # Each step says how long the run has taken so far, so a slow CI run shows where it went.
 step() { printf '\n\033[1;32m[test +%ss]\033[0m %s\n' "$(( $(date +%s) - started ))" "$*"; }
 
-scripts/install-tools.sh test
 export PATH="$root/.tools/node_modules/.bin:$PATH"
+mkdir -p target
+# Waits for a background job; on failure shows its log and stops the run.
+await_job() {
+  local pid="$1" log="$2" what="$3"
+  if ! wait "$pid"; then
+    cat "$log"
+    echo "$what failed (log above: $log)" >&2
+    exit 1
+  fi
+}
+# Background jobs run in sessions of their own (setsid), so stopping one stops its cargo
+# and rustc too; a run that stops early stops them.
+background_jobs=()
+stop_background_jobs() {
+  for job in "${background_jobs[@]}"; do kill -- "-$job" 2>/dev/null || true; done
+}
+trap stop_background_jobs EXIT
+
+step "installing missing tools in the background (log: target/install-tools.log)"
+# The wasm target first: clippy's wasm32 check below needs it.
+FIELDBOOK_INSTALL_ONLY=wasm-target scripts/install-tools.sh test
+setsid -w scripts/install-tools.sh test > target/install-tools.log 2>&1 &
+install_pid=$!
+background_jobs+=("$install_pid")
 
 step "scripts/start.sh installs only what building and running need"
 build_plan="$(FIELDBOOK_INSTALL_PLAN=1 scripts/install-tools.sh build)"
@@ -25,13 +53,6 @@ for tool in chromium postgresql cargo-fuzz e2e-npm-packages; do
 done
 grep -q "scripts/install-tools.sh build" scripts/start.sh
 
-# A real PostgreSQL for the tests of several relays sharing one database: a throwaway
-# cluster in a temporary directory on a loopback port, stopped and removed on exit.
-source scripts/lib/pg-cluster.sh
-pg_port="${FIELDBOOK_TEST_PG_PORT:-55439}"
-step "PostgreSQL test cluster on 127.0.0.1:$pg_port"
-start_pg_cluster "$pg_port"
-
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -41,8 +62,28 @@ cargo clippy -p fieldbook-shared -p fieldbook-client-codec -p fieldbook-server -
 step "clippy (wasm32: client screens and engine)"
 cargo clippy -p fieldbook-client -p fieldbook-engine --target wasm32-unknown-unknown -- -D warnings
 
+step "waiting for the tools install"
+await_job "$install_pid" target/install-tools.log "scripts/install-tools.sh test"
+grep -a '\[install' target/install-tools.log || true
+
+# A real PostgreSQL for the tests of several relays sharing one database: a throwaway
+# cluster in a temporary directory on a loopback port, stopped and removed on exit.
+source scripts/lib/pg-cluster.sh
+pg_port="${FIELDBOOK_TEST_PG_PORT:-55439}"
+step "PostgreSQL test cluster on 127.0.0.1:$pg_port"
+start_pg_cluster "$pg_port"
+trap 'stop_background_jobs; stop_pg_cluster' EXIT
+
 step "native tests (shared, snapshot decoders, server)"
 cargo test -p fieldbook-shared -p fieldbook-client-codec -p fieldbook-server
+
+fuzz_targets=(protocol_decode blob_validate relay_session csv_import vcard_import history)
+step "fuzz targets build in the background at the lowest priority (log: target/fuzz-build.log)"
+# Nightly, in target/fuzz: shares no lock with the builds below. It gets the CPU they and
+# the browser tests leave idle (the release builds' single-threaded link and wasm-opt).
+FIELDBOOK_FUZZ_ONLY_BUILD=1 setsid -w nice -n 19 scripts/fuzz.sh 0 "${fuzz_targets[@]}" > target/fuzz-build.log 2>&1 &
+fuzz_build_pid=$!
+background_jobs+=("$fuzz_build_pid")
 
 step "release build: client (trunk) and relay"
 trunk build --release
@@ -67,18 +108,20 @@ scripts/check-ui-wasm.sh
 step "end-to-end tests (Playwright, Chromium)"
 (cd e2e && npx playwright test)
 
+# The profiled phases (warm start, search, bootstrap, CSV import, dashboard) run once, in
+# the profile smoke; every other benchmark spec in the benchmark smoke.
+profiled="warm start to an interactive list|search-as-you-type and edit|sync between two browser devices|CSV import of|dashboards over large"
 step "benchmark smoke run (small book, so the benchmark code cannot rot)"
-FIELDBOOK_BENCH_SMOKE=1 scripts/bench.sh
+FIELDBOOK_BENCH_SMOKE=1 FIELDBOOK_BENCH_SKIP="$profiled" scripts/bench.sh
 step "profile smoke run (the benchmark's profiled phases, named wasm frames)"
-# Only the profiled phases (warm start, search, bootstrap, CSV import, dashboard): the
-# other benchmark specs already ran in the smoke above.
-FIELDBOOK_BENCH_SMOKE=1 scripts/profile.sh \
-  -g "warm start to an interactive list|search-as-you-type and edit|sync between two browser devices|CSV import of|dashboards over large"
+FIELDBOOK_BENCH_SMOKE=1 scripts/profile.sh -g "$profiled"
+
+step "waiting for the fuzz targets' build"
+await_job "$fuzz_build_pid" target/fuzz-build.log "the fuzz targets' build"
 
 step "fuzz smoke (each target for a few seconds from its seed corpus; scripts/fuzz.sh)"
 # `history` joined once findings 8-11 were fixed (RELIABILITY.md: 303,477 executions in
 # 600 s, 0 crashes); longer runs: `scripts/fuzz.sh 600 history`.
-scripts/fuzz.sh "${FIELDBOOK_FUZZ_SMOKE_SECONDS:-5}" \
-  protocol_decode blob_validate relay_session csv_import vcard_import history
+scripts/fuzz.sh "${FIELDBOOK_FUZZ_SMOKE_SECONDS:-5}" "${fuzz_targets[@]}"
 
 step "all tests passed in $(( $(date +%s) - started )) s"
