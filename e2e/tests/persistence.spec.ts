@@ -212,52 +212,49 @@ test('an engine that reads the book the page already shows does not send it agai
     await expect(list.resultCount).toHaveText(count);
   };
 
-  // index.html's read made stale (the rename's log record left out, another data version),
-  // as if another tab's engine wrote between the page's read and this engine's: the engine
-  // sends the whole book, which replaces the stale one. (At once after the rename, before
-  // the engine folds its log record into the snapshot.)
+  // How index.html's read of the stored book reaches the page: as read, or (localStorage
+  // `fieldbook-test-read`) made stale or late.
   await page.addInitScript(() => {
-    if (localStorage.getItem('fieldbook-test-stale-read') !== '1') return;
+    const how = localStorage.getItem('fieldbook-test-read');
+    if (!how) return;
     let stored: Promise<unknown> | undefined;
     Object.defineProperty(window, 'fieldbookStoredBook', {
       configurable: true,
       get: () => stored,
       set: (read: Promise<any>) => {
-        stored = read.then((book) => (book && book.snapshot ? { ...book, log: [], version: 'a-version-since-replaced' } : book));
+        stored = read.then((book) =>
+          how === 'stale'
+            ? book && book.snapshot ? { ...book, log: [], version: 'a-version-since-replaced' } : book
+            : new Promise((resolve) => setTimeout(() => resolve(book), 1_500)),
+        );
       },
     });
   });
-  await page.evaluate(() => localStorage.setItem('fieldbook-test-stale-read', '1'));
+
+  // index.html's read made stale (the rename's log record left out, another data version),
+  // as if another tab's engine wrote between the page's read and this engine's: the engine
+  // sends the whole book, which replaces the stale one. (At once after the rename, before
+  // the engine folds its log record into the snapshot.)
+  await page.evaluate(() => localStorage.setItem('fieldbook-test-read', 'stale'));
   await list.open();
   expect(await heldAsRead()).toBe(0);
   await expectWholeBook();
 
   // A plain reload: index.html reads the book and its data version, the engine the same.
-  await page.evaluate(() => localStorage.removeItem('fieldbook-test-stale-read'));
+  await page.evaluate(() => localStorage.removeItem('fieldbook-test-read'));
   await list.open();
   expect(await heldAsRead()).toBe(1);
   await expectWholeBook();
 
   // index.html's read comes in late (a slow phone decoding a large book): the engine's own
   // read ends first and waits for the page's word instead of sending the book whole.
-  await page.addInitScript(() => {
-    if (localStorage.getItem('fieldbook-test-late-read') !== '1') return;
-    let stored: Promise<unknown> | undefined;
-    Object.defineProperty(window, 'fieldbookStoredBook', {
-      configurable: true,
-      get: () => stored,
-      set: (read: Promise<unknown>) => {
-        stored = read.then((book) => new Promise((resolve) => setTimeout(() => resolve(book), 1_500)));
-      },
-    });
-  });
-  await page.evaluate(() => localStorage.setItem('fieldbook-test-late-read', '1'));
+  await page.evaluate(() => localStorage.setItem('fieldbook-test-read', 'late'));
   await list.open();
   await page.waitForFunction(() => performance.getEntriesByName('fieldbook:book-built').length >= 1);
   await expect.poll(() => engineTotal(page, 'start: book as the page held it')).toBe(1);
   expect(await engineTotal(page, 'start: read before the page said its book')).toBe(1);
   await expectWholeBook();
-  await page.evaluate(() => localStorage.removeItem('fieldbook-test-late-read'));
+  await page.evaluate(() => localStorage.removeItem('fieldbook-test-read'));
 });
 
 test('a dashboard that read the facts from their log leaves a snapshot behind at once, so a short session still speeds up the next start', async ({ page, context }) => {
