@@ -8,6 +8,8 @@ import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
 import { DeviceStorage } from './fixtures/device_storage';
 import { engineTotal } from './fixtures/engine_timings';
+import { ErasePage } from './fixtures/erase_page';
+import { HistoryPage } from './fixtures/history_page';
 import { storageFullAfter } from './fixtures/storage_full';
 
 test.use({ viewport: { width: 390, height: 844 }, hasTouch: true });
@@ -284,7 +286,9 @@ test('an import made offline is sent whole after a browser restart, a customer c
       await phone.customer.setField('notes', `Call ${call}`);
       await phone.customer.expectSaved();
     }
-    await expect.poll(async () => (await storage.keys('doc_chunks')).filter((key) => key.startsWith(`${id}/`))).not.toContain(`${id}/0000000000`);
+    // Its first snapshot was packed with the other visitors' (chunk 0): compaction took it out.
+    await expect.poll(async () => (await storage.packed()).map((member) => member.id)).not.toContain(id);
+    expect((await storage.packed()).length).toBe(2);
     const unsent = await phone.page.getByTestId('sync-status').textContent();
     expect(unsent).toMatch(/\b(29|30) changes not backed up/);
 
@@ -308,6 +312,72 @@ test('an import made offline is sent whole after a browser restart, a customer c
   } finally {
     await profile.remove();
   }
+});
+
+test("an import's customers are stored together, and leave no bytes behind when edited away or erased", async ({ page }) => {
+  test.setTimeout(90_000);
+  const list = new CustomerListPage(page);
+  await list.open();
+  const names = ['Lea Packed', 'Max Packed', 'Nia Packed'];
+  const importer = new ImportPage(page);
+  await importer.open();
+  await importer.choose(writeFile('visitors.csv', ['Name,Company,Notes', ...names.map((name) => `${name},Pack AG,Met at stand ${name}`)].join('\n')));
+  await importer.run();
+  await expect(page.getByTestId('import-summary')).toContainText('3 imported');
+
+  // One record holds the three documents; none has a chunk of its own.
+  const storage = new DeviceStorage(page);
+  const packed = await storage.packed();
+  expect(packed).toHaveLength(3);
+  expect(await storage.count('doc_packs')).toBe(1);
+  const chunkKeys = await storage.keys('doc_chunks');
+  for (const { id } of packed) expect(chunkKeys.filter((key) => key.startsWith(`${id}/`))).toEqual([]);
+  const text = (bytes: number[]) => Buffer.from(bytes).toString('latin1');
+  const ids: string[] = [];
+  for (const name of names) {
+    await list.open();
+    await list.openCustomer(name);
+    ids.push(decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? ''));
+  }
+  const [lea, max, nia] = ids;
+  expect(packed.map((member) => member.id).sort()).toEqual(ids.slice().sort());
+
+  // Nia is erased completely: her pack is written again without her.
+  const customer = new CustomerPage(page);
+  await new HistoryPage(page).openFromCustomer();
+  const erase = new ErasePage(page);
+  await erase.openFromHistory();
+  await erase.erase(false);
+  await expect(list.rowNames).toHaveText(['Lea Packed', 'Max Packed']);
+  await expect.poll(async () => (await storage.packed()).map((member) => member.id).sort()).toEqual([lea, max].sort());
+  expect(nia).not.toBe(lea);
+  for (const member of await storage.packed()) expect(text(member.bytes)).not.toContain('Nia Packed');
+
+  // Lea is edited until her document is compacted: it leaves the pack, Max stays in it.
+  await list.openCustomer('Lea Packed');
+  for (let call = 1; call <= 26; call++) {
+    await customer.setField('notes', `Call ${call}`);
+    await customer.expectSaved();
+  }
+  await expect.poll(async () => (await storage.packed()).map((member) => member.id)).toEqual([max]);
+  expect((await storage.keys('doc_chunks')).some((key) => key.startsWith(`${lea}/`))).toBe(true);
+
+  // After a restart both read whole: Lea from her own chunks, Max from the pack.
+  await page.reload();
+  await list.open();
+  await expect(list.rowNames).toHaveText(['Lea Packed', 'Max Packed']);
+  await list.openCustomer('Lea Packed');
+  await expect(page.getByTestId('field-notes')).toHaveValue('Call 26');
+  await expect(page.getByTestId('field-company')).toHaveValue('Pack AG');
+  await list.open();
+  await list.openCustomer('Max Packed');
+  await expect(page.getByTestId('field-notes')).toHaveValue('Met at stand Max Packed');
+  await customer.setField('notes', 'Called back');
+  await customer.expectSaved();
+  await page.reload();
+  await list.open();
+  await list.openCustomer('Max Packed');
+  await expect(page.getByTestId('field-notes')).toHaveValue('Called back');
 });
 
 test("a large file's documents are made on two cores, and each customer is whole, editable and synced", async ({ page, browser, baseURL }) => {

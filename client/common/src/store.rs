@@ -1,13 +1,21 @@
 //! The device's IndexedDB database: document chunks, the list's and the dashboards'
 //! projections, device metadata and the outbox.
 //!
-//! # Object stores (version 6)
+//! # Object stores (version 7)
 //!
 //! - `doc_chunks`: the bytes of every customer document, as chunks keyed
 //!   `"<customer id>/<sequence number, 10 digits>"`. Chunk 0 is a snapshot; every saved edit
 //!   appends one small incremental chunk; compaction replaces all chunks of a document with
 //!   one snapshot inside the same transaction that writes it. Loading a document
 //!   concatenates its chunks in key order. The one record per customer a write adds.
+//! - `doc_packs` (from version 7): the first snapshots of many new customers in one record
+//!   (an import's): `{ids: [customer id…], docs: [bytes…]}`, auto-increment keys, at most
+//!   [`PACK_MEMBERS`] each, found by customer through the multi-entry index `member` on
+//!   `ids`. A packed document is its customer's chunk 0: its own chunks start at 1. One
+//!   `put` per customer cost an import of 10,000 rows ~1 s of IndexedDB requests; a pack of
+//!   100 costs about what one chunk does. Invariant: *a customer leaves its pack in the
+//!   transaction that deletes its chunk 0* (a document's compaction, an erasure): the pack
+//!   is rewritten without it (or deleted once empty), so no erased bytes stay behind.
 //! - `summaries_log` and `facts_log`: one record per write (auto-increment keys, in write
 //!   order) holding the [`CustomerSummary`]s (a JSON array: readable by any later build) or
 //!   the [`CustomerFacts`] (`shared::model::snapshot::encode`) of every customer it
@@ -47,8 +55,8 @@
 use std::future::IntoFuture;
 
 use idb::{
-    Database, DatabaseEvent, Factory, KeyRange, ObjectStoreParams, Query, TransactionMode,
-    TransactionResult,
+    Database, DatabaseEvent, Factory, IndexParams, KeyPath, KeyRange, ObjectStoreParams, Query,
+    TransactionMode, TransactionResult,
 };
 use js_sys::Uint8Array;
 use shared::model::history::Arrival;
@@ -60,7 +68,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 /// The account's own book's database.
 pub const OWN_DATABASE: &str = "fieldbook";
-const DB_VERSION: u32 = 6;
+const DB_VERSION: u32 = 7;
 
 thread_local! {
     /// The database of the book this thread works in (`set_database`).
@@ -79,6 +87,14 @@ pub fn database() -> String {
     DATABASE.with(|database| database.borrow().clone())
 }
 const DOC_CHUNKS: &str = "doc_chunks";
+const DOC_PACKS: &str = "doc_packs";
+/// The index of [`DOC_PACKS`] by member customer.
+const PACK_MEMBER: &str = "member";
+/// At most this many documents in one pack: a pack is rewritten whenever one of its
+/// customers leaves it, so it stays small (~70 KB of typical new customers).
+pub const PACK_MEMBERS: usize = 100;
+/// ... and at most about this many bytes.
+const PACK_BYTES: usize = 256 * 1024;
 const META: &str = "meta";
 const OUTBOX: &str = "outbox";
 const SNAPSHOTS: &str = "snapshots";
@@ -90,8 +106,9 @@ pub const DATA_VERSION: &str = "data-version";
 const FACTS_LOG: &str = "facts_log";
 const ARRIVALS: &str = "arrivals";
 /// Every store of a version-6 database.
-const STORES: [&str; 7] = [
+const STORES: [&str; 8] = [
     DOC_CHUNKS,
+    DOC_PACKS,
     META,
     OUTBOX,
     SNAPSHOTS,
@@ -306,6 +323,9 @@ impl From<idb::Error> for StoreError {
 pub struct WriteBatch {
     /// Document chunks to store: (customer, sequence number, bytes).
     pub chunks: Vec<(CustomerId, u32, Vec<u8>)>,
+    /// The first snapshots of customers with nothing stored yet (an import's): stored in
+    /// packs of [`PACK_MEMBERS`] (module doc), each its customer's chunk 0.
+    pub new_docs: Vec<(CustomerId, Vec<u8>)>,
     /// Chunks to delete before the puts: every chunk of the customer below the sequence
     /// number, and every unverified one (compaction of a document that holds them all).
     pub delete_chunks_below: Vec<(CustomerId, u32)>,
@@ -348,6 +368,7 @@ impl WriteBatch {
     /// Whether the batch changes what is stored (not only the outbox or the arrivals).
     pub fn changes_data(&self) -> bool {
         !(self.chunks.is_empty()
+            && self.new_docs.is_empty()
             && self.unverified.is_empty()
             && self.summaries.is_empty()
             && self.facts.is_empty()
@@ -500,11 +521,28 @@ impl Store {
             for name in STORES {
                 if !existing.iter().any(|store| store == name) {
                     let mut params = ObjectStoreParams::new();
-                    if matches!(name, OUTBOX | SUMMARIES_LOG | FACTS_LOG | ARRIVALS) {
+                    if matches!(
+                        name,
+                        OUTBOX | SUMMARIES_LOG | FACTS_LOG | ARRIVALS | DOC_PACKS
+                    ) {
                         params.auto_increment(true);
                     }
-                    if let Err(err) = database.create_object_store(name, params) {
-                        tracing::error!(store = name, cause = %err, "cannot create object store");
+                    match database.create_object_store(name, params) {
+                        Ok(store) if name == DOC_PACKS => {
+                            let mut params = IndexParams::new();
+                            params.multi_entry(true);
+                            if let Err(err) = store.create_index(
+                                PACK_MEMBER,
+                                KeyPath::new_single("ids"),
+                                Some(params),
+                            ) {
+                                tracing::error!(cause = %err, "cannot create the packs' index");
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(err) => {
+                            tracing::error!(store = name, cause = %err, "cannot create object store")
+                        }
                     }
                 }
             }
@@ -693,11 +731,17 @@ impl Store {
     pub async fn stored_customers(&self) -> Result<(Vec<CustomerId>, Vec<CustomerId>), StoreError> {
         let transaction = self
             .database
-            .transaction(&[DOC_CHUNKS], TransactionMode::ReadOnly)?;
-        let keys = transaction
-            .object_store(DOC_CHUNKS)?
+            .transaction(&[DOC_CHUNKS, DOC_PACKS], TransactionMode::ReadOnly)?;
+        let keys = (transaction.object_store(DOC_CHUNKS)?)
             .get_all_keys(None, None)?
-            .await?;
+            .into_future();
+        // Every pack (documents included: one read of ~70 KB records is far cheaper than a
+        // cursor step per customer over the index).
+        let packs = (transaction.object_store(DOC_PACKS)?)
+            .get_all(None, None)?
+            .into_future();
+        let keys = keys.await?;
+        let packs = packs.await?;
         let mut ids: Vec<CustomerId> = Vec::new();
         let mut unverified: Vec<CustomerId> = Vec::new();
         for key in keys.iter().filter_map(|key| key.as_string()) {
@@ -712,6 +756,17 @@ impl Store {
             }
             if ids.last() != Some(&id) {
                 ids.push(id);
+            }
+        }
+        let mut listed: std::collections::HashSet<CustomerId> = ids.iter().cloned().collect();
+        for pack in packs.iter().filter_map(PackRecord::read) {
+            for id in pack.ids.iter() {
+                let Some(id) = id.as_string().and_then(|id| id.parse::<CustomerId>().ok()) else {
+                    continue;
+                };
+                if listed.insert(id.clone()) {
+                    ids.push(id);
+                }
             }
         }
         Ok((ids, unverified))
@@ -736,7 +791,7 @@ impl Store {
         };
         let transaction = self
             .database
-            .transaction(&[DOC_CHUNKS], TransactionMode::ReadOnly)?;
+            .transaction(&[DOC_CHUNKS, DOC_PACKS], TransactionMode::ReadOnly)?;
         let chunks = transaction.object_store(DOC_CHUNKS)?;
         let range = KeyRange::bound(
             &JsValue::from_str(&format!("{first}/")),
@@ -746,17 +801,35 @@ impl Store {
         )?;
         let keys = chunks
             .get_all_keys(Some(Query::KeyRange(range)), None)?
-            .await?;
+            .into_future();
+        // Packed customers: one lookup each, only if anything is packed at all (a new
+        // device's download has nothing packed, and its pages of 1,000 ask here).
+        let index = transaction.object_store(DOC_PACKS)?.index(PACK_MEMBER)?;
+        let n_packed = index.count(None)?.into_future();
+        let keys = keys.await?;
         let wanted: std::collections::HashSet<&str> =
             customer_ids.iter().map(CustomerId::as_str).collect();
-        Ok(keys
+        let mut stored: std::collections::HashSet<CustomerId> = keys
             .iter()
             .filter_map(JsValue::as_string)
             .filter_map(|key| {
                 let id = key.rsplit_once('/')?.0;
                 wanted.contains(id).then(|| id.parse().ok()).flatten()
             })
-            .collect())
+            .collect();
+        if n_packed.await? > 0 {
+            let mut lookups = Vec::new();
+            for customer_id in customer_ids.iter().filter(|id| !stored.contains(*id)) {
+                let key = JsValue::from_str(customer_id.as_str());
+                lookups.push((customer_id, index.count(Some(Query::Key(key)))?.into_future()));
+            }
+            for (customer_id, lookup) in lookups {
+                if lookup.await? > 0 {
+                    stored.insert(customer_id.clone());
+                }
+            }
+        }
+        Ok(stored)
     }
 
     /// The stored chunks of several documents (empty for unknown ones), in one transaction
@@ -768,18 +841,20 @@ impl Store {
     ) -> Result<Vec<StoredDoc>, StoreError> {
         let transaction = self
             .database
-            .transaction(&[DOC_CHUNKS], TransactionMode::ReadOnly)?;
+            .transaction(&[DOC_CHUNKS, DOC_PACKS], TransactionMode::ReadOnly)?;
         let chunks = transaction.object_store(DOC_CHUNKS)?;
+        // Every request is issued (its future made) up front, then heard in order.
         let mut requests = Vec::with_capacity(customer_ids.len());
         for customer_id in customer_ids {
             let range = chunk_range(customer_id, None)?;
             let keys = chunks.get_all_keys(Some(Query::KeyRange(range.clone())), None)?;
             let values = chunks.get_all(Some(Query::KeyRange(range)), None)?;
-            requests.push(async move { Ok::<_, StoreError>((keys.await?, values.await?)) });
+            requests.push((keys.into_future(), values.into_future()));
         }
+        let mut packed = PackedDocs::ask(&transaction, customer_ids)?;
         let mut docs = Vec::with_capacity(customer_ids.len());
-        for result in futures_util::future::join_all(requests).await {
-            let (keys, values) = result?;
+        for (keys, values) in requests {
+            let (keys, values) = (keys.await?, values.await?);
             let mut stored = StoredDoc::default();
             for value in values {
                 let bytes: Uint8Array = value
@@ -812,6 +887,17 @@ impl Store {
             }
             docs.push(stored);
         }
+        // A packed document is its customer's chunk 0: before every chunk of its own.
+        for (stored, packed) in docs.iter_mut().zip(packed.hear().await?) {
+            if packed.is_empty() {
+                continue;
+            }
+            stored.n_chunks += packed.len() as u32;
+            stored.next_seq = stored.next_seq.max(1);
+            let mut bytes = packed.concat();
+            bytes.append(&mut stored.bytes);
+            stored.bytes = bytes;
+        }
         Ok(docs)
     }
 
@@ -833,6 +919,19 @@ impl Store {
         // request's future hears only events after it is awaited).
         if !batch.delete_outbox.is_empty() {
             delete_outbox_in(&outbox, &batch.delete_outbox).await?;
+        }
+        // Customers whose chunk 0 this write deletes leave their packs (module doc).
+        let packs = transaction.object_store(DOC_PACKS)?;
+        let leaving: Vec<&CustomerId> = (batch.erase.iter())
+            .chain(
+                (batch.delete_chunks_below.iter())
+                    .filter(|(_, below)| *below > 0)
+                    .map(|(customer_id, _)| customer_id),
+            )
+            .collect();
+        leave_packs(&packs, &leaving).await?;
+        for members in packed(&batch.new_docs) {
+            packs.add(&pack_value(members), None)?;
         }
         for customer_id in &batch.erase {
             chunks.delete(Query::KeyRange(chunk_range(customer_id, None)?))?;
@@ -941,7 +1040,7 @@ impl Store {
     pub async fn load_outbox(&self) -> Result<Vec<(u64, Upload)>, StoreError> {
         let transaction = self
             .database
-            .transaction(&[OUTBOX, DOC_CHUNKS], TransactionMode::ReadOnly)?;
+            .transaction(&[OUTBOX, DOC_CHUNKS, DOC_PACKS], TransactionMode::ReadOnly)?;
         let items = all_outbox_items(&transaction.object_store(OUTBOX)?).await?;
         resolve_outbox(&transaction, items).await
     }
@@ -953,7 +1052,7 @@ impl Store {
         let records: std::collections::BTreeSet<u64> = ids.iter().map(|id| id >> 16).collect();
         let transaction = self
             .database
-            .transaction(&[OUTBOX, DOC_CHUNKS], TransactionMode::ReadOnly)?;
+            .transaction(&[OUTBOX, DOC_CHUNKS, DOC_PACKS], TransactionMode::ReadOnly)?;
         let outbox = transaction.object_store(OUTBOX)?;
         // Every record is asked for at once, then heard in order (see `resolve_outbox`).
         let mut requests = Vec::with_capacity(records.len());
@@ -1250,8 +1349,16 @@ async fn resolve_outbox(
             .and_then(|value| value.dyn_into::<Uint8Array>().ok())
         {
             Some(bytes) => Some(bytes.to_vec()),
-            // Compacted since: the document's first chunk is the snapshot that replaced it.
-            None => chunks
+            None => match (PackedDocs::ask(transaction, std::slice::from_ref(&customer_id))?)
+                .hear()
+                .await?
+                .pop()
+                .and_then(|mut docs| docs.pop())
+            {
+                // Packed: still its chunk 0.
+                Some(bytes) => Some(bytes),
+                // Compacted since: the document's first chunk is the snapshot that replaced it.
+                None => chunks
                 .get_all(
                     Some(Query::KeyRange(chunk_range(&customer_id, None)?)),
                     Some(1),
@@ -1261,6 +1368,7 @@ async fn resolve_outbox(
                 .next()
                 .and_then(|value| value.dyn_into::<Uint8Array>().ok())
                 .map(|bytes| bytes.to_vec()),
+            },
         };
         match bytes {
             Some(bytes) => {
@@ -1279,6 +1387,179 @@ async fn resolve_outbox(
         .into_iter()
         .filter_map(|(id, upload)| Some((id, upload?)))
         .collect())
+}
+
+/// A record of [`DOC_PACKS`], as stored.
+struct PackRecord {
+    ids: js_sys::Array,
+    docs: js_sys::Array,
+}
+
+impl PackRecord {
+    fn read(value: &JsValue) -> Option<PackRecord> {
+        let part = |name: &str| {
+            js_sys::Reflect::get(value, &JsValue::from_str(name))
+                .ok()?
+                .dyn_into::<js_sys::Array>()
+                .ok()
+        };
+        let (ids, docs) = (part("ids")?, part("docs")?);
+        (ids.length() == docs.length()).then_some(PackRecord { ids, docs })
+    }
+
+    fn value(&self) -> JsValue {
+        let value = js_sys::Object::new();
+        // Setting a property of a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&value, &JsValue::from_str("ids"), &self.ids);
+        let _ = js_sys::Reflect::set(&value, &JsValue::from_str("docs"), &self.docs);
+        value.into()
+    }
+}
+
+/// The stored value of a pack of new documents.
+fn pack_value(members: &[(CustomerId, Vec<u8>)]) -> JsValue {
+    let ids = js_sys::Array::new_with_length(members.len() as u32);
+    let docs = js_sys::Array::new_with_length(members.len() as u32);
+    for (position, (customer_id, bytes)) in members.iter().enumerate() {
+        ids.set(position as u32, JsValue::from_str(customer_id.as_str()));
+        docs.set(position as u32, Uint8Array::from(bytes.as_slice()).into());
+    }
+    PackRecord { ids, docs }.value()
+}
+
+/// `docs` cut into packs: at most [`PACK_MEMBERS`] each, and at most about [`PACK_BYTES`].
+fn packed(docs: &[(CustomerId, Vec<u8>)]) -> Vec<&[(CustomerId, Vec<u8>)]> {
+    let mut packs = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (end, (_, doc)) in docs.iter().enumerate() {
+        if end > start && (end - start == PACK_MEMBERS || bytes + doc.len() > PACK_BYTES) {
+            packs.push(&docs[start..end]);
+            (start, bytes) = (end, 0);
+        }
+        bytes += doc.len();
+    }
+    if start < docs.len() {
+        packs.push(&docs[start..]);
+    }
+    packs
+}
+
+/// Takes `leaving` out of every pack holding them, within `packs`' read-write transaction:
+/// each such pack is rewritten without them, or deleted once empty.
+async fn leave_packs(packs: &idb::ObjectStore, leaving: &[&CustomerId]) -> Result<(), StoreError> {
+    if leaving.is_empty() {
+        return Ok(());
+    }
+    let index = packs.index(PACK_MEMBER)?;
+    let mut lookups = Vec::with_capacity(leaving.len());
+    for customer_id in leaving {
+        let key = JsValue::from_str(customer_id.as_str());
+        lookups.push((
+            customer_id,
+            index.get_all_keys(Some(Query::Key(key)), None)?.into_future(),
+        ));
+    }
+    let mut by_pack: std::collections::BTreeMap<u64, std::collections::HashSet<&str>> =
+        Default::default();
+    for (customer_id, lookup) in lookups {
+        for key in lookup.await? {
+            let key = key.as_f64().unwrap_or_default() as u64;
+            by_pack.entry(key).or_default().insert(customer_id.as_str());
+        }
+    }
+    let mut reads = Vec::with_capacity(by_pack.len());
+    for key in by_pack.keys() {
+        let key = JsValue::from_f64(*key as f64);
+        reads.push(packs.get(Query::Key(key))?.into_future());
+    }
+    for ((key, leaving), read) in by_pack.into_iter().zip(reads) {
+        let key = JsValue::from_f64(key as f64);
+        let Some(pack) = read.await?.as_ref().and_then(PackRecord::read) else {
+            continue;
+        };
+        let kept = PackRecord {
+            ids: js_sys::Array::new(),
+            docs: js_sys::Array::new(),
+        };
+        for position in 0..pack.ids.length() {
+            let id = pack.ids.get(position);
+            if !id.as_string().is_some_and(|id| leaving.contains(id.as_str())) {
+                kept.ids.push(&id);
+                kept.docs.push(&pack.docs.get(position));
+            }
+        }
+        if kept.ids.length() == 0 {
+            packs.delete(Query::Key(key))?;
+        } else {
+            packs.put(&kept.value(), Some(&key))?;
+        }
+    }
+    Ok(())
+}
+
+/// The packed documents of some customers, asked for within a transaction covering
+/// [`DOC_PACKS`]: one index lookup each, issued at once ([`PackedDocs::ask`]), then one read
+/// of each pack they name ([`PackedDocs::hear`]).
+struct PackedDocs {
+    store: idb::ObjectStore,
+    lookups: Vec<(String, idb::request::futures::GetAllKeysStoreRequestFuture)>,
+}
+
+impl PackedDocs {
+    fn ask(transaction: &idb::Transaction, customer_ids: &[CustomerId]) -> Result<Self, StoreError> {
+        let store = transaction.object_store(DOC_PACKS)?;
+        let index = store.index(PACK_MEMBER)?;
+        let mut lookups = Vec::with_capacity(customer_ids.len());
+        for customer_id in customer_ids {
+            let key = JsValue::from_str(customer_id.as_str());
+            lookups.push((
+                customer_id.to_string(),
+                index.get_all_keys(Some(Query::Key(key)), None)?.into_future(),
+            ));
+        }
+        Ok(PackedDocs { store, lookups })
+    }
+
+    /// Each customer's packed documents, in the order asked (none for most: a customer is
+    /// in one pack at most, unless a write was repeated).
+    async fn hear(&mut self) -> Result<Vec<Vec<Vec<u8>>>, StoreError> {
+        let lookups = std::mem::take(&mut self.lookups);
+        let mut wanted: Vec<(String, Vec<u64>)> = Vec::with_capacity(lookups.len());
+        for (customer_id, lookup) in lookups {
+            let keys = lookup.await?;
+            let keys = keys.iter().map(|key| key.as_f64().unwrap_or_default() as u64);
+            wanted.push((customer_id, keys.collect()));
+        }
+        let keys: std::collections::BTreeSet<u64> =
+            wanted.iter().flat_map(|(_, keys)| keys.iter().copied()).collect();
+        let mut reads = Vec::with_capacity(keys.len());
+        for key in &keys {
+            let key = JsValue::from_f64(*key as f64);
+            reads.push(self.store.get(Query::Key(key))?.into_future());
+        }
+        // Each pack's members by id, for the customers asked about.
+        let mut packs: std::collections::HashMap<u64, std::collections::HashMap<String, JsValue>> =
+            Default::default();
+        for (key, read) in keys.into_iter().zip(reads) {
+            let Some(pack) = read.await?.as_ref().and_then(PackRecord::read) else {
+                continue;
+            };
+            let members = (0..pack.ids.length())
+                .filter_map(|position| Some((pack.ids.get(position).as_string()?, position)))
+                .map(|(id, position)| (id, pack.docs.get(position)))
+                .collect();
+            packs.insert(key, members);
+        }
+        Ok(wanted
+            .into_iter()
+            .map(|(customer_id, keys)| {
+                keys.iter()
+                    .filter_map(|key| packs.get(key)?.get(&customer_id))
+                    .filter_map(|doc| Some(doc.dyn_ref::<Uint8Array>()?.to_vec()))
+                    .collect()
+            })
+            .collect())
+    }
 }
 
 /// Deletes outbox items within `outbox`'s transaction (see [`Store::delete_outbox`]).

@@ -2581,13 +2581,14 @@ impl Batch {
         {
             let customer_id = summary.id.clone();
             uploads.push(snapshot_upload(&customer_id, snapshot.clone(), cursor));
-            // Names the chunk below rather than holding its bytes again.
+            // Names the document's chunk 0 (packed, below) rather than holding its bytes
+            // again.
             batch.outbox.push(OutboxValue::Snapshot {
                 customer_id: customer_id.clone(),
                 seq: 0,
                 covers: cursor,
             });
-            batch.chunks.push((customer_id, 0, snapshot));
+            batch.new_docs.push((customer_id, snapshot));
             batch.summaries.push(summary);
             batch.facts.push(facts);
         }
