@@ -443,6 +443,19 @@ test("a large file's documents are made on two cores, and each customer is whole
     await tabletList.openCustomer('Maker001 Row');
     await expect(tablet.getByTestId('field-notes')).toHaveValue('Met at the fair, row 1');
     await expect(tablet.getByTestId('field-company')).toHaveValue('Firm 1');
+    // The download stored them in packs too (a page's new documents together; the two
+    // edited on the phone arrive with their changes and are merged, as chunks).
+    expect((await new DeviceStorage(tablet).packed()).length).toBeGreaterThanOrEqual(n - 2);
+    expect((await new DeviceStorage(tablet).keys('doc_chunks')).length).toBeLessThan(10);
+
+    // An edit of a packed customer on the tablet reaches the phone's packed copy, live.
+    await new CustomerPage(tablet).setField('job_title', 'Buyer from the tablet');
+    await new CustomerPage(tablet).expectSaved();
+    await list.open();
+    await list.searchFor('Maker001');
+    await list.openCustomer('Maker001 Row');
+    await expect(page.getByTestId('field-job_title')).toHaveValue('Buyer from the tablet', { timeout: 15_000 });
+    await expect(page.getByTestId('field-notes')).toHaveValue('Met at the fair, row 1');
   } finally {
     await tabletContext.close();
   }

@@ -420,6 +420,13 @@ pub struct Store {
     database: Database,
     /// Whether it still has the per-customer stores of a database from before version 5.
     legacy: bool,
+    /// Which customers are packed ([`DOC_PACKS`]), read once by [`Store::stored_among`] and
+    /// kept by this connection's writes: a download's pages ask about a thousand customers
+    /// each, and one index lookup per customer cost ~70 ms a page. Only the writing engine
+    /// writes, so it stays true there; an engine that becomes the writer forgets it
+    /// ([`Store::forget_packed`]). Only ever a hint of what to read: a customer it misses
+    /// is stored as new beside its pack, and loading merges every copy.
+    packed: std::cell::RefCell<Option<std::collections::HashSet<CustomerId>>>,
 }
 
 /// Commits a read-write transaction and resolves once it committed. `store` is any object
@@ -571,7 +578,17 @@ impl Store {
         let legacy = [LEGACY_SUMMARIES, LEGACY_FACTS]
             .iter()
             .all(|legacy| names.iter().any(|name| name == legacy));
-        Ok(Store { database, legacy })
+        Ok(Store {
+            database,
+            legacy,
+            packed: Default::default(),
+        })
+    }
+
+    /// Forgets which customers are packed (see [`Store::packed`]): another engine may have
+    /// written since it was read.
+    pub fn forget_packed(&self) {
+        self.packed.replace(None);
     }
 
     /// Closes this connection (a read of another book's database, which must not keep a
@@ -759,14 +776,9 @@ impl Store {
             }
         }
         let mut listed: std::collections::HashSet<CustomerId> = ids.iter().cloned().collect();
-        for pack in packs.iter().filter_map(PackRecord::read) {
-            for id in pack.ids.iter() {
-                let Some(id) = id.as_string().and_then(|id| id.parse::<CustomerId>().ok()) else {
-                    continue;
-                };
-                if listed.insert(id.clone()) {
-                    ids.push(id);
-                }
+        for id in packed_ids(&packs) {
+            if listed.insert(id.clone()) {
+                ids.push(id);
             }
         }
         Ok((ids, unverified))
@@ -802,11 +814,20 @@ impl Store {
         let keys = chunks
             .get_all_keys(Some(Query::KeyRange(range)), None)?
             .into_future();
-        // Packed customers: one lookup each, only if anything is packed at all (a new
-        // device's download has nothing packed, and its pages of 1,000 ask here).
-        let index = transaction.object_store(DOC_PACKS)?.index(PACK_MEMBER)?;
-        let n_packed = index.count(None)?.into_future();
+        let packs = match self.packed.borrow().is_some() {
+            true => None,
+            false => Some(
+                transaction
+                    .object_store(DOC_PACKS)?
+                    .get_all(None, None)?
+                    .into_future(),
+            ),
+        };
         let keys = keys.await?;
+        if let Some(packs) = packs {
+            let packed = packed_ids(&packs.await?);
+            self.packed.replace(Some(packed));
+        }
         let wanted: std::collections::HashSet<&str> =
             customer_ids.iter().map(CustomerId::as_str).collect();
         let mut stored: std::collections::HashSet<CustomerId> = keys
@@ -817,17 +838,13 @@ impl Store {
                 wanted.contains(id).then(|| id.parse().ok()).flatten()
             })
             .collect();
-        if n_packed.await? > 0 {
-            let mut lookups = Vec::new();
-            for customer_id in customer_ids.iter().filter(|id| !stored.contains(*id)) {
-                let key = JsValue::from_str(customer_id.as_str());
-                lookups.push((customer_id, index.count(Some(Query::Key(key)))?.into_future()));
-            }
-            for (customer_id, lookup) in lookups {
-                if lookup.await? > 0 {
-                    stored.insert(customer_id.clone());
-                }
-            }
+        if let Some(packed) = self.packed.borrow().as_ref() {
+            stored.extend(
+                customer_ids
+                    .iter()
+                    .filter(|id| packed.contains(*id))
+                    .cloned(),
+            );
         }
         Ok(stored)
     }
@@ -1003,6 +1020,17 @@ impl Store {
             ids.extend((0..n).map(|position| outbox_id(key, position)));
         }
         commit(transaction, &chunks).await?;
+        if let Some(packed) = self.packed.borrow_mut().as_mut() {
+            for customer_id in &leaving {
+                packed.remove(*customer_id);
+            }
+            packed.extend(
+                batch
+                    .new_docs
+                    .iter()
+                    .map(|(customer_id, _)| customer_id.clone()),
+            );
+        }
         Ok(ids)
     }
 
@@ -1359,15 +1387,15 @@ async fn resolve_outbox(
                 Some(bytes) => Some(bytes),
                 // Compacted since: the document's first chunk is the snapshot that replaced it.
                 None => chunks
-                .get_all(
-                    Some(Query::KeyRange(chunk_range(&customer_id, None)?)),
-                    Some(1),
-                )?
-                .await?
-                .into_iter()
-                .next()
-                .and_then(|value| value.dyn_into::<Uint8Array>().ok())
-                .map(|bytes| bytes.to_vec()),
+                    .get_all(
+                        Some(Query::KeyRange(chunk_range(&customer_id, None)?)),
+                        Some(1),
+                    )?
+                    .await?
+                    .into_iter()
+                    .next()
+                    .and_then(|value| value.dyn_into::<Uint8Array>().ok())
+                    .map(|bytes| bytes.to_vec()),
             },
         };
         match bytes {
@@ -1416,6 +1444,14 @@ impl PackRecord {
     }
 }
 
+/// Every customer in `packs` (values of [`DOC_PACKS`]).
+fn packed_ids(packs: &[JsValue]) -> std::collections::HashSet<CustomerId> {
+    (packs.iter().filter_map(PackRecord::read))
+        .flat_map(|pack| pack.ids.iter().collect::<Vec<_>>())
+        .filter_map(|id| id.as_string()?.parse().ok())
+        .collect()
+}
+
 /// The stored value of a pack of new documents.
 fn pack_value(members: &[(CustomerId, Vec<u8>)]) -> JsValue {
     let ids = js_sys::Array::new_with_length(members.len() as u32);
@@ -1456,7 +1492,9 @@ async fn leave_packs(packs: &idb::ObjectStore, leaving: &[&CustomerId]) -> Resul
         let key = JsValue::from_str(customer_id.as_str());
         lookups.push((
             customer_id,
-            index.get_all_keys(Some(Query::Key(key)), None)?.into_future(),
+            index
+                .get_all_keys(Some(Query::Key(key)), None)?
+                .into_future(),
         ));
     }
     let mut by_pack: std::collections::BTreeMap<u64, std::collections::HashSet<&str>> =
@@ -1483,7 +1521,10 @@ async fn leave_packs(packs: &idb::ObjectStore, leaving: &[&CustomerId]) -> Resul
         };
         for position in 0..pack.ids.length() {
             let id = pack.ids.get(position);
-            if !id.as_string().is_some_and(|id| leaving.contains(id.as_str())) {
+            if !id
+                .as_string()
+                .is_some_and(|id| leaving.contains(id.as_str()))
+            {
                 kept.ids.push(&id);
                 kept.docs.push(&pack.docs.get(position));
             }
@@ -1506,7 +1547,10 @@ struct PackedDocs {
 }
 
 impl PackedDocs {
-    fn ask(transaction: &idb::Transaction, customer_ids: &[CustomerId]) -> Result<Self, StoreError> {
+    fn ask(
+        transaction: &idb::Transaction,
+        customer_ids: &[CustomerId],
+    ) -> Result<Self, StoreError> {
         let store = transaction.object_store(DOC_PACKS)?;
         let index = store.index(PACK_MEMBER)?;
         let mut lookups = Vec::with_capacity(customer_ids.len());
@@ -1514,7 +1558,9 @@ impl PackedDocs {
             let key = JsValue::from_str(customer_id.as_str());
             lookups.push((
                 customer_id.to_string(),
-                index.get_all_keys(Some(Query::Key(key)), None)?.into_future(),
+                index
+                    .get_all_keys(Some(Query::Key(key)), None)?
+                    .into_future(),
             ));
         }
         Ok(PackedDocs { store, lookups })
@@ -1527,11 +1573,15 @@ impl PackedDocs {
         let mut wanted: Vec<(String, Vec<u64>)> = Vec::with_capacity(lookups.len());
         for (customer_id, lookup) in lookups {
             let keys = lookup.await?;
-            let keys = keys.iter().map(|key| key.as_f64().unwrap_or_default() as u64);
+            let keys = keys
+                .iter()
+                .map(|key| key.as_f64().unwrap_or_default() as u64);
             wanted.push((customer_id, keys.collect()));
         }
-        let keys: std::collections::BTreeSet<u64> =
-            wanted.iter().flat_map(|(_, keys)| keys.iter().copied()).collect();
+        let keys: std::collections::BTreeSet<u64> = wanted
+            .iter()
+            .flat_map(|(_, keys)| keys.iter().copied())
+            .collect();
         let mut reads = Vec::with_capacity(keys.len());
         for key in &keys {
             let key = JsValue::from_f64(*key as f64);

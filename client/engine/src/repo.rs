@@ -1181,6 +1181,8 @@ impl Repo {
     async fn become_writer(&self, takeover: bool) -> Result<(), RepoError> {
         let store = self.store().await?;
         mark("fieldbook:writer-start");
+        // Another engine wrote until now.
+        store.forget_packed();
         let actor = match store.get_meta("actor").await? {
             Some(hex) => parse_actor(&hex),
             None => None,
@@ -2147,7 +2149,8 @@ impl Repo {
                 if let Some((summary, facts)) = projected(&slot.id, &entries, projection) {
                     // `projected` checked: the snapshot is the document's only entry.
                     let bytes = entries.into_iter().flat_map(|entry| entry.bytes).collect();
-                    batch.chunks.push((slot.id, 0, bytes));
+                    // New on this device: packed with the page's other new documents.
+                    batch.new_docs.push((slot.id, bytes));
                     batch.summaries.push(summary);
                     batch.facts.push(facts);
                     continue;
@@ -2504,7 +2507,7 @@ impl CreateTurn {
 /// The share of a large batch that the document maker makes (it makes the next request's
 /// share while this engine writes the one before, which takes about as long as making the
 /// rest here).
-const MAKER_SHARE: f64 = 0.7;
+const MAKER_SHARE: f64 = 0.6;
 
 /// Batches of at least this many customers are shared with the document maker.
 const MAKER_FROM: usize = 100;
