@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AccountPage } from './fixtures/account_page';
+import { AppShell } from './fixtures/app_shell';
 import { BrowserProfile } from './fixtures/browser_profile';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
@@ -265,6 +266,9 @@ test('an import made offline is sent whole after a browser restart, a customer c
     const phone = await profile.openTab();
     await phone.account.signIn(email, 'Phone');
     await phone.account.expectBackedUp();
+    // The app's files are all cached before the network goes (a busy machine can take a
+    // while to install the service worker).
+    await new AppShell(phone.page).waitUntilOfflineReady();
 
     // At the show, offline: the visitor list goes in.
     await context.setOffline(true);

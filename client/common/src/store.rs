@@ -1170,7 +1170,9 @@ impl Store {
         for key in ["session", "cursor", "bootstrap", "book-doc", "held"] {
             meta.delete(Query::Key(JsValue::from_str(key)))?;
         }
-        commit(transaction, &meta).await
+        commit(transaction, &meta).await?;
+        self.packed.replace(Some(Default::default()));
+        Ok(())
     }
 
     /// The data version ([`DATA_VERSION`]): equal versions of a database mean equal
