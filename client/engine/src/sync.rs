@@ -211,11 +211,13 @@ impl Sync {
             .and_then(|json| serde_json::from_str(&json).ok());
         // Only ids and documents: the bytes are read back a push at a time (an import of
         // 10,000 customers never sent is tens of megabytes).
+        let started = common::perf::now_ms();
         let outbox: Vec<StoredItem> = (store.outbox_heads().await)
             .map_err(|e| e.to_string())?
             .into_iter()
             .map(OutboxHead::stored)
             .collect();
+        common::perf::add_timing("sync: outbox heads read at start", started);
         let mut outboxes = self.by_channel(outbox, |item| &item.document);
         let mut engines = Vec::new();
         let mut cursor = Seq(0);
