@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { chromiumArgs } from '../playwright.config';
 import { AccountPage } from '../tests/fixtures/account_page';
 import { removeProfile } from '../tests/fixtures/browser_profile';
+import { DeviceStorage } from '../tests/fixtures/device_storage';
 import { openDevice, tabletSize } from '../tests/fixtures/devices';
 import { BooksMenu, TeamDashboardPage, TeamPage, openTerritory } from '../tests/fixtures/team_page';
 
@@ -64,28 +65,7 @@ async function seed(page: Page, n: number, seedValue: number, extra = '') {
   // the benchmark's rapid restarts (each under the 1 s a start waits before compacting)
   // would then measure that read every time (534-578 ms with ten custom fields, against
   // ~250 ms from the snapshot): wait for it, as a rep's app that stays open a second does.
-  await expect
-    .poll(
-      () =>
-        page.evaluate(
-          () =>
-            new Promise<number>((resolve, reject) => {
-              const open = indexedDB.open('fieldbook');
-              open.onsuccess = () => {
-                const db = open.result;
-                const count = db.transaction('summaries_log', 'readonly').objectStore('summaries_log').count();
-                count.onsuccess = () => {
-                  db.close();
-                  resolve(count.result);
-                };
-                count.onerror = () => reject(count.error);
-              };
-              open.onerror = () => reject(open.error);
-            }),
-        ),
-      { timeout: 60_000 },
-    )
-    .toBe(0);
+  await expect.poll(() => new DeviceStorage(page).count('summaries_log'), { timeout: 60_000 }).toBe(0);
   return done;
 }
 
