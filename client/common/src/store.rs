@@ -420,8 +420,8 @@ pub struct Store {
     database: Database,
     /// Whether it still has the per-customer stores of a database from before version 5.
     legacy: bool,
-    /// Which customers are packed ([`DOC_PACKS`]), read once by [`Store::stored_among`] and
-    /// kept by this connection's writes: a download's pages ask about a thousand customers
+    /// Which customers are packed ([`DOC_PACKS`]), read once by [`Store::stored_among`] or
+    /// [`Store::stored_customers`] and kept by this connection's writes: a download's pages ask about a thousand customers
     /// each, and one index lookup per customer cost ~70 ms a page. Only the writing engine
     /// writes, so it stays true there; an engine that becomes the writer forgets it
     /// ([`Store::forget_packed`]). Only ever a hint of what to read: a customer it misses
@@ -775,12 +775,15 @@ impl Store {
                 ids.push(id);
             }
         }
+        let packed = packed_ids(&packs);
         let mut listed: std::collections::HashSet<CustomerId> = ids.iter().cloned().collect();
-        for id in packed_ids(&packs) {
+        for id in &packed {
             if listed.insert(id.clone()) {
-                ids.push(id);
+                ids.push(id.clone());
             }
         }
+        // What `stored_among` would read again at the next download's first page.
+        self.packed.replace(Some(packed));
         Ok((ids, unverified))
     }
 
@@ -1353,38 +1356,37 @@ async fn resolve_outbox(
         }
     }
     // Every named chunk is asked for at once, then heard in order (each request made a
-    // future when issued: a future hears only events after it is made).
+    // future when issued: a future hears only events after it is made); so are the packs
+    // holding them (an import's named documents are packed: one read per pack, not one
+    // per item).
+    let named: Vec<(usize, CustomerId, u32, Seq)> = named
+        .into_iter()
+        .filter_map(|(index, snapshot)| match snapshot {
+            OutboxValue::Snapshot {
+                customer_id,
+                seq,
+                covers,
+            } => Some((index, customer_id, seq, covers)),
+            OutboxValue::Encoded(_) => None,
+        })
+        .collect();
     let chunks = transaction.object_store(DOC_CHUNKS)?;
     let mut requests = Vec::with_capacity(named.len());
-    for (_, snapshot) in &named {
-        if let OutboxValue::Snapshot {
-            customer_id, seq, ..
-        } = snapshot
-        {
-            let key = JsValue::from_str(&chunk_key(customer_id, *seq));
-            requests.push(chunks.get(Query::Key(key))?.into_future());
-        }
+    for (_, customer_id, seq, _) in &named {
+        let key = JsValue::from_str(&chunk_key(customer_id, *seq));
+        requests.push(chunks.get(Query::Key(key))?.into_future());
     }
-    for ((index, snapshot), request) in named.into_iter().zip(requests) {
-        let OutboxValue::Snapshot {
-            customer_id,
-            covers,
-            ..
-        } = snapshot
-        else {
-            continue;
-        };
+    let ids: Vec<CustomerId> = named.iter().map(|(_, id, ..)| id.clone()).collect();
+    let packed = PackedDocs::ask(transaction, &ids)?.hear().await?;
+    for (((index, customer_id, _, covers), request), mut packed) in
+        named.into_iter().zip(requests).zip(packed)
+    {
         let bytes = match request
             .await?
             .and_then(|value| value.dyn_into::<Uint8Array>().ok())
         {
             Some(bytes) => Some(bytes.to_vec()),
-            None => match (PackedDocs::ask(transaction, std::slice::from_ref(&customer_id))?)
-                .hear()
-                .await?
-                .pop()
-                .and_then(|mut docs| docs.pop())
-            {
+            None => match packed.pop() {
                 // Packed: still its chunk 0.
                 Some(bytes) => Some(bytes),
                 // Compacted since: the document's first chunk is the snapshot that replaced it.
@@ -1482,6 +1484,30 @@ fn packed(docs: &[(CustomerId, Vec<u8>)]) -> Vec<&[(CustomerId, Vec<u8>)]> {
     packs
 }
 
+/// Asks `index` ([`PACK_MEMBER`]) for the keys of every pack holding `customer_id`; the
+/// future is made as the request is issued.
+fn packs_holding(
+    index: &idb::Index,
+    customer_id: &CustomerId,
+) -> Result<idb::request::futures::GetAllKeysStoreRequestFuture, StoreError> {
+    let key = JsValue::from_str(customer_id.as_str());
+    Ok(index
+        .get_all_keys(Some(Query::Key(key)), None)?
+        .into_future())
+}
+
+/// Pack keys as [`packs_holding`] found them.
+fn pack_keys(keys: Vec<JsValue>) -> Vec<u64> {
+    keys.iter()
+        .map(|key| key.as_f64().unwrap_or_default() as u64)
+        .collect()
+}
+
+/// A pack's key as IndexedDB holds it.
+fn pack_key(key: u64) -> JsValue {
+    JsValue::from_f64(key as f64)
+}
+
 /// Takes `leaving` out of every pack holding them, within `packs`' read-write transaction:
 /// each such pack is rewritten without them, or deleted once empty.
 async fn leave_packs(packs: &idb::ObjectStore, leaving: &[&CustomerId]) -> Result<(), StoreError> {
@@ -1491,29 +1517,21 @@ async fn leave_packs(packs: &idb::ObjectStore, leaving: &[&CustomerId]) -> Resul
     let index = packs.index(PACK_MEMBER)?;
     let mut lookups = Vec::with_capacity(leaving.len());
     for customer_id in leaving {
-        let key = JsValue::from_str(customer_id.as_str());
-        lookups.push((
-            customer_id,
-            index
-                .get_all_keys(Some(Query::Key(key)), None)?
-                .into_future(),
-        ));
+        lookups.push((customer_id, packs_holding(&index, customer_id)?));
     }
     let mut by_pack: std::collections::BTreeMap<u64, std::collections::HashSet<&str>> =
         Default::default();
     for (customer_id, lookup) in lookups {
-        for key in lookup.await? {
-            let key = key.as_f64().unwrap_or_default() as u64;
+        for key in pack_keys(lookup.await?) {
             by_pack.entry(key).or_default().insert(customer_id.as_str());
         }
     }
     let mut reads = Vec::with_capacity(by_pack.len());
     for key in by_pack.keys() {
-        let key = JsValue::from_f64(*key as f64);
-        reads.push(packs.get(Query::Key(key))?.into_future());
+        reads.push(packs.get(Query::Key(pack_key(*key)))?.into_future());
     }
     for ((key, leaving), read) in by_pack.into_iter().zip(reads) {
-        let key = JsValue::from_f64(key as f64);
+        let key = pack_key(key);
         let Some(pack) = read.await?.as_ref().and_then(PackRecord::read) else {
             continue;
         };
@@ -1557,13 +1575,7 @@ impl PackedDocs {
         let index = store.index(PACK_MEMBER)?;
         let mut lookups = Vec::with_capacity(customer_ids.len());
         for customer_id in customer_ids {
-            let key = JsValue::from_str(customer_id.as_str());
-            lookups.push((
-                customer_id.to_string(),
-                index
-                    .get_all_keys(Some(Query::Key(key)), None)?
-                    .into_future(),
-            ));
+            lookups.push((customer_id.to_string(), packs_holding(&index, customer_id)?));
         }
         Ok(PackedDocs { store, lookups })
     }
@@ -1574,11 +1586,7 @@ impl PackedDocs {
         let lookups = std::mem::take(&mut self.lookups);
         let mut wanted: Vec<(String, Vec<u64>)> = Vec::with_capacity(lookups.len());
         for (customer_id, lookup) in lookups {
-            let keys = lookup.await?;
-            let keys = keys
-                .iter()
-                .map(|key| key.as_f64().unwrap_or_default() as u64);
-            wanted.push((customer_id, keys.collect()));
+            wanted.push((customer_id, pack_keys(lookup.await?)));
         }
         let keys: std::collections::BTreeSet<u64> = wanted
             .iter()
@@ -1586,8 +1594,7 @@ impl PackedDocs {
             .collect();
         let mut reads = Vec::with_capacity(keys.len());
         for key in &keys {
-            let key = JsValue::from_f64(*key as f64);
-            reads.push(self.store.get(Query::Key(key))?.into_future());
+            reads.push(self.store.get(Query::Key(pack_key(*key)))?.into_future());
         }
         // Each pack's members by id, for the customers asked about.
         let mut packs: std::collections::HashMap<u64, std::collections::HashMap<String, JsValue>> =
