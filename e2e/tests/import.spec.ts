@@ -384,6 +384,50 @@ test("an import's customers are stored together, and leave no bytes behind when 
   await expect(page.getByTestId('field-notes')).toHaveValue('Called back');
 });
 
+test("an import's customers, stored together and never sent, leave whole in the export of unsynced changes", async ({ page, browser, baseURL }) => {
+  // A device without an account: the import is its only copy until the export.
+  const list = new CustomerListPage(page);
+  await list.open();
+  const names = ['Ola Exported', 'Pia Exported', 'Rui Exported'];
+  const importer = new ImportPage(page);
+  await importer.open();
+  await importer.choose(writeFile('fair.csv', ['Name,Company,Notes', ...names.map((name) => `${name},Export AB,Met at the fair`)].join('\n')));
+  await importer.run();
+  await expect(page.getByTestId('import-summary')).toContainText('3 imported');
+  const storage = new DeviceStorage(page);
+  expect(await storage.packed()).toHaveLength(3);
+  // One of them edited since: its first snapshot in the pack, the edit in a chunk of its own.
+  await list.open();
+  await list.openCustomer('Pia Exported');
+  const customer = new CustomerPage(page);
+  await customer.setField('notes', 'Wants a quote');
+  await customer.expectSaved();
+  expect(await storage.packed()).toHaveLength(3);
+
+  await page.goto('/settings');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-unsynced').click()]);
+  const file = writeFile(download.suggestedFilename(), '');
+  await download.saveAs(file);
+  await expect(page.getByTestId('export-message')).toContainText('Exported 4 unsynced changes');
+
+  // Another device imports the file: the three customers, whole, with the edit.
+  const tablet = await browser.newPage({ baseURL, viewport: { width: 820, height: 1180 } });
+  const tabletList = new CustomerListPage(tablet);
+  await tabletList.open();
+  await tablet.goto('/settings');
+  await tablet.getByTestId('import-changes').setInputFiles(file);
+  await expect(tablet.getByTestId('export-message')).toContainText('Imported 4 changes of 3 customers');
+  await tabletList.open();
+  await expect(tabletList.rowNames).toHaveText(names);
+  await tabletList.openCustomer('Pia Exported');
+  await expect(tablet.getByTestId('field-notes')).toHaveValue('Wants a quote');
+  await expect(tablet.getByTestId('field-company')).toHaveValue('Export AB');
+  await tabletList.open();
+  await tabletList.openCustomer('Rui Exported');
+  await expect(tablet.getByTestId('field-notes')).toHaveValue('Met at the fair');
+  await tablet.close();
+});
+
 test("a large file's documents are made on two cores, and each customer is whole, editable and synced", async ({ page, browser, baseURL }) => {
   test.setTimeout(120_000);
   const email = `maker-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
