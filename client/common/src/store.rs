@@ -1114,17 +1114,37 @@ impl Store {
             .database
             .transaction(&[OUTBOX], TransactionMode::ReadOnly)?;
         let items = all_outbox_items(&transaction.object_store(OUTBOX)?).await?;
-        let mut heads = Vec::with_capacity(items.len());
-        for (done, (id, value)) in items.into_iter().enumerate() {
-            if done > 0 && done % HEADS_PER_TASK == 0 {
-                // A long outbox (10,000 never-sent customers: ~25 ms) is read in slices, so
-                // that what the rep asks for meanwhile (a tapped dashboard's read) starts
-                // between two of them rather than after all.
-                crate::perf::yield_now().await;
-            }
-            heads.extend(outbox_head(id, value));
-        }
-        Ok(heads)
+        Ok(items
+            .into_iter()
+            .filter_map(|(id, value)| {
+                // An upload's head from its first bytes: its payload (a whole document's
+                // snapshot, for some) is never copied into this module's memory.
+                if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+                    let prefix = bytes.length().min(UploadHead::PREFIX as u32);
+                    if let Some(head) = UploadHead::decode(&bytes.subarray(0, prefix).to_vec()) {
+                        return Some(OutboxHead {
+                            id,
+                            document: head.document,
+                            kind: head.kind,
+                        });
+                    }
+                }
+                // Otherwise (an unusually long id, a chunk named, or unreadable: warned).
+                let (document, kind) = match read_outbox_item(id, value)? {
+                    Ok(upload) => (upload.document, upload.kind),
+                    Err(OutboxValue::Snapshot {
+                        customer_id,
+                        covers,
+                        ..
+                    }) => (
+                        DocumentId(customer_id.to_string()),
+                        BlobKind::Snapshot { covers },
+                    ),
+                    Err(OutboxValue::Encoded(_)) => return None,
+                };
+                Some(OutboxHead { id, document, kind })
+            })
+            .collect())
     }
 
     /// Deletes acknowledged outbox items (ids from [`Store::write`] or
@@ -1315,39 +1335,6 @@ fn read_outbox_item(id: u64, value: JsValue) -> Option<Result<Upload, OutboxValu
         }
         None
     }
-}
-
-/// Outbox items whose heads [`Store::outbox_heads`] reads in one task.
-const HEADS_PER_TASK: usize = 1_000;
-
-/// The head of the outbox item `id` (its document and kind); `None` when unreadable.
-fn outbox_head(id: u64, value: JsValue) -> Option<OutboxHead> {
-    // An upload's head from its first bytes: its payload (a whole document's snapshot, for
-    // some) is never copied into this module's memory.
-    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-        let prefix = bytes.length().min(UploadHead::PREFIX as u32);
-        if let Some(head) = UploadHead::decode(&bytes.subarray(0, prefix).to_vec()) {
-            return Some(OutboxHead {
-                id,
-                document: head.document,
-                kind: head.kind,
-            });
-        }
-    }
-    // Otherwise (an unusually long id, a chunk named, or unreadable: warned).
-    let (document, kind) = match read_outbox_item(id, value)? {
-        Ok(upload) => (upload.document, upload.kind),
-        Err(OutboxValue::Snapshot {
-            customer_id,
-            covers,
-            ..
-        }) => (
-            DocumentId(customer_id.to_string()),
-            BlobKind::Snapshot { covers },
-        ),
-        Err(OutboxValue::Encoded(_)) => return None,
-    };
-    Some(OutboxHead { id, document, kind })
 }
 
 /// Decodes outbox items read in `transaction` (which covers [`DOC_CHUNKS`]), reading the
