@@ -6,6 +6,7 @@ import { CapturePage } from './fixtures/capture_page';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
 import { CustomValues, FieldsPage } from './fixtures/fields_page';
+import { BACKUP_FILE, SettingsFiles, UNSYNCED_FILE } from './fixtures/settings_files';
 
 test('unsynced changes are exported to a file and imported on another device, once', async ({ browser, baseURL }) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-export-'));
@@ -20,30 +21,22 @@ test('unsynced changes are exported to a file and imported on another device, on
     await capture.capture({ name: 'Export Eli', phone: '+44 7700 900123' });
     await phone.goto('/settings');
     await expect(phone.getByTestId('unsent-count')).toContainText('2 changes');
-    const [download] = await Promise.all([phone.waitForEvent('download'), phone.getByTestId('export-unsynced').click()]);
-    expect(download.suggestedFilename()).toMatch(/^fieldbook-unsynced-\d{4}-\d{2}-\d{2}\.json$/);
-    const file = path.join(dir, download.suggestedFilename());
-    await download.saveAs(file);
-    await expect(phone.getByTestId('export-message')).toContainText('Exported 2 unsynced changes');
+    const file = await new SettingsFiles(phone).export('export-unsynced', dir, UNSYNCED_FILE, 'Exported 2 unsynced changes');
 
     // Another device imports it: both customers appear; a second import changes nothing.
     const tablet = await browser.newPage({ baseURL, viewport: { width: 820, height: 1180 } });
     const tabletList = new CustomerListPage(tablet);
     await tabletList.open();
-    await tablet.goto('/settings');
-    await tablet.getByTestId('import-changes').setInputFiles(file);
-    await expect(tablet.getByTestId('export-message')).toContainText('Imported 2 changes of 2 customers');
-    await tablet.getByTestId('import-changes').setInputFiles(file);
-    await expect(tablet.getByTestId('export-message')).toContainText('Imported 2 changes');
+    const tabletFiles = new SettingsFiles(tablet);
+    await tabletFiles.import(file, 'Imported 2 changes of 2 customers');
+    await tabletFiles.import(file, 'Imported 2 changes');
     await tabletList.open();
     await expect(tabletList.rowNames).toHaveText(['Export Eli', 'Export Emma']);
 
     // A file that is not an export is refused with a reason, and nothing is stored.
     const bad = path.join(dir, 'notes.json');
     fs.writeFileSync(bad, JSON.stringify({ hello: 'world' }));
-    await tablet.goto('/settings');
-    await tablet.getByTestId('import-changes').setInputFiles(bad);
-    await expect(tablet.getByTestId('export-message')).toContainText('Nothing imported: this is not a Fieldbook export');
+    await tabletFiles.import(bad, 'Nothing imported: this is not a Fieldbook export');
     await tabletList.open();
     await expect(tabletList.rows).toHaveCount(2);
     await phone.close();
@@ -79,19 +72,13 @@ test('a full backup restores every customer, their history, the catalog and cust
     await phoneList.openCustomer('Backup Bella');
     await new CustomValues(phone).choose('Industry', 'Export');
     await new CustomerPage(phone).expectSaved();
-    await phone.goto('/settings');
-    const [download] = await Promise.all([phone.waitForEvent('download'), phone.getByTestId('backup-export').click()]);
-    expect(download.suggestedFilename()).toMatch(/^fieldbook-backup-\d{4}-\d{2}-\d{2}\.json$/);
-    const file = path.join(dir, download.suggestedFilename());
-    await download.saveAs(file);
-    await expect(phone.getByTestId('export-message')).toContainText('Backed up 3 documents');
+    const file = await new SettingsFiles(phone).export('backup-export', dir, BACKUP_FILE, 'Backed up 3 documents');
 
     const tablet = await browser.newPage({ baseURL, viewport: { width: 820, height: 1180 } });
     const tabletList = new CustomerListPage(tablet);
     await tabletList.open();
-    await tablet.goto('/settings');
-    await tablet.getByTestId('import-changes').setInputFiles(file);
-    await expect(tablet.getByTestId('export-message')).toContainText('Imported 3 changes of 2 customers');
+    const tabletFiles = new SettingsFiles(tablet);
+    await tabletFiles.import(file, 'Imported 3 changes of 2 customers');
     await tabletList.open();
     await expect(tabletList.rowNames).toHaveText(['Backup Bella', 'Backup Boris']);
     await tabletList.openCustomer('Backup Bella');
@@ -100,9 +87,7 @@ test('a full backup restores every customer, their history, the catalog and cust
     await tablet.goto('/products');
     await expect(tablet.getByTestId('product-title')).toHaveText(['Grinder']);
     // Restoring again changes nothing.
-    await tablet.goto('/settings');
-    await tablet.getByTestId('import-changes').setInputFiles(file);
-    await expect(tablet.getByTestId('export-message')).toContainText('Imported 3 changes');
+    await tabletFiles.import(file, 'Imported 3 changes');
     await tabletList.open();
     await expect(tabletList.rows).toHaveCount(2);
     await phone.close();

@@ -11,6 +11,7 @@ import { DeviceStorage } from './fixtures/device_storage';
 import { engineTotal } from './fixtures/engine_timings';
 import { ErasePage } from './fixtures/erase_page';
 import { HistoryPage } from './fixtures/history_page';
+import { SettingsFiles, UNSYNCED_FILE } from './fixtures/settings_files';
 import { storageFullAfter } from './fixtures/storage_full';
 
 test.use({ viewport: { width: 390, height: 844 }, hasTouch: true });
@@ -404,19 +405,14 @@ test("an import's customers, stored together and never sent, leave whole in the 
   await customer.expectSaved();
   expect(await storage.packed()).toHaveLength(3);
 
-  await page.goto('/settings');
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-unsynced').click()]);
-  const file = writeFile(download.suggestedFilename(), '');
-  await download.saveAs(file);
-  await expect(page.getByTestId('export-message')).toContainText('Exported 4 unsynced changes');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-export-'));
+  const file = await new SettingsFiles(page).export('export-unsynced', dir, UNSYNCED_FILE, 'Exported 4 unsynced changes');
 
   // Another device imports the file: the three customers, whole, with the edit.
   const tablet = await browser.newPage({ baseURL, viewport: { width: 820, height: 1180 } });
   const tabletList = new CustomerListPage(tablet);
   await tabletList.open();
-  await tablet.goto('/settings');
-  await tablet.getByTestId('import-changes').setInputFiles(file);
-  await expect(tablet.getByTestId('export-message')).toContainText('Imported 4 changes of 3 customers');
+  await new SettingsFiles(tablet).import(file, 'Imported 4 changes of 3 customers');
   await tabletList.open();
   await expect(tabletList.rowNames).toHaveText(names);
   await tabletList.openCustomer('Pia Exported');
