@@ -2344,12 +2344,8 @@ impl Repo {
             let inner = self.inner();
             let inner = inner.borrow();
             let listed = inner.summaries.items();
-            // Summaries and facts are written together, so their snapshots usually list the
-            // customers in one order: then every listed customer has facts, found without
-            // a lookup each (10,000 hashed ids on a dashboard's first open).
-            let same_order = listed.len() == index.len()
-                && (listed.iter().zip(index.items()))
-                    .all(|(summary, facts)| summary.id == facts.id);
+            // Written together, the two usually hold the same customers in one order.
+            let same_order = shared::model::snapshot::same_customers(listed, index.items());
             common::perf::add_count(
                 "dashboard: facts in the list's order",
                 usize::from(same_order),

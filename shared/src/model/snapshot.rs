@@ -96,6 +96,14 @@ pub trait PerCustomer {
     fn customer_id(&self) -> &CustomerId;
 }
 
+/// Whether `a` and `b` describe the same customers in the same order, one record each: then
+/// every customer of one has a record in the other, found without a lookup each. A book's
+/// summaries and facts are written together, so their snapshots usually are (10,000 hashed
+/// lookups were 5-6 ms of a dashboard's first open in the browser).
+pub fn same_customers<A: PerCustomer, B: PerCustomer>(a: &[A], b: &[B]) -> bool {
+    a.len() == b.len() && (a.iter().zip(b)).all(|(a, b)| a.customer_id() == b.customer_id())
+}
+
 impl PerCustomer for CustomerSummary {
     fn customer_id(&self) -> &CustomerId {
         &self.id
@@ -266,6 +274,31 @@ mod tests {
             None,
             "another type"
         );
+    }
+
+    #[test]
+    fn same_customers_means_the_same_ids_in_the_same_order() {
+        let listed = vec![summary("c1", "Ana"), summary("c2", "Bo")];
+        let facts = |ids: &[&str]| -> Vec<CustomerFacts> {
+            (ids.iter())
+                .map(|id| CustomerFacts::of(&Customer::new(id.parse().unwrap(), Timestamp(1))))
+                .collect()
+        };
+        assert!(same_customers(&listed, &facts(&["c1", "c2"])));
+        assert!(
+            !same_customers(&listed, &facts(&["c2", "c1"])),
+            "another order"
+        );
+        assert!(!same_customers(&listed, &facts(&["c1"])), "one missing");
+        assert!(
+            !same_customers(&listed, &facts(&["c1", "c2", "c3"])),
+            "one more"
+        );
+        assert!(
+            !same_customers(&listed, &facts(&["c1", "c3"])),
+            "another one"
+        );
+        assert!(same_customers::<CustomerSummary, CustomerFacts>(&[], &[]));
     }
 
     #[test]

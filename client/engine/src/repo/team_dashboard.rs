@@ -36,10 +36,16 @@ async fn read_territory(
         ),
         false => None,
     };
-    let listed: HashSet<&CustomerId> = summaries.items.iter().map(|s| &s.id).collect();
-    let facts = (facts.items.into_iter())
-        .filter(|facts| listed.contains(&facts.id))
-        .collect();
+    let facts = match shared::model::snapshot::same_customers(&summaries.items, &facts.items) {
+        // Written together: every listed customer's facts, and no others.
+        true => facts.items,
+        false => {
+            let listed: HashSet<&CustomerId> = summaries.items.iter().map(|s| &s.id).collect();
+            (facts.items.into_iter())
+                .filter(|facts| listed.contains(&facts.id))
+                .collect()
+        }
+    };
     let owners = (summaries.items.iter())
         .filter(|summary| !summary.owner.trim().is_empty())
         .map(|summary| (summary.id.clone(), summary.owner.clone()))
