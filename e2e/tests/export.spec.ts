@@ -19,15 +19,17 @@ test('unsynced changes are exported to a file and imported on another device, on
     await capture.openFromList();
     await capture.capture({ name: 'Export Emma', company: 'Files Ltd' });
     await capture.capture({ name: 'Export Eli', phone: '+44 7700 900123' });
-    await phone.goto('/settings');
+    const phoneFiles = new SettingsFiles(phone);
+    await phoneFiles.open();
     await expect(phone.getByTestId('unsent-count')).toContainText('2 changes');
-    const file = await new SettingsFiles(phone).export('export-unsynced', dir, UNSYNCED_FILE, 'Exported 2 unsynced changes');
+    const file = await phoneFiles.export('export-unsynced', dir, UNSYNCED_FILE, 'Exported 2 unsynced changes');
 
     // Another device imports it: both customers appear; a second import changes nothing.
     const tablet = await browser.newPage({ baseURL, viewport: { width: 820, height: 1180 } });
     const tabletList = new CustomerListPage(tablet);
     await tabletList.open();
     const tabletFiles = new SettingsFiles(tablet);
+    await tabletFiles.open();
     await tabletFiles.import(file, 'Imported 2 changes of 2 customers');
     await tabletFiles.import(file, 'Imported 2 changes');
     await tabletList.open();
@@ -36,6 +38,7 @@ test('unsynced changes are exported to a file and imported on another device, on
     // A file that is not an export is refused with a reason, and nothing is stored.
     const bad = path.join(dir, 'notes.json');
     fs.writeFileSync(bad, JSON.stringify({ hello: 'world' }));
+    await tabletFiles.open();
     await tabletFiles.import(bad, 'Nothing imported: this is not a Fieldbook export');
     await tabletList.open();
     await expect(tabletList.rows).toHaveCount(2);
@@ -72,12 +75,15 @@ test('a full backup restores every customer, their history, the catalog and cust
     await phoneList.openCustomer('Backup Bella');
     await new CustomValues(phone).choose('Industry', 'Export');
     await new CustomerPage(phone).expectSaved();
-    const file = await new SettingsFiles(phone).export('backup-export', dir, BACKUP_FILE, 'Backed up 3 documents');
+    const phoneFiles = new SettingsFiles(phone);
+    await phoneFiles.open();
+    const file = await phoneFiles.export('backup-export', dir, BACKUP_FILE, 'Backed up 3 documents');
 
     const tablet = await browser.newPage({ baseURL, viewport: { width: 820, height: 1180 } });
     const tabletList = new CustomerListPage(tablet);
     await tabletList.open();
     const tabletFiles = new SettingsFiles(tablet);
+    await tabletFiles.open();
     await tabletFiles.import(file, 'Imported 3 changes of 2 customers');
     await tabletList.open();
     await expect(tabletList.rowNames).toHaveText(['Backup Bella', 'Backup Boris']);
@@ -87,6 +93,7 @@ test('a full backup restores every customer, their history, the catalog and cust
     await tablet.goto('/products');
     await expect(tablet.getByTestId('product-title')).toHaveText(['Grinder']);
     // Restoring again changes nothing.
+    await tabletFiles.open();
     await tabletFiles.import(file, 'Imported 3 changes');
     await tabletList.open();
     await expect(tabletList.rows).toHaveCount(2);

@@ -406,13 +406,17 @@ test("an import's customers, stored together and never sent, leave whole in the 
   expect(await storage.packed()).toHaveLength(3);
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldbook-export-'));
-  const file = await new SettingsFiles(page).export('export-unsynced', dir, UNSYNCED_FILE, 'Exported 4 unsynced changes');
+  const files = new SettingsFiles(page);
+  await files.open();
+  const file = await files.export('export-unsynced', dir, UNSYNCED_FILE, 'Exported 4 unsynced changes');
 
   // Another device imports the file: the three customers, whole, with the edit.
   const tablet = await browser.newPage({ baseURL, viewport: { width: 820, height: 1180 } });
   const tabletList = new CustomerListPage(tablet);
   await tabletList.open();
-  await new SettingsFiles(tablet).import(file, 'Imported 4 changes of 3 customers');
+  const tabletFiles = new SettingsFiles(tablet);
+  await tabletFiles.open();
+  await tabletFiles.import(file, 'Imported 4 changes of 3 customers');
   await tabletList.open();
   await expect(tabletList.rowNames).toHaveText(names);
   await tabletList.openCustomer('Pia Exported');

@@ -421,11 +421,11 @@ pub struct Store {
     /// Whether it still has the per-customer stores of a database from before version 5.
     legacy: bool,
     /// Which customers are packed ([`DOC_PACKS`]), read once by [`Store::stored_among`] or
-    /// [`Store::stored_customers`] and kept by this connection's writes: a download's pages ask about a thousand customers
-    /// each, and one index lookup per customer cost ~70 ms a page. Only the writing engine
-    /// writes, so it stays true there; an engine that becomes the writer forgets it
-    /// ([`Store::forget_packed`]). Only ever a hint of what to read: a customer it misses
-    /// is stored as new beside its pack, and loading merges every copy.
+    /// [`Store::stored_customers`] and kept by this connection's writes: a download's pages
+    /// ask about a thousand customers each, and one index lookup per customer cost ~70 ms a
+    /// page. Only the writing engine writes, so it stays true there; an engine that becomes
+    /// the writer forgets it ([`Store::forget_packed`]). Only ever a hint of what to read: a
+    /// customer it misses is stored as new beside its pack, and loading merges every copy.
     packed: std::cell::RefCell<Option<std::collections::HashSet<CustomerId>>>,
 }
 
