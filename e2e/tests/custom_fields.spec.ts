@@ -184,6 +184,10 @@ test('an unknown column of an import becomes a new field of the type its values 
   await editor.getByTestId('choice-label').first().fill('Shops');
   await editor.getByTestId('choice-label').first().blur();
   await expect(editor.getByTestId('choice-label').first()).toHaveValue('Shops');
+  // The input holds what was typed at once; its name comes from the stored settings, so it
+  // reads "Choice Shops" only once the engine committed the rename (leaving earlier lost it
+  // to the reload below now and then).
+  await expect(editor.getByTestId('choice-label').first()).toHaveAttribute('aria-label', 'Choice Shops');
   await page.goto('/');
   await page.getByTestId('filter-field').selectOption({ label: 'Industry: Shops' });
   await expect(page.getByTestId('row-name')).toHaveText(['Ana One', 'Cy Three', 'Di Four']);
