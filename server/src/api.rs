@@ -369,6 +369,7 @@ pub async fn change_member(
     let me = bearer(&state, &headers).await?;
     teams::set_member(
         &state.db,
+        state.store.relay(),
         &me,
         &team,
         &account,
@@ -388,7 +389,7 @@ pub async fn remove_member(
     Path((team, account)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let me = bearer(&state, &headers).await?;
-    teams::remove_member(&state.db, &me, &team, &account).await?;
+    teams::remove_member(&state.db, state.store.relay(), &me, &team, &account).await?;
     let closed = state.hub.access_changed(&team, &account);
     tracing::info!(%team, %account, by = %me.account_id, closed, "member removed");
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -34,10 +34,10 @@ pub fn revoked_payload(device: &str) -> String {
     format!("revoked {device}")
 }
 
-/// Payload announcing that `account`'s access to `team` changed (role, territories,
-/// removal). Ids are hex, without spaces.
-pub fn member_payload(team: &str, account: &str) -> String {
-    format!("member {team} {account}")
+/// Payload announcing that `relay` changed `account`'s access to `team` (role,
+/// territories, removal). Ids are hex, without spaces.
+pub fn member_payload(relay: &str, team: &str, account: &str) -> String {
+    format!("member {relay} {team} {account}")
 }
 
 /// A notification, parsed.
@@ -59,6 +59,8 @@ pub enum Notice {
     },
     /// A member's access to a team changed.
     Member {
+        /// The relay that changed it (its own connections were told at once).
+        relay: String,
         /// The team.
         team: String,
         /// Her account.
@@ -78,10 +80,25 @@ pub fn parse(payload: &str) -> Option<Notice> {
         "revoked" => Notice::Revoked {
             device: words.next()?.to_string(),
         },
-        "member" => Notice::Member {
-            team: words.next()?.to_string(),
-            account: words.next()?.to_string(),
-        },
+        "member" => {
+            let named: Vec<&str> = words.by_ref().take(3).collect();
+            match named[..] {
+                [relay, team, account] => Notice::Member {
+                    relay: relay.to_string(),
+                    team: team.to_string(),
+                    account: account.to_string(),
+                },
+                // From a relay of an earlier version, which named no relay: every relay,
+                // this one too, ends her sessions (a missed change is worse than a second
+                // reconnection).
+                [team, account] => Notice::Member {
+                    relay: String::new(),
+                    team: team.to_string(),
+                    account: account.to_string(),
+                },
+                _ => return None,
+            }
+        }
         _ => return None,
     };
     words.next().is_none().then_some(notice)
@@ -103,8 +120,16 @@ pub fn deliver(hub: &Hub, relay: &str, notice: Notice) {
         Notice::Revoked { device } => {
             hub.revoke(&device);
         }
-        Notice::Member { team, account } => {
-            hub.access_changed(&team, &account);
+        Notice::Member {
+            relay: from,
+            team,
+            account,
+        } => {
+            // The relay that made the change told its own connections already: told twice,
+            // a device that reconnected at once under the new rule would be closed again.
+            if from != relay {
+                hub.access_changed(&team, &account);
+            }
         }
     }
 }
@@ -231,8 +256,27 @@ mod tests {
                 device: "d9".into()
             })
         );
+        assert_eq!(
+            parse(&member_payload("r1", "t7", "a3")),
+            Some(Notice::Member {
+                relay: "r1".into(),
+                team: "t7".into(),
+                account: "a3".into()
+            })
+        );
+        assert_eq!(
+            parse("member t7 a3"),
+            Some(Notice::Member {
+                relay: String::new(),
+                team: "t7".into(),
+                account: "a3".into()
+            }),
+            "a relay of an earlier version names none"
+        );
         for bad in [
             "",
+            "member t7",
+            "member r1 t7 a3 extra",
             "head r1 s",
             "head r1 s x",
             "head r1 s 1 extra",
@@ -289,5 +333,30 @@ mod tests {
             },
         );
         assert!(revoked.is_cancelled());
+    }
+
+    #[tokio::test]
+    async fn a_member_change_ends_her_team_sessions_once_on_the_relay_that_made_it() {
+        let hub = Hub::default();
+        let signals = std::sync::Arc::new(crate::hub::Signals::default());
+        hub.register(
+            &SpaceId("north".into()),
+            "phone",
+            Some(("rita".into(), "team".into())),
+            Some(2),
+            signals.clone(),
+            tokio_util::sync::CancellationToken::new(),
+        );
+        let notice = |relay: &str| Notice::Member {
+            relay: relay.into(),
+            team: "team".into(),
+            account: "rita".into(),
+        };
+        // The relay that changed her role told her sessions itself; its own notice, heard
+        // back a moment later, must not end the session she opened again meanwhile.
+        deliver(&hub, "me", notice("me"));
+        assert!(signals.take().access_changed.is_empty());
+        deliver(&hub, "me", notice("other"));
+        assert_eq!(signals.take().access_changed, vec![Some(2)]);
     }
 }

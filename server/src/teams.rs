@@ -390,9 +390,10 @@ async fn last_admin(db: &Database, team: &str, account: &str) -> Result<bool, Au
 }
 
 /// Sets a member's role and, if given, her territories (admin only). A team always keeps
-/// an admin.
+/// an admin. `relay` (this relay) is named in the notice to the other relays.
 pub async fn set_member(
     db: &Database,
+    relay: &str,
     me: &DeviceAuth,
     team: &str,
     account: &str,
@@ -444,7 +445,7 @@ pub async fn set_member(
             // Delivered to every relay on commit: each closes her connections to the team.
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(crate::fanout::CHANNEL)
-                .bind(crate::fanout::member_payload(team, account))
+                .bind(crate::fanout::member_payload(relay, team, account))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -457,6 +458,7 @@ pub async fn set_member(
 /// an admin. What she stored in the team's spaces stays: it is the team's.
 pub async fn remove_member(
     db: &Database,
+    relay: &str,
     me: &DeviceAuth,
     team: &str,
     account: &str,
@@ -488,7 +490,7 @@ pub async fn remove_member(
             // Delivered to every relay on commit: each closes her connections to the team.
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(crate::fanout::CHANNEL)
-                .bind(crate::fanout::member_payload(team, account))
+                .bind(crate::fanout::member_payload(relay, team, account))
                 .execute(&mut *tx)
                 .await?;
         }
