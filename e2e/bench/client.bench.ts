@@ -233,12 +233,12 @@ function memoryRow(figure: string, memory: { js: number; wasm: number; parts: st
 /** Where the time of the page's last start went (marks set by the app), ms since navigation. */
 async function startMarks(page: Page): Promise<string> {
   const marks = await page.evaluate(() =>
-    ['fieldbook:storage-open-start', 'fieldbook:storage-opened', 'fieldbook:summaries-fetched', 'fieldbook:summaries-snapshot-decoded', 'fieldbook:summaries-read', 'fieldbook:book-built', 'fieldbook:list-ready'].map(
+    ['fieldbook:storage-open-start', 'fieldbook:storage-opened', 'fieldbook:screens-main', 'fieldbook:engine-spawned', 'fieldbook:summaries-fetched', 'fieldbook:summaries-snapshot-decoded', 'fieldbook:summaries-read', 'fieldbook:book-built', 'fieldbook:list-ready'].map(
       (name) => [name.replace('fieldbook:', ''), performance.getEntriesByName(name)[0]?.startTime ?? NaN] as const,
     ),
   );
   // A start that read no snapshot (the log's JSON records instead) has no decode mark.
-  return marks.filter(([, at]) => !Number.isNaN(at)).map(([name, at]) => `${name} ${at.toFixed(0)}`).join(' → ');
+  return marks.filter(([, at]) => !Number.isNaN(at)).sort((a, b) => a[1] - b[1]).map(([name, at]) => `${name} ${at.toFixed(0)}`).join(' → ');
 }
 
 /** Navigation start to the app's "list shows the stored book" mark, in ms. */
@@ -582,6 +582,7 @@ async function bootstrapNewDevice(browser: Browser, baseURL: string | undefined,
       const last = w.syncPhases[w.syncPhases.length - 1];
       if (phase && (!last || last.phase !== phase)) {
         w.syncPhases.push({ phase, at: performance.timeOrigin + performance.now() });
+        performance.mark(`bench:phase-${phase}`);
       }
     }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-phase'] });
     document.addEventListener(
@@ -725,6 +726,15 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
       };
     });
     const bytes = (await tabletDevice.bytesSoFar()) - bytesBefore;
+    // Where the time between connecting and caught up went: the page's and the engines'
+    // marks on one clock (ms, modulo 100 s), from the start of the app.
+    const marks = (who: string) =>
+      performance.getEntriesByType('mark').map((m) => ({ who, name: m.name, at: performance.timeOrigin + m.startTime }));
+    const all = await tablet.evaluate(marks, 'page');
+    for (const worker of tablet.workers()) all.push(...(await worker.evaluate(marks, 'worker')));
+    const timeline = all
+      .sort((a, b) => a.at - b.at)
+      .map((m) => `${m.who} ${m.name.replace('fieldbook:', '')} ${(m.at % 100000) | 0}`);
     const held = Number((await tablet.getByTestId('stored-count').textContent())?.match(/(\d+) customers? on this device/)?.[1]);
     const timings = await engineTimings(tablet);
     details.push(
@@ -734,6 +744,7 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
           .map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
           .join(', '),
     );
+    details.push(`Sync bench, catch-up, page and engine marks: ${timeline.join(' | ')}`);
     return { ...timing, bytes, held };
   };
 

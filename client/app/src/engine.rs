@@ -145,6 +145,10 @@ impl Engine {
     ///
     /// [`TeamBook`]: shared::sync::team::TeamBook
     fn spawn(self, book: Option<String>) {
+        if book.is_none() {
+            // Benchmarks read when this tab's engine was started (see `e2e/bench`).
+            common::perf::mark("fieldbook:engine-spawned");
+        }
         let early = match book {
             Some(_) => None,
             None => {

@@ -1,6 +1,8 @@
 //! The browser entry point: panic hook, logging, mount.
 
 fn main() {
+    // Benchmarks read when the screens' wasm began to run (see `e2e/bench`).
+    common::perf::mark("fieldbook:screens-main");
     console_error_panic_hook::set_once();
     common::init_tracing();
     // The wasm linear memory, for the benchmark's memory figure (JS heap + this).

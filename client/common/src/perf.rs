@@ -11,6 +11,19 @@ pub fn mark(name: &str) {
     }
 }
 
+/// Records a `performance.mark` for something that recurs (a frame, a page applied): only
+/// its first [`FEW_MARKS`] of the scope, so days of live sync do not grow the timeline.
+pub fn mark_few(name: &str) {
+    if let Some(performance) = global::performance() {
+        if performance.get_entries_by_name(name).length() < FEW_MARKS {
+            let _ = performance.mark(name);
+        }
+    }
+}
+
+/// How many of a recurring mark [`mark_few`] records.
+pub const FEW_MARKS: u32 = 200;
+
 /// Milliseconds since the scope started (navigation, or the worker's start), from the
 /// monotonic performance clock.
 pub fn now_ms() -> f64 {

@@ -201,6 +201,7 @@ impl HubRuntime {
 
     fn open(&self) {
         self.close();
+        common::perf::mark("fieldbook:socket-opening");
         let (protocol, host) = common::global::protocol_and_host();
         let scheme = if protocol == "https:" { "wss" } else { "ws" };
         let socket = match WebSocket::new(&format!("{scheme}://{host}/sync")) {
@@ -227,6 +228,7 @@ impl HubRuntime {
                 // For tests: which engine holds the open socket, and how many it opened.
                 common::global::set_property("fieldbookSocketOpen", &true.into());
                 count("fieldbookSocketsOpened", 1.0);
+                common::perf::mark("fieldbook:socket-open");
                 runtime.call(|hub| hub.opened(now()));
             }
         });
@@ -239,6 +241,7 @@ impl HubRuntime {
                 let bytes = Uint8Array::new(&buffer).to_vec();
                 count("fieldbookSocketBytes", bytes.len() as f64);
                 count("fieldbookSocketReceives", 1.0);
+                common::perf::mark_few("fieldbook:socket-frame");
                 runtime.call(|hub| hub.frame(&bytes));
             }
         });

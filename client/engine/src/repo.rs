@@ -1913,6 +1913,7 @@ impl Repo {
             .map(|entry| (entry, projections.next().flatten()))
             .partition(|(entry, _)| entry.document.0 == BOOK_DOCUMENT);
         // Erased customers (module `erase`): forgotten, and nothing of theirs taken in.
+        let started = common::perf::now_ms();
         let mut erasures = self.erasures_in(&store, &entries, &outbox).await?;
         let erased = |document: &DocumentId| {
             document
@@ -1926,6 +1927,7 @@ impl Repo {
         // Customers moved to another territory (module `handover`): forgotten, their unsent
         // changes kept for the relay to forward.
         let mut moves = self.moves_in(&store, &entries).await?;
+        common::perf::add_timing("apply: erasures and moves looked up", started);
         let entries: Vec<_> = (entries.into_iter().enumerate())
             .filter(|(index, (entry, _))| moves.keeps(*index, entry))
             .map(|(_, entry)| entry)
@@ -2029,6 +2031,8 @@ impl Repo {
                 per_doc[i].push(entry);
             }
         }
+        common::perf::add_timing("apply: group the changes by customer", started);
+        let checked = common::perf::now_ms();
         // Stored documents the page's changes follow exactly: listed from the projection
         // the last change came with, the changes stored unverified, nothing loaded.
         let mut fast: Vec<Option<(CustomerSummary, CustomerFacts)>> =
@@ -2048,6 +2052,7 @@ impl Repo {
             }
         }
         to_read.retain(|&i| fast[i].is_none());
+        common::perf::add_timing("apply: check changes against the held heads", checked);
         if to_read.len() > LOOKUP_BY_RANGE_ABOVE {
             let ids: Vec<CustomerId> = to_read.iter().map(|&i| touched[i].id.clone()).collect();
             let stored = store.stored_among(&ids).await.map_err(|e| e.to_string())?;
@@ -2061,6 +2066,7 @@ impl Repo {
         common::perf::add_timing("apply: read stored documents", started);
         // A catch-up records which changes of other devices arrived, for history and
         // "Recent changes": a customer new on this device arrived whole.
+        let arrived = common::perf::now_ms();
         let arrival = if catch_up {
             // Which touched documents this device had stored (a page has up to a thousand).
             let mut stored_here: Vec<bool> = fast.iter().map(Option::is_some).collect();
@@ -2086,6 +2092,7 @@ impl Repo {
         } else {
             None
         };
+        common::perf::add_timing("apply: record what arrived", arrived);
         let started = common::perf::now_ms();
         // A stored document is loaded with its entries applied, hydrated once for both.
         for (&index, stored) in to_read.iter().zip(stored) {

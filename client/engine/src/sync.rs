@@ -420,7 +420,9 @@ impl Sync {
             } => {
                 let repo = self.repo;
                 let shared_space = channel == SHARED;
+                common::perf::mark_few("fieldbook:apply-asked");
                 leptos::task::spawn_local(async move {
+                    common::perf::mark_few("fieldbook:apply-start");
                     match repo
                         .apply_remote(
                             entries,
@@ -432,7 +434,10 @@ impl Sync {
                         )
                         .await
                     {
-                        Ok(()) => self.on(channel, |engine, now| engine.applied(now)),
+                        Ok(()) => {
+                            common::perf::mark_few("fieldbook:apply-end");
+                            self.on(channel, |engine, now| engine.applied(now))
+                        }
                         Err(message) => {
                             tracing::error!(%message, "could not store changes from the relay");
                             self.on(channel, |engine, now| engine.apply_failed(message, now))
@@ -523,8 +528,12 @@ impl Sync {
             return Some(link);
         }
         let link = BookLink::new(common::store::database(), move |event| match event {
-            LinkEvent::Opened => self.call(|conn, now| conn.connected(now)),
+            LinkEvent::Opened => {
+                common::perf::mark("fieldbook:sync-opened");
+                self.call(|conn, now| conn.connected(now))
+            }
             LinkEvent::Frame(bytes) => {
+                common::perf::mark_few("fieldbook:sync-frame");
                 let started = common::perf::now_ms();
                 self.call(|conn, now| conn.frame(&bytes, now));
                 common::perf::add_timing("sync: decode and handle frames", started);
@@ -544,6 +553,7 @@ impl Sync {
     }
 
     fn connect(self) {
+        common::perf::mark("fieldbook:sync-connect");
         match self.link() {
             Some(link) => link.open(),
             None => self.call(|conn, now| conn.disconnected(now)),
