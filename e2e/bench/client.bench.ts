@@ -725,6 +725,21 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
         phases: phases.map((p) => p.phase),
       };
     });
+    // "Connecting" as the page shows it can come late (the page busy with its own start
+    // drew it after the relay's frames had arrived): the clock starts when the engine
+    // asked its hub for the connection (`fieldbook:sync-connect`), on the same clock.
+    const syncedAt = timing.fromStart + (await tablet.evaluate(() => performance.timeOrigin));
+    let engineConnectAt = Number.NaN;
+    for (const worker of tablet.workers()) {
+      const at: number[] = await worker.evaluate(() => performance.getEntriesByName('fieldbook:sync-connect').map((m) => performance.timeOrigin + m.startTime));
+      for (const t of at) if (t <= syncedAt && !(t <= engineConnectAt)) engineConnectAt = t;
+    }
+    if (!Number.isNaN(engineConnectAt)) {
+      details.push(
+        `Sync bench, catch-up: the engine asked for the connection ${(syncedAt - engineConnectAt).toFixed(0)} ms before "synced" showed; the page showed "connecting" ${timing.fromConnecting.toFixed(0)} ms before it`,
+      );
+      timing.fromConnecting = syncedAt - engineConnectAt;
+    }
     const bytes = (await tabletDevice.bytesSoFar()) - bytesBefore;
     // Where the time between connecting and caught up went: the page's and the engines'
     // marks on one clock (ms, modulo 100 s), from the start of the app.
@@ -752,7 +767,7 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
   const added = await catchUp(async () => `the phone adds ${catchUpChanges} customers: ${await seed(phone, catchUpChanges, 12)}`);
   expect(added.held).toBe(syncSize + catchUpChanges);
   rows.push({
-    figure: `catch-up after ${catchUpChanges} remote changes (a device reopened with ${syncSize} customers stored; from connecting to caught up; from opening the app; WebSocket payload bytes)`,
+    figure: `catch-up after ${catchUpChanges} remote changes (a device reopened with ${syncSize} customers stored; from the engine asking to connect to caught up; from opening the app; WebSocket payload bytes)`,
     measured: `${added.fromConnecting.toFixed(0)} ms; ${added.fromStart.toFixed(0)} ms from opening; ${(added.bytes / 1e3).toFixed(0)} KB`,
     target: '—',
     pass: null,
@@ -783,7 +798,7 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
   // The tablet did apply them: its stage counts moved.
   expect(await stageCounts(tablet)).not.toEqual(stagesBefore);
   rows.push({
-    figure: `catch-up after ${catchUpTouched} customers changed elsewhere (a stage move and a call each, ${2 * catchUpTouched} changes; device reopened with ${syncSize + catchUpChanges} stored; from connecting to all applied; WebSocket payload bytes)`,
+    figure: `catch-up after ${catchUpTouched} customers changed elsewhere (a stage move and a call each, ${2 * catchUpTouched} changes; device reopened with ${syncSize + catchUpChanges} stored; from the engine asking to connect to all applied; WebSocket payload bytes)`,
     measured: `${touched.fromConnecting.toFixed(0)} ms; ${touched.fromStart.toFixed(0)} ms from opening; ${(touched.bytes / 1e3).toFixed(0)} KB`,
     target: syncSize === 10_000 ? '≤ 100 ms (issue 17)' : '—',
     pass: syncSize === 10_000 ? touched.fromConnecting <= 100 : null,
