@@ -40,7 +40,7 @@ use std::{
 use automerge::ActorId;
 use leptos::prelude::*;
 use shared::documents::book_doc::{BookDoc, BookSettings, BOOK_DOCUMENT};
-use shared::documents::customer_doc::fast_forward;
+use shared::documents::customer_doc::fast_forward_parsed;
 use shared::documents::history::foreign_change_hash;
 use shared::model::custom_fields::{check_required, check_values};
 use shared::model::facts::CustomerFacts;
@@ -2037,6 +2037,10 @@ impl Repo {
         // the last change came with, the changes stored unverified, nothing loaded.
         let mut fast: Vec<Option<(CustomerSummary, CustomerFacts)>> =
             touched.iter().map(|_| None).collect();
+        // A document's changes as parsed for that check, read again for their hashes below
+        // (parsing a change is most of the check's cost).
+        let mut parsed: Vec<Option<Vec<automerge::Change>>> =
+            touched.iter().map(|_| None).collect();
         for &i in &to_read {
             let Some(projection) = &last_projection[i] else {
                 continue;
@@ -2046,9 +2050,14 @@ impl Repo {
             else {
                 continue;
             };
-            if per_doc[i].iter().all(|e| e.kind == BlobKind::Change) {
-                let changes: Vec<&[u8]> = per_doc[i].iter().map(|e| e.bytes.as_slice()).collect();
-                fast[i] = fast_forward(&touched[i].id, held, &changes, &projection.0);
+            if held != 0 && per_doc[i].iter().all(|e| e.kind == BlobKind::Change) {
+                let changes: Option<Vec<automerge::Change>> = (per_doc[i].iter())
+                    .map(|entry| shared::sync::blob::single_change(&entry.bytes))
+                    .collect();
+                if let Some(changes) = changes {
+                    fast[i] = fast_forward_parsed(&touched[i].id, held, &changes, &projection.0);
+                    parsed[i] = Some(changes);
+                }
             }
         }
         to_read.retain(|&i| fast[i].is_none());
@@ -2081,10 +2090,15 @@ impl Repo {
                     if slot.cached.is_none() && !stored_here[index] {
                         return Some((slot.id.clone(), Vec::new()));
                     }
-                    let hashes: Vec<String> = entries
-                        .iter()
-                        .filter_map(|entry| foreign_change_hash(&entry.bytes, &actor))
-                        .collect();
+                    let hashes: Vec<String> = match &parsed[index] {
+                        Some(changes) => (changes.iter())
+                            .filter(|change| change.actor_id() != &actor)
+                            .map(|change| change.hash().to_string())
+                            .collect(),
+                        None => (entries.iter())
+                            .filter_map(|entry| foreign_change_hash(&entry.bytes, &actor))
+                            .collect(),
+                    };
                     (!hashes.is_empty()).then(|| (slot.id.clone(), hashes))
                 })
                 .collect();

@@ -479,9 +479,25 @@ pub fn fast_forward(
     if held == 0 {
         return None;
     }
+    let parsed: Vec<automerge::Change> = (changes.iter())
+        .map(|bytes| crate::sync::blob::single_change(bytes))
+        .collect::<Option<_>>()?;
+    fast_forward_parsed(expected, held, &parsed, projection)
+}
+
+/// [`fast_forward`] over changes already parsed ([`crate::sync::blob::single_change`]), for
+/// a caller that reads them again (their hashes, their authors).
+pub fn fast_forward_parsed(
+    expected: &CustomerId,
+    held: u64,
+    changes: &[automerge::Change],
+    projection: &[u8],
+) -> Option<(CustomerSummary, CustomerFacts)> {
+    if held == 0 {
+        return None;
+    }
     let mut last: Option<ChangeHash> = None;
-    for bytes in changes {
-        let change = crate::sync::blob::single_change(bytes)?;
+    for change in changes {
         let follows = match &last {
             None => heads_tag(change.deps()) == held,
             Some(previous) => change.deps() == [*previous],
