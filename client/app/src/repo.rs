@@ -125,7 +125,14 @@ struct Inner {
     saves_in_flight: usize,
     /// What the last answered save said, shown once none is in flight.
     settled: SaveState,
+    /// Whether the screens are to be told, shortly, that many customers were laid into the
+    /// book ([`Repo::show_many_soon`]).
+    book_changed_soon: bool,
 }
+
+/// How long after a bulk commit's event the screens are told of it ([`Repo::show_many_soon`]):
+/// one frame.
+const SHOW_MANY_AFTER_MS: u64 = 16;
 
 /// The data-access handle, cheap to copy into closures.
 #[derive(Clone, Copy)]
@@ -231,6 +238,25 @@ impl Repo {
         });
     }
 
+    /// Tells the screens, [`SHOW_MANY_AFTER_MS`] from now, that the book changed: a
+    /// download's or an import's customers arrive as several events in a row (250 each, see
+    /// the engine's `COMMITTED_PER_EVENT`), and the list searched, sorted and drawn after
+    /// each one made each event one long task of the page's (up to ~55 ms at 10,000). Now
+    /// an event only lays its customers into the book, and the list follows once per burst.
+    fn show_many_soon(&self) {
+        let first = !std::mem::replace(&mut self.inner().borrow_mut().book_changed_soon, true);
+        if first {
+            let repo = *self;
+            set_timeout(
+                move || {
+                    repo.inner().borrow_mut().book_changed_soon = false;
+                    repo.book.notify();
+                },
+                std::time::Duration::from_millis(SHOW_MANY_AFTER_MS),
+            );
+        }
+    }
+
     /// Resolves once the stored book is in memory (or could not be read): work that compares
     /// with the whole book, such as an import's duplicate check, must not run on a book that
     /// is still loading.
@@ -296,10 +322,15 @@ impl Repo {
                     self.facts_version.update(|version| *version += 1);
                 }
                 let customers: Vec<CustomerId> = summaries.iter().map(|s| s.id.clone()).collect();
-                self.book.update(|book| book.upsert_all(summaries.clone()));
                 if summaries.len() > 1 {
-                    // A download's or an import's customers: searched fast once prepared.
+                    // A download's or an import's customers: laid into the book now, shown
+                    // with the next ones of the same burst; searched fast once prepared.
+                    self.book
+                        .update_untracked(|book| book.upsert_all(summaries.clone()));
+                    self.show_many_soon();
                     self.prepare_search();
+                } else {
+                    self.book.update(|book| book.upsert_all(summaries.clone()));
                 }
                 // Every screen showing one of them reloads it, also after this page's own
                 // edit (another screen, such as the survey overlay, may have made it). A
