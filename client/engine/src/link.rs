@@ -12,8 +12,9 @@
 //! hub's inbox, an announcement channel every book link listens to, and one channel per
 //! book that only that book's writer opens. A book link in the engine that runs the hub
 //! (the usual case: one tab, its own book) skips the channels both ways ([`LOCAL_HUB`],
-//! [`LOCAL_BOOKS`]): each message is a task of this worker's queue, in order, instead of a
-//! hop through the browser's processes (4–8 ms each under load, three or more per sync).
+//! [`LOCAL_BOOKS`]): each message runs as a microtask of this worker, in order, once its
+//! sender's code has returned, instead of a hop through the browser's processes (4–8 ms
+//! each under load, several per sync).
 
 use std::{cell::RefCell, collections::BTreeMap, rc::Rc};
 
@@ -32,9 +33,9 @@ thread_local! {
     static LOCAL_BOOKS: RefCell<BTreeMap<String, BookLink>> = const { RefCell::new(BTreeMap::new()) };
 }
 
-/// Runs `deliver` as a task of its own, after what is running now and in the order asked:
-/// a message within this worker arrives as one from a channel would, never while its
-/// sender is still working (the hub and the links call each other back).
+/// Runs `deliver` as a microtask, once the code running now has returned, in the order
+/// asked: a message within this worker never arrives while its sender is still working
+/// (the hub and the links call each other back).
 fn soon(deliver: impl FnOnce() + 'static) {
     wasm_bindgen_futures::spawn_local(async move { deliver() });
 }
