@@ -442,7 +442,8 @@ pub async fn set_member(
             }
         }
         if <Db as Dialect>::NOTIFIES {
-            // Delivered to every relay on commit: each closes her connections to the team.
+            // Delivered to every relay on commit: each other relay closes her connections to
+            // the team (this one's caller closes its own at once, `api.rs`).
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(crate::fanout::CHANNEL)
                 .bind(crate::fanout::member_payload(relay, team, account))
@@ -487,7 +488,8 @@ pub async fn remove_member(
             .execute(&mut *tx)
             .await?;
         if <Db as Dialect>::NOTIFIES {
-            // Delivered to every relay on commit: each closes her connections to the team.
+            // Delivered to every relay on commit: each other relay closes her connections to
+            // the team (this one's caller closes its own at once, `api.rs`).
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(crate::fanout::CHANNEL)
                 .bind(crate::fanout::member_payload(relay, team, account))

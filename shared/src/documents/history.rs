@@ -54,7 +54,11 @@ impl CustomerDoc {
 /// The hash ([`HistoryEntry::change`]) of an entry from the relay that is one change made by
 /// another actor than `own`; `None` for a snapshot, a bundle or this device's own change.
 pub fn foreign_change_hash(bytes: &[u8], own: &ActorId) -> Option<String> {
-    let change = crate::sync::blob::single_change(bytes)?;
+    foreign_hash(&crate::sync::blob::single_change(bytes)?, own)
+}
+
+/// [`foreign_change_hash`] of a change already parsed.
+pub fn foreign_hash(change: &Change, own: &ActorId) -> Option<String> {
     (change.actor_id() != own).then(|| change.hash().to_string())
 }
 
