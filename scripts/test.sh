@@ -56,11 +56,25 @@ grep -q "scripts/install-tools.sh build" scripts/start.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "clippy (native: shared, snapshot decoders, server)"
-cargo clippy -p fieldbook-shared -p fieldbook-client-codec -p fieldbook-server --all-targets -- -D warnings
+step "the two wasm builds compile each dependency they share once"
+scripts/check-wasm-features.sh
 
 step "clippy (wasm32: client screens and engine)"
 cargo clippy -p fieldbook-client -p fieldbook-engine --target wasm32-unknown-unknown -- -D warnings
+
+# Natively, clippy runs inside the tests' own build: the workspace's crates are compiled by
+# clippy-driver (rustc with clippy's lints, which is what `cargo clippy` does, for a check
+# only), the dependencies by rustc. Every target `cargo clippy --all-targets` would check
+# (libraries, binaries, their tests, the integration tests) is linted with `-D warnings`,
+# and the dependencies are compiled once for both instead of checked, then built.
+native_packages=(-p fieldbook-shared -p fieldbook-client-codec -p fieldbook-server)
+clippy_test() {
+  RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)" \
+    CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" \
+    cargo test "${native_packages[@]}" "$@"
+}
+step "clippy (native: shared, snapshot decoders, server), in the native tests' build"
+clippy_test --no-run
 
 step "waiting for the tools install"
 await_job "$install_pid" target/install-tools.log "scripts/install-tools.sh test"
@@ -75,7 +89,7 @@ start_pg_cluster "$pg_port"
 trap 'stop_background_jobs; stop_pg_cluster' EXIT
 
 step "native tests (shared, snapshot decoders, server)"
-cargo test -p fieldbook-shared -p fieldbook-client-codec -p fieldbook-server
+clippy_test
 
 fuzz_targets=(protocol_decode blob_validate relay_session csv_import vcard_import history)
 step "fuzz targets build in the background at the lowest priority (log: target/fuzz-build.log)"
