@@ -1256,7 +1256,10 @@ impl Repo {
     /// A customer that moved to another territory with changes of this device the move did
     /// not carry keeps its document here, out of the list (module `handover`): not missing.
     async fn repair_projections(&self, store: &Store) -> Result<(), RepoError> {
+        common::perf::mark("fieldbook:projections-check-start");
+        let started = common::perf::now_ms();
         let (stored, unverified) = store.stored_customers().await?;
+        common::perf::add_timing("start: list checked against the documents", started);
         if !unverified.is_empty() {
             // Listed from other devices' projections before the last close: read back now.
             self.verify_soon(unverified);
@@ -1571,6 +1574,10 @@ impl Repo {
         let Ok(store) = self.store().await else {
             return;
         };
+        common::perf::mark_few(match projection {
+            Projection::Summaries => "fieldbook:compact-summaries",
+            Projection::Facts => "fieldbook:compact-facts",
+        });
         let started = common::perf::now_ms();
         let from_memory = {
             let inner = self.inner();
