@@ -67,6 +67,10 @@ cargo clippy -p fieldbook-client -p fieldbook-engine --target wasm32-unknown-unk
 # only), the dependencies by rustc. Every target `cargo clippy --all-targets` would check
 # (libraries, binaries, their tests, the integration tests) is linted with `-D warnings`,
 # and the dependencies are compiled once for both instead of checked, then built.
+# `CLIPPY_ARGS` is how cargo-clippy hands its `-- …` arguments to clippy-driver (joined by
+# `__CLIPPY_HACKERY__`); clippy.toml files are found as under `cargo clippy`. A plain
+# `cargo test` afterwards compiles the workspace's crates again (another compiler wrapper),
+# not the dependencies.
 native_packages=(-p fieldbook-shared -p fieldbook-client-codec -p fieldbook-server)
 clippy_test() {
   RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)" \
