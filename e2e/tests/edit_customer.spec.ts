@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
 import { storageFullAfter } from './fixtures/storage_full';
+import { engineTotal } from './fixtures/engine_timings';
 
 test('every kind of field is edited in place and survives a reload', async ({ page }) => {
   const list = new CustomerListPage(page);
@@ -121,4 +122,28 @@ test('many edits are compacted on the device without losing any', async ({ page 
   expect(nChunks).toBeLessThan(24);
   await page.reload();
   await expect(customer.field('job_title')).toHaveValue('Title 30');
+});
+
+test('an edit of the customer shown is one request to the engine, and the page shows what it committed', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  await list.addCustomer({ name: 'Request Rita', company: 'Counting Ltd' });
+  const customer = new CustomerPage(page);
+  await customer.setField('job_title', 'Buyer 0');
+  await customer.expectSaved();
+  // Whatever the page still reads after opening the customer, before counting.
+  await page.waitForTimeout(500);
+  const before = await engineTotal(page, 'engine: requests');
+  for (let edit = 1; edit <= 3; edit++) {
+    await customer.setField('job_title', `Buyer ${edit}`);
+    await expect(list.rows.filter({ hasText: `Buyer ${edit}` })).toHaveCount(1);
+    await customer.expectSaved();
+  }
+  await page.waitForTimeout(500);
+  // Made against the version shown (no read before it), answered with the customer as
+  // committed and its conflicts (no read after it).
+  expect((await engineTotal(page, 'engine: requests')) - before).toBe(3);
+  await expect(customer.field('job_title')).toHaveValue('Buyer 3');
+  await page.reload();
+  await expect(customer.field('job_title')).toHaveValue('Buyer 3');
 });

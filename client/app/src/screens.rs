@@ -67,10 +67,12 @@ macro_rules! lazy_screens {
             )*
         )*
 
-        /// Loads every group's chunk ahead of its first use, one after the other. A chunk
-        /// that failed to load is tried again on its screen's first use.
+        /// Loads every group's chunk ahead of its first use, one after the other, each once
+        /// no save is in flight (its compile would hold the save's answer). A chunk that
+        /// failed to load is tried again on its screen's first use.
         pub async fn preload_all() {
             $(
+                crate::repo::after_saves().await;
                 if let Err(error) = $preload().await {
                     tracing::warn!(group = stringify!($group), %error, "screens not preloaded");
                 }

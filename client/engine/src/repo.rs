@@ -52,8 +52,8 @@ use shared::sync::protocol::{
 };
 use shared::sync::OutboxItem;
 use shared::{
-    Customer, CustomerDoc, CustomerId, CustomerSummary, DocError, FieldConflict, HistoryEntry,
-    Timestamp, ValidationErrors,
+    Customer, CustomerDoc, CustomerId, CustomerSummary, DocError, HistoryEntry, Timestamp,
+    ValidationErrors,
 };
 
 /// Most entries "Recent changes" lists, and most per customer.
@@ -62,8 +62,8 @@ const RECENT_PER_CUSTOMER: usize = 20;
 /// Documents "Recent changes" reads in one transaction.
 const RECENT_READ_BATCH: usize = 50;
 
-use shared::sync::engine_protocol::{EngineEvent, MadeDocument};
-use shared::sync::tab_protocol::{TabEvent, TabRequest};
+use shared::sync::engine_protocol::{EngineEvent, MadeDocument, VersionedCustomer};
+use shared::sync::tab_protocol::{RequestId, TabEvent, TabRequest};
 use shared::Version;
 
 use common::perf::mark;
@@ -508,11 +508,18 @@ impl Repo {
 
     /// Tells the screens about committed summaries, in events of at most
     /// [`COMMITTED_PER_EVENT`] (each is decoded and shown in one task of the page).
-    fn tell_page_committed(&self, summaries: &[CustomerSummary], facts_changed: bool) {
+    /// `by`: the page's update request that made the commit (see `EngineEvent::Committed`).
+    fn tell_page_committed(
+        &self,
+        summaries: &[CustomerSummary],
+        facts_changed: bool,
+        by: Option<RequestId>,
+    ) {
         for part in summaries.chunks(COMMITTED_PER_EVENT) {
             self.tell_page(EngineEvent::Committed {
                 summaries: part.to_vec(),
                 facts_changed,
+                by,
             });
         }
     }
@@ -616,13 +623,16 @@ impl Repo {
             .unwrap_or_default()
     }
 
-    /// The customer and the version of its document, for a screen that may edit it.
+    /// The customer, the version of its document and its conflicting fields, for a screen
+    /// that may edit it.
     pub async fn customer_versioned(
         &self,
         customer_id: &CustomerId,
-    ) -> Result<(Customer, Version), RepoError> {
-        self.with_doc(customer_id, |cached| {
-            (cached.doc.customer().clone(), cached.doc.version())
+    ) -> Result<VersionedCustomer, RepoError> {
+        self.with_doc(customer_id, |cached| VersionedCustomer {
+            customer: cached.doc.customer().clone(),
+            version: cached.doc.version(),
+            conflicts: cached.doc.conflicts(),
         })
         .await
     }
@@ -630,15 +640,17 @@ impl Repo {
     /// Writes the customer as a screen edited it from `version` (see
     /// [`CustomerDoc::update_to`]); resolves with the new state once committed, or `None`
     /// when nothing changed.
+    /// `by`: the page's request, named in the commit's event.
     pub async fn update_to(
         &self,
         version: Version,
         after: Customer,
-    ) -> Result<Option<(Customer, Version)>, RepoError> {
+        by: RequestId,
+    ) -> Result<Option<VersionedCustomer>, RepoError> {
         let customer_id = after.id.clone();
         let fields = self.settings.with_untracked(|s| s.fields.clone());
         let updated = self
-            .change(&customer_id, move |doc| {
+            .change(&customer_id, Some(by), move |doc| {
                 check_values(Some(doc.customer()), &after, &fields).map_err(DocError::from)?;
                 Ok(doc.update_to(&version, after, now())?)
             })
@@ -810,15 +822,6 @@ impl Repo {
         Ok(customer)
     }
 
-    /// Every field of the customer written concurrently on several devices.
-    pub async fn conflicts(
-        &self,
-        customer_id: &CustomerId,
-    ) -> Result<Vec<FieldConflict>, RepoError> {
-        self.with_doc(customer_id, |cached| cached.doc.conflicts())
-            .await
-    }
-
     /// The customer's changes in words, newest first (deals' stages named after the book's
     /// pipeline).
     pub async fn history(&self, customer_id: &CustomerId) -> Result<Vec<HistoryEntry>, RepoError> {
@@ -913,8 +916,10 @@ impl Repo {
         field: &str,
         value: &str,
     ) -> Result<Option<Customer>, RepoError> {
-        self.change(customer_id, |doc| Ok(doc.put_back(field, value, now())?))
-            .await
+        self.change(customer_id, None, |doc| {
+            Ok(doc.put_back(field, value, now())?)
+        })
+        .await
     }
 
     /// Keeps value `op` of a conflicting `field`; saved and synced like any edit.
@@ -924,7 +929,7 @@ impl Repo {
         field: &str,
         op: &str,
     ) -> Result<Option<Customer>, RepoError> {
-        self.change(customer_id, |doc| {
+        self.change(customer_id, None, |doc| {
             doc.resolve_conflict(field, op, now())?;
             Ok(true)
         })
@@ -932,10 +937,12 @@ impl Repo {
     }
 
     /// Applies `change` to the customer's document and stores the result (one chunk, the
-    /// summary and the outbox item, in one transaction).
+    /// summary and the outbox item, in one transaction). `by`: the page's request that asked
+    /// for it and hears the customer in its answer (named in the commit's event).
     async fn change(
         &self,
         customer_id: &CustomerId,
+        by: Option<RequestId>,
         change: impl FnOnce(&mut CustomerDoc) -> Result<bool, RepoError>,
     ) -> Result<Option<Customer>, RepoError> {
         let store = self.store().await?;
@@ -997,7 +1004,7 @@ impl Repo {
         let Some((batch, uploads, projections, customer)) = prepared else {
             return Ok(None);
         };
-        let keys = match self.write(&store, batch).await {
+        let keys = match self.write_by(&store, batch, by).await {
             Ok(keys) => keys,
             Err(err) => {
                 // The cached document holds a change storage does not: drop it so the next
@@ -1076,7 +1083,17 @@ impl Repo {
     /// a start right after it reads one value instead of the log — in their own
     /// transaction, after the caller has heard of the commit: an import's report does not
     /// wait for 10,000 summaries to be encoded (the log holds everything until then).
-    async fn write(&self, store: &Store, mut batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
+    async fn write(&self, store: &Store, batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
+        self.write_by(store, batch, None).await
+    }
+
+    /// [`Repo::write`] for the page's request `by` (named in the commit's event).
+    async fn write_by(
+        &self,
+        store: &Store,
+        mut batch: WriteBatch,
+        by: Option<RequestId>,
+    ) -> Result<Vec<u64>, StoreError> {
         let mut bulk_end = Vec::new();
         // An erased customer this device lists (a download's erased entries are mostly of
         // customers it never had: nothing to take out of the list).
@@ -1128,7 +1145,7 @@ impl Repo {
             }
         }
         self.inner().borrow_mut().writes_in_flight += 1;
-        let written = self.write_and_announce(store, batch).await;
+        let written = self.write_and_announce(store, batch, by).await;
         self.inner().borrow_mut().writes_in_flight -= 1;
         if written.is_ok() {
             for projection in bulk_end {
@@ -1142,6 +1159,7 @@ impl Repo {
         &self,
         store: &Store,
         batch: WriteBatch,
+        by: Option<RequestId>,
     ) -> Result<Vec<u64>, StoreError> {
         let summaries = batch.summaries.clone();
         let facts = batch.facts.clone();
@@ -1163,7 +1181,7 @@ impl Repo {
         if !facts.is_empty() {
             self.compact_soon(Projection::Facts, CompactAfter::Write);
         }
-        self.tell_page_committed(&summaries, !facts.is_empty());
+        self.tell_page_committed(&summaries, !facts.is_empty(), by);
         if !summaries.is_empty() || book.is_some() {
             self.tabs.announce(TabEvent::Committed {
                 summaries,
@@ -1326,7 +1344,7 @@ impl Repo {
                         }
                     }
                 }
-                self.tell_page_committed(&summaries, !facts.is_empty());
+                self.tell_page_committed(&summaries, !facts.is_empty(), None);
                 self.remember_facts(facts);
                 self.show_changed(summaries);
             }

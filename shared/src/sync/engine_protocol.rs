@@ -13,12 +13,18 @@
 //! ```text
 //! page (screens)                               engine (worker)
 //!   Ask { id, Customer(c) }        ─────▶  load the document (cache, IndexedDB)
-//!   ◀───── Answer { id, Ok(Customer { customer, version }) }
+//!   ◀───── Answer { id, Ok(Customer { customer, version, conflicts }) }
 //!   Ask { id, Update { c, version, after } } ─▶  write `after` against `version` (a fork
 //!                                                if the document moved on), one transaction
-//!   ◀───── Event(Committed { summaries, facts })   (every commit, from any tab or the relay)
+//!   ◀───── Event(Committed { summaries, facts, by: Some(id) })   (every commit, from any
+//!                                                tab or the relay; `by` names this page's
+//!                                                own update)
 //!   ◀───── Answer { id, Ok(Updated(…)) }           "Saved on this device" only now
 //! ```
+//!
+//! A screen edits the customer it shows with the version it read, so an edit is one
+//! request; the answer holds the customer as committed (with its conflicting fields), and
+//! the commit's event says it was this request's, so no screen reads the customer again.
 //!
 //! A request carries an id, echoed by exactly one answer: a [`Reply`] or an [`EngineError`]
 //! the screens can show. Events carry what every screen shows live: the book's summaries,
@@ -77,11 +83,8 @@ pub enum ToEngine {
 /// What the screens ask their engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum EngineRequest {
-    /// A customer and the version read → [`Reply::Customer`].
+    /// A customer, the version read and its conflicting fields → [`Reply::Customer`].
     Customer(CustomerId),
-    /// The fields of a customer written concurrently on several devices →
-    /// [`Reply::Conflicts`].
-    Conflicts(CustomerId),
     /// A customer's changes in words, newest first → [`Reply::History`].
     History(CustomerId),
     /// Changes made on other devices that reached this one since a moment, newest first →
@@ -214,8 +217,6 @@ pub enum Reply {
     Customer(Box<VersionedCustomer>),
     /// The customer after an edit, or `None` when the edit changed nothing.
     Updated(Option<Box<VersionedCustomer>>),
-    /// Conflicting fields.
-    Conflicts(Vec<FieldConflict>),
     /// A customer's history, newest first.
     History(Vec<HistoryEntry>),
     /// Changes from other devices, newest arrival first.
@@ -245,6 +246,8 @@ pub struct VersionedCustomer {
     pub customer: Customer,
     /// The version, sent back with an edit.
     pub version: Version,
+    /// Its fields written concurrently on several devices (the screen offers to choose).
+    pub conflicts: Vec<FieldConflict>,
 }
 
 /// Why a request failed, for the screens to show.
@@ -364,6 +367,11 @@ pub enum EngineEvent {
         /// Whether their dashboard facts changed (the facts stay in the engine, which
         /// computes the dashboards).
         facts_changed: bool,
+        /// The page's [`EngineRequest::Update`] that made this commit, when this engine
+        /// wrote it: its answer follows and holds the customer as committed, so the
+        /// screens need not read it again. `None` for every other commit (another tab's,
+        /// the relay's, an import's, and a follower tab's own, stored by the writer).
+        by: Option<RequestId>,
     },
     /// Every customer was removed from this device (sign-out, revocation).
     Wiped,
@@ -510,6 +518,18 @@ mod tests {
         let versioned = VersionedCustomer {
             customer: doc.customer().clone(),
             version: doc.version(),
+            conflicts: vec![FieldConflict {
+                field: "job_title".into(),
+                label: "Job title".into(),
+                values: vec![crate::documents::conflicts::ConflictValue {
+                    display: "Buyer".into(),
+                    author: Some("Ana".into()),
+                    this_device: true,
+                    time: now,
+                    kept: true,
+                    op: "2@ab".into(),
+                }],
+            }],
         };
         for request in [
             EngineRequest::Customer(customer.id.clone()),
@@ -621,6 +641,12 @@ mod tests {
         round_trip(FromEngine::Event(EngineEvent::Committed {
             summaries: vec![doc.summary()],
             facts_changed: true,
+            by: None,
+        }));
+        round_trip(FromEngine::Event(EngineEvent::Committed {
+            summaries: vec![doc.summary()],
+            facts_changed: false,
+            by: Some(RequestId(9)),
         }));
         round_trip(FromEngine::Event(EngineEvent::Role(EngineRole::Follower)));
         round_trip(FromEngine::Event(EngineEvent::BookAsHeld));

@@ -8,8 +8,10 @@ use std::collections::HashMap;
 use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_params_map};
+use shared::sync::engine_protocol::VersionedCustomer;
 use shared::{
-    Birthday, Channel, ContactPoint, ContactPointId, Customer, CustomerId, LifecycleStage,
+    Birthday, Channel, ContactPoint, ContactPointId, Customer, CustomerId, FieldConflict,
+    LifecycleStage, Version,
 };
 
 use crate::{
@@ -53,10 +55,49 @@ pub fn short_id() -> String {
 pub struct Editor {
     pub repo: Repo,
     pub current: RwSignal<Option<Customer>>,
+    /// The version `current` was read or saved at: an edit is made against it.
+    version: StoredValue<Option<Version>>,
+    /// `current`'s fields written on two devices at once.
+    conflicts: RwSignal<Vec<FieldConflict>>,
     pub errors: RwSignal<HashMap<String, String>>,
 }
 
 impl Editor {
+    fn new(repo: Repo) -> Editor {
+        Editor {
+            repo,
+            current: RwSignal::new(None),
+            version: StoredValue::new(None),
+            conflicts: RwSignal::new(Vec::new()),
+            errors: RwSignal::new(HashMap::new()),
+        }
+    }
+
+    /// Shows the customer as read or committed (unless it already shows that version).
+    fn show(self, versioned: &VersionedCustomer) {
+        if self
+            .version
+            .with_value(|shown| shown.as_ref() == Some(&versioned.version))
+        {
+            return;
+        }
+        self.version.set_value(Some(versioned.version.clone()));
+        self.current.set(Some(versioned.customer.clone()));
+        if self
+            .conflicts
+            .with_untracked(|shown| *shown != versioned.conflicts)
+        {
+            self.conflicts.set(versioned.conflicts.clone());
+        }
+    }
+
+    /// Shows nothing (another customer is being read, or this one is gone).
+    fn clear(self) {
+        self.version.set_value(None);
+        self.current.set(None);
+        self.conflicts.set(Vec::new());
+    }
+
     pub fn read<T: Default>(self, read: impl Fn(&Customer) -> T) -> T {
         self.current
             .with(|customer| customer.as_ref().map(&read).unwrap_or_default())
@@ -80,21 +121,23 @@ impl Editor {
         self.errors.with(|errors| errors.get(field).cloned())
     }
 
-    /// Saves an edit; `on_saved` runs once it committed.
+    /// Saves an edit of the customer shown (made against the version shown); `on_saved`
+    /// runs once it committed.
     pub fn save(
         self,
         field: String,
         edit: impl FnOnce(&mut Customer) + 'static,
         on_saved: impl FnOnce() + 'static,
     ) {
-        let Some(customer_id) = self
-            .current
-            .with_untracked(|customer| customer.as_ref().map(|c| c.id.clone()))
-        else {
+        let Some(before) = self.current.get_untracked() else {
             return;
         };
+        let Some(version) = self.version.get_value() else {
+            return;
+        };
+        let customer_id = before.id.clone();
         spawn_local(async move {
-            let result = self.repo.update(&customer_id, edit).await;
+            let result = self.repo.update_from(&before, version, edit).await;
             // The rep may have left the page while the edit was saved: its signals are gone
             // then (reading them would panic), and the edit is stored all the same.
             let still_shown = self
@@ -108,8 +151,8 @@ impl Editor {
             }
             match result {
                 Ok(updated) => {
-                    if let Some(customer) = updated {
-                        self.current.set(Some(customer));
+                    if let Some(saved) = updated {
+                        self.show(&saved);
                     }
                     // A committed edit means the whole customer is valid again.
                     self.errors
@@ -146,11 +189,7 @@ pub fn CustomerPage() -> impl IntoView {
                 .and_then(|id| id.parse::<CustomerId>().ok())
         })
     });
-    let editor = Editor {
-        repo,
-        current: RwSignal::new(None),
-        errors: RwSignal::new(HashMap::new()),
-    };
+    let editor = Editor::new(repo);
     let load_error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         let Some(loading_id) = customer_id.get() else {
@@ -160,37 +199,43 @@ pub fn CustomerPage() -> impl IntoView {
         if repo.load_state.get() != LoadState::Ready {
             return;
         }
-        editor.current.set(None);
+        editor.clear();
         editor.errors.set(HashMap::new());
         load_error.set(None);
         spawn_local(async move {
-            let result = repo.customer(&loading_id).await;
+            let result = repo.versioned(&loading_id).await;
             // The rep may have opened another customer while this one loaded.
             if customer_id.get_untracked().as_ref() == Some(&loading_id) {
                 match result {
-                    Ok(customer) => editor.current.set(Some(customer)),
+                    Ok(versioned) => editor.show(&versioned),
                     Err(err) => load_error.set(Some(err.to_string())),
                 }
             }
         });
     });
-    // Changes from other devices to the open customer show up without a reload.
+    // Changes from other devices, tabs and screens to the open customer show up without a
+    // reload: an edit of this page's as its save committed it, any other change read again.
     Effect::new(move |seen: Option<u64>| {
         let changes = repo.remote_changes.get();
         let Some(open_id) = customer_id.get_untracked() else {
             return changes.generation;
         };
-        if seen.is_some() && changes.customers.contains(&open_id) {
+        if seen.is_none() || !changes.customers.contains(&open_id) {
+            return changes.generation;
+        }
+        if let Some(saved) = changes.saved.as_ref().filter(|s| s.customer.id == open_id) {
+            editor.show(saved);
+        } else {
             spawn_local(async move {
-                let result = repo.customer(&open_id).await;
+                let result = repo.versioned(&open_id).await;
                 if customer_id.get_untracked().as_ref() != Some(&open_id) {
                     return;
                 }
                 match result {
-                    Ok(customer) => editor.current.set(Some(customer)),
+                    Ok(versioned) => editor.show(&versioned),
                     // Erased (here, in another tab or on another device) while open.
                     Err(RepoError::NotFound) => {
-                        editor.current.set(None);
+                        editor.clear();
                         load_error.set(Some(
                             "This customer is no longer on this device: their history was erased."
                                 .into(),
@@ -842,37 +887,31 @@ fn Tags(editor: Editor) -> impl IntoView {
 }
 
 /// Fields changed on two devices at once: the kept value, the other value(s), who and when,
-/// and a button to keep each one. Reloaded whenever the customer changes.
+/// and a button to keep each one. They come with every read or saved state of the customer
+/// (every saved or received change may add or settle a conflict).
 #[component]
 fn Conflicts(editor: Editor, id: CustomerId) -> impl IntoView {
     let repo = editor.repo;
-    let conflicts = RwSignal::new(Vec::<shared::FieldConflict>::new());
-    let load_id = id.clone();
-    Effect::new(move |_| {
-        // Track the customer: every saved or received change may add or settle a conflict.
-        editor.current.track();
-        let id = load_id.clone();
-        spawn_local(async move {
-            if let Ok(mut found) = repo.conflicts(&id).await {
-                // A custom field's conflict is named by its field, its values in words.
-                let fields = repo.settings.with_untracked(|s| s.fields.clone());
-                for conflict in &mut found {
-                    let Some(field) = conflict
-                        .field
-                        .strip_prefix("custom.")
-                        .and_then(|id| fields.get(id))
-                    else {
-                        continue;
-                    };
-                    conflict.label = field.name.clone();
-                    for value in &mut conflict.values {
-                        value.display =
-                            shared::model::custom_fields::display_value(field, &value.display);
-                    }
+    let conflicts = Memo::new(move |_| {
+        let mut found = editor.conflicts.get();
+        // A custom field's conflict is named by its field, its values in words.
+        repo.settings.with(|settings| {
+            for conflict in &mut found {
+                let Some(field) = conflict
+                    .field
+                    .strip_prefix("custom.")
+                    .and_then(|id| settings.fields.get(id))
+                else {
+                    continue;
+                };
+                conflict.label = field.name.clone();
+                for value in &mut conflict.values {
+                    value.display =
+                        shared::model::custom_fields::display_value(field, &value.display);
                 }
-                conflicts.set(found);
             }
         });
+        found
     });
     move || {
         let list = conflicts.get();
@@ -910,7 +949,7 @@ fn Conflicts(editor: Editor, id: CustomerId) -> impl IntoView {
                                                     let (id, field, op) = (id.clone(), field.clone(), op.clone());
                                                     spawn_local(async move {
                                                         match repo.resolve_conflict(&id, &field, &op).await {
-                                                            Ok(Some(customer)) => editor.current.set(Some(customer)),
+                                                            Ok(Some(resolved)) => editor.show(&resolved),
                                                             Ok(None) => {}
                                                             Err(err) => tracing::warn!(cause = %err, "could not keep the value"),
                                                         }
