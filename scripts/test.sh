@@ -17,6 +17,17 @@ started=$(date +%s)
 step() { printf '\n\033[1;32m[test +%ss]\033[0m %s\n' "$(( $(date +%s) - started ))" "$*"; }
 
 export PATH="$root/.tools/node_modules/.bin:$PATH"
+# A fresh clone (CI's) builds in the machine's shared target directory (a symlink `target`
+# to it, so every path below stays the same): a second run from another fresh clone then
+# compiles only the workspace's own crates, whose artifacts keep their names wherever the
+# clone is (cargo hashes a workspace member's path relative to the workspace), not every
+# dependency again. A checkout with its own `target` keeps it.
+if [ ! -e target ] && [ -z "${CARGO_TARGET_DIR:-}" ]; then
+  shared_target="${FIELDBOOK_SHARED_TARGET:-${XDG_CACHE_HOME:-$HOME/.cache}/fieldbook/target}"
+  mkdir -p "$shared_target"
+  ln -s "$shared_target" target
+  echo "building in the shared target directory $shared_target"
+fi
 mkdir -p target
 # Waits for a background job; on failure shows its log and stops the run.
 await_job() {
