@@ -147,3 +147,29 @@ test('an edit of the customer shown is one request to the engine, and the page s
   await page.reload();
   await expect(customer.field('job_title')).toHaveValue('Buyer 3');
 });
+
+test('two edits of one field in a row, the second before the first is saved, keep the last value and show no conflict', async ({ page }) => {
+  const list = new CustomerListPage(page);
+  await list.open();
+  await list.addCustomer({ name: 'Quick Quentin', company: 'Hurry AG' });
+  const customer = new CustomerPage(page);
+  await customer.setField('job_title', 'Intern');
+  await customer.expectSaved();
+  // Both changes in one task: the second is made while the first is still in flight.
+  await page.evaluate(() => {
+    const input = document.querySelector('[data-testid="field-job_title"]') as HTMLInputElement;
+    for (const value of ['Buyer', 'Head buyer']) {
+      input.value = value;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    }
+  });
+  await expect(list.rows.filter({ hasText: 'Head buyer' })).toHaveCount(1);
+  await customer.expectSaved();
+  // Made one after the other, not both on the same version (which would be two
+  // concurrent values of the field: a conflict between the rep's own edits).
+  await expect(page.getByTestId('conflicts')).toHaveCount(0);
+  await expect(customer.field('job_title')).toHaveValue('Head buyer');
+  await page.reload();
+  await expect(customer.field('job_title')).toHaveValue('Head buyer');
+  await expect(page.getByTestId('conflicts')).toHaveCount(0);
+});

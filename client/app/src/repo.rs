@@ -520,18 +520,25 @@ impl Repo {
         Ok(result?.map(|versioned| versioned.customer))
     }
 
-    /// Applies `edit` to `before`, the customer as a screen shows it, read at `version`:
-    /// the engine writes what the edit changed against that version, keeping whatever
+    /// Applies `edit` to the customer as a screen shows it, read at a version: the engine
+    /// writes what the edit changed against that version, keeping whatever
     /// arrived since. Resolves with the customer as committed (also told to every screen
     /// showing it, [`RemoteChanges::saved`]), or `None` when the edit changed nothing.
+    ///
+    /// `shown` resolves with the customer and version once it is the edit's turn (the
+    /// editor's earlier edits answered); the indicator says "Saving" from the start, also
+    /// while the edit waits. `None`: nothing to edit any more.
     pub async fn update_from(
         &self,
-        before: &Customer,
-        version: Version,
+        shown: impl std::future::Future<Output = Option<(Customer, Version)>>,
         edit: impl FnOnce(&mut Customer),
     ) -> Result<Option<VersionedCustomer>, RepoError> {
         self.save_started();
-        self.update_saving(before, version, edit).await
+        let Some((before, version)) = shown.await else {
+            self.save_ended(None);
+            return Ok(None);
+        };
+        self.update_saving(&before, version, edit).await
     }
 
     /// [`Repo::update_from`] once the save indicator says "Saving".

@@ -3,7 +3,7 @@
 //! "Saved" only after that transaction committed. An invalid value is explained under the
 //! field and nothing is stored.
 
-use std::collections::HashMap;
+use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
 use crate::components::DetailTopbar;
 use leptos::{prelude::*, task::spawn_local};
@@ -55,11 +55,22 @@ pub fn short_id() -> String {
 pub struct Editor {
     pub repo: Repo,
     pub current: RwSignal<Option<Customer>>,
-    /// The version `current` was read or saved at: an edit is made against it.
-    version: StoredValue<Option<Version>>,
+    /// What edits are made on, and their queue.
+    edits: StoredValue<Rc<Edits>, LocalStorage>,
     /// `current`'s fields written on two devices at once.
     conflicts: RwSignal<Vec<FieldConflict>>,
     pub errors: RwSignal<HashMap<String, String>>,
+}
+
+/// The customer shown and the version it was read or saved at, which an edit is made on,
+/// outside the reactive graph: an edit waiting for its turn still runs after the rep left
+/// the page. The editor's edits are made one after another, each on what the previous one
+/// committed: two edits made on the same version would be concurrent, and two of the same
+/// field would show as a conflict between the rep's own values.
+#[derive(Default)]
+struct Edits {
+    shown: RefCell<Option<(Customer, Version)>>,
+    turn: futures_util::lock::Mutex<()>,
 }
 
 impl Editor {
@@ -67,7 +78,7 @@ impl Editor {
         Editor {
             repo,
             current: RwSignal::new(None),
-            version: StoredValue::new(None),
+            edits: StoredValue::new_local(Rc::default()),
             conflicts: RwSignal::new(Vec::new()),
             errors: RwSignal::new(HashMap::new()),
         }
@@ -75,25 +86,39 @@ impl Editor {
 
     /// Shows the customer as read or committed (unless it already shows that version).
     fn show(self, versioned: &VersionedCustomer) {
-        if self
-            .version
-            .with_value(|shown| shown.as_ref() == Some(&versioned.version))
-        {
-            return;
+        if let Some(edits) = self.edits.try_get_value() {
+            self.show_in(&edits, versioned);
         }
-        self.version.set_value(Some(versioned.version.clone()));
-        self.current.set(Some(versioned.customer.clone()));
+    }
+
+    /// [`Editor::show`], with the next edit made on `versioned` even if the rep has left
+    /// the page (its signals gone).
+    fn show_in(self, edits: &Edits, versioned: &VersionedCustomer) {
+        {
+            let mut shown = edits.shown.borrow_mut();
+            if shown
+                .as_ref()
+                .is_some_and(|(_, version)| *version == versioned.version)
+            {
+                return;
+            }
+            *shown = Some((versioned.customer.clone(), versioned.version.clone()));
+        }
+        let _ = self.current.try_set(Some(versioned.customer.clone()));
         if self
             .conflicts
-            .with_untracked(|shown| *shown != versioned.conflicts)
+            .try_with_untracked(|shown| *shown != versioned.conflicts)
+            == Some(true)
         {
-            self.conflicts.set(versioned.conflicts.clone());
+            let _ = self.conflicts.try_set(versioned.conflicts.clone());
         }
     }
 
     /// Shows nothing (another customer is being read, or this one is gone).
     fn clear(self) {
-        self.version.set_value(None);
+        if let Some(edits) = self.edits.try_get_value() {
+            *edits.shown.borrow_mut() = None;
+        }
         self.current.set(None);
         self.conflicts.set(Vec::new());
     }
@@ -121,23 +146,37 @@ impl Editor {
         self.errors.with(|errors| errors.get(field).cloned())
     }
 
-    /// Saves an edit of the customer shown (made against the version shown); `on_saved`
-    /// runs once it committed.
+    /// Saves an edit of the customer shown, made on the version shown once the editor's
+    /// earlier edits are answered ([`Edits`]); `on_saved` runs once it committed.
     pub fn save(
         self,
         field: String,
         edit: impl FnOnce(&mut Customer) + 'static,
         on_saved: impl FnOnce() + 'static,
     ) {
-        let Some(before) = self.current.get_untracked() else {
+        let Some(edits) = self.edits.try_get_value() else {
             return;
         };
-        let Some(version) = self.version.get_value() else {
+        let Some(customer_id) = edits.shown.borrow().as_ref().map(|(c, _)| c.id.clone()) else {
             return;
         };
-        let customer_id = before.id.clone();
+        let repo = self.repo;
         spawn_local(async move {
-            let result = self.repo.update_from(&before, version, edit).await;
+            let turn = RefCell::new(None);
+            let result = repo
+                .update_from(
+                    async {
+                        *turn.borrow_mut() = Some(edits.turn.lock().await);
+                        edits.shown.borrow().clone()
+                    },
+                    edit,
+                )
+                .await;
+            if let Ok(Some(saved)) = &result {
+                // The next edit is made on this one's state.
+                self.show_in(&edits, saved);
+            }
+            drop(turn);
             // The rep may have left the page while the edit was saved: its signals are gone
             // then (reading them would panic), and the edit is stored all the same.
             let still_shown = self
@@ -150,10 +189,7 @@ impl Editor {
                 return;
             }
             match result {
-                Ok(updated) => {
-                    if let Some(saved) = updated {
-                        self.show(&saved);
-                    }
+                Ok(_) => {
                     // A committed edit means the whole customer is valid again.
                     self.errors
                         .update(|errors| errors.retain(|field, _| field.ends_with(".new")));
