@@ -251,7 +251,8 @@ async function timeToList(page: Page): Promise<number> {
 }
 
 test('first load transfer size, by file', async ({ baseURL }) => {
-  const dist = path.join(__dirname, '..', '..', 'dist');
+  // The build the server serves (the e2e folder's `../dist` unless told another).
+  const dist = path.resolve(path.join(__dirname, '..'), process.env.FIELDBOOK_STATIC_DIR ?? '../dist');
   const files = (fs.readdirSync(dist, { recursive: true }) as string[])
     .filter((f) => fs.statSync(path.join(dist, f)).isFile())
     .filter((f) => !/\.(br|gz|partial)$/.test(f))
