@@ -573,7 +573,7 @@ test(`search-as-you-type and edit-to-IndexedDB latency over ${searchSize} custom
     details.push(
       `Local edits over ${searchSize} customers, ${edits.length} in ${((timed.starts.at(-1)! - timed.starts[0]) / 1000).toFixed(1)} s: over 40 ms: ${slow.length ? slow.join('; ') : 'none'}. ` +
         (Number.isNaN(prepared)
-          ? 'The page had not finished preparing the search texts by the last edit (its slices wait while a save is in flight). '
+          ? 'The page had not finished preparing the search texts by the last edit (its slices wait while an edit is in flight). '
           : `The page had prepared the search texts ${(prepared - timed.starts[0]).toFixed(0)} ms after the first edit began. `) +
         `Engine: the list checked against the documents (${(editTimings['start: list checked against the documents'] ?? 0).toFixed(0)} ms), snapshots compacted (${(editTimings['store: compact snapshots'] ?? 0).toFixed(0)} ms)`,
     );

@@ -68,11 +68,11 @@ macro_rules! lazy_screens {
         )*
 
         /// Loads every group's chunk ahead of its first use, one after the other, each once
-        /// no save is in flight (its compile would hold the save's answer). A chunk that
+        /// no edit is in flight (its compile would hold the edit's answer). A chunk that
         /// failed to load is tried again on its screen's first use.
         pub async fn preload_all() {
             $(
-                crate::repo::after_saves().await;
+                crate::repo::after_edits().await;
                 if let Err(error) = $preload().await {
                     tracing::warn!(group = stringify!($group), %error, "screens not preloaded");
                 }
