@@ -375,6 +375,16 @@ impl Repo {
         }
     }
 
+    /// Tells the screens showing one of `customers` that they changed: with `saved`, as
+    /// this page's own edit committed it (shown as is), else to be read again.
+    fn tell_changed(&self, customers: Vec<CustomerId>, saved: Option<Arc<VersionedCustomer>>) {
+        self.remote_changes.update(|changes| {
+            changes.generation += 1;
+            changes.customers = customers;
+            changes.saved = saved;
+        });
+    }
+
     fn inner(&self) -> Rc<RefCell<Inner>> {
         self.inner.with_value(Rc::clone)
     }
@@ -420,11 +430,7 @@ impl Repo {
                 // stored value did not change (`routes::customer::Editor::value`), so the
                 // rep's typing is kept.
                 if by.is_none() {
-                    self.remote_changes.update(|changes| {
-                        changes.generation += 1;
-                        changes.customers = customers;
-                        changes.saved = None;
-                    });
+                    self.tell_changed(customers, None);
                 }
             }
             EngineEvent::Erased { ids, set_aside } => {
@@ -435,11 +441,7 @@ impl Repo {
                     self.set_aside_version.update(|version| *version += 1);
                 }
                 // A screen showing one of them reads it again and finds it gone.
-                self.remote_changes.update(|changes| {
-                    changes.generation += 1;
-                    changes.customers = ids.clone();
-                    changes.saved = None;
-                });
+                self.tell_changed(ids.clone(), None);
             }
             EngineEvent::Moved { ids, notice } => {
                 if let Some(notice) = notice {
@@ -449,11 +451,7 @@ impl Repo {
                     self.facts_version.update(|version| *version += 1);
                     self.book.update(|book| book.remove_all(ids));
                     self.prepare_search();
-                    self.remote_changes.update(|changes| {
-                        changes.generation += 1;
-                        changes.customers = ids.clone();
-                        changes.saved = None;
-                    });
+                    self.tell_changed(ids.clone(), None);
                 }
             }
             EngineEvent::Wiped => {
@@ -622,11 +620,10 @@ impl Repo {
         .await;
         if let Ok(Some(saved)) = &result {
             // Its commit's event said it was this request's (no screen read it again).
-            self.remote_changes.update(|changes| {
-                changes.generation += 1;
-                changes.customers = vec![saved.customer.id.clone()];
-                changes.saved = Some(Arc::new(saved.clone()));
-            });
+            self.tell_changed(
+                vec![saved.customer.id.clone()],
+                Some(Arc::new(saved.clone())),
+            );
         }
         self.save_ended(Some(outcome(&result)));
         result
