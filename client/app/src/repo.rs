@@ -413,7 +413,6 @@ impl Repo {
                 if *facts_changed {
                     self.facts_version.update(|version| *version += 1);
                 }
-                let customers: Vec<CustomerId> = summaries.iter().map(|s| s.id.clone()).collect();
                 if summaries.len() > 1 {
                     // A download's or an import's customers: laid into the book now, shown
                     // with the next ones of the same burst; searched fast once prepared.
@@ -430,6 +429,7 @@ impl Repo {
                 // stored value did not change (`routes::customer::Editor::value`), so the
                 // rep's typing is kept.
                 if by.is_none() {
+                    let customers = summaries.iter().map(|s| s.id.clone()).collect();
                     self.tell_changed(customers, None);
                 }
             }
