@@ -72,6 +72,14 @@ impl<'de> serde::Deserialize<'de> for CustomerId {
             fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<CustomerId, E> {
                 text.parse().map_err(E::custom)
             }
+
+            /// UTF-8 bytes as text, as `String` (and so the `Cow<str>` read before) takes them.
+            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<CustomerId, E> {
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => self.visit_str(text),
+                    Err(_) => Err(E::invalid_value(serde::de::Unexpected::Bytes(bytes), &self)),
+                }
+            }
         }
         deserializer.deserialize_str(Text)
     }
@@ -103,5 +111,22 @@ mod tests {
         assert!("".parse::<CustomerId>().is_err());
         assert!("a/b".parse::<CustomerId>().is_err());
         assert!("x".repeat(65).parse::<CustomerId>().is_err());
+    }
+
+    #[test]
+    fn deserializes_from_text_or_utf8_bytes_and_checks_both() {
+        use serde::de::{value, Deserialize, IntoDeserializer};
+        let from_text =
+            CustomerId::deserialize(IntoDeserializer::<value::Error>::into_deserializer("c-1"));
+        assert_eq!(from_text.unwrap().as_str(), "c-1");
+        let bytes = |b: &'static [u8]| {
+            CustomerId::deserialize(value::BytesDeserializer::<value::Error>::new(b))
+        };
+        assert_eq!(bytes(b"c-2").unwrap().as_str(), "c-2");
+        assert!(bytes(b"a/b").is_err(), "not an id");
+        assert!(bytes(&[0xff, 0xfe]).is_err(), "not UTF-8");
+        let bad_text =
+            CustomerId::deserialize(IntoDeserializer::<value::Error>::into_deserializer("a b"));
+        assert!(bad_text.is_err());
     }
 }
