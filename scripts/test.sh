@@ -67,6 +67,11 @@ grep -q "scripts/install-tools.sh build" scripts/start.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "cargo fetch (every locked crate, for the checks below that read them offline)"
+# A new machine has no crate downloaded yet; the tools install in the background holds
+# the package cache's lock while it downloads its own, so this may wait for it briefly.
+cargo fetch --locked
+
 step "the two wasm builds compile each dependency they share once"
 scripts/check-wasm-features.sh
 
