@@ -32,7 +32,13 @@ async function launch(i, offline) {
 async function toList(page, url) {
   await page.goto(url);
   await page.waitForFunction(() => performance.getEntriesByName('fieldbook:list-ready').length > 0, null, { timeout: 60000 });
-  return page.evaluate((marks) => Object.fromEntries(marks.map((m) => [m, performance.getEntriesByName('fieldbook:' + m)[0]?.startTime ?? NaN])), marks);
+  // With the navigation's own timing: the old page's unload, the response (the service
+  // worker's answer), the page's first script (the storage-open-start mark).
+  return page.evaluate((marks) => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const navMarks = { 'unload-end': nav?.unloadEventEnd ?? NaN, 'fetch-start': nav?.fetchStart ?? NaN, 'response-end': nav?.responseEnd ?? NaN };
+    return { ...navMarks, ...Object.fromEntries(marks.map((m) => [m, performance.getEntriesByName('fieldbook:' + m)[0]?.startTime ?? NaN])) };
+  }, marks);
 }
 for (const [i, dist] of dists.entries()) {
   fs.rmSync(path.join(work, `profile-${i}`), { recursive: true, force: true });
@@ -73,6 +79,7 @@ for (const [i, dist] of dists.entries()) {
   const diff = (xs, a, b) => median(xs.map((x) => x[b] - x[a])).toFixed(1);
   for (const kind of ['coldMarks', 'warmMarks']) {
     const xs = res[kind];
+    console.log(`${dist} ${kind} navigation medians: old page unloaded at ${diff(xs, 'fetch-start', 'unload-end')} after fetch start ${median(xs.map((x) => x['fetch-start'])).toFixed(1)}, response end ${median(xs.map((x) => x['response-end'])).toFixed(1)}, first script ${median(xs.map((x) => x['storage-open-start'])).toFixed(1)}`);
     console.log(`${dist} ${kind} phase medians: open ${diff(xs, 'storage-open-start', 'storage-opened')} fetch ${diff(xs, 'storage-opened', 'summaries-fetched')} wait-main ${diff(xs, 'screens-main', 'summaries-fetched')} decode ${diff(xs, 'summaries-fetched', 'summaries-snapshot-decoded')} build ${diff(xs, 'summaries-snapshot-decoded', 'book-built')} render ${diff(xs, 'book-built', 'list-ready')}`);
   }
 }

@@ -25,7 +25,12 @@ fn main() {
     let snapshot = shared::model::snapshot::encode(&summaries);
     println!("{n} summaries, snapshot {} bytes", snapshot.len());
     let (mut decode, mut build) = (Vec::new(), Vec::new());
-    for _ in 0..15 {
+    // Rounds (default 15); fewer for an instruction count (`valgrind --tool=callgrind`).
+    let rounds: usize = std::env::args()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(15);
+    for _ in 0..rounds {
         let started = Instant::now();
         let decoded: Vec<CustomerSummary> =
             shared::model::snapshot::decode(&snapshot).expect("decodes");
@@ -40,7 +45,7 @@ fn main() {
         times[times.len() / 2]
     };
     println!(
-        "decode {:.2} ms, book built {:.2} ms (medians of 15)",
+        "decode {:.2} ms, book built {:.2} ms (medians of {rounds})",
         median(&mut decode),
         median(&mut build)
     );
