@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: format check, clippy -D warnings (native and wasm32), native unit and
-# integration tests (SQLite and a throwaway PostgreSQL cluster), the release build of client
-# and relay, and the Playwright end-to-end suite in Debian's Chromium against the real server.
-# Installs whatever is missing first.
+# Runs every test: format check, clippy -D warnings (native and wasm32, inside the builds),
+# native unit and integration tests (SQLite and a throwaway PostgreSQL cluster), the release
+# build of client and relay, and the Playwright end-to-end suite in Debian's Chromium
+# against the real server. Installs whatever is missing first.
 #
 # Two cores, so a cold run overlaps work that needs nothing of each other: the tools install
 # (minutes of `cargo install` on a new machine) while clippy checks the code, and the fuzz
@@ -47,7 +47,7 @@ stop_background_jobs() {
 trap stop_background_jobs EXIT
 
 step "installing missing tools in the background (log: target/install-tools.log)"
-# The wasm target first: clippy's wasm32 check below needs it.
+# The wasm target first: the wasm32 dependency check below reads its target.
 FIELDBOOK_INSTALL_ONLY=wasm-target scripts/install-tools.sh test
 setsid -w scripts/install-tools.sh test > target/install-tools.log 2>&1 &
 install_pid=$!
@@ -75,23 +75,24 @@ cargo fetch --locked
 step "the two wasm builds compile each dependency they share once"
 scripts/check-wasm-features.sh
 
-step "clippy (wasm32: client screens and engine)"
-cargo clippy -p fieldbook-client -p fieldbook-engine --target wasm32-unknown-unknown -- -D warnings
-
-# Natively, clippy runs inside the tests' own build: the workspace's crates are compiled by
+# Clippy runs inside the builds that compile the code anyway, natively (the tests' build)
+# and for wasm32 (the client's release build): the workspace's crates are compiled by
 # clippy-driver (rustc with clippy's lints, which is what `cargo clippy` does, for a check
 # only), the dependencies by rustc. Every target `cargo clippy --all-targets` would check
-# (libraries, binaries, their tests, the integration tests) is linted with `-D warnings`,
-# and the dependencies are compiled once for both instead of checked, then built.
-# `CLIPPY_ARGS` is how cargo-clippy hands its `-- …` arguments to clippy-driver (joined by
-# `__CLIPPY_HACKERY__`); clippy.toml files are found as under `cargo clippy`. A plain
-# `cargo test` afterwards compiles the workspace's crates again (another compiler wrapper),
-# not the dependencies.
+# natively (libraries, binaries, their tests, the integration tests), and every wasm crate
+# of the client (screens, engine, common, codec, shared), is linted with `-D warnings`, and
+# the dependencies are compiled once instead of checked, then built: a separate `cargo
+# clippy --target wasm32-unknown-unknown` checked ~300 wasm dependencies first on a new
+# machine, and the workspace's wasm crates in every run. `CLIPPY_ARGS` is how cargo-clippy
+# hands its `-- …` arguments to clippy-driver (joined by `__CLIPPY_HACKERY__`); clippy.toml
+# files are found as under `cargo clippy`.
+with_clippy() {
+  RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)" \
+    CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"
+}
 native_packages=(-p fieldbook-shared -p fieldbook-client-codec -p fieldbook-server)
 clippy_test() {
-  RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)" \
-    CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" \
-    cargo test "${native_packages[@]}" "$@"
+  with_clippy cargo test "${native_packages[@]}" "$@"
 }
 step "clippy (native: shared, snapshot decoders, server), in the native tests' build"
 clippy_test --no-run
@@ -119,8 +120,8 @@ FIELDBOOK_FUZZ_ONLY_BUILD=1 setsid -w nice -n 19 scripts/fuzz.sh 0 "${fuzz_targe
 fuzz_build_pid=$!
 background_jobs+=("$fuzz_build_pid")
 
-step "release build: client (trunk) and relay"
-trunk build --release
+step "release build: client (trunk; clippy -D warnings on its wasm crates, see above) and relay"
+with_clippy trunk build --release
 cargo build --release -p fieldbook-server
 # The benchmark and profile smokes below use this build instead of building again.
 export FIELDBOOK_RELEASE_BUILT=1
