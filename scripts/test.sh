@@ -5,9 +5,10 @@
 # against the real server. Installs whatever is missing first.
 #
 # Two cores, so a cold run overlaps work that needs nothing of each other: the tools install
-# (minutes of `cargo install` on a new machine) while clippy checks the code, and the fuzz
-# targets build at the lowest priority during the release builds and the browser tests
-# (taking only the CPU time those leave idle). Each step prints the seconds since the start.
+# (minutes of `cargo install` on a new machine) while the native tests' build compiles and
+# lints the code, and the fuzz targets build at the lowest priority during the release
+# builds and the browser tests (taking only the CPU time those leave idle). Each step
+# prints the seconds since the start.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
