@@ -8,7 +8,8 @@
 # server waits for no browser or database. `test`: also cargo-fuzz, Chromium, PostgreSQL
 # and the e2e npm packages. FIELDBOOK_INSTALL_PLAN=1 lists the steps of a mode and installs
 # nothing (scripts/test.sh checks the `build` plan holds no test tool);
-# FIELDBOOK_INSTALL_ONLY=STEP runs that one step (scripts/test.sh adds the wasm target first).
+# FIELDBOOK_INSTALL_ONLY=STEP runs that one step (scripts/test.sh adds the wasm target and
+# fetches the crates first).
 set -euo pipefail
 
 mode="${1:-test}"
@@ -143,9 +144,11 @@ elif [ -f "$root/e2e/package-lock.json" ]; then
   fi
 fi
 
-# 7. Crates for an offline trunk build.
+# 7. Crates for an offline trunk build (and scripts/test.sh's offline dependency check).
 if step crates; then
   log "fetching crates"
   (cd "$root" && [ -f Cargo.toml ] && cargo fetch --quiet) || true
+fi
+if [ -z "${FIELDBOOK_INSTALL_ONLY:-}" ] && [ -z "${FIELDBOOK_INSTALL_PLAN:-}" ]; then
   log "tools ready ($mode)"
 fi

@@ -68,10 +68,11 @@ grep -q "scripts/install-tools.sh build" scripts/start.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo fetch (every locked crate, for the checks below that read them offline)"
-# A new machine has no crate downloaded yet; the tools install in the background holds
-# the package cache's lock while it downloads its own, so this may wait for it briefly.
-cargo fetch --locked
+step "the crates (install-tools.sh's crates step), for the checks below that read them offline"
+# A new machine has no crate downloaded yet, and the tools install in the background fetches
+# them only at its end; it holds the package cache's lock while it downloads its own tools,
+# so this may wait for it briefly.
+FIELDBOOK_INSTALL_ONLY=crates scripts/install-tools.sh test
 
 step "the two wasm builds compile each dependency they share once"
 scripts/check-wasm-features.sh
