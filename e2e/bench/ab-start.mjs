@@ -36,13 +36,13 @@ async function toList(page, url) {
   // worker's answer), the page's first script (the storage-open-start mark).
   return page.evaluate((marks) => {
     const nav = performance.getEntriesByType('navigation')[0];
-    const navMarks = { 'unload-end': nav?.unloadEventEnd ?? NaN, 'fetch-start': nav?.fetchStart ?? NaN, 'response-end': nav?.responseEnd ?? NaN };
+    const navMarks = { 'unload-end': nav?.unloadEventEnd || NaN, 'fetch-start': nav?.fetchStart ?? NaN, 'response-end': nav?.responseEnd ?? NaN };
     return { ...navMarks, ...Object.fromEntries(marks.map((m) => [m, performance.getEntriesByName('fieldbook:' + m)[0]?.startTime ?? NaN])) };
   }, marks);
 }
 for (const [i, dist] of dists.entries()) {
   fs.rmSync(path.join(work, `profile-${i}`), { recursive: true, force: true });
-    const port = 8140 + i;
+  const port = 8140 + i;
   servers.push(spawn(relay, ['--listen', `127.0.0.1:${port}`, '--data-dir', path.join(work, `data-${i}`), '--static-dir', dist], { stdio: 'ignore' }));
   await sleep(1500);
   const context = await launch(i, false);
@@ -77,9 +77,11 @@ for (const [i, dist] of dists.entries()) {
 for (const [i, dist] of dists.entries()) {
   const res = results[i];
   const diff = (xs, a, b) => median(xs.map((x) => x[b] - x[a])).toFixed(1);
+  // A start with no page before it (a cold one) unloads nothing (unloadEventEnd 0).
+  const unloaded = (xs) => (xs.some((x) => x['unload-end'] > 0) ? `${diff(xs.filter((x) => x['unload-end'] > 0), 'fetch-start', 'unload-end')} ms after fetch start` : 'none');
   for (const kind of ['coldMarks', 'warmMarks']) {
     const xs = res[kind];
-    console.log(`${dist} ${kind} navigation medians: old page unloaded at ${diff(xs, 'fetch-start', 'unload-end')} after fetch start ${median(xs.map((x) => x['fetch-start'])).toFixed(1)}, response end ${median(xs.map((x) => x['response-end'])).toFixed(1)}, first script ${median(xs.map((x) => x['storage-open-start'])).toFixed(1)}`);
+    console.log(`${dist} ${kind} navigation medians: old page unloaded ${unloaded(xs)}, fetch start ${median(xs.map((x) => x['fetch-start'])).toFixed(1)}, response end ${median(xs.map((x) => x['response-end'])).toFixed(1)}, first script ${median(xs.map((x) => x['storage-open-start'])).toFixed(1)}`);
     console.log(`${dist} ${kind} phase medians: open ${diff(xs, 'storage-open-start', 'storage-opened')} fetch ${diff(xs, 'storage-opened', 'summaries-fetched')} wait-main ${diff(xs, 'screens-main', 'summaries-fetched')} decode ${diff(xs, 'summaries-fetched', 'summaries-snapshot-decoded')} build ${diff(xs, 'summaries-snapshot-decoded', 'book-built')} render ${diff(xs, 'book-built', 'list-ready')}`);
   }
 }
