@@ -233,7 +233,7 @@ function memoryRow(figure: string, memory: { js: number; wasm: number; parts: st
 /** Where the time of the page's last start went (marks set by the app), ms since navigation. */
 async function startMarks(page: Page): Promise<string> {
   const marks = await page.evaluate(() =>
-    ['fieldbook:storage-open-start', 'fieldbook:storage-opened', 'fieldbook:screens-main', 'fieldbook:engine-spawned', 'fieldbook:summaries-fetched', 'fieldbook:summaries-snapshot-decoded', 'fieldbook:summaries-read', 'fieldbook:book-built', 'fieldbook:list-ready'].map(
+    ['fieldbook:storage-open-start', 'fieldbook:storage-opened', 'fieldbook:first-screen-fetched', 'fieldbook:screens-main', 'fieldbook:first-screen-built', 'fieldbook:first-screen', 'fieldbook:engine-spawned', 'fieldbook:summaries-fetched', 'fieldbook:summaries-snapshot-decoded', 'fieldbook:summaries-read', 'fieldbook:book-built', 'fieldbook:list-ready'].map(
       (name) => [name.replace('fieldbook:', ''), performance.getEntriesByName(name)[0]?.startTime ?? NaN] as const,
     ),
   );
@@ -243,11 +243,48 @@ async function startMarks(page: Page): Promise<string> {
 
 /** Navigation start to the app's "list shows the stored book" mark, in ms. */
 async function timeToList(page: Page): Promise<number> {
+  return (await startTimes(page)).ready;
+}
+
+/**
+ * A start, ms since navigation: `drawn` when the list's first rows are on screen (its stored
+ * first screen, read before the whole book: rows tappable, counts shown; or the whole book's
+ * list when that came first), `ready` when the list shows the whole book (search, filters,
+ * every row).
+ */
+async function startTimes(page: Page): Promise<{ drawn: number; ready: number }> {
   await page.goto('/');
   await page.waitForFunction(() => performance.getEntriesByName('fieldbook:list-ready').length > 0, null, {
     timeout: 60_000,
   });
-  return page.evaluate(() => performance.getEntriesByName('fieldbook:list-ready')[0].startTime);
+  return page.evaluate(() => {
+    const at = (name: string) => performance.getEntriesByName(name)[0]?.startTime ?? NaN;
+    const ready = at('fieldbook:list-ready');
+    const first = at('fieldbook:first-screen');
+    return { drawn: Number.isNaN(first) ? ready : Math.min(first, ready), ready };
+  });
+}
+
+/** The rows of a start figure: the list drawn (its first screen) and the whole book ready. */
+function startRows(what: string, n: number, starts: { drawn: number; ready: number }[]): Row[] {
+  const runs = (key: 'drawn' | 'ready') => starts.map((start) => start[key].toFixed(0)).join(', ');
+  const drawn = median(starts.map((start) => start.drawn));
+  const ready = median(starts.map((start) => start.ready));
+  const targeted = n === 10_000;
+  return [
+    {
+      figure: `${what} to the list's first rows drawn and tappable (its stored first screen), ${n} customers`,
+      measured: `${drawn.toFixed(0)} ms (runs: ${runs('drawn')})`,
+      target: targeted ? '≤ 200 ms' : '—',
+      pass: targeted ? drawn <= 200 : null,
+    },
+    {
+      figure: `${what} to interactive list, ${n} customers (the whole book: search, filters, every row)`,
+      measured: `${ready.toFixed(0)} ms (runs: ${runs('ready')})`,
+      target: targeted ? '≤ 200 ms' : '—',
+      pass: targeted ? ready <= 200 : null,
+    },
+  ];
 }
 
 test('first load transfer size, by file', async ({ baseURL }) => {
@@ -354,20 +391,14 @@ for (const n of startupSizes) {
       await context.close();
       ({ context, page } = await launch(profile, baseURL!));
       await timeToList(page); // First visit after restart fills the HTTP cache.
-      const times: number[] = [];
-      for (let run = 0; run < runs; run++) times.push(await timeToList(page));
+      const times: { drawn: number; ready: number }[] = [];
+      for (let run = 0; run < runs; run++) times.push(await startTimes(page));
       await expect(page.getByTestId('customer-row').first()).toBeVisible();
       if (n === startupSizes[startupSizes.length - 1]) await profiled(page, `warm-start-${n}`, () => timeToList(page));
       rows.push(memoryRow(`client memory with ${n} customers, list shown after start`, await memoryMB(page), n));
       details.push(`Last start with ${n} customers, ms since navigation: ${await startMarks(page)}`);
       await context.close();
-      const ms = median(times);
-      rows.push({
-        figure: `warm start to interactive list, ${n} customers (online)`,
-        measured: `${ms.toFixed(0)} ms (runs: ${times.map((t) => t.toFixed(0)).join(', ')})`,
-        target: n === 10_000 ? '≤ 200 ms' : '—',
-        pass: n === 10_000 ? ms <= 200 : null,
-      });
+      rows.push(...startRows('warm start (online)', n, times));
 
       // The same start with no network at all: the service worker serves the app.
       ({ context, page } = await launch(profile, baseURL!));
@@ -377,15 +408,9 @@ for (const n of startupSizes) {
       expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
       await context.close();
       ({ context, page } = await launch(profile, baseURL!, true));
-      const offlineTimes: number[] = [];
-      for (let run = 0; run < runs; run++) offlineTimes.push(await timeToList(page));
-      const offlineMs = median(offlineTimes);
-      rows.push({
-        figure: `cold start offline to interactive list, ${n} customers (browser restarted, no network)`,
-        measured: `${offlineMs.toFixed(0)} ms (runs: ${offlineTimes.map((t) => t.toFixed(0)).join(', ')})`,
-        target: n === 10_000 ? '≤ 200 ms' : '—',
-        pass: n === 10_000 ? offlineMs <= 200 : null,
-      });
+      const offlineTimes: { drawn: number; ready: number }[] = [];
+      for (let run = 0; run < runs; run++) offlineTimes.push(await startTimes(page));
+      rows.push(...startRows('cold start offline (browser restarted, no network)', n, offlineTimes));
       const hints = await duplicateHintKeystrokes(page);
       rows.push({
         figure: `duplicate hints while typing a lead, ${n} customers, per keystroke (median / p95)`,

@@ -25,6 +25,7 @@ use leptos::prelude::*;
 use shared::crm::kpi::{DashboardFigures, DashboardRequest};
 use shared::documents::book_doc::BookSettings;
 use shared::model::history::{RecentChange, SetAside};
+use shared::search::first_screen::{FirstScreen, ListCounts};
 use shared::sync::engine_protocol::{
     EngineError, EngineEvent, EngineRequest, Reply, ToEngine, VersionedCustomer,
 };
@@ -221,6 +222,10 @@ pub struct Repo {
     pub book: RwSignal<Book>,
     /// Whether the book has been read.
     pub load_state: RwSignal<LoadState>,
+    /// While the book is still being read: the counts of the list's first screen, which
+    /// `book` holds the rows of (`common::store::read_early_first_screen`). `Some(None)`:
+    /// rows without counts (the log changed something since they were written).
+    pub first_screen: RwSignal<Option<Option<ListCounts>>>,
     /// The save indicator.
     pub save_state: RwSignal<SaveState>,
     /// The product catalog and deal pipeline, shared by the rep's devices.
@@ -245,6 +250,7 @@ impl Repo {
         let repo = Repo {
             book: RwSignal::new(Book::default()),
             load_state: RwSignal::new(LoadState::Loading),
+            first_screen: RwSignal::new(None),
             save_state: RwSignal::new(SaveState::Idle),
             settings: RwSignal::new(BookSettings::default()),
             remote_changes: RwSignal::new(RemoteChanges::default()),
@@ -273,7 +279,13 @@ impl Repo {
     /// Tells the engine, always and once, the data version it was read at (or that the page
     /// shows no book of its own): an engine that reads the same answers `BookAsHeld` instead
     /// of sending the book again, and one whose read ends first waits for this word.
+    ///
+    /// The list's first screen, read before the rest, is drawn first when it arrives before
+    /// the whole book (see `shared::search::first_screen`).
     async fn read_stored_book(self) {
+        if let Some(first) = common::store::read_early_first_screen().await {
+            self.show_first_screen(first);
+        }
         let early = common::store::read_early_book()
             .await
             .filter(|_| self.load_state.get_untracked() == LoadState::Loading);
@@ -347,12 +359,28 @@ impl Repo {
         }
     }
 
+    /// Shows the list's first screen while the whole book is read: its rows as the book
+    /// (the list draws them only for its start's query), its counts beside them.
+    fn show_first_screen(&self, first: FirstScreen) {
+        if self.load_state.get_untracked() != LoadState::Loading
+            || !self.book.with_untracked(Book::is_empty)
+            || first.rows.is_empty()
+        {
+            return;
+        }
+        self.book.set(Book::from_summaries(first.rows));
+        self.first_screen.set(Some(first.counts));
+        common::perf::mark("fieldbook:first-screen-built");
+    }
+
     /// Shows `summaries` as the whole book (unless the book already holds exactly them).
     fn show_book(&self, summaries: Vec<CustomerSummary>) {
         common::perf::mark("fieldbook:summaries-read");
-        if !self
-            .book
-            .with_untracked(|book| !book.is_empty() && book.holds_exactly(&summaries))
+        let first_screen = self.first_screen.get_untracked().is_some();
+        if first_screen
+            || !self
+                .book
+                .with_untracked(|book| !book.is_empty() && book.holds_exactly(&summaries))
         {
             let mut book = Book::from_summaries(summaries);
             book.set_custom_search(
@@ -369,6 +397,9 @@ impl Repo {
     /// shown, `EngineEvent::BookAsHeld`): ready.
     fn book_built(&self) {
         common::perf::mark("fieldbook:book-built");
+        if self.first_screen.get_untracked().is_some() {
+            self.first_screen.set(None);
+        }
         if self.load_state.get_untracked() != LoadState::Ready {
             self.load_state.set(LoadState::Ready);
             crate::routes::dashboard::preload_if_used(*self);
@@ -394,6 +425,11 @@ impl Repo {
             EngineEvent::Book(summaries) => self.show_book(summaries.clone()),
             EngineEvent::BookAsHeld => self.book_built(),
             EngineEvent::LoadFailed(message) => {
+                if self.first_screen.get_untracked().is_some() {
+                    // Its rows are not the book.
+                    self.first_screen.set(None);
+                    self.book.set(Book::default());
+                }
                 self.load_state.set(LoadState::Failed(message.clone()))
             }
             EngineEvent::Settings { settings, version } => {

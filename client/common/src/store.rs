@@ -23,7 +23,9 @@
 //!   download's page of 1,000 customers adds one record to each, not 1,000.
 //! - `snapshots`: every customer's projection in one value: under `"summaries"` (postcard,
 //!   fast to read) with a JSON copy under `"summaries.json"` (read when another build wrote
-//!   the first), and under `"facts"`. Invariant: *a projection is its snapshot with every
+//!   the first) and the list's first screen under `"summaries.first-screen"` (its first rows
+//!   and counts, `shared::search::first_screen`: what a start draws before the whole book is
+//!   read; written with every snapshot of the summaries), and under `"facts"`. Invariant: *a projection is its snapshot with every
 //!   record of its log laid over it, in order* ([`Store::load_summaries`]). [`Store::compact`]
 //!   (the engine, when idle) writes new snapshots and empties the log in one transaction,
 //!   so a start reads a handful of values whatever the size of the book.
@@ -61,6 +63,7 @@ use idb::{
 use js_sys::Uint8Array;
 use shared::model::history::Arrival;
 use shared::model::snapshot::PerCustomer;
+use shared::search::first_screen::FirstScreen;
 use shared::sync::protocol::{BlobKind, DocumentId, Seq, Upload, UploadHead};
 use shared::sync::StoredItem;
 use shared::{model::facts::CustomerFacts, CustomerId, CustomerSummary};
@@ -124,6 +127,9 @@ const LEGACY_FACTS: &str = "facts";
 const DROPPED_STORES: [&str; 2] = ["summaries_since", "facts_since"];
 /// The JSON copy of the summaries' snapshot.
 const SUMMARIES_JSON: &str = "summaries.json";
+/// The list's first screen as the summaries' snapshot shows it (`shared::search::
+/// first_screen`), written with every snapshot of the summaries (`put_snapshot_in`).
+const FIRST_SCREEN: &str = "summaries.first-screen";
 
 /// The most uploads one outbox record holds (its ids are `key << 16 | position`).
 pub const OUTBOX_PER_RECORD: usize = 1 << 16;
@@ -236,6 +242,8 @@ pub struct SnapshotBytes {
     encoded: Vec<u8>,
     /// For summaries: the same as a JSON array.
     json: Option<String>,
+    /// For summaries: the list's first screen ([`FirstScreen::encode`]).
+    first_screen: Option<Vec<u8>>,
 }
 
 impl SnapshotBytes {
@@ -247,6 +255,7 @@ impl SnapshotBytes {
             projection: Projection::Summaries,
             encoded: shared::model::snapshot::encode(items),
             json: Some(json_array(items)?),
+            first_screen: Some(FirstScreen::of(items).encode()),
         })
     }
 
@@ -256,6 +265,7 @@ impl SnapshotBytes {
             projection: Projection::Facts,
             encoded: shared::model::snapshot::encode(items),
             json: None,
+            first_screen: None,
         })
     }
 }
@@ -1784,6 +1794,12 @@ fn put_snapshot_in(
             Some(&JsValue::from_str(SUMMARIES_JSON)),
         )?;
     }
+    if let Some(first_screen) = &snapshot.first_screen {
+        snapshots.put(
+            &Uint8Array::from(first_screen.as_slice()).into(),
+            Some(&JsValue::from_str(FIRST_SCREEN)),
+        )?;
+    }
     transaction.object_store(log)?.clear()?;
     if legacy {
         transaction.object_store(legacy_store)?.clear()?;
@@ -1822,6 +1838,26 @@ pub async fn read_early_book() -> Option<EarlyBook> {
         summaries: shared::model::snapshot::overlay(snapshot, newer),
         data_version,
     })
+}
+
+/// The list's first screen as `index.html` read it (`fieldbookStoredFirstScreen`: the
+/// first screen and the summaries' log, read in the same transaction as the snapshot and
+/// before it), with the log laid over it; `None` without one this build reads, or once the
+/// whole book has been read (`fieldbookStoredBookRead`): then the list is drawn from that.
+pub async fn read_early_first_screen() -> Option<FirstScreen> {
+    let promise = crate::global::property("fieldbookStoredFirstScreen")
+        .dyn_into::<js_sys::Promise>()
+        .ok()?;
+    let read = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    if !read.is_object() || crate::global::property("fieldbookStoredBookRead").is_truthy() {
+        return None;
+    }
+    let field = |name: &str| js_sys::Reflect::get(&read, &JsValue::from_str(name)).ok();
+    let bytes = field("firstScreen")?.dyn_into::<Uint8Array>().ok()?.to_vec();
+    let first = FirstScreen::decode(&bytes)?;
+    let log = field("log")?.dyn_into::<js_sys::Array>().ok()?;
+    let newer: Vec<CustomerSummary> = log.iter().flat_map(CustomerSummary::from_log).collect();
+    Some(first.with_newer(&newer))
 }
 
 /// The book `index.html` read ([`read_early_book`]).

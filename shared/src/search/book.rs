@@ -221,14 +221,20 @@ impl SearchText {
     }
 }
 
+/// The alphabetical order's key of `summary`: its folded display name (ties are broken by
+/// id, [`Book::cmp_name`]).
+pub(crate) fn sort_name(summary: &CustomerSummary) -> String {
+    let mut sort_name = String::new();
+    fold_into(summary.display_name(), &mut sort_name);
+    sort_name
+}
+
 impl BookEntry {
     fn new(summary: CustomerSummary) -> BookEntry {
-        let mut sort_name = String::new();
-        fold_into(summary.display_name(), &mut sort_name);
         BookEntry {
+            sort_name: sort_name(&summary),
             summary,
             version: next_generation(),
-            sort_name,
             keys: OnceLock::new(),
         }
     }
@@ -467,7 +473,7 @@ pub struct Book {
 }
 
 #[derive(Default)]
-struct Counts {
+pub(crate) struct Counts {
     /// Active customers per stage, in [`LifecycleStage::ALL`] order.
     n_per_stage: [usize; 6],
     /// Archived customers.
@@ -477,6 +483,45 @@ struct Counts {
 }
 
 impl Counts {
+    /// The counts of `summaries` (one per customer).
+    pub(crate) fn of<'a>(summaries: impl IntoIterator<Item = &'a CustomerSummary>) -> Counts {
+        let mut counts = Counts::default();
+        for summary in summaries {
+            counts.count(summary, true);
+        }
+        counts
+    }
+
+    /// Active customers per stage, in funnel order ([`Book::stage_counts`]).
+    pub(crate) fn stage_counts(&self) -> [(LifecycleStage, usize); 6] {
+        let mut stage_idx = 0;
+        LifecycleStage::ALL.map(|stage| {
+            let n = self.n_per_stage[stage_idx];
+            stage_idx += 1;
+            (stage, n)
+        })
+    }
+
+    /// Archived customers.
+    pub(crate) fn n_archived(&self) -> usize {
+        self.n_archived
+    }
+
+    /// Every tag of active customers with its number of customers, most used first
+    /// ([`Book::tags`]).
+    pub(crate) fn tags(&self) -> Vec<(String, usize)> {
+        let mut tags: Vec<(String, usize)> = (self.n_per_tag.iter())
+            .map(|(tag, n)| (tag.clone(), *n))
+            .collect();
+        crate::order::sort_by(&mut tags, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        tags
+    }
+
+    /// How many different tags active customers hold.
+    pub(crate) fn n_tags(&self) -> usize {
+        self.n_per_tag.len()
+    }
+
     /// Adds (`add`) or removes a summary's contribution.
     fn count(&mut self, summary: &CustomerSummary, add: bool) {
         let apply = |n: &mut usize| {
@@ -895,12 +940,7 @@ impl Book {
 
     /// Number of active (not archived) customers per stage, in funnel order.
     pub fn stage_counts(&self) -> [(LifecycleStage, usize); 6] {
-        let mut stage_idx = 0;
-        LifecycleStage::ALL.map(|stage| {
-            let n = self.counts.n_per_stage[stage_idx];
-            stage_idx += 1;
-            (stage, n)
-        })
+        self.counts.stage_counts()
     }
 
     /// Number of active and of archived customers.
@@ -913,14 +953,7 @@ impl Book {
 
     /// Every tag in use on active customers with its number of customers, most used first.
     pub fn tags(&self) -> Vec<(String, usize)> {
-        let mut tags: Vec<(String, usize)> = self
-            .counts
-            .n_per_tag
-            .iter()
-            .map(|(tag, n)| (tag.clone(), *n))
-            .collect();
-        crate::order::sort_by(&mut tags, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        tags
+        self.counts.tags()
     }
 }
 

@@ -124,6 +124,25 @@ pub fn CustomerList() -> impl IntoView {
         }
     });
 
+    // While the book is read, its first screen (`Repo::first_screen`): drawn only for the
+    // query every start shows (active customers by name, nothing typed or filtered).
+    let first_screen = Memo::new(move |_| {
+        repo.first_screen
+            .get()
+            .filter(|_| state.query() == ListQuery::default())
+    });
+    // The moment the list first shows the first screen: benchmarks read this mark.
+    Effect::new(move |marked: Option<bool>| {
+        if marked == Some(true) {
+            return true;
+        }
+        if first_screen.with(Option::is_none) {
+            return false;
+        }
+        request_animation_frame(|| mark("fieldbook:first-screen"));
+        true
+    });
+
     // Mark the moment the list first shows the stored book: benchmarks read this mark.
     Effect::new(move |marked: Option<bool>| {
         if marked == Some(true) {
@@ -159,6 +178,13 @@ pub fn CustomerList() -> impl IntoView {
     };
 
     let n_results = move || results.with(|results| results.entries.len());
+    // The counts of the first screen while it shows (`None` inside: not known).
+    let first_counts = move || first_screen.get().map(|counts| counts.map(|c| (c.active, c.archived)));
+    // The rows the list scrolls through: the whole book's count while its first screen shows.
+    let list_len = move || match first_counts() {
+        Some(Some((active, _))) => active.max(n_results()),
+        _ => n_results(),
+    };
     // The customers shown, for moving them to another territory (team books).
     let shown_ids = Signal::derive(move || {
         results.with(|results| {
@@ -173,10 +199,17 @@ pub fn CustomerList() -> impl IntoView {
         Memo::new(move |_| repo.book.with(|book| book.active_and_archived().0)),
         Memo::new(move |_| repo.book.with(|book| book.active_and_archived().1)),
     );
-    let stage_counts = Memo::new(move |_| repo.book.with(|book| book.stage_counts()));
-    let tags = Memo::new(move |_| repo.book.with(|book| book.tags()));
+    // While the first screen shows, the filters offer what it knows of the whole book.
+    let stage_counts = Memo::new(move |_| match repo.first_screen.get() {
+        Some(counts) => counts.map(|counts| counts.stages.to_vec()).unwrap_or_default(),
+        None => repo.book.with(|book| book.stage_counts()).to_vec(),
+    });
+    let tags = Memo::new(move |_| match repo.first_screen.get() {
+        Some(counts) => counts.and_then(|counts| counts.tags).unwrap_or_default(),
+        None => repo.book.with(|book| book.tags()),
+    });
     let shape = Memo::new(move |_| {
-        if repo.load_state.get() == LoadState::Loading {
+        if repo.load_state.get() == LoadState::Loading && first_screen.with(Option::is_none) {
             Shape::Loading
         } else if n_results() == 0 {
             Shape::Empty
@@ -401,6 +434,14 @@ pub fn CustomerList() -> impl IntoView {
             <div class="list-meta">
                 <span data-testid="result-count">
                     {move || {
+                        match first_counts() {
+                            Some(Some((active, _))) => return format!(
+                                "{active} {}",
+                                if active == 1 { "customer" } else { "customers" }
+                            ),
+                            Some(None) => return String::new(),
+                            None => {}
+                        }
                         let n = n_results();
                         let archived = state.archived.get();
                         let total = if archived { n_archived.get() } else { n_active.get() };
@@ -425,7 +466,11 @@ pub fn CustomerList() -> impl IntoView {
                     {move || if state.archived.get() {
                         "Show active".to_string()
                     } else {
-                        format!("Archived ({})", n_archived.get())
+                        match first_counts() {
+                            Some(Some((_, archived))) => format!("Archived ({archived})"),
+                            Some(None) => "Archived".to_string(),
+                            None => format!("Archived ({})", n_archived.get()),
+                        }
                     }}
                 </button>
                 <crate::routes::team::MoveShown ids=shown_ids/>
@@ -436,6 +481,7 @@ pub fn CustomerList() -> impl IntoView {
             node_ref=scroller
             data-testid="customer-list"
             data-ready=move || (repo.load_state.get() == LoadState::Ready).to_string()
+            data-first-screen=move || first_screen.with(Option::is_some).to_string()
             on:scroll=move |ev| {
                 let element: web_sys::Element = event_target(&ev);
                 scroll_top.set(f64::from(element.scroll_top()));
@@ -450,7 +496,7 @@ pub fn CustomerList() -> impl IntoView {
                     Shape::Rows => {}
                 }
                 view! {
-                    <div class="list-body" style=move || format!("height:{}px", n_results() as f64 * ROW_HEIGHT)>
+                    <div class="list-body" style=move || format!("height:{}px", list_len() as f64 * ROW_HEIGHT)>
                         <For each=visible_rows key=|row| *row let:row>
                             <CustomerRow position=row.0 entry_idx=row.1/>
                         </For>

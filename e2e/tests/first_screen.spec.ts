@@ -1,0 +1,92 @@
+import { expect, test, type Page } from '@playwright/test';
+import { CustomerListPage } from './fixtures/customer_list_page';
+import { DeviceStorage } from './fixtures/device_storage';
+import { firstScreenSeen, holdBookUntilFirstScreen } from './fixtures/held_start';
+
+// A rep opening the app sees the top of her list before the whole book is read: the list's
+// first screen, stored with every snapshot of the summaries (shared::search::first_screen).
+// Each test holds the whole book's read back until that screen is drawn, so what it showed
+// is seen on any machine, then lets the start go on.
+
+/** A sample book of `n` customers, folded into the stored snapshot (and its first screen). */
+async function storedBook(page: Page, n: number, seed: number) {
+  const list = new CustomerListPage(page);
+  const storage = new DeviceStorage(page);
+  await list.addSampleCustomers(n, seed);
+  await list.open();
+  await storage.waitSnapshotCurrent();
+  await expect.poll(() => storage.get('snapshots', 'summaries.first-screen')).toBeTruthy();
+  return { list, storage, count: await list.customerCount() };
+}
+
+test('the first rows show before the whole book is read, and the whole book takes over', async ({ page }) => {
+  const { list, count } = await storedBook(page, 300, 7);
+  const shown = await list.names();
+  await holdBookUntilFirstScreen(page, { tapFirstRow: true });
+  await page.goto('/');
+  const seen = await firstScreenSeen(page);
+  // Drawn from the first screen: the whole book not read yet, the same first rows, the
+  // book's count.
+  expect(seen.ready).toBe('false');
+  expect(seen.firstScreen).toBe('true');
+  expect(seen.names.length).toBeGreaterThanOrEqual(10);
+  expect(seen.names).toEqual(shown.slice(0, seen.names.length));
+  expect(seen.count).toBe(count);
+  // Its rows are links: the tap in that frame opened the customer.
+  await expect(page.getByTestId('customer-heading')).toHaveText(shown[0], { timeout: 30_000 });
+  await page.getByTestId('customer-page').getByTestId('back').click();
+  await list.waitReady();
+  await expect(page.getByTestId('customer-list')).toHaveAttribute('data-first-screen', 'false');
+  expect(await list.names()).toEqual(shown);
+  await expect(list.resultCount).toHaveText(count);
+});
+
+test('a search typed before the whole book is read waits for it, never answers from the first rows', async ({ page }) => {
+  const { list } = await storedBook(page, 300, 8);
+  // A customer far below the first screen.
+  await list.sort.selectOption('name');
+  const all = await list.names();
+  const target = all[all.length - 1];
+  await list.searchFor(target);
+  const found = await list.names();
+  expect(found).toContain(target);
+  await holdBookUntilFirstScreen(page, { typed: target });
+  await page.goto('/');
+  const seen = await firstScreenSeen(page, true);
+  expect(seen.names).not.toContain(target);
+  // Not "nothing found", not the first screen's rows: the list says it is still opening.
+  expect(seen.afterTyping).toEqual({ names: [], opening: true });
+  await list.waitReady();
+  await expect(list.search).toHaveValue(target);
+  expect(await list.names()).toEqual(found);
+});
+
+test('changes stored after the snapshot are laid over the first screen', async ({ page }) => {
+  const { list, storage } = await storedBook(page, 200, 9);
+  const shown = await list.names();
+  // Two writes after the snapshot, as the engine logs them (a JSON array of summaries per
+  // write): a customer from far down the list renamed to sort first, and the first one
+  // archived.
+  const summaries = JSON.parse((await storage.get('snapshots', 'summaries.json')) as string) as Array<{
+    id: string;
+    name: string;
+    archived: boolean;
+  }>;
+  const byName = (name: string) => summaries.find((summary) => summary.name === name)!;
+  const renamed = { ...byName(shown[shown.length - 1]), name: 'Aaron Early' };
+  const archived = { ...byName(shown[0]), archived: true };
+  await storage.add('summaries_log', JSON.stringify([renamed]));
+  await storage.add('summaries_log', JSON.stringify([archived]));
+  await holdBookUntilFirstScreen(page);
+  await page.goto('/');
+  const seen = await firstScreenSeen(page);
+  const expected = ['Aaron Early', ...shown.slice(1, shown.length - 1)];
+  expect(seen.firstScreen).toBe('true');
+  expect(seen.names).toEqual(expected.slice(0, seen.names.length));
+  expect(seen.names.length).toBeGreaterThanOrEqual(10);
+  // The log changed customers the first screen cannot count: no count rather than a wrong one.
+  expect(seen.count).toBe('');
+  await list.waitReady();
+  expect((await list.names()).slice(0, 10)).toEqual(expected.slice(0, 10));
+  await expect(list.resultCount).toHaveText(/^\d+ customers$/);
+});
