@@ -42,11 +42,13 @@ test('the first rows show before the whole book is read, and the whole book take
 });
 
 test('a search typed before the whole book is read waits for it, never answers from the first rows', async ({ page }) => {
-  const { list } = await storedBook(page, 300, 8);
-  // A customer far below the first screen.
-  await list.sort.selectOption('name');
-  const all = await list.names();
-  const target = all[all.length - 1];
+  const { list, storage } = await storedBook(page, 300, 8);
+  // A customer far below the first screen (48 rows): one of the last names.
+  const target = (await storedSummaries(storage))
+    .map(displayName)
+    .filter((name) => /^[A-Za-z ]+$/.test(name))
+    .sort()
+    .pop()!;
   await list.searchFor(target);
   const found = await list.names();
   expect(found).toContain(target);
@@ -67,12 +69,8 @@ test('changes stored after the snapshot are laid over the first screen', async (
   // Two writes after the snapshot, as the engine logs them (a JSON array of summaries per
   // write): a customer from far down the list renamed to sort first, and the first one
   // archived.
-  const summaries = JSON.parse((await storage.get('snapshots', 'summaries.json')) as string) as Array<{
-    id: string;
-    name: string;
-    archived: boolean;
-  }>;
-  const byName = (name: string) => summaries.find((summary) => summary.name === name)!;
+  const summaries = await storedSummaries(storage);
+  const byName = (name: string) => summaries.find((summary) => displayName(summary) === name)!;
   const renamed = { ...byName(shown[shown.length - 1]), name: 'Aaron Early' };
   const archived = { ...byName(shown[0]), archived: true };
   await storage.add('summaries_log', JSON.stringify([renamed]));
@@ -80,13 +78,31 @@ test('changes stored after the snapshot are laid over the first screen', async (
   await holdBookUntilFirstScreen(page);
   await page.goto('/');
   const seen = await firstScreenSeen(page);
+  // The renamed customer first, the archived one gone, the rest in order.
   const expected = ['Aaron Early', ...shown.slice(1, shown.length - 1)];
   expect(seen.firstScreen).toBe('true');
-  expect(seen.names).toEqual(expected.slice(0, seen.names.length));
-  expect(seen.names.length).toBeGreaterThanOrEqual(10);
+  expect(seen.names.length).toBeGreaterThanOrEqual(expected.length);
+  expect(seen.names.slice(0, expected.length)).toEqual(expected);
   // The log changed customers the first screen cannot count: no count rather than a wrong one.
   expect(seen.count).toBe('');
+  // (The engine then finds these summaries do not match their documents and makes them
+  // again: what the whole book shows afterwards is persistence.spec.ts's matter.)
   await list.waitReady();
-  expect((await list.names()).slice(0, 10)).toEqual(expected.slice(0, 10));
-  await expect(list.resultCount).toHaveText(/^\d+ customers$/);
 });
+
+interface StoredSummary {
+  id: string;
+  name: string;
+  company: string;
+  archived: boolean;
+}
+
+/** The stored summaries, as the snapshot's JSON copy holds them. */
+async function storedSummaries(storage: DeviceStorage): Promise<StoredSummary[]> {
+  return JSON.parse((await storage.get('snapshots', 'summaries.json')) as string);
+}
+
+/** The name the list shows for a customer (its company without a contact name). */
+function displayName(summary: StoredSummary): string {
+  return summary.name || summary.company;
+}

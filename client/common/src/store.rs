@@ -1853,7 +1853,10 @@ pub async fn read_early_first_screen() -> Option<FirstScreen> {
         return None;
     }
     let field = |name: &str| js_sys::Reflect::get(&read, &JsValue::from_str(name)).ok();
-    let bytes = field("firstScreen")?.dyn_into::<Uint8Array>().ok()?.to_vec();
+    let bytes = field("firstScreen")?
+        .dyn_into::<Uint8Array>()
+        .ok()?
+        .to_vec();
     let first = FirstScreen::decode(&bytes)?;
     let log = field("log")?.dyn_into::<js_sys::Array>().ok()?;
     let newer: Vec<CustomerSummary> = log.iter().flat_map(CustomerSummary::from_log).collect();

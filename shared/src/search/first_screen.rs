@@ -85,7 +85,7 @@ impl FirstScreen {
             active.select_nth_unstable_by(FIRST_SCREEN_ROWS, by_name);
             active.truncate(FIRST_SCREEN_ROWS);
         }
-        active.sort_unstable_by(by_name);
+        crate::order::sort_by(&mut active, by_name);
         let counts = Counts::of(summaries.iter().copied());
         FirstScreen {
             rows: active
@@ -131,7 +131,9 @@ impl FirstScreen {
                 rows.push((key.0, summary.clone()));
             }
         }
-        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        crate::order::sort_by(&mut rows, |a, b| {
+            a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id))
+        });
         FirstScreen {
             rows: rows.into_iter().map(|(_, row)| row).collect(),
             complete: self.complete,

@@ -179,7 +179,11 @@ pub fn CustomerList() -> impl IntoView {
 
     let n_results = move || results.with(|results| results.entries.len());
     // The counts of the first screen while it shows (`None` inside: not known).
-    let first_counts = move || first_screen.get().map(|counts| counts.map(|c| (c.active, c.archived)));
+    let first_counts = move || {
+        first_screen
+            .get()
+            .map(|counts| counts.map(|c| (c.active, c.archived)))
+    };
     // The rows the list scrolls through: the whole book's count while its first screen shows.
     let list_len = move || match first_counts() {
         Some(Some((active, _))) => active.max(n_results()),
@@ -201,7 +205,9 @@ pub fn CustomerList() -> impl IntoView {
     );
     // While the first screen shows, the filters offer what it knows of the whole book.
     let stage_counts = Memo::new(move |_| match repo.first_screen.get() {
-        Some(counts) => counts.map(|counts| counts.stages.to_vec()).unwrap_or_default(),
+        Some(counts) => counts
+            .map(|counts| counts.stages.to_vec())
+            .unwrap_or_default(),
         None => repo.book.with(|book| book.stage_counts()).to_vec(),
     });
     let tags = Memo::new(move |_| match repo.first_screen.get() {
