@@ -1860,6 +1860,11 @@ pub async fn read_early_first_screen() -> Option<FirstScreen> {
     let first = FirstScreen::decode(&bytes)?;
     let log = field("log")?.dyn_into::<js_sys::Array>().ok()?;
     let newer: Vec<CustomerSummary> = log.iter().flat_map(CustomerSummary::from_log).collect();
+    // On a cold start the whole book can arrive while this decodes: drawing the first
+    // screen then would only delay it (measured: the whole book ~100 ms later).
+    if crate::global::property("fieldbookStoredBookRead").is_truthy() {
+        return None;
+    }
     Some(first.with_newer(&newer))
 }
 
