@@ -215,6 +215,14 @@ pub async fn after_edits() {
 /// one frame.
 const SHOW_MANY_AFTER_MS: u64 = 16;
 
+/// The list's first screen while the whole book is read ([`Repo::first_screen`]).
+pub struct FirstScreenShown {
+    /// Its rows, as a book (the list queries it as it would the whole one).
+    pub book: Book,
+    /// The counts beside them; `None` when the log changed something since they were made.
+    pub counts: Option<ListCounts>,
+}
+
 /// The data-access handle, cheap to copy into closures.
 #[derive(Clone, Copy)]
 pub struct Repo {
@@ -222,10 +230,10 @@ pub struct Repo {
     pub book: RwSignal<Book>,
     /// Whether the book has been read.
     pub load_state: RwSignal<LoadState>,
-    /// While the book is still being read: the counts of the list's first screen, which
-    /// `book` holds the rows of (`common::store::read_early_first_screen`). `Some(None)`:
-    /// rows without counts (the log changed something since they were written).
-    pub first_screen: RwSignal<Option<Option<ListCounts>>>,
+    /// While the book is still being read: the list's first screen
+    /// (`common::store::read_early_first_screen`), which only the list shows. `book` stays
+    /// empty until the whole book is read, so no other screen counts from its rows.
+    pub first_screen: RwSignal<Option<FirstScreenShown>>,
     /// The save indicator.
     pub save_state: RwSignal<SaveState>,
     /// The product catalog and deal pipeline, shared by the rep's devices.
@@ -359,8 +367,8 @@ impl Repo {
         }
     }
 
-    /// Shows the list's first screen while the whole book is read: its rows as the book
-    /// (the list draws them only for its start's query), its counts beside them.
+    /// Shows the list's first screen while the whole book is read (the list draws it only
+    /// for its start's query).
     fn show_first_screen(&self, first: FirstScreen) {
         if self.load_state.get_untracked() != LoadState::Loading
             || !self.book.with_untracked(Book::is_empty)
@@ -368,19 +376,19 @@ impl Repo {
         {
             return;
         }
-        self.book.set(Book::from_summaries(first.rows));
-        self.first_screen.set(Some(first.counts));
+        self.first_screen.set(Some(FirstScreenShown {
+            book: Book::from_summaries(first.rows),
+            counts: first.counts,
+        }));
         common::perf::mark("fieldbook:first-screen-built");
     }
 
     /// Shows `summaries` as the whole book (unless the book already holds exactly them).
     fn show_book(&self, summaries: Vec<CustomerSummary>) {
         common::perf::mark("fieldbook:summaries-read");
-        let first_screen = self.first_screen.get_untracked().is_some();
-        if first_screen
-            || !self
-                .book
-                .with_untracked(|book| !book.is_empty() && book.holds_exactly(&summaries))
+        if !self
+            .book
+            .with_untracked(|book| !book.is_empty() && book.holds_exactly(&summaries))
         {
             let mut book = Book::from_summaries(summaries);
             book.set_custom_search(
@@ -397,7 +405,7 @@ impl Repo {
     /// shown, `EngineEvent::BookAsHeld`): ready.
     fn book_built(&self) {
         common::perf::mark("fieldbook:book-built");
-        if self.first_screen.get_untracked().is_some() {
+        if self.first_screen.with_untracked(Option::is_some) {
             self.first_screen.set(None);
         }
         if self.load_state.get_untracked() != LoadState::Ready {
@@ -425,10 +433,8 @@ impl Repo {
             EngineEvent::Book(summaries) => self.show_book(summaries.clone()),
             EngineEvent::BookAsHeld => self.book_built(),
             EngineEvent::LoadFailed(message) => {
-                if self.first_screen.get_untracked().is_some() {
-                    // Its rows are not the book.
+                if self.first_screen.with_untracked(Option::is_some) {
                     self.first_screen.set(None);
-                    self.book.set(Book::default());
                 }
                 self.load_state.set(LoadState::Failed(message.clone()))
             }

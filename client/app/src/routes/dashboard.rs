@@ -27,7 +27,7 @@ use shared::{
 
 use crate::{
     components::charts::{Column, Columns, HBar, HBars, Sparkline},
-    repo::use_repo,
+    repo::{use_repo, LoadState},
     routes::sales::DEFAULT_CURRENCY,
     time::now,
 };
@@ -174,8 +174,13 @@ fn use_dashboard() -> Dashboard {
         // A segment's members come from the book: asked again once it is read (a dashboard
         // opened by a link or a reload would otherwise count none); later changes of a
         // customer change its facts too.
-        let scope: Option<Vec<CustomerId>> = settings.segments.get(&query.segment).map(|segment| {
-            repo.load_state.track();
+        let segment = settings.segments.get(&query.segment);
+        if segment.is_some() && repo.load_state.get() != LoadState::Ready {
+            // Its members are read off the whole book: counted once it is read, not from
+            // the list's first screen or an empty book.
+            return;
+        }
+        let scope: Option<Vec<CustomerId>> = segment.map(|segment| {
             repo.book
                 .with_untracked(|book| members(book, &segment.filter, now()))
         });

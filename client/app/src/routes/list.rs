@@ -5,11 +5,11 @@ use leptos::{html, prelude::*};
 use leptos_router::components::A;
 use shared::model::custom_fields::{ConditionOp, CustomCondition, FieldKind};
 use shared::search::book::CustomSort;
-use shared::{search::book::EntryIdx, LifecycleStage, ListQuery, QueryResult, SortOrder};
+use shared::{search::book::EntryIdx, Book, LifecycleStage, ListQuery, QueryResult, SortOrder};
 
 use crate::{
     components::{SaveStatus, StageBadge, StorageErrorBanner, SyncIndicator},
-    repo::{use_repo, LoadState},
+    repo::{use_repo, LoadState, Repo},
 };
 use common::perf::mark;
 
@@ -87,10 +87,14 @@ enum Shape {
 pub fn CustomerList() -> impl IntoView {
     let repo = use_repo();
     let state = expect_context::<ListState>();
-    // Each keystroke refines the previous result when it can (typing forward).
+    // Each keystroke refines the previous result when it can (typing forward). While the
+    // whole book is read, the rows are the list's first screen's.
     let query_result: Memo<QueryResult> = Memo::new(move |previous: Option<&QueryResult>| {
         let query = state.query();
-        repo.book.with(|book| book.query_from(&query, previous))
+        repo.first_screen.with(|first| match first {
+            Some(first) => first.book.query_from(&query, previous),
+            None => repo.book.with(|book| book.query_from(&query, previous)),
+        })
     });
     let results = query_result;
     let scroll_top = RwSignal::new(0.0_f64);
@@ -128,7 +132,7 @@ pub fn CustomerList() -> impl IntoView {
     // query every start shows (active customers by name, nothing typed or filtered).
     let first_screen = Memo::new(move |_| {
         repo.first_screen
-            .get()
+            .with(|first| first.as_ref().map(|first| first.counts.clone()))
             .filter(|_| state.query() == ListQuery::default())
     });
     // The moment the list first shows the first screen: benchmarks read this mark.
@@ -164,7 +168,7 @@ pub fn CustomerList() -> impl IntoView {
             let entries = &results.entries;
             let last = (first + n_visible).min(entries.len());
             let first = first.min(last);
-            repo.book.with_untracked(|book| {
+            with_shown_book(repo, |book| {
                 entries[first..last]
                     .iter()
                     .enumerate()
@@ -192,7 +196,7 @@ pub fn CustomerList() -> impl IntoView {
     // The customers shown, for moving them to another territory (team books).
     let shown_ids = Signal::derive(move || {
         results.with(|results| {
-            repo.book.with_untracked(|book| {
+            with_shown_book(repo, |book| {
                 (results.entries.iter())
                     .filter_map(|&entry| book.entry(entry).map(|summary| summary.id.to_string()))
                     .collect()
@@ -204,13 +208,13 @@ pub fn CustomerList() -> impl IntoView {
         Memo::new(move |_| repo.book.with(|book| book.active_and_archived().1)),
     );
     // While the first screen shows, the filters offer what it knows of the whole book.
-    let stage_counts = Memo::new(move |_| match repo.first_screen.get() {
+    let stage_counts = Memo::new(move |_| match first_screen.get() {
         Some(counts) => counts
             .map(|counts| counts.stages.to_vec())
             .unwrap_or_default(),
         None => repo.book.with(|book| book.stage_counts()).to_vec(),
     });
-    let tags = Memo::new(move |_| match repo.first_screen.get() {
+    let tags = Memo::new(move |_| match first_screen.get() {
         Some(counts) => counts.and_then(|counts| counts.tags).unwrap_or_default(),
         None => repo.book.with(|book| book.tags()),
     });
@@ -513,12 +517,18 @@ pub fn CustomerList() -> impl IntoView {
     }
 }
 
+/// `f` over the book the list shows (untracked): its first screen while the whole book is
+/// read, then the whole book.
+fn with_shown_book<R>(repo: Repo, f: impl Fn(&Book) -> R) -> R {
+    repo.first_screen
+        .with_untracked(|first| first.as_ref().map(|first| f(&first.book)))
+        .unwrap_or_else(|| repo.book.with_untracked(|book| f(book)))
+}
+
 #[component]
 fn CustomerRow(position: usize, entry_idx: EntryIdx) -> impl IntoView {
     let repo = use_repo();
-    let summary = repo
-        .book
-        .with_untracked(|book| book.entry(entry_idx).cloned());
+    let summary = with_shown_book(repo, |book| book.entry(entry_idx).cloned());
     let Some(summary) = summary else {
         return ().into_any();
     };
