@@ -106,3 +106,19 @@ async function storedSummaries(storage: DeviceStorage): Promise<StoredSummary[]>
 function displayName(summary: StoredSummary): string {
   return summary.name || summary.company;
 }
+
+test("a book stored by another build gets this build's first screen after a start", async ({ page }) => {
+  const { list, storage } = await storedBook(page, 120, 10);
+  const shown = await list.names();
+  // As after an update: the stored first screen is another build's (its fingerprint differs).
+  const otherBuild = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+  await storage.put('snapshots', 'summaries.first-screen', otherBuild, true);
+  await list.open();
+  // The engine finds it stale at its start and writes the snapshot again, with a first screen.
+  await expect.poll(() => storage.get('snapshots', 'summaries.first-screen'), { timeout: 15_000 }).not.toEqual(otherBuild);
+  await holdBookUntilFirstScreen(page);
+  await page.goto('/');
+  const seen = await firstScreenSeen(page);
+  expect(seen.firstScreen).toBe('true');
+  expect(seen.names).toEqual(shown.slice(0, seen.names.length));
+});

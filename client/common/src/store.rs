@@ -691,7 +691,9 @@ impl Store {
         commit(transaction, &snapshots).await
     }
 
-    /// Whether the snapshot of `projection` is missing or has records laid over it.
+    /// Whether the snapshot of `projection` is missing or has records laid over it (for the
+    /// summaries, also: the list's first screen is missing or another build's, as after an
+    /// update, so the next snapshot writes one this build reads).
     pub async fn snapshot_behind(&self, projection: Projection) -> Result<bool, StoreError> {
         let (log, key, legacy) = projection.stores();
         let transaction = self.database.transaction(
@@ -704,6 +706,15 @@ impl Store {
             .count(Some(Query::Key(JsValue::from_str(key))))?
             .into_future();
         let in_log = transaction.object_store(log)?.count(None)?.into_future();
+        let first_screen = match projection {
+            Projection::Summaries => Some(
+                transaction
+                    .object_store(SNAPSHOTS)?
+                    .get(Query::Key(JsValue::from_str(FIRST_SCREEN)))?
+                    .into_future(),
+            ),
+            Projection::Facts => None,
+        };
         let in_legacy = match self.legacy {
             true => Some(transaction.object_store(legacy)?.count(None)?.into_future()),
             false => None,
@@ -715,8 +726,20 @@ impl Store {
             Some(count) => count.await,
             None => Ok(0),
         };
+        let first_screen = match first_screen {
+            Some(first_screen) => Some(first_screen.await),
+            None => None,
+        };
         let (has_snapshot, in_log) = (has_snapshot.await, in_log.await);
-        Ok(has_snapshot? == 0 || in_log? > 0 || in_legacy? > 0)
+        let first_screen_current = match first_screen {
+            Some(read) => read?.is_some_and(|value| {
+                value
+                    .dyn_into::<Uint8Array>()
+                    .is_ok_and(|bytes| FirstScreen::is_current(&bytes.subarray(0, 8).to_vec()))
+            }),
+            None => true,
+        };
+        Ok(has_snapshot? == 0 || in_log? > 0 || in_legacy? > 0 || !first_screen_current)
     }
 
     /// Folds the log of `projection` into a new snapshot, in one transaction, so the next

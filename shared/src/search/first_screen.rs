@@ -147,14 +147,22 @@ impl FirstScreen {
             .expect("a first screen serializes: plain data")
     }
 
+    /// Whether `bytes` (a stored first screen, or its first 8 bytes) were written by this
+    /// build: when not, the engine writes a new one with its next snapshot.
+    pub fn is_current(bytes: &[u8]) -> bool {
+        bytes
+            .first_chunk::<8>()
+            .map(|fingerprint| u64::from_le_bytes(*fingerprint))
+            == Some(FIRST_SCREEN_FINGERPRINT)
+    }
+
     /// The first screen of [`FirstScreen::encode`]'s bytes; `None` when another build wrote
     /// them or they are damaged.
     pub fn decode(bytes: &[u8]) -> Option<FirstScreen> {
-        let (fingerprint, rest) = bytes.split_first_chunk::<8>()?;
-        if u64::from_le_bytes(*fingerprint) != FIRST_SCREEN_FINGERPRINT {
+        if !FirstScreen::is_current(bytes) {
             return None;
         }
-        match postcard::take_from_bytes::<FirstScreen>(rest) {
+        match postcard::take_from_bytes::<FirstScreen>(&bytes[8..]) {
             Ok((first, [])) => Some(first),
             _ => None,
         }
@@ -283,6 +291,8 @@ mod tests {
         let mut other = bytes.clone();
         other[0] ^= 1;
         assert_eq!(FirstScreen::decode(&other), None);
+        assert!(FirstScreen::is_current(&bytes[..8]) && !FirstScreen::is_current(&other));
+        assert!(!FirstScreen::is_current(&bytes[..7]));
         assert_eq!(FirstScreen::decode(&bytes[..bytes.len() - 1]), None);
         let mut longer = bytes.clone();
         longer.push(0);
