@@ -25,8 +25,9 @@
 //!   fast to read) with a JSON copy under `"summaries.json"` (read when another build wrote
 //!   the first) and the list's first screen under `"summaries.first-screen"` (its first rows
 //!   and counts, `shared::search::first_screen`: what a start draws before the whole book is
-//!   read; written with every snapshot of the summaries), and under `"facts"`. Invariant: *a projection is its snapshot with every
-//!   record of its log laid over it, in order* ([`Store::load_summaries`]). [`Store::compact`]
+//!   read; written with every snapshot of the summaries), and under `"facts"`. Invariant:
+//!   *a projection is its snapshot with every record of its log laid over it, in order*
+//!   ([`Store::load_summaries`]). [`Store::compact`]
 //!   (the engine, when idle) writes new snapshots and empties the log in one transaction,
 //!   so a start reads a handful of values whatever the size of the book.
 //! - `summaries` and `facts` (databases from before version 5 only): one record per
