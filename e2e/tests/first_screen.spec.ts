@@ -122,3 +122,17 @@ test("a book stored by another build gets this build's first screen after a star
   expect(seen.firstScreen).toBe('true');
   expect(seen.names).toEqual(shown.slice(0, seen.names.length));
 });
+
+test('a long log of changes since the snapshot is parsed once: the whole book is drawn without a first screen', async ({ page }) => {
+  const { list, storage } = await storedBook(page, 120, 11);
+  const shown = await list.names();
+  // As after a session closed during a download, before the snapshot folded it in: one
+  // write's record of 400 summaries (~200 KB of JSON), each as stored.
+  const summaries = await storedSummaries(storage);
+  await storage.add('summaries_log', JSON.stringify(Array.from({ length: 400 }, (_, i) => summaries[i % summaries.length])));
+  await holdBookUntilFirstScreen(page, { releaseAfterMs: 1500 });
+  await page.goto('/');
+  await list.waitReady();
+  expect(await page.evaluate(() => performance.getEntriesByName('fieldbook:first-screen').length)).toBe(0);
+  expect(await list.names()).toEqual(shown);
+});

@@ -1864,6 +1864,10 @@ pub async fn read_early_book() -> Option<EarlyBook> {
     })
 }
 
+/// The longest log of summaries (UTF-16 units of its JSON records) a start lays over the
+/// list's first screen: ~200 customers' summaries.
+const FIRST_SCREEN_LOG_MAX: u32 = 128 * 1024;
+
 /// The list's first screen as `index.html` read it (`fieldbookStoredFirstScreen`: the
 /// first screen and the summaries' log, read in the same transaction as the snapshot and
 /// before it), with the log laid over it; `None` without one this build reads, or once the
@@ -1883,6 +1887,18 @@ pub async fn read_early_first_screen() -> Option<FirstScreen> {
         .to_vec();
     let first = FirstScreen::decode(&bytes)?;
     let log = field("log")?.dyn_into::<js_sys::Array>().ok()?;
+    // A long log (a session closed during a download, before compaction folded it in) would
+    // be parsed twice, here and for the whole book: the whole book comes first then.
+    let log_length: u32 = (log.iter())
+        .map(|record| {
+            record
+                .dyn_ref::<js_sys::JsString>()
+                .map_or(0, |text| text.length())
+        })
+        .fold(0, u32::saturating_add);
+    if log_length > FIRST_SCREEN_LOG_MAX {
+        return None;
+    }
     let newer: Vec<CustomerSummary> = log.iter().flat_map(CustomerSummary::from_log).collect();
     // On a cold start the whole book can arrive while this decodes: drawing the first
     // screen then would only delay it (measured: the whole book ~100 ms later).
