@@ -1,6 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { CustomerListPage } from './fixtures/customer_list_page';
-import { DeviceStorage } from './fixtures/device_storage';
+import { DeviceStorage, sampleBookInSnapshot } from './fixtures/device_storage';
 import { firstScreenSeen, holdBookUntilFirstScreen } from './fixtures/held_start';
 
 // A rep opening the app sees the top of her list before the whole book is read: the list's
@@ -10,13 +9,9 @@ import { firstScreenSeen, holdBookUntilFirstScreen } from './fixtures/held_start
 
 /** A sample book of `n` customers, folded into the stored snapshot (and its first screen). */
 async function storedBook(page: Page, n: number, seed: number) {
-  const list = new CustomerListPage(page);
-  const storage = new DeviceStorage(page);
-  await list.addSampleCustomers(n, seed);
-  await list.open();
-  await storage.waitSnapshotCurrent();
-  await expect.poll(() => storage.get('snapshots', 'summaries.first-screen')).toBeTruthy();
-  return { list, storage, count: await list.customerCount() };
+  const stored = await sampleBookInSnapshot(page, n, seed);
+  await expect.poll(() => stored.storage.get('snapshots', 'summaries.first-screen')).toBeTruthy();
+  return stored;
 }
 
 test('the first rows show before the whole book is read, and the whole book takes over', async ({ page }) => {

@@ -1,11 +1,11 @@
-import { chromium, expect, test, type Page } from '@playwright/test';
+import { chromium, expect, test } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromiumArgs } from '../playwright.config';
 import { CustomerListPage } from './fixtures/customer_list_page';
 import { CustomerPage } from './fixtures/customer_page';
-import { DeviceStorage } from './fixtures/device_storage';
+import { DeviceStorage, sampleBookInSnapshot } from './fixtures/device_storage';
 import { engineTotal } from './fixtures/engine_timings';
 import { removeProfile } from './fixtures/browser_profile';
 
@@ -55,17 +55,6 @@ test('an unreadable stored record is skipped and the rest of the book still show
   await list.open();
   expect(await list.names()).toEqual(['First Kept', 'Second Kept']);
 });
-
-/** A sample book of `n` customers, shown, and folded into the stored snapshot. */
-async function sampleBookInSnapshot(page: Page, n: number, seed: number) {
-  const list = new CustomerListPage(page);
-  const storage = new DeviceStorage(page);
-  await list.addSampleCustomers(n, seed);
-  await list.open();
-  const count = await list.customerCount();
-  await storage.waitSnapshotCurrent();
-  return { list, storage, count };
-}
 
 test('a list that lost its stored summaries is made again from the documents', async ({ page }) => {
   const { list, storage, count } = await sampleBookInSnapshot(page, 40, 5);

@@ -578,9 +578,7 @@ impl Book {
         for summary in summaries {
             book.put(summary);
         }
-        for entry in &book.entries {
-            book.counts.count(&entry.summary, true);
-        }
+        book.counts = Counts::of(book.entries.iter().map(|entry| &entry.summary));
         book.by_name = (0..book.entries.len() as EntryIdx).collect();
         book.by_updated = book.by_name.clone();
         let entries = &book.entries;

@@ -43,6 +43,12 @@ pub const FIRST_SCREEN_FINGERPRINT: u64 = fingerprint(&[
     include_bytes!("first_screen.rs"),
 ]);
 
+/// The list's alphabetical order ([`Book::cmp_name`](super::book::Book)) of two summaries
+/// with their [`sort_name`]s.
+fn by_name(a: (&str, &CustomerSummary), b: (&str, &CustomerSummary)) -> std::cmp::Ordering {
+    a.0.cmp(b.0).then_with(|| a.1.id.cmp(&b.1.id))
+}
+
 /// The top of the list as a start shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FirstScreen {
@@ -79,7 +85,7 @@ impl FirstScreen {
         let n_active = active.len();
         let complete = n_active <= FIRST_SCREEN_ROWS;
         let by_name = |a: &(String, &CustomerSummary), b: &(String, &CustomerSummary)| {
-            a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id))
+            by_name((&a.0, a.1), (&b.0, b.1))
         };
         if !complete {
             active.select_nth_unstable_by(FIRST_SCREEN_ROWS, by_name);
@@ -119,21 +125,21 @@ impl FirstScreen {
         }
         let bound = match self.complete {
             true => None,
-            false => self.rows.last().map(|row| (sort_name(row), row.id.clone())),
+            false => self.rows.last().map(|row| (sort_name(row), row.clone())),
         };
         let mut rows: Vec<(String, CustomerSummary)> = (self.rows.into_iter())
             .filter(|row| !latest.contains_key(&row.id))
             .map(|row| (sort_name(&row), row))
             .collect();
         for summary in latest.into_values().filter(|summary| !summary.archived) {
-            let key = (sort_name(summary), summary.id.clone());
-            if bound.as_ref().is_none_or(|bound| key <= *bound) {
-                rows.push((key.0, summary.clone()));
+            let name = sort_name(summary);
+            if (bound.as_ref())
+                .is_none_or(|(last, row)| by_name((&name, summary), (last, row)).is_le())
+            {
+                rows.push((name, summary.clone()));
             }
         }
-        crate::order::sort_by(&mut rows, |a, b| {
-            a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id))
-        });
+        crate::order::sort_by(&mut rows, |a, b| by_name((&a.0, &a.1), (&b.0, &b.1)));
         FirstScreen {
             rows: rows.into_iter().map(|(_, row)| row).collect(),
             complete: self.complete,

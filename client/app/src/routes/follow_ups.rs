@@ -48,10 +48,6 @@ impl FollowUps {
             let now = clock.get();
             let today = start_of_day(now);
             let tomorrow = days_after(now, 1);
-            if repo.first_screen.with(Option::is_some) {
-                // The book holds only the list's first rows yet: no count rather than a wrong one.
-                return FollowUpViews::default();
-            }
             repo.book.with(|book| follow_ups(book, today, tomorrow))
         });
         // In a team book the badge and the reminders are hers: assigned to her or to anyone.

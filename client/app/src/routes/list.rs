@@ -184,9 +184,9 @@ pub fn CustomerList() -> impl IntoView {
     let n_results = move || results.with(|results| results.entries.len());
     // The counts of the first screen while it shows (`None` inside: not known).
     let first_counts = move || {
-        first_screen
-            .get()
-            .map(|counts| counts.map(|c| (c.active, c.archived)))
+        first_screen.with(|first| {
+            (first.as_ref()).map(|counts| counts.as_ref().map(|c| (c.active, c.archived)))
+        })
     };
     // The rows the list scrolls through: the whole book's count while its first screen shows.
     let list_len = move || match first_counts() {
