@@ -1277,6 +1277,22 @@ const dashboardSizes = smoke
   : (process.env.FIELDBOOK_BENCH_DASHBOARD_SIZES?.split(',').map(Number) ?? [10_000, 50_000]);
 
 /**
+ * The page's and its engines' marks from the last `bench:tap` on, as "who name +ms" on the
+ * page's clock: where the time between a tap and what it showed went.
+ */
+async function marksSinceTap(page: Page): Promise<string> {
+  const marks = (who: string) => performance.getEntriesByType('mark').map((m) => ({ who, name: m.name, at: performance.timeOrigin + m.startTime }));
+  const all = await page.evaluate(marks, 'page');
+  for (const worker of page.workers()) all.push(...(await worker.evaluate(marks, 'worker')));
+  const tap = all.filter((m) => m.name === 'bench:tap').at(-1)?.at ?? 0;
+  return all
+    .filter((m) => m.at >= tap)
+    .sort((a, b) => a.at - b.at)
+    .map((m) => `${m.who} ${m.name} +${(m.at - tap).toFixed(0)}`)
+    .join(' | ');
+}
+
+/**
  * Runs `action` in the page and resolves with the milliseconds until `selector` matches,
  * checked every animation frame (so the time includes the frame that shows it).
  */
@@ -1392,6 +1408,9 @@ test('dashboards over large books: open, and switch the period', async ({ baseUR
               ['dashboard: read facts', "dashboard: facts' snapshot decode", 'dashboard: facts made from documents', 'dashboard: compute', 'dashboard: answer posted', 'dashboard: in the engine']
                 .map((name) => `${name} ${Number(timings[name] ?? 0).toFixed(0)}`)
                 .join(', '),
+          );
+          details.push(
+            `Dashboard, ${n} customers, first open with the engine settled ${run - extraFirstOpens + 1}, marks from the tap (ms): ${await marksSinceTap(page)}`,
           );
         } else if (run < extraFirstOpens) {
           firstOpens.push(await open());

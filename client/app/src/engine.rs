@@ -20,6 +20,9 @@ use web_sys::{MessageEvent, Worker};
 /// absolute path: a relative one would resolve under client routes such as `/customers/…`.
 const ENGINE_SCRIPT: &str = "/fieldbook-engine_loader.js";
 
+/// A message from the engine this long is marked as it arrives and once decoded.
+const BULK_MESSAGE_BYTES: u32 = 64 * 1024;
+
 /// The part this tab's engine plays among the tabs of the profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -226,7 +229,17 @@ impl Engine {
             let Ok(array) = event.data().dyn_into::<Uint8Array>() else {
                 return;
             };
-            match decode::<FromEngine>(&array.to_vec()) {
+            // A bulk answer (a dashboard's figures): when it arrived and how long its
+            // decode took, for the benchmarks' marks.
+            let bulk = array.length() > BULK_MESSAGE_BYTES;
+            if bulk {
+                common::perf::mark_few("fieldbook:bulk-message-arrived");
+            }
+            let decoded = decode::<FromEngine>(&array.to_vec());
+            if bulk {
+                common::perf::mark_few("fieldbook:bulk-message-decoded");
+            }
+            match decoded {
                 Ok(message) => self.received(message),
                 Err(WireError::OtherBuild) => {
                     tracing::error!("the engine worker comes from another build");

@@ -958,6 +958,30 @@ impl Repo {
         }
     }
 
+    /// The customers behind the dashboard figure `key`, with its title (`None`: no such
+    /// figure), from the engine, which keeps the lists behind the figures.
+    pub async fn dashboard_customers(
+        &self,
+        request: DashboardRequest,
+        key: String,
+        progress: impl Fn(usize, usize) + 'static,
+    ) -> Result<Option<(String, Vec<CustomerId>)>, RepoError> {
+        match self
+            .engine
+            .ask_with_progress(
+                EngineRequest::DashboardCustomers {
+                    request: Box::new(request),
+                    key,
+                },
+                Some(Rc::new(progress)),
+            )
+            .await?
+        {
+            Reply::DashboardCustomers(found) => Ok(found),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// The team dashboard over territories stored on this device, computed by this tab's
     /// engine (their own engines keep them in sync, see `routes::team_dashboard`).
     pub async fn team_dashboard(

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use js_sys::Uint8Array;
 use leptos::prelude::*;
+use shared::crm::kpi::{DashboardFigures, DashboardRequest};
 use shared::sync::engine_protocol::{
     decode, encode, EngineError, EngineEvent, EngineRequest, EngineRole, FromEngine, Reply,
     ToEngine,
@@ -96,6 +97,9 @@ pub fn serve(tabs: Tabs, repo: Repo, sync: Sync) {
                     crate::clock::follow_page(now);
                     let result = answer(repo, sync, id, request).await;
                     let answered = common::perf::now_ms();
+                    if dashboard {
+                        common::perf::mark("fieldbook:dashboard-answered");
+                    }
                     post(&FromEngine::Answer { id, result });
                     if dashboard {
                         common::perf::add_timing("dashboard: answer posted", answered);
@@ -225,19 +229,18 @@ async fn answer(
             Ok(Reply::Done)
         }
         EngineRequest::Dashboard(request) => {
-            common::perf::add_count("dashboard: requests", 1);
-            let asked = common::perf::now_ms();
-            repo.load_facts(progress).await?;
-            common::perf::add_timing("dashboard: facts in memory", asked);
-            let started = common::perf::now_ms();
-            let pipeline = repo.settings.with_untracked(|settings| settings.pipeline());
-            let figures = repo
-                .with_facts(|all| shared::crm::kpi::dashboard(all, &request, &pipeline))
-                .ok_or(EngineError::Failed(
-                    "the dashboard facts are not in memory".into(),
-                ))?;
-            common::perf::add_timing("dashboard: compute", started);
+            let figures = dashboard(repo, &request, progress).await?;
             Ok(Reply::Dashboard(Box::new(figures)))
+        }
+        EngineRequest::DashboardCustomers { request, key } => {
+            let figures = dashboard(repo, &request, progress).await?;
+            let fields = repo
+                .settings
+                .with_untracked(|settings| settings.fields.clone());
+            let found = repo.with_summaries(|summaries| {
+                figures.customers_behind(&key, &fields, |id| summaries.get(id))
+            });
+            Ok(Reply::DashboardCustomers(found))
         }
         EngineRequest::SignIn {
             create,
@@ -278,4 +281,29 @@ impl From<ApiError> for EngineError {
             fields: error.fields,
         }
     }
+}
+
+/// A dashboard's figures over the facts in memory (read first if needed, with progress),
+/// with what the screens show from the list's summaries (leads by tag, rows by field).
+async fn dashboard(
+    repo: Repo,
+    request: &DashboardRequest,
+    progress: impl Fn(usize, usize) + 'static,
+) -> Result<DashboardFigures, EngineError> {
+    common::perf::add_count("dashboard: requests", 1);
+    let asked = common::perf::now_ms();
+    repo.load_facts(progress).await?;
+    common::perf::add_timing("dashboard: facts in memory", asked);
+    let started = common::perf::now_ms();
+    let (pipeline, fields) = repo
+        .settings
+        .with_untracked(|settings| (settings.pipeline(), settings.fields.clone()));
+    let mut figures = repo
+        .with_facts(|all| shared::crm::kpi::dashboard(all, request, &pipeline))
+        .ok_or(EngineError::Failed(
+            "the dashboard facts are not in memory".into(),
+        ))?;
+    repo.with_summaries(|summaries| figures.describe(&fields, |id| summaries.get(id)));
+    common::perf::add_timing("dashboard: compute", started);
+    Ok(figures)
 }

@@ -2438,6 +2438,11 @@ impl Repo {
         inner.facts.is_some() || inner.facts_pending.is_some()
     }
 
+    /// Runs `read` over the list's summaries (every listed customer's, archived included).
+    pub fn with_summaries<T>(&self, read: impl FnOnce(&ByCustomer<CustomerSummary>) -> T) -> T {
+        read(&self.inner().borrow().summaries)
+    }
+
     /// Runs `read` over every customer's dashboard facts, if loaded.
     pub fn with_facts<T>(&self, read: impl FnOnce(&[CustomerFacts]) -> T) -> Option<T> {
         let inner = self.inner();

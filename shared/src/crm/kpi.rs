@@ -25,6 +25,94 @@ use crate::{
 /// Index of a customer in the facts slice given to [`compute`].
 pub type Idx = u32;
 
+/// The customers behind one figure, as indices into the facts given to [`compute`].
+///
+/// Where the figures are computed (the engine) it holds the list, for a drill-down
+/// ([`drill`]). Sent anywhere, only its length crosses: the screens show how many and ask
+/// the engine for the customers behind a figure when the rep taps it
+/// ([`DashboardFigures::customers_behind`]). A dashboard over 10,000 customers thus sends
+/// ~20 KB instead of ~600 KB (each period's lists and every customer's id). Read it with
+/// [`Members::len`] (the count, on either side); the list (`Deref`) is empty once sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Members {
+    list: Vec<Idx>,
+    /// The length of the list this was sent for, once sent (the list itself is not).
+    sent_len: Option<u32>,
+}
+
+impl Members {
+    /// How many customers: the list's length, or the sent list's.
+    pub fn len(&self) -> usize {
+        match self.sent_len {
+            Some(len) => len as usize,
+            None => self.list.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<Vec<Idx>> for Members {
+    fn from(list: Vec<Idx>) -> Self {
+        Members {
+            list,
+            sent_len: None,
+        }
+    }
+}
+
+impl std::ops::Deref for Members {
+    type Target = Vec<Idx>;
+    fn deref(&self) -> &Vec<Idx> {
+        &self.list
+    }
+}
+
+impl std::ops::DerefMut for Members {
+    fn deref_mut(&mut self) -> &mut Vec<Idx> {
+        &mut self.list
+    }
+}
+
+impl<const N: usize> PartialEq<[Idx; N]> for Members {
+    fn eq(&self, other: &[Idx; N]) -> bool {
+        self.sent_len.is_none() && self.list == other
+    }
+}
+
+impl PartialEq<Vec<Idx>> for Members {
+    fn eq(&self, other: &Vec<Idx>) -> bool {
+        self.sent_len.is_none() && &self.list == other
+    }
+}
+
+impl<'a> IntoIterator for &'a Members {
+    type Item = &'a Idx;
+    type IntoIter = std::slice::Iter<'a, Idx>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
+}
+
+impl serde::Serialize for Members {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u32(u32::try_from(self.len()).unwrap_or(u32::MAX))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let len = <u32 as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Members {
+            list: Vec::new(),
+            sent_len: Some(len),
+        })
+    }
+}
+
 /// An inclusive range of local calendar days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Period {
@@ -206,7 +294,7 @@ pub struct FunnelStep {
     /// The stage.
     pub stage: LifecycleStage,
     /// The customers in it.
-    pub customers: Vec<Idx>,
+    pub customers: Members,
 }
 
 /// How many of the customers who were in one stage moved on to the next.
@@ -217,9 +305,9 @@ pub struct Conversion {
     /// The stage reached (or a later one).
     pub to: LifecycleStage,
     /// Customers in `from` at the start of the period or who entered it during the period.
-    pub entered: Vec<Idx>,
+    pub entered: Members,
     /// Those of them who then reached `to` or a later stage during the period.
-    pub converted: Vec<Idx>,
+    pub converted: Members,
     /// `converted / entered`, in percent.
     pub rate: Figure,
 }
@@ -236,7 +324,7 @@ pub struct Nps {
     /// % promoters − % detractors, from −100 to 100.
     pub score: Figure,
     /// Customers with a promoter answer, a passive answer, a detractor answer.
-    pub customers: [Vec<Idx>; 3],
+    pub customers: [Members; 3],
 }
 
 /// A survey average or share.
@@ -247,25 +335,25 @@ pub struct Survey {
     /// For CSAT the share of 4-5 answers (percent); for CES the average score.
     pub value: Figure,
     /// Customers who answered.
-    pub customers: Vec<Idx>,
+    pub customers: Members,
     /// For CSAT: customers with a 4-5 answer.
-    pub satisfied: Vec<Idx>,
+    pub satisfied: Members,
 }
 
 /// Churn and retention over the period.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Churn {
     /// Active customers (customer, loyal, advocate) at the start of the period.
-    pub active_at_start: Vec<Idx>,
+    pub active_at_start: Members,
     /// Of those, the ones churned during the period (moved to churned, or lapsed).
-    pub churned: Vec<Idx>,
+    pub churned: Members,
     /// Of those, the ones whose 12-month purchase window lapsed (no purchase in the 365 days
     /// to the period's end though they bought in the 365 days to its start).
-    pub lapsed: Vec<Idx>,
+    pub lapsed: Members,
     /// Of those, still active at the end and not lapsed.
-    pub retained: Vec<Idx>,
+    pub retained: Members,
     /// Customers who moved from churned back to an active stage during the period.
-    pub won_back: Vec<Idx>,
+    pub won_back: Members,
     /// churned / active at start, percent.
     pub churn_rate: Figure,
     /// retained / active at start, percent.
@@ -280,7 +368,7 @@ pub struct LifetimeValue {
     /// Number of those purchases.
     pub orders: usize,
     /// Customers who made them.
-    pub buyers: Vec<Idx>,
+    pub buyers: Members,
     /// Revenue / orders, in cents.
     pub average_order_cents: Figure,
     /// Orders per buyer, per year (the period's rate, scaled to 365.25 days).
@@ -289,7 +377,7 @@ pub struct LifetimeValue {
     /// were added to the period's end, or to their last purchase if churned by then.
     pub lifespan_years: Figure,
     /// Customers who bought anything in the currency by the period's end.
-    pub customers_valued: Vec<Idx>,
+    pub customers_valued: Members,
     /// Lifetime value per customer: the average, over [`Self::customers_valued`], of each
     /// one's lifetime value at the period's end (what `model::records::customer_value` gives
     /// the customer's page: purchases in the currency up to that day), in cents.
@@ -313,7 +401,7 @@ pub struct MonthRevenue {
     /// Whether the month overlaps the period (others give context).
     pub in_period: bool,
     /// Customers who bought that month.
-    pub buyers: Vec<Idx>,
+    pub buyers: Members,
 }
 
 /// Sales of one product over the period.
@@ -328,7 +416,7 @@ pub struct ProductSales {
     /// Revenue in the currency, in cents.
     pub revenue_cents: i64,
     /// Customers who bought it.
-    pub buyers: Vec<Idx>,
+    pub buyers: Members,
 }
 
 /// Open deals in one pipeline stage (now, not over the period).
@@ -343,7 +431,7 @@ pub struct StageValue {
     /// Value × stage probability, in cents.
     pub weighted_cents: i64,
     /// Customers with a deal in it.
-    pub customers: Vec<Idx>,
+    pub customers: Members,
 }
 
 /// Median and 90th percentile of durations.
@@ -363,13 +451,13 @@ pub struct Complaints {
     /// How many were received.
     pub received: usize,
     /// Customers who complained.
-    pub customers: Vec<Idx>,
+    pub customers: Members,
     /// Time from each complaint to its first response (answered ones).
     pub first_response: Durations,
     /// Time from each complaint to its resolution (resolved ones).
     pub resolution: Durations,
     /// Customers with a complaint of the period still unresolved.
-    pub unresolved: Vec<Idx>,
+    pub unresolved: Members,
 }
 
 /// Activities of one week (Monday to Sunday), by kind.
@@ -389,7 +477,7 @@ pub struct Activities {
     /// Totals by kind, in [`ActivityKind::ALL`] order.
     pub totals: Vec<u32>,
     /// Customers with an activity of each kind, in [`ActivityKind::ALL`] order.
-    pub customers: Vec<Vec<Idx>>,
+    pub customers: Vec<Members>,
 }
 
 /// Every figure of the dashboard for one period.
@@ -398,17 +486,17 @@ pub struct Kpis {
     /// The period.
     pub period: Period,
     /// Customers counted (not archived, existing by the period's end).
-    pub customers: Vec<Idx>,
+    pub customers: Members,
     /// Customers by stage at the period's end, in [`LifecycleStage::ALL`] order.
     pub funnel: Vec<FunnelStep>,
     /// Conversion between consecutive stages of the ladder.
     pub conversions: Vec<Conversion>,
     /// Prospects and leads who became customers (customer, loyal or advocate) in the period.
-    pub new_customers: Vec<Idx>,
+    pub new_customers: Members,
     /// Customers added in the period (created, imported or captured), whatever their stage.
-    pub added: Vec<Idx>,
+    pub added: Members,
     /// Of those, the ones added as a prospect or a lead: leads captured.
-    pub leads_captured: Vec<Idx>,
+    pub leads_captured: Members,
     /// Net Promoter Score.
     pub nps: Nps,
     /// Customer satisfaction: share of 4-5 answers.
@@ -426,7 +514,9 @@ pub struct Kpis {
     /// Products by units sold, best first.
     pub products_by_quantity: Vec<ProductSales>,
     /// Each customer who bought in the period, with what she bought in the main currency
-    /// (for revenue by a custom field's value: the screens group these by it).
+    /// (for revenue by a custom field's value, [`DashboardFigures::by_field`]). Kept in the
+    /// engine: never sent to the screens.
+    #[serde(skip)]
     pub revenue_by_customer: Vec<(Idx, i64)>,
     /// Open pipeline by stage (now).
     pub pipeline: Vec<StageValue>,
@@ -436,7 +526,7 @@ pub struct Kpis {
     pub activities: Activities,
     /// Customers (not churned) not contacted in the last N days up to the earlier of today
     /// and the period's end, among those added before those N days.
-    pub not_contacted: Vec<Idx>,
+    pub not_contacted: Members,
 }
 
 /// The ladder of active relationship stages, in order (churned is off the ladder).
@@ -556,12 +646,12 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
 
     let mut kpis = Kpis {
         period: params.period,
-        customers: Vec::new(),
+        customers: Members::default(),
         funnel: LifecycleStage::ALL
             .iter()
             .map(|stage| FunnelStep {
                 stage: *stage,
-                customers: Vec::new(),
+                customers: Members::default(),
             })
             .collect(),
         conversions: LADDER
@@ -569,14 +659,14 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
             .map(|pair| Conversion {
                 from: pair[0],
                 to: pair[1],
-                entered: Vec::new(),
-                converted: Vec::new(),
+                entered: Members::default(),
+                converted: Members::default(),
                 rate: None,
             })
             .collect(),
-        new_customers: Vec::new(),
-        added: Vec::new(),
-        leads_captured: Vec::new(),
+        new_customers: Members::default(),
+        added: Members::default(),
+        leads_captured: Members::default(),
         nps: Default::default(),
         csat: Default::default(),
         ces: Default::default(),
@@ -595,16 +685,16 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
                 deals: 0,
                 value_cents: 0,
                 weighted_cents: 0,
-                customers: Vec::new(),
+                customers: Members::default(),
             })
             .collect(),
         complaints: Default::default(),
         activities: Activities {
             weeks: Vec::new(),
             totals: vec![0; kinds.len()],
-            customers: vec![Vec::new(); kinds.len()],
+            customers: vec![Members::default(); kinds.len()],
         },
-        not_contacted: Vec::new(),
+        not_contacted: Members::default(),
     };
 
     // Months shown for revenue: the period's up to the current month (months that have not
@@ -623,7 +713,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
             month,
             cents: 0,
             in_period: (year, month) >= (params.period.first.year, params.period.first.month),
-            buyers: Vec::new(),
+            buyers: Members::default(),
         });
         if (year, month) >= last_month {
             break;
@@ -838,7 +928,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
                     name: String::new(),
                     quantity: 0,
                     revenue_cents: 0,
-                    buyers: Vec::new(),
+                    buyers: Members::default(),
                 });
             if !purchase.product_name.is_empty() {
                 product.name = purchase.product_name.clone();
@@ -998,7 +1088,7 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
         .zip(month_buyers)
     {
         month.cents = cents;
-        month.buyers = buyers;
+        month.buyers = buyers.into();
     }
 
     let mut products: Vec<ProductSales> = products.into_values().collect();
@@ -1101,7 +1191,7 @@ pub fn drill(kpis: &Kpis, key: &str) -> Option<(String, Vec<Idx>)> {
             &kpis.activities.customers[at],
         );
     }
-    let union = |lists: Vec<&Vec<Idx>>| {
+    let union = |lists: Vec<&Members>| {
         let mut all: Vec<Idx> = lists.into_iter().flatten().copied().collect();
         crate::order::sort(&mut all);
         all.dedup();
@@ -1362,7 +1452,7 @@ mod tests {
         let funnel: Vec<(LifecycleStage, Vec<Idx>)> = kpis
             .funnel
             .iter()
-            .map(|step| (step.stage, step.customers.clone()))
+            .map(|step| (step.stage, step.customers.to_vec()))
             .collect();
         assert_eq!(
             funnel,
@@ -1378,7 +1468,7 @@ mod tests {
         let conversions: Vec<(Vec<Idx>, Vec<Idx>, Figure)> = kpis
             .conversions
             .iter()
-            .map(|c| (c.entered.clone(), c.converted.clone(), c.rate))
+            .map(|c| (c.entered.to_vec(), c.converted.to_vec(), c.rate))
             .collect();
         assert_eq!(
             conversions,
@@ -1463,7 +1553,7 @@ mod tests {
                     p.product_id.as_str(),
                     p.revenue_cents,
                     p.quantity,
-                    p.buyers.clone(),
+                    p.buyers.to_vec(),
                 )
             })
             .collect();
@@ -1490,7 +1580,7 @@ mod tests {
                     s.deals,
                     s.value_cents,
                     s.weighted_cents,
-                    s.customers.clone(),
+                    s.customers.to_vec(),
                 )
             })
             .collect();
@@ -1906,6 +1996,166 @@ mod tests {
         assert_eq!(main_currency(&facts, "CHF"), "EUR");
         assert_eq!(main_currency(&[], "CHF"), "CHF");
     }
+
+    /// A book of `n` seeded customers with histories, a yes/no field held "yes" by every
+    /// third one (and "no" by every fifth of the rest), its summaries and figures over the
+    /// year 2026 (the seed's histories end at 2026-11-29).
+    fn seeded_figures(
+        n: u64,
+    ) -> (
+        Vec<crate::CustomerSummary>,
+        std::collections::BTreeMap<String, crate::model::custom_fields::FieldDefinition>,
+        DashboardFigures,
+    ) {
+        use crate::model::custom_fields::{FieldDefinition, FieldKind};
+        let now = noon(2026, 11, 29);
+        let customers: Vec<crate::Customer> = (0..n)
+            .map(|idx| {
+                let mut customer = crate::seed::customer(8, idx, now);
+                crate::seed::add_records(&mut customer, 8, 6, now);
+                customer
+            })
+            .collect();
+        let facts: Vec<CustomerFacts> = customers.iter().map(CustomerFacts::of).collect();
+        let mut summaries: Vec<crate::CustomerSummary> =
+            customers.iter().map(crate::CustomerSummary::of).collect();
+        for (at, summary) in summaries.iter_mut().enumerate() {
+            let value = match at {
+                at if at % 3 == 0 => "yes",
+                at if at % 5 == 0 => "no",
+                _ => continue,
+            };
+            summary.custom.insert("fair".into(), value.into());
+        }
+        let fields = [(
+            "fair".to_string(),
+            FieldDefinition::new("Met at the fair", FieldKind::YesNo, 0, now),
+        )]
+        .into();
+        let request = DashboardRequest {
+            period: Period::containing(PeriodKind::Year, date(2026, 6, 1)),
+            today: date(2026, 11, 29),
+            utc_offset_ms: 0,
+            not_contacted_days: 30,
+            scope: None,
+            default_currency: "EUR".into(),
+        };
+        let mut figures = dashboard(&facts, &request, &default_pipeline());
+        let by_id: HashMap<&CustomerId, &crate::CustomerSummary> =
+            summaries.iter().map(|s| (&s.id, s)).collect();
+        figures.describe(&fields, |id| by_id.get(id).copied());
+        (summaries, fields, figures)
+    }
+
+    /// The screens are sent every figure's count and none of the customers behind them: the
+    /// bytes do not grow with the book, and every count read on the screens is the list's.
+    #[test]
+    fn the_screens_are_sent_counts_not_customers() {
+        let (_, _, small) = seeded_figures(300);
+        let (_, _, large) = seeded_figures(3_000);
+        let sent = |figures: &DashboardFigures| crate::sync::engine_protocol::encode(figures);
+        assert!(
+            sent(&large).len() < sent(&small).len() + 2_048,
+            "300 customers: {} bytes, 3,000: {} bytes",
+            sent(&small).len(),
+            sent(&large).len()
+        );
+        assert!(large.current.customers.len() > 2_000);
+        let got: DashboardFigures = crate::sync::engine_protocol::decode(&sent(&large)).unwrap();
+        assert!(got.ids.is_empty());
+        let counts = |kpis: &Kpis| {
+            let mut all = vec![
+                kpis.customers.len(),
+                kpis.new_customers.len(),
+                kpis.added.len(),
+                kpis.leads_captured.len(),
+                kpis.not_contacted.len(),
+                kpis.csat.customers.len(),
+                kpis.churn.active_at_start.len(),
+                kpis.churn.retained.len(),
+                kpis.lifetime_value.customers_valued.len(),
+            ];
+            all.extend(kpis.funnel.iter().map(|step| step.customers.len()));
+            all.extend(kpis.conversions.iter().map(|c| c.entered.len()));
+            all.extend(kpis.nps.customers.iter().map(Members::len));
+            all.extend(kpis.activities.customers.iter().map(Members::len));
+            all
+        };
+        assert_eq!(counts(&got.current), counts(&large.current));
+        assert_eq!(counts(&got.previous), counts(&large.previous));
+        assert!(counts(&large.current).iter().all(|n| *n > 0));
+        // Sent, a list is only its count: read as a list it is empty, never another list.
+        assert!(got.current.customers.is_empty() == (large.current.customers.len() == 0));
+        assert!(got.current.customers.iter().next().is_none());
+        assert_ne!(got.current.customers, large.current.customers);
+        assert!(got.current.revenue_by_customer.is_empty());
+        assert_eq!(got.leads_by_tag, large.leads_by_tag);
+        assert_eq!(got.by_field, large.by_field);
+    }
+
+    /// A tap on a figure gets the customers `drill` lists for it; on a tag's leads or a
+    /// field's value, those the screens counted.
+    #[test]
+    fn a_tap_gets_the_customers_behind_the_figure() {
+        let (summaries, fields, figures) = seeded_figures(600);
+        let by_id: HashMap<&CustomerId, &crate::CustomerSummary> =
+            summaries.iter().map(|s| (&s.id, s)).collect();
+        let behind =
+            |key: &str| figures.customers_behind(key, &fields, |id| by_id.get(id).copied());
+        let ids = |list: &[Idx]| -> Vec<CustomerId> {
+            list.iter()
+                .map(|idx| figures.ids[*idx as usize].clone())
+                .collect()
+        };
+        for key in [
+            "customers",
+            "stage-customer",
+            "converted-0",
+            "churned",
+            "buyers",
+            "nps-responded",
+            "activity-call",
+        ] {
+            let (title, list) = drill(&figures.current, key).unwrap();
+            assert!(!list.is_empty(), "{key}");
+            assert_eq!(behind(key), Some((title, ids(&list))), "{key}");
+        }
+        // The leads of each tag: as many as counted, each carrying the tag, all of the leads
+        // captured who carry it.
+        assert!(figures.leads_by_tag.len() > 1);
+        for (tag, count) in &figures.leads_by_tag {
+            let (title, leads) = behind(&format!("{LEADS_TAG_KEY}{tag}")).unwrap();
+            assert_eq!(
+                title,
+                format!("Leads captured during the period, tagged {tag}")
+            );
+            assert_eq!(leads.len(), *count, "{tag}");
+            let expected: Vec<CustomerId> = ids(&figures.current.leads_captured)
+                .into_iter()
+                .filter(|id| by_id[id].tags.iter().any(|t| t == tag))
+                .collect();
+            assert_eq!(leads, expected);
+        }
+        // The field's rows: Yes, No, Not set, each with the active customers holding it.
+        let (field, rows) = &figures.by_field[0];
+        assert_eq!(field, "fair");
+        let labels: Vec<&str> = rows.iter().map(|row| row.label.as_str()).collect();
+        assert_eq!(labels, ["Yes", "No", "Not set"]);
+        for (at, row) in rows.iter().enumerate() {
+            let (title, holders) = behind(&format!("{FIELD_KEY}fair:{at}")).unwrap();
+            assert_eq!(title, format!("Met at the fair: {}", row.label));
+            assert_eq!(holders.len(), row.customers);
+            let value = ["yes", "no", ""][at];
+            assert!(holders.iter().all(|id| !by_id[id].archived
+                && by_id[id].custom.get("fair").map_or("", String::as_str) == value));
+        }
+        let active = summaries.iter().filter(|s| !s.archived).count();
+        assert_eq!(rows.iter().map(|row| row.customers).sum::<usize>(), active);
+        // No such figure, row or field.
+        assert_eq!(behind("no-such-figure"), None);
+        assert_eq!(behind(&format!("{FIELD_KEY}fair:9")), None);
+        assert_eq!(behind(&format!("{FIELD_KEY}gone:0")), None);
+    }
 }
 
 /// What a dashboard asks for: the engine, which holds every customer's facts, computes it
@@ -1947,10 +2197,136 @@ pub struct DashboardFigures {
     pub current: Kpis,
     /// The figures of the period before.
     pub previous: Kpis,
-    /// The customer of each [`Idx`] the figures name.
+    /// The customer of each [`Idx`] the figures name. Kept where the figures are computed,
+    /// like the lists behind them (see [`Members`]): never sent.
+    #[serde(skip)]
     pub ids: Vec<crate::CustomerId>,
     /// The currency of the money figures (the one most purchases use).
     pub currency: String,
+    /// The leads captured in the period by the tags they carry (an event's name, an
+    /// interest level), most first, ties alphabetical ([`DashboardFigures::describe`]).
+    pub leads_by_tag: Vec<(String, usize)>,
+    /// For each choice, several-choice and yes/no field of the book (by id): its rows
+    /// ([`by_field_value`]) as counts ([`DashboardFigures::describe`]).
+    pub by_field: Vec<(String, Vec<FieldRow>)>,
+}
+
+/// One row of a custom field's breakdown on the dashboard's screen: a value, how many
+/// customers hold it and their revenue (the customers themselves stay in the engine).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldRow {
+    /// The value in words.
+    pub label: String,
+    /// Active customers holding it.
+    pub customers: usize,
+    /// What they bought in the period, in the main currency, in cents.
+    pub revenue_cents: i64,
+}
+
+/// The drill-down key of the leads captured with one tag: this prefix, then the tag.
+pub const LEADS_TAG_KEY: &str = "leads-tag-";
+
+/// The drill-down key of a custom field's value: this prefix, then `<field id>:<row>` (the
+/// row's position in [`DashboardFigures::by_field`]).
+pub const FIELD_KEY: &str = "field:";
+
+/// The book's fields a dashboard breaks customers down by: choices, several choices and
+/// yes/no, archived ones included (their values still count).
+fn breakdown_fields(
+    fields: &std::collections::BTreeMap<String, crate::model::custom_fields::FieldDefinition>,
+) -> impl Iterator<Item = (&String, &crate::model::custom_fields::FieldDefinition)> {
+    use crate::model::custom_fields::FieldKind;
+    fields.iter().filter(|(_, field)| {
+        matches!(
+            field.kind,
+            FieldKind::Choice | FieldKind::Choices | FieldKind::YesNo
+        )
+    })
+}
+
+impl DashboardFigures {
+    /// Fills in what the screens show from the list's summaries rather than the facts: the
+    /// leads by tag and every breakdown field's rows. `summary_of` is the list's summary of
+    /// a customer.
+    pub fn describe<'a>(
+        &mut self,
+        fields: &std::collections::BTreeMap<String, crate::model::custom_fields::FieldDefinition>,
+        summary_of: impl Fn(&crate::CustomerId) -> Option<&'a crate::CustomerSummary>,
+    ) {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        let leads = (self.current.leads_captured.iter())
+            .filter_map(|idx| self.ids.get(*idx as usize))
+            .filter_map(&summary_of);
+        for summary in leads {
+            for tag in &summary.tags {
+                *counts.entry(tag.as_str()).or_default() += 1;
+            }
+        }
+        let mut leads_by_tag: Vec<(String, usize)> = (counts.into_iter())
+            .map(|(tag, n)| (tag.to_string(), n))
+            .collect();
+        crate::order::sort_by(&mut leads_by_tag, |a, b| {
+            b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))
+        });
+        self.leads_by_tag = leads_by_tag;
+        self.by_field = breakdown_fields(fields)
+            .map(|(id, field)| {
+                let rows = (self.field_shares(id, field, &summary_of).into_iter())
+                    .map(|share| FieldRow {
+                        label: share.label,
+                        customers: share.customers.len(),
+                        revenue_cents: share.revenue_cents,
+                    })
+                    .collect();
+                (id.clone(), rows)
+            })
+            .collect();
+    }
+
+    /// The rows of field `id` over the customers in scope.
+    fn field_shares<'a>(
+        &self,
+        id: &str,
+        field: &crate::model::custom_fields::FieldDefinition,
+        summary_of: impl Fn(&crate::CustomerId) -> Option<&'a crate::CustomerSummary>,
+    ) -> Vec<ValueShare> {
+        let revenue: HashMap<crate::CustomerId, i64> = (self.current.revenue_by_customer.iter())
+            .filter_map(|(idx, cents)| self.ids.get(*idx as usize).map(|id| (id.clone(), *cents)))
+            .collect();
+        by_field_value(id, field, self.ids.iter().filter_map(summary_of), &revenue)
+    }
+
+    /// The customers behind the figure named `key` (a [`drill`] key, a [`LEADS_TAG_KEY`] or
+    /// a [`FIELD_KEY`]) in the period asked for, with a title; `None` for a figure that does
+    /// not exist (any more).
+    pub fn customers_behind<'a>(
+        &self,
+        key: &str,
+        fields: &std::collections::BTreeMap<String, crate::model::custom_fields::FieldDefinition>,
+        summary_of: impl Fn(&crate::CustomerId) -> Option<&'a crate::CustomerSummary>,
+    ) -> Option<(String, Vec<crate::CustomerId>)> {
+        // The customers holding one value of a custom field.
+        if let Some(rest) = key.strip_prefix(FIELD_KEY) {
+            let (id, row) = rest.split_once(':').unwrap_or((rest, ""));
+            let field = fields.get(id)?;
+            let share =
+                (self.field_shares(id, field, summary_of).into_iter()).nth(row.parse().ok()?)?;
+            return Some((format!("{}: {}", field.name, share.label), share.customers));
+        }
+        // The leads of one tag: the leads captured, narrowed to those carrying it.
+        let tag = key.strip_prefix(LEADS_TAG_KEY);
+        let (title, list) = drill(&self.current, tag.map_or(key, |_| "leads-captured"))?;
+        let ids = (list.iter()).filter_map(|idx| self.ids.get(*idx as usize));
+        Some(match tag {
+            Some(tag) => (
+                format!("{title}, tagged {tag}"),
+                ids.filter(|id| summary_of(id).is_some_and(|s| s.tags.iter().any(|t| t == tag)))
+                    .cloned()
+                    .collect(),
+            ),
+            None => (title, ids.cloned().collect()),
+        })
+    }
 }
 
 /// The figures a dashboard asks for, over `all` customers' facts.
@@ -1977,6 +2353,8 @@ pub fn dashboard(
         previous,
         ids: scope.iter().map(|facts| facts.id.clone()).collect(),
         currency,
+        leads_by_tag: Vec::new(),
+        by_field: Vec::new(),
     }
 }
 

@@ -175,6 +175,15 @@ pub enum EngineRequest {
     /// A dashboard's figures over the facts in the engine's memory (read first if needed,
     /// with progress) → [`Reply::Dashboard`]. Only the figures cross, never the facts.
     Dashboard(Box<DashboardRequest>),
+    /// The customers behind one of a dashboard's figures (`key`, see
+    /// [`DashboardFigures::customers_behind`]), computed as for [`EngineRequest::Dashboard`]
+    /// → [`Reply::DashboardCustomers`]: the lists behind the figures stay in the engine.
+    DashboardCustomers {
+        /// The dashboard asked for.
+        request: Box<DashboardRequest>,
+        /// The figure tapped.
+        key: String,
+    },
     /// Sign up (`create`) or in, and start syncing → [`Reply::Done`].
     SignIn {
         /// A new account.
@@ -229,6 +238,9 @@ pub enum Reply {
     Uploads(Vec<Upload>),
     /// A dashboard's figures.
     Dashboard(Box<DashboardFigures>),
+    /// The customers behind a dashboard's figure, with its title; `None` when the figure does
+    /// not exist (any more).
+    DashboardCustomers(Option<(String, Vec<CustomerId>)>),
     /// The account's devices.
     Devices(Vec<DeviceInfo>),
     /// The relay's JSON answer (`null` when it had nothing to say).

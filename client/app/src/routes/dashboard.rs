@@ -7,7 +7,6 @@
 //! and a reload keep them: `period=month|quarter|year|custom`, `from`/`to` (custom, or an
 //! anchor day for the others), `segment` (a saved segment's id), `quiet` (days).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::components::DetailTopbar;
@@ -15,8 +14,8 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate, hooks::use_query_map, NavigateOptions};
 use shared::{
     crm::kpi::{
-        by_field_value, definition, drill, format_duration, format_figure, DashboardFigures,
-        DashboardRequest, Figure, Idx, Kpis, Period, PeriodKind, ValueShare,
+        definition, format_duration, format_figure, DashboardFigures, DashboardRequest, FieldRow,
+        Figure, Kpis, Period, PeriodKind, FIELD_KEY, LEADS_TAG_KEY,
     },
     crm::segments::members,
     documents::book_doc::StageOutcome,
@@ -139,36 +138,78 @@ pub(crate) fn utc_offset_ms() -> i64 {
 struct Computed {
     current: Kpis,
     previous: Kpis,
-    /// Customer of each index the figures use.
-    ids: Vec<CustomerId>,
     currency: String,
+    /// The leads captured by tag, most first.
+    leads_by_tag: Vec<(String, usize)>,
+    /// Each breakdown field's rows, by field id.
+    by_field: Vec<(String, Vec<FieldRow>)>,
     compute_ms: f64,
 }
 
-/// Loads the facts (once) and computes the dashboard whenever the query or the book changes.
-/// The query, the figures once computed, and a loading or error message.
-type Dashboard = (
+/// The query, what the engine answered (the latest question's), and a loading or error
+/// message.
+type Asked<T> = (
     Memo<DashboardQuery>,
-    RwSignal<Option<Arc<Computed>>>,
+    RwSignal<Option<Arc<T>>>,
     RwSignal<Option<String>>,
 );
 
-fn use_dashboard() -> Dashboard {
+/// Asks the engine for the dashboard's figures whenever the query or the book changes.
+fn use_dashboard() -> Asked<Computed> {
+    use_asked(
+        || (),
+        |repo, request, progress, started| async move {
+            let figures = repo.dashboard(request, progress).await?;
+            let DashboardFigures {
+                current,
+                previous,
+                currency,
+                leads_by_tag,
+                by_field,
+                ..
+            } = figures;
+            mark("fieldbook:dashboard-computed");
+            // After the render this answer starts, before the frame that shows it.
+            request_animation_frame(|| mark("fieldbook:dashboard-frame"));
+            Ok(Computed {
+                current,
+                previous,
+                currency,
+                leads_by_tag,
+                by_field,
+                compute_ms: now_ms() - started,
+            })
+        },
+    )
+}
+
+/// Asks the engine `ask` about the dashboard the URL query describes, again whenever the
+/// query, what `track` reads, the settings or some customer's facts change (with a
+/// segment, also the book); the engine reads the facts first if needed, with progress. An
+/// answer to an older question is dropped.
+fn use_asked<T, Fut>(
+    track: impl Fn() + 'static,
+    ask: impl Fn(crate::repo::Repo, DashboardRequest, Box<dyn Fn(usize, usize)>, f64) -> Fut
+        + Copy
+        + 'static,
+) -> Asked<T>
+where
+    T: Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, crate::repo::RepoError>> + 'static,
+{
     let repo = use_repo();
     let query_map = use_query_map();
     let today = today();
     let query = Memo::new(move |_| query_map.with(|q| DashboardQuery::read(q, today)));
-    let computed = RwSignal::new(None::<Arc<Computed>>);
+    let answer = RwSignal::new(None::<Arc<T>>);
     let status = RwSignal::new(Some("Reading the book…".to_string()));
     if let Some(storage) = crate::device::local_storage() {
         let _ = storage.set_item(USED_KEY, "1");
     }
-    // Each change of the query, the settings or some customer's facts (with a segment, also
-    // of the book) asks the engine for the figures again; an answer to an older question is
-    // dropped.
     let asked = StoredValue::new(0u64);
     Effect::new(move |_| {
         repo.facts_version.track();
+        track();
         let query = query.get();
         let settings = repo.settings.get();
         // A segment's members come from the book: asked again once it is read (a dashboard
@@ -197,39 +238,25 @@ fn use_dashboard() -> Dashboard {
         spawn_local(async move {
             let started = now_ms();
             mark("fieldbook:dashboard-asked");
-            let answer = repo
-                .dashboard(request, move |done, missing| {
-                    status.set(Some(format!(
-                        "Preparing the dashboard: {done} of {missing} customers…"
-                    )))
-                })
-                .await;
+            let progress = Box::new(move |done, missing| {
+                status.set(Some(format!(
+                    "Preparing the dashboard: {done} of {missing} customers…"
+                )))
+            });
+            let answered = ask(repo, request, progress, started).await;
             if asked.get_value() != this {
                 return;
             }
-            match answer {
-                Ok(figures) => {
-                    let DashboardFigures {
-                        current,
-                        previous,
-                        ids,
-                        currency,
-                    } = figures;
+            match answered {
+                Ok(value) => {
                     status.set(None);
-                    mark("fieldbook:dashboard-computed");
-                    computed.set(Some(Arc::new(Computed {
-                        current,
-                        previous,
-                        ids,
-                        currency,
-                        compute_ms: now_ms() - started,
-                    })));
+                    answer.set(Some(Arc::new(value)));
                 }
                 Err(err) => status.set(Some(format!("The dashboard cannot read the book: {err}"))),
             }
         });
     });
-    (query, computed, status)
+    (query, answer, status)
 }
 
 fn signed(delta: f64, decimals: usize, unit: &str) -> String {
@@ -490,30 +517,6 @@ fn tiles(c: &Computed, quiet: u32) -> Vec<Tile> {
     ]
 }
 
-/// The drill-down key of the leads captured with one tag: this prefix, then the tag.
-const LEADS_TAG_KEY: &str = "leads-tag-";
-
-/// The leads captured in the period by the tags they carry (an event's name, an interest
-/// level), most first (ties alphabetical); from the list's summaries, which hold the tags.
-fn leads_by_tag(c: &Computed, repo: &crate::repo::Repo) -> Vec<(String, usize)> {
-    let mut counts: std::collections::HashMap<String, usize> = Default::default();
-    repo.book.with_untracked(|book| {
-        for idx in &c.current.leads_captured {
-            let Some(summary) = c.ids.get(*idx as usize).and_then(|id| book.get(id)) else {
-                continue;
-            };
-            for tag in &summary.tags {
-                *counts.entry(tag.clone()).or_default() += 1;
-            }
-        }
-    });
-    let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
-    shared::order::sort_by(&mut counts, |a, b| {
-        b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))
-    });
-    counts
-}
-
 /// "How is this computed?" under a section: the definition of each of its figures.
 #[component]
 fn HowComputed(figures: &'static [(&'static str, &'static str)]) -> impl IntoView {
@@ -716,10 +719,9 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
         })
         .collect_view();
 
-    let lead_rows: Vec<HBar> = leads_by_tag(&c, &repo)
-        .into_iter()
+    let lead_rows: Vec<HBar> = (c.leads_by_tag.iter())
         .take(8)
-        .map(|(tag, n)| count_row(&tag, n, &format!("{LEADS_TAG_KEY}{tag}")))
+        .map(|(tag, n)| count_row(tag, *n, &format!("{LEADS_TAG_KEY}{tag}")))
         .collect();
 
     let nps_rows = vec![
@@ -938,9 +940,6 @@ fn dashboard_body(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
     }
 }
 
-/// The drill-down key of a custom field's value: `field:<field id>:<row>`.
-const FIELD_KEY: &str = "field:";
-
 /// The book's fields a dashboard breaks down by: choices and yes/no.
 fn breakdown_fields(repo: &crate::repo::Repo) -> Vec<(String, FieldDefinition)> {
     repo.settings
@@ -956,33 +955,10 @@ fn breakdown_fields(repo: &crate::repo::Repo) -> Vec<(String, FieldDefinition)> 
 }
 
 /// The rows of field `id` for the customers in the dashboard's scope.
-fn field_shares(repo: &crate::repo::Repo, c: &Computed, id: &str) -> Vec<ValueShare> {
-    let Some(field) = repo.settings.with_untracked(|s| s.fields.get(id).cloned()) else {
-        return Vec::new();
-    };
-    let revenue: HashMap<CustomerId, i64> = (c.current.revenue_by_customer.iter())
-        .filter_map(|(idx, cents)| c.ids.get(*idx as usize).map(|id| (id.clone(), *cents)))
-        .collect();
-    repo.book.with_untracked(|book| {
-        let scope = c.ids.iter().filter_map(|id| book.get(id));
-        by_field_value(id, &field, scope, &revenue)
-    })
-}
-
-/// Row `row` of field `id` (its position among [`field_shares`]) and its title.
-fn field_share(
-    repo: &crate::repo::Repo,
-    c: &Computed,
-    id: &str,
-    row: &str,
-) -> Option<(String, ValueShare)> {
-    let name = repo
-        .settings
-        .with_untracked(|s| s.fields.get(id).map(|f| f.name.clone()))?;
-    let share = field_shares(repo, c, id)
-        .into_iter()
-        .nth(row.parse().ok()?)?;
-    Some((format!("{name}: {}", share.label), share))
+fn field_rows<'a>(c: &'a Computed, id: &str) -> &'a [FieldRow] {
+    (c.by_field.iter())
+        .find(|(field, _)| field == id)
+        .map_or(&[], |(_, rows)| rows.as_slice())
 }
 
 /// Customers and revenue by the value of a choice or yes/no field.
@@ -1009,11 +985,11 @@ fn ByField(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
             </select>
             {move || {
                 let id = chosen.get();
-                let shares = field_shares(&repo, &c, &id);
+                let shares = field_rows(&c, &id);
                 let customers: Vec<HBar> = shares.iter().enumerate().map(|(row, share)| HBar {
                     label: share.label.clone(),
-                    value: share.customers.len() as f64,
-                    text: share.customers.len().to_string(),
+                    value: share.customers as f64,
+                    text: share.customers.to_string(),
                     href: query.link(&format!("{FIELD_KEY}{id}:{row}")),
                     class: "hbar-fill",
                 }).collect();
@@ -1044,49 +1020,21 @@ fn ByField(c: Arc<Computed>, query: DashboardQuery) -> impl IntoView {
 pub fn DashboardCustomers() -> impl IntoView {
     let repo = use_repo();
     let query_map = use_query_map();
-    let (query, computed, status) = use_dashboard();
+    let key = Memo::new(move |_| query_map.with(|q| q.get("key").unwrap_or_default()));
+    // The engine holds the customers behind each figure: asked for this one's.
+    let (query, found, status) = use_asked(
+        move || key.track(),
+        move |repo, request, progress, _| async move {
+            repo.dashboard_customers(request, key.get_untracked(), progress)
+                .await
+        },
+    );
     let shown = RwSignal::new(100usize);
-    let found = Memo::new(move |_| {
-        let key = query_map.with(|q| q.get("key").unwrap_or_default());
-        computed.with(|c| {
-            c.as_ref().map(|c| {
-                // The customers holding one value of a custom field.
-                if let Some(rest) = key.strip_prefix(FIELD_KEY) {
-                    let (field, value) = rest.split_once(':').unwrap_or((rest, ""));
-                    return field_share(&repo, c, field, value)
-                        .map(|(title, share)| (title, share.customers));
-                }
-                // The leads of one tag: the leads captured, narrowed to those carrying it.
-                let tag = key.strip_prefix(LEADS_TAG_KEY).map(str::to_string);
-                let figure = if tag.is_some() {
-                    "leads-captured"
-                } else {
-                    key.as_str()
-                };
-                drill(&c.current, figure).map(|(title, list)| {
-                    let mut ids: Vec<CustomerId> = list
-                        .iter()
-                        .filter_map(|idx: &Idx| c.ids.get(*idx as usize).cloned())
-                        .collect();
-                    let title = match &tag {
-                        Some(tag) => {
-                            repo.book.with_untracked(|book| {
-                                ids.retain(|id| book.get(id).is_some_and(|s| s.tags.contains(tag)))
-                            });
-                            format!("{title}, tagged {tag}")
-                        }
-                        None => title,
-                    };
-                    (title, ids)
-                })
-            })
-        })
-    });
     view! {
         <div class="detail" data-testid="drill-page">
             <DetailTopbar back=Signal::derive(move || format!("/dashboard?{}", query.with(DashboardQuery::to_query))) back_label="Dashboard" title="Customers"/>
             {move || status.get().map(|message| view! { <p class="card hint" role="status">{message}</p> })}
-            {move || match found.get() {
+            {move || match found.get().as_deref().cloned() {
                 None => ().into_any(),
                 Some(None) => view! { <p class="card empty" data-testid="drill-unknown">"This figure does not exist (any more). Go back to the dashboard."</p> }.into_any(),
                 Some(Some((title, ids))) => {
