@@ -240,6 +240,7 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
                     territories: books.get_value(),
                     known: kept.as_ref().map(|kept| kept.key.clone()),
                 };
+                common::perf::mark("fieldbook:team-dashboard-asked");
                 let answer = match repo.team_dashboard(request).await {
                     Ok(TeamDashboardAnswer::Unchanged) => match kept {
                         Some(kept) => Ok(kept.figures),

@@ -25,8 +25,13 @@ async fn read_territory(
     book: &TeamBook,
     with_pipeline: bool,
 ) -> Result<(TerritoryFacts, Option<Vec<PipelineStage>>), StoreError> {
+    let started = common::perf::now_ms();
     let summaries = store.load_summaries().await?;
+    common::perf::add_timing("team dashboard: a territory's summaries", started);
+    let started = common::perf::now_ms();
     let facts = store.load_facts().await?;
+    common::perf::add_timing("team dashboard: a territory's facts", started);
+    let started = common::perf::now_ms();
     let pipeline = match with_pipeline {
         true => Some(
             load_book_doc(store, ActorId::random())
@@ -36,6 +41,7 @@ async fn read_territory(
         ),
         false => None,
     };
+    common::perf::add_timing("team dashboard: the book document", started);
     let facts = match shared::model::snapshot::same_customers(&summaries.items, &facts.items) {
         // Written together: every listed customer's facts, and no others.
         true => facts.items,
@@ -110,6 +116,7 @@ impl Repo {
         if key.is_some() && key == asked.known {
             return Ok(TeamDashboardAnswer::Unchanged);
         }
+        common::perf::mark("fieldbook:team-territories-read-start");
         let started = common::perf::now_ms();
         let reads = (asked.territories.iter().zip(stores).enumerate())
             .map(|(index, (book, store))| read_territory(store, book, index == 0));
@@ -123,9 +130,11 @@ impl Repo {
             territories.push(territory);
         }
         common::perf::add_timing("team dashboard: read territories", started);
+        common::perf::mark("fieldbook:team-territories-read");
         let started = common::perf::now_ms();
         let figures = team_figures(&territories, &asked.request, &pipeline);
         common::perf::add_timing("team dashboard: compute", started);
+        common::perf::mark("fieldbook:team-figures-computed");
         Ok(TeamDashboardAnswer::Computed {
             figures: Box::new(figures),
             key,
