@@ -251,6 +251,73 @@ impl LogStore {
         Ok((entries, projections, head))
     }
 
+    /// The snapshots among `rows` whose stored projection an earlier build wrote (another
+    /// fingerprint: no device of this build reads it, and each would load and merge the
+    /// document instead, ~6× the download of a book) get a projection made again from the
+    /// snapshot (`blob::project_again`, on a blocking thread: ~1 ms a document), written
+    /// back so it is made once. A failed write only means it is made again next time.
+    async fn project_again(
+        &self,
+        space: &SpaceId,
+        mut rows: Vec<(LogEntry, Option<EntryProjection>)>,
+    ) -> Vec<(LogEntry, Option<EntryProjection>)> {
+        let stale: Vec<usize> = (rows.iter().enumerate())
+            .filter(|(_, (entry, projection))| {
+                matches!(entry.kind, BlobKind::Snapshot { .. })
+                    && projection
+                        .as_ref()
+                        .is_some_and(|p| !shared::model::snapshot::of_this_build(&p.0))
+            })
+            .map(|(at, _)| at)
+            .collect();
+        if stale.is_empty() {
+            return rows;
+        }
+        let snapshots: Vec<(Vec<u8>, String)> = (stale.iter())
+            .map(|at| (rows[*at].0.bytes.clone(), rows[*at].0.document.0.clone()))
+            .collect();
+        let made = tokio::task::spawn_blocking(move || {
+            (snapshots.iter())
+                .map(|(bytes, id)| shared::sync::blob::project_again(bytes, id))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        let mut written = Vec::new();
+        for (at, projection) in stale.into_iter().zip(made) {
+            // None (not a customer's snapshot any more): the device loads the document.
+            rows[at].1 = projection.clone().map(EntryProjection);
+            written.push((rows[at].0.seq, projection));
+        }
+        let count = written.len();
+        let result: Result<(), sqlx::Error> = with_db!(&self.db, pool => {
+            async {
+                let mut tx = pool.begin().await?;
+                for (seq, projection) in &written {
+                    sqlx::query(
+                        "UPDATE log SET projection = $1 WHERE space = $2 AND seq = $3 AND kind = 1",
+                    )
+                    .bind(projection.as_deref())
+                    .bind(&space.0)
+                    .bind(db_seq(*seq))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await
+            }
+            .await
+        });
+        match result {
+            Ok(()) => {
+                tracing::info!(space = %space.0, count, "projections of an earlier build made again")
+            }
+            Err(err) => {
+                tracing::warn!(space = %space.0, count, cause = %err, "projections made again, not stored")
+            }
+        }
+        rows
+    }
+
     async fn read_bootstrap(
         &self,
         space: &SpaceId,
@@ -304,6 +371,7 @@ impl LogStore {
                     })
                     .collect::<Result<Vec<_>, _>>()?
             });
+            let rows = self.project_again(space, rows).await;
             for (entry, projection) in rows {
                 let full = entries.len() >= max_entries as usize
                     || (!entries.is_empty() && bytes + entry.bytes.len() > max_bytes);
@@ -1223,5 +1291,75 @@ mod tests {
         let (entries, _, _) = store.entries(&space, Seq(0), 100, 1 << 20).await.unwrap();
         let numbers: Vec<u64> = entries.iter().map(|e| e.seq.0).collect();
         assert_eq!(numbers, vec![1, 2, 3, 4]);
+    }
+
+    /// A snapshot whose stored projection an earlier build wrote (another fingerprint) is
+    /// sent with a projection made again from the snapshot, stored back once; a current one
+    /// is sent as stored.
+    #[tokio::test]
+    async fn a_projection_of_an_earlier_build_is_made_again_and_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, space) = store_with_space(dir.path()).await;
+        let now = Timestamp(1_795_341_600_000);
+        let snapshot = |n: u64| {
+            let mut doc = CustomerDoc::create(
+                shared::seed::customer(2, n, now),
+                automerge::ActorId::from(vec![n as u8 + 1; 16]),
+                now,
+            )
+            .unwrap();
+            let upload = Upload {
+                document: shared::sync::protocol::DocumentId(doc.customer().id.to_string()),
+                kind: BlobKind::Snapshot { covers: Seq(0) },
+                bytes: doc.save(),
+            };
+            shared::sync::blob::validate(upload, 1 << 20).unwrap()
+        };
+        let (old, current) = (snapshot(1), snapshot(2));
+        let made = old.projection.clone().unwrap();
+        store
+            .append(&space, "phone", vec![old.clone(), current.clone()], 0)
+            .await
+            .unwrap();
+        // As an earlier build stored it: its fingerprint differs.
+        let mut earlier = made.clone();
+        earlier[0] ^= 0xff;
+        let crate::db::Database::Sqlite(pool) = &store.db else {
+            unreachable!()
+        };
+        let id = old.upload.document.0.clone();
+        let stored = || {
+            sqlx::query_scalar::<_, Vec<u8>>(
+                "SELECT projection FROM log WHERE space = 's' AND document = $1",
+            )
+            .bind(&id)
+            .fetch_one(pool)
+        };
+        sqlx::query("UPDATE log SET projection = $1 WHERE space = 's' AND document = $2")
+            .bind(&earlier)
+            .bind(&id)
+            .execute(pool)
+            .await
+            .unwrap();
+        assert!(!shared::model::snapshot::of_this_build(
+            &stored().await.unwrap()
+        ));
+
+        let page = store.bootstrap(&space, None, 100, 1 << 20).await.unwrap();
+        let sent: std::collections::HashMap<&DocumentId, &Option<EntryProjection>> =
+            (page.entries.iter().map(|e| &e.document))
+                .zip(&page.projections)
+                .collect();
+        assert_eq!(
+            sent[&old.upload.document],
+            &Some(EntryProjection(made.clone()))
+        );
+        assert_eq!(
+            sent[&current.upload.document],
+            &Some(EntryProjection(current.projection.clone().unwrap()))
+        );
+        assert!(shared::model::snapshot::decode_projection(&made).is_some());
+        // Stored back: the next bootstrap reads it as made.
+        assert_eq!(stored().await.unwrap(), made);
     }
 }

@@ -84,6 +84,12 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<Vec<T>> {
     rest.is_empty().then_some(items)
 }
 
+/// Whether `bytes` ([`encode`], [`encode_projection`]) were written by a build whose stored
+/// types are this one's: else no device of this build reads them.
+pub fn of_this_build(bytes: &[u8]) -> bool {
+    without_fingerprint(bytes).is_some()
+}
+
 /// The bytes after [`SNAPSHOT_FINGERPRINT`]; `None` when another build wrote them.
 fn without_fingerprint(bytes: &[u8]) -> Option<&[u8]> {
     let (fingerprint, rest) = bytes.split_first_chunk::<8>()?;

@@ -123,6 +123,22 @@ pub fn validate(upload: Upload, max_blob_bytes: usize) -> Result<ValidUpload, Bl
     })
 }
 
+/// The projection of a customer's snapshot `bytes` (stored under document `id`) made again,
+/// as [`validate`] made it when the snapshot arrived: for a snapshot stored by an earlier
+/// build, whose projection this build's devices cannot read (another fingerprint, see
+/// `crate::model::snapshot::of_this_build`), so that they list the customer without loading
+/// its document. `None` when the snapshot is not a customer's or does not load.
+pub fn project_again(bytes: &[u8], id: &str) -> Option<Vec<u8>> {
+    // The snapshot passed `validate` when stored; Automerge is still kept from unwinding
+    // into the relay's connection.
+    std::panic::catch_unwind(|| {
+        let mut doc = load_snapshot(bytes).ok()?;
+        crate::documents::customer_doc::projection_of(doc.document(), id)
+    })
+    .ok()
+    .flatten()
+}
+
 /// The idempotency key of the erasure of document `id`: one per document, so an erasure
 /// sent again is a duplicate.
 pub fn erasure_key(id: &str) -> BlobKey {
