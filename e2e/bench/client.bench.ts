@@ -1007,8 +1007,9 @@ async function longTaskContext(page: Page, from: number, to: number): Promise<st
       const marks = performance.getEntriesByType('mark').map((m) => ({ name: m.name, at: performance.timeOrigin + m.startTime }));
       return tasks.map((task) => {
         const before = marks.filter((m) => m.at <= task.at).slice(-3).map((m) => m.name);
+        const inside = marks.filter((m) => m.at > task.at && m.at < task.at + task.ms).map((m) => `${m.name} +${(m.at - task.at).toFixed(0)}`);
         const after = marks.find((m) => m.at >= task.at + task.ms)?.name ?? 'none';
-        return `${(task.at - from).toFixed(0)} ms in: ${task.ms.toFixed(0)} ms, after ${before.join(', ')}; next mark ${after}`;
+        return `${(task.at - from).toFixed(0)} ms in: ${task.ms.toFixed(0)} ms, after ${before.join(', ')}; inside: ${inside.join(', ') || 'no mark'}; next mark ${after}`;
       });
     },
     { from, to },

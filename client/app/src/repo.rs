@@ -324,6 +324,7 @@ impl Repo {
                     // A later call walks the whole book (again from its start).
                     break;
                 }
+                common::perf::mark_few("fieldbook:search-slice");
                 let Some((next, len)) = book
                     .try_update_untracked(|book| (book.prepare_search(from, 2_000), book.len()))
                 else {
@@ -351,6 +352,7 @@ impl Repo {
             set_timeout(
                 move || {
                     repo.inner().borrow_mut().book_changed_soon = false;
+                    common::perf::mark_few("fieldbook:book-shown");
                     repo.book.notify();
                 },
                 std::time::Duration::from_millis(SHOW_MANY_AFTER_MS),
@@ -452,6 +454,8 @@ impl Repo {
                 facts_changed,
                 by,
             } => {
+                // Benchmarks name a long task by the marks around it.
+                common::perf::mark_few("fieldbook:committed");
                 if *facts_changed {
                     self.facts_version.update(|version| *version += 1);
                 }
