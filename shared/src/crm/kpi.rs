@@ -31,7 +31,7 @@ pub type Idx = u32;
 /// ([`drill`]). Sent anywhere, only its length crosses: the screens show how many and ask
 /// the engine for the customers behind a figure when the rep taps it
 /// ([`DashboardFigures::customers_behind`]). A dashboard over 10,000 customers thus sends
-/// ~20 KB instead of ~600 KB (each period's lists and every customer's id). Read it with
+/// ~3 KB instead of ~600 KB (each period's lists and every customer's id). Read it with
 /// [`Members::len`] (the count, on either side); the list (`Deref`) is empty once sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Members {
