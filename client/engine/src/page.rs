@@ -3,11 +3,13 @@
 //! `shared::sync::engine_protocol`). Also what the writer engine does for the other tabs'
 //! engines ([`Tabs::serve`]).
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use js_sys::Uint8Array;
 use leptos::prelude::*;
 use shared::crm::kpi::{DashboardFigures, DashboardRequest};
+use shared::model::custom_fields::FieldDefinition;
 use shared::sync::engine_protocol::{
     decode, encode, EngineError, EngineEvent, EngineRequest, EngineRole, FromEngine, Reply,
     ToEngine,
@@ -229,14 +231,14 @@ async fn answer(
             Ok(Reply::Done)
         }
         EngineRequest::Dashboard(request) => {
-            let figures = dashboard(repo, &request, progress).await?;
+            let (mut figures, fields) = dashboard(repo, &request, progress).await?;
+            let started = common::perf::now_ms();
+            repo.with_summaries(|summaries| figures.describe(&fields, |id| summaries.get(id)));
+            common::perf::add_timing("dashboard: describe", started);
             Ok(Reply::Dashboard(Box::new(figures)))
         }
         EngineRequest::DashboardCustomers { request, key } => {
-            let figures = dashboard(repo, &request, progress).await?;
-            let fields = repo
-                .settings
-                .with_untracked(|settings| settings.fields.clone());
+            let (figures, fields) = dashboard(repo, &request, progress).await?;
             let found = repo.with_summaries(|summaries| {
                 figures.customers_behind(&key, &fields, |id| summaries.get(id))
             });
@@ -284,12 +286,13 @@ impl From<ApiError> for EngineError {
 }
 
 /// A dashboard's figures over the facts in memory (read first if needed, with progress),
-/// with what the screens show from the list's summaries (leads by tag, rows by field).
+/// and the book's custom fields. What the screens show from the list's summaries (leads by
+/// tag, rows by field) is added by the figures' request only: a tap's needs none of it.
 async fn dashboard(
     repo: Repo,
     request: &DashboardRequest,
     progress: impl Fn(usize, usize) + 'static,
-) -> Result<DashboardFigures, EngineError> {
+) -> Result<(DashboardFigures, BTreeMap<String, FieldDefinition>), EngineError> {
     common::perf::add_count("dashboard: requests", 1);
     let asked = common::perf::now_ms();
     repo.load_facts(progress).await?;
@@ -298,12 +301,11 @@ async fn dashboard(
     let (pipeline, fields) = repo
         .settings
         .with_untracked(|settings| (settings.pipeline(), settings.fields.clone()));
-    let mut figures = repo
+    let figures = repo
         .with_facts(|all| shared::crm::kpi::dashboard(all, request, &pipeline))
         .ok_or(EngineError::Failed(
             "the dashboard facts are not in memory".into(),
         ))?;
-    repo.with_summaries(|summaries| figures.describe(&fields, |id| summaries.get(id)));
     common::perf::add_timing("dashboard: compute", started);
-    Ok(figures)
+    Ok((figures, fields))
 }
