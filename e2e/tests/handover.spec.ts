@@ -44,6 +44,11 @@ test('a manager moves customers to another territory while a rep edits them offl
   await expect(max.list.rowNames).toHaveText(['Ana Mover', 'Ben Mover', 'Cy Stayer']);
   await max.list.searchFor('Mover');
   await expect(max.list.rowNames).toHaveText(['Ana Mover', 'Ben Mover']);
+  // Her two edits still wait on her phone: a push before the move would let the move carry
+  // them (each page load starts an engine, which must take the page's word that it is
+  // offline, not its worker's own `navigator.onLine`).
+  await expect(rita.page.getByTestId('sync-status')).toHaveAttribute('data-phase', 'offline');
+  await expect(rita.page.getByTestId('sync-status')).toHaveAttribute('data-unsent', '2');
   await moveShown(max.page, 'South', 2, 'test-results/handover-move-tablet.png');
   await max.list.searchFor('');
   await expect(max.list.rowNames).toHaveText(['Cy Stayer'], { timeout: 15_000 });

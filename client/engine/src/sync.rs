@@ -91,7 +91,14 @@ struct Inner {
     /// The book's link to the device's one connection.
     link: Option<BookLink>,
     timer: Option<i32>,
+    /// What the page last said of the network (`ToEngine::Online`), kept even while there
+    /// is no connection state to apply it to (before the writer's start).
+    page_online: Option<bool>,
 }
+
+/// How long a start waits for the page to say whether the browser is online before it
+/// asks the worker's own `navigator.onLine`.
+const PAGE_ONLINE_WAIT_MS: f64 = 1_000.0;
 
 /// The sync runtime handle, provided as context.
 #[derive(Clone, Copy)]
@@ -141,6 +148,7 @@ impl Sync {
                 conn: None,
                 link: None,
                 timer: None,
+                page_online: None,
             }))),
         };
         tabs.on_writer(move |_takeover| async move {
@@ -262,8 +270,7 @@ impl Sync {
                 .set(held.and_then(|json| serde_json::from_str(&json).ok()));
         }
         self.session.set(session);
-        // A worker gets no online/offline events: the page tells the engine (`set_online`).
-        let online = common::global::on_line();
+        let online = self.online_per_page().await;
         self.set_online(online);
         self.ready.set(true);
         Ok(())
@@ -334,7 +341,26 @@ impl Sync {
 
     /// The browser went online or offline (the page tells its engine).
     pub fn set_online(self, online: bool) {
+        self.inner().borrow_mut().page_online = Some(online);
         self.call(|conn, now| conn.each(now, |engine| engine.set_online(online, now)));
+    }
+
+    /// Whether the browser is online, as the page says: a worker gets no online/offline
+    /// events, and its own `navigator.onLine` can lag behind the page's (a worker started
+    /// while offline read `true` long enough to open a socket and push in the e2e runs,
+    /// where the network's emulation reaches a new worker after it starts). The page says
+    /// it as soon as its engine talks (`crate::page`); this waits for that, briefly.
+    async fn online_per_page(self) -> bool {
+        let asked = common::perf::now_ms();
+        loop {
+            if let Some(online) = self.inner().borrow().page_online {
+                return online;
+            }
+            if common::perf::now_ms() - asked > PAGE_ONLINE_WAIT_MS {
+                return common::global::on_line();
+            }
+            common::perf::sleep(5).await;
+        }
     }
 
     /// Feeds one channel's engine an event and carries out what it asks.
@@ -703,7 +729,7 @@ impl Sync {
             }
         }
         self.notice.set(notice);
-        self.set_online(common::global::on_line());
+        self.set_online(self.online_per_page().await);
         self.announce();
     }
 
