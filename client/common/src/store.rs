@@ -25,7 +25,10 @@
 //!   fast to read) with a JSON copy under `"summaries.json"` (read when another build wrote
 //!   the first) and the list's first screen under `"summaries.first-screen"` (its first rows
 //!   and counts, `shared::search::first_screen`: what a start draws before the whole book is
-//!   read; written with every snapshot of the summaries), and under `"facts"`. Invariant:
+//!   read; written with every snapshot of the summaries), every listed customer's owner
+//!   under `"summaries.owners"` (tagged with a hash of the snapshot beside it: what a team
+//!   dashboard reads of a territory's list, [`Store::load_listed_owners`]), and under
+//!   `"facts"`. Invariant:
 //!   *a projection is its snapshot with every record of its log laid over it, in order*
 //!   ([`Store::load_summaries`]). [`Store::compact`]
 //!   (the engine, when idle) writes new snapshots and empties the log in one transaction,
@@ -63,7 +66,7 @@ use idb::{
 };
 use js_sys::Uint8Array;
 use shared::model::history::Arrival;
-use shared::model::snapshot::PerCustomer;
+use shared::model::snapshot::{ListedOwner, PerCustomer};
 use shared::search::first_screen::FirstScreen;
 use shared::sync::protocol::{BlobKind, DocumentId, Seq, Upload, UploadHead};
 use shared::sync::StoredItem;
@@ -131,6 +134,9 @@ const SUMMARIES_JSON: &str = "summaries.json";
 /// The list's first screen as the summaries' snapshot shows it (`shared::search::
 /// first_screen`), written with every snapshot of the summaries (`put_snapshot_in`).
 const FIRST_SCREEN: &str = "summaries.first-screen";
+/// Key (in `snapshots`) of every listed customer's owner, made with the summaries'
+/// snapshot and tagged with its hash (`shared::model::snapshot::encode_owners`).
+const OWNERS: &str = "summaries.owners";
 
 /// The most uploads one outbox record holds (its ids are `key << 16 | position`).
 pub const OUTBOX_PER_RECORD: usize = 1 << 16;
@@ -245,6 +251,8 @@ pub struct SnapshotBytes {
     json: Option<String>,
     /// For summaries: the list's first screen ([`FirstScreen::encode`]).
     first_screen: Option<Vec<u8>>,
+    /// For summaries: each customer's owner (`shared::model::snapshot::encode_owners`).
+    owners: Option<Vec<u8>>,
 }
 
 impl SnapshotBytes {
@@ -252,9 +260,11 @@ impl SnapshotBytes {
     ///
     /// [`ByCustomer::with_newer`]: shared::model::snapshot::ByCustomer::with_newer
     pub fn of_summaries(items: &[&CustomerSummary]) -> Result<SnapshotBytes, StoreError> {
+        let encoded = shared::model::snapshot::encode(items);
         Ok(SnapshotBytes {
             projection: Projection::Summaries,
-            encoded: shared::model::snapshot::encode(items),
+            owners: Some(shared::model::snapshot::encode_owners(&encoded, items)),
+            encoded,
             json: Some(json_array(items)?),
             first_screen: Some(FirstScreen::of(items).encode()),
         })
@@ -267,6 +277,7 @@ impl SnapshotBytes {
             encoded: shared::model::snapshot::encode(items),
             json: None,
             first_screen: None,
+            owners: None,
         })
     }
 }
@@ -645,6 +656,49 @@ impl Store {
         read
     }
 
+    /// Every listed customer with its owner, without reading the summaries: the owners kept
+    /// beside the summaries' snapshot, when nothing was written since it (its log is empty)
+    /// and it is the very snapshot they were made from. `None` otherwise (an older
+    /// database, changes since the last snapshot, another build's snapshot): the caller
+    /// reads the summaries instead.
+    pub async fn load_listed_owners(&self) -> Result<Option<Vec<ListedOwner>>, StoreError> {
+        if self.legacy {
+            return Ok(None);
+        }
+        let started = crate::perf::now_ms();
+        let transaction = self
+            .database
+            .transaction(&[SNAPSHOTS, SUMMARIES_LOG], TransactionMode::ReadOnly)?;
+        let snapshots = transaction.object_store(SNAPSHOTS)?;
+        // Every request asked before any is awaited (see `snapshot_behind`).
+        let owners = snapshots
+            .get(Query::Key(JsValue::from_str(OWNERS)))?
+            .into_future();
+        let summaries = snapshots
+            .get(Query::Key(JsValue::from_str("summaries")))?
+            .into_future();
+        let logged = transaction
+            .object_store(SUMMARIES_LOG)?
+            .count(None)?
+            .into_future();
+        let bytes = |value: Option<JsValue>| {
+            value
+                .and_then(|value| value.dyn_into::<Uint8Array>().ok())
+                .map(|array| array.to_vec())
+        };
+        let owners = bytes(owners.await?);
+        let summaries = bytes(summaries.await?);
+        let logged = logged.await?;
+        let listed = match (owners, summaries) {
+            (Some(owners), Some(summaries)) if logged == 0 => {
+                shared::model::snapshot::decode_owners(&owners, &summaries)
+            }
+            _ => None,
+        };
+        crate::perf::add_timing("team dashboard: listed owners read", started);
+        Ok(listed)
+    }
+
     async fn load_projection<T: Record>(
         &self,
         projection: Projection,
@@ -694,7 +748,7 @@ impl Store {
 
     /// Whether the snapshot of `projection` is missing or has records laid over it (for the
     /// summaries, also: the list's first screen is missing or another build's, as after an
-    /// update, so the next snapshot writes one this build reads).
+    /// update, or the owners beside it are missing, so the next snapshot writes them).
     pub async fn snapshot_behind(&self, projection: Projection) -> Result<bool, StoreError> {
         let (log, key, legacy) = projection.stores();
         let transaction = self.database.transaction(
@@ -716,6 +770,15 @@ impl Store {
             ),
             Projection::Facts => None,
         };
+        let has_owners = match projection {
+            Projection::Summaries => Some(
+                transaction
+                    .object_store(SNAPSHOTS)?
+                    .count(Some(Query::Key(JsValue::from_str(OWNERS))))?
+                    .into_future(),
+            ),
+            Projection::Facts => None,
+        };
         let in_legacy = match self.legacy {
             true => Some(transaction.object_store(legacy)?.count(None)?.into_future()),
             false => None,
@@ -731,6 +794,10 @@ impl Store {
             Some(first_screen) => Some(first_screen.await),
             None => None,
         };
+        let has_owners = match has_owners {
+            Some(count) => count.await.map(|count| count > 0),
+            None => Ok(true),
+        };
         let (has_snapshot, in_log) = (has_snapshot.await, in_log.await);
         let first_screen_current = match first_screen {
             Some(read) => read?.is_some_and(|value| {
@@ -740,7 +807,11 @@ impl Store {
             }),
             None => true,
         };
-        Ok(has_snapshot? == 0 || in_log? > 0 || in_legacy? > 0 || !first_screen_current)
+        Ok(has_snapshot? == 0
+            || in_log? > 0
+            || in_legacy? > 0
+            || !first_screen_current
+            || !has_owners?)
     }
 
     /// Folds the log of `projection` into a new snapshot, in one transaction, so the next
@@ -1822,6 +1893,12 @@ fn put_snapshot_in(
         snapshots.put(
             &Uint8Array::from(first_screen.as_slice()).into(),
             Some(&JsValue::from_str(FIRST_SCREEN)),
+        )?;
+    }
+    if let Some(owners) = &snapshot.owners {
+        snapshots.put(
+            &Uint8Array::from(owners.as_slice()).into(),
+            Some(&JsValue::from_str(OWNERS)),
         )?;
     }
     transaction.object_store(log)?.clear()?;

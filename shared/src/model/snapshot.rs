@@ -125,6 +125,38 @@ pub fn decode_projection(bytes: &[u8]) -> Option<(CustomerSummary, CustomerFacts
     decode_value(bytes)
 }
 
+/// A listed customer and its owner (empty: none), as [`encode_owners`] keeps them: what a
+/// team dashboard needs of a territory's list, without its summaries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ListedOwner {
+    /// The customer.
+    pub id: CustomerId,
+    /// Its owner's email, or empty.
+    pub owner: String,
+}
+
+/// Every customer of the summaries' snapshot `summaries` (its bytes, from [`encode`]) with
+/// its owner, in its order, tagged with a hash of those bytes: a reader takes them only
+/// beside the very snapshot they were made from ([`decode_owners`]), so a snapshot written
+/// without them (another build) is never read through an older list of owners.
+pub fn encode_owners(summaries: &[u8], items: &[&CustomerSummary]) -> Vec<u8> {
+    let owners: Vec<(&CustomerId, &str)> = (items.iter())
+        .map(|summary| (&summary.id, summary.owner.as_str()))
+        .collect();
+    postcard::to_extend(
+        &(fingerprint(&[summaries]), owners),
+        SNAPSHOT_FINGERPRINT.to_le_bytes().to_vec(),
+    )
+    .expect("owners serialize: plain data")
+}
+
+/// The owners of [`encode_owners`], when they were made from `summaries` (the snapshot
+/// stored beside them); `None` when not, or another build wrote them, or they are damaged.
+pub fn decode_owners(bytes: &[u8], summaries: &[u8]) -> Option<Vec<ListedOwner>> {
+    let (hash, owners): (u64, Vec<ListedOwner>) = decode_value(bytes)?;
+    (hash == fingerprint(&[summaries])).then_some(owners)
+}
+
 /// What a snapshot holds one of per customer.
 pub trait PerCustomer {
     /// The customer it describes.
@@ -140,6 +172,12 @@ pub fn same_customers<A: PerCustomer, B: PerCustomer>(a: &[A], b: &[B]) -> bool 
 }
 
 impl PerCustomer for CustomerSummary {
+    fn customer_id(&self) -> &CustomerId {
+        &self.id
+    }
+}
+
+impl PerCustomer for ListedOwner {
     fn customer_id(&self) -> &CustomerId {
         &self.id
     }
@@ -350,6 +388,39 @@ mod tests {
             decode::<CustomerSummary>(&encode::<CustomerSummary>(&[])),
             Some(vec![])
         );
+    }
+
+    #[test]
+    fn owners_are_read_only_beside_the_snapshot_they_were_made_from() {
+        let mut ada = summary("c1", "Ada");
+        ada.owner = "rita@example.com".into();
+        let bob = summary("c2", "Bob");
+        let snapshot = encode(&[&ada, &bob]);
+        let owners = encode_owners(&snapshot, &[&ada, &bob]);
+        assert_eq!(
+            decode_owners(&owners, &snapshot),
+            Some(vec![
+                ListedOwner {
+                    id: ada.id.clone(),
+                    owner: "rita@example.com".into()
+                },
+                ListedOwner {
+                    id: bob.id.clone(),
+                    owner: String::new()
+                },
+            ])
+        );
+        // The snapshot written again without them (another build, a change of one letter
+        // of a name): the owners beside it are not read.
+        let mut renamed = bob.clone();
+        renamed.name = "Bop".into();
+        assert_eq!(decode_owners(&owners, &encode(&[&ada, &renamed])), None);
+        assert_eq!(decode_owners(&owners, &encode(&[&ada])), None);
+        // Damaged or of another build.
+        assert_eq!(decode_owners(&owners[..owners.len() - 1], &snapshot), None);
+        let mut other_build = owners.clone();
+        other_build[0] ^= 1;
+        assert_eq!(decode_owners(&other_build, &snapshot), None);
     }
 
     #[test]

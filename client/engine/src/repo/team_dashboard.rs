@@ -14,23 +14,46 @@ use shared::crm::team_kpi::{
     team_figures, TeamDashboardAnswer, TeamDashboardKey, TeamDashboardRequest, TerritoryFacts,
 };
 use shared::documents::book_doc::PipelineStage;
+use shared::model::snapshot::ListedOwner;
 use shared::sync::team::TeamBook;
 
 use super::*;
 
-/// One territory's facts, owners (from the list's summaries: a customer counts where it is
-/// listed) and, when asked, the team's pipeline, read from its open database.
+/// One territory's facts, owners (a customer counts where it is listed) and, when asked,
+/// the team's pipeline, read from its open database. The list is read as the owners kept
+/// beside the summaries' snapshot (`Store::load_listed_owners`: a few milliseconds) when
+/// they are current, else from the summaries (30–45 ms for 5,000 customers); the facts are
+/// read meanwhile.
 async fn read_territory(
     store: &Store,
     book: &TeamBook,
     with_pipeline: bool,
 ) -> Result<(TerritoryFacts, Option<Vec<PipelineStage>>), StoreError> {
-    let started = common::perf::now_ms();
-    let summaries = store.load_summaries().await?;
-    common::perf::add_timing("team dashboard: a territory's summaries", started);
-    let started = common::perf::now_ms();
-    let facts = store.load_facts().await?;
-    common::perf::add_timing("team dashboard: a territory's facts", started);
+    let listed = async {
+        if let Some(listed) = store.load_listed_owners().await? {
+            common::perf::add_count("team dashboard: lists read as owners", 1);
+            return Ok(listed);
+        }
+        let started = common::perf::now_ms();
+        let summaries = store.load_summaries().await?;
+        common::perf::add_timing("team dashboard: a territory's summaries", started);
+        Ok::<_, StoreError>(
+            (summaries.items.into_iter())
+                .map(|summary| ListedOwner {
+                    id: summary.id,
+                    owner: summary.owner,
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let facts = async {
+        let started = common::perf::now_ms();
+        let facts = store.load_facts().await;
+        common::perf::add_timing("team dashboard: a territory's facts", started);
+        facts
+    };
+    let (listed, facts) = futures_util::future::join(listed, facts).await;
+    let (listed, facts) = (listed?, facts?);
     let started = common::perf::now_ms();
     let pipeline = match with_pipeline {
         true => Some(
@@ -42,19 +65,19 @@ async fn read_territory(
         false => None,
     };
     common::perf::add_timing("team dashboard: the book document", started);
-    let facts = match shared::model::snapshot::same_customers(&summaries.items, &facts.items) {
+    let facts = match shared::model::snapshot::same_customers(&listed, &facts.items) {
         // Written together: every listed customer's facts, and no others.
         true => facts.items,
         false => {
-            let listed: HashSet<&CustomerId> = summaries.items.iter().map(|s| &s.id).collect();
+            let ids: HashSet<&CustomerId> = listed.iter().map(|listed| &listed.id).collect();
             (facts.items.into_iter())
-                .filter(|facts| listed.contains(&facts.id))
+                .filter(|facts| ids.contains(&facts.id))
                 .collect()
         }
     };
-    let owners = (summaries.items.iter())
-        .filter(|summary| !summary.owner.trim().is_empty())
-        .map(|summary| (summary.id.clone(), summary.owner.clone()))
+    let owners = (listed.into_iter())
+        .filter(|listed| !listed.owner.trim().is_empty())
+        .map(|listed| (listed.id, listed.owner))
         .collect();
     let territory = TerritoryFacts {
         name: book.territory_name.clone(),
