@@ -346,10 +346,10 @@ impl Sync {
     }
 
     /// Whether the browser is online, as the page says: a worker gets no online/offline
-    /// events, and its own `navigator.onLine` can lag behind the page's (a worker started
-    /// while offline read `true` long enough to open a socket and push in the e2e runs,
-    /// where the network's emulation reaches a new worker after it starts). The page says
-    /// it as soon as its engine talks (`crate::page`); this waits for that, briefly.
+    /// events, and its own `navigator.onLine` can lag behind the page's (in the e2e runs the
+    /// network's emulation reaches a new worker after it starts: the likely way an engine
+    /// started offline once pushed a rep's offline edits). The page says it as soon as its
+    /// engine talks (`crate::page`); this waits for that, briefly.
     async fn online_per_page(self) -> bool {
         let asked = common::perf::now_ms();
         loop {
