@@ -184,6 +184,62 @@ function summariseProfile(profile: CpuProfile): string {
   return `busy ${busy.toFixed(0)} ms. By crate: ${top(byCentre, 10)}. Top functions (self): ${top(byFunction, 12)}`;
 }
 
+// A Chromium trace of one more download (FIELDBOOK_BENCH_TRACE set to a folder), in a run
+// that does not count for the figures: the Long Tasks API says how long a task took, the trace
+// says what ran in it (script, garbage collection, style, layout, paint).
+const traceDir = process.env.FIELDBOOK_BENCH_TRACE;
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args?: { name?: string; data?: { functionName?: string; url?: string } };
+}
+
+/**
+ * The tasks over 50 ms on every renderer's main thread of a trace, each with what ran in it:
+ * its nested events' self time by name (a function call's script named by its function).
+ */
+function traceLongTasks(events: TraceEvent[]): string[] {
+  const mains = new Set(
+    events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`),
+  );
+  const complete = events.filter((e) => e.ph === 'X' && e.dur !== undefined && mains.has(`${e.pid}:${e.tid}`));
+  const tasks = complete.filter((e) => e.name === 'RunTask' && (e.dur ?? 0) > 50_000);
+  const start = Math.min(...complete.map((e) => e.ts));
+  return tasks.map((task) => {
+    const inside = complete
+      .filter((e) => e !== task && e.pid === task.pid && e.tid === task.tid && e.ts >= task.ts && e.ts + (e.dur ?? 0) <= task.ts + (task.dur ?? 0))
+      .sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
+    // Self time: an event's duration less its direct children's.
+    const self = new Map<string, number>();
+    const stack: { end: number; key: string; children: number; dur: number }[] = [];
+    const close = (upTo: number) => {
+      while (stack.length > 0 && stack[stack.length - 1].end <= upTo) {
+        const done = stack.pop()!;
+        self.set(done.key, (self.get(done.key) ?? 0) + done.dur - done.children);
+      }
+    };
+    for (const e of inside) {
+      close(e.ts);
+      if (stack.length > 0) stack[stack.length - 1].children += e.dur ?? 0;
+      const fn = e.args?.data?.functionName;
+      const key = fn ? `${e.name} ${fn}` : e.name;
+      stack.push({ end: e.ts + (e.dur ?? 0), key, children: 0, dur: e.dur ?? 0 });
+    }
+    close(Infinity);
+    const top = [...self.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([key, us]) => `${key} ${(us / 1000).toFixed(1)}`)
+      .join(', ');
+    return `${((task.dur ?? 0) / 1000).toFixed(0)} ms at +${((task.ts - start) / 1000).toFixed(0)} ms: ${top}`;
+  });
+}
+
 /** Runs `fn` under the sampling profiler when profiling; otherwise does nothing. */
 async function profiled(page: Page, name: string, fn: () => Promise<unknown>): Promise<void> {
   if (!profileDir) return;
@@ -707,6 +763,25 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
   if (profileDir) {
     const profiledDownload = await bootstrapNewDevice(browser, baseURL, email, 'Profiled tablet', `bootstrap-${syncSize}`);
     await profiledDownload.context.close();
+  }
+  // The download's long task is rare (in one of three downloads, or none): three traced.
+  for (let run = 1; traceDir && run <= 3; run++) {
+    fs.mkdirSync(traceDir, { recursive: true });
+    const file = path.join(traceDir, `bootstrap-${syncSize}-${run}.json`);
+    await browser.startTracing(undefined, {
+      path: file,
+      categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink.user_timing'],
+    });
+    const traced = await bootstrapNewDevice(browser, baseURL, email, `Traced tablet ${run}`);
+    await browser.stopTracing();
+    await traced.context.close();
+    const trace = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const long = traceLongTasks(Array.isArray(trace) ? trace : trace.traceEvents);
+    details.push(
+      `Trace of a download (${path.basename(file)}; from the page's load; the download's long tasks by the Long Tasks API: ` +
+        `${traced.tasks.count}, longest ${traced.tasks.longest.toFixed(0)} ms, ${traced.taskContext.join('; ') || 'none'}): ` +
+        `renderer main-thread tasks over 50 ms, self time by event (ms): ${long.join(' | ') || 'none'}`,
+    );
   }
   const tabletContext = downloads[downloads.length - 1].context;
   const tablet = downloads[downloads.length - 1].page;
