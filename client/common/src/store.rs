@@ -674,8 +674,9 @@ impl Store {
         let owners = snapshots
             .get(Query::Key(JsValue::from_str(OWNERS)))?
             .into_future();
+        let (_, summaries_key, _) = Projection::Summaries.stores();
         let summaries = snapshots
-            .get(Query::Key(JsValue::from_str("summaries")))?
+            .get(Query::Key(JsValue::from_str(summaries_key)))?
             .into_future();
         let logged = transaction
             .object_store(SUMMARIES_LOG)?
@@ -686,9 +687,9 @@ impl Store {
                 .and_then(|value| value.dyn_into::<Uint8Array>().ok())
                 .map(|array| array.to_vec())
         };
-        let owners = bytes(owners.await?);
-        let summaries = bytes(summaries.await?);
-        let logged = logged.await?;
+        // Every future awaited before any error is returned (see `snapshot_behind`).
+        let (owners, summaries, logged) = (owners.await, summaries.await, logged.await);
+        let (owners, summaries, logged) = (bytes(owners?), bytes(summaries?), logged?);
         let listed = match (owners, summaries) {
             (Some(owners), Some(summaries)) if logged == 0 => {
                 shared::model::snapshot::decode_owners(&owners, &summaries)
