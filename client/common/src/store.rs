@@ -25,9 +25,10 @@
 //!   fast to read) with a JSON copy under `"summaries.json"` (read when another build wrote
 //!   the first) and the list's first screen under `"summaries.first-screen"` (its first rows
 //!   and counts, `shared::search::first_screen`: what a start draws before the whole book is
-//!   read; written with every snapshot of the summaries), every listed customer's owner
-//!   under `"summaries.owners"` (tagged with a hash of the snapshot beside it: what a team
-//!   dashboard reads of a territory's list, [`Store::load_listed_owners`]), and under
+//!   read; written with every snapshot of the summaries), in a team territory's database
+//!   every listed customer's owner under `"summaries.owners"` (tagged with a hash of the
+//!   snapshot beside it: what a team dashboard reads of a territory's list,
+//!   [`Store::load_listed_owners`]), and under
 //!   `"facts"`. Invariant:
 //!   *a projection is its snapshot with every record of its log laid over it, in order*
 //!   ([`Store::load_summaries`]). [`Store::compact`]
@@ -92,6 +93,15 @@ pub fn set_database(name: &str) {
 /// The database of the book this thread works in.
 pub fn database() -> String {
     DATABASE.with(|database| database.borrow().clone())
+}
+
+/// Whether a book's database keeps its customers' owners beside the summaries' snapshot
+/// ([`OWNERS`]): a team territory's, which a team dashboard reads; not the account's own
+/// book's, which nothing reads that way. Asked where a snapshot is made
+/// ([`SnapshotBytes::of_summaries`], in the book's writer) and where one is found behind
+/// ([`Store::snapshot_behind`]), so the two always agree.
+fn keeps_owners(database: &str) -> bool {
+    database != OWN_DATABASE
 }
 const DOC_CHUNKS: &str = "doc_chunks";
 const DOC_PACKS: &str = "doc_packs";
@@ -263,7 +273,8 @@ impl SnapshotBytes {
         let encoded = shared::model::snapshot::encode(items);
         Ok(SnapshotBytes {
             projection: Projection::Summaries,
-            owners: Some(shared::model::snapshot::encode_owners(&encoded, items)),
+            owners: keeps_owners(&database())
+                .then(|| shared::model::snapshot::encode_owners(&encoded, items)),
             encoded,
             json: Some(json_array(items)?),
             first_screen: Some(FirstScreen::of(items).encode()),
@@ -749,7 +760,8 @@ impl Store {
 
     /// Whether the snapshot of `projection` is missing or has records laid over it (for the
     /// summaries, also: the list's first screen is missing or another build's, as after an
-    /// update, or the owners beside it are missing, so the next snapshot writes them).
+    /// update, or, in a territory's database, the owners beside it are missing, so the next
+    /// snapshot writes them).
     pub async fn snapshot_behind(&self, projection: Projection) -> Result<bool, StoreError> {
         let (log, key, legacy) = projection.stores();
         let transaction = self.database.transaction(
@@ -772,13 +784,13 @@ impl Store {
             Projection::Facts => None,
         };
         let has_owners = match projection {
-            Projection::Summaries => Some(
+            Projection::Summaries if keeps_owners(&self.database.name()) => Some(
                 transaction
                     .object_store(SNAPSHOTS)?
                     .count(Some(Query::Key(JsValue::from_str(OWNERS))))?
                     .into_future(),
             ),
-            Projection::Facts => None,
+            _ => None,
         };
         let in_legacy = match self.legacy {
             true => Some(transaction.object_store(legacy)?.count(None)?.into_future()),
