@@ -11,11 +11,24 @@ use leptos::wasm_split::{wasm_split, SplitLoaderError};
 use leptos_router::LazyRoute;
 
 use crate::routes::{
-    account::AccountPage, capture::QuickCapture, customer::CustomerPage, dashboard, duplicates,
-    erase::EraseCustomer, feedback::StartSurvey, fields::FieldsPage, follow_ups::FollowUpsPage,
-    history, import::ImportPage, menu::MenuPage, new_customer::NewCustomer, sales,
-    sample_data::SampleData, segments::SegmentsPage, settings::Settings, team,
-    team_dashboard::TeamDashboardPage,
+    account::AccountPage,
+    capture::QuickCapture,
+    customer::CustomerPage,
+    dashboard, duplicates,
+    erase::EraseCustomer,
+    feedback::StartSurvey,
+    fields::FieldsPage,
+    follow_ups::FollowUpsPage,
+    history,
+    import::ImportPage,
+    menu::MenuPage,
+    new_customer::NewCustomer,
+    sales,
+    sample_data::SampleData,
+    segments::SegmentsPage,
+    settings::Settings,
+    team,
+    team_dashboard::{self, TeamDashboardPage},
 };
 use dashboard::{DashboardCustomers, DashboardPage};
 use duplicates::{DuplicatesPage, MergePage};
@@ -99,7 +112,7 @@ lazy_screens! {
     insights => preload_insights {
         DashboardPage => dashboard_page before dashboard::read_facts_ahead,
         DashboardCustomers => dashboard_customers before dashboard::read_facts_ahead,
-        TeamDashboardPage => team_dashboard_page,
+        TeamDashboardPage => team_dashboard_page before team_dashboard::ask_ahead,
         PipelinePage => pipeline_page,
         SegmentsPage => segments_page,
         ProductsPage => products_page,

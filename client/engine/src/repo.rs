@@ -30,6 +30,7 @@
 mod erase;
 mod handover;
 mod team_dashboard;
+use team_dashboard::TeamDashboardAsked;
 
 use std::{
     cell::RefCell,
@@ -205,6 +206,9 @@ struct RepoInner {
     facts_pending: Option<Vec<CustomerFacts>>,
     /// Callers that asked for the facts while another was reading them.
     waiting_for_facts: Vec<futures_channel::oneshot::Sender<()>>,
+    /// The team dashboard's question being answered, and the callers that asked the same
+    /// meanwhile (`repo::team_dashboard`): they get its answer (`None`: it failed).
+    team_dashboard_asked: Option<TeamDashboardAsked>,
     /// This tab's screens, told about every commit and every change of the whole book.
     page: Option<PageSink>,
     /// Every customer's summary as committed (the writer puts them in the snapshot of a
@@ -434,6 +438,7 @@ impl Repo {
                 facts: None,
                 facts_pending: None,
                 waiting_for_facts: Vec::new(),
+                team_dashboard_asked: None,
                 page: None,
                 summaries: ByCustomer::default(),
                 writes_in_flight: 0,

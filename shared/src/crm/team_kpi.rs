@@ -4,14 +4,13 @@
 //! the territory's database on the device and calls [`team_figures`]; only these headline
 //! numbers cross to the screens.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::{
     crm::kpi::{self, DashboardRequest, Figure, KpiParams, Kpis},
     documents::book_doc::PipelineStage,
     model::facts::CustomerFacts,
     sync::team::TeamBook,
-    CustomerId,
 };
 
 /// What the team dashboard asks the engine for.
@@ -141,8 +140,9 @@ pub struct TerritoryFacts {
     pub name: String,
     /// Every customer's dashboard facts.
     pub facts: Vec<CustomerFacts>,
-    /// Each customer's owner (from the list's summaries); absent: no owner.
-    pub owners: HashMap<CustomerId, String>,
+    /// Each customer's owner (from the territory's list), beside its facts: `owners[i]` is
+    /// the owner of `facts[i]` ("" or missing: no owner).
+    pub owners: Vec<String>,
 }
 
 /// The team dashboard over `territories` (the team's pipeline: `pipeline`).
@@ -154,9 +154,9 @@ pub fn team_figures(
     let everyone: Vec<&CustomerFacts> = territories.iter().flat_map(|t| &t.facts).collect();
     let currency = kpi::main_currency(&everyone, &request.default_currency).to_string();
     let params = request.params(&currency, pipeline);
-    let headline = |facts: &[&CustomerFacts]| Headline::of(&kpi::compute(facts, &params));
+    let headline = |facts: &[&CustomerFacts]| Headline::of(&kpi::compute_headline(facts, &params));
     let team = headline(&everyone);
-    let previous = Headline::of(&kpi::compute(
+    let previous = Headline::of(&kpi::compute_headline(
         &everyone,
         &KpiParams {
             period: request.period.previous(),
@@ -172,8 +172,9 @@ pub fn team_figures(
     // A rep's customers across every territory (a customer is in one territory).
     let mut by_owner: BTreeMap<&str, Vec<&CustomerFacts>> = BTreeMap::new();
     for territory in territories {
-        for facts in &territory.facts {
-            let owner = territory.owners.get(&facts.id).map_or("", |o| o.trim());
+        let owners =
+            (territory.owners.iter().map(|owner| owner.trim())).chain(std::iter::repeat(""));
+        for (facts, owner) in territory.facts.iter().zip(owners) {
             by_owner.entry(owner).or_default().push(facts);
         }
     }
@@ -249,19 +250,8 @@ mod tests {
         ];
         for (index, facts) in facts.into_iter().enumerate() {
             let territory = &mut territories[index % 2];
-            match index % 3 {
-                0 => {
-                    territory
-                        .owners
-                        .insert(facts.id.clone(), "rita@example.com".into());
-                }
-                1 => {
-                    territory
-                        .owners
-                        .insert(facts.id.clone(), " rob@example.com ".into());
-                }
-                _ => {}
-            }
+            let owner = ["rita@example.com", " rob@example.com ", ""][index % 3];
+            territory.owners.push(owner.into());
             territory.facts.push(facts);
         }
         territories
@@ -319,10 +309,9 @@ mod tests {
         // Rita's row counts her customers of both territories.
         let hers: Vec<CustomerFacts> = (territories.iter())
             .flat_map(|t| {
-                t.facts
-                    .iter()
-                    .filter(|f| t.owners.get(&f.id).map(String::as_str) == Some("rita@example.com"))
-                    .cloned()
+                (t.facts.iter().zip(&t.owners))
+                    .filter(|(_, owner)| *owner == "rita@example.com")
+                    .map(|(facts, _)| facts.clone())
             })
             .collect();
         assert!(territories
@@ -332,6 +321,44 @@ mod tests {
         // Money is counted in the team's currency, which a rep's own book would pick too
         // here (one currency in the fixture).
         assert_eq!(figures.owners[0].figures, Headline::of(&own.current));
+    }
+
+    #[test]
+    fn a_rows_figures_are_the_dashboards_headline() {
+        // Seeded books with histories (purchases in several currencies, deals, complaints,
+        // feedback, activities), over periods of every kind, ending before, at and after today.
+        let now = crate::Timestamp(1_795_341_600_000);
+        let facts: Vec<CustomerFacts> = (0..400u64)
+            .map(|idx| {
+                let mut customer = crate::seed::customer(7, idx, now);
+                crate::seed::add_records(&mut customer, 7, 3 + (idx % 40) as usize, now);
+                CustomerFacts::of(&customer)
+            })
+            .collect();
+        let everyone: Vec<&CustomerFacts> = facts.iter().collect();
+        let pipeline = default_pipeline();
+        for kind in [PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year] {
+            for (year, month) in [(2025, 3), (2026, 11), (2027, 2)] {
+                let mut request = request();
+                request.period = Period::containing(
+                    kind,
+                    CalendarDate {
+                        year,
+                        month,
+                        day: 9,
+                    },
+                );
+                let currency = kpi::main_currency(&everyone, "EUR");
+                let params = request.params(currency, &pipeline);
+                let every = Headline::of(&kpi::compute(&everyone, &params));
+                assert_eq!(
+                    Headline::of(&kpi::compute_headline(&everyone, &params)),
+                    every,
+                    "{kind:?} {year}-{month}"
+                );
+                assert!(every.customers > 0, "the seeded book counts");
+            }
+        }
     }
 
     #[test]

@@ -669,7 +669,7 @@ mod tests {
                         &[crate::crm::team_kpi::TerritoryFacts {
                             name: "North".into(),
                             facts: vec![doc.facts()],
-                            owners: [(customer.id.clone(), "max@example.com".into())].into(),
+                            owners: vec!["max@example.com".into()],
                         }],
                         &dashboard_request,
                         &[],

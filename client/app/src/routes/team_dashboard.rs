@@ -106,6 +106,67 @@ pub fn TeamDashboardPage() -> impl IntoView {
     }
 }
 
+/// What the screen asks the engine for: the figures of `territories` for the period of
+/// `kind` containing today, and what the device kept (shown if nothing changed since).
+fn team_request(
+    territories: Vec<TeamBook>,
+    kind: PeriodKind,
+    kept: Option<&crate::book::KeptTeamFigures>,
+) -> TeamDashboardRequest {
+    TeamDashboardRequest {
+        request: DashboardRequest {
+            period: Period::containing(kind, today()),
+            today: today(),
+            utc_offset_ms: utc_offset_ms(),
+            not_contacted_days: 30,
+            scope: None,
+            default_currency: DEFAULT_CURRENCY.to_string(),
+        },
+        territories,
+        known: kept.map(|kept| kept.key.clone()),
+    }
+}
+
+/// The period a team dashboard opens on.
+const FIRST_PERIOD: PeriodKind = PeriodKind::Quarter;
+
+/// As the team dashboard is tapped: asks the engine now for the figures the screen will ask
+/// for first (the team as last listed on this device), while the screen's chunk loads and
+/// its view is built. The screen's own question, the same, then waits in the engine for
+/// this one's answer (`Repo::team_dashboard`) instead of reading the territories again.
+pub fn ask_ahead() {
+    let (Some(repo), Some(sync)) = (
+        use_context::<crate::repo::Repo>(),
+        use_context::<crate::sync::Sync>(),
+    ) else {
+        return;
+    };
+    let Some(me) = sync
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.email.clone()))
+    else {
+        return;
+    };
+    let team_id = use_params_map().with_untracked(|p| p.get("id").unwrap_or_default());
+    let Some(team) = crate::book::cached_teams(&me)
+        .and_then(|teams| teams.into_iter().find(|team| team.id == team_id))
+        .filter(|team| team.role.sees_every_territory())
+    else {
+        return;
+    };
+    let books = (team.territories.iter())
+        .map(|territory| TeamBook::of(&team, territory, &me))
+        .collect();
+    let kept = crate::book::kept_team_figures(&me, &team.id, FIRST_PERIOD);
+    let request = team_request(books, FIRST_PERIOD, kept.as_ref());
+    common::perf::mark("fieldbook:team-dashboard-asked-ahead");
+    spawn_local(async move {
+        if let Err(err) = repo.team_dashboard(request).await {
+            tracing::warn!(cause = %err, "team dashboard not asked ahead");
+        }
+    });
+}
+
 #[component]
 fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
     let repo = use_repo();
@@ -117,7 +178,7 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
     let books: Vec<TeamBook> = (team.territories.iter())
         .map(|territory| TeamBook::of(&team, territory, &me))
         .collect();
-    let kind = RwSignal::new(PeriodKind::Quarter);
+    let kind = RwSignal::new(FIRST_PERIOD);
     let figures = RwSignal::new(None::<Result<TeamFigures, String>>);
     let copies = RwSignal::new(
         books
@@ -231,18 +292,7 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
                 // only once the engine says nothing they count changed since.
                 let (me, team_id) = (me.get_value(), team_id.get_value());
                 let kept = crate::book::kept_team_figures(&me, &team_id, period_kind);
-                let request = TeamDashboardRequest {
-                    request: DashboardRequest {
-                        period: Period::containing(period_kind, today()),
-                        today: today(),
-                        utc_offset_ms: utc_offset_ms(),
-                        not_contacted_days: 30,
-                        scope: None,
-                        default_currency: DEFAULT_CURRENCY.to_string(),
-                    },
-                    territories: books.get_value(),
-                    known: kept.as_ref().map(|kept| kept.key.clone()),
-                };
+                let request = team_request(books.get_value(), period_kind, kept.as_ref());
                 common::perf::mark("fieldbook:team-dashboard-asked");
                 let answer = match repo.team_dashboard(request).await {
                     Ok(TeamDashboardAnswer::Unchanged) => match kept {

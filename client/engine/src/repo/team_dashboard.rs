@@ -8,7 +8,7 @@
 //! stays the only one. A customer counts when the territory's list holds it (a customer that
 //! moved away, or whose facts a dashboard never read, is not in two places at once).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use shared::crm::team_kpi::{
     team_figures, TeamDashboardAnswer, TeamDashboardKey, TeamDashboardRequest, TerritoryFacts,
@@ -22,13 +22,13 @@ use super::*;
 /// One territory's facts, owners (a customer counts where it is listed) and, when asked,
 /// the team's pipeline, read from its open database. The list is read as the owners kept
 /// beside the summaries' snapshot (`Store::load_listed_owners`: a few milliseconds) when
-/// they are current, else from the summaries (30–45 ms for 5,000 customers); the facts are
-/// read meanwhile.
+/// they are current, else from the summaries (30–45 ms for 5,000 customers); the facts and
+/// the book document (the pipeline) are read meanwhile.
 async fn read_territory(
     store: &Store,
     book: &TeamBook,
     with_pipeline: bool,
-) -> Result<(TerritoryFacts, Option<Vec<PipelineStage>>), StoreError> {
+) -> Result<(TerritoryFacts, Option<Vec<PipelineStage>>), RepoError> {
     let listed = async {
         if let Some(listed) = store.load_listed_owners().await? {
             common::perf::add_count("team dashboard: lists read as owners", 1);
@@ -52,33 +52,33 @@ async fn read_territory(
         common::perf::add_timing("team dashboard: a territory's facts", started);
         facts
     };
-    let (listed, facts) = futures_util::future::join(listed, facts).await;
-    let (listed, facts) = (listed?, facts?);
-    let started = common::perf::now_ms();
-    let pipeline = match with_pipeline {
-        true => Some(
-            load_book_doc(store, ActorId::random())
-                .await?
-                .settings()
-                .pipeline(),
-        ),
-        false => None,
+    let pipeline = async {
+        if !with_pipeline {
+            return Ok(None);
+        }
+        let started = common::perf::now_ms();
+        let book = load_book_doc(store, ActorId::random()).await;
+        common::perf::add_timing("team dashboard: the book document", started);
+        Ok::<_, RepoError>(Some(book?.settings().pipeline()))
     };
-    common::perf::add_timing("team dashboard: the book document", started);
-    let facts = match shared::model::snapshot::same_customers(&listed, &facts.items) {
-        // Written together: every listed customer's facts, and no others.
-        true => facts.items,
+    let (listed, facts, pipeline) = futures_util::future::join3(listed, facts, pipeline).await;
+    let (listed, facts, pipeline) = (listed?, facts?, pipeline?);
+    let (facts, owners) = match shared::model::snapshot::same_customers(&listed, &facts.items) {
+        // Written together: every listed customer's facts, and no others, in one order.
+        true => (
+            facts.items,
+            listed.into_iter().map(|listed| listed.owner).collect(),
+        ),
         false => {
-            let ids: HashSet<&CustomerId> = listed.iter().map(|listed| &listed.id).collect();
+            let mut owners: HashMap<CustomerId, String> = (listed.into_iter())
+                .map(|listed| (listed.id, listed.owner))
+                .collect();
             (facts.items.into_iter())
-                .filter(|facts| ids.contains(&facts.id))
-                .collect()
+                .filter_map(|facts| Some((owners.remove(&facts.id)?, facts)))
+                .map(|(owner, facts)| (facts, owner))
+                .unzip()
         }
     };
-    let owners = (listed.into_iter())
-        .filter(|listed| !listed.owner.trim().is_empty())
-        .map(|listed| (listed.id, listed.owner))
-        .collect();
     let territory = TerritoryFacts {
         name: book.territory_name.clone(),
         facts,
@@ -87,12 +87,88 @@ async fn read_territory(
     Ok((territory, pipeline))
 }
 
+/// A team dashboard's question being answered, and who else asked it meanwhile.
+pub(super) type TeamDashboardAsked = (
+    TeamDashboardRequest,
+    Vec<futures_channel::oneshot::Sender<Option<TeamDashboardAnswer>>>,
+);
+
+/// The question a caller is answering: when it is done (or dropped before, its waiters
+/// then answer themselves), the callers that asked the same meanwhile get its answer.
+struct Answering<'a> {
+    repo: &'a Repo,
+    asked: &'a TeamDashboardRequest,
+    answer: Option<TeamDashboardAnswer>,
+}
+
+impl Drop for Answering<'_> {
+    fn drop(&mut self) {
+        let waiting = {
+            let inner = self.repo.inner();
+            let mut inner = inner.borrow_mut();
+            match inner.team_dashboard_asked.take() {
+                Some((request, waiting)) if &request == self.asked => waiting,
+                other => {
+                    inner.team_dashboard_asked = other;
+                    Vec::new()
+                }
+            }
+        };
+        for waiter in waiting {
+            let _ = waiter.send(self.answer.clone());
+        }
+    }
+}
+
 impl Repo {
     /// The team dashboard over the territories `asked` names, as stored on this device:
     /// [`TeamDashboardAnswer::Unchanged`] when every territory's data version is still
     /// what the screen's figures were computed from, else computed now (the territories
     /// read at once: their databases answer in parallel).
+    ///
+    /// The screens ask as the team dashboard is tapped, then the same once its screen has
+    /// loaded: a question asked while the same one is being answered waits for that answer
+    /// (and answers itself only if that one failed), so the territories are read once.
     pub async fn team_dashboard(
+        &self,
+        asked: &TeamDashboardRequest,
+    ) -> Result<TeamDashboardAnswer, RepoError> {
+        let waiting = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            match &mut inner.team_dashboard_asked {
+                Some((request, waiting)) if request == asked => {
+                    let (sender, receiver) = futures_channel::oneshot::channel();
+                    waiting.push(sender);
+                    Some(receiver)
+                }
+                // Another question (another period, say): answered on its own.
+                Some(_) => None,
+                asking @ None => {
+                    *asking = Some((asked.clone(), Vec::new()));
+                    None
+                }
+            }
+        };
+        if let Some(receiver) = waiting {
+            if let Ok(Some(answer)) = receiver.await {
+                common::perf::add_count("team dashboard: answered with the same question's", 1);
+                return Ok(answer);
+            }
+            return self.answer_team_dashboard(asked).await;
+        }
+        let mut answering = Answering {
+            repo: self,
+            asked,
+            answer: None,
+        };
+        let answer = self.answer_team_dashboard(asked).await;
+        answering.answer = answer.as_ref().ok().cloned();
+        drop(answering);
+        answer
+    }
+
+    async fn answer_team_dashboard(
         &self,
         asked: &TeamDashboardRequest,
     ) -> Result<TeamDashboardAnswer, RepoError> {
