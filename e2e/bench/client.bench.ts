@@ -1583,6 +1583,7 @@ test(`team dashboard over two territories of ${territorySize} customers: a manag
     await dashboard.waitTerritoriesSynced(2);
     const bytes = await engineSocketBytes(page);
     details.push(`Manager's new device, engine timings after both downloads (ms, every engine of the tab): ${Object.entries(await engineTimings(page)).map(([k, v]) => `${k} ${Math.round(Number(v))}`).join(', ')}`);
+    details.push(`Manager's new device, marks from the tap (ms): ${await marksSinceTap(page)}`);
     rows.push({
       figure: `manager's new device: team dashboard over 2 territories × ${territorySize} customers with histories, tap to figures counting all (both downloaded by an engine each)`,
       measured: `${(download / 1000).toFixed(2)} s, ${(bytes / 1e6).toFixed(1)} MB over the sockets`,
