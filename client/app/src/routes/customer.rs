@@ -67,10 +67,18 @@ pub struct Editor {
 /// the page. The editor's edits are made one after another, each on what the previous one
 /// committed: two edits made on the same version would be concurrent, and two of the same
 /// field would show as a conflict between the rep's own values.
+///
+/// `saved` counts the editor's committed edits: a customer read again after a change from
+/// elsewhere is shown only if no edit of the editor committed while it was read. Otherwise
+/// that read can be older than the edit's answer (it began before the edit committed), and
+/// showing it would make the next edit on a version without the last one — the stage of a
+/// deal added a moment before would then be set on a customer without that deal, and lost.
+/// The edit's answer already holds the change from elsewhere, applied before it.
 #[derive(Default)]
 struct Edits {
     shown: RefCell<Option<(Customer, Version)>>,
     turn: futures_util::lock::Mutex<()>,
+    saved: std::cell::Cell<u64>,
 }
 
 impl Editor {
@@ -111,6 +119,21 @@ impl Editor {
             == Some(true)
         {
             let _ = self.conflicts.try_set(versioned.conflicts.clone());
+        }
+    }
+
+    /// How many of the editor's edits have committed (see [`Edits`]).
+    fn edits_saved(self) -> u64 {
+        self.edits
+            .try_get_value()
+            .map_or(0, |edits| edits.saved.get())
+    }
+
+    /// [`Editor::show`] of a customer read again after a change from elsewhere, unless an
+    /// edit of the editor committed since the read began (`saved_before`; see [`Edits`]).
+    fn show_read(self, versioned: &VersionedCustomer, saved_before: u64) {
+        if self.edits_saved() == saved_before {
+            self.show(versioned);
         }
     }
 
@@ -174,6 +197,7 @@ impl Editor {
                 .await;
             if let Ok(Some(saved)) = &result {
                 // The next edit is made on this one's state.
+                edits.saved.set(edits.saved.get() + 1);
                 self.show_in(&edits, saved);
             }
             drop(turn);
@@ -262,13 +286,14 @@ pub fn CustomerPage() -> impl IntoView {
         if let Some(saved) = changes.saved.as_ref().filter(|s| s.customer.id == open_id) {
             editor.show(saved);
         } else {
+            let saved_before = editor.edits_saved();
             spawn_local(async move {
                 let result = repo.versioned(&open_id).await;
                 if customer_id.get_untracked().as_ref() != Some(&open_id) {
                     return;
                 }
                 match result {
-                    Ok(versioned) => editor.show(&versioned),
+                    Ok(versioned) => editor.show_read(&versioned, saved_before),
                     // Erased (here, in another tab or on another device) while open.
                     Err(RepoError::NotFound) => {
                         editor.clear();
