@@ -196,7 +196,42 @@ interface TraceEvent {
   dur?: number;
   pid: number;
   tid: number;
-  args?: { name?: string; data?: { functionName?: string; url?: string } };
+  id?: string;
+  args?: {
+    name?: string;
+    data?: {
+      functionName?: string;
+      url?: string;
+      startTime?: number;
+      cpuProfile?: { nodes?: { id: number; callFrame: { functionName: string } }[]; samples?: number[] };
+      timeDeltas?: number[];
+    };
+  };
+}
+
+/** The V8 sampling profiler's samples in a trace (`disabled-by-default-v8.cpu_profiler`):
+ * for each thread (`pid:tid`), each sample's time (trace clock, µs) and leaf function. */
+function traceSamples(events: TraceEvent[]): Map<string, { ts: number; fn: string }[]> {
+  const profiles = new Map<string, { thread: string; at: number; names: Map<number, string> }>();
+  const samples = new Map<string, { ts: number; fn: string }[]>();
+  for (const e of events) {
+    if (e.name === 'Profile' && e.id !== undefined) {
+      profiles.set(e.id, { thread: `${e.pid}:${e.tid}`, at: e.args?.data?.startTime ?? e.ts, names: new Map() });
+    }
+    if (e.name !== 'ProfileChunk' || e.id === undefined) continue;
+    const profile = profiles.get(e.id);
+    const data = e.args?.data;
+    if (!profile || !data) continue;
+    for (const node of data.cpuProfile?.nodes ?? []) profile.names.set(node.id, node.callFrame.functionName);
+    const deltas = data.timeDeltas ?? [];
+    (data.cpuProfile?.samples ?? []).forEach((id, i) => {
+      profile.at += deltas[i] ?? 0;
+      const list = samples.get(profile.thread) ?? [];
+      list.push({ ts: profile.at, fn: profile.names.get(id) ?? '?' });
+      samples.set(profile.thread, list);
+    });
+  }
+  return samples;
 }
 
 /**
@@ -204,6 +239,7 @@ interface TraceEvent {
  * its nested events' self time by name (a function call's script named by its function).
  */
 function traceLongTasks(events: TraceEvent[]): string[] {
+  const sampled = traceSamples(events);
   const mains = new Set(
     events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`),
   );
@@ -236,7 +272,20 @@ function traceLongTasks(events: TraceEvent[]): string[] {
       .slice(0, 6)
       .map(([key, us]) => `${key} ${(us / 1000).toFixed(1)}`)
       .join(', ');
-    return `${((task.dur ?? 0) / 1000).toFixed(0)} ms at +${((task.ts - start) / 1000).toFixed(0)} ms: ${top}`;
+    // The sampling profiler's leaf functions in the task (wasm frames are named when the
+    // build keeps its name section, as scripts/profile.sh's copy does).
+    const inTask = (sampled.get(`${task.pid}:${task.tid}`) ?? []).filter((s) => s.ts >= task.ts && s.ts <= task.ts + (task.dur ?? 0));
+    const byFn = new Map<string, number>();
+    for (const s of inTask) {
+      const fn = (demangle(s.fn) || '(anonymous)').replace(/::h[0-9a-f]{16}(\.\d+)?$/, '');
+      byFn.set(fn, (byFn.get(fn) ?? 0) + 1);
+    }
+    const leaves = [...byFn.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([fn, n]) => `${fn} ${n}`)
+      .join(', ');
+    return `${((task.dur ?? 0) / 1000).toFixed(0)} ms at +${((task.ts - start) / 1000).toFixed(0)} ms: ${top}${leaves ? ` [samples: ${leaves}]` : ''}`;
   });
 }
 
@@ -770,9 +819,11 @@ test(`sync between two browser devices: upload, bootstrap of ${syncSize} custome
     const file = path.join(traceDir, `bootstrap-${syncSize}-${run}.json`);
     await browser.startTracing(undefined, {
       path: file,
-      categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink.user_timing'],
+      categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink.user_timing', 'disabled-by-default-v8.cpu_profiler'],
     });
     const traced = await bootstrapNewDevice(browser, baseURL, email, `Traced tablet ${run}`);
+    // The sampling profiler hands its samples over in chunks: the last ones come later.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     await browser.stopTracing();
     await traced.context.close();
     const trace = JSON.parse(fs.readFileSync(file, 'utf8'));
