@@ -215,11 +215,12 @@ function traceSamples(events: TraceEvent[]): Map<string, { ts: number; fn: strin
   const profiles = new Map<string, { thread: string; at: number; names: Map<number, string> }>();
   const samples = new Map<string, { ts: number; fn: string }[]>();
   for (const e of events) {
+    // Ids are per process (a page and its workers share one).
     if (e.name === 'Profile' && e.id !== undefined) {
-      profiles.set(e.id, { thread: `${e.pid}:${e.tid}`, at: e.args?.data?.startTime ?? e.ts, names: new Map() });
+      profiles.set(`${e.pid}:${e.id}`, { thread: `${e.pid}:${e.tid}`, at: e.args?.data?.startTime ?? e.ts, names: new Map() });
     }
     if (e.name !== 'ProfileChunk' || e.id === undefined) continue;
-    const profile = profiles.get(e.id);
+    const profile = profiles.get(`${e.pid}:${e.id}`);
     const data = e.args?.data;
     if (!profile || !data) continue;
     for (const node of data.cpuProfile?.nodes ?? []) profile.names.set(node.id, node.callFrame.functionName);
