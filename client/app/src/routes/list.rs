@@ -159,11 +159,14 @@ pub fn CustomerList() -> impl IntoView {
         true
     });
 
-    let visible_rows = move || {
+    let visible_rows = Memo::new(move |_| {
         let first = ((scroll_top.get() / ROW_HEIGHT).floor() as usize).saturating_sub(OVERSCAN);
         let n_visible = (viewport_height.get() / ROW_HEIGHT).ceil() as usize + 2 * OVERSCAN;
-        // Keyed by position, entry and the entry's version: a row is drawn again when it
-        // moved or its customer changed (an edit on another device), and kept otherwise.
+        // Keyed by entry and the entry's version: a row is drawn again when its customer
+        // changed (an edit on another device), and kept otherwise — also when it moved (a
+        // download's customers arriving above it, a search narrowing): its position is a
+        // style of its own (`row_positions`). Drawing every visible row again as a
+        // download's customers arrived was the page's longest task during a download.
         results.with(|results| {
             let entries = &results.entries;
             let last = (first + n_visible).min(entries.len());
@@ -179,7 +182,14 @@ pub fn CustomerList() -> impl IntoView {
                     .collect::<Vec<_>>()
             })
         })
-    };
+    });
+    let row_positions = Memo::new(move |_| {
+        visible_rows.with(|rows| {
+            (rows.iter())
+                .map(|&(position, entry_idx, _)| (entry_idx, position))
+                .collect::<std::collections::HashMap<EntryIdx, usize>>()
+        })
+    });
 
     let n_results = move || results.with(|results| results.entries.len());
     // The counts of the first screen while it shows (`None` inside: not known).
@@ -507,8 +517,10 @@ pub fn CustomerList() -> impl IntoView {
                 }
                 view! {
                     <div class="list-body" style=move || format!("height:{}px", list_len() as f64 * ROW_HEIGHT)>
-                        <For each=visible_rows key=|row| *row let:row>
-                            <CustomerRow position=row.0 entry_idx=row.1/>
+                        <For each=move || visible_rows.get() key=|row| (row.1, row.2) let:row>
+                            <CustomerRow
+                                position=Signal::derive(move || row_positions.with(|p| p.get(&row.1).copied().unwrap_or(row.0)))
+                                entry_idx=row.1/>
                         </For>
                     </div>
                 }.into_any()
@@ -526,7 +538,7 @@ fn with_shown_book<R>(repo: Repo, f: impl Fn(&Book) -> R) -> R {
 }
 
 #[component]
-fn CustomerRow(position: usize, entry_idx: EntryIdx) -> impl IntoView {
+fn CustomerRow(position: Signal<usize>, entry_idx: EntryIdx) -> impl IntoView {
     let repo = use_repo();
     let summary = with_shown_book(repo, |book| book.entry(entry_idx).cloned());
     let Some(summary) = summary else {
@@ -551,7 +563,7 @@ fn CustomerRow(position: usize, entry_idx: EntryIdx) -> impl IntoView {
     view! {
         // A plain link (the router intercepts it): cheaper to create than <A>, and search
         // re-creates every visible row on each keystroke.
-        <a href=href class="row" class:selected=move || selected.get() aria-current=move || selected.get().then_some("page") style=format!("top:{}px", position as f64 * ROW_HEIGHT) data-testid="customer-row">
+        <a href=href class="row" class:selected=move || selected.get() aria-current=move || selected.get().then_some("page") style=move || format!("top:{}px", position.get() as f64 * ROW_HEIGHT) data-testid="customer-row">
             <span class="avatar" aria-hidden="true">{summary.initials()}</span>
             <span class="row-text">
                 <span class="row-title" data-testid="row-name">{summary.display_name().to_string()}</span>
