@@ -629,9 +629,10 @@ pub fn compute(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
 }
 
 /// The figures a team dashboard's row shows (`crm::team_kpi::Headline`), equal to
-/// [`compute`]'s, over `facts` for `params.period`. The rest is left empty: revenue by
-/// month and by customer, products, lifetime value's averages, conversions, weekly
-/// activities and who logged them (a row computes in about half the time).
+/// [`compute`]'s, over `facts` for `params.period`. The rest is left empty or zero:
+/// revenue by month and by customer, products, lifetime value's lifespan and value,
+/// conversions, weekly activities and who logged them (a row computes in about half the
+/// time).
 pub fn compute_headline(facts: &[&CustomerFacts], params: &KpiParams<'_>) -> Kpis {
     compute_figures(facts, params, false)
 }
@@ -782,12 +783,14 @@ fn compute_figures(facts: &[&CustomerFacts], params: &KpiParams<'_>, every: bool
         let mut became_customer = false;
         let mut won_back = false;
         for (from, to, _) in changes_in_period {
-            for step in (0..4).filter(|_| every) {
-                if *to == LADDER[step] {
-                    in_stage[step] = true;
-                    kpis.conversions[step].entered.push(idx);
-                } else if in_stage[step] && rung(*to).is_some_and(|rung| rung > step) {
-                    converted[step] = true;
+            if every {
+                for step in 0..4 {
+                    if *to == LADDER[step] {
+                        in_stage[step] = true;
+                        kpis.conversions[step].entered.push(idx);
+                    } else if in_stage[step] && rung(*to).is_some_and(|rung| rung > step) {
+                        converted[step] = true;
+                    }
                 }
             }
             if matches!(from, Some(LifecycleStage::Prospect | LifecycleStage::Lead))
@@ -799,12 +802,14 @@ fn compute_figures(facts: &[&CustomerFacts], params: &KpiParams<'_>, every: bool
                 won_back = true;
             }
         }
-        for step in (0..4).filter(|_| every) {
-            if stage_at_start == Some(LADDER[step]) {
-                kpis.conversions[step].entered.push(idx);
-            }
-            if converted[step] {
-                kpis.conversions[step].converted.push(idx);
+        if every {
+            for step in 0..4 {
+                if stage_at_start == Some(LADDER[step]) {
+                    kpis.conversions[step].entered.push(idx);
+                }
+                if converted[step] {
+                    kpis.conversions[step].converted.push(idx);
+                }
             }
         }
         if became_customer {

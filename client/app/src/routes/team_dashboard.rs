@@ -129,6 +129,13 @@ fn team_request(
     }
 }
 
+/// The team's territories as books on this device, for `me`.
+fn team_books(team: &TeamInfo, me: &str) -> Vec<TeamBook> {
+    (team.territories.iter())
+        .map(|territory| TeamBook::of(team, territory, me))
+        .collect()
+}
+
 /// The period a team dashboard opens on.
 const FIRST_PERIOD: PeriodKind = PeriodKind::Quarter;
 
@@ -156,9 +163,7 @@ pub fn ask_ahead() {
     else {
         return;
     };
-    let books = (team.territories.iter())
-        .map(|territory| TeamBook::of(&team, territory, &me))
-        .collect();
+    let books = team_books(&team, &me);
     let kept = crate::book::kept_team_figures(&me, &team.id, FIRST_PERIOD);
     let request = team_request(books, FIRST_PERIOD, kept.as_ref());
     common::perf::mark("fieldbook:team-dashboard-asked-ahead");
@@ -177,9 +182,7 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
         .session
         .with_untracked(|s| s.as_ref().map(|s| s.email.clone()))
         .unwrap_or_default();
-    let books: Vec<TeamBook> = (team.territories.iter())
-        .map(|territory| TeamBook::of(&team, territory, &me))
-        .collect();
+    let books = team_books(&team, &me);
     let kind = RwSignal::new(FIRST_PERIOD);
     let figures = RwSignal::new(None::<Result<TeamFigures, String>>);
     let copies = RwSignal::new(
