@@ -9,10 +9,11 @@ cd "$root"
 # Only what building and running need: no browser, database or test packages.
 scripts/install-tools.sh build
 export PATH="$root/.tools/node_modules/.bin:$PATH"
+source scripts/lib/build.sh
 
 echo "[start] building the client (trunk, release)"
-trunk build --release
+build_client
 echo "[start] building the relay (release)"
-cargo build --release -p fieldbook-server
+build_relay
 echo "[start] Fieldbook at http://127.0.0.1:8080 (Ctrl-C to stop)"
 exec target/release/fieldbook-server "$@"

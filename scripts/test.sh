@@ -18,6 +18,7 @@ started=$(date +%s)
 step() { printf '\n\033[1;32m[test +%ss]\033[0m %s\n' "$(( $(date +%s) - started ))" "$*"; }
 
 export PATH="$root/.tools/node_modules/.bin:$PATH"
+source scripts/lib/build.sh
 # A fresh clone (CI's) builds in the machine's shared target directory (a symlink `target`
 # to it, so every path below stays the same): a second run from another fresh clone then
 # compiles only the workspace's own crates, whose artifacts keep their names wherever the
@@ -123,8 +124,8 @@ fuzz_build_pid=$!
 background_jobs+=("$fuzz_build_pid")
 
 step "release build: client (trunk; clippy -D warnings on its wasm crates, see above) and relay"
-with_clippy trunk build --release
-cargo build --release -p fieldbook-server
+with_clippy build_client
+build_relay
 # The benchmark and profile smokes below use this build instead of building again.
 export FIELDBOOK_RELEASE_BUILT=1
 

@@ -6,7 +6,8 @@
 # fat LTO (2-3 minutes each time on these machines).
 scripts/install-tools.sh >/dev/null
 export PATH="$root/.tools/node_modules/.bin:$PATH"
+source scripts/lib/build.sh
 if [[ -z "${FIELDBOOK_RELEASE_BUILT:-}" ]]; then
-  trunk build --release
-  cargo build --release -p fieldbook-server
+  build_client
+  build_relay
 fi
