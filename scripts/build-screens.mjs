@@ -14,7 +14,8 @@
 // does every step but the last two ahead, into target/screens-split/<profile>-opt, while
 // Trunk optimises the engine's wasm: the hook then only waits for it and copies (each
 // wasm-opt runs on one core, ~30 s for each module). The hook does all of it itself when
-// nothing was prepared for this very build (its main module's hash).
+// nothing was prepared for this very build (its main module's hash, with the same
+// wasm-bindgen and wasm-opt).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,8 @@ import { join } from 'node:path';
 const prepareOnly = process.argv.includes('--prepare');
 const staging = process.env.TRUNK_STAGING_DIR;
 if (!staging && !prepareOnly) throw new Error('run by trunk as a post_build hook (TRUNK_STAGING_DIR is not set), or with --prepare');
-const release = prepareOnly ? !process.argv.includes('--debug') : process.env.TRUNK_PROFILE !== 'debug';
+// A `--prepare` run is for a release build (scripts/lib/build.sh makes no other).
+const release = prepareOnly || process.env.TRUNK_PROFILE !== 'debug';
 const root = process.cwd();
 const run = (command, args) => execFileSync(command, args, { cwd: root, stdio: 'inherit' });
 
