@@ -461,11 +461,14 @@ pub struct Book {
     entries: Vec<BookEntry>,
     /// [`Dense`] of each entry, at the entry's index.
     dense: Vec<Dense>,
-    positions: HashMap<CustomerId, EntryIdx>,
+    /// Each customer's entry. Hashed with foldhash, not the standard SipHash: a start puts
+    /// every customer in it (SipHash was ~8% of a start's decode and build, natively).
+    positions: HashMap<CustomerId, EntryIdx, foldhash::fast::RandomState>,
     /// Entry indices in alphabetical order.
     by_name: Vec<EntryIdx>,
-    /// Entry indices, most recently updated first.
-    by_updated: Vec<EntryIdx>,
+    /// Entry indices, most recently updated first: made by the first list in that order (a
+    /// start does not wait for a sort it may never need), then kept up to date.
+    by_updated: OnceLock<Vec<EntryIdx>>,
     /// Kept up to date by every upsert, so counting never scans the book.
     counts: Counts,
     /// Which custom field values search reads.
@@ -478,8 +481,8 @@ pub(crate) struct Counts {
     n_per_stage: [usize; 6],
     /// Archived customers.
     n_archived: usize,
-    /// Active customers per tag.
-    n_per_tag: HashMap<String, usize>,
+    /// Active customers per tag (foldhash, as the entries' positions: counted at every start).
+    n_per_tag: HashMap<String, usize, foldhash::fast::RandomState>,
 }
 
 impl Counts {
@@ -572,7 +575,7 @@ impl Book {
             generation: next_generation(),
             entries: Vec::with_capacity(n),
             dense: Vec::with_capacity(n),
-            positions: HashMap::with_capacity(n),
+            positions: HashMap::with_capacity_and_hasher(n, Default::default()),
             ..Book::default()
         };
         for summary in summaries {
@@ -580,11 +583,17 @@ impl Book {
         }
         book.counts = Counts::of(book.entries.iter().map(|entry| &entry.summary));
         book.by_name = (0..book.entries.len() as EntryIdx).collect();
-        book.by_updated = book.by_name.clone();
-        let entries = &book.entries;
-        sort_entries(&mut book.by_name, entries, &BY_NAME);
-        sort_entries(&mut book.by_updated, entries, &BY_UPDATED);
+        sort_entries(&mut book.by_name, &book.entries, &BY_NAME);
         book
+    }
+
+    /// Entry indices, most recently updated first (sorted on first use).
+    fn by_updated(&self) -> &[EntryIdx] {
+        self.by_updated.get_or_init(|| {
+            let mut by_updated: Vec<EntryIdx> = (0..self.entries.len() as EntryIdx).collect();
+            sort_entries(&mut by_updated, &self.entries, &BY_UPDATED);
+            by_updated
+        })
     }
 
     /// Stores `summary` in its entry (a new one for a new customer), leaving the orders and
@@ -686,7 +695,9 @@ impl Book {
                 is_changed[idx as usize] = true;
             }
             self.by_name.retain(|&idx| !is_changed[idx as usize]);
-            self.by_updated.retain(|&idx| !is_changed[idx as usize]);
+            if let Some(by_updated) = self.by_updated.get_mut() {
+                by_updated.retain(|&idx| !is_changed[idx as usize]);
+            }
         }
         // Sorting only the changed entries and merging them in costs a comparison per entry
         // of the book, where sorting the whole book again cost ~14 per entry (10,000).
@@ -696,11 +707,11 @@ impl Book {
         self.by_name = merge_sorted(&self.by_name, &by_name, |a, b| {
             Self::cmp_name(entries, a, b)
         });
-        let mut by_updated = changed;
-        sort_entries(&mut by_updated, entries, &BY_UPDATED);
-        self.by_updated = merge_sorted(&self.by_updated, &by_updated, |a, b| {
-            Self::cmp_updated(entries, a, b)
-        });
+        if let Some(kept) = self.by_updated.get_mut() {
+            let mut by_updated = changed;
+            sort_entries(&mut by_updated, entries, &BY_UPDATED);
+            *kept = merge_sorted(kept, &by_updated, |a, b| Self::cmp_updated(entries, a, b));
+        }
     }
 
     /// Adds a customer or replaces its summary.
@@ -713,7 +724,6 @@ impl Book {
         }
         let entry_idx = self.positions[&id];
         self.by_name.retain(|&idx| idx != entry_idx);
-        self.by_updated.retain(|&idx| idx != entry_idx);
         // One customer: its search text is made now, so it is found at once.
         self.dense[entry_idx as usize].search(
             &self.entries[entry_idx as usize].summary,
@@ -724,10 +734,12 @@ impl Book {
             .by_name
             .partition_point(|&idx| Self::cmp_name(entries, idx, entry_idx).is_lt());
         self.by_name.insert(at, entry_idx);
-        let at = self
-            .by_updated
-            .partition_point(|&idx| Self::cmp_updated(entries, idx, entry_idx).is_lt());
-        self.by_updated.insert(at, entry_idx);
+        if let Some(by_updated) = self.by_updated.get_mut() {
+            by_updated.retain(|&idx| idx != entry_idx);
+            let at = by_updated
+                .partition_point(|&idx| Self::cmp_updated(entries, idx, entry_idx).is_lt());
+            by_updated.insert(at, entry_idx);
+        }
     }
 
     /// Every customer with what duplicate hints compare, for [`crate::search::duplicates`].
@@ -900,7 +912,7 @@ impl Book {
                 }
                 let order = match query.sort {
                     SortOrder::Name => &self.by_name,
-                    SortOrder::RecentlyUpdated => &self.by_updated,
+                    SortOrder::RecentlyUpdated => self.by_updated(),
                 };
                 let mut found: Vec<EntryIdx> = order
                     .iter()
@@ -982,7 +994,7 @@ const BY_UPDATED: EntryOrder = EntryOrder {
 };
 
 /// Sorts entry indices by one of the book's orders. A hot path (every start sorts the whole
-/// book twice), so the standard sort rather than [`crate::order`]'s, and on each entry's
+/// book by name), so the standard sort rather than [`crate::order`]'s, and on each entry's
 /// key beside its index: most comparisons are of two integers, without following either
 /// entry (the full comparison reads both entries' texts, scattered through memory).
 fn sort_entries(idx: &mut [EntryIdx], entries: &[BookEntry], order: &EntryOrder) {
@@ -1248,10 +1260,19 @@ mod tests {
             by_updated.sort_by(|&a, &b| Book::cmp_updated(&book.entries, a, b));
         }
         assert_eq!(book.by_name, by_name);
-        assert_eq!(book.by_updated, by_updated);
-        // The same after upserts merged into both orders.
+        assert_eq!(book.by_updated(), by_updated);
+        // The same after upserts merged into both orders: the recency order made before
+        // them (kept up to date), or after (made on first use).
         let mut grown = Book::from_summaries(summaries[..3].to_vec());
+        assert_eq!(grown.by_updated().len(), 3);
         grown.upsert_all(summaries[3..].to_vec());
+        let mut one_by_one = Book::from_summaries(summaries[..3].to_vec());
+        assert_eq!(one_by_one.by_updated().len(), 3);
+        for summary in &summaries[3..] {
+            one_by_one.upsert(summary.clone());
+        }
+        let mut late = Book::from_summaries(summaries[..3].to_vec());
+        late.upsert_all(summaries[3..].to_vec());
         let names_of = |book: &Book, order: &[EntryIdx]| -> Vec<CustomerId> {
             (order.iter())
                 .map(|&idx| book.entries[idx as usize].summary.id.clone())
@@ -1261,10 +1282,49 @@ mod tests {
             names_of(&grown, &grown.by_name),
             names_of(&book, &book.by_name)
         );
-        assert_eq!(
-            names_of(&grown, &grown.by_updated),
-            names_of(&book, &book.by_updated)
-        );
+        for other in [&grown, &one_by_one, &late] {
+            assert_eq!(
+                names_of(other, other.by_updated()),
+                names_of(&book, book.by_updated())
+            );
+            assert_eq!(
+                names_of(other, &other.by_name),
+                names_of(&book, &book.by_name)
+            );
+        }
+    }
+
+    /// A download's page (many upserts at once, merged into the orders) keeps the recency
+    /// order right whether it was made before the page or is made after.
+    #[test]
+    fn many_upserts_keep_the_recency_order_made_or_not() {
+        let person = |idx: usize, at: i64| {
+            summary(&format!("c{idx}"), &format!("Name {}", idx % 7), "Acme", at)
+        };
+        let first: Vec<CustomerSummary> = (0..10).map(|idx| person(idx, idx as i64)).collect();
+        // Replaces five of them (newer times) and adds 40.
+        let page: Vec<CustomerSummary> =
+            (5..50).map(|idx| person(idx, 1_000 - idx as i64)).collect();
+        let expected = Book::from_summaries(first[..5].iter().cloned().chain(page.clone()));
+        let ids = |book: &Book, order: &[EntryIdx]| -> Vec<CustomerId> {
+            (order.iter())
+                .map(|&idx| book.entries[idx as usize].summary.id.clone())
+                .collect()
+        };
+        for made_before in [true, false] {
+            let mut book = Book::from_summaries(first.clone());
+            if made_before {
+                assert_eq!(book.by_updated().len(), 10);
+            }
+            book.upsert_all(page.clone());
+            assert_eq!(book.len(), 50);
+            assert_eq!(
+                ids(&book, book.by_updated()),
+                ids(&expected, expected.by_updated()),
+                "made before: {made_before}"
+            );
+            assert_eq!(ids(&book, &book.by_name), ids(&expected, &expected.by_name));
+        }
     }
 
     #[test]
