@@ -20,6 +20,9 @@ use web_sys::{MessageEvent, Worker};
 /// absolute path: a relative one would resolve under client routes such as `/customers/…`.
 const ENGINE_SCRIPT: &str = "/fieldbook-engine_loader.js";
 
+/// The longest [`Engine::start`] holds this tab's engine.
+const HOLD_AT_MOST: std::time::Duration = std::time::Duration::from_millis(1_500);
+
 /// A message from the engine this long is marked as it arrives and once decoded.
 const BULK_MESSAGE_BYTES: u32 = 64 * 1024;
 
@@ -52,6 +55,11 @@ struct Inner {
     network: Vec<NetworkListener>,
     /// The engine's messages from before [`Engine::connect`].
     early: Option<Vec<MessageEvent>>,
+    /// This tab's engine is not started yet ([`Engine::start`]): its boot would compete with
+    /// the list's start for the device's cores. Requests wait in `queued` meanwhile.
+    held: bool,
+    /// [`Engine::connect`] was called while the engine was held: done when it starts.
+    connect_when_started: bool,
     /// Until the engine's first message, requests wait here (a module worker may not listen
     /// yet while its wasm loads).
     queued: Option<Vec<Vec<u8>>>,
@@ -76,11 +84,40 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Starts the engine worker of this tab's book.
+    /// The engine of this tab's book, its worker started at once when `index.html` already
+    /// started it (the list waits for it), else held until [`Engine::release`]: a start that
+    /// shows the stored book draws the list from `index.html`'s own read, and the engine's
+    /// boot (its worker, its 2.6 MB wasm compiled on the device's cores) slowed that start's
+    /// decode and build by a third when it ran beside them. Released once the whole book is
+    /// drawn, when the page shows another route (whose screen asks the engine), when there
+    /// is no stored book to show, or after [`HOLD_AT_MOST`] in any case.
     pub fn start() -> Engine {
         let engine = Engine::new();
-        engine.spawn(None);
+        if has_early_worker() {
+            engine.spawn(None);
+        } else {
+            engine.inner().borrow_mut().held = true;
+            set_timeout(move || engine.release(), HOLD_AT_MOST);
+        }
         engine
+    }
+
+    /// Starts this tab's engine if [`Engine::start`] held it (else nothing).
+    pub fn release(self) {
+        let (held, connect) = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            (
+                std::mem::take(&mut inner.held),
+                std::mem::take(&mut inner.connect_when_started),
+            )
+        };
+        if held {
+            self.spawn(None);
+            if connect {
+                self.connect();
+            }
+        }
     }
 
     /// Starts an engine for another book (`None`: the account's own) — see
@@ -131,6 +168,8 @@ impl Engine {
                 worker: None,
                 network: Vec::new(),
                 early: None,
+                held: false,
+                connect_when_started: false,
                 queued: Some(Vec::new()),
                 next_request: 1,
                 pending: HashMap::new(),
@@ -220,6 +259,10 @@ impl Engine {
         let (worker, early) = {
             let inner = self.inner();
             let mut inner = inner.borrow_mut();
+            if inner.held {
+                inner.connect_when_started = true;
+                return;
+            }
             (inner.worker.clone(), inner.early.take().unwrap_or_default())
         };
         let Some(worker) = worker else {
@@ -426,6 +469,12 @@ pub(crate) fn unowned<T>(make: impl FnOnce() -> T) -> T {
 }
 
 /// The worker `index.html` started early and the messages it posted since, if any.
+/// Whether `index.html` started this tab's engine worker (see [`take_early_worker`]).
+fn has_early_worker() -> bool {
+    js_sys::Reflect::get(&window(), &JsValue::from_str("fieldbookEngine"))
+        .is_ok_and(|started| started.is_object())
+}
+
 fn take_early_worker() -> Option<(Worker, Vec<MessageEvent>)> {
     let window = window();
     let key = JsValue::from_str("fieldbookEngine");

@@ -297,6 +297,10 @@ impl Repo {
         let early = common::store::read_early_book()
             .await
             .filter(|_| self.load_state.get_untracked() == LoadState::Loading);
+        if early.is_none() {
+            // Nothing stored to show (or not readable here): the list waits for the engine.
+            self.engine.release();
+        }
         let data_version = early.as_ref().and_then(|early| early.data_version.clone());
         // Before the list is built: the engine decides meanwhile; its answer is heard after.
         self.engine.tell(ToEngine::Holds { data_version });
@@ -413,6 +417,12 @@ impl Repo {
         if self.load_state.get_untracked() != LoadState::Ready {
             self.load_state.set(LoadState::Ready);
             crate::routes::dashboard::preload_if_used(*self);
+            // The engine boots once the list is painted (the frame's callbacks run before
+            // its paint, a timeout's after it).
+            let engine = self.engine;
+            request_animation_frame(move || {
+                set_timeout(move || engine.release(), std::time::Duration::ZERO);
+            });
         }
     }
 
