@@ -90,6 +90,16 @@ test("a rep's territories download while she stays in her own book; removal forg
   await books.openOwn();
   await expect(rep.list.rowNames).toHaveText(['Olga Own']);
 
+  // Team dashboard figures kept on her device: one counted East, one did not.
+  const eastDatabase = await rep.page.evaluate(() => {
+    const known: { territory: string; territory_name: string }[] = JSON.parse(localStorage.getItem('fieldbook-books') ?? '[]');
+    return `fieldbook-${known.find((book) => book.territory_name === 'East')!.territory}`;
+  });
+  await rep.page.evaluate(([db, email]) => {
+    const kept = (team: string, versions: [string, string][]) => ({ team, kind: 'Month', key: { versions }, figures: {} });
+    localStorage.setItem('fieldbook-team-figures', JSON.stringify([email, [kept('with-east', [['fieldbook-other', 'v1'], [db, 'v2']]), kept('without', [['fieldbook-other', 'v1']])]]));
+  }, [eastDatabase, repEmail]);
+
   // The admin removes her from the team; she comes back online in her own book.
   await adminTeam.openTeam(team);
   await adminTeam.remove(repEmail);
@@ -101,6 +111,9 @@ test("a rep's territories download while she stays in her own book; removal forg
   await expect(books.status(north)).toContainText(`no longer belongs to ${team} · North`, { timeout: 20_000 });
   await expect(books.status(north)).toContainText('1 change was never backed up: open it to export them.');
   await expect(books.due(north)).toHaveCount(0);
+  // The figures that counted East went with it.
+  const keptTeams = await rep.page.evaluate(() => JSON.parse(localStorage.getItem('fieldbook-team-figures') ?? '[]')[1]?.map((entry: { team: string }) => entry.team));
+  expect(keptTeams).toEqual(['without']);
   await rep.page.screenshot({ path: 'test-results/other-books-removed-phone.png', fullPage: true });
   expect(await axeViolations(rep.page)).toEqual([]);
   // Her own book is untouched.

@@ -112,12 +112,23 @@ pub fn forget(territory: &str) {
         let _ = storage.set_item(KNOWN, &json);
     }
     // Figures that counted it go with it (the device no longer holds what they summed).
-    let mut figures = all_team_figures();
+    // Read as JSON values: the figures' own types stay out of the page's first wasm.
+    let Some((owner, mut entries)) = storage
+        .get_item(TEAM_FIGURES)
+        .ok()
+        .flatten()
+        .and_then(|json| serde_json::from_str::<(String, Vec<serde_json::Value>)>(&json).ok())
+    else {
+        return;
+    };
     let database = format!("fieldbook-{territory}");
-    figures
-        .1
-        .retain(|entry| !entry.key.versions.iter().any(|(db, _)| *db == database));
-    store_team_figures(&figures);
+    entries.retain(|entry| {
+        let versions = entry.pointer("/key/versions").and_then(|v| v.as_array());
+        !(versions.into_iter().flatten()).any(|version| version[0] == database.as_str())
+    });
+    if let Ok(json) = serde_json::to_string(&(owner, entries)) {
+        let _ = storage.set_item(TEAM_FIGURES, &json);
+    }
 }
 
 /// Where the team dashboard's last figures are kept: the account's, one entry per team and
@@ -150,6 +161,32 @@ fn store_team_figures(figures: &(String, Vec<KeptTeamFigures>)) {
     if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(figures)) {
         let _ = storage.set_item(TEAM_FIGURES, &json);
     }
+}
+
+/// What kept figures were computed from, alone (their figures are not read): the page's
+/// first wasm asks the team dashboard ahead with it (`team_dashboard::ask_ahead`) without
+/// holding the figures' types.
+#[derive(serde::Deserialize)]
+struct KeptKey {
+    team: String,
+    kind: shared::crm::kpi::PeriodKind,
+    key: shared::crm::team_kpi::TeamDashboardKey,
+}
+
+/// What the team dashboard's figures last computed on this device for the account `email`,
+/// `team` and a period of `kind` were computed from (see [`kept_team_figures`]).
+pub fn kept_team_key(
+    email: &str,
+    team: &str,
+    kind: shared::crm::kpi::PeriodKind,
+) -> Option<shared::crm::team_kpi::TeamDashboardKey> {
+    let (owner, entries): (String, Vec<KeptKey>) = storage()
+        .and_then(|storage| storage.get_item(TEAM_FIGURES).ok().flatten())
+        .and_then(|json| serde_json::from_str(&json).ok())?;
+    (owner == email)
+        .then(|| entries.into_iter())?
+        .find(|entry| entry.team == team && entry.kind == kind)
+        .map(|entry| entry.key)
 }
 
 /// The team dashboard's figures last computed on this device for the account `email`,

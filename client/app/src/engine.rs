@@ -88,9 +88,10 @@ impl Engine {
     /// started it (the list waits for it), else held until [`Engine::release`]: a start that
     /// shows the stored book draws the list from `index.html`'s own read, and the engine's
     /// boot (its worker, its 2.6 MB wasm compiled on the device's cores) slowed that start's
-    /// decode and build by a third when it ran beside them. Released once the whole book is
-    /// drawn, when the page shows another route (whose screen asks the engine), when there
-    /// is no stored book to show, or after [`HOLD_AT_MOST`] in any case.
+    /// decode and build by a third when it ran beside them. Released once the list shows the
+    /// whole book (`routes::list`), as any other screen is chosen ([`release_held`], from
+    /// `screens`' routes), when there is no stored book to show, or after [`HOLD_AT_MOST`]
+    /// in any case.
     pub fn start() -> Engine {
         let engine = Engine::new();
         if has_early_worker() {
@@ -469,6 +470,13 @@ pub(crate) fn unowned<T>(make: impl FnOnce() -> T) -> T {
 }
 
 /// The worker `index.html` started early and the messages it posted since, if any.
+/// Starts this tab's engine if [`Engine::start`] held it: a screen that asks it is chosen.
+pub fn release_held() {
+    if let Some(engine) = use_context::<Engine>() {
+        engine.release();
+    }
+}
+
 /// Whether `index.html` started this tab's engine worker (see [`take_early_worker`]).
 fn has_early_worker() -> bool {
     js_sys::Reflect::get(&window(), &JsValue::from_str("fieldbookEngine"))

@@ -130,14 +130,6 @@ fn Shell() -> impl IntoView {
     let location = use_location();
     let detail_open = move || location.pathname.get() != "/";
     let survey = expect_context::<routes::feedback::SurveyMode>();
-    // Any screen but the list asks the engine for what it shows: its start is held no
-    // longer (`Engine::start`).
-    let engine = expect_context::<engine::Engine>();
-    Effect::new(move |_| {
-        if detail_open() {
-            engine.release();
-        }
-    });
     view! {
         <routes::feedback::SurveyOverlay/>
         <routes::team::MembersRefresher/>

@@ -417,12 +417,6 @@ impl Repo {
         if self.load_state.get_untracked() != LoadState::Ready {
             self.load_state.set(LoadState::Ready);
             crate::routes::dashboard::preload_if_used(*self);
-            // The engine boots once the list is painted (the frame's callbacks run before
-            // its paint, a timeout's after it).
-            let engine = self.engine;
-            request_animation_frame(move || {
-                set_timeout(move || engine.release(), std::time::Duration::ZERO);
-            });
         }
     }
 

@@ -65,6 +65,8 @@ macro_rules! lazy_screens {
                 impl LazyRoute for $screen {
                     // Run by the router as the route is chosen, before the chunk loads.
                     fn data() -> Self {
+                        // Every screen but the list asks the engine for what it shows.
+                        crate::engine::release_held();
                         $($ahead();)?
                         $screen {}
                     }

@@ -113,7 +113,7 @@ pub fn TeamDashboardPage() -> impl IntoView {
 fn team_request(
     territories: Vec<TeamBook>,
     kind: PeriodKind,
-    kept: Option<&crate::book::KeptTeamFigures>,
+    known: Option<shared::crm::team_kpi::TeamDashboardKey>,
 ) -> TeamDashboardRequest {
     TeamDashboardRequest {
         request: DashboardRequest {
@@ -125,7 +125,7 @@ fn team_request(
             default_currency: DEFAULT_CURRENCY.to_string(),
         },
         territories,
-        known: kept.map(|kept| kept.key.clone()),
+        known,
     }
 }
 
@@ -164,8 +164,8 @@ pub fn ask_ahead() {
         return;
     };
     let books = team_books(&team, &me);
-    let kept = crate::book::kept_team_figures(&me, &team.id, FIRST_PERIOD);
-    let request = team_request(books, FIRST_PERIOD, kept.as_ref());
+    let known = crate::book::kept_team_key(&me, &team.id, FIRST_PERIOD);
+    let request = team_request(books, FIRST_PERIOD, known);
     common::perf::mark("fieldbook:team-dashboard-asked-ahead");
     spawn_local(async move {
         if let Err(err) = repo.team_dashboard(request).await {
@@ -297,7 +297,11 @@ fn TeamFiguresView(team: TeamInfo, path: Memo<String>) -> impl IntoView {
                 // only once the engine says nothing they count changed since.
                 let (me, team_id) = (me.get_value(), team_id.get_value());
                 let kept = crate::book::kept_team_figures(&me, &team_id, period_kind);
-                let request = team_request(books.get_value(), period_kind, kept.as_ref());
+                let request = team_request(
+                    books.get_value(),
+                    period_kind,
+                    kept.as_ref().map(|kept| kept.key.clone()),
+                );
                 common::perf::mark("fieldbook:team-dashboard-asked");
                 let answer = match repo.team_dashboard(request).await {
                     Ok(TeamDashboardAnswer::Unchanged) => match kept {
