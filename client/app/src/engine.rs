@@ -469,7 +469,6 @@ pub(crate) fn unowned<T>(make: impl FnOnce() -> T) -> T {
     value
 }
 
-/// The worker `index.html` started early and the messages it posted since, if any.
 /// Starts this tab's engine if [`Engine::start`] held it: a screen that asks it is chosen.
 pub fn release_held() {
     if let Some(engine) = use_context::<Engine>() {
@@ -483,6 +482,7 @@ fn has_early_worker() -> bool {
         .is_ok_and(|started| started.is_object())
 }
 
+/// The worker `index.html` started early and the messages it posted since, if any.
 fn take_early_worker() -> Option<(Worker, Vec<MessageEvent>)> {
     let window = window();
     let key = JsValue::from_str("fieldbookEngine");
