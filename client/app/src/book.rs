@@ -113,12 +113,7 @@ pub fn forget(territory: &str) {
     }
     // Figures that counted it go with it (the device no longer holds what they summed).
     // Read as JSON values: the figures' own types stay out of the page's first wasm.
-    let Some((owner, mut entries)) = storage
-        .get_item(TEAM_FIGURES)
-        .ok()
-        .flatten()
-        .and_then(|json| serde_json::from_str::<(String, Vec<serde_json::Value>)>(&json).ok())
-    else {
+    let Some((owner, mut entries)) = read_team_figures::<serde_json::Value>() else {
         return;
     };
     let database = format!("fieldbook-{territory}");
@@ -126,9 +121,7 @@ pub fn forget(territory: &str) {
         let versions = entry.pointer("/key/versions").and_then(|v| v.as_array());
         !(versions.into_iter().flatten()).any(|version| version[0] == database.as_str())
     });
-    if let Ok(json) = serde_json::to_string(&(owner, entries)) {
-        let _ = storage.set_item(TEAM_FIGURES, &json);
-    }
+    store_team_figures(&(owner, entries));
 }
 
 /// Where the team dashboard's last figures are kept: the account's, one entry per team and
@@ -150,14 +143,19 @@ pub struct KeptTeamFigures {
     pub figures: shared::crm::team_kpi::TeamFigures,
 }
 
-fn all_team_figures() -> (String, Vec<KeptTeamFigures>) {
+/// The kept figures as stored: the account's email and its entries, each read as `T` (whole,
+/// or only what the reader needs of it).
+fn read_team_figures<T: serde::de::DeserializeOwned>() -> Option<(String, Vec<T>)> {
     storage()
         .and_then(|storage| storage.get_item(TEAM_FIGURES).ok().flatten())
         .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default()
 }
 
-fn store_team_figures(figures: &(String, Vec<KeptTeamFigures>)) {
+fn all_team_figures() -> (String, Vec<KeptTeamFigures>) {
+    read_team_figures().unwrap_or_default()
+}
+
+fn store_team_figures<T: serde::Serialize>(figures: &(String, Vec<T>)) {
     if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(figures)) {
         let _ = storage.set_item(TEAM_FIGURES, &json);
     }
@@ -180,9 +178,7 @@ pub fn kept_team_key(
     team: &str,
     kind: shared::crm::kpi::PeriodKind,
 ) -> Option<shared::crm::team_kpi::TeamDashboardKey> {
-    let (owner, entries): (String, Vec<KeptKey>) = storage()
-        .and_then(|storage| storage.get_item(TEAM_FIGURES).ok().flatten())
-        .and_then(|json| serde_json::from_str(&json).ok())?;
+    let (owner, entries) = read_team_figures::<KeptKey>()?;
     (owner == email)
         .then(|| entries.into_iter())?
         .find(|entry| entry.team == team && entry.kind == kind)

@@ -478,14 +478,17 @@ pub fn release_held() {
 
 /// Whether `index.html` started this tab's engine worker (see [`take_early_worker`]).
 fn has_early_worker() -> bool {
-    js_sys::Reflect::get(&window(), &JsValue::from_str("fieldbookEngine"))
+    js_sys::Reflect::get(&window(), &JsValue::from_str(EARLY_WORKER))
         .is_ok_and(|started| started.is_object())
 }
+
+/// Where `index.html` leaves the worker it started early (`window.fieldbookEngine`).
+const EARLY_WORKER: &str = "fieldbookEngine";
 
 /// The worker `index.html` started early and the messages it posted since, if any.
 fn take_early_worker() -> Option<(Worker, Vec<MessageEvent>)> {
     let window = window();
-    let key = JsValue::from_str("fieldbookEngine");
+    let key = JsValue::from_str(EARLY_WORKER);
     let started = js_sys::Reflect::get(&window, &key).ok()?;
     let worker: Worker = js_sys::Reflect::get(&started, &"worker".into())
         .ok()?
